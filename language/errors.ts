@@ -1,0 +1,17 @@
+import type { Diagnostic } from './diagnostics.js';
+
+/** Thrown by `compile()` and `format()` when the policy has errors. Carries every diagnostic. */
+export class PolicyError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(message: string, diagnostics: Diagnostic[]) {
+    const first = diagnostics.find((d) => d.severity === 'error') ?? diagnostics[0];
+    super(
+      first
+        ? `${message}: ${first.file}:${first.range.start.line + 1}:${first.range.start.character + 1} ${first.code} ${first.message}` +
+            (diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more)` : '')
+        : message,
+    );
+    this.name = 'PolicyError';
+    this.diagnostics = diagnostics;
+  }
+}

@@ -1,0 +1,66 @@
+// The checked program: what `check()` produces besides diagnostics, and what the compiler, the
+// test runner and the language server consume. Built by language/semantics/checker.ts.
+
+import type * as A from '../syntax/ast.js';
+import type { Diagnostic } from '../diagnostics.js';
+import type { Type } from './types.js';
+
+/** What a name (or a member property) resolves to. `file` is the file holding the declaration. */
+export type Symbol =
+  | { kind: 'let'; name: string; file: string; decl: A.LetDecl; type: Type }
+  | { kind: 'def'; name: string; file: string; decl: A.DefDecl; type: Type }
+  | { kind: 'rule'; name: string; file: string; decl: A.RuleDecl }
+  | { kind: 'budget'; name: string; file: string; decl: A.BudgetDecl; type: Type }
+  | { kind: 'type'; name: string; file: string; decl: A.TypeDecl; type: Type }
+  /** A top-level field of `input` (in scope as a bare name). */
+  | { kind: 'input-field'; name: string; file: string; field: A.FieldDecl; type: Type }
+  /** The name `input` (the whole request). */
+  | { kind: 'input'; name: 'input'; file: string; decl: A.InputDecl; type: Type }
+  /** A field reached through `.name` on an object whose type comes from the schema. */
+  | { kind: 'field'; name: string; file: string; field: A.FieldDecl; type: Type }
+  | { kind: 'param'; name: string; file: string; param: A.Param; type: Type }
+  | { kind: 'lambda-param'; name: string; file: string; node: A.Name; type: Type }
+  /** `len min max now hour weekday`. */
+  | { kind: 'builtin'; name: string; type: Type }
+  /** A list/string/budget method reached through `.name(…)` (`any`, `lower`, `spent`, …). */
+  | { kind: 'method'; name: string; type: Type }
+  /** `pii` / `secrets` (namespace) or `pii.email` (detector). */
+  | { kind: 'detector'; name: string; type: Type };
+
+export interface PolicyHeader {
+  name: string;
+  version?: string;
+  default: 'allow' | 'deny';
+  /** True when the header (or the whole `policy`) omitted `default`. */
+  defaultImplicit: boolean;
+  onError: 'allow' | 'deny';
+  currency: string;
+}
+
+export interface CheckedProgram {
+  files: A.SourceFile[];
+  header: PolicyHeader;
+  /** The resolved type of `input` (an object type); `{ kind: 'error' }` when missing. */
+  inputType: Type;
+  /** Every declaration by name (lets, defs, rules, budgets, types). */
+  symbols: Map<string, Symbol>;
+  /** Lets in dependency order (a let only reads lets before it). */
+  lets: A.LetDecl[];
+  defs: A.DefDecl[];
+  rules: A.RuleDecl[];
+  budgets: A.BudgetDecl[];
+  tests: A.TestDecl[];
+  /** The type of every expression the checker visited. */
+  types: Map<A.Expr, Type>;
+  /** What each referencing `Name` resolves to (NameExpr names, member properties, test/budget names). */
+  refs: Map<A.Name, Symbol>;
+  /** The file each declaration lives in. */
+  declFile: Map<A.Decl, string>;
+}
+
+export interface CheckResult {
+  /** True when there is no error-severity diagnostic. */
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  program: CheckedProgram;
+}
