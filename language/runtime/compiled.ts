@@ -1,0 +1,137 @@
+// The contract between the compiler (language/runtime/compile.ts: rules, expressions, input
+// validation, decision assembly) and the engine (language/runtime/engine.ts: budgets, stores,
+// approvals, settle). Types only.
+//
+// Runtime value representation (shared by every part of the evaluator):
+// - string → JS string; int/number → JS number; bool → boolean; null/absent → null
+// - money → JS number holding an INTEGER count of micro-units (1 = 0.000001); always a safe integer
+// - duration → JS number of milliseconds; time → JS number, milliseconds since the Unix epoch (UTC)
+// - list → array; object/map → a null-prototype plain object (validated input never has `__proto__` effects)
+// The static type (from the checker) tells money from number where it matters (rendering, JSON).
+
+import type { CheckedProgram, PolicyHeader } from '../semantics/program.js';
+import type { WindowUnit } from '../syntax/ast.js';
+
+export type Effect = 'allow' | 'deny' | 'require_approval';
+export type ClauseEffect = 'deny' | 'require_approval' | 'warn' | 'allow';
+
+export interface SourceLocation {
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+}
+
+/** A run-time or validation error as it appears in a decision's `errors`. */
+export interface DecisionError {
+  /** `input` (validation), `rule`, `budget`, `store`, `approval`. */
+  kind: 'input' | 'rule' | 'budget' | 'store' | 'approval';
+  message: string;
+  /** JSON path into the request, e.g. `$.action.args.amount` (input errors). */
+  path?: string;
+  /** What the schema expected, e.g. `money`, `"tool_call" | "model_call"` (input errors). */
+  expected?: string;
+  /** Rule or budget name (run-time errors). */
+  name?: string;
+  location?: SourceLocation;
+}
+
+/** What a budget looks like to rules (`team_daily.used`): values for this request's key, before its charge. */
+export interface BudgetView {
+  /** Same unit as the limit (micros for money). */
+  spent: number;
+  remaining: number;
+  limit: number;
+  /** (spent + reserved) / limit, a fraction. */
+  used: number;
+}
+
+/** Everything an expression can read at decision time. */
+export interface Env {
+  /** The validated request. */
+  input: Record<string, unknown>;
+  /** Evaluation time, ms since epoch. */
+  now: number;
+  /** Budget views by budget name (only budgets that rules read need to be present). */
+  budgets: Record<string, BudgetView>;
+}
+
+/** One clause's value in an explanation. */
+export interface ClauseExplanation {
+  kind: 'when' | 'unless';
+  /** The clause's source text. */
+  source: string;
+  /** Its value (`true`/`false`), or null when it errored or was not evaluated (short-circuited). */
+  value: boolean | null;
+  /** Input paths the clause read (e.g. `action.tool`) and the values seen. */
+  reads: { path: string; value: unknown }[];
+  location: SourceLocation;
+}
+
+export interface RuleExplanation {
+  name: string;
+  matched: boolean;
+  effect: ClauseEffect;
+  clauses: ClauseExplanation[];
+}
+
+export interface RuleOutcome {
+  name: string;
+  /** True when every `when` holds and no `unless` holds (or the rule errored). */
+  matched: boolean;
+  effect: ClauseEffect;
+  /** `@monitor` on the rule. */
+  monitor: boolean;
+  /** Interpolated message (undefined when none). */
+  message?: string;
+  /** `require approval from X`: X's value. */
+  from?: string;
+  annotations: Record<string, string | true>;
+  location: SourceLocation;
+  /** Set when evaluation failed at run time (the rule then counts as matched with the `on error` effect). */
+  error?: string;
+  explain?: RuleExplanation;
+}
+
+export interface BudgetWindow {
+  kind: 'lifetime' | 'request' | 'fixed';
+  /** For `fixed`: a calendar unit … */
+  unit?: WindowUnit;
+  /** … or a duration in ms (`per 15m`). */
+  ms?: number;
+}
+
+export interface CompiledBudget {
+  name: string;
+  unit: 'money' | 'number';
+  /** In the budget's unit (micros for money). */
+  limit: number;
+  window: BudgetWindow;
+  /** Fraction (0.8 for `warn at 80%`). */
+  warnAt?: number;
+  onExceed: { effect: ClauseEffect; from?: (env: Env) => string | null; message?: (env: Env) => string };
+  annotations: Record<string, string | true>;
+  monitor: boolean;
+  location: SourceLocation;
+  /** `when`/`unless` clauses hold. Throws on a run-time error (caller turns it into a decision error). */
+  applies(env: Env): boolean;
+  /** The charge in the budget's unit. May return NaN/negative/Infinity: the caller must reject those. */
+  charge(env: Env): number;
+  /** The `by` tuple (empty for a global counter). */
+  key(env: Env): unknown[];
+}
+
+export interface CompiledPolicy {
+  header: PolicyHeader;
+  /** `sha256:<hex>` over the canonical set of sources. */
+  hash: string;
+  program: CheckedProgram;
+  /** Validate and normalise a request (money → micros, time → ms). Never throws. */
+  validate(request: unknown): { ok: true; value: Record<string, unknown> } | { ok: false; errors: DecisionError[] };
+  budgets: CompiledBudget[];
+  /** Names of budgets that rules read (`x.used` …): the engine must put their views in `env.budgets`. */
+  budgetsReadByRules: string[];
+  /** Evaluate every rule. Never throws: a failing rule is an outcome with `error`. */
+  evaluateRules(env: Env, opts?: { explain?: boolean }): RuleOutcome[];
+}
