@@ -1,0 +1,19 @@
+// Public API of the `rein` package (browser-safe core). Node-only helpers live in `rein/node`.
+export { parse, tokenize } from './syntax/parser.js';
+export type * from './syntax/ast.js';
+export { check, checkParsed } from './check.js';
+export type { CheckOptions } from './check.js';
+export { format } from './format/format.js';
+export { compile } from './runtime/compile.js';
+export type { Policy } from './runtime/compile.js';
+export { Engine } from './runtime/engine.js';
+export { MemoryBudgetStore } from './runtime/memory-store.js';
+export type { BudgetStore } from './runtime/store.js';
+export { runTests } from './runtime/test-runner.js';
+export { decisionSchema, decisionJsonSchema } from './runtime/decision.js';
+export type { Decision } from './runtime/decision.js';
+export { PolicyError } from './errors.js';
+export { CODES, LineIndex, compareDiagnostics } from './diagnostics.js';
+export type { Diagnostic, Range, Position, Severity } from './diagnostics.js';
+export type { Type } from './semantics/types.js';
+export type { CheckedProgram, CheckResult, Symbol as ReinSymbol } from './semantics/program.js';

@@ -1,0 +1,35 @@
+// Build: ESM + declarations with tsc (dist/esm), CommonJS bundles with esbuild (dist/cjs),
+// and the decision JSON Schema (dist/decision.schema.json).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+rmSync('dist', { recursive: true, force: true });
+execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+mkdirSync('dist/cjs', { recursive: true });
+// CommonJS: bundle ESM-only dependencies (@noble/hashes) so `require("rein")` works.
+await build({
+  entryPoints: { index: 'language/index.ts' },
+  outdir: 'dist/cjs',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'neutral',
+  mainFields: ['module', 'main'],
+  target: 'es2022',
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: { node: 'language/node/index.ts' },
+  outdir: 'dist/cjs',
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  external: ['ioredis', 'vscode-languageserver', 'vscode-languageserver/*'],
+  logLevel: 'warning',
+});
+const { decisionJsonSchema } = await import('../dist/esm/language/runtime/decision.js');
+writeFileSync('dist/decision.schema.json', JSON.stringify(decisionJsonSchema(), null, 2) + '\n');
+console.log('build: dist/esm, dist/cjs, dist/decision.schema.json');
