@@ -1,0 +1,450 @@
+// The decision (INTERFACES §1): its zod schema, its JSON Schema, and `assembleDecision`, the ONE
+// function that turns rule outcomes, budget outcomes, approvals and errors into a decision
+// (LANGUAGE §5 steps 4–5). Used by `policy.evaluate` (no budgets) and by the engine (budgets).
+
+import { z } from 'zod';
+import type { ClauseEffect, DecisionError, Effect, RuleExplanation, RuleOutcome, SourceLocation } from './compiled.js';
+import { formatMicros } from './money.js';
+
+// ---------------------------------------------------------------- schema
+
+const effectSchema = z.enum(['allow', 'deny', 'require_approval']);
+const clauseEffectSchema = z.enum(['allow', 'deny', 'require_approval', 'warn']);
+
+const locationSchema = z.object({
+  file: z.string(),
+  line: z.number().int(),
+  column: z.number().int(),
+});
+
+const annotationsSchema = z.record(z.string(), z.union([z.string(), z.literal(true)]));
+
+/** One entry of `reasons`, `warnings` and `monitored`. */
+export const reasonSchema = z.object({
+  kind: z.enum(['rule', 'budget', 'default', 'error']),
+  /** Rule or budget name (absent for `default` and for request-level errors). */
+  name: z.string().optional(),
+  /** The entry's own effect (for `reasons`, always the decision's effect). */
+  effect: clauseEffectSchema,
+  message: z.string().nullable(),
+  annotations: annotationsSchema.optional(),
+  location: locationSchema.optional(),
+  /** Set on a `require approval` rule/budget whose approval was granted (it then counts as `allow`). */
+  approved: z.boolean().optional(),
+});
+
+export const approvalRequestSchema = z.object({
+  kind: z.enum(['rule', 'budget']),
+  name: z.string(),
+  from: z.string().nullable(),
+  message: z.string().nullable(),
+  location: locationSchema.optional(),
+});
+
+const amountSchema = z.union([z.string(), z.number()]);
+
+export const budgetEntrySchema = z.object({
+  name: z.string(),
+  key: z.array(z.unknown()),
+  /** Money as a 6-fractional-digit decimal string; counts as JSON numbers. */
+  limit: amountSchema,
+  spent: amountSchema,
+  reserved: amountSchema,
+  charge: amountSchema,
+  remaining: amountSchema,
+  window: z.object({ start: z.string(), end: z.string() }).nullable(),
+  exceeded: z.boolean(),
+  warned: z.boolean(),
+});
+
+const decisionErrorSchema = z.object({
+  kind: z.enum(['input', 'rule', 'budget', 'store', 'approval']),
+  message: z.string(),
+  path: z.string().optional(),
+  expected: z.string().optional(),
+  name: z.string().optional(),
+  location: locationSchema.optional(),
+});
+
+const clauseExplanationSchema = z.object({
+  kind: z.enum(['when', 'unless']),
+  source: z.string(),
+  value: z.boolean().nullable(),
+  reads: z.array(z.object({ path: z.string(), value: z.unknown() })),
+  location: locationSchema,
+});
+
+const ruleExplanationSchema = z.object({
+  name: z.string(),
+  matched: z.boolean(),
+  effect: clauseEffectSchema,
+  clauses: z.array(clauseExplanationSchema),
+  error: z.string().optional(),
+});
+
+export const decisionSchema = z.object({
+  effect: effectSchema,
+  reasons: z.array(reasonSchema),
+  approvals: z.array(approvalRequestSchema),
+  warnings: z.array(reasonSchema),
+  monitored: z.array(reasonSchema),
+  budgets: z.array(budgetEntrySchema),
+  errors: z.array(decisionErrorSchema),
+  /** Set by the engine when budget charges were reserved (effect `allow`, enforce mode). */
+  reservation: z
+    .object({ id: z.string(), expires: z.string() })
+    .nullable(),
+  policy: z.object({ name: z.string(), version: z.string().nullable(), hash: z.string() }),
+  /** SHA-256 of the canonical JSON of the validated request; null only when the request could not be hashed (e.g. cyclic). */
+  request_hash: z.string().nullable(),
+  time: z.string(),
+  /** `enforce` or `monitor` (dry run: the effect is always `allow`; see `would_effect`). */
+  mode: z.enum(['enforce', 'monitor']),
+  /** Monitor mode only: the effect the decision would have had in enforce mode. */
+  would_effect: effectSchema.optional(),
+  /** Only when asked (`explain: true`). */
+  explain: z.array(ruleExplanationSchema).optional(),
+});
+
+export type Decision = z.infer<typeof decisionSchema>;
+export type Reason = z.infer<typeof reasonSchema>;
+export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
+export type BudgetEntry = z.infer<typeof budgetEntrySchema>;
+
+/** The JSON Schema of a decision (written to `dist/decision.schema.json` by the build). */
+export function decisionJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(decisionSchema, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
+  return {
+    $id: 'https://rein.dev/decision.schema.json',
+    title: 'Rein decision',
+    ...schema,
+  };
+}
+
+// ---------------------------------------------------------------- inputs to assembly
+
+/** A granted approval: bound to one request by its hash. `rule` names a rule or a budget. */
+export interface Approval {
+  rule: string;
+  request_hash: string;
+}
+
+/**
+ * What the engine reports for one applicable budget. Amounts are in the budget's unit: integer
+ * micros for `money`, plain numbers for `number`; `assembleDecision` renders them.
+ */
+export interface BudgetOutcome {
+  name: string;
+  unit: 'money' | 'number';
+  /** The `by` tuple (empty for a global counter). */
+  key: unknown[];
+  limit: number;
+  /** Settled spend for this key and window, before this request. */
+  spent: number;
+  /** Open reservations for this key and window, before this request. */
+  reserved: number;
+  /** This request's charge. */
+  charge: number;
+  /** limit − spent − reserved − charge (may be negative when exceeded). */
+  remaining: number;
+  /** The current window (ISO strings), null for lifetime / per-request budgets. */
+  window: { start: string; end: string } | null;
+  /** spent + reserved + charge > limit. */
+  exceeded: boolean;
+  /** `warn at` threshold crossed by this request. */
+  warned: boolean;
+  /** The `on exceed` effect (meaningful when `exceeded`). */
+  effect: ClauseEffect;
+  /** The `on exceed` message, interpolated. */
+  message?: string;
+  /** `on exceed require approval from X`: X's value. */
+  from?: string | null;
+  location: SourceLocation;
+  annotations: Record<string, string | true>;
+  /** `@monitor` on the budget: reported under `monitored`, never changes the effect. */
+  monitor?: boolean;
+  /** Evaluating the budget failed (bad charge, run-time error): counts with the `on error` effect. */
+  error?: string;
+}
+
+export interface AssembleInput {
+  policy: { name: string; version?: string | null; hash: string };
+  /** The set's `default` and `on error` effects. */
+  defaultEffect: 'allow' | 'deny';
+  onError: 'allow' | 'deny';
+  /** Currency code for messages (USD → `$12.30`). */
+  currency?: string;
+  rules: RuleOutcome[];
+  budgets?: BudgetOutcome[];
+  /** Granted approvals; only those whose `request_hash` equals this request's hash count. */
+  approvals?: readonly Approval[];
+  /** The request hash, or a function computing it on demand (it is only needed when approvals are given
+   *  or when someone reads `decision.request_hash`). */
+  requestHash: string | null | (() => string | null);
+  mode?: 'enforce' | 'monitor';
+  /** Request-level errors (invalid input, unreachable store): each counts with the `on error` effect. */
+  errors?: DecisionError[];
+  /** Evaluation time. */
+  time: number | Date;
+  explain?: boolean;
+  reservation?: { id: string; expires: string } | null;
+}
+
+// ---------------------------------------------------------------- assembly
+
+function ruleReason(o: RuleOutcome, effect: ClauseEffect): Reason {
+  const r: Reason = {
+    kind: 'rule',
+    name: o.name,
+    effect,
+    message: o.message ?? null,
+    annotations: o.annotations,
+    location: o.location,
+  };
+  return r;
+}
+
+function ruleErrorReason(o: RuleOutcome, effect: ClauseEffect): Reason {
+  return {
+    kind: 'error',
+    name: o.name,
+    effect,
+    message: `rule \`${o.name}\` failed: ${o.error}`,
+    annotations: o.annotations,
+    location: o.location,
+  };
+}
+
+function budgetReason(b: BudgetOutcome, effect: ClauseEffect, message: string | null): Reason {
+  return {
+    kind: 'budget',
+    name: b.name,
+    effect,
+    message,
+    annotations: b.annotations,
+    location: b.location,
+  };
+}
+
+function renderAmount(n: number, unit: 'money' | 'number'): string | number {
+  return unit === 'money' ? formatMicros(n) : n;
+}
+
+function budgetEntry(b: BudgetOutcome): BudgetEntry {
+  return {
+    name: b.name,
+    key: b.key,
+    limit: renderAmount(b.limit, b.unit),
+    spent: renderAmount(b.spent, b.unit),
+    reserved: renderAmount(b.reserved, b.unit),
+    charge: renderAmount(b.charge, b.unit),
+    remaining: renderAmount(b.remaining, b.unit),
+    window: b.window,
+    exceeded: b.exceeded,
+    warned: b.warned,
+  };
+}
+
+const EMPTY: never[] = [];
+
+/**
+ * Turn outcomes into a decision (LANGUAGE §5 steps 4–5, INTERFACES §1):
+ * deny > require_approval (ungranted) > allow (any allow rule, a granted approval, or `default allow`)
+ * > deny (kind `default`). Errors count as matched with the `on error` effect. `reasons` holds only the
+ * entries whose effect is the decision's effect; `approvals` every ungranted approval (also when the
+ * effect is deny); `warnings` every matched `warn` (and budget `warn at` crossings); `monitored` the
+ * `@monitor` rules/budgets that matched — and in monitor mode, everything that matched: the effect is
+ * then `allow` and `would_effect` holds the effect enforce mode would have produced.
+ */
+export function assembleDecision(input: AssembleInput): Decision {
+  const onError = input.onError;
+  const mode = input.mode ?? 'enforce';
+  const monitorAll = mode === 'monitor';
+
+
+  // Lazily computed request hash (memoised).
+  let hashDone = typeof input.requestHash !== 'function';
+  let hash: string | null = typeof input.requestHash === 'function' ? null : input.requestHash;
+  const getHash = (): string | null => {
+    if (!hashDone) {
+      hashDone = true;
+      hash = (input.requestHash as () => string | null)();
+    }
+    return hash;
+  };
+
+  const approvalsGiven = input.approvals ?? EMPTY;
+  const isGranted = (name: string): boolean => {
+    if (approvalsGiven.length === 0) return false;
+    let h: string | null | undefined;
+    for (const a of approvalsGiven) {
+      if (a && a.rule === name) {
+        if (h === undefined) h = getHash();
+        if (h !== null && a.request_hash === h) return true;
+      }
+    }
+    return false;
+  };
+
+  const denies: Reason[] = [];
+  const allows: Reason[] = [];
+  const approvalReasons: Reason[] = [];
+  const approvals: ApprovalRequest[] = [];
+  const warnings: Reason[] = [];
+  const monitored: Reason[] = [];
+  const errors: DecisionError[] = [];
+
+  const place = (r: Reason, effect: ClauseEffect, monitor: boolean, approval?: ApprovalRequest): void => {
+    if (monitor) {
+      monitored.push(r);
+      return;
+    }
+    switch (effect) {
+      case 'deny':
+        denies.push(r);
+        break;
+      case 'allow':
+        allows.push(r);
+        break;
+      case 'warn':
+        warnings.push(r);
+        break;
+      case 'require_approval':
+        if (approval && isGranted(approval.name)) {
+          allows.push({ ...r, effect: 'allow', approved: true });
+        } else {
+          approvalReasons.push(r);
+          if (approval) approvals.push(approval);
+        }
+        break;
+    }
+  };
+
+  // Request-level errors (input, store): no rule ran (input) or the store failed.
+  if (input.errors && input.errors.length > 0) {
+    for (const e of input.errors) errors.push(e);
+    const first = input.errors[0];
+    const message =
+      first.kind === 'input'
+        ? `invalid request: ${input.errors.length} error${input.errors.length === 1 ? '' : 's'}`
+        : first.message;
+    place({ kind: 'error', effect: onError, message }, onError, false, undefined);
+  }
+
+  for (const o of input.rules) {
+    if (!o.matched && o.error === undefined) continue;
+    if (o.error !== undefined) {
+      errors.push({ kind: 'rule', name: o.name, message: o.error, location: o.location });
+      place(ruleErrorReason(o, onError), onError, o.monitor, undefined);
+      continue;
+    }
+    const r = ruleReason(o, o.effect);
+    const approval: ApprovalRequest | undefined =
+      o.effect === 'require_approval'
+        ? { kind: 'rule', name: o.name, from: o.from ?? null, message: o.message ?? null, location: o.location }
+        : undefined;
+    place(r, o.effect, o.monitor, approval);
+  }
+
+  const budgetEntries: BudgetEntry[] = [];
+  for (const b of input.budgets ?? EMPTY) {
+    budgetEntries.push(budgetEntry(b));
+    const monitor = b.monitor === true;
+    if (b.error !== undefined) {
+      errors.push({ kind: 'budget', name: b.name, message: b.error, location: b.location });
+      place(
+        { kind: 'error', name: b.name, effect: onError, message: `budget \`${b.name}\` failed: ${b.error}`, annotations: b.annotations, location: b.location },
+        onError,
+        monitor,
+      );
+      continue;
+    }
+    if (b.exceeded) {
+      const message = b.message ?? null;
+      const approval: ApprovalRequest | undefined =
+        b.effect === 'require_approval'
+          ? { kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location }
+          : undefined;
+      place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
+    } else if (b.warned) {
+      const pct = b.limit > 0 ? Math.round(((b.spent + b.reserved + b.charge) / b.limit) * 100) : 100;
+      place(budgetReason(b, 'warn', `budget \`${b.name}\` is at ${pct}% of its limit`), 'warn', monitor);
+    }
+  }
+
+  // Precedence.
+  let effect: Effect;
+  let reasons: Reason[];
+  if (denies.length > 0) {
+    effect = 'deny';
+    reasons = denies;
+  } else if (approvals.length > 0 || approvalReasons.length > 0) {
+    effect = 'require_approval';
+    reasons = approvalReasons;
+  } else if (allows.length > 0) {
+    effect = 'allow';
+    reasons = allows;
+  } else if (input.defaultEffect === 'allow') {
+    effect = 'allow';
+    reasons = [{ kind: 'default', effect: 'allow', message: 'no rule decided; the policy default is allow' }];
+  } else {
+    effect = 'deny';
+    reasons = [{ kind: 'default', effect: 'deny', message: 'no rule allowed the request; the policy default is deny' }];
+  }
+
+  let wouldEffect: Effect | undefined;
+  let outApprovals = approvals;
+  let outWarnings = warnings;
+  if (monitorAll) {
+    // Monitor mode (dry run): report everything that matched under `monitored`, enforce nothing.
+    wouldEffect = effect;
+    for (const list of [denies, approvalReasons, allows, warnings]) for (const r of list) monitored.push(r);
+    effect = 'allow';
+    reasons = [];
+    outApprovals = [];
+    outWarnings = [];
+  }
+
+  const time = input.time instanceof Date ? input.time.toISOString() : new Date(input.time).toISOString();
+  const d = {
+    effect,
+    reasons,
+    approvals: outApprovals,
+    warnings: outWarnings,
+    monitored,
+    budgets: budgetEntries,
+    errors,
+    reservation: input.reservation ?? null,
+    policy: { name: input.policy.name, version: input.policy.version ?? null, hash: input.policy.hash },
+    request_hash: null as string | null,
+    time,
+    mode,
+  } as Decision;
+  if (wouldEffect !== undefined) d.would_effect = wouldEffect;
+  if (hashDone) {
+    d.request_hash = hash;
+  } else {
+    // Computed on first read (JSON.stringify reads enumerable accessors), so hot paths that never
+    // look at the hash never pay for hashing the request.
+    Object.defineProperty(d, 'request_hash', {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const h = getHash();
+        Object.defineProperty(d, 'request_hash', { value: h, enumerable: true, writable: true, configurable: true });
+        return h;
+      },
+      set(v: string | null) {
+        Object.defineProperty(d, 'request_hash', { value: v, enumerable: true, writable: true, configurable: true });
+      },
+    });
+  }
+  if (input.explain) {
+    const ex: RuleExplanation[] = [];
+    for (const o of input.rules) {
+      if (o.explain) ex.push(o.error !== undefined ? { ...o.explain, error: o.error } as RuleExplanation : o.explain);
+    }
+    d.explain = ex;
+  }
+  return d;
+}

@@ -1,0 +1,147 @@
+// Exact money: integer micro-units (1 = 0.000001 currency units), always safe integers.
+// Parsing from JSON numbers/strings, rendering for decisions (`12.300000`) and messages (`$12.30`),
+// and exact multiplication/division by plain numbers with round-half-to-even.
+
+import { EvalError } from './values.js';
+
+export const MICROS = 1_000_000;
+
+const DECIMAL = /^(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
+
+/**
+ * A non-negative decimal (`"0.031"`, `"12"`, `"1e-3"`) as integer micros, or undefined when it is not
+ * a valid amount: negative, NaN/Infinity, more than 6 significant fractional digits, not a safe
+ * integer of micros.
+ */
+export function parseDecimalMicros(text: string): number | undefined {
+  if (text.length === 0 || text.length > 64) return undefined;
+  const m = DECIMAL.exec(text);
+  if (!m) return undefined;
+  let intPart = m[1];
+  let frac = m[2] ?? '';
+  const exp = m[3] !== undefined ? Number(m[3]) : 0;
+  if (!Number.isSafeInteger(exp) || Math.abs(exp) > 40) {
+    // Only zero survives an absurd exponent.
+    return /^0*$/.test(intPart + frac) ? 0 : undefined;
+  }
+  // Shift the decimal point by `exp`.
+  if (exp > 0) {
+    const take = frac.slice(0, exp).padEnd(exp, '0');
+    intPart = intPart + take;
+    frac = frac.slice(exp);
+  } else if (exp < 0) {
+    const n = -exp;
+    const padded = intPart.padStart(n + 1, '0');
+    frac = padded.slice(padded.length - n) + frac;
+    intPart = padded.slice(0, padded.length - n);
+  }
+  frac = frac.replace(/0+$/, '');
+  if (frac.length > 6) return undefined;
+  intPart = intPart.replace(/^0+(?=\d)/, '');
+  if (intPart.length > 16) return undefined;
+  const micros = Number(intPart) * MICROS + (frac.length ? Number(frac.padEnd(6, '0')) : 0);
+  if (!Number.isSafeInteger(micros)) return undefined;
+  return micros;
+}
+
+/** A JSON money value (number or decimal string in currency units) as micros, or undefined if invalid. */
+export function parseMoney(v: unknown): number | undefined {
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v < 0) return undefined;
+    if (v === 0) return 0;
+    // The shortest round-trip decimal string: 0.1 → "0.1", 1e-7 → "1e-7".
+    return parseDecimalMicros(String(v));
+  }
+  if (typeof v === 'string') return parseDecimalMicros(v.trim() === v ? v : '');
+  return undefined;
+}
+
+/** Micros as a 6-fractional-digit decimal string: 12300000 → `12.300000`. */
+export function formatMicros(m: number): string {
+  const neg = m < 0;
+  const a = Math.abs(m);
+  const int = Math.floor(a / MICROS);
+  const frac = a - int * MICROS;
+  return `${neg ? '-' : ''}${int}.${String(frac).padStart(6, '0')}`;
+}
+
+/** Micros for a message: `$12.30` for USD, `12.30 EUR` otherwise (at least 2 fractional digits). */
+export function formatMoney(m: number, currency = 'USD'): string {
+  const neg = m < 0;
+  const a = Math.abs(m);
+  const int = Math.floor(a / MICROS);
+  let frac = String(a - int * MICROS).padStart(6, '0').replace(/0+$/, '');
+  if (frac.length < 2) frac = frac.padEnd(2, '0');
+  const amount = `${int}.${frac}`;
+  if (currency === 'USD') return `${neg ? '-' : ''}$${amount}`;
+  return `${neg ? '-' : ''}${amount} ${currency}`;
+}
+
+/** A finite double as an exact decimal fraction `digits / 10^scale` (from its shortest string). */
+function toDecimal(n: number): { digits: bigint; scale: number } {
+  const s = String(Math.abs(n));
+  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(s);
+  if (!m) throw new EvalError(`cannot use \`${s}\` in money arithmetic`);
+  const frac = m[2] ?? '';
+  const exp = m[3] ? Number(m[3]) : 0;
+  let digits = BigInt(m[1] + frac);
+  let scale = frac.length - exp;
+  if (scale < 0) {
+    digits *= 10n ** BigInt(-scale);
+    scale = 0;
+  }
+  if (n < 0) digits = -digits;
+  return { digits, scale };
+}
+
+/** num / den rounded half to even (den > 0). */
+function divRoundHalfEven(num: bigint, den: bigint): bigint {
+  let q = num / den;
+  let r = num % den;
+  if (r < 0n) {
+    q -= 1n;
+    r += den;
+  }
+  const twice = r * 2n;
+  if (twice > den || (twice === den && (q & 1n) === 1n)) q += 1n;
+  return q;
+}
+
+function checkedResult(v: bigint, what: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n)) throw new EvalError(`money overflow in ${what}`);
+  return n;
+}
+
+/** money × number, exact, rounded half to even to micros. */
+export function mulMoney(m: number, n: number): number {
+  if (!Number.isFinite(n)) throw new EvalError(`cannot multiply money by \`${n}\``);
+  if (Number.isInteger(n)) {
+    const p = m * n;
+    if (Number.isSafeInteger(p)) return p === 0 ? 0 : p;
+  }
+  const { digits, scale } = toDecimal(n);
+  const num = BigInt(m) * digits;
+  return checkedResult(divRoundHalfEven(num, 10n ** BigInt(scale)), 'multiplication');
+}
+
+/** money ÷ number, exact, rounded half to even to micros. Division by zero is a run-time error. */
+export function divMoney(m: number, n: number): number {
+  if (n === 0) throw new EvalError('division by zero');
+  if (!Number.isFinite(n)) throw new EvalError(`cannot divide money by \`${n}\``);
+  const { digits, scale } = toDecimal(n);
+  let num = BigInt(m) * 10n ** BigInt(scale);
+  let den = digits;
+  if (den < 0n) {
+    den = -den;
+    num = -num;
+  }
+  return checkedResult(divRoundHalfEven(num, den), 'division');
+}
+
+/** money ± money with an overflow check. */
+export function addMoney(a: number, b: number): number {
+  const r = a + b;
+  if (!Number.isSafeInteger(r)) throw new EvalError('money overflow in addition');
+  return r;
+}
