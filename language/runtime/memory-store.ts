@@ -1,0 +1,194 @@
+// The in-process budget store: the reference implementation of the algorithm in docs/budgets.md.
+// Atomic by construction: every method does all its checks and writes synchronously (no `await`
+// between reading a counter and writing it), and JavaScript runs one such block at a time.
+
+import {
+  assertAmount,
+  type Actual,
+  type BudgetStore,
+  type CounterState,
+  type ReserveRequest,
+  type ReserveResult,
+  type SettleResult,
+} from './store.js';
+
+interface Pending {
+  amount: number;
+  /** Reservation expiry (epoch ms): from then on the amount counts as spent. */
+  expiresAt: number;
+}
+
+interface Counter {
+  spent: number;
+  reserved: number;
+  pending: Map<string, Pending>;
+  /** Forget the counter after this time (window end + grace); null = never. */
+  dropAt: number | null;
+}
+
+interface Reservation {
+  items: { counterKey: string; amount: number }[];
+  expiresAt: number;
+  /** Forget the reservation record after this time (expiry + settle grace). */
+  dropAt: number;
+}
+
+export interface MemoryBudgetStoreOptions {
+  /** How long after a reservation expires a late `settle` can still correct it (default 24 h).
+   *  Counters of ended windows are also kept this long (plus the reservation TTL). */
+  settleGraceMs?: number;
+  /** Used only by `gc()` without an argument and `inspect()`; decisions carry their own time. */
+  clock?: () => number;
+}
+
+const DEFAULT_GRACE = 24 * 60 * 60 * 1000;
+
+export class MemoryBudgetStore implements BudgetStore {
+  private readonly counters = new Map<string, Counter>();
+  private readonly reservations = new Map<string, Reservation>();
+  private readonly graceMs: number;
+  private readonly clock: () => number;
+  private lastGc = -Infinity;
+
+  constructor(opts: MemoryBudgetStoreOptions = {}) {
+    this.graceMs = opts.settleGraceMs ?? DEFAULT_GRACE;
+    this.clock = opts.clock ?? (() => Date.now());
+  }
+
+  async reserve(req: ReserveRequest): Promise<ReserveResult> {
+    return this.reserveSync(req);
+  }
+
+  /** The synchronous core of `reserve` (exposed for tests and for hosts that want no microtask). */
+  reserveSync(req: ReserveRequest): ReserveResult {
+    assertAmount(req.ttlMs, 'ttlMs');
+    for (const it of req.items) {
+      assertAmount(it.charge, `charge for ${it.counterKey}`);
+      assertAmount(it.limit, `limit for ${it.counterKey}`);
+    }
+    this.maybeGc(req.now);
+    // 1. Read (after expiring overdue reservations) and check every item.
+    const states = req.items.map((it) => this.state(it.counterKey, req.now));
+    const items = req.items.map((it, i) => {
+      const s = states[i]!;
+      return { spent: s.spent, reserved: s.reserved, exceeded: s.spent + s.reserved + it.charge > it.limit };
+    });
+    const ok = items.every((r, i) => !(r.exceeded && req.items[i]!.enforce));
+    if (!ok || !req.commit || req.items.length === 0) return { ok, committed: false, items };
+    if (this.reservations.has(req.reservationId)) throw new Error(`reservation ${req.reservationId} already exists`);
+    // 2. Write every item (all or nothing: nothing above can fail now).
+    const expiresAt = req.now + req.ttlMs;
+    const record: Reservation = { items: [], expiresAt, dropAt: expiresAt + this.graceMs };
+    for (const it of req.items) {
+      const c = this.counter(it.counterKey, it.expiresAt, req.ttlMs);
+      const prev = c.pending.get(req.reservationId);
+      c.pending.set(req.reservationId, { amount: (prev?.amount ?? 0) + it.charge, expiresAt });
+      c.reserved += it.charge;
+      record.items.push({ counterKey: it.counterKey, amount: it.charge });
+    }
+    this.reservations.set(req.reservationId, record);
+    return { ok, committed: true, items };
+  }
+
+  async peek(counterKeys: string[], now: number): Promise<CounterState[]> {
+    return counterKeys.map((k) => this.state(k, now));
+  }
+
+  async settle(reservationId: string, actuals: Actual[], now: number): Promise<SettleResult> {
+    for (const a of actuals) assertAmount(a.amount, `actual for ${a.counterKey}`);
+    const r = this.reservations.get(reservationId);
+    if (!r || now >= r.dropAt) {
+      this.reservations.delete(reservationId);
+      return { found: false };
+    }
+    this.reservations.delete(reservationId);
+    const byKey = new Map(actuals.map((a) => [a.counterKey, a.amount]));
+    for (const item of r.items) {
+      const c = this.counters.get(item.counterKey);
+      if (!c) continue; // the window's counter is gone: nothing left to correct
+      this.sweep(c, now);
+      const actual = byKey.get(item.counterKey) ?? item.amount;
+      const p = c.pending.get(reservationId);
+      if (p) {
+        // still pending: the estimate leaves `reserved`, the actual enters `spent`
+        c.pending.delete(reservationId);
+        c.reserved -= p.amount;
+        c.spent += actual;
+      } else {
+        // expired earlier: its estimate was moved to `spent`; correct by the difference
+        c.spent = Math.max(0, c.spent + actual - item.amount);
+      }
+    }
+    return { found: true };
+  }
+
+  async release(reservationId: string, now: number): Promise<SettleResult> {
+    const r = this.reservations.get(reservationId);
+    if (!r) return { found: false };
+    return this.settle(reservationId, r.items.map((i) => ({ counterKey: i.counterKey, amount: 0 })), now);
+  }
+
+  async addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number): Promise<void> {
+    assertAmount(amount, 'amount');
+    const c = this.counter(counterKey, expiresAt, 0);
+    this.sweep(c, now);
+    c.spent += amount;
+  }
+
+  /** Drop expired reservation records and counters of ended windows. Runs by itself at most once a
+   *  minute (of decision time); call it explicitly to bound memory in long-lived tests. */
+  gc(now: number = this.clock()): void {
+    this.lastGc = now;
+    for (const [id, r] of this.reservations) if (now >= r.dropAt) this.reservations.delete(id);
+    for (const [k, c] of this.counters) {
+      this.sweep(c, now);
+      if (c.dropAt !== null && now >= c.dropAt && c.pending.size === 0) this.counters.delete(k);
+    }
+  }
+
+  /** A snapshot for tests and debugging: counters (after expiry at `now`) and live reservation ids. */
+  inspect(now: number = this.clock()): { counters: Record<string, CounterState & { pending: number }>; reservations: string[] } {
+    const counters: Record<string, CounterState & { pending: number }> = {};
+    for (const [k, c] of this.counters) {
+      this.sweep(c, now);
+      counters[k] = { spent: c.spent, reserved: c.reserved, pending: c.pending.size };
+    }
+    return { counters, reservations: [...this.reservations.keys()] };
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private maybeGc(now: number): void {
+    if (now - this.lastGc >= 60_000 || now < this.lastGc) this.gc(now);
+  }
+
+  private state(counterKey: string, now: number): CounterState {
+    const c = this.counters.get(counterKey);
+    if (!c) return { spent: 0, reserved: 0 };
+    this.sweep(c, now);
+    return { spent: c.spent, reserved: c.reserved };
+  }
+
+  private counter(counterKey: string, windowEnd: number | null, ttlMs: number): Counter {
+    let c = this.counters.get(counterKey);
+    const dropAt = windowEnd === null ? null : windowEnd + ttlMs + this.graceMs;
+    if (!c) {
+      c = { spent: 0, reserved: 0, pending: new Map(), dropAt };
+      this.counters.set(counterKey, c);
+    } else if (c.dropAt !== null && (dropAt === null || dropAt > c.dropAt)) {
+      c.dropAt = dropAt;
+    }
+    return c;
+  }
+
+  /** Expired reservations count their estimate as spent (conservative). */
+  private sweep(c: Counter, now: number): void {
+    for (const [id, p] of c.pending) {
+      if (p.expiresAt <= now) {
+        c.pending.delete(id);
+        c.reserved -= p.amount;
+        c.spent += p.amount;
+      }
+    }
+  }
+}

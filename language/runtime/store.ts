@@ -1,0 +1,94 @@
+// The budget store: where counters live. `MemoryBudgetStore` (one process) and the Redis store (many
+// processes) implement this interface. The algorithm every implementation must follow is written
+// down in docs/budgets.md ("The store algorithm"); the memory store is its reference implementation.
+//
+// Design constraints:
+// - `reserve` is ONE atomic operation (one Lua script in Redis): every item is checked and, when all
+//   enforced items fit, every item is reserved; otherwise nothing is written. There is no partial
+//   reservation.
+// - All amounts are non-negative safe integers in the budget's unit (micros for money).
+// - Time is never read from the store's own clock: every call carries `now` (epoch ms) from the
+//   engine's clock, so TTLs behave the same in tests, in the memory store and in Redis.
+// - A counter key is opaque to the store (the engine builds it: budget name, window kind, canonical
+//   JSON of the `by` tuple, window index). A store may add its own prefix.
+
+export interface CounterState {
+  /** Settled (or expired-unsettled) spend. */
+  spent: number;
+  /** Sum of live, unsettled reservations. */
+  reserved: number;
+}
+
+export interface ReserveItem {
+  counterKey: string;
+  limit: number;
+  /** Non-negative safe integer. */
+  charge: number;
+  /** The end of the counter's window (epoch ms), after which the key is never read for new decisions;
+   *  null for lifetime counters. The store keeps the key a little longer (reservation TTL plus its
+   *  settle grace) so late settles still land. */
+  expiresAt: number | null;
+  /** When true, this item exceeding its limit makes the whole reservation fail (`ok: false`).
+   *  False for budgets whose exceeding does not block: `@monitor`, `on exceed warn|allow`, or an
+   *  approved `require approval`. Their charges are still reserved when the reservation succeeds. */
+  enforce: boolean;
+}
+
+export interface ReserveRequest {
+  reservationId: string;
+  /** Evaluation time, epoch ms (the engine's clock). */
+  now: number;
+  /** Reservation lifetime: unsettled after `now + ttlMs`, the charge counts as spent. */
+  ttlMs: number;
+  /** False: check only (report the states, write nothing). */
+  commit: boolean;
+  items: ReserveItem[];
+}
+
+export interface ReserveItemResult extends CounterState {
+  /** `spent + reserved + charge > limit`, with spent/reserved as they were BEFORE this request. */
+  exceeded: boolean;
+}
+
+export interface ReserveResult {
+  /** No enforced item exceeded. */
+  ok: boolean;
+  /** True when the charges were written (ok and commit, and at least one item). */
+  committed: boolean;
+  /** Parallel to the request's items: the states before this request's charge. */
+  items: ReserveItemResult[];
+}
+
+export interface Actual {
+  counterKey: string;
+  /** Non-negative safe integer: the actual charge replacing the reserved estimate. */
+  amount: number;
+}
+
+export interface SettleResult {
+  /** False when the reservation is unknown (never made, already settled or released, or forgotten
+   *  after its settle grace); nothing changed then. */
+  found: boolean;
+}
+
+export interface BudgetStore {
+  /** Check and (when `commit` and every enforced item fits) reserve all items atomically. */
+  reserve(req: ReserveRequest): Promise<ReserveResult>;
+  /** Current states (after expiring overdue reservations) for the given keys; zeros for unknown keys. */
+  peek(counterKeys: string[], now: number): Promise<CounterState[]>;
+  /** Replace a reservation's estimates by actual amounts. Counters missing from `actuals` keep
+   *  their estimate. An already expired reservation (estimate counted as spent) is corrected by
+   *  `actual - estimate`. */
+  settle(reservationId: string, actuals: Actual[], now: number): Promise<SettleResult>;
+  /** Drop a reservation as if its actual usage were zero. */
+  release(reservationId: string, now: number): Promise<SettleResult>;
+  /** Add pre-existing spend to a counter (test `spent`, CLI `--spent`, migrations). */
+  addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number): Promise<void>;
+}
+
+/** Throws unless `n` is a non-negative safe integer (a programming error at the store boundary). */
+export function assertAmount(n: unknown, what: string): asserts n is number {
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`${what} must be a non-negative safe integer, got ${String(n)}`);
+  }
+}

@@ -1,0 +1,90 @@
+// Budget windows: which fixed, UTC-aligned time bucket a moment falls in.
+//
+// - `minute`, `hour`, `day`: aligned to UTC (a day starts at 00:00 UTC).
+// - `week`: ISO 8601 weeks, Monday 00:00 UTC to the next Monday 00:00 UTC; the index names the ISO
+//   week-numbering year (`2026-W01` may start in December 2025).
+// - `month`: the 1st of the month 00:00 UTC to the 1st of the next month (28 to 31 days).
+// - a duration (`per 15m`): epoch-aligned buckets of that length (`floor(now / ms)`), so every
+//   process computes the same bucket without coordination.
+// - lifetime (no `per`): one bucket forever; no index, no start, no end.
+// - `per request`: no counter at all; the limit caps a single charge.
+//
+// The index is part of the counter key, so no reset job exists: a new window is a new key.
+
+import type { BudgetWindow } from './compiled.js';
+
+export interface WindowSpan {
+  /** Part of the counter key. Strings for calendar units (`2026-11-24`, `2026-W48`), a number for
+   *  duration buckets (the bucket ordinal since the epoch); null for lifetime and per-request. */
+  index: string | number | null;
+  /** Inclusive start; null for lifetime and per-request. */
+  start: Date | null;
+  /** Exclusive end; null for lifetime and per-request. */
+  end: Date | null;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+/** 1970-01-01 was a Thursday: the ISO week containing it started Monday 1969-12-29. */
+const EPOCH_MONDAY = -3 * DAY;
+
+const pad = (n: number, w = 2): string => String(n).padStart(w, '0');
+
+function floorTo(nowMs: number, size: number, origin = 0): number {
+  return Math.floor((nowMs - origin) / size) * size + origin;
+}
+
+/** The window containing `nowMs` (epoch milliseconds). */
+export function windowOf(window: BudgetWindow, nowMs: number): WindowSpan {
+  if (!Number.isFinite(nowMs)) throw new RangeError(`windowOf: invalid time ${nowMs}`);
+  if (window.kind === 'lifetime' || window.kind === 'request') return { index: null, start: null, end: null };
+  if (window.ms !== undefined) {
+    const ms = window.ms;
+    if (!Number.isSafeInteger(ms) || ms <= 0) throw new RangeError(`windowOf: invalid window length ${ms}`);
+    const n = Math.floor(nowMs / ms);
+    return { index: n, start: new Date(n * ms), end: new Date((n + 1) * ms) };
+  }
+  const d = new Date(nowMs);
+  const y = d.getUTCFullYear();
+  const mo = d.getUTCMonth();
+  const ymd = (t: Date) => `${pad(t.getUTCFullYear(), 4)}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())}`;
+  switch (window.unit) {
+    case 'minute': {
+      const s = floorTo(nowMs, MINUTE);
+      const sd = new Date(s);
+      return { index: `${ymd(sd)}T${pad(sd.getUTCHours())}:${pad(sd.getUTCMinutes())}`, start: sd, end: new Date(s + MINUTE) };
+    }
+    case 'hour': {
+      const s = floorTo(nowMs, HOUR);
+      const sd = new Date(s);
+      return { index: `${ymd(sd)}T${pad(sd.getUTCHours())}`, start: sd, end: new Date(s + HOUR) };
+    }
+    case 'day': {
+      const s = floorTo(nowMs, DAY);
+      const sd = new Date(s);
+      return { index: ymd(sd), start: sd, end: new Date(s + DAY) };
+    }
+    case 'week': {
+      const s = floorTo(nowMs, WEEK, EPOCH_MONDAY);
+      const thursday = new Date(s + 3 * DAY);
+      const isoYear = thursday.getUTCFullYear();
+      const week = Math.floor((thursday.getTime() - Date.UTC(isoYear, 0, 1)) / WEEK) + 1;
+      return { index: `${pad(isoYear, 4)}-W${pad(week)}`, start: new Date(s), end: new Date(s + WEEK) };
+    }
+    case 'month':
+      return { index: `${pad(y, 4)}-${pad(mo + 1)}`, start: new Date(Date.UTC(y, mo, 1)), end: new Date(Date.UTC(y, mo + 1, 1)) };
+    default:
+      throw new RangeError(`windowOf: unknown window ${JSON.stringify(window)}`);
+  }
+}
+
+/** A short, stable tag for the window's kind, part of the counter key so that changing a budget's
+ *  window (e.g. `per day` → `per hour`) never reuses the old counters. */
+export function windowTag(window: BudgetWindow): string {
+  if (window.kind === 'lifetime') return 'life';
+  if (window.kind === 'request') return 'req';
+  if (window.ms !== undefined) return `${window.ms}ms`;
+  return window.unit ?? 'unknown';
+}
