@@ -1,0 +1,117 @@
+// The `rein` command-line interface (INTERFACES §3). `main(argv, io)` returns the exit code and
+// never calls process.exit, so it runs in-process in tests; bin/rein.js sets process.exitCode.
+//
+// Startup is kept small: this module loads only the command table, option schemas and IO helpers;
+// each command's module (and with it the parser, checker and compiler) is imported on demand.
+
+import { parseArgs } from 'node:util';
+import { PolicyError } from '../errors.js';
+import { commandHelp, findCommand, globalHelp, parseArgsOptions, type CommandSpec } from './commands.js';
+import { EXIT, defaultIO, makeCtx, type CliIO, type Ctx } from './context.js';
+import { BundleError, ExitCode, LoadError, UsageError } from './errors.js';
+import { optionSchemas, type CommandName, type Options } from './options.js';
+import { REIN_VERSION } from './version.js';
+
+export { EXIT, type CliIO, type Ctx } from './context.js';
+export { UsageError, LoadError, BundleError, ExitCode } from './errors.js';
+
+type CommandFn<K extends CommandName> = (ctx: Ctx, positionals: string[], opts: Options<K>) => Promise<number>;
+
+const loaders: { [K in CommandName]: () => Promise<{ default: CommandFn<K> }> } = {
+  check: () => import('./commands/check.js'),
+  test: () => import('./commands/test.js'),
+  fmt: () => import('./commands/fmt.js'),
+  eval: () => import('./commands/eval.js'),
+  build: () => import('./commands/build.js'),
+  diff: () => import('./commands/diff.js'),
+  lsp: () => import('./commands/lsp.js'),
+};
+
+function parseCommand(spec: CommandSpec, args: string[]): { values: Record<string, unknown>; positionals: string[]; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: parseArgsOptions(spec), allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\.$/, '');
+    throw new UsageError(msg.charAt(0).toLowerCase() + msg.slice(1), spec.name);
+  }
+  const values = { ...parsed.values } as Record<string, unknown>;
+  const help = values.help === true;
+  delete values.help;
+  return { values, positionals: parsed.positionals, help };
+}
+
+function validate<K extends CommandName>(cmd: K, values: Record<string, unknown>): Options<K> {
+  const r = optionSchemas[cmd].safeParse(values);
+  if (!r.success) throw new UsageError(r.error.issues[0].message, cmd);
+  return r.data as Options<K>;
+}
+
+async function run<K extends CommandName>(cmd: K, ctx: Ctx, positionals: string[], values: Record<string, unknown>): Promise<number> {
+  const opts = validate(cmd, values);
+  const mod = await loaders[cmd]();
+  return mod.default(ctx, positionals, opts);
+}
+
+/** Run the CLI with `argv` (without `node` and the script). Returns the exit code; never exits the process. */
+export async function main(argv: string[], ioIn: Partial<CliIO> = {}): Promise<number> {
+  const io: CliIO = { ...defaultIO(), ...ioIn };
+  const ctx = makeCtx(io);
+  const [first, ...rest] = argv;
+  try {
+    if (first === undefined) {
+      ctx.err(globalHelp(REIN_VERSION));
+      return EXIT.usage;
+    }
+    if (first === '--help' || first === '-h' || first === 'help') {
+      const sub = first === 'help' ? rest[0] : undefined;
+      if (sub !== undefined) {
+        const spec = findCommand(sub);
+        if (!spec) throw new UsageError(`unknown command \`${sub}\``);
+        ctx.out(commandHelp(spec));
+      } else ctx.out(globalHelp(REIN_VERSION));
+      return EXIT.ok;
+    }
+    if (first === '--version' || first === '-V') {
+      ctx.out(`${REIN_VERSION}\n`);
+      return EXIT.ok;
+    }
+    const spec = findCommand(first);
+    if (!spec) {
+      if (first.startsWith('-')) throw new UsageError(`unknown option \`${first}\``);
+      throw new UsageError(`unknown command \`${first}\``);
+    }
+    const { values, positionals, help } = parseCommand(spec, rest);
+    if (help) {
+      ctx.out(commandHelp(spec));
+      return EXIT.ok;
+    }
+    return await run(spec.name as CommandName, ctx, positionals, values);
+  } catch (e) {
+    return reportError(ctx, e);
+  }
+}
+
+/** Map an exception to a message on stderr and an exit code. */
+export function reportError(ctx: Ctx, e: unknown): number {
+  if (e instanceof ExitCode) return e.code;
+  if (e instanceof UsageError) {
+    ctx.err(`rein${e.command ? ` ${e.command}` : ''}: ${e.message}\n`);
+    ctx.err(`Run \`rein ${e.command ? `${e.command} ` : ''}--help\` for usage.\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof LoadError || e instanceof BundleError) {
+    ctx.err(`rein: ${e.message}\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof PolicyError) {
+    // Without file context (e.g. a bundle whose sources no longer check): print what we have.
+    for (const d of e.diagnostics) {
+      ctx.err(`${d.file}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.severity} ${d.code} ${d.message}\n`);
+    }
+    if (e.diagnostics.length === 0) ctx.err(`rein: ${e.message}\n`);
+    return EXIT.errors;
+  }
+  ctx.err(`rein: internal error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return EXIT.errors;
+}

@@ -1,0 +1,231 @@
+// The command table of the `rein` CLI: every command's options (fed to node:util parseArgs), their
+// help text and exit codes. `--help` is generated from this table, so it cannot drift from what the
+// parser accepts.
+
+export interface OptionSpec {
+  name: string;
+  short?: string;
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  /** Placeholder for the value in help (`FILE`). */
+  value?: string;
+  description: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  usage: string;
+  summary: string;
+  description: string;
+  options: OptionSpec[];
+  exitCodes: [number, string][];
+  examples: string[];
+}
+
+const help: OptionSpec = { name: 'help', short: 'h', type: 'boolean', description: 'show this help' };
+
+function formatOption(values: string[], deflt: string): OptionSpec {
+  return {
+    name: 'format',
+    short: 'f',
+    type: 'string',
+    value: values.join('|'),
+    description: `output format (default: ${deflt})`,
+  };
+}
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'check',
+    usage: 'rein check [PATH…] [options]',
+    summary: 'parse, type-check and lint every policy set under PATH (default .)',
+    description:
+      'Every directory at or under PATH that contains .rein files is one policy set (its .rein files, not\n' +
+      'recursive, plus rein.json); node_modules and dot-directories are skipped. .rein files named\n' +
+      'explicitly form one set together.',
+    options: [
+      formatOption(['text', 'json', 'sarif', 'github'], 'text'),
+      { name: 'max-warnings', type: 'string', value: 'N', description: 'exit 1 when there are more than N warnings' },
+      help,
+    ],
+    exitCodes: [
+      [0, 'no errors (warnings allowed up to --max-warnings)'],
+      [1, 'errors, or more warnings than --max-warnings'],
+      [2, 'usage or IO error'],
+    ],
+    examples: ['rein check', 'rein check policies/ --format sarif > rein.sarif', 'rein check . --format github --max-warnings 0'],
+  },
+  {
+    name: 'test',
+    usage: 'rein test [PATH…] [options]',
+    summary: 'run every `test` block of the policy sets under PATH (default .)',
+    description: 'Policy sets are found as for `rein check`. Each set is checked first; a set with errors is not tested.',
+    options: [
+      formatOption(['text', 'json', 'junit', 'github', 'sarif'], 'text'),
+      { name: 'filter', type: 'string', value: 'RE', description: 'run only tests whose name matches the regular expression' },
+      { name: 'coverage', type: 'boolean', description: 'report which rules, budgets and effect clauses the tests exercised' },
+      { name: 'min-coverage', type: 'string', value: 'PCT', description: 'exit 3 when coverage is below PCT percent (implies --coverage)' },
+      help,
+    ],
+    exitCodes: [
+      [0, 'every test passed'],
+      [1, 'policy errors'],
+      [2, 'usage or IO error (also: --filter matched no test)'],
+      [3, 'a test failed, or coverage is below --min-coverage'],
+    ],
+    examples: ['rein test', 'rein test policies/support --filter transfer', 'rein test --format junit > junit.xml', 'rein test --min-coverage 90'],
+  },
+  {
+    name: 'fmt',
+    usage: 'rein fmt [PATH…|-] [options]',
+    summary: 'format policy files canonically (comments kept, idempotent)',
+    description:
+      'With --check, list the files that are not formatted. With --write, rewrite them in place.\n' +
+      'With neither, one file is printed formatted to stdout; `rein fmt -` formats standard input.\n' +
+      'Directories are searched recursively for .rein files, as for `rein check`.',
+    options: [
+      { name: 'check', type: 'boolean', description: 'list unformatted files; exit 1 when there are any' },
+      { name: 'write', short: 'w', type: 'boolean', description: 'rewrite unformatted files in place' },
+      formatOption(['text', 'json'], 'text'),
+      help,
+    ],
+    exitCodes: [
+      [0, 'formatted (or already formatted)'],
+      [1, '--check found unformatted files, or a file has a syntax error'],
+      [2, 'usage or IO error'],
+    ],
+    examples: ['rein fmt tools.rein', 'rein fmt --check .', 'rein fmt --write policies/', 'cat tools.rein | rein fmt -'],
+  },
+  {
+    name: 'eval',
+    usage: 'rein eval PATH --input FILE|- [options]',
+    summary: 'evaluate one request and print the decision as JSON',
+    description:
+      'PATH is a policy directory, a .rein file or a bundle from `rein build`. The request is evaluated\n' +
+      'by an Engine with an in-memory budget store (budgets included). The decision JSON goes to stdout.\n' +
+      'With --explain, the explanation is printed readably on stderr (--format text, the default), or\n' +
+      'included in the decision JSON as `explain` (--format json).',
+    options: [
+      { name: 'input', short: 'i', type: 'string', value: 'FILE|-', description: 'the request (JSON); - reads standard input' },
+      { name: 'explain', type: 'boolean', description: 'explain every rule: matched or not, each clause\'s value and the input it read' },
+      { name: 'spent', type: 'string', multiple: true, value: 'NAME=AMOUNT', description: 'pre-existing spend of budget NAME for this request\'s key and window (repeatable)' },
+      { name: 'approve', type: 'string', multiple: true, value: 'RULE', description: 'grant the approval RULE (a rule or budget) for this exact request (repeatable)' },
+      { name: 'now', type: 'string', value: 'TIME', description: 'evaluation time, RFC 3339 (default: the current time)' },
+      formatOption(['text', 'json'], 'text'),
+      help,
+    ],
+    exitCodes: [
+      [0, 'allow'],
+      [1, 'policy errors'],
+      [2, 'usage or IO error (bad option, unreadable or non-JSON input)'],
+      [4, 'deny'],
+      [5, 'require_approval'],
+    ],
+    examples: [
+      'rein eval policies/support --input request.json',
+      'rein eval policies/support -i - --explain < request.json',
+      'rein eval bundle.json -i req.json --spent team_daily=49.5 --now 2026-11-24T10:00:00Z',
+      'rein eval policies/support -i req.json --approve large_transfer',
+    ],
+  },
+  {
+    name: 'build',
+    usage: 'rein build PATH -o FILE [options]',
+    summary: 'check a policy set and write a bundle for fast, reproducible loading',
+    description:
+      'The bundle is JSON: format version, policy name/version/hash, the sources, rein.json and a source\n' +
+      'map of every declaration. loadPolicy() and `rein eval`/`rein diff` accept it in place of a directory.',
+    options: [
+      { name: 'output', short: 'o', type: 'string', value: 'FILE', description: 'where to write the bundle (required)' },
+      formatOption(['text', 'json'], 'text'),
+      help,
+    ],
+    exitCodes: [
+      [0, 'bundle written'],
+      [1, 'policy errors'],
+      [2, 'usage or IO error'],
+    ],
+    examples: ['rein build policies/support -o support.bundle.json'],
+  },
+  {
+    name: 'diff',
+    usage: 'rein diff OLD NEW --inputs FILE.jsonl [options]',
+    summary: 'replay recorded requests through two policy versions and report every changed decision',
+    description:
+      'OLD and NEW are policy directories, .rein files or bundles. Each non-blank line of the JSONL file\n' +
+      'is one request. Requests are evaluated with rules and the default only (policy.evaluate):\n' +
+      'budgets are not included, since replayed spend would not be the spend that was recorded.\n' +
+      'A decision changed when its effect, its reasons or its pending approvals differ.\n' +
+      'Malformed lines are reported with their line number and make the exit code 2.',
+    options: [
+      { name: 'inputs', type: 'string', value: 'FILE.jsonl|-', description: 'recorded requests, one JSON object per line (required)' },
+      { name: 'now', type: 'string', value: 'TIME', description: 'evaluation time for every request, RFC 3339 (default: the current time)' },
+      formatOption(['text', 'json'], 'text'),
+      help,
+    ],
+    exitCodes: [
+      [0, 'no decision changed'],
+      [1, 'policy errors'],
+      [2, 'usage or IO error, or malformed input lines'],
+      [6, 'some decisions changed'],
+    ],
+    examples: ['rein diff policies-v1/ policies/ --inputs decisions.jsonl', 'rein diff old.bundle.json new/ --inputs reqs.jsonl --format json'],
+  },
+  {
+    name: 'lsp',
+    usage: 'rein lsp [--stdio]',
+    summary: 'run the language server over stdio (for Neovim, Helix, Zed, Emacs, …)',
+    description: 'Speaks the Language Server Protocol on stdin/stdout until the client exits.',
+    options: [{ name: 'stdio', type: 'boolean', description: 'use stdio (the default and only transport; accepted for editors that pass it)' }, help],
+    exitCodes: [
+      [0, 'the client shut the server down'],
+      [2, 'usage error'],
+    ],
+    examples: ['rein lsp --stdio'],
+  },
+];
+
+export function findCommand(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+/** node:util parseArgs `options` for a command. */
+export function parseArgsOptions(spec: CommandSpec): Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> {
+  const out: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const o of spec.options) {
+    out[o.name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  }
+  return out;
+}
+
+export function commandHelp(spec: CommandSpec): string {
+  const lines = [`Usage: ${spec.usage}`, '', spec.summary.charAt(0).toUpperCase() + spec.summary.slice(1) + '.', '', spec.description, '', 'Options:'];
+  const labels = spec.options.map((o) => `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.value ? ` ${o.value}` : ''}`);
+  const width = Math.max(...labels.map((l) => l.length));
+  spec.options.forEach((o, i) => lines.push(`  ${labels[i].padEnd(width)}  ${o.description}${o.multiple ? ' (repeatable)' : ''}`));
+  lines.push('', 'Exit codes:');
+  for (const [code, what] of spec.exitCodes) lines.push(`  ${code}  ${what}`);
+  lines.push('', 'Examples:');
+  for (const e of spec.examples) lines.push(`  ${e}`);
+  return lines.join('\n') + '\n';
+}
+
+export function globalHelp(version: string): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  const lines = [
+    `rein ${version}: policy-as-code guardrails and cost ceilings for AI agents`,
+    '',
+    'Usage: rein <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     show help (also `rein <command> --help`)',
+    '  -V, --version  print the version',
+    '',
+    'Colours are used only on a terminal and never when NO_COLOR is set.',
+    'Run `rein <command> --help` for a command\'s options and exit codes. Docs: docs/cli.md',
+  ];
+  return lines.join('\n') + '\n';
+}

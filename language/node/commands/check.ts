@@ -1,0 +1,34 @@
+// `rein check [PATH…]`: parse, type-check and lint every policy set under PATH.
+
+import { compareDiagnostics, type Diagnostic } from '../../diagnostics.js';
+import { EXIT, type Ctx } from '../context.js';
+import { checkPolicySet, resolvePolicySets } from '../load.js';
+import type { Options } from '../options.js';
+import { summarize } from '../output/source.js';
+import { lookupFor, qualify, renderDiagnostics } from '../shared.js';
+
+export default async function cmdCheck(ctx: Ctx, positionals: string[], opts: Options<'check'>): Promise<number> {
+  const sets = await resolvePolicySets((positionals.length ? positionals : ['.']).map(ctx.resolve));
+  const multi = sets.length > 1;
+  const diags: Diagnostic[] = [];
+  let files = 0;
+  for (const s of sets) {
+    const r = checkPolicySet(s);
+    files += Object.keys(s.files).length;
+    for (const d of r.diagnostics) diags.push(qualify(s, d, multi));
+  }
+  const lookup = lookupFor(ctx, sets);
+  diags.sort((a, b) => {
+    const fa = lookup.display(a.file);
+    const fb = lookup.display(b.file);
+    return fa !== fb ? (fa < fb ? -1 : 1) : compareDiagnostics(a, b);
+  });
+  ctx.out(renderDiagnostics(ctx, opts.format, diags, lookup, files));
+  const s = summarize(diags, files);
+  if (s.errors > 0) return EXIT.errors;
+  if (opts['max-warnings'] !== undefined && s.warnings > opts['max-warnings']) {
+    if (opts.format === 'text') ctx.err(`rein check: ${s.warnings} warnings exceed --max-warnings ${opts['max-warnings']}\n`);
+    return EXIT.errors;
+  }
+  return EXIT.ok;
+}

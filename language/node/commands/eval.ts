@@ -1,0 +1,83 @@
+// `rein eval PATH --input FILE|-`: one decision, printed as JSON; the exit code tells the effect.
+
+import { Engine } from '../../runtime/engine.js';
+import { parseMoney } from '../../runtime/money.js';
+import type { Approval, Decision } from '../../runtime/decision.js';
+import type { Policy } from '../../runtime/compile.js';
+import { EXIT, type Ctx } from '../context.js';
+import { LoadError, UsageError } from '../errors.js';
+import type { Options } from '../options.js';
+import { renderExplanationText } from '../output/explain.js';
+import { loadPolicyFor } from '../shared.js';
+
+export function exitCodeForEffect(effect: Decision['effect']): number {
+  return effect === 'allow' ? EXIT.ok : effect === 'deny' ? EXIT.deny : EXIT.requireApproval;
+}
+
+/** Parse a JSON document given on the command line (file or stdin); bad JSON is an input error (exit 2). */
+export function parseJsonInput(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new LoadError(`${what} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** `--spent NAME=AMOUNT` → budget name and amount in the budget's unit (micros for money). */
+export function parseSpent(policy: Policy, spec: string): { name: string; amount: number } {
+  const eq = spec.indexOf('=');
+  const name = spec.slice(0, eq);
+  const raw = spec.slice(eq + 1).trim();
+  const budget = policy.compiled.budgets.find((b) => b.name === name);
+  if (!budget) {
+    const known = policy.compiled.budgets.map((b) => `\`${b.name}\``).join(', ');
+    throw new UsageError(`--spent: unknown budget \`${name}\`${known ? ` (budgets: ${known})` : ' (the policy has no budgets)'}`, 'eval');
+  }
+  if (budget.unit === 'money') {
+    const micros = parseMoney(raw.startsWith('$') ? raw.slice(1).replace(/_/g, '') : raw.replace(/_/g, ''));
+    if (micros === undefined) throw new UsageError(`--spent ${name}: \`${raw}\` is not a non-negative amount of money (e.g. 12.5)`, 'eval');
+    return { name, amount: micros };
+  }
+  const n = Number(raw.replace(/_/g, ''));
+  if (raw === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--spent ${name}: \`${raw}\` is not a non-negative number`, 'eval');
+  return { name, amount: n };
+}
+
+export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Options<'eval'>): Promise<number> {
+  if (positionals.length !== 1) throw new UsageError('expected exactly one PATH (a policy directory, .rein file or bundle)', 'eval');
+  const p = positionals[0];
+  const inputText = await ctx.readInput(opts.input);
+  const policy = await loadPolicyFor(ctx, p);
+  const request = parseJsonInput(inputText, opts.input === '-' ? 'standard input' : `\`${opts.input}\``);
+  const now = opts.now ?? new Date();
+  const spent = opts.spent.map((s) => parseSpent(policy, s));
+  const names = new Set([...policy.compiled.program.rules.map((r) => r.name?.text), ...policy.compiled.budgets.map((b) => b.name)]);
+  for (const a of opts.approve) {
+    if (!names.has(a)) throw new UsageError(`--approve: \`${a}\` is not a rule or budget of the policy`, 'eval');
+  }
+
+  const engine = new Engine(policy, { clock: () => now });
+  for (const s of spent) {
+    try {
+      await engine.addSpent(request, s.name, s.amount, now);
+    } catch (e) {
+      // An invalid request is reported by the decision itself (the `on error` effect with `errors`).
+      if (policy.compiled.validate(request).ok) throw new UsageError(`--spent ${s.name}: ${(e as Error).message}`, 'eval');
+    }
+  }
+  let approvals: Approval[] = [];
+  if (opts.approve.length > 0) {
+    // Approvals are bound to the request's hash: ask the stateless evaluator for it.
+    const probe = policy.evaluate(request, { now });
+    if (probe.request_hash) approvals = opts.approve.map((rule) => ({ rule, request_hash: probe.request_hash! }));
+  }
+  const decision = await engine.decide(request, { approvals, explain: opts.explain, now });
+  let printed: Decision = decision;
+  if (opts.explain && opts.format === 'text') {
+    const { explain, ...rest } = decision;
+    printed = rest as Decision;
+    if (explain) ctx.err(renderExplanationText(explain, ctx.c));
+  }
+  ctx.out(JSON.stringify(printed, null, 2) + '\n');
+  return exitCodeForEffect(decision.effect);
+}

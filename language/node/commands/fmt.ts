@@ -1,0 +1,107 @@
+// `rein fmt [PATH…|-]`: canonical formatting; --check lists unformatted files, --write rewrites them.
+
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { PolicyError } from '../../errors.js';
+import { format } from '../../format/format.js';
+import { EXIT, type Ctx } from '../context.js';
+import { LoadError, UsageError } from '../errors.js';
+import { discoverPolicyDirs } from '../load.js';
+import type { Options } from '../options.js';
+import { makeLookup } from '../output/source.js';
+import { renderDiagnosticsText } from '../output/text.js';
+
+async function fmtTargets(ctx: Ctx, positionals: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of positionals.length ? positionals : ['.']) {
+    const abs = ctx.resolve(p);
+    let st;
+    try {
+      st = await fs.stat(abs);
+    } catch {
+      throw new LoadError(`no such file or directory: \`${p}\``);
+    }
+    if (st.isDirectory()) {
+      const dirs = await discoverPolicyDirs(abs);
+      if (dirs.length === 0) throw new LoadError(`no \`.rein\` files found under \`${p}\``);
+      for (const d of dirs) {
+        for (const e of (await fs.readdir(d, { withFileTypes: true })).filter((x) => x.isFile() && x.name.endsWith('.rein')).map((x) => x.name).sort()) {
+          out.push(path.join(d, e));
+        }
+      }
+    } else out.push(abs);
+  }
+  return [...new Set(out)];
+}
+
+export default async function cmdFmt(ctx: Ctx, positionals: string[], opts: Options<'fmt'>): Promise<number> {
+  if (positionals.includes('-')) {
+    if (positionals.length > 1) throw new UsageError('`-` (standard input) cannot be combined with other paths', 'fmt');
+    if (opts.write) throw new UsageError('--write cannot be used with `-` (standard input)', 'fmt');
+    const src = await ctx.readInput('-');
+    try {
+      const formatted = format(src, { file: '<stdin>' });
+      if (opts.check) {
+        if (formatted !== src) {
+          ctx.out(opts.format === 'json' ? JSON.stringify({ unformatted: ['<stdin>'] }, null, 2) + '\n' : '<stdin>\n');
+          return EXIT.errors;
+        }
+        if (opts.format === 'json') ctx.out(JSON.stringify({ unformatted: [] }, null, 2) + '\n');
+        return EXIT.ok;
+      }
+      ctx.out(formatted);
+      return EXIT.ok;
+    } catch (e) {
+      if (e instanceof PolicyError) {
+        ctx.err(renderDiagnosticsText(e.diagnostics, makeLookup([{ name: '<stdin>', display: '<stdin>', text: src }]), ctx.c));
+        return EXIT.errors;
+      }
+      throw e;
+    }
+  }
+  const files = await fmtTargets(ctx, positionals);
+  if (!opts.check && !opts.write) {
+    if (files.length !== 1) throw new UsageError(`${files.length} files to format: use --check or --write (without them, give exactly one file)`, 'fmt');
+  }
+  const unformatted: string[] = [];
+  const failed: string[] = [];
+  for (const f of files) {
+    const shown = ctx.display(f);
+    const src = await ctx.readInput(f);
+    let formatted: string;
+    try {
+      formatted = format(src, { file: shown });
+    } catch (e) {
+      if (e instanceof PolicyError) {
+        ctx.err(renderDiagnosticsText(e.diagnostics, makeLookup([{ name: shown, display: shown, text: src }]), ctx.c));
+        failed.push(shown);
+        continue;
+      }
+      throw e;
+    }
+    if (!opts.check && !opts.write) {
+      ctx.out(formatted);
+      continue;
+    }
+    if (formatted !== src) {
+      unformatted.push(shown);
+      if (opts.write) {
+        try {
+          await fs.writeFile(f, formatted, 'utf8');
+        } catch (e) {
+          throw new LoadError(`cannot write \`${shown}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      }
+    }
+  }
+  if (opts.check || opts.write) {
+    if (opts.format === 'json') {
+      ctx.out(JSON.stringify(opts.check ? { unformatted, errors: failed } : { written: unformatted, errors: failed }, null, 2) + '\n');
+    } else {
+      for (const f of unformatted) ctx.out(opts.write ? `formatted ${f}\n` : `${f}\n`);
+    }
+  }
+  if (failed.length > 0) return EXIT.errors;
+  if (opts.check && unformatted.length > 0) return EXIT.errors;
+  return EXIT.ok;
+}

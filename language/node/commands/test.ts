@@ -1,0 +1,97 @@
+// `rein test [PATH…]`: run every `test` block of the policy sets under PATH.
+
+import * as path from 'node:path';
+import { compareDiagnostics, type Diagnostic } from '../../diagnostics.js';
+import { compile } from '../../runtime/compile.js';
+import { runTests } from '../../runtime/test-runner.js';
+import { EXIT, type Ctx } from '../context.js';
+import { UsageError } from '../errors.js';
+import { checkPolicySet, resolvePolicySets, type PolicySet } from '../load.js';
+import type { Options } from '../options.js';
+import { makeLookup, type SourceLookup } from '../output/source.js';
+import { renderTestsJson, renderTestsJunit, renderTestsText, type SetCoverage, type TestCaseResult, type TestRunResult } from '../output/tests.js';
+import { lookupFor, printDiagnostics, qualify, renderDiagnostics } from '../shared.js';
+import { toCases, toCoverage } from '../test-report.js';
+
+/** A failing test as a REIN403 diagnostic (for the github and sarif formats). */
+function failureDiagnostic(t: TestCaseResult): Diagnostic {
+  const pos = { line: t.line - 1, character: t.column - 1, offset: 0 };
+  return {
+    file: t.file,
+    range: { start: pos, end: { ...pos, character: pos.character + 4 } },
+    severity: 'error',
+    code: 'REIN403',
+    message: `test \`${t.name}\` failed: expected ${t.expected ?? '?'}, got ${t.actual ?? '?'}`,
+  };
+}
+
+export default async function cmdTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): Promise<number> {
+  const sets = await resolvePolicySets((positionals.length ? positionals : ['.']).map(ctx.resolve));
+  const coverage = opts.coverage || opts['min-coverage'] !== undefined;
+  const filter = opts.filter !== undefined ? new RegExp(opts.filter) : undefined;
+  const multi = sets.length > 1;
+  const errorDiags: Diagnostic[] = [];
+  const errorSets: PolicySet[] = [];
+  const run: TestRunResult = { tests: [], summary: { tests: 0, passed: 0, failed: 0 } };
+  const covs: SetCoverage[] = [];
+
+  for (const set of sets) {
+    const result = checkPolicySet(set);
+    const setName = ctx.display(set.root);
+    if (!result.ok) {
+      errorSets.push(set);
+      for (const d of result.diagnostics) if (d.severity === 'error') errorDiags.push(qualify(set, d, multi));
+      continue;
+    }
+    const policy = compile(result);
+    const report = runTests(policy, { filter, coverage });
+    const display = (file: string) => ctx.display(set.paths[file] ?? path.join(set.root, file));
+    run.tests.push(...toCases(report, setName, display));
+    if (coverage) {
+      const cov = toCoverage(report, setName, display);
+      if (cov) covs.push(cov);
+    }
+  }
+
+  run.summary.tests = run.tests.length;
+  run.summary.passed = run.tests.filter((t) => t.passed).length;
+  run.summary.failed = run.summary.tests - run.summary.passed;
+  if (coverage) {
+    run.coverage = covs;
+    const covered = covs.reduce((a, c) => a + c.covered, 0);
+    const total = covs.reduce((a, c) => a + c.total, 0);
+    run.summary.coverage = total === 0 ? 100 : Math.round((covered / total) * 1000) / 10;
+  }
+
+  const lookup: SourceLookup = lookupFor(ctx, sets);
+  errorDiags.sort(compareDiagnostics);
+  switch (opts.format) {
+    case 'text':
+      printDiagnostics(ctx, errorDiags, lookup, errorSets.reduce((a, s) => a + Object.keys(s.files).length, 0));
+      ctx.out(renderTestsText(run, ctx.c, opts['min-coverage']));
+      break;
+    case 'json':
+      ctx.out(renderTestsJson({ ...run, ...(errorDiags.length ? { diagnostics: JSON.parse(renderDiagnostics(ctx, 'json', errorDiags, lookup, 0)).diagnostics } : {}) } as TestRunResult));
+      break;
+    case 'junit':
+      printDiagnostics(ctx, errorDiags, lookup, errorSets.reduce((a, s) => a + Object.keys(s.files).length, 0));
+      ctx.out(renderTestsJunit(run));
+      break;
+    case 'github':
+    case 'sarif': {
+      const failures = run.tests.filter((t) => !t.passed).map(failureDiagnostic);
+      // Failure diagnostics already carry display paths; policy errors are mapped through the lookup.
+      const all = [...errorDiags.map((d) => ({ ...d, file: lookup.display(d.file), related: d.related?.map((r) => ({ ...r, file: lookup.display(r.file) })) })), ...failures];
+      ctx.out(renderDiagnostics(ctx, opts.format, all, makeLookup([]), sets.length));
+      break;
+    }
+  }
+
+  if (errorDiags.length > 0) return EXIT.errors;
+  if (filter && run.summary.tests === 0) {
+    throw new UsageError(`--filter \`${opts.filter}\` matched no test`, 'test');
+  }
+  if (run.summary.failed > 0) return EXIT.testFailed;
+  if (opts['min-coverage'] !== undefined && (run.summary.coverage ?? 0) < opts['min-coverage']) return EXIT.testFailed;
+  return EXIT.ok;
+}

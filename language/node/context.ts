@@ -1,0 +1,84 @@
+// What every CLI command receives: the IO streams, colours and path helpers. No core imports here,
+// so `rein --help` and `rein --version` start without loading the compiler.
+
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { LoadError } from './errors.js';
+import { colorEnabled, makeColors, type Colors } from './output/color.js';
+
+export interface CliIO {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+  stdin: AsyncIterable<string | Uint8Array>;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Whether the output is a terminal (colours). */
+  isTTY: boolean;
+}
+
+export const EXIT = {
+  ok: 0,
+  errors: 1,
+  usage: 2,
+  testFailed: 3,
+  deny: 4,
+  requireApproval: 5,
+  changed: 6,
+} as const;
+
+export interface Ctx {
+  io: CliIO;
+  c: Colors;
+  /** Resolve a command-line path against the working directory. */
+  resolve(p: string): string;
+  /** A path as printed: relative to the working directory, `/`-separated. */
+  display(abs: string): string;
+  /** Read a file, or standard input for `-`. IO errors become LoadError (exit 2). */
+  readInput(p: string): Promise<string>;
+  out(s: string): void;
+  err(s: string): void;
+}
+
+export async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
+  const chunks: string[] = [];
+  const dec = new TextDecoder();
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? chunk : dec.decode(chunk, { stream: true }));
+  chunks.push(dec.decode());
+  return chunks.join('');
+}
+
+export function defaultIO(): CliIO {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    stdin: process.stdin,
+    env: process.env,
+    cwd: process.cwd(),
+    isTTY: Boolean(process.stdout.isTTY),
+  };
+}
+
+export function makeCtx(io: CliIO): Ctx {
+  const c = makeColors(colorEnabled(io.isTTY, io.env));
+  const resolve = (p: string) => path.resolve(io.cwd, p);
+  const display = (abs: string) => {
+    const rel = path.relative(io.cwd, abs);
+    return (rel === '' ? '.' : rel).split(path.sep).join('/');
+  };
+  return {
+    io,
+    c,
+    resolve,
+    display,
+    out: (s) => void io.stdout.write(s),
+    err: (s) => void io.stderr.write(s),
+    async readInput(p) {
+      if (p === '-') return readAll(io.stdin);
+      try {
+        return await fs.readFile(resolve(p), 'utf8');
+      } catch (e) {
+        throw new LoadError(`cannot read \`${p}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,216 @@
+// Reading policy sets from disk (Node only). A policy set is the `.rein` files of one directory
+// (not recursive) or an explicit list of files, plus an optional `rein.json` at the set's root.
+//
+// File names inside a set (the keys of `files`, the `file` of diagnostics, the names hashed into the
+// policy hash) are relative to the set's root (`tools.rein`), so a set hashes and reports the same
+// from any working directory. `paths` maps each name back to its absolute path for display.
+
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Diagnostic } from '../diagnostics.js';
+import { parseConfig } from '../config.js';
+import { check } from '../check.js';
+import { compile } from '../runtime/compile.js';
+import type { Policy } from '../runtime/compile.js';
+import type { CheckResult } from '../semantics/program.js';
+import { PolicyError } from '../errors.js';
+import { isBundleFile, readBundle } from './bundle.js';
+import { LoadError } from './errors.js';
+
+export interface PolicySet {
+  /** Absolute directory the names are relative to. */
+  root: string;
+  /** Source by name (relative to `root`, `/`-separated). */
+  files: Record<string, string>;
+  /** Absolute path by name (also has `rein.json` when present). */
+  paths: Record<string, string>;
+  /** The parsed `rein.json` (undefined when absent or invalid). */
+  config?: unknown;
+  /** Diagnostics about `rein.json` (file `rein.json`). */
+  configDiagnostics: Diagnostic[];
+  /** Source of `rein.json` when present (for excerpts). */
+  configSource?: string;
+}
+
+export { LoadError };
+
+export const CONFIG_FILE = 'rein.json';
+const SKIP_DIRS = new Set(['node_modules']);
+
+function toPosix(p: string): string {
+  return p.split(path.sep).join('/');
+}
+
+async function statOrNull(p: string) {
+  try {
+    return await fs.stat(p);
+  } catch {
+    return null;
+  }
+}
+
+async function readText(p: string): Promise<string> {
+  try {
+    return await fs.readFile(p, 'utf8');
+  } catch (e) {
+    throw new LoadError(`cannot read \`${p}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+async function readConfig(set: PolicySet): Promise<void> {
+  const cfgPath = path.join(set.root, CONFIG_FILE);
+  const st = await statOrNull(cfgPath);
+  if (!st?.isFile()) return;
+  const text = await readText(cfgPath);
+  set.paths[CONFIG_FILE] = cfgPath;
+  set.configSource = text;
+  const { config, diagnostics } = parseConfig(text);
+  set.config = config;
+  set.configDiagnostics = diagnostics.map((d) => ({ ...d, file: CONFIG_FILE }));
+}
+
+/** The `.rein` files directly in `dir` (not recursive), sorted by name. */
+export async function reinFilesIn(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    throw new LoadError(`cannot read directory \`${dir}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.rein'))
+    .map((e) => e.name)
+    .sort();
+}
+
+/** Read one directory as a policy set (its `.rein` files, not recursive, plus `rein.json`). */
+export async function readPolicyDir(dir: string): Promise<PolicySet> {
+  const root = path.resolve(dir);
+  const st = await statOrNull(root);
+  if (!st) throw new LoadError(`no such file or directory: \`${dir}\``);
+  if (!st.isDirectory()) throw new LoadError(`not a directory: \`${dir}\``);
+  const names = await reinFilesIn(root);
+  if (names.length === 0) throw new LoadError(`no \`.rein\` files in \`${dir}\``);
+  const set: PolicySet = { root, files: {}, paths: {}, configDiagnostics: [] };
+  for (const name of names) {
+    const abs = path.join(root, name);
+    set.files[name] = await readText(abs);
+    set.paths[name] = abs;
+  }
+  await readConfig(set);
+  return set;
+}
+
+/**
+ * Read an explicit list of `.rein` files as one set. Names are relative to the files' common
+ * directory, which is also where `rein.json` is looked for.
+ */
+export async function readPolicyFiles(files: string[]): Promise<PolicySet> {
+  if (files.length === 0) throw new LoadError('no policy files given');
+  const abs = files.map((f) => path.resolve(f));
+  let root = path.dirname(abs[0]);
+  for (const a of abs) {
+    while (!(a === root || a.startsWith(root.endsWith(path.sep) ? root : root + path.sep))) root = path.dirname(root);
+  }
+  const set: PolicySet = { root, files: {}, paths: {}, configDiagnostics: [] };
+  for (let i = 0; i < abs.length; i++) {
+    const st = await statOrNull(abs[i]);
+    if (!st) throw new LoadError(`no such file or directory: \`${files[i]}\``);
+    if (!st.isFile()) throw new LoadError(`not a file: \`${files[i]}\``);
+    const name = toPosix(path.relative(root, abs[i]));
+    set.files[name] = await readText(abs[i]);
+    set.paths[name] = abs[i];
+  }
+  await readConfig(set);
+  return set;
+}
+
+/**
+ * Every directory at or under `dir` that holds `.rein` files, sorted. Skips `node_modules` and
+ * directories whose name starts with a dot.
+ */
+export async function discoverPolicyDirs(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  async function walk(d: string): Promise<void> {
+    let entries;
+    try {
+      entries = await fs.readdir(d, { withFileTypes: true });
+    } catch (e) {
+      throw new LoadError(`cannot read directory \`${d}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (entries.some((e) => e.isFile() && e.name.endsWith('.rein'))) out.push(d);
+    const subdirs = entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !SKIP_DIRS.has(e.name))
+      .map((e) => e.name)
+      .sort();
+    for (const s of subdirs) await walk(path.join(d, s));
+  }
+  await walk(path.resolve(dir));
+  return out.sort();
+}
+
+/**
+ * The policy sets named by command-line PATHs: each directory contributes every directory at or
+ * under it that holds `.rein` files (one set each); all `.rein` files named explicitly form one set
+ * together. A PATH that does not exist, or a directory tree without any `.rein` file, is a LoadError.
+ */
+export async function resolvePolicySets(paths: string[]): Promise<PolicySet[]> {
+  const dirs: string[] = [];
+  const files: string[] = [];
+  for (const p of paths) {
+    const st = await statOrNull(p);
+    if (!st) throw new LoadError(`no such file or directory: \`${p}\``);
+    if (st.isDirectory()) {
+      const found = await discoverPolicyDirs(p);
+      if (found.length === 0) throw new LoadError(`no \`.rein\` files found under \`${p}\``);
+      dirs.push(...found);
+    } else if (p.endsWith('.rein')) files.push(p);
+    else throw new LoadError(`not a \`.rein\` file or a directory: \`${p}\``);
+  }
+  const sets: PolicySet[] = [];
+  const seen = new Set<string>();
+  for (const d of dirs) {
+    if (seen.has(d)) continue;
+    seen.add(d);
+    sets.push(await readPolicyDir(d));
+  }
+  if (files.length > 0) sets.push(await readPolicyFiles(files));
+  return sets;
+}
+
+/**
+ * One policy set for commands that need exactly one (`eval`, `build`, `diff`, `test` per PATH):
+ * a directory (its own `.rein` files, not recursive) or a single `.rein` file.
+ */
+export async function readPolicySet(p: string): Promise<PolicySet> {
+  const st = await statOrNull(p);
+  if (!st) throw new LoadError(`no such file or directory: \`${p}\``);
+  if (st.isDirectory()) return readPolicyDir(p);
+  return readPolicyFiles([p]);
+}
+
+/** Type-check a set, with its `rein.json`; config diagnostics are included. Never throws. */
+export function checkPolicySet(set: PolicySet): CheckResult {
+  const result = check(set.files, { config: set.config });
+  const diagnostics = [...set.configDiagnostics, ...result.diagnostics];
+  return { ...result, diagnostics, ok: result.ok && !set.configDiagnostics.some((d) => d.severity === 'error') };
+}
+
+/** Check then compile a set. Throws PolicyError (with every diagnostic) when it has errors. */
+export function compilePolicySet(set: PolicySet): Policy {
+  const result = checkPolicySet(set);
+  if (!result.ok) throw new PolicyError('the policy set has errors', result.diagnostics);
+  return compile(result);
+}
+
+/**
+ * Load a compiled policy from a directory (a policy set), a single `.rein` file, or a bundle
+ * built by `rein build`. Throws PolicyError on policy errors, LoadError/BundleError on IO or bundle
+ * problems.
+ */
+export async function loadPolicy(pathOrBundle: string): Promise<Policy> {
+  const st = await statOrNull(pathOrBundle);
+  if (!st) throw new LoadError(`no such file or directory: \`${pathOrBundle}\``);
+  if (st.isFile() && isBundleFile(pathOrBundle)) return (await readBundle(pathOrBundle)).policy;
+  return compilePolicySet(await readPolicySet(pathOrBundle));
+}

@@ -1,0 +1,129 @@
+// Renderers for `rein test`: text, JSON, JUnit XML (GitHub and SARIF reuse the diagnostic renderers
+// with one REIN403 diagnostic per failing test).
+
+import type { Colors } from './color.js';
+
+/** One test's outcome as the CLI reports it (positions 1-based, paths as displayed). */
+export interface TestCaseResult {
+  /** The policy set (its directory, as displayed). */
+  set: string;
+  name: string;
+  file: string;
+  line: number;
+  column: number;
+  passed: boolean;
+  /** What the test expected, e.g. `deny by no_shell` (failures). */
+  expected?: string;
+  /** What the policy decided, e.g. `allow (default)` (failures). */
+  actual?: string;
+  /** The failure, in one line. */
+  message?: string;
+  durationMs: number;
+}
+
+export interface CoverageItem {
+  kind: string;
+  name: string;
+  covered: boolean;
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+export interface SetCoverage {
+  set: string;
+  covered: number;
+  total: number;
+  /** 0–100. */
+  percent: number;
+  items: CoverageItem[];
+}
+
+export interface TestRunResult {
+  tests: TestCaseResult[];
+  coverage?: SetCoverage[];
+  summary: { tests: number; passed: number; failed: number; coverage?: number };
+}
+
+export function renderTestsText(r: TestRunResult, c: Colors, minCoverage?: number): string {
+  const out: string[] = [];
+  let lastSet = '';
+  for (const t of r.tests) {
+    if (t.set !== lastSet) {
+      out.push(c.bold(t.set));
+      lastSet = t.set;
+    }
+    if (t.passed) out.push(`  ${c.green('✓')} ${t.name}`);
+    else {
+      out.push(`  ${c.red('✗')} ${t.name}  ${c.dim(`${t.file}:${t.line}:${t.column}`)}`);
+      if (t.expected !== undefined) out.push(`      expected: ${t.expected}`);
+      if (t.actual !== undefined) out.push(`      actual:   ${t.actual}`);
+      if (t.message && t.expected === undefined) out.push(`      ${t.message}`);
+    }
+  }
+  for (const cov of r.coverage ?? []) {
+    out.push('');
+    out.push(`coverage ${cov.set}: ${cov.percent.toFixed(1)}% (${cov.covered}/${cov.total})`);
+    for (const it of cov.items.filter((i) => !i.covered)) {
+      out.push(`  ${c.yellow('not covered')}: ${it.kind} ${it.name}${it.file ? `  ${c.dim(`${it.file}:${it.line}:${it.column}`)}` : ''}`);
+    }
+  }
+  const s = r.summary;
+  out.push('');
+  const line = `${s.passed} passed, ${s.failed} failed`;
+  out.push(s.failed > 0 ? c.red(line) : c.green(line));
+  if (s.coverage !== undefined && minCoverage !== undefined && s.coverage < minCoverage) {
+    out.push(c.red(`coverage ${s.coverage.toFixed(1)}% is below --min-coverage ${minCoverage}%`));
+  }
+  return out.join('\n') + '\n';
+}
+
+export function renderTestsJson(r: TestRunResult): string {
+  return JSON.stringify(r, null, 2) + '\n';
+}
+
+function xmlEscape(s: string): string {
+  return s
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
+}
+
+const secs = (ms: number) => (ms / 1000).toFixed(3);
+
+/** JUnit XML: one <testsuite> per policy set, one <testcase> per test; failures carry expected vs actual. */
+export function renderTestsJunit(r: TestRunResult): string {
+  const bySet = new Map<string, TestCaseResult[]>();
+  for (const t of r.tests) {
+    const list = bySet.get(t.set) ?? [];
+    list.push(t);
+    bySet.set(t.set, list);
+  }
+  const total = r.tests.reduce((a, t) => a + t.durationMs, 0);
+  const out = [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="rein" tests="${r.summary.tests}" failures="${r.summary.failed}" errors="0" time="${secs(total)}">`,
+  ];
+  for (const [set, tests] of bySet) {
+    const failures = tests.filter((t) => !t.passed).length;
+    const time = tests.reduce((a, t) => a + t.durationMs, 0);
+    out.push(`  <testsuite name="${xmlEscape(set)}" tests="${tests.length}" failures="${failures}" errors="0" skipped="0" time="${secs(time)}">`);
+    for (const t of tests) {
+      const attrs = `name="${xmlEscape(t.name)}" classname="${xmlEscape(t.file)}" file="${xmlEscape(t.file)}" line="${t.line}" time="${secs(t.durationMs)}"`;
+      if (t.passed) out.push(`    <testcase ${attrs}/>`);
+      else {
+        const msg = t.message ?? `expected ${t.expected ?? '?'}, got ${t.actual ?? '?'}`;
+        const body = [`${t.file}:${t.line}:${t.column}`, `expected: ${t.expected ?? '?'}`, `actual:   ${t.actual ?? '?'}`].join('\n');
+        out.push(`    <testcase ${attrs}>`);
+        out.push(`      <failure message="${xmlEscape(msg)}" type="REIN403">${xmlEscape(body)}</failure>`);
+        out.push('    </testcase>');
+      }
+    }
+    out.push('  </testsuite>');
+  }
+  out.push('</testsuites>');
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,109 @@
+// Helpers shared by the commands that touch policies: display lookups, printing policy errors,
+// loading a policy for eval/diff, rendering diagnostics in every format.
+
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Diagnostic } from '../diagnostics.js';
+import { PolicyError } from '../errors.js';
+import { compile, type Policy } from '../runtime/compile.js';
+import { EXIT, type Ctx } from './context.js';
+import { ExitCode, LoadError } from './errors.js';
+import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from './load.js';
+import { renderDiagnosticsGithub } from './output/github.js';
+import { renderCheckJson } from './output/json.js';
+import { renderSarif } from './output/sarif.js';
+import { makeLookup, summarize, type SourceLookup } from './output/source.js';
+import { renderDiagnosticsText, renderSummaryText } from './output/text.js';
+import { REIN_VERSION } from './version.js';
+
+/** Diagnostics from several sets share names (`tools.rein`): qualify them by the set's root. */
+function key(s: PolicySet, name: string, multi: boolean): string {
+  return multi ? `${s.root}\u0000${name}` : name;
+}
+
+export function qualify(s: PolicySet, d: Diagnostic, multi: boolean): Diagnostic {
+  if (!multi) return d;
+  return { ...d, file: key(s, d.file, true), related: d.related?.map((r) => ({ ...r, file: key(s, r.file, true) })) };
+}
+
+/** Display paths and sources for the files of some sets (use `qualify` on diagnostics when several). */
+export function lookupFor(ctx: Ctx, sets: PolicySet[]): SourceLookup {
+  const entries: { name: string; display: string; text?: string }[] = [];
+  const multi = sets.length > 1;
+  for (const s of sets) {
+    for (const [name, text] of Object.entries(s.files)) entries.push({ name: key(s, name, multi), display: ctx.display(s.paths[name]), text });
+    if (s.paths['rein.json']) entries.push({ name: key(s, 'rein.json', multi), display: ctx.display(s.paths['rein.json']), text: s.configSource });
+  }
+  return makeLookup(entries);
+}
+
+/** Print diagnostics in text form on stderr, with a summary line. */
+export function printDiagnostics(ctx: Ctx, diags: Diagnostic[], lookup: SourceLookup, files: number): void {
+  if (diags.length === 0) return;
+  ctx.err(renderDiagnosticsText(diags, lookup, ctx.c));
+  ctx.err(renderSummaryText(summarize(diags, files), ctx.c) + '\n');
+}
+
+export function printPolicyError(ctx: Ctx, e: PolicyError, set?: PolicySet): void {
+  if (e.diagnostics.length === 0) {
+    ctx.err(`rein: ${e.message}\n`);
+    return;
+  }
+  const lookup = set ? lookupFor(ctx, [set]) : makeLookup([]);
+  printDiagnostics(ctx, e.diagnostics, lookup, set ? Object.keys(set.files).length : new Set(e.diagnostics.map((d) => d.file)).size);
+}
+
+/**
+ * Load a policy for eval/diff: a directory or `.rein` file (checked; errors printed with excerpts,
+ * then ExitCode 1) or a bundle.
+ */
+export async function loadPolicyFor(ctx: Ctx, p: string): Promise<Policy> {
+  const abs = ctx.resolve(p);
+  let st;
+  try {
+    st = await fs.stat(abs);
+  } catch {
+    throw new LoadError(`no such file or directory: \`${p}\``);
+  }
+  if (st.isDirectory() || abs.endsWith('.rein')) {
+    const set = await readPolicySet(abs);
+    const result = checkPolicySet(set);
+    if (!result.ok) {
+      printPolicyError(ctx, new PolicyError('the policy set has errors', result.diagnostics.filter((d) => d.severity === 'error')), set);
+      throw new ExitCode(EXIT.errors);
+    }
+    return compile(result);
+  }
+  return loadPolicy(abs);
+}
+
+/** Base URL of the docs folder for SARIF helpUri: $REIN_DOCS_URL, else the docs shipped with this package. */
+export function docsBase(env: Record<string, string | undefined>): string {
+  const base = env.REIN_DOCS_URL;
+  if (base) return base.endsWith('/') ? base : base + '/';
+  let dir = path.dirname(new URL(import.meta.url).pathname);
+  for (let i = 0; i < 6; i++) {
+    if (path.basename(dir) === 'language') break;
+    dir = path.dirname(dir);
+  }
+  // language/ → the package root is its parent (dist/esm/language → three up).
+  const root = dir.includes(`${path.sep}dist${path.sep}esm`) ? path.resolve(dir, '../../..') : path.resolve(dir, '..');
+  return pathToFileURL(path.join(root, 'docs')).href + '/';
+}
+
+export type DiagnosticFormat = 'text' | 'json' | 'sarif' | 'github';
+
+export function renderDiagnostics(ctx: Ctx, fmt: DiagnosticFormat, diags: Diagnostic[], lookup: SourceLookup, files: number): string {
+  const summary = summarize(diags, files);
+  switch (fmt) {
+    case 'json':
+      return renderCheckJson(diags, summary, lookup);
+    case 'sarif':
+      return renderSarif(diags, lookup, { version: REIN_VERSION, docsBase: docsBase(ctx.io.env), srcRoot: pathToFileURL(ctx.io.cwd).href });
+    case 'github':
+      return renderDiagnosticsGithub(diags, lookup);
+    case 'text':
+      return (diags.length ? renderDiagnosticsText(diags, lookup, ctx.c) : '') + renderSummaryText(summary, ctx.c) + '\n';
+  }
+}

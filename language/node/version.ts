@@ -1,0 +1,24 @@
+// The version of this rein, read from the nearest package.json named `rein` above this file (works
+// from the sources and from dist/esm).
+
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+function findVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'rein' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // keep looking
+    }
+    const up = dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return '0.0.0';
+}
+
+export const REIN_VERSION: string = findVersion();
