@@ -1,0 +1,359 @@
+// Completion: keywords by context, input fields after `.`, enum literals inside strings compared
+// with an enum field, lets/defs/rules/budgets, budget members, methods and detectors with snippets.
+
+import type * as A from '../syntax/ast.js';
+import type { CheckedProgram } from '../semantics/program.js';
+import type { Type } from '../semantics/types.js';
+import { stripNull, typeToString } from '../semantics/types.js';
+import type { Analysis } from './policy-set.js';
+import type { CompletionItem, CompletionKind } from './types.js';
+import { pathAt, declAt, exprsEndingAt, type AnyNode } from './locate.js';
+import { typeOfExpr, fieldsOf, enumValues } from './expr-types.js';
+import {
+  GLOBALS,
+  LIST_METHODS,
+  STRING_METHODS,
+  BUDGET_MEMBERS,
+  DETECTOR_NAMESPACES,
+  DETECTORS,
+  type BuiltinDoc,
+} from './builtin-docs.js';
+
+const TOP_LEVEL = ['policy', 'input', 'type', 'let', 'def', 'rule', 'budget', 'test'];
+const RULE_CLAUSES = ['when', 'unless', 'deny', 'require approval', 'warn', 'allow'];
+const BUDGET_CLAUSES = ['limit', 'charge', 'by', 'when', 'unless', 'warn at', 'on exceed'];
+const TEST_CLAUSES = ['given', 'spent', 'at', 'approved', 'expect'];
+const POLICY_ITEMS = ['version', 'default', 'on error', 'currency'];
+const WINDOWS = ['minute', 'hour', 'day', 'week', 'month', 'request'];
+const EFFECTS = ['deny', 'require approval', 'warn', 'allow'];
+const DECISION_EFFECTS = ['allow', 'deny', 'require_approval'];
+const PRIMITIVE_TYPES = ['string', 'number', 'int', 'bool', 'money', 'duration', 'time', 'any'];
+const EXPR_KEYWORDS = ['if', 'not', 'true', 'false', 'null'];
+
+const isWord = (c: string | undefined) => !!c && /[A-Za-z0-9_]/.test(c);
+
+export function complete(analysis: Analysis, file: string, offset: number): CompletionItem[] {
+  const src = analysis.sources.get(file);
+  if (!src) return [];
+  const text = src.text;
+  const ast = src.parsed.ast;
+  const program = analysis.result.program;
+  const lines = src.lines;
+
+  let wordStart = offset;
+  while (wordStart > 0 && isWord(text[wordStart - 1])) wordStart--;
+  let wordEnd = offset;
+  while (wordEnd < text.length && isWord(text[wordEnd])) wordEnd++;
+  const replace = lines.range(wordStart, wordEnd);
+
+  if (inComment(ast, offset)) return [];
+
+  // Inside a string literal: enum values of the compared field.
+  const str = stringAt(ast, offset);
+  if (str) return enumCompletions(program, str.path, str.lit, lines, text, offset);
+  const open = unterminatedStringStart(text, offset);
+  if (open !== undefined) return enumFromText(program, ast, text, open, offset, lines);
+
+  // After `.`: members.
+  if (text[wordStart - 1] === '.') {
+    return memberCompletions(program, ast, wordStart - 1, replace);
+  }
+
+  const decl = declAt(ast, offset);
+  const lineStart = lines.offsetAt(lines.position(offset).line, 0);
+  const before = text.slice(lineStart, wordStart);
+  const words = before.trim().split(/\s+/).filter(Boolean);
+  const last = words[words.length - 1];
+  const atLineStart = words.length === 0 || (words.length === 1 && words[0].startsWith('@'));
+  const insideBraces = decl ? text.slice(decl.range.start.offset, offset).includes('{') : false;
+
+  const kw = (labels: string[], sort = '0'): CompletionItem[] =>
+    labels.map((label) => ({ label, kind: 'keyword' as CompletionKind, replace, sortText: sort + label }));
+
+  if (!decl || (!insideBraces && atLineStart && decl.kind !== 'LetDecl' && decl.kind !== 'DefDecl' && decl.kind !== 'TypeDecl')) {
+    if (atLineStart) return [...kw(TOP_LEVEL), ...topLevelSnippets(replace)];
+  }
+  if (!decl) return [];
+
+  switch (decl.kind) {
+    case 'PolicyDecl':
+      if (last === 'default' || last === 'error') return kw(['allow', 'deny']);
+      if (last === 'on') return kw(['error']);
+      if (atLineStart) return kw(POLICY_ITEMS);
+      return [];
+    case 'InputDecl':
+    case 'TypeDecl':
+      if (/[:<|=]\s*$/.test(before) || last === ':' || (last && /[:<]$/.test(last))) return typeCompletions(program, replace);
+      return [];
+    case 'RuleDecl':
+      if (atLineStart && insideBraces && !continuesExpression(text, lineStart)) {
+        return [...kw(RULE_CLAUSES), ...ruleSnippets(replace)];
+      }
+      if (last === 'require') return kw(['approval']);
+      if (last === 'approval') return kw(['from']);
+      return expressionCompletions(program, ast, offset, replace);
+    case 'BudgetDecl':
+      if (atLineStart && insideBraces && !continuesExpression(text, lineStart)) return kw(BUDGET_CLAUSES);
+      if (last === 'per') return kw(WINDOWS);
+      if (last === 'on') return kw(['exceed']);
+      if (last === 'exceed') return kw(EFFECTS);
+      if (last === 'warn') return kw(['at']);
+      if (last === 'require') return kw(['approval']);
+      if (last === 'approval') return kw(['from']);
+      return expressionCompletions(program, ast, offset, replace);
+    case 'TestDecl': {
+      if (atLineStart && insideBraces && !continuesExpression(text, lineStart)) return kw(TEST_CLAUSES);
+      const first = words[0];
+      if (first === 'expect') {
+        if (words.length === 1) return [...kw(DECISION_EFFECTS), ...kw(['warnings'], '1')];
+        if (last === 'warnings') return [...kw(['none']), ...declCompletions(program, ['rule', 'budget'], replace)];
+        if (words.length === 2 && words[1] !== 'warnings') return kw(['by']);
+        return declCompletions(program, ['rule', 'budget'], replace);
+      }
+      if (first === 'approved') return declCompletions(program, ['rule', 'budget'], replace);
+      if (first === 'spent' && words.length === 1) return declCompletions(program, ['budget'], replace);
+      return expressionCompletions(program, ast, offset, replace);
+    }
+    case 'LetDecl':
+    case 'DefDecl': {
+      const eq = text.slice(decl.range.start.offset, offset).indexOf('=');
+      if (eq < 0) {
+        if (/:\s*$/.test(before) || (last && last.endsWith(':'))) return typeCompletions(program, replace);
+        return [];
+      }
+      return expressionCompletions(program, ast, offset, replace);
+    }
+    default:
+      return [];
+  }
+}
+
+/** True when the previous non-blank line ends in the middle of an expression (`and`, `(`, `,`, an operator). */
+function continuesExpression(text: string, lineStart: number): boolean {
+  let i = lineStart - 1;
+  while (i >= 0 && /\s/.test(text[i])) i--;
+  if (i < 0) return false;
+  const tail = text.slice(Math.max(0, i - 8), i + 1);
+  return /(\band|\bor|\bnot|\bin|\bwith|\bthen|\belse|\bif|[(\[,+\-*/%=<>?|&])$/.test(tail);
+}
+
+function inComment(ast: A.SourceFile, offset: number): boolean {
+  return ast.comments.some((c) => c.range.start.offset < offset && offset <= c.range.end.offset && (c.kind !== 'block' || offset < c.range.end.offset));
+}
+
+function stringAt(ast: A.SourceFile, offset: number): { lit: A.StringLit; path: AnyNode[] } | undefined {
+  const path = pathAt(ast as unknown as AnyNode, offset);
+  for (let i = path.length - 1; i >= 0; i--) {
+    const n = path[i];
+    if (n.kind === 'Interpolation') return undefined;
+    if (n.kind === 'String') {
+      if (n.range.start.offset < offset && offset < n.range.end.offset) return { lit: n as unknown as A.StringLit, path: path.slice(0, i + 1) };
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** Offset of an opening quote on the cursor's line with no closing quote before the cursor. */
+function unterminatedStringStart(text: string, offset: number): number | undefined {
+  let i = offset - 1;
+  while (i >= 0 && text[i] !== '\n') i--;
+  let open: number | undefined;
+  for (let j = i + 1; j < offset; j++) {
+    const c = text[j];
+    if (open === undefined) {
+      if (c === '/' && text[j + 1] === '/') return undefined;
+      if (c === '"') open = j;
+    } else if (c === '\\') j++;
+    else if (c === '"') open = undefined;
+  }
+  return open;
+}
+
+function enumItems(values: string[], replace: A.Node['range'] | undefined, quoted: boolean): CompletionItem[] {
+  return values.map((v, i) => ({
+    label: v,
+    kind: 'enum-member' as const,
+    detail: 'enum value',
+    insertText: quoted ? JSON.stringify(v) : v,
+    replace,
+    sortText: String(i).padStart(4, '0'),
+  }));
+}
+
+function enumCompletions(
+  program: CheckedProgram,
+  path: AnyNode[],
+  lit: A.StringLit,
+  lines: import('../diagnostics.js').LineIndex,
+  text: string,
+  offset: number,
+): CompletionItem[] {
+  let values: string[] | undefined;
+  let i = path.length - 2;
+  let child: AnyNode = lit as unknown as AnyNode;
+  if (path[i]?.kind === 'List') {
+    child = path[i];
+    i--;
+  }
+  const parent = path[i];
+  if (parent?.kind === 'Binary') {
+    const b = parent as unknown as A.BinaryExpr;
+    if (b.op === '==' || b.op === '!=' || b.op === 'in' || b.op === 'not in') {
+      const other = (b.left as unknown) === child ? b.right : b.left;
+      values = enumValues(typeOfExpr(program, other));
+    }
+  }
+  if (!values) return [];
+  const closed = text[lit.range.end.offset - 1] === '"' && lit.range.end.offset - 1 > lit.range.start.offset;
+  const from = lit.range.start.offset + 1;
+  const to = closed ? lit.range.end.offset - 1 : Math.max(offset, from);
+  return enumItems(values, lines.range(from, to), false);
+}
+
+function enumFromText(
+  program: CheckedProgram,
+  ast: A.SourceFile,
+  text: string,
+  quote: number,
+  offset: number,
+  lines: import('../diagnostics.js').LineIndex,
+): CompletionItem[] {
+  // `EXPR == "|` (unterminated): find the expression that ends before the operator.
+  const m = /(==|!=|\bin)\s*\[?\s*$/.exec(text.slice(Math.max(0, quote - 40), quote));
+  if (!m) return [];
+  let end = quote - (m[0].length);
+  while (end > 0 && /\s/.test(text[end - 1])) end--;
+  const exprs = exprsEndingAt(ast as unknown as AnyNode, end);
+  for (const e of exprs) {
+    const values = enumValues(typeOfExpr(program, e as unknown as A.Expr));
+    if (values) return enumItems(values, lines.range(quote + 1, offset), false);
+  }
+  return [];
+}
+
+function builtinItem(b: BuiltinDoc, kind: CompletionKind, replace: A.Node['range']): CompletionItem {
+  return {
+    label: b.name,
+    kind,
+    detail: b.signature,
+    documentation: b.doc,
+    insertText: b.property ? b.name : b.snippet,
+    snippet: !b.property,
+    replace,
+  };
+}
+
+function memberCompletions(program: CheckedProgram, ast: A.SourceFile, dot: number, replace: A.Node['range']): CompletionItem[] {
+  const exprs = exprsEndingAt(ast as unknown as AnyNode, dot);
+  for (const n of exprs) {
+    const e = n as unknown as A.Expr;
+    if (e.kind === 'NameRef' && (e.name.text === 'pii' || e.name.text === 'secrets') && !program.symbols.has(e.name.text)) {
+      return DETECTORS[e.name.text].map((d) => builtinItem(d, 'function', replace));
+    }
+    const t = typeOfExpr(program, e);
+    if (!t) continue;
+    return membersOfType(t, replace);
+  }
+  return [];
+}
+
+export function membersOfType(t: Type, replace: A.Node['range']): CompletionItem[] {
+  const b = stripNull(t);
+  switch (b.kind) {
+    case 'object':
+      return b.fields.map((f, i) => ({
+        label: f.name,
+        kind: 'field' as const,
+        detail: `${f.name}${f.optional ? '?' : ''}: ${typeToString(f.type)}`,
+        documentation: f.doc,
+        replace,
+        sortText: String(i).padStart(4, '0'),
+      }));
+    case 'list':
+      return LIST_METHODS.map((m) => builtinItem(m, 'method', replace));
+    case 'string':
+    case 'enum':
+      return STRING_METHODS.map((m) => builtinItem(m, 'method', replace));
+    case 'budget':
+      return BUDGET_MEMBERS.map((m) => ({ ...builtinItem(m, 'property', replace), detail: `${m.name}: ${m.name === 'used' ? 'number' : b.unit}` }));
+    default:
+      return [];
+  }
+}
+
+function declCompletions(program: CheckedProgram, kinds: ('rule' | 'budget')[], replace: A.Node['range']): CompletionItem[] {
+  const out: CompletionItem[] = [];
+  for (const s of program.symbols.values()) {
+    if ((s.kind === 'rule' || s.kind === 'budget') && kinds.includes(s.kind)) {
+      out.push({ label: s.name, kind: s.kind, detail: s.kind, documentation: s.decl.doc, replace });
+    }
+  }
+  return out.sort((a, b) => a.label.localeCompare(b.label));
+}
+
+function typeCompletions(program: CheckedProgram, replace: A.Node['range']): CompletionItem[] {
+  const out: CompletionItem[] = PRIMITIVE_TYPES.map((t) => ({ label: t, kind: 'type' as const, replace }));
+  out.push({ label: 'list', kind: 'type', insertText: 'list<${1}>', snippet: true, replace });
+  out.push({ label: 'map', kind: 'type', insertText: 'map<${1}>', snippet: true, replace });
+  for (const s of program.symbols.values()) if (s.kind === 'type') out.push({ label: s.name, kind: 'type', detail: typeToString(s.type), documentation: s.decl.doc, replace });
+  return out;
+}
+
+function expressionCompletions(program: CheckedProgram, ast: A.SourceFile, offset: number, replace: A.Node['range']): CompletionItem[] {
+  const out: CompletionItem[] = [];
+  // Locals: lambda parameters and def parameters around the cursor.
+  const path = pathAt(ast as unknown as AnyNode, offset);
+  const seen = new Set<string>();
+  for (let i = path.length - 1; i >= 0; i--) {
+    const n = path[i];
+    if (n.kind === 'Lambda') for (const p of (n as unknown as A.LambdaExpr).params) add(p.text, 'variable', 'lambda parameter', undefined, '0');
+    if (n.kind === 'DefDecl') for (const p of (n as unknown as A.DefDecl).params) add(p.name.text, 'variable', 'parameter', undefined, '0');
+  }
+  for (const f of fieldsOf(program.inputType)) add(f.name, 'field', `${f.name}${f.optional ? '?' : ''}: ${typeToString(f.type)}`, f.doc, '1');
+  add('input', 'variable', 'the whole request', undefined, '3');
+  for (const s of program.symbols.values()) {
+    if (s.kind === 'let') add(s.name, 'variable', `let ${s.name}: ${typeToString(s.type)}`, s.decl.doc, '2');
+    else if (s.kind === 'budget') add(s.name, 'budget', `budget ${s.name}`, s.decl.doc, '2');
+    else if (s.kind === 'def') {
+      const params = s.decl.params.map((p, i) => `\${${i + 1}:${p.name.text}}`).join(', ');
+      if (!seen.has(s.name)) {
+        seen.add(s.name);
+        out.push({
+          label: s.name,
+          kind: 'function',
+          detail: `def ${s.name}(${s.decl.params.map((p) => p.name.text).join(', ')})`,
+          documentation: s.decl.doc,
+          insertText: `${s.name}(${params})`,
+          snippet: true,
+          replace,
+          sortText: '2' + s.name,
+        });
+      }
+    }
+  }
+  for (const g of GLOBALS) if (!seen.has(g.name)) out.push({ ...builtinItem(g, g.property ? 'variable' : 'function', replace), sortText: '4' + g.name });
+  for (const d of DETECTOR_NAMESPACES) if (!seen.has(d.name)) out.push({ ...builtinItem(d, 'module', replace), sortText: '4' + d.name });
+  for (const k of EXPR_KEYWORDS) out.push({ label: k, kind: 'keyword', replace, sortText: '5' + k });
+  return out;
+
+  function add(label: string, kind: CompletionKind, detail: string, doc: string | undefined, sort: string): void {
+    if (seen.has(label)) return;
+    seen.add(label);
+    out.push({ label, kind, detail, documentation: doc, replace, sortText: sort + label });
+  }
+}
+
+function topLevelSnippets(replace: A.Node['range']): CompletionItem[] {
+  return [
+    { label: 'rule … { when … deny … }', kind: 'snippet', insertText: 'rule ${1:name} {\n  when ${2:condition}\n  deny "${3:message}"\n}', snippet: true, replace, sortText: '1rule' },
+    { label: 'budget … { limit … }', kind: 'snippet', insertText: 'budget ${1:name} {\n  limit ${2:\\$50} per ${3:day}\n  charge ${4:cost.estimate}\n  by ${5:agent.team}\n}', snippet: true, replace, sortText: '1budget' },
+    { label: 'test "…" { given … expect … }', kind: 'snippet', insertText: 'test "${1:name}" {\n  given ${2:request}\n  expect ${3|allow,deny,require_approval|}\n}', snippet: true, replace, sortText: '1test' },
+  ];
+}
+
+function ruleSnippets(replace: A.Node['range']): CompletionItem[] {
+  return [
+    { label: 'require approval from …', kind: 'snippet', insertText: 'require approval from "${1:team}" "${2:message}"', snippet: true, replace, sortText: '1require' },
+  ];
+}

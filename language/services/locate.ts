@@ -1,0 +1,184 @@
+// Finding things in the AST by offset, and resolving a name occurrence to its target.
+// Works on partial ASTs (error recovery): every lookup tolerates missing children.
+
+import type * as A from '../syntax/ast.js';
+import type { CheckedProgram, Symbol } from '../semantics/program.js';
+import type { Range } from '../diagnostics.js';
+
+export type AnyNode = { kind?: string; range: Range } & Record<string, unknown>;
+
+function isNode(v: unknown): v is AnyNode {
+  return typeof v === 'object' && v !== null && 'range' in v && typeof (v as AnyNode).range === 'object' && (v as AnyNode).range !== null && 'start' in (v as AnyNode).range;
+}
+
+/** The direct child nodes of a node, in source order (reflective: robust to partial nodes). */
+export function childrenOf(node: AnyNode): AnyNode[] {
+  const out: AnyNode[] = [];
+  for (const key in node) {
+    if (key === 'range' || key === 'opRange' || key === 'effectRange') continue;
+    const v = (node as Record<string, unknown>)[key];
+    if (Array.isArray(v)) {
+      for (const x of v) if (isNode(x)) out.push(x);
+    } else if (isNode(v)) out.push(v);
+  }
+  out.sort((a, b) => a.range.start.offset - b.range.start.offset);
+  return out;
+}
+
+/** Visit every node (pre-order). Return false from `fn` to skip a node's children. */
+export function walkAll(root: AnyNode, fn: (node: AnyNode, parent: AnyNode | undefined) => boolean | void): void {
+  const visit = (n: AnyNode, p: AnyNode | undefined): void => {
+    if (fn(n, p) === false) return;
+    for (const c of childrenOf(n)) visit(c, n);
+  };
+  visit(root, undefined);
+}
+
+/**
+ * The path of nodes from the root to the innermost node containing `offset`
+ * (start <= offset <= end: the cursor right after a word still touches it).
+ */
+export function pathAt(root: AnyNode, offset: number): AnyNode[] {
+  const path: AnyNode[] = [root];
+  let cur: AnyNode = root;
+  for (;;) {
+    const kids = childrenOf(cur);
+    let next: AnyNode | undefined;
+    for (const k of kids) {
+      if (k.range.start.offset <= offset && offset <= k.range.end.offset) {
+        // Prefer the later child when the cursor sits between two touching nodes (`a.|b`).
+        if (!next || k.range.start.offset === offset) next = k;
+      }
+    }
+    if (!next) return path;
+    path.push(next);
+    cur = next;
+  }
+}
+
+/** The `Name` node at the offset (touching it on either side), if any. */
+export function nameAt(ast: A.SourceFile, offset: number): { name: A.Name; path: AnyNode[] } | undefined {
+  const path = pathAt(ast as unknown as AnyNode, offset);
+  const last = path[path.length - 1];
+  if (last && last.kind === 'Name') return { name: last as unknown as A.Name, path };
+  return undefined;
+}
+
+/** The declaration containing the offset (by range). */
+export function declAt(ast: A.SourceFile, offset: number): A.Decl | undefined {
+  return ast.decls.find((d) => d.range.start.offset <= offset && offset <= d.range.end.offset);
+}
+
+// ---------------------------------------------------------------- targets
+
+/** What a name ultimately denotes: a declaring node (identity), with its file and kind. */
+export interface Target {
+  /** The declaring node (decl, field decl, param, lambda param name) or undefined for built-ins. */
+  node?: object;
+  /** The name node at the declaration (for go-to-definition and rename). */
+  nameNode?: A.Name;
+  file?: string;
+  symbol: Symbol;
+}
+
+export function targetOf(sym: Symbol): Target {
+  switch (sym.kind) {
+    case 'let':
+    case 'def':
+    case 'rule':
+    case 'budget':
+    case 'type':
+      return { node: sym.decl, nameNode: sym.decl.name, file: sym.file, symbol: sym };
+    case 'input':
+      return { node: sym.decl, file: sym.file, symbol: sym };
+    case 'input-field':
+    case 'field':
+      return { node: sym.field, nameNode: sym.field.name, file: sym.file, symbol: sym };
+    case 'param':
+      return { node: sym.param, nameNode: sym.param.name, file: sym.file, symbol: sym };
+    case 'lambda-param':
+      return { node: sym.node, nameNode: sym.node, file: sym.file, symbol: sym };
+    default:
+      return { symbol: sym };
+  }
+}
+
+function declSymbol(program: CheckedProgram, decl: A.Decl): Symbol | undefined {
+  const n = 'name' in decl && decl.name && decl.name.kind === 'Name' ? decl.name.text : undefined;
+  if (!n) return undefined;
+  const s = program.symbols.get(n);
+  if (s && 'decl' in s && s.decl === decl) return s;
+  return undefined;
+}
+
+/**
+ * Resolve a name occurrence: a reference (through `program.refs`) or a declaration's own name
+ * (decl, field, param, lambda param).
+ */
+export function resolveName(program: CheckedProgram, file: string, name: A.Name, path: AnyNode[]): Symbol | undefined {
+  const ref = program.refs.get(name);
+  if (ref) return ref;
+  const parent = path[path.length - 2];
+  if (!parent) return undefined;
+  switch (parent.kind) {
+    case 'LetDecl':
+    case 'DefDecl':
+    case 'RuleDecl':
+    case 'BudgetDecl':
+    case 'TypeDecl':
+      return declSymbol(program, parent as unknown as A.Decl);
+    case 'FieldDecl': {
+      const field = parent as unknown as A.FieldDecl;
+      const inInput = path.some((p) => p.kind === 'InputDecl');
+      const isTop = path[path.length - 3]?.kind === 'InputDecl';
+      const t = findFieldType(program, field);
+      if (inInput && isTop) return { kind: 'input-field', name: name.text, file, field, type: t };
+      return { kind: 'field', name: name.text, file, field, type: t };
+    }
+    case 'Param': {
+      const param = parent as unknown as A.Param;
+      return { kind: 'param', name: name.text, file, param, type: { kind: 'any' } };
+    }
+    case 'Lambda':
+      return { kind: 'lambda-param', name: name.text, file, node: name, type: { kind: 'any' } };
+    default:
+      return undefined;
+  }
+}
+
+function findFieldType(program: CheckedProgram, field: A.FieldDecl): import('../semantics/types.js').Type {
+  for (const s of program.refs.values()) {
+    if ((s.kind === 'field' || s.kind === 'input-field') && s.field === field) return s.type;
+  }
+  return { kind: 'any' };
+}
+
+/** True when two symbols denote the same declaration. */
+export function sameTarget(a: Symbol, b: Symbol): boolean {
+  const ta = targetOf(a);
+  const tb = targetOf(b);
+  if (ta.node && tb.node) return ta.node === tb.node;
+  if (!ta.node && !tb.node) return a.kind === b.kind && a.name === b.name;
+  return false;
+}
+
+/** Every expression node whose range ends exactly at `offset` (outermost first). */
+export function exprsEndingAt(root: AnyNode, offset: number): AnyNode[] {
+  const out: AnyNode[] = [];
+  walkAll(root, (n) => {
+    if (n.range.end.offset < offset || n.range.start.offset > offset) return false;
+    if (n.range.end.offset === offset && n.kind && n.kind !== 'Name') out.push(n);
+    return true;
+  });
+  return out;
+}
+
+export const RESERVED = new Set(['and', 'or', 'not', 'in', 'matches', 'with', 'if', 'then', 'else', 'true', 'false', 'null']);
+export const CONTEXTUAL_KEYWORDS = new Set(
+  (
+    'policy version default on error currency input type let def extern rule when unless deny require approval ' +
+    'require_approval from warn allow set redact using budget limit per charge by at exceed test given spent approved ' +
+    'expect warnings none minute hour day week month request'
+  ).split(' '),
+);
+export const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;

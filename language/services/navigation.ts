@@ -1,0 +1,84 @@
+// Go to definition, find references, rename (with prepareRename).
+
+import type * as A from '../syntax/ast.js';
+import type { Symbol } from '../semantics/program.js';
+import type { Range } from '../diagnostics.js';
+import type { Analysis } from './policy-set.js';
+import type { Location, TextEdit } from './types.js';
+import { nameAt, resolveName, targetOf, sameTarget, walkAll, type AnyNode, RESERVED, IDENT } from './locate.js';
+
+export function symbolAt(analysis: Analysis, file: string, offset: number): { name: A.Name; symbol: Symbol } | undefined {
+  const src = analysis.sources.get(file);
+  if (!src) return undefined;
+  const found = nameAt(src.parsed.ast, offset);
+  if (!found) return undefined;
+  const symbol = resolveName(analysis.result.program, file, found.name, found.path);
+  return symbol ? { name: found.name, symbol } : undefined;
+}
+
+export function definition(analysis: Analysis, file: string, offset: number): Location[] {
+  const at = symbolAt(analysis, file, offset);
+  if (!at) return [];
+  const t = targetOf(at.symbol);
+  if (t.nameNode && t.file) return [{ file: t.file, range: t.nameNode.range }];
+  if (at.symbol.kind === 'input' && t.file) return [{ file: t.file, range: at.symbol.decl.range }];
+  return [];
+}
+
+/** Every occurrence of the symbol at the offset across the set (declaration first when asked). */
+export function references(analysis: Analysis, file: string, offset: number, includeDeclaration = true): Location[] {
+  const at = symbolAt(analysis, file, offset);
+  if (!at) return [];
+  return occurrences(analysis, at.symbol, includeDeclaration);
+}
+
+export function occurrences(analysis: Analysis, symbol: Symbol, includeDeclaration: boolean): Location[] {
+  const program = analysis.result.program;
+  const t = targetOf(symbol);
+  const out: Location[] = [];
+  const seen = new Set<A.Name>();
+  if (includeDeclaration && t.nameNode && t.file) {
+    out.push({ file: t.file, range: t.nameNode.range });
+    seen.add(t.nameNode);
+  }
+  for (const [f, src] of analysis.sources) {
+    walkAll(src.parsed.ast as unknown as AnyNode, (n) => {
+      if (n.kind !== 'Name') return true;
+      const name = n as unknown as A.Name;
+      if (seen.has(name)) return false;
+      const s = program.refs.get(name);
+      if (s && sameTarget(s, symbol)) {
+        seen.add(name);
+        out.push({ file: f, range: name.range });
+      }
+      return false;
+    });
+  }
+  return out;
+}
+
+const RENAMABLE = new Set(['let', 'def', 'rule', 'budget', 'type', 'input-field', 'field', 'param', 'lambda-param']);
+
+export type PrepareRenameResult = { range: Range; placeholder: string } | { error: string };
+
+export function prepareRename(analysis: Analysis, file: string, offset: number): PrepareRenameResult {
+  const at = symbolAt(analysis, file, offset);
+  if (!at) return { error: 'nothing to rename here (keywords and literals cannot be renamed)' };
+  if (!RENAMABLE.has(at.symbol.kind)) return { error: `\`${at.name.text}\` is built in and cannot be renamed` };
+  return { range: at.name.range, placeholder: at.name.text };
+}
+
+export function rename(analysis: Analysis, file: string, offset: number, newName: string): { edits: TextEdit[] } | { error: string } {
+  const prep = prepareRename(analysis, file, offset);
+  if ('error' in prep) return prep;
+  if (!IDENT.test(newName)) return { error: `\`${newName}\` is not a valid name` };
+  if (RESERVED.has(newName)) return { error: `\`${newName}\` is a reserved word` };
+  const at = symbolAt(analysis, file, offset)!;
+  const declKinds = ['let', 'def', 'rule', 'budget', 'type'];
+  if (declKinds.includes(at.symbol.kind)) {
+    const clash = analysis.result.program.symbols.get(newName);
+    if (clash && !sameTarget(clash, at.symbol)) return { error: `\`${newName}\` is already declared in the policy set` };
+  }
+  const edits = occurrences(analysis, at.symbol, true).map((l) => ({ file: l.file, range: l.range, newText: newName }));
+  return { edits };
+}

@@ -1,0 +1,92 @@
+// Diagnostics: pushed (`textDocument/publishDiagnostics`) for every file of a set after a debounced
+// change, or pulled (`textDocument/diagnostic`) when the client supports it — then the server asks
+// the client to re-pull (`workspace/diagnostic/refresh`) when another file of the set changed.
+
+import { DocumentDiagnosticReportKind, DiagnosticRefreshRequest, type Diagnostic as LspDiagnostic } from 'vscode-languageserver';
+import type { Diagnostic } from '../../../language/diagnostics.js';
+import { toDiagnostic } from '../convert.js';
+import { handle, type ServerContext } from '../context.js';
+import type { SetEntry } from '../workspace.js';
+
+export interface DiagnosticsFeature {
+  /** True when the client pulls diagnostics. */
+  pull: boolean;
+  /** Publish now (tests and shutdown use it; normally debounced). */
+  flush(): void;
+}
+
+export function registerDiagnostics(ctx: ServerContext): DiagnosticsFeature {
+  const pull = !!ctx.capabilities.textDocument?.diagnostic;
+  const refreshSupported = !!ctx.capabilities.workspace?.diagnostics?.refreshSupport;
+  const pending = new Set<string>();
+  const published = new Map<string, Set<string>>(); // dir → uris with published diagnostics
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const lsp = (d: Diagnostic): LspDiagnostic => toDiagnostic(d, ctx.uriOf, ctx.options.docsLink);
+
+  function byFile(entry: SetEntry): Map<string, Diagnostic[]> {
+    const { analysis } = ctx.workspace.analysisFor(entry.set.files()[0] ?? `${entry.dir}/_`);
+    const out = new Map<string, Diagnostic[]>();
+    for (const f of entry.set.files()) out.set(f, []);
+    for (const d of analysis.result.diagnostics) {
+      if (!out.has(d.file)) out.set(d.file, []);
+      out.get(d.file)!.push(d);
+    }
+    if (entry.configUri) out.set(entry.configUri, [...entry.configDiagnostics]);
+    return out;
+  }
+
+  function publish(dir: string): void {
+    const entry = ctx.workspace.allSets().find((e) => e.dir === dir);
+    if (!entry) return;
+    const files = entry.set.size ? byFile(entry) : new Map<string, Diagnostic[]>();
+    const before = published.get(dir) ?? new Set<string>();
+    const now = new Set<string>();
+    for (const [file, diags] of files) {
+      now.add(file);
+      const version = entry.open.has(file) ? entry.set.source(file)?.version : undefined;
+      void ctx.connection.sendDiagnostics({ uri: ctx.uriOf(file), version: version !== undefined && version >= 0 ? version : undefined, diagnostics: diags.map(lsp) });
+    }
+    for (const gone of before) if (!now.has(gone)) void ctx.connection.sendDiagnostics({ uri: ctx.uriOf(gone), diagnostics: [] });
+    published.set(dir, now);
+  }
+
+  function flush(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const dirs = [...pending];
+    pending.clear();
+    if (pull) {
+      if (refreshSupported && dirs.length) void ctx.connection.sendRequest(DiagnosticRefreshRequest.type).catch(() => undefined);
+      return;
+    }
+    for (const d of dirs) {
+      try {
+        publish(d);
+      } catch (e) {
+        ctx.log(`rein: diagnostics for ${d} failed: ${e instanceof Error ? e.stack : String(e)}`);
+      }
+    }
+  }
+
+  ctx.workspace.onDidChangeSet((dir) => {
+    pending.add(dir);
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(flush, ctx.options.debounceMs);
+  });
+
+  if (pull) {
+    ctx.connection.languages.diagnostics.on(
+      handle(ctx, 'diagnostics', (params, token) => {
+        const uri = params.textDocument.uri;
+        const { entry, analysis } = ctx.analysis(uri, token);
+        const resultId = `${analysis.generation}`;
+        if (params.previousResultId === resultId) return { kind: DocumentDiagnosticReportKind.Unchanged, resultId };
+        const items = uri === entry.configUri ? entry.configDiagnostics : analysis.result.diagnostics.filter((d) => d.file === uri);
+        return { kind: DocumentDiagnosticReportKind.Full, resultId, items: items.map(lsp) };
+      }),
+    );
+  }
+
+  return { pull, flush };
+}

@@ -1,0 +1,99 @@
+// Node entry: the language server over stdio (`rein lsp`), with unopened files read from disk.
+// The only server file that touches the file system.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { createServer, type StartedServer } from './server.js';
+import type { FileSystem } from './workspace.js';
+
+const SKIP = new Set(['node_modules', '.git', 'dist', 'out']);
+
+function toPath(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}
+const toUri = (p: string) => pathToFileURL(p).href;
+
+/** The package's docs folder, when the server runs from a source checkout or the installed package. */
+function findDocs(): string | undefined {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const p = path.join(dir, 'docs', 'diagnostics.md');
+    if (fs.existsSync(p)) return p;
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
+
+export const nodeFileSystem: FileSystem = {
+  listPolicyFiles(dirUri) {
+    const dir = toPath(dirUri);
+    if (!dir) return [];
+    try {
+      return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isFile() && e.name.endsWith('.rein'))
+        .map((e) => toUri(path.join(dir, e.name)))
+        .sort();
+    } catch {
+      return [];
+    }
+  },
+  readFile(uri) {
+    const p = toPath(uri);
+    if (!p) return undefined;
+    try {
+      return fs.readFileSync(p, 'utf8');
+    } catch {
+      return undefined;
+    }
+  },
+  discoverSetDirs(rootUri) {
+    const root = toPath(rootUri);
+    if (!root) return [];
+    const out: string[] = [];
+    const walk = (dir: string, depth: number) => {
+      if (depth > 6 || out.length > 200) return;
+      let entries: fs.Dirent[];
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      if (entries.some((e) => e.isFile() && e.name.endsWith('.rein'))) out.push(toUri(dir));
+      for (const e of entries) if (e.isDirectory() && !SKIP.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
+    };
+    walk(root, 0);
+    return out;
+  },
+  findUp(dirUri, name) {
+    let dir = toPath(dirUri);
+    while (dir) {
+      const p = path.join(dir, name);
+      if (fs.existsSync(p)) return toUri(p);
+      const parent = path.dirname(dir);
+      if (parent === dir) return undefined;
+      dir = parent;
+    }
+    return undefined;
+  },
+  docsLink: (() => {
+    let docs: string | undefined | null = null;
+    return (code: string) => {
+      if (docs === null) docs = findDocs();
+      return docs ? `${toUri(docs)}#${code.toLowerCase()}` : undefined;
+    };
+  })(),
+};
+
+/** Start the language server on stdin/stdout. */
+export function startStdioServer(): StartedServer {
+  const connection = createConnection(ProposedFeatures.all, process.stdin, process.stdout);
+  return createServer(connection, nodeFileSystem);
+}

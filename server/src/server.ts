@@ -1,0 +1,134 @@
+// Wiring only: capabilities, document sync, and one `register…` call per feature
+// (server/src/features/*). The logic lives in language/services.
+
+import {
+  type Connection,
+  TextDocuments,
+  TextDocumentSyncKind,
+  DidChangeWatchedFilesNotification,
+  CodeLensRefreshRequest,
+  type InitializeParams,
+  type InitializeResult,
+} from 'vscode-languageserver';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { Workspace, isPolicyUri, type FileSystem } from './workspace.js';
+import type { ServerContext, ServerOptions } from './context.js';
+import { SEMANTIC_LEGEND } from './convert.js';
+import { registerDiagnostics, type DiagnosticsFeature } from './features/diagnostics.js';
+import { registerCompletion } from './features/completion.js';
+import { registerHover } from './features/hover.js';
+import { registerDefinition } from './features/definition.js';
+import { registerReferences } from './features/references.js';
+import { registerRename } from './features/rename.js';
+import { registerSymbols } from './features/symbols.js';
+import { registerFolding } from './features/folding.js';
+import { registerSignatureHelp, SIGNATURE_TRIGGERS } from './features/signature-help.js';
+import { registerSemanticTokens } from './features/semantic-tokens.js';
+import { registerFormatting } from './features/formatting.js';
+import { registerCodeActions } from './features/code-actions.js';
+import { registerCodeLens, COMMANDS } from './features/code-lens.js';
+
+export const SERVER_NAME = 'rein-language-server';
+
+export interface StartedServer {
+  workspace: Workspace;
+  /** Set after `initialize`. */
+  diagnostics?: DiagnosticsFeature;
+}
+
+/** Attach the Rein language server to a connection (stdio, IPC or a browser worker). */
+export function createServer(connection: Connection, fs: FileSystem): StartedServer {
+  const documents = new TextDocuments(TextDocument);
+  const workspace = new Workspace(fs);
+  const started: StartedServer = { workspace };
+  let roots: string[] = [];
+  let ctx: ServerContext | undefined;
+
+  connection.onInitialize((params: InitializeParams): InitializeResult => {
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; docsBaseUrl?: string };
+    const options: ServerOptions = {
+      debounceMs: typeof init.debounceMs === 'number' ? init.debounceMs : 150,
+      docsLink: init.docsBaseUrl ? (code) => `${init.docsBaseUrl}#${code.toLowerCase()}` : (code) => fs.docsLink?.(code),
+    };
+    roots = (params.workspaceFolders ?? []).map((f) => f.uri);
+    if (!roots.length && params.rootUri) roots = [params.rootUri];
+    const capabilities = params.capabilities;
+    ctx = {
+      connection,
+      documents,
+      workspace,
+      capabilities,
+      options,
+      uriOf: (f) => f,
+      analysis: (uri, token) => workspace.analysisFor(uri, token),
+      refreshCodeLenses: () => {
+        if (capabilities.workspace?.codeLens?.refreshSupport) void connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined);
+      },
+      log: (m) => connection.console.error(m),
+    };
+    started.diagnostics = registerDiagnostics(ctx);
+    registerCompletion(ctx);
+    registerHover(ctx);
+    registerDefinition(ctx);
+    registerReferences(ctx);
+    registerRename(ctx);
+    registerSymbols(ctx, () => roots);
+    registerFolding(ctx);
+    registerSignatureHelp(ctx);
+    registerSemanticTokens(ctx);
+    registerFormatting(ctx);
+    registerCodeActions(ctx);
+    registerCodeLens(ctx);
+
+    const pull = started.diagnostics.pull;
+    return {
+      capabilities: {
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: false },
+        completionProvider: { triggerCharacters: ['.', '"', '@', ' '], resolveProvider: false },
+        hoverProvider: true,
+        definitionProvider: true,
+        referencesProvider: true,
+        renameProvider: { prepareProvider: true },
+        documentSymbolProvider: true,
+        workspaceSymbolProvider: true,
+        foldingRangeProvider: true,
+        signatureHelpProvider: { triggerCharacters: SIGNATURE_TRIGGERS },
+        semanticTokensProvider: { legend: SEMANTIC_LEGEND, full: true, range: false },
+        documentFormattingProvider: true,
+        codeActionProvider: { codeActionKinds: ['quickfix'] },
+        codeLensProvider: { resolveProvider: false },
+        executeCommandProvider: { commands: [...COMMANDS] },
+        diagnosticProvider: pull ? { interFileDependencies: true, workspaceDiagnostics: false } : undefined,
+      },
+      serverInfo: { name: SERVER_NAME, version: '0.1.0' },
+    };
+  });
+
+  connection.onInitialized(() => {
+    if (ctx?.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
+      void connection.client.register(DidChangeWatchedFilesNotification.type, {
+        watchers: [{ globPattern: '**/*.rein' }, { globPattern: '**/rein.json' }],
+      });
+    }
+    try {
+      workspace.discover(roots);
+    } catch (e) {
+      connection.console.error(`rein: workspace discovery failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
+
+  documents.onDidOpen((e) => {
+    if (isPolicyUri(e.document.uri)) workspace.open(e.document.uri, e.document.getText(), e.document.version);
+  });
+  documents.onDidChangeContent((e) => {
+    if (isPolicyUri(e.document.uri)) workspace.change(e.document.uri, e.document.getText(), e.document.version);
+  });
+  documents.onDidClose((e) => {
+    if (isPolicyUri(e.document.uri)) workspace.close(e.document.uri);
+  });
+  connection.onDidChangeWatchedFiles((p) => workspace.watched(p.changes as { uri: string; type: 1 | 2 | 3 }[]));
+
+  documents.listen(connection);
+  connection.listen();
+  return started;
+}

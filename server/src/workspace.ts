@@ -1,0 +1,200 @@
+// The server's view of the workspace: policy sets keyed by directory URI, each a PolicySet from
+// the core fed with open documents (which win) and, through a FileSystem abstraction, unopened
+// `.rein` files from disk. The browser build passes `noFileSystem` and works on open documents.
+//
+// Document states (explicit, Langium style):
+//   changed  — the text changed, not parsed yet;
+//   parsed   — the file's ParseResult is cached for its version (only changed files are re-parsed);
+//   checked  — `checkParsed` ran over the whole set for the current generation.
+// Requests ask for the state they need (`analysisFor` → checked), checking cancellation between stages.
+
+import { PolicySet, type Analysis } from '../../language/services/policy-set.js';
+import { parseConfig } from '../../language/config.js';
+import type { Diagnostic } from '../../language/diagnostics.js';
+
+/** File access for unopened files. URIs in, text out. Synchronous: policy files are small. */
+export interface FileSystem {
+  /** URIs of the `.rein` files directly in the directory (not recursive). */
+  listPolicyFiles(dirUri: string): string[];
+  readFile(uri: string): string | undefined;
+  /** Directories (URIs) under a root that hold `.rein` files (for workspace-wide features). */
+  discoverSetDirs(rootUri: string): string[];
+  /** The nearest `name` in the directory or a parent folder (stops at the file system root). */
+  findUp(dirUri: string, name: string): string | undefined;
+  /** A documentation URL for a diagnostic code, when the docs are reachable. */
+  docsLink?(code: string): string | undefined;
+}
+
+export const noFileSystem: FileSystem = {
+  listPolicyFiles: () => [],
+  readFile: () => undefined,
+  discoverSetDirs: () => [],
+  findUp: () => undefined,
+};
+
+export const CONFIG_FILE = 'rein.json';
+
+export function dirOf(uri: string): string {
+  const i = uri.lastIndexOf('/');
+  return i >= 0 ? uri.slice(0, i) : uri;
+}
+export function baseOf(uri: string): string {
+  return uri.slice(uri.lastIndexOf('/') + 1);
+}
+export const isPolicyUri = (uri: string) => /\.rein$/i.test(uri);
+export const isConfigUri = (uri: string) => baseOf(uri) === CONFIG_FILE;
+
+export interface SetEntry {
+  dir: string;
+  set: PolicySet;
+  /** Open documents of this set (their text wins over disk). */
+  open: Set<string>;
+  configUri?: string;
+  configDiagnostics: Diagnostic[];
+}
+
+export class Cancelled extends Error {
+  constructor() {
+    super('request cancelled');
+  }
+}
+
+export interface CancelToken {
+  readonly isCancellationRequested: boolean;
+}
+
+export class Workspace {
+  private readonly sets = new Map<string, SetEntry>();
+  private readonly listeners: ((dir: string) => void)[] = [];
+
+  constructor(readonly fs: FileSystem) {}
+
+  /** Called after any change of a set (the server debounces diagnostics on it). */
+  onDidChangeSet(fn: (dir: string) => void): void {
+    this.listeners.push(fn);
+  }
+  private changed(dir: string): void {
+    for (const l of this.listeners) l(dir);
+  }
+
+  allSets(): SetEntry[] {
+    return [...this.sets.values()];
+  }
+  setOf(uri: string): SetEntry | undefined {
+    return this.sets.get(dirOf(uri));
+  }
+
+  /** The set for a directory, loading its unopened files from disk the first time. */
+  ensureSet(dir: string): SetEntry {
+    let e = this.sets.get(dir);
+    if (e) return e;
+    e = { dir, set: new PolicySet(), open: new Set(), configDiagnostics: [] };
+    this.sets.set(dir, e);
+    for (const uri of this.fs.listPolicyFiles(dir)) {
+      const text = this.fs.readFile(uri);
+      if (text !== undefined) e.set.set(uri, text);
+    }
+    this.loadConfig(e);
+    return e;
+  }
+
+  private loadConfig(e: SetEntry): void {
+    const uri = `${e.dir}/${CONFIG_FILE}`;
+    const text = this.fs.readFile(uri);
+    if (text === undefined) {
+      e.configUri = undefined;
+      e.configDiagnostics = [];
+      e.set.setOptions(undefined);
+      return;
+    }
+    const { config, diagnostics } = parseConfig(text);
+    e.configUri = uri;
+    e.configDiagnostics = diagnostics.map((d: Diagnostic) => ({ ...d, file: uri }));
+    e.set.setOptions({ config });
+  }
+
+  /** Load every set under the workspace roots (for diagnostics of unopened files and workspace symbols). */
+  discover(rootUris: string[]): void {
+    for (const root of rootUris) {
+      for (const dir of this.fs.discoverSetDirs(root)) {
+        if (!this.sets.has(dir)) {
+          this.ensureSet(dir);
+          this.changed(dir);
+        }
+      }
+    }
+  }
+
+  open(uri: string, text: string, version: number): void {
+    const e = this.ensureSet(dirOf(uri));
+    e.open.add(uri);
+    e.set.set(uri, text, version);
+    this.changed(e.dir);
+  }
+
+  change(uri: string, text: string, version: number): void {
+    const e = this.ensureSet(dirOf(uri));
+    if (e.set.set(uri, text, version)) this.changed(e.dir);
+  }
+
+  close(uri: string): void {
+    const e = this.sets.get(dirOf(uri));
+    if (!e) return;
+    e.open.delete(uri);
+    const disk = this.fs.readFile(uri);
+    if (disk === undefined) e.set.delete(uri);
+    else e.set.set(uri, disk);
+    this.changed(e.dir);
+  }
+
+  /** `workspace/didChangeWatchedFiles`: create (1), change (2), delete (3). */
+  watched(changes: { uri: string; type: 1 | 2 | 3 }[]): void {
+    const touched = new Set<string>();
+    for (const c of changes) {
+      const dir = dirOf(c.uri);
+      const e = this.sets.get(dir);
+      if (!e) continue; // a set nobody looked at yet loads from disk when first needed
+      if (isConfigUri(c.uri)) {
+        this.loadConfig(e);
+        touched.add(dir);
+        continue;
+      }
+      if (!isPolicyUri(c.uri) || e.open.has(c.uri)) continue;
+      if (c.type === 3) {
+        if (e.set.delete(c.uri)) touched.add(dir);
+      } else {
+        const text = this.fs.readFile(c.uri);
+        if (text === undefined) {
+          if (e.set.delete(c.uri)) touched.add(dir);
+        } else if (e.set.set(c.uri, text)) touched.add(dir);
+      }
+    }
+    for (const d of touched) this.changed(d);
+  }
+
+  /**
+   * The checked analysis of the set holding `uri` (loading it if needed), stage by stage with a
+   * cancellation check between parsing and checking.
+   */
+  analysisFor(uri: string, token?: CancelToken): { entry: SetEntry; analysis: Analysis } {
+    const entry = this.ensureSet(dirOf(uri));
+    if (!entry.set.has(uri) && isPolicyUri(uri)) {
+      const text = this.fs.readFile(uri);
+      if (text !== undefined) entry.set.set(uri, text);
+    }
+    if (token?.isCancellationRequested) throw new Cancelled();
+    entry.set.parseChanged();
+    if (token?.isCancellationRequested) throw new Cancelled();
+    return { entry, analysis: entry.set.analysis() };
+  }
+
+  /** Every set's analysis (for workspace symbols). */
+  allAnalyses(token?: CancelToken): Analysis[] {
+    const out: Analysis[] = [];
+    for (const e of this.sets.values()) {
+      if (token?.isCancellationRequested) throw new Cancelled();
+      if (e.set.size) out.push(e.set.analysis());
+    }
+    return out;
+  }
+}

@@ -1,0 +1,121 @@
+import { strict as assert } from 'node:assert';
+import { complete } from '../../language/services/completion.js';
+import { fixture } from './helper.js';
+
+function labels(src: string | Record<string, string>): string[] {
+  const fx = fixture(src);
+  return complete(fx.analysis, fx.file, fx.offset).map((i) => i.label);
+}
+function items(src: string | Record<string, string>) {
+  const fx = fixture(src);
+  return complete(fx.analysis, fx.file, fx.offset);
+}
+
+describe('services/completion', () => {
+  it('offers declaration keywords at the top level', () => {
+    const l = labels('<|>');
+    for (const k of ['policy', 'input', 'type', 'let', 'def', 'rule', 'budget', 'test']) assert.ok(l.includes(k), k);
+    assert.ok(!l.includes('when'));
+  });
+
+  it('offers rule clauses at the start of a line in a rule', () => {
+    const l = labels('rule r {\n  <|>\n}\n');
+    for (const k of ['when', 'unless', 'deny', 'require approval', 'warn', 'allow']) assert.ok(l.includes(k), k);
+    assert.ok(!l.includes('limit'));
+    assert.ok(!l.includes('rule'));
+  });
+
+  it('offers budget clauses in a budget', () => {
+    const l = labels('budget b {\n  limit 10\n  <|>\n}\n');
+    for (const k of ['limit', 'charge', 'by', 'when', 'unless', 'warn at', 'on exceed']) assert.ok(l.includes(k), k);
+    assert.ok(!l.includes('deny'));
+  });
+
+  it('offers window units after `per`', () => {
+    assert.deepEqual(labels('budget b {\n  limit 10 per <|>\n}\n').sort(), ['day', 'hour', 'minute', 'month', 'request', 'week']);
+  });
+
+  it('offers test clauses in a test, and decision effects after `expect`', () => {
+    const l = labels('test "t" {\n  <|>\n}\n');
+    for (const k of ['given', 'spent', 'at', 'approved', 'expect']) assert.ok(l.includes(k), k);
+    const e = labels('test "t" {\n  given {}\n  expect <|>\n}\n');
+    for (const k of ['allow', 'deny', 'require_approval', 'warnings']) assert.ok(e.includes(k), k);
+  });
+
+  it('offers rules and budgets after `expect deny by`', () => {
+    const l = labels('rule r1 { when true deny "x" }\nbudget b1 { limit 1 charge 1 }\nlet k = 1\ntest "t" {\n  given {}\n  expect deny by <|>\n}\n');
+    assert.ok(l.includes('r1'));
+    assert.ok(l.includes('b1'));
+    assert.ok(!l.includes('k'));
+  });
+
+  it('offers input fields after `.` with types and docs', () => {
+    const it = items('rule r {\n  when action.<|>\n  deny "x"\n}\n');
+    const l = it.map((i) => i.label);
+    assert.deepEqual(l.slice().sort(), ['args', 'kind', 'text', 'tool']);
+    const tool = it.find((i) => i.label === 'tool')!;
+    assert.equal(tool.detail, 'tool?: string');
+    assert.equal(tool.documentation, 'The tool name, for tool calls.');
+  });
+
+  it('offers fields of a partially typed member', () => {
+    assert.deepEqual(labels('rule r {\n  when cost.to<|> > 5\n  deny "x"\n}\n').sort(), ['estimate', 'tokens']);
+  });
+
+  it('offers enum literals inside a string compared with an enum field', () => {
+    const fx = fixture('rule r {\n  when action.kind == "<|>"\n  deny "x"\n}\n');
+    const it = complete(fx.analysis, fx.file, fx.offset);
+    assert.deepEqual(it.map((i) => i.label), ['tool_call', 'model_call', 'output']);
+    // The edit replaces the string's content, not the quotes.
+    assert.equal(it[0].replace!.start.offset, fx.offset);
+  });
+
+  it('offers enum literals inside a list after `in`', () => {
+    assert.deepEqual(labels('rule r {\n  when action.kind in ["tool_call", "<|>"]\n  deny "x"\n}\n'), ['tool_call', 'model_call', 'output']);
+  });
+
+  it('offers nothing inside a string compared with a plain string', () => {
+    assert.deepEqual(labels('rule r {\n  when action.tool == "<|>"\n  deny "x"\n}\n'), []);
+  });
+
+  it('offers lets, defs, budgets and input fields in expressions', () => {
+    const it = items('let blocked = ["a"]\ndef ext(a: string) = a.len() > 1\nbudget b1 { limit 1 charge 1 }\nrule r {\n  when <|>\n  deny "x"\n}\n');
+    const l = it.map((i) => i.label);
+    for (const k of ['blocked', 'ext', 'b1', 'action', 'session', 'input', 'len', 'pii', 'secrets']) assert.ok(l.includes(k), k);
+    const ext = it.find((i) => i.label === 'ext')!;
+    assert.equal(ext.insertText, 'ext(${1:a})');
+    assert.ok(ext.snippet);
+  });
+
+  it('offers budget members after a budget name', () => {
+    const l = labels('budget b1 { limit $5 charge $1 }\nrule r {\n  when b1.<|>\n  deny "x"\n}\n');
+    assert.deepEqual(l.sort(), ['limit', 'remaining', 'spent', 'used']);
+  });
+
+  it('offers list methods with snippets on a list', () => {
+    const it = items('rule r {\n  when history.<|>\n  deny "x"\n}\n');
+    const any = it.find((i) => i.label === 'any')!;
+    assert.ok(any, 'any');
+    assert.equal(any.insertText, 'any(${1:x} => ${2})');
+    assert.ok(it.some((i) => i.label === 'contains'));
+    assert.ok(!it.some((i) => i.label === 'lower'));
+  });
+
+  it('offers string methods on a string', () => {
+    const l = labels('rule r {\n  when agent.team.<|>\n  deny "x"\n}\n');
+    for (const k of ['lower', 'starts_with', 'domain']) assert.ok(l.includes(k), k);
+    assert.ok(!l.includes('any'));
+  });
+
+  it('offers detectors after `pii.`', () => {
+    assert.deepEqual(labels('rule r {\n  when pii.<|>\n  deny "x"\n}\n').sort(), ['any', 'card', 'email', 'iban', 'phone']);
+  });
+
+  it('offers lambda parameters inside a lambda', () => {
+    assert.ok(labels('rule r {\n  when history.any(s => <|>)\n  deny "x"\n}\n').includes('s'));
+  });
+
+  it('offers nothing in a comment', () => {
+    assert.deepEqual(labels('// rule <|>\n'), []);
+  });
+});

@@ -1,0 +1,117 @@
+import { strict as assert } from 'node:assert';
+import { definition, references, prepareRename, rename } from '../../language/services/navigation.js';
+import { hover } from '../../language/services/hover.js';
+import { fixture, slice } from './helper.js';
+
+const RULES = `/// Tools that are never allowed.
+let blocked = ["shell.exec"]
+rule no_tools {
+  when action.tool in blo<|>cked
+  deny "blocked"
+}
+`;
+
+describe('services/definition and references', () => {
+  it('goes to a let declared in another file', () => {
+    const fx = fixture({ 'a.rein': 'let blocked = ["x"]\n', 'b.rein': 'rule r {\n  when action.tool in blo<|>cked\n  deny "b"\n}\n', 'schema.rein': 'input { action: { tool: string } }\n' });
+    const locs = definition(fx.analysis, fx.file, fx.offset);
+    assert.equal(locs.length, 1);
+    assert.equal(locs[0].file, 'a.rein');
+    assert.equal(slice(fx, 'a.rein', locs[0].range), 'blocked');
+  });
+
+  it('goes into the schema for a field', () => {
+    const fx = fixture('rule r {\n  when action.to<|>ol == "x"\n  deny "b"\n}\n');
+    const locs = definition(fx.analysis, fx.file, fx.offset);
+    assert.equal(locs.length, 1);
+    assert.equal(locs[0].file, 'schema.rein');
+    assert.equal(slice(fx, 'schema.rein', locs[0].range), 'tool');
+  });
+
+  it('finds every reference across files, with and without the declaration', () => {
+    const fx = fixture({
+      'a.rein': 'let lim<|>it_x = 5\n',
+      'b.rein': 'rule r {\n  when session.actions > limit_x\n  deny "b"\n}\nrule s {\n  when session.actions < limit_x\n  deny "c"\n}\n',
+      'schema.rein': 'input { session: { actions: int } }\n',
+    });
+    const all = references(fx.analysis, fx.file, fx.offset, true);
+    assert.equal(all.length, 3);
+    assert.deepEqual(all.map((l) => l.file).sort(), ['a.rein', 'b.rein', 'b.rein']);
+    assert.equal(references(fx.analysis, fx.file, fx.offset, false).length, 2);
+  });
+
+  it('finds rule references from tests', () => {
+    const fx = fixture('rule no_<|>tools { when action.tool == "x" deny "b" }\ntest "t" {\n  given {}\n  expect deny by no_tools\n}\n');
+    const refs = references(fx.analysis, fx.file, fx.offset, true);
+    assert.equal(refs.length, 2);
+  });
+});
+
+describe('services/rename', () => {
+  it('renames across files', () => {
+    const fx = fixture({ 'a.rein': 'let blocked = ["x"]\n', 'b.rein': 'rule r {\n  when action.tool in blo<|>cked\n  deny "b"\n}\n', 'schema.rein': 'input { action: { tool: string } }\n' });
+    const prep = prepareRename(fx.analysis, fx.file, fx.offset);
+    assert.ok(!('error' in prep));
+    assert.equal(prep.placeholder, 'blocked');
+    const r = rename(fx.analysis, fx.file, fx.offset, 'denied_tools');
+    assert.ok('edits' in r);
+    assert.deepEqual(r.edits.map((e) => e.file).sort(), ['a.rein', 'b.rein']);
+    assert.ok(r.edits.every((e) => e.newText === 'denied_tools'));
+  });
+
+  it('refuses keywords, built-ins and reserved new names', () => {
+    const kw = fixture('ru<|>le r { when true deny "x" }\n');
+    assert.ok('error' in prepareRename(kw.analysis, kw.file, kw.offset));
+    const builtin = fixture('rule r {\n  when le<|>n(agent.team) > 3\n  deny "x"\n}\n');
+    const p = prepareRename(builtin.analysis, builtin.file, builtin.offset);
+    assert.ok('error' in p && /built in/.test(p.error));
+    const fx = fixture(RULES);
+    const r = rename(fx.analysis, fx.file, fx.offset, 'and');
+    assert.ok('error' in r && /reserved/.test(r.error));
+    const bad = rename(fx.analysis, fx.file, fx.offset, '9x');
+    assert.ok('error' in bad);
+  });
+
+  it('refuses a name already declared', () => {
+    const fx = fixture('let a<|>a = 1\nlet bb = 2\n');
+    const r = rename(fx.analysis, fx.file, fx.offset, 'bb');
+    assert.ok('error' in r && /already declared/.test(r.error));
+  });
+});
+
+describe('services/hover', () => {
+  it('shows a let\'s type and its `///` docs', () => {
+    const fx = fixture(RULES);
+    const h = hover(fx.analysis, fx.file, fx.offset)!;
+    assert.match(h.contents, /let blocked: list<string>/);
+    assert.match(h.contents, /Tools that are never allowed\./);
+    assert.equal(slice(fx, fx.file, h.range), 'blocked');
+  });
+
+  it('shows a field\'s type and docs from the schema', () => {
+    const fx = fixture('rule r {\n  when action.to<|>ol == "x"\n  deny "b"\n}\n');
+    const h = hover(fx.analysis, fx.file, fx.offset)!;
+    assert.match(h.contents, /tool\?: string/);
+    assert.match(h.contents, /The tool name, for tool calls\./);
+  });
+
+  it('shows a budget\'s limit and window', () => {
+    const fx = fixture('/// Team spend.\nbudget team_daily {\n  limit $50 per day\n  charge $1\n}\nrule r {\n  when team_da<|>ily.used > 80%\n  warn "x"\n}\n');
+    const h = hover(fx.analysis, fx.file, fx.offset)!;
+    assert.match(h.contents, /limit \$50 per day/);
+    assert.match(h.contents, /Team spend\./);
+    assert.match(h.contents, /aligned to UTC/);
+  });
+
+  it('documents detectors and methods', () => {
+    const fx = fixture('rule r {\n  when pii.em<|>ail(action.text ?? "")\n  deny "x"\n}\n');
+    assert.match(hover(fx.analysis, fx.file, fx.offset)!.contents, /pii\.email\(s: string\): bool/);
+    const m = fixture('rule r {\n  when agent.team.star<|>ts_with("x")\n  deny "x"\n}\n');
+    assert.match(hover(m.analysis, m.file, m.offset)!.contents, /starts_with/);
+  });
+
+  it('documents keywords', () => {
+    const fx = fixture('rule r {\n  whe<|>n true\n  deny "x"\n}\n');
+    assert.match(hover(fx.analysis, fx.file, fx.offset)!.contents, /condition/);
+  });
+});
