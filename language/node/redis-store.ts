@@ -99,7 +99,7 @@ if ok == 1 and commit and n > 0 then
     return redis.error_reply('reservation ' .. id .. ' already exists')
   end
   local exp = now + ttl
-  redis.call('HSET', KEYS[1], 'exp', tostring(exp))
+  redis.call('HSET', KEYS[1], 'exp', string.format('%d', exp))
   for i = 1, n do
     local c, p, a = KEYS[3*i-1], KEYS[3*i], KEYS[3*i+1]
     local base = 5 + (i-1)*5

@@ -1,0 +1,84 @@
+// Starts a throwaway redis-server (Debian package) on a free loopback port for the tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface RedisProcess {
+  port: number;
+  url: string;
+  dir: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const a = srv.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+/** `appendonly: true` turns on the AOF with fsync always, so a restart keeps every acknowledged write. */
+export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<RedisProcess> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'rein-redis-'));
+  let proc: ChildProcess | undefined;
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--loglevel', 'warning'];
+  if (opts.appendonly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
+  else args.push('--appendonly', 'no');
+
+  const start = () =>
+    new Promise<void>((resolve, reject) => {
+      proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
+      proc.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot run redis-server (apt-get install redis-server): ${e.message}`));
+      });
+      const poll = async () => {
+        const { Redis } = await import('ioredis');
+        const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+        c.on('error', () => undefined);
+        try {
+          await c.connect();
+          await c.ping();
+          c.disconnect();
+          clearTimeout(timer);
+          resolve();
+        } catch {
+          c.disconnect();
+          setTimeout(poll, 50);
+        }
+      };
+      proc.stdout!.on('data', (b) => (out += b));
+      proc.stderr!.on('data', (b) => (out += b));
+      void poll();
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (!proc || proc.exitCode !== null) return resolve();
+      proc.once('exit', () => resolve());
+      proc.kill('SIGTERM');
+    });
+  await start();
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    dir,
+    start,
+    stop,
+    async destroy() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,127 @@
+// RedisBudgetStore against a real redis-server (Debian package) on a free loopback port.
+// The store-level half mirrors the MemoryBudgetStore contract; engine-level tests are in redis-engine.test.ts.
+import { strict as assert } from 'node:assert';
+import { RedisBudgetStore } from '../../language/node/redis-store.js';
+import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
+import type { BudgetStore, ReserveItem } from '../../language/runtime/store.js';
+import { startRedis, type RedisProcess } from './redis-server.js';
+
+const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
+const MIN = 60_000;
+
+function item(counterKey: string, limit: number, charge: number, extra: Partial<ReserveItem> = {}): ReserveItem {
+  return { counterKey, limit, charge, expiresAt: T0 + 24 * 60 * MIN, enforce: true, ...extra };
+}
+
+describe('RedisBudgetStore (real redis-server)', function () {
+  this.timeout(30_000);
+  let redis: RedisProcess;
+  let store: RedisBudgetStore;
+  let n = 0;
+  const key = (s: string) => `${s}#${++n}`;
+
+  before(async () => {
+    redis = await startRedis();
+    store = new RedisBudgetStore({ url: redis.url, prefix: 'test:' });
+    await store.ready();
+  });
+  after(async () => {
+    await store?.close();
+    await redis?.destroy();
+  });
+
+  // The same script of calls against the memory store (reference implementation) and Redis.
+  async function scenario(s: BudgetStore, k: string) {
+    const out: unknown[] = [];
+    out.push(await s.reserve({ reservationId: `${k}-a`, now: T0, ttlMs: 15 * MIN, commit: true, items: [item(k, 100, 60)] }));
+    out.push(await s.reserve({ reservationId: `${k}-b`, now: T0 + 1, ttlMs: 15 * MIN, commit: true, items: [item(k, 100, 50)] }));
+    out.push(await s.peek([k], T0 + 2));
+    out.push(await s.settle(`${k}-a`, [{ counterKey: k, amount: 30 }], T0 + 3));
+    out.push(await s.reserve({ reservationId: `${k}-c`, now: T0 + 4, ttlMs: 15 * MIN, commit: true, items: [item(k, 100, 50)] }));
+    out.push(await s.settle(`${k}-a`, [{ counterKey: k, amount: 30 }], T0 + 5));
+    out.push(await s.release(`${k}-c`, T0 + 6));
+    out.push(await s.addSpent(k, 5, T0 + 24 * 60 * MIN, T0 + 7));
+    out.push(await s.peek([k, `${k}-unknown`], T0 + 8));
+    return out;
+  }
+
+  it('behaves exactly like the memory store on a reserve/settle/release script', async () => {
+    const k = key('parity');
+    const expected = await scenario(new MemoryBudgetStore(), k);
+    const got = await scenario(store, k);
+    assert.deepEqual(got, expected);
+    // and the states are what the algorithm says: spent 30 (settled a) + 5 (added); b (50) still reserved
+    assert.deepEqual((got[8] as unknown[])[0], { spent: 35, reserved: 0 });
+  });
+
+  it('reserves all items or none (every applicable budget must pass)', async () => {
+    const a = key('all-a');
+    const b = key('all-b');
+    const r1 = await store.reserve({ reservationId: key('r'), now: T0, ttlMs: MIN, commit: true, items: [item(a, 10, 5), item(b, 10, 11)] });
+    assert.equal(r1.ok, false);
+    assert.equal(r1.committed, false);
+    assert.deepEqual(r1.items.map((i) => i.exceeded), [false, true]);
+    assert.deepEqual(await store.peek([a, b], T0), [{ spent: 0, reserved: 0 }, { spent: 0, reserved: 0 }]);
+    // a non-enforced item may exceed without blocking; both are then reserved
+    const r2 = await store.reserve({ reservationId: key('r'), now: T0, ttlMs: MIN, commit: true, items: [item(a, 10, 5), item(b, 10, 11, { enforce: false })] });
+    assert.equal(r2.ok, true);
+    assert.equal(r2.committed, true);
+    assert.deepEqual(await store.peek([a, b], T0), [{ spent: 0, reserved: 5 }, { spent: 0, reserved: 11 }]);
+  });
+
+  it('check-only (commit: false) writes nothing', async () => {
+    const k = key('dry');
+    const r = await store.reserve({ reservationId: key('r'), now: T0, ttlMs: MIN, commit: false, items: [item(k, 10, 5)] });
+    assert.equal(r.ok, true);
+    assert.equal(r.committed, false);
+    assert.deepEqual(await store.peek([k], T0), [{ spent: 0, reserved: 0 }]);
+  });
+
+  it('an unsettled reservation expires after its TTL and counts its estimate as spent', async () => {
+    const k = key('ttl');
+    const id = key('r');
+    await store.reserve({ reservationId: id, now: T0, ttlMs: 15 * MIN, commit: true, items: [item(k, 100, 40)] });
+    assert.deepEqual(await store.peek([k], T0 + 15 * MIN - 1), [{ spent: 0, reserved: 40 }]);
+    assert.deepEqual(await store.peek([k], T0 + 15 * MIN), [{ spent: 40, reserved: 0 }]);
+    // a late settle corrects the spend by actual - estimate
+    assert.deepEqual(await store.settle(id, [{ counterKey: k, amount: 25 }], T0 + 20 * MIN), { found: true });
+    assert.deepEqual(await store.peek([k], T0 + 20 * MIN), [{ spent: 25, reserved: 0 }]);
+  });
+
+  it('keeps amounts beyond 15 digits exact (no Lua float formatting)', async () => {
+    const k = key('big');
+    const big = 4_503_599_627_370_497; // 2^52 + 1 micro-units (~$4.5 billion)
+    await store.addSpent(k, big, null, T0);
+    assert.deepEqual(await store.peek([k], T0), [{ spent: big, reserved: 0 }]);
+    const r = await store.reserve({ reservationId: key('r'), now: T0, ttlMs: MIN, commit: true, items: [item(k, big + 2, 1, { expiresAt: null })] });
+    assert.equal(r.ok, true);
+    assert.deepEqual(r.items[0], { spent: big, reserved: 0, exceeded: false });
+  });
+
+  it('window keys expire by TTL: no reset job', async () => {
+    const k = key('expiry');
+    await store.reserve({ reservationId: key('r'), now: T0, ttlMs: 1000, commit: true, items: [item(k, 10, 1, { expiresAt: T0 + 1000 })] });
+    const { Redis } = await import('ioredis');
+    const c = new Redis(redis.url);
+    try {
+      const pttl = await c.pttl(`test:c:${k}`);
+      assert.ok(pttl > 0, `counter key has a TTL (got ${pttl})`);
+      const lifetime = key('lifetime');
+      await store.addSpent(lifetime, 1, null, T0);
+      assert.equal(await c.pttl(`test:c:${lifetime}`), -1, 'lifetime counters never expire');
+      // integers in Redis, never floats
+      assert.match(String(await c.hget(`test:c:${k}`, 'reserved')), /^\d+$/);
+    } finally {
+      c.disconnect();
+    }
+  });
+
+  it('fails fast with a clear error when Redis is unreachable', async () => {
+    const dead = new RedisBudgetStore({ url: 'redis://127.0.0.1:1', timeoutMs: 200 });
+    try {
+      await assert.rejects(dead.reserve({ reservationId: 'x', now: T0, ttlMs: MIN, commit: true, items: [item('k', 1, 1)] }), /redis budget store/);
+    } finally {
+      await dead.close();
+    }
+  });
+});
