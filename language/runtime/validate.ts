@@ -1,0 +1,337 @@
+// Request validation (LANGUAGE §2): check a JSON request against the checked `input` type and
+// normalise it into the runtime representation (money → integer micros, time → epoch ms, duration →
+// ms, objects → null-prototype copies). Collects ALL errors (up to a cap), never throws, and is
+// safe against `__proto__`/`constructor` keys, cycles and absurd nesting.
+//
+// The validator for a type is compiled once into closures (`compileValidator`), so validating a
+// request does no type interpretation.
+
+import type { DecisionError } from './compiled.js';
+import type { FieldType, Type } from '../semantics/types.js';
+import { typeToString } from '../semantics/types.js';
+import { parseMoney } from './money.js';
+
+export const MAX_ERRORS = 100;
+export const MAX_DEPTH = 64;
+
+interface Ctx {
+  errors: DecisionError[];
+}
+
+/** Returns the normalised value, or `BAD` after reporting an error. */
+type Check = (v: unknown, path: string, ctx: Ctx, depth: number) => unknown;
+
+const BAD = Symbol('bad');
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function pathMember(path: string, key: string): string {
+  return IDENT.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  switch (typeof v) {
+    case 'string':
+      return v.length > 40 ? `string \`${JSON.stringify(v.slice(0, 37))}…\`` : `string \`${JSON.stringify(v)}\``;
+    case 'number':
+      return `number \`${v}\``;
+    case 'boolean':
+      return `\`${v}\``;
+    case 'object':
+      return 'an object';
+    default:
+      return typeof v;
+  }
+}
+
+function report(ctx: Ctx, path: string, expected: string, message: string): typeof BAD {
+  if (ctx.errors.length < MAX_ERRORS) ctx.errors.push({ kind: 'input', path, expected, message });
+  return BAD;
+}
+
+function mismatch(ctx: Ctx, path: string, expected: string, v: unknown): typeof BAD {
+  return report(ctx, path, expected, `expected ${expected}, got ${describe(v)}`);
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** RFC 3339 date-time → epoch ms, or undefined. */
+export function parseTime(s: string): number | undefined {
+  const m = RFC3339.exec(s);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, se] = m;
+  const month = Number(mo);
+  const day = Number(d);
+  if (month < 1 || month > 12 || day < 1 || day > 31 || Number(h) > 23 || Number(mi) > 59 || Number(se) > 60) return undefined;
+  const daysInMonth = new Date(Date.UTC(Number(y), month, 0)).getUTCDate();
+  if (day > daysInMonth) return undefined;
+  // Leap seconds (`:60`) are read as the next second's start.
+  const t = Date.parse(Number(se) === 60 ? s.replace(/:60(?=[.Zz+-])/, ':59') : s);
+  if (Number.isNaN(t)) return undefined;
+  return Number(se) === 60 ? t + 1000 : t;
+}
+
+const DURATION = /^(?:\d+(?:ms|s|m|h|d))+$/;
+const DURATION_PART = /(\d+)(ms|s|m|h|d)/g;
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `5m`, `1h30m`, `500ms` → ms, or undefined. */
+export function parseDuration(s: string): number | undefined {
+  if (s.length > 64 || !DURATION.test(s)) return undefined;
+  let total = 0;
+  for (const m of s.matchAll(DURATION_PART)) total += Number(m[1]) * DURATION_MS[m[2]];
+  return Number.isSafeInteger(total) ? total : undefined;
+}
+
+/** A plain JSON-ish value copied into null-prototype objects (for `any` and unknown extra fields). */
+function copyAny(v: unknown, path: string, ctx: Ctx, depth: number): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      if (!Number.isFinite(v)) return report(ctx, path, 'a JSON value', `expected a JSON value, got \`${v}\``);
+      return v;
+    case 'undefined':
+      return null;
+    case 'object':
+      break;
+    default:
+      return report(ctx, path, 'a JSON value', `expected a JSON value, got ${typeof v}`);
+  }
+  if (v === null) return null;
+  if (depth > MAX_DEPTH) return report(ctx, path, 'a JSON value', `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    let bad = false;
+    for (let i = 0; i < v.length; i++) {
+      const x = copyAny(v[i], `${path}[${i}]`, ctx, depth + 1);
+      if (x === BAD) bad = true;
+      out[i] = x;
+      if (bad && ctx.errors.length >= MAX_ERRORS) break;
+    }
+    return bad ? BAD : out;
+  }
+  if (v instanceof Date) {
+    const t = v.getTime();
+    return Number.isNaN(t) ? report(ctx, path, 'a JSON value', 'invalid Date') : v.toISOString();
+  }
+  const src = v as Record<string, unknown>;
+  const out: Record<string, unknown> = Object.create(null);
+  let bad = false;
+  for (const k of Object.keys(src)) {
+    const x = src[k];
+    if (x === undefined) continue;
+    const c = copyAny(x, pathMember(path, k), ctx, depth + 1);
+    if (c === BAD) bad = true;
+    out[k] = c;
+    if (bad && ctx.errors.length >= MAX_ERRORS) break;
+  }
+  return bad ? BAD : out;
+}
+
+function compileCheck(t: Type, memo: Map<Type, Check>): Check {
+  const cached = memo.get(t);
+  if (cached) return cached;
+  // Placeholder for recursive types: resolved after construction.
+  let impl: Check | undefined;
+  const lazy: Check = (v, p, c, d) => impl!(v, p, c, d);
+  memo.set(t, lazy);
+  impl = build(t, memo);
+  memo.set(t, impl);
+  return impl;
+}
+
+function build(t: Type, memo: Map<Type, Check>): Check {
+  const expected = typeToString(t);
+  switch (t.kind) {
+    case 'string':
+      return (v, p, c) => (typeof v === 'string' ? v : mismatch(c, p, 'string', v));
+    case 'number':
+      return (v, p, c) => (typeof v === 'number' && Number.isFinite(v) ? v : mismatch(c, p, 'number', v));
+    case 'int':
+      return (v, p, c) =>
+        typeof v === 'number' && Number.isSafeInteger(v)
+          ? v
+          : typeof v === 'number' && Number.isFinite(v)
+            ? report(c, p, 'int', `expected an integer, got number \`${v}\``)
+            : mismatch(c, p, 'int', v);
+    case 'bool':
+      return (v, p, c) => (typeof v === 'boolean' ? v : mismatch(c, p, 'bool', v));
+    case 'money':
+      return (v, p, c) => {
+        const m = parseMoney(v);
+        if (m !== undefined) return m;
+        return report(
+          c,
+          p,
+          'money',
+          typeof v === 'number' || typeof v === 'string'
+            ? `expected money (a non-negative decimal with at most 6 fractional digits), got ${describe(v)}`
+            : `expected money (a number or decimal string), got ${describe(v)}`,
+        );
+      };
+    case 'duration':
+      return (v, p, c) => {
+        if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+        if (typeof v === 'string') {
+          const ms = parseDuration(v);
+          if (ms !== undefined) return ms;
+        }
+        return report(c, p, 'duration', `expected a duration (milliseconds or \`5m\`-style text), got ${describe(v)}`);
+      };
+    case 'time':
+      return (v, p, c) => {
+        if (typeof v === 'string') {
+          const ms = parseTime(v);
+          if (ms !== undefined) return ms;
+          return report(c, p, 'time', `expected an RFC 3339 time (e.g. \`2026-01-05T10:00:00Z\`), got ${describe(v)}`);
+        }
+        if (v instanceof Date && !Number.isNaN(v.getTime())) return v.getTime();
+        return mismatch(c, p, 'time', v);
+      };
+    case 'null':
+      return (v, p, c) => (v === null || v === undefined ? null : mismatch(c, p, 'null', v));
+    case 'any':
+    case 'error':
+      return copyAny;
+    case 'enum': {
+      const values = new Set(t.values);
+      return (v, p, c) => {
+        if (typeof v === 'string' && values.has(v)) return v;
+        if (typeof v === 'string') return report(c, p, expected, `expected ${expected}, got ${describe(v)}`);
+        return mismatch(c, p, expected, v);
+      };
+    }
+    case 'nullable': {
+      const inner = compileCheck(t.inner, memo);
+      return (v, p, c, d) => (v === null || v === undefined ? null : inner(v, p, c, d));
+    }
+    case 'list': {
+      const elem = compileCheck(t.elem, memo);
+      return (v, p, c, d) => {
+        if (!Array.isArray(v)) return mismatch(c, p, expected, v);
+        if (d > MAX_DEPTH) return report(c, p, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
+        const out = new Array(v.length);
+        let bad = false;
+        for (let i = 0; i < v.length; i++) {
+          const x = elem(v[i], `${p}[${i}]`, c, d + 1);
+          if (x === BAD) {
+            bad = true;
+            if (c.errors.length >= MAX_ERRORS) break;
+          }
+          out[i] = x;
+        }
+        return bad ? BAD : out;
+      };
+    }
+    case 'map': {
+      const val = compileCheck(t.value, memo);
+      return (v, p, c, d) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, p, expected, v);
+        if (d > MAX_DEPTH) return report(c, p, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
+        const src = v as Record<string, unknown>;
+        const out: Record<string, unknown> = Object.create(null);
+        let bad = false;
+        for (const k of Object.keys(src)) {
+          const raw = src[k];
+          if (raw === undefined) continue;
+          const x = val(raw, pathMember(p, k), c, d + 1);
+          if (x === BAD) {
+            bad = true;
+            if (c.errors.length >= MAX_ERRORS) break;
+          }
+          out[k] = x;
+        }
+        return bad ? BAD : out;
+      };
+    }
+    case 'object':
+      return buildObject(t.fields, expected, memo);
+    case 'function':
+    case 'budget':
+      return (v, p, c) => mismatch(c, p, expected, v);
+  }
+}
+
+function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Check>): Check {
+  const n = fields.length;
+  const names = fields.map((f) => f.name);
+  const known = new Set(names);
+  const optional = fields.map((f) => f.optional || f.type.kind === 'nullable' || f.type.kind === 'null' || f.type.kind === 'any');
+  const fieldExpected = fields.map((f) => typeToString(f.type));
+  const idents = names.map((k) => IDENT.test(k));
+  let checks: Check[] | undefined;
+  return (v, p, c, d) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, p, expected, v);
+    if (d > MAX_DEPTH) return report(c, p, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
+    if (!checks) checks = fields.map((f) => compileCheck(f.type, memo));
+    const src = v as Record<string, unknown>;
+    const out: Record<string, unknown> = Object.create(null);
+    let bad = false;
+    for (let i = 0; i < n; i++) {
+      const k = names[i];
+      // Own properties only: never read a field through the prototype chain.
+      const raw = Object.prototype.hasOwnProperty.call(src, k) ? src[k] : undefined;
+      const fp = idents[i] ? `${p}.${k}` : pathMember(p, k);
+      if (raw === undefined || raw === null) {
+        if (optional[i]) {
+          out[k] = null;
+          continue;
+        }
+        report(
+          c,
+          fp,
+          fieldExpected[i],
+          raw === null ? `expected ${fieldExpected[i]}, got null` : `missing required field \`${k}\` (expected ${fieldExpected[i]})`,
+        );
+        bad = true;
+        continue;
+      }
+      const x = checks[i](raw, fp, c, d + 1);
+      if (x === BAD) bad = true;
+      out[k] = x;
+    }
+    // Unknown extra fields: allowed and ignored by rules, but kept (so the request hash covers them).
+    for (const k in src) {
+      if (known.has(k) || !Object.prototype.hasOwnProperty.call(src, k)) continue;
+      const raw = src[k];
+      if (raw === undefined) continue;
+      const x = copyAny(raw, pathMember(p, k), c, d + 1);
+      if (x === BAD) bad = true;
+      out[k] = x;
+    }
+    return bad ? BAD : out;
+  };
+}
+
+export type ValidationResult = { ok: true; value: Record<string, unknown> } | { ok: false; errors: DecisionError[] };
+
+/** A compiled validator for the input type. Never throws. */
+export function compileValidator(inputType: Type): (request: unknown) => ValidationResult {
+  const memo = new Map<Type, Check>();
+  const check = compileCheck(inputType, memo);
+  return (request: unknown): ValidationResult => {
+    const ctx: Ctx = { errors: [] };
+    let value: unknown;
+    try {
+      value = check(request, '$', ctx, 0);
+    } catch (e) {
+      // Getters that throw, proxies, stack exhaustion: still a result, never an exception.
+      ctx.errors.push({ kind: 'input', path: '$', expected: typeToString(inputType), message: `request could not be read: ${(e as Error)?.message ?? String(e)}` });
+      value = BAD;
+    }
+    if (value === BAD || ctx.errors.length > 0) {
+      if (ctx.errors.length === 0) ctx.errors.push({ kind: 'input', path: '$', expected: typeToString(inputType), message: 'invalid request' });
+      return { ok: false, errors: ctx.errors };
+    }
+    return { ok: true, value: value as Record<string, unknown> };
+  };
+}
+
+/** One-shot validation (compiles the validator each time; prefer `compileValidator`). */
+export function validateRequest(inputType: Type, request: unknown): ValidationResult {
+  return compileValidator(inputType)(request);
+}
