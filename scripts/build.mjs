@@ -20,7 +20,7 @@ await build({
   logLevel: 'warning',
 });
 await build({
-  entryPoints: { node: 'language/node/index.ts' },
+  entryPoints: { node: 'language/node/index.ts', redis: 'language/node/redis.ts' },
   outdir: 'dist/cjs',
   outExtension: { '.js': '.cjs' },
   bundle: true,
