@@ -22,6 +22,8 @@ interface Counter {
   spent: number;
   reserved: number;
   pending: Map<string, Pending>;
+  /** Min-heap of (expiresAt, id) over `pending`; entries of settled reservations are dropped lazily. */
+  heap: { expiresAt: number; id: string }[];
   /** Forget the counter after this time (window end + grace); null = never. */
   dropAt: number | null;
 }
@@ -83,6 +85,7 @@ export class MemoryBudgetStore implements BudgetStore {
       const c = this.counter(it.counterKey, it.expiresAt, req.ttlMs);
       const prev = c.pending.get(req.reservationId);
       c.pending.set(req.reservationId, { amount: (prev?.amount ?? 0) + it.charge, expiresAt });
+      if (!prev) heapPush(c, { expiresAt, id: req.reservationId });
       c.reserved += it.charge;
       record.items.push({ counterKey: it.counterKey, amount: it.charge });
     }
@@ -173,7 +176,7 @@ export class MemoryBudgetStore implements BudgetStore {
     let c = this.counters.get(counterKey);
     const dropAt = windowEnd === null ? null : windowEnd + ttlMs + this.graceMs;
     if (!c) {
-      c = { spent: 0, reserved: 0, pending: new Map(), dropAt };
+      c = { spent: 0, reserved: 0, pending: new Map(), heap: [], dropAt };
       this.counters.set(counterKey, c);
     } else if (c.dropAt !== null && (dropAt === null || dropAt > c.dropAt)) {
       c.dropAt = dropAt;
@@ -181,14 +184,56 @@ export class MemoryBudgetStore implements BudgetStore {
     return c;
   }
 
-  /** Expired reservations count their estimate as spent (conservative). */
+  /** Expired reservations count their estimate as spent (conservative). O(k log n) for k expiries. */
   private sweep(c: Counter, now: number): void {
-    for (const [id, p] of c.pending) {
-      if (p.expiresAt <= now) {
-        c.pending.delete(id);
+    while (c.heap.length > 0 && c.heap[0]!.expiresAt <= now) {
+      const top = heapPop(c)!;
+      const p = c.pending.get(top.id);
+      if (p && p.expiresAt === top.expiresAt) {
+        c.pending.delete(top.id);
         c.reserved -= p.amount;
         c.spent += p.amount;
       }
     }
+    // Settled entries linger in the heap until they reach the top; rebuild when they dominate.
+    if (c.heap.length > 64 && c.heap.length > 2 * c.pending.size) {
+      c.heap = [];
+      for (const [id, p] of c.pending) heapPush(c, { expiresAt: p.expiresAt, id });
+    }
   }
+}
+
+function heapPush(c: Counter, e: { expiresAt: number; id: string }): void {
+  const h = c.heap;
+  h.push(e);
+  let i = h.length - 1;
+  while (i > 0) {
+    const parent = (i - 1) >> 1;
+    if (h[parent]!.expiresAt <= e.expiresAt) break;
+    h[i] = h[parent]!;
+    i = parent;
+  }
+  h[i] = e;
+}
+
+function heapPop(c: Counter): { expiresAt: number; id: string } | undefined {
+  const h = c.heap;
+  const top = h[0];
+  const last = h.pop();
+  if (h.length > 0 && last) {
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      const mv = (k: number) => (k === i ? last.expiresAt : h[k]!.expiresAt);
+      if (l < h.length && h[l]!.expiresAt < mv(m)) m = l;
+      if (r < h.length && h[r]!.expiresAt < mv(m)) m = r;
+      if (m === i) break;
+      h[i] = h[m]!;
+      i = m;
+    }
+    h[i] = last;
+  }
+  return top;
 }
