@@ -10,7 +10,7 @@
 // The static type (from the checker) tells money from number where it matters (rendering, JSON).
 
 import type { CheckedProgram, PolicyHeader } from '../semantics/program.js';
-import type { WindowUnit } from '../syntax/ast.js';
+import type { Expr, WindowUnit } from '../syntax/ast.js';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
 export type ClauseEffect = 'deny' | 'require_approval' | 'warn' | 'allow';
@@ -134,4 +134,11 @@ export interface CompiledPolicy {
   budgetsReadByRules: string[];
   /** Evaluate every rule. Never throws: a failing rule is an outcome with `error`. */
   evaluateRules(env: Env, opts?: { explain?: boolean }): RuleOutcome[];
+  /**
+   * Evaluate one expression of this program outside a rule: a test's `given` request or `spent`
+   * amount (lets and defs in scope, runtime representation as above: money in micros). `env` defaults
+   * to an empty input at time 0. Throws on a run-time error. Used by the test runner (additive; the
+   * runner reports every test as failed with a clear message when a compiler lacks it).
+   */
+  evaluateExpr?(expr: Expr, env?: Env): unknown;
 }
