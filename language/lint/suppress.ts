@@ -1,0 +1,57 @@
+// `// rein-ignore CODE[, CODE…]` comments. A comment alone on its line suppresses those codes on
+// the next line; a comment after code suppresses them on its own line. Syntax errors (REIN1xx)
+// cannot be suppressed. Without the source text (checkParsed called without `text`), a comment
+// is treated as applying to both its own line and the next one.
+
+import type * as A from '../syntax/ast.js';
+import type { Diagnostic } from '../diagnostics.js';
+
+const IGNORE = /^\/\/\s*rein-ignore\s+((?:REIN\d{3}|[a-z][a-z0-9-]*)(?:\s*,\s*(?:REIN\d{3}|[a-z][a-z0-9-]*))*)/;
+
+/** line (0-based) → suppressed codes or names, for one file. */
+export function suppressions(ast: A.SourceFile, text: string | undefined): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  const add = (line: number, codes: string[]) => {
+    let s = out.get(line);
+    if (!s) out.set(line, (s = new Set()));
+    for (const c of codes) s.add(c);
+  };
+  for (const c of ast.comments) {
+    if (c.kind !== 'line') continue;
+    const m = IGNORE.exec(c.text);
+    if (!m) continue;
+    const codes = m[1].split(',').map((x) => x.trim());
+    const line = c.range.start.line;
+    if (text === undefined) {
+      add(line, codes);
+      add(line + 1, codes);
+      continue;
+    }
+    const lineStart = c.range.start.offset - c.range.start.character;
+    const before = text.slice(lineStart, c.range.start.offset);
+    add(before.trim() === '' ? line + 1 : line, codes);
+  }
+  return out;
+}
+
+/** Drop suppressed diagnostics. `names` maps a lint rule name to its code. */
+export function applySuppressions(
+  diagnostics: Diagnostic[],
+  files: { file: string; ast: A.SourceFile; text?: string }[],
+  names: Record<string, string>,
+): Diagnostic[] {
+  const byFile = new Map<string, Map<number, Set<string>>>();
+  for (const f of files) {
+    const s = suppressions(f.ast, f.text);
+    if (s.size) byFile.set(f.file, s);
+  }
+  if (byFile.size === 0) return diagnostics;
+  return diagnostics.filter((d) => {
+    if (d.code.startsWith('REIN1')) return true;
+    const set = byFile.get(d.file)?.get(d.range.start.line);
+    if (!set) return true;
+    if (set.has(d.code)) return false;
+    for (const n of set) if (names[n] === d.code) return false;
+    return true;
+  });
+}

@@ -1,0 +1,1638 @@
+// The checker: names, types and the static part of tests (LANGUAGE §1–7; REIN2xx, REIN4xx).
+// Input: parsed files. Output: the CheckedProgram (program.ts) plus diagnostics. Never throws on
+// bad input: unresolved things get the `error` type, which is compatible with everything so one
+// mistake yields one diagnostic.
+
+import type * as A from '../syntax/ast.js';
+import { CODES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
+import type { CheckedProgram, PolicyHeader, Symbol } from './program.js';
+import { nullable, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
+import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
+import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, STRING_METHODS } from './builtins.js';
+import { suggest } from './suggest.js';
+import { checkPattern } from './regex.js';
+import { brief } from './print.js';
+
+export interface ParsedFile {
+  file: string;
+  ast: A.SourceFile;
+  diagnostics: Diagnostic[];
+  /** The source text, when known (used for `rein-ignore` comments). */
+  text?: string;
+}
+
+export interface CheckerOutput {
+  program: CheckedProgram;
+  diagnostics: Diagnostic[];
+}
+
+type Extra = { data?: DiagnosticData; help?: string; related?: Diagnostic['related'] };
+
+class Scope {
+  readonly vars = new Map<string, Symbol>();
+  constructor(readonly parent?: Scope) {}
+  lookup(name: string): Symbol | undefined {
+    for (let s: Scope | undefined = this; s; s = s.parent) {
+      const v = s.vars.get(name);
+      if (v) return v;
+    }
+    return undefined;
+  }
+}
+
+type Callable = A.LetDecl | A.DefDecl;
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
+
+export function isRfc3339(s: string): boolean {
+  const m = RFC3339.exec(s);
+  if (!m) return false;
+  const [y, mo, d, h, mi, se] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number);
+  if (mo < 1 || mo > 12 || h > 23 || mi > 59 || se > 60) return false;
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (d < 1 || d > days) return false;
+  if (m[9] !== undefined && (Number(m[9]) > 23 || Number(m[10]) > 59)) return false;
+  return !Number.isNaN(Date.parse(s.replace(' ', 'T')));
+}
+
+/** The literal text of a plain string literal (no interpolation), looking through parentheses. */
+export function literalString(e: A.Expr | undefined): string | undefined {
+  while (e && e.kind === 'Paren') e = e.expr;
+  if (!e || e.kind !== 'String') return undefined;
+  if (e.parts.some((p) => p.kind !== 'Text')) return undefined;
+  return e.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('');
+}
+
+function unparen(e: A.Expr | undefined): A.Expr | undefined {
+  while (e && e.kind === 'Paren') e = e.expr;
+  return e;
+}
+
+const isNumberLiteral = (e: A.Expr | undefined): boolean => {
+  const u = unparen(e);
+  return !!u && (u.kind === 'Number' || (u.kind === 'Unary' && u.op === '-' && unparen(u.operand)?.kind === 'Number'));
+};
+
+export class Checker {
+  readonly diagnostics: Diagnostic[] = [];
+  private file = '';
+  private readonly files: ParsedFile[];
+  private readonly symbols = new Map<string, Symbol>();
+  private readonly types = new Map<A.Expr, Type>();
+  private readonly refs = new Map<A.Name, Symbol>();
+  private readonly declFile = new Map<A.Decl, string>();
+  /** Schema field types → their declarations (for go-to-definition on `action.tool`). */
+  private readonly fieldDecls = new WeakMap<FieldType, { field: A.FieldDecl; file: string }>();
+  private readonly typeState = new Map<A.TypeDecl, 'pending' | 'done'>();
+  private readonly typeValue = new Map<A.TypeDecl, Type>();
+  private readonly declState = new Map<Callable, 'pending' | 'done'>();
+  private readonly defSig = new Map<A.DefDecl, { params: Type[]; result?: Type }>();
+  private readonly budgetUnit = new Map<A.BudgetDecl, 'money' | 'number' | undefined>();
+  /** Edges between lets and defs (who reads whom) for recursion and let ordering. */
+  private readonly edges = new Map<Callable, Set<Callable>>();
+  private readonly stack: Callable[] = [];
+  private readonly global = new Scope();
+  private inputDecl?: A.InputDecl;
+  private inputType: Type = T.error;
+  private readonly lets: A.LetDecl[] = [];
+  private readonly defs: A.DefDecl[] = [];
+  private readonly rules: A.RuleDecl[] = [];
+  private readonly budgets: A.BudgetDecl[] = [];
+  private readonly tests: A.TestDecl[] = [];
+  private readonly typeDecls: A.TypeDecl[] = [];
+  private readonly policies: A.PolicyDecl[] = [];
+
+  constructor(files: ParsedFile[]) {
+    this.files = [...files].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  }
+
+  // ------------------------------------------------------------------ diagnostics
+
+  private report(code: DiagnosticCode, range: Range, message: string, extra: Extra = {}, file = this.file): void {
+    const d: Diagnostic = { file, range, severity: CODES[code].severity, code, message };
+    if (extra.help) d.help = extra.help;
+    if (extra.data) d.data = extra.data;
+    if (extra.related) d.related = extra.related;
+    this.diagnostics.push(d);
+  }
+
+  private inFile<R>(decl: A.Decl, fn: () => R): R {
+    const saved = this.file;
+    this.file = this.declFile.get(decl) ?? saved;
+    try {
+      return fn();
+    } finally {
+      this.file = saved;
+    }
+  }
+
+  private unknownName(name: A.Name, candidates: Iterable<string>, what = 'name'): void {
+    const s = suggest(name.text, candidates);
+    this.report('REIN200', name.range, `unknown ${what} \`${name.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+  }
+
+  // ------------------------------------------------------------------ entry
+
+  run(): CheckerOutput {
+    this.collect();
+    const header = this.checkHeader();
+    this.resolveInput();
+    for (const t of this.typeDecls) this.inFile(t, () => this.typeDeclType(t));
+    for (const l of this.lets) this.letType(l);
+    for (const d of this.defs) this.checkDef(d);
+    for (const b of this.budgets) this.inFile(b, () => this.checkBudget(b));
+    for (const r of this.rules) this.inFile(r, () => this.checkRule(r));
+    for (const t of this.tests) this.inFile(t, () => this.checkTest(t));
+    this.reportCycles();
+    const program: CheckedProgram = {
+      files: this.files.map((f) => f.ast),
+      header,
+      inputType: this.inputType,
+      symbols: this.symbols,
+      lets: this.orderLets(),
+      defs: this.defs,
+      rules: this.rules,
+      budgets: this.budgets,
+      tests: this.tests,
+      types: this.types,
+      refs: this.refs,
+      declFile: this.declFile,
+    };
+    return { program, diagnostics: this.diagnostics };
+  }
+
+  // ------------------------------------------------------------------ declarations
+
+  private declare(name: A.Name | undefined, sym: Symbol, file: string): void {
+    if (!name) return;
+    const prev = this.symbols.get(name.text);
+    if (prev) {
+      const where = symbolLocation(prev);
+      this.report(
+        'REIN201',
+        name.range,
+        `\`${name.text}\` is already declared`,
+        where ? { related: [{ file: where.file, range: where.range, message: `\`${name.text}\` is first declared here` }] } : {},
+        file,
+      );
+      return;
+    }
+    this.symbols.set(name.text, sym);
+    this.global.vars.set(name.text, sym);
+  }
+
+  private collect(): void {
+    const firstInput: { decl: A.InputDecl; file: string }[] = [];
+    const testNames = new Map<string, { file: string; range: Range }>();
+    for (const f of this.files) {
+      this.file = f.file;
+      for (const d of f.ast.decls) {
+        this.declFile.set(d, f.file);
+        switch (d.kind) {
+          case 'PolicyDecl':
+            if (this.policies.length > 0) {
+              const p = this.policies[0];
+              this.report('REIN203', d.name?.range ?? d.range, 'more than one `policy` header in the policy set', {
+                related: [{ file: this.declFile.get(p)!, range: p.name?.range ?? p.range, message: 'the first `policy` header' }],
+              });
+            } else this.policies.push(d);
+            break;
+          case 'InputDecl':
+            if (firstInput.length > 0) {
+              const p = firstInput[0];
+              this.report('REIN203', headRange(d.range), 'more than one `input` declaration in the policy set', {
+                related: [{ file: p.file, range: headRange(p.decl.range), message: 'the first `input` declaration' }],
+              });
+            } else {
+              firstInput.push({ decl: d, file: f.file });
+              this.inputDecl = d;
+              for (const fd of d.fields)
+                this.declare(fd.name, { kind: 'input-field', name: fd.name.text, file: f.file, field: fd, type: T.error }, f.file);
+            }
+            break;
+          case 'TypeDecl':
+            this.typeDecls.push(d);
+            if (d.name) this.declare(d.name, { kind: 'type', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
+            break;
+          case 'LetDecl':
+            this.lets.push(d);
+            if (d.name) this.declare(d.name, { kind: 'let', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
+            break;
+          case 'DefDecl':
+            this.defs.push(d);
+            if (d.name) this.declare(d.name, { kind: 'def', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
+            break;
+          case 'ExternDecl':
+            break; // phase 2: reported by the parser (REIN105)
+          case 'RuleDecl':
+            this.rules.push(d);
+            if (d.name) this.declare(d.name, { kind: 'rule', name: d.name.text, file: f.file, decl: d }, f.file);
+            break;
+          case 'BudgetDecl':
+            this.budgets.push(d);
+            if (d.name) this.declare(d.name, { kind: 'budget', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
+            break;
+          case 'TestDecl': {
+            this.tests.push(d);
+            const n = literalString(d.name);
+            if (n !== undefined && d.name) {
+              const prev = testNames.get(n);
+              if (prev)
+                this.report('REIN201', d.name.range, `a test named ${JSON.stringify(n)} already exists`, {
+                  related: [{ file: prev.file, range: prev.range, message: 'the first test with this name' }],
+                });
+              else testNames.set(n, { file: f.file, range: d.name.range });
+            }
+            break;
+          }
+        }
+      }
+    }
+    if (!this.inputDecl && this.files.length > 0) {
+      const f = this.files[0];
+      const at = f.ast.range.start;
+      this.report('REIN202', { start: at, end: at }, 'the policy set has no `input` declaration', {
+        help: 'declare the request schema, e.g. `input { action: { kind: string } }`',
+      }, f.file);
+    }
+    if (this.inputDecl) {
+      const file = this.declFile.get(this.inputDecl)!;
+      const sym: Symbol = { kind: 'input', name: 'input', file, decl: this.inputDecl, type: T.error };
+      this.global.vars.set('input', sym);
+      if (!this.symbols.has('input')) this.symbols.set('input', sym);
+    }
+  }
+
+  private checkHeader(): PolicyHeader {
+    const h: PolicyHeader = { name: '', default: 'allow', defaultImplicit: true, onError: 'deny', currency: 'USD' };
+    const p = this.policies[0];
+    if (!p) return h;
+    this.file = this.declFile.get(p)!;
+    h.name = p.name?.text ?? '';
+    const seen = new Map<string, Range>();
+    for (const it of p.items) {
+      const key = it.kind;
+      const word = { PolicyVersion: 'version', PolicyDefault: 'default', PolicyOnError: 'on error', PolicyCurrency: 'currency' }[key];
+      if (seen.has(key)) {
+        this.report('REIN216', it.range, `\`${word}\` is set more than once in the policy header`, {
+          related: [{ file: this.file, range: seen.get(key)!, message: `the first \`${word}\`` }],
+        });
+        continue;
+      }
+      seen.set(key, it.range);
+      switch (it.kind) {
+        case 'PolicyVersion': {
+          const v = literalString(it.value);
+          if (v === undefined) this.report('REIN216', it.value.range, 'the policy `version` must be a plain string without interpolation');
+          else if (v.trim() === '') this.report('REIN216', it.value.range, 'the policy `version` must not be empty');
+          else h.version = v;
+          break;
+        }
+        case 'PolicyDefault':
+          h.default = it.effect;
+          h.defaultImplicit = false;
+          break;
+        case 'PolicyOnError':
+          h.onError = it.effect;
+          break;
+        case 'PolicyCurrency': {
+          const v = literalString(it.value);
+          if (v === undefined || !/^[A-Z]{3}$/.test(v)) {
+            const up = v?.toUpperCase();
+            const ok = up !== undefined && /^[A-Z]{3}$/.test(up);
+            this.report(
+              'REIN216',
+              it.value.range,
+              `\`currency\` must be a three-letter ISO 4217 code in capitals, found ${v === undefined ? 'an interpolated string' : `\`${v}\``}`,
+              ok ? { help: `did you mean \`"${up}"\`?`, data: { suggestion: `"${up}"` } } : { help: 'e.g. `currency "USD"`' },
+            );
+          } else h.currency = v;
+          break;
+        }
+      }
+    }
+    return h;
+  }
+
+  // ------------------------------------------------------------------ types
+
+  private objectType(fields: A.FieldDecl[], name?: string): Type {
+    const out: FieldType[] = [];
+    const seen = new Map<string, A.FieldDecl>();
+    for (const fd of fields) {
+      const prev = seen.get(fd.name.text);
+      if (prev) {
+        this.report('REIN201', fd.name.range, `field \`${fd.name.text}\` is declared twice`, {
+          related: [{ file: this.file, range: prev.name.range, message: 'the first declaration' }],
+        });
+        continue;
+      }
+      seen.set(fd.name.text, fd);
+      const ft: FieldType = { name: fd.name.text, type: fd.type ? this.resolveType(fd.type) : T.error, optional: fd.optional };
+      if (fd.doc) ft.doc = fd.doc;
+      this.fieldDecls.set(ft, { field: fd, file: this.file });
+      out.push(ft);
+    }
+    const t: Type = { kind: 'object', fields: out };
+    if (name) t.name = name;
+    return t;
+  }
+
+  resolveType(te: A.TypeExpr): Type {
+    switch (te.kind) {
+      case 'ObjectType':
+        return this.objectType(te.fields);
+      case 'UnionType': {
+        const values: string[] = [];
+        for (const m of te.members) {
+          const v = literalString(m);
+          if (v === undefined) {
+            this.report('REIN208', m.range, 'an enum member must be a plain string literal');
+            continue;
+          }
+          if (!values.includes(v)) values.push(v);
+        }
+        return { kind: 'enum', values };
+      }
+      case 'TypeName': {
+        const n = te.name.text;
+        const arity = n === 'list' || n === 'map' ? 1 : 0;
+        if (BUILTIN_TYPES.includes(n) && !this.symbols.has(n)) {
+          if (te.args.length !== arity) {
+            this.report('REIN208', te.range, arity ? `\`${n}\` needs one type argument, e.g. \`${n}<string>\`` : `\`${n}\` takes no type arguments`);
+            if (arity) return n === 'list' ? { kind: 'list', elem: T.any } : { kind: 'map', value: T.any };
+          }
+          switch (n) {
+            case 'list':
+              return { kind: 'list', elem: this.resolveType(te.args[0]) };
+            case 'map':
+              return { kind: 'map', value: this.resolveType(te.args[0]) };
+            default:
+              return { kind: n } as Type;
+          }
+        }
+        const sym = this.symbols.get(n);
+        if (!sym) {
+          const s = suggest(n, [...BUILTIN_TYPES, ...this.typeDecls.map((t) => t.name?.text ?? '')]);
+          this.report('REIN208', te.name.range, `unknown type \`${n}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+          return T.error;
+        }
+        if (sym.kind !== 'type') {
+          this.report('REIN208', te.name.range, `\`${n}\` is a ${symbolNoun(sym)}, not a type`);
+          return T.error;
+        }
+        this.refs.set(te.name, sym);
+        if (te.args.length) this.report('REIN208', te.range, `\`${n}\` takes no type arguments`);
+        return this.inFile(sym.decl, () => this.typeDeclType(sym.decl));
+      }
+    }
+  }
+
+  private typeDeclType(d: A.TypeDecl): Type {
+    const st = this.typeState.get(d);
+    if (st === 'done') return this.typeValue.get(d)!;
+    if (st === 'pending') {
+      this.report('REIN208', d.name?.range ?? d.range, `type \`${d.name?.text}\` refers to itself; recursive types are not supported`);
+      this.typeValue.set(d, T.error);
+      return T.error;
+    }
+    this.typeState.set(d, 'pending');
+    let t: Type = T.error;
+    if (d.type) {
+      t = d.type.kind === 'ObjectType' ? this.objectType(d.type.fields, d.name?.text) : this.resolveType(d.type);
+    }
+    if (this.typeState.get(d) === 'pending') {
+      this.typeValue.set(d, t);
+    } else t = this.typeValue.get(d)!;
+    this.typeState.set(d, 'done');
+    const sym = d.name && this.symbols.get(d.name.text);
+    if (sym && sym.kind === 'type' && sym.decl === d) sym.type = t;
+    return this.typeValue.get(d)!;
+  }
+
+  private resolveInput(): void {
+    const d = this.inputDecl;
+    if (!d) return;
+    this.inFile(d, () => {
+      this.inputType = this.objectType(d.fields, 'input');
+      const t = this.inputType;
+      if (t.kind === 'object')
+        for (const ft of t.fields) {
+          const sym = this.symbols.get(ft.name);
+          if (sym && sym.kind === 'input-field' && sym.field.name.text === ft.name) sym.type = ft.optional ? nullable(ft.type) : ft.type;
+        }
+      const s = this.global.vars.get('input');
+      if (s && s.kind === 'input') s.type = t;
+    });
+  }
+
+  // ------------------------------------------------------------------ lets and defs
+
+  private edge(to: Callable): void {
+    const from = this.stack[this.stack.length - 1];
+    if (!from) return;
+    let s = this.edges.get(from);
+    if (!s) this.edges.set(from, (s = new Set()));
+    s.add(to);
+  }
+
+  private letType(d: A.LetDecl): Type {
+    const sym = d.name ? this.symbols.get(d.name.text) : undefined;
+    const own = sym && sym.kind === 'let' && sym.decl === d ? sym : undefined;
+    const st = this.declState.get(d);
+    if (st === 'done') return own?.type ?? T.error;
+    if (st === 'pending') return T.error; // a cycle; reported by reportCycles
+    this.declState.set(d, 'pending');
+    this.stack.push(d);
+    const t = this.inFile(d, () => {
+      const declared = d.type ? this.resolveType(d.type) : undefined;
+      const vt = d.value ? this.expr(d.value, this.global, declared) : T.error;
+      if (declared && d.value) this.expectAssignable(d.value, vt, declared, 'REIN205', `\`${d.name?.text}\` is declared as`);
+      return declared ?? vt;
+    });
+    this.stack.pop();
+    this.declState.set(d, 'done');
+    if (own) own.type = t;
+    return t;
+  }
+
+  private signature(d: A.DefDecl): { params: Type[]; result?: Type } {
+    let sig = this.defSig.get(d);
+    if (!sig) {
+      sig = this.inFile(d, () => ({
+        params: d.params.map((p) => (p.type ? this.resolveType(p.type) : T.any)),
+        result: d.returnType ? this.resolveType(d.returnType) : undefined,
+      }));
+      this.defSig.set(d, sig);
+    }
+    return sig;
+  }
+
+  /** The def's function type; infers the result from the body when no return type is declared. */
+  private defType(d: A.DefDecl): Type {
+    const sig = this.signature(d);
+    const result = sig.result ?? this.checkDef(d);
+    return { kind: 'function', params: sig.params, result };
+  }
+
+  private checkDef(d: A.DefDecl): Type {
+    const sig = this.signature(d);
+    const sym = d.name ? this.symbols.get(d.name.text) : undefined;
+    const own = sym && sym.kind === 'def' && sym.decl === d ? sym : undefined;
+    const st = this.declState.get(d);
+    if (st === 'done') return own && own.type.kind === 'function' ? own.type.result : (sig.result ?? T.error);
+    if (st === 'pending') return sig.result ?? T.error;
+    this.declState.set(d, 'pending');
+    this.stack.push(d);
+    const result = this.inFile(d, () => {
+      const scope = new Scope(this.global);
+      d.params.forEach((p, i) => {
+        const prev = scope.vars.get(p.name.text);
+        if (prev && prev.kind === 'param')
+          this.report('REIN201', p.name.range, `parameter \`${p.name.text}\` is declared twice`, {
+            related: [{ file: this.file, range: prev.param.name.range, message: 'the first parameter' }],
+          });
+        scope.vars.set(p.name.text, { kind: 'param', name: p.name.text, file: this.file, param: p, type: sig.params[i] });
+      });
+      const bt = d.body ? this.expr(d.body, scope, sig.result) : T.error;
+      if (sig.result && d.body) this.expectAssignable(d.body, bt, sig.result, 'REIN205', `\`${d.name?.text}\` returns`);
+      return sig.result ?? bt;
+    });
+    this.stack.pop();
+    this.declState.set(d, 'done');
+    if (own) own.type = { kind: 'function', params: sig.params, result };
+    return result;
+  }
+
+  /** REIN210 for every let/def on a cycle (Tarjan's SCC over the read graph). */
+  private reportCycles(): void {
+    const index = new Map<Callable, number>();
+    const low = new Map<Callable, number>();
+    const onStack = new Set<Callable>();
+    const st: Callable[] = [];
+    let i = 0;
+    const sccs: Callable[][] = [];
+    const visit = (v: Callable) => {
+      // iterative DFS to stay safe on long chains
+      const work: { v: Callable; it: Iterator<Callable> }[] = [];
+      const enter = (x: Callable) => {
+        index.set(x, i);
+        low.set(x, i);
+        i++;
+        st.push(x);
+        onStack.add(x);
+        work.push({ v: x, it: (this.edges.get(x) ?? new Set<Callable>()).values() });
+      };
+      enter(v);
+      while (work.length) {
+        const top = work[work.length - 1];
+        const n = top.it.next();
+        if (!n.done) {
+          const w = n.value;
+          if (!index.has(w)) enter(w);
+          else if (onStack.has(w)) low.set(top.v, Math.min(low.get(top.v)!, index.get(w)!));
+          continue;
+        }
+        work.pop();
+        if (work.length) {
+          const parent = work[work.length - 1].v;
+          low.set(parent, Math.min(low.get(parent)!, low.get(top.v)!));
+        }
+        if (low.get(top.v) === index.get(top.v)) {
+          const comp: Callable[] = [];
+          let w: Callable;
+          do {
+            w = st.pop()!;
+            onStack.delete(w);
+            comp.push(w);
+          } while (w !== top.v);
+          sccs.push(comp);
+        }
+      }
+    };
+    for (const v of [...this.lets, ...this.defs]) if (!index.has(v)) visit(v);
+    for (const comp of sccs) {
+      const self = comp.length === 1 && this.edges.get(comp[0])?.has(comp[0]);
+      if (comp.length < 2 && !self) continue;
+      const inComp = new Set(comp);
+      for (const c of comp) {
+        const what = c.kind === 'DefDecl' ? '`def`' : '`let`';
+        const loop = this.cyclePath(c, inComp).map((n) => `\`${n.name?.text ?? '?'}\``);
+        const path = comp.length === 1 ? `${loop[0]} ${c.kind === 'DefDecl' ? 'calls' : 'reads'} itself` : loop.join(' → ');
+        this.report('REIN210', c.name?.range ?? c.range, `${what} \`${c.name?.text}\` is recursive (${path})`, {
+          help: 'recursion is not allowed so that every evaluation terminates',
+        }, this.declFile.get(c)!);
+      }
+    }
+  }
+
+  /** A shortest loop from `start` back to itself inside one strongly connected component. */
+  private cyclePath(start: Callable, comp: Set<Callable>): Callable[] {
+    const prev = new Map<Callable, Callable>();
+    const queue: Callable[] = [start];
+    while (queue.length) {
+      const v = queue.shift()!;
+      for (const w of this.edges.get(v) ?? []) {
+        if (!comp.has(w)) continue;
+        if (w === start) {
+          const path: Callable[] = [start];
+          for (let x: Callable | undefined = v; x && x !== start; x = prev.get(x)) path.splice(1, 0, x);
+          path.push(start);
+          return path;
+        }
+        if (!prev.has(w)) {
+          prev.set(w, v);
+          queue.push(w);
+        }
+      }
+    }
+    return [start, start];
+  }
+
+  /** Lets in dependency order: a let only reads lets before it (through defs too). */
+  private orderLets(): A.LetDecl[] {
+    const out: A.LetDecl[] = [];
+    const seen = new Set<Callable>();
+    const visit = (v: Callable) => {
+      if (seen.has(v)) return;
+      seen.add(v);
+      for (const w of this.edges.get(v) ?? []) visit(w);
+      if (v.kind === 'LetDecl') out.push(v);
+    };
+    for (const l of this.lets) visit(l);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ rules, budgets, tests
+
+  private condition(c: A.Condition): void {
+    if (!c.expr) return;
+    const t = this.expr(c.expr, this.global);
+    this.expectBool(c.expr, t, `\`${c.kind === 'When' ? 'when' : 'unless'}\` condition`);
+  }
+
+  private expectBool(e: A.Expr, t: Type, what: string): void {
+    const s = stripNull(t);
+    if (isLoose(s) || s.kind === 'bool' || s.kind === 'null') return;
+    this.report('REIN205', e.range, `${what} must be \`bool\`, found \`${typeToString(t)}\``);
+  }
+
+  private message(m: A.StringLit | undefined): void {
+    if (m) this.expr(m, this.global);
+  }
+
+  private effect(e: A.EffectClause): void {
+    switch (e.kind) {
+      case 'Deny':
+      case 'Warn':
+      case 'Allow':
+        this.message(e.message);
+        break;
+      case 'RequireApproval':
+        if (e.from) {
+          const t = this.expr(e.from, this.global);
+          if (isNullable(t) && !isLoose(stripNull(t)))
+            this.report('REIN206', e.from.range, `\`${brief(e.from)}\` may be null; \`from\` needs a value`, { data: { nullGuard: true } });
+          else if (!isLoose(t) && !isStringy(t)) this.report('REIN205', e.from.range, `\`from\` must be a \`string\`, found \`${typeToString(t)}\``);
+        }
+        this.message(e.message);
+        break;
+      case 'Set':
+      case 'Redact':
+        break; // phase 2: reported by the parser (REIN105)
+    }
+  }
+
+  private checkRule(r: A.RuleDecl): void {
+    for (const item of r.body) {
+      if (item.kind === 'When' || item.kind === 'Unless') this.condition(item as A.Condition);
+      else this.effect(item as A.EffectClause);
+    }
+  }
+
+  private budgetUnitOf(b: A.BudgetDecl): 'money' | 'number' | undefined {
+    if (this.budgetUnit.has(b)) return this.budgetUnit.get(b);
+    const limit = b.items.find((i): i is A.LimitClause => i.kind === 'Limit');
+    let unit: 'money' | 'number' | undefined;
+    this.budgetUnit.set(b, undefined);
+    if (limit?.amount) {
+      const t = this.inFile(b, () => this.expr(limit.amount!, this.global));
+      if (t.kind === 'money') unit = 'money';
+      else if (isNumeric(t)) unit = 'number';
+      else if (!isLoose(t)) {
+        this.inFile(b, () =>
+          this.report('REIN213', limit.amount!.range, `a budget \`limit\` must be \`money\` or a number, found \`${typeToString(t)}\``),
+        );
+      }
+    }
+    this.budgetUnit.set(b, unit);
+    const sym = b.name && this.symbols.get(b.name.text);
+    if (sym && sym.kind === 'budget' && sym.decl === b) sym.type = unit ? { kind: 'budget', unit } : T.error;
+    return unit;
+  }
+
+  private checkBudget(b: A.BudgetDecl): void {
+    const unit = this.budgetUnitOf(b);
+    const at = b.name?.range ?? headRange(b.range);
+    const limits = b.items.filter((i) => i.kind === 'Limit');
+    const charges = b.items.filter((i) => i.kind === 'Charge');
+    if (limits.length === 0) this.report('REIN213', at, `budget \`${b.name?.text ?? ''}\` has no \`limit\``, { help: 'e.g. `limit $50 per day`' });
+    if (charges.length === 0) this.report('REIN213', at, `budget \`${b.name?.text ?? ''}\` has no \`charge\``, { help: 'e.g. `charge cost.estimate` or `charge 1`' });
+    const once = new Set<string>();
+    for (const it of b.items) {
+      if (it.kind === 'Limit' || it.kind === 'Charge' || it.kind === 'WarnAt' || it.kind === 'OnExceed' || it.kind === 'By') {
+        if (once.has(it.kind)) {
+          const word = { Limit: 'limit', Charge: 'charge', WarnAt: 'warn at', OnExceed: 'on exceed', By: 'by' }[it.kind];
+          this.report('REIN213', it.range, `\`${word}\` appears more than once in budget \`${b.name?.text ?? ''}\``);
+        }
+        once.add(it.kind);
+      }
+      switch (it.kind) {
+        case 'Limit': {
+          if (it.amount) {
+            const c = constNumber(it.amount);
+            if (c !== undefined && c <= 0) this.report('REIN213', it.amount.range, 'a budget `limit` must be greater than zero');
+          }
+          if (it.per && it.per.kind === 'Duration' && !(it.per.ms >= 1000))
+            this.report('REIN213', it.per.range, `a budget window must be at least one second, found \`${it.per.raw}\``);
+          break;
+        }
+        case 'Charge': {
+          if (!it.expr) break;
+          const t = this.expr(it.expr, this.global);
+          const s = stripNull(t);
+          if (isLoose(s) || s.kind === 'null') break;
+          if (s.kind === 'money') {
+            if (unit === 'number')
+              this.report('REIN207', it.expr.range, `the \`charge\` is \`money\` but the \`limit\` is a plain number`, {
+                help: 'write the limit as money, e.g. `limit $50`',
+              });
+          } else if (isNumeric(s)) {
+            if (unit === 'money')
+              this.report(
+                'REIN207',
+                it.expr.range,
+                `the \`charge\` is a plain number but the \`limit\` is \`money\``,
+                isNumberLiteral(it.expr) ? { help: `write it as money, e.g. \`$${brief(it.expr)}\`` } : {},
+              );
+          } else this.report('REIN213', it.expr.range, `a \`charge\` must be \`money\` or a number, found \`${typeToString(t)}\``);
+          break;
+        }
+        case 'By':
+          for (const k of it.keys) {
+            const t = this.expr(k, this.global);
+            if (!isScalar(t)) this.report('REIN213', k.range, `a \`by\` key must be a scalar (string, number, bool…), found \`${typeToString(t)}\``);
+          }
+          break;
+        case 'When':
+        case 'Unless':
+          this.condition(it);
+          break;
+        case 'WarnAt': {
+          if (!it.threshold) break;
+          const t = this.expr(it.threshold, this.global);
+          if (!isLoose(t) && !isNumeric(t)) {
+            this.report('REIN213', it.threshold.range, `\`warn at\` must be a percentage such as \`80%\`, found \`${typeToString(t)}\``);
+            break;
+          }
+          const c = constNumber(it.threshold);
+          if (c !== undefined && !(c > 0 && c <= 1))
+            this.report('REIN213', it.threshold.range, `\`warn at\` must be between 0% and 100% of the limit, found \`${brief(it.threshold)}\``, {
+              help: 'write a percentage, e.g. `warn at 80%`',
+            });
+          break;
+        }
+        case 'OnExceed':
+          if (it.effect) {
+            if (it.effect.kind === 'Allow') this.report('REIN213', it.effect.range, '`on exceed allow` would never enforce the budget', { help: 'use `deny`, `require approval` or `warn`' });
+            this.effect(it.effect);
+          }
+          break;
+      }
+    }
+  }
+
+  private resolveDecided(n: A.Name, what: string, allowBudgets = true): Symbol | undefined {
+    const sym = this.symbols.get(n.text);
+    if (sym && (sym.kind === 'rule' || (allowBudgets && sym.kind === 'budget'))) {
+      this.refs.set(n, sym);
+      return sym;
+    }
+    const cands = [...this.rules.map((r) => r.name?.text ?? ''), ...(allowBudgets ? this.budgets.map((b) => b.name?.text ?? '') : [])];
+    const s = suggest(n.text, cands);
+    this.report('REIN400', n.range, sym ? `\`${n.text}\` is a ${symbolNoun(sym)}, not ${what}` : `unknown ${what} \`${n.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+    return undefined;
+  }
+
+  private checkTest(t: A.TestDecl): void {
+    let given = false;
+    let expect = false;
+    for (const it of t.items) {
+      switch (it.kind) {
+        case 'Given': {
+          given = true;
+          if (!it.expr) break;
+          const ty = this.expr(it.expr, this.global);
+          if (!isLoose(ty) && ty.kind !== 'object' && ty.kind !== 'map')
+            this.report('REIN205', it.expr.range, `\`given\` must be an object (the request), found \`${typeToString(ty)}\``);
+          break;
+        }
+        case 'Spent': {
+          let unit: 'money' | 'number' | undefined;
+          let known = false;
+          if (it.budget) {
+            const sym = this.symbols.get(it.budget.text);
+            if (sym && sym.kind === 'budget') {
+              this.refs.set(it.budget, sym);
+              unit = this.budgetUnitOf(sym.decl);
+              known = true;
+            } else {
+              const s = suggest(it.budget.text, this.budgets.map((b) => b.name?.text ?? ''));
+              this.report('REIN400', it.budget.range, sym ? `\`${it.budget.text}\` is a ${symbolNoun(sym)}, not a budget` : `unknown budget \`${it.budget.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+            }
+          }
+          if (it.amount) {
+            const ty = this.expr(it.amount, this.global);
+            if (known && unit && !isLoose(ty)) {
+              if (unit === 'money' && ty.kind !== 'money')
+                this.report(isNumeric(ty) ? 'REIN207' : 'REIN205', it.amount.range, `budget \`${it.budget!.text}\` counts money; the amount must be \`money\`, found \`${typeToString(ty)}\``, isNumberLiteral(it.amount) ? { help: `write \`$${brief(it.amount)}\`` } : {});
+              else if (unit === 'number' && !isNumeric(ty))
+                this.report(ty.kind === 'money' ? 'REIN207' : 'REIN205', it.amount.range, `budget \`${it.budget!.text}\` counts plain numbers; the amount must be a number, found \`${typeToString(ty)}\``);
+            }
+          }
+          break;
+        }
+        case 'At': {
+          if (!it.time) break;
+          const v = literalString(it.time);
+          if (v === undefined || !isRfc3339(v))
+            this.report('REIN402', it.time.range, `\`at\` needs an RFC 3339 time such as \`"2026-01-05T10:00:00Z"\`, found ${v === undefined ? 'an interpolated string' : `\`${v}\``}`);
+          break;
+        }
+        case 'Approved':
+          for (const n of it.names) this.resolveDecided(n, 'rule or budget');
+          break;
+        case 'Expect':
+          expect = true;
+          for (const n of it.by) this.resolveDecided(n, 'rule or budget');
+          break;
+        case 'ExpectWarnings':
+          expect = true;
+          for (const n of it.names) this.resolveDecided(n, 'rule or budget');
+          break;
+      }
+    }
+    const at = t.name?.range ?? headRange(t.range);
+    if (!given) this.report('REIN401', at, 'test has no `given` request', { help: 'add `given { … }` with the request to decide' });
+    if (!expect) this.report('REIN401', at, 'test has no `expect`', { help: 'add e.g. `expect deny by rule_name`' });
+  }
+
+  // ------------------------------------------------------------------ expressions
+
+  private expectAssignable(e: A.Expr, t: Type, want: Type, code: DiagnosticCode, what: string): boolean {
+    if (assignable(t, want)) {
+      this.checkEnumLiteral(e, want);
+      return true;
+    }
+    if (isNullable(t) && assignable(stripNull(t), want)) {
+      this.report('REIN206', e.range, `\`${brief(e)}\` may be null, but ${what} \`${typeToString(want)}\``, {
+        data: { nullGuard: true },
+        help: 'add a default with `??`',
+      });
+      return false;
+    }
+    const money = (t.kind === 'money' && isNumeric(stripNull(want))) || (isNumeric(t) && stripNull(want).kind === 'money');
+    this.report(money ? 'REIN207' : code, e.range, `${what} \`${typeToString(want)}\`, found \`${typeToString(t)}\``);
+    return false;
+  }
+
+  /** REIN214 when a plain string literal is compared with / passed as an enum it is not a value of. */
+  private checkEnumLiteral(e: A.Expr | undefined, want: Type): void {
+    const en = stripNull(want);
+    if (en.kind !== 'enum') return;
+    const u = unparen(e);
+    if (!u) return;
+    if (u.kind === 'List') {
+      for (const item of u.items) this.checkEnumLiteral(item, en);
+      return;
+    }
+    const v = literalString(u);
+    if (v === undefined || en.values.includes(v)) return;
+    const s = suggest(v, en.values);
+    this.report('REIN214', u.range, `\`"${v}"\` is not one of ${en.values.map((x) => `\`"${x}"\``).join(', ')}`, s ? { help: `did you mean \`"${s}"\`?`, data: { suggestion: `"${s}"` } } : {});
+  }
+
+  expr(e: A.Expr, sc: Scope, expected?: Type): Type {
+    const t = this.exprInner(e, sc, expected);
+    this.types.set(e, t);
+    return t;
+  }
+
+  private exprInner(e: A.Expr, sc: Scope, expected?: Type): Type {
+    switch (e.kind) {
+      case 'Number':
+        return e.isInt ? T.int : T.number;
+      case 'Percent':
+        return T.number;
+      case 'Money':
+        return T.money;
+      case 'Duration':
+        return T.duration;
+      case 'String':
+        for (const p of e.parts) if (p.kind === 'Interpolation' && p.expr) this.expr(p.expr, sc);
+        return T.string;
+      case 'Bool':
+        return T.bool;
+      case 'Null':
+        return T.null;
+      case 'List': {
+        const want = expected && stripNull(expected).kind === 'list' ? (stripNull(expected) as { elem: Type }).elem : undefined;
+        let elem: Type | undefined;
+        for (const item of e.items) {
+          const t = this.expr(item, sc, want);
+          if (!elem) elem = t;
+          else {
+            const j = join(elem, t);
+            if (!j) {
+              this.report('REIN205', item.range, `list items must have one type: \`${typeToString(t)}\` does not fit \`${typeToString(elem)}\``);
+              elem = T.error;
+            } else elem = j;
+          }
+        }
+        return { kind: 'list', elem: elem ?? T.any };
+      }
+      case 'Object': {
+        const fields: FieldType[] = [];
+        const seen = new Map<string, Range>();
+        const exp = expected && stripNull(expected);
+        for (const en of e.entries) {
+          const key = en.key.kind === 'Name' ? en.key.text : literalString(en.key);
+          if (en.key.kind === 'String') this.expr(en.key, sc);
+          const want = key !== undefined && exp?.kind === 'object' ? exp.fields.find((f) => f.name === key)?.type : undefined;
+          const vt = en.value ? this.expr(en.value, sc, want) : T.error;
+          if (key === undefined) continue;
+          if (seen.has(key)) {
+            this.report('REIN201', en.key.range, `key \`${key}\` appears twice in this object`, {
+              related: [{ file: this.file, range: seen.get(key)!, message: 'the first occurrence' }],
+            });
+            continue;
+          }
+          seen.set(key, en.key.range);
+          fields.push({ name: key, type: vt, optional: false });
+        }
+        return { kind: 'object', fields };
+      }
+      case 'NameRef':
+        return this.nameRef(e, sc);
+      case 'Member':
+        return this.member(e, sc);
+      case 'Index':
+        return this.index(e, sc);
+      case 'Call':
+        return this.call(e, sc);
+      case 'Lambda':
+        this.report('REIN205', e.range, 'a lambda `x => …` can only be the argument of a list method such as `any` or `map`');
+        this.lambda(e, sc, [T.any]);
+        return T.error;
+      case 'Unary': {
+        if (!e.operand) return T.error;
+        const t = this.expr(e.operand, sc);
+        if (e.op === 'not') {
+          this.expectBool(e.operand, t, 'the operand of `not`');
+          return T.bool;
+        }
+        if (isLoose(t)) return t;
+        if (isNullable(t)) {
+          this.nullGuard(e.operand);
+          return T.error;
+        }
+        if (isNumeric(t) || t.kind === 'money' || t.kind === 'duration') return t;
+        this.report('REIN205', e.range, `cannot negate a \`${typeToString(t)}\``);
+        return T.error;
+      }
+      case 'Binary':
+        return this.binary(e, sc, expected);
+      case 'If': {
+        if (e.cond) this.expectBool(e.cond, this.expr(e.cond, sc), '`if` condition');
+        const a = e.then ? this.expr(e.then, sc, expected) : T.error;
+        const b = e.else ? this.expr(e.else, sc, expected) : T.error;
+        const j = join(a, b);
+        if (!j) {
+          const money = (a.kind === 'money' && isNumeric(b)) || (isNumeric(a) && b.kind === 'money');
+          this.report(money ? 'REIN207' : 'REIN205', e.else!.range, `the branches of \`if\` have different types: \`${typeToString(a)}\` and \`${typeToString(b)}\``);
+          return T.error;
+        }
+        return j;
+      }
+      case 'Paren':
+        return e.expr ? this.expr(e.expr, sc, expected) : T.error;
+      case 'Error':
+        return T.error;
+    }
+  }
+
+  private nullGuard(e: A.Expr): void {
+    this.report('REIN206', e.range, `\`${brief(e)}\` may be null`, { data: { nullGuard: true }, help: `add a default: \`(${brief(e)} ?? 0)\`` });
+  }
+
+  private visibleNames(sc: Scope): string[] {
+    const out = new Set<string>();
+    for (let s: Scope | undefined = sc; s; s = s.parent) for (const k of s.vars.keys()) out.add(k);
+    for (const k of Object.keys(GLOBALS)) out.add(k);
+    for (const k of Object.keys(DETECTORS)) out.add(k);
+    for (const [k, v] of this.symbols) if (v.kind !== 'type') out.add(k);
+    return [...out];
+  }
+
+  private nameRef(e: A.NameExpr, sc: Scope): Type {
+    const n = e.name.text;
+    const sym = sc.lookup(n);
+    if (!sym) {
+      if (n in GLOBALS) {
+        const t = GLOBALS[n];
+        this.refs.set(e.name, { kind: 'builtin', name: n, type: t });
+        return t;
+      }
+      if (n in DETECTORS) {
+        this.refs.set(e.name, { kind: 'detector', name: n, type: T.any });
+        this.report('REIN205', e.range, `\`${n}\` is a detector namespace; call a detector such as \`${n}.${DETECTORS[n][0]}(text)\``);
+        return T.error;
+      }
+      this.unknownName(e.name, this.visibleNames(sc));
+      return T.error;
+    }
+    this.refs.set(e.name, sym);
+    switch (sym.kind) {
+      case 'let':
+        this.edge(sym.decl);
+        return this.letType(sym.decl);
+      case 'def':
+        this.edge(sym.decl);
+        this.report('REIN205', e.range, `\`${n}\` is a \`def\`; call it: \`${n}(…)\``);
+        return T.error;
+      case 'rule':
+        this.report('REIN205', e.range, `rule \`${n}\` cannot be used as a value`);
+        return T.error;
+      case 'type':
+        this.report('REIN205', e.range, `\`${n}\` is a type, not a value`);
+        return T.error;
+      case 'budget': {
+        const u = this.budgetUnitOf(sym.decl);
+        return u ? { kind: 'budget', unit: u } : T.error;
+      }
+      default:
+        return sym.type;
+    }
+  }
+
+  private fieldSymbol(ft: FieldType): Symbol | undefined {
+    const fd = this.fieldDecls.get(ft);
+    return fd ? { kind: 'field', name: ft.name, file: fd.file, field: fd.field, type: ft.optional ? nullable(ft.type) : ft.type } : undefined;
+  }
+
+  /** The type of `.name` on a (non-null) receiver type; reports REIN204/REIN205 on failure. */
+  private property(recv: Type, prop: A.Name, whole: A.Expr): Type {
+    const name = prop.text;
+    switch (recv.kind) {
+      case 'any':
+      case 'error':
+        return recv;
+      case 'null':
+        return T.null;
+      case 'object': {
+        const f = recv.fields.find((x) => x.name === name);
+        if (!f) {
+          const s = suggest(name, recv.fields.map((x) => x.name));
+          this.report('REIN204', prop.range, `${describe(recv, whole)} has no field \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+          return T.error;
+        }
+        const sym = this.fieldSymbol(f);
+        if (sym) this.refs.set(prop, sym);
+        return f.optional ? nullable(f.type) : f.type;
+      }
+      case 'map':
+        return isLoose(recv.value) ? recv.value : nullable(recv.value);
+      case 'budget': {
+        const t = budgetProperty(recv.unit, name);
+        if (!t) {
+          const s = suggest(name, BUDGET_PROPERTIES);
+          this.report('REIN204', prop.range, `a budget has no property \`${name}\` (it has \`.spent\`, \`.remaining\`, \`.limit\`, \`.used\`)`, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+          return T.error;
+        }
+        this.refs.set(prop, { kind: 'method', name, type: t });
+        return t;
+      }
+      default: {
+        const isMethod = (recv.kind === 'list' && name in LIST_METHODS) || (isStringy(recv) && name in STRING_METHODS);
+        if (isMethod) this.report('REIN205', whole.range, `\`${name}\` is a method; call it: \`.${name}()\``);
+        else this.report('REIN204', prop.range, `${describe(recv, whole)} has no field \`${name}\``);
+        return T.error;
+      }
+    }
+  }
+
+  private detectorNamespace(e: A.Expr, sc: Scope): string | undefined {
+    return e.kind === 'NameRef' && e.name.text in DETECTORS && !sc.lookup(e.name.text) ? e.name.text : undefined;
+  }
+
+  private detector(e: A.MemberExpr, ns: string): Type {
+    const obj = e.object as A.NameExpr;
+    this.refs.set(obj.name, { kind: 'detector', name: ns, type: T.any });
+    this.types.set(obj, T.any);
+    if (!e.property) return T.error;
+    const name = e.property.text;
+    if (!DETECTORS[ns].includes(name)) {
+      const s = suggest(name, DETECTORS[ns]);
+      this.report('REIN200', e.property.range, `unknown detector \`${ns}.${name}\``, {
+        help: s ? `did you mean \`${s}\`?` : `detectors: ${DETECTORS[ns].map((d) => `\`${ns}.${d}\``).join(', ')}`,
+        ...(s ? { data: { suggestion: s } } : {}),
+      });
+      return T.error;
+    }
+    this.refs.set(e.property, { kind: 'detector', name: `${ns}.${name}`, type: DETECTOR_TYPE });
+    return DETECTOR_TYPE;
+  }
+
+  private member(e: A.MemberExpr, sc: Scope): Type {
+    const ns = this.detectorNamespace(e.object, sc);
+    if (ns) {
+      const t = this.detector(e, ns);
+      if (t.kind === 'function') this.report('REIN205', e.range, `detector \`${ns}.${e.property!.text}\` must be called: \`${ns}.${e.property!.text}(text)\``);
+      return T.error;
+    }
+    const ot = this.expr(e.object, sc);
+    if (!e.property) return T.error;
+    if (ot.kind === 'nullable') {
+      const t = this.property(ot.inner, e.property, e);
+      return nullable(t);
+    }
+    return this.property(ot, e.property, e);
+  }
+
+  private index(e: A.IndexExpr, sc: Scope): Type {
+    const ot = this.expr(e.object, sc);
+    const it = e.index ? this.expr(e.index, sc) : T.error;
+    const recv = stripNull(ot);
+    const wrap = (t: Type) => (ot.kind === 'nullable' ? nullable(t) : t);
+    switch (recv.kind) {
+      case 'any':
+      case 'error':
+        return recv;
+      case 'null':
+        return T.null;
+      case 'list':
+        if (!isLoose(it) && it.kind !== 'int') {
+          if (isNullable(it)) this.nullGuard(e.index!);
+          else this.report('REIN205', e.index!.range, `a list index must be an \`int\`, found \`${typeToString(it)}\``);
+        }
+        return wrap(nullable(recv.elem));
+      case 'map':
+        if (!isLoose(it) && !isStringy(stripNull(it))) this.report('REIN205', e.index!.range, `a map key must be a \`string\`, found \`${typeToString(it)}\``);
+        return wrap(isLoose(recv.value) ? recv.value : nullable(recv.value));
+      case 'object': {
+        const key = literalString(e.index);
+        if (key !== undefined) {
+          const f = recv.fields.find((x) => x.name === key);
+          if (!f) {
+            const s = suggest(key, recv.fields.map((x) => x.name));
+            this.report('REIN204', e.index!.range, `${describe(recv, e)} has no field \`${key}\``, s ? { help: `did you mean \`"${s}"\`?`, data: { suggestion: `"${s}"` } } : {});
+            return T.error;
+          }
+          return wrap(f.optional ? nullable(f.type) : f.type);
+        }
+        if (!isLoose(it) && !isStringy(stripNull(it))) this.report('REIN205', e.index!.range, `an object key must be a \`string\`, found \`${typeToString(it)}\``);
+        return T.any;
+      }
+      default:
+        this.report('REIN205', e.range, `cannot index a \`${typeToString(recv)}\``);
+        return T.error;
+    }
+  }
+
+  private lambda(arg: A.Expr, sc: Scope, params: Type[]): Type {
+    const l = unparen(arg);
+    if (!l || l.kind !== 'Lambda') {
+      this.expr(arg, sc);
+      this.report('REIN209', arg.range, 'expected a lambda such as `x => x.ok`');
+      return T.error;
+    }
+    if (l.params.length !== params.length)
+      this.report('REIN209', l.range, `the lambda must take ${params.length} parameter${params.length === 1 ? '' : 's'}, found ${l.params.length}`);
+    const inner = new Scope(sc);
+    l.params.forEach((p, i) => {
+      const sym: Symbol = { kind: 'lambda-param', name: p.text, file: this.file, node: p, type: params[i] ?? T.any };
+      inner.vars.set(p.text, sym);
+      this.refs.set(p, sym);
+    });
+    const body = l.body ? this.expr(l.body, inner) : T.error;
+    const ft: Type = { kind: 'function', params, result: body };
+    this.types.set(l, ft);
+    if (arg !== l) this.types.set(arg, ft);
+    return body;
+  }
+
+  private arity(e: A.CallExpr, what: string, min: number, max: number): boolean {
+    const n = e.args.length;
+    if (n < min || n > max) {
+      const want = min === max ? `${min}` : max === Infinity ? `at least ${min}` : `${min} or ${max}`;
+      this.report('REIN209', e.range, `${what} takes ${want} argument${min === 1 && max === 1 ? '' : 's'}, found ${n}`);
+      return false;
+    }
+    return true;
+  }
+
+  private argument(arg: A.Expr, t: Type, want: Type, what: string): void {
+    if (assignable(t, want)) {
+      this.checkEnumLiteral(arg, want);
+      return;
+    }
+    if (isNullable(t) && assignable(stripNull(t), want)) {
+      this.report('REIN206', arg.range, `\`${brief(arg)}\` may be null, but ${what} must be \`${typeToString(want)}\``, { data: { nullGuard: true }, help: 'add a default with `??`' });
+      return;
+    }
+    this.report('REIN209', arg.range, `${what} must be \`${typeToString(want)}\`, found \`${typeToString(t)}\``);
+  }
+
+  private call(e: A.CallExpr, sc: Scope): Type {
+    const callee = e.callee;
+    // detectors: pii.email(s)
+    if (callee.kind === 'Member') {
+      const ns = this.detectorNamespace(callee.object, sc);
+      if (ns) {
+        const ft = this.detector(callee, ns);
+        this.types.set(callee, ft);
+        const what = `\`${ns}.${callee.property?.text}\``;
+        if (ft.kind !== 'function') {
+          for (const a of e.args) this.expr(a, sc);
+          return T.error;
+        }
+        if (this.arity(e, what, 1, 1)) {
+          const t = this.expr(e.args[0], sc);
+          // a detector accepts a possibly-null string (null is never a match)
+          if (!isLoose(t) && !isStringy(stripNull(t)) && t.kind !== 'null') this.report('REIN209', e.args[0].range, `the argument of ${what} must be a \`string\`, found \`${typeToString(t)}\``);
+        } else for (const a of e.args) this.expr(a, sc);
+        return T.bool;
+      }
+      if (callee.property) return this.methodCall(e, callee, sc);
+    }
+    if (callee.kind === 'NameRef' && !sc.lookup(callee.name.text) && callee.name.text in GLOBALS) {
+      return this.globalCall(e, callee, sc);
+    }
+    if (callee.kind === 'NameRef') {
+      const sym = sc.lookup(callee.name.text);
+      if (sym && sym.kind === 'def') {
+        this.refs.set(callee.name, sym);
+        this.edge(sym.decl);
+        const ft = this.defType(sym.decl);
+        this.types.set(callee, ft);
+        const sig = this.signature(sym.decl);
+        const what = `\`${callee.name.text}\``;
+        const ok = this.arity(e, what, sig.params.length, sig.params.length);
+        e.args.forEach((a, i) => {
+          const want = sig.params[i];
+          const t = this.expr(a, sc, want);
+          if (ok && want) this.argument(a, t, want, `argument ${i + 1} of ${what}`);
+        });
+        return ft.kind === 'function' ? ft.result : T.error;
+      }
+    }
+    const ct = this.expr(callee, sc);
+    for (const a of e.args) this.expr(a, sc);
+    if (!isLoose(ct)) this.report('REIN205', callee.range, `\`${brief(callee)}\` is not a function`);
+    return T.error;
+  }
+
+  private globalCall(e: A.CallExpr, callee: A.NameExpr, sc: Scope): Type {
+    const n = callee.name.text;
+    const gt = GLOBALS[n];
+    this.refs.set(callee.name, { kind: 'builtin', name: n, type: gt });
+    this.types.set(callee, gt);
+    if (gt.kind !== 'function') {
+      for (const a of e.args) this.expr(a, sc);
+      this.report('REIN205', e.range, `\`${n}\` is a value, not a function: write \`${n}\``);
+      return T.error;
+    }
+    const args = e.args.map((a) => this.expr(a, sc));
+    if (!this.arity(e, `\`${n}\``, gt.params.length, gt.params.length)) return n === 'len' || n === 'hour' || n === 'weekday' ? T.int : T.error;
+    switch (n) {
+      case 'len': {
+        const t = stripNull(args[0]);
+        if (isNullable(args[0]) && !isLoose(t)) this.argument(e.args[0], args[0], t, 'the argument of `len`');
+        else if (!isLoose(t) && !isStringy(t) && t.kind !== 'list' && t.kind !== 'map' && t.kind !== 'object')
+          this.report('REIN209', e.args[0].range, `\`len\` needs a string, list or map, found \`${typeToString(t)}\``);
+        return T.int;
+      }
+      case 'hour':
+      case 'weekday':
+        this.argument(e.args[0], args[0], T.time, `the argument of \`${n}\``);
+        return T.int;
+      default: {
+        // min / max
+        const [a, b] = args;
+        for (let i = 0; i < 2; i++) if (isNullable(args[i]) && !isLoose(stripNull(args[i]))) this.nullGuard(e.args[i]);
+        const x = stripNull(a);
+        const y = stripNull(b);
+        if (isLoose(x) || isLoose(y)) return isLoose(x) ? y : x;
+        if (isNumeric(x) && isNumeric(y)) return x.kind === 'int' && y.kind === 'int' ? T.int : T.number;
+        if (x.kind === y.kind && (x.kind === 'money' || x.kind === 'duration' || x.kind === 'time')) return x;
+        const money = (x.kind === 'money' && isNumeric(y)) || (isNumeric(x) && y.kind === 'money');
+        this.report(money ? 'REIN207' : 'REIN209', e.range, `\`${n}\` needs two numbers, amounts of money, durations or times of the same kind, found \`${typeToString(a)}\` and \`${typeToString(b)}\``);
+        return T.error;
+      }
+    }
+  }
+
+  private methodCall(e: A.CallExpr, callee: A.MemberExpr, sc: Scope): Type {
+    const prop = callee.property!;
+    const name = prop.text;
+    const ot = this.expr(callee.object, sc);
+    const recv = stripNull(ot);
+    const wrap = (t: Type) => (ot.kind === 'nullable' && !isLoose(t) ? nullable(t) : t);
+    const what = `\`.${name}()\``;
+    if (isLoose(recv) || recv.kind === 'null') {
+      for (const a of e.args) {
+        if (unparen(a)?.kind === 'Lambda') this.lambda(a, sc, [T.any]);
+        else this.expr(a, sc);
+      }
+      this.types.set(callee, recv.kind === 'null' ? T.null : recv);
+      return recv.kind === 'null' ? T.null : recv;
+    }
+    if (recv.kind === 'list') {
+      const m = LIST_METHODS[name];
+      if (!m) {
+        const s = suggest(name, Object.keys(LIST_METHODS));
+        this.report('REIN204', prop.range, `\`${typeToString(recv)}\` has no method \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+        for (const a of e.args) this.expr(a, sc);
+        return T.error;
+      }
+      const elem = recv.elem;
+      const ok = this.arity(e, what, m.min, m.max);
+      let result: Type = T.error;
+      switch (name) {
+        case 'any':
+        case 'all':
+        case 'count':
+        case 'filter': {
+          const bt = e.args[0] ? this.lambda(e.args[0], sc, [elem]) : T.error;
+          const l = unparen(e.args[0]);
+          if (l && l.kind === 'Lambda' && l.body) this.expectBool(l.body, bt, `the lambda of ${what}`);
+          result = name === 'count' ? T.int : name === 'filter' ? recv : T.bool;
+          break;
+        }
+        case 'map': {
+          const bt = e.args[0] ? this.lambda(e.args[0], sc, [elem]) : T.any;
+          result = { kind: 'list', elem: bt };
+          break;
+        }
+        case 'sum': {
+          let it = elem;
+          if (e.args[0]) it = this.lambda(e.args[0], sc, [elem]);
+          const s = stripNull(it);
+          if (isNullable(it) && !isLoose(s)) {
+            this.report('REIN206', (e.args[0] ?? callee).range, `the values summed by ${what} may be null`, { data: { nullGuard: true }, help: 'add a default with `??`' });
+            result = T.error;
+          } else if (isLoose(s)) result = T.any;
+          else if (s.kind === 'int' || s.kind === 'number' || s.kind === 'money' || s.kind === 'duration') result = s;
+          else {
+            this.report('REIN209', (e.args[0] ?? callee).range, `${what} needs numbers, money or durations, found \`${typeToString(it)}\``);
+            result = T.error;
+          }
+          break;
+        }
+        case 'len':
+          result = T.int;
+          break;
+        case 'contains': {
+          if (e.args[0]) {
+            const t = this.expr(e.args[0], sc);
+            if (!comparable(t, elem)) this.report('REIN209', e.args[0].range, `${what} on \`${typeToString(recv)}\` needs a \`${typeToString(elem)}\`, found \`${typeToString(t)}\``);
+            else this.checkEnumLiteral(e.args[0], elem);
+          }
+          result = T.bool;
+          break;
+        }
+      }
+      if (!ok) for (const a of e.args.slice(m.max)) this.expr(a, sc);
+      this.refs.set(prop, { kind: 'method', name, type: { kind: 'function', params: [], result } });
+      this.types.set(callee, { kind: 'function', params: [], result });
+      return wrap(result);
+    }
+    if (isStringy(recv)) {
+      const m = STRING_METHODS[name];
+      if (!m) {
+        const s = suggest(name, Object.keys(STRING_METHODS));
+        this.report('REIN204', prop.range, `\`string\` has no method \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+        for (const a of e.args) this.expr(a, sc);
+        return T.error;
+      }
+      const ok = this.arity(e, what, m.params.length, m.params.length);
+      e.args.forEach((a, i) => {
+        const t = this.expr(a, sc);
+        if (ok) this.argument(a, t, m.params[i], `argument ${i + 1} of ${what}`);
+      });
+      const ft: Type = { kind: 'function', params: m.params, result: m.result };
+      this.refs.set(prop, { kind: 'method', name, type: ft });
+      this.types.set(callee, ft);
+      return wrap(m.result);
+    }
+    // not a list or string: a field holding a function does not exist, so this is an error
+    for (const a of e.args) this.expr(a, sc);
+    if (recv.kind === 'object' && recv.fields.some((f) => f.name === name))
+      this.report('REIN205', callee.range, `\`${brief(callee)}\` is a field, not a method`);
+    else this.report('REIN204', prop.range, `\`${typeToString(recv)}\` has no method \`${name}\``);
+    return T.error;
+  }
+
+  // ------------------------------------------------------------------ binary operators
+
+  private binary(e: A.BinaryExpr, sc: Scope, expected?: Type): Type {
+    const op = e.op;
+    if (op === 'and' || op === 'or') {
+      const l = this.expr(e.left, sc);
+      this.expectBool(e.left, l, `the left side of \`${op}\``);
+      if (e.right) this.expectBool(e.right, this.expr(e.right, sc), `the right side of \`${op}\``);
+      return T.bool;
+    }
+    if (op === 'matches') return this.matches(e, sc);
+    if (op === '??') {
+      const l = this.expr(e.left, sc, expected);
+      const r = e.right ? this.expr(e.right, sc, stripNull(l)) : T.error;
+      const j = join(stripNull(l), r);
+      if (!j) {
+        const money = (stripNull(l).kind === 'money' && isNumeric(r)) || (isNumeric(stripNull(l)) && r.kind === 'money');
+        this.report(
+          money ? 'REIN207' : 'REIN205',
+          e.right!.range,
+          `the default \`${brief(e.right!)}\` (\`${typeToString(r)}\`) does not match \`${typeToString(stripNull(l))}\``,
+          money && isNumberLiteral(e.right) ? { help: `write it as money: \`$${brief(e.right!)}\`` } : {},
+        );
+        return stripNull(l);
+      }
+      return j;
+    }
+    if (op === 'with') {
+      const l = this.expr(e.left, sc);
+      const r = e.right ? this.expr(e.right, sc) : T.error;
+      const okObj = (t: Type) => isLoose(t) || t.kind === 'object' || t.kind === 'map';
+      if (!okObj(l)) this.report('REIN205', e.left.range, `\`with\` merges objects; the left side is \`${typeToString(l)}\``);
+      if (e.right && !okObj(r)) this.report('REIN205', e.right.range, `\`with\` merges objects; the right side is \`${typeToString(r)}\``);
+      if (!okObj(l) || !okObj(r)) return T.error;
+      if (l.kind === 'map' || r.kind === 'map') return isLoose(l) ? l : l.kind === 'map' ? l : T.any;
+      return mergeTypes(l, r);
+    }
+    const l = this.expr(e.left, sc);
+    if (!e.right) return T.error;
+    // an enum on one side gives the other side's literals a context
+    const r = this.expr(e.right, sc);
+    switch (op) {
+      case '==':
+      case '!=':
+        return this.equality(e, l, r);
+      case '<':
+      case '<=':
+      case '>':
+      case '>=':
+        return this.ordering(e, l, r);
+      case 'in':
+      case 'not in':
+        return this.membership(e, l, r);
+      default:
+        return this.arithmetic(e, l, r);
+    }
+  }
+
+  private moneyMix(e: A.BinaryExpr, l: Type, r: Type, verb: string): boolean {
+    const x = stripNull(l);
+    const y = stripNull(r);
+    const lm = x.kind === 'money' && isNumeric(y);
+    const rm = isNumeric(x) && y.kind === 'money';
+    if (!lm && !rm) return false;
+    const num = lm ? e.right! : e.left;
+    const help = isNumberLiteral(num) ? { help: `write the amount as money: \`$${brief(num)}\``, data: { suggestion: `$${brief(num)}` } } : { help: 'money only combines with money (`$…`); multiply or divide money by a number instead' };
+    this.report('REIN207', num.range, `cannot ${verb} \`money\` and a plain number`, help);
+    return true;
+  }
+
+  private equality(e: A.BinaryExpr, l: Type, r: Type): Type {
+    if (this.moneyMix(e, l, r, 'compare')) return T.bool;
+    if (!comparable(l, r)) {
+      this.report('REIN205', e.range, `cannot compare \`${typeToString(l)}\` with \`${typeToString(r)}\` (always ${e.op === '==' ? 'false' : 'true'})`);
+      return T.bool;
+    }
+    this.checkEnumLiteral(e.right, l);
+    this.checkEnumLiteral(e.left, r);
+    return T.bool;
+  }
+
+  private ordering(e: A.BinaryExpr, l: Type, r: Type): Type {
+    if (this.moneyMix(e, l, r, 'compare')) return T.bool;
+    const x = stripNull(l);
+    const y = stripNull(r);
+    if (isLoose(x) || isLoose(y) || x.kind === 'null' || y.kind === 'null') return T.bool;
+    const ok =
+      (isNumeric(x) && isNumeric(y)) ||
+      (x.kind === y.kind && (x.kind === 'money' || x.kind === 'duration' || x.kind === 'time')) ||
+      (isStringy(x) && isStringy(y));
+    if (!ok) this.report('REIN205', e.range, `cannot order \`${typeToString(l)}\` and \`${typeToString(r)}\` with \`${e.op}\``);
+    return T.bool;
+  }
+
+  private membership(e: A.BinaryExpr, l: Type, r: Type): Type {
+    const c = stripNull(r);
+    if (isLoose(c) || c.kind === 'null') return T.bool;
+    if (c.kind === 'list') {
+      if (this.moneyMix(e, l, c.elem, 'compare')) return T.bool;
+      if (!comparable(l, c.elem)) this.report('REIN205', e.range, `\`${typeToString(l)}\` can never be in a \`${typeToString(c)}\``);
+      else {
+        this.checkEnumLiteral(e.right, l);
+        this.checkEnumLiteral(e.left, c.elem);
+      }
+      return T.bool;
+    }
+    if (c.kind === 'map' || c.kind === 'object') {
+      const k = stripNull(l);
+      if (!isLoose(k) && !isStringy(k) && k.kind !== 'null') this.report('REIN205', e.left.range, `map keys are strings; found \`${typeToString(l)}\``);
+      return T.bool;
+    }
+    this.report('REIN205', e.right!.range, `\`${e.op}\` needs a list or a map on the right, found \`${typeToString(r)}\``, isStringy(c) ? { help: 'for substrings use `.contains()`' } : {});
+    return T.bool;
+  }
+
+  private matches(e: A.BinaryExpr, sc: Scope): Type {
+    const l = this.expr(e.left, sc);
+    const ls = stripNull(l);
+    if (!isLoose(ls) && !isStringy(ls) && ls.kind !== 'null') this.report('REIN205', e.left.range, `\`matches\` needs a string on the left, found \`${typeToString(l)}\``);
+    if (!e.right) return T.bool;
+    this.expr(e.right, sc);
+    const pattern = literalString(e.right);
+    if (pattern === undefined) {
+      this.report('REIN215', e.right.range, '`matches` needs a string-literal pattern (no variables or interpolation)', {
+        help: 'patterns are checked when the policy is compiled, so they must be written out',
+      });
+      return T.bool;
+    }
+    const p = checkPattern(pattern);
+    if (p) this.report(p.code, e.right.range, p.message, p.code === 'REIN212' ? { help: 'avoid nested quantifiers like `(a+)+` and overlapping alternatives like `(a|ab)*`' } : {});
+    return T.bool;
+  }
+
+  private arithmetic(e: A.BinaryExpr, l: Type, r: Type): Type {
+    const op = e.op;
+    if (isLoose(l) || isLoose(r)) return isLoose(l) ? l : r;
+    let bad = false;
+    if (isNullable(l)) {
+      this.nullGuard(e.left);
+      bad = true;
+    }
+    if (isNullable(r)) {
+      this.nullGuard(e.right!);
+      bad = true;
+    }
+    if (bad) return T.error;
+    const k = (t: Type) => (isNumeric(t) ? 'num' : t.kind);
+    const a = k(l);
+    const b = k(r);
+    const bothInt = l.kind === 'int' && r.kind === 'int';
+    let out: Type | undefined;
+    switch (op) {
+      case '+':
+      case '-':
+        if (a === 'num' && b === 'num') out = bothInt ? T.int : T.number;
+        else if (a === 'money' && b === 'money') out = T.money;
+        else if (a === 'duration' && b === 'duration') out = T.duration;
+        else if (a === 'time' && b === 'duration') out = T.time;
+        else if (op === '+' && a === 'duration' && b === 'time') out = T.time;
+        else if (op === '-' && a === 'time' && b === 'time') out = T.duration;
+        break;
+      case '*':
+        if (a === 'num' && b === 'num') out = bothInt ? T.int : T.number;
+        else if ((a === 'money' && b === 'num') || (a === 'num' && b === 'money')) out = T.money;
+        else if ((a === 'duration' && b === 'num') || (a === 'num' && b === 'duration')) out = T.duration;
+        break;
+      case '/':
+        if (a === 'num' && b === 'num') out = T.number;
+        else if (a === 'money' && b === 'num') out = T.money;
+        else if (a === 'money' && b === 'money') out = T.number;
+        else if (a === 'duration' && b === 'num') out = T.duration;
+        else if (a === 'duration' && b === 'duration') out = T.number;
+        break;
+      case '%':
+        if (a === 'num' && b === 'num') out = bothInt ? T.int : T.number;
+        break;
+    }
+    if (out) return out;
+    if ((op === '+' || op === '-') && this.moneyMix(e, l, r, op === '+' ? 'add' : 'subtract')) return T.money;
+    const help = op === '+' && isStringy(l) && isStringy(r) ? { help: 'join strings with interpolation: `"${a}${b}"`' } : {};
+    this.report('REIN205', e.opRange, `\`${op}\` is not defined for \`${typeToString(l)}\` and \`${typeToString(r)}\``, help);
+    return T.error;
+  }
+}
+
+/** A constant number (for limits and thresholds): literals, percentages, money and unary minus. */
+export function constNumber(e: A.Expr | undefined): number | undefined {
+  const u = unparen(e);
+  if (!u) return undefined;
+  switch (u.kind) {
+    case 'Number':
+    case 'Percent':
+      return u.value;
+    case 'Money':
+      return u.micros / 1e6;
+    case 'Unary': {
+      const v = u.op === '-' ? constNumber(u.operand) : undefined;
+      return v === undefined ? undefined : -v;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** How to name a receiver in a message: its type when named or short, else the expression. */
+function describe(t: Type, whole: A.Expr): string {
+  const ts = typeToString(t);
+  if (ts.length <= 30) return `\`${ts}\``;
+  const obj = whole.kind === 'Member' || whole.kind === 'Index' ? whole.object : whole;
+  return `\`${brief(obj)}\``;
+}
+
+function headRange(r: Range): Range {
+  return { start: r.start, end: r.start };
+}
+
+function symbolNoun(s: Symbol): string {
+  switch (s.kind) {
+    case 'input-field':
+      return 'input field';
+    case 'lambda-param':
+      return 'parameter';
+    default:
+      return s.kind;
+  }
+}
+
+/** Where a symbol is declared (for `related` information). */
+export function symbolLocation(s: Symbol): { file: string; range: Range } | undefined {
+  switch (s.kind) {
+    case 'let':
+    case 'def':
+    case 'rule':
+    case 'budget':
+    case 'type':
+      return { file: s.file, range: s.decl.name?.range ?? s.decl.range };
+    case 'input-field':
+    case 'field':
+      return { file: s.file, range: s.field.name.range };
+    case 'input':
+      return { file: s.file, range: s.decl.range };
+    case 'param':
+      return { file: s.file, range: s.param.name.range };
+    case 'lambda-param':
+      return { file: s.file, range: s.node.range };
+    default:
+      return undefined;
+  }
+}
+
+export function checkProgram(files: ParsedFile[]): CheckerOutput {
+  return new Checker(files).run();
+}
