@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { addMoney, divMoney, formatMicros, formatMoney, mulMoney, parseDecimalMicros, parseMoney } from '../../language/runtime/money.js';
+import { canonicalJson, hashValue, sha256Hex } from '../../language/runtime/hash.js';
+import { deepEqual, deepMerge, formatDuration, formatTime, renderValue } from '../../language/runtime/values.js';
+import { EvalError } from '../../language/runtime/values.js';
+import { T } from '../../language/semantics/types.js';
+
+describe('money', () => {
+  it('parses decimal strings and JSON numbers exactly', () => {
+    assert.equal(parseMoney('0.031'), 31_000);
+    assert.equal(parseMoney(0.031), 31_000);
+    assert.equal(parseMoney(0.1), 100_000);
+    assert.equal(parseMoney('12'), 12_000_000);
+    assert.equal(parseMoney(1e-6), 1);
+    assert.equal(parseMoney('1.000000000'), 1_000_000, 'trailing zeros beyond 6 digits are fine');
+    assert.equal(parseMoney('1e2'), 100_000_000);
+    assert.equal(parseMoney(0), 0);
+    assert.equal(parseMoney(-0), 0);
+  });
+  it('rejects invalid amounts', () => {
+    for (const bad of [NaN, Infinity, -Infinity, -1, -0.01, 1e-7, '0.0000001', '-1', 'abc', '', ' 1', '1.', '.5', '1,5', null, true, {}, [], 1e300, '99999999999999999999'])
+      assert.equal(parseMoney(bad), undefined, `expected ${String(bad)} to be invalid`);
+  });
+  it('a million charges of $0.0001 add up to exactly $100', () => {
+    const c = parseMoney('0.0001')!;
+    let s = 0;
+    for (let i = 0; i < 1_000_000; i++) s = addMoney(s, c);
+    assert.equal(formatMicros(s), '100.000000');
+  });
+  it('formats for decisions and messages', () => {
+    assert.equal(formatMicros(12_300_000), '12.300000');
+    assert.equal(formatMicros(1), '0.000001');
+    assert.equal(formatMicros(-1_500_000), '-1.500000');
+    assert.equal(formatMoney(12_300_000, 'USD'), '$12.30');
+    assert.equal(formatMoney(31_000, 'USD'), '$0.031');
+    assert.equal(formatMoney(50_000_000), '$50.00');
+    assert.equal(formatMoney(12_300_000, 'EUR'), '12.30 EUR');
+    assert.equal(formatMoney(-5_000_000, 'USD'), '-$5.00');
+  });
+  it('multiplies and divides with round-half-to-even', () => {
+    assert.equal(mulMoney(1_000_000, 0.1), 100_000);
+    assert.equal(mulMoney(5, 0.5), 2, '2.5 → 2');
+    assert.equal(mulMoney(7, 0.5), 4, '3.5 → 4');
+    assert.equal(mulMoney(3, 1.5), 4, '4.5 → 4');
+    assert.equal(divMoney(5, 2), 2);
+    assert.equal(divMoney(7, 2), 4);
+    assert.equal(divMoney(10_000_000, 3), 3_333_333);
+    assert.equal(divMoney(1_000_000, 0.5), 2_000_000);
+    assert.equal(mulMoney(-5, 0.5), -2);
+  });
+  it('fails on division by zero and overflow', () => {
+    assert.throws(() => divMoney(1, 0), EvalError);
+    assert.throws(() => mulMoney(Number.MAX_SAFE_INTEGER, 2), EvalError);
+    assert.throws(() => addMoney(Number.MAX_SAFE_INTEGER, 1), EvalError);
+    assert.throws(() => mulMoney(1, Infinity), EvalError);
+  });
+  it('parseDecimalMicros handles exponents', () => {
+    assert.equal(parseDecimalMicros('1.5e-3'), 1_500);
+    assert.equal(parseDecimalMicros('1e-7'), undefined);
+  });
+});
+
+describe('canonical JSON and hashing', () => {
+  it('sorts keys, drops whitespace, formats numbers like RFC 8785', () => {
+    assert.equal(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1e21, y: 0.1, x: -0 } }), '{"a":[true,null,"x"],"b":1,"c":{"x":0,"y":0.1,"z":1e+21}}');
+    const o = Object.create(null);
+    o.__proto__ = 1;
+    assert.equal(canonicalJson(o), '{"__proto__":1}');
+  });
+  it('is independent of key order', () => {
+    assert.equal(hashValue({ a: 1, b: { c: 2, d: 3 } }), hashValue({ b: { d: 3, c: 2 }, a: 1 }));
+    assert.notEqual(hashValue({ a: 1 }), hashValue({ a: 2 }));
+  });
+  it('produces sha256:<hex> matching a known vector', () => {
+    assert.equal(sha256Hex('abc'), 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+  });
+  it('rejects cycles and non-finite numbers', () => {
+    const a: Record<string, unknown> = {};
+    a.self = a;
+    assert.throws(() => canonicalJson(a), TypeError);
+    assert.throws(() => canonicalJson({ x: NaN }), TypeError);
+  });
+});
+
+describe('values', () => {
+  it('structural equality', () => {
+    assert.equal(deepEqual([1, { a: 'x' }], [1, { a: 'x' }]), true);
+    assert.equal(deepEqual({ a: 1, b: null }, { a: 1 }), true, 'absent and null fields are equal');
+    assert.equal(deepEqual([1, 2], [2, 1]), false);
+    assert.equal(deepEqual({ a: 1 }, [1]), false);
+  });
+  it('deep merge: objects merge, lists and scalars replace', () => {
+    const m = deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }) as Record<string, unknown>;
+    assert.deepEqual(JSON.parse(JSON.stringify(m)), { a: { b: 1, c: [3] }, d: 1, e: 2 });
+    assert.equal(Object.getPrototypeOf(m), null);
+  });
+  it('renders durations, times and typed values', () => {
+    assert.equal(formatDuration(300_000), '5m');
+    assert.equal(formatDuration(90_000), '1m30s');
+    assert.equal(formatDuration(500), '500ms');
+    assert.equal(formatDuration(86_400_000 * 7), '7d');
+    assert.equal(formatTime(Date.UTC(2026, 0, 5, 10)), '2026-01-05T10:00:00Z');
+    assert.equal(renderValue(null, T.string, 'USD'), 'null');
+    assert.equal(renderValue(2_000_000, T.money, 'USD'), '$2.00');
+    assert.equal(renderValue([1_000_000], { kind: 'list', elem: T.money }, 'EUR'), '[1.00 EUR]');
+    assert.equal(renderValue(0.5, T.number, 'USD'), '0.5');
+  });
+});
