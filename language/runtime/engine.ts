@@ -8,7 +8,7 @@ import { hashValue } from './hash.js';
 import { deepMerge, isPlainObject } from './values.js';
 import { chargeProblem, planBudgets, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
 import { MemoryBudgetStore } from './memory-store.js';
-import type { BudgetStore, ReserveItem, ReserveResult } from './store.js';
+import type { BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult } from './store.js';
 import { keyOf, counterKeyOf } from './budgets.js';
 import { windowOf } from './windows.js';
 
@@ -53,6 +53,20 @@ interface Pending {
   decideTime: number;
   items: { plan: BudgetPlan; counterKey: string }[];
   dropAt: number;
+}
+
+/** A store operation requested by the decision algorithm. */
+type StoreOp =
+  | { op: 'peek'; keys: string[]; now: number }
+  | { op: 'reserve'; req: ReserveRequest }
+  | { op: 'release'; id: string; now: number };
+
+/** A store that can also run synchronously (MemoryBudgetStore). */
+interface SyncStore {
+  peekSync(keys: string[], now: number): CounterState[];
+  reserveSync(req: ReserveRequest): ReserveResult;
+  releaseSync(id: string, now: number): unknown;
+  addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number): void;
 }
 
 const DEFAULT_TTL = 15 * 60 * 1000;
@@ -123,6 +137,75 @@ export class Engine {
   /** Decide one request: rules, then budgets (reserved atomically when the effect is `allow`). Never
    *  throws on bad input or a failing store: those become the `on error` decision with `errors`. */
   async decide(request: unknown, opts: DecideOptions = {}): Promise<Decision> {
+    const g = this.core(request, opts);
+    let step = g.next();
+    while (!step.done) {
+      const op = step.value;
+      let result: unknown;
+      let failure: unknown;
+      let failed = false;
+      const call = this.runAsync(op);
+      try {
+        result = await this.withTimeout(call);
+      } catch (e) {
+        failed = true;
+        failure = e;
+        if (op.op === 'reserve' && op.req.commit) {
+          // A late success must not leave a reservation behind.
+          (call as Promise<ReserveResult>)
+            .then((r) => (r.committed ? this.store.release(op.req.reservationId, op.req.now) : undefined))
+            .catch(() => undefined);
+        }
+      }
+      step = failed ? g.throw(failure) : g.next(result);
+    }
+    return this.emit(step.value);
+  }
+
+  /**
+   * `decide` without a microtask, for synchronous stores (`MemoryBudgetStore`, the default): the test
+   * runner and `rein eval` use it. Throws a TypeError when the store is not synchronous.
+   */
+  decideSync(request: unknown, opts: DecideOptions = {}): Decision {
+    const store = this.store as Partial<SyncStore>;
+    if (typeof store.reserveSync !== 'function' || typeof store.peekSync !== 'function' || typeof store.releaseSync !== 'function') {
+      throw new TypeError('decideSync needs a synchronous budget store (MemoryBudgetStore)');
+    }
+    const sync = store as SyncStore;
+    const g = this.core(request, opts);
+    let step = g.next();
+    while (!step.done) {
+      const op = step.value;
+      let result: unknown;
+      try {
+        result = op.op === 'peek' ? sync.peekSync(op.keys, op.now) : op.op === 'reserve' ? sync.reserveSync(op.req) : sync.releaseSync(op.id, op.now);
+      } catch (e) {
+        step = g.throw(e);
+        continue;
+      }
+      step = g.next(result);
+    }
+    return this.emit(step.value);
+  }
+
+  private runAsync(op: StoreOp): Promise<unknown> {
+    try {
+      switch (op.op) {
+        case 'peek':
+          return this.store.peek(op.keys, op.now);
+        case 'reserve':
+          return this.store.reserve(op.req);
+        case 'release':
+          return this.store.release(op.id, op.now);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The decision algorithm, independent of how store calls run: it yields each store operation and
+   *  receives its result (or has the failure thrown in). */
+  private *core(request: unknown, opts: DecideOptions): Generator<StoreOp, Decision, unknown> {
     const nowDate = opts.now ?? this.clock();
     const now = nowDate.getTime();
     const c = this.compiled;
@@ -141,9 +224,7 @@ export class Engine {
 
     // 1. Validate.
     const v = c.validate(request);
-    if (!v.ok) {
-      return this.emit(assembleDecision({ ...base, rules: [], errors: v.errors, requestHash: null }));
-    }
+    if (!v.ok) return assembleDecision({ ...base, rules: [], errors: v.errors, requestHash: null });
     const input = v.value;
     let hash: string | null | undefined;
     const requestHash = (): string | null => {
@@ -176,27 +257,28 @@ export class Engine {
         }
       }
       const keys = reads.filter((r) => r.counterKey !== null).map((r) => r.counterKey as string);
+      let states: CounterState[] = [];
       try {
-        const states = keys.length > 0 ? await this.withTimeout(this.store.peek(keys, now)) : [];
-        let i = 0;
-        for (const r of reads) {
-          const s = r.counterKey === null ? { spent: 0, reserved: 0 } : states[i++]!;
-          env.budgets[r.name] = viewOf(r.limit, s.spent, s.reserved);
-        }
+        if (keys.length > 0) states = (yield { op: 'peek', keys, now }) as CounterState[];
       } catch (e) {
         errors.push({ kind: 'store', message: `budget store failed: ${errorMessage(e)}` });
-        return this.emit(assembleDecision({ ...base, rules: [], errors, requestHash }));
+        return assembleDecision({ ...base, rules: [], errors, requestHash });
+      }
+      let i = 0;
+      for (const r of reads) {
+        const s = r.counterKey === null ? { spent: 0, reserved: 0 } : states[i++]!;
+        env.budgets[r.name] = viewOf(r.limit, s.spent, s.reserved);
       }
     }
 
     // 4. Rules.
     const rules: RuleOutcome[] = c.evaluateRules(env, { explain: opts.explain });
     const applicable = plans.filter((p) => p.applies);
-    const failed: BudgetOutcome[] = applicable.filter((p) => p.error !== undefined).map((p) => this.outcome(p, 0, 0, false, env));
-    const preliminary = assembleDecision({ ...base, mode: 'enforce', rules, budgets: failed, requestHash });
+    const failedBudgets = applicable.filter((p) => p.error !== undefined).map((p) => this.outcome(p, 0, 0, false, env));
+    const preliminary = assembleDecision({ ...base, mode: 'enforce', rules, budgets: failedBudgets, requestHash });
 
-    // 5. Budgets: one atomic check-and-reserve. Only when the effect so far is `allow` (and in
-    //    enforce mode) are charges written; otherwise the call only reports the counters.
+    // 5. Budgets: one atomic check-and-reserve. Charges are written only when the effect so far is
+    //    `allow` (and in enforce mode); otherwise the call only reports the counters.
     const approved = new Set<string>();
     for (const a of base.approvals) {
       if (a && typeof a.rule === 'string' && a.request_hash === requestHash()) approved.add(a.rule);
@@ -215,17 +297,12 @@ export class Engine {
     const reservationId = newReservationId();
     let result: ReserveResult = { ok: true, committed: false, items: [] };
     if (items.length > 0) {
-      const call = this.store.reserve({ reservationId, now, ttlMs: this.ttlMs, commit, items });
       try {
-        result = await this.withTimeout(call);
+        result = (yield { op: 'reserve', req: { reservationId, now, ttlMs: this.ttlMs, commit, items } }) as ReserveResult;
       } catch (e) {
-        // A late success must not leave a reservation behind.
-        if (commit) {
-          call.then((r) => (r.committed ? this.store.release(reservationId, now) : undefined)).catch(() => undefined);
-        }
         errors.push({ kind: 'store', message: `budget store failed: ${errorMessage(e)}` });
         const outcomes = applicable.map((p) => this.outcome(p, 0, 0, false, env, true));
-        return this.emit(assembleDecision({ ...base, rules, budgets: outcomes, errors, requestHash }));
+        return assembleDecision({ ...base, rules, budgets: outcomes, errors, requestHash });
       }
     }
 
@@ -253,8 +330,12 @@ export class Engine {
     });
     if (result.committed) {
       if (decision.effect !== 'allow') {
-        // Cannot happen unless a budget message failed after the check; never keep a reservation then.
-        await this.store.release(reservationId, now).catch(() => undefined);
+        // Only when an `on exceed` message failed after the check: never keep a reservation then.
+        try {
+          yield { op: 'release', id: reservationId, now };
+        } catch {
+          // the reservation expires by itself (conservatively counted)
+        }
         decision = assembleDecision({ ...base, rules, budgets: outcomes, errors, requestHash, reservation: null });
       } else {
         this.pending.set(reservationId, {
@@ -265,7 +346,7 @@ export class Engine {
         });
       }
     }
-    return this.emit(decision);
+    return decision;
   }
 
   /**
@@ -328,17 +409,38 @@ export class Engine {
    * `amount` is in the budget's unit (integer micros for money). Throws on an invalid request or name.
    */
   async addSpent(request: unknown, budgetName: string, amount: number, now: Date = this.clock()): Promise<void> {
+    const t = this.spentTarget(request, budgetName, amount, now);
+    if (t) await this.store.addSpent(t.key, amount, t.expiresAt, now.getTime());
+  }
+
+  /** `addSpent` for synchronous stores (MemoryBudgetStore). */
+  addSpentSync(request: unknown, budgetName: string, amount: number, now: Date = this.clock()): void {
+    const store = this.store as Partial<SyncStore>;
+    if (typeof store.addSpentSync !== 'function') throw new TypeError('addSpentSync needs a synchronous budget store (MemoryBudgetStore)');
+    const t = this.spentTarget(request, budgetName, amount, now);
+    if (t) store.addSpentSync(t.key, amount, t.expiresAt, now.getTime());
+  }
+
+  /** The counter key (for this request) of a budget; null for `per request` budgets. Throws on bad
+   *  input or an unknown budget. */
+  counterKeyFor(request: unknown, budgetName: string, now: Date = this.clock()): string | null {
+    const b = this.compiled.budgets.find((x) => x.name === budgetName);
+    if (!b) throw new Error(`unknown budget \`${budgetName}\``);
+    const v = this.compiled.validate(request);
+    if (!v.ok) throw new Error(`invalid request: ${v.errors[0]?.path ?? '$'}: ${v.errors[0]?.message ?? 'invalid'}`);
+    const env: Env = { input: v.value, now: now.getTime(), budgets: {} };
+    return counterKeyOf(this.keyPrefix, b, keyOf(b, env), windowOf(b.window, env.now));
+  }
+
+  private spentTarget(request: unknown, budgetName: string, amount: number, now: Date): { key: string; expiresAt: number | null } | null {
     const b = this.compiled.budgets.find((x) => x.name === budgetName);
     if (!b) throw new Error(`addSpent: unknown budget \`${budgetName}\``);
     const problem = chargeProblem(amount, b.unit);
     if (problem) throw new Error(`addSpent: ${problem.replace('charge', 'amount')}`);
-    const v = this.compiled.validate(request);
-    if (!v.ok) throw new Error(`addSpent: invalid request: ${v.errors[0]?.message ?? 'invalid'}`);
-    const env: Env = { input: v.value, now: now.getTime(), budgets: {} };
-    const win = windowOf(b.window, env.now);
-    const key = counterKeyOf(this.keyPrefix, b, keyOf(b, env), win);
-    if (key === null) return; // per request: no counter
-    await this.store.addSpent(key, amount, win.end ? win.end.getTime() : null, env.now);
+    const key = this.counterKeyFor(request, budgetName, now);
+    if (key === null) return null; // per request: no counter
+    const win = windowOf(b.window, now.getTime());
+    return { key, expiresAt: win.end ? win.end.getTime() : null };
   }
 
   // ------------------------------------------------------------------ internals

@@ -94,10 +94,18 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   async peek(counterKeys: string[], now: number): Promise<CounterState[]> {
+    return this.peekSync(counterKeys, now);
+  }
+
+  peekSync(counterKeys: string[], now: number): CounterState[] {
     return counterKeys.map((k) => this.state(k, now));
   }
 
   async settle(reservationId: string, actuals: Actual[], now: number): Promise<SettleResult> {
+    return this.settleSync(reservationId, actuals, now);
+  }
+
+  settleSync(reservationId: string, actuals: Actual[], now: number): SettleResult {
     for (const a of actuals) assertAmount(a.amount, `actual for ${a.counterKey}`);
     const r = this.reservations.get(reservationId);
     if (!r || now >= r.dropAt) {
@@ -126,12 +134,20 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   async release(reservationId: string, now: number): Promise<SettleResult> {
+    return this.releaseSync(reservationId, now);
+  }
+
+  releaseSync(reservationId: string, now: number): SettleResult {
     const r = this.reservations.get(reservationId);
     if (!r) return { found: false };
-    return this.settle(reservationId, r.items.map((i) => ({ counterKey: i.counterKey, amount: 0 })), now);
+    return this.settleSync(reservationId, r.items.map((i) => ({ counterKey: i.counterKey, amount: 0 })), now);
   }
 
   async addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number): Promise<void> {
+    this.addSpentSync(counterKey, amount, expiresAt, now);
+  }
+
+  addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number): void {
     assertAmount(amount, 'amount');
     const c = this.counter(counterKey, expiresAt, 0);
     this.sweep(c, now);
