@@ -8,6 +8,14 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const source = `${root}language/node/cli.ts`;
 const built = `${root}dist/esm/language/node/cli.js`;
 
+// Fast path: `rein --version` needs nothing but package.json.
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  const { readFileSync } = await import('node:fs');
+  process.stdout.write(JSON.parse(readFileSync(`${root}package.json`, 'utf8')).version + '\n');
+  process.exit(0);
+}
+
 let entry;
 if (existsSync(source) && process.env.REIN_USE_DIST !== '1') {
   const { register } = await import('tsx/esm/api');
@@ -22,4 +30,4 @@ if (existsSync(source) && process.env.REIN_USE_DIST !== '1') {
 
 const { main } = await import(pathToFileURL(entry).href);
 // No process.exit(): the process ends when its output has drained (pipes are asynchronous).
-process.exitCode = await main(process.argv.slice(2));
+process.exitCode = await main(args);

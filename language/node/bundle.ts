@@ -123,7 +123,7 @@ export function buildBundle(set: PolicySet): { bundle: Bundle; policy: Policy; d
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,
     rein: REIN_VERSION,
-    policy: { name: policy.compiled.header.name, version: policy.compiled.header.version ?? null, hash: policy.compiled.hash },
+    policy: { name: policy.name, version: policy.version ?? null, hash: policy.hash },
     files,
     config: set.config ?? null,
     sourceMap: { declarations: sourceMapOf(result) },
@@ -160,9 +160,9 @@ export function loadBundle(data: unknown, source = 'bundle'): { bundle: Bundle; 
   const result = check(bundle.files, { config: bundle.config ?? undefined });
   if (!result.ok) throw new PolicyError(`the bundle \`${source}\` has errors`, result.diagnostics);
   const policy = compile(result);
-  if (policy.compiled.hash !== bundle.policy.hash) {
+  if (policy.hash !== bundle.policy.hash) {
     throw new BundleError(
-      `\`${source}\` was modified after it was built: its sources hash to ${policy.compiled.hash}, the bundle records ${bundle.policy.hash}; refusing to load it`,
+      `\`${source}\` was modified after it was built: its sources hash to ${policy.hash}, the bundle records ${bundle.policy.hash}; refusing to load it`,
     );
   }
   return { bundle, policy };

@@ -92,19 +92,27 @@ export async function main(argv: string[], ioIn: Partial<CliIO> = {}): Promise<n
   }
 }
 
+/**
+ * Whether `e` is one of our error classes. By name, not `instanceof`: a module can be loaded twice
+ * (CommonJS and ESM copies under a test runner), and each copy has its own class.
+ */
+function isError<T extends Error>(e: unknown, cls: new (...args: never[]) => T): e is T {
+  return e instanceof cls || (e instanceof Error && e.name === cls.name);
+}
+
 /** Map an exception to a message on stderr and an exit code. */
 export function reportError(ctx: Ctx, e: unknown): number {
-  if (e instanceof ExitCode) return e.code;
-  if (e instanceof UsageError) {
+  if (isError(e, ExitCode)) return e.code;
+  if (isError(e, UsageError)) {
     ctx.err(`rein${e.command ? ` ${e.command}` : ''}: ${e.message}\n`);
     ctx.err(`Run \`rein ${e.command ? `${e.command} ` : ''}--help\` for usage.\n`);
     return EXIT.usage;
   }
-  if (e instanceof LoadError || e instanceof BundleError) {
+  if (isError(e, LoadError) || isError(e, BundleError)) {
     ctx.err(`rein: ${e.message}\n`);
     return EXIT.usage;
   }
-  if (e instanceof PolicyError) {
+  if (isError(e, PolicyError)) {
     // Without file context (e.g. a bundle whose sources no longer check): print what we have.
     for (const d of e.diagnostics) {
       ctx.err(`${d.file}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.severity} ${d.code} ${d.message}\n`);

@@ -108,8 +108,8 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       { name: 'input', short: 'i', type: 'string', value: 'FILE|-', description: 'the request (JSON); - reads standard input' },
       { name: 'explain', type: 'boolean', description: 'explain every rule: matched or not, each clause\'s value and the input it read' },
-      { name: 'spent', type: 'string', multiple: true, value: 'NAME=AMOUNT', description: 'pre-existing spend of budget NAME for this request\'s key and window (repeatable)' },
-      { name: 'approve', type: 'string', multiple: true, value: 'RULE', description: 'grant the approval RULE (a rule or budget) for this exact request (repeatable)' },
+      { name: 'spent', type: 'string', multiple: true, value: 'NAME=AMOUNT', description: 'pre-existing spend of budget NAME for this request\'s key and window' },
+      { name: 'approve', type: 'string', multiple: true, value: 'RULE', description: 'grant the approval RULE (a rule or budget) for this exact request' },
       { name: 'now', type: 'string', value: 'TIME', description: 'evaluation time, RFC 3339 (default: the current time)' },
       formatOption(['text', 'json'], 'text'),
       help,

@@ -154,17 +154,18 @@ export async function discoverPolicyDirs(dir: string): Promise<string[]> {
  * under it that holds `.rein` files (one set each); all `.rein` files named explicitly form one set
  * together. A PATH that does not exist, or a directory tree without any `.rein` file, is a LoadError.
  */
-export async function resolvePolicySets(paths: string[]): Promise<PolicySet[]> {
+export async function resolvePolicySets(paths: string[], cwd: string = process.cwd()): Promise<PolicySet[]> {
   const dirs: string[] = [];
   const files: string[] = [];
   for (const p of paths) {
-    const st = await statOrNull(p);
+    const abs = path.resolve(cwd, p);
+    const st = await statOrNull(abs);
     if (!st) throw new LoadError(`no such file or directory: \`${p}\``);
     if (st.isDirectory()) {
-      const found = await discoverPolicyDirs(p);
+      const found = await discoverPolicyDirs(abs);
       if (found.length === 0) throw new LoadError(`no \`.rein\` files found under \`${p}\``);
       dirs.push(...found);
-    } else if (p.endsWith('.rein')) files.push(p);
+    } else if (p.endsWith('.rein')) files.push(abs);
     else throw new LoadError(`not a \`.rein\` file or a directory: \`${p}\``);
   }
   const sets: PolicySet[] = [];
@@ -182,11 +183,12 @@ export async function resolvePolicySets(paths: string[]): Promise<PolicySet[]> {
  * One policy set for commands that need exactly one (`eval`, `build`, `diff`, `test` per PATH):
  * a directory (its own `.rein` files, not recursive) or a single `.rein` file.
  */
-export async function readPolicySet(p: string): Promise<PolicySet> {
-  const st = await statOrNull(p);
+export async function readPolicySet(p: string, cwd: string = process.cwd()): Promise<PolicySet> {
+  const abs = path.resolve(cwd, p);
+  const st = await statOrNull(abs);
   if (!st) throw new LoadError(`no such file or directory: \`${p}\``);
-  if (st.isDirectory()) return readPolicyDir(p);
-  return readPolicyFiles([p]);
+  if (st.isDirectory()) return readPolicyDir(abs);
+  return readPolicyFiles([abs]);
 }
 
 /** Type-check a set, with its `rein.json`; config diagnostics are included. Never throws. */

@@ -67,7 +67,7 @@ export async function loadPolicyFor(ctx: Ctx, p: string): Promise<Policy> {
     throw new LoadError(`no such file or directory: \`${p}\``);
   }
   if (st.isDirectory() || abs.endsWith('.rein')) {
-    const set = await readPolicySet(abs);
+    const set = await readPolicySet(p, ctx.io.cwd);
     const result = checkPolicySet(set);
     if (!result.ok) {
       printPolicyError(ctx, new PolicyError('the policy set has errors', result.diagnostics.filter((d) => d.severity === 'error')), set);

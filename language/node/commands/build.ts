@@ -13,7 +13,7 @@ import { printPolicyError } from '../shared.js';
 export default async function cmdBuild(ctx: Ctx, positionals: string[], opts: Options<'build'>): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('expected exactly one PATH (a policy directory or .rein file)', 'build');
   const p = positionals[0];
-  const set = await readPolicySet(ctx.resolve(p));
+  const set = await readPolicySet(p, ctx.io.cwd);
   let built;
   try {
     built = buildBundle(set);

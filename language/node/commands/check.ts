@@ -8,7 +8,7 @@ import { summarize } from '../output/source.js';
 import { lookupFor, qualify, renderDiagnostics } from '../shared.js';
 
 export default async function cmdCheck(ctx: Ctx, positionals: string[], opts: Options<'check'>): Promise<number> {
-  const sets = await resolvePolicySets((positionals.length ? positionals : ['.']).map(ctx.resolve));
+  const sets = await resolvePolicySets(positionals.length ? positionals : ['.'], ctx.io.cwd);
   const multi = sets.length > 1;
   const diags: Diagnostic[] = [];
   let files = 0;

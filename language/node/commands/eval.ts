@@ -67,9 +67,9 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
   }
   let approvals: Approval[] = [];
   if (opts.approve.length > 0) {
-    // Approvals are bound to the request's hash: ask the stateless evaluator for it.
-    const probe = policy.evaluate(request, { now });
-    if (probe.request_hash) approvals = opts.approve.map((rule) => ({ rule, request_hash: probe.request_hash! }));
+    // Approvals are bound to the request's hash (null for an invalid request: nothing to approve).
+    const hash = policy.requestHash(request);
+    if (hash) approvals = opts.approve.map((rule) => ({ rule, request_hash: hash }));
   }
   const decision = await engine.decide(request, { approvals, explain: opts.explain, now });
   let printed: Decision = decision;

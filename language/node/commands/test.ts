@@ -26,7 +26,7 @@ function failureDiagnostic(t: TestCaseResult): Diagnostic {
 }
 
 export default async function cmdTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): Promise<number> {
-  const sets = await resolvePolicySets((positionals.length ? positionals : ['.']).map(ctx.resolve));
+  const sets = await resolvePolicySets(positionals.length ? positionals : ['.'], ctx.io.cwd);
   const coverage = opts.coverage || opts['min-coverage'] !== undefined;
   const filter = opts.filter !== undefined ? new RegExp(opts.filter) : undefined;
   const multi = sets.length > 1;

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { COMMANDS } from '../../language/node/commands.js';
+import { ROOT, runBin, runMain } from './helpers.js';
+
+// The options INTERFACES §3 and the CLI docs promise for each command (written out by hand, so a
+// command that loses an option, or a help that forgets one, fails here).
+const PROMISED: Record<string, string[]> = {
+  check: ['--format', '--max-warnings', '--help'],
+  test: ['--format', '--filter', '--coverage', '--min-coverage', '--help'],
+  fmt: ['--check', '--write', '--format', '--help'],
+  eval: ['--input', '--explain', '--spent', '--approve', '--now', '--format', '--help'],
+  build: ['--output', '--format', '--help'],
+  diff: ['--inputs', '--now', '--format', '--help'],
+  lsp: ['--stdio', '--help'],
+};
+
+describe('rein --help and --version', () => {
+  it('prints the package version (process)', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await runBin(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.trim(), pkg.version);
+    const r2 = await runMain(['check', '--version']);
+    assert.equal(r2.code, 2, 'per-command --version is not an option of check');
+  });
+
+  it('global help lists every command', async () => {
+    const r = await runBin(['--help']);
+    assert.equal(r.code, 0);
+    for (const cmd of Object.keys(PROMISED)) assert.match(r.stdout, new RegExp(`^  ${cmd}\\s`, 'm'), cmd);
+    assert.equal(r.stderr, '');
+  });
+
+  it('no arguments prints help on stderr and exits 2', async () => {
+    const r = await runMain([]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Usage: rein <command>/);
+    assert.equal(r.stdout, '');
+  });
+
+  for (const [cmd, options] of Object.entries(PROMISED)) {
+    it(`\`rein ${cmd} --help\` mentions every option it accepts`, async () => {
+      const r = await runMain([cmd, '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, new RegExp(`^Usage: rein ${cmd}`, 'm'));
+      for (const o of options) assert.match(r.stdout, new RegExp(`${o}\\b`), `${cmd} help lacks ${o}`);
+      // …and every option the parser accepts is in the help.
+      const spec = COMMANDS.find((c) => c.name === cmd)!;
+      for (const o of spec.options) assert.ok(r.stdout.includes(`--${o.name}`), `${cmd} accepts --${o.name} but help omits it`);
+      assert.deepEqual(spec.options.map((o) => `--${o.name}`).sort(), [...options].sort());
+      assert.match(r.stdout, /Exit codes:/);
+    });
+  }
+
+  it('`rein help eval` equals `rein eval --help`', async () => {
+    const a = await runMain(['help', 'eval']);
+    const b = await runMain(['eval', '--help']);
+    assert.equal(a.code, 0);
+    assert.equal(a.stdout, b.stdout);
+  });
+});
+
+describe('usage errors exit 2 with a pointer to --help', () => {
+  const cases: [string[], RegExp][] = [
+    [['frobnicate'], /unknown command `frobnicate`/],
+    [['--frob'], /unknown option `--frob`/],
+    [['check', '--format', 'xml'], /--format must be one of text, json, sarif, github/],
+    [['check', '--max-warnings', '-1'], /--max-warnings/],
+    [['check', '--max-warnings', 'lots'], /--max-warnings must be a non-negative integer/],
+    [['check', '--bogus'], /unknown option '--bogus'/],
+    [['test', '--format', 'sarif2'], /--format must be one of text, json, junit, github, sarif/],
+    [['test', '--filter', '('], /--filter is not a valid regular expression/],
+    [['test', '--min-coverage', '150'], /--min-coverage must be a percentage between 0 and 100/],
+    [['fmt', '--check', '--write', 'x.rein'], /--check and --write cannot be used together/],
+    [['eval', 'valid'], /--input FILE\|- is required/],
+    [['eval', '--input', 'requests/allow.json'], /expected exactly one PATH/],
+    [['eval', 'valid', '-i', 'requests/allow.json', '--now', 'yesterday'], /--now must be an RFC 3339 time/],
+    [['eval', 'valid', '-i', 'requests/allow.json', '--spent', 'team_daily'], /--spent must look like NAME=AMOUNT/],
+    [['build', 'valid'], /-o\/--output FILE is required/],
+    [['diff', 'valid', 'v2'], /--inputs FILE.jsonl is required/],
+    [['diff', 'valid', '--inputs', 'requests/replay.jsonl'], /expected OLD and NEW/],
+    [['lsp', 'extra'], /unexpected argument `extra`/],
+  ];
+  for (const [args, re] of cases) {
+    it(`rein ${args.join(' ')}`, async () => {
+      const r = await runMain(args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, re);
+      assert.match(r.stderr, /Run `rein .*--help` for usage/);
+      assert.equal(r.stdout, '');
+    });
+  }
+
+  it('a missing path is an IO error (exit 2) from the real process', async () => {
+    const r = await runBin(['check', 'does-not-exist']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no such file or directory: `does-not-exist`/);
+  });
+});
