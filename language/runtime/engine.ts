@@ -45,6 +45,8 @@ export interface DecideOptions {
   explain?: boolean;
   /** Evaluation time for this decision (overrides the clock). */
   now?: Date;
+  /** Tooling hook (test coverage): receives the rule and budget outcomes behind the decision. */
+  trace?: (t: { rules: RuleOutcome[]; budgets: BudgetOutcome[] }) => void;
 }
 
 /** Everything `settle` needs, kept per reservation. */
@@ -302,6 +304,7 @@ export class Engine {
       } catch (e) {
         errors.push({ kind: 'store', message: `budget store failed: ${errorMessage(e)}` });
         const outcomes = applicable.map((p) => this.outcome(p, 0, 0, false, env, true));
+        opts.trace?.({ rules, budgets: outcomes });
         return assembleDecision({ ...base, rules, budgets: outcomes, errors, requestHash });
       }
     }
@@ -319,6 +322,7 @@ export class Engine {
         outcomes.push(this.outcome(p, r.spent, r.reserved, r.exceeded, env));
       }
     }
+    opts.trace?.({ rules, budgets: outcomes });
     const expires = new Date(now + this.ttlMs).toISOString();
     let decision = assembleDecision({
       ...base,

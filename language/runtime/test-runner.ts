@@ -1,0 +1,348 @@
+// The policy test runner (LANGUAGE §7): runs every `test` block of a compiled policy set against a
+// fresh Engine and MemoryBudgetStore, compares effects, deciding names and warnings, and measures
+// coverage. Synchronous (the memory store is), pure (no IO): the CLI and the language server render
+// the report.
+
+import type * as A from '../syntax/ast.js';
+import type { Effect, Env, RuleOutcome, SourceLocation } from './compiled.js';
+import type { BudgetOutcome, Decision } from './decision.js';
+import { Engine, type PolicyLike } from './engine.js';
+import { hashValue } from './hash.js';
+import { MemoryBudgetStore } from './memory-store.js';
+import { toJsonValue } from './compile.js';
+
+/** Tests without `at` run at this fixed time, so results never depend on the day they run. */
+export const DEFAULT_TEST_TIME = '2026-01-01T00:00:00Z';
+
+export interface RunTestsOptions {
+  /** Run only the tests whose name matches. */
+  filter?: RegExp;
+  /** Compute `coverage`. */
+  coverage?: boolean;
+}
+
+/** What a test asserts; `null` fields are not asserted. */
+export interface TestExpectation {
+  effect: Effect | null;
+  /** `expect EFFECT by A, B`: exactly these names decided (sorted). */
+  by: string[] | null;
+  /** `expect warnings A, B` (sorted) or `[]` for `expect warnings none`. */
+  warnings: string[] | null;
+}
+
+/** What the decision said, in the same terms. */
+export interface TestActual {
+  effect: Effect;
+  /** The deciding names: `reasons` (rules and budgets), or for `require_approval` the approvals still needed (sorted). */
+  by: string[];
+  /** Names in `warnings` (sorted). */
+  warnings: string[];
+}
+
+export interface TestResult {
+  name: string;
+  /** The file holding the test, as given to `compile`. */
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  location: SourceLocation;
+  passed: boolean;
+  expected: TestExpectation;
+  /** Null when the test could not run (its `given` failed, no `given`, …). */
+  actual: TestActual | null;
+  /** Why it failed (absent when it passed). One line per failed expectation. */
+  message?: string;
+  /** The decision the test produced (absent when it could not run). */
+  decision?: Decision;
+}
+
+export interface CoverageItem {
+  kind: 'rule' | 'budget' | 'effect';
+  /** Rule or budget name; for effects `rule_name: deny`, `budget_name: on exceed`, `budget_name: warn at`. */
+  name: string;
+  location: SourceLocation;
+  /** How many tests exercised it. */
+  hits: number;
+  covered: boolean;
+}
+
+export interface CoverageSection {
+  covered: number;
+  total: number;
+  /** 0–100, one decimal; 100 when total is 0. */
+  percent: number;
+  items: CoverageItem[];
+}
+
+/** Rules: matched at least once. Budgets: applied to at least one test request. Effects: each rule's
+ *  effect clause fired (the rule matched), each budget's `on exceed` fired (exceeded) and `warn at`
+ *  fired (warned). */
+export interface TestCoverage {
+  rules: CoverageSection;
+  budgets: CoverageSection;
+  effects: CoverageSection;
+  /** All three together. */
+  total: { covered: number; total: number; percent: number };
+}
+
+export interface TestReport {
+  results: TestResult[];
+  summary: { passed: number; failed: number; total: number };
+  /** Present with `coverage: true`. */
+  coverage?: TestCoverage;
+}
+
+function text(s: A.StringLit | undefined): string {
+  if (!s) return '';
+  return s.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('');
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+const sorted = (xs: Iterable<string>): string[] => [...new Set(xs)].sort();
+
+function fmtNames(xs: string[] | null): string {
+  return xs && xs.length > 0 ? xs.join(', ') : 'nothing';
+}
+
+/** The names that decided a decision, as `expect … by` compares them. */
+export function decidingNames(d: Decision): string[] {
+  if (d.effect === 'require_approval') return sorted(d.approvals.map((a) => a.name));
+  return sorted(d.reasons.filter((r) => r.kind === 'rule' || r.kind === 'budget' || (r.kind === 'error' && r.name)).map((r) => r.name as string));
+}
+
+interface Tally {
+  rules: Map<string, number>;
+  budgets: Map<string, number>;
+  effects: Map<string, number>;
+}
+
+function bump(m: Map<string, number>, k: string): void {
+  m.set(k, (m.get(k) ?? 0) + 1);
+}
+
+function ruleEffectLabel(r: A.RuleDecl): string {
+  const eff = r.body.find((b) => b.kind !== 'When' && b.kind !== 'Unless');
+  switch (eff?.kind) {
+    case 'Deny':
+      return 'deny';
+    case 'RequireApproval':
+      return 'require approval';
+    case 'Warn':
+      return 'warn';
+    case 'Allow':
+      return 'allow';
+    case 'Set':
+      return 'set';
+    case 'Redact':
+      return 'redact';
+    default:
+      return 'effect';
+  }
+}
+
+/** Run the `test` blocks of a compiled policy set. Never throws on a failing or broken test. */
+export function runTests(policy: PolicyLike, opts: RunTestsOptions = {}): TestReport {
+  const compiled = policy.compiled;
+  const program = compiled.program;
+  const tally: Tally = { rules: new Map(), budgets: new Map(), effects: new Map() };
+  const results: TestResult[] = [];
+
+  for (const decl of program.tests ?? []) {
+    const name = text(decl.name);
+    if (opts.filter) {
+      opts.filter.lastIndex = 0;
+      if (!opts.filter.test(name)) continue;
+    }
+    const result = runOne(policy, decl, name, tally);
+    results.push(result);
+  }
+
+  const passed = results.filter((r) => r.passed).length;
+  const report: TestReport = { results, summary: { passed, failed: results.length - passed, total: results.length } };
+  if (opts.coverage) report.coverage = coverageOf(policy, tally);
+  return report;
+}
+
+function locationOf(policy: PolicyLike, decl: A.Decl, node: A.Node = decl): SourceLocation {
+  const program = policy.compiled.program;
+  const file = program.declFile?.get(decl) ?? program.files?.find((f) => f.decls.includes(decl))?.file ?? '';
+  return { file, line: node.range.start.line + 1, column: node.range.start.character + 1 };
+}
+
+function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally): TestResult {
+  const compiled = policy.compiled;
+  const location = locationOf(policy, decl);
+  const expected: TestExpectation = { effect: null, by: null, warnings: null };
+  const result: TestResult = { name, file: location.file, line: location.line, column: location.column, location, passed: false, expected, actual: null };
+
+  let given: A.GivenItem | undefined;
+  let at: A.AtItem | undefined;
+  const spent: A.SpentItem[] = [];
+  const approved: string[] = [];
+  let expectCount = 0;
+  for (const item of decl.items) {
+    switch (item.kind) {
+      case 'Given':
+        given = item;
+        break;
+      case 'At':
+        at = item;
+        break;
+      case 'Spent':
+        spent.push(item);
+        break;
+      case 'Approved':
+        for (const n of item.names) approved.push(n.text);
+        break;
+      case 'Expect':
+        expectCount++;
+        if (item.effect) expected.effect = item.effect.value;
+        if (item.by.length > 0) expected.by = sorted(item.by.map((n) => n.text));
+        break;
+      case 'ExpectWarnings':
+        expectCount++;
+        expected.warnings = item.none ? [] : sorted(item.names.map((n) => n.text));
+        break;
+    }
+  }
+  const fail = (message: string): TestResult => {
+    result.message = message;
+    return result;
+  };
+  if (!given?.expr) return fail('the test has no `given` request');
+  if (expectCount === 0) return fail('the test has no `expect`');
+  if (typeof compiled.evaluateExpr !== 'function') return fail('this compiled policy cannot evaluate test expressions (`evaluateExpr` is missing)');
+
+  // The clock.
+  let now = new Date(DEFAULT_TEST_TIME);
+  if (at) {
+    const t = Date.parse(text(at.time));
+    if (!at.time || !Number.isFinite(t)) return fail(`\`at\` is not an RFC 3339 time: \`${text(at.time)}\``);
+    now = new Date(t);
+  }
+  const env: Env = { input: Object.create(null) as Record<string, unknown>, now: now.getTime(), budgets: {} };
+
+  // The request: evaluate, then turn into JSON (money → decimal strings) so it is validated like a real one.
+  let request: unknown;
+  try {
+    const value = compiled.evaluateExpr(given.expr, env);
+    request = toJsonValue(value, compiled.program.types?.get(given.expr));
+  } catch (e) {
+    return fail(`\`given\` failed: ${errorMessage(e)}`);
+  }
+
+  const engine = new Engine(policy, { store: new MemoryBudgetStore(), clock: () => now });
+  for (const s of spent) {
+    const budgetName = s.budget?.text ?? '';
+    try {
+      const amount = s.amount ? compiled.evaluateExpr(s.amount, env) : undefined;
+      if (typeof amount !== 'number') throw new Error('the amount is not a number');
+      engine.addSpentSync(request, budgetName, amount, now);
+    } catch (e) {
+      return fail(`\`spent ${budgetName}\` failed: ${errorMessage(e)}`);
+    }
+  }
+
+  let approvals: { rule: string; request_hash: string }[] = [];
+  if (approved.length > 0) {
+    const v = compiled.validate(request);
+    if (v.ok) {
+      const hash = hashValue(v.value);
+      approvals = approved.map((rule) => ({ rule, request_hash: hash }));
+    }
+  }
+
+  let outcomes: { rules: RuleOutcome[]; budgets: BudgetOutcome[] } | undefined;
+  let decision: Decision;
+  try {
+    decision = engine.decideSync(request, { approvals, now, trace: (t) => (outcomes = t) });
+  } catch (e) {
+    return fail(`the decision failed: ${errorMessage(e)}`);
+  }
+  result.decision = decision;
+  const actual: TestActual = {
+    effect: decision.effect,
+    by: decidingNames(decision),
+    warnings: sorted(decision.warnings.filter((w) => w.name).map((w) => w.name as string)),
+  };
+  result.actual = actual;
+
+  // Coverage tally.
+  if (outcomes) {
+    for (const r of outcomes.rules) {
+      if (r.matched) {
+        bump(tally.rules, r.name);
+        bump(tally.effects, `rule:${r.name}`);
+      }
+    }
+    for (const b of outcomes.budgets) {
+      bump(tally.budgets, b.name);
+      if (b.exceeded) bump(tally.effects, `exceed:${b.name}`);
+      if (b.warned) bump(tally.effects, `warn:${b.name}`);
+    }
+  }
+
+  const problems: string[] = [];
+  const actualDesc = `${actual.effect}${actual.by.length ? ` by ${actual.by.join(', ')}` : ''}`;
+  if (expected.effect !== null && expected.effect !== actual.effect) {
+    problems.push(`expected ${expected.effect}${expected.by ? ` by ${fmtNames(expected.by)}` : ''}, got ${actualDesc}`);
+  } else if (expected.by !== null && expected.by.join('\0') !== actual.by.join('\0')) {
+    problems.push(`expected ${expected.effect ?? actual.effect} by ${fmtNames(expected.by)}, got ${actualDesc}${actual.by.length ? '' : ' by nothing'}`);
+  }
+  if (expected.warnings !== null && expected.warnings.join('\0') !== actual.warnings.join('\0')) {
+    problems.push(`expected warnings ${expected.warnings.length ? expected.warnings.join(', ') : 'none'}, got ${actual.warnings.length ? actual.warnings.join(', ') : 'none'}`);
+  }
+  if (problems.length > 0 && decision.errors.length > 0) {
+    const errs = decision.errors.slice(0, 3).map((e) => `${e.path ? `${e.path}: ` : e.name ? `${e.name}: ` : ''}${e.message}`);
+    problems.push(`decision errors: ${errs.join('; ')}${decision.errors.length > 3 ? ` (and ${decision.errors.length - 3} more)` : ''}`);
+  }
+  if (problems.length > 0) return fail(problems.join('\n'));
+  result.passed = true;
+  return result;
+}
+
+function section(items: CoverageItem[]): CoverageSection {
+  const covered = items.filter((i) => i.covered).length;
+  return { covered, total: items.length, percent: pct(covered, items.length), items };
+}
+
+function pct(covered: number, total: number): number {
+  return total === 0 ? 100 : Math.round((covered / total) * 1000) / 10;
+}
+
+function coverageOf(policy: PolicyLike, tally: Tally): TestCoverage {
+  const program = policy.compiled.program;
+  const rules: CoverageItem[] = [];
+  const budgets: CoverageItem[] = [];
+  const effects: CoverageItem[] = [];
+  const item = (kind: CoverageItem['kind'], name: string, location: SourceLocation, hits: number): CoverageItem => ({ kind, name, location, hits, covered: hits > 0 });
+  for (const r of program.rules ?? []) {
+    if (!r.name) continue;
+    const n = r.name.text;
+    rules.push(item('rule', n, locationOf(policy, r), tally.rules.get(n) ?? 0));
+    const eff = r.body.find((b) => b.kind !== 'When' && b.kind !== 'Unless');
+    effects.push(item('effect', `${n}: ${ruleEffectLabel(r)}`, locationOf(policy, r, eff ?? r), tally.effects.get(`rule:${n}`) ?? 0));
+  }
+  for (const b of program.budgets ?? []) {
+    if (!b.name) continue;
+    const n = b.name.text;
+    budgets.push(item('budget', n, locationOf(policy, b), tally.budgets.get(n) ?? 0));
+    const onExceed = b.items.find((i) => i.kind === 'OnExceed');
+    effects.push(item('effect', `${n}: on exceed`, locationOf(policy, b, onExceed ?? b), tally.effects.get(`exceed:${n}`) ?? 0));
+    const warnAt = b.items.find((i) => i.kind === 'WarnAt');
+    if (warnAt) effects.push(item('effect', `${n}: warn at`, locationOf(policy, b, warnAt), tally.effects.get(`warn:${n}`) ?? 0));
+  }
+  const all = [...rules, ...budgets, ...effects];
+  const covered = all.filter((i) => i.covered).length;
+  return {
+    rules: section(rules),
+    budgets: section(budgets),
+    effects: section(effects),
+    total: { covered, total: all.length, percent: pct(covered, all.length) },
+  };
+}
