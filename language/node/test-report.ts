@@ -1,18 +1,58 @@
 // Adapts the core test runner's report (language/runtime/test-runner.ts) to what the CLI prints.
 
-import type { TestReport } from '../runtime/test-runner.js';
+import type { TestActual, TestExpectation, TestReport } from '../runtime/test-runner.js';
 import type { SetCoverage, TestCaseResult } from './output/tests.js';
 
+function names(xs: string[]): string {
+  return xs.length ? xs.join(', ') : 'nothing';
+}
+
+/** `deny by no_shell; warnings none` — only the parts the test asserts. */
+export function describeExpected(e: TestExpectation): string {
+  const parts: string[] = [];
+  if (e.effect !== null) parts.push(e.by !== null ? `${e.effect} by ${names(e.by)}` : e.effect);
+  if (e.warnings !== null) parts.push(`warnings ${e.warnings.length ? e.warnings.join(', ') : 'none'}`);
+  return parts.join('; ') || 'nothing';
+}
+
+/** `allow by default; warnings none` — the same parts, from the decision. */
+export function describeActual(a: TestActual | null, e: TestExpectation): string {
+  if (!a) return 'the test could not run';
+  const parts = [`${a.effect} by ${a.by.length ? a.by.join(', ') : 'default'}`];
+  if (e.warnings !== null) parts.push(`warnings ${a.warnings.length ? a.warnings.join(', ') : 'none'}`);
+  return parts.join('; ');
+}
+
 export function toCases(report: TestReport, set: string, display: (file: string) => string): TestCaseResult[] {
-  void report;
-  void set;
-  void display;
-  return [];
+  return report.results.map((r) => {
+    const t: TestCaseResult = {
+      set,
+      name: r.name,
+      file: display(r.file),
+      line: r.line,
+      column: r.column,
+      passed: r.passed,
+      durationMs: 0,
+    };
+    if (!r.passed) {
+      t.expected = describeExpected(r.expected);
+      t.actual = describeActual(r.actual, r.expected);
+      if (r.message) t.message = r.message.split('\n').join('; ');
+    }
+    return t;
+  });
 }
 
 export function toCoverage(report: TestReport, set: string, display: (file: string) => string): SetCoverage | undefined {
-  void report;
-  void set;
-  void display;
-  return undefined;
+  const c = report.coverage;
+  if (!c) return undefined;
+  const items = [...c.rules.items, ...c.budgets.items, ...c.effects.items].map((i) => ({
+    kind: i.kind,
+    name: i.name,
+    covered: i.covered,
+    file: display(i.location.file),
+    line: i.location.line,
+    column: i.location.column,
+  }));
+  return { set, covered: c.total.covered, total: c.total.total, percent: c.total.percent, items };
 }

@@ -1,0 +1,30 @@
+// `rein/node`: the Node-only entry point. Everything of the browser-safe core (`rein`), plus file and
+// bundle loading and the CLI's `main`.
+
+export * from '../index.js';
+export {
+  loadPolicy,
+  readPolicyDir,
+  readPolicyFiles,
+  readPolicySet,
+  resolvePolicySets,
+  discoverPolicyDirs,
+  checkPolicySet,
+  compilePolicySet,
+  CONFIG_FILE,
+} from './load.js';
+export type { PolicySet } from './load.js';
+export {
+  buildBundle,
+  loadBundle,
+  readBundle,
+  serializeBundle,
+  sourceMapOf,
+  bundleSchema,
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+} from './bundle.js';
+export type { Bundle, BundleDeclaration } from './bundle.js';
+export { LoadError, BundleError, UsageError } from './errors.js';
+export { main } from './cli.js';
+export type { CliIO } from './context.js';

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { createRequire } from 'node:module';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { CODES } from '../../language/diagnostics.js';
+import { ANSI, ROOT, runBin, runMain } from './helpers.js';
+
+const require = createRequire(import.meta.url);
+
+/** The SARIF 2.1.0 schema shipped by @microsoft/jest-sarif (draft-04 dialect: `id` → `$id` for ajv 8). */
+function sarifValidator() {
+  const file = path.join(path.dirname(require.resolve('@microsoft/jest-sarif/package.json')), 'lib/schemas/sarif-2.1.0-rtm.5.json');
+  const schema = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  delete schema.$schema;
+  schema.$id = schema.id;
+  delete schema.id;
+  const ajv = new Ajv.default({ strict: false, allErrors: true });
+  addFormats.default(ajv);
+  return ajv.compile(schema);
+}
+
+interface JsonOut {
+  diagnostics: { file: string; line: number; column: number; endLine: number; endColumn: number; severity: string; code: string; message: string }[];
+  summary: { files: number; errors: number; warnings: number };
+}
+
+describe('rein check', () => {
+  it('a valid set: exit 0 and a clean summary (process)', async () => {
+    const r = await runBin(['check', 'valid']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /0 errors, 0 warnings in 3 files/);
+  });
+
+  it('errors: exit 1, `file:line:col severity code message`, excerpt and caret (process)', async () => {
+    const r = await runBin(['check', 'broken']);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /^broken\/policy\.rein:10:23 error REIN200 unknown name `blocked_toolz`/m);
+    // the excerpt shows the line, the caret line underlines exactly the name
+    const lines = r.stdout.split('\n');
+    const i = lines.findIndex((l) => l.includes('when action.tool in blocked_toolz'));
+    assert.ok(i > 0, r.stdout);
+    const src = lines[i];
+    const carets = lines[i + 1];
+    const col = src.indexOf('blocked_toolz');
+    assert.equal(carets.indexOf('^'), col);
+    assert.equal(carets.lastIndexOf('^') - carets.indexOf('^') + 1, 'blocked_toolz'.length);
+    assert.match(r.stdout, /^broken\/syntax\.rein:\d+:\d+ error REIN1\d\d /m);
+    assert.doesNotMatch(r.stdout, ANSI, 'no colours when not a TTY');
+  });
+
+  it('warnings only: exit 0; --max-warnings 0 makes it exit 1; --max-warnings 2 keeps 0', async () => {
+    const a = await runMain(['check', 'warnings']);
+    assert.equal(a.code, 0);
+    assert.match(a.stdout, /warning REIN300/);
+    assert.match(a.stdout, /warning REIN301/);
+    const b = await runMain(['check', 'warnings', '--max-warnings', '0']);
+    assert.equal(b.code, 1);
+    assert.match(b.stderr, /2 warnings exceed --max-warnings 0/);
+    const c = await runMain(['check', 'warnings', '--max-warnings', '2']);
+    assert.equal(c.code, 0);
+  });
+
+  it('--format json: the INTERFACES §3 shape, 1-based positions', async () => {
+    const r = await runMain(['check', 'broken', '--format', 'json']);
+    assert.equal(r.code, 1);
+    const out = JSON.parse(r.stdout) as JsonOut;
+    assert.deepEqual(Object.keys(out).sort(), ['diagnostics', 'summary']);
+    const d = out.diagnostics.find((x) => x.code === 'REIN200')!;
+    assert.deepEqual(
+      { file: d.file, line: d.line, column: d.column, endLine: d.endLine, endColumn: d.endColumn, severity: d.severity },
+      { file: 'broken/policy.rein', line: 10, column: 23, endLine: 10, endColumn: 36, severity: 'error' },
+    );
+    for (const x of out.diagnostics) {
+      for (const k of ['file', 'line', 'column', 'endLine', 'endColumn', 'severity', 'code', 'message']) assert.ok(k in x, k);
+    }
+    assert.equal(out.summary.files, 2);
+    assert.equal(out.summary.errors, out.diagnostics.filter((x) => x.severity === 'error').length);
+    assert.ok(out.summary.errors >= 2);
+  });
+
+  it('--format sarif validates against the SARIF 2.1.0 schema, with rules and helpUris', async () => {
+    const validate = sarifValidator();
+    for (const dir of ['broken', 'warnings', 'valid']) {
+      const r = await runMain(['check', dir, '--format', 'sarif'], { env: { REIN_DOCS_URL: 'https://example.org/rein/docs' } });
+      const log = JSON.parse(r.stdout) as { runs: any[] };
+      assert.ok(validate(log), JSON.stringify(validate.errors?.slice(0, 3)));
+      const run = log.runs[0];
+      assert.equal(run.tool.driver.name, 'rein');
+      const rules = run.tool.driver.rules as { id: string; shortDescription: { text: string }; helpUri: string }[];
+      assert.equal(rules.length, Object.keys(CODES).length);
+      const r200 = rules.find((x) => x.id === 'REIN200')!;
+      assert.equal(r200.shortDescription.text, CODES.REIN200.summary);
+      assert.equal(r200.helpUri, 'https://example.org/rein/docs/diagnostics.md#rein200');
+      if (dir === 'broken') {
+        const res = run.results.find((x: { ruleId: string }) => x.ruleId === 'REIN200');
+        assert.equal(res.level, 'error');
+        assert.equal(rules[res.ruleIndex].id, 'REIN200');
+        assert.deepEqual(res.locations[0].physicalLocation.region, { startLine: 10, startColumn: 23, endLine: 10, endColumn: 36 });
+        assert.equal(res.locations[0].physicalLocation.artifactLocation.uri, 'broken/policy.rein');
+      }
+      if (dir === 'warnings') assert.ok(run.results.every((x: { level: string }) => x.level === 'warning'));
+      if (dir === 'valid') assert.deepEqual(run.results, []);
+    }
+  });
+
+  it('--format sarif without REIN_DOCS_URL points helpUri at the shipped docs', async () => {
+    const r = await runMain(['check', 'valid', '--format', 'sarif']);
+    const rule = JSON.parse(r.stdout).runs[0].tool.driver.rules[0];
+    assert.equal(rule.helpUri, new URL(`file://${ROOT}/docs/diagnostics.md#rein100`).href);
+  });
+
+  it('--format github: one workflow command per diagnostic', async () => {
+    const r = await runMain(['check', 'broken', 'warnings', '--format', 'github']);
+    assert.equal(r.code, 1);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(lines.includes('::error file=broken/policy.rein,line=10,col=23,endLine=10,endColumn=36,title=REIN200::unknown name `blocked_toolz`%0Adid you mean `blocked_tools`?') ||
+      lines.some((l) => l.startsWith('::error file=broken/policy.rein,line=10,col=23,endLine=10,endColumn=36,title=REIN200::unknown name `blocked_toolz`')), r.stdout);
+    assert.ok(lines.some((l) => /^::warning file=warnings\/policy\.rein,line=13,col=3,endLine=13,endColumn=7,title=REIN301::/.test(l)), r.stdout);
+    for (const l of lines) assert.match(l, /^::(error|warning|notice) file=[^,]+,line=\d+,col=\d+,endLine=\d+,endColumn=\d+,title=REIN\d{3}::\S/);
+  });
+
+  it('discovers every directory with .rein files, skipping node_modules and dot-directories', async () => {
+    const r = await runMain(['check', 'nested', '--format', 'json']);
+    assert.equal(r.code, 0, r.stdout);
+    assert.equal((JSON.parse(r.stdout) as JsonOut).summary.files, 2);
+    const all = await runMain(['check', '.', '--format', 'json']);
+    const files = new Set((JSON.parse(all.stdout) as JsonOut).diagnostics.map((d) => d.file));
+    assert.ok(files.has('broken/policy.rein'));
+    assert.ok(![...files].some((f) => f.includes('node_modules') || f.includes('.hidden')));
+  });
+
+  it('explicit files form one set; `rein.json` problems are diagnostics', async () => {
+    const a = await runMain(['check', 'valid/policy.rein', 'valid/tools.rein', 'valid/tests.rein']);
+    assert.equal(a.code, 0, a.stdout);
+    const b = await runMain(['check', 'badconfig', '--format', 'json']);
+    const out = JSON.parse(b.stdout) as JsonOut;
+    const cfg = out.diagnostics.filter((d) => d.file === 'badconfig/rein.json');
+    assert.ok(cfg.length >= 2, b.stdout);
+    assert.ok(cfg.every((d) => d.code === 'REIN305'));
+  });
+
+  it('colours only on a TTY and never with NO_COLOR', async () => {
+    const tty = await runMain(['check', 'broken'], { isTTY: true });
+    assert.match(tty.stdout, ANSI);
+    const noColor = await runMain(['check', 'broken'], { isTTY: true, env: { NO_COLOR: '1' } });
+    assert.doesNotMatch(noColor.stdout, ANSI);
+    const emptyNoColor = await runMain(['check', 'broken'], { isTTY: true, env: { NO_COLOR: '' } });
+    assert.doesNotMatch(emptyNoColor.stdout, ANSI);
+    const pipe = await runBin(['check', 'broken'], { env: { NO_COLOR: '1' } });
+    assert.doesNotMatch(pipe.stdout + pipe.stderr, ANSI);
+    // stripped of colour, the TTY output is the plain output
+    const plain = await runMain(['check', 'broken']);
+    assert.equal(tty.stdout.replace(/\u001b\[[0-9;]*m/g, ''), plain.stdout);
+  });
+
+  it('a path with no .rein files is an IO error', async () => {
+    const r = await runMain(['check', 'requests']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no `\.rein` files found under `requests`/);
+  });
+});

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { FIXTURES, runBin, runMain } from './helpers.js';
+
+describe('rein diff', () => {
+  it('reports every changed decision with its line, old and new effect, and exits 6 (process)', async () => {
+    const r = await runBin(['diff', 'valid', 'v2', '--inputs', 'requests/replay.jsonl']);
+    assert.equal(r.code, 6, r.stderr);
+    // line 2: fs.delete is newly blocked; line 5: a 500 transfer now needs approval (line 3 is blank)
+    assert.match(r.stdout, /^requests\/replay\.jsonl:2: allow → deny$/m);
+    assert.match(r.stdout, /^  new: rule no_destructive_tools$/m);
+    assert.match(r.stdout, /^requests\/replay\.jsonl:5: allow → require_approval$/m);
+    assert.doesNotMatch(r.stdout, /replay\.jsonl:[14]:/);
+    assert.match(r.stdout, /4 requests: 2 changed, 2 unchanged/);
+  });
+
+  it('--format json', async () => {
+    const r = await runMain(['diff', 'valid', 'v2', '--inputs', 'requests/replay.jsonl', '--format', 'json']);
+    assert.equal(r.code, 6);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.changes.map((c: { line: number }) => c.line), [2, 5]);
+    assert.equal(out.changes[0].old.effect, 'allow');
+    assert.equal(out.changes[0].new.effect, 'deny');
+    assert.deepEqual(out.changes[0].new.reasons.map((x: { name: string }) => x.name), ['no_destructive_tools']);
+    assert.deepEqual(out.changes[1].new.approvals, ['large_transfer']);
+    assert.deepEqual(out.summary, { requests: 4, changed: 2, unchanged: 2, malformed: 0 });
+  });
+
+  it('no change → exit 0; the same policy against itself never changes', async () => {
+    const a = await runMain(['diff', 'valid', 'v2', '--inputs', 'requests/unchanged.jsonl']);
+    assert.equal(a.code, 0, a.stdout);
+    assert.match(a.stdout, /2 requests: 0 changed, 2 unchanged/);
+    const b = await runMain(['diff', 'valid', 'valid', '--inputs', 'requests/replay.jsonl']);
+    assert.equal(b.code, 0);
+  });
+
+  it('malformed lines are reported with their line numbers and exit 2', async () => {
+    const r = await runMain(['diff', 'valid', 'v2', '--inputs', 'requests/malformed.jsonl']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /requests\/malformed\.jsonl:2: invalid JSON/);
+    assert.match(r.stderr, /requests\/malformed\.jsonl:3: expected a JSON object/);
+    assert.match(r.stdout, /1 requests: 0 changed, 1 unchanged, 2 malformed/);
+  });
+
+  it('reads requests from standard input; policy errors exit 1', async () => {
+    const input = readFileSync(path.join(FIXTURES, 'requests/replay.jsonl'), 'utf8');
+    const r = await runBin(['diff', 'valid', 'v2', '--inputs', '-'], { input });
+    assert.equal(r.code, 6, r.stderr);
+    assert.match(r.stdout, /^<stdin>:2: allow → deny$/m);
+    const broken = await runMain(['diff', 'valid', 'broken', '--inputs', 'requests/replay.jsonl']);
+    assert.equal(broken.code, 1);
+    assert.match(broken.stderr, /error REIN200/);
+  });
+});

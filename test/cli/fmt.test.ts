@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { FIXTURES, runBin, runMain, scratchCopy } from './helpers.js';
+
+describe('rein fmt', () => {
+  it('--check lists unformatted files and exits 1; formatted files pass', async () => {
+    const r = await runBin(['fmt', '--check', 'unformatted', 'nested/team-a']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, 'unformatted/messy.rein\n');
+    const ok = await runMain(['fmt', '--check', 'nested/team-a/policy.rein']);
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    assert.equal(ok.stdout, '');
+  });
+
+  it('--write rewrites, after which --check passes and the output is idempotent', async () => {
+    const s = scratchCopy('unformatted');
+    try {
+      const file = path.join(s.dir, 'unformatted/messy.rein');
+      const before = readFileSync(file, 'utf8');
+      const w = await runMain(['fmt', '--write', 'unformatted'], { cwd: s.dir });
+      assert.equal(w.code, 0, w.stderr);
+      assert.equal(w.stdout, 'formatted unformatted/messy.rein\n');
+      const after = readFileSync(file, 'utf8');
+      assert.notEqual(after, before);
+      const c = await runMain(['fmt', '--check', 'unformatted'], { cwd: s.dir });
+      assert.equal(c.code, 0);
+      const again = await runMain(['fmt', 'unformatted/messy.rein'], { cwd: s.dir });
+      assert.equal(again.stdout, after);
+    } finally {
+      s.cleanup();
+    }
+  });
+
+  it('one file prints the formatted text to stdout without touching the file', async () => {
+    const file = path.join(FIXTURES, 'unformatted/messy.rein');
+    const before = readFileSync(file, 'utf8');
+    const r = await runBin(['fmt', 'unformatted/messy.rein']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.notEqual(r.stdout, before);
+    assert.match(r.stdout, /^policy messy \{/m);
+    assert.equal(readFileSync(file, 'utf8'), before);
+  });
+
+  it('`-` formats standard input to standard output (process)', async () => {
+    const src = readFileSync(path.join(FIXTURES, 'unformatted/messy.rein'), 'utf8');
+    const viaFile = await runMain(['fmt', 'unformatted/messy.rein']);
+    const r = await runBin(['fmt', '-'], { input: src });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, viaFile.stdout);
+  });
+
+  it('a syntax error prints diagnostics on stderr and exits 1', async () => {
+    const r = await runBin(['fmt', 'broken/syntax.rein']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^broken\/syntax\.rein:\d+:\d+ error REIN1\d\d /m);
+    const stdin = await runMain(['fmt', '-'], { input: 'rule {' });
+    assert.equal(stdin.code, 1);
+    assert.match(stdin.stderr, /^<stdin>:1:\d+ error REIN1\d\d /m);
+  });
+
+  it('several files without --check/--write is a usage error', async () => {
+    const r = await runMain(['fmt', 'valid']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /use --check or --write/);
+  });
+
+  it('--check --format json', async () => {
+    const r = await runMain(['fmt', '--check', '--format', 'json', 'unformatted', 'nested']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(JSON.parse(r.stdout), { unformatted: ['unformatted/messy.rein'], errors: [] });
+  });
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { runBin, runMain } from './helpers.js';
+
+describe('rein test', () => {
+  it('all tests pass → exit 0 (process)', async () => {
+    const r = await runBin(['test', 'valid']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /✓ destructive tools are blocked/);
+    assert.match(r.stdout, /^4 passed, 0 failed$/m);
+  });
+
+  it('a failing test → exit 3, expected vs actual, `file:line:col` (process)', async () => {
+    const r = await runBin(['test', 'failing']);
+    assert.equal(r.code, 3);
+    assert.match(r.stdout, /✗ search is denied \(wrong on purpose\)\s+failing\/policy\.rein:19:1/);
+    assert.match(r.stdout, /expected: deny\n\s+actual:\s+allow by default/);
+    assert.match(r.stdout, /^1 passed, 1 failed$/m);
+  });
+
+  it('policy errors → exit 1 (errors on stderr)', async () => {
+    const r = await runMain(['test', 'broken']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /error REIN200/);
+  });
+
+  it('--filter runs only matching tests; a filter matching nothing is a usage error', async () => {
+    const r = await runMain(['test', 'failing', '--filter', '^shell']);
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /^1 passed, 0 failed$/m);
+    const none = await runMain(['test', 'failing', '--filter', 'no test is called this']);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /matched no test/);
+  });
+
+  it('--format json', async () => {
+    const r = await runMain(['test', 'failing', 'valid', '--format', 'json']);
+    assert.equal(r.code, 3);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(out.summary, { tests: 6, passed: 5, failed: 1 });
+    const f = out.tests.find((t: { passed: boolean }) => !t.passed);
+    assert.deepEqual([f.file, f.line, f.column, f.expected, f.actual], ['failing/policy.rein', 19, 1, 'deny', 'allow by default']);
+  });
+
+  it('--format junit: well-formed XML with the right counts and the failure\'s expected vs actual', async () => {
+    const r = await runMain(['test', 'failing', 'valid', '--format', 'junit']);
+    assert.equal(r.code, 3);
+    assert.equal(XMLValidator.validate(r.stdout), true);
+    const xml = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(r.stdout);
+    assert.equal(xml.testsuites.tests, '6');
+    assert.equal(xml.testsuites.failures, '1');
+    const suites = [xml.testsuites.testsuite].flat();
+    assert.equal(suites.length, 2);
+    const failing = suites.find((s: { name: string }) => s.name === 'failing')!;
+    assert.equal(failing.tests, '2');
+    assert.equal(failing.failures, '1');
+    const failed = [failing.testcase].flat().find((t: { failure?: unknown }) => t.failure);
+    assert.equal(failed.name, 'search is denied (wrong on purpose)');
+    assert.match(failed.failure['#text'], /expected: deny\nactual: {3}allow by default/);
+  });
+
+  it('--format github and sarif report failing tests as REIN403 at the test', async () => {
+    const g = await runMain(['test', 'failing', '--format', 'github']);
+    assert.equal(g.code, 3);
+    assert.match(g.stdout, /^::error file=failing\/policy\.rein,line=19,col=1,endLine=19,endColumn=5,title=REIN403::test `search is denied \(wrong on purpose\)` failed: expected deny, got allow by default$/m);
+    const s = await runMain(['test', 'failing', '--format', 'sarif']);
+    const res = JSON.parse(s.stdout).runs[0].results;
+    assert.equal(res.length, 1);
+    assert.equal(res[0].ruleId, 'REIN403');
+    assert.equal(res[0].locations[0].physicalLocation.region.startLine, 19);
+  });
+
+  it('--coverage reports rules, budgets and effect clauses; --min-coverage gates the exit code', async () => {
+    const r = await runMain(['test', 'valid', '--coverage']);
+    assert.equal(r.code, 0, r.stdout);
+    assert.match(r.stdout, /^coverage valid: \d+(\.\d)?% \(\d+\/\d+\)$/m);
+    const pct = Number(/coverage valid: ([\d.]+)%/.exec(r.stdout)![1]);
+    const low = await runMain(['test', 'valid', '--min-coverage', String(Math.max(0, Math.floor(pct) - 1))]);
+    assert.equal(low.code, 0, low.stdout);
+    if (pct < 100) {
+      const high = await runMain(['test', 'valid', '--min-coverage', '100']);
+      assert.equal(high.code, 3);
+      assert.match(high.stdout, /below --min-coverage 100%/);
+    }
+    const failing = await runMain(['test', 'failing', '--coverage', '--format', 'json']);
+    const out = JSON.parse(failing.stdout);
+    assert.equal(typeof out.summary.coverage, 'number');
+    assert.ok(out.coverage[0].items.some((i: { kind: string; name: string }) => i.kind === 'rule' && i.name === 'no_shell'));
+  });
+});
