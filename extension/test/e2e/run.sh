@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 bash extension/test/e2e/setup.sh
 npm run package
-npx mocha --no-config --node-option import=tsx --timeout 300000 extension/test/e2e/extension.e2e.ts
+npx mocha --no-config --node-option import=tsx --reporter ./test/reporter.cjs --timeout 300000 extension/test/e2e/extension.e2e.ts
