@@ -1,7 +1,7 @@
 // Helpers shared by the commands that touch policies: display lookups, printing policy errors,
 // loading a policy for eval/diff, rendering diagnostics in every format.
 
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from '../diagnostics.js';
@@ -15,7 +15,7 @@ import { renderCheckJson } from './output/json.js';
 import { renderSarif } from './output/sarif.js';
 import { makeLookup, summarize, type SourceLookup } from './output/source.js';
 import { renderDiagnosticsText, renderSummaryText } from './output/text.js';
-import { REIN_VERSION } from './version.js';
+import { REIN_VERSION, moduleDir } from './version.js';
 
 /** Diagnostics from several sets share names (`tools.rein`): qualify them by the set's root. */
 function key(s: PolicySet, name: string, multi: boolean): string {
@@ -82,14 +82,18 @@ export async function loadPolicyFor(ctx: Ctx, p: string): Promise<Policy> {
 export function docsBase(env: Record<string, string | undefined>): string {
   const base = env.REIN_DOCS_URL;
   if (base) return base.endsWith('/') ? base : base + '/';
-  let dir = path.dirname(new URL(import.meta.url).pathname);
-  for (let i = 0; i < 6; i++) {
-    if (path.basename(dir) === 'language') break;
+  // The package root: the nearest directory above this module with a package.json named `rein`
+  // (sources: language/node; built: dist/esm/language/node or dist/cjs).
+  let dir = moduleDir() ?? process.cwd();
+  for (let i = 0; i < 8; i++) {
+    try {
+      if ((JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string }).name === 'rein') break;
+    } catch {
+      // keep looking
+    }
     dir = path.dirname(dir);
   }
-  // language/ → the package root is its parent (dist/esm/language → three up).
-  const root = dir.includes(`${path.sep}dist${path.sep}esm`) ? path.resolve(dir, '../../..') : path.resolve(dir, '..');
-  return pathToFileURL(path.join(root, 'docs')).href + '/';
+  return pathToFileURL(path.join(dir, 'docs')).href + '/';
 }
 
 export type DiagnosticFormat = 'text' | 'json' | 'sarif' | 'github';

@@ -5,8 +5,18 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** This module's directory, in ESM (import.meta.url) and in the CommonJS bundle (__dirname). */
+export function moduleDir(): string | undefined {
+  try {
+    return dirname(fileURLToPath(import.meta.url));
+  } catch {
+    return typeof __dirname === 'string' ? __dirname : undefined;
+  }
+}
+
 function findVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
+  let dir = moduleDir();
+  if (!dir) return '0.0.0';
   for (let i = 0; i < 8; i++) {
     try {
       const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };

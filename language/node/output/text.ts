@@ -39,11 +39,12 @@ export function excerpt(text: string, d: Diagnostic, c: Colors): string[] {
   for (let l = start.line; l <= last; l++) {
     const src = lines[l];
     out.push(gutter(String(l + 1)) + src);
-    const from = l === start.line ? start.character : 0;
-    let to = l === end.line ? end.character : src.length;
-    if (to <= from) to = from + 1; // an empty range still gets one caret
     if (l !== start.line && src.trim() === '') continue;
-    out.push(gutter('') + pad(src.slice(0, from)) + mark('^'.repeat(Math.max(1, Math.min(to, Math.max(src.length, from + 1)) - from))));
+    const from = Math.min(l === start.line ? start.character : 0, src.length);
+    const to = Math.min(l === end.line ? end.character : src.length, src.length);
+    // An empty range (or one past the end of the line) still gets one caret.
+    const n = Math.max(1, to - from);
+    out.push(gutter('') + pad(src.slice(0, from)) + mark('^'.repeat(n)));
   }
   if (last < end.line) out.push(gutter('') + c.dim('…'));
   return out;
