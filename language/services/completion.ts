@@ -7,7 +7,7 @@ import type { Type } from '../semantics/types.js';
 import { stripNull, typeToString } from '../semantics/types.js';
 import type { Analysis } from './policy-set.js';
 import type { CompletionItem, CompletionKind } from './types.js';
-import { pathAt, declAt, exprsEndingAt, type AnyNode } from './locate.js';
+import { pathAt, declAt, exprsEndingAt, childrenOf, type AnyNode } from './locate.js';
 import { typeOfExpr, fieldsOf, enumValues } from './expr-types.js';
 import {
   GLOBALS,
@@ -143,8 +143,11 @@ function inComment(ast: A.SourceFile, offset: number): boolean {
 
 function stringAt(ast: A.SourceFile, offset: number): { lit: A.StringLit; path: AnyNode[] } | undefined {
   const path = pathAt(ast as unknown as AnyNode, offset);
-  for (let i = path.length - 1; i >= 0; i--) {
-    const n = path[i];
+  // A lambda still missing its body (`xs.any(s => |)`) ends before the cursor: include it.
+  const inner = path[path.length - 1];
+  const pending = childrenOf(inner).filter((c) => c.kind === 'Lambda' && !(c as unknown as A.LambdaExpr).body && c.range.start.offset < offset);
+  for (let i = path.length - 1 + pending.length; i >= 0; i--) {
+    const n = i >= path.length ? pending[i - path.length] : path[i];
     if (n.kind === 'Interpolation') return undefined;
     if (n.kind === 'String') {
       if (n.range.start.offset < offset && offset < n.range.end.offset) return { lit: n as unknown as A.StringLit, path: path.slice(0, i + 1) };
@@ -305,8 +308,11 @@ function expressionCompletions(program: CheckedProgram, ast: A.SourceFile, offse
   // Locals: lambda parameters and def parameters around the cursor.
   const path = pathAt(ast as unknown as AnyNode, offset);
   const seen = new Set<string>();
-  for (let i = path.length - 1; i >= 0; i--) {
-    const n = path[i];
+  // A lambda still missing its body (`xs.any(s => |)`) ends before the cursor: include it.
+  const inner = path[path.length - 1];
+  const pending = childrenOf(inner).filter((c) => c.kind === 'Lambda' && !(c as unknown as A.LambdaExpr).body && c.range.start.offset < offset);
+  for (let i = path.length - 1 + pending.length; i >= 0; i--) {
+    const n = i >= path.length ? pending[i - path.length] : path[i];
     if (n.kind === 'Lambda') for (const p of (n as unknown as A.LambdaExpr).params) add(p.text, 'variable', 'lambda parameter', undefined, '0');
     if (n.kind === 'DefDecl') for (const p of (n as unknown as A.DefDecl).params) add(p.name.text, 'variable', 'parameter', undefined, '0');
   }

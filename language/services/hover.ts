@@ -129,7 +129,7 @@ export function describeSymbol(analysis: Analysis, sym: Symbol, parent?: AnyNode
       if (parent?.kind === 'Member') {
         const m = parent as unknown as A.MemberExpr;
         if (m.object.kind === 'NameRef') {
-          const d = findDetector(m.object.name.text, sym.name);
+          const d = findDetector(m.object.name.text, m.property?.text ?? sym.name);
           if (d) return builtin(d);
         }
       }

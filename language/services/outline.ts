@@ -69,8 +69,8 @@ export function workspaceSymbols(analyses: Analysis[], query: string): Workspace
     for (const [file, src] of a.sources) {
       for (const d of src.parsed.ast.decls) {
         const n = declName(d);
-        if (!n || !subsequence(q, n.text.toLowerCase())) continue;
-        out.push({ name: n.text, kind: KIND[d.kind], file, range: n.range });
+        if (!n) continue;
+        if (subsequence(q, n.text.toLowerCase())) out.push({ name: n.text, kind: KIND[d.kind], file, range: n.range });
         if (d.kind === 'InputDecl') {
           for (const f of d.fields) if (subsequence(q, f.name.text.toLowerCase())) out.push({ name: f.name.text, kind: 'field', file, range: f.name.range, container: 'input' });
         }

@@ -6,7 +6,7 @@
 
 import { parse } from '../syntax/parser.js';
 import { checkParsed } from '../check.js';
-import type { CheckOptions } from '../check.js';
+import type { CheckOptions, ParsedFile } from '../check.js';
 import type { ParseResult } from '../syntax/ast.js';
 import type { CheckResult } from '../semantics/program.js';
 import { LineIndex } from '../diagnostics.js';
@@ -104,7 +104,10 @@ export class PolicySet {
     if (this.analysisCache && this.analysisCache.generation === this.generation) return this.analysisCache;
     this.parseChanged();
     const files = this.files();
-    const parsed = files.map((f) => this.sources.get(f)!.parsed!);
+    const parsed: ParsedFile[] = files.map((f) => {
+      const s = this.sources.get(f)!;
+      return { file: f, ast: s.parsed!.ast, diagnostics: s.parsed!.diagnostics, text: s.text };
+    });
     const result = checkParsed(parsed, this.options);
     this.stats.checks++;
     const sources = new Map<string, SourceState & { parsed: ParseResult }>();

@@ -28,10 +28,7 @@ export function registerDiagnostics(ctx: ServerContext): DiagnosticsFeature {
     const { analysis } = ctx.workspace.analysisFor(entry.set.files()[0] ?? `${entry.dir}/_`);
     const out = new Map<string, Diagnostic[]>();
     for (const f of entry.set.files()) out.set(f, []);
-    for (const d of analysis.result.diagnostics) {
-      if (!out.has(d.file)) out.set(d.file, []);
-      out.get(d.file)!.push(d);
-    }
+    for (const d of analysis.result.diagnostics) out.get(d.file)?.push(d); // config diagnostics come from the workspace
     if (entry.configUri) out.set(entry.configUri, [...entry.configDiagnostics]);
     return out;
   }
