@@ -200,8 +200,8 @@ export class Checker {
           case 'InputDecl':
             if (firstInput.length > 0) {
               const p = firstInput[0];
-              this.report('REIN203', headRange(d.range), 'more than one `input` declaration in the policy set', {
-                related: [{ file: p.file, range: headRange(p.decl.range), message: 'the first `input` declaration' }],
+              this.report('REIN203', keywordRange(d.range, 'input'), 'more than one `input` declaration in the policy set', {
+                related: [{ file: p.file, range: keywordRange(p.decl.range, 'input'), message: 'the first `input` declaration' }],
               });
             } else {
               firstInput.push({ decl: d, file: f.file });
@@ -1302,7 +1302,10 @@ export class Checker {
       if (!m) {
         const s = suggest(name, Object.keys(LIST_METHODS));
         this.report('REIN204', prop.range, `\`${typeToString(recv)}\` has no method \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
-        for (const a of e.args) this.expr(a, sc);
+        for (const a of e.args) {
+          if (unparen(a)?.kind === 'Lambda') this.lambda(a, sc, [recv.elem]);
+          else this.expr(a, sc);
+        }
         return T.error;
       }
       const elem = recv.elem;
@@ -1593,6 +1596,12 @@ function describe(t: Type, whole: A.Expr): string {
   if (ts.length <= 30) return `\`${ts}\``;
   const obj = whole.kind === 'Member' || whole.kind === 'Index' ? whole.object : whole;
   return `\`${brief(obj)}\``;
+}
+
+/** The range of the keyword that starts a declaration (declarations start with their keyword or annotations). */
+function keywordRange(r: Range, word: string): Range {
+  const s = r.start;
+  return { start: s, end: { line: s.line, character: s.character + word.length, offset: s.offset + word.length } };
 }
 
 function headRange(r: Range): Range {
