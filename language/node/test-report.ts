@@ -36,8 +36,8 @@ export function toCases(report: TestReport, set: string, display: (file: string)
     };
     if (!r.passed) {
       t.expected = describeExpected(r.expected);
-      t.actual = describeActual(r.actual, r.expected);
       if (r.message) t.message = r.message.split('\n').join('; ');
+      t.actual = r.actual ? describeActual(r.actual, r.expected) : `the test could not run${t.message ? ` (${t.message})` : ''}`;
     }
     return t;
   });

@@ -16,7 +16,7 @@ function sarifValidator() {
   delete schema.$schema;
   schema.$id = schema.id;
   delete schema.id;
-  const ajv = new Ajv.default({ strict: false, allErrors: true });
+  const ajv = new Ajv.default({ strict: false, allErrors: true, unicodeRegExp: false });
   addFormats.default(ajv);
   return ajv.compile(schema);
 }
