@@ -1,0 +1,1870 @@
+// The Rein parser: Chevrotain `EmbeddedActionsParser` that builds the AST (ast.ts) directly.
+//
+// Design (see docs/grammar.md):
+// - One parser instance, reused through `.input`. `recoveryEnabled: true`.
+// - The token vector is split into *chunks* at declaration keywords that start a line; each chunk
+//   is parsed on its own, so an error in one declaration never swallows the next one.
+// - Declaration bodies (`policy`, `input`, object types, `rule`, `budget`, `test`) loop until `}`:
+//   tokens that start no item are consumed by a `junk` rule that reports them once, so the body and
+//   its name survive. A missing closing `}` is reported, not thrown.
+// - Every expression slot is optional in the grammar and its absence is reported by hand
+//   ("expected an expression after `and`"), so partial expressions stay in the AST
+//   (`action.` → MemberExpr without property). Chevrotain's own exceptions (fixed keyword
+//   sequences such as `on exceed`) get their wording from `errorMessageProvider`.
+// - String interpolations are parsed after the chunk, from the string token's payload, by sub-lexing
+//   the `${…}` text with shifted offsets.
+// - The parser never throws: nesting is capped (MAX_DEPTH) and any unexpected failure of a chunk
+//   becomes a diagnostic.
+
+import { EmbeddedActionsParser, EOF, type IToken, type TokenType, type IParserErrorMessageProvider, type IRecognitionException } from 'chevrotain';
+import { LineIndex, CODES, type Diagnostic, type Range } from '../diagnostics.js';
+import type * as A from './ast.js';
+import {
+  allTokens,
+  lex,
+  KW,
+  AnyToken,
+  Word,
+  Name,
+  Reserved,
+  Identifier,
+  StringLiteral,
+  NumberLiteral,
+  Money,
+  Duration,
+  Percent,
+  AnnotationName,
+  At,
+  EqEq,
+  NotEq,
+  LtEq,
+  GtEq,
+  QQ,
+  Arrow,
+  Lt,
+  Gt,
+  Eq,
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  PercentOp,
+  Dot,
+  Comma,
+  Colon,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  LCurly,
+  RCurly,
+  Pipe,
+  Question,
+  RESERVED_SET,
+  type RawDiagnostic,
+  type RawComment,
+  type StringPayload,
+  type NumberPayload,
+  type MoneyPayload,
+  type DurationPayload,
+  type PercentPayload,
+  DocComment,
+  LineComment,
+  BlockComment,
+} from './lexer.js';
+
+export { RESERVED_WORDS, CONTEXTUAL_KEYWORDS } from './lexer.js';
+
+/** Maximum nesting of expressions (parentheses, lists, unary operators, …). */
+export const MAX_DEPTH = 100;
+
+type BodyCtx = 'top' | 'policy' | 'fields' | 'rule' | 'budget' | 'test' | 'interp';
+
+class TooDeep extends Error {
+  constructor(readonly token: IToken) {
+    super('expression nested too deeply');
+  }
+}
+
+// ------------------------------------------------------------------ token descriptions
+
+function tokenLabel(t: TokenType): string {
+  if (t === StringLiteral) return 'a string';
+  if (t === NumberLiteral) return 'a number';
+  if (t === Money) return 'an amount of money';
+  if (t === Duration) return 'a duration';
+  if (t === Percent) return 'a percentage';
+  if (t === Identifier || t === Name || t === Word) return 'a name';
+  if (t === AnnotationName) return 'an annotation';
+  if (t === EOF) return 'the end of the file';
+  if (t.name.startsWith('Kw_') || t.name.startsWith('Reserved_')) return `\`${t.name.replace(/^(Kw|Reserved)_/, '')}\``;
+  const p = t.PATTERN;
+  if (typeof p === 'string') return `\`${p}\``;
+  return t.name;
+}
+
+function show(tok: IToken | undefined): string {
+  if (!tok || tok.tokenType === EOF || Number.isNaN(tok.startOffset)) return 'the end of the file';
+  const img = tok.image.length > 24 ? tok.image.slice(0, 23) + '…' : tok.image;
+  return `\`${img.replace(/`/g, "'")}\``;
+}
+
+/** What each rule parses, for "expected … after …" messages. */
+const RULE_WHAT: Record<string, string> = {
+  declarations: 'a declaration',
+  decl: 'a declaration (`rule`, `budget`, `let`, `def`, `type`, `input`, `policy` or `test`)',
+  declName: 'a name',
+  refName: 'a name',
+  annotation: 'an annotation',
+  policyItem: '`version`, `default`, `on error` or `currency`',
+  policyEffect: '`allow` or `deny`',
+  field: 'a field',
+  typeExpr: 'a type',
+  ruleItem: '`when`, `unless` or an effect',
+  condition: '`when` or `unless`',
+  effectClause: 'an effect (`deny`, `require approval`, `warn` or `allow`)',
+  budgetItem: 'a budget clause',
+  window: '`minute`, `hour`, `day`, `week`, `month`, `request` or a duration',
+  testItem: 'a test step',
+  expectEffect: '`allow`, `deny` or `require_approval`',
+  expectTail: '`warnings` or an effect (`allow`, `deny`, `require_approval`)',
+  testName: 'a test name (a string)',
+  primary: 'an expression',
+  objectKey: 'a key',
+};
+
+const DECL_NOUN: Record<string, string> = {
+  ruleDecl: 'the rule name',
+  budgetDecl: 'the budget name',
+  testDecl: 'the test name',
+  policyDecl: 'the policy name',
+  letDecl: 'the name',
+  defDecl: 'the name',
+  typeDecl: 'the type name',
+  externDecl: 'the name',
+};
+
+const errorMessageProvider: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage({ expected, previous, ruleName }) {
+    const label = tokenLabel(expected);
+    if (expected === LCurly && DECL_NOUN[ruleName] && previous && previous.tokenType !== EOF && (previous.tokenType === Identifier || isWordTok(previous)) && !isDeclKeyword(previous)) {
+      return `expected ${label} after ${DECL_NOUN[ruleName]}`;
+    }
+    if (expected === LParen && (ruleName === 'defDecl' || ruleName === 'externDecl')) {
+      return `expected ${label} and the parameters after ${previous && !isDeclKeyword(previous) ? 'the name' : show(previous)}`;
+    }
+    if (expected === RParen && (ruleName === 'defDecl' || ruleName === 'externDecl')) {
+      return `expected \`)\` to close the parameter list`;
+    }
+    return previous && !Number.isNaN(previous.startOffset) ? `expected ${label} after ${show(previous)}` : `expected ${label}`;
+  },
+  buildNotAllInputParsedMessage({ firstRedundant }) {
+    return `unexpected ${show(firstRedundant)}`;
+  },
+  buildNoViableAltMessage({ previous, ruleName }) {
+    const what = RULE_WHAT[ruleName] ?? 'something else';
+    return previous && !Number.isNaN(previous.startOffset) ? `expected ${what} after ${show(previous)}` : `expected ${what}`;
+  },
+  buildEarlyExitMessage({ previous, ruleName }) {
+    const what = RULE_WHAT[ruleName] ?? 'something else';
+    return previous && !Number.isNaN(previous.startOffset) ? `expected ${what} after ${show(previous)}` : `expected ${what}`;
+  },
+};
+
+const DECL_KEYWORDS = ['policy', 'input', 'type', 'let', 'def', 'extern', 'rule', 'budget', 'test'] as const;
+const declKeywordTypes = new Set<TokenType>(DECL_KEYWORDS.map((k) => KW[k]));
+
+function isDeclKeyword(t: IToken): boolean {
+  return declKeywordTypes.has(t.tokenType);
+}
+function isWordTok(t: IToken): boolean {
+  const c = t.tokenType.CATEGORIES;
+  return t.tokenType === Identifier || (!!c && c.includes(Word));
+}
+function isNameTok(t: IToken): boolean {
+  const c = t.tokenType.CATEGORIES;
+  return t.tokenType === Identifier || (!!c && c.includes(Name));
+}
+
+/** Tokens that start an item of each body (used by junk skipping and by the "next item" heuristic). */
+const ITEM_STARTS: Record<BodyCtx, Set<TokenType>> = {
+  top: new Set([...declKeywordTypes, AnnotationName]),
+  policy: new Set([KW.version, KW.default, KW.on, KW.currency]),
+  fields: new Set(),
+  rule: new Set([KW.when, KW.unless, KW.deny, KW.require, KW.warn, KW.allow, KW.set, KW.redact]),
+  budget: new Set([KW.limit, KW.charge, KW.by, KW.when, KW.unless, KW.warn, KW.on]),
+  test: new Set([KW.given, KW.spent, KW.at, KW.approved, KW.expect]),
+  interp: new Set(),
+};
+
+const JUNK_MESSAGE: Record<BodyCtx, string> = {
+  top: 'expected a declaration (`rule`, `budget`, `let`, `def`, `type`, `input`, `policy` or `test`)',
+  policy: 'expected `version`, `default`, `on error`, `currency` or `}` in the policy header',
+  fields: 'expected a field (`name: type`) or `}`',
+  rule: 'expected `when`, `unless`, `deny`, `require approval`, `warn`, `allow` or `}` in a rule',
+  budget: 'expected `limit`, `charge`, `by`, `when`, `unless`, `warn at`, `on exceed` or `}` in a budget',
+  test: 'expected `given`, `spent`, `at`, `approved`, `expect` or `}` in a test',
+  interp: 'expected the end of the interpolation',
+};
+
+const OPENERS = new Set<TokenType>([LParen, LBracket, LCurly]);
+const CLOSERS = new Set<TokenType>([RParen, RBracket, RCurly]);
+
+/** Does the declaration-start pattern hold at tokens[i]? (keyword + what must follow it) */
+function startsDecl(t1: IToken, t2: IToken | undefined): boolean {
+  const t = t1.tokenType;
+  if (t === AnnotationName) return true;
+  if (!declKeywordTypes.has(t)) return false;
+  if (!t2 || t2.tokenType === EOF) return t === KW.input || t === KW.policy;
+  switch (t) {
+    case KW.policy:
+      return t2.tokenType === LCurly || isWordTok(t2);
+    case KW.input:
+      return t2.tokenType === LCurly;
+    case KW.extern:
+      return t2.tokenType === KW.def;
+    case KW.test:
+      return t2.tokenType === StringLiteral || t2.tokenType === LCurly;
+    default:
+      return isWordTok(t2);
+  }
+}
+
+interface Pending {
+  node: A.Interpolation;
+  innerStart: number;
+  innerEnd: number;
+}
+
+// ------------------------------------------------------------------ the parser
+
+class ReinParser extends EmbeddedActionsParser {
+  // per-parse state
+  text = '';
+  li: LineIndex = new LineIndex('');
+  diags: (RawDiagnostic & { junk?: boolean })[] = [];
+  pending: Pending[] = [];
+  eofOffset = 0;
+  depth = 0;
+  ctx: BodyCtx = 'top';
+  /** End offset of the last effect clause that had no message (for "message must be a literal"). */
+  effectEnd = -1;
+
+  constructor() {
+    super(allTokens, { recoveryEnabled: true, maxLookahead: 2, errorMessageProvider });
+    this.performSelfAnalysis();
+    // Bodies skip junk themselves; Chevrotain's in-repetition re-sync is not needed and, with the
+    // catch-all `AnyToken` category, it can spin at the end of input.
+    (this as unknown as { attemptInRepetitionRecovery: () => void }).attemptInRepetitionRecovery = () => undefined;
+    // Single-token insertion is only worth it when the next token is something specific that may
+    // follow the missing one, not merely "any token" (the junk alternative of a body).
+    const self = this as unknown as { canRecoverWithSingleTokenInsertion: (t: TokenType, follows: TokenType[]) => boolean };
+    const insertion = self.canRecoverWithSingleTokenInsertion;
+    self.canRecoverWithSingleTokenInsertion = function (this: unknown, t: TokenType, follows: TokenType[]) {
+      return insertion.call(this, t, follows.filter((f) => f !== AnyToken));
+    };
+  }
+
+  // ---------------------------------------------------------------- helpers (not grammar)
+
+  rng(start: number, end: number): Range {
+    return this.li.range(start, end < start ? start : end);
+  }
+  tokRange(t: IToken): Range {
+    return this.rng(t.startOffset, t.startOffset + t.image.length);
+  }
+  real(t: IToken | undefined): t is IToken {
+    return !!t && !t.isInsertedInRecovery && !Number.isNaN(t.startOffset) && t.tokenType !== EOF;
+  }
+  /** Start offset of the next token (end of input: end of the last token). */
+  s(): number {
+    const t = this.LA(1);
+    return this.real(t) ? t.startOffset : this.eofOffset;
+  }
+  /** End offset of the last consumed token. */
+  e(): number {
+    const t = this.LA(0);
+    return this.real(t) ? t.startOffset + t.image.length : 0;
+  }
+  from(start: number): Range {
+    return this.rng(start, Math.max(start, this.e()));
+  }
+  report(code: RawDiagnostic['code'], message: string, start: number, end: number, help?: string, junk = false): void {
+    this.diags.push({ code, message, start, end, help, junk });
+  }
+  /** Report that something is missing after `prev`: the range is the next token when it is on the same line, else `prev`. */
+  missing(what: string, prev: IToken | undefined): void {
+    const next = this.LA(1);
+    const p = this.real(prev) ? prev : undefined;
+    const msg = p ? `expected ${what} after ${show(p)}` : `expected ${what}`;
+    if (this.real(next) && (!p || !this.newlineBetween(p.startOffset + p.image.length, next.startOffset))) {
+      this.report('REIN101', msg, next.startOffset, next.startOffset + next.image.length);
+    } else if (p) {
+      this.report('REIN101', msg, p.startOffset, p.startOffset + p.image.length);
+    } else {
+      this.report('REIN101', msg, this.eofOffset, this.eofOffset);
+    }
+  }
+  newlineBetween(a: number, b: number): boolean {
+    for (let i = a; i < b; i++) {
+      const c = this.text.charCodeAt(i);
+      if (c === 10 || c === 13) return true;
+    }
+    return false;
+  }
+  /** True when LA(1) is on a later line than `after` and starts an item of the current body. */
+  nextIsItemOnNewLine(after: IToken | undefined): boolean {
+    const t = this.LA(1);
+    if (!this.real(t) || !this.real(after)) return false;
+    if (!ITEM_STARTS[this.ctx].has(t.tokenType) && !(declKeywordTypes.has(t.tokenType) && startsDecl(t, this.LA(2)))) return false;
+    return this.newlineBetween(after.startOffset + after.image.length, t.startOffset);
+  }
+  /** Length of the same-line whitespace before `t` (-1 when a line break or comment separates it). */
+  gapBefore(t: IToken): number {
+    let k = t.startOffset - 1;
+    while (k >= 0 && (this.text[k] === ' ' || this.text[k] === '\t')) k--;
+    return t.startOffset - 1 - k;
+  }
+  noteEffect(message: A.StringLit | undefined): void {
+    this.effectEnd = message ? -1 : this.e();
+  }
+  atBodyEnd(): boolean {
+    const t = this.LA(1).tokenType;
+    return t === EOF || t === RCurly;
+  }
+  mkName(t: IToken): A.Name {
+    return { kind: 'Name', text: t.image, range: this.tokRange(t) };
+  }
+  mkString(t: IToken): A.StringLit {
+    const p = t.payload as StringPayload | undefined;
+    const base = t.startOffset;
+    const parts: (A.StringText | A.Interpolation)[] = [];
+    for (const piece of p?.pieces ?? []) {
+      if (piece.kind === 'text') {
+        parts.push({ kind: 'Text', value: piece.value, range: this.rng(base + piece.start, base + piece.end) });
+      } else {
+        const node: A.Interpolation = { kind: 'Interpolation', range: this.rng(base + piece.start, base + piece.end) };
+        parts.push(node);
+        this.pending.push({ node, innerStart: base + piece.innerStart, innerEnd: base + piece.innerEnd });
+      }
+    }
+    if (parts.length === 0) parts.push({ kind: 'Text', value: '', range: this.rng(base + 1, base + 1) });
+    return { kind: 'String', parts, raw: t.image, range: this.tokRange(t) };
+  }
+  enter(): void {
+    if (++this.depth > MAX_DEPTH) throw new TooDeep(this.LA(1));
+  }
+  binary(op: A.BinaryOp, opTok: IToken, opEnd: number, left: A.Expr, right: A.Expr | undefined): A.BinaryExpr {
+    const start = left.range.start.offset;
+    return {
+      kind: 'Binary',
+      op,
+      opRange: this.rng(opTok.startOffset, opEnd),
+      left,
+      right,
+      range: this.rng(start, Math.max(opEnd, right ? right.range.end.offset : opEnd)),
+    };
+  }
+  /** Optional-expression helper result handling. */
+  need(e: A.Expr | undefined, what: string, prev: IToken | undefined): A.Expr | undefined {
+    if (!e) this.missing(what, prev);
+    return e;
+  }
+
+  // ---------------------------------------------------------------- top level
+
+  declarations = this.RULE('declarations', (): A.Decl[] => {
+    const decls: A.Decl[] = [];
+    this.many(1, {
+      GATE: () => this.LA(1).tokenType !== EOF,
+      DEF: () => {
+        this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
+          {
+            ALT: () => {
+              const d = this.subrule(1, this.decl);
+              this.ACTION(() => {
+                if (d) decls.push(d);
+              });
+            },
+          },
+          { ALT: () => this.subrule(2, this.junk, { ARGS: ['top'] }), IGNORE_AMBIGUITIES: true },
+        ]});
+      },
+    });
+    return decls;
+  });
+
+  /** Consumes tokens that start no item of `ctx`, reporting them once. */
+  junk = this.RULE('junk', (ctx: BodyCtx): undefined => {
+    const first = this.consume(1, AnyToken);
+    let depth = 0;
+    this.ACTION(() => {
+      if (OPENERS.has(first.tokenType)) depth++;
+    });
+    this.many(1, {
+      GATE: () => {
+        const t = this.LA(1);
+        if (t.tokenType === EOF) return false;
+        if (depth > 0) return true;
+        if (ctx !== 'top' && t.tokenType === RCurly) return false;
+        if (ctx === 'top') return !startsDecl(t, this.LA(2));
+        return !ITEM_STARTS[ctx].has(t.tokenType);
+      },
+      DEF: () => {
+        const t = this.consume(2, AnyToken);
+        this.ACTION(() => {
+          if (OPENERS.has(t.tokenType)) depth++;
+          else if (CLOSERS.has(t.tokenType) && depth > 0) depth--;
+        });
+      },
+    });
+    this.ACTION(() => {
+      if (!this.real(first)) return;
+      let message = `unexpected ${show(first)}: ${JUNK_MESSAGE[ctx]}`;
+      if (ctx === 'top' && first.tokenType === RCurly) message = 'unexpected `}`: no block is open here';
+      if (ctx === 'top' && first.tokenType === At) message = 'expected an annotation name after `@`';
+      if ((ctx === 'rule' || ctx === 'budget') && this.effectEnd === first.startOffset - this.gapBefore(first)) {
+        message = `an effect message must be a string literal, found ${show(first)}`;
+      }
+      this.report('REIN101', message, first.startOffset, Math.max(first.startOffset + first.image.length, this.e()), undefined, true);
+    });
+    return undefined;
+  });
+
+  decl = this.RULE('decl', (): A.Decl | undefined => {
+    const start = this.ACTION(() => this.s());
+    const annotations: A.Annotation[] = [];
+    this.many(1, () => {
+      const a = this.subrule(1, this.annotation);
+      this.ACTION(() => {
+        if (a) annotations.push(a);
+      });
+    });
+    const d: A.Decl | undefined = this.or(1, [
+      { ALT: () => this.subrule(2, this.policyDecl) },
+      { ALT: () => this.subrule(3, this.inputDecl) },
+      { ALT: () => this.subrule(4, this.typeDecl) },
+      { ALT: () => this.subrule(5, this.letDecl) },
+      { ALT: () => this.subrule(6, this.defDecl) },
+      { ALT: () => this.subrule(7, this.externDecl) },
+      { ALT: () => this.subrule(8, this.ruleDecl) },
+      { ALT: () => this.subrule(9, this.budgetDecl) },
+      { ALT: () => this.subrule(10, this.testDecl) },
+    ]);
+    return this.ACTION(() => {
+      if (!d) return undefined;
+      d.annotations = annotations;
+      if (annotations.length) d.range = this.rng(start, d.range.end.offset);
+      return d;
+    });
+  });
+
+  annotation = this.RULE('annotation', (): A.Annotation | undefined => {
+    const t = this.consume(1, AnnotationName);
+    let value: A.StringLit | undefined;
+    this.option(1, () => {
+      const open = this.consume(2, LParen);
+      const v = this.option(2, () => this.consume(3, StringLiteral));
+      this.ACTION(() => {
+        if (v) value = this.mkString(v);
+        else this.missing('a string (the annotation value)', open);
+      });
+      const close = this.option(3, () => this.consume(4, RParen));
+      this.ACTION(() => {
+        if (!close && v) this.missing('`)`', v);
+      });
+    });
+    return this.ACTION(() => ({
+      kind: 'Annotation' as const,
+      name: { kind: 'Name' as const, text: t.image.slice(1), range: this.rng(t.startOffset + 1, t.startOffset + t.image.length) },
+      value,
+      range: this.from(t.startOffset),
+    }));
+  });
+
+  /** A declaration name: an identifier or contextual keyword; a reserved word is REIN104 but kept. */
+  declName = this.RULE('declName', (): A.Name | undefined => {
+    return this.or(1, [
+      { ALT: () => this.mkNameAction(this.consume(1, Name)) },
+      {
+        ALT: () => {
+          const t = this.consume(2, Reserved);
+          this.ACTION(() => {
+            if (this.real(t)) this.report('REIN104', `\`${t.image}\` is a reserved word and cannot be used as a name`, t.startOffset, t.startOffset + t.image.length, 'rename it');
+          });
+          return this.mkNameAction(t);
+        },
+      },
+    ]);
+  });
+
+  mkNameAction(t: IToken): A.Name | undefined {
+    return this.ACTION(() => (this.real(t) ? this.mkName(t) : undefined));
+  }
+
+  /** A brace-delimited body; `open` is the `{` token. Reports a missing `}`. */
+  closeBody(open: IToken | undefined, what: string): void {
+    if (this.LA(1).tokenType === RCurly) return;
+    if (this.real(open)) this.report('REIN101', `expected \`}\` to close ${what}`, open.startOffset, open.startOffset + 1, 'the `{` here is never closed');
+    else this.report('REIN101', `expected \`}\` to close ${what}`, this.eofOffset, this.eofOffset);
+  }
+
+  // ---------------------------------------------------------------- policy header
+
+  policyDecl = this.RULE('policyDecl', (): A.PolicyDecl => {
+    const kw = this.consume(1, KW.policy);
+    const name = this.option(1, () => this.subrule(1, this.declName));
+    const open = this.consume(2, LCurly);
+    const items: A.PolicyItem[] = [];
+    this.ACTION(() => (this.ctx = 'policy'));
+    this.many(1, {
+      GATE: () => !this.atBodyEnd(),
+      DEF: () =>
+        this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
+          {
+            ALT: () => {
+              const it = this.subrule(2, this.policyItem);
+              this.ACTION(() => it && items.push(it));
+            },
+          },
+          { ALT: () => this.subrule(3, this.junk, { ARGS: ['policy'] }), IGNORE_AMBIGUITIES: true },
+        ]}),
+    });
+    this.ACTION(() => this.closeBody(open, 'the policy header'));
+    this.option(2, () => this.consume(3, RCurly));
+    return this.ACTION(() => ({ kind: 'PolicyDecl' as const, name, items, annotations: [], range: this.from(kw.startOffset) }))!;
+  });
+
+  policyItem = this.RULE('policyItem', (): A.PolicyItem | undefined => {
+    const start = this.ACTION(() => this.s());
+    return this.or(1, [
+      {
+        ALT: () => {
+          const kw = this.consume(1, KW.version);
+          const v = this.option(1, () => this.consume(2, StringLiteral));
+          return this.ACTION(() => {
+            if (!v) return void this.missing('a version string (e.g. `"1.0.0"`)', kw);
+            return { kind: 'PolicyVersion' as const, value: this.mkString(v), range: this.from(start) };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.consume(3, KW.default);
+          const eff = this.subrule(1, this.policyEffect);
+          return this.ACTION(() => (eff ? { kind: 'PolicyDefault' as const, effect: eff.effect, effectRange: eff.range, range: this.from(start) } : undefined));
+        },
+      },
+      {
+        ALT: () => {
+          this.consume(4, KW.on);
+          this.consume(5, KW.error);
+          const eff = this.subrule(2, this.policyEffect);
+          return this.ACTION(() => (eff ? { kind: 'PolicyOnError' as const, effect: eff.effect, effectRange: eff.range, range: this.from(start) } : undefined));
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.consume(6, KW.currency);
+          const v = this.option(2, () => this.consume(7, StringLiteral));
+          return this.ACTION(() => {
+            if (!v) return void this.missing('a currency code string (e.g. `"USD"`)', kw);
+            return { kind: 'PolicyCurrency' as const, value: this.mkString(v), range: this.from(start) };
+          });
+        },
+      },
+    ]);
+  });
+
+  policyEffect = this.RULE('policyEffect', (): { effect: 'allow' | 'deny'; range: Range } | undefined => {
+    const t = this.or(1, [{ ALT: () => this.consume(1, KW.allow) }, { ALT: () => this.consume(2, KW.deny) }]);
+    return this.ACTION(() => (this.real(t) ? { effect: t.image as 'allow' | 'deny', range: this.tokRange(t) } : undefined));
+  });
+
+  // ---------------------------------------------------------------- input and types
+
+  inputDecl = this.RULE('inputDecl', (): A.InputDecl => {
+    const kw = this.consume(1, KW.input);
+    const open = this.consume(2, LCurly);
+    const fields = this.subrule(1, this.fieldList);
+    this.ACTION(() => this.closeBody(open, 'the input'));
+    this.option(1, () => this.consume(3, RCurly));
+    return this.ACTION(() => ({ kind: 'InputDecl' as const, fields: fields ?? [], annotations: [], range: this.from(kw.startOffset) }))!;
+  });
+
+  /** Fields up to (not including) the closing `}`; commas optional. */
+  fieldList = this.RULE('fieldList', (): A.FieldDecl[] => {
+    const fields: A.FieldDecl[] = [];
+    const saved = this.ACTION(() => this.ctx);
+    this.ACTION(() => (this.ctx = 'fields'));
+    this.many(1, {
+      GATE: () => !this.atBodyEnd(),
+      DEF: () =>
+        this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
+          {
+            ALT: () => {
+              const f = this.subrule(1, this.field);
+              this.ACTION(() => f && fields.push(f));
+              this.option(1, () => this.consume(1, Comma));
+            },
+          },
+          { ALT: () => this.subrule(2, this.junk, { ARGS: ['fields'] }), IGNORE_AMBIGUITIES: true },
+        ]}),
+    });
+    this.ACTION(() => (this.ctx = saved!));
+    return fields;
+  });
+
+  field = this.RULE('field', (): A.FieldDecl | undefined => {
+    const nameTok = this.consume(1, Word);
+    const q = this.option(1, () => this.consume(2, Question));
+    const colon = this.consume(3, Colon);
+    const type = this.option(2, { GATE: () => !this.nextIsItemOnNewLine(colon), DEF: () => this.subrule(1, this.typeExpr) });
+    return this.ACTION(() => {
+      if (!this.real(nameTok)) return undefined;
+      if (!type) this.missing('a type', this.real(colon) ? colon : nameTok);
+      return { kind: 'FieldDecl' as const, name: this.mkName(nameTok), optional: !!q, type, range: this.from(nameTok.startOffset) };
+    });
+  });
+
+  typeExpr = this.RULE('typeExpr', (): A.TypeExpr | undefined => {
+    const start = this.ACTION(() => this.s());
+    return this.or(1, [
+      {
+        ALT: () => {
+          const first = this.consume(1, StringLiteral);
+          const members: A.StringLit[] = [];
+          this.ACTION(() => members.push(this.mkString(first)));
+          this.many(1, () => {
+            const bar = this.consume(2, Pipe);
+            const m = this.option(1, () => this.consume(3, StringLiteral));
+            this.ACTION(() => {
+              if (m) members.push(this.mkString(m));
+              else this.missing('a string literal (unions are of string literals only)', bar);
+            });
+          });
+          return this.ACTION(() => ({ kind: 'UnionType' as const, members, range: this.from(start) }));
+        },
+      },
+      {
+        ALT: () => {
+          const open = this.consume(4, LCurly);
+          const fields = this.subrule(1, this.fieldList);
+          this.ACTION(() => this.closeBody(open, 'the object type'));
+          this.option(2, () => this.consume(5, RCurly));
+          return this.ACTION(() => ({ kind: 'ObjectType' as const, fields: fields ?? [], range: this.from(start) }));
+        },
+      },
+      {
+        ALT: () => {
+          const n = this.consume(6, Name);
+          const args: A.TypeExpr[] = [];
+          this.option(3, () => {
+            const lt = this.consume(7, Lt);
+            const a1 = this.option(4, () => this.subrule(2, this.typeExpr));
+            this.ACTION(() => (a1 ? args.push(a1) : this.missing('a type', lt)));
+            this.many(2, () => {
+              const c = this.consume(8, Comma);
+              const a = this.option(5, () => this.subrule(3, this.typeExpr));
+              this.ACTION(() => (a ? args.push(a) : this.missing('a type', c)));
+            });
+            const gt = this.option(6, () => this.consume(9, Gt));
+            this.ACTION(() => {
+              if (!gt) this.missing('`>`', this.LA(0));
+            });
+          });
+          return this.ACTION(() => (this.real(n) ? { kind: 'TypeName' as const, name: this.mkName(n), args, range: this.from(start) } : undefined));
+        },
+      },
+    ]);
+  });
+
+  typeDecl = this.RULE('typeDecl', (): A.TypeDecl => {
+    const kw = this.consume(1, KW.type);
+    const name = this.option(9, () => this.subrule(1, this.declName));
+    this.ACTION(() => !name && this.missing('a name', kw));
+    const eq = this.consume(2, Eq);
+    const type = this.option(1, () => this.subrule(2, this.typeExpr));
+    return this.ACTION(() => {
+      if (!type) this.missing('a type', this.real(eq) ? eq : this.LA(0));
+      return { kind: 'TypeDecl' as const, name, type, annotations: [], range: this.from(kw.startOffset) };
+    })!;
+  });
+
+  // ---------------------------------------------------------------- let / def / extern
+
+  letDecl = this.RULE('letDecl', (): A.LetDecl => {
+    const kw = this.consume(1, KW.let);
+    const name = this.option(9, () => this.subrule(1, this.declName));
+    this.ACTION(() => !name && this.missing('a name', kw));
+    let type: A.TypeExpr | undefined;
+    this.option(1, () => {
+      const c = this.consume(2, Colon);
+      type = this.option(2, () => this.subrule(2, this.typeExpr));
+      this.ACTION(() => !type && this.missing('a type', c));
+    });
+    const eq = this.consume(3, Eq);
+    const value = this.option(3, { GATE: () => !this.nextIsItemOnNewLine(eq), DEF: () => this.subrule(3, this.expression) });
+    return this.ACTION(() => {
+      this.need(value, 'a value', this.real(eq) ? eq : this.LA(0));
+      return { kind: 'LetDecl' as const, name, type, value, annotations: [], range: this.from(kw.startOffset) };
+    })!;
+  });
+
+  params = this.RULE('params', (): A.Param[] => {
+    const params: A.Param[] = [];
+    this.option(1, () => {
+      const p = this.subrule(1, this.param);
+      this.ACTION(() => p && params.push(p));
+      this.many(1, () => {
+        const c = this.consume(1, Comma);
+        const q = this.option(2, () => this.subrule(2, this.param));
+        this.ACTION(() => {
+          if (q) params.push(q);
+          else if (this.LA(1).tokenType !== RParen) this.missing('a parameter', c);
+        });
+      });
+    });
+    return params;
+  });
+
+  param = this.RULE('param', (): A.Param | undefined => {
+    const start = this.ACTION(() => this.s());
+    const name = this.subrule(1, this.declName);
+    let type: A.TypeExpr | undefined;
+    this.option(1, () => {
+      const c = this.consume(1, Colon);
+      type = this.option(2, () => this.subrule(2, this.typeExpr));
+      this.ACTION(() => !type && this.missing('a type', c));
+    });
+    return this.ACTION(() => (name ? { kind: 'Param' as const, name, type, range: this.from(start!) } : undefined));
+  });
+
+  defDecl = this.RULE('defDecl', (): A.DefDecl => {
+    const kw = this.consume(1, KW.def);
+    const name = this.option(9, () => this.subrule(1, this.declName));
+    this.ACTION(() => !name && this.missing('a name', kw));
+    this.consume(2, LParen);
+    const params = this.subrule(2, this.params);
+    this.consume(3, RParen);
+    let returnType: A.TypeExpr | undefined;
+    this.option(1, () => {
+      const c = this.consume(4, Colon);
+      returnType = this.option(2, () => this.subrule(3, this.typeExpr));
+      this.ACTION(() => !returnType && this.missing('a return type', c));
+    });
+    const eq = this.consume(5, Eq);
+    const body = this.option(3, { GATE: () => !this.nextIsItemOnNewLine(eq), DEF: () => this.subrule(4, this.expression) });
+    return this.ACTION(() => {
+      this.need(body, 'the function body (an expression)', this.real(eq) ? eq : this.LA(0));
+      return { kind: 'DefDecl' as const, name, params: params ?? [], returnType, body, annotations: [], range: this.from(kw.startOffset) };
+    })!;
+  });
+
+  externDecl = this.RULE('externDecl', (): A.ExternDecl => {
+    const kw = this.consume(1, KW.extern);
+    this.ACTION(() => this.report('REIN105', '`extern` is not supported yet', kw.startOffset, kw.startOffset + kw.image.length, 'host-supplied functions are a phase 2 feature'));
+    const defKw = this.consume(2, KW.def);
+    const name = this.option(9, () => this.subrule(1, this.declName));
+    this.ACTION(() => !name && this.missing('a name', defKw));
+    this.consume(3, LParen);
+    const params = this.subrule(2, this.params);
+    this.consume(4, RParen);
+    let returnType: A.TypeExpr | undefined;
+    this.option(1, () => {
+      const c = this.consume(5, Colon);
+      returnType = this.option(2, () => this.subrule(3, this.typeExpr));
+      this.ACTION(() => !returnType && this.missing('a return type', c));
+    });
+    return this.ACTION(() => ({ kind: 'ExternDecl' as const, name, params: params ?? [], returnType, annotations: [], range: this.from(kw.startOffset) }))!;
+  });
+
+  // ---------------------------------------------------------------- rules
+
+  ruleDecl = this.RULE('ruleDecl', (): A.RuleDecl => {
+    const kw = this.consume(1, KW.rule);
+    const name = this.option(9, () => this.subrule(1, this.declName));
+    this.ACTION(() => !name && this.missing('a name', kw));
+    const open = this.consume(2, LCurly);
+    const body: (A.Condition | A.EffectClause)[] = [];
+    this.ACTION(() => (this.ctx = 'rule'));
+    this.many(1, {
+      GATE: () => !this.atBodyEnd(),
+      DEF: () =>
+        this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
+          {
+            ALT: () => {
+              const c = this.subrule(2, this.condition);
+              this.ACTION(() => c && body.push(c));
+            },
+          },
+          {
+            ALT: () => {
+              const c = this.subrule(3, this.effectClause);
+              this.ACTION(() => c && body.push(c));
+            },
+          },
+          { ALT: () => this.subrule(4, this.junk, { ARGS: ['rule'] }), IGNORE_AMBIGUITIES: true },
+        ]}),
+    });
+    this.ACTION(() => this.closeBody(open, name ? `rule \`${name.text}\`` : 'the rule'));
+    this.option(1, () => this.consume(3, RCurly));
+    return this.ACTION(() => {
+      const effects = body.filter((b) => b.kind !== 'When' && b.kind !== 'Unless');
+      const label = name ? `rule \`${name.text}\`` : 'this rule';
+      if (effects.length === 0) {
+        const at = name ?? { range: this.tokRange(kw) };
+        this.report('REIN106', `${label} has no effect clause`, at.range.start.offset, at.range.end.offset, 'add one of `deny`, `require approval`, `warn` or `allow`');
+      }
+      for (const extra of effects.slice(1)) {
+        this.report('REIN106', `${label} has more than one effect clause`, extra.range.start.offset, extra.range.end.offset, 'a rule has exactly one effect: split it into two rules');
+      }
+      return { kind: 'RuleDecl' as const, name, body, annotations: [], range: this.from(kw.startOffset) };
+    })!;
+  });
+
+  condition = this.RULE('condition', (): A.Condition | undefined => {
+    const kw = this.or(1, [{ ALT: () => this.consume(1, KW.when) }, { ALT: () => this.consume(2, KW.unless) }]);
+    const expr = this.option(1, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(1, this.expression) });
+    return this.ACTION(() => {
+      if (!this.real(kw)) return undefined;
+      this.need(expr, 'a condition', kw);
+      return { kind: kw.image === 'when' ? ('When' as const) : ('Unless' as const), expr, range: this.from(kw.startOffset) };
+    });
+  });
+
+  message = this.RULE('message', (): A.StringLit | undefined => {
+    const t = this.consume(1, StringLiteral);
+    return this.ACTION(() => (this.real(t) ? this.mkString(t) : undefined));
+  });
+
+  effectClause = this.RULE('effectClause', (): A.EffectClause | undefined => {
+    const start = this.ACTION(() => this.s());
+    return this.or(1, [
+      {
+        ALT: () => {
+          this.consume(1, KW.deny);
+          const message = this.option(1, () => this.subrule(1, this.message));
+          return this.ACTION(() => (this.noteEffect(message), { kind: 'Deny' as const, message, range: this.from(start!) }));
+        },
+      },
+      {
+        ALT: () => {
+          this.consume(2, KW.require);
+          const appr = this.consume(3, KW.approval);
+          let from: A.Expr | undefined;
+          this.option(2, () => {
+            const f = this.consume(4, KW.from);
+            from = this.option(3, { GATE: () => !this.nextIsItemOnNewLine(f), DEF: () => this.subrule(2, this.expression) });
+            this.ACTION(() => this.need(from, 'who approves (an expression)', f));
+          });
+          const message = this.option(4, () => this.subrule(3, this.message));
+          void appr;
+          return this.ACTION(() => (this.noteEffect(message), { kind: 'RequireApproval' as const, from, message, range: this.from(start!) }));
+        },
+      },
+      {
+        ALT: () => {
+          this.consume(5, KW.warn);
+          const message = this.option(5, () => this.subrule(4, this.message));
+          return this.ACTION(() => (this.noteEffect(message), { kind: 'Warn' as const, message, range: this.from(start!) }));
+        },
+      },
+      {
+        ALT: () => {
+          this.consume(6, KW.allow);
+          const message = this.option(6, () => this.subrule(5, this.message));
+          return this.ACTION(() => (this.noteEffect(message), { kind: 'Allow' as const, message, range: this.from(start!) }));
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.consume(7, KW.set);
+          this.ACTION(() => this.report('REIN105', '`set` is not supported yet', kw.startOffset, kw.startOffset + kw.image.length, 'transforming effects are a phase 2 feature'));
+          const path = this.option(7, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(6, this.expression) });
+          this.ACTION(() => this.need(path, 'the path to set', kw));
+          const eq = this.consume(8, Eq);
+          const value = this.option(8, () => this.subrule(7, this.expression));
+          this.ACTION(() => this.need(value, 'a value', eq));
+          const message = this.option(9, () => this.subrule(8, this.message));
+          return this.ACTION(() => ({ kind: 'Set' as const, path, value, message, range: this.from(start!) }));
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.consume(9, KW.redact);
+          this.ACTION(() => this.report('REIN105', '`redact` is not supported yet', kw.startOffset, kw.startOffset + kw.image.length, 'transforming effects are a phase 2 feature'));
+          const path = this.option(10, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(9, this.expression) });
+          this.ACTION(() => this.need(path, 'the path to redact', kw));
+          let using: A.Expr | undefined;
+          this.option(11, () => {
+            const u = this.consume(10, KW.using);
+            using = this.option(12, () => this.subrule(10, this.expression));
+            this.ACTION(() => this.need(using, 'a detector', u));
+          });
+          const message = this.option(13, () => this.subrule(11, this.message));
+          return this.ACTION(() => ({ kind: 'Redact' as const, path, using, message, range: this.from(start!) }));
+        },
+      },
+    ]);
+  });
+
+  // ---------------------------------------------------------------- budgets
+
+  budgetDecl = this.RULE('budgetDecl', (): A.BudgetDecl => {
+    const kw = this.consume(1, KW.budget);
+    const name = this.option(9, () => this.subrule(1, this.declName));
+    this.ACTION(() => !name && this.missing('a name', kw));
+    const open = this.consume(2, LCurly);
+    const items: A.BudgetItem[] = [];
+    this.ACTION(() => (this.ctx = 'budget'));
+    this.many(1, {
+      GATE: () => !this.atBodyEnd(),
+      DEF: () =>
+        this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
+          {
+            ALT: () => {
+              const it = this.subrule(2, this.budgetItem);
+              this.ACTION(() => it && items.push(it));
+            },
+          },
+          { ALT: () => this.subrule(3, this.junk, { ARGS: ['budget'] }), IGNORE_AMBIGUITIES: true },
+        ]}),
+    });
+    this.ACTION(() => this.closeBody(open, name ? `budget \`${name.text}\`` : 'the budget'));
+    this.option(1, () => this.consume(3, RCurly));
+    return this.ACTION(() => ({ kind: 'BudgetDecl' as const, name, items, annotations: [], range: this.from(kw.startOffset) }))!;
+  });
+
+  budgetItem = this.RULE('budgetItem', (): A.BudgetItem | undefined => {
+    const start = this.ACTION(() => this.s());
+    return this.or(1, [
+      {
+        ALT: () => {
+          const kw = this.consume(1, KW.limit);
+          const amount = this.option(1, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(1, this.expression) });
+          this.ACTION(() => this.need(amount, 'an amount', kw));
+          let per: A.LimitClause['per'];
+          this.option(2, () => {
+            const perTok = this.consume(2, KW.per);
+            per = this.option(7, () => this.subrule(2, this.window));
+            this.ACTION(() => !per && this.missing('`minute`, `hour`, `day`, `week`, `month`, `request` or a duration', perTok));
+          });
+          return this.ACTION(() => ({ kind: 'Limit' as const, amount, per, range: this.from(start!) }));
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.consume(3, KW.charge);
+          const expr = this.option(3, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(3, this.expression) });
+          return this.ACTION(() => {
+            this.need(expr, 'what a request draws (an expression)', kw);
+            return { kind: 'Charge' as const, expr, range: this.from(start!) };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.consume(4, KW.by);
+          const keys: A.Expr[] = [];
+          const k1 = this.option(4, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(4, this.expression) });
+          this.ACTION(() => (k1 ? keys.push(k1) : this.missing('a key expression', kw)));
+          this.many(1, () => {
+            const c = this.consume(5, Comma);
+            const k = this.option(5, { GATE: () => !this.nextIsItemOnNewLine(c), DEF: () => this.subrule(5, this.expression) });
+            this.ACTION(() => (k ? keys.push(k) : this.missing('a key expression', c)));
+          });
+          return this.ACTION(() => ({ kind: 'By' as const, keys, range: this.from(start!) }));
+        },
+      },
+      { ALT: () => this.subrule(6, this.condition) },
+      {
+        ALT: () => {
+          this.consume(6, KW.warn);
+          const at = this.consume(7, KW.at);
+          const threshold = this.option(6, { GATE: () => !this.nextIsItemOnNewLine(at), DEF: () => this.subrule(7, this.expression) });
+          return this.ACTION(() => {
+            this.need(threshold, 'a threshold (e.g. `80%`)', at);
+            return { kind: 'WarnAt' as const, threshold, range: this.from(start!) };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.consume(8, KW.on);
+          this.consume(9, KW.exceed);
+          const effect = this.subrule(8, this.effectClause);
+          return this.ACTION(() => ({ kind: 'OnExceed' as const, effect, range: this.from(start!) }));
+        },
+      },
+    ]);
+  });
+
+  window = this.RULE('window', (): A.LimitClause['per'] => {
+    return this.or(1, [
+      { ALT: () => this.unitAction(this.consume(1, KW.minute)) },
+      { ALT: () => this.unitAction(this.consume(2, KW.hour)) },
+      { ALT: () => this.unitAction(this.consume(3, KW.day)) },
+      { ALT: () => this.unitAction(this.consume(4, KW.week)) },
+      { ALT: () => this.unitAction(this.consume(5, KW.month)) },
+      {
+        ALT: () => {
+          const t = this.consume(6, KW.request);
+          return this.ACTION(() => (this.real(t) ? { kind: 'Request' as const, range: this.tokRange(t) } : undefined));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.consume(7, Duration);
+          return this.ACTION(() => (this.real(t) ? this.durationLit(t) : undefined));
+        },
+      },
+    ]);
+  });
+
+  unitAction(t: IToken): A.LimitClause['per'] {
+    return this.ACTION(() => (this.real(t) ? { kind: 'Unit' as const, unit: t.image as A.WindowUnit, range: this.tokRange(t) } : undefined));
+  }
+
+  // ---------------------------------------------------------------- tests
+
+  testDecl = this.RULE('testDecl', (): A.TestDecl => {
+    const kw = this.consume(1, KW.test);
+    const nameTok = this.option(1, () => this.consume(2, StringLiteral));
+    this.ACTION(() => {
+      if (!nameTok) this.missing('a test name (a string)', kw);
+    });
+    const open = this.consume(3, LCurly);
+    const items: A.TestItem[] = [];
+    this.ACTION(() => (this.ctx = 'test'));
+    this.many(1, {
+      GATE: () => !this.atBodyEnd(),
+      DEF: () =>
+        this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
+          {
+            ALT: () => {
+              const it = this.subrule(1, this.testItem);
+              this.ACTION(() => it && items.push(it));
+            },
+          },
+          { ALT: () => this.subrule(2, this.junk, { ARGS: ['test'] }), IGNORE_AMBIGUITIES: true },
+        ]}),
+    });
+    this.ACTION(() => this.closeBody(open, 'the test'));
+    this.option(2, () => this.consume(4, RCurly));
+    return this.ACTION(() => ({
+      kind: 'TestDecl' as const,
+      name: nameTok ? this.mkString(nameTok) : undefined,
+      items,
+      annotations: [],
+      range: this.from(kw.startOffset),
+    }))!;
+  });
+
+  nameList = this.RULE('nameList', (): A.Name[] => {
+    const names: A.Name[] = [];
+    const n1 = this.subrule(1, this.declName);
+    this.ACTION(() => n1 && names.push(n1));
+    this.many(1, () => {
+      this.consume(1, Comma);
+      const n = this.subrule(2, this.declName);
+      this.ACTION(() => n && names.push(n));
+    });
+    return names;
+  });
+
+  testItem = this.RULE('testItem', (): A.TestItem | undefined => {
+    const start = this.ACTION(() => this.s());
+    return this.or(1, [
+      {
+        ALT: () => {
+          const kw = this.consume(1, KW.given);
+          const expr = this.option(1, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(1, this.expression) });
+          return this.ACTION(() => {
+            this.need(expr, 'the request (an expression)', kw);
+            return { kind: 'Given' as const, expr, range: this.from(start!) };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.consume(2, KW.spent);
+          const budget = this.subrule(2, this.declName);
+          const eq = this.consume(3, Eq);
+          const amount = this.option(2, { GATE: () => !this.nextIsItemOnNewLine(eq), DEF: () => this.subrule(3, this.expression) });
+          return this.ACTION(() => {
+            this.need(amount, 'an amount', this.real(eq) ? eq : this.LA(0));
+            return { kind: 'Spent' as const, budget, amount, range: this.from(start!) };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          const kw = this.consume(4, KW.at);
+          const t = this.option(3, () => this.consume(5, StringLiteral));
+          return this.ACTION(() => {
+            if (!t) this.missing('a time string (e.g. `"2026-01-05T10:00:00Z"`)', kw);
+            return { kind: 'At' as const, time: t ? this.mkString(t) : undefined, range: this.from(start!) };
+          });
+        },
+      },
+      {
+        ALT: () => {
+          this.consume(6, KW.approved);
+          const names = this.subrule(4, this.nameList);
+          return this.ACTION(() => ({ kind: 'Approved' as const, names: names ?? [], range: this.from(start!) }));
+        },
+      },
+      {
+        ALT: () => {
+          this.consume(7, KW.expect);
+          return this.subrule(5, this.expectTail, { ARGS: [start!] });
+        },
+      },
+    ]);
+  });
+
+  expectTail = this.RULE('expectTail', (start: number): A.TestItem | undefined => {
+    return this.or(1, [
+      {
+        ALT: () => {
+          this.consume(1, KW.warnings);
+          let none = false;
+          let names: A.Name[] = [];
+          this.or(2, [
+            {
+              ALT: () => {
+                this.consume(2, KW.none);
+                none = true;
+              },
+            },
+            {
+              ALT: () => {
+                names = this.subrule(1, this.nameList) ?? [];
+              },
+              IGNORE_AMBIGUITIES: true,
+            },
+          ]);
+          return this.ACTION(() => ({ kind: 'ExpectWarnings' as const, names, none, range: this.from(start) }));
+        },
+      },
+      {
+        ALT: () => {
+          const eff = this.subrule(2, this.expectEffect);
+          let by: A.Name[] = [];
+          this.option(1, () => {
+            this.consume(3, KW.by);
+            by = this.subrule(3, this.nameList) ?? [];
+          });
+          return this.ACTION(() => ({ kind: 'Expect' as const, effect: eff, by, range: this.from(start) }));
+        },
+      },
+    ]);
+  });
+
+  expectEffect = this.RULE('expectEffect', (): A.ExpectItem['effect'] => {
+    const t = this.or(1, [
+      { ALT: () => this.consume(1, KW.allow) },
+      { ALT: () => this.consume(2, KW.deny) },
+      { ALT: () => this.consume(3, KW.require_approval) },
+    ]);
+    return this.ACTION(() => (this.real(t) ? { value: t.image as 'allow' | 'deny' | 'require_approval', range: this.tokRange(t) } : undefined));
+  });
+
+  // ---------------------------------------------------------------- expressions
+
+  /** Entry for an interpolation's expression: an expression, then anything left over is reported. */
+  interpolation = this.RULE('interpolation', (): A.Expr | undefined => {
+    const e = this.subrule(1, this.expression);
+    this.ACTION(() => {
+      const t = this.LA(1);
+      if (this.real(t)) {
+        this.report('REIN101', `unexpected ${show(t)} in the interpolation`, t.startOffset, this.eofOffset);
+      }
+    });
+    // swallow the rest so Chevrotain does not add a second error
+    this.many(1, () => this.consume(1, AnyToken));
+    return e;
+  });
+
+  expression = this.RULE('expression', (): A.Expr => {
+    this.ACTION(() => this.enter());
+    try {
+      return this.subrule(1, this.orExpr);
+    } finally {
+      this.ACTION(() => this.depth--);
+    }
+  });
+
+  orExpr = this.RULE('orExpr', (): A.Expr => {
+    let left = this.subrule(1, this.andExpr);
+    this.many(1, () => {
+      const op = this.consume(1, KW.or);
+      const right = this.option(1, () => this.subrule(2, this.andExpr));
+      this.ACTION(() => {
+        this.need(right, 'an expression', op);
+        left = this.binary('or', op, op.startOffset + 2, left, right);
+      });
+    });
+    return left;
+  });
+
+  andExpr = this.RULE('andExpr', (): A.Expr => {
+    let left = this.subrule(1, this.notExpr);
+    this.many(1, () => {
+      const op = this.consume(1, KW.and);
+      const right = this.option(1, () => this.subrule(2, this.notExpr));
+      this.ACTION(() => {
+        this.need(right, 'an expression', op);
+        left = this.binary('and', op, op.startOffset + 3, left, right);
+      });
+    });
+    return left;
+  });
+
+  notExpr = this.RULE('notExpr', (): A.Expr => {
+    return this.or(1, [
+      {
+        ALT: () => {
+          const op = this.consume(1, KW.not);
+          this.ACTION(() => this.enter());
+          try {
+            const operand = this.option(1, () => this.subrule(1, this.notExpr));
+            return this.ACTION(() => {
+              this.need(operand, 'an expression', op);
+              return { kind: 'Unary' as const, op: 'not' as const, operand, range: this.from(op.startOffset) };
+            })!;
+          } finally {
+            this.ACTION(() => this.depth--);
+          }
+        },
+      },
+      { ALT: () => this.subrule(2, this.compareExpr) },
+    ]);
+  });
+
+  compareExpr = this.RULE('compareExpr', (): A.Expr => {
+    let left = this.subrule(1, this.withExpr);
+    this.many(1, () => {
+      let op: A.BinaryOp = '==';
+      let opTok!: IToken;
+      let opEnd = 0;
+      this.or(1, [
+        { ALT: () => ((opTok = this.consume(1, EqEq)), (op = '==')) },
+        { ALT: () => ((opTok = this.consume(2, NotEq)), (op = '!=')) },
+        { ALT: () => ((opTok = this.consume(3, LtEq)), (op = '<=')) },
+        { ALT: () => ((opTok = this.consume(4, GtEq)), (op = '>=')) },
+        { ALT: () => ((opTok = this.consume(5, Lt)), (op = '<')) },
+        { ALT: () => ((opTok = this.consume(6, Gt)), (op = '>')) },
+        { ALT: () => ((opTok = this.consume(7, KW.in)), (op = 'in')) },
+        { ALT: () => ((opTok = this.consume(8, KW.matches)), (op = 'matches')) },
+        {
+          ALT: () => {
+            opTok = this.consume(9, KW.not);
+            const inTok = this.consume(10, KW.in);
+            op = 'not in';
+            this.ACTION(() => (opEnd = inTok.startOffset + inTok.image.length));
+          },
+        },
+      ]);
+      const right = this.option(1, () => this.subrule(2, this.withExpr));
+      this.ACTION(() => {
+        const end = opEnd || opTok.startOffset + opTok.image.length;
+        this.need(right, 'an expression', this.LA(0) === opTok ? opTok : this.real(this.LA(0)) ? this.LA(0) : opTok);
+        left = this.binary(op, opTok, end, left, right);
+      });
+    });
+    return left;
+  });
+
+  withExpr = this.RULE('withExpr', (): A.Expr => {
+    let left = this.subrule(1, this.coalesceExpr);
+    this.many(1, () => {
+      const op = this.consume(1, KW.with);
+      const right = this.option(1, () => this.subrule(2, this.coalesceExpr));
+      this.ACTION(() => {
+        this.need(right, 'an expression', op);
+        left = this.binary('with', op, op.startOffset + 4, left, right);
+      });
+    });
+    return left;
+  });
+
+  coalesceExpr = this.RULE('coalesceExpr', (): A.Expr => {
+    let left = this.subrule(1, this.additive);
+    this.many(1, () => {
+      const op = this.consume(1, QQ);
+      const right = this.option(1, () => this.subrule(2, this.additive));
+      this.ACTION(() => {
+        this.need(right, 'an expression', op);
+        left = this.binary('??', op, op.startOffset + 2, left, right);
+      });
+    });
+    return left;
+  });
+
+  additive = this.RULE('additive', (): A.Expr => {
+    let left = this.subrule(1, this.multiplicative);
+    this.many(1, () => {
+      const op = this.or(1, [{ ALT: () => this.consume(1, Plus) }, { ALT: () => this.consume(2, Minus) }]);
+      const right = this.option(1, () => this.subrule(2, this.multiplicative));
+      this.ACTION(() => {
+        this.need(right, 'an expression', op);
+        left = this.binary(op.image as A.BinaryOp, op, op.startOffset + 1, left, right);
+      });
+    });
+    return left;
+  });
+
+  multiplicative = this.RULE('multiplicative', (): A.Expr => {
+    let left = this.subrule(1, this.unary);
+    this.many(1, () => {
+      const op = this.or(1, [{ ALT: () => this.consume(1, Star) }, { ALT: () => this.consume(2, Slash) }, { ALT: () => this.consume(3, PercentOp) }]);
+      const right = this.option(1, () => this.subrule(2, this.unary));
+      this.ACTION(() => {
+        this.need(right, 'an expression', op);
+        left = this.binary(op.image as A.BinaryOp, op, op.startOffset + 1, left, right);
+      });
+    });
+    return left;
+  });
+
+  unary = this.RULE('unary', (): A.Expr => {
+    return this.or(1, [
+      {
+        ALT: () => {
+          const op = this.consume(1, Minus);
+          this.ACTION(() => this.enter());
+          try {
+            const operand = this.option(1, () => this.subrule(1, this.unary));
+            return this.ACTION(() => {
+              this.need(operand, 'an expression', op);
+              return { kind: 'Unary' as const, op: '-' as const, operand, range: this.from(op.startOffset) };
+            })!;
+          } finally {
+            this.ACTION(() => this.depth--);
+          }
+        },
+      },
+      { ALT: () => this.subrule(2, this.postfix) },
+    ]);
+  });
+
+  postfix = this.RULE('postfix', (): A.Expr => {
+    let e = this.subrule(1, this.primary);
+    this.many(1, () => {
+      this.or(1, [
+        {
+          ALT: () => {
+            const dot = this.consume(1, Dot);
+            const prop = this.option(1, { GATE: () => !this.nextIsItemOnNewLine(dot), DEF: () => this.consume(2, Word) });
+            this.ACTION(() => {
+              if (!prop) this.missing('a field or method name', dot);
+              e = { kind: 'Member', object: e, property: prop ? this.mkName(prop) : undefined, range: this.rng(e.range.start.offset, this.e()) };
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const open = this.consume(3, LBracket);
+            const index = this.option(2, () => this.subrule(2, this.expression));
+            this.ACTION(() => this.need(index, 'an index', open));
+            const close = this.option(3, () => this.consume(4, RBracket));
+            this.ACTION(() => {
+              if (!close) this.missing('`]`', this.LA(0));
+              e = { kind: 'Index', object: e, index, range: this.rng(e.range.start.offset, this.e()) };
+            });
+          },
+        },
+        {
+          ALT: () => {
+            const open = this.consume(5, LParen);
+            const args = this.subrule(3, this.exprList, { ARGS: [RParen, 'argument'] });
+            const close = this.option(4, () => this.consume(6, RParen));
+            this.ACTION(() => {
+              if (!close) this.missing('`,` or `)`', this.real(this.LA(0)) ? this.LA(0) : open);
+              e = { kind: 'Call', callee: e, args: args ?? [], range: this.rng(e.range.start.offset, this.e()) };
+            });
+          },
+        },
+      ]);
+    });
+    return e;
+  });
+
+  /** `a, b, c,` inside brackets: items up to `close` (not consumed). Trailing comma allowed. */
+  exprList = this.RULE('exprList', (close: TokenType, what: string): A.Expr[] => {
+    const items: A.Expr[] = [];
+    this.option(1, () => {
+      const e1 = this.subrule(1, this.expression);
+      this.ACTION(() => e1 && items.push(e1));
+      this.many(1, () => {
+        const c = this.consume(1, Comma);
+        const e = this.option(2, () => this.subrule(2, this.expression));
+        this.ACTION(() => {
+          if (e) items.push(e);
+          else if (this.LA(1).tokenType !== close) this.missing(`an ${what === 'argument' ? 'argument' : 'item'}`, c);
+        });
+      });
+    });
+    return items;
+  });
+
+  primary = this.RULE('primary', (): A.Expr => {
+    return this.or(1, [
+      {
+        ALT: () => {
+          const t = this.consume(1, NumberLiteral);
+          return this.ACTION(() => {
+            const p = (t.payload ?? { value: 0, isInt: true }) as NumberPayload;
+            return { kind: 'Number' as const, value: p.value, isInt: p.isInt, raw: t.image, range: this.tokRange(t) };
+          })!;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.consume(2, Money);
+          return this.ACTION(() => ({ kind: 'Money' as const, micros: ((t.payload ?? { micros: 0 }) as MoneyPayload).micros, raw: t.image, range: this.tokRange(t) }))!;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.consume(3, Duration);
+          return this.ACTION(() => this.durationLit(t))!;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.consume(4, Percent);
+          return this.ACTION(() => ({ kind: 'Percent' as const, value: ((t.payload ?? { value: 0 }) as PercentPayload).value, raw: t.image, range: this.tokRange(t) }))!;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.consume(5, StringLiteral);
+          return this.ACTION(() => this.mkString(t))!;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.or(2, [{ ALT: () => this.consume(6, KW.true) }, { ALT: () => this.consume(7, KW.false) }]);
+          return this.ACTION(() => ({ kind: 'Bool' as const, value: t.image === 'true', range: this.tokRange(t) }))!;
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.consume(8, KW.null);
+          return this.ACTION(() => ({ kind: 'Null' as const, range: this.tokRange(t) }))!;
+        },
+      },
+      {
+        // a name, or a one-parameter lambda `x => body`
+        ALT: () => {
+          const t = this.consume(9, Name);
+          let body: A.Expr | undefined;
+          const arrow = this.option(1, () => {
+            const a = this.consume(10, Arrow);
+            body = this.option(2, () => this.subrule(1, this.expression));
+            this.ACTION(() => this.need(body, 'the lambda body', a));
+            return a;
+          });
+          return this.ACTION(() => {
+            if (arrow) return { kind: 'Lambda' as const, params: [this.mkName(t)], body, range: this.from(t.startOffset) };
+            return { kind: 'NameRef' as const, name: this.mkName(t), range: this.tokRange(t) };
+          })!;
+        },
+      },
+      { ALT: () => this.subrule(2, this.parenOrLambda) },
+      {
+        ALT: () => {
+          const open = this.consume(11, LBracket);
+          this.ACTION(() => this.enter());
+          try {
+            const items = this.subrule(3, this.exprList, { ARGS: [RBracket, 'item'] });
+            const close = this.option(3, () => this.consume(12, RBracket));
+            return this.ACTION(() => {
+              if (!close) this.missing('`,` or `]`', this.real(this.LA(0)) ? this.LA(0) : open);
+              return { kind: 'List' as const, items: items ?? [], range: this.from(open.startOffset) };
+            })!;
+          } finally {
+            this.ACTION(() => this.depth--);
+          }
+        },
+      },
+      { ALT: () => this.subrule(4, this.objectExpr) },
+      { ALT: () => this.subrule(5, this.ifExpr) },
+    ]);
+  });
+
+  durationLit(t: IToken): A.DurationLit {
+    return { kind: 'Duration', ms: ((t.payload ?? { ms: 0 }) as DurationPayload).ms, raw: t.image, range: this.tokRange(t) };
+  }
+
+  /** `(expr)`, `(a, b) => body`, `() => body`. */
+  parenOrLambda = this.RULE('parenOrLambda', (): A.Expr => {
+    const open = this.consume(1, LParen);
+    this.ACTION(() => this.enter());
+    try {
+      const items = this.subrule(1, this.exprList, { ARGS: [RParen, 'item'] });
+      const close = this.option(1, () => this.consume(2, RParen));
+      let body: A.Expr | undefined;
+      const arrow = this.option(2, () => {
+        const a = this.consume(3, Arrow);
+        body = this.option(3, () => this.subrule(2, this.expression));
+        return a;
+      });
+      return this.ACTION(() => {
+        const list = items ?? [];
+        if (!close) this.missing('`)`', this.real(this.LA(0)) ? this.LA(0) : open);
+        if (arrow) {
+          this.need(body, 'the lambda body', arrow);
+          const params: A.Name[] = [];
+          for (const it of list) {
+            if (it.kind === 'NameRef') params.push(it.name);
+            else this.report('REIN101', 'a lambda parameter must be a name', it.range.start.offset, it.range.end.offset);
+          }
+          return { kind: 'Lambda' as const, params, body, range: this.from(open.startOffset) };
+        }
+        if (list.length === 0) {
+          this.missing('an expression', open);
+          return { kind: 'Paren' as const, expr: undefined, range: this.from(open.startOffset) };
+        }
+        if (list.length > 1) {
+          this.report('REIN101', 'unexpected `,`: parentheses hold one expression (or write a lambda `(a, b) => …`)', list[0].range.end.offset, list[1].range.start.offset);
+        }
+        return { kind: 'Paren' as const, expr: list[0], range: this.from(open.startOffset) };
+      })!;
+    } finally {
+      this.ACTION(() => this.depth--);
+    }
+  });
+
+  objectExpr = this.RULE('objectExpr', (): A.ObjectExpr => {
+    const open = this.consume(1, LCurly);
+    const entries: A.ObjectEntry[] = [];
+    this.ACTION(() => this.enter());
+    try {
+      this.many(1, () => {
+        const en = this.subrule(1, this.objectEntry);
+        this.ACTION(() => en && entries.push(en));
+        const comma = this.option(1, () => this.consume(2, Comma));
+        this.ACTION(() => {
+          const next = this.LA(1).tokenType;
+          if (!comma && next !== RCurly && next !== EOF && (next === StringLiteral || isWordTok(this.LA(1)))) this.missing('`,`', this.LA(0));
+        });
+      });
+      const close = this.option(2, () => this.consume(3, RCurly));
+      return this.ACTION(() => {
+        if (!close) this.missing(entries.length ? '`,` or `}`' : 'a key or `}`', this.real(this.LA(0)) ? this.LA(0) : open);
+        return { kind: 'Object' as const, entries, range: this.from(open.startOffset) };
+      })!;
+    } finally {
+      this.ACTION(() => this.depth--);
+    }
+  });
+
+  objectEntry = this.RULE('objectEntry', (): A.ObjectEntry | undefined => {
+    const key = this.or(1, [
+      {
+        ALT: () => {
+          const t = this.consume(1, Word);
+          return this.ACTION(() => this.mkName(t));
+        },
+      },
+      {
+        ALT: () => {
+          const t = this.consume(2, StringLiteral);
+          return this.ACTION(() => this.mkString(t));
+        },
+      },
+    ]);
+    let value: A.Expr | undefined;
+    const colon = this.option(1, () => this.consume(3, Colon));
+    this.option(2, () => {
+      value = this.subrule(1, this.expression);
+    });
+    return this.ACTION(() => {
+      if (!key) return undefined;
+      if (!colon) this.missing('`:`', this.LA(0));
+      else if (!value) this.missing('a value', colon);
+      return { kind: 'Entry' as const, key, value, range: this.rng(key.range.start.offset, this.e()) };
+    });
+  });
+
+  ifExpr = this.RULE('ifExpr', (): A.IfExpr => {
+    const kw = this.consume(1, KW.if);
+    this.ACTION(() => this.enter());
+    try {
+      const cond = this.option(1, () => this.subrule(1, this.expression));
+      this.ACTION(() => this.need(cond, 'a condition', kw));
+      let then: A.Expr | undefined;
+      let els: A.Expr | undefined;
+      const thenTok = this.option(2, () => this.consume(2, KW.then));
+      this.ACTION(() => !thenTok && this.missing('`then`', this.LA(0)));
+      this.option(3, () => {
+        then = this.subrule(2, this.expression);
+      });
+      this.ACTION(() => thenTok && !then && this.missing('an expression', thenTok));
+      const elseTok = this.option(4, () => this.consume(3, KW.else));
+      this.ACTION(() => !elseTok && this.missing('`else`', this.LA(0)));
+      this.option(5, () => {
+        els = this.subrule(3, this.expression);
+      });
+      this.ACTION(() => elseTok && !els && this.missing('an expression', elseTok));
+      return this.ACTION(() => ({ kind: 'If' as const, cond, then, else: els, range: this.from(kw.startOffset) }))!;
+    } finally {
+      this.ACTION(() => this.depth--);
+    }
+  });
+}
+
+// ------------------------------------------------------------------ driver
+
+let parserInstance: ReinParser | undefined;
+function getParser(): ReinParser {
+  return (parserInstance ??= new ReinParser());
+}
+
+/** Splits the token vector into declaration chunks: a chunk starts at a declaration that begins a line. */
+function chunkStarts(tokens: IToken[], text: string): number[] {
+  const starts = [0];
+  let lineFirst = 0;
+  let prevLineFirst = -1;
+  for (let i = 1; i < tokens.length; i++) {
+    const t = tokens[i];
+    const prev = tokens[i - 1];
+    let newline = false;
+    for (let k = prev.startOffset + prev.image.length; k < t.startOffset; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 10 || c === 13) {
+        newline = true;
+        break;
+      }
+    }
+    if (!newline) continue;
+    prevLineFirst = lineFirst;
+    lineFirst = i;
+    if (t.tokenType !== AnnotationName && !declKeywordTypes.has(t.tokenType)) continue;
+    // a line of annotations belongs to the declaration below it
+    if (tokens[prevLineFirst].tokenType === AnnotationName) continue;
+    if (startsDecl(t, tokens[i + 1])) starts.push(i);
+  }
+  return starts;
+}
+
+function errorRange(p: ReinParser, e: IRecognitionException): { start: number; end: number } {
+  const tok = e.token;
+  const prev = (e as IRecognitionException & { previousToken?: IToken }).previousToken;
+  const prevOk = p.real(prev);
+  if (p.real(tok) && (!prevOk || !p.newlineBetween(prev!.startOffset + prev!.image.length, tok.startOffset))) {
+    return { start: tok.startOffset, end: tok.startOffset + tok.image.length };
+  }
+  if (prevOk) return { start: prev!.startOffset, end: prev!.startOffset + prev!.image.length };
+  if (p.real(tok)) return { start: tok.startOffset, end: tok.startOffset + tok.image.length };
+  return { start: p.eofOffset, end: p.eofOffset };
+}
+
+function runRule<T>(p: ReinParser, tokens: IToken[], eofOffset: number, ctx: BodyCtx, rule: () => T): T | undefined {
+  p.input = tokens;
+  p.eofOffset = eofOffset;
+  p.depth = 0;
+  p.ctx = ctx;
+  let result: T | undefined;
+  try {
+    result = rule();
+  } catch (err) {
+    if (err instanceof TooDeep) {
+      const t = p.real(err.token) ? err.token : undefined;
+      p.report('REIN101', `expression is nested too deeply (more than ${MAX_DEPTH} levels)`, t ? t.startOffset : eofOffset, t ? t.startOffset + t.image.length : eofOffset);
+    } else if (err instanceof RangeError) {
+      p.report('REIN101', 'expression is nested too deeply', tokens[0]?.startOffset ?? eofOffset, eofOffset);
+    } else {
+      p.report('REIN101', `internal parser error: ${(err as Error)?.message ?? String(err)}`, tokens[0]?.startOffset ?? eofOffset, eofOffset);
+    }
+    result = undefined;
+  }
+  for (const e of p.errors) {
+    const { start, end } = errorRange(p, e);
+    p.report('REIN101', e.message, start, end);
+  }
+  p.input = [];
+  return result;
+}
+
+function toDiagnostic(li: LineIndex, file: string, d: RawDiagnostic): Diagnostic {
+  const out: Diagnostic = { file, range: li.range(d.start, Math.max(d.start, d.end)), severity: CODES[d.code].severity, code: d.code, message: d.message };
+  if (d.help) out.help = d.help;
+  return out;
+}
+
+/** Parses one `.rein` source. Never throws. */
+export function parse(text: string, file = 'policy.rein'): A.ParseResult {
+  const p = getParser();
+  const li = new LineIndex(text);
+  p.text = text;
+  p.li = li;
+  p.diags = [];
+  p.pending = [];
+  const lexed = lex(text);
+  const lexDiags: (RawDiagnostic & { junk?: boolean })[] = lexed.diagnostics;
+  const tokens = lexed.tokens;
+  const decls: A.Decl[] = [];
+
+  const starts = chunkStarts(tokens, text);
+  for (let c = 0; c < starts.length && tokens.length > 0; c++) {
+    const a = starts[c];
+    const b = c + 1 < starts.length ? starts[c + 1] : tokens.length;
+    const chunk = tokens.slice(a, b);
+    const last = chunk[chunk.length - 1];
+    const ds = runRule(p, chunk, last.startOffset + last.image.length, 'top', () => p.declarations());
+    if (ds) decls.push(...ds);
+    // interpolations (may add more pending work when they contain strings themselves)
+    let guard = 0;
+    while (p.pending.length > 0 && guard++ < 100_000) {
+      const job = p.pending.shift()!;
+      const inner = lex(text.slice(job.innerStart, job.innerEnd), job.innerStart);
+      lexDiags.push(...inner.diagnostics);
+      if (inner.tokens.length === 0) {
+        p.report('REIN101', 'expected an expression inside `${…}`', job.node.range.start.offset, job.node.range.end.offset);
+        continue;
+      }
+      const expr = runRule(p, inner.tokens, job.innerEnd, 'interp', () => p.interpolation());
+      if (expr) job.node.expr = expr;
+    }
+  }
+
+  // merge and dedupe: at most one syntax error per start offset; a junk report that starts inside
+  // an error Chevrotain (or a hand-written check) already reported is noise and is dropped
+  const all = [...lexDiags, ...p.diags].sort((x, y) => x.start - y.start || x.end - y.end || Number(!!x.junk) - Number(!!y.junk));
+  const precise = all.filter((d) => d.code === 'REIN101' && !d.junk);
+  const final: RawDiagnostic[] = [];
+  const syntaxStarts = new Set<number>();
+  for (const d of all) {
+    if (d.code === 'REIN101') {
+      if (syntaxStarts.has(d.start)) continue;
+      if (d.junk && precise.some((o) => o.start <= d.start && d.start < Math.max(o.end, o.start + 1))) continue;
+      syntaxStarts.add(d.start);
+    }
+    final.push(d);
+  }
+
+  const comments = lexed.comments.map((c) => toComment(li, c));
+  attachDocs(decls, lexed.comments, text, li);
+
+  return {
+    ast: { kind: 'SourceFile', file, decls, comments, range: li.range(0, text.length) },
+    diagnostics: final.map((d) => toDiagnostic(li, file, d)),
+  };
+}
+
+function toComment(li: LineIndex, c: RawComment): A.Comment {
+  return { kind: c.kind, text: c.text, range: li.range(c.start, c.end) };
+}
+
+// ------------------------------------------------------------------ doc comments
+
+function attachDocs(decls: A.Decl[], comments: RawComment[], text: string, li: LineIndex): void {
+  const docByLine = new Map<number, string>();
+  for (const c of comments) {
+    if (c.kind !== 'doc') continue;
+    // only a `///` that is the first thing on its line
+    let k = c.start - 1;
+    while (k >= 0 && (text[k] === ' ' || text[k] === '\t')) k--;
+    if (k >= 0 && text[k] !== '\n' && text[k] !== '\r') continue;
+    const line = li.position(c.start).line;
+    docByLine.set(line, c.text.replace(/^\/\/\/ ?/, '').replace(/\s+$/, ''));
+  }
+  if (docByLine.size === 0) return;
+  const docAbove = (line: number): string | undefined => {
+    const lines: string[] = [];
+    for (let l = line - 1; docByLine.has(l); l--) lines.unshift(docByLine.get(l)!);
+    return lines.length ? lines.join('\n') : undefined;
+  };
+  const fields = (fs: A.FieldDecl[]): void => {
+    for (const f of fs) {
+      const d = docAbove(f.range.start.line);
+      if (d !== undefined) f.doc = d;
+      typeFields(f.type);
+    }
+  };
+  const typeFields = (t: A.TypeExpr | undefined): void => {
+    if (!t) return;
+    if (t.kind === 'ObjectType') fields(t.fields);
+    else if (t.kind === 'TypeName') t.args.forEach(typeFields);
+  };
+  for (const d of decls) {
+    const doc = docAbove(d.range.start.line);
+    if (doc !== undefined) d.doc = doc;
+    if (d.kind === 'InputDecl') fields(d.fields);
+    else if (d.kind === 'TypeDecl') typeFields(d.type);
+  }
+}
+
+// ------------------------------------------------------------------ tokens for semantic highlighting
+
+export interface SyntaxToken {
+  type: 'keyword' | 'identifier' | 'string' | 'number' | 'money' | 'duration' | 'percent' | 'operator' | 'punctuation' | 'annotation';
+  text: string;
+  range: Range;
+}
+
+const PUNCT = new Set<TokenType>([Dot, Comma, Colon, LParen, RParen, LBracket, RBracket, LCurly, RCurly]);
+const NAME_TAKERS = new Set<TokenType>([KW.let, KW.def, KW.type, KW.rule, KW.budget, KW.spent, KW.approved, Dot]);
+
+/**
+ * Classifies every token for semantic highlighting (strings are split around `${…}` so the
+ * interpolated expression is highlighted as code). Contextual keywords used as names are reported
+ * as `identifier` when the neighbours make that obvious (after `.`, before `:`, after `let`…);
+ * the language server refines the rest with the AST.
+ */
+export function tokenize(text: string): { tokens: SyntaxToken[]; comments: A.Comment[] } {
+  const li = new LineIndex(text);
+  const { tokens: toks, comments } = lex(text);
+  const out: SyntaxToken[] = [];
+  const push = (type: SyntaxToken['type'], start: number, end: number): void => {
+    if (end > start) out.push({ type, text: text.slice(start, end), range: li.range(start, end) });
+  };
+  const emit = (list: IToken[], depth: number): void => {
+    for (let i = 0; i < list.length; i++) {
+      const t = list[i];
+      const tt = t.tokenType;
+      const start = t.startOffset;
+      const end = start + t.image.length;
+      if (tt === StringLiteral) {
+        const p = t.payload as StringPayload;
+        let at = start;
+        for (const piece of p.pieces) {
+          if (piece.kind !== 'interp') continue;
+          push('string', at, start + piece.start);
+          push('punctuation', start + piece.start, start + piece.innerStart);
+          if (depth < 20) emit(lex(text.slice(start + piece.innerStart, start + piece.innerEnd), start + piece.innerStart).tokens, depth + 1);
+          if (piece.closed) push('punctuation', start + piece.innerEnd, start + piece.end);
+          at = start + piece.end;
+        }
+        push('string', at, end);
+      } else if (tt === NumberLiteral) push('number', start, end);
+      else if (tt === Money) push('money', start, end);
+      else if (tt === Duration) push('duration', start, end);
+      else if (tt === Percent) push('percent', start, end);
+      else if (tt === AnnotationName || tt === At) push('annotation', start, end);
+      else if (tt === Identifier) push('identifier', start, end);
+      else if (RESERVED_SET.has(t.image) && isWordTok(t)) push('keyword', start, end);
+      else if (isNameTok(t)) {
+        const prev = list[i - 1];
+        const next = list[i + 1];
+        const asName =
+          (prev && NAME_TAKERS.has(prev.tokenType)) ||
+          (next && (next.tokenType === Colon || next.tokenType === Arrow || (next.tokenType === Question && list[i + 2]?.tokenType === Colon)));
+        push(asName ? 'identifier' : 'keyword', start, end);
+      } else if (PUNCT.has(tt)) push('punctuation', start, end);
+      else push('operator', start, end);
+    }
+  };
+  emit(toks, 0);
+  return { tokens: out, comments: comments.map((c) => toComment(li, c)) };
+}
+
+// keep these imports referenced for consumers of the lexer vocabulary
+void DocComment;
+void LineComment;
+void BlockComment;
