@@ -32,7 +32,6 @@ export function toCases(report: TestReport, set: string, display: (file: string)
       line: r.line,
       column: r.column,
       passed: r.passed,
-      durationMs: 0,
     };
     if (!r.passed) {
       t.expected = describeExpected(r.expected);

@@ -44,7 +44,9 @@ export default async function cmdTest(ctx: Ctx, positionals: string[], opts: Opt
       continue;
     }
     const policy = compile(result);
+    const started = performance.now();
     const report = runTests(policy, { filter, coverage });
+    (run.timings ??= {})[setName] = Math.round((performance.now() - started) * 1000) / 1000;
     const display = (file: string) => ctx.display(set.paths[file] ?? path.join(set.root, file));
     run.tests.push(...toCases(report, setName, display));
     if (coverage) {
