@@ -101,6 +101,8 @@ export class Checker {
   private readonly tests: A.TestDecl[] = [];
   private readonly typeDecls: A.TypeDecl[] = [];
   private readonly policies: A.PolicyDecl[] = [];
+  /** Phase-2 `extern def` names: rejected by the parser (REIN105); uses are not reported again. */
+  private readonly externs = new Set<string>();
 
   constructor(files: ParsedFile[]) {
     this.files = [...files].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -223,7 +225,8 @@ export class Checker {
             if (d.name) this.declare(d.name, { kind: 'def', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
             break;
           case 'ExternDecl':
-            break; // phase 2: reported by the parser (REIN105)
+            if (d.name) this.externs.add(d.name.text); // phase 2: reported by the parser (REIN105)
+            break;
           case 'RuleDecl':
             this.rules.push(d);
             if (d.name) this.declare(d.name, { kind: 'rule', name: d.name.text, file: f.file, decl: d }, f.file);
@@ -998,6 +1001,7 @@ export class Checker {
         this.report('REIN205', e.range, `\`${n}\` is a detector namespace; call a detector such as \`${n}.${DETECTORS[n][0]}(text)\``);
         return T.error;
       }
+      if (this.externs.has(n)) return T.error;
       this.unknownName(e.name, this.visibleNames(sc));
       return T.error;
     }
@@ -1306,6 +1310,7 @@ export class Checker {
           if (unparen(a)?.kind === 'Lambda') this.lambda(a, sc, [recv.elem]);
           else this.expr(a, sc);
         }
+        this.types.set(callee, T.error);
         return T.error;
       }
       const elem = recv.elem;
@@ -1366,6 +1371,7 @@ export class Checker {
         const s = suggest(name, Object.keys(STRING_METHODS));
         this.report('REIN204', prop.range, `\`string\` has no method \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
         for (const a of e.args) this.expr(a, sc);
+        this.types.set(callee, T.error);
         return T.error;
       }
       const ok = this.arity(e, what, m.params.length, m.params.length);
@@ -1380,6 +1386,7 @@ export class Checker {
     }
     // not a list or string: a field holding a function does not exist, so this is an error
     for (const a of e.args) this.expr(a, sc);
+    this.types.set(callee, T.error);
     if (recv.kind === 'object' && recv.fields.some((f) => f.name === name))
       this.report('REIN205', callee.range, `\`${brief(callee)}\` is a field, not a method`);
     else this.report('REIN204', prop.range, `\`${typeToString(recv)}\` has no method \`${name}\``);

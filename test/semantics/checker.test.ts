@@ -128,6 +128,10 @@ describe('checker: names', () => {
     assert.equal(d?.data?.suggestion, 'team');
   });
 
+  it('does not report uses of a phase-2 `extern def` again (the parser already did)', () => {
+    assert.deepEqual(errors('extern def risk(a: int): number\nlet x = risk(1)\n'), ['REIN105']);
+  });
+
   it('reports unknown types', () => {
     assert.deepEqual(errors('type X = { a: strin }'), ['REIN208']);
     assert.deepEqual(errors('type X = list<int, int>'), ['REIN208']);
