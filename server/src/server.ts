@@ -117,16 +117,24 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
     }
   });
 
+  // Notifications have no response to carry an error: log it and keep serving.
+  const safely = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      connection.console.error(`rein: ${what} failed: ${e instanceof Error && e.stack ? e.stack : String(e)}`);
+    }
+  };
   documents.onDidOpen((e) => {
-    if (isPolicyUri(e.document.uri)) workspace.open(e.document.uri, e.document.getText(), e.document.version);
+    if (isPolicyUri(e.document.uri)) safely('didOpen', () => workspace.open(e.document.uri, e.document.getText(), e.document.version));
   });
   documents.onDidChangeContent((e) => {
-    if (isPolicyUri(e.document.uri)) workspace.change(e.document.uri, e.document.getText(), e.document.version);
+    if (isPolicyUri(e.document.uri)) safely('didChange', () => workspace.change(e.document.uri, e.document.getText(), e.document.version));
   });
   documents.onDidClose((e) => {
-    if (isPolicyUri(e.document.uri)) workspace.close(e.document.uri);
+    if (isPolicyUri(e.document.uri)) safely('didClose', () => workspace.close(e.document.uri));
   });
-  connection.onDidChangeWatchedFiles((p) => workspace.watched(p.changes as { uri: string; type: 1 | 2 | 3 }[]));
+  connection.onDidChangeWatchedFiles((p) => safely('didChangeWatchedFiles', () => workspace.watched(p.changes as { uri: string; type: 1 | 2 | 3 }[])));
 
   documents.listen(connection);
   connection.listen();

@@ -40,11 +40,13 @@ export class TestClient {
       this.poke();
     });
     // Server → client requests (refreshes, registrations): acknowledge.
-    this.conn.onRequest((method: string) => {
-      this.serverRequests.push(method);
-      this.poke();
-      return null;
-    });
+    for (const method of ['workspace/codeLens/refresh', 'workspace/diagnostic/refresh', 'client/registerCapability', 'window/workDoneProgress/create', 'workspace/semanticTokens/refresh']) {
+      this.conn.onRequest(method, () => {
+        this.serverRequests.push(method);
+        this.poke();
+        return null;
+      });
+    }
     this.conn.onNotification('window/logMessage', () => undefined);
     this.conn.listen();
   }
