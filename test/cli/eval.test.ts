@@ -114,3 +114,23 @@ describe('rein eval', () => {
     assert.equal(r.code, 4, r.stderr);
   });
 });
+
+describe('rein eval option combinations (in-process)', () => {
+  it('--format json without --explain has no explain field and prints nothing on stderr', async () => {
+    const r = await runMain(['eval', 'valid', '-i', 'requests/allow.json', '--format', 'json']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stderr, '');
+    assert.equal(JSON.parse(r.stdout).explain, undefined);
+  });
+
+  it('repeatable --approve and --spent; --now decides the budget window', async () => {
+    const r = await runMain([
+      'eval', 'valid', '-i', 'requests/model-call.json', '--now', '2026-11-24T23:59:59Z',
+      '--spent', 'team_daily=20', '--spent', 'team_daily=20', '--approve', 'large_transfer', '--approve', 'no_destructive_tools',
+    ]);
+    assert.equal(r.code, 0, r.stdout);
+    const b = JSON.parse(r.stdout).budgets.find((x: { name: string }) => x.name === 'team_daily');
+    assert.equal(b.spent, '40.000000');
+    assert.deepEqual(b.window, { start: '2026-11-24T00:00:00.000Z', end: '2026-11-25T00:00:00.000Z' });
+  });
+});

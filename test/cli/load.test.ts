@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import {
+  LoadError,
+  PolicyError,
+  checkPolicySet,
+  discoverPolicyDirs,
+  loadPolicy,
+  readPolicyDir,
+  readPolicyFiles,
+  resolvePolicySets,
+} from '../../language/node/index.js';
+import { FIXTURES } from './helpers.js';
+
+const fx = (p: string) => path.join(FIXTURES, p);
+
+describe('policy-set loading (rein/node)', () => {
+  it('a directory is its .rein files, not recursive, named relative to the directory', async () => {
+    const set = await readPolicyDir(fx('valid'));
+    assert.deepEqual(Object.keys(set.files), ['policy.rein', 'tests.rein', 'tools.rein']);
+    assert.equal(set.paths['tools.rein'], fx('valid/tools.rein'));
+    assert.equal(set.config, undefined);
+    assert.deepEqual(checkPolicySet(set).diagnostics.filter((d) => d.severity === 'error'), []);
+    await assert.rejects(readPolicyDir(fx('nested')), (e: Error) => e instanceof LoadError && /no `\.rein` files in/.test(e.message));
+  });
+
+  it('explicit files form one set rooted at their common directory', async () => {
+    const set = await readPolicyFiles([fx('valid/tools.rein'), fx('valid/policy.rein')]);
+    assert.equal(set.root, fx('valid'));
+    assert.deepEqual(Object.keys(set.files).sort(), ['policy.rein', 'tools.rein']);
+    const mixed = await readPolicyFiles([fx('nested/team-a/policy.rein'), fx('nested/team-b/policy.rein')]);
+    assert.equal(mixed.root, fx('nested'));
+    assert.deepEqual(Object.keys(mixed.files).sort(), ['team-a/policy.rein', 'team-b/policy.rein']);
+  });
+
+  it('rein.json is read at the set root; its problems are REIN305 diagnostics', async () => {
+    const set = await readPolicyDir(fx('badconfig'));
+    assert.ok(set.configDiagnostics.length >= 2);
+    assert.ok(set.configDiagnostics.every((d) => d.code === 'REIN305' && d.file === 'rein.json'));
+    const r = checkPolicySet(set);
+    assert.ok(r.diagnostics.some((d) => d.file === 'rein.json'));
+  });
+
+  it('discovery is recursive, sorted, and skips node_modules and dot-directories', async () => {
+    assert.deepEqual(await discoverPolicyDirs(fx('nested')), [fx('nested/team-a'), fx('nested/team-b')]);
+    const sets = await resolvePolicySets(['nested', 'valid/policy.rein'], FIXTURES);
+    assert.deepEqual(
+      sets.map((s) => s.root),
+      [fx('nested/team-a'), fx('nested/team-b'), fx('valid')],
+    );
+    await assert.rejects(resolvePolicySets(['requests'], FIXTURES), /no `\.rein` files found under `requests`/);
+    await assert.rejects(resolvePolicySets(['requests/allow.json'], FIXTURES), /not a `\.rein` file or a directory/);
+  });
+
+  it('loadPolicy: a directory, a single .rein file; errors throw PolicyError, missing paths LoadError', async () => {
+    const p = await loadPolicy(fx('valid'));
+    assert.equal(p.name, 'support_agent');
+    const single = await loadPolicy(fx('failing/policy.rein'));
+    assert.equal(single.evaluate({ action: { tool: 'shell.exec' } }).effect, 'deny');
+    await assert.rejects(loadPolicy(fx('broken')), (e: Error) => e instanceof PolicyError && e.diagnostics.some((d) => d.code === 'REIN200'));
+    await assert.rejects(loadPolicy(fx('nope')), (e: Error) => e instanceof LoadError);
+  });
+
+  it('the same set hashes the same whichever way it is named', async () => {
+    const a = await loadPolicy(fx('valid'));
+    const b = await loadPolicy(path.relative(process.cwd(), fx('valid')));
+    assert.equal(a.hash, b.hash);
+    const v2 = await loadPolicy(fx('v2'));
+    assert.notEqual(a.hash, v2.hash);
+  });
+});
