@@ -1,0 +1,83 @@
+// The server's workspace with an in-memory file system: open documents win over disk, closing
+// falls back to disk, watched-file events, rein.json, cancellation, and the error wrapper.
+import { strict as assert } from 'node:assert';
+import { Workspace, Cancelled, type FileSystem } from '../../server/src/workspace.js';
+import { handle } from '../../server/src/context.js';
+import { ResponseError, ErrorCodes, LSPErrorCodes } from 'vscode-languageserver';
+import { SCHEMA } from '../services/helper.js';
+
+const ROOT = 'file:///p';
+function memFs(files: Record<string, string>): FileSystem {
+  return {
+    listPolicyFiles: (dir) => Object.keys(files).filter((u) => u.startsWith(dir + '/') && u.endsWith('.rein') && !u.slice(dir.length + 1).includes('/')),
+    readFile: (uri) => files[uri],
+    discoverSetDirs: () => [ROOT],
+    findUp: (dir, name) => (files[`${dir}/${name}`] !== undefined ? `${dir}/${name}` : undefined),
+  };
+}
+const errorsIn = (ws: Workspace, uri: string) => ws.analysisFor(uri).analysis.result.diagnostics.filter((d) => d.file === uri && d.severity === 'error').map((d) => d.code);
+
+describe('server/workspace', () => {
+  it('checks unopened files of the directory with the open one', () => {
+    const disk = { [`${ROOT}/schema.rein`]: SCHEMA, [`${ROOT}/lets.rein`]: 'let cap = 5\n' };
+    const ws = new Workspace(memFs(disk));
+    ws.open(`${ROOT}/rules.rein`, 'rule r {\n  when session.actions > cap\n  deny "x"\n}\n', 1);
+    assert.deepEqual(errorsIn(ws, `${ROOT}/rules.rein`), []);
+    assert.deepEqual(ws.setOf(`${ROOT}/rules.rein`)!.set.files(), [`${ROOT}/lets.rein`, `${ROOT}/rules.rein`, `${ROOT}/schema.rein`]);
+  });
+
+  it('lets an open document win over disk, and falls back to disk on close', () => {
+    const disk = { [`${ROOT}/schema.rein`]: SCHEMA, [`${ROOT}/lets.rein`]: 'let cap = 5\n', [`${ROOT}/rules.rein`]: 'rule r {\n  when session.actions > cap\n  deny "x"\n}\n' };
+    const ws = new Workspace(memFs(disk));
+    ws.open(`${ROOT}/lets.rein`, 'let other = 5\n', 1);
+    assert.deepEqual(errorsIn(ws, `${ROOT}/rules.rein`), ['REIN200']);
+    ws.close(`${ROOT}/lets.rein`);
+    assert.deepEqual(errorsIn(ws, `${ROOT}/rules.rein`), []);
+  });
+
+  it('follows created, changed and deleted files and rein.json', () => {
+    const disk: Record<string, string> = { [`${ROOT}/schema.rein`]: SCHEMA, [`${ROOT}/rules.rein`]: 'rule r {\n  when session.actions > cap\n  deny\n}\n' };
+    const ws = new Workspace(memFs(disk));
+    const changed: string[] = [];
+    ws.onDidChangeSet((d) => changed.push(d));
+    ws.open(`${ROOT}/rules.rein`, disk[`${ROOT}/rules.rein`], 1);
+    assert.deepEqual(errorsIn(ws, `${ROOT}/rules.rein`), ['REIN200']);
+    disk[`${ROOT}/lets.rein`] = 'let cap = 5\n';
+    ws.watched([{ uri: `${ROOT}/lets.rein`, type: 1 }]);
+    assert.deepEqual(errorsIn(ws, `${ROOT}/rules.rein`), []);
+    delete disk[`${ROOT}/lets.rein`];
+    ws.watched([{ uri: `${ROOT}/lets.rein`, type: 3 }]);
+    assert.deepEqual(errorsIn(ws, `${ROOT}/rules.rein`), ['REIN200']);
+    // rein.json: REIN301 (deny without a message) raised to an error.
+    const codes = () => ws.analysisFor(`${ROOT}/rules.rein`).analysis.result.diagnostics.filter((d) => d.code === 'REIN301').map((d) => d.severity);
+    assert.deepEqual(codes(), ['warning']);
+    disk[`${ROOT}/rein.json`] = '{ "lint": { "REIN301": "error" } }';
+    ws.watched([{ uri: `${ROOT}/rein.json`, type: 1 }]);
+    assert.deepEqual(codes(), ['error']);
+    disk[`${ROOT}/rein.json`] = '{ "lint": ';
+    ws.watched([{ uri: `${ROOT}/rein.json`, type: 2 }]);
+    assert.ok(ws.setOf(`${ROOT}/rules.rein`)!.configDiagnostics.some((d) => d.code === 'REIN305'));
+    assert.ok(changed.length >= 5);
+  });
+
+  it('stops between stages when the request is cancelled', () => {
+    const ws = new Workspace(memFs({ [`${ROOT}/schema.rein`]: SCHEMA }));
+    ws.open(`${ROOT}/a.rein`, 'let x = 1\n', 1);
+    assert.throws(() => ws.analysisFor(`${ROOT}/a.rein`, { isCancellationRequested: true }), Cancelled);
+    assert.equal(ws.setOf(`${ROOT}/a.rein`)!.set.state, 'changed');
+  });
+
+  it('turns a throwing handler into an InternalError and cancellation into RequestCancelled', () => {
+    const logs: string[] = [];
+    const h = handle({ log: (m) => logs.push(m) }, 'hover', () => {
+      throw new Error('boom');
+    });
+    const r = h({}, { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) });
+    assert.ok(r instanceof ResponseError);
+    assert.equal(r.code, ErrorCodes.InternalError);
+    assert.match(r.message, /hover failed: boom/);
+    assert.equal(logs.length, 1);
+    const c = handle({ log: () => undefined }, 'hover', () => 1)({}, { isCancellationRequested: true, onCancellationRequested: () => ({ dispose() {} }) });
+    assert.ok(c instanceof ResponseError && c.code === LSPErrorCodes.RequestCancelled);
+  });
+});
