@@ -101,6 +101,18 @@ export async function readPolicyDir(dir: string): Promise<PolicySet> {
   return set;
 }
 
+/** Some of a directory's `.rein` files as its set (rooted at the directory, with its `rein.json`). */
+async function readSelected(dir: string, names: string[]): Promise<PolicySet> {
+  const set: PolicySet = { root: dir, files: {}, paths: {}, configDiagnostics: [] };
+  for (const name of names) {
+    const abs = path.join(dir, name);
+    set.files[name] = await readText(abs);
+    set.paths[name] = abs;
+  }
+  await readConfig(set);
+  return set;
+}
+
 /**
  * Read an explicit list of `.rein` files as one set. Names are relative to the files' common
  * directory, which is also where `rein.json` is looked for.
@@ -150,6 +162,54 @@ export async function discoverPolicyDirs(dir: string): Promise<string[]> {
 }
 
 /**
+ * A glob as a RegExp over `/`-separated relative paths: `**` any number of path segments, `*` any
+ * characters but `/`, `?` one character but `/`, `{a,b}` alternatives. A pattern without `/`
+ * matches the file name in any directory (as in .gitignore).
+ */
+export function globToRegExp(glob: string): RegExp {
+  let g = glob.replace(/^\.\//, '');
+  if (!g.includes('/')) g = `**/${g}`;
+  let re = '';
+  for (let i = 0; i < g.length; i++) {
+    const ch = g[i];
+    if (ch === '*' && g[i + 1] === '*') {
+      const slash = g[i + 2] === '/';
+      re += slash ? '(?:.*/)?' : '.*';
+      i += slash ? 2 : 1;
+    } else if (ch === '*') re += '[^/]*';
+    else if (ch === '?') re += '[^/]';
+    else if (ch === '{') {
+      const end = g.indexOf('}', i);
+      if (end < 0) re += '\\{';
+      else {
+        re += `(?:${g.slice(i + 1, end).split(',').map((a) => a.replace(/[.+^$()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')).join('|')})`;
+        i = end;
+      }
+    } else re += ch.replace(/[.+^$()|[\]\\{}]/g, '\\$&');
+  }
+  // A pattern naming a directory also covers everything below it.
+  return new RegExp(`^${re}(?:/.*)?$`);
+}
+
+/** Keep the files (relative to a root, `/`-separated) that `include` (when given) and not `exclude` select. */
+export function selectFiles(files: string[], include?: string[], exclude?: string[]): string[] {
+  const inc = include?.map(globToRegExp);
+  const exc = (exclude ?? []).map(globToRegExp);
+  return files.filter((f) => (!inc || inc.some((r) => r.test(f))) && !exc.some((r) => r.test(f)));
+}
+
+/** `include`/`exclude` of the `rein.json` directly in `dir`, if any (invalid configs select everything). */
+async function selectionOf(dir: string): Promise<{ include?: string[]; exclude?: string[] } | undefined> {
+  const cfgPath = path.join(dir, CONFIG_FILE);
+  const st = await statOrNull(cfgPath);
+  if (!st?.isFile()) return undefined;
+  const { config } = parseConfig(await readText(cfgPath));
+  const c = config as { include?: string[]; exclude?: string[] };
+  if (!c.include && !c.exclude) return undefined;
+  return { include: c.include, exclude: c.exclude };
+}
+
+/**
  * The policy sets named by command-line PATHs: each directory contributes every directory at or
  * under it that holds `.rein` files (one set each); all `.rein` files named explicitly form one set
  * together. A PATH that does not exist, or a directory tree without any `.rein` file, is a LoadError.
@@ -157,19 +217,42 @@ export async function discoverPolicyDirs(dir: string): Promise<string[]> {
 export async function resolvePolicySets(paths: string[], cwd: string = process.cwd()): Promise<PolicySet[]> {
   const dirs: string[] = [];
   const files: string[] = [];
+  const selected: PolicySet[] = [];
+  const seenSelected = new Set<string>();
   for (const p of paths) {
     const abs = path.resolve(cwd, p);
     const st = await statOrNull(abs);
     if (!st) throw new LoadError(`no such file or directory: \`${p}\``);
     if (st.isDirectory()) {
       const found = await discoverPolicyDirs(abs);
+      const selection = await selectionOf(abs);
+      if (selection) {
+        // `rein.json` at PATH narrows discovery to the files its include/exclude globs select.
+        const kept = new Set<string>();
+        for (const d of found) {
+          for (const name of await reinFilesIn(d)) {
+            const rel = toPosix(path.relative(abs, path.join(d, name)));
+            if (selectFiles([rel], selection.include, selection.exclude).length) kept.add(path.join(d, name));
+          }
+        }
+        if (kept.size === 0) throw new LoadError(`no \`.rein\` files under \`${p}\` match the include/exclude of its \`rein.json\``);
+        for (const d of found) {
+          const names = (await reinFilesIn(d)).filter((n) => kept.has(path.join(d, n)));
+          if (names.length === 0) continue;
+          if (seenSelected.has(d)) continue;
+          seenSelected.add(d);
+          const all = await reinFilesIn(d);
+          selected.push(names.length === all.length ? await readPolicyDir(d) : await readSelected(d, names));
+        }
+        continue;
+      }
       if (found.length === 0) throw new LoadError(`no \`.rein\` files found under \`${p}\``);
       dirs.push(...found);
     } else if (p.endsWith('.rein')) files.push(abs);
     else throw new LoadError(`not a \`.rein\` file or a directory: \`${p}\``);
   }
-  const sets: PolicySet[] = [];
-  const seen = new Set<string>();
+  const sets: PolicySet[] = [...selected];
+  const seen = new Set<string>(seenSelected);
   for (const d of dirs) {
     if (seen.has(d)) continue;
     seen.add(d);

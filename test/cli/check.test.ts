@@ -155,6 +155,12 @@ describe('rein check', () => {
     assert.equal(tty.stdout.replace(/\u001b\[[0-9;]*m/g, ''), plain.stdout);
   });
 
+  it('rein.json include/exclude at the PATH selects the files checked (process)', async () => {
+    const r = await runBin(['check', 'selective']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /0 errors, 0 warnings in 1 file/);
+  });
+
   it('a path with no .rein files is an IO error', async () => {
     const r = await runMain(['check', 'requests']);
     assert.equal(r.code, 2);

@@ -10,6 +10,7 @@ import {
   readPolicyFiles,
   resolvePolicySets,
 } from '../../language/node/index.js';
+import { selectFiles } from '../../language/node/load.js';
 import { FIXTURES } from './helpers.js';
 
 const fx = (p: string) => path.join(FIXTURES, p);
@@ -67,5 +68,14 @@ describe('policy-set loading (rein/node)', () => {
     assert.equal(a.hash, b.hash);
     const v2 = await loadPolicy(fx('v2'));
     assert.notEqual(a.hash, v2.hash);
+  });
+
+  it('rein.json include/exclude at a PATH narrows discovery under it', async () => {
+    const sets = await resolvePolicySets(['selective'], FIXTURES);
+    assert.deepEqual(sets.map((s) => [s.root, Object.keys(s.files)]), [[fx('selective/policies/main'), ['policy.rein']]]);
+    assert.deepEqual(selectFiles(['a/x.rein', 'a/vendor/y.rein', 'b.rein'], ['a/**/*.rein'], ['vendor']), ['a/x.rein']);
+    assert.deepEqual(selectFiles(['a/x.rein', 'b/y.rein'], ['{a,c}/*.rein']), ['a/x.rein']);
+    // without the config, the broken files would be sets of their own
+    assert.deepEqual(await discoverPolicyDirs(fx('selective')), [fx('selective/policies/main'), fx('selective/policies/vendor'), fx('selective/scratch')]);
   });
 });
