@@ -5,12 +5,13 @@
 
 import type * as A from '../syntax/ast.js';
 import { CODES, type Diagnostic, type DiagnosticData, type Range } from '../diagnostics.js';
+import { walkExpr } from '../semantics/expr-walk.js';
 import type { CheckedProgram } from '../semantics/program.js';
 
 export type LintCode = 'REIN300' | 'REIN301' | 'REIN302' | 'REIN303' | 'REIN304';
 
-/** Node kinds the walker dispatches: every declaration, rule body item and budget item. */
-export type LintNode = A.Decl | A.Condition | A.EffectClause | A.BudgetItem | A.TestItem;
+/** Node kinds the walker dispatches: declarations, rule/budget/test items and expressions. */
+export type LintNode = A.Decl | A.Condition | A.EffectClause | A.BudgetItem | A.TestItem | A.Expr;
 export type LintNodeKind = LintNode['kind'];
 
 export interface LintContext {
@@ -48,6 +49,8 @@ export interface LintRule {
 export class LintRegistry {
   private readonly rules: LintRule[] = [];
   private readonly byKind = new Map<string, LintRule[]>();
+  /** True when some rule inspects expressions (otherwise expressions are not walked at all). */
+  private wantsExpressions = false;
 
   register(...rules: LintRule[]): this {
     for (const r of rules) {
@@ -56,6 +59,7 @@ export class LintRegistry {
         let list = this.byKind.get(k);
         if (!list) this.byKind.set(k, (list = []));
         list.push(r);
+        if (EXPR_KINDS.has(k)) this.wantsExpressions = true;
       }
     }
     return this;
@@ -95,17 +99,53 @@ export class LintRegistry {
       const rules = this.byKind.get(node.kind);
       if (rules) for (const r of rules) r.check?.(node, ctx, acceptFor(r, ctx), stateOf(r));
     };
+    const exprs = (e: A.Expr | undefined, ctx: LintContext) => {
+      if (this.wantsExpressions && e) walkExpr(e, (x) => visit(x, ctx));
+    };
+    const message = (m: A.StringLit | undefined, ctx: LintContext) => exprs(m, ctx);
+    const effect = (it: A.EffectClause, ctx: LintContext) => {
+      visit(it, ctx);
+      if (it.kind === 'RequireApproval') exprs(it.from, ctx);
+      message(it.message, ctx);
+    };
     for (const f of program.files) {
       const ctx: LintContext = { program, file: f.file };
       for (const d of f.decls) {
         visit(d, ctx);
-        if (d.kind === 'RuleDecl') for (const it of d.body) visit(it, ctx);
-        else if (d.kind === 'BudgetDecl')
-          for (const it of d.items) {
-            visit(it, ctx);
-            if (it.kind === 'OnExceed' && it.effect) visit(it.effect, ctx);
-          }
-        else if (d.kind === 'TestDecl') for (const it of d.items) visit(it, ctx);
+        switch (d.kind) {
+          case 'RuleDecl':
+            for (const it of d.body) {
+              if (it.kind === 'When' || it.kind === 'Unless') {
+                visit(it, ctx);
+                exprs((it as A.Condition).expr, ctx);
+              } else effect(it as A.EffectClause, ctx);
+            }
+            break;
+          case 'BudgetDecl':
+            for (const it of d.items) {
+              visit(it, ctx);
+              if (it.kind === 'OnExceed') {
+                if (it.effect) effect(it.effect, ctx);
+              } else if (it.kind === 'Limit') exprs(it.amount, ctx);
+              else if (it.kind === 'Charge' || it.kind === 'When' || it.kind === 'Unless') exprs(it.expr, ctx);
+              else if (it.kind === 'By') for (const k of it.keys) exprs(k, ctx);
+              else if (it.kind === 'WarnAt') exprs(it.threshold, ctx);
+            }
+            break;
+          case 'TestDecl':
+            for (const it of d.items) {
+              visit(it, ctx);
+              if (it.kind === 'Given') exprs(it.expr, ctx);
+              else if (it.kind === 'Spent') exprs(it.amount, ctx);
+            }
+            break;
+          case 'LetDecl':
+            exprs(d.value, ctx);
+            break;
+          case 'DefDecl':
+            exprs(d.body, ctx);
+            break;
+        }
       }
     }
     const first = program.files[0]?.file ?? '';
@@ -113,3 +153,8 @@ export class LintRegistry {
     return out;
   }
 }
+
+const EXPR_KINDS = new Set<string>([
+  'Number', 'Money', 'Duration', 'Percent', 'String', 'Bool', 'Null', 'List', 'Object', 'NameRef',
+  'Member', 'Index', 'Call', 'Lambda', 'Unary', 'Binary', 'If', 'Paren', 'Error',
+]);

@@ -150,6 +150,22 @@ describe('lint: registry', () => {
     assert.equal(out[0].message, 'saw Deny in l.rein');
   });
 
+  it('walks expressions for rules registered on expression kinds', () => {
+    const seen: string[] = [];
+    const reg = new LintRegistry().register({
+      code: 'REIN302',
+      name: 'probe-expr',
+      description: 'test probe',
+      kinds: ['Binary', 'Money'],
+      check(node) {
+        seen.push(node.kind === 'Binary' ? node.op : node.kind);
+      },
+    });
+    const r = check({ 'l.rein': HEAD + 'let a = 1 + 2\nrule r {\n  when n > a\n  deny "x ${n * 2}"\n}\nbudget b {\n  limit $5\n  charge $1\n}\n' });
+    reg.run(r.program);
+    assert.deepEqual(seen, ['+', '>', '*', 'Money', 'Money']);
+  });
+
   it('constant folding follows lets and short-circuits', () => {
     const r = check({ 'l.rein': HEAD + 'let a = 2\nlet b = a * 3\nlet c = b > 5 and n > 0\nlet d = b < 5 and n > 0\n' });
     const v = (name: string) => fold(r.program.lets.find((l) => l.name?.text === name)!.value, r.program);
