@@ -33,7 +33,7 @@ import { DETECTORS } from './detectors.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { addMoney, divMoney, formatMicros, mulMoney } from './money.js';
 import { compileValidator } from './validate.js';
-import { EvalError, deepEqual, deepMerge, formatTime, isPlainObject, renderValue } from './values.js';
+import { EvalError, deepEqual, deepMerge, formatTime, isPlainObject, newRecord, renderValue } from './values.js';
 
 type Frame = unknown[];
 type Fn = (env: Env, frame: Frame) => unknown;
@@ -45,6 +45,7 @@ interface Compiled {
   value?: unknown;
 }
 
+const EXPLAIN = Object.freeze({ explain: true });
 const EMPTY_FRAME: Frame = Object.freeze([]) as unknown as Frame;
 
 function konst(value: unknown): Compiled {
@@ -289,7 +290,7 @@ class Compiler {
         const keys = e.entries.map((en) => (en.key.kind === 'Name' ? en.key.text : en.key.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('')));
         const vals = e.entries.map((en) => this.expr(en.value, ctx));
         const build = (get: (i: number) => unknown) => {
-          const o: Record<string, unknown> = Object.create(null);
+          const o = newRecord();
           for (let i = 0; i < keys.length; i++) o[keys[i]] = get(i);
           return o;
         };
@@ -1345,7 +1346,16 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
     const nowOpt = opts?.now;
     const now = nowOpt === undefined ? Date.now() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
-    const base = {
+    const explain = opts?.explain === true;
+    const v = validate(request);
+    let rules: RuleOutcome[] = [];
+    let requestHash: (() => string | null) | null = null;
+    if (v.ok) {
+      const input = v.value;
+      rules = evaluateRules({ input, now, budgets: emptyViews }, explain ? EXPLAIN : undefined);
+      requestHash = () => hashValue(input);
+    }
+    return assembleDecision({
       policy: policyInfo,
       defaultEffect: header.default,
       onError: header.onError,
@@ -1353,14 +1363,11 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       approvals: opts?.approvals,
       mode: opts?.mode,
       time: now,
-      explain: opts?.explain,
-    };
-    const v = validate(request);
-    if (!v.ok) return assembleDecision({ ...base, rules: [], errors: v.errors, requestHash: null });
-    const input = v.value;
-    const env: Env = { input, now, budgets: emptyViews };
-    const outcomes = evaluateRules(env, opts?.explain ? { explain: true } : undefined);
-    return assembleDecision({ ...base, rules: outcomes, requestHash: () => hashValue(input) });
+      explain,
+      rules,
+      errors: v.ok ? undefined : v.errors,
+      requestHash,
+    });
   };
 
   return {

@@ -247,6 +247,92 @@ function budgetEntry(b: BudgetOutcome): BudgetEntry {
 
 const EMPTY: never[] = [];
 
+/** The request hash, computed at most once and only when needed. */
+class HashBox {
+  private done: boolean;
+  private value: string | null;
+  constructor(private readonly src: string | null | (() => string | null)) {
+    this.done = typeof src !== 'function';
+    this.value = typeof src === 'function' ? null : src;
+  }
+  get(): string | null {
+    if (!this.done) {
+      this.done = true;
+      this.value = (this.src as () => string | null)();
+    }
+    return this.value;
+  }
+  set(v: string | null): void {
+    this.done = true;
+    this.value = v;
+  }
+}
+
+/** Accumulates the entries of one decision (one allocation per decision, no per-call closures). */
+class Assembly {
+  denies: Reason[] = [];
+  allows: Reason[] = [];
+  approvalReasons: Reason[] = [];
+  approvals: ApprovalRequest[] = [];
+  warnings: Reason[] = [];
+  monitored: Reason[] = [];
+  errors: DecisionError[] = [];
+  constructor(
+    readonly hash: HashBox,
+    readonly granted: readonly Approval[],
+  ) {}
+
+  isGranted(name: string): boolean {
+    const g = this.granted;
+    if (g.length === 0) return false;
+    for (let i = 0; i < g.length; i++) {
+      const a = g[i];
+      if (a && a.rule === name) {
+        const h = this.hash.get();
+        if (h !== null && a.request_hash === h) return true;
+      }
+    }
+    return false;
+  }
+
+  place(r: Reason, effect: ClauseEffect, monitor: boolean, approval?: ApprovalRequest): void {
+    if (monitor) {
+      this.monitored.push(r);
+      return;
+    }
+    switch (effect) {
+      case 'deny':
+        this.denies.push(r);
+        break;
+      case 'allow':
+        this.allows.push(r);
+        break;
+      case 'warn':
+        this.warnings.push(r);
+        break;
+      case 'require_approval':
+        if (approval && this.isGranted(approval.name)) {
+          this.allows.push({ ...r, effect: 'allow', approved: true });
+        } else {
+          this.approvalReasons.push(r);
+          if (approval) this.approvals.push(approval);
+        }
+        break;
+    }
+  }
+}
+
+let lastTime = NaN;
+let lastIso = '';
+function isoTime(t: number | Date): string {
+  const ms = t instanceof Date ? t.getTime() : t;
+  if (ms !== lastTime) {
+    lastIso = new Date(ms).toISOString();
+    lastTime = ms;
+  }
+  return lastIso;
+}
+
 /**
  * Turn outcomes into a decision (LANGUAGE §5 steps 4–5, INTERFACES §1):
  * deny > require_approval (ungranted) > allow (any allow rule, a granted approval, or `default allow`)
@@ -255,104 +341,49 @@ const EMPTY: never[] = [];
  * effect is deny); `warnings` every matched `warn` (and budget `warn at` crossings); `monitored` the
  * `@monitor` rules/budgets that matched — and in monitor mode, everything that matched: the effect is
  * then `allow` and `would_effect` holds the effect enforce mode would have produced.
+ *
+ * `request_hash` is computed lazily (on first read; `JSON.stringify` reads it) unless approvals force it.
  */
 export function assembleDecision(input: AssembleInput): Decision {
   const onError = input.onError;
   const mode = input.mode ?? 'enforce';
-  const monitorAll = mode === 'monitor';
-
-
-  // Lazily computed request hash (memoised).
-  let hashDone = typeof input.requestHash !== 'function';
-  let hash: string | null = typeof input.requestHash === 'function' ? null : input.requestHash;
-  const getHash = (): string | null => {
-    if (!hashDone) {
-      hashDone = true;
-      hash = (input.requestHash as () => string | null)();
-    }
-    return hash;
-  };
-
-  const approvalsGiven = input.approvals ?? EMPTY;
-  const isGranted = (name: string): boolean => {
-    if (approvalsGiven.length === 0) return false;
-    let h: string | null | undefined;
-    for (const a of approvalsGiven) {
-      if (a && a.rule === name) {
-        if (h === undefined) h = getHash();
-        if (h !== null && a.request_hash === h) return true;
-      }
-    }
-    return false;
-  };
-
-  const denies: Reason[] = [];
-  const allows: Reason[] = [];
-  const approvalReasons: Reason[] = [];
-  const approvals: ApprovalRequest[] = [];
-  const warnings: Reason[] = [];
-  const monitored: Reason[] = [];
-  const errors: DecisionError[] = [];
-
-  const place = (r: Reason, effect: ClauseEffect, monitor: boolean, approval?: ApprovalRequest): void => {
-    if (monitor) {
-      monitored.push(r);
-      return;
-    }
-    switch (effect) {
-      case 'deny':
-        denies.push(r);
-        break;
-      case 'allow':
-        allows.push(r);
-        break;
-      case 'warn':
-        warnings.push(r);
-        break;
-      case 'require_approval':
-        if (approval && isGranted(approval.name)) {
-          allows.push({ ...r, effect: 'allow', approved: true });
-        } else {
-          approvalReasons.push(r);
-          if (approval) approvals.push(approval);
-        }
-        break;
-    }
-  };
+  const box = new HashBox(input.requestHash);
+  const A = new Assembly(box, input.approvals ?? EMPTY);
 
   // Request-level errors (input, store): no rule ran (input) or the store failed.
-  if (input.errors && input.errors.length > 0) {
-    for (const e of input.errors) errors.push(e);
-    const first = input.errors[0];
+  const reqErrors = input.errors;
+  if (reqErrors && reqErrors.length > 0) {
+    for (const e of reqErrors) A.errors.push(e);
+    const first = reqErrors[0];
     const message =
-      first.kind === 'input'
-        ? `invalid request: ${input.errors.length} error${input.errors.length === 1 ? '' : 's'}`
-        : first.message;
-    place({ kind: 'error', effect: onError, message }, onError, false, undefined);
+      first.kind === 'input' ? `invalid request: ${reqErrors.length} error${reqErrors.length === 1 ? '' : 's'}` : first.message;
+    A.place({ kind: 'error', effect: onError, message }, onError, false);
   }
 
-  for (const o of input.rules) {
-    if (!o.matched && o.error === undefined) continue;
+  const rules = input.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const o = rules[i];
     if (o.error !== undefined) {
-      errors.push({ kind: 'rule', name: o.name, message: o.error, location: o.location });
-      place(ruleErrorReason(o, onError), onError, o.monitor, undefined);
+      A.errors.push({ kind: 'rule', name: o.name, message: o.error, location: o.location });
+      A.place(ruleErrorReason(o, onError), onError, o.monitor);
       continue;
     }
-    const r = ruleReason(o, o.effect);
+    if (!o.matched) continue;
     const approval: ApprovalRequest | undefined =
       o.effect === 'require_approval'
         ? { kind: 'rule', name: o.name, from: o.from ?? null, message: o.message ?? null, location: o.location }
         : undefined;
-    place(r, o.effect, o.monitor, approval);
+    A.place(ruleReason(o, o.effect), o.effect, o.monitor, approval);
   }
 
   const budgetEntries: BudgetEntry[] = [];
-  for (const b of input.budgets ?? EMPTY) {
+  const budgets = input.budgets ?? EMPTY;
+  for (const b of budgets) {
     budgetEntries.push(budgetEntry(b));
     const monitor = b.monitor === true;
     if (b.error !== undefined) {
-      errors.push({ kind: 'budget', name: b.name, message: b.error, location: b.location });
-      place(
+      A.errors.push({ kind: 'budget', name: b.name, message: b.error, location: b.location });
+      A.place(
         { kind: 'error', name: b.name, effect: onError, message: `budget \`${b.name}\` failed: ${b.error}`, annotations: b.annotations, location: b.location },
         onError,
         monitor,
@@ -362,28 +393,26 @@ export function assembleDecision(input: AssembleInput): Decision {
     if (b.exceeded) {
       const message = b.message ?? null;
       const approval: ApprovalRequest | undefined =
-        b.effect === 'require_approval'
-          ? { kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location }
-          : undefined;
-      place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
+        b.effect === 'require_approval' ? { kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location } : undefined;
+      A.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
     } else if (b.warned) {
       const pct = b.limit > 0 ? Math.round(((b.spent + b.reserved + b.charge) / b.limit) * 100) : 100;
-      place(budgetReason(b, 'warn', `budget \`${b.name}\` is at ${pct}% of its limit`), 'warn', monitor);
+      A.place(budgetReason(b, 'warn', `budget \`${b.name}\` is at ${pct}% of its limit`), 'warn', monitor);
     }
   }
 
   // Precedence.
   let effect: Effect;
   let reasons: Reason[];
-  if (denies.length > 0) {
+  if (A.denies.length > 0) {
     effect = 'deny';
-    reasons = denies;
-  } else if (approvals.length > 0 || approvalReasons.length > 0) {
+    reasons = A.denies;
+  } else if (A.approvalReasons.length > 0) {
     effect = 'require_approval';
-    reasons = approvalReasons;
-  } else if (allows.length > 0) {
+    reasons = A.approvalReasons;
+  } else if (A.allows.length > 0) {
     effect = 'allow';
-    reasons = allows;
+    reasons = A.allows;
   } else if (input.defaultEffect === 'allow') {
     effect = 'allow';
     reasons = [{ kind: 'default', effect: 'allow', message: 'no rule decided; the policy default is allow' }];
@@ -392,57 +421,46 @@ export function assembleDecision(input: AssembleInput): Decision {
     reasons = [{ kind: 'default', effect: 'deny', message: 'no rule allowed the request; the policy default is deny' }];
   }
 
+  let approvals = A.approvals;
+  let warnings = A.warnings;
+  const monitored = A.monitored;
   let wouldEffect: Effect | undefined;
-  let outApprovals = approvals;
-  let outWarnings = warnings;
-  if (monitorAll) {
+  if (mode === 'monitor') {
     // Monitor mode (dry run): report everything that matched under `monitored`, enforce nothing.
     wouldEffect = effect;
-    for (const list of [denies, approvalReasons, allows, warnings]) for (const r of list) monitored.push(r);
+    for (const list of [A.denies, A.approvalReasons, A.allows, A.warnings]) for (const r of list) monitored.push(r);
     effect = 'allow';
     reasons = [];
-    outApprovals = [];
-    outWarnings = [];
+    approvals = [];
+    warnings = [];
   }
 
-  const time = input.time instanceof Date ? input.time.toISOString() : new Date(input.time).toISOString();
-  const d = {
+  const d: Decision = {
     effect,
     reasons,
-    approvals: outApprovals,
-    warnings: outWarnings,
+    approvals,
+    warnings,
     monitored,
     budgets: budgetEntries,
-    errors,
+    errors: A.errors,
     reservation: input.reservation ?? null,
     policy: { name: input.policy.name, version: input.policy.version ?? null, hash: input.policy.hash },
-    request_hash: null as string | null,
-    time,
+    // An enumerable accessor: JSON.stringify and zod read it like a field; hot paths that never look
+    // at the hash never pay for canonicalising and hashing the request.
+    get request_hash(): string | null {
+      return box.get();
+    },
+    set request_hash(v: string | null) {
+      box.set(v);
+    },
+    time: isoTime(input.time),
     mode,
-  } as Decision;
+  };
   if (wouldEffect !== undefined) d.would_effect = wouldEffect;
-  if (hashDone) {
-    d.request_hash = hash;
-  } else {
-    // Computed on first read (JSON.stringify reads enumerable accessors), so hot paths that never
-    // look at the hash never pay for hashing the request.
-    Object.defineProperty(d, 'request_hash', {
-      enumerable: true,
-      configurable: true,
-      get() {
-        const h = getHash();
-        Object.defineProperty(d, 'request_hash', { value: h, enumerable: true, writable: true, configurable: true });
-        return h;
-      },
-      set(v: string | null) {
-        Object.defineProperty(d, 'request_hash', { value: v, enumerable: true, writable: true, configurable: true });
-      },
-    });
-  }
   if (input.explain) {
     const ex: RuleExplanation[] = [];
-    for (const o of input.rules) {
-      if (o.explain) ex.push(o.error !== undefined ? { ...o.explain, error: o.error } as RuleExplanation : o.explain);
+    for (const o of rules) {
+      if (o.explain) ex.push(o.error !== undefined ? ({ ...o.explain, error: o.error } as RuleExplanation) : o.explain);
     }
     d.explain = ex;
   }

@@ -49,6 +49,12 @@ export function parseMoney(v: unknown): number | undefined {
   if (typeof v === 'number') {
     if (!Number.isFinite(v) || v < 0) return undefined;
     if (v === 0) return 0;
+    if (v < 1e9) {
+      // Fast path: below 1e9 units (double spacing < 0.25 micro), distinct 6-digit decimals are distinct doubles, so when
+      // m / 10^6 rounds to v, v's shortest decimal string is exactly m micro-units.
+      const m = Math.round(v * MICROS);
+      if (m / MICROS === v) return m;
+    }
     // The shortest round-trip decimal string: 0.1 → "0.1", 1e-7 → "1e-7".
     return parseDecimalMicros(String(v));
   }

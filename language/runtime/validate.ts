@@ -1,6 +1,6 @@
 // Request validation (LANGUAGE §2): check a JSON request against the checked `input` type and
 // normalise it into the runtime representation (money → integer micros, time → epoch ms, duration →
-// ms, objects → null-prototype copies). Collects ALL errors (up to a cap), never throws, and is
+// ms, objects → records without inherited members (see values.ts `newRecord`)). Collects ALL errors (up to a cap), never throws, and is
 // safe against `__proto__`/`constructor` keys, cycles and absurd nesting.
 //
 // The validator for a type is compiled once into closures (`compileValidator`), so validating a
@@ -10,6 +10,7 @@ import type { DecisionError } from './compiled.js';
 import type { FieldType, Type } from '../semantics/types.js';
 import { typeToString } from '../semantics/types.js';
 import { parseMoney } from './money.js';
+import { newRecord } from './values.js';
 
 export const MAX_ERRORS = 100;
 export const MAX_DEPTH = 64;
@@ -85,7 +86,7 @@ export function parseDuration(s: string): number | undefined {
   return Number.isSafeInteger(total) ? total : undefined;
 }
 
-/** A plain JSON-ish value copied into null-prototype objects (for `any` and unknown extra fields). */
+/** A plain JSON-ish value copied into records (for `any` and unknown extra fields). */
 function copyAny(v: unknown, path: string, ctx: Ctx, depth: number): unknown {
   switch (typeof v) {
     case 'string':
@@ -119,7 +120,7 @@ function copyAny(v: unknown, path: string, ctx: Ctx, depth: number): unknown {
     return Number.isNaN(t) ? report(ctx, path, 'a JSON value', 'invalid Date') : v.toISOString();
   }
   const src = v as Record<string, unknown>;
-  const out: Record<string, unknown> = Object.create(null);
+  const out = newRecord();
   let bad = false;
   for (const k of Object.keys(src)) {
     const x = src[k];
@@ -233,7 +234,7 @@ function build(t: Type, memo: Map<Type, Check>): Check {
         if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, p, expected, v);
         if (d > MAX_DEPTH) return report(c, p, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
         const src = v as Record<string, unknown>;
-        const out: Record<string, unknown> = Object.create(null);
+        const out = newRecord();
         let bad = false;
         for (const k of Object.keys(src)) {
           const raw = src[k];
@@ -269,7 +270,7 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
     if (d > MAX_DEPTH) return report(c, p, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
     if (!checks) checks = fields.map((f) => compileCheck(f.type, memo));
     const src = v as Record<string, unknown>;
-    const out: Record<string, unknown> = Object.create(null);
+    const out = newRecord();
     let bad = false;
     for (let i = 0; i < n; i++) {
       const k = names[i];

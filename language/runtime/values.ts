@@ -11,6 +11,26 @@ export class EvalError extends Error {
   }
 }
 
+// Records (validated objects, maps, literals, merges) have no inherited members at all: their
+// prototype is a frozen, empty, null-prototype object. So `__proto__`, `constructor`, `toString`
+// … are ordinary own keys (or absent), exactly as with `Object.create(null)`, but V8 keeps these
+// objects in fast mode (about twice as fast to build and read as dictionary-mode null-prototype objects).
+const RECORD_PROTO: object = Object.freeze(Object.create(null));
+function RecordCtor(this: Record<string, unknown>): void {}
+RecordCtor.prototype = RECORD_PROTO;
+
+/** A new empty record (no inherited members). */
+export function newRecord(): Record<string, unknown> {
+  return new (RecordCtor as unknown as new () => Record<string, unknown>)();
+}
+
+/** True for records from `newRecord` and for null-prototype objects. */
+export function isRecord(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const p = Object.getPrototypeOf(v);
+  return p === null || p === RECORD_PROTO;
+}
+
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -47,10 +67,10 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return nx === ny;
 }
 
-/** `a with b`: deep merge of objects; lists and scalars in `b` replace. Returns new null-prototype objects. */
+/** `a with b`: deep merge of objects; lists and scalars in `b` replace. Returns new records (no inherited members). */
 export function deepMerge(a: unknown, b: unknown): unknown {
   if (!isPlainObject(a) || !isPlainObject(b)) return b === undefined ? a : b;
-  const out: Record<string, unknown> = Object.create(null);
+  const out = newRecord();
   for (const k of Object.keys(a)) out[k] = a[k];
   for (const k of Object.keys(b)) {
     const bv = b[k];

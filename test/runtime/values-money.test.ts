@@ -5,6 +5,14 @@ import { deepEqual, deepMerge, formatDuration, formatTime, renderValue } from '.
 import { EvalError } from '../../language/runtime/values.js';
 import { T } from '../../language/semantics/types.js';
 
+/** Records have no inherited members: `__proto__`, `constructor`, `toString` … are not there. */
+function assertNoInherited(o: unknown): void {
+  const r = o as Record<string, unknown>;
+  for (const k of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+    if (!Object.prototype.hasOwnProperty.call(r, k)) assert.equal(r[k], undefined, `inherited \`${k}\``);
+  }
+}
+
 describe('money', () => {
   it('parses decimal strings and JSON numbers exactly', () => {
     assert.equal(parseMoney('0.031'), 31_000);
@@ -92,7 +100,7 @@ describe('values', () => {
   it('deep merge: objects merge, lists and scalars replace', () => {
     const m = deepMerge({ a: { b: 1, c: [1, 2] }, d: 1 }, { a: { c: [3] }, e: 2 }) as Record<string, unknown>;
     assert.deepEqual(JSON.parse(JSON.stringify(m)), { a: { b: 1, c: [3] }, d: 1, e: 2 });
-    assert.equal(Object.getPrototypeOf(m), null);
+    assertNoInherited(m);
   });
   it('renders durations, times and typed values', () => {
     assert.equal(formatDuration(300_000), '5m');
