@@ -54,6 +54,10 @@ export function complete(analysis: Analysis, file: string, offset: number): Comp
   const open = unterminatedStringStart(text, offset);
   if (open !== undefined) return enumFromText(program, ast, text, open, offset, lines);
 
+  // Keys of a request object (`given { … }`, or a `let` used as a `given`), from the schema.
+  const keys = objectKeyCompletions(program, ast, offset, replace, text, wordStart);
+  if (keys) return keys;
+
   // After `.`: members.
   if (text[wordStart - 1] === '.') {
     return memberCompletions(program, ast, wordStart - 1, replace);
@@ -200,6 +204,9 @@ function enumCompletions(
     i--;
   }
   const parent = path[i];
+  if (parent?.kind === 'Entry') {
+    values = enumValues(expectedTypeAt(program, path)?.type);
+  }
   if (parent?.kind === 'Binary') {
     const b = parent as unknown as A.BinaryExpr;
     if (b.op === '==' || b.op === '!=' || b.op === 'in' || b.op === 'not in') {
@@ -362,4 +369,89 @@ function ruleSnippets(replace: A.Node['range']): CompletionItem[] {
   return [
     { label: 'require approval from …', kind: 'snippet', insertText: 'require approval from "${1:team}" "${2:message}"', snippet: true, replace, sortText: '1require' },
   ];
+}
+
+// ---------------------------------------------------------------- request objects
+
+/** The expected type at the end of `path` when it lies in a request (a `given`, or a let a `given` uses). */
+export function expectedTypeAt(program: CheckedProgram, path: AnyNode[]): { type: Type; node: AnyNode } | undefined {
+  let start = path.findIndex((n) => n.kind === 'Given');
+  let type: Type | undefined;
+  if (start >= 0) type = program.inputType;
+  else {
+    const li = path.findIndex((n) => n.kind === 'LetDecl');
+    const let_ = path[li] as unknown as A.LetDecl | undefined;
+    if (!let_?.name || !usedAsGiven(program, let_.name.text)) return undefined;
+    start = li;
+    type = program.inputType;
+  }
+  if (!type || type.kind === 'error') return undefined;
+  let node = path[start];
+  for (let i = start + 1; i < path.length && type; i++) {
+    const n = path[i];
+    const prev = path[i - 1];
+    if (n.kind === 'Name') break;
+    if (prev.kind === 'Entry') {
+      const entry = prev as unknown as A.ObjectEntry;
+      if ((entry.value as unknown) !== n) break;
+      const key = entry.key.kind === 'Name' ? entry.key.text : entry.key.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('');
+      type = fieldsOf(type).find((f) => f.name === key)?.type;
+    } else if (prev.kind === 'List') {
+      const b = stripNull(type);
+      type = b.kind === 'list' ? b.elem : undefined;
+    } else if (n.kind === 'Binary' && (n as unknown as A.BinaryExpr).op !== 'with') {
+      return undefined;
+    } else if (n.kind === 'Call' || n.kind === 'Member' || n.kind === 'Index' || n.kind === 'If' || n.kind === 'Lambda') {
+      return undefined;
+    }
+    node = n;
+  }
+  return type ? { type, node } : undefined;
+}
+
+function usedAsGiven(program: CheckedProgram, name: string): boolean {
+  for (const t of program.tests) {
+    for (const item of t.items) {
+      if (item.kind !== 'Given' || !item.expr) continue;
+      let e: A.Expr | undefined = item.expr;
+      while (e?.kind === 'Binary' && e.op === 'with') e = e.left;
+      if (e?.kind === 'NameRef' && e.name.text === name) return true;
+    }
+  }
+  return false;
+}
+
+function objectKeyCompletions(
+  program: CheckedProgram,
+  ast: A.SourceFile,
+  offset: number,
+  replace: A.Node['range'],
+  text: string,
+  wordStart: number,
+): CompletionItem[] | undefined {
+  const path = pathAt(ast as unknown as AnyNode, offset);
+  let objIdx = -1;
+  const last = path[path.length - 1];
+  if (last?.kind === 'Object') objIdx = path.length - 1;
+  else if (last?.kind === 'Name' && path[path.length - 2]?.kind === 'Entry' && (path[path.length - 2] as unknown as A.ObjectEntry).key === (last as unknown)) objIdx = path.length - 3;
+  else if (last?.kind === 'Entry' && !(last as unknown as A.ObjectEntry).value) objIdx = path.length - 2;
+  if (objIdx < 0 || path[objIdx]?.kind !== 'Object') return undefined;
+  // In the object but before a `:` on this entry: a key position.
+  const before = text.slice(path[objIdx].range.start.offset, wordStart);
+  if (!/[{,]\s*$/.test(before)) return undefined;
+  const exp = expectedTypeAt(program, path.slice(0, objIdx + 1));
+  if (!exp) return []; // a key of a free-form object: nothing to suggest
+  const obj = path[objIdx] as unknown as A.ObjectExpr;
+  const present = new Set(obj.entries.filter((e) => e.key.kind === 'Name' && !(e.key.range.start.offset <= offset && offset <= e.key.range.end.offset)).map((e) => (e.key as A.Name).text));
+  return fieldsOf(exp.type)
+    .filter((f) => !present.has(f.name))
+    .map((f, i) => ({
+      label: f.name,
+      kind: 'field' as const,
+      detail: `${f.name}${f.optional ? '?' : ''}: ${typeToString(f.type)}`,
+      documentation: f.doc,
+      insertText: `${f.name}: `,
+      replace,
+      sortText: String(i).padStart(4, '0'),
+    }));
 }

@@ -119,3 +119,24 @@ describe('services/completion', () => {
     assert.deepEqual(labels('// rule <|>\n'), []);
   });
 });
+
+describe('services/completion in request objects', () => {
+  it('offers schema keys in a `given` object', () => {
+    const it = items('test "t" {\n  given { <|> }\n  expect allow\n}\n');
+    assert.deepEqual(it.map((i) => i.label), ['session', 'agent', 'action', 'cost', 'history']);
+    assert.equal(it[0].insertText, 'session: ');
+  });
+
+  it('offers nested keys not yet present after `with`', () => {
+    assert.deepEqual(labels('let base = {}\ntest "t" {\n  given base with { action: { kind: "output", <|> } }\n  expect allow\n}\n'), ['tool', 'args', 'text']);
+  });
+
+  it('offers enum values for a string in a `given` object', () => {
+    assert.deepEqual(labels('test "t" {\n  given { action: { kind: "<|>" } }\n  expect allow\n}\n'), ['tool_call', 'model_call', 'output']);
+  });
+
+  it('offers schema keys in a let used as a `given`', () => {
+    assert.ok(labels('let base = {\n  <|>\n}\ntest "t" {\n  given base\n  expect allow\n}\n').includes('session'));
+    assert.deepEqual(labels('let other = {\n  <|>\n}\n'), []);
+  });
+});
