@@ -1,12 +1,11 @@
 // `rein fmt [PATH…|-]`: canonical formatting; --check lists unformatted files, --write rewrites them.
 
 import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import { PolicyError } from '../../errors.js';
 import { format } from '../../format/format.js';
 import { EXIT, type Ctx } from '../context.js';
 import { LoadError, UsageError } from '../errors.js';
-import { discoverPolicyDirs } from '../load.js';
+import { resolvePolicySets } from '../load.js';
 import type { Options } from '../options.js';
 import { makeLookup } from '../output/source.js';
 import { renderDiagnosticsText } from '../output/text.js';
@@ -22,12 +21,9 @@ async function fmtTargets(ctx: Ctx, positionals: string[]): Promise<string[]> {
       throw new LoadError(`no such file or directory: \`${p}\``);
     }
     if (st.isDirectory()) {
-      const dirs = await discoverPolicyDirs(abs);
-      if (dirs.length === 0) throw new LoadError(`no \`.rein\` files found under \`${p}\``);
-      for (const d of dirs) {
-        for (const e of (await fs.readdir(d, { withFileTypes: true })).filter((x) => x.isFile() && x.name.endsWith('.rein')).map((x) => x.name).sort()) {
-          out.push(path.join(d, e));
-        }
+      // The same files `rein check` would check (including a `rein.json` include/exclude at PATH).
+      for (const set of await resolvePolicySets([p], ctx.io.cwd)) {
+        for (const name of Object.keys(set.paths).sort()) if (name.endsWith('.rein')) out.push(set.paths[name]);
       }
     } else out.push(abs);
   }
