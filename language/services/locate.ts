@@ -4,23 +4,16 @@
 import type * as A from '../syntax/ast.js';
 import type { CheckedProgram, Symbol } from '../semantics/program.js';
 import type { Range } from '../diagnostics.js';
+import { forEachChild, type AnyNode as VisitNode } from '../syntax/visit.js';
 
 export type AnyNode = { kind?: string; range: Range } & Record<string, unknown>;
 
-function isNode(v: unknown): v is AnyNode {
-  return typeof v === 'object' && v !== null && 'range' in v && typeof (v as AnyNode).range === 'object' && (v as AnyNode).range !== null && 'start' in (v as AnyNode).range;
-}
-
-/** The direct child nodes of a node, in source order (reflective: robust to partial nodes). */
+/** The direct child nodes of a node, in source order (the core walker: language/syntax/visit.ts). */
 export function childrenOf(node: AnyNode): AnyNode[] {
   const out: AnyNode[] = [];
-  for (const key in node) {
-    if (key === 'range' || key === 'opRange' || key === 'effectRange') continue;
-    const v = (node as Record<string, unknown>)[key];
-    if (Array.isArray(v)) {
-      for (const x of v) if (isNode(x)) out.push(x);
-    } else if (isNode(v)) out.push(v);
-  }
+  forEachChild(node as unknown as VisitNode, (c) => {
+    out.push(c as unknown as AnyNode);
+  });
   out.sort((a, b) => a.range.start.offset - b.range.start.offset);
   return out;
 }

@@ -4,7 +4,7 @@
 import type * as A from '../syntax/ast.js';
 import type { Symbol } from '../semantics/program.js';
 import type { Analysis } from './policy-set.js';
-import { walkAll, resolveName, type AnyNode, RESERVED, CONTEXTUAL_KEYWORDS } from './locate.js';
+import { childrenOf, resolveName, type AnyNode, RESERVED, CONTEXTUAL_KEYWORDS } from './locate.js';
 
 export const TOKEN_TYPES = [
   'keyword',
@@ -131,13 +131,7 @@ export function semanticTokens(analysis: Analysis, file: string): SemanticToken[
         break;
       }
     }
-    const kids: AnyNode[] = [];
-    for (const key in n) {
-      if (key === 'range' || key === 'opRange' || key === 'effectRange') continue;
-      const v = (n as Record<string, unknown>)[key];
-      if (Array.isArray(v)) for (const x of v) { if (x && typeof x === 'object' && 'range' in x) kids.push(x as AnyNode); }
-      else if (v && typeof v === 'object' && 'range' in (v as object)) kids.push(v as AnyNode);
-    }
+    const kids = childrenOf(n);
     for (const k of kids) visit(k, n);
     path.pop();
   };
