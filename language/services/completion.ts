@@ -58,6 +58,9 @@ export function complete(analysis: Analysis, file: string, offset: number): Comp
   const keys = objectKeyCompletions(program, ast, offset, replace, text, wordStart);
   if (keys) return keys;
 
+  // After `@`: annotations.
+  if (text[wordStart - 1] === '@') return annotationCompletions(replace);
+
   // After `.`: members.
   if (text[wordStart - 1] === '.') {
     return memberCompletions(program, ast, wordStart - 1, replace);
@@ -454,4 +457,12 @@ function objectKeyCompletions(
       replace,
       sortText: String(i).padStart(4, '0'),
     }));
+}
+
+function annotationCompletions(replace: A.Node['range']): CompletionItem[] {
+  return [
+    { label: 'monitor', kind: 'property', detail: '@monitor', documentation: 'Evaluate the rule but only report it under `monitored`; it never changes the effect.', replace },
+    { label: 'severity', kind: 'property', detail: '@severity("…")', documentation: 'Metadata carried into the decision (`annotations`).', insertText: 'severity("${1|critical,high,medium,low|}")', snippet: true, replace },
+    { label: 'owner', kind: 'property', detail: '@owner("…")', documentation: 'Metadata carried into the decision (`annotations`).', insertText: 'owner("${1:team}")', snippet: true, replace },
+  ];
 }

@@ -130,9 +130,11 @@ export function resolveName(program: CheckedProgram, file: string, name: A.Name,
     }
     case 'Param': {
       const param = parent as unknown as A.Param;
+      for (const s of program.refs.values()) if (s.kind === 'param' && s.param === param) return s;
       return { kind: 'param', name: name.text, file, param, type: { kind: 'any' } };
     }
     case 'Lambda':
+      for (const s of program.refs.values()) if (s.kind === 'lambda-param' && s.node === name) return s;
       return { kind: 'lambda-param', name: name.text, file, node: name, type: { kind: 'any' } };
     default:
       return undefined;

@@ -84,7 +84,7 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
     return {
       capabilities: {
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: false },
-        completionProvider: { triggerCharacters: ['.', '"', '@', ' '], resolveProvider: false },
+        completionProvider: { triggerCharacters: ['.', '"', '@'], resolveProvider: false },
         hoverProvider: true,
         definitionProvider: true,
         referencesProvider: true,

@@ -140,3 +140,11 @@ describe('services/completion in request objects', () => {
     assert.deepEqual(labels('let other = {\n  <|>\n}\n'), []);
   });
 });
+
+describe('services/completion of annotations', () => {
+  it('offers annotations after `@`', () => {
+    const it = items('@<|>\nrule r { when true deny "x" }\n');
+    assert.deepEqual(it.map((i) => i.label), ['monitor', 'severity', 'owner']);
+    assert.ok(it[1].snippet);
+  });
+});

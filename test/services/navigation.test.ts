@@ -115,3 +115,12 @@ describe('services/hover', () => {
     assert.match(hover(fx.analysis, fx.file, fx.offset)!.contents, /condition/);
   });
 });
+
+describe('services/hover on parameters', () => {
+  it('shows the inferred type of a lambda parameter and of a def parameter', () => {
+    let fx = fixture('rule r {\n  when history.any(<|>s => s.ok)\n  deny "x"\n}\n');
+    assert.match(hover(fx.analysis, fx.file, fx.offset)!.contents, /\(parameter\) s: Step/);
+    fx = fixture('def ext(addr: string) = a<|>ddr.len() > 3\n');
+    assert.match(hover(fx.analysis, fx.file, fx.offset)!.contents, /\(parameter\) addr: string/);
+  });
+});
