@@ -312,13 +312,24 @@ class ReinParser extends EmbeddedActionsParser {
     }
     return false;
   }
-  /** True when LA(1) is on a later line than `after` and starts an item of the current body. */
+  /**
+   * True when LA(1) looks like the start of the next item of the current body rather than an
+   * operand: a clause keyword (`deny`, `when`, …) that is on a later line than `after`, or that is
+   * followed by a string, `}`, the end of input or `approval` (`when a and deny "m"`).
+   */
   nextIsItemOnNewLine(after: IToken | undefined): boolean {
     const t = this.LA(1);
     if (!this.real(t) || !this.real(after)) return false;
-    if (!ITEM_STARTS[this.ctx].has(t.tokenType) && !(declKeywordTypes.has(t.tokenType) && startsDecl(t, this.LA(2)))) return false;
-    return this.newlineBetween(after.startOffset + after.image.length, t.startOffset);
+    const t2 = this.LA(2);
+    const isDecl = declKeywordTypes.has(t.tokenType) && startsDecl(t, t2);
+    if (!ITEM_STARTS[this.ctx].has(t.tokenType) && !isDecl) return false;
+    if (this.newlineBetween(after.startOffset + after.image.length, t.startOffset)) return true;
+    if (isDecl) return false;
+    const n = t2.tokenType;
+    return n === StringLiteral || n === RCurly || n === EOF || n === KW.approval;
   }
+  /** Gate for an operand after an operator: not when the next token starts the next clause. */
+  operandOk = (): boolean => !this.nextIsItemOnNewLine(this.LA(0));
   /** Length of the same-line whitespace before `t` (-1 when a line break or comment separates it). */
   gapBefore(t: IToken): number {
     let k = t.startOffset - 1;
@@ -1200,7 +1211,7 @@ class ReinParser extends EmbeddedActionsParser {
     let left = this.subrule(1, this.andExpr);
     this.many(1, () => {
       const op = this.consume(1, KW.or);
-      const right = this.option(1, () => this.subrule(2, this.andExpr));
+      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.andExpr) });
       this.ACTION(() => {
         this.need(right, 'an expression', op);
         left = this.binary('or', op, op.startOffset + 2, left, right);
@@ -1213,7 +1224,7 @@ class ReinParser extends EmbeddedActionsParser {
     let left = this.subrule(1, this.notExpr);
     this.many(1, () => {
       const op = this.consume(1, KW.and);
-      const right = this.option(1, () => this.subrule(2, this.notExpr));
+      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.notExpr) });
       this.ACTION(() => {
         this.need(right, 'an expression', op);
         left = this.binary('and', op, op.startOffset + 3, left, right);
@@ -1229,7 +1240,7 @@ class ReinParser extends EmbeddedActionsParser {
           const op = this.consume(1, KW.not);
           this.ACTION(() => this.enter());
           try {
-            const operand = this.option(1, () => this.subrule(1, this.notExpr));
+            const operand = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(1, this.notExpr) });
             return this.ACTION(() => {
               this.need(operand, 'an expression', op);
               return { kind: 'Unary' as const, op: 'not' as const, operand, range: this.from(op.startOffset) };
@@ -1267,7 +1278,7 @@ class ReinParser extends EmbeddedActionsParser {
           },
         },
       ]);
-      const right = this.option(1, () => this.subrule(2, this.withExpr));
+      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.withExpr) });
       this.ACTION(() => {
         const end = opEnd || opTok.startOffset + opTok.image.length;
         this.need(right, 'an expression', this.LA(0) === opTok ? opTok : this.real(this.LA(0)) ? this.LA(0) : opTok);
@@ -1281,7 +1292,7 @@ class ReinParser extends EmbeddedActionsParser {
     let left = this.subrule(1, this.coalesceExpr);
     this.many(1, () => {
       const op = this.consume(1, KW.with);
-      const right = this.option(1, () => this.subrule(2, this.coalesceExpr));
+      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.coalesceExpr) });
       this.ACTION(() => {
         this.need(right, 'an expression', op);
         left = this.binary('with', op, op.startOffset + 4, left, right);
@@ -1294,7 +1305,7 @@ class ReinParser extends EmbeddedActionsParser {
     let left = this.subrule(1, this.additive);
     this.many(1, () => {
       const op = this.consume(1, QQ);
-      const right = this.option(1, () => this.subrule(2, this.additive));
+      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.additive) });
       this.ACTION(() => {
         this.need(right, 'an expression', op);
         left = this.binary('??', op, op.startOffset + 2, left, right);
@@ -1307,7 +1318,7 @@ class ReinParser extends EmbeddedActionsParser {
     let left = this.subrule(1, this.multiplicative);
     this.many(1, () => {
       const op = this.or(1, [{ ALT: () => this.consume(1, Plus) }, { ALT: () => this.consume(2, Minus) }]);
-      const right = this.option(1, () => this.subrule(2, this.multiplicative));
+      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.multiplicative) });
       this.ACTION(() => {
         this.need(right, 'an expression', op);
         left = this.binary(op.image as A.BinaryOp, op, op.startOffset + 1, left, right);
@@ -1320,7 +1331,7 @@ class ReinParser extends EmbeddedActionsParser {
     let left = this.subrule(1, this.unary);
     this.many(1, () => {
       const op = this.or(1, [{ ALT: () => this.consume(1, Star) }, { ALT: () => this.consume(2, Slash) }, { ALT: () => this.consume(3, PercentOp) }]);
-      const right = this.option(1, () => this.subrule(2, this.unary));
+      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.unary) });
       this.ACTION(() => {
         this.need(right, 'an expression', op);
         left = this.binary(op.image as A.BinaryOp, op, op.startOffset + 1, left, right);
@@ -1336,7 +1347,7 @@ class ReinParser extends EmbeddedActionsParser {
           const op = this.consume(1, Minus);
           this.ACTION(() => this.enter());
           try {
-            const operand = this.option(1, () => this.subrule(1, this.unary));
+            const operand = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(1, this.unary) });
             return this.ACTION(() => {
               this.need(operand, 'an expression', op);
               return { kind: 'Unary' as const, op: '-' as const, operand, range: this.from(op.startOffset) };
@@ -1478,16 +1489,13 @@ class ReinParser extends EmbeddedActionsParser {
       {
         ALT: () => {
           const open = this.consume(11, LBracket);
-          this.ACTION(() => this.enter());
-          try {
+          {
             const items = this.subrule(3, this.exprList, { ARGS: [RBracket, 'item'] });
             const close = this.option(3, () => this.consume(12, RBracket));
             return this.ACTION(() => {
               if (!close) this.missing('`,` or `]`', this.real(this.LA(0)) ? this.LA(0) : open);
               return { kind: 'List' as const, items: items ?? [], range: this.from(open.startOffset) };
             })!;
-          } finally {
-            this.ACTION(() => this.depth--);
           }
         },
       },
@@ -1503,8 +1511,7 @@ class ReinParser extends EmbeddedActionsParser {
   /** `(expr)`, `(a, b) => body`, `() => body`. */
   parenOrLambda = this.RULE('parenOrLambda', (): A.Expr => {
     const open = this.consume(1, LParen);
-    this.ACTION(() => this.enter());
-    try {
+    {
       const items = this.subrule(1, this.exprList, { ARGS: [RParen, 'item'] });
       const close = this.option(1, () => this.consume(2, RParen));
       let body: A.Expr | undefined;
@@ -1534,16 +1541,13 @@ class ReinParser extends EmbeddedActionsParser {
         }
         return { kind: 'Paren' as const, expr: list[0], range: this.from(open.startOffset) };
       })!;
-    } finally {
-      this.ACTION(() => this.depth--);
     }
   });
 
   objectExpr = this.RULE('objectExpr', (): A.ObjectExpr => {
     const open = this.consume(1, LCurly);
     const entries: A.ObjectEntry[] = [];
-    this.ACTION(() => this.enter());
-    try {
+    {
       this.many(1, () => {
         const en = this.subrule(1, this.objectEntry);
         this.ACTION(() => en && entries.push(en));
@@ -1558,8 +1562,6 @@ class ReinParser extends EmbeddedActionsParser {
         if (!close) this.missing(entries.length ? '`,` or `}`' : 'a key or `}`', this.real(this.LA(0)) ? this.LA(0) : open);
         return { kind: 'Object' as const, entries, range: this.from(open.startOffset) };
       })!;
-    } finally {
-      this.ACTION(() => this.depth--);
     }
   });
 
@@ -1593,8 +1595,7 @@ class ReinParser extends EmbeddedActionsParser {
 
   ifExpr = this.RULE('ifExpr', (): A.IfExpr => {
     const kw = this.consume(1, KW.if);
-    this.ACTION(() => this.enter());
-    try {
+    {
       const cond = this.option(1, () => this.subrule(1, this.expression));
       this.ACTION(() => this.need(cond, 'a condition', kw));
       let then: A.Expr | undefined;
@@ -1612,8 +1613,6 @@ class ReinParser extends EmbeddedActionsParser {
       });
       this.ACTION(() => elseTok && !els && this.missing('an expression', elseTok));
       return this.ACTION(() => ({ kind: 'If' as const, cond, then, else: els, range: this.from(kw.startOffset) }))!;
-    } finally {
-      this.ACTION(() => this.depth--);
     }
   });
 }
