@@ -6,7 +6,8 @@ import { loadPolicy } from '../../language/node/index.js';
 import { BUNDLE_FORMAT_VERSION, bundleSchema } from '../../language/node/bundle.js';
 import { FIXTURES, runBin, runMain } from './helpers.js';
 
-describe('rein build and bundles', () => {
+describe('rein build and bundles', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   let dir: string;
   let bundlePath: string;
   beforeEach(() => {

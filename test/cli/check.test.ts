@@ -26,7 +26,8 @@ interface JsonOut {
   summary: { files: number; errors: number; warnings: number };
 }
 
-describe('rein check', () => {
+describe('rein check', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   it('a valid set: exit 0 and a clean summary (process)', async () => {
     const r = await runBin(['check', 'valid']);
     assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURES, runBin, runMain } from './helpers.js';
 
-describe('rein diff', () => {
+describe('rein diff', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   it('reports every changed decision with its line, old and new effect, and exits 6 (process)', async () => {
     const r = await runBin(['diff', 'valid', 'v2', '--inputs', 'requests/replay.jsonl']);
     assert.equal(r.code, 6, r.stderr);

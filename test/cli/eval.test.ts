@@ -11,7 +11,8 @@ function decision(stdout: string) {
   return d;
 }
 
-describe('rein eval', () => {
+describe('rein eval', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   it('allow → exit 0, pretty decision JSON on stdout (process)', async () => {
     const r = await runBin(['eval', 'valid', '--input', 'requests/allow.json', '--now', NOW]);
     assert.equal(r.code, 0, r.stderr);
@@ -115,7 +116,8 @@ describe('rein eval', () => {
   });
 });
 
-describe('rein eval option combinations (in-process)', () => {
+describe('rein eval option combinations (in-process)', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   it('--format json without --explain has no explain field and prints nothing on stderr', async () => {
     const r = await runMain(['eval', 'valid', '-i', 'requests/allow.json', '--format', 'json']);
     assert.equal(r.code, 0);

@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { FIXTURES, runBin, runMain, scratchCopy } from './helpers.js';
 
-describe('rein fmt', () => {
+describe('rein fmt', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   it('--check lists unformatted files and exits 1; formatted files pass', async () => {
     const r = await runBin(['fmt', '--check', 'unformatted', 'nested/team-a']);
     assert.equal(r.code, 1, r.stderr);

@@ -16,7 +16,8 @@ const PROMISED: Record<string, string[]> = {
   lsp: ['--stdio', '--help'],
 };
 
-describe('rein --help and --version', () => {
+describe('rein --help and --version', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   it('prints the package version (process)', async () => {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
     const r = await runBin(['--version']);
@@ -62,7 +63,8 @@ describe('rein --help and --version', () => {
   });
 });
 
-describe('usage errors exit 2 with a pointer to --help', () => {
+describe('usage errors exit 2 with a pointer to --help', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   const cases: [string[], RegExp][] = [
     [['frobnicate'], /unknown command `frobnicate`/],
     [['--frob'], /unknown option `--frob`/],

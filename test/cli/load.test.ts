@@ -15,7 +15,8 @@ import { FIXTURES } from './helpers.js';
 
 const fx = (p: string) => path.join(FIXTURES, p);
 
-describe('policy-set loading (rein/node)', () => {
+describe('policy-set loading (rein/node)', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   it('a directory is its .rein files, not recursive, named relative to the directory', async () => {
     const set = await readPolicyDir(fx('valid'));
     assert.deepEqual(Object.keys(set.files), ['policy.rein', 'tests.rein', 'tools.rein']);

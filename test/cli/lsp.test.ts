@@ -7,14 +7,15 @@ function frame(msg: unknown): string {
   return `Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n${body}`;
 }
 
-describe('rein lsp', () => {
+describe('rein lsp', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   it('speaks LSP over stdio: initialize answers with capabilities; shutdown + exit ends the process with 0', async () => {
     const child = spawn(process.execPath, [BIN, 'lsp', '--stdio'], { cwd: FIXTURES });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
     const waitFor = async (re: RegExp) => {
-      for (let i = 0; i < 300 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 1200 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 50));
       return re.test(out);
     };
     child.stdin.write(frame({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } }));

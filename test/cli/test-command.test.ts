@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { runBin, runMain } from './helpers.js';
 
-describe('rein test', () => {
+describe('rein test', function () {
+  this.timeout(90_000); // spawns `node bin/rein.js` (tsx compiles the sources on first use)
   it('all tests pass → exit 0 (process)', async () => {
     const r = await runBin(['test', 'valid']);
     assert.equal(r.code, 0, r.stdout + r.stderr);
