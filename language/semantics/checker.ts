@@ -778,6 +778,7 @@ export class Checker {
           const ty = this.expr(it.expr, this.global);
           if (!isLoose(ty) && ty.kind !== 'object' && ty.kind !== 'map')
             this.report('REIN205', it.expr.range, `\`given\` must be an object (the request), found \`${typeToString(ty)}\``);
+          else this.conform(it.expr, this.inputType, '');
           break;
         }
         case 'Spent': {
@@ -828,6 +829,61 @@ export class Checker {
     const at = t.name?.range ?? headRange(t.range);
     if (!given) this.report('REIN401', at, 'test has no `given` request', { help: 'add `given { … }` with the request to decide' });
     if (!expect) this.report('REIN401', at, 'test has no `expect`', { help: 'add e.g. `expect deny by rule_name`' });
+  }
+
+  /**
+   * Check the literal parts of a test request against the input schema: object and list literals
+   * written in `given` (also on either side of `with`). Values arrive as JSON, so a `time` accepts
+   * a string and `money` accepts a number or a string; absent and extra fields are left to the
+   * run-time validation (extra fields are ignored there, and a `with` may complete a partial base).
+   */
+  private conform(e: A.Expr | undefined, schema: Type, path: string): void {
+    const u = unparen(e);
+    const s = stripNull(schema);
+    if (!u || isLoose(s)) return;
+    if (u.kind === 'Binary' && u.op === 'with') {
+      this.conform(u.left, schema, path);
+      this.conform(u.right, schema, path);
+      return;
+    }
+    const where = path === '' ? 'the request' : `\`${path}\``;
+    if (u.kind === 'Object') {
+      if (s.kind === 'object' || s.kind === 'map') {
+        for (const en of u.entries) {
+          const key = en.key.kind === 'Name' ? en.key.text : literalString(en.key);
+          if (key === undefined) continue;
+          const ft = s.kind === 'map' ? s.value : s.fields.find((f) => f.name === key)?.type;
+          if (ft) this.conform(en.value, ft, path === '' ? key : `${path}.${key}`);
+        }
+      } else this.report('REIN205', u.range, `${where} must be \`${typeToString(s)}\`, found an object`);
+      return;
+    }
+    if (u.kind === 'List') {
+      if (s.kind === 'list') u.items.forEach((item, i) => this.conform(item, s.elem, `${path}[${i}]`));
+      else this.report('REIN205', u.range, `${where} must be \`${typeToString(s)}\`, found a list`);
+      return;
+    }
+    const t = this.types.get(u);
+    if (!t || isLoose(t) || t.kind === 'null' || isNullable(t)) return;
+    if (t.kind === 'object' || t.kind === 'map') {
+      if (s.kind !== 'object' && s.kind !== 'map') this.report('REIN205', u.range, `${where} must be \`${typeToString(s)}\`, found \`${typeToString(t)}\``);
+      return;
+    }
+    let ok: boolean;
+    switch (s.kind) {
+      case 'time':
+        ok = t.kind === 'time' || isStringy(t);
+        break;
+      case 'money':
+        ok = t.kind === 'money' || isNumeric(t) || isStringy(t);
+        break;
+      default:
+        ok = assignable(t, s);
+    }
+    if (!ok) {
+      const money = t.kind === 'money' && isNumeric(s);
+      this.report(money ? 'REIN207' : 'REIN205', u.range, `${where} must be \`${typeToString(s)}\`, found \`${typeToString(t)}\``);
+    } else this.checkEnumLiteral(u, s);
   }
 
   // ------------------------------------------------------------------ expressions

@@ -329,6 +329,17 @@ describe('checker: tests (static part)', () => {
     assert.deepEqual(names.sort(), ['budget', 'rule']);
   });
 
+  it('checks literal parts of the request against the input schema', () => {
+    const t = (given: string) => errors(base + decls + `test "t" {\n  given ${given}\n  expect allow\n}\n`);
+    assert.deepEqual(t('req with { action: { kind: "tool_cal" } }'), ['REIN214']);
+    assert.deepEqual(t('req with { agent: { autonomy: "high" } }'), ['REIN205']);
+    assert.deepEqual(t('req with { score: $1 }'), ['REIN207']);
+    assert.deepEqual(t('req with { history: [{ tool: "a", ok: "yes", cost: $1 }] }'), ['REIN205']);
+    assert.deepEqual(t('req with { agent: "a" }'), ['REIN205']);
+    // JSON forms the run-time validation accepts, and extra fields (ignored at run time)
+    assert.deepEqual(t('req with { started: "2026-01-01T00:00:00Z", cost: { estimate: 0.031, tokens: 5 }, extra: 1 }'), []);
+  });
+
   it('reports unknown names, wrong spent units, missing parts and bad times', () => {
     assert.deepEqual(errors(base + decls + 'test "t" {\n  given req\n  expect deny by no_y\n}\n'), ['REIN400']);
     assert.deepEqual(errors(base + decls + 'test "t" {\n  given req\n  approved req\n  expect allow\n}\n'), ['REIN400']);
