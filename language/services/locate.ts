@@ -5,6 +5,7 @@ import type * as A from '../syntax/ast.js';
 import type { CheckedProgram, Symbol } from '../semantics/program.js';
 import type { Range } from '../diagnostics.js';
 import { forEachChild, type AnyNode as VisitNode } from '../syntax/visit.js';
+import { RESERVED_WORDS } from '../syntax/parser.js';
 
 export type AnyNode = { kind?: string; range: Range } & Record<string, unknown>;
 
@@ -168,12 +169,6 @@ export function exprsEndingAt(root: AnyNode, offset: number): AnyNode[] {
   return out;
 }
 
-export const RESERVED = new Set(['and', 'or', 'not', 'in', 'matches', 'with', 'if', 'then', 'else', 'true', 'false', 'null']);
-export const CONTEXTUAL_KEYWORDS = new Set(
-  (
-    'policy version default on error currency input type let def extern rule when unless deny require approval ' +
-    'require_approval from warn allow set redact using budget limit per charge by at exceed test given spent approved ' +
-    'expect warnings none minute hour day week month request'
-  ).split(' '),
-);
+/** Reserved words (never a name): the lexer's list. */
+export const RESERVED: ReadonlySet<string> = new Set<string>(RESERVED_WORDS);
 export const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -4,7 +4,18 @@
 import type * as A from '../syntax/ast.js';
 import type { Symbol } from '../semantics/program.js';
 import type { Analysis } from './policy-set.js';
-import { childrenOf, resolveName, type AnyNode, RESERVED, CONTEXTUAL_KEYWORDS } from './locate.js';
+import { childrenOf, resolveName, type AnyNode } from './locate.js';
+import { tokenize, type SyntaxToken } from '../syntax/parser.js';
+
+const LEXICAL: Partial<Record<SyntaxToken['type'], TokenType>> = {
+  keyword: 'keyword',
+  string: 'string',
+  number: 'number',
+  money: 'number',
+  duration: 'number',
+  percent: 'number',
+  annotation: 'decorator',
+};
 
 export const TOKEN_TYPES = [
   'keyword',
@@ -83,77 +94,43 @@ export function semanticTokens(analysis: Analysis, file: string): SemanticToken[
   const lines = src.lines;
   const program = analysis.result.program;
   const raw: { start: number; end: number; type: TokenType; mods: TokenModifier[] }[] = [];
-  const masked: [number, number][] = []; // comments and string text: no keywords inside
 
-  for (const c of src.parsed.ast.comments) {
-    raw.push({ start: c.range.start.offset, end: c.range.end.offset, type: 'comment', mods: c.kind === 'doc' ? ['documentation'] : [] });
-    masked.push([c.range.start.offset, c.range.end.offset]);
-  }
+  // Layer 1, the AST: names by what they resolve to, and `matches` patterns.
+  const fromAst = new Map<number, { end: number; type: TokenType; mods: TokenModifier[] }>();
   const path: AnyNode[] = [];
   const visit = (n: AnyNode, parent: AnyNode | undefined): void => {
     path.push(n);
-    switch (n.kind) {
-      case 'Name': {
-        const name = n as unknown as A.Name;
-        const sym = resolveName(program, file, name, path);
-        const cls = classify(sym, parent?.kind);
-        if (cls) {
-          const mods = [...cls.mods];
-          if (parent && DECL_PARENTS.has(parent.kind ?? '') && (parent as { name?: unknown }).name === n) mods.unshift('declaration');
-          if (parent?.kind === 'Lambda') mods.unshift('declaration');
-          raw.push({ start: name.range.start.offset, end: name.range.end.offset, type: cls.type, mods });
-        }
-        masked.push([name.range.start.offset, name.range.end.offset]);
-        break;
+    if (n.kind === 'Name') {
+      const name = n as unknown as A.Name;
+      const sym = resolveName(program, file, name, path);
+      const cls = classify(sym, parent?.kind);
+      if (cls) {
+        const mods = [...cls.mods];
+        if (parent && DECL_PARENTS.has(parent.kind ?? '') && (parent as { name?: unknown }).name === n) mods.unshift('declaration');
+        if (parent?.kind === 'Lambda') mods.unshift('declaration');
+        fromAst.set(name.range.start.offset, { end: name.range.end.offset, type: cls.type, mods });
       }
-      case 'String': {
-        const lit = n as unknown as A.StringLit;
-        const isRegex = parent?.kind === 'Binary' && (parent as unknown as A.BinaryExpr).op === 'matches' && (parent as unknown as A.BinaryExpr).right === (lit as unknown);
-        let pos = lit.range.start.offset;
-        for (const p of lit.parts) {
-          if (p.kind === 'Interpolation') {
-            if (p.range.start.offset > pos) pushString(pos, p.range.start.offset, isRegex);
-            pos = p.range.end.offset;
-          }
-        }
-        if (lit.range.end.offset > pos) pushString(pos, lit.range.end.offset, isRegex);
-        break;
-      }
-      case 'Number':
-      case 'Money':
-      case 'Duration':
-      case 'Percent':
-        raw.push({ start: n.range.start.offset, end: n.range.end.offset, type: 'number', mods: [] });
-        break;
-      case 'Annotation': {
-        // The `@` sign.
-        raw.push({ start: n.range.start.offset, end: n.range.start.offset + 1, type: 'decorator', mods: [] });
-        break;
-      }
+    } else if (n.kind === 'Binary' && (n as unknown as A.BinaryExpr).op === 'matches') {
+      const right = (n as unknown as A.BinaryExpr).right;
+      if (right?.kind === 'String') fromAst.set(right.range.start.offset, { end: right.range.end.offset, type: 'regexp', mods: [] });
     }
-    const kids = childrenOf(n);
-    for (const k of kids) visit(k, n);
+    for (const k of childrenOf(n)) visit(k, n);
     path.pop();
   };
-  function pushString(start: number, end: number, regex: boolean): void {
-    raw.push({ start, end, type: regex ? 'regexp' : 'string', mods: [] });
-    masked.push([start, end]);
-  }
   visit(src.parsed.ast as unknown as AnyNode, undefined);
 
-  // Keywords: words the grammar treats as keywords (not covered by a name, string or comment).
-  masked.sort((a, b) => a[0] - b[0]);
-  const re = /[A-Za-z_][A-Za-z0-9_]*/g;
-  let m: RegExpExecArray | null;
-  let mi = 0;
-  while ((m = re.exec(text))) {
-    const s = m.index;
-    while (mi < masked.length && masked[mi][1] <= s) mi++;
-    let inside = false;
-    for (let k = mi; k < masked.length && masked[k][0] <= s; k++) if (masked[k][1] > s) inside = true;
-    if (inside) continue;
-    if (text[s - 1] === '.' || /[0-9]/.test(text[s - 1] ?? '')) continue;
-    if (RESERVED.has(m[0]) || CONTEXTUAL_KEYWORDS.has(m[0])) raw.push({ start: s, end: s + m[0].length, type: 'keyword', mods: [] });
+  // Layer 2, the lexer (language/syntax/parser.ts tokenize): keywords, strings, literals, annotations.
+  const { tokens, comments } = tokenize(text);
+  for (const c of comments) raw.push({ start: c.range.start.offset, end: c.range.end.offset, type: 'comment', mods: c.kind === 'doc' ? ['documentation'] : [] });
+  for (const t of tokens) {
+    const start = t.range.start.offset;
+    const ast = fromAst.get(start);
+    if (ast) {
+      raw.push({ start, end: ast.end, type: ast.type, mods: ast.mods });
+      continue;
+    }
+    const type = LEXICAL[t.type];
+    if (type) raw.push({ start, end: t.range.end.offset, type, mods: [] });
   }
 
   raw.sort((a, b) => a.start - b.start || b.end - a.end);

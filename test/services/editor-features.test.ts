@@ -83,7 +83,7 @@ describe('services/semantic tokens', () => {
     assert.equal(at('cost')!.type, 'property');
     assert.equal(at('estimate')!.type, 'property');
     assert.equal(at('"tool_call"')!.type, 'string');
-    assert.equal(at('monitor')!.type, 'decorator');
+    assert.equal(at('@monitor')!.type, 'decorator');
     // Tokens are sorted and do not overlap.
     for (let i = 1; i < toks.length; i++) assert.ok(toks[i].offset >= toks[i - 1].offset + toks[i - 1].length);
   });
