@@ -1034,13 +1034,18 @@ export class Checker {
     this.report('REIN206', e.range, `\`${brief(e)}\` may be null`, { data: { nullGuard: true }, help: `add a default: \`(${brief(e)} ?? 0)\`` });
   }
 
+  private globalNames?: string[];
+
+  /** Candidates for "did you mean": local names, then (cached) globals, builtins and declarations. */
   private visibleNames(sc: Scope): string[] {
-    const out = new Set<string>();
-    for (let s: Scope | undefined = sc; s; s = s.parent) for (const k of s.vars.keys()) out.add(k);
-    for (const k of Object.keys(GLOBALS)) out.add(k);
-    for (const k of Object.keys(DETECTORS)) out.add(k);
-    for (const [k, v] of this.symbols) if (v.kind !== 'type') out.add(k);
-    return [...out];
+    if (!this.globalNames) {
+      const g = new Set<string>([...Object.keys(GLOBALS), ...Object.keys(DETECTORS), ...this.global.vars.keys()]);
+      for (const [k, v] of this.symbols) if (v.kind !== 'type') g.add(k);
+      this.globalNames = [...g];
+    }
+    const local: string[] = [];
+    for (let s: Scope | undefined = sc; s && s !== this.global; s = s.parent) for (const k of s.vars.keys()) local.push(k);
+    return local.length ? [...local, ...this.globalNames] : this.globalNames;
   }
 
   private nameRef(e: A.NameExpr, sc: Scope): Type {
