@@ -6,7 +6,7 @@ import { typeToString, stripNull } from '../semantics/types.js';
 import type { Analysis } from './policy-set.js';
 import type { HoverResult } from './types.js';
 import { nameAt, resolveName, pathAt, type AnyNode } from './locate.js';
-import { typeOfExpr } from './expr-types.js';
+import { typeOfExpr, fieldsOf } from './expr-types.js';
 import {
   findGlobal,
   findDetector,
@@ -113,7 +113,10 @@ export function describeSymbol(analysis: Analysis, sym: Symbol, parent?: AnyNode
     case 'field':
       return withDoc(`(field) ${sym.name}${sym.field.optional ? '?' : ''}: ${typeToString(sym.type)}`, sym.field.doc);
     case 'input':
-      return withDoc(`input: ${typeToString(sym.type)}`, sym.decl.doc ?? 'The whole request.');
+      return withDoc(
+        `input {\n${fieldsOf(sym.type).map((f) => `  ${f.name}${f.optional ? '?' : ''}: ${typeToString(f.type)}`).join('\n')}\n}`,
+        sym.decl.doc ?? 'The whole request.',
+      );
     case 'param':
       return code(`(parameter) ${sym.name}: ${typeToString(sym.type)}`);
     case 'lambda-param':

@@ -145,6 +145,11 @@ describe('services/code actions', () => {
     assert.ok(sup, JSON.stringify(fx.analysis.result.diagnostics));
     assert.equal(sup!.edits[0].newText, '  // rein-ignore REIN301\n');
     assert.equal(sup!.edits[0].range.start.line, 2);
+    // Applying the edit silences the lint.
+    const e = sup!.edits[0];
+    const text = fx.text('main.rein');
+    const fixed = fixture({ 'main.rein': text.slice(0, e.range.start.offset) + e.newText + text.slice(e.range.end.offset), 'schema.rein': fx.text('schema.rein') });
+    assert.ok(!fixed.analysis.result.diagnostics.some((d) => d.code === 'REIN301'));
   });
 });
 
