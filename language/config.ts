@@ -91,7 +91,7 @@ export function validateConfig(
         const keys = (issue as { keys: string[] }).keys;
         for (const k of keys) {
           const s = suggest(k, ['$schema', 'include', 'exclude', 'lint']);
-          diagnostics.push(diag(file, at([...path, k]), `unknown setting \`${k}\` in \`${file}\``, s ? `did you mean \`${s}\`?` : 'settings: `include`, `exclude`, `lint`'));
+          diagnostics.push(diag(file, at([...path, k]), `unknown setting \`${k}\` in \`${file}\``, s ? `did you mean \`${s}\`?` : 'settings: `include`, `exclude`, `lint`', s && JSON.stringify(s)));
         }
         continue;
       } else if (path[0] === 'lint' && path.length === 2) {
@@ -111,7 +111,8 @@ export function validateConfig(
       if (!rule) {
         const s = suggest(key, LINT_KEYS);
         const known = key in CODES ? `\`${key}\` is not a lint rule (only REIN300–REIN304 can be configured)` : `unknown lint rule \`${key}\``;
-        diagnostics.push(diag(file, at(['lint', key]), known, s ? `did you mean \`${s}\`?` : `lint rules: ${LINT_RULES.map((r) => `\`${r.code}\` (${r.name})`).join(', ')}`, s));
+        // the range covers the quoted key, so the replacement is quoted too
+        diagnostics.push(diag(file, at(['lint', key]), known, s ? `did you mean \`${s}\`?` : `lint rules: ${LINT_RULES.map((r) => `\`${r.code}\` (${r.name})`).join(', ')}`, s && JSON.stringify(s)));
         continue;
       }
       if (typeof level === 'string' && (LEVELS as readonly string[]).includes(level)) config.lint[rule.code] = level as LintLevel;

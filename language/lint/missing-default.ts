@@ -20,7 +20,6 @@ export const missingDefault: LintRule = {
           range: d.name?.range ?? { start: d.range.start, end: d.range.start },
           message: `policy \`${d.name?.text ?? ''}\` has no \`default\`; \`default allow\` applies`,
           help: 'write `default allow` or `default deny` in the policy header',
-          data: { suggestion: 'default allow' },
         });
         return;
       }

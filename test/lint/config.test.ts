@@ -24,6 +24,10 @@ describe('rein.json: parseConfig', () => {
     assert.equal(byLine.length, 4);
     assert.deepEqual(byLine.find((x) => x[0] === 1)?.[1], 'did you mean `lint`?');
     assert.deepEqual(byLine.find((x) => x[0] === 3)?.[1], 'did you mean `unused-declaration`?');
+    const d = r.diagnostics.find((x) => x.range.start.line === 3)!;
+    assert.equal(d.data?.suggestion, '"unused-declaration"');
+    assert.equal(d.range.start.character, 4);
+    assert.equal(d.range.end.character, 23);
     assert.match(String(byLine.find((x) => x[0] === 4)?.[2]), /`REIN205` is not a lint rule/);
     assert.match(String(byLine.find((x) => x[0] === 5)?.[2]), /must be one of/);
   });
