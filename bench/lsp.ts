@@ -12,6 +12,8 @@ import { pathToFileURL } from 'node:url';
 import { generatePolicySet } from './generate.js';
 import { Workspace, type FileSystem } from '../server/src/workspace.js';
 import { complete } from '../language/services/completion.js';
+import { semanticTokens } from '../language/services/semantic-tokens.js';
+import { references } from '../language/services/navigation.js';
 import { TestClient } from '../test/server/lsp-client.js';
 
 const LINES = 5000;
@@ -70,6 +72,21 @@ for (let i = 0; i < 30; i++) {
   afterEdit.push(performance.now() - t);
 }
 
+// ---- 2b. semantic tokens of the edited file, references of a widely used name (checked set)
+const { analysis: checked } = ws.analysisFor(uri);
+const tokTimes: number[] = [];
+const refTimes: number[] = [];
+const baseRef = withDot.lastIndexOf('action.kind');
+let refCount = 0;
+for (let i = 0; i < 20; i++) {
+  t = performance.now();
+  semanticTokens(checked, uri);
+  tokTimes.push(performance.now() - t);
+  t = performance.now();
+  refCount = references(checked, uri, baseRef + 1, true).length;
+  refTimes.push(performance.now() - t);
+}
+
 // ---- 3. memory after 10,000 edits
 gc?.();
 const before = process.memoryUsage().heapUsed;
@@ -113,4 +130,6 @@ console.log(`diagnostics after an edit, in process: median ${ms(median(diag))}, 
 console.log(`diagnostics after an edit, over stdio: median ${ms(median(e2e))}, p95 ${ms(p95(e2e))}  (goal < 100 ms)`);
 console.log(`completion (${items} items), checked set: median ${ms(median(warm))}, p95 ${ms(p95(warm))}  (goal < 20 ms)`);
 console.log(`completion right after an edit:        median ${ms(median(afterEdit))}, p95 ${ms(p95(afterEdit))}`);
+console.log(`semantic tokens (one file):             median ${ms(median(tokTimes))}, p95 ${ms(p95(tokTimes))}`);
+console.log(`references of \`action\` (${refCount}):      median ${ms(median(refTimes))}, p95 ${ms(p95(refTimes))}`);
 console.log(`heap after 10,000 edits: ${(after / 1e6).toFixed(1)} MB (before: ${(before / 1e6).toFixed(1)} MB, delta ${((after - before) / 1e6).toFixed(1)} MB)${gc ? '' : ' (run with --expose-gc for exact figures)'}`);
