@@ -444,10 +444,71 @@ class Compiler {
         return typeof v === 'number' ? v : null;
       });
     }
+    const fused = this.fusedInputRead(e);
+    if (fused) return this.traced(dyn(fused), e, ctx, chainInner);
     const o = this.expr(e.object, ctx, true);
     const g = o.fn;
     const c = fold(dyn((env, f) => member(g(env, f), k)), [o]);
     return this.traced(c, e, ctx, chainInner);
+  }
+
+  /**
+   * `action.args.amount` as ONE closure walking the validated request (instead of one closure per
+   * `.`). Steps whose static type is an object or map are records by validation (null or an object
+   * without inherited members), so they skip the generic shape checks.
+   */
+  fusedInputRead(e: A.MemberExpr): Fn | undefined {
+    const keys: string[] = [];
+    const safe: boolean[] = [];
+    let cur: A.Expr = e;
+    while (cur.kind === 'Member' || cur.kind === 'Paren') {
+      if (cur.kind === 'Paren') {
+        if (!cur.expr) return undefined;
+        cur = cur.expr;
+        continue;
+      }
+      if (!cur.property) return undefined;
+      const ok = baseKind(this.typeOf(cur.object));
+      if (ok === 'budget') return undefined;
+      keys.unshift(cur.property.text);
+      safe.unshift(ok === 'object' || ok === 'map');
+      cur = cur.object;
+    }
+    if (cur.kind !== 'NameRef') return undefined;
+    const s = this.program.refs.get(cur.name);
+    if (s?.kind !== 'input-field') return undefined;
+    const root = s.name;
+    const n = keys.length;
+    if (n === 1 && safe[0]) {
+      const k0 = keys[0];
+      return (env) => {
+        const a = env.input[root] as Record<string, unknown> | null | undefined;
+        if (a === null || a === undefined) return null;
+        const v = a[k0];
+        return v === undefined || typeof v === 'function' ? null : v;
+      };
+    }
+    if (n === 2 && safe[0] && safe[1]) {
+      const k0 = keys[0];
+      const k1 = keys[1];
+      return (env) => {
+        const a = env.input[root] as Record<string, unknown> | null | undefined;
+        if (a === null || a === undefined) return null;
+        const b = a[k0] as Record<string, unknown> | null | undefined;
+        if (b === null || b === undefined) return null;
+        const v = b[k1];
+        return v === undefined || typeof v === 'function' ? null : v;
+      };
+    }
+    return (env) => {
+      let v: unknown = env.input[root];
+      for (let i = 0; i < n; i++) {
+        if (v === null || v === undefined) return null;
+        if (!safe[i] && (typeof v !== 'object' || Array.isArray(v))) return null;
+        v = (v as Record<string, unknown>)[keys[i]];
+      }
+      return v === undefined || typeof v === 'function' ? null : v;
+    };
   }
 
   index(e: A.IndexExpr, ctx: Ctx, chainInner: boolean): Compiled {
@@ -520,12 +581,20 @@ class Compiler {
         return fold(dyn((env, f) => deepEqual(nz(lf(env, f)), nz(rf(env, f))) !== neg), d);
       }
       case '<':
-        return fold(dyn((env, f) => lt(lf(env, f), rf(env, f))), d);
       case '<=':
-        return fold(dyn((env, f) => le(lf(env, f), rf(env, f))), d);
       case '>':
-        return fold(dyn((env, f) => lt(rf(env, f), lf(env, f))), d);
       case '>=':
+        if (r.constant && typeof r.value === 'number' && !l.constant) {
+          // The common `x > 1000` shape: one closure call and a typeof check.
+          const rv = r.value;
+          if (op === '<') return dyn((env, f) => { const a = lf(env, f); return typeof a === 'number' && a < rv; });
+          if (op === '<=') return dyn((env, f) => { const a = lf(env, f); return typeof a === 'number' && a <= rv; });
+          if (op === '>') return dyn((env, f) => { const a = lf(env, f); return typeof a === 'number' && a > rv; });
+          return dyn((env, f) => { const a = lf(env, f); return typeof a === 'number' && a >= rv; });
+        }
+        if (op === '<') return fold(dyn((env, f) => lt(lf(env, f), rf(env, f))), d);
+        if (op === '<=') return fold(dyn((env, f) => le(lf(env, f), rf(env, f))), d);
+        if (op === '>') return fold(dyn((env, f) => lt(rf(env, f), lf(env, f))), d);
         return fold(dyn((env, f) => le(rf(env, f), lf(env, f))), d);
       case 'in':
       case 'not in': {

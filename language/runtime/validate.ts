@@ -17,10 +17,18 @@ export const MAX_DEPTH = 64;
 
 interface Ctx {
   errors: DecisionError[];
+  /** Keys from the root to the value being checked; the JSON path is only built for an error. */
+  stack: (string | number)[];
 }
 
 /** Returns the normalised value, or `BAD` after reporting an error. */
-type Check = (v: unknown, path: string, ctx: Ctx, depth: number) => unknown;
+type Check = (v: unknown, ctx: Ctx, depth: number) => unknown;
+
+function pathOf(ctx: Ctx): string {
+  let p = '$';
+  for (const k of ctx.stack) p = typeof k === 'number' ? `${p}[${k}]` : pathMember(p, k);
+  return p;
+}
 
 const BAD = Symbol('bad');
 
@@ -47,13 +55,13 @@ function describe(v: unknown): string {
   }
 }
 
-function report(ctx: Ctx, path: string, expected: string, message: string): typeof BAD {
-  if (ctx.errors.length < MAX_ERRORS) ctx.errors.push({ kind: 'input', path, expected, message });
+function report(ctx: Ctx, expected: string, message: string): typeof BAD {
+  if (ctx.errors.length < MAX_ERRORS) ctx.errors.push({ kind: 'input', path: pathOf(ctx), expected, message });
   return BAD;
 }
 
-function mismatch(ctx: Ctx, path: string, expected: string, v: unknown): typeof BAD {
-  return report(ctx, path, expected, `expected ${expected}, got ${describe(v)}`);
+function mismatch(ctx: Ctx, expected: string, v: unknown): typeof BAD {
+  return report(ctx, expected, `expected ${expected}, got ${describe(v)}`);
 }
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
@@ -87,28 +95,30 @@ export function parseDuration(s: string): number | undefined {
 }
 
 /** A plain JSON-ish value copied into records (for `any` and unknown extra fields). */
-function copyAny(v: unknown, path: string, ctx: Ctx, depth: number): unknown {
+function copyAny(v: unknown, ctx: Ctx, depth: number): unknown {
   switch (typeof v) {
     case 'string':
     case 'boolean':
       return v;
     case 'number':
-      if (!Number.isFinite(v)) return report(ctx, path, 'a JSON value', `expected a JSON value, got \`${v}\``);
+      if (!Number.isFinite(v)) return report(ctx, 'a JSON value', `expected a JSON value, got \`${v}\``);
       return v;
     case 'undefined':
       return null;
     case 'object':
       break;
     default:
-      return report(ctx, path, 'a JSON value', `expected a JSON value, got ${typeof v}`);
+      return report(ctx, 'a JSON value', `expected a JSON value, got ${typeof v}`);
   }
   if (v === null) return null;
-  if (depth > MAX_DEPTH) return report(ctx, path, 'a JSON value', `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
+  if (depth > MAX_DEPTH) return report(ctx, 'a JSON value', `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
   if (Array.isArray(v)) {
     const out = new Array(v.length);
     let bad = false;
     for (let i = 0; i < v.length; i++) {
-      const x = copyAny(v[i], `${path}[${i}]`, ctx, depth + 1);
+      ctx.stack.push(i);
+      const x = copyAny(v[i], ctx, depth + 1);
+      ctx.stack.pop();
       if (x === BAD) bad = true;
       out[i] = x;
       if (bad && ctx.errors.length >= MAX_ERRORS) break;
@@ -117,7 +127,7 @@ function copyAny(v: unknown, path: string, ctx: Ctx, depth: number): unknown {
   }
   if (v instanceof Date) {
     const t = v.getTime();
-    return Number.isNaN(t) ? report(ctx, path, 'a JSON value', 'invalid Date') : v.toISOString();
+    return Number.isNaN(t) ? report(ctx, 'a JSON value', 'invalid Date') : v.toISOString();
   }
   const src = v as Record<string, unknown>;
   const out = newRecord();
@@ -125,7 +135,9 @@ function copyAny(v: unknown, path: string, ctx: Ctx, depth: number): unknown {
   for (const k of Object.keys(src)) {
     const x = src[k];
     if (x === undefined) continue;
-    const c = copyAny(x, pathMember(path, k), ctx, depth + 1);
+    ctx.stack.push(k);
+    const c = copyAny(x, ctx, depth + 1);
+    ctx.stack.pop();
     if (c === BAD) bad = true;
     out[k] = c;
     if (bad && ctx.errors.length >= MAX_ERRORS) break;
@@ -138,7 +150,7 @@ function compileCheck(t: Type, memo: Map<Type, Check>): Check {
   if (cached) return cached;
   // Placeholder for recursive types: resolved after construction.
   let impl: Check | undefined;
-  const lazy: Check = (v, p, c, d) => impl!(v, p, c, d);
+  const lazy: Check = (v, c, d) => impl!(v, c, d);
   memo.set(t, lazy);
   impl = build(t, memo);
   memo.set(t, impl);
@@ -149,25 +161,24 @@ function build(t: Type, memo: Map<Type, Check>): Check {
   const expected = typeToString(t);
   switch (t.kind) {
     case 'string':
-      return (v, p, c) => (typeof v === 'string' ? v : mismatch(c, p, 'string', v));
+      return (v, c) => (typeof v === 'string' ? v : mismatch(c, 'string', v));
     case 'number':
-      return (v, p, c) => (typeof v === 'number' && Number.isFinite(v) ? v : mismatch(c, p, 'number', v));
+      return (v, c) => (typeof v === 'number' && Number.isFinite(v) ? v : mismatch(c, 'number', v));
     case 'int':
-      return (v, p, c) =>
+      return (v, c) =>
         typeof v === 'number' && Number.isSafeInteger(v)
           ? v
           : typeof v === 'number' && Number.isFinite(v)
-            ? report(c, p, 'int', `expected an integer, got number \`${v}\``)
-            : mismatch(c, p, 'int', v);
+            ? report(c, 'int', `expected an integer, got number \`${v}\``)
+            : mismatch(c, 'int', v);
     case 'bool':
-      return (v, p, c) => (typeof v === 'boolean' ? v : mismatch(c, p, 'bool', v));
+      return (v, c) => (typeof v === 'boolean' ? v : mismatch(c, 'bool', v));
     case 'money':
-      return (v, p, c) => {
+      return (v, c) => {
         const m = parseMoney(v);
         if (m !== undefined) return m;
         return report(
           c,
-          p,
           'money',
           typeof v === 'number' || typeof v === 'string'
             ? `expected money (a non-negative decimal with at most 6 fractional digits), got ${describe(v)}`
@@ -175,50 +186,52 @@ function build(t: Type, memo: Map<Type, Check>): Check {
         );
       };
     case 'duration':
-      return (v, p, c) => {
+      return (v, c) => {
         if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
         if (typeof v === 'string') {
           const ms = parseDuration(v);
           if (ms !== undefined) return ms;
         }
-        return report(c, p, 'duration', `expected a duration (milliseconds or \`5m\`-style text), got ${describe(v)}`);
+        return report(c, 'duration', `expected a duration (milliseconds or \`5m\`-style text), got ${describe(v)}`);
       };
     case 'time':
-      return (v, p, c) => {
+      return (v, c) => {
         if (typeof v === 'string') {
           const ms = parseTime(v);
           if (ms !== undefined) return ms;
-          return report(c, p, 'time', `expected an RFC 3339 time (e.g. \`2026-01-05T10:00:00Z\`), got ${describe(v)}`);
+          return report(c, 'time', `expected an RFC 3339 time (e.g. \`2026-01-05T10:00:00Z\`), got ${describe(v)}`);
         }
         if (v instanceof Date && !Number.isNaN(v.getTime())) return v.getTime();
-        return mismatch(c, p, 'time', v);
+        return mismatch(c, 'time', v);
       };
     case 'null':
-      return (v, p, c) => (v === null || v === undefined ? null : mismatch(c, p, 'null', v));
+      return (v, c) => (v === null || v === undefined ? null : mismatch(c, 'null', v));
     case 'any':
     case 'error':
       return copyAny;
     case 'enum': {
       const values = new Set(t.values);
-      return (v, p, c) => {
+      return (v, c) => {
         if (typeof v === 'string' && values.has(v)) return v;
-        if (typeof v === 'string') return report(c, p, expected, `expected ${expected}, got ${describe(v)}`);
-        return mismatch(c, p, expected, v);
+        if (typeof v === 'string') return report(c, expected, `expected ${expected}, got ${describe(v)}`);
+        return mismatch(c, expected, v);
       };
     }
     case 'nullable': {
       const inner = compileCheck(t.inner, memo);
-      return (v, p, c, d) => (v === null || v === undefined ? null : inner(v, p, c, d));
+      return (v, c, d) => (v === null || v === undefined ? null : inner(v, c, d));
     }
     case 'list': {
       const elem = compileCheck(t.elem, memo);
-      return (v, p, c, d) => {
-        if (!Array.isArray(v)) return mismatch(c, p, expected, v);
-        if (d > MAX_DEPTH) return report(c, p, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
+      return (v, c, d) => {
+        if (!Array.isArray(v)) return mismatch(c, expected, v);
+        if (d > MAX_DEPTH) return report(c, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
         const out = new Array(v.length);
         let bad = false;
         for (let i = 0; i < v.length; i++) {
-          const x = elem(v[i], `${p}[${i}]`, c, d + 1);
+          c.stack.push(i);
+          const x = elem(v[i], c, d + 1);
+          c.stack.pop();
           if (x === BAD) {
             bad = true;
             if (c.errors.length >= MAX_ERRORS) break;
@@ -230,16 +243,18 @@ function build(t: Type, memo: Map<Type, Check>): Check {
     }
     case 'map': {
       const val = compileCheck(t.value, memo);
-      return (v, p, c, d) => {
-        if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, p, expected, v);
-        if (d > MAX_DEPTH) return report(c, p, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
+      return (v, c, d) => {
+        if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, expected, v);
+        if (d > MAX_DEPTH) return report(c, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
         const src = v as Record<string, unknown>;
         const out = newRecord();
         let bad = false;
         for (const k of Object.keys(src)) {
           const raw = src[k];
           if (raw === undefined) continue;
-          const x = val(raw, pathMember(p, k), c, d + 1);
+          c.stack.push(k);
+          const x = val(raw, c, d + 1);
+          c.stack.pop();
           if (x === BAD) {
             bad = true;
             if (c.errors.length >= MAX_ERRORS) break;
@@ -253,7 +268,7 @@ function build(t: Type, memo: Map<Type, Check>): Check {
       return buildObject(t.fields, expected, memo);
     case 'function':
     case 'budget':
-      return (v, p, c) => mismatch(c, p, expected, v);
+      return (v, c) => mismatch(c, expected, v);
   }
 }
 
@@ -263,11 +278,10 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
   const known = new Set(names);
   const optional = fields.map((f) => f.optional || f.type.kind === 'nullable' || f.type.kind === 'null' || f.type.kind === 'any');
   const fieldExpected = fields.map((f) => typeToString(f.type));
-  const idents = names.map((k) => IDENT.test(k));
   let checks: Check[] | undefined;
-  return (v, p, c, d) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, p, expected, v);
-    if (d > MAX_DEPTH) return report(c, p, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
+  return (v, c, d) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, expected, v);
+    if (d > MAX_DEPTH) return report(c, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
     if (!checks) checks = fields.map((f) => compileCheck(f.type, memo));
     const src = v as Record<string, unknown>;
     const out = newRecord();
@@ -276,22 +290,24 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
       const k = names[i];
       // Own properties only: never read a field through the prototype chain.
       const raw = Object.prototype.hasOwnProperty.call(src, k) ? src[k] : undefined;
-      const fp = idents[i] ? `${p}.${k}` : pathMember(p, k);
       if (raw === undefined || raw === null) {
         if (optional[i]) {
           out[k] = null;
           continue;
         }
+        c.stack.push(k);
         report(
           c,
-          fp,
           fieldExpected[i],
           raw === null ? `expected ${fieldExpected[i]}, got null` : `missing required field \`${k}\` (expected ${fieldExpected[i]})`,
         );
+        c.stack.pop();
         bad = true;
         continue;
       }
-      const x = checks[i](raw, fp, c, d + 1);
+      c.stack.push(k);
+      const x = checks[i](raw, c, d + 1);
+      c.stack.pop();
       if (x === BAD) bad = true;
       out[k] = x;
     }
@@ -300,7 +316,9 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
       if (known.has(k) || !Object.prototype.hasOwnProperty.call(src, k)) continue;
       const raw = src[k];
       if (raw === undefined) continue;
-      const x = copyAny(raw, pathMember(p, k), c, d + 1);
+      c.stack.push(k);
+      const x = copyAny(raw, c, d + 1);
+      c.stack.pop();
       if (x === BAD) bad = true;
       out[k] = x;
     }
@@ -315,10 +333,10 @@ export function compileValidator(inputType: Type): (request: unknown) => Validat
   const memo = new Map<Type, Check>();
   const check = compileCheck(inputType, memo);
   return (request: unknown): ValidationResult => {
-    const ctx: Ctx = { errors: [] };
+    const ctx: Ctx = { errors: [], stack: [] };
     let value: unknown;
     try {
-      value = check(request, '$', ctx, 0);
+      value = check(request, ctx, 0);
     } catch (e) {
       // Getters that throw, proxies, stack exhaustion: still a result, never an exception.
       ctx.errors.push({ kind: 'input', path: '$', expected: typeToString(inputType), message: `request could not be read: ${(e as Error)?.message ?? String(e)}` });
