@@ -98,7 +98,7 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
         codeActionProvider: { codeActionKinds: ['quickfix'] },
         codeLensProvider: { resolveProvider: false },
         executeCommandProvider: { commands: [...COMMANDS] },
-        diagnosticProvider: pull ? { interFileDependencies: true, workspaceDiagnostics: false } : undefined,
+        diagnosticProvider: pull ? { interFileDependencies: true, workspaceDiagnostics: true } : undefined,
       },
       serverInfo: { name: SERVER_NAME, version: '0.1.0' },
     };

@@ -23,6 +23,7 @@ import {
   ExecuteCommandRequest,
   DidChangeWatchedFilesNotification,
   DocumentDiagnosticRequest,
+  WorkspaceDiagnosticRequest,
   FileChangeType,
   type CompletionList,
   type Hover,
@@ -263,6 +264,12 @@ describe('language server over stdio: pull diagnostics', function () {
       const again = await client.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: u }, previousResultId: report.resultId });
       assert.equal(again.kind, 'unchanged');
       assert.equal(client.diagnostics.size, 0, 'no push diagnostics in pull mode');
+      // Workspace pull covers the unopened files of the set.
+      const ws = await client.conn.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: [] });
+      const uris = ws.items.map((i) => i.uri);
+      assert.ok(uris.includes(pathToFileURL(path.join(dir, 'budgets.rein')).href), JSON.stringify(uris));
+      const rules = ws.items.find((i) => i.uri === u)!;
+      assert.ok(rules.kind === 'full' && rules.items.some((d) => d.code === 'REIN200'));
     } finally {
       await client.stop();
       fs.rmSync(dir, { recursive: true, force: true });

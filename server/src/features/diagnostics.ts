@@ -85,5 +85,31 @@ export function registerDiagnostics(ctx: ServerContext): DiagnosticsFeature {
     );
   }
 
+  if (pull) {
+    // Workspace pull: every file of every loaded set (unopened files included), so errors caused in
+    // a closed file by an edit elsewhere are visible too.
+    ctx.connection.languages.diagnostics.onWorkspace(
+      handle(ctx, 'workspaceDiagnostics', (params, token) => {
+        const previous = new Map((params.previousResultIds ?? []).map((p) => [p.uri, p.value]));
+        const items: (
+          | { kind: 'full'; uri: string; version: number | null; resultId: string; items: LspDiagnostic[] }
+          | { kind: 'unchanged'; uri: string; version: number | null; resultId: string }
+        )[] = [];
+        for (const entry of ctx.workspace.allSets()) {
+          if (!entry.set.size) continue;
+          const { analysis } = ctx.analysis(entry.set.files()[0], token);
+          const resultId = `${analysis.generation}`;
+          for (const file of entry.set.files()) {
+            const uri = ctx.uriOf(file);
+            const version = entry.open.has(file) ? (entry.set.source(file)?.version ?? null) : null;
+            if (previous.get(uri) === resultId) items.push({ kind: DocumentDiagnosticReportKind.Unchanged, uri, version, resultId });
+            else items.push({ kind: DocumentDiagnosticReportKind.Full, uri, version, resultId, items: analysis.result.diagnostics.filter((d) => d.file === file).map(lsp) });
+          }
+        }
+        return { items };
+      }),
+    );
+  }
+
   return { pull, flush };
 }
