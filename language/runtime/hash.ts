@@ -11,66 +11,66 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function write(v: unknown, out: string[], depth: number, seen: unknown[]): void {
+const SIMPLE_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function str(s: string): string {
+  // Most keys and values need no escaping: skip JSON.stringify for them.
+  return s.length < 64 && SIMPLE_STRING.test(s) ? '"' + s + '"' : JSON.stringify(s);
+}
+
+function write(v: unknown, depth: number, seen: unknown[]): string {
   switch (typeof v) {
     case 'string':
-      out.push(JSON.stringify(v));
-      return;
+      return str(v);
     case 'number':
       if (!Number.isFinite(v)) throw new TypeError('canonical JSON cannot represent a non-finite number');
       // ECMAScript shortest round-trip formatting is RFC 8785's; -0 is written `0`.
-      out.push(v === 0 ? '0' : String(v));
-      return;
+      return v === 0 ? '0' : String(v);
     case 'boolean':
-      out.push(v ? 'true' : 'false');
-      return;
+      return v ? 'true' : 'false';
     case 'bigint':
-      out.push(v.toString());
-      return;
+      return v.toString();
     case 'object':
       break;
     default:
-      out.push('null');
-      return;
+      return 'null';
   }
-  if (v === null) {
-    out.push('null');
-    return;
-  }
+  if (v === null) return 'null';
   if (depth > MAX_DEPTH) throw new TypeError('canonical JSON: value nested too deeply');
   if (seen.includes(v)) throw new TypeError('canonical JSON: cyclic value');
   seen.push(v);
+  let out: string;
   if (Array.isArray(v)) {
-    out.push('[');
+    out = '[';
     for (let i = 0; i < v.length; i++) {
-      if (i > 0) out.push(',');
+      if (i > 0) out += ',';
       const x = v[i];
-      write(x === undefined || typeof x === 'function' ? null : x, out, depth + 1, seen);
+      out += write(x === undefined || typeof x === 'function' ? null : x, depth + 1, seen);
     }
-    out.push(']');
+    out += ']';
   } else {
     const o = v as Record<string, unknown>;
-    const keys = Object.keys(o).sort(compareKeys);
-    out.push('{');
+    const keys = Object.keys(o);
+    if (keys.length > 1) keys.sort(compareKeys);
+    out = '{';
     let first = true;
-    for (const k of keys) {
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
       const x = o[k];
       if (x === undefined || typeof x === 'function') continue;
-      if (!first) out.push(',');
+      if (!first) out += ',';
       first = false;
-      out.push(JSON.stringify(k), ':');
-      write(x, out, depth + 1, seen);
+      out += str(k) + ':' + write(x, depth + 1, seen);
     }
-    out.push('}');
+    out += '}';
   }
   seen.pop();
+  return out;
 }
 
 /** Canonical JSON text. Throws a TypeError on cycles, non-finite numbers or excessive depth. */
 export function canonicalJson(v: unknown): string {
-  const out: string[] = [];
-  write(v, out, 0, []);
-  return out.join('');
+  return write(v, 0, []);
 }
 
 /** `sha256:<hex>` of a UTF-8 string. */

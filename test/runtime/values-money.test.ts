@@ -75,6 +75,11 @@ describe('canonical JSON and hashing', () => {
     o.__proto__ = 1;
     assert.equal(canonicalJson(o), '{"__proto__":1}');
   });
+  it('escapes strings exactly like JSON', () => {
+    const v = { 'a"b': 'x\\y\n', é: 'ü\u2028', '': '\u0001', long: 'q'.repeat(100) };
+    const expected = '{' + Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify((v as Record<string, string>)[k])}`).join(',') + '}';
+    assert.equal(canonicalJson(v), expected);
+  });
   it('is independent of key order', () => {
     assert.equal(hashValue({ a: 1, b: { c: 2, d: 3 } }), hashValue({ b: { d: 3, c: 2 }, a: 1 }));
     assert.notEqual(hashValue({ a: 1 }), hashValue({ a: 2 }));
