@@ -16,7 +16,7 @@
 // - The parser never throws: nesting is capped (MAX_DEPTH) and any unexpected failure of a chunk
 //   becomes a diagnostic.
 
-import { EmbeddedActionsParser, EOF, type IToken, type TokenType, type IParserErrorMessageProvider, type IRecognitionException } from 'chevrotain';
+import { EmbeddedActionsParser, EOF, type IToken, type TokenType, type IParserErrorMessageProvider, type IRecognitionException, type IOrAlt } from 'chevrotain';
 import { LineIndex, CODES, type Diagnostic, type Range } from '../diagnostics.js';
 import type * as A from './ast.js';
 import {
@@ -79,6 +79,41 @@ export { RESERVED_WORDS, CONTEXTUAL_KEYWORDS } from './lexer.js';
 export const MAX_DEPTH = 100;
 
 type BodyCtx = 'top' | 'policy' | 'fields' | 'rule' | 'budget' | 'test' | 'interp';
+
+interface SeqNot {
+  t: 'not';
+  tok: IToken;
+}
+interface SeqOp {
+  t: 'op';
+  op: A.BinaryOp;
+  tok: IToken;
+  end: number;
+}
+type SeqItem = SeqNot | SeqOp | { t: 'atom'; expr: A.Expr | undefined };
+
+/** Binding strength of binary operators (LANGUAGE §4); the prefix `not` sits between `and` and comparison. */
+const PREC: Record<A.BinaryOp, number> = {
+  or: 1,
+  and: 2,
+  '==': 4,
+  '!=': 4,
+  '<': 4,
+  '<=': 4,
+  '>': 4,
+  '>=': 4,
+  in: 4,
+  'not in': 4,
+  matches: 4,
+  with: 5,
+  '??': 6,
+  '+': 7,
+  '-': 7,
+  '*': 8,
+  '/': 8,
+  '%': 8,
+};
+const NOT_PREC = 4;
 
 class TooDeep extends Error {
   constructor(readonly token: IToken) {
@@ -247,6 +282,10 @@ class ReinParser extends EmbeddedActionsParser {
   eofOffset = 0;
   depth = 0;
   ctx: BodyCtx = 'top';
+  // OR alternatives of hot rules, built once (Chevrotain performance idiom)
+  primaryAlts?: IOrAlt<A.Expr>[];
+  binopAlts?: IOrAlt<SeqOp>[];
+  unaryAlts?: IOrAlt<A.Expr>[];
   /** End offset of the last effect clause that had no message (for "message must be a literal"). */
   effectEnd = -1;
 
@@ -1201,147 +1240,135 @@ class ReinParser extends EmbeddedActionsParser {
   expression = this.RULE('expression', (): A.Expr => {
     this.ACTION(() => this.enter());
     try {
-      return this.subrule(1, this.orExpr);
+      return this.subrule(1, this.binaryExpr);
     } finally {
       this.ACTION(() => this.depth--);
     }
   });
 
-  orExpr = this.RULE('orExpr', (): A.Expr => {
-    let left = this.subrule(1, this.andExpr);
-    this.many(1, () => {
-      const op = this.consume(1, KW.or);
-      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.andExpr) });
-      this.ACTION(() => {
-        this.need(right, 'an expression', op);
-        left = this.binary('or', op, op.startOffset + 2, left, right);
-      });
-    });
-    return left;
-  });
-
-  andExpr = this.RULE('andExpr', (): A.Expr => {
-    let left = this.subrule(1, this.notExpr);
-    this.many(1, () => {
-      const op = this.consume(1, KW.and);
-      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.notExpr) });
-      this.ACTION(() => {
-        this.need(right, 'an expression', op);
-        left = this.binary('and', op, op.startOffset + 3, left, right);
-      });
-    });
-    return left;
-  });
-
-  notExpr = this.RULE('notExpr', (): A.Expr => {
-    return this.or(1, [
+  /**
+   * All binary operators and the prefix `not` in one flat rule: `not* unary (op not* unary)*`.
+   * The tree is built afterwards by precedence climbing (`buildBinary`), which keeps the rule
+   * chain short (one Chevrotain rule instead of nine per operand).
+   */
+  binaryExpr = this.RULE('binaryExpr', (): A.Expr => {
+    const items: SeqItem[] = [];
+    const start = this.ACTION(() => this.s())!;
+    this.or(1, [
       {
         ALT: () => {
-          const op = this.consume(1, KW.not);
-          this.ACTION(() => this.enter());
-          try {
-            const operand = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(1, this.notExpr) });
-            return this.ACTION(() => {
-              this.need(operand, 'an expression', op);
-              return { kind: 'Unary' as const, op: 'not' as const, operand, range: this.from(op.startOffset) };
-            })!;
-          } finally {
-            this.ACTION(() => this.depth--);
-          }
+          this.atLeastOne(1, () => {
+            const n = this.consume(1, KW.not);
+            this.ACTION(() => items.push({ t: 'not', tok: n }));
+          });
+          const first = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(1, this.unary) });
+          this.ACTION(() => {
+            if (!first) this.missing('an expression', this.LA(0));
+            items.push({ t: 'atom', expr: first });
+          });
         },
       },
-      { ALT: () => this.subrule(2, this.compareExpr) },
+      {
+        ALT: () => {
+          const first = this.subrule(4, this.unary);
+          this.ACTION(() => items.push({ t: 'atom', expr: first }));
+        },
+      },
     ]);
+    this.many(2, () => {
+      const op = this.subrule(2, this.binaryOp);
+      this.ACTION(() => items.push(op));
+      this.many(3, () => {
+        const n = this.consume(2, KW.not);
+        this.ACTION(() => items.push({ t: 'not', tok: n }));
+      });
+      const right = this.option(2, { GATE: this.operandOk, DEF: () => this.subrule(3, this.unary) });
+      this.ACTION(() => {
+        if (!right) this.missing('an expression', this.LA(0));
+        items.push({ t: 'atom', expr: right });
+      });
+    });
+    return this.ACTION(() => this.buildBinary(items, start))!;
   });
 
-  compareExpr = this.RULE('compareExpr', (): A.Expr => {
-    let left = this.subrule(1, this.withExpr);
-    this.many(1, () => {
-      let op: A.BinaryOp = '==';
-      let opTok!: IToken;
-      let opEnd = 0;
-      this.or(1, [
-        { ALT: () => ((opTok = this.consume(1, EqEq)), (op = '==')) },
-        { ALT: () => ((opTok = this.consume(2, NotEq)), (op = '!=')) },
-        { ALT: () => ((opTok = this.consume(3, LtEq)), (op = '<=')) },
-        { ALT: () => ((opTok = this.consume(4, GtEq)), (op = '>=')) },
-        { ALT: () => ((opTok = this.consume(5, Lt)), (op = '<')) },
-        { ALT: () => ((opTok = this.consume(6, Gt)), (op = '>')) },
-        { ALT: () => ((opTok = this.consume(7, KW.in)), (op = 'in')) },
-        { ALT: () => ((opTok = this.consume(8, KW.matches)), (op = 'matches')) },
+  binaryOp = this.RULE('binaryOp', (): SeqOp => {
+    return this.or(
+      1,
+      (this.binopAlts ??= [
+        { ALT: () => this.opItem(this.consume(1, KW.or), 'or') },
+        { ALT: () => this.opItem(this.consume(2, KW.and), 'and') },
+        { ALT: () => this.opItem(this.consume(3, EqEq), '==') },
+        { ALT: () => this.opItem(this.consume(4, NotEq), '!=') },
+        { ALT: () => this.opItem(this.consume(5, LtEq), '<=') },
+        { ALT: () => this.opItem(this.consume(6, GtEq), '>=') },
+        { ALT: () => this.opItem(this.consume(7, Lt), '<') },
+        { ALT: () => this.opItem(this.consume(8, Gt), '>') },
+        { ALT: () => this.opItem(this.consume(9, KW.in), 'in') },
+        { ALT: () => this.opItem(this.consume(10, KW.matches), 'matches') },
         {
           ALT: () => {
-            opTok = this.consume(9, KW.not);
-            const inTok = this.consume(10, KW.in);
-            op = 'not in';
-            this.ACTION(() => (opEnd = inTok.startOffset + inTok.image.length));
+            const n = this.consume(11, KW.not);
+            const i = this.consume(12, KW.in);
+            return this.ACTION(() => ({ t: 'op' as const, op: 'not in' as const, tok: n, end: i.startOffset + i.image.length }))!;
           },
         },
-      ]);
-      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.withExpr) });
-      this.ACTION(() => {
-        const end = opEnd || opTok.startOffset + opTok.image.length;
-        this.need(right, 'an expression', this.LA(0) === opTok ? opTok : this.real(this.LA(0)) ? this.LA(0) : opTok);
-        left = this.binary(op, opTok, end, left, right);
-      });
-    });
-    return left;
+        { ALT: () => this.opItem(this.consume(13, KW.with), 'with') },
+        { ALT: () => this.opItem(this.consume(14, QQ), '??') },
+        { ALT: () => this.opItem(this.consume(15, Plus), '+') },
+        { ALT: () => this.opItem(this.consume(16, Minus), '-') },
+        { ALT: () => this.opItem(this.consume(17, Star), '*') },
+        { ALT: () => this.opItem(this.consume(18, Slash), '/') },
+        { ALT: () => this.opItem(this.consume(19, PercentOp), '%') },
+      ]),
+    );
   });
 
-  withExpr = this.RULE('withExpr', (): A.Expr => {
-    let left = this.subrule(1, this.coalesceExpr);
-    this.many(1, () => {
-      const op = this.consume(1, KW.with);
-      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.coalesceExpr) });
-      this.ACTION(() => {
-        this.need(right, 'an expression', op);
-        left = this.binary('with', op, op.startOffset + 4, left, right);
-      });
-    });
-    return left;
-  });
+  opItem(tok: IToken, op: A.BinaryOp): SeqOp {
+    return this.ACTION(() => ({ t: 'op' as const, op, tok, end: tok.startOffset + tok.image.length }))!;
+  }
 
-  coalesceExpr = this.RULE('coalesceExpr', (): A.Expr => {
-    let left = this.subrule(1, this.additive);
-    this.many(1, () => {
-      const op = this.consume(1, QQ);
-      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.additive) });
-      this.ACTION(() => {
-        this.need(right, 'an expression', op);
-        left = this.binary('??', op, op.startOffset + 2, left, right);
-      });
-    });
-    return left;
-  });
-
-  additive = this.RULE('additive', (): A.Expr => {
-    let left = this.subrule(1, this.multiplicative);
-    this.many(1, () => {
-      const op = this.or(1, [{ ALT: () => this.consume(1, Plus) }, { ALT: () => this.consume(2, Minus) }]);
-      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.multiplicative) });
-      this.ACTION(() => {
-        this.need(right, 'an expression', op);
-        left = this.binary(op.image as A.BinaryOp, op, op.startOffset + 1, left, right);
-      });
-    });
-    return left;
-  });
-
-  multiplicative = this.RULE('multiplicative', (): A.Expr => {
-    let left = this.subrule(1, this.unary);
-    this.many(1, () => {
-      const op = this.or(1, [{ ALT: () => this.consume(1, Star) }, { ALT: () => this.consume(2, Slash) }, { ALT: () => this.consume(3, PercentOp) }]);
-      const right = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(2, this.unary) });
-      this.ACTION(() => {
-        this.need(right, 'an expression', op);
-        left = this.binary(op.image as A.BinaryOp, op, op.startOffset + 1, left, right);
-      });
-    });
-    return left;
-  });
+  /** Builds the expression tree of a flat operator sequence by precedence climbing. */
+  buildBinary(items: SeqItem[], start: number): A.Expr {
+    let i = 0;
+    const errorAt = (offset: number): A.ErrorExpr => ({ kind: 'Error', range: this.rng(offset, offset) });
+    const climb = (minPrec: number): A.Expr | undefined => {
+      let left = prefix();
+      for (;;) {
+        const it = items[i];
+        if (!it || it.t !== 'op') return left;
+        const prec = PREC[it.op];
+        if (prec < minPrec) return left;
+        i++;
+        const right = climb(prec + 1);
+        left = this.binary(it.op, it.tok, it.end, left ?? errorAt(it.tok.startOffset), right);
+      }
+    };
+    const prefix = (): A.Expr | undefined => {
+      const nots: IToken[] = [];
+      while (items[i]?.t === 'not') nots.push((items[i++] as SeqNot).tok);
+      if (nots.length === 0) {
+        const it = items[i++];
+        return it && it.t === 'atom' ? it.expr : undefined;
+      }
+      if (nots.length > MAX_DEPTH) {
+        const t = nots[MAX_DEPTH];
+        this.report('REIN101', `expression is nested too deeply (more than ${MAX_DEPTH} levels)`, t.startOffset, t.startOffset + t.image.length);
+        nots.length = MAX_DEPTH;
+      }
+      // `not` binds looser than comparison: its operand takes every tighter operator
+      let operand = climb(NOT_PREC);
+      for (let k = nots.length - 1; k >= 0; k--) {
+        const n = nots[k];
+        operand = { kind: 'Unary', op: 'not', operand, range: this.rng(n.startOffset, operand ? operand.range.end.offset : n.startOffset + n.image.length) };
+      }
+      return operand;
+    };
+    const e = climb(0);
+    return e ?? errorAt(Math.max(start, this.e()));
+  }
 
   unary = this.RULE('unary', (): A.Expr => {
-    return this.or(1, [
+    return this.or(1, (this.unaryAlts ??= [
       {
         ALT: () => {
           const op = this.consume(1, Minus);
@@ -1358,7 +1385,7 @@ class ReinParser extends EmbeddedActionsParser {
         },
       },
       { ALT: () => this.subrule(2, this.postfix) },
-    ]);
+    ]));
   });
 
   postfix = this.RULE('postfix', (): A.Expr => {
@@ -1422,7 +1449,7 @@ class ReinParser extends EmbeddedActionsParser {
   });
 
   primary = this.RULE('primary', (): A.Expr => {
-    return this.or(1, [
+    return this.or(1, (this.primaryAlts ??= [
       {
         ALT: () => {
           const t = this.consume(1, NumberLiteral);
@@ -1501,7 +1528,7 @@ class ReinParser extends EmbeddedActionsParser {
       },
       { ALT: () => this.subrule(4, this.objectExpr) },
       { ALT: () => this.subrule(5, this.ifExpr) },
-    ]);
+    ]));
   });
 
   durationLit(t: IToken): A.DurationLit {
