@@ -1401,6 +1401,19 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     if (budgetsReadByRules.includes(b.name)) emptyViews[b.name] = Object.freeze({ spent: 0, remaining: b.limit, limit: b.limit, used: 0 });
   }
 
+  // Test expressions (`given`, `spent`): compiled on first use, cached per expression.
+  const exprCache = new WeakMap<A.Expr, { fn: Fn; size: { n: number } }>();
+  const evaluateExpr = (expr: A.Expr, env?: Env): unknown => {
+    let c = exprCache.get(expr);
+    if (!c) {
+      const ctx = cp.newCtx(program.files.find((f) => f.range.start.offset <= expr.range.start.offset && expr.range.end.offset <= f.range.end.offset)?.file ?? '');
+      c = { fn: cp.expr(expr, ctx).fn, size: ctx.scope.size };
+      exprCache.set(expr, c);
+    }
+    const e: Env = env ?? { input: newRecord(), now: 0, budgets: Object.create(null) };
+    return c.fn(e, c.size.n > 0 ? new Array(c.size.n) : EMPTY_FRAME);
+  };
+
   const compiled: CompiledPolicy = {
     header,
     hash,
@@ -1409,6 +1422,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     budgets,
     budgetsReadByRules,
     evaluateRules,
+    evaluateExpr,
   };
   const policyInfo = { name: header.name, version: header.version ?? null, hash };
 
