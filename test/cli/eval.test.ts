@@ -71,6 +71,11 @@ describe('rein eval', function () {
     const t = await runMain(['eval', 'valid', '-i', 'requests/deny.json', '--explain']);
     assert.equal(t.code, 4);
     assert.equal(JSON.parse(t.stdout).explain, undefined);
+    // apart from `explain`, stdout is the same decision as without --explain
+    const plain = await runMain(['eval', 'valid', '-i', 'requests/deny.json', '--now', NOW]);
+    const withExplain = await runMain(['eval', 'valid', '-i', 'requests/deny.json', '--now', NOW, '--explain']);
+    assert.deepEqual(JSON.parse(withExplain.stdout), JSON.parse(plain.stdout));
+    assert.match(JSON.parse(withExplain.stdout).request_hash, /^sha256:/);
     assert.match(t.stderr, /rule no_destructive_tools: matched → deny/);
     assert.match(t.stderr, /action\.tool = "db\.drop"/);
     assert.match(t.stderr, /rule large_transfer: not matched/);

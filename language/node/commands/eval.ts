@@ -72,11 +72,11 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
     if (hash) approvals = opts.approve.map((rule) => ({ rule, request_hash: hash }));
   }
   const decision = await engine.decide(request, { approvals, explain: opts.explain, now });
-  let printed: Decision = decision;
+  // The decision's JSON form (its toJSON: some fields, like request_hash, are getters).
+  const printed = JSON.parse(JSON.stringify(decision)) as Decision;
   if (opts.explain && opts.format === 'text') {
-    const { explain, ...rest } = decision;
-    printed = rest as Decision;
-    if (explain) ctx.err(renderExplanationText(explain, ctx.c));
+    if (printed.explain) ctx.err(renderExplanationText(printed.explain, ctx.c));
+    delete printed.explain;
   }
   ctx.out(JSON.stringify(printed, null, 2) + '\n');
   return exitCodeForEffect(decision.effect);
