@@ -6,7 +6,9 @@
 // - string → JS string; int/number → JS number; bool → boolean; null/absent → null
 // - money → JS number holding an INTEGER count of micro-units (1 = 0.000001); always a safe integer
 // - duration → JS number of milliseconds; time → JS number, milliseconds since the Unix epoch (UTC)
-// - list → array; object/map → a null-prototype plain object (validated input never has `__proto__` effects)
+// - list → array; object/map → a record without inherited members (values.ts `newRecord`: its prototype
+//   is a frozen, empty, null-prototype object, so `__proto__`/`constructor` are ordinary keys or absent;
+//   validated input never has `__proto__` effects). Use values.ts `isPlainObject` to test for one.
 // The static type (from the checker) tells money from number where it matters (rendering, JSON).
 
 import type { CheckedProgram, PolicyHeader } from '../semantics/program.js';

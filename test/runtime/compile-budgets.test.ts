@@ -92,3 +92,17 @@ describe('compile: budget closures for the engine', () => {
     assert.equal(outcomes.find((o) => o.name === 'near_ceiling')?.matched, true);
   });
 });
+
+describe('compile: evaluateExpr (test expressions)', () => {
+  it('evaluates lets, `with` and money in the runtime representation', () => {
+    const p = compile({
+      'schema.rein': schema,
+      't.rein': 'let base = { action: { kind: "tool_call", tool: "a" }, cost: { estimate: $0.5, tokens: 1 } }\ntest "t" {\n  given base with { action: { tool: "b" } }\n  expect allow\n}',
+    });
+    const given = p.compiled.program.tests[0].items.find((i) => i.kind === 'Given') as { expr: import('../../language/syntax/ast.js').Expr };
+    const v = p.compiled.evaluateExpr!(given.expr) as Record<string, Record<string, unknown>>;
+    assert.equal(v.action.tool, 'b');
+    assert.equal(v.action.kind, 'tool_call');
+    assert.equal(v.cost.estimate, 500_000);
+  });
+});
