@@ -31,8 +31,9 @@ export class TestClient {
   stderr = '';
   private versions = new Map<string, number>();
 
-  constructor() {
-    this.child = spawn(process.execPath, ['--import', 'tsx', SERVER_ENTRY, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Default: the server's own entry script; pass e.g. `['bin/rein.js', 'lsp', '--stdio']` for the CLI. */
+  constructor(args: string[] = ['--import', 'tsx', SERVER_ENTRY, '--stdio']) {
+    this.child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.on('data', (d) => (this.stderr += String(d)));
     this.conn = createProtocolConnection(new StreamMessageReader(this.child.stdout!), new StreamMessageWriter(this.child.stdin!));
     this.conn.onNotification(PublishDiagnosticsNotification.type, (p: PublishDiagnosticsParams) => {

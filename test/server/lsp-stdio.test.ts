@@ -276,3 +276,21 @@ describe('language server over stdio: pull diagnostics', function () {
     }
   });
 });
+
+describe('rein lsp --stdio (the CLI entry)', function () {
+  this.timeout(60000);
+  it('serves the same protocol', async () => {
+    const dir = copyFixture();
+    const client = new TestClient([path.resolve('bin/rein.js'), 'lsp', '--stdio']);
+    try {
+      const init = await client.initialize(dir, {});
+      assert.equal(init.serverInfo?.name, 'rein-language-server');
+      const u = pathToFileURL(path.join(dir, 'rules.rein')).href;
+      await client.open(u, fs.readFileSync(path.join(dir, 'rules.rein'), 'utf8').replace('in blocked_tools', 'in nope'));
+      await client.until(() => (client.diagnostics.get(u) ?? []).some((d) => d.code === 'REIN200'), 'diagnostics from rein lsp');
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
