@@ -16,7 +16,7 @@
 // - The parser never throws: nesting is capped (MAX_DEPTH) and any unexpected failure of a chunk
 //   becomes a diagnostic.
 
-import { EmbeddedActionsParser, EOF, type IToken, type TokenType, type IParserErrorMessageProvider, type IRecognitionException, type IOrAlt } from 'chevrotain';
+import { EmbeddedActionsParser, EOF, type IToken, type TokenType, type IParserErrorMessageProvider, type IRecognitionException, type IOrAlt, type DSLMethodOpts } from 'chevrotain';
 import { LineIndex, CODES, type Diagnostic, type Range } from '../diagnostics.js';
 import type * as A from './ast.js';
 import {
@@ -271,6 +271,16 @@ interface Pending {
   innerEnd: number;
 }
 
+// Alternatives and gated DSL options are built through these helpers so that the closures are
+// plain call arguments: tools that preserve function names (esbuild `keepNames`, used by tsx)
+// would otherwise wrap every `{ ALT: () => … }` in a costly `__name(…)` call on each parse step.
+function alt<T>(f: () => T, ignoreAmbiguities = false): IOrAlt<T> {
+  return ignoreAmbiguities ? { ALT: f, IGNORE_AMBIGUITIES: true } : { ALT: f };
+}
+function gated<T>(gate: () => boolean, def: () => T): DSLMethodOpts<T> {
+  return { GATE: gate, DEF: def };
+}
+
 // ------------------------------------------------------------------ the parser
 
 class ReinParser extends EmbeddedActionsParser {
@@ -425,22 +435,17 @@ class ReinParser extends EmbeddedActionsParser {
 
   declarations = this.RULE('declarations', (): A.Decl[] => {
     const decls: A.Decl[] = [];
-    this.many(1, {
-      GATE: () => this.LA(1).tokenType !== EOF,
-      DEF: () => {
+    this.many(1, gated(() => this.LA(1).tokenType !== EOF, () => {
         this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
-          {
-            ALT: () => {
+          alt(() => {
               const d = this.subrule(1, this.decl);
               this.ACTION(() => {
                 if (d) decls.push(d);
               });
-            },
-          },
-          { ALT: () => this.subrule(2, this.junk, { ARGS: ['top'] }), IGNORE_AMBIGUITIES: true },
+            }),
+          alt(() => this.subrule(2, this.junk, { ARGS: ['top'] }), true),
         ]});
-      },
-    });
+      }));
     return decls;
   });
 
@@ -451,23 +456,20 @@ class ReinParser extends EmbeddedActionsParser {
     this.ACTION(() => {
       if (OPENERS.has(first.tokenType)) depth++;
     });
-    this.many(1, {
-      GATE: () => {
+    this.many(1, gated(() => {
         const t = this.LA(1);
         if (t.tokenType === EOF) return false;
         if (depth > 0) return true;
         if (ctx !== 'top' && t.tokenType === RCurly) return false;
         if (ctx === 'top') return !startsDecl(t, this.LA(2));
         return !ITEM_STARTS[ctx].has(t.tokenType);
-      },
-      DEF: () => {
+      }, () => {
         const t = this.consume(2, AnyToken);
         this.ACTION(() => {
           if (OPENERS.has(t.tokenType)) depth++;
           else if (CLOSERS.has(t.tokenType) && depth > 0) depth--;
         });
-      },
-    });
+      }));
     this.ACTION(() => {
       if (!this.real(first)) return;
       let message = `unexpected ${show(first)}: ${JUNK_MESSAGE[ctx]}`;
@@ -491,15 +493,15 @@ class ReinParser extends EmbeddedActionsParser {
       });
     });
     const d: A.Decl | undefined = this.or(1, [
-      { ALT: () => this.subrule(2, this.policyDecl) },
-      { ALT: () => this.subrule(3, this.inputDecl) },
-      { ALT: () => this.subrule(4, this.typeDecl) },
-      { ALT: () => this.subrule(5, this.letDecl) },
-      { ALT: () => this.subrule(6, this.defDecl) },
-      { ALT: () => this.subrule(7, this.externDecl) },
-      { ALT: () => this.subrule(8, this.ruleDecl) },
-      { ALT: () => this.subrule(9, this.budgetDecl) },
-      { ALT: () => this.subrule(10, this.testDecl) },
+      alt(() => this.subrule(2, this.policyDecl)),
+      alt(() => this.subrule(3, this.inputDecl)),
+      alt(() => this.subrule(4, this.typeDecl)),
+      alt(() => this.subrule(5, this.letDecl)),
+      alt(() => this.subrule(6, this.defDecl)),
+      alt(() => this.subrule(7, this.externDecl)),
+      alt(() => this.subrule(8, this.ruleDecl)),
+      alt(() => this.subrule(9, this.budgetDecl)),
+      alt(() => this.subrule(10, this.testDecl)),
     ]);
     return this.ACTION(() => {
       if (!d) return undefined;
@@ -535,16 +537,14 @@ class ReinParser extends EmbeddedActionsParser {
   /** A declaration name: an identifier or contextual keyword; a reserved word is REIN104 but kept. */
   declName = this.RULE('declName', (): A.Name | undefined => {
     return this.or(1, [
-      { ALT: () => this.mkNameAction(this.consume(1, Name)) },
-      {
-        ALT: () => {
+      alt(() => this.mkNameAction(this.consume(1, Name))),
+      alt(() => {
           const t = this.consume(2, Reserved);
           this.ACTION(() => {
             if (this.real(t)) this.report('REIN104', `\`${t.image}\` is a reserved word and cannot be used as a name`, t.startOffset, t.startOffset + t.image.length, 'rename it');
           });
           return this.mkNameAction(t);
-        },
-      },
+        }),
     ]);
   });
 
@@ -567,19 +567,14 @@ class ReinParser extends EmbeddedActionsParser {
     const open = this.consume(2, LCurly);
     const items: A.PolicyItem[] = [];
     this.ACTION(() => (this.ctx = 'policy'));
-    this.many(1, {
-      GATE: () => !this.atBodyEnd(),
-      DEF: () =>
+    this.many(1, gated(() => !this.atBodyEnd(), () =>
         this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
-          {
-            ALT: () => {
+          alt(() => {
               const it = this.subrule(2, this.policyItem);
               this.ACTION(() => it && items.push(it));
-            },
-          },
-          { ALT: () => this.subrule(3, this.junk, { ARGS: ['policy'] }), IGNORE_AMBIGUITIES: true },
-        ]}),
-    });
+            }),
+          alt(() => this.subrule(3, this.junk, { ARGS: ['policy'] }), true),
+        ]})));
     this.ACTION(() => this.closeBody(open, 'the policy header'));
     this.option(2, () => this.consume(3, RCurly));
     return this.ACTION(() => ({ kind: 'PolicyDecl' as const, name, items, annotations: [], range: this.from(kw.startOffset) }))!;
@@ -588,46 +583,38 @@ class ReinParser extends EmbeddedActionsParser {
   policyItem = this.RULE('policyItem', (): A.PolicyItem | undefined => {
     const start = this.ACTION(() => this.s());
     return this.or(1, [
-      {
-        ALT: () => {
+      alt(() => {
           const kw = this.consume(1, KW.version);
           const v = this.option(1, () => this.consume(2, StringLiteral));
           return this.ACTION(() => {
             if (!v) return void this.missing('a version string (e.g. `"1.0.0"`)', kw);
             return { kind: 'PolicyVersion' as const, value: this.mkString(v), range: this.from(start) };
           });
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           this.consume(3, KW.default);
           const eff = this.subrule(1, this.policyEffect);
           return this.ACTION(() => (eff ? { kind: 'PolicyDefault' as const, effect: eff.effect, effectRange: eff.range, range: this.from(start) } : undefined));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           this.consume(4, KW.on);
           this.consume(5, KW.error);
           const eff = this.subrule(2, this.policyEffect);
           return this.ACTION(() => (eff ? { kind: 'PolicyOnError' as const, effect: eff.effect, effectRange: eff.range, range: this.from(start) } : undefined));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const kw = this.consume(6, KW.currency);
           const v = this.option(2, () => this.consume(7, StringLiteral));
           return this.ACTION(() => {
             if (!v) return void this.missing('a currency code string (e.g. `"USD"`)', kw);
             return { kind: 'PolicyCurrency' as const, value: this.mkString(v), range: this.from(start) };
           });
-        },
-      },
+        }),
     ]);
   });
 
   policyEffect = this.RULE('policyEffect', (): { effect: 'allow' | 'deny'; range: Range } | undefined => {
-    const t = this.or(1, [{ ALT: () => this.consume(1, KW.allow) }, { ALT: () => this.consume(2, KW.deny) }]);
+    const t = this.or(1, [alt(() => this.consume(1, KW.allow)), alt(() => this.consume(2, KW.deny))]);
     return this.ACTION(() => (this.real(t) ? { effect: t.image as 'allow' | 'deny', range: this.tokRange(t) } : undefined));
   });
 
@@ -647,20 +634,15 @@ class ReinParser extends EmbeddedActionsParser {
     const fields: A.FieldDecl[] = [];
     const saved = this.ACTION(() => this.ctx);
     this.ACTION(() => (this.ctx = 'fields'));
-    this.many(1, {
-      GATE: () => !this.atBodyEnd(),
-      DEF: () =>
+    this.many(1, gated(() => !this.atBodyEnd(), () =>
         this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
-          {
-            ALT: () => {
+          alt(() => {
               const f = this.subrule(1, this.field);
               this.ACTION(() => f && fields.push(f));
               this.option(1, () => this.consume(1, Comma));
-            },
-          },
-          { ALT: () => this.subrule(2, this.junk, { ARGS: ['fields'] }), IGNORE_AMBIGUITIES: true },
-        ]}),
-    });
+            }),
+          alt(() => this.subrule(2, this.junk, { ARGS: ['fields'] }), true),
+        ]})));
     this.ACTION(() => (this.ctx = saved!));
     return fields;
   });
@@ -669,7 +651,7 @@ class ReinParser extends EmbeddedActionsParser {
     const nameTok = this.consume(1, Word);
     const q = this.option(1, () => this.consume(2, Question));
     const colon = this.consume(3, Colon);
-    const type = this.option(2, { GATE: () => !this.nextIsItemOnNewLine(colon), DEF: () => this.subrule(1, this.typeExpr) });
+    const type = this.option(2, gated(() => !this.nextIsItemOnNewLine(colon), () => this.subrule(1, this.typeExpr)));
     return this.ACTION(() => {
       if (!this.real(nameTok)) return undefined;
       if (!type) this.missing('a type', this.real(colon) ? colon : nameTok);
@@ -680,8 +662,7 @@ class ReinParser extends EmbeddedActionsParser {
   typeExpr = this.RULE('typeExpr', (): A.TypeExpr | undefined => {
     const start = this.ACTION(() => this.s());
     return this.or(1, [
-      {
-        ALT: () => {
+      alt(() => {
           const first = this.consume(1, StringLiteral);
           const members: A.StringLit[] = [];
           this.ACTION(() => members.push(this.mkString(first)));
@@ -694,19 +675,15 @@ class ReinParser extends EmbeddedActionsParser {
             });
           });
           return this.ACTION(() => ({ kind: 'UnionType' as const, members, range: this.from(start) }));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const open = this.consume(4, LCurly);
           const fields = this.subrule(1, this.fieldList);
           this.ACTION(() => this.closeBody(open, 'the object type'));
           this.option(2, () => this.consume(5, RCurly));
           return this.ACTION(() => ({ kind: 'ObjectType' as const, fields: fields ?? [], range: this.from(start) }));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const n = this.consume(6, Name);
           const args: A.TypeExpr[] = [];
           this.option(3, () => {
@@ -724,8 +701,7 @@ class ReinParser extends EmbeddedActionsParser {
             });
           });
           return this.ACTION(() => (this.real(n) ? { kind: 'TypeName' as const, name: this.mkName(n), args, range: this.from(start) } : undefined));
-        },
-      },
+        }),
     ]);
   });
 
@@ -754,7 +730,7 @@ class ReinParser extends EmbeddedActionsParser {
       this.ACTION(() => !type && this.missing('a type', c));
     });
     const eq = this.consume(3, Eq);
-    const value = this.option(3, { GATE: () => !this.nextIsItemOnNewLine(eq), DEF: () => this.subrule(3, this.expression) });
+    const value = this.option(3, gated(() => !this.nextIsItemOnNewLine(eq), () => this.subrule(3, this.expression)));
     return this.ACTION(() => {
       this.need(value, 'a value', this.real(eq) ? eq : this.LA(0));
       return { kind: 'LetDecl' as const, name, type, value, annotations: [], range: this.from(kw.startOffset) };
@@ -804,7 +780,7 @@ class ReinParser extends EmbeddedActionsParser {
       this.ACTION(() => !returnType && this.missing('a return type', c));
     });
     const eq = this.consume(5, Eq);
-    const body = this.option(3, { GATE: () => !this.nextIsItemOnNewLine(eq), DEF: () => this.subrule(4, this.expression) });
+    const body = this.option(3, gated(() => !this.nextIsItemOnNewLine(eq), () => this.subrule(4, this.expression)));
     return this.ACTION(() => {
       this.need(body, 'the function body (an expression)', this.real(eq) ? eq : this.LA(0));
       return { kind: 'DefDecl' as const, name, params: params ?? [], returnType, body, annotations: [], range: this.from(kw.startOffset) };
@@ -838,25 +814,18 @@ class ReinParser extends EmbeddedActionsParser {
     const open = this.consume(2, LCurly);
     const body: (A.Condition | A.EffectClause)[] = [];
     this.ACTION(() => (this.ctx = 'rule'));
-    this.many(1, {
-      GATE: () => !this.atBodyEnd(),
-      DEF: () =>
+    this.many(1, gated(() => !this.atBodyEnd(), () =>
         this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
-          {
-            ALT: () => {
+          alt(() => {
               const c = this.subrule(2, this.condition);
               this.ACTION(() => c && body.push(c));
-            },
-          },
-          {
-            ALT: () => {
+            }),
+          alt(() => {
               const c = this.subrule(3, this.effectClause);
               this.ACTION(() => c && body.push(c));
-            },
-          },
-          { ALT: () => this.subrule(4, this.junk, { ARGS: ['rule'] }), IGNORE_AMBIGUITIES: true },
-        ]}),
-    });
+            }),
+          alt(() => this.subrule(4, this.junk, { ARGS: ['rule'] }), true),
+        ]})));
     this.ACTION(() => this.closeBody(open, name ? `rule \`${name.text}\`` : 'the rule'));
     this.option(1, () => this.consume(3, RCurly));
     return this.ACTION(() => {
@@ -874,8 +843,8 @@ class ReinParser extends EmbeddedActionsParser {
   });
 
   condition = this.RULE('condition', (): A.Condition | undefined => {
-    const kw = this.or(1, [{ ALT: () => this.consume(1, KW.when) }, { ALT: () => this.consume(2, KW.unless) }]);
-    const expr = this.option(1, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(1, this.expression) });
+    const kw = this.or(1, [alt(() => this.consume(1, KW.when)), alt(() => this.consume(2, KW.unless))]);
+    const expr = this.option(1, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(1, this.expression)));
     return this.ACTION(() => {
       if (!this.real(kw)) return undefined;
       this.need(expr, 'a condition', kw);
@@ -891,60 +860,49 @@ class ReinParser extends EmbeddedActionsParser {
   effectClause = this.RULE('effectClause', (): A.EffectClause | undefined => {
     const start = this.ACTION(() => this.s());
     return this.or(1, [
-      {
-        ALT: () => {
+      alt(() => {
           this.consume(1, KW.deny);
           const message = this.option(1, () => this.subrule(1, this.message));
           return this.ACTION(() => (this.noteEffect(message), { kind: 'Deny' as const, message, range: this.from(start!) }));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           this.consume(2, KW.require);
           const appr = this.consume(3, KW.approval);
           let from: A.Expr | undefined;
           this.option(2, () => {
             const f = this.consume(4, KW.from);
-            from = this.option(3, { GATE: () => !this.nextIsItemOnNewLine(f), DEF: () => this.subrule(2, this.expression) });
+            from = this.option(3, gated(() => !this.nextIsItemOnNewLine(f), () => this.subrule(2, this.expression)));
             this.ACTION(() => this.need(from, 'who approves (an expression)', f));
           });
           const message = this.option(4, () => this.subrule(3, this.message));
           void appr;
           return this.ACTION(() => (this.noteEffect(message), { kind: 'RequireApproval' as const, from, message, range: this.from(start!) }));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           this.consume(5, KW.warn);
           const message = this.option(5, () => this.subrule(4, this.message));
           return this.ACTION(() => (this.noteEffect(message), { kind: 'Warn' as const, message, range: this.from(start!) }));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           this.consume(6, KW.allow);
           const message = this.option(6, () => this.subrule(5, this.message));
           return this.ACTION(() => (this.noteEffect(message), { kind: 'Allow' as const, message, range: this.from(start!) }));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const kw = this.consume(7, KW.set);
           this.ACTION(() => this.report('REIN105', '`set` is not supported yet', kw.startOffset, kw.startOffset + kw.image.length, 'transforming effects are a phase 2 feature'));
-          const path = this.option(7, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(6, this.expression) });
+          const path = this.option(7, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(6, this.expression)));
           this.ACTION(() => this.need(path, 'the path to set', kw));
           const eq = this.consume(8, Eq);
           const value = this.option(8, () => this.subrule(7, this.expression));
           this.ACTION(() => this.need(value, 'a value', eq));
           const message = this.option(9, () => this.subrule(8, this.message));
           return this.ACTION(() => ({ kind: 'Set' as const, path, value, message, range: this.from(start!) }));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const kw = this.consume(9, KW.redact);
           this.ACTION(() => this.report('REIN105', '`redact` is not supported yet', kw.startOffset, kw.startOffset + kw.image.length, 'transforming effects are a phase 2 feature'));
-          const path = this.option(10, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(9, this.expression) });
+          const path = this.option(10, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(9, this.expression)));
           this.ACTION(() => this.need(path, 'the path to redact', kw));
           let using: A.Expr | undefined;
           this.option(11, () => {
@@ -954,8 +912,7 @@ class ReinParser extends EmbeddedActionsParser {
           });
           const message = this.option(13, () => this.subrule(11, this.message));
           return this.ACTION(() => ({ kind: 'Redact' as const, path, using, message, range: this.from(start!) }));
-        },
-      },
+        }),
     ]);
   });
 
@@ -968,19 +925,14 @@ class ReinParser extends EmbeddedActionsParser {
     const open = this.consume(2, LCurly);
     const items: A.BudgetItem[] = [];
     this.ACTION(() => (this.ctx = 'budget'));
-    this.many(1, {
-      GATE: () => !this.atBodyEnd(),
-      DEF: () =>
+    this.many(1, gated(() => !this.atBodyEnd(), () =>
         this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
-          {
-            ALT: () => {
+          alt(() => {
               const it = this.subrule(2, this.budgetItem);
               this.ACTION(() => it && items.push(it));
-            },
-          },
-          { ALT: () => this.subrule(3, this.junk, { ARGS: ['budget'] }), IGNORE_AMBIGUITIES: true },
-        ]}),
-    });
+            }),
+          alt(() => this.subrule(3, this.junk, { ARGS: ['budget'] }), true),
+        ]})));
     this.ACTION(() => this.closeBody(open, name ? `budget \`${name.text}\`` : 'the budget'));
     this.option(1, () => this.consume(3, RCurly));
     return this.ACTION(() => ({ kind: 'BudgetDecl' as const, name, items, annotations: [], range: this.from(kw.startOffset) }))!;
@@ -989,10 +941,9 @@ class ReinParser extends EmbeddedActionsParser {
   budgetItem = this.RULE('budgetItem', (): A.BudgetItem | undefined => {
     const start = this.ACTION(() => this.s());
     return this.or(1, [
-      {
-        ALT: () => {
+      alt(() => {
           const kw = this.consume(1, KW.limit);
-          const amount = this.option(1, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(1, this.expression) });
+          const amount = this.option(1, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(1, this.expression)));
           this.ACTION(() => this.need(amount, 'an amount', kw));
           let per: A.LimitClause['per'];
           this.option(2, () => {
@@ -1001,74 +952,61 @@ class ReinParser extends EmbeddedActionsParser {
             this.ACTION(() => !per && this.missing('`minute`, `hour`, `day`, `week`, `month`, `request` or a duration', perTok));
           });
           return this.ACTION(() => ({ kind: 'Limit' as const, amount, per, range: this.from(start!) }));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const kw = this.consume(3, KW.charge);
-          const expr = this.option(3, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(3, this.expression) });
+          const expr = this.option(3, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(3, this.expression)));
           return this.ACTION(() => {
             this.need(expr, 'what a request draws (an expression)', kw);
             return { kind: 'Charge' as const, expr, range: this.from(start!) };
           });
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const kw = this.consume(4, KW.by);
           const keys: A.Expr[] = [];
-          const k1 = this.option(4, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(4, this.expression) });
+          const k1 = this.option(4, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(4, this.expression)));
           this.ACTION(() => (k1 ? keys.push(k1) : this.missing('a key expression', kw)));
           this.many(1, () => {
             const c = this.consume(5, Comma);
-            const k = this.option(5, { GATE: () => !this.nextIsItemOnNewLine(c), DEF: () => this.subrule(5, this.expression) });
+            const k = this.option(5, gated(() => !this.nextIsItemOnNewLine(c), () => this.subrule(5, this.expression)));
             this.ACTION(() => (k ? keys.push(k) : this.missing('a key expression', c)));
           });
           return this.ACTION(() => ({ kind: 'By' as const, keys, range: this.from(start!) }));
-        },
-      },
-      { ALT: () => this.subrule(6, this.condition) },
-      {
-        ALT: () => {
+        }),
+      alt(() => this.subrule(6, this.condition)),
+      alt(() => {
           this.consume(6, KW.warn);
           const at = this.consume(7, KW.at);
-          const threshold = this.option(6, { GATE: () => !this.nextIsItemOnNewLine(at), DEF: () => this.subrule(7, this.expression) });
+          const threshold = this.option(6, gated(() => !this.nextIsItemOnNewLine(at), () => this.subrule(7, this.expression)));
           return this.ACTION(() => {
             this.need(threshold, 'a threshold (e.g. `80%`)', at);
             return { kind: 'WarnAt' as const, threshold, range: this.from(start!) };
           });
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           this.consume(8, KW.on);
           this.consume(9, KW.exceed);
           const effect = this.subrule(8, this.effectClause);
           return this.ACTION(() => ({ kind: 'OnExceed' as const, effect, range: this.from(start!) }));
-        },
-      },
+        }),
     ]);
   });
 
   window = this.RULE('window', (): A.LimitClause['per'] => {
     return this.or(1, [
-      { ALT: () => this.unitAction(this.consume(1, KW.minute)) },
-      { ALT: () => this.unitAction(this.consume(2, KW.hour)) },
-      { ALT: () => this.unitAction(this.consume(3, KW.day)) },
-      { ALT: () => this.unitAction(this.consume(4, KW.week)) },
-      { ALT: () => this.unitAction(this.consume(5, KW.month)) },
-      {
-        ALT: () => {
+      alt(() => this.unitAction(this.consume(1, KW.minute))),
+      alt(() => this.unitAction(this.consume(2, KW.hour))),
+      alt(() => this.unitAction(this.consume(3, KW.day))),
+      alt(() => this.unitAction(this.consume(4, KW.week))),
+      alt(() => this.unitAction(this.consume(5, KW.month))),
+      alt(() => {
           const t = this.consume(6, KW.request);
           return this.ACTION(() => (this.real(t) ? { kind: 'Request' as const, range: this.tokRange(t) } : undefined));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const t = this.consume(7, Duration);
           return this.ACTION(() => (this.real(t) ? this.durationLit(t) : undefined));
-        },
-      },
+        }),
     ]);
   });
 
@@ -1087,19 +1025,14 @@ class ReinParser extends EmbeddedActionsParser {
     const open = this.consume(3, LCurly);
     const items: A.TestItem[] = [];
     this.ACTION(() => (this.ctx = 'test'));
-    this.many(1, {
-      GATE: () => !this.atBodyEnd(),
-      DEF: () =>
+    this.many(1, gated(() => !this.atBodyEnd(), () =>
         this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
-          {
-            ALT: () => {
+          alt(() => {
               const it = this.subrule(1, this.testItem);
               this.ACTION(() => it && items.push(it));
-            },
-          },
-          { ALT: () => this.subrule(2, this.junk, { ARGS: ['test'] }), IGNORE_AMBIGUITIES: true },
-        ]}),
-    });
+            }),
+          alt(() => this.subrule(2, this.junk, { ARGS: ['test'] }), true),
+        ]})));
     this.ACTION(() => this.closeBody(open, 'the test'));
     this.option(2, () => this.consume(4, RCurly));
     return this.ACTION(() => ({
@@ -1126,80 +1059,62 @@ class ReinParser extends EmbeddedActionsParser {
   testItem = this.RULE('testItem', (): A.TestItem | undefined => {
     const start = this.ACTION(() => this.s());
     return this.or(1, [
-      {
-        ALT: () => {
+      alt(() => {
           const kw = this.consume(1, KW.given);
-          const expr = this.option(1, { GATE: () => !this.nextIsItemOnNewLine(kw), DEF: () => this.subrule(1, this.expression) });
+          const expr = this.option(1, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(1, this.expression)));
           return this.ACTION(() => {
             this.need(expr, 'the request (an expression)', kw);
             return { kind: 'Given' as const, expr, range: this.from(start!) };
           });
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           this.consume(2, KW.spent);
           const budget = this.subrule(2, this.declName);
           const eq = this.consume(3, Eq);
-          const amount = this.option(2, { GATE: () => !this.nextIsItemOnNewLine(eq), DEF: () => this.subrule(3, this.expression) });
+          const amount = this.option(2, gated(() => !this.nextIsItemOnNewLine(eq), () => this.subrule(3, this.expression)));
           return this.ACTION(() => {
             this.need(amount, 'an amount', this.real(eq) ? eq : this.LA(0));
             return { kind: 'Spent' as const, budget, amount, range: this.from(start!) };
           });
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const kw = this.consume(4, KW.at);
           const t = this.option(3, () => this.consume(5, StringLiteral));
           return this.ACTION(() => {
             if (!t) this.missing('a time string (e.g. `"2026-01-05T10:00:00Z"`)', kw);
             return { kind: 'At' as const, time: t ? this.mkString(t) : undefined, range: this.from(start!) };
           });
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           this.consume(6, KW.approved);
           const names = this.subrule(4, this.nameList);
           return this.ACTION(() => ({ kind: 'Approved' as const, names: names ?? [], range: this.from(start!) }));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           this.consume(7, KW.expect);
           return this.subrule(5, this.expectTail, { ARGS: [start!] });
-        },
-      },
+        }),
     ]);
   });
 
   expectTail = this.RULE('expectTail', (start: number): A.TestItem | undefined => {
     return this.or(1, [
-      {
-        ALT: () => {
+      alt(() => {
           this.consume(1, KW.warnings);
           let none = false;
           let names: A.Name[] = [];
           this.or(2, [
-            {
-              ALT: () => {
+            alt(() => {
                 this.consume(2, KW.none);
                 none = true;
-              },
-            },
-            {
-              ALT: () => {
+              }),
+            alt(() => {
                 names = this.subrule(1, this.nameList) ?? [];
-              },
-              IGNORE_AMBIGUITIES: true,
-            },
+              }, true),
           ]);
           return this.ACTION(() => ({ kind: 'ExpectWarnings' as const, names, none, range: this.from(start) }));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const eff = this.subrule(2, this.expectEffect);
           let by: A.Name[] = [];
           this.option(1, () => {
@@ -1207,16 +1122,15 @@ class ReinParser extends EmbeddedActionsParser {
             by = this.subrule(3, this.nameList) ?? [];
           });
           return this.ACTION(() => ({ kind: 'Expect' as const, effect: eff, by, range: this.from(start) }));
-        },
-      },
+        }),
     ]);
   });
 
   expectEffect = this.RULE('expectEffect', (): A.ExpectItem['effect'] => {
     const t = this.or(1, [
-      { ALT: () => this.consume(1, KW.allow) },
-      { ALT: () => this.consume(2, KW.deny) },
-      { ALT: () => this.consume(3, KW.require_approval) },
+      alt(() => this.consume(1, KW.allow)),
+      alt(() => this.consume(2, KW.deny)),
+      alt(() => this.consume(3, KW.require_approval)),
     ]);
     return this.ACTION(() => (this.real(t) ? { value: t.image as 'allow' | 'deny' | 'require_approval', range: this.tokRange(t) } : undefined));
   });
@@ -1255,25 +1169,21 @@ class ReinParser extends EmbeddedActionsParser {
     const items: SeqItem[] = [];
     const start = this.ACTION(() => this.s())!;
     this.or(1, [
-      {
-        ALT: () => {
+      alt(() => {
           this.atLeastOne(1, () => {
             const n = this.consume(1, KW.not);
             this.ACTION(() => items.push({ t: 'not', tok: n }));
           });
-          const first = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(1, this.unary) });
+          const first = this.option(1, gated(this.operandOk, () => this.subrule(1, this.unary)));
           this.ACTION(() => {
             if (!first) this.missing('an expression', this.LA(0));
             items.push({ t: 'atom', expr: first });
           });
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const first = this.subrule(4, this.unary);
           this.ACTION(() => items.push({ t: 'atom', expr: first }));
-        },
-      },
+        }),
     ]);
     this.many(2, () => {
       const op = this.subrule(2, this.binaryOp);
@@ -1282,7 +1192,7 @@ class ReinParser extends EmbeddedActionsParser {
         const n = this.consume(2, KW.not);
         this.ACTION(() => items.push({ t: 'not', tok: n }));
       });
-      const right = this.option(2, { GATE: this.operandOk, DEF: () => this.subrule(3, this.unary) });
+      const right = this.option(2, gated(this.operandOk, () => this.subrule(3, this.unary)));
       this.ACTION(() => {
         if (!right) this.missing('an expression', this.LA(0));
         items.push({ t: 'atom', expr: right });
@@ -1295,30 +1205,28 @@ class ReinParser extends EmbeddedActionsParser {
     return this.or(
       1,
       (this.binopAlts ??= [
-        { ALT: () => this.opItem(this.consume(1, KW.or), 'or') },
-        { ALT: () => this.opItem(this.consume(2, KW.and), 'and') },
-        { ALT: () => this.opItem(this.consume(3, EqEq), '==') },
-        { ALT: () => this.opItem(this.consume(4, NotEq), '!=') },
-        { ALT: () => this.opItem(this.consume(5, LtEq), '<=') },
-        { ALT: () => this.opItem(this.consume(6, GtEq), '>=') },
-        { ALT: () => this.opItem(this.consume(7, Lt), '<') },
-        { ALT: () => this.opItem(this.consume(8, Gt), '>') },
-        { ALT: () => this.opItem(this.consume(9, KW.in), 'in') },
-        { ALT: () => this.opItem(this.consume(10, KW.matches), 'matches') },
-        {
-          ALT: () => {
+        alt(() => this.opItem(this.consume(1, KW.or), 'or')),
+        alt(() => this.opItem(this.consume(2, KW.and), 'and')),
+        alt(() => this.opItem(this.consume(3, EqEq), '==')),
+        alt(() => this.opItem(this.consume(4, NotEq), '!=')),
+        alt(() => this.opItem(this.consume(5, LtEq), '<=')),
+        alt(() => this.opItem(this.consume(6, GtEq), '>=')),
+        alt(() => this.opItem(this.consume(7, Lt), '<')),
+        alt(() => this.opItem(this.consume(8, Gt), '>')),
+        alt(() => this.opItem(this.consume(9, KW.in), 'in')),
+        alt(() => this.opItem(this.consume(10, KW.matches), 'matches')),
+        alt(() => {
             const n = this.consume(11, KW.not);
             const i = this.consume(12, KW.in);
             return this.ACTION(() => ({ t: 'op' as const, op: 'not in' as const, tok: n, end: i.startOffset + i.image.length }))!;
-          },
-        },
-        { ALT: () => this.opItem(this.consume(13, KW.with), 'with') },
-        { ALT: () => this.opItem(this.consume(14, QQ), '??') },
-        { ALT: () => this.opItem(this.consume(15, Plus), '+') },
-        { ALT: () => this.opItem(this.consume(16, Minus), '-') },
-        { ALT: () => this.opItem(this.consume(17, Star), '*') },
-        { ALT: () => this.opItem(this.consume(18, Slash), '/') },
-        { ALT: () => this.opItem(this.consume(19, PercentOp), '%') },
+          }),
+        alt(() => this.opItem(this.consume(13, KW.with), 'with')),
+        alt(() => this.opItem(this.consume(14, QQ), '??')),
+        alt(() => this.opItem(this.consume(15, Plus), '+')),
+        alt(() => this.opItem(this.consume(16, Minus), '-')),
+        alt(() => this.opItem(this.consume(17, Star), '*')),
+        alt(() => this.opItem(this.consume(18, Slash), '/')),
+        alt(() => this.opItem(this.consume(19, PercentOp), '%')),
       ]),
     );
   });
@@ -1329,52 +1237,53 @@ class ReinParser extends EmbeddedActionsParser {
 
   /** Builds the expression tree of a flat operator sequence by precedence climbing. */
   buildBinary(items: SeqItem[], start: number): A.Expr {
-    let i = 0;
-    const errorAt = (offset: number): A.ErrorExpr => ({ kind: 'Error', range: this.rng(offset, offset) });
-    const climb = (minPrec: number): A.Expr | undefined => {
-      let left = prefix();
-      for (;;) {
-        const it = items[i];
-        if (!it || it.t !== 'op') return left;
-        const prec = PREC[it.op];
-        if (prec < minPrec) return left;
-        i++;
-        const right = climb(prec + 1);
-        left = this.binary(it.op, it.tok, it.end, left ?? errorAt(it.tok.startOffset), right);
-      }
-    };
-    const prefix = (): A.Expr | undefined => {
-      const nots: IToken[] = [];
-      while (items[i]?.t === 'not') nots.push((items[i++] as SeqNot).tok);
-      if (nots.length === 0) {
-        const it = items[i++];
-        return it && it.t === 'atom' ? it.expr : undefined;
-      }
-      if (nots.length > MAX_DEPTH) {
-        const t = nots[MAX_DEPTH];
-        this.report('REIN101', `expression is nested too deeply (more than ${MAX_DEPTH} levels)`, t.startOffset, t.startOffset + t.image.length);
-        nots.length = MAX_DEPTH;
-      }
-      // `not` binds looser than comparison: its operand takes every tighter operator
-      let operand = climb(NOT_PREC);
-      for (let k = nots.length - 1; k >= 0; k--) {
-        const n = nots[k];
-        operand = { kind: 'Unary', op: 'not', operand, range: this.rng(n.startOffset, operand ? operand.range.end.offset : n.startOffset + n.image.length) };
-      }
-      return operand;
-    };
-    const e = climb(0);
-    return e ?? errorAt(Math.max(start, this.e()));
+    const st = { items, i: 0 };
+    return this.climb(st, 0) ?? this.errorExpr(Math.max(start, this.e()));
   }
+  errorExpr(offset: number): A.ErrorExpr {
+    return { kind: 'Error', range: this.rng(offset, offset) };
+  }
+  climb(st: { items: SeqItem[]; i: number }, minPrec: number): A.Expr | undefined {
+    let left = this.prefixed(st);
+    for (;;) {
+      const it = st.items[st.i];
+      if (!it || it.t !== 'op') return left;
+      const prec = PREC[it.op];
+      if (prec < minPrec) return left;
+      st.i++;
+      const right = this.climb(st, prec + 1);
+      left = this.binary(it.op, it.tok, it.end, left ?? this.errorExpr(it.tok.startOffset), right);
+    }
+  }
+  prefixed(st: { items: SeqItem[]; i: number }): A.Expr | undefined {
+    const nots: IToken[] = [];
+    while (st.items[st.i]?.t === 'not') nots.push((st.items[st.i++] as SeqNot).tok);
+    if (nots.length === 0) {
+      const it = st.items[st.i++];
+      return it && it.t === 'atom' ? it.expr : undefined;
+    }
+    if (nots.length > MAX_DEPTH) {
+      const t = nots[MAX_DEPTH];
+      this.report('REIN101', `expression is nested too deeply (more than ${MAX_DEPTH} levels)`, t.startOffset, t.startOffset + t.image.length);
+      nots.length = MAX_DEPTH;
+    }
+    // `not` binds looser than comparison: its operand takes every tighter operator
+    let operand = this.climb(st, NOT_PREC);
+    for (let k = nots.length - 1; k >= 0; k--) {
+      const n = nots[k];
+      operand = { kind: 'Unary', op: 'not', operand, range: this.rng(n.startOffset, operand ? operand.range.end.offset : n.startOffset + n.image.length) };
+    }
+    return operand;
+  }
+
 
   unary = this.RULE('unary', (): A.Expr => {
     return this.or(1, (this.unaryAlts ??= [
-      {
-        ALT: () => {
+      alt(() => {
           const op = this.consume(1, Minus);
           this.ACTION(() => this.enter());
           try {
-            const operand = this.option(1, { GATE: this.operandOk, DEF: () => this.subrule(1, this.unary) });
+            const operand = this.option(1, gated(this.operandOk, () => this.subrule(1, this.unary)));
             return this.ACTION(() => {
               this.need(operand, 'an expression', op);
               return { kind: 'Unary' as const, op: '-' as const, operand, range: this.from(op.startOffset) };
@@ -1382,9 +1291,8 @@ class ReinParser extends EmbeddedActionsParser {
           } finally {
             this.ACTION(() => this.depth--);
           }
-        },
-      },
-      { ALT: () => this.subrule(2, this.postfix) },
+        }),
+      alt(() => this.subrule(2, this.postfix)),
     ]));
   });
 
@@ -1392,18 +1300,15 @@ class ReinParser extends EmbeddedActionsParser {
     let e = this.subrule(1, this.primary);
     this.many(1, () => {
       this.or(1, [
-        {
-          ALT: () => {
+        alt(() => {
             const dot = this.consume(1, Dot);
-            const prop = this.option(1, { GATE: () => !this.nextIsItemOnNewLine(dot), DEF: () => this.consume(2, Word) });
+            const prop = this.option(1, gated(() => !this.nextIsItemOnNewLine(dot), () => this.consume(2, Word)));
             this.ACTION(() => {
               if (!prop) this.missing('a field or method name', dot);
               e = { kind: 'Member', object: e, property: prop ? this.mkName(prop) : undefined, range: this.rng(e.range.start.offset, this.e()) };
             });
-          },
-        },
-        {
-          ALT: () => {
+          }),
+        alt(() => {
             const open = this.consume(3, LBracket);
             const index = this.option(2, () => this.subrule(2, this.expression));
             this.ACTION(() => this.need(index, 'an index', open));
@@ -1412,10 +1317,8 @@ class ReinParser extends EmbeddedActionsParser {
               if (!close) this.missing('`]`', this.LA(0));
               e = { kind: 'Index', object: e, index, range: this.rng(e.range.start.offset, this.e()) };
             });
-          },
-        },
-        {
-          ALT: () => {
+          }),
+        alt(() => {
             const open = this.consume(5, LParen);
             const args = this.subrule(3, this.exprList, { ARGS: [RParen, 'argument'] });
             const close = this.option(4, () => this.consume(6, RParen));
@@ -1423,8 +1326,7 @@ class ReinParser extends EmbeddedActionsParser {
               if (!close) this.missing('`,` or `)`', this.real(this.LA(0)) ? this.LA(0) : open);
               e = { kind: 'Call', callee: e, args: args ?? [], range: this.rng(e.range.start.offset, this.e()) };
             });
-          },
-        },
+          }),
       ]);
     });
     return e;
@@ -1450,51 +1352,37 @@ class ReinParser extends EmbeddedActionsParser {
 
   primary = this.RULE('primary', (): A.Expr => {
     return this.or(1, (this.primaryAlts ??= [
-      {
-        ALT: () => {
+      alt(() => {
           const t = this.consume(1, NumberLiteral);
           return this.ACTION(() => {
             const p = (t.payload ?? { value: 0, isInt: true }) as NumberPayload;
             return { kind: 'Number' as const, value: p.value, isInt: p.isInt, raw: t.image, range: this.tokRange(t) };
           })!;
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const t = this.consume(2, Money);
           return this.ACTION(() => ({ kind: 'Money' as const, micros: ((t.payload ?? { micros: 0 }) as MoneyPayload).micros, raw: t.image, range: this.tokRange(t) }))!;
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const t = this.consume(3, Duration);
           return this.ACTION(() => this.durationLit(t))!;
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const t = this.consume(4, Percent);
           return this.ACTION(() => ({ kind: 'Percent' as const, value: ((t.payload ?? { value: 0 }) as PercentPayload).value, raw: t.image, range: this.tokRange(t) }))!;
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const t = this.consume(5, StringLiteral);
           return this.ACTION(() => this.mkString(t))!;
-        },
-      },
-      {
-        ALT: () => {
-          const t = this.or(2, [{ ALT: () => this.consume(6, KW.true) }, { ALT: () => this.consume(7, KW.false) }]);
+        }),
+      alt(() => {
+          const t = this.or(2, [alt(() => this.consume(6, KW.true)), alt(() => this.consume(7, KW.false))]);
           return this.ACTION(() => ({ kind: 'Bool' as const, value: t.image === 'true', range: this.tokRange(t) }))!;
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const t = this.consume(8, KW.null);
           return this.ACTION(() => ({ kind: 'Null' as const, range: this.tokRange(t) }))!;
-        },
-      },
+        }),
       {
         // a name, or a one-parameter lambda `x => body`
         ALT: () => {
@@ -1512,9 +1400,8 @@ class ReinParser extends EmbeddedActionsParser {
           })!;
         },
       },
-      { ALT: () => this.subrule(2, this.parenOrLambda) },
-      {
-        ALT: () => {
+      alt(() => this.subrule(2, this.parenOrLambda)),
+      alt(() => {
           const open = this.consume(11, LBracket);
           {
             const items = this.subrule(3, this.exprList, { ARGS: [RBracket, 'item'] });
@@ -1524,10 +1411,9 @@ class ReinParser extends EmbeddedActionsParser {
               return { kind: 'List' as const, items: items ?? [], range: this.from(open.startOffset) };
             })!;
           }
-        },
-      },
-      { ALT: () => this.subrule(4, this.objectExpr) },
-      { ALT: () => this.subrule(5, this.ifExpr) },
+        }),
+      alt(() => this.subrule(4, this.objectExpr)),
+      alt(() => this.subrule(5, this.ifExpr)),
     ]));
   });
 
@@ -1594,18 +1480,14 @@ class ReinParser extends EmbeddedActionsParser {
 
   objectEntry = this.RULE('objectEntry', (): A.ObjectEntry | undefined => {
     const key = this.or(1, [
-      {
-        ALT: () => {
+      alt(() => {
           const t = this.consume(1, Word);
           return this.ACTION(() => this.mkName(t));
-        },
-      },
-      {
-        ALT: () => {
+        }),
+      alt(() => {
           const t = this.consume(2, StringLiteral);
           return this.ACTION(() => this.mkString(t));
-        },
-      },
+        }),
     ]);
     let value: A.Expr | undefined;
     const colon = this.option(1, () => this.consume(3, Colon));
