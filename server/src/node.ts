@@ -22,7 +22,14 @@ const toUri = (p: string) => pathToFileURL(p).href;
 
 /** The package's docs folder, when the server runs from a source checkout or the installed package. */
 function findDocs(): string | undefined {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  // ESM: import.meta.url; bundled to CommonJS (the VS Code extension): __dirname.
+  let dir: string;
+  try {
+    dir = path.dirname(fileURLToPath(import.meta.url));
+  } catch {
+    if (typeof __dirname !== 'string') return undefined;
+    dir = __dirname;
+  }
   for (let i = 0; i < 5; i++) {
     const p = path.join(dir, 'docs', 'diagnostics.md');
     if (fs.existsSync(p)) return p;
