@@ -6,7 +6,12 @@
 // `comment` prints a source comment: it knows whether it must start on its own line and whether
 // a newline must follow it, and the printer keeps the text exactly.
 
-export type Doc = string | Doc[] | LineDoc | IndentDoc | GroupDoc | IfBreakDoc | CommentDoc;
+export type Doc = string | Doc[] | LineDoc | BlankLineDoc | IndentDoc | GroupDoc | IfBreakDoc | CommentDoc;
+
+/** Ends the current line and makes sure exactly one empty line follows (never two). */
+export interface BlankLineDoc {
+  t: 'blankline';
+}
 
 export interface LineDoc {
   t: 'line';
@@ -42,6 +47,7 @@ export interface CommentDoc {
 export const line: LineDoc = { t: 'line', soft: false, hard: false };
 export const softline: LineDoc = { t: 'line', soft: true, hard: false };
 export const hardline: LineDoc = { t: 'line', soft: false, hard: true };
+export const blankline: BlankLineDoc = { t: 'blankline' };
 
 export function indent(contents: Doc): IndentDoc {
   return { t: 'indent', contents };
@@ -72,6 +78,8 @@ export function propagateBreaks(doc: Doc): boolean {
   switch (doc.t) {
     case 'line':
       return doc.hard;
+    case 'blankline':
+      return true;
     case 'comment':
       return doc.ownLine || doc.newlineAfter;
     case 'indent':
@@ -122,6 +130,8 @@ function fits(next: Cmd, rest: Cmd[], width: number): boolean {
         if (mode === 'break' || doc.hard) return true;
         if (!doc.soft) width -= 1;
         break;
+      case 'blankline':
+        return true;
       case 'indent':
         stack.push({ ind: cmd.ind, mode, doc: doc.contents });
         break;
@@ -148,6 +158,7 @@ export function printDoc(doc: Doc, width = 100, indentWidth = 2): string {
   let lineHasContent = false;
   let pendingNewline = false;
   let spaceAfterComment = false;
+  let prevLineBlank = true; // the line before the current one is empty (or there is none)
 
   const trimLineEnd = () => {
     while (out.length > 0) {
@@ -163,6 +174,7 @@ export function printDoc(doc: Doc, width = 100, indentWidth = 2): string {
   };
   const newline = (ind: number) => {
     trimLineEnd();
+    prevLineBlank = !lineHasContent;
     out.push('\n' + ' '.repeat(ind));
     col = ind;
     lineHasContent = false;
@@ -202,6 +214,10 @@ export function printDoc(doc: Doc, width = 100, indentWidth = 2): string {
           spaceAfterComment = false;
           write(' ');
         }
+        break;
+      case 'blankline':
+        if (lineHasContent || pendingNewline) newline(ind);
+        if (!prevLineBlank) newline(ind);
         break;
       case 'indent':
         stack.push({ ind: ind + indentWidth, mode, doc: d.contents });

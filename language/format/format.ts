@@ -29,7 +29,7 @@ import type {
   TestItem,
   TypeExpr,
 } from '../syntax/ast.js';
-import { type Doc, group, hardline, ifBreak, indent, join, line, printDoc, softline } from './doc.js';
+import { type Doc, blankline, group, hardline, ifBreak, indent, join, line, printDoc, softline } from './doc.js';
 
 export interface FormatOptions {
   /** File name used in diagnostics (default `<input>`). */
@@ -185,11 +185,11 @@ class Printer {
     let isFirst = first;
     while (this.next < this.comments.length && this.comments[this.next].range.start.offset < offset) {
       const c = this.comments[this.next++];
-      if (!isFirst && this.blankBefore(c.range.start.offset)) docs.push(hardline);
+      if (!isFirst && this.blankBefore(c.range.start.offset)) docs.push(blankline);
       docs.push(this.commentDoc(c));
       isFirst = false;
     }
-    if (!isFirst && this.blankBefore(offset)) docs.push(hardline);
+    if (!isFirst && this.blankBefore(offset)) docs.push(blankline);
     return { docs, any: docs.length > 0 };
   }
 
@@ -340,7 +340,7 @@ class Printer {
     if (this.next < this.comments.length && this.comments[this.next].range.start.offset < end) {
       const { docs } = this.leadBlock(end - 1, items.length === 0);
       // leadBlock may add a blank line before the closing brace: drop it
-      while (docs.length > 0 && docs[docs.length - 1] === hardline) docs.pop();
+      while (docs.length > 0 && docs[docs.length - 1] === blankline) docs.pop();
       body.push(hardline, ...docs);
     }
     if (body.length === 0 && afterOpen.length === 0) return [...leadOpen, '{}'];
@@ -438,9 +438,12 @@ class Printer {
     }
   }
 
-  /** `a, b, c` without brackets (budget keys, test names): breaks after commas when too long. */
+  /**
+   * `a, b, c` without brackets (budget keys, test names). Never broken: a budget key on a new line
+   * that is a clause keyword used as a name (`limit`) would start the next clause.
+   */
   private commaList(items: (() => Doc)[]): Doc {
-    return group(indent(join([',', line], items.map((f) => f()))));
+    return join(', ', items.map((f) => f()));
   }
 
   // ---------------------------------------------------------------- types
@@ -510,7 +513,7 @@ class Printer {
     let dangling: Doc[] = [];
     if (this.next < this.comments.length && this.comments[this.next].range.start.offset < end) {
       const { docs } = this.leadBlock(end - 1, items.length === 0);
-      while (docs.length > 0 && docs[docs.length - 1] === hardline) docs.pop();
+      while (docs.length > 0 && docs[docs.length - 1] === blankline) docs.pop();
       dangling = [items.length === 0 ? (opts.spaced ? line : softline) : line, ...docs];
     }
     if (items.length === 0 && dangling.length === 0 && afterOpen.length === 0) return open + close;
@@ -544,8 +547,12 @@ class Printer {
         return this.delimited(e, '[', ']', e.items, (it) => this.expr(it), { sep: 'comma', spaced: false, keepBroken: false, trailingComma: true });
       case 'Object':
         return this.delimited(e, '{', '}', e.entries, (en) => this.entry(en), { sep: 'comma', spaced: true, keepBroken: true, trailingComma: true });
-      case 'Member':
-        return [this.expr(e.object), '.', e.property ? this.name(e.property) : ''];
+      case 'Member': {
+        // comments between the object and the dot stay before the dot
+        const object = [this.expr(e.object), ...this.trail(e.object.range.end.offset), ...this.lead(this.tokenAt(e.object.range.end.offset))];
+        // `$49 .x`: without the space the lexer would read `$49.x` as one (invalid) money literal
+        return [object, e.object.kind === 'Money' ? ' .' : '.', e.property ? this.name(e.property) : ''];
+      }
       case 'Index':
         return [this.expr(e.object), '[', e.index ? this.expr(e.index) : '', ...this.lead(e.range.end.offset - 1), ']'];
       case 'Call': {
@@ -556,7 +563,9 @@ class Printer {
       case 'Lambda': {
         const params = e.params.map((p) => this.name(p));
         const head: Doc = params.length === 1 && this.src[e.range.start.offset] !== '(' ? params[0] : ['(', join(', ', params), ')'];
-        return [head, ' =>', e.body ? this.lambdaBody(e.body) : ''];
+        const last = e.params[e.params.length - 1];
+        const beforeArrow = last ? [...this.trail(last.range.end.offset), ...this.lead(this.tokenAt(last.range.end.offset))] : [];
+        return [head, ...beforeArrow, ' =>', e.body ? this.lambdaBody(e.body) : ''];
       }
       case 'Unary': {
         const operand = e.operand ? this.expr(e.operand) : '';
@@ -566,12 +575,12 @@ class Printer {
       }
       case 'Binary':
         return this.binary(e);
-      case 'If':
-        return group([
-          'if ',
-          e.cond ? this.expr(e.cond) : '',
-          indent([line, 'then ', e.then ? this.expr(e.then) : '', line, 'else ', e.else ? this.expr(e.else) : '']),
-        ]);
+      case 'If': {
+        // comments before `then` / `else` stay before the keyword
+        const cond: Doc = e.cond ? [this.expr(e.cond), ...this.trail(e.cond.range.end.offset), ...this.lead(this.tokenAt(e.cond.range.end.offset))] : '';
+        const then: Doc = e.then ? [this.expr(e.then), ...this.trail(e.then.range.end.offset), ...this.lead(this.tokenAt(e.then.range.end.offset))] : '';
+        return group(['if ', cond, indent([line, 'then ', then, line, 'else ', e.else ? this.expr(e.else) : ''])]);
+      }
       case 'Paren':
         return ['(', e.expr ? this.expr(e.expr) : '', ...this.lead(e.range.end.offset - 1), ')'];
       case 'Error':
@@ -619,12 +628,14 @@ class Printer {
       chain.unshift(left);
       left = left.left;
     }
-    const first = this.expr(left);
+    const first: Doc = [this.expr(left), ...this.trail(left.range.end.offset)];
     const rest: Doc[] = [];
-    for (const b of chain) {
-      const right = b.right ? this.expr(b.right) : '';
-      if (b.op === 'with') rest.push(' ', b.op, ' ', right);
-      else rest.push(line, b.op, ' ', right);
+    for (const [i, b] of chain.entries()) {
+      // comments between the left operand and the operator stay before the operator
+      const beforeOp = this.lead(b.opRange.start.offset);
+      const right: Doc = b.right ? [this.expr(b.right), ...(i < chain.length - 1 ? this.trail(b.right.range.end.offset) : [])] : '';
+      if (b.op === 'with') rest.push(...beforeOp, ' ', b.op, ' ', right);
+      else rest.push(...beforeOp, line, b.op, ' ', right);
     }
     return group([first, indent(rest)]);
   }
@@ -669,6 +680,8 @@ class Printer {
     switch (d.t) {
       case 'line':
         return d.soft ? '' : ' ';
+      case 'blankline':
+        return ' ';
       case 'indent':
         return this.flat(d.contents);
       case 'group':

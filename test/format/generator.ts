@@ -16,8 +16,10 @@ export function rng(seed: number): Rng {
   };
 }
 
-/** A token, or a group of tokens. `{ nl }` forces a line break (after a line comment, between items). */
+/** A token, or a group of tokens. */
 type Tok = string | Tok[];
+/** A forced line break (declarations start on their own line). */
+const NL = '\n';
 
 class Gen {
   private n = 0;
@@ -41,10 +43,23 @@ class Gen {
     const walk = (t: Tok) => (Array.isArray(t) ? t.forEach(walk) : flat.push(t));
     walk(toks);
     let out = '';
-    flat.forEach((t, i) => {
-      if (i > 0) out += this.separator();
+    let sep = false;
+    for (const t of flat) {
+      if (t === NL) {
+        out += '\n';
+        sep = false;
+        continue;
+      }
+      if (t.startsWith('///')) {
+        // a doc comment sits on its own line directly above what it documents
+        out += (out === '' || out.endsWith('\n') ? '' : '\n') + t + '\n';
+        sep = false;
+        continue;
+      }
+      if (sep) out += this.separator();
       out += t;
-    });
+      sep = true;
+    }
     return out + this.pick(['', '\n', '\n\n', '  \n']);
   }
 
@@ -62,8 +77,16 @@ class Gen {
 
   // ------------------------------------------------------------ names, literals
 
+  /**
+   * A name. Contextual keywords (`limit`, `type`, …) are valid names, but the parser reads a clause
+   * keyword on a new line as the next clause, so random line breaks would make them invalid: they
+   * appear only as field names (with a suffix) and after `.`.
+   */
   word(): string {
-    return this.pick(['a', 'b', 'tool', 'kind', 'x1', 'data', 'limit', 'type', 'request', 'amount', 'team']);
+    return this.pick(['a', 'b', 'tool', 'kind', 'x1', 'data', 'amount', 'team']);
+  }
+  member(): string {
+    return this.pick(['a', 'tool', 'kind', 'limit', 'type', 'request', 'default', 'deny']);
   }
   decl(prefix: string): string {
     return `${prefix}${this.n++}`;
@@ -113,6 +136,13 @@ class Gen {
 
   // ------------------------------------------------------------ expressions
 
+  /** An operand of an operator: `not …` and `if …` need parentheses there. */
+  operand(depth: number, inString: boolean): Tok {
+    const e = this.expr(depth, inString);
+    const first = firstToken(e);
+    return first === 'not' || first === 'if' || first === '-' ? ['(', e, ')'] : e;
+  }
+
   expr(depth: number, inString = false): Tok {
     if (depth <= 0) return this.chance(0.5) ? this.literal() : this.word();
     const k = this.int(14);
@@ -120,7 +150,7 @@ class Gen {
       case 0:
         return this.literal();
       case 1:
-        return [this.expr(depth - 1, inString), '.', this.word()];
+        return [this.operand(depth - 1, inString), '.', this.member()];
       case 2: {
         const args: Tok[] = [];
         const n = this.int(3);
@@ -149,10 +179,10 @@ class Gen {
       case 7: {
         const op = this.pick(['or', 'and', '==', '!=', '<', '<=', '>', '>=', 'in', 'not in', 'with', '??', '+', '-', '*', '/', '%']);
         const opToks = op === 'not in' ? ['not', 'in'] : [op];
-        return [this.expr(depth - 1, inString), opToks, this.expr(depth - 1, inString)];
+        return [this.operand(depth - 1, inString), opToks, this.operand(depth - 1, inString)];
       }
       case 8:
-        return this.chance(0.5) ? ['not', this.expr(depth - 1, inString)] : ['-', this.expr(depth - 1, inString)];
+        return this.chance(0.5) ? ['not', this.operand(depth - 1, inString)] : ['-', this.operand(depth - 1, inString)];
       case 9:
         return ['(', this.expr(depth - 1, inString), ')'];
       case 10:
@@ -191,11 +221,11 @@ class Gen {
 
   // ------------------------------------------------------------ declarations
 
-  annotations(): Tok {
+  annotations(doc = true): Tok {
     const out: Tok[] = [];
-    if (this.chance(0.2)) out.push(`/// doc ${this.n++}\n`);
+    if (doc && this.chance(0.2)) out.push(`/// doc ${this.n++}`);
     const n = this.chance(0.3) ? 1 + this.int(2) : 0;
-    for (let i = 0; i < n; i++) out.push(this.chance(0.5) ? '@monitor' : ['@owner', '(', '"team"', ')']);
+    for (let i = 0; i < n; i++) out.push(this.chance(0.5) ? '@monitor' : this.pick(['@owner("team")', '@owner( "team" )']));
     return out;
   }
 
@@ -224,7 +254,9 @@ class Gen {
         return [anns, 'def', this.decl('d'), '(', params, ')', this.chance(0.3) ? [':', this.type(0)] : [], '=', this.expr(3)];
       }
       case 2:
-        return [anns, 'type', this.decl('T'), '=', this.type(2)];
+        // no `///` here: the parser also gives a type's doc to a field on the declaration's line,
+        // and formatting moves fields to their own lines (reported to the parser's owner)
+        return [this.annotations(false), 'type', this.decl('T'), '=', this.type(2)];
       case 3: {
         const body: Tok[] = [];
         const n = this.int(3);
@@ -267,9 +299,18 @@ class Gen {
     for (let i = 0; i < n; i++) fields.push([this.word() + i, this.chance(0.3) ? '?' : [], ':', this.type(2)]);
     decls.push(['input', '{', fields, '}']);
     const m = 1 + this.int(5);
-    for (let i = 0; i < m; i++) decls.push(this.declaration());
+    for (let i = 0; i < m; i++) decls.push([NL, this.declaration()]);
     return decls;
   }
+}
+
+function firstToken(t: Tok): string | undefined {
+  if (!Array.isArray(t)) return t;
+  for (const x of t) {
+    const f = firstToken(x);
+    if (f !== undefined) return f;
+  }
+  return undefined;
 }
 
 /** A random valid program with random layout and comments. */
