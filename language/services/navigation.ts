@@ -82,3 +82,13 @@ export function rename(analysis: Analysis, file: string, offset: number, newName
   const edits = occurrences(analysis, at.symbol, true).map((l) => ({ file: l.file, range: l.range, newText: newName }));
   return { edits };
 }
+
+/** Occurrences of the symbol at the offset in the same file (declaration included). */
+export function highlights(analysis: Analysis, file: string, offset: number): { range: Range; write: boolean }[] {
+  const at = symbolAt(analysis, file, offset);
+  if (!at) return [];
+  const decl = targetOf(at.symbol).nameNode;
+  return occurrences(analysis, at.symbol, true)
+    .filter((l) => l.file === file)
+    .map((l) => ({ range: l.range, write: !!decl && l.range.start.offset === decl.range.start.offset && targetOf(at.symbol).file === file }));
+}

@@ -19,6 +19,7 @@ import { registerCompletion } from './features/completion.js';
 import { registerHover } from './features/hover.js';
 import { registerDefinition } from './features/definition.js';
 import { registerReferences } from './features/references.js';
+import { registerHighlight } from './features/highlight.js';
 import { registerRename } from './features/rename.js';
 import { registerSymbols } from './features/symbols.js';
 import { registerFolding } from './features/folding.js';
@@ -71,6 +72,7 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
     registerHover(ctx);
     registerDefinition(ctx);
     registerReferences(ctx);
+    registerHighlight(ctx);
     registerRename(ctx);
     registerSymbols(ctx, () => roots);
     registerFolding(ctx);
@@ -88,6 +90,7 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
         hoverProvider: true,
         definitionProvider: true,
         referencesProvider: true,
+        documentHighlightProvider: true,
         renameProvider: { prepareProvider: true },
         documentSymbolProvider: true,
         workspaceSymbolProvider: true,

@@ -10,6 +10,7 @@ import {
   HoverRequest,
   DefinitionRequest,
   ReferencesRequest,
+  DocumentHighlightRequest,
   PrepareRenameRequest,
   RenameRequest,
   DocumentSymbolRequest,
@@ -137,6 +138,12 @@ describe('language server over stdio', function () {
       context: { includeDeclaration: true },
     })) as Location[];
     assert.deepEqual(locs.map((l) => l.uri).sort(), [uri('rules.rein'), uri('tests.rein')].sort());
+  });
+
+  it('highlights the occurrences of a name in the document', async () => {
+    const src = text('rules.rein');
+    const hs = await client.conn.sendRequest(DocumentHighlightRequest.type, { textDocument: { uri: uri('rules.rein') }, position: posOf(src, 'let blocked_tools', 5) });
+    assert.equal(hs!.length, 2);
   });
 
   it('renames across files and refuses keywords', async () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { definition, references, prepareRename, rename } from '../../language/services/navigation.js';
+import { definition, references, prepareRename, rename, highlights } from '../../language/services/navigation.js';
 import { hover } from '../../language/services/hover.js';
 import { fixture, slice } from './helper.js';
 
@@ -122,5 +122,14 @@ describe('services/hover on parameters', () => {
     assert.match(hover(fx.analysis, fx.file, fx.offset)!.contents, /\(parameter\) s: Step/);
     fx = fixture('def ext(addr: string) = a<|>ddr.len() > 3\n');
     assert.match(hover(fx.analysis, fx.file, fx.offset)!.contents, /\(parameter\) addr: string/);
+  });
+});
+
+describe('services/document highlights', () => {
+  it('marks the declaration as a write and the uses as reads, in this file only', () => {
+    const fx = fixture({ 'main.rein': 'let c<|>ap = 5\nrule r {\n  when session.actions > cap and cap > 1\n  deny "x"\n}\n', 'other.rein': 'let z = cap\n', 'schema.rein': 'input { session: { actions: int } }\n' });
+    const hs = highlights(fx.analysis, fx.file, fx.offset);
+    assert.equal(hs.length, 3);
+    assert.deepEqual(hs.map((h) => h.write), [true, false, false]);
   });
 });
