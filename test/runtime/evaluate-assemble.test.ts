@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { assembleDecision, decisionJsonSchema, decisionSchema, type AssembleInput, type BudgetOutcome } from '../../language/runtime/decision.js';
+import { assembleDecision, decisionJsonSchema, decisionToJSON, decisionSchema, type AssembleInput, type BudgetOutcome } from '../../language/runtime/decision.js';
 import type { ClauseEffect, RuleOutcome } from '../../language/runtime/compiled.js';
 
 const loc = { file: 'p.rein', line: 1, column: 1 };
@@ -117,6 +117,21 @@ describe('decision assembly', () => {
     let calls2 = 0;
     assembleDecision({ policy: { name: 'p', hash: 'h' }, defaultEffect: 'allow', onError: 'deny', rules: [], time: 0, requestHash: () => { calls2++; return 'x'; } });
     assert.equal(calls2, 0, 'not computed when nobody reads it');
+  });
+  it('serialises request_hash in JSON and as a plain object, in the documented field order', () => {
+    const d = assembleDecision({ policy: { name: 'p', hash: 'h' }, defaultEffect: 'allow', onError: 'deny', rules: [], time: 0, requestHash: () => 'sha256:x' });
+    const keys = Object.keys(JSON.parse(JSON.stringify(d)));
+    assert.deepEqual(keys, ['effect', 'reasons', 'approvals', 'warnings', 'monitored', 'budgets', 'errors', 'reservation', 'policy', 'request_hash', 'time', 'mode']);
+    const plain = decisionToJSON(d);
+    assert.equal(Object.getOwnPropertyDescriptor(plain, 'request_hash')?.value, 'sha256:x');
+    d.request_hash = 'sha256:set';
+    assert.equal(JSON.parse(JSON.stringify(d)).request_hash, 'sha256:set');
+  });
+  it('monitor mode with invalid input still allows and reports the errors', () => {
+    const d = assemble({ mode: 'monitor', errors: [{ kind: 'input', path: '$', expected: 'object', message: 'bad' }] });
+    assert.equal(d.effect, 'allow');
+    assert.equal(d.would_effect, 'deny');
+    assert.equal(d.errors.length, 1);
   });
   it('has a JSON Schema', () => {
     const s = decisionJsonSchema() as { properties: Record<string, unknown>; required: string[] };
