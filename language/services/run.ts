@@ -51,6 +51,19 @@ export function runTest(analysis: Analysis, name: string): TestRun {
   return { name, passed: r.passed, message: r.passed ? 'passed' : r.message ?? 'failed', file: r.location?.file, line: r.location?.line };
 }
 
+/** Run every test of the set (the Run all tests lens). */
+export function runAllTests(analysis: Analysis): TestRun[] | { error: string } {
+  const policy = policyOf(analysis);
+  if ('error' in policy) return policy;
+  return runTests(policy).results.map((r) => ({
+    name: r.name,
+    passed: r.passed,
+    message: r.passed ? 'passed' : r.message ?? 'failed',
+    file: r.location?.file,
+    line: r.location?.line,
+  }));
+}
+
 /** Evaluate a request (rules only, stateless) and name every rule that matched. */
 export function evaluateRequest(analysis: Analysis, request: unknown): Evaluation {
   const policy = policyOf(analysis);

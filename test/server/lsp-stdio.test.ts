@@ -203,8 +203,9 @@ describe('language server over stdio', function () {
   });
 
   it('runs a test from its code lens and shows the result in the lens', async () => {
-    const lenses = (await client.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri: uri('tests.rein') } })) as CodeLens[];
-    assert.deepEqual(lenses.map((l) => l.command!.title), ['▶ Run test', '▶ Run test']);
+    const all = (await client.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri: uri('tests.rein') } })) as CodeLens[];
+    assert.deepEqual(all.map((l) => l.command!.title), ['▶ Run all 2 tests in this file', '▶ Run test', '▶ Run test']);
+    const lenses = all.slice(1);
     const ok = (await client.conn.sendRequest(ExecuteCommandRequest.type, { command: 'rein.runTest', arguments: lenses[0].command!.arguments })) as { passed: boolean };
     assert.equal(ok.passed, true);
     const bad = (await client.conn.sendRequest(ExecuteCommandRequest.type, { command: 'rein.runTest', arguments: lenses[1].command!.arguments })) as { passed: boolean; message: string };
@@ -212,8 +213,11 @@ describe('language server over stdio', function () {
     assert.match(bad.message, /expected deny, got allow/);
     await client.until(() => client.serverRequests.includes('workspace/codeLens/refresh'), 'code lens refresh');
     const after = (await client.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri: uri('tests.rein') } })) as CodeLens[];
-    assert.match(after[0].command!.title, /^✓ passed/);
-    assert.match(after[1].command!.title, /^✗ failed: expected deny, got allow/);
+    assert.match(after[0].command!.title, /^✗ 1 of 2 tests failed/);
+    assert.match(after[1].command!.title, /^✓ passed/);
+    assert.match(after[2].command!.title, /^✗ failed: expected deny, got allow/);
+    const report = (await client.conn.sendRequest(ExecuteCommandRequest.type, { command: 'rein.runAllTests', arguments: [uri('tests.rein')] })) as { passed: number; failed: number };
+    assert.deepEqual([report.passed, report.failed], [1, 1]);
   });
 
   it('evaluates each rule against the nearest input.json', async () => {

@@ -4,7 +4,7 @@ import { semanticTokens } from '../../language/services/semantic-tokens.js';
 import { signatureHelp } from '../../language/services/signature-help.js';
 import { codeActions } from '../../language/services/code-actions.js';
 import { codeLenses } from '../../language/services/code-lenses.js';
-import { runTest, evaluateRequest } from '../../language/services/run.js';
+import { runTest, runAllTests, evaluateRequest } from '../../language/services/run.js';
 import { PolicySet } from '../../language/services/policy-set.js';
 import { fixture, SCHEMA } from './helper.js';
 
@@ -188,6 +188,16 @@ test "wrong on purpose" {
     const bad = runTest(fx.analysis, 'wrong on purpose');
     assert.equal(bad.passed, false);
     assert.match(bad.message, /expected allow, got deny/);
+  });
+
+  it('runs every test of the set', () => {
+    const fx = fixture(SRC);
+    const runs = runAllTests(fx.analysis);
+    assert.ok(Array.isArray(runs));
+    assert.deepEqual(runs.map((r) => [r.name, r.passed, r.file]), [['drop is denied', true, 'main.rein'], ['wrong on purpose', false, 'main.rein']]);
+    const broken = fixture('rule r { when nope deny "x" }\ntest "t" { given {} expect allow }\n');
+    const res = runAllTests(broken.analysis);
+    assert.ok('error' in res && /has 1 error/.test(res.error));
   });
 
   it('evaluates a request and names the matched rules', () => {

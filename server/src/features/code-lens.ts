@@ -4,13 +4,13 @@
 // that rule matched (command `rein.evaluate` returns the whole decision).
 
 import { codeLenses } from '../../../language/services/code-lenses.js';
-import { runTest, evaluateRequest, type TestRun, type Evaluation } from '../../../language/services/run.js';
+import { runTest, runAllTests, evaluateRequest, type TestRun, type Evaluation } from '../../../language/services/run.js';
 import type { Analysis } from '../../../language/services/policy-set.js';
 import { toRange } from '../convert.js';
 import { handle, type ServerContext } from '../context.js';
 import { dirOf } from '../workspace.js';
 
-export const COMMANDS = ['rein.runTest', 'rein.evaluate'] as const;
+export const COMMANDS = ['rein.runTest', 'rein.runAllTests', 'rein.evaluate'] as const;
 export const INPUT_FILE = 'input.json';
 
 export function registerCodeLens(ctx: ServerContext): void {
@@ -44,7 +44,16 @@ export function registerCodeLens(ctx: ServerContext): void {
       const { analysis } = ctx.analysis(uri, token);
       const lenses = codeLenses(analysis, uri);
       const ev = lenses.some((l) => l.kind === 'rule') ? evaluationFor(uri, analysis) : undefined;
-      return lenses.flatMap((l) => {
+      const tests = lenses.filter((l) => l.kind === 'test');
+      const all: { range: ReturnType<typeof toRange>; command: { title: string; command: string; arguments: unknown[] } }[] = [];
+      if (tests.length > 1) {
+        const runs = tests.map((l) => results.get(`${uri}#${l.name}`));
+        const failed = runs.filter((r) => r && !r.run.passed).length;
+        const done = runs.every(Boolean);
+        const title = !done ? `▶ Run all ${tests.length} tests in this file` : failed ? `✗ ${failed} of ${tests.length} tests failed — run all again` : `✓ all ${tests.length} tests passed — run all again`;
+        all.push({ range: toRange({ start: tests[0].range.start, end: tests[0].range.start }), command: { title, command: 'rein.runAllTests', arguments: [uri] } });
+      }
+      return [...all, ...lenses.flatMap((l) => {
         const range = toRange({ start: l.range.start, end: l.range.start });
         if (l.kind === 'test') {
           const r = results.get(`${uri}#${l.name}`);
@@ -60,13 +69,22 @@ export function registerCodeLens(ctx: ServerContext): void {
           title = `Evaluate ${INPUT_FILE}: ${e.effect} — this rule ${e.matched.has(l.name) ? 'matched' : 'did not match'}`;
         }
         return [{ range, command: { title, command: 'rein.evaluate', arguments: [uri, l.name] } }];
-      });
+      })];
     }),
   );
 
   ctx.connection.onExecuteCommand(
     handle(ctx, 'executeCommand', (params, token) => {
       const [uri, name] = (params.arguments ?? []) as [string, string];
+      if (params.command === 'rein.runAllTests') {
+        if (typeof uri !== 'string') throw new Error('rein.runAllTests needs [uri] arguments');
+        const { analysis } = ctx.analysis(uri, token);
+        const runs = runAllTests(analysis);
+        if ('error' in runs) return { ok: false, error: runs.error, results: [] };
+        for (const r of runs) if (r.file) results.set(`${ctx.uriOf(r.file)}#${r.name}`, { run: r, generation: analysis.generation });
+        ctx.refreshCodeLenses();
+        return { ok: true, passed: runs.filter((r) => r.passed).length, failed: runs.filter((r) => !r.passed).length, results: runs };
+      }
       if (typeof uri !== 'string' || typeof name !== 'string') throw new Error(`${params.command} needs [uri, name] arguments`);
       const { analysis } = ctx.analysis(uri, token);
       if (params.command === 'rein.runTest') {
