@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { rmSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const production = process.argv.includes('--production');
@@ -18,7 +19,11 @@ const common = {
   absWorkingDir: here,
   // The core is ESM TypeScript with `.js` import suffixes.
   resolveExtensions: ['.ts', '.js', '.mjs', '.json'],
+  // The core and server are ESM; in a CommonJS bundle `import.meta.url` is the bundle's own file URL.
+  define: { 'import.meta.url': '__rein_import_meta_url' },
+  banner: { js: "const __rein_import_meta_url = require('url').pathToFileURL(__filename).href;" },
 };
+rmSync(join(here, 'dist'), { recursive: true, force: true });
 await Promise.all([
   build({ ...common, entryPoints: [join(here, 'src/extension.ts')], outfile: join(here, 'dist/extension.js') }),
   build({ ...common, entryPoints: [join(here, 'src/server-main.ts')], outfile: join(here, 'dist/server.js') }),

@@ -9,10 +9,11 @@ import { loadSetFromDirectory, runSetTests, evaluateInDirectory, type TestResult
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;
-let output: vscode.OutputChannel;
+let output: vscode.LogOutputChannel;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  output = vscode.window.createOutputChannel('Rein');
+  // vscode-languageclient 10 logs through a LogOutputChannel (`.error`, `.info`…).
+  output = vscode.window.createOutputChannel('Rein', { log: true });
   status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
   status.name = 'Rein';
   status.command = 'rein.showOutput';

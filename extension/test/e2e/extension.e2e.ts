@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { startVsCode, openFile, goTo, type Harness } from './harness.js';
+import { startVsCode, openFile, goTo, runCommand, type Harness } from './harness.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..', '..');
@@ -72,7 +72,8 @@ describe('Rein extension in a real VS Code', function () {
 
   it('Format Document fixes indentation', async function () {
     await openFile(h.page, 'messy.rein');
-    await h.page.keyboard.press('Shift+Alt+F');
+    // (Shift+Alt+F opens the browser's File menu in code-server: use the command palette)
+    await runCommand(h.page, 'Format Document');
     await h.page.waitForFunction(
       () => Array.from(document.querySelectorAll('.monaco-editor .view-line')).some((l) => l.textContent?.replace(/\u00a0/g, ' ') === '  when action.kind == "model_call"'),
       undefined,

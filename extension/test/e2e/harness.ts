@@ -125,15 +125,21 @@ export async function startVsCode(opts: { vsix: string; workspaceFrom: string; s
   };
 }
 
-/** Opens a file through Quick Open and waits until its editor tab is active. */
-export async function openFile(page: Page, name: string): Promise<void> {
+/** Opens a file through Quick Open (`dir/name.rein` picks the row in that folder) and waits until its editor tab is active. */
+export async function openFile(page: Page, file: string): Promise<void> {
+  const parts = file.split('/');
+  const base = parts.pop()!;
+  const dir = parts.join('/');
   await page.keyboard.press('Control+P');
-  await page.waitForSelector('.quick-input-widget:not([style*="display: none"]) input', { timeout: 20_000 });
-  await page.keyboard.type(name);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${name}"]`, { timeout: 20_000 });
-  await page.keyboard.press('Enter');
-  await page.waitForSelector(`.tab.active[aria-label*="${name}"]`, { timeout: 20_000 });
-  await page.waitForSelector('.monaco-editor .view-lines', { timeout: 20_000 });
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 20_000 });
+  await input.fill(file);
+  let row = page.locator('.quick-input-list .monaco-list-row', { hasText: base });
+  if (dir) row = row.filter({ hasText: dir });
+  await row.first().waitFor({ timeout: 20_000 });
+  await row.first().click();
+  await page.waitForSelector(`.tab.active[aria-label*="${base}"]`, { timeout: 20_000 });
+  await page.waitForSelector('.monaco-editor.focused .view-lines, .monaco-editor .view-lines', { timeout: 20_000 });
 }
 
 /** Moves the cursor with Go to Line/Column (`line:col`, 1-based). */
