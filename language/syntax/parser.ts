@@ -700,6 +700,12 @@ class ReinParser extends EmbeddedActionsParser {
               if (!gt) this.missing('`>`', this.LA(0));
             });
           });
+          // `int | string`: unions are of string literals only; report once and skip the rest
+          this.many(3, () => {
+            const bar = this.consume(10, Pipe);
+            this.option(7, () => this.subrule(4, this.typeExpr));
+            this.ACTION(() => this.report('REIN101', 'a union type lists string literals only (`"a" | "b"`)', bar.startOffset, this.e()));
+          });
           return this.ACTION(() => (this.real(n) ? { kind: 'TypeName' as const, name: this.mkName(n), args, range: this.from(start) } : undefined));
         }),
     ]);
@@ -1127,12 +1133,26 @@ class ReinParser extends EmbeddedActionsParser {
   });
 
   expectEffect = this.RULE('expectEffect', (): A.ExpectItem['effect'] => {
+    let written: IToken | undefined;
     const t = this.or(1, [
       alt(() => this.consume(1, KW.allow)),
       alt(() => this.consume(2, KW.deny)),
       alt(() => this.consume(3, KW.require_approval)),
+      alt(() => {
+        // `expect require approval`: understood, but the decision effect is spelled `require_approval`
+        const r = this.consume(4, KW.require);
+        const a = this.consume(5, KW.approval);
+        this.ACTION(() => {
+          written = r;
+          if (this.real(a)) this.report('REIN101', 'write `require_approval` (the decision effect) after `expect`', r.startOffset, a.startOffset + a.image.length);
+        });
+        return r;
+      }),
     ]);
-    return this.ACTION(() => (this.real(t) ? { value: t.image as 'allow' | 'deny' | 'require_approval', range: this.tokRange(t) } : undefined));
+    return this.ACTION(() => {
+      if (written) return { value: 'require_approval' as const, range: this.rng(written.startOffset, this.e()) };
+      return this.real(t) ? { value: t.image as 'allow' | 'deny' | 'require_approval', range: this.tokRange(t) } : undefined;
+    });
   });
 
   // ---------------------------------------------------------------- expressions
@@ -1472,7 +1492,7 @@ class ReinParser extends EmbeddedActionsParser {
       });
       const close = this.option(2, () => this.consume(3, RCurly));
       return this.ACTION(() => {
-        if (!close) this.missing(entries.length ? '`,` or `}`' : 'a key or `}`', this.real(this.LA(0)) ? this.LA(0) : open);
+        if (!close) this.missing(entries.length && this.LA(0).tokenType !== Comma ? '`,` or `}`' : 'a key or `}`', this.real(this.LA(0)) ? this.LA(0) : open);
         return { kind: 'Object' as const, entries, range: this.from(open.startOffset) };
       })!;
     }

@@ -93,6 +93,11 @@ describe('syntax errors: codes, ranges, wording', () => {
     assert.deepEqual(errs('let x = (1, 2)'), ['REIN101 ", " unexpected `,`: parentheses hold one expression (or write a lambda `(a, b) => …`)']);
     assert.deepEqual(errs('rule r { frobnicate 3\n deny }'), ['REIN101 "frobnicate 3" unexpected `frobnicate`: expected `when`, `unless`, `deny`, `require approval`, `warn`, `allow` or `}` in a rule']);
     assert.deepEqual(errs('}\nlet a = 1'), ['REIN101 "}" unexpected `}`: no block is open here']);
+    assert.deepEqual(errs('type T = int | string'), ['REIN101 "| string" a union type lists string literals only (`"a" | "b"`)']);
+    assert.deepEqual(errs('test "t" { expect require approval }'), ['REIN101 "require approval" write `require_approval` (the decision effect) after `expect`']);
+    assert.deepEqual(errs('let x = {a: 1, : 2}'), ['REIN101 ":" expected a key or `}` after `,`']);
+    assert.deepEqual(errs('@\nrule r { deny }'), ['REIN101 "@" expected an annotation name after `@`']);
+    assert.deepEqual(errs('let x = xs.filter(x =>)'), ['REIN101 ")" expected the lambda body after `=>`']);
     assert.deepEqual(errs('hello world\nlet a = 1'), ['REIN101 "hello world" unexpected `hello`: expected a declaration (`rule`, `budget`, `let`, `def`, `type`, `input`, `policy` or `test`)']);
   });
 
