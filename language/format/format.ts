@@ -637,6 +637,8 @@ class Printer {
       if (b.op === 'with') rest.push(...beforeOp, ' ', b.op, ' ', right);
       else rest.push(...beforeOp, line, b.op, ' ', right);
     }
+    // `base with { … }`: the object hugs `with` and breaks inside its own braces
+    if (e.op === 'with') return [first, ...rest];
     return group([first, indent(rest)]);
   }
 
