@@ -3,7 +3,7 @@
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { rmSync, mkdirSync, cpSync } from 'node:fs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const production = process.argv.includes('--production');
@@ -28,4 +28,8 @@ await Promise.all([
   build({ ...common, entryPoints: [join(here, 'src/extension.ts')], outfile: join(here, 'dist/extension.js') }),
   build({ ...common, entryPoints: [join(here, 'src/server-main.ts')], outfile: join(here, 'dist/server.js') }),
 ]);
+// Diagnostic links (codeDescription) point at this copy of the diagnostics reference.
+mkdirSync(join(here, 'docs'), { recursive: true });
+cpSync(join(here, '..', 'docs', 'diagnostics.md'), join(here, 'docs', 'diagnostics.md'));
+cpSync(join(here, '..', 'docs', 'rules'), join(here, 'docs', 'rules'), { recursive: true });
 console.log(`extension: bundled dist/extension.js and dist/server.js${production ? ' (production)' : ''}`);

@@ -52,7 +52,10 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
       configurationSection: 'rein',
       fileEvents: [vscode.workspace.createFileSystemWatcher('**/*.rein'), vscode.workspace.createFileSystemWatcher('**/rein.json')],
     },
-    initializationOptions: { lint: vscode.workspace.getConfiguration('rein').get('lint') ?? {} },
+    initializationOptions: {
+      lint: vscode.workspace.getConfiguration('rein').get('lint') ?? {},
+      docsBaseUrl: vscode.Uri.file(context.asAbsolutePath(path.join('docs', 'diagnostics.md'))).toString(),
+    },
     outputChannel: output,
   };
   client = new LanguageClient('rein', 'Rein Language Server', serverOptions, clientOptions);

@@ -46,7 +46,8 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
   let ctx: ServerContext | undefined;
 
   connection.onInitialize((params: InitializeParams): InitializeResult => {
-    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; docsBaseUrl?: string };
+    const init = (params.initializationOptions ?? {}) as { debounceMs?: number; docsBaseUrl?: string; lint?: unknown };
+    if (init.lint) workspace.setLintDefaults(init.lint);
     const options: ServerOptions = {
       debounceMs: typeof init.debounceMs === 'number' ? init.debounceMs : 150,
       docsLink: init.docsBaseUrl ? (code) => `${init.docsBaseUrl}#${code.toLowerCase()}` : (code) => fs.docsLink?.(code),
@@ -128,6 +129,11 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
       connection.console.error(`rein: ${what} failed: ${e instanceof Error && e.stack ? e.stack : String(e)}`);
     }
   };
+  // The client's `rein` settings section (synchronize.configurationSection): `rein.lint` levels.
+  connection.onDidChangeConfiguration((p) => {
+    const settings = (p.settings ?? {}) as { rein?: { lint?: unknown } };
+    if (settings.rein && 'lint' in settings.rein) safely('didChangeConfiguration', () => workspace.setLintDefaults(settings.rein!.lint ?? {}));
+  });
   documents.onDidOpen((e) => {
     if (isPolicyUri(e.document.uri)) safely('didOpen', () => workspace.open(e.document.uri, e.document.getText(), e.document.version));
   });

@@ -9,7 +9,7 @@
 // Requests ask for the state they need (`analysisFor` → checked), checking cancellation between stages.
 
 import { PolicySet, type Analysis } from '../../language/services/policy-set.js';
-import { parseConfig } from '../../language/config.js';
+import { parseConfig, validateConfig } from '../../language/config.js';
 import type { Diagnostic } from '../../language/diagnostics.js';
 
 /** File access for unopened files. URIs in, text out. Synchronous: policy files are small. */
@@ -98,19 +98,33 @@ export class Workspace {
     return e;
   }
 
+  /** Editor-wide lint levels (the `rein.lint` setting); a set's `rein.json` takes precedence. */
+  private lintDefaults: Record<string, string> = {};
+
+  /** Sets the editor-wide lint levels and re-checks every set. Invalid entries are ignored. */
+  setLintDefaults(levels: unknown): void {
+    const { config } = validateConfig({ lint: levels && typeof levels === 'object' ? levels : {} });
+    this.lintDefaults = config.lint;
+    for (const e of this.sets.values()) {
+      this.loadConfig(e);
+      this.changed(e.dir);
+    }
+  }
+
   private loadConfig(e: SetEntry): void {
     const uri = `${e.dir}/${CONFIG_FILE}`;
     const text = this.fs.readFile(uri);
+    const defaults = this.lintDefaults;
     if (text === undefined) {
       e.configUri = undefined;
       e.configDiagnostics = [];
-      e.set.setOptions(undefined);
+      e.set.setOptions(Object.keys(defaults).length ? { config: { lint: defaults } } : undefined);
       return;
     }
     const { config, diagnostics } = parseConfig(text);
     e.configUri = uri;
     e.configDiagnostics = diagnostics.map((d: Diagnostic) => ({ ...d, file: uri }));
-    e.set.setOptions({ config });
+    e.set.setOptions({ config: { ...config, lint: { ...defaults, ...config.lint } } });
   }
 
   /** Load every set under the workspace roots (for diagnostics of unopened files and workspace symbols). */

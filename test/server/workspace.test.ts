@@ -26,6 +26,23 @@ describe('server/workspace', () => {
     assert.deepEqual(ws.setOf(`${ROOT}/rules.rein`)!.set.files(), [`${ROOT}/lets.rein`, `${ROOT}/rules.rein`, `${ROOT}/schema.rein`]);
   });
 
+  it('applies editor lint levels (rein.lint), with rein.json taking precedence', () => {
+    const disk: Record<string, string> = { [`${ROOT}/schema.rein`]: SCHEMA };
+    const ws = new Workspace(memFs(disk));
+    ws.open(`${ROOT}/rules.rein`, 'rule r {\n  when session.actions > 3\n  deny\n}\n', 1);
+    const levels = () => ws.analysisFor(`${ROOT}/rules.rein`).analysis.result.diagnostics.filter((d) => d.code === 'REIN301').map((d) => d.severity);
+    assert.deepEqual(levels(), ['warning']);
+    ws.setLintDefaults({ REIN301: 'off' });
+    assert.deepEqual(levels(), []);
+    ws.setLintDefaults({ REIN301: 'info' });
+    assert.deepEqual(levels(), ['info']);
+    disk[`${ROOT}/rein.json`] = '{ "lint": { "REIN301": "error" } }';
+    ws.watched([{ uri: `${ROOT}/rein.json`, type: 1 }]);
+    assert.deepEqual(levels(), ['error']);
+    ws.setLintDefaults({ nonsense: 7 });
+    assert.deepEqual(levels(), ['error']);
+  });
+
   it('lets an open document win over disk, and falls back to disk on close', () => {
     const disk = { [`${ROOT}/schema.rein`]: SCHEMA, [`${ROOT}/lets.rein`]: 'let cap = 5\n', [`${ROOT}/rules.rein`]: 'rule r {\n  when session.actions > cap\n  deny "x"\n}\n' };
     const ws = new Workspace(memFs(disk));
