@@ -31,6 +31,8 @@ import type {
 } from '../syntax/ast.js';
 import { type Doc, blankline, group, hardline, ifBreak, indent, join, line, printDoc, softline } from './doc.js';
 
+const COMPLETE_TREE_CODES = new Set(['REIN105', 'REIN106']);
+
 export interface FormatOptions {
   /** File name used in diagnostics (default `<input>`). */
   file?: string;
@@ -49,7 +51,9 @@ export function format(src: string, options: FormatOptions = {}): string {
   const text = normalizeSource(src);
   const file = options.file ?? '<input>';
   const { ast, diagnostics } = parse(text, file);
-  const errors = diagnostics.filter(isError);
+  // REIN105 (a phase-2 construct) and REIN106 (a rule without exactly one effect) come from the
+  // parser but leave a complete tree: such code is formatted (the checker still reports them)
+  const errors = diagnostics.filter((d) => isError(d) && !COMPLETE_TREE_CODES.has(d.code));
   if (errors.length > 0) throw new PolicyError(`cannot format ${file}: it has syntax errors`, errors);
   return formatAst(ast, text, options);
 }
