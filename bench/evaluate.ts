@@ -28,11 +28,11 @@ function readSet(dir: string): Record<string, string> {
   return files;
 }
 
-function fromDecision(d: { effect: string; reasons: { kind: string; name?: string }[]; approvals: { name: string }[]; warnings: { name: string }[] }): Outcome {
+function fromDecision(d: { effect: string; reasons: { kind: string; name?: string }[]; approvals: { name: string }[]; warnings: { name?: string }[] }): Outcome {
   const names = new Set<string>();
   for (const r of d.reasons) if (r.kind === 'rule' && r.name) names.add(r.name);
   for (const a of d.approvals) names.add(a.name);
-  for (const w of d.warnings) names.add(w.name);
+  for (const w of d.warnings) if (w.name) names.add(w.name);
   return { effect: d.effect as Outcome['effect'], names: [...names].sort() };
 }
 

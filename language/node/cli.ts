@@ -25,6 +25,8 @@ const loaders: { [K in CommandName]: () => Promise<{ default: CommandFn<K> }> } 
   build: () => import('./commands/build.js'),
   diff: () => import('./commands/diff.js'),
   lsp: () => import('./commands/lsp.js'),
+  audit: () => import('./commands/audit.js'),
+  report: () => import('./commands/report.js'),
 };
 
 function parseCommand(spec: CommandSpec, args: string[]): { values: Record<string, unknown>; positionals: string[]; help: boolean } {

@@ -172,6 +172,50 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['rein diff policies-v1/ policies/ --inputs decisions.jsonl', 'rein diff old.bundle.json new/ --inputs reqs.jsonl --format json'],
   },
   {
+    name: 'audit',
+    usage: 'rein audit verify LOG… | rein audit replay LOG… --policy PATH [options]',
+    summary: 'verify a decision log\'s hash chain, or replay its requests under a policy',
+    description:
+      '`verify` checks the chain of one decision log (its files in chain order: rotated files oldest first,\n' +
+      'then the active one — `decisions*.jsonl` sorts that way) and reports the first broken record.\n' +
+      'A partial last line (a crash mid-write) is ignored: the log verifies up to the last complete record.\n' +
+      '`replay` re-decides every logged request (logs written with the request, not only its hash) under\n' +
+      'the policy at PATH, at the time it was logged, and lists every changed decision (as `rein diff`:\n' +
+      'rules and the default only; decisions a budget decided are skipped, since the log lacks the spend).',
+    options: [
+      { name: 'policy', short: 'p', type: 'string', value: 'PATH', description: 'replay: the policy set (directory, files or bundle) to re-decide with' },
+      formatOption(['text', 'json'], 'text'),
+      help,
+    ],
+    exitCodes: [
+      [0, 'verify: the chain is intact; replay: no decision changed'],
+      [1, 'policy errors (replay)'],
+      [2, 'usage or IO error'],
+      [6, 'replay: some decisions changed'],
+      [7, 'verify: the chain is broken'],
+    ],
+    examples: ['rein audit verify audit/decisions*.jsonl', 'rein audit replay audit/decisions.jsonl --policy policies/support-v2'],
+  },
+  {
+    name: 'report',
+    usage: 'rein report LOG… -o FILE [options]',
+    summary: 'write a self-contained HTML report of decision logs',
+    description:
+      'One page with no scripts and nothing fetched at view time: totals by effect, decisions over time,\n' +
+      'top denying and approval rules, budget spend against ceilings, latency percentiles, policy versions\n' +
+      'seen, and whether the chain verified. LOG files are read in the order given (chain order).',
+    options: [
+      { name: 'output', short: 'o', type: 'string', value: 'FILE', description: 'where to write the HTML page (required)' },
+      { name: 'title', type: 'string', value: 'TEXT', description: 'the page title (default: Rein decision report)' },
+      help,
+    ],
+    exitCodes: [
+      [0, 'written'],
+      [2, 'usage or IO error'],
+    ],
+    examples: ['rein report audit/decisions*.jsonl -o report.html'],
+  },
+  {
     name: 'lsp',
     usage: 'rein lsp [--stdio]',
     summary: 'run the language server over stdio (for Neovim, Helix, Zed, Emacs, …)',

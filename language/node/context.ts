@@ -24,6 +24,7 @@ export const EXIT = {
   deny: 4,
   requireApproval: 5,
   changed: 6,
+  broken: 7,
 } as const;
 
 export interface Ctx {

@@ -67,6 +67,14 @@ export const optionSchemas = {
     format: formatOf(['text', 'json'] as const).default('text'),
   }),
   lsp: z.object({ stdio: z.boolean().default(true) }),
+  audit: z.object({
+    policy: z.string().optional(),
+    format: formatOf(['text', 'json'] as const).default('text'),
+  }),
+  report: z.object({
+    output: z.string({ error: '-o/--output FILE is required' }),
+    title: z.string().optional(),
+  }),
 };
 
 export type CommandName = keyof typeof optionSchemas;

@@ -12,6 +12,15 @@ import type { BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveRes
 import { keyOf, counterKeyOf } from './budgets.js';
 import { windowOf } from './windows.js';
 
+/** What `onDecision` gets besides the decision: the request as given and the time `decide` took. */
+export interface DecisionHookContext {
+  request: unknown;
+  latencyMs: number;
+}
+
+const clockMs: () => number =
+  typeof globalThis.performance?.now === 'function' ? () => globalThis.performance.now() : () => Date.now();
+
 /** What the engine needs from a compiled policy (`compile()`'s `Policy` has it). */
 export interface PolicyLike {
   compiled: CompiledPolicy;
@@ -28,7 +37,7 @@ export interface EngineOptions {
    *  holds the enforce-mode effect, and nothing is reserved (counters are read, never written). */
   mode?: EngineMode;
   /** Called with every decision (audit log). A throwing or rejecting hook never breaks `decide`. */
-  onDecision?: (d: Decision) => void | Promise<void>;
+  onDecision?: (d: Decision, ctx: DecisionHookContext) => void | Promise<void>;
   /** Called when `onDecision` throws or rejects (default: ignored). */
   onHookError?: (err: unknown) => void;
   /** Unsettled reservations expire after this long and then count their estimate as spent (default 15 min). */
@@ -109,7 +118,7 @@ export class Engine {
   readonly mode: EngineMode;
   private readonly compiled: CompiledPolicy;
   private readonly clock: () => Date;
-  private readonly onDecision?: (d: Decision) => void | Promise<void>;
+  private readonly onDecision?: (d: Decision, ctx: DecisionHookContext) => void | Promise<void>;
   private readonly onHookError?: (err: unknown) => void;
   private readonly ttlMs: number;
   private readonly storeTimeoutMs: number;
@@ -139,6 +148,7 @@ export class Engine {
   /** Decide one request: rules, then budgets (reserved atomically when the effect is `allow`). Never
    *  throws on bad input or a failing store: those become the `on error` decision with `errors`. */
   async decide(request: unknown, opts: DecideOptions = {}): Promise<Decision> {
+    const t0 = this.onDecision ? clockMs() : 0;
     const g = this.core(request, opts);
     let step = g.next();
     while (!step.done) {
@@ -161,7 +171,7 @@ export class Engine {
       }
       step = failed ? g.throw(failure) : g.next(result);
     }
-    return this.emit(step.value);
+    return this.emit(step.value, request, t0);
   }
 
   /**
@@ -174,6 +184,7 @@ export class Engine {
       throw new TypeError('decideSync needs a synchronous budget store (MemoryBudgetStore)');
     }
     const sync = store as SyncStore;
+    const t0 = this.onDecision ? clockMs() : 0;
     const g = this.core(request, opts);
     let step = g.next();
     while (!step.done) {
@@ -187,7 +198,7 @@ export class Engine {
       }
       step = g.next(result);
     }
-    return this.emit(step.value);
+    return this.emit(step.value, request, t0);
   }
 
   private runAsync(op: StoreOp): Promise<unknown> {
@@ -504,10 +515,10 @@ export class Engine {
     }
   }
 
-  private emit(d: Decision): Decision {
+  private emit(d: Decision, request: unknown, t0: number): Decision {
     if (this.onDecision) {
       try {
-        const r = this.onDecision(d);
+        const r = this.onDecision(d, { request, latencyMs: clockMs() - t0 });
         if (r && typeof (r as Promise<void>).then === 'function') {
           (r as Promise<void>).then(undefined, (e) => this.hookError(e));
         }

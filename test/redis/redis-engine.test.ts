@@ -32,7 +32,7 @@ async function spentOf(store: RedisBudgetStore, engine: Engine, request: unknown
   const d = await engine.decide(request, { explain: false });
   const b = d.budgets.find((x) => x.name === 'team_ceiling');
   assert.ok(b, 'decision lists the budget');
-  return b.spent;
+  return String(b.spent);
 }
 
 describe('Engine + RedisBudgetStore (real redis-server)', function () {

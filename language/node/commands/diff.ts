@@ -28,7 +28,7 @@ export interface DiffReport {
   summary: { requests: number; changed: number; unchanged: number; malformed: number };
 }
 
-function side(d: Decision): DiffSide {
+export function side(d: Pick<Decision, 'effect' | 'reasons' | 'approvals' | 'errors'>): DiffSide {
   return {
     effect: d.effect,
     reasons: d.reasons.map((r) => ({ kind: r.kind, ...(r.name !== undefined ? { name: r.name } : {}), effect: r.effect, message: r.message })),
@@ -37,11 +37,11 @@ function side(d: Decision): DiffSide {
   };
 }
 
-function signature(s: DiffSide): string {
+export function signature(s: DiffSide): string {
   return JSON.stringify([s.effect, s.reasons.map((r) => [r.kind, r.name ?? '', r.effect]).sort(), [...s.approvals].sort()]);
 }
 
-function reasonList(s: DiffSide): string {
+export function reasonList(s: DiffSide): string {
   const names = s.reasons.map((r) => (r.kind === 'default' ? 'default' : `${r.kind} ${r.name ?? ''}`.trim()));
   const parts = [names.length ? names.join(', ') : 'no reasons'];
   if (s.approvals.length) parts.push(`approvals: ${s.approvals.join(', ')}`);

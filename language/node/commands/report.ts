@@ -1,0 +1,22 @@
+// `rein report LOG… -o FILE`: a self-contained HTML page (docs/audit.md).
+import { promises as fs } from 'node:fs';
+import { parseRecords, verifyChain } from '../../audit/record.js';
+import { renderReport } from '../../audit/report.js';
+import { EXIT, type Ctx } from '../context.js';
+import { UsageError, LoadError } from '../errors.js';
+import type { Options } from '../options.js';
+
+export default async function cmdReport(ctx: Ctx, positionals: string[], opts: Options<'report'>): Promise<number> {
+  if (positionals.length === 0) throw new UsageError('expected at least one LOG file', 'report');
+  const chunks: { source: string; text: string }[] = [];
+  for (const f of positionals) chunks.push({ source: f, text: await ctx.readInput(f) });
+  const records = chunks.flatMap((c) => parseRecords(c.text));
+  const html = renderReport(records, { title: opts.title, verify: verifyChain(chunks), sources: positionals });
+  try {
+    await fs.writeFile(ctx.resolve(opts.output), html);
+  } catch (e) {
+    throw new LoadError(`cannot write \`${opts.output}\`: ${(e as Error).message}`);
+  }
+  ctx.err(`rein report: ${records.length} decisions → ${opts.output}\n`);
+  return EXIT.ok;
+}

@@ -1,0 +1,115 @@
+// `rein audit verify`, `rein audit replay` and `rein report` on a log written by the engine's hook.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compile } from '../../language/runtime/compile.js';
+import { Engine } from '../../language/runtime/engine.js';
+import { AuditLogger } from '../../language/audit/logger.js';
+import { FileAuditLog } from '../../language/node/audit-file.js';
+import { runBin, runMain } from './helpers.js';
+
+const SCHEMA = `input {
+  agent: { team: string }
+  action: { tool: string }
+  cost: money
+}
+`;
+const V1 = `policy audited {
+  version "1.0.0"
+  default allow
+}
+rule no_shell {
+  when action.tool == "shell.exec"
+  deny "no shell"
+}
+budget team_daily {
+  limit $1 per day
+  charge cost
+  by agent.team
+}
+`;
+
+describe('rein audit / rein report', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let log: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rein-audit-cli-'));
+    writeFileSync(join(dir, 'schema.rein'), SCHEMA);
+    writeFileSync(join(dir, 'rules.rein'), V1);
+    log = join(dir, 'decisions.jsonl');
+    const logger = new AuditLogger(new FileAuditLog(log), { redact: ['agent.team'] });
+    const engine = new Engine(compile({ 'schema.rein': SCHEMA, 'rules.rein': V1 }), { onDecision: logger.hook(), clock: () => new Date('2026-11-25T10:00:00Z') });
+    for (const tool of ['kb.search', 'shell.exec', 'kb.search', 'db.drop', 'kb.search']) await engine.decide({ agent: { team: 'support' }, action: { tool }, cost: '0.30' });
+    await logger.close();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the engine hook logs every decision with its request (redacted) and latency', () => {
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 5);
+    assert.deepEqual(lines.map((l) => l.decision.effect), ['allow', 'deny', 'allow', 'allow', 'deny']);
+    assert.deepEqual(lines[1].request, { agent: { team: '[redacted]' }, action: { tool: 'shell.exec' }, cost: '0.30' });
+    assert.equal(typeof lines[0].latency_ms, 'number');
+    assert.equal(lines[0].policy.version, '1.0.0');
+  });
+
+  it('verify: exit 0 on an intact log (as a process)', async () => {
+    const r = await runBin(['audit', 'verify', log]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /intact: 5 records/);
+  });
+
+  it('verify: exit 7 and the broken record when a line is changed', async () => {
+    const bad = join(dir, 'tampered.jsonl');
+    const lines = readFileSync(log, 'utf8').split('\n');
+    lines[1] = lines[1].replace('"effect":"deny"', '"effect":"allow"');
+    writeFileSync(bad, lines.join('\n'));
+    const r = await runMain(['audit', 'verify', bad, '--format', 'json']);
+    assert.equal(r.code, 7);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.ok, false);
+    assert.equal(out.problem.line, 2);
+    assert.equal(out.problem.seq, 1);
+  });
+
+  it('replay: lists decisions that change under another policy (exit 6), none under the same (exit 0)', async () => {
+    const same = await runMain(['audit', 'replay', log, '--policy', dir]);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+    // the fifth decision was denied by the budget ($0.90 spent + $0.30 > $1): not replayable without its spend
+    assert.match(same.stdout, /4 requests replayed: 0 changed, 4 unchanged; skipped: 1 decided by a budget/);
+    const v2 = join(dir, 'v2');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(v2);
+    writeFileSync(join(v2, 'schema.rein'), SCHEMA);
+    writeFileSync(join(v2, 'rules.rein'), V1.replace('"1.0.0"', '"2.0.0"').replace('action.tool == "shell.exec"', 'action.tool in ["shell.exec", "db.drop"]'));
+    const changed = await runMain(['audit', 'replay', log, '--policy', v2, '--format', 'json']);
+    assert.equal(changed.code, 6, changed.stderr);
+    const rep = JSON.parse(changed.stdout);
+    assert.equal(rep.summary.changed, 1);
+    assert.equal(rep.changes[0].seq, 3);
+    assert.equal(rep.changes[0].old.effect, 'allow');
+    assert.equal(rep.changes[0].new.effect, 'deny');
+  });
+
+  it('report: writes a self-contained HTML page', async () => {
+    const out = join(dir, 'report.html');
+    const r = await runMain(['report', log, '-o', out, '--title', 'Audit of audited']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(out));
+    const html = readFileSync(out, 'utf8');
+    assert.match(html, /<title>Audit of audited<\/title>/);
+    assert.match(html, /chain intact/);
+    assert.match(html, /id="deny"><span>denied<\/span><b>2<\/b>/);
+  });
+
+  it('usage errors exit 2', async () => {
+    assert.equal((await runMain(['audit'])).code, 2);
+    assert.equal((await runMain(['audit', 'frobnicate', log])).code, 2);
+    assert.equal((await runMain(['audit', 'replay', log])).code, 2);
+    assert.equal((await runMain(['report', log])).code, 2);
+    assert.equal((await runMain(['audit', 'verify', join(dir, 'missing.jsonl')])).code, 2);
+  });
+});
