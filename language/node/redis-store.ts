@@ -40,13 +40,18 @@ const DEFAULT_GRACE = 24 * 60 * 60 * 1000;
 // Shared Lua helpers. Amounts travel as decimal integer strings; arithmetic in Lua doubles is exact up
 // to 2^53, the same bound as the engine's safe integers. Writes use HINCRBY with strings.
 const LUA_HELPERS = `
+-- Redis rejects "-0" as an integer: negate decimal integer strings with care.
+local function neg(s)
+  if s == '0' then return '0' end
+  return '-' .. s
+end
 local function sweep(c, p, a, now)
   local due = redis.call('ZRANGEBYSCORE', p, '-inf', now)
   for i = 1, #due do
     local id = due[i]
     local amt = redis.call('HGET', a, id)
     if amt then
-      redis.call('HINCRBY', c, 'reserved', '-' .. amt)
+      redis.call('HINCRBY', c, 'reserved', neg(amt))
       redis.call('HINCRBY', c, 'spent', amt)
       redis.call('HDEL', a, id)
     end
@@ -159,7 +164,7 @@ for i = 1, #rec, 2 do
       if pending then
         redis.call('HDEL', a, id)
         redis.call('ZREM', p, id)
-        redis.call('HINCRBY', c, 'reserved', '-' .. pending)
+        redis.call('HINCRBY', c, 'reserved', neg(pending))
         redis.call('HINCRBY', c, 'spent', actual)
       else
         local spent = tonumber(redis.call('HGET', c, 'spent') or '0')

@@ -88,6 +88,19 @@ describe('RedisBudgetStore (real redis-server)', function () {
     assert.deepEqual(await store.peek([k], T0 + 20 * MIN), [{ spent: 25, reserved: 0 }]);
   });
 
+  it('zero charges reserve, expire and settle (regression: Redis rejects HINCRBY by "-0")', async () => {
+    const k = key('zero');
+    await store.reserve({ reservationId: key('r'), now: T0, ttlMs: MIN, commit: true, items: [item(k, 100, 6)] });
+    const zero = key('r');
+    await store.reserve({ reservationId: zero, now: T0, ttlMs: MIN, commit: true, items: [item(k, 100, 0)] });
+    assert.deepEqual(await store.peek([k], T0 + MIN), [{ spent: 6, reserved: 0 }]);
+    assert.deepEqual(await store.settle(zero, [{ counterKey: k, amount: 0 }], T0 + MIN), { found: true });
+    const live = key('r');
+    await store.reserve({ reservationId: live, now: T0 + MIN, ttlMs: MIN, commit: true, items: [item(k, 100, 0)] });
+    assert.deepEqual(await store.settle(live, [{ counterKey: k, amount: 2 }], T0 + MIN), { found: true });
+    assert.deepEqual(await store.peek([k], T0 + MIN), [{ spent: 8, reserved: 0 }]);
+  });
+
   it('keeps amounts beyond 15 digits exact (no Lua float formatting)', async () => {
     const k = key('big');
     const big = 4_503_599_627_370_497; // 2^52 + 1 micro-units (~$4.5 billion)
