@@ -377,6 +377,12 @@ class ReinParser extends EmbeddedActionsParser {
     const n = t2.tokenType;
     return n === StringLiteral || n === RCurly || n === EOF || n === KW.approval;
   }
+  /** Gate for the word after `.`: a word on the same line is always the member name. */
+  memberNameOk(dot: IToken): boolean {
+    const t = this.LA(1);
+    if (this.real(t) && this.real(dot) && !this.newlineBetween(dot.startOffset + dot.image.length, t.startOffset)) return true;
+    return !this.nextIsItemOnNewLine(dot);
+  }
   /** Gate for an operand after an operator: not when the next token starts the next clause. */
   operandOk = (): boolean => !this.nextIsItemOnNewLine(this.LA(0));
   /** Length of the same-line whitespace before `t` (-1 when a line break or comment separates it). */
@@ -1322,7 +1328,10 @@ class ReinParser extends EmbeddedActionsParser {
       this.or(1, [
         alt(() => {
             const dot = this.consume(1, Dot);
-            const prop = this.option(1, gated(() => !this.nextIsItemOnNewLine(dot), () => this.consume(2, Word)));
+            // any word may follow `.` (LANGUAGE §8): on the same line it is always the member name
+            // (`x.type`, `x.rule`, `by x.on }`); only a clause or declaration keyword on a later line
+            // is taken as the next item (`when action.⏎ deny "m"` while typing)
+            const prop = this.option(1, gated(() => this.memberNameOk(dot), () => this.consume(2, Word)));
             this.ACTION(() => {
               if (!prop) this.missing('a field or method name', dot);
               e = { kind: 'Member', object: e, property: prop ? this.mkName(prop) : undefined, range: this.rng(e.range.start.offset, this.e()) };
@@ -1776,7 +1785,14 @@ export function tokenize(text: string): { tokens: SyntaxToken[]; comments: A.Com
       else if (tt === Percent) push('percent', start, end);
       else if (tt === AnnotationName || tt === At) push('annotation', start, end);
       else if (tt === Identifier) push('identifier', start, end);
-      else if (RESERVED_SET.has(t.image) && isWordTok(t)) push('keyword', start, end);
+      else if (RESERVED_SET.has(t.image) && isWordTok(t)) {
+        // a reserved word is a name only as a member (`x.in`), an object key or a field (`in: 1`)
+        const prev = list[i - 1];
+        const next = list[i + 1];
+        const asName =
+          prev?.tokenType === Dot || next?.tokenType === Colon || (next?.tokenType === Question && list[i + 2]?.tokenType === Colon);
+        push(asName ? 'identifier' : 'keyword', start, end);
+      }
       else if (isNameTok(t)) {
         const prev = list[i - 1];
         const next = list[i + 1];

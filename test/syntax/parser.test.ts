@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse } from '../../language/syntax/parser.js';
+import { RESERVED_WORDS, CONTEXTUAL_KEYWORDS } from '../../language/syntax/lexer.js';
 import type * as A from '../../language/syntax/ast.js';
 import { sx, diags } from './sx.js';
 
@@ -338,6 +339,51 @@ let y = test.used >= 80%`);
     assert.equal(sx(rule.body[0]), '(When expr=(and (and (and (. request default) (== type "x")) (> limit 3)) (. action in)))');
     assert.equal((ds[4] as A.BudgetDecl).name?.text, 'test');
     assert.equal(sx((ds[5] as A.LetDecl).value), '(>= (. test used) 80%)');
+  });
+
+  // regression: `x.type`, `x.rule`, `by x.on }` … were "expected a field or method name after `.`"
+  // whenever the word was a declaration/clause keyword followed by the end of input, `}` or a string
+  it('every keyword, reserved or contextual, may follow `.` and be an object key or a field name', () => {
+    const words = [...RESERVED_WORDS, ...CONTEXTUAL_KEYWORDS];
+    const forms: ((w: string) => string)[] = [
+      (w) => `let d = x.${w}`,
+      (w) => `let d = x.${w} == 1`,
+      (w) => `let d = x.${w}(1).${w}[0]`,
+      (w) => `let d = x.${w}\nrule r { when d deny "m" }`,
+      (w) => `let d = x\n  .${w}\n  .y`,
+      (w) => `rule r {\n  when x.${w}\n  deny "m"\n}`,
+      (w) => `rule r { when x.${w} deny "m" }`,
+      (w) => `rule r { when x.${w} require approval from x.${w} "m" }`,
+      (w) => `budget b {\n  limit 3\n  charge x.${w}\n  by x.${w}\n}`,
+      (w) => `budget b { limit 3 charge x.${w} by x.${w} }`,
+      (w) => `test "t" {\n  given x.${w}\n  expect allow\n}`,
+      (w) => `test "t" { given x with { ${w}: x.${w} } expect allow }`,
+      (w) => `let d = { ${w}: 1, "${w}": 2 }`,
+      (w) => `let d = {\n  a: 1,\n  ${w}: { ${w}: 1 },\n}`,
+      (w) => `input {\n  ${w}: int\n  ${w}2?: { ${w}: string }\n}`,
+      (w) => `input { ${w}: int, b: { ${w}?: int } }`,
+      (w) => `type T = {\n  ${w}: int\n  b?: { ${w}: int }\n}`,
+    ];
+    const failures: string[] = [];
+    for (const form of forms) {
+      for (const w of words) {
+        const src = form(w);
+        const r = parse(src);
+        if (r.diagnostics.length > 0) failures.push(`${JSON.stringify(src)}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+      }
+    }
+    assert.deepEqual(failures, []);
+    // and the word really is the member name, not the start of the next item
+    assert.equal(sx(expr('x.type')), '(. x type)');
+    assert.equal(sx(expr('x.rule.test')), '(. (. x rule) test)');
+    const [b] = ok('budget b { limit 3 charge 1 by x.on }') as [A.BudgetDecl];
+    assert.equal(sx(b.items[2]), "(By keys=[(. x on)])");
+  });
+
+  it('a clause keyword on the line after a dangling `.` still starts the next clause', () => {
+    const r = parse('rule r {\n  when action.\n  deny "m"\n}');
+    assert.deepEqual(diags(r), ['REIN101 1:13-1:14 expected a field or method name after `.`']);
+    assert.deepEqual((r.ast.decls[0] as A.RuleDecl).body.map(sx), ['(When expr=(. action _))', '(Deny message="m")']);
   });
 
   it('a contextual keyword on the line after a clause keyword starts the next clause', () => {

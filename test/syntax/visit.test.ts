@@ -127,4 +127,13 @@ describe('tokenize', () => {
     const types = Object.fromEntries(tokens.filter((t) => /^[a-z]/.test(t.text)).map((t) => [t.text, t.type]));
     assert.deepEqual(types, { input: 'keyword', type: 'identifier', string: 'identifier', limit: 'identifier', int: 'identifier', let: 'keyword', default: 'identifier', x: 'identifier', request: 'identifier' });
   });
+
+  it('reserved words are identifiers after `.` and as keys, keywords elsewhere', () => {
+    const { tokens } = tokenize('let a = x.in and { null: 1, with?: 2 }.with or if b then c else d');
+    assert.deepEqual(
+      tokens.filter((t) => /^[a-z]/.test(t.text)).map((t) => `${t.type}:${t.text}`),
+      ['keyword:let', 'identifier:a', 'identifier:x', 'identifier:in', 'keyword:and', 'identifier:null', 'identifier:with', 'identifier:with',
+        'keyword:or', 'keyword:if', 'identifier:b', 'keyword:then', 'identifier:c', 'keyword:else', 'identifier:d'],
+    );
+  });
 });
