@@ -1712,6 +1712,15 @@ function attachDocs(decls: A.Decl[], comments: RawComment[], text: string, li: L
     docByLine.set(line, c.text.replace(/^\/\/\/ ?/, '').replace(/\s+$/, ''));
   }
   if (docByLine.size === 0) return;
+  // a node takes the `///` block above its line only when it is the first thing on that line, so a
+  // field on the declaration's line (`input { a: int }`) or a second declaration on one line does
+  // not inherit the declaration's doc
+  const firstOnLine = (offset: number): boolean => {
+    let k = offset - 1;
+    while (k >= 0 && (text[k] === ' ' || text[k] === '\t')) k--;
+    return k < 0 || text[k] === '\n' || text[k] === '\r' || text.charCodeAt(k) === 0xfeff;
+  };
+  const docOf = (node: A.Node): string | undefined => (firstOnLine(node.range.start.offset) ? docAbove(node.range.start.line) : undefined);
   const docAbove = (line: number): string | undefined => {
     const lines: string[] = [];
     for (let l = line - 1; docByLine.has(l); l--) lines.unshift(docByLine.get(l)!);
@@ -1719,7 +1728,7 @@ function attachDocs(decls: A.Decl[], comments: RawComment[], text: string, li: L
   };
   const fields = (fs: A.FieldDecl[]): void => {
     for (const f of fs) {
-      const d = docAbove(f.range.start.line);
+      const d = docOf(f);
       if (d !== undefined) f.doc = d;
       typeFields(f.type);
     }
@@ -1730,7 +1739,7 @@ function attachDocs(decls: A.Decl[], comments: RawComment[], text: string, li: L
     else if (t.kind === 'TypeName') t.args.forEach(typeFields);
   };
   for (const d of decls) {
-    const doc = docAbove(d.range.start.line);
+    const doc = docOf(d);
     if (doc !== undefined) d.doc = doc;
     if (d.kind === 'InputDecl') fields(d.fields);
     else if (d.kind === 'TypeDecl') typeFields(d.type);

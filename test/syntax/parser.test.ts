@@ -440,6 +440,33 @@ type Step = {
   });
 });
 
+describe('parser: docs go only to the node that starts the line below them', () => {
+  // regression: `/// d` above `input { a: int }` gave field `a` the doc `d`
+  it('a field on the declaration line does not take the declaration doc', () => {
+    const ds = ok('/// d\ninput { a: int, b: { c: int } }\n/// t\ntype T = { x: int }\n/// o\ntype O = {\n  /// y doc\n  y: { z: int }\n}');
+    const input = ds[0] as A.InputDecl;
+    assert.equal(input.doc, 'd');
+    assert.deepEqual(input.fields.map((f) => f.doc), [undefined, undefined]);
+    assert.equal(((input.fields[1].type as A.ObjectTypeExpr).fields[0]).doc, undefined);
+    assert.equal(ds[1].doc, 't');
+    assert.equal(((ds[1] as A.TypeDecl).type as A.ObjectTypeExpr).fields[0].doc, undefined);
+    const y = ((ds[2] as A.TypeDecl).type as A.ObjectTypeExpr).fields[0];
+    assert.equal(ds[2].doc, 'o');
+    assert.equal(y.doc, 'y doc');
+    assert.equal((y.type as A.ObjectTypeExpr).fields[0].doc, undefined);
+  });
+
+  it('a second declaration on the same line does not take the first one\'s doc', () => {
+    const ds = ok('/// a doc\nlet a = 1 let b = 2\n  /// c doc\n  let c = 3');
+    assert.deepEqual(ds.map((d) => d.doc), ['a doc', undefined, 'c doc']);
+  });
+
+  it('a field first on its line after another field keeps its own doc', () => {
+    const [i] = ok('input { a: int,\n  /// b doc\n  b: int }') as [A.InputDecl];
+    assert.deepEqual(i.fields.map((f) => f.doc), [undefined, 'b doc']);
+  });
+});
+
 describe('parser: positions', () => {
   it('uses 0-based lines and characters with exclusive ends, also after CRLF', () => {
     const src = 'let a = 1\r\nrule  rr {\r\n  deny\r\n}';
