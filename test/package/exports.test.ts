@@ -1,0 +1,65 @@
+// The built package: `require("rein")` (CommonJS), `import("rein")` (ESM), `rein/node`, `rein/redis`
+// and the published decision JSON Schema. Needs `npm run build` (CI builds before `npm test`).
+import { strict as assert } from 'node:assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
+
+const root = process.cwd();
+const built = existsSync(join(root, 'dist/cjs/index.cjs')) && existsSync(join(root, 'dist/esm/language/index.js'));
+const SRC = {
+  'policy.rein': 'policy p {\n  default allow\n}\ninput {\n  tool: string\n}\nrule no_shell {\n  when tool == "shell"\n  deny "no shell"\n}\n',
+};
+
+describe('the built package (dist/)', function () {
+  this.timeout(60_000);
+  before(function () {
+    if (!built) {
+      if (process.env.CI) assert.fail('dist/ is missing: CI must run `npm run build` before `npm test`');
+      this.skip();
+    }
+  });
+
+  it('CommonJS: require("rein") compiles and decides', () => {
+    const require = createRequire(join(root, 'package.json'));
+    const rein = require(join(root, 'dist/cjs/index.cjs'));
+    const policy = rein.compile(SRC);
+    assert.equal(policy.evaluate({ tool: 'shell' }).effect, 'deny');
+    assert.equal(typeof rein.Engine, 'function');
+    assert.equal(typeof require(join(root, 'dist/cjs/node.cjs')).loadPolicy, 'function');
+    assert.equal(typeof require(join(root, 'dist/cjs/redis.cjs')).RedisBudgetStore, 'function');
+  });
+
+  it('ESM: import("rein") with types', async () => {
+    const rein = await import(pathToFileURL(join(root, 'dist/esm/language/index.js')).href);
+    assert.equal(rein.compile(SRC).evaluate({ tool: 'ls' }).effect, 'allow');
+    assert.ok(existsSync(join(root, 'dist/esm/language/index.d.ts')));
+  });
+
+  it('the package.json exports map points at files that exist', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    for (const [name, target] of Object.entries(pkg.exports as Record<string, unknown>)) {
+      const files = typeof target === 'string' ? [target] : Object.values(target as Record<string, string>);
+      for (const f of files) assert.ok(existsSync(join(root, f)), `export ${name} → ${f} is missing`);
+    }
+  });
+
+  it('publishes the decision JSON Schema, and real decisions validate against it', async () => {
+    const schema = JSON.parse(readFileSync(join(root, 'dist/decision.schema.json'), 'utf8'));
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const ajv = new Ajv2020({ strict: false });
+    const validate = ajv.compile(schema);
+    const rein = await import(pathToFileURL(join(root, 'dist/esm/language/index.js')).href);
+    const d = JSON.parse(JSON.stringify(rein.compile(SRC).evaluate({ tool: 'shell' }, { explain: true })));
+    assert.ok(validate(d), JSON.stringify(validate.errors));
+    assert.equal(validate({ ...d, effect: 'maybe' }), false);
+  });
+
+  it('the bin runs from dist (REIN_USE_DIST=1)', () => {
+    const r = spawnSync(process.execPath, ['bin/rein.js', '--version'], { env: { ...process.env, REIN_USE_DIST: '1' }, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\d+\.\d+\.\d+/);
+  });
+});
