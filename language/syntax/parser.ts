@@ -298,6 +298,8 @@ class ReinParser extends EmbeddedActionsParser {
   unaryAlts?: IOrAlt<A.Expr>[];
   /** End offset of the last effect clause that had no message (for "message must be a literal"). */
   effectEnd = -1;
+  /** The declarations parsed so far in the current chunk (see `declarations`). */
+  topDecls: A.Decl[] = [];
 
   constructor() {
     super(allTokens, { recoveryEnabled: true, maxLookahead: 2, errorMessageProvider });
@@ -440,7 +442,9 @@ class ReinParser extends EmbeddedActionsParser {
   // ---------------------------------------------------------------- top level
 
   declarations = this.RULE('declarations', (): A.Decl[] => {
-    const decls: A.Decl[] = [];
+    // kept on the parser too: when a later declaration of the chunk fails without recovery, the
+    // top rule returns nothing, but the declarations already parsed must not be lost
+    const decls: A.Decl[] = (this.topDecls = []);
     this.many(1, gated(() => this.LA(1).tokenType !== EOF, () => {
         this.or(1, { MAX_LOOKAHEAD: 1, DEF: [
           alt(() => {
@@ -1584,7 +1588,21 @@ function chunkStarts(tokens: IToken[], text: string): number[] {
     if (t.tokenType !== AnnotationName && !declKeywordTypes.has(t.tokenType)) continue;
     // a line of annotations belongs to the declaration below it
     if (tokens[prevLineFirst].tokenType === AnnotationName) continue;
-    if (startsDecl(t, tokens[i + 1])) starts.push(i);
+    if (!startsDecl(t, tokens[i + 1])) continue;
+    // annotations at the end of the previous line (`let a = 1 @monitor⏎rule r …`) belong to this
+    // declaration: the chunk starts at the first of them
+    let j = i;
+    for (;;) {
+      if (tokens[j - 1]?.tokenType === AnnotationName) j -= 1;
+      else if (
+        tokens[j - 1]?.tokenType === RParen &&
+        tokens[j - 2]?.tokenType === StringLiteral &&
+        tokens[j - 3]?.tokenType === LParen &&
+        tokens[j - 4]?.tokenType === AnnotationName
+      ) j -= 4;
+      else break;
+    }
+    if (j > starts[starts.length - 1]) starts.push(j);
   }
   return starts;
 }
@@ -1653,8 +1671,9 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
     const b = c + 1 < starts.length ? starts[c + 1] : tokens.length;
     const chunk = tokens.slice(a, b);
     const last = chunk[chunk.length - 1];
+    p.topDecls = [];
     const ds = runRule(p, chunk, last.startOffset + last.image.length, 'top', () => p.declarations());
-    if (ds) decls.push(...ds);
+    decls.push(...(ds ?? p.topDecls));
     // interpolations (may add more pending work when they contain strings themselves)
     let guard = 0;
     while (p.pending.length > 0 && guard++ < 100_000) {

@@ -440,6 +440,31 @@ type Step = {
   });
 });
 
+describe('parser: annotations after code on the same line', () => {
+  // regression: `let a = 1 @monitor⏎rule r …` cut the chunk before `rule`, stranding `@monitor`
+  it('belong to the next declaration, also when it starts on the next line', () => {
+    for (const src of [
+      'let a = 1 @monitor rule r { deny "m" }',
+      'let a = 1 @monitor\nrule r { deny "m" }',
+      'let a = 1 @monitor @owner("x")\nrule r { deny "m" }',
+      'let a = 1 /* c */ @monitor // d\n@owner("x")\nrule r { deny "m" }',
+      'rule q { deny "x" } @monitor\n\nrule r { deny "m" }',
+    ]) {
+      const ds = ok(src);
+      assert.deepEqual(ds.map((d) => d.kind), [ds[0].kind, 'RuleDecl'], src);
+      const r = ds[1] as A.RuleDecl;
+      assert.equal(r.annotations[0].name.text, 'monitor', src);
+      assert.equal(src.slice(r.range.start.offset, r.range.start.offset + 8), '@monitor', 'the rule range starts at its first annotation');
+    }
+  });
+
+  it('an annotation with nothing after it is still an error, and the declaration before it is kept', () => {
+    const r = parse('let a = 1 @monitor');
+    assert.deepEqual(diags(r), ['REIN101 0:10-0:18 expected a declaration (`rule`, `budget`, `let`, `def`, `type`, `input`, `policy` or `test`) after `@monitor`']);
+    assert.equal(sx(r.ast.decls[0]), '(LetDecl name=a value=1)');
+  });
+});
+
 describe('parser: docs go only to the node that starts the line below them', () => {
   // regression: `/// d` above `input { a: int }` gave field `a` the doc `d`
   it('a field on the declaration line does not take the declaration doc', () => {
