@@ -1,10 +1,15 @@
-// The compiler: a checked program → closures (no `new Function`, no policy text at decision time),
-// and the `Policy` object with the synchronous, stateless `evaluate` (rules only).
+// The compiler: a checked program → closures (no policy text at decision time), and the `Policy`
+// object with the synchronous, stateless `evaluate` (rules only).
 //
 // Every expression compiles to a `Fn = (env, frame) => value`. `frame` holds def parameters and
 // lambda parameters by slot (lexical addressing resolved at compile time). Constant sub-expressions
 // are folded, `let`s are evaluated once at compile time when they do not read the request, regexes
 // are built once, and membership in a constant list uses a Set.
+//
+// The closures never use `eval`/`new Function`, so they run under a strict Content-Security-Policy.
+// On Node (by default) the hot path is also generated as JavaScript (codegen.ts, codegen-rules.ts:
+// validation, and every rule's conditions in one function, calling the closures for anything but the
+// simple forms); `compile(…, { codegen: false })` forces the closures. Both give identical decisions.
 //
 // Explanations (`explain: true`) use a second, instrumented compilation of the rule conditions that
 // records input-rooted reads; it is built lazily on the first explain request, so the normal
@@ -33,6 +38,8 @@ import { DETECTORS } from './detectors.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { addMoney, divMoney, formatMicros, mulMoney } from './money.js';
 import { compileValidator } from './validate.js';
+import { useCodegen } from './codegen.js';
+import { generateRules } from './codegen-rules.js';
 import { EvalError, deepEqual, deepMerge, formatTime, isPlainObject, newRecord, renderValue } from './values.js';
 
 type Frame = unknown[];
@@ -46,6 +53,7 @@ interface Compiled {
 }
 
 const EXPLAIN = Object.freeze({ explain: true });
+const NO_OUTCOMES: RuleOutcome[] = Object.freeze([]) as unknown as RuleOutcome[];
 const EMPTY_FRAME: Frame = Object.freeze([]) as unknown as Frame;
 
 function konst(value: unknown): Compiled {
@@ -163,6 +171,13 @@ interface Ctx {
 export interface CompileOptions {
   /** Sources, when `compile` is given a CheckResult (only used for the hash when present). */
   sources?: Record<string, string>;
+  /**
+   * Generate JavaScript for request validation and rule conditions with `new Function` (faster).
+   * Default: on Node (unless the environment has `REIN_CODEGEN=0`); never by default in a browser, where
+   * a Content-Security-Policy may forbid it. `true` generates whenever the platform allows it, `false`
+   * never does. Both paths give identical decisions.
+   */
+  codegen?: boolean;
 }
 
 class Compiler {
@@ -458,26 +473,9 @@ class Compiler {
    * without inherited members), so they skip the generic shape checks.
    */
   fusedInputRead(e: A.MemberExpr): Fn | undefined {
-    const keys: string[] = [];
-    const safe: boolean[] = [];
-    let cur: A.Expr = e;
-    while (cur.kind === 'Member' || cur.kind === 'Paren') {
-      if (cur.kind === 'Paren') {
-        if (!cur.expr) return undefined;
-        cur = cur.expr;
-        continue;
-      }
-      if (!cur.property) return undefined;
-      const ok = baseKind(this.typeOf(cur.object));
-      if (ok === 'budget') return undefined;
-      keys.unshift(cur.property.text);
-      safe.unshift(ok === 'object' || ok === 'map');
-      cur = cur.object;
-    }
-    if (cur.kind !== 'NameRef') return undefined;
-    const s = this.program.refs.get(cur.name);
-    if (s?.kind !== 'input-field') return undefined;
-    const root = s.name;
+    const chain = this.inputChain(e);
+    if (!chain) return undefined;
+    const { root, keys, safe } = chain;
     const n = keys.length;
     if (n === 1 && safe[0]) {
       const k0 = keys[0];
@@ -509,6 +507,35 @@ class Compiler {
       }
       return v === undefined || typeof v === 'function' ? null : v;
     };
+  }
+
+  /** An input-rooted member chain (`action.args.amount`): root field, keys, and whether each step's object is statically a record. */
+  inputChain(e: A.MemberExpr): { root: string; keys: string[]; safe: boolean[] } | undefined {
+    const keys: string[] = [];
+    const safe: boolean[] = [];
+    let cur: A.Expr = e;
+    while (cur.kind === 'Member' || cur.kind === 'Paren') {
+      if (cur.kind === 'Paren') {
+        if (!cur.expr) return undefined;
+        cur = cur.expr;
+        continue;
+      }
+      if (!cur.property) return undefined;
+      const ok = baseKind(this.typeOf(cur.object));
+      if (ok === 'budget') return undefined;
+      keys.unshift(cur.property.text);
+      safe.unshift(ok === 'object' || ok === 'map');
+      cur = cur.object;
+    }
+    if (cur.kind !== 'NameRef') return undefined;
+    const s = this.program.refs.get(cur.name);
+    if (s?.kind !== 'input-field') return undefined;
+    return { root: s.name, keys, safe };
+  }
+
+  symbolOf(e: A.NameExpr): { kind: string; name: string } | undefined {
+    const s = this.program.refs.get(e.name);
+    return s ? { kind: s.kind, name: e.name.text } : undefined;
   }
 
   index(e: A.IndexExpr, ctx: Ctx, chainInner: boolean): Compiled {
@@ -1056,8 +1083,12 @@ interface CompiledRule {
   message?: Fn;
   from?: Fn;
   frameSize: { n: number };
+  /** The compile context of the clauses (lambda slots), reused by generated code. */
+  ctx: Ctx;
   /** Shared immutable outcome for "did not match". */
   notMatched: RuleOutcome;
+  /** Shared immutable outcome for "matched" when the message and approver are constants. */
+  matchedConst?: RuleOutcome;
   /** Instrumented clauses (explain), compiled lazily. */
   traced?: CompiledClause[];
 }
@@ -1111,7 +1142,8 @@ function compileRule(cp: Compiler, decl: A.RuleDecl): CompiledRule {
     expr: c.expr,
   }));
   const msgNode = effectClause && 'message' in effectClause ? effectClause.message : undefined;
-  const message = msgNode ? cp.expr(msgNode, ctx).fn : undefined;
+  const messageC = msgNode ? cp.expr(msgNode, ctx) : undefined;
+  const message = messageC?.fn;
   const fromNode = effectClause?.kind === 'RequireApproval' ? effectClause.from : undefined;
   const fromC = fromNode ? cp.expr(fromNode, ctx) : undefined;
   const fromT = fromNode ? cp.typeOf(fromNode) : undefined;
@@ -1126,7 +1158,19 @@ function compileRule(cp: Compiler, decl: A.RuleDecl): CompiledRule {
   const effect = effectOf(effectClause);
   const location = locationOf(file, decl.name ?? decl);
   const notMatched: RuleOutcome = Object.freeze({ name, matched: false, effect, monitor, annotations, location }) as RuleOutcome;
+  // A constant message and approver: the matched outcome is the same object every time.
+  let matchedConst: RuleOutcome | undefined;
+  const constMessage = !messageC || (messageC.constant && typeof messageC.value === 'string');
+  const constFrom = !fromC || (fromC.constant && (fromC.value === null || fromC.value === undefined || typeof fromC.value === 'string'));
+  if (constMessage && constFrom) {
+    const o: RuleOutcome = { name, matched: true, effect, monitor, annotations, location };
+    if (messageC) o.message = messageC.value as string;
+    if (fromC) o.from = (fromC.value ?? null) as string;
+    matchedConst = Object.freeze(o) as RuleOutcome;
+  }
   return {
+    ctx,
+    matchedConst,
     name,
     decl,
     effect,
@@ -1151,6 +1195,26 @@ function traceClauses(cp: Compiler, r: CompiledRule): CompiledClause[] {
   return r.traced;
 }
 
+/** The outcome of a rule whose conditions hold (its message and approver evaluated). May throw. */
+function matchedOutcome(r: CompiledRule, env: Env, frame: Frame): RuleOutcome {
+  if (r.matchedConst) return r.matchedConst;
+  const out: RuleOutcome = {
+    name: r.name,
+    matched: true,
+    effect: r.effect,
+    monitor: r.monitor,
+    annotations: r.annotations,
+    location: r.location,
+  };
+  if (r.message) out.message = r.message(env, frame) as string;
+  if (r.from) out.from = r.from(env, frame) as string;
+  return out;
+}
+
+function failedOutcome(r: CompiledRule, e: unknown): RuleOutcome {
+  return { name: r.name, matched: true, effect: r.effect, monitor: r.monitor, annotations: r.annotations, location: r.location, error: errorMessage(e) };
+}
+
 function evalRule(r: CompiledRule, env: Env): RuleOutcome {
   const frame: Frame = r.frameSize.n > 0 ? new Array(r.frameSize.n) : EMPTY_FRAME;
   try {
@@ -1158,19 +1222,36 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
     for (let i = 0; i < w.length; i++) if (w[i](env, frame) !== true) return r.notMatched;
     const u = r.unlesses;
     for (let i = 0; i < u.length; i++) if (u[i](env, frame) === true) return r.notMatched;
-    const out: RuleOutcome = {
-      name: r.name,
-      matched: true,
-      effect: r.effect,
-      monitor: r.monitor,
-      annotations: r.annotations,
-      location: r.location,
-    };
-    if (r.message) out.message = r.message(env, frame) as string;
-    if (r.from) out.from = r.from(env, frame) as string;
-    return out;
+    return matchedOutcome(r, env, frame);
   } catch (e) {
-    return { name: r.name, matched: true, effect: r.effect, monitor: r.monitor, annotations: r.annotations, location: r.location, error: errorMessage(e) };
+    return failedOutcome(r, e);
+  }
+}
+
+/** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
+function generatedRules(cp: Compiler, rules: CompiledRule[]): ((env: Env) => RuleOutcome[]) | undefined {
+  try {
+    return generateRules(
+      {
+        expr: (e, scope) => cp.expr(e, scope as Ctx),
+        typeOf: (e) => cp.typeOf(e),
+        inputChain: (e) => cp.inputChain(e),
+        symbolOf: (e) => cp.symbolOf(e),
+        letValue: (name) => cp.letValue(name),
+      },
+      rules.map((r) => ({
+        scope: r.ctx,
+        frameSize: () => r.frameSize.n,
+        whens: r.clauses.filter((c) => c.kind === 'when').map((c) => c.expr as A.Expr),
+        unlesses: r.clauses.filter((c) => c.kind === 'unless').map((c) => c.expr as A.Expr),
+        notMatched: r.notMatched,
+        matched: (env: Env, frame: unknown[]) => matchedOutcome(r, env, frame),
+        failed: (e: unknown) => failedOutcome(r, e),
+      })),
+      { lt, le, memberOf },
+    );
+  } catch {
+    return undefined;
   }
 }
 
@@ -1353,6 +1434,8 @@ export interface Policy {
   evaluate(request: unknown, opts?: EvaluateOptions): Decision;
   /** The `request_hash` a decision for this request carries (null when the request is invalid). */
   requestHash(request: unknown): string | null;
+  /** Whether validation and rule conditions run generated code (see `CompileOptions.codegen`). */
+  codegen: boolean;
 }
 
 function isCheckResult(x: unknown): x is CheckResult {
@@ -1374,22 +1457,25 @@ export function compile(files: Record<string, string> | CheckResult, options: Co
   }
   const errors: Diagnostic[] = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.ok || errors.length > 0) throw new PolicyError('the policy set has errors', result.diagnostics);
-  return compileChecked(result.program, sources);
+  return compileChecked(result.program, sources, options.codegen);
 }
 
-function compileChecked(program: CheckedProgram, sources?: Record<string, string>): Policy {
+function compileChecked(program: CheckedProgram, sources?: Record<string, string>, codegen?: boolean): Policy {
   const cp = new Compiler(program);
   // Lets once, in dependency order.
   for (const l of program.lets) if (l.name) cp.letValue(l.name.text);
   const rules = program.rules.map((r) => compileRule(cp, r));
   const budgets = program.budgets.map((b) => compileBudget(cp, b));
-  const validate = compileValidator(program.inputType);
+  const generate = useCodegen(codegen);
+  const validate = compileValidator(program.inputType, { codegen: generate });
+  const fastRules = generate ? generatedRules(cp, rules) : undefined;
   const header = program.header;
   const hash = policyHash(program, sources);
 
   const evaluateRules = (env: Env, opts?: { explain?: boolean }): RuleOutcome[] => {
     const out = new Array<RuleOutcome>(rules.length);
     if (opts?.explain) for (let i = 0; i < rules.length; i++) out[i] = explainRule(cp, rules[i], env);
+    else if (fastRules) return fastRules(env);
     else for (let i = 0; i < rules.length; i++) out[i] = evalRule(rules[i], env);
     return out;
   };
@@ -1431,12 +1517,12 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     const now = nowOpt === undefined ? Date.now() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
     const explain = opts?.explain === true;
     const v = validate(request);
-    let rules: RuleOutcome[] = [];
-    let requestHash: (() => string | null) | null = null;
+    let outcomes: RuleOutcome[] = NO_OUTCOMES;
+    let input: Record<string, unknown> | undefined;
     if (v.ok) {
-      const input = v.value;
-      rules = evaluateRules({ input, now, budgets: emptyViews }, explain ? EXPLAIN : undefined);
-      requestHash = () => hashValue(input);
+      input = v.value;
+      const env: Env = { input, now, budgets: emptyViews };
+      outcomes = explain ? evaluateRules(env, EXPLAIN) : fastRules ? fastRules(env) : evaluateRules(env);
     }
     return assembleDecision({
       policy: policyInfo,
@@ -1447,9 +1533,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       mode: opts?.mode,
       time: now,
       explain,
-      rules,
+      rules: outcomes,
       errors: v.ok ? undefined : v.errors,
-      requestHash,
+      requestHash: null,
+      hashOf: input,
     });
   };
 
@@ -1460,6 +1547,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     header,
     compiled,
     evaluate,
+    codegen: validate.generated && fastRules !== undefined,
     requestHash(request: unknown): string | null {
       const v = validate(request);
       return v.ok ? hashValue(v.value) : null;

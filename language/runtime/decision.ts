@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { ClauseEffect, DecisionError, Effect, RuleExplanation, RuleOutcome, SourceLocation } from './compiled.js';
 import { formatMicros } from './money.js';
+import { hashValue } from './hash.js';
 
 // ---------------------------------------------------------------- schema
 
@@ -181,6 +182,9 @@ export interface AssembleInput {
   /** The request hash, or a function computing it on demand (it is only needed when approvals are given
    *  or when someone reads `decision.request_hash`). */
   requestHash: string | null | (() => string | null);
+  /** With `requestHash: null`: the validated request, hashed (`hashValue`) only when the hash is needed.
+   *  Saves creating a closure per decision. */
+  hashOf?: unknown;
   mode?: 'enforce' | 'monitor';
   /** Request-level errors (invalid input, unreachable store): each counts with the `on error` effect. */
   errors?: DecisionError[];
@@ -251,14 +255,25 @@ const EMPTY: never[] = [];
 class HashBox {
   private done: boolean;
   private value: string | null;
-  constructor(private readonly src: string | null | (() => string | null)) {
-    this.done = typeof src !== 'function';
+  constructor(
+    private readonly src: string | null | (() => string | null),
+    private readonly of: unknown,
+  ) {
+    this.done = typeof src !== 'function' && (src !== null || of === undefined);
     this.value = typeof src === 'function' ? null : src;
   }
   get(): string | null {
     if (!this.done) {
       this.done = true;
-      this.value = (this.src as () => string | null)();
+      if (typeof this.src === 'function') {
+        this.value = this.src();
+      } else {
+        try {
+          this.value = hashValue(this.of);
+        } catch {
+          this.value = null;
+        }
+      }
     }
     return this.value;
   }
@@ -268,15 +283,18 @@ class HashBox {
   }
 }
 
-/** Accumulates the entries of one decision (one allocation per decision, no per-call closures). */
+/**
+ * Accumulates the entries of one decision. Lists are allocated on first use (most decisions have
+ * one or two entries in total), and no closure is created per decision.
+ */
 class Assembly {
-  denies: Reason[] = [];
-  allows: Reason[] = [];
-  approvalReasons: Reason[] = [];
-  approvals: ApprovalRequest[] = [];
-  warnings: Reason[] = [];
-  monitored: Reason[] = [];
-  errors: DecisionError[] = [];
+  denies: Reason[] | null = null;
+  allows: Reason[] | null = null;
+  approvalReasons: Reason[] | null = null;
+  approvals: ApprovalRequest[] | null = null;
+  warnings: Reason[] | null = null;
+  monitored: Reason[] | null = null;
+  errors: DecisionError[] | null = null;
   constructor(
     readonly hash: HashBox,
     readonly granted: readonly Approval[],
@@ -295,33 +313,47 @@ class Assembly {
     return false;
   }
 
+  error(e: DecisionError): void {
+    if (this.errors === null) this.errors = [e];
+    else this.errors.push(e);
+  }
+
   place(r: Reason, effect: ClauseEffect, monitor: boolean, approval?: ApprovalRequest): void {
     if (monitor) {
-      this.monitored.push(r);
+      if (this.monitored === null) this.monitored = [r];
+      else this.monitored.push(r);
       return;
     }
     switch (effect) {
       case 'deny':
-        this.denies.push(r);
+        if (this.denies === null) this.denies = [r];
+        else this.denies.push(r);
         break;
       case 'allow':
-        this.allows.push(r);
+        if (this.allows === null) this.allows = [r];
+        else this.allows.push(r);
         break;
       case 'warn':
-        this.warnings.push(r);
+        if (this.warnings === null) this.warnings = [r];
+        else this.warnings.push(r);
         break;
       case 'require_approval':
         if (approval && this.isGranted(approval.name)) {
-          this.allows.push({ ...r, effect: 'allow', approved: true });
+          const granted: Reason = { ...r, effect: 'allow', approved: true };
+          if (this.allows === null) this.allows = [granted];
+          else this.allows.push(granted);
         } else {
-          this.approvalReasons.push(r);
-          if (approval) this.approvals.push(approval);
+          if (this.approvalReasons === null) this.approvalReasons = [r];
+          else this.approvalReasons.push(r);
+          if (approval) {
+            if (this.approvals === null) this.approvals = [approval];
+            else this.approvals.push(approval);
+          }
         }
         break;
     }
   }
 }
-
 
 /**
  * A decision. `request_hash` is a getter computed on first read (hashing the request is the most
@@ -409,13 +441,13 @@ function isoTime(t: number | Date): string {
 export function assembleDecision(input: AssembleInput): Decision {
   const onError = input.onError;
   const mode = input.mode ?? 'enforce';
-  const box = new HashBox(input.requestHash);
+  const box = new HashBox(input.requestHash, input.hashOf);
   const A = new Assembly(box, input.approvals ?? EMPTY);
 
   // Request-level errors (input, store): no rule ran (input) or the store failed.
   const reqErrors = input.errors;
   if (reqErrors && reqErrors.length > 0) {
-    for (const e of reqErrors) A.errors.push(e);
+    for (const e of reqErrors) A.error(e);
     const first = reqErrors[0];
     const message =
       first.kind === 'input' ? `invalid request: ${reqErrors.length} error${reqErrors.length === 1 ? '' : 's'}` : first.message;
@@ -426,7 +458,7 @@ export function assembleDecision(input: AssembleInput): Decision {
   for (let i = 0; i < rules.length; i++) {
     const o = rules[i];
     if (o.error !== undefined) {
-      A.errors.push({ kind: 'rule', name: o.name, message: o.error, location: o.location });
+      A.error({ kind: 'rule', name: o.name, message: o.error, location: o.location });
       A.place(ruleErrorReason(o, onError), onError, o.monitor);
       continue;
     }
@@ -444,7 +476,7 @@ export function assembleDecision(input: AssembleInput): Decision {
     budgetEntries.push(budgetEntry(b));
     const monitor = b.monitor === true;
     if (b.error !== undefined) {
-      A.errors.push({ kind: 'budget', name: b.name, message: b.error, location: b.location });
+      A.error({ kind: 'budget', name: b.name, message: b.error, location: b.location });
       A.place(
         { kind: 'error', name: b.name, effect: onError, message: `budget \`${b.name}\` failed: ${b.error}`, annotations: b.annotations, location: b.location },
         onError,
@@ -466,13 +498,13 @@ export function assembleDecision(input: AssembleInput): Decision {
   // Precedence.
   let effect: Effect;
   let reasons: Reason[];
-  if (A.denies.length > 0) {
+  if (A.denies !== null) {
     effect = 'deny';
     reasons = A.denies;
-  } else if (A.approvalReasons.length > 0) {
+  } else if (A.approvalReasons !== null) {
     effect = 'require_approval';
     reasons = A.approvalReasons;
-  } else if (A.allows.length > 0) {
+  } else if (A.allows !== null) {
     effect = 'allow';
     reasons = A.allows;
   } else if (input.defaultEffect === 'allow') {
@@ -483,20 +515,21 @@ export function assembleDecision(input: AssembleInput): Decision {
     reasons = [{ kind: 'default', effect: 'deny', message: 'no rule allowed the request; the policy default is deny' }];
   }
 
-  let approvals = A.approvals;
-  let warnings = A.warnings;
-  const monitored = A.monitored;
+  let approvals = A.approvals ?? [];
+  let warnings = A.warnings ?? [];
+  const monitored = A.monitored ?? [];
   let wouldEffect: Effect | undefined;
   if (mode === 'monitor') {
     // Monitor mode (dry run): report everything that matched under `monitored`, enforce nothing.
     wouldEffect = effect;
-    for (const list of [A.denies, A.approvalReasons, A.allows, A.warnings]) for (const r of list) monitored.push(r);
+    for (const list of [A.denies, A.approvalReasons, A.allows, A.warnings]) if (list !== null) for (const r of list) monitored.push(r);
     effect = 'allow';
     reasons = [];
     approvals = [];
     warnings = [];
   }
 
+  const policy = input.policy;
   const d = new DecisionObject(
     effect,
     reasons,
@@ -504,9 +537,9 @@ export function assembleDecision(input: AssembleInput): Decision {
     warnings,
     monitored,
     budgetEntries,
-    A.errors,
+    A.errors ?? [],
     input.reservation ?? null,
-    { name: input.policy.name, version: input.policy.version ?? null, hash: input.policy.hash },
+    { name: policy.name, version: policy.version ?? null, hash: policy.hash },
     box,
     isoTime(input.time),
     mode,

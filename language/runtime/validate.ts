@@ -11,6 +11,7 @@ import type { FieldType, Type } from '../semantics/types.js';
 import { typeToString } from '../semantics/types.js';
 import { parseMoney } from './money.js';
 import { newRecord } from './values.js';
+import { CodeBuilder, lit, prop, useCodegen } from './codegen.js';
 
 export const MAX_ERRORS = 100;
 export const MAX_DEPTH = 64;
@@ -326,13 +327,344 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
   };
 }
 
+// ---------------------------------------------------------------- fast path
+//
+// Most requests are valid. The fast checker does the same checks and builds the same normalised copy,
+// but reports nothing: on the first problem it returns `FAIL`, and `compileValidator` then runs the
+// reporting checker above (which collects every error with its JSON path). So the happy path carries
+// no error context, no path stack and no per-field closures for reporting.
+
+const FAIL = Symbol('fail');
+type Fast = (v: unknown, depth: number) => unknown;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+function fastAny(v: unknown, depth: number): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? v : FAIL;
+    case 'undefined':
+      return null;
+    case 'object':
+      break;
+    default:
+      return FAIL;
+  }
+  if (v === null) return null;
+  if (depth > MAX_DEPTH) return FAIL;
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const x = fastAny(v[i], depth + 1);
+      if (x === FAIL) return FAIL;
+      out[i] = x;
+    }
+    return out;
+  }
+  if (v instanceof Date) return FAIL; // the reporting path converts it (or reports an invalid Date)
+  const src = v as Record<string, unknown>;
+  const out = newRecord();
+  for (const k of Object.keys(src)) {
+    const x = src[k];
+    if (x === undefined) continue;
+    const c = fastAny(x, depth + 1);
+    if (c === FAIL) return FAIL;
+    out[k] = c;
+  }
+  return out;
+}
+
+function isObjectLike(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+}
+
+function compileFast(t: Type, memo: Map<Type, Fast>): Fast {
+  const cached = memo.get(t);
+  if (cached) return cached;
+  let impl: Fast | undefined;
+  memo.set(t, (v, d) => impl!(v, d));
+  impl = buildFast(t, memo);
+  memo.set(t, impl);
+  return impl;
+}
+
+const fastString: Fast = (v) => (typeof v === 'string' ? v : FAIL);
+const fastNumber: Fast = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : FAIL);
+const fastInt: Fast = (v) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : FAIL);
+const fastBool: Fast = (v) => (typeof v === 'boolean' ? v : FAIL);
+const fastMoney: Fast = (v) => {
+  const m = parseMoney(v);
+  return m === undefined ? FAIL : m;
+};
+
+function buildFast(t: Type, memo: Map<Type, Fast>): Fast {
+  switch (t.kind) {
+    case 'string':
+      return fastString;
+    case 'number':
+      return fastNumber;
+    case 'int':
+      return fastInt;
+    case 'bool':
+      return fastBool;
+    case 'money':
+      return fastMoney;
+    case 'duration':
+      return (v) => {
+        if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+        if (typeof v === 'string') {
+          const ms = parseDuration(v);
+          if (ms !== undefined) return ms;
+        }
+        return FAIL;
+      };
+    case 'time':
+      return (v) => {
+        if (typeof v === 'string') {
+          const ms = parseTime(v);
+          return ms === undefined ? FAIL : ms;
+        }
+        if (v instanceof Date && !Number.isNaN(v.getTime())) return v.getTime();
+        return FAIL;
+      };
+    case 'null':
+      return (v) => (v === null || v === undefined ? null : FAIL);
+    case 'any':
+    case 'error':
+      return fastAny;
+    case 'enum': {
+      const values = new Set(t.values);
+      return (v) => (typeof v === 'string' && values.has(v) ? v : FAIL);
+    }
+    case 'nullable': {
+      const inner = compileFast(t.inner, memo);
+      return (v, d) => (v === null || v === undefined ? null : inner(v, d));
+    }
+    case 'list': {
+      const elem = compileFast(t.elem, memo);
+      return (v, d) => {
+        if (!Array.isArray(v) || d > MAX_DEPTH) return FAIL;
+        const n = v.length;
+        const out = new Array(n);
+        for (let i = 0; i < n; i++) {
+          const x = elem(v[i], d + 1);
+          if (x === FAIL) return FAIL;
+          out[i] = x;
+        }
+        return out;
+      };
+    }
+    case 'map': {
+      const val = compileFast(t.value, memo);
+      return (v, d) => {
+        if (!isObjectLike(v) || d > MAX_DEPTH) return FAIL;
+        const out = newRecord();
+        for (const k of Object.keys(v)) {
+          const raw = v[k];
+          if (raw === undefined) continue;
+          const x = val(raw, d + 1);
+          if (x === FAIL) return FAIL;
+          out[k] = x;
+        }
+        return out;
+      };
+    }
+    case 'object':
+      return buildFastObject(t.fields, memo);
+    case 'function':
+    case 'budget':
+      return () => FAIL;
+  }
+}
+
+function buildFastObject(fields: FieldType[], memo: Map<Type, Fast>): Fast {
+  const n = fields.length;
+  const names = fields.map((f) => f.name);
+  const optional = fields.map((f) => f.optional || f.type.kind === 'nullable' || f.type.kind === 'null' || f.type.kind === 'any');
+  let checks: Fast[] | undefined;
+  return (v, d) => {
+    if (!isObjectLike(v) || d > MAX_DEPTH) return FAIL;
+    if (!checks) checks = fields.map((f) => compileFast(f.type, memo));
+    const out = newRecord();
+    // Own, defined keys seen among the declared fields: when the object has more enumerable keys
+    // than that, it has extra fields, copied (or reported) by the general path below.
+    let seen = 0;
+    for (let i = 0; i < n; i++) {
+      const k = names[i];
+      let raw = v[k];
+      // Own properties only: never read a field through the prototype chain.
+      if (raw !== undefined && !hasOwn.call(v, k)) raw = undefined;
+      if (raw === undefined || raw === null) {
+        if (raw === null) seen++;
+        if (!optional[i]) return FAIL;
+        out[k] = null;
+        continue;
+      }
+      seen++;
+      const x = checks[i](raw, d + 1);
+      if (x === FAIL) return FAIL;
+      out[k] = x;
+    }
+    let keys = 0;
+    for (const _ in v) keys++;
+    // Extra fields (or own keys whose value is `undefined`, or enumerable inherited keys): allowed and
+    // ignored by rules, but kept so the request hash covers them.
+    if (keys !== seen && fastExtras(v, out, d) === FAIL) return FAIL;
+    return out;
+  };
+}
+
+/** Extra (undeclared) own keys of `v` copied into `out`, as the reporting path does; FAIL on a bad value. */
+function fastExtras(v: Record<string, unknown>, out: Record<string, unknown>, d: number): unknown {
+  for (const k in v) {
+    if (!hasOwn.call(v, k) || k in out) continue;
+    const raw = v[k];
+    if (raw === undefined) continue;
+    const x = fastAny(raw, d + 1);
+    if (x === FAIL) return FAIL;
+    out[k] = x;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- generated fast path
+//
+// With `new Function` available, the fast checker for the input type is generated as one straight-line
+// function: every declared field is read with a constant key (monomorphic property access) and the
+// normalised record is built with constant-key stores, which V8 turns into a fixed hidden class. This
+// is what makes validating AND copying a request cost about as much as reading it. Object types are
+// inlined; lists, maps, `any`, durations, times and recursive types call the closure checkers above.
+// Names and keys are quoted by codegen.ts (`lit`), never concatenated.
+
+function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
+  const b = new CodeBuilder();
+  const FAILr = b.ref(FAIL);
+  const hasOwnR = b.ref(hasOwn);
+  const newRecordR = b.ref(newRecord);
+  const extrasR = b.ref(fastExtras);
+  const inlining = new Set<Type>();
+
+  /** Emit code checking `x` (a local) against `ty` at static depth `d`, leaving the normalised value in a new local. */
+  const emit = (ty: Type, x: string, d: number): string => {
+    const out = b.local('r');
+    switch (ty.kind) {
+      case 'string':
+        b.line(`if (typeof ${x} !== "string") return ${FAILr};`);
+        b.line(`const ${out} = ${x};`);
+        return out;
+      case 'bool':
+        b.line(`if (typeof ${x} !== "boolean") return ${FAILr};`);
+        b.line(`const ${out} = ${x};`);
+        return out;
+      case 'int':
+        b.line(`if (typeof ${x} !== "number" || !Number.isSafeInteger(${x})) return ${FAILr};`);
+        b.line(`const ${out} = ${x};`);
+        return out;
+      case 'number':
+        b.line(`if (typeof ${x} !== "number" || !Number.isFinite(${x})) return ${FAILr};`);
+        b.line(`const ${out} = ${x};`);
+        return out;
+      case 'money':
+        b.line(`const ${out} = ${b.ref(parseMoney)}(${x});`);
+        b.line(`if (${out} === undefined) return ${FAILr};`);
+        return out;
+      case 'enum':
+        if (ty.values.length <= 8) {
+          const cond = ty.values.map((v) => `${x} !== ${lit(v)}`).join(' && ');
+          b.line(`if (typeof ${x} !== "string" || (${cond || 'true'})) return ${FAILr};`);
+        } else {
+          b.line(`if (typeof ${x} !== "string" || !${b.ref(new Set(ty.values))}.has(${x})) return ${FAILr};`);
+        }
+        b.line(`const ${out} = ${x};`);
+        return out;
+      case 'object':
+        if (!inlining.has(ty) && d <= MAX_DEPTH) return emitObject(ty.fields, x, d, out, ty);
+        break;
+      default:
+        break;
+    }
+    const f = b.ref(compileFast(ty, closures));
+    b.line(`const ${out} = ${f}(${x}, ${lit(d)});`);
+    b.line(`if (${out} === ${FAILr}) return ${FAILr};`);
+    return out;
+  };
+
+  const emitObject = (fields: FieldType[], x: string, d: number, out: string, ty: Type): string => {
+    inlining.add(ty);
+    b.line(`if (typeof ${x} !== "object" || ${x} === null || Array.isArray(${x}) || ${x} instanceof Date) return ${FAILr};`);
+    const seen = b.local('s');
+    b.line(`let ${seen} = 0;`);
+    b.line(`const ${out} = ${newRecordR}();`);
+    for (const f of fields) {
+      const optional = f.optional || f.type.kind === 'nullable' || f.type.kind === 'null' || f.type.kind === 'any';
+      const raw = b.local('f');
+      b.line(`let ${raw} = ${prop(x, f.name)};`);
+      // Own properties only: never read a field through the prototype chain.
+      b.line(`if (${raw} !== undefined && !${hasOwnR}.call(${x}, ${lit(f.name)})) ${raw} = undefined;`);
+      b.line(`if (${raw} === undefined || ${raw} === null) {`);
+      if (optional) {
+        b.line(`if (${raw} === null) ${seen}++;`);
+        b.line(`${prop(out, f.name)} = null;`);
+      } else {
+        b.line(`return ${FAILr};`);
+      }
+      b.line(`} else {`);
+      b.line(`${seen}++;`);
+      const inner = f.type.kind === 'nullable' ? f.type.inner : f.type;
+      const v = emit(inner, raw, d + 1);
+      b.line(`${prop(out, f.name)} = ${v};`);
+      b.line(`}`);
+    }
+    const keys = b.local('k');
+    const key = b.local('q');
+    b.line(`let ${keys} = 0;`);
+    b.line(`for (const ${key} in ${x}) ${keys}++;`);
+    b.line(`if (${keys} !== ${seen} && ${extrasR}(${x}, ${out}, ${lit(d)}) === ${FAILr}) return ${FAILr};`);
+    inlining.delete(ty);
+    return out;
+  };
+
+  const result = emit(t, 'input', 0);
+  b.line(`return ${result};`);
+  return b.build<Fast>(['input']);
+}
+
 export type ValidationResult = { ok: true; value: Record<string, unknown> } | { ok: false; errors: DecisionError[] };
 
+export interface ValidatorOptions {
+  /** Generate the fast path with `new Function` (default: when available). `false` forces closures. */
+  codegen?: boolean;
+}
+
 /** A compiled validator for the input type. Never throws. */
-export function compileValidator(inputType: Type): (request: unknown) => ValidationResult {
+export function compileValidator(
+  inputType: Type,
+  options: ValidatorOptions = {},
+): ((request: unknown) => ValidationResult) & { /** The fast path is generated code. */ generated: boolean } {
   const memo = new Map<Type, Check>();
   const check = compileCheck(inputType, memo);
-  return (request: unknown): ValidationResult => {
+  const closures = new Map<Type, Fast>();
+  let fast: Fast | undefined;
+  if (useCodegen(options.codegen)) {
+    try {
+      fast = generateFast(inputType, closures);
+    } catch {
+      fast = undefined; // e.g. a CSP that forbids eval: the closures below are equivalent
+    }
+  }
+  const generated = fast !== undefined;
+  if (!fast) fast = compileFast(inputType, closures);
+  const validator = (request: unknown): ValidationResult => {
+    let quick: unknown = FAIL;
+    try {
+      quick = fast!(request, 0);
+    } catch {
+      quick = FAIL; // the reporting path below reads the request again and reports the problem
+    }
+    if (quick !== FAIL) return { ok: true, value: quick as Record<string, unknown> };
     const ctx: Ctx = { errors: [], stack: [] };
     let value: unknown;
     try {
@@ -348,6 +680,7 @@ export function compileValidator(inputType: Type): (request: unknown) => Validat
     }
     return { ok: true, value: value as Record<string, unknown> };
   };
+  return Object.assign(validator, { generated });
 }
 
 /** One-shot validation (compiles the validator each time; prefer `compileValidator`). */

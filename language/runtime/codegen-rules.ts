@@ -1,0 +1,224 @@
+// Generated rule evaluation (see codegen.ts for when and how code is generated). All rules of a set
+// become ONE straight-line function: reads of the request are inline property loads with constant
+// keys, comparisons and `and`/`or`/`not` are inline operators, `in [constants]` is a Set lookup.
+// Anything else (arithmetic, interpolation, lambdas, defs, budgets, detectors …) calls the closure the
+// compiler built for that sub-expression, so the generated code only implements the simple forms, with
+// exactly the closures' semantics (null handling, `=== true` truthiness, evaluation order).
+
+import type * as A from '../syntax/ast.js';
+import type { Type } from '../semantics/types.js';
+import type { Env, RuleOutcome } from './compiled.js';
+import { CodeBuilder, lit } from './codegen.js';
+
+type Fn = (env: Env, frame: unknown[]) => unknown;
+
+/** What the generator needs from the compiler (compile.ts `Compiler`). */
+export interface RuleGenHost {
+  /** Compile a sub-expression to a closure (the fallback); `constant`/`value` when it folds. */
+  expr(e: A.Expr, scope: unknown): { fn: Fn; constant: boolean; value?: unknown };
+  typeOf(e: A.Expr | undefined): Type | undefined;
+  /** An input-rooted member chain (`action.args.amount`) as root field, keys, and whether each step's object is statically a record. */
+  inputChain(e: A.MemberExpr): { root: string; keys: string[]; safe: boolean[] } | undefined;
+  /** The symbol kind a name refers to, and its name. */
+  symbolOf(e: A.NameExpr): { kind: string; name: string } | undefined;
+  /** A `let` by name, compiled (constant when it does not depend on the request). */
+  letValue(name: string): { fn: Fn; constant: boolean; value?: unknown };
+}
+
+export interface GenRule {
+  /** Compile scope for the rule's clauses (lambda slots); the frame size is read after generation. */
+  scope: unknown;
+  frameSize: () => number;
+  whens: A.Expr[];
+  unlesses: A.Expr[];
+  /** The outcome when the rule does not match (shared, frozen). */
+  notMatched: RuleOutcome;
+  /** Builds the outcome when it matches (may throw: message / approver errors). */
+  matched: (env: Env, frame: unknown[]) => RuleOutcome;
+  /** The outcome for a run-time error. */
+  failed: (e: unknown) => RuleOutcome;
+}
+
+function baseKind(t: Type | undefined): Type['kind'] | undefined {
+  if (!t) return undefined;
+  return t.kind === 'nullable' ? t.inner.kind : t.kind;
+}
+
+function isScalarKind(k: Type['kind'] | undefined): boolean {
+  return (
+    k === 'string' || k === 'number' || k === 'int' || k === 'bool' || k === 'money' || k === 'duration' || k === 'time' || k === 'enum' || k === 'null'
+  );
+}
+
+function isPrimitive(v: unknown): v is string | number | boolean | null {
+  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0));
+}
+
+const EMPTY_FRAME: unknown[] = Object.freeze([]) as unknown as unknown[];
+
+/**
+ * One function evaluating every rule in order: `(env) => RuleOutcome[]`, the same outcomes (the same
+ * objects for non-matching rules) as evaluating each rule's closures.
+ */
+export function generateRules(host: RuleGenHost, rules: GenRule[], helpers: { lt: (a: unknown, b: unknown) => boolean; le: (a: unknown, b: unknown) => boolean; memberOf: (x: unknown, c: unknown) => boolean }): (env: Env) => RuleOutcome[] {
+  const b = new CodeBuilder();
+  let temps = 0;
+  const temp = (): string => `t${temps++}`;
+
+  const fallback = (e: A.Expr, scope: unknown): string => {
+    const c = host.expr(e, scope);
+    if (c.constant) return isPrimitive(c.value) ? lit(c.value) : b.ref(c.value);
+    return `${b.ref(c.fn)}(env, f)`;
+  };
+
+  const gen = (e: A.Expr | undefined, scope: unknown): string => {
+    if (!e) return 'null';
+    switch (e.kind) {
+      case 'Number':
+        return isPrimitive(e.value) ? lit(e.value) : fallback(e, scope);
+      case 'Money':
+        return lit(e.micros);
+      case 'Bool':
+        return lit(e.value);
+      case 'Null':
+        return 'null';
+      case 'String':
+        if (e.parts.every((p) => p.kind === 'Text')) return lit(e.parts.map((p) => (p as A.StringText).value).join(''));
+        return fallback(e, scope);
+      case 'Paren':
+        return e.expr ? gen(e.expr, scope) : 'null';
+      case 'NameRef': {
+        const s = host.symbolOf(e);
+        if (s?.kind === 'input-field') {
+          const t = temp();
+          return `(${t} = input[${lit(s.name)}], ${t} === undefined ? null : ${t})`;
+        }
+        if (s?.kind === 'let') {
+          const c = host.letValue(s.name);
+          if (c.constant) return isPrimitive(c.value) ? lit(c.value) : b.ref(c.value);
+        }
+        return fallback(e, scope);
+      }
+      case 'Member': {
+        if (baseKind(host.typeOf(e.object)) === 'budget') return fallback(e, scope);
+        const chain = host.inputChain(e);
+        if (!chain) return fallback(e, scope);
+        // Same steps as the fused closure read (compile.ts `fusedInputRead`).
+        let code = '';
+        let cur = temp();
+        const parts: string[] = [`${cur} = input[${lit(chain.root)}]`];
+        for (let i = 0; i < chain.keys.length; i++) {
+          const next = temp();
+          const guard = chain.safe[i]
+            ? `${cur} === null || ${cur} === undefined`
+            : `${cur} === null || ${cur} === undefined || typeof ${cur} !== "object" || Array.isArray(${cur})`;
+          parts.push(`${next} = (${guard}) ? undefined : ${cur}[${lit(chain.keys[i])}]`);
+          cur = next;
+        }
+        code = `(${parts.join(', ')}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
+        return code;
+      }
+      case 'Unary':
+        if (e.op === 'not' && e.operand) return `(${gen(e.operand, scope)} !== true)`;
+        return fallback(e, scope);
+      case 'If':
+        if (!e.cond) return fallback(e, scope);
+        return `(${gen(e.cond, scope)} === true ? ${gen(e.then, scope)} : ${gen(e.else, scope)})`;
+      case 'Binary':
+        return binary(e, scope);
+      case 'Call':
+        return call(e, scope);
+      default:
+        return fallback(e, scope);
+    }
+  };
+
+  const binary = (e: A.BinaryExpr, scope: unknown): string => {
+    if (!e.right) return fallback(e, scope);
+    const op = e.op;
+    switch (op) {
+      case 'and':
+        return `(${gen(e.left, scope)} === true && ${gen(e.right, scope)} === true)`;
+      case 'or':
+        return `(${gen(e.left, scope)} === true || ${gen(e.right, scope)} === true)`;
+      case '==':
+      case '!=':
+        if (isScalarKind(baseKind(host.typeOf(e.left))) || isScalarKind(baseKind(host.typeOf(e.right))))
+          return `(${gen(e.left, scope)} ${op === '==' ? '===' : '!=='} ${gen(e.right, scope)})`;
+        return fallback(e, scope);
+      case '<':
+      case '<=':
+      case '>':
+      case '>=': {
+        const r = host.expr(e.right, scope);
+        const l = host.expr(e.left, scope);
+        if (r.constant && typeof r.value === 'number' && Number.isFinite(r.value) && !l.constant) {
+          const t = temp();
+          return `(${t} = ${gen(e.left, scope)}, typeof ${t} === "number" && ${t} ${op} ${lit(r.value)})`;
+        }
+        if (l.constant && r.constant) return fallback(e, scope);
+        const fn = op === '<' || op === '>' ? b.ref(helpers.lt) : b.ref(helpers.le);
+        // Same evaluation order as the closures: `a > b` is `lt(b, a)`.
+        return op === '<' || op === '<=' ? `${fn}(${gen(e.left, scope)}, ${gen(e.right, scope)})` : `${fn}(${gen(e.right, scope)}, ${gen(e.left, scope)})`;
+      }
+      case 'in':
+      case 'not in': {
+        const r = host.expr(e.right, scope);
+        if (r.constant && Array.isArray(r.value) && r.value.every((x) => typeof x !== 'object' || x === null)) {
+          const l = host.expr(e.left, scope);
+          if (l.constant) return fallback(e, scope);
+          const set = b.ref(new Set(r.value.filter((x) => x !== null)));
+          const t = temp();
+          return `((${t} = ${gen(e.left, scope)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t})) ${op === 'in' ? '=== true' : '!== true'})`;
+        }
+        return fallback(e, scope);
+      }
+      case '??': {
+        const l = host.expr(e.left, scope);
+        if (l.constant) return fallback(e, scope);
+        const t = temp();
+        return `(${t} = ${gen(e.left, scope)}, ${t} === null || ${t} === undefined ? ${gen(e.right, scope)} : ${t})`;
+      }
+      default:
+        return fallback(e, scope);
+    }
+  };
+
+  const STRING_TESTS: Record<string, string> = { starts_with: 'startsWith', ends_with: 'endsWith', contains: 'includes' };
+  const call = (e: A.CallExpr, scope: unknown): string => {
+    const callee = e.callee;
+    if (callee.kind !== 'Member' || !callee.property || e.args.length !== 1) return fallback(e, scope);
+    const m = callee.property.text;
+    const jsMethod = STRING_TESTS[m];
+    const ok = baseKind(host.typeOf(callee.object));
+    if (!jsMethod || (ok !== 'string' && ok !== 'enum')) return fallback(e, scope);
+    if (callee.object.kind === 'NameRef') {
+      const sym = host.symbolOf(callee.object);
+      if (!sym || sym.kind === 'detector') return fallback(e, scope); // detectors: the closure decides
+    }
+    const o = host.expr(callee.object, scope);
+    const a = host.expr(e.args[0], scope);
+    if (o.constant && a.constant) return fallback(e, scope);
+    const s = temp();
+    const p = temp();
+    const arrayCase = m === 'contains' ? `Array.isArray(${s}) ? ${b.ref(helpers.memberOf)}(${gen(e.args[0], scope)}, ${s}) : null` : 'null';
+    return `(${s} = ${gen(callee.object, scope)}, typeof ${s} !== "string" ? (${arrayCase}) : (${p} = ${gen(e.args[0], scope)}, typeof ${p} === "string" && ${s}.${jsMethod}(${p})))`;
+  };
+
+  b.line('const input = env.input;');
+  b.line(`const out = new Array(${lit(rules.length)});`);
+  b.line('let f;');
+  const body: string[] = [];
+  rules.forEach((r, i) => {
+    const conds = [...r.whens.map((w) => `${gen(w, r.scope)} === true`), ...r.unlesses.map((u) => `${gen(u, r.scope)} !== true`)];
+    const n = r.frameSize();
+    body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
+    body.push(`try {`);
+    body.push(`out[${lit(i)}] = ${conds.length ? conds.join(' && ') : 'true'} ? ${b.ref(r.matched)}(env, f) : ${b.ref(r.notMatched)};`);
+    body.push(`} catch (e) { out[${lit(i)}] = ${b.ref(r.failed)}(e); }`);
+  });
+  if (temps > 0) b.line(`let ${Array.from({ length: temps }, (_, i) => `t${i}`).join(', ')};`);
+  for (const l of body) b.line(l);
+  b.line('return out;');
+  return b.build<(env: Env) => RuleOutcome[]>(['env']);
+}

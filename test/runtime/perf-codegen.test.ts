@@ -1,0 +1,111 @@
+// Generated code (`codegen: true`, the Node default) and closures (`codegen: false`, what browsers
+// under a strict CSP run) must give identical decisions: over the benchmark's requests, mutated and
+// hostile variants of them, and the examples' requests and test blocks.
+
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compile, type Policy } from '../../language/runtime/compile.js';
+import { runTests } from '../../language/runtime/test-runner.js';
+import { generateRequests } from '../../bench/peers.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+
+function readSet(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.rein')).sort()) files[f] = readFileSync(join(dir, f), 'utf8');
+  return files;
+}
+
+const NOW = Date.UTC(2026, 0, 5, 10, 0, 0);
+
+function both(files: Record<string, string>): [Policy, Policy] {
+  const gen = compile(files, { codegen: true });
+  const clo = compile(files, { codegen: false });
+  assert.equal(gen.codegen, true, 'code generation works on Node');
+  assert.equal(clo.codegen, false);
+  return [gen, clo];
+}
+
+function same(gen: Policy, clo: Policy, req: unknown, label: string, opts: Record<string, unknown> = {}): void {
+  const a = JSON.parse(JSON.stringify(gen.evaluate(req, { now: NOW, ...opts })));
+  const b = JSON.parse(JSON.stringify(clo.evaluate(req, { now: NOW, ...opts })));
+  assert.deepEqual(a, b, label);
+}
+
+/** Deterministic variants of a request: wrong types, nulls, missing and extra fields, hostile keys. */
+function variants(req: Record<string, unknown>, i: number): unknown[] {
+  const clone = () => JSON.parse(JSON.stringify(req)) as Record<string, Record<string, unknown>>;
+  const out: unknown[] = [];
+  const a = clone();
+  a.cost.estimate = ['0.1', '-1', 'abc', 1e-7, 12.3456789, null, '1e2'][i % 7];
+  out.push(a);
+  const b = clone();
+  delete b[['agent', 'session', 'action', 'data', 'cost'][i % 5]];
+  out.push(b);
+  const c = clone();
+  c.action.kind = ['tool_call', 'nope', 3, null][i % 4];
+  c.action.args = [{ amount: '5000' }, { amount: 5000.5 }, { __proto__: 1, constructor: 'x' }, null, [1]][i % 5];
+  out.push(c);
+  const d = JSON.parse(JSON.stringify(req).replace('{', '{"__proto__":{"admin":true},"extra":[1,{"x":null}],'));
+  out.push(d);
+  const e = clone();
+  e.agent.autonomy = [2.5, '3', Infinity, -1][i % 4] as number;
+  e.session.actions = 600;
+  e.action.text = i % 2 ? 'CONFIDENTIAL x' : 7;
+  out.push(e);
+  return out;
+}
+
+describe('codegen and closures give identical decisions', function () {
+  this.timeout(60_000);
+
+  it('on the benchmark policy: 3000 requests and 2500 mutated or hostile variants', () => {
+    const [gen, clo] = both(readSet(join(root, 'bench/policy')));
+    const reqs = generateRequests(3000).map((r) => JSON.parse(JSON.stringify(r)) as Record<string, unknown>);
+    let invalid = 0;
+    reqs.forEach((r, i) => {
+      same(gen, clo, r, `request ${i}`);
+      if (i % 6 === 0)
+        for (const v of variants(r, i)) {
+          same(gen, clo, v, `variant of ${i}`);
+          if (gen.evaluate(v, { now: NOW }).errors.length > 0) invalid++;
+        }
+      if (i % 50 === 0) same(gen, clo, r, `explain ${i}`, { explain: true });
+      if (i % 50 === 1) same(gen, clo, r, `monitor ${i}`, { mode: 'monitor' });
+    });
+    assert.ok(invalid > 100, `the variants exercise invalid input (${invalid})`);
+  });
+
+  it('on hostile and odd requests', () => {
+    const [gen, clo] = both(readSet(join(root, 'bench/policy')));
+    const cyc: Record<string, unknown> = { agent: { id: 'a', team: 't', autonomy: 1 } };
+    cyc.self = cyc;
+    const getter = { agent: { id: 'a', team: 't', autonomy: 1 }, get session() { throw new Error('boom'); } };
+    for (const r of [undefined, null, 42, 'x', [], {}, cyc, getter, Object.create({ agent: { id: 'a' } }), JSON.parse('{"__proto__":{"admin":true}}')])
+      same(gen, clo, r, 'hostile');
+  });
+
+  for (const ex of readdirSync(join(root, 'examples')).filter((d) => !d.includes('.')).sort()) {
+    it(`on examples/${ex}: its requests and its test blocks`, () => {
+      const dir = join(root, 'examples', ex);
+      const [gen, clo] = both(readSet(dir));
+      const reqDir = join(dir, 'requests');
+      const files = readdirSync(reqDir).filter((f) => f.endsWith('.json'));
+      assert.ok(files.length > 0);
+      for (const f of files) {
+        const req = JSON.parse(readFileSync(join(reqDir, f), 'utf8'));
+        same(gen, clo, req, `${ex}/${f}`);
+        same(gen, clo, req, `${ex}/${f} explain`, { explain: true });
+      }
+      // Reservation ids are random: compare everything else.
+      const strip = (r: unknown) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'reservation' && v ? { ...v, id: 'id' } : v)));
+      const a = strip(runTests(gen));
+      const b = strip(runTests(clo));
+      assert.ok(a.summary.total > 0);
+      assert.deepEqual(a, b);
+      assert.equal(a.summary.failed, 0, JSON.stringify(a.results.filter((r: { passed: boolean }) => !r.passed)));
+    });
+  }
+});
