@@ -212,13 +212,21 @@ async function selectionOf(dir: string): Promise<{ include?: string[]; exclude?:
 /**
  * The policy sets named by command-line PATHs: each directory contributes every directory at or
  * under it that holds `.rein` files (one set each); all `.rein` files named explicitly form one set
- * together. A PATH that does not exist, or a directory tree without any `.rein` file, is a LoadError.
+ * together. A PATH that does not exist is a LoadError. A file that is not `.rein`, or a directory
+ * tree without any `.rein` file, is a LoadError when it is the only PATH; among several PATHs (a
+ * shell glob such as `examples/*` that also matches `examples/README.md`) it is skipped, unless no
+ * PATH holds any policy.
  */
 export async function resolvePolicySets(paths: string[], cwd: string = process.cwd()): Promise<PolicySet[]> {
   const dirs: string[] = [];
   const files: string[] = [];
   const selected: PolicySet[] = [];
   const seenSelected = new Set<string>();
+  const skipped: LoadError[] = [];
+  const skip = (e: LoadError): void => {
+    if (paths.length === 1) throw e;
+    skipped.push(e);
+  };
   for (const p of paths) {
     const abs = path.resolve(cwd, p);
     const st = await statOrNull(abs);
@@ -246,11 +254,15 @@ export async function resolvePolicySets(paths: string[], cwd: string = process.c
         }
         continue;
       }
-      if (found.length === 0) throw new LoadError(`no \`.rein\` files found under \`${p}\``);
+      if (found.length === 0) {
+        skip(new LoadError(`no \`.rein\` files found under \`${p}\``));
+        continue;
+      }
       dirs.push(...found);
     } else if (p.endsWith('.rein')) files.push(abs);
-    else throw new LoadError(`not a \`.rein\` file or a directory: \`${p}\``);
+    else skip(new LoadError(`not a \`.rein\` file or a directory: \`${p}\``));
   }
+  if (skipped.length > 0 && dirs.length === 0 && files.length === 0 && selected.length === 0) throw skipped[0];
   const sets: PolicySet[] = [...selected];
   const seen = new Set<string>(seenSelected);
   for (const d of dirs) {

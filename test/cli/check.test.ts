@@ -167,4 +167,19 @@ describe('rein check', function () {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no `\.rein` files found under `requests`/);
   });
+
+  // regression: `rein check examples/*` exited 2 because the glob also matched `examples/README.md`
+  it('among several PATHs (a shell glob), non-policy files and folders are skipped', async () => {
+    const r = await runMain(['check', 'valid', 'requests', 'requests/allow.json', 'warnings/policy.rein']);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /0 errors, 2 warnings in 4 files\n$/);
+    const only = await runMain(['check', 'requests/allow.json', 'requests']);
+    assert.equal(only.code, 2, 'nothing to check at all is still an IO error');
+    assert.match(only.stderr, /not a `\.rein` file or a directory: `requests\/allow\.json`/);
+    const alone = await runMain(['check', 'requests/allow.json']);
+    assert.equal(alone.code, 2);
+    const missing = await runMain(['check', 'valid', 'nope.rein']);
+    assert.equal(missing.code, 2, 'a PATH that does not exist is still an error');
+  });
 });

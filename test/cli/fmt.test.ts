@@ -14,6 +14,15 @@ describe('rein fmt', function () {
     assert.equal(ok.stdout, '');
   });
 
+  it('among several PATHs (a shell glob), non-policy files and folders are skipped', async () => {
+    const r = await runMain(['fmt', '--check', 'unformatted', 'requests', 'requests/allow.json', 'nested/team-a/policy.rein']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, 'unformatted/messy.rein\n');
+    assert.equal(r.stderr, '');
+    const only = await runMain(['fmt', '--check', 'requests/allow.json', 'requests']);
+    assert.equal(only.code, 2);
+  });
+
   it('--write rewrites, after which --check passes and the output is idempotent', async () => {
     const s = scratchCopy('unformatted');
     try {

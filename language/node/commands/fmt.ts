@@ -12,7 +12,9 @@ import { renderDiagnosticsText } from '../output/text.js';
 
 async function fmtTargets(ctx: Ctx, positionals: string[]): Promise<string[]> {
   const out: string[] = [];
-  for (const p of positionals.length ? positionals : ['.']) {
+  const paths = positionals.length ? positionals : ['.'];
+  let skipped: LoadError | undefined;
+  for (const p of paths) {
     const abs = ctx.resolve(p);
     let st;
     try {
@@ -22,11 +24,27 @@ async function fmtTargets(ctx: Ctx, positionals: string[]): Promise<string[]> {
     }
     if (st.isDirectory()) {
       // The same files `rein check` would check (including a `rein.json` include/exclude at PATH).
-      for (const set of await resolvePolicySets([p], ctx.io.cwd)) {
+      let sets;
+      try {
+        sets = await resolvePolicySets([p], ctx.io.cwd);
+      } catch (e) {
+        // among several PATHs (a shell glob), a directory without policies is skipped, as in `rein check`
+        if (paths.length > 1 && e instanceof LoadError) {
+          skipped ??= e;
+          continue;
+        }
+        throw e;
+      }
+      for (const set of sets) {
         for (const name of Object.keys(set.paths).sort()) if (name.endsWith('.rein')) out.push(set.paths[name]);
       }
+    } else if (paths.length > 1 && !p.endsWith('.rein')) {
+      // `rein fmt --check examples/*` must not try to format `examples/README.md`; one file named
+      // alone is formatted whatever its name
+      skipped ??= new LoadError(`not a \`.rein\` file or a directory: \`${p}\``);
     } else out.push(abs);
   }
+  if (out.length === 0 && skipped) throw skipped;
   return [...new Set(out)];
 }
 
