@@ -34,7 +34,14 @@ function parseCommand(spec: CommandSpec, args: string[]): { values: Record<strin
   try {
     parsed = parseArgs({ args, options: parseArgsOptions(spec), allowPositionals: true, strict: true });
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '').replace(/\.$/, '');
+    // node:util's messages run over several lines with advice in its own words: keep the first
+    // sentence, in our style (lowercase, no final period, names in backticks)
+    const raw = (e as Error).message;
+    const ambiguous = /^Option '(--[\w-]+)[^']*' argument is ambiguous/i.exec(raw);
+    let msg = ambiguous
+      ? `option \`${ambiguous[1]}\` needs a value; one that starts with \`-\` is written \`${ambiguous[1]}=-…\``
+      : raw.split('\n')[0].replace(/\. To specify a positional argument.*$/s, '').replace(/\.$/, '');
+    msg = msg.replace(/'(-[^']*)'/g, '`$1`');
     throw new UsageError(msg.charAt(0).toLowerCase() + msg.slice(1), spec.name);
   }
   const values = { ...parsed.values } as Record<string, unknown>;
