@@ -3,7 +3,7 @@
 
 import type { BudgetView, CompiledBudget, Env } from './compiled.js';
 import { canonicalJson } from './hash.js';
-import { windowOf, windowTag, type WindowSpan } from './windows.js';
+import { WindowCache, windowTag, type WindowInfo, type WindowSpan } from './windows.js';
 
 export interface BudgetPlan {
   budget: CompiledBudget;
@@ -13,7 +13,8 @@ export interface BudgetPlan {
   key: unknown[];
   /** The store key; null for `per request` budgets (no counter). */
   counterKey: string | null;
-  window: WindowSpan;
+  /** The current window (shared between plans of the same window: read-only). */
+  window: WindowInfo;
   /** The charge (non-negative safe integer in the budget's unit); 0 when `error` is set. */
   charge: number;
   /** A run-time error evaluating `when`/`unless`, `by` or `charge`, or an invalid charge. */
@@ -51,47 +52,159 @@ export function counterKeyOf(prefix: string, budget: CompiledBudget, key: unknow
 export function keyOf(budget: CompiledBudget, env: Env): unknown[] {
   const key = budget.key(env);
   if (!Array.isArray(key)) throw new TypeError('`by` did not produce a tuple');
-  canonicalJson(key); // throws on non-finite numbers and cycles
+  for (let i = 0; i < key.length; i++) {
+    if (!cacheable(key[i])) {
+      canonicalJson(key); // throws on non-finite numbers and cycles
+      break;
+    }
+  }
   return key;
 }
 
-/** Plan every budget of the policy for one request. Never throws: problems become `error`. */
-export function planBudgets(budgets: readonly CompiledBudget[], env: Env, prefix: string): BudgetPlan[] {
-  const plans: BudgetPlan[] = [];
-  for (const budget of budgets) {
-    const window = windowOf(budget.window, env.now);
-    const plan: BudgetPlan = { budget, applies: false, key: [], counterKey: null, window, charge: 0 };
-    try {
-      plan.applies = budget.applies(env);
-    } catch (e) {
-      plan.applies = true; // an applicability error counts against the request (fail closed)
-      plan.error = `\`when\`/\`unless\` failed: ${message(e)}`;
-      plans.push(plan);
-      continue;
-    }
-    if (!plan.applies) continue;
-    try {
-      plan.key = keyOf(budget, env);
-      plan.counterKey = counterKeyOf(prefix, budget, plan.key, window);
-    } catch (e) {
-      plan.error = `\`by\` failed: ${message(e)}`;
-      plans.push(plan);
-      continue;
-    }
-    let charge: number;
-    try {
-      charge = budget.charge(env);
-    } catch (e) {
-      plan.error = `\`charge\` failed: ${message(e)}`;
-      plans.push(plan);
-      continue;
-    }
-    const problem = chargeProblem(charge, budget.unit);
-    if (problem) plan.error = problem;
-    else plan.charge = charge;
-    plans.push(plan);
+/** Per-budget state kept between decisions: the current window and the counter keys built in it. */
+interface Slot {
+  budget: CompiledBudget;
+  /** `<prefix><name>:<window tag>:`, the constant head of every counter key. */
+  head: string;
+  windows: WindowCache;
+  /** The window the cached keys belong to. */
+  keysWindow: WindowInfo | null;
+  /** Counter keys by single-scalar `by` tuple (the common case), for `keysWindow`. */
+  keys: Map<unknown, string>;
+  /** The counter key of the empty tuple (a global counter) in `keysWindow`. */
+  globalKey: string | null;
+}
+
+/** How many counter keys a budget caches per window before starting over (bounds memory). */
+const MAX_CACHED_KEYS = 10_000;
+
+/** Whether a `by` tuple element can key the cache: a scalar whose canonical JSON is determined by
+ *  its value under SameValueZero (Map's equality): -0 and 0 both write `0`. */
+function cacheable(v: unknown): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object':
+      return v === null;
+    default:
+      return false;
   }
-  return plans;
+}
+
+/**
+ * Plans budgets for many requests, caching what does not change between them: each budget's
+ * current window (until it ends) and the counter keys built in it. One per engine (per key prefix).
+ */
+export class BudgetPlanner {
+  private readonly slots: Slot[];
+  private readonly byName = new Map<string, Slot>();
+
+  constructor(
+    budgets: readonly CompiledBudget[],
+    readonly prefix: string,
+  ) {
+    this.slots = budgets.map((budget) => {
+      const slot: Slot = {
+        budget,
+        head: `${prefix}${budget.name}:${windowTag(budget.window)}:`,
+        windows: new WindowCache(budget.window),
+        keysWindow: null,
+        keys: new Map(),
+        globalKey: null,
+      };
+      if (!this.byName.has(budget.name)) this.byName.set(budget.name, slot);
+      return slot;
+    });
+  }
+
+  /** Plan every budget for one request: only applicable budgets (and those whose `when`/`unless`
+   *  failed) are returned. Never throws on run-time errors: problems become `error`. Throws a
+   *  RangeError when `env.now` is not a finite time. */
+  plan(env: Env): BudgetPlan[] {
+    const plans: BudgetPlan[] = [];
+    const slots = this.slots;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      const budget = slot.budget;
+      const window = slot.windows.at(env.now);
+      let applies: boolean;
+      try {
+        applies = budget.applies(env);
+      } catch (e) {
+        // an applicability error counts against the request (fail closed)
+        plans.push({ budget, applies: true, key: [], counterKey: null, window, charge: 0, error: `\`when\`/\`unless\` failed: ${message(e)}` });
+        continue;
+      }
+      if (!applies) continue;
+      const plan: BudgetPlan = { budget, applies: true, key: EMPTY_KEY, counterKey: null, window, charge: 0 };
+      try {
+        plan.key = keyOf(budget, env);
+        plan.counterKey = this.counterKey(slot, plan.key, window);
+      } catch (e) {
+        plan.key = [];
+        plan.error = `\`by\` failed: ${message(e)}`;
+        plans.push(plan);
+        continue;
+      }
+      let charge: number;
+      try {
+        charge = budget.charge(env);
+      } catch (e) {
+        plan.error = `\`charge\` failed: ${message(e)}`;
+        plans.push(plan);
+        continue;
+      }
+      const problem = chargeProblem(charge, budget.unit);
+      if (problem) plan.error = problem;
+      else plan.charge = charge;
+      plans.push(plan);
+    }
+    return plans;
+  }
+
+  /** The counter key of budget `name` for `env` (null for `per request`, undefined for an unknown
+   *  budget). Throws when `by` fails. */
+  counterKeyByName(name: string, env: Env): { budget: CompiledBudget; counterKey: string | null } | undefined {
+    const slot = this.byName.get(name);
+    if (!slot) return undefined;
+    const window = slot.windows.at(env.now);
+    return { budget: slot.budget, counterKey: this.counterKey(slot, keyOf(slot.budget, env), window) };
+  }
+
+  private counterKey(slot: Slot, key: unknown[], window: WindowInfo): string | null {
+    if (slot.budget.window.kind === 'request') return null;
+    if (slot.keysWindow !== window) {
+      slot.keysWindow = window;
+      slot.keys.clear();
+      slot.globalKey = null;
+    }
+    const tail = window.index === null ? '' : String(window.index);
+    if (key.length === 0) {
+      return (slot.globalKey ??= `${slot.head}[]:${tail}`);
+    }
+    if (key.length === 1 && cacheable(key[0])) {
+      const k = key[0];
+      let ck = slot.keys.get(k);
+      if (ck === undefined) {
+        if (slot.keys.size >= MAX_CACHED_KEYS) slot.keys.clear();
+        ck = `${slot.head}${canonicalJson(key)}:${tail}`;
+        slot.keys.set(k, ck);
+      }
+      return ck;
+    }
+    return `${slot.head}${canonicalJson(key)}:${tail}`;
+  }
+}
+
+const EMPTY_KEY: unknown[] = [];
+
+/** Plan every budget of the policy for one request. Never throws: problems become `error`.
+ *  (One-off form of `BudgetPlanner.plan`; the engine keeps a planner.) */
+export function planBudgets(budgets: readonly CompiledBudget[], env: Env, prefix: string): BudgetPlan[] {
+  return new BudgetPlanner(budgets, prefix).plan(env);
 }
 
 /** What rules see as `name.spent/.remaining/.limit/.used`. */

@@ -1,15 +1,14 @@
 // The Engine: decisions with budgets (ceilings). Rules come from the compiled policy; budgets are
 // planned here, checked and reserved in a BudgetStore in one atomic call, and settled later.
-// See docs/budgets.md for the semantics and the store algorithm.
+// See docs/budgets.md for the semantics, the store algorithm and performance notes.
 
 import type { CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
-import { assembleDecision, type Approval, type BudgetOutcome, type Decision } from './decision.js';
+import { assembleDecision, type Approval, type AssembleInput, type BudgetOutcome, type Decision } from './decision.js';
 import { hashValue } from './hash.js';
 import { deepMerge, isPlainObject } from './values.js';
-import { chargeProblem, planBudgets, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
+import { BudgetPlanner, chargeProblem, keyOf, counterKeyOf, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
 import { MemoryBudgetStore } from './memory-store.js';
-import type { BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult } from './store.js';
-import { keyOf, counterKeyOf } from './budgets.js';
+import type { Actual, BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult } from './store.js';
 import { windowOf } from './windows.js';
 
 /** What `onDecision` gets besides the decision: the request as given and the time `decide` took. */
@@ -60,23 +59,20 @@ export interface DecideOptions {
 
 /** Everything `settle` needs, kept per reservation. */
 interface Pending {
+  /** A snapshot of the request as given (the caller may reuse its object after `decide`). */
   request: unknown;
   decideTime: number;
-  items: { plan: BudgetPlan; counterKey: string }[];
+  /** The reserved (counted) budgets. */
+  plans: BudgetPlan[];
   dropAt: number;
 }
-
-/** A store operation requested by the decision algorithm. */
-type StoreOp =
-  | { op: 'peek'; keys: string[]; now: number }
-  | { op: 'reserve'; req: ReserveRequest }
-  | { op: 'release'; id: string; now: number };
 
 /** A store that can also run synchronously (MemoryBudgetStore). */
 interface SyncStore {
   peekSync(keys: string[], now: number): CounterState[];
   reserveSync(req: ReserveRequest): ReserveResult;
   releaseSync(id: string, now: number): unknown;
+  settleSync(id: string, actuals: Actual[], now: number): unknown;
   addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number): void;
 }
 
@@ -96,15 +92,49 @@ function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-let idCounter = 0;
-function newReservationId(): string {
+/** A random per-process prefix for reservation ids: ids must not collide between engines (and
+ *  processes) sharing one store, so each is `<random prefix>-<counter>`. */
+function randomPrefix(): string {
   const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
   if (c?.randomUUID) return c.randomUUID();
-  idCounter = (idCounter + 1) % 1e9;
-  return `r-${Date.now().toString(36)}-${idCounter.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+  return `r-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+const ID_PREFIX = randomPrefix() + '-';
+let idCounter = 0;
+function newReservationId(): string {
+  return ID_PREFIX + (++idCounter).toString(36);
 }
 
-function clone<T>(v: T): T {
+/**
+ * A deep copy of a request for `settle`: plain objects, arrays and Dates copied directly (much
+ * cheaper than `structuredClone`), anything else through `structuredClone` (kept as is when it cannot
+ * be cloned, e.g. functions).
+ */
+function snapshot(v: unknown, depth: number): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  if (depth > 64) return cloneOther(v); // deep or cyclic: structuredClone handles cycles
+  if (Array.isArray(v)) {
+    const n = v.length;
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = snapshot(v[i], depth + 1);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    const src = v as Record<string, unknown>;
+    const out: Record<string, unknown> = proto === null ? Object.create(null) : {};
+    for (const k of Object.keys(src)) {
+      const x = snapshot(src[k], depth + 1);
+      if (k === '__proto__') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
+      else out[k] = x;
+    }
+    return out;
+  }
+  if (v instanceof Date) return new Date(v.getTime());
+  return cloneOther(v);
+}
+
+function cloneOther(v: unknown): unknown {
   try {
     return structuredClone(v);
   } catch {
@@ -112,29 +142,79 @@ function clone<T>(v: T): T {
   }
 }
 
+/** The result of reserving no items. */
+const NOTHING_RESERVED: ReserveResult = Object.freeze({ ok: true, committed: false, items: Object.freeze([]) as unknown as [] }) as ReserveResult;
+const NO_OPTIONS: DecideOptions = Object.freeze({});
+const NO_APPROVALS: readonly Approval[] = Object.freeze([]);
+const EXPLAIN_ON = Object.freeze({ explain: true });
+const EXPLAIN_OFF = Object.freeze({ explain: undefined });
+
+/** One decision in progress: what the steps between store calls share. */
+class Run {
+  input: Record<string, unknown> = EMPTY_INPUT;
+  env: Env | null = null;
+  plans: BudgetPlan[] = [];
+  rules: RuleOutcome[] = [];
+  /** The counted budgets (a counter, no error), parallel to the reserve request's items. */
+  counted: BudgetPlan[] = [];
+  reservationId = '';
+  /** Budgets that rules read, with their counter keys (null: no counter). */
+  reads: { name: string; limit: number; counterKey: string | null }[] | null = null;
+  peekKeys: string[] | null = null;
+  outcomes: BudgetOutcome[] = [];
+  /** Set by `finish` when a committed reservation must be released (the decision is not `allow`). */
+  release = false;
+  private hash: string | null | undefined = undefined;
+  constructor(
+    readonly request: unknown,
+    readonly opts: DecideOptions,
+    readonly now: number,
+    readonly approvals: readonly Approval[],
+  ) {}
+  /** The request hash, computed on first use (the decision's `request_hash` getter, approvals). */
+  readonly requestHash = (): string | null => {
+    if (this.hash === undefined) {
+      try {
+        this.hash = hashValue(this.input);
+      } catch {
+        this.hash = null;
+      }
+    }
+    return this.hash;
+  };
+}
+const EMPTY_INPUT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+
 export class Engine {
   readonly policy: PolicyLike;
   readonly store: BudgetStore;
   readonly mode: EngineMode;
   private readonly compiled: CompiledPolicy;
-  private readonly clock: () => Date;
+  private readonly clock: (() => Date) | null;
   private readonly onDecision?: (d: Decision, ctx: DecisionHookContext) => void | Promise<void>;
   private readonly onHookError?: (err: unknown) => void;
   private readonly ttlMs: number;
   private readonly storeTimeoutMs: number;
   private readonly keyPrefix: string;
+  private readonly planner: BudgetPlanner;
+  private readonly policyRef: { name: string; version: string | null; hash: string };
+  /** The store's synchronous methods when its async ones are known to be thin wrappers around them
+   *  (an unmodified `MemoryBudgetStore`): `decide` then calls them directly, without promises or timers. */
+  private readonly sync: SyncStore | null;
   private readonly pending = new Map<string, Pending>();
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
   private readonly settledIds = new Map<string, number>();
   private readonly settledDecisions = new WeakSet<object>();
   private lastPurge = -Infinity;
+  private expiresFor = NaN;
+  private expiresIso = '';
 
   constructor(policy: PolicyLike, opts: EngineOptions = {}) {
     if (!policy || !policy.compiled) throw new TypeError('Engine: expected a compiled policy (the result of `compile()`)');
     this.policy = policy;
     this.compiled = policy.compiled;
     this.store = opts.store ?? new MemoryBudgetStore();
-    this.clock = opts.clock ?? (() => new Date());
+    this.clock = opts.clock ?? null;
     this.mode = opts.mode ?? 'enforce';
     if (this.mode !== 'enforce' && this.mode !== 'monitor') throw new TypeError(`Engine: unknown mode \`${String(this.mode)}\``);
     this.onDecision = opts.onDecision;
@@ -143,225 +223,329 @@ export class Engine {
     if (!Number.isSafeInteger(this.ttlMs) || this.ttlMs <= 0) throw new RangeError('Engine: reservationTtlMs must be a positive integer');
     this.storeTimeoutMs = opts.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT;
     this.keyPrefix = opts.keyPrefix ?? '';
+    this.planner = new BudgetPlanner(this.compiled.budgets, this.keyPrefix);
+    const header = this.compiled.header;
+    this.policyRef = { name: header.name, version: header.version ?? null, hash: this.compiled.hash };
+    this.sync = directSyncStore(this.store);
   }
 
   /** Decide one request: rules, then budgets (reserved atomically when the effect is `allow`). Never
-   *  throws on bad input or a failing store: those become the `on error` decision with `errors`. */
-  async decide(request: unknown, opts: DecideOptions = {}): Promise<Decision> {
-    const t0 = this.onDecision ? clockMs() : 0;
-    const g = this.core(request, opts);
-    let step = g.next();
-    while (!step.done) {
-      const op = step.value;
-      let result: unknown;
-      let failure: unknown;
-      let failed = false;
-      const call = this.runAsync(op);
+   *  rejects on bad input or a failing store: those become the `on error` decision with `errors`. */
+  decide(request: unknown, opts: DecideOptions = NO_OPTIONS): Promise<Decision> {
+    if (this.sync !== null) {
       try {
-        result = await this.withTimeout(call);
+        return Promise.resolve(this.decideWith(this.sync, request, opts));
       } catch (e) {
-        failed = true;
-        failure = e;
-        if (op.op === 'reserve' && op.req.commit) {
-          // A late success must not leave a reservation behind.
-          (call as Promise<ReserveResult>)
-            .then((r) => (r.committed ? this.store.release(op.req.reservationId, op.req.now) : undefined))
-            .catch(() => undefined);
-        }
+        return Promise.reject(e);
       }
-      step = failed ? g.throw(failure) : g.next(result);
     }
-    return this.emit(step.value, request, t0);
+    return this.decideAsync(request, opts);
   }
 
   /**
    * `decide` without a microtask, for synchronous stores (`MemoryBudgetStore`, the default): the test
    * runner and `rein eval` use it. Throws a TypeError when the store is not synchronous.
    */
-  decideSync(request: unknown, opts: DecideOptions = {}): Decision {
-    const store = this.store as Partial<SyncStore>;
+  decideSync(request: unknown, opts: DecideOptions = NO_OPTIONS): Decision {
+    const store = this.sync ?? (this.store as Partial<SyncStore>);
     if (typeof store.reserveSync !== 'function' || typeof store.peekSync !== 'function' || typeof store.releaseSync !== 'function') {
       throw new TypeError('decideSync needs a synchronous budget store (MemoryBudgetStore)');
     }
-    const sync = store as SyncStore;
+    return this.decideWith(store as SyncStore, request, opts);
+  }
+
+  private decideWith(sync: SyncStore, request: unknown, opts: DecideOptions): Decision {
     const t0 = this.onDecision ? clockMs() : 0;
-    const g = this.core(request, opts);
-    let step = g.next();
-    while (!step.done) {
-      const op = step.value;
-      let result: unknown;
+    const run = this.begin(request, opts);
+    if (!(run instanceof Run)) return this.emit(run, request, t0);
+    if (run.peekKeys !== null) {
+      let states: CounterState[];
       try {
-        result = op.op === 'peek' ? sync.peekSync(op.keys, op.now) : op.op === 'reserve' ? sync.reserveSync(op.req) : sync.releaseSync(op.id, op.now);
+        states = sync.peekSync(run.peekKeys, run.now);
       } catch (e) {
-        step = g.throw(e);
-        continue;
+        return this.emit(this.storeFailedBeforeRules(run, e), request, t0);
       }
-      step = g.next(result);
+      this.applyViews(run, states);
     }
-    return this.emit(step.value, request, t0);
+    const req = this.evaluate(run);
+    let result = NOTHING_RESERVED;
+    if (req !== null) {
+      try {
+        result = sync.reserveSync(req);
+      } catch (e) {
+        return this.emit(this.storeFailedAtReserve(run, e), request, t0);
+      }
+    }
+    let d = this.finish(run, result);
+    if (run.release) {
+      try {
+        sync.releaseSync(run.reservationId, run.now);
+      } catch {
+        // the reservation expires by itself (conservatively counted)
+      }
+      d = this.unreserved(run);
+    }
+    return this.emit(d, request, t0);
   }
 
-  private runAsync(op: StoreOp): Promise<unknown> {
-    try {
-      switch (op.op) {
-        case 'peek':
-          return this.store.peek(op.keys, op.now);
-        case 'reserve':
-          return this.store.reserve(op.req);
-        case 'release':
-          return this.store.release(op.id, op.now);
+  private async decideAsync(request: unknown, opts: DecideOptions): Promise<Decision> {
+    const t0 = this.onDecision ? clockMs() : 0;
+    const run = this.begin(request, opts);
+    if (!(run instanceof Run)) return this.emit(run, request, t0);
+    const store = this.store;
+    if (run.peekKeys !== null) {
+      let states: CounterState[];
+      try {
+        states = await this.withTimeout(callStore(() => store.peek(run.peekKeys as string[], run.now)));
+      } catch (e) {
+        return this.emit(this.storeFailedBeforeRules(run, e), request, t0);
       }
-    } catch (e) {
-      return Promise.reject(e);
+      this.applyViews(run, states);
     }
+    const req = this.evaluate(run);
+    let result = NOTHING_RESERVED;
+    if (req !== null) {
+      const call = callStore(() => store.reserve(req));
+      try {
+        result = await this.withTimeout(call);
+      } catch (e) {
+        if (req.commit) {
+          // A late success must not leave a reservation behind.
+          call.then((r) => (r.committed ? store.release(req.reservationId, req.now) : undefined)).catch(() => undefined);
+        }
+        return this.emit(this.storeFailedAtReserve(run, e), request, t0);
+      }
+    }
+    let d = this.finish(run, result);
+    if (run.release) {
+      try {
+        await this.withTimeout(callStore(() => store.release(run.reservationId, run.now)));
+      } catch {
+        // the reservation expires by itself (conservatively counted)
+      }
+      d = this.unreserved(run);
+    }
+    return this.emit(d, request, t0);
   }
 
-  /** The decision algorithm, independent of how store calls run: it yields each store operation and
-   *  receives its result (or has the failure thrown in). */
-  private *core(request: unknown, opts: DecideOptions): Generator<StoreOp, Decision, unknown> {
-    const nowDate = opts.now ?? this.clock();
-    const now = nowDate.getTime();
-    const c = this.compiled;
-    const header = c.header;
-    const base = {
-      policy: { name: header.name, version: header.version ?? null, hash: c.hash },
+  // The decision algorithm, in steps between store calls (the same for synchronous and async stores).
+
+  private assemble(run: Run, rules: RuleOutcome[], budgets: BudgetOutcome[], errors: DecisionError[] | undefined, reservation: { id: string; expires: string } | null, requestHash: AssembleInput['requestHash']): Decision {
+    const header = this.compiled.header;
+    return assembleDecision({
+      policy: this.policyRef,
       defaultEffect: header.default,
       onError: header.onError,
       currency: header.currency,
-      approvals: opts.approvals ?? [],
+      approvals: run.approvals,
       mode: this.mode,
-      time: now,
-      explain: opts.explain,
-    };
+      time: run.now,
+      explain: run.opts.explain,
+      rules,
+      budgets,
+      errors,
+      requestHash,
+      reservation,
+    });
+  }
+
+  /** 1–3: validate, plan budgets, list the counters rules read. A decision when the request is invalid. */
+  private begin(request: unknown, opts: DecideOptions): Run | Decision {
+    const now = opts.now != null ? opts.now.getTime() : this.clock !== null ? this.clock().getTime() : Date.now();
+    const run = new Run(request, opts, now, opts.approvals ?? NO_APPROVALS);
     this.purge(now);
+    const c = this.compiled;
 
     // 1. Validate.
     const v = c.validate(request);
-    if (!v.ok) return assembleDecision({ ...base, rules: [], errors: v.errors, requestHash: null });
-    const input = v.value;
-    let hash: string | null | undefined;
-    const requestHash = (): string | null => {
-      if (hash === undefined) {
-        try {
-          hash = hashValue(input);
-        } catch {
-          hash = null;
-        }
-      }
-      return hash;
-    };
-    const env: Env = { input, now, budgets: {} };
+    if (!v.ok) return this.assemble(run, [], [], v.errors, null, null);
+    run.input = v.value;
+    const env: Env = { input: v.value, now, budgets: {} };
+    run.env = env;
 
     // 2. Plan budgets (applicability, keys, charges).
-    const plans = planBudgets(c.budgets, env, this.keyPrefix);
+    run.plans = this.planner.plan(env);
 
     // 3. Views for the budgets rules read (a snapshot; the ceiling guarantee comes from step 5).
-    const errors: DecisionError[] = [];
-    if (c.budgetsReadByRules.length > 0) {
+    const readNames = c.budgetsReadByRules;
+    if (readNames.length > 0) {
       const reads: { name: string; limit: number; counterKey: string | null }[] = [];
-      for (const name of c.budgetsReadByRules) {
-        const b = c.budgets.find((x) => x.name === name);
-        if (!b) continue;
+      const keys: string[] = [];
+      for (const name of readNames) {
+        let k: ReturnType<BudgetPlanner['counterKeyByName']>;
         try {
-          const key = keyOf(b, env);
-          reads.push({ name, limit: b.limit, counterKey: counterKeyOf(this.keyPrefix, b, key, windowOf(b.window, now)) });
+          k = this.planner.counterKeyByName(name, env);
         } catch {
-          // no view: a rule reading it fails at run time and counts with the `on error` effect
+          continue; // no view: a rule reading it fails at run time and counts with the `on error` effect
         }
+        if (!k) continue;
+        reads.push({ name, limit: k.budget.limit, counterKey: k.counterKey });
+        if (k.counterKey !== null) keys.push(k.counterKey);
       }
-      const keys = reads.filter((r) => r.counterKey !== null).map((r) => r.counterKey as string);
-      let states: CounterState[] = [];
-      try {
-        if (keys.length > 0) states = (yield { op: 'peek', keys, now }) as CounterState[];
-      } catch (e) {
-        errors.push({ kind: 'store', message: `budget store failed: ${errorMessage(e)}` });
-        return assembleDecision({ ...base, rules: [], errors, requestHash });
-      }
-      let i = 0;
-      for (const r of reads) {
-        const s = r.counterKey === null ? { spent: 0, reserved: 0 } : states[i++]!;
-        env.budgets[r.name] = viewOf(r.limit, s.spent, s.reserved);
-      }
+      run.reads = reads;
+      if (keys.length > 0) run.peekKeys = keys;
+      else this.applyViews(run, []);
     }
+    return run;
+  }
 
-    // 4. Rules.
-    const rules: RuleOutcome[] = c.evaluateRules(env, { explain: opts.explain });
-    const applicable = plans.filter((p) => p.applies);
-    const failedBudgets = applicable.filter((p) => p.error !== undefined).map((p) => this.outcome(p, 0, 0, false, env));
-    const preliminary = assembleDecision({ ...base, mode: 'enforce', rules, budgets: failedBudgets, requestHash });
+  private applyViews(run: Run, states: CounterState[]): void {
+    const env = run.env!;
+    let i = 0;
+    for (const r of run.reads ?? []) {
+      const s = r.counterKey === null ? ZERO_STATE : states[i++]!;
+      env.budgets[r.name] = viewOf(r.limit, s.spent, s.reserved);
+    }
+  }
 
-    // 5. Budgets: one atomic check-and-reserve. Charges are written only when the effect so far is
-    //    `allow` (and in enforce mode); otherwise the call only reports the counters.
-    const approved = new Set<string>();
-    for (const a of base.approvals) {
-      if (a && typeof a.rule === 'string' && a.request_hash === requestHash()) approved.add(a.rule);
+  private storeFailedBeforeRules(run: Run, e: unknown): Decision {
+    return this.assemble(run, [], [], [{ kind: 'store', message: `budget store failed: ${errorMessage(e)}` }], null, run.requestHash);
+  }
+
+  /** 4–5: rules, then the reserve request (null when no budget has a counter). */
+  private evaluate(run: Run): ReserveRequest | null {
+    const env = run.env!;
+    const rules = this.compiled.evaluateRules(env, run.opts.explain ? EXPLAIN_ON : EXPLAIN_OFF);
+    run.rules = rules;
+    const plans = run.plans;
+    if (plans.length === 0) return null;
+
+    let approved: Set<string> | null = null;
+    if (run.approvals.length > 0) {
+      approved = new Set<string>();
+      for (const a of run.approvals) {
+        if (a && typeof a.rule === 'string' && a.request_hash === run.requestHash()) approved.add(a.rule);
+      }
     }
     // `per request` caps need no counter: an enforced one over its limit already decides.
-    const capped = applicable.some((p) => p.error === undefined && p.counterKey === null && p.charge > p.budget.limit && this.enforced(p, approved));
-    const commit = this.mode === 'enforce' && preliminary.effect === 'allow' && !capped;
-    const counted = applicable.filter((p) => p.error === undefined && p.counterKey !== null);
-    const items: ReserveItem[] = counted.map((p) => ({
-      counterKey: p.counterKey as string,
-      limit: p.budget.limit,
-      charge: p.charge,
-      expiresAt: p.window.end ? p.window.end.getTime() : null,
-      enforce: this.enforced(p, approved),
-    }));
+    let capped = false;
+    let failed = false;
+    const counted: BudgetPlan[] = [];
+    for (const p of plans) {
+      if (p.error !== undefined) failed = true;
+      else if (p.counterKey === null) {
+        if (p.charge > p.budget.limit && enforced(p, approved)) capped = true;
+      } else counted.push(p);
+    }
+    run.counted = counted;
+    if (counted.length === 0) return null;
+    // Charges are written only when the effect so far is `allow` (and in enforce mode); otherwise the
+    // call only reports the counters.
+    const commit = this.mode === 'enforce' && !capped && this.allowsSoFar(run, rules, failed);
+    const items: ReserveItem[] = new Array(counted.length);
+    for (let i = 0; i < counted.length; i++) {
+      const p = counted[i]!;
+      items[i] = {
+        counterKey: p.counterKey as string,
+        limit: p.budget.limit,
+        charge: p.charge,
+        expiresAt: p.window.endMs,
+        enforce: enforced(p, approved),
+      };
+    }
     const reservationId = newReservationId();
-    let result: ReserveResult = { ok: true, committed: false, items: [] };
-    if (items.length > 0) {
-      try {
-        result = (yield { op: 'reserve', req: { reservationId, now, ttlMs: this.ttlMs, commit, items } }) as ReserveResult;
-      } catch (e) {
-        errors.push({ kind: 'store', message: `budget store failed: ${errorMessage(e)}` });
-        const outcomes = applicable.map((p) => this.outcome(p, 0, 0, false, env, true));
-        opts.trace?.({ rules, budgets: outcomes });
-        return assembleDecision({ ...base, rules, budgets: outcomes, errors, requestHash });
+    run.reservationId = reservationId;
+    return { reservationId, now: run.now, ttlMs: this.ttlMs, commit, items };
+  }
+
+  /**
+   * Whether the decision so far (rules and failed budgets, enforce mode, before budget counters) is
+   * `allow`: the precedence of `assembleDecision` (deny > ungranted approval > allow > default),
+   * without assembling a decision. When in doubt it must answer `true`: a reservation made for a
+   * decision that turns out not to allow is released (`finish`), a missing one cannot be made later.
+   */
+  private allowsSoFar(run: Run, rules: RuleOutcome[], failedBudgets: boolean): boolean {
+    const onError = this.compiled.header.onError;
+    let allow = false;
+    let approval = false;
+    for (let i = 0; i < rules.length; i++) {
+      const o = rules[i]!;
+      if (o.monitor) continue;
+      if (o.error !== undefined) {
+        if (onError === 'deny') return false;
+        allow = true;
+        continue;
+      }
+      if (!o.matched) continue;
+      switch (o.effect) {
+        case 'deny':
+          return false;
+        case 'allow':
+          allow = true;
+          break;
+        case 'require_approval':
+          if (granted(run, o.name)) allow = true;
+          else approval = true;
+          break;
       }
     }
+    if (failedBudgets) {
+      for (const p of run.plans) {
+        if (p.error === undefined || p.budget.monitor) continue;
+        if (onError === 'deny') return false;
+        allow = true;
+      }
+    }
+    if (approval) return false;
+    return allow || this.compiled.header.default === 'allow';
+  }
 
-    // 6. Outcomes and the decision.
-    const outcomes: BudgetOutcome[] = [];
+  private storeFailedAtReserve(run: Run, e: unknown): Decision {
+    const env = run.env!;
+    const outcomes = run.plans.map((p) => this.outcome(p, 0, 0, false, env, true));
+    run.opts.trace?.({ rules: run.rules, budgets: outcomes });
+    return this.assemble(run, run.rules, outcomes, [{ kind: 'store', message: `budget store failed: ${errorMessage(e)}` }], null, run.requestHash);
+  }
+
+  /** 6: outcomes and the decision. */
+  private finish(run: Run, result: ReserveResult): Decision {
+    const env = run.env!;
+    const plans = run.plans;
+    const outcomes: BudgetOutcome[] = new Array(plans.length);
     let j = 0;
-    for (const p of applicable) {
+    for (let i = 0; i < plans.length; i++) {
+      const p = plans[i]!;
       if (p.error !== undefined) {
-        outcomes.push(this.outcome(p, 0, 0, false, env));
+        outcomes[i] = this.outcome(p, 0, 0, false, env);
       } else if (p.counterKey === null) {
-        outcomes.push(this.outcome(p, 0, 0, p.charge > p.budget.limit, env)); // per request: caps one charge
+        outcomes[i] = this.outcome(p, 0, 0, p.charge > p.budget.limit, env); // per request: caps one charge
       } else {
         const r = result.items[j++]!;
-        outcomes.push(this.outcome(p, r.spent, r.reserved, r.exceeded, env));
+        outcomes[i] = this.outcome(p, r.spent, r.reserved, r.exceeded, env);
       }
     }
-    opts.trace?.({ rules, budgets: outcomes });
-    const expires = new Date(now + this.ttlMs).toISOString();
-    let decision = assembleDecision({
-      ...base,
-      rules,
-      budgets: outcomes,
-      errors,
-      requestHash,
-      reservation: result.committed ? { id: reservationId, expires } : null,
-    });
+    run.opts.trace?.({ rules: run.rules, budgets: outcomes });
+    run.outcomes = outcomes;
+    const reservation = result.committed ? { id: run.reservationId, expires: this.expires(run.now) } : null;
+    const decision = this.assemble(run, run.rules, outcomes, undefined, reservation, run.requestHash);
     if (result.committed) {
       if (decision.effect !== 'allow') {
-        // Only when an `on exceed` message failed after the check: never keep a reservation then.
-        try {
-          yield { op: 'release', id: reservationId, now };
-        } catch {
-          // the reservation expires by itself (conservatively counted)
-        }
-        decision = assembleDecision({ ...base, rules, budgets: outcomes, errors, requestHash, reservation: null });
+        // An `on exceed` message failed after the check (or `allowsSoFar` was conservative): never
+        // keep a reservation then.
+        run.release = true;
       } else {
-        this.pending.set(reservationId, {
-          request: clone(request),
-          decideTime: now,
-          items: counted.map((p) => ({ plan: p, counterKey: p.counterKey as string })),
-          dropAt: now + this.ttlMs + SETTLE_GRACE,
+        this.pending.set(run.reservationId, {
+          request: snapshot(run.request, 0),
+          decideTime: run.now,
+          plans: run.counted,
+          dropAt: run.now + this.ttlMs + SETTLE_GRACE,
         });
       }
     }
     return decision;
+  }
+
+  /** The decision of `finish` without its reservation (released). */
+  private unreserved(run: Run): Decision {
+    return this.assemble(run, run.rules, run.outcomes, undefined, null, run.requestHash);
+  }
+
+  private expires(now: number): string {
+    if (now !== this.expiresFor) {
+      this.expiresIso = new Date(now + this.ttlMs).toISOString();
+      this.expiresFor = now;
+    }
+    return this.expiresIso;
   }
 
   /**
@@ -393,7 +577,8 @@ export class Engine {
       throw new Error(`settle: the request merged with the usage is invalid: ${first ? `${first.path ?? '$'}: ${first.message}` : 'invalid'}`);
     }
     const env: Env = { input: v.value, now: p.decideTime, budgets: {} };
-    const actuals = p.items.map(({ plan, counterKey }) => {
+    const actuals = p.plans.map((plan): Actual => {
+      const counterKey = plan.counterKey as string;
       let amount: number;
       try {
         amount = plan.budget.charge(env);
@@ -409,7 +594,9 @@ export class Engine {
     this.settledIds.set(id, p.dropAt);
     this.settledDecisions.add(decision);
     try {
-      await this.withTimeout(this.store.settle(id, actuals, this.clock().getTime()));
+      const now = this.nowMs();
+      if (this.sync !== null) this.sync.settleSync(id, actuals, now);
+      else await this.withTimeout(callStore(() => this.store.settle(id, actuals, now)));
     } catch (e) {
       // Allow a retry; the reservation otherwise expires and counts its estimate.
       this.pending.set(id, p);
@@ -423,13 +610,13 @@ export class Engine {
    * Add pre-existing spend for a request's counter of one budget (test `spent`, CLI `--spent`).
    * `amount` is in the budget's unit (integer micros for money). Throws on an invalid request or name.
    */
-  async addSpent(request: unknown, budgetName: string, amount: number, now: Date = this.clock()): Promise<void> {
+  async addSpent(request: unknown, budgetName: string, amount: number, now: Date = this.nowDate()): Promise<void> {
     const t = this.spentTarget(request, budgetName, amount, now);
     if (t) await this.store.addSpent(t.key, amount, t.expiresAt, now.getTime());
   }
 
   /** `addSpent` for synchronous stores (MemoryBudgetStore). */
-  addSpentSync(request: unknown, budgetName: string, amount: number, now: Date = this.clock()): void {
+  addSpentSync(request: unknown, budgetName: string, amount: number, now: Date = this.nowDate()): void {
     const store = this.store as Partial<SyncStore>;
     if (typeof store.addSpentSync !== 'function') throw new TypeError('addSpentSync needs a synchronous budget store (MemoryBudgetStore)');
     const t = this.spentTarget(request, budgetName, amount, now);
@@ -438,7 +625,7 @@ export class Engine {
 
   /** The counter key (for this request) of a budget; null for `per request` budgets. Throws on bad
    *  input or an unknown budget. */
-  counterKeyFor(request: unknown, budgetName: string, now: Date = this.clock()): string | null {
+  counterKeyFor(request: unknown, budgetName: string, now: Date = this.nowDate()): string | null {
     const b = this.compiled.budgets.find((x) => x.name === budgetName);
     if (!b) throw new Error(`unknown budget \`${budgetName}\``);
     const v = this.compiled.validate(request);
@@ -460,13 +647,12 @@ export class Engine {
 
   // ------------------------------------------------------------------ internals
 
-  /** Whether exceeding this budget blocks the reservation. */
-  private enforced(p: BudgetPlan, approved: Set<string>): boolean {
-    const b = p.budget;
-    if (b.monitor) return false;
-    if (b.onExceed.effect === 'deny') return true;
-    if (b.onExceed.effect === 'require_approval') return !approved.has(b.name);
-    return false;
+  private nowDate(): Date {
+    return this.clock !== null ? this.clock() : new Date();
+  }
+
+  private nowMs(): number {
+    return this.clock !== null ? this.clock().getTime() : Date.now();
   }
 
   private outcome(p: BudgetPlan, spent: number, reserved: number, exceeded: boolean, env: Env, unknownState = false): BudgetOutcome {
@@ -481,7 +667,7 @@ export class Engine {
       reserved,
       charge: p.charge,
       remaining: b.limit - total,
-      window: p.window.start && p.window.end ? { start: p.window.start.toISOString(), end: p.window.end.toISOString() } : null,
+      window: p.window.startIso !== null && p.window.endIso !== null ? { start: p.window.startIso, end: p.window.endIso } : null,
       exceeded,
       warned: !unknownState && p.error === undefined && b.warnAt !== undefined && total >= warnThreshold(b.limit, b.warnAt),
       effect: b.onExceed.effect,
@@ -502,17 +688,24 @@ export class Engine {
     return o;
   }
 
-  private async withTimeout<T>(p: Promise<T>): Promise<T> {
-    if (!(this.storeTimeoutMs > 0) || !Number.isFinite(this.storeTimeoutMs)) return p;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const t = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreTimeout(this.storeTimeoutMs)), this.storeTimeoutMs);
+  /** `p`, or a rejection with StoreTimeout when it does not settle within `storeTimeoutMs` (one timer
+   *  per call: only asynchronous stores get here). */
+  private withTimeout<T>(p: Promise<T>): Promise<T> {
+    const ms = this.storeTimeoutMs;
+    if (!(ms > 0) || !Number.isFinite(ms)) return p;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new StoreTimeout(ms)), ms);
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      );
     });
-    try {
-      return await Promise.race([p, t]);
-    } finally {
-      clearTimeout(timer);
-    }
   }
 
   private emit(d: Decision, request: unknown, t0: number): Decision {
@@ -543,4 +736,49 @@ export class Engine {
     for (const [id, p] of this.pending) if (now >= p.dropAt) this.pending.delete(id);
     for (const [id, until] of this.settledIds) if (now >= until) this.settledIds.delete(id);
   }
+}
+
+/** Whether exceeding this budget blocks the reservation. */
+function enforced(p: BudgetPlan, approved: Set<string> | null): boolean {
+  const b = p.budget;
+  if (b.monitor) return false;
+  if (b.onExceed.effect === 'deny') return true;
+  if (b.onExceed.effect === 'require_approval') return approved === null || !approved.has(b.name);
+  return false;
+}
+
+/** A granted approval for `name` bound to this request (as `assembleDecision` checks it). */
+function granted(run: Run, name: string): boolean {
+  const g = run.approvals;
+  for (let i = 0; i < g.length; i++) {
+    const a = g[i];
+    if (a && a.rule === name) {
+      const h = run.requestHash();
+      if (h !== null && a.request_hash === h) return true;
+    }
+  }
+  return false;
+}
+
+const ZERO_STATE: CounterState = Object.freeze({ spent: 0, reserved: 0 });
+
+/** A store call as a promise (a synchronous throw becomes a rejection). */
+function callStore<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(f());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/**
+ * The synchronous view of a store whose async `reserve`/`peek`/`release`/`settle` are the
+ * `MemoryBudgetStore` ones (thin wrappers around its sync methods), else null. A subclass that
+ * overrides an async method (a test double adding latency or failures) keeps the async path.
+ */
+function directSyncStore(store: BudgetStore): SyncStore | null {
+  if (!(store instanceof MemoryBudgetStore)) return null;
+  const P = MemoryBudgetStore.prototype;
+  if (store.reserve !== P.reserve || store.peek !== P.peek || store.release !== P.release || store.settle !== P.settle) return null;
+  return store as unknown as SyncStore;
 }

@@ -88,3 +88,43 @@ export function windowTag(window: BudgetWindow): string {
   if (window.ms !== undefined) return `${window.ms}ms`;
   return window.unit ?? 'unknown';
 }
+
+/** A window span with what the engine needs per decision precomputed (ISO strings, epoch ms). */
+export interface WindowInfo extends WindowSpan {
+  /** `start.toISOString()`, null for lifetime and per-request. */
+  startIso: string | null;
+  /** `end.toISOString()`, null for lifetime and per-request. */
+  endIso: string | null;
+  /** `end.getTime()`, null for lifetime and per-request. */
+  endMs: number | null;
+  /** `start.getTime()`; -Infinity for lifetime and per-request (valid for every finite time). */
+  startMs: number;
+}
+
+/**
+ * The current window of one budget window definition, cached until it ends (a decision usually
+ * falls in the same window as the previous one). The returned span is shared between calls: treat
+ * it (and its Dates) as read-only.
+ */
+export class WindowCache {
+  private cur: WindowInfo | null = null;
+  constructor(readonly window: BudgetWindow) {}
+
+  at(nowMs: number): WindowInfo {
+    const c = this.cur;
+    // NaN fails both comparisons and reaches windowOf, which throws.
+    if (c !== null && nowMs >= c.startMs && (c.endMs === null || nowMs < c.endMs)) return c;
+    const s = windowOf(this.window, nowMs);
+    const info: WindowInfo = {
+      index: s.index,
+      start: s.start,
+      end: s.end,
+      startIso: s.start ? s.start.toISOString() : null,
+      endIso: s.end ? s.end.toISOString() : null,
+      endMs: s.end ? s.end.getTime() : null,
+      startMs: s.start ? s.start.getTime() : -Infinity,
+    };
+    this.cur = info;
+    return info;
+  }
+}
