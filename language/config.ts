@@ -84,7 +84,7 @@ export function validateConfig(
   if (!res.success) {
     for (const issue of res.error.issues) {
       const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-      const where = path.length ? `\`${path.join('.')}\`` : 'the configuration';
+      const where = path.length ? `\`${path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i ? `.${p}` : p)).join('')}\`` : 'the configuration';
       let message: string;
       let help: string | undefined;
       if (issue.code === 'unrecognized_keys') {
@@ -97,7 +97,7 @@ export function validateConfig(
       } else if (path[0] === 'lint' && path.length === 2) {
         message = `${where} must be one of ${LEVELS.map((l) => `\`"${l}"\``).join(', ')}`;
       } else if (issue.code === 'invalid_type') {
-        message = `${where} must be ${(issue as { expected: string }).expected === 'record' ? 'an object' : `a ${(issue as { expected: string }).expected}`}`;
+        message = `${where} must be ${expectedText((issue as { expected: string }).expected)}`;
       } else message = `${where}: ${lowerFirst(issue.message)}`;
       diagnostics.push(diag(file, at(path), message, help));
     }
@@ -208,4 +208,17 @@ function jsonLocator(text: string): Locator {
     /* locations are best effort */
   }
   return (path) => map.get(path.map(String).join('\u0000'));
+}
+
+/** zod's `expected` type name as English: `record` → `an object`, `array` → `an array of strings`… */
+function expectedText(expected: string): string {
+  switch (expected) {
+    case 'record':
+    case 'object':
+      return 'an object';
+    case 'array':
+      return 'an array of strings';
+    default:
+      return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+  }
 }

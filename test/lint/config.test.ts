@@ -38,4 +38,12 @@ describe('rein.json: parseConfig', () => {
     assert.equal(parseConfig('{ "lint": [] }').diagnostics.length, 1);
     assert.deepEqual(parseConfig('{}').diagnostics, []);
   });
+
+  it('says what the right shape is, in plain English', () => {
+    const msg = (src: string) => parseConfig(src).diagnostics.map((d) => d.message);
+    assert.deepEqual(msg('[]'), ['the configuration must be an object']);
+    assert.deepEqual(msg('{ "include": "x" }'), ['`include` must be an array of strings']);
+    assert.deepEqual(msg('{ "exclude": [1] }'), ['`exclude[0]` must be a string']);
+    assert.deepEqual(msg('{ "lint": [] }'), ['`lint` must be an object']);
+  });
 });
