@@ -1579,8 +1579,9 @@ function getParser(): ReinParser {
  */
 export function grammarErrors(): string[] {
   try {
-    const p = new ReinParser(true);
-    return p.definitionErrors.map((e) => e.message);
+    // Chevrotain throws "Parser Definition Errors detected" from the constructor on any error
+    const p = new ReinParser(true) as unknown as { definitionErrors?: { message: string }[] };
+    return (p.definitionErrors ?? []).map((e) => e.message);
   } catch (err) {
     return [(err as Error).message];
   }
