@@ -164,23 +164,30 @@ class Run {
   outcomes: BudgetOutcome[] = [];
   /** Set by `finish` when a committed reservation must be released (the decision is not `allow`). */
   release = false;
-  private hash: string | null | undefined = undefined;
+  hash: string | null | undefined = undefined;
+  /** The request hash, computed on first use (the decision's `request_hash` getter, approvals). */
+  readonly requestHash: () => string | null;
   constructor(
     readonly request: unknown,
     readonly opts: DecideOptions,
     readonly now: number,
     readonly approvals: readonly Approval[],
-  ) {}
-  /** The request hash, computed on first use (the decision's `request_hash` getter, approvals). */
-  readonly requestHash = (): string | null => {
-    if (this.hash === undefined) {
+  ) {
+    // (not an arrow class field: esbuild's keepNames would wrap it in a per-instance `__name` call)
+    this.requestHash = lazyHash(this);
+  }
+}
+
+function lazyHash(run: Run): () => string | null {
+  return () => {
+    if (run.hash === undefined) {
       try {
-        this.hash = hashValue(this.input);
+        run.hash = hashValue(run.input);
       } catch {
-        this.hash = null;
+        run.hash = null;
       }
     }
-    return this.hash;
+    return run.hash;
   };
 }
 const EMPTY_INPUT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;

@@ -7,12 +7,15 @@ import {
   type Actual,
   type BudgetStore,
   type CounterState,
+  type ReserveItemResult,
   type ReserveRequest,
   type ReserveResult,
   type SettleResult,
 } from './store.js';
 
 interface Pending {
+  /** The reservation id (the entry is also the heap element: no second object per item). */
+  id: string;
   amount: number;
   /** Reservation expiry (epoch ms): from then on the amount counts as spent. */
   expiresAt: number;
@@ -22,8 +25,9 @@ interface Counter {
   spent: number;
   reserved: number;
   pending: Map<string, Pending>;
-  /** Min-heap of (expiresAt, id) over `pending`; entries of settled reservations are dropped lazily. */
-  heap: { expiresAt: number; id: string }[];
+  /** Min-heap by `expiresAt` over the entries of `pending`; entries no longer in `pending` (settled,
+   *  released) are dropped lazily. */
+  heap: Pending[];
   /** Forget the counter after this time (window end + grace); null = never. */
   dropAt: number | null;
 }
@@ -70,26 +74,45 @@ export class MemoryBudgetStore implements BudgetStore {
     }
     this.maybeGc(req.now);
     // 1. Read (after expiring overdue reservations) and check every item.
-    const states = req.items.map((it) => this.state(it.counterKey, req.now));
-    const items = req.items.map((it, i) => {
-      const s = states[i]!;
-      return { spent: s.spent, reserved: s.reserved, exceeded: s.spent + s.reserved + it.charge > it.limit };
-    });
-    const ok = items.every((r, i) => !(r.exceeded && req.items[i]!.enforce));
-    if (!ok || !req.commit || req.items.length === 0) return { ok, committed: false, items };
+    const reqItems = req.items;
+    const n = reqItems.length;
+    const items: ReserveItemResult[] = new Array(n);
+    let ok = true;
+    for (let i = 0; i < n; i++) {
+      const it = reqItems[i]!;
+      const c = this.counters.get(it.counterKey);
+      let spent = 0;
+      let reserved = 0;
+      if (c !== undefined) {
+        this.sweep(c, req.now);
+        spent = c.spent;
+        reserved = c.reserved;
+      }
+      const exceeded = spent + reserved + it.charge > it.limit;
+      if (exceeded && it.enforce) ok = false;
+      items[i] = { spent, reserved, exceeded };
+    }
+    if (!ok || !req.commit || n === 0) return { ok, committed: false, items };
     if (this.reservations.has(req.reservationId)) throw new Error(`reservation ${req.reservationId} already exists`);
     // 2. Write every item (all or nothing: nothing above can fail now).
+    const id = req.reservationId;
     const expiresAt = req.now + req.ttlMs;
-    const record: Reservation = { items: [], expiresAt, dropAt: expiresAt + this.graceMs };
-    for (const it of req.items) {
+    const recordItems: { counterKey: string; amount: number }[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const it = reqItems[i]!;
       const c = this.counter(it.counterKey, it.expiresAt, req.ttlMs);
-      const prev = c.pending.get(req.reservationId);
-      c.pending.set(req.reservationId, { amount: (prev?.amount ?? 0) + it.charge, expiresAt });
-      if (!prev) heapPush(c, { expiresAt, id: req.reservationId });
+      const prev = c.pending.get(id);
+      if (prev !== undefined) {
+        prev.amount += it.charge; // the same counter twice in one reservation
+      } else {
+        const p: Pending = { id, amount: it.charge, expiresAt };
+        c.pending.set(id, p);
+        heapPush(c, p);
+      }
       c.reserved += it.charge;
-      record.items.push({ counterKey: it.counterKey, amount: it.charge });
+      recordItems[i] = { counterKey: it.counterKey, amount: it.charge };
     }
-    this.reservations.set(req.reservationId, record);
+    this.reservations.set(id, { items: recordItems, expiresAt, dropAt: expiresAt + this.graceMs });
     return { ok, committed: true, items };
   }
 
@@ -98,7 +121,9 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   peekSync(counterKeys: string[], now: number): CounterState[] {
-    return counterKeys.map((k) => this.state(k, now));
+    const out: CounterState[] = new Array(counterKeys.length);
+    for (let i = 0; i < counterKeys.length; i++) out[i] = this.state(counterKeys[i]!, now);
+    return out;
   }
 
   async settle(reservationId: string, actuals: Actual[], now: number): Promise<SettleResult> {
@@ -202,24 +227,24 @@ export class MemoryBudgetStore implements BudgetStore {
 
   /** Expired reservations count their estimate as spent (conservative). O(k log n) for k expiries. */
   private sweep(c: Counter, now: number): void {
-    while (c.heap.length > 0 && c.heap[0]!.expiresAt <= now) {
-      const top = heapPop(c)!;
-      const p = c.pending.get(top.id);
-      if (p && p.expiresAt === top.expiresAt) {
+    const h = c.heap;
+    while (h.length > 0 && h[0]!.expiresAt <= now) {
+      const top = heapPop(h)!;
+      if (c.pending.get(top.id) === top) {
         c.pending.delete(top.id);
-        c.reserved -= p.amount;
-        c.spent += p.amount;
+        c.reserved -= top.amount;
+        c.spent += top.amount;
       }
     }
     // Settled entries linger in the heap until they reach the top; rebuild when they dominate.
-    if (c.heap.length > 64 && c.heap.length > 2 * c.pending.size) {
+    if (h.length > 64 && h.length > 2 * c.pending.size) {
       c.heap = [];
-      for (const [id, p] of c.pending) heapPush(c, { expiresAt: p.expiresAt, id });
+      for (const p of c.pending.values()) heapPush(c, p);
     }
   }
 }
 
-function heapPush(c: Counter, e: { expiresAt: number; id: string }): void {
+function heapPush(c: Counter, e: Pending): void {
   const h = c.heap;
   h.push(e);
   let i = h.length - 1;
@@ -232,19 +257,23 @@ function heapPush(c: Counter, e: { expiresAt: number; id: string }): void {
   h[i] = e;
 }
 
-function heapPop(c: Counter): { expiresAt: number; id: string } | undefined {
-  const h = c.heap;
+function heapPop(h: Pending[]): Pending | undefined {
   const top = h[0];
   const last = h.pop();
   if (h.length > 0 && last) {
+    const n = h.length;
+    const key = last.expiresAt;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
-      const mv = (k: number) => (k === i ? last.expiresAt : h[k]!.expiresAt);
-      if (l < h.length && h[l]!.expiresAt < mv(m)) m = l;
-      if (r < h.length && h[r]!.expiresAt < mv(m)) m = r;
+      let mv = key;
+      if (l < n && h[l]!.expiresAt < mv) {
+        m = l;
+        mv = h[l]!.expiresAt;
+      }
+      if (r < n && h[r]!.expiresAt < mv) m = r;
       if (m === i) break;
       h[i] = h[m]!;
       i = m;
