@@ -1039,8 +1039,9 @@ export class Checker {
   /** Candidates for "did you mean": local names, then (cached) globals, builtins and declarations. */
   private visibleNames(sc: Scope): string[] {
     if (!this.globalNames) {
-      const g = new Set<string>([...Object.keys(GLOBALS), ...Object.keys(DETECTORS), ...this.global.vars.keys()]);
-      for (const [k, v] of this.symbols) if (v.kind !== 'type') g.add(k);
+      // only what can be a value: not types, and not rules (a rule is never a value)
+      const g = new Set<string>([...Object.keys(GLOBALS), ...Object.keys(DETECTORS)]);
+      for (const [k, v] of this.global.vars) if (v.kind !== 'type' && v.kind !== 'rule') g.add(k);
       this.globalNames = [...g];
     }
     const local: string[] = [];

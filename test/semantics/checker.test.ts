@@ -108,6 +108,13 @@ describe('checker: names', () => {
     assert.match(d!.message, /unknown name `blocked_tool`/);
   });
 
+  // regression: `y` got "did you mean `r`?" for a rule `r`, which can never be a value
+  it('never suggests a rule or a type as a value', () => {
+    const r = checkBody('type Ty = int\nlet x = 1\nrule rr {\n  when x > 0 and rrr and Tyy > 1\n  deny "m"\n}\n');
+    const help = r.diagnostics.filter((x) => x.code === 'REIN200').map((d) => `${d.message} ${d.data?.suggestion ?? '-'}`);
+    assert.deepEqual(help, ['unknown name `rrr` -', 'unknown name `Tyy` -']);
+  });
+
   it('reports duplicates across files with related info pointing at the first', () => {
     const r = check({ 'a.rein': 'input { x: int }\nlet n = 1\n', 'b.rein': 'let n = 2\n' });
     const d = r.diagnostics.find((x) => x.code === 'REIN201')!;
