@@ -285,6 +285,17 @@ export const NumberLiteral = createToken({
 export const AnnotationName = createToken({ name: 'AnnotationName', pattern: /@[A-Za-z_][A-Za-z0-9_]*/, categories: [AnyToken] });
 export const At = createToken({ name: 'At', pattern: /@/, categories: [AnyToken] });
 
+/** Help for characters people bring from other languages. */
+function charHelp(bad: string): string | undefined {
+  if (bad.startsWith('&&') || bad === '&') return 'write `and`';
+  if (bad.startsWith('!')) return 'write `not` (and `!=` for "not equal")';
+  if (bad.startsWith("'")) return 'strings use double quotes: `"…"`';
+  if (bad.startsWith(';')) return 'Rein needs no `;`: remove it';
+  if (bad.startsWith('#')) return 'comments start with `//`';
+  if (bad.startsWith('`')) return 'strings use double quotes, and `${…}` interpolates: `"tool ${action.tool}"`';
+  return undefined;
+}
+
 function op(name: string, text: string): TokenType {
   return createToken({ name, pattern: text, label: `\`${text}\``, categories: [AnyToken] });
 }
@@ -482,11 +493,13 @@ export function lex(text: string, base = 0): { tokens: IToken[]; comments: RawCo
     const start = e.offset + base;
     const bad = text.slice(e.offset, e.offset + e.length);
     const shown = bad.length > 20 ? bad.slice(0, 20) + '…' : bad;
+    const help = charHelp(bad);
     diagnostics.push({
       code: 'REIN100',
-      message: bad.length === 1 ? `unexpected character \`${shown}\`` : `unexpected characters \`${shown}\``,
+      message: `unexpected character${bad.length === 1 ? '' : 's'} ${shown.includes('`') ? `\`\` ${shown} \`\`` : `\`${shown}\``}`,
       start,
       end: start + e.length,
+      ...(help ? { help } : {}),
     });
   }
   const tokens = res.tokens;

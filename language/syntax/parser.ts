@@ -495,7 +495,11 @@ class ReinParser extends EmbeddedActionsParser {
       if ((ctx === 'rule' || ctx === 'budget') && this.effectEnd === first.startOffset - this.gapBefore(first)) {
         message = `an effect message must be a string literal, found ${show(first)}`;
       }
-      this.report('REIN101', message, first.startOffset, Math.max(first.startOffset + first.image.length, this.e()), undefined, true);
+      // operators people bring from other languages, where a body expected its next item
+      let help: string | undefined;
+      if (ctx !== 'top' && first.tokenType === Eq) help = 'to compare, write `==`';
+      else if (first.tokenType === Pipe && this.LA(0)?.tokenType !== Pipe && this.text[first.startOffset + 1] === '|') help = 'write `or`';
+      this.report('REIN101', message, first.startOffset, Math.max(first.startOffset + first.image.length, this.e()), help, true);
     });
     return undefined;
   });

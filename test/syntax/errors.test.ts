@@ -17,6 +17,20 @@ describe('syntax errors: codes, ranges, wording', () => {
     assert.equal(sx(r.ast.decls[1]), '(LetDecl name=b value=2)');
   });
 
+  it('habits from other languages get a help that says what to write instead', () => {
+    const helps = (src: string) => parse(src).diagnostics.map((d) => `${d.code} ${JSON.stringify(covered(src, d))} ${d.help ?? '-'}`);
+    assert.deepEqual(helps('rule r { when a == 1 && b deny "x" }')[0], 'REIN100 "&&" write `and`');
+    assert.deepEqual(helps('rule r { when !a deny "x" }'), ['REIN100 "!" write `not` (and `!=` for "not equal")']);
+    assert.deepEqual(helps("rule r { deny 'x' }")[0], 'REIN100 "\'" strings use double quotes: `"…"`');
+    assert.deepEqual(helps('let a = 1;'), ['REIN100 ";" Rein needs no `;`: remove it']);
+    assert.deepEqual(helps('let a = 1 # c')[0], 'REIN100 "#" comments start with `//`');
+    assert.deepEqual(helps('rule r { when a = 1 deny "x" }'), ['REIN101 "= 1" to compare, write `==`']);
+    assert.deepEqual(helps('rule r { when a || b deny "x" }'), ['REIN101 "|| b" write `or`']);
+    assert.deepEqual(errs('let a = `x`')[0], 'REIN100 "`" unexpected character `` ` ``');
+    // `|` in a type union is not an `or`
+    assert.deepEqual(helps('input { k: "a" | }'), ['REIN101 "}" -']);
+  });
+
   it('REIN102 unterminated string and block comment', () => {
     assert.deepEqual(errs('let x = "abc\nlet y = 1'), ['REIN102 "\\"abc" unterminated string']);
     const r = parse('let x = "abc\nlet y = 1');
