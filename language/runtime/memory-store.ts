@@ -13,30 +13,32 @@ import {
   type SettleResult,
 } from './store.js';
 
-interface Pending {
-  /** The reservation id (the entry is also the heap element: no second object per item). */
-  id: string;
+/**
+ * One reservation's charge on one counter. The same object is the counter's heap element and an
+ * element of the reservation's list (`next`): one allocation per reserved item.
+ */
+interface Entry {
+  counterKey: string;
+  /** The reserved estimate. */
   amount: number;
   /** Reservation expiry (epoch ms): from then on the amount counts as spent. */
   expiresAt: number;
+  /** Still counted in its counter's `reserved` (not expired, settled or released). */
+  live: boolean;
+  /** The reservation's next item. */
+  next: Entry | null;
 }
 
 interface Counter {
   spent: number;
   reserved: number;
-  pending: Map<string, Pending>;
-  /** Min-heap by `expiresAt` over the entries of `pending`; entries no longer in `pending` (settled,
+  /** How many live entries the counter has. */
+  live: number;
+  /** Min-heap by `expiresAt` over the counter's entries; entries no longer live (settled,
    *  released) are dropped lazily. */
-  heap: Pending[];
+  heap: Entry[];
   /** Forget the counter after this time (window end + grace); null = never. */
   dropAt: number | null;
-}
-
-interface Reservation {
-  items: { counterKey: string; amount: number }[];
-  expiresAt: number;
-  /** Forget the reservation record after this time (expiry + settle grace). */
-  dropAt: number;
 }
 
 export interface MemoryBudgetStoreOptions {
@@ -51,7 +53,8 @@ const DEFAULT_GRACE = 24 * 60 * 60 * 1000;
 
 export class MemoryBudgetStore implements BudgetStore {
   private readonly counters = new Map<string, Counter>();
-  private readonly reservations = new Map<string, Reservation>();
+  /** Reservation id → its first entry. The record is forgotten at `expiresAt + graceMs`. */
+  private readonly reservations = new Map<string, Entry>();
   private readonly graceMs: number;
   private readonly clock: () => number;
   private lastGc = -Infinity;
@@ -93,26 +96,36 @@ export class MemoryBudgetStore implements BudgetStore {
       items[i] = { spent, reserved, exceeded };
     }
     if (!ok || !req.commit || n === 0) return { ok, committed: false, items };
-    if (this.reservations.has(req.reservationId)) throw new Error(`reservation ${req.reservationId} already exists`);
-    // 2. Write every item (all or nothing: nothing above can fail now).
     const id = req.reservationId;
+    if (this.reservations.has(id)) throw new Error(`reservation ${id} already exists`);
+    // 2. Write every item (all or nothing: nothing above can fail now).
     const expiresAt = req.now + req.ttlMs;
-    const recordItems: { counterKey: string; amount: number }[] = new Array(n);
+    let head: Entry | null = null;
+    let tail: Entry | null = null;
     for (let i = 0; i < n; i++) {
       const it = reqItems[i]!;
       const c = this.counter(it.counterKey, it.expiresAt, req.ttlMs);
-      const prev = c.pending.get(id);
-      if (prev !== undefined) {
-        prev.amount += it.charge; // the same counter twice in one reservation
-      } else {
-        const p: Pending = { id, amount: it.charge, expiresAt };
-        c.pending.set(id, p);
-        heapPush(c, p);
-      }
       c.reserved += it.charge;
-      recordItems[i] = { counterKey: it.counterKey, amount: it.charge };
+      // The same counter twice in one reservation: one entry with the sum.
+      let dup: Entry | null = null;
+      for (let e = head; e !== null; e = e.next) {
+        if (e.counterKey === it.counterKey) {
+          dup = e;
+          break;
+        }
+      }
+      if (dup !== null) {
+        dup.amount += it.charge;
+        continue;
+      }
+      const e: Entry = { counterKey: it.counterKey, amount: it.charge, expiresAt, live: true, next: null };
+      c.live++;
+      heapPush(c, e);
+      if (tail === null) head = e;
+      else tail.next = e;
+      tail = e;
     }
-    this.reservations.set(id, { items: recordItems, expiresAt, dropAt: expiresAt + this.graceMs });
+    this.reservations.set(id, head!);
     return { ok, committed: true, items };
   }
 
@@ -132,27 +145,26 @@ export class MemoryBudgetStore implements BudgetStore {
 
   settleSync(reservationId: string, actuals: Actual[], now: number): SettleResult {
     for (const a of actuals) assertAmount(a.amount, `actual for ${a.counterKey}`);
-    const r = this.reservations.get(reservationId);
-    if (!r || now >= r.dropAt) {
-      this.reservations.delete(reservationId);
-      return { found: false };
-    }
+    const head = this.reservations.get(reservationId);
+    if (head === undefined) return { found: false };
     this.reservations.delete(reservationId);
-    const byKey = new Map(actuals.map((a) => [a.counterKey, a.amount]));
-    for (const item of r.items) {
-      const c = this.counters.get(item.counterKey);
+    if (now >= head.expiresAt + this.graceMs) return { found: false };
+    const byKey = new Map<string, number>();
+    for (const a of actuals) byKey.set(a.counterKey, a.amount);
+    for (let e: Entry | null = head; e !== null; e = e.next) {
+      const c = this.counters.get(e.counterKey);
       if (!c) continue; // the window's counter is gone: nothing left to correct
       this.sweep(c, now);
-      const actual = byKey.get(item.counterKey) ?? item.amount;
-      const p = c.pending.get(reservationId);
-      if (p) {
+      const actual = byKey.get(e.counterKey) ?? e.amount;
+      if (e.live) {
         // still pending: the estimate leaves `reserved`, the actual enters `spent`
-        c.pending.delete(reservationId);
-        c.reserved -= p.amount;
+        e.live = false;
+        c.live--;
+        c.reserved -= e.amount;
         c.spent += actual;
       } else {
         // expired earlier: its estimate was moved to `spent`; correct by the difference
-        c.spent = Math.max(0, c.spent + actual - item.amount);
+        c.spent = Math.max(0, c.spent + actual - e.amount);
       }
     }
     return { found: true };
@@ -163,9 +175,11 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   releaseSync(reservationId: string, now: number): SettleResult {
-    const r = this.reservations.get(reservationId);
-    if (!r) return { found: false };
-    return this.settleSync(reservationId, r.items.map((i) => ({ counterKey: i.counterKey, amount: 0 })), now);
+    const head = this.reservations.get(reservationId);
+    if (head === undefined) return { found: false };
+    const zeros: Actual[] = [];
+    for (let e: Entry | null = head; e !== null; e = e.next) zeros.push({ counterKey: e.counterKey, amount: 0 });
+    return this.settleSync(reservationId, zeros, now);
   }
 
   async addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number): Promise<void> {
@@ -183,10 +197,10 @@ export class MemoryBudgetStore implements BudgetStore {
    *  minute (of decision time); call it explicitly to bound memory in long-lived tests. */
   gc(now: number = this.clock()): void {
     this.lastGc = now;
-    for (const [id, r] of this.reservations) if (now >= r.dropAt) this.reservations.delete(id);
+    for (const [id, r] of this.reservations) if (now >= r.expiresAt + this.graceMs) this.reservations.delete(id);
     for (const [k, c] of this.counters) {
       this.sweep(c, now);
-      if (c.dropAt !== null && now >= c.dropAt && c.pending.size === 0) this.counters.delete(k);
+      if (c.dropAt !== null && now >= c.dropAt && c.live === 0) this.counters.delete(k);
     }
   }
 
@@ -195,7 +209,7 @@ export class MemoryBudgetStore implements BudgetStore {
     const counters: Record<string, CounterState & { pending: number }> = {};
     for (const [k, c] of this.counters) {
       this.sweep(c, now);
-      counters[k] = { spent: c.spent, reserved: c.reserved, pending: c.pending.size };
+      counters[k] = { spent: c.spent, reserved: c.reserved, pending: c.live };
     }
     return { counters, reservations: [...this.reservations.keys()] };
   }
@@ -217,7 +231,7 @@ export class MemoryBudgetStore implements BudgetStore {
     let c = this.counters.get(counterKey);
     const dropAt = windowEnd === null ? null : windowEnd + ttlMs + this.graceMs;
     if (!c) {
-      c = { spent: 0, reserved: 0, pending: new Map(), heap: [], dropAt };
+      c = { spent: 0, reserved: 0, live: 0, heap: [], dropAt };
       this.counters.set(counterKey, c);
     } else if (c.dropAt !== null && (dropAt === null || dropAt > c.dropAt)) {
       c.dropAt = dropAt;
@@ -227,24 +241,26 @@ export class MemoryBudgetStore implements BudgetStore {
 
   /** Expired reservations count their estimate as spent (conservative). O(k log n) for k expiries. */
   private sweep(c: Counter, now: number): void {
-    const h = c.heap;
+    let h = c.heap;
     while (h.length > 0 && h[0]!.expiresAt <= now) {
       const top = heapPop(h)!;
-      if (c.pending.get(top.id) === top) {
-        c.pending.delete(top.id);
+      if (top.live) {
+        top.live = false;
+        c.live--;
         c.reserved -= top.amount;
         c.spent += top.amount;
       }
     }
     // Settled entries linger in the heap until they reach the top; rebuild when they dominate.
-    if (h.length > 64 && h.length > 2 * c.pending.size) {
-      c.heap = [];
-      for (const p of c.pending.values()) heapPush(c, p);
+    if (h.length > 64 && h.length > 2 * c.live) {
+      const old = h;
+      h = c.heap = [];
+      for (const e of old) if (e.live) heapPush(c, e);
     }
   }
 }
 
-function heapPush(c: Counter, e: Pending): void {
+function heapPush(c: Counter, e: Entry): void {
   const h = c.heap;
   h.push(e);
   let i = h.length - 1;
@@ -257,7 +273,7 @@ function heapPush(c: Counter, e: Pending): void {
   h[i] = e;
 }
 
-function heapPop(h: Pending[]): Pending | undefined {
+function heapPop(h: Entry[]): Entry | undefined {
   const top = h[0];
   const last = h.pop();
   if (h.length > 0 && last) {
