@@ -1259,7 +1259,8 @@ class ReinParser extends EmbeddedActionsParser {
         alt(() => {
             const n = this.consume(11, KW.not);
             const i = this.consume(12, KW.in);
-            return this.ACTION(() => ({ t: 'op' as const, op: 'not in' as const, tok: n, end: i.startOffset + i.image.length }))!;
+            // `a not b`: recovery inserts the missing `in`, a token without a position
+            return this.ACTION(() => ({ t: 'op' as const, op: 'not in' as const, tok: n, end: (this.real(i) ? i : n).startOffset + (this.real(i) ? i : n).image.length }))!;
           }),
         alt(() => this.opItem(this.consume(13, KW.with), 'with')),
         alt(() => this.opItem(this.consume(14, QQ), '??')),

@@ -31,6 +31,17 @@ describe('syntax errors: codes, ranges, wording', () => {
     assert.deepEqual(helps('input { k: "a" | }'), ['REIN101 "}" -']);
   });
 
+  // regression (found by the check() fuzz): recovery inserted the missing `in` without a position
+  // and the `not in` node's range ended at NaN
+  it('`a not b` (missing `in`) gives a node with a real range', () => {
+    const src = 'let a = f(s not s.ok)';
+    const r = parse(src);
+    assert.deepEqual(errs(src), ['REIN101 "s" expected `in` after `not`']);
+    const call = (r.ast.decls[0] as A.LetDecl).value as A.CallExpr;
+    assert.equal(sx(call.args[0]), '(not in s (. s ok))');
+    assert.equal(covered(src, { range: call.args[0].range } as never), 's not s.ok');
+  });
+
   it('REIN102 unterminated string and block comment', () => {
     assert.deepEqual(errs('let x = "abc\nlet y = 1'), ['REIN102 "\\"abc" unterminated string']);
     const r = parse('let x = "abc\nlet y = 1');
