@@ -99,7 +99,7 @@ function randomPrefix(): string {
   if (c?.randomUUID) return c.randomUUID();
   return `r-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}-${Math.random().toString(36).slice(2, 12)}`;
 }
-const ID_PREFIX = randomPrefix() + '-';
+const ID_PREFIX = randomPrefix().replace(/-/g, '').slice(0, 20) + '-';
 let idCounter = 0;
 function newReservationId(): string {
   return ID_PREFIX + (++idCounter).toString(36);
@@ -145,6 +145,7 @@ function cloneOther(v: unknown): unknown {
 /** The result of reserving no items. */
 const NOTHING_RESERVED: ReserveResult = Object.freeze({ ok: true, committed: false, items: Object.freeze([]) as unknown as [] }) as ReserveResult;
 const NO_OPTIONS: DecideOptions = Object.freeze({});
+const NO_VIEWS: Env['budgets'] = Object.freeze({}) as Env['budgets'];
 const NO_APPROVALS: readonly Approval[] = Object.freeze([]);
 const EXPLAIN_ON = Object.freeze({ explain: true });
 const EXPLAIN_OFF = Object.freeze({ explain: undefined });
@@ -367,7 +368,8 @@ export class Engine {
     const v = c.validate(request);
     if (!v.ok) return this.assemble(run, [], [], v.errors, null, null);
     run.input = v.value;
-    const env: Env = { input: v.value, now, budgets: {} };
+    // Rules see only the budgets they read (step 3): no views object to allocate when they read none.
+    const env: Env = { input: v.value, now, budgets: c.budgetsReadByRules.length > 0 ? {} : NO_VIEWS };
     run.env = env;
 
     // 2. Plan budgets (applicability, keys, charges).

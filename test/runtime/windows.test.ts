@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { windowOf, windowTag } from '../../language/runtime/windows.js';
+import { WindowCache, windowOf, windowTag } from '../../language/runtime/windows.js';
 
 const t = (iso: string): number => Date.parse(iso);
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
@@ -96,5 +96,50 @@ describe('budget windows', () => {
   it('rejects invalid times and lengths', () => {
     assert.throws(() => windowOf({ kind: 'fixed', unit: 'day' }, NaN), RangeError);
     assert.throws(() => windowOf({ kind: 'fixed', ms: 0 }, 0), RangeError);
+  });
+});
+
+describe('WindowCache', () => {
+  const t = (s: string) => Date.parse(s);
+
+  it('returns the same span within a window, a new one after it ends, and the right one going backwards', () => {
+    const c = new WindowCache({ kind: 'fixed', unit: 'day' });
+    const a = c.at(t('2026-11-24T00:00:00Z'));
+    assert.equal(c.at(t('2026-11-24T23:59:59.999Z')), a);
+    assert.deepEqual([a.index, a.startIso, a.endIso, a.endMs], ['2026-11-24', '2026-11-24T00:00:00.000Z', '2026-11-25T00:00:00.000Z', t('2026-11-25T00:00:00Z')]);
+    const b = c.at(t('2026-11-25T00:00:00Z'));
+    assert.notEqual(b, a);
+    assert.equal(b.index, '2026-11-25');
+    assert.equal(c.at(t('2026-11-24T12:00:00Z')).index, '2026-11-24');
+  });
+
+  it('agrees with windowOf for every unit and a duration, over many times', () => {
+    const windows = [
+      { kind: 'fixed' as const, unit: 'minute' as const },
+      { kind: 'fixed' as const, unit: 'hour' as const },
+      { kind: 'fixed' as const, unit: 'week' as const },
+      { kind: 'fixed' as const, unit: 'month' as const },
+      { kind: 'fixed' as const, ms: 15 * 60_000 },
+      { kind: 'lifetime' as const },
+      { kind: 'request' as const },
+    ];
+    for (const w of windows) {
+      const c = new WindowCache(w);
+      let now = t('2025-12-28T00:00:00Z');
+      for (let i = 0; i < 400; i++) {
+        now += ((i * 104_729) % 9_000_000) - 1_000_000; // mostly forward, sometimes back
+        const got = c.at(now);
+        const want = windowOf(w, now);
+        assert.deepEqual({ index: got.index, start: got.start, end: got.end }, want, `${JSON.stringify(w)} at ${new Date(now).toISOString()}`);
+        assert.equal(got.startIso, want.start ? want.start.toISOString() : null);
+        assert.equal(got.endMs, want.end ? want.end.getTime() : null);
+      }
+    }
+  });
+
+  it('throws on an invalid time like windowOf, even for lifetime windows', () => {
+    const c = new WindowCache({ kind: 'lifetime' });
+    c.at(0);
+    assert.throws(() => c.at(NaN), RangeError);
   });
 });
