@@ -380,7 +380,9 @@ class ReinParser extends EmbeddedActionsParser {
     if (!this.real(t) || !this.real(after)) return false;
     const t2 = this.LA(2);
     const isDecl = declKeywordTypes.has(t.tokenType) && startsDecl(t, t2);
-    if (!ITEM_STARTS[this.ctx].has(t.tokenType) && !isDecl) return false;
+    // at the top level only a real declaration start (`rule NAME`, `type NAME`, …) ends an operand:
+    // `let a = type` and `def f(rule: int) = rule` at the end of the input are names
+    if (!isDecl && (this.ctx === 'top' || !ITEM_STARTS[this.ctx].has(t.tokenType))) return false;
     if (this.newlineBetween(after.startOffset + after.image.length, t.startOffset)) return true;
     if (isDecl) return false;
     const n = t2.tokenType;

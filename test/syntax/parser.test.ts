@@ -372,6 +372,21 @@ let y = test.used >= 80%`);
         if (r.diagnostics.length > 0) failures.push(`${JSON.stringify(src)}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
       }
     }
+    // contextual keywords are plain names in expressions and parameters, also at the end of input
+    const nameForms: ((w: string) => string)[] = [
+      (w) => `let d = ${w}`,
+      (w) => `let d = 1 + ${w}`,
+      (w) => `def f(${w}: int) = ${w}`,
+      (w) => `let d = [${w}, ${w}]\nlet e = 1`,
+      (w) => `let d = xs.any(${w} => ${w})`,
+    ];
+    for (const form of nameForms) {
+      for (const w of CONTEXTUAL_KEYWORDS) {
+        const src = form(w);
+        const r = parse(src);
+        if (r.diagnostics.length > 0) failures.push(`${JSON.stringify(src)}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+      }
+    }
     assert.deepEqual(failures, []);
     // and the word really is the member name, not the start of the next item
     assert.equal(sx(expr('x.type')), '(. x type)');
