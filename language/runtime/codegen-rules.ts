@@ -55,12 +55,14 @@ function isPrimitive(v: unknown): v is string | number | boolean | null {
 }
 
 const EMPTY_FRAME: unknown[] = Object.freeze([]) as unknown as unknown[];
+const NONE: RuleOutcome[] = Object.freeze([]) as unknown as RuleOutcome[];
 
 /**
- * One function evaluating every rule in order: `(env) => RuleOutcome[]`, the same outcomes (the same
- * objects for non-matching rules) as evaluating each rule's closures.
+ * One function evaluating every rule in order: `(env, all) => RuleOutcome[]`, the same outcomes (the
+ * same objects for non-matching rules) as evaluating each rule's closures; with `all` false, only
+ * those of matched and failed rules (a shared empty, frozen list when there are none).
  */
-export function generateRules(host: RuleGenHost, rules: GenRule[], helpers: { lt: (a: unknown, b: unknown) => boolean; le: (a: unknown, b: unknown) => boolean; memberOf: (x: unknown, c: unknown) => boolean }): (env: Env) => RuleOutcome[] {
+export function generateRules(host: RuleGenHost, rules: GenRule[], helpers: { lt: (a: unknown, b: unknown) => boolean; le: (a: unknown, b: unknown) => boolean; memberOf: (x: unknown, c: unknown) => boolean }): (env: Env, all: boolean) => RuleOutcome[] {
   const b = new CodeBuilder();
   let temps = 0;
   const temp = (): string => `t${temps++}`;
@@ -191,7 +193,9 @@ export function generateRules(host: RuleGenHost, rules: GenRule[], helpers: { lt
     const m = callee.property.text;
     const jsMethod = STRING_TESTS[m];
     const ok = baseKind(host.typeOf(callee.object));
-    if (!jsMethod || (ok !== 'string' && ok !== 'enum')) return fallback(e, scope);
+    // The closures test strings this way for every object type but lists (compile.ts `method`).
+    // The closures test strings this way for every object type but lists (compile.ts `method`).
+    if (!jsMethod || ok === 'list' || ok === undefined) return fallback(e, scope);
     if (callee.object.kind === 'NameRef') {
       const sym = host.symbolOf(callee.object);
       if (!sym || sym.kind === 'detector') return fallback(e, scope); // detectors: the closure decides
@@ -205,20 +209,26 @@ export function generateRules(host: RuleGenHost, rules: GenRule[], helpers: { lt
     return `(${s} = ${gen(callee.object, scope)}, typeof ${s} !== "string" ? (${arrayCase}) : (${p} = ${gen(e.args[0], scope)}, typeof ${p} === "string" && ${s}.${jsMethod}(${p})))`;
   };
 
+  // `all`: every outcome, in rule order (the `evaluateRules` contract). Otherwise only the outcomes
+  // of rules that matched or failed (what a decision is assembled from), without allocating a list
+  // when none did.
   b.line('const input = env.input;');
-  b.line(`const out = new Array(${lit(rules.length)});`);
-  b.line('let f;');
+  b.line(`const out = all === true ? new Array(${lit(rules.length)}) : null;`);
+  b.line('let m = null;');
+  b.line('let f, o;');
   const body: string[] = [];
+  const keep = (i: number) => `if (out !== null) out[${lit(i)}] = o; else if (m === null) m = [o]; else m.push(o);`;
   rules.forEach((r, i) => {
     const conds = [...r.whens.map((w) => `${gen(w, r.scope)} === true`), ...r.unlesses.map((u) => `${gen(u, r.scope)} !== true`)];
     const n = r.frameSize();
     body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
     body.push(`try {`);
-    body.push(`out[${lit(i)}] = ${conds.length ? conds.join(' && ') : 'true'} ? ${b.ref(r.matched)}(env, f) : ${b.ref(r.notMatched)};`);
-    body.push(`} catch (e) { out[${lit(i)}] = ${b.ref(r.failed)}(e); }`);
+    body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { o = ${b.ref(r.matched)}(env, f); ${keep(i)} }`);
+    body.push(`else if (out !== null) out[${lit(i)}] = ${b.ref(r.notMatched)};`);
+    body.push(`} catch (e) { o = ${b.ref(r.failed)}(e); ${keep(i)} }`);
   });
   if (temps > 0) b.line(`let ${Array.from({ length: temps }, (_, i) => `t${i}`).join(', ')};`);
   for (const l of body) b.line(l);
-  b.line('return out;');
-  return b.build<(env: Env) => RuleOutcome[]>(['env']);
+  b.line(`return out !== null ? out : m === null ? ${b.ref(NONE)} : m;`);
+  return b.build<(env: Env, all: boolean) => RuleOutcome[]>('generatedRules', ['env', 'all']);
 }

@@ -87,9 +87,9 @@ export class CodeBuilder {
   }
 
   /** The function `(A) => (...params) => body`, applied to the argument array. */
-  build<F>(params: string[], prelude = ''): F {
+  build<F>(name: string, params: string[], prelude = ''): F {
     for (const p of params) ident(p);
-    const body = `"use strict";\n${prelude}return function generated(${params.join(', ')}) {\n${this.lines.join('\n')}\n};`;
+    const body = `"use strict";\n${prelude}return function ${ident(name)}(${params.join(', ')}) {\n${this.lines.join('\n')}\n};`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const outer = new Function('A', body) as (a: unknown[]) => F;
     return outer(this.args);

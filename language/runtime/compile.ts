@@ -29,6 +29,7 @@ import type {
   ClauseExplanation,
   CompiledBudget,
   CompiledPolicy,
+  DecisionError,
   Env,
   RuleOutcome,
   SourceLocation,
@@ -115,6 +116,28 @@ function le(a: unknown, b: unknown): boolean {
   if (isNullish(a) || isNullish(b)) return false;
   if (typeof a === typeof b && (typeof a === 'number' || typeof a === 'string')) return (a as number) <= (b as number);
   return false;
+}
+
+// Reads of `root`, `root.k0`, `root.k0.k1` of the validated request where every step's object is
+// statically a record (object or map type): small module-level functions, so closures calling them get
+// them inlined (a closure calling another closure cannot be inlined: those calls are megamorphic).
+function read0(input: Record<string, unknown>, root: string): unknown {
+  const v = input[root];
+  return v === undefined ? null : v;
+}
+function read1(input: Record<string, unknown>, root: string, k0: string): unknown {
+  const a = input[root] as Record<string, unknown> | null | undefined;
+  if (a === null || a === undefined) return null;
+  const v = a[k0];
+  return v === undefined || typeof v === 'function' ? null : v;
+}
+function read2(input: Record<string, unknown>, root: string, k0: string, k1: string): unknown {
+  const a = input[root] as Record<string, unknown> | null | undefined;
+  if (a === null || a === undefined) return null;
+  const b = a[k0] as Record<string, unknown> | null | undefined;
+  if (b === null || b === undefined) return null;
+  const v = b[k1];
+  return v === undefined || typeof v === 'function' ? null : v;
 }
 
 function memberOf(x: unknown, coll: unknown): boolean {
@@ -533,6 +556,33 @@ class Compiler {
     return { root: s.name, keys, safe };
   }
 
+  /** `field`, `field.a`, `field.a.b` on the request with record steps, untraced: readable with read0/1/2. */
+  simpleRead(e: A.Expr | undefined, ctx: Ctx): { root: string; keys: string[] } | undefined {
+    if (!e || ctx.trace) return undefined;
+    while (e.kind === 'Paren') {
+      if (!e.expr) return undefined;
+      e = e.expr;
+    }
+    if (e.kind === 'NameRef') {
+      const s = this.program.refs.get(e.name);
+      return s?.kind === 'input-field' ? { root: e.name.text, keys: [] } : undefined;
+    }
+    if (e.kind !== 'Member') return undefined;
+    const chain = this.inputChain(e);
+    if (!chain || chain.keys.length > 2 || !chain.safe.every((x) => x)) return undefined;
+    return { root: chain.root, keys: chain.keys };
+  }
+
+  /** A closure computing `test(value read)` for a simple read (see `simpleRead`). */
+  fusedTest(read: { root: string; keys: string[] }, test: (v: unknown) => boolean): Fn {
+    const { root, keys } = read;
+    if (keys.length === 0) return (env) => test(read0(env.input, root));
+    const k0 = keys[0];
+    if (keys.length === 1) return (env) => test(read1(env.input, root, k0));
+    const k1 = keys[1];
+    return (env) => test(read2(env.input, root, k0, k1));
+  }
+
   symbolOf(e: A.NameExpr): { kind: string; name: string } | undefined {
     const s = this.program.refs.get(e.name);
     return s ? { kind: s.kind, name: e.name.text } : undefined;
@@ -601,6 +651,8 @@ class Compiler {
           // Scalars: strict equality (null == null; absent fields are null).
           if (r.constant) {
             const rv = r.value;
+            const sr = l.constant ? undefined : this.simpleRead(e.left, ctx);
+            if (sr) return dyn(neg ? this.fusedTest(sr, (v) => v !== rv) : this.fusedTest(sr, (v) => v === rv));
             return fold(dyn((env, f) => (lf(env, f) === rv) !== neg), d);
           }
           return fold(dyn((env, f) => (lf(env, f) === rf(env, f)) !== neg), d);
@@ -614,6 +666,13 @@ class Compiler {
         if (r.constant && typeof r.value === 'number' && !l.constant) {
           // The common `x > 1000` shape: one closure call and a typeof check.
           const rv = r.value;
+          const sr = this.simpleRead(e.left, ctx);
+          if (sr) {
+            if (op === '<') return dyn(this.fusedTest(sr, (a) => typeof a === 'number' && a < rv));
+            if (op === '<=') return dyn(this.fusedTest(sr, (a) => typeof a === 'number' && a <= rv));
+            if (op === '>') return dyn(this.fusedTest(sr, (a) => typeof a === 'number' && a > rv));
+            return dyn(this.fusedTest(sr, (a) => typeof a === 'number' && a >= rv));
+          }
           if (op === '<') return dyn((env, f) => { const a = lf(env, f); return typeof a === 'number' && a < rv; });
           if (op === '<=') return dyn((env, f) => { const a = lf(env, f); return typeof a === 'number' && a <= rv; });
           if (op === '>') return dyn((env, f) => { const a = lf(env, f); return typeof a === 'number' && a > rv; });
@@ -628,6 +687,9 @@ class Compiler {
         const neg = op === 'not in';
         if (r.constant && Array.isArray(r.value) && r.value.every((x) => typeof x !== 'object' || x === null)) {
           const set = new Set(r.value.filter((x) => x !== null));
+          const sr = l.constant ? undefined : this.simpleRead(e.left, ctx);
+          if (sr)
+            return dyn(neg ? this.fusedTest(sr, (x) => !(x !== null && set.has(x))) : this.fusedTest(sr, (x) => x !== null && set.has(x)));
           return fold(dyn((env, f) => {
             const x = lf(env, f);
             return (x !== null && x !== undefined && set.has(x)) !== neg;
@@ -1177,7 +1239,8 @@ function compileRule(cp: Compiler, decl: A.RuleDecl): CompiledRule {
     monitor,
     annotations,
     location,
-    whens: clauses.filter((c) => c.kind === 'when').map((c) => c.fn),
+    // `when a and b` is `when a` + `when b` (same short-circuit, same `=== true` test): one call less.
+    whens: conds.filter((c) => c.kind === 'When').flatMap((c) => conjuncts(c.expr).map((x) => cp.expr(x, ctx).fn)),
     unlesses: clauses.filter((c) => c.kind === 'unless').map((c) => c.fn),
     clauses,
     message,
@@ -1185,6 +1248,13 @@ function compileRule(cp: Compiler, decl: A.RuleDecl): CompiledRule {
     frameSize: ctx.scope.size,
     notMatched,
   };
+}
+
+/** The operands of a chain of `and`s (parentheses looked through). */
+function conjuncts(e: A.Expr | undefined): (A.Expr | undefined)[] {
+  if (e?.kind === 'Paren' && e.expr) return conjuncts(e.expr);
+  if (e?.kind === 'Binary' && e.op === 'and' && e.right) return [...conjuncts(e.left), ...conjuncts(e.right)];
+  return [e];
 }
 
 function traceClauses(cp: Compiler, r: CompiledRule): CompiledClause[] {
@@ -1229,7 +1299,7 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
 }
 
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
-function generatedRules(cp: Compiler, rules: CompiledRule[]): ((env: Env) => RuleOutcome[]) | undefined {
+function generatedRules(cp: Compiler, rules: CompiledRule[]): ((env: Env, all: boolean) => RuleOutcome[]) | undefined {
   try {
     return generateRules(
       {
@@ -1475,9 +1545,22 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const evaluateRules = (env: Env, opts?: { explain?: boolean }): RuleOutcome[] => {
     const out = new Array<RuleOutcome>(rules.length);
     if (opts?.explain) for (let i = 0; i < rules.length; i++) out[i] = explainRule(cp, rules[i], env);
-    else if (fastRules) return fastRules(env);
+    else if (fastRules) return fastRules(env, true);
     else for (let i = 0; i < rules.length; i++) out[i] = evalRule(rules[i], env);
     return out;
+  };
+
+  /** Outcomes of the rules that matched or failed (closure path). */
+  const evaluateMatched = (env: Env): RuleOutcome[] => {
+    let out: RuleOutcome[] | null = null;
+    for (let i = 0; i < rules.length; i++) {
+      const o = evalRule(rules[i], env);
+      if (o.matched) {
+        if (out === null) out = [o];
+        else out.push(o);
+      }
+    }
+    return out ?? NO_OUTCOMES;
   };
 
   const budgetsReadByRules = [...cp.budgetsRead];
@@ -1516,13 +1599,19 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     const nowOpt = opts?.now;
     const now = nowOpt === undefined ? Date.now() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
     const explain = opts?.explain === true;
-    const v = validate(request);
+    // The reporting validator runs only when the quick one finds a problem.
+    let input = validate.quick(request);
+    let errors: DecisionError[] | undefined;
+    if (input === undefined) {
+      const v = validate(request);
+      if (v.ok) input = v.value;
+      else errors = v.errors;
+    }
     let outcomes: RuleOutcome[] = NO_OUTCOMES;
-    let input: Record<string, unknown> | undefined;
-    if (v.ok) {
-      input = v.value;
+    if (input !== undefined) {
       const env: Env = { input, now, budgets: emptyViews };
-      outcomes = explain ? evaluateRules(env, EXPLAIN) : fastRules ? fastRules(env) : evaluateRules(env);
+      // Only matched and failed rules make a decision (unless explaining): fewer outcomes to assemble.
+      outcomes = explain ? evaluateRules(env, EXPLAIN) : fastRules ? fastRules(env, false) : evaluateMatched(env);
     }
     return assembleDecision({
       policy: policyInfo,
@@ -1534,7 +1623,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       time: now,
       explain,
       rules: outcomes,
-      errors: v.ok ? undefined : v.errors,
+      errors,
       requestHash: null,
       hashOf: input,
     });

@@ -284,10 +284,11 @@ class HashBox {
 }
 
 /**
- * Accumulates the entries of one decision. Lists are allocated on first use (most decisions have
- * one or two entries in total), and no closure is created per decision.
+ * Accumulates the entries of one decision and holds its request hash (one allocation). Lists are
+ * allocated on first use (most decisions have one or two entries in total), and no closure is
+ * created per decision.
  */
-class Assembly {
+class Assembly extends HashBox {
   denies: Reason[] | null = null;
   allows: Reason[] | null = null;
   approvalReasons: Reason[] | null = null;
@@ -296,9 +297,12 @@ class Assembly {
   monitored: Reason[] | null = null;
   errors: DecisionError[] | null = null;
   constructor(
-    readonly hash: HashBox,
+    src: string | null | (() => string | null),
+    of: unknown,
     readonly granted: readonly Approval[],
-  ) {}
+  ) {
+    super(src, of);
+  }
 
   isGranted(name: string): boolean {
     const g = this.granted;
@@ -306,7 +310,7 @@ class Assembly {
     for (let i = 0; i < g.length; i++) {
       const a = g[i];
       if (a && a.rule === name) {
-        const h = this.hash.get();
+        const h = this.get();
         if (h !== null && a.request_hash === h) return true;
       }
     }
@@ -441,8 +445,9 @@ function isoTime(t: number | Date): string {
 export function assembleDecision(input: AssembleInput): Decision {
   const onError = input.onError;
   const mode = input.mode ?? 'enforce';
-  const box = new HashBox(input.requestHash, input.hashOf);
-  const A = new Assembly(box, input.approvals ?? EMPTY);
+  // One object accumulates the entries and holds the (lazy) request hash the decision refers to.
+  const A = new Assembly(input.requestHash, input.hashOf, input.approvals ?? EMPTY);
+  const box: HashBox = A;
 
   // Request-level errors (input, store): no rule ran (input) or the store failed.
   const reqErrors = input.errors;

@@ -546,6 +546,9 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
   const newRecordR = b.ref(newRecord);
   const extrasR = b.ref(fastExtras);
   const inlining = new Set<Type>();
+  const OPr = b.ref(Object.prototype);
+  const OPl = 'OP';
+  b.line(`const ${OPl} = ${OPr};`);
 
   /** Emit code checking `x` (a local) against `ty` at static depth `d`, leaving the normalised value in a new local. */
   const emit = (ty: Type, x: string, d: number): string => {
@@ -594,7 +597,13 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
 
   const emitObject = (fields: FieldType[], x: string, d: number, out: string, ty: Type): string => {
     inlining.add(ty);
-    b.line(`if (typeof ${x} !== "object" || ${x} === null || Array.isArray(${x}) || ${x} instanceof Date) return ${FAILr};`);
+    // For an object whose prototype is Object.prototype, a field value that is not undefined can only
+    // be inherited when Object.prototype itself has that key (polluted or built in): only then is the
+    // own-property check needed. Such an object is neither an array nor a Date.
+    const plain = b.local('p');
+    b.line(`if (typeof ${x} !== "object" || ${x} === null) return ${FAILr};`);
+    b.line(`const ${plain} = Object.getPrototypeOf(${x}) === ${OPr};`);
+    b.line(`if (!${plain} && (Array.isArray(${x}) || ${x} instanceof Date)) return ${FAILr};`);
     const seen = b.local('s');
     b.line(`let ${seen} = 0;`);
     b.line(`const ${out} = ${newRecordR}();`);
@@ -603,7 +612,7 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
       const raw = b.local('f');
       b.line(`let ${raw} = ${prop(x, f.name)};`);
       // Own properties only: never read a field through the prototype chain.
-      b.line(`if (${raw} !== undefined && !${hasOwnR}.call(${x}, ${lit(f.name)})) ${raw} = undefined;`);
+      b.line(`if (${raw} !== undefined && !(${plain} && ${prop(OPl, f.name)} === undefined) && !${hasOwnR}.call(${x}, ${lit(f.name)})) ${raw} = undefined;`);
       b.line(`if (${raw} === undefined || ${raw} === null) {`);
       if (optional) {
         b.line(`if (${raw} === null) ${seen}++;`);
@@ -629,7 +638,7 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
 
   const result = emit(t, 'input', 0);
   b.line(`return ${result};`);
-  return b.build<Fast>(['input']);
+  return b.build<Fast>('generatedValidator', ['input']);
 }
 
 export type ValidationResult = { ok: true; value: Record<string, unknown> } | { ok: false; errors: DecisionError[] };
@@ -643,7 +652,12 @@ export interface ValidatorOptions {
 export function compileValidator(
   inputType: Type,
   options: ValidatorOptions = {},
-): ((request: unknown) => ValidationResult) & { /** The fast path is generated code. */ generated: boolean } {
+): ((request: unknown) => ValidationResult) & {
+  /** The fast path is generated code. */
+  generated: boolean;
+  /** The normalised request, or undefined when it is invalid: call the validator for the errors. */
+  quick: (request: unknown) => Record<string, unknown> | undefined;
+} {
   const memo = new Map<Type, Check>();
   const check = compileCheck(inputType, memo);
   const closures = new Map<Type, Fast>();
@@ -680,7 +694,17 @@ export function compileValidator(
     }
     return { ok: true, value: value as Record<string, unknown> };
   };
-  return Object.assign(validator, { generated });
+  // The normalised request, or undefined when it is invalid (or unreadable): then call the validator
+  // itself for the errors. Allocates nothing but the copy.
+  const quick = (request: unknown): Record<string, unknown> | undefined => {
+    try {
+      const v = fast!(request, 0);
+      return v === FAIL ? undefined : (v as Record<string, unknown>);
+    } catch {
+      return undefined;
+    }
+  };
+  return Object.assign(validator, { generated, quick });
 }
 
 /** One-shot validation (compiles the validator each time; prefer `compileValidator`). */
