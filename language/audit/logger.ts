@@ -11,6 +11,8 @@ export interface AuditSink {
   close?(): Promise<void>;
   /** Where the chain stands in an existing log (so appending continues it). */
   head?(): { seq: number; hash: string } | undefined;
+  /** A faster SHA-256 (`sha256:<hex>`) the chain may use, e.g. node:crypto in a Node sink. */
+  hash?(s: string): string;
 }
 
 export interface AuditLoggerOptions extends AuditOptions {
@@ -35,7 +37,7 @@ export class AuditLogger {
     private readonly sink: AuditSink,
     opts: AuditLoggerOptions = {},
   ) {
-    this.chain = new AuditChain({ ...opts, head: sink.head?.() });
+    this.chain = new AuditChain({ ...opts, head: sink.head?.(), hash: sink.hash ? (s) => sink.hash!(s) : undefined });
     this.onError = opts.onError;
   }
 

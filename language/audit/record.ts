@@ -36,16 +36,16 @@ export interface AuditRecord {
 const HASH_SUFFIX = /,"hash":"(sha256:[0-9a-f]{64})"\}$/;
 
 /** Appends the self-hash to a serialised record (`{…}` without `hash`). */
-function seal(body: string): { line: string; hash: string } {
-  const hash = lineHash(body);
+function seal(body: string, hashFn: (s: string) => string = lineHash): { line: string; hash: string } {
+  const hash = hashFn(body);
   return { line: body.slice(0, -1) + `,"hash":"${hash}"}`, hash };
 }
 
 /** The recorded and recomputed self-hash of a line (null when the line has no hash key at its end). */
-function unseal(line: string): { recorded: string; actual: string } | null {
+function unseal(line: string, hashFn: (s: string) => string = lineHash): { recorded: string; actual: string } | null {
   const m = HASH_SUFFIX.exec(line);
   if (!m) return null;
-  return { recorded: m[1], actual: lineHash(line.slice(0, m.index) + '}') };
+  return { recorded: m[1], actual: hashFn(line.slice(0, m.index) + '}') };
 }
 
 export interface AuditOptions {
@@ -89,8 +89,11 @@ export class AuditChain {
   private seq: number;
   private readonly redact: string[][];
   private readonly includeRequest: boolean;
+  private readonly hashFn: (s: string) => string;
 
-  constructor(opts: AuditOptions & { head?: { seq: number; hash: string } } = {}) {
+  /** `hash`: a faster SHA-256 of a string as `sha256:<hex>` (e.g. node:crypto); default @noble/hashes. */
+  constructor(opts: AuditOptions & { head?: { seq: number; hash: string }; hash?: (s: string) => string } = {}) {
+    this.hashFn = opts.hash ?? lineHash;
     this.prev = opts.head?.hash ?? GENESIS;
     this.seq = opts.head ? opts.head.seq + 1 : 0;
     this.redact = (opts.redact ?? []).map((p) => p.split('.').filter(Boolean));
@@ -111,7 +114,7 @@ export class AuditChain {
       ...(this.includeRequest && ctx.request !== undefined ? { request: redactCopy(ctx.request, this.redact) } : {}),
       decision: rest,
     };
-    const { line, hash } = seal(JSON.stringify(record));
+    const { line, hash } = seal(JSON.stringify(record), this.hashFn);
     this.prev = hash;
     this.seq++;
     return line;
@@ -154,6 +157,9 @@ export class ChainVerifier {
   private truncated?: { source: string; line: number };
   private last?: { source: string; line: number; seq: number };
 
+  /** `hash`: a faster SHA-256 of a string as `sha256:<hex>` (e.g. node:crypto); default @noble/hashes. */
+  constructor(private readonly hashFn: (s: string) => string = lineHash) {}
+
   /** Feed one file's text. `last` tells whether it is the final chunk (a partial tail is only tolerated there). */
   feed(source: string, text: string, last: boolean): void {
     if (this.problem) return;
@@ -178,7 +184,7 @@ export class ChainVerifier {
         this.problem = { source, line: lineNo, seq: null, message: 'line is not a JSON record' };
         return;
       }
-      const seal = unseal(line);
+      const seal = unseal(line, this.hashFn);
       if (!seal || seal.recorded !== seal.actual) {
         this.problem = { source, line: lineNo, seq: typeof rec.seq === 'number' ? rec.seq : null, message: seal ? 'record was changed: its content does not match its `hash`' : 'record has no `hash`' };
         return;
@@ -221,8 +227,8 @@ export class ChainVerifier {
 }
 
 /** Verifies whole texts (in order). */
-export function verifyChain(chunks: { source: string; text: string }[]): VerifyResult {
-  const v = new ChainVerifier();
+export function verifyChain(chunks: { source: string; text: string }[], hash?: (s: string) => string): VerifyResult {
+  const v = new ChainVerifier(hash);
   chunks.forEach((c, i) => v.feed(c.source, c.text, i === chunks.length - 1));
   return v.result();
 }

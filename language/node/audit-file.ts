@@ -14,6 +14,11 @@ import { basename, dirname, join } from 'node:path';
 import type { AuditSink } from '../audit/logger.js';
 import { ChainVerifier } from '../audit/record.js';
 
+import { nodeSha256Hex } from './fast-hash.js';
+
+/** SHA-256 with node:crypto (several times faster than the portable one), same `sha256:<hex>` form. */
+export const nodeLineHash = nodeSha256Hex;
+
 export interface FileAuditLogOptions {
   /** fsync after every record (durable, slower). Default false. */
   fsync?: boolean;
@@ -54,7 +59,7 @@ export class FileAuditLog implements AuditSink {
     this.maxBytes = opts.maxBytes ?? Infinity;
     // Find the chain's head across rotated files and repair a partial tail of the active file.
     const files = auditFiles(path);
-    const v = new ChainVerifier();
+    const v = new ChainVerifier(nodeLineHash);
     files.forEach((f, i) => v.feed(f, readFileSync(f, 'utf8'), i === files.length - 1));
     const res = v.result();
     this.fd = openSync(path, 'a+');
@@ -71,6 +76,10 @@ export class FileAuditLog implements AuditSink {
 
   head(): { seq: number; hash: string } | undefined {
     return this.startHead;
+  }
+
+  hash(s: string): string {
+    return nodeLineHash(s);
   }
 
   write(line: string): Promise<void> {

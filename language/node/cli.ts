@@ -5,6 +5,7 @@
 // each command's module (and with it the parser, checker and compiler) is imported on demand.
 
 import { parseArgs } from 'node:util';
+import './fast-hash.js';
 import { PolicyError } from '../errors.js';
 import { commandHelp, findCommand, globalHelp, parseArgsOptions, type CommandSpec } from './commands.js';
 import { EXIT, defaultIO, makeCtx, type CliIO, type Ctx } from './context.js';

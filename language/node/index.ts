@@ -1,6 +1,7 @@
 // `rein/node`: the Node-only entry point. Everything of the browser-safe core (`rein`), plus file and
 // bundle loading and the CLI's `main`.
 
+import './fast-hash.js';
 export * from '../index.js';
 export {
   loadPolicy,

@@ -73,9 +73,25 @@ export function canonicalJson(v: unknown): string {
   return write(v, 0, []);
 }
 
+/** The portable SHA-256 (`sha256:<hex>` of a UTF-8 string), pure JavaScript (@noble/hashes). */
+export function portableSha256Hex(text: string): string {
+  return 'sha256:' + bytesToHex(sha256(utf8ToBytes(text)));
+}
+
+let sha256Impl: (text: string) => string = portableSha256Hex;
+
+/**
+ * Use a faster SHA-256 with the same output (`sha256:<hex>` of the UTF-8 bytes), e.g. node:crypto —
+ * `rein/node` installs one when it is loaded. The core itself stays browser-safe.
+ */
+export function useSha256(fn: (text: string) => string): void {
+  if (fn('abc') !== portableSha256Hex('abc')) throw new Error('useSha256: the function does not compute SHA-256 as `sha256:<hex>`');
+  sha256Impl = fn;
+}
+
 /** `sha256:<hex>` of a UTF-8 string. */
 export function sha256Hex(text: string): string {
-  return 'sha256:' + bytesToHex(sha256(utf8ToBytes(text)));
+  return sha256Impl(text);
 }
 
 /** `sha256:<hex>` of a value's canonical JSON. */

@@ -192,3 +192,24 @@ describe('audit log: FileAuditLog', () => {
     assert.equal(r.problem!.line, 3);
   });
 });
+
+describe('audit log: hash functions', () => {
+  it('node:crypto and @noble/hashes give the same chain', async () => {
+    const { nodeLineHash } = await import('../../language/node/audit-file.js');
+    const { lineHash } = await import('../../language/audit/record.js');
+    for (const s of ['', 'abc', '{"é":"日本"}', 'x'.repeat(5000)]) assert.equal(nodeLineHash(s), lineHash(s));
+    const text = logText(50);
+    assert.equal(verifyChain([{ source: 'a', text }], nodeLineHash).ok, true);
+  });
+});
+
+describe('hashing: node:crypto through useSha256', () => {
+  it('rein/node installs a SHA-256 that gives the same digests as the portable one', async () => {
+    const { portableSha256Hex, sha256Hex, hashValue } = await import('../../language/runtime/hash.js');
+    await import('../../language/node/fast-hash.js');
+    for (const s of ['', 'abc', 'é日本', 'x'.repeat(3000)]) assert.equal(sha256Hex(s), portableSha256Hex(s));
+    assert.equal(hashValue({ b: 1, a: [true, null] }), portableSha256Hex('{"a":[true,null],"b":1}'));
+    const { useSha256 } = await import('../../language/runtime/hash.js');
+    assert.throws(() => useSha256(() => 'sha256:nope'), /does not compute SHA-256/);
+  });
+});

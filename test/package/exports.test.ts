@@ -52,7 +52,7 @@ describe('the built package (dist/)', function () {
     const ajv = new Ajv2020({ strict: false });
     const validate = ajv.compile(schema);
     const rein = await import(pathToFileURL(join(root, 'dist/esm/language/index.js')).href);
-    const d = JSON.parse(JSON.stringify(rein.compile(SRC).evaluate({ tool: 'shell' }, { explain: true })));
+    const d = JSON.parse(JSON.stringify(rein.compile(SRC).evaluate({ tool: 'shell' }, { explain: true }))) as Record<string, unknown>;
     assert.ok(validate(d), JSON.stringify(validate.errors));
     assert.equal(validate({ ...d, effect: 'maybe' }), false);
   });

@@ -1,6 +1,7 @@
 // `rein audit verify LOG…` and `rein audit replay LOG… --policy PATH` (docs/audit.md).
 
 import { verifyChain, parseRecords } from '../../audit/record.js';
+import { nodeLineHash } from '../audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Options } from '../options.js';
@@ -21,7 +22,7 @@ export default async function cmdAudit(ctx: Ctx, positionals: string[], opts: Op
 
   if (sub === 'verify') {
     if (opts.policy) throw new UsageError('--policy is only for `rein audit replay`', 'audit');
-    const r = verifyChain(chunks);
+    const r = verifyChain(chunks, nodeLineHash);
     if (opts.format === 'json') ctx.out(JSON.stringify(r, null, 2) + '\n');
     else if (r.ok) {
       ctx.out(`${ctx.c.green('intact')}: ${r.records} records in ${logs.length} file${logs.length === 1 ? '' : 's'}; head seq ${r.head!.seq} ${r.head!.hash}\n`);
