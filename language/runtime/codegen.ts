@@ -65,31 +65,32 @@ export function ident(name: string): string {
 export class CodeBuilder {
   private n = 0;
   private readonly lines: string[] = [];
-  /** Values the code refers to (`A[3]`): sets, functions, symbols, objects. */
+  /** Values the code refers to (as `a3`): sets, functions, symbols, objects. */
   readonly args: unknown[] = [];
 
   local(prefix = 'v'): string {
     return ident(`${prefix}${this.n++}`);
   }
 
-  /** `A[i]` for a value passed in by reference. */
+  /** The name (`a3`) of a value passed in by reference: a constant of the enclosing scope. */
   ref(value: unknown): string {
     let i = this.args.indexOf(value);
     if (i < 0) {
       i = this.args.length;
       this.args.push(value);
     }
-    return `A[${i}]`;
+    return `a${i}`;
   }
 
   line(code: string): void {
     this.lines.push(code);
   }
 
-  /** The function `(A) => (...params) => body`, applied to the argument array. */
+  /** The function `(A) => { const a0 = A[0], …; return function name(...params) { body } }`, applied to the argument array. */
   build<F>(name: string, params: string[], prelude = ''): F {
     for (const p of params) ident(p);
-    const body = `"use strict";\n${prelude}return function ${ident(name)}(${params.join(', ')}) {\n${this.lines.join('\n')}\n};`;
+    const consts = this.args.length ? `const ${this.args.map((_, i) => `a${i} = A[${i}]`).join(', ')};\n` : '';
+    const body = `"use strict";\n${consts}${prelude}return function ${ident(name)}(${params.join(', ')}) {\n${this.lines.join('\n')}\n};`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const outer = new Function('A', body) as (a: unknown[]) => F;
     return outer(this.args);

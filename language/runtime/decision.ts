@@ -251,6 +251,10 @@ function budgetEntry(b: BudgetOutcome): BudgetEntry {
 
 const EMPTY: never[] = [];
 
+// The `default` reasons are the same for every decision: shared and frozen (the lists holding them are fresh).
+const DEFAULT_ALLOW: Reason = Object.freeze({ kind: 'default', effect: 'allow', message: 'no rule decided; the policy default is allow' });
+const DEFAULT_DENY: Reason = Object.freeze({ kind: 'default', effect: 'deny', message: 'no rule allowed the request; the policy default is deny' });
+
 /** The request hash, computed at most once and only when needed. */
 class HashBox {
   private done: boolean;
@@ -514,10 +518,10 @@ export function assembleDecision(input: AssembleInput): Decision {
     reasons = A.allows;
   } else if (input.defaultEffect === 'allow') {
     effect = 'allow';
-    reasons = [{ kind: 'default', effect: 'allow', message: 'no rule decided; the policy default is allow' }];
+    reasons = [DEFAULT_ALLOW];
   } else {
     effect = 'deny';
-    reasons = [{ kind: 'default', effect: 'deny', message: 'no rule allowed the request; the policy default is deny' }];
+    reasons = [DEFAULT_DENY];
   }
 
   let approvals = A.approvals ?? [];

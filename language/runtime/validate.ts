@@ -10,7 +10,7 @@ import type { DecisionError } from './compiled.js';
 import type { FieldType, Type } from '../semantics/types.js';
 import { typeToString } from '../semantics/types.js';
 import { parseMoney } from './money.js';
-import { newRecord } from './values.js';
+import { RecordConstructor, newRecord } from './values.js';
 import { CodeBuilder, lit, prop, useCodegen } from './codegen.js';
 
 export const MAX_ERRORS = 100;
@@ -543,12 +543,10 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
   const b = new CodeBuilder();
   const FAILr = b.ref(FAIL);
   const hasOwnR = b.ref(hasOwn);
-  const newRecordR = b.ref(newRecord);
+  const newRecordR = `new ${b.ref(RecordConstructor)}()`;
   const extrasR = b.ref(fastExtras);
   const inlining = new Set<Type>();
-  const OPr = b.ref(Object.prototype);
-  const OPl = 'OP';
-  b.line(`const ${OPl} = ${OPr};`);
+  const OPl = b.ref(Object.prototype);
 
   /** Emit code checking `x` (a local) against `ty` at static depth `d`, leaving the normalised value in a new local. */
   const emit = (ty: Type, x: string, d: number): string => {
@@ -602,11 +600,11 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
     // own-property check needed. Such an object is neither an array nor a Date.
     const plain = b.local('p');
     b.line(`if (typeof ${x} !== "object" || ${x} === null) return ${FAILr};`);
-    b.line(`const ${plain} = Object.getPrototypeOf(${x}) === ${OPr};`);
+    b.line(`const ${plain} = Object.getPrototypeOf(${x}) === ${OPl};`);
     b.line(`if (!${plain} && (Array.isArray(${x}) || ${x} instanceof Date)) return ${FAILr};`);
     const seen = b.local('s');
     b.line(`let ${seen} = 0;`);
-    b.line(`const ${out} = ${newRecordR}();`);
+    b.line(`const ${out} = ${newRecordR};`);
     for (const f of fields) {
       const optional = f.optional || f.type.kind === 'nullable' || f.type.kind === 'null' || f.type.kind === 'any';
       const raw = b.local('f');

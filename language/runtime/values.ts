@@ -19,6 +19,9 @@ const RECORD_PROTO: object = Object.freeze(Object.create(null));
 function RecordCtor(this: Record<string, unknown>): void {}
 RecordCtor.prototype = RECORD_PROTO;
 
+/** `new RecordConstructor()` is `newRecord()` (for generated code, codegen.ts). */
+export const RecordConstructor = RecordCtor as unknown as new () => Record<string, unknown>;
+
 /** A new empty record (no inherited members). */
 export function newRecord(): Record<string, unknown> {
   return new (RecordCtor as unknown as new () => Record<string, unknown>)();
