@@ -10,6 +10,7 @@
 import { isError } from '../diagnostics.js';
 import { PolicyError } from '../errors.js';
 import { parse } from '../syntax/parser.js';
+import { BINARY_PRECEDENCE } from '../syntax/precedence.js';
 import type {
   Annotation,
   BudgetItem,
@@ -76,26 +77,7 @@ export function formatAst(ast: SourceFile, src: string, options: FormatOptions =
 
 // ------------------------------------------------------------------ precedence
 
-const PREC: Record<string, number> = {
-  or: 1,
-  and: 2,
-  '==': 3,
-  '!=': 3,
-  '<': 3,
-  '<=': 3,
-  '>': 3,
-  '>=': 3,
-  in: 3,
-  'not in': 3,
-  matches: 3,
-  with: 4,
-  '??': 5,
-  '+': 6,
-  '-': 6,
-  '*': 7,
-  '/': 7,
-  '%': 7,
-};
+const PREC = BINARY_PRECEDENCE;
 
 function isWs(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11 || c === 0xfeff;

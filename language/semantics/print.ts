@@ -3,27 +3,9 @@
 // `a and b` print the same.
 
 import type * as A from '../syntax/ast.js';
+import { BINARY_PRECEDENCE } from '../syntax/precedence.js';
 
-const PREC: Record<A.BinaryOp, number> = {
-  or: 1,
-  and: 2,
-  '==': 4,
-  '!=': 4,
-  '<': 4,
-  '<=': 4,
-  '>': 4,
-  '>=': 4,
-  in: 4,
-  'not in': 4,
-  matches: 4,
-  with: 5,
-  '??': 6,
-  '+': 7,
-  '-': 7,
-  '*': 8,
-  '/': 8,
-  '%': 8,
-};
+const PREC = BINARY_PRECEDENCE;
 
 function prec(e: A.Expr): number {
   switch (e.kind) {

@@ -19,6 +19,7 @@
 import { EmbeddedActionsParser, EOF, type IToken, type TokenType, type IParserErrorMessageProvider, type IRecognitionException, type IOrAlt, type DSLMethodOpts } from 'chevrotain';
 import { LineIndex, CODES, type Diagnostic, type Range } from '../diagnostics.js';
 import type * as A from './ast.js';
+import { BINARY_PRECEDENCE, NOT_PRECEDENCE } from './precedence.js';
 import {
   allTokens,
   lex,
@@ -92,28 +93,8 @@ interface SeqOp {
 }
 type SeqItem = SeqNot | SeqOp | { t: 'atom'; expr: A.Expr | undefined };
 
-/** Binding strength of binary operators (LANGUAGE §4); the prefix `not` sits between `and` and comparison. */
-const PREC: Record<A.BinaryOp, number> = {
-  or: 1,
-  and: 2,
-  '==': 4,
-  '!=': 4,
-  '<': 4,
-  '<=': 4,
-  '>': 4,
-  '>=': 4,
-  in: 4,
-  'not in': 4,
-  matches: 4,
-  with: 5,
-  '??': 6,
-  '+': 7,
-  '-': 7,
-  '*': 8,
-  '/': 8,
-  '%': 8,
-};
-const NOT_PREC = 4;
+const PREC = BINARY_PRECEDENCE;
+const NOT_PREC = NOT_PRECEDENCE;
 
 class TooDeep extends Error {
   constructor(readonly token: IToken) {
