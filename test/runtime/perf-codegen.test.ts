@@ -87,6 +87,27 @@ describe('codegen and closures give identical decisions', function () {
       same(gen, clo, r, 'hostile');
   });
 
+  it('never reads a field through a prototype, even a polluted Object.prototype', () => {
+    const [gen, clo] = both(readSet(join(root, 'bench/policy')));
+    const req = { agent: { id: 'a', team: 'research', autonomy: 1 }, session: { id: 's', actions: 1 }, action: { kind: 'tool_call' }, data: { classification: 'public' }, cost: { estimate: 0, tokens: 1 } };
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.tool = 'shell.exec';
+    try {
+      for (const p of [gen, clo]) {
+        const d = p.evaluate(req, { now: NOW });
+        assert.equal(d.effect, 'allow', 'the inherited `tool` is not the request\'s');
+        assert.deepEqual(d.errors, []);
+      }
+    } finally {
+      delete proto.tool;
+    }
+    // A field inherited from the request's own prototype is absent too (a required one makes it invalid).
+    const action = Object.assign(Object.create({ tool: 'db.drop' }), { kind: 'tool_call' });
+    for (const p of [gen, clo]) assert.equal(p.evaluate({ ...req, action }, { now: NOW }).effect, 'allow');
+    const agent = Object.create({ id: 'a', team: 'research', autonomy: 1 });
+    for (const p of [gen, clo]) assert.equal(p.evaluate({ ...req, agent }, { now: NOW }).errors[0]?.path, '$.agent.id');
+  });
+
   for (const ex of readdirSync(join(root, 'examples')).filter((d) => !d.includes('.')).sort()) {
     it(`on examples/${ex}: its requests and its test blocks`, () => {
       const dir = join(root, 'examples', ex);
