@@ -37,6 +37,18 @@ export interface GenRule {
   matched: (env: Env, frame: unknown[]) => RuleOutcome;
   /** The outcome for a run-time error. */
   failed: (e: unknown) => RuleOutcome;
+  /** The shared outcome when the message and approver are constants. */
+  matchedConst?: RuleOutcome;
+  /** Otherwise the parts of the matched outcome, built inline (same fields, same order as `matched`). */
+  outcome?: {
+    name: string;
+    effect: string;
+    monitor: boolean;
+    annotations: unknown;
+    location: unknown;
+    message?: { node: A.Expr | undefined; fn: Fn };
+    from?: Fn;
+  };
 }
 
 function baseKind(t: Type | undefined): Type['kind'] | undefined {
@@ -62,7 +74,17 @@ const NONE: RuleOutcome[] = Object.freeze([]) as unknown as RuleOutcome[];
  * same objects for non-matching rules) as evaluating each rule's closures; with `all` false, only
  * those of matched and failed rules (a shared empty, frozen list when there are none).
  */
-export function generateRules(host: RuleGenHost, rules: GenRule[], helpers: { lt: (a: unknown, b: unknown) => boolean; le: (a: unknown, b: unknown) => boolean; memberOf: (x: unknown, c: unknown) => boolean }): (env: Env, all: boolean) => RuleOutcome[] {
+export function generateRules(
+  host: RuleGenHost,
+  rules: GenRule[],
+  helpers: {
+    lt: (a: unknown, b: unknown) => boolean;
+    le: (a: unknown, b: unknown) => boolean;
+    memberOf: (x: unknown, c: unknown) => boolean;
+    renderValue: (v: unknown, t: Type | undefined, currency: string) => string;
+    currency: string;
+  },
+): (env: Env, all: boolean) => RuleOutcome[] {
   const b = new CodeBuilder();
   let temps = 0;
   const temp = (): string => `t${temps++}`;
@@ -212,6 +234,32 @@ export function generateRules(host: RuleGenHost, rules: GenRule[], helpers: { lt
   // `all`: every outcome, in rule order (the `evaluateRules` contract). Otherwise only the outcomes
   // of rules that matched or failed (what a decision is assembled from), without allocating a list
   // when none did.
+  /** A message: text parts as literals, interpolations rendered as the closures do (compile.ts `string`). */
+  const message = (m: { node: A.Expr | undefined; fn: Fn }, scope: unknown): string => {
+    const e = m.node;
+    if (!e || e.kind !== 'String' || e.parts.some((p) => p.kind !== 'Text' && !p.expr)) return `${b.ref(m.fn)}(env, f)`;
+    const render = b.ref(helpers.renderValue);
+    const cur = lit(helpers.currency);
+    const parts = e.parts.map((p) => (p.kind === 'Text' ? lit(p.value) : `${render}(${gen(p.expr, scope)}, ${b.ref(host.typeOf(p.expr))}, ${cur})`));
+    return `("" + ${parts.join(' + ')})`;
+  };
+  const matchedCode = (r: GenRule): string => {
+    if (r.matchedConst) return b.ref(r.matchedConst);
+    const o = r.outcome;
+    if (!o) return `${b.ref(r.matched)}(env, f)`;
+    const fields = [
+      `name: ${lit(o.name)}`,
+      'matched: true',
+      `effect: ${lit(o.effect)}`,
+      `monitor: ${lit(o.monitor)}`,
+      `annotations: ${b.ref(o.annotations)}`,
+      `location: ${b.ref(o.location)}`,
+    ];
+    if (o.message) fields.push(`message: ${message(o.message, r.scope)}`);
+    if (o.from) fields.push(`from: ${b.ref(o.from)}(env, f)`);
+    return `{ ${fields.join(', ')} }`;
+  };
+
   b.line('const input = env.input;');
   b.line(`const out = all === true ? new Array(${lit(rules.length)}) : null;`);
   b.line('let m = null;');
@@ -220,10 +268,12 @@ export function generateRules(host: RuleGenHost, rules: GenRule[], helpers: { lt
   const keep = (i: number) => `if (out !== null) out[${lit(i)}] = o; else if (m === null) m = [o]; else m.push(o);`;
   rules.forEach((r, i) => {
     const conds = [...r.whens.map((w) => `${gen(w, r.scope)} === true`), ...r.unlesses.map((u) => `${gen(u, r.scope)} !== true`)];
+    const matchedOutcome = matchedCode(r);
+    // After generating everything of the rule: fallbacks may have allocated lambda slots.
     const n = r.frameSize();
     body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
     body.push(`try {`);
-    body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { o = ${b.ref(r.matched)}(env, f); ${keep(i)} }`);
+    body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { o = ${matchedOutcome}; ${keep(i)} }`);
     body.push(`else if (out !== null) out[${lit(i)}] = ${b.ref(r.notMatched)};`);
     body.push(`} catch (e) { o = ${b.ref(r.failed)}(e); ${keep(i)} }`);
   });

@@ -1143,6 +1143,8 @@ interface CompiledRule {
   unlesses: Fn[];
   clauses: CompiledClause[];
   message?: Fn;
+  /** The message expression (generated code renders interpolations inline). */
+  messageNode?: A.Expr;
   from?: Fn;
   frameSize: { n: number };
   /** The compile context of the clauses (lambda slots), reused by generated code. */
@@ -1233,6 +1235,7 @@ function compileRule(cp: Compiler, decl: A.RuleDecl): CompiledRule {
   return {
     ctx,
     matchedConst,
+    messageNode: msgNode,
     name,
     decl,
     effect,
@@ -1317,8 +1320,20 @@ function generatedRules(cp: Compiler, rules: CompiledRule[]): ((env: Env, all: b
         notMatched: r.notMatched,
         matched: (env: Env, frame: unknown[]) => matchedOutcome(r, env, frame),
         failed: (e: unknown) => failedOutcome(r, e),
+        outcome: r.matchedConst
+          ? undefined
+          : {
+              name: r.name,
+              effect: r.effect,
+              monitor: r.monitor,
+              annotations: r.annotations,
+              location: r.location,
+              message: r.message ? { node: r.messageNode, fn: r.message } : undefined,
+              from: r.from,
+            },
+        matchedConst: r.matchedConst,
       })),
-      { lt, le, memberOf },
+      { lt, le, memberOf, renderValue, currency: cp.program.header.currency },
     );
   } catch {
     return undefined;

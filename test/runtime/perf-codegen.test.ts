@@ -108,6 +108,55 @@ describe('codegen and closures give identical decisions', function () {
     for (const p of [gen, clo]) assert.equal(p.evaluate({ ...req, agent }, { now: NOW }).errors[0]?.path, '$.agent.id');
   });
 
+  it('on messages, approvers, lambdas, defs and run-time errors', () => {
+    const src = `policy odd { default allow  on error deny }
+input {
+  user: { name: string, tags: list<string>, limit: money, role?: "admin" | "dev" }
+  action: { kind: string, args?: map<any>, n: int }
+}
+def twice(x: int) = x * 2
+rule tagged {
+  when user.tags.any(t => t.starts_with("x")) and action.n > 0
+  warn "tags \${user.tags} of \${user.name}: \${user.tags.filter(t => t.starts_with("x"))} limit \${user.limit} twice \${twice(action.n)}"
+}
+rule approve {
+  when (action.args.to ?? "").ends_with("@evil.test") or user.role == "dev"
+  require approval from "lead-\${user.name}" "send \${action.args} as \${user.role}"
+}
+rule broken {
+  when action.kind == "div"
+  deny "ratio \${100 / (action.n - action.n)}"
+}
+rule broken_when {
+  when 10 / action.n > 1 and action.kind in ["a", "b"]
+  deny "small n"
+}
+rule negated {
+  when not (action.kind != "x") and user.name.contains("o")
+  unless user.tags.contains("safe")
+  allow
+}
+`;
+    const [gen, clo] = both({ 'odd.rein': src });
+    const reqs: unknown[] = [];
+    for (let i = 0; i < 200; i++)
+      reqs.push({
+        user: { name: ['bob', 'ann', 'joe'][i % 3], tags: [['x1', 'y'], ['safe', 'x'], []][i % 3], limit: ['12.5', 0.031, 7][i % 3], role: [undefined, 'admin', 'dev', null][(i >> 1) % 4] },
+        action: { kind: ['div', 'a', 'x', 'b'][i % 4], args: [{ to: 'm@evil.test' }, undefined, { to: 3 }, { nested: { a: [1] } }][i % 4], n: [0, 1, 5, -3][(i >> 2) % 4] },
+      });
+    for (const [i, r] of reqs.entries()) {
+      same(gen, clo, r, `odd ${i}`);
+      same(gen, clo, r, `odd ${i} explain`, { explain: true });
+    }
+    const seen = new Set<string>();
+    for (const r of reqs) {
+      const d = gen.evaluate(r, { now: NOW });
+      for (const x of [...d.reasons, ...d.warnings]) seen.add(`${x.kind}:${x.name ?? ''}`);
+    }
+    for (const k of ['error:broken', 'error:broken_when', 'rule:approve', 'rule:tagged', 'rule:negated', 'default:'])
+      assert.ok(seen.has(k), `the requests exercise ${k} (seen: ${[...seen].join(', ')})`);
+  });
+
   for (const ex of readdirSync(join(root, 'examples')).filter((d) => !d.includes('.')).sort()) {
     it(`on examples/${ex}: its requests and its test blocks`, () => {
       const dir = join(root, 'examples', ex);
