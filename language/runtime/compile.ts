@@ -34,7 +34,7 @@ import type {
   RuleOutcome,
   SourceLocation,
 } from './compiled.js';
-import { assembleDecision, type Approval, type Decision } from './decision.js';
+import { assembleParts, type Approval, type Decision } from './decision.js';
 import { DETECTORS } from './detectors.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { addMoney, divMoney, formatMicros, mulMoney } from './money.js';
@@ -1628,20 +1628,21 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       // Only matched and failed rules make a decision (unless explaining): fewer outcomes to assemble.
       outcomes = explain ? evaluateRules(env, EXPLAIN) : fastRules ? fastRules(env, false) : evaluateMatched(env);
     }
-    return assembleDecision({
-      policy: policyInfo,
-      defaultEffect: header.default,
-      onError: header.onError,
-      currency: header.currency,
-      approvals: opts?.approvals,
-      mode: opts?.mode,
-      time: now,
-      explain,
-      rules: outcomes,
+    return assembleParts(
+      policyInfo,
+      header.default,
+      header.onError,
+      outcomes,
+      undefined,
+      opts?.approvals,
+      null,
+      input,
+      opts?.mode,
       errors,
-      requestHash: null,
-      hashOf: input,
-    });
+      now,
+      explain,
+      undefined,
+    );
   };
 
   return {

@@ -447,14 +447,45 @@ function isoTime(t: number | Date): string {
  * `request_hash` is computed lazily (on first read; `JSON.stringify` includes it) unless approvals force it.
  */
 export function assembleDecision(input: AssembleInput): Decision {
-  const onError = input.onError;
-  const mode = input.mode ?? 'enforce';
+  return assembleParts(
+    input.policy,
+    input.defaultEffect,
+    input.onError,
+    input.rules,
+    input.budgets,
+    input.approvals,
+    input.requestHash,
+    input.hashOf,
+    input.mode,
+    input.errors,
+    input.time,
+    input.explain,
+    input.reservation,
+  );
+}
+
+/** `assembleDecision` with its input as arguments (`policy.evaluate` calls it without building an input object). */
+export function assembleParts(
+  policy: AssembleInput['policy'],
+  defaultEffect: AssembleInput['defaultEffect'],
+  onError: AssembleInput['onError'],
+  rules: RuleOutcome[],
+  budgetList: BudgetOutcome[] | undefined,
+  granted: readonly Approval[] | undefined,
+  requestHash: AssembleInput['requestHash'],
+  hashOf: unknown,
+  modeOpt: AssembleInput['mode'],
+  reqErrors: DecisionError[] | undefined,
+  time: number | Date,
+  explain: boolean | undefined,
+  reservation: AssembleInput['reservation'],
+): Decision {
+  const mode = modeOpt ?? 'enforce';
   // One object accumulates the entries and holds the (lazy) request hash the decision refers to.
-  const A = new Assembly(input.requestHash, input.hashOf, input.approvals ?? EMPTY);
+  const A = new Assembly(requestHash, hashOf, granted ?? EMPTY);
   const box: HashBox = A;
 
   // Request-level errors (input, store): no rule ran (input) or the store failed.
-  const reqErrors = input.errors;
   if (reqErrors && reqErrors.length > 0) {
     for (const e of reqErrors) A.error(e);
     const first = reqErrors[0];
@@ -463,7 +494,6 @@ export function assembleDecision(input: AssembleInput): Decision {
     A.place({ kind: 'error', effect: onError, message }, onError, false);
   }
 
-  const rules = input.rules;
   for (let i = 0; i < rules.length; i++) {
     const o = rules[i];
     if (o.error !== undefined) {
@@ -480,7 +510,7 @@ export function assembleDecision(input: AssembleInput): Decision {
   }
 
   const budgetEntries: BudgetEntry[] = [];
-  const budgets = input.budgets ?? EMPTY;
+  const budgets = budgetList ?? EMPTY;
   for (const b of budgets) {
     budgetEntries.push(budgetEntry(b));
     const monitor = b.monitor === true;
@@ -516,7 +546,7 @@ export function assembleDecision(input: AssembleInput): Decision {
   } else if (A.allows !== null) {
     effect = 'allow';
     reasons = A.allows;
-  } else if (input.defaultEffect === 'allow') {
+  } else if (defaultEffect === 'allow') {
     effect = 'allow';
     reasons = [DEFAULT_ALLOW];
   } else {
@@ -538,7 +568,6 @@ export function assembleDecision(input: AssembleInput): Decision {
     warnings = [];
   }
 
-  const policy = input.policy;
   const d = new DecisionObject(
     effect,
     reasons,
@@ -547,14 +576,14 @@ export function assembleDecision(input: AssembleInput): Decision {
     monitored,
     budgetEntries,
     A.errors ?? [],
-    input.reservation ?? null,
+    reservation ?? null,
     { name: policy.name, version: policy.version ?? null, hash: policy.hash },
     box,
-    isoTime(input.time),
+    isoTime(time),
     mode,
   ) as unknown as Decision;
   if (wouldEffect !== undefined) d.would_effect = wouldEffect;
-  if (input.explain) {
+  if (explain) {
     const ex: RuleExplanation[] = [];
     for (const o of rules) {
       if (o.explain) ex.push(o.error !== undefined ? ({ ...o.explain, error: o.error } as RuleExplanation) : o.explain);

@@ -539,7 +539,8 @@ function fastExtras(v: Record<string, unknown>, out: Record<string, unknown>, d:
 // inlined; lists, maps, `any`, durations, times and recursive types call the closure checkers above.
 // Names and keys are quoted by codegen.ts (`lit`), never concatenated.
 
-function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
+/** The quick validator as generated code: the normalised request, or undefined (invalid, or it threw). */
+function generateQuick(t: Type, closures: Map<Type, Fast>): (request: unknown) => Record<string, unknown> | undefined {
   const b = new CodeBuilder();
   const FAILr = b.ref(FAIL);
   const hasOwnR = b.ref(hasOwn);
@@ -553,31 +554,31 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
     const out = b.local('r');
     switch (ty.kind) {
       case 'string':
-        b.line(`if (typeof ${x} !== "string") return ${FAILr};`);
+        b.line(`if (typeof ${x} !== "string") return undefined;`);
         b.line(`const ${out} = ${x};`);
         return out;
       case 'bool':
-        b.line(`if (typeof ${x} !== "boolean") return ${FAILr};`);
+        b.line(`if (typeof ${x} !== "boolean") return undefined;`);
         b.line(`const ${out} = ${x};`);
         return out;
       case 'int':
-        b.line(`if (typeof ${x} !== "number" || !Number.isSafeInteger(${x})) return ${FAILr};`);
+        b.line(`if (typeof ${x} !== "number" || !Number.isSafeInteger(${x})) return undefined;`);
         b.line(`const ${out} = ${x};`);
         return out;
       case 'number':
-        b.line(`if (typeof ${x} !== "number" || !Number.isFinite(${x})) return ${FAILr};`);
+        b.line(`if (typeof ${x} !== "number" || !Number.isFinite(${x})) return undefined;`);
         b.line(`const ${out} = ${x};`);
         return out;
       case 'money':
         b.line(`const ${out} = ${b.ref(parseMoney)}(${x});`);
-        b.line(`if (${out} === undefined) return ${FAILr};`);
+        b.line(`if (${out} === undefined) return undefined;`);
         return out;
       case 'enum':
         if (ty.values.length <= 8) {
           const cond = ty.values.map((v) => `${x} !== ${lit(v)}`).join(' && ');
-          b.line(`if (typeof ${x} !== "string" || (${cond || 'true'})) return ${FAILr};`);
+          b.line(`if (typeof ${x} !== "string" || (${cond || 'true'})) return undefined;`);
         } else {
-          b.line(`if (typeof ${x} !== "string" || !${b.ref(new Set(ty.values))}.has(${x})) return ${FAILr};`);
+          b.line(`if (typeof ${x} !== "string" || !${b.ref(new Set(ty.values))}.has(${x})) return undefined;`);
         }
         b.line(`const ${out} = ${x};`);
         return out;
@@ -589,7 +590,7 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
     }
     const f = b.ref(compileFast(ty, closures));
     b.line(`const ${out} = ${f}(${x}, ${lit(d)});`);
-    b.line(`if (${out} === ${FAILr}) return ${FAILr};`);
+    b.line(`if (${out} === ${FAILr}) return undefined;`);
     return out;
   };
 
@@ -599,9 +600,9 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
     // be inherited when Object.prototype itself has that key (polluted or built in): only then is the
     // own-property check needed. Such an object is neither an array nor a Date.
     const plain = b.local('p');
-    b.line(`if (typeof ${x} !== "object" || ${x} === null) return ${FAILr};`);
+    b.line(`if (typeof ${x} !== "object" || ${x} === null) return undefined;`);
     b.line(`const ${plain} = Object.getPrototypeOf(${x}) === ${OPl};`);
-    b.line(`if (!${plain} && (Array.isArray(${x}) || ${x} instanceof Date)) return ${FAILr};`);
+    b.line(`if (!${plain} && (Array.isArray(${x}) || ${x} instanceof Date)) return undefined;`);
     const seen = b.local('s');
     b.line(`let ${seen} = 0;`);
     b.line(`const ${out} = ${newRecordR};`);
@@ -616,7 +617,7 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
         b.line(`if (${raw} === null) ${seen}++;`);
         b.line(`${prop(out, f.name)} = null;`);
       } else {
-        b.line(`return ${FAILr};`);
+        b.line(`return undefined;`);
       }
       b.line(`} else {`);
       b.line(`${seen}++;`);
@@ -629,14 +630,17 @@ function generateFast(t: Type, closures: Map<Type, Fast>): Fast {
     const key = b.local('q');
     b.line(`let ${keys} = 0;`);
     b.line(`for (const ${key} in ${x}) ${keys}++;`);
-    b.line(`if (${keys} !== ${seen} && ${extrasR}(${x}, ${out}, ${lit(d)}) === ${FAILr}) return ${FAILr};`);
+    b.line(`if (${keys} !== ${seen} && ${extrasR}(${x}, ${out}, ${lit(d)}) === ${FAILr}) return undefined;`);
     inlining.delete(ty);
     return out;
   };
 
+  b.line('try {');
   const result = emit(t, 'input', 0);
   b.line(`return ${result};`);
-  return b.build<Fast>('generatedValidator', ['input']);
+  // Getters that throw, proxies: the reporting validator reads the request again and reports it.
+  b.line('} catch (e) { return undefined; }');
+  return b.build<(request: unknown) => Record<string, unknown> | undefined>('generatedValidator', ['input']);
 }
 
 export type ValidationResult = { ok: true; value: Record<string, unknown> } | { ok: false; errors: DecisionError[] };
@@ -660,9 +664,15 @@ export function compileValidator(
   const check = compileCheck(inputType, memo);
   const closures = new Map<Type, Fast>();
   let fast: Fast | undefined;
+  let generatedQuick: ((request: unknown) => Record<string, unknown> | undefined) | undefined;
   if (useCodegen(options.codegen)) {
     try {
-      fast = generateFast(inputType, closures);
+      const g = generateQuick(inputType, closures);
+      generatedQuick = g;
+      fast = (v) => {
+        const r = g(v);
+        return r === undefined ? FAIL : r;
+      };
     } catch {
       fast = undefined; // e.g. a CSP that forbids eval: the closures below are equivalent
     }
@@ -694,14 +704,16 @@ export function compileValidator(
   };
   // The normalised request, or undefined when it is invalid (or unreadable): then call the validator
   // itself for the errors. Allocates nothing but the copy.
-  const quick = (request: unknown): Record<string, unknown> | undefined => {
-    try {
-      const v = fast!(request, 0);
-      return v === FAIL ? undefined : (v as Record<string, unknown>);
-    } catch {
-      return undefined;
-    }
-  };
+  const quick =
+    generatedQuick ??
+    ((request: unknown): Record<string, unknown> | undefined => {
+      try {
+        const v = fast!(request, 0);
+        return v === FAIL ? undefined : (v as Record<string, unknown>);
+      } catch {
+        return undefined;
+      }
+    });
   return Object.assign(validator, { generated, quick });
 }
 
