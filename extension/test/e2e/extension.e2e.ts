@@ -88,4 +88,12 @@ describe('Rein extension in a real VS Code', function () {
     await lens.click();
     await h.page.waitForSelector('.codelens-decoration a:has-text("passed"), .codelens-decoration span:has-text("passed")', { timeout: 60_000 });
   });
+
+  it('lists the policy tests in the Test Explorer and runs them there with results', async function () {
+    await runCommand(h.page, 'Testing: Focus on Test Explorer View');
+    await h.page.waitForSelector('.test-explorer .monaco-list-row:has-text("policies")', { timeout: 60_000 });
+    await runCommand(h.page, 'Test: Run All Tests');
+    // the set's row and its test get the "passed" state icon
+    await h.page.waitForSelector('.test-explorer .monaco-list-row:has-text("policies") .codicon-testing-passed-icon', { timeout: 60_000 });
+  });
 });
