@@ -83,11 +83,28 @@ export function generateRules(
     memberOf: (x: unknown, c: unknown) => boolean;
     renderValue: (v: unknown, t: Type | undefined, currency: string) => string;
     currency: string;
+    /** The same evaluation through the closures (used when reading the request throws). */
+    slow: (env: Env, all: boolean) => RuleOutcome[];
   },
 ): (env: Env, all: boolean) => RuleOutcome[] {
   const b = new CodeBuilder();
   let temps = 0;
   const temp = (): string => `t${temps++}`;
+
+  // Every request read (`action.kind`) is computed once, at the top of the function, into a constant:
+  // reads of validated records have no side effects and cannot throw, so reading them all up front
+  // gives the same values as reading them where they appear.
+  const reads = new Map<string, string>();
+  const readLines: string[] = [];
+  const hoisted = (key: string, code: () => string): string => {
+    let name = reads.get(key);
+    if (name === undefined) {
+      name = `c${reads.size}`;
+      reads.set(key, name);
+      readLines.push(`${name} = ${code()};`);
+    }
+    return name;
+  };
 
   const fallback = (e: A.Expr, scope: unknown): string => {
     const c = host.expr(e, scope);
@@ -113,10 +130,10 @@ export function generateRules(
         return e.expr ? gen(e.expr, scope) : 'null';
       case 'NameRef': {
         const s = host.symbolOf(e);
-        if (s?.kind === 'input-field') {
+        if (s?.kind === 'input-field') return hoisted(JSON.stringify([s.name]), () => {
           const t = temp();
           return `(${t} = input[${lit(s.name)}], ${t} === undefined ? null : ${t})`;
-        }
+        });
         if (s?.kind === 'let') {
           const c = host.letValue(s.name);
           if (c.constant) return isPrimitive(c.value) ? lit(c.value) : b.ref(c.value);
@@ -128,6 +145,7 @@ export function generateRules(
         const chain = host.inputChain(e);
         if (!chain) return fallback(e, scope);
         // Same steps as the fused closure read (compile.ts `fusedInputRead`).
+        return hoisted(JSON.stringify([chain.root, chain.keys, chain.safe]), () => {
         let code = '';
         let cur = temp();
         const parts: string[] = [`${cur} = input[${lit(chain.root)}]`];
@@ -141,6 +159,7 @@ export function generateRules(
         }
         code = `(${parts.join(', ')}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
         return code;
+        });
       }
       case 'Unary':
         if (e.op === 'not' && e.operand) return `(${gen(e.operand, scope)} !== true)`;
@@ -278,6 +297,14 @@ export function generateRules(
     body.push(`} catch (e) { o = ${b.ref(r.failed)}(e); ${keep(i)} }`);
   });
   if (temps > 0) b.line(`let ${Array.from({ length: temps }, (_, i) => `t${i}`).join(', ')};`);
+  if (readLines.length > 0) {
+    // Only an env that did not come from validation (a proxy, a getter) can make a read throw: then
+    // the closures evaluate the rules, each failing on its own.
+    b.line(`let ${[...reads.values()].join(', ')};`);
+    b.line('try {');
+    for (const l of readLines) b.line(l);
+    b.line(`} catch (e) { return ${b.ref(helpers.slow)}(env, all); }`);
+  }
   for (const l of body) b.line(l);
   b.line(`return out !== null ? out : m === null ? ${b.ref(NONE)} : m;`);
   return b.build<(env: Env, all: boolean) => RuleOutcome[]>('generatedRules', ['env', 'all']);

@@ -1333,7 +1333,21 @@ function generatedRules(cp: Compiler, rules: CompiledRule[]): ((env: Env, all: b
             },
         matchedConst: r.matchedConst,
       })),
-      { lt, le, memberOf, renderValue, currency: cp.program.header.currency },
+      {
+        lt,
+        le,
+        memberOf,
+        renderValue,
+        currency: cp.program.header.currency,
+        slow: (env: Env, all: boolean) => {
+          const out: RuleOutcome[] = [];
+          for (const r of rules) {
+            const o = evalRule(r, env);
+            if (all || o.matched) out.push(o);
+          }
+          return out;
+        },
+      },
     );
   } catch {
     return undefined;

@@ -179,3 +179,24 @@ rule negated {
     });
   }
 });
+
+describe('generated rules on an env that did not come from validation', () => {
+  it('a request read that throws makes rule errors, as with closures, never an exception', () => {
+    const src = `policy p { default allow  on error deny }
+input { action: { kind: string, tool?: string } }
+rule a { when action.kind == "x"  deny "a" }
+rule b { when action.tool == "y"  warn "b" }
+`;
+    const outcomes = (p: Policy) => {
+      const input = { get action(): unknown { throw new Error('boom'); } } as unknown as Record<string, unknown>;
+      return p.compiled.evaluateRules({ input, now: 0, budgets: {} }).map((o) => [o.name, o.matched, o.error]);
+    };
+    const gen = compile({ 'p.rein': src }, { codegen: true });
+    const clo = compile({ 'p.rein': src }, { codegen: false });
+    assert.equal(gen.codegen, true);
+    const a = outcomes(gen);
+    assert.deepEqual(a, outcomes(clo));
+    assert.equal(a.length, 2);
+    assert.ok(a.every(([, matched, error]) => matched === true && typeof error === 'string'), JSON.stringify(a));
+  });
+});
