@@ -34,7 +34,7 @@ import type {
   RuleOutcome,
   SourceLocation,
 } from './compiled.js';
-import { assembleParts, type Approval, type Decision } from './decision.js';
+import { assembleParts, assembleRuleDecision, type Approval, type Decision } from './decision.js';
 import { DETECTORS } from './detectors.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { addMoney, divMoney, formatMicros, mulMoney } from './money.js';
@@ -1509,6 +1509,36 @@ function policyHash(program: CheckedProgram, sources?: Record<string, string>): 
   return sha256Hex(text);
 }
 
+// ---------------------------------------------------------------- clock
+
+// Reading the clock (`Date.now()`) costs 40–90 ns on some virtual machines, a fifth of a decision. A
+// burst of decisions in one synchronous task shares one reading: the clock is read again after
+// CLOCK_REUSE decisions, and at the next microtask. So a decision's time (and `now` in its rules) is
+// never older than the CLOCK_REUSE − 1 decisions made before it in the same task.
+const CLOCK_REUSE = 16;
+let clockValue = 0;
+let clockLeft = 0;
+let clockResetQueued = false;
+const clockReset = (): void => {
+  clockLeft = 0;
+  clockResetQueued = false;
+};
+const queueTask: ((f: () => void) => void) | undefined = typeof queueMicrotask === 'function' ? queueMicrotask : undefined;
+function clock(): number {
+  if (clockLeft > 0) {
+    clockLeft--;
+    return clockValue;
+  }
+  clockValue = Date.now();
+  if (queueTask === undefined) return clockValue;
+  clockLeft = CLOCK_REUSE - 1;
+  if (!clockResetQueued) {
+    clockResetQueued = true;
+    queueTask(clockReset);
+  }
+  return clockValue;
+}
+
 // ---------------------------------------------------------------- public API
 
 export interface EvaluateOptions {
@@ -1622,11 +1652,21 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     evaluateRules,
     evaluateExpr,
   };
-  const policyInfo = { name: header.name, version: header.version ?? null, hash };
+  const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
 
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
+    if (opts === undefined) {
+      // The common case: no options. Valid request → rules → the decision, without the general assembly.
+      const input = validate.quick(request);
+      if (input !== undefined) {
+        const now = clock();
+        const env: Env = { input, now, budgets: emptyViews };
+        const outcomes = fastRules ? fastRules(env, false) : evaluateMatched(env);
+        return assembleRuleDecision(policyInfo, header.default, header.onError, outcomes, input, now);
+      }
+    }
     const nowOpt = opts?.now;
-    const now = nowOpt === undefined ? Date.now() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
+    const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
     const explain = opts?.explain === true;
     // The reporting validator runs only when the quick one finds a problem.
     let input = validate.quick(request);

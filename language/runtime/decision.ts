@@ -374,7 +374,10 @@ class Assembly extends HashBox {
 class DecisionObject {
   declare would_effect?: Effect;
   declare explain?: RuleExplanation[];
-  readonly #box: HashBox;
+  /** The request hash; null until first read when the decision was built from `hashOf` alone. */
+  #box: HashBox | null;
+  /** The validated request, hashed on first read of `request_hash` (when `#box` is null). */
+  readonly #of: unknown;
   constructor(
     public effect: Effect,
     public reasons: Reason[],
@@ -385,16 +388,20 @@ class DecisionObject {
     public errors: DecisionError[],
     public reservation: { id: string; expires: string } | null,
     public policy: { name: string; version: string | null; hash: string },
-    box: HashBox,
+    box: HashBox | null,
     public time: string,
     public mode: 'enforce' | 'monitor',
+    of?: unknown,
   ) {
     this.#box = box;
+    this.#of = of;
   }
   get request_hash(): string | null {
+    if (this.#box === null) this.#box = new HashBox(null, this.#of);
     return this.#box.get();
   }
   set request_hash(v: string | null) {
+    if (this.#box === null) this.#box = new HashBox(null, this.#of);
     this.#box.set(v);
   }
   toJSON(): Record<string, unknown> {
@@ -433,6 +440,107 @@ function isoTime(t: number | Date): string {
     lastTime = ms;
   }
   return lastIso;
+}
+
+/**
+ * `assembleParts` for the common case of `policy.evaluate`: rule outcomes only (matched and failed
+ * rules), no budgets, no granted approvals, enforce mode, no request errors, no explanation, the
+ * request hash computed from `hashOf` on first read. Gives the same decision as `assembleParts`
+ * (test/runtime/perf-codegen.test.ts), with the entry lists kept in local variables and the decision
+ * built in one constructor call.
+ */
+export function assembleRuleDecision(
+  policy: { name: string; version: string | null; hash: string },
+  defaultEffect: AssembleInput['defaultEffect'],
+  onError: AssembleInput['onError'],
+  rules: RuleOutcome[],
+  hashOf: unknown,
+  time: number,
+): Decision {
+  let denies: Reason[] | null = null;
+  let allows: Reason[] | null = null;
+  let approvalReasons: Reason[] | null = null;
+  let approvals: ApprovalRequest[] | null = null;
+  let warnings: Reason[] | null = null;
+  let monitored: Reason[] | null = null;
+  let errors: DecisionError[] | null = null;
+  for (let i = 0; i < rules.length; i++) {
+    const o = rules[i];
+    let r: Reason;
+    let effect: ClauseEffect;
+    if (o.error !== undefined) {
+      const e: DecisionError = { kind: 'rule', name: o.name, message: o.error, location: o.location };
+      if (errors === null) errors = [e];
+      else errors.push(e);
+      effect = onError;
+      r = ruleErrorReason(o, onError);
+    } else if (o.matched) {
+      effect = o.effect;
+      r = { kind: 'rule', name: o.name, effect, message: o.message ?? null, annotations: o.annotations, location: o.location };
+    } else continue;
+    if (o.monitor) {
+      if (monitored === null) monitored = [r];
+      else monitored.push(r);
+      continue;
+    }
+    switch (effect) {
+      case 'deny':
+        if (denies === null) denies = [r];
+        else denies.push(r);
+        break;
+      case 'allow':
+        if (allows === null) allows = [r];
+        else allows.push(r);
+        break;
+      case 'warn':
+        if (warnings === null) warnings = [r];
+        else warnings.push(r);
+        break;
+      case 'require_approval': {
+        if (approvalReasons === null) approvalReasons = [r];
+        else approvalReasons.push(r);
+        if (o.error === undefined) {
+          const a: ApprovalRequest = { kind: 'rule', name: o.name, from: o.from ?? null, message: o.message ?? null, location: o.location };
+          if (approvals === null) approvals = [a];
+          else approvals.push(a);
+        }
+        break;
+      }
+    }
+  }
+  let effect: Effect;
+  let reasons: Reason[];
+  if (denies !== null) {
+    effect = 'deny';
+    reasons = denies;
+  } else if (approvalReasons !== null) {
+    effect = 'require_approval';
+    reasons = approvalReasons;
+  } else if (allows !== null) {
+    effect = 'allow';
+    reasons = allows;
+  } else if (defaultEffect === 'allow') {
+    effect = 'allow';
+    reasons = [DEFAULT_ALLOW];
+  } else {
+    effect = 'deny';
+    reasons = [DEFAULT_DENY];
+  }
+  return new DecisionObject(
+    effect,
+    reasons,
+    approvals ?? [],
+    warnings ?? [],
+    monitored ?? [],
+    [],
+    errors ?? [],
+    null,
+    { name: policy.name, version: policy.version, hash: policy.hash },
+    null,
+    isoTime(time),
+    'enforce',
+    hashOf,
+  ) as unknown as Decision;
 }
 
 /**

@@ -32,6 +32,21 @@ function same(gen: Policy, clo: Policy, req: unknown, label: string, opts: Recor
   const a = JSON.parse(JSON.stringify(gen.evaluate(req, { now: NOW, ...opts })));
   const b = JSON.parse(JSON.stringify(clo.evaluate(req, { now: NOW, ...opts })));
   assert.deepEqual(a, b, label);
+  if (Object.keys(opts).length === 0) {
+    withoutOptions(gen, req, `${label} (codegen, no options)`);
+    withoutOptions(clo, req, `${label} (closures, no options)`);
+  }
+}
+
+/** `evaluate(req)` (no options: the short assembly path) gives the decision of `evaluate(req, { now })` at its time. */
+function withoutOptions(p: Policy, req: unknown, label: string): void {
+  const d = p.evaluate(req);
+  const now = Date.parse(d.time);
+  assert.ok(Number.isFinite(now), label);
+  const e = p.evaluate(req, { now });
+  assert.deepEqual(JSON.parse(JSON.stringify(d)), JSON.parse(JSON.stringify(e)), label);
+  assert.deepEqual(Object.keys(d), Object.keys(e), label);
+  assert.equal(d.request_hash, e.request_hash, label);
 }
 
 /** Deterministic variants of a request: wrong types, nulls, missing and extra fields, hostile keys. */
@@ -178,6 +193,32 @@ rule negated {
       assert.equal(a.summary.failed, 0, JSON.stringify(a.results.filter((r: { passed: boolean }) => !r.passed)));
     });
   }
+});
+
+describe('the decision time', () => {
+  it('is read again after a few decisions in one task, and in every new task', async () => {
+    const p = compile(readSet(join(root, 'bench/policy')));
+    const req = generateRequests(1)[0];
+    const before: number[] = [];
+    const times: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t = Date.now();
+      while (Date.now() === t) {
+        /* wait for the next millisecond */
+      }
+      before.push(Date.now());
+      times.push(Date.parse(p.evaluate(req).time));
+    }
+    for (let i = 0; i < times.length; i++) {
+      assert.ok(times[i] <= Date.now());
+      // A reading is shared by at most 16 consecutive decisions.
+      if (i >= 15) assert.ok(times[i] >= before[i - 15], `decision ${i}: ${times[i]} < ${before[i - 15]}`);
+    }
+    assert.ok(new Set(times).size >= 3, 'the clock was read more than once');
+    await new Promise((r) => setTimeout(r, 3));
+    const start = Date.now();
+    assert.ok(Date.parse(p.evaluate(req).time) >= start, 'a new task reads the clock');
+  });
 });
 
 describe('generated rules on an env that did not come from validation', () => {
