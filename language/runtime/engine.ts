@@ -74,6 +74,9 @@ interface SyncStore {
   releaseSync(id: string, now: number): unknown;
   settleSync(id: string, actuals: Actual[], now: number): unknown;
   addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number): void;
+  /** Keep a reservation's `Pending` in the store's own record of it (one map instead of two). */
+  attachSync?(id: string, data: unknown): boolean;
+  attachmentSync?(id: string, now: number): unknown;
 }
 
 const DEFAULT_TTL = 15 * 60 * 1000;
@@ -533,12 +536,15 @@ export class Engine {
         // keep a reservation then.
         run.release = true;
       } else {
-        this.pending.set(run.reservationId, {
+        const p: Pending = {
           request: snapshot(run.request, 0),
           decideTime: run.now,
           plans: run.counted,
           dropAt: run.now + this.ttlMs + SETTLE_GRACE,
-        });
+        };
+        // An unmodified MemoryBudgetStore keeps it with its reservation (forgotten with it); else the engine does.
+        const sync = this.sync;
+        if (sync === null || sync.attachSync === undefined || !sync.attachSync(run.reservationId, p)) this.pending.set(run.reservationId, p);
       }
     }
     return decision;
@@ -572,7 +578,10 @@ export class Engine {
       return;
     }
     if (this.settledIds.has(id)) throw new Error(`settle: reservation ${id} was already settled (settle is called once per decision)`);
-    const p = this.pending.get(id);
+    const now = this.nowMs();
+    let p = this.pending.get(id);
+    const inMap = p !== undefined;
+    if (p === undefined && this.sync !== null && this.sync.attachmentSync !== undefined) p = this.sync.attachmentSync(id, now) as Pending | undefined;
     if (!p) {
       // Unknown here (another engine, or forgotten after its grace): the estimate stands.
       this.settledDecisions.add(decision);
@@ -599,16 +608,15 @@ export class Engine {
       return { counterKey, amount };
     });
     // Mark first: a concurrent second settle must throw, not double-apply.
-    this.pending.delete(id);
+    if (inMap) this.pending.delete(id);
     this.settledIds.set(id, p.dropAt);
     this.settledDecisions.add(decision);
     try {
-      const now = this.nowMs();
       if (this.sync !== null) this.sync.settleSync(id, actuals, now);
       else await this.withTimeout(callStore(() => this.store.settle(id, actuals, now)));
     } catch (e) {
       // Allow a retry; the reservation otherwise expires and counts its estimate.
-      this.pending.set(id, p);
+      if (inMap) this.pending.set(id, p);
       this.settledIds.delete(id);
       this.settledDecisions.delete(decision);
       throw new Error(`settle: budget store failed: ${errorMessage(e)}`);

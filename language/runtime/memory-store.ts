@@ -27,6 +27,8 @@ interface Entry {
   live: boolean;
   /** The reservation's next item. */
   next: Entry | null;
+  /** On a reservation's first entry: what its owner attached (`attachSync`), else null. */
+  data: unknown;
 }
 
 interface Counter {
@@ -118,7 +120,7 @@ export class MemoryBudgetStore implements BudgetStore {
         dup.amount += it.charge;
         continue;
       }
-      const e: Entry = { counterKey: it.counterKey, amount: it.charge, expiresAt, live: true, next: null };
+      const e: Entry = { counterKey: it.counterKey, amount: it.charge, expiresAt, live: true, next: null, data: null };
       c.live++;
       heapPush(c, e);
       if (tail === null) head = e;
@@ -127,6 +129,25 @@ export class MemoryBudgetStore implements BudgetStore {
     }
     this.reservations.set(id, head!);
     return { ok, committed: true, items };
+  }
+
+  /**
+   * Keep `data` with a live reservation until it is settled, released or forgotten (the engine keeps
+   * what `settle` needs here, so one map holds each reservation). False when the reservation is unknown.
+   */
+  attachSync(reservationId: string, data: unknown): boolean {
+    const head = this.reservations.get(reservationId);
+    if (head === undefined) return false;
+    head.data = data;
+    return true;
+  }
+
+  /** What `attachSync` kept for a reservation still known to the store (and within its settle grace
+   *  at `now`), else undefined. */
+  attachmentSync(reservationId: string, now: number): unknown {
+    const head = this.reservations.get(reservationId);
+    if (head === undefined || now >= head.expiresAt + this.graceMs) return undefined;
+    return head.data ?? undefined;
   }
 
   async peek(counterKeys: string[], now: number): Promise<CounterState[]> {
