@@ -5,7 +5,9 @@
 import type { CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
 import { assembleDecision, type Approval, type AssembleInput, type BudgetOutcome, type Decision } from './decision.js';
 import { hashValue } from './hash.js';
-import { deepMerge, isPlainObject } from './values.js';
+import { deepMerge, isPlainObject, newRecord } from './values.js';
+import { formatMicros } from './money.js';
+import type { Type } from '../semantics/types.js';
 import { BudgetPlanner, chargeProblem, keyOf, counterKeyOf, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
 import { MemoryBudgetStore } from './memory-store.js';
 import type { Actual, BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult } from './store.js';
@@ -59,8 +61,10 @@ export interface DecideOptions {
 
 /** Everything `settle` needs, kept per reservation. */
 interface Pending {
-  /** A snapshot of the request as given (the caller may reuse its object after `decide`). */
+  /** A snapshot of the request as given (the caller may reuse its object after `decide`), or, when
+   *  `validated`, the validated request itself (see `keptRequest`). */
   request: unknown;
+  validated: boolean;
   decideTime: number;
   /** The reserved (counted) budgets. */
   plans: BudgetPlan[];
@@ -216,6 +220,10 @@ export class Engine {
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
   private readonly settledIds = new Map<string, number>();
   private readonly settledDecisions = new WeakSet<object>();
+  /** The input type when settle may start from the validated request (`keepsValidated`), else null;
+   *  `rawFormNeeded`: it has money or time values (which `rawForm` converts back). */
+  private readonly inputType: Type | null;
+  private readonly rawFormNeeded: boolean;
   private lastPurge = -Infinity;
   private expiresFor = NaN;
   private expiresIso = '';
@@ -238,6 +246,8 @@ export class Engine {
     const header = this.compiled.header;
     this.policyRef = { name: header.name, version: header.version ?? null, hash: this.compiled.hash };
     this.sync = directSyncStore(this.store);
+    this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
+    this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, new Map());
   }
 
   /** Decide one request: rules, then budgets (reserved atomically when the effect is `allow`). Never
@@ -536,8 +546,10 @@ export class Engine {
         // keep a reservation then.
         run.release = true;
       } else {
+        const validated = this.keepsValidated(run);
         const p: Pending = {
-          request: snapshot(run.request, 0),
+          request: validated ? run.input : snapshot(run.request, 0),
+          validated,
           decideTime: run.now,
           plans: run.counted,
           dropAt: run.now + this.ttlMs + SETTLE_GRACE,
@@ -548,6 +560,33 @@ export class Engine {
       }
     }
     return decision;
+  }
+
+  /**
+   * Whether `settle` can start from the validated request instead of a copy of the caller's. The
+   * validated request is already a fresh copy made of records, arrays and scalars that nothing else
+   * writes to (rules and budget expressions only read it), so it needs no second copy, unless a part of it may be
+   * reachable from outside: explanations and `trace` (values read by rules) or a non-scalar `by`
+   * element (a decision's `budgets[].key`). Then the request as given is copied as before.
+   */
+  private keepsValidated(run: Run): boolean {
+    if (this.inputType === null || run.opts.explain || run.opts.trace !== undefined) return false;
+    const counted = run.counted;
+    for (let i = 0; i < counted.length; i++) {
+      const key = counted[i]!.key;
+      for (let j = 0; j < key.length; j++) {
+        const k = key[j];
+        if (typeof k === 'object' && k !== null) return false;
+      }
+    }
+    return true;
+  }
+
+  /** A validated request back in a form the validator reads to the same value (settle merges the usage
+   *  into it and validates again): money micros as decimal strings, times as Dates; everything else is
+   *  already in request form (durations are milliseconds, `any` is plain JSON). Shares unchanged parts. */
+  private rawForm(input: unknown): unknown {
+    return this.rawFormNeeded ? toRawForm(this.inputType as Type, input, 0) : input;
   }
 
   /** The decision of `finish` without its reservation (released). */
@@ -588,7 +627,7 @@ export class Engine {
       return;
     }
     if (usage !== null && usage !== undefined && !isPlainObject(usage)) throw new TypeError('settle: usage must be an object, e.g. { cost: { estimate: 0.031 } }');
-    const merged = deepMerge(p.request, usage ?? {});
+    const merged = deepMerge(p.validated ? this.rawForm(p.request) : p.request, usage ?? {});
     const v = this.compiled.validate(merged);
     if (!v.ok) {
       const first = v.errors[0];
@@ -752,6 +791,63 @@ export class Engine {
     this.lastPurge = now;
     for (const [id, p] of this.pending) if (now >= p.dropAt) this.pending.delete(id);
     for (const [id, until] of this.settledIds) if (now >= until) this.settledIds.delete(id);
+  }
+}
+
+/** Whether values of type `t` differ between their validated and request forms (money, time). */
+function needsRawForm(t: Type, seen: Map<Type, boolean>): boolean {
+  const known = seen.get(t);
+  if (known !== undefined) return known;
+  seen.set(t, false); // recursive types: a cycle adds nothing
+  let r = false;
+  switch (t.kind) {
+    case 'money':
+    case 'time':
+      r = true;
+      break;
+    case 'nullable':
+      r = needsRawForm(t.inner, seen);
+      break;
+    case 'list':
+      r = needsRawForm(t.elem, seen);
+      break;
+    case 'map':
+      r = needsRawForm(t.value, seen);
+      break;
+    case 'object':
+      r = t.fields.some((f) => needsRawForm(f.type, seen));
+      break;
+  }
+  seen.set(t, r);
+  return r;
+}
+
+function toRawForm(t: Type, v: unknown, depth: number): unknown {
+  if (v === null || v === undefined || depth > 256) return v;
+  switch (t.kind) {
+    case 'money':
+      return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? formatMicros(v) : v;
+    case 'time':
+      return typeof v === 'number' && Number.isFinite(v) ? new Date(v) : v;
+    case 'nullable':
+      return toRawForm(t.inner, v, depth);
+    case 'list':
+      return Array.isArray(v) ? v.map((x) => toRawForm(t.elem, x, depth + 1)) : v;
+    case 'map': {
+      if (!isPlainObject(v)) return v;
+      const out = newRecord();
+      for (const k of Object.keys(v)) out[k] = toRawForm(t.value, v[k], depth + 1);
+      return out;
+    }
+    case 'object': {
+      if (!isPlainObject(v)) return v;
+      const out = newRecord();
+      for (const k of Object.keys(v)) out[k] = v[k];
+      for (const f of t.fields) if (Object.prototype.hasOwnProperty.call(v, f.name)) out[f.name] = toRawForm(f.type, v[f.name], depth + 1);
+      return out;
+    }
+    default:
+      return v;
   }
 }
 
