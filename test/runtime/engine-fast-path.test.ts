@@ -38,6 +38,22 @@ describe('Engine fast paths', () => {
     assert.deepEqual(store.peekSync([engine.counterKeyFor({ user: 'ann' }, 'b')!], T0), [{ spent: usd(0.25), reserved: 0 }]);
   });
 
+  it('a @monitor budget over its limit is reported under monitored and does not block; an enforced one denies', async () => {
+    const store = new MemoryBudgetStore();
+    const engine = new Engine(
+      fakePolicy({ budgets: [{ name: 'watch', limit: usd(1), monitor: true }, { name: 'cap', limit: usd(10) }] }),
+      { store, clock: () => new Date(T0) },
+    );
+    const d = await engine.decide({ user: 'ann', cost: '5' });
+    assert.equal(d.effect, 'allow');
+    assert.deepEqual(d.monitored.map((m) => (m as { name?: string }).name), ['watch']);
+    assert.deepEqual(d.budgets.map((b) => [b.name, b.exceeded]), [['watch', true], ['cap', false]]);
+    assert.deepEqual(Object.keys(d.budgets[0]!), Object.keys(d.budgets[1]!));
+    const denied = await engine.decide({ user: 'ann', cost: '6' });
+    assert.equal(denied.effect, 'deny');
+    assert.deepEqual(denied.reasons.map((r) => (r as { name?: string }).name), ['cap']);
+  });
+
   it('reservation ids are unique within and across engines sharing a store', async () => {
     const store = new MemoryBudgetStore();
     const policy = fakePolicy({ budgets: [{ name: 'b', limit: usd(1_000_000) }] });
