@@ -1655,11 +1655,16 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
 
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
-    if (opts === undefined) {
-      // The common case: no options. Valid request → rules → the decision, without the general assembly.
+    if (
+      opts === undefined ||
+      (opts.explain !== true && (opts.mode === undefined || opts.mode === 'enforce') && (opts.approvals === undefined || opts.approvals.length === 0))
+    ) {
+      // The common case: enforce mode, no approvals, no explanation. Valid request → rules → the
+      // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
       const input = validate.quick(request);
       if (input !== undefined) {
-        const now = clock();
+        const nowOpt = opts?.now;
+        const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
         const env: Env = { input, now, budgets: emptyViews };
         const outcomes = fastRules ? fastRules(env, false) : evaluateMatched(env);
         return assembleRuleDecision(policyInfo, header.default, header.onError, outcomes, input, now);

@@ -38,15 +38,21 @@ function same(gen: Policy, clo: Policy, req: unknown, label: string, opts: Recor
   }
 }
 
-/** `evaluate(req)` (no options: the short assembly path) gives the decision of `evaluate(req, { now })` at its time. */
+/** An approval for no rule: it grants nothing, but makes `evaluate` take the general assembly path. */
+const NO_APPROVAL = [{ rule: 'no such rule', request_hash: 'sha256:0' }];
+
+/** `evaluate(req)` (no options: the short assembly path) gives the decision of the general assembly at its time. */
 function withoutOptions(p: Policy, req: unknown, label: string): void {
   const d = p.evaluate(req);
   const now = Date.parse(d.time);
   assert.ok(Number.isFinite(now), label);
-  const e = p.evaluate(req, { now });
+  const e = p.evaluate(req, { now, approvals: NO_APPROVAL });
   assert.deepEqual(JSON.parse(JSON.stringify(d)), JSON.parse(JSON.stringify(e)), label);
   assert.deepEqual(Object.keys(d), Object.keys(e), label);
   assert.equal(d.request_hash, e.request_hash, label);
+  // With `now` (and an empty approval list, or `mode: 'enforce'`) the short path is taken too.
+  const f = p.evaluate(req, { now: new Date(now), approvals: [], mode: 'enforce' });
+  assert.deepEqual(JSON.parse(JSON.stringify(f)), JSON.parse(JSON.stringify(e)), label);
 }
 
 /** Deterministic variants of a request: wrong types, nulls, missing and extra fields, hostile keys. */
