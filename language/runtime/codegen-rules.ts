@@ -4,10 +4,13 @@
 // Anything else (arithmetic, interpolation, lambdas, defs, budgets, detectors …) calls the closure the
 // compiler built for that sub-expression, so the generated code only implements the simple forms, with
 // exactly the closures' semantics (null handling, `=== true` truthiness, evaluation order).
+// `generateDecide` is the same function building the decision of `policy.evaluate` in place (enforce
+// mode, no approvals): reasons go straight into the list their (static) effect selects.
 
 import type * as A from '../syntax/ast.js';
 import type { Type } from '../semantics/types.js';
-import type { Env, RuleOutcome } from './compiled.js';
+import type { ClauseEffect, Env, RuleOutcome } from './compiled.js';
+import type { Decision } from './decision.js';
 import { CodeBuilder, lit } from './codegen.js';
 
 type Fn = (env: Env, frame: unknown[]) => unknown;
@@ -77,7 +80,44 @@ const NONE: RuleOutcome[] = Object.freeze([]) as unknown as RuleOutcome[];
 export function generateRules(
   host: RuleGenHost,
   rules: GenRule[],
-  helpers: {
+  helpers: RuleHelpers,
+): (env: Env, all: boolean) => RuleOutcome[] {
+  return generate(host, rules, helpers, undefined) as (env: Env, all: boolean) => RuleOutcome[];
+}
+
+/** What the decision-building variant needs besides the rule helpers. */
+export interface DecideHelpers {
+  /** The `on error` effect of the set. */
+  onError: 'allow' | 'deny';
+  /** The `error` reason of a failed rule's outcome (decision.ts, as the general assembly builds it). */
+  errorReason: (o: RuleOutcome, effect: ClauseEffect) => unknown;
+  /** Precedence and the decision object (decision.ts `ruleDecisionFinisher`). */
+  finish: (
+    denies: unknown[] | null,
+    approvalReasons: unknown[] | null,
+    allows: unknown[] | null,
+    approvals: unknown[] | null,
+    warnings: unknown[] | null,
+    monitored: unknown[] | null,
+    errors: unknown[] | null,
+    hashOf: unknown,
+    time: number,
+  ) => Decision;
+  /** The same decision through the closures (used when reading the request throws). */
+  slow: (env: Env) => Decision;
+}
+
+/**
+ * One function evaluating every rule and building the decision in place (`policy.evaluate` in enforce
+ * mode without approvals): each matched rule's reason (and approval request) goes straight into the
+ * list its effect, known at compile time, selects; the same decision as assembling the outcomes of
+ * `generateRules` (test/runtime/perf-codegen.test.ts).
+ */
+export function generateDecide(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers): (env: Env) => Decision {
+  return generate(host, rules, helpers, decide) as (env: Env) => Decision;
+}
+
+type RuleHelpers = {
     lt: (a: unknown, b: unknown) => boolean;
     le: (a: unknown, b: unknown) => boolean;
     memberOf: (x: unknown, c: unknown) => boolean;
@@ -85,8 +125,9 @@ export function generateRules(
     currency: string;
     /** The same evaluation through the closures (used when reading the request throws). */
     slow: (env: Env, all: boolean) => RuleOutcome[];
-  },
-): (env: Env, all: boolean) => RuleOutcome[] {
+};
+
+function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers | undefined): unknown {
   const b = new CodeBuilder();
   let temps = 0;
   const temp = (): string => `t${temps++}`;
@@ -279,6 +320,7 @@ export function generateRules(
     return `{ ${fields.join(', ')} }`;
   };
 
+  if (decide) return generateDecideBody(b, rules, helpers, decide, gen, message, reads, readLines, () => temps);
   b.line('const input = env.input;');
   b.line(`const out = all === true ? new Array(${lit(rules.length)}) : null;`);
   b.line('let m = null;');
@@ -308,4 +350,84 @@ export function generateRules(
   for (const l of body) b.line(l);
   b.line(`return out !== null ? out : m === null ? ${b.ref(NONE)} : m;`);
   return b.build<(env: Env, all: boolean) => RuleOutcome[]>('generatedRules', ['env', 'all']);
+}
+
+/** The body of `generateDecide` (after the conditions' code generators are set up by `generate`). */
+function generateDecideBody(
+  b: CodeBuilder,
+  rules: GenRule[],
+  helpers: RuleHelpers,
+  decide: DecideHelpers,
+  gen: (e: A.Expr | undefined, scope: unknown) => string,
+  message: (m: { node: A.Expr | undefined; fn: Fn }, scope: unknown) => string,
+  reads: Map<string, string>,
+  readLines: string[],
+  temps: () => number,
+): (env: Env) => Decision {
+  void helpers;
+  // Lists: dn denies, aq approval reasons, al allows, ap approvals, wn warnings, mo monitored, er errors.
+  const push = (list: string, item: string): string => `if (${list} === null) ${list} = [${item}]; else ${list}.push(${item});`;
+  const listOf = (effect: ClauseEffect): string => {
+    switch (effect) {
+      case 'deny':
+        return 'dn';
+      case 'allow':
+        return 'al';
+      case 'warn':
+        return 'wn';
+      default:
+        return 'aq';
+    }
+  };
+  const body: string[] = [];
+  for (const r of rules) {
+    const nm = r.notMatched; // name, effect, monitor, annotations and location of the rule
+    const conds = [...r.whens.map((w) => `${gen(w, r.scope)} === true`), ...r.unlesses.map((u) => `${gen(u, r.scope)} !== true`)];
+    // The message and approver, evaluated in the same order as the outcome would be built.
+    const parts: string[] = [];
+    if (r.matchedConst) {
+      const c = r.matchedConst;
+      parts.push(`ms = ${c.message === undefined ? 'null' : lit(c.message)};`);
+      parts.push(`fr = ${c.from === undefined || c.from === null ? 'null' : lit(c.from)};`);
+    } else if (r.outcome) {
+      const o = r.outcome;
+      parts.push(`ms = ${o.message ? `${message(o.message, r.scope)} ?? null` : 'null'};`);
+      parts.push(`fr = ${o.from ? `${b.ref(o.from)}(env, f) ?? null` : 'null'};`);
+    } else {
+      parts.push(`o = ${b.ref(r.matched)}(env, f);`);
+      parts.push('ms = o.message ?? null;');
+      parts.push('fr = o.from ?? null;');
+    }
+    const reason = `{ kind: "rule", name: ${lit(nm.name)}, effect: ${lit(nm.effect)}, message: ms, annotations: ${b.ref(nm.annotations)}, location: ${b.ref(nm.location)} }`;
+    if (nm.monitor) parts.push(push('mo', reason));
+    else {
+      parts.push(push(listOf(nm.effect), reason));
+      if (nm.effect === 'require_approval') parts.push(push('ap', `{ kind: "rule", name: ${lit(nm.name)}, from: fr, message: ms, location: ${b.ref(nm.location)} }`));
+    }
+    const failed = [
+      `o = ${b.ref(r.failed)}(e);`,
+      push('er', '{ kind: "rule", name: o.name, message: o.error, location: o.location }'),
+      `r = ${b.ref(decide.errorReason)}(o, ${lit(decide.onError)});`,
+      push(nm.monitor ? 'mo' : listOf(decide.onError), 'r'),
+    ];
+    const n = r.frameSize();
+    body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
+    body.push('try {');
+    body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { ${parts.join(' ')} }`);
+    body.push(`} catch (e) { ${failed.join(' ')} }`);
+  }
+  b.line('const input = env.input;');
+  b.line('let dn = null, aq = null, al = null, ap = null, wn = null, mo = null, er = null;');
+  b.line('let f, o, r, ms, fr;');
+  const t = temps();
+  if (t > 0) b.line(`let ${Array.from({ length: t }, (_, i) => `t${i}`).join(', ')};`);
+  if (readLines.length > 0) {
+    b.line(`let ${[...reads.values()].join(', ')};`);
+    b.line('try {');
+    for (const l of readLines) b.line(l);
+    b.line(`} catch (e) { return ${b.ref(decide.slow)}(env); }`);
+  }
+  for (const l of body) b.line(l);
+  b.line(`return ${b.ref(decide.finish)}(dn, aq, al, ap, wn, mo, er, input, env.now);`);
+  return b.build<(env: Env) => Decision>('generatedDecide', ['env']);
 }

@@ -34,13 +34,13 @@ import type {
   RuleOutcome,
   SourceLocation,
 } from './compiled.js';
-import { assembleParts, assembleRuleDecision, type Approval, type Decision } from './decision.js';
+import { assembleParts, assembleRuleDecision, ruleDecisionFinisher, ruleErrorReason, type Approval, type Decision } from './decision.js';
 import { DETECTORS } from './detectors.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { addMoney, divMoney, formatMicros, mulMoney } from './money.js';
 import { compileValidator } from './validate.js';
 import { useCodegen } from './codegen.js';
-import { generateRules } from './codegen-rules.js';
+import { generateDecide, generateRules, type DecideHelpers } from './codegen-rules.js';
 import { EvalError, deepEqual, deepMerge, formatTime, isPlainObject, newRecord, renderValue } from './values.js';
 
 type Frame = unknown[];
@@ -1302,9 +1302,11 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
 }
 
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
-function generatedRules(cp: Compiler, rules: CompiledRule[]): ((env: Env, all: boolean) => RuleOutcome[]) | undefined {
+function generatedRules(cp: Compiler, rules: CompiledRule[]): ((env: Env, all: boolean) => RuleOutcome[]) | undefined;
+function generatedRules(cp: Compiler, rules: CompiledRule[], decide: DecideHelpers): ((env: Env) => Decision) | undefined;
+function generatedRules(cp: Compiler, rules: CompiledRule[], decide?: DecideHelpers): unknown {
   try {
-    return generateRules(
+    return (decide ? generateDecide : generateRules)(
       {
         expr: (e, scope) => cp.expr(e, scope as Ctx),
         typeOf: (e) => cp.typeOf(e),
@@ -1348,6 +1350,7 @@ function generatedRules(cp: Compiler, rules: CompiledRule[]): ((env: Env, all: b
           return out;
         },
       },
+      decide as DecideHelpers,
     );
   } catch {
     return undefined;
@@ -1653,6 +1656,15 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     evaluateExpr,
   };
   const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
+  // Rules and decision in one generated function (enforce mode, no approvals, no explanation).
+  const fastDecide = generate
+    ? generatedRules(cp, rules, {
+        onError: header.onError,
+        errorReason: ruleErrorReason,
+        finish: ruleDecisionFinisher(policyInfo, header.default) as DecideHelpers['finish'],
+        slow: (env: Env) => assembleRuleDecision(policyInfo, header.default, header.onError, evaluateMatched(env), env.input, env.now),
+      })
+    : undefined;
 
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
     if (
@@ -1666,6 +1678,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
         const nowOpt = opts?.now;
         const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
         const env: Env = { input, now, budgets: emptyViews };
+        if (fastDecide !== undefined) return fastDecide(env);
         const outcomes = fastRules ? fastRules(env, false) : evaluateMatched(env);
         return assembleRuleDecision(policyInfo, header.default, header.onError, outcomes, input, now);
       }
@@ -1711,7 +1724,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     header,
     compiled,
     evaluate,
-    codegen: validate.generated && fastRules !== undefined,
+    codegen: validate.generated && fastRules !== undefined && fastDecide !== undefined,
     requestHash(request: unknown): string | null {
       const v = validate(request);
       return v.ok ? hashValue(v.value) : null;

@@ -208,7 +208,8 @@ function ruleReason(o: RuleOutcome, effect: ClauseEffect): Reason {
   return r;
 }
 
-function ruleErrorReason(o: RuleOutcome, effect: ClauseEffect): Reason {
+/** The `error` reason of a failed rule. */
+export function ruleErrorReason(o: RuleOutcome, effect: ClauseEffect): Reason {
   return {
     kind: 'error',
     name: o.name,
@@ -508,6 +509,23 @@ export function assembleRuleDecision(
       }
     }
   }
+  return finishRuleDecision(policy, defaultEffect, denies, approvalReasons, allows, approvals, warnings, monitored, errors, hashOf, time);
+}
+
+/** Precedence and the decision object, from the entry lists (null: empty) of a rules-only decision. */
+function finishRuleDecision(
+  policy: { name: string; version: string | null; hash: string },
+  defaultEffect: AssembleInput['defaultEffect'],
+  denies: Reason[] | null,
+  approvalReasons: Reason[] | null,
+  allows: Reason[] | null,
+  approvals: ApprovalRequest[] | null,
+  warnings: Reason[] | null,
+  monitored: Reason[] | null,
+  errors: DecisionError[] | null,
+  hashOf: unknown,
+  time: number,
+): Decision {
   let effect: Effect;
   let reasons: Reason[];
   if (denies !== null) {
@@ -541,6 +559,27 @@ export function assembleRuleDecision(
     'enforce',
     hashOf,
   ) as unknown as Decision;
+}
+
+/**
+ * `finishRuleDecision` bound to a policy, for generated code that builds the entry lists in place
+ * (codegen-rules.ts `generateDecide`).
+ */
+export function ruleDecisionFinisher(
+  policy: { name: string; version: string | null; hash: string },
+  defaultEffect: AssembleInput['defaultEffect'],
+): (
+  denies: Reason[] | null,
+  approvalReasons: Reason[] | null,
+  allows: Reason[] | null,
+  approvals: ApprovalRequest[] | null,
+  warnings: Reason[] | null,
+  monitored: Reason[] | null,
+  errors: DecisionError[] | null,
+  hashOf: unknown,
+  time: number,
+) => Decision {
+  return (dn, aq, al, ap, wn, mo, er, hashOf, time) => finishRuleDecision(policy, defaultEffect, dn, aq, al, ap, wn, mo, er, hashOf, time);
 }
 
 /**
