@@ -300,7 +300,15 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
     if (!e || e.kind !== 'String' || e.parts.some((p) => p.kind !== 'Text' && !p.expr)) return `${b.ref(m.fn)}(env, f)`;
     const render = b.ref(helpers.renderValue);
     const cur = lit(helpers.currency);
-    const parts = e.parts.map((p) => (p.kind === 'Text' ? lit(p.value) : `${render}(${gen(p.expr, scope)}, ${b.ref(host.typeOf(p.expr))}, ${cur})`));
+    // Strings render as themselves and plain numbers as `String(n)` (values.ts `renderValue`, depth 0): inline.
+    const interp = (x: A.Expr | undefined): string => {
+      const ty = host.typeOf(x);
+      const k = baseKind(ty);
+      const t = temp();
+      const plainNumber = k === 'int' || k === 'number' ? ` : typeof ${t} === "number" ? "" + ${t}` : '';
+      return `(${t} = ${gen(x, scope)}, typeof ${t} === "string" ? ${t}${plainNumber} : ${render}(${t}, ${b.ref(ty)}, ${cur}))`;
+    };
+    const parts = e.parts.map((p) => (p.kind === 'Text' ? lit(p.value) : interp(p.expr)));
     return `("" + ${parts.join(' + ')})`;
   };
   const matchedCode = (r: GenRule): string => {
