@@ -27,6 +27,32 @@ describe('MemoryBudgetStore', () => {
     ]);
   });
 
+  it('many reservations across id groups: a reused id throws and changes nothing; settle, release and gc find each one', () => {
+    const s = new MemoryBudgetStore({ settleGraceMs: 1000 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3000; i++) ids.push(i % 3 === 0 ? `r${i}` : `prefix-${(i * 7919).toString(36)}`);
+    for (const [i, id] of ids.entries()) s.reserveSync({ reservationId: id, now: 0, ttlMs: i < 1500 ? 100 : 10_000, commit: true, items: [item('k', 1e9, 1), item('j', 1e9, 2)] });
+    assert.equal(s.inspect(0).reservations.length, 3000);
+    assert.deepEqual(new Set(s.inspect(0).reservations), new Set(ids));
+    assert.throws(() => s.reserveSync({ reservationId: ids[2000]!, now: 0, ttlMs: 10, commit: true, items: [item('k', 1e9, 50)] }), /already exists/);
+    assert.deepEqual(s.peekSync(['k', 'j'], 0), [
+      { spent: 0, reserved: 3000 },
+      { spent: 0, reserved: 6000 },
+    ]);
+    assert.deepEqual(s.settleSync(ids[2000]!, [{ counterKey: 'k', amount: 0 }], 0), { found: true });
+    assert.deepEqual(s.releaseSync(ids[2001]!, 0), { found: true });
+    assert.deepEqual(s.settleSync(ids[2000]!, [], 0), { found: false });
+    assert.deepEqual(s.peekSync(['k', 'j'], 0), [
+      { spent: 0, reserved: 2998 },
+      { spent: 2, reserved: 5996 },
+    ]);
+    // The first 1500 expire at 100 and are forgotten after their grace (1100); the rest stay.
+    s.gc(1100);
+    assert.equal(s.inspect(1100).reservations.length, 1498);
+    assert.deepEqual(s.settleSync(ids[0]!, [], 1100), { found: false });
+    assert.deepEqual(s.settleSync(ids[2999]!, [{ counterKey: 'j', amount: 0 }], 1100), { found: true });
+  });
+
   it('a non-enforced item may exceed without blocking, and is still reserved', async () => {
     const s = new MemoryBudgetStore();
     const r = await s.reserve({ reservationId: 'a', now: 0, ttlMs: 1000, commit: true, items: [item('k1', 10, 20, false), item('k2', 10, 1)] });
