@@ -94,6 +94,8 @@ describe('rein check', function () {
       const r200 = rules.find((x) => x.id === 'REIN200')!;
       assert.equal(r200.shortDescription.text, CODES.REIN200.summary);
       assert.equal(r200.helpUri, 'https://example.org/rein/docs/diagnostics.md#rein200');
+      // lint rules link to their own page (Avoid / Prefer / Rationale)
+      assert.equal(rules.find((r) => r.id === 'REIN301')!.helpUri, 'https://example.org/rein/docs/rules/REIN301.md');
       if (dir === 'broken') {
         const res = run.results.find((x: { ruleId: string }) => x.ruleId === 'REIN200');
         assert.equal(res.level, 'error');

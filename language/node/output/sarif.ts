@@ -12,8 +12,13 @@ export function sarifLevel(s: Severity): 'error' | 'warning' | 'note' {
   return s === 'error' ? 'error' : s === 'warning' ? 'warning' : 'note';
 }
 
-/** `docs/diagnostics.md#rein200` under the docs base URL (must end with `/`). */
+/** The lint rules that have a page in docs/rules/ (Avoid / Prefer / Rationale). */
+const LINT_PAGES = new Set(['REIN300', 'REIN301', 'REIN302', 'REIN303', 'REIN304']);
+
+/** Lint codes (REIN3xx with a page in docs/rules/) link to `rules/REIN301.md`; every other code to
+ *  `diagnostics.md#rein200`, under the docs base URL (must end with `/`). */
 export function helpUri(docsBase: string, code: string): string {
+  if (LINT_PAGES.has(code)) return `${docsBase}rules/${code}.md`;
   return `${docsBase}diagnostics.md#${code.toLowerCase()}`;
 }
 
