@@ -7,6 +7,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { createServer, type StartedServer } from './server.js';
 import type { FileSystem } from './workspace.js';
+import { diagnosticDocUrl } from '../../language/lint/index.js';
 
 const SKIP = new Set(['node_modules', '.git', 'dist', 'out']);
 
@@ -94,7 +95,7 @@ export const nodeFileSystem: FileSystem = {
     let docs: string | undefined | null = null;
     return (code: string) => {
       if (docs === null) docs = findDocs();
-      return docs ? `${toUri(docs)}#${code.toLowerCase()}` : undefined;
+      return docs ? diagnosticDocUrl(toUri(docs), code) : undefined;
     };
   })(),
 };

@@ -28,6 +28,7 @@ import { registerSemanticTokens } from './features/semantic-tokens.js';
 import { registerFormatting } from './features/formatting.js';
 import { registerCodeActions } from './features/code-actions.js';
 import { registerCodeLens, COMMANDS } from './features/code-lens.js';
+import { diagnosticDocUrl } from '../../language/lint/index.js';
 
 export const SERVER_NAME = 'rein-language-server';
 
@@ -50,7 +51,7 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
     if (init.lint) workspace.setLintDefaults(init.lint);
     const options: ServerOptions = {
       debounceMs: typeof init.debounceMs === 'number' ? init.debounceMs : 150,
-      docsLink: init.docsBaseUrl ? (code) => `${init.docsBaseUrl}#${code.toLowerCase()}` : (code) => fs.docsLink?.(code),
+      docsLink: init.docsBaseUrl ? (code) => diagnosticDocUrl(init.docsBaseUrl!, code) : (code) => fs.docsLink?.(code),
     };
     roots = (params.workspaceFolders ?? []).map((f) => f.uri);
     if (!roots.length && params.rootUri) roots = [params.rootUri];

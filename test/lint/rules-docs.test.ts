@@ -60,3 +60,11 @@ describe('docs/rules pages exist for the SARIF links', () => {
     }
   });
 });
+
+describe('diagnosticDocUrl (SARIF helpUri and LSP codeDescription)', () => {
+  it('links lint codes to their rule page and other codes into diagnostics.md', async () => {
+    const { diagnosticDocUrl } = await import('../../language/lint/index.js');
+    assert.equal(diagnosticDocUrl('file:///x/docs/diagnostics.md', 'REIN303'), 'file:///x/docs/rules/REIN303.md');
+    assert.equal(diagnosticDocUrl('file:///x/docs/diagnostics.md', 'REIN200'), 'file:///x/docs/diagnostics.md#rein200');
+  });
+});

@@ -93,7 +93,7 @@ describe('language server over stdio', function () {
     await client.replace(uri('schema.rein'), schema.replace('  tool?: string', '  tool_name?: string'));
     await client.until(() => codes('rules.rein').includes('REIN204'), 'REIN204 in rules.rein');
     const d = client.diagnostics.get(uri('rules.rein'))!.find((x) => x.code === 'REIN204')!;
-    assert.ok(d.codeDescription?.href, 'codeDescription href');
+    assert.match(d.codeDescription?.href ?? '', /diagnostics\.md#rein204$/, 'codeDescription href into diagnostics.md');
     await client.replace(uri('schema.rein'), schema);
     await client.until(() => !codes('rules.rein').includes('REIN204'), 'REIN204 cleared');
   });

@@ -5,6 +5,7 @@
 
 import { CODES, type Diagnostic, type Severity } from '../../diagnostics.js';
 import type { SourceLookup } from './source.js';
+import { diagnosticDocUrl } from '../../lint/index.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -12,14 +13,10 @@ export function sarifLevel(s: Severity): 'error' | 'warning' | 'note' {
   return s === 'error' ? 'error' : s === 'warning' ? 'warning' : 'note';
 }
 
-/** The lint rules that have a page in docs/rules/ (Avoid / Prefer / Rationale). */
-const LINT_PAGES = new Set(['REIN300', 'REIN301', 'REIN302', 'REIN303', 'REIN304']);
-
 /** Lint codes (REIN3xx with a page in docs/rules/) link to `rules/REIN301.md`; every other code to
  *  `diagnostics.md#rein200`, under the docs base URL (must end with `/`). */
 export function helpUri(docsBase: string, code: string): string {
-  if (LINT_PAGES.has(code)) return `${docsBase}rules/${code}.md`;
-  return `${docsBase}diagnostics.md#${code.toLowerCase()}`;
+  return diagnosticDocUrl(`${docsBase}diagnostics.md`, code);
 }
 
 function artifactUri(display: string): string {
