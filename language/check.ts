@@ -8,7 +8,7 @@ import type * as A from './syntax/ast.js';
 import type { CheckResult } from './semantics/program.js';
 import { checkProgram, type ParsedFile } from './semantics/checker.js';
 import { createLintRegistry, LINT_NAMES } from './lint/index.js';
-import { applySuppressions } from './lint/suppress.js';
+import { applySuppressions, unknownSuppressions } from './lint/suppress.js';
 import { applyLintLevels, validateConfig, type ReinConfig } from './config.js';
 import { T } from './semantics/types.js';
 
@@ -67,7 +67,7 @@ export function checkParsed(parsed: ParsedFile[], options: CheckOptions = {}): C
       declFile: new Map(),
     };
   }
-  let out = applySuppressions(diagnostics, parsed, LINT_NAMES);
+  let out = applySuppressions(diagnostics, parsed, LINT_NAMES).concat(unknownSuppressions(parsed, LINT_NAMES));
   out = applyLintLevels(out, config);
   out.sort(compareDiagnostics);
   return { ok: !out.some((d) => d.severity === 'error'), diagnostics: out, program };

@@ -82,6 +82,7 @@ export const CODES = {
   REIN303: { severity: 'warning', summary: 'two rules with the same conditions' },
   REIN304: { severity: 'hint', summary: 'no `default` in the policy header' },
   REIN305: { severity: 'warning', summary: 'invalid `rein.json` configuration' },
+  REIN306: { severity: 'warning', summary: '`rein-ignore` names an unknown code or rule' },
 
   // ---- REIN4xx: tests
   REIN400: { severity: 'error', summary: 'test names an unknown rule or budget' },

@@ -4,9 +4,18 @@
 // is treated as applying to both its own line and the next one.
 
 import type * as A from '../syntax/ast.js';
-import type { Diagnostic } from '../diagnostics.js';
+import { CODES, type Diagnostic } from '../diagnostics.js';
 
-const IGNORE = /^\/\/\s*rein-ignore\s+((?:REIN\d{3}|[a-z][a-z0-9-]*)(?:\s*,\s*(?:REIN\d{3}|[a-z][a-z0-9-]*))*)/;
+// `// rein-ignore CODE[, CODE…] [-- reason]`: codes and rule names separated by commas or spaces; an
+// optional reason after ` -- ` (as in ESLint) is free text.
+const IGNORE = /^\/\/\s*rein-ignore\b([^\n]*)$/;
+
+function ignoredCodes(text: string): string[] | undefined {
+  const m = IGNORE.exec(text);
+  if (!m) return undefined;
+  const list = m[1].split(/\s--(?:\s|$)/)[0];
+  return list.split(/[\s,]+/).filter(Boolean);
+}
 
 /** line (0-based) → suppressed codes or names, for one file. */
 export function suppressions(ast: A.SourceFile, text: string | undefined): Map<number, Set<string>> {
@@ -18,9 +27,8 @@ export function suppressions(ast: A.SourceFile, text: string | undefined): Map<n
   };
   for (const c of ast.comments) {
     if (c.kind !== 'line') continue;
-    const m = IGNORE.exec(c.text);
-    if (!m) continue;
-    const codes = m[1].split(',').map((x) => x.trim());
+    const codes = ignoredCodes(c.text);
+    if (!codes) continue;
     const line = c.range.start.line;
     if (text === undefined) {
       add(line, codes);
@@ -54,4 +62,27 @@ export function applySuppressions(
     for (const n of set) if (names[n] === d.code) return false;
     return true;
   });
+}
+
+/** REIN306 for each code or rule name in a `rein-ignore` comment that does not exist (a typo would
+ *  otherwise silently suppress nothing). */
+export function unknownSuppressions(files: { file: string; ast: A.SourceFile }[], names: Record<string, string>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const f of files) {
+    for (const c of f.ast.comments) {
+      if (c.kind !== 'line') continue;
+      for (const code of ignoredCodes(c.text) ?? []) {
+        if (code in CODES || code in names) continue;
+        out.push({
+          file: f.file,
+          range: c.range,
+          severity: CODES.REIN306.severity,
+          code: 'REIN306',
+          message: `\`rein-ignore\` names \`${code}\`, which is not a diagnostic code or lint rule`,
+          help: 'use a code such as `REIN300` or a rule name such as `unused-declaration` (see docs/diagnostics.md)',
+        });
+      }
+    }
+  }
+  return out;
 }
