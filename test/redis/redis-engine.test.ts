@@ -5,7 +5,7 @@ import { compile } from '../../language/runtime/compile.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { CEILING_POLICY, NOON } from './ceiling-policy.js';
-import { startRedis, type RedisProcess } from './redis-server.js';
+import { requireRedis, startRedis, type RedisProcess } from './redis-server.js';
 
 function runWorker(url: string, prefix: string, decides: number): Promise<{ allowed: number; denied: number; errors: number }> {
   return new Promise((resolve, reject) => {
@@ -39,7 +39,8 @@ describe('Engine + RedisBudgetStore (real redis-server)', function () {
   this.timeout(120_000);
   let redis: RedisProcess;
 
-  before(async () => {
+  before(async function () {
+    requireRedis(this);
     redis = await startRedis();
   });
   after(async () => {

@@ -1,6 +1,6 @@
 // Starts a throwaway redis-server (Debian package) on a free loopback port for the tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,4 +81,13 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether Debian's redis-server is installed. Tests skip without it locally, and fail under CI. */
+export function requireRedis(ctx: Mocha.Context): void {
+  const found = (process.env.PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'redis-server')));
+  if (found) return;
+  if (process.env.CI) throw new Error('redis-server is not installed (apt-get install redis-server): .ci/run installs it');
+  console.warn('    (skipped: redis-server is not installed — apt-get install redis-server)');
+  ctx.skip();
 }

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { BudgetStore, ReserveItem } from '../../language/runtime/store.js';
-import { startRedis, type RedisProcess } from './redis-server.js';
+import { requireRedis, startRedis, type RedisProcess } from './redis-server.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 const MIN = 60_000;
@@ -20,7 +20,8 @@ describe('RedisBudgetStore (real redis-server)', function () {
   let n = 0;
   const key = (s: string) => `${s}#${++n}`;
 
-  before(async () => {
+  before(async function () {
+    requireRedis(this);
     redis = await startRedis();
     store = new RedisBudgetStore({ url: redis.url, prefix: 'test:' });
     await store.ready();
