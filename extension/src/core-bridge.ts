@@ -35,18 +35,21 @@ function readSet(dir: string): { files: Record<string, string>; config?: unknown
   return { files, config };
 }
 
-/** The tests of the set in `dir` (from the syntax tree; works even when the set has type errors). */
-export function loadSetFromDirectory(dir: string): { tests: TestInfo[] } | null {
-  const set = readSet(dir);
-  if (!set) return null;
-  const result = check(set.files, { config: set.config });
+function testsOf(result: ReturnType<typeof check>): TestInfo[] {
   const tests: TestInfo[] = [];
   for (const t of result.program.tests) {
     const file = result.program.declFile.get(t) ?? '';
     const name = t.name ? t.name.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('') : '';
     if (name) tests.push({ name, file, line: t.range.start.line + 1 });
   }
-  return { tests };
+  return tests;
+}
+
+/** The tests of the set in `dir` (from the syntax tree; works even when the set has type errors). */
+export function loadSetFromDirectory(dir: string): { tests: TestInfo[] } | null {
+  const set = readSet(dir);
+  if (!set) return null;
+  return { tests: testsOf(check(set.files, { config: set.config })) };
 }
 
 /** Runs every test of the set; a set with errors reports each test as failed with the first error. */
@@ -54,8 +57,8 @@ export function runSetTests(dir: string): TestResultView[] {
   const set = readSet(dir);
   if (!set) return [];
   const result = check(set.files, { config: set.config });
-  const listed = loadSetFromDirectory(dir)?.tests ?? [];
   if (!result.ok) {
+    const listed = testsOf(result);
     const e = result.diagnostics.find((d) => d.severity === 'error')!;
     const msg = `the policy set has errors: ${e.file}:${e.range.start.line + 1}:${e.range.start.character + 1} ${e.code} ${e.message}`;
     return listed.map((t) => ({ ...t, passed: false, message: msg, durationMs: 0 }));

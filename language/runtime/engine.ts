@@ -714,8 +714,8 @@ export class Engine {
   private outcome(p: BudgetPlan, spent: number, reserved: number, exceeded: boolean, env: Env, unknownState = false): BudgetOutcome {
     const b = p.budget;
     const total = spent + reserved + p.charge;
-    // Built without `monitor` unless set (a `delete` would turn the object into a slow dictionary).
-    const o: BudgetOutcome = b.monitor ? {
+    // One object shape for every outcome (`monitor` always present: no `delete`, no second literal).
+    const o: BudgetOutcome = {
       name: b.name,
       unit: b.unit,
       key: p.key,
@@ -730,22 +730,7 @@ export class Engine {
       effect: b.onExceed.effect,
       location: b.location,
       annotations: b.annotations,
-      monitor: true,
-    } : {
-      name: b.name,
-      unit: b.unit,
-      key: p.key,
-      limit: b.limit,
-      spent,
-      reserved,
-      charge: p.charge,
-      remaining: b.limit - total,
-      window: p.window.startIso !== null && p.window.endIso !== null ? { start: p.window.startIso, end: p.window.endIso } : null,
-      exceeded,
-      warned: !unknownState && p.error === undefined && b.warnAt !== undefined && total >= warnThreshold(b.limit, b.warnAt),
-      effect: b.onExceed.effect,
-      location: b.location,
-      annotations: b.annotations,
+      monitor: b.monitor,
     };
     if (p.error !== undefined) o.error = p.error;
     if (exceeded && p.error === undefined) {

@@ -63,8 +63,13 @@ describe('decision metrics (OpenTelemetry API, checked with the SDK in-memory ex
     assert.equal(got.get('rein.audit.sink_failures')![0].value, 1);
   });
 
-  it('is a no-op without a registered MeterProvider', () => {
+  it('is a no-op without a registered MeterProvider, and never throws on odd decisions', async () => {
     const m = new DecisionMetrics();
-    m.record(d('deny'), { latencyMs: 1 });
+    assert.doesNotThrow(() => m.record(d('deny'), { latencyMs: 1 }));
+    // a decision missing its lists or with a zero limit must not break the decision path
+    assert.doesNotThrow(() => m.record({ ...d('allow'), reasons: undefined } as unknown as Decision));
+    const got = await collect((mm) => mm.record(d('allow', { budgets: [{ name: 'b', key: [], limit: '0.000000', spent: '0', reserved: '0', charge: '0', remaining: '0', window: null, exceeded: false, warned: false }] })));
+    assert.equal(got.get('rein.budget.utilization'), undefined, 'no utilisation point for a zero limit');
+    assert.equal(got.get('rein.decisions')![0].value, 1);
   });
 });

@@ -2,19 +2,8 @@
 // newlines, indentation and comments between tokens. Used by the formatter's property tests.
 // Programs need not type-check: the formatter only needs them to parse.
 
-export type Rng = () => number;
-
-/** A small deterministic PRNG (mulberry32). */
-export function rng(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng, type Rng } from '../helpers/prng.js';
+export { rng, type Rng };
 
 /** A token, or a group of tokens. */
 type Tok = string | Tok[];

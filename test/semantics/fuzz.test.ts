@@ -9,17 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { check } from '../../language/check.js';
 import { LineIndex, type Range } from '../../language/diagnostics.js';
 import { tokenize } from '../../language/syntax/parser.js';
+import { rng } from '../helpers/prng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const examples = new URL('../../examples/', import.meta.url);
 const sets: Record<string, string>[] = readdirSync(examples, { withFileTypes: true })

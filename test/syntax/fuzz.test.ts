@@ -7,17 +7,8 @@ import { readFileSync } from 'node:fs';
 import { parse, tokenize } from '../../language/syntax/parser.js';
 import { walk, type AnyNode } from '../../language/syntax/visit.js';
 import { LineIndex, type Range } from '../../language/diagnostics.js';
+import { rng } from '../helpers/prng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VOCAB = [
   'policy', 'input', 'type', 'let', 'def', 'extern', 'rule', 'budget', 'test', 'when', 'unless', 'deny', 'require',
