@@ -9,7 +9,7 @@
 
 import type * as A from '../syntax/ast.js';
 import type { Type } from '../semantics/types.js';
-import type { ClauseEffect, Env, RuleOutcome } from './compiled.js';
+import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
 import { CodeBuilder, lit } from './codegen.js';
 
@@ -107,6 +107,26 @@ export interface DecideHelpers {
   slow: (env: Env) => Decision;
 }
 
+/** What the fused variant needs: the validator, emitted into the same function (validate.ts `emitQuickValidator`). */
+export interface FusedHelpers {
+  /** Emits the quick validator reading the local `src`; lines `return undefined` on the first problem. */
+  validator: (b: CodeBuilder, src: string) => { result: string; fields: Map<string, string> };
+}
+
+/** A fused evaluation: the decision, or undefined when the request is not valid (or could not be read). */
+export type FusedEvaluate = (request: unknown, now: number, views: Env['budgets'], finish: FusedFinish) => Decision | undefined;
+
+/**
+ * Validation, every rule and the decision in ONE generated function (enforce mode, no approvals, no
+ * explanation): the rules read the validator's locals (each field's normalised value) instead of
+ * reading the validated records again, and the decision's last step is the `finish` argument, so
+ * `policy.evaluate` and the engine share the function. Same decisions as validating, then
+ * `generateDecide` (test/runtime/perf-codegen.test.ts).
+ */
+export function generateFused(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers, fused: FusedHelpers): FusedEvaluate {
+  return generate(host, rules, helpers, decide, fused) as FusedEvaluate;
+}
+
 /**
  * One function evaluating every rule and building the decision in place (`policy.evaluate` in enforce
  * mode without approvals): each matched rule's reason (and approval request) goes straight into the
@@ -127,10 +147,24 @@ type RuleHelpers = {
     slow: (env: Env, all: boolean) => RuleOutcome[];
 };
 
-function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers | undefined): unknown {
+function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers | undefined, fused?: FusedHelpers): unknown {
   const b = new CodeBuilder();
   let temps = 0;
   const temp = (): string => `t${temps++}`;
+
+  // Fused: the validator comes first in the same function; its locals hold every inlined field's
+  // normalised value (null when absent), which the rules read directly.
+  let fields: Map<string, string> | undefined;
+  if (fused) {
+    b.declare('input');
+    b.line('try {');
+    const v = fused.validator(b, 'request');
+    b.line(`input = ${v.result};`);
+    // Getters that throw, proxies: the general path validates again and reports the problem.
+    b.line('} catch (e) { return undefined; }');
+    b.line('const env = { input: input, now: now, budgets: views };');
+    fields = v.fields;
+  }
 
   // Every request read (`action.kind`) is computed once, at the top of the function, into a constant:
   // reads of validated records have no side effects and cannot throw, so reading them all up front
@@ -171,6 +205,10 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
         return e.expr ? gen(e.expr, scope) : 'null';
       case 'NameRef': {
         const s = host.symbolOf(e);
+        if (s?.kind === 'input-field') {
+          const held = fields?.get(JSON.stringify([s.name]));
+          if (held !== undefined) return held;
+        }
         if (s?.kind === 'input-field') return hoisted(JSON.stringify([s.name]), () => {
           const t = temp();
           return `(${t} = input[${lit(s.name)}], ${t} === undefined ? null : ${t})`;
@@ -185,12 +223,25 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
         if (baseKind(host.typeOf(e.object)) === 'budget') return fallback(e, scope);
         const chain = host.inputChain(e);
         if (!chain) return fallback(e, scope);
-        // Same steps as the fused closure read (compile.ts `fusedInputRead`).
+        // Same steps as the fused closure read (compile.ts `fusedInputRead`). Fused: start from the
+        // deepest field the validator holds in a local (the whole chain, or the record/map it reads into).
+        let start = 'input';
+        let from = -1;
+        if (fields !== undefined) {
+          for (let p = chain.keys.length; p >= 0; p--) {
+            const held = fields.get(JSON.stringify([chain.root, ...chain.keys.slice(0, p)]));
+            if (held !== undefined) {
+              if (p === chain.keys.length) return held;
+              start = held;
+              from = p;
+              break;
+            }
+          }
+        }
         return hoisted(JSON.stringify([chain.root, chain.keys, chain.safe]), () => {
-        let code = '';
         let cur = temp();
-        const parts: string[] = [`${cur} = input[${lit(chain.root)}]`];
-        for (let i = 0; i < chain.keys.length; i++) {
+        const parts: string[] = [from < 0 ? `${cur} = input[${lit(chain.root)}]` : `${cur} = ${start}`];
+        for (let i = Math.max(from, 0); i < chain.keys.length; i++) {
           const next = temp();
           const guard = chain.safe[i]
             ? `${cur} === null || ${cur} === undefined`
@@ -198,8 +249,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
           parts.push(`${next} = (${guard}) ? undefined : ${cur}[${lit(chain.keys[i])}]`);
           cur = next;
         }
-        code = `(${parts.join(', ')}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
-        return code;
+        return `(${parts.join(', ')}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
         });
       }
       case 'Unary':
@@ -328,7 +378,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
     return `{ ${fields.join(', ')} }`;
   };
 
-  if (decide) return generateDecideBody(b, rules, helpers, decide, gen, message, reads, readLines, () => temps);
+  if (decide) return generateDecideBody(b, rules, helpers, decide, gen, message, reads, readLines, () => temps, fused !== undefined);
   b.line('const input = env.input;');
   b.line(`const out = all === true ? new Array(${lit(rules.length)}) : null;`);
   b.line('let m = null;');
@@ -371,7 +421,8 @@ function generateDecideBody(
   reads: Map<string, string>,
   readLines: string[],
   temps: () => number,
-): (env: Env) => Decision {
+  fused: boolean,
+): unknown {
   void helpers;
   // Lists: dn denies, aq approval reasons, al allows, ap approvals, wn warnings, mo monitored, er errors.
   const push = (list: string, item: string): string => `if (${list} === null) ${list} = [${item}]; else ${list}.push(${item});`;
@@ -424,18 +475,27 @@ function generateDecideBody(
     body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { ${parts.join(' ')} }`);
     body.push(`} catch (e) { ${failed.join(' ')} }`);
   }
-  b.line('const input = env.input;');
+  if (!fused) b.line('const input = env.input;');
   b.line('let dn = null, aq = null, al = null, ap = null, wn = null, mo = null, er = null;');
   b.line('let f, o, r, ms, fr;');
   const t = temps();
   if (t > 0) b.line(`let ${Array.from({ length: t }, (_, i) => `t${i}`).join(', ')};`);
   if (readLines.length > 0) {
     b.line(`let ${[...reads.values()].join(', ')};`);
-    b.line('try {');
-    for (const l of readLines) b.line(l);
-    b.line(`} catch (e) { return ${b.ref(decide.slow)}(env); }`);
+    if (fused) {
+      // Reads into records and maps the validator has just built: nothing to throw.
+      for (const l of readLines) b.line(l);
+    } else {
+      b.line('try {');
+      for (const l of readLines) b.line(l);
+      b.line(`} catch (e) { return ${b.ref(decide.slow)}(env); }`);
+    }
   }
   for (const l of body) b.line(l);
+  if (fused) {
+    b.line('return finish(dn, aq, al, ap, wn, mo, er, input, now, env);');
+    return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
+  }
   b.line(`return ${b.ref(decide.finish)}(dn, aq, al, ap, wn, mo, er, input, env.now);`);
   return b.build<(env: Env) => Decision>('generatedDecide', ['env']);
 }

@@ -65,6 +65,8 @@ export function ident(name: string): string {
 export class CodeBuilder {
   private n = 0;
   private readonly lines: string[] = [];
+  /** Locals declared at the top of the function body (`let name = init`). */
+  private readonly decls: string[] = [];
   /** Values the code refers to (as `a3`): sets, functions, symbols, objects. */
   readonly args: unknown[] = [];
 
@@ -82,6 +84,11 @@ export class CodeBuilder {
     return `a${i}`;
   }
 
+  /** Declare a local at the top of the function body (for values assigned in nested blocks and read after them). */
+  declare(name: string, init: string | number | boolean | null = null): void {
+    this.decls.push(`${ident(name)} = ${lit(init)}`);
+  }
+
   line(code: string): void {
     this.lines.push(code);
   }
@@ -90,14 +97,15 @@ export class CodeBuilder {
   build<F>(name: string, params: string[], prelude = ''): F {
     for (const p of params) ident(p);
     const consts = this.args.length ? `const ${this.args.map((_, i) => `a${i} = A[${i}]`).join(', ')};\n` : '';
-    const body = `"use strict";\n${consts}${prelude}return function ${ident(name)}(${params.join(', ')}) {\n${this.lines.join('\n')}\n};`;
+    const decls = this.decls.length ? `let ${this.decls.join(', ')};\n` : '';
+    const body = `"use strict";\n${consts}${prelude}return function ${ident(name)}(${params.join(', ')}) {\n${decls}${this.lines.join('\n')}\n};`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const outer = new Function('A', body) as (a: unknown[]) => F;
     return outer(this.args);
   }
 
   source(): string {
-    return this.lines.join('\n');
+    return (this.decls.length ? `let ${this.decls.join(', ')};\n` : '') + this.lines.join('\n');
   }
 }
 

@@ -31,6 +31,7 @@ import type {
   CompiledPolicy,
   DecisionError,
   Env,
+  FusedFinish,
   RuleOutcome,
   SourceLocation,
 } from './compiled.js';
@@ -38,9 +39,9 @@ import { assembleParts, assembleRuleDecision, ruleDecisionFinisher, ruleErrorRea
 import { DETECTORS } from './detectors.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { addMoney, divMoney, formatMicros, mulMoney } from './money.js';
-import { compileValidator } from './validate.js';
+import { compileValidator, emitQuickValidator, newFastClosures } from './validate.js';
 import { useCodegen } from './codegen.js';
-import { generateDecide, generateRules, type DecideHelpers } from './codegen-rules.js';
+import { generateDecide, generateFused, generateRules, type DecideHelpers, type FusedEvaluate } from './codegen-rules.js';
 import { EvalError, deepEqual, deepMerge, formatTime, isPlainObject, newRecord, renderValue } from './values.js';
 
 type Frame = unknown[];
@@ -1304,9 +1305,18 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
 function generatedRules(cp: Compiler, rules: CompiledRule[]): ((env: Env, all: boolean) => RuleOutcome[]) | undefined;
 function generatedRules(cp: Compiler, rules: CompiledRule[], decide: DecideHelpers): ((env: Env) => Decision) | undefined;
-function generatedRules(cp: Compiler, rules: CompiledRule[], decide?: DecideHelpers): unknown {
+function generatedRules(cp: Compiler, rules: CompiledRule[], decide: DecideHelpers, fused: true): FusedEvaluate | undefined;
+function generatedRules(cp: Compiler, rules: CompiledRule[], decide?: DecideHelpers, fused?: true): unknown {
+  const generator = fused
+    ? (host: Parameters<typeof generateFused>[0], gr: Parameters<typeof generateFused>[1], helpers: Parameters<typeof generateFused>[2], d: DecideHelpers) =>
+        generateFused(host, gr, helpers, d, {
+          validator: (b, src) => emitQuickValidator(b, cp.program.inputType, newFastClosures(), src),
+        })
+    : decide
+      ? generateDecide
+      : generateRules;
   try {
-    return (decide ? generateDecide : generateRules)(
+    return generator(
       {
         expr: (e, scope) => cp.expr(e, scope as Ctx),
         typeOf: (e) => cp.typeOf(e),
@@ -1657,14 +1667,17 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   };
   const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
   // Rules and decision in one generated function (enforce mode, no approvals, no explanation).
-  const fastDecide = generate
-    ? generatedRules(cp, rules, {
-        onError: header.onError,
-        errorReason: ruleErrorReason,
-        finish: ruleDecisionFinisher(policyInfo, header.default) as DecideHelpers['finish'],
-        slow: (env: Env) => assembleRuleDecision(policyInfo, header.default, header.onError, evaluateMatched(env), env.input, env.now),
-      })
-    : undefined;
+  const decideHelpers: DecideHelpers = {
+    onError: header.onError,
+    errorReason: ruleErrorReason,
+    finish: ruleDecisionFinisher(policyInfo, header.default) as DecideHelpers['finish'],
+    slow: (env: Env) => assembleRuleDecision(policyInfo, header.default, header.onError, evaluateMatched(env), env.input, env.now),
+  };
+  const fastDecide = generate ? generatedRules(cp, rules, decideHelpers) : undefined;
+  // Validation, rules and decision in one function (the common case of `policy.evaluate`, and the engine's).
+  const fused = generate && fastDecide !== undefined ? generatedRules(cp, rules, decideHelpers, true) : undefined;
+  if (fused !== undefined) compiled.fused = fused;
+  const finishRules = decideHelpers.finish as unknown as FusedFinish;
 
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
     if (
@@ -1673,10 +1686,14 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     ) {
       // The common case: enforce mode, no approvals, no explanation. Valid request → rules → the
       // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
+      const nowOpt = opts?.now;
+      const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
+      if (fused !== undefined) {
+        const d = fused(request, now, emptyViews, finishRules);
+        if (d !== undefined) return d;
+      }
       const input = validate.quick(request);
       if (input !== undefined) {
-        const nowOpt = opts?.now;
-        const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
         const env: Env = { input, now, budgets: emptyViews };
         if (fastDecide !== undefined) return fastDecide(env);
         const outcomes = fastRules ? fastRules(env, false) : evaluateMatched(env);

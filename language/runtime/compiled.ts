@@ -49,6 +49,22 @@ export interface BudgetView {
   used: number;
 }
 
+/** The last step of a fused evaluation (`CompiledPolicy.fused`): the rule entry lists built in place
+ *  (null when empty; denies, approval reasons, allows, approval requests, warnings, monitored,
+ *  errors), the validated request, the time, and the env the rules ran on. */
+export type FusedFinish = (
+  denies: unknown[] | null,
+  approvalReasons: unknown[] | null,
+  allows: unknown[] | null,
+  approvals: unknown[] | null,
+  warnings: unknown[] | null,
+  monitored: unknown[] | null,
+  errors: unknown[] | null,
+  input: Record<string, unknown>,
+  now: number,
+  env: Env,
+) => import('./decision.js').Decision;
+
 /** Everything an expression can read at decision time. */
 export interface Env {
   /** The validated request. */
@@ -131,6 +147,9 @@ export interface CompiledPolicy {
   program: CheckedProgram;
   /** Validate and normalise a request (money → micros, time → ms). Never throws. */
   validate(request: unknown): { ok: true; value: Record<string, unknown> } | { ok: false; errors: DecisionError[] };
+  /** Validation, rules and the decision in one generated function (codegen only; see codegen-rules.ts
+   *  `generateFused`): the decision, or undefined for a request the quick validator rejects. */
+  fused?: (request: unknown, now: number, views: Env['budgets'], finish: FusedFinish) => import('./decision.js').Decision | undefined;
   budgets: CompiledBudget[];
   /** Names of budgets that rules read (`x.used` …): the engine must put their views in `env.budgets`. */
   budgetsReadByRules: string[];

@@ -443,6 +443,131 @@ function isoTime(t: number | Date): string {
   return lastIso;
 }
 
+/** Budget outcomes into the assembly's lists (exceeded: the `on exceed` effect; `warn at`; errors),
+ *  and the decision's `budgets` entries. */
+function placeBudgets(A: Assembly, budgets: readonly BudgetOutcome[], onError: AssembleInput['onError']): BudgetEntry[] {
+  const budgetEntries: BudgetEntry[] = [];
+  for (const b of budgets) {
+    budgetEntries.push(budgetEntry(b));
+    const monitor = b.monitor === true;
+    if (b.error !== undefined) {
+      A.error({ kind: 'budget', name: b.name, message: b.error, location: b.location });
+      A.place(
+        { kind: 'error', name: b.name, effect: onError, message: `budget \`${b.name}\` failed: ${b.error}`, annotations: b.annotations, location: b.location },
+        onError,
+        monitor,
+      );
+      continue;
+    }
+    if (b.exceeded) {
+      const message = b.message ?? null;
+      const approval: ApprovalRequest | undefined =
+        b.effect === 'require_approval' ? { kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location } : undefined;
+      A.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
+    } else if (b.warned) {
+      const pct = b.limit > 0 ? Math.round(((b.spent + b.reserved + b.charge) / b.limit) * 100) : 100;
+      A.place(budgetReason(b, 'warn', `budget \`${b.name}\` is at ${pct}% of its limit`), 'warn', monitor);
+    }
+  }
+  return budgetEntries;
+}
+
+/** Precedence (and monitor mode) over the assembly's lists, and the decision object. */
+function decisionOf(
+  A: Assembly,
+  box: HashBox,
+  policy: AssembleInput['policy'],
+  defaultEffect: AssembleInput['defaultEffect'],
+  mode: 'enforce' | 'monitor',
+  budgetEntries: BudgetEntry[],
+  time: number | Date,
+  reservation: { id: string; expires: string } | null,
+): { d: Decision; wouldEffect: Effect | undefined } {
+  // Precedence.
+  let effect: Effect;
+  let reasons: Reason[];
+  if (A.denies !== null) {
+    effect = 'deny';
+    reasons = A.denies;
+  } else if (A.approvalReasons !== null) {
+    effect = 'require_approval';
+    reasons = A.approvalReasons;
+  } else if (A.allows !== null) {
+    effect = 'allow';
+    reasons = A.allows;
+  } else if (defaultEffect === 'allow') {
+    effect = 'allow';
+    reasons = [DEFAULT_ALLOW];
+  } else {
+    effect = 'deny';
+    reasons = [DEFAULT_DENY];
+  }
+
+  let approvals = A.approvals ?? [];
+  let warnings = A.warnings ?? [];
+  const monitored = A.monitored ?? [];
+  let wouldEffect: Effect | undefined;
+  if (mode === 'monitor') {
+    // Monitor mode (dry run): report everything that matched under `monitored`, enforce nothing.
+    wouldEffect = effect;
+    for (const list of [A.denies, A.approvalReasons, A.allows, A.warnings]) if (list !== null) for (const r of list) monitored.push(r);
+    effect = 'allow';
+    reasons = [];
+    approvals = [];
+    warnings = [];
+  }
+
+  const d = new DecisionObject(
+    effect,
+    reasons,
+    approvals,
+    warnings,
+    monitored,
+    budgetEntries,
+    A.errors ?? [],
+    reservation,
+    { name: policy.name, version: policy.version ?? null, hash: policy.hash },
+    box,
+    isoTime(time),
+    mode,
+  ) as unknown as Decision;
+  return { d, wouldEffect };
+}
+
+/**
+ * The decision from entry lists built in place by generated code (codegen-rules.ts: reasons already
+ * sorted by effect, null for empty) plus budget outcomes: the engine's fused path (enforce mode, no
+ * granted approvals). The same decision as `assembleParts` with the outcomes of those rules
+ * (test/runtime/engine-fused.test.ts). The lists may be appended to.
+ */
+export function assembleFromLists(
+  policy: AssembleInput['policy'],
+  defaultEffect: AssembleInput['defaultEffect'],
+  onError: AssembleInput['onError'],
+  denies: Reason[] | null,
+  approvalReasons: Reason[] | null,
+  allows: Reason[] | null,
+  approvals: ApprovalRequest[] | null,
+  warnings: Reason[] | null,
+  monitored: Reason[] | null,
+  errors: DecisionError[] | null,
+  budgets: readonly BudgetOutcome[],
+  hashOf: unknown,
+  time: number,
+  reservation: { id: string; expires: string } | null,
+): Decision {
+  const A = new Assembly(null, hashOf, EMPTY);
+  A.denies = denies;
+  A.approvalReasons = approvalReasons;
+  A.allows = allows;
+  A.approvals = approvals;
+  A.warnings = warnings;
+  A.monitored = monitored;
+  A.errors = errors;
+  const entries = placeBudgets(A, budgets, onError);
+  return decisionOf(A, A, policy, defaultEffect, 'enforce', entries, time, reservation).d;
+}
+
 /**
  * `assembleParts` for the common case of `policy.evaluate`: rule outcomes only (matched and failed
  * rules), no budgets, no granted approvals, enforce mode, no request errors, no explanation, the
@@ -656,79 +781,8 @@ export function assembleParts(
     A.place(ruleReason(o, o.effect), o.effect, o.monitor, approval);
   }
 
-  const budgetEntries: BudgetEntry[] = [];
-  const budgets = budgetList ?? EMPTY;
-  for (const b of budgets) {
-    budgetEntries.push(budgetEntry(b));
-    const monitor = b.monitor === true;
-    if (b.error !== undefined) {
-      A.error({ kind: 'budget', name: b.name, message: b.error, location: b.location });
-      A.place(
-        { kind: 'error', name: b.name, effect: onError, message: `budget \`${b.name}\` failed: ${b.error}`, annotations: b.annotations, location: b.location },
-        onError,
-        monitor,
-      );
-      continue;
-    }
-    if (b.exceeded) {
-      const message = b.message ?? null;
-      const approval: ApprovalRequest | undefined =
-        b.effect === 'require_approval' ? { kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location } : undefined;
-      A.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
-    } else if (b.warned) {
-      const pct = b.limit > 0 ? Math.round(((b.spent + b.reserved + b.charge) / b.limit) * 100) : 100;
-      A.place(budgetReason(b, 'warn', `budget \`${b.name}\` is at ${pct}% of its limit`), 'warn', monitor);
-    }
-  }
-
-  // Precedence.
-  let effect: Effect;
-  let reasons: Reason[];
-  if (A.denies !== null) {
-    effect = 'deny';
-    reasons = A.denies;
-  } else if (A.approvalReasons !== null) {
-    effect = 'require_approval';
-    reasons = A.approvalReasons;
-  } else if (A.allows !== null) {
-    effect = 'allow';
-    reasons = A.allows;
-  } else if (defaultEffect === 'allow') {
-    effect = 'allow';
-    reasons = [DEFAULT_ALLOW];
-  } else {
-    effect = 'deny';
-    reasons = [DEFAULT_DENY];
-  }
-
-  let approvals = A.approvals ?? [];
-  let warnings = A.warnings ?? [];
-  const monitored = A.monitored ?? [];
-  let wouldEffect: Effect | undefined;
-  if (mode === 'monitor') {
-    // Monitor mode (dry run): report everything that matched under `monitored`, enforce nothing.
-    wouldEffect = effect;
-    for (const list of [A.denies, A.approvalReasons, A.allows, A.warnings]) if (list !== null) for (const r of list) monitored.push(r);
-    effect = 'allow';
-    reasons = [];
-    approvals = [];
-    warnings = [];
-  }
-
-  const d = new DecisionObject(
-    effect,
-    reasons,
-    approvals,
-    warnings,
-    monitored,
-    budgetEntries,
-    A.errors ?? [],
-    reservation ?? null,
-    { name: policy.name, version: policy.version ?? null, hash: policy.hash },
-    box,
-    isoTime(time),
-    mode,
-  ) as unknown as Decision;
+  const budgetEntries = placeBudgets(A, budgetList ?? EMPTY, onError);
+  const { d, wouldEffect } = decisionOf(A, box, policy, defaultEffect, mode, budgetEntries, time, reservation ?? null);
   if (wouldEffect !== undefined) d.would_effect = wouldEffect;
   if (explain) {
     const ex: RuleExplanation[] = [];

@@ -2,8 +2,8 @@
 // planned here, checked and reserved in a BudgetStore in one atomic call, and settled later.
 // See docs/budgets.md for the semantics, the store algorithm and performance notes.
 
-import type { CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
-import { assembleDecision, type Approval, type AssembleInput, type BudgetOutcome, type Decision } from './decision.js';
+import type { CompiledPolicy, DecisionError, Env, FusedFinish, RuleOutcome } from './compiled.js';
+import { assembleDecision, assembleFromLists, ruleDecisionFinisher, type Approval, type AssembleInput, type ApprovalRequest, type BudgetOutcome, type Decision, type Reason } from './decision.js';
 import { hashValue } from './hash.js';
 import { deepMerge, isPlainObject, newRecord } from './values.js';
 import { formatMicros } from './money.js';
@@ -227,6 +227,12 @@ export class Engine {
   private lastPurge = -Infinity;
   private expiresFor = NaN;
   private expiresIso = '';
+  /** The fused path's last step (`compiled.fused` calls it with the rule entry lists); null when the
+   *  policy has no fused function or rules read budgets (views must be read before the rules). */
+  private readonly fusedFinish: FusedFinish | null;
+  /** Set by `fusedFinish` for the decision it just built: what `decideFused` keeps for `settle`. */
+  private fusedCounted: BudgetPlan[] = [];
+  private fusedReserved = false;
 
   constructor(policy: PolicyLike, opts: EngineOptions = {}) {
     if (!policy || !policy.compiled) throw new TypeError('Engine: expected a compiled policy (the result of `compile()`)');
@@ -248,6 +254,7 @@ export class Engine {
     this.sync = directSyncStore(this.store);
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
     this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, new Map());
+    this.fusedFinish = this.compiled.fused !== undefined && this.compiled.budgetsReadByRules.length === 0 && this.inputType !== null ? this.makeFusedFinish() : null;
   }
 
   /** Decide one request: rules, then budgets (reserved atomically when the effect is `allow`). Never
@@ -277,6 +284,16 @@ export class Engine {
 
   private decideWith(sync: SyncStore, request: unknown, opts: DecideOptions): Decision {
     const t0 = this.onDecision ? clockMs() : 0;
+    if (
+      this.fusedFinish !== null &&
+      this.mode === 'enforce' &&
+      opts.explain !== true &&
+      opts.trace === undefined &&
+      (opts.approvals === undefined || opts.approvals.length === 0)
+    ) {
+      const d = this.decideFused(sync, request, opts);
+      if (d !== undefined) return this.emit(d, request, t0);
+    }
     const run = this.begin(request, opts);
     if (!(run instanceof Run)) return this.emit(run, request, t0);
     if (run.peekKeys !== null) {
@@ -307,6 +324,106 @@ export class Engine {
       d = this.unreserved(run);
     }
     return this.emit(d, request, t0);
+  }
+
+  /**
+   * The common case in one pass (synchronous store, enforce mode, no approvals, no explanation, rules
+   * that read no budget): the policy's fused function validates the request, evaluates the rules
+   * into entry lists and calls `fusedFinish`, which plans the budgets, reserves and assembles. The
+   * same decisions as the general path (test/runtime/engine-fused.test.ts). Undefined when the quick
+   * validator rejects the request: the general path then reports it.
+   */
+  private decideFused(sync: SyncStore, request: unknown, opts: DecideOptions): Decision | undefined {
+    const now = opts.now != null ? opts.now.getTime() : this.clock !== null ? this.clock().getTime() : Date.now();
+    this.purge(now);
+    this.fusedReserved = false;
+    let d: Decision | undefined;
+    try {
+      d = this.compiled.fused!(request, now, NO_VIEWS, this.fusedFinish!);
+    } catch {
+      // The store threw (it wrote nothing: a reserve is all or nothing): the general path calls it
+      // again and reports a failure as the `on error` decision.
+      return undefined;
+    }
+    if (d === undefined || !this.fusedReserved) return d;
+    const id = (d.reservation as { id: string }).id;
+    if (d.effect !== 'allow') {
+      // An `on exceed` message failed after the check: never keep a reservation then.
+      try {
+        sync.releaseSync(id, now);
+      } catch {
+        // the reservation expires by itself (conservatively counted)
+      }
+      d.reservation = null;
+      return d;
+    }
+    const counted = this.fusedCounted;
+    const validated = !hasObjectKey(counted);
+    const p: Pending = { request: validated ? this.fusedInput : snapshot(request, 0), validated, decideTime: now, plans: counted, dropAt: now + this.ttlMs + SETTLE_GRACE };
+    if (sync.attachSync === undefined || !sync.attachSync(id, p)) this.pending.set(id, p);
+    return d;
+  }
+
+  private fusedInput: Record<string, unknown> = EMPTY_INPUT;
+
+  private makeFusedFinish(): FusedFinish {
+    const header = this.compiled.header;
+    const policyRef = this.policyRef;
+    const rulesOnly = ruleDecisionFinisher(policyRef, header.default);
+    return (dn, aq, al, ap, wn, mo, er, input, now, env) => {
+      const plans = this.planner.plan(env);
+      if (plans.length === 0) return rulesOnly(dn as Reason[] | null, aq as Reason[] | null, al as Reason[] | null, ap as ApprovalRequest[] | null, wn as Reason[] | null, mo as Reason[] | null, er as DecisionError[] | null, input, now);
+      // Which budgets count (a counter, no error), whether a `per request` cap already blocks, and
+      // whether the decision so far allows (the precedence of `allowsSoFar`, on the entry lists).
+      const onError = header.onError;
+      let capped = false;
+      let failedDeny = false;
+      let failedAllow = false;
+      const counted: BudgetPlan[] = [];
+      for (let i = 0; i < plans.length; i++) {
+        const p = plans[i]!;
+        if (p.error !== undefined) {
+          if (!p.budget.monitor) {
+            if (onError === 'deny') failedDeny = true;
+            else failedAllow = true;
+          }
+        } else if (p.counterKey === null) {
+          if (p.charge > p.budget.limit && enforced(p, null)) capped = true;
+        } else counted.push(p);
+      }
+      let result = NOTHING_RESERVED;
+      let reservationId = '';
+      if (counted.length > 0) {
+        const allows = dn === null && aq === null && !failedDeny && (al !== null || failedAllow || header.default === 'allow');
+        const items: ReserveItem[] = new Array(counted.length);
+        for (let i = 0; i < counted.length; i++) {
+          const p = counted[i]!;
+          items[i] = { counterKey: p.counterKey as string, limit: p.budget.limit, charge: p.charge, expiresAt: p.window.endMs, enforce: enforced(p, null) };
+        }
+        reservationId = newReservationId();
+        // A store failure throws out of the fused function: `decideWith` falls back to the general
+        // path, which calls the store again and reports the failure.
+        result = (this.sync as SyncStore).reserveSync({ reservationId, now, ttlMs: this.ttlMs, commit: !capped && allows, items });
+      }
+      const outcomes: BudgetOutcome[] = new Array(plans.length);
+      let j = 0;
+      for (let i = 0; i < plans.length; i++) {
+        const p = plans[i]!;
+        if (p.error !== undefined) outcomes[i] = this.outcome(p, 0, 0, false, env);
+        else if (p.counterKey === null) outcomes[i] = this.outcome(p, 0, 0, p.charge > p.budget.limit, env);
+        else {
+          const r = result.items[j++]!;
+          outcomes[i] = this.outcome(p, r.spent, r.reserved, r.exceeded, env);
+        }
+      }
+      const reservation = result.committed ? { id: reservationId, expires: this.expires(now) } : null;
+      if (result.committed) {
+        this.fusedReserved = true;
+        this.fusedCounted = counted;
+        this.fusedInput = input;
+      }
+      return assembleFromLists(policyRef, header.default, onError, dn as Reason[] | null, aq as Reason[] | null, al as Reason[] | null, ap as ApprovalRequest[] | null, wn as Reason[] | null, mo as Reason[] | null, er as DecisionError[] | null, outcomes, input, now, reservation);
+    };
   }
 
   private async decideAsync(request: unknown, opts: DecideOptions): Promise<Decision> {
@@ -849,6 +966,19 @@ function toRawForm(t: Type, v: unknown, depth: number): unknown {
     default:
       return v;
   }
+}
+
+/** Whether a counted budget's `by` tuple holds a list or object (then it is reachable from the
+ *  decision's `budgets[].key`, and settle keeps a copy of the request instead of the validated one). */
+function hasObjectKey(counted: BudgetPlan[]): boolean {
+  for (let i = 0; i < counted.length; i++) {
+    const key = counted[i]!.key;
+    for (let j = 0; j < key.length; j++) {
+      const k = key[j];
+      if (typeof k === 'object' && k !== null) return true;
+    }
+  }
+  return false;
 }
 
 /** Whether exceeding this budget blocks the reservation. */

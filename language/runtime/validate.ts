@@ -335,7 +335,7 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
 // no error context, no path stack and no per-field closures for reporting.
 
 const FAIL = Symbol('fail');
-type Fast = (v: unknown, depth: number) => unknown;
+export type Fast = (v: unknown, depth: number) => unknown;
 const hasOwn = Object.prototype.hasOwnProperty;
 
 function fastAny(v: unknown, depth: number): unknown {
@@ -542,15 +542,39 @@ function fastExtras(v: Record<string, unknown>, out: Record<string, unknown>, d:
 /** The quick validator as generated code: the normalised request, or undefined (invalid, or it threw). */
 function generateQuick(t: Type, closures: Map<Type, Fast>): (request: unknown) => Record<string, unknown> | undefined {
   const b = new CodeBuilder();
+  b.line('try {');
+  const { result } = emitQuickValidator(b, t, closures, 'input');
+  b.line(`return ${result};`);
+  // Getters that throw, proxies: the reporting validator reads the request again and reports it.
+  b.line('} catch (e) { return undefined; }');
+  return b.build<(request: unknown) => Record<string, unknown> | undefined>('generatedValidator', ['input']);
+}
+
+/** What `emitQuickValidator` leaves behind: the local holding the normalised request, and the locals
+ *  holding the normalised value of each inlined field, by path (`JSON.stringify(["action", "kind"])`). */
+export interface EmittedValidator {
+  result: string;
+  /** Path → a local declared with `b.declare` (null when the field is absent or null). */
+  fields: Map<string, string>;
+}
+
+/**
+ * Emit the quick validator of `t` into `b`, reading the request from the local `src`. The emitted
+ * lines `return undefined` on the first problem and may throw on hostile objects (getters, proxies):
+ * the caller wraps them in `try`. Used alone (`generateQuick`) and fused with the rules of a policy
+ * (codegen-rules.ts `generateFused`), where the rules read the field locals instead of the records.
+ */
+export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, Fast>, src: string): EmittedValidator {
   const FAILr = b.ref(FAIL);
   const hasOwnR = b.ref(hasOwn);
   const newRecordR = `new ${b.ref(RecordConstructor)}()`;
   const extrasR = b.ref(fastExtras);
   const inlining = new Set<Type>();
   const OPl = b.ref(Object.prototype);
+  const fields = new Map<string, string>();
 
   /** Emit code checking `x` (a local) against `ty` at static depth `d`, leaving the normalised value in a new local. */
-  const emit = (ty: Type, x: string, d: number): string => {
+  const emit = (ty: Type, x: string, d: number, path: string[]): string => {
     const out = b.local('r');
     switch (ty.kind) {
       case 'string':
@@ -583,7 +607,7 @@ function generateQuick(t: Type, closures: Map<Type, Fast>): (request: unknown) =
         b.line(`const ${out} = ${x};`);
         return out;
       case 'object':
-        if (!inlining.has(ty) && d <= MAX_DEPTH) return emitObject(ty.fields, x, d, out, ty);
+        if (!inlining.has(ty) && d <= MAX_DEPTH) return emitObject(ty.fields, x, d, out, ty, path);
         break;
       default:
         break;
@@ -594,7 +618,7 @@ function generateQuick(t: Type, closures: Map<Type, Fast>): (request: unknown) =
     return out;
   };
 
-  const emitObject = (fields: FieldType[], x: string, d: number, out: string, ty: Type): string => {
+  const emitObject = (objFields: FieldType[], x: string, d: number, out: string, ty: Type, path: string[]): string => {
     inlining.add(ty);
     // For an object whose prototype is Object.prototype, a field value that is not undefined can only
     // be inherited when Object.prototype itself has that key (polluted or built in): only then is the
@@ -606,8 +630,13 @@ function generateQuick(t: Type, closures: Map<Type, Fast>): (request: unknown) =
     const seen = b.local('s');
     b.line(`let ${seen} = 0;`);
     b.line(`const ${out} = ${newRecordR};`);
-    for (const f of fields) {
+    for (const f of objFields) {
       const optional = f.optional || f.type.kind === 'nullable' || f.type.kind === 'null' || f.type.kind === 'any';
+      const fieldPath = [...path, f.name];
+      // The field's normalised value, for code that follows (fused rules).
+      const held = b.local('h');
+      b.declare(held);
+      fields.set(JSON.stringify(fieldPath), held);
       const raw = b.local('f');
       b.line(`let ${raw} = ${prop(x, f.name)};`);
       // Own properties only: never read a field through the prototype chain.
@@ -615,15 +644,15 @@ function generateQuick(t: Type, closures: Map<Type, Fast>): (request: unknown) =
       b.line(`if (${raw} === undefined || ${raw} === null) {`);
       if (optional) {
         b.line(`if (${raw} === null) ${seen}++;`);
-        b.line(`${prop(out, f.name)} = null;`);
+        b.line(`${prop(out, f.name)} = ${held} = null;`);
       } else {
         b.line(`return undefined;`);
       }
       b.line(`} else {`);
       b.line(`${seen}++;`);
       const inner = f.type.kind === 'nullable' ? f.type.inner : f.type;
-      const v = emit(inner, raw, d + 1);
-      b.line(`${prop(out, f.name)} = ${v};`);
+      const v = emit(inner, raw, d + 1, fieldPath);
+      b.line(`${prop(out, f.name)} = ${held} = ${v};`);
       b.line(`}`);
     }
     const keys = b.local('k');
@@ -635,12 +664,13 @@ function generateQuick(t: Type, closures: Map<Type, Fast>): (request: unknown) =
     return out;
   };
 
-  b.line('try {');
-  const result = emit(t, 'input', 0);
-  b.line(`return ${result};`);
-  // Getters that throw, proxies: the reporting validator reads the request again and reports it.
-  b.line('} catch (e) { return undefined; }');
-  return b.build<(request: unknown) => Record<string, unknown> | undefined>('generatedValidator', ['input']);
+  const result = emit(t, src, 0, []);
+  return { result, fields };
+}
+
+/** The closures behind a quick validator, shared by every function generated for one input type. */
+export function newFastClosures(): Map<Type, Fast> {
+  return new Map<Type, Fast>();
 }
 
 export type ValidationResult = { ok: true; value: Record<string, unknown> } | { ok: false; errors: DecisionError[] };

@@ -247,3 +247,51 @@ rule b { when action.tool == "y"  warn "b" }
     assert.ok(a.every(([, matched, error]) => matched === true && typeof error === 'string'), JSON.stringify(a));
   });
 });
+
+describe('validation, rules and decision fused in one generated function', () => {
+  const src = `policy fused { default deny  on error deny }
+input {
+  who: { name: string, team?: string, boss?: { name: string, level?: int } }
+  act?: { kind: "read" | "write", meta?: map<any>, cost?: money }
+  tag?: string
+}
+rule no_boss { when who.boss.name == null  deny "no boss for \${who.name}" }
+rule senior { when (who.boss.level ?? 0) >= 3 and act.kind == "write"  require approval from "\${who.boss.name}" "write by \${who.name}" }
+rule reader { when act.kind == "read" or tag == "ro"  allow }
+rule meta { when act.meta.flag == true  warn "flagged \${act.meta.flag}" }
+rule costly { when act.cost > $1  deny "cost \${act.cost}" }
+rule whole { when input.tag == "x" and who.team != null  allow "team \${who.team}" }
+`;
+  it('decides as the closures on optional, nested and absent objects, maps and extra fields', () => {
+    const [gen, clo] = both({ 'f.rein': src });
+    assert.equal(typeof gen.compiled.fused, 'function', 'the fused function is generated');
+    assert.equal(clo.compiled.fused, undefined);
+    const whos = [{ name: 'a' }, { name: 'b', team: 't', boss: { name: 'c' } }, { name: 'd', boss: { name: 'e', level: 4 } }, { name: 'f', boss: null, extra: 1 }];
+    const acts = [undefined, null, { kind: 'read' }, { kind: 'write', meta: { flag: true } }, { kind: 'write', meta: { flag: 'x' }, cost: '2.5' }, { kind: 'read', cost: 0.5, meta: null }];
+    const tags = [undefined, 'ro', 'x', null];
+    let n = 0;
+    for (const who of whos)
+      for (const act of acts)
+        for (const tag of tags) {
+          const req: Record<string, unknown> = { who };
+          if (act !== undefined) req.act = act;
+          if (tag !== undefined) req.tag = tag;
+          same(gen, clo, req, `fused ${n++} ${JSON.stringify(req)}`);
+        }
+    const effects = new Set(whos.flatMap((who) => acts.map((act) => gen.evaluate({ who, act, tag: 'x' }).effect)));
+    assert.deepEqual([...effects].sort(), ['allow', 'deny', 'require_approval']);
+  });
+
+  it('returns nothing for a request the quick validator rejects, and evaluate then reports it', () => {
+    const [gen] = both({ 'f.rein': src });
+    const fused = gen.compiled.fused!;
+    const finish = () => {
+      throw new Error('not reached');
+    };
+    for (const bad of [null, {}, { who: { name: 3 } }, { who: { name: 'a' }, act: { kind: 'delete' } }, { who: { name: 'a', boss: { level: 2 } } }])
+      assert.equal(fused(bad, NOW, {}, finish), undefined, JSON.stringify(bad));
+    const d = gen.evaluate({ who: { name: 'a', boss: { level: 2 } } });
+    assert.equal(d.effect, 'deny');
+    assert.equal(d.errors[0]?.path, '$.who.boss.name');
+  });
+});
