@@ -620,25 +620,31 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
 
   const emitObject = (objFields: FieldType[], x: string, d: number, out: string, ty: Type, path: string[]): string => {
     inlining.add(ty);
+    b.line(`if (typeof ${x} !== "object" || ${x} === null) return undefined;`);
+    // Every field is read first: after these loads V8 knows the object's possible hidden classes and
+    // folds the prototype test below into a constant (before them it is a call, ~15 ns an object).
+    const raws = objFields.map((f) => {
+      const raw = b.local('f');
+      b.line(`let ${raw} = ${prop(x, f.name)};`);
+      return raw;
+    });
     // For an object whose prototype is Object.prototype, a field value that is not undefined can only
     // be inherited when Object.prototype itself has that key (polluted or built in): only then is the
     // own-property check needed. Such an object is neither an array nor a Date.
     const plain = b.local('p');
-    b.line(`if (typeof ${x} !== "object" || ${x} === null) return undefined;`);
     b.line(`const ${plain} = Object.getPrototypeOf(${x}) === ${OPl};`);
     b.line(`if (!${plain} && (Array.isArray(${x}) || ${x} instanceof Date)) return undefined;`);
     const seen = b.local('s');
     b.line(`let ${seen} = 0;`);
     b.line(`const ${out} = ${newRecordR};`);
-    for (const f of objFields) {
+    objFields.forEach((f, i) => {
       const optional = f.optional || f.type.kind === 'nullable' || f.type.kind === 'null' || f.type.kind === 'any';
       const fieldPath = [...path, f.name];
       // The field's normalised value, for code that follows (fused rules).
       const held = b.local('h');
       b.declare(held);
       fields.set(JSON.stringify(fieldPath), held);
-      const raw = b.local('f');
-      b.line(`let ${raw} = ${prop(x, f.name)};`);
+      const raw = raws[i]!;
       // Own properties only: never read a field through the prototype chain.
       b.line(`if (${raw} !== undefined && !(${plain} && ${prop(OPl, f.name)} === undefined) && !${hasOwnR}.call(${x}, ${lit(f.name)})) ${raw} = undefined;`);
       b.line(`if (${raw} === undefined || ${raw} === null) {`);
@@ -654,7 +660,7 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
       const v = emit(inner, raw, d + 1, fieldPath);
       b.line(`${prop(out, f.name)} = ${held} = ${v};`);
       b.line(`}`);
-    }
+    });
     const keys = b.local('k');
     const key = b.local('q');
     b.line(`let ${keys} = 0;`);
