@@ -224,6 +224,8 @@ export class Engine {
    *  `rawFormNeeded`: it has money or time values (which `rawForm` converts back). */
   private readonly inputType: Type | null;
   private readonly rawFormNeeded: boolean;
+  /** `needsRawForm` by type (memo): `toRawForm` shares the parts that need no conversion. */
+  private readonly rawFormTypes = new Map<Type, boolean>();
   private lastPurge = -Infinity;
   private expiresFor = NaN;
   private expiresIso = '';
@@ -253,7 +255,7 @@ export class Engine {
     this.policyRef = { name: header.name, version: header.version ?? null, hash: this.compiled.hash };
     this.sync = directSyncStore(this.store);
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
-    this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, new Map());
+    this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, this.rawFormTypes);
     this.fusedFinish = this.compiled.fused !== undefined && this.compiled.budgetsReadByRules.length === 0 && this.inputType !== null ? this.makeFusedFinish() : null;
   }
 
@@ -703,7 +705,7 @@ export class Engine {
    *  into it and validates again): money micros as decimal strings, times as Dates; everything else is
    *  already in request form (durations are milliseconds, `any` is plain JSON). Shares unchanged parts. */
   private rawForm(input: unknown): unknown {
-    return this.rawFormNeeded ? toRawForm(this.inputType as Type, input, 0) : input;
+    return this.rawFormNeeded ? toRawForm(this.inputType as Type, input, 0, this.rawFormTypes) : input;
   }
 
   /** The decision of `finish` without its reservation (released). */
@@ -744,13 +746,20 @@ export class Engine {
       return;
     }
     if (usage !== null && usage !== undefined && !isPlainObject(usage)) throw new TypeError('settle: usage must be an object, e.g. { cost: { estimate: 0.031 } }');
-    const merged = deepMerge(p.validated ? this.rawForm(p.request) : p.request, usage ?? {});
-    const v = this.compiled.validate(merged);
-    if (!v.ok) {
-      const first = v.errors[0];
-      throw new Error(`settle: the request merged with the usage is invalid: ${first ? `${first.path ?? '$'}: ${first.message}` : 'invalid'}`);
+    let input: Record<string, unknown>;
+    if (p.validated && (usage === null || usage === undefined || isEmptyObject(usage))) {
+      // Nothing to merge: the validated request is what validating it again would give.
+      input = p.request as Record<string, unknown>;
+    } else {
+      const merged = deepMerge(p.validated ? this.rawForm(p.request) : p.request, usage ?? {});
+      const v = this.compiled.validate(merged);
+      if (!v.ok) {
+        const first = v.errors[0];
+        throw new Error(`settle: the request merged with the usage is invalid: ${first ? `${first.path ?? '$'}: ${first.message}` : 'invalid'}`);
+      }
+      input = v.value;
     }
-    const env: Env = { input: v.value, now: p.decideTime, budgets: {} };
+    const env: Env = { input, now: p.decideTime, budgets: {} };
     const actuals = p.plans.map((plan): Actual => {
       const counterKey = plan.counterKey as string;
       let amount: number;
@@ -911,11 +920,11 @@ export class Engine {
   }
 }
 
-/** Whether values of type `t` differ between their validated and request forms (money, time). */
+/** Whether values of type `t` differ between their validated and request forms (money, time).
+ *  Memoised per type in `seen` (types are acyclic: the checker rejects recursive types). */
 function needsRawForm(t: Type, seen: Map<Type, boolean>): boolean {
   const known = seen.get(t);
   if (known !== undefined) return known;
-  seen.set(t, false); // recursive types: a cycle adds nothing
   let r = false;
   switch (t.kind) {
     case 'money':
@@ -939,33 +948,41 @@ function needsRawForm(t: Type, seen: Map<Type, boolean>): boolean {
   return r;
 }
 
-function toRawForm(t: Type, v: unknown, depth: number): unknown {
+function toRawForm(t: Type, v: unknown, depth: number, needs: Map<Type, boolean>): unknown {
   if (v === null || v === undefined || depth > 256) return v;
+  // Values of types without money or time are already in request form: shared, not copied.
+  if (!needsRawForm(t, needs)) return v;
   switch (t.kind) {
     case 'money':
       return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? formatMicros(v) : v;
     case 'time':
       return typeof v === 'number' && Number.isFinite(v) ? new Date(v) : v;
     case 'nullable':
-      return toRawForm(t.inner, v, depth);
+      return toRawForm(t.inner, v, depth, needs);
     case 'list':
-      return Array.isArray(v) ? v.map((x) => toRawForm(t.elem, x, depth + 1)) : v;
+      return Array.isArray(v) ? v.map((x) => toRawForm(t.elem, x, depth + 1, needs)) : v;
     case 'map': {
       if (!isPlainObject(v)) return v;
       const out = newRecord();
-      for (const k of Object.keys(v)) out[k] = toRawForm(t.value, v[k], depth + 1);
+      for (const k of Object.keys(v)) out[k] = toRawForm(t.value, v[k], depth + 1, needs);
       return out;
     }
     case 'object': {
       if (!isPlainObject(v)) return v;
       const out = newRecord();
       for (const k of Object.keys(v)) out[k] = v[k];
-      for (const f of t.fields) if (Object.prototype.hasOwnProperty.call(v, f.name)) out[f.name] = toRawForm(f.type, v[f.name], depth + 1);
+      for (const f of t.fields) if (Object.prototype.hasOwnProperty.call(v, f.name)) out[f.name] = toRawForm(f.type, v[f.name], depth + 1, needs);
       return out;
     }
     default:
       return v;
   }
+}
+
+/** An object with no own enumerable keys. */
+function isEmptyObject(v: Record<string, unknown>): boolean {
+  for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k)) return false;
+  return true;
 }
 
 /** Whether a counted budget's `by` tuple holds a list or object (then it is reachable from the

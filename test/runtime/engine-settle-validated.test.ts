@@ -80,4 +80,36 @@ describe('Engine.settle from the validated request', () => {
     await engine.settle(d);
     assert.deepEqual(spent('dee'), { spent: usd(1), reserved: 0 });
   });
+
+  it('money nested beside fields that need no conversion is converted before merging; the rest is shared', async () => {
+    const src = `
+type Leaf = { price: money, note?: string }
+type Mid = { price: money, child?: Leaf, tags?: list<string> }
+input { user: string, item: { price: money, child?: Mid, meta?: { n: int } } }
+budget spend {
+  limit $100 per day
+  charge item.price + (item.child.price ?? $0) + (item.child.child.price ?? $0)
+  by user
+}
+`;
+    const store = new MemoryBudgetStore();
+    const engine = new Engine(compile({ 'p.rein': src }), { store, clock: () => new Date(T0) });
+    const key = engine.counterKeyFor({ user: 'ann', item: { price: 0 } }, 'spend')!;
+    const d = await engine.decide({ user: 'ann', item: { price: '1', meta: { n: 3 }, child: { price: '0.5', tags: ['a'], child: { price: '0.25', note: 'x' } } } });
+    assert.deepEqual(store.peekSync([key], T0), [{ spent: 0, reserved: usd(1.75) }]);
+    await engine.settle(d, { item: { price: '2' } }); // merges: the children keep their prices
+    assert.deepEqual(store.peekSync([key], T0), [{ spent: usd(2.75), reserved: 0 }]);
+  });
+
+  it('settle without usage (or with an empty object) charges the estimate', async () => {
+    const { engine, spent } = setup();
+    const req = { user: 'cy', cost: { estimate: '2.5' }, at: '2026-11-24T09:30:00Z', wait: '2m', stamps: ['2026-11-24T10:00:00Z', '2026-11-24T11:00:00Z'] };
+    const a = await engine.decide(req);
+    const b = await engine.decide({ ...req });
+    assert.deepEqual(spent('cy'), { spent: 0, reserved: usd(5) });
+    await engine.settle(a);
+    await engine.settle(b, {});
+    assert.deepEqual(spent('cy'), { spent: usd(5), reserved: 0 });
+    await assert.rejects(engine.settle(b, {}), /already settled/);
+  });
 });
