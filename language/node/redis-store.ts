@@ -246,8 +246,8 @@ export class RedisBudgetStore implements BudgetStore {
     const keys: string[] = [this.key('r:', req.reservationId)];
     const args: (string | number)[] = [req.now, req.ttlMs, req.commit ? 1 : 0, this.graceMs, req.reservationId];
     for (const it of req.items) {
-      assertAmount(it.charge, `charge for ${it.counterKey}`);
-      assertAmount(it.limit, `limit for ${it.counterKey}`);
+      assertAmount(it.charge, 'charge', it.counterKey);
+      assertAmount(it.limit, 'limit', it.counterKey);
       keys.push(this.key('c:', it.counterKey), this.key('p:', it.counterKey), this.key('a:', it.counterKey));
       const keepMs = it.expiresAt === null ? -1 : Math.max(0, it.expiresAt - req.now) + req.ttlMs + this.graceMs;
       args.push(it.limit, it.charge, keepMs, it.enforce ? 1 : 0, it.counterKey);
@@ -271,7 +271,7 @@ export class RedisBudgetStore implements BudgetStore {
   async settle(reservationId: string, actuals: Actual[], now: number): Promise<SettleResult> {
     const args: (string | number)[] = [now, this.prefix, reservationId];
     for (const a of actuals) {
-      assertAmount(a.amount, `actual for ${a.counterKey}`);
+      assertAmount(a.amount, 'actual', a.counterKey);
       args.push(a.counterKey, a.amount);
     }
     const found = await this.call('settle', () => this.redis.reinSettle(this.key('r:', reservationId), ...args));

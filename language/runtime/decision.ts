@@ -235,11 +235,25 @@ function renderAmount(n: number, unit: 'money' | 'number'): string | number {
   return unit === 'money' ? formatMicros(n) : n;
 }
 
+/** Rendered money limits: a budget's limit is the same in every decision. */
+const limitTexts = new Map<number, string>();
+
+function renderLimit(n: number, unit: 'money' | 'number'): string | number {
+  if (unit !== 'money') return n;
+  let s = limitTexts.get(n);
+  if (s === undefined) {
+    if (limitTexts.size >= 1024) limitTexts.clear();
+    s = formatMicros(n);
+    limitTexts.set(n, s);
+  }
+  return s;
+}
+
 function budgetEntry(b: BudgetOutcome): BudgetEntry {
   return {
     name: b.name,
     key: b.key,
-    limit: renderAmount(b.limit, b.unit),
+    limit: renderLimit(b.limit, b.unit),
     spent: renderAmount(b.spent, b.unit),
     reserved: renderAmount(b.reserved, b.unit),
     charge: renderAmount(b.charge, b.unit),

@@ -850,7 +850,7 @@ export class Engine {
       reserved,
       charge: p.charge,
       remaining: b.limit - total,
-      window: p.window.startIso !== null && p.window.endIso !== null ? { start: p.window.startIso, end: p.window.endIso } : null,
+      window: p.window.json,
       exceeded,
       warned: !unknownState && p.error === undefined && b.warnAt !== undefined && total >= warnThreshold(b.limit, b.warnAt),
       effect: b.onExceed.effect,

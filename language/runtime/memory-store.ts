@@ -72,14 +72,27 @@ class IdIndex {
     return g === undefined ? undefined : g.get(id);
   }
 
+  /** The group `add` used last, and its key: consecutive ids mostly share a group. */
+  private lastKey: string | null = null;
+  private lastGroup: Map<string, Entry> | null = null;
+
   /** Adds `id` unless it is present; false (and nothing changed) when it is. */
   add(id: string, head: Entry): boolean {
-    const k = groupOf(id);
-    let g = this.groups.get(k);
-    if (g === undefined) {
-      g = new Map();
-      this.groups.set(k, g);
-    } else if (g.has(id)) return false;
+    let g: Map<string, Entry> | undefined;
+    const last = this.lastKey;
+    if (last !== null && id.length === last.length + 3 && id.startsWith(last) && this.lastGroup === this.groups.get(last)) {
+      g = this.lastGroup!;
+    } else {
+      const k = groupOf(id);
+      g = this.groups.get(k);
+      if (g === undefined) {
+        g = new Map();
+        this.groups.set(k, g);
+      }
+      this.lastKey = k;
+      this.lastGroup = g;
+    }
+    if (g.has(id)) return false;
     g.set(id, head);
     this.count++;
     return true;
@@ -137,8 +150,8 @@ export class MemoryBudgetStore implements BudgetStore {
   reserveSync(req: ReserveRequest): ReserveResult {
     assertAmount(req.ttlMs, 'ttlMs');
     for (const it of req.items) {
-      assertAmount(it.charge, `charge for ${it.counterKey}`);
-      assertAmount(it.limit, `limit for ${it.counterKey}`);
+      assertAmount(it.charge, 'charge', it.counterKey);
+      assertAmount(it.limit, 'limit', it.counterKey);
     }
     this.maybeGc(req.now);
     // 1. Read (after expiring overdue reservations) and check every item.
@@ -233,7 +246,7 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   settleSync(reservationId: string, actuals: Actual[], now: number): SettleResult {
-    for (const a of actuals) assertAmount(a.amount, `actual for ${a.counterKey}`);
+    for (const a of actuals) assertAmount(a.amount, 'actual', a.counterKey);
     const head = this.reservations.get(reservationId);
     if (head === undefined) return { found: false };
     this.reservations.delete(reservationId);

@@ -68,7 +68,8 @@ export function formatMicros(m: number): string {
   const a = Math.abs(m);
   const int = Math.floor(a / MICROS);
   const frac = a - int * MICROS;
-  return `${neg ? '-' : ''}${int}.${String(frac).padStart(6, '0')}`;
+  // 1_000_000 + frac has exactly 7 digits: its last 6 are the zero-padded fraction.
+  return `${neg ? '-' : ''}${int}.${String(MICROS + frac).slice(1)}`;
 }
 
 /** Micros for a message: `$12.30` for USD, `12.30 EUR` otherwise (at least 2 fractional digits). */

@@ -87,8 +87,9 @@ export interface BudgetStore {
 }
 
 /** Throws unless `n` is a non-negative safe integer (a programming error at the store boundary). */
-export function assertAmount(n: unknown, what: string): asserts n is number {
+export function assertAmount(n: unknown, what: string, counterKey?: string): asserts n is number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    throw new RangeError(`${what} must be a non-negative safe integer, got ${String(n)}`);
+    // The message is built only on failure (this runs for every item of every store call).
+    throw new RangeError(`${what}${counterKey === undefined ? '' : ` for ${counterKey}`} must be a non-negative safe integer, got ${String(n)}`);
   }
 }

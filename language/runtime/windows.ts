@@ -99,6 +99,9 @@ export interface WindowInfo extends WindowSpan {
   endMs: number | null;
   /** `start.getTime()`; -Infinity for lifetime and per-request (valid for every finite time). */
   startMs: number;
+  /** `{ start: startIso, end: endIso }` as a decision's `budgets[].window` shows it (frozen, shared
+   *  by every decision in the window); null for lifetime and per-request. */
+  json: Readonly<{ start: string; end: string }> | null;
 }
 
 /**
@@ -115,14 +118,17 @@ export class WindowCache {
     // NaN fails both comparisons and reaches windowOf, which throws.
     if (c !== null && nowMs >= c.startMs && (c.endMs === null || nowMs < c.endMs)) return c;
     const s = windowOf(this.window, nowMs);
+    const startIso = s.start ? s.start.toISOString() : null;
+    const endIso = s.end ? s.end.toISOString() : null;
     const info: WindowInfo = {
       index: s.index,
       start: s.start,
       end: s.end,
-      startIso: s.start ? s.start.toISOString() : null,
-      endIso: s.end ? s.end.toISOString() : null,
+      startIso,
+      endIso,
       endMs: s.end ? s.end.getTime() : null,
       startMs: s.start ? s.start.getTime() : -Infinity,
+      json: startIso !== null && endIso !== null ? Object.freeze({ start: startIso, end: endIso }) : null,
     };
     this.cur = info;
     return info;
