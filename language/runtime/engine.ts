@@ -235,6 +235,8 @@ export class Engine {
   /** Set by `fusedFinish` for the decision it just built: what `decideFused` keeps for `settle`. */
   private fusedCounted: BudgetPlan[] = [];
   private fusedReserved = false;
+  /** The id of a reservation the fused path committed, until its decision is built. */
+  private fusedReservation: string | null = null;
 
   constructor(policy: PolicyLike, opts: EngineOptions = {}) {
     if (!policy || !policy.compiled) throw new TypeError('Engine: expected a compiled policy (the result of `compile()`)');
@@ -339,12 +341,21 @@ export class Engine {
     const now = opts.now != null ? opts.now.getTime() : this.clock !== null ? this.clock().getTime() : Date.now();
     this.purge(now);
     this.fusedReserved = false;
+    this.fusedReservation = null;
     let d: Decision | undefined;
     try {
       d = this.compiled.fused!(request, now, NO_VIEWS, this.fusedFinish!);
     } catch {
-      // The store threw (it wrote nothing: a reserve is all or nothing): the general path calls it
-      // again and reports a failure as the `on error` decision.
+      // The store threw (it wrote nothing: a reserve is all or nothing), or something after a
+      // committed reserve did (a bug): release what was reserved; the general path decides again and
+      // reports a store failure as the `on error` decision.
+      if (this.fusedReservation !== null) {
+        try {
+          sync.releaseSync(this.fusedReservation, now);
+        } catch {
+          // the reservation expires by itself (conservatively counted)
+        }
+      }
       return undefined;
     }
     if (d === undefined || !this.fusedReserved) return d;
@@ -406,6 +417,7 @@ export class Engine {
         // A store failure throws out of the fused function: `decideWith` falls back to the general
         // path, which calls the store again and reports the failure.
         result = (this.sync as SyncStore).reserveSync({ reservationId, now, ttlMs: this.ttlMs, commit: !capped && allows, items });
+        if (result.committed) this.fusedReservation = reservationId;
       }
       const outcomes: BudgetOutcome[] = new Array(plans.length);
       let j = 0;
