@@ -67,6 +67,8 @@ export class CodeBuilder {
   private readonly lines: string[] = [];
   /** Locals declared at the top of the function body (`let name = init`). */
   private readonly decls: string[] = [];
+  /** Lines of the enclosing scope, run once when the function is built (helper functions). */
+  private readonly outerLines: string[] = [];
   /** Values the code refers to (as `a3`): sets, functions, symbols, objects. */
   readonly args: unknown[] = [];
 
@@ -89,6 +91,11 @@ export class CodeBuilder {
     this.decls.push(`${ident(name)} = ${lit(init)}`);
   }
 
+  /** A line in the enclosing scope (run once, before the function is returned): helper declarations. */
+  outer(code: string): void {
+    this.outerLines.push(code);
+  }
+
   line(code: string): void {
     this.lines.push(code);
   }
@@ -98,14 +105,15 @@ export class CodeBuilder {
     for (const p of params) ident(p);
     const consts = this.args.length ? `const ${this.args.map((_, i) => `a${i} = A[${i}]`).join(', ')};\n` : '';
     const decls = this.decls.length ? `let ${this.decls.join(', ')};\n` : '';
-    const body = `"use strict";\n${consts}${prelude}return function ${ident(name)}(${params.join(', ')}) {\n${decls}${this.lines.join('\n')}\n};`;
+    const outer = this.outerLines.length ? `${this.outerLines.join('\n')}\n` : '';
+    const body = `"use strict";\n${consts}${outer}${prelude}return function ${ident(name)}(${params.join(', ')}) {\n${decls}${this.lines.join('\n')}\n};`;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const outer = new Function('A', body) as (a: unknown[]) => F;
-    return outer(this.args);
+    const make = new Function('A', body) as (a: unknown[]) => F;
+    return make(this.args);
   }
 
   source(): string {
-    return (this.decls.length ? `let ${this.decls.join(', ')};\n` : '') + this.lines.join('\n');
+    return (this.outerLines.length ? `${this.outerLines.join('\n')}\n` : '') + (this.decls.length ? `let ${this.decls.join(', ')};\n` : '') + this.lines.join('\n');
   }
 }
 

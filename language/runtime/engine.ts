@@ -392,7 +392,7 @@ export class Engine {
       let capped = false;
       let failedDeny = false;
       let failedAllow = false;
-      const counted: BudgetPlan[] = [];
+      let n = 0;
       for (let i = 0; i < plans.length; i++) {
         const p = plans[i]!;
         if (p.error !== undefined) {
@@ -402,7 +402,14 @@ export class Engine {
           }
         } else if (p.counterKey === null) {
           if (p.charge > p.budget.limit && enforced(p, null)) capped = true;
-        } else counted.push(p);
+        } else n++;
+      }
+      // Exactly sized: a reservation keeps this list until it is settled (a list grown by `push`
+      // starts with room for 17).
+      const counted: BudgetPlan[] = new Array(n);
+      for (let i = 0, k = 0; i < plans.length; i++) {
+        const p = plans[i]!;
+        if (p.error === undefined && p.counterKey !== null) counted[k++] = p;
       }
       let result = NOTHING_RESERVED;
       let reservationId = '';

@@ -10,7 +10,7 @@ import type { DecisionError } from './compiled.js';
 import type { FieldType, Type } from '../semantics/types.js';
 import { typeToString } from '../semantics/types.js';
 import { parseMoney } from './money.js';
-import { RecordConstructor, newRecord } from './values.js';
+import { RECORD_PROTO, newRecord } from './values.js';
 import { CodeBuilder, lit, prop, useCodegen } from './codegen.js';
 
 export const MAX_ERRORS = 100;
@@ -567,8 +567,24 @@ export interface EmittedValidator {
 export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, Fast>, src: string): EmittedValidator {
   const FAILr = b.ref(FAIL);
   const hasOwnR = b.ref(hasOwn);
-  const newRecordR = `new ${b.ref(RecordConstructor)}()`;
   const extrasR = b.ref(fastExtras);
+  // One record constructor per object type, setting every declared field (in declaration order) in
+  // one allocation: V8 sizes each type's records exactly (one shared constructor gives every record
+  // the largest type's size, or spills fields to a second allocation) and builds them without map
+  // transitions. Their prototype is the records' (values.ts): no inherited members.
+  const protoR = b.ref(RECORD_PROTO);
+  const ctors = new Map<Type, string>();
+  const ctorOf = (ty: Type, names: string[]): string => {
+    let c = ctors.get(ty);
+    if (c === undefined) {
+      c = b.local('K');
+      const params = names.map((_, i) => `v${i}`);
+      b.outer(`function ${c}(${params.join(', ')}) { ${names.map((n, i) => `this[${lit(n)}] = v${i};`).join(' ')} }`);
+      b.outer(`${c}.prototype = ${protoR};`);
+      ctors.set(ty, c);
+    }
+    return c;
+  };
   const inlining = new Set<Type>();
   const OPl = b.ref(Object.prototype);
   const fields = new Map<string, string>();
@@ -636,13 +652,14 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
     b.line(`if (!${plain} && (Array.isArray(${x}) || ${x} instanceof Date)) return undefined;`);
     const seen = b.local('s');
     b.line(`let ${seen} = 0;`);
-    b.line(`const ${out} = ${newRecordR};`);
+    const helds: string[] = [];
     objFields.forEach((f, i) => {
       const optional = f.optional || f.type.kind === 'nullable' || f.type.kind === 'null' || f.type.kind === 'any';
       const fieldPath = [...path, f.name];
       // The field's normalised value, for code that follows (fused rules).
       const held = b.local('h');
       b.declare(held);
+      helds.push(held);
       fields.set(JSON.stringify(fieldPath), held);
       const raw = raws[i]!;
       // Own properties only: never read a field through the prototype chain.
@@ -650,7 +667,7 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
       b.line(`if (${raw} === undefined || ${raw} === null) {`);
       if (optional) {
         b.line(`if (${raw} === null) ${seen}++;`);
-        b.line(`${prop(out, f.name)} = ${held} = null;`);
+        b.line(`${held} = null;`);
       } else {
         b.line(`return undefined;`);
       }
@@ -658,9 +675,10 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
       b.line(`${seen}++;`);
       const inner = f.type.kind === 'nullable' ? f.type.inner : f.type;
       const v = emit(inner, raw, d + 1, fieldPath);
-      b.line(`${prop(out, f.name)} = ${held} = ${v};`);
+      b.line(`${held} = ${v};`);
       b.line(`}`);
     });
+    b.line(`const ${out} = new ${ctorOf(ty, objFields.map((f) => f.name))}(${helds.join(', ')});`);
     const keys = b.local('k');
     const key = b.local('q');
     b.line(`let ${keys} = 0;`);

@@ -15,7 +15,7 @@ export class EvalError extends Error {
 // prototype is a frozen, empty, null-prototype object. So `__proto__`, `constructor`, `toString`
 // … are ordinary own keys (or absent), exactly as with `Object.create(null)`, but V8 keeps these
 // objects in fast mode (about twice as fast to build and read as dictionary-mode null-prototype objects).
-const RECORD_PROTO: object = Object.freeze(Object.create(null));
+export const RECORD_PROTO: object = Object.freeze(Object.create(null));
 function RecordCtor(this: Record<string, unknown>): void {}
 RecordCtor.prototype = RECORD_PROTO;
 

@@ -1,0 +1,83 @@
+// A/B: this tree against another checkout of Rein, both loaded into ONE process and timed in
+// interleaved rounds, so load from other work on the machine hits both alike. Reports the median of
+// the per-round ratios (this / other).
+//
+//   git worktree add /tmp/base <commit> && ln -s "$PWD/node_modules" /tmp/base/node_modules
+//   node --import tsx bench/ab.ts /tmp/base [eval|decide|settle] [rounds]
+//
+// eval:   policy.evaluate on bench/policy
+// decide: await Engine.decide on bench/policy + bench/policy-budgets (memory store, never settled)
+// settle: the same, each reservation settled (its estimate)
+
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { generateRequests } from './peers.js';
+
+const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const [otherArg, mode = 'eval', roundsArg = '10'] = process.argv.slice(2);
+if (!otherArg || !['eval', 'decide', 'settle'].includes(mode)) {
+  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|decide|settle] [rounds]');
+  process.exit(2);
+}
+const other = resolve(otherArg);
+const rounds = Math.max(2, Number(roundsArg) || 10);
+
+function readSet(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.rein')).sort()) files[f] = readFileSync(join(dir, f), 'utf8');
+  return files;
+}
+
+type Fn = (r: unknown) => unknown;
+
+async function load(root: string): Promise<Fn> {
+  const mod = (p: string) => import(pathToFileURL(join(root, p)).href);
+  const { compile } = await mod('language/runtime/compile.ts');
+  const { Engine } = await mod('language/runtime/engine.ts');
+  const { MemoryBudgetStore } = await mod('language/runtime/memory-store.ts');
+  // The same policy files (this tree's) for both.
+  const rules = readSet(join(here, 'bench/policy'));
+  if (mode === 'eval') {
+    const p = compile(rules);
+    return (r) => p.evaluate(r);
+  }
+  const p = compile({ ...rules, ...readSet(join(here, 'bench/policy-budgets')) });
+  const e = new Engine(p, { store: new MemoryBudgetStore() });
+  if (mode === 'decide') return (r) => e.decide(r);
+  return async (r) => {
+    const d = await e.decide(r);
+    if (d.reservation) await e.settle(d);
+    return d;
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function main() {
+  const requests = generateRequests(10_000).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
+  const fns: Record<'other' | 'this', Fn> = { other: await load(other), this: await load(here) };
+  const isAsync = mode !== 'eval';
+  const res = { other: [] as number[], this: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    for (const k of round % 2 ? (['this', 'other'] as const) : (['other', 'this'] as const)) {
+      const f = fns[k];
+      let n = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 250) {
+        if (isAsync) for (const r of requests) await f(r);
+        else for (const r of requests) f(r);
+        n += requests.length;
+      }
+      res[k].push((n / (performance.now() - t0)) * 1000);
+    }
+  }
+  const ratios = res.this.map((x, i) => x / res.other[i]);
+  const k = (x: number) => `${(x / 1e3).toFixed(0)} k/s`;
+  console.log(`${mode}: other ${k(median(res.other))}, this ${k(median(res.this))}; this/other median ${median(ratios).toFixed(2)} (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}, ${rounds} rounds)`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
