@@ -493,7 +493,7 @@ function generateDecideBody(
   }
   for (const l of body) b.line(l);
   if (fused) {
-    b.line('return finish(dn, aq, al, ap, wn, mo, er, input, now, env);');
+    b.line('return finish(dn, aq, al, ap, wn, mo, er, input, now, env, request);');
     return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
   }
   b.line(`return ${b.ref(decide.finish)}(dn, aq, al, ap, wn, mo, er, input, env.now);`);

@@ -41,7 +41,7 @@ import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { addMoney, divMoney, formatMicros, mulMoney } from './money.js';
 import { compileValidator, emitQuickValidator, newFastClosures } from './validate.js';
 import { useCodegen } from './codegen.js';
-import { generateDecide, generateFused, generateRules, type DecideHelpers, type FusedEvaluate } from './codegen-rules.js';
+import { generateDecide, generateFused, generateRules, type DecideHelpers, type FusedEvaluate, type RuleGenHost } from './codegen-rules.js';
 import { EvalError, deepEqual, deepMerge, formatTime, isPlainObject, newRecord, renderValue } from './values.js';
 
 type Frame = unknown[];
@@ -1307,61 +1307,56 @@ function generatedRules(cp: Compiler, rules: CompiledRule[]): ((env: Env, all: b
 function generatedRules(cp: Compiler, rules: CompiledRule[], decide: DecideHelpers): ((env: Env) => Decision) | undefined;
 function generatedRules(cp: Compiler, rules: CompiledRule[], decide: DecideHelpers, fused: true): FusedEvaluate | undefined;
 function generatedRules(cp: Compiler, rules: CompiledRule[], decide?: DecideHelpers, fused?: true): unknown {
-  const generator = fused
-    ? (host: Parameters<typeof generateFused>[0], gr: Parameters<typeof generateFused>[1], helpers: Parameters<typeof generateFused>[2], d: DecideHelpers) =>
-        generateFused(host, gr, helpers, d, {
-          validator: (b, src) => emitQuickValidator(b, cp.program.inputType, newFastClosures(), src),
-        })
-    : decide
-      ? generateDecide
-      : generateRules;
   try {
-    return generator(
-      {
-        expr: (e, scope) => cp.expr(e, scope as Ctx),
-        typeOf: (e) => cp.typeOf(e),
-        inputChain: (e) => cp.inputChain(e),
-        symbolOf: (e) => cp.symbolOf(e),
-        letValue: (name) => cp.letValue(name),
+    const host: RuleGenHost = {
+      expr: (e, scope) => cp.expr(e, scope as Ctx),
+      typeOf: (e) => cp.typeOf(e),
+      inputChain: (e) => cp.inputChain(e),
+      symbolOf: (e) => cp.symbolOf(e),
+      letValue: (name) => cp.letValue(name),
+    };
+    const genRules = rules.map((r) => ({
+      scope: r.ctx,
+      frameSize: () => r.frameSize.n,
+      whens: r.clauses.filter((c) => c.kind === 'when').map((c) => c.expr as A.Expr),
+      unlesses: r.clauses.filter((c) => c.kind === 'unless').map((c) => c.expr as A.Expr),
+      notMatched: r.notMatched,
+      matched: (env: Env, frame: unknown[]) => matchedOutcome(r, env, frame),
+      failed: (e: unknown) => failedOutcome(r, e),
+      outcome: r.matchedConst
+        ? undefined
+        : {
+            name: r.name,
+            effect: r.effect,
+            monitor: r.monitor,
+            annotations: r.annotations,
+            location: r.location,
+            message: r.message ? { node: r.messageNode, fn: r.message } : undefined,
+            from: r.from,
+          },
+      matchedConst: r.matchedConst,
+    }));
+    const helpers = {
+      lt,
+      le,
+      memberOf,
+      renderValue,
+      currency: cp.program.header.currency,
+      slow: (env: Env, all: boolean) => {
+        const out: RuleOutcome[] = [];
+        for (const r of rules) {
+          const o = evalRule(r, env);
+          if (all || o.matched) out.push(o);
+        }
+        return out;
       },
-      rules.map((r) => ({
-        scope: r.ctx,
-        frameSize: () => r.frameSize.n,
-        whens: r.clauses.filter((c) => c.kind === 'when').map((c) => c.expr as A.Expr),
-        unlesses: r.clauses.filter((c) => c.kind === 'unless').map((c) => c.expr as A.Expr),
-        notMatched: r.notMatched,
-        matched: (env: Env, frame: unknown[]) => matchedOutcome(r, env, frame),
-        failed: (e: unknown) => failedOutcome(r, e),
-        outcome: r.matchedConst
-          ? undefined
-          : {
-              name: r.name,
-              effect: r.effect,
-              monitor: r.monitor,
-              annotations: r.annotations,
-              location: r.location,
-              message: r.message ? { node: r.messageNode, fn: r.message } : undefined,
-              from: r.from,
-            },
-        matchedConst: r.matchedConst,
-      })),
-      {
-        lt,
-        le,
-        memberOf,
-        renderValue,
-        currency: cp.program.header.currency,
-        slow: (env: Env, all: boolean) => {
-          const out: RuleOutcome[] = [];
-          for (const r of rules) {
-            const o = evalRule(r, env);
-            if (all || o.matched) out.push(o);
-          }
-          return out;
-        },
-      },
-      decide as DecideHelpers,
-    );
+    };
+    if (decide && fused) {
+      return generateFused(host, genRules, helpers, decide, {
+        validator: (b, src) => emitQuickValidator(b, cp.program.inputType, newFastClosures(), src),
+      });
+    }
+    return decide ? generateDecide(host, genRules, helpers, decide) : generateRules(host, genRules, helpers);
   } catch {
     return undefined;
   }
@@ -1682,7 +1677,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
     if (
       opts === undefined ||
-      (opts.explain !== true && (opts.mode === undefined || opts.mode === 'enforce') && (opts.approvals === undefined || opts.approvals.length === 0))
+      (opts.explain !== true && (opts.mode === undefined || opts.mode === 'enforce') && (opts.approvals === undefined || opts.approvals === null || opts.approvals.length === 0))
     ) {
       // The common case: enforce mode, no approvals, no explanation. Valid request → rules → the
       // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).

@@ -51,7 +51,7 @@ export interface BudgetView {
 
 /** The last step of a fused evaluation (`CompiledPolicy.fused`): the rule entry lists built in place
  *  (null when empty; denies, approval reasons, allows, approval requests, warnings, monitored,
- *  errors), the validated request, the time, and the env the rules ran on. */
+ *  errors), the validated request, the time, the env the rules ran on, and the request as given. */
 export type FusedFinish = (
   denies: unknown[] | null,
   approvalReasons: unknown[] | null,
@@ -63,6 +63,7 @@ export type FusedFinish = (
   input: Record<string, unknown>,
   now: number,
   env: Env,
+  request: unknown,
 ) => import('./decision.js').Decision;
 
 /** Everything an expression can read at decision time. */

@@ -232,12 +232,6 @@ export class Engine {
   /** The fused path's last step (`compiled.fused` calls it with the rule entry lists); null when the
    *  policy has no fused function or rules read budgets (views must be read before the rules). */
   private readonly fusedFinish: FusedFinish | null;
-  /** Set by `fusedFinish` for the decision it just built: what `decideFused` keeps for `settle`. */
-  private fusedCounted: BudgetPlan[] = [];
-  private fusedReserved = false;
-  /** The id of a reservation the fused path committed, until its decision is built. */
-  private fusedReservation: string | null = null;
-
   constructor(policy: PolicyLike, opts: EngineOptions = {}) {
     if (!policy || !policy.compiled) throw new TypeError('Engine: expected a compiled policy (the result of `compile()`)');
     this.policy = policy;
@@ -288,17 +282,18 @@ export class Engine {
 
   private decideWith(sync: SyncStore, request: unknown, opts: DecideOptions): Decision {
     const t0 = this.onDecision ? clockMs() : 0;
+    const now = this.timeOf(opts);
     if (
       this.fusedFinish !== null &&
       this.mode === 'enforce' &&
-      opts.explain !== true &&
+      !opts.explain &&
       opts.trace === undefined &&
-      (opts.approvals === undefined || opts.approvals.length === 0)
+      (opts.approvals === undefined || opts.approvals === null || opts.approvals.length === 0)
     ) {
-      const d = this.decideFused(sync, request, opts);
+      const d = this.decideFused(request, opts, now);
       if (d !== undefined) return this.emit(d, request, t0);
     }
-    const run = this.begin(request, opts);
+    const run = this.begin(request, opts, now);
     if (!(run instanceof Run)) return this.emit(run, request, t0);
     if (run.peekKeys !== null) {
       let states: CounterState[];
@@ -330,120 +325,78 @@ export class Engine {
     return this.emit(d, request, t0);
   }
 
+  /** The evaluation time of one decision (read once). */
+  private timeOf(opts: DecideOptions): number {
+    return opts.now != null ? opts.now.getTime() : this.clock !== null ? this.clock().getTime() : Date.now();
+  }
+
   /**
    * The common case in one pass (synchronous store, enforce mode, no approvals, no explanation, rules
    * that read no budget): the policy's fused function validates the request, evaluates the rules
-   * into entry lists and calls `fusedFinish`, which plans the budgets, reserves and assembles. The
-   * same decisions as the general path (test/runtime/engine-fused.test.ts). Undefined when the quick
-   * validator rejects the request: the general path then reports it.
+   * into entry lists and calls `fusedFinish`, which plans the budgets, reserves, assembles and keeps
+   * what `settle` needs. The same decisions as the general path (test/runtime/engine-fused.test.ts).
+   * Undefined when the quick validator rejects the request: the general path then reports it.
    */
-  private decideFused(sync: SyncStore, request: unknown, opts: DecideOptions): Decision | undefined {
-    const now = opts.now != null ? opts.now.getTime() : this.clock !== null ? this.clock().getTime() : Date.now();
+  private decideFused(request: unknown, opts: DecideOptions, now: number): Decision | undefined {
     this.purge(now);
-    this.fusedReserved = false;
-    this.fusedReservation = null;
-    let d: Decision | undefined;
     try {
-      d = this.compiled.fused!(request, now, NO_VIEWS, this.fusedFinish!);
-    } catch {
-      // The store threw (it wrote nothing: a reserve is all or nothing), or something after a
-      // committed reserve did (a bug): release what was reserved; the general path decides again and
-      // reports a store failure as the `on error` decision.
-      if (this.fusedReservation !== null) {
-        try {
-          sync.releaseSync(this.fusedReservation, now);
-        } catch {
-          // the reservation expires by itself (conservatively counted)
-        }
-      }
-      return undefined;
+      return this.compiled.fused!(request, now, NO_VIEWS, this.fusedFinish!);
+    } catch (e) {
+      if (!(e instanceof FusedStoreFailure)) throw e;
+      // The decision of a store failure, as the general path makes it (without calling the store again).
+      const run = this.begin(request, opts, now);
+      if (!(run instanceof Run)) return run;
+      this.evaluate(run);
+      return this.storeFailedAtReserve(run, e.cause);
     }
-    if (d === undefined || !this.fusedReserved) return d;
-    const id = (d.reservation as { id: string }).id;
-    if (d.effect !== 'allow') {
-      // An `on exceed` message failed after the check: never keep a reservation then.
-      try {
-        sync.releaseSync(id, now);
-      } catch {
-        // the reservation expires by itself (conservatively counted)
-      }
-      d.reservation = null;
-      return d;
-    }
-    const counted = this.fusedCounted;
-    const validated = !hasObjectKey(counted);
-    const p: Pending = { request: validated ? this.fusedInput : snapshot(request, 0), validated, decideTime: now, plans: counted, dropAt: now + this.ttlMs + SETTLE_GRACE };
-    if (sync.attachSync === undefined || !sync.attachSync(id, p)) this.pending.set(id, p);
-    return d;
   }
 
-  private fusedInput: Record<string, unknown> = EMPTY_INPUT;
-
+  /** The fused path's last step (see `decideFused`). Everything it needs per call is local to the call. */
   private makeFusedFinish(): FusedFinish {
     const header = this.compiled.header;
     const policyRef = this.policyRef;
+    const onError = header.onError;
     const rulesOnly = ruleDecisionFinisher(policyRef, header.default);
-    return (dn, aq, al, ap, wn, mo, er, input, now, env) => {
+    const sync = this.sync as SyncStore;
+    return (dn, aq, al, ap, wn, mo, er, input, now, env, request) => {
       const plans = this.planner.plan(env);
       if (plans.length === 0) return rulesOnly(dn as Reason[] | null, aq as Reason[] | null, al as Reason[] | null, ap as ApprovalRequest[] | null, wn as Reason[] | null, mo as Reason[] | null, er as DecisionError[] | null, input, now);
-      // Which budgets count (a counter, no error), whether a `per request` cap already blocks, and
-      // whether the decision so far allows (the precedence of `allowsSoFar`, on the entry lists).
-      const onError = header.onError;
-      let capped = false;
-      let failedDeny = false;
-      let failedAllow = false;
-      let n = 0;
-      for (let i = 0; i < plans.length; i++) {
-        const p = plans[i]!;
-        if (p.error !== undefined) {
-          if (!p.budget.monitor) {
-            if (onError === 'deny') failedDeny = true;
-            else failedAllow = true;
-          }
-        } else if (p.counterKey === null) {
-          if (p.charge > p.budget.limit && enforced(p, null)) capped = true;
-        } else n++;
-      }
-      // Exactly sized: a reservation keeps this list until it is settled (a list grown by `push`
-      // starts with room for 17).
-      const counted: BudgetPlan[] = new Array(n);
-      for (let i = 0, k = 0; i < plans.length; i++) {
-        const p = plans[i]!;
-        if (p.error === undefined && p.counterKey !== null) counted[k++] = p;
-      }
+      const { counted, capped, failed } = classifyPlans(plans, null);
       let result = NOTHING_RESERVED;
       let reservationId = '';
       if (counted.length > 0) {
-        const allows = dn === null && aq === null && !failedDeny && (al !== null || failedAllow || header.default === 'allow');
-        const items: ReserveItem[] = new Array(counted.length);
-        for (let i = 0; i < counted.length; i++) {
-          const p = counted[i]!;
-          items[i] = { counterKey: p.counterKey as string, limit: p.budget.limit, charge: p.charge, expiresAt: p.window.endMs, enforce: enforced(p, null) };
-        }
+        // Whether the rules (and failed budgets) so far allow: `allowsSoFar` on the entry lists, where
+        // denies, pending approvals and allows are already apart (monitored rules are in their own list).
+        const budgetErrors = failed ? failedBudgetsEffect(plans, onError) : null;
+        const allows = dn === null && aq === null && budgetErrors !== 'deny' && (al !== null || budgetErrors === 'allow' || header.default === 'allow');
         reservationId = newReservationId();
-        // A store failure throws out of the fused function: `decideWith` falls back to the general
-        // path, which calls the store again and reports the failure.
-        result = (this.sync as SyncStore).reserveSync({ reservationId, now, ttlMs: this.ttlMs, commit: !capped && allows, items });
-        if (result.committed) this.fusedReservation = reservationId;
-      }
-      const outcomes: BudgetOutcome[] = new Array(plans.length);
-      let j = 0;
-      for (let i = 0; i < plans.length; i++) {
-        const p = plans[i]!;
-        if (p.error !== undefined) outcomes[i] = this.outcome(p, 0, 0, false, env);
-        else if (p.counterKey === null) outcomes[i] = this.outcome(p, 0, 0, p.charge > p.budget.limit, env);
-        else {
-          const r = result.items[j++]!;
-          outcomes[i] = this.outcome(p, r.spent, r.reserved, r.exceeded, env);
+        try {
+          result = sync.reserveSync({ reservationId, now, ttlMs: this.ttlMs, commit: !capped && allows, items: itemsOf(counted, null) });
+        } catch (e) {
+          throw new FusedStoreFailure(e);
         }
       }
-      const reservation = result.committed ? { id: reservationId, expires: this.expires(now) } : null;
-      if (result.committed) {
-        this.fusedReserved = true;
-        this.fusedCounted = counted;
-        this.fusedInput = input;
+      if (!result.committed) {
+        return assembleFromLists(policyRef, header.default, onError, dn as Reason[] | null, aq as Reason[] | null, al as Reason[] | null, ap as ApprovalRequest[] | null, wn as Reason[] | null, mo as Reason[] | null, er as DecisionError[] | null, this.outcomesOf(plans, result, env), input, now, null);
       }
-      return assembleFromLists(policyRef, header.default, onError, dn as Reason[] | null, aq as Reason[] | null, al as Reason[] | null, ap as ApprovalRequest[] | null, wn as Reason[] | null, mo as Reason[] | null, er as DecisionError[] | null, outcomes, input, now, reservation);
+      try {
+        const d = assembleFromLists(policyRef, header.default, onError, dn as Reason[] | null, aq as Reason[] | null, al as Reason[] | null, ap as ApprovalRequest[] | null, wn as Reason[] | null, mo as Reason[] | null, er as DecisionError[] | null, this.outcomesOf(plans, result, env), input, now, { id: reservationId, expires: this.expires(now) });
+        if (d.effect === 'allow') this.keepForSettle(reservationId, hasObjectKey(counted) ? null : input, request, counted, now);
+        else {
+          // An `on exceed` message failed after the check: never keep a reservation then.
+          sync.releaseSync(reservationId, now);
+          d.reservation = null;
+        }
+        return d;
+      } catch (e) {
+        // A bug after the reserve: do not leave the reservation behind.
+        try {
+          sync.releaseSync(reservationId, now);
+        } catch {
+          // it expires by itself (conservatively counted)
+        }
+        throw e;
+      }
     };
   }
 
@@ -509,8 +462,7 @@ export class Engine {
   }
 
   /** 1–3: validate, plan budgets, list the counters rules read. A decision when the request is invalid. */
-  private begin(request: unknown, opts: DecideOptions): Run | Decision {
-    const now = opts.now != null ? opts.now.getTime() : this.clock !== null ? this.clock().getTime() : Date.now();
+  private begin(request: unknown, opts: DecideOptions, now: number = this.timeOf(opts)): Run | Decision {
     const run = new Run(request, opts, now, opts.approvals ?? NO_APPROVALS);
     this.purge(now);
     const c = this.compiled;
@@ -577,32 +529,13 @@ export class Engine {
         if (a && typeof a.rule === 'string' && a.request_hash === run.requestHash()) approved.add(a.rule);
       }
     }
-    // `per request` caps need no counter: an enforced one over its limit already decides.
-    let capped = false;
-    let failed = false;
-    const counted: BudgetPlan[] = [];
-    for (const p of plans) {
-      if (p.error !== undefined) failed = true;
-      else if (p.counterKey === null) {
-        if (p.charge > p.budget.limit && enforced(p, approved)) capped = true;
-      } else counted.push(p);
-    }
+    const { counted, capped, failed } = classifyPlans(plans, approved);
     run.counted = counted;
     if (counted.length === 0) return null;
     // Charges are written only when the effect so far is `allow` (and in enforce mode); otherwise the
     // call only reports the counters.
     const commit = this.mode === 'enforce' && !capped && this.allowsSoFar(run, rules, failed);
-    const items: ReserveItem[] = new Array(counted.length);
-    for (let i = 0; i < counted.length; i++) {
-      const p = counted[i]!;
-      items[i] = {
-        counterKey: p.counterKey as string,
-        limit: p.budget.limit,
-        charge: p.charge,
-        expiresAt: p.window.endMs,
-        enforce: enforced(p, approved),
-      };
-    }
+    const items = itemsOf(counted, approved);
     const reservationId = newReservationId();
     run.reservationId = reservationId;
     return { reservationId, now: run.now, ttlMs: this.ttlMs, commit, items };
@@ -640,11 +573,9 @@ export class Engine {
       }
     }
     if (failedBudgets) {
-      for (const p of run.plans) {
-        if (p.error === undefined || p.budget.monitor) continue;
-        if (onError === 'deny') return false;
-        allow = true;
-      }
+      const e = failedBudgetsEffect(run.plans, onError);
+      if (e === 'deny') return false;
+      if (e === 'allow') allow = true;
     }
     if (approval) return false;
     return allow || this.compiled.header.default === 'allow';
@@ -659,8 +590,25 @@ export class Engine {
 
   /** 6: outcomes and the decision. */
   private finish(run: Run, result: ReserveResult): Decision {
-    const env = run.env!;
-    const plans = run.plans;
+    const outcomes = this.outcomesOf(run.plans, result, run.env!);
+    run.opts.trace?.({ rules: run.rules, budgets: outcomes });
+    run.outcomes = outcomes;
+    const reservation = result.committed ? { id: run.reservationId, expires: this.expires(run.now) } : null;
+    const decision = this.assemble(run, run.rules, outcomes, undefined, reservation, run.requestHash);
+    if (result.committed) {
+      if (decision.effect !== 'allow') {
+        // An `on exceed` message failed after the check (or `allowsSoFar` was conservative): never
+        // keep a reservation then.
+        run.release = true;
+      } else {
+        this.keepForSettle(run.reservationId, this.keepsValidated(run) ? run.input : null, run.request, run.counted, run.now);
+      }
+    }
+    return decision;
+  }
+
+  /** The decision's budget outcomes: errors, `per request` caps, and counters as the store reported them. */
+  private outcomesOf(plans: BudgetPlan[], result: ReserveResult, env: Env): BudgetOutcome[] {
     const outcomes: BudgetOutcome[] = new Array(plans.length);
     let j = 0;
     for (let i = 0; i < plans.length; i++) {
@@ -674,30 +622,22 @@ export class Engine {
         outcomes[i] = this.outcome(p, r.spent, r.reserved, r.exceeded, env);
       }
     }
-    run.opts.trace?.({ rules: run.rules, budgets: outcomes });
-    run.outcomes = outcomes;
-    const reservation = result.committed ? { id: run.reservationId, expires: this.expires(run.now) } : null;
-    const decision = this.assemble(run, run.rules, outcomes, undefined, reservation, run.requestHash);
-    if (result.committed) {
-      if (decision.effect !== 'allow') {
-        // An `on exceed` message failed after the check (or `allowsSoFar` was conservative): never
-        // keep a reservation then.
-        run.release = true;
-      } else {
-        const validated = this.keepsValidated(run);
-        const p: Pending = {
-          request: validated ? run.input : snapshot(run.request, 0),
-          validated,
-          decideTime: run.now,
-          plans: run.counted,
-          dropAt: run.now + this.ttlMs + SETTLE_GRACE,
-        };
-        // An unmodified MemoryBudgetStore keeps it with its reservation (forgotten with it); else the engine does.
-        const sync = this.sync;
-        if (sync === null || sync.attachSync === undefined || !sync.attachSync(run.reservationId, p)) this.pending.set(run.reservationId, p);
-      }
-    }
-    return decision;
+    return outcomes;
+  }
+
+  /** Keep what `settle` needs for a reservation kept with an `allow`: the validated request (`validated`,
+   *  when nothing outside the engine can reach it) or else a copy of the request as given. */
+  private keepForSettle(id: string, validated: Record<string, unknown> | null, request: unknown, counted: BudgetPlan[], now: number): void {
+    const p: Pending = {
+      request: validated ?? snapshot(request, 0),
+      validated: validated !== null,
+      decideTime: now,
+      plans: counted,
+      dropAt: now + this.ttlMs + SETTLE_GRACE,
+    };
+    // An unmodified MemoryBudgetStore keeps it with its reservation (forgotten with it); else the engine does.
+    const sync = this.sync;
+    if (sync === null || sync.attachSync === undefined || !sync.attachSync(id, p)) this.pending.set(id, p);
   }
 
   /**
@@ -709,15 +649,7 @@ export class Engine {
    */
   private keepsValidated(run: Run): boolean {
     if (this.inputType === null || run.opts.explain || run.opts.trace !== undefined) return false;
-    const counted = run.counted;
-    for (let i = 0; i < counted.length; i++) {
-      const key = counted[i]!.key;
-      for (let j = 0; j < key.length; j++) {
-        const k = key[j];
-        if (typeof k === 'object' && k !== null) return false;
-      }
-    }
-    return true;
+    return !hasObjectKey(run.counted);
   }
 
   /** A validated request back in a form the validator reads to the same value (settle merges the usage
@@ -1002,6 +934,55 @@ function toRawForm(t: Type, v: unknown, depth: number, needs: Map<Type, boolean>
 function isEmptyObject(v: Record<string, unknown>): boolean {
   for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k)) return false;
   return true;
+}
+
+/**
+ * The budgets of one request by role: `counted` (a counter, no error; exactly sized, since a
+ * reservation keeps it until settled), whether an enforced `per request` cap is exceeded (`capped`:
+ * it decides without a counter), and whether any budget failed.
+ */
+function classifyPlans(plans: BudgetPlan[], approved: Set<string> | null): { counted: BudgetPlan[]; capped: boolean; failed: boolean } {
+  let capped = false;
+  let failed = false;
+  let n = 0;
+  for (let i = 0; i < plans.length; i++) {
+    const p = plans[i]!;
+    if (p.error !== undefined) failed = true;
+    else if (p.counterKey === null) {
+      if (p.charge > p.budget.limit && enforced(p, approved)) capped = true;
+    } else n++;
+  }
+  const counted: BudgetPlan[] = new Array(n);
+  for (let i = 0, k = 0; i < plans.length; i++) {
+    const p = plans[i]!;
+    if (p.error === undefined && p.counterKey !== null) counted[k++] = p;
+  }
+  return { counted, capped, failed };
+}
+
+/** What failed (non-`@monitor`) budgets add to the effect so far: the set's `on error` effect, or
+ *  null when none failed. */
+function failedBudgetsEffect(plans: BudgetPlan[], onError: 'allow' | 'deny'): 'allow' | 'deny' | null {
+  for (let i = 0; i < plans.length; i++) {
+    const p = plans[i]!;
+    if (p.error !== undefined && !p.budget.monitor) return onError;
+  }
+  return null;
+}
+
+/** The store items of the counted budgets. */
+function itemsOf(counted: BudgetPlan[], approved: Set<string> | null): ReserveItem[] {
+  const items: ReserveItem[] = new Array(counted.length);
+  for (let i = 0; i < counted.length; i++) {
+    const p = counted[i]!;
+    items[i] = { counterKey: p.counterKey as string, limit: p.budget.limit, charge: p.charge, expiresAt: p.window.endMs, enforce: enforced(p, approved) };
+  }
+  return items;
+}
+
+/** A synchronous store call that failed in the fused path: the decision is then the store-failure one. */
+class FusedStoreFailure {
+  constructor(readonly cause: unknown) {}
 }
 
 /** Whether a counted budget's `by` tuple holds a list or object (then it is reachable from the

@@ -637,19 +637,21 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
   const emitObject = (objFields: FieldType[], x: string, d: number, out: string, ty: Type, path: string[]): string => {
     inlining.add(ty);
     b.line(`if (typeof ${x} !== "object" || ${x} === null) return undefined;`);
-    // Every field is read first: after these loads V8 knows the object's possible hidden classes and
-    // folds the prototype test below into a constant (before them it is a call, ~15 ns an object).
-    const raws = objFields.map((f) => {
-      const raw = b.local('f');
-      b.line(`let ${raw} = ${prop(x, f.name)};`);
-      return raw;
-    });
+    // The first field is read before the prototype test: after that load V8 knows the object's
+    // possible hidden classes (when there are few) and folds `Object.getPrototypeOf(x) ===
+    // Object.prototype` into a constant; tested first, it is a call (~15 ns an object).
     // For an object whose prototype is Object.prototype, a field value that is not undefined can only
     // be inherited when Object.prototype itself has that key (polluted or built in): only then is the
-    // own-property check needed. Such an object is neither an array nor a Date.
+    // own-property check needed. A getter run by that first read may have changed the prototype, so
+    // when the test says Object.prototype the first field is read again, in the state the test saw.
+    // Arrays and Dates are never objects here.
+    const raws = objFields.map(() => b.local('f'));
+    if (objFields.length > 0) b.line(`let ${raws[0]} = ${prop(x, objFields[0]!.name)};`);
     const plain = b.local('p');
     b.line(`const ${plain} = Object.getPrototypeOf(${x}) === ${OPl};`);
-    b.line(`if (!${plain} && (Array.isArray(${x}) || ${x} instanceof Date)) return undefined;`);
+    b.line(`if (Array.isArray(${x}) || (!${plain} && ${x} instanceof Date)) return undefined;`);
+    if (objFields.length > 0) b.line(`if (${plain}) ${raws[0]} = ${prop(x, objFields[0]!.name)};`);
+    for (let i = 1; i < objFields.length; i++) b.line(`let ${raws[i]} = ${prop(x, objFields[i]!.name)};`);
     const seen = b.local('s');
     b.line(`let ${seen} = 0;`);
     const helds: string[] = [];

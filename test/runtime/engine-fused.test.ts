@@ -181,4 +181,75 @@ describe('Engine: the fused path decides as the general path', function () {
     const tagKey = engine.counterKeyFor({ ...req, meta: ['x'] }, 'tagged', new Date(T0))!;
     assert.deepEqual(store.peekSync([tagKey], T0), [{ spent: 1, reserved: 0 }]);
   });
+
+  describe('regressions from review: the fused path behaves as the general path', () => {
+    const small = `policy p { default allow  on error deny }
+input { who: string }
+rule no_z { when who == "z"  deny "no z" }
+budget b { limit 5 per hour  charge 1  by who }
+`;
+    const both = () => [compile({ 'p.rein': small }, { codegen: true }), compile({ 'p.rein': small }, { codegen: false })] as const;
+
+    it('`approvals: null` and a truthy non-boolean `explain` are read as the general path reads them', async () => {
+      for (const policy of both()) {
+        const e = new Engine(policy, { clock: () => new Date(T0) });
+        const a = await e.decide({ who: 'a' }, { approvals: null as unknown as [] });
+        assert.equal(a.effect, 'allow');
+        assert.ok(a.reservation);
+        const b = await e.decide({ who: 'a' }, { explain: 1 as unknown as boolean });
+        assert.ok(Array.isArray(b.explain), `explain with codegen=${policy.codegen}`);
+        assert.equal(policy.evaluate({ who: 'a' }, { approvals: null as unknown as [] }).effect, 'allow');
+      }
+    });
+
+    it('a decide re-entered from a request getter keeps both decisions and the store right', () => {
+      for (const policy of both()) {
+        const store = new MemoryBudgetStore();
+        const e = new Engine(policy, { store, clock: () => new Date(T0) });
+        let inner: Decision | undefined;
+        const req = {
+          get who() {
+            if (!inner) inner = e.decideSync({ who: 'y' });
+            return 'z';
+          },
+        };
+        const outer = e.decideSync(req);
+        assert.equal(outer.effect, 'deny');
+        assert.equal(outer.reservation, null);
+        assert.equal(inner?.effect, 'allow');
+        assert.ok(inner?.reservation);
+        assert.deepEqual(store.peekSync([e.counterKeyFor({ who: 'y' }, 'b')!], T0), [{ spent: 0, reserved: 1 }], `codegen=${policy.codegen}`);
+      }
+    });
+
+    it('reads the clock once per decision, also when it falls back to the general path', async () => {
+      for (const policy of both()) {
+        let reads = 0;
+        const e = new Engine(policy, { clock: () => new Date(T0 + 999 + 1000 * reads++) });
+        const d = await e.decide({ who: 42 }); // invalid: the fused path hands over to the general one
+        assert.equal(d.effect, 'deny');
+        assert.equal(reads, 1, `codegen=${policy.codegen}`);
+        assert.equal(d.time, new Date(T0 + 999).toISOString());
+      }
+    });
+
+    it('a store that fails once gives the store-failure decision; the store is not called again', async () => {
+      for (const policy of both()) {
+        class FailsOnce extends MemoryBudgetStore {
+          calls = 0;
+          override reserveSync(req: Parameters<MemoryBudgetStore['reserveSync']>[0]) {
+            if (this.calls++ === 0) throw new Error('blip');
+            return super.reserveSync(req);
+          }
+        }
+        const store = new FailsOnce();
+        const e = new Engine(policy, { store, clock: () => new Date(T0) });
+        const d = await e.decide({ who: 'a' });
+        assert.equal(d.effect, 'deny');
+        assert.deepEqual(d.errors.map((x) => x.kind), ['store']);
+        assert.equal(store.calls, 1, `codegen=${policy.codegen}`);
+        assert.equal((await e.decide({ who: 'a' })).effect, 'allow');
+      }
+    });
+  });
 });

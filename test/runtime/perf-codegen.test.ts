@@ -129,6 +129,30 @@ describe('codegen and closures give identical decisions', function () {
     for (const p of [gen, clo]) assert.equal(p.evaluate({ ...req, agent }, { now: NOW }).errors[0]?.path, '$.agent.id');
   });
 
+  it('never takes an inherited field for an own one, even when a getter swaps the prototype while it is read (regression)', () => {
+    const src = `policy p { default deny  on error deny }
+input { user: { role?: string, name: string } }
+rule admins { when user.role == "admin"  allow "admin" }
+`;
+    const [gen, clo] = both({ 'p.rein': src });
+    const request = () => {
+      const proto = {
+        get role() {
+          Object.setPrototypeOf(this, Object.prototype);
+          return 'admin';
+        },
+      };
+      const user = Object.create(proto) as Record<string, unknown>;
+      user.name = 'mallory';
+      return { user };
+    };
+    for (const p of [gen, clo]) assert.equal(p.evaluate(request(), { now: NOW }).effect, 'deny', `codegen=${p.codegen}`);
+    // An array is never an object, whatever its prototype.
+    const arr = Object.assign([], { name: 'x', role: 'admin' });
+    Object.setPrototypeOf(arr, Object.prototype);
+    for (const p of [gen, clo]) assert.equal(p.evaluate({ user: arr }, { now: NOW }).errors[0]?.path, '$.user', `codegen=${p.codegen}`);
+  });
+
   it('on messages, approvers, lambdas, defs and run-time errors', () => {
     const src = `policy odd { default allow  on error deny }
 input {
