@@ -136,6 +136,9 @@ export class MemoryBudgetStore implements BudgetStore {
   private readonly graceMs: number;
   private readonly clock: () => number;
   private lastGc = -Infinity;
+  /** The reservation `reserveSync` made last (for `attachSync` right after it). */
+  private lastId = '';
+  private lastHead: Entry | null = null;
 
   constructor(opts: MemoryBudgetStoreOptions = {}) {
     this.graceMs = opts.settleGraceMs ?? DEFAULT_GRACE;
@@ -179,6 +182,8 @@ export class MemoryBudgetStore implements BudgetStore {
     // Claimed before any write (the first entry, filled in below): a duplicate id changes nothing.
     const head: Entry = { counterKey: reqItems[0]!.counterKey, amount: 0, expiresAt, live: true, next: null, data: null };
     if (!this.reservations.add(id, head)) throw new Error(`reservation ${id} already exists`);
+    this.lastId = id;
+    this.lastHead = head;
     // 2. Write every item (all or nothing: nothing above can fail now).
     let tail: Entry | null = null;
     for (let i = 0; i < n; i++) {
@@ -217,7 +222,9 @@ export class MemoryBudgetStore implements BudgetStore {
    * what `settle` needs here, so one map holds each reservation). False when the reservation is unknown.
    */
   attachSync(reservationId: string, data: unknown): boolean {
-    const head = this.reservations.get(reservationId);
+    // Usually the reservation just made: no index lookup (the head is still the index's while live).
+    const last = this.lastHead;
+    const head = last !== null && this.lastId === reservationId && last.live ? last : this.reservations.get(reservationId);
     if (head === undefined) return false;
     head.data = data;
     return true;
