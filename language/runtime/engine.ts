@@ -872,10 +872,12 @@ export class Engine {
 }
 
 /** Whether values of type `t` differ between their validated and request forms (money, time).
- *  Memoised per type in `seen` (types are acyclic: the checker rejects recursive types). */
+ *  Memoised per type in `seen`. (The checker rejects recursive types; should one get here, the
+ *  guard below keeps this from recursing forever.) */
 function needsRawForm(t: Type, seen: Map<Type, boolean>): boolean {
   const known = seen.get(t);
   if (known !== undefined) return known;
+  seen.set(t, false);
   let r = false;
   switch (t.kind) {
     case 'money':
