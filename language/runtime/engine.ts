@@ -285,6 +285,7 @@ export class Engine {
     const now = this.timeOf(opts);
     if (
       this.fusedFinish !== null &&
+      sync === this.sync &&
       this.mode === 'enforce' &&
       !opts.explain &&
       opts.trace === undefined &&
@@ -384,8 +385,12 @@ export class Engine {
         if (d.effect === 'allow') this.keepForSettle(reservationId, hasObjectKey(counted) ? null : input, request, counted, now);
         else {
           // An `on exceed` message failed after the check: never keep a reservation then.
-          sync.releaseSync(reservationId, now);
           d.reservation = null;
+          try {
+            sync.releaseSync(reservationId, now);
+          } catch {
+            // the reservation expires by itself (conservatively counted)
+          }
         }
         return d;
       } catch (e) {

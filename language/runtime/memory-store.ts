@@ -222,9 +222,10 @@ export class MemoryBudgetStore implements BudgetStore {
    * what `settle` needs here, so one map holds each reservation). False when the reservation is unknown.
    */
   attachSync(reservationId: string, data: unknown): boolean {
-    // Usually the reservation just made: no index lookup (the head is still the index's while live).
+    // Usually the reservation just made: no index lookup. `lastHead` is cleared whenever that
+    // reservation leaves the index (settled, released or forgotten).
     const last = this.lastHead;
-    const head = last !== null && this.lastId === reservationId && last.live ? last : this.reservations.get(reservationId);
+    const head = last !== null && this.lastId === reservationId ? last : this.reservations.get(reservationId);
     if (head === undefined) return false;
     head.data = data;
     return true;
@@ -257,6 +258,7 @@ export class MemoryBudgetStore implements BudgetStore {
     const head = this.reservations.get(reservationId);
     if (head === undefined) return { found: false };
     this.reservations.delete(reservationId);
+    if (head === this.lastHead) this.lastHead = null;
     if (now >= head.expiresAt + this.graceMs) return { found: false };
     const byKey = new Map<string, number>();
     for (const a of actuals) byKey.set(a.counterKey, a.amount);
@@ -308,6 +310,7 @@ export class MemoryBudgetStore implements BudgetStore {
     this.lastGc = now;
     const graceMs = this.graceMs;
     this.reservations.deleteWhere((r) => now >= r.expiresAt + graceMs);
+    if (this.lastHead !== null && now >= this.lastHead.expiresAt + graceMs) this.lastHead = null;
     for (const [k, c] of this.counters) {
       this.sweep(c, now);
       if (c.dropAt !== null && now >= c.dropAt && c.live === 0) this.counters.delete(k);

@@ -251,5 +251,39 @@ budget b { limit 5 per hour  charge 1  by who }
         assert.equal((await e.decide({ who: 'a' })).effect, 'allow');
       }
     });
+
+    it('decideSync with a store the engine does not call directly (a subclass overriding an async method) uses that store (regression)', () => {
+      class Slow extends MemoryBudgetStore {
+        override async reserve(req: Parameters<MemoryBudgetStore['reserve']>[0]) {
+          return super.reserve(req);
+        }
+      }
+      for (const policy of both()) {
+        const store = new Slow();
+        const e = new Engine(policy, { store, clock: () => new Date(T0) });
+        const effects = [0, 1, 2, 3, 4, 5, 6].map(() => e.decideSync({ who: 'a' }).effect);
+        assert.deepEqual(effects, ['allow', 'allow', 'allow', 'allow', 'allow', 'deny', 'deny'], `codegen=${policy.codegen}`);
+        assert.deepEqual(store.peekSync([e.counterKeyFor({ who: 'a' }, 'b')!], T0), [{ spent: 0, reserved: 5 }]);
+      }
+    });
+
+    it('a release that fails after a committed non-allow decision still gives the decision (regression)', async () => {
+      const src = `policy p { default allow  on error deny }
+input { who: string, n: int }
+budget w { limit 1 per hour  charge 2  by who  on exceed warn "over \${100 / n}" }
+`;
+      class ReleaseFails extends MemoryBudgetStore {
+        override releaseSync(): never {
+          throw new Error('release failed');
+        }
+      }
+      for (const codegen of [true, false]) {
+        const e = new Engine(compile({ 'p.rein': src }, { codegen }), { store: new ReleaseFails(), clock: () => new Date(T0) });
+        const d = await e.decide({ who: 'a', n: 0 });
+        assert.equal(d.effect, 'deny', `codegen=${codegen}`);
+        assert.equal(d.reservation, null);
+        assert.deepEqual(d.errors.map((x) => x.kind), ['budget']);
+      }
+    });
   });
 });

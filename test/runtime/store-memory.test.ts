@@ -142,4 +142,30 @@ describe('MemoryBudgetStore', () => {
     assert.deepEqual(await s.peek(['k'], 20_000), [{ spent: 2_000_000, reserved: 0 }]);
     assert.equal(s.inspect(20_000).reservations.length, 0);
   });
+
+  it('attachSync finds the reservation just made, and never one settled, released or forgotten since (regression)', () => {
+    const item = { counterKey: 'c', limit: 100, charge: 1, expiresAt: null, enforce: true };
+    const T = 1_000_000;
+    const fresh = () => {
+      const s = new MemoryBudgetStore({ settleGraceMs: 1000 });
+      s.reserveSync({ reservationId: 'id-001', now: T, ttlMs: 500, commit: true, items: [item] });
+      return s;
+    };
+    let s = fresh();
+    assert.equal(s.attachSync('id-001', { x: 1 }), true);
+    assert.deepEqual(s.attachmentSync('id-001', T), { x: 1 });
+    assert.equal(s.attachSync('id-002', { x: 2 }), false);
+    for (const forget of [
+      (st: MemoryBudgetStore) => st.releaseSync('id-001', T),
+      (st: MemoryBudgetStore) => st.settleSync('id-001', [], T),
+      (st: MemoryBudgetStore) => st.settleSync('id-001', [], T + 10_000), // after its grace: forgotten
+      (st: MemoryBudgetStore) => st.gc(T + 10_000),
+    ]) {
+      s = fresh();
+      forget(s);
+      assert.equal(s.attachSync('id-001', { x: 1 }), false);
+      assert.equal(s.attachmentSync('id-001', T), undefined);
+    }
+  });
 });
+
