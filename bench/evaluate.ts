@@ -64,6 +64,9 @@ interface Engine_ {
   inputs: unknown[];
   fn: (x: unknown) => unknown;
   isAsync: boolean;
+  /** Stateful engines (budget stores): a fresh one for every stretch, so the state one stretch leaves
+   *  (hundreds of MB of never-settled reservations) does not slow the engines measured after it. */
+  fresh?: () => (x: unknown) => unknown;
 }
 
 /** One timed stretch of `ms` milliseconds over the inputs: decisions per second. */
@@ -114,8 +117,14 @@ async function measureAll(engines: Engine_[]): Promise<Row[]> {
       if (e.isAsync) await r;
     }
   const per = engines.map(() => [] as number[]);
+  // (No forced GC between stretches: a full GC ages the code of the engines not running, and V8
+  // flushes code that several GCs saw unused.)
   for (let round = 0; round < ROUNDS; round++)
-    for (let j = 0; j < engines.length; j++) per[j].push(await throughput(engines[j], (SECONDS * 1000) / ROUNDS));
+    for (let j = 0; j < engines.length; j++) {
+      const e = engines[j];
+      if (e.fresh) e.fn = e.fresh();
+      per[j].push(await throughput(e, (SECONDS * 1000) / ROUNDS));
+    }
   const rows: Row[] = [];
   for (let j = 0; j < engines.length; j++) {
     const e = engines[j];
@@ -186,23 +195,29 @@ async function main() {
   // ---------------- throughput
   const engines: Engine_[] = [];
   const want = (n: string) => !ONLY || ONLY.some((o) => n.includes(o));
-  const add = (name: string, setupMs: number, inputs: unknown[], fn: (x: unknown) => unknown, isAsync = false) => {
-    if (want(name)) engines.push({ name, setupMs, inputs, fn, isAsync });
+  const add = (name: string, setupMs: number, inputs: unknown[], fn: (x: unknown) => unknown, isAsync = false, fresh?: () => (x: unknown) => unknown) => {
+    if (want(name)) engines.push({ name, setupMs, inputs, fn, isAsync, fresh });
   };
   add('hand-written JS', 0, requests, (r) => handWritten(r as BenchRequest));
   add('rein policy.evaluate (validating)', reinCompileMs, json, (r) => policy.evaluate(r));
   // The same policy without budgets through the engine: the engine's own cost (promise, clock, checks).
-  const rulesEngine = new Engine(policy, { store: new MemoryBudgetStore() });
-  add('rein Engine.decide, no budgets (memory store)', reinCompileMs, json, (r) => rulesEngine.decide(r), true);
-  const engine = new Engine(budgetPolicy, { store: new MemoryBudgetStore() });
-  add('rein Engine.decide + 2 budgets (memory store)', budgetCompileMs, json, (r) => engine.decide(r), true);
+  const deciding = (p: typeof policy) => () => {
+    const engine = new Engine(p, { store: new MemoryBudgetStore() });
+    return (r: unknown) => engine.decide(r);
+  };
+  add('rein Engine.decide, no budgets (memory store)', reinCompileMs, json, deciding(policy)(), true, deciding(policy));
+  // Never settled: every allowed decision keeps a live reservation for the stretch (a fresh store each).
+  add('rein Engine.decide + 2 budgets (memory store)', budgetCompileMs, json, deciding(budgetPolicy)(), true, deciding(budgetPolicy));
   // The steady state of real use: every reserved decision is settled (here with its estimate).
-  const settling = new Engine(budgetPolicy, { store: new MemoryBudgetStore() });
-  add('rein Engine.decide + settle (memory store)', budgetCompileMs, json, async (r) => {
-    const d = await settling.decide(r);
-    if (d.reservation !== null) await settling.settle(d);
-    return d;
-  }, true);
+  const settling = () => {
+    const engine = new Engine(budgetPolicy, { store: new MemoryBudgetStore() });
+    return async (r: unknown) => {
+      const d = await engine.decide(r);
+      if (d.reservation !== null) await engine.settle(d);
+      return d;
+    };
+  };
+  add('rein Engine.decide + settle (memory store)', budgetCompileMs, json, settling(), true, settling);
   add('@marcbachmann/cel-js', celMs, requests, (r) => cel(r as BenchRequest));
   add('@cedar-policy/cedar-wasm', cedarMs, cedarCtx, (c) => cedar(c as Record<string, unknown>));
   add('json-rules-engine', jreMs, requests.slice(0, 2000), (r) => jre(r as BenchRequest), true);
