@@ -471,6 +471,13 @@ function placeBudgets(A: Assembly, budgets: readonly BudgetOutcome[], onError: A
         onError,
         monitor,
       );
+      // The counters said exceeded and only its `on exceed` message (or approver) failed: the
+      // exceed effect still stands (every applicable budget must pass, also under `on error allow`).
+      if (b.exceeded) {
+        const approval: ApprovalRequest | undefined =
+          b.effect === 'require_approval' ? { kind: 'budget', name: b.name, from: b.from ?? null, message: null, location: b.location } : undefined;
+        A.place(budgetReason(b, b.effect, null), b.effect, monitor, approval);
+      }
       continue;
     }
     if (b.exceeded) {

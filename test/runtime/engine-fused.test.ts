@@ -285,5 +285,27 @@ budget w { limit 1 per hour  charge 2  by who  on exceed warn "over \${100 / n}"
         assert.deepEqual(d.errors.map((x) => x.kind), ['budget']);
       }
     });
+
+    it('an exceeded budget whose `on exceed` message fails still blocks, also under `on error allow` (regression: it allowed)', async () => {
+      const src = `policy p { default allow  on error allow }
+input { who: string, n: int }
+budget cap { limit 1 per hour  charge 2  by who  on exceed deny "over \${100 / n}" }
+budget ask { limit 1 per hour  charge 2  by who  on exceed require approval from "lead" "ask \${100 / n}" }
+`;
+      for (const codegen of [true, false]) {
+        const store = new MemoryBudgetStore();
+        const e = new Engine(compile({ 'p.rein': src }, { codegen }), { store, clock: () => new Date(T0) });
+        const d = await e.decide({ who: 'a', n: 0 });
+        assert.equal(d.effect, 'deny', `codegen=${codegen}`);
+        assert.deepEqual(d.reasons.map((r) => [r.kind, r.name, r.message]), [['budget', 'cap', null]]);
+        assert.deepEqual(d.approvals.map((a) => [a.kind, a.name, a.message]), [['budget', 'ask', null]]);
+        assert.deepEqual(d.errors.map((x) => [x.kind, x.name]), [['budget', 'cap'], ['budget', 'ask']]);
+        assert.equal(d.reservation, null);
+        // With a message that works, the same request is denied with it.
+        const ok = await e.decide({ who: 'a', n: 4 });
+        assert.equal(ok.effect, 'deny');
+        assert.equal(ok.reasons[0]?.message, 'over 25');
+      }
+    });
   });
 });
