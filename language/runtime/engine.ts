@@ -69,6 +69,8 @@ interface Pending {
   /** The reserved (counted) budgets. */
   plans: BudgetPlan[];
   dropAt: number;
+  /** The engine that decided (a store shared by several engines keeps all of their records). */
+  owner: Engine;
 }
 
 /** A store that can also run synchronously (MemoryBudgetStore). */
@@ -639,6 +641,7 @@ export class Engine {
       decideTime: now,
       plans: counted,
       dropAt: now + this.ttlMs + SETTLE_GRACE,
+      owner: this,
     };
     // An unmodified MemoryBudgetStore keeps it with its reservation (forgotten with it); else the engine does.
     const sync = this.sync;
@@ -696,7 +699,7 @@ export class Engine {
     let p = this.pending.get(id);
     const inMap = p !== undefined;
     if (p === undefined && this.sync !== null && this.sync.attachmentSync !== undefined) p = this.sync.attachmentSync(id, now) as Pending | undefined;
-    if (!p) {
+    if (!p || p.owner !== this) {
       // Unknown here (another engine, or forgotten after its grace): the estimate stands.
       this.settledDecisions.add(decision);
       return;

@@ -307,5 +307,21 @@ budget ask { limit 1 per hour  charge 2  by who  on exceed require approval from
         assert.equal(ok.reasons[0]?.message, 'over 25');
       }
     });
+
+    it('an engine settles only its own reservations, even on a shared memory store (regression)', async () => {
+      const store = new MemoryBudgetStore();
+      const a = new Engine(compile({ 'p.rein': small }), { store, clock: () => new Date(T0) });
+      const other = `input { who: string, cost: money }
+budget b { limit $5 per hour  charge cost  by who }
+`;
+      const b = new Engine(compile({ 'o.rein': other }), { store, clock: () => new Date(T0) });
+      const d = await a.decide({ who: 'x' });
+      assert.ok(d.reservation);
+      const key = a.counterKeyFor({ who: 'x' }, 'b')!;
+      await b.settle(d, { cost: '3' }); // not b's: the estimate stands
+      assert.deepEqual(store.peekSync([key], T0), [{ spent: 0, reserved: 1 }]);
+      await a.settle(d);
+      assert.deepEqual(store.peekSync([key], T0), [{ spent: 1, reserved: 0 }]);
+    });
   });
 });
