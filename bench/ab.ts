@@ -9,8 +9,8 @@
 // decide: await Engine.decide on bench/policy + bench/policy-budgets (memory store, never settled)
 // settle: the same, each reservation settled (its estimate)
 
-import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { median, readSet } from './util.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateRequests } from './peers.js';
 
@@ -23,11 +23,6 @@ if (!otherArg || !['eval', 'decide', 'settle'].includes(mode)) {
 const other = resolve(otherArg);
 const rounds = Math.max(2, Number(roundsArg) || 10);
 
-function readSet(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.rein')).sort()) files[f] = readFileSync(join(dir, f), 'utf8');
-  return files;
-}
 
 type Fn = (r: unknown) => unknown;
 
@@ -52,7 +47,6 @@ async function load(root: string): Promise<Fn> {
   };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function main() {
   const requests = generateRequests(10_000).map((r) => JSON.parse(JSON.stringify(r)) as unknown);

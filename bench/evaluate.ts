@@ -9,8 +9,8 @@
 //    of single decisions, compile time and heap, and prints ratios against hand-written JavaScript.
 // The Cedar peer needs `--no-turbo-inline-js-wasm-calls` on Node 20 (V8 can crash otherwise).
 
-import { readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
+import { median, readSet } from './util.js';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../language/runtime/compile.js';
 import { Engine } from '../language/runtime/engine.js';
@@ -23,11 +23,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 5)));
 const ONLY = process.env.BENCH_ONLY?.split(',');
 
-function readSet(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.rein')).sort()) files[f] = readFileSync(join(dir, f), 'utf8');
-  return files;
-}
 
 function fromDecision(d: { effect: string; reasons: { kind: string; name?: string }[]; approvals: { name: string }[]; warnings: { name?: string }[] }): Outcome {
   const names = new Set<string>();
@@ -52,11 +47,6 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 interface Engine_ {
   name: string;

@@ -7,8 +7,8 @@
 // settled) until BENCH_RESERVATIONS reservations are live, then compares the heap after a full GC with
 // the heap before.
 
-import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { readSet } from './util.js';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../language/runtime/compile.js';
 import { Engine } from '../language/runtime/engine.js';
@@ -18,11 +18,6 @@ import { generateRequests } from './peers.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const TARGET = Number(process.env.BENCH_RESERVATIONS ?? 200_000);
 
-function readSet(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.rein')).sort()) files[f] = readFileSync(join(dir, f), 'utf8');
-  return files;
-}
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {

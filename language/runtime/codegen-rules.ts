@@ -91,18 +91,9 @@ export interface DecideHelpers {
   onError: 'allow' | 'deny';
   /** The `error` reason of a failed rule's outcome (decision.ts, as the general assembly builds it). */
   errorReason: (o: RuleOutcome, effect: ClauseEffect) => unknown;
-  /** Precedence and the decision object (decision.ts `ruleDecisionFinisher`). */
-  finish: (
-    denies: unknown[] | null,
-    approvalReasons: unknown[] | null,
-    allows: unknown[] | null,
-    approvals: unknown[] | null,
-    warnings: unknown[] | null,
-    monitored: unknown[] | null,
-    errors: unknown[] | null,
-    hashOf: unknown,
-    time: number,
-  ) => Decision;
+  /** Precedence and the decision object (decision.ts `ruleDecisionFinisher`; the generated code
+   *  passes the validated request as `input` and stops there). */
+  finish: FusedFinish;
   /** The same decision through the closures (used when reading the request throws). */
   slow: (env: Env) => Decision;
 }

@@ -31,7 +31,6 @@ import type {
   CompiledPolicy,
   DecisionError,
   Env,
-  FusedFinish,
   RuleOutcome,
   SourceLocation,
 } from './compiled.js';
@@ -1665,41 +1664,42 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const decideHelpers: DecideHelpers = {
     onError: header.onError,
     errorReason: ruleErrorReason,
-    finish: ruleDecisionFinisher(policyInfo, header.default) as DecideHelpers['finish'],
+    finish: ruleDecisionFinisher(policyInfo, header.default),
     slow: (env: Env) => assembleRuleDecision(policyInfo, header.default, header.onError, evaluateMatched(env), env.input, env.now),
   };
   const fastDecide = generate ? generatedRules(cp, rules, decideHelpers) : undefined;
   // Validation, rules and decision in one function (the common case of `policy.evaluate`, and the engine's).
   const fused = generate && fastDecide !== undefined ? generatedRules(cp, rules, decideHelpers, true) : undefined;
   if (fused !== undefined) compiled.fused = fused;
-  const finishRules = decideHelpers.finish as unknown as FusedFinish;
 
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
+    const nowOpt = opts?.now;
+    const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
+    // Whether the quick validator has already rejected the request (then only the reporting one is left).
+    let quickFailed = false;
     if (
       opts === undefined ||
       (opts.explain !== true && (opts.mode === undefined || opts.mode === 'enforce') && (opts.approvals === undefined || opts.approvals === null || opts.approvals.length === 0))
     ) {
       // The common case: enforce mode, no approvals, no explanation. Valid request → rules → the
       // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
-      const nowOpt = opts?.now;
-      const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
       if (fused !== undefined) {
-        const d = fused(request, now, emptyViews, finishRules);
+        const d = fused(request, now, emptyViews, decideHelpers.finish);
         if (d !== undefined) return d;
+      } else {
+        const input = validate.quick(request);
+        if (input !== undefined) {
+          const env: Env = { input, now, budgets: emptyViews };
+          if (fastDecide !== undefined) return fastDecide(env);
+          const outcomes = fastRules ? fastRules(env, false) : evaluateMatched(env);
+          return assembleRuleDecision(policyInfo, header.default, header.onError, outcomes, input, now);
+        }
       }
-      const input = validate.quick(request);
-      if (input !== undefined) {
-        const env: Env = { input, now, budgets: emptyViews };
-        if (fastDecide !== undefined) return fastDecide(env);
-        const outcomes = fastRules ? fastRules(env, false) : evaluateMatched(env);
-        return assembleRuleDecision(policyInfo, header.default, header.onError, outcomes, input, now);
-      }
+      quickFailed = true;
     }
-    const nowOpt = opts?.now;
-    const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
     const explain = opts?.explain === true;
     // The reporting validator runs only when the quick one finds a problem.
-    let input = validate.quick(request);
+    let input = quickFailed ? undefined : validate.quick(request);
     let errors: DecisionError[] | undefined;
     if (input === undefined) {
       const v = validate(request);

@@ -13,6 +13,7 @@
 
 import type { CheckedProgram, PolicyHeader } from '../semantics/program.js';
 import type { Expr, WindowUnit } from '../syntax/ast.js';
+import type { ApprovalRequest, Decision, Reason } from './decision.js';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
 export type ClauseEffect = 'deny' | 'require_approval' | 'warn' | 'allow';
@@ -53,18 +54,18 @@ export interface BudgetView {
  *  (null when empty; denies, approval reasons, allows, approval requests, warnings, monitored,
  *  errors), the validated request, the time, the env the rules ran on, and the request as given. */
 export type FusedFinish = (
-  denies: unknown[] | null,
-  approvalReasons: unknown[] | null,
-  allows: unknown[] | null,
-  approvals: unknown[] | null,
-  warnings: unknown[] | null,
-  monitored: unknown[] | null,
-  errors: unknown[] | null,
+  denies: Reason[] | null,
+  approvalReasons: Reason[] | null,
+  allows: Reason[] | null,
+  approvals: ApprovalRequest[] | null,
+  warnings: Reason[] | null,
+  monitored: Reason[] | null,
+  errors: DecisionError[] | null,
   input: Record<string, unknown>,
   now: number,
   env: Env,
   request: unknown,
-) => import('./decision.js').Decision;
+) => Decision;
 
 /** Everything an expression can read at decision time. */
 export interface Env {
@@ -150,7 +151,7 @@ export interface CompiledPolicy {
   validate(request: unknown): { ok: true; value: Record<string, unknown> } | { ok: false; errors: DecisionError[] };
   /** Validation, rules and the decision in one generated function (codegen only; see codegen-rules.ts
    *  `generateFused`): the decision, or undefined for a request the quick validator rejects. */
-  fused?: (request: unknown, now: number, views: Env['budgets'], finish: FusedFinish) => import('./decision.js').Decision | undefined;
+  fused?: (request: unknown, now: number, views: Env['budgets'], finish: FusedFinish) => Decision | undefined;
   budgets: CompiledBudget[];
   /** Names of budgets that rules read (`x.used` …): the engine must put their views in `env.budgets`. */
   budgetsReadByRules: string[];

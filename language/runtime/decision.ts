@@ -3,7 +3,7 @@
 // (LANGUAGE §5 steps 4–5). Used by `policy.evaluate` (no budgets) and by the engine (budgets).
 
 import { z } from 'zod';
-import type { ClauseEffect, DecisionError, Effect, RuleExplanation, RuleOutcome, SourceLocation } from './compiled.js';
+import type { ClauseEffect, DecisionError, Effect, FusedFinish, RuleExplanation, RuleOutcome, SourceLocation } from './compiled.js';
 import { formatMicros } from './money.js';
 import { hashValue } from './hash.js';
 
@@ -493,17 +493,16 @@ function placeBudgets(A: Assembly, budgets: readonly BudgetOutcome[], onError: A
   return budgetEntries;
 }
 
-/** Precedence (and monitor mode) over the assembly's lists, and the decision object. */
+/** Precedence (and monitor mode, with `would_effect`) over the assembly's lists, and the decision object. */
 function decisionOf(
   A: Assembly,
-  box: HashBox,
   policy: AssembleInput['policy'],
   defaultEffect: AssembleInput['defaultEffect'],
   mode: 'enforce' | 'monitor',
   budgetEntries: BudgetEntry[],
   time: number | Date,
   reservation: { id: string; expires: string } | null,
-): { d: Decision; wouldEffect: Effect | undefined } {
+): Decision {
   // Precedence.
   let effect: Effect;
   let reasons: Reason[];
@@ -548,11 +547,12 @@ function decisionOf(
     A.errors ?? [],
     reservation,
     { name: policy.name, version: policy.version ?? null, hash: policy.hash },
-    box,
+    A,
     isoTime(time),
     mode,
   ) as unknown as Decision;
-  return { d, wouldEffect };
+  if (wouldEffect !== undefined) d.would_effect = wouldEffect;
+  return d;
 }
 
 /**
@@ -586,7 +586,7 @@ export function assembleFromLists(
   A.monitored = monitored;
   A.errors = errors;
   const entries = placeBudgets(A, budgets, onError);
-  return decisionOf(A, A, policy, defaultEffect, 'enforce', entries, time, reservation).d;
+  return decisionOf(A, policy, defaultEffect, 'enforce', entries, time, reservation);
 }
 
 /**
@@ -714,17 +714,7 @@ function finishRuleDecision(
 export function ruleDecisionFinisher(
   policy: { name: string; version: string | null; hash: string },
   defaultEffect: AssembleInput['defaultEffect'],
-): (
-  denies: Reason[] | null,
-  approvalReasons: Reason[] | null,
-  allows: Reason[] | null,
-  approvals: ApprovalRequest[] | null,
-  warnings: Reason[] | null,
-  monitored: Reason[] | null,
-  errors: DecisionError[] | null,
-  hashOf: unknown,
-  time: number,
-) => Decision {
+): FusedFinish {
   return (dn, aq, al, ap, wn, mo, er, hashOf, time) => finishRuleDecision(policy, defaultEffect, dn, aq, al, ap, wn, mo, er, hashOf, time);
 }
 
@@ -776,7 +766,6 @@ export function assembleParts(
   const mode = modeOpt ?? 'enforce';
   // One object accumulates the entries and holds the (lazy) request hash the decision refers to.
   const A = new Assembly(requestHash, hashOf, granted ?? EMPTY);
-  const box: HashBox = A;
 
   // Request-level errors (input, store): no rule ran (input) or the store failed.
   if (reqErrors && reqErrors.length > 0) {
@@ -803,8 +792,7 @@ export function assembleParts(
   }
 
   const budgetEntries = placeBudgets(A, budgetList ?? EMPTY, onError);
-  const { d, wouldEffect } = decisionOf(A, box, policy, defaultEffect, mode, budgetEntries, time, reservation ?? null);
-  if (wouldEffect !== undefined) d.would_effect = wouldEffect;
+  const d = decisionOf(A, policy, defaultEffect, mode, budgetEntries, time, reservation ?? null);
   if (explain) {
     const ex: RuleExplanation[] = [];
     for (const o of rules) {

@@ -3,7 +3,7 @@
 // See docs/budgets.md for the semantics, the store algorithm and performance notes.
 
 import type { CompiledPolicy, DecisionError, Env, FusedFinish, RuleOutcome } from './compiled.js';
-import { assembleDecision, assembleFromLists, ruleDecisionFinisher, type Approval, type AssembleInput, type ApprovalRequest, type BudgetOutcome, type Decision, type Reason } from './decision.js';
+import { assembleDecision, assembleFromLists, ruleDecisionFinisher, type Approval, type AssembleInput, type BudgetOutcome, type Decision } from './decision.js';
 import { hashValue } from './hash.js';
 import { deepMerge, isPlainObject, newRecord } from './values.js';
 import { formatMicros } from './money.js';
@@ -363,7 +363,7 @@ export class Engine {
     const sync = this.sync as SyncStore;
     return (dn, aq, al, ap, wn, mo, er, input, now, env, request) => {
       const plans = this.planner.plan(env);
-      if (plans.length === 0) return rulesOnly(dn as Reason[] | null, aq as Reason[] | null, al as Reason[] | null, ap as ApprovalRequest[] | null, wn as Reason[] | null, mo as Reason[] | null, er as DecisionError[] | null, input, now);
+      if (plans.length === 0) return rulesOnly(dn, aq, al, ap, wn, mo, er, input, now, env, request);
       const { counted, capped, failed } = classifyPlans(plans, null);
       let result = NOTHING_RESERVED;
       let reservationId = '';
@@ -379,11 +379,10 @@ export class Engine {
           throw new FusedStoreFailure(e);
         }
       }
-      if (!result.committed) {
-        return assembleFromLists(policyRef, header.default, onError, dn as Reason[] | null, aq as Reason[] | null, al as Reason[] | null, ap as ApprovalRequest[] | null, wn as Reason[] | null, mo as Reason[] | null, er as DecisionError[] | null, this.outcomesOf(plans, result, env), input, now, null);
-      }
+      const reservation = result.committed ? { id: reservationId, expires: this.expires(now) } : null;
       try {
-        const d = assembleFromLists(policyRef, header.default, onError, dn as Reason[] | null, aq as Reason[] | null, al as Reason[] | null, ap as ApprovalRequest[] | null, wn as Reason[] | null, mo as Reason[] | null, er as DecisionError[] | null, this.outcomesOf(plans, result, env), input, now, { id: reservationId, expires: this.expires(now) });
+        const d = assembleFromLists(policyRef, header.default, onError, dn, aq, al, ap, wn, mo, er, this.outcomesOf(plans, result, env), input, now, reservation);
+        if (reservation === null) return d;
         if (d.effect === 'allow') this.keepForSettle(reservationId, hasObjectKey(counted) ? null : input, request, counted, now);
         else {
           // An `on exceed` message failed after the check: never keep a reservation then.
@@ -396,11 +395,13 @@ export class Engine {
         }
         return d;
       } catch (e) {
-        // A bug after the reserve: do not leave the reservation behind.
-        try {
-          sync.releaseSync(reservationId, now);
-        } catch {
-          // it expires by itself (conservatively counted)
+        // A bug after a committed reserve: do not leave the reservation behind.
+        if (reservation !== null) {
+          try {
+            sync.releaseSync(reservationId, now);
+          } catch {
+            // it expires by itself (conservatively counted)
+          }
         }
         throw e;
       }

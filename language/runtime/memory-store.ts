@@ -72,7 +72,8 @@ class IdIndex {
     return g === undefined ? undefined : g.get(id);
   }
 
-  /** The group `add` used last, and its key: consecutive ids mostly share a group. */
+  /** The group `add` used last, and its key (consecutive ids mostly share a group): no slice of the
+   *  id to find it. Cleared when that group is deleted. */
   private lastKey: string | null = null;
   private lastGroup: Map<string, Entry> | null = null;
 
@@ -80,7 +81,7 @@ class IdIndex {
   add(id: string, head: Entry): boolean {
     let g: Map<string, Entry> | undefined;
     const last = this.lastKey;
-    if (last !== null && id.length === last.length + 3 && id.startsWith(last) && this.lastGroup === this.groups.get(last)) {
+    if (last !== null && id.length === last.length + 3 && id.startsWith(last)) {
       g = this.lastGroup!;
     } else {
       const k = groupOf(id);
@@ -103,7 +104,7 @@ class IdIndex {
     const g = this.groups.get(k);
     if (g !== undefined && g.delete(id)) {
       this.count--;
-      if (g.size === 0) this.groups.delete(k);
+      if (g.size === 0) this.dropGroup(k, g);
     }
   }
 
@@ -116,7 +117,15 @@ class IdIndex {
           this.count--;
         }
       }
-      if (g.size === 0) this.groups.delete(k);
+      if (g.size === 0) this.dropGroup(k, g);
+    }
+  }
+
+  private dropGroup(k: string, g: Map<string, Entry>): void {
+    this.groups.delete(k);
+    if (this.lastGroup === g) {
+      this.lastKey = null;
+      this.lastGroup = null;
     }
   }
 

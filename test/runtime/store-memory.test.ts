@@ -167,5 +167,26 @@ describe('MemoryBudgetStore', () => {
       assert.equal(s.attachmentSync('id-001', T), undefined);
     }
   });
+
+  it('an id group emptied (released, settled, or forgotten by gc) and then reused indexes its new ids', () => {
+    const item = { counterKey: 'g', limit: 1_000, charge: 1, expiresAt: null, enforce: true };
+    const T = 5_000_000;
+    const s = new MemoryBudgetStore({ settleGraceMs: 1000 });
+    const reserve = (id: string, now = T) => s.reserveSync({ reservationId: id, now, ttlMs: 100, commit: true, items: [item] });
+    reserve('grp-001');
+    s.releaseSync('grp-001', T); // the group `grp-` is now empty and dropped
+    reserve('grp-002');
+    assert.equal(s.attachSync('grp-002', { x: 2 }), true);
+    assert.deepEqual(s.attachmentSync('grp-002', T), { x: 2 });
+    assert.throws(() => reserve('grp-002'), /already exists/);
+    s.settleSync('grp-002', [], T);
+    reserve('grp-003', T + 10_000);
+    s.gc(T + 20_000); // forgets grp-003 (past its grace): the group is dropped again
+    reserve('grp-004', T + 20_000);
+    assert.equal(s.attachmentSync('grp-004', T + 20_000), undefined); // nothing attached yet
+    assert.equal(s.attachSync('grp-004', { x: 4 }), true);
+    assert.equal(s.settleSync('grp-004', [], T + 20_000).found, true);
+    assert.deepEqual(s.inspect(T + 20_000).reservations, []);
+  });
 });
 

@@ -1,0 +1,70 @@
+// Where `policy.evaluate`'s time goes: the benchmark policy compiled several times, each time with one
+// part of its generated function cut out, all timed in interleaved rounds in one process. The cut
+// versions give wrong answers — they exist only to be timed against the whole.
+//
+//   npm run bench:parts                (node --import tsx bench/evaluate-parts.ts; BENCH_ROUNDS=10)
+//
+// - noForIn:   without the key count that detects extra fields (`for…in` over each object)
+// - noProto:   without the prototype tests (every object taken as plain)
+// - noRecords: without building the validated records
+// - noRules:   without the rules (only validation and a default decision)
+
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CodeBuilder } from '../language/runtime/codegen.js';
+import { compile } from '../language/runtime/compile.js';
+import { generateRequests } from './peers.js';
+import { median, readSet } from './util.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const ROUNDS = Math.max(2, Number(process.env.BENCH_ROUNDS ?? 10));
+
+type Edit = (lines: string[]) => string[];
+const EDITS: Record<string, Edit | null> = {
+  whole: null,
+  noForIn: (ls) => ls.map((l) => l.replace(/^for \(const q\d+ in \w+\) k\d+\+\+;$/, '').replace(/^if \(k\d+ !== s\d+ &&/, 'if (false &&')),
+  noProto: (ls) => ls.map((l) => l.replace(/= Object\.getPrototypeOf\((\w+)\) === a\d+;/, '= true;')),
+  noRecords: (ls) => ls.map((l) => l.replace(/= new (K\d+)\([^)]*\);$/, '= 1;')),
+  noRules: (ls) => {
+    const i = ls.findIndex((l) => l.startsWith('let dn = null'));
+    const j = ls.findIndex((l) => l.startsWith('return finish('));
+    return [...ls.slice(0, i + 1), ...ls.slice(j)];
+  },
+};
+
+// Edit the lines of the fused function before it is built.
+let edit: Edit | null = null;
+const build = CodeBuilder.prototype.build;
+CodeBuilder.prototype.build = function (this: CodeBuilder, name: string, params: string[], prelude?: string) {
+  const self = this as unknown as { lines: string[] };
+  if (edit && name === 'generatedEvaluate') self.lines = edit(self.lines);
+  return build.call(this, name, params, prelude);
+} as typeof build;
+
+const files = readSet(join(here, 'policy'));
+const policies = Object.entries(EDITS).map(([name, e]) => {
+  edit = e;
+  const p = compile(files);
+  edit = null;
+  if (typeof p.compiled.fused !== 'function') throw new Error(`${name}: the edited function did not build`);
+  return { name, p };
+});
+const requests = generateRequests(10_000).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
+const per = new Map<string, number[]>(policies.map(({ name }) => [name, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  const order = round % 2 ? [...policies].reverse() : policies;
+  for (const { name, p } of order) {
+    let n = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < 200) {
+      for (const r of requests) p.evaluate(r);
+      n += requests.length;
+    }
+    per.get(name)!.push(n / (performance.now() - t0) / 1e3);
+  }
+}
+const whole = per.get('whole')!;
+for (const { name } of policies) {
+  const xs = per.get(name)!;
+  console.log(`${name.padEnd(10)} ${median(xs).toFixed(2)} M/s   ${median(xs.map((x, i) => x / whole[i])).toFixed(2)}× the whole function`);
+}
