@@ -1672,6 +1672,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const fused = generate && fastDecide !== undefined ? generatedRules(cp, rules, decideHelpers, true) : undefined;
   if (fused !== undefined) compiled.fused = fused;
 
+  const finishRules = decideHelpers.finish;
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
     const nowOpt = opts?.now;
     const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
@@ -1684,7 +1685,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       // The common case: enforce mode, no approvals, no explanation. Valid request → rules → the
       // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
       if (fused !== undefined) {
-        const d = fused(request, now, emptyViews, decideHelpers.finish);
+        const d = fused(request, now, emptyViews, finishRules);
         if (d !== undefined) return d;
       } else {
         const input = validate.quick(request);
