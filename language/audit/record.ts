@@ -141,6 +141,32 @@ export interface VerifyResult {
   /** A final line without a newline that is not a complete record (a crash mid-write): ignored. */
   truncatedTail?: { source: string; line: number };
   head?: { seq: number; hash: string };
+  /** Where verification started when it was not the start of the log (`startFrom: 'declared'`): the
+   *  first record's seq and the predecessor it declares (not verified: its file was not given). */
+  start?: { seq: number; prev: string };
+  /** With anchors: how many matched a record, and how many lie before the verified start (not checked). */
+  anchors?: { matched: number; beforeStart: number };
+}
+
+/** A signed statement that the log's record `seq` had the hash `hash` (see `rein/node` anchoring). The
+ *  core checks records against anchors whose signatures were already verified. */
+export interface AnchorPoint {
+  seq: number;
+  hash: string;
+  /** For messages: where the anchor came from (e.g. `decisions.anchors.jsonl:12`) and when it was signed. */
+  source?: string;
+  time?: string;
+}
+
+export interface ChainVerifierOptions {
+  /** A faster SHA-256 of a string as `sha256:<hex>` (e.g. node:crypto); default @noble/hashes. */
+  hash?: (s: string) => string;
+  /** `genesis` (default): the first record must be seq 0 after GENESIS. `declared`: start from the
+   *  first record's declared predecessor (verifying the newest files of a rotated log). */
+  startFrom?: 'genesis' | 'declared';
+  /** Signed heads: every anchored record must be present with the anchored hash. An anchor past the
+   *  end of the log means the log was cut off; a different hash means it was rewritten. */
+  anchors?: AnchorPoint[];
 }
 
 /**
@@ -156,9 +182,28 @@ export class ChainVerifier {
   private problem?: VerifyProblem;
   private truncated?: { source: string; line: number };
   private last?: { source: string; line: number; seq: number };
+  private readonly hashFn: (s: string) => string;
+  private readonly declared: boolean;
+  private start?: { seq: number; prev: string };
+  /** Anchors by seq, and the sorted seqs still to meet. */
+  private readonly anchorAt = new Map<number, AnchorPoint>();
+  private anchorsMatched = 0;
+  private anchorsBefore = 0;
 
-  /** `hash`: a faster SHA-256 of a string as `sha256:<hex>` (e.g. node:crypto); default @noble/hashes. */
-  constructor(private readonly hashFn: (s: string) => string = lineHash) {}
+  /** `opts`: a hash function (as before) or the options. */
+  constructor(opts: ((s: string) => string) | ChainVerifierOptions = {}) {
+    const o: ChainVerifierOptions = typeof opts === 'function' ? { hash: opts } : opts;
+    this.hashFn = o.hash ?? lineHash;
+    this.declared = o.startFrom === 'declared';
+    for (const a of o.anchors ?? []) {
+      const seen = this.anchorAt.get(a.seq);
+      // Two validly signed anchors for one seq with different hashes: the log was rewritten between them.
+      if (seen && seen.hash !== a.hash && !this.problem) {
+        this.problem = { source: a.source ?? 'anchors', line: 0, seq: a.seq, message: `two anchors sign different hashes for seq ${a.seq} (${seen.source ?? '?'} and ${a.source ?? '?'}): the log was rewritten between them` };
+      }
+      this.anchorAt.set(a.seq, a);
+    }
+  }
 
   /** Feed one file's text. `last` tells whether it is the final chunk (a partial tail is only tolerated there). */
   feed(source: string, text: string, last: boolean): void {
@@ -184,6 +229,12 @@ export class ChainVerifier {
         this.problem = { source, line: lineNo, seq: null, message: 'line is not a JSON record' };
         return;
       }
+      if (this.count === 0 && this.declared && typeof rec.seq === 'number' && Number.isSafeInteger(rec.seq) && rec.seq >= 0 && typeof rec.prev === 'string') {
+        // Start from the first record's declared predecessor (its file is not part of this run).
+        this.prev = rec.prev;
+        this.seq = rec.seq;
+        if (rec.seq !== 0 || rec.prev !== GENESIS) this.start = { seq: rec.seq, prev: rec.prev };
+      }
       const seal = unseal(line, this.hashFn);
       if (!seal || seal.recorded !== seal.actual) {
         this.problem = { source, line: lineNo, seq: typeof rec.seq === 'number' ? rec.seq : null, message: seal ? 'record was changed: its content does not match its `hash`' : 'record has no `hash`' };
@@ -208,6 +259,14 @@ export class ChainVerifier {
         this.problem = { source, line: lineNo, seq: typeof rec.seq === 'number' ? rec.seq : null, message: `sequence broken: \`seq\` is ${String(rec.seq)}, expected ${this.seq}` };
         return;
       }
+      const anchor = this.anchorAt.size ? this.anchorAt.get(this.seq) : undefined;
+      if (anchor) {
+        if (anchor.hash !== seal.recorded) {
+          this.problem = { source, line: lineNo, seq: this.seq, message: `record was rewritten: it differs from the one anchored${anchorWhere(anchor)} (the log was rewritten with recomputed hashes)` };
+          return;
+        }
+        this.anchorsMatched++;
+      }
       this.last = { source, line: lineNo, seq: this.seq };
       this.prev = seal.recorded;
       this.seq++;
@@ -216,8 +275,28 @@ export class ChainVerifier {
   }
 
   result(): VerifyResult {
+    if (!this.problem && this.anchorAt.size) {
+      const first = this.start ? this.start.seq : 0;
+      const headSeq = this.seq - 1;
+      let beyond: AnchorPoint | undefined;
+      this.anchorsBefore = 0;
+      for (const a of this.anchorAt.values()) {
+        if (a.seq < first) this.anchorsBefore++;
+        else if (a.seq > headSeq && (!beyond || a.seq > beyond.seq)) beyond = a;
+      }
+      if (beyond) {
+        const where = this.last ? { source: this.last.source, line: this.last.line } : { source: beyond.source ?? 'anchors', line: 0 };
+        this.problem = {
+          ...where,
+          seq: headSeq >= 0 ? headSeq : null,
+          message: `log was cut off: it ends at seq ${headSeq}, but seq ${beyond.seq} was anchored${anchorWhere(beyond)} (${beyond.seq - headSeq} records missing at the end)`,
+        };
+      }
+    }
     return {
       ok: !this.problem,
+      ...(this.start ? { start: this.start } : {}),
+      ...(this.anchorAt.size ? { anchors: { matched: this.anchorsMatched, beforeStart: this.anchorsBefore } } : {}),
       records: this.count,
       ...(this.problem ? { problem: this.problem } : {}),
       ...(this.truncated ? { truncatedTail: this.truncated } : {}),
@@ -226,11 +305,99 @@ export class ChainVerifier {
   }
 }
 
-/** Verifies whole texts (in order). */
+function anchorWhere(a: AnchorPoint): string {
+  return `${a.time ? ` at ${a.time}` : ''}${a.source ? ` (${a.source})` : ''}`;
+}
+
+/** Verifies whole texts (in the order given, from the start of the log). */
 export function verifyChain(chunks: { source: string; text: string }[], hash?: (s: string) => string): VerifyResult {
   const v = new ChainVerifier(hash);
   chunks.forEach((c, i) => v.feed(c.source, c.text, i === chunks.length - 1));
   return v.result();
+}
+
+/** The first and last complete records' links of one file (null when it has no complete record). */
+function endsOf(text: string): { first: { seq: number; prev: string }; last: { seq: number; hash: string } } | null {
+  const firstNl = text.indexOf('\n');
+  if (firstNl < 0) return null;
+  let first: Partial<AuditRecord>;
+  try {
+    first = JSON.parse(text.slice(0, firstNl)) as Partial<AuditRecord>;
+  } catch {
+    return null;
+  }
+  const end = text.lastIndexOf('\n');
+  const lastLine = text.slice(text.lastIndexOf('\n', end - 1) + 1, end);
+  let last: Partial<AuditRecord>;
+  try {
+    last = JSON.parse(lastLine) as Partial<AuditRecord>;
+  } catch {
+    return null;
+  }
+  if (typeof first.seq !== 'number' || typeof first.prev !== 'string' || typeof last.seq !== 'number' || typeof last.hash !== 'string') return null;
+  return { first: { seq: first.seq, prev: first.prev }, last: { seq: last.seq, hash: last.hash } };
+}
+
+export interface LogVerifyResult extends VerifyResult {
+  /** Each chain found among the files, in chain order (one per log; several when several logs were given). */
+  chains: { sources: string[]; result: VerifyResult }[];
+}
+
+/**
+ * Verifies the files of one or more logs given in ANY order (e.g. a shell glob, which sorts
+ * `decisions.10.jsonl` before `decisions.2.jsonl`): files are ordered by their content — a file follows
+ * the one whose last record's hash its first record names as `prev` — not by name. One chain may start
+ * after the start of the log (the newest files of a rotated log: verification starts from the first
+ * record's declared predecessor, reported as `start`). Several chains are accepted only when each starts
+ * at the start of its log (several logs, e.g. one per process); otherwise a file is missing in between.
+ */
+export function verifyLog(chunks: { source: string; text: string }[], opts: Omit<ChainVerifierOptions, 'startFrom'> = {}): LogVerifyResult {
+  const files = chunks.map((c) => ({ ...c, ends: endsOf(c.text) }));
+  const withRecords = files.filter((f) => f.ends !== null);
+  const fail = (problem: VerifyProblem): LogVerifyResult => ({ ok: false, records: 0, problem, chains: [] });
+  // Link files: b follows a when b's first record chains to a's last record.
+  const byLastHash = new Map<string, (typeof files)[number]>();
+  for (const f of withRecords) byLastHash.set(f.ends!.last.hash, f);
+  const next = new Map<(typeof files)[number], (typeof files)[number]>();
+  const hasPrev = new Set<(typeof files)[number]>();
+  for (const f of withRecords) {
+    const before = byLastHash.get(f.ends!.first.prev);
+    if (!before || before === f || before.ends!.last.seq + 1 !== f.ends!.first.seq) continue;
+    const other = next.get(before);
+    if (other) return fail({ source: f.source, line: 1, seq: f.ends!.first.seq, message: `chain forks: ${other.source} and ${f.source} both continue ${before.source}` });
+    next.set(before, f);
+    hasPrev.add(f);
+  }
+  // Files without a complete record (an empty active file, a lone partial line) go last, as tails.
+  const heads = withRecords.filter((f) => !hasPrev.has(f));
+  if (heads.length === 0 && withRecords.length > 0) return fail({ source: withRecords[0].source, line: 1, seq: null, message: 'the files form a cycle' });
+  const chains: { sources: string[]; result: VerifyResult }[] = [];
+  const loose = files.filter((f) => f.ends === null);
+  const orderedHeads = heads.sort((a, b) => a.ends!.first.seq - b.ends!.first.seq);
+  const notGenesis = orderedHeads.filter((h) => h.ends!.first.seq !== 0 || h.ends!.first.prev !== GENESIS);
+  if (orderedHeads.length > 1 && notGenesis.length > 0) {
+    const h = notGenesis[notGenesis.length - 1];
+    return fail({
+      source: h.source,
+      line: 1,
+      seq: h.ends!.first.seq,
+      message: `no given file ends where this one starts (seq ${h.ends!.first.seq} after ${h.ends!.first.prev}): a file is missing in between, or these files belong to different logs`,
+    });
+  }
+  let total = 0;
+  for (const h of orderedHeads.length ? orderedHeads : [undefined]) {
+    const seq: { source: string; text: string }[] = [];
+    for (let f = h; f; f = next.get(f)) seq.push(f);
+    if (orderedHeads.length <= 1) seq.push(...loose);
+    const v = new ChainVerifier({ ...opts, startFrom: 'declared' });
+    seq.forEach((c, i) => v.feed(c.source, c.text, i === seq.length - 1));
+    const result = v.result();
+    chains.push({ sources: seq.map((c) => c.source), result });
+    total += result.records;
+  }
+  const broken = chains.find((c) => !c.result.ok);
+  const main = broken?.result ?? chains[chains.length - 1].result;
+  return { ...main, ok: !broken, records: total, chains };
 }
 
 /** Parses complete records from log text (skipping a partial tail). */

@@ -8,11 +8,21 @@
 // Opening an existing log continues its chain. A crash can leave a partial last line: on open it is
 // cut off (the log then verifies up to the last complete record) and reported through `onRepair`.
 // Writes are queued and performed in order in the background: `write()` never blocks a decision.
+//
+// One writer per log: opening takes `<log>.lock` (created exclusively, holding the writer's pid and
+// host); a second writer gets AuditLogLockedError instead of silently forking the chain. A lock left
+// by a process that died on this host is taken over. Give each process its own log file.
+//
+// Anchors (optional): every `every` records or `intervalMs`, the head (seq, hash) is signed (HMAC or
+// Ed25519) and appended to `<log>.anchors` and/or handed to a sink; `rein audit verify --anchors`
+// then detects a cut-off tail or a rewritten log up to the last anchor.
 
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, ftruncateSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, ftruncateSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { AuditSink } from '../audit/logger.js';
 import { ChainVerifier } from '../audit/record.js';
+import { anchorSigner, type Anchor, type AnchorSigningKey } from './audit-anchor.js';
 
 import { nodeSha256Hex } from './fast-hash.js';
 
@@ -26,7 +36,96 @@ export interface FileAuditLogOptions {
   maxBytes?: number;
   /** Called when opening cut off a partial last line left by a crash. */
   onRepair?: (info: { file: string; bytesRemoved: number }) => void;
+  /** Sign the head every `every` records (default 1000) or `intervalMs` (default 60 s), and on close. */
+  anchor?: {
+    key: AnchorSigningKey;
+    every?: number;
+    intervalMs?: number;
+    /** The anchor file (default `<log>.anchors`, e.g. `decisions.jsonl.anchors`); null: sink only. */
+    path?: string | null;
+    /** Also hand each anchor elsewhere (another host, a ticket, a timestamping service). Errors are
+     *  reported through `onError`. */
+    sink?: (anchor: Anchor) => void | Promise<void>;
+    onError?: (err: unknown) => void;
+  };
 }
+
+/** A second writer tried to open a log that another live process (or this one) writes. */
+export class AuditLogLockedError extends Error {
+  constructor(
+    readonly path: string,
+    readonly holder: { pid: number; host: string; since?: string },
+  ) {
+    super(
+      `audit log ${path} is already written by process ${holder.pid} on ${holder.host}${holder.since ? ` (since ${holder.since})` : ''}: ` +
+        `one writer per log file — give each process its own file (e.g. decisions-<host>-<pid>.jsonl); ` +
+        `\`rein audit verify\` checks several logs at once`,
+    );
+    this.name = 'AuditLogLockedError';
+  }
+}
+
+const heldLocks = new Set<string>();
+let exitHook = false;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes `<path>.lock` exclusively, taking over a lock whose process died on this host. */
+function takeLock(path: string): string {
+  const lock = path + '.lock';
+  const me = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeAll(fd, Buffer.from(JSON.stringify(me) + '\n'));
+      closeSync(fd);
+      heldLocks.add(lock);
+      if (!exitHook) {
+        exitHook = true;
+        process.once('exit', () => {
+          for (const l of heldLocks) {
+            try {
+              unlinkSync(l);
+            } catch {
+              /* already gone */
+            }
+          }
+        });
+      }
+      return lock;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    let holder: { pid: number; host: string; since?: string };
+    try {
+      holder = JSON.parse(readFileSync(lock, 'utf8')) as typeof holder;
+    } catch {
+      // Being written by its creator right now (or garbage): only a dead writer's lock is taken over.
+      holder = { pid: -1, host: '?' };
+    }
+    const stale = holder.host === me.host && Number.isSafeInteger(holder.pid) && holder.pid > 0 && holder.pid !== process.pid && !pidAlive(holder.pid);
+    if (!stale) {
+      if (holder.pid === -1 && attempt < 2) continue;
+      throw new AuditLogLockedError(path, holder);
+    }
+    try {
+      unlinkSync(lock);
+    } catch {
+      /* another process took it over first: retry */
+    }
+  }
+  throw new AuditLogLockedError(path, { pid: -1, host: '?' });
+}
+
+const SEQ_AT_START = /^\{"v":\d+,"seq":(\d+),/;
+const HASH_AT_END = /"hash":"(sha256:[0-9a-f]{64})"\}\n?$/;
 
 /** The log's files in chain order: rotated files by index, then the active file. */
 export function auditFiles(path: string): string[] {
@@ -52,17 +151,37 @@ export class FileAuditLog implements AuditSink {
   private flushing: Promise<void> | null = null;
   private readonly startHead: { seq: number; hash: string } | undefined;
   private closed = false;
+  private readonly lock: string;
+  /** The last record written (for anchors). */
+  private written: { seq: number; hash: string } | undefined;
+  private anchored = -1;
+  private sinceAnchor = 0;
+  private readonly anchorOpts: FileAuditLogOptions['anchor'];
+  private readonly sign: ((log: string, seq: number, hash: string, time: Date) => Anchor) | null;
+  private readonly anchorPath: string | null;
+  private anchorTimer: NodeJS.Timeout | null = null;
 
   constructor(path: string, opts: FileAuditLogOptions = {}) {
     this.path = path;
     this.fsync = opts.fsync ?? false;
     this.maxBytes = opts.maxBytes ?? Infinity;
+    this.anchorOpts = opts.anchor;
+    this.sign = opts.anchor ? anchorSigner(opts.anchor.key) : null;
+    this.anchorPath = opts.anchor ? (opts.anchor.path === undefined ? path + '.anchors' : opts.anchor.path) : null;
+    this.lock = takeLock(path);
     // Find the chain's head across rotated files and repair a partial tail of the active file.
     const files = auditFiles(path);
-    const v = new ChainVerifier(nodeLineHash);
-    files.forEach((f, i) => v.feed(f, readFileSync(f, 'utf8'), i === files.length - 1));
-    const res = v.result();
-    this.fd = openSync(path, 'a+');
+    // Older rotated files may have been removed (retention): start from the first record's predecessor.
+    const v = new ChainVerifier({ hash: nodeLineHash, startFrom: 'declared' });
+    let res: ReturnType<ChainVerifier['result']>;
+    try {
+      files.forEach((f, i) => v.feed(f, readFileSync(f, 'utf8'), i === files.length - 1));
+      res = v.result();
+      this.fd = openSync(path, 'a+');
+    } catch (e) {
+      this.unlock();
+      throw e;
+    }
     this.size = fstatSync(this.fd).size;
     if (res.truncatedTail && res.truncatedTail.source === path) {
       const text = readFileSync(path, 'utf8');
@@ -72,6 +191,19 @@ export class FileAuditLog implements AuditSink {
       this.size = keep;
     }
     this.startHead = res.records > 0 ? res.head : undefined;
+    this.written = this.startHead;
+    if (this.sign && this.anchorOpts?.intervalMs !== 0) {
+      this.anchorTimer = setInterval(() => {
+        if (this.sinceAnchor > 0 && !this.flushing) {
+          try {
+            this.writeAnchor();
+          } catch (e) {
+            this.anchorOpts?.onError?.(e);
+          }
+        }
+      }, this.anchorOpts?.intervalMs ?? 60_000);
+      this.anchorTimer.unref?.();
+    }
   }
 
   head(): { seq: number; hash: string } | undefined {
@@ -97,7 +229,51 @@ export class FileAuditLog implements AuditSink {
     await this.flush();
     if (!this.closed) {
       this.closed = true;
+      if (this.anchorTimer) clearInterval(this.anchorTimer);
+      try {
+        if (this.sinceAnchor > 0) this.writeAnchor();
+      } catch (e) {
+        this.anchorOpts?.onError?.(e);
+      }
       closeSync(this.fd);
+      this.unlock();
+    }
+  }
+
+  private unlock(): void {
+    heldLocks.delete(this.lock);
+    try {
+      unlinkSync(this.lock);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** Signs the current head into the anchor file and/or sink (after syncing the records it covers). */
+  private writeAnchor(): void {
+    const head = this.written;
+    if (!this.sign || !head || head.seq === this.anchored) return;
+    fsyncSync(this.fd);
+    const anchor = this.sign(basename(this.path), head.seq, head.hash, new Date());
+    if (this.anchorPath) {
+      const fd = openSync(this.anchorPath, 'a');
+      try {
+        writeAll(fd, Buffer.from(JSON.stringify(anchor) + '\n'));
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    this.anchored = head.seq;
+    this.sinceAnchor = 0;
+    const sink = this.anchorOpts?.sink;
+    if (sink) {
+      try {
+        const r = sink(anchor);
+        if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).then(undefined, (e) => this.anchorOpts?.onError?.(e));
+      } catch (e) {
+        this.anchorOpts?.onError?.(e);
+      }
     }
   }
 
@@ -124,14 +300,43 @@ export class FileAuditLog implements AuditSink {
   private drain(): void {
     while (this.queue.length) {
       const batch = this.fsync ? [this.queue.shift()!] : this.queue.splice(0, this.queue.length);
-      let buf = Buffer.from(batch.join(''));
-      if (this.size > 0 && this.size + buf.length > this.maxBytes) this.rotate();
-      // A batch larger than maxBytes still goes in one file: records are never split.
-      writeAll(this.fd, buf);
-      if (this.fsync) fsyncSync(this.fd);
-      this.size += buf.length;
-      buf = Buffer.alloc(0);
+      // Cut the batch where the active file would pass maxBytes: files stay within it (a single record
+      // larger than maxBytes gets a file of its own; records are never split).
+      let from = 0;
+      while (from < batch.length) {
+        let bytes = 0;
+        let to = from;
+        if (this.maxBytes === Infinity) to = batch.length;
+        else {
+          while (to < batch.length) {
+            const n = Buffer.byteLength(batch[to]);
+            if (this.size + bytes + n > this.maxBytes && (this.size > 0 || to > from)) break;
+            bytes += n;
+            to++;
+          }
+          if (to === from) {
+            this.rotate();
+            continue;
+          }
+        }
+        const buf = Buffer.from(to - from === batch.length ? batch.join('') : batch.slice(from, to).join(''));
+        writeAll(this.fd, buf);
+        if (this.fsync) fsyncSync(this.fd);
+        this.size += buf.length;
+        this.noteWritten(batch[to - 1], to - from);
+        from = to;
+      }
+      if (this.sign && this.sinceAnchor >= (this.anchorOpts?.every ?? 1000)) this.writeAnchor();
     }
+  }
+
+  /** Remembers the head after `count` records ending with `line` (for anchors). */
+  private noteWritten(line: string, count: number): void {
+    if (!this.sign) return;
+    const seq = SEQ_AT_START.exec(line);
+    const hash = HASH_AT_END.exec(line);
+    if (seq && hash) this.written = { seq: Number(seq[1]), hash: hash[1] };
+    this.sinceAnchor += count;
   }
 
   private rotate(): void {

@@ -173,17 +173,23 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'audit',
-    usage: 'rein audit verify LOG… | rein audit replay LOG… --policy PATH [options]',
+    usage: 'rein audit verify LOG… [--anchors FILE --key KEY] | rein audit replay LOG… --policy PATH [options]',
     summary: 'verify a decision log\'s hash chain, or replay its requests under a policy',
     description:
-      '`verify` checks the chain of one decision log (its files in chain order: rotated files oldest first,\n' +
-      'then the active one — `decisions*.jsonl` sorts that way) and reports the first broken record.\n' +
+      '`verify` checks the chain of decision logs given in any order (files are ordered by their content:\n' +
+      'each file\'s first record names the last record of the file before it), and reports the first broken\n' +
+      'record. Several logs (e.g. one per process) are checked each on its own; the newest files of a rotated\n' +
+      'log alone verify from their first record\'s declared predecessor (reported as the start).\n' +
       'A partial last line (a crash mid-write) is ignored: the log verifies up to the last complete record.\n' +
+      'With --anchors (signed heads written by FileAuditLog) and --key, a cut-off tail or a log rewritten\n' +
+      'with recomputed hashes is detected up to the last anchor.\n' +
       '`replay` re-decides every logged request (logs written with the request, not only its hash) under\n' +
       'the policy at PATH, at the time it was logged, and lists every changed decision (as `rein diff`:\n' +
       'rules and the default only; decisions a budget decided are skipped, since the log lacks the spend).',
     options: [
       { name: 'policy', short: 'p', type: 'string', value: 'PATH', description: 'replay: the policy set (directory, files or bundle) to re-decide with' },
+      { name: 'anchors', type: 'string', value: 'FILE', description: 'verify: the anchor file (e.g. decisions.jsonl.anchors); needs --key' },
+      { name: 'key', type: 'string', value: 'KEY', description: 'verify: a file with the Ed25519 public key (PEM) or the HMAC secret, or env:NAME for a secret in a variable' },
       formatOption(['text', 'json'], 'text'),
       help,
     ],
@@ -194,7 +200,7 @@ export const COMMANDS: CommandSpec[] = [
       [6, 'replay: some decisions changed'],
       [7, 'verify: the chain is broken'],
     ],
-    examples: ['rein audit verify audit/decisions*.jsonl', 'rein audit replay audit/decisions.jsonl --policy policies/support-v2'],
+    examples: ['rein audit verify audit/decisions*.jsonl', 'rein audit verify audit/decisions*.jsonl --anchors audit/decisions.jsonl.anchors --key audit-anchor.pub', 'rein audit replay audit/decisions.jsonl --policy policies/support-v2'],
   },
   {
     name: 'report',

@@ -29,3 +29,7 @@ export type { Bundle, BundleDeclaration } from './bundle.js';
 export { LoadError, BundleError, UsageError } from './errors.js';
 export { main } from './cli.js';
 export type { CliIO } from './context.js';
+export { FileAuditLog, auditFiles, AuditLogLockedError } from './audit-file.js';
+export type { FileAuditLogOptions } from './audit-file.js';
+export { anchorSigner, parseAnchorKey, readAnchors } from './audit-anchor.js';
+export type { Anchor, AnchorSigningKey, AnchorVerifyKey } from './audit-anchor.js';

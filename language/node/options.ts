@@ -69,6 +69,8 @@ export const optionSchemas = {
   lsp: z.object({ stdio: z.boolean().default(true) }),
   audit: z.object({
     policy: z.string().optional(),
+    anchors: z.string().optional(),
+    key: z.string().optional(),
     format: formatOf(['text', 'json'] as const).default('text'),
   }),
   report: z.object({

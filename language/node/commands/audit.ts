@@ -1,6 +1,8 @@
 // `rein audit verify LOG…` and `rein audit replay LOG… --policy PATH` (docs/audit.md).
 
-import { verifyChain, parseRecords } from '../../audit/record.js';
+import { readFile } from 'node:fs/promises';
+import { verifyLog, parseRecords, type AnchorPoint } from '../../audit/record.js';
+import { parseAnchorKey, readAnchors } from '../audit-anchor.js';
 import { nodeLineHash } from '../audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -22,11 +24,48 @@ export default async function cmdAudit(ctx: Ctx, positionals: string[], opts: Op
 
   if (sub === 'verify') {
     if (opts.policy) throw new UsageError('--policy is only for `rein audit replay`', 'audit');
-    const r = verifyChain(chunks, nodeLineHash);
+    if (!!opts.anchors !== !!opts.key) throw new UsageError('--anchors FILE and --key KEY go together', 'audit');
+    let anchors: AnchorPoint[] | undefined;
+    if (opts.anchors && opts.key) {
+      let keyText: string | Buffer;
+      if (opts.key.startsWith('env:')) {
+        const v = process.env[opts.key.slice(4)];
+        if (!v) throw new UsageError(`--key ${opts.key}: the variable is not set`, 'audit');
+        keyText = v;
+      } else {
+        try {
+          keyText = await readFile(opts.key);
+        } catch (e) {
+          throw new UsageError(`--key ${opts.key}: ${(e as Error).message}`, 'audit');
+        }
+      }
+      let key;
+      try {
+        key = parseAnchorKey(keyText);
+      } catch (e) {
+        throw new UsageError(`--key ${opts.key}: not a usable key (${(e as Error).message})`, 'audit');
+      }
+      const read = readAnchors(await ctx.readInput(opts.anchors), key, opts.anchors);
+      if (read.problem) {
+        const r = { ok: false, records: 0, problem: { source: opts.anchors, line: read.problem.line, seq: null, message: `anchor: ${read.problem.message}` } };
+        if (opts.format === 'json') ctx.out(JSON.stringify(r, null, 2) + '\n');
+        else ctx.out(`${ctx.c.red('broken')}: ${opts.anchors}:${read.problem.line}: anchor: ${read.problem.message}\n`);
+        return EXIT.broken;
+      }
+      anchors = read.anchors;
+    }
+    const r = verifyLog(chunks, { hash: nodeLineHash, anchors });
+    if (anchors && r.chains.length > 1) throw new UsageError('--anchors checks one log: give the files of one log (the given files form several)', 'audit');
     if (opts.format === 'json') ctx.out(JSON.stringify(r, null, 2) + '\n');
     else if (r.ok) {
-      ctx.out(`${ctx.c.green('intact')}: ${r.records} records in ${logs.length} file${logs.length === 1 ? '' : 's'}; head seq ${r.head!.seq} ${r.head!.hash}\n`);
-      if (r.truncatedTail) ctx.err(`rein audit: ${r.truncatedTail.source}:${r.truncatedTail.line}: partial last line ignored (a write was interrupted)\n`);
+      for (const ch of r.chains) {
+        const res = ch.result;
+        const from = res.start ? `from seq ${res.start.seq} (its predecessor ${res.start.prev} is in a file not given)` : 'from the start of the log';
+        const anchored = res.anchors ? `; ${res.anchors.matched} anchors matched${res.anchors.beforeStart ? `, ${res.anchors.beforeStart} before the files given (not checked)` : ''}` : '';
+        ctx.out(`${ctx.c.green('intact')}: ${res.records} records in ${ch.sources.length} file${ch.sources.length === 1 ? '' : 's'} ${from}; head seq ${res.head!.seq} ${res.head!.hash}${anchored}\n`);
+        if (res.truncatedTail) ctx.err(`rein audit: ${res.truncatedTail.source}:${res.truncatedTail.line}: partial last line ignored (a write was interrupted)\n`);
+      }
+      if (r.chains.length > 1) ctx.out(`${r.chains.length} logs, ${r.records} records\n`);
     } else {
       const p = r.problem!;
       ctx.out(`${ctx.c.red('broken')}: ${p.source}:${p.line}${p.seq !== null ? ` (seq ${p.seq})` : ''}: ${p.message}\n`);

@@ -1,6 +1,6 @@
 // `rein report LOG… -o FILE`: a self-contained HTML page (docs/audit.md).
 import { promises as fs } from 'node:fs';
-import { parseRecords, verifyChain } from '../../audit/record.js';
+import { parseRecords, verifyLog } from '../../audit/record.js';
 import { renderReport } from '../../audit/report.js';
 import { nodeLineHash } from '../audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
@@ -12,7 +12,7 @@ export default async function cmdReport(ctx: Ctx, positionals: string[], opts: O
   const chunks: { source: string; text: string }[] = [];
   for (const f of positionals) chunks.push({ source: f, text: await ctx.readInput(f) });
   const records = chunks.flatMap((c) => parseRecords(c.text));
-  const html = renderReport(records, { title: opts.title, verify: verifyChain(chunks, nodeLineHash), sources: positionals });
+  const html = renderReport(records, { title: opts.title, verify: verifyLog(chunks, { hash: nodeLineHash }), sources: positionals });
   try {
     await fs.writeFile(ctx.resolve(opts.output), html);
   } catch (e) {
