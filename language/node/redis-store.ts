@@ -236,8 +236,7 @@ return 1
 
 type Args = (string | number)[];
 interface ReinCommands {
-  reinReserve(...args: Args): Promise<[number, number, (string | number)[]]>;
-  reinPeek(...args: Args): Promise<string[]>;
+  [name: `reinReserve${number}` | `reinPeek${number}`]: (...args: Args) => Promise<unknown>;
   reinSettle(...args: Args): Promise<number>;
   reinRelease(...args: Args): Promise<number>;
   reinAddSpent(...args: Args): Promise<number>;
@@ -276,6 +275,7 @@ export class RedisBudgetStore implements BudgetStore {
   /** Releases not yet confirmed by Redis: record key → [id, the engine's time of the release, give-up time (wall clock)]. */
   private readonly unconfirmed = new Map<string, [string, number, number]>();
   private retryTimer: NodeJS.Timeout | null = null;
+  private readonly defined = new Set<string>();
   private retrying = false;
   private closed = false;
 
@@ -324,12 +324,23 @@ export class RedisBudgetStore implements BudgetStore {
     // Errors surface through the calls that fail; an unhandled 'error' event would crash the host.
     client.on('error', () => undefined);
     client.on('ready', () => this.scheduleRetry(0));
-    client.defineCommand('reinReserve', { lua: RESERVE });
-    client.defineCommand('reinPeek', { lua: PEEK });
     client.defineCommand('reinSettle', { lua: SETTLE, numberOfKeys: 1 });
     client.defineCommand('reinRelease', { lua: RELEASE, numberOfKeys: 1 });
     client.defineCommand('reinAddSpent', { lua: ADD_SPENT, numberOfKeys: 3 });
     this.redis = client as ReinClient;
+  }
+
+  /**
+   * The name of a script command with exactly `numberOfKeys` keys (defined on first use): ioredis then
+   * knows which arguments are keys, so cluster routing and auto-pipelining group calls by their slot.
+   */
+  private scriptFor(base: 'reinReserve' | 'reinPeek', lua: string, numberOfKeys: number): `reinReserve${number}` | `reinPeek${number}` {
+    const name = `${base}${numberOfKeys}` as `reinReserve${number}`;
+    if (!this.defined.has(name)) {
+      this.redis.defineCommand(name, { lua, numberOfKeys });
+      this.defined.add(name);
+    }
+    return name;
   }
 
   /** Resolves once connected (optional: calls made before fail closed with a clear error). */
@@ -403,11 +414,10 @@ export class RedisBudgetStore implements BudgetStore {
       const keepMs = it.expiresAt === null ? -1 : Math.max(0, it.expiresAt - req.now) + req.ttlMs + this.graceMs;
       args.push(it.limit, it.charge, keepMs, it.enforce ? 1 : 0, b);
     }
-    if (commit && this.waitReplicas > 0) {
-      const r = await this.withWait(group.record, (p) => p.reinReserve(keys.length, ...keys, ...args));
-      return r as [number, number, (string | number)[]];
-    }
-    return this.redis.reinReserve(keys.length, ...keys, ...args);
+    const name = this.scriptFor('reinReserve', RESERVE, keys.length);
+    type Reply = [number, number, (string | number)[]];
+    if (commit && this.waitReplicas > 0) return (await this.withWait(group.record, (p) => p[name](...keys, ...args))) as Reply;
+    return (await this.redis[name](...keys, ...args)) as Reply;
   }
 
   async peek(counterKeys: string[], now: number): Promise<CounterState[]> {
@@ -431,7 +441,7 @@ export class RedisBudgetStore implements BudgetStore {
           const b = this.base(counterKeys[i]);
           return [b + 'c', b + 'p', b + 'a'];
         });
-        const flat = await this.redis.reinPeek(keys.length, ...keys, now);
+        const flat = (await this.redis[this.scriptFor('reinPeek', PEEK, keys.length)](...keys, now)) as string[];
         idxs.forEach((idx, i) => (out[idx] = { spent: Number(flat[2 * i]), reserved: Number(flat[2 * i + 1]) }));
       }),
     );
