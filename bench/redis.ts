@@ -1,19 +1,24 @@
-// Decisions per second and latency with the Redis budget store on loopback, 1 and 4 processes.
+// Decisions per second and latency with the Redis budget store on loopback: a single node and a
+// 3-primary Redis Cluster, 1 and 4 processes, with and without ioredis auto-pipelining.
 //
-//   npm run bench:redis                   (starts its own redis-server on a free loopback port)
+//   npm run bench:redis                   (starts its own redis-server and cluster on free loopback ports)
 //   BENCH_SECONDS=5 BENCH_CONCURRENCY=64 npm run bench:redis
+//   BENCH_CLUSTER=0 npm run bench:redis   (single node only)
 //
-// Each process runs BENCH_CONCURRENCY decide() loops in parallel for BENCH_SECONDS against one
-// ceiling keyed by team (so all processes contend on the same counters), settling every allowed
-// decision, and reports its decisions and per-decision latencies; the parent aggregates them.
+// Each process runs BENCH_CONCURRENCY decide() loops in parallel for BENCH_SECONDS, settling every
+// allowed decision (so one iteration = decide + settle), against ceilings keyed by team (all processes
+// contend on the same counters). Workers start together: each connects, reports ready, and waits for
+// the parent's "go" (sent to all at once on stdin), so no worker runs alone at the start or the end.
+// The parent aggregates decisions and per-iteration latencies.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../language/runtime/compile.js';
 import { Engine } from '../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../language/runtime/memory-store.js';
 import { RedisBudgetStore } from '../language/node/redis-store.js';
 import { startRedis } from '../test/redis/redis-server.js';
+import { startCluster } from '../test/redis/redis-cluster.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -40,20 +45,33 @@ budget session_rate {
 `,
 };
 
+interface Target {
+  url?: string;
+  nodes?: { host: string; port: number }[];
+  autoPipelining?: boolean;
+}
+
 interface Result {
   decisions: number;
   allowed: number;
+  errors: number;
   latencies: number[];
   seconds: number;
 }
 
-async function worker(url: string | null): Promise<Result> {
-  const store = url ? new RedisBudgetStore({ url, prefix: 'bench:', timeoutMs: 2000 }) : new MemoryBudgetStore();
-  if (store instanceof RedisBudgetStore) await store.ready();
+async function connect(target: Target | null): Promise<RedisBudgetStore | MemoryBudgetStore> {
+  if (!target) return new MemoryBudgetStore();
+  const store = new RedisBudgetStore({ ...target, prefix: 'bench:', timeoutMs: 5000 });
+  await store.ready(10_000);
+  return store;
+}
+
+async function run(store: RedisBudgetStore | MemoryBudgetStore, tag: string): Promise<Result> {
   const engine = new Engine(compile(POLICY), { store });
   const latencies: number[] = [];
   let decisions = 0;
   let allowed = 0;
+  let errors = 0;
   const teams = ['a', 'b', 'c', 'd'];
   const t0 = performance.now();
   const deadline = t0 + SECONDS * 1000;
@@ -62,51 +80,116 @@ async function worker(url: string | null): Promise<Result> {
       let i = 0;
       while (performance.now() < deadline) {
         const s = performance.now();
-        const d = await engine.decide({ team: teams[i % 4], session: `s${w}`, cost: '0.001' });
+        const d = await engine.decide({ team: teams[i % 4], session: `${tag}s${w}`, cost: '0.001' });
         if (d.effect === 'allow') {
           allowed++;
           await engine.settle(d, { cost: '0.001' });
-        }
+        } else errors++;
         latencies.push((performance.now() - s) * 1000);
         decisions++;
         i++;
       }
     }),
   );
-  if (store instanceof RedisBudgetStore) await store.close();
-  return { decisions, allowed, latencies, seconds: (performance.now() - t0) / 1000 };
+  return { decisions, allowed, errors, latencies, seconds: (performance.now() - t0) / 1000 };
 }
 
-function spawnWorker(url: string): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', url], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Spawns `n` workers, waits until all are connected, then starts them with one "go". */
+async function workers(n: number, target: Target): Promise<Result[]> {
+  const procs: ChildProcess[] = [];
+  const ready: Promise<void>[] = [];
+  const done: Promise<Result>[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--worker', JSON.stringify(target), `w${i}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    procs.push(p);
     let out = '';
-    p.stdout.on('data', (b) => (out += b));
-    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}`))));
-  });
+    let onReady: () => void = () => undefined;
+    ready.push(new Promise<void>((r) => (onReady = r)));
+    p.stdout!.on('data', (b) => {
+      out += b;
+      if (out.startsWith('ready\n')) onReady();
+    });
+    done.push(
+      new Promise<Result>((resolve, reject) =>
+        p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.slice('ready\n'.length))) : reject(new Error(`worker exited ${code}`)))),
+      ),
+    );
+  }
+  await Promise.all(ready);
+  for (const p of procs) p.stdin!.end('go\n');
+  return Promise.all(done);
 }
 
 function summary(name: string, results: Result[]) {
   const all = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
   const decisions = results.reduce((n, r) => n + r.decisions, 0);
+  const errors = results.reduce((n, r) => n + r.errors, 0);
   const seconds = Math.max(...results.map((r) => r.seconds));
-  const pct = (p: number) => all[Math.min(all.length - 1, Math.floor(all.length * p))].toFixed(0);
-  console.log(`${name.padEnd(40)} ${(decisions / seconds).toFixed(0).padStart(9)} decisions/s   p50 ${pct(0.5).padStart(6)} µs   p99 ${pct(0.99).padStart(6)} µs`);
+  const pct = (p: number) => (all[Math.min(all.length - 1, Math.floor(all.length * p))] / 1000).toFixed(2);
+  const perProcess = decisions / seconds / results.length;
+  console.log(
+    `${name.padEnd(46)} ${(decisions / seconds).toFixed(0).padStart(8)} /s total ${perProcess.toFixed(0).padStart(8)} /s per process   p50 ${pct(0.5).padStart(6)} ms   p99 ${pct(0.99).padStart(6)} ms${errors ? `   (${errors} not allowed!)` : ''}`,
+  );
   return decisions / seconds;
 }
 
 if (process.argv[2] === '--worker') {
-  const r = await worker(process.argv[3]);
+  const store = await connect(JSON.parse(process.argv[3]) as Target);
+  process.stdout.write('ready\n');
+  await new Promise<void>((r) => process.stdin.once('data', () => r()));
+  const r = await run(store, process.argv[4]);
+  if (store instanceof RedisBudgetStore) await store.close();
   process.stdout.write(JSON.stringify(r));
 } else {
+  console.log(`Node ${process.version}; ${SECONDS}s per run; ${CONCURRENCY} concurrent loops per process; one iteration = decide + settle; 2 budgets per decision`);
+  const mem = summary('memory store, 1 process (reference)', [await run(new MemoryBudgetStore(), 'm')]);
   const redis = await startRedis();
+  const rows: Record<string, number> = {};
   try {
-    console.log(`Node ${process.version}; ${SECONDS}s per run; ${CONCURRENCY} concurrent decide loops per process; decide + settle per allowed decision; 2 budgets per decision`);
-    const mem = summary('memory store, 1 process (reference)', [await worker(null)]);
-    const one = summary('redis (loopback), 1 process', [await worker(redis.url)]);
-    const four = summary('redis (loopback), 4 processes', await Promise.all([1, 2, 3, 4].map(() => spawnWorker(redis.url))));
-    console.log(`\nratios: redis 1 process = ${(one / mem).toFixed(3)} × memory store; 4 processes = ${(four / one).toFixed(2)} × 1 process`);
+    const { Redis } = await import('ioredis');
+    const admin = new Redis(redis.url);
+    const redisCpu = async () => {
+      const info = await admin.info('cpu');
+      return (Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1])) * 1e6;
+    };
+    // CPU per iteration on each side (less sensitive to a busy machine than throughput)
+    const single = async (autoPipelining: boolean) => {
+      const store = await connect({ url: redis.url, autoPipelining });
+      try {
+        const r0 = await redisCpu();
+        const c0 = process.cpuUsage();
+        const r = await run(store, `p${autoPipelining}`);
+        const c = process.cpuUsage(c0);
+        const redisUs = (await redisCpu()) - r0;
+        cpu.push(`${autoPipelining ? 'auto-pipelining' : 'no auto-pipelining'}: Node ${((c.user + c.system) / r.decisions).toFixed(1)} µs + Redis ${(redisUs / r.decisions).toFixed(1)} µs CPU per decide + settle`);
+        return r;
+      } finally {
+        await (store as RedisBudgetStore).close();
+      }
+    };
+    const cpu: string[] = [];
+    rows.noPipe = summary('single node, 1 process, no auto-pipelining', [await single(false)]);
+    rows.one = summary('single node, 1 process', [await single(true)]);
+    rows.four = summary('single node, 4 processes', await workers(4, { url: redis.url }));
+    console.log(cpu.map((l) => `  ${l}`).join('\n'));
+    admin.disconnect();
   } finally {
     await redis.destroy();
   }
+  if (process.env.BENCH_CLUSTER !== '0') {
+    const cluster = await startCluster({ masters: 3, replicas: 0 });
+    try {
+      const store = await connect({ nodes: cluster.seeds });
+      rows.c1 = summary('cluster (3 primaries), 1 process', [await run(store, 'c')]);
+      await (store as RedisBudgetStore).close();
+      rows.c4 = summary('cluster (3 primaries), 4 processes', await workers(4, { nodes: cluster.seeds }));
+    } finally {
+      await cluster.destroy();
+    }
+  }
+  console.log(
+    `\nratios: auto-pipelining = ${(rows.one / rows.noPipe).toFixed(2)} × without; single node 1 process = ${(rows.one / mem).toFixed(3)} × memory store; ` +
+      `4 processes = ${(rows.four / rows.one).toFixed(2)} × 1 process` +
+      (rows.c4 ? `; cluster 4 processes = ${(rows.c4 / rows.four).toFixed(2)} × single node 4 processes` : ''),
+  );
 }

@@ -235,14 +235,20 @@ return 1
 `;
 
 type Args = (string | number)[];
-interface ReinCommands {
-  [name: `reinReserve${number}` | `reinPeek${number}`]: (...args: Args) => Promise<unknown>;
-  reinSettle(...args: Args): Promise<number>;
-  reinRelease(...args: Args): Promise<number>;
-  reinAddSpent(...args: Args): Promise<number>;
+interface Script {
+  name: string;
+  lua: string;
+  sha: string;
 }
-type ReinClient = (Redis | Cluster) & ReinCommands;
-type Pipeline = ReturnType<Redis['pipeline']> & ReinCommands;
+const script = (name: string, lua: string): Script => ({ name, lua, sha: createHash('sha1').update(lua).digest('hex') });
+const SCRIPTS = {
+  reserve: script('reserve', RESERVE),
+  peek: script('peek', PEEK),
+  settle: script('settle', SETTLE),
+  release: script('release', RELEASE),
+  addSpent: script('addSpent', ADD_SPENT),
+};
+type Pipeline = ReturnType<Redis['pipeline']>;
 
 /** One hash-slot group of a reservation: its record key and its items (indexes into the request). */
 interface Group {
@@ -263,7 +269,7 @@ export class RedisBudgetStore implements BudgetStore {
   readonly timeoutMs: number;
   /** Whether keys are grouped by hash slot (an ioredis `Cluster` client). */
   readonly cluster: boolean;
-  private readonly redis: ReinClient;
+  private readonly redis: Redis | Cluster;
   private readonly ownsClient: boolean;
   private readonly graceMs: number;
   private readonly waitReplicas: number;
@@ -275,7 +281,6 @@ export class RedisBudgetStore implements BudgetStore {
   /** Releases not yet confirmed by Redis: record key → [id, the engine's time of the release, give-up time (wall clock)]. */
   private readonly unconfirmed = new Map<string, [string, number, number]>();
   private retryTimer: NodeJS.Timeout | null = null;
-  private readonly defined = new Set<string>();
   private retrying = false;
   private closed = false;
 
@@ -323,24 +328,34 @@ export class RedisBudgetStore implements BudgetStore {
     this.cluster = client instanceof Cluster;
     // Errors surface through the calls that fail; an unhandled 'error' event would crash the host.
     client.on('error', () => undefined);
-    client.on('ready', () => this.scheduleRetry(0));
-    client.defineCommand('reinSettle', { lua: SETTLE, numberOfKeys: 1 });
-    client.defineCommand('reinRelease', { lua: RELEASE, numberOfKeys: 1 });
-    client.defineCommand('reinAddSpent', { lua: ADD_SPENT, numberOfKeys: 3 });
-    this.redis = client as ReinClient;
+    client.on('ready', () => {
+      this.preload();
+      this.scheduleRetry(0);
+    });
+    this.redis = client;
+    if (client.status === 'ready') this.preload();
+  }
+
+  /** Loads the scripts on every primary as soon as a connection is ready (a burst of first calls then
+   *  needs no EVAL fallback); commands on one connection run in order, so they follow the load. */
+  private preload(): void {
+    const targets = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
+    for (const t of targets) for (const s of Object.values(SCRIPTS)) t.script('LOAD', s.lua).catch(() => undefined);
   }
 
   /**
-   * The name of a script command with exactly `numberOfKeys` keys (defined on first use): ioredis then
-   * knows which arguments are keys, so cluster routing and auto-pipelining group calls by their slot.
+   * Runs a script: EVALSHA, and EVAL when Redis does not know the script yet (NOSCRIPT: nothing ran).
+   * Plain EVALSHA rather than ioredis `defineCommand` (whose commands with a variable key count do
+   * not tell ioredis which arguments are keys, so cluster auto-pipelining grouped them by a wrong
+   * slot): EVALSHA names its keys, so cluster routing and auto-pipelining group calls by slot.
    */
-  private scriptFor(base: 'reinReserve' | 'reinPeek', lua: string, numberOfKeys: number): `reinReserve${number}` | `reinPeek${number}` {
-    const name = `${base}${numberOfKeys}` as `reinReserve${number}`;
-    if (!this.defined.has(name)) {
-      this.redis.defineCommand(name, { lua, numberOfKeys });
-      this.defined.add(name);
+  private async run(s: Script, keys: string[], args: Args): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(s.sha, keys.length, ...keys, ...args);
+    } catch (e) {
+      if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+      return this.redis.eval(s.lua, keys.length, ...keys, ...args);
     }
-    return name;
   }
 
   /** Resolves once connected (optional: calls made before fail closed with a clear error). */
@@ -414,10 +429,9 @@ export class RedisBudgetStore implements BudgetStore {
       const keepMs = it.expiresAt === null ? -1 : Math.max(0, it.expiresAt - req.now) + req.ttlMs + this.graceMs;
       args.push(it.limit, it.charge, keepMs, it.enforce ? 1 : 0, b);
     }
-    const name = this.scriptFor('reinReserve', RESERVE, keys.length);
     type Reply = [number, number, (string | number)[]];
-    if (commit && this.waitReplicas > 0) return (await this.withWait(group.record, (p) => p[name](...keys, ...args))) as Reply;
-    return (await this.redis[name](...keys, ...args)) as Reply;
+    if (commit && this.waitReplicas > 0) return (await this.withWait(SCRIPTS.reserve, keys, args)) as Reply;
+    return (await this.run(SCRIPTS.reserve, keys, args)) as Reply;
   }
 
   async peek(counterKeys: string[], now: number): Promise<CounterState[]> {
@@ -441,7 +455,7 @@ export class RedisBudgetStore implements BudgetStore {
           const b = this.base(counterKeys[i]);
           return [b + 'c', b + 'p', b + 'a'];
         });
-        const flat = (await this.redis[this.scriptFor('reinPeek', PEEK, keys.length)](...keys, now)) as string[];
+        const flat = (await this.run(SCRIPTS.peek, keys, [now])) as string[];
         idxs.forEach((idx, i) => (out[idx] = { spent: Number(flat[2 * i]), reserved: Number(flat[2 * i + 1]) }));
       }),
     );
@@ -458,7 +472,7 @@ export class RedisBudgetStore implements BudgetStore {
           records.map((record) => {
             const args: Args = [now, reservationId];
             for (const a of actuals) args.push(this.base(a.counterKey), a.amount);
-            return this.waitReplicas > 0 ? this.withWait(record, (p) => p.reinSettle(record, ...args)) : this.redis.reinSettle(record, ...args);
+            return this.waitReplicas > 0 ? this.withWait(SCRIPTS.settle, [record], args) : this.run(SCRIPTS.settle, [record], args);
           }),
         );
         return results.some((r) => Number(r) === 1);
@@ -491,7 +505,7 @@ export class RedisBudgetStore implements BudgetStore {
         (async () => {
           this.assertReady('release');
           const args: Args = [now, id, this.graceMs];
-          return this.waitReplicas > 0 ? this.withWait(record, (p) => p.reinRelease(record, ...args)) : this.redis.reinRelease(record, ...args);
+          return this.waitReplicas > 0 ? this.withWait(SCRIPTS.release, [record], args) : this.run(SCRIPTS.release, [record], args);
         })(),
         this.timeoutMs,
         'release',
@@ -538,7 +552,7 @@ export class RedisBudgetStore implements BudgetStore {
             return;
           }
           const args: Args = [now, id, this.graceMs];
-          await this.withTimeout(this.redis.reinRelease(record, ...args), this.timeoutMs, 'release');
+          await this.withTimeout(this.run(SCRIPTS.release, [record], args), this.timeoutMs, 'release');
           this.unconfirmed.delete(record);
         }),
       );
@@ -565,9 +579,10 @@ export class RedisBudgetStore implements BudgetStore {
     await this.withTimeout(
       (async () => {
         this.assertReady('addSpent');
-        const args: Args = [b + 'c', b + 'p', b + 'a', now, amount, keepMs];
-        if (this.waitReplicas > 0) await this.withWait(b + 'c', (p) => p.reinAddSpent(...args));
-        else await this.redis.reinAddSpent(...args);
+        const keys = [b + 'c', b + 'p', b + 'a'];
+        const args: Args = [now, amount, keepMs];
+        if (this.waitReplicas > 0) await this.withWait(SCRIPTS.addSpent, keys, args);
+        else await this.run(SCRIPTS.addSpent, keys, args);
       })(),
       this.timeoutMs,
       'addSpent',
@@ -628,19 +643,24 @@ export class RedisBudgetStore implements BudgetStore {
     return this.known.get(id)?.records ?? [];
   }
 
-  /** Runs one write in a pipeline followed by `WAIT` on the same node; too few replicas fail the call. */
-  private async withWait(key: string, write: (p: Pipeline) => unknown): Promise<unknown> {
-    const p = this.redis.pipeline() as Pipeline;
-    write(p);
-    // `WAIT` has no key: in a cluster pipeline it goes to the node of the write before it.
-    (p as unknown as { wait(n: number, t: number): unknown }).wait(this.waitReplicas, this.waitTimeoutMs);
-    const res = (await p.exec()) ?? [];
+  /** Runs one write script in a pipeline followed by `WAIT` on the same node; too few replicas fail the call. */
+  private async withWait(s: Script, keys: string[], args: Args): Promise<unknown> {
+    const attempt = async (useEval: boolean) => {
+      const p: Pipeline = this.redis.pipeline();
+      if (useEval) p.eval(s.lua, keys.length, ...keys, ...args);
+      else p.evalsha(s.sha, keys.length, ...keys, ...args);
+      // `WAIT` has no key: in a cluster pipeline it goes to the node of the write before it.
+      p.wait(this.waitReplicas, this.waitTimeoutMs);
+      return (await p.exec()) ?? [];
+    };
+    let res = await attempt(false);
+    if (res[0]?.[0] instanceof Error && res[0][0].message.startsWith('NOSCRIPT')) res = await attempt(true);
     const [writeErr, value] = res[0] ?? [new Error('no reply'), null];
     if (writeErr) throw writeErr;
     const [waitErr, acked] = res[1] ?? [new Error('no reply'), 0];
     if (waitErr) throw waitErr;
     if (Number(acked) < this.waitReplicas) {
-      throw new Error(`redis budget store: the write to ${key} reached ${Number(acked)} of ${this.waitReplicas} replicas within ${this.waitTimeoutMs} ms`);
+      throw new Error(`redis budget store: the ${s.name} on ${keys[0]} reached ${Number(acked)} of ${this.waitReplicas} replicas within ${this.waitTimeoutMs} ms`);
     }
     return value;
   }
