@@ -4,7 +4,7 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "examples", "service"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "docs", "clients"))
 from rein_client import Rein, ReinError  # noqa: E402
 
 url, token = sys.argv[1], sys.argv[2]

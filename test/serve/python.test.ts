@@ -1,4 +1,4 @@
-// A Python agent with only the standard library (examples/service/rein_client.py, urllib.request)
+// A Python agent with only the standard library (docs/clients/rein_client.py, urllib.request)
 // decides, settles and reads metrics from a real `rein serve` process.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
