@@ -297,6 +297,14 @@ export class RedisBudgetStore implements BudgetStore {
     );
   }
 
+  /** Single-use markers (approval token nonces): `SET key 1 NX PX ttl`, one atomic command. */
+  async consumeOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    if (typeof key !== 'string') throw new TypeError('consumeOnce: key must be a string');
+    const ttl = Math.max(1, Math.ceil(expiresAt - now));
+    const r = await this.call('consumeOnce', () => this.redis.set(this.key('o:', key), '1', 'PX', ttl, 'NX'));
+    return r === 'OK';
+  }
+
   /** Closes the connection (only when the store created it). */
   async close(): Promise<void> {
     if (!this.ownsClient) return;
