@@ -33,3 +33,7 @@ export { FileAuditLog, auditFiles, AuditLogLockedError } from './audit-file.js';
 export type { FileAuditLogOptions } from './audit-file.js';
 export { anchorSigner, parseAnchorKey, readAnchors } from './audit-anchor.js';
 export type { Anchor, AnchorSigningKey, AnchorVerifyKey } from './audit-anchor.js';
+export { ApprovalQueue, FileApprovalStore, isApprovalId } from './approvals/queue.js';
+export type { ApprovalRecord, ApprovalStore, ApprovalVerdict, ApprovalQueueOptions, ApproverGroups, WaitResult, DecideOutcome } from './approvals/queue.js';
+export { loadApprovers, parseApprovers, signingKeyFromEnv, verificationKeysFromEnv, ApprovalConfigError } from './approvals/config.js';
+export { openApprovalQueue } from './approvals/open.js';
