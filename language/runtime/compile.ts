@@ -20,6 +20,8 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { CheckResult, CheckedProgram, PolicyHeader, Symbol as Sym } from '../semantics/program.js';
 import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
+import { compilePattern } from '../semantics/regex.js';
+import type { RE2JS } from 're2js';
 import { check } from '../check.js';
 import { PolicyError } from '../errors.js';
 import type {
@@ -162,9 +164,6 @@ function checkedNumber(v: number, what: string): number {
   return v;
 }
 
-function safeRegex(pattern: string): RegExp {
-  return new RegExp(pattern);
-}
 
 const WEEKDAYS = 7;
 
@@ -698,13 +697,13 @@ class Compiler {
         return fold(dyn((env, f) => memberOf(lf(env, f), rf(env, f)) !== neg), d);
       }
       case 'matches': {
-        let re: RegExp | undefined;
+        let re: RE2JS | undefined;
         const pattern = e.right && e.right.kind === 'String' && e.right.parts.every((p) => p.kind === 'Text')
           ? e.right.parts.map((p) => (p as A.StringText).value).join('')
           : undefined;
         if (pattern !== undefined) {
           try {
-            re = safeRegex(pattern);
+            re = compilePattern(pattern);
           } catch {
             re = undefined;
           }

@@ -1584,7 +1584,7 @@ export class Checker {
       return T.bool;
     }
     const p = checkPattern(pattern);
-    if (p) this.report(p.code, e.right.range, p.message, p.code === 'REIN212' ? { help: 'avoid nested quantifiers like `(a+)+` and overlapping alternatives like `(a|ab)*`' } : {});
+    if (p) this.report(p.code, e.right.range, p.message, p.help ? { help: p.help } : {});
     return T.bool;
   }
 
