@@ -10,7 +10,7 @@ import type { DecisionError } from './compiled.js';
 import type { FieldType, Type } from '../semantics/types.js';
 import { typeToString } from '../semantics/types.js';
 import { parseMoney } from './money.js';
-import { RECORD_PROTO, newRecord } from './values.js';
+import { RECORD_PROTO, describeNonPlain, isPlainData, newRecord } from './values.js';
 import { CodeBuilder, lit, prop, useCodegen } from './codegen.js';
 
 export const MAX_ERRORS = 100;
@@ -32,6 +32,7 @@ function pathOf(ctx: Ctx): string {
 }
 
 const BAD = Symbol('bad');
+const hasOwn = Object.prototype.hasOwnProperty;
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -50,11 +51,13 @@ function describe(v: unknown): string {
     case 'boolean':
       return `\`${v}\``;
     case 'object':
-      return 'an object';
+      return isPlainData(v) ? 'an object' : describeNonPlain(v as object);
     default:
       return typeof v;
   }
 }
+
+const HOLE = 'a hole (sparse list): every item must be present';
 
 function report(ctx: Ctx, expected: string, message: string): typeof BAD {
   if (ctx.errors.length < MAX_ERRORS) ctx.errors.push({ kind: 'input', path: pathOf(ctx), expected, message });
@@ -118,7 +121,8 @@ function copyAny(v: unknown, ctx: Ctx, depth: number): unknown {
     let bad = false;
     for (let i = 0; i < v.length; i++) {
       ctx.stack.push(i);
-      const x = copyAny(v[i], ctx, depth + 1);
+      // Own items only: a hole is never read through (a possibly polluted) Array.prototype.
+      const x = hasOwn.call(v, i) ? copyAny(v[i], ctx, depth + 1) : report(ctx, 'a JSON value', `expected a JSON value, got ${HOLE}`);
       ctx.stack.pop();
       if (x === BAD) bad = true;
       out[i] = x;
@@ -130,6 +134,7 @@ function copyAny(v: unknown, ctx: Ctx, depth: number): unknown {
     const t = v.getTime();
     return Number.isNaN(t) ? report(ctx, 'a JSON value', 'invalid Date') : v.toISOString();
   }
+  if (!isPlainData(v)) return report(ctx, 'a JSON value', `expected a JSON value, got ${describeNonPlain(v)}`);
   const src = v as Record<string, unknown>;
   const out = newRecord();
   let bad = false;
@@ -231,7 +236,7 @@ function build(t: Type, memo: Map<Type, Check>): Check {
         let bad = false;
         for (let i = 0; i < v.length; i++) {
           c.stack.push(i);
-          const x = elem(v[i], c, d + 1);
+          const x = hasOwn.call(v, i) ? elem(v[i], c, d + 1) : report(c, typeToString(t.elem), `expected ${typeToString(t.elem)}, got ${HOLE}`);
           c.stack.pop();
           if (x === BAD) {
             bad = true;
@@ -245,7 +250,7 @@ function build(t: Type, memo: Map<Type, Check>): Check {
     case 'map': {
       const val = compileCheck(t.value, memo);
       return (v, c, d) => {
-        if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, expected, v);
+        if (!isPlainData(v)) return mismatch(c, expected, v);
         if (d > MAX_DEPTH) return report(c, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
         const src = v as Record<string, unknown>;
         const out = newRecord();
@@ -281,7 +286,7 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
   const fieldExpected = fields.map((f) => typeToString(f.type));
   let checks: Check[] | undefined;
   return (v, c, d) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, expected, v);
+    if (!isPlainData(v)) return mismatch(c, expected, v);
     if (d > MAX_DEPTH) return report(c, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
     if (!checks) checks = fields.map((f) => compileCheck(f.type, memo));
     const src = v as Record<string, unknown>;
@@ -336,7 +341,6 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
 
 const FAIL = Symbol('fail');
 export type Fast = (v: unknown, depth: number) => unknown;
-const hasOwn = Object.prototype.hasOwnProperty;
 
 function fastAny(v: unknown, depth: number): unknown {
   switch (typeof v) {
@@ -358,6 +362,7 @@ function fastAny(v: unknown, depth: number): unknown {
     const n = v.length;
     const out = new Array(n);
     for (let i = 0; i < n; i++) {
+      if (!hasOwn.call(v, i)) return FAIL;
       const x = fastAny(v[i], depth + 1);
       if (x === FAIL) return FAIL;
       out[i] = x;
@@ -365,6 +370,7 @@ function fastAny(v: unknown, depth: number): unknown {
     return out;
   }
   if (v instanceof Date) return FAIL; // the reporting path converts it (or reports an invalid Date)
+  if (!isPlainData(v)) return FAIL;
   const src = v as Record<string, unknown>;
   const out = newRecord();
   for (const k of Object.keys(src)) {
@@ -377,9 +383,7 @@ function fastAny(v: unknown, depth: number): unknown {
   return out;
 }
 
-function isObjectLike(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
+const isObjectLike = isPlainData;
 
 function compileFast(t: Type, memo: Map<Type, Fast>): Fast {
   const cached = memo.get(t);
@@ -450,6 +454,7 @@ function buildFast(t: Type, memo: Map<Type, Fast>): Fast {
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
+          if (!hasOwn.call(v, i)) return FAIL;
           const x = elem(v[i], d + 1);
           if (x === FAIL) return FAIL;
           out[i] = x;
@@ -644,12 +649,12 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
     // be inherited when Object.prototype itself has that key (polluted or built in): only then is the
     // own-property check needed. A getter run by that first read may have changed the prototype, so
     // when the test says Object.prototype the first field is read again, in the state the test saw.
-    // Arrays and Dates are never objects here.
+    // Arrays, Dates, Maps, Errors, typed arrays … (any non-plain object) are never objects here.
     const raws = objFields.map(() => b.local('f'));
     if (objFields.length > 0) b.line(`let ${raws[0]} = ${prop(x, objFields[0]!.name)};`);
     const plain = b.local('p');
     b.line(`const ${plain} = Object.getPrototypeOf(${x}) === ${OPl};`);
-    b.line(`if (Array.isArray(${x}) || (!${plain} && ${x} instanceof Date)) return undefined;`);
+    b.line(`if (Array.isArray(${x}) || (!${plain} && !${b.ref(isPlainData)}(${x}))) return undefined;`);
     if (objFields.length > 0) b.line(`if (${plain}) ${raws[0]} = ${prop(x, objFields[0]!.name)};`);
     for (let i = 1; i < objFields.length; i++) b.line(`let ${raws[i]} = ${prop(x, objFields[i]!.name)};`);
     const seen = b.local('s');
