@@ -43,7 +43,7 @@ import { addMoney, divMoney, formatMicros, mulMoney } from './money.js';
 import { compileValidator, emitQuickValidator, newFastClosures } from './validate.js';
 import { useCodegen } from './codegen.js';
 import { generateDecide, generateFused, generateRules, type DecideHelpers, type FusedEvaluate, type RuleGenHost } from './codegen-rules.js';
-import { EvalError, deepEqual, deepMerge, formatTime, isPlainObject, newRecord, renderValue } from './values.js';
+import { EvalError, MAX_TIME_MS, deepEqual, deepMerge, formatTime, isPlainObject, newRecord, renderValue } from './values.js';
 
 type Frame = unknown[];
 type Fn = (env: Env, frame: Frame) => unknown;
@@ -166,6 +166,19 @@ function checkedNumber(v: number, what: string): number {
 
 
 const WEEKDAYS = 7;
+
+function inTimeRange(v: unknown, kind: 'time' | 'duration', where: string): unknown {
+  if (typeof v === 'number' && !(Math.abs(v) <= MAX_TIME_MS))
+    throw new EvalError(`the ${kind} is outside the supported range (±${MAX_TIME_MS} ms, about ±273,790 years) at ${where}`);
+  return v;
+}
+
+/** A time's UTC date, or a run-time error when it is not a valid time (never NaN). */
+function utcDate(t: number): Date {
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) throw new EvalError(`the time ${t} is outside the supported range`);
+  return d;
+}
 
 // ---------------------------------------------------------------- compiler
 
@@ -625,6 +638,18 @@ class Compiler {
   }
 
   binary(e: A.BinaryExpr, ctx: Ctx): Compiled {
+    const c = this.binaryRaw(e, ctx);
+    // Time and duration arithmetic must stay inside the time range (±8.64e15 ms, JavaScript's
+    // Date range): outside it `hour()`/`weekday()` would be NaN and every comparison false, so a
+    // rule such as "deny outside business hours" would silently stop matching. A rule error instead.
+    const k = e.op === '+' || e.op === '-' || e.op === '*' || e.op === '/' ? baseKind(this.typeOf(e)) : undefined;
+    if (k !== 'time' && k !== 'duration') return c;
+    const g = c.fn;
+    const where = this.loc(ctx, e);
+    return fold(dyn((env, f) => inTimeRange(g(env, f), k, where)), [c]);
+  }
+
+  private binaryRaw(e: A.BinaryExpr, ctx: Ctx): Compiled {
     const op = e.op;
     const l = this.expr(e.left, ctx);
     const r = this.expr(e.right, ctx);
@@ -842,14 +867,14 @@ class Compiler {
       case 'hour':
         return fold(dyn((env, f) => {
           const t = a0(env, f);
-          return typeof t === 'number' ? new Date(t).getUTCHours() : null;
+          return typeof t === 'number' ? utcDate(t).getUTCHours() : null;
         }), args);
       case 'weekday':
         // ISO weekday: Monday = 1 … Sunday = 7 (UTC).
         return fold(dyn((env, f) => {
           const t = a0(env, f);
           if (typeof t !== 'number') return null;
-          const d = new Date(t).getUTCDay();
+          const d = utcDate(t).getUTCDay();
           return d === 0 ? WEEKDAYS : d;
         }), args);
       default:

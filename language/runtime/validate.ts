@@ -10,7 +10,7 @@ import type { DecisionError } from './compiled.js';
 import type { FieldType, Type } from '../semantics/types.js';
 import { typeToString } from '../semantics/types.js';
 import { parseMoney } from './money.js';
-import { RECORD_PROTO, describeNonPlain, isPlainData, newRecord } from './values.js';
+import { MAX_TIME_MS, RECORD_PROTO, describeNonPlain, isPlainData, newRecord } from './values.js';
 import { CodeBuilder, lit, prop, useCodegen } from './codegen.js';
 
 export const MAX_ERRORS = 100;
@@ -86,6 +86,11 @@ export function parseTime(s: string): number | undefined {
   return Number(se) === 60 ? t + 1000 : t;
 }
 
+/** A duration in milliseconds: finite, non-negative, within the time range. */
+function isDurationMs(v: unknown): v is number {
+  return typeof v === 'number' && v >= 0 && v <= MAX_TIME_MS;
+}
+
 const DURATION = /^(?:\d+(?:ms|s|m|h|d))+$/;
 const DURATION_PART = /(\d+)(ms|s|m|h|d)/g;
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -95,7 +100,7 @@ export function parseDuration(s: string): number | undefined {
   if (s.length > 64 || !DURATION.test(s)) return undefined;
   let total = 0;
   for (const m of s.matchAll(DURATION_PART)) total += Number(m[1]) * DURATION_MS[m[2]];
-  return Number.isSafeInteger(total) ? total : undefined;
+  return Number.isSafeInteger(total) && total <= MAX_TIME_MS ? total : undefined;
 }
 
 /** A plain JSON-ish value copied into records (for `any` and unknown extra fields). */
@@ -193,11 +198,13 @@ function build(t: Type, memo: Map<Type, Check>): Check {
       };
     case 'duration':
       return (v, c) => {
-        if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+        if (isDurationMs(v)) return v;
         if (typeof v === 'string') {
           const ms = parseDuration(v);
           if (ms !== undefined) return ms;
         }
+        if (typeof v === 'number' && v > MAX_TIME_MS && v !== Infinity)
+          return report(c, 'duration', `expected a duration of at most ${MAX_TIME_MS} ms (the time range), got ${describe(v)}`);
         return report(c, 'duration', `expected a duration (milliseconds or \`5m\`-style text), got ${describe(v)}`);
       };
     case 'time':
@@ -418,7 +425,7 @@ function buildFast(t: Type, memo: Map<Type, Fast>): Fast {
       return fastMoney;
     case 'duration':
       return (v) => {
-        if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+        if (isDurationMs(v)) return v;
         if (typeof v === 'string') {
           const ms = parseDuration(v);
           if (ms !== undefined) return ms;

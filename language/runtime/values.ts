@@ -3,6 +3,9 @@
 import type { Type } from '../semantics/types.js';
 import { formatMoney } from './money.js';
 
+/** The largest time (and duration) in ms: ECMAScript's Date range, 8.64e15 ms ≈ 273,790 years either side of 1970. */
+export const MAX_TIME_MS = 8.64e15;
+
 /** A run-time error in a policy expression (division by zero, overflow, …). Never escapes `evaluate`. */
 export class EvalError extends Error {
   constructor(message: string) {
