@@ -1,12 +1,12 @@
 // Every detector is linear in its input (issue: `'@' + '.'.repeat(80_000) + 'a'` took ~7 s in
 // pii.email). Ratios, not wall-clock bounds: 10× the text may take at most ~15× the time. Times
-// under a floor (100 ms) are noise on a shared machine (GC, other processes) and pass: a quadratic
+// under a floor (250 ms) are noise on a shared machine (GC, other processes) and pass: a quadratic
 // detector takes seconds on 1 MB.
 import assert from 'node:assert/strict';
 import { DETECTORS } from '../../language/runtime/detectors.js';
 import { SHAPES } from '../../bench/detectors-inputs.js';
 
-const FLOOR_MS = 100;
+const FLOOR_MS = 250;
 
 function best(f: (s: string) => boolean, s: string, runs: number): number {
   let m = Infinity;
@@ -29,7 +29,12 @@ describe('detectors are linear in their input', function () {
         let prev = best(f, make(10_000), 3);
         for (const size of [100_000, 1_000_000]) {
           const text = make(size);
-          const t = best(f, text, 3);
+          let t = best(f, text, 3);
+          // A GC pause or another process can stretch one sample: measure both sizes again before failing.
+          if (t > FLOOR_MS && t > 15 * prev) {
+            prev = Math.min(prev, best(f, make(size / 10), 5));
+            t = Math.min(t, best(f, text, 5));
+          }
           if (t > FLOOR_MS && t > 15 * prev) bad.push(`${shape}: ${size / 10} → ${size} chars took ${prev.toFixed(2)} → ${t.toFixed(2)} ms`);
           prev = t;
           if (bad.length) break;
