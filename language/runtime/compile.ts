@@ -21,6 +21,7 @@ import type { CheckResult, CheckedProgram, PolicyHeader, Symbol as Sym } from '.
 import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
 import { compilePattern } from '../semantics/regex.js';
+import { hostApprovals, hostMode, hostNow } from './host-options.js';
 import type { RE2JS } from 're2js';
 import { check } from '../check.js';
 import { PolicyError } from '../errors.js';
@@ -859,8 +860,8 @@ class Compiler {
   callBuiltin(name: string, e: A.CallExpr, ctx: Ctx): Compiled {
     const args = e.args.map((a) => this.expr(a, ctx));
     const fns = args.map((a) => a.fn);
-    const a0 = fns[0] ?? (() => null);
-    const a1 = fns[1] ?? (() => null);
+    const a0 = fns.length > 0 ? fns[0] : () => null;
+    const a1 = fns.length > 1 ? fns[1] : () => null;
     switch (name) {
       case 'len':
         return fold(dyn((env, f) => lengthOf(a0(env, f))), args);
@@ -918,8 +919,8 @@ class Compiler {
       return this.listMethod(m, o, lam, arg, sumMoney);
     }
     const args = e.args.map((a) => this.expr(a, ctx));
-    const a0 = args[0]?.fn ?? (() => null);
-    const a1 = args[1]?.fn ?? (() => null);
+    const a0 = args.length > 0 ? args[0].fn : () => null;
+    const a1 = args.length > 1 ? args[1].fn : () => null;
     const deps = [o, ...args];
     const str = (fn: (s: string, env: Env, f: Frame) => unknown): Compiled =>
       fold(dyn((env, f) => {
@@ -1706,14 +1707,20 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
 
   const finishRules = decideHelpers.finish;
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
-    const nowOpt = opts?.now;
-    const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
+    let now: number;
+    let mode: 'enforce' | 'monitor' | undefined;
+    let approvals: readonly Approval[] | undefined;
+    if (opts === undefined) now = clock();
+    else {
+      // Host options are read once and checked: a bad one is a TypeError naming it.
+      const nowOpt = opts.now;
+      now = nowOpt === undefined || nowOpt === null ? clock() : hostNow(nowOpt, 'evaluate');
+      mode = hostMode(opts.mode, 'evaluate');
+      approvals = hostApprovals(opts, 'evaluate');
+    }
     // Whether the quick validator has already rejected the request (then only the reporting one is left).
     let quickFailed = false;
-    if (
-      opts === undefined ||
-      (opts.explain !== true && (opts.mode === undefined || opts.mode === 'enforce') && (opts.approvals === undefined || opts.approvals === null || opts.approvals.length === 0))
-    ) {
+    if (opts === undefined || (opts.explain !== true && (mode === undefined || mode === 'enforce') && (approvals === undefined || approvals.length === 0))) {
       // The common case: enforce mode, no approvals, no explanation. Valid request → rules → the
       // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
       if (fused !== undefined) {
@@ -1751,10 +1758,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       header.onError,
       outcomes,
       undefined,
-      opts?.approvals,
+      approvals,
       null,
       input,
-      opts?.mode,
+      mode,
       errors,
       now,
       explain,

@@ -1521,7 +1521,9 @@ export class Checker {
         this.report(
           money ? 'REIN207' : 'REIN205',
           e.right!.range,
-          `the default \`${brief(e.right!)}\` (\`${typeToString(r)}\`) does not match \`${typeToString(stripNull(l))}\``,
+          brief(e.right!) === typeToString(r)
+            ? `the default \`${brief(e.right!)}\` does not match \`${typeToString(stripNull(l))}\``
+            : `the default \`${brief(e.right!)}\` (\`${typeToString(r)}\`) does not match \`${typeToString(stripNull(l))}\``,
           money && isNumberLiteral(e.right) ? { help: `write it as money: \`$${brief(e.right!)}\`` } : {},
         );
         return stripNull(l);
