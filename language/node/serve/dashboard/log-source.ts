@@ -35,11 +35,16 @@ interface FileCursor {
  * The chain check of `ChainVerifier` (audit/record.ts) on records already parsed — one JSON.parse per
  * line for verification and aggregation together: each line's self-hash, its `prev` link and `seq`.
  */
-class IncrementalChainCheck {
+export class IncrementalChainCheck {
   prev = GENESIS;
   seq = 0;
   count = 0;
+  /** The first seq checked (0 for a whole log; later for a capped stream that dropped its start). */
+  from = 0;
   problem: { seq: number | null; message: string } | null = null;
+
+  /** `fromAnywhere`: start at the first record seen (its `prev` is taken as given). */
+  constructor(private readonly fromAnywhere = false) {}
 
   broken(seq: number | null, message: string): void {
     this.problem ??= { seq, message };
@@ -50,6 +55,11 @@ class IncrementalChainCheck {
     const m = HASH_SUFFIX.exec(line);
     const seq = typeof rec.seq === 'number' ? rec.seq : null;
     if (!m) return this.broken(seq, 'record has no `hash`');
+    if (this.fromAnywhere && this.count === 0 && typeof rec.seq === 'number' && typeof rec.prev === 'string') {
+      this.prev = rec.prev;
+      this.seq = rec.seq;
+      this.from = rec.seq;
+    }
     if (nodeLineHash(line.slice(0, m.index) + '}') !== m[1]) return this.broken(seq, 'record was changed: its content does not match its `hash`');
     if (rec.prev !== this.prev) return this.broken(seq, `chain broken at seq ${String(rec.seq)}: its \`prev\` is not the hash of the record before it (a record was removed, reordered or rewritten)`);
     if (rec.seq !== this.seq) return this.broken(seq, `sequence broken: \`seq\` is ${String(rec.seq)}, expected ${this.seq}`);

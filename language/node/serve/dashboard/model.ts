@@ -164,11 +164,14 @@ export function matchesFilter(rec: AuditRecord, f: RecordFilter, tags?: Record<s
   return true;
 }
 
+/** The rules and budgets a record names (reasons, approvals, warnings, monitored), each once. */
 function namesOf(rec: AuditRecord): string[] {
   const d = rec.decision;
   const out: string[] = [];
-  for (const list of [d?.reasons, d?.warnings, d?.monitored]) if (Array.isArray(list)) for (const r of list) if (r && typeof r.name === 'string') out.push(r.name);
-  if (Array.isArray(d?.approvals)) for (const a of d.approvals) if (a && typeof a.name === 'string') out.push(a.name);
+  const add = (n: unknown) => {
+    if (typeof n === 'string' && !out.includes(n)) out.push(n);
+  };
+  for (const list of [d?.reasons, d?.approvals, d?.warnings, d?.monitored]) if (Array.isArray(list)) for (const r of list) if (r) add(r.name);
   return out;
 }
 

@@ -15,7 +15,7 @@ export interface DashboardOptions {
   /** Decision log: a file (with its rotated files) or a directory of logs. */
   log?: string;
   /** Extra sources of records (e.g. the fleet's Redis Stream): they call `model.add`. */
-  sources?: { chains(): ChainStatus[]; start(): void; stop(): Promise<void>; record?(chain: string, seq: number): Promise<AuditRecord | null> }[];
+  sources?: { attach?(model: DashboardModel): void; chains(): ChainStatus[]; start(): void; stop(): Promise<void>; record?(chain: string, seq: number): Promise<AuditRecord | null> }[];
   /** The approval queue of the inbox (null: no inbox). */
   queue?: ApprovalQueue | null;
   /** Logins: user → password (plain or `scrypt$…`). Without users, reads are open and every
@@ -111,7 +111,10 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       await source.poll();
       source.start(opts.pollMs ?? 200);
     }
-    for (const s of sources) s.start();
+    for (const s of sources) {
+      s.attach?.(model);
+      s.start();
+    }
     model.onDecision((d) => {
       for (const s of streams) s(d);
     });
@@ -176,6 +179,7 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
         .send(assets.html(prefix));
     };
     app.get('/', page);
+    app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
     app.get(prefix, page);
     app.get(`${prefix}/assets/:name`, async (req, reply) => {
       assets ??= await dashboardAssets();

@@ -256,6 +256,13 @@ function money(v: number, unit: string): string {
   return unit === 'money' ? fmt(v, 2) : fmt(v, 0);
 }
 
+/** A progress bar (its width set through the CSSOM: a `style` attribute would break the CSP). */
+function bar(frac: number, alert: boolean): HTMLElement {
+  const inner = h('div', {});
+  inner.style.width = `${(frac * 100).toFixed(1)}%`;
+  return h('div', { class: `bar ${alert ? 'alert' : ''}` }, inner);
+}
+
 function renderCeilings(s: Summary): void {
   if (s.ceilings.length === 0) {
     replace($('ceilings'), h('div', { class: 'muted' }, 'no budgets in the log yet'));
@@ -270,7 +277,7 @@ function renderCeilings(s: Summary): void {
           h('td', {}, c.name),
           h('td', {}, c.key.length ? c.key.map(String).join(', ') : h('span', { class: 'muted' }, 'global')),
           h('td', { class: 'num' }, pct(c.used, c.limit)),
-          h('td', {}, h('div', { class: `bar ${c.alert ? 'alert' : ''}` }, h('div', { style: `width:${(frac * 100).toFixed(1)}%` }))),
+          h('td', {}, bar(frac, c.alert)),
           h('td', { class: 'num' }, money(c.spent, c.unit)),
           h('td', { class: 'num' }, money(c.reserved, c.unit)),
           h('td', { class: 'num' }, money(c.limit, c.unit)),
