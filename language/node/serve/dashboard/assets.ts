@@ -11,11 +11,18 @@ export interface DashboardAssets {
   html(prefix: string): string;
 }
 
-const HERE = dirname(fileURLToPath(import.meta.url));
+/** This module's folder (ESM: from import.meta.url; in the CommonJS bundle: its __dirname). */
+function here(): string {
+  try {
+    return dirname(fileURLToPath(import.meta.url));
+  } catch {
+    return typeof __dirname === 'string' ? __dirname : process.cwd();
+  }
+}
 
 /** The package root (the folder with rein's package.json), searching upwards. */
 function packageRoot(): string | null {
-  let d = HERE;
+  let d = here();
   for (let i = 0; i < 8; i++) {
     const p = join(d, 'package.json');
     if (existsSync(p)) {
