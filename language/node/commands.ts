@@ -257,7 +257,8 @@ export const COMMANDS: CommandSpec[] = [
       'checks; also on SIGHUP). The dashboard shares the server unless --no-dashboard.\n' +
       'Default address: 127.0.0.1:8181 with --api, else 127.0.0.1:8787 (the dashboard alone); one port\n' +
       'serves both. Listening on a non-loopback address needs an api token. Tokens come from files or\n' +
-      'the environment: REIN_API_TOKEN, REIN_SETTLE_TOKEN, REIN_APPROVALS_TOKEN. Stops on SIGINT/SIGTERM.',
+      'the environment: REIN_API_TOKEN, REIN_SETTLE_TOKEN, REIN_APPROVALS_TOKEN. Approval tokens are verified\n' +
+      'with $REIN_APPROVAL_PUBLIC_KEY or $REIN_APPROVAL_KEY when set (docs/approvals.md). Stops on SIGINT/SIGTERM.',
     options: [
       { name: 'policy', short: 'p', type: 'string', value: 'DIR|BUNDLE', description: 'the policy set (directory, .rein file or bundle); required with --api' },
       { name: 'api', type: 'boolean', description: 'serve the decision API' },
@@ -269,6 +270,8 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'token-file', type: 'string', value: 'FILE', description: 'api bearer token (first line of FILE; else $REIN_API_TOKEN)' },
       { name: 'settle-token-file', type: 'string', value: 'FILE', description: 'bearer token for /v1/settle (else $REIN_SETTLE_TOKEN; default: the api token)' },
       { name: 'approvals-token-file', type: 'string', value: 'FILE', description: 'bearer token for approvals (else $REIN_APPROVALS_TOKEN; default: the api token)' },
+      { name: 'approvals', type: 'string', value: 'DIR|redis', description: 'the approval queue: a directory, or `redis` (the --redis server); default $REIN_APPROVALS, else none' },
+      { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups for the queue (default $REIN_APPROVERS); tokens are signed with $REIN_APPROVAL_KEY' },
       { name: 'mode', type: 'string', value: 'enforce|monitor', description: 'monitor: decide everything, enforce nothing (default: enforce)' },
       { name: 'body-limit', type: 'string', value: 'BYTES', description: 'largest request body (default 1048576; batches 16x)' },
       { name: 'no-watch', type: 'boolean', description: 'do not reload when the policy files change (SIGHUP still reloads)' },

@@ -95,6 +95,8 @@ export const optionSchemas = {
     'token-file': z.string().optional(),
     'settle-token-file': z.string().optional(),
     'approvals-token-file': z.string().optional(),
+    approvals: z.string().optional(),
+    approvers: z.string().optional(),
     mode: z.enum(['enforce', 'monitor'], { error: (iss) => `--mode must be enforce or monitor (got \`${String(iss.input)}\`)` }).default('enforce'),
     'body-limit': z
       .string()

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { EXIT, type Ctx } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Options } from '../options.js';
+import type { ApprovalQueue } from '../approvals/queue.js';
 import type { ServeApp, ServePlugin } from '../serve/app.js';
 
 /** The API's default address (OPA's port); the dashboard alone uses DASHBOARD_LISTEN (INTERFACES §7). */
@@ -56,6 +57,30 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     );
   }
 
+  // Approvals: keys that verify signed tokens, and the queue (docs/approvals.md).
+  const { verificationKeysFromEnv } = await import('../approvals/config.js');
+  let approvalKeys;
+  try {
+    approvalKeys = verificationKeysFromEnv(ctx.io.env as NodeJS.ProcessEnv) ?? undefined;
+  } catch (e) {
+    throw new UsageError((e as Error).message, 'serve');
+  }
+  const queueDir = opts.approvals ?? ctx.io.env.REIN_APPROVALS;
+  if (queueDir === 'redis' && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'serve');
+  let approvals: ApprovalQueue | undefined;
+  if (queueDir !== undefined && queueDir !== '') {
+    const { openApprovalQueue } = await import('../approvals/open.js');
+    try {
+      approvals = await openApprovalQueue(
+        queueDir === 'redis' ? { redis: opts.redis, approvers: opts.approvers } : { dir: queueDir, approvers: opts.approvers },
+        ctx.io.env as NodeJS.ProcessEnv,
+        ctx.io.cwd,
+      );
+    } catch (e) {
+      throw new UsageError((e as Error).message, 'serve');
+    }
+  }
+
   const plugins: { name: string; plugin: ServePlugin }[] = [];
   if (opts.api) plugins.push({ name: 'api', plugin: (await SERVE_PLUGINS.api()).default });
   if (wantDashboard && dashboardAvailable) plugins.push({ name: 'dashboard', plugin: (await SERVE_PLUGINS.dashboard()).default });
@@ -72,12 +97,15 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       audit: opts.audit && ctx.resolve(opts.audit),
       log: opts.log ? ctx.resolve(opts.log) : opts.audit && ctx.resolve(opts.audit),
       tokens,
+      approvalKeys,
+      approvals,
       bodyLimit: opts['body-limit'],
       mode: opts.mode,
       plugins,
       logger: log,
     });
   } catch (e) {
+    await approvals?.store.close?.().catch(() => undefined);
     if (e instanceof Error && e.name === 'PolicyError') {
       const { describeLoadError } = await import('../serve/policy-holder.js');
       ctx.err(`rein serve: cannot load the policy: ${describeLoadError(e)}\n`);
@@ -90,12 +118,16 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     address = await served.app.listen({ host: listen.host, port: listen.port });
   } catch (e) {
     await served.close();
+    await approvals?.store.close?.().catch(() => undefined);
     ctx.err(`rein serve: cannot listen on ${listen.host}:${listen.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     return EXIT.usage;
   }
   const v = served.ctx.policy?.current;
   const what = plugins.map((p) => p.name).join(' + ');
-  log(`listening on ${address} (${what}${v ? `; policy ${v.policy.name}${v.policy.version ? ` ${v.policy.version}` : ''} ${v.policy.hash}` : ''}; store ${served.ctx.storeKind})`);
+  log(
+    `listening on ${address} (${what}${v ? `; policy ${v.policy.name}${v.policy.version ? ` ${v.policy.version}` : ''} ${v.policy.hash}` : ''}; store ${served.ctx.storeKind}` +
+      `${approvals ? `; approval queue ${queueDir}` : ''}${approvalKeys ? '; approval tokens verified' : ''})`,
+  );
 
   return new Promise<number>((resolve) => {
     const hup = () => void served.ctx.policy?.reload();
@@ -104,13 +136,16 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       process.off('SIGTERM', onTerm);
       process.off('SIGHUP', hup);
       log(`${sig}: shutting down`);
-      served.close().then(
-        () => resolve(EXIT.ok),
-        (e) => {
-          log(`shutdown failed: ${(e as Error).message}`);
-          resolve(EXIT.errors);
-        },
-      );
+      served
+        .close()
+        .then(() => approvals?.store.close?.())
+        .then(
+          () => resolve(EXIT.ok),
+          (e) => {
+            log(`shutdown failed: ${(e as Error).message}`);
+            resolve(EXIT.errors);
+          },
+        );
     };
     const onInt = () => stop('SIGINT');
     const onTerm = () => stop('SIGTERM');
