@@ -56,7 +56,7 @@ function pct(sorted: number[], p: number): number {
 }
 
 async function startServer(policyDir: string, extra: string[]): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/rein.js'), 'serve', '--api', '--policy', policyDir, '--listen', '127.0.0.1:0', '--no-watch', ...extra], {
+  const proc = spawn(process.execPath, [join(ROOT, 'bin/rein.js'), 'serve', '--api', '--policy', policyDir, '--listen', '127.0.0.1:0', '--no-watch', '--no-dashboard', ...extra], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: process.env,
   });

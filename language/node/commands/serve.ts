@@ -5,7 +5,6 @@ import { isIP } from 'node:net';
 import { EXIT, type Ctx } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Options } from '../options.js';
-import type { ApprovalQueue } from '../approvals/queue.js';
 import type { ServeApp, ServePlugin } from '../serve/app.js';
 
 /** The API's default address (OPA's port); the dashboard alone uses DASHBOARD_LISTEN (INTERFACES §7). */
@@ -57,7 +56,16 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     );
   }
 
-  // Approvals: keys that verify signed tokens, and the queue (docs/approvals.md).
+  const plugins: { name: string; plugin: ServePlugin }[] = [];
+  if (opts.api) plugins.push({ name: 'api', plugin: (await SERVE_PLUGINS.api()).default });
+  if (wantDashboard && dashboardAvailable) plugins.push({ name: 'dashboard', plugin: (await SERVE_PLUGINS.dashboard()).default });
+  else if (wantDashboard) ctx.err('rein serve: the dashboard is not part of this build yet; serving the API only\n');
+
+  // Approvals (docs/approvals.md): keys that verify signed tokens, and ONE queue shared by the API
+  // (/v1/approvals, request_approval) and the dashboard's inbox. The queue is a directory
+  // (--approvals DIR, $REIN_APPROVALS, else .rein/approvals) or Redis (--redis without --approvals,
+  // or --approvals redis). It is opened when the dashboard is served, or for the API alone when
+  // --approvals or $REIN_APPROVALS asks for it.
   const { verificationKeysFromEnv } = await import('../approvals/config.js');
   let approvalKeys;
   try {
@@ -65,27 +73,32 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   } catch (e) {
     throw new UsageError((e as Error).message, 'serve');
   }
-  const queueDir = opts.approvals ?? ctx.io.env.REIN_APPROVALS;
-  if (queueDir === 'redis' && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'serve');
-  let approvals: ApprovalQueue | undefined;
-  if (queueDir !== undefined && queueDir !== '') {
+  if (opts.approvals === 'redis' && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'serve');
+  const withDashboard = wantDashboard && dashboardAvailable;
+  const wantQueue = withDashboard || opts.approvals !== undefined || Boolean(ctx.io.env.REIN_APPROVALS);
+  let dashboard: import('../serve/app.js').ServeOptions['dashboard'];
+  let queue: import('../approvals/queue.js').ApprovalQueue | null = null;
+  let queueWhere = '';
+  if (wantQueue) {
     const { openApprovalQueue } = await import('../approvals/open.js');
     try {
-      approvals = await openApprovalQueue(
-        queueDir === 'redis' ? { redis: opts.redis, approvers: opts.approvers } : { dir: queueDir, approvers: opts.approvers },
+      const inRedis = opts.approvals === 'redis' || (opts.approvals === undefined && opts.redis !== undefined);
+      queueWhere = inRedis ? 'redis' : (opts.approvals ?? ctx.io.env.REIN_APPROVALS ?? '.rein/approvals');
+      queue = await openApprovalQueue(
+        inRedis ? { redis: opts.redis, approvers: opts.approvers } : { dir: opts.approvals, approvers: opts.approvers },
         ctx.io.env as NodeJS.ProcessEnv,
         ctx.io.cwd,
       );
+      if (withDashboard) {
+        const { loadUsers } = await import('../serve/dashboard/session.js');
+        const usersFile = opts.users ?? ctx.io.env.REIN_SERVE_USERS;
+        dashboard = { queue, ...(usersFile ? { users: loadUsers(ctx.resolve(usersFile)) } : {}) };
+      }
     } catch (e) {
+      await queue?.store.close?.();
       throw new UsageError((e as Error).message, 'serve');
     }
   }
-
-  const plugins: { name: string; plugin: ServePlugin }[] = [];
-  if (opts.api) plugins.push({ name: 'api', plugin: (await SERVE_PLUGINS.api()).default });
-  if (wantDashboard && dashboardAvailable) plugins.push({ name: 'dashboard', plugin: (await SERVE_PLUGINS.dashboard()).default });
-  else if (wantDashboard) ctx.err('rein serve: the dashboard is not part of this build yet; serving the API only\n');
-
   const { createServeApp } = await import('../serve/app.js');
   const log = (msg: string) => ctx.err(`rein serve: ${msg}\n`);
   let served: ServeApp;
@@ -97,15 +110,16 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       audit: opts.audit && ctx.resolve(opts.audit),
       log: opts.log ? ctx.resolve(opts.log) : opts.audit && ctx.resolve(opts.audit),
       tokens,
-      approvalKeys,
-      approvals,
       bodyLimit: opts['body-limit'],
       mode: opts.mode,
       plugins,
       logger: log,
+      dashboard,
+      approvalKeys,
+      ...(queue ? { approvals: queue } : {}),
     });
   } catch (e) {
-    await approvals?.store.close?.().catch(() => undefined);
+    await queue?.store.close?.().catch(() => undefined);
     if (e instanceof Error && e.name === 'PolicyError') {
       const { describeLoadError } = await import('../serve/policy-holder.js');
       ctx.err(`rein serve: cannot load the policy: ${describeLoadError(e)}\n`);
@@ -118,7 +132,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     address = await served.app.listen({ host: listen.host, port: listen.port });
   } catch (e) {
     await served.close();
-    await approvals?.store.close?.().catch(() => undefined);
+    await queue?.store.close?.();
     ctx.err(`rein serve: cannot listen on ${listen.host}:${listen.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     return EXIT.usage;
   }
@@ -126,7 +140,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   const what = plugins.map((p) => p.name).join(' + ');
   log(
     `listening on ${address} (${what}${v ? `; policy ${v.policy.name}${v.policy.version ? ` ${v.policy.version}` : ''} ${v.policy.hash}` : ''}; store ${served.ctx.storeKind}` +
-      `${approvals ? `; approval queue ${queueDir}` : ''}${approvalKeys ? '; approval tokens verified' : ''})`,
+      `${queue ? `; approval queue ${queueWhere}` : ''}${approvalKeys ? '; approval tokens verified' : ''})`,
   );
 
   return new Promise<number>((resolve) => {
@@ -136,16 +150,13 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       process.off('SIGTERM', onTerm);
       process.off('SIGHUP', hup);
       log(`${sig}: shutting down`);
-      served
-        .close()
-        .then(() => approvals?.store.close?.())
-        .then(
-          () => resolve(EXIT.ok),
-          (e) => {
-            log(`shutdown failed: ${(e as Error).message}`);
-            resolve(EXIT.errors);
-          },
-        );
+      served.close().then(() => queue?.store.close?.()).then(
+        () => resolve(EXIT.ok),
+        (e) => {
+          log(`shutdown failed: ${(e as Error).message}`);
+          resolve(EXIT.errors);
+        },
+      );
     };
     const onInt = () => stop('SIGINT');
     const onTerm = () => stop('SIGTERM');
