@@ -20,9 +20,8 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { CheckResult, CheckedProgram, PolicyHeader, Symbol as Sym } from '../semantics/program.js';
 import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
-import { compilePattern } from '../semantics/regex.js';
+import { compilePattern, type PolicyPattern } from '../semantics/regex.js';
 import { hostApprovals, hostMode, hostNow } from './host-options.js';
-import type { RE2JS } from 're2js';
 import { check } from '../check.js';
 import { PolicyError } from '../errors.js';
 import type {
@@ -743,7 +742,7 @@ class Compiler {
         return fold(dyn((env, f) => memberOf(lf(env, f), rf(env, f)) !== neg), d);
       }
       case 'matches': {
-        let re: RE2JS | undefined;
+        let re: PolicyPattern | undefined;
         const pattern = e.right && e.right.kind === 'String' && e.right.parts.every((p) => p.kind === 'Text')
           ? e.right.parts.map((p) => (p as A.StringText).value).join('')
           : undefined;
