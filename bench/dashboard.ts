@@ -91,6 +91,14 @@ async function main(): Promise<void> {
   await app.register(dashboardPlugin({ log: big, queue, pollMs: 200 }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/dashboard/api`;
+  const t0 = Date.now();
+  for (;;) {
+    const s = (await (await fetch(`${url}/summary`)).json()) as { loading: boolean; totals: { n: number } };
+    if (!s.loading) break;
+    if (Date.now() - t0 > 20 * 60_000) throw new Error('the log did not finish loading');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  console.log(`\n(rein serve started serving at once and finished reading the log ${((Date.now() - t0) / 1000).toFixed(1)} s later)`);
   console.log(`\nAPI latency over HTTP on the ${N.toLocaleString('en-US')}-record log (500 sequential requests each, after 50 warm-up)`);
   const endpoints = [
     ['GET /api/summary', `${url}/summary`],
