@@ -612,11 +612,13 @@ export class RedisBudgetStore implements BudgetStore {
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (!this.ownsClient) return;
+    // QUIT waits for a reply: bounded, so a cluster in flux (or a frozen Redis) cannot hang shutdown.
     try {
-      await this.redis.quit();
+      await this.withTimeout(this.redis.quit(), this.timeoutMs, 'close');
     } catch {
-      this.redis.disconnect();
+      /* disconnect below */
     }
+    this.redis.disconnect();
   }
 
   /** The hash-tagged base of a counter's keys: `P{K}` (`P{#sha1(K)}K` when K contains `}`). */

@@ -34,7 +34,7 @@ export async function startCluster(opts: { masters?: number; replicas?: number; 
       nodes.push(
         await startRedis({
           appendonly: true,
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 1000), '--cluster-port', String(bus), '--cluster-replica-validity-factor', '0', '--appendfsync', 'everysec', ...(process.env.REIN_CLUSTER_LOG ? ['--loglevel', 'notice', '--logfile', 'redis.log'] : [])],
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 3000), '--cluster-port', String(bus), '--cluster-replica-validity-factor', '0', '--appendfsync', 'everysec', ...(process.env.REIN_CLUSTER_LOG ? ['--loglevel', 'notice', '--logfile', 'redis.log'] : [])],
         }),
       );
     }
