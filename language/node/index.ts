@@ -26,6 +26,8 @@ export {
   BUNDLE_FORMAT_VERSION,
 } from './bundle.js';
 export type { Bundle, BundleDeclaration } from './bundle.js';
+export { FileAuditLog, auditFiles } from './audit-file.js';
+export type { FileAuditLogOptions } from './audit-file.js';
 export { LoadError, BundleError, UsageError } from './errors.js';
 export { main } from './cli.js';
 export type { CliIO } from './context.js';

@@ -203,6 +203,8 @@ export class RedisBudgetStore implements BudgetStore {
   private readonly ownsClient: boolean;
   private readonly timeoutMs: number;
   private readonly graceMs: number;
+  /** Set on the first 'ready': until then a call waits for the connection (within its timeout). */
+  private everReady = false;
 
   constructor(opts: RedisBudgetStoreOptions = {}) {
     this.prefix = opts.prefix ?? 'rein:';
@@ -224,6 +226,8 @@ export class RedisBudgetStore implements BudgetStore {
       });
     // Errors surface through the calls that fail; an unhandled 'error' event would crash the host.
     client.on('error', () => undefined);
+    if (client.status === 'ready') this.everReady = true;
+    else client.once('ready', () => (this.everReady = true));
     client.defineCommand('reinReserve', { lua: RESERVE });
     client.defineCommand('reinPeek', { lua: PEEK });
     client.defineCommand('reinSettle', { lua: SETTLE, numberOfKeys: 1 });
@@ -231,7 +235,7 @@ export class RedisBudgetStore implements BudgetStore {
     this.redis = client as ReinRedis;
   }
 
-  /** Resolves once connected (optional: calls made before fail closed with a clear error). */
+  /** Resolves once connected (optional: calls made before the first connection wait for it, within their timeout). */
   async ready(timeoutMs = 5000): Promise<void> {
     if (this.redis.status === 'ready') return;
     await this.withTimeout(
@@ -312,10 +316,23 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    let budget = this.timeoutMs;
     if (this.redis.status !== 'ready') {
-      throw new Error(`redis budget store: not connected (status ${this.redis.status}); ${what} refused`);
+      // Before the first connection, wait for it (a store used right after construction); after a
+      // disconnect, fail fast: a decision must not wait for a reconnect.
+      const status = this.redis.status;
+      if (this.everReady || !['connecting', 'connect', 'reconnecting'].includes(status)) {
+        throw new Error(`redis budget store: not connected (status ${status}); ${what} refused`);
+      }
+      const start = Date.now();
+      try {
+        await this.ready(budget);
+      } catch {
+        throw new Error(`redis budget store: not connected within ${budget} ms (status ${this.redis.status}); ${what} refused`);
+      }
+      budget = Math.max(1, budget - (Date.now() - start));
     }
-    return this.withTimeout(fn(), this.timeoutMs, what);
+    return this.withTimeout(fn(), budget, what);
   }
 
   private withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
