@@ -16,6 +16,7 @@ export type { Decision } from './runtime/decision.js';
 export type { Effect, ClauseEffect, DecisionError, SourceLocation } from './runtime/compiled.js';
 export { PolicyError } from './errors.js';
 export { CODES, LineIndex, compareDiagnostics } from './diagnostics.js';
+export { configJsonSchema } from './config.js';
 export type { Diagnostic, Range, Position, Severity } from './diagnostics.js';
 export type { Type } from './semantics/types.js';
 export type { CheckedProgram, CheckResult, Symbol as ReinSymbol } from './semantics/program.js';

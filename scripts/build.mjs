@@ -1,35 +1,95 @@
-// Build: ESM + declarations with tsc (dist/esm), CommonJS bundles with esbuild (dist/cjs),
-// and the decision JSON Schema (dist/decision.schema.json).
+// Build the npm package (docs/package.md has the layout and the reasons):
+//
+//   dist/index.js, node.js, redis.js, chunks/*.js   the library, ESM, every dependency but ioredis
+//                                                   bundled in; shared chunks hold ONE copy of the core
+//   dist/*.cjs, chunks/*.cjs                         the same files converted to CommonJS (require),
+//                                                   so rein, rein/node and rein/redis share one core
+//   dist/cli/cli.js + chunks                         the CLI: one ESM bundle, each command a lazy chunk;
+//                                                   CLI-only dependencies (language server, …) live here
+//   dist/types/**/*.d.ts and *.d.cts                 declarations for import and for require
+//   dist/decision.schema.json, dist/rein.schema.json JSON Schemas of a decision and of rein.json
+//
+// Run: npm run build (about 10 s).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { build } from 'esbuild';
+import { writeFileSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { build, transform } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
+
+// 1. Declarations (tsc), then a CommonJS twin of each (.d.cts, specifiers ending .cjs).
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-mkdirSync('dist/cjs', { recursive: true });
-// CommonJS: bundle ESM-only dependencies (@noble/hashes) so `require("rein")` works.
-await build({
-  entryPoints: { index: 'language/index.ts' },
-  outdir: 'dist/cjs',
-  outExtension: { '.js': '.cjs' },
+rmSync('dist/types/server', { recursive: true, force: true });
+const walk = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
+const relSpec = /((?:from|import)\s*\(?\s*['"])(\.\.?\/[^'"]+?)\.js(['"])/g;
+for (const f of walk('dist/types').filter((f) => f.endsWith('.d.ts'))) {
+  writeFileSync(f.replace(/\.d\.ts$/, '.d.cts'), readFileSync(f, 'utf8').replace(relSpec, '$1$2.cjs$3'));
+}
+
+// 2. The library (ESM). `main` of rein/node loads the CLI bundle on first use, so a library user
+// never loads the CLI's dependencies.
+const lazyMain = {
+  name: 'lazy-main',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/cli\.js$/ }, (a) => (a.importer.endsWith(join('language', 'node', 'index.ts')) ? { path: 'lazy-main', namespace: 'rein' } : undefined));
+    b.onResolve({ filter: /^\.\/cli\/cli\.js$/ }, () => ({ path: './cli/cli.js', external: true }));
+    b.onLoad({ filter: /^lazy-main$/, namespace: 'rein' }, () => ({
+      resolveDir: 'language/node',
+      contents:
+        '/** Run the CLI with `argv` (without `node` and the script); resolves to the exit code. Loads the CLI bundle on first use. */\n' +
+        'export async function main(argv, io) {\n  const cli = await import("./cli/cli.js");\n  return cli.main(argv, io);\n}\n',
+    }));
+  },
+};
+const common = {
   bundle: true,
-  format: 'cjs',
+  format: 'esm',
+  splitting: true,
+  target: 'es2022',
+  chunkNames: 'chunks/[name]-[hash]',
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+};
+const lib = await build({
+  ...common,
+  entryPoints: { index: 'language/index.ts', node: 'language/node/index.ts', redis: 'language/node/redis.ts' },
+  outdir: 'dist',
   platform: 'neutral',
   mainFields: ['module', 'main'],
-  target: 'es2022',
-  logLevel: 'warning',
+  external: ['node:*', 'ioredis'],
+  plugins: [lazyMain],
 });
+
+// 3. The CLI: Node only, so CommonJS dependencies may `require` Node's modules (the banner).
 await build({
-  entryPoints: { node: 'language/node/index.ts', redis: 'language/node/redis.ts' },
-  outdir: 'dist/cjs',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
+  ...common,
+  entryPoints: { cli: 'language/node/cli.ts' },
+  outdir: 'dist/cli',
   platform: 'node',
   target: 'node20',
-  external: ['ioredis', 'vscode-languageserver', 'vscode-languageserver/*'],
-  logLevel: 'warning',
+  // Whitespace and syntax only: names stay readable in the stack of an internal error.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  banner: { js: "import { createRequire as __reinRequire } from 'node:module'; const require = __reinRequire(import.meta.url);" },
 });
-const { decisionJsonSchema } = await import('../dist/esm/language/runtime/decision.js');
+
+// 4. CommonJS twins of the library files: the same module graph, so one copy of the core.
+for (const out of Object.keys(lib.metafile.outputs).filter((f) => f.endsWith('.js'))) {
+  const code = readFileSync(out, 'utf8');
+  const r = await transform(code, { format: 'cjs', target: 'node20', platform: 'node', logLevel: 'warning', supported: { 'dynamic-import': true } });
+  // Library files import each other by relative path: point those at the .cjs twins (the CLI stays ESM).
+  const js = r.code.replace(/(require\(|import\()"(\.\.?\/[^"]+?)\.js"\)/g, (m, call, p) => (p.startsWith('./cli/') ? m : `${call}"${p}.cjs")`));
+  writeFileSync(out.replace(/\.js$/, '.cjs'), js);
+}
+
+// 5. JSON Schemas.
+const { decisionJsonSchema } = await import('../dist/index.js');
 writeFileSync('dist/decision.schema.json', JSON.stringify(decisionJsonSchema(), null, 2) + '\n');
-console.log('build: dist/esm, dist/cjs, dist/decision.schema.json');
+const { configJsonSchema } = await import('../dist/node.js');
+if (typeof configJsonSchema === 'function') writeFileSync('dist/rein.schema.json', JSON.stringify(configJsonSchema(), null, 2) + '\n');
+
+const size = (f) => statSync(f).size;
+const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
+const libBytes = Object.keys(lib.metafile.outputs).reduce((n, f) => n + size(f), 0);
+console.log(`build: dist/ (library ${kb(libBytes)} ESM + CJS), dist/cli/ (CLI), dist/types/, JSON Schemas`);

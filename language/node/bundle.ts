@@ -17,7 +17,7 @@
 // came from without re-parsing.
 
 import { promises as fs } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { check } from '../check.js';
 import { compile } from '../runtime/compile.js';
 import type { Policy } from '../runtime/compile.js';
@@ -38,10 +38,10 @@ const declarationSchema = z.object({
   kind: z.enum(['rule', 'budget', 'test', 'let', 'def', 'type', 'input', 'policy']),
   name: z.string(),
   file: z.string(),
-  line: z.number().int().positive(),
-  column: z.number().int().positive(),
-  endLine: z.number().int().positive(),
-  endColumn: z.number().int().positive(),
+  line: z.int().check(z.positive()),
+  column: z.int().check(z.positive()),
+  endLine: z.int().check(z.positive()),
+  endColumn: z.int().check(z.positive()),
 });
 
 export const bundleSchema = z.object({
@@ -50,11 +50,11 @@ export const bundleSchema = z.object({
   rein: z.string(),
   policy: z.object({
     name: z.string(),
-    version: z.string().nullable(),
-    hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+    version: z.nullable(z.string()),
+    hash: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)),
   }),
-  files: z.record(z.string(), z.string()).refine((f) => Object.keys(f).length > 0, 'a bundle needs at least one file'),
-  config: z.unknown().optional(),
+  files: z.record(z.string(), z.string()).check(z.refine((f) => Object.keys(f).length > 0, 'a bundle needs at least one file')),
+  config: z.optional(z.unknown()),
   sourceMap: z.object({ declarations: z.array(declarationSchema) }),
 });
 

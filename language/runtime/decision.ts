@@ -2,7 +2,7 @@
 // function that turns rule outcomes, budget outcomes, approvals and errors into a decision
 // (LANGUAGE §5 steps 4–5). Used by `policy.evaluate` (no budgets) and by the engine (budgets).
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { ClauseEffect, DecisionError, Effect, FusedFinish, RuleExplanation, RuleOutcome, SourceLocation } from './compiled.js';
 import { formatMicros } from './money.js';
 import { hashValue } from './hash.js';
@@ -14,8 +14,8 @@ const clauseEffectSchema = z.enum(['allow', 'deny', 'require_approval', 'warn'])
 
 const locationSchema = z.object({
   file: z.string(),
-  line: z.number().int(),
-  column: z.number().int(),
+  line: z.int(),
+  column: z.int(),
 });
 
 const annotationsSchema = z.record(z.string(), z.union([z.string(), z.literal(true)]));
@@ -24,22 +24,22 @@ const annotationsSchema = z.record(z.string(), z.union([z.string(), z.literal(tr
 export const reasonSchema = z.object({
   kind: z.enum(['rule', 'budget', 'default', 'error']),
   /** Rule or budget name (absent for `default` and for request-level errors). */
-  name: z.string().optional(),
+  name: z.optional(z.string()),
   /** The entry's own effect (for `reasons`, always the decision's effect). */
   effect: clauseEffectSchema,
-  message: z.string().nullable(),
-  annotations: annotationsSchema.optional(),
-  location: locationSchema.optional(),
+  message: z.nullable(z.string()),
+  annotations: z.optional(annotationsSchema),
+  location: z.optional(locationSchema),
   /** Set on a `require approval` rule/budget whose approval was granted (it then counts as `allow`). */
-  approved: z.boolean().optional(),
+  approved: z.optional(z.boolean()),
 });
 
 export const approvalRequestSchema = z.object({
   kind: z.enum(['rule', 'budget']),
   name: z.string(),
-  from: z.string().nullable(),
-  message: z.string().nullable(),
-  location: locationSchema.optional(),
+  from: z.nullable(z.string()),
+  message: z.nullable(z.string()),
+  location: z.optional(locationSchema),
 });
 
 const amountSchema = z.union([z.string(), z.number()]);
@@ -53,7 +53,7 @@ export const budgetEntrySchema = z.object({
   reserved: amountSchema,
   charge: amountSchema,
   remaining: amountSchema,
-  window: z.object({ start: z.string(), end: z.string() }).nullable(),
+  window: z.nullable(z.object({ start: z.string(), end: z.string() })),
   exceeded: z.boolean(),
   warned: z.boolean(),
 });
@@ -61,16 +61,16 @@ export const budgetEntrySchema = z.object({
 const decisionErrorSchema = z.object({
   kind: z.enum(['input', 'rule', 'budget', 'store', 'approval']),
   message: z.string(),
-  path: z.string().optional(),
-  expected: z.string().optional(),
-  name: z.string().optional(),
-  location: locationSchema.optional(),
+  path: z.optional(z.string()),
+  expected: z.optional(z.string()),
+  name: z.optional(z.string()),
+  location: z.optional(locationSchema),
 });
 
 const clauseExplanationSchema = z.object({
   kind: z.enum(['when', 'unless']),
   source: z.string(),
-  value: z.boolean().nullable(),
+  value: z.nullable(z.boolean()),
   reads: z.array(z.object({ path: z.string(), value: z.unknown() })),
   location: locationSchema,
 });
@@ -80,7 +80,7 @@ const ruleExplanationSchema = z.object({
   matched: z.boolean(),
   effect: clauseEffectSchema,
   clauses: z.array(clauseExplanationSchema),
-  error: z.string().optional(),
+  error: z.optional(z.string()),
 });
 
 export const decisionSchema = z.object({
@@ -92,19 +92,17 @@ export const decisionSchema = z.object({
   budgets: z.array(budgetEntrySchema),
   errors: z.array(decisionErrorSchema),
   /** Set by the engine when budget charges were reserved (effect `allow`, enforce mode). */
-  reservation: z
-    .object({ id: z.string(), expires: z.string() })
-    .nullable(),
-  policy: z.object({ name: z.string(), version: z.string().nullable(), hash: z.string() }),
+  reservation: z.nullable(z.object({ id: z.string(), expires: z.string() })),
+  policy: z.object({ name: z.string(), version: z.nullable(z.string()), hash: z.string() }),
   /** SHA-256 of the canonical JSON of the validated request; null only when the request could not be hashed (e.g. cyclic). */
-  request_hash: z.string().nullable(),
+  request_hash: z.nullable(z.string()),
   time: z.string(),
   /** `enforce` or `monitor` (dry run: the effect is always `allow`; see `would_effect`). */
   mode: z.enum(['enforce', 'monitor']),
   /** Monitor mode only: the effect the decision would have had in enforce mode. */
-  would_effect: effectSchema.optional(),
+  would_effect: z.optional(effectSchema),
   /** Only when asked (`explain: true`). */
-  explain: z.array(ruleExplanationSchema).optional(),
+  explain: z.optional(z.array(ruleExplanationSchema)),
 });
 
 export type Decision = z.infer<typeof decisionSchema>;

@@ -374,7 +374,8 @@ export const allTokens: TokenType[] = [
 const lexer = new Lexer(allTokens, {
   positionTracking: 'onlyOffset',
   ensureOptimizations: false,
-  skipValidations: false,
+  // Validations (token patterns, categories) cost ~40 ms at every start; test/syntax/lexer-validations.test.ts runs them.
+  skipValidations: true,
 });
 
 // ------------------------------------------------------------------ literal values
