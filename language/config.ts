@@ -11,6 +11,7 @@
 // and the default configuration for whatever could not be read.
 
 import * as z from 'zod/mini';
+import type { Same } from './schema.js';
 import { CODES, LineIndex, type Diagnostic, type Range, type Severity } from './diagnostics.js';
 import { LINT_RULES } from './lint/index.js';
 import { suggest } from './semantics/suggest.js';
@@ -18,7 +19,7 @@ import { suggest } from './semantics/suggest.js';
 export const LEVELS = ['off', 'hint', 'info', 'warning', 'error'] as const;
 export type LintLevel = (typeof LEVELS)[number];
 
-export const configSchema = z.strictObject({
+const configSchema = z.strictObject({
   $schema: z.optional(z.string()),
   include: z.optional(z.array(z.string())),
   exclude: z.optional(z.array(z.string())),
@@ -36,7 +37,15 @@ export function configJsonSchema(): Record<string, unknown> {
   return { $id: 'https://unpkg.com/rein/dist/rein.schema.json', title: 'rein.json', ...schema };
 }
 
-export type RawConfig = z.infer<typeof configSchema>;
+/** `rein.json` as written. */
+export interface RawConfig {
+  $schema?: string;
+  include?: string[];
+  exclude?: string[];
+  lint?: Record<string, LintLevel>;
+}
+const sameConfig: Same<z.infer<typeof configSchema>, RawConfig> = true;
+void sameConfig;
 
 export interface ReinConfig {
   include?: string[];

@@ -3,6 +3,7 @@
 // (LANGUAGE §5 steps 4–5). Used by `policy.evaluate` (no budgets) and by the engine (budgets).
 
 import * as z from 'zod/mini';
+import type { Same, Schema } from '../schema.js';
 import type { ClauseEffect, DecisionError, Effect, FusedFinish, RuleExplanation, RuleOutcome, SourceLocation } from './compiled.js';
 import { formatMicros } from './money.js';
 import { hashValue } from './hash.js';
@@ -21,7 +22,7 @@ const locationSchema = z.object({
 const annotationsSchema = z.record(z.string(), z.union([z.string(), z.literal(true)]));
 
 /** One entry of `reasons`, `warnings` and `monitored`. */
-export const reasonSchema = z.object({
+const reasonSchema = z.object({
   kind: z.enum(['rule', 'budget', 'default', 'error']),
   /** Rule or budget name (absent for `default` and for request-level errors). */
   name: z.optional(z.string()),
@@ -34,7 +35,7 @@ export const reasonSchema = z.object({
   approved: z.optional(z.boolean()),
 });
 
-export const approvalRequestSchema = z.object({
+const approvalRequestSchema = z.object({
   kind: z.enum(['rule', 'budget']),
   name: z.string(),
   from: z.nullable(z.string()),
@@ -44,7 +45,7 @@ export const approvalRequestSchema = z.object({
 
 const amountSchema = z.union([z.string(), z.number()]);
 
-export const budgetEntrySchema = z.object({
+const budgetEntrySchema = z.object({
   name: z.string(),
   key: z.array(z.unknown()),
   /** Money as a 6-fractional-digit decimal string; counts as JSON numbers. */
@@ -83,7 +84,7 @@ const ruleExplanationSchema = z.object({
   error: z.optional(z.string()),
 });
 
-export const decisionSchema = z.object({
+const decisionZod = z.object({
   effect: effectSchema,
   reasons: z.array(reasonSchema),
   approvals: z.array(approvalRequestSchema),
@@ -105,14 +106,90 @@ export const decisionSchema = z.object({
   explain: z.optional(z.array(ruleExplanationSchema)),
 });
 
-export type Decision = z.infer<typeof decisionSchema>;
-export type Reason = z.infer<typeof reasonSchema>;
-export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
-export type BudgetEntry = z.infer<typeof budgetEntrySchema>;
+type Location = { file: string; line: number; column: number };
+
+/** One entry of `reasons`, `warnings` and `monitored`. */
+export interface Reason {
+  kind: 'rule' | 'budget' | 'default' | 'error';
+  /** Rule or budget name (absent for `default` and for request-level errors). */
+  name?: string;
+  /** The entry's own effect (for `reasons`, always the decision's effect). */
+  effect: 'allow' | 'deny' | 'require_approval' | 'warn';
+  message: string | null;
+  annotations?: Record<string, string | true>;
+  location?: Location;
+  /** Set on a `require approval` rule/budget whose approval was granted (it then counts as `allow`). */
+  approved?: boolean;
+}
+
+/** A pending approval: who must approve what. */
+export interface ApprovalRequest {
+  kind: 'rule' | 'budget';
+  name: string;
+  from: string | null;
+  message: string | null;
+  location?: Location;
+}
+
+/** One budget the request was charged against. Money as a 6-fractional-digit decimal string; counts as numbers. */
+export interface BudgetEntry {
+  name: string;
+  key: unknown[];
+  limit: string | number;
+  spent: string | number;
+  reserved: string | number;
+  charge: string | number;
+  remaining: string | number;
+  window: { start: string; end: string } | null;
+  exceeded: boolean;
+  warned: boolean;
+}
+
+/** The decision (docs/evaluation.md): the same JSON from the API, `rein eval` and the decision log. */
+export interface Decision {
+  effect: 'allow' | 'deny' | 'require_approval';
+  reasons: Reason[];
+  approvals: ApprovalRequest[];
+  warnings: Reason[];
+  monitored: Reason[];
+  budgets: BudgetEntry[];
+  errors: {
+    kind: 'input' | 'rule' | 'budget' | 'store' | 'approval';
+    message: string;
+    path?: string;
+    expected?: string;
+    name?: string;
+    location?: Location;
+  }[];
+  /** Set by the engine when budget charges were reserved (effect `allow`, enforce mode). */
+  reservation: { id: string; expires: string } | null;
+  policy: { name: string; version: string | null; hash: string };
+  /** SHA-256 of the canonical JSON of the validated request; null only when the request could not be hashed (e.g. cyclic). */
+  request_hash: string | null;
+  time: string;
+  /** `enforce` or `monitor` (dry run: the effect is always `allow`; see `would_effect`). */
+  mode: 'enforce' | 'monitor';
+  /** Monitor mode only: the effect the decision would have had in enforce mode. */
+  would_effect?: 'allow' | 'deny' | 'require_approval';
+  /** Only when asked (`explain: true`). */
+  explain?: {
+    name: string;
+    matched: boolean;
+    effect: 'allow' | 'deny' | 'require_approval' | 'warn';
+    clauses: { kind: 'when' | 'unless'; source: string; value: boolean | null; reads: { path: string; value: unknown }[]; location: Location }[];
+    error?: string;
+  }[];
+}
+
+/** Validates a decision (e.g. one read back from a log). Its JSON Schema: `decisionJsonSchema()`. */
+export const decisionSchema: Schema<Decision> = decisionZod;
+// The explicit types above mirror the schema exactly (a compile error otherwise).
+const same: [Same<z.infer<typeof decisionZod>, Decision>, Same<z.infer<typeof reasonSchema>, Reason>, Same<z.infer<typeof approvalRequestSchema>, ApprovalRequest>, Same<z.infer<typeof budgetEntrySchema>, BudgetEntry>] = [true, true, true, true];
+void same;
 
 /** The JSON Schema of a decision (written to `dist/decision.schema.json` by the build). */
 export function decisionJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(decisionSchema, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(decisionZod, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
   return {
     $id: 'https://rein.dev/decision.schema.json',
     title: 'Rein decision',

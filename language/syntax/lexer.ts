@@ -43,14 +43,8 @@ export const Identifier = createToken({
 
 // ------------------------------------------------------------------ keywords
 
-export const RESERVED_WORDS = ['and', 'or', 'not', 'in', 'matches', 'with', 'if', 'then', 'else', 'true', 'false', 'null'] as const;
-
-export const CONTEXTUAL_KEYWORDS = [
-  'policy', 'version', 'default', 'on', 'error', 'currency', 'input', 'type', 'let', 'def', 'extern', 'rule',
-  'when', 'unless', 'deny', 'require', 'approval', 'require_approval', 'from', 'warn', 'allow', 'set', 'redact',
-  'using', 'budget', 'limit', 'per', 'charge', 'by', 'at', 'exceed', 'test', 'given', 'spent', 'approved',
-  'expect', 'warnings', 'none', 'minute', 'hour', 'day', 'week', 'month', 'request',
-] as const;
+import { RESERVED_WORDS, CONTEXTUAL_KEYWORDS } from './keywords.js';
+export { RESERVED_WORDS, CONTEXTUAL_KEYWORDS };
 
 export type ReservedWord = (typeof RESERVED_WORDS)[number];
 export type ContextualKeyword = (typeof CONTEXTUAL_KEYWORDS)[number];
