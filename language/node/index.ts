@@ -31,3 +31,7 @@ export type { FileAuditLogOptions } from './audit-file.js';
 export { LoadError, BundleError, UsageError } from './errors.js';
 export { main } from './cli.js';
 export type { CliIO } from './context.js';
+export { ApprovalQueue, FileApprovalStore, isApprovalId } from './approvals/queue.js';
+export type { ApprovalRecord, ApprovalStore, ApprovalVerdict, ApprovalQueueOptions, ApproverGroups, WaitResult, DecideOutcome } from './approvals/queue.js';
+export { loadApprovers, parseApprovers, signingKeyFromEnv, verificationKeysFromEnv, ApprovalConfigError } from './approvals/config.js';
+export { openApprovalQueue } from './approvals/open.js';

@@ -84,6 +84,15 @@ export const optionSchemas = {
     policy: z.optional(z.string()),
     format: z._default(formatOf(['text', 'json'] as const), 'text'),
   }),
+  approvals: z.object({
+    approvals: z.string().min(1).optional(),
+    redis: z.string().regex(/^rediss?:\/\//, '--redis must be a redis:// or rediss:// URL').optional(),
+    approvers: z.string().min(1).optional(),
+    as: z.string().min(1, '--as needs an approver name').max(200).optional(),
+    reason: z.string().max(2000, '--reason is limited to 2000 characters').optional(),
+    all: z.boolean().default(false),
+    format: formatOf(['text', 'json'] as const).default('text'),
+  }),
   report: z.object({
     output: z.string({ error: '-o/--output FILE is required' }),
     title: z.optional(z.string()),
