@@ -50,6 +50,9 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
+  // Whitespace and syntax only: function and class names stay readable in stack traces.
+  minifyWhitespace: true,
+  minifySyntax: true,
 };
 const lib = await build({
   ...common,
@@ -68,16 +71,13 @@ await build({
   outdir: 'dist/cli',
   platform: 'node',
   target: 'node20',
-  // Whitespace and syntax only: names stay readable in the stack of an internal error.
-  minifyWhitespace: true,
-  minifySyntax: true,
   banner: { js: "import { createRequire as __reinRequire } from 'node:module'; const require = __reinRequire(import.meta.url);" },
 });
 
 // 4. CommonJS twins of the library files: the same module graph, so one copy of the core.
 for (const out of Object.keys(lib.metafile.outputs).filter((f) => f.endsWith('.js'))) {
   const code = readFileSync(out, 'utf8');
-  const r = await transform(code, { format: 'cjs', target: 'node20', platform: 'node', logLevel: 'warning', supported: { 'dynamic-import': true } });
+  const r = await transform(code, { minifyWhitespace: true, format: 'cjs', target: 'node20', platform: 'node', logLevel: 'warning', supported: { 'dynamic-import': true } });
   // Library files import each other by relative path: point those at the .cjs twins (the CLI stays ESM).
   const js = r.code.replace(/(require\(|import\()"(\.\.?\/[^"]+?)\.js"\)/g, (m, call, p) => (p.startsWith('./cli/') ? m : `${call}"${p}.cjs")`));
   writeFileSync(out.replace(/\.js$/, '.cjs'), js);

@@ -1,88 +1,76 @@
-// zod schemas validating each command's parsed options (after node:util parseArgs). zod/mini: the
-// functional build, so the CLI loads only the validators it uses.
+// zod schemas validating each command's parsed options (after node:util parseArgs). The CLI bundle
+// carries zod (classic API here; the core uses zod/mini).
 
-import * as z from 'zod/mini';
+import { z } from 'zod';
 
 const formatOf = <T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (iss) => `--format must be one of ${values.join(', ')} (got \`${String(iss.input)}\`)` });
 
 const nonNegInt = (flag: string) =>
-  z.pipe(
-    z.string().check(z.regex(/^\d+$/, `${flag} must be a non-negative integer`)),
-    z.transform((s) => Number(s)),
-  );
-
-const rfc3339 = z.pipe(
   z
     .string()
-    .check(
-      z.regex(/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$/, '--now must be an RFC 3339 time, e.g. 2026-11-24T10:00:00Z'),
-      z.refine((s) => !Number.isNaN(Date.parse(s)), '--now is not a valid time'),
-    ),
-  z.transform((s) => new Date(s)),
-);
+    .regex(/^\d+$/, `${flag} must be a non-negative integer`)
+    .transform((s) => Number(s));
 
-const regexString = z.string().check(
-  z.refine((s) => {
-    try {
-      new RegExp(s);
-      return true;
-    } catch {
-      return false;
-    }
-  }, '--filter is not a valid regular expression'),
-);
+const rfc3339 = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})$/, '--now must be an RFC 3339 time, e.g. 2026-11-24T10:00:00Z')
+  .refine((s) => !Number.isNaN(Date.parse(s)), '--now is not a valid time')
+  .transform((s) => new Date(s));
 
-const percentage = z.pipe(
-  z.string().check(z.regex(/^\d+(\.\d+)?%?$/, '--min-coverage must be a percentage between 0 and 100')),
-  z.pipe(
-    z.transform((s: string) => Number(s.replace('%', ''))),
-    z.number().check(z.refine((n) => n >= 0 && n <= 100, '--min-coverage must be a percentage between 0 and 100')),
-  ),
-);
-
-const flag = () => z._default(z.boolean(), false);
-const list = <T extends z.core.SomeType>(item: T) => z._default(z.array(item), []);
+const regexString = z.string().refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, '--filter is not a valid regular expression');
 
 export const optionSchemas = {
   check: z.object({
-    format: z._default(formatOf(['text', 'json', 'sarif', 'github'] as const), 'text'),
-    'max-warnings': z.optional(nonNegInt('--max-warnings')),
+    format: formatOf(['text', 'json', 'sarif', 'github'] as const).default('text'),
+    'max-warnings': nonNegInt('--max-warnings').optional(),
   }),
   test: z.object({
-    format: z._default(formatOf(['text', 'json', 'junit', 'github', 'sarif'] as const), 'text'),
-    filter: z.optional(regexString),
-    coverage: flag(),
-    'min-coverage': z.optional(percentage),
+    format: formatOf(['text', 'json', 'junit', 'github', 'sarif'] as const).default('text'),
+    filter: regexString.optional(),
+    coverage: z.boolean().default(false),
+    'min-coverage': z
+      .string()
+      .regex(/^\d+(\.\d+)?%?$/, '--min-coverage must be a percentage between 0 and 100')
+      .transform((s) => Number(s.replace('%', '')))
+      .refine((n) => n >= 0 && n <= 100, '--min-coverage must be a percentage between 0 and 100')
+      .optional(),
   }),
   fmt: z
     .object({
-      check: flag(),
-      write: flag(),
-      format: z._default(formatOf(['text', 'json'] as const), 'text'),
+      check: z.boolean().default(false),
+      write: z.boolean().default(false),
+      format: formatOf(['text', 'json'] as const).default('text'),
     })
-    .check(z.refine((o) => !(o.check && o.write), '--check and --write cannot be used together')),
+    .refine((o) => !(o.check && o.write), '--check and --write cannot be used together'),
   eval: z.object({
     input: z.string({ error: '--input FILE|- is required' }),
-    explain: flag(),
-    spent: list(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*=.+$/, '--spent must look like NAME=AMOUNT, e.g. team_daily=12.5'))),
-    approve: list(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, '--approve takes a rule or budget name'))),
-    now: z.optional(rfc3339),
-    format: z._default(formatOf(['text', 'json'] as const), 'text'),
+    explain: z.boolean().default(false),
+    spent: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=.+$/, '--spent must look like NAME=AMOUNT, e.g. team_daily=12.5')).default([]),
+    approve: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, '--approve takes a rule or budget name')).default([]),
+    now: rfc3339.optional(),
+    format: formatOf(['text', 'json'] as const).default('text'),
   }),
   build: z.object({
     output: z.string({ error: '-o/--output FILE is required' }),
-    format: z._default(formatOf(['text', 'json'] as const), 'text'),
+    format: formatOf(['text', 'json'] as const).default('text'),
   }),
   diff: z.object({
     inputs: z.string({ error: '--inputs FILE.jsonl is required' }),
-    now: z.optional(rfc3339),
-    format: z._default(formatOf(['text', 'json'] as const), 'text'),
+    now: rfc3339.optional(),
+    format: formatOf(['text', 'json'] as const).default('text'),
   }),
-  lsp: z.object({ stdio: z._default(z.boolean(), true) }),
+  lsp: z.object({ stdio: z.boolean().default(true) }),
   audit: z.object({
-    policy: z.optional(z.string()),
-    format: z._default(formatOf(['text', 'json'] as const), 'text'),
+    policy: z.string().optional(),
+    format: formatOf(['text', 'json'] as const).default('text'),
   }),
   approvals: z.object({
     approvals: z.string().min(1).optional(),
@@ -95,7 +83,7 @@ export const optionSchemas = {
   }),
   report: z.object({
     output: z.string({ error: '-o/--output FILE is required' }),
-    title: z.optional(z.string()),
+    title: z.string().optional(),
   }),
 };
 

@@ -140,11 +140,13 @@ describe('the package installed in a fresh project (npm pack)', function () {
       const proj = join(dir, `ts-${label.replace(/\W+/g, '-')}`);
       mkdirSync(proj, { recursive: true });
       writeFileSync(join(proj, 'package.json'), JSON.stringify({ name: 'tsapp', private: true, type: pkgType }));
-      // The installed package, reached through the project's own node_modules.
-      run('ln', ['-s', join(app, 'node_modules'), join(proj, 'node_modules')], proj);
+      // The installed package, and @types/node as any Node project has it (rein/node's types use it).
+      mkdirSync(join(proj, 'node_modules/@types'), { recursive: true });
+      run('ln', ['-s', join(app, 'node_modules/rein'), join(proj, 'node_modules/rein')], proj);
+      run('ln', ['-s', join(root, 'node_modules/@types/node'), join(proj, 'node_modules/@types/node')], proj);
       writeFileSync(
         join(proj, 'tsconfig.json'),
-        JSON.stringify({ compilerOptions: { ...compilerOptions, target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: [], lib: ['es2022', 'dom'] }, include: ['*.ts', '*.cts'] }),
+        JSON.stringify({ compilerOptions: { ...compilerOptions, target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], lib: ['es2022', 'dom'] }, include: ['*.ts', '*.cts'] }),
       );
       const lines: string[] = [];
       for (const [m, names] of Object.entries(DOCUMENTED)) {
