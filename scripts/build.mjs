@@ -8,6 +8,7 @@
 //                                                   CLI-only dependencies (language server, …) live here
 //   dist/types/**/*.d.ts and *.d.cts                 declarations for import and for require
 //   dist/decision.schema.json, dist/rein.schema.json JSON Schemas of a decision and of rein.json
+//   dist/openapi.json                                the decision service's OpenAPI document
 //
 // Run: npm run build (about 10 s).
 import { execFileSync } from 'node:child_process';
@@ -86,10 +87,16 @@ for (const out of Object.keys(lib.metafile.outputs).filter((f) => f.endsWith('.j
 // 5. JSON Schemas.
 const { decisionJsonSchema } = await import('../dist/index.js');
 writeFileSync('dist/decision.schema.json', JSON.stringify(decisionJsonSchema(), null, 2) + '\n');
-const { configJsonSchema } = await import('../dist/node.js');
-if (typeof configJsonSchema === 'function') writeFileSync('dist/rein.schema.json', JSON.stringify(configJsonSchema(), null, 2) + '\n');
+const { configJsonSchema } = await import('../dist/index.js');
+writeFileSync('dist/rein.schema.json', JSON.stringify(configJsonSchema(), null, 2) + '\n');
+// The decision service's OpenAPI 3.1 document (`rein serve --api`), from the zod schemas that validate
+// requests: built from the CLI's sources into a throwaway module.
+await build({ ...common, splitting: false, metafile: false, entryPoints: { openapi: 'language/node/serve/openapi.ts' }, outdir: 'dist/.tmp', platform: 'node', target: 'node20', outExtension: { '.js': '.mjs' } });
+const { openApiDocument } = await import('../dist/.tmp/openapi.mjs');
+writeFileSync('dist/openapi.json', JSON.stringify(openApiDocument(), null, 2) + '\n');
+rmSync('dist/.tmp', { recursive: true, force: true });
 
 const size = (f) => statSync(f).size;
 const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
 const libBytes = Object.keys(lib.metafile.outputs).reduce((n, f) => n + size(f), 0);
-console.log(`build: dist/ (library ${kb(libBytes)} ESM + CJS), dist/cli/ (CLI), dist/types/, JSON Schemas`);
+console.log(`build: dist/ (library ${kb(libBytes)} ESM + CJS), dist/cli/ (CLI), dist/types/, JSON Schemas, dist/openapi.json`);

@@ -28,6 +28,7 @@ const loaders: { [K in CommandName]: () => Promise<{ default: CommandFn<K> }> } 
   lsp: () => import('./commands/lsp.js'),
   audit: () => import('./commands/audit.js'),
   report: () => import('./commands/report.js'),
+  serve: () => import('./commands/serve.js'),
   approvals: () => import('./commands/approvals.js'),
 };
 
