@@ -12,20 +12,26 @@
 //
 // Run: npm run build (about 10 s).
 import { execFileSync } from 'node:child_process';
-import { writeFileSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, writeFileSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { build, transform } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
 
 // 1. Declarations (tsc), then a CommonJS twin of each (.d.cts, specifiers ending .cjs).
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-rmSync('dist/types/server', { recursive: true, force: true });
 const walk = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
 const relSpec = /((?:from|import)\s*\(?\s*['"])(\.\.?\/[^'"]+?)\.js(['"])/g;
-for (const f of walk('dist/types').filter((f) => f.endsWith('.d.ts'))) {
-  writeFileSync(f.replace(/\.d\.ts$/, '.d.cts'), readFileSync(f, 'utf8').replace(relSpec, '$1$2.cjs$3'));
-}
+// Keep only the declarations the entry points reach (not the CLI's commands, servers, …).
+const reached = new Set();
+const visit = (f) => {
+  if (reached.has(f) || !existsSync(f)) return;
+  reached.add(f);
+  for (const m of readFileSync(f, 'utf8').matchAll(relSpec)) visit(join(dirname(f), m[2] + '.d.ts'));
+};
+for (const e of ['index', 'node/index', 'node/redis']) visit(join('dist/types/language', e + '.d.ts'));
+for (const f of walk('dist/types')) if (!reached.has(f)) rmSync(f);
+for (const f of reached) writeFileSync(f.replace(/\.d\.ts$/, '.d.cts'), readFileSync(f, 'utf8').replace(relSpec, '$1$2.cjs$3'));
 
 // 2. The library (ESM). `main` of rein/node loads the CLI bundle on first use, so a library user
 // never loads the CLI's dependencies.
@@ -40,6 +46,17 @@ const lazyMain = {
         '/** Run the CLI with `argv` (without `node` and the script); resolves to the exit code. Loads the CLI bundle on first use. */\n' +
         'export async function main(argv, io) {\n  const cli = await import("./cli/cli.js");\n  return cli.main(argv, io);\n}\n',
     }));
+  },
+};
+// zod exports its 60-odd message locales as one namespace, so a bundle keeps them all; Rein speaks
+// English only: the namespace is cut down to `en` (~250 kB less).
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (a) =>
+      /node_modules[\\/]zod[\\/]/.test(a.importer) ? { path: join(a.resolveDir, '../locales/index.js'), namespace: 'zod-locales' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (a) => ({ contents: 'export { default as en } from "./en.js";\n', resolveDir: dirname(a.path) }));
   },
 };
 const common = {
@@ -62,7 +79,7 @@ const lib = await build({
   platform: 'neutral',
   mainFields: ['module', 'main'],
   external: ['node:*', 'ioredis'],
-  plugins: [lazyMain],
+  plugins: [lazyMain, zodEnglishOnly],
 });
 
 // 3. The CLI: Node only, so CommonJS dependencies may `require` Node's modules (the banner).
@@ -72,6 +89,11 @@ await build({
   outdir: 'dist/cli',
   platform: 'node',
   target: 'node20',
+  // The CLI is minified fully (its dependencies are most of the package's weight); keepNames keeps
+  // function and class names for the stack of an internal error.
+  minifyIdentifiers: true,
+  keepNames: true,
+  plugins: [zodEnglishOnly],
   banner: { js: "import { createRequire as __reinRequire } from 'node:module'; const require = __reinRequire(import.meta.url);" },
 });
 

@@ -84,7 +84,8 @@ const ruleExplanationSchema = z.object({
   error: z.optional(z.string()),
 });
 
-const decisionZod = z.object({
+/** The zod schema behind `decisionSchema` (internal: the decision service composes it into its OpenAPI document). */
+export const decisionZod = z.object({
   effect: effectSchema,
   reasons: z.array(reasonSchema),
   approvals: z.array(approvalRequestSchema),

@@ -3,7 +3,7 @@
 // document cannot drift from what the server accepts.
 
 import { z } from 'zod';
-import { decisionSchema } from '../../runtime/decision.js';
+import { decisionZod as decisionSchema } from '../../runtime/decision.js';
 
 const MAX_APPROVALS = 100;
 
