@@ -84,8 +84,7 @@ const ruleExplanationSchema = z.object({
   error: z.optional(z.string()),
 });
 
-/** The zod schema behind `decisionSchema` (internal: the decision service composes it into its OpenAPI document). */
-export const decisionZod = z.object({
+const decisionZod = z.object({
   effect: effectSchema,
   reasons: z.array(reasonSchema),
   approvals: z.array(approvalRequestSchema),

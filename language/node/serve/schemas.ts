@@ -3,7 +3,11 @@
 // document cannot drift from what the server accepts.
 
 import { z } from 'zod';
-import { decisionZod as decisionSchema } from '../../runtime/decision.js';
+import { decisionSchema as publicDecisionSchema, type Decision } from '../../runtime/decision.js';
+
+// `decisionSchema` is a zod (mini) schema behind its public `Schema<Decision>` type (the package's
+// declarations reference no dependency); here it is composed into other zod schemas.
+const decisionSchema = publicDecisionSchema as unknown as z.core.$ZodType<Decision>;
 
 const MAX_APPROVALS = 100;
 
