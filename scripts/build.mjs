@@ -9,10 +9,11 @@
 //   dist/types/**/*.d.ts and *.d.cts                 declarations for import and for require
 //   dist/decision.schema.json, dist/rein.schema.json JSON Schemas of a decision and of rein.json
 //   dist/openapi.json                                the decision service's OpenAPI document
+//   dist/dashboard/app.js, app.css                   the control room's page (`rein serve`)
 //
 // Run: npm run build (about 10 s).
 import { execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build, transform } from 'esbuild';
 
@@ -93,6 +94,8 @@ await build({
   // function and class names for the stack of an internal error.
   minifyIdentifiers: true,
   keepNames: true,
+  // esbuild: the dashboard bundles its page with it in a source checkout only (built: dist/dashboard).
+  external: ['esbuild'],
   plugins: [zodEnglishOnly],
   banner: { js: "import { createRequire as __reinRequire } from 'node:module'; const require = __reinRequire(import.meta.url);" },
 });
@@ -113,12 +116,30 @@ const { configJsonSchema } = await import('../dist/index.js');
 writeFileSync('dist/rein.schema.json', JSON.stringify(configJsonSchema(), null, 2) + '\n');
 // The decision service's OpenAPI 3.1 document (`rein serve --api`), from the zod schemas that validate
 // requests: built from the CLI's sources into a throwaway module.
-await build({ ...common, splitting: false, metafile: false, entryPoints: { openapi: 'language/node/serve/openapi.ts' }, outdir: 'dist/.tmp', platform: 'node', target: 'node20', outExtension: { '.js': '.mjs' } });
+// The control room's page (`rein serve`): one script (page code + uPlot) and one stylesheet, no CDN.
+await build({
+  ...common,
+  splitting: false,
+  metafile: false,
+  entryPoints: { openapi: 'language/node/serve/openapi.ts', assets: 'language/node/serve/dashboard/assets.ts' },
+  outdir: 'dist/.tmp',
+  platform: 'node',
+  target: 'node20',
+  external: ['esbuild'],
+  outExtension: { '.js': '.mjs' },
+});
 const { openApiDocument } = await import('../dist/.tmp/openapi.mjs');
 writeFileSync('dist/openapi.json', JSON.stringify(openApiDocument(), null, 2) + '\n');
+{
+  const { bundleDashboard } = await import('../dist/.tmp/assets.mjs');
+  const { js, css } = await bundleDashboard();
+  mkdirSync('dist/dashboard', { recursive: true });
+  writeFileSync('dist/dashboard/app.js', js);
+  writeFileSync('dist/dashboard/app.css', css);
+}
 rmSync('dist/.tmp', { recursive: true, force: true });
 
 const size = (f) => statSync(f).size;
 const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
 const libBytes = Object.keys(lib.metafile.outputs).reduce((n, f) => n + size(f), 0);
-console.log(`build: dist/ (library ${kb(libBytes)} ESM + CJS), dist/cli/ (CLI), dist/types/, JSON Schemas, dist/openapi.json`);
+console.log(`build: dist/ (library ${kb(libBytes)} ESM + CJS), dist/cli/ (CLI), dist/types/, JSON Schemas, dist/openapi.json, dist/dashboard/`);
