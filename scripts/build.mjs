@@ -2,8 +2,9 @@
 //
 //   dist/index.js, node.js, redis.js, chunks/*.js   the library, ESM, every dependency but ioredis
 //                                                   bundled in; shared chunks hold ONE copy of the core
-//   dist/*.cjs, chunks/*.cjs                         the same files converted to CommonJS (require),
-//                                                   so rein, rein/node and rein/redis share one core
+//   dist/*.cjs                                       require() entries: `module.exports = require('./x.js')`
+//                                                   (Node >= 20.19 requires ES modules), so import and
+//                                                   require share one module graph, one core
 //   dist/cli/cli.js + chunks                         the CLI: one ESM bundle, each command a lazy chunk;
 //                                                   CLI-only dependencies (language server, …) live here
 //   dist/types/**/*.d.ts and *.d.cts                 declarations for import and for require
@@ -15,7 +16,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { build, transform } from 'esbuild';
+import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
 
@@ -69,9 +70,10 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
-  // Whitespace and syntax only: function and class names stay readable in stack traces.
-  minifyWhitespace: true,
-  minifySyntax: true,
+  // Minified (the install stays under 5 MB); keepNames keeps function and class names for stack traces
+  // and error names.
+  minify: true,
+  keepNames: true,
 };
 const lib = await build({
   ...common,
@@ -90,24 +92,15 @@ await build({
   outdir: 'dist/cli',
   platform: 'node',
   target: 'node20',
-  // The CLI is minified fully (its dependencies are most of the package's weight); keepNames keeps
-  // function and class names for the stack of an internal error.
-  minifyIdentifiers: true,
-  keepNames: true,
   // esbuild: the dashboard bundles its page with it in a source checkout only (built: dist/dashboard).
   external: ['esbuild'],
   plugins: [zodEnglishOnly],
   banner: { js: "import { createRequire as __reinRequire } from 'node:module'; const require = __reinRequire(import.meta.url);" },
 });
 
-// 4. CommonJS twins of the library files: the same module graph, so one copy of the core.
-for (const out of Object.keys(lib.metafile.outputs).filter((f) => f.endsWith('.js'))) {
-  const code = readFileSync(out, 'utf8');
-  const r = await transform(code, { minifyWhitespace: true, format: 'cjs', target: 'node20', platform: 'node', logLevel: 'warning', supported: { 'dynamic-import': true } });
-  // Library files import each other by relative path: point those at the .cjs twins (the CLI stays ESM).
-  const js = r.code.replace(/(require\(|import\()"(\.\.?\/[^"]+?)\.js"\)/g, (m, call, p) => (p.startsWith('./cli/') ? m : `${call}"${p}.cjs")`));
-  writeFileSync(out.replace(/\.js$/, '.cjs'), js);
-}
+// 4. CommonJS entry points: Node ≥ 20.19 (engines) loads ES modules with require(), so each .cjs
+// entry is the ES module itself — one module graph, one core, for import and require alike.
+for (const e of ['index', 'node', 'redis']) writeFileSync(`dist/${e}.cjs`, `'use strict';\n// require('rein${e === 'index' ? '' : '/' + e}'): the ES module, loaded by require (Node >= 20.19).\nmodule.exports = require('./${e}.js');\n`);
 
 // 5. JSON Schemas.
 const { decisionJsonSchema } = await import('../dist/index.js');
@@ -142,4 +135,4 @@ rmSync('dist/.tmp', { recursive: true, force: true });
 const size = (f) => statSync(f).size;
 const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
 const libBytes = Object.keys(lib.metafile.outputs).reduce((n, f) => n + size(f), 0);
-console.log(`build: dist/ (library ${kb(libBytes)} ESM + CJS), dist/cli/ (CLI), dist/types/, JSON Schemas, dist/openapi.json, dist/dashboard/`);
+console.log(`build: dist/ (library ${kb(libBytes)}), dist/cli/ (CLI), dist/types/, JSON Schemas, dist/openapi.json, dist/dashboard/`);

@@ -110,8 +110,10 @@ describe('the package installed in a fresh project (npm pack)', function () {
       console.log(mods.rein.PolicyError === mods['rein/node'].PolicyError, mods.rein.Engine === mods['rein/node'].Engine);
       try { mods['rein/node'].compile({ 'p.rein': 'rule {' }); } catch (e) { console.log(e instanceof mods.rein.PolicyError); }
       console.log(mods.rein.compile({ 'p.rein': ${JSON.stringify(POLICY)} }).evaluate({ tool: 'ls' }).effect);
+      import('rein').then((esm) => console.log(esm.Engine === mods.rein.Engine));
     `;
-    assert.equal(ok(run(process.execPath, ['-e', code], app), 'CJS require'), 'true true\ntrue\nallow\n');
+    // the last line: require and import give the same module (no dual-package hazard)
+    assert.equal(ok(run(process.execPath, ['-e', code], app), 'CJS require'), 'true true\ntrue\nallow\ntrue\n');
   });
 
   it('rein/redis without ioredis installed fails with a message naming ioredis; rein and rein/node do not need it', () => {
