@@ -23,8 +23,25 @@ describe('rein --help and --version', function () {
     const r = await runBin(['--version']);
     assert.equal(r.code, 0);
     assert.equal(r.stdout.trim(), pkg.version);
-    const r2 = await runMain(['check', '--version']);
-    assert.equal(r2.code, 2, 'per-command --version is not an option of check');
+    // --version is accepted by every command (INTERFACES §3: common to all)
+    for (const cmd of ['check', 'test', 'fmt', 'eval', 'build', 'diff', 'audit', 'report', 'lsp']) {
+      const r2 = await runMain([cmd, '--version']);
+      assert.equal(r2.code, 0, `rein ${cmd} --version: ${r2.stderr}`);
+      assert.equal(r2.stdout.trim(), pkg.version);
+    }
+  });
+
+  it('did you mean: a mistyped command or option names the closest one', async () => {
+    const a = await runMain(['chek']);
+    assert.equal(a.code, 2);
+    assert.match(a.stderr, /unknown command `chek`; did you mean `rein check`\?/);
+    const b = await runMain(['check', '--fromat', 'json']);
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /unknown option `--fromat`; did you mean `--format`\?/);
+    const c = await runMain(['--verison']);
+    assert.match(c.stderr, /did you mean `--version`\?/);
+    const d = await runMain(['xyzzy']);
+    assert.match(d.stderr, /unknown command `xyzzy` \(commands: check, /);
   });
 
   it('global help lists every command', async () => {

@@ -27,7 +27,7 @@ export default async function cmdCheck(ctx: Ctx, positionals: string[], opts: Op
   const s = summarize(diags, files);
   if (s.errors > 0) return EXIT.errors;
   if (opts['max-warnings'] !== undefined && s.warnings > opts['max-warnings']) {
-    if (opts.format === 'text') ctx.err(`rein check: ${s.warnings} warnings exceed --max-warnings ${opts['max-warnings']}\n`);
+    if (opts.format === 'text') ctx.err(`rein check: ${s.warnings} ${s.warnings === 1 ? 'warning exceeds' : 'warnings exceed'} --max-warnings ${opts['max-warnings']}\n`);
     return EXIT.errors;
   }
   return EXIT.ok;
