@@ -290,6 +290,43 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'init',
+    usage: 'rein init [DIR] [--template basic|mcp|coding-agent] [options]',
+    summary: 'start a policy set: schema, rules, a budget, tests, rein.json and a CI workflow',
+    description:
+      'Writes into DIR (default .): policies/*.rein (the request schema, rules, budgets and tests of the\n' +
+      'template), rein.json (with its JSON Schema for editors) and .github/workflows/rein.yml (GitHub\n' +
+      'Actions: `rein check --format github` and `rein test --format junit` on every push and pull request).\n' +
+      'Templates: basic (a tool-using agent), mcp (the `rein mcp` gateway\'s request), coding-agent.\n' +
+      'Existing files are never overwritten unless --force is given.',
+    options: [
+      { name: 'template', short: 't', type: 'string', value: 'basic|mcp|coding-agent', description: 'what to start from (default: basic)' },
+      { name: 'force', type: 'boolean', description: 'overwrite files that exist' },
+      help,
+    ],
+    exitCodes: [
+      [0, 'written'],
+      [2, 'usage or IO error, or files exist (without --force)'],
+    ],
+    examples: ['rein init', 'rein init agent-policies --template mcp', 'rein init . --template coding-agent --force'],
+  },
+  {
+    name: 'completion',
+    usage: 'rein completion bash|zsh|fish',
+    summary: 'print a shell completion script (commands, options, formats)',
+    description:
+      'Generated from the same command table as --help. Install it once:\n' +
+      '  bash: rein completion bash > ~/.local/share/bash-completion/completions/rein\n' +
+      '  zsh:  rein completion zsh > "${fpath[1]}/_rein"   (then restart the shell)\n' +
+      '  fish: rein completion fish > ~/.config/fish/completions/rein.fish',
+    options: [help],
+    exitCodes: [
+      [0, 'printed'],
+      [2, 'usage error (unknown shell)'],
+    ],
+    examples: ['rein completion bash > ~/.local/share/bash-completion/completions/rein', 'source <(rein completion zsh)'],
+  },
+  {
     name: 'lsp',
     usage: 'rein lsp [--stdio]',
     summary: 'run the language server over stdio (for Neovim, Helix, Zed, Emacs, …)',

@@ -68,6 +68,11 @@ export const optionSchemas = {
     format: formatOf(['text', 'json'] as const).default('text'),
   }),
   lsp: z.object({ stdio: z.boolean().default(true) }),
+  completion: z.object({}),
+  init: z.object({
+    template: z.enum(['basic', 'mcp', 'coding-agent'], { error: (iss) => `--template must be one of basic, mcp, coding-agent (got \`${String(iss.input)}\`)` }).default('basic'),
+    force: z.boolean().default(false),
+  }),
   audit: z.object({
     policy: z.string().optional(),
     format: formatOf(['text', 'json'] as const).default('text'),
