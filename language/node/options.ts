@@ -52,6 +52,7 @@ export const optionSchemas = {
     .refine((o) => !(o.check && o.write), '--check and --write cannot be used together'),
   eval: z.object({
     input: z.string({ error: '--input FILE|- is required' }),
+    batch: z.boolean().default(false),
     explain: z.boolean().default(false),
     spent: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=.+$/, '--spent must look like NAME=AMOUNT, e.g. team_daily=12.5')).default([]),
     approve: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, '--approve takes a rule or budget name')).default([]),
