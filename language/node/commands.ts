@@ -314,6 +314,27 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['rein init', 'rein init agent-policies --template mcp', 'rein init . --template coding-agent --force'],
   },
   {
+    name: 'doc',
+    usage: 'rein doc PATH [-o FILE] [--format markdown|html]',
+    summary: 'write the documentation of a policy set from its /// comments (Markdown or HTML)',
+    description:
+      'One page per policy set: the policy header, the request it takes, every rule (effect, message,\n' +
+      'approvers, annotations, conditions), every budget (limit, window, charge, keys, warnings, what\n' +
+      'happens on exceed) and every test, each with its `///` documentation and its source location.\n' +
+      'HTML is one self-contained page (no scripts, nothing fetched). Without -o the page goes to stdout.',
+    options: [
+      { name: 'output', short: 'o', type: 'string', value: 'FILE', description: 'write the page to FILE (folders are created)' },
+      formatOption(['markdown', 'html'], 'markdown'),
+      help,
+    ],
+    exitCodes: [
+      [0, 'written'],
+      [1, 'policy errors (the set does not parse)'],
+      [2, 'usage or IO error'],
+    ],
+    examples: ['rein doc policies/support > POLICY.md', 'rein doc policies/support --format html -o site/policy.html'],
+  },
+  {
     name: 'completion',
     usage: 'rein completion bash|zsh|fish',
     summary: 'print a shell completion script (commands, options, formats)',

@@ -70,6 +70,10 @@ export const optionSchemas = {
   }),
   lsp: z.object({ stdio: z.boolean().default(true) }),
   completion: z.object({}),
+  doc: z.object({
+    output: z.string().optional(),
+    format: formatOf(['markdown', 'html'] as const).default('markdown'),
+  }),
   init: z.object({
     template: z.enum(['basic', 'mcp', 'coding-agent'], { error: (iss) => `--template must be one of basic, mcp, coding-agent (got \`${String(iss.input)}\`)` }).default('basic'),
     force: z.boolean().default(false),
