@@ -29,6 +29,7 @@ const loaders: { [K in CommandName]: () => Promise<{ default: CommandFn<K> }> } 
   diff: () => import('./commands/diff.js'),
   lsp: () => import('./commands/lsp.js'),
   completion: () => import('./commands/completion.js'),
+  bench: () => import('./commands/bench.js'),
   doc: () => import('./commands/doc.js'),
   init: () => import('./commands/init.js'),
   audit: () => import('./commands/audit.js'),

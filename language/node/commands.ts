@@ -335,6 +335,29 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['rein doc policies/support > POLICY.md', 'rein doc policies/support --format html -o site/policy.html'],
   },
   {
+    name: 'bench',
+    usage: 'rein bench PATH --input FILE [options]',
+    summary: 'measure decisions per second and latency percentiles of a policy on given requests',
+    description:
+      'Decides the requests of FILE (one JSON request, or JSON Lines) in a loop — after a warm-up — for\n' +
+      '--duration (default 2s), and prints decisions per second and p50/p90/p99/max latency. `--mode decide`\n' +
+      '(default) runs Engine.decide with an in-memory store (budgets included); `--mode evaluate` runs\n' +
+      'policy.evaluate (rules only). Like `opa bench`: measure on the machine and data you care about.',
+    options: [
+      { name: 'input', short: 'i', type: 'string', value: 'FILE|-', description: 'the requests: one JSON object, or JSON Lines (required)' },
+      { name: 'duration', short: 'd', type: 'string', value: 'DURATION', description: 'how long to measure, e.g. 500ms, 2s, 1m (default 2s)' },
+      { name: 'mode', type: 'string', value: 'decide|evaluate', description: 'what to measure (default: decide)' },
+      formatOption(['text', 'json'], 'text'),
+      help,
+    ],
+    exitCodes: [
+      [0, 'measured'],
+      [1, 'policy errors'],
+      [2, 'usage or IO error'],
+    ],
+    examples: ['rein bench policies/support --input requests.jsonl', 'rein bench bundle.json -i request.json --mode evaluate --duration 5s --format json'],
+  },
+  {
     name: 'completion',
     usage: 'rein completion bash|zsh|fish',
     summary: 'print a shell completion script (commands, options, formats)',

@@ -70,6 +70,17 @@ export const optionSchemas = {
   }),
   lsp: z.object({ stdio: z.boolean().default(true) }),
   completion: z.object({}),
+  bench: z.object({
+    input: z.string({ error: '--input FILE|- is required' }),
+    duration: z
+      .string()
+      .regex(/^\d+(\.\d+)?(ms|s|m)$/, '--duration must look like 500ms, 2s or 1m')
+      .transform((s) => Number(/^[\d.]+/.exec(s)![0]) * (s.endsWith('ms') ? 1 : s.endsWith('m') ? 60_000 : 1000))
+      .refine((ms) => ms >= 10 && ms <= 3_600_000, '--duration must be between 10ms and 1h')
+      .default(2000),
+    mode: z.enum(['decide', 'evaluate'], { error: (iss) => `--mode must be decide or evaluate (got \`${String(iss.input)}\`)` }).default('decide'),
+    format: formatOf(['text', 'json'] as const).default('text'),
+  }),
   doc: z.object({
     output: z.string().optional(),
     format: formatOf(['markdown', 'html'] as const).default('markdown'),
