@@ -44,6 +44,7 @@ export const COMMANDS: CommandSpec[] = [
       'recursive, plus rein.json); node_modules and dot-directories are skipped. .rein files named\n' +
       'explicitly form one set together.',
     options: [
+      { name: 'watch', short: 'w', type: 'boolean', description: 'run again whenever a .rein file or rein.json changes (clears the screen on a terminal; Ctrl-C stops)' },
       formatOption(['text', 'json', 'sarif', 'github'], 'text'),
       { name: 'max-warnings', type: 'string', value: 'N', description: 'exit 1 when there are more than N warnings' },
       help,
@@ -61,6 +62,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'run every `test` block of the policy sets under PATH (default .)',
     description: 'Policy sets are found as for `rein check`. Each set is checked first; a set with errors is not tested.',
     options: [
+      { name: 'watch', short: 'w', type: 'boolean', description: 'run again whenever a .rein file or rein.json changes (clears the screen on a terminal; Ctrl-C stops)' },
       formatOption(['text', 'json', 'junit', 'github', 'sarif'], 'text'),
       { name: 'filter', type: 'string', value: 'RE', description: 'run only tests whose name matches the regular expression' },
       { name: 'coverage', type: 'boolean', description: 'report which rules, budgets and effect clauses the tests exercised' },

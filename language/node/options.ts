@@ -31,11 +31,13 @@ export const optionSchemas = {
   check: z.object({
     format: formatOf(['text', 'json', 'sarif', 'github'] as const).default('text'),
     'max-warnings': nonNegInt('--max-warnings').optional(),
+    watch: z.boolean().default(false),
   }),
   test: z.object({
     format: formatOf(['text', 'json', 'junit', 'github', 'sarif'] as const).default('text'),
     filter: regexString.optional(),
     coverage: z.boolean().default(false),
+    watch: z.boolean().default(false),
     'min-coverage': z
       .string()
       .regex(/^\d+(\.\d+)?%?$/, '--min-coverage must be a percentage between 0 and 100')

@@ -8,6 +8,14 @@ import { summarize } from '../output/source.js';
 import { lookupFor, qualify, renderDiagnostics } from '../shared.js';
 
 export default async function cmdCheck(ctx: Ctx, positionals: string[], opts: Options<'check'>): Promise<number> {
+  if (opts.watch) {
+    const { watchLoop } = await import('../watch.js');
+    return watchLoop(ctx, positionals.length ? positionals : ['.'], 'check', () => runCheck(ctx, positionals, opts));
+  }
+  return runCheck(ctx, positionals, opts);
+}
+
+async function runCheck(ctx: Ctx, positionals: string[], opts: Options<'check'>): Promise<number> {
   const sets = await resolvePolicySets(positionals.length ? positionals : ['.'], ctx.io.cwd);
   const multi = sets.length > 1;
   const diags: Diagnostic[] = [];
