@@ -7,10 +7,14 @@ import { ROOT, runBin, runMain } from './helpers.js';
 // The options INTERFACES §3 and the CLI docs promise for each command (written out by hand, so a
 // command that loses an option, or a help that forgets one, fails here).
 const PROMISED: Record<string, string[]> = {
-  check: ['--format', '--max-warnings', '--help'],
-  test: ['--format', '--filter', '--coverage', '--min-coverage', '--help'],
+  check: ['--format', '--max-warnings', '--watch', '--help'],
+  test: ['--format', '--filter', '--coverage', '--min-coverage', '--watch', '--help'],
   fmt: ['--check', '--write', '--format', '--help'],
-  eval: ['--input', '--explain', '--spent', '--approve', '--now', '--format', '--help'],
+  eval: ['--input', '--batch', '--explain', '--spent', '--approve', '--now', '--format', '--help'],
+  init: ['--template', '--force', '--help'],
+  bench: ['--input', '--duration', '--mode', '--format', '--help'],
+  doc: ['--output', '--format', '--help'],
+  completion: ['--help'],
   build: ['--output', '--format', '--help'],
   diff: ['--inputs', '--now', '--format', '--help'],
   lsp: ['--stdio', '--help'],
