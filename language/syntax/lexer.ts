@@ -103,7 +103,7 @@ export interface StringPayload {
   pieces: StringPiece[];
   terminated: boolean;
   /** Bad escapes etc., offsets relative to the token start. */
-  errors: { start: number; end: number; message: string }[];
+  errors: { start: number; end: number; message: string; help?: string }[];
 }
 
 const HEX = /^[0-9A-Fa-f]+$/;
@@ -173,6 +173,10 @@ export function scanString(text: string, start: number): { end: number; payload:
         start: i - start,
         end: i + 2 - start,
         message: `unknown escape \`\\${n}\``,
+        // \s \d \w \b … are regular-expression escapes: in a string literal the backslash is doubled
+        help: /^[sSdDwWbBpPAz.+*?()[\]{}|^]$/.test(n)
+          ? `in a regular expression write \`\\\\${n}\` (a string literal needs the backslash doubled); string escapes: \\n \\t \\r \\" \\\\ \\$ \\u{…}`
+          : 'string escapes: \\n \\t \\r \\" \\\\ \\$ \\u{…}',
       });
       value += n;
       i += 2;
@@ -516,7 +520,7 @@ export function lex(text: string, base = 0): { tokens: IToken[]; comments: RawCo
         });
       }
       for (const e of p.errors) {
-        diagnostics.push({ code: 'REIN103', message: e.message, start: tok.startOffset + e.start, end: tok.startOffset + e.end });
+        diagnostics.push({ code: 'REIN103', message: e.message, start: tok.startOffset + e.start, end: tok.startOffset + e.end, ...(e.help ? { help: e.help } : {}) });
       }
     } else if (t === Money || t === Percent || t === Duration || t === NumberLiteral) {
       const err = decodeNumeric(tok);
