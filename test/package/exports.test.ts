@@ -18,6 +18,7 @@ describe('the built package (dist/)', function () {
   before(function () {
     if (!built) {
       if (process.env.CI) assert.fail('dist/ is missing: CI must run `npm run build` before `npm test`');
+      console.warn('    (skipped: dist/ is missing — run `npm run build` first; CI builds before testing)');
       this.skip();
     }
   });
