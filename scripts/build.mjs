@@ -81,7 +81,8 @@ const lib = await build({
   outdir: 'dist',
   platform: 'neutral',
   mainFields: ['module', 'main'],
-  external: ['node:*', 'ioredis'],
+  // esbuild: the dashboard bundles its page with it in a source checkout only (built: dist/dashboard).
+  external: ['node:*', 'ioredis', 'esbuild'],
   plugins: [lazyMain, zodEnglishOnly],
 });
 
