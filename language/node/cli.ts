@@ -28,6 +28,7 @@ const loaders: { [K in CommandName]: () => Promise<{ default: CommandFn<K> }> } 
   lsp: () => import('./commands/lsp.js'),
   audit: () => import('./commands/audit.js'),
   report: () => import('./commands/report.js'),
+  mcp: () => import('./commands/mcp.js'),
 };
 
 function parseCommand(spec: CommandSpec, args: string[]): { values: Record<string, unknown>; positionals: string[]; help: boolean } {
