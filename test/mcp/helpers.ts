@@ -39,13 +39,13 @@ export interface Connected {
   close(): Promise<void>;
 }
 
-/** The SDK's Client, connected over stdio to `rein mcp ARGS -- UPSTREAM…` (or, with `gateway: false`, to the upstream directly). */
+/** The SDK's Client, connected over stdio to `rein mcp ARGS -- node UPSTREAM…` (or, with `gateway: false`, to `node UPSTREAM…` directly). */
 export async function connect(
   gatewayArgs: string[] | false,
   upstream: string[],
   opts: { capabilities?: ClientCapabilities; cwd?: string; name?: string } = {},
 ): Promise<Connected> {
-  const [command, ...args] = gatewayArgs === false ? [process.execPath, ...upstream] : [process.execPath, BIN, 'mcp', ...gatewayArgs, '--', ...upstream];
+  const [command, ...args] = gatewayArgs === false ? [process.execPath, ...upstream] : [process.execPath, BIN, 'mcp', ...gatewayArgs, '--', process.execPath, ...upstream];
   const transport = new StdioClientTransport({ command, args, env: env(), stderr: 'pipe', cwd: opts.cwd ?? ROOT });
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));

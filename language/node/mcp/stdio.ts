@@ -68,7 +68,8 @@ export class LineTransport implements Transport {
   }
 
   send(message: JSONRPCMessage): Promise<void> {
-    if (this.closed || this.output.destroyed || this.output.writableEnded) return Promise.reject(new Error(`the ${this.what} connection is closed`));
+    // The input may have ended (a client closing its side first) while the output still takes answers.
+    if (this.output.destroyed || this.output.writableEnded) return Promise.reject(new Error(`the ${this.what} connection is closed`));
     return new Promise((resolve, reject) => {
       const ok = this.output.write(JSON.stringify(message) + '\n', (e) => (e ? reject(e) : undefined));
       if (ok) resolve();
