@@ -1,41 +1,70 @@
-// RedisBudgetStore: budget counters shared by every process and host that points at one Redis.
-// Node only (entry point `rein/redis`). It implements the algorithm of docs/budgets.md ("The store
-// algorithm") — the same as MemoryBudgetStore — with one Lua script per call, so each `reserve`
-// checks and reserves every applicable budget in ONE atomic round trip.
+// RedisBudgetStore: budget counters shared by every process and host that points at one Redis (a
+// single primary, Sentinel, or Redis Cluster). Node only (entry point `rein/redis`). It implements
+// the algorithm of docs/budgets.md ("The store algorithm") — the same as MemoryBudgetStore — with Lua
+// scripts, so each `reserve` checks and reserves every applicable budget of one hash slot in ONE atomic
+// step.
 //
-// Data model (K = counter key built by the engine, ID = reservation id, P = prefix):
-//   P c:K   hash   { spent, reserved }                integers (micro-units for money), never floats
-//   P p:K   zset   ID → reservation expiry (epoch ms, engine clock)
-//   P a:K   hash   ID → reserved amount
-//   P r:ID  hash   { exp } plus K → amount for each counter of the reservation
+// Data model (K = counter key built by the engine, ID = reservation id, P = prefix). Every key of one
+// counter carries the same hash tag, so on Redis Cluster one counter lives in one slot and different
+// counters spread over the cluster:
+//   B = P{K}                        the counter's base (K hashed instead when it contains '}')
+//   B c    hash   { spent, reserved }   integers (micro-units for money), never floats
+//   B p    zset   ID → reservation expiry (epoch ms, engine clock)
+//   B a    hash   ID → reserved amount
+//   R      hash   the reservation record: B → amount for each counter of the reservation (one record
+//                 per hash slot group: `P r:ID` on a single node, `B0 r:ID` on a cluster, with B0 the
+//                 base of the group's first counter); `x` = tombstone (released before it was made)
 // Windows live in K (the window index is part of it), so no reset job exists: the keys of an ended
 // window expire by TTL (window end + reservation TTL + settle grace, relative to the engine's clock).
 // Expired reservations are swept lazily by every script that touches their counter: their estimate
 // moves from `reserved` to `spent` (conservative).
 //
-// Redis Cluster: the scripts derive some keys from arguments, so all keys must live on one node;
-// run a single primary (with replicas/Sentinel for failover). See docs/redis.md.
+// Timeouts and lost replies (docs/redis.md, "No phantom spend"): the reservation id is chosen by the
+// engine before the call. A reserve whose outcome is unknown (timeout, lost connection) is released
+// by id; the release is idempotent, and when it reaches Redis before the reserve it leaves a tombstone
+// that makes the late reserve a no-op. A release that cannot be confirmed is retried until it is.
 
-import { Redis, type RedisOptions } from 'ioredis';
-import type { Actual, BudgetStore, CounterState, ReserveRequest, ReserveResult, SettleResult } from '../runtime/store.js';
+import { createHash } from 'node:crypto';
+import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import type { Actual, BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult, ReserveItemResult, SettleResult } from '../runtime/store.js';
 import { assertAmount } from '../runtime/store.js';
 
 export interface RedisBudgetStoreOptions {
-  /** `redis://host:port/db` (default `redis://127.0.0.1:6379`). Ignored when `client` is given. */
+  /** `redis://host:port/db` (default `redis://127.0.0.1:6379`). Ignored when `client` or `nodes` is given. */
   url?: string;
+  /** Redis Cluster: the seed nodes (the store then creates an ioredis `Cluster`). */
+  nodes?: ClusterNode[];
   /** Prefix for every key (default `rein:`). */
   prefix?: string;
-  /** An existing ioredis client to use (the store then does not close it). */
-  client?: Redis;
-  /** A call that takes longer fails (the engine then returns the `on error` decision). Default 500 ms. */
+  /** An existing ioredis client (`Redis` or `Cluster`) to use (the store then does not close it). */
+  client?: Redis | Cluster;
+  /** The one timeout: a call that takes longer fails (the engine then returns the `on error` decision,
+   *  and a reserve that may have reached Redis is released by id). Default 500 ms. The engine's
+   *  `storeTimeoutMs` defaults to this value. */
   timeoutMs?: number;
-  /** How long after a reservation expires a late `settle` can still correct it (default 24 h). */
+  /** How long after a reservation expires a late `settle` can still correct it (default 24 h). Also
+   *  how long a tombstone of a reservation released before it was made is kept. */
   settleGraceMs?: number;
-  /** Extra ioredis options (reconnection strategy, TLS, password…). */
+  /** Opt-in: after each write (reserve, settle, release, addSpent) wait until this many replicas
+   *  acknowledged it (Redis `WAIT`); fewer within `waitTimeoutMs` fails the call. Default 0 (off). */
+  waitReplicas?: number;
+  /** How long `WAIT` may take (default: half of `timeoutMs`). */
+  waitTimeoutMs?: number;
+  /** Batch the calls made in one tick into one write (ioredis auto-pipelining). Default true. */
+  autoPipelining?: boolean;
+  /** Extra ioredis options (reconnection strategy, TLS, password…). For a cluster: `redisOptions`
+   *  of each node connection. */
   redisOptions?: RedisOptions;
+  /** Extra options for the ioredis `Cluster` created from `nodes`. */
+  clusterOptions?: ClusterOptions;
 }
 
 const DEFAULT_GRACE = 24 * 60 * 60 * 1000;
+/** Unconfirmed releases are retried at this interval (and at once on reconnect). */
+const RETRY_MS = 250;
+/** At most this many unconfirmed releases are remembered (the oldest are dropped: they expire by TTL). */
+const RETRY_CAP = 1_000_000;
 
 // Shared Lua helpers. Amounts travel as decimal integer strings; arithmetic in Lua doubles is exact up
 // to 2^53, the same bound as the engine's safe integers. Writes use HINCRBY with strings.
@@ -69,10 +98,29 @@ local function keep(keys, ttl)
     for i = 1, #keys do redis.call('PEXPIRE', keys[i], ttl) end
   end
 end
+-- Replace the reservation's estimate on counter base b by actual (nil: keep the estimate).
+local function finish(b, id, estimate, actual, now)
+  local c, p, a = b .. 'c', b .. 'p', b .. 'a'
+  if redis.call('EXISTS', c) == 0 then return end
+  sweep(c, p, a, now)
+  local pending = redis.call('HGET', a, id)
+  if pending then
+    redis.call('HDEL', a, id)
+    redis.call('ZREM', p, id)
+    redis.call('HINCRBY', c, 'reserved', neg(pending))
+    redis.call('HINCRBY', c, 'spent', actual)
+  else
+    local spent = tonumber(redis.call('HGET', c, 'spent') or '0')
+    local fixed = spent + tonumber(actual) - tonumber(estimate)
+    if fixed < 0 then fixed = 0 end
+    redis.call('HSET', c, 'spent', string.format('%d', fixed))
+  end
+end
 `;
 
-// KEYS: r:ID, then c:K, p:K, a:K for each item.
-// ARGV: now, ttlMs, commit(0/1), graceMs, id, then per item: limit, charge, keepMs (-1 = lifetime), enforce(0/1), rawKey
+// KEYS: R, then c, p, a for each item.
+// ARGV: now, ttlMs, commit(0/1), graceMs, id, then per item: limit, charge, keepMs (-1 = lifetime), enforce(0/1), base
+// Returns {ok, committed, states}; ok = -1: the reservation was released (tombstone) before it got here.
 const RESERVE = `${LUA_HELPERS}
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
@@ -80,6 +128,9 @@ local commit = ARGV[3] == '1'
 local grace = tonumber(ARGV[4])
 local id = ARGV[5]
 local n = (#KEYS - 1) / 3
+if commit and redis.call('EXISTS', KEYS[1]) == 1 then
+  return {-1, 0, {}}
+end
 local out = {}
 local ok = 1
 for i = 1, n do
@@ -100,22 +151,17 @@ for i = 1, n do
 end
 local committed = 0
 if ok == 1 and commit and n > 0 then
-  if redis.call('EXISTS', KEYS[1]) == 1 then
-    return redis.error_reply('reservation ' .. id .. ' already exists')
-  end
   local exp = now + ttl
-  redis.call('HSET', KEYS[1], 'exp', string.format('%d', exp))
   for i = 1, n do
     local c, p, a = KEYS[3*i-1], KEYS[3*i], KEYS[3*i+1]
     local base = 5 + (i-1)*5
     local charge = ARGV[base+2]
     local keepMs = tonumber(ARGV[base+3])
-    local raw = ARGV[base+5]
     redis.call('HINCRBY', c, 'reserved', charge)
     redis.call('HINCRBY', c, 'spent', '0')
     redis.call('HINCRBY', a, id, charge)
     redis.call('ZADD', p, exp, id)
-    redis.call('HINCRBY', KEYS[1], 'k:' .. raw, charge)
+    redis.call('HINCRBY', KEYS[1], ARGV[base+5], charge)
     if keepMs >= 0 then
       keep({c, p, a}, keepMs)
     else
@@ -128,7 +174,7 @@ end
 return {ok, committed, out}
 `;
 
-// KEYS: c:K, p:K, a:K for each key.  ARGV: now
+// KEYS: c, p, a for each key.  ARGV: now
 const PEEK = `${LUA_HELPERS}
 local now = tonumber(ARGV[1])
 local out = {}
@@ -142,44 +188,42 @@ end
 return out
 `;
 
-// KEYS: r:ID.  ARGV: now, prefix, id, then pairs rawKey, actual (counters missing keep their estimate)
+// KEYS: R.  ARGV: now, id, then pairs base, actual (counters missing keep their estimate).
+// Returns 1 when settled, 0 when unknown (never made, settled, released or forgotten).
 const SETTLE = `${LUA_HELPERS}
 local now = tonumber(ARGV[1])
-local prefix = ARGV[2]
-local id = ARGV[3]
+local id = ARGV[2]
 local rec = redis.call('HGETALL', KEYS[1])
-if #rec == 0 then return 0 end
+if #rec == 0 or redis.call('HEXISTS', KEYS[1], 'x') == 1 then return 0 end
 local actuals = {}
-for i = 4, #ARGV, 2 do actuals[ARGV[i]] = ARGV[i+1] end
+for i = 3, #ARGV, 2 do actuals[ARGV[i]] = ARGV[i+1] end
 for i = 1, #rec, 2 do
-  local field = rec[i]
-  if string.sub(field, 1, 2) == 'k:' then
-    local raw = string.sub(field, 3)
-    local estimate = rec[i+1]
-    local actual = actuals[raw] or estimate
-    local c, p, a = prefix .. 'c:' .. raw, prefix .. 'p:' .. raw, prefix .. 'a:' .. raw
-    if redis.call('EXISTS', c) == 1 then
-      sweep(c, p, a, now)
-      local pending = redis.call('HGET', a, id)
-      if pending then
-        redis.call('HDEL', a, id)
-        redis.call('ZREM', p, id)
-        redis.call('HINCRBY', c, 'reserved', neg(pending))
-        redis.call('HINCRBY', c, 'spent', actual)
-      else
-        local spent = tonumber(redis.call('HGET', c, 'spent') or '0')
-        local fixed = spent + tonumber(actual) - tonumber(estimate)
-        if fixed < 0 then fixed = 0 end
-        redis.call('HSET', c, 'spent', string.format('%d', fixed))
-      end
-    end
-  end
+  local b = rec[i]
+  finish(b, id, rec[i+1], actuals[b] or rec[i+1], now)
 end
 redis.call('DEL', KEYS[1])
 return 1
 `;
 
-// KEYS: c:K, p:K, a:K.  ARGV: now, amount, keepMs (-1 = lifetime)
+// KEYS: R.  ARGV: now, id, tombstoneMs.
+// Idempotent: releases a live reservation (actual usage zero); when there is no record yet, leaves a
+// tombstone so that a reserve arriving later commits nothing. Returns 1 when something was released.
+const RELEASE = `${LUA_HELPERS}
+local now = tonumber(ARGV[1])
+local id = ARGV[2]
+local rec = redis.call('HGETALL', KEYS[1])
+if #rec == 0 then
+  redis.call('HSET', KEYS[1], 'x', '1')
+  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+  return 0
+end
+if redis.call('HEXISTS', KEYS[1], 'x') == 1 then return 0 end
+for i = 1, #rec, 2 do finish(rec[i], id, rec[i+1], '0', now) end
+redis.call('DEL', KEYS[1])
+return 1
+`;
+
+// KEYS: c, p, a.  ARGV: now, amount, keepMs (-1 = lifetime)
 const ADD_SPENT = `${LUA_HELPERS}
 local now = tonumber(ARGV[1])
 sweep(KEYS[1], KEYS[2], KEYS[3], now)
@@ -190,45 +234,102 @@ if keepMs >= 0 then keep({KEYS[1], KEYS[2], KEYS[3]}, keepMs) end
 return 1
 `;
 
-type ReinRedis = Redis & {
-  reinReserve(...args: (string | number)[]): Promise<[number, number, (string | number)[]]>;
-  reinPeek(...args: (string | number)[]): Promise<string[]>;
-  reinSettle(...args: (string | number)[]): Promise<number>;
-  reinAddSpent(...args: (string | number)[]): Promise<number>;
-};
+type Args = (string | number)[];
+interface ReinCommands {
+  reinReserve(...args: Args): Promise<[number, number, (string | number)[]]>;
+  reinPeek(...args: Args): Promise<string[]>;
+  reinSettle(...args: Args): Promise<number>;
+  reinRelease(...args: Args): Promise<number>;
+  reinAddSpent(...args: Args): Promise<number>;
+}
+type ReinClient = (Redis | Cluster) & ReinCommands;
+type Pipeline = ReturnType<Redis['pipeline']> & ReinCommands;
+
+/** One hash-slot group of a reservation: its record key and its items (indexes into the request). */
+interface Group {
+  record: string;
+  slot: number;
+  items: number[];
+}
+
+/** A reservation's groups, remembered (cluster only) so that settle and release find every record. */
+interface Known {
+  records: string[];
+  dropAt: number;
+}
 
 export class RedisBudgetStore implements BudgetStore {
   readonly prefix: string;
-  private readonly redis: ReinRedis;
+  /** The one timeout (ms) of every call; the engine's `storeTimeoutMs` defaults to it. */
+  readonly timeoutMs: number;
+  /** Whether keys are grouped by hash slot (an ioredis `Cluster` client). */
+  readonly cluster: boolean;
+  private readonly redis: ReinClient;
   private readonly ownsClient: boolean;
-  private readonly timeoutMs: number;
   private readonly graceMs: number;
+  private readonly waitReplicas: number;
+  private readonly waitTimeoutMs: number;
+  /** Counter key → base (`P{K}`), memoised (bounded: cleared when it grows large). */
+  private readonly baseCache = new Map<string, string>();
+  /** Cluster: reservation id → its records, from before the reserve is sent until settle/release. */
+  private readonly known = new Map<string, Known>();
+  /** Releases not yet confirmed by Redis: record key → [id, the engine's time of the release, give-up time (wall clock)]. */
+  private readonly unconfirmed = new Map<string, [string, number, number]>();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retrying = false;
+  private closed = false;
 
   constructor(opts: RedisBudgetStoreOptions = {}) {
     this.prefix = opts.prefix ?? 'rein:';
     this.timeoutMs = opts.timeoutMs ?? 500;
     this.graceMs = opts.settleGraceMs ?? DEFAULT_GRACE;
+    this.waitReplicas = opts.waitReplicas ?? 0;
+    this.waitTimeoutMs = opts.waitTimeoutMs ?? Math.max(1, Math.floor(this.timeoutMs / 2));
+    if (!Number.isSafeInteger(this.waitReplicas) || this.waitReplicas < 0) throw new RangeError('RedisBudgetStore: waitReplicas must be a non-negative integer');
     this.ownsClient = !opts.client;
-    const client =
-      opts.client ??
-      new Redis(opts.url ?? 'redis://127.0.0.1:6379', {
-        // Fail fast instead of queueing while disconnected: a decision must not wait for a reconnect.
+    const autoPipelining = opts.autoPipelining ?? true;
+    const nodeOptions: RedisOptions = {
+      // Fail fast instead of queueing while disconnected: a decision must not wait for a reconnect.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      // A command whose reply was lost is never sent again by the client: its reservation is released
+      // by id instead (a resent reserve would be a second, unheld reservation).
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: this.timeoutMs,
+      connectTimeout: Math.max(1000, this.timeoutMs),
+      // Reconnect by itself, backing off up to 2 s.
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+      lazyConnect: false,
+      ...opts.redisOptions,
+    };
+    let client: Redis | Cluster;
+    if (opts.client) client = opts.client;
+    else if (opts.nodes) {
+      client = new Cluster(opts.nodes, {
         enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: this.timeoutMs,
-        connectTimeout: Math.max(1000, this.timeoutMs),
-        // Reconnect by itself, backing off up to 2 s.
-        retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-        lazyConnect: false,
-        ...opts.redisOptions,
+        enableAutoPipelining: autoPipelining,
+        clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
+        // A failover moves slots: refresh the map often so decisions recover within seconds.
+        slotsRefreshInterval: 2000,
+        slotsRefreshTimeout: Math.max(1000, this.timeoutMs),
+        retryDelayOnFailover: 100,
+        retryDelayOnClusterDown: 100,
+        retryDelayOnTryAgain: 100,
+        maxRedirections: 4,
+        redisOptions: nodeOptions,
+        ...opts.clusterOptions,
       });
+    } else client = new Redis(opts.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: autoPipelining, ...nodeOptions });
+    this.cluster = client instanceof Cluster;
     // Errors surface through the calls that fail; an unhandled 'error' event would crash the host.
     client.on('error', () => undefined);
+    client.on('ready', () => this.scheduleRetry(0));
     client.defineCommand('reinReserve', { lua: RESERVE });
     client.defineCommand('reinPeek', { lua: PEEK });
     client.defineCommand('reinSettle', { lua: SETTLE, numberOfKeys: 1 });
+    client.defineCommand('reinRelease', { lua: RELEASE, numberOfKeys: 1 });
     client.defineCommand('reinAddSpent', { lua: ADD_SPENT, numberOfKeys: 3 });
-    this.redis = client as ReinRedis;
+    this.redis = client as ReinClient;
   }
 
   /** Resolves once connected (optional: calls made before fail closed with a clear error). */
@@ -241,64 +342,234 @@ export class RedisBudgetStore implements BudgetStore {
     );
   }
 
+  /** How many releases wait for Redis to confirm them (retried in the background). */
+  get unconfirmedReleases(): number {
+    return this.unconfirmed.size;
+  }
+
   async reserve(req: ReserveRequest): Promise<ReserveResult> {
     assertAmount(req.ttlMs, 'ttlMs');
-    const keys: string[] = [this.key('r:', req.reservationId)];
-    const args: (string | number)[] = [req.now, req.ttlMs, req.commit ? 1 : 0, this.graceMs, req.reservationId];
     for (const it of req.items) {
       assertAmount(it.charge, 'charge', it.counterKey);
       assertAmount(it.limit, 'limit', it.counterKey);
-      keys.push(this.key('c:', it.counterKey), this.key('p:', it.counterKey), this.key('a:', it.counterKey));
-      const keepMs = it.expiresAt === null ? -1 : Math.max(0, it.expiresAt - req.now) + req.ttlMs + this.graceMs;
-      args.push(it.limit, it.charge, keepMs, it.enforce ? 1 : 0, it.counterKey);
     }
-    const [ok, committed, flat] = await this.call('reserve', () => this.redis.reinReserve(keys.length, ...keys, ...args));
-    const items = req.items.map((_, i) => ({
-      spent: Number(flat[3 * i]),
-      reserved: Number(flat[3 * i + 1]),
-      exceeded: Number(flat[3 * i + 2]) === 1,
-    }));
-    return { ok: ok === 1, committed: committed === 1, items };
+    const groups = this.groupsOf(req);
+    if (req.commit && this.cluster && req.items.length > 0) this.remember(req, groups);
+    try {
+      return await this.withTimeout(this.reserveGroups(req, groups), this.timeoutMs, 'reserve');
+    } catch (e) {
+      // The outcome is unknown (a reply may be lost, or the script may still run): release by id.
+      if (req.commit && req.items.length > 0) void this.release(req.reservationId, req.now).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async reserveGroups(req: ReserveRequest, groups: Group[]): Promise<ReserveResult> {
+    this.assertReady('reserve');
+    const items: ReserveItemResult[] = new Array(req.items.length);
+    let ok = true;
+    let committed = false;
+    const done: Group[] = [];
+    // Cluster: one script per slot, in slot order (two requests over the same slots never hold one
+    // slot each and refuse each other); a refusal releases the slots already reserved.
+    for (let g = 0; g < groups.length; g++) {
+      const group = groups[g];
+      const commit = req.commit && ok;
+      const [gok, gcommitted, flat] = await this.runReserve(req, group, commit);
+      if (gok === -1) throw new Error(`redis budget store: reservation ${req.reservationId} was released before it reached Redis`);
+      group.items.forEach((idx, i) => {
+        items[idx] = { spent: Number(flat[3 * i]), reserved: Number(flat[3 * i + 1]), exceeded: Number(flat[3 * i + 2]) === 1 };
+      });
+      if (gcommitted === 1) done.push(group);
+      if (gok !== 1) ok = false;
+    }
+    if (req.commit && ok && done.length > 0) committed = true;
+    else if (done.length > 0) {
+      // Compensation: a later slot refused, so the earlier slots give their reservation back.
+      await Promise.all(done.map((g) => this.releaseRecord(g.record, req.reservationId, req.now)));
+      this.known.delete(req.reservationId);
+    }
+    if (req.commit && !committed) this.known.delete(req.reservationId);
+    return { ok, committed, items };
+  }
+
+  private async runReserve(req: ReserveRequest, group: Group, commit: boolean): Promise<[number, number, (string | number)[]]> {
+    const keys: string[] = [group.record];
+    const args: Args = [req.now, req.ttlMs, commit ? 1 : 0, this.graceMs, req.reservationId];
+    for (const idx of group.items) {
+      const it = req.items[idx];
+      const b = this.base(it.counterKey);
+      keys.push(b + 'c', b + 'p', b + 'a');
+      const keepMs = it.expiresAt === null ? -1 : Math.max(0, it.expiresAt - req.now) + req.ttlMs + this.graceMs;
+      args.push(it.limit, it.charge, keepMs, it.enforce ? 1 : 0, b);
+    }
+    if (commit && this.waitReplicas > 0) {
+      const r = await this.withWait(group.record, (p) => p.reinReserve(keys.length, ...keys, ...args));
+      return r as [number, number, (string | number)[]];
+    }
+    return this.redis.reinReserve(keys.length, ...keys, ...args);
   }
 
   async peek(counterKeys: string[], now: number): Promise<CounterState[]> {
     if (counterKeys.length === 0) return [];
-    const keys = counterKeys.flatMap((k) => [this.key('c:', k), this.key('p:', k), this.key('a:', k)]);
-    const flat = await this.call('peek', () => this.redis.reinPeek(keys.length, ...keys, now));
-    return counterKeys.map((_, i) => ({ spent: Number(flat[2 * i]), reserved: Number(flat[2 * i + 1]) }));
+    return this.withTimeout(this.peekGroups(counterKeys, now), this.timeoutMs, 'peek');
+  }
+
+  private async peekGroups(counterKeys: string[], now: number): Promise<CounterState[]> {
+    this.assertReady('peek');
+    const out: CounterState[] = new Array(counterKeys.length);
+    const bySlot = new Map<number, number[]>();
+    counterKeys.forEach((k, i) => {
+      const slot = this.cluster ? calculateSlot(this.base(k)) : 0;
+      const list = bySlot.get(slot);
+      if (list) list.push(i);
+      else bySlot.set(slot, [i]);
+    });
+    await Promise.all(
+      [...bySlot.values()].map(async (idxs) => {
+        const keys = idxs.flatMap((i) => {
+          const b = this.base(counterKeys[i]);
+          return [b + 'c', b + 'p', b + 'a'];
+        });
+        const flat = await this.redis.reinPeek(keys.length, ...keys, now);
+        idxs.forEach((idx, i) => (out[idx] = { spent: Number(flat[2 * i]), reserved: Number(flat[2 * i + 1]) }));
+      }),
+    );
+    return out;
   }
 
   async settle(reservationId: string, actuals: Actual[], now: number): Promise<SettleResult> {
-    const args: (string | number)[] = [now, this.prefix, reservationId];
-    for (const a of actuals) {
-      assertAmount(a.amount, 'actual', a.counterKey);
-      args.push(a.counterKey, a.amount);
-    }
-    const found = await this.call('settle', () => this.redis.reinSettle(this.key('r:', reservationId), ...args));
-    return { found: found === 1 };
+    for (const a of actuals) assertAmount(a.amount, 'actual', a.counterKey);
+    const records = this.recordsOf(reservationId);
+    const found = await this.withTimeout(
+      (async () => {
+        this.assertReady('settle');
+        const results = await Promise.all(
+          records.map((record) => {
+            const args: Args = [now, reservationId];
+            for (const a of actuals) args.push(this.base(a.counterKey), a.amount);
+            return this.waitReplicas > 0 ? this.withWait(record, (p) => p.reinSettle(record, ...args)) : this.redis.reinSettle(record, ...args);
+          }),
+        );
+        return results.some((r) => Number(r) === 1);
+      })(),
+      this.timeoutMs,
+      'settle',
+    );
+    this.known.delete(reservationId);
+    return { found };
   }
 
+  /**
+   * Drop a reservation as if its actual usage were zero. Idempotent, and safe to call before the
+   * reserve reached Redis (a tombstone then makes the late reserve commit nothing). When Redis does
+   * not confirm it (timeout, no connection), the release is retried in the background until it is.
+   */
   async release(reservationId: string, now: number): Promise<SettleResult> {
-    // Actual usage zero for every counter of the reservation: read its counters inside the script by
-    // passing no actuals would keep the estimates, so list them first.
-    const rec = await this.call('release', () => this.redis.hgetall(this.key('r:', reservationId)));
-    const actuals = Object.keys(rec)
-      .filter((f) => f.startsWith('k:'))
-      .map((f) => ({ counterKey: f.slice(2), amount: 0 }));
-    if (actuals.length === 0) return { found: false };
-    return this.settle(reservationId, actuals, now);
+    const records = this.recordsOf(reservationId);
+    this.known.delete(reservationId);
+    const results = await Promise.allSettled(records.map((r) => this.releaseRecord(r, reservationId, now)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    return { found: results.some((r) => r.status === 'fulfilled' && r.value) };
+  }
+
+  /** Release one record; on failure it joins the retry queue (and the call rejects). */
+  private async releaseRecord(record: string, id: string, now: number): Promise<boolean> {
+    try {
+      const r = await this.withTimeout(
+        (async () => {
+          this.assertReady('release');
+          const args: Args = [now, id, this.graceMs];
+          return this.waitReplicas > 0 ? this.withWait(record, (p) => p.reinRelease(record, ...args)) : this.redis.reinRelease(record, ...args);
+        })(),
+        this.timeoutMs,
+        'release',
+      );
+      this.unconfirmed.delete(record);
+      return Number(r) === 1;
+    } catch (e) {
+      if (!this.closed) {
+        if (!this.unconfirmed.has(record)) {
+          if (this.unconfirmed.size >= RETRY_CAP) this.unconfirmed.delete(this.unconfirmed.keys().next().value as string);
+          this.unconfirmed.set(record, [id, now, Date.now() + this.graceMs]);
+        }
+        this.scheduleRetry(RETRY_MS);
+      }
+      throw e;
+    }
+  }
+
+  private scheduleRetry(ms: number): void {
+    if (this.closed || this.unconfirmed.size === 0 || this.retrying) return;
+    if (this.retryTimer) {
+      if (ms > 0) return;
+      clearTimeout(this.retryTimer);
+    }
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.retryReleases();
+    }, ms);
+    this.retryTimer.unref?.();
+  }
+
+  /** Send every unconfirmed release again (each is idempotent); the failures stay queued. */
+  private async retryReleases(): Promise<void> {
+    if (this.retrying || this.closed) return;
+    this.retrying = true;
+    try {
+      if (this.redis.status !== 'ready') return;
+      const wall = Date.now();
+      const batch = [...this.unconfirmed].slice(0, 10_000);
+      await Promise.allSettled(
+        batch.map(async ([record, [id, now, giveUpAt]]) => {
+          if (wall > giveUpAt) {
+            this.unconfirmed.delete(record);
+            return;
+          }
+          const args: Args = [now, id, this.graceMs];
+          await this.withTimeout(this.redis.reinRelease(record, ...args), this.timeoutMs, 'release');
+          this.unconfirmed.delete(record);
+        }),
+      );
+    } finally {
+      this.retrying = false;
+      this.scheduleRetry(RETRY_MS);
+    }
+  }
+
+  /** Resolves once every unconfirmed release is confirmed, or rejects after `timeoutMs` (tests, shutdown). */
+  async flushReleases(timeoutMs = 10_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (this.unconfirmed.size > 0) {
+      if (Date.now() > until) throw new Error(`redis budget store: ${this.unconfirmed.size} releases not confirmed within ${timeoutMs} ms`);
+      await this.retryReleases();
+      if (this.unconfirmed.size > 0) await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   async addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number): Promise<void> {
     assertAmount(amount, 'amount');
     const keepMs = expiresAt === null ? -1 : Math.max(0, expiresAt - now) + this.graceMs;
-    await this.call('addSpent', () =>
-      this.redis.reinAddSpent(this.key('c:', counterKey), this.key('p:', counterKey), this.key('a:', counterKey), now, amount, keepMs),
+    const b = this.base(counterKey);
+    await this.withTimeout(
+      (async () => {
+        this.assertReady('addSpent');
+        const args: Args = [b + 'c', b + 'p', b + 'a', now, amount, keepMs];
+        if (this.waitReplicas > 0) await this.withWait(b + 'c', (p) => p.reinAddSpent(...args));
+        else await this.redis.reinAddSpent(...args);
+      })(),
+      this.timeoutMs,
+      'addSpent',
     );
   }
 
-  /** Closes the connection (only when the store created it). */
+  /** Closes the connection (only when the store created it). Unconfirmed releases are tried once more. */
   async close(): Promise<void> {
+    if (this.unconfirmed.size > 0 && this.redis.status === 'ready') await this.retryReleases().catch(() => undefined);
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     if (!this.ownsClient) return;
     try {
       await this.redis.quit();
@@ -307,15 +578,67 @@ export class RedisBudgetStore implements BudgetStore {
     }
   }
 
-  private key(kind: string, k: string): string {
-    return this.prefix + kind + k;
+  /** The hash-tagged base of a counter's keys: `P{K}` (`P{#sha1(K)}K` when K contains `}`). */
+  private base(k: string): string {
+    let b = this.baseCache.get(k);
+    if (b === undefined) {
+      b = k.includes('}') ? `${this.prefix}{#${createHash('sha1').update(k).digest('hex')}}${k}` : `${this.prefix}{${k}}`;
+      if (this.baseCache.size >= 100_000) this.baseCache.clear();
+      this.baseCache.set(k, b);
+    }
+    return b;
   }
 
-  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /** The request's items grouped by hash slot (one group on a single node), in slot order. */
+  private groupsOf(req: ReserveRequest): Group[] {
+    if (!this.cluster) return [{ record: this.prefix + 'r:' + req.reservationId, slot: 0, items: req.items.map((_, i) => i) }];
+    const bySlot = new Map<number, Group>();
+    req.items.forEach((it: ReserveItem, i) => {
+      const b = this.base(it.counterKey);
+      const slot = calculateSlot(b);
+      const g = bySlot.get(slot);
+      if (g) g.items.push(i);
+      else bySlot.set(slot, { record: b + 'r:' + req.reservationId, slot, items: [i] });
+    });
+    return [...bySlot.values()].sort((a, b) => a.slot - b.slot);
+  }
+
+  private remember(req: ReserveRequest, groups: Group[]): void {
+    const now = Date.now();
+    // Forget reservations past their settle grace (insertion order is roughly expiry order).
+    for (const [id, k] of this.known) {
+      if (k.dropAt > now) break;
+      this.known.delete(id);
+    }
+    this.known.set(req.reservationId, { records: groups.map((g) => g.record), dropAt: now + req.ttlMs + this.graceMs });
+  }
+
+  private recordsOf(id: string): string[] {
+    if (!this.cluster) return [this.prefix + 'r:' + id];
+    return this.known.get(id)?.records ?? [];
+  }
+
+  /** Runs one write in a pipeline followed by `WAIT` on the same node; too few replicas fail the call. */
+  private async withWait(key: string, write: (p: Pipeline) => unknown): Promise<unknown> {
+    const p = this.redis.pipeline() as Pipeline;
+    write(p);
+    // `WAIT` has no key: in a cluster pipeline it goes to the node of the write before it.
+    (p as unknown as { wait(n: number, t: number): unknown }).wait(this.waitReplicas, this.waitTimeoutMs);
+    const res = (await p.exec()) ?? [];
+    const [writeErr, value] = res[0] ?? [new Error('no reply'), null];
+    if (writeErr) throw writeErr;
+    const [waitErr, acked] = res[1] ?? [new Error('no reply'), 0];
+    if (waitErr) throw waitErr;
+    if (Number(acked) < this.waitReplicas) {
+      throw new Error(`redis budget store: the write to ${key} reached ${Number(acked)} of ${this.waitReplicas} replicas within ${this.waitTimeoutMs} ms`);
+    }
+    return value;
+  }
+
+  private assertReady(what: string): void {
     if (this.redis.status !== 'ready') {
       throw new Error(`redis budget store: not connected (status ${this.redis.status}); ${what} refused`);
     }
-    return this.withTimeout(fn(), this.timeoutMs, what);
   }
 
   private withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

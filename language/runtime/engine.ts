@@ -43,7 +43,9 @@ export interface EngineOptions {
   onHookError?: (err: unknown) => void;
   /** Unsettled reservations expire after this long and then count their estimate as spent (default 15 min). */
   reservationTtlMs?: number;
-  /** A store call slower than this fails the decision with the `on error` effect (default 5 s). */
+  /** A store call slower than this fails the decision with the `on error` effect (default: the
+   *  store's own `timeoutMs` when it declares one, else 5 s). A reserve that fails or times out is
+   *  released by its id, whatever its outcome turns out to be. */
   storeTimeoutMs?: number;
   /** Prepended to every counter key (separate policy sets sharing one store). Default: none. */
   keyPrefix?: string;
@@ -246,7 +248,8 @@ export class Engine {
     this.onHookError = opts.onHookError;
     this.ttlMs = opts.reservationTtlMs ?? DEFAULT_TTL;
     if (!Number.isSafeInteger(this.ttlMs) || this.ttlMs <= 0) throw new RangeError('Engine: reservationTtlMs must be a positive integer');
-    this.storeTimeoutMs = opts.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT;
+    // One timeout: a store that declares its own (the Redis store's `timeoutMs`) sets the default.
+    this.storeTimeoutMs = opts.storeTimeoutMs ?? (typeof this.store.timeoutMs === 'number' && this.store.timeoutMs > 0 ? this.store.timeoutMs : DEFAULT_STORE_TIMEOUT);
     this.keyPrefix = opts.keyPrefix ?? '';
     this.planner = new BudgetPlanner(this.compiled.budgets, this.keyPrefix);
     const header = this.compiled.header;
@@ -430,7 +433,10 @@ export class Engine {
         result = await this.withTimeout(call);
       } catch (e) {
         if (req.commit) {
-          // A late success must not leave a reservation behind.
+          // The outcome is unknown: release by id now (a store with tombstones, like the Redis store,
+          // then refuses the reserve should it arrive later), and again after a late success (for
+          // stores without tombstones). Release is idempotent.
+          callStore(() => store.release(req.reservationId, req.now)).catch(() => undefined);
           call.then((r) => (r.committed ? store.release(req.reservationId, req.now) : undefined)).catch(() => undefined);
         }
         return this.emit(this.storeFailedAtReserve(run, e), request, t0);

@@ -72,6 +72,8 @@ export interface SettleResult {
 }
 
 export interface BudgetStore {
+  /** The store's own call timeout (ms), when it has one: the engine's `storeTimeoutMs` defaults to it. */
+  readonly timeoutMs?: number;
   /** Check and (when `commit` and every enforced item fits) reserve all items atomically. */
   reserve(req: ReserveRequest): Promise<ReserveResult>;
   /** Current states (after expiring overdue reservations) for the given keys; zeros for unknown keys. */
@@ -80,7 +82,9 @@ export interface BudgetStore {
    *  their estimate. An already expired reservation (estimate counted as spent) is corrected by
    *  `actual - estimate`. */
   settle(reservationId: string, actuals: Actual[], now: number): Promise<SettleResult>;
-  /** Drop a reservation as if its actual usage were zero. */
+  /** Drop a reservation as if its actual usage were zero. Idempotent. The engine also calls it for a
+   *  reserve whose outcome is unknown (timeout, lost reply), possibly before that reserve reached the
+   *  store: a store whose calls can arrive late (Redis) must then make the late reserve commit nothing. */
   release(reservationId: string, now: number): Promise<SettleResult>;
   /** Add pre-existing spend to a counter (test `spent`, CLI `--spent`, migrations). */
   addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number): Promise<void>;

@@ -12,6 +12,8 @@ export interface RedisProcess {
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
+  /** Sends a signal to the running redis-server (SIGSTOP/SIGCONT to freeze it, SIGKILL to lose replies). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 export function freePort(): Promise<number> {
@@ -26,14 +28,16 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** `appendonly: true` turns on the AOF with fsync always, so a restart keeps every acknowledged write. */
-export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<RedisProcess> {
-  const port = await freePort();
+/** `appendonly: true` turns on the AOF with fsync always, so a restart keeps every acknowledged write.
+ *  `args`: extra redis-server arguments (cluster mode, replication). */
+export async function startRedis(opts: { appendonly?: boolean; args?: string[]; port?: number } = {}): Promise<RedisProcess> {
+  const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'rein-redis-'));
   let proc: ChildProcess | undefined;
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--loglevel', 'warning'];
   if (opts.appendonly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
   else args.push('--appendonly', 'no');
+  if (opts.args) args.push(...opts.args);
 
   const start = () =>
     new Promise<void>((resolve, reject) => {
@@ -65,8 +69,9 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
     });
   const stop = () =>
     new Promise<void>((resolve) => {
-      if (!proc || proc.exitCode !== null) return resolve();
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return resolve();
       proc.once('exit', () => resolve());
+      proc.kill('SIGCONT');
       proc.kill('SIGTERM');
     });
   await start();
@@ -76,6 +81,9 @@ export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<R
     dir,
     start,
     stop,
+    signal(sig) {
+      if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
+    },
     async destroy() {
       await stop();
       rmSync(dir, { recursive: true, force: true });

@@ -118,16 +118,52 @@ describe('RedisBudgetStore (real redis-server)', function () {
     const { Redis } = await import('ioredis');
     const c = new Redis(redis.url);
     try {
-      const pttl = await c.pttl(`test:c:${k}`);
+      const pttl = await c.pttl(`test:{${k}}c`);
       assert.ok(pttl > 0, `counter key has a TTL (got ${pttl})`);
       const lifetime = key('lifetime');
       await store.addSpent(lifetime, 1, null, T0);
-      assert.equal(await c.pttl(`test:c:${lifetime}`), -1, 'lifetime counters never expire');
+      assert.equal(await c.pttl(`test:{${lifetime}}c`), -1, 'lifetime counters never expire');
       // integers in Redis, never floats
-      assert.match(String(await c.hget(`test:c:${k}`, 'reserved')), /^\d+$/);
+      assert.match(String(await c.hget(`test:{${k}}c`, 'reserved')), /^\d+$/);
     } finally {
       c.disconnect();
     }
+  });
+
+  it('release is idempotent, and a release that arrives before its reserve leaves a tombstone the reserve honours', async () => {
+    const k = key('tomb');
+    const early = key('r');
+    // released before it was made (the engine gave up on a reserve still on its way)
+    assert.deepEqual(await store.release(early, T0), { found: false });
+    await assert.rejects(
+      store.reserve({ reservationId: early, now: T0, ttlMs: MIN, commit: true, items: [item(k, 100, 40)] }),
+      /released before it reached Redis/,
+    );
+    assert.deepEqual(await store.peek([k], T0), [{ spent: 0, reserved: 0 }], 'the late reserve committed nothing');
+    assert.deepEqual(await store.settle(early, [{ counterKey: k, amount: 1 }], T0), { found: false });
+    // a live reservation released twice: once released, then nothing
+    const live = key('r');
+    await store.reserve({ reservationId: live, now: T0, ttlMs: MIN, commit: true, items: [item(k, 100, 30)] });
+    assert.deepEqual(await store.release(live, T0), { found: true });
+    assert.deepEqual(await store.release(live, T0), { found: false });
+    assert.deepEqual(await store.peek([k], T0), [{ spent: 0, reserved: 0 }]);
+    assert.equal(store.unconfirmedReleases, 0);
+  });
+
+  it('one counter\'s keys share a hash tag; a counter key containing braces still maps to one slot', async () => {
+    const { default: slot } = await import('cluster-key-slot');
+    const k = key('tag}odd{');
+    await store.reserve({ reservationId: key('r'), now: T0, ttlMs: MIN, commit: true, items: [item(k, 10, 3)] });
+    const { Redis } = await import('ioredis');
+    const c = new Redis(redis.url);
+    try {
+      const keys = (await c.keys('test:*')).filter((x) => x.endsWith(k + 'c') || x.endsWith(k + 'p') || x.endsWith(k + 'a'));
+      assert.equal(keys.length, 3, JSON.stringify(keys));
+      assert.equal(new Set(keys.map((x) => slot(x))).size, 1, 'c, p and a in one slot');
+    } finally {
+      c.disconnect();
+    }
+    assert.deepEqual(await store.peek([k], T0), [{ spent: 0, reserved: 3 }]);
   });
 
   it('fails fast with a clear error when Redis is unreachable', async () => {

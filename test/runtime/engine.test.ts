@@ -313,7 +313,55 @@ describe('Engine: fail closed', () => {
     assert.equal(d.effect, 'deny');
     assert.match(d.errors[0]!.message, /did not answer/);
     await new Promise((r) => setTimeout(r, 100));
-    assert.equal(releaseCalls, 1);
+    // released by id at once (a store with tombstones refuses the late reserve), and again after the late success
+    assert.equal(releaseCalls, 2);
+    assert.deepEqual(inner.inspect(T0.getTime()).reservations, []);
+  });
+
+  it('a reserve that fails on the store\'s own timeout but lands later is released by id (no phantom spend)', async () => {
+    // Like Redis: the call rejects after 10 ms, the script still runs at 60 ms unless a release came first.
+    const inner = new MemoryBudgetStore();
+    const tombstones = new Set<string>();
+    const slow: BudgetStore = {
+      reserve: (req) =>
+        new Promise((_, reject) => {
+          setTimeout(() => reject(new Error('store timed out')), 10);
+          setTimeout(() => {
+            if (!tombstones.has(req.reservationId)) inner.reserveSync(req);
+          }, 60);
+        }),
+      peek: (k, n) => inner.peek(k, n),
+      settle: (id, a, n) => inner.settle(id, a, n),
+      release: (id, n) => {
+        tombstones.add(id);
+        return inner.release(id, n);
+      },
+      addSpent: (k, a, e, n) => inner.addSpent(k, a, e, n),
+    };
+    const engine = new Engine(fakePolicy({ budgets: [{ name: 'b', limit: usd(10) }] }), { store: slow, storeTimeoutMs: 1000, clock: () => T0 });
+    const d = await engine.decide({ user: 'u', cost: 1 });
+    assert.equal(d.effect, 'deny');
+    assert.match(d.errors[0]!.message, /store timed out/);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(inner.inspect(T0.getTime()).reservations, [], 'no reservation that no client holds');
+  });
+
+  it('the engine\'s store timeout defaults to the store\'s own timeoutMs', async () => {
+    const inner = new MemoryBudgetStore();
+    const slow: BudgetStore = {
+      timeoutMs: 20,
+      reserve: (req) => new Promise((res) => setTimeout(() => res(inner.reserveSync(req)), 200)),
+      peek: (k, n) => inner.peek(k, n),
+      settle: (id, a, n) => inner.settle(id, a, n),
+      release: (id, n) => inner.release(id, n),
+      addSpent: (k, a, e, n) => inner.addSpent(k, a, e, n),
+    };
+    const engine = new Engine(fakePolicy({ budgets: [{ name: 'b', limit: usd(10) }] }), { store: slow, clock: () => T0 });
+    const t = Date.now();
+    const d = await engine.decide({ user: 'u', cost: 1 });
+    assert.match(d.errors[0]!.message, /did not answer within 20 ms/);
+    assert.ok(Date.now() - t < 190, 'the decision did not wait for the slow store');
+    await new Promise((r) => setTimeout(r, 250));
     assert.deepEqual(inner.inspect(T0.getTime()).reservations, []);
   });
 
