@@ -29,3 +29,5 @@ export type { Bundle, BundleDeclaration } from './bundle.js';
 export { LoadError, BundleError, UsageError } from './errors.js';
 export { main } from './cli.js';
 export type { CliIO } from './context.js';
+export { MCP_INPUT_SCHEMA } from './mcp/schema.js';
+export type { McpRequest } from './mcp/schema.js';

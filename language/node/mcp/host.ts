@@ -55,6 +55,7 @@ export class PolicyHost {
   private timer: NodeJS.Timeout | null = null;
   private reloading: Promise<void> | null = null;
   private again = false;
+  private onHup: (() => void) | null = null;
 
   constructor(
     policy: Policy,
@@ -113,6 +114,7 @@ export class PolicyHost {
     } catch (e) {
       this.opts.ctx.err(`rein mcp: cannot watch ${p} for changes (${(e as Error).message}); send SIGHUP to reload\n`);
     }
+    this.onHup = kick;
     process.on('SIGHUP', kick);
   }
 
@@ -135,5 +137,7 @@ export class PolicyHost {
     if (this.timer) clearTimeout(this.timer);
     this.watcher?.close();
     this.watcher = null;
+    if (this.onHup) process.off('SIGHUP', this.onHup);
+    this.onHup = null;
   }
 }
