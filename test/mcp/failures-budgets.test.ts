@@ -25,7 +25,7 @@ describe('rein mcp: budgets, hot reload and failures', function () {
     tmp.cleanup();
   });
 
-  const text = (r: { content?: unknown }) => JSON.stringify(r.content);
+  const text = (r: unknown) => JSON.stringify((r as { content?: unknown }).content);
 
   it('budgets settle with the usage the upstream reports in _meta, else with the estimate', async () => {
     gw = await connect(['--policy', path.join(FIXTURES, 'budget'), '--audit', audit], [SERVER]);

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -54,7 +55,7 @@ async function rig(broker: ApprovalBroker, rules = RULES): Promise<Rig> {
   };
   const policy = compile({ 'schema.rein': MCP_INPUT_SCHEMA, 'rules.rein': rules });
   const sink = { write: () => undefined };
-  const ctx = makeCtx({ stdout: sink, stderr: sink, stdin: [], env: {}, cwd: ROOT, isTTY: false });
+  const ctx = makeCtx({ stdout: sink, stderr: sink, stdin: Readable.from([]), env: {}, cwd: ROOT, isTTY: false });
   const host = new PolicyHost(policy, { ctx });
   const gateway = new Gateway(downServer, upClient, { host, broker });
   await gateway.start();
