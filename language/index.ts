@@ -23,3 +23,14 @@ export { AuditChain, verifyChain, parseRecords, GENESIS } from './audit/record.j
 export type { AuditRecord, VerifyResult } from './audit/record.js';
 export { DecisionMetrics } from './audit/metrics.js';
 export { renderReport, summarize } from './audit/report.js';
+export {
+  signApproval,
+  verifyApprovalToken,
+  decodeApprovalToken,
+  generateApprovalKeyPair,
+  verificationKeyOf,
+  prepareApprovalKeys,
+  randomNonce,
+} from './runtime/approvals.js';
+export type { ApprovalKey, ApprovalSigningKey, ApprovalClaims, ApprovalAlg } from './runtime/approvals.js';
+export type { Approval, ApprovalRequest } from './runtime/decision.js';

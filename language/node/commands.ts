@@ -197,6 +197,37 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['rein audit verify audit/decisions*.jsonl', 'rein audit replay audit/decisions.jsonl --policy policies/support-v2'],
   },
   {
+    name: 'approvals',
+    usage: 'rein approvals list | show ID | approve ID --as APPROVER [--reason TEXT] | deny ID --as APPROVER [options]',
+    summary: 'list, show, approve or deny pending approvals (the approval queue)',
+    description:
+      'The queue is a directory (--approvals, default $REIN_APPROVALS or .rein/approvals) or Redis (--redis).\n' +
+      'Approver groups come from --approvers FILE (default $REIN_APPROVERS): {"groups": {"finance": ["alice"]}}.\n' +
+      'An approval of a rule with `from GROUP` needs an approver in GROUP; without an approvers file only\n' +
+      'rules without `from` can be decided. With REIN_APPROVAL_KEY set (ed25519:HEX or hs256:SECRET) an\n' +
+      'approval carries a signed single-use token (docs/approvals.md).',
+    options: [
+      { name: 'approvals', type: 'string', value: 'DIR', description: 'the queue directory (default $REIN_APPROVALS or .rein/approvals)' },
+      { name: 'redis', type: 'string', value: 'URL', description: 'the queue in Redis (a fleet), instead of a directory' },
+      { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups (JSON; default $REIN_APPROVERS)' },
+      { name: 'as', type: 'string', value: 'APPROVER', description: 'approve/deny: who decides (must be in the rule\'s `from` group)' },
+      { name: 'reason', type: 'string', value: 'TEXT', description: 'approve/deny: why (kept with the verdict)' },
+      { name: 'all', type: 'boolean', description: 'list: also decided and expired approvals' },
+      formatOption(['text', 'json'], 'text'),
+      help,
+    ],
+    exitCodes: [
+      [0, 'listed, shown, approved or denied'],
+      [2, 'usage or IO error, an unknown id, an approver outside the group, or an approval already decided or expired'],
+    ],
+    examples: [
+      'rein approvals list',
+      'rein approvals show ap_0k3j9x2m1q7w',
+      'rein approvals approve ap_0k3j9x2m1q7w --as alice --reason "checked with the customer"',
+      'rein approvals deny ap_0k3j9x2m1q7w --as alice --redis redis://127.0.0.1:6379',
+    ],
+  },
+  {
     name: 'report',
     usage: 'rein report LOG… -o FILE [options]',
     summary: 'write a self-contained HTML report of decision logs',

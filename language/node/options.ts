@@ -81,6 +81,15 @@ export const optionSchemas = {
     policy: z.string().optional(),
     format: formatOf(['text', 'json'] as const).default('text'),
   }),
+  approvals: z.object({
+    approvals: z.string().min(1).optional(),
+    redis: z.string().regex(/^rediss?:\/\//, '--redis must be a redis:// or rediss:// URL').optional(),
+    approvers: z.string().min(1).optional(),
+    as: z.string().min(1, '--as needs an approver name').max(200).optional(),
+    reason: z.string().max(2000, '--reason is limited to 2000 characters').optional(),
+    all: z.boolean().default(false),
+    format: formatOf(['text', 'json'] as const).default('text'),
+  }),
   report: z.object({
     output: z.string({ error: '-o/--output FILE is required' }),
     title: z.string().optional(),

@@ -564,6 +564,22 @@ export class RedisBudgetStore implements BudgetStore {
     );
   }
 
+  /** Single-use markers (approval token nonces): `SET key 1 NX PX ttl`, one atomic command. */
+  async consumeOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    if (typeof key !== 'string') throw new TypeError('consumeOnce: key must be a string');
+    const ttl = Math.max(1, Math.ceil(expiresAt - now));
+    const k = this.prefix + 'o:{' + key + '}';
+    const r = await this.withTimeout(
+      (async () => {
+        this.assertReady('consumeOnce');
+        return this.redis.set(k, '1', 'PX', ttl, 'NX');
+      })(),
+      this.timeoutMs,
+      'consumeOnce',
+    );
+    return r === 'OK';
+  }
+
   /** Closes the connection (only when the store created it). Unconfirmed releases are tried once more. */
   async close(): Promise<void> {
     if (this.unconfirmed.size > 0 && this.redis.status === 'ready') await this.retryReleases().catch(() => undefined);

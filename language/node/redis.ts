@@ -1,3 +1,5 @@
 // Entry point `rein/redis` (Node only): the shared budget store.
 export { RedisBudgetStore } from './redis-store.js';
 export type { RedisBudgetStoreOptions } from './redis-store.js';
+export { RedisApprovalStore } from './approvals/redis-queue.js';
+export type { RedisApprovalStoreOptions } from './approvals/redis-queue.js';

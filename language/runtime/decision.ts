@@ -128,6 +128,12 @@ export function decisionJsonSchema(): Record<string, unknown> {
 export interface Approval {
   rule: string;
   request_hash: string;
+  /** A signed approval token (see `signApproval`); with the Engine option `approvalKeys` only the
+   *  token counts, and `rule`/`request_hash` are read from it. */
+  token?: string;
+  /** The approver group that granted it: when set, a rule or budget naming a `from` group is granted
+   *  only when the group is the same (the engine sets it from a verified token). */
+  group?: string | null;
 }
 
 /**
@@ -302,6 +308,11 @@ class HashBox {
   }
 }
 
+/** Whether an approval's group (when it has one) satisfies `require approval from FROM`. */
+export function groupSatisfies(a: Approval, from: string | null | undefined): boolean {
+  return a.group === undefined || from === null || from === undefined || a.group === from;
+}
+
 /**
  * Accumulates the entries of one decision and holds its request hash (one allocation). Lists are
  * allocated on first use (most decisions have one or two entries in total), and no closure is
@@ -323,12 +334,12 @@ class Assembly extends HashBox {
     super(src, of);
   }
 
-  isGranted(name: string): boolean {
+  isGranted(name: string, from: string | null | undefined): boolean {
     const g = this.granted;
     if (g.length === 0) return false;
     for (let i = 0; i < g.length; i++) {
       const a = g[i];
-      if (a && a.rule === name) {
+      if (a && a.rule === name && groupSatisfies(a, from)) {
         const h = this.get();
         if (h !== null && a.request_hash === h) return true;
       }
@@ -361,7 +372,7 @@ class Assembly extends HashBox {
         else this.warnings.push(r);
         break;
       case 'require_approval':
-        if (approval && this.isGranted(approval.name)) {
+        if (approval && this.isGranted(approval.name, approval.from)) {
           const granted: Reason = { ...r, effect: 'allow', approved: true };
           if (this.allows === null) this.allows = [granted];
           else this.allows.push(granted);

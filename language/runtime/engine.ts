@@ -3,7 +3,8 @@
 // See docs/budgets.md for the semantics, the store algorithm and performance notes.
 
 import type { CompiledPolicy, DecisionError, Env, FusedFinish, RuleOutcome } from './compiled.js';
-import { assembleDecision, assembleFromLists, ruleDecisionFinisher, type Approval, type AssembleInput, type BudgetOutcome, type Decision } from './decision.js';
+import { assembleDecision, assembleFromLists, groupSatisfies, ruleDecisionFinisher, type Approval, type AssembleInput, type BudgetOutcome, type Decision } from './decision.js';
+import { nonceKey, prepareApprovalKeys, verifyApprovalToken, type ApprovalKey } from './approvals.js';
 import { hashValue } from './hash.js';
 import { deepMerge, isPlainObject, newRecord } from './values.js';
 import { formatMicros } from './money.js';
@@ -49,11 +50,20 @@ export interface EngineOptions {
   storeTimeoutMs?: number;
   /** Prepended to every counter key (separate policy sets sharing one store). Default: none. */
   keyPrefix?: string;
+  /**
+   * Keys that verify signed approval tokens (`signApproval`). When set (even empty), an approval
+   * counts only as a valid, unexpired token for this very request, rule and policy, whose group
+   * matches the rule's `from`; anything else is ignored and reported in `errors` (kind `approval`),
+   * never an allow. A token with a nonce is single use: consumed in the budget store. Without this
+   * option approvals are trusted as given ("trusted callers only", docs/approvals.md).
+   */
+  approvalKeys?: readonly ApprovalKey[];
 }
 
 export interface DecideOptions {
-  /** Granted approvals, each bound to a request hash; `rule` names a rule or a budget. */
-  approvals?: readonly Approval[];
+  /** Granted approvals, each bound to a request hash; `rule` names a rule or a budget. A string is a
+   *  signed approval token (it needs the Engine option `approvalKeys`). */
+  approvals?: readonly (Approval | string)[];
   explain?: boolean;
   /** Evaluation time for this decision (overrides the clock). */
   now?: Date;
@@ -82,6 +92,7 @@ interface SyncStore {
   releaseSync(id: string, now: number): unknown;
   settleSync(id: string, actuals: Actual[], now: number): unknown;
   addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number): void;
+  consumeOnceSync?(key: string, expiresAt: number, now: number): boolean;
   /** Keep a reservation's `Pending` in the store's own record of it (one map instead of two). */
   attachSync?(id: string, data: unknown): boolean;
   attachmentSync?(id: string, now: number): unknown;
@@ -179,11 +190,15 @@ class Run {
   hash: string | null | undefined = undefined;
   /** The request hash, computed on first use (the decision's `request_hash` getter, approvals). */
   readonly requestHash: () => string | null;
+  /** Approvals given but not counted (invalid tokens, replays): reported in the decision's `errors`. */
+  approvalErrors: DecisionError[] | null = null;
+  /** Verified single-use tokens still to consume: the approval and its nonce key. */
+  nonces: { approval: Approval; key: string; expiresAt: number }[] | null = null;
   constructor(
     readonly request: unknown,
     readonly opts: DecideOptions,
     readonly now: number,
-    readonly approvals: readonly Approval[],
+    public approvals: readonly Approval[],
   ) {
     // (not an arrow class field: esbuild's keepNames would wrap it in a per-instance `__name` call)
     this.requestHash = lazyHash(this);
@@ -236,6 +251,8 @@ export class Engine {
   /** The fused path's last step (`compiled.fused` calls it with the rule entry lists); null when the
    *  policy has no fused function or rules read budgets (views must be read before the rules). */
   private readonly fusedFinish: FusedFinish | null;
+  /** Prepared `approvalKeys` (null: approvals are trusted as given). */
+  private readonly approvalKeys: ReturnType<typeof prepareApprovalKeys> | null;
   constructor(policy: PolicyLike, opts: EngineOptions = {}) {
     if (!policy || !policy.compiled) throw new TypeError('Engine: expected a compiled policy (the result of `compile()`)');
     this.policy = policy;
@@ -251,6 +268,7 @@ export class Engine {
     // One timeout: a store that declares its own (the Redis store's `timeoutMs`) sets the default.
     this.storeTimeoutMs = opts.storeTimeoutMs ?? (typeof this.store.timeoutMs === 'number' && this.store.timeoutMs > 0 ? this.store.timeoutMs : DEFAULT_STORE_TIMEOUT);
     this.keyPrefix = opts.keyPrefix ?? '';
+    this.approvalKeys = opts.approvalKeys === undefined ? null : prepareApprovalKeys(opts.approvalKeys);
     this.planner = new BudgetPlanner(this.compiled.budgets, this.keyPrefix);
     const header = this.compiled.header;
     this.policyRef = { name: header.name, version: header.version ?? null, hash: this.compiled.hash };
@@ -301,6 +319,7 @@ export class Engine {
     }
     const run = this.begin(request, opts, now);
     if (!(run instanceof Run)) return this.emit(run, request, t0);
+    if (run.nonces !== null) this.consumeNonces(run, (n) => (typeof sync.consumeOnceSync === 'function' ? sync.consumeOnceSync(n.key, n.expiresAt, run.now) : undefined));
     if (run.peekKeys !== null) {
       let states: CounterState[];
       try {
@@ -416,6 +435,24 @@ export class Engine {
     const run = this.begin(request, opts);
     if (!(run instanceof Run)) return this.emit(run, request, t0);
     const store = this.store;
+    if (run.nonces !== null) {
+      const results = await Promise.all(
+        run.nonces.map(async (n) => {
+          if (typeof store.consumeOnce !== 'function') return undefined;
+          try {
+            return await this.withTimeout(callStore(() => store.consumeOnce!(n.key, n.expiresAt, run.now)));
+          } catch (e) {
+            return e instanceof Error ? e : new Error(String(e));
+          }
+        }),
+      );
+      let i = 0;
+      this.consumeNonces(run, () => {
+        const r = results[i++];
+        if (r instanceof Error) throw r;
+        return r;
+      });
+    }
     if (run.peekKeys !== null) {
       let states: CounterState[];
       try {
@@ -457,6 +494,12 @@ export class Engine {
   // The decision algorithm, in steps between store calls (the same for synchronous and async stores).
 
   private assemble(run: Run, rules: RuleOutcome[], budgets: BudgetOutcome[], errors: DecisionError[] | undefined, reservation: { id: string; expires: string } | null, requestHash: AssembleInput['requestHash']): Decision {
+    const d = this.assembleOnly(run, rules, budgets, errors, reservation, requestHash);
+    if (this.approvalKeys !== null || run.approvalErrors !== null) this.reportApprovals(run, d);
+    return d;
+  }
+
+  private assembleOnly(run: Run, rules: RuleOutcome[], budgets: BudgetOutcome[], errors: DecisionError[] | undefined, reservation: { id: string; expires: string } | null, requestHash: AssembleInput['requestHash']): Decision {
     const header = this.compiled.header;
     return assembleDecision({
       policy: this.policyRef,
@@ -477,7 +520,8 @@ export class Engine {
 
   /** 1–3: validate, plan budgets, list the counters rules read. A decision when the request is invalid. */
   private begin(request: unknown, opts: DecideOptions, now: number = this.timeOf(opts)): Run | Decision {
-    const run = new Run(request, opts, now, opts.approvals ?? NO_APPROVALS);
+    const given = opts.approvals;
+    const run = new Run(request, opts, now, NO_APPROVALS);
     this.purge(now);
     const c = this.compiled;
 
@@ -485,6 +529,7 @@ export class Engine {
     const v = c.validate(request);
     if (!v.ok) return this.assemble(run, [], [], v.errors, null, null);
     run.input = v.value;
+    if (given !== undefined && given !== null && given.length > 0) this.prepareApprovals(run, given);
     // Rules see only the budgets they read (step 3): no views object to allocate when they read none.
     const env: Env = { input: v.value, now, budgets: c.budgetsReadByRules.length > 0 ? {} : NO_VIEWS };
     run.env = env;
@@ -513,6 +558,87 @@ export class Engine {
       else this.applyViews(run, []);
     }
     return run;
+  }
+
+  /**
+   * The approvals that count for this request. Without `approvalKeys`: the given objects (trusted
+   * callers); a token string is then ignored with an error. With keys: only verified tokens, bound to
+   * this request and policy and unexpired, each as `{ rule, request_hash, group }`.
+   */
+  private prepareApprovals(run: Run, given: readonly (Approval | string)[]): void {
+    const keys = this.approvalKeys;
+    const out: Approval[] = [];
+    const fail = (message: string, name?: string): void => {
+      const e: DecisionError = { kind: 'approval', message };
+      if (name !== undefined) e.name = name;
+      (run.approvalErrors ??= []).push(e);
+    };
+    if (!Array.isArray(given)) {
+      fail('approvals must be an array');
+      return;
+    }
+    for (const a of given) {
+      const token = typeof a === 'string' ? a : a !== null && typeof a === 'object' && typeof a.token === 'string' ? a.token : undefined;
+      if (keys === null) {
+        if (typeof a === 'string') fail('an approval token was given, but the engine has no `approvalKeys` to verify it: ignored');
+        else if (a !== null && typeof a === 'object') out.push(a);
+        continue;
+      }
+      const ruleName = a !== null && typeof a === 'object' && typeof a.rule === 'string' ? a.rule : undefined;
+      if (token === undefined) {
+        fail(`approval${ruleName !== undefined ? ` for \`${ruleName}\`` : ''} ignored: not a signed token (the engine verifies approvals)`, ruleName);
+        continue;
+      }
+      const r = verifyApprovalToken(token, keys, { request_hash: run.requestHash(), policy_hash: this.compiled.hash, now: run.now });
+      const name = r.claims?.rule ?? ruleName;
+      if (!r.ok) {
+        fail(`approval token${name !== undefined ? ` for \`${name}\`` : ''} ignored: ${r.reason}`, name);
+        continue;
+      }
+      const approval: Approval = { rule: r.claims.rule, request_hash: r.claims.request_hash, group: r.claims.group };
+      if (r.claims.nonce !== undefined) (run.nonces ??= []).push({ approval, key: nonceKey(r.claims), expiresAt: r.claims.exp });
+      out.push(approval);
+    }
+    run.approvals = out;
+  }
+
+  /** Consumes the nonces of single-use tokens (`consume` returns false for a replay, undefined when
+   *  the store cannot, or throws); the approvals whose nonce could not be consumed no longer count. */
+  private consumeNonces(run: Run, consume: (n: { key: string; expiresAt: number }) => boolean | undefined): void {
+    const dropped = new Set<Approval>();
+    for (const n of run.nonces!) {
+      let ok: boolean | undefined;
+      let message: string;
+      try {
+        ok = consume(n);
+        message =
+          ok === false
+            ? 'ignored: the single-use token was already used'
+            : 'ignored: the budget store cannot consume single-use tokens (no `consumeOnce`)';
+      } catch (e) {
+        ok = false;
+        message = `ignored: the budget store failed to consume the single-use token: ${errorMessage(e)}`;
+      }
+      if (ok === true) continue;
+      dropped.add(n.approval);
+      (run.approvalErrors ??= []).push({ kind: 'approval', name: n.approval.rule, message: `approval token for \`${n.approval.rule}\` ${message}` });
+    }
+    run.nonces = null;
+    if (dropped.size > 0) run.approvals = run.approvals.filter((a) => !dropped.has(a));
+  }
+
+  /** Adds the approvals that did not count to the decision's `errors` (they never change the effect). */
+  private reportApprovals(run: Run, d: Decision): void {
+    if (run.approvalErrors !== null) for (const e of run.approvalErrors) d.errors.push(e);
+    // A verified approval whose group is not the one the rule or budget asks for.
+    if (run.approvals.length === 0 || d.approvals.length === 0) return;
+    for (const p of d.approvals) {
+      for (const a of run.approvals) {
+        if (a.rule === p.name && a.group !== undefined && !groupSatisfies(a, p.from)) {
+          d.errors.push({ kind: 'approval', name: p.name, message: `approval for \`${p.name}\` ignored: it was given by group \`${a.group ?? '(none)'}\`, the ${p.kind} requires approval from \`${p.from}\`` });
+        }
+      }
+    }
   }
 
   private applyViews(run: Run, states: CounterState[]): void {
@@ -581,7 +707,7 @@ export class Engine {
           allow = true;
           break;
         case 'require_approval':
-          if (granted(run, o.name)) allow = true;
+          if (granted(run, o.name, o.from)) allow = true;
           else approval = true;
           break;
       }
@@ -1025,11 +1151,11 @@ function enforced(p: BudgetPlan, approved: Set<string> | null): boolean {
 }
 
 /** A granted approval for `name` bound to this request (as `assembleDecision` checks it). */
-function granted(run: Run, name: string): boolean {
+function granted(run: Run, name: string, from: string | null | undefined): boolean {
   const g = run.approvals;
   for (let i = 0; i < g.length; i++) {
     const a = g[i];
-    if (a && a.rule === name) {
+    if (a && a.rule === name && groupSatisfies(a, from)) {
       const h = run.requestHash();
       if (h !== null && a.request_hash === h) return true;
     }

@@ -140,6 +140,8 @@ function groupOf(id: string): string {
 
 export class MemoryBudgetStore implements BudgetStore {
   private readonly counters = new Map<string, Counter>();
+  /** Consumed single-use keys → the time they may be forgotten. */
+  private readonly once = new Map<string, number>();
   /** Reservation id → its first entry. The record is forgotten at `expiresAt + graceMs`. */
   private readonly reservations = new IdIndex();
   private readonly graceMs: number;
@@ -313,12 +315,26 @@ export class MemoryBudgetStore implements BudgetStore {
     c.spent += amount;
   }
 
+  async consumeOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
+    return this.consumeOnceSync(key, expiresAt, now);
+  }
+
+  /** The synchronous core of `consumeOnce` (single-use approval tokens). */
+  consumeOnceSync(key: string, expiresAt: number, now: number): boolean {
+    if (typeof key !== 'string') throw new TypeError('consumeOnce: key must be a string');
+    const until = this.once.get(key);
+    if (until !== undefined && now < until) return false;
+    this.once.set(key, expiresAt);
+    return true;
+  }
+
   /** Drop expired reservation records and counters of ended windows. Runs by itself at most once a
    *  minute (of decision time); call it explicitly to bound memory in long-lived tests. */
   gc(now: number = this.clock()): void {
     this.lastGc = now;
     const graceMs = this.graceMs;
     this.reservations.deleteWhere((r) => now >= r.expiresAt + graceMs);
+    for (const [k, until] of this.once) if (now >= until) this.once.delete(k);
     if (this.lastHead !== null && now >= this.lastHead.expiresAt + graceMs) this.lastHead = null;
     for (const [k, c] of this.counters) {
       this.sweep(c, now);

@@ -88,6 +88,10 @@ export interface BudgetStore {
   release(reservationId: string, now: number): Promise<SettleResult>;
   /** Add pre-existing spend to a counter (test `spent`, CLI `--spent`, migrations). */
   addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number): Promise<void>;
+  /** Single-use markers (signed approval tokens with a nonce): true the first time `key` is consumed,
+   *  false when it was consumed before and has not expired. The marker is kept until `expiresAt`
+   *  (epoch ms). Optional: an engine verifying single-use tokens fails closed without it. */
+  consumeOnce?(key: string, expiresAt: number, now: number): Promise<boolean>;
 }
 
 /** Throws unless `n` is a non-negative safe integer (a programming error at the store boundary). */

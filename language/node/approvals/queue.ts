@@ -1,0 +1,356 @@
+// The approval queue: pending approvals a human decides (docs/approvals.md). Records live in an
+// `ApprovalStore` — a local directory by default (`FileApprovalStore`), Redis for a fleet
+// (`RedisApprovalStore`). `ApprovalQueue` adds the rules: who may decide (approver groups), the
+// signed token an approval yields (`signApproval`), and waiting for a decision (the MCP gateway
+// holds a call on `wait`).
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomNonce, signApproval, type ApprovalSigningKey } from '../../runtime/approvals.js';
+import type { Decision } from '../../runtime/decision.js';
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
+
+/** What an approver decided. */
+export interface ApprovalVerdict {
+  approved: boolean;
+  by: string;
+  /** The approver's group that allowed the decision (the rule's `from`, else the approver's first group). */
+  group: string | null;
+  reason: string | null;
+  at: string;
+  /** The signed approval token (only for an approval, and only when the queue has a signing key). */
+  token: string | null;
+}
+
+/** One pending approval (INTERFACES §7: `{ id, rule, from, message, request_hash, summary, created, expires }`). */
+export interface ApprovalRecord {
+  id: string;
+  /** `rule` or `budget`. */
+  kind: 'rule' | 'budget';
+  /** The rule or budget that asks for approval. */
+  rule: string;
+  /** The group that must approve (`require approval from GROUP`), null for any approver. */
+  from: string | null;
+  message: string | null;
+  request_hash: string;
+  policy: { name: string; version: string | null; hash: string };
+  /** What exactly will run (the request, or the tool and its arguments for the MCP gateway). */
+  summary: unknown;
+  created: string;
+  expires: string;
+  /** `pending` until decided; `expired` after `expires` without a verdict. */
+  status: ApprovalStatus;
+  verdict?: ApprovalVerdict;
+}
+
+/** Where records live. `decide` is atomic: the first verdict wins. */
+export interface ApprovalStore {
+  create(rec: ApprovalRecord): Promise<void>;
+  get(id: string): Promise<ApprovalRecord | null>;
+  /** Every record still kept (pending, decided and expired ones, newest first). */
+  list(): Promise<ApprovalRecord[]>;
+  /** Writes the verdict unless one exists: `ok`, `decided` (another verdict was first) or `unknown`. */
+  decide(id: string, verdict: ApprovalVerdict): Promise<'ok' | 'decided' | 'unknown'>;
+  close?(): Promise<void>;
+}
+
+/** Approver groups: group → approver identities. */
+export type ApproverGroups = Record<string, readonly string[]>;
+
+const ID_RE = /^ap_[0-9a-z]{10,40}$/;
+
+/** Whether `id` is a well-formed approval id (ids come from untrusted input: CLI, HTTP). */
+export function isApprovalId(id: unknown): id is string {
+  return typeof id === 'string' && ID_RE.test(id);
+}
+
+function newId(): string {
+  return 'ap_' + BigInt('0x' + randomBytes(10).toString('hex')).toString(36).padStart(16, '0');
+}
+
+/** The status at `now` (a pending record past its expiry is `expired`). */
+function withStatus(rec: ApprovalRecord, now: number): ApprovalRecord {
+  if (rec.verdict) return { ...rec, status: rec.verdict.approved ? 'approved' : 'denied' };
+  return { ...rec, status: Date.parse(rec.expires) <= now ? 'expired' : 'pending' };
+}
+
+// ---------------------------------------------------------------- file store
+
+/**
+ * One directory: `ID.json` (the request, written once) and `ID.verdict.json` (created exclusively —
+ * `O_CREAT|O_EXCL` — so two approvers racing cannot both decide). Several processes on one host
+ * (the gateway, `rein approvals`, `rein serve`) share it.
+ */
+export class FileApprovalStore implements ApprovalStore {
+  constructor(readonly dir: string) {}
+
+  private async ensure(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  async create(rec: ApprovalRecord): Promise<void> {
+    if (!isApprovalId(rec.id)) throw new TypeError(`bad approval id ${rec.id}`);
+    await this.ensure();
+    const { status: _s, verdict: _v, ...body } = rec;
+    const tmp = join(this.dir, `.${rec.id}.${process.pid}.tmp`);
+    await writeFile(tmp, JSON.stringify(body) + '\n', { mode: 0o600 });
+    await rename(tmp, join(this.dir, `${rec.id}.json`));
+  }
+
+  async get(id: string): Promise<ApprovalRecord | null> {
+    if (!isApprovalId(id)) return null;
+    const rec = await readJson<ApprovalRecord>(join(this.dir, `${id}.json`));
+    if (rec === null) return null;
+    const verdict = await readJson<ApprovalVerdict>(join(this.dir, `${id}.verdict.json`));
+    return { ...rec, status: 'pending', ...(verdict ? { verdict } : {}) };
+  }
+
+  async list(): Promise<ApprovalRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw e;
+    }
+    const ids = names.filter((n) => n.endsWith('.json') && !n.endsWith('.verdict.json')).map((n) => n.slice(0, -5)).filter(isApprovalId);
+    const recs = (await Promise.all(ids.map((id) => this.get(id)))).filter((r): r is ApprovalRecord => r !== null);
+    return recs.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+  }
+
+  async decide(id: string, verdict: ApprovalVerdict): Promise<'ok' | 'decided' | 'unknown'> {
+    if ((await this.get(id)) === null) return 'unknown';
+    try {
+      const fh = await open(join(this.dir, `${id}.verdict.json`), 'wx', 0o600);
+      try {
+        await fh.writeFile(JSON.stringify(verdict) + '\n');
+      } finally {
+        await fh.close();
+      }
+      return 'ok';
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return 'decided';
+      throw e;
+    }
+  }
+}
+
+async function readJson<T>(file: string): Promise<T | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    // A verdict file is created empty and then written: read as absent for that instant.
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------- the queue
+
+export interface ApprovalQueueOptions {
+  store: ApprovalStore;
+  /** Who may approve what. Absent: a rule naming a `from` group cannot be decided (fail closed);
+   *  a rule without `from` can be decided by anyone. */
+  groups?: ApproverGroups;
+  /** Signs a token for every approval (single use: with a nonce). Absent: approvals carry no token
+   *  and only an engine without `approvalKeys` (trusted callers) accepts them. */
+  signingKey?: ApprovalSigningKey;
+  /** How long a pending approval waits for a human (default 15 minutes). */
+  ttlMs?: number;
+  clock?: () => number;
+  /** Called after every verdict (e.g. to write it to a log). Errors are ignored. */
+  onVerdict?: (rec: ApprovalRecord) => void | Promise<void>;
+}
+
+export type DecideOutcome =
+  | { ok: true; record: ApprovalRecord }
+  | { ok: false; code: 'unknown' | 'forbidden' | 'decided' | 'expired' | 'invalid'; message: string; record?: ApprovalRecord };
+
+/** The approvals a held request needs, and the result of waiting for them. */
+export interface WaitResult {
+  status: 'approved' | 'denied' | 'expired' | 'timeout';
+  records: ApprovalRecord[];
+  /** For `approved`: what to pass as `decide(request, { approvals })` — tokens when the queue signs,
+   *  else `{ rule, request_hash }` (trusted callers). */
+  approvals: ({ rule: string; request_hash: string } | string)[];
+}
+
+const DEFAULT_TTL = 15 * 60_000;
+
+export class ApprovalQueue {
+  readonly store: ApprovalStore;
+  private readonly groups: ApproverGroups | null;
+  private readonly signingKey: ApprovalSigningKey | null;
+  private readonly ttlMs: number;
+  private readonly clock: () => number;
+  private readonly onVerdict?: ApprovalQueueOptions['onVerdict'];
+
+  constructor(opts: ApprovalQueueOptions) {
+    this.store = opts.store;
+    this.groups = opts.groups ?? null;
+    this.signingKey = opts.signingKey ?? null;
+    this.ttlMs = opts.ttlMs ?? DEFAULT_TTL;
+    if (!Number.isSafeInteger(this.ttlMs) || this.ttlMs <= 0) throw new RangeError('ApprovalQueue: ttlMs must be a positive integer');
+    this.clock = opts.clock ?? Date.now;
+    this.onVerdict = opts.onVerdict;
+  }
+
+  /** One pending record per approval the decision still needs (none unless it is `require_approval`). */
+  async request(decision: Decision, summary: unknown, opts: { ttlMs?: number } = {}): Promise<ApprovalRecord[]> {
+    if (decision.effect !== 'require_approval' || decision.request_hash === null) return [];
+    const now = this.clock();
+    const ttl = opts.ttlMs ?? this.ttlMs;
+    const out: ApprovalRecord[] = [];
+    for (const a of decision.approvals) {
+      const rec: ApprovalRecord = {
+        id: newId(),
+        kind: a.kind,
+        rule: a.name,
+        from: a.from,
+        message: a.message,
+        request_hash: decision.request_hash,
+        policy: { name: decision.policy.name, version: decision.policy.version ?? null, hash: decision.policy.hash },
+        summary,
+        created: new Date(now).toISOString(),
+        expires: new Date(now + ttl).toISOString(),
+        status: 'pending',
+      };
+      await this.store.create(rec);
+      out.push(rec);
+    }
+    return out;
+  }
+
+  async get(id: string): Promise<ApprovalRecord | null> {
+    const r = await this.store.get(id);
+    return r === null ? null : withStatus(r, this.clock());
+  }
+
+  /** Records by status (default: pending only), newest first. */
+  async list(status: ApprovalStatus | 'all' = 'pending'): Promise<ApprovalRecord[]> {
+    const now = this.clock();
+    const all = (await this.store.list()).map((r) => withStatus(r, now));
+    return status === 'all' ? all : all.filter((r) => r.status === status);
+  }
+
+  /** The groups `approver` belongs to. */
+  groupsOf(approver: string): string[] {
+    if (this.groups === null) return [];
+    return Object.keys(this.groups).filter((g) => this.groups![g]!.includes(approver));
+  }
+
+  /** Whether `approver` may decide `rec`, and as which group. */
+  authorize(rec: Pick<ApprovalRecord, 'from' | 'rule'>, approver: string): { ok: true; group: string | null } | { ok: false; message: string } {
+    if (rec.from !== null) {
+      if (this.groups === null) return { ok: false, message: `\`${rec.rule}\` needs an approver from \`${rec.from}\`, and no approver groups are configured` };
+      if (!(this.groups[rec.from] ?? []).includes(approver)) return { ok: false, message: `${approver} is not in the approver group \`${rec.from}\` that \`${rec.rule}\` requires` };
+      return { ok: true, group: rec.from };
+    }
+    if (this.groups === null) return { ok: true, group: null };
+    const gs = this.groupsOf(approver);
+    if (gs.length === 0) return { ok: false, message: `${approver} is not in any approver group` };
+    return { ok: true, group: gs[0]! };
+  }
+
+  approve(id: string, approver: string, reason?: string | null): Promise<DecideOutcome> {
+    return this.decide(id, approver, true, reason ?? null);
+  }
+
+  deny(id: string, approver: string, reason?: string | null): Promise<DecideOutcome> {
+    return this.decide(id, approver, false, reason ?? null);
+  }
+
+  private async decide(id: string, approver: string, approved: boolean, reason: string | null): Promise<DecideOutcome> {
+    if (typeof approver !== 'string' || approver.trim() === '' || approver.length > 200) return { ok: false, code: 'invalid', message: 'the approver must be a non-empty name (≤ 200 characters)' };
+    if (reason !== null && (typeof reason !== 'string' || reason.length > 2000)) return { ok: false, code: 'invalid', message: 'the reason must be text (≤ 2000 characters)' };
+    if (!isApprovalId(id)) return { ok: false, code: 'unknown', message: `no approval with id ${JSON.stringify(String(id).slice(0, 60))}` };
+    const rec = await this.get(id);
+    if (rec === null) return { ok: false, code: 'unknown', message: `no approval with id ${id}` };
+    const auth = this.authorize(rec, approver);
+    if (!auth.ok) return { ok: false, code: 'forbidden', message: auth.message, record: rec };
+    if (rec.status !== 'pending') {
+      return rec.status === 'expired'
+        ? { ok: false, code: 'expired', message: `approval ${id} expired at ${rec.expires}`, record: rec }
+        : { ok: false, code: 'decided', message: `approval ${id} was already ${rec.status} by ${rec.verdict?.by}`, record: rec };
+    }
+    const now = this.clock();
+    let token: string | null = null;
+    if (approved && this.signingKey !== null) {
+      token = signApproval(
+        {
+          request_hash: rec.request_hash,
+          rule: rec.rule,
+          approver,
+          group: auth.group,
+          policy_hash: rec.policy.hash,
+          iat: now,
+          exp: Date.parse(rec.expires),
+          nonce: randomNonce(),
+        },
+        this.signingKey,
+      );
+    }
+    const verdict: ApprovalVerdict = { approved, by: approver, group: auth.group, reason, at: new Date(now).toISOString(), token };
+    const r = await this.store.decide(id, verdict);
+    if (r === 'unknown') return { ok: false, code: 'unknown', message: `no approval with id ${id}` };
+    if (r === 'decided') {
+      const again = await this.get(id);
+      return { ok: false, code: 'decided', message: `approval ${id} was already ${again?.status ?? 'decided'}`, ...(again ? { record: again } : {}) };
+    }
+    const done: ApprovalRecord = { ...rec, status: approved ? 'approved' : 'denied', verdict };
+    if (this.onVerdict) {
+      try {
+        await this.onVerdict(done);
+      } catch {
+        // a failing hook never undoes a verdict
+      }
+    }
+    return { ok: true, record: done };
+  }
+
+  /**
+   * Waits until every record is approved (→ `approved`), any is denied (→ `denied`), any expires
+   * (→ `expired`), or `timeoutMs` passes (→ `timeout`). Polls the store every `pollMs` (default
+   * 100 ms; bounded by the timeout), so it works across processes and hosts.
+   */
+  async wait(ids: string[], opts: { timeoutMs: number; pollMs?: number; signal?: AbortSignal }): Promise<WaitResult> {
+    const deadline = Date.now() + Math.max(0, opts.timeoutMs);
+    const pollMs = Math.max(10, opts.pollMs ?? 100);
+    for (;;) {
+      const recs: ApprovalRecord[] = [];
+      for (const id of ids) {
+        const r = await this.get(id);
+        if (r === null) return { status: 'expired', records: recs, approvals: [] };
+        recs.push(r);
+      }
+      if (recs.some((r) => r.status === 'denied')) return { status: 'denied', records: recs, approvals: [] };
+      if (recs.some((r) => r.status === 'expired')) return { status: 'expired', records: recs, approvals: [] };
+      if (recs.every((r) => r.status === 'approved')) {
+        return {
+          status: 'approved',
+          records: recs,
+          approvals: recs.map((r) => r.verdict?.token ?? { rule: r.rule, request_hash: r.request_hash }),
+        };
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || opts.signal?.aborted) return { status: 'timeout', records: recs, approvals: [] };
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(done, Math.min(pollMs, left));
+        function done() {
+          clearTimeout(t);
+          opts.signal?.removeEventListener('abort', done);
+          resolve();
+        }
+        opts.signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+}

@@ -1,0 +1,104 @@
+// `rein approvals list | show ID | approve ID --as APPROVER [--reason TEXT] | deny ID --as APPROVER`
+// (INTERFACES §7, docs/approvals.md).
+
+import { EXIT, type Ctx } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { Options } from '../options.js';
+import { ApprovalConfigError } from '../approvals/config.js';
+import { openApprovalQueue } from '../approvals/open.js';
+import type { ApprovalQueue, ApprovalRecord } from '../approvals/queue.js';
+
+/** The §7 shape of a pending approval, plus its status and verdict. */
+function publicRecord(r: ApprovalRecord): Record<string, unknown> {
+  const o: Record<string, unknown> = {
+    id: r.id,
+    rule: r.rule,
+    kind: r.kind,
+    from: r.from,
+    message: r.message,
+    request_hash: r.request_hash,
+    summary: r.summary,
+    created: r.created,
+    expires: r.expires,
+    status: r.status,
+    policy: r.policy,
+  };
+  if (r.verdict) o.verdict = r.verdict;
+  return o;
+}
+
+function oneLine(v: unknown, max = 120): string {
+  let s: string;
+  try {
+    s = typeof v === 'string' ? v : JSON.stringify(v) ?? String(v);
+  } catch {
+    s = String(v);
+  }
+  s = s.replace(/\s+/g, ' ');
+  return s.length > max ? s.slice(0, max - 1) + '…' : s;
+}
+
+export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts: Options<'approvals'>): Promise<number> {
+  const [sub, id, ...extra] = positionals;
+  const subs = ['list', 'show', 'approve', 'deny'];
+  if (sub === undefined || !subs.includes(sub)) {
+    throw new UsageError(sub === undefined ? 'expected `list`, `show ID`, `approve ID` or `deny ID`' : `unknown approvals command \`${sub}\` (expected ${subs.map((s) => `\`${s}\``).join(', ')})`, 'approvals');
+  }
+  if (sub === 'list' && id !== undefined) throw new UsageError('`list` takes no ID', 'approvals');
+  if (sub !== 'list' && id === undefined) throw new UsageError(`\`${sub}\` needs an approval ID (see \`rein approvals list\`)`, 'approvals');
+  if (extra.length > 0) throw new UsageError(`unexpected argument \`${extra[0]}\``, 'approvals');
+  if ((sub === 'approve' || sub === 'deny') && !opts.as) throw new UsageError(`\`${sub}\` needs --as APPROVER`, 'approvals');
+  if (sub !== 'approve' && sub !== 'deny' && (opts.as || opts.reason)) throw new UsageError('--as and --reason are for `approve` and `deny`', 'approvals');
+  if (sub !== 'list' && opts.all) throw new UsageError('--all is for `list`', 'approvals');
+
+  let queue: ApprovalQueue;
+  try {
+    queue = await openApprovalQueue({ dir: opts.approvals, redis: opts.redis, approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
+  } catch (e) {
+    if (e instanceof ApprovalConfigError) throw new UsageError(e.message, 'approvals');
+    throw e;
+  }
+  try {
+    if (sub === 'list') {
+      const recs = await queue.list(opts.all ? 'all' : 'pending');
+      if (opts.format === 'json') ctx.out(JSON.stringify(recs.map(publicRecord), null, 2) + '\n');
+      else if (recs.length === 0) ctx.out(opts.all ? 'no approvals\n' : 'no pending approvals\n');
+      else {
+        for (const r of recs) {
+          ctx.out(`${ctx.c.bold(r.id)}  ${r.status === 'pending' ? ctx.c.yellow(r.status) : r.status}  ${r.kind} ${r.rule}${r.from ? ` (from ${r.from})` : ''}  expires ${r.expires}\n`);
+          if (r.message) ctx.out(`    ${r.message}\n`);
+          ctx.out(`    ${oneLine(r.summary)}\n`);
+        }
+      }
+      return EXIT.ok;
+    }
+    if (sub === 'show') {
+      const r = await queue.get(id!);
+      if (r === null) {
+        ctx.err(`rein approvals: no approval with id ${id}\n`);
+        return EXIT.usage;
+      }
+      if (opts.format === 'json') ctx.out(JSON.stringify(publicRecord(r), null, 2) + '\n');
+      else {
+        ctx.out(`id:           ${r.id}\nstatus:       ${r.status}\n${r.kind}:${' '.repeat(13 - r.kind.length)}${r.rule}\nfrom:         ${r.from ?? '(any approver)'}\n`);
+        ctx.out(`message:      ${r.message ?? ''}\nrequest_hash: ${r.request_hash}\npolicy:       ${r.policy.name}${r.policy.version ? ` ${r.policy.version}` : ''} ${r.policy.hash}\n`);
+        ctx.out(`created:      ${r.created}\nexpires:      ${r.expires}\n`);
+        if (r.verdict) ctx.out(`verdict:      ${r.verdict.approved ? 'approved' : 'denied'} by ${r.verdict.by}${r.verdict.group ? ` (${r.verdict.group})` : ''} at ${r.verdict.at}${r.verdict.reason ? `: ${r.verdict.reason}` : ''}\n`);
+        ctx.out(`summary:\n${JSON.stringify(r.summary, null, 2).replace(/^/gm, '  ')}\n`);
+      }
+      return EXIT.ok;
+    }
+    const outcome = sub === 'approve' ? await queue.approve(id!, opts.as!, opts.reason ?? null) : await queue.deny(id!, opts.as!, opts.reason ?? null);
+    if (!outcome.ok) {
+      ctx.err(`rein approvals: ${outcome.message}\n`);
+      // §7: 2 for an unknown id or an approver outside the group; an approval already decided or
+      // expired cannot be decided either.
+      return EXIT.usage;
+    }
+    if (opts.format === 'json') ctx.out(JSON.stringify(publicRecord(outcome.record), null, 2) + '\n');
+    else ctx.out(`${outcome.record.id} ${sub === 'approve' ? ctx.c.green('approved') : ctx.c.red('denied')} by ${opts.as}${outcome.record.verdict?.group ? ` (${outcome.record.verdict.group})` : ''}\n`);
+    return EXIT.ok;
+  } finally {
+    await queue.store.close?.();
+  }
+}

@@ -1,0 +1,82 @@
+// Single-use approval tokens against a real redis-server: the nonce is consumed once (SET NX PX),
+// the same answers as the memory store, and across two engines sharing the store.
+import { strict as assert } from 'node:assert';
+import { RedisBudgetStore } from '../../language/node/redis-store.js';
+import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
+import { compile } from '../../language/runtime/compile.js';
+import { Engine } from '../../language/runtime/engine.js';
+import { generateApprovalKeyPair, signApproval, verificationKeyOf, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
+import { requireRedis, startRedis, type RedisProcess } from './redis-server.js';
+import { RedisApprovalStore } from '../../language/node/approvals/redis-queue.js';
+import { ApprovalQueue } from '../../language/node/approvals/queue.js';
+
+describe('single-use approval tokens in Redis (real redis-server)', function () {
+  this.timeout(30_000);
+  let redis: RedisProcess;
+  let store: RedisBudgetStore;
+
+  before(async function () {
+    requireRedis(this);
+    redis = await startRedis();
+    store = new RedisBudgetStore({ url: redis.url, prefix: 'nonce-test:' });
+    await store.ready();
+  });
+  after(async () => {
+    await store?.close();
+    await redis?.destroy();
+  });
+
+  it('the approval queue in Redis: request, list, first verdict wins, wait across two queues', async () => {
+    const src = `policy p { default allow }\ninput { tool: string }\nrule t { when tool == "x" require approval from "ops" "needs ops" }\n`;
+    const policy = compile({ 'p.rein': src });
+    const key: ApprovalSigningKey = { alg: 'HS256', secret: 's'.repeat(32) };
+    const engine = new Engine(policy, { store, approvalKeys: [verificationKeyOf(key)] });
+    const a = new RedisApprovalStore({ url: redis.url, prefix: 'q-test:' });
+    const b = new RedisApprovalStore({ url: redis.url, prefix: 'q-test:' });
+    try {
+      const gateway = new ApprovalQueue({ store: a, signingKey: key });
+      const inbox = new ApprovalQueue({ store: b, groups: { ops: ['ann', 'bo'] }, signingKey: key });
+      const d = await engine.decide({ tool: 'x' });
+      const [rec] = await gateway.request(d, { tool: 'x' });
+      const listed = await inbox.list();
+      assert.deepEqual(listed.map((r) => [r.id, r.rule, r.from, r.status]), [[rec!.id, 't', 'ops', 'pending']]);
+      const w = gateway.wait([rec!.id], { timeoutMs: 5000, pollMs: 20 });
+      const [r1, r2] = await Promise.all([inbox.approve(rec!.id, 'ann'), inbox.deny(rec!.id, 'bo')]);
+      assert.equal([r1, r2].filter((r) => r.ok).length, 1, 'exactly one verdict wins');
+      const got = await w;
+      assert.equal(got.status, r1.ok ? 'approved' : 'denied');
+      if (r1.ok) assert.equal((await engine.decide({ tool: 'x' }, { approvals: got.approvals })).effect, 'allow');
+      assert.equal((await inbox.approve('ap_unknown0000000', 'ann')).ok, false);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('consumeOnce answers like the memory store', async () => {
+    const now = Date.now();
+    const mem = new MemoryBudgetStore();
+    const got = [await store.consumeOnce('k1', now + 60_000, now), await store.consumeOnce('k1', now + 60_000, now), await store.consumeOnce('k2', now + 60_000, now)];
+    const want = [await mem.consumeOnce('k1', now + 60_000, now), await mem.consumeOnce('k1', now + 60_000, now), await mem.consumeOnce('k2', now + 60_000, now)];
+    assert.deepEqual(got, want);
+    assert.deepEqual(got, [true, false, true]);
+  });
+
+  it('a token replayed on a second engine sharing the store is ignored', async () => {
+    const src = `policy p { default allow }\ninput { tool: string }\nrule t { when tool == "x" require approval from "ops" "needs ops" }\n`;
+    const policy = compile({ 'p.rein': src });
+    const key: ApprovalSigningKey = { alg: 'Ed25519', privateKey: generateApprovalKeyPair().privateKey };
+    const a = new Engine(policy, { store, approvalKeys: [verificationKeyOf(key)] });
+    const b = new Engine(policy, { store, approvalKeys: [verificationKeyOf(key)] });
+    const d0 = await a.decide({ tool: 'x' });
+    const now = Date.now();
+    const token = signApproval(
+      { request_hash: d0.request_hash!, rule: 't', approver: 'ann', group: 'ops', policy_hash: policy.compiled.hash, iat: now, exp: now + 60_000, nonce: 'once' },
+      key,
+    );
+    assert.equal((await a.decide({ tool: 'x' }, { approvals: [token] })).effect, 'allow');
+    const replay = await b.decide({ tool: 'x' }, { approvals: [token] });
+    assert.equal(replay.effect, 'require_approval');
+    assert.match(replay.errors[0]!.message, /already used/);
+  });
+});
