@@ -101,6 +101,7 @@ export const optionSchemas = {
     redis: z.string().optional(),
     'server-name': z.string().optional(),
     approvals: z.string().optional(),
+    approvers: z.string().optional(),
     'approval-timeout': duration('--approval-timeout').optional(),
     metrics: z.string().optional(),
     listen: z.string().optional(),

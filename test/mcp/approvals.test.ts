@@ -89,6 +89,41 @@ describe('rein mcp approvals (elicitation)', function () {
     assert.equal(existsSync(target), false);
   });
 
+  it('with REIN_APPROVAL_KEY the engine takes only signed tokens: an accepted elicitation is signed and runs', async () => {
+    const asked: string[] = [];
+    gw = await connect(['--policy', POLICY, '--audit', audit], [FS_SERVER, work], {
+      capabilities: { elicitation: {} },
+      env: { REIN_APPROVAL_KEY: 'hs256:' + 'k'.repeat(40) },
+    });
+    gw.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: 'accept', content: {} };
+    });
+    const target = path.join(work, 'signed.txt');
+    const r = await gw.client.callTool({ name: 'write_file', arguments: { path: target, content: 'signed' } });
+    assert.notEqual(r.isError, true, JSON.stringify(r));
+    assert.equal(readFileSync(target, 'utf8'), 'signed');
+    assert.equal(asked.length, 1);
+  });
+
+  it('with only a verification key (REIN_APPROVAL_PUBLIC_KEY) the gateway cannot approve: no elicitation, refused', async () => {
+    const asked: string[] = [];
+    gw = await connect(['--policy', POLICY], [FS_SERVER, work], {
+      capabilities: { elicitation: {} },
+      env: { REIN_APPROVAL_PUBLIC_KEY: 'ed25519:' + 'ab'.repeat(32) },
+    });
+    gw.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: 'accept', content: {} };
+    });
+    const target = path.join(work, 'unsigned.txt');
+    const r = await gw.client.callTool({ name: 'write_file', arguments: { path: target, content: 'x' } });
+    assert.equal(r.isError, true);
+    assert.match(JSON.stringify(r.content), /approval apr_[0-9a-f-]+ is pending/);
+    assert.equal(asked.length, 0);
+    assert.equal(existsSync(target), false);
+  });
+
   it('a denying rule wins over an approval: no question is asked', async () => {
     const { asked } = await withAnswers(['accept']);
     const target = path.join(work, 'secret.txt');

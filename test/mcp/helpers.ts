@@ -43,10 +43,10 @@ export interface Connected {
 export async function connect(
   gatewayArgs: string[] | false,
   upstream: string[],
-  opts: { capabilities?: ClientCapabilities; cwd?: string; name?: string } = {},
+  opts: { capabilities?: ClientCapabilities; cwd?: string; name?: string; env?: Record<string, string> } = {},
 ): Promise<Connected> {
   const [command, ...args] = gatewayArgs === false ? [process.execPath, ...upstream] : [process.execPath, BIN, 'mcp', ...gatewayArgs, '--', process.execPath, ...upstream];
-  const transport = new StdioClientTransport({ command, args, env: env(), stderr: 'pipe', cwd: opts.cwd ?? ROOT });
+  const transport = new StdioClientTransport({ command, args, env: env(opts.env), stderr: 'pipe', cwd: opts.cwd ?? ROOT });
   let err = '';
   transport.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
   const client = new Client({ name: opts.name ?? 'rein-test-client', version: '1.2.3' }, { capabilities: opts.capabilities ?? {} });

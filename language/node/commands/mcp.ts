@@ -13,19 +13,71 @@ import { FileAuditLog } from '../audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
 import { UsageError } from '../errors.js';
 import type { Options } from '../options.js';
+import { randomUUID } from 'node:crypto';
+import { signApproval, type ApprovalKey, type ApprovalSigningKey } from '../../runtime/approvals.js';
+import type { Decision } from '../../runtime/decision.js';
+import { ApprovalConfigError, signingKeyFromEnv, verificationKeysFromEnv } from '../approvals/config.js';
+import { openApprovalQueue } from '../approvals/open.js';
 import { ElicitationBroker, type ApprovalBroker } from '../mcp/approvals.js';
+import { QueueBroker } from '../mcp/queue-broker.js';
 import { Gateway } from '../mcp/gateway.js';
 import { loadChecked, PolicyHost } from '../mcp/host.js';
 import { PrometheusGatewayMetrics } from '../mcp/metrics.js';
 import { ChildTransport, LineTransport } from '../mcp/stdio.js';
 
 /**
- * The approval step. Elicitation when the client supports it; otherwise the §7 approval queue
- * (`--approvals DIR|redis`, `--approval-timeout`) — which plugs in here as the broker's `fallback`
- * once it exists — else an immediate refusal naming the pending approval's id.
+ * The approval step. Elicitation when the client supports it; otherwise the approval queue
+ * (`--approvals DIR|redis`: pending records for `rein approvals` / `rein serve`, waiting up to
+ * `--approval-timeout`, default: refused at once naming the approval, and run when retried once
+ * approved); without a queue, an immediate refusal naming the pending approval's id.
+ *
+ * With REIN_APPROVAL_KEY or REIN_APPROVAL_PUBLIC_KEY set, the engine accepts only signed tokens: an
+ * accepted elicitation is signed with REIN_APPROVAL_KEY, and without it (a verification-only host)
+ * elicitation is not used.
  */
-export function makeApprovalBroker(opts: Pick<Options<'mcp'>, 'approvals' | 'approval-timeout'>): ApprovalBroker {
-  return new ElicitationBroker({ timeoutMs: opts['approval-timeout'] });
+export async function makeApprovalBroker(
+  ctx: Ctx,
+  opts: Pick<Options<'mcp'>, 'approvals' | 'approval-timeout' | 'approvers' | 'redis'>,
+  keys: { signing: ApprovalSigningKey | null; verifying: ApprovalKey[] | null },
+): Promise<{ broker: ApprovalBroker; close(): Promise<void> }> {
+  let fallback: ApprovalBroker | undefined;
+  let close = async () => undefined as void;
+  if (opts.approvals !== undefined) {
+    const useRedis = opts.approvals === 'redis';
+    if (useRedis && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'mcp');
+    const queue = await openApprovalQueue({ ...(useRedis ? { redis: opts.redis } : { dir: opts.approvals }), approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
+    fallback = new QueueBroker(queue, { timeoutMs: opts['approval-timeout'] ?? 0 });
+    close = async () => {
+      await (queue.store as { close?: () => Promise<void> }).close?.();
+    };
+  }
+  const signing = keys.signing;
+  const sign =
+    keys.verifying && signing
+      ? (d: Decision, approver: string) =>
+          d.approvals.map((a) =>
+            signApproval(
+              {
+                request_hash: d.request_hash!,
+                rule: a.name,
+                approver,
+                group: a.from ?? null,
+                policy_hash: d.policy.hash,
+                iat: Date.now(),
+                exp: Date.now() + 5 * 60_000,
+                nonce: randomUUID(),
+              },
+              signing,
+            ),
+          )
+      : undefined;
+  const broker = new ElicitationBroker({
+    timeoutMs: opts['approval-timeout'],
+    fallback,
+    sign,
+    elicit: keys.verifying === null || signing !== null,
+  });
+  return { broker, close };
 }
 
 /** `HOST:PORT` (IPv6 in brackets). */
@@ -40,6 +92,7 @@ export function parseHostPort(s: string, flag: string): { host: string; port: nu
 interface Resources {
   host: PolicyHost;
   broker: ApprovalBroker;
+  closeBroker(): Promise<void>;
   metrics?: PrometheusGatewayMetrics;
   audit?: AuditLogger;
   store: BudgetStore;
@@ -88,14 +141,27 @@ async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number
       return EXIT.usage;
     }
   }
-  const host = new PolicyHost(policy, { mode: opts.mode, store, audit, metrics, ctx });
+  let keys: { signing: ApprovalSigningKey | null; verifying: ApprovalKey[] | null };
+  let approvals: Awaited<ReturnType<typeof makeApprovalBroker>>;
+  try {
+    keys = { signing: signingKeyFromEnv(ctx.io.env as NodeJS.ProcessEnv), verifying: verificationKeysFromEnv(ctx.io.env as NodeJS.ProcessEnv) };
+    approvals = await makeApprovalBroker(ctx, opts, keys);
+  } catch (e) {
+    if (e instanceof ApprovalConfigError || (e as Error).name === 'ApprovalConfigError') {
+      ctx.err(`rein mcp: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  const host = new PolicyHost(policy, { mode: opts.mode, store, audit, metrics, ctx, ...(keys.verifying ? { approvalKeys: keys.verifying } : {}) });
   if (!opts['no-reload']) host.watch(policyPath);
   ctx.err(`rein mcp: policy ${policy.name}${policy.version ? ` ${policy.version}` : ''} (${policy.hash}), mode ${opts.mode}\n`);
-  return { host, broker: makeApprovalBroker(opts), metrics, audit, store };
+  return { host, broker: approvals.broker, closeBroker: approvals.close, metrics, audit, store };
 }
 
 async function tearDown(r: Resources): Promise<void> {
   r.host.close();
+  await r.closeBroker().catch(() => undefined);
   await r.audit?.flush().catch(() => undefined);
   await r.audit?.close().catch(() => undefined);
   await r.metrics?.close().catch(() => undefined);

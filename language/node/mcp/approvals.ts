@@ -38,7 +38,8 @@ export interface ApprovalContext {
 }
 
 export type ApprovalOutcome =
-  | { approved: true; approvals: Approval[]; by?: string }
+  /** `approvals`: plain grants `{ rule, request_hash }` (an Engine without `approvalKeys`) or signed tokens. */
+  | { approved: true; approvals: (Approval | string)[]; by?: string }
   | { approved: false; message: string };
 
 export interface ApprovalBroker {
@@ -59,6 +60,11 @@ export function approvalText(d: Decision): string {
 export interface ElicitationBrokerOptions {
   /** Used when the client cannot elicit (the §7 approval queue). Default: refuse at once. */
   fallback?: ApprovalBroker;
+  /** Turns an accepted elicitation into approvals the engine accepts: signed tokens when the engine
+   *  verifies `approvalKeys` (default: plain grants bound to the request hash). */
+  sign?: (d: Decision, approver: string) => (Approval | string)[];
+  /** false: never elicit (e.g. the engine verifies tokens this process cannot sign); use `fallback`. */
+  elicit?: boolean;
   /** How long to wait for the human's answer (default 10 minutes); then the call is refused. */
   timeoutMs?: number;
 }
@@ -68,7 +74,7 @@ export class ElicitationBroker implements ApprovalBroker {
   constructor(private readonly opts: ElicitationBrokerOptions = {}) {}
 
   async request(ctx: ApprovalContext): Promise<ApprovalOutcome> {
-    if (!ctx.elicit) {
+    if (!ctx.elicit || this.opts.elicit === false) {
       if (this.opts.fallback) return this.opts.fallback.request(ctx);
       return {
         approved: false,
@@ -83,7 +89,7 @@ export class ElicitationBroker implements ApprovalBroker {
     ctx.signal.addEventListener('abort', onAbort, { once: true });
     const timer = setTimeout(() => ac.abort(), timeoutMs);
     try {
-      const answer = await ctx.elicit(
+      const answer = await ctx.elicit!(
         {
           message:
             `Rein: approve this tool call?\n${ctx.summary}\n\n${approvalText(ctx.decision)}\n\n` +
@@ -92,7 +98,10 @@ export class ElicitationBroker implements ApprovalBroker {
         },
         ac.signal,
       );
-      if (answer.action === 'accept') return { approved: true, approvals: grantsFor(ctx.decision), by: 'elicitation' };
+      if (answer.action === 'accept') {
+        const approver = `mcp-client:${ctx.request.client.name}`;
+        return { approved: true, approvals: this.opts.sign ? this.opts.sign(ctx.decision, approver) : grantsFor(ctx.decision), by: `elicitation (${approver})` };
+      }
       return { approved: false, message: `approval ${ctx.id} was ${answer.action === 'decline' ? 'declined' : 'cancelled'} by the user: ${approvalText(ctx.decision)}` };
     } catch (e) {
       const why = ctx.signal.aborted ? 'the call was cancelled' : ac.signal.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (e as Error).message;

@@ -9,6 +9,7 @@ import { compile, type Policy } from '../../runtime/compile.js';
 import { Engine, type EngineMode } from '../../runtime/engine.js';
 import type { Decision } from '../../runtime/decision.js';
 import type { BudgetStore } from '../../runtime/store.js';
+import type { ApprovalKey } from '../../runtime/approvals.js';
 import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { AuditLogger } from '../../audit/logger.js';
 import type { Ctx } from '../context.js';
@@ -21,6 +22,8 @@ export interface PolicyHostOptions {
   store?: BudgetStore;
   audit?: AuditLogger;
   metrics?: GatewayMetrics;
+  /** Verify approvals as signed tokens (docs/approvals.md); absent: grants are trusted as given. */
+  approvalKeys?: readonly ApprovalKey[];
   /** Where reload messages and diagnostics go (stderr). */
   ctx: Ctx;
 }
@@ -82,7 +85,12 @@ export class PolicyHost {
             metrics?.record(d, c.latencyMs);
           }
         : undefined;
-    return new Engine(policy, { store: this.store, mode: this.opts.mode ?? 'enforce', onDecision });
+    return new Engine(policy, {
+      store: this.store,
+      mode: this.opts.mode ?? 'enforce',
+      onDecision,
+      ...(this.opts.approvalKeys ? { approvalKeys: this.opts.approvalKeys } : {}),
+    });
   }
 
   /** Check and load `p`; swap it in when it checks (returns true), else keep the current policy. */
