@@ -32,4 +32,7 @@ await build({
 });
 const { decisionJsonSchema } = await import('../dist/esm/language/runtime/decision.js');
 writeFileSync('dist/decision.schema.json', JSON.stringify(decisionJsonSchema(), null, 2) + '\n');
-console.log('build: dist/esm, dist/cjs, dist/decision.schema.json');
+// The decision service's OpenAPI 3.1 document, generated from the zod schemas that validate requests.
+const { openApiDocument } = await import('../dist/esm/language/node/serve/openapi.js');
+writeFileSync('dist/openapi.json', JSON.stringify(openApiDocument(), null, 2) + '\n');
+console.log('build: dist/esm, dist/cjs, dist/decision.schema.json, dist/openapi.json');

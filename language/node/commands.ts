@@ -247,6 +247,45 @@ export const COMMANDS: CommandSpec[] = [
     examples: ['rein report audit/decisions*.jsonl -o report.html'],
   },
   {
+    name: 'serve',
+    usage: 'rein serve --api --policy DIR|BUNDLE [options]',
+    summary: 'serve the decision API (--api) and the dashboard over HTTP',
+    description:
+      'With --api: the decision service (docs/service.md) — POST /v1/decide, /v1/settle, /v1/evaluate,\n' +
+      '/v1/decide/batch, GET /health, /ready, /metrics (Prometheus) and /openapi.json — deciding with the\n' +
+      'policy at --policy, reloaded when its files change (the old version serves until the new one\n' +
+      'checks; also on SIGHUP). The dashboard shares the server unless --no-dashboard.\n' +
+      'Default address: 127.0.0.1:8181 with --api, else 127.0.0.1:8787 (the dashboard alone); one port\n' +
+      'serves both. Listening on a non-loopback address needs an api token. Tokens come from files or\n' +
+      'the environment: REIN_API_TOKEN, REIN_SETTLE_TOKEN, REIN_APPROVALS_TOKEN. Stops on SIGINT/SIGTERM.',
+    options: [
+      { name: 'policy', short: 'p', type: 'string', value: 'DIR|BUNDLE', description: 'the policy set (directory, .rein file or bundle); required with --api' },
+      { name: 'api', type: 'boolean', description: 'serve the decision API' },
+      { name: 'no-dashboard', type: 'boolean', description: 'do not serve the dashboard' },
+      { name: 'listen', type: 'string', value: 'HOST:PORT', description: 'address (default 127.0.0.1:8181 with --api, else 127.0.0.1:8787; port 0 picks a free one)' },
+      { name: 'redis', type: 'string', value: 'URL', description: 'share budget ceilings through Redis (redis://host:port/db); default: in memory' },
+      { name: 'audit', type: 'string', value: 'FILE', description: 'append every decision to this hash-chained log (rein audit verify)' },
+      { name: 'log', type: 'string', value: 'FILE|DIR', description: 'decision logs the dashboard reads (default: --audit)' },
+      { name: 'token-file', type: 'string', value: 'FILE', description: 'api bearer token (first line of FILE; else $REIN_API_TOKEN)' },
+      { name: 'settle-token-file', type: 'string', value: 'FILE', description: 'bearer token for /v1/settle (else $REIN_SETTLE_TOKEN; default: the api token)' },
+      { name: 'approvals-token-file', type: 'string', value: 'FILE', description: 'bearer token for approvals (else $REIN_APPROVALS_TOKEN; default: the api token)' },
+      { name: 'mode', type: 'string', value: 'enforce|monitor', description: 'monitor: decide everything, enforce nothing (default: enforce)' },
+      { name: 'body-limit', type: 'string', value: 'BYTES', description: 'largest request body (default 1048576; batches 16x)' },
+      { name: 'no-watch', type: 'boolean', description: 'do not reload when the policy files change (SIGHUP still reloads)' },
+      help,
+    ],
+    exitCodes: [
+      [0, 'stopped by SIGINT or SIGTERM'],
+      [1, 'the policy has errors'],
+      [2, 'usage or IO error (bad option, unreadable token file, address in use)'],
+    ],
+    examples: [
+      'rein serve --api --policy policies/support',
+      'rein serve --api --no-dashboard --policy support.bundle.json --redis redis://127.0.0.1:6379 --audit audit/decisions.jsonl',
+      'REIN_API_TOKEN=$(cat token) rein serve --api --policy policies/ --listen 0.0.0.0:8181',
+    ],
+  },
+  {
     name: 'lsp',
     usage: 'rein lsp [--stdio]',
     summary: 'run the language server over stdio (for Neovim, Helix, Zed, Emacs, …)',

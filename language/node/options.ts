@@ -109,6 +109,26 @@ export const optionSchemas = {
     'upstream-timeout': duration('--upstream-timeout').default(300_000),
     'no-reload': z.boolean().default(false),
   }),
+  serve: z.object({
+    policy: z.string().optional(),
+    api: z.boolean().default(false),
+    'no-dashboard': z.boolean().default(false),
+    listen: z.string().optional(),
+    redis: z.string().regex(/^rediss?:\/\//, '--redis must be a redis:// or rediss:// URL').optional(),
+    audit: z.string().optional(),
+    log: z.string().optional(),
+    'token-file': z.string().optional(),
+    'settle-token-file': z.string().optional(),
+    'approvals-token-file': z.string().optional(),
+    mode: z.enum(['enforce', 'monitor'], { error: (iss) => `--mode must be enforce or monitor (got \`${String(iss.input)}\`)` }).default('enforce'),
+    'body-limit': z
+      .string()
+      .regex(/^\d+$/, '--body-limit must be a number of bytes')
+      .transform((s) => Number(s))
+      .refine((n) => n >= 1024 && n <= 1024 * 1024 * 1024, '--body-limit must be between 1024 and 1073741824 bytes')
+      .optional(),
+    'no-watch': z.boolean().default(false),
+  }),
 };
 
 export type CommandName = keyof typeof optionSchemas;

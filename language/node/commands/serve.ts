@@ -1,0 +1,121 @@
+// `rein serve`: the decision service (`--api`, docs/service.md) and the dashboard, on one fastify
+// server (language/node/serve/). Runs until SIGINT/SIGTERM; SIGHUP reloads the policy.
+
+import { isIP } from 'node:net';
+import { EXIT, type Ctx } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { Options } from '../options.js';
+import type { ServeApp, ServePlugin } from '../serve/app.js';
+
+/** The API's default address (OPA's port); the dashboard alone uses DASHBOARD_LISTEN (INTERFACES §7). */
+export const API_LISTEN = '127.0.0.1:8181';
+export const DASHBOARD_LISTEN = '127.0.0.1:8787';
+
+export function parseListen(s: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(s) ?? /^()()(\d{1,5})$/.exec(s);
+  if (!m) throw new UsageError(`--listen must be HOST:PORT (e.g. 127.0.0.1:8181 or [::1]:8181), got \`${s}\``, 'serve');
+  const host = m[1] || m[2] || '127.0.0.1';
+  const port = Number(m[3]);
+  if (port > 65535) throw new UsageError(`--listen: port ${port} is out of range`, 'serve');
+  return { host, port };
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1' || /^(0{0,4}:){7}0{0,3}1$/.test(host) || /^::ffff:127\./i.test(host);
+  return false;
+}
+
+export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Options<'serve'>): Promise<number> {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument \`${positionals[0]}\` (the policy is given with --policy)`, 'serve');
+  const { SERVE_PLUGINS } = await import('../serve/plugins.js');
+  const wantDashboard = !opts['no-dashboard'];
+  const dashboardAvailable = 'dashboard' in SERVE_PLUGINS;
+  if (!opts.api && !wantDashboard) throw new UsageError('nothing to serve: --no-dashboard without --api', 'serve');
+  if (!opts.api && !dashboardAvailable) throw new UsageError('the dashboard is not part of this build yet; serve the decision API with --api', 'serve');
+  if (opts.api && !opts.policy) throw new UsageError('--api needs --policy DIR|BUNDLE (the policy to decide with)', 'serve');
+  const listen = parseListen(opts.listen ?? (opts.api ? API_LISTEN : DASHBOARD_LISTEN));
+
+  const { readToken } = await import('../serve/auth.js');
+  let tokens;
+  try {
+    tokens = {
+      api: readToken(opts['token-file'] && ctx.resolve(opts['token-file']), ctx.io.env.REIN_API_TOKEN, 'api'),
+      settle: readToken(opts['settle-token-file'] && ctx.resolve(opts['settle-token-file']), ctx.io.env.REIN_SETTLE_TOKEN, 'settle'),
+      approvals: readToken(opts['approvals-token-file'] && ctx.resolve(opts['approvals-token-file']), ctx.io.env.REIN_APPROVALS_TOKEN, 'approvals'),
+    };
+  } catch (e) {
+    throw new UsageError((e as Error).message, 'serve');
+  }
+  if (!isLoopback(listen.host) && !tokens.api) {
+    throw new UsageError(
+      `refusing to listen on ${listen.host} (not loopback) without an api token: anyone who can reach it could decide and settle. ` +
+        'Set --token-file FILE or REIN_API_TOKEN (docs/service.md#authentication)',
+      'serve',
+    );
+  }
+
+  const plugins: { name: string; plugin: ServePlugin }[] = [];
+  if (opts.api) plugins.push({ name: 'api', plugin: (await SERVE_PLUGINS.api()).default });
+  if (wantDashboard && dashboardAvailable) plugins.push({ name: 'dashboard', plugin: (await SERVE_PLUGINS.dashboard()).default });
+  else if (wantDashboard) ctx.err('rein serve: the dashboard is not part of this build yet; serving the API only\n');
+
+  const { createServeApp } = await import('../serve/app.js');
+  const log = (msg: string) => ctx.err(`rein serve: ${msg}\n`);
+  let served: ServeApp;
+  try {
+    served = await createServeApp({
+      policy: opts.policy && ctx.resolve(opts.policy),
+      watch: !opts['no-watch'],
+      redis: opts.redis,
+      audit: opts.audit && ctx.resolve(opts.audit),
+      log: opts.log ? ctx.resolve(opts.log) : opts.audit && ctx.resolve(opts.audit),
+      tokens,
+      bodyLimit: opts['body-limit'],
+      mode: opts.mode,
+      plugins,
+      logger: log,
+    });
+  } catch (e) {
+    if (e instanceof Error && e.name === 'PolicyError') {
+      const { describeLoadError } = await import('../serve/policy-holder.js');
+      ctx.err(`rein serve: cannot load the policy: ${describeLoadError(e)}\n`);
+      return EXIT.errors;
+    }
+    throw e;
+  }
+  let address: string;
+  try {
+    address = await served.app.listen({ host: listen.host, port: listen.port });
+  } catch (e) {
+    await served.close();
+    ctx.err(`rein serve: cannot listen on ${listen.host}:${listen.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    return EXIT.usage;
+  }
+  const v = served.ctx.policy?.current;
+  const what = plugins.map((p) => p.name).join(' + ');
+  log(`listening on ${address} (${what}${v ? `; policy ${v.policy.name}${v.policy.version ? ` ${v.policy.version}` : ''} ${v.policy.hash}` : ''}; store ${served.ctx.storeKind})`);
+
+  return new Promise<number>((resolve) => {
+    const hup = () => void served.ctx.policy?.reload();
+    const stop = (sig: string) => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGHUP', hup);
+      log(`${sig}: shutting down`);
+      served.close().then(
+        () => resolve(EXIT.ok),
+        (e) => {
+          log(`shutdown failed: ${(e as Error).message}`);
+          resolve(EXIT.errors);
+        },
+      );
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGHUP', hup);
+  });
+}

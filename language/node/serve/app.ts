@@ -1,0 +1,281 @@
+// `rein serve`: one fastify server for the decision service (the `api` plugin, docs/service.md) and
+// the dashboard (the `dashboard` plugin). This module owns what every plugin shares — the policy and
+// its hot reload, the budget store, the audit log, metrics, auth — as a `ServeContext`, and the core
+// routes GET /health, /ready, /metrics. Plugins get the context in their options:
+//
+//   const plugin: ServePlugin = async (app, { ctx }) => { app.get('/x', …) };
+//   createServeApp({ …, plugins: [{ name: 'x', plugin }] })          // or SERVE_PLUGINS (plugins.ts)
+//
+// Plugins are registered with `app.register` (fastify encapsulation: hooks and decorators a plugin
+// adds stay inside it) after the core routes, in the order given.
+
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
+import { AuditLogger } from '../../audit/logger.js';
+import type { Decision } from '../../runtime/decision.js';
+import type { DecisionHookContext, EngineMode } from '../../runtime/engine.js';
+import { MemoryBudgetStore } from '../../runtime/memory-store.js';
+import type { BudgetStore } from '../../runtime/store.js';
+import { FileAuditLog } from '../audit-file.js';
+import { Auth, type AuthScope, type ServeTokens } from './auth.js';
+import { ServeMetrics } from './metrics.js';
+import { PolicyHolder } from './policy-holder.js';
+
+export interface ServeOptions {
+  /** The policy: a directory, a `.rein` file or a bundle. Required by the `api` plugin. */
+  policy?: string;
+  /** Watch the policy source and reload on change (default true). SIGHUP-style `ctx.policy.reload()` always works. */
+  watch?: boolean;
+  /** `redis://…`: budgets shared by every process on this Redis. Default: a memory store. */
+  redis?: string;
+  /** Key prefix in Redis (default `rein:`). */
+  redisPrefix?: string;
+  /** A budget store to use instead (tests, embedding); takes precedence over `redis`. */
+  store?: BudgetStore;
+  /** Append every decision to this hash-chained log (FileAuditLog). */
+  audit?: string;
+  /** Decision logs the dashboard reads (file or directory; default: `audit`). */
+  log?: string;
+  tokens?: ServeTokens;
+  /** Largest accepted request body in bytes (default 1 MiB; batches 16×). */
+  bodyLimit?: number;
+  mode?: EngineMode;
+  /** Unsettled reservations expire after this long (Engine `reservationTtlMs`, default 15 min). */
+  reservationTtlMs?: number;
+  /** Route plugins, registered in order. */
+  plugins?: { name: string; plugin: ServePlugin }[];
+  /** Messages for the operator (reloads, failures). Default: none. */
+  logger?: (msg: string) => void;
+}
+
+export interface ReadyReport {
+  ready: boolean;
+  checks: {
+    policy: { ok: boolean; hash: string | null; name: string | null; version: string | null; loaded_at: string | null; reload_error: string | null };
+    store: { ok: boolean; kind: 'memory' | 'redis'; error?: string };
+  };
+}
+
+/** What every plugin shares. */
+export interface ServeContext {
+  readonly options: Readonly<ServeOptions>;
+  /** The policy and its versions; null when serving without `--policy`. */
+  readonly policy: PolicyHolder | null;
+  readonly store: BudgetStore;
+  readonly storeKind: 'memory' | 'redis';
+  /** The audit logger every decision goes to (null without `audit`). */
+  readonly audit: AuditLogger | null;
+  readonly metrics: ServeMetrics;
+  readonly auth: Auth;
+  /** The max body size for single requests. */
+  readonly bodyLimit: number;
+  log(msg: string): void;
+  /** The engine's onDecision hook: audit log and metrics. */
+  onDecision(d: Decision, c: DecisionHookContext): void;
+  ready(): Promise<ReadyReport>;
+  /** Reply 401 unless the request carries a token for `scope`; returns false when it replied. */
+  authorize(req: FastifyRequest, reply: FastifyReply, scope: AuthScope): boolean;
+  /** Reply with the error shape of docs/service.md (`{ error: { code, message, issues? } }`). */
+  fail(reply: FastifyReply, status: number, code: string, message: string, issues?: { path: string; message: string }[]): FastifyReply;
+}
+
+export type ServePlugin = FastifyPluginAsync<{ ctx: ServeContext }>;
+
+export interface ServeApp {
+  app: FastifyInstance;
+  ctx: ServeContext;
+  /** Stop listening, flush the audit log, close the store and watchers. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Statuses fastify's own errors carry, mapped to our stable codes. */
+function codeOf(e: FastifyError): { status: number; code: string; message: string } {
+  switch (e.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, code: 'invalid_json', message: e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'the body is empty; expected JSON' : 'the body is not valid JSON' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'body_too_large', message: e.message };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'unsupported_media_type', message: e.message };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, code: 'invalid_content_length', message: e.message };
+  }
+  if (e instanceof SyntaxError || e.name === 'SyntaxError') return { status: 400, code: 'invalid_json', message: `the body is not valid JSON: ${e.message}` };
+  const status = typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 600 ? e.statusCode : 500;
+  if (status < 500) return { status, code: 'bad_request', message: e.message };
+  return { status, code: 'internal_error', message: 'internal error (reported in the server log)' };
+}
+
+export async function createServeApp(options: ServeOptions = {}): Promise<ServeApp> {
+  const log = options.logger ?? (() => undefined);
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  let store: BudgetStore;
+  let storeKind: 'memory' | 'redis' = 'memory';
+  let closeStore: () => Promise<void> = async () => undefined;
+  if (options.store) {
+    store = options.store;
+    storeKind = options.store.constructor.name === 'RedisBudgetStore' ? 'redis' : 'memory';
+  } else if (options.redis) {
+    const { RedisBudgetStore } = await import('../redis-store.js');
+    const rs = new RedisBudgetStore({ url: options.redis, prefix: options.redisPrefix });
+    store = rs;
+    storeKind = 'redis';
+    closeStore = () => rs.close();
+  } else {
+    store = new MemoryBudgetStore();
+  }
+
+  const metrics = new ServeMetrics();
+  let auditSink: FileAuditLog | null = null;
+  let audit: AuditLogger | null = null;
+  if (options.audit) {
+    auditSink = new FileAuditLog(options.audit, { onRepair: (i) => log(`audit log ${i.file}: cut off a partial last line (${i.bytesRemoved} bytes) left by a crash`) });
+    audit = new AuditLogger(auditSink, {
+      onError: (e) => {
+        metrics.decisions.sinkFailure();
+        log(`audit log write failed: ${e instanceof Error ? e.message : String(e)}`);
+      },
+    });
+  }
+
+  const onDecision = (d: Decision, c: DecisionHookContext): void => {
+    metrics.decision(d, c.latencyMs);
+    audit?.record(d, c);
+  };
+
+  let holder: PolicyHolder | null = null;
+  if (options.policy) {
+    holder = new PolicyHolder({
+      source: options.policy,
+      store,
+      engine: { mode: options.mode, onDecision, reservationTtlMs: options.reservationTtlMs },
+      log,
+      onReload: (r) => metrics.reload(r.ok),
+    });
+    await holder.init();
+    try {
+      await holder.load();
+    } catch (e) {
+      await closeStore();
+      await auditSink?.close();
+      throw e;
+    }
+    if (options.watch !== false) holder.watch();
+  }
+  const auth = new Auth(options.tokens);
+
+  const fail = (reply: FastifyReply, status: number, code: string, message: string, issues?: { path: string; message: string }[]) => {
+    metrics.error(code);
+    return reply.code(status).type('application/json; charset=utf-8').send({ error: issues ? { code, message, issues } : { code, message } });
+  };
+
+  const ctx: ServeContext = {
+    options,
+    policy: holder,
+    store,
+    storeKind,
+    audit,
+    metrics,
+    auth,
+    bodyLimit,
+    log,
+    onDecision,
+    fail,
+    authorize(req, reply, scope) {
+      const r = auth.check(req.headers.authorization, scope);
+      if (r === 'ok') return true;
+      reply.header('www-authenticate', 'Bearer realm="rein"');
+      fail(reply, 401, 'unauthorized', r === 'missing' ? `this endpoint needs \`Authorization: Bearer <${scope} token>\`` : `the bearer token is not valid for ${scope}`);
+      return false;
+    },
+    async ready() {
+      const v = holder?.current ?? null;
+      const policy = {
+        ok: holder === null || v !== null,
+        hash: v?.policy.hash ?? null,
+        name: v?.policy.name ?? null,
+        version: v?.policy.version ?? null,
+        loaded_at: v?.loadedAt ?? null,
+        reload_error: holder?.lastError?.message ?? null,
+      };
+      const st: ReadyReport['checks']['store'] = { ok: true, kind: storeKind };
+      try {
+        // A read of one counter: the same round trip a decision makes (fails when Redis is down).
+        await store.peek(['rein-ready-probe'], Date.now());
+      } catch (e) {
+        st.ok = false;
+        st.error = e instanceof Error ? e.message : String(e);
+      }
+      return { ready: policy.ok && st.ok, checks: { policy, store: st } };
+    },
+  };
+
+  const app = Fastify({
+    bodyLimit,
+    logger: false,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+    keepAliveTimeout: 65_000,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  // JSON for any content type (curl -d sends form encoding unless told otherwise); the default parser
+  // (secure-json-parse: rejects __proto__ and constructor.prototype keys) for all of them.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser('*', { parseAs: 'string' }, jsonParser);
+
+  app.setErrorHandler((err: FastifyError, _req, reply) => {
+    const { status, code, message } = codeOf(err);
+    if (status >= 500) log(`internal error: ${err.stack ?? err.message}`);
+    return fail(reply, status, code, message);
+  });
+  app.setNotFoundHandler((req, reply) => fail(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+
+  // The policy hash in every response (the decision also carries it in `policy.hash`).
+  if (holder) {
+    const h = holder;
+    app.addHook('onSend', (_req, reply, payload, done) => {
+      const hash = h.hash;
+      if (hash) reply.header('rein-policy-hash', hash);
+      done(null, payload);
+    });
+  }
+
+  app.get('/health', async () => ({ status: 'ok' as const }));
+  app.get('/ready', async (_req, reply) => {
+    const r = await ctx.ready();
+    return reply.code(r.ready ? 200 : 503).send(r);
+  });
+  app.get('/metrics', async (req, reply) => {
+    if (!ctx.authorize(req, reply, 'api')) return reply;
+    const text = await metrics.scrape();
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+  });
+
+  for (const p of options.plugins ?? []) await app.register(p.plugin, { ctx });
+
+  // Forget reservations past their grace once a minute (settle after a reload needs the old engine).
+  const sweep = holder
+    ? setInterval(() => holder!.sweep(Date.now()), 60_000).unref()
+    : null;
+
+  let closed = false;
+  return {
+    app,
+    ctx,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if (sweep) clearInterval(sweep);
+      holder?.close();
+      await app.close();
+      await audit?.flush().catch(() => undefined);
+      await auditSink?.close().catch(() => undefined);
+      await closeStore().catch(() => undefined);
+      await metrics.close();
+    },
+  };
+}

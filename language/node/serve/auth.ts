@@ -1,0 +1,82 @@
+// Bearer tokens for `rein serve` (docs/service.md#authentication). Three optional tokens:
+//   api        decide, evaluate, batch, metrics (also accepted: the approvals token)
+//   settle     settle (default: the api token) — give it to what meters usage, not to the agent
+//   approvals  deciding with approvals in the body, and the approvals endpoints (default: the api token)
+// With no token configured a scope is open (loopback-only by default). Comparisons are constant-time.
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+export type AuthScope = 'api' | 'settle' | 'approvals';
+
+export interface ServeTokens {
+  api?: string;
+  settle?: string;
+  approvals?: string;
+}
+
+export type AuthResult = 'ok' | 'missing' | 'invalid';
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+export class Auth {
+  private readonly api: Buffer | null;
+  private readonly settle: Buffer | null;
+  private readonly approvals: Buffer | null;
+
+  constructor(tokens: ServeTokens = {}) {
+    this.api = tokens.api ? digest(tokens.api) : null;
+    this.settle = tokens.settle ? digest(tokens.settle) : null;
+    this.approvals = tokens.approvals ? digest(tokens.approvals) : null;
+  }
+
+  /** Whether any token is configured. */
+  get enabled(): boolean {
+    return this.api !== null || this.settle !== null || this.approvals !== null;
+  }
+
+  /** The tokens a scope accepts (empty: open). */
+  private accepted(scope: AuthScope): Buffer[] {
+    switch (scope) {
+      case 'api':
+        return this.api ? (this.approvals ? [this.api, this.approvals] : [this.api]) : [];
+      case 'settle':
+        return this.settle ? [this.settle] : this.api ? [this.api] : [];
+      case 'approvals':
+        return this.approvals ? [this.approvals] : this.api ? [this.api] : [];
+    }
+  }
+
+  /** Check an `Authorization` header for a scope. */
+  check(header: string | undefined, scope: AuthScope): AuthResult {
+    const want = this.accepted(scope);
+    if (want.length === 0) return 'ok';
+    if (!header) return 'missing';
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) return 'invalid';
+    const got = digest(m[1]);
+    let ok = false;
+    for (const w of want) if (timingSafeEqual(got, w)) ok = true;
+    return ok ? 'ok' : 'invalid';
+  }
+}
+
+/**
+ * A token from a file (its first line, trimmed) or else an environment variable. Throws with a clear
+ * message when the file cannot be read or is empty.
+ */
+export function readToken(file: string | undefined, env: string | undefined, what: string): string | undefined {
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`cannot read the ${what} token file \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const token = text.split(/\r?\n/)[0].trim();
+    if (!token) throw new Error(`the ${what} token file \`${file}\` is empty`);
+    return token;
+  }
+  const v = env?.trim();
+  return v ? v : undefined;
+}

@@ -1,0 +1,211 @@
+// The policy a `rein serve` process decides with, and its hot reload. One Engine per policy version;
+// every version shares one budget store, so ceilings carry over a reload. A new version replaces the
+// old one only after it loaded and checked: until then (and when it fails) the old one keeps serving.
+
+import { watch, type FSWatcher, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { Engine, type EngineOptions } from '../../runtime/engine.js';
+import type { Policy } from '../../runtime/compile.js';
+import type { Decision } from '../../runtime/decision.js';
+import type { BudgetStore } from '../../runtime/store.js';
+import { PolicyError } from '../../errors.js';
+import { loadPolicy } from '../load.js';
+
+export interface PolicyVersion {
+  readonly policy: Policy;
+  readonly engine: Engine;
+  /** RFC 3339 time it started serving. */
+  readonly loadedAt: string;
+  /** 1 for the first version, +1 per successful reload. */
+  readonly generation: number;
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  /** Whether the hash changed (false also when the files changed but compile to the same policy). */
+  changed: boolean;
+  hash: string | null;
+  error?: string;
+}
+
+export interface PolicyHolderOptions {
+  /** Directory, `.rein` file or bundle (absolute or relative to the working directory). */
+  source: string;
+  store: BudgetStore;
+  engine?: Omit<EngineOptions, 'store'>;
+  /** Messages about reloads (stderr in the CLI). */
+  log?: (msg: string) => void;
+  /** Called after every reload attempt (metrics). */
+  onReload?: (r: ReloadResult) => void;
+  /** Versions kept after they were replaced, so reservations they made can still be settled (default 8). */
+  keepRetired?: number;
+}
+
+/** A short, readable form of a load failure (first few diagnostics). */
+export function describeLoadError(e: unknown): string {
+  if (e instanceof PolicyError || (e instanceof Error && e.name === 'PolicyError')) {
+    const diags = (e as PolicyError).diagnostics.filter((d) => d.severity === 'error');
+    if (diags.length === 0) return e.message;
+    const shown = diags.slice(0, 5).map((d) => `${d.file}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.code} ${d.message}`);
+    if (diags.length > 5) shown.push(`… and ${diags.length - 5} more`);
+    return `the policy set has errors:\n  ${shown.join('\n  ')}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
+
+export class PolicyHolder {
+  private version: PolicyVersion | null = null;
+  private readonly retired: PolicyVersion[] = [];
+  private readonly owners = new Map<string, { v: PolicyVersion; dropAt: number }>();
+  private watcher: FSWatcher | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+  private reloading: Promise<ReloadResult> | null = null;
+  private again = false;
+  /** The last reload failure (cleared by a successful reload). */
+  lastError: { message: string; time: string } | null = null;
+  readonly source: string;
+
+  constructor(private readonly opts: PolicyHolderOptions) {
+    this.source = path.resolve(opts.source);
+  }
+
+  /** The version serving now (null before the first successful load). */
+  get current(): PolicyVersion | null {
+    return this.version;
+  }
+
+  get hash(): string | null {
+    return this.version?.policy.hash ?? null;
+  }
+
+  /** Load the first version. Throws (LoadError, BundleError, PolicyError) when it cannot be loaded. */
+  async load(): Promise<PolicyVersion> {
+    const policy = await loadPolicy(this.source);
+    return this.install(policy);
+  }
+
+  /**
+   * Load the source again and swap when it checks. Never throws: a failure keeps the old version and
+   * is returned (and kept in `lastError`). Concurrent calls share one reload (plus one more after it
+   * when files changed meanwhile).
+   */
+  reload(): Promise<ReloadResult> {
+    if (this.reloading) {
+      this.again = true;
+      return this.reloading;
+    }
+    this.reloading = this.doReload().then((r) => {
+      this.opts.onReload?.(r);
+      return r;
+    }).finally(() => {
+      this.reloading = null;
+      if (this.again) {
+        this.again = false;
+        void this.reload();
+      }
+    });
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<ReloadResult> {
+    let policy: Policy;
+    try {
+      policy = await loadPolicy(this.source);
+    } catch (e) {
+      const message = describeLoadError(e);
+      this.lastError = { message, time: new Date().toISOString() };
+      this.opts.log?.(`reload failed; still serving ${this.hash}: ${message}`);
+      return { ok: false, changed: false, hash: this.hash, error: message };
+    }
+    this.lastError = null;
+    if (this.version && policy.hash === this.version.policy.hash) return { ok: true, changed: false, hash: policy.hash };
+    const before = this.hash;
+    this.install(policy);
+    this.opts.log?.(`reloaded: ${before} → ${policy.hash}`);
+    return { ok: true, changed: true, hash: policy.hash };
+  }
+
+  private install(policy: Policy): PolicyVersion {
+    const engine = new Engine(policy, { ...this.opts.engine, store: this.opts.store });
+    const v: PolicyVersion = { policy, engine, loadedAt: new Date().toISOString(), generation: (this.version?.generation ?? 0) + 1 };
+    if (this.version) {
+      this.retired.unshift(this.version);
+      const keep = this.opts.keepRetired ?? 8;
+      while (this.retired.length > keep) {
+        const dropped = this.retired.pop()!;
+        for (const [id, o] of this.owners) if (o.v === dropped) this.owners.delete(id);
+      }
+    }
+    this.version = v;
+    return v;
+  }
+
+  /** Remember which version made a decision's reservation (for `settle` after a reload). Forgotten
+   *  `graceMs` after the reservation expires (see `sweep`). */
+  track(v: PolicyVersion, d: Decision, graceMs: number): void {
+    const r = d.reservation;
+    if (r) this.owners.set(r.id, { v, dropAt: Date.parse(r.expires) + graceMs });
+  }
+
+  /** The version that made reservation `id`, or undefined when this process does not know it. */
+  ownerOf(id: string): PolicyVersion | undefined {
+    return this.owners.get(id)?.v;
+  }
+
+  /** Forget a settled reservation. */
+  forget(id: string): void {
+    this.owners.delete(id);
+  }
+
+  /** Forget reservations past their expiry plus grace (called periodically). */
+  sweep(now: number): void {
+    // Ids are tracked in decision order, so the map's order is expiry order (same TTL for all).
+    for (const [id, o] of this.owners) {
+      if (o.dropAt > now) break;
+      this.owners.delete(id);
+    }
+  }
+
+  /** Watch the source for changes and reload (debounced). */
+  watch(debounceMs = 100): void {
+    if (this.watcher) return;
+    const dir = this.isDirSync() ? this.source : path.dirname(this.source);
+    const base = path.basename(this.source);
+    const relevant = (f: string | null) =>
+      f === null || (this.isDirSync() ? f.endsWith('.rein') || f === 'rein.json' : f === base);
+    try {
+      this.watcher = watch(dir, { persistent: false }, (_ev, f) => {
+        if (!relevant(f === null ? null : String(f))) return;
+        if (this.debounce) clearTimeout(this.debounce);
+        this.debounce = setTimeout(() => {
+          this.debounce = null;
+          void this.reload();
+        }, debounceMs);
+      });
+      this.watcher.on('error', (e) => this.opts.log?.(`watching ${dir} failed: ${e.message}`));
+    } catch (e) {
+      this.opts.log?.(`cannot watch ${dir} for changes: ${(e as Error).message} (send SIGHUP to reload)`);
+    }
+  }
+
+  private dirFlag: boolean | null = null;
+  private isDirSync(): boolean {
+    return this.dirFlag ?? false;
+  }
+
+  /** Find out once whether the source is a directory (watching needs it). */
+  async init(): Promise<void> {
+    try {
+      this.dirFlag = (await fs.stat(this.source)).isDirectory();
+    } catch {
+      this.dirFlag = false;
+    }
+  }
+
+  close(): void {
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = null;
+    this.watcher?.close();
+    this.watcher = null;
+  }
+}

@@ -1,0 +1,123 @@
+// The request and response bodies of the decision service as zod schemas: the SAME schemas validate
+// requests (api.ts) and generate the OpenAPI 3.1 document (openapi.ts, z.toJSONSchema), so the
+// document cannot drift from what the server accepts.
+
+import { z } from 'zod';
+import { decisionSchema } from '../../runtime/decision.js';
+
+const MAX_APPROVALS = 100;
+
+/** A granted approval as the Engine takes it: bound to the request's hash. */
+export const approvalSchema = z
+  .object({
+    rule: z.string().min(1).max(256).describe('The rule or budget whose approval is granted'),
+    request_hash: z.string().min(1).max(256).describe('The `request_hash` of the decision that asked for it'),
+  })
+  .strict();
+
+const nowSchema = z.iso
+  .datetime({ offset: true, message: 'must be an RFC 3339 time, e.g. 2026-11-24T10:00:00Z' })
+  .describe('Evaluation time (default: the server clock). For replay and tests.');
+
+export const decideBodySchema = z
+  .object({
+    input: z.record(z.string(), z.unknown()).describe('The request, as the policy set declares it with `input { … }`'),
+    approvals: z.array(approvalSchema).max(MAX_APPROVALS).optional().describe('Approvals granted for this exact request'),
+    explain: z.boolean().optional().describe('Include `explain`: every rule, matched or not, with the values it read'),
+    now: nowSchema.optional(),
+  })
+  .strict();
+
+export type DecideBody = z.output<typeof decideBodySchema>;
+
+export const settleBodySchema = z
+  .object({
+    reservation: z.string().min(1).max(256).describe('`reservation.id` of the decision'),
+    usage: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Actual usage, deep-merged into the request before `charge` is evaluated again (e.g. `{ "cost": { "estimate": 0.031 } }`)'),
+  })
+  .strict();
+
+export type SettleBody = z.output<typeof settleBodySchema>;
+
+export const settleResponseSchema = z
+  .object({
+    settled: z.literal(true),
+    reservation: z.string(),
+    policy: z.object({ name: z.string(), version: z.string().nullable(), hash: z.string() }),
+  });
+
+export const batchItemErrorSchema = z
+  .object({
+    index: z.number().int().describe('0-based position of the item in the batch'),
+    error: z.object({ code: z.string(), message: z.string() }),
+  });
+
+export const batchResponseSchema = z
+  .object({
+    results: z.array(z.union([decisionSchema, batchItemErrorSchema])).describe('One entry per item, in order: a decision or an error'),
+    summary: z.object({ items: z.number().int(), allow: z.number().int(), deny: z.number().int(), require_approval: z.number().int(), errors: z.number().int() }),
+  });
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('Stable machine-readable code, e.g. `invalid_body`, `invalid_json`, `body_too_large`, `unauthorized`'),
+      message: z.string(),
+      issues: z
+        .array(z.object({ path: z.string().describe('The field, e.g. `input` or `approvals[0].rule`'), message: z.string() }))
+        .optional(),
+    }),
+  });
+
+export const healthSchema = z.object({ status: z.literal('ok') });
+
+export const readySchema = z
+  .object({
+    ready: z.boolean(),
+    checks: z.object({
+      policy: z.object({ ok: z.boolean(), hash: z.string().nullable(), name: z.string().nullable(), version: z.string().nullable(), loaded_at: z.string().nullable(), reload_error: z.string().nullable() }),
+      store: z.object({ ok: z.boolean(), kind: z.enum(['memory', 'redis']), error: z.string().optional() }),
+    }),
+  });
+
+export const policyInfoSchema = z
+  .object({
+    name: z.string(),
+    version: z.string().nullable(),
+    hash: z.string(),
+    loaded_at: z.string(),
+    generation: z.number().int(),
+    source: z.string(),
+    reload_error: z.object({ message: z.string(), time: z.string() }).nullable(),
+  });
+
+export { decisionSchema };
+
+/** The named schemas of the OpenAPI document (`#/components/schemas/<name>`). */
+export const namedSchemas = {
+  Approval: approvalSchema,
+  DecideRequest: decideBodySchema,
+  SettleRequest: settleBodySchema,
+  SettleResponse: settleResponseSchema,
+  Decision: decisionSchema,
+  BatchItemError: batchItemErrorSchema,
+  BatchResponse: batchResponseSchema,
+  Error: errorSchema,
+  Health: healthSchema,
+  Ready: readySchema,
+  PolicyInfo: policyInfoSchema,
+} as const;
+
+/** zod issues → `{ path, message }` with readable paths (`approvals[0].rule`). */
+export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
+  return error.issues.map((i) => {
+    let p = '';
+    for (const seg of i.path) p += typeof seg === 'number' ? `[${seg}]` : p === '' ? String(seg) : `.${String(seg)}`;
+    let message = i.message;
+    if (i.code === 'unrecognized_keys') message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `\`${k}\``).join(', ')}`;
+    return { path: p || '$', message };
+  });
+}

@@ -1,0 +1,434 @@
+// The decision service over real HTTP (fetch/undici): every endpoint and its error paths.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { decisionSchema } from '../../language/runtime/decision.js';
+import { verifyChain, parseRecords } from '../../language/audit/record.js';
+import { nodeLineHash } from '../../language/node/audit-file.js';
+import { decideBodySchema, settleBodySchema } from '../../language/node/serve/schemas.js';
+import { AGENT, call, copyAgent, model, serve, type Served } from './helpers.js';
+
+const tool = (t: string, extra: Record<string, unknown> = {}) => ({ agent: { id: 'a1', team: 'support' }, action: { kind: 'tool_call', tool: t, ...extra } });
+
+describe('rein serve --api: decisions over HTTP', function () {
+  this.timeout(30_000);
+  let s: Served;
+  beforeEach(async () => {
+    s = await serve();
+  });
+  afterEach(async () => {
+    await s.close();
+  });
+
+  it('GET /health answers ok with the policy hash header', async () => {
+    const r = await call(s.url, '/health');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, { status: 'ok' });
+    assert.match(r.headers.get('rein-policy-hash')!, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(r.headers.get('rein-policy-hash'), s.ctx.policy!.hash);
+  });
+
+  it('GET /ready reports the policy and the store', async () => {
+    const r = await call(s.url, '/ready');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.ready, true);
+    assert.equal(r.body.checks.policy.name, 'service_test');
+    assert.equal(r.body.checks.policy.hash, s.ctx.policy!.hash);
+    assert.deepEqual(r.body.checks.store, { ok: true, kind: 'memory' });
+  });
+
+  it('POST /v1/decide returns the decision JSON with a reservation, the policy hash in body and header', async () => {
+    const r = await call(s.url, '/v1/decide', { body: { input: model('support', 0.25) } });
+    assert.equal(r.status, 200);
+    assert.ok(decisionSchema.safeParse(r.body).success, 'matches the decision schema');
+    assert.equal(r.body.effect, 'allow');
+    assert.equal(r.body.budgets[0].name, 'team_daily');
+    assert.equal(r.body.budgets[0].charge, '0.250000');
+    assert.match(r.body.reservation.id, /.+/);
+    assert.equal(r.body.policy.hash, r.headers.get('rein-policy-hash'));
+    assert.match(r.body.request_hash, /^sha256:/);
+  });
+
+  it('deny and require_approval, and an approval for the request_hash turns it into allow', async () => {
+    const d = await call(s.url, '/v1/decide', { body: { input: tool('db.drop') } });
+    assert.equal(d.body.effect, 'deny');
+    assert.equal(d.body.reasons[0].name, 'no_drop');
+    assert.equal(d.body.reasons[0].message, 'tool db.drop is blocked');
+    const a = await call(s.url, '/v1/decide', { body: { input: tool('transfer', { amount: '250.00' }) } });
+    assert.equal(a.body.effect, 'require_approval');
+    assert.equal(a.body.approvals[0].name, 'large_transfer');
+    const ok = await call(s.url, '/v1/decide', { body: { input: tool('transfer', { amount: '250.00' }), approvals: [{ rule: 'large_transfer', request_hash: a.body.request_hash }] } });
+    assert.equal(ok.body.effect, 'allow');
+    const wrong = await call(s.url, '/v1/decide', { body: { input: tool('transfer', { amount: '250.00' }), approvals: [{ rule: 'large_transfer', request_hash: 'sha256:00' }] } });
+    assert.equal(wrong.body.effect, 'require_approval', 'an approval for another request does not count');
+  });
+
+  it('an input the policy rejects is a decision with errors (on error deny), not an HTTP error', async () => {
+    const r = await call(s.url, '/v1/decide', { body: { input: { agent: { id: 1 } } } });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.effect, 'deny');
+    assert.ok(r.body.errors.some((e: { path?: string }) => e.path === '$.agent.id'), JSON.stringify(r.body.errors));
+  });
+
+  it('budgets are reserved: $1 a day at $0.30 allows three, then denies', async () => {
+    const effects = [];
+    for (let i = 0; i < 4; i++) effects.push((await call(s.url, '/v1/decide', { body: { input: model('support', '0.30') } })).body.effect);
+    assert.deepEqual(effects, ['allow', 'allow', 'allow', 'deny']);
+    const other = await call(s.url, '/v1/decide', { body: { input: model('sales', '0.30') } });
+    assert.equal(other.body.effect, 'allow', 'another team has its own counter');
+  });
+
+  it('`now` in the body sets the evaluation time (the budget window follows it)', async () => {
+    const r = await call(s.url, '/v1/decide', { body: { input: model('support', '0.10'), now: '2026-11-24T10:00:00Z' } });
+    assert.equal(r.body.time, '2026-11-24T10:00:00.000Z');
+    assert.equal(r.body.budgets[0].window.start, '2026-11-24T00:00:00.000Z');
+  });
+
+  it('`explain: true` includes the explanation', async () => {
+    const r = await call(s.url, '/v1/decide', { body: { input: tool('db.drop'), explain: true } });
+    assert.ok(Array.isArray(r.body.explain));
+    assert.ok(r.body.explain.some((e: { name: string; matched: boolean }) => e.name === 'no_drop' && e.matched));
+  });
+
+  it('POST /v1/settle replaces the estimate by the actual usage; a second settle is 409; unknown is 404', async () => {
+    const d = await call(s.url, '/v1/decide', { body: { input: model('support', '0.90') } });
+    assert.equal(d.body.effect, 'allow');
+    const blocked = await call(s.url, '/v1/decide', { body: { input: model('support', '0.20') } });
+    assert.equal(blocked.body.effect, 'deny', '0.90 reserved + 0.20 > $1');
+    const st = await call(s.url, '/v1/settle', { body: { reservation: d.body.reservation.id, usage: { cost: { estimate: '0.10' } } } });
+    assert.equal(st.status, 200, st.text);
+    assert.deepEqual(st.body, { settled: true, reservation: d.body.reservation.id, policy: d.body.policy });
+    const after = await call(s.url, '/v1/decide', { body: { input: model('support', '0.20') } });
+    assert.equal(after.body.effect, 'allow');
+    assert.equal(after.body.budgets[0].spent, '0.100000');
+    const again = await call(s.url, '/v1/settle', { body: { reservation: d.body.reservation.id } });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'already_settled');
+    const unknown = await call(s.url, '/v1/settle', { body: { reservation: 'nope-1' } });
+    assert.equal(unknown.status, 404);
+    assert.equal(unknown.body.error.code, 'unknown_reservation');
+  });
+
+  it('settle with usage that does not fit the input schema is 422 and can be retried', async () => {
+    const d = await call(s.url, '/v1/decide', { body: { input: model('support', '0.50') } });
+    const bad = await call(s.url, '/v1/settle', { body: { reservation: d.body.reservation.id, usage: { cost: { estimate: 'lots' } } } });
+    assert.equal(bad.status, 422, bad.text);
+    assert.equal(bad.body.error.code, 'invalid_usage');
+    assert.match(bad.body.error.message, /cost\.estimate/);
+    const ok = await call(s.url, '/v1/settle', { body: { reservation: d.body.reservation.id, usage: { cost: { estimate: '0.40' } } } });
+    assert.equal(ok.status, 200);
+  });
+
+  it('POST /v1/evaluate decides with rules only: no reservation, no budget spent', async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await call(s.url, '/v1/evaluate', { body: { input: model('support', '0.90') } });
+      assert.equal(r.body.effect, 'allow');
+      assert.equal(r.body.reservation, null);
+      assert.deepEqual(r.body.budgets, []);
+    }
+    assert.equal((await call(s.url, '/v1/evaluate', { body: { input: tool('db.drop') } })).body.effect, 'deny');
+    const d = await call(s.url, '/v1/decide', { body: { input: model('support', '0.90') } });
+    assert.equal(d.body.effect, 'allow', 'evaluate reserved nothing');
+  });
+
+  it('batch: a JSON array decides in order (budgets shared) with per-item errors', async () => {
+    const items = [{ input: model('b', '0.60') }, { input: model('b', '0.60') }, { nope: 1 }, { input: tool('db.drop') }];
+    const r = await call(s.url, '/v1/decide/batch', { body: items });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(
+      r.body.results.map((x: { effect?: string; error?: { code: string } }) => x.effect ?? x.error!.code),
+      ['allow', 'deny', 'invalid_body', 'deny'],
+    );
+    assert.equal(r.body.results[2].index, 2);
+    assert.deepEqual(r.body.summary, { items: 4, allow: 1, deny: 2, require_approval: 0, errors: 1 });
+  });
+
+  it('batch: NDJSON in, NDJSON out, a malformed line is an error entry with its line number', async () => {
+    const body = [JSON.stringify({ input: model('n', '0.10') }), '{oops', '', JSON.stringify({ input: tool('db.drop') })].join('\n');
+    const r = await call(s.url, '/v1/evaluate/batch', { raw: body, headers: { 'content-type': 'application/x-ndjson' } });
+    assert.equal(r.status, 200, r.text);
+    assert.match(r.headers.get('content-type')!, /application\/x-ndjson/);
+    const lines = r.text.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 3);
+    assert.equal(lines[0].effect, 'allow');
+    assert.equal(lines[1].error.code, 'invalid_json');
+    assert.match(lines[1].error.message, /^line 2:/);
+    assert.equal(lines[2].effect, 'deny');
+  });
+
+  it('batch: a body that is neither an array nor NDJSON is 400', async () => {
+    const r = await call(s.url, '/v1/decide/batch', { body: { input: {} } });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'invalid_body');
+  });
+
+  it('GET /v1/policy names the version serving', async () => {
+    const r = await call(s.url, '/v1/policy');
+    assert.equal(r.body.name, 'service_test');
+    assert.equal(r.body.version, '1.0.0');
+    assert.equal(r.body.hash, s.ctx.policy!.hash);
+    assert.equal(r.body.generation, 1);
+    assert.equal(r.body.reload_error, null);
+  });
+});
+
+describe('rein serve --api: bad requests are 4xx with a clear message, never 5xx', function () {
+  this.timeout(30_000);
+  let s: Served;
+  before(async () => {
+    s = await serve({ bodyLimit: 4096 });
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  const cases: [string, { raw?: string; body?: unknown; headers?: Record<string, string> }, number, string, RegExp][] = [
+    ['malformed JSON', { raw: '{"input": ', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /not valid JSON/],
+    ['an empty body', { raw: '', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /empty/],
+    ['a JSON array', { body: [1, 2] }, 400, 'invalid_body', /object/],
+    ['a JSON string', { body: 'x' }, 400, 'invalid_body', /object/],
+    ['no input', { body: {} }, 400, 'invalid_body', /^input: /],
+    ['input of the wrong type', { body: { input: [1] } }, 400, 'invalid_body', /^input: /],
+    ['an unknown field', { body: { input: {}, inptu: {} } }, 400, 'invalid_body', /unknown field `inptu`/],
+    ['a bad approval', { body: { input: {}, approvals: [{ rule: 'x' }] } }, 400, 'invalid_body', /^approvals\[0\]\.request_hash: /],
+    ['explain not a boolean', { body: { input: {}, explain: 'yes' } }, 400, 'invalid_body', /^explain: /],
+    ['a bad time', { body: { input: {}, now: 'yesterday' } }, 400, 'invalid_body', /^now: .*RFC 3339/],
+    ['a body over the limit', { body: { input: { x: 'y'.repeat(10_000) } } }, 413, 'body_too_large', /.+/],
+    ['deep nesting', { body: { input: JSON.parse('{"a":'.repeat(100) + '1' + '}'.repeat(100)) } }, 400, 'too_deep', /deeper than 64/],
+    ['__proto__ keys', { raw: '{"input": {"__proto__": {"x": 1}}}', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /.+/],
+  ];
+  for (const [what, req, status, code, msg] of cases) {
+    it(`${what} → ${status} ${code}`, async () => {
+      const r = await call(s.url, '/v1/decide', req);
+      assert.equal(r.status, status, r.text);
+      assert.equal(r.body.error.code, code);
+      assert.match(r.body.error.message, msg);
+    });
+  }
+
+  it('the issues list names every bad field', async () => {
+    const r = await call(s.url, '/v1/decide', { body: { input: 1, explain: 2, extra: 3 } });
+    assert.deepEqual(r.body.error.issues.map((i: { path: string }) => i.path).sort(), ['$', 'explain', 'input']);
+  });
+
+  it('settle without a reservation names the field', async () => {
+    const r = await call(s.url, '/v1/settle', { body: { usage: {} } });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.issues[0].path, 'reservation');
+  });
+
+  it('JSON is accepted without a JSON content type (curl -d sends form encoding)', async () => {
+    const r = await call(s.url, '/v1/decide', { raw: JSON.stringify({ input: model('x', '0.01') }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.effect, 'allow');
+  });
+
+  it('an unknown route is a JSON 404', async () => {
+    const r = await call(s.url, '/v1/nope');
+    assert.equal(r.status, 404);
+    assert.equal(r.body.error.code, 'not_found');
+  });
+});
+
+describe('rein serve --api: bearer tokens', function () {
+  this.timeout(30_000);
+  let s: Served;
+  before(async () => {
+    s = await serve({ tokens: { api: 'api-secret', settle: 'settle-secret', approvals: 'approvals-secret' } });
+  });
+  after(async () => {
+    await s.close();
+  });
+  const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+  it('decide needs the api token: missing or wrong → 401 with WWW-Authenticate', async () => {
+    const none = await call(s.url, '/v1/decide', { body: { input: model('t', '0.01') } });
+    assert.equal(none.status, 401);
+    assert.equal(none.body.error.code, 'unauthorized');
+    assert.match(none.headers.get('www-authenticate')!, /^Bearer/);
+    assert.equal((await call(s.url, '/v1/decide', { body: { input: model('t', '0.01') }, headers: bearer('wrong') })).status, 401);
+    assert.equal((await call(s.url, '/v1/decide', { body: { input: model('t', '0.01') }, headers: { authorization: 'Basic x' } })).status, 401);
+    assert.equal((await call(s.url, '/v1/decide', { body: { input: model('t', '0.01') }, headers: bearer('api-secret') })).status, 200);
+  });
+
+  it('settle needs the settle token (the api token is not enough)', async () => {
+    const d = await call(s.url, '/v1/decide', { body: { input: model('t', '0.01') }, headers: bearer('api-secret') });
+    const withApi = await call(s.url, '/v1/settle', { body: { reservation: d.body.reservation.id }, headers: bearer('api-secret') });
+    assert.equal(withApi.status, 401);
+    const ok = await call(s.url, '/v1/settle', { body: { reservation: d.body.reservation.id }, headers: bearer('settle-secret') });
+    assert.equal(ok.status, 200, ok.text);
+    const settleCannotDecide = await call(s.url, '/v1/decide', { body: { input: model('t', '0.01') }, headers: bearer('settle-secret') });
+    assert.equal(settleCannotDecide.status, 401);
+  });
+
+  it('approvals in the body need the approvals token', async () => {
+    const a = await call(s.url, '/v1/decide', { body: { input: tool('transfer', { amount: '500' }) }, headers: bearer('api-secret') });
+    const body = { input: tool('transfer', { amount: '500' }), approvals: [{ rule: 'large_transfer', request_hash: a.body.request_hash }] };
+    const denied = await call(s.url, '/v1/decide', { body, headers: bearer('api-secret') });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.body.error.code, 'forbidden');
+    const ok = await call(s.url, '/v1/decide', { body, headers: bearer('approvals-secret') });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.effect, 'allow');
+  });
+
+  it('/health, /ready and /openapi.json are open; /metrics needs the api token', async () => {
+    assert.equal((await call(s.url, '/health')).status, 200);
+    assert.equal((await call(s.url, '/ready')).status, 200);
+    assert.equal((await call(s.url, '/openapi.json')).status, 200);
+    assert.equal((await call(s.url, '/metrics')).status, 401);
+    assert.equal((await call(s.url, '/metrics', { headers: bearer('api-secret') })).status, 200);
+  });
+});
+
+describe('rein serve --api: metrics, audit log, OpenAPI', function () {
+  this.timeout(30_000);
+
+  it('GET /metrics is Prometheus text with decisions by effect and latency', async () => {
+    const s = await serve();
+    try {
+      for (let i = 0; i < 3; i++) await call(s.url, '/v1/decide', { body: { input: model('m', '0.01') } });
+      await call(s.url, '/v1/decide', { body: { input: tool('db.drop') } });
+      await call(s.url, '/v1/decide', { body: {} });
+      const r = await call(s.url, '/metrics');
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get('content-type')!, /^text\/plain/);
+      assert.match(r.text, /^rein_decisions_total\{effect="allow",policy="service_test"[^}]*\} 3$/m);
+      assert.match(r.text, /^rein_decisions_total\{effect="deny",policy="service_test"[^}]*\} 1$/m);
+      assert.match(r.text, /^rein_decision_duration_count\{effect="allow"[^}]*\} 3$/m);
+      assert.match(r.text, /^rein_decision_duration_bucket\{[^}]*le="0.1"\} \d+$/m);
+      assert.match(r.text, /^rein_http_rejected_total\{code="invalid_body"[^}]*\} 1$/m);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('every decision (decide, evaluate, batch) goes to the hash-chained audit log', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-audit-'));
+    const file = join(dir, 'decisions.jsonl');
+    const s = await serve({ audit: file });
+    try {
+      await call(s.url, '/v1/decide', { body: { input: model('m', '0.01') } });
+      await call(s.url, '/v1/evaluate', { body: { input: tool('db.drop') } });
+      await call(s.url, '/v1/decide/batch', { body: [{ input: model('m', '0.02') }, { input: model('m', '0.03') }] });
+      await call(s.url, '/v1/decide', { body: { bad: 1 } });
+    } finally {
+      await s.close();
+    }
+    const text = readFileSync(file, 'utf8');
+    const v = verifyChain([{ source: file, text }], nodeLineHash);
+    assert.ok(v.ok, JSON.stringify(v.problem));
+    const recs = parseRecords(text);
+    assert.equal(recs.length, 4, 'four decisions; the 400 is not a decision');
+    assert.deepEqual(recs.map((r) => r.decision.effect), ['allow', 'deny', 'allow', 'allow']);
+    assert.deepEqual((recs[3].request as { cost: unknown }).cost, { estimate: '0.03' });
+  });
+
+  it('/openapi.json is OpenAPI 3.1 whose schemas accept and reject exactly what the server does', async () => {
+    const s = await serve();
+    try {
+      const doc = (await call(s.url, '/openapi.json')).body;
+      assert.equal(doc.openapi, '3.1.0');
+      for (const p of ['/v1/decide', '/v1/settle', '/v1/evaluate', '/v1/decide/batch', '/health', '/ready', '/metrics']) assert.ok(doc.paths[p], p);
+      const ajv = new Ajv2020.default({ strict: false, allErrors: true });
+      addFormats.default(ajv);
+      ajv.addSchema({ $id: 'doc', components: doc.components });
+      const v = (name: string) => ajv.getSchema(`doc#/components/schemas/${name}`)!;
+      const decideBodies: unknown[] = [
+        { input: {} },
+        { input: { a: 1 }, explain: true, now: '2026-11-24T10:00:00Z' },
+        { input: {}, approvals: [{ rule: 'r', request_hash: 'sha256:x' }] },
+        {},
+        { input: 1 },
+        { input: {}, extra: 1 },
+        { input: {}, approvals: [{ rule: '' , request_hash: 'h' }] },
+        { input: {}, now: 'not a time' },
+        { input: {}, explain: 'no' },
+      ];
+      for (const b of decideBodies) {
+        const zodOk = decideBodySchema.safeParse(b).success;
+        assert.equal(v('DecideRequest')(b), zodOk, `DecideRequest ${JSON.stringify(b)}`);
+        const http = await call(s.url, '/v1/evaluate', { body: b });
+        assert.equal(http.status === 200, zodOk, `server vs schema for ${JSON.stringify(b)}`);
+      }
+      for (const b of [{ reservation: 'x' }, { reservation: 'x', usage: { a: 1 } }, {}, { reservation: 1 }, { reservation: 'x', usage: [] }]) {
+        assert.equal(v('SettleRequest')(b), settleBodySchema.safeParse(b).success, `SettleRequest ${JSON.stringify(b)}`);
+      }
+      const d = (await call(s.url, '/v1/decide', { body: { input: model('o', '0.01') } })).body;
+      assert.ok(v('Decision')(d), JSON.stringify(v('Decision').errors));
+      const ready = (await call(s.url, '/ready')).body;
+      assert.ok(v('Ready')(ready), JSON.stringify(v('Ready').errors));
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('rein serve --api: hot reload', function () {
+  this.timeout(30_000);
+
+  async function until<T>(f: () => Promise<T>, ok: (t: T) => boolean): Promise<T> {
+    let last = await f();
+    for (let i = 0; i < 200 && !ok(last); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      last = await f();
+    }
+    return last;
+  }
+
+  it('a changed policy replaces the old one once it checks; a broken one leaves the old one serving', async () => {
+    const dir = copyAgent();
+    const s = await serve({ policy: dir, watch: true });
+    try {
+      const first = await call(s.url, '/v1/decide', { body: { input: tool('db.drop') } });
+      const h1 = first.headers.get('rein-policy-hash');
+      const reserved = await call(s.url, '/v1/decide', { body: { input: model('r', '0.50') } });
+      const file = join(dir, 'policy.rein');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('tool db.drop is blocked', 'no dropping, ever'));
+      const second = await until(
+        () => call(s.url, '/v1/decide', { body: { input: tool('db.drop') } }),
+        (r) => r.headers.get('rein-policy-hash') !== h1,
+      );
+      assert.notEqual(second.headers.get('rein-policy-hash'), h1, 'reloaded');
+      assert.equal(second.body.reasons[0].message, 'no dropping, ever');
+      assert.equal(second.body.policy.hash, second.headers.get('rein-policy-hash'));
+      const h2 = second.headers.get('rein-policy-hash');
+      // A reservation made by the old version settles after the reload; the counters carried over.
+      const st = await call(s.url, '/v1/settle', { body: { reservation: reserved.body.reservation.id, usage: { cost: { estimate: '0.70' } } } });
+      assert.equal(st.status, 200, st.text);
+      assert.equal(st.body.policy.hash, h1, 'settled by the version that decided');
+      const after = await call(s.url, '/v1/decide', { body: { input: model('r', '0.40') } });
+      assert.equal(after.body.effect, 'deny', '0.70 spent + 0.40 > $1: the counter survived the reload');
+
+      writeFileSync(join(dir, 'broken.rein'), 'rule oops { when nope.x deny }');
+      const info = await until(
+        () => call(s.url, '/v1/policy'),
+        (r) => r.body.reload_error !== null,
+      );
+      assert.match(info.body.reload_error.message, /broken\.rein/);
+      assert.equal(info.body.hash, h2, 'the old version still serves');
+      const still = await call(s.url, '/v1/decide', { body: { input: tool('db.drop') } });
+      assert.equal(still.headers.get('rein-policy-hash'), h2);
+      assert.equal(still.body.reasons[0].message, 'no dropping, ever');
+      const ready = await call(s.url, '/ready');
+      assert.equal(ready.status, 200);
+      assert.match(ready.body.checks.policy.reload_error, /broken\.rein/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('reload() without changes keeps the version', async () => {
+    const s = await serve({ policy: AGENT });
+    try {
+      const r = await s.ctx.policy!.reload();
+      assert.deepEqual(r, { ok: true, changed: false, hash: s.ctx.policy!.hash });
+      assert.equal(s.ctx.policy!.current!.generation, 1);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -1,0 +1,100 @@
+// `rein serve` as a process: options, defaults, usage errors, signals.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../language/node/cli.js';
+import { isLoopback, parseListen } from '../../language/node/commands/serve.js';
+import { AGENT, call, copyAgent, model, spawnServe } from './helpers.js';
+
+async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await main(args, { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (err += s) }, env, cwd: process.cwd(), isTTY: false });
+  return { code, out, err };
+}
+
+describe('rein serve (command)', function () {
+  this.timeout(90_000);
+
+  it('--help tells the options, the defaults and the exit codes', async () => {
+    const r = await run(['serve', '--help']);
+    assert.equal(r.code, 0);
+    for (const o of ['--policy', '--api', '--no-dashboard', '--listen', '--redis', '--audit', '--log', '--token-file', '--settle-token-file', '--approvals-token-file', '127.0.0.1:8181', '127.0.0.1:8787', 'REIN_API_TOKEN']) {
+      assert.ok(r.out.includes(o), o);
+    }
+  });
+
+  it('usage errors exit 2 with a message', async () => {
+    const cases: [string[], RegExp][] = [
+      [['serve', '--api'], /--api needs --policy/],
+      [['serve', '--no-dashboard'], /nothing to serve/],
+      [['serve', '--api', '--policy', AGENT, '--listen', 'nope'], /--listen must be HOST:PORT/],
+      [['serve', '--api', '--policy', AGENT, '--listen', '0.0.0.0:0'], /refusing to listen on 0\.0\.0\.0/],
+      [['serve', '--api', '--policy', AGENT, '--redis', 'http://x'], /--redis must be a redis:\/\//],
+      [['serve', '--api', '--policy', AGENT, '--token-file', '/nonexistent/token'], /cannot read the api token file/],
+      [['serve', '--api', '--policy', AGENT, '--mode', 'x'], /--mode must be enforce or monitor/],
+      [['serve', '--api', '--policy', '/nonexistent/dir', '--listen', '127.0.0.1:0'], /no such file or directory/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await run(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+      assert.match(r.err, re, args.join(' '));
+    }
+  });
+
+  it('a policy with errors exits 1 naming the error', async () => {
+    const dir = copyAgent();
+    writeFileSync(join(dir, 'broken.rein'), 'rule oops { when nope.x deny }');
+    const r = await run(['serve', '--api', '--policy', dir, '--listen', '127.0.0.1:0']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /broken\.rein:1:/);
+  });
+
+  it('parses addresses and knows loopback', () => {
+    assert.deepEqual(parseListen('127.0.0.1:8181'), { host: '127.0.0.1', port: 8181 });
+    assert.deepEqual(parseListen('[::1]:9'), { host: '::1', port: 9 });
+    assert.deepEqual(parseListen(':8080'), { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(parseListen('8080'), { host: '127.0.0.1', port: 8080 });
+    for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) assert.ok(isLoopback(h), h);
+    for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com']) assert.ok(!isLoopback(h), h);
+  });
+
+  it('serves as a process: decides over HTTP, reloads on SIGHUP, stops with 0 on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-cli-'));
+    const token = join(dir, 'token');
+    writeFileSync(token, 'tok-123\n');
+    const policy = copyAgent();
+    const srv = await spawnServe(['--api', '--no-dashboard', '--policy', policy, '--listen', '127.0.0.1:0', '--token-file', token, '--no-watch']);
+    try {
+      const r = await call(srv.url, '/v1/decide', { body: { input: model('p', '0.10') }, headers: { authorization: 'Bearer tok-123' } });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.effect, 'allow');
+      assert.equal((await call(srv.url, '/v1/decide', { body: { input: model('p', '0.10') } })).status, 401);
+      assert.match(srv.stderr(), /listening on http:\/\/127\.0\.0\.1:\d+ \(api; policy service_test 1\.0\.0 sha256:[0-9a-f]{64}; store memory\)/);
+      // SIGHUP reloads (watching is off here).
+      const h1 = r.headers.get('rein-policy-hash');
+      writeFileSync(join(policy, 'policy.rein'), readFileSync(join(policy, 'policy.rein'), 'utf8').replace('version "1.0.0"', 'version "1.0.1"'));
+      srv.proc.kill('SIGHUP');
+      let info = await call(srv.url, '/v1/policy', { headers: { authorization: 'Bearer tok-123' } });
+      for (let i = 0; i < 200 && info.body.version !== '1.0.1'; i++) {
+        await new Promise((res) => setTimeout(res, 50));
+        info = await call(srv.url, '/v1/policy', { headers: { authorization: 'Bearer tok-123' } });
+      }
+      assert.equal(info.body.version, '1.0.1');
+      assert.notEqual(info.headers.get('rein-policy-hash'), h1);
+      assert.match(srv.stderr(), /reloaded: sha256:\w+ → sha256:\w+/);
+      // A non-loopback address with a token is allowed.
+      const wide = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '0.0.0.0:0'], { REIN_API_TOKEN: 'env-token' });
+      try {
+        const port = new URL(wide.url).port;
+        assert.equal((await call(`http://127.0.0.1:${port}`, '/v1/policy', { headers: { authorization: 'Bearer env-token' } })).status, 200);
+      } finally {
+        assert.equal(await wide.stop(), 0);
+      }
+    } finally {
+      assert.equal(await srv.stop(), 0);
+    }
+    assert.match(srv.stderr(), /SIGTERM: shutting down/);
+  });
+});
