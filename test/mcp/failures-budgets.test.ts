@@ -80,10 +80,11 @@ describe('rein mcp: budgets, hot reload and failures', function () {
   });
 
   it('an upstream that hangs: --upstream-timeout answers with an error, and later calls still work', async () => {
-    gw = await connect(['--policy', path.join(FIXTURES, 'everything'), '--upstream-timeout', '700ms'], [SERVER]);
+    // Long enough for initialize on a loaded machine (the timeout bounds every request).
+    gw = await connect(['--policy', path.join(FIXTURES, 'everything'), '--upstream-timeout', '4s'], [SERVER]);
     const started = Date.now();
-    await assert.rejects(gw.client.callTool({ name: 'hang', arguments: {} }), /did not answer tools\/call within 0\.7 s/);
-    assert.ok(Date.now() - started < 5_000);
+    await assert.rejects(gw.client.callTool({ name: 'hang', arguments: {} }), /did not answer tools\/call within 4 s/);
+    assert.ok(Date.now() - started < 15_000);
     const r = await gw.client.callTool({ name: 'paid', arguments: { cost: 0.01 } });
     assert.match(text(r), /paid 0\.01/);
   });

@@ -123,6 +123,21 @@ describe('rein mcp --listen (Streamable HTTP) and inspector-cli', function () {
     }
   });
 
+  it('an unreachable upstream: the client gets a clear error at once, no hang', async () => {
+    const closedPort = await freePort();
+    const port = await freePort();
+    const g = start(process.execPath, [BIN, 'mcp', '--policy', path.join(FIXTURES, 'everything'), '--listen', `127.0.0.1:${port}`, '--upstream', `http://127.0.0.1:${closedPort}/mcp`]);
+    try {
+      await waitFor(() => /listening at/.test(g.out()), 'the gateway', 20_000);
+      const c = new Client({ name: 'unreachable', version: '1' });
+      const started = Date.now();
+      await assert.rejects(c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`))), /cannot reach the upstream MCP server/);
+      assert.ok(Date.now() - started < 10_000);
+    } finally {
+      await g.kill();
+    }
+  });
+
   it('inspector-cli lists and calls tools through the HTTP gateway', async () => {
     const url = `http://127.0.0.1:${gwPort}/mcp`;
     const list = await run(process.execPath, [INSPECTOR_INDEX, url, '--transport', 'http', '--header', `X-Rein-Token: ${TOKEN}`, '--method', 'tools/list'], { env: env(), timeout: 30_000, cwd: INSPECTOR_CWD });

@@ -135,7 +135,7 @@ export class Gateway {
     this.log = opts.log ?? (() => undefined);
     this.timeoutMs = opts.upstreamTimeoutMs ?? 0;
     this.toUp = new Outbox(
-      (m) => (this.upstreamClosed ? Promise.resolve(this.answerGone(m)) : this.up.send(m as JSONRPCMessage)),
+      (m) => (this.upstreamClosed ? Promise.resolve(this.answerGone(m)) : this.sendUp(m)),
       (e) => this.log(`rein mcp: sending to the upstream failed: ${(e as Error).message}`),
     );
     this.toDown = new Outbox(
@@ -183,6 +183,23 @@ export class Gateway {
       w.resolve(errorResponse(idOf(key), GATEWAY_ERROR.upstreamGone, reason));
     }
     void this.toDown.idle().then(() => this.opts.onUpstreamClosed?.(reason));
+  }
+
+  /** Send upstream; a request that cannot be sent (the upstream unreachable) is answered with an error at once. */
+  private async sendUp(m: Msg): Promise<void> {
+    try {
+      await this.up.send(m as JSONRPCMessage);
+    } catch (e) {
+      const why = (e as Error).message;
+      this.log(`rein mcp: sending ${m.method ?? 'a response'} to the upstream failed: ${why}`);
+      if (isRequest(m) && !String(m.id).startsWith(GW_PREFIX)) {
+        const f = this.forwarded.get(idKey(m.id!));
+        if (f?.timer) clearTimeout(f.timer);
+        this.forwarded.delete(idKey(m.id!));
+        if (f?.call) this.opts.metrics?.call('failed', f.call.request.tool.name);
+        this.toDown.push(errorResponse(m.id!, GATEWAY_ERROR.upstreamGone, `rein mcp: cannot reach the upstream MCP server: ${why}`));
+      }
+    }
   }
 
   private answerGone(m: Msg): void {
