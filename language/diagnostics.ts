@@ -69,7 +69,7 @@ export const CODES = {
   REIN209: { severity: 'error', summary: 'wrong number or type of arguments' },
   REIN210: { severity: 'error', summary: 'recursive `def`' },
   REIN211: { severity: 'error', summary: 'invalid regular expression' },
-  REIN212: { severity: 'error', summary: 'regular expression may backtrack catastrophically' },
+  REIN212: { severity: 'error', summary: 'regular expression needs backtracking (back-reference or look-around)' },
   REIN213: { severity: 'error', summary: 'invalid budget (missing `limit`/`charge`, charge type differs from limit, bad window)' },
   REIN214: { severity: 'error', summary: 'string literal is not a value of the enum it is compared with' },
   REIN215: { severity: 'error', summary: '`matches` needs a string-literal pattern' },

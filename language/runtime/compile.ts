@@ -20,6 +20,9 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { CheckResult, CheckedProgram, PolicyHeader, Symbol as Sym } from '../semantics/program.js';
 import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
+import { compilePattern } from '../semantics/regex.js';
+import { hostApprovals, hostMode, hostNow } from './host-options.js';
+import type { RE2JS } from 're2js';
 import { check } from '../check.js';
 import { PolicyError } from '../errors.js';
 import type {
@@ -41,7 +44,7 @@ import { addMoney, divMoney, formatMicros, mulMoney } from './money.js';
 import { compileValidator, emitQuickValidator, newFastClosures } from './validate.js';
 import { useCodegen } from './codegen.js';
 import { generateDecide, generateFused, generateRules, type DecideHelpers, type FusedEvaluate, type RuleGenHost } from './codegen-rules.js';
-import { EvalError, deepEqual, deepMerge, formatTime, isPlainObject, newRecord, renderValue } from './values.js';
+import { EvalError, MAX_TIME_MS, deepEqual, deepMerge, formatTime, isPlainObject, newRecord, renderValue } from './values.js';
 
 type Frame = unknown[];
 type Fn = (env: Env, frame: Frame) => unknown;
@@ -162,11 +165,32 @@ function checkedNumber(v: number, what: string): number {
   return v;
 }
 
-function safeRegex(pattern: string): RegExp {
-  return new RegExp(pattern);
-}
 
 const WEEKDAYS = 7;
+
+// One plain e-mail address: a local part without spaces, separators or quotes, one `@`, and a host
+// name of dot-separated labels. Unambiguous classes only (linear time in V8's engine).
+const ONE_ADDRESS = /^[^\s@,;<>()[\]\\":]+@[A-Za-z0-9\u0080-\uFFFF-]+(?:\.[A-Za-z0-9\u0080-\uFFFF-]+)*$/;
+
+/** `s.domain()`: the lower-cased domain when `s` is exactly one plain address, else null — so
+ *  `"bob@evil.com, carol@example.com"` or `"Bob <bob@x.com>"` never passes for an internal address. */
+export function emailDomain(s: string): string | null {
+  if (!ONE_ADDRESS.test(s)) return null;
+  return s.slice(s.indexOf('@') + 1).toLowerCase();
+}
+
+function inTimeRange(v: unknown, kind: 'time' | 'duration', where: string): unknown {
+  if (typeof v === 'number' && !(Math.abs(v) <= MAX_TIME_MS))
+    throw new EvalError(`the ${kind} is outside the supported range (±${MAX_TIME_MS} ms, about ±273,790 years) at ${where}`);
+  return v;
+}
+
+/** A time's UTC date, or a run-time error when it is not a valid time (never NaN). */
+function utcDate(t: number): Date {
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) throw new EvalError(`the time ${t} is outside the supported range`);
+  return d;
+}
 
 // ---------------------------------------------------------------- compiler
 
@@ -626,6 +650,18 @@ class Compiler {
   }
 
   binary(e: A.BinaryExpr, ctx: Ctx): Compiled {
+    const c = this.binaryRaw(e, ctx);
+    // Time and duration arithmetic must stay inside the time range (±8.64e15 ms, JavaScript's
+    // Date range): outside it `hour()`/`weekday()` would be NaN and every comparison false, so a
+    // rule such as "deny outside business hours" would silently stop matching. A rule error instead.
+    const k = e.op === '+' || e.op === '-' || e.op === '*' || e.op === '/' ? baseKind(this.typeOf(e)) : undefined;
+    if (k !== 'time' && k !== 'duration') return c;
+    const g = c.fn;
+    const where = this.loc(ctx, e);
+    return fold(dyn((env, f) => inTimeRange(g(env, f), k, where)), [c]);
+  }
+
+  private binaryRaw(e: A.BinaryExpr, ctx: Ctx): Compiled {
     const op = e.op;
     const l = this.expr(e.left, ctx);
     const r = this.expr(e.right, ctx);
@@ -698,13 +734,13 @@ class Compiler {
         return fold(dyn((env, f) => memberOf(lf(env, f), rf(env, f)) !== neg), d);
       }
       case 'matches': {
-        let re: RegExp | undefined;
+        let re: RE2JS | undefined;
         const pattern = e.right && e.right.kind === 'String' && e.right.parts.every((p) => p.kind === 'Text')
           ? e.right.parts.map((p) => (p as A.StringText).value).join('')
           : undefined;
         if (pattern !== undefined) {
           try {
-            re = safeRegex(pattern);
+            re = compilePattern(pattern);
           } catch {
             re = undefined;
           }
@@ -824,8 +860,8 @@ class Compiler {
   callBuiltin(name: string, e: A.CallExpr, ctx: Ctx): Compiled {
     const args = e.args.map((a) => this.expr(a, ctx));
     const fns = args.map((a) => a.fn);
-    const a0 = fns[0] ?? (() => null);
-    const a1 = fns[1] ?? (() => null);
+    const a0 = fns.length > 0 ? fns[0] : () => null;
+    const a1 = fns.length > 1 ? fns[1] : () => null;
     switch (name) {
       case 'len':
         return fold(dyn((env, f) => lengthOf(a0(env, f))), args);
@@ -843,14 +879,14 @@ class Compiler {
       case 'hour':
         return fold(dyn((env, f) => {
           const t = a0(env, f);
-          return typeof t === 'number' ? new Date(t).getUTCHours() : null;
+          return typeof t === 'number' ? utcDate(t).getUTCHours() : null;
         }), args);
       case 'weekday':
         // ISO weekday: Monday = 1 … Sunday = 7 (UTC).
         return fold(dyn((env, f) => {
           const t = a0(env, f);
           if (typeof t !== 'number') return null;
-          const d = new Date(t).getUTCDay();
+          const d = utcDate(t).getUTCDay();
           return d === 0 ? WEEKDAYS : d;
         }), args);
       default:
@@ -883,8 +919,8 @@ class Compiler {
       return this.listMethod(m, o, lam, arg, sumMoney);
     }
     const args = e.args.map((a) => this.expr(a, ctx));
-    const a0 = args[0]?.fn ?? (() => null);
-    const a1 = args[1]?.fn ?? (() => null);
+    const a0 = args.length > 0 ? args[0].fn : () => null;
+    const a1 = args.length > 1 ? args[1].fn : () => null;
     const deps = [o, ...args];
     const str = (fn: (s: string, env: Env, f: Frame) => unknown): Compiled =>
       fold(dyn((env, f) => {
@@ -932,10 +968,7 @@ class Compiler {
           return typeof p === 'string' && typeof r === 'string' && p.length > 0 ? s.split(p).join(r) : s;
         });
       case 'domain':
-        return str((s) => {
-          const i = s.lastIndexOf('@');
-          return i < 0 ? null : s.slice(i + 1).toLowerCase();
-        });
+        return str(emailDomain);
       default:
         return dyn(() => { throw new EvalError(`unknown method \`${m}\``); });
     }
@@ -1674,14 +1707,20 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
 
   const finishRules = decideHelpers.finish;
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
-    const nowOpt = opts?.now;
-    const now = nowOpt === undefined ? clock() : typeof nowOpt === 'number' ? nowOpt : nowOpt.getTime();
+    let now: number;
+    let mode: 'enforce' | 'monitor' | undefined;
+    let approvals: readonly Approval[] | undefined;
+    if (opts === undefined) now = clock();
+    else {
+      // Host options are read once and checked: a bad one is a TypeError naming it.
+      const nowOpt = opts.now;
+      now = nowOpt === undefined || nowOpt === null ? clock() : hostNow(nowOpt, 'evaluate');
+      mode = hostMode(opts.mode, 'evaluate');
+      approvals = hostApprovals(opts, 'evaluate');
+    }
     // Whether the quick validator has already rejected the request (then only the reporting one is left).
     let quickFailed = false;
-    if (
-      opts === undefined ||
-      (opts.explain !== true && (opts.mode === undefined || opts.mode === 'enforce') && (opts.approvals === undefined || opts.approvals === null || opts.approvals.length === 0))
-    ) {
+    if (opts === undefined || (opts.explain !== true && (mode === undefined || mode === 'enforce') && (approvals === undefined || approvals.length === 0))) {
       // The common case: enforce mode, no approvals, no explanation. Valid request → rules → the
       // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
       if (fused !== undefined) {
@@ -1719,10 +1758,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       header.onError,
       outcomes,
       undefined,
-      opts?.approvals,
+      approvals,
       null,
       input,
-      opts?.mode,
+      mode,
       errors,
       now,
       explain,

@@ -6,7 +6,8 @@
 
 export type Detector = (s: string) => boolean;
 
-const MAX_SCAN = 1_000_000; // characters; longer texts are scanned in their first MAX_SCAN characters
+// The whole text is scanned, however long: a cap would let a secret hide behind padding. Hosts that
+// accept large tool outputs bound them before evaluation (see docs/evaluation.md for MB/s).
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -21,9 +22,19 @@ function isAlnum(c: number): boolean {
   return isDigit(c) || isUpper(c) || isLower(c);
 }
 
+/** `s` without the characters accepted by `drop` at its end (and at its start when `start`), in one
+ *  pass: an unanchored `/[…]+$/` regex would retry from every position of a long run (quadratic). */
+function trim(s: string, drop: (c: number) => boolean, start = false): string {
+  let a = 0;
+  let b = s.length;
+  if (start) while (a < b && drop(s.charCodeAt(a))) a++;
+  while (b > a && drop(s.charCodeAt(b - 1))) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
 /** Calls `f` for every maximal run of characters accepted by `accept`; stops early when `f` returns true. */
 function someToken(s: string, accept: (c: number) => boolean, f: (tok: string) => boolean): boolean {
-  const n = Math.min(s.length, MAX_SCAN);
+  const n = s.length;
   let i = 0;
   while (i < n) {
     while (i < n && !accept(s.charCodeAt(i))) i++;
@@ -47,7 +58,7 @@ export function email(s: string): boolean {
   if (typeof s !== 'string' || s.indexOf('@') < 0) return false;
   return someToken(s, isEmailChar, (tok) => {
     if (tok.indexOf('@') < 0) return false;
-    const t = tok.replace(/[.\-]+$/, '');
+    const t = trim(tok, (c) => c === 46 || c === 45); // trailing `.` and `-`
     return t.length <= 320 && EMAIL.test(t);
   });
 }
@@ -63,7 +74,8 @@ const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 const DATE_LIKE = /^\d{4}[-.]\d{2}[-.]\d{2}$/;
 
 function phoneCandidate(run: string): boolean {
-  const t = run.replace(/^[\s.\-)]+|[\s.\-(+]+$/g, '');
+  // Leading spaces, `.`, `-`, `)`; then trailing spaces, `.`, `-`, `(`, `+`.
+  const t = trim(trim(run, (c) => c === 32 || c === 46 || c === 45 || c === 41, true), (c) => c === 32 || c === 46 || c === 45 || c === 40 || c === 43);
   if (t.length === 0) return false;
   // `+` only at the start.
   if (t.indexOf('+', 1) >= 0) return false;
@@ -122,29 +134,54 @@ function isCardChar(c: number): boolean {
 }
 
 function cardInRun(run: string): boolean {
-  // Groups of digits separated by exactly one space or dash; a card starts and ends at group bounds.
-  const groups = run.split(/[ -]/);
-  for (let i = 0; i < groups.length; i++) {
-    if (groups[i].length === 0) continue;
-    let digits = '';
-    for (let j = i; j < groups.length && groups[j].length > 0; j++) {
-      digits += groups[j];
-      if (digits.length > 19) break;
-      if (digits.length >= 13 && isWholeNumber(groups, i, j) && luhn(digits)) return true;
+  // Groups of digits separated by exactly one space or dash (as `run.split(/[ -]/)`, without
+  // allocating a string per group); a card starts and ends at group bounds.
+  const starts: number[] = [];
+  const lens: number[] = [];
+  for (let i = 0; i <= run.length; ) {
+    let j = i;
+    while (j < run.length && isDigit(run.charCodeAt(j))) j++;
+    starts.push(i);
+    lens.push(j - i);
+    i = j + 1;
+  }
+  const n = lens.length;
+  for (let i = 0; i < n; i++) {
+    if (lens[i] === 0) continue;
+    const before = i > 0 && lens[i - 1] > 0;
+    let digits = 0;
+    // Groups i..j are one number when not glued to other groups, or when every group but the last
+    // has 4 digits (the classic grouping, e.g. followed by an expiry): `fours` tracks the latter.
+    let fours = true;
+    for (let j = i; j < n && lens[j] > 0; j++) {
+      digits += lens[j];
+      if (digits > 19) break;
+      const after = j + 1 < n && lens[j + 1] > 0;
+      if (digits >= 13 && (i === j || (!before && !after) || fours) && luhnGroups(run, starts, lens, i, j)) return true;
+      if (lens[j] !== 4) fours = false;
+      // Past this point only an unglued end (no group after) can make a whole number.
+      if (!fours && before) break;
     }
   }
   return false;
 }
 
-/** Groups i..j form one number: a single unbroken digit group, a run not glued to other groups, or
- *  (inside a longer run, e.g. followed by an expiry) the classic 4-digit grouping. */
-function isWholeNumber(groups: string[], i: number, j: number): boolean {
-  if (i === j) return true;
-  const before = i > 0 && groups[i - 1].length > 0;
-  const after = j + 1 < groups.length && groups[j + 1].length > 0;
-  if (!before && !after) return true;
-  for (let k = i; k < j; k++) if (groups[k].length !== 4) return false;
-  return true;
+/** Luhn over the digits of groups i..j (at most 19 digits). */
+function luhnGroups(run: string, starts: number[], lens: number[], i: number, j: number): boolean {
+  let sum = 0;
+  let dbl = false;
+  for (let g = j; g >= i; g--) {
+    for (let k = starts[g] + lens[g] - 1; k >= starts[g]; k--) {
+      let d = run.charCodeAt(k) - 48;
+      if (dbl) {
+        d *= 2;
+        if (d > 9) d -= 9;
+      }
+      sum += d;
+      dbl = !dbl;
+    }
+  }
+  return sum % 10 === 0;
 }
 
 export function card(s: string): boolean {
@@ -173,7 +210,7 @@ export function ibanValid(compact: string): boolean {
 
 export function iban(s: string): boolean {
   if (typeof s !== 'string') return false;
-  const n = Math.min(s.length, MAX_SCAN);
+  const n = s.length;
   for (let i = 0; i + 4 <= n; i++) {
     if (!(isUpper(s.charCodeAt(i)) && isUpper(s.charCodeAt(i + 1)) && isDigit(s.charCodeAt(i + 2)) && isDigit(s.charCodeAt(i + 3)))) continue;
     if (i > 0 && isAlnum(s.charCodeAt(i - 1))) continue;
@@ -220,10 +257,10 @@ const PEM_PRIVATE = /-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY( BLOCK)?-----/;
 
 export function secret(s: string): boolean {
   if (typeof s !== 'string') return false;
-  if (s.indexOf('-----BEGIN ') >= 0 && PEM_PRIVATE.test(s.length > MAX_SCAN ? s.slice(0, MAX_SCAN) : s)) return true;
+  if (s.indexOf('-----BEGIN ') >= 0 && PEM_PRIVATE.test(s)) return true;
   return someToken(s, isSecretChar, (tok) => {
     if (tok.length < 20) return false;
-    const t = tok.replace(/[.]+$/, '');
+    const t = trim(tok, (c) => c === 46);
     for (const re of SECRET_TOKENS) if (re.test(t)) return true;
     return false;
   });

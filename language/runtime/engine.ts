@@ -13,6 +13,7 @@ import { BudgetPlanner, chargeProblem, keyOf, counterKeyOf, viewOf, warnThreshol
 import { MemoryBudgetStore } from './memory-store.js';
 import type { Actual, BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult } from './store.js';
 import { windowOf } from './windows.js';
+import { hostApprovals, hostNow } from './host-options.js';
 
 /** What `onDecision` gets besides the decision: the request as given and the time `decide` took. */
 export interface DecisionHookContext {
@@ -69,6 +70,13 @@ export interface DecideOptions {
   now?: Date;
   /** Tooling hook (test coverage): receives the rule and budget outcomes behind the decision. */
   trace?: (t: { rules: RuleOutcome[]; budgets: BudgetOutcome[] }) => void;
+}
+
+/** The options with `approvals` read once (a throwing getter or a non-list is a TypeError naming it). */
+function checkedOptions(opts: DecideOptions): DecideOptions {
+  if (opts === NO_OPTIONS || !('approvals' in opts)) return opts;
+  const approvals = hostApprovals(opts, 'decide');
+  return { approvals, explain: opts.explain, now: opts.now, trace: opts.trace };
 }
 
 /** Everything `settle` needs, kept per reservation. */
@@ -281,6 +289,11 @@ export class Engine {
   /** Decide one request: rules, then budgets (reserved atomically when the effect is `allow`). Never
    *  rejects on bad input or a failing store: those become the `on error` decision with `errors`. */
   decide(request: unknown, opts: DecideOptions = NO_OPTIONS): Promise<Decision> {
+    try {
+      opts = checkedOptions(opts);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.sync !== null) {
       try {
         return Promise.resolve(this.decideWith(this.sync, request, opts));
@@ -300,7 +313,7 @@ export class Engine {
     if (typeof store.reserveSync !== 'function' || typeof store.peekSync !== 'function' || typeof store.releaseSync !== 'function') {
       throw new TypeError('decideSync needs a synchronous budget store (MemoryBudgetStore)');
     }
-    return this.decideWith(store as SyncStore, request, opts);
+    return this.decideWith(store as SyncStore, request, checkedOptions(opts));
   }
 
   private decideWith(sync: SyncStore, request: unknown, opts: DecideOptions): Decision {
@@ -352,7 +365,10 @@ export class Engine {
 
   /** The evaluation time of one decision (read once). */
   private timeOf(opts: DecideOptions): number {
-    return opts.now != null ? opts.now.getTime() : this.clock !== null ? this.clock().getTime() : Date.now();
+    if (opts.now != null) return hostNow(opts.now, 'decide', false);
+    if (this.clock === null) return Date.now();
+    const t = this.clock();
+    return t instanceof Date && !Number.isNaN(t.getTime()) ? t.getTime() : hostNow(t, 'Engine clock', false);
   }
 
   /**

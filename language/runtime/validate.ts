@@ -10,7 +10,7 @@ import type { DecisionError } from './compiled.js';
 import type { FieldType, Type } from '../semantics/types.js';
 import { typeToString } from '../semantics/types.js';
 import { parseMoney } from './money.js';
-import { RECORD_PROTO, newRecord } from './values.js';
+import { MAX_TIME_MS, RECORD_PROTO, describeNonPlain, isPlainData, newRecord } from './values.js';
 import { CodeBuilder, lit, prop, useCodegen } from './codegen.js';
 
 export const MAX_ERRORS = 100;
@@ -32,6 +32,7 @@ function pathOf(ctx: Ctx): string {
 }
 
 const BAD = Symbol('bad');
+const hasOwn = Object.prototype.hasOwnProperty;
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -50,11 +51,13 @@ function describe(v: unknown): string {
     case 'boolean':
       return `\`${v}\``;
     case 'object':
-      return 'an object';
+      return isPlainData(v) ? 'an object' : describeNonPlain(v as object);
     default:
       return typeof v;
   }
 }
+
+const HOLE = 'a hole (sparse list): every item must be present';
 
 function report(ctx: Ctx, expected: string, message: string): typeof BAD {
   if (ctx.errors.length < MAX_ERRORS) ctx.errors.push({ kind: 'input', path: pathOf(ctx), expected, message });
@@ -83,6 +86,11 @@ export function parseTime(s: string): number | undefined {
   return Number(se) === 60 ? t + 1000 : t;
 }
 
+/** A duration in milliseconds: finite, non-negative, within the time range. */
+function isDurationMs(v: unknown): v is number {
+  return typeof v === 'number' && v >= 0 && v <= MAX_TIME_MS;
+}
+
 const DURATION = /^(?:\d+(?:ms|s|m|h|d))+$/;
 const DURATION_PART = /(\d+)(ms|s|m|h|d)/g;
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -92,7 +100,7 @@ export function parseDuration(s: string): number | undefined {
   if (s.length > 64 || !DURATION.test(s)) return undefined;
   let total = 0;
   for (const m of s.matchAll(DURATION_PART)) total += Number(m[1]) * DURATION_MS[m[2]];
-  return Number.isSafeInteger(total) ? total : undefined;
+  return Number.isSafeInteger(total) && total <= MAX_TIME_MS ? total : undefined;
 }
 
 /** A plain JSON-ish value copied into records (for `any` and unknown extra fields). */
@@ -118,7 +126,8 @@ function copyAny(v: unknown, ctx: Ctx, depth: number): unknown {
     let bad = false;
     for (let i = 0; i < v.length; i++) {
       ctx.stack.push(i);
-      const x = copyAny(v[i], ctx, depth + 1);
+      // Own items only: a hole is never read through (a possibly polluted) Array.prototype.
+      const x = hasOwn.call(v, i) ? copyAny(v[i], ctx, depth + 1) : report(ctx, 'a JSON value', `expected a JSON value, got ${HOLE}`);
       ctx.stack.pop();
       if (x === BAD) bad = true;
       out[i] = x;
@@ -130,6 +139,7 @@ function copyAny(v: unknown, ctx: Ctx, depth: number): unknown {
     const t = v.getTime();
     return Number.isNaN(t) ? report(ctx, 'a JSON value', 'invalid Date') : v.toISOString();
   }
+  if (!isPlainData(v)) return report(ctx, 'a JSON value', `expected a JSON value, got ${describeNonPlain(v)}`);
   const src = v as Record<string, unknown>;
   const out = newRecord();
   let bad = false;
@@ -188,11 +198,13 @@ function build(t: Type, memo: Map<Type, Check>): Check {
       };
     case 'duration':
       return (v, c) => {
-        if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+        if (isDurationMs(v)) return v;
         if (typeof v === 'string') {
           const ms = parseDuration(v);
           if (ms !== undefined) return ms;
         }
+        if (typeof v === 'number' && v > MAX_TIME_MS && v !== Infinity)
+          return report(c, 'duration', `expected a duration of at most ${MAX_TIME_MS} ms (the time range), got ${describe(v)}`);
         return report(c, 'duration', `expected a duration (milliseconds or \`5m\`-style text), got ${describe(v)}`);
       };
     case 'time':
@@ -231,7 +243,7 @@ function build(t: Type, memo: Map<Type, Check>): Check {
         let bad = false;
         for (let i = 0; i < v.length; i++) {
           c.stack.push(i);
-          const x = elem(v[i], c, d + 1);
+          const x = hasOwn.call(v, i) ? elem(v[i], c, d + 1) : report(c, typeToString(t.elem), `expected ${typeToString(t.elem)}, got ${HOLE}`);
           c.stack.pop();
           if (x === BAD) {
             bad = true;
@@ -245,7 +257,7 @@ function build(t: Type, memo: Map<Type, Check>): Check {
     case 'map': {
       const val = compileCheck(t.value, memo);
       return (v, c, d) => {
-        if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, expected, v);
+        if (!isPlainData(v)) return mismatch(c, expected, v);
         if (d > MAX_DEPTH) return report(c, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
         const src = v as Record<string, unknown>;
         const out = newRecord();
@@ -281,7 +293,7 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
   const fieldExpected = fields.map((f) => typeToString(f.type));
   let checks: Check[] | undefined;
   return (v, c, d) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v) || v instanceof Date) return mismatch(c, expected, v);
+    if (!isPlainData(v)) return mismatch(c, expected, v);
     if (d > MAX_DEPTH) return report(c, expected, `nested deeper than ${MAX_DEPTH} levels (or cyclic)`);
     if (!checks) checks = fields.map((f) => compileCheck(f.type, memo));
     const src = v as Record<string, unknown>;
@@ -336,7 +348,6 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
 
 const FAIL = Symbol('fail');
 export type Fast = (v: unknown, depth: number) => unknown;
-const hasOwn = Object.prototype.hasOwnProperty;
 
 function fastAny(v: unknown, depth: number): unknown {
   switch (typeof v) {
@@ -358,6 +369,7 @@ function fastAny(v: unknown, depth: number): unknown {
     const n = v.length;
     const out = new Array(n);
     for (let i = 0; i < n; i++) {
+      if (!hasOwn.call(v, i)) return FAIL;
       const x = fastAny(v[i], depth + 1);
       if (x === FAIL) return FAIL;
       out[i] = x;
@@ -365,6 +377,7 @@ function fastAny(v: unknown, depth: number): unknown {
     return out;
   }
   if (v instanceof Date) return FAIL; // the reporting path converts it (or reports an invalid Date)
+  if (!isPlainData(v)) return FAIL;
   const src = v as Record<string, unknown>;
   const out = newRecord();
   for (const k of Object.keys(src)) {
@@ -377,9 +390,7 @@ function fastAny(v: unknown, depth: number): unknown {
   return out;
 }
 
-function isObjectLike(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
-}
+const isObjectLike = isPlainData;
 
 function compileFast(t: Type, memo: Map<Type, Fast>): Fast {
   const cached = memo.get(t);
@@ -414,7 +425,7 @@ function buildFast(t: Type, memo: Map<Type, Fast>): Fast {
       return fastMoney;
     case 'duration':
       return (v) => {
-        if (typeof v === 'number' && Number.isFinite(v) && v >= 0) return v;
+        if (isDurationMs(v)) return v;
         if (typeof v === 'string') {
           const ms = parseDuration(v);
           if (ms !== undefined) return ms;
@@ -450,6 +461,7 @@ function buildFast(t: Type, memo: Map<Type, Fast>): Fast {
         const n = v.length;
         const out = new Array(n);
         for (let i = 0; i < n; i++) {
+          if (!hasOwn.call(v, i)) return FAIL;
           const x = elem(v[i], d + 1);
           if (x === FAIL) return FAIL;
           out[i] = x;
@@ -644,12 +656,12 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
     // be inherited when Object.prototype itself has that key (polluted or built in): only then is the
     // own-property check needed. A getter run by that first read may have changed the prototype, so
     // when the test says Object.prototype the first field is read again, in the state the test saw.
-    // Arrays and Dates are never objects here.
+    // Arrays, Dates, Maps, Errors, typed arrays … (any non-plain object) are never objects here.
     const raws = objFields.map(() => b.local('f'));
     if (objFields.length > 0) b.line(`let ${raws[0]} = ${prop(x, objFields[0]!.name)};`);
     const plain = b.local('p');
     b.line(`const ${plain} = Object.getPrototypeOf(${x}) === ${OPl};`);
-    b.line(`if (Array.isArray(${x}) || (!${plain} && ${x} instanceof Date)) return undefined;`);
+    b.line(`if (Array.isArray(${x}) || (!${plain} && !${b.ref(isPlainData)}(${x}))) return undefined;`);
     if (objFields.length > 0) b.line(`if (${plain}) ${raws[0]} = ${prop(x, objFields[0]!.name)};`);
     for (let i = 1; i < objFields.length; i++) b.line(`let ${raws[i]} = ${prop(x, objFields[i]!.name)};`);
     const seen = b.local('s');

@@ -3,6 +3,9 @@
 import type { Type } from '../semantics/types.js';
 import { formatMoney } from './money.js';
 
+/** The largest time (and duration) in ms: ECMAScript's Date range, 8.64e15 ms ≈ 273,790 years either side of 1970. */
+export const MAX_TIME_MS = 8.64e15;
+
 /** A run-time error in a policy expression (division by zero, overflow, …). Never escapes `evaluate`. */
 export class EvalError extends Error {
   constructor(message: string) {
@@ -32,6 +35,34 @@ export function isRecord(v: unknown): boolean {
   if (typeof v !== 'object' || v === null) return false;
   const p = Object.getPrototypeOf(v);
   return p === null || p === RECORD_PROTO;
+}
+
+/**
+ * A plain object as a request may hold one: not an array, and its prototype is null or a root
+ * prototype (`Object.prototype` of any realm, the records' prototype). A `Map`, `URLSearchParams`,
+ * `Error`, typed array, `Date`, boxed primitive or class instance is not: its data is not in its own
+ * enumerable keys, so reading it as an object would silently drop it. May throw on a hostile Proxy.
+ */
+export function isPlainData(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const p = Object.getPrototypeOf(v);
+  return p === null || Object.getPrototypeOf(p) === null;
+}
+
+/** What a non-plain object is, for messages (`a Map`, `an Error`), never throwing. */
+export function describeNonPlain(v: object): string {
+  let tag = 'non-plain object';
+  try {
+    const t = Object.prototype.toString.call(v).slice(8, -1);
+    if (t && t !== 'Object') tag = t;
+    else {
+      const c = (Object.getPrototypeOf(v) as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+      if (typeof c === 'string' && c && c !== 'Object') tag = `${c} instance`;
+    }
+  } catch {
+    // a Proxy whose traps throw: keep the generic name
+  }
+  return `${/^[AEIO]/.test(tag) ? 'an' : 'a'} ${tag} (only plain objects and arrays are read)`;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

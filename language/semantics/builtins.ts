@@ -44,7 +44,7 @@ export const STRING_METHODS: Record<string, { params: Type[]; result: Type }> = 
   contains: { params: [T.string], result: T.bool },
   split: { params: [T.string], result: { kind: 'list', elem: T.string } },
   replace: { params: [T.string, T.string], result: T.string },
-  domain: { params: [], result: T.string },
+  domain: { params: [], result: { kind: 'nullable', inner: T.string } },
 };
 
 /** Budget properties (LANGUAGE §6): `used` is a fraction; the others are in the limit's unit. */

@@ -11,6 +11,7 @@ import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStr
 import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, STRING_METHODS } from './builtins.js';
 import { suggest } from './suggest.js';
 import { checkPattern } from './regex.js';
+import { walkExpr } from './expr-walk.js';
 import { brief } from './print.js';
 
 export interface ParsedFile {
@@ -695,6 +696,7 @@ export class Checker {
           if (it.amount) {
             const c = constNumber(it.amount);
             if (c !== undefined && c <= 0) this.report('REIN213', it.amount.range, 'a budget `limit` must be greater than zero');
+            this.constantBudgetClause(it.amount, 'limit');
           }
           if (it.per && it.per.kind === 'Duration' && !(it.per.ms >= 1000))
             this.report('REIN213', it.per.range, `a budget window must be at least one second, found \`${it.per.raw}\``);
@@ -738,6 +740,7 @@ export class Checker {
             this.report('REIN213', it.threshold.range, `\`warn at\` must be a percentage such as \`80%\`, found \`${typeToString(t)}\``);
             break;
           }
+          if (this.constantBudgetClause(it.threshold, 'warn at')) break;
           const c = constNumber(it.threshold);
           if (c !== undefined && !(c > 0 && c <= 1))
             this.report('REIN213', it.threshold.range, `\`warn at\` must be between 0% and 100% of the limit, found \`${brief(it.threshold)}\``, {
@@ -753,6 +756,49 @@ export class Checker {
           break;
       }
     }
+  }
+
+  /** A budget's `limit` and `warn at` are fixed when the policy is compiled: report (REIN213) one that
+   *  reads the request, the clock or a budget, directly or through lets and defs. True when reported. */
+  private constantBudgetClause(e: A.Expr, clause: string): boolean {
+    const what = this.envRead(e, new Set());
+    if (!what) return false;
+    this.report('REIN213', e.range, `a budget \`${clause}\` must be a constant, but it reads ${what}`, {
+      help: 'limits are fixed when the policy is compiled (request-dependent limits are not supported yet): write a number or money amount, or a `let` of constants',
+    });
+    return true;
+  }
+
+  /** What an expression reads of the decision's environment (`the request (\`team\`)`, `the clock (\`now\`)`, …), if anything. */
+  private envRead(root: A.Expr, seen: Set<string>): string | undefined {
+    let found: string | undefined;
+    walkExpr(root, (e) => {
+      if (found || e.kind !== 'NameRef') return;
+      const s = this.refs.get(e.name);
+      if (!s) return;
+      switch (s.kind) {
+        case 'input-field':
+        case 'input':
+          found = `the request (\`${e.name.text}\`)`;
+          break;
+        case 'budget':
+          found = `a budget (\`${e.name.text}\`)`;
+          break;
+        case 'builtin':
+          if (s.name === 'now') found = 'the clock (`now`)';
+          break;
+        case 'let':
+        case 'def': {
+          if (seen.has(s.name)) return;
+          seen.add(s.name);
+          const body = s.kind === 'let' ? s.decl.value : s.decl.body;
+          const inner = body && this.envRead(body, seen);
+          if (inner) found = `${inner} through \`${s.name}\``;
+          break;
+        }
+      }
+    });
+    return found;
   }
 
   private resolveDecided(n: A.Name, what: string, allowBudgets = true): Symbol | undefined {
@@ -1475,7 +1521,9 @@ export class Checker {
         this.report(
           money ? 'REIN207' : 'REIN205',
           e.right!.range,
-          `the default \`${brief(e.right!)}\` (\`${typeToString(r)}\`) does not match \`${typeToString(stripNull(l))}\``,
+          brief(e.right!) === typeToString(r)
+            ? `the default \`${brief(e.right!)}\` does not match \`${typeToString(stripNull(l))}\``
+            : `the default \`${brief(e.right!)}\` (\`${typeToString(r)}\`) does not match \`${typeToString(stripNull(l))}\``,
           money && isNumberLiteral(e.right) ? { help: `write it as money: \`$${brief(e.right!)}\`` } : {},
         );
         return stripNull(l);
@@ -1584,7 +1632,7 @@ export class Checker {
       return T.bool;
     }
     const p = checkPattern(pattern);
-    if (p) this.report(p.code, e.right.range, p.message, p.code === 'REIN212' ? { help: 'avoid nested quantifiers like `(a+)+` and overlapping alternatives like `(a|ab)*`' } : {});
+    if (p) this.report(p.code, e.right.range, p.message, p.help ? { help: p.help } : {});
     return T.bool;
   }
 

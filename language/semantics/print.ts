@@ -54,6 +54,7 @@ export function printExpr(e: A.Expr): string {
     case 'List':
       return `[${e.items.map(printExpr).join(', ')}]`;
     case 'Object':
+      if (e.entries.length === 0) return '{}';
       return `{ ${e.entries
         .map((en) => `${en.key.kind === 'Name' ? en.key.text : printString(en.key)}: ${en.value ? printExpr(en.value) : '…'}`)
         .join(', ')} }`;

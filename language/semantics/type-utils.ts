@@ -60,6 +60,9 @@ export function join(a: Type, b: Type): Type | undefined {
     const j = join(stripNull(a), stripNull(b));
     return j && nullable(j);
   }
+  // An object literal where a map is expected (`args ?? {}`): the map, when every field fits it.
+  if (a.kind === 'map' && b.kind === 'object' && assignable(b, a)) return a;
+  if (b.kind === 'map' && a.kind === 'object' && assignable(a, b)) return b;
   if (a.kind === b.kind) {
     switch (a.kind) {
       case 'enum': {

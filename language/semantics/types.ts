@@ -65,6 +65,7 @@ export function typeToString(t: Type): string {
       return `map<${typeToString(t.value)}>`;
     case 'object':
       if (t.name) return t.name;
+      if (t.fields.length === 0) return '{}';
       return `{ ${t.fields.map((f) => `${f.name}${f.optional ? '?' : ''}: ${typeToString(f.type)}`).join(', ')} }`;
     case 'nullable': {
       const inner = typeToString(t.inner);

@@ -59,7 +59,7 @@ export const STRING_METHODS: BuiltinDoc[] = [
   fn('contains', 's.contains(part: string): bool', ['part'], 'True when `part` occurs in `s`.'),
   fn('split', 's.split(sep: string): list<string>', ['sep'], 'The parts of `s` between occurrences of `sep`.'),
   fn('replace', 's.replace(old: string, new: string): string', ['old', 'new'], 'Every occurrence of `old` replaced by `new`.'),
-  fn('domain', 's.domain(): string', [], 'The part after `@` (an e-mail address\'s domain).'),
+  fn('domain', 's.domain(): string?', [], 'The lower-cased domain of an e-mail address; `null` unless `s` is exactly one plain address (`"a@x.com, b@y.com"` and `"B <b@y.com>"` are null).'),
 ];
 
 const member = (name: string, doc: string): BuiltinDoc => ({ name, signature: `${name}`, params: [], doc, property: true });

@@ -1271,7 +1271,8 @@ class ReinParser extends EmbeddedActionsParser {
   climb(st: { items: SeqItem[]; i: number }, minPrec: number): A.Expr | undefined {
     let left = this.prefixed(st);
     for (;;) {
-      const it = st.items[st.i];
+      // Bounds-checked reads: past the end an array read would go to (a possibly polluted) Array.prototype.
+      const it = st.i < st.items.length ? st.items[st.i] : undefined;
       if (!it || it.t !== 'op') return left;
       const prec = PREC[it.op];
       if (prec < minPrec) return left;
@@ -1282,9 +1283,10 @@ class ReinParser extends EmbeddedActionsParser {
   }
   prefixed(st: { items: SeqItem[]; i: number }): A.Expr | undefined {
     const nots: IToken[] = [];
-    while (st.items[st.i]?.t === 'not') nots.push((st.items[st.i++] as SeqNot).tok);
+    while (st.i < st.items.length && st.items[st.i].t === 'not') nots.push((st.items[st.i++] as SeqNot).tok);
     if (nots.length === 0) {
-      const it = st.items[st.i++];
+      const it = st.i < st.items.length ? st.items[st.i] : undefined;
+      st.i++;
       return it && it.t === 'atom' ? it.expr : undefined;
     }
     if (nots.length > MAX_DEPTH) {
@@ -1713,6 +1715,20 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
     final.push(d);
   }
 
+  // Chevrotain's lookahead tables are sparse arrays: in a process whose Array.prototype (or
+  // Object.prototype) has indexed properties, their holes read the polluted values and the parse is
+  // wrong. Rein's own code never reads past an array's end; report the environment instead of a
+  // wrong result or an internal error.
+  const polluted = pollutedIndex();
+  if (polluted)
+    final.unshift({
+      code: 'REIN101',
+      message: `cannot parse reliably: ${polluted} has an indexed property (prototype pollution in this JavaScript environment)`,
+      help: 'remove the property (it affects every sparse array in the process), then check again',
+      start: 0,
+      end: 0,
+    });
+
   const comments = lexed.comments.map((c) => toComment(li, c));
   attachDocs(decls, lexed.comments, text, li);
 
@@ -1720,6 +1736,17 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
     ast: { kind: 'SourceFile', file, decls, comments, range: li.range(0, text.length) },
     diagnostics: final.map((d) => toDiagnostic(li, file, d)),
   };
+}
+
+/** `Array.prototype` or `Object.prototype` when either has an own array-index key (`"0"`, `"17"`). */
+function pollutedIndex(): string | undefined {
+  for (const [name, proto] of [['Array.prototype', Array.prototype], ['Object.prototype', Object.prototype]] as const) {
+    for (const k of Object.getOwnPropertyNames(proto)) {
+      const c = k.charCodeAt(0);
+      if (c >= 48 && c <= 57) return name;
+    }
+  }
+  return undefined;
 }
 
 function toComment(li: LineIndex, c: RawComment): A.Comment {

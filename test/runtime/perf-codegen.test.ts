@@ -122,11 +122,12 @@ describe('codegen and closures give identical decisions', function () {
     } finally {
       delete proto.tool;
     }
-    // A field inherited from the request's own prototype is absent too (a required one makes it invalid).
+    // An object with a prototype of its own is not plain data: a validation error at its path, its
+    // inherited fields never read (issue 11 §3), on both backends.
     const action = Object.assign(Object.create({ tool: 'db.drop' }), { kind: 'tool_call' });
-    for (const p of [gen, clo]) assert.equal(p.evaluate({ ...req, action }, { now: NOW }).effect, 'allow');
+    for (const p of [gen, clo]) assert.deepEqual(p.evaluate({ ...req, action }, { now: NOW }).errors.map((e) => (e as { path?: string }).path), ['$.action']);
     const agent = Object.create({ id: 'a', team: 'research', autonomy: 1 });
-    for (const p of [gen, clo]) assert.equal(p.evaluate({ ...req, agent }, { now: NOW }).errors[0]?.path, '$.agent.id');
+    for (const p of [gen, clo]) assert.equal(p.evaluate({ ...req, agent }, { now: NOW }).errors[0]?.path, '$.agent');
   });
 
   it('never takes an inherited field for an own one, even when a getter swaps the prototype while it is read (regression)', () => {

@@ -100,8 +100,13 @@ describe('request validation', () => {
 
   it('does not read fields through the prototype chain', () => {
     const proto = { session: { id: 's', actions: 0 }, action: { kind: 'tool_call' } };
+    // An object with a prototype of its own is not plain data: rejected at its path (issue 11 §3),
+    // and its inherited fields are never read.
     const errs = errorsOf(Object.create(proto));
-    assert.deepEqual(errs.map((e) => e.path).sort(), ['$.action', '$.session']);
+    assert.deepEqual(errs.map((e) => e.path), ['$']);
+    assert.match(errs[0].message, /only plain objects and arrays are read/);
+    const nested = errorsOf({ ...good(), action: Object.assign(Object.create({ tool: 'x' }), { kind: 'tool_call' }) });
+    assert.deepEqual(nested.map((e) => e.path), ['$.action']);
   });
 
   it('never throws: cyclic, deep, hostile input', () => {

@@ -211,7 +211,8 @@ describe('checker: types', () => {
     assert.deepEqual(whenErrors('action.tool matches "^db\\\\."'), []);
     assert.deepEqual(whenErrors('action.tool matches agent.team'), ['REIN215']);
     assert.deepEqual(whenErrors('action.tool matches "("'), ['REIN211']);
-    assert.deepEqual(whenErrors('action.tool matches "(a+)+$"'), ['REIN212']);
+    assert.deepEqual(whenErrors('action.tool matches "(?=a)"'), ['REIN212']);
+    assert.deepEqual(whenErrors('action.tool matches "(a+)+$"'), []);
     assert.deepEqual(whenErrors('agent.autonomy matches "a"'), ['REIN205']);
   });
 
