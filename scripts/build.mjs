@@ -27,12 +27,20 @@ await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['ioredis', 'vscode-languageserver', 'vscode-languageserver/*'],
+  external: ['ioredis', 'vscode-languageserver', 'vscode-languageserver/*', 'esbuild'],
   logLevel: 'warning',
 });
+// The control room's page: one script (page code + uPlot) and one stylesheet, no CDN.
+{
+  const { bundleDashboard } = await import('../dist/esm/language/node/serve/dashboard/assets.js');
+  const { js, css } = await bundleDashboard();
+  mkdirSync('dist/dashboard', { recursive: true });
+  writeFileSync('dist/dashboard/app.js', js);
+  writeFileSync('dist/dashboard/app.css', css);
+}
 const { decisionJsonSchema } = await import('../dist/esm/language/runtime/decision.js');
 writeFileSync('dist/decision.schema.json', JSON.stringify(decisionJsonSchema(), null, 2) + '\n');
 // The decision service's OpenAPI 3.1 document, generated from the zod schemas that validate requests.
 const { openApiDocument } = await import('../dist/esm/language/node/serve/openapi.js');
 writeFileSync('dist/openapi.json', JSON.stringify(openApiDocument(), null, 2) + '\n');
-console.log('build: dist/esm, dist/cjs, dist/decision.schema.json, dist/openapi.json');
+console.log('build: dist/esm, dist/cjs, dist/dashboard, dist/decision.schema.json, dist/openapi.json');

@@ -272,6 +272,9 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'mode', type: 'string', value: 'enforce|monitor', description: 'monitor: decide everything, enforce nothing (default: enforce)' },
       { name: 'body-limit', type: 'string', value: 'BYTES', description: 'largest request body (default 1048576; batches 16x)' },
       { name: 'no-watch', type: 'boolean', description: 'do not reload when the policy files change (SIGHUP still reloads)' },
+      { name: 'approvals', type: 'string', value: 'DIR', description: 'the approval queue of the dashboard\'s inbox (default $REIN_APPROVALS or .rein/approvals; with --redis: Redis)' },
+      { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups (JSON; default $REIN_APPROVERS)' },
+      { name: 'users', type: 'string', value: 'FILE', description: 'dashboard logins (JSON {"users": {NAME: PASSWORD|scrypt$…}}; default $REIN_SERVE_USERS)' },
       help,
     ],
     exitCodes: [

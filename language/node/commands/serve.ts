@@ -61,6 +61,20 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   if (wantDashboard && dashboardAvailable) plugins.push({ name: 'dashboard', plugin: (await SERVE_PLUGINS.dashboard()).default });
   else if (wantDashboard) ctx.err('rein serve: the dashboard is not part of this build yet; serving the API only\n');
 
+  let dashboard: import('../serve/app.js').ServeOptions['dashboard'];
+  let queue: import('../approvals/queue.js').ApprovalQueue | null = null;
+  if (wantDashboard && dashboardAvailable) {
+    const { openApprovalQueue } = await import('../approvals/open.js');
+    const { loadUsers } = await import('../serve/dashboard/session.js');
+    try {
+      const usersFile = opts.users ?? ctx.io.env.REIN_SERVE_USERS;
+      queue = await openApprovalQueue({ dir: opts.approvals, redis: opts.approvals ? undefined : opts.redis, approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
+      dashboard = { queue, ...(usersFile ? { users: loadUsers(ctx.resolve(usersFile)) } : {}) };
+    } catch (e) {
+      await queue?.store.close?.();
+      throw new UsageError((e as Error).message, 'serve');
+    }
+  }
   const { createServeApp } = await import('../serve/app.js');
   const log = (msg: string) => ctx.err(`rein serve: ${msg}\n`);
   let served: ServeApp;
@@ -76,6 +90,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       mode: opts.mode,
       plugins,
       logger: log,
+      dashboard,
     });
   } catch (e) {
     if (e instanceof Error && e.name === 'PolicyError') {
@@ -90,6 +105,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     address = await served.app.listen({ host: listen.host, port: listen.port });
   } catch (e) {
     await served.close();
+    await queue?.store.close?.();
     ctx.err(`rein serve: cannot listen on ${listen.host}:${listen.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
     return EXIT.usage;
   }
@@ -104,7 +120,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       process.off('SIGTERM', onTerm);
       process.off('SIGHUP', hup);
       log(`${sig}: shutting down`);
-      served.close().then(
+      served.close().then(() => queue?.store.close?.()).then(
         () => resolve(EXIT.ok),
         (e) => {
           log(`shutdown failed: ${(e as Error).message}`);

@@ -41,6 +41,17 @@ export interface ServeOptions {
   mode?: EngineMode;
   /** Unsettled reservations expire after this long (Engine `reservationTtlMs`, default 15 min). */
   reservationTtlMs?: number;
+  /** The dashboard plugin's settings (docs/control-room.md). */
+  dashboard?: {
+    /** The approval queue of the inbox (`--approvals`). */
+    queue?: import('../approvals/queue.js').ApprovalQueue | null;
+    /** Logins: user → password or `scrypt$…` (`--users`, REIN_SERVE_USERS). */
+    users?: Record<string, string>;
+    secureCookie?: boolean;
+    driftThreshold?: number;
+    /** Read the fleet's decisions from the Redis Stream audit sink when `redis` is set (default true). */
+    stream?: boolean;
+  };
   /** Route plugins, registered in order. */
   plugins?: { name: string; plugin: ServePlugin }[];
   /** Messages for the operator (reloads, failures). Default: none. */

@@ -7,5 +7,5 @@ import type { ServePlugin } from './app.js';
 
 export const SERVE_PLUGINS: Record<string, () => Promise<{ default: ServePlugin }>> = {
   api: () => import('./api.js'),
-  // dashboard: () => import('./dashboard.js'),   // the control room (approvals inbox), when it lands
+  dashboard: () => import('./dashboard.js'),
 };

@@ -1,0 +1,341 @@
+// Reads decision logs for the control room: every chain (one active log file and its rotated files)
+// under `--log FILE|DIR`, incrementally (new bytes only, by inode, so rotation is followed), in
+// fixed-size chunks (bounded memory whatever the log size), verifying each chain as it goes.
+
+import { open, readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { GENESIS, type AuditRecord } from '../../../audit/record.js';
+import { auditFiles, nodeLineHash } from '../../audit-file.js';
+import { matchesFilter, tagsOf, type DashboardModel, type RecordFilter } from './model.js';
+
+const CHUNK = 1 << 20;
+/** One sparse index point every this many records (record lookup by seq reads at most this many). */
+const INDEX_EVERY = 512;
+/** A line longer than this is not a record (it is skipped, and the chain reports the problem). */
+const MAX_LINE = 16 << 20;
+
+export interface ChainStatus {
+  chain: string;
+  files: string[];
+  records: number;
+  ok: boolean;
+  /** The last verified record (the chain's head so far): its seq and hash — the anchor to compare. */
+  head: { seq: number; hash: string } | null;
+  problem: { seq: number | null; message: string } | null;
+  last_time: string | null;
+}
+
+interface FileCursor {
+  offset: number;
+  /** Bytes of an incomplete last line, kept until its newline arrives. */
+  partial: Buffer | null;
+}
+
+/**
+ * The chain check of `ChainVerifier` (audit/record.ts) on records already parsed — one JSON.parse per
+ * line for verification and aggregation together: each line's self-hash, its `prev` link and `seq`.
+ */
+export class IncrementalChainCheck {
+  prev = GENESIS;
+  seq = 0;
+  count = 0;
+  /** The first seq checked (0 for a whole log; later for a capped stream that dropped its start). */
+  from = 0;
+  problem: { seq: number | null; message: string } | null = null;
+
+  /** `fromAnywhere`: start at the first record seen (its `prev` is taken as given). */
+  constructor(private readonly fromAnywhere = false) {}
+
+  broken(seq: number | null, message: string): void {
+    this.problem ??= { seq, message };
+  }
+
+  feed(line: string, rec: AuditRecord): void {
+    if (this.problem) return;
+    const m = HASH_SUFFIX.exec(line);
+    const seq = typeof rec.seq === 'number' ? rec.seq : null;
+    if (!m) return this.broken(seq, 'record has no `hash`');
+    if (this.fromAnywhere && this.count === 0 && typeof rec.seq === 'number' && typeof rec.prev === 'string') {
+      this.prev = rec.prev;
+      this.seq = rec.seq;
+      this.from = rec.seq;
+    }
+    if (nodeLineHash(line.slice(0, m.index) + '}') !== m[1]) return this.broken(seq, 'record was changed: its content does not match its `hash`');
+    if (rec.prev !== this.prev) return this.broken(seq, `chain broken at seq ${String(rec.seq)}: its \`prev\` is not the hash of the record before it (a record was removed, reordered or rewritten)`);
+    if (rec.seq !== this.seq) return this.broken(seq, `sequence broken: \`seq\` is ${String(rec.seq)}, expected ${this.seq}`);
+    this.prev = m[1]!;
+    this.seq++;
+    this.count++;
+  }
+}
+
+const HASH_SUFFIX = /,"hash":"(sha256:[0-9a-f]{64})"\}$/;
+
+interface Chain {
+  active: string;
+  check: IncrementalChainCheck;
+  records: number;
+  lastTime: string | null;
+  /** seq → where to start reading to find it: the file (by path at the time) and offset. */
+  index: { seq: number; ino: number; offset: number }[];
+  files: string[];
+}
+
+/** Splits a buffer into complete lines with their byte offsets. */
+function* lines(buf: Buffer, base: number): Generator<{ line: string; offset: number; end: number }> {
+  let start = 0;
+  for (;;) {
+    const nl = buf.indexOf(10, start);
+    if (nl < 0) return;
+    if (nl > start) yield { line: buf.toString('utf8', start, nl), offset: base + start, end: base + nl + 1 };
+    start = nl + 1;
+  }
+}
+
+export class LogSource {
+  private readonly cursors = new Map<number, FileCursor>();
+  private readonly chainMap = new Map<string, Chain>();
+  private timer: NodeJS.Timeout | null = null;
+  private polling: Promise<number> | null = null;
+  private stopped = false;
+
+  /** `path`: one log file (its rotated files are found next to it) or a directory of logs. */
+  constructor(
+    readonly path: string,
+    private readonly model: DashboardModel,
+  ) {}
+
+  /** The active log files: `path` itself, or every `*.jsonl` in the directory that is not a rotated file. */
+  private async actives(): Promise<string[]> {
+    let st;
+    try {
+      st = await stat(this.path);
+    } catch {
+      return [this.path]; // not there yet: watch for it
+    }
+    if (!st.isDirectory()) return [this.path];
+    const names = await readdir(this.path);
+    return names.filter((n) => n.endsWith('.jsonl') && !/\.\d+\.jsonl$/.test(n)).sort().map((n) => join(this.path, n));
+  }
+
+  private chainOf(active: string): Chain {
+    let c = this.chainMap.get(active);
+    if (!c) {
+      c = { active, check: new IncrementalChainCheck(), records: 0, lastTime: null, index: [], files: [] };
+      this.chainMap.set(active, c);
+    }
+    return c;
+  }
+
+  /** Reads whatever was appended since the last call. Resolves to the number of new records. */
+  poll(): Promise<number> {
+    if (this.polling) return this.polling;
+    this.polling = this.pollOnce().finally(() => {
+      this.polling = null;
+    });
+    return this.polling;
+  }
+
+  private async pollOnce(): Promise<number> {
+    let added = 0;
+    for (const active of await this.actives()) {
+      const chain = this.chainOf(active);
+      chain.files = auditFiles(active);
+      for (const f of chain.files) added += await this.readFile(chain, f);
+    }
+    return added;
+  }
+
+  private async readFile(chain: Chain, file: string): Promise<number> {
+    let fh;
+    try {
+      fh = await open(file, 'r');
+    } catch {
+      return 0;
+    }
+    let added = 0;
+    try {
+      const st = await fh.stat();
+      let cur = this.cursors.get(st.ino);
+      if (!cur) {
+        cur = { offset: 0, partial: null };
+        this.cursors.set(st.ino, cur);
+      }
+      if (st.size < cur.offset) {
+        // truncated (a repaired partial tail): read from its new end on
+        cur.offset = st.size;
+        cur.partial = null;
+      }
+      const buf = Buffer.allocUnsafe(CHUNK);
+      while (cur.offset < st.size && !this.stopped) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, st.size - cur.offset), cur.offset);
+        if (bytesRead === 0) break;
+        let data = buf.subarray(0, bytesRead);
+        let base = cur.offset;
+        if (cur.partial) {
+          base -= cur.partial.length;
+          data = Buffer.concat([cur.partial, data]);
+          cur.partial = null;
+        }
+        const lastNl = data.lastIndexOf(10);
+        const complete = lastNl >= 0 ? data.subarray(0, lastNl + 1) : data.subarray(0, 0);
+        const rest = data.subarray(lastNl + 1);
+        cur.offset += bytesRead;
+        if (rest.length > 0) cur.partial = rest.length > MAX_LINE ? null : Buffer.from(rest);
+        if (complete.length === 0) continue;
+        for (const { line, offset } of lines(complete, base)) {
+          let rec: AuditRecord;
+          try {
+            rec = JSON.parse(line) as AuditRecord;
+          } catch {
+            chain.check.broken(null, 'line is not a JSON record');
+            continue;
+          }
+          chain.check.feed(line, rec);
+          if (typeof rec.seq === 'number' && rec.seq % INDEX_EVERY === 0) chain.index.push({ seq: rec.seq, ino: st.ino, offset });
+          chain.records++;
+          chain.lastTime = typeof rec.time === 'string' ? rec.time : chain.lastTime;
+          this.model.add(rec, basename(chain.active));
+          added++;
+        }
+      }
+    } finally {
+      await fh.close();
+    }
+    return added;
+  }
+
+  /** Polls every `ms` (new decisions reach the page within `ms` plus the SSE push). */
+  start(ms = 200): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        this.poll()
+          .catch(() => undefined)
+          .finally(() => {
+            if (!this.stopped) tick();
+          });
+      }, ms);
+      this.timer.unref?.();
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.polling?.catch(() => undefined);
+  }
+
+  chains(): ChainStatus[] {
+    return [...this.chainMap.values()].map((c) => ({
+      chain: basename(c.active),
+      files: c.files.map((f) => basename(f)),
+      records: c.records,
+      ok: c.check.problem === null,
+      head: c.check.count > 0 ? { seq: c.check.seq - 1, hash: c.check.prev } : null,
+      problem: c.check.problem,
+      last_time: c.lastTime,
+    }));
+  }
+
+  /** Reads the records of one chain from `from` (a sparse index point) on, calling `each` until it returns false. */
+  private async readChain(chain: Chain, each: (rec: AuditRecord) => boolean, from?: { ino: number; offset: number }): Promise<void> {
+    let started = from === undefined;
+    for (const file of chain.files) {
+      let fh;
+      try {
+        fh = await open(file, 'r');
+      } catch {
+        continue;
+      }
+      try {
+        const st = await fh.stat();
+        let pos = 0;
+        if (!started) {
+          if (st.ino !== from!.ino) continue;
+          pos = from!.offset;
+          started = true;
+        }
+        const buf = Buffer.allocUnsafe(CHUNK);
+        let partial: Buffer | null = null;
+        while (pos < st.size) {
+          const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, st.size - pos), pos);
+          if (bytesRead === 0) break;
+          pos += bytesRead;
+          let data = buf.subarray(0, bytesRead);
+          if (partial) data = Buffer.concat([partial, data]);
+          const lastNl = data.lastIndexOf(10);
+          partial = lastNl >= 0 ? Buffer.from(data.subarray(lastNl + 1)) : Buffer.from(data);
+          if (partial.length > MAX_LINE) partial = null;
+          if (lastNl < 0) continue;
+          for (const { line } of lines(data.subarray(0, lastNl + 1), 0)) {
+            let rec: AuditRecord;
+            try {
+              rec = JSON.parse(line) as AuditRecord;
+            } catch {
+              continue;
+            }
+            if (!each(rec)) return;
+          }
+        }
+      } finally {
+        await fh.close();
+      }
+    }
+  }
+
+  /** One record by chain and seq (null when absent). Reads at most INDEX_EVERY records. */
+  async record(chainName: string, seq: number): Promise<AuditRecord | null> {
+    const chain = [...this.chainMap.values()].find((c) => basename(c.active) === chainName);
+    if (!chain || !Number.isSafeInteger(seq) || seq < 0) return null;
+    let from: { ino: number; offset: number } | undefined;
+    for (const p of chain.index) if (p.seq <= seq) from = p;
+    let found: AuditRecord | null = null;
+    await this.readChain(
+      chain,
+      (rec) => {
+        if (rec.seq === seq) {
+          found = rec;
+          return false;
+        }
+        return typeof rec.seq !== 'number' || rec.seq < seq;
+      },
+      from,
+    );
+    return found;
+  }
+
+  /** Aggregates every record matching `filter` into `model` (a filtered view; streams the log). */
+  async replay(filter: RecordFilter, model: DashboardModel): Promise<void> {
+    for (const chain of this.chainMap.values()) {
+      const name = basename(chain.active);
+      await this.readChain(chain, (rec) => {
+        if (matchesFilter(rec, filter)) model.add(rec, name, false);
+        return !this.stopped;
+      });
+    }
+  }
+
+  /** The newest `limit` records matching the filter (optionally with seq < `before`), newest first. */
+  async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]> {
+    const out: { chain: string; record: AuditRecord }[] = [];
+    for (const chain of this.chainMap.values()) {
+      const name = basename(chain.active);
+      if (opts.chain !== undefined && opts.chain !== name) continue;
+      const ring: AuditRecord[] = [];
+      await this.readChain(chain, (rec) => {
+        if (opts.before !== undefined && typeof rec.seq === 'number' && rec.seq >= opts.before) return false;
+        if (matchesFilter(rec, filter, tagsOf(rec.request))) {
+          ring.push(rec);
+          if (ring.length > opts.limit) ring.shift();
+        }
+        return true;
+      });
+      for (const r of ring) out.push({ chain: name, record: r });
+    }
+    out.sort((a, b) => (a.record.time < b.record.time ? 1 : a.record.time > b.record.time ? -1 : 0));
+    return out.slice(0, opts.limit);
+  }
+}

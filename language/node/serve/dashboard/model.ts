@@ -1,0 +1,529 @@
+// The control room's model: decision-log records aggregated incrementally, in bounded memory
+// (docs/control-room.md). Every structure here is capped: per-minute buckets (24 h), per-day buckets
+// (3 days), policy versions (8), budget keys (5,000), rules (2,000), recent decisions (200), errors
+// (50). Nothing keeps a record after it was counted; drill-downs re-read the log (`LogSource`).
+
+import type { AuditRecord } from '../../../audit/record.js';
+
+export type EffectName = 'allow' | 'deny' | 'require_approval';
+
+/** Latency histogram: log-spaced buckets from 1 µs to ~17 s (ratio 1.25), counts in a Uint32Array. */
+const H_BUCKETS = 76;
+const H_BASE = 0.001; // ms
+const H_LOG = Math.log(1.25);
+function bucketOf(ms: number): number {
+  if (!(ms > H_BASE)) return 0;
+  return Math.min(H_BUCKETS - 1, 1 + Math.floor(Math.log(ms / H_BASE) / H_LOG));
+}
+function bucketValue(i: number): number {
+  return i === 0 ? H_BASE : H_BASE * Math.pow(1.25, i);
+}
+export class Histogram {
+  readonly counts = new Uint32Array(H_BUCKETS);
+  n = 0;
+  add(ms: number): void {
+    this.counts[bucketOf(ms)]!++;
+    this.n++;
+  }
+  /** The upper edge of the bucket holding quantile q (0..1); null when empty. */
+  quantile(q: number): number | null {
+    if (this.n === 0) return null;
+    const target = Math.max(1, Math.ceil(q * this.n));
+    let acc = 0;
+    for (let i = 0; i < H_BUCKETS; i++) {
+      acc += this.counts[i]!;
+      if (acc >= target) return bucketValue(i);
+    }
+    return bucketValue(H_BUCKETS - 1);
+  }
+}
+
+interface EffectCounts {
+  n: number;
+  allow: number;
+  deny: number;
+  require_approval: number;
+  errors: number;
+}
+const newCounts = (): EffectCounts => ({ n: 0, allow: 0, deny: 0, require_approval: 0, errors: 0 });
+
+interface MinuteBucket extends EffectCounts {
+  minute: number;
+  lat: Histogram;
+}
+
+interface PeriodStats extends EffectCounts {
+  /** rule → how often it matched (reasons, approvals, warnings) in the period. */
+  rules: Map<string, number>;
+}
+
+export interface RuleStats {
+  name: string;
+  kind: 'rule' | 'budget' | 'default' | 'error';
+  deny: number;
+  require_approval: number;
+  warn: number;
+  allow: number;
+  monitored: number;
+  lastSeq: number;
+}
+
+export interface CeilingState {
+  name: string;
+  key: unknown[];
+  limit: number;
+  spent: number;
+  reserved: number;
+  window: { start: string; end: string } | null;
+  unit: 'money' | 'number';
+  firstT: number;
+  firstUsed: number;
+  lastT: number;
+  lastUsed: number;
+  lastSeq: number;
+}
+
+export interface DecisionSummary {
+  seq: number;
+  chain: string;
+  time: string;
+  effect: EffectName;
+  rules: string[];
+  latency_ms: number | null;
+  policy: string;
+  errors: number;
+  request_hash: string | null;
+  /** The request's fields the filters use (agent, team, tool, model), when present. */
+  tags: Record<string, string>;
+}
+
+const MAX_MINUTES = 24 * 60;
+const MAX_DAYS = 3;
+const MAX_POLICIES = 8;
+const MAX_CEILINGS = 5000;
+const MAX_RULES = 2000;
+const MAX_RECENT = 200;
+const MAX_ERRORS = 50;
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** Request paths the dashboard offers as filters (the first one present in a record wins). */
+export const FILTER_PATHS: Record<string, string[][]> = {
+  agent: [['agent', 'id'], ['agent', 'name'], ['agent'], ['client', 'name']],
+  team: [['agent', 'team'], ['team']],
+  tool: [['action', 'tool'], ['tool', 'name'], ['tool']],
+  model: [['action', 'model'], ['model'], ['cost', 'model']],
+};
+
+function at(v: unknown, path: string[]): unknown {
+  let cur = v;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+/** The filterable tags of a request (strings or numbers only). */
+export function tagsOf(request: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (request === undefined || request === null) return out;
+  for (const [tag, paths] of Object.entries(FILTER_PATHS)) {
+    for (const p of paths) {
+      const v = at(request, p);
+      if (typeof v === 'string' || typeof v === 'number') {
+        out[tag] = String(v);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** A filter over records: tag values and/or a policy version or hash. */
+export interface RecordFilter {
+  agent?: string;
+  team?: string;
+  tool?: string;
+  model?: string;
+  /** Policy version or hash. */
+  policy?: string;
+  effect?: EffectName;
+  /** Matched rule or budget name (in reasons, approvals, warnings or monitored). */
+  rule?: string;
+}
+
+export function matchesFilter(rec: AuditRecord, f: RecordFilter, tags?: Record<string, string>): boolean {
+  if (f.effect !== undefined && rec.decision?.effect !== f.effect) return false;
+  if (f.policy !== undefined && rec.policy?.version !== f.policy && rec.policy?.hash !== f.policy) return false;
+  if (f.agent !== undefined || f.team !== undefined || f.tool !== undefined || f.model !== undefined) {
+    const t = tags ?? tagsOf(rec.request);
+    for (const k of ['agent', 'team', 'tool', 'model'] as const) if (f[k] !== undefined && t[k] !== f[k]) return false;
+  }
+  if (f.rule !== undefined && !namesOf(rec).includes(f.rule)) return false;
+  return true;
+}
+
+/** The rules and budgets a record names (reasons, approvals, warnings, monitored), each once. */
+function namesOf(rec: AuditRecord): string[] {
+  const d = rec.decision;
+  const out: string[] = [];
+  const add = (n: unknown) => {
+    if (typeof n === 'string' && !out.includes(n)) out.push(n);
+  };
+  for (const list of [d?.reasons, d?.approvals, d?.warnings, d?.monitored]) if (Array.isArray(list)) for (const r of list) if (r) add(r.name);
+  return out;
+}
+
+/** What the live table shows of one record. */
+export function summarize(rec: AuditRecord, chain: string): DecisionSummary {
+  const d = rec.decision;
+  return {
+    seq: typeof rec.seq === 'number' ? rec.seq : -1,
+    chain,
+    time: rec.time,
+    effect: d.effect,
+    rules: namesOf(rec).slice(0, 8),
+    latency_ms: typeof rec.latency_ms === 'number' ? rec.latency_ms : null,
+    policy: rec.policy?.version ?? rec.policy?.hash?.slice(0, 19) ?? '',
+    errors: Array.isArray(d.errors) ? d.errors.length : 0,
+    request_hash: rec.request_hash ?? null,
+    tags: tagsOf(rec.request),
+  };
+}
+
+/** Money strings (`"12.300000"`) and numbers to a number (micro precision is enough for charts). */
+function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string') {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : 0;
+  }
+  return 0;
+}
+
+function evictOldest<K, V>(m: Map<K, V>, max: number): void {
+  while (m.size > max) {
+    const k = m.keys().next().value as K;
+    m.delete(k);
+  }
+}
+
+export interface SummaryOptions {
+  /** Drift: how far (percentage points of all decisions) a rule's hit rate may move before it is flagged. Default 5. */
+  driftThreshold?: number;
+  /** Drift baseline: `day` (the previous day) or `policy` (the previous policy hash). Default `day`. */
+  baseline?: 'day' | 'policy';
+  now?: number;
+}
+
+/** Aggregates of a stream of decision records. */
+export class DashboardModel {
+  readonly totals = newCounts();
+  readonly latency = new Histogram();
+  private readonly minutes = new Map<number, MinuteBucket>();
+  private readonly days = new Map<number, PeriodStats>();
+  private readonly policies = new Map<string, PeriodStats & { hash: string; name: string; version: string | null; first: string; last: string }>();
+  readonly rules = new Map<string, RuleStats>();
+  private readonly ceilings = new Map<string, CeilingState>();
+  private readonly recentRecs: { rec: AuditRecord; chain: string }[] = new Array(MAX_RECENT);
+  private recentAt = 0;
+  private recentCount = 0;
+  readonly errors: { seq: number; chain: string; time: string; message: string }[] = [];
+  /** Listeners of new decisions (SSE). */
+  private readonly listeners = new Set<(d: DecisionSummary) => void>();
+  lastTime: string | null = null;
+  /** Records that were not decision records (counted, not aggregated). */
+  skipped = 0;
+
+  onDecision(fn: (d: DecisionSummary) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Counts one record. `chain` names the log it came from (several processes: several chains). */
+  add(rec: AuditRecord, chain: string, notify = true): void {
+    const d = rec.decision;
+    const effect = d?.effect;
+    if (effect !== 'allow' && effect !== 'deny' && effect !== 'require_approval') {
+      this.skipped++;
+      return;
+    }
+    const t = Date.parse(rec.time);
+    if (!Number.isFinite(t)) {
+      this.skipped++;
+      return;
+    }
+    const errCount = Array.isArray(d.errors) ? d.errors.length : 0;
+    const count = (c: EffectCounts) => {
+      c.n++;
+      c[effect]++;
+      if (errCount > 0) c.errors++;
+    };
+    count(this.totals);
+    const lat = typeof rec.latency_ms === 'number' && Number.isFinite(rec.latency_ms) ? rec.latency_ms : null;
+    if (lat !== null) this.latency.add(lat);
+
+    const minute = Math.floor(t / MINUTE);
+    let mb = this.minutes.get(minute);
+    if (!mb) {
+      mb = { minute, lat: new Histogram(), ...newCounts() };
+      this.minutes.set(minute, mb);
+      if (this.minutes.size > MAX_MINUTES) {
+        // drop the oldest minute (keys are mostly in time order; find the minimum to be safe)
+        let min = Infinity;
+        for (const k of this.minutes.keys()) if (k < min) min = k;
+        this.minutes.delete(min);
+      }
+    }
+    count(mb);
+    if (lat !== null) mb.lat.add(lat);
+
+    const names = namesOf(rec);
+    const day = Math.floor(t / DAY);
+    let ds = this.days.get(day);
+    if (!ds) {
+      ds = { ...newCounts(), rules: new Map() };
+      this.days.set(day, ds);
+      if (this.days.size > MAX_DAYS) {
+        let min = Infinity;
+        for (const k of this.days.keys()) if (k < min) min = k;
+        this.days.delete(min);
+      }
+    }
+    count(ds);
+    for (const n of names) ds.rules.set(n, (ds.rules.get(n) ?? 0) + 1);
+
+    const ph = rec.policy?.hash ?? 'unknown';
+    let ps = this.policies.get(ph);
+    if (!ps) {
+      ps = { ...newCounts(), rules: new Map(), hash: ph, name: rec.policy?.name ?? '', version: rec.policy?.version ?? null, first: rec.time, last: rec.time };
+      this.policies.set(ph, ps);
+      evictOldest(this.policies, MAX_POLICIES);
+    } else {
+      // most recently seen last (eviction order)
+      this.policies.delete(ph);
+      this.policies.set(ph, ps);
+    }
+    ps.last = rec.time;
+    count(ps);
+    for (const n of names) ps.rules.set(n, (ps.rules.get(n) ?? 0) + 1);
+
+    const seq = typeof rec.seq === 'number' ? rec.seq : -1;
+    const bump = (r: { name?: string; kind?: string } | undefined, field: 'deny' | 'require_approval' | 'warn' | 'allow' | 'monitored') => {
+      if (!r || typeof r.name !== 'string') return;
+      let s = this.rules.get(r.name);
+      if (!s) {
+        if (this.rules.size >= MAX_RULES) return;
+        s = { name: r.name, kind: (r.kind as RuleStats['kind']) ?? 'rule', deny: 0, require_approval: 0, warn: 0, allow: 0, monitored: 0, lastSeq: seq };
+        this.rules.set(r.name, s);
+      }
+      s[field]++;
+      s.lastSeq = seq;
+    };
+    if (Array.isArray(d.reasons)) for (const r of d.reasons) bump(r, effect === 'require_approval' ? 'require_approval' : effect);
+    if (effect !== 'require_approval' && Array.isArray(d.approvals)) for (const a of d.approvals) bump(a, 'require_approval');
+    if (Array.isArray(d.warnings)) for (const w of d.warnings) bump(w, 'warn');
+    if (Array.isArray(d.monitored)) for (const m of d.monitored) bump(m, 'monitored');
+
+    if (Array.isArray(d.budgets)) {
+      for (const b of d.budgets) {
+        if (!b || typeof b.name !== 'string') continue;
+        const key = `${b.name}\u0000${JSON.stringify(b.key)}\u0000${b.window?.start ?? ''}`;
+        const used = num(b.spent) + num(b.reserved) + (effect === 'allow' ? num(b.charge) : 0);
+        let c = this.ceilings.get(key);
+        if (!c) {
+          c = {
+            name: b.name,
+            key: Array.isArray(b.key) ? b.key : [],
+            limit: num(b.limit),
+            spent: num(b.spent),
+            reserved: num(b.reserved),
+            window: b.window ?? null,
+            unit: typeof b.limit === 'string' ? 'money' : 'number',
+            firstT: t,
+            firstUsed: num(b.spent) + num(b.reserved),
+            lastT: t,
+            lastUsed: used,
+            lastSeq: seq,
+          };
+        } else this.ceilings.delete(key);
+        c.limit = num(b.limit);
+        c.spent = num(b.spent);
+        c.reserved = num(b.reserved);
+        c.lastT = t;
+        c.lastUsed = used;
+        c.lastSeq = seq;
+        this.ceilings.set(key, c);
+        evictOldest(this.ceilings, MAX_CEILINGS);
+      }
+    }
+
+    if (errCount > 0) {
+      for (const e of d.errors) {
+        this.errors.push({ seq, chain, time: rec.time, message: `${e.kind}${e.name ? ` ${e.name}` : ''}: ${e.message}` });
+        if (this.errors.length > MAX_ERRORS) this.errors.shift();
+      }
+    }
+    this.lastTime = rec.time;
+    // The recent ring keeps the records themselves; their summaries are built when asked.
+    this.recentRecs[this.recentAt] = { rec, chain };
+    this.recentAt = (this.recentAt + 1) % MAX_RECENT;
+    if (this.recentCount < MAX_RECENT) this.recentCount++;
+    if (notify && this.listeners.size > 0) {
+      const summary = summarize(rec, chain);
+      for (const l of this.listeners) l(summary);
+    }
+  }
+
+  /** The newest decisions, newest first. */
+  get recent(): DecisionSummary[] {
+    const out: DecisionSummary[] = [];
+    for (let i = 1; i <= this.recentCount; i++) {
+      const e = this.recentRecs[(this.recentAt - i + MAX_RECENT) % MAX_RECENT]!;
+      out.push(summarize(e.rec, e.chain));
+    }
+    return out;
+  }
+
+  /** Everything the page shows (cheap: proportional to the capped structures, not to the log). */
+  summary(opts: SummaryOptions = {}): DashboardSummary {
+    const now = opts.now ?? Date.now();
+    const minutes = [...this.minutes.values()].sort((a, b) => a.minute - b.minute);
+    const series = {
+      t: minutes.map((m) => m.minute * 60),
+      allow: minutes.map((m) => m.allow),
+      deny: minutes.map((m) => m.deny),
+      require_approval: minutes.map((m) => m.require_approval),
+      errors: minutes.map((m) => m.errors),
+      p50: minutes.map((m) => m.lat.quantile(0.5)),
+      p99: minutes.map((m) => m.lat.quantile(0.99)),
+    };
+    const lastMinutes = minutes.filter((m) => m.minute * MINUTE >= (minutes.length ? minutes[minutes.length - 1]!.minute * MINUTE : now) - 5 * MINUTE);
+    const rate = lastMinutes.reduce((s, m) => s + m.n, 0) / Math.max(1, lastMinutes.length) / 60;
+    const top = (field: 'deny' | 'require_approval' | 'warn') =>
+      [...this.rules.values()]
+        .filter((r) => r[field] > 0)
+        .sort((a, b) => b[field] - a[field])
+        .slice(0, 10)
+        .map((r) => ({ name: r.name, kind: r.kind, count: r[field] }));
+    return {
+      totals: { ...this.totals },
+      rate_per_s: rate,
+      latency: { p50: this.latency.quantile(0.5), p99: this.latency.quantile(0.99), n: this.latency.n },
+      series,
+      top: { deny: top('deny'), require_approval: top('require_approval'), warn: top('warn') },
+      errors: this.errors.slice(-20).reverse(),
+      ceilings: this.ceilingsView(now),
+      drift: this.drift(opts),
+      policies: [...this.policies.values()].map((p) => ({ hash: p.hash, name: p.name, version: p.version, n: p.n, first: p.first, last: p.last })).reverse(),
+      recent: this.recent.slice(0, 50),
+      last_time: this.lastTime,
+      skipped: this.skipped,
+    };
+  }
+
+  /** Budgets with burn rate and the projected time the limit is reached. */
+  ceilingsView(now: number): CeilingView[] {
+    const out: CeilingView[] = [];
+    for (const c of this.ceilings.values()) {
+      const end = c.window ? Date.parse(c.window.end) : null;
+      if (end !== null && end <= now - DAY) continue; // long-ended windows are history
+      const dt = (c.lastT - c.firstT) / 1000;
+      const burn = dt > 0 ? Math.max(0, (c.lastUsed - c.firstUsed) / dt) : 0; // units per second
+      const left = c.limit - c.lastUsed;
+      let projected: string | null = null;
+      if (left <= 0) projected = new Date(c.lastT).toISOString();
+      else if (burn > 0) projected = new Date(c.lastT + (left / burn) * 1000).toISOString();
+      const alert = left <= 0 || (projected !== null && (end === null || Date.parse(projected) < end));
+      out.push({
+        name: c.name,
+        key: c.key,
+        unit: c.unit,
+        limit: c.limit,
+        spent: c.spent,
+        reserved: c.reserved,
+        used: c.lastUsed,
+        window_end: c.window?.end ?? null,
+        burn_per_hour: burn * 3600,
+        projected_limit_at: projected,
+        alert,
+        last_seq: c.lastSeq,
+      });
+    }
+    return out.sort((a, b) => Number(b.alert) - Number(a.alert) || b.used / (b.limit || 1) - a.used / (a.limit || 1)).slice(0, 200);
+  }
+
+  /** Effect mix and rule hit rates now vs a baseline (previous day or previous policy hash). */
+  drift(opts: SummaryOptions = {}): DriftView {
+    const threshold = opts.driftThreshold ?? 5;
+    let current: PeriodStats | undefined;
+    let baseline: PeriodStats | undefined;
+    let label = { current: '', baseline: '' };
+    if (opts.baseline === 'policy') {
+      const ps = [...this.policies.values()];
+      current = ps[ps.length - 1];
+      baseline = ps[ps.length - 2];
+      label = { current: current ? `policy ${(current as { version?: string | null }).version ?? ''} ${(current as { hash?: string }).hash?.slice(0, 15)}` : '', baseline: baseline ? `policy ${(baseline as { version?: string | null }).version ?? ''} ${(baseline as { hash?: string }).hash?.slice(0, 15)}` : '' };
+    } else {
+      const days = [...this.days.keys()].sort((a, b) => a - b);
+      const cur = days[days.length - 1];
+      current = cur !== undefined ? this.days.get(cur) : undefined;
+      baseline = cur !== undefined ? this.days.get(cur - 1) : undefined;
+      label = { current: cur !== undefined ? new Date(cur * DAY).toISOString().slice(0, 10) : '', baseline: cur !== undefined ? new Date((cur - 1) * DAY).toISOString().slice(0, 10) : '' };
+    }
+    const pct = (n: number, of: number) => (of > 0 ? (100 * n) / of : 0);
+    const mix = (p: PeriodStats | undefined) =>
+      p ? { allow: pct(p.allow, p.n), deny: pct(p.deny, p.n), require_approval: pct(p.require_approval, p.n), n: p.n } : null;
+    const rules: DriftView['rules'] = [];
+    if (current && baseline) {
+      const names = new Set([...current.rules.keys(), ...baseline.rules.keys()]);
+      for (const n of names) {
+        const now = pct(current.rules.get(n) ?? 0, current.n);
+        const base = pct(baseline.rules.get(n) ?? 0, baseline.n);
+        rules.push({ name: n, current: now, baseline: base, delta: now - base, flagged: Math.abs(now - base) > threshold });
+      }
+      rules.sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta));
+    }
+    return { basis: opts.baseline ?? 'day', threshold, label, current: mix(current), baseline: mix(baseline), rules: rules.slice(0, 50) };
+  }
+}
+
+export interface CeilingView {
+  name: string;
+  key: unknown[];
+  unit: 'money' | 'number';
+  limit: number;
+  spent: number;
+  reserved: number;
+  used: number;
+  window_end: string | null;
+  burn_per_hour: number;
+  projected_limit_at: string | null;
+  alert: boolean;
+  last_seq: number;
+}
+
+export interface DriftView {
+  basis: 'day' | 'policy';
+  threshold: number;
+  label: { current: string; baseline: string };
+  current: { allow: number; deny: number; require_approval: number; n: number } | null;
+  baseline: { allow: number; deny: number; require_approval: number; n: number } | null;
+  rules: { name: string; current: number; baseline: number; delta: number; flagged: boolean }[];
+}
+
+export interface DashboardSummary {
+  totals: EffectCounts;
+  rate_per_s: number;
+  latency: { p50: number | null; p99: number | null; n: number };
+  series: { t: number[]; allow: number[]; deny: number[]; require_approval: number[]; errors: number[]; p50: (number | null)[]; p99: (number | null)[] };
+  top: Record<'deny' | 'require_approval' | 'warn', { name: string; kind: string; count: number }[]>;
+  errors: { seq: number; chain: string; time: string; message: string }[];
+  ceilings: CeilingView[];
+  drift: DriftView;
+  policies: { hash: string; name: string; version: string | null; n: number; first: string; last: string }[];
+  recent: DecisionSummary[];
+  last_time: string | null;
+  skipped: number;
+}

@@ -1,0 +1,332 @@
+// The control room: a fastify plugin serving the dashboard page, its JSON API, live updates (SSE)
+// and the approvals inbox (docs/control-room.md). Registered by `rein serve` (serve/app.ts), or on
+// any fastify instance: `app.register(dashboardPlugin({ log, queue, users }))`.
+
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { AuditRecord } from '../../../audit/record.js';
+import type { ApprovalQueue, ApprovalRecord } from '../../approvals/queue.js';
+import { dashboardAssets, type DashboardAssets } from './assets.js';
+import { LogSource, type ChainStatus } from './log-source.js';
+import { DashboardModel, type DecisionSummary, type RecordFilter } from './model.js';
+import { SESSION_COOKIE, Sessions, cookieValue, sameToken, type Session } from './session.js';
+
+export interface DashboardOptions {
+  /** Decision log: a file (with its rotated files) or a directory of logs. */
+  log?: string;
+  /** Extra sources of records (e.g. the fleet's Redis Stream): they call `model.add`. */
+  sources?: { attach?(model: DashboardModel): void; chains(): ChainStatus[]; start(): void; stop(): Promise<void>; record?(chain: string, seq: number): Promise<AuditRecord | null> }[];
+  /** The approval queue of the inbox (null: no inbox). */
+  queue?: ApprovalQueue | null;
+  /** Logins: user → password (plain or `scrypt$…`). Without users, reads are open and every
+   *  state-changing request is refused (401). */
+  users?: Record<string, string>;
+  /** How often the log is polled for new records (ms, default 200). */
+  pollMs?: number;
+  /** Drift threshold in percentage points (default 5). */
+  driftThreshold?: number;
+  /** Mark the session cookie `Secure` (behind TLS). Default false (loopback HTTP). */
+  secureCookie?: boolean;
+  /** Path prefix (default `/dashboard`); the page is also served at `/`. */
+  prefix?: string;
+  /** Maximum concurrent live (SSE) clients (default 100). */
+  maxStreams?: number;
+}
+
+const filterSchema = z
+  .object({
+    agent: z.string().max(200).optional(),
+    team: z.string().max(200).optional(),
+    tool: z.string().max(200).optional(),
+    model: z.string().max(200).optional(),
+    policy: z.string().max(200).optional(),
+  })
+  .strict();
+
+const summaryQuery = filterSchema.extend({ baseline: z.enum(['day', 'policy']).optional() }).strict();
+const recordsQuery = filterSchema
+  .extend({
+    rule: z.string().max(200).optional(),
+    effect: z.enum(['allow', 'deny', 'require_approval']).optional(),
+    chain: z.string().max(200).optional(),
+    before: z.coerce.number().int().nonnegative().optional(),
+    limit: z.coerce.number().int().min(1).max(200).optional(),
+  })
+  .strict();
+const loginBody = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) }).strict();
+const verdictBody = z.object({ reason: z.string().max(2000).optional() }).strict();
+const approvalsQuery = z.object({ status: z.enum(['pending', 'all']).optional() }).strict();
+
+function fail(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).header('cache-control', 'no-store').type('application/json; charset=utf-8').send({ error: { code, message } });
+}
+
+function issueText(e: z.ZodError): string {
+  const i = e.issues[0]!;
+  if (i.code === 'unrecognized_keys') return `unknown parameter ${i.keys.map((k) => `\`${k}\``).join(', ')}`;
+  return `${i.path.length ? `\`${i.path.join('.')}\`: ` : ''}${i.message}`;
+}
+
+/** The approval as the page sees it: never the signed token (a bearer credential). */
+function pageRecord(r: ApprovalRecord): Record<string, unknown> {
+  const { verdict, ...rest } = r;
+  if (!verdict) return rest;
+  const { token: _t, ...v } = verdict;
+  return { ...rest, verdict: v };
+}
+
+/** Plain-language lines for a record: what decided and why. */
+export function explain(rec: AuditRecord): string[] {
+  const d = rec.decision;
+  const out: string[] = [];
+  out.push(`Effect: ${d.effect}${d.mode === 'monitor' ? ' (monitor mode)' : ''}.`);
+  for (const r of d.reasons ?? []) {
+    const where = r.location ? ` (${r.location.file}:${r.location.line})` : '';
+    if (r.kind === 'default') out.push(`No rule decided; the policy's default is ${r.effect}.`);
+    else out.push(`${r.kind} \`${r.name ?? '?'}\`${where} → ${r.effect}${r.approved ? ' (approved)' : ''}${r.message ? `: ${r.message}` : ''}`);
+  }
+  for (const a of d.approvals ?? []) out.push(`Needs approval: ${a.kind} \`${a.name}\`${a.from ? ` from ${a.from}` : ''}${a.message ? `: ${a.message}` : ''}`);
+  for (const w of d.warnings ?? []) out.push(`Warning: \`${w.name ?? w.kind}\`${w.message ? `: ${w.message}` : ''}`);
+  for (const m of d.monitored ?? []) out.push(`Monitored (not enforced): \`${m.name ?? m.kind}\` would ${m.effect}`);
+  for (const b of d.budgets ?? []) {
+    if (b.exceeded || b.warned) out.push(`Budget \`${b.name}\`${b.key.length ? ` [${b.key.join(', ')}]` : ''}: spent ${b.spent} + reserved ${b.reserved} + charge ${b.charge} of ${b.limit}${b.exceeded ? ' — exceeded' : ' — warning threshold crossed'}`);
+  }
+  for (const e of d.errors ?? []) out.push(`Error (${e.kind}${e.name ? ` ${e.name}` : ''}): ${e.message}`);
+  return out;
+}
+
+export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync {
+  return async (app: FastifyInstance) => {
+    const prefix = opts.prefix ?? '/dashboard';
+    const model = new DashboardModel();
+    const source = opts.log ? new LogSource(opts.log, model) : null;
+    const sources = opts.sources ?? [];
+    const sessions = new Sessions(opts.users ?? {});
+    const queue = opts.queue ?? null;
+    const maxStreams = opts.maxStreams ?? 100;
+    let assets: DashboardAssets | null = null;
+    const streams = new Set<(d: DecisionSummary) => void>();
+
+    if (source) {
+      await source.poll();
+      source.start(opts.pollMs ?? 200);
+    }
+    for (const s of sources) {
+      s.attach?.(model);
+      s.start();
+    }
+    model.onDecision((d) => {
+      for (const s of streams) s(d);
+    });
+    app.addHook('onClose', async () => {
+      await source?.stop();
+      for (const s of sources) await s.stop();
+    });
+
+    const sessionOf = (req: FastifyRequest): Session | null => sessions.get(cookieValue(req.headers.cookie, SESSION_COOKIE));
+
+    /** Reads: open without logins; with logins, a session. */
+    const canRead = (req: FastifyRequest, reply: FastifyReply): boolean => {
+      if (!sessions.enabled || sessionOf(req) !== null) return true;
+      fail(reply, 401, 'unauthorized', 'log in first (POST ' + prefix + '/api/login)');
+      return false;
+    };
+
+    /** State-changing requests: a session, its CSRF token, and a same-origin request. */
+    const canWrite = (req: FastifyRequest, reply: FastifyReply): Session | null => {
+      if (!sessions.enabled) {
+        fail(reply, 401, 'unauthorized', 'no logins are configured (REIN_SERVE_USERS): the dashboard is read-only');
+        return null;
+      }
+      const s = sessionOf(req);
+      if (s === null) {
+        fail(reply, 401, 'unauthorized', 'log in first (POST ' + prefix + '/api/login)');
+        return null;
+      }
+      const origin = req.headers.origin;
+      if (origin !== undefined && origin !== 'null') {
+        let host: string | null = null;
+        try {
+          host = new URL(origin).host;
+        } catch {
+          host = null;
+        }
+        if (host !== req.headers.host) {
+          fail(reply, 403, 'csrf', 'cross-origin request refused');
+          return null;
+        }
+      }
+      const token = req.headers['x-csrf-token'];
+      if (!sameToken(typeof token === 'string' ? token : undefined, s.csrf)) {
+        fail(reply, 403, 'csrf', 'missing or wrong x-csrf-token header (read it from GET ' + prefix + '/api/session)');
+        return null;
+      }
+      return s;
+    };
+
+    const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
+
+    // ------------------------------------------------------------ page and assets
+    const page = async (_req: FastifyRequest, reply: FastifyReply) => {
+      assets ??= await dashboardAssets();
+      return reply
+        .header('content-security-policy', "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+        .header('x-frame-options', 'DENY')
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer')
+        .header('cache-control', 'no-store')
+        .type('text/html; charset=utf-8')
+        .send(assets.html(prefix));
+    };
+    app.get('/', page);
+    app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
+    app.get(prefix, page);
+    app.get(`${prefix}/assets/:name`, async (req, reply) => {
+      assets ??= await dashboardAssets();
+      const name = (req.params as { name: string }).name;
+      const a = assets.files[name];
+      if (!a) return fail(reply, 404, 'not_found', `no asset ${name}`);
+      return reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache').type(a.type).send(a.body);
+    });
+
+    // ------------------------------------------------------------ session
+    app.get(`${prefix}/api/session`, async (req, reply) => {
+      noStore(reply);
+      const s = sessionOf(req);
+      return { login_required: sessions.enabled, user: s?.user ?? null, csrf: s?.csrf ?? null, groups: s && queue ? queue.groupsOf(s.user) : [] };
+    });
+    app.post(`${prefix}/api/login`, async (req, reply) => {
+      noStore(reply);
+      if (!sessions.enabled) return fail(reply, 404, 'no_logins', 'no logins are configured (REIN_SERVE_USERS)');
+      const addr = req.ip;
+      const wait = sessions.retryAfter(addr);
+      if (wait > 0) return fail(reply.header('retry-after', String(wait)), 429, 'too_many_attempts', `too many failed logins; try again in ${wait} s`);
+      const b = loginBody.safeParse(req.body);
+      if (!b.success) return fail(reply, 400, 'bad_request', `expected { "user": "…", "password": "…" }: ${issueText(b.error)}`);
+      const s = sessions.login(b.data.user, b.data.password, addr);
+      if (s === null) return fail(reply, 401, 'unauthorized', 'wrong user or password');
+      reply.header('set-cookie', `${SESSION_COOKIE}=${s.id}; Path=/; HttpOnly; SameSite=Strict${opts.secureCookie ? '; Secure' : ''}; Max-Age=${8 * 3600}`);
+      return { user: s.user, csrf: s.csrf, groups: queue ? queue.groupsOf(s.user) : [] };
+    });
+    app.post(`${prefix}/api/logout`, async (req, reply) => {
+      const s = canWrite(req, reply);
+      if (!s) return reply;
+      sessions.logout(s.id);
+      reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`);
+      return reply.code(204).send();
+    });
+
+    // ------------------------------------------------------------ reads
+    const chains = (): ChainStatus[] => [...(source?.chains() ?? []), ...sources.flatMap((s) => s.chains())];
+
+    app.get(`${prefix}/api/summary`, async (req, reply) => {
+      noStore(reply);
+      if (!canRead(req, reply)) return reply;
+      const q = summaryQuery.safeParse(req.query);
+      if (!q.success) return fail(reply, 400, 'bad_request', issueText(q.error));
+      const { baseline, ...filter } = q.data;
+      const filtered = Object.values(filter).some((v) => v !== undefined);
+      let m = model;
+      if (filtered) {
+        if (!source) return fail(reply, 400, 'bad_request', 'filters need a decision log (--log)');
+        m = new DashboardModel();
+        await source.replay(filter as RecordFilter, m);
+      }
+      const pending = queue ? (await queue.list('pending')).length : null;
+      return { ...m.summary({ baseline, driftThreshold: opts.driftThreshold }), filter, chains: chains(), approvals_pending: pending };
+    });
+
+    app.get(`${prefix}/api/records`, async (req, reply) => {
+      noStore(reply);
+      if (!canRead(req, reply)) return reply;
+      const q = recordsQuery.safeParse(req.query);
+      if (!q.success) return fail(reply, 400, 'bad_request', issueText(q.error));
+      if (!source) return { records: [] };
+      const { limit, before, chain, ...filter } = q.data;
+      const found = await source.scan(filter as RecordFilter, { limit: limit ?? 50, ...(before !== undefined ? { before } : {}), ...(chain !== undefined ? { chain } : {}) });
+      return {
+        records: found.map(({ chain: c, record: r }) => ({
+          chain: c,
+          seq: r.seq,
+          time: r.time,
+          effect: r.decision.effect,
+          rules: [...(r.decision.reasons ?? []), ...(r.decision.approvals ?? [])].map((x) => x.name).filter(Boolean),
+          request_hash: r.request_hash,
+          policy: r.policy,
+        })),
+      };
+    });
+
+    app.get(`${prefix}/api/records/:chain/:seq`, async (req, reply) => {
+      noStore(reply);
+      if (!canRead(req, reply)) return reply;
+      const p = z.object({ chain: z.string().min(1).max(200), seq: z.coerce.number().int().nonnegative() }).safeParse(req.params);
+      if (!p.success) return fail(reply, 400, 'bad_request', issueText(p.error));
+      let rec = source ? await source.record(p.data.chain, p.data.seq) : null;
+      for (const s of sources) if (rec === null && s.record) rec = await s.record(p.data.chain, p.data.seq);
+      if (rec === null) return fail(reply, 404, 'not_found', `no record ${p.data.seq} in ${p.data.chain}`);
+      const status = chains().find((c) => c.chain === p.data.chain);
+      const verified = status ? status.ok ? p.data.seq <= (status.head?.seq ?? -1) : status.problem?.seq !== null && p.data.seq < (status.problem?.seq ?? 0) : false;
+      return { chain: p.data.chain, record: rec, explanation: explain(rec), verified };
+    });
+
+    // ------------------------------------------------------------ live updates
+    app.get(`${prefix}/api/events`, async (req, reply) => {
+      if (!canRead(req, reply)) return reply;
+      if (streams.size >= maxStreams) return fail(reply, 503, 'too_many_streams', `at most ${maxStreams} live clients`);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.write(': rein control room\n\n');
+      let pending: DecisionSummary[] = [];
+      let flush: NodeJS.Timeout | null = null;
+      const send = (d: DecisionSummary) => {
+        pending.push(d);
+        if (pending.length > 200) pending.shift();
+        // batch the decisions of 50 ms into one event (a burst of thousands stays one write per tick)
+        flush ??= setTimeout(() => {
+          flush = null;
+          const batch = pending;
+          pending = [];
+          res.write(`event: decisions\ndata: ${JSON.stringify(batch)}\n\n`);
+        }, 50);
+      };
+      streams.add(send);
+      const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      const done = () => {
+        streams.delete(send);
+        clearInterval(beat);
+        if (flush) clearTimeout(flush);
+      };
+      req.raw.on('close', done);
+      res.on('error', done);
+    });
+
+    // ------------------------------------------------------------ approvals inbox
+    app.get(`${prefix}/api/approvals`, async (req, reply) => {
+      noStore(reply);
+      if (!canRead(req, reply)) return reply;
+      const q = approvalsQuery.safeParse(req.query);
+      if (!q.success) return fail(reply, 400, 'bad_request', issueText(q.error));
+      if (!queue) return { enabled: false, approvals: [] };
+      const recs = await queue.list(q.data.status === 'all' ? 'all' : 'pending');
+      return { enabled: true, approvals: recs.slice(0, 500).map(pageRecord) };
+    });
+
+    for (const verb of ['approve', 'deny'] as const) {
+      app.post(`${prefix}/api/approvals/:id/${verb}`, async (req, reply) => {
+        noStore(reply);
+        const s = canWrite(req, reply);
+        if (!s) return reply;
+        if (!queue) return fail(reply, 404, 'no_queue', 'this server has no approval queue (--approvals)');
+        const b = verdictBody.safeParse(req.body ?? {});
+        if (!b.success) return fail(reply, 400, 'bad_request', `expected { "reason"?: "…" }: ${issueText(b.error)}`);
+        const id = (req.params as { id: string }).id;
+        const r = verb === 'approve' ? await queue.approve(id, s.user, b.data.reason ?? null) : await queue.deny(id, s.user, b.data.reason ?? null);
+        if (r.ok) return { approval: pageRecord(r.record) };
+        const status = r.code === 'unknown' ? 404 : r.code === 'forbidden' ? 403 : r.code === 'invalid' ? 400 : 409;
+        return fail(reply, status, r.code, r.message);
+      });
+    }
+  };
+}

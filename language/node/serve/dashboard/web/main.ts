@@ -1,0 +1,545 @@
+// The control room page (bundled by esbuild with uPlot into one script; no CDN, no inline script, so
+// it runs under a strict CSP). Every value from the server is written with textContent, never HTML.
+
+import uPlot from 'uplot';
+
+type Effect = 'allow' | 'deny' | 'require_approval';
+
+interface DecisionSummary {
+  seq: number;
+  chain: string;
+  time: string;
+  effect: Effect;
+  rules: string[];
+  latency_ms: number | null;
+  policy: string;
+  errors: number;
+  request_hash: string | null;
+  tags: Record<string, string>;
+}
+
+interface Summary {
+  totals: { n: number; allow: number; deny: number; require_approval: number; errors: number };
+  rate_per_s: number;
+  latency: { p50: number | null; p99: number | null; n: number };
+  series: { t: number[]; allow: number[]; deny: number[]; require_approval: number[]; errors: number[]; p50: (number | null)[]; p99: (number | null)[] };
+  top: Record<'deny' | 'require_approval' | 'warn', { name: string; kind: string; count: number }[]>;
+  errors: { seq: number; chain: string; time: string; message: string }[];
+  ceilings: {
+    name: string; key: unknown[]; unit: string; limit: number; spent: number; reserved: number; used: number;
+    window_end: string | null; burn_per_hour: number; projected_limit_at: string | null; alert: boolean; last_seq: number;
+  }[];
+  drift: {
+    basis: string; threshold: number; label: { current: string; baseline: string };
+    current: { allow: number; deny: number; require_approval: number; n: number } | null;
+    baseline: { allow: number; deny: number; require_approval: number; n: number } | null;
+    rules: { name: string; current: number; baseline: number; delta: number; flagged: boolean }[];
+  };
+  policies: { hash: string; name: string; version: string | null; n: number; first: string; last: string }[];
+  recent: DecisionSummary[];
+  chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null }[];
+  approvals_pending: number | null;
+  last_time: string | null;
+}
+
+interface Approval {
+  id: string; kind: string; rule: string; from: string | null; message: string | null; request_hash: string;
+  policy: { name: string; version: string | null; hash: string }; summary: unknown; created: string; expires: string; status: string;
+  verdict?: { approved: boolean; by: string; group: string | null; reason: string | null; at: string };
+}
+
+const prefix = document.body.dataset.prefix ?? '/dashboard';
+const state: { user: string | null; csrf: string | null; loginRequired: boolean; filter: Record<string, string>; baseline: string } = {
+  user: null,
+  csrf: null,
+  loginRequired: false,
+  filter: {},
+  baseline: 'day',
+};
+
+// ---------------------------------------------------------------- DOM helpers
+
+type Child = Node | string | number | null | undefined | false;
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string | ((e: Event) => void) | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === false) continue;
+    if (typeof v === 'function') el.addEventListener(k.replace(/^on/, ''), v);
+    else if (v === true) el.setAttribute(k, '');
+    else el.setAttribute(k, v);
+  }
+  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(typeof c === 'number' ? String(c) : c);
+  return el;
+}
+const $ = (id: string) => document.getElementById(id)!;
+function replace(el: HTMLElement, ...children: Child[]): void {
+  el.replaceChildren(...(children.filter((c) => c !== null && c !== undefined && c !== false) as (Node | string)[]).map((c) => (typeof c === 'number' ? String(c) : c)));
+}
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const pct = (n: number, of: number) => (of > 0 ? `${fmt((100 * n) / of, 1)}%` : '–');
+const ms = (v: number | null) => (v === null ? '–' : v < 1 ? `${fmt(v * 1000, 0)} µs` : `${fmt(v, 2)} ms`);
+const time = (iso: string | null) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '–');
+
+async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (init.method && init.method !== 'GET') {
+    headers['content-type'] = 'application/json';
+    if (state.csrf) headers['x-csrf-token'] = state.csrf;
+  }
+  const r = await fetch(prefix + path, { ...init, headers, credentials: 'same-origin' });
+  const text = await r.text();
+  const body = text ? (JSON.parse(text) as unknown) : null;
+  if (!r.ok) throw new Error((body as { error?: { message?: string } })?.error?.message ?? `HTTP ${r.status}`);
+  return body as T;
+}
+
+// ---------------------------------------------------------------- layout
+
+function layout(): void {
+  const filterInput = (name: string) =>
+    h('input', { id: `filter-${name}`, placeholder: name, 'aria-label': `filter by ${name}`, list: `values-${name}`, onchange: () => applyFilters() });
+  document.body.append(
+    h('header', {},
+      h('h1', {}, 'Rein control room'),
+      h('span', { class: 'live' }, h('span', { class: 'dot', id: 'live-dot' }), h('span', { id: 'live-text' }, 'connecting…')),
+      h('div', { class: 'filters' },
+        filterInput('agent'), filterInput('team'), filterInput('tool'), filterInput('model'), filterInput('policy'),
+        h('select', { id: 'baseline', 'aria-label': 'drift baseline', onchange: () => { state.baseline = (document.getElementById('baseline') as HTMLSelectElement).value; void refresh(); } },
+          h('option', { value: 'day' }, 'vs previous day'), h('option', { value: 'policy' }, 'vs previous policy')),
+      ),
+      h('div', { id: 'auth', class: 'login' }),
+    ),
+    h('main', {},
+      h('section', { class: 'w12' }, h('div', { class: 'kpis', id: 'kpis' })),
+      h('section', { class: 'w6' }, h('h2', {}, 'Decisions per minute'), h('div', { class: 'chart', id: 'chart-effects' })),
+      h('section', { class: 'w6' }, h('h2', {}, 'Latency p50 / p99 (ms)'), h('div', { class: 'chart', id: 'chart-latency' })),
+      h('section', { class: 'w8', id: 'inbox' }, h('h2', {}, 'Approvals inbox'), h('div', { id: 'approvals' })),
+      h('section', { class: 'w4' }, h('h2', {}, 'Audit chain'), h('div', { id: 'audit' })),
+      h('section', { class: 'w12' }, h('h2', {}, 'Ceilings'), h('div', { id: 'ceilings' })),
+      h('section', { class: 'w4' }, h('h2', {}, 'Top deny rules'), h('div', { id: 'top-deny' })),
+      h('section', { class: 'w4' }, h('h2', {}, 'Top approval rules'), h('div', { id: 'top-require_approval' })),
+      h('section', { class: 'w4' }, h('h2', {}, 'Top warnings'), h('div', { id: 'top-warn' })),
+      h('section', { class: 'w6' }, h('h2', {}, 'Drift'), h('div', { id: 'drift' })),
+      h('section', { class: 'w6' }, h('h2', {}, 'Errors'), h('div', { id: 'errors' })),
+      h('section', { class: 'w12' }, h('h2', {}, 'Live decisions'), h('table', { id: 'recent' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'time'), h('th', {}, 'effect'), h('th', {}, 'rules'), h('th', {}, 'agent / tool'), h('th', { class: 'num' }, 'latency'), h('th', {}, 'policy'), h('th', {}, 'record'))),
+        h('tbody', { id: 'recent-body' }))),
+      h('section', { class: 'w12', id: 'records-section', hidden: true }, h('h2', { id: 'records-title' }, 'Records'), h('div', { id: 'records' })),
+    ),
+    h('div', { id: 'overlay', onclick: () => closeRecord() }),
+    h('div', { class: 'record', id: 'record', role: 'dialog', 'aria-modal': 'true' }),
+    ...['agent', 'team', 'tool', 'model', 'policy'].map((n) => h('datalist', { id: `values-${n}` })),
+  );
+}
+
+// ---------------------------------------------------------------- auth
+
+function renderAuth(): void {
+  const el = $('auth');
+  if (state.user) {
+    replace(el, h('span', { class: 'muted', 'data-testid': 'user' }, `signed in as ${state.user}`), h('button', { onclick: () => void logout() }, 'Sign out'));
+  } else if (state.loginRequired) {
+    const msg = h('span', { class: 'msg err', id: 'login-msg' });
+    replace(el,
+      h('input', { id: 'login-user', placeholder: 'user', autocomplete: 'username' }),
+      h('input', { id: 'login-pass', placeholder: 'password', type: 'password', autocomplete: 'current-password' }),
+      h('button', { id: 'login-btn', onclick: () => void login() }, 'Sign in'),
+      msg);
+  } else replace(el, h('span', { class: 'muted' }, 'read-only (no logins configured)'));
+}
+
+async function loadSession(): Promise<void> {
+  const s = await api<{ login_required: boolean; user: string | null; csrf: string | null }>('/api/session');
+  state.loginRequired = s.login_required;
+  state.user = s.user;
+  state.csrf = s.csrf;
+  renderAuth();
+}
+
+async function login(): Promise<void> {
+  const user = ($('login-user') as HTMLInputElement).value;
+  const password = ($('login-pass') as HTMLInputElement).value;
+  try {
+    const r = await api<{ user: string; csrf: string }>('/api/login', { method: 'POST', body: JSON.stringify({ user, password }) });
+    state.user = r.user;
+    state.csrf = r.csrf;
+    renderAuth();
+    await start();
+  } catch (e) {
+    $('login-msg').textContent = (e as Error).message;
+  }
+}
+
+async function logout(): Promise<void> {
+  await api('/api/logout', { method: 'POST', body: '{}' }).catch(() => undefined);
+  state.user = null;
+  state.csrf = null;
+  renderAuth();
+}
+
+// ---------------------------------------------------------------- charts
+
+let effectsChart: uPlot | null = null;
+let latencyChart: uPlot | null = null;
+function chartWidth(id: string): number {
+  return Math.max(300, $(id).clientWidth || 600);
+}
+function renderCharts(s: Summary): void {
+  const se = s.series;
+  const eff: (number | null)[][] = [se.t, se.allow, se.deny, se.require_approval];
+  const lat: (number | null)[][] = [se.t, se.p50, se.p99];
+  if (!effectsChart) {
+    effectsChart = new uPlot(
+      {
+        width: chartWidth('chart-effects'),
+        height: 200,
+        series: [{}, { label: 'allow', stroke: '#3fb950', width: 1.5 }, { label: 'deny', stroke: '#f85149', width: 1.5 }, { label: 'approval', stroke: '#d29922', width: 1.5 }],
+        axes: [{ stroke: '#8b98a5', grid: { stroke: '#26313d' } }, { stroke: '#8b98a5', grid: { stroke: '#26313d' } }],
+      },
+      eff,
+      $('chart-effects'),
+    );
+    latencyChart = new uPlot(
+      {
+        width: chartWidth('chart-latency'),
+        height: 200,
+        series: [{}, { label: 'p50', stroke: '#58a6ff', width: 1.5, spanGaps: true }, { label: 'p99', stroke: '#bc8cff', width: 1.5, spanGaps: true }],
+        axes: [{ stroke: '#8b98a5', grid: { stroke: '#26313d' } }, { stroke: '#8b98a5', grid: { stroke: '#26313d' } }],
+      },
+      lat,
+      $('chart-latency'),
+    );
+  } else {
+    effectsChart.setData(eff);
+    latencyChart!.setData(lat);
+  }
+}
+
+// ---------------------------------------------------------------- sections
+
+function kpi(label: string, value: string, testid: string, cls = ''): HTMLElement {
+  return h('div', { class: 'kpi' }, h('div', { class: `v ${cls}`, 'data-testid': testid }, value), h('div', { class: 'l' }, label));
+}
+
+let totalShown = 0;
+function renderKpis(s: Summary): void {
+  const t = s.totals;
+  totalShown = t.n;
+  replace($('kpis'),
+    kpi('decisions', fmt(t.n), 'kpi-total'),
+    kpi('per second (5 min)', fmt(s.rate_per_s, 2), 'kpi-rate'),
+    kpi('allow', pct(t.allow, t.n), 'kpi-allow', 'effect-allow'),
+    kpi('deny', pct(t.deny, t.n), 'kpi-deny', 'effect-deny'),
+    kpi('approval', pct(t.require_approval, t.n), 'kpi-approval', 'effect-require_approval'),
+    kpi('latency p50', ms(s.latency.p50), 'kpi-p50'),
+    kpi('latency p99', ms(s.latency.p99), 'kpi-p99'),
+    kpi('with errors', fmt(t.errors), 'kpi-errors', t.errors > 0 ? 'effect-deny' : ''),
+    kpi('approvals pending', s.approvals_pending === null ? '–' : fmt(s.approvals_pending), 'kpi-pending', s.approvals_pending ? 'effect-require_approval' : ''),
+  );
+}
+
+function recordsLink(text: string, q: Record<string, string>, title: string): HTMLElement {
+  return h('a', { class: 'link', onclick: () => void showRecords(q, title) }, text);
+}
+
+function renderTop(s: Summary): void {
+  for (const k of ['deny', 'require_approval', 'warn'] as const) {
+    const rows = s.top[k];
+    replace($(`top-${k}`),
+      rows.length === 0
+        ? h('div', { class: 'muted' }, 'none')
+        : h('table', {}, h('tbody', {}, ...rows.map((r) => h('tr', {}, h('td', {}, r.name, ' ', h('span', { class: 'muted' }, r.kind)), h('td', { class: 'num' }, recordsLink(fmt(r.count), { rule: r.name, ...(k !== 'warn' ? { effect: k } : {}) }, `${r.name} (${k})`)))))));
+  }
+}
+
+function money(v: number, unit: string): string {
+  return unit === 'money' ? fmt(v, 2) : fmt(v, 0);
+}
+
+/** A progress bar (its width set through the CSSOM: a `style` attribute would break the CSP). */
+function bar(frac: number, alert: boolean): HTMLElement {
+  const inner = h('div', {});
+  inner.style.width = `${(frac * 100).toFixed(1)}%`;
+  return h('div', { class: `bar ${alert ? 'alert' : ''}` }, inner);
+}
+
+function renderCeilings(s: Summary): void {
+  if (s.ceilings.length === 0) {
+    replace($('ceilings'), h('div', { class: 'muted' }, 'no budgets in the log yet'));
+    return;
+  }
+  replace($('ceilings'),
+    h('table', {},
+      h('thead', {}, h('tr', {}, ...['budget', 'key', 'used', '', 'spent', 'reserved', 'limit', 'window ends', 'burn / h', 'limit reached at', ''].map((c, i) => h('th', { class: i >= 4 && i <= 8 ? 'num' : '' }, c)))),
+      h('tbody', {}, ...s.ceilings.map((c) => {
+        const frac = c.limit > 0 ? Math.min(1, c.used / c.limit) : 1;
+        return h('tr', { 'data-testid': 'ceiling-row' },
+          h('td', {}, c.name),
+          h('td', {}, c.key.length ? c.key.map(String).join(', ') : h('span', { class: 'muted' }, 'global')),
+          h('td', { class: 'num' }, pct(c.used, c.limit)),
+          h('td', {}, bar(frac, c.alert)),
+          h('td', { class: 'num' }, money(c.spent, c.unit)),
+          h('td', { class: 'num' }, money(c.reserved, c.unit)),
+          h('td', { class: 'num' }, money(c.limit, c.unit)),
+          h('td', { class: 'num' }, time(c.window_end)),
+          h('td', { class: 'num' }, money(c.burn_per_hour, c.unit)),
+          h('td', { class: 'num' }, c.projected_limit_at ? time(c.projected_limit_at) : '–'),
+          h('td', {}, c.alert ? h('span', { class: 'badge alert', 'data-testid': 'ceiling-alert' }, c.used >= c.limit ? 'at limit' : 'limit before window ends') : h('span', { class: 'badge ok' }, 'ok')),
+        );
+      }))));
+}
+
+function renderDrift(s: Summary): void {
+  const d = s.drift;
+  if (!d.current || !d.baseline) {
+    replace($('drift'), h('div', { class: 'muted' }, d.basis === 'policy' ? 'one policy version so far: nothing to compare' : 'no previous day in the log yet: nothing to compare'));
+    return;
+  }
+  const mixRow = (label: string, m: NonNullable<Summary['drift']['current']>) =>
+    h('tr', {}, h('td', {}, label), h('td', { class: 'num effect-allow' }, `${fmt(m.allow, 1)}%`), h('td', { class: 'num effect-deny' }, `${fmt(m.deny, 1)}%`), h('td', { class: 'num effect-require_approval' }, `${fmt(m.require_approval, 1)}%`), h('td', { class: 'num' }, fmt(m.n)));
+  replace($('drift'),
+    h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'effect mix'), h('th', { class: 'num' }, 'allow'), h('th', { class: 'num' }, 'deny'), h('th', { class: 'num' }, 'approval'), h('th', { class: 'num' }, 'decisions'))),
+      h('tbody', {}, mixRow(d.label.current, d.current), mixRow(d.label.baseline, d.baseline))),
+    h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'rule'), h('th', { class: 'num' }, 'hit rate now'), h('th', { class: 'num' }, 'baseline'), h('th', { class: 'num' }, 'Δ points'), h('th', {}, ''))),
+      h('tbody', {}, ...d.rules.slice(0, 15).map((r) => h('tr', {}, h('td', {}, recordsLink(r.name, { rule: r.name }, r.name)), h('td', { class: 'num' }, `${fmt(r.current, 1)}%`), h('td', { class: 'num' }, `${fmt(r.baseline, 1)}%`), h('td', { class: 'num' }, `${r.delta > 0 ? '+' : ''}${fmt(r.delta, 1)}`), h('td', {}, r.flagged ? h('span', { class: 'badge flag', 'data-testid': 'drift-flag' }, `moved > ${d.threshold} pts`) : ''))))));
+}
+
+function renderAudit(s: Summary): void {
+  if (s.chains.length === 0) {
+    replace($('audit'), h('div', { class: 'muted' }, 'no decision log'));
+    return;
+  }
+  replace($('audit'), ...s.chains.map((c) =>
+    h('div', { class: 'card', 'data-testid': 'chain' },
+      h('div', {}, h('b', {}, c.chain), ' ', c.ok ? h('span', { class: 'badge ok' }, 'intact') : h('span', { class: 'badge alert' }, 'broken')),
+      c.ok
+        ? h('div', {}, 'verified up to record ', recordsLink(c.head ? fmt(c.head.seq) : '–', { chain: c.chain }, `${c.chain}: latest records`))
+        : h('div', {}, `broken at seq ${c.problem?.seq ?? '?'}: ${c.problem?.message ?? ''}`),
+      c.head ? h('div', { class: 'muted' }, 'last anchor ', h('code', {}, c.head.hash.slice(0, 23) + '…')) : null,
+      h('div', { class: 'muted' }, `${fmt(c.records)} records in ${c.files.length} file${c.files.length === 1 ? '' : 's'}`),
+    )));
+}
+
+function renderErrors(s: Summary): void {
+  replace($('errors'), s.errors.length === 0 ? h('div', { class: 'muted' }, 'none') :
+    h('table', {}, h('tbody', {}, ...s.errors.map((e) => h('tr', {}, h('td', {}, time(e.time)), h('td', {}, e.message), h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(e.chain, e.seq) }, `#${e.seq}`)))))));
+}
+
+const seenTags: Record<string, Set<string>> = { agent: new Set(), team: new Set(), tool: new Set(), model: new Set(), policy: new Set() };
+function recentRow(d: DecisionSummary, fresh: boolean): HTMLElement {
+  for (const [k, v] of Object.entries(d.tags)) if (seenTags[k] && seenTags[k]!.size < 200 && !seenTags[k]!.has(v)) {
+    seenTags[k]!.add(v);
+    $(`values-${k}`).append(h('option', { value: v }));
+  }
+  return h('tr', { class: fresh ? 'new' : '', 'data-testid': 'recent-row', 'data-seq': String(d.seq) },
+    h('td', {}, time(d.time)),
+    h('td', { class: `effect-${d.effect}` }, d.effect),
+    h('td', {}, d.rules.join(', ')),
+    h('td', {}, [d.tags.agent, d.tags.tool].filter(Boolean).join(' / ')),
+    h('td', { class: 'num' }, ms(d.latency_ms)),
+    h('td', {}, d.policy),
+    h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(d.chain, d.seq) }, `${d.chain} #${d.seq}`)));
+}
+function renderRecent(s: Summary): void {
+  replace($('recent-body'), ...s.recent.map((d) => recentRow(d, false)));
+}
+
+function matchesFilter(d: DecisionSummary): boolean {
+  for (const [k, v] of Object.entries(state.filter)) {
+    if (k === 'policy') continue;
+    if (d.tags[k] !== v) return false;
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- records
+
+async function showRecords(q: Record<string, string>, title: string): Promise<void> {
+  const params = new URLSearchParams({ ...state.filter, ...q, limit: '50' });
+  const r = await api<{ records: { chain: string; seq: number; time: string; effect: Effect; rules: string[]; request_hash: string | null }[] }>(`/api/records?${params}`);
+  $('records-section').hidden = false;
+  $('records-title').textContent = `Records: ${title} (newest ${r.records.length})`;
+  replace($('records'), h('table', {}, h('tbody', {}, ...r.records.map((x) =>
+    h('tr', { 'data-testid': 'record-row' }, h('td', {}, time(x.time)), h('td', { class: `effect-${x.effect}` }, x.effect), h('td', {}, x.rules.join(', ')), h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(x.chain, x.seq) }, `${x.chain} #${x.seq}`)))))));
+  $('records-section').scrollIntoView({ behavior: 'smooth' });
+}
+
+async function openRecord(chain: string, seq: number): Promise<void> {
+  const r = await api<{ chain: string; record: unknown; explanation: string[]; verified: boolean }>(`/api/records/${encodeURIComponent(chain)}/${seq}`);
+  const el = $('record');
+  replace(el,
+    h('div', {}, h('b', {}, `${r.chain} #${seq}`), ' ', r.verified ? h('span', { class: 'badge ok' }, 'chain verified') : h('span', { class: 'badge alert' }, 'not verified'), ' ', h('button', { onclick: () => closeRecord() }, 'Close')),
+    h('h2', {}, 'Why'),
+    h('ul', { 'data-testid': 'explanation' }, ...r.explanation.map((l) => h('li', {}, l))),
+    h('h2', {}, 'Record'),
+    h('pre', {}, JSON.stringify(r.record, null, 2)));
+  el.classList.add('open');
+  $('overlay').classList.add('open');
+}
+function closeRecord(): void {
+  $('record').classList.remove('open');
+  $('overlay').classList.remove('open');
+}
+
+// ---------------------------------------------------------------- approvals
+
+async function loadApprovals(): Promise<void> {
+  let r: { enabled: boolean; approvals: Approval[] };
+  try {
+    r = await api('/api/approvals');
+  } catch (e) {
+    replace($('approvals'), h('div', { class: 'muted' }, (e as Error).message));
+    return;
+  }
+  if (!r.enabled) {
+    replace($('approvals'), h('div', { class: 'muted' }, 'no approval queue configured (--approvals)'));
+    return;
+  }
+  // keep what the user is typing: re-render only when the set of ids changed
+  const ids = r.approvals.map((a) => a.id).join(',');
+  if ($('approvals').dataset.ids === ids && ids !== '') return;
+  $('approvals').dataset.ids = ids;
+  if (r.approvals.length === 0) {
+    replace($('approvals'), h('div', { class: 'muted', 'data-testid': 'inbox-empty' }, 'nothing waits for a human'));
+    return;
+  }
+  replace($('approvals'), ...r.approvals.map((a) => approvalCard(a)));
+}
+
+function approvalCard(a: Approval): HTMLElement {
+  const reason = h('input', { placeholder: 'reason (kept with the verdict)', 'aria-label': 'reason' });
+  const msg = h('span', { class: 'msg' });
+  const canAct = state.user !== null;
+  const act = async (verb: 'approve' | 'deny') => {
+    msg.textContent = '…';
+    msg.className = 'msg';
+    try {
+      await api(`/api/approvals/${encodeURIComponent(a.id)}/${verb}`, { method: 'POST', body: JSON.stringify(reason.value ? { reason: reason.value } : {}) });
+      msg.textContent = verb === 'approve' ? 'approved' : 'denied';
+      $('approvals').dataset.ids = '';
+      setTimeout(() => void loadApprovals(), 300);
+    } catch (e) {
+      msg.textContent = (e as Error).message;
+      msg.className = 'msg err';
+    }
+  };
+  const s = a.summary as { tool?: unknown; arguments?: unknown; server?: unknown } | null;
+  const what = s && typeof s === 'object' && 'tool' in s ? s : null;
+  return h('div', { class: 'card', 'data-testid': 'approval-card', 'data-id': a.id },
+    h('div', {}, h('b', {}, a.rule), ' ', h('span', { class: 'muted' }, `${a.kind}${a.from ? ` · from ${a.from}` : ''} · ${a.id} · expires ${time(a.expires)}`)),
+    a.message ? h('div', {}, a.message) : null,
+    what
+      ? h('div', {}, 'runs ', h('code', { 'data-testid': 'approval-tool' }, String(what.tool)), what.server ? h('span', { class: 'muted' }, ` on ${String(what.server)}`) : null, h('pre', {}, JSON.stringify(what.arguments ?? {}, null, 2)))
+      : h('pre', {}, JSON.stringify(a.summary, null, 2)),
+    h('div', { class: 'muted' }, 'request ', h('code', {}, a.request_hash)),
+    h('div', { class: 'actions' },
+      reason,
+      h('button', { class: 'approve', 'data-testid': 'approve-btn', disabled: !canAct, title: canAct ? '' : 'sign in to decide', onclick: () => void act('approve') }, 'Approve'),
+      h('button', { class: 'deny', 'data-testid': 'deny-btn', disabled: !canAct, title: canAct ? '' : 'sign in to decide', onclick: () => void act('deny') }, 'Deny'),
+      msg));
+}
+
+// ---------------------------------------------------------------- refresh and live
+
+function applyFilters(): void {
+  const f: Record<string, string> = {};
+  for (const k of ['agent', 'team', 'tool', 'model', 'policy']) {
+    const v = (document.getElementById(`filter-${k}`) as HTMLInputElement).value.trim();
+    if (v) f[k] = v;
+  }
+  state.filter = f;
+  void refresh();
+}
+
+let refreshing = false;
+let again = false;
+async function refresh(): Promise<void> {
+  if (refreshing) {
+    again = true;
+    return;
+  }
+  refreshing = true;
+  try {
+    const params = new URLSearchParams({ ...state.filter, baseline: state.baseline });
+    const s = await api<Summary>(`/api/summary?${params}`);
+    renderKpis(s);
+    renderCharts(s);
+    renderTop(s);
+    renderCeilings(s);
+    renderDrift(s);
+    renderAudit(s);
+    renderErrors(s);
+    renderRecent(s);
+    document.body.dataset.loaded = 'true';
+  } catch (e) {
+    $('live-text').textContent = (e as Error).message;
+  } finally {
+    refreshing = false;
+    if (again) {
+      again = false;
+      setTimeout(() => void refresh(), 250);
+    }
+  }
+}
+
+let refreshTimer: number | null = null;
+function scheduleRefresh(): void {
+  // at most one summary per second while decisions stream in
+  refreshTimer ??= window.setTimeout(() => {
+    refreshTimer = null;
+    void refresh();
+  }, 1000);
+}
+
+let events: EventSource | null = null;
+function live(): void {
+  events?.close();
+  events = new EventSource(`${prefix}/api/events`);
+  events.onopen = () => {
+    $('live-dot').classList.add('on');
+    $('live-text').textContent = 'live';
+  };
+  events.onerror = () => {
+    $('live-dot').classList.remove('on');
+    $('live-text').textContent = 'reconnecting…';
+  };
+  events.addEventListener('decisions', (ev) => {
+    const batch = JSON.parse((ev as MessageEvent<string>).data) as DecisionSummary[];
+    const body = $('recent-body');
+    for (const d of batch) {
+      if (!matchesFilter(d)) continue;
+      body.prepend(recentRow(d, true));
+      totalShown++;
+    }
+    while (body.children.length > 50) body.lastElementChild!.remove();
+    const k = document.querySelector('[data-testid="kpi-total"]');
+    if (k && Object.keys(state.filter).length === 0) k.textContent = fmt(totalShown);
+    $('live-text').textContent = `live · last ${time(batch[batch.length - 1]?.time ?? null)}`;
+    scheduleRefresh();
+  });
+}
+
+async function start(): Promise<void> {
+  await refresh();
+  live();
+  await loadApprovals();
+}
+
+async function boot(): Promise<void> {
+  layout();
+  await loadSession();
+  if (state.loginRequired && !state.user) {
+    $('live-text').textContent = 'sign in to see decisions';
+    return;
+  }
+  await start();
+}
+
+setInterval(() => {
+  if (!state.loginRequired || state.user) void loadApprovals();
+}, 2000);
+window.addEventListener('resize', () => {
+  effectsChart?.setSize({ width: chartWidth('chart-effects'), height: 200 });
+  latencyChart?.setSize({ width: chartWidth('chart-latency'), height: 200 });
+});
+void boot();
