@@ -34,7 +34,7 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(broker: ApprovalBroker, rules = RULES): Promise<Rig> {
+async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCHEMA): Promise<Rig> {
   const server = new McpServer({ name: 'unit-server', version: '1.0.0' });
   const writes: string[] = [];
   server.registerTool('echo', { inputSchema: { message: z.string() } }, async ({ message }) => ({ content: [{ type: 'text', text: message }] }));
@@ -53,7 +53,7 @@ async function rig(broker: ApprovalBroker, rules = RULES): Promise<Rig> {
     if (r.method) received.push(r.method === 'tools/call' ? `call:${r.params?.arguments?.message ?? r.params?.name}` : r.method);
     deliver.call(upServer, m, extra);
   };
-  const policy = compile({ 'schema.rein': MCP_INPUT_SCHEMA, 'rules.rein': rules });
+  const policy = compile({ 'schema.rein': schema, 'rules.rein': rules });
   const sink = { write: () => undefined };
   const ctx = makeCtx({ stdout: sink, stderr: sink, stdin: Readable.from([]), env: {}, cwd: ROOT, isTTY: false });
   const host = new PolicyHost(policy, { ctx });
@@ -164,6 +164,36 @@ describe('Gateway (in-process)', () => {
       // The connection still works.
       const ok = await r.client.callTool({ name: 'echo', arguments: { message: 'still here' } });
       assert.match(JSON.stringify(ok.content), /still here/);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('Gateway: policy errors', () => {
+  it('a request the policy cannot validate gets the set\'s `on error` effect: with `on error deny`, tools are hidden and calls refused', async () => {
+    // The set requires a field the gateway never sends: every decision is invalid input.
+    const schema = MCP_INPUT_SCHEMA.replace('  session: string', '  session: string\n  tenant: string');
+    const r = await rig(new ElicitationBroker(), 'policy strict { default allow  on error deny }', schema);
+    try {
+      assert.deepEqual((await r.client.listTools()).tools, []);
+      const res = await r.client.callTool({ name: 'echo', arguments: { message: 'hi' } });
+      assert.equal(res.isError, true);
+      assert.match(JSON.stringify(res.content), /tenant/);
+      assert.deepEqual(r.received.filter((x) => x.startsWith('call:')), []);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('with `on error allow` the same invalid requests pass (fail open, when the author asks for it)', async () => {
+    const schema = MCP_INPUT_SCHEMA.replace('  session: string', '  session: string\n  tenant: string');
+    const r = await rig(new ElicitationBroker(), 'policy lax { default allow  on error allow }', schema);
+    try {
+      assert.ok((await r.client.listTools()).tools.length > 0);
+      const res = await r.client.callTool({ name: 'echo', arguments: { message: 'hi' } });
+      assert.notEqual(res.isError, true);
+      assert.deepEqual(r.received.filter((x) => x.startsWith('call:')), ['call:hi']);
     } finally {
       await r.close();
     }
