@@ -257,7 +257,8 @@ export const COMMANDS: CommandSpec[] = [
       'checks; also on SIGHUP). The dashboard shares the server unless --no-dashboard.\n' +
       'Default address: 127.0.0.1:8181 with --api, else 127.0.0.1:8787 (the dashboard alone); one port\n' +
       'serves both. Listening on a non-loopback address needs an api token. Tokens come from files or\n' +
-      'the environment: REIN_API_TOKEN, REIN_SETTLE_TOKEN, REIN_APPROVALS_TOKEN. Stops on SIGINT/SIGTERM.',
+      'the environment: REIN_API_TOKEN, REIN_SETTLE_TOKEN, REIN_APPROVALS_TOKEN. Approval tokens are verified\n' +
+      'with $REIN_APPROVAL_PUBLIC_KEY or $REIN_APPROVAL_KEY when set (docs/approvals.md). Stops on SIGINT/SIGTERM.',
     options: [
       { name: 'policy', short: 'p', type: 'string', value: 'DIR|BUNDLE', description: 'the policy set (directory, .rein file or bundle); required with --api' },
       { name: 'api', type: 'boolean', description: 'serve the decision API' },
@@ -272,7 +273,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'mode', type: 'string', value: 'enforce|monitor', description: 'monitor: decide everything, enforce nothing (default: enforce)' },
       { name: 'body-limit', type: 'string', value: 'BYTES', description: 'largest request body (default 1048576; batches 16x)' },
       { name: 'no-watch', type: 'boolean', description: 'do not reload when the policy files change (SIGHUP still reloads)' },
-      { name: 'approvals', type: 'string', value: 'DIR', description: 'the approval queue of the dashboard\'s inbox (default $REIN_APPROVALS or .rein/approvals; with --redis: Redis)' },
+      { name: 'approvals', type: 'string', value: 'DIR|redis', description: 'the approval queue of the inbox and of /v1/approvals (default $REIN_APPROVALS or .rein/approvals; with --redis: Redis; `redis` forces it); without the dashboard, only when given' },
       { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups (JSON; default $REIN_APPROVERS)' },
       { name: 'users', type: 'string', value: 'FILE', description: 'dashboard logins (JSON {"users": {NAME: PASSWORD|scrypt$…}}; default $REIN_SERVE_USERS)' },
       help,

@@ -97,4 +97,27 @@ describe('rein serve (command)', function () {
     }
     assert.match(srv.stderr(), /SIGTERM: shutting down/);
   });
+
+  it('--approvals DIR with REIN_APPROVAL_KEY: queued by the API, approved with `rein approvals`, the token allows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-queue-'));
+    const queue = join(dir, 'queue');
+    const approvers = join(dir, 'approvers.json');
+    writeFileSync(approvers, JSON.stringify({ groups: { finance: ['alice'] } }));
+    const env = { REIN_APPROVAL_KEY: 'hs256:' + 'k'.repeat(40), REIN_APPROVERS: approvers };
+    const srv = await spawnServe(['--api', '--policy', AGENT, '--listen', '127.0.0.1:0', '--approvals', queue], env);
+    try {
+      assert.match(srv.stderr(), /approval queue .*queue; approval tokens verified/);
+      const input = { agent: { id: 'c', team: 'ops' }, action: { kind: 'tool_call', tool: 'transfer', amount: '400' } };
+      const d = await call(srv.url, '/v1/decide', { body: { input, request_approval: true } });
+      const id = d.body.approval_requests[0].id;
+      const r = await run(['approvals', 'approve', id, '--as', 'alice', '--approvals', queue], env);
+      assert.equal(r.code, 0, r.err);
+      const got = await call(srv.url, `/v1/approvals/${id}`);
+      assert.equal(got.body.status, 'approved');
+      const ok = await call(srv.url, '/v1/decide', { body: { input, approvals: [got.body.verdict.token] } });
+      assert.equal(ok.body.effect, 'allow', JSON.stringify(ok.body.errors));
+    } finally {
+      assert.equal(await srv.stop(), 0);
+    }
+  });
 });

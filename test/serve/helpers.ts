@@ -64,7 +64,9 @@ export const model = (team: string, estimate: number | string) => ({
 
 /** A `rein serve` child process; resolves once it printed its address. */
 export async function spawnServe(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; url: string; stderr: () => string; stop: () => Promise<number | null> }> {
-  const proc = spawn(process.execPath, [BIN, 'serve', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A fresh working directory: the dashboard's default approval queue (.rein/approvals) goes there.
+  const cwd = mkdtempSync(join(tmpdir(), 'rein-serve-cwd-'));
+  const proc = spawn(process.execPath, [BIN, 'serve', ...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   proc.stdout!.resume();

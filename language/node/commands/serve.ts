@@ -61,15 +61,39 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   if (wantDashboard && dashboardAvailable) plugins.push({ name: 'dashboard', plugin: (await SERVE_PLUGINS.dashboard()).default });
   else if (wantDashboard) ctx.err('rein serve: the dashboard is not part of this build yet; serving the API only\n');
 
+  // Approvals (docs/approvals.md): keys that verify signed tokens, and ONE queue shared by the API
+  // (/v1/approvals, request_approval) and the dashboard's inbox. The queue is a directory
+  // (--approvals DIR, $REIN_APPROVALS, else .rein/approvals) or Redis (--redis without --approvals,
+  // or --approvals redis). It is opened when the dashboard is served, or for the API alone when
+  // --approvals or $REIN_APPROVALS asks for it.
+  const { verificationKeysFromEnv } = await import('../approvals/config.js');
+  let approvalKeys;
+  try {
+    approvalKeys = verificationKeysFromEnv(ctx.io.env as NodeJS.ProcessEnv) ?? undefined;
+  } catch (e) {
+    throw new UsageError((e as Error).message, 'serve');
+  }
+  if (opts.approvals === 'redis' && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'serve');
+  const withDashboard = wantDashboard && dashboardAvailable;
+  const wantQueue = withDashboard || opts.approvals !== undefined || Boolean(ctx.io.env.REIN_APPROVALS);
   let dashboard: import('../serve/app.js').ServeOptions['dashboard'];
   let queue: import('../approvals/queue.js').ApprovalQueue | null = null;
-  if (wantDashboard && dashboardAvailable) {
+  let queueWhere = '';
+  if (wantQueue) {
     const { openApprovalQueue } = await import('../approvals/open.js');
-    const { loadUsers } = await import('../serve/dashboard/session.js');
     try {
-      const usersFile = opts.users ?? ctx.io.env.REIN_SERVE_USERS;
-      queue = await openApprovalQueue({ dir: opts.approvals, redis: opts.approvals ? undefined : opts.redis, approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
-      dashboard = { queue, ...(usersFile ? { users: loadUsers(ctx.resolve(usersFile)) } : {}) };
+      const inRedis = opts.approvals === 'redis' || (opts.approvals === undefined && opts.redis !== undefined);
+      queueWhere = inRedis ? 'redis' : (opts.approvals ?? ctx.io.env.REIN_APPROVALS ?? '.rein/approvals');
+      queue = await openApprovalQueue(
+        inRedis ? { redis: opts.redis, approvers: opts.approvers } : { dir: opts.approvals, approvers: opts.approvers },
+        ctx.io.env as NodeJS.ProcessEnv,
+        ctx.io.cwd,
+      );
+      if (withDashboard) {
+        const { loadUsers } = await import('../serve/dashboard/session.js');
+        const usersFile = opts.users ?? ctx.io.env.REIN_SERVE_USERS;
+        dashboard = { queue, ...(usersFile ? { users: loadUsers(ctx.resolve(usersFile)) } : {}) };
+      }
     } catch (e) {
       await queue?.store.close?.();
       throw new UsageError((e as Error).message, 'serve');
@@ -91,8 +115,11 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       plugins,
       logger: log,
       dashboard,
+      approvalKeys,
+      ...(queue ? { approvals: queue } : {}),
     });
   } catch (e) {
+    await queue?.store.close?.().catch(() => undefined);
     if (e instanceof Error && e.name === 'PolicyError') {
       const { describeLoadError } = await import('../serve/policy-holder.js');
       ctx.err(`rein serve: cannot load the policy: ${describeLoadError(e)}\n`);
@@ -111,7 +138,10 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   }
   const v = served.ctx.policy?.current;
   const what = plugins.map((p) => p.name).join(' + ');
-  log(`listening on ${address} (${what}${v ? `; policy ${v.policy.name}${v.policy.version ? ` ${v.policy.version}` : ''} ${v.policy.hash}` : ''}; store ${served.ctx.storeKind})`);
+  log(
+    `listening on ${address} (${what}${v ? `; policy ${v.policy.name}${v.policy.version ? ` ${v.policy.version}` : ''} ${v.policy.hash}` : ''}; store ${served.ctx.storeKind}` +
+      `${queue ? `; approval queue ${queueWhere}` : ''}${approvalKeys ? '; approval tokens verified' : ''})`,
+  );
 
   return new Promise<number>((resolve) => {
     const hup = () => void served.ctx.policy?.reload();

@@ -13,10 +13,11 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Approval, Decision } from '../../runtime/decision.js';
+import type { DecideOutcome } from '../approvals/queue.js';
 import type { ServeContext, ServePlugin } from './app.js';
 import { openApiDocument } from './openapi.js';
 import type { PolicyVersion } from './policy-holder.js';
-import { decideBodySchema, issuesOf, settleBodySchema, type DecideBody } from './schemas.js';
+import { approvalVerdictBodySchema, decideBodySchema, issuesOf, settleBodySchema, type DecideBody } from './schemas.js';
 
 /** How deep a request body may nest (deeper bodies are refused with 400 `too_deep`). */
 export const MAX_DEPTH = 64;
@@ -71,9 +72,8 @@ function parseDecideBody(raw: unknown): Parsed {
   return { ok: true, body: r.data };
 }
 
-function approvalsOf(b: DecideBody): readonly Approval[] | undefined {
-  return b.approvals;
-}
+/** Longest wait of GET /v1/approvals/{id}?wait=SECONDS. */
+export const MAX_APPROVAL_WAIT_S = 60;
 
 const apiPlugin: ServePlugin = async (app, { ctx }) => {
   const holder = ctx.policy;
@@ -87,14 +87,16 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
 
   for (const t of NDJSON_TYPES) app.addContentTypeParser(t, { parseAs: 'string' }, (_req, body, done) => done(null, new NdjsonBody(body as string)));
 
-  /** Approvals in a body need the approvals token when one is configured (the caller could self-approve). */
-  const approvalsAllowed = (req: FastifyRequest, b: DecideBody): boolean => !b.approvals?.length || ctx.auth.check(req.headers.authorization, 'approvals') === 'ok';
+  /** Approvals in a body need the approvals token when one is configured (the caller could
+   *  self-approve) — unless the engine verifies them as signed tokens (approvalKeys). */
+  const approvalsAllowed = (req: FastifyRequest, b: DecideBody): boolean =>
+    !b.approvals?.length || ctx.verifiesApprovals || ctx.auth.check(req.headers.authorization, 'approvals') === 'ok';
 
   const current = (): PolicyVersion => holder.current!;
 
   async function decideOne(v: PolicyVersion, b: DecideBody): Promise<Decision> {
     const now = b.now ? new Date(b.now) : undefined;
-    const approvals = approvalsOf(b);
+    const approvals = b.approvals;
     const d = await v.engine.decide(b.input, approvals || b.explain || now ? { approvals, explain: b.explain, now } : undefined);
     if (d.reservation) holder!.track(v, d, SETTLE_GRACE_MS);
     return d;
@@ -102,17 +104,39 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
 
   function evaluateOne(v: PolicyVersion, b: DecideBody): Decision {
     const t0 = performance.now();
-    const d = v.policy.evaluate(b.input, { approvals: approvalsOf(b), explain: b.explain, now: b.now ? new Date(b.now) : undefined, mode: ctx.options.mode });
+    // Rules only: approvals are taken as `{ rule, request_hash }` (a token cannot be verified here;
+    // with approval keys, evaluate refuses approvals — see `evaluateProblem`).
+    const approvals = b.approvals?.filter((a): a is Approval => typeof a === 'object');
+    const d = v.policy.evaluate(b.input, { approvals, explain: b.explain, now: b.now ? new Date(b.now) : undefined, mode: ctx.options.mode });
     ctx.onDecision(d, { request: b.input, latencyMs: performance.now() - t0 });
     return d;
+  }
+
+  /** Why a body cannot be used with an endpoint (400), or null. */
+  function bodyProblem(kind: 'decide' | 'evaluate', b: DecideBody): { code: string; message: string } | null {
+    if (kind === 'evaluate' && b.request_approval) return { code: 'invalid_body', message: 'request_approval: only /v1/decide queues approvals' };
+    if (kind === 'evaluate' && ctx.verifiesApprovals && b.approvals?.length) {
+      return { code: 'invalid_body', message: 'approvals: /v1/evaluate cannot verify approval tokens; use /v1/decide' };
+    }
+    if (b.request_approval && !ctx.approvals) return { code: 'no_approval_queue', message: 'request_approval: this server has no approval queue (start it with --approvals DIR|redis)' };
+    return null;
   }
 
   const single = (kind: 'decide' | 'evaluate') => async (req: FastifyRequest, reply: FastifyReply) => {
     const p = parseDecideBody(req.body);
     if (!p.ok) return ctx.fail(reply, p.status, p.code, p.message, p.issues);
+    const problem = bodyProblem(kind, p.body);
+    if (problem) return ctx.fail(reply, 400, problem.code, problem.message);
     if (!approvalsAllowed(req, p.body)) return ctx.fail(reply, 403, 'forbidden', 'approvals in the body need the approvals token');
     const v = current();
-    return kind === 'decide' ? decideOne(v, p.body) : evaluateOne(v, p.body);
+    if (kind === 'evaluate') return evaluateOne(v, p.body);
+    const d = await decideOne(v, p.body);
+    if (!p.body.request_approval || d.effect !== 'require_approval') return d;
+    // Queue each pending approval; the agent polls GET /v1/approvals/{id} for the verdict and its token.
+    const recs = await ctx.approvals!.request(d, p.body.input);
+    const out = JSON.parse(JSON.stringify(d)) as Decision & { approval_requests?: unknown };
+    out.approval_requests = recs.map((r) => ({ id: r.id, rule: r.rule, from: r.from, expires: r.expires }));
+    return out;
   };
 
   app.post('/v1/decide', { onRequest: onlyApi }, single('decide'));
@@ -185,7 +209,9 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
       let error = it.error;
       if (!error) {
         const p = parseDecideBody(it.value);
+        const problem = p.ok ? (p.body.request_approval ? { code: 'invalid_body', message: 'request_approval: not in a batch' } : bodyProblem(kind, p.body)) : null;
         if (!p.ok) error = { code: p.code, message: p.message };
+        else if (problem) error = problem;
         else if (!approvalsAllowed(req, p.body)) error = { code: 'forbidden', message: 'approvals in the body need the approvals token' };
         else {
           const d = kind === 'decide' ? await decideOne(v, p.body) : evaluateOne(v, p.body);
@@ -219,6 +245,66 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
       reload_error: holder.lastError,
     };
   });
+
+  // ---------------------------------------------------------------- approvals (the queue)
+
+  const onlyApprovals = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (ctx.authorize(req, reply, 'approvals')) done();
+  };
+  const queue = () => ctx.approvals;
+  const noQueue = (reply: FastifyReply) => ctx.fail(reply, 404, 'no_approval_queue', 'this server has no approval queue (start it with --approvals DIR|redis)');
+
+  // The agent polls its own request (api token): the verdict carries the signed token to decide with.
+  app.get<{ Params: { id: string }; Querystring: { wait?: string } }>('/v1/approvals/:id', { onRequest: onlyApi }, async (req, reply) => {
+    const q = queue();
+    if (!q) return noQueue(reply);
+    const waitRaw = req.query.wait;
+    let waitS = 0;
+    if (waitRaw !== undefined) {
+      waitS = Number(waitRaw);
+      if (!/^\d+(\.\d+)?$/.test(waitRaw) || waitS > MAX_APPROVAL_WAIT_S) {
+        return ctx.fail(reply, 400, 'invalid_query', `wait must be a number of seconds between 0 and ${MAX_APPROVAL_WAIT_S}`);
+      }
+    }
+    let rec = await q.get(req.params.id);
+    if (rec === null) return ctx.fail(reply, 404, 'unknown_approval', `no approval with id ${JSON.stringify(req.params.id.slice(0, 60))}`);
+    if (rec.status === 'pending' && waitS > 0) {
+      const ac = new AbortController();
+      const onClose = () => ac.abort();
+      req.raw.once('close', onClose);
+      try {
+        await q.wait([rec.id], { timeoutMs: waitS * 1000, signal: ac.signal });
+      } finally {
+        req.raw.off('close', onClose);
+      }
+      rec = (await q.get(rec.id)) ?? rec;
+    }
+    return rec;
+  });
+
+  app.get<{ Querystring: { status?: string } }>('/v1/approvals', { onRequest: onlyApprovals }, async (req, reply) => {
+    const q = queue();
+    if (!q) return noQueue(reply);
+    const status = req.query.status ?? 'pending';
+    if (!['pending', 'approved', 'denied', 'expired', 'all'].includes(status)) return ctx.fail(reply, 400, 'invalid_query', 'status must be pending, approved, denied, expired or all');
+    return { approvals: await q.list(status as 'pending') };
+  });
+
+  const verdict = (approve: boolean) => async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
+    const q = queue();
+    if (!q) return noQueue(reply);
+    const r = approvalVerdictBodySchema.safeParse(req.body ?? {});
+    if (!r.success) {
+      const issues = issuesOf(r.error);
+      return ctx.fail(reply, 400, 'invalid_body', `${issues[0].path}: ${issues[0].message}`, issues);
+    }
+    const out: DecideOutcome = approve ? await q.approve(req.params.id, r.data.approver, r.data.reason) : await q.deny(req.params.id, r.data.approver, r.data.reason);
+    if (out.ok) return out.record;
+    const status = { unknown: 404, forbidden: 403, decided: 409, expired: 409, invalid: 400 }[out.code];
+    return ctx.fail(reply, status, out.code === 'unknown' ? 'unknown_approval' : out.code === 'decided' ? 'already_decided' : out.code === 'invalid' ? 'invalid_body' : out.code, out.message);
+  };
+  app.post<{ Params: { id: string } }>('/v1/approvals/:id/approve', { onRequest: onlyApprovals }, verdict(true));
+  app.post<{ Params: { id: string } }>('/v1/approvals/:id/deny', { onRequest: onlyApprovals }, verdict(false));
 
   const doc = JSON.stringify(openApiDocument());
   app.get('/openapi.json', async (_req, reply) => reply.type('application/json; charset=utf-8').send(doc));

@@ -15,7 +15,9 @@ import type { Decision } from '../../runtime/decision.js';
 import type { DecisionHookContext, EngineMode } from '../../runtime/engine.js';
 import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { BudgetStore } from '../../runtime/store.js';
+import type { ApprovalKey } from '../../runtime/approvals.js';
 import { FileAuditLog } from '../audit-file.js';
+import type { ApprovalQueue } from '../approvals/queue.js';
 import { Auth, type AuthScope, type ServeTokens } from './auth.js';
 import { ServeMetrics } from './metrics.js';
 import { PolicyHolder } from './policy-holder.js';
@@ -36,6 +38,10 @@ export interface ServeOptions {
   /** Decision logs the dashboard reads (file or directory; default: `audit`). */
   log?: string;
   tokens?: ServeTokens;
+  /** Keys that verify signed approval tokens (Engine `approvalKeys`); absent: approvals are trusted as given. */
+  approvalKeys?: readonly ApprovalKey[];
+  /** The approval queue (pending approvals a human decides): the API's /v1/approvals and the dashboard's inbox. */
+  approvals?: ApprovalQueue;
   /** Largest accepted request body in bytes (default 1 MiB; batches 16×). */
   bodyLimit?: number;
   mode?: EngineMode;
@@ -77,6 +83,10 @@ export interface ServeContext {
   readonly audit: AuditLogger | null;
   readonly metrics: ServeMetrics;
   readonly auth: Auth;
+  /** The approval queue, when configured. */
+  readonly approvals: ApprovalQueue | null;
+  /** Whether approvals are verified as signed tokens (`approvalKeys` given). */
+  readonly verifiesApprovals: boolean;
   /** The max body size for single requests. */
   readonly bodyLimit: number;
   log(msg: string): void;
@@ -161,7 +171,7 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     holder = new PolicyHolder({
       source: options.policy,
       store,
-      engine: { mode: options.mode, onDecision, reservationTtlMs: options.reservationTtlMs },
+      engine: { mode: options.mode, onDecision, reservationTtlMs: options.reservationTtlMs, ...(options.approvalKeys ? { approvalKeys: options.approvalKeys } : {}) },
       log,
       onReload: (r) => metrics.reload(r.ok),
     });
@@ -190,6 +200,8 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     audit,
     metrics,
     auth,
+    approvals: options.approvals ?? null,
+    verifiesApprovals: options.approvalKeys !== undefined,
     bodyLimit,
     log,
     onDecision,

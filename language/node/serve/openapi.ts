@@ -13,8 +13,8 @@ const errors = (...codes: number[]) => {
     400: 'Malformed JSON or a body that does not match the schema (`error.issues` names the fields)',
     401: 'Missing or wrong bearer token',
     403: 'The token does not allow this (e.g. approvals without the approvals token)',
-    404: 'Unknown reservation',
-    409: 'The reservation was already settled',
+    404: 'Unknown reservation or approval (or no approval queue)',
+    409: 'The reservation was already settled, or the approval already decided or expired',
     413: 'The body is larger than the limit (or a batch has too many items)',
     415: 'Unsupported content type',
     422: 'The usage does not merge into a valid request, or a charge is unusable',
@@ -72,7 +72,10 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Decide one request; budgets are checked and reserved',
           security: bearer,
           requestBody: decideBody,
-          responses: { '200': json('Decision', 'The decision (whatever its effect). `reservation.id` is what /v1/settle takes.'), ...errors(400, 401, 403, 413, 415) },
+          responses: {
+            '200': json('DecideResponse', 'The decision (whatever its effect). `reservation.id` is what /v1/settle takes; `approval_requests` only with `request_approval`.'),
+            ...errors(400, 401, 403, 413, 415),
+          },
         },
       },
       '/v1/settle': {
@@ -101,6 +104,50 @@ export function openApiDocument(): Record<string, unknown> {
       },
       '/v1/policy': {
         get: { operationId: 'policy', summary: 'The policy version serving now', security: bearer, responses: { '200': json('PolicyInfo', 'The policy'), ...errors(401) } },
+      },
+      '/v1/approvals/{id}': {
+        get: {
+          operationId: 'approval',
+          summary: 'One queued approval: its status and, once approved, the verdict with the signed token to decide with',
+          security: bearer,
+          parameters: [
+            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+            { name: 'wait', in: 'query', required: false, description: 'Seconds (≤ 60) to wait while it is pending', schema: { type: 'number', minimum: 0, maximum: 60 } },
+          ],
+          responses: { '200': json('ApprovalRecord', 'The record'), ...errors(400, 401, 404) },
+        },
+      },
+      '/v1/approvals': {
+        get: {
+          operationId: 'approvals',
+          summary: 'Queued approvals (approvals token)',
+          security: bearer,
+          parameters: [{ name: 'status', in: 'query', required: false, schema: { type: 'string', enum: ['pending', 'approved', 'denied', 'expired', 'all'] } }],
+          responses: {
+            '200': { description: 'The records, newest first', content: { 'application/json': { schema: { type: 'object', properties: { approvals: { type: 'array', items: ref('ApprovalRecord') } } } } } },
+            ...errors(400, 401, 404),
+          },
+        },
+      },
+      '/v1/approvals/{id}/approve': {
+        post: {
+          operationId: 'approve',
+          summary: 'Approve (approvals token; the approver must be in the group the rule names)',
+          security: bearer,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('ApprovalVerdictRequest') } } },
+          responses: { '200': json('ApprovalRecord', 'Approved (with the signed token when the server signs)'), ...errors(400, 401, 403, 404, 409) },
+        },
+      },
+      '/v1/approvals/{id}/deny': {
+        post: {
+          operationId: 'deny',
+          summary: 'Deny (approvals token)',
+          security: bearer,
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('ApprovalVerdictRequest') } } },
+          responses: { '200': json('ApprovalRecord', 'Denied'), ...errors(400, 401, 403, 404, 409) },
+        },
       },
       '/health': { get: { operationId: 'health', summary: 'Liveness: the process answers', responses: { '200': json('Health', 'Alive') } } },
       '/ready': {

@@ -7,13 +7,18 @@ import { decisionSchema } from '../../runtime/decision.js';
 
 const MAX_APPROVALS = 100;
 
-/** A granted approval as the Engine takes it: bound to the request's hash. */
-export const approvalSchema = z
-  .object({
-    rule: z.string().min(1).max(256).describe('The rule or budget whose approval is granted'),
-    request_hash: z.string().min(1).max(256).describe('The `request_hash` of the decision that asked for it'),
-  })
-  .strict();
+/** A granted approval as the Engine takes it: a signed token (`rein1.…`, from the approval queue), or
+ *  `{ rule, request_hash }` bound to the request's hash (trusted callers, when the server has no keys). */
+export const approvalSchema = z.union([
+  z.string().min(1).max(8192).describe('A signed approval token (`rein1.…`) from an approved request in the queue'),
+  z
+    .object({
+      rule: z.string().min(1).max(256).describe('The rule or budget whose approval is granted'),
+      request_hash: z.string().min(1).max(256).describe('The `request_hash` of the decision that asked for it'),
+      token: z.string().min(1).max(8192).optional().describe('A signed approval token (then `rule` and `request_hash` are read from it)'),
+    })
+    .strict(),
+]);
 
 const nowSchema = z.iso
   .datetime({ offset: true, message: 'must be an RFC 3339 time, e.g. 2026-11-24T10:00:00Z' })
@@ -25,6 +30,10 @@ export const decideBodySchema = z
     approvals: z.array(approvalSchema).max(MAX_APPROVALS).optional().describe('Approvals granted for this exact request'),
     explain: z.boolean().optional().describe('Include `explain`: every rule, matched or not, with the values it read'),
     now: nowSchema.optional(),
+    request_approval: z
+      .boolean()
+      .optional()
+      .describe('decide only: when the effect is `require_approval`, put each pending approval in the approval queue and return their ids in `approval_requests`'),
   })
   .strict();
 
@@ -41,6 +50,48 @@ export const settleBodySchema = z
   .strict();
 
 export type SettleBody = z.output<typeof settleBodySchema>;
+
+export const approvalRequestRefSchema = z.object({
+  id: z.string().describe('Poll it with GET /v1/approvals/{id}'),
+  rule: z.string(),
+  from: z.string().nullable(),
+  expires: z.string(),
+});
+
+export const decideResponseSchema = decisionSchema.extend({
+  approval_requests: z.array(approvalRequestRefSchema).optional().describe('Only with `request_approval: true` and a `require_approval` effect'),
+});
+
+const verdictSchema = z.object({
+  approved: z.boolean(),
+  by: z.string(),
+  group: z.string().nullable(),
+  reason: z.string().nullable(),
+  at: z.string(),
+  token: z.string().nullable().describe('The signed approval token to pass in `approvals` (when the server signs)'),
+});
+
+export const approvalRecordSchema = z.object({
+  id: z.string(),
+  kind: z.enum(['rule', 'budget']),
+  rule: z.string(),
+  from: z.string().nullable(),
+  message: z.string().nullable(),
+  request_hash: z.string(),
+  policy: z.object({ name: z.string(), version: z.string().nullable(), hash: z.string() }),
+  summary: z.unknown(),
+  created: z.string(),
+  expires: z.string(),
+  status: z.enum(['pending', 'approved', 'denied', 'expired']),
+  verdict: verdictSchema.optional(),
+});
+
+export const approvalVerdictBodySchema = z
+  .object({
+    approver: z.string().min(1).max(200).describe('Who decides (checked against the approver groups)'),
+    reason: z.string().max(2000).optional(),
+  })
+  .strict();
 
 export const settleResponseSchema = z
   .object({
@@ -103,6 +154,10 @@ export const namedSchemas = {
   SettleRequest: settleBodySchema,
   SettleResponse: settleResponseSchema,
   Decision: decisionSchema,
+  DecideResponse: decideResponseSchema,
+  ApprovalRequestRef: approvalRequestRefSchema,
+  ApprovalRecord: approvalRecordSchema,
+  ApprovalVerdictRequest: approvalVerdictBodySchema,
   BatchItemError: batchItemErrorSchema,
   BatchResponse: batchResponseSchema,
   Error: errorSchema,
@@ -111,13 +166,25 @@ export const namedSchemas = {
   PolicyInfo: policyInfoSchema,
 } as const;
 
-/** zod issues → `{ path, message }` with readable paths (`approvals[0].rule`). */
+/** zod issues → `{ path, message }` with readable paths (`approvals[0].rule`). A union's issues are
+ *  those of the branch that got furthest (the object branch for an object), so the field is named. */
 export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
-  return error.issues.map((i) => {
+  const out: { path: string; message: string }[] = [];
+  const add = (i: z.core.$ZodIssue, prefix: PropertyKey[]) => {
+    const full = [...prefix, ...i.path];
+    if (i.code === 'invalid_union' && i.errors.length > 0) {
+      const deeper = i.errors.find((branch) => branch.length > 0 && branch.every((b) => b.path.length > 0 || b.code === 'unrecognized_keys'));
+      if (deeper) {
+        for (const b of deeper) add(b, full);
+        return;
+      }
+    }
     let p = '';
-    for (const seg of i.path) p += typeof seg === 'number' ? `[${seg}]` : p === '' ? String(seg) : `.${String(seg)}`;
+    for (const seg of full) p += typeof seg === 'number' ? `[${seg}]` : p === '' ? String(seg) : `.${String(seg)}`;
     let message = i.message;
     if (i.code === 'unrecognized_keys') message = `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `\`${k}\``).join(', ')}`;
-    return { path: p || '$', message };
-  });
+    out.push({ path: p || '$', message });
+  };
+  for (const i of error.issues) add(i, []);
+  return out;
 }

@@ -1,0 +1,165 @@
+// The decision service over loopback HTTP with keep-alive: decide latency (p50/p99) and decisions
+// per second at concurrency 1, 16 and 64, with the memory store and with Redis; in-process
+// `engine.decide` on the same policy as the reference (what HTTP costs).
+//
+//   npm run bench:service                      (starts `rein serve` and its own redis-server)
+//   BENCH_SECONDS=5 npm run bench:service
+//   REIN_USE_DIST=1 npm run bench:service      (the built package; run `npm run build` first)
+//
+// The load generator is a separate process from the server (node:http with a keep-alive agent,
+// one socket per concurrent client), so the figures include the client's own cost on the same
+// machine. Each run: 1 s warm-up, then BENCH_SECONDS of closed-loop requests; every decision
+// reserves a budget charge (limits high enough that all are allowed), none is settled.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compile } from '../language/runtime/compile.js';
+import { Engine } from '../language/runtime/engine.js';
+import { startRedis } from '../test/redis/redis-server.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const POLICY = `policy service_bench {
+  version "1.0.0"
+  default allow
+  on error deny
+  currency "USD"
+}
+input {
+  agent: { id: string, team: string }
+  action: { kind: "model_call" | "tool_call", tool?: string }
+  cost?: { estimate: money }
+}
+rule no_drop {
+  when action.tool == "db.drop"
+  deny "tool db.drop is blocked"
+}
+budget team_daily {
+  limit $1_000_000_000 per day
+  charge cost.estimate ?? $0
+  by agent.team
+  when action.kind == "model_call"
+  on exceed deny "over budget"
+}
+`;
+
+const bodyFor = (i: number) => JSON.stringify({ input: { agent: { id: `a${i % 1000}`, team: `team${i % 100}` }, action: { kind: 'model_call' }, cost: { estimate: '0.002' } } });
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function startServer(policyDir: string, extra: string[]): Promise<{ url: string; proc: ChildProcess }> {
+  const proc = spawn(process.execPath, [join(ROOT, 'bin/rein.js'), 'serve', '--api', '--policy', policyDir, '--listen', '127.0.0.1:0', '--no-watch', '--no-dashboard', ...extra], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: process.env,
+  });
+  let err = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  for (let i = 0; i < 600; i++) {
+    const m = /listening on (http:\/\/\S+)/.exec(err);
+    if (m) return { url: m[1], proc };
+    if (proc.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`rein serve did not start: ${err}`);
+}
+
+function post(agent: Agent, url: URL, body: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { agent, host: url.hostname, port: url.port, path: '/v1/decide', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let ok = res.statusCode === 200;
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => {
+          if (ok && !text.startsWith('{"effect":"allow"')) ok = false;
+          if (ok) resolve();
+          else reject(new Error(`unexpected answer ${res.statusCode}: ${text.slice(0, 200)}`));
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function load(base: string, concurrency: number): Promise<{ rps: number; p50: number; p99: number; n: number }> {
+  const url = new URL(base);
+  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+  let i = 0;
+  const run = async (until: number, lat: number[] | null) => {
+    while (performance.now() < until) {
+      const t0 = performance.now();
+      await post(agent, url, bodyFor(i++));
+      if (lat) lat.push(performance.now() - t0);
+    }
+  };
+  const warm = performance.now() + 1000;
+  await Promise.all([...Array(concurrency)].map(() => run(warm, null)));
+  const lat: number[] = [];
+  const t0 = performance.now();
+  const end = t0 + SECONDS * 1000;
+  await Promise.all([...Array(concurrency)].map(() => run(end, lat)));
+  const secs = (performance.now() - t0) / 1000;
+  agent.destroy();
+  lat.sort((a, b) => a - b);
+  return { rps: lat.length / secs, p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length };
+}
+
+async function inProcess(): Promise<number> {
+  const engine = new Engine(compile({ 'bench.rein': POLICY }));
+  const reqs = [...Array(1000)].map((_, i) => JSON.parse(bodyFor(i)).input);
+  let n = 0;
+  const warm = performance.now() + 500;
+  while (performance.now() < warm) await engine.decide(reqs[n++ % 1000]);
+  n = 0;
+  const t0 = performance.now();
+  const end = t0 + SECONDS * 1000;
+  while (performance.now() < end) {
+    for (let k = 0; k < 100; k++) await engine.decide(reqs[n++ % 1000]);
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
+
+const f = (x: number, d = 2) => x.toFixed(d);
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rein-bench-service-'));
+  writeFileSync(join(dir, 'bench.rein'), POLICY);
+  console.log(`rein serve --api, decide over loopback HTTP/1.1 keep-alive, ${SECONDS} s per row (node ${process.version}${process.env.REIN_USE_DIST === '1' ? ', dist' : ', sources via tsx'})`);
+  const ref = await inProcess();
+  console.log(`in-process engine.decide (same policy, memory store): ${f(ref / 1000, 1)} k decisions/s\n`);
+  console.log('store   concurrency   decisions/s   p50 ms   p99 ms   requests');
+  const redis = await startRedis();
+  try {
+    for (const [store, extra] of [
+      ['memory', []],
+      ['redis', ['--redis', redis.url]],
+    ] as [string, string[]][]) {
+      const srv = await startServer(dir, extra);
+      try {
+        for (const c of CONCURRENCY) {
+          const r = await load(srv.url, c);
+          console.log(`${store.padEnd(7)} ${String(c).padStart(11)}   ${f(r.rps, 0).padStart(11)}   ${f(r.p50, 3).padStart(6)}   ${f(r.p99, 3).padStart(6)}   ${String(r.n).padStart(8)}`);
+        }
+      } finally {
+        srv.proc.kill('SIGTERM');
+        await new Promise((r) => srv.proc.once('exit', r));
+      }
+    }
+  } finally {
+    await redis.destroy();
+  }
+}
+
+await main();

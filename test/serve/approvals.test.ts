@@ -1,0 +1,121 @@
+// Approvals through the decision service: the queue (request_approval, GET /v1/approvals/{id},
+// approve/deny), signed single-use tokens verified by the engine, approver groups, tokens' scopes.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verificationKeyOf, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
+import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
+import { call, serve, type Served } from './helpers.js';
+
+const transfer = (amount: string, who = 'a1') => ({ agent: { id: who, team: 'ops' }, action: { kind: 'tool_call', tool: 'transfer', amount } });
+const signer: ApprovalSigningKey = { alg: 'HS256', secret: 'a-test-secret-that-is-at-least-32-bytes-long' };
+
+describe('rein serve --api: approvals with the queue and signed tokens', function () {
+  this.timeout(30_000);
+  let s: Served;
+  const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+  before(async () => {
+    const queue = new ApprovalQueue({ store: new FileApprovalStore(mkdtempSync(join(tmpdir(), 'rein-serve-approvals-'))), groups: { finance: ['alice'], support: ['bob'] }, signingKey: signer });
+    s = await serve({ approvals: queue, approvalKeys: [verificationKeyOf(signer)], tokens: { api: 'api', approvals: 'approver' } });
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  it('decide → queued → approved by the right group → the token allows once', async () => {
+    const d = await call(s.url, '/v1/decide', { body: { input: transfer('500'), request_approval: true }, headers: bearer('api') });
+    assert.equal(d.status, 200, d.text);
+    assert.equal(d.body.effect, 'require_approval');
+    assert.equal(d.body.approval_requests.length, 1);
+    const { id, rule, from } = d.body.approval_requests[0];
+    assert.equal(rule, 'large_transfer');
+    assert.equal(from, 'finance');
+
+    const pending = await call(s.url, `/v1/approvals/${id}`, { headers: bearer('api') });
+    assert.equal(pending.body.status, 'pending');
+    assert.equal(pending.body.request_hash, d.body.request_hash);
+    assert.deepEqual(pending.body.summary, transfer('500'));
+
+    // The agent cannot approve itself: a plain grant is ignored when tokens are verified.
+    const self = await call(s.url, '/v1/decide', { body: { input: transfer('500'), approvals: [{ rule: 'large_transfer', request_hash: d.body.request_hash }] }, headers: bearer('api') });
+    assert.equal(self.body.effect, 'require_approval');
+    assert.ok(self.body.errors.some((e: { kind: string }) => e.kind === 'approval'));
+    // …nor approve through the API with its api token.
+    assert.equal((await call(s.url, `/v1/approvals/${id}/approve`, { body: { approver: 'alice' }, headers: bearer('api') })).status, 401);
+
+    const wrongGroup = await call(s.url, `/v1/approvals/${id}/approve`, { body: { approver: 'bob' }, headers: bearer('approver') });
+    assert.equal(wrongGroup.status, 403);
+    assert.equal(wrongGroup.body.error.code, 'forbidden');
+    const ok = await call(s.url, `/v1/approvals/${id}/approve`, { body: { approver: 'alice', reason: 'invoice checked' }, headers: bearer('approver') });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.body.status, 'approved');
+    assert.equal(ok.body.verdict.by, 'alice');
+    const again = await call(s.url, `/v1/approvals/${id}/approve`, { body: { approver: 'alice' }, headers: bearer('approver') });
+    assert.equal(again.status, 409);
+    assert.equal(again.body.error.code, 'already_decided');
+
+    const got = await call(s.url, `/v1/approvals/${id}`, { headers: bearer('api') });
+    const token = got.body.verdict.token;
+    assert.match(token, /^rein1\./);
+    const allowed = await call(s.url, '/v1/decide', { body: { input: transfer('500'), approvals: [token] }, headers: bearer('api') });
+    assert.equal(allowed.body.effect, 'allow', JSON.stringify(allowed.body.errors));
+    const replay = await call(s.url, '/v1/decide', { body: { input: transfer('500'), approvals: [token] }, headers: bearer('api') });
+    assert.equal(replay.body.effect, 'require_approval', 'single use');
+    const other = await call(s.url, '/v1/decide', { body: { input: transfer('900'), approvals: [{ rule: 'large_transfer', request_hash: d.body.request_hash, token }] }, headers: bearer('api') });
+    assert.equal(other.body.effect, 'require_approval', 'bound to the request');
+  });
+
+  it('GET /v1/approvals/{id}?wait= holds until the verdict; a denial is reported', async () => {
+    const d = await call(s.url, '/v1/decide', { body: { input: transfer('300', 'a2'), request_approval: true }, headers: bearer('api') });
+    const id = d.body.approval_requests[0].id;
+    const t0 = Date.now();
+    const waiting = call(s.url, `/v1/approvals/${id}?wait=10`, { headers: bearer('api') });
+    await new Promise((r) => setTimeout(r, 300));
+    const denied = await call(s.url, `/v1/approvals/${id}/deny`, { body: { approver: 'alice', reason: 'no' }, headers: bearer('approver') });
+    assert.equal(denied.status, 200);
+    const r = await waiting;
+    assert.equal(r.body.status, 'denied');
+    assert.equal(r.body.verdict.token, null);
+    assert.ok(Date.now() - t0 < 9_000, 'answered at the verdict, not at the timeout');
+  });
+
+  it('lists pending approvals with the approvals token; bad ids, waits and bodies are 4xx', async () => {
+    await call(s.url, '/v1/decide', { body: { input: transfer('700', 'a3'), request_approval: true }, headers: bearer('api') });
+    assert.equal((await call(s.url, '/v1/approvals', { headers: bearer('api') })).status, 401);
+    const list = await call(s.url, '/v1/approvals', { headers: bearer('approver') });
+    assert.equal(list.status, 200);
+    assert.ok(list.body.approvals.length >= 1);
+    assert.ok(list.body.approvals.every((a: { status: string }) => a.status === 'pending'));
+    assert.equal((await call(s.url, '/v1/approvals?status=bogus', { headers: bearer('approver') })).status, 400);
+    assert.equal((await call(s.url, '/v1/approvals/nope', { headers: bearer('api') })).status, 404);
+    assert.equal((await call(s.url, `/v1/approvals/${list.body.approvals[0].id}?wait=999`, { headers: bearer('api') })).status, 400);
+    const noApprover = await call(s.url, `/v1/approvals/${list.body.approvals[0].id}/approve`, { body: {}, headers: bearer('approver') });
+    assert.equal(noApprover.status, 400);
+    assert.equal(noApprover.body.error.issues[0].path, 'approver');
+    assert.equal((await call(s.url, '/v1/approvals/zzz/approve', { body: { approver: 'alice' }, headers: bearer('approver') })).status, 404);
+  });
+
+  it('evaluate refuses approvals it cannot verify; request_approval is decide-only', async () => {
+    const e = await call(s.url, '/v1/evaluate', { body: { input: transfer('500'), approvals: [{ rule: 'large_transfer', request_hash: 'sha256:x' }] }, headers: bearer('api') });
+    assert.equal(e.status, 400);
+    assert.match(e.body.error.message, /cannot verify/);
+    assert.equal((await call(s.url, '/v1/evaluate', { body: { input: transfer('500'), request_approval: true }, headers: bearer('api') })).status, 400);
+  });
+});
+
+describe('rein serve --api: without an approval queue', function () {
+  it('request_approval and /v1/approvals say there is no queue', async () => {
+    const s = await serve();
+    try {
+      const d = await call(s.url, '/v1/decide', { body: { input: transfer('500'), request_approval: true } });
+      assert.equal(d.status, 400);
+      assert.equal(d.body.error.code, 'no_approval_queue');
+      const g = await call(s.url, '/v1/approvals/x');
+      assert.equal(g.status, 404);
+      assert.equal(g.body.error.code, 'no_approval_queue');
+    } finally {
+      await s.close();
+    }
+  });
+});
