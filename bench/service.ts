@@ -6,13 +6,16 @@
 //   BENCH_SECONDS=5 npm run bench:service
 //   REIN_USE_DIST=1 npm run bench:service      (the built package; run `npm run build` first)
 //
+// Besides wall-clock figures it reports the server's CPU time per decision (from /proc), which a busy
+// machine does not distort, and the decisions/s one core could serve at that cost.
+//
 // The load generator is a separate process from the server (node:http with a keep-alive agent,
 // one socket per concurrent client), so the figures include the client's own cost on the same
 // machine. Each run: 1 s warm-up, then BENCH_SECONDS of closed-loop requests; every decision
 // reserves a budget charge (limits high enough that all are allowed), none is settled.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +96,7 @@ function post(agent: Agent, url: URL, body: string): Promise<void> {
   });
 }
 
-async function load(base: string, concurrency: number): Promise<{ rps: number; p50: number; p99: number; n: number }> {
+async function load(base: string, concurrency: number): Promise<{ rps: number; p50: number; p99: number; n: number; warm: number }> {
   const url = new URL(base);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let i = 0;
@@ -106,6 +109,7 @@ async function load(base: string, concurrency: number): Promise<{ rps: number; p
   };
   const warm = performance.now() + 1000;
   await Promise.all([...Array(concurrency)].map(() => run(warm, null)));
+  const warmed = i;
   const lat: number[] = [];
   const t0 = performance.now();
   const end = t0 + SECONDS * 1000;
@@ -113,7 +117,7 @@ async function load(base: string, concurrency: number): Promise<{ rps: number; p
   const secs = (performance.now() - t0) / 1000;
   agent.destroy();
   lat.sort((a, b) => a - b);
-  return { rps: lat.length / secs, p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length };
+  return { rps: lat.length / secs, p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length, warm: warmed };
 }
 
 async function inProcess(): Promise<number> {
@@ -133,13 +137,25 @@ async function inProcess(): Promise<number> {
 
 const f = (x: number, d = 2) => x.toFixed(d);
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux; null elsewhere). On a
+ *  busy machine wall-clock figures mostly measure the other processes; CPU per decision does not. */
+function cpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100) ticks
+  } catch {
+    return null;
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rein-bench-service-'));
   writeFileSync(join(dir, 'bench.rein'), POLICY);
   console.log(`rein serve --api, decide over loopback HTTP/1.1 keep-alive, ${SECONDS} s per row (node ${process.version}${process.env.REIN_USE_DIST === '1' ? ', dist' : ', sources via tsx'})`);
   const ref = await inProcess();
   console.log(`in-process engine.decide (same policy, memory store): ${f(ref / 1000, 1)} k decisions/s\n`);
-  console.log('store   concurrency   decisions/s   p50 ms   p99 ms   requests');
+  console.log('store   concurrency   decisions/s   p50 ms   p99 ms   requests   server CPU µs/decision   → decisions/s per core');
   const redis = await startRedis();
   try {
     for (const [store, extra] of [
@@ -149,8 +165,15 @@ async function main(): Promise<void> {
       const srv = await startServer(dir, extra);
       try {
         for (const c of CONCURRENCY) {
+          const cpu0 = cpuSeconds(srv.proc.pid!);
           const r = await load(srv.url, c);
-          console.log(`${store.padEnd(7)} ${String(c).padStart(11)}   ${f(r.rps, 0).padStart(11)}   ${f(r.p50, 3).padStart(6)}   ${f(r.p99, 3).padStart(6)}   ${String(r.n).padStart(8)}`);
+          const cpu1 = cpuSeconds(srv.proc.pid!);
+          // The CPU includes the 1 s warm-up: divide by every request the server answered in the row.
+          const served = r.n + r.warm;
+          const us = cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) * 1e6) / served : NaN;
+          console.log(
+            `${store.padEnd(7)} ${String(c).padStart(11)}   ${f(r.rps, 0).padStart(11)}   ${f(r.p50, 3).padStart(6)}   ${f(r.p99, 3).padStart(6)}   ${String(r.n).padStart(8)}   ${f(us, 0).padStart(22)}   ${f(1e6 / us, 0).padStart(23)}`,
+          );
         }
       } finally {
         srv.proc.kill('SIGTERM');

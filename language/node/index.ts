@@ -35,3 +35,6 @@ export { ApprovalQueue, FileApprovalStore, isApprovalId } from './approvals/queu
 export type { ApprovalRecord, ApprovalStore, ApprovalVerdict, ApprovalQueueOptions, ApproverGroups, WaitResult, DecideOutcome } from './approvals/queue.js';
 export { loadApprovers, parseApprovers, signingKeyFromEnv, verificationKeysFromEnv, ApprovalConfigError } from './approvals/config.js';
 export { openApprovalQueue } from './approvals/open.js';
+export { dashboardPlugin } from './serve/dashboard/plugin.js';
+export type { DashboardOptions } from './serve/dashboard/plugin.js';
+export { hashPassword } from './serve/dashboard/session.js';

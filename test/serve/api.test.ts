@@ -1,6 +1,8 @@
 // The decision service over real HTTP (fetch/undici): every endpoint and its error paths.
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { buildBundle, serializeBundle } from '../../language/node/bundle.js';
+import { readPolicyDir } from '../../language/node/load.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -416,6 +418,35 @@ describe('rein serve --api: hot reload', function () {
       const ready = await call(s.url, '/ready');
       assert.equal(ready.status, 200);
       assert.match(ready.body.checks.policy.reload_error, /broken\.rein/);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a bundle replaced atomically (write + rename) is reloaded; a corrupt one is refused', async () => {
+    const dir = copyAgent();
+    const bundleFile = join(dir, '..', 'agent.bundle.json');
+    const build = async () => serializeBundle(buildBundle(await readPolicyDir(dir)).bundle);
+    writeFileSync(bundleFile, await build());
+    const s = await serve({ policy: bundleFile, watch: true });
+    try {
+      const h1 = (await call(s.url, '/health')).headers.get('rein-policy-hash');
+      writeFileSync(join(dir, 'policy.rein'), readFileSync(join(dir, 'policy.rein'), 'utf8').replace('version "1.0.0"', 'version "2.0.0"'));
+      writeFileSync(bundleFile + '.tmp', await build());
+      renameSync(bundleFile + '.tmp', bundleFile);
+      const info = await until(
+        () => call(s.url, '/v1/policy'),
+        (r) => r.body.version === '2.0.0',
+      );
+      assert.equal(info.body.version, '2.0.0');
+      assert.notEqual(info.body.hash, h1);
+      writeFileSync(bundleFile, '{"not": "a bundle"');
+      const bad = await until(
+        () => call(s.url, '/v1/policy'),
+        (r) => r.body.reload_error !== null,
+      );
+      assert.equal(bad.body.version, '2.0.0', 'the old version still serves');
+      assert.equal((await call(s.url, '/v1/decide', { body: { input: tool('db.drop') } })).body.effect, 'deny');
     } finally {
       await s.close();
     }

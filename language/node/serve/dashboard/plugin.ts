@@ -29,6 +29,9 @@ export interface DashboardOptions {
   secureCookie?: boolean;
   /** Path prefix (default `/dashboard`); the page is also served at `/`. */
   prefix?: string;
+  /** How long registration waits for the first read of the log before serving while it continues
+   *  (ms, default 5000; the summary says `loading: true` until it is done). */
+  initialReadMs?: number;
   /** Maximum concurrent live (SSE) clients (default 100). */
   maxStreams?: number;
 }
@@ -107,8 +110,19 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
     let assets: DashboardAssets | null = null;
     const streams = new Set<(d: DecisionSummary) => void>();
 
+    // The first read of a large log takes a while (about 1 GB per minute here): wait for it up to
+    // `initialReadMs`, then serve while it continues (`loading` in the summary), so the server starts
+    // within fastify's plugin timeout whatever the log size.
+    let loading = false;
     if (source) {
-      await source.poll();
+      loading = true;
+      const first = source.poll().finally(() => {
+        loading = false;
+      });
+      first.catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([first.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, opts.initialReadMs ?? 5000)))]);
+      clearTimeout(timer);
       source.start(opts.pollMs ?? 200);
     }
     for (const s of sources) {
@@ -233,7 +247,7 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
         await source.replay(filter as RecordFilter, m);
       }
       const pending = queue ? (await queue.list('pending')).length : null;
-      return { ...m.summary({ baseline, driftThreshold: opts.driftThreshold }), filter, chains: chains(), approvals_pending: pending };
+      return { ...m.summary({ baseline, driftThreshold: opts.driftThreshold }), filter, chains: chains(), approvals_pending: pending, loading };
     });
 
     app.get(`${prefix}/api/records`, async (req, reply) => {
