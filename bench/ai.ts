@@ -50,7 +50,7 @@ const wrapped = wrapLanguageModel({
 const PROMPT = 'Summarise the ticket for the support lead in two sentences, without personal data.';
 
 const pct = (xs: number[], p: number) => xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
-async function measure(f: () => Promise<unknown>): Promise<number[]> {
+async function measure(f: () => PromiseLike<unknown>): Promise<number[]> {
   for (let i = 0; i < 300; i++) await f(); // warm up
   const xs: number[] = [];
   for (let i = 0; i < CALLS; i++) {
