@@ -34,6 +34,7 @@ const loaders: { [K in CommandName]: () => Promise<{ default: CommandFn<K> }> } 
   init: () => import('./commands/init.js'),
   audit: () => import('./commands/audit.js'),
   report: () => import('./commands/report.js'),
+  mcp: () => import('./commands/mcp.js'),
   serve: () => import('./commands/serve.js'),
   approvals: () => import('./commands/approvals.js'),
 };

@@ -387,6 +387,45 @@ export const COMMANDS: CommandSpec[] = [
     ],
     examples: ['rein lsp --stdio'],
   },
+  {
+    name: 'mcp',
+    usage: 'rein mcp --policy DIR [options] -- COMMAND ARGS… | rein mcp --policy DIR --listen HOST:PORT --upstream URL [options]',
+    summary: 'run an MCP server behind a policy: a gateway that decides every tools/list, tools/call and result',
+    description:
+      'Stdio: the MCP client starts `rein mcp … -- COMMAND ARGS…` in place of the server; Rein starts the server\n' +
+      'and passes every message through unchanged, except that tools the policy denies are left out of\n' +
+      'tools/list, denied calls get an isError result with the rule\'s message, approvals are asked through\n' +
+      'elicitation, and results can be withheld. Remote: --listen serves Streamable HTTP (path /mcp) in front\n' +
+      'of --upstream; Authorization headers pass through; set REIN_MCP_TOKEN to require the header\n' +
+      '`X-Rein-Token: <token>`. The policy reloads when its files change (invalid ones are refused).\n' +
+      'Protocol traffic owns stdout; Rein logs to stderr. See docs/mcp.md.',
+    options: [
+      { name: 'policy', short: 'p', type: 'string', value: 'DIR', description: 'the policy set (directory, .rein file or bundle; required)' },
+      { name: 'mode', type: 'string', value: 'enforce|monitor', description: 'monitor: decide and log, never block (default: enforce)' },
+      { name: 'audit', type: 'string', value: 'FILE', description: 'append every decision to this hash-chained log (`rein audit verify`)' },
+      { name: 'redis', type: 'string', value: 'URL', description: 'share budget counters through Redis (several gateways, one ceiling)' },
+      { name: 'server-name', type: 'string', value: 'NAME', description: 'server.name in requests (default: the upstream\'s serverInfo.name)' },
+      { name: 'approvals', type: 'string', value: 'DIR|redis', description: 'the approval queue for clients that cannot elicit (`rein approvals`); `redis` uses --redis' },
+      { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups for the queue (JSON; default $REIN_APPROVERS)' },
+      { name: 'approval-timeout', type: 'string', value: 'DURATION', description: 'how long a call waits for an approval (elicitation default 10m; queue default 0: refuse at once, naming the approval, and run it when retried once approved)' },
+      { name: 'metrics', type: 'string', value: 'HOST:PORT', description: 'serve Prometheus metrics at http://HOST:PORT/metrics' },
+      { name: 'listen', type: 'string', value: 'HOST:PORT', description: 'remote gateway: serve Streamable HTTP at http://HOST:PORT/mcp' },
+      { name: 'upstream', type: 'string', value: 'URL', description: 'remote gateway: the upstream server\'s Streamable HTTP URL' },
+      { name: 'upstream-timeout', type: 'string', value: 'DURATION', description: 'answer a request with an error when the upstream is silent this long; progress resets it (default 5m, 0: never)' },
+      { name: 'no-reload', type: 'boolean', description: 'do not reload the policy when its files change' },
+      help,
+    ],
+    exitCodes: [
+      [0, 'the client disconnected'],
+      [1, 'policy errors at start, or the upstream server exited'],
+      [2, 'usage or IO error'],
+    ],
+    examples: [
+      'rein mcp --policy policies/mcp -- npx -y @modelcontextprotocol/server-filesystem ~/work',
+      'rein mcp --policy policies/mcp --mode monitor --audit audit/mcp.jsonl -- node server.js',
+      'rein mcp --policy policies/mcp --listen 127.0.0.1:8931 --upstream http://127.0.0.1:3001/mcp --redis redis://127.0.0.1:6379',
+    ],
+  },
 ];
 
 export function findCommand(name: string): CommandSpec | undefined {

@@ -31,6 +31,8 @@ export type { FileAuditLogOptions } from './audit-file.js';
 export { LoadError, BundleError, UsageError } from './errors.js';
 export { main } from './cli.js';
 export type { CliIO } from './context.js';
+export { MCP_INPUT_SCHEMA } from './mcp/schema.js';
+export type { McpRequest } from './mcp/schema.js';
 export { ApprovalQueue, FileApprovalStore, isApprovalId } from './approvals/queue.js';
 export type { ApprovalRecord, ApprovalStore, ApprovalVerdict, ApprovalQueueOptions, ApproverGroups, WaitResult, DecideOutcome } from './approvals/queue.js';
 export { loadApprovers, parseApprovers, signingKeyFromEnv, verificationKeysFromEnv, ApprovalConfigError } from './approvals/config.js';

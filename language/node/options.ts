@@ -27,6 +27,16 @@ const regexString = z.string().refine((s) => {
   }
 }, '--filter is not a valid regular expression');
 
+const duration = (flag: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, `${flag} must be a duration such as 500ms, 30s, 5m or 1h`)
+    .transform((s) => {
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s)!;
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 's'] ?? 1000;
+      return Math.round(Number(m[1]) * unit);
+    });
+
 export const optionSchemas = {
   check: z.object({
     format: formatOf(['text', 'json', 'sarif', 'github'] as const).default('text'),
@@ -107,6 +117,21 @@ export const optionSchemas = {
   report: z.object({
     output: z.string({ error: '-o/--output FILE is required' }),
     title: z.string().optional(),
+  }),
+  mcp: z.object({
+    policy: z.string({ error: '--policy DIR is required' }),
+    mode: z.enum(['enforce', 'monitor'], { error: (iss) => `--mode must be enforce or monitor (got \`${String(iss.input)}\`)` }).default('enforce'),
+    audit: z.string().optional(),
+    redis: z.string().optional(),
+    'server-name': z.string().optional(),
+    approvals: z.string().optional(),
+    approvers: z.string().optional(),
+    'approval-timeout': duration('--approval-timeout').optional(),
+    metrics: z.string().optional(),
+    listen: z.string().optional(),
+    upstream: z.string().optional(),
+    'upstream-timeout': duration('--upstream-timeout').default(300_000),
+    'no-reload': z.boolean().default(false),
   }),
   serve: z.object({
     policy: z.string().optional(),
