@@ -47,6 +47,6 @@ describe('rein doc', function () {
     assert.equal((await runMain(['doc', 'broken'])).code, 1);
     const r = await runMain(['doc', '.'], { cwd: EX });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /holds 3 policy sets; document one at a time/);
+    assert.match(r.stderr, /holds \d+ policy sets; document one at a time/);
   });
 });
