@@ -33,10 +33,19 @@ export { FileAuditLog, auditFiles, AuditLogLockedError } from './audit-file.js';
 export type { FileAuditLogOptions } from './audit-file.js';
 export { anchorSigner, parseAnchorKey, readAnchors } from './audit-anchor.js';
 export type { Anchor, AnchorSigningKey, AnchorVerifyKey } from './audit-anchor.js';
+export { MCP_INPUT_SCHEMA } from './mcp/schema.js';
+export type { McpRequest } from './mcp/schema.js';
 export { ApprovalQueue, FileApprovalStore, isApprovalId } from './approvals/queue.js';
 export type { ApprovalRecord, ApprovalStore, ApprovalVerdict, ApprovalQueueOptions, ApproverGroups, WaitResult, DecideOutcome } from './approvals/queue.js';
 export { loadApprovers, parseApprovers, signingKeyFromEnv, verificationKeysFromEnv, ApprovalConfigError } from './approvals/config.js';
 export { openApprovalQueue } from './approvals/open.js';
-export { dashboardPlugin } from './serve/dashboard/plugin.js';
-export type { DashboardOptions } from './serve/dashboard/plugin.js';
+import { dashboardPlugin as dashboardPluginImpl } from './serve/dashboard/plugin.js';
+import type { DashboardOptions } from './serve/dashboard/options.js';
+export type { DashboardOptions } from './serve/dashboard/options.js';
+/**
+ * The control room as a fastify plugin: `await app.register(dashboardPlugin(options))` (docs/control-room.md).
+ * Typed structurally here, so the package's declarations need no fastify types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const dashboardPlugin: (options?: DashboardOptions) => (instance: any, opts: any) => Promise<void> = dashboardPluginImpl as never;
 export { hashPassword } from './serve/dashboard/session.js';

@@ -283,6 +283,8 @@ export class RedisBudgetStore implements BudgetStore {
   private retryTimer: NodeJS.Timeout | null = null;
   private retrying = false;
   private closed = false;
+  /** Until the first 'ready', a call waits for it (within its timeout) instead of failing. */
+  private firstReady: Promise<void> | null = null;
 
   constructor(opts: RedisBudgetStoreOptions = {}) {
     this.prefix = opts.prefix ?? 'rein:';
@@ -332,6 +334,11 @@ export class RedisBudgetStore implements BudgetStore {
       this.preload();
       this.scheduleRetry(0);
     });
+    if (client.status !== 'ready') {
+      this.firstReady = new Promise<void>((resolve) => client.once('ready', () => resolve())).then(() => {
+        this.firstReady = null;
+      });
+    }
     this.redis = client;
     if (client.status === 'ready') this.preload();
   }
@@ -358,7 +365,7 @@ export class RedisBudgetStore implements BudgetStore {
     }
   }
 
-  /** Resolves once connected (optional: calls made before fail closed with a clear error). */
+  /** Resolves once connected (optional: until the first connection, calls wait for it within their timeout). */
   async ready(timeoutMs = 5000): Promise<void> {
     if (this.redis.status === 'ready') return;
     await this.withTimeout(
@@ -391,7 +398,7 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   private async reserveGroups(req: ReserveRequest, groups: Group[]): Promise<ReserveResult> {
-    this.assertReady('reserve');
+    await this.assertReady('reserve');
     const items: ReserveItemResult[] = new Array(req.items.length);
     let ok = true;
     let committed = false;
@@ -440,7 +447,7 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   private async peekGroups(counterKeys: string[], now: number): Promise<CounterState[]> {
-    this.assertReady('peek');
+    await this.assertReady('peek');
     const out: CounterState[] = new Array(counterKeys.length);
     const bySlot = new Map<number, number[]>();
     counterKeys.forEach((k, i) => {
@@ -467,7 +474,7 @@ export class RedisBudgetStore implements BudgetStore {
     const records = this.recordsOf(reservationId);
     const found = await this.withTimeout(
       (async () => {
-        this.assertReady('settle');
+        await this.assertReady('settle');
         const results = await Promise.all(
           records.map((record) => {
             const args: Args = [now, reservationId];
@@ -503,7 +510,7 @@ export class RedisBudgetStore implements BudgetStore {
     try {
       const r = await this.withTimeout(
         (async () => {
-          this.assertReady('release');
+          await this.assertReady('release');
           const args: Args = [now, id, this.graceMs];
           return this.waitReplicas > 0 ? this.withWait(SCRIPTS.release, [record], args) : this.run(SCRIPTS.release, [record], args);
         })(),
@@ -578,7 +585,7 @@ export class RedisBudgetStore implements BudgetStore {
     const b = this.base(counterKey);
     await this.withTimeout(
       (async () => {
-        this.assertReady('addSpent');
+        await this.assertReady('addSpent');
         const keys = [b + 'c', b + 'p', b + 'a'];
         const args: Args = [now, amount, keepMs];
         if (this.waitReplicas > 0) await this.withWait(SCRIPTS.addSpent, keys, args);
@@ -596,7 +603,7 @@ export class RedisBudgetStore implements BudgetStore {
     const k = this.prefix + 'o:{' + key + '}';
     const r = await this.withTimeout(
       (async () => {
-        this.assertReady('consumeOnce');
+        await this.assertReady('consumeOnce');
         return this.redis.set(k, '1', 'PX', ttl, 'NX');
       })(),
       this.timeoutMs,
@@ -683,10 +690,20 @@ export class RedisBudgetStore implements BudgetStore {
     return value;
   }
 
-  private assertReady(what: string): void {
-    if (this.redis.status !== 'ready') {
-      throw new Error(`redis budget store: not connected (status ${this.redis.status}); ${what} refused`);
+  private async assertReady(what: string): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    const status = this.redis.status;
+    // Before the first connection (a store used right after construction), wait for it within the
+    // call's timeout; after a disconnect, fail fast: a decision must not wait for a reconnect.
+    if (this.firstReady && !this.closed && ['connecting', 'connect', 'reconnecting'].includes(status)) {
+      const start = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)));
+      await Promise.race([this.firstReady, late]).finally(() => clearTimeout(timer));
+      if ((this.redis.status as string) === 'ready' && Date.now() - start < this.timeoutMs) return;
+      throw new Error(`redis budget store: not connected within ${this.timeoutMs} ms (status ${this.redis.status}); ${what} refused`);
     }
+    throw new Error(`redis budget store: not connected (status ${status}); ${what} refused`);
   }
 
   private withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
