@@ -21,9 +21,14 @@ describe('the built rein/ai entry point', function () {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     assert.equal(pkg.exports['./ai'].require, './dist/cjs/ai.cjs');
     assert.equal(pkg.peerDependenciesMeta.ai.optional, true);
+    assert.equal(pkg.exports['./openai-agents'].require, './dist/cjs/openai-agents.cjs');
+    assert.equal(pkg.peerDependenciesMeta['@openai/agents'].optional, true);
     assert.equal(pkg.dependencies.ai, undefined, '`ai` is never installed for embedders');
+    assert.equal(pkg.dependencies['@openai/agents'], undefined);
     const cjs = createRequire(join(root, 'package.json'))(join(root, 'dist/cjs/ai.cjs'));
     const esm = await import(pathToFileURL(join(root, 'dist/esm/language/ai/index.js')).href);
+    const agents = createRequire(join(root, 'package.json'))(join(root, 'dist/cjs/openai-agents.cjs'));
+    assert.equal(typeof agents.reinToolGuardrail, 'function');
     for (const m of [cjs, esm]) {
       assert.equal(typeof m.reinMiddleware, 'function');
       assert.equal(typeof m.guardTools, 'function');
@@ -32,9 +37,9 @@ describe('the built rein/ai entry point', function () {
   });
 
   it('imports neither the AI SDK nor Node built-ins at run time', () => {
-    for (const f of ['dist/cjs/ai.cjs', 'dist/esm/language/ai/index.js']) {
+    for (const f of ['dist/cjs/ai.cjs', 'dist/esm/language/ai/index.js', 'dist/cjs/openai-agents.cjs', 'dist/esm/language/ai/openai-agents.js']) {
       const js = readFileSync(join(root, f), 'utf8');
-      assert.doesNotMatch(js, /from ['"]ai['"]|require\(['"]ai['"]\)|['"]node:/, f);
+      assert.doesNotMatch(js, /from ['"](ai|@openai\/[a-z-]+)['"]|require\(['"](ai|@openai\/[a-z-]+)['"]\)|['"]node:/, f);
     }
   });
 });
