@@ -43,14 +43,8 @@ export const Identifier = createToken({
 
 // ------------------------------------------------------------------ keywords
 
-export const RESERVED_WORDS = ['and', 'or', 'not', 'in', 'matches', 'with', 'if', 'then', 'else', 'true', 'false', 'null'] as const;
-
-export const CONTEXTUAL_KEYWORDS = [
-  'policy', 'version', 'default', 'on', 'error', 'currency', 'input', 'type', 'let', 'def', 'extern', 'rule',
-  'when', 'unless', 'deny', 'require', 'approval', 'require_approval', 'from', 'warn', 'allow', 'set', 'redact',
-  'using', 'budget', 'limit', 'per', 'charge', 'by', 'at', 'exceed', 'test', 'given', 'spent', 'approved',
-  'expect', 'warnings', 'none', 'minute', 'hour', 'day', 'week', 'month', 'request',
-] as const;
+import { RESERVED_WORDS, CONTEXTUAL_KEYWORDS } from './keywords.js';
+export { RESERVED_WORDS, CONTEXTUAL_KEYWORDS };
 
 export type ReservedWord = (typeof RESERVED_WORDS)[number];
 export type ContextualKeyword = (typeof CONTEXTUAL_KEYWORDS)[number];
@@ -109,10 +103,48 @@ export interface StringPayload {
   pieces: StringPiece[];
   terminated: boolean;
   /** Bad escapes etc., offsets relative to the token start. */
-  errors: { start: number; end: number; message: string }[];
+  errors: { start: number; end: number; message: string; help?: string }[];
 }
 
 const HEX = /^[0-9A-Fa-f]+$/;
+
+/**
+ * The end of the string literal starting at `start` (which holds `"`), skipping nested `${…}` and
+ * strings inside them without recursion (a string nested thousands of levels deep must not overflow
+ * the stack; the parser reports nesting past its limit). Same ends as `scanString`.
+ */
+function skipString(text: string, start: number): { end: number; terminated: boolean } {
+  // Open frames: -1 for a string, n ≥ 1 for an interpolation at brace depth n.
+  const frames: number[] = [-1];
+  let i = start + 1;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return { end: i, terminated: false };
+    const top = frames[frames.length - 1];
+    if (top === -1) {
+      if (c === 34 /* " */) {
+        frames.pop();
+        i++;
+        if (frames.length === 0) return { end: i, terminated: true };
+      } else if (c === 92 /* \ */) {
+        const n = text.charCodeAt(i + 1);
+        if (i + 1 >= text.length || n === 10 || n === 13) return { end: i + 1, terminated: false };
+        i += 2;
+      } else if (c === 36 /* $ */ && text.charCodeAt(i + 1) === 123 /* { */) {
+        frames.push(1);
+        i += 2;
+      } else i++;
+    } else {
+      if (c === 123) frames[frames.length - 1] = top + 1;
+      else if (c === 125) {
+        if (top === 1) frames.pop();
+        else frames[frames.length - 1] = top - 1;
+      } else if (c === 34) frames.push(-1);
+      i++;
+    }
+  }
+  return { end: i, terminated: false };
+}
 
 /**
  * Scans a string literal starting at `start` (which holds `"`). A string ends at the closing quote;
@@ -179,6 +211,10 @@ export function scanString(text: string, start: number): { end: number; payload:
         start: i - start,
         end: i + 2 - start,
         message: `unknown escape \`\\${n}\``,
+        // \s \d \w \b … are regular-expression escapes: in a string literal the backslash is doubled
+        help: /^[sSdDwWbBpPAz.+*?()[\]{}|^]$/.test(n)
+          ? `in a regular expression write \`\\\\${n}\` (a string literal needs the backslash doubled); string escapes: \\n \\t \\r \\" \\\\ \\$ \\u{…}`
+          : 'string escapes: \\n \\t \\r \\" \\\\ \\$ \\u{…}',
       });
       value += n;
       i += 2;
@@ -201,8 +237,8 @@ export function scanString(text: string, start: number): { end: number; payload:
             break;
           }
         } else if (d === 34) {
-          const inner = scanString(text, j);
-          if (!inner.payload.terminated) {
+          const inner = skipString(text, j);
+          if (!inner.terminated) {
             j = inner.end;
             break;
           }
@@ -374,7 +410,8 @@ export const allTokens: TokenType[] = [
 const lexer = new Lexer(allTokens, {
   positionTracking: 'onlyOffset',
   ensureOptimizations: false,
-  skipValidations: false,
+  // Validations (token patterns, categories) cost ~40 ms at every start; test/syntax/lexer-validations.test.ts runs them.
+  skipValidations: true,
 });
 
 // ------------------------------------------------------------------ literal values
@@ -521,7 +558,7 @@ export function lex(text: string, base = 0): { tokens: IToken[]; comments: RawCo
         });
       }
       for (const e of p.errors) {
-        diagnostics.push({ code: 'REIN103', message: e.message, start: tok.startOffset + e.start, end: tok.startOffset + e.end });
+        diagnostics.push({ code: 'REIN103', message: e.message, start: tok.startOffset + e.start, end: tok.startOffset + e.end, ...(e.help ? { help: e.help } : {}) });
       }
     } else if (t === Money || t === Percent || t === Duration || t === NumberLiteral) {
       const err = decodeNumeric(tok);

@@ -161,6 +161,19 @@ describe('rein approvals (approval queue in a directory)', function () {
     for (const r of results) if (!r.ok) assert.equal(r.code, 'decided');
   });
 
+  it('records are removed 7 days after they expire', async () => {
+    const store = new FileApprovalStore(env.REIN_APPROVALS!);
+    let now = Date.now() - 8 * 24 * 3600_000;
+    const q = new ApprovalQueue({ store, clock: () => now, ttlMs: 60_000 });
+    const d = await new Engine(policy).decide({ tool: 'transfer', amount: 5000 });
+    const [old] = await q.request(d, {});
+    now = Date.now();
+    const [fresh] = await q.request(d, {});
+    const ids = (await store.list()).map((r) => r.id);
+    assert.deepEqual(ids, [fresh!.id]);
+    assert.equal(await store.get(old!.id), null);
+  });
+
   it('an expired approval cannot be approved', async () => {
     let now = Date.parse('2026-11-24T10:00:00Z');
     const q = new ApprovalQueue({ store: new FileApprovalStore(env.REIN_APPROVALS!), groups: { finance: ['alice'] }, clock: () => now, ttlMs: 1000 });

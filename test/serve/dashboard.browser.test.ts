@@ -113,6 +113,7 @@ describe('browser: the control room in headless Chromium', function () {
     await page.waitForSelector('[data-testid="explanation"] li');
     assert.match((await page.locator('[data-testid="explanation"]').textContent()) ?? '', /no_drop.*dropping tables is blocked/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'control-room-record.png') });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'control-room-record.jpg'), type: 'jpeg', quality: 70 });
     await page.close();
   });
 
@@ -136,6 +137,7 @@ describe('browser: the control room in headless Chromium', function () {
     await card.waitFor({ timeout: 10_000 });
     assert.match((await card.textContent()) ?? '', /payments\.transfer.*ACME Ltd/s);
     await page.screenshot({ path: path.join(ARTIFACTS, 'control-room-inbox.png') });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'control-room-inbox.jpg'), type: 'jpeg', quality: 70 });
     await card.locator('input').fill('confirmed with the customer');
     await card.locator('[data-testid="approve-btn"]').click();
     const ra = await a.waiting;

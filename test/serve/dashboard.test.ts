@@ -252,6 +252,26 @@ describe('rein serve dashboard (HTTP)', function () {
     }
   });
 
+  it('a large log: the server serves while the first read continues (`loading`), then has every record', async () => {
+    const a5 = Fastify();
+    const t0 = Date.now();
+    await a5.register(dashboardPlugin({ log, initialReadMs: 0, pollMs: 50 }));
+    await a5.ready();
+    try {
+      let s = JSON.parse((await a5.inject({ url: '/dashboard/api/summary' })).body);
+      assert.ok(Date.now() - t0 < 2000);
+      const deadline = Date.now() + 20_000;
+      while (s.loading && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        s = JSON.parse((await a5.inject({ url: '/dashboard/api/summary' })).body);
+      }
+      assert.equal(s.loading, false);
+      assert.equal(s.totals.n, readFileSync(log, 'utf8').trim().split('\n').length);
+    } finally {
+      await a5.close();
+    }
+  });
+
   it('follows a rotated log without counting a record twice', async () => {
     const d4 = mkdtempSync(path.join(tmpdir(), 'rein-dash-r-'));
     const log4 = path.join(d4, 'decisions.jsonl');

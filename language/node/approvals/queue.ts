@@ -5,7 +5,7 @@
 // holds a call on `wait`).
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomNonce, signApproval, type ApprovalSigningKey } from '../../runtime/approvals.js';
 import type { Decision } from '../../runtime/decision.js';
@@ -60,6 +60,8 @@ export interface ApprovalStore {
 export type ApproverGroups = Record<string, readonly string[]>;
 
 const ID_RE = /^ap_[0-9a-z]{10,40}$/;
+/** Decided and expired records are kept this long past their expiry, then removed. */
+const KEEP_MS = 7 * 24 * 60 * 60_000;
 
 /** Whether `id` is a well-formed approval id (ids come from untrusted input: CLI, HTTP). */
 export function isApprovalId(id: unknown): id is string {
@@ -117,7 +119,14 @@ export class FileApprovalStore implements ApprovalStore {
     }
     const ids = names.filter((n) => n.endsWith('.json') && !n.endsWith('.verdict.json')).map((n) => n.slice(0, -5)).filter(isApprovalId);
     const recs = (await Promise.all(ids.map((id) => this.get(id)))).filter((r): r is ApprovalRecord => r !== null);
-    return recs.sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+    // Records are kept 7 days past their expiry (as in Redis), then removed.
+    const cutoff = Date.now() - KEEP_MS;
+    const old = recs.filter((r) => Date.parse(r.expires) < cutoff);
+    for (const r of old) {
+      await rm(join(this.dir, `${r.id}.verdict.json`), { force: true });
+      await rm(join(this.dir, `${r.id}.json`), { force: true });
+    }
+    return (old.length ? recs.filter((r) => !old.includes(r)) : recs).sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
   }
 
   async decide(id: string, verdict: ApprovalVerdict): Promise<'ok' | 'decided' | 'unknown'> {

@@ -9,29 +9,10 @@ import type { ApprovalQueue, ApprovalRecord } from '../../approvals/queue.js';
 import { dashboardAssets, type DashboardAssets } from './assets.js';
 import { LogSource, type ChainStatus } from './log-source.js';
 import { DashboardModel, type DecisionSummary, type RecordFilter } from './model.js';
+import type { DashboardOptions } from './options.js';
 import { SESSION_COOKIE, Sessions, cookieValue, sameToken, type Session } from './session.js';
 
-export interface DashboardOptions {
-  /** Decision log: a file (with its rotated files) or a directory of logs. */
-  log?: string;
-  /** Extra sources of records (e.g. the fleet's Redis Stream): they call `model.add`. */
-  sources?: { attach?(model: DashboardModel): void; chains(): ChainStatus[]; start(): void; stop(): Promise<void>; record?(chain: string, seq: number): Promise<AuditRecord | null> }[];
-  /** The approval queue of the inbox (null: no inbox). */
-  queue?: ApprovalQueue | null;
-  /** Logins: user → password (plain or `scrypt$…`). Without users, reads are open and every
-   *  state-changing request is refused (401). */
-  users?: Record<string, string>;
-  /** How often the log is polled for new records (ms, default 200). */
-  pollMs?: number;
-  /** Drift threshold in percentage points (default 5). */
-  driftThreshold?: number;
-  /** Mark the session cookie `Secure` (behind TLS). Default false (loopback HTTP). */
-  secureCookie?: boolean;
-  /** Path prefix (default `/dashboard`); the page is also served at `/`. */
-  prefix?: string;
-  /** Maximum concurrent live (SSE) clients (default 100). */
-  maxStreams?: number;
-}
+export type { DashboardOptions } from './options.js';
 
 const filterSchema = z
   .object({
@@ -107,8 +88,19 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
     let assets: DashboardAssets | null = null;
     const streams = new Set<(d: DecisionSummary) => void>();
 
+    // The first read of a large log takes a while (about 1 GB per minute here): wait for it up to
+    // `initialReadMs`, then serve while it continues (`loading` in the summary), so the server starts
+    // within fastify's plugin timeout whatever the log size.
+    let loading = false;
     if (source) {
-      await source.poll();
+      loading = true;
+      const first = source.poll().finally(() => {
+        loading = false;
+      });
+      first.catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([first.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, opts.initialReadMs ?? 5000)))]);
+      clearTimeout(timer);
       source.start(opts.pollMs ?? 200);
     }
     for (const s of sources) {
@@ -233,7 +225,7 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
         await source.replay(filter as RecordFilter, m);
       }
       const pending = queue ? (await queue.list('pending')).length : null;
-      return { ...m.summary({ baseline, driftThreshold: opts.driftThreshold }), filter, chains: chains(), approvals_pending: pending };
+      return { ...m.summary({ baseline, driftThreshold: opts.driftThreshold }), filter, chains: chains(), approvals_pending: pending, loading };
     });
 
     app.get(`${prefix}/api/records`, async (req, reply) => {

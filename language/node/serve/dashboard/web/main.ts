@@ -40,6 +40,7 @@ interface Summary {
   chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null }[];
   approvals_pending: number | null;
   last_time: string | null;
+  loading?: boolean;
 }
 
 interface Approval {
@@ -470,7 +471,11 @@ async function refresh(): Promise<void> {
     renderAudit(s);
     renderErrors(s);
     renderRecent(s);
-    document.body.dataset.loaded = 'true';
+    if (s.loading) {
+      $('live-text').textContent = `reading the log… ${fmt(s.totals.n)} records so far`;
+      window.setTimeout(() => void refresh(), 1000);
+    }
+    document.body.dataset.loaded = s.loading ? 'partial' : 'true';
   } catch (e) {
     $('live-text').textContent = (e as Error).message;
   } finally {
