@@ -32,6 +32,8 @@ export const reasonSchema = z.object({
   location: locationSchema.optional(),
   /** Set on a `require approval` rule/budget whose approval was granted (it then counts as `allow`). */
   approved: z.boolean().optional(),
+  /** With a verified approval token (Engine `approvalKeys`): who approved, as a member of which group. */
+  approved_by: z.object({ approver: z.string(), group: z.string().nullable() }).optional(),
 });
 
 export const approvalRequestSchema = z.object({
@@ -134,6 +136,8 @@ export interface Approval {
   /** The approver group that granted it: when set, a rule or budget naming a `from` group is granted
    *  only when the group is the same (the engine sets it from a verified token). */
   group?: string | null;
+  /** Who approved (set by the engine from a verified token; reported as the reason's `approved_by`). */
+  approver?: string;
 }
 
 /**
