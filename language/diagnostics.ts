@@ -83,6 +83,7 @@ export const CODES = {
   REIN304: { severity: 'hint', summary: 'no `default` in the policy header' },
   REIN305: { severity: 'warning', summary: 'invalid `rein.json` configuration' },
   REIN306: { severity: 'warning', summary: '`rein-ignore` names an unknown code or rule' },
+  REIN307: { severity: 'warning', summary: 'a deny or approval condition calls a method on an `any` value without testing its type' },
 
   // ---- REIN4xx: tests
   REIN400: { severity: 'error', summary: 'test names an unknown rule or budget' },

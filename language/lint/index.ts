@@ -6,11 +6,12 @@ import { denyWithoutMessage } from './deny-without-message.js';
 import { neverMatches } from './never-matches.js';
 import { duplicateConditions } from './duplicate-conditions.js';
 import { missingDefault } from './missing-default.js';
+import { anyMethod } from './any-method.js';
 
 export { LintRegistry } from './registry.js';
 export type { LintRule, LintContext, Accept, Report, LintCode } from './registry.js';
 
-export const LINT_RULES = [unusedDeclaration, denyWithoutMessage, neverMatches, duplicateConditions, missingDefault];
+export const LINT_RULES = [unusedDeclaration, denyWithoutMessage, neverMatches, duplicateConditions, missingDefault, anyMethod];
 
 export function createLintRegistry(): LintRegistry {
   return new LintRegistry().register(...LINT_RULES);

@@ -316,9 +316,9 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
     const m = callee.property.text;
     const jsMethod = STRING_TESTS[m];
     const ok = baseKind(host.typeOf(callee.object));
-    // The closures test strings this way for every object type but lists (compile.ts `method`).
-    // The closures test strings this way for every object type but lists (compile.ts `method`).
-    if (!jsMethod || ok === 'list' || ok === undefined) return fallback(e, scope);
+    // Inline only on values typed as strings: on `any` the closure decides (a non-string value other
+    // than a list is a rule error there, compile.ts `method`).
+    if (!jsMethod || (ok !== 'string' && ok !== 'enum')) return fallback(e, scope);
     if (callee.object.kind === 'NameRef') {
       const sym = host.symbolOf(callee.object);
       if (!sym || sym.kind === 'detector') return fallback(e, scope); // detectors: the closure decides

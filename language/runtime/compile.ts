@@ -20,9 +20,8 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { CheckResult, CheckedProgram, PolicyHeader, Symbol as Sym } from '../semantics/program.js';
 import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
-import { compilePattern } from '../semantics/regex.js';
+import { compilePattern, type PolicyPattern } from '../semantics/regex.js';
 import { hostApprovals, hostMode, hostNow } from './host-options.js';
-import type { RE2JS } from 're2js';
 import { check } from '../check.js';
 import { PolicyError } from '../errors.js';
 import type {
@@ -167,6 +166,15 @@ function checkedNumber(v: number, what: string): number {
 
 
 const WEEKDAYS = 7;
+
+/** `type_of(x)`: the shape of a run-time value (money, durations and times are numbers). */
+function typeOfValue(v: unknown): 'string' | 'number' | 'bool' | 'list' | 'map' | 'null' {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'bool';
+  return Array.isArray(v) ? 'list' : 'map';
+}
 
 // One plain e-mail address: a local part without spaces, separators or quotes, one `@`, and a host
 // name of dot-separated labels. Unambiguous classes only (linear time in V8's engine).
@@ -734,7 +742,7 @@ class Compiler {
         return fold(dyn((env, f) => memberOf(lf(env, f), rf(env, f)) !== neg), d);
       }
       case 'matches': {
-        let re: RE2JS | undefined;
+        let re: PolicyPattern | undefined;
         const pattern = e.right && e.right.kind === 'String' && e.right.parts.every((p) => p.kind === 'Text')
           ? e.right.parts.map((p) => (p as A.StringText).value).join('')
           : undefined;
@@ -876,6 +884,8 @@ class Compiler {
           return isMin ? (lt(b, a) ? b : a) : lt(a, b) ? b : a;
         }), args);
       }
+      case 'type_of':
+        return fold(dyn((env, f) => typeOfValue(a0(env, f))), args);
       case 'hour':
         return fold(dyn((env, f) => {
           const t = a0(env, f);
@@ -908,6 +918,7 @@ class Compiler {
     const ok = baseKind(objType);
     const o = this.expr(objExpr, ctx);
     const og = o.fn;
+    const where = this.loc(ctx, e);
     const isList = ok === 'list';
     const isString = ok === 'string' || ok === 'enum';
     if (isList || (!isString && ['any', 'all', 'count', 'filter', 'map', 'sum'].includes(m))) {
@@ -916,7 +927,7 @@ class Compiler {
       const lam = this.lambda(e.args[0], ctx);
       const arg = lam ? undefined : this.expr(e.args[0], ctx);
       void elemType;
-      return this.listMethod(m, o, lam, arg, sumMoney);
+      return this.listMethod(m, o, lam, arg, sumMoney, where);
     }
     const args = e.args.map((a) => this.expr(a, ctx));
     const a0 = args.length > 0 ? args[0].fn : () => null;
@@ -928,7 +939,10 @@ class Compiler {
         if (typeof s !== 'string') {
           if (Array.isArray(s) && m === 'contains') return memberOf(a0(env, f), s);
           if (Array.isArray(s) && m === 'len') return s.length;
-          return null;
+          if (s === null || s === undefined) return null;
+          // Only an `any` value can be of another type here: fail the rule rather than let a wrong
+          // shape (a command sent as a number, a map) silently not match.
+          throw new EvalError(`\`.${m}()\` needs a string, got ${typeOfValue(s)} at ${where}`);
         }
         return fn(s, env, f);
       }), deps);
@@ -974,11 +988,15 @@ class Compiler {
     }
   }
 
-  listMethod(m: string, o: Compiled, lam: { body: Fn; slot: number } | undefined, arg: Compiled | undefined, sumMoney: boolean): Compiled {
+  listMethod(m: string, o: Compiled, lam: { body: Fn; slot: number } | undefined, arg: Compiled | undefined, sumMoney: boolean, where: string): Compiled {
     const og = o.fn;
     const list = (env: Env, f: Frame): unknown[] | null => {
       const v = og(env, f);
-      return Array.isArray(v) ? v : null;
+      if (Array.isArray(v)) return v;
+      if (v === null || v === undefined) return null;
+      // Only an `any` value can be of another type here (see `method`): a rule error, not a silent
+      // `false` from `any`/`count` or a vacuous `true` from `all`.
+      throw new EvalError(`\`.${m}()\` needs a list, got ${typeOfValue(v)} at ${where}`);
     };
     if (m === 'len') return fold(dyn((env, f) => lengthOf(og(env, f))), [o]);
     if (m === 'contains') {

@@ -12,6 +12,7 @@ export const GLOBALS: Record<string, Type> = {
   now: T.time,
   hour: fn([T.time], T.int),
   weekday: fn([T.time], T.int),
+  type_of: fn([T.any], { kind: 'enum', values: ['string', 'number', 'bool', 'list', 'map', 'null'] }),
 };
 
 /** Detector namespaces: `pii.email(s)` … every detector is `(string) => bool`. */

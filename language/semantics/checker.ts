@@ -1378,6 +1378,9 @@ export class Checker {
       case 'weekday':
         this.argument(e.args[0], args[0], T.time, `the argument of \`${n}\``);
         return T.int;
+      case 'type_of':
+        // Any value: the result is the enum of shape names, so a misspelt name is REIN214.
+        return gt.result;
       default: {
         // min / max
         const [a, b] = args;

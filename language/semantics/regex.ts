@@ -10,9 +10,22 @@ import { RE2JS } from 're2js';
 
 export type PatternProblem = { code: 'REIN211' | 'REIN212'; message: string; help?: string };
 
+/** A compiled `matches` pattern: `test(s)` searches `s` (unanchored, like `RegExp.test`). */
+export interface PolicyPattern {
+  test(s: string): boolean;
+}
+
+/** RE2's "matches only at the beginning of the text" condition (`^…` without `(?m)`, `\A…`). */
+const EMPTY_BEGIN_TEXT = 4;
+
 /** Compile a `matches` pattern (RE2 syntax, no flags: use `(?i)` inside the pattern). Throws on an invalid pattern. */
-export function compilePattern(pattern: string): RE2JS {
-  return RE2JS.compile(pattern);
+export function compilePattern(pattern: string): PolicyPattern {
+  const re = RE2JS.compile(pattern);
+  // A pattern that can only match at the start of the text: an anchored attempt at position 0 gives
+  // the same answer as the search, without re2js scanning the whole text (3 ms on 1 MB → 25 µs).
+  const cond = (re.re2() as { cond?: unknown }).cond;
+  if (typeof cond === 'number' && (cond & EMPTY_BEGIN_TEXT) !== 0) return { test: (s) => re.matcher(s).lookingAt() };
+  return { test: (s) => re.test(s) };
 }
 
 const LOOK = /\(\?(<=|<!|=|!)/;

@@ -26,6 +26,7 @@ export const GLOBALS: BuiltinDoc[] = [
   fn('min', 'min(a, b)', ['a', 'b'], 'The smaller of two numbers, money amounts or durations.'),
   fn('max', 'max(a, b)', ['a', 'b'], 'The larger of two numbers, money amounts or durations.'),
   { name: 'now', signature: 'now: time', params: [], doc: 'The evaluation time (the engine clock; `at` in tests).', property: true },
+  fn('type_of', 'type_of(x: any): "string" | "number" | "bool" | "list" | "map" | "null"', ['x'], 'The shape of a value, to handle each shape of an `any` field: `type_of(cmd) == "list" and cmd.any(a => …)`. Money, durations and times are `"number"`.'),
   fn('hour', 'hour(t: time): int', ['t'], 'The hour of day of `t` in UTC, 0–23.'),
   fn('weekday', 'weekday(t: time): int', ['t'], 'The day of week of `t` in UTC: 1 = Monday … 7 = Sunday.'),
 ];

@@ -115,6 +115,44 @@ export interface StringPayload {
 const HEX = /^[0-9A-Fa-f]+$/;
 
 /**
+ * The end of the string literal starting at `start` (which holds `"`), skipping nested `${…}` and
+ * strings inside them without recursion (a string nested thousands of levels deep must not overflow
+ * the stack; the parser reports nesting past its limit). Same ends as `scanString`.
+ */
+function skipString(text: string, start: number): { end: number; terminated: boolean } {
+  // Open frames: -1 for a string, n ≥ 1 for an interpolation at brace depth n.
+  const frames: number[] = [-1];
+  let i = start + 1;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) return { end: i, terminated: false };
+    const top = frames[frames.length - 1];
+    if (top === -1) {
+      if (c === 34 /* " */) {
+        frames.pop();
+        i++;
+        if (frames.length === 0) return { end: i, terminated: true };
+      } else if (c === 92 /* \ */) {
+        const n = text.charCodeAt(i + 1);
+        if (i + 1 >= text.length || n === 10 || n === 13) return { end: i + 1, terminated: false };
+        i += 2;
+      } else if (c === 36 /* $ */ && text.charCodeAt(i + 1) === 123 /* { */) {
+        frames.push(1);
+        i += 2;
+      } else i++;
+    } else {
+      if (c === 123) frames[frames.length - 1] = top + 1;
+      else if (c === 125) {
+        if (top === 1) frames.pop();
+        else frames[frames.length - 1] = top - 1;
+      } else if (c === 34) frames.push(-1);
+      i++;
+    }
+  }
+  return { end: i, terminated: false };
+}
+
+/**
  * Scans a string literal starting at `start` (which holds `"`). A string ends at the closing quote;
  * a line break or the end of input first makes it unterminated (strings are single-line).
  * Inside `${…}` braces are counted and nested strings skipped, so `"${ {a: "}"}.a }"` is one token.
@@ -201,8 +239,8 @@ export function scanString(text: string, start: number): { end: number; payload:
             break;
           }
         } else if (d === 34) {
-          const inner = scanString(text, j);
-          if (!inner.payload.terminated) {
+          const inner = skipString(text, j);
+          if (!inner.terminated) {
             j = inner.end;
             break;
           }

@@ -16,6 +16,7 @@
 // - The parser never throws: nesting is capped (MAX_DEPTH) and any unexpected failure of a chunk
 //   becomes a diagnostic.
 
+import { MAX_EXPR_DEPTH, limitExprDepth } from './depth.js';
 import { EmbeddedActionsParser, EOF, type IToken, type TokenType, type IParserErrorMessageProvider, type IRecognitionException, type IOrAlt, type DSLMethodOpts } from 'chevrotain';
 import { LineIndex, CODES, type Diagnostic, type Range } from '../diagnostics.js';
 import type * as A from './ast.js';
@@ -250,6 +251,8 @@ interface Pending {
   node: A.Interpolation;
   innerStart: number;
   innerEnd: number;
+  /** How many `${…}` enclose this one (1 for an interpolation in a top-level string). */
+  level: number;
 }
 
 // Alternatives and gated DSL options are built through these helpers so that the closures are
@@ -270,6 +273,8 @@ class ReinParser extends EmbeddedActionsParser {
   li: LineIndex = new LineIndex('');
   diags: (RawDiagnostic & { junk?: boolean })[] = [];
   pending: Pending[] = [];
+  /** The `${…}` nesting level of the text being parsed (0 outside interpolations). */
+  interpLevel = 0;
   eofOffset = 0;
   depth = 0;
   ctx: BodyCtx = 'top';
@@ -403,7 +408,7 @@ class ReinParser extends EmbeddedActionsParser {
       } else {
         const node: A.Interpolation = { kind: 'Interpolation', range: this.rng(base + piece.start, base + piece.end) };
         parts.push(node);
-        this.pending.push({ node, innerStart: base + piece.innerStart, innerEnd: base + piece.innerEnd });
+        this.pending.push({ node, innerStart: base + piece.innerStart, innerEnd: base + piece.innerEnd, level: this.interpLevel + 1 });
       }
     }
     if (parts.length === 0) parts.push({ kind: 'Text', value: '', range: this.rng(base + 1, base + 1) });
@@ -1683,12 +1688,19 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
     const chunk = tokens.slice(a, b);
     const last = chunk[chunk.length - 1];
     p.topDecls = [];
+    p.interpLevel = 0;
     const ds = runRule(p, chunk, last.startOffset + last.image.length, 'top', () => p.declarations());
     decls.push(...(ds ?? p.topDecls));
     // interpolations (may add more pending work when they contain strings themselves)
     let guard = 0;
     while (p.pending.length > 0 && guard++ < 100_000) {
       const job = p.pending.shift()!;
+      if (job.level > MAX_DEPTH) {
+        // Deeper `${…}` are not even lexed: each level re-reads the text of every level inside it.
+        p.report('REIN101', `interpolations are nested too deeply (more than ${MAX_DEPTH} levels)`, job.node.range.start.offset, job.node.range.end.offset);
+        continue;
+      }
+      p.interpLevel = job.level;
       const inner = lex(text.slice(job.innerStart, job.innerEnd), job.innerStart);
       lexDiags.push(...inner.diagnostics);
       if (inner.tokens.length === 0) {
@@ -1699,6 +1711,17 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
       if (expr) job.node.expr = expr;
     }
   }
+
+  // One limit for the depth of every expression tree (operator, member and call chains included), so
+  // no later pass can overflow the stack (depth.ts).
+  limitExprDepth(decls, (r) =>
+    p.report(
+      'REIN101',
+      `expression is nested too deeply (more than ${MAX_EXPR_DEPTH} levels; long operator, member and call chains count): split it into \`let\`s`,
+      r.start.offset,
+      r.end.offset,
+    ),
+  );
 
   // merge and dedupe: at most one syntax error per start offset; a junk report that starts inside
   // an error Chevrotain (or a hand-written check) already reported is noise and is dropped

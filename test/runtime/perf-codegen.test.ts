@@ -188,7 +188,7 @@ rule negated {
     for (let i = 0; i < 200; i++)
       reqs.push({
         user: { name: ['bob', 'ann', 'joe'][i % 3], tags: [['x1', 'y'], ['safe', 'x'], []][i % 3], limit: ['12.5', 0.031, 7][i % 3], role: [undefined, 'admin', 'dev', null][(i >> 1) % 4] },
-        action: { kind: ['div', 'a', 'x', 'b'][i % 4], args: [{ to: 'm@evil.test' }, undefined, { to: 3 }, { nested: { a: [1] } }][i % 4], n: [0, 1, 5, -3][(i >> 2) % 4] },
+        action: { kind: ['div', 'a', 'x', 'b'][i % 4], args: [{ to: 'm@evil.test' }, undefined, { to: 3 }, { nested: { a: [1] } }][(i >> 4) % 4], n: [0, 1, 5, -3][(i >> 2) % 4] },
       });
     for (const [i, r] of reqs.entries()) {
       same(gen, clo, r, `odd ${i}`);
@@ -199,7 +199,8 @@ rule negated {
       const d = gen.evaluate(r, { now: NOW });
       for (const x of [...d.reasons, ...d.warnings]) seen.add(`${x.kind}:${x.name ?? ''}`);
     }
-    for (const k of ['error:broken', 'error:broken_when', 'rule:approve', 'rule:tagged', 'rule:negated', 'default:'])
+    // `error:approve`: `.ends_with()` on the number 3 (an `any` value) fails the rule (issue 11 §6).
+    for (const k of ['error:broken', 'error:broken_when', 'error:approve', 'rule:approve', 'rule:tagged', 'rule:negated', 'default:'])
       assert.ok(seen.has(k), `the requests exercise ${k} (seen: ${[...seen].join(', ')})`);
   });
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { checkPattern } from '../../language/semantics/regex.js';
+import { checkPattern, compilePattern } from '../../language/semantics/regex.js';
+import { RE2JS } from 're2js';
 import { compile } from '../../language/index.js';
 
 describe('matches patterns (RE2)', () => {
@@ -60,6 +61,16 @@ rule r { when text matches ${JSON.stringify(pattern)} deny "x" }`;
         assert.ok(ms < 5_000, `${pattern}: ${ms} ms`);
         assert.equal(engine.evaluate({ text: 'aaaaaaaa' }).effect, 'deny', pattern);
       }
+    }
+  });
+
+  it('start-anchored patterns (matched with one anchored attempt) answer exactly as the full search', () => {
+    const patterns = ['^db\\.', '\\Adb', '(?:^a)+b', '^(npm +(install|i|add)|pnpm +add) +[a-z]', '^$', '^a|b', '(?m)^db', '^a*', '(?i)^DB'];
+    const inputs = ['', 'db.x', 'xdb.x', 'a', 'ab', 'aab', 'b', 'x\ndb', 'DB.x', 'npm install x', ' npm install x', 'pnpm add y', 'zzz'];
+    for (const p of patterns) {
+      const fast = compilePattern(p);
+      const full = RE2JS.compile(p);
+      for (const s of inputs) assert.equal(fast.test(s), full.test(s), `${p} on ${JSON.stringify(s)}`);
     }
   });
 
