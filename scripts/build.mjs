@@ -9,7 +9,7 @@ execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconf
 mkdirSync('dist/cjs', { recursive: true });
 // CommonJS: bundle ESM-only dependencies (@noble/hashes) so `require("rein")` works.
 await build({
-  entryPoints: { index: 'language/index.ts' },
+  entryPoints: { index: 'language/index.ts', ai: 'language/ai/index.ts' },
   outdir: 'dist/cjs',
   outExtension: { '.js': '.cjs' },
   bundle: true,

@@ -1,0 +1,332 @@
+// rein/ai with the Vercel AI SDK, driven by the SDK's own test doubles (MockLanguageModelV3,
+// simulateReadableStream) and the real generateText/streamText loops.
+import { strict as assert } from 'node:assert';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateText, streamText, wrapLanguageModel, tool, jsonSchema, stepCountIs } from 'ai';
+import { MockLanguageModelV3, simulateReadableStream } from 'ai/test';
+import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { calcPrice } from '@pydantic/genai-prices';
+import { compile } from '../../language/runtime/compile.js';
+import { Engine } from '../../language/runtime/engine.js';
+import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
+import { AuditLogger, MemoryAuditSink } from '../../language/audit/logger.js';
+import type { Decision } from '../../language/runtime/decision.js';
+import { reinMiddleware, guardTools, ReinDeniedError, pricesFrom, promptText } from '../../language/ai/index.js';
+
+const DIR = join(import.meta.dirname, '../../examples/ai-sdk-agent');
+const policy = compile(Object.fromEntries(readdirSync(DIR).filter((f) => f.endsWith('.rein')).map((f) => [f, readFileSync(join(DIR, f), 'utf8')])));
+
+const PRICES = { 'gpt-4o': { input: 2.5, output: 10 }, 'acme-llm': { input: 1, output: 1 } };
+
+function setup(classification = 'public', session = 's1') {
+  const decisions: Decision[] = [];
+  const settled: { decision: Decision; usage: any }[] = [];
+  const sink = new MemoryAuditSink();
+  const logger = new AuditLogger(sink);
+  const hook = logger.hook();
+  const engine = new Engine(policy, {
+    store: new MemoryBudgetStore(),
+    onDecision: (d, ctx) => {
+      decisions.push(d);
+      hook(d, ctx);
+    },
+  });
+  const settle = engine.settle.bind(engine);
+  engine.settle = async (d, usage) => {
+    settled.push({ decision: d, usage });
+    return settle(d, usage);
+  };
+  const context = { agent: { id: 'a1', team: 'support' }, session: { id: session }, data: { classification } };
+  return { engine, decisions, settled, sink, context };
+}
+
+const usage = (input: number, output: number) => ({
+  inputTokens: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },
+  outputTokens: { total: output, text: output, reasoning: 0 },
+});
+const stop = { unified: 'stop' as const, raw: 'stop' };
+const toolCalls = { unified: 'tool-calls' as const, raw: 'tool_calls' };
+
+function sqlTools(ran: string[]) {
+  return {
+    sql: tool({
+      description: 'run a SQL query',
+      inputSchema: jsonSchema<{ query: string }>({ type: 'object', properties: { query: { type: 'string' } }, required: ['query'] }),
+      execute: async ({ query }) => {
+        ran.push(query);
+        return { rows: 1 };
+      },
+    }),
+  };
+}
+
+describe('rein/ai: AI SDK middleware and tool guard', () => {
+  it('a multi-step tool loop: allowed tools run, a denied tool becomes an error result the model adapts to', async () => {
+    const { engine, context, decisions } = setup();
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'sql', input: JSON.stringify({ query: 'select 1' }) }], finishReason: toolCalls, usage: usage(100, 20), warnings: [] },
+        { content: [{ type: 'tool-call', toolCallId: 'c2', toolName: 'sql', input: JSON.stringify({ query: 'DROP TABLE users' }) }], finishReason: toolCalls, usage: usage(150, 20), warnings: [] },
+        { content: [{ type: 'text', text: 'I cannot drop the table; here is the count instead.' }], finishReason: stop, usage: usage(200, 20), warnings: [] },
+      ],
+    });
+    const ran: string[] = [];
+    const result = await generateText({
+      model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, prices: PRICES }) }),
+      tools: guardTools(sqlTools(ran), { engine, context }),
+      stopWhen: stepCountIs(5),
+      prompt: 'clean up the users table',
+    });
+    assert.deepEqual(ran, ['select 1']);
+    assert.equal(model.doGenerateCalls.length, 3);
+    assert.equal(result.text, 'I cannot drop the table; here is the count instead.');
+    // The third call's prompt carries the denial as the tool's error result.
+    const third = promptText(model.doGenerateCalls[2]!.prompt);
+    assert.match(third, /destructive SQL is not allowed/);
+    const toolDenied = decisions.find((d) => d.effect === 'deny');
+    assert.equal(toolDenied?.reasons[0]?.name, 'no_destructive_sql');
+    // 3 model decisions, 2 tool decisions, 1 output decision.
+    assert.equal(decisions.length, 6);
+  });
+
+  it('a $0.05 ceiling stops the loop at the exact call that would exceed it', async () => {
+    const { engine, context, settled } = setup();
+    // Each call costs 2,000 × $2.50/M + 750 × $10/M = $0.0125: four calls reach $0.05, the fifth is refused.
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: async () => ({
+        content: [{ type: 'tool-call', toolCallId: `c${Math.random()}`, toolName: 'sql', input: JSON.stringify({ query: 'select 1' }) }],
+        finishReason: toolCalls,
+        usage: usage(2000, 750),
+        warnings: [],
+      }),
+    });
+    const ran: string[] = [];
+    await assert.rejects(
+      generateText({
+        model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, prices: PRICES, countTokens }) }),
+        tools: guardTools(sqlTools(ran), { engine, context }),
+        stopWhen: stepCountIs(20),
+        prompt: 'count the users',
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof ReinDeniedError, String(e));
+        assert.equal(e.decision.effect, 'deny');
+        assert.equal(e.decision.reasons[0]?.name, 'session_model_spend');
+        assert.equal(e.decision.budgets.find((b) => b.name === 'session_model_spend')?.spent, '0.050000');
+        return true;
+      },
+    );
+    assert.equal(model.doGenerateCalls.length, 4);
+    assert.equal(ran.length, 4);
+    const modelSettles = settled.filter((s) => s.usage.tokens);
+    assert.deepEqual(modelSettles.map((s) => s.usage.cost.estimate), [0.0125, 0.0125, 0.0125, 0.0125]);
+  });
+
+  it('the ceiling holds across concurrent runs of one session', async () => {
+    const { engine, context } = setup();
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      // The actual usage equals the estimate (1 prompt token, 750 output tokens): $0.007503 a call.
+      doGenerate: async () => ({ content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 750), warnings: [] }),
+    });
+    const wrapped = wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, prices: PRICES, countTokens, checkOutput: false }) });
+    // maxOutputTokens 750 makes each estimate $0.007503: all eight runs decide while the others are in
+    // flight, and reservations let exactly six (6 × 0.007503 = $0.045018) through.
+    const runs = await Promise.allSettled(Array.from({ length: 8 }, () => generateText({ model: wrapped, prompt: 'hi', maxOutputTokens: 750 })));
+    const ok = runs.filter((r) => r.status === 'fulfilled').length;
+    assert.equal(ok, 6);
+    assert.ok(runs.every((r) => r.status === 'fulfilled' || r.reason instanceof ReinDeniedError));
+    assert.equal(model.doGenerateCalls.length, 6);
+    const probe = await engine.decide({ ...context, phase: 'model', model: { provider: 'x', id: 'gpt-4o' }, cost: { estimate: 0 } });
+    assert.equal(probe.budgets.find((b) => b.name === 'session_model_spend')?.spent, '0.045018');
+  });
+
+  it('routes by data classification: confidential data never reaches a public model', async () => {
+    const { engine, context } = setup('confidential');
+    const publicModel = new MockLanguageModelV3({ modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'x' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
+    await assert.rejects(
+      generateText({ model: wrapLanguageModel({ model: publicModel, middleware: reinMiddleware({ engine, context }) }), prompt: 'salary table: …' }),
+      (e: unknown) => e instanceof ReinDeniedError && /may not see confidential data/.test(e.message) && e.decision.reasons[0]?.name === 'model_not_allowed_for_data',
+    );
+    assert.equal(publicModel.doGenerateCalls.length, 0);
+    const selfHosted = new MockLanguageModelV3({ modelId: 'acme-llm', doGenerate: { content: [{ type: 'text', text: 'summary' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
+    const r = await generateText({ model: wrapLanguageModel({ model: selfHosted, middleware: reinMiddleware({ engine, context }) }), prompt: 'salary table: …' });
+    assert.equal(r.text, 'summary');
+  });
+
+  it('PII in the output is a warning in the decision and in the audit log; a credential is denied', async () => {
+    const { engine, context, decisions, sink } = setup();
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'text', text: 'Write to jane.doe@example.com for a refund.' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'the key is AKIAIOSFODNN7EXAMPLE' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+    });
+    const wrapped = wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context }) });
+    const r = await generateText({ model: wrapped, prompt: 'how do I get a refund?' });
+    assert.equal(r.text, 'Write to jane.doe@example.com for a refund.');
+    const out = decisions.at(-1)!;
+    assert.equal(out.effect, 'allow');
+    assert.deepEqual(out.warnings.map((w) => w.name), ['contact_details_in_output']);
+    const lines = sink.lines.map((l) => JSON.parse(l));
+    assert.ok(lines.some((rec) => JSON.stringify(rec).includes('contact_details_in_output')), 'the warning is in the audit log');
+    await assert.rejects(generateText({ model: wrapped, prompt: 'what is the key?' }), (e: unknown) => e instanceof ReinDeniedError && /credential/.test(e.message));
+  });
+
+  it('streams settle on finish with the reported usage', async () => {
+    const { engine, context, settled } = setup();
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doStream: {
+        stream: simulateReadableStream({
+          chunks: [
+            { type: 'text-start', id: 't' },
+            { type: 'text-delta', id: 't', delta: 'Hello, ' },
+            { type: 'text-delta', id: 't', delta: 'world.' },
+            { type: 'text-end', id: 't' },
+            { type: 'finish', finishReason: stop, usage: usage(1000, 100) },
+          ],
+        }),
+      },
+    });
+    const r = streamText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, prices: PRICES }) }), prompt: 'greet' });
+    assert.equal(await r.text, 'Hello, world.');
+    const s = settled.filter((x) => x.usage.tokens);
+    assert.equal(s.length, 1);
+    assert.deepEqual(s[0]!.usage, { tokens: { input: 1000, output: 100 }, cost: { estimate: 0.0035 } });
+  });
+
+  it('streams settle on abort with what was consumed, once', async () => {
+    const { engine, context, settled } = setup();
+    const deltas = Array.from({ length: 50 }, (_, i) => ({ type: 'text-delta' as const, id: 't', delta: `word${i} ` }));
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doStream: {
+        stream: simulateReadableStream({
+          chunks: [{ type: 'text-start', id: 't' }, ...deltas, { type: 'text-end', id: 't' }, { type: 'finish', finishReason: stop, usage: usage(1000, 500) }],
+          chunkDelayInMs: 5,
+        }),
+      },
+    });
+    const ac = new AbortController();
+    const r = streamText({
+      model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, prices: PRICES, countTokens }) }),
+      prompt: 'write a long answer',
+      abortSignal: ac.signal,
+      onError: () => {},
+    });
+    let seen = '';
+    try {
+      for await (const chunk of r.textStream) {
+        seen += chunk;
+        if (seen.length > 30) ac.abort();
+      }
+    } catch {
+      /* aborted */
+    }
+    // Settlement happens from the abort listener; give it a turn.
+    for (let i = 0; i < 50 && settled.filter((x) => x.usage.tokens).length === 0; i++) await new Promise((res) => setTimeout(res, 5));
+    const s = settled.filter((x) => x.usage.tokens);
+    assert.equal(s.length, 1, 'settled exactly once');
+    const out = s[0]!.usage.tokens.output;
+    assert.ok(out > 0 && out < 500, `consumed output tokens ${out} are counted, not the full 500`);
+    assert.equal(s[0]!.usage.tokens.input, countTokens('write a long answer'));
+  });
+
+  it('streams settle on a provider error with what was consumed, and the error reaches the caller', async () => {
+    const { engine, context, settled } = setup();
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doStream: {
+        stream: (() => {
+          const parts = [{ type: 'text-start' as const, id: 't' }, { type: 'text-delta' as const, id: 't', delta: 'partial answer' }];
+          return new ReadableStream({
+            pull(c) {
+              const p = parts.shift();
+              if (p) c.enqueue(p);
+              else c.error(new Error('connection reset'));
+            },
+          });
+        })(),
+      },
+    });
+    const r = streamText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, countTokens }) }), prompt: 'hi', onError: () => {} });
+    let thrown: unknown;
+    try {
+      for await (const _ of r.fullStream);
+    } catch (e) {
+      thrown = e;
+    }
+    assert.match(String(thrown), /connection reset/);
+    const s = settled.filter((x) => x.usage.tokens);
+    assert.equal(s.length, 1);
+    assert.deepEqual(s[0]!.usage.tokens, { input: countTokens('hi'), output: countTokens('partial answer') });
+  });
+
+  it('a denied call throws ReinDeniedError before the provider is reached (streaming too)', async () => {
+    const { engine, context } = setup('confidential');
+    const model = new MockLanguageModelV3({ modelId: 'gpt-4o', doStream: { stream: simulateReadableStream({ chunks: [] }) } });
+    const errors: unknown[] = [];
+    const r = streamText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context }) }), prompt: 'x', onError: ({ error }) => void errors.push(error) });
+    await r.consumeStream();
+    assert.ok(errors[0] instanceof ReinDeniedError);
+    assert.equal(model.doStreamCalls.length, 0);
+  });
+
+  it('require_approval on a tool uses the SDK tool-approval flow; execute runs only after approval', async () => {
+    const { engine, context, decisions } = setup();
+    const refunds: number[] = [];
+    const tools = guardTools(
+      {
+        refund: tool({
+          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
+          execute: async ({ amount }) => {
+            refunds.push(amount);
+            return { ok: true };
+          },
+        }),
+      },
+      { engine, context },
+    );
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+    });
+    const wrapped = wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context }) });
+    const first = await generateText({ model: wrapped, tools, stopWhen: stepCountIs(5), prompt: 'refund $30' });
+    assert.deepEqual(refunds, []);
+    const req = first.content.find((p) => p.type === 'tool-approval-request');
+    assert.ok(req, 'the SDK asks for approval');
+    const second = await generateText({
+      model: wrapped,
+      tools,
+      stopWhen: stepCountIs(5),
+      messages: [
+        { role: 'user', content: 'refund $30' },
+        ...first.response.messages,
+        { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: (req as { approvalId: string }).approvalId, approved: true }] },
+      ],
+    });
+    assert.deepEqual(refunds, [30]);
+    assert.equal(second.text, 'refunded');
+    // In execute: the policy asks for approval, and the decision with the SDK's approval granted allows.
+    const asked = decisions.findIndex((d) => d.effect === 'require_approval');
+    assert.ok(asked >= 0);
+    assert.equal(decisions[asked]!.approvals[0]?.name, 'refund_needs_approval');
+    assert.equal(decisions[asked + 1]!.effect, 'allow');
+  });
+
+  it('prices from @pydantic/genai-prices', () => {
+    const price = pricesFrom(calcPrice);
+    const p = price({ input: 1000, output: 500 }, { provider: 'openai.chat', id: 'gpt-4o' });
+    assert.ok(typeof p === 'number' && p > 0);
+    assert.equal(price({ input: 1, output: 1 }, { provider: 'nobody', id: 'no-such-model' }), null);
+  });
+});

@@ -1,0 +1,40 @@
+// The built `rein/ai` entry point: loads from CommonJS and ESM, and never loads `ai` (an optional peer)
+// or a Node built-in at run time, so it works without the SDK installed and in browsers.
+import { strict as assert } from 'node:assert';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = process.cwd();
+const built = existsSync(join(root, 'dist/cjs/ai.cjs')) && existsSync(join(root, 'dist/esm/language/ai/index.js'));
+
+describe('the built rein/ai entry point', function () {
+  before(function () {
+    if (!built) {
+      if (process.env.CI) assert.fail('dist/ is missing: CI must run `npm run build` before `npm test`');
+      this.skip();
+    }
+  });
+
+  it('is exported as rein/ai for import and require', async () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    assert.equal(pkg.exports['./ai'].require, './dist/cjs/ai.cjs');
+    assert.equal(pkg.peerDependenciesMeta.ai.optional, true);
+    assert.equal(pkg.dependencies.ai, undefined, '`ai` is never installed for embedders');
+    const cjs = createRequire(join(root, 'package.json'))(join(root, 'dist/cjs/ai.cjs'));
+    const esm = await import(pathToFileURL(join(root, 'dist/esm/language/ai/index.js')).href);
+    for (const m of [cjs, esm]) {
+      assert.equal(typeof m.reinMiddleware, 'function');
+      assert.equal(typeof m.guardTools, 'function');
+      assert.equal(typeof m.ReinDeniedError, 'function');
+    }
+  });
+
+  it('imports neither the AI SDK nor Node built-ins at run time', () => {
+    for (const f of ['dist/cjs/ai.cjs', 'dist/esm/language/ai/index.js']) {
+      const js = readFileSync(join(root, f), 'utf8');
+      assert.doesNotMatch(js, /from ['"]ai['"]|require\(['"]ai['"]\)|['"]node:/, f);
+    }
+  });
+});
