@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// The `rein` launcher. From an installed package it runs the built CLI (dist/esm); in a clone of the
-// repository (sources present, no build needed) it registers tsx and runs the TypeScript sources.
+// The `rein` launcher. From an installed package it runs the built CLI (dist/cli/cli.js: one bundle,
+// each command a chunk loaded on demand); in a clone of the repository (sources present, no build
+// needed) it registers tsx and runs the TypeScript sources (REIN_USE_DIST=1 runs the build instead).
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const source = `${root}language/node/cli.ts`;
-const built = `${root}dist/esm/language/node/cli.js`;
+const built = `${root}dist/cli/cli.js`;
 
 // Fast path: `rein --version` needs nothing but package.json.
 const args = process.argv.slice(2);
@@ -24,7 +25,7 @@ if (existsSync(source) && process.env.REIN_USE_DIST !== '1') {
 } else if (existsSync(built)) {
   entry = built;
 } else {
-  process.stderr.write('rein: cannot find the CLI (neither language/node/cli.ts nor dist/esm/language/node/cli.js)\n');
+  process.stderr.write('rein: cannot find the CLI (neither language/node/cli.ts nor dist/cli/cli.js; run `npm run build`)\n');
   process.exit(2);
 }
 

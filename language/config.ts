@@ -10,7 +10,8 @@
 // `parseConfig` never throws: bad JSON or a bad shape yields REIN305 diagnostics (file `rein.json`)
 // and the default configuration for whatever could not be read.
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import type { Same } from './schema.js';
 import { CODES, LineIndex, type Diagnostic, type Range, type Severity } from './diagnostics.js';
 import { LINT_RULES } from './lint/index.js';
 import { suggest } from './semantics/suggest.js';
@@ -18,16 +19,33 @@ import { suggest } from './semantics/suggest.js';
 export const LEVELS = ['off', 'hint', 'info', 'warning', 'error'] as const;
 export type LintLevel = (typeof LEVELS)[number];
 
-export const configSchema = z
-  .object({
-    $schema: z.string().optional(),
-    include: z.array(z.string()).optional(),
-    exclude: z.array(z.string()).optional(),
-    lint: z.record(z.string(), z.enum(LEVELS)).optional(),
-  })
-  .strict();
+const configSchema = z.strictObject({
+  $schema: z.optional(z.string()),
+  include: z.optional(z.array(z.string())),
+  exclude: z.optional(z.array(z.string())),
+  lint: z.optional(z.record(z.string(), z.enum(LEVELS))),
+});
 
-export type RawConfig = z.infer<typeof configSchema>;
+/** The JSON Schema of `rein.json` (written to `dist/rein.schema.json` by the build; editors validate with it). */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(configSchema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
+  const lintKeys = [...LINT_RULES.map((r) => r.code as string), ...LINT_RULES.map((r) => r.name)];
+  const props = schema.properties as Record<string, Record<string, unknown>>;
+  props.lint = { ...props.lint, propertyNames: { enum: lintKeys }, description: 'Lint levels by rule code or name (docs/rules/).' };
+  props.include = { ...props.include, description: 'Globs of the .rein files the CLI checks.' };
+  props.exclude = { ...props.exclude, description: 'Globs excluded from include.' };
+  return { $id: 'https://unpkg.com/rein/dist/rein.schema.json', title: 'rein.json', ...schema };
+}
+
+/** `rein.json` as written. */
+export interface RawConfig {
+  $schema?: string;
+  include?: string[];
+  exclude?: string[];
+  lint?: Record<string, LintLevel>;
+}
+const sameConfig: Same<z.infer<typeof configSchema>, RawConfig> = true;
+void sameConfig;
 
 export interface ReinConfig {
   include?: string[];

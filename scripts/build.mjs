@@ -1,46 +1,139 @@
-// Build: ESM + declarations with tsc (dist/esm), CommonJS bundles with esbuild (dist/cjs),
-// and the decision JSON Schema (dist/decision.schema.json).
+// Build the npm package (docs/package.md has the layout and the reasons):
+//
+//   dist/index.js, node.js, redis.js, chunks/*.js   the library, ESM, every dependency but ioredis
+//                                                   bundled in; shared chunks hold ONE copy of the core
+//   dist/*.cjs                                       require() entries: `module.exports = require('./x.js')`
+//                                                   (Node >= 20.19 requires ES modules), so import and
+//                                                   require share one module graph, one core
+//   dist/cli/cli.js + chunks                         the CLI: one ESM bundle, each command a lazy chunk;
+//                                                   CLI-only dependencies (language server, …) live here
+//   dist/types/**/*.d.ts and *.d.cts                 declarations for import and for require
+//   dist/decision.schema.json, dist/rein.schema.json JSON Schemas of a decision and of rein.json
+//   dist/openapi.json                                the decision service's OpenAPI document
+//   dist/dashboard/app.js, app.css                   the control room's page (`rein serve`)
+//
+// Run: npm run build (about 10 s).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
+
+// 1. Declarations (tsc), then a CommonJS twin of each (.d.cts, specifiers ending .cjs).
 execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-mkdirSync('dist/cjs', { recursive: true });
-// CommonJS: bundle ESM-only dependencies (@noble/hashes) so `require("rein")` works.
-await build({
-  entryPoints: { index: 'language/index.ts', ai: 'language/ai/index.ts' },
-  outdir: 'dist/cjs',
-  outExtension: { '.js': '.cjs' },
+const walk = (dir) => readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? walk(join(dir, f)) : [join(dir, f)]));
+const relSpec = /((?:from|import)\s*\(?\s*['"])(\.\.?\/[^'"]+?)\.js(['"])/g;
+// Keep only the declarations the entry points reach (not the CLI's commands, servers, …).
+const reached = new Set();
+const visit = (f) => {
+  if (reached.has(f) || !existsSync(f)) return;
+  reached.add(f);
+  for (const m of readFileSync(f, 'utf8').matchAll(relSpec)) visit(join(dirname(f), m[2] + '.d.ts'));
+};
+for (const e of ['index', 'node/index', 'node/redis', 'ai/index']) visit(join('dist/types/language', e + '.d.ts'));
+for (const f of walk('dist/types')) if (!reached.has(f)) rmSync(f);
+for (const f of reached) writeFileSync(f.replace(/\.d\.ts$/, '.d.cts'), readFileSync(f, 'utf8').replace(relSpec, '$1$2.cjs$3'));
+
+// 2. The library (ESM). `main` of rein/node loads the CLI bundle on first use, so a library user
+// never loads the CLI's dependencies.
+const lazyMain = {
+  name: 'lazy-main',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/cli\.js$/ }, (a) => (a.importer.endsWith(join('language', 'node', 'index.ts')) ? { path: 'lazy-main', namespace: 'rein' } : undefined));
+    b.onResolve({ filter: /^\.\/cli\/cli\.js$/ }, () => ({ path: './cli/cli.js', external: true }));
+    b.onLoad({ filter: /^lazy-main$/, namespace: 'rein' }, () => ({
+      resolveDir: 'language/node',
+      contents:
+        '/** Run the CLI with `argv` (without `node` and the script); resolves to the exit code. Loads the CLI bundle on first use. */\n' +
+        'export async function main(argv, io) {\n  const cli = await import("./cli/cli.js");\n  return cli.main(argv, io);\n}\n',
+    }));
+  },
+};
+// zod exports its 60-odd message locales as one namespace, so a bundle keeps them all; Rein speaks
+// English only: the namespace is cut down to `en` (~250 kB less).
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (a) =>
+      /node_modules[\\/]zod[\\/]/.test(a.importer) ? { path: join(a.resolveDir, '../locales/index.js'), namespace: 'zod-locales' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (a) => ({ contents: 'export { default as en } from "./en.js";\n', resolveDir: dirname(a.path) }));
+  },
+};
+const common = {
   bundle: true,
-  format: 'cjs',
+  format: 'esm',
+  splitting: true,
+  target: 'es2022',
+  chunkNames: 'chunks/[name]-[hash]',
+  legalComments: 'none',
+  logLevel: 'warning',
+  metafile: true,
+  // Minified (the install stays under 5 MB); keepNames keeps function and class names for stack traces
+  // and error names.
+  minify: true,
+  keepNames: true,
+};
+const lib = await build({
+  ...common,
+  entryPoints: { index: 'language/index.ts', node: 'language/node/index.ts', redis: 'language/node/redis.ts', ai: 'language/ai/index.ts' },
+  outdir: 'dist',
   platform: 'neutral',
   mainFields: ['module', 'main'],
-  target: 'es2022',
-  logLevel: 'warning',
+  // esbuild: the dashboard bundles its page with it in a source checkout only (built: dist/dashboard).
+  external: ['node:*', 'ioredis', 'esbuild', 'ai'],
+  plugins: [lazyMain, zodEnglishOnly],
 });
+
+// 3. The CLI: Node only, so CommonJS dependencies may `require` Node's modules (the banner).
 await build({
-  entryPoints: { node: 'language/node/index.ts', redis: 'language/node/redis.ts' },
-  outdir: 'dist/cjs',
-  outExtension: { '.js': '.cjs' },
-  bundle: true,
-  format: 'cjs',
+  ...common,
+  entryPoints: { cli: 'language/node/cli.ts' },
+  outdir: 'dist/cli',
   platform: 'node',
   target: 'node20',
-  external: ['ioredis', 'vscode-languageserver', 'vscode-languageserver/*', 'esbuild'],
-  logLevel: 'warning',
+  // esbuild: the dashboard bundles its page with it in a source checkout only (built: dist/dashboard).
+  external: ['esbuild'],
+  plugins: [zodEnglishOnly],
+  banner: { js: "import { createRequire as __reinRequire } from 'node:module'; const require = __reinRequire(import.meta.url);" },
 });
-// The control room's page: one script (page code + uPlot) and one stylesheet, no CDN.
+
+// 4. CommonJS entry points: Node ≥ 20.19 (engines) loads ES modules with require(), so each .cjs
+// entry is the ES module itself — one module graph, one core, for import and require alike.
+for (const e of ['index', 'node', 'redis', 'ai']) writeFileSync(`dist/${e}.cjs`, `'use strict';\n// require('rein${e === 'index' ? '' : '/' + e}'): the ES module, loaded by require (Node >= 20.19).\nmodule.exports = require('./${e}.js');\n`);
+
+// 5. JSON Schemas.
+const { decisionJsonSchema } = await import('../dist/index.js');
+writeFileSync('dist/decision.schema.json', JSON.stringify(decisionJsonSchema(), null, 2) + '\n');
+const { configJsonSchema } = await import('../dist/index.js');
+writeFileSync('dist/rein.schema.json', JSON.stringify(configJsonSchema(), null, 2) + '\n');
+// The decision service's OpenAPI 3.1 document (`rein serve --api`), from the zod schemas that validate
+// requests: built from the CLI's sources into a throwaway module.
+// The control room's page (`rein serve`): one script (page code + uPlot) and one stylesheet, no CDN.
+await build({
+  ...common,
+  splitting: false,
+  metafile: false,
+  entryPoints: { openapi: 'language/node/serve/openapi.ts', assets: 'language/node/serve/dashboard/assets.ts' },
+  outdir: 'dist/.tmp',
+  platform: 'node',
+  target: 'node20',
+  external: ['esbuild'],
+  outExtension: { '.js': '.mjs' },
+});
+const { openApiDocument } = await import('../dist/.tmp/openapi.mjs');
+writeFileSync('dist/openapi.json', JSON.stringify(openApiDocument(), null, 2) + '\n');
 {
-  const { bundleDashboard } = await import('../dist/esm/language/node/serve/dashboard/assets.js');
+  const { bundleDashboard } = await import('../dist/.tmp/assets.mjs');
   const { js, css } = await bundleDashboard();
   mkdirSync('dist/dashboard', { recursive: true });
   writeFileSync('dist/dashboard/app.js', js);
   writeFileSync('dist/dashboard/app.css', css);
 }
-const { decisionJsonSchema } = await import('../dist/esm/language/runtime/decision.js');
-writeFileSync('dist/decision.schema.json', JSON.stringify(decisionJsonSchema(), null, 2) + '\n');
-// The decision service's OpenAPI 3.1 document, generated from the zod schemas that validate requests.
-const { openApiDocument } = await import('../dist/esm/language/node/serve/openapi.js');
-writeFileSync('dist/openapi.json', JSON.stringify(openApiDocument(), null, 2) + '\n');
-console.log('build: dist/esm, dist/cjs, dist/dashboard, dist/decision.schema.json, dist/openapi.json');
+rmSync('dist/.tmp', { recursive: true, force: true });
+
+const size = (f) => statSync(f).size;
+const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
+const libBytes = Object.keys(lib.metafile.outputs).reduce((n, f) => n + size(f), 0);
+console.log(`build: dist/ (library ${kb(libBytes)}), dist/cli/ (CLI), dist/types/, JSON Schemas, dist/openapi.json, dist/dashboard/`);

@@ -7,12 +7,28 @@
 //   rein.budget.utilization        gauge      (spent + reserved + charge) / limit  {budget, policy}
 //   rein.audit.sink_failures       counter    {policy}
 
-import { metrics, type Meter, type MeterProvider } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
 import type { Decision } from '../runtime/decision.js';
+
+type Attributes = Record<string, string | number | boolean>;
+interface InstrumentOptions {
+  description?: string;
+  unit?: string;
+}
+/** The part of an OpenTelemetry `Meter` Rein uses (any `@opentelemetry/api` Meter fits). */
+export interface MeterLike {
+  createCounter(name: string, options?: InstrumentOptions): { add(value: number, attributes?: Attributes): void };
+  createHistogram(name: string, options?: InstrumentOptions): { record(value: number, attributes?: Attributes): void };
+  createGauge(name: string, options?: InstrumentOptions): { record(value: number, attributes?: Attributes): void };
+}
+/** The part of an OpenTelemetry `MeterProvider` Rein uses (any `@opentelemetry/api` MeterProvider fits). */
+export interface MeterProviderLike {
+  getMeter(name: string, version?: string): MeterLike;
+}
 
 export interface DecisionMetricsOptions {
   /** Default: the global MeterProvider (`metrics.getMeterProvider()`). */
-  meterProvider?: MeterProvider;
+  meterProvider?: MeterProviderLike;
 }
 
 const amount = (v: string | number): number => (typeof v === 'number' ? v : Number(v));
@@ -25,7 +41,8 @@ export class DecisionMetrics {
   private readonly sinkFailures;
 
   constructor(opts: DecisionMetricsOptions = {}) {
-    const meter: Meter = (opts.meterProvider ?? metrics.getMeterProvider()).getMeter('rein', '0.1.0');
+    const provider: MeterProviderLike = opts.meterProvider ?? metrics.getMeterProvider();
+    const meter = provider.getMeter('rein', '0.1.0');
     this.decisions = meter.createCounter('rein.decisions', { description: 'Decisions by effect' });
     this.matches = meter.createCounter('rein.rule.matches', { description: 'Rules and budgets that decided, asked for approval or warned' });
     this.duration = meter.createHistogram('rein.decision.duration', { description: 'Evaluation latency', unit: 'ms' });

@@ -17,7 +17,8 @@
 // came from without re-parsing.
 
 import { promises as fs } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import type { Same, Schema } from '../schema.js';
 import { check } from '../check.js';
 import { compile } from '../runtime/compile.js';
 import type { Policy } from '../runtime/compile.js';
@@ -29,37 +30,61 @@ import { checkPolicySet } from './load.js';
 import { REIN_VERSION } from './version.js';
 import { BundleError } from './errors.js';
 
-export const BUNDLE_FORMAT = 'rein-bundle';
-export const BUNDLE_FORMAT_VERSION = 1;
+export const BUNDLE_FORMAT = 'rein-bundle' as const;
+export const BUNDLE_FORMAT_VERSION = 1 as const;
 
 export { BundleError };
 
-const declarationSchema = z.object({
+const declarationZod = z.object({
   kind: z.enum(['rule', 'budget', 'test', 'let', 'def', 'type', 'input', 'policy']),
   name: z.string(),
   file: z.string(),
-  line: z.number().int().positive(),
-  column: z.number().int().positive(),
-  endLine: z.number().int().positive(),
-  endColumn: z.number().int().positive(),
+  line: z.int().check(z.positive()),
+  column: z.int().check(z.positive()),
+  endLine: z.int().check(z.positive()),
+  endColumn: z.int().check(z.positive()),
 });
 
-export const bundleSchema = z.object({
+const bundleZod = z.object({
   format: z.literal(BUNDLE_FORMAT),
   formatVersion: z.literal(BUNDLE_FORMAT_VERSION),
   rein: z.string(),
   policy: z.object({
     name: z.string(),
-    version: z.string().nullable(),
-    hash: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+    version: z.nullable(z.string()),
+    hash: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)),
   }),
-  files: z.record(z.string(), z.string()).refine((f) => Object.keys(f).length > 0, 'a bundle needs at least one file'),
-  config: z.unknown().optional(),
-  sourceMap: z.object({ declarations: z.array(declarationSchema) }),
+  files: z.record(z.string(), z.string()).check(z.refine((f) => Object.keys(f).length > 0, 'a bundle needs at least one file')),
+  config: z.optional(z.unknown()),
+  sourceMap: z.object({ declarations: z.array(declarationZod) }),
 });
 
-export type Bundle = z.infer<typeof bundleSchema>;
-export type BundleDeclaration = z.infer<typeof declarationSchema>;
+/** One declaration of the bundle's source map (1-based lines and columns). */
+export interface BundleDeclaration {
+  kind: 'rule' | 'budget' | 'test' | 'let' | 'def' | 'type' | 'input' | 'policy';
+  name: string;
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+/** A `rein build` bundle (docs/cli.md). */
+export interface Bundle {
+  format: typeof BUNDLE_FORMAT;
+  formatVersion: typeof BUNDLE_FORMAT_VERSION;
+  rein: string;
+  policy: { name: string; version: string | null; hash: string };
+  files: Record<string, string>;
+  config?: unknown;
+  sourceMap: { declarations: BundleDeclaration[] };
+}
+
+/** Validates a parsed bundle file. */
+export const bundleSchema: Schema<Bundle> = bundleZod;
+const sameBundle: Same<z.infer<typeof bundleZod>, Bundle> = true;
+void sameBundle;
 
 function declKind(d: A.Decl): BundleDeclaration['kind'] | null {
   switch (d.kind) {

@@ -12,6 +12,8 @@ import { EXIT, defaultIO, makeCtx, type CliIO, type Ctx } from './context.js';
 import { BundleError, ExitCode, LoadError, UsageError } from './errors.js';
 import { optionSchemas, type CommandName, type Options } from './options.js';
 import { REIN_VERSION } from './version.js';
+import { suggest } from '../semantics/suggest.js';
+import { COMMANDS } from './commands.js';
 
 export { EXIT, type CliIO, type Ctx } from './context.js';
 export { UsageError, LoadError, BundleError, ExitCode } from './errors.js';
@@ -26,16 +28,21 @@ const loaders: { [K in CommandName]: () => Promise<{ default: CommandFn<K> }> } 
   build: () => import('./commands/build.js'),
   diff: () => import('./commands/diff.js'),
   lsp: () => import('./commands/lsp.js'),
+  completion: () => import('./commands/completion.js'),
+  bench: () => import('./commands/bench.js'),
+  doc: () => import('./commands/doc.js'),
+  init: () => import('./commands/init.js'),
   audit: () => import('./commands/audit.js'),
   report: () => import('./commands/report.js'),
+  mcp: () => import('./commands/mcp.js'),
   serve: () => import('./commands/serve.js'),
   approvals: () => import('./commands/approvals.js'),
 };
 
-function parseCommand(spec: CommandSpec, args: string[]): { values: Record<string, unknown>; positionals: string[]; help: boolean } {
+function parseCommand(spec: CommandSpec, args: string[]): { values: Record<string, unknown>; positionals: string[]; help: boolean; version: boolean } {
   let parsed;
   try {
-    parsed = parseArgs({ args, options: parseArgsOptions(spec), allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options: { ...parseArgsOptions(spec), version: { type: 'boolean', short: 'V' } }, allowPositionals: true, strict: true });
   } catch (e) {
     // node:util's messages run over several lines with advice in its own words: keep the first
     // sentence, in our style (lowercase, no final period, names in backticks)
@@ -45,12 +52,20 @@ function parseCommand(spec: CommandSpec, args: string[]): { values: Record<strin
       ? `option \`${ambiguous[1]}\` needs a value; one that starts with \`-\` is written \`${ambiguous[1]}=-…\``
       : raw.split('\n')[0].replace(/\. To specify a positional argument.*$/s, '').replace(/\.$/, '');
     msg = msg.replace(/'(-[^']*)'/g, '`$1`');
+    // did you mean: an unknown option close to one of this command's
+    const unknown = /^Unknown option '--?([\w-]+)/i.exec(raw);
+    if (unknown) {
+      const s = suggest(unknown[1], [...spec.options.map((o) => o.name), 'version']);
+      if (s) msg += `; did you mean \`--${s}\`?`;
+    }
     throw new UsageError(msg.charAt(0).toLowerCase() + msg.slice(1), spec.name);
   }
   const values = { ...parsed.values } as Record<string, unknown>;
   const help = values.help === true;
+  const version = values.version === true;
   delete values.help;
-  return { values, positionals: parsed.positionals, help };
+  delete values.version;
+  return { values, positionals: parsed.positionals, help, version };
 }
 
 function validate<K extends CommandName>(cmd: K, values: Record<string, unknown>): Options<K> {
@@ -79,7 +94,10 @@ export async function main(argv: string[], ioIn: Partial<CliIO> = {}): Promise<n
       const sub = first === 'help' ? rest[0] : undefined;
       if (sub !== undefined) {
         const spec = findCommand(sub);
-        if (!spec) throw new UsageError(`unknown command \`${sub}\``);
+        if (!spec) {
+          const s = suggest(sub, COMMANDS.map((c) => c.name));
+          throw new UsageError(`unknown command \`${sub}\`${s ? `; did you mean \`rein ${s}\`?` : ''}`);
+        }
         ctx.out(commandHelp(spec));
       } else ctx.out(globalHelp(REIN_VERSION));
       return EXIT.ok;
@@ -90,12 +108,20 @@ export async function main(argv: string[], ioIn: Partial<CliIO> = {}): Promise<n
     }
     const spec = findCommand(first);
     if (!spec) {
-      if (first.startsWith('-')) throw new UsageError(`unknown option \`${first}\``);
-      throw new UsageError(`unknown command \`${first}\``);
+      if (first.startsWith('-')) {
+        const s = suggest(first.replace(/^-+/, ''), ['help', 'version']);
+        throw new UsageError(`unknown option \`${first}\`${s ? `; did you mean \`--${s}\`?` : ''}`);
+      }
+      const s = suggest(first, COMMANDS.map((c) => c.name));
+      throw new UsageError(`unknown command \`${first}\`${s ? `; did you mean \`rein ${s}\`?` : ` (commands: ${COMMANDS.map((c) => c.name).join(', ')})`}`);
     }
-    const { values, positionals, help } = parseCommand(spec, rest);
+    const { values, positionals, help, version } = parseCommand(spec, rest);
     if (help) {
       ctx.out(commandHelp(spec));
+      return EXIT.ok;
+    }
+    if (version) {
+      ctx.out(`${REIN_VERSION}\n`);
       return EXIT.ok;
     }
     return await run(spec.name as CommandName, ctx, positionals, values);

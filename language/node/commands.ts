@@ -44,6 +44,7 @@ export const COMMANDS: CommandSpec[] = [
       'recursive, plus rein.json); node_modules and dot-directories are skipped. .rein files named\n' +
       'explicitly form one set together.',
     options: [
+      { name: 'watch', short: 'w', type: 'boolean', description: 'run again whenever a .rein file or rein.json changes (clears the screen on a terminal; Ctrl-C stops)' },
       formatOption(['text', 'json', 'sarif', 'github'], 'text'),
       { name: 'max-warnings', type: 'string', value: 'N', description: 'exit 1 when there are more than N warnings' },
       help,
@@ -61,6 +62,7 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'run every `test` block of the policy sets under PATH (default .)',
     description: 'Policy sets are found as for `rein check`. Each set is checked first; a set with errors is not tested.',
     options: [
+      { name: 'watch', short: 'w', type: 'boolean', description: 'run again whenever a .rein file or rein.json changes (clears the screen on a terminal; Ctrl-C stops)' },
       formatOption(['text', 'json', 'junit', 'github', 'sarif'], 'text'),
       { name: 'filter', type: 'string', value: 'RE', description: 'run only tests whose name matches the regular expression' },
       { name: 'coverage', type: 'boolean', description: 'report which rules, budgets and effect clauses the tests exercised' },
@@ -106,7 +108,8 @@ export const COMMANDS: CommandSpec[] = [
       'With --explain, the explanation is printed readably on stderr (--format text, the default), or\n' +
       'included in the decision JSON as `explain` (--format json).',
     options: [
-      { name: 'input', short: 'i', type: 'string', value: 'FILE|-', description: 'the request (JSON); - reads standard input' },
+      { name: 'input', short: 'i', type: 'string', value: 'FILE|-', description: 'the request (JSON); - reads standard input; a .jsonl/.ndjson file is a batch' },
+      { name: 'batch', type: 'boolean', description: 'the input is JSON Lines: one request per line, one decision per line on stdout, a summary on stderr' },
       { name: 'explain', type: 'boolean', description: 'explain every rule: matched or not, each clause\'s value and the input it read' },
       { name: 'spent', type: 'string', multiple: true, value: 'NAME=AMOUNT', description: 'pre-existing spend of budget NAME for this request\'s key and window' },
       { name: 'approve', type: 'string', multiple: true, value: 'RULE', description: 'grant the approval RULE (a rule or budget) for this exact request' },
@@ -115,9 +118,9 @@ export const COMMANDS: CommandSpec[] = [
       help,
     ],
     exitCodes: [
-      [0, 'allow'],
+      [0, 'allow (batch: every line decided)'],
       [1, 'policy errors'],
-      [2, 'usage or IO error (bad option, unreadable or non-JSON input)'],
+      [2, 'usage or IO error (bad option, unreadable or non-JSON input; batch: a malformed line)'],
       [4, 'deny'],
       [5, 'require_approval'],
     ],
@@ -126,6 +129,8 @@ export const COMMANDS: CommandSpec[] = [
       'rein eval policies/support -i - --explain < request.json',
       'rein eval bundle.json -i req.json --spent team_daily=49.5 --now 2026-11-24T10:00:00Z',
       'rein eval policies/support -i req.json --approve large_transfer',
+      'rein eval policies/support --input requests.jsonl > decisions.jsonl',
+      'cat requests.jsonl | rein eval policies/support -i - --batch',
     ],
   },
   {
@@ -290,6 +295,87 @@ export const COMMANDS: CommandSpec[] = [
     ],
   },
   {
+    name: 'init',
+    usage: 'rein init [DIR] [--template basic|mcp|coding-agent] [options]',
+    summary: 'start a policy set: schema, rules, a budget, tests, rein.json and a CI workflow',
+    description:
+      'Writes into DIR (default .): policies/*.rein (the request schema, rules, budgets and tests of the\n' +
+      'template), rein.json (with its JSON Schema for editors) and .github/workflows/rein.yml (GitHub\n' +
+      'Actions: `rein check --format github` and `rein test --format junit` on every push and pull request).\n' +
+      'Templates: basic (a tool-using agent), mcp (the `rein mcp` gateway\'s request), coding-agent.\n' +
+      'Existing files are never overwritten unless --force is given.',
+    options: [
+      { name: 'template', short: 't', type: 'string', value: 'basic|mcp|coding-agent', description: 'what to start from (default: basic)' },
+      { name: 'force', type: 'boolean', description: 'overwrite files that exist' },
+      help,
+    ],
+    exitCodes: [
+      [0, 'written'],
+      [2, 'usage or IO error, or files exist (without --force)'],
+    ],
+    examples: ['rein init', 'rein init agent-policies --template mcp', 'rein init . --template coding-agent --force'],
+  },
+  {
+    name: 'doc',
+    usage: 'rein doc PATH [-o FILE] [--format markdown|html]',
+    summary: 'write the documentation of a policy set from its /// comments (Markdown or HTML)',
+    description:
+      'One page per policy set: the policy header, the request it takes, every rule (effect, message,\n' +
+      'approvers, annotations, conditions), every budget (limit, window, charge, keys, warnings, what\n' +
+      'happens on exceed) and every test, each with its `///` documentation and its source location.\n' +
+      'HTML is one self-contained page (no scripts, nothing fetched). Without -o the page goes to stdout.',
+    options: [
+      { name: 'output', short: 'o', type: 'string', value: 'FILE', description: 'write the page to FILE (folders are created)' },
+      formatOption(['markdown', 'html'], 'markdown'),
+      help,
+    ],
+    exitCodes: [
+      [0, 'written'],
+      [1, 'policy errors (the set does not parse)'],
+      [2, 'usage or IO error'],
+    ],
+    examples: ['rein doc policies/support > POLICY.md', 'rein doc policies/support --format html -o site/policy.html'],
+  },
+  {
+    name: 'bench',
+    usage: 'rein bench PATH --input FILE [options]',
+    summary: 'measure decisions per second and latency percentiles of a policy on given requests',
+    description:
+      'Decides the requests of FILE (one JSON request, or JSON Lines) in a loop — after a warm-up — for\n' +
+      '--duration (default 2s), and prints decisions per second and p50/p90/p99/max latency. `--mode decide`\n' +
+      '(default) runs Engine.decide with an in-memory store (budgets included); `--mode evaluate` runs\n' +
+      'policy.evaluate (rules only). Like `opa bench`: measure on the machine and data you care about.',
+    options: [
+      { name: 'input', short: 'i', type: 'string', value: 'FILE|-', description: 'the requests: one JSON object, or JSON Lines (required)' },
+      { name: 'duration', short: 'd', type: 'string', value: 'DURATION', description: 'how long to measure, e.g. 500ms, 2s, 1m (default 2s)' },
+      { name: 'mode', type: 'string', value: 'decide|evaluate', description: 'what to measure (default: decide)' },
+      formatOption(['text', 'json'], 'text'),
+      help,
+    ],
+    exitCodes: [
+      [0, 'measured'],
+      [1, 'policy errors'],
+      [2, 'usage or IO error'],
+    ],
+    examples: ['rein bench policies/support --input requests.jsonl', 'rein bench bundle.json -i request.json --mode evaluate --duration 5s --format json'],
+  },
+  {
+    name: 'completion',
+    usage: 'rein completion bash|zsh|fish',
+    summary: 'print a shell completion script (commands, options, formats)',
+    description:
+      'Generated from the same command table as --help. Install it once:\n' +
+      '  bash: rein completion bash > ~/.local/share/bash-completion/completions/rein\n' +
+      '  zsh:  rein completion zsh > "${fpath[1]}/_rein"   (then restart the shell)\n' +
+      '  fish: rein completion fish > ~/.config/fish/completions/rein.fish',
+    options: [help],
+    exitCodes: [
+      [0, 'printed'],
+      [2, 'usage error (unknown shell)'],
+    ],
+    examples: ['rein completion bash > ~/.local/share/bash-completion/completions/rein', 'source <(rein completion zsh)'],
+  },
+  {
     name: 'lsp',
     usage: 'rein lsp [--stdio]',
     summary: 'run the language server over stdio (for Neovim, Helix, Zed, Emacs, …)',
@@ -300,6 +386,45 @@ export const COMMANDS: CommandSpec[] = [
       [2, 'usage error'],
     ],
     examples: ['rein lsp --stdio'],
+  },
+  {
+    name: 'mcp',
+    usage: 'rein mcp --policy DIR [options] -- COMMAND ARGS… | rein mcp --policy DIR --listen HOST:PORT --upstream URL [options]',
+    summary: 'run an MCP server behind a policy: a gateway that decides every tools/list, tools/call and result',
+    description:
+      'Stdio: the MCP client starts `rein mcp … -- COMMAND ARGS…` in place of the server; Rein starts the server\n' +
+      'and passes every message through unchanged, except that tools the policy denies are left out of\n' +
+      'tools/list, denied calls get an isError result with the rule\'s message, approvals are asked through\n' +
+      'elicitation, and results can be withheld. Remote: --listen serves Streamable HTTP (path /mcp) in front\n' +
+      'of --upstream; Authorization headers pass through; set REIN_MCP_TOKEN to require the header\n' +
+      '`X-Rein-Token: <token>`. The policy reloads when its files change (invalid ones are refused).\n' +
+      'Protocol traffic owns stdout; Rein logs to stderr. See docs/mcp.md.',
+    options: [
+      { name: 'policy', short: 'p', type: 'string', value: 'DIR', description: 'the policy set (directory, .rein file or bundle; required)' },
+      { name: 'mode', type: 'string', value: 'enforce|monitor', description: 'monitor: decide and log, never block (default: enforce)' },
+      { name: 'audit', type: 'string', value: 'FILE', description: 'append every decision to this hash-chained log (`rein audit verify`)' },
+      { name: 'redis', type: 'string', value: 'URL', description: 'share budget counters through Redis (several gateways, one ceiling)' },
+      { name: 'server-name', type: 'string', value: 'NAME', description: 'server.name in requests (default: the upstream\'s serverInfo.name)' },
+      { name: 'approvals', type: 'string', value: 'DIR|redis', description: 'the approval queue for clients that cannot elicit (`rein approvals`); `redis` uses --redis' },
+      { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups for the queue (JSON; default $REIN_APPROVERS)' },
+      { name: 'approval-timeout', type: 'string', value: 'DURATION', description: 'how long a call waits for an approval (elicitation default 10m; queue default 0: refuse at once, naming the approval, and run it when retried once approved)' },
+      { name: 'metrics', type: 'string', value: 'HOST:PORT', description: 'serve Prometheus metrics at http://HOST:PORT/metrics' },
+      { name: 'listen', type: 'string', value: 'HOST:PORT', description: 'remote gateway: serve Streamable HTTP at http://HOST:PORT/mcp' },
+      { name: 'upstream', type: 'string', value: 'URL', description: 'remote gateway: the upstream server\'s Streamable HTTP URL' },
+      { name: 'upstream-timeout', type: 'string', value: 'DURATION', description: 'answer a request with an error when the upstream is silent this long; progress resets it (default 5m, 0: never)' },
+      { name: 'no-reload', type: 'boolean', description: 'do not reload the policy when its files change' },
+      help,
+    ],
+    exitCodes: [
+      [0, 'the client disconnected'],
+      [1, 'policy errors at start, or the upstream server exited'],
+      [2, 'usage or IO error'],
+    ],
+    examples: [
+      'rein mcp --policy policies/mcp -- npx -y @modelcontextprotocol/server-filesystem ~/work',
+      'rein mcp --policy policies/mcp --mode monitor --audit audit/mcp.jsonl -- node server.js',
+      'rein mcp --policy policies/mcp --listen 127.0.0.1:8931 --upstream http://127.0.0.1:3001/mcp --redis redis://127.0.0.1:6379',
+    ],
   },
 ];
 

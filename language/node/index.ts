@@ -26,13 +26,24 @@ export {
   BUNDLE_FORMAT_VERSION,
 } from './bundle.js';
 export type { Bundle, BundleDeclaration } from './bundle.js';
+export { FileAuditLog, auditFiles } from './audit-file.js';
+export type { FileAuditLogOptions } from './audit-file.js';
 export { LoadError, BundleError, UsageError } from './errors.js';
 export { main } from './cli.js';
 export type { CliIO } from './context.js';
+export { MCP_INPUT_SCHEMA } from './mcp/schema.js';
+export type { McpRequest } from './mcp/schema.js';
 export { ApprovalQueue, FileApprovalStore, isApprovalId } from './approvals/queue.js';
 export type { ApprovalRecord, ApprovalStore, ApprovalVerdict, ApprovalQueueOptions, ApproverGroups, WaitResult, DecideOutcome } from './approvals/queue.js';
 export { loadApprovers, parseApprovers, signingKeyFromEnv, verificationKeysFromEnv, ApprovalConfigError } from './approvals/config.js';
 export { openApprovalQueue } from './approvals/open.js';
-export { dashboardPlugin } from './serve/dashboard/plugin.js';
-export type { DashboardOptions } from './serve/dashboard/plugin.js';
+import { dashboardPlugin as dashboardPluginImpl } from './serve/dashboard/plugin.js';
+import type { DashboardOptions } from './serve/dashboard/options.js';
+export type { DashboardOptions } from './serve/dashboard/options.js';
+/**
+ * The control room as a fastify plugin: `await app.register(dashboardPlugin(options))` (docs/control-room.md).
+ * Typed structurally here, so the package's declarations need no fastify types.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const dashboardPlugin: (options?: DashboardOptions) => (instance: any, opts: any) => Promise<void> = dashboardPluginImpl as never;
 export { hashPassword } from './serve/dashboard/session.js';

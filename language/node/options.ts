@@ -1,4 +1,5 @@
-// zod schemas validating each command's parsed options (after node:util parseArgs).
+// zod schemas validating each command's parsed options (after node:util parseArgs). The CLI bundle
+// carries zod (classic API here; the core uses zod/mini).
 
 import { z } from 'zod';
 
@@ -26,15 +27,27 @@ const regexString = z.string().refine((s) => {
   }
 }, '--filter is not a valid regular expression');
 
+const duration = (flag: string) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(ms|s|m|h|d)?$/, `${flag} must be a duration such as 500ms, 30s, 5m or 1h`)
+    .transform((s) => {
+      const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(s)!;
+      const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 's'] ?? 1000;
+      return Math.round(Number(m[1]) * unit);
+    });
+
 export const optionSchemas = {
   check: z.object({
     format: formatOf(['text', 'json', 'sarif', 'github'] as const).default('text'),
     'max-warnings': nonNegInt('--max-warnings').optional(),
+    watch: z.boolean().default(false),
   }),
   test: z.object({
     format: formatOf(['text', 'json', 'junit', 'github', 'sarif'] as const).default('text'),
     filter: regexString.optional(),
     coverage: z.boolean().default(false),
+    watch: z.boolean().default(false),
     'min-coverage': z
       .string()
       .regex(/^\d+(\.\d+)?%?$/, '--min-coverage must be a percentage between 0 and 100')
@@ -51,6 +64,7 @@ export const optionSchemas = {
     .refine((o) => !(o.check && o.write), '--check and --write cannot be used together'),
   eval: z.object({
     input: z.string({ error: '--input FILE|- is required' }),
+    batch: z.boolean().default(false),
     explain: z.boolean().default(false),
     spent: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=.+$/, '--spent must look like NAME=AMOUNT, e.g. team_daily=12.5')).default([]),
     approve: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, '--approve takes a rule or budget name')).default([]),
@@ -67,6 +81,26 @@ export const optionSchemas = {
     format: formatOf(['text', 'json'] as const).default('text'),
   }),
   lsp: z.object({ stdio: z.boolean().default(true) }),
+  completion: z.object({}),
+  bench: z.object({
+    input: z.string({ error: '--input FILE|- is required' }),
+    duration: z
+      .string()
+      .regex(/^\d+(\.\d+)?(ms|s|m)$/, '--duration must look like 500ms, 2s or 1m')
+      .transform((s) => Number(/^[\d.]+/.exec(s)![0]) * (s.endsWith('ms') ? 1 : s.endsWith('m') ? 60_000 : 1000))
+      .refine((ms) => ms >= 10 && ms <= 3_600_000, '--duration must be between 10ms and 1h')
+      .default(2000),
+    mode: z.enum(['decide', 'evaluate'], { error: (iss) => `--mode must be decide or evaluate (got \`${String(iss.input)}\`)` }).default('decide'),
+    format: formatOf(['text', 'json'] as const).default('text'),
+  }),
+  doc: z.object({
+    output: z.string().optional(),
+    format: formatOf(['markdown', 'html'] as const).default('markdown'),
+  }),
+  init: z.object({
+    template: z.enum(['basic', 'mcp', 'coding-agent'], { error: (iss) => `--template must be one of basic, mcp, coding-agent (got \`${String(iss.input)}\`)` }).default('basic'),
+    force: z.boolean().default(false),
+  }),
   audit: z.object({
     policy: z.string().optional(),
     format: formatOf(['text', 'json'] as const).default('text'),
@@ -83,6 +117,21 @@ export const optionSchemas = {
   report: z.object({
     output: z.string({ error: '-o/--output FILE is required' }),
     title: z.string().optional(),
+  }),
+  mcp: z.object({
+    policy: z.string({ error: '--policy DIR is required' }),
+    mode: z.enum(['enforce', 'monitor'], { error: (iss) => `--mode must be enforce or monitor (got \`${String(iss.input)}\`)` }).default('enforce'),
+    audit: z.string().optional(),
+    redis: z.string().optional(),
+    'server-name': z.string().optional(),
+    approvals: z.string().optional(),
+    approvers: z.string().optional(),
+    'approval-timeout': duration('--approval-timeout').optional(),
+    metrics: z.string().optional(),
+    listen: z.string().optional(),
+    upstream: z.string().optional(),
+    'upstream-timeout': duration('--upstream-timeout').default(300_000),
+    'no-reload': z.boolean().default(false),
   }),
   serve: z.object({
     policy: z.string().optional(),

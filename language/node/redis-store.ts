@@ -278,6 +278,8 @@ export class RedisBudgetStore implements BudgetStore {
   private retryTimer: NodeJS.Timeout | null = null;
   private retrying = false;
   private closed = false;
+  /** Until the first 'ready', a call waits for it (within its timeout) instead of failing. */
+  private firstReady: Promise<void> | null = null;
 
   constructor(opts: RedisBudgetStoreOptions = {}) {
     this.prefix = opts.prefix ?? 'rein:';
@@ -324,6 +326,11 @@ export class RedisBudgetStore implements BudgetStore {
     // Errors surface through the calls that fail; an unhandled 'error' event would crash the host.
     client.on('error', () => undefined);
     client.on('ready', () => this.scheduleRetry(0));
+    if (client.status !== 'ready') {
+      this.firstReady = new Promise<void>((resolve) => client.once('ready', () => resolve())).then(() => {
+        this.firstReady = null;
+      });
+    }
     client.defineCommand('reinReserve', { lua: RESERVE });
     client.defineCommand('reinPeek', { lua: PEEK });
     client.defineCommand('reinSettle', { lua: SETTLE, numberOfKeys: 1 });
@@ -332,7 +339,7 @@ export class RedisBudgetStore implements BudgetStore {
     this.redis = client as ReinClient;
   }
 
-  /** Resolves once connected (optional: calls made before fail closed with a clear error). */
+  /** Resolves once connected (optional: until the first connection, calls wait for it within their timeout). */
   async ready(timeoutMs = 5000): Promise<void> {
     if (this.redis.status === 'ready') return;
     await this.withTimeout(
@@ -365,7 +372,7 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   private async reserveGroups(req: ReserveRequest, groups: Group[]): Promise<ReserveResult> {
-    this.assertReady('reserve');
+    await this.assertReady('reserve');
     const items: ReserveItemResult[] = new Array(req.items.length);
     let ok = true;
     let committed = false;
@@ -416,7 +423,7 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   private async peekGroups(counterKeys: string[], now: number): Promise<CounterState[]> {
-    this.assertReady('peek');
+    await this.assertReady('peek');
     const out: CounterState[] = new Array(counterKeys.length);
     const bySlot = new Map<number, number[]>();
     counterKeys.forEach((k, i) => {
@@ -443,7 +450,7 @@ export class RedisBudgetStore implements BudgetStore {
     const records = this.recordsOf(reservationId);
     const found = await this.withTimeout(
       (async () => {
-        this.assertReady('settle');
+        await this.assertReady('settle');
         const results = await Promise.all(
           records.map((record) => {
             const args: Args = [now, reservationId];
@@ -479,7 +486,7 @@ export class RedisBudgetStore implements BudgetStore {
     try {
       const r = await this.withTimeout(
         (async () => {
-          this.assertReady('release');
+          await this.assertReady('release');
           const args: Args = [now, id, this.graceMs];
           return this.waitReplicas > 0 ? this.withWait(record, (p) => p.reinRelease(record, ...args)) : this.redis.reinRelease(record, ...args);
         })(),
@@ -554,7 +561,7 @@ export class RedisBudgetStore implements BudgetStore {
     const b = this.base(counterKey);
     await this.withTimeout(
       (async () => {
-        this.assertReady('addSpent');
+        await this.assertReady('addSpent');
         const args: Args = [b + 'c', b + 'p', b + 'a', now, amount, keepMs];
         if (this.waitReplicas > 0) await this.withWait(b + 'c', (p) => p.reinAddSpent(...args));
         else await this.redis.reinAddSpent(...args);
@@ -651,10 +658,20 @@ export class RedisBudgetStore implements BudgetStore {
     return value;
   }
 
-  private assertReady(what: string): void {
-    if (this.redis.status !== 'ready') {
-      throw new Error(`redis budget store: not connected (status ${this.redis.status}); ${what} refused`);
+  private async assertReady(what: string): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    const status = this.redis.status;
+    // Before the first connection (a store used right after construction), wait for it within the
+    // call's timeout; after a disconnect, fail fast: a decision must not wait for a reconnect.
+    if (this.firstReady && !this.closed && ['connecting', 'connect', 'reconnecting'].includes(status)) {
+      const start = Date.now();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)));
+      await Promise.race([this.firstReady, late]).finally(() => clearTimeout(timer));
+      if ((this.redis.status as string) === 'ready' && Date.now() - start < this.timeoutMs) return;
+      throw new Error(`redis budget store: not connected within ${this.timeoutMs} ms (status ${this.redis.status}); ${what} refused`);
     }
+    throw new Error(`redis budget store: not connected (status ${status}); ${what} refused`);
   }
 
   private withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

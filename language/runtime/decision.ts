@@ -2,7 +2,8 @@
 // function that turns rule outcomes, budget outcomes, approvals and errors into a decision
 // (LANGUAGE §5 steps 4–5). Used by `policy.evaluate` (no budgets) and by the engine (budgets).
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import type { Same, Schema } from '../schema.js';
 import type { ClauseEffect, DecisionError, Effect, FusedFinish, RuleExplanation, RuleOutcome, SourceLocation } from './compiled.js';
 import { formatMicros } from './money.js';
 import { hashValue } from './hash.js';
@@ -14,39 +15,39 @@ const clauseEffectSchema = z.enum(['allow', 'deny', 'require_approval', 'warn'])
 
 const locationSchema = z.object({
   file: z.string(),
-  line: z.number().int(),
-  column: z.number().int(),
+  line: z.int(),
+  column: z.int(),
 });
 
 const annotationsSchema = z.record(z.string(), z.union([z.string(), z.literal(true)]));
 
 /** One entry of `reasons`, `warnings` and `monitored`. */
-export const reasonSchema = z.object({
+const reasonSchema = z.object({
   kind: z.enum(['rule', 'budget', 'default', 'error']),
   /** Rule or budget name (absent for `default` and for request-level errors). */
-  name: z.string().optional(),
+  name: z.optional(z.string()),
   /** The entry's own effect (for `reasons`, always the decision's effect). */
   effect: clauseEffectSchema,
-  message: z.string().nullable(),
-  annotations: annotationsSchema.optional(),
-  location: locationSchema.optional(),
+  message: z.nullable(z.string()),
+  annotations: z.optional(annotationsSchema),
+  location: z.optional(locationSchema),
   /** Set on a `require approval` rule/budget whose approval was granted (it then counts as `allow`). */
-  approved: z.boolean().optional(),
+  approved: z.optional(z.boolean()),
   /** With a verified approval token (Engine `approvalKeys`): who approved, as a member of which group. */
-  approved_by: z.object({ approver: z.string(), group: z.string().nullable() }).optional(),
+  approved_by: z.optional(z.object({ approver: z.string(), group: z.nullable(z.string()) })),
 });
 
-export const approvalRequestSchema = z.object({
+const approvalRequestSchema = z.object({
   kind: z.enum(['rule', 'budget']),
   name: z.string(),
-  from: z.string().nullable(),
-  message: z.string().nullable(),
-  location: locationSchema.optional(),
+  from: z.nullable(z.string()),
+  message: z.nullable(z.string()),
+  location: z.optional(locationSchema),
 });
 
 const amountSchema = z.union([z.string(), z.number()]);
 
-export const budgetEntrySchema = z.object({
+const budgetEntrySchema = z.object({
   name: z.string(),
   key: z.array(z.unknown()),
   /** Money as a 6-fractional-digit decimal string; counts as JSON numbers. */
@@ -55,7 +56,7 @@ export const budgetEntrySchema = z.object({
   reserved: amountSchema,
   charge: amountSchema,
   remaining: amountSchema,
-  window: z.object({ start: z.string(), end: z.string() }).nullable(),
+  window: z.nullable(z.object({ start: z.string(), end: z.string() })),
   exceeded: z.boolean(),
   warned: z.boolean(),
 });
@@ -63,16 +64,16 @@ export const budgetEntrySchema = z.object({
 const decisionErrorSchema = z.object({
   kind: z.enum(['input', 'rule', 'budget', 'store', 'approval']),
   message: z.string(),
-  path: z.string().optional(),
-  expected: z.string().optional(),
-  name: z.string().optional(),
-  location: locationSchema.optional(),
+  path: z.optional(z.string()),
+  expected: z.optional(z.string()),
+  name: z.optional(z.string()),
+  location: z.optional(locationSchema),
 });
 
 const clauseExplanationSchema = z.object({
   kind: z.enum(['when', 'unless']),
   source: z.string(),
-  value: z.boolean().nullable(),
+  value: z.nullable(z.boolean()),
   reads: z.array(z.object({ path: z.string(), value: z.unknown() })),
   location: locationSchema,
 });
@@ -82,10 +83,10 @@ const ruleExplanationSchema = z.object({
   matched: z.boolean(),
   effect: clauseEffectSchema,
   clauses: z.array(clauseExplanationSchema),
-  error: z.string().optional(),
+  error: z.optional(z.string()),
 });
 
-export const decisionSchema = z.object({
+const decisionZod = z.object({
   effect: effectSchema,
   reasons: z.array(reasonSchema),
   approvals: z.array(approvalRequestSchema),
@@ -94,29 +95,103 @@ export const decisionSchema = z.object({
   budgets: z.array(budgetEntrySchema),
   errors: z.array(decisionErrorSchema),
   /** Set by the engine when budget charges were reserved (effect `allow`, enforce mode). */
-  reservation: z
-    .object({ id: z.string(), expires: z.string() })
-    .nullable(),
-  policy: z.object({ name: z.string(), version: z.string().nullable(), hash: z.string() }),
+  reservation: z.nullable(z.object({ id: z.string(), expires: z.string() })),
+  policy: z.object({ name: z.string(), version: z.nullable(z.string()), hash: z.string() }),
   /** SHA-256 of the canonical JSON of the validated request; null only when the request could not be hashed (e.g. cyclic). */
-  request_hash: z.string().nullable(),
+  request_hash: z.nullable(z.string()),
   time: z.string(),
   /** `enforce` or `monitor` (dry run: the effect is always `allow`; see `would_effect`). */
   mode: z.enum(['enforce', 'monitor']),
   /** Monitor mode only: the effect the decision would have had in enforce mode. */
-  would_effect: effectSchema.optional(),
+  would_effect: z.optional(effectSchema),
   /** Only when asked (`explain: true`). */
-  explain: z.array(ruleExplanationSchema).optional(),
+  explain: z.optional(z.array(ruleExplanationSchema)),
 });
 
-export type Decision = z.infer<typeof decisionSchema>;
-export type Reason = z.infer<typeof reasonSchema>;
-export type ApprovalRequest = z.infer<typeof approvalRequestSchema>;
-export type BudgetEntry = z.infer<typeof budgetEntrySchema>;
+type Location = { file: string; line: number; column: number };
+
+/** One entry of `reasons`, `warnings` and `monitored`. */
+export interface Reason {
+  kind: 'rule' | 'budget' | 'default' | 'error';
+  /** Rule or budget name (absent for `default` and for request-level errors). */
+  name?: string;
+  /** The entry's own effect (for `reasons`, always the decision's effect). */
+  effect: 'allow' | 'deny' | 'require_approval' | 'warn';
+  message: string | null;
+  annotations?: Record<string, string | true>;
+  location?: Location;
+  /** Set on a `require approval` rule/budget whose approval was granted (it then counts as `allow`). */
+  approved?: boolean;
+}
+
+/** A pending approval: who must approve what. */
+export interface ApprovalRequest {
+  kind: 'rule' | 'budget';
+  name: string;
+  from: string | null;
+  message: string | null;
+  location?: Location;
+}
+
+/** One budget the request was charged against. Money as a 6-fractional-digit decimal string; counts as numbers. */
+export interface BudgetEntry {
+  name: string;
+  key: unknown[];
+  limit: string | number;
+  spent: string | number;
+  reserved: string | number;
+  charge: string | number;
+  remaining: string | number;
+  window: { start: string; end: string } | null;
+  exceeded: boolean;
+  warned: boolean;
+}
+
+/** The decision (docs/evaluation.md): the same JSON from the API, `rein eval` and the decision log. */
+export interface Decision {
+  effect: 'allow' | 'deny' | 'require_approval';
+  reasons: Reason[];
+  approvals: ApprovalRequest[];
+  warnings: Reason[];
+  monitored: Reason[];
+  budgets: BudgetEntry[];
+  errors: {
+    kind: 'input' | 'rule' | 'budget' | 'store' | 'approval';
+    message: string;
+    path?: string;
+    expected?: string;
+    name?: string;
+    location?: Location;
+  }[];
+  /** Set by the engine when budget charges were reserved (effect `allow`, enforce mode). */
+  reservation: { id: string; expires: string } | null;
+  policy: { name: string; version: string | null; hash: string };
+  /** SHA-256 of the canonical JSON of the validated request; null only when the request could not be hashed (e.g. cyclic). */
+  request_hash: string | null;
+  time: string;
+  /** `enforce` or `monitor` (dry run: the effect is always `allow`; see `would_effect`). */
+  mode: 'enforce' | 'monitor';
+  /** Monitor mode only: the effect the decision would have had in enforce mode. */
+  would_effect?: 'allow' | 'deny' | 'require_approval';
+  /** Only when asked (`explain: true`). */
+  explain?: {
+    name: string;
+    matched: boolean;
+    effect: 'allow' | 'deny' | 'require_approval' | 'warn';
+    clauses: { kind: 'when' | 'unless'; source: string; value: boolean | null; reads: { path: string; value: unknown }[]; location: Location }[];
+    error?: string;
+  }[];
+}
+
+/** Validates a decision (e.g. one read back from a log). Its JSON Schema: `decisionJsonSchema()`. */
+export const decisionSchema: Schema<Decision> = decisionZod;
+// The explicit types above mirror the schema exactly (a compile error otherwise).
+const same: [Same<z.infer<typeof decisionZod>, Decision>, Same<z.infer<typeof reasonSchema>, Reason>, Same<z.infer<typeof approvalRequestSchema>, ApprovalRequest>, Same<z.infer<typeof budgetEntrySchema>, BudgetEntry>] = [true, true, true, true];
+void same;
 
 /** The JSON Schema of a decision (written to `dist/decision.schema.json` by the build). */
 export function decisionJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(decisionSchema, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(decisionZod, { target: 'draft-2020-12', io: 'output' }) as Record<string, unknown>;
   return {
     $id: 'https://rein.dev/decision.schema.json',
     title: 'Rein decision',

@@ -43,14 +43,8 @@ export const Identifier = createToken({
 
 // ------------------------------------------------------------------ keywords
 
-export const RESERVED_WORDS = ['and', 'or', 'not', 'in', 'matches', 'with', 'if', 'then', 'else', 'true', 'false', 'null'] as const;
-
-export const CONTEXTUAL_KEYWORDS = [
-  'policy', 'version', 'default', 'on', 'error', 'currency', 'input', 'type', 'let', 'def', 'extern', 'rule',
-  'when', 'unless', 'deny', 'require', 'approval', 'require_approval', 'from', 'warn', 'allow', 'set', 'redact',
-  'using', 'budget', 'limit', 'per', 'charge', 'by', 'at', 'exceed', 'test', 'given', 'spent', 'approved',
-  'expect', 'warnings', 'none', 'minute', 'hour', 'day', 'week', 'month', 'request',
-] as const;
+import { RESERVED_WORDS, CONTEXTUAL_KEYWORDS } from './keywords.js';
+export { RESERVED_WORDS, CONTEXTUAL_KEYWORDS };
 
 export type ReservedWord = (typeof RESERVED_WORDS)[number];
 export type ContextualKeyword = (typeof CONTEXTUAL_KEYWORDS)[number];
@@ -109,7 +103,7 @@ export interface StringPayload {
   pieces: StringPiece[];
   terminated: boolean;
   /** Bad escapes etc., offsets relative to the token start. */
-  errors: { start: number; end: number; message: string }[];
+  errors: { start: number; end: number; message: string; help?: string }[];
 }
 
 const HEX = /^[0-9A-Fa-f]+$/;
@@ -217,6 +211,10 @@ export function scanString(text: string, start: number): { end: number; payload:
         start: i - start,
         end: i + 2 - start,
         message: `unknown escape \`\\${n}\``,
+        // \s \d \w \b … are regular-expression escapes: in a string literal the backslash is doubled
+        help: /^[sSdDwWbBpPAz.+*?()[\]{}|^]$/.test(n)
+          ? `in a regular expression write \`\\\\${n}\` (a string literal needs the backslash doubled); string escapes: \\n \\t \\r \\" \\\\ \\$ \\u{…}`
+          : 'string escapes: \\n \\t \\r \\" \\\\ \\$ \\u{…}',
       });
       value += n;
       i += 2;
@@ -412,7 +410,8 @@ export const allTokens: TokenType[] = [
 const lexer = new Lexer(allTokens, {
   positionTracking: 'onlyOffset',
   ensureOptimizations: false,
-  skipValidations: false,
+  // Validations (token patterns, categories) cost ~40 ms at every start; test/syntax/lexer-validations.test.ts runs them.
+  skipValidations: true,
 });
 
 // ------------------------------------------------------------------ literal values
@@ -559,7 +558,7 @@ export function lex(text: string, base = 0): { tokens: IToken[]; comments: RawCo
         });
       }
       for (const e of p.errors) {
-        diagnostics.push({ code: 'REIN103', message: e.message, start: tok.startOffset + e.start, end: tok.startOffset + e.end });
+        diagnostics.push({ code: 'REIN103', message: e.message, start: tok.startOffset + e.start, end: tok.startOffset + e.end, ...(e.help ? { help: e.help } : {}) });
       }
     } else if (t === Money || t === Percent || t === Duration || t === NumberLiteral) {
       const err = decodeNumeric(tok);

@@ -75,7 +75,7 @@ import {
   BlockComment,
 } from './lexer.js';
 
-export { RESERVED_WORDS, CONTEXTUAL_KEYWORDS } from './lexer.js';
+export { RESERVED_WORDS, CONTEXTUAL_KEYWORDS } from './keywords.js';
 
 /** Maximum nesting of expressions (parentheses, lists, unary operators, …). */
 export const MAX_DEPTH = 100;

@@ -63,6 +63,7 @@ describe('rein report: the HTML page', function () {
   it('renders in headless Chromium with the right numbers (screenshot in test-results/report.png)', async function () {
     if (!existsSync(CHROMIUM)) {
       if (process.env.CI) assert.fail(`chromium is missing at ${CHROMIUM} (apt-get install chromium)`);
+      console.warn(`    (skipped: Chromium not found at ${CHROMIUM} — apt-get install chromium)`);
       this.skip();
     }
     const { chromium } = await import('playwright-core');

@@ -105,6 +105,19 @@ describe('rein audit / rein report', function () {
     assert.match(html, /id="deny"><span>denied<\/span><b>2<\/b>/);
   });
 
+  it('report: -o creates missing folders; a file that is not a decision log is an error (exit 2)', async () => {
+    const out = join(dir, 'new', 'folder', 'report.html');
+    const r = await runMain(['report', log, '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(existsSync(out));
+    const notLog = join(dir, 'package.json');
+    writeFileSync(notLog, '{"name":"x"}\n');
+    const bad = await runMain(['report', notLog, '-o', join(dir, 'r2.html')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /is not a decision log/);
+    assert.ok(!existsSync(join(dir, 'r2.html')));
+  });
+
   it('usage errors exit 2', async () => {
     assert.equal((await runMain(['audit'])).code, 2);
     assert.equal((await runMain(['audit', 'frobnicate', log])).code, 2);

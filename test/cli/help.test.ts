@@ -7,10 +7,14 @@ import { ROOT, runBin, runMain } from './helpers.js';
 // The options INTERFACES §3 and the CLI docs promise for each command (written out by hand, so a
 // command that loses an option, or a help that forgets one, fails here).
 const PROMISED: Record<string, string[]> = {
-  check: ['--format', '--max-warnings', '--help'],
-  test: ['--format', '--filter', '--coverage', '--min-coverage', '--help'],
+  check: ['--format', '--max-warnings', '--watch', '--help'],
+  test: ['--format', '--filter', '--coverage', '--min-coverage', '--watch', '--help'],
   fmt: ['--check', '--write', '--format', '--help'],
-  eval: ['--input', '--explain', '--spent', '--approve', '--now', '--format', '--help'],
+  eval: ['--input', '--batch', '--explain', '--spent', '--approve', '--now', '--format', '--help'],
+  init: ['--template', '--force', '--help'],
+  bench: ['--input', '--duration', '--mode', '--format', '--help'],
+  doc: ['--output', '--format', '--help'],
+  completion: ['--help'],
   build: ['--output', '--format', '--help'],
   diff: ['--inputs', '--now', '--format', '--help'],
   lsp: ['--stdio', '--help'],
@@ -23,8 +27,25 @@ describe('rein --help and --version', function () {
     const r = await runBin(['--version']);
     assert.equal(r.code, 0);
     assert.equal(r.stdout.trim(), pkg.version);
-    const r2 = await runMain(['check', '--version']);
-    assert.equal(r2.code, 2, 'per-command --version is not an option of check');
+    // --version is accepted by every command (INTERFACES §3: common to all)
+    for (const cmd of ['check', 'test', 'fmt', 'eval', 'build', 'diff', 'audit', 'report', 'lsp']) {
+      const r2 = await runMain([cmd, '--version']);
+      assert.equal(r2.code, 0, `rein ${cmd} --version: ${r2.stderr}`);
+      assert.equal(r2.stdout.trim(), pkg.version);
+    }
+  });
+
+  it('did you mean: a mistyped command or option names the closest one', async () => {
+    const a = await runMain(['chek']);
+    assert.equal(a.code, 2);
+    assert.match(a.stderr, /unknown command `chek`; did you mean `rein check`\?/);
+    const b = await runMain(['check', '--fromat', 'json']);
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /unknown option `--fromat`; did you mean `--format`\?/);
+    const c = await runMain(['--verison']);
+    assert.match(c.stderr, /did you mean `--version`\?/);
+    const d = await runMain(['xyzzy']);
+    assert.match(d.stderr, /unknown command `xyzzy` \(commands: check, /);
   });
 
   it('global help lists every command', async () => {

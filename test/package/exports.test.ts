@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
 
 const root = process.cwd();
-const built = existsSync(join(root, 'dist/cjs/index.cjs')) && existsSync(join(root, 'dist/esm/language/index.js'));
+const built = existsSync(join(root, 'dist/index.cjs')) && existsSync(join(root, 'dist/index.js'));
 const SRC = {
   'policy.rein': 'policy p {\n  default allow\n}\ninput {\n  tool: string\n}\nrule no_shell {\n  when tool == "shell"\n  deny "no shell"\n}\n',
 };
@@ -18,30 +18,32 @@ describe('the built package (dist/)', function () {
   before(function () {
     if (!built) {
       if (process.env.CI) assert.fail('dist/ is missing: CI must run `npm run build` before `npm test`');
+      console.warn('    (skipped: dist/ is missing — run `npm run build` first; CI builds before testing)');
       this.skip();
     }
   });
 
   it('CommonJS: require("rein") compiles and decides', () => {
     const require = createRequire(join(root, 'package.json'));
-    const rein = require(join(root, 'dist/cjs/index.cjs'));
+    const rein = require(join(root, 'dist/index.cjs'));
     const policy = rein.compile(SRC);
     assert.equal(policy.evaluate({ tool: 'shell' }).effect, 'deny');
     assert.equal(typeof rein.Engine, 'function');
-    assert.equal(typeof require(join(root, 'dist/cjs/node.cjs')).loadPolicy, 'function');
-    assert.equal(typeof require(join(root, 'dist/cjs/redis.cjs')).RedisBudgetStore, 'function');
+    assert.equal(typeof require(join(root, 'dist/node.cjs')).loadPolicy, 'function');
+    assert.equal(typeof require(join(root, 'dist/redis.cjs')).RedisBudgetStore, 'function');
   });
 
   it('ESM: import("rein") with types', async () => {
-    const rein = await import(pathToFileURL(join(root, 'dist/esm/language/index.js')).href);
+    const rein = await import(pathToFileURL(join(root, 'dist/index.js')).href);
     assert.equal(rein.compile(SRC).evaluate({ tool: 'ls' }).effect, 'allow');
-    assert.ok(existsSync(join(root, 'dist/esm/language/index.d.ts')));
+    assert.ok(existsSync(join(root, 'dist/types/language/index.d.ts')) && existsSync(join(root, 'dist/types/language/index.d.cts')));
   });
 
   it('the package.json exports map points at files that exist', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     for (const [name, target] of Object.entries(pkg.exports as Record<string, unknown>)) {
-      const files = typeof target === 'string' ? [target] : Object.values(target as Record<string, string>);
+      const leaves = (t: unknown): string[] => (typeof t === 'string' ? [t] : Object.values(t as Record<string, unknown>).flatMap(leaves));
+      const files = leaves(target);
       for (const f of files) assert.ok(existsSync(join(root, f)), `export ${name} → ${f} is missing`);
     }
   });
@@ -51,10 +53,19 @@ describe('the built package (dist/)', function () {
     const { Ajv2020 } = await import('ajv/dist/2020.js');
     const ajv = new Ajv2020({ strict: false });
     const validate = ajv.compile(schema);
-    const rein = await import(pathToFileURL(join(root, 'dist/esm/language/index.js')).href);
+    const rein = await import(pathToFileURL(join(root, 'dist/index.js')).href);
     const d = JSON.parse(JSON.stringify(rein.compile(SRC).evaluate({ tool: 'shell' }, { explain: true }))) as Record<string, unknown>;
     assert.ok(validate(d), JSON.stringify(validate.errors));
     assert.equal(validate({ ...d, effect: 'maybe' }), false);
+  });
+
+  it('publishes the rein.json JSON Schema: the example configurations validate, a typo does not', async () => {
+    const schema = JSON.parse(readFileSync(join(root, 'dist/rein.schema.json'), 'utf8'));
+    const { Ajv2020 } = await import('ajv/dist/2020.js');
+    const validate = new Ajv2020({ strict: false }).compile(schema);
+    assert.ok(validate({ $schema: 'https://unpkg.com/rein/dist/rein.schema.json', include: ['**/*.rein'], lint: { REIN301: 'error', 'unused-declaration': 'off' } }), JSON.stringify(validate.errors));
+    assert.equal(validate({ lint: { REIN999: 'off' } }), false);
+    assert.equal(validate({ lnit: {} }), false);
   });
 
   it('the bin runs from dist (REIN_USE_DIST=1)', () => {

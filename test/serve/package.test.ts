@@ -13,6 +13,7 @@ describe('the decision service in the built package', function () {
   before(function () {
     if (!built) {
       if (process.env.CI) assert.fail('dist/openapi.json is missing: CI must run `npm run build` before `npm test`');
+      console.warn('    (skipped: dist/openapi.json is missing — run `npm run build` first; CI builds before testing)');
       this.skip();
     }
   });

@@ -7,15 +7,14 @@
 // The approvers file: { "groups": { "finance": ["alice", "bob"], "on-call": ["carol"] } }
 
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { verificationKeyOf, type ApprovalKey, type ApprovalSigningKey } from '../../runtime/approvals.js';
 import type { ApproverGroups } from './queue.js';
 
-const approversSchema = z
-  .object({
-    groups: z.record(z.string().min(1), z.array(z.string().min(1).max(200))),
-  })
-  .strict();
+// zod/mini: the library (rein/node) carries only the validators it uses.
+const approversSchema = z.strictObject({
+  groups: z.record(z.string().check(z.minLength(1)), z.array(z.string().check(z.minLength(1), z.maxLength(200)))),
+});
 
 export class ApprovalConfigError extends Error {
   constructor(message: string) {

@@ -8,6 +8,14 @@ import { summarize } from '../output/source.js';
 import { lookupFor, qualify, renderDiagnostics } from '../shared.js';
 
 export default async function cmdCheck(ctx: Ctx, positionals: string[], opts: Options<'check'>): Promise<number> {
+  if (opts.watch) {
+    const { watchLoop } = await import('../watch.js');
+    return watchLoop(ctx, positionals.length ? positionals : ['.'], 'check', () => runCheck(ctx, positionals, opts));
+  }
+  return runCheck(ctx, positionals, opts);
+}
+
+async function runCheck(ctx: Ctx, positionals: string[], opts: Options<'check'>): Promise<number> {
   const sets = await resolvePolicySets(positionals.length ? positionals : ['.'], ctx.io.cwd);
   const multi = sets.length > 1;
   const diags: Diagnostic[] = [];
@@ -27,7 +35,7 @@ export default async function cmdCheck(ctx: Ctx, positionals: string[], opts: Op
   const s = summarize(diags, files);
   if (s.errors > 0) return EXIT.errors;
   if (opts['max-warnings'] !== undefined && s.warnings > opts['max-warnings']) {
-    if (opts.format === 'text') ctx.err(`rein check: ${s.warnings} warnings exceed --max-warnings ${opts['max-warnings']}\n`);
+    if (opts.format === 'text') ctx.err(`rein check: ${s.warnings} ${s.warnings === 1 ? 'warning exceeds' : 'warnings exceed'} --max-warnings ${opts['max-warnings']}\n`);
     return EXIT.errors;
   }
   return EXIT.ok;

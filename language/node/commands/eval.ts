@@ -43,11 +43,64 @@ export function parseSpent(policy: Policy, spec: string): { name: string; amount
   return { name, amount: n };
 }
 
+/** Batch mode: `--input FILE.jsonl` (or `--batch`): one request per line, one decision per line. */
+export function isBatch(opts: Options<'eval'>): boolean {
+  return opts.batch || /\.(jsonl|ndjson)$/i.test(opts.input);
+}
+
+async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'eval'>): Promise<number> {
+  if (opts.spent.length > 0) throw new UsageError('--spent applies to one request; in batch mode budgets accumulate over the lines', 'eval');
+  const now = opts.now;
+  // One engine and one in-memory store for the whole file: budgets accumulate over the lines, as
+  // they would in one process deciding these requests in order.
+  const engine = new Engine(policy, now ? { clock: () => now } : {});
+  const counts = { allow: 0, deny: 0, require_approval: 0 };
+  let malformed = 0;
+  let out: string[] = [];
+  const t0 = performance.now();
+  const lines = text.split('\n');
+  let n = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '') continue;
+    n++;
+    let request: unknown;
+    try {
+      request = JSON.parse(line);
+    } catch (e) {
+      malformed++;
+      out.push(JSON.stringify({ error: { line: i + 1, message: `not valid JSON: ${(e as Error).message}` } }));
+      continue;
+    }
+    let approvals: Approval[] = [];
+    if (opts.approve.length > 0) {
+      const hash = policy.requestHash(request);
+      if (hash) approvals = opts.approve.map((rule) => ({ rule, request_hash: hash }));
+    }
+    const d = engine.decideSync(request, { approvals, explain: opts.explain });
+    counts[d.effect]++;
+    out.push(JSON.stringify(d));
+    if (out.length >= 2048) {
+      ctx.out(out.join('\n') + '\n');
+      out = [];
+    }
+  }
+  if (out.length > 0) ctx.out(out.join('\n') + '\n');
+  const ms = performance.now() - t0;
+  const rate = n > 0 && ms > 0 ? ` (${Math.round((n / ms) * 1000).toLocaleString('en-US')}/s)` : '';
+  ctx.err(
+    `${n} request${n === 1 ? '' : 's'}: ${counts.allow} allow, ${counts.deny} deny, ${counts.require_approval} require_approval` +
+      `${malformed ? `, ${malformed} malformed` : ''} in ${ms.toFixed(0)} ms${rate}\n`,
+  );
+  return malformed > 0 ? EXIT.usage : EXIT.ok;
+}
+
 export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Options<'eval'>): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('expected exactly one PATH (a policy directory, .rein file or bundle)', 'eval');
   const p = positionals[0];
   const inputText = await ctx.readInput(opts.input);
   const policy = await loadPolicyFor(ctx, p);
+  if (isBatch(opts)) return evalBatch(ctx, policy, inputText, opts);
   const request = parseJsonInput(inputText, opts.input === '-' ? 'standard input' : `\`${opts.input}\``);
   const now = opts.now ?? new Date();
   const spent = opts.spent.map((s) => parseSpent(policy, s));

@@ -1,5 +1,6 @@
 // `rein report LOG… -o FILE`: a self-contained HTML page (docs/audit.md).
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { parseRecords, verifyChain } from '../../audit/record.js';
 import { renderReport } from '../../audit/report.js';
 import { nodeLineHash } from '../audit-file.js';
@@ -12,8 +13,17 @@ export default async function cmdReport(ctx: Ctx, positionals: string[], opts: O
   const chunks: { source: string; text: string }[] = [];
   for (const f of positionals) chunks.push({ source: f, text: await ctx.readInput(f) });
   const records = chunks.flatMap((c) => parseRecords(c.text));
+  // Every file must hold decision records (a typo'd path to some other JSON file is an error, not an empty report).
+  for (const c of chunks) {
+    const recs = parseRecords(c.text);
+    const isRecord = (r: unknown) => typeof r === 'object' && r !== null && typeof (r as { hash?: unknown }).hash === 'string' && typeof (r as { decision?: unknown }).decision === 'object';
+    if (recs.length === 0 || !recs.every(isRecord)) {
+      throw new LoadError(`\`${c.source}\` is not a decision log (JSON Lines of audit records, as FileAuditLog writes them)`);
+    }
+  }
   const html = renderReport(records, { title: opts.title, verify: verifyChain(chunks, nodeLineHash), sources: positionals });
   try {
+    await fs.mkdir(path.dirname(ctx.resolve(opts.output)), { recursive: true });
     await fs.writeFile(ctx.resolve(opts.output), html);
   } catch (e) {
     throw new LoadError(`cannot write \`${opts.output}\`: ${(e as Error).message}`);

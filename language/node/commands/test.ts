@@ -26,6 +26,14 @@ function failureDiagnostic(t: TestCaseResult): Diagnostic {
 }
 
 export default async function cmdTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): Promise<number> {
+  if (opts.watch) {
+    const { watchLoop } = await import('../watch.js');
+    return watchLoop(ctx, positionals.length ? positionals : ['.'], 'test', () => runTest(ctx, positionals, opts));
+  }
+  return runTest(ctx, positionals, opts);
+}
+
+async function runTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): Promise<number> {
   const sets = await resolvePolicySets(positionals.length ? positionals : ['.'], ctx.io.cwd);
   const coverage = opts.coverage || opts['min-coverage'] !== undefined;
   const filter = opts.filter !== undefined ? new RegExp(opts.filter) : undefined;

@@ -3,7 +3,12 @@
 // document cannot drift from what the server accepts.
 
 import { z } from 'zod';
-import { decisionSchema } from '../../runtime/decision.js';
+import { decisionSchema as publicDecisionSchema, type Decision } from '../../runtime/decision.js';
+
+// `decisionSchema` is a zod (mini) schema behind its public `Schema<Decision>` type (the package's
+// declarations reference no dependency); here it is composed into other zod schemas.
+const decisionSchema = publicDecisionSchema as unknown as z.core.$ZodType<Decision>;
+const decisionShape = (publicDecisionSchema as unknown as { shape: z.core.$ZodShape }).shape;
 
 const MAX_APPROVALS = 100;
 
@@ -58,7 +63,8 @@ export const approvalRequestRefSchema = z.object({
   expires: z.string(),
 });
 
-export const decideResponseSchema = decisionSchema.extend({
+export const decideResponseSchema = z.object({
+  ...decisionShape,
   approval_requests: z.array(approvalRequestRefSchema).optional().describe('Only with `request_approval: true` and a `require_approval` effect'),
 });
 

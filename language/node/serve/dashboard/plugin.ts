@@ -9,32 +9,10 @@ import type { ApprovalQueue, ApprovalRecord } from '../../approvals/queue.js';
 import { dashboardAssets, type DashboardAssets } from './assets.js';
 import { LogSource, type ChainStatus } from './log-source.js';
 import { DashboardModel, type DecisionSummary, type RecordFilter } from './model.js';
+import type { DashboardOptions } from './options.js';
 import { SESSION_COOKIE, Sessions, cookieValue, sameToken, type Session } from './session.js';
 
-export interface DashboardOptions {
-  /** Decision log: a file (with its rotated files) or a directory of logs. */
-  log?: string;
-  /** Extra sources of records (e.g. the fleet's Redis Stream): they call `model.add`. */
-  sources?: { attach?(model: DashboardModel): void; chains(): ChainStatus[]; start(): void; stop(): Promise<void>; record?(chain: string, seq: number): Promise<AuditRecord | null> }[];
-  /** The approval queue of the inbox (null: no inbox). */
-  queue?: ApprovalQueue | null;
-  /** Logins: user → password (plain or `scrypt$…`). Without users, reads are open and every
-   *  state-changing request is refused (401). */
-  users?: Record<string, string>;
-  /** How often the log is polled for new records (ms, default 200). */
-  pollMs?: number;
-  /** Drift threshold in percentage points (default 5). */
-  driftThreshold?: number;
-  /** Mark the session cookie `Secure` (behind TLS). Default false (loopback HTTP). */
-  secureCookie?: boolean;
-  /** Path prefix (default `/dashboard`); the page is also served at `/`. */
-  prefix?: string;
-  /** How long registration waits for the first read of the log before serving while it continues
-   *  (ms, default 5000; the summary says `loading: true` until it is done). */
-  initialReadMs?: number;
-  /** Maximum concurrent live (SSE) clients (default 100). */
-  maxStreams?: number;
-}
+export type { DashboardOptions } from './options.js';
 
 const filterSchema = z
   .object({

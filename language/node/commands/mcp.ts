@@ -1,0 +1,238 @@
+// `rein mcp`: the policy-enforcing MCP gateway (INTERFACES §6, docs/mcp.md).
+//
+//   rein mcp --policy DIR [options] -- COMMAND ARGS…            stdio: the client starts this in place of the server
+//   rein mcp --policy DIR --listen HOST:PORT --upstream URL     Streamable HTTP on both sides
+//
+// Stdout belongs to the MCP protocol in stdio mode: everything Rein says goes to stderr.
+
+
+import { AuditLogger } from '../../audit/logger.js';
+import { MemoryBudgetStore } from '../../runtime/memory-store.js';
+import type { BudgetStore } from '../../runtime/store.js';
+import { FileAuditLog } from '../audit-file.js';
+import { EXIT, type Ctx } from '../context.js';
+import { UsageError } from '../errors.js';
+import type { Options } from '../options.js';
+import { randomUUID } from 'node:crypto';
+import { signApproval, type ApprovalKey, type ApprovalSigningKey } from '../../runtime/approvals.js';
+import type { Decision } from '../../runtime/decision.js';
+import { ApprovalConfigError, signingKeyFromEnv, verificationKeysFromEnv } from '../approvals/config.js';
+import { openApprovalQueue } from '../approvals/open.js';
+import { ElicitationBroker, type ApprovalBroker } from '../mcp/approvals.js';
+import { QueueBroker } from '../mcp/queue-broker.js';
+import { Gateway } from '../mcp/gateway.js';
+import { loadChecked, PolicyHost } from '../mcp/host.js';
+import { PrometheusGatewayMetrics } from '../mcp/metrics.js';
+import { ChildTransport, LineTransport } from '../mcp/stdio.js';
+
+/**
+ * The approval step. Elicitation when the client supports it; otherwise the approval queue
+ * (`--approvals DIR|redis`: pending records for `rein approvals` / `rein serve`, waiting up to
+ * `--approval-timeout`, default: refused at once naming the approval, and run when retried once
+ * approved); without a queue, an immediate refusal naming the pending approval's id.
+ *
+ * With REIN_APPROVAL_KEY or REIN_APPROVAL_PUBLIC_KEY set, the engine accepts only signed tokens: an
+ * accepted elicitation is signed with REIN_APPROVAL_KEY, and without it (a verification-only host)
+ * elicitation is not used.
+ */
+export async function makeApprovalBroker(
+  ctx: Ctx,
+  opts: Pick<Options<'mcp'>, 'approvals' | 'approval-timeout' | 'approvers' | 'redis'>,
+  keys: { signing: ApprovalSigningKey | null; verifying: ApprovalKey[] | null },
+): Promise<{ broker: ApprovalBroker; close(): Promise<void> }> {
+  let fallback: ApprovalBroker | undefined;
+  let close = async () => undefined as void;
+  if (opts.approvals !== undefined) {
+    const useRedis = opts.approvals === 'redis';
+    if (useRedis && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'mcp');
+    const queue = await openApprovalQueue({ ...(useRedis ? { redis: opts.redis } : { dir: opts.approvals }), approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
+    fallback = new QueueBroker(queue, { timeoutMs: opts['approval-timeout'] ?? 0 });
+    close = async () => {
+      await (queue.store as { close?: () => Promise<void> }).close?.();
+    };
+  }
+  const signing = keys.signing;
+  const sign =
+    keys.verifying && signing
+      ? (d: Decision, approver: string) =>
+          d.approvals.map((a) =>
+            signApproval(
+              {
+                request_hash: d.request_hash!,
+                rule: a.name,
+                approver,
+                group: a.from ?? null,
+                policy_hash: d.policy.hash,
+                iat: Date.now(),
+                exp: Date.now() + 5 * 60_000,
+                nonce: randomUUID(),
+              },
+              signing,
+            ),
+          )
+      : undefined;
+  const broker = new ElicitationBroker({
+    timeoutMs: opts['approval-timeout'],
+    fallback,
+    sign,
+    elicit: keys.verifying === null || signing !== null,
+  });
+  return { broker, close };
+}
+
+/** `HOST:PORT` (IPv6 in brackets). */
+export function parseHostPort(s: string, flag: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(s);
+  if (!m) throw new UsageError(`${flag} must be HOST:PORT, e.g. 127.0.0.1:8931 (got \`${s}\`)`, 'mcp');
+  const port = Number(m[3]);
+  if (port > 65535) throw new UsageError(`${flag}: port ${port} is out of range`, 'mcp');
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+interface Resources {
+  host: PolicyHost;
+  broker: ApprovalBroker;
+  closeBroker(): Promise<void>;
+  metrics?: PrometheusGatewayMetrics;
+  audit?: AuditLogger;
+  store: BudgetStore;
+}
+
+async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number> {
+  const policyPath = ctx.resolve(opts.policy);
+  const policy = await loadChecked(ctx, policyPath);
+  if (!policy) {
+    ctx.err(`rein mcp: the policy \`${opts.policy}\` cannot be used; not starting\n`);
+    return EXIT.errors;
+  }
+  let store: BudgetStore = new MemoryBudgetStore();
+  if (opts.redis) {
+    const { RedisBudgetStore } = await import('../redis-store.js');
+    const redis = new RedisBudgetStore({ url: opts.redis });
+    try {
+      await redis.ready();
+    } catch (e) {
+      await redis.close().catch(() => undefined);
+      ctx.err(`rein mcp: cannot connect to Redis at ${opts.redis}: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+    store = redis;
+  }
+  let audit: AuditLogger | undefined;
+  if (opts.audit) {
+    try {
+      audit = new AuditLogger(new FileAuditLog(ctx.resolve(opts.audit)), {
+        onError: (e) => ctx.err(`rein mcp: writing the audit log failed: ${(e as Error).message}\n`),
+      });
+    } catch (e) {
+      ctx.err(`rein mcp: cannot open the audit log \`${opts.audit}\`: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+  }
+  let metrics: PrometheusGatewayMetrics | undefined;
+  if (opts.metrics) {
+    const { host, port } = parseHostPort(opts.metrics, '--metrics');
+    metrics = new PrometheusGatewayMetrics();
+    try {
+      const a = await metrics.listen(host, port);
+      ctx.err(`rein mcp: metrics at http://${host.includes(':') ? `[${host}]` : host}:${a.port}/metrics\n`);
+    } catch (e) {
+      ctx.err(`rein mcp: cannot serve metrics on ${opts.metrics}: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+  }
+  let keys: { signing: ApprovalSigningKey | null; verifying: ApprovalKey[] | null };
+  let approvals: Awaited<ReturnType<typeof makeApprovalBroker>>;
+  try {
+    keys = { signing: signingKeyFromEnv(ctx.io.env as NodeJS.ProcessEnv), verifying: verificationKeysFromEnv(ctx.io.env as NodeJS.ProcessEnv) };
+    approvals = await makeApprovalBroker(ctx, opts, keys);
+  } catch (e) {
+    if (e instanceof ApprovalConfigError || (e as Error).name === 'ApprovalConfigError') {
+      ctx.err(`rein mcp: ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+  const host = new PolicyHost(policy, { mode: opts.mode, store, audit, metrics, ctx, ...(keys.verifying ? { approvalKeys: keys.verifying } : {}) });
+  if (!opts['no-reload']) host.watch(policyPath);
+  ctx.err(`rein mcp: policy ${policy.name}${policy.version ? ` ${policy.version}` : ''} (${policy.hash}), mode ${opts.mode}\n`);
+  return { host, broker: approvals.broker, closeBroker: approvals.close, metrics, audit, store };
+}
+
+async function tearDown(r: Resources): Promise<void> {
+  r.host.close();
+  await r.closeBroker().catch(() => undefined);
+  await r.audit?.flush().catch(() => undefined);
+  await r.audit?.close().catch(() => undefined);
+  await r.metrics?.close().catch(() => undefined);
+  await (r.store as { close?: () => Promise<void> }).close?.().catch(() => undefined);
+}
+
+export default async function cmdMcp(ctx: Ctx, positionals: string[], opts: Options<'mcp'>): Promise<number> {
+  const remote = opts.listen !== undefined || opts.upstream !== undefined;
+  if (remote) {
+    if (opts.listen === undefined || opts.upstream === undefined) throw new UsageError('--listen and --upstream go together (the remote gateway)', 'mcp');
+    if (positionals.length > 0) throw new UsageError('the remote gateway (--listen) takes no COMMAND; the upstream is --upstream URL', 'mcp');
+  } else if (positionals.length === 0) {
+    throw new UsageError('expected the upstream server after `--`, e.g. `rein mcp --policy policies/ -- npx -y @modelcontextprotocol/server-filesystem .`', 'mcp');
+  }
+  const listen = opts.listen !== undefined ? parseHostPort(opts.listen, '--listen') : undefined;
+  let upstream: URL | undefined;
+  if (opts.upstream !== undefined) {
+    try {
+      upstream = new URL(opts.upstream);
+    } catch {
+      throw new UsageError(`--upstream must be a URL, e.g. http://127.0.0.1:3001/mcp (got \`${opts.upstream}\`)`, 'mcp');
+    }
+  }
+  const r = await setUp(ctx, opts);
+  if (typeof r === 'number') return r;
+  try {
+    if (listen && upstream) {
+      const { serveHttpGateway } = await import('../mcp/http.js');
+      return await serveHttpGateway(ctx, r, { listen, upstream, opts });
+    }
+    return await runStdio(ctx, r, positionals, opts);
+  } finally {
+    await tearDown(r);
+  }
+}
+
+async function runStdio(ctx: Ctx, r: Resources, command: string[], opts: Options<'mcp'>): Promise<number> {
+  const up = new ChildTransport(command[0], command.slice(1), { cwd: ctx.io.cwd, env: process.env });
+  const down = new LineTransport(process.stdin, process.stdout, 'client');
+  let exitCode: number = EXIT.ok;
+  let done!: () => void;
+  const finished = new Promise<void>((res) => (done = res));
+  const gw = new Gateway(down, up, {
+    host: r.host,
+    broker: r.broker,
+    serverName: opts['server-name'],
+    upstreamTimeoutMs: opts['upstream-timeout'],
+    metrics: r.metrics,
+    log: (line) => ctx.err(line + '\n'),
+    upstreamCloseReason: () => up.describeExit(),
+    onUpstreamClosed: () => {
+      exitCode = EXIT.errors;
+      done();
+    },
+  });
+  down.onclose = () => done();
+  const onSignal = () => done();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    await gw.start();
+    await finished;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    gw.dispose();
+    await Promise.race([gw.drain(), new Promise((res) => setTimeout(res, 2000).unref())]);
+    await up.close();
+    process.stdin.pause();
+  }
+  return exitCode;
+}
+
+

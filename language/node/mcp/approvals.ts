@@ -1,0 +1,114 @@
+// The approval step of `rein mcp`, behind one small interface. The gateway calls `broker.request()`
+// for a tools/call whose decision is `require_approval` and forwards the call only when the broker
+// returns approvals that make a second decision `allow` (approvals are bound to the request hash, so
+// an approval for one call never unlocks a call with other arguments).
+//
+// The default broker asks the human through MCP elicitation when the client supports it; otherwise it
+// hands over to `fallback` — the approval queue of INTERFACES §7 plugs in there — and without one it
+// refuses at once, naming the pending approval's id.
+
+import type { Approval, Decision } from '../../runtime/decision.js';
+import type { McpRequest } from './schema.js';
+
+/** The parameters of an MCP `elicitation/create` request (form mode). */
+export interface ElicitParams {
+  message: string;
+  requestedSchema: { type: 'object'; properties: Record<string, unknown>; required?: string[] };
+}
+
+/** The client's answer to an elicitation. */
+export interface ElicitResult {
+  action: 'accept' | 'decline' | 'cancel';
+  content?: Record<string, unknown>;
+}
+
+export interface ApprovalContext {
+  /** The id of this pending approval (named in refusals and the queue). */
+  id: string;
+  /** The `require_approval` decision (its `approvals` name what must be granted, its `request_hash` what they bind to). */
+  decision: Decision;
+  /** The policy input of the call. */
+  request: McpRequest;
+  /** One line for humans: server, tool and arguments. */
+  summary: string;
+  /** Asks the connected client's user; present only when the client declared the elicitation capability. */
+  elicit?: (params: ElicitParams, signal: AbortSignal) => Promise<ElicitResult>;
+  /** Aborted when the client cancels the call or disconnects. */
+  signal: AbortSignal;
+}
+
+export type ApprovalOutcome =
+  /** `approvals`: plain grants `{ rule, request_hash }` (an Engine without `approvalKeys`) or signed tokens. */
+  | { approved: true; approvals: (Approval | string)[]; by?: string }
+  | { approved: false; message: string };
+
+export interface ApprovalBroker {
+  request(ctx: ApprovalContext): Promise<ApprovalOutcome>;
+}
+
+/** The grants that satisfy every pending approval of a decision, bound to its request hash. */
+export function grantsFor(d: Decision): Approval[] {
+  const hash = d.request_hash;
+  return hash === null ? [] : d.approvals.map((a) => ({ rule: a.name, request_hash: hash }));
+}
+
+/** What the pending approvals ask for, one line each (`rule: message`). */
+export function approvalText(d: Decision): string {
+  return d.approvals.map((a) => `${a.name}${a.from ? ` (from ${a.from})` : ''}: ${a.message ?? 'needs approval'}`).join('\n');
+}
+
+export interface ElicitationBrokerOptions {
+  /** Used when the client cannot elicit (the §7 approval queue). Default: refuse at once. */
+  fallback?: ApprovalBroker;
+  /** Turns an accepted elicitation into approvals the engine accepts: signed tokens when the engine
+   *  verifies `approvalKeys` (default: plain grants bound to the request hash). */
+  sign?: (d: Decision, approver: string) => (Approval | string)[];
+  /** false: never elicit (e.g. the engine verifies tokens this process cannot sign); use `fallback`. */
+  elicit?: boolean;
+  /** How long to wait for the human's answer (default 10 minutes); then the call is refused. */
+  timeoutMs?: number;
+}
+
+/** Approval over MCP elicitation, with a fallback for clients that cannot elicit. */
+export class ElicitationBroker implements ApprovalBroker {
+  constructor(private readonly opts: ElicitationBrokerOptions = {}) {}
+
+  async request(ctx: ApprovalContext): Promise<ApprovalOutcome> {
+    if (!ctx.elicit || this.opts.elicit === false) {
+      if (this.opts.fallback) return this.opts.fallback.request(ctx);
+      return {
+        approved: false,
+        message:
+          `approval ${ctx.id} is pending: ${approvalText(ctx.decision)}\n` +
+          'The client cannot ask for approval (no elicitation support) and no approval queue is configured (--approvals).',
+      };
+    }
+    const timeoutMs = this.opts.timeoutMs ?? 10 * 60_000;
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => ac.abort(), timeoutMs);
+    try {
+      const answer = await ctx.elicit!(
+        {
+          message:
+            `Rein: approve this tool call?\n${ctx.summary}\n\n${approvalText(ctx.decision)}\n\n` +
+            `Approval ${ctx.id}, bound to request ${ctx.decision.request_hash}. Accept to run the call once; decline to refuse it.`,
+          requestedSchema: { type: 'object', properties: {} },
+        },
+        ac.signal,
+      );
+      if (answer.action === 'accept') {
+        const approver = `mcp-client:${ctx.request.client.name}`;
+        return { approved: true, approvals: this.opts.sign ? this.opts.sign(ctx.decision, approver) : grantsFor(ctx.decision), by: `elicitation (${approver})` };
+      }
+      return { approved: false, message: `approval ${ctx.id} was ${answer.action === 'decline' ? 'declined' : 'cancelled'} by the user: ${approvalText(ctx.decision)}` };
+    } catch (e) {
+      const why = ctx.signal.aborted ? 'the call was cancelled' : ac.signal.aborted ? `no answer within ${Math.round(timeoutMs / 1000)} s` : (e as Error).message;
+      return { approved: false, message: `approval ${ctx.id} was not given (${why}): ${approvalText(ctx.decision)}` };
+    } finally {
+      clearTimeout(timer);
+      ctx.signal.removeEventListener('abort', onAbort);
+    }
+  }
+}

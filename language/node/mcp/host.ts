@@ -1,0 +1,151 @@
+// The policy behind a gateway: one Engine at a time, swapped atomically on hot reload, sharing one
+// budget store, one audit log and one set of metrics across reloads (so ceilings and the hash chain
+// carry on). A reload that does not check is refused with its diagnostics; the old policy keeps serving.
+
+import { watch, type FSWatcher } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { PolicyError } from '../../errors.js';
+import { compile, type Policy } from '../../runtime/compile.js';
+import { Engine, type EngineMode } from '../../runtime/engine.js';
+import type { Decision } from '../../runtime/decision.js';
+import type { BudgetStore } from '../../runtime/store.js';
+import type { ApprovalKey } from '../../runtime/approvals.js';
+import { MemoryBudgetStore } from '../../runtime/memory-store.js';
+import type { AuditLogger } from '../../audit/logger.js';
+import type { Ctx } from '../context.js';
+import { checkPolicySet, loadPolicy, readPolicySet } from '../load.js';
+import { printPolicyError } from '../shared.js';
+import type { GatewayMetrics } from './metrics.js';
+
+export interface PolicyHostOptions {
+  mode?: EngineMode;
+  store?: BudgetStore;
+  audit?: AuditLogger;
+  metrics?: GatewayMetrics;
+  /** Verify approvals as signed tokens (docs/approvals.md); absent: grants are trusted as given. */
+  approvalKeys?: readonly ApprovalKey[];
+  /** Where reload messages and diagnostics go (stderr). */
+  ctx: Ctx;
+}
+
+/** Load and check a policy directory, `.rein` file or bundle; diagnostics are printed through `ctx`
+ *  and the result is null when the set has errors or cannot be read. */
+export async function loadChecked(ctx: Ctx, p: string): Promise<Policy | null> {
+  try {
+    const st = await stat(p);
+    if (st.isDirectory() || p.endsWith('.rein')) {
+      const set = await readPolicySet(p, ctx.io.cwd);
+      const result = checkPolicySet(set);
+      if (!result.ok) {
+        printPolicyError(ctx, new PolicyError('the policy set has errors', result.diagnostics.filter((d) => d.severity === 'error')), set);
+        return null;
+      }
+      return compile(result);
+    }
+    return await loadPolicy(p);
+  } catch (e) {
+    if (e instanceof PolicyError) printPolicyError(ctx, e);
+    else ctx.err(`rein mcp: cannot load the policy \`${p}\`: ${(e as Error).message}\n`);
+    return null;
+  }
+}
+
+export class PolicyHost {
+  /** The engine deciding now. Read it per decision; keep the one that decided for `settle`. */
+  engine: Engine;
+  readonly store: BudgetStore;
+  private watcher: FSWatcher | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private reloading: Promise<void> | null = null;
+  private again = false;
+  private onHup: (() => void) | null = null;
+
+  constructor(
+    policy: Policy,
+    private readonly opts: PolicyHostOptions,
+  ) {
+    this.store = opts.store ?? new MemoryBudgetStore();
+    this.engine = this.engineFor(policy);
+  }
+
+  get policy(): Policy {
+    return this.engine.policy as Policy;
+  }
+
+  get mode(): EngineMode {
+    return this.engine.mode;
+  }
+
+  private engineFor(policy: Policy): Engine {
+    const { audit, metrics } = this.opts;
+    const onDecision =
+      audit || metrics
+        ? (d: Decision, c: { request: unknown; latencyMs: number }) => {
+            audit?.record(d, c);
+            metrics?.record(d, c.latencyMs);
+          }
+        : undefined;
+    return new Engine(policy, {
+      store: this.store,
+      mode: this.opts.mode ?? 'enforce',
+      onDecision,
+      ...(this.opts.approvalKeys ? { approvalKeys: this.opts.approvalKeys } : {}),
+    });
+  }
+
+  /** Check and load `p`; swap it in when it checks (returns true), else keep the current policy. */
+  async reload(p: string): Promise<boolean> {
+    const next = await loadChecked(this.opts.ctx, p);
+    if (!next) {
+      this.opts.ctx.err(`rein mcp: policy reload refused (${p} has errors); still serving ${this.policy.hash}\n`);
+      return false;
+    }
+    const old = this.policy.hash;
+    if (next.hash === old) return true;
+    this.engine = this.engineFor(next);
+    this.opts.ctx.err(`rein mcp: policy reloaded: ${old} -> ${next.hash}\n`);
+    return true;
+  }
+
+  /** Reload when files under `p` change (debounced), and on SIGHUP. */
+  watch(p: string, debounceMs = 150): void {
+    const kick = () => {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.serialReload(p);
+      }, debounceMs);
+    };
+    try {
+      this.watcher = watch(p, { persistent: false }, kick);
+      this.watcher.on('error', (e) => this.opts.ctx.err(`rein mcp: watching ${p} failed: ${e.message}\n`));
+    } catch (e) {
+      this.opts.ctx.err(`rein mcp: cannot watch ${p} for changes (${(e as Error).message}); send SIGHUP to reload\n`);
+    }
+    this.onHup = kick;
+    process.on('SIGHUP', kick);
+  }
+
+  /** One reload at a time; a change during a reload triggers one more. */
+  private async serialReload(p: string): Promise<void> {
+    if (this.reloading) {
+      this.again = true;
+      return;
+    }
+    this.reloading = this.reload(p).then(() => undefined);
+    await this.reloading;
+    this.reloading = null;
+    if (this.again) {
+      this.again = false;
+      await this.serialReload(p);
+    }
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.watcher?.close();
+    this.watcher = null;
+    if (this.onHup) process.off('SIGHUP', this.onHup);
+    this.onHup = null;
+  }
+}

@@ -1,0 +1,182 @@
+// `rein mcp --listen HOST:PORT --upstream URL`: the remote gateway. Streamable HTTP on both sides:
+// each client session (the SDK's StreamableHTTPServerTransport, served by fastify at /mcp) gets its
+// own upstream session (StreamableHTTPClientTransport) and its own Gateway, with the policy, budget
+// store, audit log and metrics shared. The client's Authorization header is passed to the upstream on
+// every request; with REIN_MCP_TOKEN set, the listener requires `X-Rein-Token: <token>` (not passed on).
+
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { EXIT, type Ctx } from '../context.js';
+import type { Options } from '../options.js';
+import type { ApprovalBroker } from './approvals.js';
+import { Gateway } from './gateway.js';
+import type { PolicyHost } from './host.js';
+import type { GatewayMetrics } from './metrics.js';
+
+/** Headers of the client's request that go on to the upstream. */
+const PASS_HEADERS = ['authorization'];
+
+interface Session {
+  server: StreamableHTTPServerTransport;
+  upstream: StreamableHTTPClientTransport;
+  gateway: Gateway;
+  /** The pass-through headers of the client's latest request (a refreshed token is used from then on). */
+  headers: Record<string, string>;
+}
+
+/**
+ * The downstream transport as the gateway sees it: a message related to a request whose stream is
+ * already closed goes to the standalone stream instead of being lost.
+ */
+function lenient(t: StreamableHTTPServerTransport): Transport {
+  return new Proxy(t, {
+    get(target, prop, receiver) {
+      if (prop === 'send') {
+        return async (m: JSONRPCMessage, o?: TransportSendOptions) => {
+          try {
+            await target.send(m, o);
+          } catch (e) {
+            if (o?.relatedRequestId === undefined) throw e;
+            await target.send(m);
+          }
+        };
+      }
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+    set(target, prop, value) {
+      return Reflect.set(target, prop, value);
+    },
+  }) as unknown as Transport;
+}
+
+export interface HttpGatewayOptions {
+  listen: { host: string; port: number };
+  upstream: URL;
+  opts: Options<'mcp'>;
+  /** Resolves the listener's address once it is bound (tests, benchmarks). */
+  onListening?: (a: { host: string; port: number }) => void;
+  /** Stop serving when this aborts (default: SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+}
+
+export async function serveHttpGateway(
+  ctx: Ctx,
+  r: { host: PolicyHost; broker: ApprovalBroker; metrics?: GatewayMetrics },
+  h: HttpGatewayOptions,
+): Promise<number> {
+  const token = ctx.io.env.REIN_MCP_TOKEN;
+  const sessions = new Map<string, Session>();
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+
+  const authorized = (req: FastifyRequest): boolean => {
+    if (!token) return true;
+    const got = req.headers['x-rein-token'];
+    if (typeof got !== 'string') return false;
+    const a = Buffer.from(got);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  };
+
+  const passHeaders = (req: FastifyRequest): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const name of PASS_HEADERS) {
+      const v = req.headers[name];
+      if (typeof v === 'string') out[name] = v;
+    }
+    return out;
+  };
+
+  const jsonError = (reply: FastifyReply, status: number, message: string) =>
+    reply.code(status).header('content-type', 'application/json').send({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
+
+  async function openSession(req: FastifyRequest): Promise<Session> {
+    const headers = passHeaders(req);
+    const session = {} as Session;
+    session.headers = headers;
+    // Per-request headers: fetch reads the session's current ones (a client may refresh its token).
+    const upstream = new StreamableHTTPClientTransport(h.upstream, {
+      fetch: (url, init) => {
+        const hdrs = new Headers(init?.headers);
+        for (const [k, v] of Object.entries(session.headers)) hdrs.set(k, v);
+        return fetch(url, { ...init, headers: hdrs });
+      },
+    });
+    const server = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        sessions.set(id, session);
+      },
+    });
+    const gateway = new Gateway(lenient(server), upstream, {
+      host: r.host,
+      broker: r.broker,
+      serverName: h.opts['server-name'],
+      upstreamTimeoutMs: h.opts['upstream-timeout'],
+      metrics: r.metrics,
+      log: (line) => ctx.err(line + '\n'),
+      onInitialized: (result) => {
+        if (typeof result.protocolVersion === 'string') upstream.setProtocolVersion(result.protocolVersion);
+      },
+      upstreamCloseReason: () => `the upstream ${h.upstream.href} closed the session`,
+      onUpstreamClosed: () => void server.close().catch(() => undefined),
+    });
+    server.onclose = () => {
+      const id = server.sessionId;
+      if (id) sessions.delete(id);
+      gateway.dispose();
+      void upstream.terminateSession().catch(() => undefined).finally(() => upstream.close().catch(() => undefined));
+    };
+    Object.assign(session, { server, upstream, gateway });
+    await gateway.start();
+    return session;
+  }
+
+  app.route({
+    method: ['GET', 'POST', 'DELETE'],
+    url: '/mcp',
+    handler: async (req, reply) => {
+      if (!authorized(req)) return jsonError(reply, 401, 'rein mcp: missing or wrong X-Rein-Token');
+      const sid = req.headers['mcp-session-id'];
+      let session: Session | undefined;
+      if (typeof sid === 'string') {
+        session = sessions.get(sid);
+        if (!session) return jsonError(reply, 404, 'rein mcp: unknown or expired session; initialize again');
+        session.headers = passHeaders(req);
+      } else if (req.method === 'POST') {
+        try {
+          session = await openSession(req);
+        } catch (e) {
+          return jsonError(reply, 502, `rein mcp: cannot reach the upstream ${h.upstream.href}: ${(e as Error).message}`);
+        }
+      } else {
+        return jsonError(reply, 400, 'rein mcp: no mcp-session-id header; initialize with a POST first');
+      }
+      reply.hijack();
+      await session.server.handleRequest(req.raw, reply.raw, req.body);
+    },
+  });
+
+  const address = await app.listen({ host: h.listen.host, port: h.listen.port });
+  const bound = app.server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : h.listen.port;
+  ctx.err(`rein mcp: listening at ${address}/mcp, upstream ${h.upstream.href}${token ? ' (X-Rein-Token required)' : ''}\n`);
+  h.onListening?.({ host: h.listen.host, port });
+
+  await new Promise<void>((resolve) => {
+    if (h.signal) {
+      if (h.signal.aborted) return resolve();
+      h.signal.addEventListener('abort', () => resolve(), { once: true });
+      return;
+    }
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  for (const s of sessions.values()) await s.server.close().catch(() => undefined);
+  await app.close();
+  return EXIT.ok;
+}

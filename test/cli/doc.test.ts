@@ -1,0 +1,52 @@
+// `rein doc`: Markdown and HTML documentation of a set from its `///` comments.
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runMain } from './helpers.js';
+
+const EX = path.resolve('examples');
+
+describe('rein doc', function () {
+  this.timeout(60_000);
+  it('Markdown: policy header, every rule and budget with its doc, effect, approvers and message; every test', async () => {
+    const r = await runMain(['doc', 'support-agent'], { cwd: EX });
+    assert.equal(r.code, 0, r.stderr);
+    const md = r.stdout;
+    assert.match(md, /^# Policy `support_agent`/);
+    assert.match(md, /Guardrails and cost ceilings for the customer-support agent\./);
+    const sources = ['budgets.rein', 'rules-data.rein', 'rules-tools.rein', 'tests.rein'].map((f) => readFileSync(path.join(EX, 'support-agent', f), 'utf8')).join('\n');
+    for (const m of sources.matchAll(/^rule (\w+)/gm)) assert.ok(md.includes(`### \`${m[1]}\``), `rule ${m[1]}`);
+    for (const m of sources.matchAll(/^budget (\w+)/gm)) assert.ok(md.includes(`### \`${m[1]}\``), `budget ${m[1]}`);
+    for (const m of sources.matchAll(/^test "([^"]+)"/gm)) assert.ok(md.includes(`**${m[1]}**`), `test ${m[1]}`);
+    assert.match(md, /### `large_refund`[\s\S]*?- \*\*effect\*\*: `require approval`\n- \*\*approvers\*\*: `"support-lead"`/);
+    assert.match(md, /### `team_model_daily`[\s\S]*?- \*\*limit\*\*: `\$40 per day`[\s\S]*?- \*\*warn at\*\*: `80%`/);
+    assert.match(md, /Defined in `budgets\.rein:\d+`/);
+  });
+
+  it('HTML: one self-contained page (no scripts, nothing fetched), written with -o into a new folder', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-doc-'));
+    try {
+      const out = path.join(dir, 'site', 'nested', 'policy.html');
+      const r = await runMain(['doc', path.join(EX, 'coding-agent'), '--format', 'html', '-o', out], { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(existsSync(out));
+      const html = readFileSync(out, 'utf8');
+      assert.match(html, /^<!doctype html>/);
+      assert.doesNotMatch(html, /<script|<link|src=|@import|url\(/i);
+      assert.match(html, /<h1>Policy <code>coding_agent<\/code><\/h1>/);
+      assert.match(html, /id="rule-destructive_shell"/);
+      // the rule's doc is escaped text, not markup
+      assert.doesNotMatch(html, /<rm /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a set that does not parse: policy errors (exit 1); two sets: a usage error', async () => {
+    assert.equal((await runMain(['doc', 'broken'])).code, 1);
+    const r = await runMain(['doc', '.'], { cwd: EX });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /holds \d+ policy sets; document one at a time/);
+  });
+});

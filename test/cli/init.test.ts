@@ -1,0 +1,59 @@
+// `rein init`: every template gives a policy set that checks clean and whose tests pass, with
+// rein.json and a GitHub Actions workflow; existing files are never overwritten without --force.
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { runMain } from './helpers.js';
+
+describe('rein init', function () {
+  this.timeout(60_000);
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'rein-init-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const template of ['basic', 'mcp', 'coding-agent']) {
+    it(`--template ${template}: checks clean, its tests pass, with rein.json and the CI workflow`, async () => {
+      const r = await runMain(['init', 'proj', '--template', template], { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      const root = path.join(dir, 'proj');
+      for (const f of ['policies/schema.rein', 'policies/tests.rein', 'policies/budgets.rein', 'rein.json', '.github/workflows/rein.yml']) {
+        assert.ok(existsSync(path.join(root, f)), f);
+      }
+      const check = await runMain(['check', 'policies', '--format', 'json'], { cwd: root });
+      assert.equal(check.code, 0, check.stdout + check.stderr);
+      assert.deepEqual(JSON.parse(check.stdout).diagnostics, []);
+      const test = await runMain(['test', 'policies', '--coverage'], { cwd: root });
+      assert.equal(test.code, 0, test.stdout + test.stderr);
+      assert.match(test.stdout, /[1-9]\d* passed, 0 failed/);
+      const wf = readFileSync(path.join(root, '.github/workflows/rein.yml'), 'utf8');
+      assert.match(wf, /npx rein check policies --format github/);
+      assert.match(wf, /npx rein test policies --format junit/);
+      assert.equal(JSON.parse(readFileSync(path.join(root, 'rein.json'), 'utf8')).$schema, './node_modules/rein/dist/rein.schema.json');
+    });
+  }
+
+  it('the mcp template declares the gateway\'s request (INTERFACES §6 fields)', async () => {
+    assert.equal((await runMain(['init', '--template', 'mcp'], { cwd: dir })).code, 0);
+    const schema = readFileSync(path.join(dir, 'policies/schema.rein'), 'utf8');
+    for (const field of ['phase: "list" | "call" | "result"', 'server: { name: string }', 'annotations:', 'arguments: map<any>', 'client: { name: string, version: string }', 'session: string', 'result?: { isError: bool, text: string }']) {
+      assert.ok(schema.includes(field), field);
+    }
+  });
+
+  it('never overwrites: existing files are listed and nothing is written; --force overwrites', async () => {
+    writeFileSync(path.join(dir, 'rein.json'), '{"lint":{}}\n');
+    const r = await runMain(['init'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /rein\.json already exists; nothing written \(--force overwrites\)/);
+    assert.ok(!existsSync(path.join(dir, 'policies')));
+    assert.equal((await runMain(['init', '--force'], { cwd: dir })).code, 0);
+    assert.match(readFileSync(path.join(dir, 'rein.json'), 'utf8'), /rein\.schema\.json/);
+  });
+
+  it('an unknown template is a usage error naming the choices', async () => {
+    const r = await runMain(['init', '--template', 'fancy'], { cwd: dir });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--template must be one of basic, mcp, coding-agent \(got `fancy`\)/);
+  });
+});

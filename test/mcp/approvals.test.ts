@@ -1,0 +1,136 @@
+// require_approval through the SDK client's elicitation handler: accept, decline, cancel; an approval
+// is bound to the exact request; a client that cannot elicit is refused with the approval's id.
+
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { connect, FS_SERVER, ROOT, auditDecisions, tempDir, verifyAudit, type Connected } from './helpers.js';
+
+const POLICY = path.join(ROOT, 'examples/mcp-filesystem');
+
+describe('rein mcp approvals (elicitation)', function () {
+  this.timeout(60_000);
+  let tmp: ReturnType<typeof tempDir>;
+  let work: string;
+  let audit: string;
+  let gw: Connected | undefined;
+
+  beforeEach(() => {
+    tmp = tempDir();
+    work = path.join(tmp.dir, 'work');
+    mkdirSync(work);
+    audit = path.join(tmp.dir, 'audit.jsonl');
+  });
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+    if (existsSync(audit)) assert.ok(verifyAudit(audit) > 0);
+    tmp.cleanup();
+  });
+
+  /** A gateway whose client answers elicitations with `answers` in turn, recording the messages. */
+  async function withAnswers(answers: ElicitResult['action'][]): Promise<{ asked: string[] }> {
+    const asked: string[] = [];
+    gw = await connect(['--policy', POLICY, '--audit', audit], [FS_SERVER, work], { capabilities: { elicitation: {} } });
+    gw.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      const action = answers.shift() ?? 'decline';
+      return action === 'accept' ? { action, content: {} } : { action };
+    });
+    return { asked };
+  }
+
+  it('accept: the call is decided again with the approval and forwarded', async () => {
+    const { asked } = await withAnswers(['accept']);
+    const target = path.join(work, 'approved.txt');
+    const r = await gw!.client.callTool({ name: 'write_file', arguments: { path: target, content: 'approved' } });
+    assert.notEqual(r.isError, true, JSON.stringify(r));
+    assert.equal(readFileSync(target, 'utf8'), 'approved');
+    assert.equal(asked.length, 1);
+    assert.match(asked[0], /write_file on .*approved\.txt/);
+    assert.match(asked[0], /bound to request sha256:[0-9a-f]{64}/);
+    await gw!.close();
+    const calls = auditDecisions(audit).filter((d) => d.request?.phase === 'call' && d.request.tool.name === 'write_file');
+    assert.deepEqual(calls.map((d) => d.effect), ['require_approval', 'allow']);
+  });
+
+  for (const action of ['decline', 'cancel'] as const) {
+    it(`${action}: the call is refused and nothing is written`, async () => {
+      const { asked } = await withAnswers([action]);
+      const target = path.join(work, `${action}.txt`);
+      const r = await gw!.client.callTool({ name: 'write_file', arguments: { path: target, content: 'no' } });
+      assert.equal(r.isError, true);
+      assert.match(JSON.stringify(r.content), new RegExp(`was ${action === 'decline' ? 'declined' : 'cancelled'} by the user`));
+      assert.equal(existsSync(target), false);
+      assert.equal(asked.length, 1);
+    });
+  }
+
+  it('an approval for one call does not unlock a call with other arguments', async () => {
+    const { asked } = await withAnswers(['accept', 'decline']);
+    const a = path.join(work, 'a.txt');
+    const b = path.join(work, 'b.txt');
+    const r1 = await gw!.client.callTool({ name: 'write_file', arguments: { path: a, content: 'A' } });
+    assert.notEqual(r1.isError, true);
+    const r2 = await gw!.client.callTool({ name: 'write_file', arguments: { path: b, content: 'B' } });
+    assert.equal(r2.isError, true);
+    assert.equal(existsSync(b), false);
+    assert.equal(asked.length, 2, 'the second call asked again');
+    assert.match(asked[1], /b\.txt/);
+  });
+
+  it('a client that cannot elicit is refused at once, with the pending approval id', async () => {
+    gw = await connect(['--policy', POLICY, '--audit', audit], [FS_SERVER, work]);
+    const target = path.join(work, 'x.txt');
+    const r = await gw.client.callTool({ name: 'write_file', arguments: { path: target, content: 'x' } });
+    assert.equal(r.isError, true);
+    assert.match(JSON.stringify(r.content), /approval apr_[0-9a-f-]{36} is pending: writes_need_approval \(from user\)/);
+    assert.equal(existsSync(target), false);
+  });
+
+  it('with REIN_APPROVAL_KEY the engine takes only signed tokens: an accepted elicitation is signed and runs', async () => {
+    const asked: string[] = [];
+    gw = await connect(['--policy', POLICY, '--audit', audit], [FS_SERVER, work], {
+      capabilities: { elicitation: {} },
+      env: { REIN_APPROVAL_KEY: 'hs256:' + 'k'.repeat(40) },
+    });
+    gw.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: 'accept', content: {} };
+    });
+    const target = path.join(work, 'signed.txt');
+    const r = await gw.client.callTool({ name: 'write_file', arguments: { path: target, content: 'signed' } });
+    assert.notEqual(r.isError, true, JSON.stringify(r));
+    assert.equal(readFileSync(target, 'utf8'), 'signed');
+    assert.equal(asked.length, 1);
+  });
+
+  it('with only a verification key (REIN_APPROVAL_PUBLIC_KEY) the gateway cannot approve: no elicitation, refused', async () => {
+    const asked: string[] = [];
+    gw = await connect(['--policy', POLICY], [FS_SERVER, work], {
+      capabilities: { elicitation: {} },
+      env: { REIN_APPROVAL_PUBLIC_KEY: 'ed25519:' + 'ab'.repeat(32) },
+    });
+    gw.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      asked.push(req.params.message);
+      return { action: 'accept', content: {} };
+    });
+    const target = path.join(work, 'unsigned.txt');
+    const r = await gw.client.callTool({ name: 'write_file', arguments: { path: target, content: 'x' } });
+    assert.equal(r.isError, true);
+    assert.match(JSON.stringify(r.content), /approval apr_[0-9a-f-]+ is pending/);
+    assert.equal(asked.length, 0);
+    assert.equal(existsSync(target), false);
+  });
+
+  it('a denying rule wins over an approval: no question is asked', async () => {
+    const { asked } = await withAnswers(['accept']);
+    const target = path.join(work, 'secret.txt');
+    const r = await gw!.client.callTool({ name: 'write_file', arguments: { path: target, content: 'AKIAIOSFODNN7EXAMPLE' } });
+    assert.equal(r.isError, true);
+    assert.match(JSON.stringify(r.content), /contains a credential/);
+    assert.equal(asked.length, 0);
+    assert.equal(existsSync(target), false);
+  });
+});

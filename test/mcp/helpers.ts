@@ -1,0 +1,125 @@
+// Helpers for the gateway tests: real MCP servers from node_modules, the real `rein` launcher, and
+// the SDK's own Client. No MCP mocks.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { verifyChain } from '../../language/audit/record.js';
+import { auditFiles } from '../../language/node/audit-file.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin/rein.js');
+export const FIXTURES = path.join(ROOT, 'test/fixtures/mcp');
+export const FS_SERVER = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-filesystem/dist/index.js');
+export const EVERYTHING = path.join(ROOT, 'node_modules/@modelcontextprotocol/server-everything/dist/index.js');
+export const INSPECTOR = path.join(ROOT, 'node_modules/@modelcontextprotocol/inspector-cli/build/cli.js');
+
+export function tempDir(prefix = 'rein-mcp-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function env(extra: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== 'NO_COLOR' && k !== 'FORCE_COLOR') out[k] = v;
+  return { ...out, ...extra };
+}
+
+export interface Connected {
+  client: Client;
+  transport: StdioClientTransport;
+  /** What the gateway (and the server) wrote on stderr so far. */
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** The SDK's Client, connected over stdio to `rein mcp ARGS -- node UPSTREAM…` (or, with `gateway: false`, to `node UPSTREAM…` directly). */
+export async function connect(
+  gatewayArgs: string[] | false,
+  upstream: string[],
+  opts: { capabilities?: ClientCapabilities; cwd?: string; name?: string; env?: Record<string, string> } = {},
+): Promise<Connected> {
+  const [command, ...args] = gatewayArgs === false ? [process.execPath, ...upstream] : [process.execPath, BIN, 'mcp', ...gatewayArgs, '--', process.execPath, ...upstream];
+  const transport = new StdioClientTransport({ command, args, env: env(opts.env), stderr: 'pipe', cwd: opts.cwd ?? ROOT });
+  let err = '';
+  transport.stderr?.on('data', (d: Buffer) => (err += d.toString('utf8')));
+  const client = new Client({ name: opts.name ?? 'rein-test-client', version: '1.2.3' }, { capabilities: opts.capabilities ?? {} });
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    stderr: () => err,
+    close: async () => {
+      await client.close().catch(() => undefined);
+    },
+  };
+}
+
+/** Wait until `pred()` holds (bounded). */
+export async function waitFor(pred: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Verify the hash chain of an audit log; returns the number of records. */
+export function verifyAudit(file: string): number {
+  const files = auditFiles(file);
+  if (files.length === 0) throw new Error(`no audit log at ${file}`);
+  const r = verifyChain(files.map((f) => ({ source: f, text: readFileSync(f, 'utf8') })));
+  if (!r.ok) throw new Error(`audit chain broken: ${JSON.stringify(r)}`);
+  return r.records;
+}
+
+/** The decisions in an audit log. */
+export function auditDecisions(file: string): { effect: string; would_effect?: string; request?: { phase: string; tool: { name: string } } }[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => {
+      const r = JSON.parse(l) as { decision: { effect: string; would_effect?: string }; request?: { phase: string; tool: { name: string } } };
+      return { effect: r.decision.effect, would_effect: r.decision.would_effect, request: r.request };
+    });
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Spawn a process; its output is collected; `kill()` ends it (and waits, bounded). */
+export function start(command: string, args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): { child: ChildProcess; out(): string; kill(): Promise<void> } {
+  const child = spawn(command, args, { env: opts.env ?? env(), cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString('utf8')));
+  const closed = new Promise<void>((r) => child.once('close', () => r()));
+  return {
+    child,
+    out: () => out,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+        await closed;
+        clearTimeout(t);
+      }
+    },
+  };
+}
