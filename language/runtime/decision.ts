@@ -122,6 +122,8 @@ export interface Reason {
   location?: Location;
   /** Set on a `require approval` rule/budget whose approval was granted (it then counts as `allow`). */
   approved?: boolean;
+  /** With a verified approval token (Engine `approvalKeys`): who approved, as a member of which group. */
+  approved_by?: { approver: string; group: string | null };
 }
 
 /** A pending approval: who must approve what. */
