@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = process.cwd();
-const built = existsSync(join(root, 'dist/cjs/ai.cjs')) && existsSync(join(root, 'dist/esm/language/ai/index.js'));
+const built = existsSync(join(root, 'dist/ai.cjs')) && existsSync(join(root, 'dist/ai.js'));
 
 describe('the built rein/ai entry point', function () {
   before(function () {
@@ -19,11 +19,16 @@ describe('the built rein/ai entry point', function () {
 
   it('is exported as rein/ai for import and require', async () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    assert.equal(pkg.exports['./ai'].require, './dist/cjs/ai.cjs');
+    assert.equal(pkg.exports['./ai'].require.default, './dist/ai.cjs');
     assert.equal(pkg.peerDependenciesMeta.ai.optional, true);
-    assert.equal(pkg.dependencies.ai, undefined, '`ai` is never installed for embedders');
-    const cjs = createRequire(join(root, 'package.json'))(join(root, 'dist/cjs/ai.cjs'));
-    const esm = await import(pathToFileURL(join(root, 'dist/esm/language/ai/index.js')).href);
+    assert.equal(pkg.exports['./openai-agents'].require.default, './dist/openai-agents.cjs');
+    assert.equal(pkg.peerDependenciesMeta['@openai/agents'].optional, true);
+    assert.equal(pkg.dependencies?.ai, undefined, '`ai` is never installed for embedders');
+    assert.equal(pkg.dependencies?.['@openai/agents'], undefined);
+    const cjs = createRequire(join(root, 'package.json'))(join(root, 'dist/ai.cjs'));
+    const esm = await import(pathToFileURL(join(root, 'dist/ai.js')).href);
+    const agents = createRequire(join(root, 'package.json'))(join(root, 'dist/openai-agents.cjs'));
+    assert.equal(typeof agents.reinToolGuardrail, 'function');
     for (const m of [cjs, esm]) {
       assert.equal(typeof m.reinMiddleware, 'function');
       assert.equal(typeof m.guardTools, 'function');
@@ -32,9 +37,9 @@ describe('the built rein/ai entry point', function () {
   });
 
   it('imports neither the AI SDK nor Node built-ins at run time', () => {
-    for (const f of ['dist/cjs/ai.cjs', 'dist/esm/language/ai/index.js']) {
+    for (const f of ['dist/ai.js', 'dist/openai-agents.js']) {
       const js = readFileSync(join(root, f), 'utf8');
-      assert.doesNotMatch(js, /from ['"]ai['"]|require\(['"]ai['"]\)|['"]node:/, f);
+      assert.doesNotMatch(js, /from ['"](ai|@openai\/[a-z-]+)['"]|require\(['"](ai|@openai\/[a-z-]+)['"]\)|['"]node:/, f);
     }
   });
 });

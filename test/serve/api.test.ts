@@ -363,6 +363,18 @@ describe('rein serve --api: metrics, audit log, OpenAPI', function () {
       assert.ok(v('Decision')(d), JSON.stringify(v('Decision').errors));
       const ready = (await call(s.url, '/ready')).body;
       assert.ok(v('Ready')(ready), JSON.stringify(v('Ready').errors));
+      // Every other response shape the document names.
+      const checks: [string, unknown][] = [
+        ['DecideResponse', d],
+        ['SettleResponse', (await call(s.url, '/v1/settle', { body: { reservation: d.reservation.id } })).body],
+        ['Error', (await call(s.url, '/v1/settle', { body: { reservation: d.reservation.id } })).body],
+        ['Error', (await call(s.url, '/v1/decide', { body: { input: 1, x: 2 } })).body],
+        ['BatchResponse', (await call(s.url, '/v1/decide/batch', { body: [{ input: model('o', '0.01') }, { bad: 1 }] })).body],
+        ['PolicyInfo', (await call(s.url, '/v1/policy')).body],
+        ['Health', (await call(s.url, '/health')).body],
+      ];
+      for (const [name, body] of checks) assert.ok(v(name)(body), `${name}: ${JSON.stringify(v(name).errors)} for ${JSON.stringify(body).slice(0, 200)}`);
+      assert.equal(v('Error')({ error: { code: 1 } }), false);
     } finally {
       await s.close();
     }
