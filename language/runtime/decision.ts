@@ -33,6 +33,8 @@ const reasonSchema = z.object({
   location: z.optional(locationSchema),
   /** Set on a `require approval` rule/budget whose approval was granted (it then counts as `allow`). */
   approved: z.optional(z.boolean()),
+  /** With a verified approval token (Engine `approvalKeys`): who approved, as a member of which group. */
+  approved_by: z.optional(z.object({ approver: z.string(), group: z.nullable(z.string()) })),
 });
 
 const approvalRequestSchema = z.object({
@@ -120,6 +122,8 @@ export interface Reason {
   location?: Location;
   /** Set on a `require approval` rule/budget whose approval was granted (it then counts as `allow`). */
   approved?: boolean;
+  /** With a verified approval token (Engine `approvalKeys`): who approved, as a member of which group. */
+  approved_by?: { approver: string; group: string | null };
 }
 
 /** A pending approval: who must approve what. */
@@ -209,6 +213,8 @@ export interface Approval {
   /** The approver group that granted it: when set, a rule or budget naming a `from` group is granted
    *  only when the group is the same (the engine sets it from a verified token). */
   group?: string | null;
+  /** Who approved (set by the engine from a verified token; reported as the reason's `approved_by`). */
+  approver?: string;
 }
 
 /**

@@ -611,7 +611,7 @@ export class Engine {
         fail(`approval token${name !== undefined ? ` for \`${name}\`` : ''} ignored: ${r.reason}`, name);
         continue;
       }
-      const approval: Approval = { rule: r.claims.rule, request_hash: r.claims.request_hash, group: r.claims.group };
+      const approval: Approval = { rule: r.claims.rule, request_hash: r.claims.request_hash, group: r.claims.group, approver: r.claims.approver };
       if (r.claims.nonce !== undefined) (run.nonces ??= []).push({ approval, key: nonceKey(r.claims), expiresAt: r.claims.exp });
       out.push(approval);
     }
@@ -646,6 +646,12 @@ export class Engine {
   /** Adds the approvals that did not count to the decision's `errors` (they never change the effect). */
   private reportApprovals(run: Run, d: Decision): void {
     if (run.approvalErrors !== null) for (const e of run.approvalErrors) d.errors.push(e);
+    // Who approved goes into the decision (and so into the audit log).
+    for (const r of d.reasons) {
+      if (r.approved !== true) continue;
+      const a = run.approvals.find((x) => x.rule === r.name && x.approver !== undefined);
+      if (a) r.approved_by = { approver: a.approver!, group: a.group ?? null };
+    }
     // A verified approval whose group is not the one the rule or budget asks for.
     if (run.approvals.length === 0 || d.approvals.length === 0) return;
     for (const p of d.approvals) {

@@ -15,6 +15,7 @@ import {
   type ApprovalSigningKey,
 } from '../../language/runtime/approvals.js';
 import type { BudgetStore } from '../../language/runtime/store.js';
+import { decisionSchema } from '../../language/runtime/decision.js';
 
 const SRC = `
 policy payments {
@@ -107,6 +108,10 @@ describe('Engine with approvalKeys', () => {
     const d = await engine.decide(BIG, { approvals: [token] });
     assert.equal(d.effect, 'allow');
     assert.deepEqual(d.errors, []);
+    // who approved is in the decision (and so in the audit log), and the decision fits its schema
+    const granted = d.reasons.find((r) => r.name === 'large_transfer')!;
+    assert.deepEqual([granted.approved, granted.approved_by], [true, { approver: 'alice', group: 'finance' }]);
+    assert.ok(decisionSchema.safeParse(JSON.parse(JSON.stringify(d))).success);
     // Also given as an object carrying the token.
     const d2 = await engine.decide(BIG, { approvals: [{ rule: 'ignored', request_hash: 'ignored', token }] });
     assert.equal(d2.effect, 'allow');

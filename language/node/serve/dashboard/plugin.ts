@@ -64,7 +64,10 @@ export function explain(rec: AuditRecord): string[] {
   for (const r of d.reasons ?? []) {
     const where = r.location ? ` (${r.location.file}:${r.location.line})` : '';
     if (r.kind === 'default') out.push(`No rule decided; the policy's default is ${r.effect}.`);
-    else out.push(`${r.kind} \`${r.name ?? '?'}\`${where} → ${r.effect}${r.approved ? ' (approved)' : ''}${r.message ? `: ${r.message}` : ''}`);
+    else {
+      const by = r.approved_by ? ` (approved by ${r.approved_by.approver}${r.approved_by.group ? `, ${r.approved_by.group}` : ''})` : r.approved ? ' (approved)' : '';
+      out.push(`${r.kind} \`${r.name ?? '?'}\`${where} → ${r.effect}${by}${r.message ? `: ${r.message}` : ''}`);
+    }
   }
   for (const a of d.approvals ?? []) out.push(`Needs approval: ${a.kind} \`${a.name}\`${a.from ? ` from ${a.from}` : ''}${a.message ? `: ${a.message}` : ''}`);
   for (const w of d.warnings ?? []) out.push(`Warning: \`${w.name ?? w.kind}\`${w.message ? `: ${w.message}` : ''}`);

@@ -218,8 +218,13 @@ function renderCharts(s: Summary): void {
 
 // ---------------------------------------------------------------- sections
 
-function kpi(label: string, value: string, testid: string, cls = ''): HTMLElement {
-  return h('div', { class: 'kpi' }, h('div', { class: `v ${cls}`, 'data-testid': testid }, value), h('div', { class: 'l' }, label));
+function kpi(label: string, value: string, testid: string, cls = '', records?: Record<string, string>): HTMLElement {
+  const v = h('div', { class: `v ${cls}`, 'data-testid': testid }, value);
+  if (records) {
+    v.classList.add('link');
+    v.addEventListener('click', () => void showRecords(records, label));
+  }
+  return h('div', { class: 'kpi' }, v, h('div', { class: 'l' }, label));
 }
 
 let totalShown = 0;
@@ -227,11 +232,11 @@ function renderKpis(s: Summary): void {
   const t = s.totals;
   totalShown = t.n;
   replace($('kpis'),
-    kpi('decisions', fmt(t.n), 'kpi-total'),
+    kpi('decisions', fmt(t.n), 'kpi-total', '', {}),
     kpi('per second (5 min)', fmt(s.rate_per_s, 2), 'kpi-rate'),
-    kpi('allow', pct(t.allow, t.n), 'kpi-allow', 'effect-allow'),
-    kpi('deny', pct(t.deny, t.n), 'kpi-deny', 'effect-deny'),
-    kpi('approval', pct(t.require_approval, t.n), 'kpi-approval', 'effect-require_approval'),
+    kpi('allow', pct(t.allow, t.n), 'kpi-allow', 'effect-allow', { effect: 'allow' }),
+    kpi('deny', pct(t.deny, t.n), 'kpi-deny', 'effect-deny', { effect: 'deny' }),
+    kpi('approval', pct(t.require_approval, t.n), 'kpi-approval', 'effect-require_approval', { effect: 'require_approval' }),
     kpi('latency p50', ms(s.latency.p50), 'kpi-p50'),
     kpi('latency p99', ms(s.latency.p99), 'kpi-p99'),
     kpi('with errors', fmt(t.errors), 'kpi-errors', t.errors > 0 ? 'effect-deny' : ''),
