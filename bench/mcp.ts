@@ -33,7 +33,7 @@ const CALLS = Number(process.env.BENCH_CALLS ?? 2000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const REPLICAS = 4;
-const useDist = existsSync(path.join(ROOT, 'dist/esm/language/node/cli.js'));
+const useDist = existsSync(path.join(ROOT, 'dist/cli/cli.js'));
 const runEnv = env(useDist ? { REIN_USE_DIST: '1' } : {});
 
 function pct(sorted: number[], p: number): number {

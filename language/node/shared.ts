@@ -83,7 +83,7 @@ export function docsBase(env: Record<string, string | undefined>): string {
   const base = env.REIN_DOCS_URL;
   if (base) return base.endsWith('/') ? base : base + '/';
   // The package root: the nearest directory above this module with a package.json named `rein`
-  // (sources: language/node; built: dist/esm/language/node or dist/cjs).
+  // (sources: language/node; built: dist/ or dist/cli/chunks).
   let dir = moduleDir() ?? process.cwd();
   for (let i = 0; i < 8; i++) {
     try {

@@ -1,5 +1,5 @@
 // The version of this rein, read from the nearest package.json named `rein` above this file (works
-// from the sources and from dist/esm).
+// from the sources and from the bundles in dist/).
 
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -13,6 +13,7 @@ describe('the built rein/ai entry point', function () {
   before(function () {
     if (!built) {
       if (process.env.CI) assert.fail('dist/ is missing: CI must run `npm run build` before `npm test`');
+      console.warn('    (skipped: dist/ is missing — run `npm run build` first; CI builds before testing)');
       this.skip();
     }
   });
@@ -20,6 +21,7 @@ describe('the built rein/ai entry point', function () {
   it('is exported as rein/ai for import and require', async () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     assert.equal(pkg.exports['./ai'].require.default, './dist/ai.cjs');
+    assert.equal(pkg.exports['./ai'].import.default, './dist/ai.js');
     assert.equal(pkg.peerDependenciesMeta.ai.optional, true);
     assert.equal(pkg.exports['./openai-agents'].require.default, './dist/openai-agents.cjs');
     assert.equal(pkg.peerDependenciesMeta['@openai/agents'].optional, true);
@@ -37,9 +39,17 @@ describe('the built rein/ai entry point', function () {
   });
 
   it('imports neither the AI SDK nor Node built-ins at run time', () => {
-    for (const f of ['dist/ai.js', 'dist/openai-agents.js']) {
+    // each entry file and every chunk it imports (statically), i.e. all the code the entry loads
+    const seen = new Set<string>();
+    const visit = (f: string) => {
+      if (seen.has(f)) return;
+      seen.add(f);
       const js = readFileSync(join(root, f), 'utf8');
-      assert.doesNotMatch(js, /from ['"](ai|@openai\/[a-z-]+)['"]|require\(['"](ai|@openai\/[a-z-]+)['"]\)|['"]node:/, f);
-    }
+      assert.doesNotMatch(js, /from ?['"](ai|@openai\/[a-z-]+)['"]|require\(['"](ai|@openai\/[a-z-]+)['"]\)|['"]node:/, f);
+      for (const m of js.matchAll(/(?:from|import) ?["'](\.\/[^"']+\.js)["']/g)) visit(join(f, '..', m[1]));
+    };
+    visit('dist/ai.js');
+    visit('dist/openai-agents.js');
+    assert.ok(seen.size >= 2);
   });
 });
