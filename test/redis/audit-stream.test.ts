@@ -9,19 +9,11 @@ import { Engine } from '../../language/runtime/engine.js';
 import { RedisStreamAuditSink, RedisStreamSource } from '../../language/node/serve/dashboard/redis-stream.js';
 import { DashboardModel } from '../../language/node/serve/dashboard/model.js';
 import { FIXTURE_POLICY } from '../serve/dashboard-fixture.js';
-import { requireRedis, startRedis, type RedisProcess } from './redis-server.js';
+import { useRedis } from './redis-server.js';
 
 describe('fleet audit stream (real redis-server)', function () {
   this.timeout(60_000);
-  let redis: RedisProcess;
-
-  before(async function () {
-    requireRedis(this);
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.destroy();
-  });
+  const redis = useRedis();
 
   it('two processes\' chains arrive, verified, and live decisions reach the model', async () => {
     const policy = compile({ 'p.rein': FIXTURE_POLICY });

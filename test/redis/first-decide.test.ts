@@ -5,18 +5,11 @@ import { compile } from '../../language/runtime/compile.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { CEILING_POLICY, NOON } from './ceiling-policy.js';
-import { freePort, requireRedis, startRedis, type RedisProcess } from './redis-server.js';
+import { freePort, useRedis } from './redis-server.js';
 
 describe('RedisBudgetStore: the first decide waits for the connection', function () {
   this.timeout(30_000);
-  let redis: RedisProcess;
-  before(async function () {
-    requireRedis(this);
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.destroy();
-  });
+  const redis = useRedis();
 
   it('decides right after construction, without ready()', async () => {
     const store = new RedisBudgetStore({ url: redis.url, prefix: 'first:', timeoutMs: 2000 });

@@ -5,7 +5,7 @@ import { compile } from '../../language/runtime/compile.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { CEILING_POLICY, NOON } from './ceiling-policy.js';
-import { requireRedis, startRedis, type RedisProcess } from './redis-server.js';
+import { startRedis, useRedis } from './redis-server.js';
 
 function runWorker(url: string, prefix: string, decides: number): Promise<{ allowed: number; denied: number; errors: number }> {
   return new Promise((resolve, reject) => {
@@ -37,15 +37,7 @@ async function spentOf(store: RedisBudgetStore, engine: Engine, request: unknown
 
 describe('Engine + RedisBudgetStore (real redis-server)', function () {
   this.timeout(120_000);
-  let redis: RedisProcess;
-
-  before(async function () {
-    requireRedis(this);
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.destroy();
-  });
+  const redis = useRedis();
 
   it('4 processes × 1,000 concurrent decides on one $10 ceiling of $0.01 charges allow exactly 1,000 and store exactly $10.000000', async () => {
     const prefix = 'race:';

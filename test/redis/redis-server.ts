@@ -99,3 +99,20 @@ export function requireRedis(ctx: Mocha.Context): void {
   console.warn('    (skipped: redis-server is not installed — apt-get install redis-server)');
   ctx.skip();
 }
+
+/** Registers `before`/`after` hooks in the calling `describe`: one redis-server for the suite (skipped
+ *  locally without redis-server, an error under CI — see requireRedis), destroyed after it. The
+ *  returned object is filled in by `before`. */
+export function useRedis(opts: Parameters<typeof startRedis>[0] = {}): RedisProcess {
+  const redis = {} as RedisProcess;
+  let started: RedisProcess | undefined;
+  before(async function () {
+    requireRedis(this);
+    started = await startRedis(opts);
+    Object.assign(redis, started);
+  });
+  after(async () => {
+    await started?.destroy();
+  });
+  return redis;
+}

@@ -1,19 +1,12 @@
 // Two `rein serve` processes on one real redis-server enforce one ceiling: $1 at $0.01 → exactly 100
 // allows through the API, however the calls interleave. And /ready follows Redis.
 import assert from 'node:assert/strict';
-import { requireRedis, startRedis, type RedisProcess } from '../redis/redis-server.js';
+import { useRedis } from '../redis/redis-server.js';
 import { AGENT, call, model, serve, spawnServe } from './helpers.js';
 
 describe('rein serve --api --redis: ceilings shared across processes', function () {
   this.timeout(120_000);
-  let redis: RedisProcess;
-  before(async function () {
-    requireRedis(this);
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.destroy();
-  });
+  const redis = useRedis();
 
   it('2 service processes on a $1 ceiling at $0.01 each → exactly 100 allows', async () => {
     const a = await spawnServe(['--api', '--policy', AGENT, '--listen', '127.0.0.1:0', '--redis', redis.url]);
