@@ -7,67 +7,41 @@
 // `generateDecide` is the same function building the decision of `policy.evaluate` in place (enforce
 // mode, no approvals): reasons go straight into the list their (static) effect selects.
 
-import type * as A from '../syntax/ast.js';
-import type { Type } from '../semantics/types.js';
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
+import type { IrRule, Node } from './ir.js';
+import { conjuncts } from './ir.js';
+import type { Type } from '../semantics/types.js';
 import { CodeBuilder, lit } from './codegen.js';
 
 type Fn = (env: Env, frame: unknown[]) => unknown;
 
-/** What the generator needs from the compiler (compile.ts `Compiler`). */
+/** What the generator needs from the compiler: the closure backend, for the nodes it does not inline. */
 export interface RuleGenHost {
-  /** Compile a sub-expression to a closure (the fallback); `constant`/`value` when it folds. */
-  expr(e: A.Expr, scope: unknown): { fn: Fn; constant: boolean; value?: unknown };
-  typeOf(e: A.Expr | undefined): Type | undefined;
-  /** An input-rooted member chain (`action.args.amount`) as root field, keys, and whether each step's object is statically a record. */
-  inputChain(e: A.MemberExpr): { root: string; keys: string[]; safe: boolean[] } | undefined;
-  /** The symbol kind a name refers to, and its name. */
-  symbolOf(e: A.NameExpr): { kind: string; name: string } | undefined;
-  /** A `let` by name, compiled (constant when it does not depend on the request). */
-  letValue(name: string): { fn: Fn; constant: boolean; value?: unknown };
+  /** The closure of an IR node (the reference semantics). */
+  closure(n: Node): Fn;
 }
 
 export interface GenRule {
-  /** Compile scope for the rule's clauses (lambda slots); the frame size is read after generation. */
-  scope: unknown;
-  frameSize: () => number;
-  whens: A.Expr[];
-  unlesses: A.Expr[];
+  rule: IrRule;
   /** The outcome when the rule does not match (shared, frozen). */
   notMatched: RuleOutcome;
   /** Builds the outcome when it matches (may throw: message / approver errors). */
   matched: (env: Env, frame: unknown[]) => RuleOutcome;
   /** The outcome for a run-time error. */
   failed: (e: unknown) => RuleOutcome;
+  /** The approver as a string (rendered by its type when it is not one), when the rule has one. */
+  from?: Fn;
   /** The shared outcome when the message and approver are constants. */
   matchedConst?: RuleOutcome;
-  /** Otherwise the parts of the matched outcome, built inline (same fields, same order as `matched`). */
-  outcome?: {
-    name: string;
-    effect: string;
-    monitor: boolean;
-    annotations: unknown;
-    location: unknown;
-    message?: { node: A.Expr | undefined; fn: Fn };
-    from?: Fn;
-  };
-}
-
-function baseKind(t: Type | undefined): Type['kind'] | undefined {
-  if (!t) return undefined;
-  return t.kind === 'nullable' ? t.inner.kind : t.kind;
-}
-
-function isScalarKind(k: Type['kind'] | undefined): boolean {
-  return (
-    k === 'string' || k === 'number' || k === 'int' || k === 'bool' || k === 'money' || k === 'duration' || k === 'time' || k === 'enum' || k === 'null'
-  );
 }
 
 function isPrimitive(v: unknown): v is string | number | boolean | null {
   return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0));
 }
+
+/** String methods the generated code inlines on strings, and their JavaScript names. */
+const STRING_TESTS: Record<string, string | undefined> = { starts_with: 'startsWith', ends_with: 'endsWith', contains: 'includes' };
 
 const EMPTY_FRAME: unknown[] = Object.freeze([]) as unknown as unknown[];
 const NONE: RuleOutcome[] = Object.freeze([]) as unknown as RuleOutcome[];
@@ -172,190 +146,126 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
     return name;
   };
 
-  const fallback = (e: A.Expr, scope: unknown): string => {
-    const c = host.expr(e, scope);
-    if (c.constant) return isPrimitive(c.value) ? lit(c.value) : b.ref(c.value);
-    return `${b.ref(c.fn)}(env, f)`;
-  };
+  /** A node the generated code does not inline: a call of its closure. */
+  const fallback = (n: Node): string => `${b.ref(host.closure(n))}(env, f)`;
 
-  const gen = (e: A.Expr | undefined, scope: unknown): string => {
-    if (!e) return 'null';
-    switch (e.kind) {
-      case 'Number':
-        return isPrimitive(e.value) ? lit(e.value) : fallback(e, scope);
-      case 'Money':
-        return lit(e.micros);
-      case 'Bool':
-        return lit(e.value);
-      case 'Null':
-        return 'null';
-      case 'String':
-        if (e.parts.every((p) => p.kind === 'Text')) return lit(e.parts.map((p) => (p as A.StringText).value).join(''));
-        return fallback(e, scope);
-      case 'Paren':
-        return e.expr ? gen(e.expr, scope) : 'null';
-      case 'NameRef': {
-        const s = host.symbolOf(e);
-        if (s?.kind === 'input-field') {
-          const held = fields?.get(JSON.stringify([s.name]));
-          if (held !== undefined) return held;
-        }
-        if (s?.kind === 'input-field') return hoisted(JSON.stringify([s.name]), () => {
-          const t = temp();
-          return `(${t} = input[${lit(s.name)}], ${t} === undefined ? null : ${t})`;
-        });
-        if (s?.kind === 'let') {
-          const c = host.letValue(s.name);
-          if (c.constant) return isPrimitive(c.value) ? lit(c.value) : b.ref(c.value);
-        }
-        return fallback(e, scope);
-      }
-      case 'Member': {
-        if (baseKind(host.typeOf(e.object)) === 'budget') return fallback(e, scope);
-        const chain = host.inputChain(e);
-        if (!chain) return fallback(e, scope);
-        // Same steps as the fused closure read (compile.ts `fusedInputRead`). Fused: start from the
-        // deepest field the validator holds in a local (the whole chain, or the record/map it reads into).
-        let start = 'input';
-        let from = -1;
-        if (fields !== undefined) {
-          for (let p = chain.keys.length; p >= 0; p--) {
-            const held = fields.get(JSON.stringify([chain.root, ...chain.keys.slice(0, p)]));
-            if (held !== undefined) {
-              if (p === chain.keys.length) return held;
-              start = held;
-              from = p;
-              break;
-            }
-          }
-        }
-        return hoisted(JSON.stringify([chain.root, chain.keys, chain.safe]), () => {
-        let cur = temp();
-        const parts: string[] = [from < 0 ? `${cur} = input[${lit(chain.root)}]` : `${cur} = ${start}`];
-        for (let i = Math.max(from, 0); i < chain.keys.length; i++) {
-          const next = temp();
-          const guard = chain.safe[i]
-            ? `${cur} === null || ${cur} === undefined`
-            : `${cur} === null || ${cur} === undefined || typeof ${cur} !== "object" || Array.isArray(${cur})`;
-          parts.push(`${next} = (${guard}) ? undefined : ${cur}[${lit(chain.keys[i])}]`);
-          cur = next;
-        }
-        return `(${parts.join(', ')}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
-        });
-      }
-      case 'Unary':
-        if (e.op === 'not' && e.operand) return `(${gen(e.operand, scope)} !== true)`;
-        return fallback(e, scope);
-      case 'If':
-        if (!e.cond) return fallback(e, scope);
-        return `(${gen(e.cond, scope)} === true ? ${gen(e.then, scope)} : ${gen(e.else, scope)})`;
-      case 'Binary':
-        return binary(e, scope);
-      case 'Call':
-        return call(e, scope);
-      default:
-        return fallback(e, scope);
-    }
-  };
-
-  const binary = (e: A.BinaryExpr, scope: unknown): string => {
-    if (!e.right) return fallback(e, scope);
-    const op = e.op;
-    switch (op) {
+  const gen = (n: Node): string => {
+    switch (n.k) {
+      case 'const':
+        return isPrimitive(n.v) ? lit(n.v) : b.ref(n.v);
+      case 'read':
+        return read(n.root, n.keys, n.safe);
+      case 'not':
+        return `(${gen(n.x)} !== true)`;
+      case 'if':
+        return `(${gen(n.c)} === true ? ${gen(n.t)} : ${gen(n.f)})`;
       case 'and':
-        return `(${gen(e.left, scope)} === true && ${gen(e.right, scope)} === true)`;
+        return `(${gen(n.l)} === true && ${gen(n.r)} === true)`;
       case 'or':
-        return `(${gen(e.left, scope)} === true || ${gen(e.right, scope)} === true)`;
-      case '==':
-      case '!=':
-        if (isScalarKind(baseKind(host.typeOf(e.left))) || isScalarKind(baseKind(host.typeOf(e.right))))
-          return `(${gen(e.left, scope)} ${op === '==' ? '===' : '!=='} ${gen(e.right, scope)})`;
-        return fallback(e, scope);
-      case '<':
-      case '<=':
-      case '>':
-      case '>=': {
-        const r = host.expr(e.right, scope);
-        const l = host.expr(e.left, scope);
-        if (r.constant && typeof r.value === 'number' && Number.isFinite(r.value) && !l.constant) {
+        return `(${gen(n.l)} === true || ${gen(n.r)} === true)`;
+      case 'eq':
+        if (n.scalar) return `(${gen(n.l)} ${n.neg ? '!==' : '==='} ${gen(n.r)})`;
+        return fallback(n);
+      case 'cmp': {
+        const op = n.op;
+        if (n.r.k === 'const' && typeof n.r.v === 'number' && Number.isFinite(n.r.v) && n.l.k !== 'const') {
           const t = temp();
-          return `(${t} = ${gen(e.left, scope)}, typeof ${t} === "number" && ${t} ${op} ${lit(r.value)})`;
+          return `(${t} = ${gen(n.l)}, typeof ${t} === "number" && ${t} ${op} ${lit(n.r.v)})`;
         }
-        if (l.constant && r.constant) return fallback(e, scope);
+        if (n.l.k === 'const' && n.r.k === 'const') return fallback(n);
         const fn = op === '<' || op === '>' ? b.ref(helpers.lt) : b.ref(helpers.le);
         // Same evaluation order as the closures: `a > b` is `lt(b, a)`.
-        return op === '<' || op === '<=' ? `${fn}(${gen(e.left, scope)}, ${gen(e.right, scope)})` : `${fn}(${gen(e.right, scope)}, ${gen(e.left, scope)})`;
+        return op === '<' || op === '<=' ? `${fn}(${gen(n.l)}, ${gen(n.r)})` : `${fn}(${gen(n.r)}, ${gen(n.l)})`;
       }
-      case 'in':
-      case 'not in': {
-        const r = host.expr(e.right, scope);
-        if (r.constant && Array.isArray(r.value) && r.value.every((x) => typeof x !== 'object' || x === null)) {
-          const l = host.expr(e.left, scope);
-          if (l.constant) return fallback(e, scope);
-          const set = b.ref(new Set(r.value.filter((x) => x !== null)));
+      case 'in': {
+        const r = n.r;
+        if (r.k === 'const' && Array.isArray(r.v) && r.v.every((x) => typeof x !== 'object' || x === null) && n.l.k !== 'const') {
+          const set = b.ref(new Set(r.v.filter((x) => x !== null)));
           const t = temp();
-          return `((${t} = ${gen(e.left, scope)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t})) ${op === 'in' ? '=== true' : '!== true'})`;
+          return `((${t} = ${gen(n.l)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t})) ${n.neg ? '!== true' : '=== true'})`;
         }
-        return fallback(e, scope);
+        return fallback(n);
       }
-      case '??': {
-        const l = host.expr(e.left, scope);
-        if (l.constant) return fallback(e, scope);
+      case 'coalesce': {
         const t = temp();
-        return `(${t} = ${gen(e.left, scope)}, ${t} === null || ${t} === undefined ? ${gen(e.right, scope)} : ${t})`;
+        return `(${t} = ${gen(n.l)}, ${t} === null || ${t} === undefined ? ${gen(n.r)} : ${t})`;
+      }
+      case 'strMethod': {
+        const jsMethod = STRING_TESTS[n.m];
+        if (jsMethod === undefined || n.args.length !== 1) return fallback(n);
+        const s = temp();
+        const p = temp();
+        // A value that is not a string (a list for `contains`, null, or a wrong shape that is a rule
+        // error): the closure decides, from the start (expressions have no side effects).
+        return `(${s} = ${gen(n.obj)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${gen(n.args[0])}, typeof ${p} === "string" && ${s}.${jsMethod}(${p})))`;
+      }
+      case 'str': {
+        // Text parts as literals; strings render as themselves and plain numbers as `String(n)`
+        // (values.ts `renderValue`, depth 0): inline; other values call `renderValue`.
+        const render = b.ref(helpers.renderValue);
+        const cur = lit(helpers.currency);
+        const parts = n.parts.map((p) => {
+          if (typeof p === 'string') return lit(p);
+          const k = p.type?.kind === 'nullable' ? p.type.inner.kind : p.type?.kind;
+          const t = temp();
+          const plainNumber = k === 'int' || k === 'number' ? ` : typeof ${t} === "number" ? "" + ${t}` : '';
+          return `(${t} = ${gen(p.e)}, typeof ${t} === "string" ? ${t}${plainNumber} : ${render}(${t}, ${b.ref(p.type)}, ${cur}))`;
+        });
+        return `("" + ${parts.join(' + ')})`;
       }
       default:
-        return fallback(e, scope);
+        return fallback(n);
     }
   };
 
-  const STRING_TESTS: Record<string, string> = { starts_with: 'startsWith', ends_with: 'endsWith', contains: 'includes' };
-  const call = (e: A.CallExpr, scope: unknown): string => {
-    const callee = e.callee;
-    if (callee.kind !== 'Member' || !callee.property || e.args.length !== 1) return fallback(e, scope);
-    const m = callee.property.text;
-    const jsMethod = STRING_TESTS[m];
-    const ok = baseKind(host.typeOf(callee.object));
-    // Inline only on values typed as strings: on `any` the closure decides (a non-string value other
-    // than a list is a rule error there, compile.ts `method`).
-    if (!jsMethod || (ok !== 'string' && ok !== 'enum')) return fallback(e, scope);
-    if (callee.object.kind === 'NameRef') {
-      const sym = host.symbolOf(callee.object);
-      if (!sym || sym.kind === 'detector') return fallback(e, scope); // detectors: the closure decides
+  /** An input read: a local the validator holds (fused), or a read hoisted to the top of the function. */
+  const read = (root: string, keys: string[], safe: boolean[]): string => {
+    if (keys.length === 0) {
+      const held = fields?.get(JSON.stringify([root]));
+      if (held !== undefined) return held;
+      return hoisted(JSON.stringify([root]), () => {
+        const t = temp();
+        return `(${t} = input[${lit(root)}], ${t} === undefined ? null : ${t})`;
+      });
     }
-    const o = host.expr(callee.object, scope);
-    const a = host.expr(e.args[0], scope);
-    if (o.constant && a.constant) return fallback(e, scope);
-    const s = temp();
-    const p = temp();
-    const arrayCase = m === 'contains' ? `Array.isArray(${s}) ? ${b.ref(helpers.memberOf)}(${gen(e.args[0], scope)}, ${s}) : null` : 'null';
-    return `(${s} = ${gen(callee.object, scope)}, typeof ${s} !== "string" ? (${arrayCase}) : (${p} = ${gen(e.args[0], scope)}, typeof ${p} === "string" && ${s}.${jsMethod}(${p})))`;
+    // Same steps as the closure read (ops.ts `readN`). Fused: start from the deepest field the
+    // validator holds in a local (the whole chain, or the record/map it reads into).
+    let start = 'input';
+    let from = -1;
+    if (fields !== undefined) {
+      for (let p = keys.length; p >= 0; p--) {
+        const held = fields.get(JSON.stringify([root, ...keys.slice(0, p)]));
+        if (held !== undefined) {
+          if (p === keys.length) return held;
+          start = held;
+          from = p;
+          break;
+        }
+      }
+    }
+    return hoisted(JSON.stringify([root, keys, safe]), () => {
+      let cur = temp();
+      const parts: string[] = [from < 0 ? `${cur} = input[${lit(root)}]` : `${cur} = ${start}`];
+      for (let i = Math.max(from, 0); i < keys.length; i++) {
+        const next = temp();
+        const guard = safe[i]
+          ? `${cur} === null || ${cur} === undefined`
+          : `${cur} === null || ${cur} === undefined || typeof ${cur} !== "object" || Array.isArray(${cur})`;
+        parts.push(`${next} = (${guard}) ? undefined : ${cur}[${lit(keys[i])}]`);
+        cur = next;
+      }
+      return `(${parts.join(', ')}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
+    });
   };
 
-  // `all`: every outcome, in rule order (the `evaluateRules` contract). Otherwise only the outcomes
-  // of rules that matched or failed (what a decision is assembled from), without allocating a list
-  // when none did.
-  /** A message: text parts as literals, interpolations rendered as the closures do (compile.ts `string`). */
-  const message = (m: { node: A.Expr | undefined; fn: Fn }, scope: unknown): string => {
-    const e = m.node;
-    if (!e || e.kind !== 'String' || e.parts.some((p) => p.kind !== 'Text' && !p.expr)) return `${b.ref(m.fn)}(env, f)`;
-    const render = b.ref(helpers.renderValue);
-    const cur = lit(helpers.currency);
-    // Strings render as themselves and plain numbers as `String(n)` (values.ts `renderValue`, depth 0): inline.
-    const interp = (x: A.Expr | undefined): string => {
-      const ty = host.typeOf(x);
-      const k = baseKind(ty);
-      const t = temp();
-      const plainNumber = k === 'int' || k === 'number' ? ` : typeof ${t} === "number" ? "" + ${t}` : '';
-      return `(${t} = ${gen(x, scope)}, typeof ${t} === "string" ? ${t}${plainNumber} : ${render}(${t}, ${b.ref(ty)}, ${cur}))`;
-    };
-    const parts = e.parts.map((p) => (p.kind === 'Text' ? lit(p.value) : interp(p.expr)));
-    return `("" + ${parts.join(' + ')})`;
-  };
+  const conditions = (r: IrRule): string[] => [
+    ...r.clauses.filter((c) => c.kind === 'when').flatMap((c) => conjuncts(c.expr).map((x) => `${gen(x)} === true`)),
+    ...r.clauses.filter((c) => c.kind === 'unless').map((c) => `${gen(c.expr)} !== true`),
+  ];
+
   const matchedCode = (r: GenRule): string => {
     if (r.matchedConst) return b.ref(r.matchedConst);
-    const o = r.outcome;
-    if (!o) return `${b.ref(r.matched)}(env, f)`;
+    const o = r.rule;
     const fields = [
       `name: ${lit(o.name)}`,
       'matched: true',
@@ -364,12 +274,12 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
       `annotations: ${b.ref(o.annotations)}`,
       `location: ${b.ref(o.location)}`,
     ];
-    if (o.message) fields.push(`message: ${message(o.message, r.scope)}`);
-    if (o.from) fields.push(`from: ${b.ref(o.from)}(env, f)`);
+    if (o.message) fields.push(`message: ${gen(o.message)}`);
+    if (r.from) fields.push(`from: ${b.ref(r.from)}(env, f)`);
     return `{ ${fields.join(', ')} }`;
   };
 
-  if (decide) return generateDecideBody(b, rules, helpers, decide, gen, message, reads, readLines, () => temps, fused !== undefined);
+  if (decide) return generateDecideBody(b, rules, decide, gen, conditions, reads, readLines, () => temps, fused !== undefined);
   b.line('const input = env.input;');
   b.line(`const out = all === true ? new Array(${lit(rules.length)}) : null;`);
   b.line('let m = null;');
@@ -377,10 +287,9 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
   const body: string[] = [];
   const keep = (i: number) => `if (out !== null) out[${lit(i)}] = o; else if (m === null) m = [o]; else m.push(o);`;
   rules.forEach((r, i) => {
-    const conds = [...r.whens.map((w) => `${gen(w, r.scope)} === true`), ...r.unlesses.map((u) => `${gen(u, r.scope)} !== true`)];
+    const conds = conditions(r.rule);
     const matchedOutcome = matchedCode(r);
-    // After generating everything of the rule: fallbacks may have allocated lambda slots.
-    const n = r.frameSize();
+    const n = r.rule.frameSize;
     body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
     body.push(`try {`);
     body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { o = ${matchedOutcome}; ${keep(i)} }`);
@@ -405,16 +314,14 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
 function generateDecideBody(
   b: CodeBuilder,
   rules: GenRule[],
-  helpers: RuleHelpers,
   decide: DecideHelpers,
-  gen: (e: A.Expr | undefined, scope: unknown) => string,
-  message: (m: { node: A.Expr | undefined; fn: Fn }, scope: unknown) => string,
+  gen: (n: Node) => string,
+  conditions: (r: IrRule) => string[],
   reads: Map<string, string>,
   readLines: string[],
   temps: () => number,
   fused: boolean,
 ): unknown {
-  void helpers;
   // Lists: dn denies, aq approval reasons, al allows, ap approvals, wn warnings, mo monitored, er errors.
   const push = (list: string, item: string): string => `if (${list} === null) ${list} = [${item}]; else ${list}.push(${item});`;
   const listOf = (effect: ClauseEffect): string => {
@@ -432,21 +339,17 @@ function generateDecideBody(
   const body: string[] = [];
   for (const r of rules) {
     const nm = r.notMatched; // name, effect, monitor, annotations and location of the rule
-    const conds = [...r.whens.map((w) => `${gen(w, r.scope)} === true`), ...r.unlesses.map((u) => `${gen(u, r.scope)} !== true`)];
+    const conds = conditions(r.rule);
     // The message and approver, evaluated in the same order as the outcome would be built.
     const parts: string[] = [];
     if (r.matchedConst) {
       const c = r.matchedConst;
       parts.push(`ms = ${c.message === undefined ? 'null' : lit(c.message)};`);
       parts.push(`fr = ${c.from === undefined || c.from === null ? 'null' : lit(c.from)};`);
-    } else if (r.outcome) {
-      const o = r.outcome;
-      parts.push(`ms = ${o.message ? `${message(o.message, r.scope)} ?? null` : 'null'};`);
-      parts.push(`fr = ${o.from ? `${b.ref(o.from)}(env, f) ?? null` : 'null'};`);
     } else {
-      parts.push(`o = ${b.ref(r.matched)}(env, f);`);
-      parts.push('ms = o.message ?? null;');
-      parts.push('fr = o.from ?? null;');
+      const o = r.rule;
+      parts.push(`ms = ${o.message ? `${gen(o.message)} ?? null` : 'null'};`);
+      parts.push(`fr = ${r.from ? `${b.ref(r.from)}(env, f) ?? null` : 'null'};`);
     }
     const reason = `{ kind: "rule", name: ${lit(nm.name)}, effect: ${lit(nm.effect)}, message: ms, annotations: ${b.ref(nm.annotations)}, location: ${b.ref(nm.location)} }`;
     if (nm.monitor) parts.push(push('mo', reason));
@@ -460,7 +363,7 @@ function generateDecideBody(
       `r = ${b.ref(decide.errorReason)}(o, ${lit(decide.onError)});`,
       push(nm.monitor ? 'mo' : listOf(decide.onError), 'r'),
     ];
-    const n = r.frameSize();
+    const n = r.rule.frameSize;
     body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
     body.push('try {');
     body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { ${parts.join(' ')} }`);
