@@ -12,7 +12,7 @@ import type { Decision } from './decision.js';
 import type { IrRule, Node } from './ir.js';
 import { conjuncts } from './ir.js';
 import type { Type } from '../semantics/types.js';
-import { CodeBuilder, lit } from './codegen.js';
+import { CodeBuilder, Name, _, join, type Code } from './codegen.js';
 
 type Fn = (env: Env, frame: unknown[]) => unknown;
 
@@ -39,9 +39,6 @@ export interface GenRule {
 function isPrimitive(v: unknown): v is string | number | boolean | null {
   return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0));
 }
-
-/** String methods the generated code inlines on strings, and their JavaScript names. */
-const STRING_TESTS: Record<string, string | undefined> = { starts_with: 'startsWith', ends_with: 'endsWith', contains: 'includes' };
 
 const EMPTY_FRAME: unknown[] = Object.freeze([]) as unknown as unknown[];
 const NONE: RuleOutcome[] = Object.freeze([]) as unknown as RuleOutcome[];
@@ -75,7 +72,7 @@ export interface DecideHelpers {
 /** What the fused variant needs: the validator, emitted into the same function (validate.ts `emitQuickValidator`). */
 export interface FusedHelpers {
   /** Emits the quick validator reading the local `src`; lines `return undefined` on the first problem. */
-  validator: (b: CodeBuilder, src: string) => { result: string; fields: Map<string, string> };
+  validator: (b: CodeBuilder, src: Name) => { result: Name; fields: Map<string, Name> };
 }
 
 /** A fused evaluation: the decision, or undefined when the request is not valid (or could not be read). */
@@ -112,106 +109,151 @@ type RuleHelpers = {
     slow: (env: Env, all: boolean) => RuleOutcome[];
 };
 
+// Names the generated functions use (parameters and fixed locals).
+const N = {
+  env: new Name('env'),
+  all: new Name('all'),
+  input: new Name('input'),
+  request: new Name('request'),
+  now: new Name('now'),
+  views: new Name('views'),
+  finish: new Name('finish'),
+  f: new Name('f'),
+  o: new Name('o'),
+  r: new Name('r'),
+  m: new Name('m'),
+  out: new Name('out'),
+  ms: new Name('ms'),
+  fr: new Name('fr'),
+  // Decision lists: denies, approval reasons, allows, approvals, warnings, monitored, errors.
+  dn: new Name('dn'),
+  aq: new Name('aq'),
+  al: new Name('al'),
+  ap: new Name('ap'),
+  wn: new Name('wn'),
+  mo: new Name('mo'),
+  er: new Name('er'),
+};
+
+const COMMA = _`, `;
+const AND = _` && `;
+const SP = _` `;
+
+/** `let a, b, c;` (nothing for none). */
+function letAll(names: Name[]): Code | undefined {
+  return names.length > 0 ? _`let ${join(names.map((x) => _`${x}`), COMMA)};` : undefined;
+}
+
 function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers | undefined, fused?: FusedHelpers): unknown {
   const b = new CodeBuilder();
-  let temps = 0;
-  const temp = (): string => `t${temps++}`;
+  const temps: Name[] = [];
+  const temp = (): Name => {
+    const t = new Name(`t${temps.length}`);
+    temps.push(t);
+    return t;
+  };
+  const { env, f, input } = N;
 
   // Fused: the validator comes first in the same function; its locals hold every inlined field's
   // normalised value (null when absent), which the rules read directly.
-  let fields: Map<string, string> | undefined;
+  let fields: Map<string, Name> | undefined;
   if (fused) {
-    b.declare('input');
-    b.line('try {');
-    const v = fused.validator(b, 'request');
-    b.line(`input = ${v.result};`);
+    b.declare(input);
+    b.line(_`try {`);
+    const v = fused.validator(b, N.request);
+    b.line(_`${input} = ${v.result};`);
     // Getters that throw, proxies: the general path validates again and reports the problem.
-    b.line('} catch (e) { return undefined; }');
-    b.line('const env = { input: input, now: now, budgets: views };');
+    b.line(_`} catch (e) { return undefined; }`);
+    b.line(_`const ${env} = { input: ${input}, now: ${N.now}, budgets: ${N.views} };`);
     fields = v.fields;
   }
 
   // Every request read (`action.kind`) is computed once, at the top of the function, into a constant:
   // reads of validated records have no side effects and cannot throw, so reading them all up front
   // gives the same values as reading them where they appear.
-  const reads = new Map<string, string>();
-  const readLines: string[] = [];
-  const hoisted = (key: string, code: () => string): string => {
+  const reads = new Map<string, Name>();
+  const readLines: Code[] = [];
+  const hoisted = (key: string, code: () => Code): Name => {
     let name = reads.get(key);
     if (name === undefined) {
-      name = `c${reads.size}`;
+      name = new Name(`c${reads.size}`);
       reads.set(key, name);
-      readLines.push(`${name} = ${code()};`);
+      readLines.push(_`${name} = ${code()};`);
     }
     return name;
   };
 
   /** A node the generated code does not inline: a call of its closure. */
-  const fallback = (n: Node): string => `${b.ref(host.closure(n))}(env, f)`;
+  const fallback = (n: Node): Code => _`${b.ref(host.closure(n))}(${env}, ${f})`;
 
-  const gen = (n: Node): string => {
+  const gen = (n: Node): Code => {
     switch (n.k) {
       case 'const':
-        return isPrimitive(n.v) ? lit(n.v) : b.ref(n.v);
+        return isPrimitive(n.v) ? _`${n.v}` : _`${b.ref(n.v)}`;
       case 'read':
-        return read(n.root, n.keys, n.safe);
+        return _`${read(n.root, n.keys, n.safe)}`;
       case 'not':
-        return `(${gen(n.x)} !== true)`;
+        return _`(${gen(n.x)} !== true)`;
       case 'if':
-        return `(${gen(n.c)} === true ? ${gen(n.t)} : ${gen(n.f)})`;
+        return _`(${gen(n.c)} === true ? ${gen(n.t)} : ${gen(n.f)})`;
       case 'and':
-        return `(${gen(n.l)} === true && ${gen(n.r)} === true)`;
+        return _`(${gen(n.l)} === true && ${gen(n.r)} === true)`;
       case 'or':
-        return `(${gen(n.l)} === true || ${gen(n.r)} === true)`;
+        return _`(${gen(n.l)} === true || ${gen(n.r)} === true)`;
       case 'eq':
-        if (n.scalar) return `(${gen(n.l)} ${n.neg ? '!==' : '==='} ${gen(n.r)})`;
-        return fallback(n);
+        if (!n.scalar) return fallback(n);
+        return n.neg ? _`(${gen(n.l)} !== ${gen(n.r)})` : _`(${gen(n.l)} === ${gen(n.r)})`;
       case 'cmp': {
         const op = n.op;
         if (n.r.k === 'const' && typeof n.r.v === 'number' && Number.isFinite(n.r.v) && n.l.k !== 'const') {
           const t = temp();
-          return `(${t} = ${gen(n.l)}, typeof ${t} === "number" && ${t} ${op} ${lit(n.r.v)})`;
+          const rv = n.r.v;
+          const test = op === '<' ? _`${t} < ${rv}` : op === '<=' ? _`${t} <= ${rv}` : op === '>' ? _`${t} > ${rv}` : _`${t} >= ${rv}`;
+          return _`(${t} = ${gen(n.l)}, typeof ${t} === "number" && ${test})`;
         }
         if (n.l.k === 'const' && n.r.k === 'const') return fallback(n);
         const fn = op === '<' || op === '>' ? b.ref(helpers.lt) : b.ref(helpers.le);
         // Same evaluation order as the closures: `a > b` is `lt(b, a)`.
-        return op === '<' || op === '<=' ? `${fn}(${gen(n.l)}, ${gen(n.r)})` : `${fn}(${gen(n.r)}, ${gen(n.l)})`;
+        return op === '<' || op === '<=' ? _`${fn}(${gen(n.l)}, ${gen(n.r)})` : _`${fn}(${gen(n.r)}, ${gen(n.l)})`;
       }
       case 'in': {
         const r = n.r;
         if (r.k === 'const' && Array.isArray(r.v) && r.v.every((x) => typeof x !== 'object' || x === null) && n.l.k !== 'const') {
           const set = b.ref(new Set(r.v.filter((x) => x !== null)));
           const t = temp();
-          return `((${t} = ${gen(n.l)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t})) ${n.neg ? '!== true' : '=== true'})`;
+          const has = _`(${t} = ${gen(n.l)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t}))`;
+          return n.neg ? _`(${has} !== true)` : _`(${has} === true)`;
         }
         return fallback(n);
       }
       case 'coalesce': {
         const t = temp();
-        return `(${t} = ${gen(n.l)}, ${t} === null || ${t} === undefined ? ${gen(n.r)} : ${t})`;
+        return _`(${t} = ${gen(n.l)}, ${t} === null || ${t} === undefined ? ${gen(n.r)} : ${t})`;
       }
       case 'strMethod': {
-        const jsMethod = STRING_TESTS[n.m];
-        if (jsMethod === undefined || n.args.length !== 1) return fallback(n);
+        const m = n.m;
+        if ((m !== 'starts_with' && m !== 'ends_with' && m !== 'contains') || n.args.length !== 1) return fallback(n);
         const s = temp();
         const p = temp();
+        const test = m === 'starts_with' ? _`${s}.startsWith(${p})` : m === 'ends_with' ? _`${s}.endsWith(${p})` : _`${s}.includes(${p})`;
         // A value that is not a string (a list for `contains`, null, or a wrong shape that is a rule
         // error): the closure decides, from the start (expressions have no side effects).
-        return `(${s} = ${gen(n.obj)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${gen(n.args[0])}, typeof ${p} === "string" && ${s}.${jsMethod}(${p})))`;
+        return _`(${s} = ${gen(n.obj)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${gen(n.args[0]!)}, typeof ${p} === "string" && ${test}))`;
       }
       case 'str': {
         // Text parts as literals; strings render as themselves and plain numbers as `String(n)`
         // (values.ts `renderValue`, depth 0): inline; other values call `renderValue`.
         const render = b.ref(helpers.renderValue);
-        const cur = lit(helpers.currency);
+        const cur = helpers.currency;
         const parts = n.parts.map((p) => {
-          if (typeof p === 'string') return lit(p);
+          if (typeof p === 'string') return _`${p}`;
           const k = p.type?.kind === 'nullable' ? p.type.inner.kind : p.type?.kind;
           const t = temp();
-          const plainNumber = k === 'int' || k === 'number' ? ` : typeof ${t} === "number" ? "" + ${t}` : '';
-          return `(${t} = ${gen(p.e)}, typeof ${t} === "string" ? ${t}${plainNumber} : ${render}(${t}, ${b.ref(p.type)}, ${cur}))`;
+          const rendered = _`${render}(${t}, ${b.ref(p.type)}, ${cur})`;
+          const other = k === 'int' || k === 'number' ? _`typeof ${t} === "number" ? "" + ${t} : ${rendered}` : rendered;
+          return _`(${t} = ${gen(p.e)}, typeof ${t} === "string" ? ${t} : ${other})`;
         });
-        return `("" + ${parts.join(' + ')})`;
+        return _`("" + ${join(parts, _` + `)})`;
       }
       default:
         return fallback(n);
@@ -219,18 +261,18 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
   };
 
   /** An input read: a local the validator holds (fused), or a read hoisted to the top of the function. */
-  const read = (root: string, keys: string[], safe: boolean[]): string => {
+  const read = (root: string, keys: string[], safe: boolean[]): Name => {
     if (keys.length === 0) {
       const held = fields?.get(JSON.stringify([root]));
       if (held !== undefined) return held;
       return hoisted(JSON.stringify([root]), () => {
         const t = temp();
-        return `(${t} = input[${lit(root)}], ${t} === undefined ? null : ${t})`;
+        return _`(${t} = ${input}[${root}], ${t} === undefined ? null : ${t})`;
       });
     }
     // Same steps as the closure read (ops.ts `readN`). Fused: start from the deepest field the
     // validator holds in a local (the whole chain, or the record/map it reads into).
-    let start = 'input';
+    let start: Name = input;
     let from = -1;
     if (fields !== undefined) {
       for (let p = keys.length; p >= 0; p--) {
@@ -245,151 +287,160 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
     }
     return hoisted(JSON.stringify([root, keys, safe]), () => {
       let cur = temp();
-      const parts: string[] = [from < 0 ? `${cur} = input[${lit(root)}]` : `${cur} = ${start}`];
+      const parts: Code[] = [from < 0 ? _`${cur} = ${input}[${root}]` : _`${cur} = ${start}`];
       for (let i = Math.max(from, 0); i < keys.length; i++) {
         const next = temp();
         const guard = safe[i]
-          ? `${cur} === null || ${cur} === undefined`
-          : `${cur} === null || ${cur} === undefined || typeof ${cur} !== "object" || Array.isArray(${cur})`;
-        parts.push(`${next} = (${guard}) ? undefined : ${cur}[${lit(keys[i])}]`);
+          ? _`${cur} === null || ${cur} === undefined`
+          : _`${cur} === null || ${cur} === undefined || typeof ${cur} !== "object" || Array.isArray(${cur})`;
+        parts.push(_`${next} = (${guard}) ? undefined : ${cur}[${keys[i]!}]`);
         cur = next;
       }
-      return `(${parts.join(', ')}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
+      return _`(${join(parts, COMMA)}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
     });
   };
 
-  const conditions = (r: IrRule): string[] => [
-    ...r.clauses.filter((c) => c.kind === 'when').flatMap((c) => conjuncts(c.expr).map((x) => `${gen(x)} === true`)),
-    ...r.clauses.filter((c) => c.kind === 'unless').map((c) => `${gen(c.expr)} !== true`),
-  ];
-
-  const matchedCode = (r: GenRule): string => {
-    if (r.matchedConst) return b.ref(r.matchedConst);
-    const o = r.rule;
-    const fields = [
-      `name: ${lit(o.name)}`,
-      'matched: true',
-      `effect: ${lit(o.effect)}`,
-      `monitor: ${lit(o.monitor)}`,
-      `annotations: ${b.ref(o.annotations)}`,
-      `location: ${b.ref(o.location)}`,
+  /** A rule's conditions as one expression (`true` when it has none). */
+  const conditions = (r: IrRule): Code => {
+    const cs = [
+      ...r.clauses.filter((c) => c.kind === 'when').flatMap((c) => conjuncts(c.expr).map((x) => _`${gen(x)} === true`)),
+      ...r.clauses.filter((c) => c.kind === 'unless').map((c) => _`${gen(c.expr)} !== true`),
     ];
-    if (o.message) fields.push(`message: ${gen(o.message)}`);
-    if (r.from) fields.push(`from: ${b.ref(r.from)}(env, f)`);
-    return `{ ${fields.join(', ')} }`;
+    return cs.length > 0 ? join(cs, AND) : _`true`;
+  };
+  const frame = (r: IrRule): Code => (r.frameSize > 0 ? _`new Array(${r.frameSize})` : _`${b.ref(EMPTY_FRAME)}`);
+
+  const matchedCode = (r: GenRule): Code => {
+    if (r.matchedConst) return _`${b.ref(r.matchedConst)}`;
+    const o = r.rule;
+    const parts = [
+      _`name: ${o.name}`,
+      _`matched: true`,
+      _`effect: ${o.effect}`,
+      _`monitor: ${o.monitor}`,
+      _`annotations: ${b.ref(o.annotations)}`,
+      _`location: ${b.ref(o.location)}`,
+    ];
+    if (o.message) parts.push(_`message: ${gen(o.message)}`);
+    if (r.from) parts.push(_`from: ${b.ref(r.from)}(${env}, ${f})`);
+    return _`{ ${join(parts, COMMA)} }`;
   };
 
-  if (decide) return generateDecideBody(b, rules, decide, gen, conditions, reads, readLines, () => temps, fused !== undefined);
-  b.line('const input = env.input;');
-  b.line(`const out = all === true ? new Array(${lit(rules.length)}) : null;`);
-  b.line('let m = null;');
-  b.line('let f, o;');
-  const body: string[] = [];
-  const keep = (i: number) => `if (out !== null) out[${lit(i)}] = o; else if (m === null) m = [o]; else m.push(o);`;
+  const ctx: GenContext = { b, gen, conditions, frame, reads, readLines, temps };
+  if (decide) return generateDecideBody(ctx, rules, decide, fused !== undefined);
+  const { out, m, o, all } = N;
+  const body: Code[] = [];
+  const keep = (i: number) => _`if (${out} !== null) ${out}[${i}] = ${o}; else if (${m} === null) ${m} = [${o}]; else ${m}.push(${o});`;
   rules.forEach((r, i) => {
     const conds = conditions(r.rule);
     const matchedOutcome = matchedCode(r);
-    const n = r.rule.frameSize;
-    body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
-    body.push(`try {`);
-    body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { o = ${matchedOutcome}; ${keep(i)} }`);
-    body.push(`else if (out !== null) out[${lit(i)}] = ${b.ref(r.notMatched)};`);
-    body.push(`} catch (e) { o = ${b.ref(r.failed)}(e); ${keep(i)} }`);
+    body.push(_`${f} = ${frame(r.rule)};`);
+    body.push(_`try {`);
+    body.push(_`if (${conds}) { ${o} = ${matchedOutcome}; ${keep(i)} }`);
+    body.push(_`else if (${out} !== null) ${out}[${i}] = ${b.ref(r.notMatched)};`);
+    body.push(_`} catch (e) { ${o} = ${b.ref(r.failed)}(e); ${keep(i)} }`);
   });
-  if (temps > 0) b.line(`let ${Array.from({ length: temps }, (_, i) => `t${i}`).join(', ')};`);
+  b.line(_`const ${input} = ${env}.input;`);
+  b.line(_`const ${out} = ${all} === true ? new Array(${rules.length}) : null;`);
+  b.line(_`let ${m} = null;`);
+  b.line(_`let ${f}, ${o};`);
+  const lt = letAll(temps);
+  if (lt) b.line(lt);
   if (readLines.length > 0) {
     // Only an env that did not come from validation (a proxy, a getter) can make a read throw: then
     // the closures evaluate the rules, each failing on its own.
-    b.line(`let ${[...reads.values()].join(', ')};`);
-    b.line('try {');
+    b.line(letAll([...reads.values()])!);
+    b.line(_`try {`);
     for (const l of readLines) b.line(l);
-    b.line(`} catch (e) { return ${b.ref(helpers.slow)}(env, all); }`);
+    b.line(_`} catch (e) { return ${b.ref(helpers.slow)}(${env}, ${all}); }`);
   }
   for (const l of body) b.line(l);
-  b.line(`return out !== null ? out : m === null ? ${b.ref(NONE)} : m;`);
+  b.line(_`return ${out} !== null ? ${out} : ${m} === null ? ${b.ref(NONE)} : ${m};`);
   return b.build<(env: Env, all: boolean) => RuleOutcome[]>('generatedRules', ['env', 'all']);
 }
 
+/** What the rule bodies are generated with (set up by `generate`). */
+interface GenContext {
+  b: CodeBuilder;
+  gen: (n: Node) => Code;
+  conditions: (r: IrRule) => Code;
+  frame: (r: IrRule) => Code;
+  reads: Map<string, Name>;
+  readLines: Code[];
+  temps: Name[];
+}
+
 /** The body of `generateDecide` (after the conditions' code generators are set up by `generate`). */
-function generateDecideBody(
-  b: CodeBuilder,
-  rules: GenRule[],
-  decide: DecideHelpers,
-  gen: (n: Node) => string,
-  conditions: (r: IrRule) => string[],
-  reads: Map<string, string>,
-  readLines: string[],
-  temps: () => number,
-  fused: boolean,
-): unknown {
-  // Lists: dn denies, aq approval reasons, al allows, ap approvals, wn warnings, mo monitored, er errors.
-  const push = (list: string, item: string): string => `if (${list} === null) ${list} = [${item}]; else ${list}.push(${item});`;
-  const listOf = (effect: ClauseEffect): string => {
+function generateDecideBody(ctx: GenContext, rules: GenRule[], decide: DecideHelpers, fused: boolean): unknown {
+  const { b, gen, conditions, frame, reads, readLines, temps } = ctx;
+  const { env, f, o, r: rv, ms, fr, input, dn, aq, al, ap, wn, mo, er } = N;
+  const push = (list: Name, item: Code): Code => _`if (${list} === null) ${list} = [${item}]; else ${list}.push(${item});`;
+  const listOf = (effect: ClauseEffect): Name => {
     switch (effect) {
       case 'deny':
-        return 'dn';
+        return dn;
       case 'allow':
-        return 'al';
+        return al;
       case 'warn':
-        return 'wn';
+        return wn;
       default:
-        return 'aq';
+        return aq;
     }
   };
-  const body: string[] = [];
+  const body: Code[] = [];
   for (const r of rules) {
     const nm = r.notMatched; // name, effect, monitor, annotations and location of the rule
     const conds = conditions(r.rule);
     // The message and approver, evaluated in the same order as the outcome would be built.
-    const parts: string[] = [];
+    const parts: Code[] = [];
     if (r.matchedConst) {
       const c = r.matchedConst;
-      parts.push(`ms = ${c.message === undefined ? 'null' : lit(c.message)};`);
-      parts.push(`fr = ${c.from === undefined || c.from === null ? 'null' : lit(c.from)};`);
+      parts.push(_`${ms} = ${c.message === undefined ? null : c.message};`);
+      parts.push(_`${fr} = ${c.from === undefined || c.from === null ? null : c.from};`);
     } else {
-      const o = r.rule;
-      parts.push(`ms = ${o.message ? `${gen(o.message)} ?? null` : 'null'};`);
-      parts.push(`fr = ${r.from ? `${b.ref(r.from)}(env, f) ?? null` : 'null'};`);
+      const ir = r.rule;
+      parts.push(ir.message ? _`${ms} = ${gen(ir.message)} ?? null;` : _`${ms} = null;`);
+      parts.push(r.from ? _`${fr} = ${b.ref(r.from)}(${env}, ${f}) ?? null;` : _`${fr} = null;`);
     }
-    const reason = `{ kind: "rule", name: ${lit(nm.name)}, effect: ${lit(nm.effect)}, message: ms, annotations: ${b.ref(nm.annotations)}, location: ${b.ref(nm.location)} }`;
-    if (nm.monitor) parts.push(push('mo', reason));
+    const reason = _`{ kind: "rule", name: ${nm.name}, effect: ${nm.effect}, message: ${ms}, annotations: ${b.ref(nm.annotations)}, location: ${b.ref(nm.location)} }`;
+    if (nm.monitor) parts.push(push(mo, reason));
     else {
       parts.push(push(listOf(nm.effect), reason));
-      if (nm.effect === 'require_approval') parts.push(push('ap', `{ kind: "rule", name: ${lit(nm.name)}, from: fr, message: ms, location: ${b.ref(nm.location)} }`));
+      if (nm.effect === 'require_approval') parts.push(push(ap, _`{ kind: "rule", name: ${nm.name}, from: ${fr}, message: ${ms}, location: ${b.ref(nm.location)} }`));
     }
     const failed = [
-      `o = ${b.ref(r.failed)}(e);`,
-      push('er', '{ kind: "rule", name: o.name, message: o.error, location: o.location }'),
-      `r = ${b.ref(decide.errorReason)}(o, ${lit(decide.onError)});`,
-      push(nm.monitor ? 'mo' : listOf(decide.onError), 'r'),
+      _`${o} = ${b.ref(r.failed)}(e);`,
+      push(er, _`{ kind: "rule", name: ${o}.name, message: ${o}.error, location: ${o}.location }`),
+      _`${rv} = ${b.ref(decide.errorReason)}(${o}, ${decide.onError});`,
+      push(nm.monitor ? mo : listOf(decide.onError), _`${rv}`),
     ];
-    const n = r.rule.frameSize;
-    body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
-    body.push('try {');
-    body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { ${parts.join(' ')} }`);
-    body.push(`} catch (e) { ${failed.join(' ')} }`);
+    body.push(_`${f} = ${frame(r.rule)};`);
+    body.push(_`try {`);
+    body.push(_`if (${conds}) { ${join(parts, SP)} }`);
+    body.push(_`} catch (e) { ${join(failed, SP)} }`);
   }
-  if (!fused) b.line('const input = env.input;');
-  b.line('let dn = null, aq = null, al = null, ap = null, wn = null, mo = null, er = null;');
-  b.line('let f, o, r, ms, fr;');
-  const t = temps();
-  if (t > 0) b.line(`let ${Array.from({ length: t }, (_, i) => `t${i}`).join(', ')};`);
+  if (!fused) b.line(_`const ${input} = ${env}.input;`);
+  b.line(_`let ${dn} = null, ${aq} = null, ${al} = null, ${ap} = null, ${wn} = null, ${mo} = null, ${er} = null;`);
+  b.line(_`let ${f}, ${o}, ${rv}, ${ms}, ${fr};`);
+  const lt = letAll(temps);
+  if (lt) b.line(lt);
   if (readLines.length > 0) {
-    b.line(`let ${[...reads.values()].join(', ')};`);
+    b.line(letAll([...reads.values()])!);
     if (fused) {
       // Reads into records and maps the validator has just built: nothing to throw.
       for (const l of readLines) b.line(l);
     } else {
-      b.line('try {');
+      b.line(_`try {`);
       for (const l of readLines) b.line(l);
-      b.line(`} catch (e) { return ${b.ref(decide.slow)}(env); }`);
+      b.line(_`} catch (e) { return ${b.ref(decide.slow)}(${env}); }`);
     }
   }
   for (const l of body) b.line(l);
+  const lists = _`${dn}, ${aq}, ${al}, ${ap}, ${wn}, ${mo}, ${er}, ${input}`;
   if (fused) {
-    b.line('return finish(dn, aq, al, ap, wn, mo, er, input, now, env, request);');
+    b.line(_`return ${N.finish}(${lists}, ${N.now}, ${env}, ${N.request});`);
     return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
   }
-  b.line(`return ${b.ref(decide.finish)}(dn, aq, al, ap, wn, mo, er, input, env.now);`);
+  b.line(_`return ${b.ref(decide.finish)}(${lists}, ${env}.now);`);
   return b.build<(env: Env) => Decision>('generatedDecide', ['env']);
 }
