@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { CodeBuilder, Name, _, join, prop } from '../../language/runtime/codegen.js';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 
 describe('typed generated code (Code / Name)', () => {
   it('interpolated strings are literals, never code', () => {
