@@ -1,11 +1,13 @@
 // Generated rule evaluation (see codegen.ts for when and how code is generated). All rules of a set
 // become ONE straight-line function: reads of the request are inline property loads with constant
 // keys, comparisons and `and`/`or`/`not` are inline operators, `in [constants]` is a Set lookup.
-// Anything else (arithmetic, interpolation, lambdas, defs, budgets, detectors …) calls the closure the
-// compiler built for that sub-expression, so the generated code only implements the simple forms, with
-// exactly the closures' semantics (null handling, `=== true` truthiness, evaluation order).
-// `generateDecide` is the same function building the decision of `policy.evaluate` in place (enforce
-// mode, no approvals): reasons go straight into the list their (static) effect selects.
+// Any other node (arithmetic, lambdas, defs, budgets, detectors …) calls its closure, so the generated
+// code only implements the simple forms, with exactly the closures' semantics (null handling, `=== true`
+// truthiness, evaluation order).
+// `generateFused` is the request validator, the rules and the decision of `policy.evaluate` (enforce
+// mode, no approvals) in one function: reasons go straight into the list their (static) effect selects.
+// The generated code comes from the IR (ir.ts) that the closure backend (closures.ts) also compiles,
+// and is built only from typed `Code` (codegen.ts).
 
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
@@ -65,8 +67,6 @@ export interface DecideHelpers {
   /** Precedence and the decision object (decision.ts `ruleDecisionFinisher`; the generated code
    *  passes the validated request as `input` and stops there). */
   finish: FusedFinish;
-  /** The same decision through the closures (used when reading the request throws). */
-  slow: (env: Env) => Decision;
 }
 
 /** What the fused variant needs: the validator, emitted into the same function (validate.ts `emitQuickValidator`). */
@@ -82,21 +82,11 @@ export type FusedEvaluate = (request: unknown, now: number, views: Env['budgets'
  * Validation, every rule and the decision in ONE generated function (enforce mode, no approvals, no
  * explanation): the rules read the validator's locals (each field's normalised value) instead of
  * reading the validated records again, and the decision's last step is the `finish` argument, so
- * `policy.evaluate` and the engine share the function. Same decisions as validating, then
- * `generateDecide` (test/runtime/perf-codegen.test.ts).
+ * `policy.evaluate` and the engine share the function. Same decisions as validating, then assembling
+ * the closures' outcomes (test/runtime/perf-codegen.test.ts).
  */
 export function generateFused(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers, fused: FusedHelpers): FusedEvaluate {
-  return generate(host, rules, helpers, decide, fused) as FusedEvaluate;
-}
-
-/**
- * One function evaluating every rule and building the decision in place (`policy.evaluate` in enforce
- * mode without approvals): each matched rule's reason (and approval request) goes straight into the
- * list its effect, known at compile time, selects; the same decision as assembling the outcomes of
- * `generateRules` (test/runtime/perf-codegen.test.ts).
- */
-export function generateDecide(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers): (env: Env) => Decision {
-  return generate(host, rules, helpers, decide) as (env: Env) => Decision;
+  return generate(host, rules, helpers, { decide, fused }) as FusedEvaluate;
 }
 
 type RuleHelpers = {
@@ -144,7 +134,8 @@ function letAll(names: Name[]): Code | undefined {
   return names.length > 0 ? _`let ${join(names.map((x) => _`${x}`), COMMA)};` : undefined;
 }
 
-function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers | undefined, fused?: FusedHelpers): unknown {
+function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fusedWith: { decide: DecideHelpers; fused: FusedHelpers } | undefined): unknown {
+  const fused = fusedWith?.fused;
   const b = new CodeBuilder();
   const temps: Name[] = [];
   const temp = (): Name => {
@@ -327,7 +318,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, dec
   };
 
   const ctx: GenContext = { b, gen, conditions, frame, reads, readLines, temps };
-  if (decide) return generateDecideBody(ctx, rules, decide, fused !== undefined);
+  if (fusedWith) return generateFusedBody(ctx, rules, fusedWith.decide);
   const { out, m, o, all } = N;
   const body: Code[] = [];
   const keep = (i: number) => _`if (${out} !== null) ${out}[${i}] = ${o}; else if (${m} === null) ${m} = [${o}]; else ${m}.push(${o});`;
@@ -370,8 +361,8 @@ interface GenContext {
   temps: Name[];
 }
 
-/** The body of `generateDecide` (after the conditions' code generators are set up by `generate`). */
-function generateDecideBody(ctx: GenContext, rules: GenRule[], decide: DecideHelpers, fused: boolean): unknown {
+/** The rules and decision part of `generateFused` (after the validator and the conditions' code generators are set up by `generate`). */
+function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelpers): unknown {
   const { b, gen, conditions, frame, reads, readLines, temps } = ctx;
   const { env, f, o, r: rv, ms, fr, input, dn, aq, al, ap, wn, mo, er } = N;
   const push = (list: Name, item: Code): Code => _`if (${list} === null) ${list} = [${item}]; else ${list}.push(${item});`;
@@ -419,28 +410,16 @@ function generateDecideBody(ctx: GenContext, rules: GenRule[], decide: DecideHel
     body.push(_`if (${conds}) { ${join(parts, SP)} }`);
     body.push(_`} catch (e) { ${join(failed, SP)} }`);
   }
-  if (!fused) b.line(_`const ${input} = ${env}.input;`);
   b.line(_`let ${dn} = null, ${aq} = null, ${al} = null, ${ap} = null, ${wn} = null, ${mo} = null, ${er} = null;`);
   b.line(_`let ${f}, ${o}, ${rv}, ${ms}, ${fr};`);
   const lt = letAll(temps);
   if (lt) b.line(lt);
   if (readLines.length > 0) {
     b.line(letAll([...reads.values()])!);
-    if (fused) {
-      // Reads into records and maps the validator has just built: nothing to throw.
-      for (const l of readLines) b.line(l);
-    } else {
-      b.line(_`try {`);
-      for (const l of readLines) b.line(l);
-      b.line(_`} catch (e) { return ${b.ref(decide.slow)}(${env}); }`);
-    }
+    // Reads into records and maps the validator has just built: nothing to throw.
+    for (const l of readLines) b.line(l);
   }
   for (const l of body) b.line(l);
-  const lists = _`${dn}, ${aq}, ${al}, ${ap}, ${wn}, ${mo}, ${er}, ${input}`;
-  if (fused) {
-    b.line(_`return ${N.finish}(${lists}, ${N.now}, ${env}, ${N.request});`);
-    return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
-  }
-  b.line(_`return ${b.ref(decide.finish)}(${lists}, ${env}.now);`);
-  return b.build<(env: Env) => Decision>('generatedDecide', ['env']);
+  b.line(_`return ${N.finish}(${dn}, ${aq}, ${al}, ${ap}, ${wn}, ${mo}, ${er}, ${input}, ${N.now}, ${env}, ${N.request});`);
+  return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
 }

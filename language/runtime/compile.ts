@@ -21,12 +21,13 @@ import { assembleParts, assembleRuleDecision, ruleDecisionFinisher, ruleErrorRea
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { compileValidator, emitQuickValidator, newFastClosures } from './validate.js';
 import { useCodegen } from './codegen.js';
-import { generateDecide, generateFused, generateRules, type DecideHelpers, type FusedEvaluate, type RuleGenHost } from './codegen-rules.js';
+import { generateFused, generateRules, type DecideHelpers, type FusedEvaluate, type RuleGenHost } from './codegen-rules.js';
 import { EvalError, newRecord, renderValue } from './values.js';
 import { Closures, EMPTY_FRAME, frameOf, type Fn, type Frame, type TraceEnv } from './closures.js';
 import { conjuncts, type IrBudget, type IrProgram, type IrRule } from './ir.js';
 import { Lowering } from './lower.js';
 import { errorMessage, le, lt, memberOf } from './ops.js';
+import { clock } from './clock.js';
 
 export { emailDomain, toJsonValue } from './ops.js';
 export type { IrProgram } from './ir.js';
@@ -146,10 +147,8 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
 
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
 function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[]): ((env: Env, all: boolean) => RuleOutcome[]) | undefined;
-function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide: DecideHelpers): ((env: Env) => Decision) | undefined;
-function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide: DecideHelpers, fused: true): FusedEvaluate | undefined;
-function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide?: DecideHelpers, fused?: true): unknown {
-  void lw;
+function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide: DecideHelpers): FusedEvaluate | undefined;
+function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide?: DecideHelpers): unknown {
   try {
     const genRules = rules.map((r) => ({
       rule: r.ir,
@@ -175,12 +174,12 @@ function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decid
         return out;
       },
     };
-    if (decide && fused) {
+    if (decide) {
       return generateFused(host, genRules, helpers, decide, {
         validator: (b, src) => emitQuickValidator(b, lw.program.inputType, newFastClosures(), src),
       });
     }
-    return decide ? generateDecide(host, genRules, helpers, decide) : generateRules(host, genRules, helpers);
+    return generateRules(host, genRules, helpers);
   } catch {
     return undefined;
   }
@@ -303,36 +302,6 @@ function policyHash(program: CheckedProgram, sources?: Record<string, string>): 
   return sha256Hex(text);
 }
 
-// ---------------------------------------------------------------- clock
-
-// Reading the clock (`Date.now()`) costs 40–90 ns on some virtual machines, a fifth of a decision. A
-// burst of decisions in one synchronous task shares one reading: the clock is read again after
-// CLOCK_REUSE decisions, and at the next microtask. So a decision's time (and `now` in its rules) is
-// never older than the CLOCK_REUSE − 1 decisions made before it in the same task.
-const CLOCK_REUSE = 16;
-let clockValue = 0;
-let clockLeft = 0;
-let clockResetQueued = false;
-const clockReset = (): void => {
-  clockLeft = 0;
-  clockResetQueued = false;
-};
-const queueTask: ((f: () => void) => void) | undefined = typeof queueMicrotask === 'function' ? queueMicrotask : undefined;
-function clock(): number {
-  if (clockLeft > 0) {
-    clockLeft--;
-    return clockValue;
-  }
-  clockValue = Date.now();
-  if (queueTask === undefined) return clockValue;
-  clockLeft = CLOCK_REUSE - 1;
-  if (!clockResetQueued) {
-    clockResetQueued = true;
-    queueTask(clockReset);
-  }
-  return clockValue;
-}
-
 // ---------------------------------------------------------------- public API
 
 export interface EvaluateOptions {
@@ -397,18 +366,20 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     return out;
   };
 
-  /** Outcomes of the rules that matched or failed (closure path). */
-  const evaluateMatched = (env: Env): RuleOutcome[] => {
-    let out: RuleOutcome[] | null = null;
-    for (let i = 0; i < rules.length; i++) {
-      const o = evalRule(rules[i], env);
-      if (o.matched) {
-        if (out === null) out = [o];
-        else out.push(o);
-      }
-    }
-    return out ?? NO_OUTCOMES;
-  };
+  /** Outcomes of the rules that matched or failed (what a decision is assembled from). */
+  const evaluateMatched: (env: Env) => RuleOutcome[] = fastRules
+    ? (env) => fastRules(env, false)
+    : (env) => {
+        let out: RuleOutcome[] | null = null;
+        for (let i = 0; i < rules.length; i++) {
+          const o = evalRule(rules[i], env);
+          if (o.matched) {
+            if (out === null) out = [o];
+            else out.push(o);
+          }
+        }
+        return out ?? NO_OUTCOMES;
+      };
 
   const budgetsReadByRules = [...ir.budgetsReadByRules];
   // Stateless evaluation: budgets read by rules look empty (nothing spent).
@@ -443,16 +414,14 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     evaluateExpr,
   };
   const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
-  // Rules and decision in one generated function (enforce mode, no approvals, no explanation).
+  // Validation, rules and decision in one generated function (enforce mode, no approvals, no
+  // explanation): the common case of `policy.evaluate`, and the engine's.
   const decideHelpers: DecideHelpers = {
     onError: header.onError,
     errorReason: ruleErrorReason,
     finish: ruleDecisionFinisher(policyInfo, header.default),
-    slow: (env: Env) => assembleRuleDecision(policyInfo, header.default, header.onError, evaluateMatched(env), env.input, env.now),
   };
-  const fastDecide = generate ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
-  // Validation, rules and decision in one function (the common case of `policy.evaluate`, and the engine's).
-  const fused = generate && fastDecide !== undefined ? generatedRules(lowering, closures, rules, decideHelpers, true) : undefined;
+  const fused = generate && fastRules !== undefined ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
   if (fused !== undefined) compiled.fused = fused;
 
   const finishRules = decideHelpers.finish;
@@ -480,9 +449,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
         const input = validate.quick(request);
         if (input !== undefined) {
           const env: Env = { input, now, budgets: emptyViews };
-          if (fastDecide !== undefined) return fastDecide(env);
-          const outcomes = fastRules ? fastRules(env, false) : evaluateMatched(env);
-          return assembleRuleDecision(policyInfo, header.default, header.onError, outcomes, input, now);
+          return assembleRuleDecision(policyInfo, header.default, header.onError, evaluateMatched(env), input, now);
         }
       }
       quickFailed = true;
@@ -500,7 +467,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     if (input !== undefined) {
       const env: Env = { input, now, budgets: emptyViews };
       // Only matched and failed rules make a decision (unless explaining): fewer outcomes to assemble.
-      outcomes = explain ? evaluateRules(env, EXPLAIN) : fastRules ? fastRules(env, false) : evaluateMatched(env);
+      outcomes = explain ? evaluateRules(env, EXPLAIN) : evaluateMatched(env);
     }
     return assembleParts(
       policyInfo,
@@ -526,7 +493,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     header,
     compiled,
     evaluate,
-    codegen: validate.generated && fastRules !== undefined && fastDecide !== undefined,
+    codegen: validate.generated && fastRules !== undefined && fused !== undefined,
     requestHash(request: unknown): string | null {
       const v = validate(request);
       return v.ok ? hashValue(v.value) : null;
