@@ -33,8 +33,8 @@ export interface Outcome {
 }
 
 /** Effect precedence of LANGUAGE §5 (default allow, no approvals granted) and the names a decision shows. */
-export function project(matched: string[]): Outcome {
-  const by = (e: RuleEffect) => matched.filter((n) => RULES[n] === e);
+export function project(matched: string[], rules: Record<string, RuleEffect> = RULES): Outcome {
+  const by = (e: RuleEffect) => matched.filter((n) => rules[n] === e);
   const deny = by('deny');
   const appr = by('require_approval');
   const warn = by('warn');

@@ -13,6 +13,7 @@ import { DETECTORS } from './detectors.js';
 import { addMoney, divMoney, mulMoney } from './money.js';
 import {
   WEEKDAYS,
+  asList,
   checkedNumber,
   emailDomain,
   inTimeRange,
@@ -522,14 +523,7 @@ export class Closures {
   private listMethod(n: Extract<Node, { k: 'listMethod' }>): Fn {
     const og = this.fn(n.obj);
     const { m, at, sumMoney } = n;
-    const list = (env: Env, f: Frame): unknown[] | null => {
-      const v = og(env, f);
-      if (Array.isArray(v)) return v;
-      if (v === null || v === undefined) return null;
-      // Only an `any` value can be of another type here: a rule error, not a silent `false` from
-      // `any`/`count` or a vacuous `true` from `all`.
-      throw new EvalError(`\`.${m}()\` needs a list, got ${typeOfValue(v)} at ${at}`);
-    };
+    const list = (env: Env, f: Frame): unknown[] | null => asList(og(env, f), m, at);
     if (m === 'len') return (env, f) => lengthOf(og(env, f));
     if (m === 'contains') {
       const ag: Fn = n.arg ? this.fn(n.arg) : () => null;

@@ -15,6 +15,7 @@ import type { IrRule, Node } from './ir.js';
 import { conjuncts } from './ir.js';
 import type { Type } from '../semantics/types.js';
 import { CodeBuilder, Name, _, join, type Code } from './codegen.js';
+import * as ops from './ops.js';
 
 type Fn = (env: Env, frame: unknown[]) => unknown;
 
@@ -134,15 +135,24 @@ function letAll(names: Name[]): Code | undefined {
   return names.length > 0 ? _`let ${join(names.map((x) => _`${x}`), COMMA)};` : undefined;
 }
 
+/** Where code is generated: the main function (reads hoisted) or a helper (reads inline), each with its own temporaries. */
+class Scope {
+  readonly temps: Name[] = [];
+  constructor(
+    private readonly prefix: string,
+    /** Hoists a read (by key) to the top of the function; undefined in helpers. */
+    readonly hoist: ((key: string, code: () => Code) => Name) | undefined,
+  ) {}
+  temp(): Name {
+    const t = new Name(`${this.prefix}${this.temps.length}`);
+    this.temps.push(t);
+    return t;
+  }
+}
+
 function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fusedWith: { decide: DecideHelpers; fused: FusedHelpers } | undefined): unknown {
   const fused = fusedWith?.fused;
   const b = new CodeBuilder();
-  const temps: Name[] = [];
-  const temp = (): Name => {
-    const t = new Name(`t${temps.length}`);
-    temps.push(t);
-    return t;
-  };
   const { env, f, input } = N;
 
   // Fused: the validator comes first in the same function; its locals hold every inlined field's
@@ -159,12 +169,12 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     fields = v.fields;
   }
 
-  // Every request read (`action.kind`) is computed once, at the top of the function, into a constant:
-  // reads of validated records have no side effects and cannot throw, so reading them all up front
-  // gives the same values as reading them where they appear.
+  // Every request read (`action.kind`) of the main function is computed once, at its top, into a
+  // constant: reads of validated records have no side effects and cannot throw, so reading them all up
+  // front gives the same values as reading them where they appear.
   const reads = new Map<string, Name>();
   const readLines: Code[] = [];
-  const hoisted = (key: string, code: () => Code): Name => {
+  const main = new Scope('t', (key, code) => {
     let name = reads.get(key);
     if (name === undefined) {
       name = new Name(`c${reads.size}`);
@@ -172,65 +182,78 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
       readLines.push(_`${name} = ${code()};`);
     }
     return name;
-  };
+  });
+  let helpers_ = 0;
 
   /** A node the generated code does not inline: a call of its closure. */
   const fallback = (n: Node): Code => _`${b.ref(host.closure(n))}(${env}, ${f})`;
 
-  const gen = (n: Node): Code => {
+  const gen = (n: Node, sc: Scope): Code => {
     switch (n.k) {
       case 'const':
         return isPrimitive(n.v) ? _`${n.v}` : _`${b.ref(n.v)}`;
       case 'read':
-        return _`${read(n.root, n.keys, n.safe)}`;
+        return read(n.root, n.keys, n.safe, sc);
+      case 'slot':
+        return _`${f}[${n.i}]`;
       case 'not':
-        return _`(${gen(n.x)} !== true)`;
+        return _`(${gen(n.x, sc)} !== true)`;
       case 'if':
-        return _`(${gen(n.c)} === true ? ${gen(n.t)} : ${gen(n.f)})`;
+        return _`(${gen(n.c, sc)} === true ? ${gen(n.t, sc)} : ${gen(n.f, sc)})`;
       case 'and':
-        return _`(${gen(n.l)} === true && ${gen(n.r)} === true)`;
+        return _`(${gen(n.l, sc)} === true && ${gen(n.r, sc)} === true)`;
       case 'or':
-        return _`(${gen(n.l)} === true || ${gen(n.r)} === true)`;
+        return _`(${gen(n.l, sc)} === true || ${gen(n.r, sc)} === true)`;
       case 'eq':
         if (!n.scalar) return fallback(n);
-        return n.neg ? _`(${gen(n.l)} !== ${gen(n.r)})` : _`(${gen(n.l)} === ${gen(n.r)})`;
+        return n.neg ? _`(${gen(n.l, sc)} !== ${gen(n.r, sc)})` : _`(${gen(n.l, sc)} === ${gen(n.r, sc)})`;
       case 'cmp': {
         const op = n.op;
         if (n.r.k === 'const' && typeof n.r.v === 'number' && Number.isFinite(n.r.v) && n.l.k !== 'const') {
-          const t = temp();
+          const t = sc.temp();
           const rv = n.r.v;
           const test = op === '<' ? _`${t} < ${rv}` : op === '<=' ? _`${t} <= ${rv}` : op === '>' ? _`${t} > ${rv}` : _`${t} >= ${rv}`;
-          return _`(${t} = ${gen(n.l)}, typeof ${t} === "number" && ${test})`;
+          return _`(${t} = ${gen(n.l, sc)}, typeof ${t} === "number" && ${test})`;
         }
         if (n.l.k === 'const' && n.r.k === 'const') return fallback(n);
         const fn = op === '<' || op === '>' ? b.ref(helpers.lt) : b.ref(helpers.le);
         // Same evaluation order as the closures: `a > b` is `lt(b, a)`.
-        return op === '<' || op === '<=' ? _`${fn}(${gen(n.l)}, ${gen(n.r)})` : _`${fn}(${gen(n.r)}, ${gen(n.l)})`;
+        return op === '<' || op === '<=' ? _`${fn}(${gen(n.l, sc)}, ${gen(n.r, sc)})` : _`${fn}(${gen(n.r, sc)}, ${gen(n.l, sc)})`;
       }
       case 'in': {
         const r = n.r;
         if (r.k === 'const' && Array.isArray(r.v) && r.v.every((x) => typeof x !== 'object' || x === null) && n.l.k !== 'const') {
           const set = b.ref(new Set(r.v.filter((x) => x !== null)));
-          const t = temp();
-          const has = _`(${t} = ${gen(n.l)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t}))`;
+          const t = sc.temp();
+          const has = _`(${t} = ${gen(n.l, sc)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t}))`;
           return n.neg ? _`(${has} !== true)` : _`(${has} === true)`;
         }
-        return fallback(n);
+        const call = _`${b.ref(ops.memberOf)}(${gen(n.l, sc)}, ${gen(r, sc)})`;
+        return n.neg ? _`(${call} !== true)` : call;
       }
       case 'coalesce': {
-        const t = temp();
-        return _`(${t} = ${gen(n.l)}, ${t} === null || ${t} === undefined ? ${gen(n.r)} : ${t})`;
+        const t = sc.temp();
+        return _`(${t} = ${gen(n.l, sc)}, ${t} === null || ${t} === undefined ? ${gen(n.r, sc)} : ${t})`;
       }
+      case 'call':
+        if (n.fn === 'len' && n.args.length >= 1) return _`${b.ref(ops.lengthOf)}(${gen(n.args[0]!, sc)})`;
+        return fallback(n);
       case 'strMethod': {
         const m = n.m;
         if ((m !== 'starts_with' && m !== 'ends_with' && m !== 'contains') || n.args.length !== 1) return fallback(n);
-        const s = temp();
-        const p = temp();
+        const s = sc.temp();
+        const p = sc.temp();
         const test = m === 'starts_with' ? _`${s}.startsWith(${p})` : m === 'ends_with' ? _`${s}.endsWith(${p})` : _`${s}.includes(${p})`;
         // A value that is not a string (a list for `contains`, null, or a wrong shape that is a rule
         // error): the closure decides, from the start (expressions have no side effects).
-        return _`(${s} = ${gen(n.obj)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${gen(n.args[0]!)}, typeof ${p} === "string" && ${test}))`;
+        return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${gen(n.args[0]!, sc)}, typeof ${p} === "string" && ${test}))`;
       }
+      case 'listMethod':
+        return listMethod(n, sc) ?? fallback(n);
+      case 'member':
+        return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
+      case 'index':
+        return _`${b.ref(ops.indexOf)}(${gen(n.obj, sc)}, ${gen(n.index, sc)})`;
       case 'str': {
         // Text parts as literals; strings render as themselves and plain numbers as `String(n)`
         // (values.ts `renderValue`, depth 0): inline; other values call `renderValue`.
@@ -239,10 +262,10 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         const parts = n.parts.map((p) => {
           if (typeof p === 'string') return _`${p}`;
           const k = p.type?.kind === 'nullable' ? p.type.inner.kind : p.type?.kind;
-          const t = temp();
+          const t = sc.temp();
           const rendered = _`${render}(${t}, ${b.ref(p.type)}, ${cur})`;
           const other = k === 'int' || k === 'number' ? _`typeof ${t} === "number" ? "" + ${t} : ${rendered}` : rendered;
-          return _`(${t} = ${gen(p.e)}, typeof ${t} === "string" ? ${t} : ${other})`;
+          return _`(${t} = ${gen(p.e, sc)}, typeof ${t} === "string" ? ${t} : ${other})`;
         });
         return _`("" + ${join(parts, _` + `)})`;
       }
@@ -251,36 +274,58 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     }
   };
 
-  /** An input read: a local the validator holds (fused), or a read hoisted to the top of the function. */
-  const read = (root: string, keys: string[], safe: boolean[]): Name => {
-    if (keys.length === 0) {
-      const held = fields?.get(JSON.stringify([root]));
-      if (held !== undefined) return held;
-      return hoisted(JSON.stringify([root]), () => {
-        const t = temp();
-        return _`(${t} = ${input}[${root}], ${t} === undefined ? null : ${t})`;
-      });
-    }
-    // Same steps as the closure read (ops.ts `readN`). Fused: start from the deepest field the
-    // validator holds in a local (the whole chain, or the record/map it reads into).
+  /**
+   * `xs.any(x => …)`, `all`, `count`: a helper function in the enclosing scope with the lambda body
+   * inline (its parameter is the frame slot, as in the closures); `len` and `contains` call ops.ts.
+   * Same semantics as closures.ts `listMethod` (ops.ts `asList` for the shape check).
+   */
+  const listMethod = (n: Extract<Node, { k: 'listMethod' }>, sc: Scope): Code | undefined => {
+    if (n.m === 'len') return _`${b.ref(ops.lengthOf)}(${gen(n.obj, sc)})`;
+    const list = _`${b.ref(ops.asList)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
+    if (n.m === 'contains') return _`${b.ref(ops.memberOf)}(${n.arg ? gen(n.arg, sc) : _`null`}, ${list})`;
+    if (n.body === undefined || n.slot === undefined || (n.m !== 'any' && n.m !== 'all' && n.m !== 'count')) return undefined;
+    const h = new Name(`L${helpers_++}`);
+    const inner = new Scope('u', undefined);
+    const body = gen(n.body, inner);
+    const xs = new Name('xs');
+    const i = new Name('i');
+    const set = _`${f}[${n.slot}] = ${xs}[${i}];`;
+    const loop =
+      n.m === 'any'
+        ? _`if (${xs} === null) return false; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} === true) return true; } return false;`
+        : n.m === 'all'
+          ? _`if (${xs} === null) return true; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} !== true) return false; } return true;`
+          : _`let c = 0; if (${xs} !== null) for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} === true) c++; } return c;`;
+    const locals = letAll(inner.temps) ?? _``;
+    b.outer(_`function ${h}(${xs}, ${env}, ${f}, ${input}) { ${locals} ${loop} }`);
+    return _`${h}(${list}, ${env}, ${f}, ${input})`;
+  };
+
+  /** An input read: a local the validator holds (fused), a read hoisted to the top of the main
+   *  function, or (in a helper) the read itself. */
+  const read = (root: string, keys: string[], safe: boolean[], sc: Scope): Code => {
+    // Fused: start from the deepest field the validator holds in a local (the whole chain, or the
+    // record/map it reads into). Only the main function sees the validator's locals.
     let start: Name = input;
     let from = -1;
-    if (fields !== undefined) {
+    if (fields !== undefined && sc.hoist !== undefined) {
       for (let p = keys.length; p >= 0; p--) {
         const held = fields.get(JSON.stringify([root, ...keys.slice(0, p)]));
         if (held !== undefined) {
-          if (p === keys.length) return held;
+          if (p === keys.length) return _`${held}`;
           start = held;
           from = p;
           break;
         }
       }
     }
-    return hoisted(JSON.stringify([root, keys, safe]), () => {
-      let cur = temp();
+    // Same steps as the closure read (ops.ts `readN`).
+    const code = (): Code => {
+      let cur = sc.temp();
+      if (keys.length === 0) return _`(${cur} = ${input}[${root}], ${cur} === undefined ? null : ${cur})`;
       const parts: Code[] = [from < 0 ? _`${cur} = ${input}[${root}]` : _`${cur} = ${start}`];
       for (let i = Math.max(from, 0); i < keys.length; i++) {
-        const next = temp();
+        const next = sc.temp();
         const guard = safe[i]
           ? _`${cur} === null || ${cur} === undefined`
           : _`${cur} === null || ${cur} === undefined || typeof ${cur} !== "object" || Array.isArray(${cur})`;
@@ -288,14 +333,16 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         cur = next;
       }
       return _`(${join(parts, COMMA)}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
-    });
+    };
+    if (sc.hoist === undefined) return code();
+    return _`${sc.hoist(JSON.stringify([root, keys, safe]), code)}`;
   };
 
   /** A rule's conditions as one expression (`true` when it has none). */
   const conditions = (r: IrRule): Code => {
     const cs = [
-      ...r.clauses.filter((c) => c.kind === 'when').flatMap((c) => conjuncts(c.expr).map((x) => _`${gen(x)} === true`)),
-      ...r.clauses.filter((c) => c.kind === 'unless').map((c) => _`${gen(c.expr)} !== true`),
+      ...r.clauses.filter((c) => c.kind === 'when').flatMap((c) => conjuncts(c.expr).map((x) => _`${gen(x, main)} === true`)),
+      ...r.clauses.filter((c) => c.kind === 'unless').map((c) => _`${gen(c.expr, main)} !== true`),
     ];
     return cs.length > 0 ? join(cs, AND) : _`true`;
   };
@@ -312,12 +359,12 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
       _`annotations: ${b.ref(o.annotations)}`,
       _`location: ${b.ref(o.location)}`,
     ];
-    if (o.message) parts.push(_`message: ${gen(o.message)}`);
+    if (o.message) parts.push(_`message: ${gen(o.message, main)}`);
     if (r.from) parts.push(_`from: ${b.ref(r.from)}(${env}, ${f})`);
     return _`{ ${join(parts, COMMA)} }`;
   };
 
-  const ctx: GenContext = { b, gen, conditions, frame, reads, readLines, temps };
+  const ctx: GenContext = { b, gen: (n) => gen(n, main), conditions, frame, reads, readLines, temps: main.temps };
   if (fusedWith) return generateFusedBody(ctx, rules, fusedWith.decide);
   const { out, m, o, all } = N;
   const body: Code[] = [];
@@ -335,7 +382,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
   b.line(_`const ${out} = ${all} === true ? new Array(${rules.length}) : null;`);
   b.line(_`let ${m} = null;`);
   b.line(_`let ${f}, ${o};`);
-  const lt = letAll(temps);
+  const lt = letAll(main.temps);
   if (lt) b.line(lt);
   if (readLines.length > 0) {
     // Only an env that did not come from validation (a proxy, a getter) can make a read throw: then

@@ -71,6 +71,15 @@ export function readN(input: Record<string, unknown>, root: string, keys: readon
   return v === undefined || (keys.length > 0 && typeof v === 'function') ? null : v;
 }
 
+/** The list a list method (`.m()`, at `at`) runs on: the list, null for null, a rule error for another
+ *  shape (only an `any` value can be one: a rule error, not a silent `false` from `any`/`count` or a
+ *  vacuous `true` from `all`). */
+export function asList(v: unknown, m: string, at: string): unknown[] | null {
+  if (Array.isArray(v)) return v;
+  if (v === null || v === undefined) return null;
+  throw new EvalError(`\`.${m}()\` needs a list, got ${typeOfValue(v)} at ${at}`);
+}
+
 export function memberOf(x: unknown, coll: unknown): boolean {
   if (isNullish(x) || isNullish(coll)) return false;
   if (Array.isArray(coll)) {

@@ -13,6 +13,8 @@ import { IR_VERSION, childNodes, conjuncts, reviveIr, type IrProgram, type Node 
 import type { Env } from '../../language/runtime/compiled.js';
 import { generateRequests } from '../../bench/peers.js';
 import { rng } from '../helpers/prng.js';
+import { SHAPE_RULES, shapeRequests, shapesHandWritten } from '../../bench/shapes.js';
+import { project } from '../../bench/peers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const NOW = Date.UTC(2026, 0, 5, 10, 0, 0);
@@ -141,6 +143,28 @@ rule r { when action.tool == "x" and action.n > 1  deny }
       { path: 'action.tool', value: 'x' },
       { path: 'action.n', value: 5 },
     ]);
+  });
+});
+
+describe('the second benchmark policy (lists, nested objects, strings)', function () {
+  this.timeout(60_000);
+
+  it('both backends decide as the hand-written policy on every request', () => {
+    const files = readSet(join(root, 'bench/policy-shapes'));
+    const gen = compile(files, { codegen: true });
+    const clo = compile(files, { codegen: false });
+    assert.equal(gen.codegen, true);
+    const effects = new Set<string>();
+    for (const r of shapeRequests(1500)) {
+      const json = JSON.parse(JSON.stringify(r));
+      const a = gen.evaluate(json, { now: NOW });
+      assert.deepEqual(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(clo.evaluate(json, { now: NOW }))));
+      const expected = project(shapesHandWritten(r), SHAPE_RULES);
+      const names = [...new Set([...a.reasons.filter((x) => x.kind === 'rule').map((x) => x.name as string), ...a.approvals.map((x) => x.name), ...a.warnings.map((x) => x.name as string)])].sort();
+      assert.deepEqual({ effect: a.effect, names }, expected);
+      effects.add(a.effect);
+    }
+    assert.equal(effects.size, 3, 'every effect occurs');
   });
 });
 
