@@ -44,6 +44,27 @@ export function project(matched: string[], rules: Record<string, RuleEffect> = R
   return { effect: 'allow', names: [...allow, ...warn].sort() };
 }
 
+/** The effect and names a Rein decision shows (what `project` gives for a peer's matches). */
+export function fromDecision(d: { effect: string; reasons: { kind: string; name?: string }[]; approvals: { name: string }[]; warnings: { name?: string }[] }): Outcome {
+  const names = new Set<string>();
+  for (const r of d.reasons) if (r.kind === 'rule' && r.name) names.add(r.name);
+  for (const a of d.approvals) names.add(a.name);
+  for (const w of d.warnings) if (w.name) names.add(w.name);
+  return { effect: d.effect as Outcome['effect'], names: [...names].sort() };
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same requests. */
+export function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 // ------------------------------------------------------------------ requests
 
 export interface BenchRequest {
@@ -56,14 +77,7 @@ export interface BenchRequest {
 
 /** Deterministic pseudo-random agent requests (mulberry32). */
 export function generateRequests(n: number, seed = 42): BenchRequest[] {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
   const tools = ['kb.search', 'ticket.read', 'docs.read', 'shell.exec', 'db.drop', 'payments.transfer', 'email.send', 'db.write', 'admin.reset', 'fs.write', 'calendar.create'];
   const models = ['small', 'gpt-large', 'internal-llm', 'internal-small', 'claude-medium'];

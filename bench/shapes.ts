@@ -11,7 +11,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../language/policy.js';
-import { project, type Outcome, type RuleEffect } from './peers.js';
+import { fromDecision, mulberry32, project, type Outcome, type RuleEffect } from './peers.js';
 import { median, readSet } from './util.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -56,14 +56,7 @@ export interface ShapeRequest {
 
 /** Deterministic requests (mulberry32). */
 export function shapeRequests(n: number, seed = 7): ShapeRequest[] {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
   const some = <T>(xs: T[], max: number): T[] => Array.from({ length: Math.floor(rnd() * (max + 1)) }, () => pick(xs));
   const words = ['refund', 'policy', 'summary', 'customer', 'order', 'invoice', 'please', 'status', 'update', 'account'];
@@ -161,14 +154,6 @@ async function celShapes(): Promise<(r: ShapeRequest) => string[]> {
     for (const [name, fn] of compiled) if (fn(r as unknown as Record<string, unknown>) === true) m.push(name);
     return m;
   };
-}
-
-function fromDecision(d: { effect: string; reasons: { kind: string; name?: string }[]; approvals: { name: string }[]; warnings: { name?: string }[] }): Outcome {
-  const names = new Set<string>();
-  for (const r of d.reasons) if (r.kind === 'rule' && r.name) names.add(r.name);
-  for (const a of d.approvals) names.add(a.name);
-  for (const w of d.warnings) if (w.name) names.add(w.name);
-  return { effect: d.effect as Outcome['effect'], names: [...names].sort() };
 }
 
 async function main() {
