@@ -154,6 +154,18 @@ export class CodeBuilder {
     this.outerLines.push(code.str);
   }
 
+  /** The lines `f` emits, taken out of the function body (for a helper function's body). */
+  capture(f: () => void): Code[] {
+    const saved = this.lines;
+    this.lines = [];
+    try {
+      f();
+      return this.lines.map((l) => Code.of(l));
+    } finally {
+      this.lines = saved;
+    }
+  }
+
   line(code: Code): void {
     if (!(code instanceof Code)) throw new Error('codegen: a line must be Code');
     this.lines.push(code.str);

@@ -11,7 +11,7 @@ import type { FieldType, Type } from '../semantics/types.js';
 import { typeToString } from '../semantics/types.js';
 import { parseMoney } from './money.js';
 import { MAX_TIME_MS, RECORD_PROTO, describeNonPlain, isPlainData, newRecord } from './values.js';
-import { CodeBuilder, Name, _, join, prop, useCodegen } from './codegen.js';
+import { CodeBuilder, Name, _, join, prop, useCodegen, type Code } from './codegen.js';
 
 export const MAX_ERRORS = 100;
 export const MAX_DEPTH = 64;
@@ -602,55 +602,98 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
   const inlining = new Set<Type>();
   const OPl = b.ref(Object.prototype);
   const fields = new Map<string, Name>();
+  // What a failed check does: leave the function (undefined) or, inside a list helper, return FAIL.
+  let fail = _`return undefined;`;
+  let inHelper = false;
+
+  /**
+   * `list<T>` at static depth `d`: a helper function in the enclosing scope checking and copying the
+   * elements with T's checks inline (as the closure `buildFast` list does: holes fail, depth capped).
+   */
+  const emitList = (elem: Type, x: Name, d: number, out: Name): Name => {
+    const h = b.local('V');
+    const xs = b.local('x');
+    const saved = { fail, inHelper };
+    fail = _`return ${FAILr};`;
+    inHelper = true;
+    let body: Code[];
+    try {
+      body = b.capture(() => {
+        const i = b.local('i');
+        const res = b.local('o');
+        const e = b.local('e');
+        b.line(_`if (!Array.isArray(${xs})) return ${FAILr};`);
+        b.line(_`const ${res} = new Array(${xs}.length);`);
+        b.line(_`for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) {`);
+        b.line(_`if (!${hasOwnR}.call(${xs}, ${i})) return ${FAILr};`);
+        b.line(_`const ${e} = ${xs}[${i}];`);
+        const v = emit(elem, e, d + 1, []);
+        b.line(_`${res}[${i}] = ${v};`);
+        b.line(_`}`);
+        b.line(_`return ${res};`);
+      });
+    } finally {
+      fail = saved.fail;
+      inHelper = saved.inHelper;
+    }
+    b.outer(_`function ${h}(${xs}) { ${join(body, _`
+`)} }`);
+    b.line(_`const ${out} = ${h}(${x});`);
+    b.line(_`if (${out} === ${FAILr}) ${fail}`);
+    return out;
+  };
 
   /** Emit code checking `x` (a local) against `ty` at static depth `d`, leaving the normalised value in a new local. */
   const emit = (ty: Type, x: Name, d: number, path: string[]): Name => {
     const out = b.local('r');
     switch (ty.kind) {
       case 'string':
-        b.line(_`if (typeof ${x} !== "string") return undefined;`);
+        b.line(_`if (typeof ${x} !== "string") ${fail}`);
         b.line(_`const ${out} = ${x};`);
         return out;
       case 'bool':
-        b.line(_`if (typeof ${x} !== "boolean") return undefined;`);
+        b.line(_`if (typeof ${x} !== "boolean") ${fail}`);
         b.line(_`const ${out} = ${x};`);
         return out;
       case 'int':
-        b.line(_`if (typeof ${x} !== "number" || !Number.isSafeInteger(${x})) return undefined;`);
+        b.line(_`if (typeof ${x} !== "number" || !Number.isSafeInteger(${x})) ${fail}`);
         b.line(_`const ${out} = ${x};`);
         return out;
       case 'number':
-        b.line(_`if (typeof ${x} !== "number" || !Number.isFinite(${x})) return undefined;`);
+        b.line(_`if (typeof ${x} !== "number" || !Number.isFinite(${x})) ${fail}`);
         b.line(_`const ${out} = ${x};`);
         return out;
       case 'money':
         b.line(_`const ${out} = ${b.ref(parseMoney)}(${x});`);
-        b.line(_`if (${out} === undefined) return undefined;`);
+        b.line(_`if (${out} === undefined) ${fail}`);
         return out;
       case 'enum':
         if (ty.values.length <= 8) {
           const cond = ty.values.length > 0 ? join(ty.values.map((v) => _`${x} !== ${v}`), _` && `) : _`true`;
-          b.line(_`if (typeof ${x} !== "string" || (${cond})) return undefined;`);
+          b.line(_`if (typeof ${x} !== "string" || (${cond})) ${fail}`);
         } else {
-          b.line(_`if (typeof ${x} !== "string" || !${b.ref(new Set(ty.values))}.has(${x})) return undefined;`);
+          b.line(_`if (typeof ${x} !== "string" || !${b.ref(new Set(ty.values))}.has(${x})) ${fail}`);
         }
         b.line(_`const ${out} = ${x};`);
         return out;
       case 'object':
         if (!inlining.has(ty) && d <= MAX_DEPTH) return emitObject(ty.fields, x, d, out, ty, path);
         break;
+      case 'list':
+        if (d + 2 <= MAX_DEPTH) return emitList(ty.elem, x, d, out);
+        break;
       default:
         break;
     }
     const f = b.ref(compileFast(ty, closures));
     b.line(_`const ${out} = ${f}(${x}, ${d});`);
-    b.line(_`if (${out} === ${FAILr}) return undefined;`);
+    b.line(_`if (${out} === ${FAILr}) ${fail}`);
     return out;
   };
 
   const emitObject = (objFields: FieldType[], x: Name, d: number, out: Name, ty: Type, path: string[]): Name => {
     inlining.add(ty);
-    b.line(_`if (typeof ${x} !== "object" || ${x} === null) return undefined;`);
+    b.line(_`if (typeof ${x} !== "object" || ${x} === null) ${fail}`);
     // The first field is read before the prototype test: after that load V8 knows the object's
     // possible hidden classes (when there are few) and folds `Object.getPrototypeOf(x) ===
     // Object.prototype` into a constant; tested first, it is a call (~15 ns an object).
@@ -663,7 +706,7 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
     if (objFields.length > 0) b.line(_`let ${raws[0]!} = ${prop(x, objFields[0]!.name)};`);
     const plain = b.local('p');
     b.line(_`const ${plain} = Object.getPrototypeOf(${x}) === ${OPl};`);
-    b.line(_`if (Array.isArray(${x}) || (!${plain} && !${b.ref(isPlainData)}(${x}))) return undefined;`);
+    b.line(_`if (Array.isArray(${x}) || (!${plain} && !${b.ref(isPlainData)}(${x}))) ${fail}`);
     if (objFields.length > 0) b.line(_`if (${plain}) ${raws[0]!} = ${prop(x, objFields[0]!.name)};`);
     for (let i = 1; i < objFields.length; i++) b.line(_`let ${raws[i]!} = ${prop(x, objFields[i]!.name)};`);
     const seen = b.local('s');
@@ -674,9 +717,12 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
       const fieldPath = [...path, f.name];
       // The field's normalised value, for code that follows (fused rules).
       const held = b.local('h');
-      b.declare(held);
+      if (inHelper) b.line(_`let ${held} = null;`);
+      else {
+        b.declare(held);
+        fields.set(JSON.stringify(fieldPath), held);
+      }
       helds.push(held);
-      fields.set(JSON.stringify(fieldPath), held);
       const raw = raws[i]!;
       // Own properties only: never read a field through the prototype chain.
       b.line(_`if (${raw} !== undefined && !(${plain} && ${prop(OPl, f.name)} === undefined) && !${hasOwnR}.call(${x}, ${f.name})) ${raw} = undefined;`);
@@ -685,7 +731,7 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
         b.line(_`if (${raw} === null) ${seen}++;`);
         b.line(_`${held} = null;`);
       } else {
-        b.line(_`return undefined;`);
+        b.line(fail);
       }
       b.line(_`} else {`);
       b.line(_`${seen}++;`);
@@ -699,7 +745,7 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
     const key = b.local('q');
     b.line(_`let ${keys} = 0;`);
     b.line(_`for (const ${key} in ${x}) ${keys}++;`);
-    b.line(_`if (${keys} !== ${seen} && ${extrasR}(${x}, ${out}, ${d}) === ${FAILr}) return undefined;`);
+    b.line(_`if (${keys} !== ${seen} && ${extrasR}(${x}, ${out}, ${d}) === ${FAILr}) ${fail}`);
     inlining.delete(ty);
     return out;
   };

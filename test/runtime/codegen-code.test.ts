@@ -45,3 +45,63 @@ rule r { when tool == ${JSON.stringify(nasty)} or args[${JSON.stringify(nasty)}]
     }
   });
 });
+
+describe('generated list validation (helper functions) agrees with the closures', () => {
+  it('on valid, hostile and odd lists of strings, objects and nested lists', () => {
+    const src = `policy p { default allow  on error deny }
+input {
+  tags: list<string>
+  items: list<{ name: string, n?: int, sub: list<{ k: "a" | "b" }> }>
+  opt?: list<list<int>>
+  anyl?: list<any>
+}
+rule r { when "x" in tags  deny }
+`;
+    const gen = compile({ 'p.rein': src }, { codegen: true });
+    const clo = compile({ 'p.rein': src }, { codegen: false });
+    const base = () => ({ tags: ['a', 'x'], items: [{ name: 'i', n: 1, sub: [{ k: 'a' }] }, { name: 'j', sub: [] }], opt: [[1, 2], []], anyl: [1, 'q', { z: [null] }] });
+    const sparse: unknown[] = ['a'];
+    sparse[2] = 'c';
+    const withGetter = ['a'];
+    Object.defineProperty(withGetter, 1, { get: () => 'x', enumerable: true });
+    const cases: unknown[] = [
+      base(),
+      { ...base(), tags: [] },
+      { ...base(), tags: sparse },
+      { ...base(), tags: withGetter },
+      { ...base(), tags: 'x' },
+      { ...base(), tags: ['a', 3] },
+      { ...base(), items: [{ name: 'i', sub: [{ k: 'c' }] }] },
+      { ...base(), items: [{ name: 'i', sub: [{ k: 'a', extra: [1, { y: 2 }] }], more: true }] },
+      { ...base(), items: [{ name: 'i', sub: null }] },
+      { ...base(), items: [null] },
+      { ...base(), items: [Object.create({ name: 'i', sub: [] })] },
+      { ...base(), items: [JSON.parse('{"name":"i","sub":[],"__proto__":{"x":1}}')] },
+      { ...base(), opt: [[1.5]] },
+      { ...base(), opt: [null] },
+      { ...base(), opt: null },
+      { ...base(), anyl: [undefined, Infinity] },
+      { ...base(), anyl: [new Date(0)] },
+      { ...base(), items: new Array(3) },
+    ];
+    const proto = Array.prototype as unknown as Record<number, unknown>;
+    proto[1] = 'x';
+    try {
+      cases.push({ ...base(), tags: sparse });
+      for (const [i, req] of cases.entries()) {
+        for (const opts of [{ now: 0 }, { now: 0, explain: true }]) {
+          const a = JSON.parse(JSON.stringify(gen.evaluate(req, opts)));
+          const b = JSON.parse(JSON.stringify(clo.evaluate(req, opts)));
+          assert.deepEqual(a, b, `case ${i}`);
+        }
+        const qa = gen.compiled.validate(req);
+        const qb = clo.compiled.validate(req);
+        assert.deepEqual(JSON.parse(JSON.stringify(qa)), JSON.parse(JSON.stringify(qb)), `validate case ${i}`);
+      }
+    } finally {
+      delete proto[1];
+    }
+    assert.equal(gen.evaluate(base(), { now: 0 }).effect, 'deny');
+    assert.equal(gen.evaluate({ ...base(), tags: sparse }, { now: 0 }).errors.length > 0, true, 'a hole is an error');
+  });
+});
