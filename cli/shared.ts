@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from '../language/diagnostics.js';
 import { PolicyError } from '../language/errors.js';
-import { compile, type Policy } from '../language/runtime/compile.js';
+import { compile, type Policy } from '../language/policy.js';
 import { EXIT, type Ctx } from './context.js';
 import { ExitCode, LoadError } from '../language/node/errors.js';
 import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from '../language/node/load.js';

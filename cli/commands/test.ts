@@ -2,7 +2,7 @@
 
 import * as path from 'node:path';
 import { compareDiagnostics, type Diagnostic } from '../../language/diagnostics.js';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { runTests } from '../../language/runtime/test-runner.js';
 import { EXIT, type Ctx } from '../context.js';
 import { UsageError } from '../../language/node/errors.js';
