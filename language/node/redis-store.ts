@@ -234,6 +234,14 @@ if keepMs >= 0 then keep({KEYS[1], KEYS[2], KEYS[3]}, keepMs) end
 return 1
 `;
 
+// KEYS: D (a reservation's directory entry, cluster only).  ARGV: value, ttlMs.
+// SET NX that returns the previous value (nil: written): \`SET … NX GET\` needs Redis 7.
+const SET_DIR = `
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return v
+`;
+
 type Args = (string | number)[];
 interface Script {
   name: string;
@@ -247,6 +255,7 @@ const SCRIPTS = {
   settle: script('settle', SETTLE),
   release: script('release', RELEASE),
   addSpent: script('addSpent', ADD_SPENT),
+  setDir: script('setDir', SET_DIR),
 };
 type Pipeline = ReturnType<Redis['pipeline']>;
 
@@ -257,11 +266,17 @@ interface Group {
   items: number[];
 }
 
-/** A reservation's groups, remembered (cluster only) so that settle and release find every record. */
+/** A reservation's groups, remembered (cluster only) so that settle and release by the process that
+ *  made it need no directory look-up. */
 interface Known {
   records: string[];
   dropAt: number;
+  /** The reserve returned committed (its directory entry is written). */
+  complete: boolean;
 }
+
+/** A directory entry that marks a reservation released before its reserve wrote the entry. */
+const DIR_TOMBSTONE = 'x';
 
 export class RedisBudgetStore implements BudgetStore {
   readonly prefix: string;
@@ -403,6 +418,12 @@ export class RedisBudgetStore implements BudgetStore {
     let ok = true;
     let committed = false;
     const done: Group[] = [];
+    // Cluster: the directory entry (id → record keys) is written beside the slot scripts.
+    let dir: Promise<string | null> | null = null;
+    if (this.cluster && req.commit && groups.length > 0) {
+      dir = this.setDirectory(req.reservationId, JSON.stringify(groups.map((g) => g.record)), req.ttlMs + this.graceMs);
+      dir.catch(() => undefined); // awaited below; a slot script that throws first leaves it unawaited
+    }
     // Cluster: one script per slot, in slot order (two requests over the same slots never hold one
     // slot each and refuse each other); a refusal releases the slots already reserved.
     for (let g = 0; g < groups.length; g++) {
@@ -423,7 +444,46 @@ export class RedisBudgetStore implements BudgetStore {
       this.known.delete(req.reservationId);
     }
     if (req.commit && !committed) this.known.delete(req.reservationId);
+    if (dir !== null) {
+      // The directory entry was written beside the slot scripts; a tombstone there means another
+      // process released this reservation before the entry existed: give every slot back.
+      const prev = await dir;
+      if (prev === DIR_TOMBSTONE) {
+        if (committed) await Promise.all(groups.map((g) => this.releaseRecord(g.record, req.reservationId, req.now)));
+        this.known.delete(req.reservationId);
+        throw new Error(`redis budget store: reservation ${req.reservationId} was released before it reached Redis`);
+      }
+      if (committed) {
+        const k = this.known.get(req.reservationId);
+        if (k) k.complete = true;
+      } else this.dropDirectory(req.reservationId);
+    }
     return { ok, committed, items };
+  }
+
+  /** The directory entry of a reservation on a cluster: its record keys, in a slot of its own (hashed
+   *  from the id), so any process can settle or release it by id. */
+  private dirKey(id: string): string {
+    return /[{}]/.test(id) ? `${this.prefix}d:{#${createHash('sha1').update(id).digest('hex')}}` : `${this.prefix}d:{${id}}`;
+  }
+
+  /** Writes a directory entry unless present; resolves to the previous value (null: written). */
+  private setDirectory(id: string, value: string, ms: number): Promise<string | null> {
+    return this.run(SCRIPTS.setDir, [this.dirKey(id)], [value, ms]) as Promise<string | null>;
+  }
+
+  /** Deletes a directory entry (best effort: it expires by TTL anyway). */
+  private dropDirectory(id: string): void {
+    this.redis.del(this.dirKey(id)).catch(() => undefined);
+  }
+
+  /** The record keys of a reservation: remembered in process, else (cluster) from its directory entry. */
+  private async lookupRecords(id: string): Promise<string[]> {
+    if (!this.cluster) return [this.prefix + 'r:' + id];
+    const k = this.known.get(id);
+    if (k) return k.records;
+    const v = (await this.redis.get(this.dirKey(id))) as string | null;
+    return v === null || v === DIR_TOMBSTONE ? [] : (JSON.parse(v) as string[]);
   }
 
   private async runReserve(req: ReserveRequest, group: Group, commit: boolean): Promise<[number, number, (string | number)[]]> {
@@ -471,10 +531,10 @@ export class RedisBudgetStore implements BudgetStore {
 
   async settle(reservationId: string, actuals: Actual[], now: number): Promise<SettleResult> {
     for (const a of actuals) assertAmount(a.amount, 'actual', a.counterKey);
-    const records = this.recordsOf(reservationId);
     const found = await this.withTimeout(
       (async () => {
         await this.assertReady('settle');
+        const records = await this.lookupRecords(reservationId);
         const results = await Promise.all(
           records.map((record) => {
             const args: Args = [now, reservationId];
@@ -488,6 +548,7 @@ export class RedisBudgetStore implements BudgetStore {
       'settle',
     );
     this.known.delete(reservationId);
+    if (this.cluster) this.dropDirectory(reservationId);
     return { found };
   }
 
@@ -497,7 +558,33 @@ export class RedisBudgetStore implements BudgetStore {
    * not confirm it (timeout, no connection), the release is retried in the background until it is.
    */
   async release(reservationId: string, now: number): Promise<SettleResult> {
-    const records = this.recordsOf(reservationId);
+    let records: string[];
+    if (!this.cluster) records = [this.prefix + 'r:' + reservationId];
+    else {
+      const k = this.known.get(reservationId);
+      if (k?.complete) {
+        records = k.records;
+        this.dropDirectory(reservationId);
+      } else if (k) {
+        // The reserve's outcome is unknown: its directory entry may still be on its way — a tombstone
+        // makes it fail (best effort: the records' own tombstones are what hold the charge back).
+        records = k.records;
+        this.redis.set(this.dirKey(reservationId), DIR_TOMBSTONE, 'PX', this.graceMs).catch(() => undefined);
+      } else {
+        // Made by another process (or forgotten here): its directory entry names its records; when there
+        // is none yet, the tombstone left in its place makes the late reserve give its slots back.
+        const prev = await this.withTimeout(
+          (async () => {
+            await this.assertReady('release');
+            return this.setDirectory(reservationId, DIR_TOMBSTONE, this.graceMs);
+          })(),
+          this.timeoutMs,
+          'release',
+        );
+        records = prev === null || prev === DIR_TOMBSTONE ? [] : (JSON.parse(prev) as string[]);
+        if (records.length > 0) this.dropDirectory(reservationId);
+      }
+    }
     this.known.delete(reservationId);
     const results = await Promise.allSettled(records.map((r) => this.releaseRecord(r, reservationId, now)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -660,12 +747,7 @@ export class RedisBudgetStore implements BudgetStore {
       if (k.dropAt > now) break;
       this.known.delete(id);
     }
-    this.known.set(req.reservationId, { records: groups.map((g) => g.record), dropAt: now + req.ttlMs + this.graceMs });
-  }
-
-  private recordsOf(id: string): string[] {
-    if (!this.cluster) return [this.prefix + 'r:' + id];
-    return this.known.get(id)?.records ?? [];
+    this.known.set(req.reservationId, { records: groups.map((g) => g.record), dropAt: now + req.ttlMs + this.graceMs, complete: false });
   }
 
   /** Runs one write script in a pipeline followed by `WAIT` on the same node; too few replicas fail the call. */

@@ -35,7 +35,5 @@ describe('RedisBudgetStore, Redis Cluster (real 3 primaries)', function () {
     await store?.close();
     await cluster?.destroy();
   });
-  // A release from a process that did not make the reservation cannot find its slots yet (the slots
-  // are remembered in process), so the tombstone case runs on a single node only.
-  budgetStoreConformance({ describe, it }, { store: () => store!, capabilities: { ...capabilities, releaseBeforeReserve: false } });
+  budgetStoreConformance({ describe, it }, { store: () => store!, capabilities });
 });
