@@ -35,6 +35,11 @@ export interface RedisBudgetStoreOptions {
   url?: string;
   /** Redis Cluster: the seed nodes (the store then creates an ioredis `Cluster`). */
   nodes?: ClusterNode[];
+  /** Redis Sentinel: the sentinels to ask for the current primary (the store then connects to whichever
+   *  primary they name, and follows a failover). Ignored when `client` or `nodes` is given. */
+  sentinels?: { host: string; port: number }[];
+  /** With `sentinels`: the name of the primary the sentinels monitor (default `mymaster`). */
+  name?: string;
   /** Prefix for every key (default `rein:`). */
   prefix?: string;
   /** An existing ioredis client (`Redis` or `Cluster`) to use (the store then does not close it). */
@@ -340,6 +345,17 @@ export class RedisBudgetStore implements BudgetStore {
         maxRedirections: 4,
         redisOptions: nodeOptions,
         ...opts.clusterOptions,
+      });
+    } else if (opts.sentinels) {
+      client = new Redis({
+        sentinels: opts.sentinels,
+        name: opts.name ?? 'mymaster',
+        enableAutoPipelining: autoPipelining,
+        // Reconnect to the new primary as soon as the sentinels announce a failover (+switch-master),
+        // not only when the old one drops the connection (a demoted primary answers READONLY).
+        failoverDetector: true,
+        sentinelRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+        ...nodeOptions,
       });
     } else client = new Redis(opts.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: autoPipelining, ...nodeOptions });
     this.cluster = client instanceof Cluster;
