@@ -58,6 +58,9 @@ export interface RedisBudgetStoreOptions {
   waitTimeoutMs?: number;
   /** Batch the calls made in one tick into one write (ioredis auto-pipelining). Default true. */
   autoPipelining?: boolean;
+  /** Send the calls made while the event loop turns as one script run per node (per hash slot on a
+   *  cluster) instead of one run each. Each call stays atomic. Default true. */
+  batching?: boolean;
   /** Extra ioredis options (reconnection strategy, TLS, password…). For a cluster: `redisOptions`
    *  of each node connection. */
   redisOptions?: RedisOptions;
@@ -248,21 +251,54 @@ return v
 `;
 
 type Args = (string | number)[];
-interface Script {
-  name: string;
-  lua: string;
-  sha: string;
+
+// Every call goes through ONE script, BATCH: the calls made while the event loop turns (concurrent
+// decides and settles) are sent as one script run per node (per hash slot on a cluster) instead of one
+// run each. Each call stays atomic (a script run is), and runs in its own pcall, so one failing call
+// fails alone. Redis then parses one command for many calls, and ioredis handles one.
+const OPS = { reserve: RESERVE, peek: PEEK, settle: SETTLE, release: RELEASE, addSpent: ADD_SPENT, setDir: SET_DIR };
+type Op = keyof typeof OPS;
+const OP_NAMES = Object.keys(OPS) as Op[];
+const OP_INDEX = Object.fromEntries(OP_NAMES.map((n, i) => [n, i + 1])) as Record<Op, number>;
+const strip = (lua: string) => lua.replace(LUA_HELPERS, '');
+// KEYS: every call's keys, in order.  ARGV: n, then per call: op, #keys, #args, args…
+// Returns per call {1, reply} or {0, error message}.
+const BATCH_LUA = `${LUA_HELPERS}
+${OP_NAMES.map((n) => `local function op_${n}(KEYS, ARGV)\n${strip(OPS[n])}\nend`).join('\n')}
+local ops = { ${OP_NAMES.map((n) => `op_${n}`).join(', ')} }
+local n = tonumber(ARGV[1])
+local ai, ki = 2, 1
+local out = {}
+for c = 1, n do
+  local op, nk, na = tonumber(ARGV[ai]), tonumber(ARGV[ai+1]), tonumber(ARGV[ai+2])
+  ai = ai + 3
+  local K, A = {}, {}
+  for j = 1, nk do K[j] = KEYS[ki]; ki = ki + 1 end
+  for j = 1, na do A[j] = ARGV[ai]; ai = ai + 1 end
+  local ok, res = pcall(ops[op], K, A)
+  if ok then
+    out[c] = {1, res}
+  elseif type(res) == 'table' and res.err then
+    out[c] = {0, res.err}
+  else
+    out[c] = {0, tostring(res)}
+  end
+end
+return out
+`;
+const BATCH_SHA = createHash('sha1').update(BATCH_LUA).digest('hex');
+/** At most this many calls per script run (one run blocks Redis for its duration). */
+const BATCH_MAX = 128;
+
+interface Call {
+  op: Op;
+  keys: string[];
+  args: Args;
+  /** Followed by WAIT (waitReplicas). */
+  wait: boolean;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
 }
-const script = (name: string, lua: string): Script => ({ name, lua, sha: createHash('sha1').update(lua).digest('hex') });
-const SCRIPTS = {
-  reserve: script('reserve', RESERVE),
-  peek: script('peek', PEEK),
-  settle: script('settle', SETTLE),
-  release: script('release', RELEASE),
-  addSpent: script('addSpent', ADD_SPENT),
-  setDir: script('setDir', SET_DIR),
-};
-type Pipeline = ReturnType<Redis['pipeline']>;
 
 /** One hash-slot group of a reservation: its record key and its items (indexes into the request). */
 interface Group {
@@ -305,6 +341,10 @@ export class RedisBudgetStore implements BudgetStore {
   private closed = false;
   /** Until the first 'ready', a call waits for it (within its timeout) instead of failing. */
   private firstReady: Promise<void> | null = null;
+  private readonly batching: boolean;
+  /** Calls waiting for the next batch, by hash slot (0 on a single node). */
+  private readonly queued = new Map<number, Call[]>();
+  private flushScheduled = false;
 
   constructor(opts: RedisBudgetStoreOptions = {}) {
     this.prefix = opts.prefix ?? 'rein:';
@@ -315,6 +355,7 @@ export class RedisBudgetStore implements BudgetStore {
     if (!Number.isSafeInteger(this.waitReplicas) || this.waitReplicas < 0) throw new RangeError('RedisBudgetStore: waitReplicas must be a non-negative integer');
     this.ownsClient = !opts.client;
     const autoPipelining = opts.autoPipelining ?? true;
+    this.batching = opts.batching ?? true;
     const nodeOptions: RedisOptions = {
       // Fail fast instead of queueing while disconnected: a decision must not wait for a reconnect.
       enableOfflineQueue: false,
@@ -378,22 +419,90 @@ export class RedisBudgetStore implements BudgetStore {
    *  needs no EVAL fallback); commands on one connection run in order, so they follow the load. */
   private preload(): void {
     const targets = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
-    for (const t of targets) for (const s of Object.values(SCRIPTS)) t.script('LOAD', s.lua).catch(() => undefined);
+    for (const t of targets) t.script('LOAD', BATCH_LUA).catch(() => undefined);
+  }
+
+  /** Queues one call for the next batch (sent when the event loop turns, or at once when the batch is
+   *  full); resolves to the call's own reply. `wait`: the batch is followed by WAIT (waitReplicas). */
+  private run(op: Op, keys: string[], args: Args, wait = false): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const call: Call = { op, keys, args, wait: wait && this.waitReplicas > 0, resolve, reject };
+      if (!this.batching) return void this.send([call]);
+      const slot = this.cluster ? calculateSlot(keys[0]!) : 0;
+      let q = this.queued.get(slot);
+      if (q === undefined) this.queued.set(slot, (q = []));
+      q.push(call);
+      if (q.length >= BATCH_MAX) {
+        this.queued.delete(slot);
+        void this.send(q);
+      } else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batches = [...this.queued.values()];
+    this.queued.clear();
+    for (const b of batches) void this.send(b);
   }
 
   /**
-   * Runs a script: EVALSHA, and EVAL when Redis does not know the script yet (NOSCRIPT: nothing ran).
-   * Plain EVALSHA rather than ioredis `defineCommand` (whose commands with a variable key count do
-   * not tell ioredis which arguments are keys, so cluster auto-pipelining grouped them by a wrong
-   * slot): EVALSHA names its keys, so cluster routing and auto-pipelining group calls by slot.
+   * One script run for `calls` (all on one slot): EVALSHA, and EVAL when Redis does not know the script
+   * yet (NOSCRIPT: nothing ran). Plain EVALSHA names its keys, so cluster routing and auto-pipelining
+   * group runs by slot. With waitReplicas, `WAIT` follows on the same connection (in a cluster pipeline
+   * it goes to the node of the write before it); too few replicas fail the calls that asked for it.
    */
-  private async run(s: Script, keys: string[], args: Args): Promise<unknown> {
-    try {
-      return await this.redis.evalsha(s.sha, keys.length, ...keys, ...args);
-    } catch (e) {
-      if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
-      return this.redis.eval(s.lua, keys.length, ...keys, ...args);
+  private async send(calls: Call[]): Promise<void> {
+    const keys: string[] = [];
+    const argv: Args = [calls.length];
+    for (const c of calls) {
+      for (const k of c.keys) keys.push(k);
+      argv.push(OP_INDEX[c.op], c.keys.length, c.args.length);
+      for (const a of c.args) argv.push(a);
     }
+    const wait = calls.some((c) => c.wait);
+    let replies: [number, unknown][];
+    let acked = Infinity;
+    try {
+      if (!wait) {
+        try {
+          replies = (await this.redis.evalsha(BATCH_SHA, keys.length, ...keys, ...argv)) as [number, unknown][];
+        } catch (e) {
+          if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+          replies = (await this.redis.eval(BATCH_LUA, keys.length, ...keys, ...argv)) as [number, unknown][];
+        }
+      } else {
+        const attempt = async (useEval: boolean) => {
+          const p = this.redis.pipeline();
+          if (useEval) p.eval(BATCH_LUA, keys.length, ...keys, ...argv);
+          else p.evalsha(BATCH_SHA, keys.length, ...keys, ...argv);
+          p.wait(this.waitReplicas, this.waitTimeoutMs);
+          return (await p.exec()) ?? [];
+        };
+        let res = await attempt(false);
+        if (res[0]?.[0] instanceof Error && res[0][0].message.startsWith('NOSCRIPT')) res = await attempt(true);
+        const [writeErr, value] = res[0] ?? [new Error('no reply'), null];
+        if (writeErr) throw writeErr;
+        replies = value as [number, unknown][];
+        const [waitErr, n] = res[1] ?? [new Error('no reply'), 0];
+        acked = waitErr ? -1 : Number(n);
+      }
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      for (const c of calls) c.reject(err);
+      return;
+    }
+    calls.forEach((c, i) => {
+      const [ok, value] = replies[i] ?? [0, 'no reply'];
+      if (Number(ok) !== 1) return c.reject(new Error(`redis budget store: ${c.op} failed: ${String(value)}`));
+      if (c.wait && acked < this.waitReplicas) {
+        return c.reject(new Error(`redis budget store: the ${c.op} on ${c.keys[0]} reached ${Math.max(0, acked)} of ${this.waitReplicas} replicas within ${this.waitTimeoutMs} ms`));
+      }
+      c.resolve(value);
+    });
   }
 
   /** Resolves once connected (optional: until the first connection, calls wait for it within their timeout). */
@@ -485,7 +594,7 @@ export class RedisBudgetStore implements BudgetStore {
 
   /** Writes a directory entry unless present; resolves to the previous value (null: written). */
   private setDirectory(id: string, value: string, ms: number): Promise<string | null> {
-    return this.run(SCRIPTS.setDir, [this.dirKey(id)], [value, ms]) as Promise<string | null>;
+    return this.run('setDir', [this.dirKey(id)], [value, ms]) as Promise<string | null>;
   }
 
   /** Deletes a directory entry (best effort: it expires by TTL anyway). */
@@ -513,8 +622,7 @@ export class RedisBudgetStore implements BudgetStore {
       args.push(it.limit, it.charge, keepMs, it.enforce ? 1 : 0, b);
     }
     type Reply = [number, number, (string | number)[]];
-    if (commit && this.waitReplicas > 0) return (await this.withWait(SCRIPTS.reserve, keys, args)) as Reply;
-    return (await this.run(SCRIPTS.reserve, keys, args)) as Reply;
+    return (await this.run('reserve', keys, args, commit)) as Reply;
   }
 
   async peek(counterKeys: string[], now: number): Promise<CounterState[]> {
@@ -538,7 +646,7 @@ export class RedisBudgetStore implements BudgetStore {
           const b = this.base(counterKeys[i]);
           return [b + 'c', b + 'p', b + 'a'];
         });
-        const flat = (await this.run(SCRIPTS.peek, keys, [now])) as string[];
+        const flat = (await this.run('peek', keys, [now])) as string[];
         idxs.forEach((idx, i) => (out[idx] = { spent: Number(flat[2 * i]), reserved: Number(flat[2 * i + 1]) }));
       }),
     );
@@ -555,7 +663,7 @@ export class RedisBudgetStore implements BudgetStore {
           records.map((record) => {
             const args: Args = [now, reservationId];
             for (const a of actuals) args.push(this.base(a.counterKey), a.amount);
-            return this.waitReplicas > 0 ? this.withWait(SCRIPTS.settle, [record], args) : this.run(SCRIPTS.settle, [record], args);
+            return this.run('settle', [record], args, true);
           }),
         );
         return results.some((r) => Number(r) === 1);
@@ -615,7 +723,7 @@ export class RedisBudgetStore implements BudgetStore {
         (async () => {
           await this.assertReady('release');
           const args: Args = [now, id, this.graceMs];
-          return this.waitReplicas > 0 ? this.withWait(SCRIPTS.release, [record], args) : this.run(SCRIPTS.release, [record], args);
+          return this.run('release', [record], args, true);
         })(),
         this.timeoutMs,
         'release',
@@ -662,7 +770,7 @@ export class RedisBudgetStore implements BudgetStore {
             return;
           }
           const args: Args = [now, id, this.graceMs];
-          await this.withTimeout(this.run(SCRIPTS.release, [record], args), this.timeoutMs, 'release');
+          await this.withTimeout(this.run('release', [record], args), this.timeoutMs, 'release');
           this.unconfirmed.delete(record);
         }),
       );
@@ -691,8 +799,7 @@ export class RedisBudgetStore implements BudgetStore {
         await this.assertReady('addSpent');
         const keys = [b + 'c', b + 'p', b + 'a'];
         const args: Args = [now, amount, keepMs];
-        if (this.waitReplicas > 0) await this.withWait(SCRIPTS.addSpent, keys, args);
-        else await this.run(SCRIPTS.addSpent, keys, args);
+        await this.run('addSpent', keys, args, true);
       })(),
       this.timeoutMs,
       'addSpent',
@@ -764,28 +871,6 @@ export class RedisBudgetStore implements BudgetStore {
       this.known.delete(id);
     }
     this.known.set(req.reservationId, { records: groups.map((g) => g.record), dropAt: now + req.ttlMs + this.graceMs, complete: false });
-  }
-
-  /** Runs one write script in a pipeline followed by `WAIT` on the same node; too few replicas fail the call. */
-  private async withWait(s: Script, keys: string[], args: Args): Promise<unknown> {
-    const attempt = async (useEval: boolean) => {
-      const p: Pipeline = this.redis.pipeline();
-      if (useEval) p.eval(s.lua, keys.length, ...keys, ...args);
-      else p.evalsha(s.sha, keys.length, ...keys, ...args);
-      // `WAIT` has no key: in a cluster pipeline it goes to the node of the write before it.
-      p.wait(this.waitReplicas, this.waitTimeoutMs);
-      return (await p.exec()) ?? [];
-    };
-    let res = await attempt(false);
-    if (res[0]?.[0] instanceof Error && res[0][0].message.startsWith('NOSCRIPT')) res = await attempt(true);
-    const [writeErr, value] = res[0] ?? [new Error('no reply'), null];
-    if (writeErr) throw writeErr;
-    const [waitErr, acked] = res[1] ?? [new Error('no reply'), 0];
-    if (waitErr) throw waitErr;
-    if (Number(acked) < this.waitReplicas) {
-      throw new Error(`redis budget store: the ${s.name} on ${keys[0]} reached ${Number(acked)} of ${this.waitReplicas} replicas within ${this.waitTimeoutMs} ms`);
-    }
-    return value;
   }
 
   private async assertReady(what: string): Promise<void> {
