@@ -4,7 +4,7 @@
 // failover loses (acknowledged spend the replica had not received), and that `waitReplicas: 1` loses none.
 import { strict as assert } from 'node:assert';
 import { Redis } from 'ioredis';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import type { Decision } from '../../language/runtime/decision.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
