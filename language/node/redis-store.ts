@@ -8,9 +8,10 @@
 // counter carries the same hash tag, so on Redis Cluster one counter lives in one slot and different
 // counters spread over the cluster:
 //   B = P{K}                        the counter's base (K hashed instead when it contains '}')
-//   B c    hash   { spent, reserved }   integers (micro-units for money), never floats
-//   B p    zset   ID → reservation expiry (epoch ms, engine clock)
-//   B a    hash   ID → reserved amount
+//   B c    hash   { spent, reserved } integers (micro-units for money), never floats; k = the TTL
+//                 target last set (engine ms, `L` = lifetime)
+//   B p    zset   `amount:ID` → reservation expiry (epoch ms, engine clock), one member per pending
+//                 reservation; `~` (score +inf) keeps the key and its TTL while nothing is pending
 //   R      hash   the reservation record: B → amount for each counter of the reservation (one record
 //                 per hash slot group: `P r:ID` on a single node, `B0 r:ID` on a cluster, with B0 the
 //                 base of the group's first counter); `x` = tombstone (released before it was made)
@@ -76,48 +77,53 @@ const RETRY_CAP = 1_000_000;
 
 // Shared Lua helpers. Amounts travel as decimal integer strings; arithmetic in Lua doubles is exact up
 // to 2^53, the same bound as the engine's safe integers. Writes use HINCRBY with strings.
+// The scripts keep the number of Redis commands per call small (Redis's CPU is the fleet's limit): a
+// pending reservation is ONE sorted-set member carrying its amount, an expiry sweep is one range read
+// when nothing is due, and key TTLs are set once per counter and window (the `k` field), not per call.
 const LUA_HELPERS = `
 -- Redis rejects "-0" as an integer: negate decimal integer strings with care.
 local function neg(s)
   if s == '0' then return '0' end
   return '-' .. s
 end
-local function sweep(c, p, a, now)
+-- Expired reservations: their amounts leave reserved and count as spent (conservative).
+local function sweep(c, p, now)
   local due = redis.call('ZRANGEBYSCORE', p, '-inf', now)
-  for i = 1, #due do
-    local id = due[i]
-    local amt = redis.call('HGET', a, id)
-    if amt then
-      redis.call('HINCRBY', c, 'reserved', neg(amt))
-      redis.call('HINCRBY', c, 'spent', amt)
-      redis.call('HDEL', a, id)
+  if #due == 0 then return end
+  local sum = 0
+  for i = 1, #due do sum = sum + tonumber(string.match(due[i], '^(%d+):')) end
+  redis.call('ZREMRANGEBYSCORE', p, '-inf', now)
+  local s = string.format('%d', sum)
+  redis.call('HINCRBY', c, 'reserved', neg(s))
+  redis.call('HINCRBY', c, 'spent', s)
+end
+-- Keep c and p until \`target\` (engine ms; keepMs < 0: for ever). \`k\` (c's field) is the target set
+-- before: nothing to do when it already reaches this one. The member '~' (score +inf, never due) keeps
+-- p, and so its TTL, when no reservation is pending.
+local function keep(c, p, k, target, keepMs)
+  if keepMs < 0 then
+    if k ~= 'L' then
+      redis.call('ZADD', p, '+inf', '~')
+      redis.call('PERSIST', c)
+      redis.call('PERSIST', p)
+      redis.call('HSET', c, 'k', 'L')
     end
-    redis.call('ZREM', p, id)
+  elseif not k or (k ~= 'L' and tonumber(k) < target) then
+    redis.call('ZADD', p, '+inf', '~')
+    redis.call('PEXPIRE', c, keepMs)
+    redis.call('PEXPIRE', p, keepMs)
+    redis.call('HSET', c, 'k', string.format('%d', target))
   end
 end
--- Returns the raw integer strings too: tostring() of a Lua double keeps only 14 digits.
-local function state(c)
-  local v = redis.call('HMGET', c, 'spent', 'reserved')
-  local s, r = v[1] or '0', v[2] or '0'
-  return tonumber(s), tonumber(r), s, r
-end
-local function keep(keys, ttl)
-  if ttl and ttl > 0 then
-    for i = 1, #keys do redis.call('PEXPIRE', keys[i], ttl) end
-  end
-end
--- Replace the reservation's estimate on counter base b by actual (nil: keep the estimate).
-local function finish(b, id, estimate, actual, now)
-  local c, p, a = b .. 'c', b .. 'p', b .. 'a'
-  if redis.call('EXISTS', c) == 0 then return end
-  sweep(c, p, a, now)
-  local pending = redis.call('HGET', a, id)
-  if pending then
-    redis.call('HDEL', a, id)
-    redis.call('ZREM', p, id)
-    redis.call('HINCRBY', c, 'reserved', neg(pending))
-    redis.call('HINCRBY', c, 'spent', actual)
-  else
+-- Replace the reservation's estimate on counter base b by actual.
+local function finish(b, id, estimate, actual)
+  local c, p = b .. 'c', b .. 'p'
+  if redis.call('ZREM', p, estimate .. ':' .. id) == 1 then
+    -- still pending (or due and not swept yet: the same end state as sweeping first)
+    redis.call('HINCRBY', c, 'reserved', neg(estimate))
+    if actual ~= '0' then redis.call('HINCRBY', c, 'spent', actual) end
+  elseif redis.call('EXISTS', c) == 1 then
+    -- expired earlier, its estimate counted as spent: correct by actual - estimate
     local spent = tonumber(redis.call('HGET', c, 'spent') or '0')
     local fixed = spent + tonumber(actual) - tonumber(estimate)
     if fixed < 0 then fixed = 0 end
@@ -126,7 +132,7 @@ local function finish(b, id, estimate, actual, now)
 end
 `;
 
-// KEYS: R, then c, p, a for each item.
+// KEYS: R, then c, p for each item.
 // ARGV: now, ttlMs, commit(0/1), graceMs, id, then per item: limit, charge, keepMs (-1 = lifetime), enforce(0/1), base
 // Returns {ok, committed, states}; ok = -1: the reservation was released (tombstone) before it got here.
 const RESERVE = `${LUA_HELPERS}
@@ -135,21 +141,22 @@ local ttl = tonumber(ARGV[2])
 local commit = ARGV[3] == '1'
 local grace = tonumber(ARGV[4])
 local id = ARGV[5]
-local n = (#KEYS - 1) / 3
+local n = (#KEYS - 1) / 2
 if commit and redis.call('EXISTS', KEYS[1]) == 1 then
   return {-1, 0, {}}
 end
 local out = {}
+local ks = {}
 local ok = 1
 for i = 1, n do
-  local c, p, a = KEYS[3*i-1], KEYS[3*i], KEYS[3*i+1]
-  sweep(c, p, a, now)
-  local spent, reserved, rawSpent, rawReserved = state(c)
+  local c, p = KEYS[2*i], KEYS[2*i+1]
+  sweep(c, p, now)
+  local v = redis.call('HMGET', c, 'spent', 'reserved', 'k')
+  local rawSpent, rawReserved = v[1] or '0', v[2] or '0'
+  ks[i] = v[3]
   local base = 5 + (i-1)*5
-  local limit = tonumber(ARGV[base+1])
-  local charge = tonumber(ARGV[base+2])
   local exceeded = 0
-  if spent + reserved + charge > limit then
+  if tonumber(rawSpent) + tonumber(rawReserved) + tonumber(ARGV[base+2]) > tonumber(ARGV[base+1]) then
     exceeded = 1
     if ARGV[base+4] == '1' then ok = 0 end
   end
@@ -160,38 +167,46 @@ end
 local committed = 0
 if ok == 1 and commit and n > 0 then
   local exp = now + ttl
+  -- one pending member per counter (the same counter twice in a request: their sum)
+  local sums, first = {}, {}
   for i = 1, n do
-    local c, p, a = KEYS[3*i-1], KEYS[3*i], KEYS[3*i+1]
-    local base = 5 + (i-1)*5
-    local charge = ARGV[base+2]
-    local keepMs = tonumber(ARGV[base+3])
-    redis.call('HINCRBY', c, 'reserved', charge)
-    redis.call('HINCRBY', c, 'spent', '0')
-    redis.call('HINCRBY', a, id, charge)
-    redis.call('ZADD', p, exp, id)
-    redis.call('HINCRBY', KEYS[1], ARGV[base+5], charge)
-    if keepMs >= 0 then
-      keep({c, p, a}, keepMs)
-    else
-      redis.call('PERSIST', c)
+    local b = ARGV[5 + (i-1)*5 + 5]
+    if sums[b] == nil then
+      sums[b] = 0
+      first[#first+1] = i
     end
+    sums[b] = sums[b] + tonumber(ARGV[5 + (i-1)*5 + 2])
   end
+  local rec = {}
+  for _, i in ipairs(first) do
+    local c, p = KEYS[2*i], KEYS[2*i+1]
+    local base = 5 + (i-1)*5
+    local b = ARGV[base+5]
+    local amount = string.format('%d', sums[b])
+    local keepMs = tonumber(ARGV[base+3])
+    redis.call('HINCRBY', c, 'reserved', amount)
+    redis.call('ZADD', p, exp, amount .. ':' .. id)
+    keep(c, p, ks[i], now + keepMs, keepMs)
+    rec[#rec+1] = b
+    rec[#rec+1] = amount
+  end
+  redis.call('HSET', KEYS[1], unpack(rec))
   redis.call('PEXPIRE', KEYS[1], ttl + grace)
   committed = 1
 end
 return {ok, committed, out}
 `;
 
-// KEYS: c, p, a for each key.  ARGV: now
+// KEYS: c, p for each key.  ARGV: now
 const PEEK = `${LUA_HELPERS}
 local now = tonumber(ARGV[1])
 local out = {}
-for i = 1, #KEYS / 3 do
-  local c, p, a = KEYS[3*i-2], KEYS[3*i-1], KEYS[3*i]
-  sweep(c, p, a, now)
-  local _, _, rawSpent, rawReserved = state(c)
-  out[#out+1] = rawSpent
-  out[#out+1] = rawReserved
+for i = 1, #KEYS / 2 do
+  local c, p = KEYS[2*i-1], KEYS[2*i]
+  sweep(c, p, now)
+  local v = redis.call('HMGET', c, 'spent', 'reserved')
+  out[#out+1] = v[1] or '0'
+  out[#out+1] = v[2] or '0'
 end
 return out
 `;
@@ -199,15 +214,15 @@ return out
 // KEYS: R.  ARGV: now, id, then pairs base, actual (counters missing keep their estimate).
 // Returns 1 when settled, 0 when unknown (never made, settled, released or forgotten).
 const SETTLE = `${LUA_HELPERS}
-local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local rec = redis.call('HGETALL', KEYS[1])
-if #rec == 0 or redis.call('HEXISTS', KEYS[1], 'x') == 1 then return 0 end
+if #rec == 0 then return 0 end
+for i = 1, #rec, 2 do if rec[i] == 'x' then return 0 end end
 local actuals = {}
 for i = 3, #ARGV, 2 do actuals[ARGV[i]] = ARGV[i+1] end
 for i = 1, #rec, 2 do
   local b = rec[i]
-  finish(b, id, rec[i+1], actuals[b] or rec[i+1], now)
+  finish(b, id, rec[i+1], actuals[b] or rec[i+1])
 end
 redis.call('DEL', KEYS[1])
 return 1
@@ -217,7 +232,6 @@ return 1
 // Idempotent: releases a live reservation (actual usage zero); when there is no record yet, leaves a
 // tombstone so that a reserve arriving later commits nothing. Returns 1 when something was released.
 const RELEASE = `${LUA_HELPERS}
-local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local rec = redis.call('HGETALL', KEYS[1])
 if #rec == 0 then
@@ -225,20 +239,19 @@ if #rec == 0 then
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
   return 0
 end
-if redis.call('HEXISTS', KEYS[1], 'x') == 1 then return 0 end
-for i = 1, #rec, 2 do finish(rec[i], id, rec[i+1], '0', now) end
+for i = 1, #rec, 2 do if rec[i] == 'x' then return 0 end end
+for i = 1, #rec, 2 do finish(rec[i], id, rec[i+1], '0') end
 redis.call('DEL', KEYS[1])
 return 1
 `;
 
-// KEYS: c, p, a.  ARGV: now, amount, keepMs (-1 = lifetime)
+// KEYS: c, p.  ARGV: now, amount, keepMs (-1 = lifetime)
 const ADD_SPENT = `${LUA_HELPERS}
 local now = tonumber(ARGV[1])
-sweep(KEYS[1], KEYS[2], KEYS[3], now)
+sweep(KEYS[1], KEYS[2], now)
 redis.call('HINCRBY', KEYS[1], 'spent', ARGV[2])
-redis.call('HINCRBY', KEYS[1], 'reserved', '0')
 local keepMs = tonumber(ARGV[3])
-if keepMs >= 0 then keep({KEYS[1], KEYS[2], KEYS[3]}, keepMs) end
+keep(KEYS[1], KEYS[2], redis.call('HGET', KEYS[1], 'k'), now + keepMs, keepMs)
 return 1
 `;
 
@@ -617,7 +630,7 @@ export class RedisBudgetStore implements BudgetStore {
     for (const idx of group.items) {
       const it = req.items[idx];
       const b = this.base(it.counterKey);
-      keys.push(b + 'c', b + 'p', b + 'a');
+      keys.push(b + 'c', b + 'p');
       const keepMs = it.expiresAt === null ? -1 : Math.max(0, it.expiresAt - req.now) + req.ttlMs + this.graceMs;
       args.push(it.limit, it.charge, keepMs, it.enforce ? 1 : 0, b);
     }
@@ -644,7 +657,7 @@ export class RedisBudgetStore implements BudgetStore {
       [...bySlot.values()].map(async (idxs) => {
         const keys = idxs.flatMap((i) => {
           const b = this.base(counterKeys[i]);
-          return [b + 'c', b + 'p', b + 'a'];
+          return [b + 'c', b + 'p'];
         });
         const flat = (await this.run('peek', keys, [now])) as string[];
         idxs.forEach((idx, i) => (out[idx] = { spent: Number(flat[2 * i]), reserved: Number(flat[2 * i + 1]) }));
@@ -797,7 +810,7 @@ export class RedisBudgetStore implements BudgetStore {
     await this.withTimeout(
       (async () => {
         await this.assertReady('addSpent');
-        const keys = [b + 'c', b + 'p', b + 'a'];
+        const keys = [b + 'c', b + 'p'];
         const args: Args = [now, amount, keepMs];
         await this.run('addSpent', keys, args, true);
       })(),
