@@ -5,16 +5,16 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PolicyError } from '../../errors.js';
-import { compile, type Policy } from '../../runtime/compile.js';
+import { compile, type Policy } from '../../policy.js';
 import { Engine, type EngineMode } from '../../runtime/engine.js';
 import type { Decision } from '../../runtime/decision.js';
 import type { BudgetStore } from '../../runtime/store.js';
 import type { ApprovalKey } from '../../runtime/approvals.js';
 import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { AuditLogger } from '../../audit/logger.js';
-import type { Ctx } from '../context.js';
+import type { Ctx } from '../../../cli/context.js';
 import { checkPolicySet, loadPolicy, readPolicySet } from '../load.js';
-import { printPolicyError } from '../shared.js';
+import { printPolicyError } from '../../../cli/shared.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export interface PolicyHostOptions {
