@@ -4,7 +4,7 @@
 // and the engine then re-validated and re-ran every rule to build the failure decision).
 
 import { strict as assert } from 'node:assert';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 
