@@ -14,8 +14,10 @@ import type { Decision } from './decision.js';
 import type { IrRule, Node } from './ir.js';
 import { conjuncts } from './ir.js';
 import type { Type } from '../semantics/types.js';
-import { CodeBuilder, Name, _, join, type Code } from './codegen.js';
+import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
 import * as ops from './ops.js';
+import { EFFECTS } from './effects.js';
+import { Entries } from './entries.js';
 
 type Fn = (env: Env, frame: unknown[]) => unknown;
 
@@ -65,8 +67,8 @@ export interface DecideHelpers {
   onError: 'allow' | 'deny';
   /** The `error` reason of a failed rule's outcome (decision.ts, as the general assembly builds it). */
   errorReason: (o: RuleOutcome, effect: ClauseEffect) => unknown;
-  /** Precedence and the decision object (decision.ts `ruleDecisionFinisher`; the generated code
-   *  passes the validated request as `input` and stops there). */
+  /** The decision from the rules' entries (entries.ts `assemble` for `policy.evaluate`; the engine's
+   *  budget step in the fused path). */
   finish: FusedFinish;
 }
 
@@ -116,14 +118,6 @@ const N = {
   out: new Name('out'),
   ms: new Name('ms'),
   fr: new Name('fr'),
-  // Decision lists: denies, approval reasons, allows, approvals, warnings, monitored, errors.
-  dn: new Name('dn'),
-  aq: new Name('aq'),
-  al: new Name('al'),
-  ap: new Name('ap'),
-  wn: new Name('wn'),
-  mo: new Name('mo'),
-  er: new Name('er'),
 };
 
 const COMMA = _`, `;
@@ -411,20 +405,15 @@ interface GenContext {
 /** The rules and decision part of `generateFused` (after the validator and the conditions' code generators are set up by `generate`). */
 function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelpers): unknown {
   const { b, gen, conditions, frame, reads, readLines, temps } = ctx;
-  const { env, f, o, r: rv, ms, fr, input, dn, aq, al, ap, wn, mo, er } = N;
-  const push = (list: Name, item: Code): Code => _`if (${list} === null) ${list} = [${item}]; else ${list}.push(${item});`;
-  const listOf = (effect: ClauseEffect): Name => {
-    switch (effect) {
-      case 'deny':
-        return dn;
-      case 'allow':
-        return al;
-      case 'warn':
-        return wn;
-      default:
-        return aq;
-    }
+  const { env, f, o, r: rv, ms, fr, input } = N;
+  // The rules' entries go into one `Entries` (entries.ts), `E`: each into the list its effect (known
+  // here) selects in the effects table, exactly as `Entries.rule` places an outcome.
+  const E = new Name('E');
+  const push = (list: string, item: Code): Code => {
+    const l = prop(E, list);
+    return _`if (${l} === null) ${l} = [${item}]; else ${l}.push(${item});`;
   };
+  const listOf = (effect: ClauseEffect): string => EFFECTS[effect].list;
   const body: Code[] = [];
   for (const r of rules) {
     const nm = r.notMatched; // name, effect, monitor, annotations and location of the rule
@@ -441,23 +430,23 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
       parts.push(r.from ? _`${fr} = ${b.ref(r.from)}(${env}, ${f}) ?? null;` : _`${fr} = null;`);
     }
     const reason = _`{ kind: "rule", name: ${nm.name}, effect: ${nm.effect}, message: ${ms}, annotations: ${b.ref(nm.annotations)}, location: ${b.ref(nm.location)} }`;
-    if (nm.monitor) parts.push(push(mo, reason));
+    if (nm.monitor) parts.push(push('monitored', reason));
     else {
       parts.push(push(listOf(nm.effect), reason));
-      if (nm.effect === 'require_approval') parts.push(push(ap, _`{ kind: "rule", name: ${nm.name}, from: ${fr}, message: ${ms}, location: ${b.ref(nm.location)} }`));
+      if (EFFECTS[nm.effect].approval) parts.push(push('approvals', _`{ kind: "rule", name: ${nm.name}, from: ${fr}, message: ${ms}, location: ${b.ref(nm.location)} }`));
     }
     const failed = [
       _`${o} = ${b.ref(r.failed)}(e);`,
-      push(er, _`{ kind: "rule", name: ${o}.name, message: ${o}.error, location: ${o}.location }`),
+      push('errors', _`{ kind: "rule", name: ${o}.name, message: ${o}.error, location: ${o}.location }`),
       _`${rv} = ${b.ref(decide.errorReason)}(${o}, ${decide.onError});`,
-      push(nm.monitor ? mo : listOf(decide.onError), _`${rv}`),
+      push(nm.monitor ? 'monitored' : listOf(decide.onError), _`${rv}`),
     ];
     body.push(_`${f} = ${frame(r.rule)};`);
     body.push(_`try {`);
     body.push(_`if (${conds}) { ${join(parts, SP)} }`);
     body.push(_`} catch (e) { ${join(failed, SP)} }`);
   }
-  b.line(_`let ${dn} = null, ${aq} = null, ${al} = null, ${ap} = null, ${wn} = null, ${mo} = null, ${er} = null;`);
+  b.line(_`const ${E} = new ${b.ref(Entries)}(${input});`);
   b.line(_`let ${f}, ${o}, ${rv}, ${ms}, ${fr};`);
   const lt = letAll(temps);
   if (lt) b.line(lt);
@@ -467,6 +456,6 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
     for (const l of readLines) b.line(l);
   }
   for (const l of body) b.line(l);
-  b.line(_`return ${N.finish}(${dn}, ${aq}, ${al}, ${ap}, ${wn}, ${mo}, ${er}, ${input}, ${N.now}, ${env}, ${N.request});`);
+  b.line(_`return ${N.finish}(${E}, ${input}, ${N.now}, ${env}, ${N.request});`);
   return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
 }

@@ -17,7 +17,8 @@ import type { CheckResult, CheckedProgram, PolicyHeader } from '../semantics/pro
 import { hostApprovals, hostMode, hostNow } from './host-options.js';
 import { PolicyError } from '../errors.js';
 import type { BudgetView, ClauseExplanation, CompiledBudget, CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
-import { assembleParts, assembleRuleDecision, ruleDecisionFinisher, ruleErrorReason, type Approval, type Decision } from './decision.js';
+import type { Approval, Decision } from './decision.js';
+import { assemble, Entries, ruleErrorReason, type Assembler } from './entries.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { compileValidator, emitQuickValidator, newFastClosures } from './validate.js';
 import { useCodegen } from './codegen.js';
@@ -414,12 +415,21 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     evaluateExpr,
   };
   const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
+  const enforce: Assembler = { policy: policyInfo, defaultEffect: header.default, mode: 'enforce' };
+  const monitor: Assembler = { policy: policyInfo, defaultEffect: header.default, mode: 'monitor' };
+  const onError = header.onError;
+  /** The decision of rules only (enforce mode, no approvals) from their matched/failed outcomes. */
+  const rulesDecision = (outcomes: readonly RuleOutcome[], input: Record<string, unknown>, now: number): Decision => {
+    const E = new Entries(input);
+    E.rules(outcomes, onError);
+    return assemble(E, enforce, now);
+  };
   // Validation, rules and decision in one generated function (enforce mode, no approvals, no
   // explanation): the common case of `policy.evaluate`, and the engine's.
   const decideHelpers: DecideHelpers = {
-    onError: header.onError,
+    onError,
     errorReason: ruleErrorReason,
-    finish: ruleDecisionFinisher(policyInfo, header.default),
+    finish: (E: Entries, _input: Record<string, unknown>, now: number) => assemble(E, enforce, now),
   };
   const fused = generate && fastRules !== undefined ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
   if (fused !== undefined) compiled.fused = fused;
@@ -449,7 +459,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
         const input = validate.quick(request);
         if (input !== undefined) {
           const env: Env = { input, now, budgets: emptyViews };
-          return assembleRuleDecision(policyInfo, header.default, header.onError, evaluateMatched(env), input, now);
+          return rulesDecision(evaluateMatched(env), input, now);
         }
       }
       quickFailed = true;
@@ -463,27 +473,15 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       if (v.ok) input = v.value;
       else errors = v.errors;
     }
-    let outcomes: RuleOutcome[] = NO_OUTCOMES;
+    const E = new Entries(input, approvals);
+    if (errors !== undefined) E.failRequest(errors, onError);
+    if (explain) E.explain = [];
     if (input !== undefined) {
       const env: Env = { input, now, budgets: emptyViews };
-      // Only matched and failed rules make a decision (unless explaining): fewer outcomes to assemble.
-      outcomes = explain ? evaluateRules(env, EXPLAIN) : evaluateMatched(env);
+      // Only matched and failed rules make a decision (unless explaining): fewer outcomes to place.
+      E.rules(explain ? evaluateRules(env, EXPLAIN) : evaluateMatched(env), onError);
     }
-    return assembleParts(
-      policyInfo,
-      header.default,
-      header.onError,
-      outcomes,
-      undefined,
-      approvals,
-      null,
-      input,
-      mode,
-      errors,
-      now,
-      explain,
-      undefined,
-    );
+    return assemble(E, mode === 'monitor' ? monitor : enforce, now);
   };
 
   return {
