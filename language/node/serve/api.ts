@@ -154,29 +154,10 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
       return ctx.fail(reply, 400, 'invalid_body', `${issues[0].path}: ${issues[0].message}`, issues);
     }
     const { reservation, usage } = r.data;
-    const v = holder.ownerOf(reservation);
-    if (!v) {
-      ctx.metrics.settle('unknown');
-      return ctx.fail(reply, 404, 'unknown_reservation', `reservation \`${reservation}\` is unknown here: settle at the process that decided (it may also have expired more than 24 h ago)`);
-    }
-    try {
-      await v.engine.settle({ reservation: { id: reservation } } as unknown as Decision, usage ?? {});
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      if (/already settled/.test(message)) {
-        ctx.metrics.settle('already_settled');
-        return ctx.fail(reply, 409, 'already_settled', message);
-      }
-      if (/budget store failed/.test(message)) {
-        ctx.metrics.settle('store_failed');
-        return ctx.fail(reply, 503, 'store_unavailable', message);
-      }
-      ctx.metrics.settle('invalid_usage');
-      return ctx.fail(reply, 422, 'invalid_usage', message);
-    }
-    ctx.metrics.settle('ok');
-    const pol = v.policy;
-    return { settled: true, reservation, policy: { name: pol.name, version: pol.version, hash: pol.hash } };
+    const a = await ctx.settle(reservation, usage);
+    if (a.status === 200) return a.body;
+    const e = (a.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    return ctx.fail(reply, a.status, typeof e?.code === 'string' ? e.code : 'internal_error', typeof e?.message === 'string' ? e.message : 'settle failed');
   });
 
   const batch = (kind: 'decide' | 'evaluate') => async (req: FastifyRequest, reply: FastifyReply) => {

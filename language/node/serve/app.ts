@@ -21,6 +21,7 @@ import type { ApprovalQueue } from '../approvals/queue.js';
 import { Auth, type AuthScope, type ServeTokens } from './auth.js';
 import { ServeMetrics } from './metrics.js';
 import { PolicyHolder } from './policy-holder.js';
+import type { SettleAnswer, SettleRelay } from './settle-relay.js';
 
 export interface ServeOptions {
   /** The policy: a directory, a `.rein` file or a bundle. Required by the `api` plugin. */
@@ -47,6 +48,10 @@ export interface ServeOptions {
   mode?: EngineMode;
   /** Unsettled reservations expire after this long (Engine `reservationTtlMs`, default 15 min). */
   reservationTtlMs?: number;
+  /** With `redis`: a settle for a reservation another replica made is passed to it over Redis
+   *  pub/sub (default true); how long to wait for it in ms (`settleRelayTimeoutMs`, default 2000). */
+  settleRelay?: boolean;
+  settleRelayTimeoutMs?: number;
   /** The dashboard plugin's settings (docs/control-room.md). */
   dashboard?: {
     /** The approval queue of the inbox (`--approvals`). */
@@ -89,6 +94,14 @@ export interface ServeContext {
   readonly verifiesApprovals: boolean;
   /** The max body size for single requests. */
   readonly bodyLimit: number;
+  /** Passes settles of reservations other replicas made to them (with `--redis`), else null. */
+  readonly settleRelay: SettleRelay | null;
+  /**
+   * Settle a reservation: here when this process made it, else at the replica that did (through
+   * `settleRelay`). The answer is the HTTP status and body; `unknown_reservation` (404) when no replica
+   * knows it.
+   */
+  settle(reservation: string, usage: unknown): Promise<SettleAnswer>;
   log(msg: string): void;
   /** The engine's onDecision hook: audit log and metrics. */
   onDecision(d: Decision, c: DecisionHookContext): void;
@@ -192,6 +205,64 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     return reply.code(status).type('application/json; charset=utf-8').send({ error: issues ? { code, message, issues } : { code, message } });
   };
 
+  const settleError = (status: number, code: string, message: string): SettleAnswer => ({ status, body: { error: { code, message } } });
+
+  /** Settles a reservation this process made; null when it did not make it (or forgot it). */
+  const settleLocal = async (reservation: string, usage: unknown): Promise<SettleAnswer | null> => {
+    const v = holder?.ownerOf(reservation);
+    if (!v) return null;
+    try {
+      await v.engine.settle({ reservation: { id: reservation } } as unknown as Decision, usage ?? {});
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (/already settled/.test(message)) {
+        metrics.settle('already_settled');
+        return settleError(409, 'already_settled', message);
+      }
+      if (/budget store failed/.test(message)) {
+        metrics.settle('store_failed');
+        return settleError(503, 'store_unavailable', message);
+      }
+      metrics.settle('invalid_usage');
+      return settleError(422, 'invalid_usage', message);
+    }
+    metrics.settle('ok');
+    const pol = v.policy;
+    return { status: 200, body: { settled: true, reservation, policy: { name: pol.name, version: pol.version, hash: pol.hash } } };
+  };
+
+  let relay: SettleRelay | null = null;
+  if (holder && options.redis && storeKind === 'redis' && options.settleRelay !== false) {
+    const { SettleRelay } = await import('./settle-relay.js');
+    relay = new SettleRelay({ url: options.redis, prefix: options.redisPrefix, timeoutMs: options.settleRelayTimeoutMs, local: settleLocal, log });
+  }
+
+  const settle = async (reservation: string, usage: unknown): Promise<SettleAnswer> => {
+    const here = await settleLocal(reservation, usage);
+    if (here) return here;
+    if (relay) {
+      let there: SettleAnswer | null;
+      try {
+        there = await relay.forward(reservation, usage);
+      } catch (e) {
+        metrics.settle('store_failed');
+        return settleError(503, 'store_unavailable', `settle: cannot reach the other replicas through Redis: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (there) {
+        metrics.settle('forwarded');
+        return there;
+      }
+    }
+    metrics.settle('unknown');
+    return settleError(
+      404,
+      'unknown_reservation',
+      relay
+        ? `reservation \`${reservation}\` is unknown to every replica on this Redis (its replica may have restarted, or it expired more than 24 h ago)`
+        : `reservation \`${reservation}\` is unknown here: settle at the process that decided (it may also have expired more than 24 h ago)`,
+    );
+  };
+
   const ctx: ServeContext = {
     options,
     policy: holder,
@@ -203,6 +274,8 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     approvals: options.approvals ?? null,
     verifiesApprovals: options.approvalKeys !== undefined,
     bodyLimit,
+    settleRelay: relay,
+    settle,
     log,
     onDecision,
     fail,
@@ -295,6 +368,7 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       if (sweep) clearInterval(sweep);
       holder?.close();
       await app.close();
+      await relay?.close().catch(() => undefined);
       await audit?.flush().catch(() => undefined);
       await auditSink?.close().catch(() => undefined);
       await closeStore().catch(() => undefined);
