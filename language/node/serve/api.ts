@@ -13,6 +13,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Approval, Decision } from '../../runtime/decision.js';
+import { logVerdict } from '../approvals/audit.js';
 import type { DecideOutcome } from '../approvals/queue.js';
 import type { ServeContext, ServePlugin } from './app.js';
 import { openApiDocument } from './openapi.js';
@@ -280,7 +281,10 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
       return ctx.fail(reply, 400, 'invalid_body', `${issues[0].path}: ${issues[0].message}`, issues);
     }
     const out: DecideOutcome = approve ? await q.approve(req.params.id, r.data.approver, r.data.reason) : await q.deny(req.params.id, r.data.approver, r.data.reason);
-    if (out.ok) return out.record;
+    if (out.ok) {
+      logVerdict(ctx.verdictLog, out.record);
+      return out.record;
+    }
     const status = { unknown: 404, forbidden: 403, decided: 409, expired: 409, invalid: 400 }[out.code];
     return ctx.fail(reply, status, out.code === 'unknown' ? 'unknown_approval' : out.code === 'decided' ? 'already_decided' : out.code === 'invalid' ? 'invalid_body' : out.code, out.message);
   };

@@ -9,6 +9,9 @@
 // Plugins are registered with `app.register` (fastify encapsulation: hooks and decorators a plugin
 // adds stay inside it) after the core routes, in the order given.
 
+import { statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AuditLogger } from '../../audit/logger.js';
 import type { Decision } from '../../runtime/decision.js';
@@ -86,6 +89,10 @@ export interface ServeContext {
   readonly storeKind: 'memory' | 'redis';
   /** The audit logger every decision goes to (null without `audit`). */
   readonly audit: AuditLogger | null;
+  /** Where approval verdicts given through this server are logged (see `verdictLogOf`), or null. */
+  readonly verdictLog: AuditLogger | null;
+  /** The file `verdictLog` writes, when it is a file the dashboard must read besides `--log`. */
+  readonly verdictLogFile: string | null;
   readonly metrics: ServeMetrics;
   readonly auth: Auth;
   /** The approval queue, when configured. */
@@ -174,6 +181,42 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     });
   }
 
+  // Verdicts given in the inbox or through /v1/approvals go to the audit log as events: the server's
+  // own log (`audit`); else, for a fleet, the Redis Stream the dashboard reads; else a log of their own
+  // beside the logs the dashboard reads (`<dir>/control-room.jsonl`, or `<log>.verdicts.jsonl`).
+  let verdictLog: AuditLogger | null = null;
+  let verdictLogFile: string | null = null;
+  let verdictSink: { close(): Promise<void> } | null = null;
+  const hasQueue = Boolean(options.approvals ?? options.dashboard?.queue);
+  if (hasQueue) {
+    const onError = (e: unknown) => log(`audit log write failed (approval verdict): ${e instanceof Error ? e.message : String(e)}`);
+    if (audit) verdictLog = audit;
+    else if (options.redis && options.dashboard?.stream !== false && options.plugins?.some((p) => p.name === 'dashboard')) {
+      const { RedisStreamAuditSink } = await import('./dashboard/redis-stream.js');
+      const sink = new RedisStreamAuditSink({ url: options.redis, prefix: options.redisPrefix, chain: `control-room-${hostname()}-${process.pid}` });
+      verdictSink = sink;
+      verdictLog = new AuditLogger(sink, { onError });
+    } else if (options.log) {
+      let dir = false;
+      try {
+        dir = statSync(options.log).isDirectory();
+      } catch {
+        dir = false;
+      }
+      verdictLogFile = dir ? join(options.log, 'control-room.jsonl') : join(dirname(options.log), `${basename(options.log).replace(/\.jsonl$/, '')}.verdicts.jsonl`);
+      try {
+        const sink = new FileAuditLog(verdictLogFile);
+        verdictSink = sink;
+        verdictLog = new AuditLogger(sink, { onError });
+      } catch (e) {
+        log(`approval verdicts are not logged: ${e instanceof Error ? e.message : String(e)}`);
+        verdictLogFile = null;
+      }
+    } else {
+      log('approval verdicts are not logged: give --audit FILE (or --log) to keep them in an audit log');
+    }
+  }
+
   const onDecision = (d: Decision, c: DecisionHookContext): void => {
     metrics.decision(d, c.latencyMs);
     audit?.record(d, c);
@@ -194,6 +237,7 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     } catch (e) {
       await closeStore();
       await auditSink?.close();
+      await verdictSink?.close().catch(() => undefined);
       throw e;
     }
     if (options.watch !== false) holder.watch();
@@ -269,6 +313,8 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     store,
     storeKind,
     audit,
+    verdictLog,
+    verdictLogFile,
     metrics,
     auth,
     approvals: options.approvals ?? null,
@@ -371,6 +417,8 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       await relay?.close().catch(() => undefined);
       await audit?.flush().catch(() => undefined);
       await auditSink?.close().catch(() => undefined);
+      if (verdictLog !== audit) await verdictLog?.flush().catch(() => undefined);
+      await verdictSink?.close().catch(() => undefined);
       await closeStore().catch(() => undefined);
       await metrics.close();
     },

@@ -14,7 +14,8 @@ const plugin: ServePlugin = async (app, { ctx }) => {
   }
   await app.register(
     dashboardPlugin({
-      log: o.log ?? o.audit,
+      log: ctx.verdictLogFile ? [o.log ?? o.audit, ctx.verdictLogFile].filter((x): x is string => typeof x === 'string') : (o.log ?? o.audit),
+      verdictLog: ctx.verdictLog,
       queue: d.queue ?? null,
       users: d.users,
       secureCookie: d.secureCookie,

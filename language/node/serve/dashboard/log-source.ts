@@ -3,7 +3,7 @@
 // fixed-size chunks (bounded memory whatever the log size), verifying each chain as it goes.
 
 import { open, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { GENESIS, type AuditRecord } from '../../../audit/record.js';
 import { auditFiles, nodeLineHash } from '../../audit-file.js';
 import { matchesFilter, tagsOf, type DashboardModel, type RecordFilter } from './model.js';
@@ -99,23 +99,35 @@ export class LogSource {
   private polling: Promise<number> | null = null;
   private stopped = false;
 
-  /** `path`: one log file (its rotated files are found next to it) or a directory of logs. */
-  constructor(
-    readonly path: string,
-    private readonly model: DashboardModel,
-  ) {}
+  readonly paths: string[];
 
-  /** The active log files: `path` itself, or every `*.jsonl` in the directory that is not a rotated file. */
+  /** `path`: one log file (its rotated files are found next to it) or a directory of logs; or several. */
+  constructor(
+    path: string | string[],
+    private readonly model: DashboardModel,
+  ) {
+    this.paths = [...new Set((Array.isArray(path) ? path : [path]).map((p) => resolve(p)))];
+  }
+
+  /** The active log files: each path that is a file, and every `*.jsonl` in each directory that is not a rotated file. */
   private async actives(): Promise<string[]> {
-    let st;
-    try {
-      st = await stat(this.path);
-    } catch {
-      return [this.path]; // not there yet: watch for it
+    const out = new Set<string>();
+    for (const p of this.paths) {
+      let st;
+      try {
+        st = await stat(p);
+      } catch {
+        out.add(p); // not there yet: watch for it
+        continue;
+      }
+      if (!st.isDirectory()) {
+        out.add(p);
+        continue;
+      }
+      const names = await readdir(p);
+      for (const n of names.filter((n) => n.endsWith('.jsonl') && !/\.\d+\.jsonl$/.test(n)).sort()) out.add(join(p, n));
     }
-    if (!st.isDirectory()) return [this.path];
-    const names = await readdir(this.path);
-    return names.filter((n) => n.endsWith('.jsonl') && !/\.\d+\.jsonl$/.test(n)).sort().map((n) => join(this.path, n));
+    return [...out];
   }
 
   private chainOf(active: string): Chain {

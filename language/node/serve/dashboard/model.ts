@@ -3,7 +3,7 @@
 // (3 days), policy versions (8), budget keys (5,000), rules (2,000), recent decisions (200), errors
 // (50). Nothing keeps a record after it was counted; drill-downs re-read the log (`LogSource`).
 
-import type { AuditRecord } from '../../../audit/record.js';
+import { isEventRecord, type AuditEventRecord, type AuditRecord } from '../../../audit/record.js';
 
 export type EffectName = 'allow' | 'deny' | 'require_approval';
 
@@ -97,6 +97,23 @@ export interface DecisionSummary {
   tags: Record<string, string>;
 }
 
+/** An approval verdict from the log (an event record, docs/control-room.md). */
+export interface VerdictSummary {
+  seq: number;
+  chain: string;
+  time: string;
+  verdict: 'approved' | 'denied';
+  approval_id: string;
+  rule: string;
+  approver: string;
+  group: string | null;
+  reason: string | null;
+  request_hash: string | null;
+}
+
+const MAX_VERDICTS = 100;
+/** Request hashes whose verdicts are kept for the record view (the oldest are dropped). */
+const MAX_VERDICT_HASHES = 5000;
 const MAX_MINUTES = 24 * 60;
 const MAX_DAYS = 3;
 const MAX_POLICIES = 8;
@@ -168,6 +185,7 @@ export function matchesFilter(rec: AuditRecord, f: RecordFilter, tags?: Record<s
 function namesOf(rec: AuditRecord): string[] {
   const d = rec.decision;
   const out: string[] = [];
+  if (d === undefined && isEventRecord(rec)) return typeof rec.event.rule === 'string' ? [rec.event.rule] : [];
   const add = (n: unknown) => {
     if (typeof n === 'string' && !out.includes(n)) out.push(n);
   };
@@ -232,6 +250,12 @@ export class DashboardModel {
   readonly errors: { seq: number; chain: string; time: string; message: string }[] = [];
   /** Listeners of new decisions (SSE). */
   private readonly listeners = new Set<(d: DecisionSummary) => void>();
+  private readonly verdictListeners = new Set<(v: VerdictSummary) => void>();
+  /** The newest approval verdicts (event records), newest last. */
+  readonly verdicts: VerdictSummary[] = [];
+  readonly verdictCounts = { approved: 0, denied: 0 };
+  /** request hash → the verdicts given on it (what the record view of a held decision shows). */
+  private readonly verdictsByRequest = new Map<string, VerdictSummary[]>();
   lastTime: string | null = null;
   /** Records that were not decision records (counted, not aggregated). */
   skipped = 0;
@@ -241,8 +265,56 @@ export class DashboardModel {
     return () => this.listeners.delete(fn);
   }
 
+  onVerdict(fn: (v: VerdictSummary) => void): () => void {
+    this.verdictListeners.add(fn);
+    return () => this.verdictListeners.delete(fn);
+  }
+
+  /** The verdicts given on a request (by its hash), oldest first. */
+  verdictsFor(requestHash: string | null | undefined): VerdictSummary[] {
+    return requestHash ? (this.verdictsByRequest.get(requestHash) ?? []) : [];
+  }
+
+  /** Counts an event record (today: approval verdicts; other kinds are skipped). */
+  private addEvent(rec: AuditEventRecord, chain: string, notify: boolean): void {
+    const e = rec.event;
+    if (e.kind !== 'approval_verdict' || (e.verdict !== 'approved' && e.verdict !== 'denied')) {
+      this.skipped++;
+      return;
+    }
+    const v: VerdictSummary = {
+      seq: typeof rec.seq === 'number' ? rec.seq : -1,
+      chain,
+      time: rec.time,
+      verdict: e.verdict,
+      approval_id: String(e.approval_id),
+      rule: String(e.rule),
+      approver: String(e.approver),
+      group: e.group ?? null,
+      reason: e.reason ?? null,
+      request_hash: rec.request_hash ?? null,
+    };
+    this.verdictCounts[e.verdict]++;
+    this.verdicts.push(v);
+    if (this.verdicts.length > MAX_VERDICTS) this.verdicts.shift();
+    if (v.request_hash) {
+      const list = this.verdictsByRequest.get(v.request_hash);
+      if (list) {
+        if (list.length < 20) list.push(v);
+      } else {
+        this.verdictsByRequest.set(v.request_hash, [v]);
+        evictOldest(this.verdictsByRequest, MAX_VERDICT_HASHES);
+      }
+    }
+    if (notify) for (const l of this.verdictListeners) l(v);
+  }
+
   /** Counts one record. `chain` names the log it came from (several processes: several chains). */
-  add(rec: AuditRecord, chain: string, notify = true): void {
+  add(rec: AuditRecord | AuditEventRecord, chain: string, notify = true): void {
+    if (isEventRecord(rec)) {
+      this.addEvent(rec, chain, notify);
+      return;
+    }
     const d = rec.decision;
     const effect = d?.effect;
     if (effect !== 'allow' && effect !== 'deny' && effect !== 'require_approval') {
@@ -418,6 +490,7 @@ export class DashboardModel {
       drift: this.drift(opts),
       policies: [...this.policies.values()].map((p) => ({ hash: p.hash, name: p.name, version: p.version, n: p.n, first: p.first, last: p.last })).reverse(),
       recent: this.recent.slice(0, 50),
+      verdicts: { ...this.verdictCounts, recent: this.verdicts.slice(-20).reverse() },
       last_time: this.lastTime,
       skipped: this.skipped,
     };
@@ -524,6 +597,8 @@ export interface DashboardSummary {
   drift: DriftView;
   policies: { hash: string; name: string; version: string | null; n: number; first: string; last: string }[];
   recent: DecisionSummary[];
+  /** Approval verdicts in the log (event records): counts and the newest 20, newest first. */
+  verdicts: { approved: number; denied: number; recent: VerdictSummary[] };
   last_time: string | null;
   skipped: number;
 }

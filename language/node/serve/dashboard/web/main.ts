@@ -39,8 +39,14 @@ interface Summary {
   recent: DecisionSummary[];
   chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null }[];
   approvals_pending: number | null;
+  verdicts?: { approved: number; denied: number; recent: Verdict[] };
   last_time: string | null;
   loading?: boolean;
+}
+
+interface Verdict {
+  seq: number; chain: string; time: string; verdict: 'approved' | 'denied'; approval_id: string; rule: string;
+  approver: string; group: string | null; reason: string | null; request_hash: string | null;
 }
 
 interface Approval {
@@ -114,7 +120,8 @@ function layout(): void {
       h('section', { class: 'w12' }, h('div', { class: 'kpis', id: 'kpis' })),
       h('section', { class: 'w6' }, h('h2', {}, 'Decisions per minute'), h('div', { class: 'chart', id: 'chart-effects' })),
       h('section', { class: 'w6' }, h('h2', {}, 'Latency p50 / p99 (ms)'), h('div', { class: 'chart', id: 'chart-latency' })),
-      h('section', { class: 'w8', id: 'inbox' }, h('h2', {}, 'Approvals inbox'), h('div', { id: 'approvals' })),
+      h('section', { class: 'w8', id: 'inbox' }, h('h2', {}, 'Approvals inbox'), h('div', { id: 'approvals' }),
+        h('h3', {}, 'Verdicts in the audit log'), h('div', { id: 'verdicts' })),
       h('section', { class: 'w4' }, h('h2', {}, 'Audit chain'), h('div', { id: 'audit' })),
       h('section', { class: 'w12' }, h('h2', {}, 'Ceilings'), h('div', { id: 'ceilings' })),
       h('section', { class: 'w4' }, h('h2', {}, 'Top deny rules'), h('div', { id: 'top-deny' })),
@@ -326,6 +333,27 @@ function renderAudit(s: Summary): void {
     )));
 }
 
+function verdictRow(v: Verdict): HTMLElement {
+  return h('tr', { 'data-testid': 'verdict-row', 'data-id': v.approval_id },
+    h('td', {}, time(v.time)),
+    h('td', { class: v.verdict === 'approved' ? 'effect-allow' : 'effect-deny' }, v.verdict),
+    h('td', {}, v.rule),
+    h('td', {}, `${v.approver}${v.group ? ` (${v.group})` : ''}`),
+    h('td', {}, v.reason ?? ''),
+    h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(v.chain, v.seq) }, `${v.chain} #${v.seq}`)));
+}
+
+function renderVerdicts(s: Summary): void {
+  const v = s.verdicts;
+  if (!v || v.recent.length === 0) {
+    replace($('verdicts'), h('div', { class: 'muted' }, 'no verdicts in the log'));
+    return;
+  }
+  replace($('verdicts'),
+    h('div', { class: 'muted' }, `${fmt(v.approved)} approved, ${fmt(v.denied)} denied`),
+    h('table', {}, h('tbody', {}, ...v.recent.map((x) => verdictRow(x)))));
+}
+
 function renderErrors(s: Summary): void {
   replace($('errors'), s.errors.length === 0 ? h('div', { class: 'muted' }, 'none') :
     h('table', {}, h('tbody', {}, ...s.errors.map((e) => h('tr', {}, h('td', {}, time(e.time)), h('td', {}, e.message), h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(e.chain, e.seq) }, `#${e.seq}`)))))));
@@ -362,21 +390,24 @@ function matchesFilter(d: DecisionSummary): boolean {
 
 async function showRecords(q: Record<string, string>, title: string): Promise<void> {
   const params = new URLSearchParams({ ...state.filter, ...q, limit: '50' });
-  const r = await api<{ records: { chain: string; seq: number; time: string; effect: Effect; rules: string[]; request_hash: string | null }[] }>(`/api/records?${params}`);
+  const r = await api<{ records: { chain: string; seq: number; time: string; effect: Effect | null; verdict?: string | null; rules: string[]; request_hash: string | null }[] }>(`/api/records?${params}`);
   $('records-section').hidden = false;
   $('records-title').textContent = `Records: ${title} (newest ${r.records.length})`;
   replace($('records'), h('table', {}, h('tbody', {}, ...r.records.map((x) =>
-    h('tr', { 'data-testid': 'record-row' }, h('td', {}, time(x.time)), h('td', { class: `effect-${x.effect}` }, x.effect), h('td', {}, x.rules.join(', ')), h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(x.chain, x.seq) }, `${x.chain} #${x.seq}`)))))));
+    h('tr', { 'data-testid': 'record-row' }, h('td', {}, time(x.time)), x.effect ? h('td', { class: `effect-${x.effect}` }, x.effect) : h('td', { class: x.verdict === 'approved' ? 'effect-allow' : 'effect-deny' }, `verdict: ${x.verdict ?? '?'}`), h('td', {}, x.rules.join(', ')), h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(x.chain, x.seq) }, `${x.chain} #${x.seq}`)))))));
   $('records-section').scrollIntoView({ behavior: 'smooth' });
 }
 
 async function openRecord(chain: string, seq: number): Promise<void> {
-  const r = await api<{ chain: string; record: unknown; explanation: string[]; verified: boolean }>(`/api/records/${encodeURIComponent(chain)}/${seq}`);
+  const r = await api<{ chain: string; record: unknown; explanation: string[]; verified: boolean; verdicts?: Verdict[] }>(`/api/records/${encodeURIComponent(chain)}/${seq}`);
+  const verdicts = (r.verdicts ?? []).filter((v) => !(v.chain === chain && v.seq === seq));
   const el = $('record');
   replace(el,
     h('div', {}, h('b', {}, `${r.chain} #${seq}`), ' ', r.verified ? h('span', { class: 'badge ok' }, 'chain verified') : h('span', { class: 'badge alert' }, 'not verified'), ' ', h('button', { onclick: () => closeRecord() }, 'Close')),
     h('h2', {}, 'Why'),
     h('ul', { 'data-testid': 'explanation' }, ...r.explanation.map((l) => h('li', {}, l))),
+    verdicts.length ? h('h2', {}, 'Verdicts on this request') : null,
+    verdicts.length ? h('table', { 'data-testid': 'record-verdicts' }, h('tbody', {}, ...verdicts.map((v) => verdictRow(v)))) : null,
     h('h2', {}, 'Record'),
     h('pre', {}, JSON.stringify(r.record, null, 2)));
   el.classList.add('open');
@@ -476,6 +507,7 @@ async function refresh(): Promise<void> {
     renderAudit(s);
     renderErrors(s);
     renderRecent(s);
+    renderVerdicts(s);
     if (s.loading) {
       $('live-text').textContent = `reading the log… ${fmt(s.totals.n)} records so far`;
       window.setTimeout(() => void refresh(), 1000);
@@ -527,6 +559,7 @@ function live(): void {
     $('live-text').textContent = `live · last ${time(batch[batch.length - 1]?.time ?? null)}`;
     scheduleRefresh();
   });
+  events.addEventListener('verdict', () => scheduleRefresh());
 }
 
 async function start(): Promise<void> {
