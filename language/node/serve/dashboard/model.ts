@@ -496,6 +496,13 @@ export class DashboardModel {
     };
   }
 
+  /** A budget's limit and unit as the newest decision seen reported it (null when none did). */
+  limitOf(budget: string): { limit: number; unit: 'money' | 'number' } | null {
+    let found: CeilingState | null = null;
+    for (const c of this.ceilings.values()) if (c.name === budget && (found === null || c.lastT >= found.lastT)) found = c;
+    return found ? { limit: found.limit, unit: found.unit } : null;
+  }
+
   /** Budgets with burn rate and the projected time the limit is reached. */
   ceilingsView(now: number): CeilingView[] {
     const out: CeilingView[] = [];
@@ -566,7 +573,8 @@ export interface CeilingView {
   name: string;
   key: unknown[];
   unit: 'money' | 'number';
-  limit: number;
+  /** null: unknown (live counters of a budget neither the policy nor a decision in the log names). */
+  limit: number | null;
   spent: number;
   reserved: number;
   used: number;

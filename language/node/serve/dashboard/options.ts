@@ -32,6 +32,13 @@ export interface DashboardOptions {
   /** How long registration waits for the first read of the log before serving while it continues
    *  (ms, default 5000; the summary says `loading: true` until it is done). */
   initialReadMs?: number;
+  /** Ceilings from live budget counters (`rein serve --redis`: the RedisBudgetStore) instead of the
+   *  figures the decisions in the log reported. */
+  ceilingStore?: import('./live-ceilings.js').CounterStore;
+  /** A budget's limit and unit from the serving policy (else the newest decision seen names it). */
+  limits?: (budget: string) => import('./live-ceilings.js').BudgetLimit | null;
+  /** How often live counters are read (ms, default 1000). */
+  ceilingsPollMs?: number;
   /** Maximum concurrent live (SSE) clients (default 100). */
   maxStreams?: number;
 }

@@ -8,6 +8,7 @@ import { isEventRecord, type AuditEventRecord, type AuditRecord } from '../../..
 import { logVerdict } from '../../approvals/audit.js';
 import type { ApprovalQueue, ApprovalRecord } from '../../approvals/queue.js';
 import { dashboardAssets, type DashboardAssets } from './assets.js';
+import { LiveCeilings } from './live-ceilings.js';
 import { LogSource, type ChainStatus } from './log-source.js';
 import { DashboardModel, type DecisionSummary, type RecordFilter, type VerdictSummary } from './model.js';
 import type { DashboardOptions } from './options.js';
@@ -122,6 +123,13 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       s.attach?.(model);
       s.start();
     }
+    const live = opts.ceilingStore
+      ? new LiveCeilings({ store: opts.ceilingStore, limitOf: (b) => opts.limits?.(b) ?? model.limitOf(b), pollMs: opts.ceilingsPollMs })
+      : null;
+    if (live) {
+      await live.poll();
+      live.start();
+    }
     model.onDecision((d) => {
       for (const s of streams) s(d);
     });
@@ -129,6 +137,7 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       for (const s of verdictStreams) s(v);
     });
     app.addHook('onClose', async () => {
+      await live?.stop();
       await source?.stop();
       for (const s of sources) await s.stop();
     });
@@ -243,7 +252,13 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
         await source.replay(filter as RecordFilter, m);
       }
       const pending = queue ? (await queue.list('pending')).length : null;
-      return { ...m.summary({ baseline, driftThreshold: opts.driftThreshold }), filter, chains: chains(), approvals_pending: pending, loading };
+      const s = m.summary({ baseline, driftThreshold: opts.driftThreshold });
+      // With a live store, ceilings are its counters (unfiltered: a counter is the fleet's, not one agent's).
+      const ceilings_source = live
+        ? { kind: 'redis' as const, read_at: live.readAt === null ? null : new Date(live.readAt).toISOString(), error: live.error }
+        : { kind: 'log' as const, read_at: null, error: null };
+      if (live) s.ceilings = live.view();
+      return { ...s, ceilings_source, filter, chains: chains(), approvals_pending: pending, loading };
     });
 
     app.get(`${prefix}/api/records`, async (req, reply) => {

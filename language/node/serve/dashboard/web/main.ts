@@ -26,7 +26,7 @@ interface Summary {
   top: Record<'deny' | 'require_approval' | 'warn', { name: string; kind: string; count: number }[]>;
   errors: { seq: number; chain: string; time: string; message: string }[];
   ceilings: {
-    name: string; key: unknown[]; unit: string; limit: number; spent: number; reserved: number; used: number;
+    name: string; key: unknown[]; unit: string; limit: number | null; spent: number; reserved: number; used: number;
     window_end: string | null; burn_per_hour: number; projected_limit_at: string | null; alert: boolean; last_seq: number;
   }[];
   drift: {
@@ -39,6 +39,7 @@ interface Summary {
   recent: DecisionSummary[];
   chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null }[];
   approvals_pending: number | null;
+  ceilings_source?: { kind: 'redis' | 'log'; read_at: string | null; error: string | null };
   verdicts?: { approved: number; denied: number; recent: Verdict[] };
   last_time: string | null;
   loading?: boolean;
@@ -277,27 +278,32 @@ function bar(frac: number, alert: boolean): HTMLElement {
 }
 
 function renderCeilings(s: Summary): void {
+  const src = s.ceilings_source;
+  const note = src?.kind === 'redis'
+    ? h('div', { class: src.error ? 'msg err' : 'muted', 'data-testid': 'ceilings-source' }, src.error ? `live counters from Redis unavailable: ${src.error}` : `live counters from Redis (every process sharing the store, settles included), read ${time(src.read_at)}`)
+    : h('div', { class: 'muted', 'data-testid': 'ceilings-source' }, 'as the decisions in the log reported them');
   if (s.ceilings.length === 0) {
-    replace($('ceilings'), h('div', { class: 'muted' }, 'no budgets in the log yet'));
+    replace($('ceilings'), note, h('div', { class: 'muted' }, src?.kind === 'redis' ? 'no budget counters in the current windows' : 'no budgets in the log yet'));
     return;
   }
-  replace($('ceilings'),
+  replace($('ceilings'), note,
     h('table', {},
       h('thead', {}, h('tr', {}, ...['budget', 'key', 'used', '', 'spent', 'reserved', 'limit', 'window ends', 'burn / h', 'limit reached at', ''].map((c, i) => h('th', { class: i >= 4 && i <= 8 ? 'num' : '' }, c)))),
       h('tbody', {}, ...s.ceilings.map((c) => {
-        const frac = c.limit > 0 ? Math.min(1, c.used / c.limit) : 1;
-        return h('tr', { 'data-testid': 'ceiling-row' },
+        const limit = c.limit;
+        const frac = limit === null ? 0 : limit > 0 ? Math.min(1, c.used / limit) : 1;
+        return h('tr', { 'data-testid': 'ceiling-row', 'data-budget': c.name, 'data-key': c.key.map(String).join(',') },
           h('td', {}, c.name),
           h('td', {}, c.key.length ? c.key.map(String).join(', ') : h('span', { class: 'muted' }, 'global')),
-          h('td', { class: 'num' }, pct(c.used, c.limit)),
+          h('td', { class: 'num' }, limit === null ? '–' : pct(c.used, limit)),
           h('td', {}, bar(frac, c.alert)),
-          h('td', { class: 'num' }, money(c.spent, c.unit)),
-          h('td', { class: 'num' }, money(c.reserved, c.unit)),
-          h('td', { class: 'num' }, money(c.limit, c.unit)),
+          h('td', { class: 'num', 'data-testid': 'ceiling-spent' }, money(c.spent, c.unit)),
+          h('td', { class: 'num', 'data-testid': 'ceiling-reserved' }, money(c.reserved, c.unit)),
+          h('td', { class: 'num' }, limit === null ? 'unknown' : money(limit, c.unit)),
           h('td', { class: 'num' }, time(c.window_end)),
           h('td', { class: 'num' }, money(c.burn_per_hour, c.unit)),
           h('td', { class: 'num' }, c.projected_limit_at ? time(c.projected_limit_at) : '–'),
-          h('td', {}, c.alert ? h('span', { class: 'badge alert', 'data-testid': 'ceiling-alert' }, c.used >= c.limit ? 'at limit' : 'limit before window ends') : h('span', { class: 'badge ok' }, 'ok')),
+          h('td', {}, c.alert ? h('span', { class: 'badge alert', 'data-testid': 'ceiling-alert' }, limit !== null && c.used >= limit ? 'at limit' : 'limit before window ends') : h('span', { class: 'badge ok' }, 'ok')),
         );
       }))));
 }
