@@ -16,7 +16,7 @@ import { dashboardAssets } from '../../language/node/serve/dashboard/assets.js';
 import { AuditLogger } from '../../language/audit/logger.js';
 import { FileAuditLog } from '../../language/node/audit-file.js';
 import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { generateApprovalKeyPair, verificationKeyOf, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
 import { FIXTURE_POLICY, appendDecision, writeFixtureLog } from './dashboard-fixture.js';
