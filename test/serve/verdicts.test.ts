@@ -109,7 +109,8 @@ describe('approval verdicts in the audit log', function () {
       // lists the verdict given on its request.
       const s = await until('the verdicts in the summary', async () => {
         const r = JSON.parse((await app.inject({ url: '/dashboard/api/summary', headers: { cookie } })).body);
-        return r.verdicts.approved === 1 && r.verdicts.denied === 1 ? r : undefined;
+        const seen = r.recent.some((x: { request_hash: string }) => x.request_hash === approved.d.request_hash);
+        return r.verdicts.approved === 1 && r.verdicts.denied === 1 && seen ? r : undefined;
       });
       assert.equal(s.verdicts.recent[0].approval_id, approved.id);
       assert.equal(s.verdicts.recent[1].reason, 'not this customer');
@@ -118,6 +119,7 @@ describe('approval verdicts in the audit log', function () {
       assert.equal(chain.ok, true);
       assert.equal(chain.head.seq, 1);
       const heldRec = s.recent.find((x: { request_hash: string }) => x.request_hash === denied.d.request_hash);
+      assert.ok(heldRec, JSON.stringify({ n: s.totals, recent: s.recent.slice(0, 3), want: denied.d.request_hash }));
       const view = JSON.parse((await app.inject({ url: `/dashboard/api/records/${heldRec.chain}/${heldRec.seq}`, headers: { cookie } })).body);
       assert.equal(view.verdicts.length, 1);
       assert.equal(view.verdicts[0].verdict, 'denied');

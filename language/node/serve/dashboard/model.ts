@@ -193,6 +193,52 @@ function namesOf(rec: AuditRecord): string[] {
   return out;
 }
 
+type RuleField = 'deny' | 'require_approval' | 'warn' | 'allow' | 'monitored';
+
+/** The rules a decision names, as the counts need them: each name once (`names`), and which count of
+ *  which rule it adds to (`bumps`). Records with the same rules share one (interned by the index). */
+export interface RuleSet {
+  names: string[];
+  bumps: [name: string, kind: RuleStats['kind'], field: RuleField][];
+}
+
+/** One decision as `DashboardModel.count` needs it. */
+export interface CountRow {
+  t: number;
+  effect: EffectName;
+  errors: number;
+  lat: number | null;
+  set: RuleSet;
+  policy: PolicyRef;
+  seq: number;
+}
+
+export interface PolicyRef {
+  hash: string;
+  name: string;
+  version: string | null;
+}
+
+/** The rule set of a decision record (the effect must be valid). */
+export function ruleSetOf(rec: AuditRecord): RuleSet {
+  const d = rec.decision;
+  const effect = d.effect;
+  const bumps: RuleSet['bumps'] = [];
+  const bump = (r: { name?: string; kind?: string } | undefined, field: RuleField) => {
+    if (r && typeof r.name === 'string') bumps.push([r.name, (r.kind as RuleStats['kind']) ?? 'rule', field]);
+  };
+  if (Array.isArray(d.reasons)) for (const r of d.reasons) bump(r, effect === 'require_approval' ? 'require_approval' : effect);
+  if (effect !== 'require_approval' && Array.isArray(d.approvals)) for (const a of d.approvals) bump(a, 'require_approval');
+  if (Array.isArray(d.warnings)) for (const w of d.warnings) bump(w, 'warn');
+  if (Array.isArray(d.monitored)) for (const m of d.monitored) bump(m, 'monitored');
+  return { names: namesOf(rec), bumps };
+}
+
+/** A record's policy as the counts key it. */
+export function policyOf(rec: AuditRecord): PolicyRef {
+  return { hash: rec.policy?.hash ?? 'unknown', name: rec.policy?.name ?? '', version: rec.policy?.version ?? null };
+}
+
 /** What the live table shows of one record. */
 export function summarize(rec: AuditRecord, chain: string): DecisionSummary {
   const d = rec.decision;
@@ -241,7 +287,7 @@ export class DashboardModel {
   readonly latency = new Histogram();
   private readonly minutes = new Map<number, MinuteBucket>();
   private readonly days = new Map<number, PeriodStats>();
-  private readonly policies = new Map<string, PeriodStats & { hash: string; name: string; version: string | null; first: string; last: string }>();
+  private readonly policies = new Map<string, PeriodStats & { hash: string; name: string; version: string | null; firstT: number; lastT: number }>();
   readonly rules = new Map<string, RuleStats>();
   private readonly ceilings = new Map<string, CeilingState>();
   private readonly recentRecs: { rec: AuditRecord; chain: string }[] = new Array(MAX_RECENT);
@@ -256,7 +302,12 @@ export class DashboardModel {
   readonly verdictCounts = { approved: 0, denied: 0 };
   /** request hash → the verdicts given on it (what the record view of a held decision shows). */
   private readonly verdictsByRequest = new Map<string, VerdictSummary[]>();
-  lastTime: string | null = null;
+  /** The time of the last decision counted (epoch ms), NaN before the first. */
+  lastT = NaN;
+  private lastPolicy: unknown = null;
+  get lastTime(): string | null {
+    return Number.isNaN(this.lastT) ? null : new Date(this.lastT).toISOString();
+  }
   /** Records that were not decision records (counted, not aggregated). */
   skipped = 0;
 
@@ -309,31 +360,19 @@ export class DashboardModel {
     if (notify) for (const l of this.verdictListeners) l(v);
   }
 
-  /** Counts one record. `chain` names the log it came from (several processes: several chains). */
-  add(rec: AuditRecord | AuditEventRecord, chain: string, notify = true): void {
-    if (isEventRecord(rec)) {
-      this.addEvent(rec, chain, notify);
-      return;
-    }
-    const d = rec.decision;
-    const effect = d?.effect;
-    if (effect !== 'allow' && effect !== 'deny' && effect !== 'require_approval') {
-      this.skipped++;
-      return;
-    }
-    const t = Date.parse(rec.time);
-    if (!Number.isFinite(t)) {
-      this.skipped++;
-      return;
-    }
-    const errCount = Array.isArray(d.errors) ? d.errors.length : 0;
+  /**
+   * The counts of one decision — totals, latency, minutes, days, policy versions and rules — from the
+   * fields a record and an index row (log-index.ts) both have. `add` calls it for each record; a
+   * filtered summary calls it for each matching index row without reading the log.
+   */
+  count(row: CountRow): void {
+    const { t, effect, errors: errCount, lat, set, policy, seq } = row;
     const count = (c: EffectCounts) => {
       c.n++;
       c[effect]++;
       if (errCount > 0) c.errors++;
     };
     count(this.totals);
-    const lat = typeof rec.latency_ms === 'number' && Number.isFinite(rec.latency_ms) ? rec.latency_ms : null;
     if (lat !== null) this.latency.add(lat);
 
     const minute = Math.floor(t / MINUTE);
@@ -351,7 +390,7 @@ export class DashboardModel {
     count(mb);
     if (lat !== null) mb.lat.add(lat);
 
-    const names = namesOf(rec);
+    const names = set.names;
     const day = Math.floor(t / DAY);
     let ds = this.days.get(day);
     if (!ds) {
@@ -366,37 +405,56 @@ export class DashboardModel {
     count(ds);
     for (const n of names) ds.rules.set(n, (ds.rules.get(n) ?? 0) + 1);
 
-    const ph = rec.policy?.hash ?? 'unknown';
+    const ph = policy.hash;
     let ps = this.policies.get(ph);
     if (!ps) {
-      ps = { ...newCounts(), rules: new Map(), hash: ph, name: rec.policy?.name ?? '', version: rec.policy?.version ?? null, first: rec.time, last: rec.time };
+      ps = { ...newCounts(), rules: new Map(), hash: ph, name: policy.name, version: policy.version, firstT: t, lastT: t };
       this.policies.set(ph, ps);
       evictOldest(this.policies, MAX_POLICIES);
-    } else {
+    } else if (this.lastPolicy !== ps) {
       // most recently seen last (eviction order)
       this.policies.delete(ph);
       this.policies.set(ph, ps);
     }
-    ps.last = rec.time;
+    this.lastPolicy = ps;
+    ps.lastT = t;
     count(ps);
     for (const n of names) ps.rules.set(n, (ps.rules.get(n) ?? 0) + 1);
 
-    const seq = typeof rec.seq === 'number' ? rec.seq : -1;
-    const bump = (r: { name?: string; kind?: string } | undefined, field: 'deny' | 'require_approval' | 'warn' | 'allow' | 'monitored') => {
-      if (!r || typeof r.name !== 'string') return;
-      let s = this.rules.get(r.name);
+    for (const [name, kind, field] of set.bumps) {
+      let s = this.rules.get(name);
       if (!s) {
-        if (this.rules.size >= MAX_RULES) return;
-        s = { name: r.name, kind: (r.kind as RuleStats['kind']) ?? 'rule', deny: 0, require_approval: 0, warn: 0, allow: 0, monitored: 0, lastSeq: seq };
-        this.rules.set(r.name, s);
+        if (this.rules.size >= MAX_RULES) continue;
+        s = { name, kind, deny: 0, require_approval: 0, warn: 0, allow: 0, monitored: 0, lastSeq: seq };
+        this.rules.set(name, s);
       }
       s[field]++;
       s.lastSeq = seq;
-    };
-    if (Array.isArray(d.reasons)) for (const r of d.reasons) bump(r, effect === 'require_approval' ? 'require_approval' : effect);
-    if (effect !== 'require_approval' && Array.isArray(d.approvals)) for (const a of d.approvals) bump(a, 'require_approval');
-    if (Array.isArray(d.warnings)) for (const w of d.warnings) bump(w, 'warn');
-    if (Array.isArray(d.monitored)) for (const m of d.monitored) bump(m, 'monitored');
+    }
+    this.lastT = t;
+  }
+
+  /** Counts one record. `chain` names the log it came from (several processes: several chains). */
+  add(rec: AuditRecord | AuditEventRecord, chain: string, notify = true, set?: RuleSet): void {
+    if (isEventRecord(rec)) {
+      this.addEvent(rec, chain, notify);
+      return;
+    }
+    const d = rec.decision;
+    const effect = d?.effect;
+    if (effect !== 'allow' && effect !== 'deny' && effect !== 'require_approval') {
+      this.skipped++;
+      return;
+    }
+    const t = Date.parse(rec.time);
+    if (!Number.isFinite(t)) {
+      this.skipped++;
+      return;
+    }
+    const errCount = Array.isArray(d.errors) ? d.errors.length : 0;
+    const lat = typeof rec.latency_ms === 'number' && Number.isFinite(rec.latency_ms) ? rec.latency_ms : null;
+    const seq = typeof rec.seq === 'number' ? rec.seq : -1;
+    this.count({ t, effect, errors: errCount, lat, set: set ?? ruleSetOf(rec), policy: policyOf(rec), seq });
 
     if (Array.isArray(d.budgets)) {
       for (const b of d.budgets) {
@@ -431,21 +489,31 @@ export class DashboardModel {
       }
     }
 
-    if (errCount > 0) {
-      for (const e of d.errors) {
-        this.errors.push({ seq, chain, time: rec.time, message: `${e.kind}${e.name ? ` ${e.name}` : ''}: ${e.message}` });
-        if (this.errors.length > MAX_ERRORS) this.errors.shift();
-      }
-    }
-    this.lastTime = rec.time;
-    // The recent ring keeps the records themselves; their summaries are built when asked.
-    this.recentRecs[this.recentAt] = { rec, chain };
-    this.recentAt = (this.recentAt + 1) % MAX_RECENT;
-    if (this.recentCount < MAX_RECENT) this.recentCount++;
+    if (errCount > 0) this.addErrors(rec, chain);
+    this.addRecent(rec, chain);
     if (notify && this.listeners.size > 0) {
       const summary = summarize(rec, chain);
       for (const l of this.listeners) l(summary);
     }
+  }
+
+  /** Keeps a decision's errors in the list of recent errors (not counted: `count` does that). */
+  addErrors(rec: AuditRecord, chain: string): void {
+    const errs = rec.decision?.errors;
+    if (!Array.isArray(errs)) return;
+    const seq = typeof rec.seq === 'number' ? rec.seq : -1;
+    for (const e of errs) {
+      this.errors.push({ seq, chain, time: rec.time, message: `${e.kind}${e.name ? ` ${e.name}` : ''}: ${e.message}` });
+      if (this.errors.length > MAX_ERRORS) this.errors.shift();
+    }
+  }
+
+  /** Keeps a decision in the ring of recent decisions (not counted: `count` does that). */
+  addRecent(rec: AuditRecord, chain: string): void {
+    // The recent ring keeps the records themselves; their summaries are built when asked.
+    this.recentRecs[this.recentAt] = { rec, chain };
+    this.recentAt = (this.recentAt + 1) % MAX_RECENT;
+    if (this.recentCount < MAX_RECENT) this.recentCount++;
   }
 
   /** The newest decisions, newest first. */
@@ -488,7 +556,7 @@ export class DashboardModel {
       errors: this.errors.slice(-20).reverse(),
       ceilings: this.ceilingsView(now),
       drift: this.drift(opts),
-      policies: [...this.policies.values()].map((p) => ({ hash: p.hash, name: p.name, version: p.version, n: p.n, first: p.first, last: p.last })).reverse(),
+      policies: [...this.policies.values()].map((p) => ({ hash: p.hash, name: p.name, version: p.version, n: p.n, first: new Date(p.firstT).toISOString(), last: new Date(p.lastT).toISOString() })).reverse(),
       recent: this.recent.slice(0, 50),
       verdicts: { ...this.verdictCounts, recent: this.verdicts.slice(-20).reverse() },
       last_time: this.lastTime,

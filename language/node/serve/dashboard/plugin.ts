@@ -246,10 +246,13 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       const { baseline, ...filter } = q.data;
       const filtered = Object.values(filter).some((v) => v !== undefined);
       let m = model;
+      let indexed = false;
       if (filtered) {
         if (!source) return fail(reply, 400, 'bad_request', 'filters need a decision log (--log)');
         m = new DashboardModel();
-        await source.replay(filter as RecordFilter, m);
+        // From the index (no log read) when it holds every record; else the log is read again.
+        indexed = await source.summarizeIndexed(filter as RecordFilter, m);
+        if (!indexed) await source.replay(filter as RecordFilter, m);
       }
       const pending = queue ? (await queue.list('pending')).length : null;
       const s = m.summary({ baseline, driftThreshold: opts.driftThreshold });
@@ -258,6 +261,8 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
         ? { kind: 'redis' as const, read_at: live.readAt === null ? null : new Date(live.readAt).toISOString(), error: live.error }
         : { kind: 'log' as const, read_at: null, error: null };
       if (live) s.ceilings = live.view();
+      // The index keeps no budget figures: a filtered view shows every ceiling (as the live counters do).
+      else if (indexed) s.ceilings = model.ceilingsView(Date.now());
       return { ...s, ceilings_source, filter, chains: chains(), approvals_pending: pending, loading };
     });
 
