@@ -219,18 +219,19 @@ export class LogIndex {
   aggregate(q: RecordFilter, count: (row: CountRow) => void): boolean {
     const m = this.matcher(q);
     if (m === null || this.sets.overflow) return false;
+    // One row object, refilled for each match (`count` does not keep it).
+    const row: CountRow = { t: 0, effect: 'allow', errors: 0, lat: null, set: { names: [], bumps: [] }, policy: { hash: '', name: '', version: null }, seq: 0 };
     for (let i = 0; i < this.n; i++) {
       if (this.eff[i] === EVENT || !m(i)) continue;
       const lat = this.lat[i]!;
-      count({
-        t: this.t[i]!,
-        effect: EFFECTS[this.eff[i]!]!,
-        errors: this.err[i]!,
-        lat: Number.isNaN(lat) ? null : lat,
-        set: this.sets.values[this.set[i]!]!,
-        policy: this.policies.values[this.pol[i]!]!,
-        seq: this.seq[i]!,
-      });
+      row.t = this.t[i]!;
+      row.effect = EFFECTS[this.eff[i]!]!;
+      row.errors = this.err[i]!;
+      row.lat = Number.isNaN(lat) ? null : lat;
+      row.set = this.sets.values[this.set[i]!]!;
+      row.policy = this.policies.values[this.pol[i]!]!;
+      row.seq = this.seq[i]!;
+      count(row);
     }
     return true;
   }

@@ -2,7 +2,7 @@
 // under `--log FILE|DIR`, incrementally (new bytes only, by inode, so rotation is followed), in
 // fixed-size chunks (bounded memory whatever the log size), verifying each chain as it goes.
 
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { GENESIS, isEventRecord, type AuditRecord } from '../../../audit/record.js';
 import { auditFiles, nodeLineHash } from '../../audit-file.js';
@@ -344,16 +344,20 @@ export class LogSource {
   }
 
   /** The record whose line starts at `offset` of the file with inode `ino` (null when gone or not a record). */
-  private async readAt(chain: Chain, ino: number, offset: number): Promise<AuditRecord | null> {
+  private async readAt(chain: Chain, ino: number, offset: number, handles?: Map<number, FileHandle>): Promise<AuditRecord | null> {
     const tryPath = async (file: string): Promise<AuditRecord | null | undefined> => {
-      let fh;
-      try {
-        fh = await open(file, 'r');
-      } catch {
-        return undefined;
+      let fh = handles?.get(ino);
+      const shared = fh !== undefined;
+      if (!fh) {
+        try {
+          fh = await open(file, 'r');
+        } catch {
+          return undefined;
+        }
       }
       try {
-        if ((await fh.stat()).ino !== ino) return undefined;
+        if (!shared && (await fh.stat()).ino !== ino) return undefined;
+        if (!shared && handles) handles.set(ino, fh);
         let buf = Buffer.allocUnsafe(64 * 1024);
         let len = 0;
         for (;;) {
@@ -376,7 +380,7 @@ export class LogSource {
           }
         }
       } finally {
-        await fh.close();
+        if (!handles?.has(ino)) await fh.close();
       }
     };
     const known = this.inoPath.get(ino);
@@ -406,15 +410,20 @@ export class LogSource {
    */
   async summarizeIndexed(filter: RecordFilter, model: DashboardModel): Promise<boolean> {
     if (!this.index.aggregate(filter, (row) => model.count(row))) return false;
+    const handles = new Map<number, FileHandle>();
     const read = async (rows: { chain: string; ino: number; offset: number }[], each: (rec: AuditRecord, chain: string) => void) => {
       for (const r of rows.reverse()) {
         const chain = this.chainNamed(r.chain);
-        const rec = chain ? await this.readAt(chain, r.ino, r.offset) : null;
+        const rec = chain ? await this.readAt(chain, r.ino, r.offset, handles) : null;
         if (rec && !isEventRecord(rec)) each(rec, r.chain);
       }
     };
-    await read(this.index.newest(filter, 50, { decisionsOnly: true }) ?? [], (rec, chain) => model.addRecent(rec, chain));
-    await read(this.index.newest(filter, 20, { withErrors: true }) ?? [], (rec, chain) => model.addErrors(rec, chain));
+    try {
+      await read(this.index.newest(filter, 50, { decisionsOnly: true }) ?? [], (rec, chain) => model.addRecent(rec, chain));
+      await read(this.index.newest(filter, 20, { withErrors: true }) ?? [], (rec, chain) => model.addErrors(rec, chain));
+    } finally {
+      for (const fh of handles.values()) await fh.close().catch(() => undefined);
+    }
     return true;
   }
 
@@ -434,10 +443,15 @@ export class LogSource {
     const out: { chain: string; record: AuditRecord }[] = [];
     const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit);
     if (rows !== null) {
-      for (const r of rows) {
-        const chain = this.chainNamed(r.chain);
-        const rec = chain ? await this.readAt(chain, r.ino, r.offset) : null;
-        if (rec) out.push({ chain: r.chain, record: rec });
+      const handles = new Map<number, FileHandle>();
+      try {
+        for (const r of rows) {
+          const chain = this.chainNamed(r.chain);
+          const rec = chain ? await this.readAt(chain, r.ino, r.offset, handles) : null;
+          if (rec) out.push({ chain: r.chain, record: rec });
+        }
+      } finally {
+        for (const fh of handles.values()) await fh.close().catch(() => undefined);
       }
       return out;
     }

@@ -304,7 +304,10 @@ export class DashboardModel {
   private readonly verdictsByRequest = new Map<string, VerdictSummary[]>();
   /** The time of the last decision counted (epoch ms), NaN before the first. */
   lastT = NaN;
-  private lastPolicy: unknown = null;
+  private lastPolicy: (PeriodStats & { hash: string; name: string; version: string | null; firstT: number; lastT: number }) | null = null;
+  private lastMinute: MinuteBucket | null = null;
+  private lastDay: PeriodStats | null = null;
+  private lastDayKey = NaN;
   get lastTime(): string | null {
     return Number.isNaN(this.lastT) ? null : new Date(this.lastT).toISOString();
   }
@@ -367,58 +370,78 @@ export class DashboardModel {
    */
   count(row: CountRow): void {
     const { t, effect, errors: errCount, lat, set, policy, seq } = row;
-    const count = (c: EffectCounts) => {
-      c.n++;
-      c[effect]++;
-      if (errCount > 0) c.errors++;
-    };
-    count(this.totals);
+    const err = errCount > 0 ? 1 : 0;
+    const totals = this.totals;
+    totals.n++;
+    totals[effect]++;
+    totals.errors += err;
     if (lat !== null) this.latency.add(lat);
 
+    // Rows come mostly in time order: the last minute, day and policy are looked up once per change.
     const minute = Math.floor(t / MINUTE);
-    let mb = this.minutes.get(minute);
-    if (!mb) {
-      mb = { minute, lat: new Histogram(), ...newCounts() };
-      this.minutes.set(minute, mb);
-      if (this.minutes.size > MAX_MINUTES) {
-        // drop the oldest minute (keys are mostly in time order; find the minimum to be safe)
-        let min = Infinity;
-        for (const k of this.minutes.keys()) if (k < min) min = k;
-        this.minutes.delete(min);
+    let mb = this.lastMinute;
+    if (mb === null || mb.minute !== minute) {
+      mb = this.minutes.get(minute) ?? null;
+      if (mb === null) {
+        mb = { minute, lat: new Histogram(), ...newCounts() };
+        this.minutes.set(minute, mb);
+        if (this.minutes.size > MAX_MINUTES) {
+          // drop the oldest minute (keys are mostly in time order; find the minimum to be safe)
+          let min = Infinity;
+          for (const k of this.minutes.keys()) if (k < min) min = k;
+          this.minutes.delete(min);
+          this.lastMinute = null;
+          if (min === minute) mb = { minute, lat: new Histogram(), ...newCounts() }; // counted nowhere: older than 24 h
+        }
       }
+      this.lastMinute = this.minutes.get(minute) === mb ? mb : null;
     }
-    count(mb);
+    mb.n++;
+    mb[effect]++;
+    mb.errors += err;
     if (lat !== null) mb.lat.add(lat);
 
     const names = set.names;
     const day = Math.floor(t / DAY);
-    let ds = this.days.get(day);
-    if (!ds) {
-      ds = { ...newCounts(), rules: new Map() };
-      this.days.set(day, ds);
-      if (this.days.size > MAX_DAYS) {
-        let min = Infinity;
-        for (const k of this.days.keys()) if (k < min) min = k;
-        this.days.delete(min);
+    let ds = this.lastDay;
+    if (ds === null || this.lastDayKey !== day) {
+      ds = this.days.get(day) ?? null;
+      if (ds === null) {
+        ds = { ...newCounts(), rules: new Map() };
+        this.days.set(day, ds);
+        if (this.days.size > MAX_DAYS) {
+          let min = Infinity;
+          for (const k of this.days.keys()) if (k < min) min = k;
+          this.days.delete(min);
+        }
       }
+      this.lastDay = this.days.get(day) === ds ? ds : null;
+      this.lastDayKey = day;
     }
-    count(ds);
+    ds.n++;
+    ds[effect]++;
+    ds.errors += err;
     for (const n of names) ds.rules.set(n, (ds.rules.get(n) ?? 0) + 1);
 
-    const ph = policy.hash;
-    let ps = this.policies.get(ph);
-    if (!ps) {
-      ps = { ...newCounts(), rules: new Map(), hash: ph, name: policy.name, version: policy.version, firstT: t, lastT: t };
-      this.policies.set(ph, ps);
-      evictOldest(this.policies, MAX_POLICIES);
-    } else if (this.lastPolicy !== ps) {
-      // most recently seen last (eviction order)
-      this.policies.delete(ph);
-      this.policies.set(ph, ps);
+    let ps = this.lastPolicy;
+    if (ps === null || ps.hash !== policy.hash) {
+      const ph = policy.hash;
+      ps = this.policies.get(ph) ?? null;
+      if (ps === null) {
+        ps = { ...newCounts(), rules: new Map(), hash: ph, name: policy.name, version: policy.version, firstT: t, lastT: t };
+        this.policies.set(ph, ps);
+        evictOldest(this.policies, MAX_POLICIES);
+      } else {
+        // most recently seen last (eviction order)
+        this.policies.delete(ph);
+        this.policies.set(ph, ps);
+      }
+      this.lastPolicy = this.policies.get(ph) === ps ? ps : null;
     }
-    this.lastPolicy = ps;
     ps.lastT = t;
-    count(ps);
+    ps.n++;
+    ps[effect]++;
+    ps.errors += err;
     for (const n of names) ps.rules.set(n, (ps.rules.get(n) ?? 0) + 1);
 
     for (const [name, kind, field] of set.bumps) {
