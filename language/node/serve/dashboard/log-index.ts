@@ -215,24 +215,57 @@ export class LogIndex {
     };
   }
 
-  /** Counts every matching decision into `count` (a filtered summary). False: read the log instead. */
-  aggregate(q: RecordFilter, count: (row: CountRow) => void): boolean {
+  /**
+   * Counts every matching decision into `into` (a filtered summary). Rows of one minute with the same
+   * rules, policy, effect and error flag are counted together (`count(row, k)`), latencies one by one.
+   * False: read the log instead.
+   */
+  aggregate(q: RecordFilter, into: { count(row: CountRow, k: number): void; addLatency(t: number, lat: number): void }): boolean {
     const m = this.matcher(q);
     if (m === null || this.sets.overflow) return false;
-    // One row object, refilled for each match (`count` does not keep it).
-    const row: CountRow = { t: 0, effect: 'allow', errors: 0, lat: null, set: { names: [], bumps: [] }, policy: { hash: '', name: '', version: null }, seq: 0 };
+    interface Group {
+      row: CountRow;
+      k: number;
+      last: number;
+    }
+    let minute = NaN;
+    const groups = new Map<number, Group>();
+    const lats: number[] = [];
+    const flush = () => {
+      for (const g of [...groups.values()].sort((a, b) => a.last - b.last)) into.count(g.row, g.k);
+      groups.clear();
+      for (let j = 0; j < lats.length; j += 2) into.addLatency(lats[j]!, lats[j + 1]!);
+      lats.length = 0;
+    };
+    const SETS = this.sets.values.length + 1;
     for (let i = 0; i < this.n; i++) {
       if (this.eff[i] === EVENT || !m(i)) continue;
+      const t = this.t[i]!;
+      const mi = Math.floor(t / 60_000);
+      if (mi !== minute) {
+        flush();
+        minute = mi;
+      }
+      const eff = this.eff[i]!;
+      const err = this.err[i]! > 0 ? 1 : 0;
+      const key = ((this.pol[i]! * SETS + this.set[i]!) * 4 + eff) * 2 + err;
+      const g = groups.get(key);
+      if (g) {
+        g.k++;
+        g.last = i;
+        g.row.t = t;
+        g.row.seq = this.seq[i]!;
+      } else {
+        groups.set(key, {
+          k: 1,
+          last: i,
+          row: { t, t0: t, effect: EFFECTS[eff]!, errors: err, lat: null, set: this.sets.values[this.set[i]!]!, policy: this.policies.values[this.pol[i]!]!, seq: this.seq[i]! },
+        });
+      }
       const lat = this.lat[i]!;
-      row.t = this.t[i]!;
-      row.effect = EFFECTS[this.eff[i]!]!;
-      row.errors = this.err[i]!;
-      row.lat = Number.isNaN(lat) ? null : lat;
-      row.set = this.sets.values[this.set[i]!]!;
-      row.policy = this.policies.values[this.pol[i]!]!;
-      row.seq = this.seq[i]!;
-      count(row);
+      if (!Number.isNaN(lat)) lats.push(t, lat);
     }
+    flush();
     return true;
   }
 

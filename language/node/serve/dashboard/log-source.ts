@@ -409,7 +409,7 @@ export class LogSource {
    * read from the log by offset. False when the index cannot answer (then `replay`).
    */
   async summarizeIndexed(filter: RecordFilter, model: DashboardModel): Promise<boolean> {
-    if (!this.index.aggregate(filter, (row) => model.count(row))) return false;
+    if (!this.index.aggregate(filter, model)) return false;
     const handles = new Map<number, FileHandle>();
     const read = async (rows: { chain: string; ino: number; offset: number }[], each: (rec: AuditRecord, chain: string) => void) => {
       for (const r of rows.reverse()) {

@@ -204,7 +204,9 @@ export interface RuleSet {
 
 /** One decision as `DashboardModel.count` needs it. */
 export interface CountRow {
+  /** The time (epoch ms); for `k` rows counted at once, the last one's, and `t0` the first one's. */
   t: number;
+  t0?: number;
   effect: EffectName;
   errors: number;
   lat: number | null;
@@ -368,12 +370,12 @@ export class DashboardModel {
    * fields a record and an index row (log-index.ts) both have. `add` calls it for each record; a
    * filtered summary calls it for each matching index row without reading the log.
    */
-  count(row: CountRow): void {
+  count(row: CountRow, k = 1): void {
     const { t, effect, errors: errCount, lat, set, policy, seq } = row;
-    const err = errCount > 0 ? 1 : 0;
+    const err = errCount > 0 ? k : 0;
     const totals = this.totals;
-    totals.n++;
-    totals[effect]++;
+    totals.n += k;
+    totals[effect] += k;
     totals.errors += err;
     if (lat !== null) this.latency.add(lat);
 
@@ -396,8 +398,8 @@ export class DashboardModel {
       }
       this.lastMinute = this.minutes.get(minute) === mb ? mb : null;
     }
-    mb.n++;
-    mb[effect]++;
+    mb.n += k;
+    mb[effect] += k;
     mb.errors += err;
     if (lat !== null) mb.lat.add(lat);
 
@@ -418,17 +420,17 @@ export class DashboardModel {
       this.lastDay = this.days.get(day) === ds ? ds : null;
       this.lastDayKey = day;
     }
-    ds.n++;
-    ds[effect]++;
+    ds.n += k;
+    ds[effect] += k;
     ds.errors += err;
-    for (const n of names) ds.rules.set(n, (ds.rules.get(n) ?? 0) + 1);
+    for (const n of names) ds.rules.set(n, (ds.rules.get(n) ?? 0) + k);
 
     let ps = this.lastPolicy;
     if (ps === null || ps.hash !== policy.hash) {
       const ph = policy.hash;
       ps = this.policies.get(ph) ?? null;
       if (ps === null) {
-        ps = { ...newCounts(), rules: new Map(), hash: ph, name: policy.name, version: policy.version, firstT: t, lastT: t };
+        ps = { ...newCounts(), rules: new Map(), hash: ph, name: policy.name, version: policy.version, firstT: row.t0 ?? t, lastT: t };
         this.policies.set(ph, ps);
         evictOldest(this.policies, MAX_POLICIES);
       } else {
@@ -439,10 +441,10 @@ export class DashboardModel {
       this.lastPolicy = this.policies.get(ph) === ps ? ps : null;
     }
     ps.lastT = t;
-    ps.n++;
-    ps[effect]++;
+    ps.n += k;
+    ps[effect] += k;
     ps.errors += err;
-    for (const n of names) ps.rules.set(n, (ps.rules.get(n) ?? 0) + 1);
+    for (const n of names) ps.rules.set(n, (ps.rules.get(n) ?? 0) + k);
 
     for (const [name, kind, field] of set.bumps) {
       let s = this.rules.get(name);
@@ -451,10 +453,18 @@ export class DashboardModel {
         s = { name, kind, deny: 0, require_approval: 0, warn: 0, allow: 0, monitored: 0, lastSeq: seq };
         this.rules.set(name, s);
       }
-      s[field]++;
+      s[field] += k;
       s.lastSeq = seq;
     }
     this.lastT = t;
+  }
+
+  /** Adds one latency to the totals and to its minute (for rows counted with `count(row, k)` and lat null). */
+  addLatency(t: number, lat: number): void {
+    this.latency.add(lat);
+    const minute = Math.floor(t / MINUTE);
+    const mb = this.lastMinute !== null && this.lastMinute.minute === minute ? this.lastMinute : this.minutes.get(minute);
+    mb?.lat.add(lat);
   }
 
   /** Counts one record. `chain` names the log it came from (several processes: several chains). */
