@@ -88,6 +88,9 @@ describe('the package installed in a fresh project (npm pack)', function () {
     const bytes = du(nm);
     assert.ok(bytes <= 5 * 1024 * 1024, `node_modules is ${(bytes / 1024 / 1024).toFixed(2)} MB`);
     console.log(`      node_modules after npm i rein: ${installed.length} package, ${(bytes / 1024 / 1024).toFixed(2)} MB`);
+    // the screenshots of docs/control-room.md stay in the repository (410 KB); the docs ship
+    assert.ok(!existsSync(join(nm, 'rein/docs/images')), 'docs/images is not in the package');
+    assert.ok(existsSync(join(nm, 'rein/docs/control-room.md')) && existsSync(join(nm, 'rein/docs/language.md')));
   });
 
   it('ESM: every documented name imports; one core across rein and rein/node', () => {
