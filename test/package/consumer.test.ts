@@ -27,6 +27,7 @@ export const DOCUMENTED = {
   ],
   'rein/runtime': ['loadCompiled', 'Engine', 'MemoryBudgetStore', 'PolicyError', 'BundleError', 'BUNDLE_FORMAT', 'BUNDLE_FORMAT_VERSION', 'REIN_VERSION'],
   'rein/redis': ['RedisBudgetStore'],
+  'rein/testing': ['budgetStoreConformance', 'budgetStoreConformanceCases', 'runConformanceCase', 'ConformanceError'],
 } as const;
 
 /** Documented types, each used in the TypeScript consumer. */
@@ -35,6 +36,7 @@ const TYPES = {
   'rein/node': ['PolicySet', 'Bundle', 'FileAuditLogOptions', 'CliIO'],
   'rein/runtime': ['Policy', 'LoadCompiledOptions', 'Decision', 'EvaluateOptions'],
   'rein/redis': ['RedisBudgetStoreOptions'],
+  'rein/testing': ['BudgetStoreConformanceOptions', 'ConformanceCase'],
 };
 
 const POLICY = 'policy p {\n  default allow\n}\ninput {\n  tool: string\n}\nrule no_shell {\n  when tool == "shell"\n  deny "no shell"\n}\n';
@@ -96,7 +98,7 @@ describe('the package installed in a fresh project (npm pack)', function () {
   it('ESM: every documented name imports; one core across rein and rein/node', () => {
     const code = `
       const want = ${JSON.stringify(DOCUMENTED)};
-      const mods = { rein: await import('rein'), 'rein/node': await import('rein/node'), 'rein/runtime': await import('rein/runtime') };
+      const mods = { rein: await import('rein'), 'rein/node': await import('rein/node'), 'rein/runtime': await import('rein/runtime'), 'rein/testing': await import('rein/testing') };
       for (const [m, names] of Object.entries(want)) { if (m === 'rein/redis') continue; for (const n of names) if (mods[m][n] === undefined) throw new Error(m + ' lacks ' + n); }
       if (mods.rein.PolicyError !== mods['rein/node'].PolicyError) throw new Error('two copies of PolicyError');
       if (mods.rein.Engine !== mods['rein/node'].Engine) throw new Error('two copies of Engine');
@@ -111,7 +113,7 @@ describe('the package installed in a fresh project (npm pack)', function () {
   it('CommonJS: every documented name requires; require("rein").PolicyError === require("rein/node").PolicyError', () => {
     const code = `
       const want = ${JSON.stringify(DOCUMENTED)};
-      const mods = { rein: require('rein'), 'rein/node': require('rein/node'), 'rein/runtime': require('rein/runtime') };
+      const mods = { rein: require('rein'), 'rein/node': require('rein/node'), 'rein/runtime': require('rein/runtime'), 'rein/testing': require('rein/testing') };
       for (const [m, names] of Object.entries(want)) { if (m === 'rein/redis') continue; for (const n of names) if (mods[m][n] === undefined) throw new Error(m + ' lacks ' + n); }
       console.log(mods.rein.PolicyError === mods['rein/node'].PolicyError, mods.rein.Engine === mods['rein/node'].Engine && mods.rein.Engine === mods['rein/runtime'].Engine);
       try { mods['rein/node'].compile({ 'p.rein': 'rule {' }); } catch (e) { console.log(e instanceof mods.rein.PolicyError); }
