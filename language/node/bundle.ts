@@ -174,9 +174,13 @@ export function buildBundle(set: PolicySet): { bundle: Bundle; policy: Policy; d
   return { bundle, policy, diagnostics: result.diagnostics };
 }
 
-/** The bundle as written to disk (stable key order, trailing newline). */
+/** The bundle as written to disk (stable key order, trailing newline): indented, except the compiled
+ *  program, which is one line (indenting it would quadruple the file). */
 export function serializeBundle(bundle: Bundle): string {
-  return JSON.stringify(bundle, null, 2) + '\n';
+  const { compiled, ...rest } = bundle;
+  const text = JSON.stringify(rest, null, 2);
+  if (compiled === undefined) return text + '\n';
+  return text.slice(0, -2) + ',\n  "compiled": ' + JSON.stringify(compiled) + '\n}\n';
 }
 
 /**

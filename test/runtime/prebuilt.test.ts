@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { buildBundle } from '../../language/node/bundle.js';
+import { buildBundle, serializeBundle } from '../../language/node/bundle.js';
 import { readPolicyDir } from '../../language/node/load.js';
 import { compile } from '../../language/policy.js';
 import { loadCompiled, BundleError, REIN_VERSION } from '../../language/runtime/index.js';
@@ -56,6 +56,16 @@ describe('prebuilt policies: loadCompiled (rein/runtime)', function () {
         assert.ok(a.summary.total > 0 && a.summary.failed === 0, `${name}: ${JSON.stringify(a.summary)}`);
       }
     }
+  });
+
+  it('serializeBundle: the same bundle back, the compiled program on one line (not indented)', async () => {
+    const { bundle } = buildBundle(await readPolicyDir(path.join(EXAMPLES, 'coding-agent')));
+    const text = serializeBundle(bundle);
+    assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(bundle)));
+    const line = text.split('\n').find((l) => l.startsWith('  "compiled": '));
+    assert.ok(line && line.length > 0.8 * JSON.stringify(bundle.compiled).length, 'compiled is one line');
+    assert.ok(text.length < 1.2 * JSON.stringify(bundle).length, `${text.length} bytes written for ${JSON.stringify(bundle).length} of JSON`);
+    assert.equal((await loadCompiled(text)).hash, bundle.policy.hash);
   });
 
   it('accepts the bundle as JSON text', async () => {
