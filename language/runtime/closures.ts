@@ -8,7 +8,7 @@
 
 import type { BudgetView, Env } from './compiled.js';
 import type { IrBody, IrProgram, Node, ReadNode, Trace } from './ir.js';
-import { compilePattern } from '../semantics/regex.js';
+import { compilePattern } from '../semantics/patterns.js';
 import { DETECTORS } from './detectors.js';
 import { addMoney, divMoney, mulMoney } from './money.js';
 import {

@@ -13,7 +13,7 @@ import type * as A from '../syntax/ast.js';
 import type { CheckedProgram, Symbol as Sym } from '../semantics/program.js';
 import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
-import { compilePattern } from '../semantics/regex.js';
+import { compilePattern } from '../semantics/patterns.js';
 import type { BudgetWindow, ClauseEffect, Env, SourceLocation } from './compiled.js';
 import { DETECTORS } from './detectors.js';
 import { Closures, EMPTY_FRAME } from './closures.js';
