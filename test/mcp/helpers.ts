@@ -123,3 +123,36 @@ export function start(command: string, args: string[], opts: { env?: Record<stri
     },
   };
 }
+
+export interface Started {
+  url: string;
+  port: number;
+  out(): string;
+  kill(): Promise<void>;
+}
+
+/** test/fixtures/mcp/test-server.mjs in Streamable HTTP mode on a free port. */
+export async function httpTestServer(extraEnv: Record<string, string> = {}): Promise<Started> {
+  const port = await freePort();
+  const p = start(process.execPath, [path.join(FIXTURES, 'test-server.mjs'), '--http', String(port)], { env: env(extraEnv) });
+  try {
+    await waitFor(() => /test-server listening/.test(p.out()), 'the test server (HTTP)', 20_000);
+  } catch (e) {
+    await p.kill();
+    throw e;
+  }
+  return { url: `http://127.0.0.1:${port}/mcp`, port, out: p.out, kill: p.kill };
+}
+
+/** `rein mcp --listen 127.0.0.1:<free port> --upstream UPSTREAM ARGS…` (node flags in `nodeArgs`). */
+export async function httpGateway(upstream: string, args: string[], opts: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<Started> {
+  const port = await freePort();
+  const p = start(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'mcp', ...args, '--listen', `127.0.0.1:${port}`, '--upstream', upstream], { env: env(opts.env) });
+  try {
+    await waitFor(() => /listening at/.test(p.out()), 'the gateway (--listen)', 20_000);
+  } catch (e) {
+    await p.kill();
+    throw new Error(`${(e as Error).message}\n${p.out()}`);
+  }
+  return { url: `http://127.0.0.1:${port}/mcp`, port, out: p.out, kill: p.kill };
+}

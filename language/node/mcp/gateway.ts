@@ -59,6 +59,13 @@ export interface GatewayOptions {
   upstreamCloseReason?: () => string;
   /** Called once the upstream connection is gone and every pending request was answered. */
   onUpstreamClosed?: (reason: string) => void;
+  /**
+   * Streamable HTTP: end the client's response stream of a request the client cancelled. It gets no
+   * answer, and the SDK's server transport would keep its stream open until the session ends.
+   */
+  closeDownStream?: (id: Id) => void;
+  /** Streamable HTTP: end the upstream's response stream of a request the gateway cancelled upstream (for the same reason). */
+  closeUpStream?: (id: Id) => void;
 }
 
 interface Forwarded {
@@ -104,6 +111,8 @@ const isRequest = (m: Msg) => m.method !== undefined && m.id !== undefined;
 const isNotification = (m: Msg) => m.method !== undefined && m.id === undefined;
 const idKey = (id: Id) => (typeof id === 'number' ? `n:${id}` : `s:${id}`);
 const GW_PREFIX = 'rein-gw:';
+/** How many cancellations of unknown ids a gateway remembers (the oldest are forgotten first). */
+const CANCELLED_MEMORY = 1024;
 
 export class Gateway {
   readonly session: string;
@@ -111,8 +120,10 @@ export class Gateway {
   private readonly toDown: Outbox;
   /** Client requests forwarded upstream, by id. */
   private readonly forwarded = new Map<string, Forwarded>();
-  /** Client requests the gateway holds (approval pending), by id. */
+  /** Client requests the gateway holds (being decided, or an approval pending), by id. */
   private readonly held = new Map<string, AbortController>();
+  /** Ids the client cancelled that the gateway had not seen (request ids are never reused in a session). */
+  private readonly cancelledEarly = new Set<string>();
   /** Requests the gateway itself sent, by id (up: tools/list fetches; down: elicitations). */
   private readonly ownUp = new Map<string, { resolve: (m: Msg) => void }>();
   private readonly ownDown = new Map<string, { resolve: (m: Msg) => void }>();
@@ -213,6 +224,11 @@ export class Gateway {
 
   private fromDown(m: Msg): void {
     if (isRequest(m)) {
+      if (this.cancelledEarly.size > 0 && this.cancelledEarly.delete(idKey(m.id!))) {
+        // The client cancelled it before it arrived (and the cancellation went upstream): drop it.
+        this.endDownStream(m.id!);
+        return;
+      }
       switch (m.method) {
         case 'initialize':
           this.readInitialize(m);
@@ -235,6 +251,7 @@ export class Gateway {
             // The call never reached the upstream: nothing to tell it.
             held.abort();
             this.held.delete(key);
+            this.endDownStream(target);
             return;
           }
           const f = this.forwarded.get(key);
@@ -242,7 +259,15 @@ export class Gateway {
             if (f.timer) clearTimeout(f.timer);
             this.forwarded.delete(key);
             if (f.call) void this.settle(f.call.engine, f.call.decision, undefined);
+            this.toUp.push(m);
+            this.endUpStream(target);
+            this.endDownStream(target);
+            return;
           }
+          // Not seen yet (over HTTP a cancellation can overtake its request: they are separate POSTs),
+          // or already answered. Remembered: the request, should it come, is not forwarded.
+          this.cancelledEarly.add(key);
+          if (this.cancelledEarly.size > CANCELLED_MEMORY) this.cancelledEarly.delete(this.cancelledEarly.values().next().value!);
         }
       }
       this.toUp.push(m);
@@ -258,6 +283,18 @@ export class Gateway {
       }
     }
     this.toUp.push(m);
+  }
+
+  /** Once what is queued for the client went out, end the stream of a request it will get no answer to. */
+  private endDownStream(id: Id): void {
+    const close = this.opts.closeDownStream;
+    if (close) void this.toDown.idle().then(() => close(id));
+  }
+
+  /** Once the cancellation went upstream, end the upstream's stream of that request. */
+  private endUpStream(id: Id): void {
+    const close = this.opts.closeUpStream;
+    if (close) void this.toUp.idle().then(() => close(id));
   }
 
   private readInitialize(m: Msg): void {
@@ -290,6 +327,7 @@ export class Gateway {
       this.opts.metrics?.call('failed', f.call?.request.tool.name ?? f.method);
       if (f.call) void this.settle(f.call.engine, f.call.decision, undefined);
       this.toUp.push({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: `rein mcp: no answer within ${secs} s` } });
+      this.endUpStream(id);
       this.toDown.push(errorResponse(id, GATEWAY_ERROR.upstreamTimeout, `rein mcp: the upstream MCP server did not answer ${f.method} within ${secs} s`));
     }, this.timeoutMs);
     f.timer.unref?.();
@@ -435,37 +473,44 @@ export class Gateway {
   private async governCall(m: Msg): Promise<Msg | null> {
     const params = (m.params ?? {}) as { name?: unknown; arguments?: unknown };
     const name = typeof params.name === 'string' ? params.name : '';
+    // Held while it is decided: a cancellation arriving meanwhile drops the call (see fromDown).
+    const key = idKey(m.id!);
+    const ac = new AbortController();
+    this.held.set(key, ac);
+    const done = (out: Msg | null, refusal?: Msg): Msg | null => {
+      if (this.held.get(key) === ac) this.held.delete(key);
+      if (refusal && !ac.signal.aborted) this.toDown.push(refusal);
+      return out;
+    };
     const tool = await this.toolInfo(name);
     const engine = this.opts.host.engine;
     const annotations = tool?.annotations ?? {};
     // A tool the list phase hides cannot be called either.
     const listed = await engine.decide(this.base(name, annotations));
     await this.settleNow(engine, listed);
-    if (listed.effect === 'deny') {
-      this.toDown.push(this.refuse(m, name, listed, `tool \`${name}\` is not available: ${messageOf(listed)}`));
-      return null;
-    }
+    if (listed.effect === 'deny') return done(null, this.refuse(m, name, listed, `tool \`${name}\` is not available: ${messageOf(listed)}`));
     const request: McpRequest = { ...this.base(name, annotations), phase: 'call', arguments: argumentsOf(params.arguments) };
     const d = await engine.decide(request);
-    if (d.effect === 'deny') {
-      this.toDown.push(this.refuse(m, name, d, messageOf(d)));
-      return null;
+    if (d.effect === 'deny') return done(null, this.refuse(m, name, d, messageOf(d)));
+    if (ac.signal.aborted) {
+      // Cancelled while it was decided: never forwarded (a reservation settles with its estimate).
+      await this.settle(engine, d, undefined);
+      return done(null);
     }
     if (d.effect === 'require_approval') {
-      this.approve(m, name, request, d);
+      this.approve(m, name, request, d, ac);
       return null;
     }
     this.note(d, `tools/call ${name}`);
+    done(null);
     this.track(m, { engine, decision: d, request });
     this.opts.metrics?.call('forwarded', name);
     return m;
   }
 
   /** Ask the broker; out of line, so other traffic flows while a human decides. */
-  private approve(m: Msg, name: string, request: McpRequest, d: Decision): void {
+  private approve(m: Msg, name: string, request: McpRequest, d: Decision, ac: AbortController): void {
     const key = idKey(m.id!);
-    const ac = new AbortController();
-    this.held.set(key, ac);
     const id = `apr_${randomUUID()}`;
     const summary = `${request.server.name} › ${name}(${truncate(JSON.stringify(request.arguments), 500)})`;
     this.log(`rein mcp: approval ${id} requested for tools/call ${name}: ${approvalText(d).replace(/\n/g, '; ')}`);
