@@ -9,6 +9,7 @@
 // decide: await Engine.decide on bench/policy + bench/policy-budgets (memory store, never settled)
 // settle: the same, each reservation settled (its estimate)
 
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { median, readSet } from './util.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,7 +29,8 @@ type Fn = (r: unknown) => unknown;
 
 async function load(root: string): Promise<Fn> {
   const mod = (p: string) => import(pathToFileURL(join(root, p)).href);
-  const { compile } = await mod('language/runtime/compile.ts');
+  // `language/policy.ts` (the façade) since session 4; older trees exported `compile` from the runtime.
+  const { compile } = existsSync(join(root, 'language/policy.ts')) ? await mod('language/policy.ts') : await mod('language/runtime/compile.ts');
   const { Engine } = await mod('language/runtime/engine.ts');
   const { MemoryBudgetStore } = await mod('language/runtime/memory-store.ts');
   // The same policy files (this tree's) for both.

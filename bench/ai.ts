@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { generateText, streamText, wrapLanguageModel } from 'ai';
 import { MockLanguageModelV3, simulateReadableStream } from 'ai/test';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
-import { compile } from '../language/runtime/compile.js';
+import { compile } from '../language/policy.js';
 import { Engine } from '../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../language/runtime/memory-store.js';
 import { reinMiddleware } from '../language/ai/index.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compile } from '../language/runtime/compile.js';
+import { compile } from '../language/policy.js';
 import { Engine } from '../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../language/runtime/memory-store.js';
 import { AuditLogger } from '../language/audit/logger.js';

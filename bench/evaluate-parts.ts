@@ -12,7 +12,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CodeBuilder } from '../language/runtime/codegen.js';
-import { compile } from '../language/runtime/compile.js';
+import { compile } from '../language/policy.js';
 import { generateRequests } from './peers.js';
 import { median, readSet } from './util.js';
 

@@ -12,7 +12,7 @@
 import { join, dirname } from 'node:path';
 import { median, readSet } from './util.js';
 import { fileURLToPath } from 'node:url';
-import { compile } from '../language/runtime/compile.js';
+import { compile } from '../language/policy.js';
 import { Engine } from '../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../language/runtime/memory-store.js';
 import { celEngine, cedarContext, cedarEngine, generateRequests, handWritten, jsonRulesEngine, project, type BenchRequest, type Outcome } from './peers.js';

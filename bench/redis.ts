@@ -13,7 +13,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { compile } from '../language/runtime/compile.js';
+import { compile } from '../language/policy.js';
 import { Engine } from '../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../language/runtime/memory-store.js';
 import { RedisBudgetStore } from '../language/node/redis-store.js';

@@ -10,7 +10,7 @@
 import { dirname, join } from 'node:path';
 import { readSet } from './util.js';
 import { fileURLToPath } from 'node:url';
-import { compile } from '../language/runtime/compile.js';
+import { compile } from '../language/policy.js';
 import { Engine } from '../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../language/runtime/memory-store.js';
 import { generateRequests } from './peers.js';

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { check } from '../../language/check.js';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { runTests } from '../../language/runtime/test-runner.js';
 import { parseConfig } from '../../language/config.js';
 

@@ -20,7 +20,7 @@ import { promises as fs } from 'node:fs';
 import * as z from 'zod/mini';
 import type { Same, Schema } from '../schema.js';
 import { check } from '../check.js';
-import { compile } from '../runtime/compile.js';
+import { compile } from '../policy.js';
 import type { Policy } from '../runtime/compile.js';
 import { PolicyError } from '../errors.js';
 import type { CheckResult } from '../semantics/program.js';

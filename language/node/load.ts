@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import { parseConfig } from '../config.js';
 import { check } from '../check.js';
-import { compile } from '../runtime/compile.js';
+import { compile } from '../policy.js';
 import type { Policy } from '../runtime/compile.js';
 import type { CheckResult } from '../semantics/program.js';
 import { PolicyError } from '../errors.js';

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from '../diagnostics.js';
 import { PolicyError } from '../errors.js';
-import { compile, type Policy } from '../runtime/compile.js';
+import { compile, type Policy } from '../policy.js';
 import { EXIT, type Ctx } from './context.js';
 import { ExitCode, LoadError } from './errors.js';
 import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from './load.js';

@@ -22,7 +22,6 @@ import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
 import { compilePattern, type PolicyPattern } from '../semantics/regex.js';
 import { hostApprovals, hostMode, hostNow } from './host-options.js';
-import { check } from '../check.js';
 import { PolicyError } from '../errors.js';
 import type {
   BudgetView,
@@ -1625,26 +1624,15 @@ export interface Policy {
   codegen: boolean;
 }
 
-function isCheckResult(x: unknown): x is CheckResult {
-  return typeof x === 'object' && x !== null && 'program' in x && 'diagnostics' in x && 'ok' in x;
-}
-
 /**
- * Compile a policy set (file name → source) or an already checked set. Throws `PolicyError` carrying
- * every diagnostic when the set has errors.
+ * Compile an already checked policy set (the runtime never parses or checks: text → checked is
+ * `language/policy.ts`, whose `compile` is the public entry point). Throws `PolicyError` carrying every
+ * diagnostic when the set has errors.
  */
-export function compile(files: Record<string, string> | CheckResult, options: CompileOptions = {}): Policy {
-  let result: CheckResult;
-  let sources = options.sources;
-  if (isCheckResult(files)) {
-    result = files;
-  } else {
-    result = check(files);
-    sources = undefined; // hash the checked program the same way whichever entry point was used
-  }
+export function compileProgram(result: CheckResult, options: CompileOptions = {}): Policy {
   const errors: Diagnostic[] = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.ok || errors.length > 0) throw new PolicyError('the policy set has errors', result.diagnostics);
-  return compileChecked(result.program, sources, options.codegen);
+  return compileChecked(result.program, options.sources, options.codegen);
 }
 
 function compileChecked(program: CheckedProgram, sources?: Record<string, string>, codegen?: boolean): Policy {

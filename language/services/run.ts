@@ -1,7 +1,7 @@
 // Running things from the editor: one `test` block (the Run test lens) and one request against
 // the set (the Evaluate lens). Thin adapters over the runtime: compile, evaluate, runTests.
 
-import { compile, type Policy } from '../runtime/compile.js';
+import { compile, type Policy } from '../policy.js';
 import { runTests } from '../runtime/test-runner.js';
 import { PolicyError } from '../errors.js';
 import type { Decision } from '../runtime/decision.js';

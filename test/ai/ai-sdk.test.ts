@@ -7,7 +7,7 @@ import { generateText, streamText, wrapLanguageModel, tool, jsonSchema, stepCoun
 import { MockLanguageModelV3, simulateReadableStream } from 'ai/test';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { calcPrice } from '@pydantic/genai-prices';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { AuditLogger, MemoryAuditSink } from '../../language/audit/logger.js';

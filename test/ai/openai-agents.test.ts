@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, run, tool, Usage, setTracingDisabled, InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered, type Model, type ModelRequest, type ModelResponse } from '@openai/agents';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { Decision } from '../../language/runtime/decision.js';

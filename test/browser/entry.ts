@@ -1,6 +1,6 @@
-// Browser entry for test/browser/evaluate.browser.test.ts: the core (parse → check → compile →
+// Browser entry for test/browser/evaluate.browser.test.ts: the core (the policy façade: parse → check → compile →
 // evaluate), bundled by esbuild for the browser platform.
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 
 declare global {
   // eslint-disable-next-line no-var

@@ -95,7 +95,7 @@ describe('browser: the core evaluates in headless Chromium', function () {
     assert.equal(inBrowser.reasons[0].message, 'tool db.drop is blocked');
     assert.deepEqual(cspErrors, [], 'nothing needed eval under the CSP');
 
-    const { compile } = await import('../../language/runtime/compile.js');
+    const { compile } = await import('../../language/policy.js');
     const inNode = JSON.parse(JSON.stringify(compile(files).evaluate(request, { now: new Date(now), explain: true })));
     assert.deepEqual(inBrowser, inNode, 'the browser and Node decide identically (hashes included)');
     await page.close();

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { generateApprovalKeyPair, verificationKeyOf } from '../../language/runtime/approvals.js';
 import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';

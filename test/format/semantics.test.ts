@@ -8,7 +8,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { check } from '../../language/check.js';
 import { format } from '../../language/format/format.js';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { runTests } from '../../language/runtime/test-runner.js';
 import { ROOT, findFiles, parsesCleanly, rel } from './helpers.js';
 

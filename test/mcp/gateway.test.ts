@@ -11,7 +11,7 @@ import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { makeCtx } from '../../language/node/context.js';
 import type { ApprovalBroker, ApprovalContext } from '../../language/node/mcp/approvals.js';
 import { ElicitationBroker } from '../../language/node/mcp/approvals.js';

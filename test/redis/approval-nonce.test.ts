@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { generateApprovalKeyPair, signApproval, verificationKeyOf, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
 import { requireRedis, startRedis, type RedisProcess } from './redis-server.js';

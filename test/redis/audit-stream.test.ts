@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { Redis } from 'ioredis';
 import { AuditLogger } from '../../language/audit/logger.js';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisStreamAuditSink, RedisStreamSource } from '../../language/node/serve/dashboard/redis-stream.js';
 import { DashboardModel } from '../../language/node/serve/dashboard/model.js';

@@ -1,6 +1,6 @@
 // A worker process for the cluster test: N concurrent decides over several teams (ceilings on
 // different slots) against one Redis Cluster, then settles every allowed decision. Prints counts.
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { FLEET_POLICY, NOON } from './ceiling-policy.js';

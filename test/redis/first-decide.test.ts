@@ -1,7 +1,7 @@
 // Issue 13, defect 4: the first decision after constructing a RedisBudgetStore waits for the
 // connection (within the store's timeout) instead of failing closed with "not connected".
 import { strict as assert } from 'node:assert';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { CEILING_POLICY, NOON } from './ceiling-policy.js';

@@ -4,7 +4,7 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';

@@ -1,7 +1,7 @@
 // Ceilings that hold across processes: the Engine on a RedisBudgetStore, against a real redis-server.
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { CEILING_POLICY, NOON } from './ceiling-policy.js';

@@ -1,7 +1,7 @@
 // No phantom spend: a reserve whose reply comes too late (Redis frozen) or never (Redis killed) must
 // not leave a reservation that no client holds. Real redis-server processes, started by the test.
 import { strict as assert } from 'node:assert';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import type { Decision } from '../../language/runtime/decision.js';

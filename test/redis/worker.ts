@@ -1,6 +1,6 @@
 // A worker process for the multi-process ceiling test: N concurrent decides against one Redis,
 // then settles every allowed decision with its actual cost. Prints one JSON line of counts.
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { CEILING_POLICY, NOON } from './ceiling-policy.js';

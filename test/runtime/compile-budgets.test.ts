@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import type { Env } from '../../language/runtime/compiled.js';
 
 const schema = readFileSync(fileURLToPath(new URL('../fixtures/runtime/schema.rein', import.meta.url)), 'utf8');

@@ -4,7 +4,7 @@
 // must give identical decisions (reservation ids aside), counters and settles.
 
 import { strict as assert } from 'node:assert';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { Decision } from '../../language/runtime/decision.js';

@@ -3,7 +3,7 @@
 // the caller mutating its object after decide changes nothing.
 
 import { strict as assert } from 'node:assert';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 

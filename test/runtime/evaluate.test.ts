@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { compile, type Policy } from '../../language/runtime/compile.js';
+import { compile, type Policy } from '../../language/policy.js';
 import { decisionSchema, type Decision } from '../../language/runtime/decision.js';
 import { PolicyError } from '../../language/errors.js';
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compile, type Policy } from '../../language/runtime/compile.js';
+import { compile, type Policy } from '../../language/policy.js';
 import { runTests } from '../../language/runtime/test-runner.js';
 import { generateRequests } from '../../bench/peers.js';
 

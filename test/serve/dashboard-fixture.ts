@@ -2,7 +2,7 @@
 // budgets) written through the real AuditLogger and FileAuditLog, with simulated time.
 import { AuditLogger } from '../../language/audit/logger.js';
 import { FileAuditLog } from '../../language/node/audit-file.js';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { Decision } from '../../language/runtime/decision.js';

@@ -14,7 +14,7 @@ import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { dashboardPlugin } from '../../language/node/serve/dashboard/plugin.js';
 import { dashboardAssets } from '../../language/node/serve/dashboard/assets.js';
 import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
-import { compile } from '../../language/runtime/compile.js';
+import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { generateApprovalKeyPair, verificationKeyOf, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
 import { FIXTURE_POLICY, appendDecision, writeFixtureLog } from './dashboard-fixture.js';

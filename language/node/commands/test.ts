@@ -2,7 +2,7 @@
 
 import * as path from 'node:path';
 import { compareDiagnostics, type Diagnostic } from '../../diagnostics.js';
-import { compile } from '../../runtime/compile.js';
+import { compile } from '../../policy.js';
 import { runTests } from '../../runtime/test-runner.js';
 import { EXIT, type Ctx } from '../context.js';
 import { UsageError } from '../errors.js';

@@ -5,7 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { PolicyError } from '../../errors.js';
-import { compile, type Policy } from '../../runtime/compile.js';
+import { compile, type Policy } from '../../policy.js';
 import { Engine, type EngineMode } from '../../runtime/engine.js';
 import type { Decision } from '../../runtime/decision.js';
 import type { BudgetStore } from '../../runtime/store.js';

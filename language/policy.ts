@@ -1,0 +1,24 @@
+// The policy façade: text → checked → compiled. `compile` is the package's entry point for policy
+// text; it runs `check` (parser, checker, linter) and hands the checked program to the runtime
+// (`runtime/compile.ts` `compileProgram`), which never imports the parser or the checker. Code that
+// only evaluates (a prebuilt policy, the engine) depends on the runtime alone.
+
+import { check } from './check.js';
+import type { CheckResult } from './semantics/program.js';
+import { compileProgram, type CompileOptions, type Policy } from './runtime/compile.js';
+
+export type { Policy, CompileOptions, EvaluateOptions } from './runtime/compile.js';
+
+function isCheckResult(x: unknown): x is CheckResult {
+  return typeof x === 'object' && x !== null && 'program' in x && 'diagnostics' in x && 'ok' in x;
+}
+
+/**
+ * Compile a policy set (file name → source) or an already checked set (`check()`'s result). Throws
+ * `PolicyError` carrying every diagnostic when the set has errors.
+ */
+export function compile(files: Record<string, string> | CheckResult, options: CompileOptions = {}): Policy {
+  if (isCheckResult(files)) return compileProgram(files, options);
+  // Hash the checked program the same way whichever entry point was used: no `sources`.
+  return compileProgram(check(files), { ...options, sources: undefined });
+}
