@@ -2,31 +2,28 @@
 // is bound to the exact request; a client that cannot elicit is refused with the approval's id.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { connect, FS_SERVER, ROOT, auditDecisions, tempDir, verifyAudit, type Connected } from './helpers.js';
+import { connect, FS_SERVER, ROOT, auditDecisions, mcpTempWorkspace, type Connected, type McpWorkspace } from './helpers.js';
 
 const POLICY = path.join(ROOT, 'examples/mcp-filesystem');
 
 describe('rein mcp approvals (elicitation)', function () {
   this.timeout(60_000);
-  let tmp: ReturnType<typeof tempDir>;
+  let ws: McpWorkspace;
   let work: string;
   let audit: string;
   let gw: Connected | undefined;
 
   beforeEach(() => {
-    tmp = tempDir();
-    work = path.join(tmp.dir, 'work');
-    mkdirSync(work);
-    audit = path.join(tmp.dir, 'audit.jsonl');
+    ws = mcpTempWorkspace();
+    ({ work, audit } = ws);
   });
   afterEach(async () => {
     await gw?.close();
     gw = undefined;
-    if (existsSync(audit)) assert.ok(verifyAudit(audit) > 0);
-    tmp.cleanup();
+    ws.finish();
   });
 
   /** A gateway whose client answers elicitations with `answers` in turn, recording the messages. */
