@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const source = `${root}language/node/cli.ts`;
+const source = `${root}cli/cli.ts`;
 const built = `${root}dist/cli/cli.js`;
 
 // Fast path: `rein --version` needs nothing but package.json.
@@ -25,7 +25,7 @@ if (existsSync(source) && process.env.REIN_USE_DIST !== '1') {
 } else if (existsSync(built)) {
   entry = built;
 } else {
-  process.stderr.write('rein: cannot find the CLI (neither language/node/cli.ts nor dist/cli/cli.js; run `npm run build`)\n');
+  process.stderr.write('rein: cannot find the CLI (neither cli/cli.ts nor dist/cli/cli.js; run `npm run build`)\n');
   process.exit(2);
 }
 

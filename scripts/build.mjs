@@ -40,7 +40,7 @@ for (const f of reached) writeFileSync(f.replace(/\.d\.ts$/, '.d.cts'), readFile
 const lazyMain = {
   name: 'lazy-main',
   setup(b) {
-    b.onResolve({ filter: /^\.\/cli\.js$/ }, (a) => (a.importer.endsWith(join('language', 'node', 'index.ts')) ? { path: 'lazy-main', namespace: 'rein' } : undefined));
+    b.onResolve({ filter: /^\.\.\/\.\.\/cli\/cli\.js$/ }, (a) => (a.importer.endsWith(join('language', 'node', 'index.ts')) ? { path: 'lazy-main', namespace: 'rein' } : undefined));
     b.onResolve({ filter: /^\.\/cli\/cli\.js$/ }, () => ({ path: './cli/cli.js', external: true }));
     b.onLoad({ filter: /^lazy-main$/, namespace: 'rein' }, () => ({
       resolveDir: 'language/node',
@@ -89,7 +89,7 @@ const lib = await build({
 // 3. The CLI: Node only, so CommonJS dependencies may `require` Node's modules (the banner).
 await build({
   ...common,
-  entryPoints: { cli: 'language/node/cli.ts' },
+  entryPoints: { cli: 'cli/cli.ts' },
   outdir: 'dist/cli',
   platform: 'node',
   target: 'node20',

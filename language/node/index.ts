@@ -27,8 +27,8 @@ export {
 } from './bundle.js';
 export type { Bundle, BundleDeclaration } from './bundle.js';
 export { LoadError, BundleError, UsageError } from './errors.js';
-export { main } from './cli.js';
-export type { CliIO } from './context.js';
+export { main } from '../../cli/cli.js';
+export type { CliIO } from '../../cli/context.js';
 export { FileAuditLog, auditFiles, AuditLogLockedError } from './audit-file.js';
 export type { FileAuditLogOptions } from './audit-file.js';
 export { anchorSigner, parseAnchorKey, readAnchors } from './audit-anchor.js';

@@ -2,7 +2,7 @@
 // zsh and fish (not installed on CI) are checked for every command and option of the table.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { COMMANDS } from '../../language/node/commands.js';
+import { COMMANDS } from '../../cli/commands.js';
 import { runMain } from './helpers.js';
 
 function complete(script: string, words: string[]): string[] {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { COMMANDS } from '../../language/node/commands.js';
+import { COMMANDS } from '../../cli/commands.js';
 import { ROOT, runBin, runMain } from './helpers.js';
 
 // The options INTERFACES §3 and the CLI docs promise for each command (written out by hand, so a

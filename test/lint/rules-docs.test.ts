@@ -52,7 +52,7 @@ describe('docs/rules pages: Avoid triggers the rule, Prefer does not', () => {
 
 describe('docs/rules pages exist for the SARIF links', () => {
   it('every lint code linked from SARIF has its page', async () => {
-    const { helpUri } = await import('../../language/node/output/sarif.js');
+    const { helpUri } = await import('../../cli/output/sarif.js');
     const { existsSync } = await import('node:fs');
     for (const code of ['REIN300', 'REIN301', 'REIN302', 'REIN303', 'REIN304']) {
       const uri = helpUri('docs/', code);

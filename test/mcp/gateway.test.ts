@@ -12,7 +12,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { compile } from '../../language/policy.js';
-import { makeCtx } from '../../language/node/context.js';
+import { makeCtx } from '../../cli/context.js';
 import type { ApprovalBroker, ApprovalContext } from '../../language/node/mcp/approvals.js';
 import { ElicitationBroker } from '../../language/node/mcp/approvals.js';
 import { Gateway } from '../../language/node/mcp/gateway.js';

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../language/node/cli.js';
-import { isLoopback, parseListen } from '../../language/node/commands/serve.js';
+import { main } from '../../cli/cli.js';
+import { isLoopback, parseListen } from '../../cli/commands/serve.js';
 import { AGENT, call, copyAgent, model, spawnServe } from './helpers.js';
 
 async function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {

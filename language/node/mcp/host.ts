@@ -12,9 +12,9 @@ import type { BudgetStore } from '../../runtime/store.js';
 import type { ApprovalKey } from '../../runtime/approvals.js';
 import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { AuditLogger } from '../../audit/logger.js';
-import type { Ctx } from '../context.js';
+import type { Ctx } from '../../../cli/context.js';
 import { checkPolicySet, loadPolicy, readPolicySet } from '../load.js';
-import { printPolicyError } from '../shared.js';
+import { printPolicyError } from '../../../cli/shared.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export interface PolicyHostOptions {

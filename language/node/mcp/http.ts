@@ -15,8 +15,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { EXIT, type Ctx } from '../context.js';
-import type { Options } from '../options.js';
+import { EXIT, type Ctx } from '../../../cli/context.js';
+import type { Options } from '../../../cli/options.js';
 import type { ApprovalBroker } from './approvals.js';
 import { Gateway } from './gateway.js';
 import type { PolicyHost } from './host.js';

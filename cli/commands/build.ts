@@ -2,11 +2,11 @@
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { PolicyError } from '../../errors.js';
-import { buildBundle, serializeBundle } from '../bundle.js';
+import { PolicyError } from '../../language/errors.js';
+import { buildBundle, serializeBundle } from '../../language/node/bundle.js';
 import { EXIT, type Ctx } from '../context.js';
-import { LoadError, UsageError } from '../errors.js';
-import { readPolicySet } from '../load.js';
+import { LoadError, UsageError } from '../../language/node/errors.js';
+import { readPolicySet } from '../../language/node/load.js';
 import type { Options } from '../options.js';
 import { printPolicyError } from '../shared.js';
 

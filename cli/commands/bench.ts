@@ -1,9 +1,9 @@
 // `rein bench PATH --input FILE`: decisions per second and latency percentiles of a policy on given
 // requests (like `opa bench`). Each decision is timed on its own (performance.now, ~0.1 µs overhead).
 
-import { Engine } from '../../runtime/engine.js';
+import { Engine } from '../../language/runtime/engine.js';
 import { EXIT, type Ctx } from '../context.js';
-import { LoadError, UsageError } from '../errors.js';
+import { LoadError, UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { loadPolicyFor } from '../shared.js';
 

@@ -1,6 +1,6 @@
 // `rein check --format json`: INTERFACES §3, 1-based lines and columns (end exclusive, as SARIF).
 
-import type { Diagnostic } from '../../diagnostics.js';
+import type { Diagnostic } from '../../language/diagnostics.js';
 import type { SourceLookup, Summary } from './source.js';
 
 export interface JsonDiagnostic {

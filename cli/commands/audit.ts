@@ -1,11 +1,11 @@
 // `rein audit verify LOG…` and `rein audit replay LOG… --policy PATH` (docs/audit.md).
 
 import { readFile } from 'node:fs/promises';
-import { verifyLog, parseRecords, type AnchorPoint } from '../../audit/record.js';
-import { parseAnchorKey, readAnchors } from '../audit-anchor.js';
-import { nodeLineHash } from '../audit-file.js';
+import { verifyLog, parseRecords, type AnchorPoint } from '../../language/audit/record.js';
+import { parseAnchorKey, readAnchors } from '../../language/node/audit-anchor.js';
+import { nodeLineHash } from '../../language/node/audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { loadPolicyFor } from '../shared.js';
 import { side, signature, reasonList, type DiffSide } from './diff.js';

@@ -3,7 +3,7 @@
 
 import { COMMANDS, type CommandSpec, type OptionSpec } from '../commands.js';
 import { EXIT, type Ctx } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../language/node/errors.js';
 
 const SHELLS = ['bash', 'zsh', 'fish'] as const;
 

@@ -4,18 +4,18 @@
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Diagnostic } from '../diagnostics.js';
-import { PolicyError } from '../errors.js';
-import { compile, type Policy } from '../policy.js';
+import type { Diagnostic } from '../language/diagnostics.js';
+import { PolicyError } from '../language/errors.js';
+import { compile, type Policy } from '../language/policy.js';
 import { EXIT, type Ctx } from './context.js';
-import { ExitCode, LoadError } from './errors.js';
-import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from './load.js';
+import { ExitCode, LoadError } from '../language/node/errors.js';
+import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from '../language/node/load.js';
 import { renderDiagnosticsGithub } from './output/github.js';
 import { renderCheckJson } from './output/json.js';
 import { renderSarif } from './output/sarif.js';
 import { makeLookup, summarize, type SourceLookup } from './output/source.js';
 import { renderDiagnosticsText, renderSummaryText } from './output/text.js';
-import { REIN_VERSION, moduleDir } from './version.js';
+import { REIN_VERSION, moduleDir } from '../language/node/version.js';
 
 /** Diagnostics from several sets share names (`tools.rein`): qualify them by the set's root. */
 function key(s: PolicySet, name: string, multi: boolean): string {

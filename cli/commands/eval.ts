@@ -1,11 +1,11 @@
 // `rein eval PATH --input FILE|-`: one decision, printed as JSON; the exit code tells the effect.
 
-import { Engine } from '../../runtime/engine.js';
-import { parseMoney } from '../../runtime/money.js';
-import type { Approval, Decision } from '../../runtime/decision.js';
-import type { Policy } from '../../runtime/compile.js';
+import { Engine } from '../../language/runtime/engine.js';
+import { parseMoney } from '../../language/runtime/money.js';
+import type { Approval, Decision } from '../../language/runtime/decision.js';
+import type { Policy } from '../../language/runtime/compile.js';
 import { EXIT, type Ctx } from '../context.js';
-import { LoadError, UsageError } from '../errors.js';
+import { LoadError, UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { renderExplanationText } from '../output/explain.js';
 import { loadPolicyFor } from '../shared.js';

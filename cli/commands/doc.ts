@@ -4,11 +4,11 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type * as A from '../../syntax/ast.js';
-import { parse } from '../../syntax/parser.js';
+import type * as A from '../../language/syntax/ast.js';
+import { parse } from '../../language/syntax/parser.js';
 import { EXIT, type Ctx } from '../context.js';
-import { LoadError, UsageError } from '../errors.js';
-import { resolvePolicySets, type PolicySet } from '../load.js';
+import { LoadError, UsageError } from '../../language/node/errors.js';
+import { resolvePolicySets, type PolicySet } from '../../language/node/load.js';
 import type { Options } from '../options.js';
 
 interface Item {

@@ -3,9 +3,9 @@
 // docs/diagnostics.md; results carry ruleId/ruleIndex, level and a region with 1-based lines and
 // columns (UTF-16 code units, SARIF's default column kind; end column exclusive).
 
-import { CODES, type Diagnostic, type Severity } from '../../diagnostics.js';
+import { CODES, type Diagnostic, type Severity } from '../../language/diagnostics.js';
 import type { SourceLookup } from './source.js';
-import { diagnosticDocUrl } from '../../lint/index.js';
+import { diagnosticDocUrl } from '../../language/lint/index.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 

@@ -2,11 +2,11 @@
 // (INTERFACES §7, docs/approvals.md).
 
 import { EXIT, type Ctx } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
-import { ApprovalConfigError } from '../approvals/config.js';
-import { openApprovalQueue } from '../approvals/open.js';
-import type { ApprovalQueue, ApprovalRecord } from '../approvals/queue.js';
+import { ApprovalConfigError } from '../../language/node/approvals/config.js';
+import { openApprovalQueue } from '../../language/node/approvals/open.js';
+import type { ApprovalQueue, ApprovalRecord } from '../../language/node/approvals/queue.js';
 
 /** The §7 shape of a pending approval, plus its status and verdict. */
 function publicRecord(r: ApprovalRecord): Record<string, unknown> {

@@ -1,8 +1,8 @@
 // `rein check [PATH…]`: parse, type-check and lint every policy set under PATH.
 
-import { compareDiagnostics, type Diagnostic } from '../../diagnostics.js';
+import { compareDiagnostics, type Diagnostic } from '../../language/diagnostics.js';
 import { EXIT, type Ctx } from '../context.js';
-import { checkPolicySet, resolvePolicySets } from '../load.js';
+import { checkPolicySet, resolvePolicySets } from '../../language/node/load.js';
 import type { Options } from '../options.js';
 import { summarize } from '../output/source.js';
 import { lookupFor, qualify, renderDiagnostics } from '../shared.js';

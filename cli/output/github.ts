@@ -1,6 +1,6 @@
 // GitHub Actions workflow commands: `::error file=…,line=…,col=…,endLine=…,endColumn=…,title=CODE::message`.
 
-import type { Diagnostic, Severity } from '../../diagnostics.js';
+import type { Diagnostic, Severity } from '../../language/diagnostics.js';
 import type { SourceLookup } from './source.js';
 
 /** Escape a command's message (data). */

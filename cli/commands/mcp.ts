@@ -6,24 +6,24 @@
 // Stdout belongs to the MCP protocol in stdio mode: everything Rein says goes to stderr.
 
 
-import { AuditLogger } from '../../audit/logger.js';
-import { MemoryBudgetStore } from '../../runtime/memory-store.js';
-import type { BudgetStore } from '../../runtime/store.js';
-import { FileAuditLog } from '../audit-file.js';
+import { AuditLogger } from '../../language/audit/logger.js';
+import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
+import type { BudgetStore } from '../../language/runtime/store.js';
+import { FileAuditLog } from '../../language/node/audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { randomUUID } from 'node:crypto';
-import { signApproval, type ApprovalKey, type ApprovalSigningKey } from '../../runtime/approvals.js';
-import type { Decision } from '../../runtime/decision.js';
-import { ApprovalConfigError, signingKeyFromEnv, verificationKeysFromEnv } from '../approvals/config.js';
-import { openApprovalQueue } from '../approvals/open.js';
-import { ElicitationBroker, type ApprovalBroker } from '../mcp/approvals.js';
-import { QueueBroker } from '../mcp/queue-broker.js';
-import { Gateway } from '../mcp/gateway.js';
-import { loadChecked, PolicyHost } from '../mcp/host.js';
-import { PrometheusGatewayMetrics } from '../mcp/metrics.js';
-import { ChildTransport, LineTransport } from '../mcp/stdio.js';
+import { signApproval, type ApprovalKey, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
+import type { Decision } from '../../language/runtime/decision.js';
+import { ApprovalConfigError, signingKeyFromEnv, verificationKeysFromEnv } from '../../language/node/approvals/config.js';
+import { openApprovalQueue } from '../../language/node/approvals/open.js';
+import { ElicitationBroker, type ApprovalBroker } from '../../language/node/mcp/approvals.js';
+import { QueueBroker } from '../../language/node/mcp/queue-broker.js';
+import { Gateway } from '../../language/node/mcp/gateway.js';
+import { loadChecked, PolicyHost } from '../../language/node/mcp/host.js';
+import { PrometheusGatewayMetrics } from '../../language/node/mcp/metrics.js';
+import { ChildTransport, LineTransport } from '../../language/node/mcp/stdio.js';
 
 /**
  * The approval step. Elicitation when the client supports it; otherwise the approval queue
@@ -107,7 +107,7 @@ async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number
   }
   let store: BudgetStore = new MemoryBudgetStore();
   if (opts.redis) {
-    const { RedisBudgetStore } = await import('../redis-store.js');
+    const { RedisBudgetStore } = await import('../../language/node/redis-store.js');
     const redis = new RedisBudgetStore({ url: opts.redis });
     try {
       await redis.ready();
@@ -189,7 +189,7 @@ export default async function cmdMcp(ctx: Ctx, positionals: string[], opts: Opti
   if (typeof r === 'number') return r;
   try {
     if (listen && upstream) {
-      const { serveHttpGateway } = await import('../mcp/http.js');
+      const { serveHttpGateway } = await import('../../language/node/mcp/http.js');
       return await serveHttpGateway(ctx, r, { listen, upstream, opts });
     }
     return await runStdio(ctx, r, positionals, opts);

@@ -1,7 +1,7 @@
 // `rein eval --explain` in text form (stderr): for each rule, matched or not, and each clause's value
 // with the input values it read.
 
-import type { RuleExplanation } from '../../runtime/compiled.js';
+import type { RuleExplanation } from '../../language/runtime/compiled.js';
 import type { Colors } from './color.js';
 
 function show(v: unknown): string {

@@ -1,6 +1,6 @@
 // Adapts the core test runner's report (language/runtime/test-runner.ts) to what the CLI prints.
 
-import type { TestActual, TestExpectation, TestReport } from '../runtime/test-runner.js';
+import type { TestActual, TestExpectation, TestReport } from '../language/runtime/test-runner.js';
 import type { SetCoverage, TestCaseResult } from './output/tests.js';
 
 function names(xs: string[]): string {

@@ -4,9 +4,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, type Ctx } from '../context.js';
-import { LoadError, UsageError } from '../errors.js';
+import { LoadError, UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
-import { REIN_VERSION, moduleDir } from '../version.js';
+import { REIN_VERSION, moduleDir } from '../../language/node/version.js';
 
 /** The package's templates/ folder (sources and installed package alike). */
 export function templatesDir(): string {

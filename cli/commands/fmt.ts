@@ -1,11 +1,11 @@
 // `rein fmt [PATH…|-]`: canonical formatting; --check lists unformatted files, --write rewrites them.
 
 import { promises as fs } from 'node:fs';
-import { PolicyError } from '../../errors.js';
-import { format } from '../../format/format.js';
+import { PolicyError } from '../../language/errors.js';
+import { format } from '../../language/format/format.js';
 import { EXIT, type Ctx } from '../context.js';
-import { LoadError, UsageError } from '../errors.js';
-import { resolvePolicySets } from '../load.js';
+import { LoadError, UsageError } from '../../language/node/errors.js';
+import { resolvePolicySets } from '../../language/node/load.js';
 import type { Options } from '../options.js';
 import { makeLookup } from '../output/source.js';
 import { renderDiagnosticsText } from '../output/text.js';

@@ -1,6 +1,6 @@
 // What renderers need to know about the files diagnostics point at.
 
-import type { Diagnostic } from '../../diagnostics.js';
+import type { Diagnostic } from '../../language/diagnostics.js';
 
 export interface SourceLookup {
   /** The path to print for a diagnostic's `file` (e.g. relative to the working directory). */

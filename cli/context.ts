@@ -3,7 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LoadError } from './errors.js';
+import { LoadError } from '../language/node/errors.js';
 import { colorEnabled, makeColors, type Colors } from './output/color.js';
 
 export interface CliIO {

@@ -3,9 +3,9 @@
 // budgets are left out, because replayed requests do not carry the spend they saw when recorded.
 // A decision changed when its effect, its reasons (kind, name, effect) or its pending approvals differ.
 
-import type { Decision } from '../../runtime/decision.js';
+import type { Decision } from '../../language/runtime/decision.js';
 import { EXIT, type Ctx } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { loadPolicyFor } from '../shared.js';
 

@@ -1,12 +1,12 @@
 // `rein test [PATH…]`: run every `test` block of the policy sets under PATH.
 
 import * as path from 'node:path';
-import { compareDiagnostics, type Diagnostic } from '../../diagnostics.js';
-import { compile } from '../../policy.js';
-import { runTests } from '../../runtime/test-runner.js';
+import { compareDiagnostics, type Diagnostic } from '../../language/diagnostics.js';
+import { compile } from '../../language/policy.js';
+import { runTests } from '../../language/runtime/test-runner.js';
 import { EXIT, type Ctx } from '../context.js';
-import { UsageError } from '../errors.js';
-import { checkPolicySet, resolvePolicySets, type PolicySet } from '../load.js';
+import { UsageError } from '../../language/node/errors.js';
+import { checkPolicySet, resolvePolicySets, type PolicySet } from '../../language/node/load.js';
 import type { Options } from '../options.js';
 import { makeLookup, type SourceLookup } from '../output/source.js';
 import { renderTestsJson, renderTestsJunit, renderTestsText, type SetCoverage, type TestCaseResult, type TestRunResult } from '../output/tests.js';

@@ -1,7 +1,7 @@
 // Human-readable diagnostics: `file:line:col severity code message`, then a source excerpt with a
 // caret line under the range, then `= help: …` and related locations.
 
-import type { Diagnostic, Severity } from '../../diagnostics.js';
+import type { Diagnostic, Severity } from '../../language/diagnostics.js';
 import type { Colors } from './color.js';
 import type { SourceLookup, Summary } from './source.js';
 

@@ -3,9 +3,9 @@
 
 import { isIP } from 'node:net';
 import { EXIT, type Ctx } from '../context.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
-import type { ServeApp, ServePlugin } from '../serve/app.js';
+import type { ServeApp, ServePlugin } from '../../language/node/serve/app.js';
 
 /** The API's default address (OPA's port); the dashboard alone uses DASHBOARD_LISTEN (INTERFACES §7). */
 export const API_LISTEN = '127.0.0.1:8181';
@@ -29,7 +29,7 @@ export function isLoopback(host: string): boolean {
 
 export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Options<'serve'>): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument \`${positionals[0]}\` (the policy is given with --policy)`, 'serve');
-  const { SERVE_PLUGINS } = await import('../serve/plugins.js');
+  const { SERVE_PLUGINS } = await import('../../language/node/serve/plugins.js');
   const wantDashboard = !opts['no-dashboard'];
   const dashboardAvailable = 'dashboard' in SERVE_PLUGINS;
   if (!opts.api && !wantDashboard) throw new UsageError('nothing to serve: --no-dashboard without --api', 'serve');
@@ -37,7 +37,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   if (opts.api && !opts.policy) throw new UsageError('--api needs --policy DIR|BUNDLE (the policy to decide with)', 'serve');
   const listen = parseListen(opts.listen ?? (opts.api ? API_LISTEN : DASHBOARD_LISTEN));
 
-  const { readToken } = await import('../serve/auth.js');
+  const { readToken } = await import('../../language/node/serve/auth.js');
   let tokens;
   try {
     tokens = {
@@ -66,7 +66,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   // (--approvals DIR, $REIN_APPROVALS, else .rein/approvals) or Redis (--redis without --approvals,
   // or --approvals redis). It is opened when the dashboard is served, or for the API alone when
   // --approvals or $REIN_APPROVALS asks for it.
-  const { verificationKeysFromEnv } = await import('../approvals/config.js');
+  const { verificationKeysFromEnv } = await import('../../language/node/approvals/config.js');
   let approvalKeys;
   try {
     approvalKeys = verificationKeysFromEnv(ctx.io.env as NodeJS.ProcessEnv) ?? undefined;
@@ -76,11 +76,11 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   if (opts.approvals === 'redis' && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'serve');
   const withDashboard = wantDashboard && dashboardAvailable;
   const wantQueue = withDashboard || opts.approvals !== undefined || Boolean(ctx.io.env.REIN_APPROVALS);
-  let dashboard: import('../serve/app.js').ServeOptions['dashboard'];
-  let queue: import('../approvals/queue.js').ApprovalQueue | null = null;
+  let dashboard: import('../../language/node/serve/app.js').ServeOptions['dashboard'];
+  let queue: import('../../language/node/approvals/queue.js').ApprovalQueue | null = null;
   let queueWhere = '';
   if (wantQueue) {
-    const { openApprovalQueue } = await import('../approvals/open.js');
+    const { openApprovalQueue } = await import('../../language/node/approvals/open.js');
     try {
       const inRedis = opts.approvals === 'redis' || (opts.approvals === undefined && opts.redis !== undefined);
       queueWhere = inRedis ? 'redis' : (opts.approvals ?? ctx.io.env.REIN_APPROVALS ?? '.rein/approvals');
@@ -90,7 +90,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
         ctx.io.cwd,
       );
       if (withDashboard) {
-        const { loadUsers } = await import('../serve/dashboard/session.js');
+        const { loadUsers } = await import('../../language/node/serve/dashboard/session.js');
         const usersFile = opts.users ?? ctx.io.env.REIN_SERVE_USERS;
         dashboard = { queue, ...(usersFile ? { users: loadUsers(ctx.resolve(usersFile)) } : {}) };
       }
@@ -99,7 +99,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       throw new UsageError((e as Error).message, 'serve');
     }
   }
-  const { createServeApp } = await import('../serve/app.js');
+  const { createServeApp } = await import('../../language/node/serve/app.js');
   const log = (msg: string) => ctx.err(`rein serve: ${msg}\n`);
   let served: ServeApp;
   try {
@@ -121,7 +121,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   } catch (e) {
     await queue?.store.close?.().catch(() => undefined);
     if (e instanceof Error && e.name === 'PolicyError') {
-      const { describeLoadError } = await import('../serve/policy-holder.js');
+      const { describeLoadError } = await import('../../language/node/serve/policy-holder.js');
       ctx.err(`rein serve: cannot load the policy: ${describeLoadError(e)}\n`);
       return EXIT.errors;
     }

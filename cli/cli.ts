@@ -5,18 +5,18 @@
 // each command's module (and with it the parser, checker and compiler) is imported on demand.
 
 import { parseArgs } from 'node:util';
-import './fast-hash.js';
-import { PolicyError } from '../errors.js';
+import '../language/node/fast-hash.js';
+import { PolicyError } from '../language/errors.js';
 import { commandHelp, findCommand, globalHelp, parseArgsOptions, type CommandSpec } from './commands.js';
 import { EXIT, defaultIO, makeCtx, type CliIO, type Ctx } from './context.js';
-import { BundleError, ExitCode, LoadError, UsageError } from './errors.js';
+import { BundleError, ExitCode, LoadError, UsageError } from '../language/node/errors.js';
 import { optionSchemas, type CommandName, type Options } from './options.js';
-import { REIN_VERSION } from './version.js';
-import { suggest } from '../semantics/suggest.js';
+import { REIN_VERSION } from '../language/node/version.js';
+import { suggest } from '../language/semantics/suggest.js';
 import { COMMANDS } from './commands.js';
 
 export { EXIT, type CliIO, type Ctx } from './context.js';
-export { UsageError, LoadError, BundleError, ExitCode } from './errors.js';
+export { UsageError, LoadError, BundleError, ExitCode } from '../language/node/errors.js';
 
 type CommandFn<K extends CommandName> = (ctx: Ctx, positionals: string[], opts: Options<K>) => Promise<number>;
 

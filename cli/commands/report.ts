@@ -1,11 +1,11 @@
 // `rein report LOG… -o FILE`: a self-contained HTML page (docs/audit.md).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseRecords, verifyLog } from '../../audit/record.js';
-import { renderReport } from '../../audit/report.js';
-import { nodeLineHash } from '../audit-file.js';
+import { parseRecords, verifyLog } from '../../language/audit/record.js';
+import { renderReport } from '../../language/audit/report.js';
+import { nodeLineHash } from '../../language/node/audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
-import { UsageError, LoadError } from '../errors.js';
+import { UsageError, LoadError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 
 export default async function cmdReport(ctx: Ctx, positionals: string[], opts: Options<'report'>): Promise<number> {
