@@ -135,6 +135,61 @@ describe('rein mcp --listen: approvals over Streamable HTTP', function () {
     assert.equal(r2.isError, true);
     assert.match(text(r2), /was denied by alice/);
   });
+  it('a result that needs approval: released on accept, withheld on decline; the question shows the result', async () => {
+    const gw = await gateway();
+    const c = await client(gw.url, ['accept', 'decline']);
+    const ok = await c.client.callTool({ name: 'echo', arguments: { message: 'confidential: the plan' } });
+    assert.notEqual(ok.isError, true, text(ok));
+    assert.match(text(ok), /confidential: the plan/);
+    assert.equal(c.asked.length, 1);
+    assert.match(c.asked[0], /Rein: release this tool result to the model\?/);
+    assert.match(c.asked[0], /echo\(\{"message":"confidential: the plan"\}\) returned:\nconfidential: the plan/);
+    assert.match(c.asked[0], /confidential_result \(from user\)/);
+    const no = await c.client.callTool({ name: 'echo', arguments: { message: 'confidential: the budget' } });
+    assert.equal(no.isError, true);
+    assert.match(text(no), /withheld the result of `echo`: approval apr_[0-9a-f-]+ was declined by the user/);
+    assert.doesNotMatch(text(no), /the budget/, 'the withheld result does not reach the model');
+    await c.close();
+    const results = auditDecisions(ws.audit).filter((d) => d.request?.phase === 'result');
+    assert.deepEqual(
+      results.map((d) => d.effect),
+      ['require_approval', 'allow', 'require_approval'],
+    );
+  });
+
+  it('a call and its result both need approval: two questions, one per phase', async () => {
+    const gw = await gateway();
+    const c = await client(gw.url, ['accept', 'accept']);
+    const r = await c.client.callTool({ name: 'echo', arguments: { message: 'approve: confidential' } });
+    assert.notEqual(r.isError, true, text(r));
+    assert.deepEqual(
+      c.asked.map((m) => m.split('\n')[0]),
+      ['Rein: approve this tool call?', 'Rein: release this tool result to the model?'],
+    );
+  });
+
+  it('a result waiting in the approval queue is released once approved; the record shows the result', async () => {
+    const gw = await gateway('--approvals', ws.queue, '--approvers', ws.approvers, '--approval-timeout', '30s');
+    const c = await client(gw.url);
+    const q = approvalsCli(ws);
+    const call = c.client.callTool({ name: 'echo', arguments: { message: 'confidential via the queue' } });
+    const [rec] = await q.waitPending();
+    assert.equal(rec.rule, 'confidential_result');
+    assert.equal(rec.summary.phase, 'result');
+    assert.equal(rec.summary.result, 'confidential via the queue');
+    assert.equal((await q.run('approve', rec.id, '--as', 'alice')).code, 0);
+    const r = await call;
+    assert.notEqual(r.isError, true, text(r));
+    assert.match(text(r), /confidential via the queue/);
+  });
+
+  it('no elicitation and no queue: the result is withheld at once, naming the pending approval', async () => {
+    const gw = await gateway();
+    const c = await client(gw.url);
+    const r = await c.client.callTool({ name: 'echo', arguments: { message: 'confidential' } });
+    assert.equal(r.isError, true);
+    assert.match(text(r), /withheld the result of `echo`: approval apr_[0-9a-f-]+ is pending: confidential_result/);
+  });
 });
 
 describe('rein mcp --listen: hot reload with live sessions', function () {
