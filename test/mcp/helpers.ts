@@ -175,7 +175,7 @@ export async function httpTestServer(extraEnv: Record<string, string> = {}): Pro
   const port = await freePort();
   const p = start(process.execPath, [path.join(FIXTURES, 'test-server.mjs'), '--http', String(port)], { env: env(extraEnv) });
   try {
-    await waitFor(() => /test-server listening/.test(p.out()), 'the test server (HTTP)', 20_000);
+    await waitFor(() => /test-server listening/.test(p.out()), 'the test server (HTTP)', 60_000);
   } catch (e) {
     await p.kill();
     throw e;
@@ -188,7 +188,7 @@ export async function httpGateway(upstream: string, args: string[], opts: { env?
   const port = await freePort();
   const p = start(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'mcp', ...args, '--listen', `127.0.0.1:${port}`, '--upstream', upstream], { env: env(opts.env) });
   try {
-    await waitFor(() => /listening at/.test(p.out()), 'the gateway (--listen)', 20_000);
+    await waitFor(() => /listening at/.test(p.out()), 'the gateway (--listen)', 60_000);
   } catch (e) {
     await p.kill();
     throw new Error(`${(e as Error).message}\n${p.out()}`);
