@@ -5,6 +5,7 @@
 //   BENCH_BASE=/tmp/base npm run bench:mcp    A/B: stdio only, this tree against another built checkout
 //                                             (git worktree add /tmp/base <commit>; link node_modules; npm run build there)
 //   BENCH_BYTES=100000 …                      echo messages of that many characters (a large result)
+//   BENCH_AUDIT=1 …                           A/B with --audit (every decision hash-chained to a file)
 //
 // 1. stdio: the SDK's Client calls `echo` on a small SDK server (test/fixtures/mcp/test-server.mjs)
 //    BENCH_CALLS times, one call at a time, directly and through `rein mcp` (memory store, the policy
@@ -192,7 +193,20 @@ async function fleet(): Promise<void> {
 async function stdioAB(base: string): Promise<void> {
   const baseBin = path.join(base, 'bin/rein.js');
   if (!existsSync(path.join(base, 'dist/cli/cli.js'))) throw new Error(`${base}: no dist/cli/cli.js (npm run build there first)`);
-  const gwArgs = (bin: string) => [bin, 'mcp', '--policy', POLICY, '--no-reload', '--', process.execPath, SERVER];
+  // BENCH_AUDIT=1: both gateways write every decision to a hash-chained audit log.
+  const auditDir = process.env.BENCH_AUDIT ? mkdtempSync(path.join(tmpdir(), 'rein-bench-audit-')) : null;
+  let n = 0;
+  const gwArgs = (bin: string) => [
+    bin,
+    'mcp',
+    '--policy',
+    POLICY,
+    '--no-reload',
+    ...(auditDir ? ['--audit', path.join(auditDir, `audit-${n++}.jsonl`)] : []),
+    '--',
+    process.execPath,
+    SERVER,
+  ];
   const direct = await stdioClient([SERVER]);
   const mine = await stdioClient(gwArgs(BIN));
   const theirs = await stdioClient(gwArgs(baseBin));
@@ -215,9 +229,12 @@ async function stdioAB(base: string): Promise<void> {
   }
   const cpu = all.map((c, i) => ((cpuMs(c) - cpu0[i]) * 1000) / lat[i].length);
   for (const c of all) await c.close();
+  if (auditDir) rmSync(auditDir, { recursive: true, force: true });
   const [d, a, b] = lat.map((x) => x.sort((p, q) => p - q));
   const f = (x: number) => x.toFixed(3).padStart(8);
-  console.log(`stdio A/B, ${rounds} interleaved rounds of ${per} sequential tools/call (echo${PAD ? `, ${PAD.length} characters each way` : ''}), base ${base}`);
+  console.log(
+    `stdio A/B, ${rounds} interleaved rounds of ${per} sequential tools/call (echo${PAD ? `, ${PAD.length} characters each way` : ''}${auditDir ? ', --audit' : ''}), base ${base}`,
+  );
   console.log(`  direct      p50 ${f(pct(d, 50))} ms   p99 ${f(pct(d, 99))} ms`);
   for (const [label, x, us] of [['this tree', a, cpu[1]], ['base', b, cpu[2]]] as const) {
     console.log(
