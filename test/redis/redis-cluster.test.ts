@@ -1,7 +1,6 @@
 // RedisBudgetStore on a real Redis Cluster (3 primaries + 3 replicas, started by the test with
 // redis-server --cluster-enabled and redis-cli --cluster create on free loopback ports).
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import { compile } from '../../language/policy.js';
@@ -11,7 +10,7 @@ import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { ReserveItem } from '../../language/runtime/store.js';
 import type { Decision } from '../../language/runtime/decision.js';
 import { FLEET_POLICY, NOON } from './ceiling-policy.js';
-import { requireRedis, startRedis } from './redis-server.js';
+import { requireRedis, runWorker, startRedis } from './redis-server.js';
 import { keysOnDistinctSlots, requireRedisCli, startCluster, type RedisCluster } from './redis-cluster.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
@@ -19,26 +18,7 @@ const MIN = 60_000;
 const item = (counterKey: string, limit: number, charge: number, extra: Partial<ReserveItem> = {}): ReserveItem => ({ counterKey, limit, charge, expiresAt: T0 + 24 * 60 * MIN, enforce: true, ...extra });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function runWorker(env: Record<string, string>): Promise<{ allowed: Record<string, number>; errors: number; firstError: string | null }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'test/redis/cluster-worker.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (b) => (out += b));
-    p.stderr.on('data', (b) => (err += b));
-    // bounded: a stuck worker fails the test with what it printed instead of hanging it
-    const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
-    p.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`worker exited ${code ?? signal}: ${out} ${err}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!));
-      } catch {
-        reject(new Error(`worker printed ${out} ${err}`));
-      }
-    });
-  });
-}
+const runClusterWorker = (env: Record<string, string>) => runWorker<{ allowed: Record<string, number>; errors: number; firstError: string | null }>('test/redis/cluster-worker.ts', env);
 
 describe('RedisBudgetStore on Redis Cluster (real 3 primaries + 3 replicas)', function () {
   this.timeout(180_000);
@@ -143,7 +123,7 @@ describe('RedisBudgetStore on Redis Cluster (real 3 primaries + 3 replicas)', fu
   it('4 processes × 1,000 decides over 3 ceilings on 3 primaries: each exactly at its limit, the org total exact', async () => {
     const prefix = 'race:';
     const env = { REIN_CLUSTER_NODES: JSON.stringify(cluster.seeds), REIN_TEAMS: JSON.stringify(teams), REIN_PREFIX: prefix, REIN_DECIDES: '1000' };
-    const results = await Promise.all([1, 2, 3, 4].map(() => runWorker(env)));
+    const results = await Promise.all([1, 2, 3, 4].map(() => runClusterWorker(env)));
     assert.equal(results.reduce((n, r) => n + r.errors, 0), 0, `no store errors: ${JSON.stringify(results)}`);
     for (const t of teams) assert.equal(results.reduce((n, r) => n + r.allowed[t], 0), 1000, `team ${t}: ${JSON.stringify(results)}`);
     const s = new RedisBudgetStore({ nodes: cluster.seeds, prefix });

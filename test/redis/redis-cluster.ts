@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import calculateSlot from 'cluster-key-slot';
-import { freePort, startRedis, type RedisProcess } from './redis-server.js';
+import { freePort, requireRedis, startRedis, type RedisProcess } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -112,4 +112,22 @@ export function keysOnDistinctSlots(prefix: string, n: number, tag = ''): string
     }
   }
   return out;
+}
+
+/** Registers `before`/`after` hooks in the calling `describe`: one cluster for the suite (skipped locally
+ *  without redis-server or redis-cli, an error under CI), destroyed after it. Filled in by `before`. */
+export function useCluster(opts: Parameters<typeof startCluster>[0] = {}): RedisCluster {
+  const cluster = {} as RedisCluster;
+  let started: RedisCluster | undefined;
+  before(async function () {
+    requireRedis(this);
+    requireRedisCli(this);
+    this.timeout(60_000);
+    started = await startCluster(opts);
+    Object.assign(cluster, started);
+  });
+  after(async () => {
+    await started?.destroy();
+  });
+  return cluster;
 }

@@ -1,32 +1,13 @@
 // Ceilings that hold across processes: the Engine on a RedisBudgetStore, against a real redis-server.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { CEILING_POLICY, NOON } from './ceiling-policy.js';
-import { startRedis, useRedis } from './redis-server.js';
+import { runWorker, startRedis, useRedis } from './redis-server.js';
 
-function runWorker(url: string, prefix: string, decides: number): Promise<{ allowed: number; denied: number; errors: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'test/redis/worker.ts'], {
-      env: { ...process.env, REIN_REDIS_URL: url, REIN_PREFIX: prefix, REIN_DECIDES: String(decides) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (b) => (out += b));
-    p.stderr.on('data', (b) => (err += b));
-    p.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`worker exited ${code}: ${err}`));
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!));
-      } catch (e) {
-        reject(new Error(`worker printed ${out} ${err}`));
-      }
-    });
-  });
-}
+const runCeilingWorker = (url: string, prefix: string, decides: number) =>
+  runWorker<{ allowed: number; denied: number; errors: number }>('test/redis/worker.ts', { REIN_REDIS_URL: url, REIN_PREFIX: prefix, REIN_DECIDES: String(decides) });
 
 async function spentOf(store: RedisBudgetStore, engine: Engine, request: unknown): Promise<string> {
   const d = await engine.decide(request, { explain: false });
@@ -41,7 +22,7 @@ describe('Engine + RedisBudgetStore (real redis-server)', function () {
 
   it('4 processes × 1,000 concurrent decides on one $10 ceiling of $0.01 charges allow exactly 1,000 and store exactly $10.000000', async () => {
     const prefix = 'race:';
-    const results = await Promise.all([1, 2, 3, 4].map(() => runWorker(redis.url, prefix, 1000)));
+    const results = await Promise.all([1, 2, 3, 4].map(() => runCeilingWorker(redis.url, prefix, 1000)));
     const allowed = results.reduce((n, r) => n + r.allowed, 0);
     assert.equal(results.reduce((n, r) => n + r.errors, 0), 0, `no store errors: ${JSON.stringify(results)}`);
     assert.equal(allowed, 1000, `allowed per worker: ${JSON.stringify(results)}`);

@@ -116,3 +116,25 @@ export function useRedis(opts: Parameters<typeof startRedis>[0] = {}): RedisProc
   });
   return redis;
 }
+
+/** Runs a worker script (`test/redis/*.ts`, through tsx) with `env`; resolves to the JSON of the last line
+ *  it prints. Bounded: a stuck worker is killed and the call rejects with what it printed. */
+export function runWorker<T>(script: string, env: Record<string, string>, timeoutMs = 120_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout!.on('data', (b) => (out += b));
+    p.stderr!.on('data', (b) => (err += b));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`worker exited ${code ?? signal}: ${out} ${err}`));
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as T);
+      } catch {
+        reject(new Error(`worker printed ${out} ${err}`));
+      }
+    });
+  });
+}

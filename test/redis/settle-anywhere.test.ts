@@ -2,29 +2,30 @@
 // process reserves and exits, this process settles, releases and tombstones by id. A single node and a
 // real Redis Cluster (3 primaries: the counters of one reservation on three slots).
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import type { ReserveRequest } from '../../language/runtime/store.js';
-import { requireRedis, useRedis } from './redis-server.js';
-import { keysOnDistinctSlots, requireRedisCli, startCluster, type RedisCluster } from './redis-cluster.js';
+import { runWorker, useRedis } from './redis-server.js';
+import { keysOnDistinctSlots, useCluster, type RedisCluster } from './redis-cluster.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 const MIN = 60_000;
 
-function reserveInWorker(env: Record<string, string>, requests: ReserveRequest[]): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', 'test/redis/reserve-worker.ts'], { env: { ...process.env, ...env, REIN_REQUESTS: JSON.stringify(requests) }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (b) => (out += b));
-    p.stderr.on('data', (b) => (out += b));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    p.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`worker exited ${code ?? signal}: ${out}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as string[]);
-    });
-  });
+const reserveInWorker = (env: Record<string, string>, requests: ReserveRequest[]) =>
+  runWorker<string[]>('test/redis/reserve-worker.ts', { ...env, REIN_REQUESTS: JSON.stringify(requests) }, 60_000);
+
+/** Every directory entry (`sa:d:*`) on the cluster's nodes. */
+async function directoryEntries(cluster: RedisCluster): Promise<string[]> {
+  let entries: string[] = [];
+  for (const n of cluster.nodes) {
+    const r = new Redis({ host: '127.0.0.1', port: n.port });
+    try {
+      entries = entries.concat(await r.keys('sa:d:*'));
+    } finally {
+      r.disconnect();
+    }
+  }
+  return entries.sort();
 }
 
 /** The scenario, the same on one node and on a cluster. `keys`: three counters (on three slots). */
@@ -70,48 +71,27 @@ describe('settle and release from any process, single node (real redis-server)',
 
 describe('settle and release from any process, Redis Cluster (real 3 primaries)', function () {
   this.timeout(90_000);
-  let cluster: RedisCluster | undefined;
+  const cluster = useCluster({ masters: 3, replicas: 0 });
   let store: RedisBudgetStore | undefined;
-  before(async function () {
-    requireRedis(this);
-    requireRedisCli(this);
-    cluster = await startCluster({ masters: 3, replicas: 0 });
+  before(async () => {
     store = new RedisBudgetStore({ nodes: cluster.seeds, prefix: 'sa:' });
     await store.ready(10_000);
   });
-  after(async () => {
-    await store?.close();
-    await cluster?.destroy();
-  });
+  after(async () => store?.close());
 
   it('a reservation over three slots made by another process is settled and released here by id; a release before its reserve wins', async () => {
     const tag = 'cl-';
     const keys = keysOnDistinctSlots(`sa:`, 3, tag);
-    await scenario({ REIN_CLUSTER_NODES: JSON.stringify(cluster!.seeds), REIN_PREFIX: 'sa:' }, store!, keys, tag);
+    await scenario({ REIN_CLUSTER_NODES: JSON.stringify(cluster.seeds), REIN_PREFIX: 'sa:' }, store!, keys, tag);
     // settled and released reservations leave no directory entry behind: only the tombstones of the two
-    // releases of ids unknown at the time (the early one, and r31 released a second time)
-    let entries: string[] = [];
-    for (const n of cluster!.nodes) {
-      const r = new Redis({ host: '127.0.0.1', port: n.port });
-      try {
-        entries = entries.concat(await r.keys('sa:d:*'));
-      } finally {
-        r.disconnect();
-      }
-    }
-    // the directory entries are deleted without waiting: give them a moment
-    for (let i = 0; i < 50 && entries.length > 2; i++) {
+    // releases of ids unknown at the time (the early one, and r31 released a second time). The entries
+    // are deleted without waiting for the reply: give them a moment.
+    const expected = [`sa:d:{${tag}early}`, `sa:d:{${tag}r31}`];
+    let entries = await directoryEntries(cluster);
+    for (let i = 0; i < 50 && entries.length > expected.length; i++) {
       await new Promise((r) => setTimeout(r, 20));
-      entries = [];
-      for (const n of cluster!.nodes) {
-        const r = new Redis({ host: '127.0.0.1', port: n.port });
-        try {
-          entries = entries.concat(await r.keys('sa:d:*'));
-        } finally {
-          r.disconnect();
-        }
-      }
+      entries = await directoryEntries(cluster);
     }
-    assert.deepEqual(entries.sort(), [`sa:d:{${tag}early}`, `sa:d:{${tag}r31}`]);
+    assert.deepEqual(entries, expected);
   });
 });

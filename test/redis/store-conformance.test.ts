@@ -3,8 +3,7 @@
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { budgetStoreConformance } from '../../language/testing/index.js';
 import { useRedis } from './redis-server.js';
-import { requireRedisCli, startCluster, type RedisCluster } from './redis-cluster.js';
-import { requireRedis } from './redis-server.js';
+import { useCluster } from './redis-cluster.js';
 
 const capabilities = { releaseBeforeReserve: true, consumeOnce: true };
 
@@ -22,18 +21,12 @@ describe('RedisBudgetStore, single node (real redis-server)', function () {
 
 describe('RedisBudgetStore, Redis Cluster (real 3 primaries)', function () {
   this.timeout(60_000);
-  let cluster: RedisCluster | undefined;
+  const cluster = useCluster({ masters: 3, replicas: 0 });
   let store: RedisBudgetStore | undefined;
-  before(async function () {
-    requireRedis(this);
-    requireRedisCli(this);
-    cluster = await startCluster({ masters: 3, replicas: 0 });
+  before(async () => {
     store = new RedisBudgetStore({ nodes: cluster.seeds, prefix: 'conf:' });
     await store.ready(10_000);
   });
-  after(async () => {
-    await store?.close();
-    await cluster?.destroy();
-  });
+  after(async () => store?.close());
   budgetStoreConformance({ describe, it }, { store: () => store!, capabilities });
 });
