@@ -3,7 +3,7 @@
 import { strict as assert } from 'node:assert';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALLOWED, checkBoundaries, FLOORS, repoRoot, repositorySources, type SourceFile } from './boundaries.js';
+import { ALLOWED, checkBoundaries, codeFromText, FLOORS, repoRoot, repositorySources, type SourceFile } from './boundaries.js';
 
 const run = (files: SourceFile[]) => checkBoundaries(files, (p) => files.some((f) => f.path === p) || existsSync(join(repoRoot, p)));
 
@@ -23,6 +23,15 @@ describe('import boundaries (ARCHITECTURE.md)', () => {
       const spec = a.to.replace(/\.ts$/, '.js');
       assert.ok(f.text.includes(spec.split('/').pop()!), `ALLOWED: ${a.from} no longer imports ${a.to}; remove the entry`);
     }
+  });
+
+  it('only language/runtime/codegen.ts turns text into code (`new Function`, `eval`)', () => {
+    const v = codeFromText(repositorySources(repoRoot));
+    assert.deepEqual(v.map((x) => x.message), []);
+    const bad = codeFromText([
+      { path: 'language/runtime/x.ts', text: "// new Function('x') in a comment is fine\nconst s = 'eval(1)';\nconst f = new Function('a', 'return a');\nconst g = Function('return 1');\neval('1');\nobj.eval(1);\n" },
+    ]);
+    assert.deepEqual(bad.map((x) => x.line), [3, 4, 5], bad.map((x) => x.message).join('\n'));
   });
 
   it('every folder of language/ is on a floor, once', () => {

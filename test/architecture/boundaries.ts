@@ -163,3 +163,34 @@ export function repositorySources(root: string): SourceFile[] {
 }
 
 export const repoRoot = join(dirname(new URL(import.meta.url).pathname), '..', '..');
+
+/** The one module that may turn text into code at run time (`new Function`), behind `codegen`. */
+export const CODEGEN_MODULES = ['language/runtime/codegen.ts'];
+
+/**
+ * `new Function(…)`, `Function(…)` and `eval(…)` outside CODEGEN_MODULES, found in the syntax tree
+ * (so comments and strings do not count).
+ */
+export function codeFromText(files: readonly SourceFile[]): Violation[] {
+  const out: Violation[] = [];
+  for (const f of files) {
+    if (CODEGEN_MODULES.includes(f.path) || !f.path.startsWith('language/')) continue;
+    if (!/\bFunction\b|\beval\b/.test(f.text)) continue;
+    const sf = ts.createSourceFile(f.path, f.text, ts.ScriptTarget.Latest, true);
+    const visit = (n: ts.Node): void => {
+      if ((ts.isNewExpression(n) || ts.isCallExpression(n)) && ts.isIdentifier(n.expression) && (n.expression.text === 'Function' || n.expression.text === 'eval')) {
+        const line = sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1;
+        const what = n.expression.text;
+        out.push({
+          file: f.path,
+          line,
+          specifier: what,
+          message: `${f.path}:${line} calls \`${what}\`: only ${CODEGEN_MODULES.join(', ')} turns text into code (behind the \`codegen\` option), so the closures run under a strict Content-Security-Policy`,
+        });
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+  }
+  return out;
+}
