@@ -1,5 +1,7 @@
 // Decisions per second and latency with the Redis budget store on loopback: a single node and a
-// 3-primary Redis Cluster, 1 and 4 processes, with and without ioredis auto-pipelining.
+// 3-primary Redis Cluster, 1 and 4 processes, with and without batching (the store's default: the calls
+// made while the event loop turns go to Redis as one script run). Also CPU per decide + settle on each
+// side (Node, Redis), which depends far less on a busy machine than throughput does.
 //
 //   npm run bench:redis                   (starts its own redis-server and cluster on free loopback ports)
 //   BENCH_SECONDS=5 BENCH_CONCURRENCY=64 npm run bench:redis
@@ -12,6 +14,7 @@
 // The parent aggregates decisions and per-iteration latencies.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../language/policy.js';
 import { Engine } from '../language/runtime/engine.js';
@@ -48,7 +51,7 @@ budget session_rate {
 interface Target {
   url?: string;
   nodes?: { host: string; port: number }[];
-  autoPipelining?: boolean;
+  batching?: boolean;
 }
 
 interface Result {
@@ -141,55 +144,81 @@ if (process.argv[2] === '--worker') {
   if (store instanceof RedisBudgetStore) await store.close();
   process.stdout.write(JSON.stringify(r));
 } else {
-  console.log(`Node ${process.version}; ${SECONDS}s per run; ${CONCURRENCY} concurrent loops per process; one iteration = decide + settle; 2 budgets per decision`);
+  const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`Node ${process.version}; ${os.cpus().length} CPUs, load average ${load}; ${SECONDS}s per run; ${CONCURRENCY} concurrent loops per process; one iteration = decide + settle; 2 budgets per decision`);
+  console.log(`target: >= 30,000 decide + settle/s per process on loopback\n`);
   const mem = summary('memory store, 1 process (reference)', [await run(new MemoryBudgetStore(), 'm')]);
-  const redis = await startRedis();
   const rows: Record<string, number> = {};
-  try {
-    const { Redis } = await import('ioredis');
-    const admin = new Redis(redis.url);
-    const redisCpu = async () => {
-      const info = await admin.info('cpu');
-      return (Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1])) * 1e6;
-    };
-    // CPU per iteration on each side (less sensitive to a busy machine than throughput)
-    const single = async (autoPipelining: boolean) => {
-      const store = await connect({ url: redis.url, autoPipelining });
+  const cpu: string[] = [];
+  const { Redis } = await import('ioredis');
+  /** Redis CPU (µs, user + sys) summed over the given nodes. */
+  const redisCpu = async (ports: number[]) => {
+    let us = 0;
+    for (const port of ports) {
+      const c = new Redis({ host: '127.0.0.1', port });
       try {
-        const r0 = await redisCpu();
-        const c0 = process.cpuUsage();
-        const r = await run(store, `p${autoPipelining}`);
-        const c = process.cpuUsage(c0);
-        const redisUs = (await redisCpu()) - r0;
-        cpu.push(`${autoPipelining ? 'auto-pipelining' : 'no auto-pipelining'}: Node ${((c.user + c.system) / r.decisions).toFixed(1)} µs + Redis ${(redisUs / r.decisions).toFixed(1)} µs CPU per decide + settle`);
-        return r;
+        const info = await c.info('cpu');
+        us += (Number(/used_cpu_user:([\d.]+)/.exec(info)![1]) + Number(/used_cpu_sys:([\d.]+)/.exec(info)![1])) * 1e6;
       } finally {
-        await (store as RedisBudgetStore).close();
+        c.disconnect();
       }
-    };
-    const cpu: string[] = [];
-    rows.noPipe = summary('single node, 1 process, no auto-pipelining', [await single(false)]);
-    rows.one = summary('single node, 1 process', [await single(true)]);
+    }
+    return us;
+  };
+  /** One process in this one, with CPU per iteration on each side. */
+  const measured = async (label: string, target: Target, ports: number[]) => {
+    const store = await connect(target);
+    try {
+      const r0 = await redisCpu(ports);
+      const c0 = process.cpuUsage();
+      const r = await run(store, label.replace(/\W/g, ''));
+      const c = process.cpuUsage(c0);
+      const redisUs = ((await redisCpu(ports)) - r0) / r.decisions;
+      cpu.push(`${label.padEnd(34)} Node ${((c.user + c.system) / r.decisions).toFixed(1).padStart(6)} µs + Redis ${redisUs.toFixed(1).padStart(6)} µs CPU per decide + settle ${ports.length > 1 ? `(summed over ${ports.length} primaries)` : `(Redis's CPU caps one primary near ${(1e6 / redisUs).toFixed(0)}/s)`}`);
+      return r;
+    } finally {
+      await (store as RedisBudgetStore).close();
+    }
+  };
+  const redis = await startRedis();
+  try {
+    // batching off and on, alternated twice: in-process A/B against the same server
+    const off: Result[] = [];
+    const on: Result[] = [];
+    for (let round = 0; round < 2; round++) {
+      off.push(await measured(`single node, batching off (${round + 1})`, { url: redis.url, batching: false }, [redis.port]));
+      on.push(await measured(`single node, batching on (${round + 1})`, { url: redis.url }, [redis.port]));
+    }
+    // the rounds of one setting as one run (their time added up)
+    const merged = (rs: Result[]): Result => ({
+      decisions: rs.reduce((n, r) => n + r.decisions, 0),
+      allowed: rs.reduce((n, r) => n + r.allowed, 0),
+      errors: rs.reduce((n, r) => n + r.errors, 0),
+      latencies: rs.flatMap((r) => r.latencies),
+      seconds: rs.reduce((n, r) => n + r.seconds, 0),
+    });
+    rows.off = summary('single node, 1 process, batching off', [merged(off)]);
+    rows.one = summary('single node, 1 process', [merged(on)]);
     rows.four = summary('single node, 4 processes', await workers(4, { url: redis.url }));
-    console.log(cpu.map((l) => `  ${l}`).join('\n'));
-    admin.disconnect();
   } finally {
     await redis.destroy();
   }
   if (process.env.BENCH_CLUSTER !== '0') {
     const cluster = await startCluster({ masters: 3, replicas: 0 });
     try {
-      const store = await connect({ nodes: cluster.seeds });
-      rows.c1 = summary('cluster (3 primaries), 1 process', [await run(store, 'c')]);
-      await (store as RedisBudgetStore).close();
+      const ports = cluster.nodes.map((n) => n.port);
+      rows.c1 = summary('cluster (3 primaries), 1 process', [await measured('cluster, batching on', { nodes: cluster.seeds }, ports)]);
       rows.c4 = summary('cluster (3 primaries), 4 processes', await workers(4, { nodes: cluster.seeds }));
     } finally {
       await cluster.destroy();
     }
   }
+  console.log('\nCPU per decide + settle:\n' + cpu.map((l) => `  ${l}`).join('\n'));
   console.log(
-    `\nratios: auto-pipelining = ${(rows.one / rows.noPipe).toFixed(2)} × without; single node 1 process = ${(rows.one / mem).toFixed(3)} × memory store; ` +
+    `\nratios: batching = ${(rows.one / rows.off).toFixed(2)} × off; single node 1 process = ${(rows.one / mem).toFixed(3)} × memory store; ` +
       `4 processes = ${(rows.four / rows.one).toFixed(2)} × 1 process` +
       (rows.c4 ? `; cluster 4 processes = ${(rows.c4 / rows.four).toFixed(2)} × single node 4 processes` : ''),
   );
+  console.log(`(load average now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}: on a busy machine throughput and the 4-process rows mostly measure the machine; compare CPU per iteration)`);
 }
+

@@ -31,7 +31,7 @@ const visit = (f) => {
   reached.add(f);
   for (const m of readFileSync(f, 'utf8').matchAll(relSpec)) visit(join(dirname(f), m[2] + '.d.ts'));
 };
-for (const e of ['index', 'node/index', 'node/redis', 'ai/index', 'ai/openai-agents']) visit(join('dist/types/language', e + '.d.ts'));
+for (const e of ['index', 'node/index', 'node/redis', 'ai/index', 'ai/openai-agents', 'testing/index']) visit(join('dist/types/language', e + '.d.ts'));
 for (const f of walk('dist/types')) if (!reached.has(f)) rmSync(f);
 for (const f of reached) writeFileSync(f.replace(/\.d\.ts$/, '.d.cts'), readFileSync(f, 'utf8').replace(relSpec, '$1$2.cjs$3'));
 
@@ -73,7 +73,7 @@ const common = {
 };
 const lib = await build({
   ...common,
-  entryPoints: { index: 'language/index.ts', node: 'language/node/index.ts', redis: 'language/node/redis.ts', ai: 'language/ai/index.ts', 'openai-agents': 'language/ai/openai-agents.ts' },
+  entryPoints: { index: 'language/index.ts', node: 'language/node/index.ts', redis: 'language/node/redis.ts', ai: 'language/ai/index.ts', 'openai-agents': 'language/ai/openai-agents.ts', testing: 'language/testing/index.ts' },
   outdir: 'dist',
   platform: 'neutral',
   mainFields: ['module', 'main'],
@@ -97,7 +97,7 @@ await build({
 
 // 4. CommonJS entry points: Node ≥ 20.19 (engines) loads ES modules with require(), so each .cjs
 // entry is the ES module itself — one module graph, one core, for import and require alike.
-for (const e of ['index', 'node', 'redis', 'ai', 'openai-agents']) writeFileSync(`dist/${e}.cjs`, `'use strict';\n// require('rein${e === 'index' ? '' : '/' + e}'): the ES module, loaded by require (Node >= 20.19).\nmodule.exports = require('./${e}.js');\n`);
+for (const e of ['index', 'node', 'redis', 'ai', 'openai-agents', 'testing']) writeFileSync(`dist/${e}.cjs`, `'use strict';\n// require('rein${e === 'index' ? '' : '/' + e}'): the ES module, loaded by require (Node >= 20.19).\nmodule.exports = require('./${e}.js');\n`);
 
 // 5. JSON Schemas.
 const { decisionJsonSchema } = await import('../dist/index.js');

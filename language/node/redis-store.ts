@@ -8,9 +8,10 @@
 // counter carries the same hash tag, so on Redis Cluster one counter lives in one slot and different
 // counters spread over the cluster:
 //   B = P{K}                        the counter's base (K hashed instead when it contains '}')
-//   B c    hash   { spent, reserved }   integers (micro-units for money), never floats
-//   B p    zset   ID → reservation expiry (epoch ms, engine clock)
-//   B a    hash   ID → reserved amount
+//   B c    hash   { spent, reserved } integers (micro-units for money), never floats; k = the TTL
+//                 target last set (engine ms, `L` = lifetime)
+//   B p    zset   `amount:ID` → reservation expiry (epoch ms, engine clock), one member per pending
+//                 reservation; `~` (score +inf) keeps the key and its TTL while nothing is pending
 //   R      hash   the reservation record: B → amount for each counter of the reservation (one record
 //                 per hash slot group: `P r:ID` on a single node, `B0 r:ID` on a cluster, with B0 the
 //                 base of the group's first counter); `x` = tombstone (released before it was made)
@@ -35,6 +36,11 @@ export interface RedisBudgetStoreOptions {
   url?: string;
   /** Redis Cluster: the seed nodes (the store then creates an ioredis `Cluster`). */
   nodes?: ClusterNode[];
+  /** Redis Sentinel: the sentinels to ask for the current primary (the store then connects to whichever
+   *  primary they name, and follows a failover). Ignored when `client` or `nodes` is given. */
+  sentinels?: { host: string; port: number }[];
+  /** With `sentinels`: the name of the primary the sentinels monitor (default `mymaster`). */
+  name?: string;
   /** Prefix for every key (default `rein:`). */
   prefix?: string;
   /** An existing ioredis client (`Redis` or `Cluster`) to use (the store then does not close it). */
@@ -53,6 +59,9 @@ export interface RedisBudgetStoreOptions {
   waitTimeoutMs?: number;
   /** Batch the calls made in one tick into one write (ioredis auto-pipelining). Default true. */
   autoPipelining?: boolean;
+  /** Send the calls made while the event loop turns as one script run per node (per hash slot on a
+   *  cluster) instead of one run each. Each call stays atomic. Default true. */
+  batching?: boolean;
   /** Extra ioredis options (reconnection strategy, TLS, password…). For a cluster: `redisOptions`
    *  of each node connection. */
   redisOptions?: RedisOptions;
@@ -68,48 +77,53 @@ const RETRY_CAP = 1_000_000;
 
 // Shared Lua helpers. Amounts travel as decimal integer strings; arithmetic in Lua doubles is exact up
 // to 2^53, the same bound as the engine's safe integers. Writes use HINCRBY with strings.
+// The scripts keep the number of Redis commands per call small (Redis's CPU is the fleet's limit): a
+// pending reservation is ONE sorted-set member carrying its amount, an expiry sweep is one range read
+// when nothing is due, and key TTLs are set once per counter and window (the `k` field), not per call.
 const LUA_HELPERS = `
 -- Redis rejects "-0" as an integer: negate decimal integer strings with care.
 local function neg(s)
   if s == '0' then return '0' end
   return '-' .. s
 end
-local function sweep(c, p, a, now)
+-- Expired reservations: their amounts leave reserved and count as spent (conservative).
+local function sweep(c, p, now)
   local due = redis.call('ZRANGEBYSCORE', p, '-inf', now)
-  for i = 1, #due do
-    local id = due[i]
-    local amt = redis.call('HGET', a, id)
-    if amt then
-      redis.call('HINCRBY', c, 'reserved', neg(amt))
-      redis.call('HINCRBY', c, 'spent', amt)
-      redis.call('HDEL', a, id)
+  if #due == 0 then return end
+  local sum = 0
+  for i = 1, #due do sum = sum + tonumber(string.match(due[i], '^(%d+):')) end
+  redis.call('ZREMRANGEBYSCORE', p, '-inf', now)
+  local s = string.format('%d', sum)
+  redis.call('HINCRBY', c, 'reserved', neg(s))
+  redis.call('HINCRBY', c, 'spent', s)
+end
+-- Keep c and p until \`target\` (engine ms; keepMs < 0: for ever). \`k\` (c's field) is the target set
+-- before: nothing to do when it already reaches this one. The member '~' (score +inf, never due) keeps
+-- p, and so its TTL, when no reservation is pending.
+local function keep(c, p, k, target, keepMs)
+  if keepMs < 0 then
+    if k ~= 'L' then
+      redis.call('ZADD', p, '+inf', '~')
+      redis.call('PERSIST', c)
+      redis.call('PERSIST', p)
+      redis.call('HSET', c, 'k', 'L')
     end
-    redis.call('ZREM', p, id)
+  elseif not k or (k ~= 'L' and tonumber(k) < target) then
+    redis.call('ZADD', p, '+inf', '~')
+    redis.call('PEXPIRE', c, keepMs)
+    redis.call('PEXPIRE', p, keepMs)
+    redis.call('HSET', c, 'k', string.format('%d', target))
   end
 end
--- Returns the raw integer strings too: tostring() of a Lua double keeps only 14 digits.
-local function state(c)
-  local v = redis.call('HMGET', c, 'spent', 'reserved')
-  local s, r = v[1] or '0', v[2] or '0'
-  return tonumber(s), tonumber(r), s, r
-end
-local function keep(keys, ttl)
-  if ttl and ttl > 0 then
-    for i = 1, #keys do redis.call('PEXPIRE', keys[i], ttl) end
-  end
-end
--- Replace the reservation's estimate on counter base b by actual (nil: keep the estimate).
-local function finish(b, id, estimate, actual, now)
-  local c, p, a = b .. 'c', b .. 'p', b .. 'a'
-  if redis.call('EXISTS', c) == 0 then return end
-  sweep(c, p, a, now)
-  local pending = redis.call('HGET', a, id)
-  if pending then
-    redis.call('HDEL', a, id)
-    redis.call('ZREM', p, id)
-    redis.call('HINCRBY', c, 'reserved', neg(pending))
-    redis.call('HINCRBY', c, 'spent', actual)
-  else
+-- Replace the reservation's estimate on counter base b by actual.
+local function finish(b, id, estimate, actual)
+  local c, p = b .. 'c', b .. 'p'
+  if redis.call('ZREM', p, estimate .. ':' .. id) == 1 then
+    -- still pending (or due and not swept yet: the same end state as sweeping first)
+    redis.call('HINCRBY', c, 'reserved', neg(estimate))
+    if actual ~= '0' then redis.call('HINCRBY', c, 'spent', actual) end
+  elseif redis.call('EXISTS', c) == 1 then
+    -- expired earlier, its estimate counted as spent: correct by actual - estimate
     local spent = tonumber(redis.call('HGET', c, 'spent') or '0')
     local fixed = spent + tonumber(actual) - tonumber(estimate)
     if fixed < 0 then fixed = 0 end
@@ -118,7 +132,7 @@ local function finish(b, id, estimate, actual, now)
 end
 `;
 
-// KEYS: R, then c, p, a for each item.
+// KEYS: R, then c, p for each item.
 // ARGV: now, ttlMs, commit(0/1), graceMs, id, then per item: limit, charge, keepMs (-1 = lifetime), enforce(0/1), base
 // Returns {ok, committed, states}; ok = -1: the reservation was released (tombstone) before it got here.
 const RESERVE = `${LUA_HELPERS}
@@ -127,21 +141,22 @@ local ttl = tonumber(ARGV[2])
 local commit = ARGV[3] == '1'
 local grace = tonumber(ARGV[4])
 local id = ARGV[5]
-local n = (#KEYS - 1) / 3
+local n = (#KEYS - 1) / 2
 if commit and redis.call('EXISTS', KEYS[1]) == 1 then
   return {-1, 0, {}}
 end
 local out = {}
+local ks = {}
 local ok = 1
 for i = 1, n do
-  local c, p, a = KEYS[3*i-1], KEYS[3*i], KEYS[3*i+1]
-  sweep(c, p, a, now)
-  local spent, reserved, rawSpent, rawReserved = state(c)
+  local c, p = KEYS[2*i], KEYS[2*i+1]
+  sweep(c, p, now)
+  local v = redis.call('HMGET', c, 'spent', 'reserved', 'k')
+  local rawSpent, rawReserved = v[1] or '0', v[2] or '0'
+  ks[i] = v[3]
   local base = 5 + (i-1)*5
-  local limit = tonumber(ARGV[base+1])
-  local charge = tonumber(ARGV[base+2])
   local exceeded = 0
-  if spent + reserved + charge > limit then
+  if tonumber(rawSpent) + tonumber(rawReserved) + tonumber(ARGV[base+2]) > tonumber(ARGV[base+1]) then
     exceeded = 1
     if ARGV[base+4] == '1' then ok = 0 end
   end
@@ -152,38 +167,46 @@ end
 local committed = 0
 if ok == 1 and commit and n > 0 then
   local exp = now + ttl
+  -- one pending member per counter (the same counter twice in a request: their sum)
+  local sums, first = {}, {}
   for i = 1, n do
-    local c, p, a = KEYS[3*i-1], KEYS[3*i], KEYS[3*i+1]
-    local base = 5 + (i-1)*5
-    local charge = ARGV[base+2]
-    local keepMs = tonumber(ARGV[base+3])
-    redis.call('HINCRBY', c, 'reserved', charge)
-    redis.call('HINCRBY', c, 'spent', '0')
-    redis.call('HINCRBY', a, id, charge)
-    redis.call('ZADD', p, exp, id)
-    redis.call('HINCRBY', KEYS[1], ARGV[base+5], charge)
-    if keepMs >= 0 then
-      keep({c, p, a}, keepMs)
-    else
-      redis.call('PERSIST', c)
+    local b = ARGV[5 + (i-1)*5 + 5]
+    if sums[b] == nil then
+      sums[b] = 0
+      first[#first+1] = i
     end
+    sums[b] = sums[b] + tonumber(ARGV[5 + (i-1)*5 + 2])
   end
+  local rec = {}
+  for _, i in ipairs(first) do
+    local c, p = KEYS[2*i], KEYS[2*i+1]
+    local base = 5 + (i-1)*5
+    local b = ARGV[base+5]
+    local amount = string.format('%d', sums[b])
+    local keepMs = tonumber(ARGV[base+3])
+    redis.call('HINCRBY', c, 'reserved', amount)
+    redis.call('ZADD', p, exp, amount .. ':' .. id)
+    keep(c, p, ks[i], now + keepMs, keepMs)
+    rec[#rec+1] = b
+    rec[#rec+1] = amount
+  end
+  redis.call('HSET', KEYS[1], unpack(rec))
   redis.call('PEXPIRE', KEYS[1], ttl + grace)
   committed = 1
 end
 return {ok, committed, out}
 `;
 
-// KEYS: c, p, a for each key.  ARGV: now
+// KEYS: c, p for each key.  ARGV: now
 const PEEK = `${LUA_HELPERS}
 local now = tonumber(ARGV[1])
 local out = {}
-for i = 1, #KEYS / 3 do
-  local c, p, a = KEYS[3*i-2], KEYS[3*i-1], KEYS[3*i]
-  sweep(c, p, a, now)
-  local _, _, rawSpent, rawReserved = state(c)
-  out[#out+1] = rawSpent
-  out[#out+1] = rawReserved
+for i = 1, #KEYS / 2 do
+  local c, p = KEYS[2*i-1], KEYS[2*i]
+  sweep(c, p, now)
+  local v = redis.call('HMGET', c, 'spent', 'reserved')
+  out[#out+1] = v[1] or '0'
+  out[#out+1] = v[2] or '0'
 end
 return out
 `;
@@ -191,15 +214,15 @@ return out
 // KEYS: R.  ARGV: now, id, then pairs base, actual (counters missing keep their estimate).
 // Returns 1 when settled, 0 when unknown (never made, settled, released or forgotten).
 const SETTLE = `${LUA_HELPERS}
-local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local rec = redis.call('HGETALL', KEYS[1])
-if #rec == 0 or redis.call('HEXISTS', KEYS[1], 'x') == 1 then return 0 end
+if #rec == 0 then return 0 end
+for i = 1, #rec, 2 do if rec[i] == 'x' then return 0 end end
 local actuals = {}
 for i = 3, #ARGV, 2 do actuals[ARGV[i]] = ARGV[i+1] end
 for i = 1, #rec, 2 do
   local b = rec[i]
-  finish(b, id, rec[i+1], actuals[b] or rec[i+1], now)
+  finish(b, id, rec[i+1], actuals[b] or rec[i+1])
 end
 redis.call('DEL', KEYS[1])
 return 1
@@ -209,7 +232,6 @@ return 1
 // Idempotent: releases a live reservation (actual usage zero); when there is no record yet, leaves a
 // tombstone so that a reserve arriving later commits nothing. Returns 1 when something was released.
 const RELEASE = `${LUA_HELPERS}
-local now = tonumber(ARGV[1])
 local id = ARGV[2]
 local rec = redis.call('HGETALL', KEYS[1])
 if #rec == 0 then
@@ -217,38 +239,79 @@ if #rec == 0 then
   redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
   return 0
 end
-if redis.call('HEXISTS', KEYS[1], 'x') == 1 then return 0 end
-for i = 1, #rec, 2 do finish(rec[i], id, rec[i+1], '0', now) end
+for i = 1, #rec, 2 do if rec[i] == 'x' then return 0 end end
+for i = 1, #rec, 2 do finish(rec[i], id, rec[i+1], '0') end
 redis.call('DEL', KEYS[1])
 return 1
 `;
 
-// KEYS: c, p, a.  ARGV: now, amount, keepMs (-1 = lifetime)
+// KEYS: c, p.  ARGV: now, amount, keepMs (-1 = lifetime)
 const ADD_SPENT = `${LUA_HELPERS}
 local now = tonumber(ARGV[1])
-sweep(KEYS[1], KEYS[2], KEYS[3], now)
+sweep(KEYS[1], KEYS[2], now)
 redis.call('HINCRBY', KEYS[1], 'spent', ARGV[2])
-redis.call('HINCRBY', KEYS[1], 'reserved', '0')
 local keepMs = tonumber(ARGV[3])
-if keepMs >= 0 then keep({KEYS[1], KEYS[2], KEYS[3]}, keepMs) end
+keep(KEYS[1], KEYS[2], redis.call('HGET', KEYS[1], 'k'), now + keepMs, keepMs)
 return 1
 `;
 
+// KEYS: D (a reservation's directory entry, cluster only).  ARGV: value, ttlMs.
+// SET NX that returns the previous value (nil: written): \`SET … NX GET\` needs Redis 7.
+const SET_DIR = `
+local v = redis.call('GET', KEYS[1])
+if not v then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
+return v
+`;
+
 type Args = (string | number)[];
-interface Script {
-  name: string;
-  lua: string;
-  sha: string;
+
+// Every call goes through ONE script, BATCH: the calls made while the event loop turns (concurrent
+// decides and settles) are sent as one script run per node (per hash slot on a cluster) instead of one
+// run each. Each call stays atomic (a script run is), and runs in its own pcall, so one failing call
+// fails alone. Redis then parses one command for many calls, and ioredis handles one.
+const OPS = { reserve: RESERVE, peek: PEEK, settle: SETTLE, release: RELEASE, addSpent: ADD_SPENT, setDir: SET_DIR };
+type Op = keyof typeof OPS;
+const OP_NAMES = Object.keys(OPS) as Op[];
+const OP_INDEX = Object.fromEntries(OP_NAMES.map((n, i) => [n, i + 1])) as Record<Op, number>;
+const strip = (lua: string) => lua.replace(LUA_HELPERS, '');
+// KEYS: every call's keys, in order.  ARGV: n, then per call: op, #keys, #args, args…
+// Returns per call {1, reply} or {0, error message}.
+const BATCH_LUA = `${LUA_HELPERS}
+${OP_NAMES.map((n) => `local function op_${n}(KEYS, ARGV)\n${strip(OPS[n])}\nend`).join('\n')}
+local ops = { ${OP_NAMES.map((n) => `op_${n}`).join(', ')} }
+local n = tonumber(ARGV[1])
+local ai, ki = 2, 1
+local out = {}
+for c = 1, n do
+  local op, nk, na = tonumber(ARGV[ai]), tonumber(ARGV[ai+1]), tonumber(ARGV[ai+2])
+  ai = ai + 3
+  local K, A = {}, {}
+  for j = 1, nk do K[j] = KEYS[ki]; ki = ki + 1 end
+  for j = 1, na do A[j] = ARGV[ai]; ai = ai + 1 end
+  local ok, res = pcall(ops[op], K, A)
+  if ok then
+    out[c] = {1, res}
+  elseif type(res) == 'table' and res.err then
+    out[c] = {0, res.err}
+  else
+    out[c] = {0, tostring(res)}
+  end
+end
+return out
+`;
+const BATCH_SHA = createHash('sha1').update(BATCH_LUA).digest('hex');
+/** At most this many calls per script run (one run blocks Redis for its duration). */
+const BATCH_MAX = 128;
+
+interface Call {
+  op: Op;
+  keys: string[];
+  args: Args;
+  /** Followed by WAIT (waitReplicas). */
+  wait: boolean;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
 }
-const script = (name: string, lua: string): Script => ({ name, lua, sha: createHash('sha1').update(lua).digest('hex') });
-const SCRIPTS = {
-  reserve: script('reserve', RESERVE),
-  peek: script('peek', PEEK),
-  settle: script('settle', SETTLE),
-  release: script('release', RELEASE),
-  addSpent: script('addSpent', ADD_SPENT),
-};
-type Pipeline = ReturnType<Redis['pipeline']>;
 
 /** One hash-slot group of a reservation: its record key and its items (indexes into the request). */
 interface Group {
@@ -257,11 +320,17 @@ interface Group {
   items: number[];
 }
 
-/** A reservation's groups, remembered (cluster only) so that settle and release find every record. */
+/** A reservation's groups, remembered (cluster only) so that settle and release by the process that
+ *  made it need no directory look-up. */
 interface Known {
   records: string[];
   dropAt: number;
+  /** The reserve returned committed (its directory entry is written). */
+  complete: boolean;
 }
+
+/** A directory entry that marks a reservation released before its reserve wrote the entry. */
+const DIR_TOMBSTONE = 'x';
 
 export class RedisBudgetStore implements BudgetStore {
   readonly prefix: string;
@@ -285,6 +354,10 @@ export class RedisBudgetStore implements BudgetStore {
   private closed = false;
   /** Until the first 'ready', a call waits for it (within its timeout) instead of failing. */
   private firstReady: Promise<void> | null = null;
+  private readonly batching: boolean;
+  /** Calls waiting for the next batch, by hash slot (0 on a single node). */
+  private readonly queued = new Map<number, Call[]>();
+  private flushScheduled = false;
 
   constructor(opts: RedisBudgetStoreOptions = {}) {
     this.prefix = opts.prefix ?? 'rein:';
@@ -295,6 +368,7 @@ export class RedisBudgetStore implements BudgetStore {
     if (!Number.isSafeInteger(this.waitReplicas) || this.waitReplicas < 0) throw new RangeError('RedisBudgetStore: waitReplicas must be a non-negative integer');
     this.ownsClient = !opts.client;
     const autoPipelining = opts.autoPipelining ?? true;
+    this.batching = opts.batching ?? true;
     const nodeOptions: RedisOptions = {
       // Fail fast instead of queueing while disconnected: a decision must not wait for a reconnect.
       enableOfflineQueue: false,
@@ -326,6 +400,17 @@ export class RedisBudgetStore implements BudgetStore {
         redisOptions: nodeOptions,
         ...opts.clusterOptions,
       });
+    } else if (opts.sentinels) {
+      client = new Redis({
+        sentinels: opts.sentinels,
+        name: opts.name ?? 'mymaster',
+        enableAutoPipelining: autoPipelining,
+        // Reconnect to the new primary as soon as the sentinels announce a failover (+switch-master),
+        // not only when the old one drops the connection (a demoted primary answers READONLY).
+        failoverDetector: true,
+        sentinelRetryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+        ...nodeOptions,
+      });
     } else client = new Redis(opts.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: autoPipelining, ...nodeOptions });
     this.cluster = client instanceof Cluster;
     // Errors surface through the calls that fail; an unhandled 'error' event would crash the host.
@@ -347,22 +432,90 @@ export class RedisBudgetStore implements BudgetStore {
    *  needs no EVAL fallback); commands on one connection run in order, so they follow the load. */
   private preload(): void {
     const targets = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
-    for (const t of targets) for (const s of Object.values(SCRIPTS)) t.script('LOAD', s.lua).catch(() => undefined);
+    for (const t of targets) t.script('LOAD', BATCH_LUA).catch(() => undefined);
+  }
+
+  /** Queues one call for the next batch (sent when the event loop turns, or at once when the batch is
+   *  full); resolves to the call's own reply. `wait`: the batch is followed by WAIT (waitReplicas). */
+  private run(op: Op, keys: string[], args: Args, wait = false): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const call: Call = { op, keys, args, wait: wait && this.waitReplicas > 0, resolve, reject };
+      if (!this.batching) return void this.send([call]);
+      const slot = this.cluster ? calculateSlot(keys[0]!) : 0;
+      let q = this.queued.get(slot);
+      if (q === undefined) this.queued.set(slot, (q = []));
+      q.push(call);
+      if (q.length >= BATCH_MAX) {
+        this.queued.delete(slot);
+        void this.send(q);
+      } else if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batches = [...this.queued.values()];
+    this.queued.clear();
+    for (const b of batches) void this.send(b);
   }
 
   /**
-   * Runs a script: EVALSHA, and EVAL when Redis does not know the script yet (NOSCRIPT: nothing ran).
-   * Plain EVALSHA rather than ioredis `defineCommand` (whose commands with a variable key count do
-   * not tell ioredis which arguments are keys, so cluster auto-pipelining grouped them by a wrong
-   * slot): EVALSHA names its keys, so cluster routing and auto-pipelining group calls by slot.
+   * One script run for `calls` (all on one slot): EVALSHA, and EVAL when Redis does not know the script
+   * yet (NOSCRIPT: nothing ran). Plain EVALSHA names its keys, so cluster routing and auto-pipelining
+   * group runs by slot. With waitReplicas, `WAIT` follows on the same connection (in a cluster pipeline
+   * it goes to the node of the write before it); too few replicas fail the calls that asked for it.
    */
-  private async run(s: Script, keys: string[], args: Args): Promise<unknown> {
-    try {
-      return await this.redis.evalsha(s.sha, keys.length, ...keys, ...args);
-    } catch (e) {
-      if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
-      return this.redis.eval(s.lua, keys.length, ...keys, ...args);
+  private async send(calls: Call[]): Promise<void> {
+    const keys: string[] = [];
+    const argv: Args = [calls.length];
+    for (const c of calls) {
+      for (const k of c.keys) keys.push(k);
+      argv.push(OP_INDEX[c.op], c.keys.length, c.args.length);
+      for (const a of c.args) argv.push(a);
     }
+    const wait = calls.some((c) => c.wait);
+    let replies: [number, unknown][];
+    let acked = Infinity;
+    try {
+      if (!wait) {
+        try {
+          replies = (await this.redis.evalsha(BATCH_SHA, keys.length, ...keys, ...argv)) as [number, unknown][];
+        } catch (e) {
+          if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
+          replies = (await this.redis.eval(BATCH_LUA, keys.length, ...keys, ...argv)) as [number, unknown][];
+        }
+      } else {
+        const attempt = async (useEval: boolean) => {
+          const p = this.redis.pipeline();
+          if (useEval) p.eval(BATCH_LUA, keys.length, ...keys, ...argv);
+          else p.evalsha(BATCH_SHA, keys.length, ...keys, ...argv);
+          p.wait(this.waitReplicas, this.waitTimeoutMs);
+          return (await p.exec()) ?? [];
+        };
+        let res = await attempt(false);
+        if (res[0]?.[0] instanceof Error && res[0][0].message.startsWith('NOSCRIPT')) res = await attempt(true);
+        const [writeErr, value] = res[0] ?? [new Error('no reply'), null];
+        if (writeErr) throw writeErr;
+        replies = value as [number, unknown][];
+        const [waitErr, n] = res[1] ?? [new Error('no reply'), 0];
+        acked = waitErr ? -1 : Number(n);
+      }
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      for (const c of calls) c.reject(err);
+      return;
+    }
+    calls.forEach((c, i) => {
+      const [ok, value] = replies[i] ?? [0, 'no reply'];
+      if (Number(ok) !== 1) return c.reject(new Error(`redis budget store: ${c.op} failed: ${String(value)}`));
+      if (c.wait && acked < this.waitReplicas) {
+        return c.reject(new Error(`redis budget store: the ${c.op} on ${c.keys[0]} reached ${Math.max(0, acked)} of ${this.waitReplicas} replicas within ${this.waitTimeoutMs} ms`));
+      }
+      c.resolve(value);
+    });
   }
 
   /** Resolves once connected (optional: until the first connection, calls wait for it within their timeout). */
@@ -403,6 +556,12 @@ export class RedisBudgetStore implements BudgetStore {
     let ok = true;
     let committed = false;
     const done: Group[] = [];
+    // Cluster: the directory entry (id → record keys) is written beside the slot scripts.
+    let dir: Promise<string | null> | null = null;
+    if (this.cluster && req.commit && groups.length > 0) {
+      dir = this.setDirectory(req.reservationId, JSON.stringify(groups.map((g) => g.record)), req.ttlMs + this.graceMs);
+      dir.catch(() => undefined); // awaited below; a slot script that throws first leaves it unawaited
+    }
     // Cluster: one script per slot, in slot order (two requests over the same slots never hold one
     // slot each and refuse each other); a refusal releases the slots already reserved.
     for (let g = 0; g < groups.length; g++) {
@@ -423,7 +582,46 @@ export class RedisBudgetStore implements BudgetStore {
       this.known.delete(req.reservationId);
     }
     if (req.commit && !committed) this.known.delete(req.reservationId);
+    if (dir !== null) {
+      // The directory entry was written beside the slot scripts; a tombstone there means another
+      // process released this reservation before the entry existed: give every slot back.
+      const prev = await dir;
+      if (prev === DIR_TOMBSTONE) {
+        if (committed) await Promise.all(groups.map((g) => this.releaseRecord(g.record, req.reservationId, req.now)));
+        this.known.delete(req.reservationId);
+        throw new Error(`redis budget store: reservation ${req.reservationId} was released before it reached Redis`);
+      }
+      if (committed) {
+        const k = this.known.get(req.reservationId);
+        if (k) k.complete = true;
+      } else this.dropDirectory(req.reservationId);
+    }
     return { ok, committed, items };
+  }
+
+  /** The directory entry of a reservation on a cluster: its record keys, in a slot of its own (hashed
+   *  from the id), so any process can settle or release it by id. */
+  private dirKey(id: string): string {
+    return /[{}]/.test(id) ? `${this.prefix}d:{#${createHash('sha1').update(id).digest('hex')}}` : `${this.prefix}d:{${id}}`;
+  }
+
+  /** Writes a directory entry unless present; resolves to the previous value (null: written). */
+  private setDirectory(id: string, value: string, ms: number): Promise<string | null> {
+    return this.run('setDir', [this.dirKey(id)], [value, ms]) as Promise<string | null>;
+  }
+
+  /** Deletes a directory entry (best effort: it expires by TTL anyway). */
+  private dropDirectory(id: string): void {
+    this.redis.del(this.dirKey(id)).catch(() => undefined);
+  }
+
+  /** The record keys of a reservation: remembered in process, else (cluster) from its directory entry. */
+  private async lookupRecords(id: string): Promise<string[]> {
+    if (!this.cluster) return [this.prefix + 'r:' + id];
+    const k = this.known.get(id);
+    if (k) return k.records;
+    const v = (await this.redis.get(this.dirKey(id))) as string | null;
+    return v === null || v === DIR_TOMBSTONE ? [] : (JSON.parse(v) as string[]);
   }
 
   private async runReserve(req: ReserveRequest, group: Group, commit: boolean): Promise<[number, number, (string | number)[]]> {
@@ -432,13 +630,12 @@ export class RedisBudgetStore implements BudgetStore {
     for (const idx of group.items) {
       const it = req.items[idx];
       const b = this.base(it.counterKey);
-      keys.push(b + 'c', b + 'p', b + 'a');
+      keys.push(b + 'c', b + 'p');
       const keepMs = it.expiresAt === null ? -1 : Math.max(0, it.expiresAt - req.now) + req.ttlMs + this.graceMs;
       args.push(it.limit, it.charge, keepMs, it.enforce ? 1 : 0, b);
     }
     type Reply = [number, number, (string | number)[]];
-    if (commit && this.waitReplicas > 0) return (await this.withWait(SCRIPTS.reserve, keys, args)) as Reply;
-    return (await this.run(SCRIPTS.reserve, keys, args)) as Reply;
+    return (await this.run('reserve', keys, args, commit)) as Reply;
   }
 
   async peek(counterKeys: string[], now: number): Promise<CounterState[]> {
@@ -460,9 +657,9 @@ export class RedisBudgetStore implements BudgetStore {
       [...bySlot.values()].map(async (idxs) => {
         const keys = idxs.flatMap((i) => {
           const b = this.base(counterKeys[i]);
-          return [b + 'c', b + 'p', b + 'a'];
+          return [b + 'c', b + 'p'];
         });
-        const flat = (await this.run(SCRIPTS.peek, keys, [now])) as string[];
+        const flat = (await this.run('peek', keys, [now])) as string[];
         idxs.forEach((idx, i) => (out[idx] = { spent: Number(flat[2 * i]), reserved: Number(flat[2 * i + 1]) }));
       }),
     );
@@ -471,15 +668,15 @@ export class RedisBudgetStore implements BudgetStore {
 
   async settle(reservationId: string, actuals: Actual[], now: number): Promise<SettleResult> {
     for (const a of actuals) assertAmount(a.amount, 'actual', a.counterKey);
-    const records = this.recordsOf(reservationId);
     const found = await this.withTimeout(
       (async () => {
         await this.assertReady('settle');
+        const records = await this.lookupRecords(reservationId);
         const results = await Promise.all(
           records.map((record) => {
             const args: Args = [now, reservationId];
             for (const a of actuals) args.push(this.base(a.counterKey), a.amount);
-            return this.waitReplicas > 0 ? this.withWait(SCRIPTS.settle, [record], args) : this.run(SCRIPTS.settle, [record], args);
+            return this.run('settle', [record], args, true);
           }),
         );
         return results.some((r) => Number(r) === 1);
@@ -488,6 +685,7 @@ export class RedisBudgetStore implements BudgetStore {
       'settle',
     );
     this.known.delete(reservationId);
+    if (this.cluster) this.dropDirectory(reservationId);
     return { found };
   }
 
@@ -497,7 +695,33 @@ export class RedisBudgetStore implements BudgetStore {
    * not confirm it (timeout, no connection), the release is retried in the background until it is.
    */
   async release(reservationId: string, now: number): Promise<SettleResult> {
-    const records = this.recordsOf(reservationId);
+    let records: string[];
+    if (!this.cluster) records = [this.prefix + 'r:' + reservationId];
+    else {
+      const k = this.known.get(reservationId);
+      if (k?.complete) {
+        records = k.records;
+        this.dropDirectory(reservationId);
+      } else if (k) {
+        // The reserve's outcome is unknown: its directory entry may still be on its way — a tombstone
+        // makes it fail (best effort: the records' own tombstones are what hold the charge back).
+        records = k.records;
+        this.redis.set(this.dirKey(reservationId), DIR_TOMBSTONE, 'PX', this.graceMs).catch(() => undefined);
+      } else {
+        // Made by another process (or forgotten here): its directory entry names its records; when there
+        // is none yet, the tombstone left in its place makes the late reserve give its slots back.
+        const prev = await this.withTimeout(
+          (async () => {
+            await this.assertReady('release');
+            return this.setDirectory(reservationId, DIR_TOMBSTONE, this.graceMs);
+          })(),
+          this.timeoutMs,
+          'release',
+        );
+        records = prev === null || prev === DIR_TOMBSTONE ? [] : (JSON.parse(prev) as string[]);
+        if (records.length > 0) this.dropDirectory(reservationId);
+      }
+    }
     this.known.delete(reservationId);
     const results = await Promise.allSettled(records.map((r) => this.releaseRecord(r, reservationId, now)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -512,7 +736,7 @@ export class RedisBudgetStore implements BudgetStore {
         (async () => {
           await this.assertReady('release');
           const args: Args = [now, id, this.graceMs];
-          return this.waitReplicas > 0 ? this.withWait(SCRIPTS.release, [record], args) : this.run(SCRIPTS.release, [record], args);
+          return this.run('release', [record], args, true);
         })(),
         this.timeoutMs,
         'release',
@@ -559,7 +783,7 @@ export class RedisBudgetStore implements BudgetStore {
             return;
           }
           const args: Args = [now, id, this.graceMs];
-          await this.withTimeout(this.run(SCRIPTS.release, [record], args), this.timeoutMs, 'release');
+          await this.withTimeout(this.run('release', [record], args), this.timeoutMs, 'release');
           this.unconfirmed.delete(record);
         }),
       );
@@ -586,10 +810,9 @@ export class RedisBudgetStore implements BudgetStore {
     await this.withTimeout(
       (async () => {
         await this.assertReady('addSpent');
-        const keys = [b + 'c', b + 'p', b + 'a'];
+        const keys = [b + 'c', b + 'p'];
         const args: Args = [now, amount, keepMs];
-        if (this.waitReplicas > 0) await this.withWait(SCRIPTS.addSpent, keys, args);
-        else await this.run(SCRIPTS.addSpent, keys, args);
+        await this.run('addSpent', keys, args, true);
       })(),
       this.timeoutMs,
       'addSpent',
@@ -660,34 +883,7 @@ export class RedisBudgetStore implements BudgetStore {
       if (k.dropAt > now) break;
       this.known.delete(id);
     }
-    this.known.set(req.reservationId, { records: groups.map((g) => g.record), dropAt: now + req.ttlMs + this.graceMs });
-  }
-
-  private recordsOf(id: string): string[] {
-    if (!this.cluster) return [this.prefix + 'r:' + id];
-    return this.known.get(id)?.records ?? [];
-  }
-
-  /** Runs one write script in a pipeline followed by `WAIT` on the same node; too few replicas fail the call. */
-  private async withWait(s: Script, keys: string[], args: Args): Promise<unknown> {
-    const attempt = async (useEval: boolean) => {
-      const p: Pipeline = this.redis.pipeline();
-      if (useEval) p.eval(s.lua, keys.length, ...keys, ...args);
-      else p.evalsha(s.sha, keys.length, ...keys, ...args);
-      // `WAIT` has no key: in a cluster pipeline it goes to the node of the write before it.
-      p.wait(this.waitReplicas, this.waitTimeoutMs);
-      return (await p.exec()) ?? [];
-    };
-    let res = await attempt(false);
-    if (res[0]?.[0] instanceof Error && res[0][0].message.startsWith('NOSCRIPT')) res = await attempt(true);
-    const [writeErr, value] = res[0] ?? [new Error('no reply'), null];
-    if (writeErr) throw writeErr;
-    const [waitErr, acked] = res[1] ?? [new Error('no reply'), 0];
-    if (waitErr) throw waitErr;
-    if (Number(acked) < this.waitReplicas) {
-      throw new Error(`redis budget store: the ${s.name} on ${keys[0]} reached ${Number(acked)} of ${this.waitReplicas} replicas within ${this.waitTimeoutMs} ms`);
-    }
-    return value;
+    this.known.set(req.reservationId, { records: groups.map((g) => g.record), dropAt: now + req.ttlMs + this.graceMs, complete: false });
   }
 
   private async assertReady(what: string): Promise<void> {

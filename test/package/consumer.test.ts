@@ -26,6 +26,7 @@ export const DOCUMENTED = {
     'UsageError', 'main', 'PolicyError', 'compile', 'Engine',
   ],
   'rein/redis': ['RedisBudgetStore'],
+  'rein/testing': ['budgetStoreConformance', 'budgetStoreConformanceCases', 'runConformanceCase', 'ConformanceError'],
 } as const;
 
 /** Documented types, each used in the TypeScript consumer. */
@@ -33,6 +34,7 @@ const TYPES = {
   rein: ['Decision', 'Policy', 'EngineOptions', 'DecideOptions', 'EngineMode', 'BudgetStore', 'Diagnostic', 'CheckResult', 'AuditSink', 'AuditRecord', 'CompileOptions', 'EvaluateOptions'],
   'rein/node': ['PolicySet', 'Bundle', 'FileAuditLogOptions', 'CliIO'],
   'rein/redis': ['RedisBudgetStoreOptions'],
+  'rein/testing': ['BudgetStoreConformanceOptions', 'ConformanceCase'],
 };
 
 const POLICY = 'policy p {\n  default allow\n}\ninput {\n  tool: string\n}\nrule no_shell {\n  when tool == "shell"\n  deny "no shell"\n}\n';
@@ -91,7 +93,7 @@ describe('the package installed in a fresh project (npm pack)', function () {
   it('ESM: every documented name imports; one core across rein and rein/node', () => {
     const code = `
       const want = ${JSON.stringify(DOCUMENTED)};
-      const mods = { rein: await import('rein'), 'rein/node': await import('rein/node') };
+      const mods = { rein: await import('rein'), 'rein/node': await import('rein/node'), 'rein/testing': await import('rein/testing') };
       for (const [m, names] of Object.entries(want)) { if (m === 'rein/redis') continue; for (const n of names) if (mods[m][n] === undefined) throw new Error(m + ' lacks ' + n); }
       if (mods.rein.PolicyError !== mods['rein/node'].PolicyError) throw new Error('two copies of PolicyError');
       if (mods.rein.Engine !== mods['rein/node'].Engine) throw new Error('two copies of Engine');
@@ -105,7 +107,7 @@ describe('the package installed in a fresh project (npm pack)', function () {
   it('CommonJS: every documented name requires; require("rein").PolicyError === require("rein/node").PolicyError', () => {
     const code = `
       const want = ${JSON.stringify(DOCUMENTED)};
-      const mods = { rein: require('rein'), 'rein/node': require('rein/node') };
+      const mods = { rein: require('rein'), 'rein/node': require('rein/node'), 'rein/testing': require('rein/testing') };
       for (const [m, names] of Object.entries(want)) { if (m === 'rein/redis') continue; for (const n of names) if (mods[m][n] === undefined) throw new Error(m + ' lacks ' + n); }
       console.log(mods.rein.PolicyError === mods['rein/node'].PolicyError, mods.rein.Engine === mods['rein/node'].Engine);
       try { mods['rein/node'].compile({ 'p.rein': 'rule {' }); } catch (e) { console.log(e instanceof mods.rein.PolicyError); }

@@ -12,7 +12,7 @@ import type { ReserveItem } from '../../language/runtime/store.js';
 import type { Decision } from '../../language/runtime/decision.js';
 import { FLEET_POLICY, NOON } from './ceiling-policy.js';
 import { requireRedis, startRedis } from './redis-server.js';
-import { requireRedisCli, startCluster, type RedisCluster } from './redis-cluster.js';
+import { keysOnDistinctSlots, requireRedisCli, startCluster, type RedisCluster } from './redis-cluster.js';
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0);
 const MIN = 60_000;
@@ -38,21 +38,6 @@ function runWorker(env: Record<string, string>): Promise<{ allowed: Record<strin
       }
     });
   });
-}
-
-/** Counter keys whose hash slots are served by different primaries (by the store's hash tags). */
-function keysOnDistinctSlots(prefix: string, n: number): string[] {
-  const out: string[] = [];
-  const ranges = new Set<number>();
-  for (let i = 0; out.length < n && i < 1000; i++) {
-    const k = `k${i}`;
-    const third = Math.floor(calculateSlot(`${prefix}{${k}}c`) / 5462); // redis-cli gives each of 3 primaries a third
-    if (!ranges.has(third)) {
-      ranges.add(third);
-      out.push(k);
-    }
-  }
-  return out;
 }
 
 describe('RedisBudgetStore on Redis Cluster (real 3 primaries + 3 replicas)', function () {

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import calculateSlot from 'cluster-key-slot';
 import { freePort, startRedis, type RedisProcess } from './redis-server.js';
 
 const run = promisify(execFile);
@@ -95,4 +96,20 @@ export function requireRedisCli(ctx: Mocha.Context): void {
   if (process.env.CI) throw new Error('redis-cli is not installed (apt-get install redis-tools): .ci/run installs it');
   console.warn('    (skipped: redis-cli is not installed — apt-get install redis-tools)');
   ctx.skip();
+}
+
+/** `n` counter keys (`tag` + k<i>) whose hash slots are served by different primaries of a 3-primary
+ *  cluster made by redis-cli (each primary serves a third of the slots), by the store's hash tags. */
+export function keysOnDistinctSlots(prefix: string, n: number, tag = ''): string[] {
+  const out: string[] = [];
+  const ranges = new Set<number>();
+  for (let i = 0; out.length < n && i < 1000; i++) {
+    const k = `k${i}`;
+    const third = Math.floor(calculateSlot(`${prefix}{${tag}${k}}c`) / 5462);
+    if (!ranges.has(third)) {
+      ranges.add(third);
+      out.push(k);
+    }
+  }
+  return out;
 }

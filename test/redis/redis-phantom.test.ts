@@ -62,7 +62,8 @@ async function stored(url: string, prefix: string): Promise<{ reserved: number; 
     let reservations = 0;
     for (const k of keys) {
       if (k.endsWith('}c')) reserved += Number((await c.hget(k, 'reserved')) ?? 0);
-      if (k.endsWith('}a')) reservations += await c.hlen(k);
+      // pending reservations: the members of p (the member '~' at +inf only keeps the key)
+      if (k.endsWith('}p')) reservations += await c.zcount(k, '-inf', '(+inf');
     }
     return { reserved, reservations };
   } finally {

@@ -1,0 +1,485 @@
+// The BudgetStore conformance suite (entry point `rein/testing`): the contract of language/runtime/
+// store.ts and docs/budgets.md ("The store algorithm") as runnable cases, for any store — the memory
+// store, the Redis store (single node and cluster) and third-party stores. Runner-agnostic: pass your
+// runner's `describe` and `it` (mocha, node:test, vitest and jest all have this shape), or iterate
+// `budgetStoreConformanceCases()` yourself. No Node-only imports: it runs in a browser too.
+//
+// Every case uses counter keys and reservation ids of its own (a random run id), so one store — or
+// one Redis database — may serve every case, and runs can repeat against a database that is not empty.
+
+import type { BudgetStore, CounterState, ReserveItem, ReserveRequest } from '../runtime/store.js';
+
+/** What a store does beyond the contract every store meets. */
+export interface BudgetStoreCapabilities {
+  /**
+   * A `release` that reaches the store before its `reserve` (the engine gave up on a reserve still on
+   * its way) leaves a tombstone, and the late reserve commits nothing (it rejects). Required of a store
+   * whose calls can arrive late (Redis, any network store); the memory store has no late calls.
+   */
+  releaseBeforeReserve?: boolean;
+  /** The store implements `consumeOnce` (single-use approval token nonces). */
+  consumeOnce?: boolean;
+}
+
+export interface BudgetStoreConformanceOptions {
+  /** Gives the store for one case: a new one each time, or the same one (keys never collide). */
+  store: () => BudgetStore | Promise<BudgetStore>;
+  /** Called after each case with the store it used (close a per-case store here). */
+  done?: (store: BudgetStore) => void | Promise<void>;
+  capabilities?: BudgetStoreCapabilities;
+  /** How many concurrent reserves the "exactly at the limit" cases send (default 200). */
+  concurrency?: number;
+}
+
+/** The runner's functions (mocha's globals, `node:test`, vitest, jest). `it` may ignore the return
+ *  value's type; it must await the returned promise. */
+export interface ConformanceRunner {
+  describe: (name: string, body: () => void) => unknown;
+  it: (name: string, body: () => Promise<void>) => unknown;
+}
+
+export interface ConformanceContext {
+  store: BudgetStore;
+  /** A counter key (or reservation id) unique to this case and run: the same name gives the same key. */
+  key: (name: string) => string;
+  /** A new reservation id on every call. */
+  fresh: () => string;
+  concurrency: number;
+}
+
+export interface ConformanceCase {
+  name: string;
+  /** The case runs only when the store declares this capability. */
+  requires?: keyof BudgetStoreCapabilities;
+  run: (ctx: ConformanceContext) => Promise<void>;
+}
+
+/** Thrown by a failing case: the message names what differed, with both values as JSON. */
+export class ConformanceError extends Error {
+  override name = 'ConformanceError';
+  constructor(
+    message: string,
+    readonly actual?: unknown,
+    readonly expected?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+const T0 = Date.UTC(2031, 0, 1, 12, 0, 0);
+const MIN = 60_000;
+const DAY = 24 * 60 * MIN;
+
+function json(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (x === undefined ? '<undefined>' : x));
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const kb = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  return ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+function eq(actual: unknown, expected: unknown, what: string): void {
+  if (!same(actual, expected)) throw new ConformanceError(`${what}: expected ${json(expected)}, got ${json(actual)}`, actual, expected);
+}
+
+function ok(cond: unknown, what: string): void {
+  if (!cond) throw new ConformanceError(what);
+}
+
+async function rejects(p: () => Promise<unknown>, what: string): Promise<unknown> {
+  try {
+    await p();
+  } catch (e) {
+    return e;
+  }
+  throw new ConformanceError(`${what}: expected a rejection, the call succeeded`);
+}
+
+function item(counterKey: string, limit: number, charge: number, extra: Partial<ReserveItem> = {}): ReserveItem {
+  return { counterKey, limit, charge, expiresAt: T0 + DAY, enforce: true, ...extra };
+}
+
+function req(reservationId: string, items: ReserveItem[], extra: Partial<ReserveRequest> = {}): ReserveRequest {
+  return { reservationId, now: T0, ttlMs: 15 * MIN, commit: true, items, ...extra };
+}
+
+const state = (spent: number, reserved: number): CounterState => ({ spent, reserved });
+
+/** The cases, in order. Extend by appending (a new capability gets a `requires`). */
+export function budgetStoreConformanceCases(): ConformanceCase[] {
+  return [
+    {
+      name: 'reserve: every item fits → all are reserved; the result reports the states before the charge',
+      async run({ store, key, fresh }) {
+        const a = key('a');
+        const b = key('b');
+        await store.addSpent(a, 3, T0 + DAY, T0);
+        const r = await store.reserve(req(fresh(), [item(a, 10, 4), item(b, 10, 6)]));
+        eq(r, { ok: true, committed: true, items: [{ spent: 3, reserved: 0, exceeded: false }, { spent: 0, reserved: 0, exceeded: false }] }, 'reserve result');
+        eq(await store.peek([a, b], T0), [state(3, 4), state(0, 6)], 'states after the reserve');
+      },
+    },
+    {
+      name: 'reserve: a charge that lands exactly on the limit fits; one unit more is exceeded',
+      async run({ store, key, fresh }) {
+        const k = key('edge');
+        eq((await store.reserve(req(fresh(), [item(k, 10, 10)]))).committed, true, 'charge == limit commits');
+        const r = await store.reserve(req(fresh(), [item(k, 10, 1)]));
+        eq(r, { ok: false, committed: false, items: [{ spent: 0, reserved: 10, exceeded: true }] }, 'one more unit');
+        eq(await store.peek([k], T0), [state(0, 10)], 'the refused reserve wrote nothing');
+      },
+    },
+    {
+      name: 'reserve: all or nothing — one enforced item over its limit refuses every item',
+      async run({ store, key, fresh }) {
+        const a = key('a');
+        const b = key('b');
+        const r = await store.reserve(req(fresh(), [item(a, 10, 5), item(b, 10, 11)]));
+        eq(r.ok, false, 'ok');
+        eq(r.committed, false, 'committed');
+        eq(r.items.map((i) => i.exceeded), [false, true], 'exceeded per item');
+        eq(await store.peek([a, b], T0), [state(0, 0), state(0, 0)], 'nothing written');
+      },
+    },
+    {
+      name: 'reserve: an item that is not enforced may exceed without blocking, and is reserved with the rest',
+      async run({ store, key, fresh }) {
+        const a = key('a');
+        const b = key('b');
+        const r = await store.reserve(req(fresh(), [item(a, 10, 5), item(b, 10, 11, { enforce: false })]));
+        eq({ ok: r.ok, committed: r.committed, exceeded: r.items.map((i) => i.exceeded) }, { ok: true, committed: true, exceeded: [false, true] }, 'result');
+        eq(await store.peek([a, b], T0), [state(0, 5), state(0, 11)], 'both reserved');
+      },
+    },
+    {
+      name: 'reserve: commit false checks only and writes nothing; no items commits nothing',
+      async run({ store, key, fresh }) {
+        const k = key('dry');
+        const r = await store.reserve(req(fresh(), [item(k, 10, 5)], { commit: false }));
+        eq(r, { ok: true, committed: false, items: [{ spent: 0, reserved: 0, exceeded: false }] }, 'check-only result');
+        const over = await store.reserve(req(fresh(), [item(k, 10, 11)], { commit: false }));
+        eq({ ok: over.ok, committed: over.committed }, { ok: false, committed: false }, 'check-only over the limit');
+        eq(await store.peek([k], T0), [state(0, 0)], 'nothing written');
+        const empty = await store.reserve(req(fresh(), []));
+        eq(empty, { ok: true, committed: false, items: [] }, 'an empty reservation');
+      },
+    },
+    {
+      name: 'reserve: the same counter twice in one reservation reserves both charges; settle replaces their sum',
+      async run({ store, key, fresh }) {
+        const k = key('twice');
+        const id = fresh();
+        const r = await store.reserve(req(id, [item(k, 10, 3), item(k, 10, 4)]));
+        eq(r.committed, true, 'committed');
+        eq(await store.peek([k], T0), [state(0, 7)], 'both charges reserved');
+        eq(await store.settle(id, [{ counterKey: k, amount: 5 }], T0 + 1), { found: true }, 'settle');
+        eq(await store.peek([k], T0 + 1), [state(5, 0)], 'the actual replaces the sum');
+      },
+    },
+    {
+      name: 'peek: unknown keys read as zeros, in the order asked; an empty list gives an empty list',
+      async run({ store, key, fresh }) {
+        const k = key('known');
+        await store.addSpent(k, 2, null, T0);
+        eq(await store.peek([key('u1'), k, key('u2')], T0), [state(0, 0), state(2, 0), state(0, 0)], 'states');
+        eq(await store.peek([], T0), [], 'no keys');
+      },
+    },
+    {
+      name: 'settle: the actual replaces the estimate; counters missing from the actuals keep theirs; actuals for other counters are ignored',
+      async run({ store, key, fresh }) {
+        const a = key('a');
+        const b = key('b');
+        const other = key('other');
+        const id = fresh();
+        await store.reserve(req(id, [item(a, 100, 40), item(b, 100, 10)]));
+        eq(await store.settle(id, [{ counterKey: a, amount: 25 }, { counterKey: other, amount: 7 }], T0 + 1), { found: true }, 'settle');
+        eq(await store.peek([a, b, other], T0 + 1), [state(25, 0), state(10, 0), state(0, 0)], 'states after settle');
+      },
+    },
+    {
+      name: 'settle: an actual above the estimate is spent in full (spend may pass the limit after the fact)',
+      async run({ store, key, fresh }) {
+        const k = key('over');
+        const id = fresh();
+        await store.reserve(req(id, [item(k, 10, 5)]));
+        await store.settle(id, [{ counterKey: k, amount: 12 }], T0 + 1);
+        eq(await store.peek([k], T0 + 1), [state(12, 0)], 'spent');
+        const r = await store.reserve(req(fresh(), [item(k, 10, 0)], { now: T0 + 2 }));
+        eq({ ok: r.ok, exceeded: r.items[0]?.exceeded }, { ok: false, exceeded: true }, 'a zero charge over a spent-out counter');
+      },
+    },
+    {
+      name: 'settle: once per reservation — a second settle, or a settle of an unknown id, finds nothing and changes nothing',
+      async run({ store, key, fresh }) {
+        const k = key('once');
+        const id = fresh();
+        await store.reserve(req(id, [item(k, 100, 40)]));
+        eq(await store.settle(id, [{ counterKey: k, amount: 30 }], T0 + 1), { found: true }, 'first settle');
+        eq(await store.settle(id, [{ counterKey: k, amount: 1 }], T0 + 2), { found: false }, 'second settle');
+        eq(await store.settle(key('never'), [{ counterKey: k, amount: 1 }], T0 + 2), { found: false }, 'unknown id');
+        eq(await store.peek([k], T0 + 3), [state(30, 0)], 'states');
+      },
+    },
+    {
+      name: 'settle: concurrent settles of one reservation apply exactly once',
+      async run({ store, key, fresh }) {
+        const k = key('race');
+        const id = fresh();
+        await store.reserve(req(id, [item(k, 100, 40)]));
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.settle(id, [{ counterKey: k, amount: 30 }], T0 + 1)));
+        eq(results.filter((r) => r.found).length, 1, 'settles that found the reservation');
+        eq(await store.peek([k], T0 + 1), [state(30, 0)], 'states');
+      },
+    },
+    {
+      name: 'release: drops a reservation as if nothing was used; idempotent; a settle after it finds nothing',
+      async run({ store, key, fresh }) {
+        const k = key('rel');
+        const id = fresh();
+        await store.addSpent(k, 5, T0 + DAY, T0);
+        await store.reserve(req(id, [item(k, 100, 30)]));
+        eq(await store.release(id, T0 + 1), { found: true }, 'first release');
+        eq(await store.peek([k], T0 + 1), [state(5, 0)], 'states after release');
+        eq(await store.release(id, T0 + 2), { found: false }, 'second release');
+        eq(await store.release(key('never'), T0 + 2), { found: false }, 'release of an unknown id');
+        eq(await store.settle(id, [{ counterKey: k, amount: 9 }], T0 + 3), { found: false }, 'settle after release');
+        eq(await store.peek([k], T0 + 3), [state(5, 0)], 'states at the end');
+      },
+    },
+    {
+      name: 'reservation ids: settling or releasing one reservation leaves the others on the same counter alone',
+      async run({ store, key, fresh }) {
+        const k = key('ids');
+        const [a, b, c] = [key('ra'), key('rb'), key('rc')];
+        for (const [id, charge] of [[a, 10], [b, 20], [c, 30]] as const) eq((await store.reserve(req(id, [item(k, 100, charge)]))).committed, true, `reserve ${charge}`);
+        await store.settle(b, [{ counterKey: k, amount: 15 }], T0 + 1);
+        eq(await store.peek([k], T0 + 1), [state(15, 40)], 'after settling b');
+        await store.release(a, T0 + 2);
+        eq(await store.peek([k], T0 + 2), [state(15, 30)], 'after releasing a');
+        eq(await store.settle(c, [], T0 + 3), { found: true }, 'settle c with no actuals');
+        eq(await store.peek([k], T0 + 3), [state(45, 0)], 'c keeps its estimate');
+      },
+    },
+    {
+      name: 'concurrency: concurrent reserves against one counter commit exactly up to the limit',
+      async run({ store, key, concurrency }) {
+        const k = key('hot');
+        const fit = Math.floor(concurrency / 2);
+        const results = await Promise.all(Array.from({ length: concurrency }, (_, i) => store.reserve(req(key(`r${i}`), [item(k, fit * 7, 7)]))));
+        eq(results.filter((r) => r.committed).length, fit, 'committed reserves');
+        ok(results.every((r) => r.ok === r.committed), 'ok equals committed for every reserve');
+        eq(await store.peek([k], T0), [state(0, fit * 7)], 'reserved exactly the limit');
+      },
+    },
+    {
+      name: 'concurrency: concurrent two-counter reserves never pass either limit, and refusals leave nothing behind',
+      async run({ store, key, concurrency }) {
+        const a = key('a');
+        const b = key('b');
+        // b is the tighter ceiling: exactly a quarter of the requests fit it.
+        const fitB = Math.max(1, Math.floor(concurrency / 4));
+        const results = await Promise.all(
+          Array.from({ length: concurrency }, (_, i) => store.reserve(req(key(`r${i}`), [item(a, concurrency * 3, 3), item(b, fitB * 5, 5)]))),
+        );
+        const committed = results.filter((r) => r.committed).length;
+        eq(committed, fitB, 'committed reserves');
+        eq(await store.peek([a, b], T0), [state(0, fitB * 3), state(0, fitB * 5)], 'states');
+        // settle them all concurrently: spend lands exactly
+        const ids = results.map((r, i) => (r.committed ? key(`r${i}`) : null)).filter((x): x is string => x !== null);
+        const settled = await Promise.all(ids.map((id) => store.settle(id, [{ counterKey: a, amount: 2 }, { counterKey: b, amount: 5 }], T0 + 1)));
+        ok(settled.every((s) => s.found), 'every committed reservation settles');
+        eq(await store.peek([a, b], T0 + 1), [state(fitB * 2, 0), state(fitB * 5, 0)], 'states after settling');
+      },
+    },
+    {
+      name: 'timeouts: an unsettled reservation expires at now + ttlMs and then counts its estimate as spent',
+      async run({ store, key, fresh }) {
+        const k = key('ttl');
+        await store.reserve(req(fresh(), [item(k, 100, 40)], { ttlMs: 15 * MIN }));
+        eq(await store.peek([k], T0 + 15 * MIN - 1), [state(0, 40)], 'just before expiry');
+        eq(await store.peek([k], T0 + 15 * MIN), [state(40, 0)], 'at expiry');
+        const r = await store.reserve(req(fresh(), [item(k, 100, 61)], { now: T0 + 16 * MIN }));
+        eq(r.items[0], { spent: 40, reserved: 0, exceeded: true }, 'the expired estimate counts against the limit');
+      },
+    },
+    {
+      name: 'timeouts: a late settle corrects an expired estimate by actual − estimate (lower and higher); a late release by −estimate',
+      async run({ store, key, fresh }) {
+        const k = key('late');
+        const [low, high, gone] = [key('low'), key('high'), key('gone')];
+        await store.reserve(req(low, [item(k, 1000, 40)]));
+        await store.reserve(req(high, [item(k, 1000, 50)]));
+        await store.reserve(req(gone, [item(k, 1000, 60)]));
+        eq(await store.peek([k], T0 + 20 * MIN), [state(150, 0)], 'all expired');
+        eq(await store.settle(low, [{ counterKey: k, amount: 25 }], T0 + 21 * MIN), { found: true }, 'late settle, lower');
+        eq(await store.peek([k], T0 + 21 * MIN), [state(135, 0)], 'after the lower settle');
+        eq(await store.settle(high, [{ counterKey: k, amount: 70 }], T0 + 22 * MIN), { found: true }, 'late settle, higher');
+        eq(await store.peek([k], T0 + 22 * MIN), [state(155, 0)], 'after the higher settle');
+        eq(await store.release(gone, T0 + 23 * MIN), { found: true }, 'late release');
+        eq(await store.peek([k], T0 + 23 * MIN), [state(95, 0)], 'after the late release');
+      },
+    },
+    {
+      name: 'timeouts: reservations expire one by one, each at its own time',
+      async run({ store, key, fresh }) {
+        const k = key('stagger');
+        await store.reserve(req(fresh(), [item(k, 100, 10)], { now: T0, ttlMs: MIN }));
+        await store.reserve(req(fresh(), [item(k, 100, 20)], { now: T0 + 1000, ttlMs: MIN }));
+        await store.reserve(req(fresh(), [item(k, 100, 30)], { now: T0 + 2000, ttlMs: 10 * MIN }));
+        eq(await store.peek([k], T0 + MIN), [state(10, 50)], 'the first expired');
+        eq(await store.peek([k], T0 + MIN + 1000), [state(30, 30)], 'the second expired');
+        eq(await store.peek([k], T0 + 10 * MIN + 2000), [state(60, 0)], 'all expired');
+      },
+    },
+    {
+      name: 'windows and keys: every counter key is its own counter (window index, by-tuple, odd characters), lifetime counters included',
+      async run({ store, key, fresh }) {
+        const base = key('w');
+        const keys = [
+          `${base}|day|["acme"]|20454`,
+          `${base}|day|["acme"]|20455`,
+          `${base}|day|["acme","x"]|20454`,
+          `${base}|life|{"a":"}{"}`,
+          `${base}|ünïcødé ✓|"quoted" \\ back`,
+        ];
+        const ends = [T0 + DAY, T0 + 2 * DAY, T0 + DAY, null, T0 + DAY];
+        for (let i = 0; i < keys.length; i++) {
+          const r = await store.reserve(req(key(`r${i}`), [item(keys[i]!, 100, i + 1, { expiresAt: ends[i]! })]));
+          eq(r.items[0], { spent: 0, reserved: 0, exceeded: false }, `first reserve on ${keys[i]}`);
+        }
+        await store.addSpent(keys[3]!, 1000, null, T0);
+        eq(await store.peek(keys, T0), [state(0, 1), state(0, 2), state(0, 3), state(1000, 4), state(0, 5)], 'states');
+      },
+    },
+    {
+      name: 'addSpent: adds to spent, counts against the limit, and leaves reservations alone',
+      async run({ store, key, fresh }) {
+        const k = key('add');
+        await store.reserve(req(fresh(), [item(k, 100, 30)]));
+        await store.addSpent(k, 60, T0 + DAY, T0);
+        await store.addSpent(k, 0, T0 + DAY, T0);
+        eq(await store.peek([k], T0), [state(60, 30)], 'states');
+        const r = await store.reserve(req(fresh(), [item(k, 100, 11)]));
+        eq({ ok: r.ok, exceeded: r.items[0]?.exceeded }, { ok: false, exceeded: true }, 'over the limit');
+        eq((await store.reserve(req(fresh(), [item(k, 100, 10)]))).committed, true, 'exactly at the limit');
+      },
+    },
+    {
+      name: 'amounts: zero charges reserve, expire and settle; integers up to 2^53 − 1 stay exact',
+      async run({ store, key, fresh }) {
+        const k = key('zero');
+        const z = key('rz');
+        eq((await store.reserve(req(z, [item(k, 100, 0)]))).committed, true, 'a zero charge commits');
+        eq(await store.peek([k], T0 + 20 * MIN), [state(0, 0)], 'expired zero');
+        eq(await store.settle(z, [{ counterKey: k, amount: 0 }], T0 + 20 * MIN), { found: true }, 'settle the expired zero');
+        const live = fresh();
+        eq((await store.reserve(req(live, [item(k, 100, 0)], { now: T0 + 20 * MIN }))).committed, true, 'a live zero charge commits');
+        eq(await store.settle(live, [{ counterKey: k, amount: 2 }], T0 + 20 * MIN), { found: true }, 'settle the live zero');
+        eq(await store.peek([k], T0 + 20 * MIN), [state(2, 0)], 'after settling the live zero');
+        const big = 4_503_599_627_370_497; // 2^52 + 1
+        const b = key('big');
+        await store.addSpent(b, big, null, T0);
+        const r = await store.reserve(req(fresh(), [item(b, Number.MAX_SAFE_INTEGER, 2, { expiresAt: null })]));
+        eq(r.items[0], { spent: big, reserved: 0, exceeded: false }, 'big spent read back exactly');
+        eq(await store.peek([b], T0), [state(big, 2)], 'big state');
+      },
+    },
+    {
+      name: 'amounts: a charge, limit, actual or amount that is not a non-negative safe integer is refused before anything is written',
+      async run({ store, key, fresh }) {
+        const k = key('bad');
+        for (const bad of [-1, 1.5, Number.NaN, 2 ** 53, Infinity]) {
+          await rejects(() => store.reserve(req(fresh(), [item(k, 100, bad)])), `charge ${bad}`);
+          await rejects(() => store.reserve(req(fresh(), [item(k, bad, 1)])), `limit ${bad}`);
+          await rejects(() => store.addSpent(k, bad, null, T0), `addSpent ${bad}`);
+        }
+        const id = fresh();
+        await store.reserve(req(id, [item(k, 100, 10)]));
+        await rejects(() => store.settle(id, [{ counterKey: k, amount: -5 }], T0), 'actual -5');
+        eq(await store.peek([k], T0), [state(0, 10)], 'only the valid reserve was written');
+        eq(await store.settle(id, [{ counterKey: k, amount: 5 }], T0), { found: true }, 'the reservation is still there');
+      },
+    },
+    {
+      name: 'timeoutMs: a store that declares its own call timeout declares a positive number of milliseconds',
+      async run({ store }) {
+        if (store.timeoutMs === undefined) return;
+        ok(typeof store.timeoutMs === 'number' && Number.isFinite(store.timeoutMs) && store.timeoutMs > 0, `timeoutMs must be a positive number, got ${String(store.timeoutMs)}`);
+      },
+    },
+    {
+      name: 'release before reserve: the late reserve commits nothing, and the id stays dead',
+      requires: 'releaseBeforeReserve',
+      async run({ store, key, fresh }) {
+        const k = key('tomb');
+        const id = fresh();
+        eq(await store.release(id, T0), { found: false }, 'release of a reservation not made yet');
+        await rejects(() => store.reserve(req(id, [item(k, 100, 40)])), 'the late reserve');
+        eq(await store.peek([k], T0), [state(0, 0)], 'the late reserve wrote nothing');
+        eq(await store.settle(id, [{ counterKey: k, amount: 1 }], T0), { found: false }, 'settle of the dead id');
+        eq(await store.peek([k], T0), [state(0, 0)], 'states at the end');
+      },
+    },
+    {
+      name: 'consumeOnce: true the first time a key is consumed, false after; keys are independent',
+      requires: 'consumeOnce',
+      async run({ store, key, fresh }) {
+        ok(typeof store.consumeOnce === 'function', 'the store declares consumeOnce but has no consumeOnce method');
+        const consume = store.consumeOnce!.bind(store);
+        const [a, b] = [key('nonce-a'), key('nonce-b')];
+        const until = Date.now() + 60_000;
+        const first = await Promise.all(Array.from({ length: 6 }, () => consume(a, until, Date.now())));
+        eq(first.filter(Boolean).length, 1, 'concurrent consumes of one key that succeed');
+        eq(await consume(a, until, Date.now()), false, 'consumed again');
+        eq(await consume(b, until, Date.now()), true, 'another key');
+      },
+    },
+  ];
+}
+
+let runCounter = 0;
+
+/** A run id: random, so repeated runs against one persistent store never share keys. */
+function runId(): string {
+  const rnd = typeof globalThis.crypto?.randomUUID === 'function' ? globalThis.crypto.randomUUID().slice(0, 8) : Math.random().toString(36).slice(2, 10);
+  return `conf-${rnd}-${++runCounter}`;
+}
+
+/** Runs one case against a store from `opts.store` (then `opts.done`). Rejects with ConformanceError. */
+export async function runConformanceCase(c: ConformanceCase, opts: BudgetStoreConformanceOptions): Promise<void> {
+  const store = await opts.store();
+  const id = runId();
+  try {
+    let n = 0;
+    await c.run({ store, key: (name) => `${id}:${name}`, fresh: () => `${id}:r${++n}`, concurrency: opts.concurrency ?? 200 });
+  } finally {
+    await opts.done?.(store);
+  }
+}
+
+/**
+ * Registers the BudgetStore conformance suite with your test runner:
+ *
+ * ```ts
+ * import { budgetStoreConformance } from 'rein/testing';
+ * budgetStoreConformance({ describe, it }, { store: () => myStore, capabilities: { releaseBeforeReserve: true } });
+ * ```
+ *
+ * Cases needing a capability the store does not declare are not registered.
+ */
+export function budgetStoreConformance(runner: ConformanceRunner, opts: BudgetStoreConformanceOptions, title = 'BudgetStore conformance'): void {
+  const caps = opts.capabilities ?? {};
+  runner.describe(title, () => {
+    for (const c of budgetStoreConformanceCases()) {
+      if (c.requires !== undefined && !caps[c.requires]) continue;
+      runner.it(c.name, () => runConformanceCase(c, opts));
+    }
+  });
+}

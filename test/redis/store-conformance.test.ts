@@ -1,0 +1,39 @@
+// The exported BudgetStore conformance suite (`rein/testing`) against RedisBudgetStore on a real
+// redis-server (single node) and a real Redis Cluster (3 primaries), both on free loopback ports.
+import { RedisBudgetStore } from '../../language/node/redis-store.js';
+import { budgetStoreConformance } from '../../language/testing/index.js';
+import { useRedis } from './redis-server.js';
+import { requireRedisCli, startCluster, type RedisCluster } from './redis-cluster.js';
+import { requireRedis } from './redis-server.js';
+
+const capabilities = { releaseBeforeReserve: true, consumeOnce: true };
+
+describe('RedisBudgetStore, single node (real redis-server)', function () {
+  this.timeout(30_000);
+  const redis = useRedis();
+  let store: RedisBudgetStore | undefined;
+  before(async () => {
+    store = new RedisBudgetStore({ url: redis.url, prefix: 'conf:' });
+    await store.ready();
+  });
+  after(async () => store?.close());
+  budgetStoreConformance({ describe, it }, { store: () => store!, capabilities });
+});
+
+describe('RedisBudgetStore, Redis Cluster (real 3 primaries)', function () {
+  this.timeout(60_000);
+  let cluster: RedisCluster | undefined;
+  let store: RedisBudgetStore | undefined;
+  before(async function () {
+    requireRedis(this);
+    requireRedisCli(this);
+    cluster = await startCluster({ masters: 3, replicas: 0 });
+    store = new RedisBudgetStore({ nodes: cluster.seeds, prefix: 'conf:' });
+    await store.ready(10_000);
+  });
+  after(async () => {
+    await store?.close();
+    await cluster?.destroy();
+  });
+  budgetStoreConformance({ describe, it }, { store: () => store!, capabilities });
+});
