@@ -26,7 +26,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ['syntax'], // 2  lexer, parser, AST
   ['semantics'], // 3  names, types, the CheckedProgram contract
   ['lint', 'runtime', 'format'], // 4  lint rules; the evaluator (from a CheckedProgram); the formatter
-  ['config', 'audit', 'ai'], // 5  rein.json; the decision log; AI SDK adapters (over the runtime)
+  ['config', 'audit', 'ai', 'testing'], // 5  rein.json; the decision log; AI SDK adapters; the store conformance suite (rein/testing)
   ['check'], // 6  parse + check + lint + config
   ['policy'], // 7  the façade: text → check → runtime
   ['services'], // 8  editor services over a CheckedProgram
