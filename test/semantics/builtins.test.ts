@@ -17,6 +17,7 @@ import {
 import { complete } from '../../language/services/completion.js';
 import { hover } from '../../language/services/hover.js';
 import { compile } from '../../language/policy.js';
+import { DETECTORS as DETECTOR_IMPLS } from '../../language/runtime/detectors.js';
 import { fixture } from '../services/helper.js';
 
 const languageMd = readFileSync(fileURLToPath(new URL('../../docs/language.md', import.meta.url)), 'utf8');
@@ -106,6 +107,11 @@ describe('built-ins registry', () => {
           }
         });
       }
+  });
+
+  it('detectors: the registry and the implementations (runtime/detectors.ts) name the same ones', () => {
+    const documented = Object.entries(DETECTOR_DOCS).flatMap(([ns, ds]) => ds.map((d) => `${ns}.${d.name}`));
+    assert.deepEqual(documented.sort(), Object.keys(DETECTOR_IMPLS).sort());
   });
 
   it('string methods run from the registry: every entry has an implementation that gives its example', () => {
