@@ -11,7 +11,9 @@ import type * as A from '../syntax/ast.js';
 import type { Type } from '../semantics/types.js';
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
-import { CodeBuilder, lit } from './codegen.js';
+import { CodeBuilder, lit, prop } from './codegen.js';
+import { EFFECTS } from './effects.js';
+import { Entries } from './entries.js';
 
 type Fn = (env: Env, frame: unknown[]) => unknown;
 
@@ -91,8 +93,8 @@ export interface DecideHelpers {
   onError: 'allow' | 'deny';
   /** The `error` reason of a failed rule's outcome (decision.ts, as the general assembly builds it). */
   errorReason: (o: RuleOutcome, effect: ClauseEffect) => unknown;
-  /** Precedence and the decision object (decision.ts `ruleDecisionFinisher`; the generated code
-   *  passes the validated request as `input` and stops there). */
+  /** The decision from the rules' entries (entries.ts `assemble` for `policy.evaluate`; the engine's
+   *  budget step in the fused path). */
   finish: FusedFinish;
   /** The same decision through the closures (used when reading the request throws). */
   slow: (env: Env) => Decision;
@@ -415,20 +417,10 @@ function generateDecideBody(
   fused: boolean,
 ): unknown {
   void helpers;
-  // Lists: dn denies, aq approval reasons, al allows, ap approvals, wn warnings, mo monitored, er errors.
-  const push = (list: string, item: string): string => `if (${list} === null) ${list} = [${item}]; else ${list}.push(${item});`;
-  const listOf = (effect: ClauseEffect): string => {
-    switch (effect) {
-      case 'deny':
-        return 'dn';
-      case 'allow':
-        return 'al';
-      case 'warn':
-        return 'wn';
-      default:
-        return 'aq';
-    }
-  };
+  // The rules' entries go into one `Entries` (entries.ts), `E`: each into the list its effect
+  // (known here) selects in the effects table, exactly as `Entries.rule` places an outcome.
+  const push = (list: string, item: string): string => `if (${prop('E', list)} === null) ${prop('E', list)} = [${item}]; else ${prop('E', list)}.push(${item});`;
+  const listOf = (effect: ClauseEffect): string => EFFECTS[effect].list;
   const body: string[] = [];
   for (const r of rules) {
     const nm = r.notMatched; // name, effect, monitor, annotations and location of the rule
@@ -449,16 +441,16 @@ function generateDecideBody(
       parts.push('fr = o.from ?? null;');
     }
     const reason = `{ kind: "rule", name: ${lit(nm.name)}, effect: ${lit(nm.effect)}, message: ms, annotations: ${b.ref(nm.annotations)}, location: ${b.ref(nm.location)} }`;
-    if (nm.monitor) parts.push(push('mo', reason));
+    if (nm.monitor) parts.push(push('monitored', reason));
     else {
       parts.push(push(listOf(nm.effect), reason));
-      if (nm.effect === 'require_approval') parts.push(push('ap', `{ kind: "rule", name: ${lit(nm.name)}, from: fr, message: ms, location: ${b.ref(nm.location)} }`));
+      if (EFFECTS[nm.effect].approval) parts.push(push('approvals', `{ kind: "rule", name: ${lit(nm.name)}, from: fr, message: ms, location: ${b.ref(nm.location)} }`));
     }
     const failed = [
       `o = ${b.ref(r.failed)}(e);`,
-      push('er', '{ kind: "rule", name: o.name, message: o.error, location: o.location }'),
+      push('errors', '{ kind: "rule", name: o.name, message: o.error, location: o.location }'),
       `r = ${b.ref(decide.errorReason)}(o, ${lit(decide.onError)});`,
-      push(nm.monitor ? 'mo' : listOf(decide.onError), 'r'),
+      push(nm.monitor ? 'monitored' : listOf(decide.onError), 'r'),
     ];
     const n = r.frameSize();
     body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
@@ -467,7 +459,7 @@ function generateDecideBody(
     body.push(`} catch (e) { ${failed.join(' ')} }`);
   }
   if (!fused) b.line('const input = env.input;');
-  b.line('let dn = null, aq = null, al = null, ap = null, wn = null, mo = null, er = null;');
+  b.line(`const E = new ${b.ref(Entries)}(input);`);
   b.line('let f, o, r, ms, fr;');
   const t = temps();
   if (t > 0) b.line(`let ${Array.from({ length: t }, (_, i) => `t${i}`).join(', ')};`);
@@ -484,9 +476,9 @@ function generateDecideBody(
   }
   for (const l of body) b.line(l);
   if (fused) {
-    b.line('return finish(dn, aq, al, ap, wn, mo, er, input, now, env, request);');
+    b.line('return finish(E, input, now, env, request);');
     return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
   }
-  b.line(`return ${b.ref(decide.finish)}(dn, aq, al, ap, wn, mo, er, input, env.now);`);
+  b.line(`return ${b.ref(decide.finish)}(E, input, env.now, env, undefined);`);
   return b.build<(env: Env) => Decision>('generatedDecide', ['env']);
 }

@@ -35,7 +35,8 @@ import type {
   RuleOutcome,
   SourceLocation,
 } from './compiled.js';
-import { assembleParts, assembleRuleDecision, ruleDecisionFinisher, ruleErrorReason, type Approval, type Decision } from './decision.js';
+import type { Approval, Decision } from './decision.js';
+import { assemble, Entries, ruleErrorReason, type Assembler } from './entries.js';
 import { DETECTORS } from './detectors.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { addMoney, divMoney, formatMicros, mulMoney } from './money.js';
@@ -1699,12 +1700,21 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     evaluateExpr,
   };
   const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
+  const enforce: Assembler = { policy: policyInfo, defaultEffect: header.default, mode: 'enforce' };
+  const monitor: Assembler = { policy: policyInfo, defaultEffect: header.default, mode: 'monitor' };
+  const onError = header.onError;
+  /** The decision of rules only (enforce mode, no approvals) from their matched/failed outcomes. */
+  const rulesDecision = (outcomes: readonly RuleOutcome[], input: Record<string, unknown>, now: number): Decision => {
+    const E = new Entries(input);
+    E.rules(outcomes, onError);
+    return assemble(E, enforce, now);
+  };
   // Rules and decision in one generated function (enforce mode, no approvals, no explanation).
   const decideHelpers: DecideHelpers = {
-    onError: header.onError,
+    onError,
     errorReason: ruleErrorReason,
-    finish: ruleDecisionFinisher(policyInfo, header.default),
-    slow: (env: Env) => assembleRuleDecision(policyInfo, header.default, header.onError, evaluateMatched(env), env.input, env.now),
+    finish: (E: Entries, _input: Record<string, unknown>, now: number) => assemble(E, enforce, now),
+    slow: (env: Env) => rulesDecision(evaluateMatched(env), env.input, env.now),
   };
   const fastDecide = generate ? generatedRules(cp, rules, decideHelpers) : undefined;
   // Validation, rules and decision in one function (the common case of `policy.evaluate`, and the engine's).
@@ -1728,7 +1738,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     let quickFailed = false;
     if (opts === undefined || (opts.explain !== true && (mode === undefined || mode === 'enforce') && (approvals === undefined || approvals.length === 0))) {
       // The common case: enforce mode, no approvals, no explanation. Valid request → rules → the
-      // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
+      // decision, in one function when code is generated.
       if (fused !== undefined) {
         const d = fused(request, now, emptyViews, finishRules);
         if (d !== undefined) return d;
@@ -1737,8 +1747,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
         if (input !== undefined) {
           const env: Env = { input, now, budgets: emptyViews };
           if (fastDecide !== undefined) return fastDecide(env);
-          const outcomes = fastRules ? fastRules(env, false) : evaluateMatched(env);
-          return assembleRuleDecision(policyInfo, header.default, header.onError, outcomes, input, now);
+          return rulesDecision(fastRules ? fastRules(env, false) : evaluateMatched(env), input, now);
         }
       }
       quickFailed = true;
@@ -1752,27 +1761,15 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       if (v.ok) input = v.value;
       else errors = v.errors;
     }
-    let outcomes: RuleOutcome[] = NO_OUTCOMES;
+    const E = new Entries(input, approvals);
+    if (errors !== undefined) E.failRequest(errors, onError);
+    if (explain) E.explain = [];
     if (input !== undefined) {
       const env: Env = { input, now, budgets: emptyViews };
-      // Only matched and failed rules make a decision (unless explaining): fewer outcomes to assemble.
-      outcomes = explain ? evaluateRules(env, EXPLAIN) : fastRules ? fastRules(env, false) : evaluateMatched(env);
+      // Only matched and failed rules make a decision (unless explaining): fewer outcomes to place.
+      E.rules(explain ? evaluateRules(env, EXPLAIN) : fastRules ? fastRules(env, false) : evaluateMatched(env), onError);
     }
-    return assembleParts(
-      policyInfo,
-      header.default,
-      header.onError,
-      outcomes,
-      undefined,
-      approvals,
-      null,
-      input,
-      mode,
-      errors,
-      now,
-      explain,
-      undefined,
-    );
+    return assemble(E, mode === 'monitor' ? monitor : enforce, now);
   };
 
   return {

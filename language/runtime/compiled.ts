@@ -13,7 +13,8 @@
 
 import type { CheckedProgram, PolicyHeader } from '../semantics/program.js';
 import type { Expr, WindowUnit } from '../syntax/ast.js';
-import type { ApprovalRequest, Decision, Reason } from './decision.js';
+import type { Decision } from './decision.js';
+import type { Entries } from './entries.js';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
 export type ClauseEffect = 'deny' | 'require_approval' | 'warn' | 'allow';
@@ -50,22 +51,10 @@ export interface BudgetView {
   used: number;
 }
 
-/** The last step of a fused evaluation (`CompiledPolicy.fused`): the rule entry lists built in place
- *  (null when empty; denies, approval reasons, allows, approval requests, warnings, monitored,
- *  errors), the validated request, the time, the env the rules ran on, and the request as given. */
-export type FusedFinish = (
-  denies: Reason[] | null,
-  approvalReasons: Reason[] | null,
-  allows: Reason[] | null,
-  approvals: ApprovalRequest[] | null,
-  warnings: Reason[] | null,
-  monitored: Reason[] | null,
-  errors: DecisionError[] | null,
-  input: Record<string, unknown>,
-  now: number,
-  env: Env,
-  request: unknown,
-) => Decision;
+/** The last step of a fused evaluation (`CompiledPolicy.fused`): the rules' entries (entries.ts
+ *  `Entries`, filled in place by the generated code), the validated request, the time, the env the
+ *  rules ran on, and the request as given. */
+export type FusedFinish = (entries: Entries, input: Record<string, unknown>, now: number, env: Env, request: unknown) => Decision;
 
 /** Everything an expression can read at decision time. */
 export interface Env {

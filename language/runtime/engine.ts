@@ -3,9 +3,10 @@
 // See docs/budgets.md for the semantics, the store algorithm and performance notes.
 
 import type { CompiledPolicy, DecisionError, Env, FusedFinish, RuleOutcome } from './compiled.js';
-import { assembleDecision, assembleFromLists, groupSatisfies, ruleDecisionFinisher, type Approval, type AssembleInput, type BudgetOutcome, type Decision } from './decision.js';
+import { groupSatisfies, type Approval, type BudgetOutcome, type Decision } from './decision.js';
+import { assemble, Entries, type Assembler } from './entries.js';
+import { EFFECTS, blocksReservation } from './effects.js';
 import { nonceKey, prepareApprovalKeys, verifyApprovalToken, type ApprovalKey } from './approvals.js';
-import { hashValue } from './hash.js';
 import { deepMerge, isPlainObject, newRecord } from './values.js';
 import { formatMicros } from './money.js';
 import type { Type } from '../semantics/types.js';
@@ -184,6 +185,8 @@ const EXPLAIN_OFF = Object.freeze({ explain: undefined });
 class Run {
   input: Record<string, unknown> = EMPTY_INPUT;
   env: Env | null = null;
+  /** The decision's entries (and its request hash): created when the request is validated. */
+  entries: Entries = NO_ENTRIES;
   plans: BudgetPlan[] = [];
   rules: RuleOutcome[] = [];
   /** The counted budgets (a counter, no error), parallel to the reserve request's items. */
@@ -192,12 +195,8 @@ class Run {
   /** Budgets that rules read, with their counter keys (null: no counter). */
   reads: { name: string; limit: number; counterKey: string | null }[] | null = null;
   peekKeys: string[] | null = null;
-  outcomes: BudgetOutcome[] = [];
   /** Set by `finish` when a committed reservation must be released (the decision is not `allow`). */
   release = false;
-  hash: string | null | undefined = undefined;
-  /** The request hash, computed on first use (the decision's `request_hash` getter, approvals). */
-  readonly requestHash: () => string | null;
   /** Approvals given but not counted (invalid tokens, replays): reported in the decision's `errors`. */
   approvalErrors: DecisionError[] | null = null;
   /** Verified single-use tokens still to consume: the approval and its nonce key. */
@@ -207,25 +206,15 @@ class Run {
     readonly opts: DecideOptions,
     readonly now: number,
     public approvals: readonly Approval[],
-  ) {
-    // (not an arrow class field: esbuild's keepNames would wrap it in a per-instance `__name` call)
-    this.requestHash = lazyHash(this);
+  ) {}
+  /** The request hash, computed on first use (the decision's `request_hash` getter, approvals). */
+  requestHash(): string | null {
+    return this.entries.get();
   }
 }
 
-function lazyHash(run: Run): () => string | null {
-  return () => {
-    if (run.hash === undefined) {
-      try {
-        run.hash = hashValue(run.input);
-      } catch {
-        run.hash = null;
-      }
-    }
-    return run.hash;
-  };
-}
 const EMPTY_INPUT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
+const NO_ENTRIES = new Entries(undefined);
 
 export class Engine {
   readonly policy: PolicyLike;
@@ -239,7 +228,8 @@ export class Engine {
   private readonly storeTimeoutMs: number;
   private readonly keyPrefix: string;
   private readonly planner: BudgetPlanner;
-  private readonly policyRef: { name: string; version: string | null; hash: string };
+  /** What `assemble` needs besides the entries (policy, default effect, mode). */
+  private readonly how: Assembler;
   /** The store's synchronous methods when its async ones are known to be thin wrappers around them
    *  (an unmodified `MemoryBudgetStore`): `decide` then calls them directly, without promises or timers. */
   private readonly sync: SyncStore | null;
@@ -279,7 +269,7 @@ export class Engine {
     this.approvalKeys = opts.approvalKeys === undefined ? null : prepareApprovalKeys(opts.approvalKeys);
     this.planner = new BudgetPlanner(this.compiled.budgets, this.keyPrefix);
     const header = this.compiled.header;
-    this.policyRef = { name: header.name, version: header.version ?? null, hash: this.compiled.hash };
+    this.how = { policy: { name: header.name, version: header.version ?? null, hash: this.compiled.hash }, defaultEffect: header.default, mode: this.mode };
     this.sync = directSyncStore(this.store);
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
     this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, this.rawFormTypes);
@@ -327,7 +317,7 @@ export class Engine {
       opts.trace === undefined &&
       (opts.approvals === undefined || opts.approvals === null || opts.approvals.length === 0)
     ) {
-      const d = this.decideFused(request, opts, now);
+      const d = this.decideFused(request, now);
       if (d !== undefined) return this.emit(d, request, t0);
     }
     const run = this.begin(request, opts, now);
@@ -351,14 +341,13 @@ export class Engine {
         return this.emit(this.storeFailedAtReserve(run, e), request, t0);
       }
     }
-    let d = this.finish(run, result);
+    const d = this.finish(run, result);
     if (run.release) {
       try {
         sync.releaseSync(run.reservationId, run.now);
       } catch {
         // the reservation expires by itself (conservatively counted)
       }
-      d = this.unreserved(run);
     }
     return this.emit(d, request, t0);
   }
@@ -378,50 +367,40 @@ export class Engine {
    * what `settle` needs. The same decisions as the general path (test/runtime/engine-fused.test.ts).
    * Undefined when the quick validator rejects the request: the general path then reports it.
    */
-  private decideFused(request: unknown, opts: DecideOptions, now: number): Decision | undefined {
+  private decideFused(request: unknown, now: number): Decision | undefined {
     this.purge(now);
-    try {
-      return this.compiled.fused!(request, now, NO_VIEWS, this.fusedFinish!);
-    } catch (e) {
-      if (!(e instanceof FusedStoreFailure)) throw e;
-      // The decision of a store failure, as the general path makes it (without calling the store again).
-      const run = this.begin(request, opts, now);
-      if (!(run instanceof Run)) return run;
-      this.evaluate(run);
-      return this.storeFailedAtReserve(run, e.cause);
-    }
+    return this.compiled.fused!(request, now, NO_VIEWS, this.fusedFinish!);
   }
 
-  /** The fused path's last step (see `decideFused`). Everything it needs per call is local to the call. */
+  /** The fused path's last step (see `decideFused`): the rules' entries are in `E`. Everything it
+   *  needs per call is local to the call. A store failure becomes the decision, nothing is thrown. */
   private makeFusedFinish(): FusedFinish {
+    const how = this.how;
     const header = this.compiled.header;
-    const policyRef = this.policyRef;
     const onError = header.onError;
-    const rulesOnly = ruleDecisionFinisher(policyRef, header.default);
     const sync = this.sync as SyncStore;
-    return (dn, aq, al, ap, wn, mo, er, input, now, env, request) => {
+    return (E, input, now, env, request) => {
       const plans = this.planner.plan(env);
-      if (plans.length === 0) return rulesOnly(dn, aq, al, ap, wn, mo, er, input, now, env, request);
+      if (plans.length === 0) return assemble(E, how, now);
       const { counted, capped, failed } = classifyPlans(plans, null);
       let result = NOTHING_RESERVED;
       let reservationId = '';
       if (counted.length > 0) {
-        // Whether the rules (and failed budgets) so far allow: `allowsSoFar` on the entry lists, where
-        // denies, pending approvals and allows are already apart (monitored rules are in their own list).
-        const budgetErrors = failed ? failedBudgetsEffect(plans, onError) : null;
-        const allows = dn === null && aq === null && budgetErrors !== 'deny' && (al !== null || budgetErrors === 'allow' || header.default === 'allow');
+        // Charges are written only when the rules (and failed budgets) so far allow.
+        const soFar = E.effectSoFar(header.default, failed ? failedBudgetsEffect(plans, onError) : null);
         reservationId = newReservationId();
         try {
-          result = sync.reserveSync({ reservationId, now, ttlMs: this.ttlMs, commit: !capped && allows, items: itemsOf(counted, null) });
+          result = sync.reserveSync({ reservationId, now, ttlMs: this.ttlMs, commit: !capped && EFFECTS[soFar].keepsReservation, items: itemsOf(counted, null) });
         } catch (e) {
-          throw new FusedStoreFailure(e);
+          return this.storeFailed(E, plans, env, e, now);
         }
       }
       const reservation = result.committed ? { id: reservationId, expires: this.expires(now) } : null;
       try {
-        const d = assembleFromLists(policyRef, header.default, onError, dn, aq, al, ap, wn, mo, er, this.outcomesOf(plans, result, env), input, now, reservation);
+        E.budgetList(this.outcomesOf(plans, result, env), onError);
+        const d = assemble(E, how, now, reservation);
         if (reservation === null) return d;
-        if (d.effect === 'allow') this.keepForSettle(reservationId, hasObjectKey(counted) ? null : input, request, counted, now);
+        if (EFFECTS[d.effect].keepsReservation) this.keepForSettle(reservationId, hasObjectKey(counted) ? null : input, request, counted, now);
         else {
           // An `on exceed` message failed after the check: never keep a reservation then.
           d.reservation = null;
@@ -495,43 +474,24 @@ export class Engine {
         return this.emit(this.storeFailedAtReserve(run, e), request, t0);
       }
     }
-    let d = this.finish(run, result);
+    const d = this.finish(run, result);
     if (run.release) {
       try {
         await this.withTimeout(callStore(() => store.release(run.reservationId, run.now)));
       } catch {
         // the reservation expires by itself (conservatively counted)
       }
-      d = this.unreserved(run);
     }
     return this.emit(d, request, t0);
   }
 
   // The decision algorithm, in steps between store calls (the same for synchronous and async stores).
 
-  private assemble(run: Run, rules: RuleOutcome[], budgets: BudgetOutcome[], errors: DecisionError[] | undefined, reservation: { id: string; expires: string } | null, requestHash: AssembleInput['requestHash']): Decision {
-    const d = this.assembleOnly(run, rules, budgets, errors, reservation, requestHash);
+  /** The decision from a run's entries (approvals that did not count are added to its errors). */
+  private decision(run: Run, E: Entries, reservation: { id: string; expires: string } | null): Decision {
+    const d = assemble(E, this.how, run.now, reservation);
     if (this.approvalKeys !== null || run.approvalErrors !== null) this.reportApprovals(run, d);
     return d;
-  }
-
-  private assembleOnly(run: Run, rules: RuleOutcome[], budgets: BudgetOutcome[], errors: DecisionError[] | undefined, reservation: { id: string; expires: string } | null, requestHash: AssembleInput['requestHash']): Decision {
-    const header = this.compiled.header;
-    return assembleDecision({
-      policy: this.policyRef,
-      defaultEffect: header.default,
-      onError: header.onError,
-      currency: header.currency,
-      approvals: run.approvals,
-      mode: this.mode,
-      time: run.now,
-      explain: run.opts.explain,
-      rules,
-      budgets,
-      errors,
-      requestHash,
-      reservation,
-    });
   }
 
   /** 1–3: validate, plan budgets, list the counters rules read. A decision when the request is invalid. */
@@ -543,8 +503,15 @@ export class Engine {
 
     // 1. Validate.
     const v = c.validate(request);
-    if (!v.ok) return this.assemble(run, [], [], v.errors, null, null);
+    if (!v.ok) {
+      const E = new Entries(undefined);
+      if (opts.explain) E.explain = [];
+      E.failRequest(v.errors, c.header.onError);
+      return this.decision(run, E, null);
+    }
     run.input = v.value;
+    run.entries = new Entries(v.value);
+    if (opts.explain) run.entries.explain = [];
     if (given !== undefined && given !== null && given.length > 0) this.prepareApprovals(run, given);
     // Rules see only the budgets they read (step 3): no views object to allocate when they read none.
     const env: Env = { input: v.value, now, budgets: c.budgetsReadByRules.length > 0 ? {} : NO_VIEWS };
@@ -673,14 +640,19 @@ export class Engine {
   }
 
   private storeFailedBeforeRules(run: Run, e: unknown): Decision {
-    return this.assemble(run, [], [], [{ kind: 'store', message: `budget store failed: ${errorMessage(e)}` }], null, run.requestHash);
+    run.entries.failRequest([{ kind: 'store', message: `budget store failed: ${errorMessage(e)}` }], this.compiled.header.onError);
+    return this.decision(run, run.entries, null);
   }
 
-  /** 4–5: rules, then the reserve request (null when no budget has a counter). */
+  /** 4–5: rules (into the entries), then the reserve request (null when no budget has a counter). */
   private evaluate(run: Run): ReserveRequest | null {
     const env = run.env!;
+    const E = run.entries;
+    E.granted = run.approvals;
+    const header = this.compiled.header;
     const rules = this.compiled.evaluateRules(env, run.opts.explain ? EXPLAIN_ON : EXPLAIN_OFF);
     run.rules = rules;
+    E.rules(rules, header.onError);
     const plans = run.plans;
     if (plans.length === 0) return null;
 
@@ -694,74 +666,54 @@ export class Engine {
     const { counted, capped, failed } = classifyPlans(plans, approved);
     run.counted = counted;
     if (counted.length === 0) return null;
-    // Charges are written only when the effect so far is `allow` (and in enforce mode); otherwise the
-    // call only reports the counters.
-    const commit = this.mode === 'enforce' && !capped && this.allowsSoFar(run, rules, failed);
+    // Charges are written only when the effect so far (rules and failed budgets, before the budget
+    // counters) is `allow`, in enforce mode; otherwise the call only reports the counters. When in
+    // doubt this must say `allow`: a reservation made for a decision that turns out not to allow is
+    // released (`finish`), a missing one cannot be made later.
+    const soFar = E.effectSoFar(header.default, failed ? failedBudgetsEffect(plans, header.onError) : null);
+    const commit = this.mode === 'enforce' && !capped && EFFECTS[soFar].keepsReservation;
     const items = itemsOf(counted, approved);
     const reservationId = newReservationId();
     run.reservationId = reservationId;
     return { reservationId, now: run.now, ttlMs: this.ttlMs, commit, items };
   }
 
-  /**
-   * Whether the decision so far (rules and failed budgets, enforce mode, before budget counters) is
-   * `allow`: the precedence of `assembleDecision` (deny > ungranted approval > allow > default),
-   * without assembling a decision. When in doubt it must answer `true`: a reservation made for a
-   * decision that turns out not to allow is released (`finish`), a missing one cannot be made later.
-   */
-  private allowsSoFar(run: Run, rules: RuleOutcome[], failedBudgets: boolean): boolean {
-    const onError = this.compiled.header.onError;
-    let allow = false;
-    let approval = false;
-    for (let i = 0; i < rules.length; i++) {
-      const o = rules[i]!;
-      if (o.monitor) continue;
-      if (o.error !== undefined) {
-        if (onError === 'deny') return false;
-        allow = true;
-        continue;
-      }
-      if (!o.matched) continue;
-      switch (o.effect) {
-        case 'deny':
-          return false;
-        case 'allow':
-          allow = true;
-          break;
-        case 'require_approval':
-          if (granted(run, o.name, o.from)) allow = true;
-          else approval = true;
-          break;
-      }
-    }
-    if (failedBudgets) {
-      const e = failedBudgetsEffect(run.plans, onError);
-      if (e === 'deny') return false;
-      if (e === 'allow') allow = true;
-    }
-    if (approval) return false;
-    return allow || this.compiled.header.default === 'allow';
-  }
-
+  /** A store failure at the reserve step: the decision from the entries so far (rules), every budget
+   *  reported with unknown counters, and the store error with the `on error` effect. */
   private storeFailedAtReserve(run: Run, e: unknown): Decision {
-    const env = run.env!;
-    const outcomes = run.plans.map((p) => this.outcome(p, 0, 0, false, env, true));
+    const outcomes = this.unknownOutcomes(run.plans, run.env!);
     run.opts.trace?.({ rules: run.rules, budgets: outcomes });
-    return this.assemble(run, run.rules, outcomes, [{ kind: 'store', message: `budget store failed: ${errorMessage(e)}` }], null, run.requestHash);
+    const E = run.entries;
+    E.failRequest([{ kind: 'store', message: `budget store failed: ${errorMessage(e)}` }], this.compiled.header.onError);
+    E.budgetList(outcomes, this.compiled.header.onError);
+    return this.decision(run, E, null);
   }
 
-  /** 6: outcomes and the decision. */
+  /** The fused path's `storeFailedAtReserve` (no `Run`, no approvals). */
+  private storeFailed(E: Entries, plans: BudgetPlan[], env: Env, e: unknown, now: number): Decision {
+    const onError = this.compiled.header.onError;
+    E.failRequest([{ kind: 'store', message: `budget store failed: ${errorMessage(e)}` }], onError);
+    E.budgetList(this.unknownOutcomes(plans, env), onError);
+    return assemble(E, this.how, now);
+  }
+
+  private unknownOutcomes(plans: BudgetPlan[], env: Env): BudgetOutcome[] {
+    return plans.map((p) => this.outcome(p, 0, 0, false, env, true));
+  }
+
+  /** 6: outcomes and the decision (a committed reservation is kept only with an `allow`). */
   private finish(run: Run, result: ReserveResult): Decision {
     const outcomes = this.outcomesOf(run.plans, result, run.env!);
     run.opts.trace?.({ rules: run.rules, budgets: outcomes });
-    run.outcomes = outcomes;
+    run.entries.budgetList(outcomes, this.compiled.header.onError);
     const reservation = result.committed ? { id: run.reservationId, expires: this.expires(run.now) } : null;
-    const decision = this.assemble(run, run.rules, outcomes, undefined, reservation, run.requestHash);
+    const decision = this.decision(run, run.entries, reservation);
     if (result.committed) {
-      if (decision.effect !== 'allow') {
-        // An `on exceed` message failed after the check (or `allowsSoFar` was conservative): never
-        // keep a reservation then.
+      if (!EFFECTS[decision.effect].keepsReservation) {
+        // An `on exceed` message failed after the check: never keep a reservation then (the caller
+        // releases it).
         run.release = true;
+        decision.reservation = null;
       } else {
         this.keepForSettle(run.reservationId, this.keepsValidated(run) ? run.input : null, run.request, run.counted, run.now);
       }
@@ -820,11 +772,6 @@ export class Engine {
    *  already in request form (durations are milliseconds, `any` is plain JSON). Shares unchanged parts. */
   private rawForm(input: unknown): unknown {
     return this.rawFormNeeded ? toRawForm(this.inputType as Type, input, 0, this.rawFormTypes) : input;
-  }
-
-  /** The decision of `finish` without its reservation (released). */
-  private unreserved(run: Run): Decision {
-    return this.assemble(run, run.rules, run.outcomes, undefined, null, run.requestHash);
   }
 
   private expires(now: number): string {
@@ -1145,11 +1092,6 @@ function itemsOf(counted: BudgetPlan[], approved: Set<string> | null): ReserveIt
   return items;
 }
 
-/** A synchronous store call that failed in the fused path: the decision is then the store-failure one. */
-class FusedStoreFailure {
-  constructor(readonly cause: unknown) {}
-}
-
 /** Whether a counted budget's `by` tuple holds a list or object (then it is reachable from the
  *  decision's `budgets[].key`, and settle keeps a copy of the request instead of the validated one). */
 function hasObjectKey(counted: BudgetPlan[]): boolean {
@@ -1163,26 +1105,10 @@ function hasObjectKey(counted: BudgetPlan[]): boolean {
   return false;
 }
 
-/** Whether exceeding this budget blocks the reservation. */
+/** Whether exceeding this budget blocks the reservation (effects.ts; `@monitor` budgets never do). */
 function enforced(p: BudgetPlan, approved: Set<string> | null): boolean {
   const b = p.budget;
-  if (b.monitor) return false;
-  if (b.onExceed.effect === 'deny') return true;
-  if (b.onExceed.effect === 'require_approval') return approved === null || !approved.has(b.name);
-  return false;
-}
-
-/** A granted approval for `name` bound to this request (as `assembleDecision` checks it). */
-function granted(run: Run, name: string, from: string | null | undefined): boolean {
-  const g = run.approvals;
-  for (let i = 0; i < g.length; i++) {
-    const a = g[i];
-    if (a && a.rule === name && groupSatisfies(a, from)) {
-      const h = run.requestHash();
-      if (h !== null && a.request_hash === h) return true;
-    }
-  }
-  return false;
+  return !b.monitor && blocksReservation(b.onExceed.effect, approved !== null && approved.has(b.name));
 }
 
 const ZERO_STATE: CounterState = Object.freeze({ spent: 0, reserved: 0 });

@@ -6,6 +6,7 @@
 import type * as A from '../syntax/ast.js';
 import type { Effect, Env, RuleOutcome, SourceLocation } from './compiled.js';
 import type { BudgetOutcome, Decision } from './decision.js';
+import { EFFECTS } from './effects.js';
 import { Engine, type PolicyLike } from './engine.js';
 import { hashValue } from './hash.js';
 import { MemoryBudgetStore } from './memory-store.js';
@@ -111,7 +112,7 @@ function fmtNames(xs: string[] | null): string {
 
 /** The names that decided a decision, as `expect … by` compares them. */
 export function decidingNames(d: Decision): string[] {
-  if (d.effect === 'require_approval') return sorted(d.approvals.map((a) => a.name));
+  if (EFFECTS[d.effect].approval) return sorted(d.approvals.map((a) => a.name));
   return sorted(d.reasons.filter((r) => r.kind === 'rule' || r.kind === 'budget' || (r.kind === 'error' && r.name)).map((r) => r.name as string));
 }
 

@@ -1,0 +1,444 @@
+// One decision's entries and the one function that turns them into a decision (LANGUAGE §5 steps
+// 4–5, INTERFACES §1). Every producer pushes into the same accumulator — the closures
+// (`Entries.rule`), the generated code (which writes the lists below directly, see `Entries`), the
+// engine (budget outcomes, request-level errors) — and `assemble` applies precedence and builds the
+// decision. Which list an effect goes to, precedence, approvals: effects.ts (the table), read here.
+
+import type { ClauseEffect, DecisionError, Effect, RuleExplanation, RuleOutcome } from './compiled.js';
+import type { Approval, ApprovalRequest, BudgetEntry, BudgetOutcome, Decision, Reason } from './decision.js';
+import { EFFECTS, EFFECT_ROWS, PRECEDENCE, type EffectRow, type EntryList } from './effects.js';
+import { formatMicros } from './money.js';
+import { hashValue } from './hash.js';
+
+/** The request hash, computed at most once and only when needed. */
+class HashBox {
+  private done: boolean;
+  private value: string | null;
+  constructor(
+    private readonly src: string | null | (() => string | null),
+    private readonly of: unknown,
+  ) {
+    this.done = typeof src !== 'function' && (src !== null || of === undefined);
+    this.value = typeof src === 'function' ? null : src;
+  }
+  get(): string | null {
+    if (!this.done) {
+      this.done = true;
+      if (typeof this.src === 'function') {
+        this.value = this.src();
+      } else {
+        try {
+          this.value = hashValue(this.of);
+        } catch {
+          this.value = null;
+        }
+      }
+    }
+    return this.value;
+  }
+  set(v: string | null): void {
+    this.done = true;
+    this.value = v;
+  }
+}
+
+/** Whether an approval's group (when it has one) satisfies `require approval from FROM`. */
+export function groupSatisfies(a: Approval, from: string | null | undefined): boolean {
+  return a.group === undefined || from === null || from === undefined || a.group === from;
+}
+
+/** The `error` reason of a failed rule. */
+export function ruleErrorReason(o: RuleOutcome, effect: ClauseEffect): Reason {
+  return {
+    kind: 'error',
+    name: o.name,
+    effect,
+    message: `rule \`${o.name}\` failed: ${o.error}`,
+    annotations: o.annotations,
+    location: o.location,
+  };
+}
+
+function budgetReason(b: BudgetOutcome, effect: ClauseEffect, message: string | null): Reason {
+  return { kind: 'budget', name: b.name, effect, message, annotations: b.annotations, location: b.location };
+}
+
+function renderAmount(n: number, unit: 'money' | 'number'): string | number {
+  return unit === 'money' ? formatMicros(n) : n;
+}
+
+/** Rendered money limits: a budget's limit is the same in every decision. */
+const limitTexts = new Map<number, string>();
+
+function renderLimit(n: number, unit: 'money' | 'number'): string | number {
+  if (unit !== 'money') return n;
+  let s = limitTexts.get(n);
+  if (s === undefined) {
+    if (limitTexts.size >= 1024) limitTexts.clear();
+    s = formatMicros(n);
+    limitTexts.set(n, s);
+  }
+  return s;
+}
+
+function budgetEntry(b: BudgetOutcome): BudgetEntry {
+  return {
+    name: b.name,
+    key: b.key,
+    limit: renderLimit(b.limit, b.unit),
+    spent: renderAmount(b.spent, b.unit),
+    reserved: renderAmount(b.reserved, b.unit),
+    charge: renderAmount(b.charge, b.unit),
+    remaining: renderAmount(b.remaining, b.unit),
+    window: b.window,
+    exceeded: b.exceeded,
+    warned: b.warned,
+  };
+}
+
+const NO_GRANTS: readonly Approval[] = Object.freeze([]);
+
+/**
+ * The entries of one decision, accumulated by whoever evaluates its rules and budgets, and its
+ * request hash (computed on first read: the decision refers to this object for `request_hash`).
+ *
+ * The lists are null until their first entry (most decisions have one or two entries in all). Code
+ * that knows an entry's effect statically (the generated rule code) may push into the lists
+ * directly — the list of an effect is `EFFECTS[effect].list` (effects.ts), an approval-asking effect
+ * also pushes an `ApprovalRequest` into `approvals` — with exactly what `rule` would push: `rule` is
+ * the reference. Everything else goes through the methods. Then `assemble` (once) makes the decision.
+ */
+export class Entries {
+  denies: Reason[] | null;
+  approvalReasons: Reason[] | null;
+  allows: Reason[] | null;
+  warnings: Reason[] | null;
+  /** Pending (ungranted) approval requests. */
+  approvals: ApprovalRequest[] | null;
+  /** `@monitor` rules and budgets that matched. */
+  monitored: Reason[] | null;
+  errors: DecisionError[] | null;
+  /** The decision's `budgets` entries. */
+  budgets: BudgetEntry[] | null;
+  /** Set (to a list) to have the decision carry an explanation (`explain`). */
+  explain: RuleExplanation[] | null;
+  /** Granted approvals: a `require approval` entry whose approval is here (bound to this request's
+   *  hash, from the right group) is placed as allowed. */
+  granted: readonly Approval[];
+  /** The validated request (hashed when the hash is first needed). */
+  readonly hashOf: unknown;
+  /** The request hash once asked for before the decision exists (approvals); else the decision
+   *  makes it on first read. (Not kept by the decision otherwise: the entries are garbage after `assemble`.) */
+  box: HashBox | null;
+
+  /**
+   * @param hashOf the validated request, hashed on first read of the hash (undefined: no request, the hash is null)
+   * @param granted granted approvals
+   * @param requestHash the hash itself (or a function computing it), instead of `hashOf`
+   */
+  constructor(hashOf: unknown, granted: readonly Approval[] = NO_GRANTS, requestHash: string | null | (() => string | null) = null) {
+    this.denies = null;
+    this.approvalReasons = null;
+    this.allows = null;
+    this.warnings = null;
+    this.approvals = null;
+    this.monitored = null;
+    this.errors = null;
+    this.budgets = null;
+    this.explain = null;
+    this.granted = granted;
+    this.hashOf = hashOf;
+    this.box = requestHash === null ? null : new HashBox(requestHash, hashOf);
+  }
+
+  /** The request hash (computed once). */
+  get(): string | null {
+    if (this.box === null) this.box = new HashBox(null, this.hashOf);
+    return this.box.get();
+  }
+
+  /** The granted approval for `name` (bound to this request, group satisfied), or undefined. */
+  grantOf(name: string, from: string | null | undefined): Approval | undefined {
+    const g = this.granted;
+    if (g.length === 0) return undefined;
+    for (let i = 0; i < g.length; i++) {
+      const a = g[i];
+      if (a && a.rule === name && groupSatisfies(a, from)) {
+        const h = this.get();
+        if (h !== null && a.request_hash === h) return a;
+      }
+    }
+    return undefined;
+  }
+
+  private add(list: EntryList, r: Reason): void {
+    const l = this[list];
+    if (l === null) this[list] = [r];
+    else l.push(r);
+  }
+
+  error(e: DecisionError): void {
+    if (this.errors === null) this.errors = [e];
+    else this.errors.push(e);
+  }
+
+  /** One entry: `@monitor` ones under `monitored`, the others into their effect's list (effects.ts).
+   *  `approval`: the request an approval-asking effect makes (it counts as granted when one is). */
+  place(r: Reason, effect: ClauseEffect, monitor: boolean, approval?: ApprovalRequest): void {
+    if (monitor) {
+      if (this.monitored === null) this.monitored = [r];
+      else this.monitored.push(r);
+      return;
+    }
+    const row = EFFECTS[effect];
+    if (row.approval && approval !== undefined) {
+      if (row.grantedAs !== null && this.grantOf(approval.name, approval.from) !== undefined) {
+        this.add(EFFECTS[row.grantedAs].list, { ...r, effect: row.grantedAs, approved: true });
+        return;
+      }
+      if (this.approvals === null) this.approvals = [approval];
+      else this.approvals.push(approval);
+    }
+    this.add(row.list, r);
+  }
+
+  /** Request-level errors (invalid input, a failing store): each is an error, and one reason with the
+   *  `on error` effect stands for them. They come first in their lists, whenever they are added. */
+  failRequest(errors: readonly DecisionError[], onError: 'allow' | 'deny'): void {
+    if (errors.length === 0) return;
+    this.errors = this.errors === null ? errors.slice() : [...errors, ...this.errors];
+    const first = errors[0]!;
+    const message = first.kind === 'input' ? `invalid request: ${errors.length} error${errors.length === 1 ? '' : 's'}` : first.message;
+    const r: Reason = { kind: 'error', effect: onError, message };
+    const list = EFFECTS[onError].list;
+    const l = this[list];
+    if (l === null) this[list] = [r];
+    else l.unshift(r);
+  }
+
+  /** One rule outcome: a failed rule counts with the `on error` effect, a matched one with its own;
+   *  with `explain` on, its explanation is kept. */
+  rule(o: RuleOutcome, onError: 'allow' | 'deny'): void {
+    if (this.explain !== null && o.explain) this.explain.push(o.error !== undefined ? ({ ...o.explain, error: o.error } as RuleExplanation) : o.explain);
+    if (o.error !== undefined) {
+      this.error({ kind: 'rule', name: o.name, message: o.error, location: o.location });
+      this.place(ruleErrorReason(o, onError), onError, o.monitor);
+      return;
+    }
+    if (!o.matched) return;
+    const approval: ApprovalRequest | undefined = EFFECTS[o.effect].approval
+      ? { kind: 'rule', name: o.name, from: o.from ?? null, message: o.message ?? null, location: o.location }
+      : undefined;
+    this.place({ kind: 'rule', name: o.name, effect: o.effect, message: o.message ?? null, annotations: o.annotations, location: o.location }, o.effect, o.monitor, approval);
+  }
+
+  rules(outcomes: readonly RuleOutcome[], onError: 'allow' | 'deny'): void {
+    for (let i = 0; i < outcomes.length; i++) this.rule(outcomes[i]!, onError);
+  }
+
+  /** One budget outcome: its `budgets` entry; exceeded: its `on exceed` effect; `warn at` crossed: a
+   *  warning; failed: an error with the `on error` effect. */
+  budget(b: BudgetOutcome, onError: 'allow' | 'deny'): void {
+    const e = budgetEntry(b);
+    if (this.budgets === null) this.budgets = [e];
+    else this.budgets.push(e);
+    const monitor = b.monitor === true;
+    const asks = EFFECTS[b.effect].approval;
+    if (b.error !== undefined) {
+      this.error({ kind: 'budget', name: b.name, message: b.error, location: b.location });
+      this.place({ kind: 'error', name: b.name, effect: onError, message: `budget \`${b.name}\` failed: ${b.error}`, annotations: b.annotations, location: b.location }, onError, monitor);
+      // The counters said exceeded and only its `on exceed` message (or approver) failed: the
+      // exceed effect still stands (every applicable budget must pass, also under `on error allow`).
+      if (b.exceeded) {
+        const approval: ApprovalRequest | undefined = asks ? { kind: 'budget', name: b.name, from: b.from ?? null, message: null, location: b.location } : undefined;
+        this.place(budgetReason(b, b.effect, null), b.effect, monitor, approval);
+      }
+      return;
+    }
+    if (b.exceeded) {
+      const message = b.message ?? null;
+      const approval: ApprovalRequest | undefined = asks ? { kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location } : undefined;
+      this.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
+    } else if (b.warned) {
+      const pct = b.limit > 0 ? Math.round(((b.spent + b.reserved + b.charge) / b.limit) * 100) : 100;
+      this.place(budgetReason(b, 'warn', `budget \`${b.name}\` is at ${pct}% of its limit`), 'warn', monitor);
+    }
+  }
+
+  budgetList(outcomes: readonly BudgetOutcome[], onError: 'allow' | 'deny'): void {
+    for (let i = 0; i < outcomes.length; i++) this.budget(outcomes[i]!, onError);
+  }
+
+  /** The row whose list decides: the first non-empty one in precedence order; null: none. */
+  decidingRow(): EffectRow | null {
+    for (let i = 0; i < PRECEDENCE.length; i++) {
+      const row = PRECEDENCE[i]!;
+      if (row.read(this) !== null) return row;
+    }
+    return null;
+  }
+
+  /** The effect of the entries so far (enforce mode), with `extra` counted as one more entry (e.g.
+   *  failed budgets' `on error` effect before they are placed). */
+  effectSoFar(defaultEffect: 'allow' | 'deny', extra: ClauseEffect | null = null): Effect {
+    const x = extra === null ? null : EFFECTS[extra];
+    for (let i = 0; i < PRECEDENCE.length; i++) {
+      const row = PRECEDENCE[i]!;
+      if (row.read(this) !== null || x === row) return row.decides as Effect;
+    }
+    return defaultEffect;
+  }
+}
+
+/** What `assemble` needs besides the entries: the same for every decision of a policy (and mode). */
+export interface Assembler {
+  policy: { name: string; version: string | null; hash: string };
+  defaultEffect: 'allow' | 'deny';
+  mode: 'enforce' | 'monitor';
+}
+
+// The `default` reasons are the same for every decision: shared and frozen (the lists holding them are fresh).
+const DEFAULT_REASON: Record<'allow' | 'deny', Reason> = {
+  allow: Object.freeze({ kind: 'default', effect: 'allow', message: 'no rule decided; the policy default is allow' }),
+  deny: Object.freeze({ kind: 'default', effect: 'deny', message: 'no rule allowed the request; the policy default is deny' }),
+};
+
+/**
+ * A decision. `request_hash` is a getter computed on first read (hashing the request is the most
+ * expensive step of a decision, and most callers only look at `effect`); `toJSON` (used by
+ * `JSON.stringify`) includes it, in the documented field order. An own accessor property would cost
+ * ~3 µs per decision in V8, a prototype getter costs nothing. Note: object spread / `Object.keys`
+ * do not see `request_hash`; use `decisionToJSON(d)` (or `JSON.parse(JSON.stringify(d))`) for a
+ * plain object.
+ */
+class DecisionObject {
+  declare would_effect?: Effect;
+  declare explain?: Decision['explain'];
+  /** The request hash; null until first read when the decision was built from `#of` alone. */
+  #box: HashBox | null;
+  /** The validated request, hashed on first read of `request_hash` (when `#box` is null). */
+  readonly #of: unknown;
+  constructor(
+    public effect: Effect,
+    public reasons: Reason[],
+    public approvals: ApprovalRequest[],
+    public warnings: Reason[],
+    public monitored: Reason[],
+    public budgets: BudgetEntry[],
+    public errors: DecisionError[],
+    public reservation: { id: string; expires: string } | null,
+    public policy: { name: string; version: string | null; hash: string },
+    box: HashBox | null,
+    public time: string,
+    public mode: 'enforce' | 'monitor',
+    of: unknown,
+  ) {
+    this.#box = box;
+    this.#of = of;
+  }
+  get request_hash(): string | null {
+    if (this.#box === null) this.#box = new HashBox(null, this.#of);
+    return this.#box.get();
+  }
+  set request_hash(v: string | null) {
+    if (this.#box === null) this.#box = new HashBox(null, this.#of);
+    this.#box.set(v);
+  }
+  toJSON(): Record<string, unknown> {
+    const o: Record<string, unknown> = {
+      effect: this.effect,
+      reasons: this.reasons,
+      approvals: this.approvals,
+      warnings: this.warnings,
+      monitored: this.monitored,
+      budgets: this.budgets,
+      errors: this.errors,
+      reservation: this.reservation,
+      policy: this.policy,
+      request_hash: this.request_hash,
+      time: this.time,
+      mode: this.mode,
+    };
+    if (this.would_effect !== undefined) o.would_effect = this.would_effect;
+    if (this.explain !== undefined) o.explain = this.explain;
+    return o;
+  }
+}
+
+let lastTime = NaN;
+let lastIso = '';
+function isoTime(t: number | Date): string {
+  const ms = t instanceof Date ? t.getTime() : t;
+  if (ms !== lastTime) {
+    lastIso = new Date(ms).toISOString();
+    lastTime = ms;
+  }
+  return lastIso;
+}
+
+/**
+ * The decision from its entries (call once per `Entries`): deny > require_approval (ungranted) >
+ * allow (any allow entry, a granted approval, or `default allow`) > deny (kind `default`) — the
+ * precedence of the effects table. `reasons` holds the entries of the deciding list; `approvals`
+ * every ungranted approval (also when the effect is deny); `warnings` every `warn`; `monitored` the
+ * `@monitor` entries — and in monitor mode everything that matched: the effect is then `allow` and
+ * `would_effect` the effect enforce mode would have.
+ */
+export function assemble(E: Entries, how: Assembler, time: number | Date, reservation: { id: string; expires: string } | null = null): Decision {
+  if (how.mode !== 'enforce' || E.explain !== null) return assembleFull(E, how, time, reservation);
+  // Enforce mode without explanation (kept small: it is inlined into the evaluation's last step).
+  const row = E.decidingRow();
+  if (row === null) return decisionOf(E, how, how.defaultEffect, [DEFAULT_REASON[how.defaultEffect]], E.approvals ?? [], E.warnings ?? [], E.monitored ?? [], time, reservation);
+  return decisionOf(E, how, row.decides as Effect, row.read(E) as Reason[], E.approvals ?? [], E.warnings ?? [], E.monitored ?? [], time, reservation);
+}
+
+function decisionOf(
+  E: Entries,
+  how: Assembler,
+  effect: Effect,
+  reasons: Reason[],
+  approvals: ApprovalRequest[],
+  warnings: Reason[],
+  monitored: Reason[],
+  time: number | Date,
+  reservation: { id: string; expires: string } | null,
+): Decision {
+  const p = how.policy;
+  return new DecisionObject(
+    effect,
+    reasons,
+    approvals,
+    warnings,
+    monitored,
+    E.budgets ?? [],
+    E.errors ?? [],
+    reservation,
+    { name: p.name, version: p.version, hash: p.hash },
+    E.box,
+    isoTime(time),
+    how.mode,
+    E.hashOf,
+  ) as unknown as Decision;
+}
+
+/** `assemble` in monitor mode or with an explanation. */
+function assembleFull(E: Entries, how: Assembler, time: number | Date, reservation: { id: string; expires: string } | null): Decision {
+  const row = E.decidingRow();
+  const effect = row !== null ? (row.decides as Effect) : how.defaultEffect;
+  let d: Decision;
+  if (how.mode === 'monitor') {
+    // Monitor mode (dry run): report everything that matched under `monitored`, enforce nothing.
+    const monitored = E.monitored ?? [];
+    for (let i = 0; i < EFFECT_ROWS.length; i++) {
+      const list = EFFECT_ROWS[i]!.read(E);
+      if (list !== null) for (const r of list) monitored.push(r);
+    }
+    d = decisionOf(E, how, 'allow', [], [], [], monitored, time, reservation);
+    d.would_effect = effect;
+  } else {
+    const reasons = row !== null ? (row.read(E) as Reason[]) : [DEFAULT_REASON[how.defaultEffect]];
+    d = decisionOf(E, how, effect, reasons, E.approvals ?? [], E.warnings ?? [], E.monitored ?? [], time, reservation);
+  }
+  if (E.explain !== null) d.explain = E.explain;
+  return d;
+}
