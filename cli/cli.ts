@@ -54,7 +54,9 @@ function parseCommand(spec: CommandSpec, args: string[]): { values: Record<strin
     msg = msg.replace(/'(-[^']*)'/g, '`$1`');
     // did you mean: an unknown option close to one of this command's
     const unknown = /^Unknown option '--?([\w-]+)/i.exec(raw);
-    if (unknown) {
+    if (unknown && (unknown[1] === 'format' || unknown[1] === 'f') && spec.noFormat) {
+      msg = `\`rein ${spec.name}\` has no \`--format\`: ${spec.noFormat}`;
+    } else if (unknown) {
       const s = suggest(unknown[1], [...spec.options.map((o) => o.name), 'version']);
       if (s) msg += `; did you mean \`--${s}\`?`;
     }

@@ -20,6 +20,8 @@ export interface CommandSpec {
   options: OptionSpec[];
   exitCodes: [number, string][];
   examples: string[];
+  /** Why the command has no `--format` (its output has one fixed form): the error for `--format`. */
+  noFormat?: string;
 }
 
 const help: OptionSpec = { name: 'help', short: 'h', type: 'boolean', description: 'show this help' };
@@ -247,15 +249,16 @@ export const COMMANDS: CommandSpec[] = [
       'top denying and approval rules, budget spend against ceilings, latency percentiles, policy versions\n' +
       'seen, and whether the chain verified. LOG files are read in the order given (chain order).',
     options: [
-      { name: 'output', short: 'o', type: 'string', value: 'FILE', description: 'where to write the HTML page (required)' },
+      { name: 'output', short: 'o', type: 'string', value: 'FILE', description: 'where to write the report (required for html; json without -o prints to stdout)' },
       { name: 'title', type: 'string', value: 'TEXT', description: 'the page title (default: Rein decision report)' },
+      formatOption(['html', 'json'], 'html'),
       help,
     ],
     exitCodes: [
       [0, 'written'],
       [2, 'usage or IO error'],
     ],
-    examples: ['rein report audit/decisions*.jsonl -o report.html'],
+    examples: ['rein report audit/decisions*.jsonl -o report.html', 'rein report audit/decisions.jsonl --format json | jq .byEffect'],
   },
   {
     name: 'serve',
@@ -299,6 +302,7 @@ export const COMMANDS: CommandSpec[] = [
       'rein serve --api --no-dashboard --policy support.bundle.json --redis redis://127.0.0.1:6379 --audit audit/decisions.jsonl',
       'REIN_API_TOKEN=$(cat token) rein serve --api --policy policies/ --listen 0.0.0.0:8181',
     ],
+    noFormat: 'it is a server: its answers are JSON over HTTP (docs/service.md) and its log lines are text',
   },
   {
     name: 'init',
@@ -313,13 +317,14 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       { name: 'template', short: 't', type: 'string', value: 'basic|mcp|coding-agent', description: 'what to start from (default: basic)' },
       { name: 'force', type: 'boolean', description: 'overwrite files that exist' },
+      formatOption(['text', 'json'], 'text'),
       help,
     ],
     exitCodes: [
       [0, 'written'],
       [2, 'usage or IO error, or files exist (without --force)'],
     ],
-    examples: ['rein init', 'rein init agent-policies --template mcp', 'rein init . --template coding-agent --force'],
+    examples: ['rein init', 'rein init agent-policies --template mcp', 'rein init . --template coding-agent --force', 'rein init new-set --format json'],
   },
   {
     name: 'doc',
@@ -380,6 +385,7 @@ export const COMMANDS: CommandSpec[] = [
       [2, 'usage error (unknown shell)'],
     ],
     examples: ['rein completion bash > ~/.local/share/bash-completion/completions/rein', 'source <(rein completion zsh)'],
+    noFormat: 'its output is a shell script, and the shell argument (bash, zsh or fish) chooses which',
   },
   {
     name: 'lsp',
@@ -392,6 +398,7 @@ export const COMMANDS: CommandSpec[] = [
       [2, 'usage error'],
     ],
     examples: ['rein lsp --stdio'],
+    noFormat: 'it speaks the Language Server Protocol (JSON-RPC) on stdin/stdout; diagnostics as text, JSON or SARIF come from `rein check --format`',
   },
   {
     name: 'mcp',
@@ -431,6 +438,7 @@ export const COMMANDS: CommandSpec[] = [
       'rein mcp --policy policies/mcp --mode monitor --audit audit/mcp.jsonl -- node server.js',
       'rein mcp --policy policies/mcp --listen 127.0.0.1:8931 --upstream http://127.0.0.1:3001/mcp --redis redis://127.0.0.1:6379',
     ],
+    noFormat: 'it is an MCP server: it speaks MCP (JSON-RPC) to its client; its decisions go to --audit as JSON Lines',
   },
 ];
 

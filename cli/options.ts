@@ -100,6 +100,7 @@ export const optionSchemas = {
   init: z.object({
     template: z.enum(['basic', 'mcp', 'coding-agent'], { error: (iss) => `--template must be one of basic, mcp, coding-agent (got \`${String(iss.input)}\`)` }).default('basic'),
     force: z.boolean().default(false),
+    format: formatOf(['text', 'json'] as const).default('text'),
   }),
   audit: z.object({
     policy: z.string().optional(),
@@ -116,10 +117,13 @@ export const optionSchemas = {
     all: z.boolean().default(false),
     format: formatOf(['text', 'json'] as const).default('text'),
   }),
-  report: z.object({
-    output: z.string({ error: '-o/--output FILE is required' }),
-    title: z.string().optional(),
-  }),
+  report: z
+    .object({
+      output: z.string().optional(),
+      title: z.string().optional(),
+      format: formatOf(['html', 'json'] as const).default('html'),
+    })
+    .refine((o) => o.output !== undefined || o.format === 'json', { message: '-o/--output FILE is required (the HTML page is written to a file; --format json prints to stdout)', path: ['output'] }),
   mcp: z.object({
     policy: z.string({ error: '--policy DIR is required' }),
     mode: z.enum(['enforce', 'monitor'], { error: (iss) => `--mode must be enforce or monitor (got \`${String(iss.input)}\`)` }).default('enforce'),

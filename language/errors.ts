@@ -15,3 +15,11 @@ export class PolicyError extends Error {
     this.diagnostics = diagnostics;
   }
 }
+
+/** A bundle that cannot be used: not JSON, wrong shape, unsupported version, hash mismatch. */
+export class BundleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BundleError';
+  }
+}

@@ -11,7 +11,7 @@ export type { EngineOptions, DecideOptions, EngineMode, DecisionHookContext, Pol
 export { MemoryBudgetStore } from './runtime/memory-store.js';
 export type { BudgetStore, ReserveRequest, ReserveResult, Actual, SettleResult, CounterState } from './runtime/store.js';
 export { runTests } from './runtime/test-runner.js';
-export { decisionSchema, decisionJsonSchema } from './runtime/decision.js';
+export { decisionSchema, decisionJsonSchema } from './runtime/decision-schema.js';
 export type { Decision } from './runtime/decision.js';
 export type { Effect, ClauseEffect, DecisionError, SourceLocation } from './runtime/compiled.js';
 export { PolicyError } from './errors.js';

@@ -1,9 +1,10 @@
 // The policy façade: text → checked → compiled. `compile` is the package's entry point for policy
-// text; it runs `check` (parser, checker, linter) and hands the checked program to the runtime
-// (`runtime/compile.ts` `compileProgram`), which never imports the parser or the checker. Code that
-// only evaluates (a prebuilt policy, the engine) depends on the runtime alone.
+// text; it parses and checks (check-core.ts: no linter, no `rein.json` — they only add warnings) and
+// hands the checked program to the runtime (`runtime/compile.ts` `compileProgram`), which never
+// imports the parser or the checker. Code that only evaluates (a prebuilt policy, the engine)
+// depends on the runtime alone. For lint warnings, call `check` and pass its result to `compile`.
 
-import { check } from './check.js';
+import { checkCore, parseFiles } from './check-core.js';
 import type { CheckResult } from './semantics/program.js';
 import { compileProgram, type CompileOptions, type Policy } from './runtime/compile.js';
 
@@ -20,5 +21,5 @@ function isCheckResult(x: unknown): x is CheckResult {
 export function compile(files: Record<string, string> | CheckResult, options: CompileOptions = {}): Policy {
   if (isCheckResult(files)) return compileProgram(files, options);
   // Hash the checked program the same way whichever entry point was used: no `sources`.
-  return compileProgram(check(files), { ...options, sources: undefined });
+  return compileProgram(checkCore(parseFiles(files)), { ...options, sources: undefined });
 }

@@ -1,6 +1,7 @@
 // Build the npm package (docs/package.md has the layout and the reasons):
 //
-//   dist/index.js, node.js, redis.js, chunks/*.js   the library, ESM, every dependency but ioredis
+//   dist/index.js, runtime.js, node.js, redis.js,   the library, ESM, every dependency but ioredis
+//   chunks/*.js                                      (runtime.js: prebuilt policies, no parser)
 //                                                   bundled in; shared chunks hold ONE copy of the core
 //   dist/*.cjs                                       require() entries: `module.exports = require('./x.js')`
 //                                                   (Node >= 20.19 requires ES modules), so import and
@@ -31,7 +32,7 @@ const visit = (f) => {
   reached.add(f);
   for (const m of readFileSync(f, 'utf8').matchAll(relSpec)) visit(join(dirname(f), m[2] + '.d.ts'));
 };
-for (const e of ['index', 'node/index', 'node/redis', 'ai/index', 'ai/openai-agents', 'testing/index']) visit(join('dist/types/language', e + '.d.ts'));
+for (const e of ['index', 'runtime/index', 'node/index', 'node/redis', 'ai/index', 'ai/openai-agents', 'testing/index']) visit(join('dist/types/language', e + '.d.ts'));
 for (const f of walk('dist/types')) if (!reached.has(f)) rmSync(f);
 for (const f of reached) writeFileSync(f.replace(/\.d\.ts$/, '.d.cts'), readFileSync(f, 'utf8').replace(relSpec, '$1$2.cjs$3'));
 
@@ -73,7 +74,11 @@ const common = {
 };
 const lib = await build({
   ...common,
-  entryPoints: { index: 'language/index.ts', node: 'language/node/index.ts', redis: 'language/node/redis.ts', ai: 'language/ai/index.ts', 'openai-agents': 'language/ai/openai-agents.ts', testing: 'language/testing/index.ts' },
+  // Not keepNames here: its `__name(…)` calls are side effects, so a consumer's bundler could not drop
+  // unused classes and functions (rein/runtime: 56 kB gzip with them, 41 kB without). Errors set their
+  // `name` themselves; the CLI below keeps names for its stack traces.
+  keepNames: false,
+  entryPoints: { index: 'language/index.ts', runtime: 'language/runtime/index.ts', node: 'language/node/index.ts', redis: 'language/node/redis.ts', ai: 'language/ai/index.ts', 'openai-agents': 'language/ai/openai-agents.ts', testing: 'language/testing/index.ts' },
   outdir: 'dist',
   platform: 'neutral',
   mainFields: ['module', 'main'],
@@ -97,7 +102,7 @@ await build({
 
 // 4. CommonJS entry points: Node ≥ 20.19 (engines) loads ES modules with require(), so each .cjs
 // entry is the ES module itself — one module graph, one core, for import and require alike.
-for (const e of ['index', 'node', 'redis', 'ai', 'openai-agents', 'testing']) writeFileSync(`dist/${e}.cjs`, `'use strict';\n// require('rein${e === 'index' ? '' : '/' + e}'): the ES module, loaded by require (Node >= 20.19).\nmodule.exports = require('./${e}.js');\n`);
+for (const e of ['index', 'runtime', 'node', 'redis', 'ai', 'openai-agents', 'testing']) writeFileSync(`dist/${e}.cjs`, `'use strict';\n// require('rein${e === 'index' ? '' : '/' + e}'): the ES module, loaded by require (Node >= 20.19).\nmodule.exports = require('./${e}.js');\n`);
 
 // 5. JSON Schemas.
 const { decisionJsonSchema } = await import('../dist/index.js');

@@ -79,7 +79,11 @@ export default async function cmdInit(ctx: Ctx, positionals: string[], opts: Opt
     } catch (e) {
       throw new LoadError(`cannot write ${ctx.display(abs)}: ${(e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
     }
-    ctx.out(`  wrote ${ctx.display(abs)}\n`);
+    if (opts.format === 'text') ctx.out(`  wrote ${ctx.display(abs)}\n`);
+  }
+  if (opts.format === 'json') {
+    ctx.out(JSON.stringify({ dir: ctx.display(root), template: opts.template, files: [...files.keys()].map((f) => ctx.display(path.join(root, f))) }, null, 2) + '\n');
+    return EXIT.ok;
   }
   const at = (p: string) => ctx.display(path.join(root, p));
   ctx.out(

@@ -1,8 +1,9 @@
-// `rein report LOG… -o FILE`: a self-contained HTML page (docs/audit.md).
+// `rein report LOG… -o FILE`: a self-contained HTML page (docs/audit.md); `--format json`: the same
+// figures as JSON (`summarize`), with the chain verification, to FILE or stdout.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { isEventRecord, parseRecords, verifyLog } from '../../language/audit/record.js';
-import { renderReport } from '../../language/audit/report.js';
+import { renderReport, summarize } from '../../language/audit/report.js';
 import { nodeLineHash } from '../../language/node/audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
 import { UsageError, LoadError } from '../../language/node/errors.js';
@@ -22,10 +23,18 @@ export default async function cmdReport(ctx: Ctx, positionals: string[], opts: O
       throw new LoadError(`\`${c.source}\` is not a decision log (JSON Lines of audit records, as FileAuditLog writes them)`);
     }
   }
-  const html = renderReport(records, { title: opts.title, verify: verifyLog(chunks, { hash: nodeLineHash }), sources: positionals });
+  const verify = verifyLog(chunks, { hash: nodeLineHash });
+  const text =
+    opts.format === 'json'
+      ? JSON.stringify({ title: opts.title ?? 'Rein decision report', sources: positionals, verify, ...summarize(records) }, null, 2) + '\n'
+      : renderReport(records, { title: opts.title, verify, sources: positionals });
+  if (opts.output === undefined) {
+    ctx.out(text); // json only (the options require -o for html)
+    return EXIT.ok;
+  }
   try {
     await fs.mkdir(path.dirname(ctx.resolve(opts.output)), { recursive: true });
-    await fs.writeFile(ctx.resolve(opts.output), html);
+    await fs.writeFile(ctx.resolve(opts.output), text);
   } catch (e) {
     throw new LoadError(`cannot write \`${opts.output}\`: ${(e as Error).message}`);
   }

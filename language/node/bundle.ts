@@ -3,15 +3,18 @@
 // checked). Validated with zod on load; a bundle whose sources do not hash to the recorded policy
 // hash is refused.
 //
-// Format (formatVersion 1):
+// Format (formatVersion 2; 1 is still read, without the `compiled` section):
 //   {
-//     "format": "rein-bundle", "formatVersion": 1,
+//     "format": "rein-bundle", "formatVersion": 2,
 //     "rein": "<version of rein that built it>",
 //     "policy": { "name", "version", "hash" },          // hash: the compiled policy's `sha256:…`
 //     "files": { "<name>": "<source>" },                 // names relative to the set's root
 //     "config": <rein.json contents or null>,
-//     "sourceMap": { "declarations": [ { "kind", "name", "file", "line", "column", "endLine", "endColumn" } ] }
+//     "sourceMap": { "declarations": [ { "kind", "name", "file", "line", "column", "endLine", "endColumn" } ] },
+//     "compiled": { "encoding", "encodingVersion", "regex", "integrity", "program" }   // runtime/prebuilt.ts
 //   }
+// Node loads a bundle by re-checking its sources; `rein/runtime` (`loadCompiled`) loads the compiled
+// section without the parser or the checker.
 // `sourceMap.declarations` maps every rule, budget, test, let, def and type back to its file and
 // 1-based position (what decisions and test reports point at), so tools can show where a decision
 // came from without re-parsing.
@@ -30,8 +33,11 @@ import { checkPolicySet } from './load.js';
 import { REIN_VERSION } from './version.js';
 import { BundleError } from './errors.js';
 
-export const BUNDLE_FORMAT = 'rein-bundle' as const;
-export const BUNDLE_FORMAT_VERSION = 1 as const;
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, compiledSection, compiledSectionIntact, type CompiledSection } from '../runtime/prebuilt.js';
+
+export { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION };
+/** Bundle format versions this rein reads (`rein build` writes BUNDLE_FORMAT_VERSION). */
+export const BUNDLE_FORMAT_VERSIONS_READ: readonly number[] = [1, BUNDLE_FORMAT_VERSION];
 
 export { BundleError };
 
@@ -47,7 +53,7 @@ const declarationZod = z.object({
 
 const bundleZod = z.object({
   format: z.literal(BUNDLE_FORMAT),
-  formatVersion: z.literal(BUNDLE_FORMAT_VERSION),
+  formatVersion: z.union([z.literal(1), z.literal(BUNDLE_FORMAT_VERSION)]),
   rein: z.string(),
   policy: z.object({
     name: z.string(),
@@ -57,6 +63,15 @@ const bundleZod = z.object({
   files: z.record(z.string(), z.string()).check(z.refine((f) => Object.keys(f).length > 0, 'a bundle needs at least one file')),
   config: z.optional(z.unknown()),
   sourceMap: z.object({ declarations: z.array(declarationZod) }),
+  compiled: z.optional(
+    z.object({
+      encoding: z.literal('checked-program'),
+      encodingVersion: z.literal(1),
+      regex: z.boolean(),
+      integrity: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)),
+      program: z.unknown(),
+    }),
+  ),
 });
 
 /** One declaration of the bundle's source map (1-based lines and columns). */
@@ -73,12 +88,14 @@ export interface BundleDeclaration {
 /** A `rein build` bundle (docs/cli.md). */
 export interface Bundle {
   format: typeof BUNDLE_FORMAT;
-  formatVersion: typeof BUNDLE_FORMAT_VERSION;
+  formatVersion: 1 | typeof BUNDLE_FORMAT_VERSION;
   rein: string;
   policy: { name: string; version: string | null; hash: string };
   files: Record<string, string>;
   config?: unknown;
   sourceMap: { declarations: BundleDeclaration[] };
+  /** The compiled program (formatVersion 2): what `rein/runtime`'s `loadCompiled` reads. */
+  compiled?: CompiledSection;
 }
 
 /** Validates a parsed bundle file. */
@@ -152,13 +169,18 @@ export function buildBundle(set: PolicySet): { bundle: Bundle; policy: Policy; d
     files,
     config: set.config ?? null,
     sourceMap: { declarations: sourceMapOf(result) },
+    compiled: compiledSection(result.program, { name: policy.name, version: policy.version ?? null, hash: policy.hash }),
   };
   return { bundle, policy, diagnostics: result.diagnostics };
 }
 
-/** The bundle as written to disk (stable key order, trailing newline). */
+/** The bundle as written to disk (stable key order, trailing newline): indented, except the compiled
+ *  program, which is one line (indenting it would quadruple the file). */
 export function serializeBundle(bundle: Bundle): string {
-  return JSON.stringify(bundle, null, 2) + '\n';
+  const { compiled, ...rest } = bundle;
+  const text = JSON.stringify(rest, null, 2);
+  if (compiled === undefined) return text + '\n';
+  return text.slice(0, -2) + ',\n  "compiled": ' + JSON.stringify(compiled) + '\n}\n';
 }
 
 /**
@@ -170,9 +192,9 @@ export function loadBundle(data: unknown, source = 'bundle'): { bundle: Bundle; 
     throw new BundleError(`\`${source}\` is not a rein bundle (expected \`"format": "${BUNDLE_FORMAT}"\`)`);
   }
   const v = (data as { formatVersion?: unknown }).formatVersion;
-  if (v !== BUNDLE_FORMAT_VERSION) {
+  if (typeof v !== 'number' || !BUNDLE_FORMAT_VERSIONS_READ.includes(v)) {
     throw new BundleError(
-      `bundle format version ${JSON.stringify(v)} is not supported by this rein (expects ${BUNDLE_FORMAT_VERSION}); rebuild it with \`rein build\``,
+      `bundle format version ${JSON.stringify(v)} is not supported by this rein (expects ${BUNDLE_FORMAT_VERSIONS_READ.join(' or ')}); rebuild it with \`rein build\``,
     );
   }
   const parsed = bundleSchema.safeParse(data);
@@ -182,6 +204,9 @@ export function loadBundle(data: unknown, source = 'bundle'): { bundle: Bundle; 
     throw new BundleError(`\`${source}\` is not a valid rein bundle: ${where}: ${issue.message}`);
   }
   const bundle = parsed.data;
+  if (bundle.compiled !== undefined && !compiledSectionIntact(bundle)) {
+    throw new BundleError(`\`${source}\` was modified after it was built: its compiled section does not match its integrity digest; refusing to load it`);
+  }
   const result = check(bundle.files, { config: bundle.config ?? undefined });
   if (!result.ok) throw new PolicyError(`the bundle \`${source}\` has errors`, result.diagnostics);
   const policy = compile(result);

@@ -8,13 +8,8 @@ export class LoadError extends Error {
   }
 }
 
-/** A bundle that cannot be used: not JSON, wrong shape, unsupported version, hash mismatch. */
-export class BundleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BundleError';
-  }
-}
+// A bundle that cannot be used (the core's class: `rein/runtime`'s loadCompiled throws it too).
+export { BundleError } from '../errors.js';
 
 /** A command-line mistake: printed with a pointer to `--help`, exit 2. */
 export class UsageError extends Error {

@@ -49,13 +49,20 @@ export { ApprovalQueue, FileApprovalStore, isApprovalId } from './approvals/queu
 export type { ApprovalRecord, ApprovalStore, ApprovalVerdict, ApprovalQueueOptions, ApproverGroups, WaitResult, DecideOutcome } from './approvals/queue.js';
 export { loadApprovers, parseApprovers, signingKeyFromEnv, verificationKeysFromEnv, ApprovalConfigError } from './approvals/config.js';
 export { openApprovalQueue } from './approvals/open.js';
-import { dashboardPlugin as dashboardPluginImpl } from './serve/dashboard/plugin.js';
 import type { DashboardOptions } from './serve/dashboard/options.js';
 export type { DashboardOptions } from './serve/dashboard/options.js';
 /**
  * The control room as a fastify plugin: `await app.register(dashboardPlugin(options))` (docs/control-room.md).
  * Typed structurally here, so the package's declarations need no fastify types.
  */
+// The implementation (and the zod it validates with) loads when fastify registers the plugin, not
+// when `rein/node` is imported. The plugin is not wrapped in fastify-plugin, so this is the same plugin.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const dashboardPlugin: (options?: DashboardOptions) => (instance: any, opts: any) => Promise<void> = dashboardPluginImpl as never;
-export { hashPassword } from './serve/dashboard/session.js';
+export const dashboardPlugin: (options?: DashboardOptions) => (instance: any, opts: any) => Promise<void> =
+  (options) =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async (instance: any, opts: any) => {
+    const { dashboardPlugin: impl } = await import('./serve/dashboard/plugin.js');
+    return (impl(options) as (i: unknown, o: unknown) => Promise<void>)(instance, opts);
+  };
+export { hashPassword } from './serve/dashboard/password.js';

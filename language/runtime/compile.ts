@@ -20,7 +20,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import type { CheckResult, CheckedProgram, PolicyHeader, Symbol as Sym } from '../semantics/program.js';
 import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
-import { compilePattern, type PolicyPattern } from '../semantics/regex.js';
+import { compilePattern, type PolicyPattern } from '../semantics/patterns.js';
 import { hostApprovals, hostMode, hostNow } from './host-options.js';
 import { PolicyError } from '../errors.js';
 import type {

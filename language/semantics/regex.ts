@@ -7,13 +7,11 @@
 // engine and are reported as REIN212 with the construct named. Anything else RE2 rejects is REIN211.
 
 import { RE2JS } from 're2js';
+import { usePatternEngine, type PolicyPattern } from './patterns.js';
+
+export type { PolicyPattern } from './patterns.js';
 
 export type PatternProblem = { code: 'REIN211' | 'REIN212'; message: string; help?: string };
-
-/** A compiled `matches` pattern: `test(s)` searches `s` (unanchored, like `RegExp.test`). */
-export interface PolicyPattern {
-  test(s: string): boolean;
-}
 
 /** RE2's "matches only at the beginning of the text" condition (`^…` without `(?m)`, `\A…`). */
 const EMPTY_BEGIN_TEXT = 4;
@@ -27,6 +25,9 @@ export function compilePattern(pattern: string): PolicyPattern {
   if (typeof cond === 'number' && (cond & EMPTY_BEGIN_TEXT) !== 0) return { test: (s) => re.matcher(s).lookingAt() };
   return { test: (s) => re.test(s) };
 }
+
+// Loading this module makes RE2 the engine of `matches` (semantics/patterns.ts).
+usePatternEngine(compilePattern);
 
 const LOOK = /\(\?(<=|<!|=|!)/;
 const BACKREF = /\\(?:[1-9]|k<)/;

@@ -118,6 +118,27 @@ describe('rein audit / rein report', function () {
     assert.ok(!existsSync(join(dir, 'r2.html')));
   });
 
+  it('report --format json: the figures and the chain check as JSON, on stdout or to -o', async () => {
+    const r = await runMain(['report', log, '--format', 'json']);
+    assert.equal(r.code, 0, r.stderr);
+    const rep = JSON.parse(r.stdout);
+    assert.equal(rep.total, rep.byEffect.allow + rep.byEffect.deny + rep.byEffect.require_approval);
+    assert.equal(rep.byEffect.deny, 2, 'as the HTML page shows (denied 2)');
+    assert.equal(rep.verify.ok, true);
+    assert.deepEqual(rep.sources, [log]);
+    const out = join(dir, 'json', 'report.json');
+    const w = await runMain(['report', log, '-f', 'json', '-o', out]);
+    assert.equal(w.code, 0, w.stderr);
+    assert.equal(w.stdout, '');
+    assert.deepEqual(JSON.parse(readFileSync(out, 'utf8')), rep);
+    const html = await runMain(['report', log]);
+    assert.equal(html.code, 2);
+    assert.match(html.stderr, /-o\/--output FILE is required \(the HTML page is written to a file; --format json prints to stdout\)/);
+    const bad = await runMain(['report', log, '--format', 'xml']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--format must be one of html, json \(got `xml`\)/);
+  });
+
   it('usage errors exit 2', async () => {
     assert.equal((await runMain(['audit'])).code, 2);
     assert.equal((await runMain(['audit', 'frobnicate', log])).code, 2);

@@ -22,7 +22,8 @@ describe('rein build and bundles', function () {
     assert.match(r.stdout, /^built .*support\.bundle\.json: support_agent 1\.0\.0 \(3 files, sha256:[0-9a-f]{64}\)/);
     const bundle = bundleSchema.parse(JSON.parse(readFileSync(bundlePath, 'utf8')));
     assert.equal(bundle.format, 'rein-bundle');
-    assert.equal(bundle.formatVersion, 1);
+    assert.equal(bundle.formatVersion, 2);
+    assert.equal(bundle.compiled?.encoding, 'checked-program');
     assert.deepEqual(Object.keys(bundle.files), ['policy.rein', 'tests.rein', 'tools.rein']);
     assert.equal(bundle.files['tools.rein'], readFileSync(path.join(FIXTURES, 'valid/tools.rein'), 'utf8'));
     const rule = bundle.sourceMap.declarations.find((d) => d.kind === 'rule' && d.name === 'no_destructive_tools')!;
@@ -59,7 +60,7 @@ describe('rein build and bundles', function () {
     writeFileSync(bundlePath, JSON.stringify(b));
     const r = await runMain(['eval', bundlePath, '-i', 'requests/deny.json']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /bundle format version 2 is not supported by this rein \(expects 1\); rebuild it with `rein build`/);
+    assert.match(r.stderr, /bundle format version 3 is not supported by this rein \(expects 1 or 2\); rebuild it with `rein build`/);
   });
 
   it('a malformed bundle is rejected by its schema; a non-JSON file too', async () => {

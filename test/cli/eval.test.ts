@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { decisionSchema } from '../../language/runtime/decision.js';
+import { decisionSchema } from '../../language/runtime/decision-schema.js';
 import { FIXTURES, runBin, runMain } from './helpers.js';
 
 const NOW = '2026-11-24T10:00:00Z';

@@ -11,7 +11,7 @@ const PROMISED: Record<string, string[]> = {
   test: ['--format', '--filter', '--coverage', '--min-coverage', '--watch', '--help'],
   fmt: ['--check', '--write', '--format', '--help'],
   eval: ['--input', '--batch', '--explain', '--spent', '--approve', '--now', '--format', '--help'],
-  init: ['--template', '--force', '--help'],
+  init: ['--template', '--force', '--format', '--help'],
   bench: ['--input', '--duration', '--mode', '--format', '--help'],
   doc: ['--output', '--format', '--help'],
   completion: ['--help'],
@@ -46,6 +46,25 @@ describe('rein --help and --version', function () {
     assert.match(c.stderr, /did you mean `--version`\?/);
     const d = await runMain(['xyzzy']);
     assert.match(d.stderr, /unknown command `xyzzy` \(commands: check, /);
+  });
+
+  it('--format: every command has it, or says why not (report and init have it; completion, lsp, serve and mcp explain)', async () => {
+    for (const c of COMMANDS) {
+      const has = c.options.some((o) => o.name === 'format');
+      assert.ok(has !== (c.noFormat !== undefined), `rein ${c.name}: a --format option or a noFormat reason (exactly one)`);
+    }
+    for (const cmd of ['report', 'init']) assert.ok(COMMANDS.find((c) => c.name === cmd)!.options.some((o) => o.name === 'format'), cmd);
+    const comp = await runMain(['completion', 'bash', '--format', 'json']);
+    assert.equal(comp.code, 2);
+    assert.match(comp.stderr, /`rein completion` has no `--format`: its output is a shell script, and the shell argument \(bash, zsh or fish\) chooses which/);
+    const lsp = await runMain(['lsp', '-f', 'json']);
+    assert.equal(lsp.code, 2);
+    assert.match(lsp.stderr, /`rein lsp` has no `--format`: it speaks the Language Server Protocol/);
+    for (const cmd of ['serve', 'mcp']) {
+      const r = await runMain([cmd, '--format', 'json']);
+      assert.equal(r.code, 2, cmd);
+      assert.match(r.stderr, new RegExp(`\`rein ${cmd}\` has no \`--format\`: it is (a|an MCP) server`), cmd);
+    }
   });
 
   it('global help lists every command', async () => {

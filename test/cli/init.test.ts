@@ -56,4 +56,14 @@ describe('rein init', function () {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--template must be one of basic, mcp, coding-agent \(got `fancy`\)/);
   });
+
+  it('--format json lists what was written (and prints nothing else)', async () => {
+    const r = await runMain(['init', 'proj', '--format', 'json'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.template, 'basic');
+    assert.ok(out.files.some((f: string) => f.endsWith('rein.json')));
+    assert.ok(out.files.some((f: string) => f.endsWith(path.join('.github', 'workflows', 'rein.yml'))));
+    for (const f of out.files as string[]) assert.ok(existsSync(path.resolve(dir, f)), f);
+  });
 });

@@ -25,6 +25,7 @@ export const DOCUMENTED = {
     'serializeBundle', 'sourceMapOf', 'bundleSchema', 'BUNDLE_FORMAT', 'BUNDLE_FORMAT_VERSION', 'LoadError', 'BundleError',
     'UsageError', 'main', 'PolicyError', 'compile', 'Engine',
   ],
+  'rein/runtime': ['loadCompiled', 'Engine', 'MemoryBudgetStore', 'PolicyError', 'BundleError', 'BUNDLE_FORMAT', 'BUNDLE_FORMAT_VERSION', 'REIN_VERSION'],
   'rein/redis': ['RedisBudgetStore'],
   'rein/testing': ['budgetStoreConformance', 'budgetStoreConformanceCases', 'runConformanceCase', 'ConformanceError'],
 } as const;
@@ -33,6 +34,7 @@ export const DOCUMENTED = {
 const TYPES = {
   rein: ['Decision', 'Policy', 'EngineOptions', 'DecideOptions', 'EngineMode', 'BudgetStore', 'Diagnostic', 'CheckResult', 'AuditSink', 'AuditRecord', 'CompileOptions', 'EvaluateOptions'],
   'rein/node': ['PolicySet', 'Bundle', 'FileAuditLogOptions', 'CliIO'],
+  'rein/runtime': ['Policy', 'LoadCompiledOptions', 'Decision', 'EvaluateOptions'],
   'rein/redis': ['RedisBudgetStoreOptions'],
   'rein/testing': ['BudgetStoreConformanceOptions', 'ConformanceCase'],
 };
@@ -88,15 +90,19 @@ describe('the package installed in a fresh project (npm pack)', function () {
     const bytes = du(nm);
     assert.ok(bytes <= 5 * 1024 * 1024, `node_modules is ${(bytes / 1024 / 1024).toFixed(2)} MB`);
     console.log(`      node_modules after npm i rein: ${installed.length} package, ${(bytes / 1024 / 1024).toFixed(2)} MB`);
+    // the screenshots of docs/control-room.md stay in the repository (410 KB); the docs ship
+    assert.ok(!existsSync(join(nm, 'rein/docs/images')), 'docs/images is not in the package');
+    assert.ok(existsSync(join(nm, 'rein/docs/control-room.md')) && existsSync(join(nm, 'rein/docs/language.md')));
   });
 
   it('ESM: every documented name imports; one core across rein and rein/node', () => {
     const code = `
       const want = ${JSON.stringify(DOCUMENTED)};
-      const mods = { rein: await import('rein'), 'rein/node': await import('rein/node'), 'rein/testing': await import('rein/testing') };
+      const mods = { rein: await import('rein'), 'rein/node': await import('rein/node'), 'rein/runtime': await import('rein/runtime'), 'rein/testing': await import('rein/testing') };
       for (const [m, names] of Object.entries(want)) { if (m === 'rein/redis') continue; for (const n of names) if (mods[m][n] === undefined) throw new Error(m + ' lacks ' + n); }
       if (mods.rein.PolicyError !== mods['rein/node'].PolicyError) throw new Error('two copies of PolicyError');
       if (mods.rein.Engine !== mods['rein/node'].Engine) throw new Error('two copies of Engine');
+      if (mods.rein.Engine !== mods['rein/runtime'].Engine) throw new Error('two copies of Engine (rein/runtime)');
       const p = mods.rein.compile({ 'p.rein': ${JSON.stringify(POLICY)} });
       console.log(p.evaluate({ tool: 'shell' }).effect);
       try { mods.rein.compile({ 'p.rein': 'rule {' }); } catch (e) { console.log(e instanceof mods['rein/node'].PolicyError); }
@@ -107,9 +113,9 @@ describe('the package installed in a fresh project (npm pack)', function () {
   it('CommonJS: every documented name requires; require("rein").PolicyError === require("rein/node").PolicyError', () => {
     const code = `
       const want = ${JSON.stringify(DOCUMENTED)};
-      const mods = { rein: require('rein'), 'rein/node': require('rein/node'), 'rein/testing': require('rein/testing') };
+      const mods = { rein: require('rein'), 'rein/node': require('rein/node'), 'rein/runtime': require('rein/runtime'), 'rein/testing': require('rein/testing') };
       for (const [m, names] of Object.entries(want)) { if (m === 'rein/redis') continue; for (const n of names) if (mods[m][n] === undefined) throw new Error(m + ' lacks ' + n); }
-      console.log(mods.rein.PolicyError === mods['rein/node'].PolicyError, mods.rein.Engine === mods['rein/node'].Engine);
+      console.log(mods.rein.PolicyError === mods['rein/node'].PolicyError, mods.rein.Engine === mods['rein/node'].Engine && mods.rein.Engine === mods['rein/runtime'].Engine);
       try { mods['rein/node'].compile({ 'p.rein': 'rule {' }); } catch (e) { console.log(e instanceof mods.rein.PolicyError); }
       console.log(mods.rein.compile({ 'p.rein': ${JSON.stringify(POLICY)} }).evaluate({ tool: 'ls' }).effect);
       import('rein').then((esm) => console.log(esm.Engine === mods.rein.Engine));
@@ -191,6 +197,17 @@ describe('the package installed in a fresh project (npm pack)', function () {
     const r = run(bin, ['eval', 'policies', '--input', '-', '--format', 'json'], app, '{"tool":"shell"}');
     assert.equal(r.status, 4, r.stderr);
     assert.equal(JSON.parse(r.stdout).effect, 'deny');
+  });
+
+  it('rein/runtime: `rein build` then loadCompiled (ESM and CommonJS) decides as compile does', () => {
+    const bin = join(app, 'node_modules/.bin/rein');
+    mkdirSync(join(app, 'prebuilt'), { recursive: true });
+    writeFileSync(join(app, 'prebuilt/p.rein'), POLICY);
+    ok(run(bin, ['build', 'prebuilt', '-o', 'prebuilt.bundle.json'], app), 'rein build');
+    const esm = "import { readFileSync } from 'node:fs'; import { loadCompiled } from 'rein/runtime'; const p = await loadCompiled(readFileSync('prebuilt.bundle.json', 'utf8')); console.log(p.evaluate({ tool: 'shell' }).effect);";
+    assert.equal(ok(run(process.execPath, ['--input-type=module', '-e', esm], app), 'import rein/runtime'), 'deny\n');
+    const cjs = "const { loadCompiled } = require('rein/runtime'); loadCompiled(require('fs').readFileSync('prebuilt.bundle.json', 'utf8')).then((p) => console.log(p.evaluate({ tool: 'ls' }).effect));";
+    assert.equal(ok(run(process.execPath, ['-e', cjs], app), 'require rein/runtime'), 'allow\n');
   });
 
   it('rein/redis with ioredis installed beside it: ESM and CommonJS, the same core as rein', () => {

@@ -15,7 +15,7 @@ import {
   type ApprovalSigningKey,
 } from '../../language/runtime/approvals.js';
 import type { BudgetStore } from '../../language/runtime/store.js';
-import { decisionSchema } from '../../language/runtime/decision.js';
+import { decisionSchema } from '../../language/runtime/decision-schema.js';
 
 const SRC = `
 policy payments {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { assembleDecision, decisionJsonSchema, decisionToJSON, decisionSchema, type AssembleInput, type BudgetOutcome } from '../../language/runtime/decision.js';
+import { assembleDecision, decisionToJSON, type AssembleInput, type BudgetOutcome } from '../../language/runtime/decision.js';
+import { decisionJsonSchema, decisionSchema } from '../../language/runtime/decision-schema.js';
 import type { ClauseEffect, RuleOutcome } from '../../language/runtime/compiled.js';
 
 const loc = { file: 'p.rein', line: 1, column: 1 };

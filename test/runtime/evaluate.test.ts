@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { compile, type Policy } from '../../language/policy.js';
-import { decisionSchema, type Decision } from '../../language/runtime/decision.js';
+import { decisionSchema } from '../../language/runtime/decision-schema.js';
+import type { Decision } from '../../language/runtime/decision.js';
 import { PolicyError } from '../../language/errors.js';
 
 const fixture = (name: string) => readFileSync(fileURLToPath(new URL(`../fixtures/runtime/${name}`, import.meta.url)), 'utf8');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { decisionSchema } from '../../language/runtime/decision.js';
+import { decisionSchema } from '../../language/runtime/decision-schema.js';
 import { verifyChain, parseRecords } from '../../language/audit/record.js';
 import { nodeLineHash } from '../../language/node/audit-file.js';
 import { decideBodySchema, settleBodySchema } from '../../language/node/serve/schemas.js';

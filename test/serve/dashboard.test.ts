@@ -195,6 +195,26 @@ describe('rein serve dashboard (HTTP)', function () {
     assert.doesNotMatch(js.body, /https:\/\/(cdn|unpkg|jsdelivr)/);
   });
 
+  it('rein/node dashboardPlugin (loads the implementation when registered) serves the same plugin; hashPassword works', async () => {
+    const node = await import('../../language/node/index.js');
+    const d6 = mkdtempSync(path.join(tmpdir(), 'rein-dash-n-'));
+    const log6 = path.join(d6, 'decisions.jsonl');
+    await writeFixtureLog(log6, 5, { start: START, end: START + 60_000 });
+    const a6 = Fastify();
+    await a6.register(node.dashboardPlugin({ log: log6, users: { alice: node.hashPassword('pw') } }));
+    try {
+      const page = await a6.inject({ url: '/dashboard' });
+      assert.equal(page.statusCode, 200);
+      assert.match(page.body, /<html/i);
+      assert.match(node.hashPassword('x'), /^scrypt\$[0-9a-f]{32}\$[0-9a-f]{64}$/);
+      const login = await a6.inject({ method: 'POST', url: '/dashboard/api/login', payload: { user: 'alice', password: 'pw' } });
+      assert.ok(login.statusCode < 400, `login with a hashed password: ${login.statusCode} ${login.body}`);
+    } finally {
+      await a6.close();
+      rmSync(d6, { recursive: true, force: true });
+    }
+  });
+
   it('a tampered record shows as a broken chain, verified up to the record before it', async () => {
     const d2 = mkdtempSync(path.join(tmpdir(), 'rein-dash-t-'));
     const log2 = path.join(d2, 'decisions.jsonl');

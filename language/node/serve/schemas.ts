@@ -3,7 +3,8 @@
 // document cannot drift from what the server accepts.
 
 import { z } from 'zod';
-import { decisionSchema as publicDecisionSchema, type Decision } from '../../runtime/decision.js';
+import { decisionSchema as publicDecisionSchema } from '../../runtime/decision-schema.js';
+import type { Decision } from '../../runtime/decision.js';
 
 // `decisionSchema` is a zod (mini) schema behind its public `Schema<Decision>` type (the package's
 // declarations reference no dependency); here it is composed into other zod schemas.

@@ -2,7 +2,8 @@
 // environment, server-side sessions in an HttpOnly SameSite=Strict cookie, a CSRF token per session
 // (synchronizer token, sent back in `x-csrf-token`), and login rate limiting per client address.
 
-import { randomBytes, scryptSync, timingSafeEqual, createHash } from 'node:crypto';
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { checkPassword } from './password.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 
@@ -46,21 +47,7 @@ export function loadUsers(file: string): Record<string, string> {
   return parseUsers(text, file);
 }
 
-/** A `scrypt$salt$hash` string for a users file. */
-export function hashPassword(password: string): string {
-  const salt = randomBytes(16);
-  return `scrypt$${salt.toString('hex')}$${scryptSync(password, salt, 32).toString('hex')}`;
-}
-
-function checkPassword(stored: string, given: string): boolean {
-  const m = /^scrypt\$([0-9a-f]+)\$([0-9a-f]{64})$/.exec(stored);
-  if (m) {
-    const want = Buffer.from(m[2]!, 'hex');
-    return timingSafeEqual(scryptSync(given, Buffer.from(m[1]!, 'hex'), 32), want);
-  }
-  // plain: compare digests (constant time, any length)
-  return timingSafeEqual(createHash('sha256').update(stored).digest(), createHash('sha256').update(given).digest());
-}
+export { hashPassword } from './password.js';
 
 export class Sessions {
   private readonly sessions = new Map<string, Session>();
