@@ -6,6 +6,7 @@
 //   node --import tsx bench/ab.ts /tmp/base [eval|decide|settle] [rounds]
 //
 // eval:   policy.evaluate on bench/policy
+// shapes: policy.evaluate on bench/policy-shapes with bench:shapes' requests (lists, nested objects, strings)
 // decide: await Engine.decide on bench/policy + bench/policy-budgets (memory store, never settled)
 // settle: the same, each reservation settled (its estimate)
 
@@ -14,11 +15,12 @@ import { dirname, join, resolve } from 'node:path';
 import { median, readSet } from './util.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateRequests } from './peers.js';
+import { shapeRequests } from './shapes.js';
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const [otherArg, mode = 'eval', roundsArg = '10'] = process.argv.slice(2);
-if (!otherArg || !['eval', 'decide', 'settle'].includes(mode)) {
-  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|decide|settle] [rounds]');
+if (!otherArg || !['eval', 'shapes', 'decide', 'settle'].includes(mode)) {
+  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|shapes|decide|settle] [rounds]');
   process.exit(2);
 }
 const other = resolve(otherArg);
@@ -35,6 +37,10 @@ async function load(root: string): Promise<Fn> {
   const { MemoryBudgetStore } = await mod('language/runtime/memory-store.ts');
   // The same policy files (this tree's) for both.
   const rules = readSet(join(here, 'bench/policy'));
+  if (mode === 'shapes') {
+    const p = compile(readSet(join(here, 'bench/policy-shapes')));
+    return (r) => p.evaluate(r);
+  }
   if (mode === 'eval') {
     const p = compile(rules);
     return (r) => p.evaluate(r);
@@ -51,7 +57,7 @@ async function load(root: string): Promise<Fn> {
 
 
 async function main() {
-  const requests = generateRequests(10_000).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
+  const requests = (mode === 'shapes' ? shapeRequests(5_000) : generateRequests(10_000)).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
   const fns: Record<'other' | 'this', Fn> = { other: await load(other), this: await load(here) };
   const isAsync = mode !== 'eval';
   const res = { other: [] as number[], this: [] as number[] };

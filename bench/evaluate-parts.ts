@@ -11,7 +11,7 @@
 
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CodeBuilder } from '../language/runtime/codegen.js';
+import { CodeBuilder, type Code } from '../language/runtime/codegen.js';
 import { compile } from '../language/policy.js';
 import { generateRequests } from './peers.js';
 import { median, readSet } from './util.js';
@@ -35,7 +35,7 @@ const EDITS: Record<string, Edit | null> = {
 // Edit the lines of the fused function before it is built.
 let edit: Edit | null = null;
 const build = CodeBuilder.prototype.build;
-CodeBuilder.prototype.build = function (this: CodeBuilder, name: string, params: string[], prelude?: string) {
+CodeBuilder.prototype.build = function (this: CodeBuilder, name: string, params: string[], prelude?: Code) {
   const self = this as unknown as { lines: string[] };
   if (edit && name === 'generatedEvaluate') self.lines = edit(self.lines);
   return build.call(this, name, params, prelude);

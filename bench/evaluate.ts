@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { compile } from '../language/policy.js';
 import { Engine } from '../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../language/runtime/memory-store.js';
-import { celEngine, cedarContext, cedarEngine, generateRequests, handWritten, jsonRulesEngine, project, type BenchRequest, type Outcome } from './peers.js';
+import { celEngine, cedarContext, cedarEngine, fromDecision, generateRequests, handWritten, jsonRulesEngine, project, type BenchRequest, type Outcome } from './peers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const N = Number(process.env.BENCH_N ?? 10_000);
@@ -23,14 +23,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Math.max(1, Math.floor(Number(process.env.BENCH_ROUNDS ?? 5)));
 const ONLY = process.env.BENCH_ONLY?.split(',');
 
-
-function fromDecision(d: { effect: string; reasons: { kind: string; name?: string }[]; approvals: { name: string }[]; warnings: { name?: string }[] }): Outcome {
-  const names = new Set<string>();
-  for (const r of d.reasons) if (r.kind === 'rule' && r.name) names.add(r.name);
-  for (const a of d.approvals) names.add(a.name);
-  for (const w of d.warnings) if (w.name) names.add(w.name);
-  return { effect: d.effect as Outcome['effect'], names: [...names].sort() };
-}
 
 interface Row {
   name: string;

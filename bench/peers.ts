@@ -33,8 +33,8 @@ export interface Outcome {
 }
 
 /** Effect precedence of LANGUAGE §5 (default allow, no approvals granted) and the names a decision shows. */
-export function project(matched: string[]): Outcome {
-  const by = (e: RuleEffect) => matched.filter((n) => RULES[n] === e);
+export function project(matched: string[], rules: Record<string, RuleEffect> = RULES): Outcome {
+  const by = (e: RuleEffect) => matched.filter((n) => rules[n] === e);
   const deny = by('deny');
   const appr = by('require_approval');
   const warn = by('warn');
@@ -42,6 +42,27 @@ export function project(matched: string[]): Outcome {
   if (deny.length) return { effect: 'deny', names: [...deny, ...appr, ...warn].sort() };
   if (appr.length) return { effect: 'require_approval', names: [...appr, ...warn].sort() };
   return { effect: 'allow', names: [...allow, ...warn].sort() };
+}
+
+/** The effect and names a Rein decision shows (what `project` gives for a peer's matches). */
+export function fromDecision(d: { effect: string; reasons: { kind: string; name?: string }[]; approvals: { name: string }[]; warnings: { name?: string }[] }): Outcome {
+  const names = new Set<string>();
+  for (const r of d.reasons) if (r.kind === 'rule' && r.name) names.add(r.name);
+  for (const a of d.approvals) names.add(a.name);
+  for (const w of d.warnings) if (w.name) names.add(w.name);
+  return { effect: d.effect as Outcome['effect'], names: [...names].sort() };
+}
+
+/** A small seeded generator (mulberry32): the same seed gives the same requests. */
+export function mulberry32(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 // ------------------------------------------------------------------ requests
@@ -56,14 +77,7 @@ export interface BenchRequest {
 
 /** Deterministic pseudo-random agent requests (mulberry32). */
 export function generateRequests(n: number, seed = 42): BenchRequest[] {
-  let s = seed >>> 0;
-  const rnd = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)];
   const tools = ['kb.search', 'ticket.read', 'docs.read', 'shell.exec', 'db.drop', 'payments.transfer', 'email.send', 'db.write', 'admin.reset', 'fs.write', 'calendar.create'];
   const models = ['small', 'gpt-large', 'internal-llm', 'internal-small', 'claude-medium'];

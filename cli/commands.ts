@@ -425,6 +425,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'listen', type: 'string', value: 'HOST:PORT', description: 'remote gateway: serve Streamable HTTP at http://HOST:PORT/mcp' },
       { name: 'upstream', type: 'string', value: 'URL', description: 'remote gateway: the upstream server\'s Streamable HTTP URL' },
       { name: 'upstream-timeout', type: 'string', value: 'DURATION', description: 'answer a request with an error when the upstream is silent this long; progress resets it (default 5m, 0: never)' },
+      { name: 'session-timeout', type: 'string', value: 'DURATION', description: 'remote gateway: close a session idle this long (no request open or received), and its upstream session (default 30m, 0: never)' },
       { name: 'no-reload', type: 'boolean', description: 'do not reload the policy when its files change' },
       help,
     ],

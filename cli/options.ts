@@ -137,6 +137,7 @@ export const optionSchemas = {
     listen: z.string().optional(),
     upstream: z.string().optional(),
     'upstream-timeout': duration('--upstream-timeout').default(300_000),
+    'session-timeout': duration('--session-timeout').default(30 * 60_000),
     'no-reload': z.boolean().default(false),
   }),
   serve: z.object({

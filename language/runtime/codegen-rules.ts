@@ -1,70 +1,44 @@
 // Generated rule evaluation (see codegen.ts for when and how code is generated). All rules of a set
 // become ONE straight-line function: reads of the request are inline property loads with constant
 // keys, comparisons and `and`/`or`/`not` are inline operators, `in [constants]` is a Set lookup.
-// Anything else (arithmetic, interpolation, lambdas, defs, budgets, detectors …) calls the closure the
-// compiler built for that sub-expression, so the generated code only implements the simple forms, with
-// exactly the closures' semantics (null handling, `=== true` truthiness, evaluation order).
-// `generateDecide` is the same function building the decision of `policy.evaluate` in place (enforce
-// mode, no approvals): reasons go straight into the list their (static) effect selects.
+// Any other node (arithmetic, lambdas, defs, budgets, detectors …) calls its closure, so the generated
+// code only implements the simple forms, with exactly the closures' semantics (null handling, `=== true`
+// truthiness, evaluation order).
+// `generateFused` is the request validator, the rules and the decision of `policy.evaluate` (enforce
+// mode, no approvals) in one function: reasons go straight into the list their (static) effect selects.
+// The generated code comes from the IR (ir.ts) that the closure backend (closures.ts) also compiles,
+// and is built only from typed `Code` (codegen.ts).
 
-import type * as A from '../syntax/ast.js';
-import type { Type } from '../semantics/types.js';
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
-import { CodeBuilder, lit, prop } from './codegen.js';
+import type { IrRule, Node } from './ir.js';
+import { conjuncts } from './ir.js';
+import type { Type } from '../semantics/types.js';
+import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
+import * as ops from './ops.js';
 import { EFFECTS } from './effects.js';
 import { Entries } from './entries.js';
 
 type Fn = (env: Env, frame: unknown[]) => unknown;
 
-/** What the generator needs from the compiler (compile.ts `Compiler`). */
+/** What the generator needs from the compiler: the closure backend, for the nodes it does not inline. */
 export interface RuleGenHost {
-  /** Compile a sub-expression to a closure (the fallback); `constant`/`value` when it folds. */
-  expr(e: A.Expr, scope: unknown): { fn: Fn; constant: boolean; value?: unknown };
-  typeOf(e: A.Expr | undefined): Type | undefined;
-  /** An input-rooted member chain (`action.args.amount`) as root field, keys, and whether each step's object is statically a record. */
-  inputChain(e: A.MemberExpr): { root: string; keys: string[]; safe: boolean[] } | undefined;
-  /** The symbol kind a name refers to, and its name. */
-  symbolOf(e: A.NameExpr): { kind: string; name: string } | undefined;
-  /** A `let` by name, compiled (constant when it does not depend on the request). */
-  letValue(name: string): { fn: Fn; constant: boolean; value?: unknown };
+  /** The closure of an IR node (the reference semantics). */
+  closure(n: Node): Fn;
 }
 
 export interface GenRule {
-  /** Compile scope for the rule's clauses (lambda slots); the frame size is read after generation. */
-  scope: unknown;
-  frameSize: () => number;
-  whens: A.Expr[];
-  unlesses: A.Expr[];
+  rule: IrRule;
   /** The outcome when the rule does not match (shared, frozen). */
   notMatched: RuleOutcome;
   /** Builds the outcome when it matches (may throw: message / approver errors). */
   matched: (env: Env, frame: unknown[]) => RuleOutcome;
   /** The outcome for a run-time error. */
   failed: (e: unknown) => RuleOutcome;
+  /** The approver as a string (rendered by its type when it is not one), when the rule has one. */
+  from?: Fn;
   /** The shared outcome when the message and approver are constants. */
   matchedConst?: RuleOutcome;
-  /** Otherwise the parts of the matched outcome, built inline (same fields, same order as `matched`). */
-  outcome?: {
-    name: string;
-    effect: string;
-    monitor: boolean;
-    annotations: unknown;
-    location: unknown;
-    message?: { node: A.Expr | undefined; fn: Fn };
-    from?: Fn;
-  };
-}
-
-function baseKind(t: Type | undefined): Type['kind'] | undefined {
-  if (!t) return undefined;
-  return t.kind === 'nullable' ? t.inner.kind : t.kind;
-}
-
-function isScalarKind(k: Type['kind'] | undefined): boolean {
-  return (
-    k === 'string' || k === 'number' || k === 'int' || k === 'bool' || k === 'money' || k === 'duration' || k === 'time' || k === 'enum' || k === 'null'
-  );
 }
 
 function isPrimitive(v: unknown): v is string | number | boolean | null {
@@ -96,14 +70,12 @@ export interface DecideHelpers {
   /** The decision from the rules' entries (entries.ts `assemble` for `policy.evaluate`; the engine's
    *  budget step in the fused path). */
   finish: FusedFinish;
-  /** The same decision through the closures (used when reading the request throws). */
-  slow: (env: Env) => Decision;
 }
 
 /** What the fused variant needs: the validator, emitted into the same function (validate.ts `emitQuickValidator`). */
 export interface FusedHelpers {
   /** Emits the quick validator reading the local `src`; lines `return undefined` on the first problem. */
-  validator: (b: CodeBuilder, src: string) => { result: string; fields: Map<string, string> };
+  validator: (b: CodeBuilder, src: Name) => { result: Name; fields: Map<string, Name> };
 }
 
 /** A fused evaluation: the decision, or undefined when the request is not valid (or could not be read). */
@@ -113,21 +85,11 @@ export type FusedEvaluate = (request: unknown, now: number, views: Env['budgets'
  * Validation, every rule and the decision in ONE generated function (enforce mode, no approvals, no
  * explanation): the rules read the validator's locals (each field's normalised value) instead of
  * reading the validated records again, and the decision's last step is the `finish` argument, so
- * `policy.evaluate` and the engine share the function. Same decisions as validating, then
- * `generateDecide` (test/runtime/perf-codegen.test.ts).
+ * `policy.evaluate` and the engine share the function. Same decisions as validating, then assembling
+ * the closures' outcomes (test/runtime/perf-codegen.test.ts).
  */
 export function generateFused(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers, fused: FusedHelpers): FusedEvaluate {
-  return generate(host, rules, helpers, decide, fused) as FusedEvaluate;
-}
-
-/**
- * One function evaluating every rule and building the decision in place (`policy.evaluate` in enforce
- * mode without approvals): each matched rule's reason (and approval request) goes straight into the
- * list its effect, known at compile time, selects; the same decision as assembling the outcomes of
- * `generateRules` (test/runtime/perf-codegen.test.ts).
- */
-export function generateDecide(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers): (env: Env) => Decision {
-  return generate(host, rules, helpers, decide) as (env: Env) => Decision;
+  return generate(host, rules, helpers, { decide, fused }) as FusedEvaluate;
 }
 
 type RuleHelpers = {
@@ -140,345 +102,360 @@ type RuleHelpers = {
     slow: (env: Env, all: boolean) => RuleOutcome[];
 };
 
-function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, decide: DecideHelpers | undefined, fused?: FusedHelpers): unknown {
+// Names the generated functions use (parameters and fixed locals).
+const N = {
+  env: new Name('env'),
+  all: new Name('all'),
+  input: new Name('input'),
+  request: new Name('request'),
+  now: new Name('now'),
+  views: new Name('views'),
+  finish: new Name('finish'),
+  f: new Name('f'),
+  o: new Name('o'),
+  r: new Name('r'),
+  m: new Name('m'),
+  out: new Name('out'),
+  ms: new Name('ms'),
+  fr: new Name('fr'),
+};
+
+const COMMA = _`, `;
+const AND = _` && `;
+const SP = _` `;
+
+/** `let a, b, c;` (nothing for none). */
+function letAll(names: Name[]): Code | undefined {
+  return names.length > 0 ? _`let ${join(names.map((x) => _`${x}`), COMMA)};` : undefined;
+}
+
+/** Where code is generated: the main function (reads hoisted) or a helper (reads inline), each with its own temporaries. */
+class Scope {
+  readonly temps: Name[] = [];
+  constructor(
+    private readonly prefix: string,
+    /** Hoists a read (by key) to the top of the function; undefined in helpers. */
+    readonly hoist: ((key: string, code: () => Code) => Name) | undefined,
+  ) {}
+  temp(): Name {
+    const t = new Name(`${this.prefix}${this.temps.length}`);
+    this.temps.push(t);
+    return t;
+  }
+}
+
+function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fusedWith: { decide: DecideHelpers; fused: FusedHelpers } | undefined): unknown {
+  const fused = fusedWith?.fused;
   const b = new CodeBuilder();
-  let temps = 0;
-  const temp = (): string => `t${temps++}`;
+  const { env, f, input } = N;
 
   // Fused: the validator comes first in the same function; its locals hold every inlined field's
   // normalised value (null when absent), which the rules read directly.
-  let fields: Map<string, string> | undefined;
+  let fields: Map<string, Name> | undefined;
   if (fused) {
-    b.declare('input');
-    b.line('try {');
-    const v = fused.validator(b, 'request');
-    b.line(`input = ${v.result};`);
+    b.declare(input);
+    b.line(_`try {`);
+    const v = fused.validator(b, N.request);
+    b.line(_`${input} = ${v.result};`);
     // Getters that throw, proxies: the general path validates again and reports the problem.
-    b.line('} catch (e) { return undefined; }');
-    b.line('const env = { input: input, now: now, budgets: views };');
+    b.line(_`} catch (e) { return undefined; }`);
+    b.line(_`const ${env} = { input: ${input}, now: ${N.now}, budgets: ${N.views} };`);
     fields = v.fields;
   }
 
-  // Every request read (`action.kind`) is computed once, at the top of the function, into a constant:
-  // reads of validated records have no side effects and cannot throw, so reading them all up front
-  // gives the same values as reading them where they appear.
-  const reads = new Map<string, string>();
-  const readLines: string[] = [];
-  const hoisted = (key: string, code: () => string): string => {
+  // Every request read (`action.kind`) of the main function is computed once, at its top, into a
+  // constant: reads of validated records have no side effects and cannot throw, so reading them all up
+  // front gives the same values as reading them where they appear.
+  const reads = new Map<string, Name>();
+  const readLines: Code[] = [];
+  const main = new Scope('t', (key, code) => {
     let name = reads.get(key);
     if (name === undefined) {
-      name = `c${reads.size}`;
+      name = new Name(`c${reads.size}`);
       reads.set(key, name);
-      readLines.push(`${name} = ${code()};`);
+      readLines.push(_`${name} = ${code()};`);
     }
     return name;
-  };
+  });
+  let helpers_ = 0;
 
-  const fallback = (e: A.Expr, scope: unknown): string => {
-    const c = host.expr(e, scope);
-    if (c.constant) return isPrimitive(c.value) ? lit(c.value) : b.ref(c.value);
-    return `${b.ref(c.fn)}(env, f)`;
-  };
+  /** A node the generated code does not inline: a call of its closure. */
+  const fallback = (n: Node): Code => _`${b.ref(host.closure(n))}(${env}, ${f})`;
 
-  const gen = (e: A.Expr | undefined, scope: unknown): string => {
-    if (!e) return 'null';
-    switch (e.kind) {
-      case 'Number':
-        return isPrimitive(e.value) ? lit(e.value) : fallback(e, scope);
-      case 'Money':
-        return lit(e.micros);
-      case 'Bool':
-        return lit(e.value);
-      case 'Null':
-        return 'null';
-      case 'String':
-        if (e.parts.every((p) => p.kind === 'Text')) return lit(e.parts.map((p) => (p as A.StringText).value).join(''));
-        return fallback(e, scope);
-      case 'Paren':
-        return e.expr ? gen(e.expr, scope) : 'null';
-      case 'NameRef': {
-        const s = host.symbolOf(e);
-        if (s?.kind === 'input-field') {
-          const held = fields?.get(JSON.stringify([s.name]));
-          if (held !== undefined) return held;
-        }
-        if (s?.kind === 'input-field') return hoisted(JSON.stringify([s.name]), () => {
-          const t = temp();
-          return `(${t} = input[${lit(s.name)}], ${t} === undefined ? null : ${t})`;
-        });
-        if (s?.kind === 'let') {
-          const c = host.letValue(s.name);
-          if (c.constant) return isPrimitive(c.value) ? lit(c.value) : b.ref(c.value);
-        }
-        return fallback(e, scope);
-      }
-      case 'Member': {
-        if (baseKind(host.typeOf(e.object)) === 'budget') return fallback(e, scope);
-        const chain = host.inputChain(e);
-        if (!chain) return fallback(e, scope);
-        // Same steps as the fused closure read (compile.ts `fusedInputRead`). Fused: start from the
-        // deepest field the validator holds in a local (the whole chain, or the record/map it reads into).
-        let start = 'input';
-        let from = -1;
-        if (fields !== undefined) {
-          for (let p = chain.keys.length; p >= 0; p--) {
-            const held = fields.get(JSON.stringify([chain.root, ...chain.keys.slice(0, p)]));
-            if (held !== undefined) {
-              if (p === chain.keys.length) return held;
-              start = held;
-              from = p;
-              break;
-            }
-          }
-        }
-        return hoisted(JSON.stringify([chain.root, chain.keys, chain.safe]), () => {
-        let cur = temp();
-        const parts: string[] = [from < 0 ? `${cur} = input[${lit(chain.root)}]` : `${cur} = ${start}`];
-        for (let i = Math.max(from, 0); i < chain.keys.length; i++) {
-          const next = temp();
-          const guard = chain.safe[i]
-            ? `${cur} === null || ${cur} === undefined`
-            : `${cur} === null || ${cur} === undefined || typeof ${cur} !== "object" || Array.isArray(${cur})`;
-          parts.push(`${next} = (${guard}) ? undefined : ${cur}[${lit(chain.keys[i])}]`);
-          cur = next;
-        }
-        return `(${parts.join(', ')}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
-        });
-      }
-      case 'Unary':
-        if (e.op === 'not' && e.operand) return `(${gen(e.operand, scope)} !== true)`;
-        return fallback(e, scope);
-      case 'If':
-        if (!e.cond) return fallback(e, scope);
-        return `(${gen(e.cond, scope)} === true ? ${gen(e.then, scope)} : ${gen(e.else, scope)})`;
-      case 'Binary':
-        return binary(e, scope);
-      case 'Call':
-        return call(e, scope);
-      default:
-        return fallback(e, scope);
-    }
-  };
-
-  const binary = (e: A.BinaryExpr, scope: unknown): string => {
-    if (!e.right) return fallback(e, scope);
-    const op = e.op;
-    switch (op) {
+  const gen = (n: Node, sc: Scope): Code => {
+    switch (n.k) {
+      case 'const':
+        return isPrimitive(n.v) ? _`${n.v}` : _`${b.ref(n.v)}`;
+      case 'read':
+        return read(n.root, n.keys, n.safe, sc);
+      case 'slot':
+        return _`${f}[${n.i}]`;
+      case 'not':
+        return _`(${gen(n.x, sc)} !== true)`;
+      case 'if':
+        return _`(${gen(n.c, sc)} === true ? ${gen(n.t, sc)} : ${gen(n.f, sc)})`;
       case 'and':
-        return `(${gen(e.left, scope)} === true && ${gen(e.right, scope)} === true)`;
+        return _`(${gen(n.l, sc)} === true && ${gen(n.r, sc)} === true)`;
       case 'or':
-        return `(${gen(e.left, scope)} === true || ${gen(e.right, scope)} === true)`;
-      case '==':
-      case '!=':
-        if (isScalarKind(baseKind(host.typeOf(e.left))) || isScalarKind(baseKind(host.typeOf(e.right))))
-          return `(${gen(e.left, scope)} ${op === '==' ? '===' : '!=='} ${gen(e.right, scope)})`;
-        return fallback(e, scope);
-      case '<':
-      case '<=':
-      case '>':
-      case '>=': {
-        const r = host.expr(e.right, scope);
-        const l = host.expr(e.left, scope);
-        if (r.constant && typeof r.value === 'number' && Number.isFinite(r.value) && !l.constant) {
-          const t = temp();
-          return `(${t} = ${gen(e.left, scope)}, typeof ${t} === "number" && ${t} ${op} ${lit(r.value)})`;
+        return _`(${gen(n.l, sc)} === true || ${gen(n.r, sc)} === true)`;
+      case 'eq':
+        if (!n.scalar) return fallback(n);
+        return n.neg ? _`(${gen(n.l, sc)} !== ${gen(n.r, sc)})` : _`(${gen(n.l, sc)} === ${gen(n.r, sc)})`;
+      case 'cmp': {
+        const op = n.op;
+        if (n.r.k === 'const' && typeof n.r.v === 'number' && Number.isFinite(n.r.v) && n.l.k !== 'const') {
+          const t = sc.temp();
+          const rv = n.r.v;
+          const test = op === '<' ? _`${t} < ${rv}` : op === '<=' ? _`${t} <= ${rv}` : op === '>' ? _`${t} > ${rv}` : _`${t} >= ${rv}`;
+          return _`(${t} = ${gen(n.l, sc)}, typeof ${t} === "number" && ${test})`;
         }
-        if (l.constant && r.constant) return fallback(e, scope);
+        if (n.l.k === 'const' && n.r.k === 'const') return fallback(n);
         const fn = op === '<' || op === '>' ? b.ref(helpers.lt) : b.ref(helpers.le);
         // Same evaluation order as the closures: `a > b` is `lt(b, a)`.
-        return op === '<' || op === '<=' ? `${fn}(${gen(e.left, scope)}, ${gen(e.right, scope)})` : `${fn}(${gen(e.right, scope)}, ${gen(e.left, scope)})`;
+        return op === '<' || op === '<=' ? _`${fn}(${gen(n.l, sc)}, ${gen(n.r, sc)})` : _`${fn}(${gen(n.r, sc)}, ${gen(n.l, sc)})`;
       }
-      case 'in':
-      case 'not in': {
-        const r = host.expr(e.right, scope);
-        if (r.constant && Array.isArray(r.value) && r.value.every((x) => typeof x !== 'object' || x === null)) {
-          const l = host.expr(e.left, scope);
-          if (l.constant) return fallback(e, scope);
-          const set = b.ref(new Set(r.value.filter((x) => x !== null)));
-          const t = temp();
-          return `((${t} = ${gen(e.left, scope)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t})) ${op === 'in' ? '=== true' : '!== true'})`;
+      case 'in': {
+        const r = n.r;
+        if (r.k === 'const' && Array.isArray(r.v) && r.v.every((x) => typeof x !== 'object' || x === null) && n.l.k !== 'const') {
+          const set = b.ref(new Set(r.v.filter((x) => x !== null)));
+          const t = sc.temp();
+          const has = _`(${t} = ${gen(n.l, sc)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t}))`;
+          return n.neg ? _`(${has} !== true)` : _`(${has} === true)`;
         }
-        return fallback(e, scope);
+        const call = _`${b.ref(ops.memberOf)}(${gen(n.l, sc)}, ${gen(r, sc)})`;
+        return n.neg ? _`(${call} !== true)` : call;
       }
-      case '??': {
-        const l = host.expr(e.left, scope);
-        if (l.constant) return fallback(e, scope);
-        const t = temp();
-        return `(${t} = ${gen(e.left, scope)}, ${t} === null || ${t} === undefined ? ${gen(e.right, scope)} : ${t})`;
+      case 'coalesce': {
+        const t = sc.temp();
+        return _`(${t} = ${gen(n.l, sc)}, ${t} === null || ${t} === undefined ? ${gen(n.r, sc)} : ${t})`;
+      }
+      case 'call':
+        if (n.fn === 'len' && n.args.length >= 1) return _`${b.ref(ops.lengthOf)}(${gen(n.args[0]!, sc)})`;
+        return fallback(n);
+      case 'strMethod': {
+        const m = n.m;
+        if ((m !== 'starts_with' && m !== 'ends_with' && m !== 'contains') || n.args.length !== 1) return fallback(n);
+        const s = sc.temp();
+        const p = sc.temp();
+        const test = m === 'starts_with' ? _`${s}.startsWith(${p})` : m === 'ends_with' ? _`${s}.endsWith(${p})` : _`${s}.includes(${p})`;
+        // A value that is not a string (a list for `contains`, null, or a wrong shape that is a rule
+        // error): the closure decides, from the start (expressions have no side effects).
+        return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${gen(n.args[0]!, sc)}, typeof ${p} === "string" && ${test}))`;
+      }
+      case 'listMethod':
+        return listMethod(n, sc) ?? fallback(n);
+      case 'member':
+        return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
+      case 'index':
+        return _`${b.ref(ops.indexOf)}(${gen(n.obj, sc)}, ${gen(n.index, sc)})`;
+      case 'str': {
+        // Text parts as literals; strings render as themselves and plain numbers as `String(n)`
+        // (values.ts `renderValue`, depth 0): inline; other values call `renderValue`.
+        const render = b.ref(helpers.renderValue);
+        const cur = helpers.currency;
+        const parts = n.parts.map((p) => {
+          if (typeof p === 'string') return _`${p}`;
+          const k = p.type?.kind === 'nullable' ? p.type.inner.kind : p.type?.kind;
+          const t = sc.temp();
+          const rendered = _`${render}(${t}, ${b.ref(p.type)}, ${cur})`;
+          const other = k === 'int' || k === 'number' ? _`typeof ${t} === "number" ? "" + ${t} : ${rendered}` : rendered;
+          return _`(${t} = ${gen(p.e, sc)}, typeof ${t} === "string" ? ${t} : ${other})`;
+        });
+        return _`("" + ${join(parts, _` + `)})`;
       }
       default:
-        return fallback(e, scope);
+        return fallback(n);
     }
   };
 
-  const STRING_TESTS: Record<string, string> = { starts_with: 'startsWith', ends_with: 'endsWith', contains: 'includes' };
-  const call = (e: A.CallExpr, scope: unknown): string => {
-    const callee = e.callee;
-    if (callee.kind !== 'Member' || !callee.property || e.args.length !== 1) return fallback(e, scope);
-    const m = callee.property.text;
-    const jsMethod = STRING_TESTS[m];
-    const ok = baseKind(host.typeOf(callee.object));
-    // Inline only on values typed as strings: on `any` the closure decides (a non-string value other
-    // than a list is a rule error there, compile.ts `method`).
-    if (!jsMethod || (ok !== 'string' && ok !== 'enum')) return fallback(e, scope);
-    if (callee.object.kind === 'NameRef') {
-      const sym = host.symbolOf(callee.object);
-      if (!sym || sym.kind === 'detector') return fallback(e, scope); // detectors: the closure decides
-    }
-    const o = host.expr(callee.object, scope);
-    const a = host.expr(e.args[0], scope);
-    if (o.constant && a.constant) return fallback(e, scope);
-    const s = temp();
-    const p = temp();
-    const arrayCase = m === 'contains' ? `Array.isArray(${s}) ? ${b.ref(helpers.memberOf)}(${gen(e.args[0], scope)}, ${s}) : null` : 'null';
-    return `(${s} = ${gen(callee.object, scope)}, typeof ${s} !== "string" ? (${arrayCase}) : (${p} = ${gen(e.args[0], scope)}, typeof ${p} === "string" && ${s}.${jsMethod}(${p})))`;
+  /**
+   * `xs.any(x => …)`, `all`, `count`: a helper function in the enclosing scope with the lambda body
+   * inline (its parameter is the frame slot, as in the closures); `len` and `contains` call ops.ts.
+   * Same semantics as closures.ts `listMethod` (ops.ts `asList` for the shape check).
+   */
+  const listMethod = (n: Extract<Node, { k: 'listMethod' }>, sc: Scope): Code | undefined => {
+    if (n.m === 'len') return _`${b.ref(ops.lengthOf)}(${gen(n.obj, sc)})`;
+    const list = _`${b.ref(ops.asList)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
+    if (n.m === 'contains') return _`${b.ref(ops.memberOf)}(${n.arg ? gen(n.arg, sc) : _`null`}, ${list})`;
+    if (n.body === undefined || n.slot === undefined || (n.m !== 'any' && n.m !== 'all' && n.m !== 'count')) return undefined;
+    const h = new Name(`L${helpers_++}`);
+    const inner = new Scope('u', undefined);
+    const body = gen(n.body, inner);
+    const xs = new Name('xs');
+    const i = new Name('i');
+    const set = _`${f}[${n.slot}] = ${xs}[${i}];`;
+    const loop =
+      n.m === 'any'
+        ? _`if (${xs} === null) return false; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} === true) return true; } return false;`
+        : n.m === 'all'
+          ? _`if (${xs} === null) return true; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} !== true) return false; } return true;`
+          : _`let c = 0; if (${xs} !== null) for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} === true) c++; } return c;`;
+    const locals = letAll(inner.temps) ?? _``;
+    b.outer(_`function ${h}(${xs}, ${env}, ${f}, ${input}) { ${locals} ${loop} }`);
+    return _`${h}(${list}, ${env}, ${f}, ${input})`;
   };
 
-  // `all`: every outcome, in rule order (the `evaluateRules` contract). Otherwise only the outcomes
-  // of rules that matched or failed (what a decision is assembled from), without allocating a list
-  // when none did.
-  /** A message: text parts as literals, interpolations rendered as the closures do (compile.ts `string`). */
-  const message = (m: { node: A.Expr | undefined; fn: Fn }, scope: unknown): string => {
-    const e = m.node;
-    if (!e || e.kind !== 'String' || e.parts.some((p) => p.kind !== 'Text' && !p.expr)) return `${b.ref(m.fn)}(env, f)`;
-    const render = b.ref(helpers.renderValue);
-    const cur = lit(helpers.currency);
-    // Strings render as themselves and plain numbers as `String(n)` (values.ts `renderValue`, depth 0): inline.
-    const interp = (x: A.Expr | undefined): string => {
-      const ty = host.typeOf(x);
-      const k = baseKind(ty);
-      const t = temp();
-      const plainNumber = k === 'int' || k === 'number' ? ` : typeof ${t} === "number" ? "" + ${t}` : '';
-      return `(${t} = ${gen(x, scope)}, typeof ${t} === "string" ? ${t}${plainNumber} : ${render}(${t}, ${b.ref(ty)}, ${cur}))`;
+  /** An input read: a local the validator holds (fused), a read hoisted to the top of the main
+   *  function, or (in a helper) the read itself. */
+  const read = (root: string, keys: string[], safe: boolean[], sc: Scope): Code => {
+    // Fused: start from the deepest field the validator holds in a local (the whole chain, or the
+    // record/map it reads into). Only the main function sees the validator's locals.
+    let start: Name = input;
+    let from = -1;
+    if (fields !== undefined && sc.hoist !== undefined) {
+      for (let p = keys.length; p >= 0; p--) {
+        const held = fields.get(JSON.stringify([root, ...keys.slice(0, p)]));
+        if (held !== undefined) {
+          if (p === keys.length) return _`${held}`;
+          start = held;
+          from = p;
+          break;
+        }
+      }
+    }
+    // Same steps as the closure read (ops.ts `readN`).
+    const code = (): Code => {
+      let cur = sc.temp();
+      if (keys.length === 0) return _`(${cur} = ${input}[${root}], ${cur} === undefined ? null : ${cur})`;
+      const parts: Code[] = [from < 0 ? _`${cur} = ${input}[${root}]` : _`${cur} = ${start}`];
+      for (let i = Math.max(from, 0); i < keys.length; i++) {
+        const next = sc.temp();
+        const guard = safe[i]
+          ? _`${cur} === null || ${cur} === undefined`
+          : _`${cur} === null || ${cur} === undefined || typeof ${cur} !== "object" || Array.isArray(${cur})`;
+        parts.push(_`${next} = (${guard}) ? undefined : ${cur}[${keys[i]!}]`);
+        cur = next;
+      }
+      return _`(${join(parts, COMMA)}, ${cur} === undefined || ${cur} === null || typeof ${cur} === "function" ? null : ${cur})`;
     };
-    const parts = e.parts.map((p) => (p.kind === 'Text' ? lit(p.value) : interp(p.expr)));
-    return `("" + ${parts.join(' + ')})`;
-  };
-  const matchedCode = (r: GenRule): string => {
-    if (r.matchedConst) return b.ref(r.matchedConst);
-    const o = r.outcome;
-    if (!o) return `${b.ref(r.matched)}(env, f)`;
-    const fields = [
-      `name: ${lit(o.name)}`,
-      'matched: true',
-      `effect: ${lit(o.effect)}`,
-      `monitor: ${lit(o.monitor)}`,
-      `annotations: ${b.ref(o.annotations)}`,
-      `location: ${b.ref(o.location)}`,
-    ];
-    if (o.message) fields.push(`message: ${message(o.message, r.scope)}`);
-    if (o.from) fields.push(`from: ${b.ref(o.from)}(env, f)`);
-    return `{ ${fields.join(', ')} }`;
+    if (sc.hoist === undefined) return code();
+    return _`${sc.hoist(JSON.stringify([root, keys, safe]), code)}`;
   };
 
-  if (decide) return generateDecideBody(b, rules, helpers, decide, gen, message, reads, readLines, () => temps, fused !== undefined);
-  b.line('const input = env.input;');
-  b.line(`const out = all === true ? new Array(${lit(rules.length)}) : null;`);
-  b.line('let m = null;');
-  b.line('let f, o;');
-  const body: string[] = [];
-  const keep = (i: number) => `if (out !== null) out[${lit(i)}] = o; else if (m === null) m = [o]; else m.push(o);`;
+  /** A rule's conditions as one expression (`true` when it has none). */
+  const conditions = (r: IrRule): Code => {
+    const cs = [
+      ...r.clauses.filter((c) => c.kind === 'when').flatMap((c) => conjuncts(c.expr).map((x) => _`${gen(x, main)} === true`)),
+      ...r.clauses.filter((c) => c.kind === 'unless').map((c) => _`${gen(c.expr, main)} !== true`),
+    ];
+    return cs.length > 0 ? join(cs, AND) : _`true`;
+  };
+  const frame = (r: IrRule): Code => (r.frameSize > 0 ? _`new Array(${r.frameSize})` : _`${b.ref(EMPTY_FRAME)}`);
+
+  const matchedCode = (r: GenRule): Code => {
+    if (r.matchedConst) return _`${b.ref(r.matchedConst)}`;
+    const o = r.rule;
+    const parts = [
+      _`name: ${o.name}`,
+      _`matched: true`,
+      _`effect: ${o.effect}`,
+      _`monitor: ${o.monitor}`,
+      _`annotations: ${b.ref(o.annotations)}`,
+      _`location: ${b.ref(o.location)}`,
+    ];
+    if (o.message) parts.push(_`message: ${gen(o.message, main)}`);
+    if (r.from) parts.push(_`from: ${b.ref(r.from)}(${env}, ${f})`);
+    return _`{ ${join(parts, COMMA)} }`;
+  };
+
+  const ctx: GenContext = { b, gen: (n) => gen(n, main), conditions, frame, reads, readLines, temps: main.temps };
+  if (fusedWith) return generateFusedBody(ctx, rules, fusedWith.decide);
+  const { out, m, o, all } = N;
+  const body: Code[] = [];
+  const keep = (i: number) => _`if (${out} !== null) ${out}[${i}] = ${o}; else if (${m} === null) ${m} = [${o}]; else ${m}.push(${o});`;
   rules.forEach((r, i) => {
-    const conds = [...r.whens.map((w) => `${gen(w, r.scope)} === true`), ...r.unlesses.map((u) => `${gen(u, r.scope)} !== true`)];
+    const conds = conditions(r.rule);
     const matchedOutcome = matchedCode(r);
-    // After generating everything of the rule: fallbacks may have allocated lambda slots.
-    const n = r.frameSize();
-    body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
-    body.push(`try {`);
-    body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { o = ${matchedOutcome}; ${keep(i)} }`);
-    body.push(`else if (out !== null) out[${lit(i)}] = ${b.ref(r.notMatched)};`);
-    body.push(`} catch (e) { o = ${b.ref(r.failed)}(e); ${keep(i)} }`);
+    body.push(_`${f} = ${frame(r.rule)};`);
+    body.push(_`try {`);
+    body.push(_`if (${conds}) { ${o} = ${matchedOutcome}; ${keep(i)} }`);
+    body.push(_`else if (${out} !== null) ${out}[${i}] = ${b.ref(r.notMatched)};`);
+    body.push(_`} catch (e) { ${o} = ${b.ref(r.failed)}(e); ${keep(i)} }`);
   });
-  if (temps > 0) b.line(`let ${Array.from({ length: temps }, (_, i) => `t${i}`).join(', ')};`);
+  b.line(_`const ${input} = ${env}.input;`);
+  b.line(_`const ${out} = ${all} === true ? new Array(${rules.length}) : null;`);
+  b.line(_`let ${m} = null;`);
+  b.line(_`let ${f}, ${o};`);
+  const lt = letAll(main.temps);
+  if (lt) b.line(lt);
   if (readLines.length > 0) {
     // Only an env that did not come from validation (a proxy, a getter) can make a read throw: then
     // the closures evaluate the rules, each failing on its own.
-    b.line(`let ${[...reads.values()].join(', ')};`);
-    b.line('try {');
+    b.line(letAll([...reads.values()])!);
+    b.line(_`try {`);
     for (const l of readLines) b.line(l);
-    b.line(`} catch (e) { return ${b.ref(helpers.slow)}(env, all); }`);
+    b.line(_`} catch (e) { return ${b.ref(helpers.slow)}(${env}, ${all}); }`);
   }
   for (const l of body) b.line(l);
-  b.line(`return out !== null ? out : m === null ? ${b.ref(NONE)} : m;`);
+  b.line(_`return ${out} !== null ? ${out} : ${m} === null ? ${b.ref(NONE)} : ${m};`);
   return b.build<(env: Env, all: boolean) => RuleOutcome[]>('generatedRules', ['env', 'all']);
 }
 
-/** The body of `generateDecide` (after the conditions' code generators are set up by `generate`). */
-function generateDecideBody(
-  b: CodeBuilder,
-  rules: GenRule[],
-  helpers: RuleHelpers,
-  decide: DecideHelpers,
-  gen: (e: A.Expr | undefined, scope: unknown) => string,
-  message: (m: { node: A.Expr | undefined; fn: Fn }, scope: unknown) => string,
-  reads: Map<string, string>,
-  readLines: string[],
-  temps: () => number,
-  fused: boolean,
-): unknown {
-  void helpers;
-  // The rules' entries go into one `Entries` (entries.ts), `E`: each into the list its effect
-  // (known here) selects in the effects table, exactly as `Entries.rule` places an outcome.
-  const push = (list: string, item: string): string => `if (${prop('E', list)} === null) ${prop('E', list)} = [${item}]; else ${prop('E', list)}.push(${item});`;
+/** What the rule bodies are generated with (set up by `generate`). */
+interface GenContext {
+  b: CodeBuilder;
+  gen: (n: Node) => Code;
+  conditions: (r: IrRule) => Code;
+  frame: (r: IrRule) => Code;
+  reads: Map<string, Name>;
+  readLines: Code[];
+  temps: Name[];
+}
+
+/** The rules and decision part of `generateFused` (after the validator and the conditions' code generators are set up by `generate`). */
+function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelpers): unknown {
+  const { b, gen, conditions, frame, reads, readLines, temps } = ctx;
+  const { env, f, o, r: rv, ms, fr, input } = N;
+  // The rules' entries go into one `Entries` (entries.ts), `E`: each into the list its effect (known
+  // here) selects in the effects table, exactly as `Entries.rule` places an outcome.
+  const E = new Name('E');
+  const push = (list: string, item: Code): Code => {
+    const l = prop(E, list);
+    return _`if (${l} === null) ${l} = [${item}]; else ${l}.push(${item});`;
+  };
   const listOf = (effect: ClauseEffect): string => EFFECTS[effect].list;
-  const body: string[] = [];
+  const body: Code[] = [];
   for (const r of rules) {
     const nm = r.notMatched; // name, effect, monitor, annotations and location of the rule
-    const conds = [...r.whens.map((w) => `${gen(w, r.scope)} === true`), ...r.unlesses.map((u) => `${gen(u, r.scope)} !== true`)];
+    const conds = conditions(r.rule);
     // The message and approver, evaluated in the same order as the outcome would be built.
-    const parts: string[] = [];
+    const parts: Code[] = [];
     if (r.matchedConst) {
       const c = r.matchedConst;
-      parts.push(`ms = ${c.message === undefined ? 'null' : lit(c.message)};`);
-      parts.push(`fr = ${c.from === undefined || c.from === null ? 'null' : lit(c.from)};`);
-    } else if (r.outcome) {
-      const o = r.outcome;
-      parts.push(`ms = ${o.message ? `${message(o.message, r.scope)} ?? null` : 'null'};`);
-      parts.push(`fr = ${o.from ? `${b.ref(o.from)}(env, f) ?? null` : 'null'};`);
+      parts.push(_`${ms} = ${c.message === undefined ? null : c.message};`);
+      parts.push(_`${fr} = ${c.from === undefined || c.from === null ? null : c.from};`);
     } else {
-      parts.push(`o = ${b.ref(r.matched)}(env, f);`);
-      parts.push('ms = o.message ?? null;');
-      parts.push('fr = o.from ?? null;');
+      const ir = r.rule;
+      parts.push(ir.message ? _`${ms} = ${gen(ir.message)} ?? null;` : _`${ms} = null;`);
+      parts.push(r.from ? _`${fr} = ${b.ref(r.from)}(${env}, ${f}) ?? null;` : _`${fr} = null;`);
     }
-    const reason = `{ kind: "rule", name: ${lit(nm.name)}, effect: ${lit(nm.effect)}, message: ms, annotations: ${b.ref(nm.annotations)}, location: ${b.ref(nm.location)} }`;
+    const reason = _`{ kind: "rule", name: ${nm.name}, effect: ${nm.effect}, message: ${ms}, annotations: ${b.ref(nm.annotations)}, location: ${b.ref(nm.location)} }`;
     if (nm.monitor) parts.push(push('monitored', reason));
     else {
       parts.push(push(listOf(nm.effect), reason));
-      if (EFFECTS[nm.effect].approval) parts.push(push('approvals', `{ kind: "rule", name: ${lit(nm.name)}, from: fr, message: ms, location: ${b.ref(nm.location)} }`));
+      if (EFFECTS[nm.effect].approval) parts.push(push('approvals', _`{ kind: "rule", name: ${nm.name}, from: ${fr}, message: ${ms}, location: ${b.ref(nm.location)} }`));
     }
     const failed = [
-      `o = ${b.ref(r.failed)}(e);`,
-      push('errors', '{ kind: "rule", name: o.name, message: o.error, location: o.location }'),
-      `r = ${b.ref(decide.errorReason)}(o, ${lit(decide.onError)});`,
-      push(nm.monitor ? 'monitored' : listOf(decide.onError), 'r'),
+      _`${o} = ${b.ref(r.failed)}(e);`,
+      push('errors', _`{ kind: "rule", name: ${o}.name, message: ${o}.error, location: ${o}.location }`),
+      _`${rv} = ${b.ref(decide.errorReason)}(${o}, ${decide.onError});`,
+      push(nm.monitor ? 'monitored' : listOf(decide.onError), _`${rv}`),
     ];
-    const n = r.frameSize();
-    body.push(`f = ${n > 0 ? `new Array(${lit(n)})` : b.ref(EMPTY_FRAME)};`);
-    body.push('try {');
-    body.push(`if (${conds.length ? conds.join(' && ') : 'true'}) { ${parts.join(' ')} }`);
-    body.push(`} catch (e) { ${failed.join(' ')} }`);
+    body.push(_`${f} = ${frame(r.rule)};`);
+    body.push(_`try {`);
+    body.push(_`if (${conds}) { ${join(parts, SP)} }`);
+    body.push(_`} catch (e) { ${join(failed, SP)} }`);
   }
-  if (!fused) b.line('const input = env.input;');
-  b.line(`const E = new ${b.ref(Entries)}(input);`);
-  b.line('let f, o, r, ms, fr;');
-  const t = temps();
-  if (t > 0) b.line(`let ${Array.from({ length: t }, (_, i) => `t${i}`).join(', ')};`);
+  b.line(_`const ${E} = new ${b.ref(Entries)}(${input});`);
+  b.line(_`let ${f}, ${o}, ${rv}, ${ms}, ${fr};`);
+  const lt = letAll(temps);
+  if (lt) b.line(lt);
   if (readLines.length > 0) {
-    b.line(`let ${[...reads.values()].join(', ')};`);
-    if (fused) {
-      // Reads into records and maps the validator has just built: nothing to throw.
-      for (const l of readLines) b.line(l);
-    } else {
-      b.line('try {');
-      for (const l of readLines) b.line(l);
-      b.line(`} catch (e) { return ${b.ref(decide.slow)}(env); }`);
-    }
+    b.line(letAll([...reads.values()])!);
+    // Reads into records and maps the validator has just built: nothing to throw.
+    for (const l of readLines) b.line(l);
   }
   for (const l of body) b.line(l);
-  if (fused) {
-    b.line('return finish(E, input, now, env, request);');
-    return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
-  }
-  b.line(`return ${b.ref(decide.finish)}(E, input, env.now, env, undefined);`);
-  return b.build<(env: Env) => Decision>('generatedDecide', ['env']);
+  b.line(_`return ${N.finish}(${E}, ${input}, ${N.now}, ${env}, ${N.request});`);
+  return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
 }

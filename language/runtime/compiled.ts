@@ -15,6 +15,7 @@ import type { CheckedProgram, PolicyHeader } from '../semantics/program.js';
 import type { Expr, WindowUnit } from '../syntax/ast.js';
 import type { Decision } from './decision.js';
 import type { Entries } from './entries.js';
+import type { IrProgram } from './ir.js';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
 export type ClauseEffect = 'deny' | 'require_approval' | 'warn' | 'allow';
@@ -142,6 +143,9 @@ export interface CompiledPolicy {
    *  `generateFused`): the decision, or undefined for a request the quick validator rejects. */
   fused?: (request: unknown, now: number, views: Env['budgets'], finish: FusedFinish) => Decision | undefined;
   budgets: CompiledBudget[];
+  /** The program's expressions lowered once (ir.ts): plain, versioned, JSON-serialisable data both
+   *  backends compile from (absent in hand-written test doubles). */
+  ir?: IrProgram;
   /** Names of budgets that rules read (`x.used` …): the engine must put their views in `env.budgets`. */
   budgetsReadByRules: string[];
   /** Evaluate every rule. Never throws: a failing rule is an outcome with `error`. */

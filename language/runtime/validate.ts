@@ -11,7 +11,7 @@ import type { FieldType, Type } from '../semantics/types.js';
 import { typeToString } from '../semantics/types.js';
 import { parseMoney } from './money.js';
 import { MAX_TIME_MS, RECORD_PROTO, describeNonPlain, isPlainData, newRecord } from './values.js';
-import { CodeBuilder, lit, prop, useCodegen } from './codegen.js';
+import { CodeBuilder, Name, _, join, prop, useCodegen, type Code } from './codegen.js';
 
 export const MAX_ERRORS = 100;
 export const MAX_DEPTH = 64;
@@ -554,20 +554,21 @@ function fastExtras(v: Record<string, unknown>, out: Record<string, unknown>, d:
 /** The quick validator as generated code: the normalised request, or undefined (invalid, or it threw). */
 function generateQuick(t: Type, closures: Map<Type, Fast>): (request: unknown) => Record<string, unknown> | undefined {
   const b = new CodeBuilder();
-  b.line('try {');
-  const { result } = emitQuickValidator(b, t, closures, 'input');
-  b.line(`return ${result};`);
+  const input = new Name('input');
+  b.line(_`try {`);
+  const { result } = emitQuickValidator(b, t, closures, input);
+  b.line(_`return ${result};`);
   // Getters that throw, proxies: the reporting validator reads the request again and reports it.
-  b.line('} catch (e) { return undefined; }');
+  b.line(_`} catch (e) { return undefined; }`);
   return b.build<(request: unknown) => Record<string, unknown> | undefined>('generatedValidator', ['input']);
 }
 
 /** What `emitQuickValidator` leaves behind: the local holding the normalised request, and the locals
  *  holding the normalised value of each inlined field, by path (`JSON.stringify(["action", "kind"])`). */
 export interface EmittedValidator {
-  result: string;
+  result: Name;
   /** Path → a local declared with `b.declare` (null when the field is absent or null). */
-  fields: Map<string, string>;
+  fields: Map<string, Name>;
 }
 
 /**
@@ -576,7 +577,7 @@ export interface EmittedValidator {
  * the caller wraps them in `try`. Used alone (`generateQuick`) and fused with the rules of a policy
  * (codegen-rules.ts `generateFused`), where the rules read the field locals instead of the records.
  */
-export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, Fast>, src: string): EmittedValidator {
+export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, Fast>, src: Name): EmittedValidator {
   const FAILr = b.ref(FAIL);
   const hasOwnR = b.ref(hasOwn);
   const extrasR = b.ref(fastExtras);
@@ -585,70 +586,114 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
   // the largest type's size, or spills fields to a second allocation) and builds them without map
   // transitions. Their prototype is the records' (values.ts): no inherited members.
   const protoR = b.ref(RECORD_PROTO);
-  const ctors = new Map<Type, string>();
-  const ctorOf = (ty: Type, names: string[]): string => {
+  const ctors = new Map<Type, Name>();
+  const ctorOf = (ty: Type, names: string[]): Name => {
     let c = ctors.get(ty);
     if (c === undefined) {
       c = b.local('K');
-      const params = names.map((_, i) => `v${i}`);
-      b.outer(`function ${c}(${params.join(', ')}) { ${names.map((n, i) => `this[${lit(n)}] = v${i};`).join(' ')} }`);
-      b.outer(`${c}.prototype = ${protoR};`);
+      const params = names.map((_n, i) => new Name(`v${i}`));
+      const sets = names.map((n, i) => _`this[${n}] = ${params[i]!};`);
+      b.outer(_`function ${c}(${join(params.map((p) => _`${p}`), _`, `)}) { ${join(sets, _` `)} }`);
+      b.outer(_`${c}.prototype = ${protoR};`);
       ctors.set(ty, c);
     }
     return c;
   };
   const inlining = new Set<Type>();
   const OPl = b.ref(Object.prototype);
-  const fields = new Map<string, string>();
+  const fields = new Map<string, Name>();
+  // What a failed check does: leave the function (undefined) or, inside a list helper, return FAIL.
+  let fail = _`return undefined;`;
+  let inHelper = false;
+
+  /**
+   * `list<T>` at static depth `d`: a helper function in the enclosing scope checking and copying the
+   * elements with T's checks inline (as the closure `buildFast` list does: holes fail, depth capped).
+   */
+  const emitList = (elem: Type, x: Name, d: number, out: Name): Name => {
+    const h = b.local('V');
+    const xs = b.local('x');
+    const saved = { fail, inHelper };
+    fail = _`return ${FAILr};`;
+    inHelper = true;
+    let body: Code[];
+    try {
+      body = b.capture(() => {
+        const i = b.local('i');
+        const res = b.local('o');
+        const e = b.local('e');
+        b.line(_`if (!Array.isArray(${xs})) return ${FAILr};`);
+        b.line(_`const ${res} = new Array(${xs}.length);`);
+        b.line(_`for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) {`);
+        b.line(_`if (!${hasOwnR}.call(${xs}, ${i})) return ${FAILr};`);
+        b.line(_`const ${e} = ${xs}[${i}];`);
+        const v = emit(elem, e, d + 1, []);
+        b.line(_`${res}[${i}] = ${v};`);
+        b.line(_`}`);
+        b.line(_`return ${res};`);
+      });
+    } finally {
+      fail = saved.fail;
+      inHelper = saved.inHelper;
+    }
+    b.outer(_`function ${h}(${xs}) { ${join(body, _`
+`)} }`);
+    b.line(_`const ${out} = ${h}(${x});`);
+    b.line(_`if (${out} === ${FAILr}) ${fail}`);
+    return out;
+  };
 
   /** Emit code checking `x` (a local) against `ty` at static depth `d`, leaving the normalised value in a new local. */
-  const emit = (ty: Type, x: string, d: number, path: string[]): string => {
+  const emit = (ty: Type, x: Name, d: number, path: string[]): Name => {
     const out = b.local('r');
     switch (ty.kind) {
       case 'string':
-        b.line(`if (typeof ${x} !== "string") return undefined;`);
-        b.line(`const ${out} = ${x};`);
+        b.line(_`if (typeof ${x} !== "string") ${fail}`);
+        b.line(_`const ${out} = ${x};`);
         return out;
       case 'bool':
-        b.line(`if (typeof ${x} !== "boolean") return undefined;`);
-        b.line(`const ${out} = ${x};`);
+        b.line(_`if (typeof ${x} !== "boolean") ${fail}`);
+        b.line(_`const ${out} = ${x};`);
         return out;
       case 'int':
-        b.line(`if (typeof ${x} !== "number" || !Number.isSafeInteger(${x})) return undefined;`);
-        b.line(`const ${out} = ${x};`);
+        b.line(_`if (typeof ${x} !== "number" || !Number.isSafeInteger(${x})) ${fail}`);
+        b.line(_`const ${out} = ${x};`);
         return out;
       case 'number':
-        b.line(`if (typeof ${x} !== "number" || !Number.isFinite(${x})) return undefined;`);
-        b.line(`const ${out} = ${x};`);
+        b.line(_`if (typeof ${x} !== "number" || !Number.isFinite(${x})) ${fail}`);
+        b.line(_`const ${out} = ${x};`);
         return out;
       case 'money':
-        b.line(`const ${out} = ${b.ref(parseMoney)}(${x});`);
-        b.line(`if (${out} === undefined) return undefined;`);
+        b.line(_`const ${out} = ${b.ref(parseMoney)}(${x});`);
+        b.line(_`if (${out} === undefined) ${fail}`);
         return out;
       case 'enum':
         if (ty.values.length <= 8) {
-          const cond = ty.values.map((v) => `${x} !== ${lit(v)}`).join(' && ');
-          b.line(`if (typeof ${x} !== "string" || (${cond || 'true'})) return undefined;`);
+          const cond = ty.values.length > 0 ? join(ty.values.map((v) => _`${x} !== ${v}`), _` && `) : _`true`;
+          b.line(_`if (typeof ${x} !== "string" || (${cond})) ${fail}`);
         } else {
-          b.line(`if (typeof ${x} !== "string" || !${b.ref(new Set(ty.values))}.has(${x})) return undefined;`);
+          b.line(_`if (typeof ${x} !== "string" || !${b.ref(new Set(ty.values))}.has(${x})) ${fail}`);
         }
-        b.line(`const ${out} = ${x};`);
+        b.line(_`const ${out} = ${x};`);
         return out;
       case 'object':
         if (!inlining.has(ty) && d <= MAX_DEPTH) return emitObject(ty.fields, x, d, out, ty, path);
+        break;
+      case 'list':
+        if (d + 2 <= MAX_DEPTH) return emitList(ty.elem, x, d, out);
         break;
       default:
         break;
     }
     const f = b.ref(compileFast(ty, closures));
-    b.line(`const ${out} = ${f}(${x}, ${lit(d)});`);
-    b.line(`if (${out} === ${FAILr}) return undefined;`);
+    b.line(_`const ${out} = ${f}(${x}, ${d});`);
+    b.line(_`if (${out} === ${FAILr}) ${fail}`);
     return out;
   };
 
-  const emitObject = (objFields: FieldType[], x: string, d: number, out: string, ty: Type, path: string[]): string => {
+  const emitObject = (objFields: FieldType[], x: Name, d: number, out: Name, ty: Type, path: string[]): Name => {
     inlining.add(ty);
-    b.line(`if (typeof ${x} !== "object" || ${x} === null) return undefined;`);
+    b.line(_`if (typeof ${x} !== "object" || ${x} === null) ${fail}`);
     // The first field is read before the prototype test: after that load V8 knows the object's
     // possible hidden classes (when there are few) and folds `Object.getPrototypeOf(x) ===
     // Object.prototype` into a constant; tested first, it is a call (~15 ns an object).
@@ -658,46 +703,49 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
     // when the test says Object.prototype the first field is read again, in the state the test saw.
     // Arrays, Dates, Maps, Errors, typed arrays … (any non-plain object) are never objects here.
     const raws = objFields.map(() => b.local('f'));
-    if (objFields.length > 0) b.line(`let ${raws[0]} = ${prop(x, objFields[0]!.name)};`);
+    if (objFields.length > 0) b.line(_`let ${raws[0]!} = ${prop(x, objFields[0]!.name)};`);
     const plain = b.local('p');
-    b.line(`const ${plain} = Object.getPrototypeOf(${x}) === ${OPl};`);
-    b.line(`if (Array.isArray(${x}) || (!${plain} && !${b.ref(isPlainData)}(${x}))) return undefined;`);
-    if (objFields.length > 0) b.line(`if (${plain}) ${raws[0]} = ${prop(x, objFields[0]!.name)};`);
-    for (let i = 1; i < objFields.length; i++) b.line(`let ${raws[i]} = ${prop(x, objFields[i]!.name)};`);
+    b.line(_`const ${plain} = Object.getPrototypeOf(${x}) === ${OPl};`);
+    b.line(_`if (Array.isArray(${x}) || (!${plain} && !${b.ref(isPlainData)}(${x}))) ${fail}`);
+    if (objFields.length > 0) b.line(_`if (${plain}) ${raws[0]!} = ${prop(x, objFields[0]!.name)};`);
+    for (let i = 1; i < objFields.length; i++) b.line(_`let ${raws[i]!} = ${prop(x, objFields[i]!.name)};`);
     const seen = b.local('s');
-    b.line(`let ${seen} = 0;`);
-    const helds: string[] = [];
+    b.line(_`let ${seen} = 0;`);
+    const helds: Name[] = [];
     objFields.forEach((f, i) => {
       const optional = f.optional || f.type.kind === 'nullable' || f.type.kind === 'null' || f.type.kind === 'any';
       const fieldPath = [...path, f.name];
       // The field's normalised value, for code that follows (fused rules).
       const held = b.local('h');
-      b.declare(held);
+      if (inHelper) b.line(_`let ${held} = null;`);
+      else {
+        b.declare(held);
+        fields.set(JSON.stringify(fieldPath), held);
+      }
       helds.push(held);
-      fields.set(JSON.stringify(fieldPath), held);
       const raw = raws[i]!;
       // Own properties only: never read a field through the prototype chain.
-      b.line(`if (${raw} !== undefined && !(${plain} && ${prop(OPl, f.name)} === undefined) && !${hasOwnR}.call(${x}, ${lit(f.name)})) ${raw} = undefined;`);
-      b.line(`if (${raw} === undefined || ${raw} === null) {`);
+      b.line(_`if (${raw} !== undefined && !(${plain} && ${prop(OPl, f.name)} === undefined) && !${hasOwnR}.call(${x}, ${f.name})) ${raw} = undefined;`);
+      b.line(_`if (${raw} === undefined || ${raw} === null) {`);
       if (optional) {
-        b.line(`if (${raw} === null) ${seen}++;`);
-        b.line(`${held} = null;`);
+        b.line(_`if (${raw} === null) ${seen}++;`);
+        b.line(_`${held} = null;`);
       } else {
-        b.line(`return undefined;`);
+        b.line(fail);
       }
-      b.line(`} else {`);
-      b.line(`${seen}++;`);
+      b.line(_`} else {`);
+      b.line(_`${seen}++;`);
       const inner = f.type.kind === 'nullable' ? f.type.inner : f.type;
       const v = emit(inner, raw, d + 1, fieldPath);
-      b.line(`${held} = ${v};`);
-      b.line(`}`);
+      b.line(_`${held} = ${v};`);
+      b.line(_`}`);
     });
-    b.line(`const ${out} = new ${ctorOf(ty, objFields.map((f) => f.name))}(${helds.join(', ')});`);
+    b.line(_`const ${out} = new ${ctorOf(ty, objFields.map((f) => f.name))}(${join(helds.map((h) => _`${h}`), _`, `)});`);
     const keys = b.local('k');
     const key = b.local('q');
-    b.line(`let ${keys} = 0;`);
-    b.line(`for (const ${key} in ${x}) ${keys}++;`);
-    b.line(`if (${keys} !== ${seen} && ${extrasR}(${x}, ${out}, ${lit(d)}) === ${FAILr}) return undefined;`);
+    b.line(_`let ${keys} = 0;`);
+    b.line(_`for (const ${key} in ${x}) ${keys}++;`);
+    b.line(_`if (${keys} !== ${seen} && ${extrasR}(${x}, ${out}, ${d}) === ${FAILr}) ${fail}`);
     inlining.delete(ty);
     return out;
   };

@@ -22,11 +22,11 @@ import ts from 'typescript';
  */
 export const FLOORS: readonly (readonly string[])[] = [
   ['diagnostics'], // 0  the Diagnostic shape, codes, LineIndex
-  ['errors', 'schema'], // 1  PolicyError; the request schema's data shape
+  ['errors', 'schema', 'version'], // 1  PolicyError; the request schema's data shape; format versions
   ['syntax'], // 2  lexer, parser, AST
   ['semantics'], // 3  names, types, the CheckedProgram contract
   ['lint', 'runtime', 'format'], // 4  lint rules; the evaluator (from a CheckedProgram); the formatter
-  ['config', 'audit', 'ai', 'testing'], // 5  rein.json; the decision log; AI SDK adapters; the store conformance suite (rein/testing)
+  ['config', 'audit', 'ai', 'testing', 'check-core'], // check-core: parse + check without lint config; 5  rein.json; the decision log; AI SDK adapters; the store conformance suite (rein/testing)
   ['check'], // 6  parse + check + lint + config
   ['policy'], // 7  the façade: text → check → runtime
   ['services'], // 8  editor services over a CheckedProgram

@@ -2,16 +2,15 @@
 // with `rein approvals approve|deny` — waiting (--approval-timeout) or refused at once and retried.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { runMain } from '../cli/helpers.js';
-import { connect, FS_SERVER, ROOT, tempDir, verifyAudit, type Connected } from './helpers.js';
+import { approvalsCli, connect, FS_SERVER, ROOT, mcpTempWorkspace, type Connected, type McpWorkspace } from './helpers.js';
 
 const POLICY = path.join(ROOT, 'examples/mcp-filesystem');
 
 describe('rein mcp --approvals (the approval queue)', function () {
   this.timeout(60_000);
-  let tmp: ReturnType<typeof tempDir>;
+  let ws: McpWorkspace;
   let work: string;
   let queue: string;
   let approvers: string;
@@ -19,37 +18,23 @@ describe('rein mcp --approvals (the approval queue)', function () {
   let gw: Connected | undefined;
 
   beforeEach(() => {
-    tmp = tempDir();
-    work = path.join(tmp.dir, 'work');
-    mkdirSync(work);
-    queue = path.join(tmp.dir, 'approvals');
-    approvers = path.join(tmp.dir, 'approvers.json');
-    writeFileSync(approvers, JSON.stringify({ groups: { user: ['alice'] } }));
-    audit = path.join(tmp.dir, 'audit.jsonl');
+    ws = mcpTempWorkspace();
+    ({ work, queue, approvers, audit } = ws);
   });
   afterEach(async () => {
     await gw?.close();
     gw = undefined;
-    if (existsSync(audit)) verifyAudit(audit);
-    tmp.cleanup();
+    ws.finish();
   });
 
-  const q = (...args: string[]) => runMain(['approvals', ...args, '--approvals', queue, '--approvers', approvers], { cwd: tmp.dir });
-  async function pending(): Promise<{ id: string; rule: string; request_hash: string }[]> {
-    const r = await q('list', '--format', 'json');
-    assert.equal(r.code, 0, r.stderr);
-    return JSON.parse(r.stdout);
-  }
+  const q = (...args: string[]) => approvalsCli(ws).run(...args);
+  const pending = () => approvalsCli(ws).pending();
 
   it('--approval-timeout: the call waits in the queue until `rein approvals approve`, then runs', async () => {
     gw = await connect(['--policy', POLICY, '--audit', audit, '--approvals', queue, '--approvers', approvers, '--approval-timeout', '30s'], [FS_SERVER, work]);
     const target = path.join(work, 'queued.txt');
     const call = gw.client.callTool({ name: 'write_file', arguments: { path: target, content: 'via the queue' } });
-    let ids: { id: string; rule: string }[] = [];
-    for (let i = 0; i < 100 && ids.length === 0; i++) {
-      ids = await pending();
-      if (ids.length === 0) await new Promise((r) => setTimeout(r, 100));
-    }
+    const ids = await approvalsCli(ws).waitPending();
     assert.equal(ids.length, 1);
     assert.equal(ids[0].rule, 'writes_need_approval');
     assert.equal(existsSync(target), false, 'nothing runs before the approval');
@@ -64,11 +49,7 @@ describe('rein mcp --approvals (the approval queue)', function () {
     gw = await connect(['--policy', POLICY, '--approvals', queue, '--approvers', approvers, '--approval-timeout', '30s'], [FS_SERVER, work]);
     const target = path.join(work, 'denied.txt');
     const call = gw.client.callTool({ name: 'write_file', arguments: { path: target, content: 'no' } });
-    let ids: { id: string }[] = [];
-    for (let i = 0; i < 100 && ids.length === 0; i++) {
-      ids = await pending();
-      if (ids.length === 0) await new Promise((r) => setTimeout(r, 100));
-    }
+    const ids = await approvalsCli(ws).waitPending();
     assert.equal((await q('deny', ids[0].id, '--as', 'alice')).code, 0);
     const r = await call;
     assert.equal(r.isError, true);

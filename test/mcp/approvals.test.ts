@@ -1,32 +1,30 @@
 // require_approval through the SDK client's elicitation handler: accept, decline, cancel; an approval
-// is bound to the exact request; a client that cannot elicit is refused with the approval's id.
+// is bound to the exact request; a client that cannot elicit is refused with the approval's id; a
+// result that needs approval is released or withheld by the human.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
-import { connect, FS_SERVER, ROOT, auditDecisions, tempDir, verifyAudit, type Connected } from './helpers.js';
+import { connect, FIXTURES, FS_SERVER, ROOT, auditDecisions, mcpTempWorkspace, waitFor, type Connected, type McpWorkspace } from './helpers.js';
 
 const POLICY = path.join(ROOT, 'examples/mcp-filesystem');
 
 describe('rein mcp approvals (elicitation)', function () {
   this.timeout(60_000);
-  let tmp: ReturnType<typeof tempDir>;
+  let ws: McpWorkspace;
   let work: string;
   let audit: string;
   let gw: Connected | undefined;
 
   beforeEach(() => {
-    tmp = tempDir();
-    work = path.join(tmp.dir, 'work');
-    mkdirSync(work);
-    audit = path.join(tmp.dir, 'audit.jsonl');
+    ws = mcpTempWorkspace();
+    ({ work, audit } = ws);
   });
   afterEach(async () => {
     await gw?.close();
     gw = undefined;
-    if (existsSync(audit)) assert.ok(verifyAudit(audit) > 0);
-    tmp.cleanup();
+    ws.finish();
   });
 
   /** A gateway whose client answers elicitations with `answers` in turn, recording the messages. */
@@ -132,5 +130,53 @@ describe('rein mcp approvals (elicitation)', function () {
     assert.match(JSON.stringify(r.content), /contains a credential/);
     assert.equal(asked.length, 0);
     assert.equal(existsSync(target), false);
+  });
+});
+
+describe('rein mcp approvals of a result (stdio)', function () {
+  this.timeout(60_000);
+  let gw: Connected | undefined;
+  afterEach(async () => {
+    await gw?.close();
+    gw = undefined;
+  });
+
+  /** The test server behind the gateway with the `approve` fixture; the client elicits with `answer`. */
+  async function start(answer: (message: string) => Promise<ElicitResult['action']>): Promise<Connected> {
+    gw = await connect(['--policy', path.join(FIXTURES, 'approve'), '--no-reload'], [path.join(FIXTURES, 'test-server.mjs')], { capabilities: { elicitation: {} } });
+    gw.client.setRequestHandler(ElicitRequestSchema, async (req) => {
+      const action = await answer(req.params.message);
+      return action === 'accept' ? { action, content: {} } : { action };
+    });
+    return gw;
+  }
+
+  it('accept releases the result; decline withholds it', async () => {
+    const answers: ElicitResult['action'][] = ['accept', 'decline'];
+    const c = await start(async () => answers.shift() ?? 'decline');
+    const ok = await c.client.callTool({ name: 'echo', arguments: { message: 'confidential one' } });
+    assert.notEqual(ok.isError, true, JSON.stringify(ok));
+    assert.match(JSON.stringify(ok.content), /confidential one/);
+    const no = await c.client.callTool({ name: 'echo', arguments: { message: 'confidential two' } });
+    assert.equal(no.isError, true);
+    assert.doesNotMatch(JSON.stringify(no.content), /confidential two/);
+  });
+
+  it('other traffic flows while a result waits for the human; cancelling the call ends the wait', async () => {
+    let release!: () => void;
+    const asked = new Promise<void>((r) => (release = r));
+    const c = await start(async () => {
+      release();
+      return new Promise(() => undefined); // the human never answers
+    });
+    const ac = new AbortController();
+    const waiting = c.client.callTool({ name: 'echo', arguments: { message: 'confidential, pending' } }, undefined, { signal: ac.signal, timeout: 30_000 });
+    await asked;
+    // The result is held out of line: another call goes through meanwhile.
+    assert.match(JSON.stringify((await c.client.callTool({ name: 'echo', arguments: { message: 'meanwhile' } })).content), /meanwhile/);
+    ac.abort();
+    await assert.rejects(waiting, /abort/i);
+    await waitFor(() => /approval apr_[0-9a-f-]+ requested for the result of tools\/call echo/.test(c.stderr()), 'the log line');
+    assert.match(JSON.stringify((await c.client.callTool({ name: 'echo', arguments: { message: 'after' } })).content), /after/);
   });
 });

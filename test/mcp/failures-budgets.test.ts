@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { connect, FIXTURES, auditDecisions, tempDir, verifyAudit, waitFor, type Connected } from './helpers.js';
+import { connect, FIXTURES, auditDecisions, freePort, tempDir, verifyAudit, waitFor, type Connected } from './helpers.js';
 
 const SERVER = path.join(FIXTURES, 'test-server.mjs');
 
@@ -36,6 +36,24 @@ describe('rein mcp: budgets, hot reload and failures', function () {
     const fourth = await gw.client.callTool({ name: 'paid', arguments: {} });
     assert.equal(fourth.isError, true);
     assert.match(text(fourth), /the \$1 ceiling is spent/);
+  });
+
+  it('--metrics: spend by budget, decisions by effect, and calls by outcome', async () => {
+    const port = await freePort();
+    gw = await connect(['--policy', path.join(FIXTURES, 'budget'), '--metrics', `127.0.0.1:${port}`], [SERVER]);
+    for (const cost of [0.3, 0.3]) assert.notEqual((await gw.client.callTool({ name: 'paid', arguments: { cost } })).isError, true);
+    assert.notEqual((await gw.client.callTool({ name: 'paid', arguments: {} })).isError, true);
+    for (let i = 0; i < 4; i++) await gw.client.callTool({ name: 'paid', arguments: {} });
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // $0.60 settled from usage, then four $0.10 estimates fit under $1 and the fifth does not: the
+    // last decision saw $1.00 spent and a $0.10 charge.
+    const spent = /rein_budget_spent\{[^}]*budget="ceiling"[^}]*\} ([0-9.]+)/.exec(text);
+    assert.ok(spent, text);
+    assert.equal(Number(spent[1]).toFixed(2), '1.10');
+    assert.match(text, /rein_decisions_total\{[^}]*effect="deny"[^}]*\} [1-9]/);
+    assert.match(text, /rein_decisions_total\{[^}]*effect="allow"[^}]*\} [1-9]/);
+    assert.match(text, /rein_mcp_calls_total\{[^}]*outcome="refused"[^}]*tool="paid"[^}]*\} 1\n/);
+    assert.match(text, /rein_mcp_calls_total\{[^}]*outcome="forwarded"[^}]*tool="paid"[^}]*\} 6\n/);
   });
 
   it('without settlement from usage the estimate counts: exactly 10 calls at $0.10 under $1', async () => {

@@ -2,7 +2,7 @@
 // the SDK's own Client. No MCP mocks.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -11,6 +11,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { verifyChain } from '../../language/audit/record.js';
+import { runMain } from '../cli/helpers.js';
 import { auditFiles } from '../../language/node/audit-file.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -23,6 +24,44 @@ export const INSPECTOR = path.join(ROOT, 'node_modules/@modelcontextprotocol/ins
 export function tempDir(prefix = 'rein-mcp-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A temporary workspace for a gateway test: `work` (the directory the upstream serves), `audit` (a
+ * log path), `queue` (an approval queue directory, not created) and `approvers` (a groups file:
+ * `user` → alice). `finish()` verifies the audit chain when a log was written, then removes it all.
+ */
+export interface McpWorkspace {
+  dir: string;
+  work: string;
+  audit: string;
+  queue: string;
+  approvers: string;
+  /** The number of audit records (0 without a log); throws on a broken chain. */
+  finish(): number;
+}
+
+export function mcpTempWorkspace(groups: Record<string, string[]> = { user: ['alice'] }): McpWorkspace {
+  const { dir, cleanup } = tempDir();
+  const work = path.join(dir, 'work');
+  mkdirSync(work);
+  const approvers = path.join(dir, 'approvers.json');
+  writeFileSync(approvers, JSON.stringify({ groups }));
+  const audit = path.join(dir, 'audit.jsonl');
+  return {
+    dir,
+    work,
+    audit,
+    queue: path.join(dir, 'approvals'),
+    approvers,
+    finish: () => {
+      try {
+        return existsSync(audit) ? verifyAudit(audit) : 0;
+      } finally {
+        cleanup();
+      }
+    },
+  };
 }
 
 export function env(extra: Record<string, string> = {}): Record<string, string> {
@@ -120,6 +159,62 @@ export function start(command: string, args: string[], opts: { env?: Record<stri
         await closed;
         clearTimeout(t);
       }
+    },
+  };
+}
+
+export interface Started {
+  url: string;
+  port: number;
+  out(): string;
+  kill(): Promise<void>;
+}
+
+/** test/fixtures/mcp/test-server.mjs in Streamable HTTP mode on a free port. */
+export async function httpTestServer(extraEnv: Record<string, string> = {}): Promise<Started> {
+  const port = await freePort();
+  const p = start(process.execPath, [path.join(FIXTURES, 'test-server.mjs'), '--http', String(port)], { env: env(extraEnv) });
+  try {
+    await waitFor(() => /test-server listening/.test(p.out()), 'the test server (HTTP)', 60_000);
+  } catch (e) {
+    await p.kill();
+    throw e;
+  }
+  return { url: `http://127.0.0.1:${port}/mcp`, port, out: p.out, kill: p.kill };
+}
+
+/** `rein mcp --listen 127.0.0.1:<free port> --upstream UPSTREAM ARGS…` (node flags in `nodeArgs`). */
+export async function httpGateway(upstream: string, args: string[], opts: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<Started> {
+  const port = await freePort();
+  const p = start(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'mcp', ...args, '--listen', `127.0.0.1:${port}`, '--upstream', upstream], { env: env(opts.env) });
+  try {
+    await waitFor(() => /listening at/.test(p.out()), 'the gateway (--listen)', 60_000);
+  } catch (e) {
+    await p.kill();
+    throw new Error(`${(e as Error).message}\n${p.out()}`);
+  }
+  return { url: `http://127.0.0.1:${port}/mcp`, port, out: p.out, kill: p.kill };
+}
+
+/** `rein approvals …` on a workspace's queue, as a human at a terminal would run it. */
+export function approvalsCli(ws: McpWorkspace) {
+  const run = (...args: string[]) => runMain(['approvals', ...args, '--approvals', ws.queue, '--approvers', ws.approvers], { cwd: ws.dir });
+  const pending = async (): Promise<{ id: string; rule: string; request_hash: string; summary: Record<string, unknown> }[]> => {
+    const r = await run('list', '--format', 'json');
+    if (r.code !== 0) throw new Error(`rein approvals list: ${r.stderr}`);
+    return JSON.parse(r.stdout);
+  };
+  return {
+    run,
+    pending,
+    /** The pending records once there are any (bounded: 10 s). */
+    async waitPending() {
+      for (let i = 0; i < 100; i++) {
+        const p = await pending();
+        if (p.length > 0) return p;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('no pending approval appeared in the queue within 10 s');
     },
   };
 }

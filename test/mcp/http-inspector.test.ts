@@ -34,7 +34,7 @@ describe('rein mcp --listen (Streamable HTTP) and inspector-cli', function () {
     audit = path.join(tmp.dir, 'audit.jsonl');
     upPort = await freePort();
     upstream = start(process.execPath, [EVERYTHING, 'streamableHttp'], { env: env({ PORT: String(upPort) }) });
-    await waitFor(() => /listening on port/.test(upstream.out()), 'server-everything (HTTP)', 20_000);
+    await waitFor(() => /listening on port/.test(upstream.out()), 'server-everything (HTTP)', 60_000);
     gwPort = await freePort();
     metricsPort = await freePort();
     gateway = start(
@@ -42,7 +42,7 @@ describe('rein mcp --listen (Streamable HTTP) and inspector-cli', function () {
       [BIN, 'mcp', '--policy', path.join(FIXTURES, 'everything'), '--listen', `127.0.0.1:${gwPort}`, '--upstream', `http://127.0.0.1:${upPort}/mcp`, '--audit', audit, '--metrics', `127.0.0.1:${metricsPort}`],
       { env: env({ REIN_MCP_TOKEN: TOKEN }) },
     );
-    await waitFor(() => /listening at/.test(gateway.out()), 'the gateway', 20_000);
+    await waitFor(() => /listening at/.test(gateway.out()), 'the gateway', 60_000);
   });
   after(async () => {
     await gateway?.kill();
@@ -102,8 +102,8 @@ describe('rein mcp --listen (Streamable HTTP) and inspector-cli', function () {
       env: env({ REIN_MCP_TOKEN: TOKEN }),
     });
     try {
-      await waitFor(() => /test-server listening/.test(up.out()), 'the test server', 20_000);
-      await waitFor(() => /listening at/.test(gw2.out()), 'the second gateway', 20_000);
+      await waitFor(() => /test-server listening/.test(up.out()), 'the test server', 60_000);
+      await waitFor(() => /listening at/.test(gw2.out()), 'the second gateway', 60_000);
       const c = new Client({ name: 'auth-test', version: '1' });
       await c.connect(
         new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${gwPort2}/mcp`), { requestInit: { headers: { 'X-Rein-Token': TOKEN, Authorization: 'Bearer upstream-secret' } } }),
@@ -128,7 +128,7 @@ describe('rein mcp --listen (Streamable HTTP) and inspector-cli', function () {
     const port = await freePort();
     const g = start(process.execPath, [BIN, 'mcp', '--policy', path.join(FIXTURES, 'everything'), '--listen', `127.0.0.1:${port}`, '--upstream', `http://127.0.0.1:${closedPort}/mcp`]);
     try {
-      await waitFor(() => /listening at/.test(g.out()), 'the gateway', 20_000);
+      await waitFor(() => /listening at/.test(g.out()), 'the gateway', 60_000);
       const c = new Client({ name: 'unreachable', version: '1' });
       const started = Date.now();
       await assert.rejects(c.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`))), /cannot reach the upstream MCP server/);

@@ -1,7 +1,8 @@
 // The approval step of `rein mcp`, behind one small interface. The gateway calls `broker.request()`
 // for a tools/call whose decision is `require_approval` and forwards the call only when the broker
 // returns approvals that make a second decision `allow` (approvals are bound to the request hash, so
-// an approval for one call never unlocks a call with other arguments).
+// an approval for one call never unlocks a call with other arguments). The same holds for a tool
+// result (`request.phase == "result"`): it reaches the client only once released.
 //
 // The default broker asks the human through MCP elicitation when the client supports it; otherwise it
 // hands over to `fallback` — the approval queue of INTERFACES §7 plugs in there — and without one it
@@ -29,7 +30,7 @@ export interface ApprovalContext {
   decision: Decision;
   /** The policy input of the call. */
   request: McpRequest;
-  /** One line for humans: server, tool and arguments. */
+  /** For humans: server, tool and arguments (and, in the result phase, the start of the result). */
   summary: string;
   /** Asks the connected client's user; present only when the client declared the elicitation capability. */
   elicit?: (params: ElicitParams, signal: AbortSignal) => Promise<ElicitResult>;
@@ -92,8 +93,11 @@ export class ElicitationBroker implements ApprovalBroker {
       const answer = await ctx.elicit!(
         {
           message:
-            `Rein: approve this tool call?\n${ctx.summary}\n\n${approvalText(ctx.decision)}\n\n` +
-            `Approval ${ctx.id}, bound to request ${ctx.decision.request_hash}. Accept to run the call once; decline to refuse it.`,
+            ctx.request.phase === 'result'
+              ? `Rein: release this tool result to the model?\n${ctx.summary}\n\n${approvalText(ctx.decision)}\n\n` +
+                `Approval ${ctx.id}, bound to request ${ctx.decision.request_hash}. Accept to pass this result on; decline to withhold it.`
+              : `Rein: approve this tool call?\n${ctx.summary}\n\n${approvalText(ctx.decision)}\n\n` +
+                `Approval ${ctx.id}, bound to request ${ctx.decision.request_hash}. Accept to run the call once; decline to refuse it.`,
           requestedSchema: { type: 'object', properties: {} },
         },
         ac.signal,

@@ -59,6 +59,13 @@ export interface GatewayOptions {
   upstreamCloseReason?: () => string;
   /** Called once the upstream connection is gone and every pending request was answered. */
   onUpstreamClosed?: (reason: string) => void;
+  /**
+   * Streamable HTTP: end the client's response stream of a request the client cancelled. It gets no
+   * answer, and the SDK's server transport would keep its stream open until the session ends.
+   */
+  closeDownStream?: (id: Id) => void;
+  /** Streamable HTTP: end the upstream's response stream of a request the gateway cancelled upstream (for the same reason). */
+  closeUpStream?: (id: Id) => void;
 }
 
 interface Forwarded {
@@ -100,10 +107,35 @@ class Outbox {
   }
 }
 
+/**
+ * A client request the gateway holds: while it is decided, or while a human is asked. Cancelling it
+ * (the client's `notifications/cancelled`) marks it; its AbortSignal, for the approval broker, is
+ * made only when asked for (an AbortController per call costs more than the rest of a decision).
+ */
+class Hold {
+  aborted = false;
+  private ac: AbortController | null = null;
+
+  abort(): void {
+    this.aborted = true;
+    this.ac?.abort();
+  }
+
+  get signal(): AbortSignal {
+    if (!this.ac) {
+      this.ac = new AbortController();
+      if (this.aborted) this.ac.abort();
+    }
+    return this.ac.signal;
+  }
+}
+
 const isRequest = (m: Msg) => m.method !== undefined && m.id !== undefined;
 const isNotification = (m: Msg) => m.method !== undefined && m.id === undefined;
 const idKey = (id: Id) => (typeof id === 'number' ? `n:${id}` : `s:${id}`);
 const GW_PREFIX = 'rein-gw:';
+/** How many cancellations of unknown ids a gateway remembers (the oldest are forgotten first). */
+const CANCELLED_MEMORY = 1024;
 
 export class Gateway {
   readonly session: string;
@@ -111,8 +143,10 @@ export class Gateway {
   private readonly toDown: Outbox;
   /** Client requests forwarded upstream, by id. */
   private readonly forwarded = new Map<string, Forwarded>();
-  /** Client requests the gateway holds (approval pending), by id. */
-  private readonly held = new Map<string, AbortController>();
+  /** Client requests the gateway holds (being decided, or an approval pending), by id. */
+  private readonly held = new Map<string, Hold>();
+  /** Ids the client cancelled that the gateway had not seen (request ids are never reused in a session). */
+  private readonly cancelledEarly = new Set<string>();
   /** Requests the gateway itself sent, by id (up: tools/list fetches; down: elicitations). */
   private readonly ownUp = new Map<string, { resolve: (m: Msg) => void }>();
   private readonly ownDown = new Map<string, { resolve: (m: Msg) => void }>();
@@ -163,7 +197,7 @@ export class Gateway {
 
   /** Abort held approvals and stop timers (the owner closes the transports). */
   dispose(): void {
-    for (const ac of this.held.values()) ac.abort();
+    for (const h of this.held.values()) h.abort();
     this.held.clear();
     for (const f of this.forwarded.values()) if (f.timer) clearTimeout(f.timer);
   }
@@ -213,6 +247,11 @@ export class Gateway {
 
   private fromDown(m: Msg): void {
     if (isRequest(m)) {
+      if (this.cancelledEarly.size > 0 && this.cancelledEarly.delete(idKey(m.id!))) {
+        // The client cancelled it before it arrived (and the cancellation went upstream): drop it.
+        this.endDownStream(m.id!);
+        return;
+      }
       switch (m.method) {
         case 'initialize':
           this.readInitialize(m);
@@ -235,6 +274,7 @@ export class Gateway {
             // The call never reached the upstream: nothing to tell it.
             held.abort();
             this.held.delete(key);
+            this.endDownStream(target);
             return;
           }
           const f = this.forwarded.get(key);
@@ -242,7 +282,15 @@ export class Gateway {
             if (f.timer) clearTimeout(f.timer);
             this.forwarded.delete(key);
             if (f.call) void this.settle(f.call.engine, f.call.decision, undefined);
+            this.toUp.push(m);
+            this.endUpStream(target);
+            this.endDownStream(target);
+            return;
           }
+          // Not seen yet (over HTTP a cancellation can overtake its request: they are separate POSTs),
+          // or already answered. Remembered: the request, should it come, is not forwarded.
+          this.cancelledEarly.add(key);
+          if (this.cancelledEarly.size > CANCELLED_MEMORY) this.cancelledEarly.delete(this.cancelledEarly.values().next().value!);
         }
       }
       this.toUp.push(m);
@@ -258,6 +306,18 @@ export class Gateway {
       }
     }
     this.toUp.push(m);
+  }
+
+  /** Once what is queued for the client went out, end the stream of a request it will get no answer to. */
+  private endDownStream(id: Id): void {
+    const close = this.opts.closeDownStream;
+    if (close) void this.toDown.idle().then(() => close(id));
+  }
+
+  /** Once the cancellation went upstream, end the upstream's stream of that request. */
+  private endUpStream(id: Id): void {
+    const close = this.opts.closeUpStream;
+    if (close) void this.toUp.idle().then(() => close(id));
   }
 
   private readInitialize(m: Msg): void {
@@ -290,6 +350,7 @@ export class Gateway {
       this.opts.metrics?.call('failed', f.call?.request.tool.name ?? f.method);
       if (f.call) void this.settle(f.call.engine, f.call.decision, undefined);
       this.toUp.push({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: `rein mcp: no answer within ${secs} s` } });
+      this.endUpStream(id);
       this.toDown.push(errorResponse(id, GATEWAY_ERROR.upstreamTimeout, `rein mcp: the upstream MCP server did not answer ${f.method} within ${secs} s`));
     }, this.timeoutMs);
     f.timer.unref?.();
@@ -435,70 +496,100 @@ export class Gateway {
   private async governCall(m: Msg): Promise<Msg | null> {
     const params = (m.params ?? {}) as { name?: unknown; arguments?: unknown };
     const name = typeof params.name === 'string' ? params.name : '';
-    const tool = await this.toolInfo(name);
+    // Held while it is decided: a cancellation arriving meanwhile drops the call (see fromDown).
+    const key = idKey(m.id!);
+    const hold = new Hold();
+    this.held.set(key, hold);
+    const done = (out: Msg | null, refusal?: Msg): Msg | null => {
+      if (this.held.get(key) === hold) this.held.delete(key);
+      if (refusal && !hold.aborted) this.toDown.push(refusal);
+      return out;
+    };
+    // Known tools without an extra await (this path runs for every call).
+    const tool = this.tools.get(name) ?? (await this.toolInfo(name));
     const engine = this.opts.host.engine;
     const annotations = tool?.annotations ?? {};
     // A tool the list phase hides cannot be called either.
     const listed = await engine.decide(this.base(name, annotations));
-    await this.settleNow(engine, listed);
-    if (listed.effect === 'deny') {
-      this.toDown.push(this.refuse(m, name, listed, `tool \`${name}\` is not available: ${messageOf(listed)}`));
-      return null;
-    }
+    if (listed.reservation) await this.settleNow(engine, listed);
+    if (listed.effect === 'deny') return done(null, this.refuse(m, name, listed, `tool \`${name}\` is not available: ${messageOf(listed)}`));
     const request: McpRequest = { ...this.base(name, annotations), phase: 'call', arguments: argumentsOf(params.arguments) };
     const d = await engine.decide(request);
-    if (d.effect === 'deny') {
-      this.toDown.push(this.refuse(m, name, d, messageOf(d)));
-      return null;
+    if (d.effect === 'deny') return done(null, this.refuse(m, name, d, messageOf(d)));
+    if (hold.aborted) {
+      // Cancelled while it was decided: never forwarded (a reservation settles with its estimate).
+      await this.settle(engine, d, undefined);
+      return done(null);
     }
     if (d.effect === 'require_approval') {
-      this.approve(m, name, request, d);
+      this.ask(m, request, d, hold, {
+        granted: (again, engineNow) => {
+          this.note(again, `tools/call ${name}`);
+          this.track(m, { engine: engineNow, decision: again, request });
+          this.opts.metrics?.call('forwarded', name);
+          this.toUp.push(m);
+        },
+        refused: (decision, message) => this.toDown.push(this.refuse(m, name, decision, message)),
+      });
       return null;
     }
     this.note(d, `tools/call ${name}`);
+    done(null);
     this.track(m, { engine, decision: d, request });
     this.opts.metrics?.call('forwarded', name);
     return m;
   }
 
-  /** Ask the broker; out of line, so other traffic flows while a human decides. */
-  private approve(m: Msg, name: string, request: McpRequest, d: Decision): void {
+  /**
+   * Ask the broker whether `request` (a call, or a call's result) may go on; out of line, so other
+   * traffic flows while a human decides. Granted: decided again with the approvals (bound to this
+   * request's hash), and `granted` runs if that allows; otherwise `refused` says why. A client that
+   * cancels the call meanwhile gets neither.
+   */
+  private ask(
+    m: Msg,
+    request: McpRequest,
+    d: Decision,
+    hold: Hold,
+    then: { granted: (again: Decision, engine: Engine) => void; refused: (d: Decision, message: string) => void },
+  ): void {
     const key = idKey(m.id!);
-    const ac = new AbortController();
-    this.held.set(key, ac);
+    this.held.set(key, hold);
     const id = `apr_${randomUUID()}`;
-    const summary = `${request.server.name} › ${name}(${truncate(JSON.stringify(request.arguments), 500)})`;
-    this.log(`rein mcp: approval ${id} requested for tools/call ${name}: ${approvalText(d).replace(/\n/g, '; ')}`);
+    const name = request.tool.name;
+    const call = `${request.server.name} › ${name}(${truncate(JSON.stringify(request.arguments), 500)})`;
+    const isResult = request.phase === 'result';
+    const summary = isResult ? `${call} returned:\n${truncate(request.result?.text ?? '', 1000)}` : call;
+    const what = isResult ? `the result of tools/call ${name}` : `tools/call ${name}`;
+    this.log(`rein mcp: approval ${id} requested for ${what}: ${approvalText(d).replace(/\n/g, '; ')}`);
     void this.opts.broker
       .request({
         id,
         decision: d,
         request,
         summary,
-        signal: ac.signal,
+        signal: hold.signal,
         elicit: this.clientCanElicit ? (p, signal) => this.elicit(p, signal) : undefined,
       })
       .catch((e): { approved: false; message: string } => ({ approved: false, message: `approval ${id} failed: ${(e as Error).message}` }))
       .then(async (outcome) => {
-        if (this.held.get(key) !== ac || ac.signal.aborted) return; // cancelled by the client
+        if (this.held.get(key) !== hold || hold.aborted) return; // cancelled by the client
         this.held.delete(key);
         if (!outcome.approved) {
           this.log(`rein mcp: approval ${id} refused: ${outcome.message.split('\n')[0]}`);
-          this.toDown.push(this.refuse(m, name, d, outcome.message));
+          then.refused(d, outcome.message);
           return;
         }
         // Decide again with the grants: they count only for this exact request (its hash).
         const engine = this.opts.host.engine;
         const again = await engine.decide(request, { approvals: outcome.approvals });
         if (again.effect !== 'allow') {
-          this.toDown.push(this.refuse(m, name, again, messageOf(again)));
+          await this.settleNow(engine, again);
+          then.refused(again, messageOf(again));
           return;
         }
-        this.log(`rein mcp: approval ${id} granted${outcome.by ? ` (${outcome.by})` : ''}; forwarding tools/call ${name}`);
-        this.note(again, `tools/call ${name}`);
-        this.track(m, { engine, decision: again, request });
-        this.opts.metrics?.call('forwarded', name);
-        this.toUp.push(m);
+        this.log(`rein mcp: approval ${id} granted${outcome.by ? ` (${outcome.by})` : ''}; ${isResult ? 'releasing' : 'forwarding'} ${what}`);
+        then.granted(again, engine);
       });
   }
 
@@ -541,28 +632,42 @@ export class Gateway {
 
   // ---- governed: the result
 
-  private async governResult(m: Msg, call: NonNullable<Forwarded['call']>): Promise<Msg> {
+  private async governResult(m: Msg, call: NonNullable<Forwarded['call']>): Promise<Msg | null> {
     const result = m.result;
-    await this.settle(call.engine, call.decision, result ? usageOf(result) : undefined);
+    if (call.decision.reservation) await this.settle(call.engine, call.decision, result ? usageOf(result) : undefined);
     if (!result) return m; // a JSON-RPC error: nothing to inspect
     const engine = this.opts.host.engine;
+    const name = call.request.tool.name;
     const request: McpRequest = { ...call.request, phase: 'result', result: { isError: result.isError === true, text: resultText(result) } };
     const d = await engine.decide(request);
-    await this.settleNow(engine, d);
-    if (d.effect !== 'allow') {
-      const msg = d.effect === 'deny' ? messageOf(d) : `the result needs approval and was withheld: ${approvalText(d)}`;
-      this.log(`rein mcp: withheld the result of tools/call ${call.request.tool.name}: ${msg.split('\n')[0]}`);
-      return {
-        ...m,
-        result: {
-          content: [{ type: 'text', text: `Rein policy withheld the result of \`${call.request.tool.name}\`: ${msg}` }],
-          isError: true,
-          _meta: { 'rein/decision': decisionMeta(d) },
+    if (d.reservation) await this.settleNow(engine, d);
+    if (d.effect === 'require_approval') {
+      // The model sees the result only once a human released it (elicitation, else the queue).
+      this.ask(m, request, d, new Hold(), {
+        granted: (again) => {
+          this.note(again, `result of ${name}`);
+          this.toDown.push(m);
         },
-      };
+        refused: (decision, message) => this.toDown.push(this.withhold(m, name, decision, message)),
+      });
+      return null;
     }
-    this.note(d, `result of ${call.request.tool.name}`);
+    if (d.effect !== 'allow') return this.withhold(m, name, d, messageOf(d));
+    this.note(d, `result of ${name}`);
     return m;
+  }
+
+  /** The isError result that replaces a withheld one. */
+  private withhold(m: Msg, tool: string, d: Decision, message: string): Msg {
+    this.log(`rein mcp: withheld the result of tools/call ${tool}: ${message.split('\n')[0]}`);
+    return {
+      ...m,
+      result: {
+        content: [{ type: 'text', text: `Rein policy withheld the result of \`${tool}\`: ${message}` }],
+        isError: true,
+        _meta: { 'rein/decision': decisionMeta(d) },
+      },
+    };
   }
 
   /** Settle a call's reservation with the upstream's usage (else its estimate stands). */

@@ -3,6 +3,11 @@
 // own upstream session (StreamableHTTPClientTransport) and its own Gateway, with the policy, budget
 // store, audit log and metrics shared. The client's Authorization header is passed to the upstream on
 // every request; with REIN_MCP_TOKEN set, the listener requires `X-Rein-Token: <token>` (not passed on).
+//
+// A session lives until the client ends it (DELETE), the upstream ends it, or it is idle for
+// --session-timeout: no HTTP request of the client open (a POST awaiting its answer, or the standalone
+// GET stream) and none received for that long. An idle session is closed and its upstream session is
+// ended too (DELETE upstream), so a client that vanished leaves nothing open on either side.
 
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
@@ -14,6 +19,7 @@ import type { ApprovalBroker } from './approvals.js';
 import { Gateway } from './gateway.js';
 import type { PolicyHost } from './host.js';
 import type { GatewayMetrics } from './metrics.js';
+import { IsolatingFetch } from './isolating-fetch.js';
 
 /** Headers of the client's request that go on to the upstream. */
 const PASS_HEADERS = ['authorization'];
@@ -24,7 +30,14 @@ interface Session {
   gateway: Gateway;
   /** The pass-through headers of the client's latest request (a refreshed token is used from then on). */
   headers: Record<string, string>;
+  /** HTTP requests of the client on this session still open (POSTs awaiting answers, the GET stream). */
+  open: number;
+  /** When the last of them ended or began (ms since the epoch). */
+  lastSeen: number;
 }
+
+/** The default --session-timeout: 30 minutes. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 30 * 60_000;
 
 /**
  * The downstream transport as the gateway sees it: a message related to a request whose stream is
@@ -56,11 +69,19 @@ export interface HttpGatewayOptions {
   listen: { host: string; port: number };
   upstream: URL;
   /** `rein mcp`'s options that the HTTP front end reads. */
-  opts: { 'server-name'?: string; 'upstream-timeout': number };
+  opts: { 'server-name'?: string; 'upstream-timeout': number; 'session-timeout'?: number };
   /** Resolves the listener's address once it is bound (tests, benchmarks). */
   onListening?: (a: { host: string; port: number }) => void;
   /** Stop serving when this aborts (default: SIGINT/SIGTERM). */
   signal?: AbortSignal;
+}
+
+/** `30 s`, `5 m`, `1.5 h`: a duration for a log line. */
+function words(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${+(ms / 1000).toFixed(1)} s`;
+  if (ms < 3_600_000) return `${+(ms / 60_000).toFixed(1)} min`;
+  return `${+(ms / 3_600_000).toFixed(1)} h`;
 }
 
 /** Where the HTTP front end reads its environment and writes its messages (the CLI passes its `Ctx`). */
@@ -104,12 +125,17 @@ export async function serveHttpGateway(
     const headers = passHeaders(req);
     const session = {} as Session;
     session.headers = headers;
+    session.open = 0;
+    session.lastSeen = Date.now();
     // Per-request headers: fetch reads the session's current ones (a client may refresh its token).
+    // Each request gets its own abort signal (isolating-fetch.ts: the transport's shared one would
+    // collect a listener per call).
+    const isolated = new IsolatingFetch();
     const upstream = new StreamableHTTPClientTransport(h.upstream, {
       fetch: (url, init) => {
         const hdrs = new Headers(init?.headers);
         for (const [k, v] of Object.entries(session.headers)) hdrs.set(k, v);
-        return fetch(url, { ...init, headers: hdrs });
+        return isolated.fetch(url, { ...init, headers: hdrs });
       },
     });
     const server = new StreamableHTTPServerTransport({
@@ -130,6 +156,8 @@ export async function serveHttpGateway(
       },
       upstreamCloseReason: () => `the upstream ${h.upstream.href} closed the session`,
       onUpstreamClosed: () => void server.close().catch(() => undefined),
+      closeDownStream: (id) => server.closeSSEStream(id),
+      closeUpStream: (id) => isolated.closeRequest(id),
     });
     server.onclose = () => {
       const id = server.sessionId;
@@ -163,9 +191,37 @@ export async function serveHttpGateway(
         return jsonError(reply, 400, 'rein mcp: no mcp-session-id header; initialize with a POST first');
       }
       reply.hijack();
-      await session.server.handleRequest(req.raw, reply.raw, req.body);
+      // The idle clock stops while a request of the client is open (a call awaiting its answer or a
+      // human's approval, or the standalone GET stream) and starts again when the last one ends.
+      const s = session;
+      s.open++;
+      s.lastSeen = Date.now();
+      reply.raw.once('close', () => {
+        s.open--;
+        s.lastSeen = Date.now();
+      });
+      await s.server.handleRequest(req.raw, reply.raw, req.body);
     },
   });
+
+  // Idle sessions: checked a few times per timeout (at most every 30 s), closed with their upstream session.
+  const idleMs = h.opts['session-timeout'] ?? DEFAULT_SESSION_TIMEOUT_MS;
+  const sweeper =
+    idleMs > 0
+      ? setInterval(
+          () => {
+            const now = Date.now();
+            for (const [id, s] of sessions) {
+              if (s.open > 0 || now - s.lastSeen < idleMs) continue;
+              sessions.delete(id);
+              ctx.err(`rein mcp: session ${id} idle for ${words(now - s.lastSeen)} (--session-timeout ${words(idleMs)}); closed it and its upstream session\n`);
+              void s.server.close().catch(() => undefined);
+            }
+          },
+          Math.max(50, Math.min(30_000, Math.floor(idleMs / 4))),
+        )
+      : null;
+  sweeper?.unref();
 
   const address = await app.listen({ host: h.listen.host, port: h.listen.port });
   const bound = app.server.address();
@@ -182,6 +238,7 @@ export async function serveHttpGateway(
     process.once('SIGINT', () => resolve());
     process.once('SIGTERM', () => resolve());
   });
+  if (sweeper) clearInterval(sweeper);
   for (const s of sessions.values()) await s.server.close().catch(() => undefined);
   await app.close();
   return 0;

@@ -3,10 +3,19 @@
 // the `rein serve` inbox). With `--approval-timeout`, the call waits that long for a verdict; without
 // one (the default) it is refused at once, naming the pending approval — and once a human approved it,
 // the same call (same request hash: same tool, arguments and session) goes through when retried.
+// A result that needs approval works the same way: its record carries the result's text, and a
+// retried call whose result is the same (same hash) has it released.
 
 import type { Approval } from '../../runtime/decision.js';
 import type { ApprovalQueue, ApprovalRecord } from '../approvals/queue.js';
 import { approvalText, type ApprovalBroker, type ApprovalContext, type ApprovalOutcome } from './approvals.js';
+
+/** How much of a withheld result a queue record shows. */
+const RESULT_CHARS = 4000;
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
 
 export interface QueueBrokerOptions {
   /** How long a call waits for a verdict; 0 (default): refuse at once, naming the pending approval. */
@@ -46,6 +55,8 @@ export class QueueBroker implements ApprovalBroker {
         arguments: ctx.request.arguments,
         client: ctx.request.client,
         session: ctx.request.session,
+        // A result waiting to be released: what the approver lets the model see.
+        ...(ctx.request.phase === 'result' ? { phase: 'result', result: truncate(ctx.request.result?.text ?? '', RESULT_CHARS) } : {}),
       });
       for (const r of created) pick.set(r.rule, r);
     }
@@ -64,7 +75,8 @@ export class QueueBroker implements ApprovalBroker {
       approved: false,
       message:
         `approval ${ids.join(', ')} is pending: ${approvalText(d)}\n` +
-        `A human approves it with \`rein approvals approve ${ids[0]} --as NAME\` (or in \`rein serve\`); then retry this exact call.`,
+        `A human approves it with \`rein approvals approve ${ids[0]} --as NAME\` (or in \`rein serve\`); then retry this exact call` +
+        (ctx.request.phase === 'result' ? ' (its result is released if it is the same).' : '.'),
     };
   }
 

@@ -1,0 +1,613 @@
+// The closure backend: IR nodes (ir.ts) → `Fn = (env, frame) => value`. The reference semantics of
+// expressions, and what runs where `new Function` may not (a strict Content-Security-Policy): no
+// `eval`, no generated code. `frame` holds def and lambda parameters by slot (resolved by lowering).
+//
+// With `trace`, reads marked by lowering (`trace` on read/member/index/input nodes) record their path
+// and value into the env's `reads` list (`TraceEnv`), for `explain`. Nothing is module-global: the
+// list travels with the env of one explained evaluation.
+
+import type { BudgetView, Env } from './compiled.js';
+import type { IrBody, IrProgram, Node, ReadNode, Trace } from './ir.js';
+import { compilePattern } from '../semantics/patterns.js';
+import { DETECTORS } from './detectors.js';
+import { addMoney, divMoney, mulMoney } from './money.js';
+import {
+  WEEKDAYS,
+  asList,
+  checkedNumber,
+  emailDomain,
+  inTimeRange,
+  indexOf,
+  isNullish,
+  lengthOf,
+  le,
+  lt,
+  member,
+  memberOf,
+  num,
+  nz,
+  read0,
+  read1,
+  read2,
+  readN,
+  toJsonValue,
+  typeOfValue,
+  utcDate,
+} from './ops.js';
+import { EvalError, deepEqual, deepMerge, newRecord, renderValue } from './values.js';
+
+export type Frame = unknown[];
+export type Fn = (env: Env, frame: Frame) => unknown;
+
+/** An env that records input reads (explain). */
+export interface TraceEnv extends Env {
+  reads?: { path: string; value: unknown }[];
+}
+
+export const EMPTY_FRAME: Frame = Object.freeze([]) as unknown as Frame;
+
+/** A frame for a body of `size` slots. */
+export function frameOf(size: number): Frame {
+  return size > 0 ? new Array(size) : EMPTY_FRAME;
+}
+
+/** `field`, `field.a`, `field.a.b` with record steps: readable with read0/1/2. */
+function isSimpleRead(n: Node): n is ReadNode {
+  return n.k === 'read' && n.keys.length <= 2 && n.safe.every((x) => x);
+}
+
+/** A closure computing `test(value read)` for a simple read. */
+function fusedTest(n: ReadNode, test: (v: unknown) => boolean): Fn {
+  const { root, keys } = n;
+  if (keys.length === 0) return (env) => test(read0(env.input, root));
+  const k0 = keys[0];
+  if (keys.length === 1) return (env) => test(read1(env.input, root, k0));
+  const k1 = keys[1];
+  return (env) => test(read2(env.input, root, k0, k1));
+}
+
+function thrower(message: string): Fn {
+  return () => {
+    throw new EvalError(message);
+  };
+}
+
+/** Closures for the nodes of one IR program (lets and defs compiled once, on first use). */
+export class Closures {
+  private readonly lets: (Fn | undefined)[] = [];
+  private readonly defs: (Fn | undefined)[] = [];
+
+  constructor(
+    readonly ir: Pick<IrProgram, 'lets' | 'defs' | 'currency'>,
+    /** Record traced reads into `TraceEnv.reads`. */
+    readonly trace = false,
+  ) {}
+
+  private body(list: (Fn | undefined)[], bodies: IrBody[], i: number): Fn {
+    let f = list[i];
+    if (f === undefined) {
+      f = this.fn(bodies[i].body);
+      list[i] = f;
+    }
+    return f;
+  }
+
+  /** A closure for the node. */
+  fn(n: Node): Fn {
+    const f = this.raw(n);
+    if (!this.trace) return f;
+    const t = (n as { trace?: Trace }).trace;
+    if (t === undefined) return f;
+    const { path, type } = t;
+    return (env, fr) => {
+      const v = f(env, fr);
+      const log = (env as TraceEnv).reads;
+      if (log && !log.some((r) => r.path === path)) log.push({ path, value: toJsonValue(v, type) });
+      return v;
+    };
+  }
+
+  /** A simple read the fast forms may fuse (never in trace mode when the read is traced). */
+  private simple(n: Node): ReadNode | undefined {
+    if (!isSimpleRead(n)) return undefined;
+    if (this.trace && n.trace !== undefined) return undefined;
+    return n;
+  }
+
+  private raw(n: Node): Fn {
+    switch (n.k) {
+      case 'const': {
+        const v = n.v;
+        return () => v;
+      }
+      case 'read':
+        return this.read(n);
+      case 'input':
+        return (env) => env.input;
+      case 'now':
+        return (env) => env.now;
+      case 'budget': {
+        const name = n.name;
+        return (env) => env.budgets[name] ?? null;
+      }
+      case 'budgetField': {
+        const g = this.fn(n.obj);
+        const k = n.key;
+        return (env, f) => {
+          const view = g(env, f) as BudgetView | null;
+          if (!view) return null;
+          const v = (view as unknown as Record<string, unknown>)[k];
+          return typeof v === 'number' ? v : null;
+        };
+      }
+      case 'slot': {
+        const slot = n.i;
+        return (_env, f) => f[slot];
+      }
+      case 'let': {
+        const i = n.i;
+        const size = this.ir.lets[i].frameSize;
+        const g = this.body(this.lets, this.ir.lets, i);
+        // A let that needs lambda slots gets its own frame.
+        if (size > 0) return (env) => g(env, new Array(size));
+        return g;
+      }
+      case 'list': {
+        const fns = n.items.map((i) => this.fn(i));
+        return (env, f) => fns.map((g) => g(env, f));
+      }
+      case 'object': {
+        const keys = n.keys;
+        const fns = n.values.map((v) => this.fn(v));
+        return (env, f) => {
+          const o = newRecord();
+          for (let i = 0; i < keys.length; i++) o[keys[i]] = fns[i](env, f);
+          return o;
+        };
+      }
+      case 'str': {
+        const currency = this.ir.currency;
+        const fns: Fn[] = n.parts.map((p) => {
+          if (typeof p === 'string') return () => p;
+          const g = this.fn(p.e);
+          const t = p.type;
+          return (env, f) => renderValue(g(env, f), t, currency);
+        });
+        return (env, f) => {
+          let s = '';
+          for (let i = 0; i < fns.length; i++) s += fns[i](env, f) as string;
+          return s;
+        };
+      }
+      case 'member': {
+        const g = this.fn(n.obj);
+        const k = n.key;
+        return (env, f) => member(g(env, f), k);
+      }
+      case 'index': {
+        const og = this.fn(n.obj);
+        const ig = this.fn(n.index);
+        return (env, f) => {
+          const v = og(env, f);
+          return indexOf(v, ig(env, f));
+        };
+      }
+      case 'not': {
+        const g = this.fn(n.x);
+        return (env, f) => g(env, f) !== true;
+      }
+      case 'neg': {
+        const g = this.fn(n.x);
+        return (env, f) => {
+          const v = g(env, f);
+          if (v === null) return null;
+          const r = -num(v, 'unary `-`');
+          return r === 0 ? 0 : r;
+        };
+      }
+      case 'and': {
+        const rf = this.fn(n.r);
+        if (n.l.k === 'const') return n.l.v === true ? (env, f) => rf(env, f) === true : () => false;
+        const lf = this.fn(n.l);
+        return (env, f) => lf(env, f) === true && rf(env, f) === true;
+      }
+      case 'or': {
+        const rf = this.fn(n.r);
+        if (n.l.k === 'const') return n.l.v === true ? () => true : (env, f) => rf(env, f) === true;
+        const lf = this.fn(n.l);
+        return (env, f) => lf(env, f) === true || rf(env, f) === true;
+      }
+      case 'if': {
+        const cf = this.fn(n.c);
+        const tf = this.fn(n.t);
+        const ff = this.fn(n.f);
+        return (env, fr) => (cf(env, fr) === true ? tf(env, fr) : ff(env, fr));
+      }
+      case 'eq':
+        return this.eq(n);
+      case 'cmp':
+        return this.cmp(n);
+      case 'in':
+        return this.in(n);
+      case 'matches': {
+        const lf = this.fn(n.l);
+        const rx = compilePattern(n.pattern);
+        return (env, f) => {
+          const s = lf(env, f);
+          return typeof s === 'string' && rx.test(s);
+        };
+      }
+      case 'with': {
+        const lf = this.fn(n.l);
+        const rf = this.fn(n.r);
+        return (env, f) => deepMerge(lf(env, f), rf(env, f));
+      }
+      case 'coalesce': {
+        const lf = this.fn(n.l);
+        const rf = this.fn(n.r);
+        return (env, f) => {
+          const v = lf(env, f);
+          return v === null || v === undefined ? rf(env, f) : v;
+        };
+      }
+      case 'arith':
+        return this.arith(n);
+      case 'timeRange': {
+        const g = this.fn(n.x);
+        const { kind, at } = n;
+        return (env, f) => inTimeRange(g(env, f), kind, at);
+      }
+      case 'call':
+        return this.call(n);
+      case 'def': {
+        const fns = n.args.map((a) => this.fn(a));
+        const count = fns.length;
+        const i = n.i;
+        const size = this.ir.defs[i].frameSize;
+        const body = this.body(this.defs, this.ir.defs, i);
+        return (env, f) => {
+          const frame: Frame = new Array(size);
+          for (let j = 0; j < count; j++) frame[j] = fns[j](env, f);
+          return body(env, frame);
+        };
+      }
+      case 'detect': {
+        const det = DETECTORS[n.name];
+        const g = this.fn(n.arg);
+        return (env, f) => {
+          const s = g(env, f);
+          return typeof s === 'string' && det(s);
+        };
+      }
+      case 'strMethod':
+        return this.strMethod(n);
+      case 'listMethod':
+        return this.listMethod(n);
+      case 'error':
+        return thrower(n.message);
+    }
+  }
+
+  private read(n: ReadNode): Fn {
+    const { root, keys, safe } = n;
+    const count = keys.length;
+    if (count === 0) return (env) => read0(env.input, root);
+    if (count === 1 && safe[0]) {
+      const k0 = keys[0];
+      return (env) => read1(env.input, root, k0);
+    }
+    if (count === 2 && safe[0] && safe[1]) {
+      const k0 = keys[0];
+      const k1 = keys[1];
+      return (env) => read2(env.input, root, k0, k1);
+    }
+    return (env) => readN(env.input, root, keys, safe);
+  }
+
+  private eq(n: Extract<Node, { k: 'eq' }>): Fn {
+    const neg = n.neg;
+    const lf = this.fn(n.l);
+    if (!n.scalar) {
+      const rf = this.fn(n.r);
+      return (env, f) => deepEqual(nz(lf(env, f)), nz(rf(env, f))) !== neg;
+    }
+    // Scalars: strict equality (null == null; absent fields are null).
+    if (n.r.k === 'const') {
+      const rv = n.r.v;
+      const sr = this.simple(n.l);
+      if (sr) return neg ? fusedTest(sr, (v) => v !== rv) : fusedTest(sr, (v) => v === rv);
+      return (env, f) => (lf(env, f) === rv) !== neg;
+    }
+    const rf = this.fn(n.r);
+    return (env, f) => (lf(env, f) === rf(env, f)) !== neg;
+  }
+
+  private cmp(n: Extract<Node, { k: 'cmp' }>): Fn {
+    const op = n.op;
+    const lf = this.fn(n.l);
+    if (n.r.k === 'const' && typeof n.r.v === 'number' && n.l.k !== 'const') {
+      // The common `x > 1000` shape: one closure call and a typeof check.
+      const rv = n.r.v;
+      const sr = this.simple(n.l);
+      if (sr) {
+        if (op === '<') return fusedTest(sr, (a) => typeof a === 'number' && a < rv);
+        if (op === '<=') return fusedTest(sr, (a) => typeof a === 'number' && a <= rv);
+        if (op === '>') return fusedTest(sr, (a) => typeof a === 'number' && a > rv);
+        return fusedTest(sr, (a) => typeof a === 'number' && a >= rv);
+      }
+      if (op === '<') return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a < rv; };
+      if (op === '<=') return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a <= rv; };
+      if (op === '>') return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a > rv; };
+      return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a >= rv; };
+    }
+    const rf = this.fn(n.r);
+    if (op === '<') return (env, f) => lt(lf(env, f), rf(env, f));
+    if (op === '<=') return (env, f) => le(lf(env, f), rf(env, f));
+    // `a > b` is `b < a`, the right operand evaluated first (as the generated code does).
+    if (op === '>') return (env, f) => lt(rf(env, f), lf(env, f));
+    return (env, f) => le(rf(env, f), lf(env, f));
+  }
+
+  private in(n: Extract<Node, { k: 'in' }>): Fn {
+    const neg = n.neg;
+    const lf = this.fn(n.l);
+    const r = n.r;
+    if (r.k === 'const' && Array.isArray(r.v) && r.v.every((x) => typeof x !== 'object' || x === null)) {
+      const set = new Set(r.v.filter((x) => x !== null));
+      const sr = this.simple(n.l);
+      if (sr) return neg ? fusedTest(sr, (x) => !(x !== null && set.has(x))) : fusedTest(sr, (x) => x !== null && set.has(x));
+      return (env, f) => {
+        const x = lf(env, f);
+        return (x !== null && x !== undefined && set.has(x)) !== neg;
+      };
+    }
+    const rf = this.fn(r);
+    return (env, f) => memberOf(lf(env, f), rf(env, f)) !== neg;
+  }
+
+  private arith(n: Extract<Node, { k: 'arith' }>): Fn {
+    const lf = this.fn(n.l);
+    const rf = this.fn(n.r);
+    const at = n.at;
+    switch (n.op) {
+      case '+':
+        switch (n.mode) {
+          case 'money':
+            return (env, f) => addMoney(num(lf(env, f), '`+`'), num(rf(env, f), '`+`'));
+          case 'string':
+            return (env, f) => String(lf(env, f) ?? 'null') + String(rf(env, f) ?? 'null');
+          case 'list':
+            return (env, f) => [...((lf(env, f) as unknown[]) ?? []), ...((rf(env, f) as unknown[]) ?? [])];
+          default:
+            return (env, f) => {
+              const a = lf(env, f);
+              const b = rf(env, f);
+              if (typeof a === 'string' || typeof b === 'string') return String(a) + String(b);
+              return checkedNumber(num(a, '`+`') + num(b, '`+`'), 'the sum');
+            };
+        }
+      case '-':
+        if (n.mode === 'money') return (env, f) => addMoney(num(lf(env, f), '`-`'), -num(rf(env, f), '`-`'));
+        return (env, f) => checkedNumber(num(lf(env, f), '`-`') - num(rf(env, f), '`-`'), 'the difference');
+      case '*':
+        if (n.mode === 'money') {
+          if (n.moneyRight) return (env, f) => mulMoney(num(rf(env, f), '`*`'), num(lf(env, f), '`*`'));
+          return (env, f) => mulMoney(num(lf(env, f), '`*`'), num(rf(env, f), '`*`'));
+        }
+        if (n.mode === 'duration') return (env, f) => Math.round(checkedNumber(num(lf(env, f), '`*`') * num(rf(env, f), '`*`'), 'the product'));
+        return (env, f) => checkedNumber(num(lf(env, f), '`*`') * num(rf(env, f), '`*`'), 'the product');
+      case '/':
+        if (n.mode === 'money')
+          return (env, f) => {
+            try {
+              return divMoney(num(lf(env, f), '`/`'), num(rf(env, f), '`/`'));
+            } catch (err) {
+              throw new EvalError(`${(err as Error).message} at ${at}`);
+            }
+          };
+        {
+          const round = n.roundQuotient === true;
+          return (env, f) => {
+            const a = num(lf(env, f), '`/`');
+            const b = num(rf(env, f), '`/`');
+            if (b === 0) throw new EvalError(`division by zero at ${at}`);
+            const q = a / b;
+            return round ? Math.round(q) : checkedNumber(q, 'the quotient');
+          };
+        }
+      case '%':
+        return (env, f) => {
+          const a = num(lf(env, f), '`%`');
+          const b = num(rf(env, f), '`%`');
+          if (b === 0) throw new EvalError(`modulo by zero at ${at}`);
+          const m = a % b;
+          return m === 0 ? 0 : m;
+        };
+    }
+  }
+
+  private call(n: Extract<Node, { k: 'call' }>): Fn {
+    const fns = n.args.map((a) => this.fn(a));
+    const a0: Fn = fns.length > 0 ? fns[0] : () => null;
+    const a1: Fn = fns.length > 1 ? fns[1] : () => null;
+    switch (n.fn) {
+      case 'len':
+        return (env, f) => lengthOf(a0(env, f));
+      case 'min':
+      case 'max': {
+        const isMin = n.fn === 'min';
+        return (env, f) => {
+          const a = a0(env, f);
+          const b = a1(env, f);
+          if (isNullish(a)) return isNullish(b) ? null : b;
+          if (isNullish(b)) return a;
+          return isMin ? (lt(b, a) ? b : a) : lt(a, b) ? b : a;
+        };
+      }
+      case 'type_of':
+        return (env, f) => typeOfValue(a0(env, f));
+      case 'hour':
+        return (env, f) => {
+          const t = a0(env, f);
+          return typeof t === 'number' ? utcDate(t).getUTCHours() : null;
+        };
+      case 'weekday':
+        // ISO weekday: Monday = 1 … Sunday = 7 (UTC).
+        return (env, f) => {
+          const t = a0(env, f);
+          if (typeof t !== 'number') return null;
+          const d = utcDate(t).getUTCDay();
+          return d === 0 ? WEEKDAYS : d;
+        };
+    }
+  }
+
+  private strMethod(n: Extract<Node, { k: 'strMethod' }>): Fn {
+    const og = this.fn(n.obj);
+    const fns = n.args.map((a) => this.fn(a));
+    const a0: Fn = fns.length > 0 ? fns[0] : () => null;
+    const a1: Fn = fns.length > 1 ? fns[1] : () => null;
+    const { m, at } = n;
+    const str = (fn: (s: string, env: Env, f: Frame) => unknown): Fn => (env, f) => {
+      const s = og(env, f);
+      if (typeof s !== 'string') {
+        if (Array.isArray(s) && m === 'contains') return memberOf(a0(env, f), s);
+        if (Array.isArray(s) && m === 'len') return s.length;
+        if (s === null || s === undefined) return null;
+        // Only an `any` value can be of another type here: fail the rule rather than let a wrong
+        // shape (a command sent as a number, a map) silently not match.
+        throw new EvalError(`\`.${m}()\` needs a string, got ${typeOfValue(s)} at ${at}`);
+      }
+      return fn(s, env, f);
+    };
+    switch (m) {
+      case 'len':
+        return str((s) => s.length);
+      case 'lower':
+        return str((s) => s.toLowerCase());
+      case 'upper':
+        return str((s) => s.toUpperCase());
+      case 'trim':
+        return str((s) => s.trim());
+      case 'starts_with':
+        return str((s, env, f) => {
+          const p = a0(env, f);
+          return typeof p === 'string' && s.startsWith(p);
+        });
+      case 'ends_with':
+        return str((s, env, f) => {
+          const p = a0(env, f);
+          return typeof p === 'string' && s.endsWith(p);
+        });
+      case 'contains':
+        return str((s, env, f) => {
+          const p = a0(env, f);
+          return typeof p === 'string' && s.includes(p);
+        });
+      case 'split':
+        return str((s, env, f) => {
+          const p = a0(env, f);
+          return typeof p === 'string' ? s.split(p) : [s];
+        });
+      case 'replace':
+        return str((s, env, f) => {
+          const p = a0(env, f);
+          const r = a1(env, f);
+          return typeof p === 'string' && typeof r === 'string' && p.length > 0 ? s.split(p).join(r) : s;
+        });
+      case 'domain':
+        return str(emailDomain);
+    }
+  }
+
+  private listMethod(n: Extract<Node, { k: 'listMethod' }>): Fn {
+    const og = this.fn(n.obj);
+    const { m, at, sumMoney } = n;
+    const list = (env: Env, f: Frame): unknown[] | null => asList(og(env, f), m, at);
+    if (m === 'len') return (env, f) => lengthOf(og(env, f));
+    if (m === 'contains') {
+      const ag: Fn = n.arg ? this.fn(n.arg) : () => null;
+      return (env, f) => memberOf(ag(env, f), list(env, f));
+    }
+    if (n.body === undefined || n.slot === undefined) {
+      if (m === 'sum')
+        return (env, f) => {
+          const xs = list(env, f);
+          let s = 0;
+          if (xs) for (const x of xs) if (typeof x === 'number') s = sumMoney ? addMoney(s, x) : s + x;
+          return s;
+        };
+      return thrower(`\`${m}\` needs a lambda (\`x => …\`)`);
+    }
+    const body = this.fn(n.body);
+    const slot = n.slot;
+    switch (m) {
+      case 'any':
+        return (env, f) => {
+          const xs = list(env, f);
+          if (!xs) return false;
+          for (let i = 0; i < xs.length; i++) {
+            f[slot] = xs[i];
+            if (body(env, f) === true) return true;
+          }
+          return false;
+        };
+      case 'all':
+        return (env, f) => {
+          const xs = list(env, f);
+          if (!xs) return true;
+          for (let i = 0; i < xs.length; i++) {
+            f[slot] = xs[i];
+            if (body(env, f) !== true) return false;
+          }
+          return true;
+        };
+      case 'count':
+        return (env, f) => {
+          const xs = list(env, f);
+          let c = 0;
+          if (xs)
+            for (let i = 0; i < xs.length; i++) {
+              f[slot] = xs[i];
+              if (body(env, f) === true) c++;
+            }
+          return c;
+        };
+      case 'filter':
+        return (env, f) => {
+          const xs = list(env, f);
+          const out: unknown[] = [];
+          if (xs)
+            for (let i = 0; i < xs.length; i++) {
+              f[slot] = xs[i];
+              if (body(env, f) === true) out.push(xs[i]);
+            }
+          return out;
+        };
+      case 'map':
+        return (env, f) => {
+          const xs = list(env, f);
+          const out: unknown[] = [];
+          if (xs)
+            for (let i = 0; i < xs.length; i++) {
+              f[slot] = xs[i];
+              const v = body(env, f);
+              out.push(v === undefined ? null : v);
+            }
+          return out;
+        };
+      case 'sum':
+        return (env, f) => {
+          const xs = list(env, f);
+          let s = 0;
+          if (xs)
+            for (let i = 0; i < xs.length; i++) {
+              f[slot] = xs[i];
+              const v = body(env, f);
+              if (typeof v === 'number') s = sumMoney ? addMoney(s, v) : s + v;
+            }
+          return s;
+        };
+    }
+  }
+}

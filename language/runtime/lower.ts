@@ -1,0 +1,672 @@
+// Lowering: a checked program → the expression IR (ir.ts), once. Everything that depends on the
+// syntax tree, the symbol table or static types is decided here:
+// - names: lets (folded to constants when they do not read the request), defs (by index), def and
+//   lambda parameters (by frame slot), budgets, `now`;
+// - read fusion: an input-rooted member chain (`action.args.amount`) is ONE `read` node, with which
+//   steps are statically records;
+// - constant folding: a node whose operands are constants is evaluated now (with the closure backend,
+//   so folding has exactly the run-time semantics); one that fails is left to fail at run time;
+// - operator variants chosen by static type (money, string, list, duration arithmetic; scalar or
+//   deep equality), error locations, regex patterns checked, the paths `explain` records.
+
+import type * as A from '../syntax/ast.js';
+import type { CheckedProgram, Symbol as Sym } from '../semantics/program.js';
+import type { Type } from '../semantics/types.js';
+import { printExpr } from '../semantics/print.js';
+import { compilePattern } from '../semantics/patterns.js';
+import type { BudgetWindow, ClauseEffect, Env, SourceLocation } from './compiled.js';
+import { DETECTORS } from './detectors.js';
+import { Closures, EMPTY_FRAME } from './closures.js';
+import {
+  IR_VERSION,
+  childNodes,
+  isJsonSafe,
+  type ArithMode,
+  type IrBody,
+  type IrBudget,
+  type IrClause,
+  type IrProgram,
+  type IrRule,
+  type ListMethod,
+  type Node,
+  type StringMethod,
+  type Trace,
+} from './ir.js';
+import { baseKind, isScalarKind } from './ops.js';
+import { newRecord, renderValue } from './values.js';
+
+interface Scope {
+  /** Slot of each def param / lambda param (by declaring node). */
+  slots: Map<unknown, number>;
+  size: number;
+  file: string;
+  /** Record the paths `explain` reports (rule conditions; not in lets and defs). */
+  trace: boolean;
+}
+
+const NULL: Node = Object.freeze({ k: 'const', v: null }) as Node;
+const EMPTY_ENV: Env = { input: Object.create(null), now: 0, budgets: Object.create(null) };
+const STRING_METHODS = new Set<string>(['len', 'lower', 'upper', 'trim', 'starts_with', 'ends_with', 'contains', 'split', 'replace', 'domain']);
+const LAMBDA_METHODS = new Set<string>(['any', 'all', 'count', 'filter', 'map', 'sum']);
+/** Nodes that read the env (the request, the clock, budgets, a request-reading let). */
+const ENV_READS = new Set<Node['k']>(['read', 'input', 'now', 'budget', 'let']);
+const BUILTINS = new Set<string>(['len', 'min', 'max', 'type_of', 'hour', 'weekday']);
+
+function konst(v: unknown): Node {
+  return { k: 'const', v };
+}
+function isConst(n: Node): n is { k: 'const'; v: unknown } {
+  return n.k === 'const';
+}
+
+/** Lowers the expressions of one checked program. */
+export class Lowering {
+  readonly ir: IrProgram;
+  private readonly letIndex = new Map<string, Node>();
+  private readonly letsLowering = new Set<string>();
+  private readonly defIndex = new Map<string, number>();
+  private readonly defDecls = new Map<string, A.DefDecl>();
+  private readonly defsLowering = new Set<string>();
+  private readonly budgetUnits = new Map<string, 'money' | 'number'>();
+  private readonly budgetsRead = new Set<string>();
+  /** Evaluates constant operands while folding (the reference semantics). */
+  private readonly folder: Closures;
+
+  constructor(readonly program: CheckedProgram) {
+    this.ir = { version: IR_VERSION, currency: program.header.currency, lets: [], defs: [], rules: [], budgets: [], budgetsReadByRules: [] };
+    this.folder = new Closures(this.ir);
+    for (const d of program.defs) if (d.name) this.defDecls.set(d.name.text, d);
+    for (const b of program.budgets) if (b.name) this.budgetUnits.set(b.name.text, budgetUnitOf(program, b));
+  }
+
+  /** The whole program: lets, rules, budgets (defs as they are called). */
+  lowerProgram(): IrProgram {
+    for (const l of this.program.lets) if (l.name) this.letRef(l.name.text);
+    for (const r of this.program.rules) this.ir.rules.push(this.rule(r));
+    for (const b of this.program.budgets) this.ir.budgets.push(this.budget(b));
+    this.ir.budgetsReadByRules = [...this.budgetsRead];
+    return this.ir;
+  }
+
+  typeOf(e: A.Expr | undefined): Type | undefined {
+    return e ? this.program.types.get(e) : undefined;
+  }
+
+  fileOf(decl: A.Decl): string {
+    return this.program.declFile.get(decl) ?? this.program.files.find((f) => f.decls.includes(decl))?.file ?? '';
+  }
+
+  newScope(file: string, trace = false): Scope {
+    return { slots: new Map(), size: 0, file, trace };
+  }
+
+  private at(s: Scope, node: A.Node): string {
+    return `${s.file}:${node.range.start.line + 1}:${node.range.start.character + 1}`;
+  }
+
+  // ---------------- folding
+
+  /** Whether a node reads the request, the clock, budgets or a request-reading let (directly or through defs). */
+  readsEnv(n: Node, seen = new Set<number>()): boolean {
+    if (ENV_READS.has(n.k)) return true;
+    if (n.k === 'def' && !seen.has(n.i)) {
+      seen.add(n.i);
+      if (this.readsEnv(this.ir.defs[n.i].body, seen)) return true;
+    }
+    for (const c of childNodes(n)) if (this.readsEnv(c, seen)) return true;
+    return false;
+  }
+
+  /** The node as a constant when its operands are constants and evaluating it succeeds with a JSON-safe value. */
+  fold(n: Node): Node {
+    if (n.k === 'const' || n.k === 'error' || n.k === 'slot') return n;
+    if (!childNodes(n).every(isConst) || ENV_READS.has(n.k)) return n;
+    switch (n.k) {
+      case 'def':
+        if (this.readsEnv(this.ir.defs[n.i].body)) return n;
+        break;
+      case 'listMethod':
+        if (n.body) return n; // lambdas are evaluated at run time
+        break;
+      default:
+        break;
+    }
+    try {
+      const v = this.folder.fn(n)(EMPTY_ENV, EMPTY_FRAME);
+      return isJsonSafe(v) ? konst(Array.isArray(v) ? Object.freeze(v) : v) : n;
+    } catch {
+      return n;
+    }
+  }
+
+  // ---------------- lets and defs
+
+  /** A let: its constant value, or a reference to its lowered body. */
+  letRef(name: string): Node {
+    const done = this.letIndex.get(name);
+    if (done) return done;
+    const decl = this.program.lets.find((l) => l.name?.text === name);
+    if (!decl || !decl.value || this.letsLowering.has(name)) return NULL;
+    this.letsLowering.add(name);
+    const s = this.newScope(this.fileOf(decl));
+    const body = this.expr(decl.value, s);
+    this.letsLowering.delete(name);
+    let ref: Node;
+    if (isConst(body)) ref = body;
+    else {
+      ref = { k: 'let', i: this.ir.lets.length };
+      this.ir.lets.push({ name, frameSize: s.size, body });
+    }
+    this.letIndex.set(name, ref);
+    return ref;
+  }
+
+  /** A def's index in `ir.defs`, lowering it on first use; undefined when it cannot be evaluated. */
+  defRef(name: string): number | undefined {
+    const done = this.defIndex.get(name);
+    if (done !== undefined) return done;
+    const decl = this.defDecls.get(name);
+    if (!decl || !decl.body || this.defsLowering.has(name)) return undefined; // recursion is a checker error
+    this.defsLowering.add(name);
+    const s = this.newScope(this.fileOf(decl));
+    decl.params.forEach((p, i) => s.slots.set(p, i));
+    s.size = decl.params.length;
+    const body = this.expr(decl.body, s);
+    this.defsLowering.delete(name);
+    const i = this.ir.defs.length;
+    const def: IrBody = { name, frameSize: s.size, body };
+    this.ir.defs.push(def);
+    this.defIndex.set(name, i);
+    return i;
+  }
+
+  // ---------------- expressions
+
+  expr(e: A.Expr | undefined, s: Scope, chainInner = false): Node {
+    if (!e) return NULL;
+    switch (e.kind) {
+      case 'Number':
+        return konst(e.value);
+      case 'Money':
+        return konst(e.micros);
+      case 'Duration':
+        return konst(e.ms);
+      case 'Percent':
+        return konst(e.value);
+      case 'Bool':
+        return konst(e.value);
+      case 'Null':
+        return NULL;
+      case 'String':
+        return this.string(e, s);
+      case 'Paren':
+        return this.expr(e.expr, s, chainInner);
+      case 'List': {
+        const items = e.items.map((i) => this.expr(i, s));
+        if (items.every(isConst)) {
+          const v = Object.freeze(items.map((i) => (i as { v: unknown }).v));
+          if (isJsonSafe(v)) return konst(v);
+        }
+        return { k: 'list', items };
+      }
+      case 'Object': {
+        const keys = e.entries.map((en) => (en.key.kind === 'Name' ? en.key.text : en.key.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('')));
+        const values = e.entries.map((en) => this.expr(en.value, s));
+        if (values.every(isConst)) {
+          const o = newRecord();
+          for (let i = 0; i < keys.length; i++) o[keys[i]] = (values[i] as { v: unknown }).v;
+          if (isJsonSafe(o)) return konst(o);
+        }
+        return { k: 'object', keys, values };
+      }
+      case 'NameRef':
+        return this.name(e, s, chainInner);
+      case 'Member':
+        return this.member(e, s, chainInner);
+      case 'Index': {
+        const obj = this.expr(e.object, s, true);
+        const index = this.expr(e.index, s);
+        return this.traced(this.fold({ k: 'index', obj, index }), e, s, chainInner);
+      }
+      case 'Call':
+        return this.call(e, s);
+      case 'Lambda':
+        // Lambdas only appear as method arguments (handled there).
+        return NULL;
+      case 'Unary': {
+        const x = this.expr(e.operand, s);
+        return this.fold(e.op === 'not' ? { k: 'not', x } : { k: 'neg', x });
+      }
+      case 'Binary':
+        return this.binary(e, s);
+      case 'If': {
+        const c = this.expr(e.cond, s);
+        const t = this.expr(e.then, s);
+        const f = this.expr(e.else, s);
+        if (isConst(c)) return c.v === true ? t : f;
+        return { k: 'if', c, t, f };
+      }
+      case 'Error':
+        return { k: 'error', message: 'expression has a syntax error' };
+    }
+  }
+
+  string(e: A.StringLit, s: Scope): Node {
+    const parts: (string | { e: Node; type?: Type })[] = [];
+    const text = (t: string) => {
+      if (parts.length > 0 && typeof parts[parts.length - 1] === 'string') parts[parts.length - 1] += t;
+      else parts.push(t);
+    };
+    for (const p of e.parts) {
+      if (p.kind === 'Text') {
+        text(p.value);
+        continue;
+      }
+      const type = this.typeOf(p.expr);
+      const inner = this.expr(p.expr, s);
+      if (isConst(inner)) {
+        try {
+          text(renderValue(inner.v, type, this.ir.currency));
+          continue;
+        } catch {
+          // left to run time
+        }
+      }
+      parts.push(type === undefined ? { e: inner } : { e: inner, type });
+    }
+    if (parts.length === 0) return konst('');
+    if (parts.length === 1 && typeof parts[0] === 'string') return konst(parts[0]);
+    return { k: 'str', parts };
+  }
+
+  /** The dotted input path of a member chain (`action.args.amount`), or undefined when not input-rooted. */
+  inputPath(e: A.Expr): string | undefined {
+    switch (e.kind) {
+      case 'NameRef': {
+        const sym = this.program.refs.get(e.name);
+        if (sym?.kind === 'input-field') return sym.name;
+        if (sym?.kind === 'input') return 'input';
+        return undefined;
+      }
+      case 'Member': {
+        if (!e.property) return undefined;
+        const base = this.inputPath(e.object);
+        if (base === undefined) return undefined;
+        return base === 'input' ? e.property.text : `${base}.${e.property.text}`;
+      }
+      case 'Index': {
+        const base = this.inputPath(e.object);
+        if (base === undefined || !e.index) return undefined;
+        if (e.index.kind === 'Number') return `${base}[${e.index.value}]`;
+        if (e.index.kind === 'String' && e.index.parts.every((p) => p.kind === 'Text'))
+          return `${base}[${JSON.stringify(e.index.parts.map((p) => (p as A.StringText).value).join(''))}]`;
+        return `${base}[…]`;
+      }
+      case 'Paren':
+        return e.expr ? this.inputPath(e.expr) : undefined;
+      default:
+        return undefined;
+    }
+  }
+
+  /** Marks an input-rooted read for explain (outermost reads of a chain, in rule conditions). */
+  private traced(n: Node, e: A.Expr, s: Scope, chainInner: boolean): Node {
+    if (!s.trace || chainInner || n.k === 'const') return n;
+    if (n.k !== 'read' && n.k !== 'input' && n.k !== 'member' && n.k !== 'index') return n;
+    const path = this.inputPath(e);
+    if (path === undefined) return n;
+    const type = this.typeOf(e);
+    const trace: Trace = type === undefined ? { path } : { path, type };
+    return { ...n, trace };
+  }
+
+  name(e: A.NameExpr, s: Scope, chainInner: boolean): Node {
+    const sym: Sym | undefined = this.program.refs.get(e.name);
+    const name = e.name.text;
+    if (!sym) return { k: 'error', message: `unknown name \`${name}\`` };
+    switch (sym.kind) {
+      case 'let':
+        return this.letRef(name);
+      case 'input-field':
+        return this.traced({ k: 'read', root: name, keys: [], safe: [] }, e, s, chainInner);
+      case 'input':
+        return this.traced({ k: 'input' }, e, s, chainInner);
+      case 'param': {
+        const slot = s.slots.get(sym.param);
+        return slot === undefined ? NULL : { k: 'slot', i: slot };
+      }
+      case 'lambda-param': {
+        const slot = s.slots.get(sym.node);
+        return slot === undefined ? NULL : { k: 'slot', i: slot };
+      }
+      case 'builtin':
+        return name === 'now' ? { k: 'now' } : NULL;
+      case 'budget':
+        this.budgetsRead.add(name);
+        return { k: 'budget', name };
+      default:
+        return NULL;
+    }
+  }
+
+  member(e: A.MemberExpr, s: Scope, chainInner: boolean): Node {
+    if (!e.property) return NULL;
+    const key = e.property.text;
+    if (baseKind(this.typeOf(e.object)) === 'budget') return { k: 'budgetField', obj: this.expr(e.object, s, true), key };
+    const chain = this.inputChain(e);
+    if (chain) return this.traced({ k: 'read', root: chain.root, keys: chain.keys, safe: chain.safe }, e, s, chainInner);
+    const obj = this.expr(e.object, s, true);
+    return this.traced(this.fold({ k: 'member', obj, key }), e, s, chainInner);
+  }
+
+  /** An input-rooted member chain (`action.args.amount`): root field, keys, and whether each step's object is statically a record. */
+  inputChain(e: A.MemberExpr): { root: string; keys: string[]; safe: boolean[] } | undefined {
+    const keys: string[] = [];
+    const safe: boolean[] = [];
+    let cur: A.Expr = e;
+    while (cur.kind === 'Member' || cur.kind === 'Paren') {
+      if (cur.kind === 'Paren') {
+        if (!cur.expr) return undefined;
+        cur = cur.expr;
+        continue;
+      }
+      if (!cur.property) return undefined;
+      const ok = baseKind(this.typeOf(cur.object));
+      if (ok === 'budget') return undefined;
+      keys.unshift(cur.property.text);
+      safe.unshift(ok === 'object' || ok === 'map');
+      cur = cur.object;
+    }
+    if (cur.kind !== 'NameRef') return undefined;
+    const sym = this.program.refs.get(cur.name);
+    if (sym?.kind !== 'input-field') return undefined;
+    return { root: sym.name, keys, safe };
+  }
+
+  binary(e: A.BinaryExpr, s: Scope): Node {
+    const n = this.binaryRaw(e, s);
+    // Time and duration arithmetic must stay inside the time range (±8.64e15 ms, JavaScript's
+    // Date range): outside it `hour()`/`weekday()` would be NaN and every comparison false, so a
+    // rule such as "deny outside business hours" would silently stop matching. A rule error instead.
+    const k = e.op === '+' || e.op === '-' || e.op === '*' || e.op === '/' ? baseKind(this.typeOf(e)) : undefined;
+    if (k !== 'time' && k !== 'duration') return n;
+    return this.fold({ k: 'timeRange', x: n, kind: k, at: this.at(s, e) });
+  }
+
+  private binaryRaw(e: A.BinaryExpr, s: Scope): Node {
+    const op = e.op;
+    const l = this.expr(e.left, s);
+    const r = this.expr(e.right, s);
+    const lk = baseKind(this.typeOf(e.left));
+    const rk = baseKind(this.typeOf(e.right));
+    const at = this.at(s, e);
+    switch (op) {
+      case 'and':
+        if (isConst(l)) return l.v === true ? this.fold({ k: 'and', l: konst(true), r }) : konst(false);
+        return { k: 'and', l, r };
+      case 'or':
+        if (isConst(l)) return l.v === true ? konst(true) : this.fold({ k: 'or', l: konst(false), r });
+        return { k: 'or', l, r };
+      case '==':
+      case '!=':
+        return this.fold({ k: 'eq', neg: op === '!=', scalar: isScalarKind(lk) || isScalarKind(rk), l, r });
+      case '<':
+      case '<=':
+      case '>':
+      case '>=':
+        return this.fold({ k: 'cmp', op, l, r });
+      case 'in':
+      case 'not in':
+        return this.fold({ k: 'in', neg: op === 'not in', l, r });
+      case 'matches': {
+        const pattern =
+          e.right && e.right.kind === 'String' && e.right.parts.every((p) => p.kind === 'Text')
+            ? e.right.parts.map((p) => (p as A.StringText).value).join('')
+            : undefined;
+        let ok = false;
+        if (pattern !== undefined) {
+          try {
+            compilePattern(pattern);
+            ok = true;
+          } catch {
+            ok = false;
+          }
+        }
+        if (!ok || pattern === undefined) return { k: 'error', message: `invalid pattern at ${at}` };
+        return this.fold({ k: 'matches', l, pattern, at });
+      }
+      case 'with':
+        return this.fold({ k: 'with', l, r });
+      case '??':
+        if (isConst(l)) return l.v === null || l.v === undefined ? r : l;
+        return { k: 'coalesce', l, r };
+      case '+': {
+        const mode: ArithMode =
+          lk === 'money' || rk === 'money'
+            ? 'money'
+            : lk === 'string' || rk === 'string' || lk === 'enum' || rk === 'enum'
+              ? 'string'
+              : lk === 'list' || rk === 'list'
+                ? 'list'
+                : 'number';
+        return this.fold({ k: 'arith', op, mode, l, r, at });
+      }
+      case '-':
+        return this.fold({ k: 'arith', op, mode: lk === 'money' || rk === 'money' ? 'money' : 'number', l, r, at });
+      case '*': {
+        if (lk === 'money' && rk !== 'money') return this.fold({ k: 'arith', op, mode: 'money', l, r, at });
+        if (rk === 'money' && lk !== 'money') return this.fold({ k: 'arith', op, mode: 'money', l, r, at, moneyRight: true });
+        return this.fold({ k: 'arith', op, mode: lk === 'duration' || rk === 'duration' ? 'duration' : 'number', l, r, at });
+      }
+      case '/':
+        if (lk === 'money' && rk !== 'money') return this.fold({ k: 'arith', op, mode: 'money', l, r, at });
+        return this.fold({ k: 'arith', op, mode: 'number', l, r, at, roundQuotient: lk === 'duration' && rk !== 'duration' });
+      case '%':
+        return this.fold({ k: 'arith', op, mode: 'number', l, r, at });
+    }
+  }
+
+  call(e: A.CallExpr, s: Scope): Node {
+    const callee = e.callee.kind === 'Paren' && e.callee.expr ? e.callee.expr : e.callee;
+    if (callee.kind === 'NameRef') {
+      const sym = this.program.refs.get(callee.name);
+      const name = callee.name.text;
+      if (sym?.kind === 'def') {
+        const args = e.args.map((a) => this.expr(a, s));
+        const i = this.defRef(name);
+        if (i === undefined) return { k: 'error', message: `\`${name}\` cannot be evaluated` };
+        return this.fold({ k: 'def', i, args });
+      }
+      if (sym?.kind === 'builtin' || !sym) {
+        const args = e.args.map((a) => this.expr(a, s));
+        if (!BUILTINS.has(name)) return { k: 'error', message: `unknown function \`${name}\`` };
+        return this.fold({ k: 'call', fn: name as 'len', args });
+      }
+      return { k: 'error', message: `\`${name}\` is not a function` };
+    }
+    if (callee.kind === 'Member' && callee.property) {
+      const m = callee.property.text;
+      // Detectors: `pii.email(s)`.
+      if (callee.object.kind === 'NameRef') {
+        const ns = callee.object.name.text;
+        const objSym = this.program.refs.get(callee.object.name);
+        const name = `${ns}.${m}`;
+        if (DETECTORS[name] && (!objSym || objSym.kind === 'detector')) return this.fold({ k: 'detect', name, arg: this.expr(e.args[0], s) });
+      }
+      return this.method(callee.object, m, e, s);
+    }
+    return { k: 'error', message: 'not a function' };
+  }
+
+  private lambda(arg: A.Expr | undefined, s: Scope): { body: Node; slot: number } | undefined {
+    const lam = arg && arg.kind === 'Lambda' ? arg : arg && arg.kind === 'Paren' && arg.expr?.kind === 'Lambda' ? arg.expr : undefined;
+    if (!lam || lam.params.length === 0) return undefined;
+    const slot = s.size++;
+    s.slots.set(lam.params[0], slot);
+    return { body: this.expr(lam.body, s), slot };
+  }
+
+  method(objExpr: A.Expr, m: string, e: A.CallExpr, s: Scope): Node {
+    const ok = baseKind(this.typeOf(objExpr));
+    const obj = this.expr(objExpr, s);
+    const at = this.at(s, e);
+    const isList = ok === 'list';
+    const isString = ok === 'string' || ok === 'enum';
+    if (isList || (!isString && LAMBDA_METHODS.has(m))) {
+      const sumMoney = m === 'sum' && baseKind(this.typeOf(e)) === 'money';
+      const lam = this.lambda(e.args[0], s);
+      const arg = lam ? undefined : this.expr(e.args[0], s);
+      if (m === 'len') return this.fold({ k: 'listMethod', m, obj, sumMoney, at });
+      if (m === 'contains') return this.fold(arg ? { k: 'listMethod', m, obj, arg, sumMoney, at } : { k: 'listMethod', m, obj, sumMoney, at });
+      if (m === 'sum' && !lam) return this.fold({ k: 'listMethod', m, obj, sumMoney, at });
+      if (!lam) return { k: 'error', message: `\`${m}\` needs a lambda (\`x => …\`)` };
+      if (!LAMBDA_METHODS.has(m)) return { k: 'error', message: `unknown method \`${m}\`` };
+      return { k: 'listMethod', m: m as ListMethod, obj, body: lam.body, slot: lam.slot, sumMoney, at };
+    }
+    const args = e.args.map((a) => this.expr(a, s));
+    if (!STRING_METHODS.has(m)) return { k: 'error', message: `unknown method \`${m}\`` };
+    return this.fold({ k: 'strMethod', m: m as StringMethod, obj, args, at });
+  }
+
+  // ---------------- rules and budgets
+
+  rule(decl: A.RuleDecl): IrRule {
+    const file = this.fileOf(decl);
+    const name = decl.name?.text ?? '<unnamed>';
+    const s = this.newScope(file, true);
+    const effectClause = decl.body.find((b): b is A.EffectClause => b.kind !== 'When' && b.kind !== 'Unless');
+    const conds = decl.body.filter((b): b is A.Condition => b.kind === 'When' || b.kind === 'Unless');
+    const clauses: IrClause[] = conds.map((c) => ({
+      kind: c.kind === 'When' ? 'when' : 'unless',
+      source: c.expr ? printExpr(c.expr) : '',
+      location: locationOf(file, c.expr ?? c),
+      expr: this.expr(c.expr, s),
+    }));
+    s.trace = false;
+    const msgNode = effectClause && 'message' in effectClause ? effectClause.message : undefined;
+    const fromNode = effectClause?.kind === 'RequireApproval' ? effectClause.from : undefined;
+    const rule: IrRule = {
+      name,
+      effect: effectOf(effectClause),
+      monitor: decl.annotations.some((a) => a.name.text === 'monitor'),
+      annotations: annotationsOf(decl),
+      location: locationOf(file, decl.name ?? decl),
+      frameSize: 0,
+      clauses,
+    };
+    if (msgNode) rule.message = this.expr(msgNode, s);
+    if (fromNode) {
+      rule.from = this.expr(fromNode, s);
+      const t = this.typeOf(fromNode);
+      if (t) rule.fromType = t;
+    }
+    rule.frameSize = s.size;
+    return rule;
+  }
+
+  budget(decl: A.BudgetDecl): IrBudget {
+    const file = this.fileOf(decl);
+    const name = decl.name?.text ?? '<unnamed>';
+    const s = this.newScope(file);
+    const unit = this.budgetUnits.get(name) ?? 'number';
+    const limitC = decl.items.find((i): i is A.LimitClause => i.kind === 'Limit');
+    const chargeC = decl.items.find((i): i is A.ChargeClause => i.kind === 'Charge');
+    const byC = decl.items.find((i): i is A.ByClause => i.kind === 'By');
+    const warnC = decl.items.find((i): i is A.WarnAtClause => i.kind === 'WarnAt');
+    const exceedC = decl.items.find((i): i is A.OnExceedClause => i.kind === 'OnExceed');
+    const conds = decl.items.filter((i): i is A.Condition => i.kind === 'When' || i.kind === 'Unless');
+
+    let limit = constNumber(limitC?.amount ? this.expr(limitC.amount, s) : undefined) ?? 0;
+    if (unit === 'money' && limitC?.amount && baseKind(this.typeOf(limitC.amount)) !== 'money' && limitC.amount.kind !== 'Money') {
+      // `limit 50` on a money budget: currency units.
+      limit = Math.round(limit * 1_000_000);
+    }
+    let window: BudgetWindow = { kind: 'lifetime' };
+    const per = limitC?.per;
+    if (per) {
+      if (per.kind === 'Unit') window = { kind: 'fixed', unit: per.unit };
+      else if (per.kind === 'Request') window = { kind: 'request' };
+      else if (per.kind === 'Duration') window = { kind: 'fixed', ms: per.ms };
+    }
+    const warnAt = constNumber(warnC?.threshold ? this.expr(warnC.threshold, s) : undefined);
+    const whens = conds.filter((c) => c.kind === 'When').map((c) => this.expr(c.expr, s));
+    const unlesses = conds.filter((c) => c.kind === 'Unless').map((c) => this.expr(c.expr, s));
+    const chargeType = chargeC?.expr ? this.typeOf(chargeC.expr) : undefined;
+    const charge = chargeC?.expr ? this.expr(chargeC.expr, s) : undefined;
+    const keys = (byC?.keys ?? []).map((k) => this.expr(k, s));
+    const effectClause = exceedC?.effect;
+    const msgNode = effectClause && 'message' in effectClause ? effectClause.message : undefined;
+    const fromNode = effectClause?.kind === 'RequireApproval' ? effectClause.from : undefined;
+    const b: IrBudget = {
+      name,
+      unit,
+      limit,
+      window,
+      effect: effectClause ? effectOf(effectClause) : 'deny',
+      annotations: annotationsOf(decl),
+      monitor: decl.annotations.some((a) => a.name.text === 'monitor'),
+      location: locationOf(file, decl.name ?? decl),
+      frameSize: 0,
+      whens,
+      unlesses,
+      chargeIsPlainOnMoney: unit === 'money' && chargeC?.expr !== undefined && baseKind(chargeType) !== 'money' && baseKind(chargeType) !== 'any',
+      keys,
+    };
+    if (warnAt !== undefined) b.warnAt = warnAt;
+    if (charge) b.charge = charge;
+    if (msgNode) b.message = this.expr(msgNode, s);
+    if (fromNode) b.from = this.expr(fromNode, s);
+    b.frameSize = s.size;
+    return b;
+  }
+}
+
+function constNumber(n: Node | undefined): number | undefined {
+  return n && n.k === 'const' && typeof n.v === 'number' ? n.v : undefined;
+}
+
+function budgetUnitOf(program: CheckedProgram, b: A.BudgetDecl): 'money' | 'number' {
+  if (b.name) {
+    const s = program.symbols.get(b.name.text);
+    if (s?.kind === 'budget' && s.type.kind === 'budget') return s.type.unit;
+  }
+  const limit = b.items.find((i): i is A.LimitClause => i.kind === 'Limit');
+  const t = limit?.amount ? program.types.get(limit.amount) : undefined;
+  if (limit?.amount?.kind === 'Money' || baseKind(t) === 'money') return 'money';
+  return 'number';
+}
+
+export function annotationsOf(decl: A.RuleDecl | A.BudgetDecl): Record<string, string | true> {
+  const out: Record<string, string | true> = {};
+  for (const a of decl.annotations) {
+    const name = a.name.text;
+    if (name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
+    out[name] = a.value ? a.value.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('') : true;
+  }
+  return out;
+}
+
+export function locationOf(file: string, node: A.Node): SourceLocation {
+  return { file, line: node.range.start.line + 1, column: node.range.start.character + 1 };
+}
+
+function effectOf(c: A.EffectClause | undefined): ClauseEffect {
+  switch (c?.kind) {
+    case 'Deny':
+      return 'deny';
+    case 'RequireApproval':
+      return 'require_approval';
+    case 'Warn':
+      return 'warn';
+    case 'Allow':
+      return 'allow';
+    default:
+      return 'deny';
+  }
+}
+
+/** Lowers a checked program to the IR. */
+export function lowerProgram(program: CheckedProgram): { ir: IrProgram; lowering: Lowering } {
+  const lowering = new Lowering(program);
+  return { ir: lowering.lowerProgram(), lowering };
+}

@@ -1,0 +1,189 @@
+// The run-time operations of expressions, written once and called by both backends (closures.ts and
+// the generated code of codegen-rules.ts): null handling, comparisons, membership, arithmetic checks,
+// string and time helpers. Semantics: LANGUAGE.md §3.
+
+import type { Type } from '../semantics/types.js';
+import { formatMicros } from './money.js';
+import { EvalError, MAX_TIME_MS, formatTime, isPlainObject, deepEqual } from './values.js';
+
+export function isNullish(v: unknown): boolean {
+  return v === null || v === undefined;
+}
+
+/** `v.k` on any value: null unless `v` is a record with an own (non-function) `k`. */
+export function member(v: unknown, k: string): unknown {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const r = (v as Record<string, unknown>)[k];
+  return r === undefined || typeof r === 'function' ? null : r;
+}
+
+/** `v[k]`: list index (negative from the end) or record key. */
+export function indexOf(v: unknown, k: unknown): unknown {
+  if (Array.isArray(v)) {
+    if (typeof k !== 'number' || !Number.isInteger(k)) return null;
+    const x = v[k < 0 ? v.length + k : k];
+    return x === undefined ? null : x;
+  }
+  if (typeof k === 'string') return member(v, k);
+  return null;
+}
+
+export function lt(a: unknown, b: unknown): boolean {
+  if (isNullish(a) || isNullish(b)) return false;
+  if (typeof a === typeof b && (typeof a === 'number' || typeof a === 'string')) return (a as number) < (b as number);
+  return false;
+}
+export function le(a: unknown, b: unknown): boolean {
+  if (isNullish(a) || isNullish(b)) return false;
+  if (typeof a === typeof b && (typeof a === 'number' || typeof a === 'string')) return (a as number) <= (b as number);
+  return false;
+}
+
+// Reads of `root`, `root.k0`, `root.k0.k1` of the validated request where every step's object is
+// statically a record (object or map type): small module-level functions, so closures calling them get
+// them inlined (a closure calling another closure cannot be inlined: those calls are megamorphic).
+export function read0(input: Record<string, unknown>, root: string): unknown {
+  const v = input[root];
+  return v === undefined ? null : v;
+}
+export function read1(input: Record<string, unknown>, root: string, k0: string): unknown {
+  const a = input[root] as Record<string, unknown> | null | undefined;
+  if (a === null || a === undefined) return null;
+  const v = a[k0];
+  return v === undefined || typeof v === 'function' ? null : v;
+}
+export function read2(input: Record<string, unknown>, root: string, k0: string, k1: string): unknown {
+  const a = input[root] as Record<string, unknown> | null | undefined;
+  if (a === null || a === undefined) return null;
+  const b = a[k0] as Record<string, unknown> | null | undefined;
+  if (b === null || b === undefined) return null;
+  const v = b[k1];
+  return v === undefined || typeof v === 'function' ? null : v;
+}
+/** Any input read (`safe[i]`: step i's object is statically a record). */
+export function readN(input: Record<string, unknown>, root: string, keys: readonly string[], safe: readonly boolean[]): unknown {
+  let v: unknown = input[root];
+  for (let i = 0; i < keys.length; i++) {
+    if (v === null || v === undefined) return null;
+    if (!safe[i] && (typeof v !== 'object' || Array.isArray(v))) return null;
+    v = (v as Record<string, unknown>)[keys[i]];
+  }
+  return v === undefined || (keys.length > 0 && typeof v === 'function') ? null : v;
+}
+
+/** The list a list method (`.m()`, at `at`) runs on: the list, null for null, a rule error for another
+ *  shape (only an `any` value can be one: a rule error, not a silent `false` from `any`/`count` or a
+ *  vacuous `true` from `all`). */
+export function asList(v: unknown, m: string, at: string): unknown[] | null {
+  if (Array.isArray(v)) return v;
+  if (v === null || v === undefined) return null;
+  throw new EvalError(`\`.${m}()\` needs a list, got ${typeOfValue(v)} at ${at}`);
+}
+
+export function memberOf(x: unknown, coll: unknown): boolean {
+  if (isNullish(x) || isNullish(coll)) return false;
+  if (Array.isArray(coll)) {
+    if (typeof x !== 'object') return coll.includes(x);
+    for (const y of coll) if (deepEqual(x, y)) return true;
+    return false;
+  }
+  if (typeof coll === 'string') return typeof x === 'string' && coll.includes(x);
+  if (typeof coll === 'object') return typeof x === 'string' && Object.prototype.hasOwnProperty.call(coll, x);
+  return false;
+}
+
+export function num(v: unknown, what: string): number {
+  if (typeof v !== 'number') throw new EvalError(`${what} needs a number, got ${v === null ? 'null' : typeof v}`);
+  return v;
+}
+
+export function checkedNumber(v: number, what: string): number {
+  if (!Number.isFinite(v)) throw new EvalError(`${what} is not a finite number`);
+  return v;
+}
+
+export function nz(v: unknown): unknown {
+  return v === undefined ? null : v;
+}
+
+export function lengthOf(v: unknown): number | null {
+  if (typeof v === 'string' || Array.isArray(v)) return v.length;
+  if (isPlainObject(v)) return Object.keys(v).length;
+  return null;
+}
+
+export const WEEKDAYS = 7;
+
+/** `type_of(x)`: the shape of a run-time value (money, durations and times are numbers). */
+export function typeOfValue(v: unknown): 'string' | 'number' | 'bool' | 'list' | 'map' | 'null' {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string') return 'string';
+  if (typeof v === 'number') return 'number';
+  if (typeof v === 'boolean') return 'bool';
+  return Array.isArray(v) ? 'list' : 'map';
+}
+
+// One plain e-mail address: a local part without spaces, separators or quotes, one `@`, and a host
+// name of dot-separated labels. Unambiguous classes only (linear time in V8's engine).
+const ONE_ADDRESS = /^[^\s@,;<>()[\]\\":]+@[A-Za-z0-9\u0080-\uFFFF-]+(?:\.[A-Za-z0-9\u0080-\uFFFF-]+)*$/;
+
+/** `s.domain()`: the lower-cased domain when `s` is exactly one plain address, else null — so
+ *  `"bob@evil.com, carol@example.com"` or `"Bob <bob@x.com>"` never passes for an internal address. */
+export function emailDomain(s: string): string | null {
+  if (!ONE_ADDRESS.test(s)) return null;
+  return s.slice(s.indexOf('@') + 1).toLowerCase();
+}
+
+export function inTimeRange(v: unknown, kind: 'time' | 'duration', where: string): unknown {
+  if (typeof v === 'number' && !(Math.abs(v) <= MAX_TIME_MS))
+    throw new EvalError(`the ${kind} is outside the supported range (±${MAX_TIME_MS} ms, about ±273,790 years) at ${where}`);
+  return v;
+}
+
+/** A time's UTC date, or a run-time error when it is not a valid time (never NaN). */
+export function utcDate(t: number): Date {
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) throw new EvalError(`the time ${t} is outside the supported range`);
+  return d;
+}
+
+export function baseKind(t: Type | undefined): Type['kind'] | undefined {
+  if (!t) return undefined;
+  return t.kind === 'nullable' ? t.inner.kind : t.kind;
+}
+
+export function isScalarKind(k: Type['kind'] | undefined): boolean {
+  return (
+    k === 'string' || k === 'number' || k === 'int' || k === 'bool' || k === 'money' || k === 'duration' || k === 'time' || k === 'enum' || k === 'null'
+  );
+}
+
+/** A runtime value as JSON (money as a 6-digit decimal string, time as RFC 3339). */
+export function toJsonValue(v: unknown, t: Type | undefined, depth = 0): unknown {
+  if (v === null || v === undefined) return null;
+  const k = baseKind(t);
+  if (typeof v === 'number') {
+    if (k === 'money') return formatMicros(v);
+    if (k === 'time') return formatTime(v);
+    return v;
+  }
+  if (typeof v !== 'object' || depth > 32) return v;
+  if (Array.isArray(v)) {
+    const et = t && baseKind(t) === 'list' ? ((t.kind === 'nullable' ? t.inner : t) as { elem: Type }).elem : undefined;
+    return v.map((x) => toJsonValue(x, et, depth + 1));
+  }
+  const tt = t?.kind === 'nullable' ? t.inner : t;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) {
+    const ft = tt?.kind === 'object' ? tt.fields.find((f) => f.name === key)?.type : tt?.kind === 'map' ? tt.value : undefined;
+    Object.defineProperty(out, key, { value: toJsonValue((v as Record<string, unknown>)[key], ft, depth + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** The message of a run-time error as a rule outcome carries it. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof EvalError) return e.message;
+  if (e instanceof RangeError) return 'evaluation exceeded its limits';
+  return `internal evaluation error: ${(e as Error)?.message ?? String(e)}`;
+}
