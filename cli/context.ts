@@ -6,15 +6,8 @@ import * as path from 'node:path';
 import { LoadError } from '../language/node/errors.js';
 import { colorEnabled, makeColors, type Colors } from './output/color.js';
 
-export interface CliIO {
-  stdout: { write(s: string): unknown };
-  stderr: { write(s: string): unknown };
-  stdin: AsyncIterable<string | Uint8Array>;
-  env: Record<string, string | undefined>;
-  cwd: string;
-  /** Whether the output is a terminal (colours). */
-  isTTY: boolean;
-}
+import type { CliIO } from '../language/node/io.js';
+export type { CliIO } from '../language/node/io.js';
 
 export const EXIT = {
   ok: 0,

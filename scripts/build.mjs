@@ -36,19 +36,15 @@ for (const e of ['index', 'runtime/index', 'node/index', 'node/redis', 'ai/index
 for (const f of walk('dist/types')) if (!reached.has(f)) rmSync(f);
 for (const f of reached) writeFileSync(f.replace(/\.d\.ts$/, '.d.cts'), readFileSync(f, 'utf8').replace(relSpec, '$1$2.cjs$3'));
 
-// 2. The library (ESM). `main` of rein/node loads the CLI bundle on first use, so a library user
-// never loads the CLI's dependencies.
+// 2. The library (ESM). `main` of rein/node imports the CLI lazily (`import('../../cli/cli.js')`):
+// that import stays a run-time import of the CLI bundle (dist/cli/cli.js), so a library user never
+// loads the CLI's dependencies.
 const lazyMain = {
   name: 'lazy-main',
   setup(b) {
-    b.onResolve({ filter: /^\.\.\/\.\.\/cli\/cli\.js$/ }, (a) => (a.importer.endsWith(join('language', 'node', 'index.ts')) ? { path: 'lazy-main', namespace: 'rein' } : undefined));
-    b.onResolve({ filter: /^\.\/cli\/cli\.js$/ }, () => ({ path: './cli/cli.js', external: true }));
-    b.onLoad({ filter: /^lazy-main$/, namespace: 'rein' }, () => ({
-      resolveDir: 'language/node',
-      contents:
-        '/** Run the CLI with `argv` (without `node` and the script); resolves to the exit code. Loads the CLI bundle on first use. */\n' +
-        'export async function main(argv, io) {\n  const cli = await import("./cli/cli.js");\n  return cli.main(argv, io);\n}\n',
-    }));
+    b.onResolve({ filter: /^\.\.\/\.\.\/cli\/cli\.js$/ }, (a) =>
+      a.importer.endsWith(join('language', 'node', 'index.ts')) ? { path: './cli/cli.js', external: true } : undefined,
+    );
   },
 };
 // zod exports its 60-odd message locales as one namespace, so a bundle keeps them all; Rein speaks

@@ -23,6 +23,9 @@ import { QueueBroker } from '../../language/node/mcp/queue-broker.js';
 import { Gateway } from '../../language/node/mcp/gateway.js';
 import { loadChecked, PolicyHost } from '../../language/node/mcp/host.js';
 import { PrometheusGatewayMetrics } from '../../language/node/mcp/metrics.js';
+import type { PolicyError } from '../../language/errors.js';
+import type { PolicySet } from '../../language/node/load.js';
+import { printPolicyError } from '../shared.js';
 import { ChildTransport, LineTransport } from '../../language/node/mcp/stdio.js';
 
 /**
@@ -100,7 +103,8 @@ interface Resources {
 
 async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number> {
   const policyPath = ctx.resolve(opts.policy);
-  const policy = await loadChecked(ctx, policyPath);
+  const report = (e: PolicyError, set?: PolicySet) => printPolicyError(ctx, e, set);
+  const policy = await loadChecked(ctx, policyPath, report);
   if (!policy) {
     ctx.err(`rein mcp: the policy \`${opts.policy}\` cannot be used; not starting\n`);
     return EXIT.errors;
@@ -153,7 +157,7 @@ async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number
     }
     throw e;
   }
-  const host = new PolicyHost(policy, { mode: opts.mode, store, audit, metrics, ctx, ...(keys.verifying ? { approvalKeys: keys.verifying } : {}) });
+  const host = new PolicyHost(policy, { mode: opts.mode, store, audit, metrics, ctx, report, ...(keys.verifying ? { approvalKeys: keys.verifying } : {}) });
   if (!opts['no-reload']) host.watch(policyPath);
   ctx.err(`rein mcp: policy ${policy.name}${policy.version ? ` ${policy.version}` : ''} (${policy.hash}), mode ${opts.mode}\n`);
   return { host, broker: approvals.broker, closeBroker: approvals.close, metrics, audit, store };

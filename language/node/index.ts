@@ -27,8 +27,18 @@ export {
 } from './bundle.js';
 export type { Bundle, BundleDeclaration } from './bundle.js';
 export { LoadError, BundleError, UsageError } from './errors.js';
-export { main } from '../../cli/cli.js';
-export type { CliIO } from '../../cli/context.js';
+import type { CliIO } from './io.js';
+export type { CliIO } from './io.js';
+/**
+ * Run the CLI with `argv` (without `node` and the script); resolves to the exit code. The CLI lives
+ * in top-level `cli/` and is its own bundle (dist/cli/cli.js), loaded on the first call, so a library
+ * user never loads the CLI's dependencies. The one import from `language/` into `cli/`, and a lazy one
+ * (test/architecture/boundaries.test.ts).
+ */
+export async function main(argv: string[], io: Partial<CliIO> = {}): Promise<number> {
+  const cli = await import('../../cli/cli.js');
+  return cli.main(argv, io);
+}
 export { FileAuditLog, auditFiles, AuditLogLockedError } from './audit-file.js';
 export type { FileAuditLogOptions } from './audit-file.js';
 export { anchorSigner, parseAnchorKey, readAnchors } from './audit-anchor.js';

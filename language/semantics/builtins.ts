@@ -1,52 +1,308 @@
-// Built-in names: globals, detectors, list/string methods and budget properties (LANGUAGE §4, §6).
+// The built-ins of LANGUAGE §4 and §6, one entry each: global functions and values, list and string
+// methods, budget members and detectors. An entry holds everything about its built-in that is not the
+// evaluator's loop: the signature the checker types with, the editor documentation (hover, signature
+// help, completion and its snippet), and for string methods the implementation itself.
+//
+// Adding a list or string method is one entry here. Tests fail when its user documentation
+// (docs/language.md §6) or its completion item is missing, or when the evaluator (both backends)
+// does not run it (test/semantics/builtins.test.ts).
 
-import { T, type Type } from './types.js';
+import { T, typeToString as typeName, type Type } from './types.js';
 
-const fn = (params: Type[], result: Type): Type => ({ kind: 'function', params, result });
+/**
+ * A call that shows what a method does, and that tests run through the evaluator (both backends):
+ * `v.CALL == RESULT` holds for a request whose `v` is `on`.
+ */
+export interface BuiltinExample {
+  on: string | number[] | string[];
+  call: string;
+  result: unknown;
+}
 
-/** Global functions and values. `now` is a value; the others are functions. */
-export const GLOBALS: Record<string, Type> = {
-  len: fn([T.any], T.int),
-  min: fn([T.any, T.any], T.any),
-  max: fn([T.any, T.any], T.any),
-  now: T.time,
-  hour: fn([T.time], T.int),
-  weekday: fn([T.time], T.int),
-  type_of: fn([T.any], { kind: 'enum', values: ['string', 'number', 'bool', 'list', 'map', 'null'] }),
-};
+/** What editors show for a built-in (hover, signature help, completion). */
+export interface BuiltinDoc {
+  name: string;
+  /** Signature as shown to the user, e.g. `xs.any(p: x => bool): bool`. */
+  signature: string;
+  params: { name: string; doc?: string }[];
+  doc: string;
+  /** A snippet for completion (`any(${1:x} => ${2:cond})`). */
+  snippet?: string;
+  /** True for properties read without a call (`now`, budget members). */
+  property?: boolean;
+}
 
-/** Detector namespaces: `pii.email(s)` … every detector is `(string) => bool`. */
-export const DETECTORS: Record<string, string[]> = {
-  pii: ['email', 'phone', 'card', 'iban', 'any'],
-  secrets: ['any'],
-};
-export const DETECTOR_TYPE: Type = fn([T.string], T.bool);
+const fnType = (params: Type[], result: Type): Type => ({ kind: 'function', params, result });
 
-/** List methods and their arity (lambda-taking ones take exactly one lambda). */
-export const LIST_METHODS: Record<string, { lambda: boolean; min: number; max: number }> = {
-  any: { lambda: true, min: 1, max: 1 },
-  all: { lambda: true, min: 1, max: 1 },
-  count: { lambda: true, min: 1, max: 1 },
-  filter: { lambda: true, min: 1, max: 1 },
-  map: { lambda: true, min: 1, max: 1 },
-  sum: { lambda: true, min: 0, max: 1 },
-  len: { lambda: false, min: 0, max: 0 },
-  contains: { lambda: false, min: 1, max: 1 },
-};
+const snippetOf = (name: string, params: string[]) =>
+  params.length ? `${name}(${params.map((p, i) => `\${${i + 1}:${p.split(':')[0].trim()}}`).join(', ')})` : `${name}()`;
 
-/** String methods: parameter types and result. */
-export const STRING_METHODS: Record<string, { params: Type[]; result: Type }> = {
-  len: { params: [], result: T.int },
-  lower: { params: [], result: T.string },
-  upper: { params: [], result: T.string },
-  trim: { params: [], result: T.string },
-  starts_with: { params: [T.string], result: T.bool },
-  ends_with: { params: [T.string], result: T.bool },
-  contains: { params: [T.string], result: T.bool },
-  split: { params: [T.string], result: { kind: 'list', elem: T.string } },
-  replace: { params: [T.string, T.string], result: T.string },
-  domain: { params: [], result: { kind: 'nullable', inner: T.string } },
-};
+const doc = (name: string, signature: string, params: string[], text: string, snippet?: string): BuiltinDoc => ({
+  name,
+  signature,
+  params: params.map((p) => ({ name: p })),
+  doc: text,
+  snippet: snippet ?? snippetOf(name, params),
+});
+
+// ------------------------------------------------------------------ global functions and values
+
+export interface GlobalBuiltin extends BuiltinDoc {
+  /** A function type, or the value's type (`now`). The checker refines the result (`min`, `max`). */
+  type: Type;
+}
+
+const global = (name: string, type: Type, signature: string, params: string[], text: string): GlobalBuiltin => ({
+  ...doc(name, signature, params, text),
+  type,
+});
+
+export const GLOBAL_BUILTINS = {
+  len: global('len', fnType([T.any], T.int), 'len(x: string | list | map): int', ['x'], 'The length of a string, list or map.'),
+  min: global('min', fnType([T.any, T.any], T.any), 'min(a, b)', ['a', 'b'], 'The smaller of two numbers, money amounts or durations.'),
+  max: global('max', fnType([T.any, T.any], T.any), 'max(a, b)', ['a', 'b'], 'The larger of two numbers, money amounts or durations.'),
+  now: { name: 'now', type: T.time, signature: 'now: time', params: [], doc: 'The evaluation time (the engine clock; `at` in tests).', property: true },
+  type_of: global(
+    'type_of',
+    fnType([T.any], { kind: 'enum', values: ['string', 'number', 'bool', 'list', 'map', 'null'] }),
+    'type_of(x: any): "string" | "number" | "bool" | "list" | "map" | "null"',
+    ['x'],
+    'The shape of a value, to handle each shape of an `any` field: `type_of(cmd) == "list" and cmd.any(a => …)`. Money, durations and times are `"number"`.',
+  ),
+  hour: global('hour', fnType([T.time], T.int), 'hour(t: time): int', ['t'], 'The hour of day of `t` in UTC, 0–23.'),
+  weekday: global('weekday', fnType([T.time], T.int), 'weekday(t: time): int', ['t'], 'The day of week of `t` in UTC: 1 = Monday … 7 = Sunday.'),
+} satisfies Record<string, GlobalBuiltin>;
+export type GlobalName = keyof typeof GLOBAL_BUILTINS;
+
+/** Global functions and values by name, as types (the checker's view). */
+export const GLOBALS: Record<string, Type> = Object.fromEntries(Object.values(GLOBAL_BUILTINS).map((g) => [g.name, g.type]));
+
+// ------------------------------------------------------------------ list methods
+
+/**
+ * What the checker offers a list method's typing: the receiver's element type, and its arguments
+ * typed on demand (a lambda with the element as its parameter, or a plain value). Diagnostics go
+ * through `error`. The checker has already checked the arity (`min`/`max`).
+ */
+export interface ListMethodTyping {
+  /** The receiver (a list type). */
+  list: Type & { kind: 'list' };
+  /** The method as shown in messages: `` `.any()` ``. */
+  what: string;
+  /** How many arguments the call has. */
+  argc: number;
+  /** Type argument `i` as a lambda `x => …` with `x: elem`; the body's type (`T.error` when absent). */
+  lambda(i: number): Type;
+  /** Type argument `i` as a lambda whose body must be a `bool` (reported otherwise). */
+  predicate(i: number): void;
+  /** Type argument `i` as a plain value (`T.error` when absent). */
+  value(i: number): Type;
+  /** Report on argument `i` (the call itself when it has none). */
+  error(i: number, code: 'REIN206' | 'REIN209', message: string, extra?: { help?: string; nullGuard?: boolean }): void;
+  /** Whether `t` compares with the element type (`==`), and an enum literal's check against it. */
+  comparable(t: Type, i: number): boolean;
+}
+
+export interface ListMethod extends BuiltinDoc {
+  /** Whether its argument is a lambda (`x => …`). */
+  lambda: boolean;
+  min: number;
+  max: number;
+  /** The result type; types the arguments through `c`. */
+  type(c: ListMethodTyping): Type;
+  example: BuiltinExample;
+}
+
+const lambdaDoc = (name: string, signature: string, text: string): BuiltinDoc => ({
+  name,
+  signature,
+  params: [{ name: 'p', doc: 'a lambda `x => expr`' }],
+  doc: text,
+  snippet: `${name}(\${1:x} => \${2})`,
+});
+
+const isNumericResult = (k: Type['kind']) => k === 'int' || k === 'number' || k === 'money' || k === 'duration';
+
+export const LIST_BUILTINS = {
+  any: {
+    ...lambdaDoc('any', 'xs.any(p: x => bool): bool', 'True when `p` holds for at least one element.'),
+    lambda: true, min: 1, max: 1,
+    example: { on: [1, 2, 3], call: 'any(x => x > 2)', result: true },
+    type: (c) => (c.predicate(0), T.bool),
+  },
+  all: {
+    ...lambdaDoc('all', 'xs.all(p: x => bool): bool', 'True when `p` holds for every element (true for an empty list).'),
+    lambda: true, min: 1, max: 1,
+    example: { on: [1, 2, 3], call: 'all(x => x > 1)', result: false },
+    type: (c) => (c.predicate(0), T.bool),
+  },
+  count: {
+    ...lambdaDoc('count', 'xs.count(p: x => bool): int', 'The number of elements for which `p` holds.'),
+    lambda: true, min: 1, max: 1,
+    example: { on: [1, 2, 3], call: 'count(x => x >= 2)', result: 2 },
+    type: (c) => (c.predicate(0), T.int),
+  },
+  filter: {
+    ...lambdaDoc('filter', 'xs.filter(p: x => bool): list<T>', 'The elements for which `p` holds.'),
+    lambda: true, min: 1, max: 1,
+    example: { on: [1, 2, 3], call: 'filter(x => x != 2)', result: [1, 3] },
+    type: (c) => (c.predicate(0), c.list),
+  },
+  map: {
+    ...lambdaDoc('map', 'xs.map(f: x => U): list<U>', 'Each element transformed by `f`.'),
+    lambda: true, min: 1, max: 1,
+    example: { on: [1, 2], call: 'map(x => x * 10)', result: [10, 20] },
+    type: (c) => ({ kind: 'list', elem: c.argc > 0 ? c.lambda(0) : T.any }),
+  },
+  sum: {
+    ...lambdaDoc('sum', 'xs.sum(f: x => number | money): number | money', 'The sum of `f` over the elements (exact for money).'),
+    lambda: true, min: 0, max: 1,
+    example: { on: [1, 2, 3], call: 'sum(x => x * 2)', result: 12 },
+    type: (c) => {
+      const it = c.argc > 0 ? c.lambda(0) : c.list.elem;
+      const s = it.kind === 'nullable' ? it.inner : it;
+      const loose = s.kind === 'any' || s.kind === 'error';
+      if (it.kind === 'nullable' && !loose) {
+        c.error(0, 'REIN206', `the values summed by ${c.what} may be null`, { nullGuard: true, help: 'add a default with `??`' });
+        return T.error;
+      }
+      if (loose) return T.any;
+      if (isNumericResult(s.kind)) return s;
+      c.error(0, 'REIN209', `${c.what} needs numbers, money or durations, found \`${typeName(it)}\``);
+      return T.error;
+    },
+  },
+  len: {
+    ...doc('len', 'xs.len(): int', [], 'The number of elements.'),
+    lambda: false, min: 0, max: 0,
+    example: { on: [1, 2, 3], call: 'len()', result: 3 },
+    type: () => T.int,
+  },
+  contains: {
+    ...doc('contains', 'xs.contains(v): bool', ['v'], 'True when `v` is an element (same as `v in xs`).'),
+    lambda: false, min: 1, max: 1,
+    example: { on: ['a', 'b'], call: 'contains("b")', result: true },
+    type: (c) => {
+      if (c.argc > 0) {
+        const t = c.value(0);
+        if (!c.comparable(t, 0)) c.error(0, 'REIN209', `${c.what} on \`${typeName(c.list)}\` needs a \`${typeName(c.list.elem)}\`, found \`${typeName(t)}\``);
+      }
+      return T.bool;
+    },
+  },
+} satisfies Record<string, ListMethod>;
+export type ListMethodName = keyof typeof LIST_BUILTINS;
+
+/** List methods by name (the checker's and the linter's view). */
+export const LIST_METHODS: Record<string, ListMethod> = LIST_BUILTINS;
+
+// ------------------------------------------------------------------ string methods
+
+export interface StringMethod extends BuiltinDoc {
+  params: { name: string; doc?: string; type: Type }[];
+  result: Type;
+  /**
+   * The implementation: `s` is the receiver, `a` and `b` the arguments' values (null when absent; of
+   * any run-time type, since an argument typed `any` may hold anything: check it). The evaluator's
+   * backends call it (positional arguments: no array per call).
+   */
+  run(s: string, a: unknown, b: unknown): unknown;
+  example: BuiltinExample;
+}
+
+const str = (
+  name: string,
+  signature: string,
+  params: [string, Type][],
+  result: Type,
+  text: string,
+  run: StringMethod['run'],
+  example: [on: string, call: string, result: unknown],
+): StringMethod => ({
+  ...doc(name, signature, params.map((p) => p[0]), text),
+  params: params.map(([n, type]) => ({ name: n, type })),
+  result,
+  run,
+  example: { on: example[0], call: example[1], result: example[2] },
+});
+
+// One plain e-mail address: a local part without spaces, separators or quotes, one `@`, and a host
+// name of dot-separated labels. Unambiguous classes only (linear time in V8's engine).
+const ONE_ADDRESS = /^[^\s@,;<>()[\]\\":]+@[A-Za-z0-9\u0080-\uFFFF-]+(?:\.[A-Za-z0-9\u0080-\uFFFF-]+)*$/;
+
+/** `s.domain()`: the lower-cased domain when `s` is exactly one plain address, else null — so
+ *  `"bob@evil.com, carol@example.com"` or `"Bob <bob@x.com>"` never passes for an internal address. */
+export function emailDomain(s: string): string | null {
+  if (!ONE_ADDRESS.test(s)) return null;
+  return s.slice(s.indexOf('@') + 1).toLowerCase();
+}
+
+export const STRING_BUILTINS = {
+  len: str('len', 's.len(): int', [], T.int, 'The length in characters.', (s) => s.length, ['abc', 'len()', 3]),
+  lower: str('lower', 's.lower(): string', [], T.string, 'Lower case.', (s) => s.toLowerCase(), ['AbC', 'lower()', 'abc']),
+  upper: str('upper', 's.upper(): string', [], T.string, 'Upper case.', (s) => s.toUpperCase(), ['AbC', 'upper()', 'ABC']),
+  trim: str('trim', 's.trim(): string', [], T.string, 'Without leading and trailing white space.', (s) => s.trim(), ['  a b ', 'trim()', 'a b']),
+  starts_with: str(
+    'starts_with',
+    's.starts_with(prefix: string): bool',
+    [['prefix', T.string]],
+    T.bool,
+    'True when `s` starts with `prefix`.',
+    (s, p) => typeof p === 'string' && s.startsWith(p),
+    ['rm -rf /', 'starts_with("rm ")', true],
+  ),
+  ends_with: str(
+    'ends_with',
+    's.ends_with(suffix: string): bool',
+    [['suffix', T.string]],
+    T.bool,
+    'True when `s` ends with `suffix`.',
+    (s, p) => typeof p === 'string' && s.endsWith(p),
+    ['report.pdf', 'ends_with(".exe")', false],
+  ),
+  contains: str(
+    'contains',
+    's.contains(part: string): bool',
+    [['part', T.string]],
+    T.bool,
+    'True when `part` occurs in `s`.',
+    (s, p) => typeof p === 'string' && s.includes(p),
+    ['DROP TABLE users', 'contains("TABLE")', true],
+  ),
+  split: str(
+    'split',
+    's.split(sep: string): list<string>',
+    [['sep', T.string]],
+    { kind: 'list', elem: T.string },
+    'The parts of `s` between occurrences of `sep`.',
+    (s, p) => (typeof p === 'string' ? s.split(p) : [s]),
+    ['a,b', 'split(",")', ['a', 'b']],
+  ),
+  replace: str(
+    'replace',
+    's.replace(old: string, new: string): string',
+    [['old', T.string], ['new', T.string]],
+    T.string,
+    'Every occurrence of `old` replaced by `new`.',
+    (s, p, r) => (typeof p === 'string' && typeof r === 'string' && p.length > 0 ? s.split(p).join(r) : s),
+    ['a-b-c', 'replace("-", "+")', 'a+b+c'],
+  ),
+  domain: str(
+    'domain',
+    's.domain(): string?',
+    [],
+    { kind: 'nullable', inner: T.string },
+    'The lower-cased domain of an e-mail address; `null` unless `s` is exactly one plain address (`"a@x.com, b@y.com"` and `"B <b@y.com>"` are null).',
+    (s) => emailDomain(s),
+    ['bob@Example.COM', 'domain()', 'example.com'],
+  ),
+} satisfies Record<string, StringMethod>;
+export type StringMethodName = keyof typeof STRING_BUILTINS;
+
+/** String methods by name (the checker's and the linter's view). */
+export const STRING_METHODS: Record<string, StringMethod> = STRING_BUILTINS;
+
+// ------------------------------------------------------------------ budgets and detectors
 
 /** Budget properties (LANGUAGE §6): `used` is a fraction; the others are in the limit's unit. */
 export function budgetProperty(unit: 'money' | 'number', name: string): Type | undefined {
@@ -54,7 +310,44 @@ export function budgetProperty(unit: 'money' | 'number', name: string): Type | u
   if (name === 'spent' || name === 'remaining' || name === 'limit') return unit === 'money' ? T.money : T.number;
   return undefined;
 }
-export const BUDGET_PROPERTIES = ['spent', 'remaining', 'limit', 'used'];
+
+const member = (name: string, text: string): BuiltinDoc => ({ name, signature: `${name}`, params: [], doc: text, property: true });
+export const BUDGET_MEMBERS: BuiltinDoc[] = [
+  member('spent', "What this request's key has spent in the current window, before this request."),
+  member('remaining', "The limit minus spent and reserved, for this request's key."),
+  member('limit', "The budget's limit."),
+  member('used', 'Spent plus reserved as a fraction of the limit (compare with a percent: `used >= 80%`).'),
+];
+export const BUDGET_PROPERTIES = BUDGET_MEMBERS.map((m) => m.name);
+
+export const DETECTOR_NAMESPACES: BuiltinDoc[] = [
+  { name: 'pii', signature: 'pii', params: [], doc: 'Detectors for personal data: `email`, `phone`, `card`, `iban`, `any`.', property: true },
+  { name: 'secrets', signature: 'secrets', params: [], doc: 'Detectors for credentials: `any` (cloud keys, tokens, private-key blocks, JWTs).', property: true },
+];
+
+const det = (ns: string, name: string, text: string): BuiltinDoc => ({
+  name,
+  signature: `${ns}.${name}(s: string): bool`,
+  params: [{ name: 's', doc: 'the text to scan' }],
+  doc: text + ' Plain and deterministic: no network.',
+  snippet: `${name}(\${1:text})`,
+});
+
+/** Detectors by namespace (`pii.email(s)`); the implementations are runtime/detectors.ts `DETECTORS`. */
+export const DETECTOR_DOCS: Record<string, BuiltinDoc[]> = {
+  pii: [
+    det('pii', 'email', 'True when `s` contains an e-mail address.'),
+    det('pii', 'phone', 'True when `s` contains a phone number.'),
+    det('pii', 'card', 'True when `s` contains a payment card number (Luhn valid).'),
+    det('pii', 'iban', 'True when `s` contains an IBAN (checksum valid).'),
+    det('pii', 'any', 'True when `s` contains any of the personal data above.'),
+  ],
+  secrets: [det('secrets', 'any', 'True when `s` contains a secret: cloud keys, tokens, private-key blocks, JWTs.')],
+};
+
+/** Detector namespaces and their detectors' names (the checker's view). Every detector is `(string) => bool`. */
+export const DETECTORS: Record<string, string[]> = Object.fromEntries(Object.entries(DETECTOR_DOCS).map(([ns, ds]) => [ns, ds.map((d) => d.name)]));
+export const DETECTOR_TYPE: Type = fnType([T.string], T.bool);
 
 /** Builtin type names usable in type positions. */
 export const BUILTIN_TYPES = ['string', 'number', 'int', 'bool', 'money', 'duration', 'time', 'any', 'list', 'map'];

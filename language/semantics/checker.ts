@@ -1426,51 +1426,26 @@ export class Checker {
       }
       const elem = recv.elem;
       const ok = this.arity(e, what, m.min, m.max);
-      let result: Type = T.error;
-      switch (name) {
-        case 'any':
-        case 'all':
-        case 'count':
-        case 'filter': {
-          const bt = e.args[0] ? this.lambda(e.args[0], sc, [elem]) : T.error;
-          const l = unparen(e.args[0]);
+      const at = (i: number): A.Node => e.args[i] ?? callee;
+      const result = m.type({
+        list: recv,
+        what,
+        argc: Math.min(e.args.length, m.max),
+        lambda: (i) => (e.args[i] ? this.lambda(e.args[i], sc, [elem]) : T.error),
+        predicate: (i) => {
+          const bt = e.args[i] ? this.lambda(e.args[i], sc, [elem]) : T.error;
+          const l = unparen(e.args[i]);
           if (l && l.kind === 'Lambda' && l.body) this.expectBool(l.body, bt, `the lambda of ${what}`);
-          result = name === 'count' ? T.int : name === 'filter' ? recv : T.bool;
-          break;
-        }
-        case 'map': {
-          const bt = e.args[0] ? this.lambda(e.args[0], sc, [elem]) : T.any;
-          result = { kind: 'list', elem: bt };
-          break;
-        }
-        case 'sum': {
-          let it = elem;
-          if (e.args[0]) it = this.lambda(e.args[0], sc, [elem]);
-          const s = stripNull(it);
-          if (isNullable(it) && !isLoose(s)) {
-            this.report('REIN206', (e.args[0] ?? callee).range, `the values summed by ${what} may be null`, { data: { nullGuard: true }, help: 'add a default with `??`' });
-            result = T.error;
-          } else if (isLoose(s)) result = T.any;
-          else if (s.kind === 'int' || s.kind === 'number' || s.kind === 'money' || s.kind === 'duration') result = s;
-          else {
-            this.report('REIN209', (e.args[0] ?? callee).range, `${what} needs numbers, money or durations, found \`${typeToString(it)}\``);
-            result = T.error;
-          }
-          break;
-        }
-        case 'len':
-          result = T.int;
-          break;
-        case 'contains': {
-          if (e.args[0]) {
-            const t = this.expr(e.args[0], sc);
-            if (!comparable(t, elem)) this.report('REIN209', e.args[0].range, `${what} on \`${typeToString(recv)}\` needs a \`${typeToString(elem)}\`, found \`${typeToString(t)}\``);
-            else this.checkEnumLiteral(e.args[0], elem);
-          }
-          result = T.bool;
-          break;
-        }
-      }
+        },
+        value: (i) => (e.args[i] ? this.expr(e.args[i], sc) : T.error),
+        error: (i, code, message, extra = {}) =>
+          this.report(code, at(i).range, message, { ...(extra.help ? { help: extra.help } : {}), ...(extra.nullGuard ? { data: { nullGuard: true } } : {}) }),
+        comparable: (t, i) => {
+          if (!comparable(t, elem)) return false;
+          this.checkEnumLiteral(e.args[i], elem);
+          return true;
+        },
+      });
       if (!ok) for (const a of e.args.slice(m.max)) this.expr(a, sc);
       this.refs.set(prop, { kind: 'method', name, type: { kind: 'function', params: [], result } });
       this.types.set(callee, { kind: 'function', params: [], result });
@@ -1486,11 +1461,12 @@ export class Checker {
         return T.error;
       }
       const ok = this.arity(e, what, m.params.length, m.params.length);
+      const params = m.params.map((p) => p.type);
       e.args.forEach((a, i) => {
         const t = this.expr(a, sc);
-        if (ok) this.argument(a, t, m.params[i], `argument ${i + 1} of ${what}`);
+        if (ok) this.argument(a, t, params[i], `argument ${i + 1} of ${what}`);
       });
-      const ft: Type = { kind: 'function', params: m.params, result: m.result };
+      const ft: Type = { kind: 'function', params, result: m.result };
       this.refs.set(prop, { kind: 'method', name, type: ft });
       this.types.set(callee, ft);
       return wrap(m.result);

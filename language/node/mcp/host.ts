@@ -12,9 +12,7 @@ import type { BudgetStore } from '../../runtime/store.js';
 import type { ApprovalKey } from '../../runtime/approvals.js';
 import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { AuditLogger } from '../../audit/logger.js';
-import type { Ctx } from '../../../cli/context.js';
-import { checkPolicySet, loadPolicy, readPolicySet } from '../load.js';
-import { printPolicyError } from '../../../cli/shared.js';
+import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from '../load.js';
 import type { GatewayMetrics } from './metrics.js';
 
 export interface PolicyHostOptions {
@@ -24,27 +22,46 @@ export interface PolicyHostOptions {
   metrics?: GatewayMetrics;
   /** Verify approvals as signed tokens (docs/approvals.md); absent: grants are trusted as given. */
   approvalKeys?: readonly ApprovalKey[];
-  /** Where reload messages and diagnostics go (stderr). */
-  ctx: Ctx;
+  /** Where reload messages and diagnostics go (stderr; the CLI passes its `Ctx`). */
+  ctx: HostIO;
+  /** How a reloaded policy's errors are printed (default: one line per diagnostic). */
+  report?: PolicyErrorReporter;
+}
+
+/** Where the host reads its working directory and writes its messages. */
+export interface HostIO {
+  io: { cwd: string };
+  err(s: string): void;
+}
+
+/** Prints a policy's errors; the CLI renders them with source excerpts (cli/shared.ts `printPolicyError`). */
+export type PolicyErrorReporter = (e: PolicyError, set?: PolicySet) => void;
+
+/** The default reporter: the message, then `file:line:col: CODE message` per diagnostic. */
+export function plainPolicyErrors(ctx: HostIO): PolicyErrorReporter {
+  return (e) => {
+    ctx.err(`rein: ${e.message}\n`);
+    for (const d of e.diagnostics) ctx.err(`  ${d.file}:${d.range.start.line + 1}:${d.range.start.character + 1}: ${d.code} ${d.message}\n`);
+  };
 }
 
 /** Load and check a policy directory, `.rein` file or bundle; diagnostics are printed through `ctx`
  *  and the result is null when the set has errors or cannot be read. */
-export async function loadChecked(ctx: Ctx, p: string): Promise<Policy | null> {
+export async function loadChecked(ctx: HostIO, p: string, report: PolicyErrorReporter = plainPolicyErrors(ctx)): Promise<Policy | null> {
   try {
     const st = await stat(p);
     if (st.isDirectory() || p.endsWith('.rein')) {
       const set = await readPolicySet(p, ctx.io.cwd);
       const result = checkPolicySet(set);
       if (!result.ok) {
-        printPolicyError(ctx, new PolicyError('the policy set has errors', result.diagnostics.filter((d) => d.severity === 'error')), set);
+        report(new PolicyError('the policy set has errors', result.diagnostics.filter((d) => d.severity === 'error')), set);
         return null;
       }
       return compile(result);
     }
     return await loadPolicy(p);
   } catch (e) {
-    if (e instanceof PolicyError) printPolicyError(ctx, e);
+    if (e instanceof PolicyError) report(e);
     else ctx.err(`rein mcp: cannot load the policy \`${p}\`: ${(e as Error).message}\n`);
     return null;
   }
@@ -95,7 +112,7 @@ export class PolicyHost {
 
   /** Check and load `p`; swap it in when it checks (returns true), else keep the current policy. */
   async reload(p: string): Promise<boolean> {
-    const next = await loadChecked(this.opts.ctx, p);
+    const next = await loadChecked(this.opts.ctx, p, this.opts.report);
     if (!next) {
       this.opts.ctx.err(`rein mcp: policy reload refused (${p} has errors); still serving ${this.policy.hash}\n`);
       return false;

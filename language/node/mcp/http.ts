@@ -15,8 +15,6 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { EXIT, type Ctx } from '../../../cli/context.js';
-import type { Options } from '../../../cli/options.js';
 import type { ApprovalBroker } from './approvals.js';
 import { Gateway } from './gateway.js';
 import type { PolicyHost } from './host.js';
@@ -70,7 +68,8 @@ function lenient(t: StreamableHTTPServerTransport): Transport {
 export interface HttpGatewayOptions {
   listen: { host: string; port: number };
   upstream: URL;
-  opts: Options<'mcp'>;
+  /** `rein mcp`'s options that the HTTP front end reads. */
+  opts: { 'server-name'?: string; 'upstream-timeout': number; 'session-timeout'?: number };
   /** Resolves the listener's address once it is bound (tests, benchmarks). */
   onListening?: (a: { host: string; port: number }) => void;
   /** Stop serving when this aborts (default: SIGINT/SIGTERM). */
@@ -85,8 +84,15 @@ function words(ms: number): string {
   return `${+(ms / 3_600_000).toFixed(1)} h`;
 }
 
+/** Where the HTTP front end reads its environment and writes its messages (the CLI passes its `Ctx`). */
+export interface HttpGatewayIO {
+  io: { env: Record<string, string | undefined> };
+  err(s: string): void;
+}
+
+/** Serve until stopped; resolves to the process exit code (0). */
 export async function serveHttpGateway(
-  ctx: Ctx,
+  ctx: HttpGatewayIO,
   r: { host: PolicyHost; broker: ApprovalBroker; metrics?: GatewayMetrics },
   h: HttpGatewayOptions,
 ): Promise<number> {
@@ -235,5 +241,5 @@ export async function serveHttpGateway(
   if (sweeper) clearInterval(sweeper);
   for (const s of sessions.values()) await s.server.close().catch(() => undefined);
   await app.close();
-  return EXIT.ok;
+  return 0;
 }
