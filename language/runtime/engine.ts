@@ -107,6 +107,34 @@ interface SyncStore {
   attachmentSync?(id: string, now: number): unknown;
 }
 
+/** A store call of the decide algorithm (`Engine.steps`), made by the driver. */
+type StoreCall =
+  | { op: 'consume'; nonces: readonly { key: string; expiresAt: number }[]; now: number }
+  | { op: 'peek'; keys: string[]; now: number }
+  | { op: 'reserve'; req: ReserveRequest }
+  | { op: 'release'; id: string; now: number };
+
+/** One store call of `steps`, made synchronously (throws what the store throws, except `consume`). */
+function callSync(sync: SyncStore, c: StoreCall): unknown {
+  switch (c.op) {
+    case 'consume':
+      return c.nonces.map((n) => {
+        if (typeof sync.consumeOnceSync !== 'function') return undefined;
+        try {
+          return sync.consumeOnceSync(n.key, n.expiresAt, c.now);
+        } catch (e) {
+          return e instanceof Error ? e : new Error(String(e));
+        }
+      });
+    case 'peek':
+      return sync.peekSync(c.keys, c.now);
+    case 'reserve':
+      return sync.reserveSync(c.req);
+    case 'release':
+      return sync.releaseSync(c.id, c.now);
+  }
+}
+
 const DEFAULT_TTL = 15 * 60 * 1000;
 const DEFAULT_STORE_TIMEOUT = 5_000;
 /** How long the engine remembers reservations for `settle` after they expire. */
@@ -306,6 +334,8 @@ export class Engine {
     return this.decideWith(store as SyncStore, request, checkedOptions(opts));
   }
 
+  /** The synchronous driver: the fused path when it applies, else `steps` with each store call made
+   *  synchronously. */
   private decideWith(sync: SyncStore, request: unknown, opts: DecideOptions): Decision {
     const t0 = this.onDecision ? clockMs() : 0;
     const now = this.timeOf(opts);
@@ -320,15 +350,60 @@ export class Engine {
       const d = this.decideFused(request, now);
       if (d !== undefined) return this.emit(d, request, t0);
     }
+    const steps = this.steps(request, opts, now);
+    let r = steps.next();
+    while (!r.done) {
+      let v: unknown;
+      try {
+        v = callSync(sync, r.value);
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next(v);
+    }
+    return this.emit(r.value, request, t0);
+  }
+
+  /** The asynchronous driver: `steps` with each store call awaited under the store timeout. */
+  private async decideAsync(request: unknown, opts: DecideOptions): Promise<Decision> {
+    const t0 = this.onDecision ? clockMs() : 0;
+    const steps = this.steps(request, opts, this.timeOf(opts));
+    let r = steps.next();
+    while (!r.done) {
+      let v: unknown;
+      try {
+        v = await this.callAsync(r.value);
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next(v);
+    }
+    return this.emit(r.value, request, t0);
+  }
+
+  /**
+   * The decide algorithm, written once (docs/budgets.md "How a decision is made"): validate → verify
+   * approvals → consume single-use nonces → read the budget views rules use → rules → plan budgets →
+   * reserve → assemble → release a reservation the decision does not keep. Every store call is
+   * yielded to the driver (`decideWith`: synchronous, `decideAsync`: awaited with a timeout), which
+   * answers with its result or throws its failure back in here. A failure becomes the decision.
+   */
+  private *steps(request: unknown, opts: DecideOptions, now: number): Generator<StoreCall, Decision, unknown> {
     const run = this.begin(request, opts, now);
-    if (!(run instanceof Run)) return this.emit(run, request, t0);
-    if (run.nonces !== null) this.consumeNonces(run, (n) => (typeof sync.consumeOnceSync === 'function' ? sync.consumeOnceSync(n.key, n.expiresAt, run.now) : undefined));
+    if (!(run instanceof Run)) return run;
+    if (run.nonces !== null) {
+      // Never throws: each nonce's result is true, false (a replay), undefined (the store cannot) or an Error.
+      const results = (yield { op: 'consume', nonces: run.nonces, now: run.now }) as (boolean | undefined | Error)[];
+      this.consumeNonces(run, results);
+    }
     if (run.peekKeys !== null) {
       let states: CounterState[];
       try {
-        states = sync.peekSync(run.peekKeys, run.now);
+        states = (yield { op: 'peek', keys: run.peekKeys, now: run.now }) as CounterState[];
       } catch (e) {
-        return this.emit(this.storeFailedBeforeRules(run, e), request, t0);
+        return this.storeFailedBeforeRules(run, e);
       }
       this.applyViews(run, states);
     }
@@ -336,20 +411,58 @@ export class Engine {
     let result = NOTHING_RESERVED;
     if (req !== null) {
       try {
-        result = sync.reserveSync(req);
+        result = (yield { op: 'reserve', req }) as ReserveResult;
       } catch (e) {
-        return this.emit(this.storeFailedAtReserve(run, e), request, t0);
+        return this.storeFailedAtReserve(run, e);
       }
     }
     const d = this.finish(run, result);
     if (run.release) {
       try {
-        sync.releaseSync(run.reservationId, run.now);
+        yield { op: 'release', id: run.reservationId, now: run.now };
       } catch {
         // the reservation expires by itself (conservatively counted)
       }
     }
-    return this.emit(d, request, t0);
+    return d;
+  }
+
+  /** One store call of `steps`, awaited under the store timeout. */
+  private async callAsync(c: StoreCall): Promise<unknown> {
+    const store = this.store;
+    switch (c.op) {
+      case 'consume':
+        return Promise.all(
+          c.nonces.map(async (n) => {
+            if (typeof store.consumeOnce !== 'function') return undefined;
+            try {
+              return await this.withTimeout(callStore(() => store.consumeOnce!(n.key, n.expiresAt, c.now)));
+            } catch (e) {
+              return e instanceof Error ? e : new Error(String(e));
+            }
+          }),
+        );
+      case 'peek':
+        return this.withTimeout(callStore(() => store.peek(c.keys, c.now)));
+      case 'release':
+        return this.withTimeout(callStore(() => store.release(c.id, c.now)));
+      case 'reserve': {
+        const req = c.req;
+        const call = callStore(() => store.reserve(req));
+        try {
+          return await this.withTimeout(call);
+        } catch (e) {
+          if (req.commit) {
+            // The outcome is unknown: release by id now (a store with tombstones, like the Redis store,
+            // then refuses the reserve should it arrive later), and again after a late success (for
+            // stores without tombstones). Deliberately twice: release is idempotent.
+            callStore(() => store.release(req.reservationId, req.now)).catch(() => undefined);
+            call.then((r) => (r.committed ? store.release(req.reservationId, req.now) : undefined)).catch(() => undefined);
+          }
+          throw e;
+        }
+      }
+    }
   }
 
   /** The evaluation time of one decision (read once). */
@@ -423,66 +536,6 @@ export class Engine {
         throw e;
       }
     };
-  }
-
-  private async decideAsync(request: unknown, opts: DecideOptions): Promise<Decision> {
-    const t0 = this.onDecision ? clockMs() : 0;
-    const run = this.begin(request, opts);
-    if (!(run instanceof Run)) return this.emit(run, request, t0);
-    const store = this.store;
-    if (run.nonces !== null) {
-      const results = await Promise.all(
-        run.nonces.map(async (n) => {
-          if (typeof store.consumeOnce !== 'function') return undefined;
-          try {
-            return await this.withTimeout(callStore(() => store.consumeOnce!(n.key, n.expiresAt, run.now)));
-          } catch (e) {
-            return e instanceof Error ? e : new Error(String(e));
-          }
-        }),
-      );
-      let i = 0;
-      this.consumeNonces(run, () => {
-        const r = results[i++];
-        if (r instanceof Error) throw r;
-        return r;
-      });
-    }
-    if (run.peekKeys !== null) {
-      let states: CounterState[];
-      try {
-        states = await this.withTimeout(callStore(() => store.peek(run.peekKeys as string[], run.now)));
-      } catch (e) {
-        return this.emit(this.storeFailedBeforeRules(run, e), request, t0);
-      }
-      this.applyViews(run, states);
-    }
-    const req = this.evaluate(run);
-    let result = NOTHING_RESERVED;
-    if (req !== null) {
-      const call = callStore(() => store.reserve(req));
-      try {
-        result = await this.withTimeout(call);
-      } catch (e) {
-        if (req.commit) {
-          // The outcome is unknown: release by id now (a store with tombstones, like the Redis store,
-          // then refuses the reserve should it arrive later), and again after a late success (for
-          // stores without tombstones). Release is idempotent.
-          callStore(() => store.release(req.reservationId, req.now)).catch(() => undefined);
-          call.then((r) => (r.committed ? store.release(req.reservationId, req.now) : undefined)).catch(() => undefined);
-        }
-        return this.emit(this.storeFailedAtReserve(run, e), request, t0);
-      }
-    }
-    const d = this.finish(run, result);
-    if (run.release) {
-      try {
-        await this.withTimeout(callStore(() => store.release(run.reservationId, run.now)));
-      } catch {
-        // the reservation expires by itself (conservatively counted)
-      }
-    }
-    return this.emit(d, request, t0);
   }
 
   // The decision algorithm, in steps between store calls (the same for synchronous and async stores).
@@ -585,24 +638,22 @@ export class Engine {
     run.approvals = out;
   }
 
-  /** Consumes the nonces of single-use tokens (`consume` returns false for a replay, undefined when
-   *  the store cannot, or throws); the approvals whose nonce could not be consumed no longer count. */
-  private consumeNonces(run: Run, consume: (n: { key: string; expiresAt: number }) => boolean | undefined): void {
+  /** The results of consuming the nonces of single-use tokens (true; false for a replay; undefined
+   *  when the store cannot; an Error when it failed): the approvals whose nonce was not consumed no
+   *  longer count. */
+  private consumeNonces(run: Run, results: readonly (boolean | undefined | Error)[]): void {
     const dropped = new Set<Approval>();
-    for (const n of run.nonces!) {
-      let ok: boolean | undefined;
-      let message: string;
-      try {
-        ok = consume(n);
-        message =
-          ok === false
+    const nonces = run.nonces!;
+    for (let i = 0; i < nonces.length; i++) {
+      const n = nonces[i]!;
+      const r = results[i];
+      if (r === true) continue;
+      const message =
+        r instanceof Error
+          ? `ignored: the budget store failed to consume the single-use token: ${r.message}`
+          : r === false
             ? 'ignored: the single-use token was already used'
             : 'ignored: the budget store cannot consume single-use tokens (no `consumeOnce`)';
-      } catch (e) {
-        ok = false;
-        message = `ignored: the budget store failed to consume the single-use token: ${errorMessage(e)}`;
-      }
-      if (ok === true) continue;
       dropped.add(n.approval);
       (run.approvalErrors ??= []).push({ kind: 'approval', name: n.approval.rule, message: `approval token for \`${n.approval.rule}\` ${message}` });
     }

@@ -49,3 +49,45 @@ describe('Engine: decide runs each step once', () => {
     });
   }
 });
+
+describe('Engine: one algorithm, two drivers', () => {
+  const src = `policy drivers { default allow  on error deny  currency "USD" }
+input { who: string, cost: money, loud?: bool }
+rule near_limit { when daily.used > 0.5  warn "over half" }
+rule shout { when loud ?? false  require approval from "lead" "loud" }
+budget daily { limit $3 per day  charge cost  by who  on exceed deny "out of money" }
+`;
+  /** The same memory store, but reached through its async methods (the asynchronous driver). */
+  class AsyncMemory extends MemoryBudgetStore {
+    override async reserve(...a: Parameters<MemoryBudgetStore['reserve']>) {
+      await Promise.resolve();
+      return super.reserve(...a);
+    }
+  }
+  const plain = (d: unknown) => {
+    const j = JSON.parse(JSON.stringify(d)) as { reservation: unknown };
+    if (j.reservation) j.reservation = 'kept';
+    return j;
+  };
+
+  it('the synchronous and the asynchronous driver give the same decisions (views, approvals, reserve, release)', async () => {
+    for (const codegen of [true, false]) {
+      const p = compile({ 'p.rein': src }, { codegen });
+      const a = new Engine(p, { store: new MemoryBudgetStore(), clock: () => T0 });
+      const b = new Engine(p, { store: new AsyncMemory(), clock: () => T0 });
+      const reqs = [
+        { who: 'a', cost: '1' },
+        { who: 'a', cost: '1' },
+        { who: 'a', cost: '0.5', loud: true },
+        { who: 'a', cost: '2' },
+        { who: 'b', cost: 'x' },
+        { who: 'a', cost: '0.5' },
+      ];
+      for (const r of reqs) {
+        const h = p.requestHash(r);
+        const opts = r.loud && h ? { approvals: [{ rule: "shout", request_hash: h }] } : {};
+        assert.deepEqual(plain(await b.decide(r, opts)), plain(await a.decide(r, opts)), JSON.stringify(r));
+      }
+    }
+  });
+});
