@@ -2,7 +2,7 @@
 // planned here, checked and reserved in a BudgetStore in one atomic call, and settled later.
 // See docs/budgets.md for the semantics, the store algorithm and performance notes.
 
-import type { CompiledPolicy, DecisionError, Env, FusedFinish, RuleOutcome } from './compiled.js';
+import type { CompiledBudget, CompiledPolicy, DecisionError, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import { groupSatisfies, type Approval, type BudgetOutcome, type Decision } from './decision.js';
 import { assemble, Entries, type Assembler } from './entries.js';
 import { EFFECTS, blocksReservation } from './effects.js';
@@ -219,6 +219,8 @@ class Run {
   rules: RuleOutcome[] = [];
   /** The counted budgets (a counter, no error), parallel to the reserve request's items. */
   counted: BudgetPlan[] = [];
+  /** Budgets whose approval was granted for this request (their exceeding does not block). */
+  approved: Set<string> | null = null;
   reservationId = '';
   /** Budgets that rules read, with their counter keys (null: no counter). */
   reads: { name: string; limit: number; counterKey: string | null }[] | null = null;
@@ -714,6 +716,7 @@ export class Engine {
         if (a && typeof a.rule === 'string' && a.request_hash === run.requestHash()) approved.add(a.rule);
       }
     }
+    run.approved = approved;
     const { counted, capped, failed } = classifyPlans(plans, approved);
     run.counted = counted;
     if (counted.length === 0) return null;
@@ -737,6 +740,7 @@ export class Engine {
     const E = run.entries;
     E.failRequest([{ kind: 'store', message: `budget store failed: ${errorMessage(e)}` }], this.compiled.header.onError);
     E.budgetList(outcomes, this.compiled.header.onError);
+    if (run.opts.explain) this.explainBudgets(run, outcomes, 'failed', false);
     return this.decision(run, E, null);
   }
 
@@ -757,6 +761,7 @@ export class Engine {
     const outcomes = this.outcomesOf(run.plans, result, run.env!);
     run.opts.trace?.({ rules: run.rules, budgets: outcomes });
     run.entries.budgetList(outcomes, this.compiled.header.onError);
+    if (run.opts.explain) this.explainBudgets(run, outcomes, 'ok', result.committed);
     const reservation = result.committed ? { id: run.reservationId, expires: this.expires(run.now) } : null;
     const decision = this.decision(run, run.entries, reservation);
     if (result.committed) {
@@ -770,6 +775,39 @@ export class Engine {
       }
     }
     return decision;
+  }
+
+  /**
+   * `explain_budgets`: every budget of the policy in source order — whether it applied, its numbers
+   * (the same outcome the decision's `budgets` entry and its effect come from) and why.
+   */
+  private explainBudgets(run: Run, outcomes: BudgetOutcome[], store: 'ok' | 'failed', committed: boolean): void {
+    const E = run.entries;
+    E.budgetExplain = [];
+    const index = new Map<CompiledBudget, number>();
+    run.plans.forEach((p, i) => index.set(p.budget, i));
+    for (const b of this.compiled.budgets) {
+      const i = index.get(b);
+      if (i === undefined) {
+        const w = windowOf(b.window, run.now);
+        const window = w.start !== null && w.end !== null ? { start: w.start.toISOString(), end: w.end.toISOString() } : null;
+        E.explainBudget(b, undefined, 'not applied: its `when`/`unless` clauses do not hold for this request', false, window);
+        continue;
+      }
+      const p = run.plans[i]!;
+      const o = outcomes[i]!;
+      const blocks = enforced(p, run.approved);
+      let why: string;
+      if (p.error !== undefined) why = `applied, and failed (${p.error}): it counts with the \`on error\` effect`;
+      else if (store === 'failed') why = 'applied; the budget store failed, so its counters are unknown';
+      else if (p.counterKey === null) why = o.exceeded ? 'applied: a per-request cap, and this charge exceeds the limit' : 'applied: a per-request cap; this charge is within the limit (nothing is counted)';
+      else if (o.exceeded)
+        why = blocks
+          ? 'applied: spent + reserved + charge exceeds the limit, and exceeding it blocks the request (nothing was reserved)'
+          : 'applied: spent + reserved + charge exceeds the limit; it does not block (`@monitor`, a non-blocking `on exceed`, or a granted approval)';
+      else why = committed ? 'applied: within the limit; the charge is reserved until settled' : 'applied: within the limit; nothing reserved (the decision does not allow, or monitor mode)';
+      E.explainBudget(b, o, why, blocks, p.window.json);
+    }
   }
 
   /** The decision's budget outcomes: errors, `per request` caps, and counters as the store reported them. */

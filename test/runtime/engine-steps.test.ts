@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
+import { decisionSchema } from '../../language/runtime/decision.js';
 
 const T0 = new Date('2026-11-24T10:00:00Z');
 const SRC = `policy steps { default allow  on error deny  currency "USD" }
@@ -90,4 +91,47 @@ budget daily { limit $3 per day  charge cost  by who  on exceed deny "out of mon
       }
     }
   });
+});
+
+describe('Engine: explain covers budgets', () => {
+  const src = `policy ex { default allow  on error deny  currency "USD" }
+input { who: string, cost: money, kind: string }
+budget daily { limit $3 per day  charge cost  by who  on exceed deny "out of money" }
+budget emails { limit 2 per hour  charge 1  by who  when kind == "email" }
+budget cap { limit $2 per request  charge cost  on exceed warn "a big one" }
+`;
+  for (const codegen of [true, false]) {
+    it(`every budget, applied or not, with its numbers and why — from the decision's own outcomes (${codegen ? 'codegen' : 'closures'})`, async () => {
+      const e = new Engine(compile({ 'p.rein': src }, { codegen }), { clock: () => T0 });
+      const d1 = await e.decide({ who: 'a', cost: '1', kind: 'tool' }, { explain: true });
+      const x1 = d1.explain_budgets!;
+      assert.deepEqual(x1.map((x) => [x.name, x.applied]), [['daily', true], ['emails', false], ['cap', true]]);
+      const daily = x1[0]!;
+      assert.deepEqual(
+        { key: daily.key, limit: daily.limit, spent: daily.spent, reserved: daily.reserved, charge: daily.charge, remaining: daily.remaining, exceeded: daily.exceeded, enforced: daily.enforced, on_exceed: daily.on_exceed },
+        { key: ['a'], limit: '3.000000', spent: '0.000000', reserved: '0.000000', charge: '1.000000', remaining: '2.000000', exceeded: false, enforced: true, on_exceed: 'deny' },
+      );
+      assert.match(daily.why, /within the limit; the charge is reserved/);
+      assert.deepEqual(daily.window, d1.budgets[0]!.window);
+      assert.match(x1[1]!.why, /not applied/);
+      assert.equal(x1[1]!.limit, 2);
+      assert.deepEqual(x1[1]!.window, { start: '2026-11-24T10:00:00.000Z', end: '2026-11-24T11:00:00.000Z' });
+      assert.match(x1[2]!.why, /per-request cap; this charge is within the limit/);
+
+      const d2 = await e.decide({ who: 'a', cost: '2.5', kind: 'tool' }, { explain: true });
+      assert.equal(d2.effect, 'deny');
+      const [daily2, , cap2] = d2.explain_budgets!;
+      assert.equal(daily2!.reserved, '1.000000');
+      assert.equal(daily2!.exceeded, true);
+      assert.match(daily2!.why, /exceeds the limit, and exceeding it blocks/);
+      assert.equal(cap2!.exceeded, true);
+      assert.equal(cap2!.enforced, false);
+      // Only when asked.
+      assert.equal((await e.decide({ who: 'b', cost: '1', kind: 'tool' })).explain_budgets, undefined);
+      // The JSON of the decision carries it, and the decision schema accepts it.
+      const j = JSON.parse(JSON.stringify(d2)) as { explain_budgets: unknown[] };
+      assert.equal(j.explain_budgets.length, 3);
+      assert.equal(decisionSchema.safeParse(j).success, true);
+    });
+  }
 });
