@@ -12,7 +12,7 @@ import { formatMicros } from './money.js';
 import type { Type } from '../semantics/types.js';
 import { BudgetPlanner, chargeProblem, keyOf, counterKeyOf, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
 import { MemoryBudgetStore } from './memory-store.js';
-import type { Actual, BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult } from './store.js';
+import type { Actual, BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult, SyncBudgetStore } from './store.js';
 import { windowOf } from './windows.js';
 import { hostApprovals, hostNow } from './host-options.js';
 
@@ -94,14 +94,9 @@ interface Pending {
   owner: Engine;
 }
 
-/** A store that can also run synchronously (MemoryBudgetStore). */
-interface SyncStore {
-  peekSync(keys: string[], now: number): CounterState[];
-  reserveSync(req: ReserveRequest): ReserveResult;
-  releaseSync(id: string, now: number): unknown;
-  settleSync(id: string, actuals: Actual[], now: number): unknown;
-  addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number): void;
-  consumeOnceSync?(key: string, expiresAt: number, now: number): boolean;
+/** A store's synchronous twin as the engine uses it (store.ts `SyncBudgetStore`, plus the memory
+ *  store's optional attachment of settle data). */
+interface SyncStore extends SyncBudgetStore {
   /** Keep a reservation's `Pending` in the store's own record of it (one map instead of two). */
   attachSync?(id: string, data: unknown): boolean;
   attachmentSync?(id: string, now: number): unknown;
@@ -260,8 +255,8 @@ export class Engine {
   private readonly planner: BudgetPlanner;
   /** What `assemble` needs besides the entries (policy, default effect, mode). */
   private readonly how: Assembler;
-  /** The store's synchronous methods when its async ones are known to be thin wrappers around them
-   *  (an unmodified `MemoryBudgetStore`): `decide` then calls them directly, without promises or timers. */
+  /** The store's synchronous twin when it declares one (`BudgetStore.synchronous`): `decide` then
+   *  calls it directly, without promises or timers, and takes the fused path. */
   private readonly sync: SyncStore | null;
   private readonly pending = new Map<string, Pending>();
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
@@ -1211,14 +1206,8 @@ function callStore<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * The synchronous view of a store whose async `reserve`/`peek`/`release`/`settle` are the
- * `MemoryBudgetStore` ones (thin wrappers around its sync methods), else null. A subclass that
- * overrides an async method (a test double adding latency or failures) keeps the async path.
- */
+/** The synchronous twin a store declares (sync support), or null. */
 function directSyncStore(store: BudgetStore): SyncStore | null {
-  if (!(store instanceof MemoryBudgetStore)) return null;
-  const P = MemoryBudgetStore.prototype;
-  if (store.reserve !== P.reserve || store.peek !== P.peek || store.release !== P.release || store.settle !== P.settle) return null;
-  return store as unknown as SyncStore;
+  const sync = store.synchronous;
+  return sync === undefined || sync === null ? null : (sync as SyncStore);
 }

@@ -8,6 +8,7 @@ import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { decisionSchema } from '../../language/runtime/decision.js';
+import type { BudgetStore } from '../../language/runtime/store.js';
 
 const T0 = new Date('2026-11-24T10:00:00Z');
 const SRC = `policy steps { default allow  on error deny  currency "USD" }
@@ -134,4 +135,36 @@ budget cap { limit $2 per request  charge cost  on exceed warn "a big one" }
       assert.equal(decisionSchema.safeParse(j).success, true);
     });
   }
+});
+
+describe('Engine: stores declare sync support', () => {
+  it('any store declaring a synchronous twin gets the fast path; one declaring none is awaited', async () => {
+    const mem = new MemoryBudgetStore();
+    let asyncCalls = 0;
+    const wrap = (sync: boolean): BudgetStore => ({
+      reserve: async (r) => (asyncCalls++, mem.reserve(r)),
+      peek: async (k, n) => (asyncCalls++, mem.peek(k, n)),
+      settle: async (i, a, n) => (asyncCalls++, mem.settle(i, a, n)),
+      release: async (i, n) => (asyncCalls++, mem.release(i, n)),
+      addSpent: async (k, a, e, n) => (asyncCalls++, mem.addSpent(k, a, e, n)),
+      synchronous: sync ? mem : null,
+    });
+    for (const sync of [true, false]) {
+      asyncCalls = 0;
+      const { p, calls } = counted(true);
+      const e = new Engine(p, { store: wrap(sync), clock: () => T0 });
+      const d = await e.decide({ tool: 'x', cost: '1' });
+      assert.ok(d.reservation);
+      await e.settle(d);
+      assert.equal(calls.fused, sync ? 1 : 0, `fused path iff sync support (sync=${sync})`);
+      assert.equal(asyncCalls, sync ? 0 : 2, 'async methods only without sync support');
+    }
+    assert.equal(new MemoryBudgetStore().synchronous !== null, true);
+    class Slow extends MemoryBudgetStore {
+      override async reserve(r: Parameters<MemoryBudgetStore['reserve']>[0]) {
+        return super.reserve(r);
+      }
+    }
+    assert.equal(new Slow().synchronous, null, 'a subclass overriding an async method declares none');
+  });
 });
