@@ -9,6 +9,12 @@
 // Besides wall-clock figures it reports the server's CPU time per decision (from /proc), which a busy
 // machine does not distort, and the decisions/s one core could serve at that cost.
 //
+// The floor: the same load against a trivial fastify server (same fastify options and JSON parser as
+// `rein serve`, one route answering a fixed decision of the same size), run right before each memory
+// row. Its latency is what the framework, the loopback socket and the load generator cost on this
+// machine; the ratio rein / trivial is Rein's own share, and it holds better than absolute figures
+// on a busy host.
+//
 // The load generator is a separate process from the server (node:http with a keep-alive agent,
 // one socket per concurrent client), so the figures include the client's own cost on the same
 // machine. Each run: 1 s warm-up, then BENCH_SECONDS of closed-loop requests; every decision
@@ -73,6 +79,51 @@ async function startServer(policyDir: string, extra: string[]): Promise<{ url: s
   }
   proc.kill('SIGKILL');
   throw new Error(`rein serve did not start: ${err}`);
+}
+
+/** A trivial fastify server answering `decision` to every POST /v1/decide (the framework floor). */
+async function startTrivial(dir: string, decision: unknown): Promise<{ url: string; proc: ChildProcess }> {
+  const file = join(dir, 'trivial.mjs');
+  const fastify = new URL('node_modules/fastify/fastify.js', `file://${ROOT}`).href;
+  writeFileSync(
+    file,
+    `import Fastify from ${JSON.stringify(fastify)};
+const decision = ${JSON.stringify(decision)};
+const app = Fastify({ bodyLimit: 1048576, logger: false, keepAliveTimeout: 65000, return503OnClosing: true, forceCloseConnections: true });
+const json = app.getDefaultJsonParser('error', 'error');
+app.removeContentTypeParser(['application/json', 'text/plain']);
+app.addContentTypeParser('*', { parseAs: 'string' }, json);
+app.post('/v1/decide', async (req) => (req.body && typeof req.body === 'object' ? decision : { error: 'no body' }));
+const url = await app.listen({ host: '127.0.0.1', port: 0 });
+process.stderr.write('listening on ' + url + '\\n');
+process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+`,
+  );
+  const proc = spawn(process.execPath, [file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+  for (let i = 0; i < 200; i++) {
+    const m = /listening on (http:\/\/\S+)/.exec(err);
+    if (m) return { url: m[1], proc };
+    if (proc.exitCode !== null) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  proc.kill('SIGKILL');
+  throw new Error(`the trivial server did not start: ${err}`);
+}
+
+/** One decision from the server (the trivial server answers the same bytes). */
+function sample(url: URL, body: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path: '/v1/decide', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => resolve(JSON.parse(text)));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 function post(agent: Agent, url: URL, body: string): Promise<void> {
@@ -156,6 +207,7 @@ async function main(): Promise<void> {
   const ref = await inProcess();
   console.log(`in-process engine.decide (same policy, memory store): ${f(ref / 1000, 1)} k decisions/s\n`);
   console.log('store   concurrency   decisions/s   p50 ms   p99 ms   requests   server CPU µs/decision   → decisions/s per core');
+  const floor = new Map<number, { rps: number; p50: number; p99: number }>();
   const redis = await startRedis();
   try {
     for (const [store, extra] of [
@@ -163,8 +215,19 @@ async function main(): Promise<void> {
       ['redis', ['--redis', redis.url]],
     ] as [string, string[]][]) {
       const srv = await startServer(dir, extra);
+      const trivial = store === 'memory' && process.env.BENCH_BASELINE !== '0' ? await startTrivial(dir, await sample(new URL(srv.url), bodyFor(0))) : null;
       try {
         for (const c of CONCURRENCY) {
+          if (trivial) {
+            const t0 = cpuSeconds(trivial.proc.pid!);
+            const t = await load(trivial.url, c);
+            const t1 = cpuSeconds(trivial.proc.pid!);
+            const tus = t0 !== null && t1 !== null ? ((t1 - t0) * 1e6) / (t.n + t.warm) : NaN;
+            floor.set(c, t);
+            console.log(
+              `${'trivial'.padEnd(7)} ${String(c).padStart(11)}   ${f(t.rps, 0).padStart(11)}   ${f(t.p50, 3).padStart(6)}   ${f(t.p99, 3).padStart(6)}   ${String(t.n).padStart(8)}   ${f(tus, 0).padStart(22)}   ${f(1e6 / tus, 0).padStart(23)}`,
+            );
+          }
           const cpu0 = cpuSeconds(srv.proc.pid!);
           const r = await load(srv.url, c);
           const cpu1 = cpuSeconds(srv.proc.pid!);
@@ -174,10 +237,18 @@ async function main(): Promise<void> {
           console.log(
             `${store.padEnd(7)} ${String(c).padStart(11)}   ${f(r.rps, 0).padStart(11)}   ${f(r.p50, 3).padStart(6)}   ${f(r.p99, 3).padStart(6)}   ${String(r.n).padStart(8)}   ${f(us, 0).padStart(22)}   ${f(1e6 / us, 0).padStart(23)}`,
           );
+          const fl = trivial ? floor.get(c) : undefined;
+          if (fl) {
+            console.log(`        rein / trivial fastify: p50 ${f(r.p50 / fl.p50)}×, p99 ${f(r.p99 / fl.p99)}×, throughput ${f(r.rps / fl.rps)}× (Rein's own p50 ≈ ${f(Math.max(0, r.p50 - fl.p50), 3)} ms, p99 ≈ ${f(Math.max(0, r.p99 - fl.p99), 3)} ms above the floor)`);
+          }
         }
       } finally {
         srv.proc.kill('SIGTERM');
         await new Promise((r) => srv.proc.once('exit', r));
+        if (trivial) {
+          trivial.proc.kill('SIGTERM');
+          await new Promise((r) => trivial.proc.once('exit', r));
+        }
       }
     }
   } finally {

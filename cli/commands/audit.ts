@@ -1,7 +1,7 @@
 // `rein audit verify LOG…` and `rein audit replay LOG… --policy PATH` (docs/audit.md).
 
 import { readFile } from 'node:fs/promises';
-import { verifyLog, parseRecords, type AnchorPoint } from '../../language/audit/record.js';
+import { verifyLog, parseRecords, isEventRecord, type AnchorPoint } from '../../language/audit/record.js';
 import { parseAnchorKey, readAnchors } from '../../language/node/audit-anchor.js';
 import { nodeLineHash } from '../../language/node/audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
@@ -84,6 +84,7 @@ export default async function cmdAudit(ctx: Ctx, positionals: string[], opts: Op
   };
   for (const c of chunks) {
     for (const rec of parseRecords(c.text)) {
+      if (isEventRecord(rec)) continue; // an approval verdict, not a decision: nothing to replay
       report.summary.records++;
       if (rec.request === undefined) {
         report.skipped++;

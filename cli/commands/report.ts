@@ -1,7 +1,7 @@
 // `rein report LOG… -o FILE`: a self-contained HTML page (docs/audit.md).
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { parseRecords, verifyLog } from '../../language/audit/record.js';
+import { isEventRecord, parseRecords, verifyLog } from '../../language/audit/record.js';
 import { renderReport } from '../../language/audit/report.js';
 import { nodeLineHash } from '../../language/node/audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
@@ -12,11 +12,12 @@ export default async function cmdReport(ctx: Ctx, positionals: string[], opts: O
   if (positionals.length === 0) throw new UsageError('expected at least one LOG file', 'report');
   const chunks: { source: string; text: string }[] = [];
   for (const f of positionals) chunks.push({ source: f, text: await ctx.readInput(f) });
-  const records = chunks.flatMap((c) => parseRecords(c.text));
+  // Event records (approval verdicts) are part of the chain (verified below) but not decisions.
+  const records = chunks.flatMap((c) => parseRecords(c.text)).filter((r) => !isEventRecord(r));
   // Every file must hold decision records (a typo'd path to some other JSON file is an error, not an empty report).
   for (const c of chunks) {
     const recs = parseRecords(c.text);
-    const isRecord = (r: unknown) => typeof r === 'object' && r !== null && typeof (r as { hash?: unknown }).hash === 'string' && typeof (r as { decision?: unknown }).decision === 'object';
+    const isRecord = (r: unknown) => typeof r === 'object' && r !== null && typeof (r as { hash?: unknown }).hash === 'string' && (typeof (r as { decision?: unknown }).decision === 'object' || isEventRecord(r));
     if (recs.length === 0 || !recs.every(isRecord)) {
       throw new LoadError(`\`${c.source}\` is not a decision log (JSON Lines of audit records, as FileAuditLog writes them)`);
     }

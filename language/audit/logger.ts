@@ -2,7 +2,7 @@
 // Writing never blocks or fails a decision: sink errors are counted and reported via `onError`.
 
 import type { Decision } from '../runtime/decision.js';
-import { AuditChain, type AuditOptions } from './record.js';
+import { AuditChain, type AuditEvent, type AuditOptions } from './record.js';
 
 /** Where audit lines go. `write` may be async; the logger never awaits it on the decision path. */
 export interface AuditSink {
@@ -50,13 +50,19 @@ export class AuditLogger {
       this.fail(e);
       return;
     }
-    this.written++;
+    this.append(line);
+  }
+
+  /** Records an event (an approval verdict, …) in the same chain. Never throws. */
+  event(event: AuditEvent, ctx: { time?: string; policy?: Decision['policy'] | null; requestHash?: string | null } = {}): void {
+    let line: string;
     try {
-      const r = this.sink.write(line);
-      if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).catch((e) => this.fail(e));
+      line = this.chain.nextEvent(event, { ...ctx, time: ctx.time ?? new Date().toISOString() });
     } catch (e) {
       this.fail(e);
+      return;
     }
+    this.append(line);
   }
 
   /** An `onDecision` hook for `new Engine(policy, { onDecision: logger.hook() })`. */
@@ -70,6 +76,16 @@ export class AuditLogger {
 
   async close(): Promise<void> {
     await this.sink.close?.();
+  }
+
+  private append(line: string): void {
+    this.written++;
+    try {
+      const r = this.sink.write(line);
+      if (r && typeof (r as Promise<void>).then === 'function') (r as Promise<void>).catch((e) => this.fail(e));
+    } catch (e) {
+      this.fail(e);
+    }
   }
 
   private fail(e: unknown): void {

@@ -33,6 +33,47 @@ export interface AuditRecord {
   hash: string;
 }
 
+/**
+ * Something a person did that belongs in the log beside the decisions: today a verdict given on a
+ * queued approval (the control room's inbox, `POST /v1/approvals/{id}/approve|deny`). Linked to the
+ * decision it answers by `request_hash`.
+ */
+export interface ApprovalVerdictEvent {
+  kind: 'approval_verdict';
+  verdict: 'approved' | 'denied';
+  /** The queued approval's id (`ap_…`). */
+  approval_id: string;
+  /** The rule or budget that asked, and which of the two it is. */
+  rule: string;
+  rule_kind: 'rule' | 'budget';
+  /** The group the rule requires (`require approval from GROUP`), null for any approver. */
+  required_group: string | null;
+  /** Who decided (the logged-in user or the API's `approver`), and the group that allowed it. */
+  approver: string;
+  group: string | null;
+  reason: string | null;
+}
+
+export type AuditEvent = ApprovalVerdictEvent;
+
+/** An event record: `{ v, seq, prev, time, policy, request_hash, event, hash }` — no `decision`. Same
+ *  chain, same self-hash: `rein audit verify` checks it like any record. */
+export interface AuditEventRecord {
+  v: number;
+  seq: number;
+  prev: string;
+  time: string;
+  policy: Decision['policy'] | null;
+  request_hash: string | null;
+  event: AuditEvent;
+  hash: string;
+}
+
+/** Whether a parsed line is an event record (not a decision). */
+export function isEventRecord(rec: unknown): rec is AuditEventRecord {
+  return typeof rec === 'object' && rec !== null && typeof (rec as { event?: unknown }).event === 'object' && (rec as { event?: unknown }).event !== null && (rec as { decision?: unknown }).decision === undefined;
+}
+
 const HASH_SUFFIX = /,"hash":"(sha256:[0-9a-f]{64})"\}$/;
 
 /** Appends the self-hash to a serialised record (`{…}` without `hash`). */
@@ -113,6 +154,23 @@ export class AuditChain {
       request_hash,
       ...(this.includeRequest && ctx.request !== undefined ? { request: redactCopy(ctx.request, this.redact) } : {}),
       decision: rest,
+    };
+    const { line, hash } = seal(JSON.stringify(record), this.hashFn);
+    this.prev = hash;
+    this.seq++;
+    return line;
+  }
+
+  /** The record for an event (no decision) as a JSON line; advances the chain. */
+  nextEvent(event: AuditEvent, ctx: { time: string; policy?: Decision['policy'] | null; requestHash?: string | null }): string {
+    const record: Omit<AuditEventRecord, 'hash'> = {
+      v: AUDIT_FORMAT_VERSION,
+      seq: this.seq,
+      prev: this.prev,
+      time: ctx.time,
+      policy: ctx.policy ?? null,
+      request_hash: ctx.requestHash ?? null,
+      event,
     };
     const { line, hash } = seal(JSON.stringify(record), this.hashFn);
     this.prev = hash;

@@ -819,6 +819,42 @@ export class RedisBudgetStore implements BudgetStore {
     );
   }
 
+  /**
+   * The counter keys (as the engine built them) this store holds, found with SCAN on the primary (every
+   * master of a cluster). Read-only; for dashboards (`rein serve --redis` reads ceilings with it and
+   * `peek`). `max` bounds how many are returned (default 10,000).
+   */
+  async *counterKeys(opts: { count?: number; max?: number } = {}): AsyncGenerator<string> {
+    await this.assertReady('scan');
+    const nodes: Redis[] = this.cluster ? (this.redis as Cluster).nodes('master') : [this.redis as Redis];
+    const match = this.prefix.replace(/[*?[\]\\]/g, (c) => '\\' + c) + '{*c';
+    let left = opts.max ?? 10_000;
+    for (const node of nodes) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await this.withTimeout(node.scan(cursor, 'MATCH', match, 'COUNT', opts.count ?? 1000), this.timeoutMs * 4, 'scan');
+        cursor = next;
+        for (const k of keys) {
+          const counter = this.counterOf(k);
+          if (counter === null) continue;
+          yield counter;
+          if (--left <= 0) return;
+        }
+      } while (cursor !== '0');
+    }
+  }
+
+  /** The counter key K of a counter's hash `P{K}c` (or `P{#sha1(K)}Kc`), or null for any other key. */
+  private counterOf(redisKey: string): string | null {
+    if (!redisKey.startsWith(this.prefix)) return null;
+    const rest = redisKey.slice(this.prefix.length);
+    const plain = /^\{([^}]*)\}c$/.exec(rest);
+    if (plain) return plain[1]!.startsWith('#') ? null : plain[1]!;
+    const hashed = /^\{#([0-9a-f]{40})\}([\s\S]*)c$/.exec(rest);
+    if (hashed && createHash('sha1').update(hashed[2]!).digest('hex') === hashed[1]) return hashed[2]!;
+    return null;
+  }
+
   /** Single-use markers (approval token nonces): `SET key 1 NX PX ttl`, one atomic command. */
   async consumeOnce(key: string, expiresAt: number, now: number): Promise<boolean> {
     if (typeof key !== 'string') throw new TypeError('consumeOnce: key must be a string');

@@ -13,6 +13,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { dashboardPlugin } from '../../language/node/serve/dashboard/plugin.js';
 import { dashboardAssets } from '../../language/node/serve/dashboard/assets.js';
+import { AuditLogger } from '../../language/audit/logger.js';
+import { FileAuditLog } from '../../language/node/audit-file.js';
 import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
 import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
@@ -32,6 +34,7 @@ describe('browser: the control room in headless Chromium', function () {
   let log = '';
   let base = '';
   let queue: ApprovalQueue;
+  let verdictSink: FileAuditLog | undefined;
   const key: ApprovalSigningKey = { alg: 'Ed25519', privateKey: generateApprovalKeyPair().privateKey };
   const engine = new Engine(compile({ 'p.rein': FIXTURE_POLICY }), { approvalKeys: [verificationKeyOf(key)] });
 
@@ -49,7 +52,8 @@ describe('browser: the control room in headless Chromium', function () {
     queue = new ApprovalQueue({ store: new FileApprovalStore(path.join(dir, 'approvals')), groups: { finance: ['alice'] }, signingKey: key });
     await dashboardAssets(); // bundle once before timing anything
     app = Fastify();
-    await app.register(dashboardPlugin({ log, queue, users: { alice: 'alice-pw' }, pollMs: 100 }));
+    verdictSink = new FileAuditLog(path.join(dir, 'control-room.jsonl'));
+    await app.register(dashboardPlugin({ log: [log, path.join(dir, 'control-room.jsonl')], queue, users: { alice: 'alice-pw' }, pollMs: 100, verdictLog: new AuditLogger(verdictSink) }));
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     browser = await chromium.launch({
@@ -63,6 +67,7 @@ describe('browser: the control room in headless Chromium', function () {
     await context?.close();
     await browser?.close();
     await app?.close();
+    await verdictSink?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -154,6 +159,12 @@ describe('browser: the control room in headless Chromium', function () {
     assert.equal(rb.w.status, 'denied');
     assert.equal(rb.again, null);
     await page.waitForSelector('[data-testid="inbox-empty"]', { timeout: 10_000 });
+    // Both verdicts are in the audit log and on the page (pushed over SSE), newest first.
+    const denyRow = page.locator(`[data-testid="verdict-row"][data-id="${b.id}"]`);
+    await denyRow.waitFor({ timeout: 10_000 });
+    assert.match((await denyRow.textContent()) ?? '', /denied.*large_transfer.*alice \(finance\)/);
+    assert.match((await page.locator(`[data-testid="verdict-row"][data-id="${a.id}"]`).textContent()) ?? '', /approved.*confirmed with the customer/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'control-room-verdicts.png'), fullPage: true });
     await page.close();
   });
 });

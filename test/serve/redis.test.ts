@@ -35,6 +35,63 @@ describe('rein serve --api --redis: ceilings shared across processes', function 
     }
   });
 
+  it('a settle reaches the replica that decided: decide on A, settle on B (two processes on one Redis)', async () => {
+    const a = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '127.0.0.1:0', '--redis', redis.url]);
+    const b = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '127.0.0.1:0', '--redis', redis.url]);
+    try {
+      const d = await call(a.url, '/v1/decide', { body: { input: model('relay', '0.50') } });
+      assert.equal(d.body.effect, 'allow', d.text);
+      const id = d.body.reservation.id;
+      // B never saw this reservation: it asks A, which settles it with its own engine.
+      const st = await call(b.url, '/v1/settle', { body: { reservation: id, usage: { cost: { estimate: '0.10' } } } });
+      assert.equal(st.status, 200, st.text);
+      assert.deepEqual(st.body, { settled: true, reservation: id, policy: d.body.policy });
+      // The counter holds the actual $0.10, not the $0.50 estimate, whichever replica reads it.
+      const after = await call(b.url, '/v1/decide', { body: { input: model('relay', '0.01') } });
+      assert.equal(after.body.budgets[0].spent, '0.100000');
+      assert.equal(after.body.budgets[0].reserved, '0.000000');
+      // A second settle through B is A's 409; through A itself too.
+      const again = await call(b.url, '/v1/settle', { body: { reservation: id } });
+      assert.equal(again.status, 409, again.text);
+      assert.equal(again.body.error.code, 'already_settled');
+      assert.equal((await call(a.url, '/v1/settle', { body: { reservation: id } })).status, 409);
+      // Bad usage is A's 422, relayed; the reservation can still be settled after it.
+      const d2 = await call(a.url, '/v1/decide', { body: { input: model('relay', '0.20') } });
+      const bad = await call(b.url, '/v1/settle', { body: { reservation: d2.body.reservation.id, usage: { cost: { estimate: 'lots' } } } });
+      assert.equal(bad.status, 422, bad.text);
+      assert.equal(bad.body.error.code, 'invalid_usage');
+      assert.equal((await call(b.url, '/v1/settle', { body: { reservation: d2.body.reservation.id, usage: { cost: { estimate: '0.20' } } } })).status, 200);
+      // Nobody made it: every replica says so, and the answer is a prompt 404 (not the relay timeout).
+      const t0 = Date.now();
+      const unknown = await call(b.url, '/v1/settle', { body: { reservation: 'nobody-1' } });
+      assert.equal(unknown.status, 404);
+      assert.equal(unknown.body.error.code, 'unknown_reservation');
+      assert.ok(Date.now() - t0 < 1500, `404 took ${Date.now() - t0} ms`);
+      const metrics = await call(b.url, '/metrics');
+      assert.match(metrics.text, /rein_settles_total\{result="forwarded"[^}]*\} [1-9]/);
+    } finally {
+      assert.equal(await a.stop(), 0);
+      assert.equal(await b.stop(), 0);
+    }
+  });
+
+  it('a settle for a replica that is gone is 404 after the relay timeout, not a hang', async () => {
+    const a = await serve({ redis: redis.url });
+    const b = await serve({ redis: redis.url, settleRelayTimeoutMs: 300 });
+    try {
+      await a.ctx.settleRelay!.whenReady();
+      await b.ctx.settleRelay!.whenReady();
+      const d = await call(a.url, '/v1/decide', { body: { input: model('gone', '0.30') } });
+      await a.close();
+      const st = await call(b.url, '/v1/settle', { body: { reservation: d.body.reservation.id } });
+      assert.equal(st.status, 404, st.text);
+      assert.equal(st.body.error.code, 'unknown_reservation');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('/ready is 503 while Redis is down and decisions fail closed; both recover when it is back', async () => {
     const s = await serve({ redis: redis.url });
     try {

@@ -13,6 +13,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Approval, Decision } from '../../runtime/decision.js';
+import { logVerdict } from '../approvals/audit.js';
 import type { DecideOutcome } from '../approvals/queue.js';
 import type { ServeContext, ServePlugin } from './app.js';
 import { openApiDocument } from './openapi.js';
@@ -154,29 +155,10 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
       return ctx.fail(reply, 400, 'invalid_body', `${issues[0].path}: ${issues[0].message}`, issues);
     }
     const { reservation, usage } = r.data;
-    const v = holder.ownerOf(reservation);
-    if (!v) {
-      ctx.metrics.settle('unknown');
-      return ctx.fail(reply, 404, 'unknown_reservation', `reservation \`${reservation}\` is unknown here: settle at the process that decided (it may also have expired more than 24 h ago)`);
-    }
-    try {
-      await v.engine.settle({ reservation: { id: reservation } } as unknown as Decision, usage ?? {});
-    } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      if (/already settled/.test(message)) {
-        ctx.metrics.settle('already_settled');
-        return ctx.fail(reply, 409, 'already_settled', message);
-      }
-      if (/budget store failed/.test(message)) {
-        ctx.metrics.settle('store_failed');
-        return ctx.fail(reply, 503, 'store_unavailable', message);
-      }
-      ctx.metrics.settle('invalid_usage');
-      return ctx.fail(reply, 422, 'invalid_usage', message);
-    }
-    ctx.metrics.settle('ok');
-    const pol = v.policy;
-    return { settled: true, reservation, policy: { name: pol.name, version: pol.version, hash: pol.hash } };
+    const a = await ctx.settle(reservation, usage);
+    if (a.status === 200) return a.body;
+    const e = (a.body as { error?: { code?: unknown; message?: unknown } } | null)?.error;
+    return ctx.fail(reply, a.status, typeof e?.code === 'string' ? e.code : 'internal_error', typeof e?.message === 'string' ? e.message : 'settle failed');
   });
 
   const batch = (kind: 'decide' | 'evaluate') => async (req: FastifyRequest, reply: FastifyReply) => {
@@ -299,7 +281,10 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
       return ctx.fail(reply, 400, 'invalid_body', `${issues[0].path}: ${issues[0].message}`, issues);
     }
     const out: DecideOutcome = approve ? await q.approve(req.params.id, r.data.approver, r.data.reason) : await q.deny(req.params.id, r.data.approver, r.data.reason);
-    if (out.ok) return out.record;
+    if (out.ok) {
+      logVerdict(ctx.verdictLog, out.record);
+      return out.record;
+    }
     const status = { unknown: 404, forbidden: 403, decided: 409, expired: 409, invalid: 400 }[out.code];
     return ctx.fail(reply, status, out.code === 'unknown' ? 'unknown_approval' : out.code === 'decided' ? 'already_decided' : out.code === 'invalid' ? 'invalid_body' : out.code, out.message);
   };

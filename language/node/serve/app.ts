@@ -9,6 +9,9 @@
 // Plugins are registered with `app.register` (fastify encapsulation: hooks and decorators a plugin
 // adds stay inside it) after the core routes, in the order given.
 
+import { statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AuditLogger } from '../../audit/logger.js';
 import type { Decision } from '../../runtime/decision.js';
@@ -21,6 +24,7 @@ import type { ApprovalQueue } from '../approvals/queue.js';
 import { Auth, type AuthScope, type ServeTokens } from './auth.js';
 import { ServeMetrics } from './metrics.js';
 import { PolicyHolder } from './policy-holder.js';
+import type { SettleAnswer, SettleRelay } from './settle-relay.js';
 
 export interface ServeOptions {
   /** The policy: a directory, a `.rein` file or a bundle. Required by the `api` plugin. */
@@ -47,6 +51,10 @@ export interface ServeOptions {
   mode?: EngineMode;
   /** Unsettled reservations expire after this long (Engine `reservationTtlMs`, default 15 min). */
   reservationTtlMs?: number;
+  /** With `redis`: a settle for a reservation another replica made is passed to it over Redis
+   *  pub/sub (default true); how long to wait for it in ms (`settleRelayTimeoutMs`, default 2000). */
+  settleRelay?: boolean;
+  settleRelayTimeoutMs?: number;
   /** The dashboard plugin's settings (docs/control-room.md). */
   dashboard?: {
     /** The approval queue of the inbox (`--approvals`). */
@@ -81,6 +89,10 @@ export interface ServeContext {
   readonly storeKind: 'memory' | 'redis';
   /** The audit logger every decision goes to (null without `audit`). */
   readonly audit: AuditLogger | null;
+  /** Where approval verdicts given through this server are logged (see `verdictLogOf`), or null. */
+  readonly verdictLog: AuditLogger | null;
+  /** The file `verdictLog` writes, when it is a file the dashboard must read besides `--log`. */
+  readonly verdictLogFile: string | null;
   readonly metrics: ServeMetrics;
   readonly auth: Auth;
   /** The approval queue, when configured. */
@@ -89,6 +101,14 @@ export interface ServeContext {
   readonly verifiesApprovals: boolean;
   /** The max body size for single requests. */
   readonly bodyLimit: number;
+  /** Passes settles of reservations other replicas made to them (with `--redis`), else null. */
+  readonly settleRelay: SettleRelay | null;
+  /**
+   * Settle a reservation: here when this process made it, else at the replica that did (through
+   * `settleRelay`). The answer is the HTTP status and body; `unknown_reservation` (404) when no replica
+   * knows it.
+   */
+  settle(reservation: string, usage: unknown): Promise<SettleAnswer>;
   log(msg: string): void;
   /** The engine's onDecision hook: audit log and metrics. */
   onDecision(d: Decision, c: DecisionHookContext): void;
@@ -161,6 +181,42 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     });
   }
 
+  // Verdicts given in the inbox or through /v1/approvals go to the audit log as events: the server's
+  // own log (`audit`); else, for a fleet, the Redis Stream the dashboard reads; else a log of their own
+  // beside the logs the dashboard reads (`<dir>/control-room.jsonl`, or `<log>.verdicts.jsonl`).
+  let verdictLog: AuditLogger | null = null;
+  let verdictLogFile: string | null = null;
+  let verdictSink: { close(): Promise<void> } | null = null;
+  const hasQueue = Boolean(options.approvals ?? options.dashboard?.queue);
+  if (hasQueue) {
+    const onError = (e: unknown) => log(`audit log write failed (approval verdict): ${e instanceof Error ? e.message : String(e)}`);
+    if (audit) verdictLog = audit;
+    else if (options.redis && options.dashboard?.stream !== false && options.plugins?.some((p) => p.name === 'dashboard')) {
+      const { RedisStreamAuditSink } = await import('./dashboard/redis-stream.js');
+      const sink = new RedisStreamAuditSink({ url: options.redis, prefix: options.redisPrefix, chain: `control-room-${hostname()}-${process.pid}` });
+      verdictSink = sink;
+      verdictLog = new AuditLogger(sink, { onError });
+    } else if (options.log) {
+      let dir = false;
+      try {
+        dir = statSync(options.log).isDirectory();
+      } catch {
+        dir = false;
+      }
+      verdictLogFile = dir ? join(options.log, 'control-room.jsonl') : join(dirname(options.log), `${basename(options.log).replace(/\.jsonl$/, '')}.verdicts.jsonl`);
+      try {
+        const sink = new FileAuditLog(verdictLogFile);
+        verdictSink = sink;
+        verdictLog = new AuditLogger(sink, { onError });
+      } catch (e) {
+        log(`approval verdicts are not logged: ${e instanceof Error ? e.message : String(e)}`);
+        verdictLogFile = null;
+      }
+    } else {
+      log('approval verdicts are not logged: give --audit FILE (or --log) to keep them in an audit log');
+    }
+  }
+
   const onDecision = (d: Decision, c: DecisionHookContext): void => {
     metrics.decision(d, c.latencyMs);
     audit?.record(d, c);
@@ -181,6 +237,7 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     } catch (e) {
       await closeStore();
       await auditSink?.close();
+      await verdictSink?.close().catch(() => undefined);
       throw e;
     }
     if (options.watch !== false) holder.watch();
@@ -192,17 +249,79 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     return reply.code(status).type('application/json; charset=utf-8').send({ error: issues ? { code, message, issues } : { code, message } });
   };
 
+  const settleError = (status: number, code: string, message: string): SettleAnswer => ({ status, body: { error: { code, message } } });
+
+  /** Settles a reservation this process made; null when it did not make it (or forgot it). */
+  const settleLocal = async (reservation: string, usage: unknown): Promise<SettleAnswer | null> => {
+    const v = holder?.ownerOf(reservation);
+    if (!v) return null;
+    try {
+      await v.engine.settle({ reservation: { id: reservation } } as unknown as Decision, usage ?? {});
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      if (/already settled/.test(message)) {
+        metrics.settle('already_settled');
+        return settleError(409, 'already_settled', message);
+      }
+      if (/budget store failed/.test(message)) {
+        metrics.settle('store_failed');
+        return settleError(503, 'store_unavailable', message);
+      }
+      metrics.settle('invalid_usage');
+      return settleError(422, 'invalid_usage', message);
+    }
+    metrics.settle('ok');
+    const pol = v.policy;
+    return { status: 200, body: { settled: true, reservation, policy: { name: pol.name, version: pol.version, hash: pol.hash } } };
+  };
+
+  let relay: SettleRelay | null = null;
+  if (holder && options.redis && storeKind === 'redis' && options.settleRelay !== false) {
+    const { SettleRelay } = await import('./settle-relay.js');
+    relay = new SettleRelay({ url: options.redis, prefix: options.redisPrefix, timeoutMs: options.settleRelayTimeoutMs, local: settleLocal, log });
+  }
+
+  const settle = async (reservation: string, usage: unknown): Promise<SettleAnswer> => {
+    const here = await settleLocal(reservation, usage);
+    if (here) return here;
+    if (relay) {
+      let there: SettleAnswer | null;
+      try {
+        there = await relay.forward(reservation, usage);
+      } catch (e) {
+        metrics.settle('store_failed');
+        return settleError(503, 'store_unavailable', `settle: cannot reach the other replicas through Redis: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (there) {
+        metrics.settle('forwarded');
+        return there;
+      }
+    }
+    metrics.settle('unknown');
+    return settleError(
+      404,
+      'unknown_reservation',
+      relay
+        ? `reservation \`${reservation}\` is unknown to every replica on this Redis (its replica may have restarted, or it expired more than 24 h ago)`
+        : `reservation \`${reservation}\` is unknown here: settle at the process that decided (it may also have expired more than 24 h ago)`,
+    );
+  };
+
   const ctx: ServeContext = {
     options,
     policy: holder,
     store,
     storeKind,
     audit,
+    verdictLog,
+    verdictLogFile,
     metrics,
     auth,
     approvals: options.approvals ?? null,
     verifiesApprovals: options.approvalKeys !== undefined,
     bodyLimit,
+    settleRelay: relay,
+    settle,
     log,
     onDecision,
     fail,
@@ -295,8 +414,11 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       if (sweep) clearInterval(sweep);
       holder?.close();
       await app.close();
+      await relay?.close().catch(() => undefined);
       await audit?.flush().catch(() => undefined);
       await auditSink?.close().catch(() => undefined);
+      if (verdictLog !== audit) await verdictLog?.flush().catch(() => undefined);
+      await verdictSink?.close().catch(() => undefined);
       await closeStore().catch(() => undefined);
       await metrics.close();
     },

@@ -134,22 +134,72 @@ export class PolicyHolder {
       while (this.retired.length > keep) {
         const dropped = this.retired.pop()!;
         for (const [id, o] of this.owners) if (o.v === dropped) this.owners.delete(id);
+        this.runs.delete(dropped);
       }
     }
     this.version = v;
     return v;
   }
 
-  /** Remember which version made a decision's reservation (for `settle` after a reload). Forgotten
-   *  `graceMs` after the reservation expires (see `sweep`). */
+  /**
+   * Remember which version made a decision's reservation (for `settle` after a reload), until `graceMs`
+   * after it expires. Reservation ids are `<per-process prefix>-<counter in base 36>` with one counter
+   * for every engine of the process, so each version made one run of counters: it is enough to keep,
+   * per version, the first and last counter it issued and a checkpoint per minute (for the expiry).
+   * Nothing is kept per decision — at 10,000 decisions/s a map of ids would grow by gigabytes a day,
+   * and its entries made every young-generation GC copy them. An id of another shape is remembered
+   * one by one (as before), so correctness never depends on the shape.
+   */
   track(v: PolicyVersion, d: Decision, graceMs: number): void {
     const r = d.reservation;
-    if (r) this.owners.set(r.id, { v, dropAt: Date.parse(r.expires) + graceMs });
+    if (!r) return;
+    const dropAt = Date.parse(r.expires) + graceMs;
+    const parsed = this.parseId(r.id);
+    if (parsed === null || (this.prefix !== null && parsed.prefix !== this.prefix)) {
+      this.owners.set(r.id, { v, dropAt });
+      return;
+    }
+    this.prefix ??= parsed.prefix;
+    let run = this.runs.get(v);
+    if (!run) {
+      run = { first: parsed.n, last: parsed.n, marks: [] };
+      this.runs.set(v, run);
+    }
+    if (parsed.n < run.first) run.first = parsed.n;
+    if (parsed.n > run.last) run.last = parsed.n;
+    // A checkpoint (last counter so far, when it may be forgotten) per minute of decisions.
+    const m = run.marks[run.marks.length - 1];
+    if (m && dropAt - m[1] < 60_000) {
+      if (parsed.n > m[0]) m[0] = parsed.n;
+      m[1] = Math.max(m[1], dropAt);
+    } else run.marks.push([parsed.n, dropAt]);
+  }
+
+  private prefix: string | null = null;
+  private readonly runs = new Map<PolicyVersion, { first: number; last: number; marks: [n: number, dropAt: number][] }>();
+
+  private parseId(id: string): { prefix: string; n: number } | null {
+    const cut = id.lastIndexOf('-');
+    if (cut <= 0) return null;
+    const tail = id.slice(cut + 1);
+    if (!/^[0-9a-z]{1,10}$/.test(tail)) return null;
+    const n = parseInt(tail, 36);
+    return Number.isSafeInteger(n) ? { prefix: id.slice(0, cut), n } : null;
   }
 
   /** The version that made reservation `id`, or undefined when this process does not know it. */
-  ownerOf(id: string): PolicyVersion | undefined {
-    return this.owners.get(id)?.v;
+  ownerOf(id: string, now: number = Date.now()): PolicyVersion | undefined {
+    const o = this.owners.get(id);
+    if (o) return o.dropAt > now ? o.v : undefined;
+    const parsed = this.parseId(id);
+    if (parsed === null || parsed.prefix !== this.prefix) return undefined;
+    for (const [v, run] of this.runs) {
+      if (parsed.n < run.first || parsed.n > run.last) continue;
+      // the first checkpoint at or after this counter says until when it is kept
+      const mark = run.marks.find((m) => m[0] >= parsed.n);
+      return mark && mark[1] > now ? v : undefined;
+    }
+    return undefined;
   }
 
   /** Forget a settled reservation. */
@@ -163,6 +213,11 @@ export class PolicyHolder {
     for (const [id, o] of this.owners) {
       if (o.dropAt > now) break;
       this.owners.delete(id);
+    }
+    for (const [v, run] of this.runs) {
+      // counters up to a dropped checkpoint are forgotten
+      while (run.marks.length > 0 && run.marks[0]![1] <= now) run.first = run.marks.shift()![0] + 1;
+      if (run.marks.length === 0) this.runs.delete(v);
     }
   }
 

@@ -2,11 +2,12 @@
 // under `--log FILE|DIR`, incrementally (new bytes only, by inode, so rotation is followed), in
 // fixed-size chunks (bounded memory whatever the log size), verifying each chain as it goes.
 
-import { open, readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { GENESIS, type AuditRecord } from '../../../audit/record.js';
+import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { GENESIS, isEventRecord, type AuditRecord } from '../../../audit/record.js';
 import { auditFiles, nodeLineHash } from '../../audit-file.js';
-import { matchesFilter, tagsOf, type DashboardModel, type RecordFilter } from './model.js';
+import { LogIndex } from './log-index.js';
+import { matchesFilter, ruleSetOf, tagsOf, type DashboardModel, type RecordFilter } from './model.js';
 
 const CHUNK = 1 << 20;
 /** One sparse index point every this many records (record lookup by seq reads at most this many). */
@@ -98,24 +99,42 @@ export class LogSource {
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<number> | null = null;
   private stopped = false;
+  readonly paths: string[];
+  /** Every record read, by rule, effect, tags, policy and time, with its place in the log (log-index.ts). */
+  readonly index: LogIndex;
+  /** Inode → the path it had when last read (rotation renames files). */
+  private readonly inoPath = new Map<number, string>();
 
-  /** `path`: one log file (its rotated files are found next to it) or a directory of logs. */
+  /** `path`: one log file (its rotated files are found next to it) or a directory of logs; or several.
+   *  `maxIndexRows`: rows the index keeps (default 2,000,000; the older half is dropped beyond). */
   constructor(
-    readonly path: string,
+    path: string | string[],
     private readonly model: DashboardModel,
-  ) {}
+    opts: { maxIndexRows?: number } = {},
+  ) {
+    this.paths = [...new Set((Array.isArray(path) ? path : [path]).map((p) => resolve(p)))];
+    this.index = new LogIndex(opts.maxIndexRows);
+  }
 
-  /** The active log files: `path` itself, or every `*.jsonl` in the directory that is not a rotated file. */
+  /** The active log files: each path that is a file, and every `*.jsonl` in each directory that is not a rotated file. */
   private async actives(): Promise<string[]> {
-    let st;
-    try {
-      st = await stat(this.path);
-    } catch {
-      return [this.path]; // not there yet: watch for it
+    const out = new Set<string>();
+    for (const p of this.paths) {
+      let st;
+      try {
+        st = await stat(p);
+      } catch {
+        out.add(p); // not there yet: watch for it
+        continue;
+      }
+      if (!st.isDirectory()) {
+        out.add(p);
+        continue;
+      }
+      const names = await readdir(p);
+      for (const n of names.filter((n) => n.endsWith('.jsonl') && !/\.\d+\.jsonl$/.test(n)).sort()) out.add(join(p, n));
     }
-    if (!st.isDirectory()) return [this.path];
-    const names = await readdir(this.path);
-    return names.filter((n) => n.endsWith('.jsonl') && !/\.\d+\.jsonl$/.test(n)).sort().map((n) => join(this.path, n));
+    return [...out];
   }
 
   private chainOf(active: string): Chain {
@@ -156,6 +175,8 @@ export class LogSource {
     let added = 0;
     try {
       const st = await fh.stat();
+      this.inoPath.set(st.ino, file);
+      const name = basename(chain.active);
       let cur = this.cursors.get(st.ino);
       if (!cur) {
         cur = { offset: 0, partial: null };
@@ -195,7 +216,17 @@ export class LogSource {
           if (typeof rec.seq === 'number' && rec.seq % INDEX_EVERY === 0) chain.index.push({ seq: rec.seq, ino: st.ino, offset });
           chain.records++;
           chain.lastTime = typeof rec.time === 'string' ? rec.time : chain.lastTime;
-          this.model.add(rec, basename(chain.active));
+          const t = typeof rec.time === 'string' ? Date.parse(rec.time) : NaN;
+          if (isEventRecord(rec)) {
+            this.index.add(name, st.ino, offset, rec, t, null, {});
+            this.model.add(rec, name);
+          } else if (Number.isFinite(t) && (rec.decision?.effect === 'allow' || rec.decision?.effect === 'deny' || rec.decision?.effect === 'require_approval')) {
+            const raw = ruleSetOf(rec);
+            const id = this.index.intern(raw);
+            const set = this.index.setOf(id) ?? raw;
+            this.index.add(name, st.ino, offset, rec, t, id, tagsOf(rec.request));
+            this.model.add(rec, name, true, set);
+          } else this.model.add(rec, name);
           added++;
         }
       }
@@ -290,6 +321,11 @@ export class LogSource {
   async record(chainName: string, seq: number): Promise<AuditRecord | null> {
     const chain = [...this.chainMap.values()].find((c) => basename(c.active) === chainName);
     if (!chain || !Number.isSafeInteger(seq) || seq < 0) return null;
+    const at = this.index.find(chainName, seq);
+    if (at) {
+      const rec = await this.readAt(chain, at.ino, at.offset);
+      if (rec && rec.seq === seq) return rec;
+    }
     let from: { ino: number; offset: number } | undefined;
     for (const p of chain.index) if (p.seq <= seq) from = p;
     let found: AuditRecord | null = null;
@@ -307,6 +343,90 @@ export class LogSource {
     return found;
   }
 
+  /** The record whose line starts at `offset` of the file with inode `ino` (null when gone or not a record). */
+  private async readAt(chain: Chain, ino: number, offset: number, handles?: Map<number, FileHandle>): Promise<AuditRecord | null> {
+    const tryPath = async (file: string): Promise<AuditRecord | null | undefined> => {
+      let fh = handles?.get(ino);
+      const shared = fh !== undefined;
+      if (!fh) {
+        try {
+          fh = await open(file, 'r');
+        } catch {
+          return undefined;
+        }
+      }
+      try {
+        if (!shared && (await fh.stat()).ino !== ino) return undefined;
+        if (!shared && handles) handles.set(ino, fh);
+        let buf = Buffer.allocUnsafe(64 * 1024);
+        let len = 0;
+        for (;;) {
+          if (len === buf.length) {
+            if (buf.length >= MAX_LINE) return null;
+            const bigger = Buffer.allocUnsafe(buf.length * 4);
+            buf.copy(bigger, 0, 0, len);
+            buf = bigger;
+          }
+          const { bytesRead } = await fh.read(buf, len, buf.length - len, offset + len);
+          if (bytesRead === 0) return null;
+          const nl = buf.indexOf(10, len);
+          len += bytesRead;
+          if (nl >= 0 && nl < len) {
+            try {
+              return JSON.parse(buf.toString('utf8', 0, nl)) as AuditRecord;
+            } catch {
+              return null;
+            }
+          }
+        }
+      } finally {
+        if (!handles?.has(ino)) await fh.close();
+      }
+    };
+    const known = this.inoPath.get(ino);
+    if (known !== undefined) {
+      const r = await tryPath(known);
+      if (r !== undefined) return r;
+    }
+    // Renamed by a rotation since it was read: find it among the chain's files.
+    for (const f of auditFiles(chain.active)) {
+      const r = await tryPath(f);
+      if (r !== undefined) {
+        this.inoPath.set(ino, f);
+        return r;
+      }
+    }
+    return null;
+  }
+
+  private chainNamed(name: string): Chain | undefined {
+    for (const c of this.chainMap.values()) if (basename(c.active) === name) return c;
+    return undefined;
+  }
+
+  /**
+   * A filtered summary from the index: counts from its columns, and the newest decisions and errors
+   * read from the log by offset. False when the index cannot answer (then `replay`).
+   */
+  async summarizeIndexed(filter: RecordFilter, model: DashboardModel): Promise<boolean> {
+    if (!this.index.aggregate(filter, model)) return false;
+    const handles = new Map<number, FileHandle>();
+    const read = async (rows: { chain: string; ino: number; offset: number }[], each: (rec: AuditRecord, chain: string) => void) => {
+      for (const r of rows.reverse()) {
+        const chain = this.chainNamed(r.chain);
+        const rec = chain ? await this.readAt(chain, r.ino, r.offset, handles) : null;
+        if (rec && !isEventRecord(rec)) each(rec, r.chain);
+      }
+    };
+    try {
+      await read(this.index.newest(filter, 50, { decisionsOnly: true }) ?? [], (rec, chain) => model.addRecent(rec, chain));
+      await read(this.index.newest(filter, 20, { withErrors: true }) ?? [], (rec, chain) => model.addErrors(rec, chain));
+    } finally {
+      for (const fh of handles.values()) await fh.close().catch(() => undefined);
+    }
+    return true;
+  }
+
   /** Aggregates every record matching `filter` into `model` (a filtered view; streams the log). */
   async replay(filter: RecordFilter, model: DashboardModel): Promise<void> {
     for (const chain of this.chainMap.values()) {
@@ -321,6 +441,20 @@ export class LogSource {
   /** The newest `limit` records matching the filter (optionally with seq < `before`), newest first. */
   async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]> {
     const out: { chain: string; record: AuditRecord }[] = [];
+    const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit);
+    if (rows !== null) {
+      const handles = new Map<number, FileHandle>();
+      try {
+        for (const r of rows) {
+          const chain = this.chainNamed(r.chain);
+          const rec = chain ? await this.readAt(chain, r.ino, r.offset, handles) : null;
+          if (rec) out.push({ chain: r.chain, record: rec });
+        }
+      } finally {
+        for (const fh of handles.values()) await fh.close().catch(() => undefined);
+      }
+      return out;
+    }
     for (const chain of this.chainMap.values()) {
       const name = basename(chain.active);
       if (opts.chain !== undefined && opts.chain !== name) continue;

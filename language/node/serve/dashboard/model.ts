@@ -3,7 +3,7 @@
 // (3 days), policy versions (8), budget keys (5,000), rules (2,000), recent decisions (200), errors
 // (50). Nothing keeps a record after it was counted; drill-downs re-read the log (`LogSource`).
 
-import type { AuditRecord } from '../../../audit/record.js';
+import { isEventRecord, type AuditEventRecord, type AuditRecord } from '../../../audit/record.js';
 
 export type EffectName = 'allow' | 'deny' | 'require_approval';
 
@@ -97,6 +97,23 @@ export interface DecisionSummary {
   tags: Record<string, string>;
 }
 
+/** An approval verdict from the log (an event record, docs/control-room.md). */
+export interface VerdictSummary {
+  seq: number;
+  chain: string;
+  time: string;
+  verdict: 'approved' | 'denied';
+  approval_id: string;
+  rule: string;
+  approver: string;
+  group: string | null;
+  reason: string | null;
+  request_hash: string | null;
+}
+
+const MAX_VERDICTS = 100;
+/** Request hashes whose verdicts are kept for the record view (the oldest are dropped). */
+const MAX_VERDICT_HASHES = 5000;
 const MAX_MINUTES = 24 * 60;
 const MAX_DAYS = 3;
 const MAX_POLICIES = 8;
@@ -168,11 +185,60 @@ export function matchesFilter(rec: AuditRecord, f: RecordFilter, tags?: Record<s
 function namesOf(rec: AuditRecord): string[] {
   const d = rec.decision;
   const out: string[] = [];
+  if (d === undefined && isEventRecord(rec)) return typeof rec.event.rule === 'string' ? [rec.event.rule] : [];
   const add = (n: unknown) => {
     if (typeof n === 'string' && !out.includes(n)) out.push(n);
   };
   for (const list of [d?.reasons, d?.approvals, d?.warnings, d?.monitored]) if (Array.isArray(list)) for (const r of list) if (r) add(r.name);
   return out;
+}
+
+type RuleField = 'deny' | 'require_approval' | 'warn' | 'allow' | 'monitored';
+
+/** The rules a decision names, as the counts need them: each name once (`names`), and which count of
+ *  which rule it adds to (`bumps`). Records with the same rules share one (interned by the index). */
+export interface RuleSet {
+  names: string[];
+  bumps: [name: string, kind: RuleStats['kind'], field: RuleField][];
+}
+
+/** One decision as `DashboardModel.count` needs it. */
+export interface CountRow {
+  /** The time (epoch ms); for `k` rows counted at once, the last one's, and `t0` the first one's. */
+  t: number;
+  t0?: number;
+  effect: EffectName;
+  errors: number;
+  lat: number | null;
+  set: RuleSet;
+  policy: PolicyRef;
+  seq: number;
+}
+
+export interface PolicyRef {
+  hash: string;
+  name: string;
+  version: string | null;
+}
+
+/** The rule set of a decision record (the effect must be valid). */
+export function ruleSetOf(rec: AuditRecord): RuleSet {
+  const d = rec.decision;
+  const effect = d.effect;
+  const bumps: RuleSet['bumps'] = [];
+  const bump = (r: { name?: string; kind?: string } | undefined, field: RuleField) => {
+    if (r && typeof r.name === 'string') bumps.push([r.name, (r.kind as RuleStats['kind']) ?? 'rule', field]);
+  };
+  if (Array.isArray(d.reasons)) for (const r of d.reasons) bump(r, effect === 'require_approval' ? 'require_approval' : effect);
+  if (effect !== 'require_approval' && Array.isArray(d.approvals)) for (const a of d.approvals) bump(a, 'require_approval');
+  if (Array.isArray(d.warnings)) for (const w of d.warnings) bump(w, 'warn');
+  if (Array.isArray(d.monitored)) for (const m of d.monitored) bump(m, 'monitored');
+  return { names: namesOf(rec), bumps };
+}
+
+/** A record's policy as the counts key it. */
+export function policyOf(rec: AuditRecord): PolicyRef {
+  return { hash: rec.policy?.hash ?? 'unknown', name: rec.policy?.name ?? '', version: rec.policy?.version ?? null };
 }
 
 /** What the live table shows of one record. */
@@ -223,7 +289,7 @@ export class DashboardModel {
   readonly latency = new Histogram();
   private readonly minutes = new Map<number, MinuteBucket>();
   private readonly days = new Map<number, PeriodStats>();
-  private readonly policies = new Map<string, PeriodStats & { hash: string; name: string; version: string | null; first: string; last: string }>();
+  private readonly policies = new Map<string, PeriodStats & { hash: string; name: string; version: string | null; firstT: number; lastT: number }>();
   readonly rules = new Map<string, RuleStats>();
   private readonly ceilings = new Map<string, CeilingState>();
   private readonly recentRecs: { rec: AuditRecord; chain: string }[] = new Array(MAX_RECENT);
@@ -232,7 +298,21 @@ export class DashboardModel {
   readonly errors: { seq: number; chain: string; time: string; message: string }[] = [];
   /** Listeners of new decisions (SSE). */
   private readonly listeners = new Set<(d: DecisionSummary) => void>();
-  lastTime: string | null = null;
+  private readonly verdictListeners = new Set<(v: VerdictSummary) => void>();
+  /** The newest approval verdicts (event records), newest last. */
+  readonly verdicts: VerdictSummary[] = [];
+  readonly verdictCounts = { approved: 0, denied: 0 };
+  /** request hash → the verdicts given on it (what the record view of a held decision shows). */
+  private readonly verdictsByRequest = new Map<string, VerdictSummary[]>();
+  /** The time of the last decision counted (epoch ms), NaN before the first. */
+  lastT = NaN;
+  private lastPolicy: (PeriodStats & { hash: string; name: string; version: string | null; firstT: number; lastT: number }) | null = null;
+  private lastMinute: MinuteBucket | null = null;
+  private lastDay: PeriodStats | null = null;
+  private lastDayKey = NaN;
+  get lastTime(): string | null {
+    return Number.isNaN(this.lastT) ? null : new Date(this.lastT).toISOString();
+  }
   /** Records that were not decision records (counted, not aggregated). */
   skipped = 0;
 
@@ -241,8 +321,158 @@ export class DashboardModel {
     return () => this.listeners.delete(fn);
   }
 
+  onVerdict(fn: (v: VerdictSummary) => void): () => void {
+    this.verdictListeners.add(fn);
+    return () => this.verdictListeners.delete(fn);
+  }
+
+  /** The verdicts given on a request (by its hash), oldest first. */
+  verdictsFor(requestHash: string | null | undefined): VerdictSummary[] {
+    return requestHash ? (this.verdictsByRequest.get(requestHash) ?? []) : [];
+  }
+
+  /** Counts an event record (today: approval verdicts; other kinds are skipped). */
+  private addEvent(rec: AuditEventRecord, chain: string, notify: boolean): void {
+    const e = rec.event;
+    if (e.kind !== 'approval_verdict' || (e.verdict !== 'approved' && e.verdict !== 'denied')) {
+      this.skipped++;
+      return;
+    }
+    const v: VerdictSummary = {
+      seq: typeof rec.seq === 'number' ? rec.seq : -1,
+      chain,
+      time: rec.time,
+      verdict: e.verdict,
+      approval_id: String(e.approval_id),
+      rule: String(e.rule),
+      approver: String(e.approver),
+      group: e.group ?? null,
+      reason: e.reason ?? null,
+      request_hash: rec.request_hash ?? null,
+    };
+    this.verdictCounts[e.verdict]++;
+    this.verdicts.push(v);
+    if (this.verdicts.length > MAX_VERDICTS) this.verdicts.shift();
+    if (v.request_hash) {
+      const list = this.verdictsByRequest.get(v.request_hash);
+      if (list) {
+        if (list.length < 20) list.push(v);
+      } else {
+        this.verdictsByRequest.set(v.request_hash, [v]);
+        evictOldest(this.verdictsByRequest, MAX_VERDICT_HASHES);
+      }
+    }
+    if (notify) for (const l of this.verdictListeners) l(v);
+  }
+
+  /**
+   * The counts of one decision — totals, latency, minutes, days, policy versions and rules — from the
+   * fields a record and an index row (log-index.ts) both have. `add` calls it for each record; a
+   * filtered summary calls it for each matching index row without reading the log.
+   */
+  count(row: CountRow, k = 1): void {
+    const { t, effect, errors: errCount, lat, set, policy, seq } = row;
+    const err = errCount > 0 ? k : 0;
+    const totals = this.totals;
+    totals.n += k;
+    totals[effect] += k;
+    totals.errors += err;
+    if (lat !== null) this.latency.add(lat);
+
+    // Rows come mostly in time order: the last minute, day and policy are looked up once per change.
+    const minute = Math.floor(t / MINUTE);
+    let mb = this.lastMinute;
+    if (mb === null || mb.minute !== minute) {
+      mb = this.minutes.get(minute) ?? null;
+      if (mb === null) {
+        mb = { minute, lat: new Histogram(), ...newCounts() };
+        this.minutes.set(minute, mb);
+        if (this.minutes.size > MAX_MINUTES) {
+          // drop the oldest minute (keys are mostly in time order; find the minimum to be safe)
+          let min = Infinity;
+          for (const k of this.minutes.keys()) if (k < min) min = k;
+          this.minutes.delete(min);
+          this.lastMinute = null;
+          if (min === minute) mb = { minute, lat: new Histogram(), ...newCounts() }; // counted nowhere: older than 24 h
+        }
+      }
+      this.lastMinute = this.minutes.get(minute) === mb ? mb : null;
+    }
+    mb.n += k;
+    mb[effect] += k;
+    mb.errors += err;
+    if (lat !== null) mb.lat.add(lat);
+
+    const names = set.names;
+    const day = Math.floor(t / DAY);
+    let ds = this.lastDay;
+    if (ds === null || this.lastDayKey !== day) {
+      ds = this.days.get(day) ?? null;
+      if (ds === null) {
+        ds = { ...newCounts(), rules: new Map() };
+        this.days.set(day, ds);
+        if (this.days.size > MAX_DAYS) {
+          let min = Infinity;
+          for (const k of this.days.keys()) if (k < min) min = k;
+          this.days.delete(min);
+        }
+      }
+      this.lastDay = this.days.get(day) === ds ? ds : null;
+      this.lastDayKey = day;
+    }
+    ds.n += k;
+    ds[effect] += k;
+    ds.errors += err;
+    for (const n of names) ds.rules.set(n, (ds.rules.get(n) ?? 0) + k);
+
+    let ps = this.lastPolicy;
+    if (ps === null || ps.hash !== policy.hash) {
+      const ph = policy.hash;
+      ps = this.policies.get(ph) ?? null;
+      if (ps === null) {
+        ps = { ...newCounts(), rules: new Map(), hash: ph, name: policy.name, version: policy.version, firstT: row.t0 ?? t, lastT: t };
+        this.policies.set(ph, ps);
+        evictOldest(this.policies, MAX_POLICIES);
+      } else {
+        // most recently seen last (eviction order)
+        this.policies.delete(ph);
+        this.policies.set(ph, ps);
+      }
+      this.lastPolicy = this.policies.get(ph) === ps ? ps : null;
+    }
+    ps.lastT = t;
+    ps.n += k;
+    ps[effect] += k;
+    ps.errors += err;
+    for (const n of names) ps.rules.set(n, (ps.rules.get(n) ?? 0) + k);
+
+    for (const [name, kind, field] of set.bumps) {
+      let s = this.rules.get(name);
+      if (!s) {
+        if (this.rules.size >= MAX_RULES) continue;
+        s = { name, kind, deny: 0, require_approval: 0, warn: 0, allow: 0, monitored: 0, lastSeq: seq };
+        this.rules.set(name, s);
+      }
+      s[field] += k;
+      s.lastSeq = seq;
+    }
+    this.lastT = t;
+  }
+
+  /** Adds one latency to the totals and to its minute (for rows counted with `count(row, k)` and lat null). */
+  addLatency(t: number, lat: number): void {
+    this.latency.add(lat);
+    const minute = Math.floor(t / MINUTE);
+    const mb = this.lastMinute !== null && this.lastMinute.minute === minute ? this.lastMinute : this.minutes.get(minute);
+    mb?.lat.add(lat);
+  }
+
   /** Counts one record. `chain` names the log it came from (several processes: several chains). */
-  add(rec: AuditRecord, chain: string, notify = true): void {
+  add(rec: AuditRecord | AuditEventRecord, chain: string, notify = true, set?: RuleSet): void {
+    if (isEventRecord(rec)) {
+      this.addEvent(rec, chain, notify);
+      return;
+    }
     const d = rec.decision;
     const effect = d?.effect;
     if (effect !== 'allow' && effect !== 'deny' && effect !== 'require_approval') {
@@ -255,76 +485,9 @@ export class DashboardModel {
       return;
     }
     const errCount = Array.isArray(d.errors) ? d.errors.length : 0;
-    const count = (c: EffectCounts) => {
-      c.n++;
-      c[effect]++;
-      if (errCount > 0) c.errors++;
-    };
-    count(this.totals);
     const lat = typeof rec.latency_ms === 'number' && Number.isFinite(rec.latency_ms) ? rec.latency_ms : null;
-    if (lat !== null) this.latency.add(lat);
-
-    const minute = Math.floor(t / MINUTE);
-    let mb = this.minutes.get(minute);
-    if (!mb) {
-      mb = { minute, lat: new Histogram(), ...newCounts() };
-      this.minutes.set(minute, mb);
-      if (this.minutes.size > MAX_MINUTES) {
-        // drop the oldest minute (keys are mostly in time order; find the minimum to be safe)
-        let min = Infinity;
-        for (const k of this.minutes.keys()) if (k < min) min = k;
-        this.minutes.delete(min);
-      }
-    }
-    count(mb);
-    if (lat !== null) mb.lat.add(lat);
-
-    const names = namesOf(rec);
-    const day = Math.floor(t / DAY);
-    let ds = this.days.get(day);
-    if (!ds) {
-      ds = { ...newCounts(), rules: new Map() };
-      this.days.set(day, ds);
-      if (this.days.size > MAX_DAYS) {
-        let min = Infinity;
-        for (const k of this.days.keys()) if (k < min) min = k;
-        this.days.delete(min);
-      }
-    }
-    count(ds);
-    for (const n of names) ds.rules.set(n, (ds.rules.get(n) ?? 0) + 1);
-
-    const ph = rec.policy?.hash ?? 'unknown';
-    let ps = this.policies.get(ph);
-    if (!ps) {
-      ps = { ...newCounts(), rules: new Map(), hash: ph, name: rec.policy?.name ?? '', version: rec.policy?.version ?? null, first: rec.time, last: rec.time };
-      this.policies.set(ph, ps);
-      evictOldest(this.policies, MAX_POLICIES);
-    } else {
-      // most recently seen last (eviction order)
-      this.policies.delete(ph);
-      this.policies.set(ph, ps);
-    }
-    ps.last = rec.time;
-    count(ps);
-    for (const n of names) ps.rules.set(n, (ps.rules.get(n) ?? 0) + 1);
-
     const seq = typeof rec.seq === 'number' ? rec.seq : -1;
-    const bump = (r: { name?: string; kind?: string } | undefined, field: 'deny' | 'require_approval' | 'warn' | 'allow' | 'monitored') => {
-      if (!r || typeof r.name !== 'string') return;
-      let s = this.rules.get(r.name);
-      if (!s) {
-        if (this.rules.size >= MAX_RULES) return;
-        s = { name: r.name, kind: (r.kind as RuleStats['kind']) ?? 'rule', deny: 0, require_approval: 0, warn: 0, allow: 0, monitored: 0, lastSeq: seq };
-        this.rules.set(r.name, s);
-      }
-      s[field]++;
-      s.lastSeq = seq;
-    };
-    if (Array.isArray(d.reasons)) for (const r of d.reasons) bump(r, effect === 'require_approval' ? 'require_approval' : effect);
-    if (effect !== 'require_approval' && Array.isArray(d.approvals)) for (const a of d.approvals) bump(a, 'require_approval');
-    if (Array.isArray(d.warnings)) for (const w of d.warnings) bump(w, 'warn');
-    if (Array.isArray(d.monitored)) for (const m of d.monitored) bump(m, 'monitored');
+    this.count({ t, effect, errors: errCount, lat, set: set ?? ruleSetOf(rec), policy: policyOf(rec), seq });
 
     if (Array.isArray(d.budgets)) {
       for (const b of d.budgets) {
@@ -359,21 +522,31 @@ export class DashboardModel {
       }
     }
 
-    if (errCount > 0) {
-      for (const e of d.errors) {
-        this.errors.push({ seq, chain, time: rec.time, message: `${e.kind}${e.name ? ` ${e.name}` : ''}: ${e.message}` });
-        if (this.errors.length > MAX_ERRORS) this.errors.shift();
-      }
-    }
-    this.lastTime = rec.time;
-    // The recent ring keeps the records themselves; their summaries are built when asked.
-    this.recentRecs[this.recentAt] = { rec, chain };
-    this.recentAt = (this.recentAt + 1) % MAX_RECENT;
-    if (this.recentCount < MAX_RECENT) this.recentCount++;
+    if (errCount > 0) this.addErrors(rec, chain);
+    this.addRecent(rec, chain);
     if (notify && this.listeners.size > 0) {
       const summary = summarize(rec, chain);
       for (const l of this.listeners) l(summary);
     }
+  }
+
+  /** Keeps a decision's errors in the list of recent errors (not counted: `count` does that). */
+  addErrors(rec: AuditRecord, chain: string): void {
+    const errs = rec.decision?.errors;
+    if (!Array.isArray(errs)) return;
+    const seq = typeof rec.seq === 'number' ? rec.seq : -1;
+    for (const e of errs) {
+      this.errors.push({ seq, chain, time: rec.time, message: `${e.kind}${e.name ? ` ${e.name}` : ''}: ${e.message}` });
+      if (this.errors.length > MAX_ERRORS) this.errors.shift();
+    }
+  }
+
+  /** Keeps a decision in the ring of recent decisions (not counted: `count` does that). */
+  addRecent(rec: AuditRecord, chain: string): void {
+    // The recent ring keeps the records themselves; their summaries are built when asked.
+    this.recentRecs[this.recentAt] = { rec, chain };
+    this.recentAt = (this.recentAt + 1) % MAX_RECENT;
+    if (this.recentCount < MAX_RECENT) this.recentCount++;
   }
 
   /** The newest decisions, newest first. */
@@ -416,11 +589,19 @@ export class DashboardModel {
       errors: this.errors.slice(-20).reverse(),
       ceilings: this.ceilingsView(now),
       drift: this.drift(opts),
-      policies: [...this.policies.values()].map((p) => ({ hash: p.hash, name: p.name, version: p.version, n: p.n, first: p.first, last: p.last })).reverse(),
+      policies: [...this.policies.values()].map((p) => ({ hash: p.hash, name: p.name, version: p.version, n: p.n, first: new Date(p.firstT).toISOString(), last: new Date(p.lastT).toISOString() })).reverse(),
       recent: this.recent.slice(0, 50),
+      verdicts: { ...this.verdictCounts, recent: this.verdicts.slice(-20).reverse() },
       last_time: this.lastTime,
       skipped: this.skipped,
     };
+  }
+
+  /** A budget's limit and unit as the newest decision seen reported it (null when none did). */
+  limitOf(budget: string): { limit: number; unit: 'money' | 'number' } | null {
+    let found: CeilingState | null = null;
+    for (const c of this.ceilings.values()) if (c.name === budget && (found === null || c.lastT >= found.lastT)) found = c;
+    return found ? { limit: found.limit, unit: found.unit } : null;
   }
 
   /** Budgets with burn rate and the projected time the limit is reached. */
@@ -493,7 +674,8 @@ export interface CeilingView {
   name: string;
   key: unknown[];
   unit: 'money' | 'number';
-  limit: number;
+  /** null: unknown (live counters of a budget neither the policy nor a decision in the log names). */
+  limit: number | null;
   spent: number;
   reserved: number;
   used: number;
@@ -524,6 +706,8 @@ export interface DashboardSummary {
   drift: DriftView;
   policies: { hash: string; name: string; version: string | null; n: number; first: string; last: string }[];
   recent: DecisionSummary[];
+  /** Approval verdicts in the log (event records): counts and the newest 20, newest first. */
+  verdicts: { approved: number; denied: number; recent: VerdictSummary[] };
   last_time: string | null;
   skipped: number;
 }

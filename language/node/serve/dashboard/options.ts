@@ -1,14 +1,19 @@
 // The control room's options (apart from the plugin, so the package's declarations of
 // `DashboardOptions` do not reference fastify's types).
 
+import type { AuditLogger } from '../../../audit/logger.js';
 import type { AuditRecord } from '../../../audit/record.js';
 import type { ApprovalQueue } from '../../approvals/queue.js';
 import type { ChainStatus } from './log-source.js';
 import type { DashboardModel } from './model.js';
 
 export interface DashboardOptions {
-  /** Decision log: a file (with its rotated files) or a directory of logs. */
-  log?: string;
+  /** Decision logs: a file (with its rotated files) or a directory of logs; or several of them. */
+  log?: string | string[];
+  /** Where verdicts given in the inbox are appended as event records (docs/control-room.md), e.g.
+   *  `new AuditLogger(new FileAuditLog('audit/control-room.jsonl'))`; include its file in `log` to
+   *  show them. Absent: verdicts are kept in the approval queue only. */
+  verdictLog?: AuditLogger | null;
   /** Extra sources of records (e.g. the fleet's Redis Stream): they call `model.add`. */
   sources?: { attach?(model: DashboardModel): void; chains(): ChainStatus[]; start(): void; stop(): Promise<void>; record?(chain: string, seq: number): Promise<AuditRecord | null> }[];
   /** The approval queue of the inbox (null: no inbox). */
@@ -27,6 +32,13 @@ export interface DashboardOptions {
   /** How long registration waits for the first read of the log before serving while it continues
    *  (ms, default 5000; the summary says `loading: true` until it is done). */
   initialReadMs?: number;
+  /** Ceilings from live budget counters (`rein serve --redis`: the RedisBudgetStore) instead of the
+   *  figures the decisions in the log reported. */
+  ceilingStore?: import('./live-ceilings.js').CounterStore;
+  /** A budget's limit and unit from the serving policy (else the newest decision seen names it). */
+  limits?: (budget: string) => import('./live-ceilings.js').BudgetLimit | null;
+  /** How often live counters are read (ms, default 1000). */
+  ceilingsPollMs?: number;
   /** Maximum concurrent live (SSE) clients (default 100). */
   maxStreams?: number;
 }

@@ -4,11 +4,13 @@
 
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { AuditRecord } from '../../../audit/record.js';
+import { isEventRecord, type AuditEventRecord, type AuditRecord } from '../../../audit/record.js';
+import { logVerdict } from '../../approvals/audit.js';
 import type { ApprovalQueue, ApprovalRecord } from '../../approvals/queue.js';
 import { dashboardAssets, type DashboardAssets } from './assets.js';
+import { LiveCeilings } from './live-ceilings.js';
 import { LogSource, type ChainStatus } from './log-source.js';
-import { DashboardModel, type DecisionSummary, type RecordFilter } from './model.js';
+import { DashboardModel, type DecisionSummary, type RecordFilter, type VerdictSummary } from './model.js';
 import type { DashboardOptions } from './options.js';
 import { SESSION_COOKIE, Sessions, cookieValue, sameToken, type Session } from './session.js';
 
@@ -56,8 +58,18 @@ function pageRecord(r: ApprovalRecord): Record<string, unknown> {
   return { ...rest, verdict: v };
 }
 
-/** Plain-language lines for a record: what decided and why. */
-export function explain(rec: AuditRecord): string[] {
+/** Plain-language lines for a record: what decided and why (or, for an event, what happened). */
+export function explain(rec: AuditRecord | AuditEventRecord): string[] {
+  if (isEventRecord(rec)) {
+    const e = rec.event;
+    if (e.kind !== 'approval_verdict') return [`Event: ${String((e as { kind?: unknown }).kind)}.`];
+    const out = [
+      `${e.verdict === 'approved' ? 'Approved' : 'Denied'} by ${e.approver}${e.group ? ` (${e.group})` : ''} at ${rec.time}: ${e.rule_kind} \`${e.rule}\`${e.required_group ? ` (requires ${e.required_group})` : ''}, approval ${e.approval_id}.`,
+      e.reason ? `Reason: ${e.reason}` : 'No reason given.',
+    ];
+    if (rec.request_hash) out.push(`For the request ${rec.request_hash}.`);
+    return out;
+  }
   const d = rec.decision;
   const out: string[] = [];
   out.push(`Effect: ${d.effect}${d.mode === 'monitor' ? ' (monitor mode)' : ''}.`);
@@ -90,6 +102,7 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
     const maxStreams = opts.maxStreams ?? 100;
     let assets: DashboardAssets | null = null;
     const streams = new Set<(d: DecisionSummary) => void>();
+    const verdictStreams = new Set<(v: VerdictSummary) => void>();
 
     // The first read of a large log takes a while (about 1 GB per minute here): wait for it up to
     // `initialReadMs`, then serve while it continues (`loading` in the summary), so the server starts
@@ -110,10 +123,21 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       s.attach?.(model);
       s.start();
     }
+    const live = opts.ceilingStore
+      ? new LiveCeilings({ store: opts.ceilingStore, limitOf: (b) => opts.limits?.(b) ?? model.limitOf(b), pollMs: opts.ceilingsPollMs })
+      : null;
+    if (live) {
+      await live.poll();
+      live.start();
+    }
     model.onDecision((d) => {
       for (const s of streams) s(d);
     });
+    model.onVerdict((v) => {
+      for (const s of verdictStreams) s(v);
+    });
     app.addHook('onClose', async () => {
+      await live?.stop();
       await source?.stop();
       for (const s of sources) await s.stop();
     });
@@ -222,13 +246,24 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       const { baseline, ...filter } = q.data;
       const filtered = Object.values(filter).some((v) => v !== undefined);
       let m = model;
+      let indexed = false;
       if (filtered) {
         if (!source) return fail(reply, 400, 'bad_request', 'filters need a decision log (--log)');
         m = new DashboardModel();
-        await source.replay(filter as RecordFilter, m);
+        // From the index (no log read) when it holds every record; else the log is read again.
+        indexed = await source.summarizeIndexed(filter as RecordFilter, m);
+        if (!indexed) await source.replay(filter as RecordFilter, m);
       }
       const pending = queue ? (await queue.list('pending')).length : null;
-      return { ...m.summary({ baseline, driftThreshold: opts.driftThreshold }), filter, chains: chains(), approvals_pending: pending, loading };
+      const s = m.summary({ baseline, driftThreshold: opts.driftThreshold });
+      // With a live store, ceilings are its counters (unfiltered: a counter is the fleet's, not one agent's).
+      const ceilings_source = live
+        ? { kind: 'redis' as const, read_at: live.readAt === null ? null : new Date(live.readAt).toISOString(), error: live.error }
+        : { kind: 'log' as const, read_at: null, error: null };
+      if (live) s.ceilings = live.view();
+      // The index keeps no budget figures: a filtered view shows every ceiling (as the live counters do).
+      else if (indexed) s.ceilings = model.ceilingsView(Date.now());
+      return { ...s, ceilings_source, filter, chains: chains(), approvals_pending: pending, loading };
     });
 
     app.get(`${prefix}/api/records`, async (req, reply) => {
@@ -240,15 +275,19 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       const { limit, before, chain, ...filter } = q.data;
       const found = await source.scan(filter as RecordFilter, { limit: limit ?? 50, ...(before !== undefined ? { before } : {}), ...(chain !== undefined ? { chain } : {}) });
       return {
-        records: found.map(({ chain: c, record: r }) => ({
-          chain: c,
-          seq: r.seq,
-          time: r.time,
-          effect: r.decision.effect,
-          rules: [...(r.decision.reasons ?? []), ...(r.decision.approvals ?? [])].map((x) => x.name).filter(Boolean),
-          request_hash: r.request_hash,
-          policy: r.policy,
-        })),
+        records: found.map(({ chain: c, record: r }) =>
+          isEventRecord(r)
+            ? { chain: c, seq: r.seq, time: r.time, effect: null, event: r.event.kind, verdict: r.event.verdict ?? null, rules: [r.event.rule].filter(Boolean), request_hash: r.request_hash, policy: r.policy }
+            : {
+                chain: c,
+                seq: r.seq,
+                time: r.time,
+                effect: r.decision.effect,
+                rules: [...(r.decision.reasons ?? []), ...(r.decision.approvals ?? [])].map((x) => x.name).filter(Boolean),
+                request_hash: r.request_hash,
+                policy: r.policy,
+              },
+        ),
       };
     });
 
@@ -262,7 +301,9 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       if (rec === null) return fail(reply, 404, 'not_found', `no record ${p.data.seq} in ${p.data.chain}`);
       const status = chains().find((c) => c.chain === p.data.chain);
       const verified = status ? status.ok ? p.data.seq <= (status.head?.seq ?? -1) : status.problem?.seq !== null && p.data.seq < (status.problem?.seq ?? 0) : false;
-      return { chain: p.data.chain, record: rec, explanation: explain(rec), verified };
+      // A held decision shows the verdicts given on its request; a verdict links back by the same hash.
+      const verdicts = model.verdictsFor(rec.request_hash);
+      return { chain: p.data.chain, record: rec, explanation: explain(rec), verified, verdicts };
     });
 
     // ------------------------------------------------------------ live updates
@@ -287,9 +328,12 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
         }, 50);
       };
       streams.add(send);
+      const sendVerdict = (v: VerdictSummary) => res.write(`event: verdict\ndata: ${JSON.stringify(v)}\n\n`);
+      verdictStreams.add(sendVerdict);
       const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       const done = () => {
         streams.delete(send);
+        verdictStreams.delete(sendVerdict);
         clearInterval(beat);
         if (flush) clearTimeout(flush);
       };
@@ -318,7 +362,10 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
         if (!b.success) return fail(reply, 400, 'bad_request', `expected { "reason"?: "…" }: ${issueText(b.error)}`);
         const id = (req.params as { id: string }).id;
         const r = verb === 'approve' ? await queue.approve(id, s.user, b.data.reason ?? null) : await queue.deny(id, s.user, b.data.reason ?? null);
-        if (r.ok) return { approval: pageRecord(r.record) };
+        if (r.ok) {
+          logVerdict(opts.verdictLog, r.record);
+          return { approval: pageRecord(r.record) };
+        }
         const status = r.code === 'unknown' ? 404 : r.code === 'forbidden' ? 403 : r.code === 'invalid' ? 400 : 409;
         return fail(reply, status, r.code, r.message);
       });

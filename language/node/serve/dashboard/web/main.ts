@@ -26,7 +26,7 @@ interface Summary {
   top: Record<'deny' | 'require_approval' | 'warn', { name: string; kind: string; count: number }[]>;
   errors: { seq: number; chain: string; time: string; message: string }[];
   ceilings: {
-    name: string; key: unknown[]; unit: string; limit: number; spent: number; reserved: number; used: number;
+    name: string; key: unknown[]; unit: string; limit: number | null; spent: number; reserved: number; used: number;
     window_end: string | null; burn_per_hour: number; projected_limit_at: string | null; alert: boolean; last_seq: number;
   }[];
   drift: {
@@ -39,8 +39,15 @@ interface Summary {
   recent: DecisionSummary[];
   chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null }[];
   approvals_pending: number | null;
+  ceilings_source?: { kind: 'redis' | 'log'; read_at: string | null; error: string | null };
+  verdicts?: { approved: number; denied: number; recent: Verdict[] };
   last_time: string | null;
   loading?: boolean;
+}
+
+interface Verdict {
+  seq: number; chain: string; time: string; verdict: 'approved' | 'denied'; approval_id: string; rule: string;
+  approver: string; group: string | null; reason: string | null; request_hash: string | null;
 }
 
 interface Approval {
@@ -114,7 +121,8 @@ function layout(): void {
       h('section', { class: 'w12' }, h('div', { class: 'kpis', id: 'kpis' })),
       h('section', { class: 'w6' }, h('h2', {}, 'Decisions per minute'), h('div', { class: 'chart', id: 'chart-effects' })),
       h('section', { class: 'w6' }, h('h2', {}, 'Latency p50 / p99 (ms)'), h('div', { class: 'chart', id: 'chart-latency' })),
-      h('section', { class: 'w8', id: 'inbox' }, h('h2', {}, 'Approvals inbox'), h('div', { id: 'approvals' })),
+      h('section', { class: 'w8', id: 'inbox' }, h('h2', {}, 'Approvals inbox'), h('div', { id: 'approvals' }),
+        h('h3', {}, 'Verdicts in the audit log'), h('div', { id: 'verdicts' })),
       h('section', { class: 'w4' }, h('h2', {}, 'Audit chain'), h('div', { id: 'audit' })),
       h('section', { class: 'w12' }, h('h2', {}, 'Ceilings'), h('div', { id: 'ceilings' })),
       h('section', { class: 'w4' }, h('h2', {}, 'Top deny rules'), h('div', { id: 'top-deny' })),
@@ -270,27 +278,32 @@ function bar(frac: number, alert: boolean): HTMLElement {
 }
 
 function renderCeilings(s: Summary): void {
+  const src = s.ceilings_source;
+  const note = src?.kind === 'redis'
+    ? h('div', { class: src.error ? 'msg err' : 'muted', 'data-testid': 'ceilings-source' }, src.error ? `live counters from Redis unavailable: ${src.error}` : `live counters from Redis (every process sharing the store, settles included), read ${time(src.read_at)}`)
+    : h('div', { class: 'muted', 'data-testid': 'ceilings-source' }, 'as the decisions in the log reported them');
   if (s.ceilings.length === 0) {
-    replace($('ceilings'), h('div', { class: 'muted' }, 'no budgets in the log yet'));
+    replace($('ceilings'), note, h('div', { class: 'muted' }, src?.kind === 'redis' ? 'no budget counters in the current windows' : 'no budgets in the log yet'));
     return;
   }
-  replace($('ceilings'),
+  replace($('ceilings'), note,
     h('table', {},
       h('thead', {}, h('tr', {}, ...['budget', 'key', 'used', '', 'spent', 'reserved', 'limit', 'window ends', 'burn / h', 'limit reached at', ''].map((c, i) => h('th', { class: i >= 4 && i <= 8 ? 'num' : '' }, c)))),
       h('tbody', {}, ...s.ceilings.map((c) => {
-        const frac = c.limit > 0 ? Math.min(1, c.used / c.limit) : 1;
-        return h('tr', { 'data-testid': 'ceiling-row' },
+        const limit = c.limit;
+        const frac = limit === null ? 0 : limit > 0 ? Math.min(1, c.used / limit) : 1;
+        return h('tr', { 'data-testid': 'ceiling-row', 'data-budget': c.name, 'data-key': c.key.map(String).join(',') },
           h('td', {}, c.name),
           h('td', {}, c.key.length ? c.key.map(String).join(', ') : h('span', { class: 'muted' }, 'global')),
-          h('td', { class: 'num' }, pct(c.used, c.limit)),
+          h('td', { class: 'num' }, limit === null ? '–' : pct(c.used, limit)),
           h('td', {}, bar(frac, c.alert)),
-          h('td', { class: 'num' }, money(c.spent, c.unit)),
-          h('td', { class: 'num' }, money(c.reserved, c.unit)),
-          h('td', { class: 'num' }, money(c.limit, c.unit)),
+          h('td', { class: 'num', 'data-testid': 'ceiling-spent' }, money(c.spent, c.unit)),
+          h('td', { class: 'num', 'data-testid': 'ceiling-reserved' }, money(c.reserved, c.unit)),
+          h('td', { class: 'num' }, limit === null ? 'unknown' : money(limit, c.unit)),
           h('td', { class: 'num' }, time(c.window_end)),
           h('td', { class: 'num' }, money(c.burn_per_hour, c.unit)),
           h('td', { class: 'num' }, c.projected_limit_at ? time(c.projected_limit_at) : '–'),
-          h('td', {}, c.alert ? h('span', { class: 'badge alert', 'data-testid': 'ceiling-alert' }, c.used >= c.limit ? 'at limit' : 'limit before window ends') : h('span', { class: 'badge ok' }, 'ok')),
+          h('td', {}, c.alert ? h('span', { class: 'badge alert', 'data-testid': 'ceiling-alert' }, limit !== null && c.used >= limit ? 'at limit' : 'limit before window ends') : h('span', { class: 'badge ok' }, 'ok')),
         );
       }))));
 }
@@ -324,6 +337,27 @@ function renderAudit(s: Summary): void {
       c.head ? h('div', { class: 'muted' }, 'last anchor ', h('code', {}, c.head.hash.slice(0, 23) + '…')) : null,
       h('div', { class: 'muted' }, `${fmt(c.records)} records in ${c.files.length} file${c.files.length === 1 ? '' : 's'}`),
     )));
+}
+
+function verdictRow(v: Verdict): HTMLElement {
+  return h('tr', { 'data-testid': 'verdict-row', 'data-id': v.approval_id },
+    h('td', {}, time(v.time)),
+    h('td', { class: v.verdict === 'approved' ? 'effect-allow' : 'effect-deny' }, v.verdict),
+    h('td', {}, v.rule),
+    h('td', {}, `${v.approver}${v.group ? ` (${v.group})` : ''}`),
+    h('td', {}, v.reason ?? ''),
+    h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(v.chain, v.seq) }, `${v.chain} #${v.seq}`)));
+}
+
+function renderVerdicts(s: Summary): void {
+  const v = s.verdicts;
+  if (!v || v.recent.length === 0) {
+    replace($('verdicts'), h('div', { class: 'muted' }, 'no verdicts in the log'));
+    return;
+  }
+  replace($('verdicts'),
+    h('div', { class: 'muted' }, `${fmt(v.approved)} approved, ${fmt(v.denied)} denied`),
+    h('table', {}, h('tbody', {}, ...v.recent.map((x) => verdictRow(x)))));
 }
 
 function renderErrors(s: Summary): void {
@@ -362,21 +396,24 @@ function matchesFilter(d: DecisionSummary): boolean {
 
 async function showRecords(q: Record<string, string>, title: string): Promise<void> {
   const params = new URLSearchParams({ ...state.filter, ...q, limit: '50' });
-  const r = await api<{ records: { chain: string; seq: number; time: string; effect: Effect; rules: string[]; request_hash: string | null }[] }>(`/api/records?${params}`);
+  const r = await api<{ records: { chain: string; seq: number; time: string; effect: Effect | null; verdict?: string | null; rules: string[]; request_hash: string | null }[] }>(`/api/records?${params}`);
   $('records-section').hidden = false;
   $('records-title').textContent = `Records: ${title} (newest ${r.records.length})`;
   replace($('records'), h('table', {}, h('tbody', {}, ...r.records.map((x) =>
-    h('tr', { 'data-testid': 'record-row' }, h('td', {}, time(x.time)), h('td', { class: `effect-${x.effect}` }, x.effect), h('td', {}, x.rules.join(', ')), h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(x.chain, x.seq) }, `${x.chain} #${x.seq}`)))))));
+    h('tr', { 'data-testid': 'record-row' }, h('td', {}, time(x.time)), x.effect ? h('td', { class: `effect-${x.effect}` }, x.effect) : h('td', { class: x.verdict === 'approved' ? 'effect-allow' : 'effect-deny' }, `verdict: ${x.verdict ?? '?'}`), h('td', {}, x.rules.join(', ')), h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(x.chain, x.seq) }, `${x.chain} #${x.seq}`)))))));
   $('records-section').scrollIntoView({ behavior: 'smooth' });
 }
 
 async function openRecord(chain: string, seq: number): Promise<void> {
-  const r = await api<{ chain: string; record: unknown; explanation: string[]; verified: boolean }>(`/api/records/${encodeURIComponent(chain)}/${seq}`);
+  const r = await api<{ chain: string; record: unknown; explanation: string[]; verified: boolean; verdicts?: Verdict[] }>(`/api/records/${encodeURIComponent(chain)}/${seq}`);
+  const verdicts = (r.verdicts ?? []).filter((v) => !(v.chain === chain && v.seq === seq));
   const el = $('record');
   replace(el,
     h('div', {}, h('b', {}, `${r.chain} #${seq}`), ' ', r.verified ? h('span', { class: 'badge ok' }, 'chain verified') : h('span', { class: 'badge alert' }, 'not verified'), ' ', h('button', { onclick: () => closeRecord() }, 'Close')),
     h('h2', {}, 'Why'),
     h('ul', { 'data-testid': 'explanation' }, ...r.explanation.map((l) => h('li', {}, l))),
+    verdicts.length ? h('h2', {}, 'Verdicts on this request') : null,
+    verdicts.length ? h('table', { 'data-testid': 'record-verdicts' }, h('tbody', {}, ...verdicts.map((v) => verdictRow(v)))) : null,
     h('h2', {}, 'Record'),
     h('pre', {}, JSON.stringify(r.record, null, 2)));
   el.classList.add('open');
@@ -476,6 +513,7 @@ async function refresh(): Promise<void> {
     renderAudit(s);
     renderErrors(s);
     renderRecent(s);
+    renderVerdicts(s);
     if (s.loading) {
       $('live-text').textContent = `reading the log… ${fmt(s.totals.n)} records so far`;
       window.setTimeout(() => void refresh(), 1000);
@@ -527,6 +565,7 @@ function live(): void {
     $('live-text').textContent = `live · last ${time(batch[batch.length - 1]?.time ?? null)}`;
     scheduleRefresh();
   });
+  events.addEventListener('verdict', () => scheduleRefresh());
 }
 
 async function start(): Promise<void> {

@@ -1,0 +1,50 @@
+// Which policy version made a reservation (settle after a hot reload), kept without a per-decision
+// entry: per version, the run of reservation counters it issued and a checkpoint per minute.
+import assert from 'node:assert/strict';
+import { PolicyHolder, type PolicyVersion } from '../../language/node/serve/policy-holder.js';
+import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
+import type { Decision } from '../../language/runtime/decision.js';
+import { copyAgent, model } from './helpers.js';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+describe('PolicyHolder: reservation owners', function () {
+  this.timeout(60_000);
+
+  it('finds the version of each reservation across reloads, forgets them after their grace, and never claims foreign ids', async () => {
+    const dir = copyAgent();
+    const h = new PolicyHolder({ source: dir, store: new MemoryBudgetStore() });
+    await h.init();
+    const v1 = await h.load();
+    const ids1: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const d = await v1.engine.decide(model(`t${i}`, '0.01'));
+      h.track(v1, d, 1000);
+      ids1.push(d.reservation!.id);
+    }
+    appendFileSync(join(dir, 'policy.rein'), '\nrule extra {\n  when action.tool == "x"\n  deny "x"\n}\n');
+    assert.equal((await h.reload()).changed, true);
+    const v2 = h.current as PolicyVersion;
+    assert.notEqual(v2, v1);
+    const d2 = await v2.engine.decide(model('t9', '0.01'));
+    h.track(v2, d2, 1000);
+    for (const id of ids1) assert.equal(h.ownerOf(id), v1, id);
+    assert.equal(h.ownerOf(d2.reservation!.id), v2);
+    // Not made here: another process's prefix, a counter never issued, another shape.
+    const [prefix] = [d2.reservation!.id.slice(0, d2.reservation!.id.lastIndexOf('-'))];
+    assert.equal(h.ownerOf('someoneelse-1'), undefined);
+    assert.equal(h.ownerOf(`${prefix}-zzzzzz`), undefined);
+    assert.equal(h.ownerOf('not an id'), undefined);
+    // An id of another shape is remembered one by one.
+    const odd = { reservation: { id: 'odd_id', expires: d2.reservation!.expires } } as Decision;
+    h.track(v2, odd, 1000);
+    assert.equal(h.ownerOf('odd_id'), v2);
+    // After expiry + grace, forgotten (the sweep drops the checkpoints; ownerOf checks the time too).
+    const later = Date.parse(d2.reservation!.expires) + 1001;
+    assert.equal(h.ownerOf(ids1[0]!, later), undefined);
+    h.sweep(later);
+    assert.equal(h.ownerOf(ids1[4]!), undefined);
+    assert.equal(h.ownerOf('odd_id'), undefined);
+    h.close();
+  });
+});
