@@ -129,7 +129,10 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
   const printed = JSON.parse(JSON.stringify(decision)) as Decision;
   if (opts.explain && opts.format === 'text') {
     if (printed.explain) ctx.err(renderExplanationText(printed.explain, ctx.c));
+    // Budgets too: one line each on stderr (the JSON on stdout stays the decision without explanations).
+    for (const b of printed.explain_budgets ?? []) ctx.err(`budget ${b.name}: ${b.why}\n`);
     delete printed.explain;
+    delete printed.explain_budgets;
   }
   ctx.out(JSON.stringify(printed, null, 2) + '\n');
   return exitCodeForEffect(decision.effect);

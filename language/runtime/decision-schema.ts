@@ -3,7 +3,7 @@
 
 import * as z from 'zod/mini';
 import type { Same, Schema } from '../schema.js';
-import type { ApprovalRequest, BudgetEntry, Decision, Reason } from './decision.js';
+import type { ApprovalRequest, BudgetEntry, BudgetExplanation, Decision, Reason } from './decision.js';
 
 // ---------------------------------------------------------------- schema
 
@@ -83,6 +83,29 @@ const ruleExplanationSchema = z.object({
   error: z.optional(z.string()),
 });
 
+/** Why a budget applied or not, and its numbers (`explain: true` with the Engine). */
+const budgetExplanationSchema = z.object({
+  name: z.string(),
+  /** Its `when`/`unless` clauses hold for this request (or failed: a failure counts against it). */
+  applied: z.boolean(),
+  /** In words: why it applied or not, and what it did (counted, reserved, blocked, failed). */
+  why: z.string(),
+  limit: amountSchema,
+  window: z.nullable(z.object({ start: z.string(), end: z.string() })),
+  /** When applied: the `by` key, the counters before this request, the charge and what remains. */
+  key: z.optional(z.array(z.unknown())),
+  spent: z.optional(amountSchema),
+  reserved: z.optional(amountSchema),
+  charge: z.optional(amountSchema),
+  remaining: z.optional(amountSchema),
+  exceeded: z.optional(z.boolean()),
+  /** Exceeding it blocks the reservation (`on exceed deny`, an ungranted approval; never `@monitor`). */
+  enforced: z.optional(z.boolean()),
+  /** Its `on exceed` effect. */
+  on_exceed: clauseEffectSchema,
+  error: z.optional(z.string()),
+});
+
 const decisionZod = z.object({
   effect: effectSchema,
   reasons: z.array(reasonSchema),
@@ -103,12 +126,14 @@ const decisionZod = z.object({
   would_effect: z.optional(effectSchema),
   /** Only when asked (`explain: true`). */
   explain: z.optional(z.array(ruleExplanationSchema)),
+  /** Only when asked (`explain: true`, Engine): every budget of the policy, in source order. */
+  explain_budgets: z.optional(z.array(budgetExplanationSchema)),
 });
 
 /** Validates a decision (e.g. one read back from a log). Its JSON Schema: `decisionJsonSchema()`. */
 export const decisionSchema: Schema<Decision> = decisionZod;
 // The explicit types above mirror the schema exactly (a compile error otherwise).
-const same: [Same<z.infer<typeof decisionZod>, Decision>, Same<z.infer<typeof reasonSchema>, Reason>, Same<z.infer<typeof approvalRequestSchema>, ApprovalRequest>, Same<z.infer<typeof budgetEntrySchema>, BudgetEntry>] = [true, true, true, true];
+const same: [Same<z.infer<typeof decisionZod>, Decision>, Same<z.infer<typeof reasonSchema>, Reason>, Same<z.infer<typeof approvalRequestSchema>, ApprovalRequest>, Same<z.infer<typeof budgetEntrySchema>, BudgetEntry>, Same<z.infer<typeof budgetExplanationSchema>, BudgetExplanation>] = [true, true, true, true, true];
 void same;
 
 /** The JSON Schema of a decision (written to `dist/decision.schema.json` by the build). */

@@ -81,6 +81,31 @@ export interface Decision {
     clauses: { kind: 'when' | 'unless'; source: string; value: boolean | null; reads: { path: string; value: unknown }[]; location: Location }[];
     error?: string;
   }[];
+  /** Only when asked (`explain: true`, Engine): every budget of the policy, in source order. */
+  explain_budgets?: BudgetExplanation[];
+}
+
+/** Why a budget applied or not, and its numbers (`explain: true` with the Engine). Money as decimal strings. */
+export interface BudgetExplanation {
+  name: string;
+  /** Its `when`/`unless` clauses hold for this request (or failed: a failure counts against it). */
+  applied: boolean;
+  /** In words: why it applied or not, and what it did (counted, reserved, blocked, failed). */
+  why: string;
+  limit: string | number;
+  window: { start: string; end: string } | null;
+  /** When applied: the `by` key, the counters before this request, the charge and what remains. */
+  key?: unknown[];
+  spent?: string | number;
+  reserved?: string | number;
+  charge?: string | number;
+  remaining?: string | number;
+  exceeded?: boolean;
+  /** Exceeding it blocks the reservation (`on exceed deny`, an ungranted approval; never `@monitor`). */
+  enforced?: boolean;
+  /** Its `on exceed` effect. */
+  on_exceed: 'allow' | 'deny' | 'require_approval' | 'warn';
+  error?: string;
 }
 
 // ---------------------------------------------------------------- inputs to assembly

@@ -2,7 +2,7 @@
 // planned here, checked and reserved in a BudgetStore in one atomic call, and settled later.
 // See docs/budgets.md for the semantics, the store algorithm and performance notes.
 
-import type { CompiledPolicy, DecisionError, Env, FusedFinish, RuleOutcome } from './compiled.js';
+import type { CompiledBudget, CompiledPolicy, DecisionError, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import { groupSatisfies, type Approval, type BudgetOutcome, type Decision } from './decision.js';
 import { assemble, Entries, type Assembler } from './entries.js';
 import { EFFECTS, blocksReservation } from './effects.js';
@@ -12,7 +12,7 @@ import { formatMicros } from './money.js';
 import type { Type } from '../semantics/types.js';
 import { BudgetPlanner, chargeProblem, keyOf, counterKeyOf, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
 import { MemoryBudgetStore } from './memory-store.js';
-import type { Actual, BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult } from './store.js';
+import type { Actual, BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult, SyncBudgetStore } from './store.js';
 import { windowOf } from './windows.js';
 import { hostApprovals, hostNow } from './host-options.js';
 
@@ -94,17 +94,40 @@ interface Pending {
   owner: Engine;
 }
 
-/** A store that can also run synchronously (MemoryBudgetStore). */
-interface SyncStore {
-  peekSync(keys: string[], now: number): CounterState[];
-  reserveSync(req: ReserveRequest): ReserveResult;
-  releaseSync(id: string, now: number): unknown;
-  settleSync(id: string, actuals: Actual[], now: number): unknown;
-  addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number): void;
-  consumeOnceSync?(key: string, expiresAt: number, now: number): boolean;
+/** A store's synchronous twin as the engine uses it (store.ts `SyncBudgetStore`, plus the memory
+ *  store's optional attachment of settle data). */
+interface SyncStore extends SyncBudgetStore {
   /** Keep a reservation's `Pending` in the store's own record of it (one map instead of two). */
   attachSync?(id: string, data: unknown): boolean;
   attachmentSync?(id: string, now: number): unknown;
+}
+
+/** A store call of the decide algorithm (`Engine.steps`), made by the driver. */
+type StoreCall =
+  | { op: 'consume'; nonces: readonly { key: string; expiresAt: number }[]; now: number }
+  | { op: 'peek'; keys: string[]; now: number }
+  | { op: 'reserve'; req: ReserveRequest }
+  | { op: 'release'; id: string; now: number };
+
+/** One store call of `steps`, made synchronously (throws what the store throws, except `consume`). */
+function callSync(sync: SyncStore, c: StoreCall): unknown {
+  switch (c.op) {
+    case 'consume':
+      return c.nonces.map((n) => {
+        if (typeof sync.consumeOnceSync !== 'function') return undefined;
+        try {
+          return sync.consumeOnceSync(n.key, n.expiresAt, c.now);
+        } catch (e) {
+          return e instanceof Error ? e : new Error(String(e));
+        }
+      });
+    case 'peek':
+      return sync.peekSync(c.keys, c.now);
+    case 'reserve':
+      return sync.reserveSync(c.req);
+    case 'release':
+      return sync.releaseSync(c.id, c.now);
+  }
 }
 
 const DEFAULT_TTL = 15 * 60 * 1000;
@@ -191,6 +214,8 @@ class Run {
   rules: RuleOutcome[] = [];
   /** The counted budgets (a counter, no error), parallel to the reserve request's items. */
   counted: BudgetPlan[] = [];
+  /** Budgets whose approval was granted for this request (their exceeding does not block). */
+  approved: Set<string> | null = null;
   reservationId = '';
   /** Budgets that rules read, with their counter keys (null: no counter). */
   reads: { name: string; limit: number; counterKey: string | null }[] | null = null;
@@ -230,8 +255,8 @@ export class Engine {
   private readonly planner: BudgetPlanner;
   /** What `assemble` needs besides the entries (policy, default effect, mode). */
   private readonly how: Assembler;
-  /** The store's synchronous methods when its async ones are known to be thin wrappers around them
-   *  (an unmodified `MemoryBudgetStore`): `decide` then calls them directly, without promises or timers. */
+  /** The store's synchronous twin when it declares one (`BudgetStore.synchronous`): `decide` then
+   *  calls it directly, without promises or timers, and takes the fused path. */
   private readonly sync: SyncStore | null;
   private readonly pending = new Map<string, Pending>();
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
@@ -306,6 +331,8 @@ export class Engine {
     return this.decideWith(store as SyncStore, request, checkedOptions(opts));
   }
 
+  /** The synchronous driver: the fused path when it applies, else `steps` with each store call made
+   *  synchronously. */
   private decideWith(sync: SyncStore, request: unknown, opts: DecideOptions): Decision {
     const t0 = this.onDecision ? clockMs() : 0;
     const now = this.timeOf(opts);
@@ -320,15 +347,60 @@ export class Engine {
       const d = this.decideFused(request, now);
       if (d !== undefined) return this.emit(d, request, t0);
     }
+    const steps = this.steps(request, opts, now);
+    let r = steps.next();
+    while (!r.done) {
+      let v: unknown;
+      try {
+        v = callSync(sync, r.value);
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next(v);
+    }
+    return this.emit(r.value, request, t0);
+  }
+
+  /** The asynchronous driver: `steps` with each store call awaited under the store timeout. */
+  private async decideAsync(request: unknown, opts: DecideOptions): Promise<Decision> {
+    const t0 = this.onDecision ? clockMs() : 0;
+    const steps = this.steps(request, opts, this.timeOf(opts));
+    let r = steps.next();
+    while (!r.done) {
+      let v: unknown;
+      try {
+        v = await this.callAsync(r.value);
+      } catch (e) {
+        r = steps.throw(e);
+        continue;
+      }
+      r = steps.next(v);
+    }
+    return this.emit(r.value, request, t0);
+  }
+
+  /**
+   * The decide algorithm, written once (docs/budgets.md "How a decision is made"): validate → verify
+   * approvals → consume single-use nonces → read the budget views rules use → rules → plan budgets →
+   * reserve → assemble → release a reservation the decision does not keep. Every store call is
+   * yielded to the driver (`decideWith`: synchronous, `decideAsync`: awaited with a timeout), which
+   * answers with its result or throws its failure back in here. A failure becomes the decision.
+   */
+  private *steps(request: unknown, opts: DecideOptions, now: number): Generator<StoreCall, Decision, unknown> {
     const run = this.begin(request, opts, now);
-    if (!(run instanceof Run)) return this.emit(run, request, t0);
-    if (run.nonces !== null) this.consumeNonces(run, (n) => (typeof sync.consumeOnceSync === 'function' ? sync.consumeOnceSync(n.key, n.expiresAt, run.now) : undefined));
+    if (!(run instanceof Run)) return run;
+    if (run.nonces !== null) {
+      // Never throws: each nonce's result is true, false (a replay), undefined (the store cannot) or an Error.
+      const results = (yield { op: 'consume', nonces: run.nonces, now: run.now }) as (boolean | undefined | Error)[];
+      this.consumeNonces(run, results);
+    }
     if (run.peekKeys !== null) {
       let states: CounterState[];
       try {
-        states = sync.peekSync(run.peekKeys, run.now);
+        states = (yield { op: 'peek', keys: run.peekKeys, now: run.now }) as CounterState[];
       } catch (e) {
-        return this.emit(this.storeFailedBeforeRules(run, e), request, t0);
+        return this.storeFailedBeforeRules(run, e);
       }
       this.applyViews(run, states);
     }
@@ -336,20 +408,58 @@ export class Engine {
     let result = NOTHING_RESERVED;
     if (req !== null) {
       try {
-        result = sync.reserveSync(req);
+        result = (yield { op: 'reserve', req }) as ReserveResult;
       } catch (e) {
-        return this.emit(this.storeFailedAtReserve(run, e), request, t0);
+        return this.storeFailedAtReserve(run, e);
       }
     }
     const d = this.finish(run, result);
     if (run.release) {
       try {
-        sync.releaseSync(run.reservationId, run.now);
+        yield { op: 'release', id: run.reservationId, now: run.now };
       } catch {
         // the reservation expires by itself (conservatively counted)
       }
     }
-    return this.emit(d, request, t0);
+    return d;
+  }
+
+  /** One store call of `steps`, awaited under the store timeout. */
+  private async callAsync(c: StoreCall): Promise<unknown> {
+    const store = this.store;
+    switch (c.op) {
+      case 'consume':
+        return Promise.all(
+          c.nonces.map(async (n) => {
+            if (typeof store.consumeOnce !== 'function') return undefined;
+            try {
+              return await this.withTimeout(callStore(() => store.consumeOnce!(n.key, n.expiresAt, c.now)));
+            } catch (e) {
+              return e instanceof Error ? e : new Error(String(e));
+            }
+          }),
+        );
+      case 'peek':
+        return this.withTimeout(callStore(() => store.peek(c.keys, c.now)));
+      case 'release':
+        return this.withTimeout(callStore(() => store.release(c.id, c.now)));
+      case 'reserve': {
+        const req = c.req;
+        const call = callStore(() => store.reserve(req));
+        try {
+          return await this.withTimeout(call);
+        } catch (e) {
+          if (req.commit) {
+            // The outcome is unknown: release by id now (a store with tombstones, like the Redis store,
+            // then refuses the reserve should it arrive later), and again after a late success (for
+            // stores without tombstones). Deliberately twice: release is idempotent.
+            callStore(() => store.release(req.reservationId, req.now)).catch(() => undefined);
+            call.then((r) => (r.committed ? store.release(req.reservationId, req.now) : undefined)).catch(() => undefined);
+          }
+          throw e;
+        }
+      }
+    }
   }
 
   /** The evaluation time of one decision (read once). */
@@ -423,66 +533,6 @@ export class Engine {
         throw e;
       }
     };
-  }
-
-  private async decideAsync(request: unknown, opts: DecideOptions): Promise<Decision> {
-    const t0 = this.onDecision ? clockMs() : 0;
-    const run = this.begin(request, opts);
-    if (!(run instanceof Run)) return this.emit(run, request, t0);
-    const store = this.store;
-    if (run.nonces !== null) {
-      const results = await Promise.all(
-        run.nonces.map(async (n) => {
-          if (typeof store.consumeOnce !== 'function') return undefined;
-          try {
-            return await this.withTimeout(callStore(() => store.consumeOnce!(n.key, n.expiresAt, run.now)));
-          } catch (e) {
-            return e instanceof Error ? e : new Error(String(e));
-          }
-        }),
-      );
-      let i = 0;
-      this.consumeNonces(run, () => {
-        const r = results[i++];
-        if (r instanceof Error) throw r;
-        return r;
-      });
-    }
-    if (run.peekKeys !== null) {
-      let states: CounterState[];
-      try {
-        states = await this.withTimeout(callStore(() => store.peek(run.peekKeys as string[], run.now)));
-      } catch (e) {
-        return this.emit(this.storeFailedBeforeRules(run, e), request, t0);
-      }
-      this.applyViews(run, states);
-    }
-    const req = this.evaluate(run);
-    let result = NOTHING_RESERVED;
-    if (req !== null) {
-      const call = callStore(() => store.reserve(req));
-      try {
-        result = await this.withTimeout(call);
-      } catch (e) {
-        if (req.commit) {
-          // The outcome is unknown: release by id now (a store with tombstones, like the Redis store,
-          // then refuses the reserve should it arrive later), and again after a late success (for
-          // stores without tombstones). Release is idempotent.
-          callStore(() => store.release(req.reservationId, req.now)).catch(() => undefined);
-          call.then((r) => (r.committed ? store.release(req.reservationId, req.now) : undefined)).catch(() => undefined);
-        }
-        return this.emit(this.storeFailedAtReserve(run, e), request, t0);
-      }
-    }
-    const d = this.finish(run, result);
-    if (run.release) {
-      try {
-        await this.withTimeout(callStore(() => store.release(run.reservationId, run.now)));
-      } catch {
-        // the reservation expires by itself (conservatively counted)
-      }
-    }
-    return this.emit(d, request, t0);
   }
 
   // The decision algorithm, in steps between store calls (the same for synchronous and async stores).
@@ -585,24 +635,22 @@ export class Engine {
     run.approvals = out;
   }
 
-  /** Consumes the nonces of single-use tokens (`consume` returns false for a replay, undefined when
-   *  the store cannot, or throws); the approvals whose nonce could not be consumed no longer count. */
-  private consumeNonces(run: Run, consume: (n: { key: string; expiresAt: number }) => boolean | undefined): void {
+  /** The results of consuming the nonces of single-use tokens (true; false for a replay; undefined
+   *  when the store cannot; an Error when it failed): the approvals whose nonce was not consumed no
+   *  longer count. */
+  private consumeNonces(run: Run, results: readonly (boolean | undefined | Error)[]): void {
     const dropped = new Set<Approval>();
-    for (const n of run.nonces!) {
-      let ok: boolean | undefined;
-      let message: string;
-      try {
-        ok = consume(n);
-        message =
-          ok === false
+    const nonces = run.nonces!;
+    for (let i = 0; i < nonces.length; i++) {
+      const n = nonces[i]!;
+      const r = results[i];
+      if (r === true) continue;
+      const message =
+        r instanceof Error
+          ? `ignored: the budget store failed to consume the single-use token: ${r.message}`
+          : r === false
             ? 'ignored: the single-use token was already used'
             : 'ignored: the budget store cannot consume single-use tokens (no `consumeOnce`)';
-      } catch (e) {
-        ok = false;
-        message = `ignored: the budget store failed to consume the single-use token: ${errorMessage(e)}`;
-      }
-      if (ok === true) continue;
       dropped.add(n.approval);
       (run.approvalErrors ??= []).push({ kind: 'approval', name: n.approval.rule, message: `approval token for \`${n.approval.rule}\` ${message}` });
     }
@@ -663,6 +711,7 @@ export class Engine {
         if (a && typeof a.rule === 'string' && a.request_hash === run.requestHash()) approved.add(a.rule);
       }
     }
+    run.approved = approved;
     const { counted, capped, failed } = classifyPlans(plans, approved);
     run.counted = counted;
     if (counted.length === 0) return null;
@@ -686,6 +735,7 @@ export class Engine {
     const E = run.entries;
     E.failRequest([{ kind: 'store', message: `budget store failed: ${errorMessage(e)}` }], this.compiled.header.onError);
     E.budgetList(outcomes, this.compiled.header.onError);
+    if (run.opts.explain) this.explainBudgets(run, outcomes, 'failed', false);
     return this.decision(run, E, null);
   }
 
@@ -706,6 +756,7 @@ export class Engine {
     const outcomes = this.outcomesOf(run.plans, result, run.env!);
     run.opts.trace?.({ rules: run.rules, budgets: outcomes });
     run.entries.budgetList(outcomes, this.compiled.header.onError);
+    if (run.opts.explain) this.explainBudgets(run, outcomes, 'ok', result.committed);
     const reservation = result.committed ? { id: run.reservationId, expires: this.expires(run.now) } : null;
     const decision = this.decision(run, run.entries, reservation);
     if (result.committed) {
@@ -719,6 +770,39 @@ export class Engine {
       }
     }
     return decision;
+  }
+
+  /**
+   * `explain_budgets`: every budget of the policy in source order — whether it applied, its numbers
+   * (the same outcome the decision's `budgets` entry and its effect come from) and why.
+   */
+  private explainBudgets(run: Run, outcomes: BudgetOutcome[], store: 'ok' | 'failed', committed: boolean): void {
+    const E = run.entries;
+    E.budgetExplain = [];
+    const index = new Map<CompiledBudget, number>();
+    run.plans.forEach((p, i) => index.set(p.budget, i));
+    for (const b of this.compiled.budgets) {
+      const i = index.get(b);
+      if (i === undefined) {
+        const w = windowOf(b.window, run.now);
+        const window = w.start !== null && w.end !== null ? { start: w.start.toISOString(), end: w.end.toISOString() } : null;
+        E.explainBudget(b, undefined, 'not applied: its `when`/`unless` clauses do not hold for this request', false, window);
+        continue;
+      }
+      const p = run.plans[i]!;
+      const o = outcomes[i]!;
+      const blocks = enforced(p, run.approved);
+      let why: string;
+      if (p.error !== undefined) why = `applied, and failed (${p.error}): it counts with the \`on error\` effect`;
+      else if (store === 'failed') why = 'applied; the budget store failed, so its counters are unknown';
+      else if (p.counterKey === null) why = o.exceeded ? 'applied: a per-request cap, and this charge exceeds the limit' : 'applied: a per-request cap; this charge is within the limit (nothing is counted)';
+      else if (o.exceeded)
+        why = blocks
+          ? 'applied: spent + reserved + charge exceeds the limit, and exceeding it blocks the request (nothing was reserved)'
+          : 'applied: spent + reserved + charge exceeds the limit; it does not block (`@monitor`, a non-blocking `on exceed`, or a granted approval)';
+      else why = committed ? 'applied: within the limit; the charge is reserved until settled' : 'applied: within the limit; nothing reserved (the decision does not allow, or monitor mode)';
+      E.explainBudget(b, o, why, blocks, p.window.json);
+    }
   }
 
   /** The decision's budget outcomes: errors, `per request` caps, and counters as the store reported them. */
@@ -1122,14 +1206,8 @@ function callStore<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * The synchronous view of a store whose async `reserve`/`peek`/`release`/`settle` are the
- * `MemoryBudgetStore` ones (thin wrappers around its sync methods), else null. A subclass that
- * overrides an async method (a test double adding latency or failures) keeps the async path.
- */
+/** The synchronous twin a store declares (sync support), or null. */
 function directSyncStore(store: BudgetStore): SyncStore | null {
-  if (!(store instanceof MemoryBudgetStore)) return null;
-  const P = MemoryBudgetStore.prototype;
-  if (store.reserve !== P.reserve || store.peek !== P.peek || store.release !== P.release || store.settle !== P.settle) return null;
-  return store as unknown as SyncStore;
+  const sync = store.synchronous;
+  return sync === undefined || sync === null ? null : (sync as SyncStore);
 }

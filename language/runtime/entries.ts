@@ -5,7 +5,7 @@
 // decision. Which list an effect goes to, precedence, approvals: effects.ts (the table), read here.
 
 import type { ClauseEffect, DecisionError, Effect, RuleExplanation, RuleOutcome } from './compiled.js';
-import type { Approval, ApprovalRequest, BudgetEntry, BudgetOutcome, Decision, Reason } from './decision.js';
+import type { Approval, ApprovalRequest, BudgetEntry, BudgetExplanation, BudgetOutcome, Decision, Reason } from './decision.js';
 import { EFFECTS, EFFECT_ROWS, PRECEDENCE, type EffectRow, type EntryList } from './effects.js';
 import { formatMicros } from './money.js';
 import { hashValue } from './hash.js';
@@ -122,6 +122,8 @@ export class Entries {
   budgets: BudgetEntry[] | null;
   /** Set (to a list) to have the decision carry an explanation (`explain`). */
   explain: RuleExplanation[] | null;
+  /** Set (to a list) to have the decision carry budget explanations (`explain_budgets`). */
+  budgetExplain: BudgetExplanation[] | null;
   /** Granted approvals: a `require approval` entry whose approval is here (bound to this request's
    *  hash, from the right group) is placed as allowed. */
   granted: readonly Approval[];
@@ -146,6 +148,7 @@ export class Entries {
     this.errors = null;
     this.budgets = null;
     this.explain = null;
+    this.budgetExplain = null;
     this.granted = granted;
     this.hashOf = hashOf;
     this.box = requestHash === null ? null : new HashBox(requestHash, hashOf);
@@ -265,6 +268,25 @@ export class Entries {
     }
   }
 
+  /** A budget's explanation: `outcome` when it applied (as placed with `budget`), else its limit and
+   *  window. `enforced`: exceeding it blocks the reservation. */
+  explainBudget(
+    b: { name: string; unit: 'money' | 'number'; limit: number; onExceed: { effect: ClauseEffect } },
+    outcome: BudgetOutcome | undefined,
+    why: string,
+    enforced: boolean,
+    window: { start: string; end: string } | null,
+  ): void {
+    const x: BudgetExplanation =
+      outcome === undefined
+        ? { name: b.name, applied: false, why, limit: renderLimit(b.limit, b.unit), window, on_exceed: b.onExceed.effect }
+        : { ...budgetEntry(outcome), applied: true, why, enforced, on_exceed: b.onExceed.effect };
+    if (outcome?.error !== undefined) x.error = outcome.error;
+    delete (x as { warned?: boolean }).warned;
+    if (this.budgetExplain === null) this.budgetExplain = [x];
+    else this.budgetExplain.push(x);
+  }
+
   budgetList(outcomes: readonly BudgetOutcome[], onError: 'allow' | 'deny'): void {
     for (let i = 0; i < outcomes.length; i++) this.budget(outcomes[i]!, onError);
   }
@@ -314,6 +336,7 @@ const DEFAULT_REASON: Record<'allow' | 'deny', Reason> = {
 class DecisionObject {
   declare would_effect?: Effect;
   declare explain?: Decision['explain'];
+  declare explain_budgets?: Decision['explain_budgets'];
   /** The request hash; null until first read when the decision was built from `#of` alone. */
   #box: HashBox | null;
   /** The validated request, hashed on first read of `request_hash` (when `#box` is null). */
@@ -361,6 +384,7 @@ class DecisionObject {
     };
     if (this.would_effect !== undefined) o.would_effect = this.would_effect;
     if (this.explain !== undefined) o.explain = this.explain;
+    if (this.explain_budgets !== undefined) o.explain_budgets = this.explain_budgets;
     return o;
   }
 }
@@ -440,5 +464,6 @@ function assembleFull(E: Entries, how: Assembler, time: number | Date, reservati
     d = decisionOf(E, how, effect, reasons, E.approvals ?? [], E.warnings ?? [], E.monitored ?? [], time, reservation);
   }
   if (E.explain !== null) d.explain = E.explain;
+  if (E.budgetExplain !== null) d.explain_budgets = E.budgetExplain;
   return d;
 }

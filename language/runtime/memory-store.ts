@@ -11,6 +11,7 @@ import {
   type ReserveRequest,
   type ReserveResult,
   type SettleResult,
+  type SyncBudgetStore,
 } from './store.js';
 
 /**
@@ -154,6 +155,14 @@ export class MemoryBudgetStore implements BudgetStore {
   constructor(opts: MemoryBudgetStoreOptions = {}) {
     this.graceMs = opts.settleGraceMs ?? DEFAULT_GRACE;
     this.clock = opts.clock ?? (() => Date.now());
+  }
+
+  /** Sync support (store.ts `SyncBudgetStore`): this store itself, as long as its async methods are
+   *  the thin wrappers below; a subclass overriding one (a test double adding latency or failures)
+   *  declares none, and the engine calls its async methods. */
+  get synchronous(): SyncBudgetStore | null {
+    const P = MemoryBudgetStore.prototype;
+    return this.reserve === P.reserve && this.peek === P.peek && this.release === P.release && this.settle === P.settle && this.consumeOnce === P.consumeOnce ? this : null;
   }
 
   async reserve(req: ReserveRequest): Promise<ReserveResult> {

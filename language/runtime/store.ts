@@ -71,9 +71,28 @@ export interface SettleResult {
   found: boolean;
 }
 
+/**
+ * A store's synchronous twin (sync support): the same operations as `BudgetStore`, each completing
+ * before it returns, with exactly the effects of the async method of the same name. The engine calls
+ * it directly in `decide` (no promise, timer or timeout per store call) and uses the fused path.
+ */
+export interface SyncBudgetStore {
+  reserveSync(req: ReserveRequest): ReserveResult;
+  peekSync(counterKeys: string[], now: number): CounterState[];
+  settleSync(reservationId: string, actuals: Actual[], now: number): SettleResult;
+  releaseSync(reservationId: string, now: number): SettleResult;
+  addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number): void;
+  consumeOnceSync?(key: string, expiresAt: number, now: number): boolean;
+}
+
 export interface BudgetStore {
   /** The store's own call timeout (ms), when it has one: the engine's `storeTimeoutMs` defaults to it. */
   readonly timeoutMs?: number;
+  /** Sync support, declared by the store: its synchronous twin when every async method is exactly
+   *  that twin's operation (the memory store; null for a subclass that overrides an async method),
+   *  else null/absent. A store that declares it gets the engine's fast path; the conformance suite
+   *  (`rein/testing`, capability `sync`) checks the twin against the async methods. */
+  readonly synchronous?: SyncBudgetStore | null;
   /** Check and (when `commit` and every enforced item fits) reserve all items atomically. */
   reserve(req: ReserveRequest): Promise<ReserveResult>;
   /** Current states (after expiring overdue reservations) for the given keys; zeros for unknown keys. */

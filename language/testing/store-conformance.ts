@@ -19,6 +19,9 @@ export interface BudgetStoreCapabilities {
   releaseBeforeReserve?: boolean;
   /** The store implements `consumeOnce` (single-use approval token nonces). */
   consumeOnce?: boolean;
+  /** The store declares sync support (`store.synchronous`, a `SyncBudgetStore`): the engine then calls
+   *  that twin directly. Its operations must act on the same counters as the async methods. */
+  sync?: boolean;
 }
 
 export interface BudgetStoreConformanceOptions {
@@ -439,6 +442,33 @@ export function budgetStoreConformanceCases(): ConformanceCase[] {
         eq(first.filter(Boolean).length, 1, 'concurrent consumes of one key that succeed');
         eq(await consume(a, until, Date.now()), false, 'consumed again');
         eq(await consume(b, until, Date.now()), true, 'another key');
+      },
+    },
+    {
+      name: 'sync support: the declared synchronous twin acts on the same counters as the async methods',
+      requires: 'sync',
+      async run({ store, key, fresh }) {
+        const sync = store.synchronous;
+        ok(sync !== null && sync !== undefined, 'the store declares `synchronous`');
+        const s = sync!;
+        const k = key('twin');
+        s.addSpentSync(k, 2, T0 + DAY, T0);
+        eq(await store.peek([k], T0), [state(2, 0)], 'addSpentSync seen by peek');
+        const id = fresh();
+        const r = s.reserveSync(req(id, [item(k, 10, 5)]));
+        ok(!(r instanceof Promise), 'reserveSync returns the result itself, not a promise');
+        eq(r, { ok: true, committed: true, items: [{ spent: 2, reserved: 0, exceeded: false }] }, 'reserveSync result');
+        eq(s.peekSync([k], T0), await store.peek([k], T0), 'peekSync equals peek');
+        eq(s.peekSync([k], T0), [state(2, 5)], 'reserved through the twin');
+        const over = await store.reserve(req(fresh(), [item(k, 10, 4)]));
+        eq(over.ok, false, 'the async reserve sees the twin reservation');
+        eq(s.settleSync(id, [{ counterKey: k, amount: 1 }], T0).found, true, 'settleSync finds the reservation');
+        eq(await store.peek([k], T0), [state(3, 0)], 'settled through the twin');
+        const id2 = fresh();
+        await store.reserve(req(id2, [item(k, 10, 4)]));
+        eq(s.releaseSync(id2, T0).found, true, 'releaseSync finds an async reservation');
+        eq(s.peekSync([k], T0), [state(3, 0)], 'released');
+        eq(s.releaseSync(id2, T0).found, false, 'releaseSync is idempotent');
       },
     },
   ];

@@ -6,7 +6,7 @@ import type { BudgetStore, ReserveRequest } from '../../language/runtime/store.j
 import { budgetStoreConformance, budgetStoreConformanceCases, runConformanceCase, ConformanceError, type ConformanceCase } from '../../language/testing/index.js';
 
 describe('MemoryBudgetStore', () => {
-  budgetStoreConformance({ describe, it }, { store: () => new MemoryBudgetStore(), capabilities: { consumeOnce: true } });
+  budgetStoreConformance({ describe, it }, { store: () => new MemoryBudgetStore(), capabilities: { consumeOnce: true, sync: true } });
 });
 
 /** A memory store with one defect injected. */
