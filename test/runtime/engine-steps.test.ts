@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
-import { decisionSchema } from '../../language/runtime/decision.js';
+import { decisionSchema } from '../../language/runtime/decision-schema.js';
 import type { BudgetStore } from '../../language/runtime/store.js';
 
 const T0 = new Date('2026-11-24T10:00:00Z');
