@@ -1,7 +1,7 @@
 // Helpers shared by the commands that touch policies: display lookups, printing policy errors,
 // loading a policy for eval/diff, rendering diagnostics in every format.
 
-import { promises as fs, readFileSync } from 'node:fs';
+import { promises as fs, readFileSync, type Stats } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from '../language/diagnostics.js';
@@ -54,18 +54,22 @@ export function printPolicyError(ctx: Ctx, e: PolicyError, set?: PolicySet): voi
   printDiagnostics(ctx, e.diagnostics, lookup, set ? Object.keys(set.files).length : new Set(e.diagnostics.map((d) => d.file)).size);
 }
 
+/** A path argument resolved and stat'ed, or a LoadError naming it (exit 2) when it does not exist. */
+export async function statArg(ctx: Ctx, p: string): Promise<{ abs: string; st: Stats }> {
+  const abs = ctx.resolve(p);
+  try {
+    return { abs, st: await fs.stat(abs) };
+  } catch {
+    throw new LoadError(`no such file or directory: \`${p}\``);
+  }
+}
+
 /**
  * Load a policy for eval/diff: a directory or `.rein` file (checked; errors printed with excerpts,
  * then ExitCode 1) or a bundle.
  */
 export async function loadPolicyFor(ctx: Ctx, p: string): Promise<Policy> {
-  const abs = ctx.resolve(p);
-  let st;
-  try {
-    st = await fs.stat(abs);
-  } catch {
-    throw new LoadError(`no such file or directory: \`${p}\``);
-  }
+  const { abs, st } = await statArg(ctx, p);
   if (st.isDirectory() || abs.endsWith('.rein')) {
     const set = await readPolicySet(p, ctx.io.cwd);
     const result = checkPolicySet(set);

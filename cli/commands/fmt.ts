@@ -5,6 +5,7 @@ import { PolicyError } from '../../language/errors.js';
 import { format } from '../../language/format/format.js';
 import { EXIT, type Ctx } from '../context.js';
 import { LoadError, UsageError } from '../../language/node/errors.js';
+import { statArg } from '../shared.js';
 import { resolvePolicySets } from '../../language/node/load.js';
 import type { Options } from '../options.js';
 import { makeLookup } from '../output/source.js';
@@ -15,13 +16,7 @@ async function fmtTargets(ctx: Ctx, positionals: string[]): Promise<string[]> {
   const paths = positionals.length ? positionals : ['.'];
   let skipped: LoadError | undefined;
   for (const p of paths) {
-    const abs = ctx.resolve(p);
-    let st;
-    try {
-      st = await fs.stat(abs);
-    } catch {
-      throw new LoadError(`no such file or directory: \`${p}\``);
-    }
+    const { abs, st } = await statArg(ctx, p);
     if (st.isDirectory()) {
       // The same files `rein check` would check (including a `rein.json` include/exclude at PATH).
       let sets;

@@ -9,13 +9,13 @@
 import type { BudgetView, Env } from './compiled.js';
 import type { IrBody, IrProgram, Node, ReadNode, Trace } from './ir.js';
 import { compilePattern } from '../semantics/patterns.js';
+import { STRING_RUN } from '../semantics/string-methods.js';
 import { DETECTORS } from './detectors.js';
 import { addMoney, divMoney, mulMoney } from './money.js';
 import {
   WEEKDAYS,
   asList,
   checkedNumber,
-  emailDomain,
   inTimeRange,
   indexOf,
   isNullish,
@@ -480,44 +480,8 @@ export class Closures {
       }
       return fn(s, env, f);
     };
-    switch (m) {
-      case 'len':
-        return str((s) => s.length);
-      case 'lower':
-        return str((s) => s.toLowerCase());
-      case 'upper':
-        return str((s) => s.toUpperCase());
-      case 'trim':
-        return str((s) => s.trim());
-      case 'starts_with':
-        return str((s, env, f) => {
-          const p = a0(env, f);
-          return typeof p === 'string' && s.startsWith(p);
-        });
-      case 'ends_with':
-        return str((s, env, f) => {
-          const p = a0(env, f);
-          return typeof p === 'string' && s.endsWith(p);
-        });
-      case 'contains':
-        return str((s, env, f) => {
-          const p = a0(env, f);
-          return typeof p === 'string' && s.includes(p);
-        });
-      case 'split':
-        return str((s, env, f) => {
-          const p = a0(env, f);
-          return typeof p === 'string' ? s.split(p) : [s];
-        });
-      case 'replace':
-        return str((s, env, f) => {
-          const p = a0(env, f);
-          const r = a1(env, f);
-          return typeof p === 'string' && typeof r === 'string' && p.length > 0 ? s.split(p).join(r) : s;
-        });
-      case 'domain':
-        return str(emailDomain);
-    }
+    const run = STRING_RUN[m];
+    return str((s, env, f) => run(s, a0(env, f), a1(env, f)));
   }
 
   private listMethod(n: Extract<Node, { k: 'listMethod' }>): Fn {

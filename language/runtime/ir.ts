@@ -14,6 +14,7 @@
 // durations in ms, lists as arrays, objects as records. Only JSON-safe values are folded (finite
 // numbers, strings, booleans, null, lists and records of them), so a constant survives a round trip.
 
+import type { StringMethodName } from '../semantics/string-methods.js';
 import type { Type } from '../semantics/types.js';
 import type { ClauseEffect, SourceLocation, BudgetWindow } from './compiled.js';
 import { newRecord } from './values.js';
@@ -91,7 +92,8 @@ export type Node =
   /** Evaluates to a run-time error (an expression the checker let through but that cannot run). */
   | { k: 'error'; message: string };
 
-export type StringMethod = 'len' | 'lower' | 'upper' | 'trim' | 'starts_with' | 'ends_with' | 'contains' | 'split' | 'replace' | 'domain';
+/** The string methods: the names of string-methods.ts's implementations (one list). */
+export type StringMethod = StringMethodName;
 export type ListMethod = 'len' | 'contains' | 'sum' | 'any' | 'all' | 'count' | 'filter' | 'map';
 
 /** A callable body (def or request-reading let) with its own frame. */

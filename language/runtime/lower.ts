@@ -14,6 +14,7 @@ import type { CheckedProgram, Symbol as Sym } from '../semantics/program.js';
 import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
 import { compilePattern } from '../semantics/patterns.js';
+import { STRING_RUN } from '../semantics/string-methods.js';
 import type { BudgetWindow, ClauseEffect, Env, SourceLocation } from './compiled.js';
 import { DETECTORS } from './detectors.js';
 import { Closures, EMPTY_FRAME } from './closures.js';
@@ -46,7 +47,7 @@ interface Scope {
 
 const NULL: Node = Object.freeze({ k: 'const', v: null }) as Node;
 const EMPTY_ENV: Env = { input: Object.create(null), now: 0, budgets: Object.create(null) };
-const STRING_METHODS = new Set<string>(['len', 'lower', 'upper', 'trim', 'starts_with', 'ends_with', 'contains', 'split', 'replace', 'domain']);
+const STRING_METHODS = new Set<string>(Object.keys(STRING_RUN));
 const LAMBDA_METHODS = new Set<string>(['any', 'all', 'count', 'filter', 'map', 'sum']);
 /** Nodes that read the env (the request, the clock, budgets, a request-reading let). */
 const ENV_READS = new Set<Node['k']>(['read', 'input', 'now', 'budget', 'let']);

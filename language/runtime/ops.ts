@@ -123,16 +123,7 @@ export function typeOfValue(v: unknown): 'string' | 'number' | 'bool' | 'list' |
   return Array.isArray(v) ? 'list' : 'map';
 }
 
-// One plain e-mail address: a local part without spaces, separators or quotes, one `@`, and a host
-// name of dot-separated labels. Unambiguous classes only (linear time in V8's engine).
-const ONE_ADDRESS = /^[^\s@,;<>()[\]\\":]+@[A-Za-z0-9\u0080-\uFFFF-]+(?:\.[A-Za-z0-9\u0080-\uFFFF-]+)*$/;
-
-/** `s.domain()`: the lower-cased domain when `s` is exactly one plain address, else null — so
- *  `"bob@evil.com, carol@example.com"` or `"Bob <bob@x.com>"` never passes for an internal address. */
-export function emailDomain(s: string): string | null {
-  if (!ONE_ADDRESS.test(s)) return null;
-  return s.slice(s.indexOf('@') + 1).toLowerCase();
-}
+export { emailDomain } from '../semantics/string-methods.js';
 
 export function inTimeRange(v: unknown, kind: 'time' | 'duration', where: string): unknown {
   if (typeof v === 'number' && !(Math.abs(v) <= MAX_TIME_MS))

@@ -1,12 +1,16 @@
 // The built-ins of LANGUAGE §4 and §6, one entry each: global functions and values, list and string
 // methods, budget members and detectors. An entry holds everything about its built-in that is not the
 // evaluator's loop: the signature the checker types with, the editor documentation (hover, signature
-// help, completion and its snippet), and for string methods the implementation itself.
+// help, completion and its snippet), and for string methods the implementation (string-methods.ts: the
+// one the closure backend calls and lowering takes the names from; the JavaScript backend inlines
+// `starts_with`/`ends_with`/`contains` and calls the closure for the rest).
 //
-// Adding a list or string method is one entry here. Tests fail when its user documentation
+// Adding a list method is one entry here (plus its loop in the backends); a string method is one entry
+// here and its implementation in string-methods.ts. Tests fail when its user documentation
 // (docs/language.md §6) or its completion item is missing, or when the evaluator (both backends)
 // does not run it (test/semantics/builtins.test.ts).
 
+import { emailDomain, STRING_RUN, type StringRun } from './string-methods.js';
 import { T, typeToString as typeName, type Type } from './types.js';
 
 /**
@@ -201,12 +205,8 @@ export const LIST_METHODS: Record<string, ListMethod> = LIST_BUILTINS;
 export interface StringMethod extends BuiltinDoc {
   params: { name: string; doc?: string; type: Type }[];
   result: Type;
-  /**
-   * The implementation: `s` is the receiver, `a` and `b` the arguments' values (null when absent; of
-   * any run-time type, since an argument typed `any` may hold anything: check it). The evaluator's
-   * backends call it (positional arguments: no array per call).
-   */
-  run(s: string, a: unknown, b: unknown): unknown;
+  /** The implementation, from string-methods.ts (the one the evaluator's closure backend calls). */
+  run: StringRun;
   example: BuiltinExample;
 }
 
@@ -226,29 +226,20 @@ const str = (
   example: { on: example[0], call: example[1], result: example[2] },
 });
 
-// One plain e-mail address: a local part without spaces, separators or quotes, one `@`, and a host
-// name of dot-separated labels. Unambiguous classes only (linear time in V8's engine).
-const ONE_ADDRESS = /^[^\s@,;<>()[\]\\":]+@[A-Za-z0-9\u0080-\uFFFF-]+(?:\.[A-Za-z0-9\u0080-\uFFFF-]+)*$/;
-
-/** `s.domain()`: the lower-cased domain when `s` is exactly one plain address, else null — so
- *  `"bob@evil.com, carol@example.com"` or `"Bob <bob@x.com>"` never passes for an internal address. */
-export function emailDomain(s: string): string | null {
-  if (!ONE_ADDRESS.test(s)) return null;
-  return s.slice(s.indexOf('@') + 1).toLowerCase();
-}
+export { emailDomain };
 
 export const STRING_BUILTINS = {
-  len: str('len', 's.len(): int', [], T.int, 'The length in characters.', (s) => s.length, ['abc', 'len()', 3]),
-  lower: str('lower', 's.lower(): string', [], T.string, 'Lower case.', (s) => s.toLowerCase(), ['AbC', 'lower()', 'abc']),
-  upper: str('upper', 's.upper(): string', [], T.string, 'Upper case.', (s) => s.toUpperCase(), ['AbC', 'upper()', 'ABC']),
-  trim: str('trim', 's.trim(): string', [], T.string, 'Without leading and trailing white space.', (s) => s.trim(), ['  a b ', 'trim()', 'a b']),
+  len: str('len', 's.len(): int', [], T.int, 'The length in characters.', STRING_RUN.len, ['abc', 'len()', 3]),
+  lower: str('lower', 's.lower(): string', [], T.string, 'Lower case.', STRING_RUN.lower, ['AbC', 'lower()', 'abc']),
+  upper: str('upper', 's.upper(): string', [], T.string, 'Upper case.', STRING_RUN.upper, ['AbC', 'upper()', 'ABC']),
+  trim: str('trim', 's.trim(): string', [], T.string, 'Without leading and trailing white space.', STRING_RUN.trim, ['  a b ', 'trim()', 'a b']),
   starts_with: str(
     'starts_with',
     's.starts_with(prefix: string): bool',
     [['prefix', T.string]],
     T.bool,
     'True when `s` starts with `prefix`.',
-    (s, p) => typeof p === 'string' && s.startsWith(p),
+    STRING_RUN.starts_with,
     ['rm -rf /', 'starts_with("rm ")', true],
   ),
   ends_with: str(
@@ -257,7 +248,7 @@ export const STRING_BUILTINS = {
     [['suffix', T.string]],
     T.bool,
     'True when `s` ends with `suffix`.',
-    (s, p) => typeof p === 'string' && s.endsWith(p),
+    STRING_RUN.ends_with,
     ['report.pdf', 'ends_with(".exe")', false],
   ),
   contains: str(
@@ -266,7 +257,7 @@ export const STRING_BUILTINS = {
     [['part', T.string]],
     T.bool,
     'True when `part` occurs in `s`.',
-    (s, p) => typeof p === 'string' && s.includes(p),
+    STRING_RUN.contains,
     ['DROP TABLE users', 'contains("TABLE")', true],
   ),
   split: str(
@@ -275,7 +266,7 @@ export const STRING_BUILTINS = {
     [['sep', T.string]],
     { kind: 'list', elem: T.string },
     'The parts of `s` between occurrences of `sep`.',
-    (s, p) => (typeof p === 'string' ? s.split(p) : [s]),
+    STRING_RUN.split,
     ['a,b', 'split(",")', ['a', 'b']],
   ),
   replace: str(
@@ -284,7 +275,7 @@ export const STRING_BUILTINS = {
     [['old', T.string], ['new', T.string]],
     T.string,
     'Every occurrence of `old` replaced by `new`.',
-    (s, p, r) => (typeof p === 'string' && typeof r === 'string' && p.length > 0 ? s.split(p).join(r) : s),
+    STRING_RUN.replace,
     ['a-b-c', 'replace("-", "+")', 'a+b+c'],
   ),
   domain: str(
@@ -293,7 +284,7 @@ export const STRING_BUILTINS = {
     [],
     { kind: 'nullable', inner: T.string },
     'The lower-cased domain of an e-mail address; `null` unless `s` is exactly one plain address (`"a@x.com, b@y.com"` and `"B <b@y.com>"` are null).',
-    (s) => emailDomain(s),
+    STRING_RUN.domain,
     ['bob@Example.COM', 'domain()', 'example.com'],
   ),
 } satisfies Record<string, StringMethod>;
