@@ -323,6 +323,58 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.equal(decisions[asked + 1]!.effect, 'allow');
   });
 
+  it('a failed settle keeps the paid result (generateText, streamText, tools) and goes to onSettleError', async () => {
+    const { engine, context } = setup();
+    engine.settle = async () => {
+      throw new Error('settle: budget store failed: connection refused');
+    };
+    const errors: string[] = [];
+    const onSettleError = (e: unknown, d: Decision) => void errors.push(`${(e as Error).message} (${d.effect})`);
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'sql', input: JSON.stringify({ query: 'select 1' }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'paid answer' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+      doStream: {
+        stream: simulateReadableStream({
+          chunks: [
+            { type: 'text-start', id: 't' },
+            { type: 'text-delta', id: 't', delta: 'streamed answer' },
+            { type: 'text-end', id: 't' },
+            { type: 'finish', finishReason: stop, usage: usage(10, 10) },
+          ],
+        }),
+      },
+    });
+    const wrapped = wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, onSettleError }) });
+    const ran: string[] = [];
+    const r = await generateText({ model: wrapped, tools: guardTools(sqlTools(ran), { engine, context, onSettleError }), stopWhen: stepCountIs(5), prompt: 'q' });
+    assert.equal(r.text, 'paid answer');
+    assert.deepEqual(ran, ['select 1']);
+    const s = streamText({ model: wrapped, prompt: 'q' });
+    assert.equal(await s.text, 'streamed answer');
+    const msg = 'settle: budget store failed: connection refused (allow)';
+    assert.deepEqual(errors, [msg, msg, msg, msg], 'two model calls and a tool call of generateText, one streamText');
+  });
+
+  it('the default onSettleError warns on the console', async () => {
+    const { engine, context } = setup();
+    engine.settle = async () => {
+      throw new Error('boom');
+    };
+    const model = new MockLanguageModelV3({ modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
+    const warn = console.warn;
+    const seen: string[] = [];
+    console.warn = (m: string) => void seen.push(m);
+    try {
+      assert.equal((await generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context }) }), prompt: 'q' })).text, 'ok');
+    } finally {
+      console.warn = warn;
+    }
+    assert.deepEqual(seen, ["rein: settle failed; the reservation's estimate stands until it expires: boom"]);
+  });
+
   it('prices from @pydantic/genai-prices', () => {
     const price = pricesFrom(calcPrice);
     const p = price({ input: 1000, output: 500 }, { provider: 'openai.chat', id: 'gpt-4o' });
