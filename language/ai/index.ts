@@ -40,6 +40,44 @@ export interface ReinAiOptions {
   checkOutput?: boolean;
   /** Called when a settle fails (see `SettleErrorHandler`). Default: `console.warn`. */
   onSettleError?: SettleErrorHandler;
+  /** A model call the policy answers `require_approval` waits in the control room's queue instead of throwing. */
+  approvals?: QueueApprovals;
+}
+
+/** The control room's approval queue (`ApprovalQueue` from `rein/node`), as far as Rein uses it. */
+export interface ApprovalQueueLike {
+  request(decision: Decision, summary: unknown): Promise<readonly { id: string }[]>;
+  wait(
+    ids: string[],
+    opts: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<{ status: string; approvals: readonly ({ rule: string; request_hash: string } | string)[] }>;
+}
+
+/** Wait for a person's verdict in the control room's queue (`rein serve`, `rein approvals`). */
+export interface QueueApprovals {
+  queue: ApprovalQueueLike;
+  /** How long a call waits for a verdict (default 10 minutes); then it throws `ReinDeniedError`. */
+  timeoutMs?: number;
+}
+
+/**
+ * A `require_approval` decision put to the queue: waits for the verdict and decides again with its approvals.
+ * Returns the decision to act on and, when no approval came, why (`denied`, `expired`, `timeout`). @internal
+ */
+export async function approveViaQueue(
+  engine: Engine,
+  request: unknown,
+  decision: Decision,
+  q: QueueApprovals | undefined,
+  summary: unknown,
+  signal?: AbortSignal,
+): Promise<{ decision: Decision; note?: string }> {
+  if (!q || decision.effect !== 'require_approval') return { decision };
+  const ids = (await q.queue.request(decision, summary)).map((r) => r.id);
+  if (ids.length === 0) return { decision };
+  const r = await q.queue.wait(ids, { timeoutMs: q.timeoutMs ?? 600_000, signal });
+  if (r.status !== 'approved') return { decision, note: `approval ${r.status}` };
+  return { decision: await engine.decide(request, { approvals: r.approvals }) };
 }
 
 /**
@@ -70,10 +108,10 @@ export async function settleOrReport(engine: Engine, decision: Decision, usage: 
 /** A model call, tool call or output that the policy denied (or that needs an approval not given). */
 export class ReinDeniedError extends Error {
   readonly decision: Decision;
-  constructor(decision: Decision, what: string) {
+  constructor(decision: Decision, what: string, note?: string) {
     const why = decision.reasons.map((r) => r.message ?? r.name).filter(Boolean).join('; ');
     const verb = decision.effect === 'require_approval' ? 'needs approval' : 'denied by policy';
-    super(`${what} ${verb}${why ? `: ${why}` : ''}`);
+    super(`${what} ${verb}${why ? `: ${why}` : ''}${note ? ` (${note})` : ''}`);
     this.name = 'ReinDeniedError';
     this.decision = decision;
   }
@@ -151,7 +189,7 @@ export function reinMiddleware(options: ReinAiOptions): LanguageModelMiddleware 
   const count = options.countTokens ?? charEstimate;
   const checkOutput = options.checkOutput ?? true;
 
-  async function before(model: { provider: string; modelId: string }, params: { prompt: unknown; maxOutputTokens?: number }): Promise<CallState> {
+  async function before(model: { provider: string; modelId: string }, params: { prompt: unknown; maxOutputTokens?: number; abortSignal?: AbortSignal }): Promise<CallState> {
     const m = { provider: model.provider, id: model.modelId };
     const text = promptText(params.prompt);
     const inputTokens = count(text);
@@ -165,8 +203,10 @@ export function reinMiddleware(options: ReinAiOptions): LanguageModelMiddleware 
       cost: { estimate },
       prompt: text,
     };
-    const decision = await engine.decide(request);
-    if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`);
+    const first = await engine.decide(request);
+    const summary = { ...request, prompt: text.length > 2000 ? `${text.slice(0, 2000)}…` : text };
+    const { decision, note } = await approveViaQueue(engine, request, first, options.approvals, summary, params.abortSignal);
+    if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`, note);
     return { model: m, inputTokens, decision, settled: false };
   }
 
@@ -270,6 +310,12 @@ export interface GuardToolsOptions {
   cost?: (name: string, input: unknown, output: unknown) => number | undefined;
   /** Called when a settle fails (see `SettleErrorHandler`). Default: `console.warn`. */
   onSettleError?: SettleErrorHandler;
+  /**
+   * Use the control room's approval queue instead of the SDK's tool approval: `execute` waits for a
+   * person's verdict there (no `needsApproval` is added). For agents without a UI to answer the SDK's
+   * approval requests.
+   */
+  approvals?: QueueApprovals;
 }
 
 type AnyTool = { execute?: (input: any, options: any) => unknown; needsApproval?: unknown; [k: string]: unknown };
@@ -312,6 +358,7 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
       ...t,
       async needsApproval(input: unknown, opts: { toolCallId: string }) {
         if (typeof own === 'function' ? await own(input, opts) : own === true) return true;
+        if (options.approvals) return false; // the queue is asked in `execute`
         // Rules only, no budgets reserved: the real decision is made in `execute`.
         const decision = evaluateRules(engine, requestOf(name, input));
         if (decision?.effect === 'require_approval' && decision.request_hash) {
@@ -320,17 +367,20 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
         }
         return false;
       },
-      async execute(input: unknown, opts: { toolCallId: string }) {
+      async execute(input: unknown, opts: { toolCallId: string; abortSignal?: AbortSignal }) {
         const request = requestOf(name, input);
         let decision = await engine.decide(request);
+        let note: string | undefined;
         const approvedHash = asked.get(opts.toolCallId);
         asked.delete(opts.toolCallId);
         // The SDK runs `execute` of a call that needed approval only after the user approved it; the
         // approval counts only for the very request it was asked for.
         if (decision.effect === 'require_approval' && approvedHash !== undefined && approvedHash === decision.request_hash) {
           decision = await engine.decide(request, { approvals: approvalsFor(decision) });
+        } else if (options.approvals) {
+          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, { tool: name, arguments: input }, opts.abortSignal));
         }
-        if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `tool ${name}`);
+        if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `tool ${name}`, note);
         let output: unknown;
         try {
           output = await execute(input, opts);

@@ -5,6 +5,7 @@
 import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
 import {
+  approveViaQueue,
   approvalsFor,
   evaluateRules,
   priceOf,
@@ -13,6 +14,7 @@ import {
   settleOrReport,
   type PriceFunction,
   type PriceTable,
+  type QueueApprovals,
   type ReinContext,
   type SettleErrorHandler,
   type TokenUsage,
@@ -34,6 +36,12 @@ export interface AgentsGuardOptions {
   prices?: PriceTable | PriceFunction;
   /** Called when a settle fails (see `SettleErrorHandler` in `rein/ai`). Default: `console.warn`. */
   onSettleError?: SettleErrorHandler;
+  /**
+   * The control room's approval queue (`ApprovalQueue` from `rein/node`): a model call (`reinModel`) the
+   * policy answers `require_approval` waits there for a person's verdict instead of throwing. In
+   * `guardTools`, tools use it instead of the SDK's interruptions.
+   */
+  approvals?: QueueApprovals;
 }
 
 export interface AgentsToolGuardOptions extends AgentsGuardOptions {
@@ -144,19 +152,21 @@ export function reinModel<M extends AgentsModel>(model: M, options: AgentsGuardO
   const count = options.countTokens ?? charEstimate;
   const m = options.model ?? { provider: 'openai', id: 'default' };
 
-  async function before(request: { systemInstructions?: string; input?: unknown; modelSettings?: { maxTokens?: number } }) {
+  async function before(request: { systemInstructions?: string; input?: unknown; modelSettings?: { maxTokens?: number }; signal?: AbortSignal }) {
     const prompt = [request.systemInstructions ?? '', agentsInputText(request.input)].filter(Boolean).join('\n');
     const input = count(prompt);
     const maxOut = request.modelSettings?.maxTokens ?? 0;
-    const decision = await engine.decide({
+    const req = {
       ...ctxOf(options.context, undefined),
       phase: 'model',
       model: m,
       tokens: { input, output: maxOut },
       cost: { estimate: priceOf(options.prices, { input, output: maxOut }, m) },
       prompt,
-    });
-    if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`);
+    };
+    const summary = { ...req, prompt: prompt.length > 2000 ? `${prompt.slice(0, 2000)}…` : prompt };
+    const { decision, note } = await approveViaQueue(engine, req, await engine.decide(req), options.approvals, summary, request.signal);
+    if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`, note);
     return { decision, input };
   }
   const settle = (decision: Decision, usage: TokenUsage) =>
@@ -281,6 +291,7 @@ function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean)
       const args = parseArgs(data.toolCall.arguments);
       const request = requestOf(name, args, data.context);
       let decision = await engine.decide(request);
+      let note: string | undefined;
       if (decision.effect === 'require_approval') {
         // A per-call approval (bound by the SDK to this call's id and arguments), or a sticky one given
         // in answer to this very call's interruption.
@@ -291,11 +302,13 @@ function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean)
         } else if (asked.has(key) && sdkApproved === undefined) {
           // Run before the SDK asks a person (`preApprovalInputGuardrails`): let the SDK's approval flow go on.
           return { behavior: { type: 'allow' as const }, outputInfo: decision };
+        } else if (options.approvals) {
+          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, { tool: name, arguments: args }));
         }
       }
       if (decision.effect !== 'allow') {
         const verb = decision.effect === 'require_approval' ? 'needs approval' : 'denied by policy';
-        return { behavior: { type: 'rejectContent' as const, message: `${verb}: ${messageOf(decision)}` }, outputInfo: decision };
+        return { behavior: { type: 'rejectContent' as const, message: `${verb}: ${messageOf(decision)}${note ? ` (${note})` : ''}` }, outputInfo: decision };
       }
       if (settleAfterOutput) open.set(key, { decision, input: args });
       else await settleOrReport(engine, decision, {}, options.onSettleError);
@@ -319,6 +332,7 @@ function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean)
   };
 
   const needsApproval = (name: string) => async (rc: RunContextLike, toolInput: unknown, callId?: string) => {
+    if (options.approvals) return false; // the queue is asked in the input guardrail
     const d = evaluateRules(engine, requestOf(name, toolInput, rc));
     if (d?.effect !== 'require_approval') return false;
     if (callId) asked.add(`${name}\0${callId}`);

@@ -323,6 +323,52 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.equal(decisions[asked + 1]!.effect, 'allow');
   });
 
+  it('a tool approval is bound to the request it was asked for: a tampered input in the history never runs', async () => {
+    const { engine, context } = setup();
+    const refunds: number[] = [];
+    const tools = guardTools(
+      {
+        refund: tool({
+          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
+          execute: async ({ amount }) => {
+            refunds.push(amount);
+            return { ok: true };
+          },
+        }),
+      },
+      { engine, context },
+    );
+    const secret = 'a-server-side-secret-of-32-bytes!!';
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+    });
+    const first = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: 'refund $30', experimental_toolApprovalSecret: secret });
+    const req = first.content.find((p) => p.type === 'tool-approval-request') as { approvalId: string };
+    assert.ok(req);
+    // The client approves, but sends the history back with the amount changed to $5,000.
+    const tampered = JSON.parse(JSON.stringify(first.response.messages).replace('"amount":30', '"amount":5000'));
+    await assert.rejects(
+      generateText({
+        model,
+        tools,
+        stopWhen: stepCountIs(5),
+        experimental_toolApprovalSecret: secret,
+        messages: [{ role: 'user', content: 'refund $30' }, ...tampered, { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: req.approvalId, approved: true }] }],
+      }),
+      /signature/i,
+    );
+    assert.deepEqual(refunds, [], 'nothing ran');
+    // An execute whose request differs from the one needsApproval recorded is not approved either.
+    const refund = tools.refund as unknown as { needsApproval: (i: unknown, o: unknown) => Promise<boolean>; execute: (i: unknown, o: unknown) => Promise<unknown> };
+    assert.equal(await refund.needsApproval({ amount: 30 }, { toolCallId: 'x1', messages: [] }), true);
+    await assert.rejects(refund.execute({ amount: 5000 }, { toolCallId: 'x1', messages: [] }), (e: unknown) => e instanceof ReinDeniedError && /needs approval/.test(e.message));
+    assert.deepEqual(refunds, []);
+  });
+
   it('a failed settle keeps the paid result (generateText, streamText, tools) and goes to onSettleError', async () => {
     const { engine, context } = setup();
     engine.settle = async () => {
