@@ -27,6 +27,8 @@ interface Measured {
   eagerInputs: string[];
   /** Inputs of chunks loaded on demand only. */
   lazyInputs: string[];
+  /** esbuild's warnings (an app's build would print them). */
+  warnings: string[];
 }
 
 /** Bundles `contents` as the app's entry module (in the project where rein is installed). */
@@ -47,6 +49,7 @@ async function measure(app: string, name: string, contents: string): Promise<Mea
     logLevel: 'silent',
   });
   const meta: Metafile = r.metafile;
+  const warnings = r.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`);
   const bytes = new Map(r.outputFiles.map((f) => [resolve(f.path), f.contents]));
   const entry = Object.keys(meta.outputs).find((o) => meta.outputs[o].entryPoint !== undefined)!;
   const eager = new Set<string>();
@@ -72,7 +75,7 @@ async function measure(app: string, name: string, contents: string): Promise<Mea
     }
     for (const [i, v] of Object.entries(out.inputs)) if (v.bytesInOutput > 0) (isEager ? eagerInputs : lazyInputs).add(file(i));
   }
-  return { eagerGzip, eagerMin, eagerInputs: [...eagerInputs], lazyInputs: [...lazyInputs] };
+  return { eagerGzip, eagerMin, eagerInputs: [...eagerInputs], lazyInputs: [...lazyInputs], warnings };
 }
 
 const has = (inputs: string[], re: RegExp): string[] => inputs.filter((i) => re.test(i));
@@ -96,6 +99,7 @@ describe('browser bundle sizes, from the installed package (esbuild, minified, g
     );
     console.log(`      prebuilt (rein/runtime): ${(m.eagerMin / KB).toFixed(1)} KB min, ${(m.eagerGzip / KB).toFixed(1)} KB gzip`);
     assert.ok(has(m.eagerInputs, /^rein\/dist\/language\/runtime\/prebuilt\.js$/).length === 1, 'the measured bundle does contain the prebuilt loader');
+    assert.deepEqual(m.warnings, [], 'the app builds without warnings');
     assert.ok(m.eagerGzip <= 50 * KB, `prebuilt bundle is ${(m.eagerGzip / KB).toFixed(1)} KB gzip (goal ≤ 50 KB)`);
     assert.deepEqual(has(m.eagerInputs, /\/language\/syntax\/(parser|lexer)\.js|\/language\/(lint|format|services)\/|\/semantics\/checker|\/vendor\/(chevrotain|zod)/), [], 'no parser, checker, linter, formatter, Chevrotain or zod');
     assert.ok(has(m.lazyInputs, /\/vendor\/re2js\.js$/).length === 1, 're2js is a lazy chunk');
@@ -113,6 +117,7 @@ describe('browser bundle sizes, from the installed package (esbuild, minified, g
     console.log(`      with the compiler (rein): ${(m.eagerMin / KB).toFixed(1)} KB min, ${(m.eagerGzip / KB).toFixed(1)} KB gzip`);
     assert.ok(has(m.eagerInputs, /^rein\/dist\/language\/syntax\/parser\.js$/).length === 1, 'the measured bundle does contain the parser');
     assert.ok(has(m.eagerInputs, /^rein\/dist\/language\/semantics\/checker\.js$/).length === 1, 'the measured bundle does contain the checker');
+    assert.deepEqual(m.warnings, [], 'the app builds without warnings');
     assert.ok(m.eagerGzip <= 150 * KB, `compiler bundle is ${(m.eagerGzip / KB).toFixed(1)} KB gzip (goal ≤ 150 KB)`);
     // What tree-shaking must drop (the reason dist/ is shipped module by module).
     assert.deepEqual(has(m.eagerInputs, /\/language\/(format|services|audit|node)\/|\/language\/lint\/(?!suppress\.js)|\/vendor\/zod\//), [], 'no linter rules, formatter, services, audit, Node code or zod');
