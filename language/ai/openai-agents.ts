@@ -6,6 +6,7 @@ import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
 import {
   approveViaQueue,
+  charEstimate,
   approvalsFor,
   evaluateRules,
   priceOf,
@@ -18,7 +19,7 @@ import {
   type ReinContext,
   type SettleErrorHandler,
   type TokenUsage,
-} from './index.js';
+} from './shared.js';
 
 export interface AgentsGuardOptions {
   engine: Engine;
@@ -56,7 +57,6 @@ const modelOf = (agent: { model?: unknown }) => ({
   provider: 'openai',
   id: typeof agent?.model === 'string' ? agent.model : ((agent?.model as { model?: string } | undefined)?.model ?? 'default'),
 });
-const charEstimate = (t: string) => Math.ceil(t.length / 4);
 
 /** The text of an Agents SDK input (a string or input items: messages, tool calls and their results). */
 export function agentsInputText(input: unknown): string {
@@ -390,4 +390,5 @@ export function guardTools<T extends readonly AnyAgentsTool[]>(tools: T, options
   }) as unknown as T;
 }
 
-export type { ReinContext };
+export { ReinDeniedError, pricesFrom } from './shared.js';
+export type { ApprovalQueueLike, PriceFunction, PriceTable, QueueApprovals, ReinContext, SettleErrorHandler, TokenUsage } from './shared.js';
