@@ -13,6 +13,7 @@ import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { AuditLogger, MemoryAuditSink } from '../../language/audit/logger.js';
 import type { Decision } from '../../language/runtime/decision.js';
 import { reinMiddleware, guardTools, ReinDeniedError, pricesFrom, promptText } from '../../language/ai/index.js';
+import type { AgentsModel } from '../../language/ai/openai-agents.js';
 
 const DIR = join(import.meta.dirname, '../../examples/ai-sdk-agent');
 const policy = compile(Object.fromEntries(readdirSync(DIR).filter((f) => f.endsWith('.rein')).map((f) => [f, readFileSync(join(DIR, f), 'utf8')])));
@@ -89,6 +90,27 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.equal(toolDenied?.reasons[0]?.name, 'no_destructive_sql');
     // 3 model decisions, 2 tool decisions, 1 output decision.
     assert.equal(decisions.length, 6);
+  });
+
+  it('decides on the model, the caller\'s context, the prompt text (detectors) and its tokens counted with gpt-tokenizer', async () => {
+    const { engine, context } = setup();
+    const requests: any[] = [];
+    const decide = engine.decide.bind(engine);
+    engine.decide = (r, o) => (requests.push(r), decide(r, o));
+    const model = new MockLanguageModelV3({ provider: 'openai.chat', modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
+    const wrapped = wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, countTokens, prices: PRICES }) });
+    await generateText({ model: wrapped, system: 'You are terse.', prompt: 'Summarise ticket 7.', maxOutputTokens: 100 });
+    const text = 'You are terse.\nSummarise ticket 7.';
+    assert.deepEqual(requests[0], {
+      ...context,
+      phase: 'model',
+      model: { provider: 'openai.chat', id: 'gpt-4o' },
+      tokens: { input: countTokens(text), output: 100 },
+      cost: { estimate: Math.ceil((countTokens(text) * 2.5 + 100 * 10) / 1e6 * 1e6 - 1e-6) / 1e6 },
+      prompt: text,
+    });
+    await assert.rejects(generateText({ model: wrapped, prompt: 'debug this: AKIAIOSFODNN7EXAMPLE' }), (e: unknown) => e instanceof ReinDeniedError && e.decision.reasons[0]?.name === 'secret_in_prompt');
+    assert.equal(model.doGenerateCalls.length, 1, 'the prompt with a credential never reached the provider');
   });
 
   it('a $0.05 ceiling stops the loop at the exact call that would exceed it', async () => {
@@ -419,6 +441,42 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
       console.warn = warn;
     }
     assert.deepEqual(seen, ["rein: settle failed; the reservation's estimate stands until it expires: boom"]);
+  });
+
+  it('prices in the policy: without `prices`, a budget prices the tokens; both adapters settle the actual usage', async () => {
+    const priced = compile({ 'priced.rein': readFileSync(join(import.meta.dirname, 'fixtures/priced.rein'), 'utf8') });
+    const engine = new Engine(priced, { store: new MemoryBudgetStore() });
+    const context = { session: { id: 's1' } };
+    const spent = async () => (await engine.decide({ ...context, phase: 'model', model: { provider: 'x', id: 'gpt-4o' }, tokens: { input: 0, output: 0 } })).budgets[0]?.spent;
+    const model = new MockLanguageModelV3({ modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(2000, 750), warnings: [] } });
+    await generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, checkOutput: false }) }), prompt: 'q' });
+    // 2,000 × $2.50/M + 750 × $10/M, from the policy's own table
+    assert.equal(await spent(), '0.012500');
+    const { reinModel } = await import('../../language/ai/openai-agents.js');
+    const plain: AgentsModel = { getResponse: async () => ({ usage: { inputTokens: 1000, outputTokens: 1000 }, output: [] }), async *getStreamedResponse() {} };
+    const agentsModel = reinModel(
+      plain,
+      { engine, context, model: { provider: 'openai', id: 'gpt-4o-mini' } },
+    );
+    await agentsModel.getResponse({ input: 'q', modelSettings: {} });
+    // + 1,000 × $0.15/M + 1,000 × $0.60/M
+    assert.equal(await spent(), '0.013250');
+  });
+
+  it('tool budgets settle with the cost the tool reports', async () => {
+    const { engine, context, settled } = setup();
+    const ran: string[] = [];
+    const tools = guardTools(sqlTools(ran), { engine, context, cost: (name, input, output) => (name === 'sql' && (input as { query: string }).query === 'select 1' && (output as { rows: number }).rows === 1 ? 0.002 : undefined) });
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'sql', input: JSON.stringify({ query: 'select 1' }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'one row' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+    });
+    await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: 'q' });
+    assert.deepEqual(ran, ['select 1']);
+    assert.deepEqual(settled.map((s) => s.usage), [{ cost: { estimate: 0.002 } }]);
   });
 
   it('prices from @pydantic/genai-prices', () => {
