@@ -147,6 +147,37 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.deepEqual(modelSettles.map((s) => s.usage.cost.estimate), [0.0125, 0.0125, 0.0125, 0.0125]);
   });
 
+  it('the $0.05 ceiling also stops a streamText tool loop at the exact call', async () => {
+    const { engine, context } = setup();
+    const ran: string[] = [];
+    let i = 0;
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doStream: async () => ({
+        stream: simulateReadableStream({
+          chunks: [
+            { type: 'tool-call', toolCallId: `c${i++}`, toolName: 'sql', input: JSON.stringify({ query: 'select 1' }) },
+            { type: 'finish', finishReason: toolCalls, usage: usage(2000, 750) },
+          ],
+        }),
+      }),
+    });
+    const errors: unknown[] = [];
+    const r = streamText({
+      model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, prices: PRICES, countTokens }) }),
+      tools: guardTools(sqlTools(ran), { engine, context }),
+      stopWhen: stepCountIs(20),
+      prompt: 'count the users',
+      onError: ({ error }) => void errors.push(error),
+    });
+    await r.consumeStream();
+    assert.equal(model.doStreamCalls.length, 4, 'four streamed calls; the fifth never reached the provider');
+    assert.equal(ran.length, 4);
+    const e = errors.find((x) => x instanceof ReinDeniedError) as ReinDeniedError | undefined;
+    assert.equal(e?.decision.reasons[0]?.name, 'session_model_spend');
+    assert.equal(e?.decision.budgets.find((b) => b.name === 'session_model_spend')?.spent, '0.050000');
+  });
+
   it('the ceiling holds across concurrent runs of one session', async () => {
     const { engine, context } = setup();
     const model = new MockLanguageModelV3({
