@@ -11,6 +11,7 @@ import {
   charEstimate,
   contextOf,
   evaluateRules,
+  modelCallSummary,
   priceOf,
   promptText,
   ReinDeniedError,
@@ -83,8 +84,7 @@ export function reinMiddleware(options: ReinAiOptions): LanguageModelMiddleware 
       prompt: text,
     };
     const first = await engine.decide(request);
-    const summary = { ...request, prompt: text.length > 2000 ? `${text.slice(0, 2000)}…` : text };
-    const { decision, note } = await approveViaQueue(engine, request, first, options.approvals, summary, params.abortSignal);
+    const { decision, note } = await approveViaQueue(engine, request, first, options.approvals, () => modelCallSummary(request), params.abortSignal);
     if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`, note);
     return { model: m, inputTokens, decision, settled: false };
   }
@@ -227,15 +227,16 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
     out[name] = {
       ...t,
       async needsApproval(input: unknown, opts: { toolCallId: string }) {
-        if (typeof own === 'function' ? await own(input, opts) : own === true) return true;
-        if (options.approvals) return false; // the queue is asked in `execute`
-        // Rules only, no budgets reserved: the real decision is made in `execute`.
+        const ownAsks = typeof own === 'function' ? await own(input, opts) : own === true;
+        if (options.approvals) return ownAsks; // the queue is asked in `execute`
+        // Rules only, no budgets reserved: the real decision is made in `execute`. Asked even when the
+        // tool's own `needsApproval` says yes, so that the person's approval also answers the policy.
         const decision = evaluateRules(engine, requestOf(name, input));
         if (decision?.effect === 'require_approval' && decision.request_hash) {
           asked.set(opts.toolCallId, decision.request_hash);
           return true;
         }
-        return false;
+        return ownAsks;
       },
       async execute(input: unknown, opts: { toolCallId: string; abortSignal?: AbortSignal }) {
         const request = requestOf(name, input);
@@ -248,7 +249,7 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
         if (decision.effect === 'require_approval' && approvedHash !== undefined && approvedHash === decision.request_hash) {
           decision = await engine.decide(request, { approvals: approvalsFor(decision) });
         } else if (options.approvals) {
-          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, { tool: name, arguments: input }, opts.abortSignal));
+          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, () => ({ tool: name, arguments: input }), opts.abortSignal));
         }
         if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `tool ${name}`, note);
         let output: unknown;

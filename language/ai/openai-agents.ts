@@ -9,6 +9,7 @@ import {
   charEstimate,
   approvalsFor,
   evaluateRules,
+  modelCallSummary,
   priceOf,
   promptText,
   ReinDeniedError,
@@ -164,8 +165,7 @@ export function reinModel<M extends AgentsModel>(model: M, options: AgentsGuardO
       cost: { estimate: priceOf(options.prices, { input, output: maxOut }, m) },
       prompt,
     };
-    const summary = { ...req, prompt: prompt.length > 2000 ? `${prompt.slice(0, 2000)}…` : prompt };
-    const { decision, note } = await approveViaQueue(engine, req, await engine.decide(req), options.approvals, summary, request.signal);
+    const { decision, note } = await approveViaQueue(engine, req, await engine.decide(req), options.approvals, () => modelCallSummary(req), request.signal);
     if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`, note);
     return { decision, input };
   }
@@ -303,7 +303,7 @@ function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean)
           // Run before the SDK asks a person (`preApprovalInputGuardrails`): let the SDK's approval flow go on.
           return { behavior: { type: 'allow' as const }, outputInfo: decision };
         } else if (options.approvals) {
-          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, { tool: name, arguments: args }));
+          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, () => ({ tool: name, arguments: args })));
         }
       }
       if (decision.effect !== 'allow') {

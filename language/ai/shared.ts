@@ -35,6 +35,10 @@ export interface QueueApprovals {
   timeoutMs?: number;
 }
 
+/** What a person sees of a model call in the queue: the request, its prompt cut at 2,000 characters. @internal */
+export const modelCallSummary = (request: { prompt: string }) =>
+  request.prompt.length > 2000 ? { ...request, prompt: `${request.prompt.slice(0, 2000)}…` } : request;
+
 /**
  * A `require_approval` decision put to the queue: waits for the verdict and decides again with its approvals.
  * Returns the decision to act on and, when no approval came, why (`denied`, `expired`, `timeout`). @internal
@@ -44,11 +48,11 @@ export async function approveViaQueue(
   request: unknown,
   decision: Decision,
   q: QueueApprovals | undefined,
-  summary: unknown,
+  summary: () => unknown,
   signal?: AbortSignal,
 ): Promise<{ decision: Decision; note?: string }> {
   if (!q || decision.effect !== 'require_approval') return { decision };
-  const ids = (await q.queue.request(decision, summary)).map((r) => r.id);
+  const ids = (await q.queue.request(decision, summary())).map((r) => r.id);
   if (ids.length === 0) return { decision };
   const r = await q.queue.wait(ids, { timeoutMs: q.timeoutMs ?? 600_000, signal });
   if (r.status !== 'approved') return { decision, note: `approval ${r.status}` };

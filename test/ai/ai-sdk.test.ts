@@ -376,6 +376,41 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.equal(decisions[asked + 1]!.effect, 'allow');
   });
 
+  it('a tool with its own needsApproval: one approval answers both the tool and the policy', async () => {
+    const { engine, context } = setup();
+    const refunds: number[] = [];
+    const tools = guardTools(
+      {
+        refund: tool({
+          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
+          needsApproval: true,
+          execute: async ({ amount }) => {
+            refunds.push(amount);
+            return { ok: true };
+          },
+        }),
+      },
+      { engine, context },
+    );
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+    });
+    const first = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: 'refund $30' });
+    const req = first.content.find((p) => p.type === 'tool-approval-request') as { approvalId: string };
+    const second = await generateText({
+      model,
+      tools,
+      stopWhen: stepCountIs(5),
+      messages: [{ role: 'user', content: 'refund $30' }, ...first.response.messages, { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: req.approvalId, approved: true }] }],
+    });
+    assert.deepEqual(refunds, [30]);
+    assert.equal(second.text, 'refunded');
+  });
+
   it('a tool approval is bound to the request it was asked for: a tampered input in the history never runs', async () => {
     const { engine, context } = setup();
     const refunds: number[] = [];
