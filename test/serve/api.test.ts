@@ -177,7 +177,7 @@ describe('rein serve --api: decisions over HTTP', function () {
         const body = JSON.stringify({ input: model('ka', '0.01'), now: `2026-11-24T10:00:0${i}Z` });
         const req = httpRequest({ agent, host: url.hostname, port: url.port, path: '/v1/decide', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
           res.resume();
-          res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket, connection: res.headers.connection as string | undefined, keepAlive: res.headers['keep-alive'] }));
+          res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket, connection: res.headers.connection as string | undefined, keepAlive: res.headers['keep-alive'] as string | undefined }));
         });
         req.on('error', reject);
         req.end(body);
