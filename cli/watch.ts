@@ -54,6 +54,7 @@ export async function watchLoop(ctx: Ctx, paths: string[], what: string, run: ()
       }
     }
     const stop = () => resolve();
+    if (signal?.aborted) return stop();
     signal?.addEventListener('abort', stop, { once: true });
     process.once('SIGINT', stop);
   });

@@ -6,6 +6,8 @@ import { appendFileSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FIXTURES } from './helpers.js';
+import { makeCtx } from '../../cli/context.js';
+import { watchLoop } from '../../cli/watch.js';
 
 function waitFor(get: () => string, re: RegExp, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -51,4 +53,21 @@ describe('--watch', function () {
       cpSync(path.join(FIXTURES, 'valid'), path.join(dir, 'valid'), { recursive: true });
     });
   }
+
+  it('clears the screen before each run on a terminal only; ends with the last run\'s exit code', async () => {
+    for (const isTTY of [true, false]) {
+      let out = '';
+      let err = '';
+      const ctx = makeCtx({ stdout: { write: (x: string) => (out += x) }, stderr: { write: (x: string) => (err += x) }, stdin: (async function* () {})(), env: { NO_COLOR: '1' }, cwd: dir, isTTY });
+      const stop = new AbortController();
+      const code = await watchLoop(ctx, ['valid'], 'check', async () => {
+        ctx.out('ran\n');
+        setImmediate(() => stop.abort());
+        return 3;
+      }, stop.signal);
+      assert.equal(code, 3);
+      assert.equal(out, isTTY ? '\x1b[2J\x1b[Hran\n' : 'ran\n', `isTTY ${isTTY}`);
+      assert.match(err, /^\[\d\d:\d\d:\d\d\] rein check: exit 3; watching valid for changes \(Ctrl-C to stop\)\n$/);
+    }
+  });
 });
