@@ -28,7 +28,7 @@
 // ratios matter more than the absolute numbers.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -153,10 +153,38 @@ async function http(): Promise<void> {
   }
 }
 
-async function throughput(urls: string[]): Promise<number> {
+interface Watched {
+  label: string;
+  pids: number[];
+}
+
+/** Redis's own CPU time (ms) and the number of commands it ran so far (INFO). */
+async function redisStats(url: string): Promise<{ cpuMs: number; commands: number }> {
+  const { Redis } = await import('ioredis');
+  const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await c.connect();
+    const info = await c.info();
+    const num = (k: string) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+    return { cpuMs: (num('used_cpu_user') + num('used_cpu_sys')) * 1000, commands: num('total_commands_processed') };
+  } finally {
+    c.disconnect();
+  }
+}
+
+/**
+ * CLIENTS clients spread over `urls` call echo for SECONDS. Returns calls per second and the CPU
+ * time per call (µs) of this benchmark process (the clients), of each watched group of processes,
+ * and of Redis (with its commands per call).
+ */
+async function throughput(urls: string[], watch: Watched[], redisUrl?: string): Promise<{ rate: number; cpu: Record<string, number>; redisCmds?: number }> {
   const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => httpClient(urls[i % urls.length])));
   for (const c of clients) for (let i = 0; i < 20; i++) await c.callTool({ name: 'echo', arguments: { message: 'warm' } });
   let calls = 0;
+  const sum = (pids: number[]) => pids.reduce((t, p) => t + cpuMs(p), 0);
+  const before = watch.map((w) => sum(w.pids));
+  const self0 = process.cpuUsage();
+  const r0 = redisUrl ? await redisStats(redisUrl) : null;
   const end = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
   await Promise.all(
@@ -168,8 +196,17 @@ async function throughput(urls: string[]): Promise<number> {
     }),
   );
   const rate = calls / ((performance.now() - t0) / 1000);
+  const self = process.cpuUsage(self0);
+  const cpu: Record<string, number> = { 'the clients (this process)': (self.user + self.system) / calls };
+  watch.forEach((w, i) => (cpu[w.label] = ((sum(w.pids) - before[i]) * 1000) / calls));
+  let redisCmds: number | undefined;
+  if (redisUrl && r0) {
+    const r1 = await redisStats(redisUrl);
+    cpu['redis-server'] = ((r1.cpuMs - r0.cpuMs) * 1000) / calls;
+    redisCmds = (r1.commands - r0.commands - 1) / calls; // minus the INFO itself
+  }
   await Promise.all(clients.map((c) => c.close()));
-  return rate;
+  return { rate, cpu, redisCmds };
 }
 
 async function fleet(): Promise<void> {
@@ -198,11 +235,21 @@ async function fleet(): Promise<void> {
       urls.push(`http://127.0.0.1:${port}/mcp`);
     }
     for (const g of gws) await waitFor(() => /listening at/.test(g.out()), 'a replica', 30_000);
-    const direct = await throughput([`http://127.0.0.1:${upPort}/mcp`]);
-    const viaFleet = await throughput(urls);
-    console.log(`fleet: ${CLIENTS} clients for ${SECONDS} s, echo, one upstream`);
-    console.log(`  direct to the upstream            ${direct.toFixed(0).padStart(7)} calls/s`);
-    console.log(`  ${REPLICAS} rein mcp replicas on one Redis   ${viaFleet.toFixed(0).padStart(7)} calls/s   (${(viaFleet / direct).toFixed(2)}× direct)`);
+    const upstream: Watched = { label: 'the upstream server', pids: [up.child.pid!] };
+    const replicas: Watched = { label: `the ${REPLICAS} rein mcp replicas`, pids: gws.map((g) => g.child.pid!) };
+    const direct = await throughput([`http://127.0.0.1:${upPort}/mcp`], [upstream]);
+    const viaFleet = await throughput(urls, [upstream, replicas], redis.url);
+    const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+    console.log(`fleet: ${CLIENTS} clients for ${SECONDS} s, echo, one upstream (Streamable HTTP), every process on this machine`);
+    console.log(`  direct to the upstream                ${direct.rate.toFixed(0).padStart(7)} calls/s`);
+    console.log(`  ${REPLICAS} rein mcp replicas on one Redis       ${viaFleet.rate.toFixed(0).padStart(7)} calls/s   (${(viaFleet.rate / direct.rate).toFixed(2)}× direct)`);
+    console.log(`  CPU per call (µs, user + system)      direct   via the replicas`);
+    for (const k of Object.keys(viaFleet.cpu)) {
+      const d = direct.cpu[k];
+      console.log(`    ${k.padEnd(34)} ${(d === undefined ? '-' : d.toFixed(0)).padStart(6)}   ${viaFleet.cpu[k].toFixed(0).padStart(6)}`);
+    }
+    console.log(`    ${'total'.padEnd(34)} ${total(direct.cpu).toFixed(0).padStart(6)}   ${total(viaFleet.cpu).toFixed(0).padStart(6)}   (${(total(viaFleet.cpu) / total(direct.cpu)).toFixed(2)}×)`);
+    console.log(`  Redis commands per call: ${viaFleet.redisCmds?.toFixed(2)}; cores on this machine: ${availableParallelism()}`);
   } finally {
     for (const g of gws) await g.kill();
     await up.kill();
