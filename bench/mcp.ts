@@ -19,8 +19,9 @@
 //    each, the difference (the overhead), and the gateway process's CPU time per call (/proc).
 // 2. Streamable HTTP: the same against the server in HTTP mode, directly and through `--listen`.
 // 3. Fleet: 4 `--listen` replicas sharing one redis-server (a per-session call budget, so every call
-//    makes a Redis round trip), BENCH_CLIENTS clients spread over them calling for BENCH_SECONDS;
-//    calls per second, against the same clients calling the upstream directly.
+//    makes a Redis round trip), BENCH_CLIENTS clients spread over them calling for BENCH_SECONDS
+//    after a warm-up as long; calls per second, against the same clients calling the upstream
+//    directly, and the CPU time per call of every process.
 //
 // The SDK's HTTP client is given `abortIsolatingFetch()` (language/node/mcp/isolating-fetch.ts):
 // with Node's own fetch, every request of a session adds an abort listener to the transport's one
@@ -214,7 +215,14 @@ async function redisStats(url: string): Promise<{ cpuMs: number; commands: numbe
  */
 async function throughput(urls: string[], watch: Watched[], redisUrl?: string): Promise<{ rate: number; cpu: Record<string, number>; redisCmds?: number }> {
   const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => httpClient(urls[i % urls.length])));
-  for (const c of clients) for (let i = 0; i < 20; i++) await c.callTool({ name: 'echo', arguments: { message: 'warm' } });
+  // Warm-up: the same load for as long as the measurement, so every replica's code is JIT-compiled
+  // (a few calls each would time the interpreter and the compiler, not a gateway that runs for hours).
+  const warmEnd = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    clients.map(async (c) => {
+      while (performance.now() < warmEnd) await c.callTool({ name: 'echo', arguments: { message: 'warm' } });
+    }),
+  );
   let calls = 0;
   const sum = (pids: number[]) => pids.reduce((t, p) => t + cpuMs(p), 0);
   const before = watch.map((w) => sum(w.pids));
