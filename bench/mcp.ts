@@ -8,6 +8,8 @@
 //   BENCH_BYTES=100000 …                      echo messages of that many characters (a large result)
 //   BENCH_AUDIT=1 …                           A/B with --audit (every decision hash-chained to a file)
 //   BENCH_ONLY=stdio|http|fleet …             one part only
+//   BENCH_GC=1 …                              stdio: also count the gateway's garbage collections in the timed calls
+//                                             (bench/gc-log.mjs preloaded into the gateway process)
 //
 // 1. stdio: the SDK's Client calls `echo` on a small SDK server (test/fixtures/mcp/test-server.mjs)
 //    directly and through `rein mcp` (memory store, the policy test/fixtures/mcp/everything: a call
@@ -17,8 +19,9 @@
 //    each, the difference (the overhead), and the gateway process's CPU time per call (/proc).
 // 2. Streamable HTTP: the same against the server in HTTP mode, directly and through `--listen`.
 // 3. Fleet: 4 `--listen` replicas sharing one redis-server (a per-session call budget, so every call
-//    makes a Redis round trip), BENCH_CLIENTS clients spread over them calling for BENCH_SECONDS;
-//    calls per second, against the same clients calling the upstream directly.
+//    makes a Redis round trip), BENCH_CLIENTS clients spread over them calling for BENCH_SECONDS
+//    after a warm-up as long; calls per second, against the same clients calling the upstream
+//    directly, and the CPU time per call of every process.
 //
 // The SDK's HTTP client is given `abortIsolatingFetch()` (language/node/mcp/isolating-fetch.ts):
 // with Node's own fetch, every request of a session adds an abort listener to the transport's one
@@ -28,7 +31,7 @@
 // ratios matter more than the absolute numbers.
 
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -64,11 +67,16 @@ const f3 = (x: number) => x.toFixed(3).padStart(8);
  * time, alternating between the connections call by call (the order rotates each turn). Returns the
  * sorted latencies (ms) of each connection and the CPU time per timed call (µs) of each pid given.
  */
-async function interleaved(clients: Client[], pidsToWatch: (number | undefined)[]): Promise<{ lat: number[][]; cpuUs: number[] }> {
+async function interleaved(
+  clients: Client[],
+  pidsToWatch: (number | undefined)[],
+  window: { from: number; to: number } = { from: 0, to: 0 },
+): Promise<{ lat: number[][]; paired: number[][]; cpuUs: number[] }> {
   const call = (c: Client, msg: string) => c.callTool({ name: 'echo', arguments: { message: msg } });
   for (let i = 0; i < WARMUP; i++) for (const c of clients) await call(c, `warm ${i}`);
   const lat: number[][] = clients.map(() => []);
   const cpu0 = pidsToWatch.map(cpuMs);
+  window.from = Date.now();
   for (let i = 0; i < CALLS; i++) {
     for (let k = 0; k < clients.length; k++) {
       const j = (i + k) % clients.length;
@@ -77,11 +85,14 @@ async function interleaved(clients: Client[], pidsToWatch: (number | undefined)[
       lat[j].push(performance.now() - t);
     }
   }
+  window.to = Date.now();
   const cpuUs = pidsToWatch.map((pid, i) => ((cpuMs(pid) - cpu0[i]) * 1000) / CALLS);
-  return { lat: lat.map((x) => x.sort((a, b) => a - b)), cpuUs };
+  // Per turn, each connection's call minus the first connection's (the direct one) of the same turn.
+  const paired = lat.map((x) => x.map((v, i) => v - lat[0][i]).sort((a, b) => a - b));
+  return { lat: lat.map((x) => x.sort((a, b) => a - b)), paired, cpuUs };
 }
 
-function report(label: string, direct: number[], gw: number[], gatewayCpuUs: number, serverCpuUs?: number): void {
+function report(label: string, direct: number[], gw: number[], paired: number[], gatewayCpuUs: number, serverCpuUs?: number): void {
   const d50 = pct(direct, 50);
   const d99 = pct(direct, 99);
   const g50 = pct(gw, 50);
@@ -89,7 +100,8 @@ function report(label: string, direct: number[], gw: number[], gatewayCpuUs: num
   console.log(`${label}`);
   console.log(`  direct     p50 ${f3(d50)} ms   p99 ${f3(d99)} ms`);
   console.log(`  rein mcp   p50 ${f3(g50)} ms   p99 ${f3(g99)} ms`);
-  console.log(`  added      p50 ${f3(g50 - d50)} ms   p99 ${f3(g99 - d99)} ms   (goal on stdio: added p99 < 1 ms)`);
+  console.log(`  added      p50 ${f3(g50 - d50)} ms   p99 ${f3(g99 - d99)} ms   (the difference of the percentiles; goal on stdio: added p99 < 1 ms)`);
+  console.log(`  paired     p50 ${f3(pct(paired, 50))} ms   p99 ${f3(pct(paired, 99))} ms   (percentiles of each gateway call minus the direct call of the same turn)`);
   console.log(
     `  gateway CPU ${Number.isNaN(gatewayCpuUs) ? 'n/a' : gatewayCpuUs.toFixed(0)} µs per call (user + system, /proc)${serverCpuUs === undefined || Number.isNaN(serverCpuUs) ? '' : `; the upstream server: ${serverCpuUs.toFixed(0)} µs per call`}`,
   );
@@ -124,12 +136,34 @@ async function httpClient(url: string): Promise<Client> {
 }
 
 async function stdio(): Promise<void> {
+  const gcDir = process.env.BENCH_GC ? mkdtempSync(path.join(tmpdir(), 'rein-bench-gc-')) : null;
+  if (gcDir) runEnv.REIN_BENCH_GC_DIR = gcDir;
   const direct = await stdioClient([SERVER]);
-  const gw = await stdioClient([BIN, 'mcp', '--policy', POLICY, '--no-reload', '--', process.execPath, SERVER]);
-  const { lat, cpuUs } = await interleaved([direct, gw], [pids.get(direct), pids.get(gw)]);
+  const gw = await stdioClient([...(gcDir ? ['--import', path.join(ROOT, 'bench/gc-log.mjs')] : []), BIN, 'mcp', '--policy', POLICY, '--no-reload', '--', process.execPath, SERVER]);
+  const window = { from: 0, to: 0 };
+  const { lat, paired, cpuUs } = await interleaved([direct, gw], [pids.get(direct), pids.get(gw)], window);
   await direct.close();
   await gw.close();
-  report(`stdio, ${CALLS} tools/call (echo) on each path, alternating call by call after ${WARMUP} warm-up calls each`, lat[0], lat[1], cpuUs[1], cpuUs[0]);
+  report(`stdio, ${CALLS} tools/call (echo) on each path, alternating call by call after ${WARMUP} warm-up calls each`, lat[0], lat[1], paired[1], cpuUs[1], cpuUs[0]);
+  if (gcDir) {
+    delete runEnv.REIN_BENCH_GC_DIR;
+    await gcReport('gateway', gcDir, pids.get(gw), window);
+    rmSync(gcDir, { recursive: true, force: true });
+  }
+}
+
+/** BENCH_GC: the garbage collections bench/gc-log.mjs recorded in process `pid` during the timed calls. */
+async function gcReport(label: string, gcDir: string, pid: number | undefined, window: { from: number; to: number }): Promise<void> {
+  const file = path.join(gcDir, `gc-${pid}.json`);
+  for (let i = 0; i < 40 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+  const gcs = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { kind: string; at: number; ms: number }[]) : [];
+  const timed = gcs.filter((g) => g.at >= window.from && g.at <= window.to);
+  const by = (k: string) => timed.filter((g) => g.kind === k);
+  const minor = by('minor');
+  const pauses = minor.map((g) => g.ms).sort((a, b) => a - b);
+  console.log(
+    `  ${label} GC in the timed calls: ${minor.length} minor (one per ${minor.length ? Math.round(CALLS / minor.length) : '∞'} calls${pauses.length ? `, pause p50 ${pct(pauses, 50).toFixed(2)} ms, max ${pauses[pauses.length - 1].toFixed(2)} ms` : ''}), ${by('major').length} major`,
+  );
 }
 
 async function http(): Promise<void> {
@@ -142,10 +176,10 @@ async function http(): Promise<void> {
     await waitFor(() => /listening at/.test(gw.out()), 'the gateway', 20_000);
     const direct = await httpClient(`http://127.0.0.1:${upPort}/mcp`);
     const via = await httpClient(`http://127.0.0.1:${gwPort}/mcp`);
-    const { lat, cpuUs } = await interleaved([direct, via], [up.child.pid, gw.child.pid]);
+    const { lat, paired, cpuUs } = await interleaved([direct, via], [up.child.pid, gw.child.pid]);
     await direct.close();
     await via.close();
-    report(`Streamable HTTP, ${CALLS} tools/call (echo) on each path, alternating call by call after ${WARMUP} warm-up calls each`, lat[0], lat[1], cpuUs[1]);
+    report(`Streamable HTTP, ${CALLS} tools/call (echo) on each path, alternating call by call after ${WARMUP} warm-up calls each`, lat[0], lat[1], paired[1], cpuUs[1]);
     if (/MaxListenersExceededWarning/.test(gw.out())) console.log('  (the gateway printed MaxListenersExceededWarning)');
   } finally {
     await gw.kill();
@@ -153,10 +187,47 @@ async function http(): Promise<void> {
   }
 }
 
-async function throughput(urls: string[]): Promise<number> {
+interface Watched {
+  label: string;
+  pids: number[];
+}
+
+/** Redis's own CPU time (ms) and the number of commands it ran so far (INFO). */
+async function redisStats(url: string): Promise<{ cpuMs: number; commands: number; byCommand: Record<string, number> }> {
+  const { Redis } = await import('ioredis');
+  const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await c.connect();
+    const info = await c.info('all');
+    const num = (k: string) => Number(new RegExp(`^${k}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+    const byCommand: Record<string, number> = {};
+    for (const m of info.matchAll(/^cmdstat_([a-z|_-]+):calls=(\d+)/gm)) byCommand[m[1]] = Number(m[2]);
+    return { cpuMs: (num('used_cpu_user') + num('used_cpu_sys')) * 1000, commands: num('total_commands_processed'), byCommand };
+  } finally {
+    c.disconnect();
+  }
+}
+
+/**
+ * CLIENTS clients spread over `urls` call echo for SECONDS. Returns calls per second and the CPU
+ * time per call (µs) of this benchmark process (the clients), of each watched group of processes,
+ * and of Redis (with its commands per call).
+ */
+async function throughput(urls: string[], watch: Watched[], redisUrl?: string): Promise<{ rate: number; cpu: Record<string, number>; redisCmds?: number }> {
   const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => httpClient(urls[i % urls.length])));
-  for (const c of clients) for (let i = 0; i < 20; i++) await c.callTool({ name: 'echo', arguments: { message: 'warm' } });
+  // Warm-up: the same load for as long as the measurement, so every replica's code is JIT-compiled
+  // (a few calls each would time the interpreter and the compiler, not a gateway that runs for hours).
+  const warmEnd = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    clients.map(async (c) => {
+      while (performance.now() < warmEnd) await c.callTool({ name: 'echo', arguments: { message: 'warm' } });
+    }),
+  );
   let calls = 0;
+  const sum = (pids: number[]) => pids.reduce((t, p) => t + cpuMs(p), 0);
+  const before = watch.map((w) => sum(w.pids));
+  const self0 = process.cpuUsage();
+  const r0 = redisUrl ? await redisStats(redisUrl) : null;
   const end = performance.now() + SECONDS * 1000;
   const t0 = performance.now();
   await Promise.all(
@@ -168,8 +239,21 @@ async function throughput(urls: string[]): Promise<number> {
     }),
   );
   const rate = calls / ((performance.now() - t0) / 1000);
+  const self = process.cpuUsage(self0);
+  const cpu: Record<string, number> = { 'the clients (this process)': (self.user + self.system) / calls };
+  watch.forEach((w, i) => (cpu[w.label] = ((sum(w.pids) - before[i]) * 1000) / calls));
+  let redisCmds: number | undefined;
+  if (redisUrl && r0) {
+    const r1 = await redisStats(redisUrl);
+    cpu['redis-server'] = ((r1.cpuMs - r0.cpuMs) * 1000) / calls;
+    redisCmds = (r1.commands - r0.commands - 1) / calls; // minus the INFO itself
+    if (process.env.BENCH_VERBOSE) {
+      const per = Object.entries(r1.byCommand).map(([k, v]) => `${k} ${((v - (r0.byCommand[k] ?? 0)) / calls).toFixed(2)}`);
+      console.log(`  Redis commands per call by name: ${per.join(', ')}`);
+    }
+  }
   await Promise.all(clients.map((c) => c.close()));
-  return rate;
+  return { rate, cpu, redisCmds };
 }
 
 async function fleet(): Promise<void> {
@@ -198,11 +282,21 @@ async function fleet(): Promise<void> {
       urls.push(`http://127.0.0.1:${port}/mcp`);
     }
     for (const g of gws) await waitFor(() => /listening at/.test(g.out()), 'a replica', 30_000);
-    const direct = await throughput([`http://127.0.0.1:${upPort}/mcp`]);
-    const viaFleet = await throughput(urls);
-    console.log(`fleet: ${CLIENTS} clients for ${SECONDS} s, echo, one upstream`);
-    console.log(`  direct to the upstream            ${direct.toFixed(0).padStart(7)} calls/s`);
-    console.log(`  ${REPLICAS} rein mcp replicas on one Redis   ${viaFleet.toFixed(0).padStart(7)} calls/s   (${(viaFleet / direct).toFixed(2)}× direct)`);
+    const upstream: Watched = { label: 'the upstream server', pids: [up.child.pid!] };
+    const replicas: Watched = { label: `the ${REPLICAS} rein mcp replicas`, pids: gws.map((g) => g.child.pid!) };
+    const direct = await throughput([`http://127.0.0.1:${upPort}/mcp`], [upstream]);
+    const viaFleet = await throughput(urls, [upstream, replicas], redis.url);
+    const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
+    console.log(`fleet: ${CLIENTS} clients for ${SECONDS} s, echo, one upstream (Streamable HTTP), every process on this machine`);
+    console.log(`  direct to the upstream                ${direct.rate.toFixed(0).padStart(7)} calls/s`);
+    console.log(`  ${REPLICAS} rein mcp replicas on one Redis       ${viaFleet.rate.toFixed(0).padStart(7)} calls/s   (${(viaFleet.rate / direct.rate).toFixed(2)}× direct)`);
+    console.log(`  CPU per call (µs, user + system)      direct   via the replicas`);
+    for (const k of Object.keys(viaFleet.cpu)) {
+      const d = direct.cpu[k];
+      console.log(`    ${k.padEnd(34)} ${(d === undefined ? '-' : d.toFixed(0)).padStart(6)}   ${viaFleet.cpu[k].toFixed(0).padStart(6)}`);
+    }
+    console.log(`    ${'total'.padEnd(34)} ${total(direct.cpu).toFixed(0).padStart(6)}   ${total(viaFleet.cpu).toFixed(0).padStart(6)}   (${(total(viaFleet.cpu) / total(direct.cpu)).toFixed(2)}×)`);
+    console.log(`  Redis commands per call: ${viaFleet.redisCmds?.toFixed(2)}; cores on this machine: ${availableParallelism()}`);
   } finally {
     for (const g of gws) await g.kill();
     await up.kill();
@@ -222,7 +316,10 @@ async function stdioAB(base: string): Promise<void> {
   // BENCH_AUDIT=1: both gateways write every decision to a hash-chained audit log.
   const auditDir = process.env.BENCH_AUDIT ? mkdtempSync(path.join(tmpdir(), 'rein-bench-audit-')) : null;
   let n = 0;
+  const gcDir = process.env.BENCH_GC ? mkdtempSync(path.join(tmpdir(), 'rein-bench-gc-')) : null;
+  if (gcDir) runEnv.REIN_BENCH_GC_DIR = gcDir;
   const gwArgs = (bin: string) => [
+    ...(gcDir ? ['--import', path.join(ROOT, 'bench/gc-log.mjs')] : []),
     bin,
     'mcp',
     '--policy',
@@ -237,7 +334,8 @@ async function stdioAB(base: string): Promise<void> {
   const mine = await stdioClient(gwArgs(BIN));
   const theirs = await stdioClient(gwArgs(baseBin));
   const all = [direct, mine, theirs];
-  const { lat, cpuUs: cpu } = await interleaved(all, all.map((c) => pids.get(c)));
+  const window = { from: 0, to: 0 };
+  const { lat, paired, cpuUs: cpu } = await interleaved(all, all.map((c) => pids.get(c)), window);
   for (const c of all) await c.close();
   if (auditDir) rmSync(auditDir, { recursive: true, force: true });
   const [d, a, b] = lat;
@@ -246,15 +344,21 @@ async function stdioAB(base: string): Promise<void> {
     `stdio A/B, ${CALLS} tools/call on each connection, alternating call by call after ${WARMUP} warm-up calls each (echo${PAD ? `, ${PAD.length} characters each way` : ''}${auditDir ? ', --audit' : ''}), base ${base}`,
   );
   console.log(`  direct      p50 ${f(pct(d, 50))} ms   p99 ${f(pct(d, 99))} ms`);
-  for (const [label, x, us] of [['this tree', a, cpu[1]], ['base', b, cpu[2]]] as const) {
+  for (const [label, x, pr, us] of [['this tree', a, paired[1], cpu[1]], ['base', b, paired[2], cpu[2]]] as const) {
     console.log(
-      `  ${label.padEnd(10)}  p50 ${f(pct(x, 50))} ms   p99 ${f(pct(x, 99))} ms   added p50 ${f(pct(x, 50) - pct(d, 50))} ms   added p99 ${f(pct(x, 99) - pct(d, 99))} ms   gateway CPU ${us.toFixed(0)} µs/call`,
+      `  ${label.padEnd(10)}  p50 ${f(pct(x, 50))} ms   p99 ${f(pct(x, 99))} ms   added p50 ${f(pct(x, 50) - pct(d, 50))} ms   added p99 ${f(pct(x, 99) - pct(d, 99))} ms   paired p50 ${f(pct(pr, 50))} p99 ${f(pct(pr, 99))} ms   gateway CPU ${us.toFixed(0)} µs/call`,
     );
   }
   console.log(
     `  this/base   added p50 ${((pct(a, 50) - pct(d, 50)) / (pct(b, 50) - pct(d, 50))).toFixed(2)}×   added p99 ${((pct(a, 99) - pct(d, 99)) / (pct(b, 99) - pct(d, 99))).toFixed(2)}×   gateway CPU ${(cpu[1] / cpu[2]).toFixed(2)}×`,
   );
   console.log(`  (the direct server process: ${cpu[0].toFixed(0)} µs CPU per call)`);
+  if (gcDir) {
+    delete runEnv.REIN_BENCH_GC_DIR;
+    await gcReport('this tree', gcDir, pids.get(mine), window);
+    await gcReport('base', gcDir, pids.get(theirs), window);
+    rmSync(gcDir, { recursive: true, force: true });
+  }
 }
 
 console.log(`rein mcp benchmark (${useDist ? 'dist/' : 'TypeScript sources via tsx; run `npm run build` first for representative numbers'}), node ${process.version}`);

@@ -406,7 +406,7 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'mcp',
     usage: 'rein mcp --policy DIR [options] -- COMMAND ARGS… | rein mcp --policy DIR --listen HOST:PORT --upstream URL [options]',
-    summary: 'run an MCP server behind a policy: a gateway that decides every tools/list, tools/call and result',
+    summary: 'run an MCP server behind a policy: a gateway that decides every tools/list, tools/call and (when a rule can match it) result',
     description:
       'Stdio: the MCP client starts `rein mcp … -- COMMAND ARGS…` in place of the server; Rein starts the server\n' +
       'and passes every message through unchanged, except that tools the policy denies are left out of\n' +

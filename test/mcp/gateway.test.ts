@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -18,6 +19,7 @@ import { ElicitationBroker } from '../../language/node/mcp/approvals.js';
 import { Gateway } from '../../language/node/mcp/gateway.js';
 import { PolicyHost } from '../../language/node/mcp/host.js';
 import { MCP_INPUT_SCHEMA } from '../../language/node/mcp/schema.js';
+import { LineTransport } from '../../language/node/mcp/stdio.js';
 import { ROOT } from './helpers.js';
 
 const RULES = `
@@ -37,7 +39,8 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCHEMA, gwOpts: { upstreamTimeoutMs?: number } = {}): Promise<Rig> {
+/** `lines`: the stdio framing (LineTransport over in-memory streams) on both sides instead of the SDK's in-memory transports. */
+async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCHEMA, gwOpts: { upstreamTimeoutMs?: number; lines?: boolean } = {}): Promise<Rig> {
   const server = new McpServer({ name: 'unit-server', version: '1.0.0' });
   const writes: string[] = [];
   server.registerTool('echo', { inputSchema: { message: z.string() } }, async ({ message }) => ({ content: [{ type: 'text', text: message }] }));
@@ -46,8 +49,13 @@ async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCH
     return { content: [{ type: 'text', text: `wrote ${p}` }] };
   });
   server.registerTool('hang', { inputSchema: { ms: z.number() } }, ({ ms }) => new Promise((res) => setTimeout(() => res({ content: [{ type: 'text', text: `slept ${ms}` }] }), ms)));
-  const [upClient, upServer] = InMemoryTransport.createLinkedPair();
-  const [downClient, downServer] = InMemoryTransport.createLinkedPair();
+  let [upClient, upServer]: Transport[] = InMemoryTransport.createLinkedPair();
+  let [downClient, downServer]: Transport[] = InMemoryTransport.createLinkedPair();
+  if (gwOpts.lines) {
+    const [c2g, g2c, g2s, s2g] = [new PassThrough(), new PassThrough(), new PassThrough(), new PassThrough()];
+    [downClient, downServer] = [new LineTransport(g2c, c2g, 'gateway'), new LineTransport(c2g, g2c, 'client')];
+    [upClient, upServer] = [new LineTransport(s2g, g2s, 'upstream server'), new LineTransport(g2s, s2g, 'gateway')];
+  }
   await server.connect(upServer);
   // Record what reaches the server, in order.
   const received: string[] = [];
@@ -71,7 +79,7 @@ async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCH
   const decideSync = engine.decideSync.bind(engine);
   engine.decide = (req, o) => (count(req), decide(req, o));
   engine.decideSync = (req, o) => (count(req), decideSync(req, o));
-  const gateway = new Gateway(downServer, upClient, { host, broker, ...gwOpts });
+  const gateway = new Gateway(downServer, upClient, { host, broker, upstreamTimeoutMs: gwOpts.upstreamTimeoutMs });
   await gateway.start();
   const client = new Client({ name: 'unit-client', version: '0.0.1' }, { capabilities: {} });
   await client.connect(downClient);
@@ -90,8 +98,9 @@ async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCH
 }
 
 describe('Gateway (in-process)', () => {
-  it('pipelined messages reach the upstream in the order the client sent them, denied calls left out', async () => {
-    const r = await rig(new ElicitationBroker());
+  for (const lines of [false, true])
+  it(`pipelined messages reach the upstream in the order the client sent them, denied calls left out (${lines ? 'stdio framing: sent at once when nothing waits ahead' : 'SDK in-memory transports'})`, async () => {
+    const r = await rig(new ElicitationBroker(), RULES, MCP_INPUT_SCHEMA, { lines });
     try {
       const sent: Promise<unknown>[] = [];
       const expected: string[] = [];

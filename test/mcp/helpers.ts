@@ -118,6 +118,20 @@ export function verifyAudit(file: string): number {
   return r.records;
 }
 
+/**
+ * Verify the hash chain of an audit log a live gateway is still appending to: the complete lines so
+ * far (a line being written is left for the next check). Returns the number of records (0: no log yet).
+ */
+export function verifyLiveAudit(file: string): number {
+  if (!existsSync(file)) return 0;
+  const text = readFileSync(file, 'utf8');
+  const complete = text.slice(0, text.lastIndexOf('\n') + 1);
+  if (complete === '') return 0;
+  const r = verifyChain([{ source: file, text: complete }]);
+  if (!r.ok) throw new Error(`audit chain broken: ${JSON.stringify(r)}`);
+  return r.records;
+}
+
 /** The decisions in an audit log. */
 export function auditDecisions(file: string): { effect: string; would_effect?: string; request?: { phase: string; tool: { name: string } } }[] {
   return readFileSync(file, 'utf8')
@@ -171,9 +185,9 @@ export interface Started {
 }
 
 /** test/fixtures/mcp/test-server.mjs in Streamable HTTP mode on a free port. */
-export async function httpTestServer(extraEnv: Record<string, string> = {}): Promise<Started> {
+export async function httpTestServer(extraEnv: Record<string, string> = {}, args: string[] = []): Promise<Started> {
   const port = await freePort();
-  const p = start(process.execPath, [path.join(FIXTURES, 'test-server.mjs'), '--http', String(port)], { env: env(extraEnv) });
+  const p = start(process.execPath, [path.join(FIXTURES, 'test-server.mjs'), '--http', String(port), ...args], { env: env(extraEnv) });
   try {
     await waitFor(() => /test-server listening/.test(p.out()), 'the test server (HTTP)', 60_000);
   } catch (e) {

@@ -133,8 +133,9 @@ describe('rein mcp --listen: abort listeners on a long session', function () {
 describe('rein mcp --listen: cancelled calls', function () {
   this.timeout(60_000);
 
-  it('leave no HTTP request open, on the client side or the upstream side', async () => {
-    const up = await httpTestServer();
+  for (const resumable of [false, true]) {
+  it(`leave no HTTP request open, on the client side or the upstream side${resumable ? ' (an upstream that resumes streams: not reopened)' : ''}`, async () => {
+    const up = await httpTestServer({}, resumable ? ['--resumable'] : []);
     const gw = await httpGateway(up.url, ['--policy', POLICY, '--no-reload']);
     const f = new IsolatingFetch();
     const transport = new StreamableHTTPClientTransport(new URL(gw.url), { fetch: f.fetch });
@@ -159,6 +160,12 @@ describe('rein mcp --listen: cancelled calls', function () {
         await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(seen, /open sessions: 1, open requests: [12]"/);
+      if (resumable) {
+        // Still so a while later: a resuming client transport would have reconnected by now.
+        await new Promise((r) => setTimeout(r, 1500));
+        seen = text(await client.callTool({ name: 'sessions', arguments: {} }));
+        assert.match(seen, /open sessions: 1, open requests: [12]"/);
+      }
       assert.doesNotMatch(gw.out(), /SSE stream disconnected|Error/);
     } finally {
       await transport.terminateSession().catch(() => undefined);
@@ -167,6 +174,7 @@ describe('rein mcp --listen: cancelled calls', function () {
       await up.kill();
     }
   });
+  }
 });
 
 describe('abortIsolatingFetch', () => {

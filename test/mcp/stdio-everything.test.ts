@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { CreateMessageRequestSchema, ElicitRequestSchema, ListRootsRequestSchema, LoggingMessageNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { connect, EVERYTHING, FIXTURES, type Connected } from './helpers.js';
+import { connect, EVERYTHING, FIXTURES, tempDir, verifyAudit, verifyLiveAudit, type Connected } from './helpers.js';
 
 const CAPS = { sampling: {}, elicitation: {}, roots: { listChanged: true } };
 
@@ -31,15 +31,24 @@ describe('rein mcp (stdio) with @modelcontextprotocol/server-everything', functi
 
   const seenDirect: string[] = [];
   const seenGw: string[] = [];
+  const tmp = tempDir();
+  const audit = path.join(tmp.dir, 'audit.jsonl');
   before(async () => {
     direct = await connect(false, [EVERYTHING, 'stdio'], { capabilities: CAPS });
     handlers(direct, seenDirect);
-    gw = await connect(['--policy', path.join(FIXTURES, 'everything')], [EVERYTHING, 'stdio'], { capabilities: CAPS });
+    gw = await connect(['--policy', path.join(FIXTURES, 'everything'), '--audit', audit], [EVERYTHING, 'stdio'], { capabilities: CAPS });
     handlers(gw, seenGw);
+  });
+  // The audit log verifies after every test (the gateway appends as it decides).
+  afterEach(() => {
+    verifyLiveAudit(audit);
   });
   after(async () => {
     await gw?.close();
     await direct?.close();
+    // The whole log, once the gateway has exited: every decision of these tests, chained.
+    assert.ok(verifyAudit(audit) > 0);
+    tmp.cleanup();
   });
 
   it('initialize: the same server info and capabilities as a direct connection', () => {

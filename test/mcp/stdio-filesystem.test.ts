@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { connect, FIXTURES, FS_SERVER, auditDecisions, tempDir, verifyAudit, type Connected } from './helpers.js';
+import { connect, FIXTURES, FS_SERVER, ROOT, auditDecisions, tempDir, verifyAudit, type Connected } from './helpers.js';
 
 describe('rein mcp (stdio) with @modelcontextprotocol/server-filesystem', function () {
   this.timeout(60_000);
@@ -85,6 +85,23 @@ describe('rein mcp (stdio) with @modelcontextprotocol/server-filesystem', functi
     const ok = await gw.client.callTool({ name: 'list_directory', arguments: { path: work } });
     assert.notEqual(ok.isError, true);
     assert.match(JSON.stringify(ok.content), /notes\.txt/);
+  });
+
+  it('results (the worked example): personal data passes with a warning; a credential is withheld', async () => {
+    const gw = await gateway(path.join(ROOT, 'examples/mcp-filesystem'));
+    writeFileSync(path.join(work, 'contact.txt'), 'write to ada@example.com\n');
+    writeFileSync(path.join(work, 'creds.txt'), 'aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n');
+    const pii = await gw.client.callTool({ name: 'read_text_file', arguments: { path: path.join(work, 'contact.txt') } });
+    assert.notEqual(pii.isError, true);
+    assert.match(JSON.stringify(pii.content), /ada@example\.com/);
+    assert.match(gw.stderr(), /warn result of read_text_file: the result of read_text_file contains personal data/);
+    const secret = await gw.client.callTool({ name: 'read_text_file', arguments: { path: path.join(work, 'creds.txt') } });
+    assert.equal(secret.isError, true);
+    assert.doesNotMatch(JSON.stringify(secret.content), /AKIA/);
+    assert.match(JSON.stringify(secret.content), /withheld the result of `read_text_file`: the result contains a credential/);
+    await gw.close();
+    const results = auditDecisions(audit).filter((d) => d.request?.phase === 'result');
+    assert.deepEqual(results.map((d) => d.effect), ['allow', 'deny']);
   });
 
   it('monitor mode forwards everything and logs would_effect', async () => {

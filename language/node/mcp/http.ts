@@ -41,28 +41,46 @@ export const DEFAULT_SESSION_TIMEOUT_MS = 30 * 60_000;
 
 /**
  * The downstream transport as the gateway sees it: a message related to a request whose stream is
- * already closed goes to the standalone stream instead of being lost.
+ * already closed goes to the standalone stream instead of being lost. (A plain delegating class: a
+ * Proxy would cost a trap and a bound function per message.)
  */
-function lenient(t: StreamableHTTPServerTransport): Transport {
-  return new Proxy(t, {
-    get(target, prop, receiver) {
-      if (prop === 'send') {
-        return async (m: JSONRPCMessage, o?: TransportSendOptions) => {
-          try {
-            await target.send(m, o);
-          } catch (e) {
-            if (o?.relatedRequestId === undefined) throw e;
-            await target.send(m);
-          }
-        };
-      }
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
-    },
-    set(target, prop, value) {
-      return Reflect.set(target, prop, value);
-    },
-  }) as unknown as Transport;
+class LenientServerTransport implements Transport {
+  constructor(private readonly t: StreamableHTTPServerTransport) {}
+  start(): Promise<void> {
+    return this.t.start();
+  }
+  close(): Promise<void> {
+    return this.t.close();
+  }
+  async send(m: JSONRPCMessage, o?: TransportSendOptions): Promise<void> {
+    try {
+      await this.t.send(m, o);
+    } catch (e) {
+      if (o?.relatedRequestId === undefined) throw e;
+      await this.t.send(m);
+    }
+  }
+  get sessionId(): string | undefined {
+    return this.t.sessionId;
+  }
+  get onmessage(): Transport['onmessage'] {
+    return this.t.onmessage;
+  }
+  set onmessage(f: Transport['onmessage']) {
+    this.t.onmessage = f;
+  }
+  get onerror(): Transport['onerror'] {
+    return this.t.onerror;
+  }
+  set onerror(f: Transport['onerror']) {
+    this.t.onerror = f;
+  }
+  get onclose(): Transport['onclose'] {
+    return this.t.onclose;
+  }
+  set onclose(f: Transport['onclose']) {
+    this.t.onclose = f;
+  }
 }
 
 export interface HttpGatewayOptions {
@@ -144,7 +162,7 @@ export async function serveHttpGateway(
         sessions.set(id, session);
       },
     });
-    const gateway = new Gateway(lenient(server), upstream, {
+    const gateway = new Gateway(new LenientServerTransport(server), upstream, {
       host: r.host,
       broker: r.broker,
       serverName: h.opts['server-name'],

@@ -15,6 +15,11 @@
 //    sends no answer to a request its client cancelled, and the SDK's server transport then keeps
 //    that request's SSE stream open until the session ends: one open HTTP request (a socket on both
 //    sides) per cancelled call. The gateway ends it after forwarding the cancellation.
+//    The stream ends with one last event, a placeholder answer (`{"jsonrpc":"2.0","id":ID,"result":{}}`),
+//    then a normal end. Without it, an upstream that supports resumption (an event store: its events
+//    carry ids) would make the SDK's client transport reconnect (GET with Last-Event-ID) for the
+//    answer it never got, reopening the stream until the session ends. With it, the transport counts
+//    the request as answered; the gateway has forgotten the cancelled id and drops the placeholder.
 
 import { getMaxListeners, setMaxListeners } from 'node:events';
 
@@ -29,8 +34,13 @@ interface OpenBody {
   sent: string;
   /** The request ids it carried, parsed when first needed (only a cancellation asks). */
   ids?: Id[];
-  /** End the response body as if the server had closed it. */
-  end(): void;
+  /** End the response body with the placeholder answer to `id`, as if the server had sent it and closed. */
+  end(id: Id): void;
+}
+
+/** The last event of a stream ended for a cancelled request (see 2. above); the blank lines end any event before it. */
+function placeholderAnswer(id: Id): Uint8Array {
+  return new TextEncoder().encode(`\n\ndata: ${JSON.stringify({ jsonrpc: '2.0', id, result: {} })}\n\n`);
 }
 
 function idsOf(sent: string): Id[] {
@@ -85,21 +95,35 @@ export class IsolatingFetch {
       return res;
     }
     const reader = res.body.getReader();
+    let out!: ReadableStreamDefaultController<Uint8Array>;
+    /** Ended here (closeRequest), or by the upstream / the reader: nothing more goes out. */
+    let ended = false;
+    const sse = (res.headers.get('content-type') ?? '').includes('text/event-stream');
     if (typeof init?.body === 'string') {
       entry = {
         sent: init.body,
-        end: () => {
+        end: (id) => {
           release();
+          if (!ended) {
+            ended = true;
+            if (sse) out.enqueue(placeholderAnswer(id));
+            out.close();
+          }
           void reader.cancel().catch(() => undefined);
         },
       };
       this.open.add(entry);
     }
     const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        out = controller;
+      },
       async pull(controller) {
         try {
           const { done, value } = await reader.read();
+          if (ended) return;
           if (done) {
+            ended = true;
             release();
             controller.close();
           } else {
@@ -107,10 +131,13 @@ export class IsolatingFetch {
           }
         } catch (e) {
           release();
+          if (ended) return;
+          ended = true;
           controller.error(e);
         }
       },
       cancel(reason) {
+        ended = true;
         release();
         return reader.cancel(reason);
       },
@@ -123,7 +150,7 @@ export class IsolatingFetch {
     for (const e of this.open) {
       e.ids ??= idsOf(e.sent);
       if (e.ids.includes(id)) {
-        e.end();
+        e.end(id);
         return true;
       }
     }
