@@ -114,7 +114,8 @@ interface MinuteState {
   minute: number;
   days: Map<number, { n: Float64Array; first: Float64Array }>;
   touched: Uint32Array;
-  gMin: Float64Array;
+  gMin: Uint32Array;
+  gN: Float64Array;
   gFirstInMinute: Float64Array;
   gEff: number[];
   gErr: number[];
@@ -137,6 +138,7 @@ function endMinute(m: MinuteState, sc: Scratch): void {
     const g = touched[j]!;
     const k = gMin[g]!;
     gMin[g] = 0;
+    m.gN[g]! += k;
     counts[cb]! += k;
     counts[cb + 1 + gEff[g]!]! += k;
     if (gErr[g]) counts[cb + 4]! += k;
@@ -398,7 +400,7 @@ export class LogIndex {
     // Per group: rows (all, this minute, this day), first and last row. Per minute (scratch arrays,
     // grown as needed and reused): key, counts, latency buckets.
     const gN = new Float64Array(G);
-    const gMin = new Float64Array(G);
+    const gMin = new Uint32Array(G);
     const gFirst = new Float64Array(G).fill(-1);
     const gLast = new Float64Array(G);
     const touched = new Uint32Array(G);
@@ -407,7 +409,7 @@ export class LogIndex {
     let sc = this.scratch;
     const HB = LATENCY_BUCKETS + 1;
     // The minute being counted: ended (its counts written to the scratch arrays) by `endMinute`.
-    const m: MinuteState = { G, nm: 0, nTouched: 0, minute: NaN, days, touched, gMin, gFirstInMinute, gEff: this.gEff, gErr: this.gErr };
+    const m: MinuteState = { G, nm: 0, nTouched: 0, minute: NaN, days, touched, gMin, gN, gFirstInMinute, gEff: this.gEff, gErr: this.gErr };
     let mStart = Infinity;
     let mEnd = -Infinity;
     let lat = 0; // offset of the current minute's latency buckets in sc.lat
@@ -454,18 +456,16 @@ export class LogIndex {
       if (gMin[g] === 0) {
         touched[nTouched++] = g;
         gFirstInMinute[g] = i;
+        if (gFirst[g] === -1) gFirst[g] = i;
       }
       gMin[g]!++;
-      gN[g]!++;
-      if (gFirst[g] === -1) gFirst[g] = i;
       gLast[g] = i;
-      const b = lb[i]!;
-      mlat[lat + b]!++;
-      latency[b]!++;
+      mlat[lat + lb[i]!]!++;
     }
     m.nTouched = nTouched;
     endMinute(m, sc);
     const nm = m.nm;
+    for (let j = 0; j < nm; j++) for (let b = 0; b < HB; b++) latency[b]! += mlat[j * HB + b]!;
     out.minutes = { n: nm, key: sc.key.subarray(0, nm), counts: sc.counts.subarray(0, nm * 5), lat: sc.lat, latStride: HB };
     for (let g = 0; g < G; g++) {
       if (gN[g] === 0) continue;

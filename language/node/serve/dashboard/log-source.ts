@@ -10,6 +10,9 @@ import { LogIndex, mergeAggregates, type RowRef } from './log-index.js';
 import { matchesFilter, ruleSetOf, tagsOf, type DashboardModel, type RecordFilter } from './model.js';
 
 const CHUNK = 1 << 20;
+/** Records of a drill-down this close together in a file are read with one read of the span. */
+const SPAN_GAP = 256 * 1024;
+const SPAN_MAX = 4 << 20;
 /** One sparse index point every this many records (record lookup by seq reads at most this many). */
 const INDEX_EVERY = 512;
 /** A line longer than this is not a record (it is skipped, and the chain reports the problem). */
@@ -407,16 +410,76 @@ export class LogSource {
   /** The records at `rows` of the index (null for one that is gone), in that order. */
   async readRows(rows: RowRef[]): Promise<(AuditRecord | null)[]> {
     const handles = new Map<number, FileHandle>();
-    const out: (AuditRecord | null)[] = [];
+    const out: (AuditRecord | null)[] = new Array(rows.length).fill(null);
     try {
-      for (const r of rows) {
-        const chain = this.chainNamed(r.chain);
-        out.push(chain ? await this.readAt(chain, r.ino, r.offset, handles) : null);
+      // Records near each other in one file (the newest matches usually are) are read with one read
+      // of the span between them; the rest one by one.
+      const byFile = new Map<number, number[]>();
+      rows.forEach((r, i) => {
+        const list = byFile.get(r.ino);
+        if (list) list.push(i);
+        else byFile.set(r.ino, [i]);
+      });
+      for (const [ino, idxs] of byFile) {
+        idxs.sort((a, b) => rows[a]!.offset - rows[b]!.offset);
+        const chain = this.chainNamed(rows[idxs[0]!]!.chain);
+        if (!chain) continue;
+        let j = 0;
+        while (j < idxs.length) {
+          let k = j + 1;
+          while (k < idxs.length && rows[idxs[k]!]!.offset - rows[idxs[k - 1]!]!.offset <= SPAN_GAP && rows[idxs[k]!]!.offset - rows[idxs[j]!]!.offset <= SPAN_MAX) k++;
+          const span = k - j > 1 ? await this.readSpan(chain, ino, rows[idxs[j]!]!.offset, rows[idxs[k - 1]!]!.offset, handles) : null;
+          for (let x = j; x < k; x++) {
+            const i = idxs[x]!;
+            const at = rows[i]!.offset;
+            let rec: AuditRecord | null | undefined;
+            if (span) {
+              const from = at - span.start;
+              const nl = span.buf.indexOf(10, from);
+              if (nl >= 0) {
+                try {
+                  rec = JSON.parse(span.buf.toString('utf8', from, nl)) as AuditRecord;
+                } catch {
+                  rec = null;
+                }
+              }
+            }
+            out[i] = rec !== undefined ? rec : await this.readAt(chain, ino, at, handles);
+          }
+          j = k;
+        }
       }
     } finally {
       for (const fh of handles.values()) await fh.close().catch(() => undefined);
     }
     return out;
+  }
+
+  /** The bytes of file `ino` from `start` to past the line at `last` (null when the file is gone). */
+  private async readSpan(chain: Chain, ino: number, start: number, last: number, handles: Map<number, FileHandle>): Promise<{ start: number; buf: Buffer } | null> {
+    let fh = handles.get(ino);
+    if (!fh) {
+      const files = [this.inoPath.get(ino), ...auditFiles(chain.active)].filter((f): f is string => f !== undefined);
+      for (const f of files) {
+        let h: FileHandle;
+        try {
+          h = await open(f, 'r');
+        } catch {
+          continue;
+        }
+        if ((await h.stat()).ino === ino) {
+          fh = h;
+          handles.set(ino, h);
+          this.inoPath.set(ino, f);
+          break;
+        }
+        await h.close();
+      }
+      if (!fh) return null;
+    }
+    const buf = Buffer.allocUnsafe(last - start + 16 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, start);
+    return { start, buf: buf.subarray(0, bytesRead) };
   }
 
   /**

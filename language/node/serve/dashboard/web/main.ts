@@ -57,7 +57,8 @@ interface Approval {
 }
 
 const prefix = document.body.dataset.prefix ?? '/dashboard';
-const state: { user: string | null; csrf: string | null; loginRequired: boolean; filter: Record<string, string>; baseline: string } = {
+const state: { user: string | null; csrf: string | null; loginRequired: boolean; filter: Record<string, string>; baseline: string; liveCeilings: boolean } = {
+  liveCeilings: false,
   user: null,
   csrf: null,
   loginRequired: false,
@@ -509,6 +510,7 @@ async function refresh(): Promise<void> {
     renderCharts(s);
     renderTop(s);
     renderCeilings(s);
+    state.liveCeilings = s.ceilings_source?.kind === 'redis';
     renderDrift(s);
     renderAudit(s);
     renderErrors(s);
@@ -587,6 +589,13 @@ async function boot(): Promise<void> {
 setInterval(() => {
   if (!state.loginRequired || state.user) void loadApprovals();
 }, 2000);
+// Live counters move with every process's decisions and settles, most of which never reach this
+// server: read them every second while the ceilings come from them.
+setInterval(() => {
+  if (state.liveCeilings && (!state.loginRequired || state.user)) {
+    api<Pick<Summary, 'ceilings' | 'ceilings_source'>>('/api/ceilings').then((c) => renderCeilings(c as Summary), () => undefined);
+  }
+}, 1000);
 window.addEventListener('resize', () => {
   effectsChart?.setSize({ width: chartWidth('chart-effects'), height: 200 });
   latencyChart?.setSize({ width: chartWidth('chart-latency'), height: 200 });
