@@ -116,6 +116,7 @@ describe('browser: the live-ceilings panel (real Chromium, real redis-server)', 
     assert.ok(Number(alerted[8]) > 1, `burn / h ${alerted[8]}`);
     assert.ok(Number(alerted[4]) < 1, 'not at the limit yet');
     await page.screenshot({ path: path.join(ARTIFACTS, 'control-room-ceilings-alert.png') });
+    await page.locator('section:has(#ceilings)').screenshot({ path: path.join(ARTIFACTS, 'control-room-ceilings-panel.png') }); // docs/images/control-room-ceilings.png
 
     // To the limit, a cent at a time (the last is refused): "at limit".
     let refused = false;
