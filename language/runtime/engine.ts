@@ -658,15 +658,37 @@ export class Engine {
     if (dropped.size > 0) run.approvals = run.approvals.filter((a) => !dropped.has(a));
   }
 
+  /** The budgets whose `on exceed require approval [from G]` a given approval grants for this very
+   *  request (group satisfied, as for rules): exceeding them then does not block the reservation. An
+   *  approval from another group must not lift the ceiling, not even until the decision releases it. */
+  private approvedBudgets(run: Run, plans: readonly BudgetPlan[], env: Env): Set<string> {
+    const approved = new Set<string>();
+    const hash = run.requestHash();
+    for (let i = 0; i < plans.length; i++) {
+      const b = plans[i]!.budget;
+      if (approved.has(b.name)) continue;
+      for (const a of run.approvals) {
+        if (!a || a.rule !== b.name || a.request_hash !== hash) continue;
+        let from: string | null | undefined;
+        if (a.group !== undefined && b.onExceed.from) {
+          try {
+            from = b.onExceed.from(env);
+          } catch {
+            continue; // the group cannot be known: the approval does not count (the outcome reports the error)
+          }
+        }
+        if (groupSatisfies(a, from)) {
+          approved.add(b.name);
+          break;
+        }
+      }
+    }
+    return approved;
+  }
+
   /** Adds the approvals that did not count to the decision's `errors` (they never change the effect). */
   private reportApprovals(run: Run, d: Decision): void {
     if (run.approvalErrors !== null) for (const e of run.approvalErrors) d.errors.push(e);
-    // Who approved goes into the decision (and so into the audit log).
-    for (const r of d.reasons) {
-      if (r.approved !== true) continue;
-      const a = run.approvals.find((x) => x.rule === r.name && x.approver !== undefined);
-      if (a) r.approved_by = { approver: a.approver!, group: a.group ?? null };
-    }
     // A verified approval whose group is not the one the rule or budget asks for.
     if (run.approvals.length === 0 || d.approvals.length === 0) return;
     for (const p of d.approvals) {
@@ -704,13 +726,7 @@ export class Engine {
     const plans = run.plans;
     if (plans.length === 0) return null;
 
-    let approved: Set<string> | null = null;
-    if (run.approvals.length > 0) {
-      approved = new Set<string>();
-      for (const a of run.approvals) {
-        if (a && typeof a.rule === 'string' && a.request_hash === run.requestHash()) approved.add(a.rule);
-      }
-    }
+    const approved = run.approvals.length > 0 ? this.approvedBudgets(run, plans, env) : null;
     run.approved = approved;
     const { counted, capped, failed } = classifyPlans(plans, approved);
     run.counted = counted;
