@@ -160,6 +160,8 @@ interface Scratch {
 interface Compiled {
   /** Tag column offsets and ids (k, id pairs). */
   tags: number[];
+  /** The shortest posting list of the tag values asked for (null: no tag asked: every row). */
+  drive: { ids: Uint32Array; n: number } | null;
   pols: Uint8Array | null;
   sets: Uint8Array | null;
   eff: number;
@@ -187,6 +189,8 @@ export class LogIndex {
   /** Per block of 2^BLOCK_SHIFT rows: the largest time of every row up to the block's end. */
   private blockMax = new Float64Array(0);
   private maxT = -Infinity;
+  /** Per tag and value id: the rows with that value, in order (a filter walks the shortest list). */
+  private readonly posts: { ids: Uint32Array; n: number }[][] = TAGS.map(() => []);
   /** The rows of decisions with errors, in order (few: the newest-errors list walks only these). */
   private errRows = new Uint32Array(0);
   private nErr = 0;
@@ -256,6 +260,14 @@ export class LogIndex {
       let k = 0;
       for (let j = 0; j < this.nErr; j++) if (this.errRows[j]! >= half) this.errRows[k++] = this.errRows[j]! - half;
       this.nErr = k;
+      for (const lists of this.posts) {
+        for (const list of lists) {
+          if (!list) continue;
+          let w = 0;
+          for (let j = 0; j < list.n; j++) if (list.ids[j]! >= half) list.ids[w++] = list.ids[j]! - half;
+          list.n = w;
+        }
+      }
       return;
     }
     const cap = Math.min(this.maxRows, Math.max(1024, this.cap * 2));
@@ -301,7 +313,18 @@ export class LogIndex {
     this.pol[i] = pol;
     for (let k = 0; k < TAGS.length; k++) {
       const v = tags[TAGS[k]!];
-      this.tags[i * TAGS.length + k] = v === undefined ? NONE : this.tagDicts[k]!.id(v, () => v);
+      const id = v === undefined ? NONE : this.tagDicts[k]!.id(v, () => v);
+      this.tags[i * TAGS.length + k] = id;
+      if (id !== NONE && id !== OVERFLOW) {
+        let list = this.posts[k]![id];
+        if (!list) list = this.posts[k]![id] = { ids: new Uint32Array(16), n: 0 };
+        if (list.n === list.ids.length) {
+          const b = new Uint32Array(list.n * 2);
+          b.set(list.ids);
+          list.ids = b;
+        }
+        list.ids[list.n++] = i;
+      }
     }
     if (setId === null) {
       // an event: its rule is its only name
@@ -363,7 +386,12 @@ export class LogIndex {
     const eff = q.effect === undefined ? -1 : EFFECTS.indexOf(q.effect);
     const chain = q.chain === undefined ? -1 : (this.chains.get(q.chain) ?? -2);
     if (chain === -2) return 'none';
-    return { tags, pols, sets, eff, chain, before: q.before ?? Infinity };
+    let drive: Compiled['drive'] = null;
+    for (let j = 0; j < tags.length; j += 2) {
+      const list = this.posts[tags[j]!]![tags[j + 1]!] ?? { ids: new Uint32Array(0), n: 0 };
+      if (drive === null || list.n < drive.n) drive = list;
+    }
+    return { tags, drive, pols, sets, eff, chain, before: q.before ?? Infinity };
   }
 
   /** Whether row `i` matches (everything but the effect, which callers test first). */
@@ -424,7 +452,11 @@ export class LogIndex {
     const k2 = c.tags[4] ?? 0, v2 = c.tags[5] ?? 0, k3 = c.tags[6] ?? 0, v3 = c.tags[7] ?? 0;
     const { pols, sets, chain, before } = c;
     const effQ = c.eff;
-    for (let i = 0; i < n; i++) {
+    const drive = c.drive;
+    const ids = drive?.ids ?? null;
+    const total = drive ? drive.n : n;
+    for (let p = 0; p < total; p++) {
+      const i = ids !== null ? ids[p]! : p;
       const e = eff[i]!;
       if (e === EVENT || (effQ >= 0 && e !== effQ)) continue;
       if (nt > 0) {
@@ -513,10 +545,18 @@ export class LogIndex {
     const best: number[] = [];
     const { t, eff, err } = this;
     // Decisions with errors: only their rows are walked.
+    // Rows walked: those with errors, else the shortest posting list of the tags asked for, else all.
     const errOnly = opts.withErrors === true;
-    for (let r = errOnly ? this.nErr - 1 : this.n - 1; r >= 0; r--) {
-      const i = errOnly ? this.errRows[r]! : r;
-      if (best.length === limit && (i & ((1 << BLOCK_SHIFT) - 1)) === (1 << BLOCK_SHIFT) - 1 && this.blockMax[i >> BLOCK_SHIFT]! <= t[best[limit - 1]!]!) break;
+    const ids = errOnly ? this.errRows : (c.drive?.ids ?? null);
+    let block = -1;
+    for (let r = (errOnly ? this.nErr : c.drive ? c.drive.n : this.n) - 1; r >= 0; r--) {
+      const i = ids !== null ? ids[r]! : r;
+      // Every row up to the end of i's block is at most blockMax[block] old: once that is no newer
+      // than the oldest of a full `best`, nothing before can enter it.
+      if (i >> BLOCK_SHIFT !== block) {
+        block = i >> BLOCK_SHIFT;
+        if (best.length === limit && this.blockMax[block]! <= t[best[limit - 1]!]!) break;
+      }
       const e = eff[i]!;
       if (opts.decisionsOnly && e === EVENT) continue;
       if (opts.withErrors && (e === EVENT || err[i] === 0)) continue;
@@ -543,7 +583,9 @@ export class LogIndex {
 
   /** Bytes held by the columns (for the bench and the docs). */
   get bytes(): number {
-    return this.columns().reduce((s, c) => s + c.byteLength, 0) + this.blockMax.byteLength + this.errRows.byteLength;
+    let posts = 0;
+    for (const lists of this.posts) for (const l of lists) if (l) posts += l.ids.byteLength;
+    return this.columns().reduce((s, c) => s + c.byteLength, 0) + this.blockMax.byteLength + this.errRows.byteLength + posts;
   }
 }
 
