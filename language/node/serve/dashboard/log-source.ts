@@ -27,6 +27,10 @@ export interface ChainStatus {
   head: { seq: number; hash: string } | null;
   problem: { seq: number | null; message: string } | null;
   last_time: string | null;
+  /** The newest signed anchor of the log (`<log>.anchors`, written by FileAuditLog's `anchor`
+   *  option), and whether the record it names has that hash here (null: not read yet). Its signature
+   *  is checked by `rein audit verify --anchors … --key …`, which holds the key; this server does not. */
+  anchor?: { seq: number; hash: string; time: string; alg: string; matches: boolean | null } | null;
 }
 
 interface FileCursor {
@@ -83,6 +87,9 @@ interface Chain {
   /** seq → where to start reading to find it: the file (by path at the time) and offset. */
   index: { seq: number; ino: number; offset: number }[];
   files: string[];
+  anchor: ChainStatus['anchor'];
+  /** Size, mtime and inode of `<log>.anchors` when last read (it is re-read when one changes). */
+  anchorSize: string;
 }
 
 /** Splits a buffer into complete lines with their byte offsets. */
@@ -143,7 +150,7 @@ export class LogSource {
   private chainOf(active: string): Chain {
     let c = this.chainMap.get(active);
     if (!c) {
-      c = { active, check: new IncrementalChainCheck(), records: 0, lastTime: null, index: [], files: [] };
+      c = { active, check: new IncrementalChainCheck(), records: 0, lastTime: null, index: [], files: [], anchor: null, anchorSize: '' };
       this.chainMap.set(active, c);
     }
     return c;
@@ -164,8 +171,47 @@ export class LogSource {
       const chain = this.chainOf(active);
       chain.files = auditFiles(active);
       for (const f of chain.files) added += await this.readFile(chain, f);
+      await this.readAnchor(chain).catch(() => undefined);
     }
     return added;
+  }
+
+  /** The newest anchor of `<log>.anchors` (its last 64 KB), checked against the record it names. */
+  private async readAnchor(chain: Chain): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await open(chain.active + '.anchors', 'r');
+    } catch {
+      chain.anchor = null;
+      return;
+    }
+    let found: { seq: number; hash: string; time: string; alg: string } | null = null;
+    try {
+      const st = await fh.stat();
+      const stamp = `${st.size}/${st.mtimeMs}/${st.ino}`;
+      if (stamp === chain.anchorSize && chain.anchor?.matches !== null) return;
+      chain.anchorSize = stamp;
+      const len = Math.min(st.size, 64 * 1024);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, st.size - len);
+      const lines = buf.toString('utf8').split('\n');
+      for (let j = lines.length - 1; j >= 0 && found === null; j--) {
+        try {
+          const a = JSON.parse(lines[j]!) as Record<string, unknown>;
+          if (typeof a.seq === 'number' && typeof a.hash === 'string') found = { seq: a.seq, hash: a.hash, time: String(a.time ?? ''), alg: String(a.alg ?? '') };
+        } catch {
+          // a partial first line of the tail, or garbage: skip
+        }
+      }
+    } finally {
+      await fh.close();
+    }
+    if (found === null) {
+      chain.anchor = null;
+      return;
+    }
+    const rec = found.seq < chain.check.seq ? await this.record(basename(chain.active), found.seq) : null;
+    chain.anchor = { ...found, matches: rec ? rec.hash === found.hash : null };
   }
 
   private async readFile(chain: Chain, file: string): Promise<number> {
@@ -271,6 +317,7 @@ export class LogSource {
       head: c.check.count > 0 ? { seq: c.check.seq - 1, hash: c.check.prev } : null,
       problem: c.check.problem,
       last_time: c.lastTime,
+      anchor: c.anchor,
     }));
   }
 

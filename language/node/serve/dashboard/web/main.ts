@@ -37,7 +37,7 @@ interface Summary {
   };
   policies: { hash: string; name: string; version: string | null; n: number; first: string; last: string }[];
   recent: DecisionSummary[];
-  chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null }[];
+  chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null; anchor?: { seq: number; hash: string; time: string; alg: string; matches: boolean | null } | null }[];
   approvals_pending: number | null;
   ceilings_source?: { kind: 'redis' | 'log'; read_at: string | null; error: string | null };
   verdicts?: { approved: number; denied: number; recent: Verdict[] };
@@ -335,7 +335,11 @@ function renderAudit(s: Summary): void {
       c.ok
         ? h('div', {}, 'verified up to record ', recordsLink(c.head ? fmt(c.head.seq) : '–', { chain: c.chain }, `${c.chain}: latest records`))
         : h('div', {}, `broken at seq ${c.problem?.seq ?? '?'}: ${c.problem?.message ?? ''}`),
-      c.head ? h('div', { class: 'muted' }, 'last anchor ', h('code', {}, c.head.hash.slice(0, 23) + '…')) : null,
+      c.anchor
+        ? h('div', { 'data-testid': 'anchor' }, `signed anchor at record ${fmt(c.anchor.seq)} (${time(c.anchor.time)}, ${c.anchor.alg}): `,
+            c.anchor.matches === true ? h('span', { class: 'badge ok' }, 'matches the log') : c.anchor.matches === false ? h('span', { class: 'badge alert' }, 'does not match the log') : h('span', { class: 'muted' }, 'record not read yet'))
+        : null,
+      c.head ? h('div', { class: 'muted' }, c.anchor ? 'head ' : 'last anchor ', h('code', {}, c.head.hash.slice(0, 23) + '…')) : null,
       h('div', { class: 'muted' }, `${fmt(c.records)} records in ${c.files.length} file${c.files.length === 1 ? '' : 's'}`),
     )));
 }
