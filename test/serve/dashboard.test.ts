@@ -117,6 +117,7 @@ describe('rein serve dashboard (HTTP)', function () {
       ['GET', '/dashboard/api/records/decisions.jsonl/-1', undefined, 400, /seq/],
       ['GET', '/dashboard/api/approvals?status=x', undefined, 400, /status/],
       ['GET', '/dashboard/api/ceilings?team=x', undefined, 400, /unknown parameter `team`/],
+      ['GET', '/dashboard/api/records?errors=yes', undefined, 400, /errors/],
       ['GET', '/dashboard/api/summary?team=' + 'x'.repeat(201), undefined, 400, /team/],
       ['POST', '/dashboard/api/approvals/ap_unknown0000000/approve', { reason: 'x' }, 404, /no approval/],
       ['POST', '/dashboard/api/approvals/../../x/approve', {}, 404, /./],

@@ -156,6 +156,14 @@ describe('control room: the log index', function () {
         assert.equal(errs.length > 0, withErrors.length > 0, JSON.stringify(f));
         assert.deepEqual([...new Set(errs.map((e) => `${e.chain}/${e.seq}`))], withErrors.map((x) => `${x.chain}/${x.record.seq}`).slice(0, new Set(errs.map((e) => `${e.chain}/${e.seq}`)).size), JSON.stringify(f));
       }
+      // the records behind "with errors": from the index's error rows, as a full read finds them
+      for (const [f, o] of [[{}, { limit: 50, withErrors: true }], [{ team: 'sales' }, { limit: 3, withErrors: true }]] as const) {
+        const fast = await indexed.scan(f, o);
+        const slow = await refs[0]!.src!.scan(f, o);
+        assert.deepEqual(fast.map((r) => [r.chain, r.record.seq]), slow.map((r) => [r.chain, r.record.seq]), JSON.stringify([f, o]));
+        assert.equal(fast.length, Object.keys(f).length ? 3 : 12);
+        assert.ok(fast.every((r) => (r.record.decision.errors ?? []).length > 0));
+      }
       const sales = new DashboardModel();
       await indexed.summarizeIndexed({ team: 'sales' }, sales);
       assert.equal(sales.totals.errors, 8, 'the error decisions are counted');

@@ -549,9 +549,9 @@ export class LogSource {
   }
 
   /** The newest `limit` records matching the filter (optionally with seq < `before`), newest first. */
-  async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]> {
+  async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[]> {
     const out: { chain: string; record: AuditRecord }[] = [];
-    const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit);
+    const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit, opts.withErrors ? { withErrors: true } : {});
     if (rows !== null) {
       const recs = await this.readRows(rows);
       rows.forEach((r, i) => {
@@ -566,6 +566,7 @@ export class LogSource {
       const ring: AuditRecord[] = [];
       await this.readChain(chain, (rec) => {
         if (opts.before !== undefined && typeof rec.seq === 'number' && rec.seq >= opts.before) return false;
+        if (opts.withErrors && !(Array.isArray(rec.decision?.errors) && rec.decision.errors.length > 0)) return true;
         if (matchesFilter(rec, filter, tagsOf(rec.request))) {
           ring.push(rec);
           if (ring.length > opts.limit) ring.shift();
@@ -587,7 +588,7 @@ export interface IndexedSource {
   /** Counts every record matching `filter` into `model` by reading them again (when the index cannot). */
   replay(filter: RecordFilter, model: DashboardModel): Promise<void>;
   /** The newest `limit` records matching, newest first. */
-  scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]>;
+  scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[]>;
 }
 
 /**
@@ -628,7 +629,7 @@ export async function summarizeSources(sources: IndexedSource[], filter: RecordF
 }
 
 /** The newest `limit` records matching across sources, newest first. */
-export async function scanSources(sources: IndexedSource[], filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]> {
+export async function scanSources(sources: IndexedSource[], filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[]> {
   if (sources.length === 1) return sources[0]!.scan(filter, opts);
   const all = (await Promise.all(sources.map((s) => s.scan(filter, opts)))).flat();
   all.sort((a, b) => (a.record.time < b.record.time ? 1 : a.record.time > b.record.time ? -1 : 0));

@@ -32,6 +32,7 @@ const recordsQuery = filterSchema
     rule: z.string().max(200).optional(),
     effect: z.enum(['allow', 'deny', 'require_approval']).optional(),
     chain: z.string().max(200).optional(),
+    errors: z.enum(['true'], { error: '`errors` takes only `true` (decisions with errors)' }).optional(),
     before: z.coerce.number().int().nonnegative().optional(),
     limit: z.coerce.number().int().min(1).max(200).optional(),
   })
@@ -290,8 +291,8 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       const q = recordsQuery.safeParse(req.query);
       if (!q.success) return fail(reply, 400, 'bad_request', issueText(q.error));
       if (indexedSources.length === 0) return { records: [] };
-      const { limit, before, chain, ...filter } = q.data;
-      const found = await scanSources(indexedSources, filter as RecordFilter, { limit: limit ?? 50, ...(before !== undefined ? { before } : {}), ...(chain !== undefined ? { chain } : {}) });
+      const { limit, before, chain, errors, ...filter } = q.data;
+      const found = await scanSources(indexedSources, filter as RecordFilter, { limit: limit ?? 50, ...(before !== undefined ? { before } : {}), ...(chain !== undefined ? { chain } : {}), ...(errors ? { withErrors: true } : {}) });
       return {
         records: found.map(({ chain: c, record: r }) =>
           isEventRecord(r)

@@ -248,7 +248,7 @@ function renderKpis(s: Summary): void {
     kpi('approval', pct(t.require_approval, t.n), 'kpi-approval', 'effect-require_approval', { effect: 'require_approval' }),
     kpi('latency p50', ms(s.latency.p50), 'kpi-p50'),
     kpi('latency p99', ms(s.latency.p99), 'kpi-p99'),
-    kpi('with errors', fmt(t.errors), 'kpi-errors', t.errors > 0 ? 'effect-deny' : ''),
+    kpi('with errors', fmt(t.errors), 'kpi-errors', t.errors > 0 ? 'effect-deny' : '', { errors: 'true' }),
     kpi('approvals pending', s.approvals_pending === null ? '–' : fmt(s.approvals_pending), 'kpi-pending', s.approvals_pending ? 'effect-require_approval' : ''),
   );
 }
@@ -294,7 +294,7 @@ function renderCeilings(s: Summary): void {
         const limit = c.limit;
         const frac = limit === null ? 0 : limit > 0 ? Math.min(1, c.used / limit) : 1;
         return h('tr', { 'data-testid': 'ceiling-row', 'data-budget': c.name, 'data-key': c.key.map(String).join(',') },
-          h('td', {}, c.name),
+          h('td', {}, recordsLink(c.name, { rule: c.name }, `${c.name}: decisions it refused, warned on or held`)),
           h('td', {}, c.key.length ? c.key.map(String).join(', ') : h('span', { class: 'muted' }, 'global')),
           h('td', { class: 'num' }, limit === null ? '–' : pct(c.used, limit)),
           h('td', {}, bar(frac, c.alert)),
