@@ -234,7 +234,7 @@ export const COMMANDS: CommandSpec[] = [
     ],
     exitCodes: [
       [0, 'listed, shown, approved or denied'],
-      [2, 'usage or IO error, an unknown id, an approver outside the group, or an approval already decided or expired'],
+      [2, 'usage or IO error (also: the verdict\'s audit log cannot be opened or written), an unknown id, an approver outside the group, or an approval already decided or expired'],
     ],
     examples: [
       'rein approvals list',

@@ -9,6 +9,12 @@ import { generateApprovalKeyPair, signApproval, verificationKeyOf, type Approval
 import { requireRedis, startRedis, type RedisProcess } from './redis-server.js';
 import { RedisApprovalStore } from '../../language/node/approvals/redis-queue.js';
 import { ApprovalQueue } from '../../language/node/approvals/queue.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { RedisStreamSource } from '../../language/node/serve/dashboard/redis-stream.js';
+import { DashboardModel } from '../../language/node/serve/dashboard/model.js';
+import { runMain } from '../cli/helpers.js';
 
 describe('single-use approval tokens in Redis (real redis-server)', function () {
   this.timeout(30_000);
@@ -50,6 +56,34 @@ describe('single-use approval tokens in Redis (real redis-server)', function () 
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('`rein approvals deny --redis` writes the verdict event to the fleet\'s audit stream, which `rein serve --redis` reads', async () => {
+    const src = `policy p { default allow }\ninput { tool: string }\nrule t { when tool == "x" require approval from "ops" "needs ops" }\n`;
+    const engine = new Engine(compile({ 'p.rein': src }), { store });
+    const q = new RedisApprovalStore({ url: redis.url });
+    const source = new RedisStreamSource({ url: redis.url });
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-approvals-redis-'));
+    try {
+      const d = await engine.decide({ tool: 'x' });
+      const [rec] = await new ApprovalQueue({ store: q }).request(d, { tool: 'x' });
+      writeFileSync(path.join(dir, 'approvers.json'), JSON.stringify({ groups: { ops: ['ann'] } }));
+      const r = await runMain(['approvals', 'deny', rec!.id, '--as', 'ann', '--reason', 'not now', '--redis', redis.url, '--approvers', path.join(dir, 'approvers.json')], { env: {}, cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /logged to the audit stream on redis:\/\/.* \(chain approvals-/);
+      const model = new DashboardModel();
+      source.attach(model);
+      await source.catchUp();
+      assert.equal(model.verdictCounts.denied, 1);
+      const [v] = model.verdicts;
+      assert.deepEqual([v!.approval_id, v!.verdict, v!.approver, v!.group, v!.reason, v!.request_hash], [rec!.id, 'denied', 'ann', 'ops', 'not now', d.request_hash]);
+      const chain = source.chains().find((c) => c.chain.startsWith('approvals-'))!;
+      assert.deepEqual([chain.ok, chain.records], [true, 1]);
+    } finally {
+      await source.stop();
+      await q.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -9,6 +9,7 @@ import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { ReserveItem } from '../../language/runtime/store.js';
 import type { Decision } from '../../language/runtime/decision.js';
+import { LiveCeilings, parseCounterKey } from '../../language/node/serve/dashboard/live-ceilings.js';
 import { FLEET_POLICY, NOON } from './ceiling-policy.js';
 import { requireRedis, runWorker, startRedis } from './redis-server.js';
 import { keysOnDistinctSlots, requireRedisCli, startCluster, type RedisCluster } from './redis-cluster.js';
@@ -118,6 +119,46 @@ describe('RedisBudgetStore on Redis Cluster (real 3 primaries + 3 replicas)', fu
       await s.close();
       client.disconnect();
     }
+  });
+
+  it('counterKeys on a cluster: every primary scanned, each counter once (never again from a replica); the live ceilings read them', async () => {
+    const s = new RedisBudgetStore({ nodes: cluster.seeds, prefix: 'live:' });
+    stores.push(s);
+    await s.ready(10_000);
+    const engine = new Engine(compile(FLEET_POLICY), { store: s, clock: () => NOON });
+    const costs = ['1.00', '2.50', '4.00'];
+    for (const [i, t] of teams.entries()) {
+      const d = await engine.decide({ team: t, cost: costs[i]! });
+      assert.equal(d.effect, 'allow');
+      if (i < 2) await engine.settle(d, {}); // the third stays reserved
+    }
+    const keys: string[] = [];
+    for await (const k of s.counterKeys()) keys.push(k);
+    // the three team counters live on three different primaries (chosen so in `before`), the org one on one of them
+    assert.deepEqual([...keys].sort(), ['org_ceiling:day:[]:2026-11-25', ...teams.map((t) => `team_ceiling:day:["${t}"]:2026-11-25`)].sort());
+    for (const k of keys) assert.ok(parseCounterKey(k), k);
+    const two: string[] = [];
+    for await (const k of s.counterKeys({ max: 2 })) two.push(k);
+    assert.equal(two.length, 2, '`max` bounds the listing across nodes');
+
+    const policy = compile(FLEET_POLICY);
+    const limits = (name: string) => {
+      const b = policy.compiled.budgets.find((x) => x.name === name);
+      return b ? { limit: b.limit / 1e6, unit: b.unit } : null;
+    };
+    const live = new LiveCeilings({ store: s, limitOf: limits, clock: () => NOON.getTime() + 1000 });
+    await live.poll();
+    assert.equal(live.error, null);
+    const view = live.view();
+    const row = (name: string, key: unknown[]) => view.find((v) => v.name === name && JSON.stringify(v.key) === JSON.stringify(key))!;
+    assert.deepEqual(teams.map((t) => [row('team_ceiling', [t]).spent, row('team_ceiling', [t]).reserved, row('team_ceiling', [t]).limit]), [
+      [1, 0, 10],
+      [2.5, 0, 10],
+      [0, 4, 10],
+    ]);
+    const org = row('org_ceiling', []);
+    assert.deepEqual([org.spent, org.reserved, org.limit, org.unit], [3.5, 4, 100, 'money']);
+    await live.stop();
   });
 
   it('4 processes × 1,000 decides over 3 ceilings on 3 primaries: each exactly at its limit, the org total exact', async () => {

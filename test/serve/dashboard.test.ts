@@ -116,6 +116,9 @@ describe('rein serve dashboard (HTTP)', function () {
       ['GET', '/dashboard/api/records?limit=0', undefined, 400, /limit/],
       ['GET', '/dashboard/api/records/decisions.jsonl/-1', undefined, 400, /seq/],
       ['GET', '/dashboard/api/approvals?status=x', undefined, 400, /status/],
+      ['GET', '/dashboard/api/ceilings?team=x', undefined, 400, /unknown parameter `team`/],
+      ['GET', '/dashboard/api/records?errors=yes', undefined, 400, /errors/],
+      ['GET', '/dashboard/api/summary?team=' + 'x'.repeat(201), undefined, 400, /team/],
       ['POST', '/dashboard/api/approvals/ap_unknown0000000/approve', { reason: 'x' }, 404, /no approval/],
       ['POST', '/dashboard/api/approvals/../../x/approve', {}, 404, /./],
       ['POST', '/dashboard/api/approvals/ap_unknown0000000/approve', { reason: 7 }, 400, /reason/],
@@ -137,6 +140,7 @@ describe('rein serve dashboard (HTTP)', function () {
     assert.equal(r.statusCode, 401);
     r = await app.inject({ url: '/dashboard/api/summary' });
     assert.equal(r.statusCode, 401, 'reads need a login when logins are configured');
+    assert.equal((await app.inject({ url: '/dashboard/api/ceilings' })).statusCode, 401);
     const alice = await login('alice', 'alice-pw');
     r = await app.inject({ method: 'POST', url: `/dashboard/api/approvals/${rec.id}/approve`, payload: {}, headers: { cookie: alice.cookie } });
     assert.equal(r.statusCode, 403);

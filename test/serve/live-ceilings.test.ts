@@ -109,6 +109,19 @@ describe('control room: ceilings from live Redis counters', function () {
       assert.ok(full.projected_limit_at);
     });
 
+    it('GET /api/ceilings: the ceilings alone (what the page polls while they are live), 400 for a parameter', async () => {
+      const r = await dash!.app.inject({ url: '/dashboard/api/ceilings' });
+      assert.equal(r.statusCode, 200, r.body);
+      const c = JSON.parse(r.body);
+      assert.equal(c.ceilings_source.kind, 'redis');
+      const row = c.ceilings.find((x: { key: string[] }) => x.key[0] === 'live');
+      assert.deepEqual([row.used, row.limit, row.alert], [1, 1, true]);
+      assert.deepEqual(c.ceilings, (await summary(dash!.app)).ceilings);
+      const bad = await dash!.app.inject({ url: '/dashboard/api/ceilings?team=live' });
+      assert.equal(bad.statusCode, 400);
+      assert.match(JSON.parse(bad.body).error.message, /unknown parameter `team`/);
+    });
+
     it('without a policy the limit is unknown but the counters are still shown', async () => {
       bare = await createServeApp({ redis: redis.url, plugins: [{ name: 'dashboard', plugin: dashboardServePlugin }], dashboard: { stream: false } });
       await bare.app.ready();

@@ -2,13 +2,17 @@
 // index's answers equal those of reading the whole log again, for filters, drill-downs and single
 // records; an index that dropped rows (its cap) falls back to reading the log and is still right.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { LogSource } from '../../language/node/serve/dashboard/log-source.js';
 import { isEventRecord } from '../../language/audit/record.js';
 import { DashboardModel, matchesFilter, type RecordFilter } from '../../language/node/serve/dashboard/model.js';
-import { appendDecision, writeFixtureLog } from './dashboard-fixture.js';
+import { AuditLogger } from '../../language/audit/logger.js';
+import { FileAuditLog } from '../../language/node/audit-file.js';
+import { compile } from '../../language/policy.js';
+import { Engine } from '../../language/runtime/engine.js';
+import { appendDecision, FIXTURE_POLICY, writeFixtureLog } from './dashboard-fixture.js';
 
 const START = Date.parse('2026-12-04T00:00:00Z');
 const END = Date.parse('2026-12-06T03:00:00Z');
@@ -152,6 +156,14 @@ describe('control room: the log index', function () {
         assert.equal(errs.length > 0, withErrors.length > 0, JSON.stringify(f));
         assert.deepEqual([...new Set(errs.map((e) => `${e.chain}/${e.seq}`))], withErrors.map((x) => `${x.chain}/${x.record.seq}`).slice(0, new Set(errs.map((e) => `${e.chain}/${e.seq}`)).size), JSON.stringify(f));
       }
+      // the records behind "with errors": from the index's error rows, as a full read finds them
+      for (const [f, o] of [[{}, { limit: 50, withErrors: true }], [{ team: 'sales' }, { limit: 3, withErrors: true }]] as const) {
+        const fast = await indexed.scan(f, o);
+        const slow = await refs[0]!.src!.scan(f, o);
+        assert.deepEqual(fast.map((r) => [r.chain, r.record.seq]), slow.map((r) => [r.chain, r.record.seq]), JSON.stringify([f, o]));
+        assert.equal(fast.length, Object.keys(f).length ? 3 : 12);
+        assert.ok(fast.every((r) => (r.record.decision.errors ?? []).length > 0));
+      }
       const sales = new DashboardModel();
       await indexed.summarizeIndexed({ team: 'sales' }, sales);
       assert.equal(sales.totals.errors, 8, 'the error decisions are counted');
@@ -167,6 +179,36 @@ describe('control room: the log index', function () {
       for (const r of refs) await r.src!.stop();
     } finally {
       rmSync(d2, { recursive: true, force: true });
+    }
+  });
+
+  it('the audit chain status names the newest signed anchor and whether the record it names has that hash', async () => {
+    const d3 = mkdtempSync(path.join(tmpdir(), 'rein-anchor-'));
+    try {
+      const file = path.join(d3, 'decisions.jsonl');
+      const sink = new FileAuditLog(file, { anchor: { key: { hmac: 'k'.repeat(32) }, every: 10 } });
+      const logger = new AuditLogger(sink);
+      const engine = new Engine(compile({ 'p.rein': FIXTURE_POLICY }), { onDecision: logger.hook() });
+      for (let i = 0; i < 25; i++) await engine.decide({ agent: { id: 'a', team: 'ops' }, action: { tool: 'search', model: 'small', amount: 0 }, cost: { estimate: '0.01' } });
+      await logger.close();
+      const s = new LogSource(d3, new DashboardModel());
+      await s.poll();
+      const [c] = s.chains();
+      assert.equal(c!.records, 25);
+      assert.deepEqual([c!.anchor?.seq, c!.anchor?.alg, c!.anchor?.matches], [24, 'hmac-sha256', true]);
+      // a log rewritten after it was anchored: the anchor no longer matches
+      const anchors = readFileSync(file + '.anchors', 'utf8').trim().split('\n');
+      const last = JSON.parse(anchors.pop()!) as { hash: string };
+      writeFileSync(file + '.anchors', [...anchors, JSON.stringify({ ...last, hash: 'sha256:' + '0'.repeat(64) })].join('\n') + '\n');
+      await s.poll();
+      assert.equal(s.chains()[0]!.anchor?.matches, false);
+      await s.stop();
+      const none = new LogSource(path.join(dir, 'decisions.jsonl'), new DashboardModel());
+      await none.poll();
+      assert.equal(none.chains()[0]!.anchor, null, 'no anchors file: no anchor');
+      await none.stop();
+    } finally {
+      rmSync(d3, { recursive: true, force: true });
     }
   });
 });

@@ -114,7 +114,8 @@ interface MinuteState {
   minute: number;
   days: Map<number, { n: Float64Array; first: Float64Array }>;
   touched: Uint32Array;
-  gMin: Float64Array;
+  gMin: Uint32Array;
+  gN: Float64Array;
   gFirstInMinute: Float64Array;
   gEff: number[];
   gErr: number[];
@@ -137,6 +138,7 @@ function endMinute(m: MinuteState, sc: Scratch): void {
     const g = touched[j]!;
     const k = gMin[g]!;
     gMin[g] = 0;
+    m.gN[g]! += k;
     counts[cb]! += k;
     counts[cb + 1 + gEff[g]!]! += k;
     if (gErr[g]) counts[cb + 4]! += k;
@@ -158,6 +160,8 @@ interface Scratch {
 interface Compiled {
   /** Tag column offsets and ids (k, id pairs). */
   tags: number[];
+  /** The shortest posting list of the tag values asked for (null: no tag asked: every row). */
+  drive: { ids: Uint32Array; n: number } | null;
   pols: Uint8Array | null;
   sets: Uint8Array | null;
   eff: number;
@@ -185,6 +189,8 @@ export class LogIndex {
   /** Per block of 2^BLOCK_SHIFT rows: the largest time of every row up to the block's end. */
   private blockMax = new Float64Array(0);
   private maxT = -Infinity;
+  /** Per tag and value id: the rows with that value, in order (a filter walks the shortest list). */
+  private readonly posts: { ids: Uint32Array; n: number }[][] = TAGS.map(() => []);
   /** The rows of decisions with errors, in order (few: the newest-errors list walks only these). */
   private errRows = new Uint32Array(0);
   private nErr = 0;
@@ -254,6 +260,14 @@ export class LogIndex {
       let k = 0;
       for (let j = 0; j < this.nErr; j++) if (this.errRows[j]! >= half) this.errRows[k++] = this.errRows[j]! - half;
       this.nErr = k;
+      for (const lists of this.posts) {
+        for (const list of lists) {
+          if (!list) continue;
+          let w = 0;
+          for (let j = 0; j < list.n; j++) if (list.ids[j]! >= half) list.ids[w++] = list.ids[j]! - half;
+          list.n = w;
+        }
+      }
       return;
     }
     const cap = Math.min(this.maxRows, Math.max(1024, this.cap * 2));
@@ -299,7 +313,18 @@ export class LogIndex {
     this.pol[i] = pol;
     for (let k = 0; k < TAGS.length; k++) {
       const v = tags[TAGS[k]!];
-      this.tags[i * TAGS.length + k] = v === undefined ? NONE : this.tagDicts[k]!.id(v, () => v);
+      const id = v === undefined ? NONE : this.tagDicts[k]!.id(v, () => v);
+      this.tags[i * TAGS.length + k] = id;
+      if (id !== NONE && id !== OVERFLOW) {
+        let list = this.posts[k]![id];
+        if (!list) list = this.posts[k]![id] = { ids: new Uint32Array(16), n: 0 };
+        if (list.n === list.ids.length) {
+          const b = new Uint32Array(list.n * 2);
+          b.set(list.ids);
+          list.ids = b;
+        }
+        list.ids[list.n++] = i;
+      }
     }
     if (setId === null) {
       // an event: its rule is its only name
@@ -361,7 +386,12 @@ export class LogIndex {
     const eff = q.effect === undefined ? -1 : EFFECTS.indexOf(q.effect);
     const chain = q.chain === undefined ? -1 : (this.chains.get(q.chain) ?? -2);
     if (chain === -2) return 'none';
-    return { tags, pols, sets, eff, chain, before: q.before ?? Infinity };
+    let drive: Compiled['drive'] = null;
+    for (let j = 0; j < tags.length; j += 2) {
+      const list = this.posts[tags[j]!]![tags[j + 1]!] ?? { ids: new Uint32Array(0), n: 0 };
+      if (drive === null || list.n < drive.n) drive = list;
+    }
+    return { tags, drive, pols, sets, eff, chain, before: q.before ?? Infinity };
   }
 
   /** Whether row `i` matches (everything but the effect, which callers test first). */
@@ -398,7 +428,7 @@ export class LogIndex {
     // Per group: rows (all, this minute, this day), first and last row. Per minute (scratch arrays,
     // grown as needed and reused): key, counts, latency buckets.
     const gN = new Float64Array(G);
-    const gMin = new Float64Array(G);
+    const gMin = new Uint32Array(G);
     const gFirst = new Float64Array(G).fill(-1);
     const gLast = new Float64Array(G);
     const touched = new Uint32Array(G);
@@ -407,7 +437,7 @@ export class LogIndex {
     let sc = this.scratch;
     const HB = LATENCY_BUCKETS + 1;
     // The minute being counted: ended (its counts written to the scratch arrays) by `endMinute`.
-    const m: MinuteState = { G, nm: 0, nTouched: 0, minute: NaN, days, touched, gMin, gFirstInMinute, gEff: this.gEff, gErr: this.gErr };
+    const m: MinuteState = { G, nm: 0, nTouched: 0, minute: NaN, days, touched, gMin, gN, gFirstInMinute, gEff: this.gEff, gErr: this.gErr };
     let mStart = Infinity;
     let mEnd = -Infinity;
     let lat = 0; // offset of the current minute's latency buckets in sc.lat
@@ -422,7 +452,11 @@ export class LogIndex {
     const k2 = c.tags[4] ?? 0, v2 = c.tags[5] ?? 0, k3 = c.tags[6] ?? 0, v3 = c.tags[7] ?? 0;
     const { pols, sets, chain, before } = c;
     const effQ = c.eff;
-    for (let i = 0; i < n; i++) {
+    const drive = c.drive;
+    const ids = drive?.ids ?? null;
+    const total = drive ? drive.n : n;
+    for (let p = 0; p < total; p++) {
+      const i = ids !== null ? ids[p]! : p;
       const e = eff[i]!;
       if (e === EVENT || (effQ >= 0 && e !== effQ)) continue;
       if (nt > 0) {
@@ -454,18 +488,16 @@ export class LogIndex {
       if (gMin[g] === 0) {
         touched[nTouched++] = g;
         gFirstInMinute[g] = i;
+        if (gFirst[g] === -1) gFirst[g] = i;
       }
       gMin[g]!++;
-      gN[g]!++;
-      if (gFirst[g] === -1) gFirst[g] = i;
       gLast[g] = i;
-      const b = lb[i]!;
-      mlat[lat + b]!++;
-      latency[b]!++;
+      mlat[lat + lb[i]!]!++;
     }
     m.nTouched = nTouched;
     endMinute(m, sc);
     const nm = m.nm;
+    for (let j = 0; j < nm; j++) for (let b = 0; b < HB; b++) latency[b]! += mlat[j * HB + b]!;
     out.minutes = { n: nm, key: sc.key.subarray(0, nm), counts: sc.counts.subarray(0, nm * 5), lat: sc.lat, latStride: HB };
     for (let g = 0; g < G; g++) {
       if (gN[g] === 0) continue;
@@ -513,10 +545,18 @@ export class LogIndex {
     const best: number[] = [];
     const { t, eff, err } = this;
     // Decisions with errors: only their rows are walked.
+    // Rows walked: those with errors, else the shortest posting list of the tags asked for, else all.
     const errOnly = opts.withErrors === true;
-    for (let r = errOnly ? this.nErr - 1 : this.n - 1; r >= 0; r--) {
-      const i = errOnly ? this.errRows[r]! : r;
-      if (best.length === limit && (i & ((1 << BLOCK_SHIFT) - 1)) === (1 << BLOCK_SHIFT) - 1 && this.blockMax[i >> BLOCK_SHIFT]! <= t[best[limit - 1]!]!) break;
+    const ids = errOnly ? this.errRows : (c.drive?.ids ?? null);
+    let block = -1;
+    for (let r = (errOnly ? this.nErr : c.drive ? c.drive.n : this.n) - 1; r >= 0; r--) {
+      const i = ids !== null ? ids[r]! : r;
+      // Every row up to the end of i's block is at most blockMax[block] old: once that is no newer
+      // than the oldest of a full `best`, nothing before can enter it.
+      if (i >> BLOCK_SHIFT !== block) {
+        block = i >> BLOCK_SHIFT;
+        if (best.length === limit && this.blockMax[block]! <= t[best[limit - 1]!]!) break;
+      }
       const e = eff[i]!;
       if (opts.decisionsOnly && e === EVENT) continue;
       if (opts.withErrors && (e === EVENT || err[i] === 0)) continue;
@@ -543,7 +583,9 @@ export class LogIndex {
 
   /** Bytes held by the columns (for the bench and the docs). */
   get bytes(): number {
-    return this.columns().reduce((s, c) => s + c.byteLength, 0) + this.blockMax.byteLength + this.errRows.byteLength;
+    let posts = 0;
+    for (const lists of this.posts) for (const l of lists) if (l) posts += l.ids.byteLength;
+    return this.columns().reduce((s, c) => s + c.byteLength, 0) + this.blockMax.byteLength + this.errRows.byteLength + posts;
   }
 }
 

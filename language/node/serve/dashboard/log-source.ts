@@ -10,6 +10,9 @@ import { LogIndex, mergeAggregates, type RowRef } from './log-index.js';
 import { matchesFilter, ruleSetOf, tagsOf, type DashboardModel, type RecordFilter } from './model.js';
 
 const CHUNK = 1 << 20;
+/** Records of a drill-down this close together in a file are read with one read of the span. */
+const SPAN_GAP = 256 * 1024;
+const SPAN_MAX = 4 << 20;
 /** One sparse index point every this many records (record lookup by seq reads at most this many). */
 const INDEX_EVERY = 512;
 /** A line longer than this is not a record (it is skipped, and the chain reports the problem). */
@@ -24,6 +27,10 @@ export interface ChainStatus {
   head: { seq: number; hash: string } | null;
   problem: { seq: number | null; message: string } | null;
   last_time: string | null;
+  /** The newest signed anchor of the log (`<log>.anchors`, written by FileAuditLog's `anchor`
+   *  option), and whether the record it names has that hash here (null: not read yet). Its signature
+   *  is checked by `rein audit verify --anchors … --key …`, which holds the key; this server does not. */
+  anchor?: { seq: number; hash: string; time: string; alg: string; matches: boolean | null } | null;
 }
 
 interface FileCursor {
@@ -80,6 +87,9 @@ interface Chain {
   /** seq → where to start reading to find it: the file (by path at the time) and offset. */
   index: { seq: number; ino: number; offset: number }[];
   files: string[];
+  anchor: ChainStatus['anchor'];
+  /** Size, mtime and inode of `<log>.anchors` when last read (it is re-read when one changes). */
+  anchorSize: string;
 }
 
 /** Splits a buffer into complete lines with their byte offsets. */
@@ -140,7 +150,7 @@ export class LogSource {
   private chainOf(active: string): Chain {
     let c = this.chainMap.get(active);
     if (!c) {
-      c = { active, check: new IncrementalChainCheck(), records: 0, lastTime: null, index: [], files: [] };
+      c = { active, check: new IncrementalChainCheck(), records: 0, lastTime: null, index: [], files: [], anchor: null, anchorSize: '' };
       this.chainMap.set(active, c);
     }
     return c;
@@ -161,8 +171,47 @@ export class LogSource {
       const chain = this.chainOf(active);
       chain.files = auditFiles(active);
       for (const f of chain.files) added += await this.readFile(chain, f);
+      await this.readAnchor(chain).catch(() => undefined);
     }
     return added;
+  }
+
+  /** The newest anchor of `<log>.anchors` (its last 64 KB), checked against the record it names. */
+  private async readAnchor(chain: Chain): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await open(chain.active + '.anchors', 'r');
+    } catch {
+      chain.anchor = null;
+      return;
+    }
+    let found: { seq: number; hash: string; time: string; alg: string } | null = null;
+    try {
+      const st = await fh.stat();
+      const stamp = `${st.size}/${st.mtimeMs}/${st.ino}`;
+      if (stamp === chain.anchorSize && chain.anchor?.matches !== null) return;
+      chain.anchorSize = stamp;
+      const len = Math.min(st.size, 64 * 1024);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, st.size - len);
+      const lines = buf.toString('utf8').split('\n');
+      for (let j = lines.length - 1; j >= 0 && found === null; j--) {
+        try {
+          const a = JSON.parse(lines[j]!) as Record<string, unknown>;
+          if (typeof a.seq === 'number' && typeof a.hash === 'string') found = { seq: a.seq, hash: a.hash, time: String(a.time ?? ''), alg: String(a.alg ?? '') };
+        } catch {
+          // a partial first line of the tail, or garbage: skip
+        }
+      }
+    } finally {
+      await fh.close();
+    }
+    if (found === null) {
+      chain.anchor = null;
+      return;
+    }
+    const rec = found.seq < chain.check.seq ? await this.record(basename(chain.active), found.seq) : null;
+    chain.anchor = { ...found, matches: rec ? rec.hash === found.hash : null };
   }
 
   private async readFile(chain: Chain, file: string): Promise<number> {
@@ -268,6 +317,7 @@ export class LogSource {
       head: c.check.count > 0 ? { seq: c.check.seq - 1, hash: c.check.prev } : null,
       problem: c.check.problem,
       last_time: c.lastTime,
+      anchor: c.anchor,
     }));
   }
 
@@ -407,16 +457,76 @@ export class LogSource {
   /** The records at `rows` of the index (null for one that is gone), in that order. */
   async readRows(rows: RowRef[]): Promise<(AuditRecord | null)[]> {
     const handles = new Map<number, FileHandle>();
-    const out: (AuditRecord | null)[] = [];
+    const out: (AuditRecord | null)[] = new Array(rows.length).fill(null);
     try {
-      for (const r of rows) {
-        const chain = this.chainNamed(r.chain);
-        out.push(chain ? await this.readAt(chain, r.ino, r.offset, handles) : null);
+      // Records near each other in one file (the newest matches usually are) are read with one read
+      // of the span between them; the rest one by one.
+      const byFile = new Map<number, number[]>();
+      rows.forEach((r, i) => {
+        const list = byFile.get(r.ino);
+        if (list) list.push(i);
+        else byFile.set(r.ino, [i]);
+      });
+      for (const [ino, idxs] of byFile) {
+        idxs.sort((a, b) => rows[a]!.offset - rows[b]!.offset);
+        const chain = this.chainNamed(rows[idxs[0]!]!.chain);
+        if (!chain) continue;
+        let j = 0;
+        while (j < idxs.length) {
+          let k = j + 1;
+          while (k < idxs.length && rows[idxs[k]!]!.offset - rows[idxs[k - 1]!]!.offset <= SPAN_GAP && rows[idxs[k]!]!.offset - rows[idxs[j]!]!.offset <= SPAN_MAX) k++;
+          const span = k - j > 1 ? await this.readSpan(chain, ino, rows[idxs[j]!]!.offset, rows[idxs[k - 1]!]!.offset, handles) : null;
+          for (let x = j; x < k; x++) {
+            const i = idxs[x]!;
+            const at = rows[i]!.offset;
+            let rec: AuditRecord | null | undefined;
+            if (span) {
+              const from = at - span.start;
+              const nl = span.buf.indexOf(10, from);
+              if (nl >= 0) {
+                try {
+                  rec = JSON.parse(span.buf.toString('utf8', from, nl)) as AuditRecord;
+                } catch {
+                  rec = null;
+                }
+              }
+            }
+            out[i] = rec !== undefined ? rec : await this.readAt(chain, ino, at, handles);
+          }
+          j = k;
+        }
       }
     } finally {
       for (const fh of handles.values()) await fh.close().catch(() => undefined);
     }
     return out;
+  }
+
+  /** The bytes of file `ino` from `start` to past the line at `last` (null when the file is gone). */
+  private async readSpan(chain: Chain, ino: number, start: number, last: number, handles: Map<number, FileHandle>): Promise<{ start: number; buf: Buffer } | null> {
+    let fh = handles.get(ino);
+    if (!fh) {
+      const files = [this.inoPath.get(ino), ...auditFiles(chain.active)].filter((f): f is string => f !== undefined);
+      for (const f of files) {
+        let h: FileHandle;
+        try {
+          h = await open(f, 'r');
+        } catch {
+          continue;
+        }
+        if ((await h.stat()).ino === ino) {
+          fh = h;
+          handles.set(ino, h);
+          this.inoPath.set(ino, f);
+          break;
+        }
+        await h.close();
+      }
+      if (!fh) return null;
+    }
+    const buf = Buffer.allocUnsafe(last - start + 16 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, start);
+    return { start, buf: buf.subarray(0, bytesRead) };
   }
 
   /**
@@ -439,9 +549,9 @@ export class LogSource {
   }
 
   /** The newest `limit` records matching the filter (optionally with seq < `before`), newest first. */
-  async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]> {
+  async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[]> {
     const out: { chain: string; record: AuditRecord }[] = [];
-    const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit);
+    const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit, opts.withErrors ? { withErrors: true } : {});
     if (rows !== null) {
       const recs = await this.readRows(rows);
       rows.forEach((r, i) => {
@@ -456,6 +566,7 @@ export class LogSource {
       const ring: AuditRecord[] = [];
       await this.readChain(chain, (rec) => {
         if (opts.before !== undefined && typeof rec.seq === 'number' && rec.seq >= opts.before) return false;
+        if (opts.withErrors && !(Array.isArray(rec.decision?.errors) && rec.decision.errors.length > 0)) return true;
         if (matchesFilter(rec, filter, tagsOf(rec.request))) {
           ring.push(rec);
           if (ring.length > opts.limit) ring.shift();
@@ -477,7 +588,7 @@ export interface IndexedSource {
   /** Counts every record matching `filter` into `model` by reading them again (when the index cannot). */
   replay(filter: RecordFilter, model: DashboardModel): Promise<void>;
   /** The newest `limit` records matching, newest first. */
-  scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]>;
+  scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[]>;
 }
 
 /**
@@ -518,7 +629,7 @@ export async function summarizeSources(sources: IndexedSource[], filter: RecordF
 }
 
 /** The newest `limit` records matching across sources, newest first. */
-export async function scanSources(sources: IndexedSource[], filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]> {
+export async function scanSources(sources: IndexedSource[], filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[]> {
   if (sources.length === 1) return sources[0]!.scan(filter, opts);
   const all = (await Promise.all(sources.map((s) => s.scan(filter, opts)))).flat();
   all.sort((a, b) => (a.record.time < b.record.time ? 1 : a.record.time > b.record.time ? -1 : 0));

@@ -32,6 +32,7 @@ const recordsQuery = filterSchema
     rule: z.string().max(200).optional(),
     effect: z.enum(['allow', 'deny', 'require_approval']).optional(),
     chain: z.string().max(200).optional(),
+    errors: z.enum(['true'], { error: '`errors` takes only `true` (decisions with errors)' }).optional(),
     before: z.coerce.number().int().nonnegative().optional(),
     limit: z.coerce.number().int().min(1).max(200).optional(),
   })
@@ -39,6 +40,7 @@ const recordsQuery = filterSchema
 const loginBody = z.object({ user: z.string().min(1).max(200), password: z.string().min(1).max(1000) }).strict();
 const verdictBody = z.object({ reason: z.string().max(2000).optional() }).strict();
 const approvalsQuery = z.object({ status: z.enum(['pending', 'all']).optional() }).strict();
+const emptyQuery = z.object({}).strict();
 
 function fail(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
   return reply.code(status).header('cache-control', 'no-store').type('application/json; charset=utf-8').send({ error: { code, message } });
@@ -186,6 +188,10 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
     };
 
     const noStore = (reply: FastifyReply) => reply.header('cache-control', 'no-store');
+    const ceilingsSource = () =>
+      live
+        ? { kind: 'redis' as const, read_at: live.readAt === null ? null : new Date(live.readAt).toISOString(), error: live.error }
+        : { kind: 'log' as const, read_at: null, error: null };
 
     // ------------------------------------------------------------ page and assets
     const page = async (_req: FastifyRequest, reply: FastifyReply) => {
@@ -262,13 +268,21 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       const pending = queue ? (await queue.list('pending')).length : null;
       const s = m.summary({ baseline, driftThreshold: opts.driftThreshold });
       // With a live store, ceilings are its counters (unfiltered: a counter is the fleet's, not one agent's).
-      const ceilings_source = live
-        ? { kind: 'redis' as const, read_at: live.readAt === null ? null : new Date(live.readAt).toISOString(), error: live.error }
-        : { kind: 'log' as const, read_at: null, error: null };
+      const ceilings_source = ceilingsSource();
       if (live) s.ceilings = live.view();
       // The index keeps no budget figures: a filtered view shows every ceiling (as the live counters do).
       else if (indexed) s.ceilings = model.ceilingsView(Date.now());
       return { ...s, ceilings_source, filter, chains: chains(), approvals_pending: pending, loading };
+    });
+
+    // The ceilings alone: the page polls it while they come from live counters (decisions of other
+    // processes move them without any decision reaching this server).
+    app.get(`${prefix}/api/ceilings`, async (req, reply) => {
+      noStore(reply);
+      if (!canRead(req, reply)) return reply;
+      const q = emptyQuery.safeParse(req.query);
+      if (!q.success) return fail(reply, 400, 'bad_request', issueText(q.error));
+      return { ceilings: live ? live.view() : model.ceilingsView(Date.now()), ceilings_source: ceilingsSource() };
     });
 
     app.get(`${prefix}/api/records`, async (req, reply) => {
@@ -277,8 +291,8 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       const q = recordsQuery.safeParse(req.query);
       if (!q.success) return fail(reply, 400, 'bad_request', issueText(q.error));
       if (indexedSources.length === 0) return { records: [] };
-      const { limit, before, chain, ...filter } = q.data;
-      const found = await scanSources(indexedSources, filter as RecordFilter, { limit: limit ?? 50, ...(before !== undefined ? { before } : {}), ...(chain !== undefined ? { chain } : {}) });
+      const { limit, before, chain, errors, ...filter } = q.data;
+      const found = await scanSources(indexedSources, filter as RecordFilter, { limit: limit ?? 50, ...(before !== undefined ? { before } : {}), ...(chain !== undefined ? { chain } : {}), ...(errors ? { withErrors: true } : {}) });
       return {
         records: found.map(({ chain: c, record: r }) =>
           isEventRecord(r)

@@ -222,8 +222,8 @@ export class RedisStreamSource implements IndexedSource {
   }
 
   /** The newest `limit` records matching the filter (optionally of one chain, with seq < `before`), newest first. */
-  async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]> {
-    const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit);
+  async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[]> {
+    const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit, opts.withErrors ? { withErrors: true } : {});
     const out: { chain: string; record: AuditRecord }[] = [];
     if (rows !== null) {
       const recs = await this.readRows(rows);
@@ -238,6 +238,7 @@ export class RedisStreamSource implements IndexedSource {
     await this.walk(true, (chain, rec) => {
       if (opts.chain !== undefined && chain !== opts.chain) return true;
       if (opts.before !== undefined && !(typeof rec.seq === 'number' && rec.seq < opts.before)) return true;
+      if (opts.withErrors && !(Array.isArray(rec.decision?.errors) && rec.decision.errors.length > 0)) return true;
       if (!matchesFilter(rec, filter, tagsOf(rec.request))) return true;
       if (out.length === opts.limit && !(rec.time > out[out.length - 1]!.record.time)) return true;
       let j = out.length;

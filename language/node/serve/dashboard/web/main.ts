@@ -37,7 +37,7 @@ interface Summary {
   };
   policies: { hash: string; name: string; version: string | null; n: number; first: string; last: string }[];
   recent: DecisionSummary[];
-  chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null }[];
+  chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null; anchor?: { seq: number; hash: string; time: string; alg: string; matches: boolean | null } | null }[];
   approvals_pending: number | null;
   ceilings_source?: { kind: 'redis' | 'log'; read_at: string | null; error: string | null };
   verdicts?: { approved: number; denied: number; recent: Verdict[] };
@@ -57,7 +57,8 @@ interface Approval {
 }
 
 const prefix = document.body.dataset.prefix ?? '/dashboard';
-const state: { user: string | null; csrf: string | null; loginRequired: boolean; filter: Record<string, string>; baseline: string } = {
+const state: { user: string | null; csrf: string | null; loginRequired: boolean; filter: Record<string, string>; baseline: string; liveCeilings: boolean } = {
+  liveCeilings: false,
   user: null,
   csrf: null,
   loginRequired: false,
@@ -247,7 +248,7 @@ function renderKpis(s: Summary): void {
     kpi('approval', pct(t.require_approval, t.n), 'kpi-approval', 'effect-require_approval', { effect: 'require_approval' }),
     kpi('latency p50', ms(s.latency.p50), 'kpi-p50'),
     kpi('latency p99', ms(s.latency.p99), 'kpi-p99'),
-    kpi('with errors', fmt(t.errors), 'kpi-errors', t.errors > 0 ? 'effect-deny' : ''),
+    kpi('with errors', fmt(t.errors), 'kpi-errors', t.errors > 0 ? 'effect-deny' : '', { errors: 'true' }),
     kpi('approvals pending', s.approvals_pending === null ? '–' : fmt(s.approvals_pending), 'kpi-pending', s.approvals_pending ? 'effect-require_approval' : ''),
   );
 }
@@ -293,7 +294,7 @@ function renderCeilings(s: Summary): void {
         const limit = c.limit;
         const frac = limit === null ? 0 : limit > 0 ? Math.min(1, c.used / limit) : 1;
         return h('tr', { 'data-testid': 'ceiling-row', 'data-budget': c.name, 'data-key': c.key.map(String).join(',') },
-          h('td', {}, c.name),
+          h('td', {}, recordsLink(c.name, { rule: c.name }, `${c.name}: decisions it refused, warned on or held`)),
           h('td', {}, c.key.length ? c.key.map(String).join(', ') : h('span', { class: 'muted' }, 'global')),
           h('td', { class: 'num' }, limit === null ? '–' : pct(c.used, limit)),
           h('td', {}, bar(frac, c.alert)),
@@ -334,7 +335,11 @@ function renderAudit(s: Summary): void {
       c.ok
         ? h('div', {}, 'verified up to record ', recordsLink(c.head ? fmt(c.head.seq) : '–', { chain: c.chain }, `${c.chain}: latest records`))
         : h('div', {}, `broken at seq ${c.problem?.seq ?? '?'}: ${c.problem?.message ?? ''}`),
-      c.head ? h('div', { class: 'muted' }, 'last anchor ', h('code', {}, c.head.hash.slice(0, 23) + '…')) : null,
+      c.anchor
+        ? h('div', { 'data-testid': 'anchor' }, `signed anchor at record ${fmt(c.anchor.seq)} (${time(c.anchor.time)}, ${c.anchor.alg}): `,
+            c.anchor.matches === true ? h('span', { class: 'badge ok' }, 'matches the log') : c.anchor.matches === false ? h('span', { class: 'badge alert' }, 'does not match the log') : h('span', { class: 'muted' }, 'record not read yet'))
+        : null,
+      c.head ? h('div', { class: 'muted' }, c.anchor ? 'head ' : 'last anchor ', h('code', {}, c.head.hash.slice(0, 23) + '…')) : null,
       h('div', { class: 'muted' }, `${fmt(c.records)} records in ${c.files.length} file${c.files.length === 1 ? '' : 's'}`),
     )));
 }
@@ -509,6 +514,7 @@ async function refresh(): Promise<void> {
     renderCharts(s);
     renderTop(s);
     renderCeilings(s);
+    state.liveCeilings = s.ceilings_source?.kind === 'redis';
     renderDrift(s);
     renderAudit(s);
     renderErrors(s);
@@ -587,6 +593,13 @@ async function boot(): Promise<void> {
 setInterval(() => {
   if (!state.loginRequired || state.user) void loadApprovals();
 }, 2000);
+// Live counters move with every process's decisions and settles, most of which never reach this
+// server: read them every second while the ceilings come from them.
+setInterval(() => {
+  if (state.liveCeilings && (!state.loginRequired || state.user)) {
+    api<Pick<Summary, 'ceilings' | 'ceilings_source'>>('/api/ceilings').then((c) => renderCeilings(c as Summary), () => undefined);
+  }
+}, 1000);
 window.addEventListener('resize', () => {
   effectsChart?.setSize({ width: chartWidth('chart-effects'), height: 200 });
   latencyChart?.setSize({ width: chartWidth('chart-latency'), height: 200 });
