@@ -282,7 +282,7 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
       /* aborted */
     }
     // Settlement happens from the abort listener; give it a turn.
-    for (let i = 0; i < 50 && settled.filter((x) => x.usage.tokens).length === 0; i++) await new Promise((res) => setTimeout(res, 5));
+    for (let i = 0; i < 400 && settled.filter((x) => x.usage.tokens).length === 0; i++) await new Promise((res) => setTimeout(res, 5));
     const s = settled.filter((x) => x.usage.tokens);
     assert.equal(s.length, 1, 'settled exactly once');
     const out = s[0]!.usage.tokens.output;

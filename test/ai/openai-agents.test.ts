@@ -307,7 +307,7 @@ describe('rein/openai-agents: OpenAI Agents SDK guards', () => {
       } catch {
         /* aborted */
       }
-      for (let i = 0; i < 100 && settled.filter((s) => s.usage.tokens).length === 0; i++) await new Promise((res) => setTimeout(res, 5));
+      for (let i = 0; i < 400 && settled.filter((s) => s.usage.tokens).length === 0; i++) await new Promise((res) => setTimeout(res, 5));
       const s = settled.filter((x) => x.usage.tokens);
       assert.equal(s.length, 1, 'settled exactly once');
       const out = s[0]!.usage.tokens.output;
