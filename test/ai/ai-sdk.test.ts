@@ -509,6 +509,19 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.deepEqual(seen, ["rein: settle failed; the reservation's estimate stands until it expires: boom"]);
   });
 
+  it('an onSettleError that throws does not take the result either', async () => {
+    const { engine, context } = setup();
+    engine.settle = async () => {
+      throw new Error('boom');
+    };
+    const model = new MockLanguageModelV3({ modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
+    const onSettleError = () => {
+      throw new Error('the handler failed too');
+    };
+    const r = await generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, onSettleError }) }), prompt: 'q' });
+    assert.equal(r.text, 'ok');
+  });
+
   it('prices in the policy: without `prices`, a budget prices the tokens; both adapters settle the actual usage', async () => {
     const priced = compile({ 'priced.rein': readFileSync(join(import.meta.dirname, 'fixtures/priced.rein'), 'utf8') });
     const engine = new Engine(priced, { store: new MemoryBudgetStore() });
