@@ -282,7 +282,7 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
       /* aborted */
     }
     // Settlement happens from the abort listener; give it a turn.
-    for (let i = 0; i < 50 && settled.filter((x) => x.usage.tokens).length === 0; i++) await new Promise((res) => setTimeout(res, 5));
+    for (let i = 0; i < 400 && settled.filter((x) => x.usage.tokens).length === 0; i++) await new Promise((res) => setTimeout(res, 5));
     const s = settled.filter((x) => x.usage.tokens);
     assert.equal(s.length, 1, 'settled exactly once');
     const out = s[0]!.usage.tokens.output;
@@ -507,6 +507,19 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
       console.warn = warn;
     }
     assert.deepEqual(seen, ["rein: settle failed; the reservation's estimate stands until it expires: boom"]);
+  });
+
+  it('an onSettleError that throws does not take the result either', async () => {
+    const { engine, context } = setup();
+    engine.settle = async () => {
+      throw new Error('boom');
+    };
+    const model = new MockLanguageModelV3({ modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
+    const onSettleError = () => {
+      throw new Error('the handler failed too');
+    };
+    const r = await generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, onSettleError }) }), prompt: 'q' });
+    assert.equal(r.text, 'ok');
   });
 
   it('prices in the policy: without `prices`, a budget prices the tokens; both adapters settle the actual usage', async () => {

@@ -50,7 +50,7 @@ const usage = { inputTokens: { total: 5, noCache: 5, cacheRead: 0, cacheWrite: 0
 const stop = { unified: 'stop' as const, raw: 'stop' };
 
 describe('rein/ai and rein/openai-agents: approvals through the control room queue', function () {
-  this.timeout(20_000);
+  this.timeout(30_000);
   let dir: string;
   let queue: ApprovalQueue;
   let engine: Engine;
@@ -61,9 +61,9 @@ describe('rein/ai and rein/openai-agents: approvals through the control room que
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** Answers the first pending approval (bounded wait), as `rein approvals approve` would from another process. */
+  /** Answers the first pending approval (bounded wait: 10 s, generous under load), as `rein approvals approve` would from another process. */
   async function answer(approved: boolean): Promise<{ rule: string; summary: unknown }> {
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 1000; i++) {
       const [rec] = await queue.list();
       if (rec) {
         const out = approved ? await queue.approve(rec.id, 'alice') : await queue.deny(rec.id, 'alice', 'too expensive');

@@ -242,6 +242,30 @@ describe('rein/openai-agents: OpenAI Agents SDK guards', () => {
       assert.match(modelRequests(model)[2]!, /needs approval: refunds need a lead's approval/);
     });
 
+    it('reinToolGuardrail on a tool with its own needsApproval honours the approval given through the SDK', async () => {
+      const { engine, context, decisions } = setup();
+      const refunds: number[] = [];
+      const refund = tool({
+        name: 'refund',
+        description: 'refund an order',
+        parameters: { type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'], additionalProperties: false },
+        strict: true,
+        needsApproval: true,
+        inputGuardrails: [reinToolGuardrail({ engine, context })],
+        execute: async (input: unknown) => {
+          refunds.push((input as { amount: number }).amount);
+          return 'ok';
+        },
+      });
+      const model = new ScriptedModel([turn([call('refund', { amount: 30 }, 'r1')]), turn([assistantMessage('done')])]);
+      const agent = new Agent({ name: 'a', model, tools: [refund] });
+      const first = await run(agent, 'refund');
+      first.state.approve(first.interruptions[0]!);
+      await run(agent, first.state);
+      assert.deepEqual(refunds, [30]);
+      assert.deepEqual(decisions.slice(-2).map((d) => d.effect), ['require_approval', 'allow']);
+    });
+
     it('a per-call approval survives a serialized RunState (approval given in another process)', async () => {
       const { engine, context } = setup();
       const refunds: number[] = [];
@@ -307,7 +331,7 @@ describe('rein/openai-agents: OpenAI Agents SDK guards', () => {
       } catch {
         /* aborted */
       }
-      for (let i = 0; i < 100 && settled.filter((s) => s.usage.tokens).length === 0; i++) await new Promise((res) => setTimeout(res, 5));
+      for (let i = 0; i < 400 && settled.filter((s) => s.usage.tokens).length === 0; i++) await new Promise((res) => setTimeout(res, 5));
       const s = settled.filter((x) => x.usage.tokens);
       assert.equal(s.length, 1, 'settled exactly once');
       const out = s[0]!.usage.tokens.output;
