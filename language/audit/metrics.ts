@@ -33,6 +33,12 @@ export interface DecisionMetricsOptions {
 
 const amount = (v: string | number): number => (typeof v === 'number' ? v : Number(v));
 
+/** Whether a pending approval's rule or budget is already among the decision's reasons. */
+export function askedInReasons(d: Decision, a: { name: string; kind: string }): boolean {
+  for (const r of d.reasons) if (r.name === a.name && r.kind === a.kind && r.effect === 'require_approval') return true;
+  return false;
+}
+
 export class DecisionMetrics {
   private readonly decisions;
   private readonly matches;
@@ -56,7 +62,9 @@ export class DecisionMetrics {
       const policy = d.policy.name;
       this.decisions.add(1, { effect: d.effect, policy });
       for (const r of d.reasons) if (r.name) this.matches.add(1, { name: r.name, kind: r.kind, effect: r.effect, policy });
-      for (const a of d.approvals) this.matches.add(1, { name: a.name, kind: a.kind, effect: 'require_approval', policy });
+      // A rule or budget that asks for approval is also among the reasons (effect require_approval):
+      // count it once.
+      for (const a of d.approvals) if (!askedInReasons(d, a)) this.matches.add(1, { name: a.name, kind: a.kind, effect: 'require_approval', policy });
       for (const w of d.warnings) if (w.name) this.matches.add(1, { name: w.name, kind: w.kind, effect: 'warn', policy });
       if (ctx.latencyMs !== undefined) this.duration.record(ctx.latencyMs, { effect: d.effect, policy });
       for (const b of d.budgets) {

@@ -43,16 +43,18 @@ describe('decision metrics (OpenTelemetry API, checked with the SDK in-memory ex
       m.record(d('deny'), { latencyMs: 0.4 });
       m.record(d('deny'), { latencyMs: 0.6 });
       m.record(d('require_approval'), { latencyMs: 0.1 });
+      // As the engine gives it: the rule asking for approval is also among the reasons — counted once.
+      m.record(d('require_approval', { reasons: [{ kind: 'rule', name: 'big_refund', effect: 'require_approval', message: 'needs a lead' }] }), { latencyMs: 0.1 });
       m.sinkFailure('support');
     });
     const decisions = got.get('rein.decisions')!;
     const count = (effect: string) => decisions.find((p) => p.attributes.effect === effect)?.value;
     assert.equal(count('deny'), 2);
     assert.equal(count('allow'), 1);
-    assert.equal(count('require_approval'), 1);
+    assert.equal(count('require_approval'), 2);
     const matches = got.get('rein.rule.matches')!;
     assert.equal(matches.find((p) => p.attributes.name === 'no_shell')?.value, 2);
-    assert.equal(matches.find((p) => p.attributes.name === 'big_refund')?.value, 1);
+    assert.equal(matches.find((p) => p.attributes.name === 'big_refund')?.value, 2);
     const hist = got.get('rein.decision.duration')!;
     const denyHist = hist.find((p) => p.attributes.effect === 'deny')!.value as { count: number; sum: number };
     assert.equal(denyHist.count, 2);

@@ -407,6 +407,24 @@ describe('rein serve --api: metrics, audit log, OpenAPI', function () {
       assert.match(r.text, /^rein_decision_duration_count\{effect="allow"[^}]*\} 3$/m);
       assert.match(r.text, /^rein_decision_duration_bucket\{[^}]*le="0.1"\} \d+$/m);
       assert.match(r.text, /^rein_http_rejected_total\{code="invalid_body"[^}]*\} 1$/m);
+      // Counted per decision in maps and reported at scrape time (metrics.ts): the same series as the
+      // OpenTelemetry instruments of DecisionMetrics, cumulative across scrapes.
+      assert.match(r.text, /^# TYPE rein_decisions_total counter$/m);
+      assert.match(r.text, /^rein_rule_matches_total\{name="no_drop",kind="rule",effect="deny",policy="service_test",otel_scope_name="rein"[^}]*\} 1$/m);
+      assert.match(r.text, /^# TYPE rein_budget_utilization gauge$/m);
+      // team "m" reserved 3 × $0.01 of its $1: after the third decision (spent + reserved + charge) / limit = 0.03
+      assert.match(r.text, /^rein_budget_utilization\{budget="team_daily",policy="service_test"[^}]*\} 0\.03$/m);
+      await call(s.url, '/v1/decide', { body: { input: tool('db.drop') } });
+      await call(s.url, '/v1/decide', { body: { input: tool('transfer', { amount: '500' }) } });
+      await call(s.url, '/v1/decide', { body: { input: model('m', '0.07') } });
+      const again = (await call(s.url, '/metrics')).text;
+      assert.match(again, /^rein_decisions_total\{effect="deny",policy="service_test"[^}]*\} 2$/m);
+      assert.match(again, /^rein_decisions_total\{effect="allow",policy="service_test"[^}]*\} 4$/m);
+      assert.match(again, /^rein_decisions_total\{effect="require_approval",policy="service_test"[^}]*\} 1$/m);
+      assert.match(again, /^rein_rule_matches_total\{name="no_drop",kind="rule",effect="deny"[^}]*\} 2$/m);
+      assert.match(again, /^rein_rule_matches_total\{name="large_transfer",kind="rule",effect="require_approval"[^}]*\} 1$/m);
+      assert.match(again, /^rein_budget_utilization\{budget="team_daily",policy="service_test"[^}]*\} 0\.1$/m);
+      assert.match(again, /^rein_decision_duration_count\{effect="allow"[^}]*\} 4$/m);
     } finally {
       await s.close();
     }

@@ -11,6 +11,7 @@
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import { askedInReasons } from '../../audit/metrics.js';
 import type { Decision } from '../../runtime/decision.js';
 
 interface Tally {
@@ -55,7 +56,7 @@ export class ServeDecisionMetrics {
       if (t === undefined) byEffect.set(effect, (t = { attrs: { effect, policy }, n: 0 }));
       t.n++;
       for (const r of d.reasons) if (r.name) this.match(r.name, r.kind, r.effect, policy);
-      for (const a of d.approvals) this.match(a.name, a.kind, 'require_approval', policy);
+      for (const a of d.approvals) if (!askedInReasons(d, a)) this.match(a.name, a.kind, 'require_approval', policy);
       for (const w of d.warnings) if (w.name) this.match(w.name, w.kind, 'warn', policy);
       if (latencyMs !== undefined) this.duration.record(latencyMs, t.attrs);
       for (const b of d.budgets) {
