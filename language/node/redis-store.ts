@@ -87,6 +87,13 @@ const RETRY_CAP = 1_000_000;
 // - key TTLs are set once per counter and window (the `k` field), not per call.
 // A reserve + settle over two counters is 15 Redis commands (19 before; 6 of them HINCRBY/HSET).
 const LUA_HELPERS = `
+-- On a cluster a run carries the calls of every slot its node serves, and declares only one key (see
+-- BATCH): so each call first touches every key it will write (one EXISTS, which fails while a key's
+-- slot is being migrated away) and fails before it writes anything rather than halfway.
+local check = false
+local function verify(keys)
+  if check and #keys > 0 then redis.call('EXISTS', unpack(keys)) end
+end
 -- Redis rejects "-0" as an integer: negate decimal integer strings with care.
 local function neg(s)
   if s == '0' then return '0' end
@@ -168,8 +175,16 @@ end
 -- (then dropped); else {forgetAt, base1, amount1, base2, amount2, ...}.
 local function record(R, v, now)
   if not v or v == 'x' then return nil end
-  redis.call('DEL', R)
   local rec = cmsgpack.unpack(v)
+  if check then
+    local ks = {}
+    for i = 2, #rec, 2 do
+      ks[#ks+1] = rec[i] .. 'c'
+      ks[#ks+1] = rec[i] .. 'p'
+    end
+    verify(ks)
+  end
+  redis.call('DEL', R)
   if now >= rec[1] then return nil end
   return rec
 end
@@ -189,6 +204,14 @@ local n = #KEYS - 1
 local R = KEYS[1]
 -- one pending member per counter (the same counter twice in a request: their sum)
 local sums, first = {}, {}
+if check then
+  local ks = { R }
+  for i = 1, n do
+    ks[#ks+1] = KEYS[i+1]
+    ks[#ks+1] = string.sub(KEYS[i+1], 1, -2) .. 'p'
+  end
+  verify(ks)
+end
 if commit and n > 0 then
   local rec = { now + ttl + grace }
   for i = 1, n do
@@ -311,6 +334,7 @@ const ADD_SPENT = `
 local now = tonumber(ARGV[1])
 local c = KEYS[1]
 local p = string.sub(c, 1, -2) .. 'p'
+verify({ c, p })
 local v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e')
 if v[1] or v[2] then sweep(c, p, now, v[1] or '0', v[2] or '0', v[4]) end
 redis.call('HINCRBY', c, 'spent', ARGV[2])
@@ -339,23 +363,33 @@ const fields = (reply: string): string[] => reply.split(' ');
 // decides and settles) are sent as one script run per node (per hash slot on a cluster) instead of one
 // run each. Each call stays atomic (a script run is), and runs in its own pcall, so one failing call
 // fails alone. Redis then parses one command for many calls, and ioredis handles one.
-const OPS = { reserve: RESERVE, peek: PEEK, settle: SETTLE, release: RELEASE, addSpent: ADD_SPENT, setDir: SET_DIR };
+// KEYS: D (a directory entry, cluster only): dropped (settled or released).
+const DEL_DIR = `
+redis.call('DEL', KEYS[1])
+return '1'
+`;
+
+const OPS = { reserve: RESERVE, peek: PEEK, settle: SETTLE, release: RELEASE, addSpent: ADD_SPENT, setDir: SET_DIR, delDir: DEL_DIR };
 type Op = keyof typeof OPS;
 const OP_NAMES = Object.keys(OPS) as Op[];
 const OP_INDEX = Object.fromEntries(OP_NAMES.map((n, i) => [n, i + 1])) as Record<Op, number>;
-// KEYS: every call's keys, in order.  ARGV: n, then per call: op, #keys, #args, args…
+// KEYS: one key, for routing only (the first call's first key).  ARGV: n, check (1 on a cluster), then
+// per call: op, #keys, #args, its keys, its args. The calls' keys travel in ARGV because on a cluster
+// one run carries the calls of every slot of one node, and Redis refuses declared keys of several
+// slots (CROSSSLOT); the cluster script declares \`allow-cross-slot-keys\` (Redis 7) instead.
 // Returns one string: per call a line, '1' and the call's reply, or '0' and its error message.
-const BATCH_LUA = `${LUA_HELPERS}
+const batchLua = (flags: string) => `${flags}${LUA_HELPERS}
 ${OP_NAMES.map((n) => `local function op_${n}(KEYS, ARGV)\n${OPS[n]}\nend`).join('\n')}
 local ops = { ${OP_NAMES.map((n) => `op_${n}`).join(', ')} }
 local n = tonumber(ARGV[1])
-local ai, ki = 2, 1
+check = ARGV[2] == '1'
+local ai = 3
 local out = {}
 for c = 1, n do
   local op, nk, na = tonumber(ARGV[ai]), tonumber(ARGV[ai+1]), tonumber(ARGV[ai+2])
   ai = ai + 3
   local K, A = {}, {}
-  for j = 1, nk do K[j] = KEYS[ki]; ki = ki + 1 end
+  for j = 1, nk do K[j] = ARGV[ai]; ai = ai + 1 end
   for j = 1, na do A[j] = ARGV[ai]; ai = ai + 1 end
   local ok, res = pcall(ops[op], K, A)
   if ok then
@@ -367,7 +401,10 @@ for c = 1, n do
 end
 return table.concat(out, '\\n')
 `;
+const BATCH_LUA = batchLua('');
 const BATCH_SHA = createHash('sha1').update(BATCH_LUA).digest('hex');
+const CLUSTER_LUA = batchLua('#!lua flags=allow-cross-slot-keys\n');
+const CLUSTER_SHA = createHash('sha1').update(CLUSTER_LUA).digest('hex');
 /** At most this many calls per script run (one run blocks Redis for its duration). */
 const BATCH_MAX = 128;
 
@@ -497,8 +534,8 @@ export class RedisBudgetStore implements BudgetStore {
   /** Until the first 'ready', a call waits for it (within its timeout) instead of failing. */
   private firstReady: Promise<void> | null = null;
   private readonly batching: boolean;
-  /** Calls waiting for the next batch, by hash slot (0 on a single node). */
-  private readonly queued = new Map<number, Call[]>();
+  /** Calls waiting for the next batch, by primary ('' on a single node). */
+  private readonly queued = new Map<string, Call[]>();
   private flushScheduled = false;
   /** The deadlines of calls under way (the one call timeout). */
   private readonly deadlines: Deadlines;
@@ -579,7 +616,7 @@ export class RedisBudgetStore implements BudgetStore {
    *  needs no EVAL fallback); commands on one connection run in order, so they follow the load. */
   private preload(): void {
     const targets = this.redis instanceof Cluster ? this.redis.nodes('master') : [this.redis];
-    for (const t of targets) t.script('LOAD', BATCH_LUA).catch(() => undefined);
+    for (const t of targets) t.script('LOAD', this.cluster ? CLUSTER_LUA : BATCH_LUA).catch(() => undefined);
   }
 
   /** Queues one call for the next batch (sent when the event loop turns, or at once when the batch is
@@ -588,18 +625,25 @@ export class RedisBudgetStore implements BudgetStore {
     return new Promise<string>((resolve, reject) => {
       const call: Call = { op, keys, args, wait: wait && this.waitReplicas > 0, resolve, reject };
       if (!this.batching) return void this.send([call]);
-      const slot = this.cluster ? calculateSlot(keys[0]!) : 0;
-      let q = this.queued.get(slot);
-      if (q === undefined) this.queued.set(slot, (q = []));
+      const node = this.cluster ? this.nodeOf(keys[0]!) : '';
+      let q = this.queued.get(node);
+      if (q === undefined) this.queued.set(node, (q = []));
       q.push(call);
       if (q.length >= BATCH_MAX) {
-        this.queued.delete(slot);
+        this.queued.delete(node);
         void this.send(q);
       } else if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /** The primary serving a key's slot, as the cluster client's slot map says ('' on a single node; the
+   *  slot itself while the map does not know it): calls for one primary share a run. */
+  private nodeOf(key: string): string {
+    const slot = calculateSlot(key);
+    return (this.redis as Cluster).slots[slot]?.[0] ?? `#${slot}`;
   }
 
   private flush(): void {
@@ -610,20 +654,21 @@ export class RedisBudgetStore implements BudgetStore {
   }
 
   /**
-   * One script run for `calls` (all on one slot): EVALSHA, and EVAL when Redis does not know the script
-   * yet (NOSCRIPT: nothing ran). Plain EVALSHA names its keys, so cluster routing and auto-pipelining
-   * group runs by slot. With waitReplicas, `WAIT` follows on the same connection (in a cluster pipeline
+   * One script run for `calls` (all for one primary): EVALSHA, and EVAL when Redis does not know the
+   * script yet (NOSCRIPT: nothing ran). The run declares one key, the first call's first, so the cluster
+   * client routes it to that key's primary (a `MOVED` reply — nothing ran — is followed to the new one;
+   * a call whose keys then live elsewhere fails alone, before writing). With waitReplicas, `WAIT` follows on the same connection (in a cluster pipeline
    * it goes to the node of the write before it); too few replicas fail the calls that asked for it.
    */
   private async send(calls: Call[]): Promise<void> {
-    // The command's arguments in one array: sha, #keys, every call's keys, n, every call's header and args.
-    let nk = 0;
-    for (const c of calls) nk += c.keys.length;
-    const cmd: (string | number)[] = [BATCH_SHA, nk];
-    for (const c of calls) for (const k of c.keys) cmd.push(k);
-    cmd.push(calls.length);
+    // The command's arguments in one array: sha, 1, the routing key, n, check, then every call's
+    // header, keys and args.
+    const sha = this.cluster ? CLUSTER_SHA : BATCH_SHA;
+    const lua = this.cluster ? CLUSTER_LUA : BATCH_LUA;
+    const cmd: (string | number)[] = [sha, 1, calls[0]!.keys[0]!, calls.length, this.cluster ? 1 : 0];
     for (const c of calls) {
       cmd.push(OP_INDEX[c.op], c.keys.length, c.args.length);
+      for (const k of c.keys) cmd.push(k);
       for (const a of c.args) cmd.push(a);
     }
     const wait = calls.some((c) => c.wait);
@@ -635,13 +680,13 @@ export class RedisBudgetStore implements BudgetStore {
           reply = (await this.redis.call('evalsha', cmd)) as string;
         } catch (e) {
           if (!(e instanceof Error) || !e.message.startsWith('NOSCRIPT')) throw e;
-          cmd[0] = BATCH_LUA;
+          cmd[0] = lua;
           reply = (await this.redis.call('eval', cmd)) as string;
         }
       } else {
         const attempt = async (useEval: boolean) => {
           const p = this.redis.pipeline();
-          cmd[0] = useEval ? BATCH_LUA : BATCH_SHA;
+          cmd[0] = useEval ? lua : sha;
           p.call(useEval ? 'eval' : 'evalsha', cmd);
           p.wait(this.waitReplicas, this.waitTimeoutMs);
           return (await p.exec()) ?? [];
@@ -798,9 +843,9 @@ export class RedisBudgetStore implements BudgetStore {
     return this.run('setDir', [this.dirKey(id)], [value, ms]).then((r) => (r === '-' ? null : r.slice(1)));
   }
 
-  /** Deletes a directory entry (best effort: it expires by TTL anyway). */
+  /** Deletes a directory entry (best effort: it expires by TTL anyway), in the batch of its primary. */
   private dropDirectory(id: string): void {
-    this.redis.del(this.dirKey(id)).catch(() => undefined);
+    this.run('delDir', [this.dirKey(id)], []).catch(() => undefined);
   }
 
   /** The record keys of a reservation: remembered in process, else (cluster) from its directory entry. */
