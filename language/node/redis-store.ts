@@ -529,6 +529,8 @@ export class RedisBudgetStore implements BudgetStore {
   /** Releases not yet confirmed by Redis: record key → [id, the engine's time of the release, give-up time (wall clock)]. */
   private readonly unconfirmed = new Map<string, [string, number, number]>();
   private retryTimer: NodeJS.Timeout | null = null;
+  /** Cluster created here: the periodic slot-map refresh. */
+  private refreshTimer: NodeJS.Timeout | null = null;
   private retrying = false;
   private closed = false;
   /** Until the first 'ready', a call waits for it (within its timeout) instead of failing. */
@@ -574,8 +576,9 @@ export class RedisBudgetStore implements BudgetStore {
         enableOfflineQueue: false,
         enableAutoPipelining: autoPipelining,
         clusterRetryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 5), 2000),
-        // A failover moves slots: refresh the map often so decisions recover within seconds.
-        slotsRefreshInterval: 2000,
+        // The periodic slot refresh is the store's own timer (below): ioredis's re-arms itself when a
+        // refresh that was under way at quit() completes, and then holds the process open for ever.
+        slotsRefreshInterval: 0,
         slotsRefreshTimeout: Math.max(1000, this.timeoutMs),
         retryDelayOnFailover: 100,
         retryDelayOnClusterDown: 100,
@@ -584,6 +587,17 @@ export class RedisBudgetStore implements BudgetStore {
         redisOptions: nodeOptions,
         ...opts.clusterOptions,
       });
+      // A failover moves slots: refresh the map often so decisions recover within seconds. Unref'd, and
+      // cleared by close().
+      const every = opts.clusterOptions?.slotsRefreshInterval ?? 2000;
+      if (every > 0) {
+        const cluster = client;
+        (cluster as Cluster).options.slotsRefreshInterval = 0;
+        this.refreshTimer = setInterval(() => {
+          if (cluster.status === 'ready') cluster.refreshSlotsCache();
+        }, every);
+        this.refreshTimer.unref();
+      }
     } else if (opts.sentinels) {
       client = new Redis({
         sentinels: opts.sentinels,
@@ -1109,6 +1123,8 @@ export class RedisBudgetStore implements BudgetStore {
   async close(): Promise<void> {
     if (this.unconfirmed.size > 0 && this.redis.status === 'ready') await this.retryReleases().catch(() => undefined);
     this.closed = true;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    this.refreshTimer = null;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     if (!this.ownsClient) return;

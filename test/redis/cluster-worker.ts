@@ -6,6 +6,7 @@ import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { FLEET_POLICY, NOON } from './ceiling-policy.js';
 
 import { createHook } from 'node:async_hooks';
+// REIN_DEBUG_TIMERS=1: should the worker not exit after printing, say which timers hold it (stderr).
 const live = new Map<number, string>();
 if (process.env.REIN_DEBUG_TIMERS) {
   createHook({
