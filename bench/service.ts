@@ -5,22 +5,33 @@
 //   npm run bench:service                      (starts `rein serve` and its own redis-server)
 //   BENCH_SECONDS=5 npm run bench:service
 //   REIN_USE_DIST=1 npm run bench:service      (the built package; run `npm run build` first)
+//   BENCH_LOADGEN=node npm run bench:service   (force the Node load generator; default: wrk if installed)
 //
-// Besides wall-clock figures it reports the server's CPU time per decision (from /proc), which a busy
-// machine does not distort, and the decisions/s one core could serve at that cost.
+// The load generator. By default it is wrk (C, epoll; Debian/Ubuntu `apt-get install wrk`, macOS
+// `brew install wrk`), spawned with one thread, driven by a Lua script this file writes (POST bodies
+// prepared once, decide-and-settle by parsing the reservation id). It costs a fraction of the CPU of
+// a Node client, so on a small machine it takes less of the cores the server needs and is less of the
+// tail. Without wrk (or with BENCH_LOADGEN=node) the fallback is a Node client (node:http with a
+// keep-alive agent, one socket per concurrent client); every row says which generator measured it.
+// Closed loop either way: each connection sends its next request when the answer arrives.
 //
-// The floor: the same load against a trivial fastify server (same fastify options and JSON parser as
-// `rein serve`, one route answering a fixed decision of the same size), run right before each memory
-// row. Its latency is what the framework, the loopback socket and the load generator cost on this
-// machine; the ratio rein / trivial is Rein's own share, and it holds better than absolute figures
-// on a busy host.
+// The floor: the same load, through the same generator, against a trivial fastify server (same
+// fastify options and JSON parser as `rein serve`, one route answering a fixed decision of the same
+// size), run right before each memory row. Its latency and CPU are what the framework, the loopback
+// socket and the generator cost on this machine; rein / trivial is Rein's own share.
 //
-// The load generator is a separate process from the server (node:http with a keep-alive agent,
-// one socket per concurrent client), so the figures include the client's own cost on the same
-// machine. Each run: 1 s warm-up, then BENCH_SECONDS of closed-loop requests; every decision
-// reserves a budget charge (limits high enough that all are allowed), none is settled.
+// Besides wall-clock figures the bench reports the server's CPU time per decision (from /proc), which a
+// busy machine does not distort, the decisions/s one core could serve at that cost, and the server's
+// young-generation GC (from `--trace-gc`): scavenges per 1,000 requests and their pause p50/max.
+//
+// Rows: `decide` — every decision reserves a budget charge (limits high enough that all are allowed),
+// none is settled, so reservations pile up until they expire (15 min): the worst case for memory.
+// `decide+settle` — the agent's loop: each reservation is settled by the generator's next request
+// (`/v1/settle` with the actual cost); latency and requests/s are over both kinds of request, and
+// decisions/s counts the decides; it runs on a fresh server (no reservations left by the rows before)
+// after a 3 s warm-up. Other rows: 1 s warm-up. Then BENCH_SECONDS measured.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -64,25 +75,54 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function startServer(policyDir: string, extra: string[]): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, [join(ROOT, 'bin/rein.js'), 'serve', '--api', '--policy', policyDir, '--listen', '127.0.0.1:0', '--no-watch', '--no-dashboard', ...extra], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: process.env,
+/** A server process under test, with its `--trace-gc` lines collected from stdout. */
+interface Server {
+  url: string;
+  proc: ChildProcess;
+  gc: { kind: string; ms: number }[];
+}
+
+/** Collects `--trace-gc` lines (`… Scavenge 118.0 (357.2) -> 108.5 (357.2) MB, 5.75 / 0.30 ms …`). */
+function traceGc(proc: ChildProcess): { kind: string; ms: number }[] {
+  const out: { kind: string; ms: number }[] = [];
+  let buf = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const m = /(Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)\b.*?MB, ([\d.]+) \/ [\d.]+ ms/.exec(line);
+      if (m) out.push({ kind: m[1] === 'Scavenge' ? 'scavenge' : 'full', ms: Number(m[2]) });
+    }
   });
+  return out;
+}
+
+async function waitListening(proc: ChildProcess, what: string): Promise<string> {
   let err = '';
   proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
   for (let i = 0; i < 600; i++) {
     const m = /listening on (http:\/\/\S+)/.exec(err);
-    if (m) return { url: m[1], proc };
+    if (m) return m[1];
     if (proc.exitCode !== null) break;
     await new Promise((r) => setTimeout(r, 50));
   }
   proc.kill('SIGKILL');
-  throw new Error(`rein serve did not start: ${err}`);
+  throw new Error(`${what} did not start: ${err}`);
+}
+
+async function startServer(policyDir: string, extra: string[]): Promise<Server> {
+  const proc = spawn(process.execPath, ['--trace-gc', join(ROOT, 'bin/rein.js'), 'serve', '--api', '--policy', policyDir, '--listen', '127.0.0.1:0', '--no-watch', '--no-dashboard', ...extra], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: process.env,
+  });
+  const gc = traceGc(proc);
+  return { url: await waitListening(proc, 'rein serve'), proc, gc };
 }
 
 /** A trivial fastify server answering `decision` to every POST /v1/decide (the framework floor). */
-async function startTrivial(dir: string, decision: unknown): Promise<{ url: string; proc: ChildProcess }> {
+async function startTrivial(dir: string, decision: unknown): Promise<Server> {
   const file = join(dir, 'trivial.mjs');
   const fastify = new URL('node_modules/fastify/fastify.js', `file://${ROOT}`).href;
   writeFileSync(
@@ -99,17 +139,17 @@ process.stderr.write('listening on ' + url + '\\n');
 process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 `,
   );
-  const proc = spawn(process.execPath, [file], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  for (let i = 0; i < 200; i++) {
-    const m = /listening on (http:\/\/\S+)/.exec(err);
-    if (m) return { url: m[1], proc };
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  proc.kill('SIGKILL');
-  throw new Error(`the trivial server did not start: ${err}`);
+  const proc = spawn(process.execPath, ['--trace-gc', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const gc = traceGc(proc);
+  return { url: await waitListening(proc, 'the trivial server'), proc, gc };
+}
+
+async function stop(s: Server): Promise<void> {
+  if (s.proc.exitCode !== null) return;
+  s.proc.kill('SIGTERM');
+  const t = setTimeout(() => s.proc.kill('SIGKILL'), 5000);
+  await new Promise((r) => s.proc.once('exit', r));
+  clearTimeout(t);
 }
 
 /** One decision from the server (the trivial server answers the same bytes). */
@@ -126,20 +166,29 @@ function sample(url: URL, body: string): Promise<unknown> {
   });
 }
 
-function post(agent: Agent, url: URL, body: string): Promise<void> {
+/** What one measured run gives, whichever generator ran it. */
+interface LoadResult {
+  /** Requests answered in the measured part (decides and settles). */
+  requests: number;
+  decides: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+  /** Non-2xx answers and socket errors (must be 0). */
+  errors: number;
+}
+
+// ------------------------------------------------------------------ the Node generator (fallback)
+
+function post(agent: Agent, url: URL, path: string, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: url.hostname, port: url.port, path: '/v1/decide', method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      { agent, host: url.hostname, port: url.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
       (res) => {
-        let ok = res.statusCode === 200;
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (d: string) => (text += d));
-        res.on('end', () => {
-          if (ok && !text.startsWith('{"effect":"allow"')) ok = false;
-          if (ok) resolve();
-          else reject(new Error(`unexpected answer ${res.statusCode}: ${text.slice(0, 200)}`));
-        });
+        res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`unexpected answer ${res.statusCode}: ${text.slice(0, 200)}`))));
       },
     );
     req.on('error', reject);
@@ -147,28 +196,102 @@ function post(agent: Agent, url: URL, body: string): Promise<void> {
   });
 }
 
-async function load(base: string, concurrency: number): Promise<{ rps: number; p50: number; p99: number; n: number; warm: number }> {
+async function loadNode(base: string, concurrency: number, seconds: number, settle: boolean): Promise<LoadResult> {
   const url = new URL(base);
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let i = 0;
-  const run = async (until: number, lat: number[] | null) => {
-    while (performance.now() < until) {
-      const t0 = performance.now();
-      await post(agent, url, bodyFor(i++));
-      if (lat) lat.push(performance.now() - t0);
-    }
-  };
-  const warm = performance.now() + 1000;
-  await Promise.all([...Array(concurrency)].map(() => run(warm, null)));
-  const warmed = i;
+  let decides = 0;
   const lat: number[] = [];
   const t0 = performance.now();
-  const end = t0 + SECONDS * 1000;
-  await Promise.all([...Array(concurrency)].map(() => run(end, lat)));
+  const end = t0 + seconds * 1000;
+  const client = async () => {
+    while (performance.now() < end) {
+      let t = performance.now();
+      const text = await post(agent, url, '/v1/decide', bodyFor(i++));
+      lat.push(performance.now() - t);
+      decides++;
+      if (!text.startsWith('{"effect":"allow"')) throw new Error(`unexpected decision: ${text.slice(0, 200)}`);
+      if (settle) {
+        const id = /"reservation":\{"id":"([^"]+)"/.exec(text)?.[1];
+        if (!id) continue;
+        t = performance.now();
+        await post(agent, url, '/v1/settle', JSON.stringify({ reservation: id, usage: { cost: { estimate: '0.001' } } }));
+        lat.push(performance.now() - t);
+      }
+    }
+  };
+  await Promise.all([...Array(concurrency)].map(client));
   const secs = (performance.now() - t0) / 1000;
   agent.destroy();
   lat.sort((a, b) => a - b);
-  return { rps: lat.length / secs, p50: pct(lat, 50), p99: pct(lat, 99), n: lat.length, warm: warmed };
+  return { requests: lat.length, decides, seconds: secs, p50: pct(lat, 50), p99: pct(lat, 99), errors: 0 };
+}
+
+// ------------------------------------------------------------------ wrk
+
+/** The wrk Lua script: 1,000 prepared decide bodies; with `settle`, each reservation id a decide
+ *  returns is settled by the thread's next request. `done` prints one JSON line. */
+function wrkScript(settle: boolean): string {
+  return `-- written by bench/service.ts
+local decides = {}
+local queue, qh, qt = {}, 1, 0
+n, settles = 0, 0
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args)
+  for i = 0, 999 do
+    local body = string.format('{"input":{"agent":{"id":"a%d","team":"team%d"},"action":{"kind":"model_call"},"cost":{"estimate":"0.002"}}}', i, i % 100)
+    decides[i] = wrk.format("POST", "/v1/decide", { ["Content-Type"] = "application/json" }, body)
+  end
+end
+function request()
+  if qh <= qt then
+    local id = queue[qh]; queue[qh] = nil; qh = qh + 1
+    settles = settles + 1
+    return wrk.format("POST", "/v1/settle", { ["Content-Type"] = "application/json" }, '{"reservation":"' .. id .. '","usage":{"cost":{"estimate":"0.001"}}}')
+  end
+  n = n + 1
+  return decides[n % 1000]
+end
+${
+  settle
+    ? `function response(status, headers, body)
+  local id = string.match(body, '"reservation":{"id":"([^"]+)"')
+  if id then qt = qt + 1; queue[qt] = id end
+end`
+    : ''
+}
+function done(summary, latency, requests)
+  local sent, settled = 0, 0
+  for _, t in ipairs(threads) do sent = sent + t:get("n"); settled = settled + t:get("settles") end
+  local e = summary.errors
+  io.write(string.format('REIN_WRK {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"sent_decides":%d,"sent_settles":%d,"errors":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), sent, settled,
+    e.status + e.connect + e.read + e.write + e.timeout))
+end
+`;
+}
+
+function hasWrk(): boolean {
+  const r = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
+  return !r.error && /wrk/.test(`${r.stdout}${r.stderr}`);
+}
+
+async function loadWrk(dir: string, base: string, concurrency: number, seconds: number, settle: boolean): Promise<LoadResult> {
+  const script = join(dir, settle ? 'settle.lua' : 'decide.lua');
+  writeFileSync(script, wrkScript(settle));
+  const proc = spawn('wrk', ['-t1', `-c${concurrency}`, `-d${seconds}s`, '--latency', '-s', script, base], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  proc.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const code = await new Promise<number | null>((r) => proc.once('exit', r));
+  const m = /REIN_WRK (\{.*\})/.exec(out);
+  if (code !== 0 || !m) throw new Error(`wrk failed (exit ${code}): ${out.slice(0, 1000)}`);
+  const j = JSON.parse(m[1]) as { requests: number; duration_us: number; p50_us: number; p99_us: number; sent_decides: number; sent_settles: number; errors: number };
+  // Requests still in flight when wrk stops were sent but not answered: count answered decides as
+  // the answered requests minus the settles (every settle sent was answered or is one of the ≤ c in flight).
+  const decides = settle ? Math.max(0, j.requests - j.sent_settles) : j.requests;
+  return { requests: j.requests, decides, seconds: j.duration_us / 1e6, p50: j.p50_us / 1000, p99: j.p99_us / 1000, errors: j.errors };
 }
 
 async function inProcess(): Promise<number> {
@@ -200,14 +323,58 @@ function cpuSeconds(pid: number): number | null {
   }
 }
 
+interface Row {
+  server: string;
+  store: string;
+  load: 'decide' | 'decide+settle';
+  c: number;
+  r: LoadResult;
+  cpuUs: number;
+  gc: { count: number; p50: number; max: number; full: number };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'rein-bench-service-'));
   writeFileSync(join(dir, 'bench.rein'), POLICY);
-  console.log(`rein serve --api, decide over loopback HTTP/1.1 keep-alive, ${SECONDS} s per row (node ${process.version}${process.env.REIN_USE_DIST === '1' ? ', dist' : ', sources via tsx'})`);
+  const want = process.env.BENCH_LOADGEN;
+  const wrk = want === 'node' ? false : hasWrk();
+  if (want === 'wrk' && !wrk) throw new Error('BENCH_LOADGEN=wrk but wrk is not installed (apt-get install wrk)');
+  const gen = wrk ? 'wrk (1 thread, C)' : `node:http client${want === 'node' ? '' : ' (wrk not installed: apt-get install wrk)'}`;
+  const runLoad = (base: string, c: number, seconds: number, settle: boolean) => (wrk ? loadWrk(dir, base, c, seconds, settle) : loadNode(base, c, seconds, settle));
+  const settleAt = CONCURRENCY.includes(16) ? 16 : CONCURRENCY[CONCURRENCY.length - 1];
+
+  console.log(`rein serve --api over loopback HTTP/1.1 keep-alive, ${SECONDS} s per row after 1 s warm-up (node ${process.version}${process.env.REIN_USE_DIST === '1' ? ', dist' : ', sources via tsx'})`);
+  console.log(`load generator: ${gen}`);
   const ref = await inProcess();
   console.log(`in-process engine.decide (same policy, memory store): ${f(ref / 1000, 1)} k decisions/s\n`);
-  console.log('store   concurrency   decisions/s   p50 ms   p99 ms   requests   server CPU µs/decision   → decisions/s per core');
-  const floor = new Map<number, { rps: number; p50: number; p99: number }>();
+  console.log('server   store   load            conc   decisions/s   p50 ms   p99 ms   requests   CPU µs/decision  → per core   scavenges/1k req  pause p50/max ms');
+
+  const measure = async (s: Server, server: string, store: string, c: number, settle: boolean, warmSeconds = 1): Promise<Row> => {
+    await runLoad(s.url, c, warmSeconds, settle); // warm-up
+    const gcFrom = s.gc.length;
+    const cpu0 = cpuSeconds(s.proc.pid!);
+    const r = await runLoad(s.url, c, SECONDS, settle);
+    const cpu1 = cpuSeconds(s.proc.pid!);
+    if (r.errors > 0) throw new Error(`${server} ${store} c${c}: ${r.errors} failed requests`);
+    const gcs = s.gc.slice(gcFrom);
+    const sc = gcs.filter((g) => g.kind === 'scavenge').map((g) => g.ms).sort((a, b) => a - b);
+    const row: Row = {
+      server,
+      store,
+      load: settle ? 'decide+settle' : 'decide',
+      c,
+      r,
+      // per decision: a settle's cost is counted with the decision it settles
+      cpuUs: cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) * 1e6) / Math.max(1, r.decides) : NaN,
+      gc: { count: sc.length, p50: sc.length ? pct(sc, 50) : 0, max: sc.length ? sc[sc.length - 1] : 0, full: gcs.length - sc.length },
+    };
+    const dps = r.decides / r.seconds;
+    console.log(
+      `${server.padEnd(8)} ${store.padEnd(7)} ${row.load.padEnd(14)} ${String(c).padStart(5)}   ${f(dps, 0).padStart(11)}   ${f(r.p50, 3).padStart(6)}   ${f(r.p99, 3).padStart(6)}   ${String(r.requests).padStart(8)}   ${f(row.cpuUs, 0).padStart(15)}  ${f(1e6 / row.cpuUs, 0).padStart(10)}   ${f((1000 * sc.length) / Math.max(1, r.requests), 2).padStart(16)}  ${f(row.gc.p50, 2)}/${f(row.gc.max, 2)}${row.gc.full ? ` (+${row.gc.full} full)` : ''}`,
+    );
+    return row;
+  };
+
   const redis = await startRedis();
   try {
     for (const [store, extra] of [
@@ -218,37 +385,27 @@ async function main(): Promise<void> {
       const trivial = store === 'memory' && process.env.BENCH_BASELINE !== '0' ? await startTrivial(dir, await sample(new URL(srv.url), bodyFor(0))) : null;
       try {
         for (const c of CONCURRENCY) {
-          if (trivial) {
-            const t0 = cpuSeconds(trivial.proc.pid!);
-            const t = await load(trivial.url, c);
-            const t1 = cpuSeconds(trivial.proc.pid!);
-            const tus = t0 !== null && t1 !== null ? ((t1 - t0) * 1e6) / (t.n + t.warm) : NaN;
-            floor.set(c, t);
+          const t = trivial ? await measure(trivial, 'trivial', '-', c, false) : null;
+          const r = await measure(srv, 'rein', store, c, false);
+          if (t) {
             console.log(
-              `${'trivial'.padEnd(7)} ${String(c).padStart(11)}   ${f(t.rps, 0).padStart(11)}   ${f(t.p50, 3).padStart(6)}   ${f(t.p99, 3).padStart(6)}   ${String(t.n).padStart(8)}   ${f(tus, 0).padStart(22)}   ${f(1e6 / tus, 0).padStart(23)}`,
+              `         rein / trivial fastify: CPU ${f(r.cpuUs / t.cpuUs)}× (Rein's own ≈ ${f(r.cpuUs - t.cpuUs, 0)} µs/decision), p50 ${f(r.r.p50 / t.r.p50)}×, p99 ${f(r.r.p99 / t.r.p99)}×, throughput ${f(r.r.decides / r.r.seconds / (t.r.decides / t.r.seconds))}×`,
             );
           }
-          const cpu0 = cpuSeconds(srv.proc.pid!);
-          const r = await load(srv.url, c);
-          const cpu1 = cpuSeconds(srv.proc.pid!);
-          // The CPU includes the 1 s warm-up: divide by every request the server answered in the row.
-          const served = r.n + r.warm;
-          const us = cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) * 1e6) / served : NaN;
-          console.log(
-            `${store.padEnd(7)} ${String(c).padStart(11)}   ${f(r.rps, 0).padStart(11)}   ${f(r.p50, 3).padStart(6)}   ${f(r.p99, 3).padStart(6)}   ${String(r.n).padStart(8)}   ${f(us, 0).padStart(22)}   ${f(1e6 / us, 0).padStart(23)}`,
-          );
-          const fl = trivial ? floor.get(c) : undefined;
-          if (fl) {
-            console.log(`        rein / trivial fastify: p50 ${f(r.p50 / fl.p50)}×, p99 ${f(r.p99 / fl.p99)}×, throughput ${f(r.rps / fl.rps)}× (Rein's own p50 ≈ ${f(Math.max(0, r.p50 - fl.p50), 3)} ms, p99 ≈ ${f(Math.max(0, r.p99 - fl.p99), 3)} ms above the floor)`);
-          }
+        }
+        // The agent's loop: decide, act, settle. A fresh server, so no unsettled reservations of the rows above.
+        await stop(srv);
+        const fresh = await startServer(dir, extra);
+        try {
+          // A fresh process: a longer warm-up, so that the JIT's background compilation (which /proc
+          // counts as the server's CPU) is done before the measured part.
+          await measure(fresh, 'rein', store, settleAt, true, 3);
+        } finally {
+          await stop(fresh);
         }
       } finally {
-        srv.proc.kill('SIGTERM');
-        await new Promise((r) => srv.proc.once('exit', r));
-        if (trivial) {
-          trivial.proc.kill('SIGTERM');
-          await new Promise((r) => trivial.proc.once('exit', r));
-        }
+        await stop(srv);
+        if (trivial) await stop(trivial);
       }
     }
   } finally {

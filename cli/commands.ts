@@ -218,13 +218,16 @@ export const COMMANDS: CommandSpec[] = [
       'Approver groups come from --approvers FILE (default $REIN_APPROVERS): {"groups": {"finance": ["alice"]}}.\n' +
       'An approval of a rule with `from GROUP` needs an approver in GROUP; without an approvers file only\n' +
       'rules without `from` can be decided. With REIN_APPROVAL_KEY set (ed25519:HEX or hs256:SECRET) an\n' +
-      'approval carries a signed single-use token (docs/approvals.md).',
+      'approval carries a signed single-use token (docs/approvals.md).\n' +
+      'Every verdict is also appended to a hash-chained audit log as an event record: <queue dir>/verdicts.jsonl\n' +
+      '(read by `rein serve` with the same queue), the fleet\'s audit stream with --redis, or --audit FILE.',
     options: [
       { name: 'approvals', type: 'string', value: 'DIR', description: 'the queue directory (default $REIN_APPROVALS or .rein/approvals)' },
       { name: 'redis', type: 'string', value: 'URL', description: 'the queue in Redis (a fleet), instead of a directory' },
       { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups (JSON; default $REIN_APPROVERS)' },
       { name: 'as', type: 'string', value: 'APPROVER', description: 'approve/deny: who decides (must be in the rule\'s `from` group)' },
       { name: 'reason', type: 'string', value: 'TEXT', description: 'approve/deny: why (kept with the verdict)' },
+      { name: 'audit', type: 'string', value: 'FILE', description: 'approve/deny: the audit log the verdict event is appended to (default: <queue dir>/verdicts.jsonl, or the fleet\'s audit stream with --redis)' },
       { name: 'all', type: 'boolean', description: 'list: also decided and expired approvals' },
       formatOption(['text', 'json'], 'text'),
       help,

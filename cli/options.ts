@@ -114,6 +114,7 @@ export const optionSchemas = {
     approvers: z.string().min(1).optional(),
     as: z.string().min(1, '--as needs an approver name').max(200).optional(),
     reason: z.string().max(2000, '--reason is limited to 2000 characters').optional(),
+    audit: z.string().min(1).optional(),
     all: z.boolean().default(false),
     format: formatOf(['text', 'json'] as const).default('text'),
   }),

@@ -1,8 +1,11 @@
-// Build the npm package (docs/package.md has the layout and the reasons):
+// Build the npm package (ARCHITECTURE.md, "The package", has the layout and the reasons):
 //
-//   dist/index.js, runtime.js, node.js, redis.js,   the library, ESM, every dependency but ioredis
-//   chunks/*.js                                      (runtime.js: prebuilt policies, no parser)
-//                                                   bundled in; shared chunks hold ONE copy of the core
+//   dist/index.js, runtime.js, node.js, redis.js, … the entry points: `export * from './language/…'`
+//   dist/language/**/*.js                            the library, ESM, one module per source module (a
+//                                                   consumer's bundler drops what an app does not use)
+//   dist/vendor/                                     the packages it imports, bundled in (no dependencies
+//                                                   but the optional peers): zod module by module, the
+//                                                   others one module per import path
 //   dist/*.cjs                                       require() entries: `module.exports = require('./x.js')`
 //                                                   (Node >= 20.19 requires ES modules), so import and
 //                                                   require share one module graph, one core
@@ -16,8 +19,8 @@
 // Run: npm run build (about 10 s).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, rmSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { build } from 'esbuild';
+import { dirname, join, relative } from 'node:path';
+import { build, transform } from 'esbuild';
 
 rmSync('dist', { recursive: true, force: true });
 
@@ -72,20 +75,131 @@ const common = {
   minify: true,
   keepNames: true,
 };
-const lib = await build({
+// The library is shipped module by module, as tsc would emit it, so that a consumer's bundler drops
+// what an app does not use (the linter, the formatter, the services, …): in one pre-bundled file,
+// top-level code cannot be proven unused and stays. Rein's modules keep their layout under
+// dist/language/, and package.json says they have no side effects (but fast-hash.js). The packages
+// they import are bundled in (no dependencies to install: ARCHITECTURE.md, "The package"):
+//   - zod module by module under dist/vendor/zod/ (its tree-shaking rests on its module structure);
+//   - every other package as one module per import path under dist/vendor/ (chevrotain.js, re2js.js,
+//     …; code they share in dist/vendor/chunks/), exporting by name what Rein imports: fewer files
+//     for Node to load, and a namespace re-export would tie every export to one object.
+// Each module keeps the /* @__PURE__ */ annotations of its sources (minified but for whitespace,
+// whose pass drops them), since without them a consumer's bundler keeps those calls.
+// a. Which modules do the entry points reach?
+const entries = { index: 'language/index.ts', runtime: 'language/runtime/index.ts', node: 'language/node/index.ts', redis: 'language/node/redis.ts', ai: 'language/ai/index.ts', 'openai-agents': 'language/ai/openai-agents.ts', testing: 'language/testing/index.ts' };
+const external = ['node:*', 'ioredis', 'esbuild', 'ai', '@openai/agents'];
+const isExternal = (p) => p.startsWith('node:') || external.includes(p);
+const resolveOptions = { platform: 'neutral', mainFields: ['module', 'main'], conditions: ['module'] };
+const reach = await build({ ...resolveOptions, bundle: true, write: false, format: 'esm', splitting: true, outdir: 'dist', metafile: true, logLevel: 'warning', entryPoints: entries, external, plugins: [lazyMain] });
+const cwd = process.cwd();
+const pkgOf = (file) => file.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\//)?.[1];
+const PER_MODULE = new Set(['zod']);
+const zodOtherLocale = /node_modules\/zod\/.*\/locales\/(?!index\.js$|en\.js$)[^/]+$/;
+// Output path (under dist/, without extension) of a module copied as a module.
+const outOf = (file) => {
+  const rel = relative(cwd, file).split('\\').join('/');
+  if (rel.startsWith('language/')) return rel.replace(/\.[cm]?[jt]s$/, '');
+  const pkg = pkgOf(rel);
+  if (!PER_MODULE.has(pkg)) throw new Error(`build: ${rel} is not copied module by module`);
+  return `vendor/${pkg}/${rel.slice(rel.lastIndexOf(`node_modules/${pkg}/`) + `node_modules/${pkg}/`.length).replace(/\.[cm]?js$/, '')}`;
+};
+const modules = {};
+for (const f of Object.keys(reach.metafile.inputs)) if (f.startsWith('language/') || (PER_MODULE.has(pkgOf(f)) && !zodOtherLocale.test(f))) modules[outOf(join(cwd, f))] = f;
+// b. One output per module; each import resolved as the bundle did, then written relative to the output.
+const vendorName = (spec) => spec.replace(/\.js$/, '');
+const flatImports = new Map(); // import path → { names, all }
+const perModule = {
+  name: 'per-module',
+  setup(b) {
+    b.onResolve({ filter: /.*/ }, async (a) => {
+      if (a.kind === 'entry-point' || a.pluginData?.inner) return undefined;
+      if (isExternal(a.path)) return { path: a.path, external: true };
+      if (/^\.\.\/\.\.\/cli\/cli\.js$/.test(a.path) && a.importer.endsWith(join('language', 'node', 'index.ts'))) return { path: a.path, external: true }; // dist/cli/cli.js, lazily
+      const r = await b.resolve(a.path, { kind: a.kind, resolveDir: a.resolveDir, importer: a.importer, pluginData: { inner: true } });
+      if (r.errors.length > 0) return { errors: r.errors };
+      const pkg = pkgOf(relative(cwd, r.path));
+      let target;
+      if (!pkg || PER_MODULE.has(pkg)) target = outOf(r.path);
+      else {
+        if (/^[./]/.test(a.path)) return { errors: [{ text: `${a.path}: a relative import into ${pkg}` }] };
+        target = `vendor/${vendorName(a.path)}`;
+        const seen = flatImports.get(a.path) ?? { names: new Set(), all: false };
+        flatImports.set(a.path, seen);
+        const src = readFileSync(a.importer, 'utf8');
+        const quoted = a.path.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+        for (const m of src.matchAll(new RegExp(`import\\s+(type\\s+)?([^;]*?)\\s+from\\s*["']${quoted}["']`, 'g'))) {
+          if (m[1]) continue;
+          const clause = m[2].trim();
+          const named = clause.match(/\{([^}]*)\}/);
+          if (named) for (const n of named[1].split(',')) if (n.trim() && !/^type\s/.test(n.trim())) seen.names.add(n.trim().split(/\s+as\s+/)[0]);
+          if (/^[A-Za-z_$][\w$]*\s*(,|$)/.test(clause)) seen.names.add('default');
+          if (/\*\s+as\s/.test(clause)) seen.all = true;
+        }
+        if (a.kind === 'dynamic-import') seen.all = true;
+      }
+      const to = relative(dirname(outOf(a.importer)), target).split('\\').join('/') + '.js';
+      return { path: to.startsWith('.') ? to : './' + to, external: true };
+    });
+    b.onLoad({ filter: /[\\/]zod[\\/].*[\\/]locales[\\/]index\.js$/ }, () => ({ contents: 'export { default as en } from "./en.js";\n', loader: 'js' }));
+  },
+};
+const noWhitespaceMinify = { minify: false, minifySyntax: true, minifyIdentifiers: true };
+const annotated = (f) => /[@#]__PURE__/.test(readFileSync(f, 'utf8'));
+const pick = (want) => Object.fromEntries(Object.entries(modules).filter(([, f]) => annotated(f) === want));
+await build({ ...common, ...resolveOptions, splitting: false, keepNames: false, entryPoints: pick(false), outdir: 'dist', plugins: [perModule] });
+await build({ ...common, ...resolveOptions, splitting: false, keepNames: false, ...noWhitespaceMinify, entryPoints: pick(true), outdir: 'dist', plugins: [perModule] });
+// Each copied package keeps its `sideEffects` (and its modules stay ES modules for Node).
+for (const pkg of PER_MODULE) {
+  const meta = JSON.parse(readFileSync(join('node_modules', pkg, 'package.json'), 'utf8'));
+  writeFileSync(`dist/vendor/${pkg}/package.json`, JSON.stringify({ name: `rein-vendored-${pkg}`, version: meta.version, type: 'module', ...(meta.sideEffects !== undefined ? { sideEffects: meta.sideEffects } : {}) }, null, 2) + '\n');
+}
+// c. The other packages: one module per import path, exporting by name what Rein's modules take.
+const vendorEntries = {};
+for (const [spec, { names, all }] of flatImports) {
+  const file = Object.keys(reach.metafile.inputs).find((f) => f.includes(`node_modules/${spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/')}/`));
+  const cjs = reach.metafile.inputs[file]?.format === 'cjs';
+  let named = [...names].filter((n) => n !== 'default');
+  if (all) {
+    const mod = await import(spec);
+    named = Object.keys(mod).filter((k) => k !== 'default' && k !== '__esModule' && /^[A-Za-z_$][\w$]*$/.test(k) && Object.prototype.toString.call(mod[k]) !== '[object Module]');
+  }
+  const q = JSON.stringify(spec);
+  vendorEntries[vendorName(spec)] = cjs
+    ? `import m from ${q};\nexport default m;\n` + (named.length ? `export const { ${named.join(', ')} } = m;\n` : '')
+    : (named.length ? `export { ${named.join(', ')} } from ${q};\n` : '') + (names.has('default') ? `export { default } from ${q};\n` : '');
+}
+const vendorBuild = await build({
   ...common,
-  // Not keepNames here: its `__name(…)` calls are side effects, so a consumer's bundler could not drop
-  // unused classes and functions (rein/runtime: 56 kB gzip with them, 41 kB without). Errors set their
-  // `name` themselves; the CLI below keeps names for its stack traces.
+  ...resolveOptions,
+  ...noWhitespaceMinify,
   keepNames: false,
-  entryPoints: { index: 'language/index.ts', runtime: 'language/runtime/index.ts', node: 'language/node/index.ts', redis: 'language/node/redis.ts', ai: 'language/ai/index.ts', 'openai-agents': 'language/ai/openai-agents.ts', testing: 'language/testing/index.ts' },
-  outdir: 'dist',
-  platform: 'neutral',
-  mainFields: ['module', 'main'],
-  // esbuild: the dashboard bundles its page with it in a source checkout only (built: dist/dashboard).
-  external: ['node:*', 'ioredis', 'esbuild', 'ai', '@openai/agents'],
-  plugins: [lazyMain, zodEnglishOnly],
+  entryPoints: Object.fromEntries(Object.keys(vendorEntries).map((k) => [k, `vendor:${k}`])),
+  outdir: 'dist/vendor',
+  external,
+  plugins: [
+    {
+      name: 'vendor-entries',
+      setup(b) {
+        b.onResolve({ filter: /^vendor:/ }, (a) => ({ path: a.path.slice('vendor:'.length), namespace: 'vendor' }));
+        b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: vendorEntries[a.path], resolveDir: cwd, loader: 'js' }));
+      },
+    },
+  ],
 });
+
+// Whitespace-minify the outputs whose sources carry no annotation (re2js, Chevrotain: 130 kB less;
+// the annotations esbuild adds itself, on `new Map()` and the like, every bundler knows without them).
+for (const [out, { inputs }] of Object.entries(vendorBuild.metafile.outputs)) {
+  if (!out.endsWith('.js') || Object.keys(inputs).some((i) => !i.startsWith('vendor:') && annotated(i))) continue;
+  writeFileSync(out, (await transform(readFileSync(out, 'utf8'), { minifyWhitespace: true, format: 'esm', legalComments: 'none' })).code);
+}
+// d. The entry points: dist/index.js, runtime.js, … re-export dist/language/….
+for (const [e, src] of Object.entries(entries)) {
+  const target = './' + src.replace(/\.ts$/, '.js');
+  const mod = readFileSync(src, 'utf8');
+  writeFileSync(`dist/${e}.js`, `export * from '${target}';\n` + (/export default /.test(mod) ? `export { default } from '${target}';\n` : ''));
+}
 
 // 3. The CLI: Node only, so CommonJS dependencies may `require` Node's modules (the banner).
 await build({
@@ -136,5 +250,5 @@ rmSync('dist/.tmp', { recursive: true, force: true });
 
 const size = (f) => statSync(f).size;
 const kb = (n) => `${(n / 1024).toFixed(0)} kB`;
-const libBytes = Object.keys(lib.metafile.outputs).reduce((n, f) => n + size(f), 0);
+const libBytes = [...walk('dist/language'), ...walk('dist/vendor')].reduce((n, f) => n + size(f), 0);
 console.log(`build: dist/ (library ${kb(libBytes)}), dist/cli/ (CLI), dist/types/, JSON Schemas, dist/openapi.json, dist/dashboard/`);

@@ -6,7 +6,68 @@ import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { ApprovalConfigError } from '../../language/node/approvals/config.js';
 import { openApprovalQueue } from '../../language/node/approvals/open.js';
-import type { ApprovalQueue, ApprovalRecord } from '../../language/node/approvals/queue.js';
+import { FileApprovalStore, type ApprovalQueue, type ApprovalRecord } from '../../language/node/approvals/queue.js';
+import { logVerdict, terminalVerdictsPath } from '../../language/node/approvals/audit.js';
+import { AuditLogger } from '../../language/audit/logger.js';
+import { AuditLogLockedError, FileAuditLog } from '../../language/node/audit-file.js';
+
+/** How long `approve`/`deny` waits for another writer of the verdict log to finish (the CLI holds it briefly). */
+const LOCK_WAIT_MS = 5000;
+
+interface VerdictLog {
+  logger: AuditLogger;
+  where: string;
+  /** Flushes and closes; resolves to the first write error, or null. */
+  close(): Promise<Error | null>;
+}
+
+/**
+ * The audit log a terminal verdict is appended to (docs/approvals.md): `--audit FILE`; else, for a
+ * directory queue, `<queue dir>/verdicts.jsonl` (which `rein serve` reads with the same queue); else,
+ * for a Redis queue, the fleet's audit stream (which `rein serve --redis` reads). Opened before the
+ * verdict is given, so a log that cannot be written leaves the approval undecided.
+ */
+async function openVerdictLog(ctx: Ctx, opts: Options<'approvals'>, queue: ApprovalQueue): Promise<VerdictLog> {
+  let firstError: Error | null = null;
+  const onError = (e: unknown) => (firstError ??= e instanceof Error ? e : new Error(String(e)));
+  const file = opts.audit ? ctx.resolve(opts.audit) : queue.store instanceof FileApprovalStore ? terminalVerdictsPath(queue.store.dir) : null;
+  if (file === null) {
+    const { RedisStreamAuditSink } = await import('../../language/node/serve/dashboard/redis-stream.js');
+    const { hostname } = await import('node:os');
+    const { randomBytes } = await import('node:crypto');
+    const sink = new RedisStreamAuditSink({ url: opts.redis, chain: `approvals-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}` });
+    const logger = new AuditLogger(sink, { onError });
+    return {
+      logger,
+      where: `the audit stream on ${opts.redis} (chain ${sink.chain})`,
+      close: async () => {
+        await logger.close().catch(onError);
+        return firstError;
+      },
+    };
+  }
+  const { mkdir } = await import('node:fs/promises');
+  const { dirname } = await import('node:path');
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  let sink: FileAuditLog | null = null;
+  for (const start = Date.now(); sink === null; ) {
+    try {
+      sink = new FileAuditLog(file);
+    } catch (e) {
+      if (!(e instanceof AuditLogLockedError) || Date.now() - start > LOCK_WAIT_MS) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const logger = new AuditLogger(sink, { onError });
+  return {
+    logger,
+    where: file,
+    close: async () => {
+      await logger.close().catch(onError);
+      return firstError;
+    },
+  };
+}
 
 /** The §7 shape of a pending approval, plus its status and verdict. */
 function publicRecord(r: ApprovalRecord): Record<string, unknown> {
@@ -48,7 +109,7 @@ export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts
   if (sub !== 'list' && id === undefined) throw new UsageError(`\`${sub}\` needs an approval ID (see \`rein approvals list\`)`, 'approvals');
   if (extra.length > 0) throw new UsageError(`unexpected argument \`${extra[0]}\``, 'approvals');
   if ((sub === 'approve' || sub === 'deny') && !opts.as) throw new UsageError(`\`${sub}\` needs --as APPROVER`, 'approvals');
-  if (sub !== 'approve' && sub !== 'deny' && (opts.as || opts.reason)) throw new UsageError('--as and --reason are for `approve` and `deny`', 'approvals');
+  if (sub !== 'approve' && sub !== 'deny' && (opts.as || opts.reason || opts.audit)) throw new UsageError('--as, --reason and --audit are for `approve` and `deny`', 'approvals');
   if (sub !== 'list' && opts.all) throw new UsageError('--all is for `list`', 'approvals');
 
   let queue: ApprovalQueue;
@@ -88,7 +149,25 @@ export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts
       }
       return EXIT.ok;
     }
-    const outcome = sub === 'approve' ? await queue.approve(id!, opts.as!, opts.reason ?? null) : await queue.deny(id!, opts.as!, opts.reason ?? null);
+    let vlog: VerdictLog;
+    try {
+      vlog = await openVerdictLog(ctx, opts, queue);
+    } catch (e) {
+      ctx.err(`rein approvals: cannot open the audit log for the verdict (nothing was decided): ${(e as Error).message}\n`);
+      return EXIT.usage;
+    }
+    let outcome;
+    let failed: Error | null = null;
+    try {
+      outcome = sub === 'approve' ? await queue.approve(id!, opts.as!, opts.reason ?? null) : await queue.deny(id!, opts.as!, opts.reason ?? null);
+      if (outcome.ok) logVerdict(vlog.logger, outcome.record);
+    } finally {
+      failed = await vlog.close();
+    }
+    if (failed && outcome.ok) {
+      ctx.err(`rein approvals: ${outcome.record.id} was ${sub === 'approve' ? 'approved' : 'denied'} in the queue, but its audit event could not be written to ${vlog.where}: ${failed.message}\n`);
+      return EXIT.usage;
+    }
     if (!outcome.ok) {
       ctx.err(`rein approvals: ${outcome.message}\n`);
       // §7: 2 for an unknown id or an approver outside the group; an approval already decided or
@@ -96,7 +175,7 @@ export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts
       return EXIT.usage;
     }
     if (opts.format === 'json') ctx.out(JSON.stringify(publicRecord(outcome.record), null, 2) + '\n');
-    else ctx.out(`${outcome.record.id} ${sub === 'approve' ? ctx.c.green('approved') : ctx.c.red('denied')} by ${opts.as}${outcome.record.verdict?.group ? ` (${outcome.record.verdict.group})` : ''}\n`);
+    else ctx.out(`${outcome.record.id} ${sub === 'approve' ? ctx.c.green('approved') : ctx.c.red('denied')} by ${opts.as}${outcome.record.verdict?.group ? ` (${outcome.record.verdict.group})` : ''}; logged to ${vlog.where}\n`);
     return EXIT.ok;
   } finally {
     await queue.store.close?.();

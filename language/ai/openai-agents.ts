@@ -1,18 +1,52 @@
-// `rein/openai-agents`: Rein guardrails for the OpenAI Agents SDK (`@openai/agents`), on the same engine and
-// request shape as `rein/ai`. Plain objects of the SDK's guardrail shapes: nothing from the SDK is loaded
-// at run time, so it stays an optional peer dependency. Browser-safe.
+// `rein/openai-agents`: Rein guards for the OpenAI Agents SDK (`@openai/agents`), on the same engine,
+// request shape, price table and settle rules as `rein/ai`. Plain objects of the SDK's shapes (a Model,
+// a ModelProvider, guardrails, tools with `needsApproval`): nothing from the SDK is loaded at run time, so
+// it stays an optional peer dependency. Browser-safe.
 import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
-import { promptText, type ReinContext } from './index.js';
+import {
+  approveViaQueue,
+  approvalsFor,
+  evaluateRules,
+  priceOf,
+  promptText,
+  ReinDeniedError,
+  settleOrReport,
+  type PriceFunction,
+  type PriceTable,
+  type QueueApprovals,
+  type ReinContext,
+  type SettleErrorHandler,
+  type TokenUsage,
+} from './index.js';
 
 export interface AgentsGuardOptions {
   engine: Engine;
-  /** Merged into every request; a function is called per request with the run's context value. */
+  /**
+   * Merged into every request. A function is called per request with the run's context value
+   * (`run(agent, input, { context })`); in `reinModel` and `reinModelProvider`, which the SDK calls
+   * without the run's context, with `undefined`.
+   */
   context?: Record<string, unknown> | ((runContext: unknown) => Record<string, unknown>);
   /** Counts the input's tokens (e.g. `countTokens` from `gpt-tokenizer`). Default: ⌈characters / 4⌉. */
   countTokens?: (text: string) => number;
   /** The model as the policy should see it, when the agent's `model` is a Model instance (else its name). */
   model?: { provider: string; id: string };
+  /** Prices, as in `rein/ai`: a table (USD per million tokens) or a function such as `pricesFrom(calcPrice)`. */
+  prices?: PriceTable | PriceFunction;
+  /** Called when a settle fails (see `SettleErrorHandler` in `rein/ai`). Default: `console.warn`. */
+  onSettleError?: SettleErrorHandler;
+  /**
+   * The control room's approval queue (`ApprovalQueue` from `rein/node`): a model call (`reinModel`) the
+   * policy answers `require_approval` waits there for a person's verdict instead of throwing. In
+   * `guardTools`, tools use it instead of the SDK's interruptions.
+   */
+  approvals?: QueueApprovals;
+}
+
+export interface AgentsToolGuardOptions extends AgentsGuardOptions {
+  /** The cost a tool reports for one call (settled into budgets); default: the estimate stands. */
+  cost?: (name: string, input: unknown, output: unknown) => number | undefined;
 }
 
 const ctxOf = (c: AgentsGuardOptions['context'], run: unknown): Record<string, unknown> =>
@@ -22,20 +56,42 @@ const modelOf = (agent: { model?: unknown }) => ({
   provider: 'openai',
   id: typeof agent?.model === 'string' ? agent.model : ((agent?.model as { model?: string } | undefined)?.model ?? 'default'),
 });
-const inputText = (input: unknown) => (typeof input === 'string' ? input : promptText(input));
+const charEstimate = (t: string) => Math.ceil(t.length / 4);
+
+/** The text of an Agents SDK input (a string or input items: messages, tool calls and their results). */
+export function agentsInputText(input: unknown): string {
+  if (typeof input === 'string') return input;
+  if (!Array.isArray(input)) return '';
+  const out: string[] = [];
+  for (const item of input as { content?: unknown; arguments?: unknown; output?: unknown }[]) {
+    if (!item || typeof item !== 'object') continue;
+    if (item.content !== undefined) {
+      const t = promptText([item]);
+      if (t) out.push(t);
+    }
+    if (typeof item.arguments === 'string') out.push(item.arguments);
+    if (typeof item.output === 'string') out.push(item.output);
+    else if (item.output && typeof item.output === 'object') {
+      const o = item.output as { text?: unknown };
+      out.push(typeof o.text === 'string' ? o.text : JSON.stringify(item.output));
+    }
+  }
+  return out.join('\n');
+}
 
 /**
  * An input guardrail: decides `{ ...context, phase: "model", model, tokens, cost: { estimate: 0 }, prompt }` on the
- * run's input. Not `allow` → the tripwire (`InputGuardrailTripwireTriggered`, the decision in `outputInfo`).
- * Runs blocking (`runInParallel: false`), so a denied input never reaches the model.
+ * run's input, once per run. Not `allow` → the tripwire (`InputGuardrailTripwireTriggered`, the decision in
+ * `outputInfo`). Runs blocking (`runInParallel: false`), so a denied input never reaches the model. For a
+ * decision and a settle on every model call (ceilings, prices), wrap the model with `reinModel`.
  */
 export function reinInputGuardrail(options: AgentsGuardOptions) {
-  const count = options.countTokens ?? ((t: string) => Math.ceil(t.length / 4));
+  const count = options.countTokens ?? charEstimate;
   return {
     name: 'rein',
     runInParallel: false,
     async execute(args: { agent: { model?: unknown }; input: unknown; context: { context?: unknown } }) {
-      const prompt = inputText(args.input);
+      const prompt = agentsInputText(args.input);
       const decision = await options.engine.decide({
         ...ctxOf(options.context, args.context?.context),
         phase: 'model',
@@ -44,7 +100,7 @@ export function reinInputGuardrail(options: AgentsGuardOptions) {
         cost: { estimate: 0 },
         prompt,
       });
-      if (decision.effect === 'allow') await options.engine.settle(decision, {});
+      if (decision.effect === 'allow') await settleOrReport(options.engine, decision, {}, options.onSettleError);
       return { tripwireTriggered: decision.effect !== 'allow', outputInfo: decision };
     },
   };
@@ -57,40 +113,281 @@ export function reinOutputGuardrail(options: AgentsGuardOptions) {
     async execute(args: { agent: { model?: unknown }; agentOutput: unknown; context: { context?: unknown } }) {
       const text = typeof args.agentOutput === 'string' ? args.agentOutput : JSON.stringify(args.agentOutput);
       const decision = await options.engine.decide({ ...ctxOf(options.context, args.context?.context), phase: 'output', model: options.model ?? modelOf(args.agent), text });
-      if (decision.effect === 'allow') await options.engine.settle(decision, {});
+      if (decision.effect === 'allow') await settleOrReport(options.engine, decision, {}, options.onSettleError);
       return { tripwireTriggered: decision.effect === 'deny', outputInfo: decision };
     },
   };
 }
 
-/**
- * A tool input guardrail (put it in a tool's `inputGuardrails`): decides `{ ...context, phase: "tool", tool: { name, input } }`.
- * `deny` or `require_approval` → `rejectContent`: the tool does not run and the model receives the policy's
- * message as the tool's result, so it can adapt.
- */
-export function reinToolGuardrail(options: AgentsGuardOptions) {
+// ---------------------------------------------------------------------------------------------------
+// Model calls
+
+/** The parts of the SDK's `Model` that Rein uses. */
+export interface AgentsModel {
+  getResponse(request: any): Promise<any>;
+  getStreamedResponse(request: any): AsyncIterable<any>;
+  getRetryAdvice?(args: any): any;
+  readonly supportsPromptModelSelection?: boolean;
+}
+
+const usageOf = (u: unknown, fallbackIn: number, fallbackOut: number): TokenUsage => {
+  const x = u as { inputTokens?: unknown; outputTokens?: unknown } | undefined;
   return {
-    type: 'tool_input' as const,
-    name: 'rein',
-    async run(data: { context: { context?: unknown }; toolCall: { name: string; arguments: string } }) {
-      let input: unknown;
+    input: typeof x?.inputTokens === 'number' ? x.inputTokens : fallbackIn,
+    output: typeof x?.outputTokens === 'number' ? x.outputTokens : fallbackOut,
+  };
+};
+
+/**
+ * Wraps an Agents SDK `Model` so that every model call of a run (each turn of the tool loop, streamed or
+ * not) decides first on `{ ...context, phase: "model", model, tokens, cost, prompt }` — the request
+ * `rein/ai`'s middleware sends — and settles with the response's actual usage, priced with `prices`.
+ * Not `allow` → `ReinDeniedError` before the provider is called (the run rejects with it). Streams settle on
+ * `response_done`, and with what was consumed when the consumer stops early, the run is aborted, or the
+ * provider errors. A provider error settles zero usage. `model` (default `{ provider: "openai", id: "default" }`)
+ * names the model for the policy.
+ */
+export function reinModel<M extends AgentsModel>(model: M, options: AgentsGuardOptions): M {
+  const { engine } = options;
+  const count = options.countTokens ?? charEstimate;
+  const m = options.model ?? { provider: 'openai', id: 'default' };
+
+  async function before(request: { systemInstructions?: string; input?: unknown; modelSettings?: { maxTokens?: number }; signal?: AbortSignal }) {
+    const prompt = [request.systemInstructions ?? '', agentsInputText(request.input)].filter(Boolean).join('\n');
+    const input = count(prompt);
+    const maxOut = request.modelSettings?.maxTokens ?? 0;
+    const req = {
+      ...ctxOf(options.context, undefined),
+      phase: 'model',
+      model: m,
+      tokens: { input, output: maxOut },
+      cost: { estimate: priceOf(options.prices, { input, output: maxOut }, m) },
+      prompt,
+    };
+    const summary = { ...req, prompt: prompt.length > 2000 ? `${prompt.slice(0, 2000)}…` : prompt };
+    const { decision, note } = await approveViaQueue(engine, req, await engine.decide(req), options.approvals, summary, request.signal);
+    if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`, note);
+    return { decision, input };
+  }
+  const settle = (decision: Decision, usage: TokenUsage) =>
+    settleOrReport(engine, decision, { tokens: usage, cost: { estimate: priceOf(options.prices, usage, m) } }, options.onSettleError);
+
+  const wrapped: AgentsModel = {
+    get supportsPromptModelSelection() {
+      return model.supportsPromptModelSelection;
+    },
+    async getResponse(request) {
+      const { decision, input } = await before(request);
+      let response: { usage?: unknown; output?: unknown };
       try {
-        input = JSON.parse(data.toolCall.arguments || '{}');
-      } catch {
-        input = { value: data.toolCall.arguments };
+        response = await model.getResponse(request);
+      } catch (e) {
+        await settle(decision, { input: 0, output: 0 });
+        throw e;
       }
-      const decision = await options.engine.decide({
-        ...ctxOf(options.context, data.context?.context),
-        phase: 'tool',
-        tool: { name: data.toolCall.name, input: input && typeof input === 'object' ? input : { value: input } },
-      });
-      if (decision.effect === 'allow') {
-        await options.engine.settle(decision, {});
-        return { behavior: { type: 'allow' as const }, outputInfo: decision };
+      const text = agentsInputText(Array.isArray(response?.output) ? response.output : []);
+      await settle(decision, usageOf(response?.usage, input, count(text)));
+      return response;
+    },
+    async *getStreamedResponse(request) {
+      const { decision, input } = await before(request);
+      let text = '';
+      let settled = false;
+      try {
+        for await (const event of model.getStreamedResponse(request)) {
+          const e = event as { type?: string; delta?: unknown; response?: { usage?: unknown } };
+          if (e?.type === 'output_text_delta' && typeof e.delta === 'string') text += e.delta;
+          else if (e?.type === 'response_done' && !settled) {
+            settled = true;
+            await settle(decision, usageOf(e.response?.usage, input, count(text)));
+          }
+          yield event;
+        }
+      } finally {
+        // Early stop, abort or provider error: what was consumed (the prompt and the text streamed so far).
+        if (!settled) {
+          settled = true;
+          await settle(decision, { input, output: count(text) });
+        }
       }
-      return { behavior: { type: 'rejectContent' as const, message: `denied by policy: ${messageOf(decision)}` }, outputInfo: decision };
     },
   };
+  if (typeof model.getRetryAdvice === 'function') wrapped.getRetryAdvice = (args) => model.getRetryAdvice!(args);
+  return wrapped as M;
+}
+
+/**
+ * Wraps an Agents SDK `ModelProvider` (e.g. `new OpenAIProvider()`): every model it returns is a `reinModel`
+ * named `{ provider, id: modelName }` (`provider` defaults to `"openai"`). Use it in a `Runner` so that agents
+ * that name their model by string are guarded too: `new Runner({ modelProvider: reinModelProvider(p, guard) })`.
+ */
+export function reinModelProvider(
+  provider: { getModel(name?: string): Promise<AgentsModel> | AgentsModel },
+  options: Omit<AgentsGuardOptions, 'model'> & { provider?: string },
+): { getModel(name?: string): Promise<AgentsModel> } {
+  return {
+    async getModel(name?: string) {
+      const model = await provider.getModel(name);
+      return reinModel(model, { ...options, model: { provider: options.provider ?? 'openai', id: name ?? 'default' } });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tools
+
+interface ToolCallLike {
+  name: string;
+  callId?: string;
+  arguments: string;
+}
+interface RunContextLike {
+  context?: unknown;
+  isToolApproved?(a: { toolName: string; callId: string }): boolean | undefined;
+  toJSON?(): { approvals?: Record<string, { approved?: boolean | string[] }> };
+}
+
+const parseArgs = (args: string): Record<string, unknown> => {
+  let input: unknown;
+  try {
+    input = JSON.parse(args || '{}');
+  } catch {
+    input = { value: args };
+  }
+  return input && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : { value: input };
+};
+
+/**
+ * Whether a person approved this very tool call through the SDK (`state.approve(item)`): a per-call
+ * approval, which the SDK binds to the call's id and arguments. A sticky `alwaysApprove` does not count
+ * for a call the policy requires approval for: each such call is approved on its own.
+ */
+function approvedThisCall(rc: RunContextLike | undefined, toolName: string, callId: string | undefined): boolean {
+  if (!rc || !callId || typeof rc.isToolApproved !== 'function') return false;
+  if (rc.isToolApproved({ toolName, callId }) !== true) return false;
+  const approved = rc.toJSON?.().approvals?.[toolName]?.approved;
+  return Array.isArray(approved) && approved.includes(callId);
+}
+
+/** The tool guard's decide and settle, shared by `reinToolGuardrail` and `guardTools`. */
+function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean) {
+  const { engine } = options;
+  /** `${tool}\0${callId}` of calls `needsApproval` put to a person (before the SDK's answer). */
+  const asked = new Set<string>();
+  /** `${tool}\0${callId}` → the allowed decision, settled when the tool's output arrives. */
+  const open = new Map<string, { decision: Decision; input: unknown }>();
+  const requestOf = (name: string, input: unknown, rc: RunContextLike | undefined) => ({
+    ...ctxOf(options.context, rc?.context),
+    phase: 'tool',
+    tool: { name, input: input && typeof input === 'object' && !Array.isArray(input) ? input : { value: input } },
+  });
+
+  const input = {
+    type: 'tool_input' as const,
+    name: 'rein',
+    async run(data: { context: RunContextLike; toolCall: ToolCallLike }) {
+      const { name, callId } = data.toolCall;
+      const key = `${name}\0${callId}`;
+      const args = parseArgs(data.toolCall.arguments);
+      const request = requestOf(name, args, data.context);
+      let decision = await engine.decide(request);
+      let note: string | undefined;
+      if (decision.effect === 'require_approval') {
+        // A per-call approval (bound by the SDK to this call's id and arguments), or a sticky one given
+        // in answer to this very call's interruption.
+        const sdkApproved = data.context?.isToolApproved?.({ toolName: name, callId: callId ?? '' });
+        if (approvedThisCall(data.context, name, callId) || (sdkApproved === true && asked.has(key))) {
+          asked.delete(key);
+          decision = await engine.decide(request, { approvals: approvalsFor(decision) });
+        } else if (asked.has(key) && sdkApproved === undefined) {
+          // Run before the SDK asks a person (`preApprovalInputGuardrails`): let the SDK's approval flow go on.
+          return { behavior: { type: 'allow' as const }, outputInfo: decision };
+        } else if (options.approvals) {
+          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, { tool: name, arguments: args }));
+        }
+      }
+      if (decision.effect !== 'allow') {
+        const verb = decision.effect === 'require_approval' ? 'needs approval' : 'denied by policy';
+        return { behavior: { type: 'rejectContent' as const, message: `${verb}: ${messageOf(decision)}${note ? ` (${note})` : ''}` }, outputInfo: decision };
+      }
+      if (settleAfterOutput) open.set(key, { decision, input: args });
+      else await settleOrReport(engine, decision, {}, options.onSettleError);
+      return { behavior: { type: 'allow' as const }, outputInfo: decision };
+    },
+  };
+
+  const output = {
+    type: 'tool_output' as const,
+    name: 'rein',
+    async run(data: { toolCall: ToolCallLike; output: unknown }) {
+      const key = `${data.toolCall.name}\0${data.toolCall.callId}`;
+      const o = open.get(key);
+      if (o) {
+        open.delete(key);
+        const c = options.cost?.(data.toolCall.name, o.input, data.output);
+        await settleOrReport(engine, o.decision, c === undefined ? {} : { cost: { estimate: c } }, options.onSettleError);
+      }
+      return { behavior: { type: 'allow' as const } };
+    },
+  };
+
+  const needsApproval = (name: string) => async (rc: RunContextLike, toolInput: unknown, callId?: string) => {
+    if (options.approvals) return false; // the queue is asked in the input guardrail
+    const d = evaluateRules(engine, requestOf(name, toolInput, rc));
+    if (d?.effect !== 'require_approval') return false;
+    if (callId) asked.add(`${name}\0${callId}`);
+    return true;
+  };
+  return { input, output, needsApproval };
+}
+
+/**
+ * A tool input guardrail (put it in a tool's `inputGuardrails`): decides `{ ...context, phase: "tool", tool: { name, input } }`.
+ * `deny` → `rejectContent`: the tool does not run and the model receives `denied by policy: <message>` as the
+ * tool's result, so it can adapt. `require_approval` → allowed only for a call a person approved through the
+ * SDK (`needsApproval` on the tool, `state.approve(item)`), else `needs approval: <message>`. `guardTools`
+ * adds this guardrail and sets `needsApproval` from the policy.
+ */
+export function reinToolGuardrail(options: AgentsGuardOptions) {
+  return toolGuards(options, false).input;
+}
+
+type AnyAgentsTool = {
+  type?: string;
+  name?: string;
+  needsApproval?: (runContext: any, input: any, callId?: string) => Promise<boolean>;
+  inputGuardrails?: unknown[];
+  outputGuardrails?: unknown[];
+  [k: string]: unknown;
+};
+
+/**
+ * Guards Agents SDK function tools (made with `tool()`): each gets Rein's tool input guardrail (decide on
+ * `{ ...context, phase: "tool", tool: { name, input } }`; `deny` → the model gets the policy's message as the
+ * result), an output guardrail that settles the call's budgets with `cost(name, input, output)` (else the
+ * estimate stands), and a `needsApproval` that asks the SDK for a person's approval when the policy's rules
+ * say `require_approval` (the run stops with `result.interruptions`; `result.state.approve(item)` or
+ * `.reject(item)`, then `run(agent, result.state)`). The approval counts for that call only (its id and
+ * arguments); the tool's own `needsApproval` still applies. Other tools are returned unchanged.
+ */
+export function guardTools<T extends readonly AnyAgentsTool[]>(tools: T, options: AgentsToolGuardOptions): T {
+  const g = toolGuards(options, true);
+  return tools.map((t) => {
+    if (t?.type !== 'function' || typeof t.name !== 'string') return t;
+    const own = t.needsApproval;
+    const policyAsks = g.needsApproval(t.name);
+    return {
+      ...t,
+      async needsApproval(rc: RunContextLike, input: unknown, callId?: string) {
+        // Both run (the policy's answer is recorded for the guardrail), the tool's own first.
+        const ownAsks = typeof own === 'function' ? await own(rc, input, callId) : false;
+        const policy = await policyAsks(rc, input, callId);
+        return ownAsks || policy;
+      },
+      inputGuardrails: [...(t.inputGuardrails ?? []), g.input],
+      outputGuardrails: [...(t.outputGuardrails ?? []), g.output],
+    };
+  }) as unknown as T;
 }
 
 export type { ReinContext };

@@ -13,8 +13,11 @@
 //     "sourceMap": { "declarations": [ { "kind", "name", "file", "line", "column", "endLine", "endColumn" } ] },
 //     "compiled": { "encoding", "encodingVersion", "regex", "integrity", "program" }   // runtime/prebuilt.ts
 //   }
-// Node loads a bundle by re-checking its sources; `rein/runtime` (`loadCompiled`) loads the compiled
-// section without the parser or the checker.
+// Loading (`loadBundle` here, `loadCompiled` in `rein/runtime`) compiles the compiled section without
+// the parser or the checker, after its integrity digest (over the sources, config and program) and
+// before comparing the program's hash with the recorded one. Node falls back to re-checking the
+// sources when the section cannot be read by this rein (formatVersion 1, another rein version or
+// encoding): the sources are the portable form, and the recorded hash still guards them.
 // `sourceMap.declarations` maps every rule, budget, test, let, def and type back to its file and
 // 1-based position (what decisions and test reports point at), so tools can show where a decision
 // came from without re-parsing.
@@ -33,7 +36,7 @@ import { checkPolicySet } from './load.js';
 import { REIN_VERSION } from './version.js';
 import { BundleError } from './errors.js';
 
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, compiledSection, compiledSectionIntact, type CompiledSection } from '../runtime/prebuilt.js';
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, compiledSection, compiledSectionReadable, loadCompiledSync, type CompiledSection } from '../runtime/prebuilt.js';
 
 export { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION };
 /** Bundle format versions this rein reads (`rein build` writes BUNDLE_FORMAT_VERSION). */
@@ -66,7 +69,8 @@ const bundleZod = z.object({
   compiled: z.optional(
     z.object({
       encoding: z.literal('checked-program'),
-      encodingVersion: z.literal(1),
+      // 1: the digest without the sources (an earlier build of this version): the sources are re-checked
+      encodingVersion: z.int(),
       regex: z.boolean(),
       integrity: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)),
       program: z.unknown(),
@@ -169,8 +173,8 @@ export function buildBundle(set: PolicySet): { bundle: Bundle; policy: Policy; d
     files,
     config: set.config ?? null,
     sourceMap: { declarations: sourceMapOf(result) },
-    compiled: compiledSection(result.program, { name: policy.name, version: policy.version ?? null, hash: policy.hash }),
   };
+  bundle.compiled = compiledSection(result.program, bundle);
   return { bundle, policy, diagnostics: result.diagnostics };
 }
 
@@ -204,9 +208,9 @@ export function loadBundle(data: unknown, source = 'bundle'): { bundle: Bundle; 
     throw new BundleError(`\`${source}\` is not a valid rein bundle: ${where}: ${issue.message}`);
   }
   const bundle = parsed.data;
-  if (bundle.compiled !== undefined && !compiledSectionIntact(bundle)) {
-    throw new BundleError(`\`${source}\` was modified after it was built: its compiled section does not match its integrity digest; refusing to load it`);
-  }
+  // The compiled program: no parsing, checking or linting (the integrity digest covers the sources).
+  if (compiledSectionReadable(bundle)) return { bundle, policy: loadCompiledSync(bundle, { source }) };
+  // A bundle this rein cannot read the compiled form of: its sources, checked again.
   const result = check(bundle.files, { config: bundle.config ?? undefined });
   if (!result.ok) throw new PolicyError(`the bundle \`${source}\` has errors`, result.diagnostics);
   const policy = compile(result);

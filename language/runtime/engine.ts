@@ -8,6 +8,7 @@ import { assemble, Entries, type Assembler } from './entries.js';
 import { EFFECTS, blocksReservation } from './effects.js';
 import { nonceKey, prepareApprovalKeys, verifyApprovalToken, type ApprovalKey } from './approvals.js';
 import { deepMerge, isPlainObject, newRecord } from './values.js';
+import { SettledIds } from './settled-ids.js';
 import { formatMicros } from './money.js';
 import type { Type } from '../semantics/types.js';
 import { BudgetPlanner, chargeProblem, keyOf, counterKeyOf, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
@@ -80,16 +81,22 @@ function checkedOptions(opts: DecideOptions): DecideOptions {
   return { approvals, explain: opts.explain, now: opts.now, trace: opts.trace };
 }
 
-/** Everything `settle` needs, kept per reservation. */
+/**
+ * Everything `settle` needs, kept per reservation — compact, since an unsettled reservation keeps it
+ * until it expires (15 minutes by default) and a busy service has many (bench:reservations): the
+ * request, the budgets and counter keys (not the budget plans), no expiry of its own.
+ */
 interface Pending {
   /** A snapshot of the request as given (the caller may reuse its object after `decide`), or, when
-   *  `validated`, the validated request itself (see `keptRequest`). */
+   *  `validated`, the validated request itself (see `keepsValidated`). Kept as objects: as JSON text
+   *  it would take more heap (a `JSON.stringify` result of ~270 characters holds ~430 bytes). */
   request: unknown;
   validated: boolean;
   decideTime: number;
-  /** The reserved (counted) budgets. */
-  plans: BudgetPlan[];
-  dropAt: number;
+  /** The reserved (counted) budgets and their counter keys, in order: one budget and key (the usual
+   *  case, no array) or arrays of both. */
+  budgets: CompiledBudget | readonly CompiledBudget[];
+  counterKeys: string | readonly string[];
   /** The engine that decided (a store shared by several engines keeps all of their records). */
   owner: Engine;
 }
@@ -260,7 +267,7 @@ export class Engine {
   private readonly sync: SyncStore | null;
   private readonly pending = new Map<string, Pending>();
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
-  private readonly settledIds = new Map<string, number>();
+  private readonly settledIds = new SettledIds(ID_PREFIX);
   private readonly settledDecisions = new WeakSet<object>();
   /** The input type when settle may start from the validated request (`keepsValidated`), else null;
    *  `rawFormNeeded`: it has money or time values (which `rawForm` converts back). */
@@ -658,15 +665,37 @@ export class Engine {
     if (dropped.size > 0) run.approvals = run.approvals.filter((a) => !dropped.has(a));
   }
 
+  /** The budgets whose `on exceed require approval [from G]` a given approval grants for this very
+   *  request (group satisfied, as for rules): exceeding them then does not block the reservation. An
+   *  approval from another group must not lift the ceiling, not even until the decision releases it. */
+  private approvedBudgets(run: Run, plans: readonly BudgetPlan[], env: Env): Set<string> {
+    const approved = new Set<string>();
+    const hash = run.requestHash();
+    for (let i = 0; i < plans.length; i++) {
+      const b = plans[i]!.budget;
+      if (approved.has(b.name)) continue;
+      for (const a of run.approvals) {
+        if (!a || a.rule !== b.name || a.request_hash !== hash) continue;
+        let from: string | null | undefined;
+        if (a.group !== undefined && b.onExceed.from) {
+          try {
+            from = b.onExceed.from(env);
+          } catch {
+            continue; // the group cannot be known: the approval does not count (the outcome reports the error)
+          }
+        }
+        if (groupSatisfies(a, from)) {
+          approved.add(b.name);
+          break;
+        }
+      }
+    }
+    return approved;
+  }
+
   /** Adds the approvals that did not count to the decision's `errors` (they never change the effect). */
   private reportApprovals(run: Run, d: Decision): void {
     if (run.approvalErrors !== null) for (const e of run.approvalErrors) d.errors.push(e);
-    // Who approved goes into the decision (and so into the audit log).
-    for (const r of d.reasons) {
-      if (r.approved !== true) continue;
-      const a = run.approvals.find((x) => x.rule === r.name && x.approver !== undefined);
-      if (a) r.approved_by = { approver: a.approver!, group: a.group ?? null };
-    }
     // A verified approval whose group is not the one the rule or budget asks for.
     if (run.approvals.length === 0 || d.approvals.length === 0) return;
     for (const p of d.approvals) {
@@ -704,13 +733,7 @@ export class Engine {
     const plans = run.plans;
     if (plans.length === 0) return null;
 
-    let approved: Set<string> | null = null;
-    if (run.approvals.length > 0) {
-      approved = new Set<string>();
-      for (const a of run.approvals) {
-        if (a && typeof a.rule === 'string' && a.request_hash === run.requestHash()) approved.add(a.rule);
-      }
-    }
+    const approved = run.approvals.length > 0 ? this.approvedBudgets(run, plans, env) : null;
     run.approved = approved;
     const { counted, capped, failed } = classifyPlans(plans, approved);
     run.counted = counted;
@@ -825,15 +848,22 @@ export class Engine {
 
   /** Keep what `settle` needs for a reservation kept with an `allow`: the validated request (`validated`,
    *  when nothing outside the engine can reach it) or else a copy of the request as given. */
+  /** When a kept reservation may be forgotten (its expiry plus the settle grace). */
+  private static dropAtOf(p: Pending): number {
+    return p.decideTime + p.owner.ttlMs + SETTLE_GRACE;
+  }
+
   private keepForSettle(id: string, validated: Record<string, unknown> | null, request: unknown, counted: BudgetPlan[], now: number): void {
-    const p: Pending = {
-      request: validated ?? snapshot(request, 0),
-      validated: validated !== null,
-      decideTime: now,
-      plans: counted,
-      dropAt: now + this.ttlMs + SETTLE_GRACE,
-      owner: this,
-    };
+    let budgets: CompiledBudget | CompiledBudget[];
+    let counterKeys: string | string[];
+    if (counted.length === 1) {
+      budgets = counted[0]!.budget;
+      counterKeys = counted[0]!.counterKey as string;
+    } else {
+      budgets = counted.map((c) => c.budget);
+      counterKeys = counted.map((c) => c.counterKey as string);
+    }
+    const p: Pending = { request: validated ?? snapshot(request, 0), validated: validated !== null, decideTime: now, budgets, counterKeys, owner: this };
     // An unmodified MemoryBudgetStore keeps it with its reservation (forgotten with it); else the engine does.
     const sync = this.sync;
     if (sync === null || sync.attachSync === undefined || !sync.attachSync(id, p)) this.pending.set(id, p);
@@ -905,21 +935,24 @@ export class Engine {
       input = v.value;
     }
     const env: Env = { input, now: p.decideTime, budgets: {} };
-    const actuals = p.plans.map((plan): Actual => {
-      const counterKey = plan.counterKey as string;
+    const charge = (budget: CompiledBudget, counterKey: string): Actual => {
       let amount: number;
       try {
-        amount = plan.budget.charge(env);
+        amount = budget.charge(env);
       } catch (e) {
-        throw new Error(`settle: \`charge\` of budget \`${plan.budget.name}\` failed: ${errorMessage(e)}`);
+        throw new Error(`settle: \`charge\` of budget \`${budget.name}\` failed: ${errorMessage(e)}`);
       }
-      const problem = chargeProblem(amount, plan.budget.unit);
-      if (problem) throw new Error(`settle: budget \`${plan.budget.name}\`: ${problem}`);
+      const problem = chargeProblem(amount, budget.unit);
+      if (problem) throw new Error(`settle: budget \`${budget.name}\`: ${problem}`);
       return { counterKey, amount };
-    });
+    };
+    const actuals: Actual[] =
+      typeof p.counterKeys === 'string'
+        ? [charge(p.budgets as CompiledBudget, p.counterKeys)]
+        : p.counterKeys.map((k, i) => charge((p.budgets as readonly CompiledBudget[])[i]!, k));
     // Mark first: a concurrent second settle must throw, not double-apply.
     if (inMap) this.pending.delete(id);
-    this.settledIds.set(id, p.dropAt);
+    this.settledIds.add(id, Engine.dropAtOf(p));
     this.settledDecisions.add(decision);
     try {
       if (this.sync !== null) this.sync.settleSync(id, actuals, now);
@@ -1060,8 +1093,8 @@ export class Engine {
   private purge(now: number): void {
     if (now - this.lastPurge < 60_000 && now >= this.lastPurge) return;
     this.lastPurge = now;
-    for (const [id, p] of this.pending) if (now >= p.dropAt) this.pending.delete(id);
-    for (const [id, until] of this.settledIds) if (now >= until) this.settledIds.delete(id);
+    for (const [id, p] of this.pending) if (now >= Engine.dropAtOf(p)) this.pending.delete(id);
+    this.settledIds.purge(now);
   }
 }
 

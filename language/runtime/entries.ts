@@ -195,8 +195,12 @@ export class Entries {
     }
     const row = EFFECTS[effect];
     if (row.approval && approval !== undefined) {
-      if (row.grantedAs !== null && this.grantOf(approval.name, approval.from) !== undefined) {
-        this.add(EFFECTS[row.grantedAs].list, { ...r, effect: row.grantedAs, approved: true });
+      const grant = row.grantedAs !== null ? this.grantOf(approval.name, approval.from) : undefined;
+      if (grant !== undefined) {
+        // Who approved (the approval that granted it) goes into the decision and the audit log.
+        const granted: Reason = { ...r, effect: row.grantedAs!, approved: true };
+        if (grant.approver !== undefined) granted.approved_by = { approver: grant.approver, group: grant.group ?? null };
+        this.add(EFFECTS[row.grantedAs!].list, granted);
         return;
       }
       if (this.approvals === null) this.approvals = [approval];

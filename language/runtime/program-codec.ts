@@ -7,6 +7,9 @@
 //     as `{ "$ref": n }` (ids in depth-first order, so a `$ref` always follows its `$id`);
 //   - a Map is `{ "$map": [[key, value], …] }`;
 //   - a plain object whose keys start with `$` is written as `{ "$obj": {…} }`;
+//   - a source range `{ start: { line, character, offset }, end: { … } }` (those keys, in that order,
+//     integers, none of the three objects shared) is written as `{ "$r": [6 integers] }`: ranges are
+//     most of a program, and this halves the encoded size and the time to load it;
 //   - everything else is JSON as is (undefined properties are left out, as JSON.stringify does).
 // Anything else (a class instance, a function, a non-finite number) throws when encoding: the
 // program is plain data by contract (semantics/program.ts). Decoding rebuilds the same graph.
@@ -15,10 +18,22 @@
 // checked program) is on main, a prebuilt bundle carries the IR instead and this module goes.
 
 export const PROGRAM_ENCODING = 'checked-program' as const;
-/** Changes whenever the encoding (not the program's shape: see REIN_VERSION) changes. */
-export const PROGRAM_ENCODING_VERSION = 1 as const;
+/** Changes whenever the encoding (not the program's shape: see REIN_VERSION) or what the bundle's
+ *  integrity digest covers changes (2: `$r` ranges; the digest covers the sources and the config too,
+ *  runtime/prebuilt.ts). */
+export const PROGRAM_ENCODING_VERSION = 2 as const;
 
 const MAX_DEPTH = 10_000;
+
+const POSITION_KEYS = ['line', 'character', 'offset'];
+const isIntegers = (xs: unknown[]): boolean => xs.every((x) => typeof x === 'number' && Number.isInteger(x) && !Object.is(x, -0));
+
+/** A position `{ line, character, offset }` (exactly those keys, in that order, integers). */
+function isPosition(v: unknown): v is { line: number; character: number; offset: number } {
+  if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Map || !isPlain(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length === 3 && keys[0] === 'line' && keys[1] === 'character' && keys[2] === 'offset' && isIntegers(POSITION_KEYS.map((k) => (v as Record<string, unknown>)[k]));
+}
 
 function isPlain(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
@@ -40,6 +55,15 @@ export function encodeProgram(value: unknown): unknown {
     else if (Array.isArray(v)) for (const x of v) stack.push(x);
     else for (const k of Object.keys(v)) stack.push((v as Record<string, unknown>)[k]);
   }
+  // A range `{ start, end }` of positions none of which is shared: its six integers.
+  const compactRange = (v: object): number[] | undefined => {
+    if (!isPlain(v)) return undefined;
+    const keys = Object.keys(v);
+    if (keys.length !== 2 || keys[0] !== 'start' || keys[1] !== 'end') return undefined;
+    const { start, end } = v as { start: unknown; end: unknown };
+    if (!isPosition(start) || !isPosition(end) || (count.get(start) ?? 0) > 1 || (count.get(end) ?? 0) > 1) return undefined;
+    return [start.line, start.character, start.offset, end.line, end.character, end.offset];
+  };
   // Pass 2: write, depth first.
   const ids = new Map<object, number>();
   const write = (v: unknown, depth: number, at: string): unknown => {
@@ -81,6 +105,8 @@ export function encodeProgram(value: unknown): unknown {
         items[i] = write(v[i], depth + 1, `${at}[${i}]`);
       }
       out = items;
+    } else if (!shared && compactRange(v) !== undefined) {
+      out = { $r: compactRange(v) };
     } else {
       if (!isPlain(v)) throw new TypeError(`encodeProgram: ${at}: a ${v.constructor?.name ?? 'class'} instance is not plain data`);
       const o: Record<string, unknown> = {};
@@ -109,68 +135,88 @@ export class ProgramDecodeError extends Error {
 /** Decode `encodeProgram`'s output (after a JSON round trip). Throws ProgramDecodeError on malformed data. */
 export function decodeProgram<T = unknown>(data: unknown): T {
   const ids: unknown[] = [];
-  const fail = (at: string, what: string): never => {
+  // The path to the value being read, built only for an error message (building it for every value
+  // took half of the decoding time).
+  const path: (string | number)[] = [];
+  const fail = (what: string): never => {
+    const at = '$' + path.map((k) => (typeof k === 'number' ? `[${k}]` : k.startsWith('key ') ? `[${k}]` : `.${k}`)).join('');
     throw new ProgramDecodeError(`compiled program: ${at}: ${what}`);
   };
-  const read = (v: unknown, depth: number, at: string, id: number): unknown => {
+  const child = (v: unknown, depth: number, key: string | number): unknown => {
+    path.push(key);
+    const x = read(v, depth, -1);
+    path.pop();
+    return x;
+  };
+  const read = (v: unknown, depth: number, id: number): unknown => {
     if (v === null || typeof v !== 'object') {
-      if (typeof v === 'number' && !Number.isFinite(v)) fail(at, 'a non-finite number');
-      if (id >= 0) fail(at, '`$id` on a scalar');
+      if (typeof v === 'number' && !Number.isFinite(v)) fail('a non-finite number');
+      if (id >= 0) fail('`$id` on a scalar');
       return v;
     }
-    if (depth > MAX_DEPTH) fail(at, 'nested too deeply');
+    if (depth > MAX_DEPTH) fail('nested too deeply');
     const register = (x: unknown): void => {
       if (id < 0) return;
-      if (id !== ids.length) fail(at, `\`$id\` ${id} out of order (expected ${ids.length})`);
+      if (id !== ids.length) fail(`\`$id\` ${id} out of order (expected ${ids.length})`);
       ids.push(x);
     };
     if (Array.isArray(v)) {
       const out: unknown[] = [];
       register(out);
-      for (let i = 0; i < v.length; i++) out.push(read(v[i], depth + 1, `${at}[${i}]`, -1));
+      for (let i = 0; i < v.length; i++) out.push(child(v[i], depth + 1, i));
       return out;
     }
     const o = v as Record<string, unknown>;
     if ('$ref' in o) {
       const n = o.$ref;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= ids.length) fail(at, `bad \`$ref\` ${JSON.stringify(n)}`);
-      if (id >= 0) fail(at, '`$id` on a `$ref`');
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n >= ids.length) fail(`bad \`$ref\` ${JSON.stringify(n)}`);
+      if (id >= 0) fail('`$id` on a `$ref`');
       return ids[n as number];
     }
     if ('$id' in o) {
-      if (id >= 0) fail(at, 'nested `$id`');
+      if (id >= 0) fail('nested `$id`');
       const n = o.$id;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) fail(at, `bad \`$id\` ${JSON.stringify(n)}`);
-      return read(o.$v, depth, at, n as number);
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) fail(`bad \`$id\` ${JSON.stringify(n)}`);
+      return read(o.$v, depth, n as number);
     }
     if ('$map' in o) {
       const entries = o.$map;
-      if (!Array.isArray(entries)) fail(at, '`$map` is not a list');
+      if (!Array.isArray(entries)) fail('`$map` is not a list');
       const m = new Map<unknown, unknown>();
       register(m);
       (entries as unknown[]).forEach((e, i) => {
-        if (!Array.isArray(e) || e.length !== 2) fail(`${at}[${i}]`, 'a map entry is not a [key, value] pair');
+        path.push(i);
+        if (!Array.isArray(e) || e.length !== 2) fail('a map entry is not a [key, value] pair');
+        path.pop();
         const pair = e as unknown[];
-        const k = read(pair[0], depth + 1, `${at}[key ${i}]`, -1);
-        m.set(k, read(pair[1], depth + 1, `${at}[${i}]`, -1));
+        const k = child(pair[0], depth + 1, `key ${i}`);
+        m.set(k, child(pair[1], depth + 1, i));
       });
       return m;
     }
+    if ('$r' in o) {
+      const r = o.$r;
+      if (!Array.isArray(r) || r.length !== 6 || !isIntegers(r) || Object.keys(o).length !== 1) fail('`$r` is not a list of 6 integers');
+      const n = r as number[];
+      const out = { start: { line: n[0], character: n[1], offset: n[2] }, end: { line: n[3], character: n[4], offset: n[5] } };
+      register(out);
+      return out;
+    }
     let src = o;
     if ('$obj' in o) {
-      if (typeof o.$obj !== 'object' || o.$obj === null || Array.isArray(o.$obj)) fail(at, '`$obj` is not an object');
+      if (typeof o.$obj !== 'object' || o.$obj === null || Array.isArray(o.$obj)) fail('`$obj` is not an object');
       src = o.$obj as Record<string, unknown>;
     } else {
-      for (const k of Object.keys(o)) if (k.startsWith('$')) fail(at, `unknown key \`${k}\``);
+      for (const k in o) if (k.charCodeAt(0) === 36 /* $ */ && Object.hasOwn(o, k)) fail(`unknown key \`${k}\``);
     }
     const out: Record<string, unknown> = {};
     register(out);
     for (const k of Object.keys(src)) {
       // JSON.parse makes `__proto__` an own property; assigning it would set the prototype instead.
-      if (k === '__proto__') Object.defineProperty(out, k, { value: read(src[k], depth + 1, `${at}.${k}`, -1), enumerable: true, writable: true, configurable: true });
-      else out[k] = read(src[k], depth + 1, `${at}.${k}`, -1);
+      if (k === '__proto__') Object.defineProperty(out, k, { value: child(src[k], depth + 1, k), enumerable: true, writable: true, configurable: true });
+      else out[k] = child(src[k], depth + 1, k);
     }
     return out;
   };
-  return read(data, 0, '$', -1) as T;
+  return read(data, 0, -1) as T;
 }

@@ -323,6 +323,104 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.equal(decisions[asked + 1]!.effect, 'allow');
   });
 
+  it('a tool approval is bound to the request it was asked for: a tampered input in the history never runs', async () => {
+    const { engine, context } = setup();
+    const refunds: number[] = [];
+    const tools = guardTools(
+      {
+        refund: tool({
+          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
+          execute: async ({ amount }) => {
+            refunds.push(amount);
+            return { ok: true };
+          },
+        }),
+      },
+      { engine, context },
+    );
+    const secret = 'a-server-side-secret-of-32-bytes!!';
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+    });
+    const first = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: 'refund $30', experimental_toolApprovalSecret: secret });
+    const req = first.content.find((p) => p.type === 'tool-approval-request') as { approvalId: string };
+    assert.ok(req);
+    // The client approves, but sends the history back with the amount changed to $5,000.
+    const tampered = JSON.parse(JSON.stringify(first.response.messages).replace('"amount":30', '"amount":5000'));
+    await assert.rejects(
+      generateText({
+        model,
+        tools,
+        stopWhen: stepCountIs(5),
+        experimental_toolApprovalSecret: secret,
+        messages: [{ role: 'user', content: 'refund $30' }, ...tampered, { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: req.approvalId, approved: true }] }],
+      }),
+      /signature/i,
+    );
+    assert.deepEqual(refunds, [], 'nothing ran');
+    // An execute whose request differs from the one needsApproval recorded is not approved either.
+    const refund = tools.refund as unknown as { needsApproval: (i: unknown, o: unknown) => Promise<boolean>; execute: (i: unknown, o: unknown) => Promise<unknown> };
+    assert.equal(await refund.needsApproval({ amount: 30 }, { toolCallId: 'x1', messages: [] }), true);
+    await assert.rejects(refund.execute({ amount: 5000 }, { toolCallId: 'x1', messages: [] }), (e: unknown) => e instanceof ReinDeniedError && /needs approval/.test(e.message));
+    assert.deepEqual(refunds, []);
+  });
+
+  it('a failed settle keeps the paid result (generateText, streamText, tools) and goes to onSettleError', async () => {
+    const { engine, context } = setup();
+    engine.settle = async () => {
+      throw new Error('settle: budget store failed: connection refused');
+    };
+    const errors: string[] = [];
+    const onSettleError = (e: unknown, d: Decision) => void errors.push(`${(e as Error).message} (${d.effect})`);
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'sql', input: JSON.stringify({ query: 'select 1' }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'paid answer' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+      doStream: {
+        stream: simulateReadableStream({
+          chunks: [
+            { type: 'text-start', id: 't' },
+            { type: 'text-delta', id: 't', delta: 'streamed answer' },
+            { type: 'text-end', id: 't' },
+            { type: 'finish', finishReason: stop, usage: usage(10, 10) },
+          ],
+        }),
+      },
+    });
+    const wrapped = wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, onSettleError }) });
+    const ran: string[] = [];
+    const r = await generateText({ model: wrapped, tools: guardTools(sqlTools(ran), { engine, context, onSettleError }), stopWhen: stepCountIs(5), prompt: 'q' });
+    assert.equal(r.text, 'paid answer');
+    assert.deepEqual(ran, ['select 1']);
+    const s = streamText({ model: wrapped, prompt: 'q' });
+    assert.equal(await s.text, 'streamed answer');
+    const msg = 'settle: budget store failed: connection refused (allow)';
+    assert.deepEqual(errors, [msg, msg, msg, msg], 'two model calls and a tool call of generateText, one streamText');
+  });
+
+  it('the default onSettleError warns on the console', async () => {
+    const { engine, context } = setup();
+    engine.settle = async () => {
+      throw new Error('boom');
+    };
+    const model = new MockLanguageModelV3({ modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
+    const warn = console.warn;
+    const seen: string[] = [];
+    console.warn = (m: string) => void seen.push(m);
+    try {
+      assert.equal((await generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context }) }), prompt: 'q' })).text, 'ok');
+    } finally {
+      console.warn = warn;
+    }
+    assert.deepEqual(seen, ["rein: settle failed; the reservation's estimate stands until it expires: boom"]);
+  });
+
   it('prices from @pydantic/genai-prices', () => {
     const price = pricesFrom(calcPrice);
     const p = price({ input: 1000, output: 500 }, { provider: 'openai.chat', id: 'gpt-4o' });

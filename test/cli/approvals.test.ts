@@ -1,7 +1,7 @@
 // `rein approvals list | show | approve | deny` against a queue directory (INTERFACES §7), and the
 // queue API the gateway and the dashboard use: groups, tokens the engine accepts, waiting.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { compile } from '../../language/policy.js';
@@ -9,6 +9,7 @@ import { Engine } from '../../language/runtime/engine.js';
 import { generateApprovalKeyPair, verificationKeyOf } from '../../language/runtime/approvals.js';
 import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
 import { signingKeyFromEnv } from '../../language/node/approvals/config.js';
+import { FileAuditLog } from '../../language/node/audit-file.js';
 import { runMain } from './helpers.js';
 
 const SRC = `
@@ -110,6 +111,59 @@ describe('rein approvals (approval queue in a directory)', function () {
     assert.match(r.stderr, /already denied by bob/);
     r = await runMain(['approvals', 'show', 'ap_doesnotexist00'], { env, cwd: dir });
     assert.equal(r.code, 2);
+  });
+
+  it('approve and deny in a terminal append verdict events to a hash-chained audit log (default: beside the queue; or --audit FILE)', async () => {
+    const a = await pending();
+    const b = await pending({ tool: 'transfer', amount: 7000 });
+    const log = path.join(env.REIN_APPROVALS!, 'verdicts.jsonl');
+    let r = await runMain(['approvals', 'approve', a.rec.id, '--as', 'alice', '--reason', 'called the customer'], { env, cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /logged to .*verdicts\.jsonl/);
+    r = await runMain(['approvals', 'deny', b.rec.id, '--as', 'bob', '--reason', 'not this one'], { env, cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const events = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { seq: number; request_hash: string; policy: { hash: string }; event: Record<string, unknown> });
+    assert.deepEqual(
+      events.map((e) => [e.seq, e.request_hash, e.policy.hash, e.event.kind, e.event.verdict, e.event.approval_id, e.event.rule, e.event.required_group, e.event.approver, e.event.group, e.event.reason]),
+      [
+        [0, a.d.request_hash, a.d.policy.hash, 'approval_verdict', 'approved', a.rec.id, 'large_transfer', 'finance', 'alice', 'finance', 'called the customer'],
+        [1, b.d.request_hash, b.d.policy.hash, 'approval_verdict', 'denied', b.rec.id, 'large_transfer', 'finance', 'bob', 'finance', 'not this one'],
+      ],
+    );
+    // never the token (a bearer credential) in the log
+    assert.doesNotMatch(readFileSync(log, 'utf8'), /rein1\./);
+    r = await runMain(['audit', 'verify', log], { env, cwd: dir });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    // a verdict that is refused (already decided) writes nothing
+    r = await runMain(['approvals', 'approve', b.rec.id, '--as', 'alice'], { env, cwd: dir });
+    assert.equal(r.code, 2);
+    assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, 2);
+
+    // --audit FILE: that log instead
+    const c = await pending({ tool: 'transfer', amount: 9000 });
+    const own = path.join(dir, 'logs', 'approvals.jsonl');
+    r = await runMain(['approvals', 'approve', c.rec.id, '--as', 'bob', '--audit', own], { env, cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const [ev] = readFileSync(own, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { request_hash: string; event: Record<string, unknown> });
+    assert.equal(ev!.event.approver, 'bob');
+    assert.equal(ev!.request_hash, c.d.request_hash);
+    assert.equal(readFileSync(log, 'utf8').trim().split('\n').length, 2);
+    r = await runMain(['approvals', 'list', '--audit', own], { env, cwd: dir });
+    assert.equal(r.code, 2, '--audit is for approve and deny');
+  });
+
+  it('a verdict log held by another writer: exit 2 and the approval stays pending (never decided unlogged)', async () => {
+    const { rec } = await pending();
+    const held = path.join(dir, 'held.jsonl');
+    const other = new FileAuditLog(held);
+    try {
+      const r = await runMain(['approvals', 'approve', rec.id, '--as', 'alice', '--audit', held], { env, cwd: dir });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /cannot open the audit log for the verdict \(nothing was decided\).*already written by process/);
+      assert.equal((await queue().get(rec.id))!.status, 'pending');
+    } finally {
+      await other.close();
+    }
   });
 
   it('usage errors exit 2', async () => {

@@ -31,10 +31,13 @@ interface Rig {
   received: string[];
   writes: string[];
   gateway: Gateway;
+  host: PolicyHost;
+  /** Decisions the gateway asked for, by phase (counted on the engine). */
+  decided: Record<string, number>;
   close(): Promise<void>;
 }
 
-async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCHEMA): Promise<Rig> {
+async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCHEMA, gwOpts: { upstreamTimeoutMs?: number } = {}): Promise<Rig> {
   const server = new McpServer({ name: 'unit-server', version: '1.0.0' });
   const writes: string[] = [];
   server.registerTool('echo', { inputSchema: { message: z.string() } }, async ({ message }) => ({ content: [{ type: 'text', text: message }] }));
@@ -42,6 +45,7 @@ async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCH
     writes.push(p);
     return { content: [{ type: 'text', text: `wrote ${p}` }] };
   });
+  server.registerTool('hang', { inputSchema: { ms: z.number() } }, ({ ms }) => new Promise((res) => setTimeout(() => res({ content: [{ type: 'text', text: `slept ${ms}` }] }), ms)));
   const [upClient, upServer] = InMemoryTransport.createLinkedPair();
   const [downClient, downServer] = InMemoryTransport.createLinkedPair();
   await server.connect(upServer);
@@ -57,7 +61,17 @@ async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCH
   const sink = { write: () => undefined };
   const ctx = makeCtx({ stdout: sink, stderr: sink, stdin: Readable.from([]), env: {}, cwd: ROOT, isTTY: false });
   const host = new PolicyHost(policy, { ctx });
-  const gateway = new Gateway(downServer, upClient, { host, broker });
+  const decided: Record<string, number> = {};
+  const engine = host.engine;
+  const count = (req: unknown) => {
+    const phase = (req as { phase?: string }).phase ?? '?';
+    decided[phase] = (decided[phase] ?? 0) + 1;
+  };
+  const decide = engine.decide.bind(engine);
+  const decideSync = engine.decideSync.bind(engine);
+  engine.decide = (req, o) => (count(req), decide(req, o));
+  engine.decideSync = (req, o) => (count(req), decideSync(req, o));
+  const gateway = new Gateway(downServer, upClient, { host, broker, ...gwOpts });
   await gateway.start();
   const client = new Client({ name: 'unit-client', version: '0.0.1' }, { capabilities: {} });
   await client.connect(downClient);
@@ -66,6 +80,8 @@ async function rig(broker: ApprovalBroker, rules = RULES, schema = MCP_INPUT_SCH
     received,
     writes,
     gateway,
+    host,
+    decided,
     close: async () => {
       await client.close();
       await server.close();
@@ -164,6 +180,121 @@ describe('Gateway (in-process)', () => {
       // The connection still works.
       const ok = await r.client.callTool({ name: 'echo', arguments: { message: 'still here' } });
       assert.match(JSON.stringify(ok.content), /still here/);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('Gateway: work a policy cannot need is skipped', () => {
+  const calls = async (r: Rig, n: number) => {
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(await r.client.callTool({ name: 'echo', arguments: { message: `m${i}` } }));
+    return out;
+  };
+
+  it('no rule or budget can match the result phase: the first result is decided, later ones are not', async () => {
+    const r = await rig(new ElicitationBroker());
+    try {
+      await r.client.listTools();
+      const res = await calls(r, 5);
+      res.forEach((x, i) => assert.match(JSON.stringify(x.content), new RegExp(`"m${i}"`)));
+      assert.equal(r.decided.call, 5);
+      assert.equal(r.decided.result, 1);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a result rule: every result is decided (and a matching one withheld)', async () => {
+    const rules = `${RULES}
+rule no_m3 { when phase == "result" and result.text == "m3" deny "not m3" }`;
+    const r = await rig(new ElicitationBroker(), rules);
+    try {
+      const res = await calls(r, 5);
+      assert.equal(r.decided.result, 5);
+      assert.equal(res[3].isError, true);
+      assert.match(JSON.stringify(res[3].content), /not m3/);
+      assert.notEqual(res[4].isError, true);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('default deny: results are decided every time (and withheld, as the policy says), not only the first', async () => {
+    const rules = 'policy closed { default deny  on error deny }\nrule open_calls { when phase != "result" allow "listing and calling are fine" }';
+    const r = await rig(new ElicitationBroker(), rules);
+    try {
+      const res = await calls(r, 3);
+      assert.equal(r.decided.result, 3);
+      for (const x of res) assert.equal(x.isError, true);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a tool\'s list-phase check is made once per session while the policy cannot change it; again after a reload', async () => {
+    const r = await rig(new ElicitationBroker());
+    try {
+      await r.client.listTools(); // one list decision per tool
+      const listed = r.decided.list;
+      await calls(r, 4);
+      assert.equal(r.decided.list, listed, 'calls reuse the decisions tools/list made');
+      // A new engine (hot reload): decided again, once.
+      const next = compile({ 'schema.rein': MCP_INPUT_SCHEMA, 'rules.rein': `${RULES}
+rule no_echo { when tool.name == "echo" deny "echo is gone" }` });
+      const engine = new (r.host.engine.constructor as typeof import('../../language/runtime/engine.js').Engine)(next, { store: r.host.store });
+      r.host.engine = engine;
+      const decideSync = engine.decideSync.bind(engine);
+      let listNow = 0;
+      engine.decideSync = (req, o) => ((req as { phase: string }).phase === 'list' && listNow++, decideSync(req, o));
+      const res = await calls(r, 3);
+      assert.equal(listNow, 1);
+      for (const x of res) {
+        assert.equal(x.isError, true);
+        assert.match(JSON.stringify(x.content), /echo is gone/);
+      }
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('a budget in the list phase: every call checks the list phase again (its charge is real)', async () => {
+    const rules = `${RULES}
+budget listing { limit 100 per hour  charge 1  when phase == "list"  on exceed deny "too many" }`;
+    const r = await rig(new ElicitationBroker(), rules);
+    try {
+      await r.client.listTools();
+      const before = r.decided.list;
+      await calls(r, 3);
+      assert.equal(r.decided.list - before, 3);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
+describe('Gateway: --upstream-timeout (one timer for every pending request)', () => {
+  it('each pending request is answered with -32001 at its own deadline; an answer in time passes', async () => {
+    const r = await rig(new ElicitationBroker(), RULES, MCP_INPUT_SCHEMA, { upstreamTimeoutMs: 400 });
+    try {
+      const t0 = performance.now();
+      const settle = (p: Promise<unknown>) => p.then((v) => ({ ok: true, v, at: performance.now() - t0 }), (e: Error) => ({ ok: false, v: e.message, at: performance.now() - t0 }));
+      const first = settle(r.client.callTool({ name: 'hang', arguments: { ms: 1500 } }, undefined, { timeout: 10_000 }));
+      await new Promise((res) => setTimeout(res, 200));
+      const second = settle(r.client.callTool({ name: 'hang', arguments: { ms: 1500 } }, undefined, { timeout: 10_000 }));
+      const quick = settle(r.client.callTool({ name: 'hang', arguments: { ms: 50 } }, undefined, { timeout: 10_000 }));
+      const [a, b, q] = await Promise.all([first, second, quick]);
+      assert.equal(q.ok, true);
+      assert.match(JSON.stringify(q.v), /slept 50/);
+      for (const x of [a, b]) {
+        assert.equal(x.ok, false);
+        assert.match(String(x.v), /did not answer tools\/call within 0.4 s/);
+      }
+      // Each at its own deadline: the second not with the first (bounds generous for a loaded machine).
+      assert.ok(a.at >= 390, `first answered at ${a.at}`);
+      assert.ok(b.at >= 590, `second answered at ${b.at}`);
+      assert.ok(b.at - a.at >= 150, `second ${b.at} vs first ${a.at}`);
     } finally {
       await r.close();
     }

@@ -74,4 +74,22 @@ describe('LineTransport (stdio framing)', () => {
     await to.t.send({ ...(from.got[0] as object), id: 8 } as JSONRPCMessage);
     assert.equal(to.written(), `${line}\n{"id":8,"jsonrpc":"2.0","result":{"n":1,"s":"é/"}}\n`);
   });
+
+  it('a line that arrived in pieces, or with a CRLF ending, is forwarded byte for byte too (sendNow, no promise)', async () => {
+    const from = rig();
+    const to = rig();
+    await from.t.start();
+    const big = '{"jsonrpc":"2.0", "id":"a", "result":{"text":"' + 'ü'.repeat(50_000) + '"}}';
+    const bytes = Buffer.from(big + '\n', 'utf8');
+    // Split inside a multi-byte character, in three pieces.
+    from.input.write(bytes.subarray(0, 1001));
+    from.input.write(bytes.subarray(1001, 70_001));
+    from.input.write(bytes.subarray(70_001));
+    from.input.write('{"jsonrpc":"2.0",  "method":"notifications/x"}\r\n');
+    await tick();
+    assert.equal(from.got.length, 2);
+    for (const m of from.got) to.t.sendNow(m);
+    await tick();
+    assert.equal(to.written(), `${big}\n{"jsonrpc":"2.0",  "method":"notifications/x"}\r\n`);
+  });
 });

@@ -3,13 +3,9 @@
 // one core shared by `rein`, `rein/node` and `rein/redis`, the install's weight, and the bin.
 // Needs `npm run build` (CI builds before `npm test`); skipped locally without dist/.
 import { strict as assert } from 'node:assert';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-const root = process.cwd();
-const built = existsSync(join(root, 'dist/index.js')) && existsSync(join(root, 'dist/cli/cli.js'));
+import { installPackage, ok, requireBuilt, root, run } from './installed.js';
 
 /** The documented runtime names of each entry point (README "Embedding", docs/embedding.md). */
 export const DOCUMENTED = {
@@ -41,15 +37,6 @@ const TYPES = {
 
 const POLICY = 'policy p {\n  default allow\n}\ninput {\n  tool: string\n}\nrule no_shell {\n  when tool == "shell"\n  deny "no shell"\n}\n';
 
-function run(cmd: string, args: string[], cwd: string, input?: string): SpawnSyncReturns<string> {
-  // Outside the repository's npm run: no npm_* variables that would point npm at this project.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_(config_(user_agent|prefix|global)|package_|lifecycle_|execpath|node_execpath|command)/.test(k) && k !== 'INIT_CWD'));
-  return spawnSync(cmd, args, { cwd, encoding: 'utf8', input, env: { ...env, NO_COLOR: '1' }, timeout: 120_000 });
-}
-function ok(r: SpawnSyncReturns<string>, what: string): string {
-  assert.equal(r.status, 0, `${what} exited ${r.status}\n${r.stdout}\n${r.stderr}`);
-  return r.stdout;
-}
 function du(dir: string): number {
   let n = 0;
   for (const f of readdirSync(dir)) {
@@ -66,21 +53,8 @@ describe('the package installed in a fresh project (npm pack)', function () {
   let app: string;
 
   before(function () {
-    if (!built) {
-      if (process.env.CI) assert.fail('dist/ is missing: CI must run `npm run build` before `npm test`');
-      console.warn('    (skipped: dist/ is missing — run `npm run build` first)');
-      this.skip();
-    }
-    dir = mkdtempSync(join(tmpdir(), 'rein-consumer-'));
-    const packed = ok(run('npm', ['pack', '--json', '--pack-destination', dir], root), 'npm pack');
-    const tgz = join(dir, (JSON.parse(packed) as { filename: string }[])[0].filename);
-    app = join(dir, 'app');
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }, null, 2));
-    ok(run('npm', ['install', tgz, '--no-audit', '--no-fund', '--offline', '--ignore-scripts'], app), 'npm install');
-  });
-  after(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    requireBuilt(this);
+    ({ dir, app } = installPackage());
   });
 
   it('installs one package of at most 5 MB (no dependencies: ioredis and the OpenTelemetry API are optional peers)', () => {

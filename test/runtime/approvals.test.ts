@@ -207,6 +207,41 @@ describe('Engine with approvalKeys', () => {
     assert.equal(after.counters[key]!.reserved, before.counters[key]!.reserved + 1);
   });
 
+  it('`approved_by` names the approval that granted the rule, not an earlier one from another group', async () => {
+    const { engine, policy } = setup();
+    const d0 = await engine.decide(BIG);
+    const h = { request_hash: d0.request_hash!, policy_hash: policy.compiled.hash };
+    const wrong = signApproval(claims({ ...h, approver: 'mallory', group: 'support' }), ED);
+    const right = signApproval(claims({ ...h, approver: 'bob', group: 'finance' }), ED);
+    const d = await engine.decide(BIG, { approvals: [wrong, right] });
+    assert.equal(d.effect, 'allow');
+    const granted = d.reasons.find((r) => r.name === 'large_transfer')!;
+    assert.deepEqual(granted.approved_by, { approver: 'bob', group: 'finance' });
+  });
+
+  it('an approval from the wrong group never lifts a budget ceiling in the store, not even transiently', async () => {
+    const seen: boolean[] = [];
+    class Spy extends MemoryBudgetStore {
+      override async reserve(req: Parameters<MemoryBudgetStore['reserve']>[0]) {
+        for (const it of req.items) if (it.counterKey.includes('session_risk')) seen.push(it.enforce);
+        return super.reserve(req);
+      }
+    }
+    const { engine, policy } = setup(undefined, new Spy());
+    const small = { tool: 'read', amount: 1, session: 's10' };
+    for (let i = 0; i < 3; i++) assert.equal((await engine.decide(small)).effect, 'allow');
+    const d0 = await engine.decide(small);
+    assert.equal(d0.effect, 'require_approval');
+    seen.length = 0;
+    const wrong = signApproval(claims({ request_hash: d0.request_hash!, policy_hash: policy.compiled.hash, rule: 'session_risk', group: 'finance' }), ED);
+    assert.equal((await engine.decide(small, { approvals: [wrong] })).effect, 'require_approval');
+    assert.deepEqual(seen, [true], 'the ceiling is enforced in the store call');
+    seen.length = 0;
+    const right = signApproval(claims({ request_hash: d0.request_hash!, policy_hash: policy.compiled.hash, rule: 'session_risk', group: 'supervisor' }), ED);
+    assert.equal((await engine.decide(small, { approvals: [right] })).effect, 'allow');
+    assert.deepEqual(seen, [false], 'the granted approval lifts it');
+  });
+
   it('a single-use token is consumed in the store: a replay is ignored (sync and async stores)', async () => {
     class AsyncStore extends MemoryBudgetStore {
       override async reserve(...a: Parameters<MemoryBudgetStore['reserve']>) {

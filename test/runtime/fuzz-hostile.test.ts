@@ -12,9 +12,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { check, compile, format, parse, type Policy } from '../../language/index.js';
 import { tokenize } from '../../language/syntax/parser.js';
 import { rng, type Rng } from '../helpers/prng.js';
+import { exampleSetNames } from '../helpers/examples.js';
 
 const examples = new URL('../../examples/', import.meta.url);
-const dirs = readdirSync(examples, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+const dirs = exampleSetNames();
 const sets = dirs.map((name) => {
   const dir = new URL(`${name}/`, examples);
   const files: Record<string, string> = {};

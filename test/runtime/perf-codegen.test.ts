@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { compile, type Policy } from '../../language/policy.js';
 import { runTests } from '../../language/runtime/test-runner.js';
 import { generateRequests } from '../../bench/peers.js';
+import { exampleSetNames } from '../helpers/examples.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -204,7 +205,7 @@ rule negated {
       assert.ok(seen.has(k), `the requests exercise ${k} (seen: ${[...seen].join(', ')})`);
   });
 
-  for (const ex of readdirSync(join(root, 'examples')).filter((d) => !d.includes('.')).sort()) {
+  for (const ex of exampleSetNames()) {
     it(`on examples/${ex}: its requests and its test blocks`, () => {
       const dir = join(root, 'examples', ex);
       const [gen, clo] = both(readSet(dir));

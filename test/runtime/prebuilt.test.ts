@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { buildBundle, serializeBundle } from '../../language/node/bundle.js';
+import { buildBundle, loadBundle, serializeBundle } from '../../language/node/bundle.js';
 import { readPolicyDir } from '../../language/node/load.js';
 import { compile } from '../../language/policy.js';
 import { loadCompiled, BundleError, REIN_VERSION } from '../../language/runtime/index.js';
@@ -14,6 +14,11 @@ import { sha256Hex } from '../../language/runtime/hash.js';
 import type { CheckedProgram } from '../../language/semantics/program.js';
 
 const EXAMPLES = path.resolve('examples');
+
+/** The integrity digest of a bundle, recomputed by hand (docs/cli.md: what it covers). */
+function integrity(b: { rein: unknown; policy: unknown; files: unknown; config?: unknown; compiled: { program: unknown } }): string {
+  return sha256Hex(JSON.stringify({ rein: b.rein, policy: b.policy, files: b.files, config: b.config ?? null, program: b.compiled.program }));
+}
 const NOW = new Date('2026-11-24T10:00:00Z');
 
 async function bundleOf(dir: string): Promise<Record<string, unknown>> {
@@ -84,8 +89,46 @@ describe('prebuilt policies: loadCompiled (rein/runtime)', function () {
     // The recorded policy hash changed (integrity recomputed by hand): the recomputed hash disagrees.
     const b2 = JSON.parse(text);
     b2.policy.hash = 'sha256:' + '0'.repeat(64);
-    b2.compiled.integrity = sha256Hex(JSON.stringify({ rein: b2.rein, policy: b2.policy, program: b2.compiled.program }));
+    b2.compiled.integrity = integrity(b2);
     await assert.rejects(loadCompiled(b2), /program hashes to sha256:[0-9a-f]{64}, the bundle records sha256:0{64}; refusing to load it/);
+    // The sources changed: the digest covers them too (Node's loadBundle relies on it, not re-checking).
+    const b3 = JSON.parse(text);
+    const [file] = Object.keys(b3.files);
+    b3.files[file] += '\n// edited';
+    await assert.rejects(loadCompiled(b3), /modified after it was built: it does not match its integrity digest/);
+    assert.throws(() => loadBundle(b3), /modified after it was built: it does not match its integrity digest/);
+    const b4 = JSON.parse(text);
+    b4.config = { lint: { 'missing-default': 'off' } };
+    assert.throws(() => loadBundle(b4), /modified after it was built/);
+  });
+
+  it("Node's loadBundle compiles the compiled section, without re-checking the sources", async () => {
+    const bundle = await bundleOf(path.join(EXAMPLES, 'support-agent'));
+    const { policy } = loadBundle(bundle);
+    assert.equal(policy.hash, (bundle.policy as { hash: string }).hash);
+    // Sources that do not even parse, with the digest recomputed to match: still the compiled policy
+    // (re-checking them would throw PolicyError) — the digest, not a re-check, guards the sources.
+    const junk = JSON.parse(JSON.stringify(bundle));
+    junk.files = { 'p.rein': 'rule {' };
+    junk.compiled.integrity = integrity(junk);
+    const loaded = loadBundle(junk).policy;
+    assert.equal(loaded.hash, policy.hash);
+    const req = JSON.parse(readFileSync(path.join(EXAMPLES, 'support-agent/requests', readdirSync(path.join(EXAMPLES, 'support-agent/requests'))[0]), 'utf8'));
+    assert.deepEqual(loaded.evaluate(req, { now: NOW }), compile((await readPolicyDir(path.join(EXAMPLES, 'support-agent'))).files).evaluate(req, { now: NOW }));
+    // A policy using `matches` loads synchronously too (the checker's module graph holds RE2).
+    const coding = await bundleOf(path.join(EXAMPLES, 'coding-agent'));
+    assert.equal(loadBundle(coding).policy.hash, (coding.policy as { hash: string }).hash);
+  });
+
+  it("Node's loadBundle re-checks the sources of a compiled section it cannot read (another encoding version), and still checks the hash", async () => {
+    const bundle = await bundleOf(path.join(EXAMPLES, 'support-agent'));
+    const older = { ...bundle, compiled: { ...(bundle.compiled as object), encodingVersion: 1, program: null } };
+    assert.equal(loadBundle(older).policy.hash, (bundle.policy as { hash: string }).hash);
+    const files = bundle.files as Record<string, string>;
+    const [file] = Object.keys(files).filter((f) => files[f].includes('"refund.issue"'));
+    assert.ok(file, 'the fixture has the literal');
+    const changed = { ...older, files: { ...files, [file]: files[file].replace('"refund.issue"', '"refund.issued"') } };
+    assert.throws(() => loadBundle(changed), /its sources hash to sha256:[0-9a-f]{64}, the bundle records sha256:[0-9a-f]{64}; refusing to load it/);
   });
 
   it('clear errors: not JSON, not a bundle, formatVersion 1, another rein version, no compiled section', async () => {
@@ -142,6 +185,38 @@ describe('program codec', () => {
     assert.equal(back.types.size, program.types.size);
     for (const k of back.types.keys()) assert.ok(nodes.has(k));
     for (const r of back.rules) assert.ok(nodes.has(r));
+  });
+
+  it('source ranges are six integers (`$r`), unless shared or not exactly a range; decoding gives them back equal', () => {
+    const range = (a: number, b: number) => ({ start: { line: a, character: 1, offset: 10 }, end: { line: b, character: 2, offset: 20 } });
+    const sharedRange = range(3, 3);
+    const sharedPos = { line: 7, character: 0, offset: 70 };
+    const graph = {
+      one: { kind: 'Name', range: range(0, 1) },
+      two: [sharedRange, sharedRange],
+      partly: { start: sharedPos, end: sharedPos },
+      extra: { start: { line: 1, character: 1, offset: 1 }, end: { line: 1, character: 2, offset: 2 }, file: 'a.rein' },
+      order: { end: { line: 1, character: 2, offset: 2 }, start: { line: 1, character: 1, offset: 1 } },
+      fraction: { start: { line: 1.5, character: 1, offset: 1 }, end: { line: 1, character: 2, offset: 2 } },
+    };
+    const encoded = JSON.parse(JSON.stringify(encodeProgram(graph)));
+    assert.deepEqual(encoded.one.range, { $r: [0, 1, 10, 1, 2, 20] });
+    for (const k of ['partly', 'extra', 'order', 'fraction']) assert.ok(!('$r' in encoded[k]), `${k} is written as an object`);
+    assert.ok(!JSON.stringify(encoded.two).includes('"$r"'), 'a shared range keeps its identity');
+    const back = decodeProgram<typeof graph>(encoded);
+    assert.deepEqual(back, graph);
+    assert.deepEqual(Object.keys(back.order), ['end', 'start'], 'key order kept');
+    assert.equal(back.two[0], back.two[1]);
+    assert.equal(back.partly.start, back.partly.end);
+    assert.throws(() => decodeProgram({ $r: [1, 2, 3] }), /\$r. is not a list of 6 integers/);
+    assert.throws(() => decodeProgram({ $r: [1, 2, 3, 4, 5, 6], x: 1 }), /\$r. is not a list of 6 integers/);
+  });
+
+  it('a checked program encodes in at most 16 times the size of its sources (ranges made most of it: 23 times)', async () => {
+    const set = await readPolicyDir(path.join(EXAMPLES, 'coding-agent'));
+    const program = compile(set.files).compiled.program as CheckedProgram;
+    const ratio = JSON.stringify(encodeProgram(program)).length / JSON.stringify(set.files).length;
+    assert.ok(ratio <= 16, `${ratio.toFixed(1)} times the sources`);
   });
 
   it('refuses what is not plain data, and malformed input', () => {

@@ -9,14 +9,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { check } from '../../language/check.js';
 import { LineIndex, type Range } from '../../language/diagnostics.js';
 import { tokenize } from '../../language/syntax/parser.js';
+import { exampleSetNames } from '../helpers/examples.js';
 import { rng } from '../helpers/prng.js';
 
 
 const examples = new URL('../../examples/', import.meta.url);
-const sets: Record<string, string>[] = readdirSync(examples, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => {
-    const dir = new URL(`${d.name}/`, examples);
+const sets: Record<string, string>[] = exampleSetNames().map((name) => {
+    const dir = new URL(`${name}/`, examples);
     const files: Record<string, string> = {};
     for (const f of readdirSync(dir).filter((n) => n.endsWith('.rein')).sort()) files[f] = readFileSync(new URL(f, dir), 'utf8');
     return files;

@@ -11,7 +11,8 @@ import { decisionSchema } from '../../language/runtime/decision-schema.js';
 import { verifyChain, parseRecords } from '../../language/audit/record.js';
 import { nodeLineHash } from '../../language/node/audit-file.js';
 import { decideBodySchema, settleBodySchema } from '../../language/node/serve/schemas.js';
-import { AGENT, call, copyAgent, model, serve, type Served } from './helpers.js';
+import { spawn } from 'node:child_process';
+import { AGENT, BIN, call, copyAgent, model, serve, spawnServe, type Served } from './helpers.js';
 
 const tool = (t: string, extra: Record<string, unknown> = {}) => ({ agent: { id: 'a1', team: 'support' }, action: { kind: 'tool_call', tool: t, ...extra } });
 
@@ -283,6 +284,83 @@ describe('rein serve --api: bearer tokens', function () {
     assert.equal((await call(s.url, '/openapi.json')).status, 200);
     assert.equal((await call(s.url, '/metrics')).status, 401);
     assert.equal((await call(s.url, '/metrics', { headers: bearer('api-secret') })).status, 200);
+  });
+});
+
+describe('rein serve --api as a process: token sources, the default address, the hash header', function () {
+  this.timeout(60_000);
+  const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+  it('the settle token from --settle-token-file and the approvals token from REIN_APPROVALS_TOKEN are separate from the api token (REIN_API_TOKEN)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-tokens-'));
+    writeFileSync(join(dir, 'settle.token'), 'settle-from-file\nignored second line\n');
+    const srv = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '127.0.0.1:0', '--no-watch', '--settle-token-file', join(dir, 'settle.token')], {
+      REIN_API_TOKEN: 'api-from-env',
+      REIN_APPROVALS_TOKEN: 'approvals-from-env',
+    });
+    try {
+      const d = await call(srv.url, '/v1/decide', { body: { input: model('t', '0.01') }, headers: bearer('api-from-env') });
+      assert.equal(d.status, 200, d.text);
+      assert.equal((await call(srv.url, '/v1/settle', { body: { reservation: d.body.reservation.id }, headers: bearer('api-from-env') })).status, 401);
+      assert.equal((await call(srv.url, '/v1/settle', { body: { reservation: d.body.reservation.id }, headers: bearer('ignored second line') })).status, 401);
+      const settled = await call(srv.url, '/v1/settle', { body: { reservation: d.body.reservation.id }, headers: bearer('settle-from-file') });
+      assert.equal(settled.status, 200, settled.text);
+      const a = await call(srv.url, '/v1/decide', { body: { input: tool('transfer', { amount: '500' }) }, headers: bearer('api-from-env') });
+      const body = { input: tool('transfer', { amount: '500' }), approvals: [{ rule: 'large_transfer', request_hash: a.body.request_hash }] };
+      assert.equal((await call(srv.url, '/v1/decide', { body, headers: bearer('api-from-env') })).status, 403);
+      const ok = await call(srv.url, '/v1/decide', { body, headers: bearer('approvals-from-env') });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.effect, 'allow');
+    } finally {
+      await srv.stop();
+    }
+  });
+
+  it('without --listen, --api serves on 127.0.0.1:8181 (or says that address is in use)', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'rein-serve-default-'));
+    const proc = spawn(process.execPath, [BIN, 'serve', '--api', '--no-dashboard', '--policy', AGENT, '--no-watch'], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    proc.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
+    const exited = new Promise<number | null>((r) => proc.on('close', r));
+    try {
+      for (let i = 0; i < 1200 && !/listening on|cannot listen/.test(err) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
+      // Another process on this machine may hold OPA's port: then the refusal names the same address.
+      assert.match(err, /listening on http:\/\/127\.0\.0\.1:8181 |cannot listen on 127\.0\.0\.1:8181: EADDRINUSE/, err);
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+  });
+});
+
+describe('rein serve --api: the policy hash on every answer', function () {
+  this.timeout(30_000);
+  let s: Served;
+  before(async () => {
+    s = await serve({ tokens: { api: 'k' } });
+  });
+  after(async () => {
+    await s.close();
+  });
+
+  it('errors (400, 401, 404, 413) and open routes carry Rein-Policy-Hash too', async () => {
+    const hash = s.ctx.policy!.hash!;
+    const answers = [
+      await call(s.url, '/v1/decide', { raw: '{"input": ', headers: { authorization: 'Bearer k', 'content-type': 'application/json' } }),
+      await call(s.url, '/v1/decide', { body: { input: model('t', '0.01') } }),
+      await call(s.url, '/nope', { headers: { authorization: 'Bearer k' } }),
+      await call(s.url, '/v1/decide', { body: { input: { x: 'y'.repeat(2_000_000) } }, headers: { authorization: 'Bearer k' } }),
+      await call(s.url, '/ready'),
+      await call(s.url, '/openapi.json'),
+      await call(s.url, '/metrics', { headers: { authorization: 'Bearer k' } }),
+    ];
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      [400, 401, 404, 413, 200, 200, 200],
+    );
+    for (const r of answers) assert.equal(r.headers.get('rein-policy-hash'), hash);
   });
 });
 

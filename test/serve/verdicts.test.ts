@@ -4,7 +4,7 @@
 // verify` still passes on the log (decisions and events in one chain).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -13,11 +13,22 @@ import { isEventRecord, verifyLog, type AuditEventRecord } from '../../language/
 import { FileAuditLog } from '../../language/node/audit-file.js';
 import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
 import { dashboardPlugin } from '../../language/node/serve/dashboard/plugin.js';
+import dashboardServePlugin from '../../language/node/serve/dashboard.js';
+import { runMain } from '../cli/helpers.js';
 import { appendDecision, writeFixtureLog } from './dashboard-fixture.js';
 import { AGENT, BIN, call, serve, type Served } from './helpers.js';
 
 const verify = (...files: string[]) => spawnSync(process.execPath, [BIN, 'audit', 'verify', ...files], { encoding: 'utf8', timeout: 60_000 });
 const records = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 100; i++) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 describe('approval verdicts in the audit log', function () {
   this.timeout(120_000);
@@ -62,14 +73,6 @@ describe('approval verdicts in the audit log', function () {
       return { d, id: rec!.id };
     }
 
-    async function until<T>(what: string, fn: () => Promise<T | undefined>): Promise<T> {
-      for (let i = 0; i < 100; i++) {
-        const v = await fn();
-        if (v !== undefined) return v;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      throw new Error(`timed out waiting for ${what}`);
-    }
 
     it('a deny and an approve are event records with who, when, why and the request hash; the chain verifies', async () => {
       const { cookie, csrf } = await login();
@@ -140,6 +143,45 @@ describe('approval verdicts in the audit log', function () {
       assert.equal((await app.inject({ method: 'POST', url: `/dashboard/api/approvals/${h.id}/approve`, payload: {}, headers: { cookie, 'x-csrf-token': csrf } })).statusCode, 409);
       await sink.flush();
       assert.equal(records(verdicts).length, before + 1);
+    });
+  });
+
+  describe('rein approvals deny in a terminal, seen by rein serve with the same queue directory', () => {
+    let s: Served;
+    let dir: string;
+    let queue: ApprovalQueue;
+    let log: string;
+    before(async () => {
+      dir = mkdtempSync(path.join(tmpdir(), 'rein-verdicts-cli-'));
+      log = path.join(dir, 'decisions.jsonl');
+      await writeFixtureLog(log, 50, { start: Date.now() - 3600_000, end: Date.now() - 60_000 });
+      queue = new ApprovalQueue({ store: new FileApprovalStore(path.join(dir, 'approvals')), groups: { finance: ['alice'] } });
+      s = await serve({ plugins: [{ name: 'dashboard', plugin: dashboardServePlugin }], policy: undefined, log, dashboard: { queue } });
+    });
+    after(async () => {
+      await s?.close();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('the verdict event lands in <queue>/verdicts.jsonl and the dashboard counts and lists it', async () => {
+      const req = { agent: { id: 'a9', team: 'support' }, action: { tool: 'payments.transfer', model: 'small', amount: 4000 }, cost: { estimate: '0.01' } };
+      const d = await appendDecision(log, req, Date.now());
+      const [rec] = await queue.request(d, { tool: 'payments.transfer', arguments: { amount: 4000 } });
+      const env = { REIN_APPROVALS: path.join(dir, 'approvals'), REIN_APPROVERS: '' };
+      writeFileSync(path.join(dir, 'approvers.json'), JSON.stringify({ groups: { finance: ['alice'] } }));
+      const r = await runMain(['approvals', 'deny', rec!.id, '--as', 'alice', '--reason', 'wrong payee', '--approvers', path.join(dir, 'approvers.json')], { env, cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+      const sum = await until('the terminal verdict in the summary', async () => {
+        const x = (await call(s.url, '/dashboard/api/summary')).body;
+        return x.verdicts.denied === 1 ? x : undefined;
+      });
+      assert.equal(sum.verdicts.recent[0].approver, 'alice');
+      assert.equal(sum.verdicts.recent[0].reason, 'wrong payee');
+      assert.equal(sum.verdicts.recent[0].request_hash, d.request_hash);
+      assert.equal(sum.verdicts.recent[0].chain, 'verdicts.jsonl');
+      const chain = sum.chains.find((c: { chain: string }) => c.chain === 'verdicts.jsonl');
+      assert.equal(chain.ok, true);
+      assert.equal(chain.records, 1);
     });
   });
 

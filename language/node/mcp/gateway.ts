@@ -11,6 +11,13 @@
 // server's own requests (sampling, elicitation, roots) — passes through as is. Messages leave in the
 // order they arrived, in each direction: a message waiting for a decision holds back the ones behind
 // it (decisions take microseconds; only a human approval is taken out of the line, see `approve`).
+//
+// The per-call path is kept lean (bench/mcp.ts measures it): with a synchronous budget store (the
+// memory store) a known tool's call and its result are decided and forwarded synchronously, with no
+// promise per message; a tool's list-phase check is made once per session while the policy cannot
+// change it (phases.ts `listStable`); a result is not decided when no rule or budget can match the
+// `result` phase (phases.ts); one timer serves every pending request's --upstream-timeout; and a
+// message forwarded unchanged over stdio is written as the bytes it arrived as (stdio.ts).
 
 import { randomUUID } from 'node:crypto';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -20,6 +27,8 @@ import type { Engine } from '../../runtime/engine.js';
 import { approvalText, type ApprovalBroker, type ElicitParams, type ElicitResult } from './approvals.js';
 import type { PolicyHost } from './host.js';
 import type { GatewayMetrics } from './metrics.js';
+import { phaseFacts } from './phases.js';
+import { isOrdered, type OrderedTransport } from './stdio.js';
 import { annotationsOf, argumentsOf, resultText, usageOf, type McpRequest, type ToolAnnotations } from './schema.js';
 
 type Id = string | number;
@@ -66,40 +75,80 @@ export interface GatewayOptions {
   closeDownStream?: (id: Id) => void;
   /** Streamable HTTP: end the upstream's response stream of a request the gateway cancelled upstream (for the same reason). */
   closeUpStream?: (id: Id) => void;
+  /**
+   * Streamable HTTP: give every message to the client the request it relates to (`relatedRequestId`),
+   * so it goes on that request's response stream. Stdio has one stream and does not need it.
+   */
+  relateMessages?: boolean;
 }
 
 interface Forwarded {
   method: string;
   progressToken?: Id;
-  timer?: NodeJS.Timeout;
+  /** When --upstream-timeout answers it (performance.now() ms; 0: never). */
+  deadline: number;
   /** tools/call only: the engine and decision to settle, and the request for the result phase. */
   call?: { engine: Engine; decision: Decision; request: McpRequest };
 }
 
 interface Tool {
   annotations: ToolAnnotations;
+  /** This session's list-phase decision of the tool, kept while the policy cannot change it (phases.ts). */
+  listed?: { engine: Engine; decision: Decision };
 }
 
-/** Delivers messages in the order they were pushed, each once its (possibly pending) value is known. */
+type Sent = void | Promise<void>;
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Delivers messages in the order they were pushed, each once its (possibly pending) value is known.
+ * Over an ordered transport (stdio: a write is in order the moment it is made), a message pushed
+ * while nothing waits ahead of it is sent at once, without a promise.
+ */
 class Outbox {
-  private tail: Promise<void> = Promise.resolve();
+  private tail: Promise<void> = RESOLVED;
+  /** Messages pushed and not yet handed to `send`. */
+  private waiting = 0;
   constructor(
-    private readonly send: (m: Msg) => Promise<void>,
+    private readonly send: (m: Msg) => Sent,
     private readonly onError: (e: unknown) => void,
+    private readonly ordered: boolean,
   ) {}
 
   push(item: Msg | null | Promise<Msg | null>): void {
+    const isPromise = item instanceof Promise;
+    if (this.ordered && this.waiting === 0 && !isPromise) {
+      if (item) this.deliver(item);
+      return;
+    }
+    this.waiting++;
     const prev = this.tail;
-    if (!(item instanceof Promise)) {
-      // The common case (pass-through) without an extra promise per message.
-      this.tail = prev.then(() => (item ? this.send(item).catch(this.onError) : undefined));
+    if (!isPromise) {
+      this.tail = prev.then(() => {
+        this.waiting--;
+        return item ? this.deliver(item) : undefined;
+      });
       return;
     }
     const ready = item.catch((e) => {
       this.onError(e);
       return null;
     });
-    this.tail = prev.then(() => ready).then((m) => (m ? this.send(m).catch(this.onError) : undefined));
+    this.tail = prev
+      .then(() => ready)
+      .then((m) => {
+        this.waiting--;
+        return m ? this.deliver(m) : undefined;
+      });
+  }
+
+  private deliver(m: Msg): Sent {
+    try {
+      const r = this.send(m);
+      return r ? r.catch(this.onError) : undefined;
+    } catch (e) {
+      this.onError(e);
+    }
   }
 
   idle(): Promise<void> {
@@ -132,8 +181,12 @@ class Hold {
 
 const isRequest = (m: Msg) => m.method !== undefined && m.id !== undefined;
 const isNotification = (m: Msg) => m.method !== undefined && m.id === undefined;
-const idKey = (id: Id) => (typeof id === 'number' ? `n:${id}` : `s:${id}`);
+/** The gateway's own request ids (strings: a Map keyed by id tells 1 and "1" apart). */
 const GW_PREFIX = 'rein-gw:';
+const isOwn = (id: Id) => typeof id === 'string' && id.startsWith(GW_PREFIX);
+const now = () => performance.now();
+/** Per policy (engine): whether the result phase was found to be a plain allow (see `resultDecisionNeeded`). */
+const cleanResultPhase = new WeakMap<Engine, boolean>();
 /** How many cancellations of unknown ids a gateway remembers (the oldest are forgotten first). */
 const CANCELLED_MEMORY = 1024;
 
@@ -142,14 +195,14 @@ export class Gateway {
   private readonly toUp: Outbox;
   private readonly toDown: Outbox;
   /** Client requests forwarded upstream, by id. */
-  private readonly forwarded = new Map<string, Forwarded>();
+  private readonly forwarded = new Map<Id, Forwarded>();
   /** Client requests the gateway holds (being decided, or an approval pending), by id. */
-  private readonly held = new Map<string, Hold>();
+  private readonly held = new Map<Id, Hold>();
   /** Ids the client cancelled that the gateway had not seen (request ids are never reused in a session). */
-  private readonly cancelledEarly = new Set<string>();
+  private readonly cancelledEarly = new Set<Id>();
   /** Requests the gateway itself sent, by id (up: tools/list fetches; down: elicitations). */
-  private readonly ownUp = new Map<string, { resolve: (m: Msg) => void }>();
-  private readonly ownDown = new Map<string, { resolve: (m: Msg) => void }>();
+  private readonly ownUp = new Map<Id, { resolve: (m: Msg) => void }>();
+  private readonly ownDown = new Map<Id, { resolve: (m: Msg) => void }>();
   private nextOwnId = 1;
   private readonly tools = new Map<string, Tool>();
   private toolsFetch: Promise<void> | null = null;
@@ -159,6 +212,12 @@ export class Gateway {
   private upstreamClosed: string | null = null;
   private readonly log: (line: string) => void;
   private readonly timeoutMs: number;
+  /** The one timer of --upstream-timeout: due at `timerDue` (performance.now() ms), for the earliest deadline. */
+  private timer: NodeJS.Timeout | null = null;
+  private timerDue = Infinity;
+  /** Stdio: the transports' synchronous, in-order send (null over HTTP). */
+  private readonly upNow: OrderedTransport['sendNow'] | null;
+  private readonly downNow: OrderedTransport['sendNow'] | null;
 
   constructor(
     private readonly down: Transport,
@@ -168,13 +227,17 @@ export class Gateway {
     this.session = opts.session ?? randomUUID();
     this.log = opts.log ?? (() => undefined);
     this.timeoutMs = opts.upstreamTimeoutMs ?? 0;
+    this.upNow = isOrdered(up) ? (m) => up.sendNow(m) : null;
+    this.downNow = isOrdered(down) ? (m) => down.sendNow(m) : null;
     this.toUp = new Outbox(
-      (m) => (this.upstreamClosed ? Promise.resolve(this.answerGone(m)) : this.sendUp(m)),
+      (m) => this.sendUp(m),
       (e) => this.log(`rein mcp: sending to the upstream failed: ${(e as Error).message}`),
+      this.upNow !== null,
     );
     this.toDown = new Outbox(
-      (m) => this.down.send(m as JSONRPCMessage, m.id !== undefined && m.method === undefined ? undefined : { relatedRequestId: this.relatedTo(m) }),
+      (m) => this.sendDown(m),
       (e) => this.log(`rein mcp: sending to the client failed: ${(e as Error).message}`),
+      this.downNow !== null,
     );
   }
 
@@ -195,11 +258,11 @@ export class Gateway {
     await this.toDown.idle();
   }
 
-  /** Abort held approvals and stop timers (the owner closes the transports). */
+  /** Abort held approvals and stop the timer (the owner closes the transports). */
   dispose(): void {
     for (const h of this.held.values()) h.abort();
     this.held.clear();
-    for (const f of this.forwarded.values()) if (f.timer) clearTimeout(f.timer);
+    this.stopTimer();
   }
 
   /** The upstream is gone: answer every request it still owed, then tell the owner. */
@@ -207,38 +270,58 @@ export class Gateway {
     if (this.upstreamClosed) return;
     this.upstreamClosed = reason;
     this.log(`rein mcp: ${reason}`);
-    for (const [key, f] of this.forwarded) {
-      if (f.timer) clearTimeout(f.timer);
-      this.forwarded.delete(key);
-      this.toDown.push(errorResponse(idOf(key), GATEWAY_ERROR.upstreamGone, `rein mcp: ${reason} before answering ${f.method}`));
+    this.stopTimer();
+    for (const [id, f] of this.forwarded) {
+      this.forwarded.delete(id);
+      this.toDown.push(errorResponse(id, GATEWAY_ERROR.upstreamGone, `rein mcp: ${reason} before answering ${f.method}`));
     }
-    for (const [key, w] of this.ownUp) {
-      this.ownUp.delete(key);
-      w.resolve(errorResponse(idOf(key), GATEWAY_ERROR.upstreamGone, reason));
+    for (const [id, w] of this.ownUp) {
+      this.ownUp.delete(id);
+      w.resolve(errorResponse(id, GATEWAY_ERROR.upstreamGone, reason));
     }
     void this.toDown.idle().then(() => this.opts.onUpstreamClosed?.(reason));
   }
 
-  /** Send upstream; a request that cannot be sent (the upstream unreachable) is answered with an error at once. */
-  private async sendUp(m: Msg): Promise<void> {
+  /** Send upstream (in line: the Outbox calls this in order). */
+  private sendUp(m: Msg): Sent {
+    if (this.upstreamClosed) return this.answerGone(m);
+    if (this.upNow === null) return this.sendUpAsync(m);
     try {
-      await this.up.send(m as JSONRPCMessage);
+      this.upNow(m as JSONRPCMessage);
     } catch (e) {
-      const why = (e as Error).message;
-      this.log(`rein mcp: sending ${m.method ?? 'a response'} to the upstream failed: ${why}`);
-      if (isRequest(m) && !String(m.id).startsWith(GW_PREFIX)) {
-        const f = this.forwarded.get(idKey(m.id!));
-        if (f?.timer) clearTimeout(f.timer);
-        this.forwarded.delete(idKey(m.id!));
-        if (f?.call) this.opts.metrics?.call('failed', f.call.request.tool.name);
-        this.toDown.push(errorResponse(m.id!, GATEWAY_ERROR.upstreamGone, `rein mcp: cannot reach the upstream MCP server: ${why}`));
-      }
+      this.sendUpFailed(m, e);
     }
   }
 
+  private async sendUpAsync(m: Msg): Promise<void> {
+    try {
+      await this.up.send(m as JSONRPCMessage);
+    } catch (e) {
+      this.sendUpFailed(m, e);
+    }
+  }
+
+  /** A request that cannot be sent (the upstream unreachable) is answered with an error at once. */
+  private sendUpFailed(m: Msg, e: unknown): void {
+    const why = (e as Error).message;
+    this.log(`rein mcp: sending ${m.method ?? 'a response'} to the upstream failed: ${why}`);
+    if (isRequest(m) && !isOwn(m.id!)) {
+      const f = this.forwarded.get(m.id!);
+      this.forwarded.delete(m.id!);
+      if (f?.call) this.opts.metrics?.call('failed', f.call.request.tool.name);
+      this.toDown.push(errorResponse(m.id!, GATEWAY_ERROR.upstreamGone, `rein mcp: cannot reach the upstream MCP server: ${why}`));
+    }
+  }
+
+  private sendDown(m: Msg): Sent {
+    if (this.downNow !== null) return this.downNow(m as JSONRPCMessage);
+    const related = this.opts.relateMessages && !(m.id !== undefined && m.method === undefined) ? { relatedRequestId: this.relatedTo(m) } : undefined;
+    return this.down.send(m as JSONRPCMessage, related);
+  }
+
   private answerGone(m: Msg): void {
-    if (isRequest(m) && !String(m.id).startsWith(GW_PREFIX)) {
-      this.forwarded.delete(idKey(m.id!));
+    if (isRequest(m) && !isOwn(m.id!)) {
+      this.forwarded.delete(m.id!);
       this.toDown.push(errorResponse(m.id!, GATEWAY_ERROR.upstreamGone, `rein mcp: ${this.upstreamClosed}; ${m.method} was not sent`));
     }
   }
@@ -247,7 +330,7 @@ export class Gateway {
 
   private fromDown(m: Msg): void {
     if (isRequest(m)) {
-      if (this.cancelledEarly.size > 0 && this.cancelledEarly.delete(idKey(m.id!))) {
+      if (this.cancelledEarly.size > 0 && this.cancelledEarly.delete(m.id!)) {
         // The client cancelled it before it arrived (and the cancellation went upstream): drop it.
         this.endDownStream(m.id!);
         return;
@@ -268,19 +351,17 @@ export class Gateway {
       if (m.method === 'notifications/cancelled') {
         const target = (m.params as { requestId?: Id } | undefined)?.requestId;
         if (target !== undefined) {
-          const key = idKey(target);
-          const held = this.held.get(key);
+          const held = this.held.get(target);
           if (held) {
             // The call never reached the upstream: nothing to tell it.
             held.abort();
-            this.held.delete(key);
+            this.held.delete(target);
             this.endDownStream(target);
             return;
           }
-          const f = this.forwarded.get(key);
+          const f = this.forwarded.get(target);
           if (f) {
-            if (f.timer) clearTimeout(f.timer);
-            this.forwarded.delete(key);
+            this.forwarded.delete(target);
             if (f.call) void this.settle(f.call.engine, f.call.decision, undefined);
             this.toUp.push(m);
             this.endUpStream(target);
@@ -289,7 +370,7 @@ export class Gateway {
           }
           // Not seen yet (over HTTP a cancellation can overtake its request: they are separate POSTs),
           // or already answered. Remembered: the request, should it come, is not forwarded.
-          this.cancelledEarly.add(key);
+          this.cancelledEarly.add(target);
           if (this.cancelledEarly.size > CANCELLED_MEMORY) this.cancelledEarly.delete(this.cancelledEarly.values().next().value!);
         }
       }
@@ -297,10 +378,10 @@ export class Gateway {
       return;
     }
     // A response: to one of our elicitations, or to a server → client request.
-    if (m.id !== undefined && String(m.id).startsWith(GW_PREFIX)) {
-      const w = this.ownDown.get(idKey(m.id));
+    if (m.id !== undefined && isOwn(m.id)) {
+      const w = this.ownDown.get(m.id);
       if (w) {
-        this.ownDown.delete(idKey(m.id));
+        this.ownDown.delete(m.id);
         w.resolve(m);
         return;
       }
@@ -327,24 +408,53 @@ export class Gateway {
       version: typeof p.clientInfo?.version === 'string' ? p.clientInfo.version : 'unknown',
     };
     this.clientCanElicit = p.capabilities?.elicitation !== undefined && p.capabilities.elicitation !== null;
+    // The request every decision sees changed: no list decision made before stays valid.
+    this.tools.clear();
   }
 
   /** Remember a forwarded request (to route its answer, time it out, and answer it if the upstream dies). */
   private track(m: Msg, call?: Forwarded['call']): void {
     const token = (m.params?._meta as { progressToken?: Id } | undefined)?.progressToken;
-    const f: Forwarded = { method: m.method!, progressToken: token, call };
-    const key = idKey(m.id!);
-    this.forwarded.set(key, f);
-    this.arm(key, f);
+    const f: Forwarded = { method: m.method!, progressToken: token, deadline: 0, call };
+    this.forwarded.set(m.id!, f);
+    this.arm(f);
   }
 
-  private arm(key: string, f: Forwarded): void {
+  /** (Re)start a forwarded request's --upstream-timeout clock. */
+  private arm(f: Forwarded): void {
     if (this.timeoutMs <= 0) return;
-    if (f.timer) clearTimeout(f.timer);
-    f.timer = setTimeout(() => {
-      if (this.forwarded.get(key) !== f) return;
-      this.forwarded.delete(key);
-      const id = idOf(key);
+    f.deadline = now() + this.timeoutMs;
+    // The timer fires for the earliest deadline; one due later than this is moved earlier, one
+    // already due earlier (the common case: deadlines only grow) serves.
+    if (this.timer === null || this.timerDue > f.deadline) this.startTimer(f.deadline);
+  }
+
+  private startTimer(due: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => this.expire(), Math.max(1, Math.ceil(due - now())));
+    this.timer.unref?.();
+  }
+
+  private stopTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerDue = Infinity;
+  }
+
+  /** The timer fired: answer every request past its deadline, and wait for the next deadline. */
+  private expire(): void {
+    this.timer = null;
+    this.timerDue = Infinity;
+    const t = now();
+    let next = Infinity;
+    for (const [id, f] of this.forwarded) {
+      if (f.deadline === 0) continue;
+      if (f.deadline > t) {
+        if (f.deadline < next) next = f.deadline;
+        continue;
+      }
+      this.forwarded.delete(id);
       const secs = this.timeoutMs / 1000;
       this.log(`rein mcp: the upstream did not answer ${f.method} (id ${String(id)}) within ${secs} s; answered with an error and cancelled it upstream`);
       this.opts.metrics?.call('failed', f.call?.request.tool.name ?? f.method);
@@ -352,38 +462,39 @@ export class Gateway {
       this.toUp.push({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: `rein mcp: no answer within ${secs} s` } });
       this.endUpStream(id);
       this.toDown.push(errorResponse(id, GATEWAY_ERROR.upstreamTimeout, `rein mcp: the upstream MCP server did not answer ${f.method} within ${secs} s`));
-    }, this.timeoutMs);
-    f.timer.unref?.();
+    }
+    if (next !== Infinity && !this.upstreamClosed) this.startTimer(next);
   }
 
   // ---- upstream → client
 
   private fromUp(m: Msg): void {
     if (m.id !== undefined && m.method === undefined) {
-      const key = idKey(m.id);
-      const own = this.ownUp.get(key);
-      if (own) {
-        this.ownUp.delete(key);
-        own.resolve(m);
-        return;
-      }
-      const f = this.forwarded.get(key);
-      // Untracked: late, after a timeout or a cancellation — the client was already answered.
-      if (!f) return;
-      {
-        this.forwarded.delete(key);
-        if (f.timer) clearTimeout(f.timer);
-        if (f.method === 'initialize' && m.result) {
-          const info = (m.result as { serverInfo?: { name?: unknown } }).serverInfo;
-          if (typeof info?.name === 'string') this.upstreamName = info.name;
-          this.opts.onInitialized?.(m.result);
-        } else if (f.method === 'tools/list' && m.result) {
-          this.toDown.push(this.filterList(m));
-          return;
-        } else if (f.call) {
-          this.toDown.push(this.governResult(m, f.call));
+      const id = m.id;
+      if (this.ownUp.size > 0 && isOwn(id)) {
+        const own = this.ownUp.get(id);
+        if (own) {
+          this.ownUp.delete(id);
+          own.resolve(m);
           return;
         }
+      }
+      const f = this.forwarded.get(id);
+      // Untracked: late, after a timeout or a cancellation — the client was already answered.
+      if (!f) return;
+      this.forwarded.delete(id);
+      if (f.call) {
+        this.toDown.push(this.governResult(m, f.call));
+        return;
+      }
+      if (f.method === 'initialize' && m.result) {
+        const info = (m.result as { serverInfo?: { name?: unknown } }).serverInfo;
+        if (typeof info?.name === 'string') this.upstreamName = info.name;
+        this.tools.clear();
+        this.opts.onInitialized?.(m.result);
+      } else if (f.method === 'tools/list' && m.result) {
+        this.toDown.push(this.filterList(m));
+        return;
       }
       this.toDown.push(m);
       return;
@@ -391,12 +502,11 @@ export class Gateway {
     if (isNotification(m)) {
       if (m.method === 'notifications/progress') {
         const token = (m.params as { progressToken?: Id } | undefined)?.progressToken;
-        if (token !== undefined) for (const [key, f] of this.forwarded) if (f.progressToken === token) this.arm(key, f);
+        if (token !== undefined) for (const f of this.forwarded.values()) if (f.progressToken === token) this.arm(f);
       } else if (m.method === 'notifications/tools/list_changed') {
         this.tools.clear();
-      } else if (m.method === 'notifications/cancelled') {
-        // The server cancelled one of its own requests to the client: pass it on.
       }
+      // notifications/cancelled here: the server cancelled one of its own requests to the client; passed on.
     }
     this.toDown.push(m);
   }
@@ -405,12 +515,12 @@ export class Gateway {
   private relatedTo(m: Msg): Id | undefined {
     if (m.method === 'notifications/progress') {
       const token = (m.params as { progressToken?: Id } | undefined)?.progressToken;
-      for (const [key, f] of this.forwarded) if (f.progressToken === token) return idOf(key);
+      for (const [id, f] of this.forwarded) if (f.progressToken === token) return id;
     }
-    let last: string | undefined;
-    for (const key of this.forwarded.keys()) last = key;
-    for (const key of this.held.keys()) last = key;
-    return last === undefined ? undefined : idOf(last);
+    let last: Id | undefined;
+    for (const id of this.forwarded.keys()) last = id;
+    for (const id of this.held.keys()) last = id;
+    return last;
   }
 
   // ---- governed: tools/list
@@ -437,16 +547,40 @@ export class Gateway {
         kept.push(t);
         continue;
       }
-      const annotations = annotationsOf((t as { annotations?: unknown }).annotations);
-      this.tools.set(name, { annotations });
-      const d = await engine.decide(this.base(name, annotations));
-      await this.settleNow(engine, d);
+      const tool: Tool = { annotations: annotationsOf((t as { annotations?: unknown }).annotations) };
+      this.tools.set(name, tool);
+      const d = await this.listed(engine, name, tool);
       if (d.effect === 'deny') continue;
-      this.note(d, `tools/list ${name}`);
+      this.note(d, 'tools/list', name);
       kept.push(t);
     }
     if (kept.length === tools.length) return m;
     return { ...m, result: { ...m.result, tools: kept } };
+  }
+
+  /**
+   * The list-phase decision of a tool in this session. Made once and kept on the tool while the
+   * policy cannot change it (phases.ts `listStable`: no budget, clock or budget view in the list
+   * phase) and the same engine decides; otherwise made each time (its charges settle at once).
+   */
+  private listed(engine: Engine, name: string, tool: Tool | undefined): Decision | Promise<Decision> {
+    const kept = tool?.listed;
+    if (kept !== undefined && kept.engine === engine) return kept.decision;
+    const request = this.base(name, tool?.annotations ?? {});
+    const keep = (d: Decision) => {
+      if (tool !== undefined && phaseFacts(irOf(engine)).listStable) tool.listed = { engine, decision: d };
+      return d;
+    };
+    if (engine.store.synchronous) {
+      const d = engine.decideSync(request);
+      // A synchronous store settles synchronously: nothing to wait for.
+      if (d.reservation) void this.settle(engine, d, undefined);
+      return keep(d);
+    }
+    return engine.decide(request).then(async (d) => {
+      await this.settleNow(engine, d);
+      return keep(d);
+    });
   }
 
   /** The annotations of a tool, asking the upstream's tools/list when the client never listed (or the list changed). */
@@ -481,11 +615,10 @@ export class Gateway {
   private requestUp(method: string, params: Record<string, unknown>): Promise<Msg> {
     const id = `${GW_PREFIX}${this.nextOwnId++}`;
     return new Promise((resolve) => {
-      const key = idKey(id);
       if (this.upstreamClosed) return resolve(errorResponse(id, GATEWAY_ERROR.upstreamGone, this.upstreamClosed));
-      this.ownUp.set(key, { resolve });
+      this.ownUp.set(id, { resolve });
       this.up.send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage).catch((e: Error) => {
-        this.ownUp.delete(key);
+        this.ownUp.delete(id);
         resolve(errorResponse(id, GATEWAY_ERROR.upstreamGone, e.message));
       });
     });
@@ -493,38 +626,75 @@ export class Gateway {
 
   // ---- governed: tools/call
 
-  private async governCall(m: Msg): Promise<Msg | null> {
+  private governCall(m: Msg): Msg | null | Promise<Msg | null> {
     const params = (m.params ?? {}) as { name?: unknown; arguments?: unknown };
     const name = typeof params.name === 'string' ? params.name : '';
+    const tool = this.tools.get(name);
+    const engine = this.opts.host.engine;
+    if (tool === undefined || !engine.store.synchronous) return this.governCallAsync(m, name, params.arguments);
+    // A known tool and a synchronous store (the memory store): decided and answered right here. Nothing
+    // can arrive meanwhile (a cancellation), so the call needs no Hold.
+    const listed = this.listed(engine, name, tool) as Decision;
+    if (listed.effect === 'deny') {
+      this.toDown.push(this.refuse(m, name, listed, `tool \`${name}\` is not available: ${messageOf(listed)}`));
+      return null;
+    }
+    const request = this.callRequest(name, tool.annotations, params.arguments);
+    return this.afterCall(m, engine, request, engine.decideSync(request), null);
+  }
+
+  /** A tools/call that must wait: for the tool's annotations (never listed) or an asynchronous store. */
+  private async governCallAsync(m: Msg, name: string, args: unknown): Promise<Msg | null> {
     // Held while it is decided: a cancellation arriving meanwhile drops the call (see fromDown).
-    const key = idKey(m.id!);
+    const id = m.id!;
     const hold = new Hold();
-    this.held.set(key, hold);
-    const done = (out: Msg | null, refusal?: Msg): Msg | null => {
-      if (this.held.get(key) === hold) this.held.delete(key);
-      if (refusal && !hold.aborted) this.toDown.push(refusal);
-      return out;
-    };
-    // Known tools without an extra await (this path runs for every call).
+    this.held.set(id, hold);
     const tool = this.tools.get(name) ?? (await this.toolInfo(name));
     const engine = this.opts.host.engine;
-    const annotations = tool?.annotations ?? {};
     // A tool the list phase hides cannot be called either.
-    const listed = await engine.decide(this.base(name, annotations));
-    if (listed.reservation) await this.settleNow(engine, listed);
-    if (listed.effect === 'deny') return done(null, this.refuse(m, name, listed, `tool \`${name}\` is not available: ${messageOf(listed)}`));
-    const request: McpRequest = { ...this.base(name, annotations), phase: 'call', arguments: argumentsOf(params.arguments) };
-    const d = await engine.decide(request);
-    if (d.effect === 'deny') return done(null, this.refuse(m, name, d, messageOf(d)));
-    if (hold.aborted) {
+    const listed = await this.listed(engine, name, tool);
+    if (listed.effect === 'deny') {
+      if (this.held.get(id) === hold) this.held.delete(id);
+      if (!hold.aborted) this.toDown.push(this.refuse(m, name, listed, `tool \`${name}\` is not available: ${messageOf(listed)}`));
+      return null;
+    }
+    const request = this.callRequest(name, tool?.annotations ?? {}, args);
+    return this.afterCall(m, engine, request, await engine.decide(request), hold);
+  }
+
+  private callRequest(name: string, annotations: ToolAnnotations, args: unknown): McpRequest {
+    return {
+      phase: 'call',
+      server: { name: this.opts.serverName ?? this.upstreamName ?? 'unknown' },
+      tool: { name, annotations },
+      arguments: argumentsOf(args),
+      client: this.client,
+      session: this.session,
+    };
+  }
+
+  /** What the call-phase decision does: refuse, ask a human, or forward (the call is then tracked). */
+  private afterCall(m: Msg, engine: Engine, request: McpRequest, d: Decision, hold: Hold | null): Msg | null {
+    const id = m.id!;
+    const name = request.tool.name;
+    const release = () => {
+      if (hold !== null && this.held.get(id) === hold) this.held.delete(id);
+    };
+    if (d.effect === 'deny') {
+      release();
+      if (!hold?.aborted) this.toDown.push(this.refuse(m, name, d, messageOf(d)));
+      return null;
+    }
+    if (hold?.aborted) {
       // Cancelled while it was decided: never forwarded (a reservation settles with its estimate).
-      await this.settle(engine, d, undefined);
-      return done(null);
+      release();
+      void this.settle(engine, d, undefined);
+      return null;
     }
     if (d.effect === 'require_approval') {
-      this.ask(m, request, d, hold, {
+      this.ask(m, request, d, hold ?? new Hold(), {
         granted: (again, engineNow) => {
-          this.note(again, `tools/call ${name}`);
+          this.note(again, 'tools/call', name);
           this.track(m, { engine: engineNow, decision: again, request });
           this.opts.metrics?.call('forwarded', name);
           this.toUp.push(m);
@@ -533,8 +703,8 @@ export class Gateway {
       });
       return null;
     }
-    this.note(d, `tools/call ${name}`);
-    done(null);
+    release();
+    this.note(d, 'tools/call', name);
     this.track(m, { engine, decision: d, request });
     this.opts.metrics?.call('forwarded', name);
     return m;
@@ -553,7 +723,7 @@ export class Gateway {
     hold: Hold,
     then: { granted: (again: Decision, engine: Engine) => void; refused: (d: Decision, message: string) => void },
   ): void {
-    const key = idKey(m.id!);
+    const key = m.id!;
     this.held.set(key, hold);
     const id = `apr_${randomUUID()}`;
     const name = request.tool.name;
@@ -596,15 +766,14 @@ export class Gateway {
   private elicit(params: ElicitParams, signal: AbortSignal): Promise<ElicitResult> {
     const id = `${GW_PREFIX}${this.nextOwnId++}`;
     return new Promise((resolve, reject) => {
-      const key = idKey(id);
       const onAbort = () => {
-        this.ownDown.delete(key);
+        this.ownDown.delete(id);
         this.toDown.push({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'the approval is no longer needed' } });
         reject(new Error('aborted'));
       };
       if (signal.aborted) return onAbort();
       signal.addEventListener('abort', onAbort, { once: true });
-      this.ownDown.set(key, {
+      this.ownDown.set(id, {
         resolve: (r) => {
           signal.removeEventListener('abort', onAbort);
           if (r.error) reject(new Error(`the client answered the elicitation with an error: ${r.error.message}`));
@@ -632,20 +801,55 @@ export class Gateway {
 
   // ---- governed: the result
 
-  private async governResult(m: Msg, call: NonNullable<Forwarded['call']>): Promise<Msg | null> {
+  private governResult(m: Msg, call: NonNullable<Forwarded['call']>): Msg | null | Promise<Msg | null> {
+    const engine = this.opts.host.engine;
+    if (!engine.store.synchronous || !call.engine.store.synchronous) return this.governResultAsync(m, call);
+    // A synchronous store settles synchronously: the result is decided and answered right here.
+    const result = m.result;
+    if (call.decision.reservation) void this.settle(call.engine, call.decision, result ? usageOf(result) : undefined);
+    if (!result || !this.resultDecisionNeeded(engine, call.decision)) return m;
+    const request = this.resultRequest(call.request, result);
+    const d = engine.decideSync(request);
+    if (d.reservation) void this.settle(engine, d, undefined);
+    return this.afterResult(m, engine, request, d);
+  }
+
+  private async governResultAsync(m: Msg, call: NonNullable<Forwarded['call']>): Promise<Msg | null> {
     const result = m.result;
     if (call.decision.reservation) await this.settle(call.engine, call.decision, result ? usageOf(result) : undefined);
-    if (!result) return m; // a JSON-RPC error: nothing to inspect
     const engine = this.opts.host.engine;
-    const name = call.request.tool.name;
-    const request: McpRequest = { ...call.request, phase: 'result', result: { isError: result.isError === true, text: resultText(result) } };
+    if (!result || !this.resultDecisionNeeded(engine, call.decision)) return m; // a JSON-RPC error: nothing to inspect
+    const request = this.resultRequest(call.request, result);
     const d = await engine.decide(request);
-    if (d.reservation) await this.settleNow(engine, d);
+    await this.settleNow(engine, d);
+    return this.afterResult(m, engine, request, d);
+  }
+
+  private resultRequest(call: McpRequest, result: Record<string, unknown>): McpRequest {
+    return { ...call, phase: 'result', result: { isError: result.isError === true, text: resultText(result) } };
+  }
+
+  /**
+   * Whether a result must be decided. Not when no rule or budget of the policy can match the
+   * `result` phase (phases.ts) and that phase has been seen to give a plain allow: the first result
+   * under each policy is decided, and only if that decision is a clean allow (no reason, warning,
+   * error, approval, monitored rule or charge: so the default is allow and the request validates)
+   * are later ones skipped. A call whose own decision had errors always has its result decided.
+   */
+  private resultDecisionNeeded(engine: Engine, callDecision: Decision): boolean {
+    if (phaseFacts(irOf(engine)).canMatch.result || callDecision.errors.length > 0) return true;
+    return cleanResultPhase.get(engine) !== true;
+  }
+
+  /** What the result-phase decision does: pass the result on, hold it for a human, or withhold it. */
+  private afterResult(m: Msg, engine: Engine, request: McpRequest, d: Decision): Msg | null {
+    if (!cleanResultPhase.has(engine) && !phaseFacts(irOf(engine)).canMatch.result) cleanResultPhase.set(engine, isPlainAllow(d));
+    const name = request.tool.name;
     if (d.effect === 'require_approval') {
       // The model sees the result only once a human released it (elicitation, else the queue).
       this.ask(m, request, d, new Hold(), {
         granted: (again) => {
-          this.note(again, `result of ${name}`);
+          this.note(again, 'result of', name);
           this.toDown.push(m);
         },
         refused: (decision, message) => this.toDown.push(this.withhold(m, name, decision, message)),
@@ -653,7 +857,7 @@ export class Gateway {
       return null;
     }
     if (d.effect !== 'allow') return this.withhold(m, name, d, messageOf(d));
-    this.note(d, `result of ${name}`);
+    this.note(d, 'result of', name);
     return m;
   }
 
@@ -685,11 +889,31 @@ export class Gateway {
     if (d.reservation) await this.settle(engine, d, undefined);
   }
 
-  /** Log warnings and, in monitor mode, what enforce mode would have done. */
-  private note(d: Decision, what: string): void {
-    for (const w of d.warnings) this.log(`rein mcp: warn ${what}: ${w.message ?? w.name ?? ''}`);
-    if (d.would_effect && d.would_effect !== 'allow') this.log(`rein mcp: monitor: ${what} would be ${d.would_effect}: ${messageOf(d)}`);
+  /** Log warnings and, in monitor mode, what enforce mode would have done (`what tool`: e.g. "tools/call echo"). */
+  private note(d: Decision, what: string, tool: string): void {
+    if (d.warnings.length === 0 && (d.would_effect === undefined || d.would_effect === 'allow')) return;
+    for (const w of d.warnings) this.log(`rein mcp: warn ${what} ${tool}: ${w.message ?? w.name ?? ''}`);
+    if (d.would_effect && d.would_effect !== 'allow') this.log(`rein mcp: monitor: ${what} ${tool} would be ${d.would_effect}: ${messageOf(d)}`);
   }
+}
+
+/** A decision that changes nothing: allow by the policy's default, with nothing to log, report or charge. */
+function isPlainAllow(d: Decision): boolean {
+  return (
+    d.effect === 'allow' &&
+    (d.would_effect === undefined || d.would_effect === 'allow') &&
+    d.reasons.every((r) => r.kind === 'default' && r.effect === 'allow') &&
+    d.warnings.length === 0 &&
+    d.errors.length === 0 &&
+    d.approvals.length === 0 &&
+    d.monitored.length === 0 &&
+    d.budgets.length === 0 &&
+    d.reservation === null
+  );
+}
+
+function irOf(engine: Engine) {
+  return engine.policy.compiled.ir;
 }
 
 /** The deciding messages of a decision (its reasons, else its pending approvals). */
@@ -712,10 +936,6 @@ function decisionMeta(d: Decision): Record<string, unknown> {
 
 function errorResponse(id: Id, code: number, message: string): Msg {
   return { jsonrpc: '2.0', id, error: { code, message } };
-}
-
-function idOf(key: string): Id {
-  return key.startsWith('n:') ? Number(key.slice(2)) : key.slice(2);
 }
 
 function truncate(s: string, n: number): string {

@@ -158,6 +158,7 @@ export async function serveHttpGateway(
       onUpstreamClosed: () => void server.close().catch(() => undefined),
       closeDownStream: (id) => server.closeSSEStream(id),
       closeUpStream: (id) => isolated.closeRequest(id),
+      relateMessages: true,
     });
     server.onclose = () => {
       const id = server.sessionId;

@@ -2,6 +2,8 @@
 // stdio gateway: the client's stdin/stdout, and the upstream server's child process. The SDK's stdio
 // transports validate every message against its schemas; a gateway forwards messages it does not
 // govern unchanged, so it only parses JSON here (a line that is not a JSON object is reported and skipped).
+// A write to a stream is in order the moment it is made, so these transports also offer `sendNow`
+// (OrderedTransport): the gateway sends without a promise per message.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
@@ -11,13 +13,27 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 const MAX_LINE = 64 * 1024 * 1024;
 
 /**
- * The line each received message was parsed from. A message the gateway forwards unchanged (the same
- * object) is written out as those exact characters instead of being serialised again: byte-faithful
- * pass-through, and no JSON.stringify of a large tool result (a 1 MB file read costs milliseconds).
+ * The bytes each received message was parsed from (its line, with the line's own ending), as a
+ * non-enumerable property of the message: a spread copy (`{ ...m, result }`) does not carry it. A
+ * message the gateway forwards unchanged (the same object) is written out as those exact bytes instead
+ * of being serialised and encoded again: byte-faithful pass-through, and no JSON.stringify of a large
+ * tool result (a 1 MB file read costs milliseconds).
  */
-const RAW = new WeakMap<object, string>();
+const RAW: unique symbol = Symbol('rein.mcp.rawLine');
 
-export class LineTransport implements Transport {
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** A transport whose sends are ordered as they are made, with a synchronous send. */
+export interface OrderedTransport extends Transport {
+  /** Send now (in call order); throws when the connection is closed. Write errors reach `onerror`. */
+  sendNow(message: JSONRPCMessage): void;
+}
+
+export function isOrdered(t: Transport): t is OrderedTransport {
+  return typeof (t as Partial<OrderedTransport>).sendNow === 'function';
+}
+
+export class LineTransport implements OrderedTransport {
   onmessage?: (m: JSONRPCMessage) => void;
   onclose?: () => void;
   onerror?: (e: Error) => void;
@@ -64,11 +80,11 @@ export class LineTransport implements Transport {
       if (this.skipping) {
         this.skipping = false;
       } else if (this.parts.length > 0) {
-        this.parts.push(chunk.subarray(start, nl));
-        const line = Buffer.concat(this.parts, this.partsLength + nl - start);
+        this.parts.push(chunk.subarray(start, nl + 1));
+        const line = Buffer.concat(this.parts, this.partsLength + nl + 1 - start);
         this.parts = [];
         this.partsLength = 0;
-        this.line(line, 0, line.length);
+        this.line(line, 0, line.length - 1);
       } else {
         this.line(chunk, start, nl);
       }
@@ -86,7 +102,7 @@ export class LineTransport implements Transport {
     }
   }
 
-  /** One line, buf[from, nl): a JSON-RPC message, or reported and skipped. */
+  /** One line, buf[from, nl) (buf[nl] is its newline): a JSON-RPC message, or reported and skipped. */
   private line(buf: Buffer, from: number, nl: number): void {
     // Without a regex or a trimmed copy per line: this runs twice per tools/call.
     const end = nl > from && buf[nl - 1] === 13 ? nl - 1 : nl;
@@ -104,17 +120,36 @@ export class LineTransport implements Transport {
       this.onerror?.(new Error(`${this.what} sent a line that is not a JSON-RPC message: ${line.slice(0, 120)}`));
       return;
     }
-    RAW.set(m, line);
+    Object.defineProperty(m, RAW, { value: buf.subarray(from, nl + 1) });
     this.onmessage?.(m as JSONRPCMessage);
   }
 
-  send(message: JSONRPCMessage): Promise<void> {
+  sendNow(message: JSONRPCMessage): void {
     // The input may have ended (a client closing its side first) while the output still takes answers.
-    if (this.output.destroyed || this.output.writableEnded) return Promise.reject(new Error(`the ${this.what} connection is closed`));
+    if (this.output.destroyed || this.output.writableEnded) throw new Error(`the ${this.what} connection is closed`);
+    const raw = (message as { [RAW]?: Buffer })[RAW];
+    this.output.write(raw ?? JSON.stringify(message) + '\n');
+  }
+
+  /** Resolves once the message is written, or buffered with room for more (else on 'drain'). */
+  send(message: JSONRPCMessage): Promise<void> {
+    try {
+      this.sendNow(message);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (!this.output.writableNeedDrain) return RESOLVED;
     return new Promise((resolve, reject) => {
-      const ok = this.output.write((RAW.get(message) ?? JSON.stringify(message)) + '\n', (e) => (e ? reject(e) : undefined));
-      if (ok) resolve();
-      else this.output.once('drain', resolve);
+      const done = (e?: Error) => {
+        this.output.off('drain', done);
+        this.output.off('error', done);
+        this.output.off('close', done);
+        if (e instanceof Error) reject(e);
+        else resolve();
+      };
+      this.output.on('drain', done);
+      this.output.on('error', done);
+      this.output.on('close', done);
     });
   }
 

@@ -2,6 +2,8 @@
 // (serve/dashboard/, docs/control-room.md), configured from the server's options.
 
 import type { ServePlugin } from './app.js';
+import { terminalVerdictsPath } from '../approvals/audit.js';
+import { FileApprovalStore } from '../approvals/queue.js';
 import { dashboardPlugin } from './dashboard/plugin.js';
 
 const plugin: ServePlugin = async (app, { ctx }) => {
@@ -19,13 +21,17 @@ const plugin: ServePlugin = async (app, { ctx }) => {
     const b = ctx.policy?.current?.policy.compiled.budgets.find((x) => x.name === name);
     return b ? { limit: b.unit === 'money' ? b.limit / 1e6 : b.limit, unit: b.unit } : null;
   };
+  // The logs read: --log (else --audit), the server's own verdict log, and the verdicts given in a
+  // terminal (`rein approvals approve|deny`) beside a directory queue.
+  const queue = d.queue ?? null;
+  const logs = [o.log ?? o.audit, ctx.verdictLogFile, queue?.store instanceof FileApprovalStore ? terminalVerdictsPath(queue.store.dir) : undefined].filter((x): x is string => typeof x === 'string');
   await app.register(
     dashboardPlugin({
       ceilingStore,
       limits,
-      log: ctx.verdictLogFile ? [o.log ?? o.audit, ctx.verdictLogFile].filter((x): x is string => typeof x === 'string') : (o.log ?? o.audit),
+      log: logs.length === 0 ? undefined : logs.length === 1 ? logs[0] : logs,
       verdictLog: ctx.verdictLog,
-      queue: d.queue ?? null,
+      queue,
       users: d.users,
       secureCookie: d.secureCookie,
       driftThreshold: d.driftThreshold,

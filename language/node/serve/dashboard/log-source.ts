@@ -6,7 +6,7 @@ import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { GENESIS, isEventRecord, type AuditRecord } from '../../../audit/record.js';
 import { auditFiles, nodeLineHash } from '../../audit-file.js';
-import { LogIndex } from './log-index.js';
+import { LogIndex, mergeAggregates, type RowRef } from './log-index.js';
 import { matchesFilter, ruleSetOf, tagsOf, type DashboardModel, type RecordFilter } from './model.js';
 
 const CHUNK = 1 << 20;
@@ -358,7 +358,7 @@ export class LogSource {
       try {
         if (!shared && (await fh.stat()).ino !== ino) return undefined;
         if (!shared && handles) handles.set(ino, fh);
-        let buf = Buffer.allocUnsafe(64 * 1024);
+        let buf = Buffer.allocUnsafe(8 * 1024); // a record is about 1 KB; longer ones grow it
         let len = 0;
         for (;;) {
           if (len === buf.length) {
@@ -404,27 +404,27 @@ export class LogSource {
     return undefined;
   }
 
+  /** The records at `rows` of the index (null for one that is gone), in that order. */
+  async readRows(rows: RowRef[]): Promise<(AuditRecord | null)[]> {
+    const handles = new Map<number, FileHandle>();
+    const out: (AuditRecord | null)[] = [];
+    try {
+      for (const r of rows) {
+        const chain = this.chainNamed(r.chain);
+        out.push(chain ? await this.readAt(chain, r.ino, r.offset, handles) : null);
+      }
+    } finally {
+      for (const fh of handles.values()) await fh.close().catch(() => undefined);
+    }
+    return out;
+  }
+
   /**
    * A filtered summary from the index: counts from its columns, and the newest decisions and errors
    * read from the log by offset. False when the index cannot answer (then `replay`).
    */
-  async summarizeIndexed(filter: RecordFilter, model: DashboardModel): Promise<boolean> {
-    if (!this.index.aggregate(filter, model)) return false;
-    const handles = new Map<number, FileHandle>();
-    const read = async (rows: { chain: string; ino: number; offset: number }[], each: (rec: AuditRecord, chain: string) => void) => {
-      for (const r of rows.reverse()) {
-        const chain = this.chainNamed(r.chain);
-        const rec = chain ? await this.readAt(chain, r.ino, r.offset, handles) : null;
-        if (rec && !isEventRecord(rec)) each(rec, r.chain);
-      }
-    };
-    try {
-      await read(this.index.newest(filter, 50, { decisionsOnly: true }) ?? [], (rec, chain) => model.addRecent(rec, chain));
-      await read(this.index.newest(filter, 20, { withErrors: true }) ?? [], (rec, chain) => model.addErrors(rec, chain));
-    } finally {
-      for (const fh of handles.values()) await fh.close().catch(() => undefined);
-    }
-    return true;
+  summarizeIndexed(filter: RecordFilter, model: DashboardModel): Promise<boolean> {
+    return summarizeSources([this], filter, model);
   }
 
   /** Aggregates every record matching `filter` into `model` (a filtered view; streams the log). */
@@ -443,16 +443,11 @@ export class LogSource {
     const out: { chain: string; record: AuditRecord }[] = [];
     const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit);
     if (rows !== null) {
-      const handles = new Map<number, FileHandle>();
-      try {
-        for (const r of rows) {
-          const chain = this.chainNamed(r.chain);
-          const rec = chain ? await this.readAt(chain, r.ino, r.offset, handles) : null;
-          if (rec) out.push({ chain: r.chain, record: rec });
-        }
-      } finally {
-        for (const fh of handles.values()) await fh.close().catch(() => undefined);
-      }
+      const recs = await this.readRows(rows);
+      rows.forEach((r, i) => {
+        const rec = recs[i];
+        if (rec) out.push({ chain: r.chain, record: rec });
+      });
       return out;
     }
     for (const chain of this.chainMap.values()) {
@@ -472,4 +467,60 @@ export class LogSource {
     out.sort((a, b) => (a.record.time < b.record.time ? 1 : a.record.time > b.record.time ? -1 : 0));
     return out.slice(0, opts.limit);
   }
+}
+
+/** A source of records with a log index: the files of `--log` (LogSource), the fleet's stream. */
+export interface IndexedSource {
+  readonly index: LogIndex;
+  /** The records at `rows` of its index (null for one that is gone), in that order. */
+  readRows(rows: RowRef[]): Promise<(AuditRecord | null)[]>;
+  /** Counts every record matching `filter` into `model` by reading them again (when the index cannot). */
+  replay(filter: RecordFilter, model: DashboardModel): Promise<void>;
+  /** The newest `limit` records matching, newest first. */
+  scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]>;
+}
+
+/**
+ * A filtered summary over several indexed sources: the counts of each index at once
+ * (DashboardModel.loadIndexed), and the newest 50 decisions and 20 with errors across them, read by
+ * their place. False when an index cannot answer (then `replay` each).
+ */
+export async function summarizeSources(sources: IndexedSource[], filter: RecordFilter, model: DashboardModel): Promise<boolean> {
+  const aggs = [];
+  for (const s of sources) {
+    const a = s.index.aggregateOf(filter);
+    if (a === null) return false;
+    aggs.push(a);
+  }
+  model.loadIndexed(mergeAggregates(aggs));
+  const newest = async (limit: number, opts: { decisionsOnly?: boolean; withErrors?: boolean }, each: (rec: AuditRecord, chain: string) => void) => {
+    const rows: { s: number; r: RowRef }[] = [];
+    sources.forEach((s, i) => {
+      for (const r of s.index.newest(filter, limit, opts) ?? []) rows.push({ s: i, r });
+    });
+    rows.sort((a, b) => b.r.t - a.r.t);
+    rows.length = Math.min(rows.length, limit);
+    const recs = new Map<{ s: number; r: RowRef }, AuditRecord | null>();
+    for (let i = 0; i < sources.length; i++) {
+      const mine = rows.filter((x) => x.s === i);
+      if (mine.length === 0) continue;
+      const got = await sources[i]!.readRows(mine.map((x) => x.r));
+      mine.forEach((x, j) => recs.set(x, got[j] ?? null));
+    }
+    for (const x of rows.reverse()) {
+      const rec = recs.get(x);
+      if (rec && !isEventRecord(rec)) each(rec, x.r.chain);
+    }
+  };
+  await newest(50, { decisionsOnly: true }, (rec, chain) => model.addRecent(rec, chain));
+  await newest(20, { withErrors: true }, (rec, chain) => model.addErrors(rec, chain));
+  return true;
+}
+
+/** The newest `limit` records matching across sources, newest first. */
+export async function scanSources(sources: IndexedSource[], filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]> {
+  if (sources.length === 1) return sources[0]!.scan(filter, opts);
+  const all = (await Promise.all(sources.map((s) => s.scan(filter, opts)))).flat();
+  all.sort((a, b) => (a.record.time < b.record.time ? 1 : a.record.time > b.record.time ? -1 : 0));
+  return all.slice(0, opts.limit);
 }

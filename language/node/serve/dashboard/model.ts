@@ -11,7 +11,9 @@ export type EffectName = 'allow' | 'deny' | 'require_approval';
 const H_BUCKETS = 76;
 const H_BASE = 0.001; // ms
 const H_LOG = Math.log(1.25);
-function bucketOf(ms: number): number {
+/** The latency histogram's bucket of a value in ms (the log index keeps it per record). */
+export const LATENCY_BUCKETS = H_BUCKETS;
+export function bucketOf(ms: number): number {
   if (!(ms > H_BASE)) return 0;
   return Math.min(H_BUCKETS - 1, 1 + Math.floor(Math.log(ms / H_BASE) / H_LOG));
 }
@@ -24,6 +26,15 @@ export class Histogram {
   add(ms: number): void {
     this.counts[bucketOf(ms)]!++;
     this.n++;
+  }
+  /** Adds the counts of another histogram's buckets (`counts[i]` values in bucket i). */
+  addCounts(counts: ArrayLike<number>, from = 0): void {
+    for (let i = 0; i < H_BUCKETS; i++) {
+      const c = counts[from + i]!;
+      if (c === 0) continue;
+      this.counts[i]! += c;
+      this.n += c;
+    }
   }
   /** The upper edge of the bucket holding quantile q (0..1); null when empty. */
   quantile(q: number): number | null {
@@ -459,6 +470,110 @@ export class DashboardModel {
     this.lastT = t;
   }
 
+  /**
+   * Loads the counts of a filtered view at once (log-index.ts: the index counts its matching rows per
+   * minute and per group of rows with the same rules, policy, effect and error flag). The model ends
+   * as if `count` had been called for each row in index order: the same totals, minutes, days,
+   * policies, rules and drift, at a cost proportional to minutes and groups, not to rows.
+   */
+  loadIndexed(a: IndexedAggregate): void {
+    // Minutes: merged by key, the newest MAX_MINUTES kept (count() drops the oldest beyond).
+    const am = a.minutes;
+    // the oldest minute kept: the MAX_MINUTES-th newest distinct key
+    const sorted = Float64Array.from({ length: am.n }, (_, j) => am.key[j]!).sort();
+    let oldest = -Infinity;
+    for (let j = sorted.length - 1, distinct = 0; j >= 0; j--) {
+      if (j === sorted.length - 1 || sorted[j] !== sorted[j + 1]) distinct++;
+      if (distinct > MAX_MINUTES) break;
+      oldest = sorted[j]!;
+    }
+    const byMinute = new Map<number, MinuteBucket>();
+    for (let j = 0; j < am.n; j++) {
+      const key = am.key[j]!;
+      if (key < oldest) continue;
+      let mb = byMinute.get(key);
+      if (!mb) {
+        mb = { minute: key, lat: new Histogram(), ...newCounts() };
+        byMinute.set(key, mb);
+      }
+      const c = j * 5;
+      mb.n += am.counts[c]!;
+      mb.allow += am.counts[c + 1]!;
+      mb.deny += am.counts[c + 2]!;
+      mb.require_approval += am.counts[c + 3]!;
+      mb.errors += am.counts[c + 4]!;
+      mb.lat.addCounts(am.lat, j * am.latStride);
+    }
+    for (const k of [...byMinute.keys()].sort((x, y) => x - y)) this.minutes.set(k, byMinute.get(k)!);
+    this.latency.addCounts(a.latency);
+
+    // Groups in the order of their first row: rules and day/policy rule maps get their keys in the
+    // order the rows named them.
+    const groups = [...a.groups].sort((x, y) => x.firstRow - y.firstRow);
+    const dayKeys = new Set<number>();
+    for (const g of groups) for (const d of g.days.keys()) dayKeys.add(d);
+    const keptDays = [...dayKeys].sort((x, y) => x - y).slice(-MAX_DAYS);
+    for (const d of keptDays) this.days.set(d, { ...newCounts(), rules: new Map() });
+    // a day's rule map in first-row order within that day
+    for (const d of keptDays) {
+      const ds = this.days.get(d)!;
+      const inDay = groups.filter((g) => g.days.has(d)).sort((x, y) => x.days.get(d)!.firstRow - y.days.get(d)!.firstRow);
+      for (const g of inDay) {
+        const k = g.days.get(d)!.n;
+        ds.n += k;
+        ds[g.effect] += k;
+        if (g.errors) ds.errors += k;
+        for (const n of g.set.names) ds.rules.set(n, (ds.rules.get(n) ?? 0) + k);
+      }
+    }
+    type P = PeriodStats & { hash: string; name: string; version: string | null; firstT: number; lastT: number; lastRow: number };
+    const pols = new Map<string, P>();
+    let lastRow = -1;
+    for (const g of groups) {
+      const k = g.n;
+      this.totals.n += k;
+      this.totals[g.effect] += k;
+      if (g.errors) this.totals.errors += k;
+      let ps = pols.get(g.policy.hash);
+      if (!ps) {
+        ps = { ...newCounts(), rules: new Map(), hash: g.policy.hash, name: g.policy.name, version: g.policy.version, firstT: g.firstT, lastT: g.lastT, lastRow: g.lastRow };
+        pols.set(g.policy.hash, ps);
+      }
+      ps.n += k;
+      ps[g.effect] += k;
+      if (g.errors) ps.errors += k;
+      if (g.lastRow > ps.lastRow) {
+        ps.lastRow = g.lastRow;
+        ps.lastT = g.lastT;
+      }
+      for (const n of g.set.names) ps.rules.set(n, (ps.rules.get(n) ?? 0) + k);
+      for (const [name, kind, field] of g.set.bumps) {
+        let r = this.rules.get(name) as (RuleStats & { lastRow?: number }) | undefined;
+        if (!r) {
+          if (this.rules.size >= MAX_RULES) continue;
+          r = { name, kind, deny: 0, require_approval: 0, warn: 0, allow: 0, monitored: 0, lastSeq: g.lastSeq };
+          this.rules.set(name, r);
+          lastRows.set(name, g.lastRow);
+        }
+        r[field] += k;
+        if (g.lastRow >= (lastRows.get(name) ?? -1)) {
+          lastRows.set(name, g.lastRow);
+          r.lastSeq = g.lastSeq;
+        }
+      }
+      if (g.lastRow > lastRow) {
+        lastRow = g.lastRow;
+        this.lastT = g.lastT;
+      }
+    }
+    // Policies: most recently seen last, the newest MAX_POLICIES kept.
+    for (const p of [...pols.values()].sort((x, y) => x.lastRow - y.lastRow).slice(-MAX_POLICIES)) {
+      const { lastRow: _r, ...rest } = p;
+      this.policies.set(p.hash, rest);
+    }
+    lastRows.clear();
+  }
+
   /** Adds one latency to the totals and to its minute (for rows counted with `count(row, k)` and lat null). */
   addLatency(t: number, lat: number): void {
     this.latency.add(lat);
@@ -668,6 +783,34 @@ export class DashboardModel {
     }
     return { basis: opts.baseline ?? 'day', threshold, label, current: mix(current), baseline: mix(baseline), rules: rules.slice(0, 50) };
   }
+}
+
+/** The row of each rule's newest bump while loading (loadIndexed; module scope to reuse the map). */
+const lastRows = new Map<string, number>();
+
+/** A filtered view's counts, as the log index computes them (DashboardModel.loadIndexed). */
+export interface IndexedAggregate {
+  /** Per minute counted (`n` of them, in counting order; a minute may repeat when rows were not in
+   *  time order): its key (epoch minute), 5 counts (n, allow, deny, require_approval, errors) and
+   *  LATENCY_BUCKETS latency counts (minute j's at j * latStride). */
+  minutes: { n: number; key: ArrayLike<number>; counts: ArrayLike<number>; lat: ArrayLike<number>; latStride: number };
+  /** Every matching row's latency, by histogram bucket. */
+  latency: ArrayLike<number>;
+  groups: {
+    set: RuleSet;
+    policy: PolicyRef;
+    effect: EffectName;
+    errors: boolean;
+    n: number;
+    /** Index order of the group's first and last row; the last row's time and seq. */
+    firstRow: number;
+    lastRow: number;
+    firstT: number;
+    lastT: number;
+    lastSeq: number;
+    /** day (epoch day) → the group's rows that day and the first of them. */
+    days: Map<number, { n: number; firstRow: number }>;
+  }[];
 }
 
 export interface CeilingView {

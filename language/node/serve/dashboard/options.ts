@@ -4,7 +4,7 @@
 import type { AuditLogger } from '../../../audit/logger.js';
 import type { AuditRecord } from '../../../audit/record.js';
 import type { ApprovalQueue } from '../../approvals/queue.js';
-import type { ChainStatus } from './log-source.js';
+import type { ChainStatus, IndexedSource } from './log-source.js';
 import type { DashboardModel } from './model.js';
 
 export interface DashboardOptions {
@@ -14,8 +14,9 @@ export interface DashboardOptions {
    *  `new AuditLogger(new FileAuditLog('audit/control-room.jsonl'))`; include its file in `log` to
    *  show them. Absent: verdicts are kept in the approval queue only. */
   verdictLog?: AuditLogger | null;
-  /** Extra sources of records (e.g. the fleet's Redis Stream): they call `model.add`. */
-  sources?: { attach?(model: DashboardModel): void; chains(): ChainStatus[]; start(): void; stop(): Promise<void>; record?(chain: string, seq: number): Promise<AuditRecord | null> }[];
+  /** Extra sources of records (e.g. the fleet's Redis Stream): they call `model.add`; one with an
+   *  index (`IndexedSource`, as RedisStreamSource) also answers filters and drill-downs. */
+  sources?: ({ attach?(model: DashboardModel): void; chains(): ChainStatus[]; start(): void; stop(): Promise<void>; record?(chain: string, seq: number): Promise<AuditRecord | null> } & Partial<IndexedSource>)[];
   /** The approval queue of the inbox (null: no inbox). */
   queue?: ApprovalQueue | null;
   /** Logins: user → password (plain or `scrypt$…`). Without users, reads are open and every

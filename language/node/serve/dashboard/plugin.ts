@@ -9,7 +9,7 @@ import { logVerdict } from '../../approvals/audit.js';
 import type { ApprovalQueue, ApprovalRecord } from '../../approvals/queue.js';
 import { dashboardAssets, type DashboardAssets } from './assets.js';
 import { LiveCeilings } from './live-ceilings.js';
-import { LogSource, type ChainStatus } from './log-source.js';
+import { LogSource, scanSources, summarizeSources, type ChainStatus, type IndexedSource } from './log-source.js';
 import { DashboardModel, type DecisionSummary, type RecordFilter, type VerdictSummary } from './model.js';
 import type { DashboardOptions } from './options.js';
 import { SESSION_COOKIE, Sessions, cookieValue, sameToken, type Session } from './session.js';
@@ -97,6 +97,8 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
     const model = new DashboardModel();
     const source = opts.log ? new LogSource(opts.log, model) : null;
     const sources = opts.sources ?? [];
+    /** The sources filters and drill-downs read: the log files and every source with an index. */
+    const indexedSources: IndexedSource[] = [...(source ? [source] : []), ...sources.filter((s): s is (typeof sources)[number] & IndexedSource => s.index !== undefined && typeof s.readRows === 'function' && typeof s.replay === 'function' && typeof s.scan === 'function')];
     const sessions = new Sessions(opts.users ?? {});
     const queue = opts.queue ?? null;
     const maxStreams = opts.maxStreams ?? 100;
@@ -248,11 +250,14 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       let m = model;
       let indexed = false;
       if (filtered) {
-        if (!source) return fail(reply, 400, 'bad_request', 'filters need a decision log (--log)');
+        if (indexedSources.length === 0) return fail(reply, 400, 'bad_request', 'filters need a decision log (--log) or the fleet\'s audit stream (--redis)');
         m = new DashboardModel();
-        // From the index (no log read) when it holds every record; else the log is read again.
-        indexed = await source.summarizeIndexed(filter as RecordFilter, m);
-        if (!indexed) await source.replay(filter as RecordFilter, m);
+        // From the indexes (no log read) when they hold every record; else the records are read again.
+        indexed = await summarizeSources(indexedSources, filter as RecordFilter, m);
+        if (!indexed) {
+          m = new DashboardModel();
+          for (const s of indexedSources) await s.replay(filter as RecordFilter, m);
+        }
       }
       const pending = queue ? (await queue.list('pending')).length : null;
       const s = m.summary({ baseline, driftThreshold: opts.driftThreshold });
@@ -271,9 +276,9 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       if (!canRead(req, reply)) return reply;
       const q = recordsQuery.safeParse(req.query);
       if (!q.success) return fail(reply, 400, 'bad_request', issueText(q.error));
-      if (!source) return { records: [] };
+      if (indexedSources.length === 0) return { records: [] };
       const { limit, before, chain, ...filter } = q.data;
-      const found = await source.scan(filter as RecordFilter, { limit: limit ?? 50, ...(before !== undefined ? { before } : {}), ...(chain !== undefined ? { chain } : {}) });
+      const found = await scanSources(indexedSources, filter as RecordFilter, { limit: limit ?? 50, ...(before !== undefined ? { before } : {}), ...(chain !== undefined ? { chain } : {}) });
       return {
         records: found.map(({ chain: c, record: r }) =>
           isEventRecord(r)

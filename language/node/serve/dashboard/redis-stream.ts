@@ -2,15 +2,18 @@
 // hash-chained audit lines with `RedisStreamAuditSink` (one chain per process, named by `chain`);
 // `rein serve --redis` reads the stream with `RedisStreamSource` (XREAD BLOCK), verifies each chain
 // from the first record it still holds, and aggregates the decisions. The stream is capped
-// (XADD MAXLEN ~ N), so Redis memory is bounded; files remain the complete record.
+// (XADD MAXLEN ~ N), so Redis memory is bounded; files remain the complete record. Every entry read
+// goes into a log index (log-index.ts) as the files' records do, so filtered summaries and drill-downs
+// over the fleet are answered from it; the records they list are read back by entry id (XRANGE).
 
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import type { AuditSink } from '../../../audit/logger.js';
-import type { AuditRecord } from '../../../audit/record.js';
-import { IncrementalChainCheck, type ChainStatus } from './log-source.js';
-import type { DashboardModel } from './model.js';
+import { isEventRecord, type AuditRecord } from '../../../audit/record.js';
+import { LogIndex, type RowRef } from './log-index.js';
+import { IncrementalChainCheck, type ChainStatus, type IndexedSource } from './log-source.js';
+import { matchesFilter, ruleSetOf, tagsOf, type DashboardModel, type RecordFilter } from './model.js';
 
 export const DEFAULT_STREAM = 'audit';
 const DEFAULT_MAXLEN = 1_000_000;
@@ -72,7 +75,21 @@ export interface RedisStreamSourceOptions {
   /** Feed records to this model (set by the dashboard plugin through `attach`). */
   model?: DashboardModel;
   log?: (msg: string) => void;
+  /** Rows the index keeps (default 2,000,000; the older half is dropped beyond). */
+  maxIndexRows?: number;
 }
+
+/** A stream entry id `ms-seq` as the index keeps a place: [seq, ms]. */
+function idParts(id: string): [number, number] | null {
+  const m = /^(\d+)-(\d+)$/.exec(id);
+  if (!m) return null;
+  const ms = Number(m[1]);
+  const seq = Number(m[2]);
+  return Number.isSafeInteger(ms) && Number.isSafeInteger(seq) ? [seq, ms] : null;
+}
+
+/** Pages read when the index cannot answer and the stream is scanned instead (1000 entries each). */
+const MAX_PAGES = 1000;
 
 interface StreamChain {
   check: IncrementalChainCheck;
@@ -81,7 +98,9 @@ interface StreamChain {
 }
 
 /** Reads the stream into a dashboard model (the plugin calls `attach`, `start` and `stop`). */
-export class RedisStreamSource {
+export class RedisStreamSource implements IndexedSource {
+  /** Every entry read, as the files' records are indexed (filters and drill-downs over the fleet). */
+  readonly index: LogIndex;
   private readonly redis: Redis;
   private readonly key: string;
   private model: DashboardModel | null;
@@ -95,6 +114,7 @@ export class RedisStreamSource {
     this.redis.on('error', () => undefined);
     this.key = `${opts.prefix ?? 'rein:'}${DEFAULT_STREAM}`;
     this.model = opts.model ?? null;
+    this.index = new LogIndex(opts.maxIndexRows);
   }
 
   attach(model: DashboardModel): void {
@@ -126,8 +146,107 @@ export class RedisStreamSource {
       c.check.feed(line, rec);
       c.records++;
       c.lastTime = typeof rec.time === 'string' ? rec.time : c.lastTime;
-      this.model?.add(rec, chain);
+      const place = idParts(id);
+      const t = typeof rec.time === 'string' ? Date.parse(rec.time) : NaN;
+      if (place === null) this.model?.add(rec, chain);
+      else if (isEventRecord(rec)) {
+        this.index.add(chain, place[0], place[1], rec, t, null, {});
+        this.model?.add(rec, chain);
+      } else if (Number.isFinite(t) && (rec.decision?.effect === 'allow' || rec.decision?.effect === 'deny' || rec.decision?.effect === 'require_approval')) {
+        const raw = ruleSetOf(rec);
+        const setId = this.index.intern(raw);
+        this.index.add(chain, place[0], place[1], rec, t, setId, tagsOf(rec.request));
+        this.model?.add(rec, chain, true, this.index.setOf(setId) ?? raw);
+      } else this.model?.add(rec, chain);
     }
+  }
+
+  /** The records at `rows` of the index, read back by entry id (null for one trimmed by the cap). */
+  async readRows(rows: RowRef[]): Promise<(AuditRecord | null)[]> {
+    if (rows.length === 0) return [];
+    const p = this.redis.pipeline();
+    for (const r of rows) {
+      const id = `${r.offset}-${r.ino}`;
+      p.xrange(this.key, id, id);
+    }
+    const res = (await p.exec()) ?? [];
+    return rows.map((_r, i) => {
+      const [err, entries] = res[i] ?? [null, null];
+      const e = !err && Array.isArray(entries) ? (entries as [string, string[]][])[0] : undefined;
+      if (!e) return null;
+      const fields = e[1];
+      for (let j = 0; j + 1 < fields.length; j += 2) {
+        if (fields[j] !== 'line') continue;
+        try {
+          return JSON.parse(fields[j + 1]!) as AuditRecord;
+        } catch {
+          return null;
+        }
+      }
+      return null;
+    });
+  }
+
+  /** Every entry the stream holds, oldest first (or newest first), to `each` until it returns false. */
+  private async walk(newestFirst: boolean, each: (chain: string, rec: AuditRecord) => boolean): Promise<void> {
+    let from = newestFirst ? '+' : '-';
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const entries = (newestFirst ? await this.redis.xrevrange(this.key, from, '-', 'COUNT', 1000) : await this.redis.xrange(this.key, from, '+', 'COUNT', 1000)) as [string, string[]][];
+      if (entries.length === 0) return;
+      for (const [id, fields] of entries) {
+        from = '(' + id;
+        let chain = '';
+        let line = '';
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          if (fields[i] === 'chain') chain = fields[i + 1]!;
+          else if (fields[i] === 'line') line = fields[i + 1]!;
+        }
+        if (!chain || !line || !this.chainMap.has(chain)) continue;
+        let rec: AuditRecord;
+        try {
+          rec = JSON.parse(line) as AuditRecord;
+        } catch {
+          continue;
+        }
+        if (!each(chain, rec)) return;
+      }
+    }
+  }
+
+  /** Counts what the stream still holds of the records matching `filter` (when the index dropped rows). */
+  async replay(filter: RecordFilter, model: DashboardModel): Promise<void> {
+    await this.walk(false, (chain, rec) => {
+      if (matchesFilter(rec, filter)) model.add(rec, chain, false);
+      return !this.stopped;
+    });
+  }
+
+  /** The newest `limit` records matching the filter (optionally of one chain, with seq < `before`), newest first. */
+  async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string }): Promise<{ chain: string; record: AuditRecord }[]> {
+    const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit);
+    const out: { chain: string; record: AuditRecord }[] = [];
+    if (rows !== null) {
+      const recs = await this.readRows(rows);
+      rows.forEach((r, i) => {
+        const rec = recs[i];
+        if (rec) out.push({ chain: r.chain, record: rec });
+      });
+      return out;
+    }
+    // Processes write in batches, so stream order is not time order: keep the newest `limit` by time
+    // (ties: the later entry first, as the index does).
+    await this.walk(true, (chain, rec) => {
+      if (opts.chain !== undefined && chain !== opts.chain) return true;
+      if (opts.before !== undefined && !(typeof rec.seq === 'number' && rec.seq < opts.before)) return true;
+      if (!matchesFilter(rec, filter, tagsOf(rec.request))) return true;
+      if (out.length === opts.limit && !(rec.time > out[out.length - 1]!.record.time)) return true;
+      let j = out.length;
+      while (j > 0 && out[j - 1]!.record.time < rec.time) j--;
+      out.splice(j, 0, { chain, record: rec });
+      if (out.length > opts.limit) out.pop();
+      return !this.stopped;
+    });
+    return out;
   }
 
   /** Reads what the stream holds now (used at start, and by tests). */
@@ -181,6 +300,11 @@ export class RedisStreamSource {
   /** One record from the stream (scans it newest first; the stream is capped). */
   async record(chain: string, seq: number): Promise<AuditRecord | null> {
     if (!this.chainMap.has(chain)) return null;
+    const at = this.index.find(chain, seq);
+    if (at) {
+      const [rec] = await this.readRows([{ chain, ino: at.ino, offset: at.offset, seq, t: 0 }]);
+      if (rec && rec.seq === seq) return rec;
+    }
     let end = '+';
     for (let page = 0; page < 1000; page++) {
       const entries = (await this.redis.xrevrange(this.key, end, '-', 'COUNT', 1000)) as [string, string[]][];

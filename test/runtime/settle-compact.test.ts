@@ -1,0 +1,112 @@
+// What the engine keeps per reservation for `settle` is compact (issue #20: a busy decision service
+// holds one record per unsettled reservation until it expires, and one settled id per settle for a
+// day): the kept record names the budgets and counter keys (no budget plans), and settled ids of the
+// engine's own shape are bits in chunks (SettledIds), not map entries.
+
+import { strict as assert } from 'node:assert';
+import { compile } from '../../language/policy.js';
+import { Engine } from '../../language/runtime/engine.js';
+import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
+import { SettledIds } from '../../language/runtime/settled-ids.js';
+
+const T0 = new Date('2026-11-24T10:00:00Z').getTime();
+const usd = (n: number) => Math.round(n * 1e6);
+
+const source = `
+input {
+  user: string
+  team: string
+  cost: { estimate: money }
+}
+budget per_user {
+  limit $100 per day
+  charge cost.estimate
+  by user
+}
+budget per_team {
+  limit $1000 per day
+  charge cost.estimate * 2
+  by team
+}
+`;
+
+describe('settle data kept per reservation', () => {
+  it('keeps the budgets and counter keys, not the budget plans; settle corrects every counter', async () => {
+    const store = new MemoryBudgetStore();
+    const engine = new Engine(compile({ 'p.rein': source }), { store, clock: () => new Date(T0) });
+    const req = { user: 'ann', team: 'ops', cost: { estimate: '0.50' } };
+    const d = await engine.decide(req);
+    assert.equal(d.effect, 'allow');
+    const kept = store.attachmentSync(d.reservation!.id, T0) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(kept).sort(), ['budgets', 'counterKeys', 'decideTime', 'owner', 'request', 'validated']);
+    const keys = [engine.counterKeyFor(req, 'per_user')!, engine.counterKeyFor(req, 'per_team')!];
+    assert.deepEqual(kept.counterKeys, keys);
+    assert.deepEqual((kept.budgets as { name: string }[]).map((b) => b.name), ['per_user', 'per_team']);
+    assert.deepEqual(store.peekSync(keys, T0), [
+      { spent: 0, reserved: usd(0.5) },
+      { spent: 0, reserved: usd(1) },
+    ]);
+    await engine.settle(d, { cost: { estimate: '0.20' } });
+    assert.deepEqual(store.peekSync(keys, T0), [
+      { spent: usd(0.2), reserved: 0 },
+      { spent: usd(0.4), reserved: 0 },
+    ]);
+    await assert.rejects(engine.settle({ reservation: { id: d.reservation!.id } } as never, {}), /already settled/);
+  });
+
+  it('one counted budget is kept without arrays', async () => {
+    const store = new MemoryBudgetStore();
+    const engine = new Engine(compile({ 'p.rein': source.replace(/budget per_team[\s\S]*$/, '') }), { store, clock: () => new Date(T0) });
+    const d = await engine.decide({ user: 'bo', team: 'ops', cost: { estimate: '1' } });
+    const kept = store.attachmentSync(d.reservation!.id, T0) as { budgets: unknown; counterKeys: unknown };
+    assert.equal(typeof kept.counterKeys, 'string');
+    assert.equal((kept.budgets as { name: string }).name, 'per_user');
+    await engine.settle(d, {});
+    const key = engine.counterKeyFor({ user: 'bo', team: 'x', cost: { estimate: 0 } }, 'per_user')!;
+    assert.deepEqual(store.peekSync([key], T0), [{ spent: usd(1), reserved: 0 }]);
+  });
+});
+
+describe('SettledIds', () => {
+  const P = 'abc123-';
+
+  it('remembers engine-shaped ids as bits and other ids in a map, until their time', () => {
+    const s = new SettledIds(P);
+    s.add(`${P}1`, 1000);
+    s.add(`${P}zz`, 2000);
+    s.add('someone-else', 1500);
+    assert.ok(s.has(`${P}1`) && s.has(`${P}zz`) && s.has('someone-else'));
+    assert.ok(!s.has(`${P}2`) && !s.has(`${P}01`), 'a non-canonical spelling is another id');
+    assert.ok(!s.has('someone'));
+    assert.equal(s.size, 3);
+    s.purge(1500);
+    // the bit chunk lives until its latest id's time; the map entry is gone
+    assert.ok(s.has(`${P}1`) && !s.has('someone-else'));
+    s.purge(2000);
+    assert.ok(!s.has(`${P}1`) && !s.has(`${P}zz`));
+    assert.equal(s.size, 0);
+  });
+
+  it('delete forgets one id (a settle the store refused can be retried)', () => {
+    const s = new SettledIds(P);
+    s.add(`${P}a`, 10);
+    s.add(`${P}b`, 10);
+    s.delete(`${P}a`);
+    assert.ok(!s.has(`${P}a`) && s.has(`${P}b`));
+    s.add(`${P}01`, 10);
+    s.delete(`${P}01`);
+    assert.equal(s.size, 1);
+  });
+
+  it('ids far apart and in many chunks are distinct; a million ids are a few dozen chunks', () => {
+    const s = new SettledIds(P);
+    for (let n = 1; n <= 1_000_000; n += 3) s.add(P + n.toString(36), n);
+    for (const n of [1, 4, 999_997, 32_767, 32_768, 32_770]) assert.equal(s.has(P + n.toString(36)), (n - 1) % 3 === 0, String(n));
+    assert.equal(s.size, 333_334);
+    assert.ok((s as unknown as { chunks: Map<number, unknown> }).chunks.size <= 31);
+    assert.equal((s as unknown as { other: Map<string, number> }).other.size, 0);
+    s.purge(500_000);
+    assert.ok(!s.has(`${P}1`));
+    assert.ok(s.has(P + (999_997).toString(36)));
+  });
+});
