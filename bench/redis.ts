@@ -60,6 +60,8 @@ interface Result {
   errors: number;
   latencies: number[];
   seconds: number;
+  /** Node CPU (user + system, µs) spent in the run. */
+  cpuUs: number;
 }
 
 async function connect(target: Target | null): Promise<RedisBudgetStore | MemoryBudgetStore> {
@@ -76,6 +78,7 @@ async function run(store: RedisBudgetStore | MemoryBudgetStore, tag: string): Pr
   let allowed = 0;
   let errors = 0;
   const teams = ['a', 'b', 'c', 'd'];
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const deadline = t0 + SECONDS * 1000;
   await Promise.all(
@@ -94,7 +97,8 @@ async function run(store: RedisBudgetStore | MemoryBudgetStore, tag: string): Pr
       }
     }),
   );
-  return { decisions, allowed, errors, latencies, seconds: (performance.now() - t0) / 1000 };
+  const c = process.cpuUsage(c0);
+  return { decisions, allowed, errors, latencies, seconds: (performance.now() - t0) / 1000, cpuUs: c.user + c.system };
 }
 
 /** Spawns `n` workers, waits until all are connected, then starts them with one "go". */
@@ -145,11 +149,12 @@ if (process.argv[2] === '--worker') {
   process.stdout.write(JSON.stringify(r));
 } else {
   const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  const uptime = () => `load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`;
   console.log(`Node ${process.version}; ${os.cpus().length} CPUs, load average ${load}; ${SECONDS}s per run; ${CONCURRENCY} concurrent loops per process; one iteration = decide + settle; 2 budgets per decision`);
   console.log(`target: >= 30,000 decide + settle/s per process on loopback\n`);
   const mem = summary('memory store, 1 process (reference)', [await run(new MemoryBudgetStore(), 'm')]);
   const rows: Record<string, number> = {};
-  const cpu: string[] = [];
+  const cpuRows: { label: string; nodeUs: number; redisUs: number; primaries: number }[] = [];
   const { Redis } = await import('ioredis');
   /** Redis CPU (µs, user + sys) summed over the given nodes. */
   const redisCpu = async (ports: number[]) => {
@@ -165,6 +170,16 @@ if (process.argv[2] === '--worker') {
     }
     return us;
   };
+  /** `n` worker processes started together, with CPU per iteration on each side (Node: summed over the workers). */
+  const fleet = async (label: string, n: number, target: Target, ports: number[]) => {
+    const r0 = await redisCpu(ports);
+    const rs = await workers(n, target);
+    const decisions = rs.reduce((x, r) => x + r.decisions, 0);
+    const redisUs = ((await redisCpu(ports)) - r0) / decisions;
+    const nodeUs = rs.reduce((x, r) => x + r.cpuUs, 0) / decisions;
+    cpuRows.push({ label, nodeUs, redisUs, primaries: ports.length });
+    return rs;
+  };
   /** One process in this one, with CPU per iteration on each side. */
   const measured = async (label: string, target: Target, ports: number[]) => {
     const store = await connect(target);
@@ -174,7 +189,7 @@ if (process.argv[2] === '--worker') {
       const r = await run(store, label.replace(/\W/g, ''));
       const c = process.cpuUsage(c0);
       const redisUs = ((await redisCpu(ports)) - r0) / r.decisions;
-      cpu.push(`${label.padEnd(34)} Node ${((c.user + c.system) / r.decisions).toFixed(1).padStart(6)} µs + Redis ${redisUs.toFixed(1).padStart(6)} µs CPU per decide + settle ${ports.length > 1 ? `(summed over ${ports.length} primaries)` : `(Redis's CPU caps one primary near ${(1e6 / redisUs).toFixed(0)}/s)`}`);
+      cpuRows.push({ label, nodeUs: (c.user + c.system) / r.decisions, redisUs, primaries: ports.length });
       return r;
     } finally {
       await (store as RedisBudgetStore).close();
@@ -196,10 +211,11 @@ if (process.argv[2] === '--worker') {
       errors: rs.reduce((n, r) => n + r.errors, 0),
       latencies: rs.flatMap((r) => r.latencies),
       seconds: rs.reduce((n, r) => n + r.seconds, 0),
+      cpuUs: rs.reduce((n, r) => n + r.cpuUs, 0),
     });
     rows.off = summary('single node, 1 process, batching off', [merged(off)]);
     rows.one = summary('single node, 1 process', [merged(on)]);
-    rows.four = summary('single node, 4 processes', await workers(4, { url: redis.url }));
+    rows.four = summary('single node, 4 processes (started together)', await fleet('single node, 4 processes', 4, { url: redis.url }, [redis.port]));
   } finally {
     await redis.destroy();
   }
@@ -208,12 +224,33 @@ if (process.argv[2] === '--worker') {
     try {
       const ports = cluster.nodes.map((n) => n.port);
       rows.c1 = summary('cluster (3 primaries), 1 process', [await measured('cluster, batching on', { nodes: cluster.seeds }, ports)]);
-      rows.c4 = summary('cluster (3 primaries), 4 processes', await workers(4, { nodes: cluster.seeds }));
+      rows.c4 = summary('cluster (3 primaries), 4 processes (together)', await fleet('cluster, 4 processes', 4, { nodes: cluster.seeds }, ports));
     } finally {
       await cluster.destroy();
     }
   }
-  console.log('\nCPU per decide + settle:\n' + cpu.map((l) => `  ${l}`).join('\n'));
+  // CPU per iteration hardly depends on how busy the machine is; throughput does. The projection: a
+  // process needs `node` µs of its core per decide + settle, and a primary `redis` µs of its core, so
+  // with one core for the process and one for Redis ("a core pair") one process does 1e6 / max(node,
+  // redis) per second; on this host both share the same cores, so at most 1e6 / (node + redis) each.
+  console.log(`\nCPU per decide + settle (${uptime()} at the end):`);
+  for (const r of cpuRows) {
+    const redisPerPrimary = r.redisUs / r.primaries;
+    const pair = 1e6 / Math.max(r.nodeUs, redisPerPrimary);
+    console.log(
+      `  ${r.label.padEnd(34)} Node ${r.nodeUs.toFixed(1).padStart(6)} µs + Redis ${r.redisUs.toFixed(1).padStart(6)} µs${r.primaries > 1 ? ` (summed over ${r.primaries} primaries)` : ''}` +
+        `  → ${pair.toFixed(0).padStart(6)}/s per process on a core pair (1 Node core + 1 Redis core${r.primaries > 1 ? ' per primary' : ''}); ${(1e6 / (r.nodeUs + r.redisUs)).toFixed(0)}/s on one shared core`,
+    );
+  }
+  const best = cpuRows.filter((r) => r.primaries === 1 && !r.label.includes('off')).sort((a, b) => a.nodeUs + a.redisUs - (b.nodeUs + b.redisUs))[0];
+  if (best) {
+    const goal = 30_000;
+    console.log(
+      `\nthe goal (${goal}/s per process, 4 processes) at the lowest single-node CPU above (Node ${best.nodeUs.toFixed(1)} µs, Redis ${best.redisUs.toFixed(1)} µs): ` +
+        `each process needs ${((goal * best.nodeUs) / 1e6).toFixed(2)} cores; 4 processes need ${((4 * goal * best.redisUs) / 1e6).toFixed(2)} cores of Redis ` +
+        `(one primary is one core: ${(1e6 / best.redisUs).toFixed(0)}/s at most, so 4 × ${goal}/s needs a cluster of ≥ ${Math.ceil((4 * goal * best.redisUs) / 1e6)} primaries). This host has ${os.cpus().length} cores in all.`,
+    );
+  }
   console.log(
     `\nratios: batching = ${(rows.one / rows.off).toFixed(2)} × off; single node 1 process = ${(rows.one / mem).toFixed(3)} × memory store; ` +
       `4 processes = ${(rows.four / rows.one).toFixed(2)} × 1 process` +

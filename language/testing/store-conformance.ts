@@ -22,6 +22,10 @@ export interface BudgetStoreCapabilities {
   /** The store declares sync support (`store.synchronous`, a `SyncBudgetStore`): the engine then calls
    *  that twin directly. Its operations must act on the same counters as the async methods. */
   sync?: boolean;
+  /** The settle grace the store was configured with (ms): how long after a reservation expires a late
+   *  settle or release still corrects it. The grace cases run only when it is given; with a store
+   *  whose grace follows a wall clock rather than the `now` of each call, give none. */
+  settleGraceMs?: number;
 }
 
 export interface BudgetStoreConformanceOptions {
@@ -48,6 +52,8 @@ export interface ConformanceContext {
   /** A new reservation id on every call. */
   fresh: () => string;
   concurrency: number;
+  /** What the store declares (`capabilities`), e.g. its `settleGraceMs`. */
+  capabilities: BudgetStoreCapabilities;
 }
 
 export interface ConformanceCase {
@@ -254,6 +260,50 @@ export function budgetStoreConformanceCases(): ConformanceCase[] {
         eq(await store.release(key('never'), T0 + 2), { found: false }, 'release of an unknown id');
         eq(await store.settle(id, [{ counterKey: k, amount: 9 }], T0 + 3), { found: false }, 'settle after release');
         eq(await store.peek([k], T0 + 3), [state(5, 0)], 'states at the end');
+      },
+    },
+    {
+      name: 'reservation ids: a reserve with the id of a live reservation commits nothing (it rejects, or reports not committed), on the same or other counters; the first reservation stays intact',
+      async run({ store, key, fresh }) {
+        const [k, k2] = [key('dup'), key('dup2')];
+        const id = fresh();
+        eq((await store.reserve(req(id, [item(k, 100, 40)]))).committed, true, 'the first reserve');
+        const again = async (items: ReserveItem[], what: string) => {
+          let r: { committed: boolean } | undefined;
+          try {
+            r = await store.reserve(req(id, items, { now: T0 + 1 }));
+          } catch {
+            r = undefined;
+          }
+          if (r !== undefined) eq(r.committed, false, `${what}: committed`);
+          eq(await store.peek([k, k2], T0 + 1), [state(0, 40), state(0, 0)], `${what}: states`);
+        };
+        await again([item(k, 100, 30), item(k2, 100, 20)], 'the same id over the same and another counter');
+        await again([item(k2, 100, 20)], 'the same id over another counter only');
+        eq(await store.settle(id, [{ counterKey: k, amount: 25 }], T0 + 2), { found: true }, 'the first reservation settles');
+        eq(await store.peek([k, k2], T0 + 2), [state(25, 0), state(0, 0)], 'states after the settle');
+        eq(await store.settle(id, [{ counterKey: k, amount: 1 }], T0 + 3), { found: false }, 'a second settle');
+      },
+    },
+    {
+      name: 'settle grace: until expiry + grace a late settle corrects the expired estimate; from then on settle and release find nothing and change nothing',
+      requires: 'settleGraceMs',
+      async run({ store, key, fresh, capabilities }) {
+        const g = capabilities.settleGraceMs!;
+        const k = key('grace');
+        const ttl = 15 * MIN;
+        const [inside, outside, rel] = [fresh(), fresh(), fresh()];
+        // the counter's window outlives the grace: only the reservations' grace ends
+        const expiresAt = T0 + ttl + 2 * g + DAY;
+        for (const [id, charge] of [[inside, 40], [outside, 50], [rel, 60]] as const) await store.reserve(req(id, [item(k, 1000, charge, { expiresAt })], { ttlMs: ttl }));
+        const end = T0 + ttl + g;
+        eq(await store.peek([k], end - 1), [state(150, 0)], 'all expired, counted as spent');
+        eq(await store.settle(inside, [{ counterKey: k, amount: 10 }], end - 1), { found: true }, 'a settle 1 ms before the grace ends');
+        eq(await store.peek([k], end - 1), [state(120, 0)], 'corrected by actual − estimate');
+        eq(await store.settle(outside, [{ counterKey: k, amount: 10 }], end), { found: false }, 'a settle when the grace has ended');
+        eq(await store.release(rel, end + 1), { found: false }, 'a release after the grace');
+        eq(await store.settle(outside, [{ counterKey: k, amount: 0 }], end + 2), { found: false }, 'a second try');
+        eq(await store.peek([k], end + 2), [state(120, 0)], 'nothing changed after the grace');
       },
     },
     {
@@ -488,7 +538,7 @@ export async function runConformanceCase(c: ConformanceCase, opts: BudgetStoreCo
   const id = runId();
   try {
     let n = 0;
-    await c.run({ store, key: (name) => `${id}:${name}`, fresh: () => `${id}:r${++n}`, concurrency: opts.concurrency ?? 200 });
+    await c.run({ store, key: (name) => `${id}:${name}`, fresh: () => `${id}:r${++n}`, concurrency: opts.concurrency ?? 200, capabilities: opts.capabilities ?? {} });
   } finally {
     await opts.done?.(store);
   }

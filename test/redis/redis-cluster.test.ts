@@ -103,6 +103,54 @@ describe('RedisBudgetStore on Redis Cluster (real 3 primaries + 3 replicas)', fu
     assert.deepEqual(await store.peek(keys, T0), [{ spent: 0, reserved: 0 }, { spent: 0, reserved: 0 }, { spent: 0, reserved: 0 }]);
   });
 
+  it('batching merges per primary: one tick of calls over 60 slots is at most one script run per primary', async () => {
+    const { Redis } = await import('ioredis');
+    const primaries: InstanceType<typeof Redis>[] = [];
+    for (const n of cluster.nodes) {
+      const r = new Redis({ host: '127.0.0.1', port: n.port });
+      if ((await r.role())[0] === 'master') primaries.push(r);
+      else r.disconnect();
+    }
+    const runs = async () => {
+      let n = 0;
+      for (const r of primaries) {
+        const m = /cmdstat_evalsha:calls=(\d+)/.exec(await r.info('commandstats'));
+        const e = /cmdstat_eval:calls=(\d+)/.exec(await r.info('commandstats'));
+        n += Number(m?.[1] ?? 0) + Number(e?.[1] ?? 0);
+      }
+      return n;
+    };
+    try {
+      const keys = Array.from({ length: 60 }, (_, i) => `merge-${i}`);
+      assert.ok(new Set(keys.map((k) => calculateSlot(`test:{${k}}c`))).size >= 55, 'the counters sit on (almost) 60 slots');
+      await Promise.all(primaries.map((r) => r.config('RESETSTAT')));
+      // 60 reserves in one tick, each on its own counter
+      const results = await Promise.all(keys.map((k, i) => store.reserve({ reservationId: `merge-r${i}`, now: T0, ttlMs: MIN, commit: true, items: [item(k, 10, 1)] })));
+      assert.ok(results.every((r) => r.committed));
+      const reserveRuns = await runs();
+      // 60 reserves + 60 directory entries: before merging per primary, about 120 runs
+      assert.ok(reserveRuns <= 2 * primaries.length, `script runs for 60 reserves: ${reserveRuns}`);
+      await Promise.all(primaries.map((r) => r.config('RESETSTAT')));
+      const settled = await Promise.all(keys.map((k, i) => store.settle(`merge-r${i}`, [{ counterKey: k, amount: 1 }], T0 + 1)));
+      assert.ok(settled.every((r) => r.found));
+      // the settles are one run per primary; their directory deletes follow each primary's reply, so up
+      // to one more wave per primary (under load the replies come in separate ticks)
+      const settleRuns = await runs();
+      assert.ok(settleRuns <= 4 * primaries.length, `script runs for 60 settles: ${settleRuns}`);
+      assert.deepEqual(await store.peek(keys.slice(0, 3), T0 + 2), [{ spent: 1, reserved: 0 }, { spent: 1, reserved: 0 }, { spent: 1, reserved: 0 }]);
+    } finally {
+      for (const r of primaries) r.disconnect();
+    }
+  });
+
+  it('close() lets the process exit even when a slot-map refresh is under way (ioredis re-arms its own refresh timer then)', async () => {
+    // Seen as a hang of 1 in 5 runs of the 4-process test below (the worker printed its result, then
+    // never exited: a Timeout from ioredis's nextRound, re-armed by a refresh that completed after
+    // quit()). With refreshes every 5 ms one is under way at close() about as often; not every run.
+    const r = await runWorker<{ closed: boolean }>('test/redis/cluster-close-worker.ts', { REIN_CLUSTER_NODES: JSON.stringify(cluster.seeds) }, 20_000);
+    assert.equal(r.closed, true);
+  });
+
   it('`client` accepts an ioredis Cluster', async () => {
     const client = new Cluster(cluster.seeds, { enableOfflineQueue: true });
     const s = new RedisBudgetStore({ client, prefix: 'client:' });

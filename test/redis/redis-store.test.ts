@@ -107,6 +107,53 @@ describe('RedisBudgetStore (real redis-server)', function () {
     assert.deepEqual(await store.peek([k], T0), [{ spent: 0, reserved: 3 }]);
   });
 
+  it('upgrade: a reservation (or tombstone) written in the earlier record layout, a hash, is still settled (or honoured)', async () => {
+    const k = key('old');
+    const id = key('r');
+    const { Redis } = await import('ioredis');
+    const c = new Redis(redis.url);
+    try {
+      // what the earlier scripts wrote for a reserve of 40 on k (expires at T0 + 1 min)
+      await c.hset(`test:{${k}}c`, 'reserved', '40', 'spent', '0');
+      await c.zadd(`test:{${k}}p`, T0 + MIN, `40:${id}`);
+      await c.hset(`test:r:${id}`, `test:{${k}}`, '40');
+      // and a tombstone of a release that came before its reserve
+      const dead = key('r');
+      await c.hset(`test:r:${dead}`, 'x', '1');
+      assert.deepEqual(await store.settle(id, [{ counterKey: k, amount: 15 }], T0 + 1), { found: true });
+      assert.deepEqual(await store.peek([k], T0 + 2), [{ spent: 15, reserved: 0 }]);
+      assert.equal(await c.exists(`test:r:${id}`), 0, 'the record is gone');
+      await assert.rejects(store.reserve({ reservationId: dead, now: T0, ttlMs: MIN, commit: true, items: [item(k, 100, 1)] }), /released before it reached Redis/);
+      assert.deepEqual(await store.release(dead, T0), { found: false });
+      assert.deepEqual(await store.peek([k], T0 + 2), [{ spent: 15, reserved: 0 }]);
+    } finally {
+      c.disconnect();
+    }
+  });
+
+  it('a pending reservation written without lowering the expiry bound (an earlier version) is still swept, at most 1 s late', async () => {
+    const k = key('bound');
+    // the bound is set by a sweep: nothing pending, so it lies 1 s ahead (T0 + 1000)
+    await store.addSpent(k, 1, T0 + 24 * 60 * MIN, T0);
+    assert.deepEqual(await store.peek([k], T0), [{ spent: 1, reserved: 0 }]);
+    const { Redis } = await import('ioredis');
+    const c = new Redis(redis.url);
+    try {
+      assert.equal(await c.hget(`test:{${k}}c`, 'e'), String(T0 + 1000));
+      // an earlier version's reserve of 7 expiring at T0 + 500: it adds the member, not the bound
+      await c.hincrby(`test:{${k}}c`, 'reserved', 7);
+      await c.zadd(`test:{${k}}p`, T0 + 500, `7:${key('r')}`);
+    } finally {
+      c.disconnect();
+    }
+    assert.deepEqual(await store.peek([k], T0 + 600), [{ spent: 1, reserved: 7 }], 'before the bound: not swept yet');
+    assert.deepEqual(await store.peek([k], T0 + 1001), [{ spent: 8, reserved: 0 }], 'past the bound: swept');
+    // and a reservation of this version lowers the bound itself: swept on time
+    await store.reserve({ reservationId: key('r'), now: T0 + 1001, ttlMs: 100, commit: true, items: [item(k, 100, 5)] });
+    assert.deepEqual(await store.peek([k], T0 + 1100), [{ spent: 8, reserved: 5 }]);
+    assert.deepEqual(await store.peek([k], T0 + 1101), [{ spent: 13, reserved: 0 }], 'swept at its expiry');
+  });
+
   it('fails fast with a clear error when Redis is unreachable', async () => {
     const dead = new RedisBudgetStore({ url: 'redis://127.0.0.1:1', timeoutMs: 200 });
     try {

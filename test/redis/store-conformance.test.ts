@@ -5,14 +5,15 @@ import { budgetStoreConformance } from '../../language/testing/index.js';
 import { useRedis } from './redis-server.js';
 import { useCluster } from './redis-cluster.js';
 
-const capabilities = { releaseBeforeReserve: true, consumeOnce: true };
+const GRACE = 60 * 60 * 1000;
+const capabilities = { releaseBeforeReserve: true, consumeOnce: true, settleGraceMs: GRACE };
 
 describe('RedisBudgetStore, single node (real redis-server)', function () {
   this.timeout(30_000);
   const redis = useRedis();
   let store: RedisBudgetStore | undefined;
   before(async () => {
-    store = new RedisBudgetStore({ url: redis.url, prefix: 'conf:' });
+    store = new RedisBudgetStore({ url: redis.url, prefix: 'conf:', settleGraceMs: GRACE });
     await store.ready();
   });
   after(async () => store?.close());
@@ -24,7 +25,7 @@ describe('RedisBudgetStore, Redis Cluster (real 3 primaries)', function () {
   const cluster = useCluster({ masters: 3, replicas: 0 });
   let store: RedisBudgetStore | undefined;
   before(async () => {
-    store = new RedisBudgetStore({ nodes: cluster.seeds, prefix: 'conf:' });
+    store = new RedisBudgetStore({ nodes: cluster.seeds, prefix: 'conf:', settleGraceMs: GRACE });
     await store.ready(10_000);
   });
   after(async () => store?.close());

@@ -7,6 +7,9 @@ import { budgetStoreConformance, budgetStoreConformanceCases, runConformanceCase
 
 describe('MemoryBudgetStore', () => {
   budgetStoreConformance({ describe, it }, { store: () => new MemoryBudgetStore(), capabilities: { consumeOnce: true, sync: true } });
+  describe('with a declared settle grace of 1 h', () => {
+    budgetStoreConformance({ describe, it }, { store: () => new MemoryBudgetStore({ settleGraceMs: 3_600_000 }), capabilities: { settleGraceMs: 3_600_000 } });
+  });
 });
 
 /** A memory store with one defect injected. */
@@ -82,6 +85,25 @@ describe('the conformance suite catches broken stores', () => {
       });
     };
     assert.ok(byName('timeouts: an unsettled reservation expires')(await failures(s3)));
+  });
+
+  it('a store that accepts a duplicate reservation id, or forgets its grace, fails the case about it', async () => {
+    // a second reserve with a live id overwrites the first (as a store keyed by id without a claim would)
+    const dup = () => {
+      const s = new MemoryBudgetStore();
+      let n = 0;
+      return Object.assign(Object.create(s) as BudgetStore, {
+        reserve: (r: ReserveRequest) => s.reserve({ ...r, reservationId: `${r.reservationId}#${++n}` }),
+        settle: (id: string, a: { counterKey: string; amount: number }[], now: number) => s.settle(`${id}#1`, a, now),
+        release: (id: string, now: number) => s.release(`${id}#1`, now),
+      });
+    };
+    const f1 = await failures(dup);
+    assert.ok(byName('the id of a live reservation')(f1), f1.join('\n'));
+    // declares a 1 h grace but keeps reservations for 24 h
+    const grace = budgetStoreConformanceCases().find((x) => x.requires === 'settleGraceMs') as ConformanceCase;
+    await assert.rejects(runConformanceCase(grace, { store: () => new MemoryBudgetStore(), capabilities: { settleGraceMs: 3_600_000 } }), ConformanceError);
+    await runConformanceCase(grace, { store: () => new MemoryBudgetStore(), capabilities: { settleGraceMs: 24 * 3_600_000 } });
   });
 
   it('the memory store declares no tombstones: the release-before-reserve case fails it (so the capability means something)', async () => {
