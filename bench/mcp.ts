@@ -8,6 +8,9 @@
 //   BENCH_BYTES=100000 …                      echo messages of that many characters (a large result)
 //   BENCH_AUDIT=1 …                           A/B with --audit (every decision hash-chained to a file)
 //   BENCH_ONLY=stdio|http|fleet …             one part only
+//   BENCH_FLEET_WARMUP=2000 …                 fleet: warm-up calls per server before timing (at least BENCH_SECONDS, at most 90 s)
+//   BENCH_FLEET_MEMORY=1 …                    fleet: replicas with the memory store instead of --redis (for
+//                                             comparison only: ceilings are then per replica)
 //   BENCH_GC=1 …                              stdio: also count the gateway's garbage collections in the timed calls
 //                                             (bench/gc-log.mjs preloaded into the gateway process)
 //
@@ -51,6 +54,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const ONLY = process.env.BENCH_ONLY;
 const REPLICAS = 4;
+/** Fleet warm-up: calls per server (each replica, or the upstream when called directly). */
+const FLEET_WARMUP = Number(process.env.BENCH_FLEET_WARMUP ?? 2000);
 /** BENCH_BYTES: pad every echoed message to about this many characters (a large tool result both ways). */
 const PAD = 'x'.repeat(Number(process.env.BENCH_BYTES ?? 0));
 const useDist = existsSync(path.join(ROOT, 'dist/cli/cli.js'));
@@ -215,12 +220,21 @@ async function redisStats(url: string): Promise<{ cpuMs: number; commands: numbe
  */
 async function throughput(urls: string[], watch: Watched[], redisUrl?: string): Promise<{ rate: number; cpu: Record<string, number>; redisCmds?: number }> {
   const clients = await Promise.all(Array.from({ length: CLIENTS }, (_, i) => httpClient(urls[i % urls.length])));
-  // Warm-up: the same load for as long as the measurement, so every replica's code is JIT-compiled
-  // (a few calls each would time the interpreter and the compiler, not a gateway that runs for hours).
-  const warmEnd = performance.now() + SECONDS * 1000;
+  // Warm-up: the same load until every server behind `urls` has had FLEET_WARMUP calls (and at least
+  // BENCH_SECONDS, at most 90 s), so every replica's code is JIT-compiled: a few calls each would
+  // time the interpreter and the compiler, not a gateway that runs for hours.
+  const t0w = performance.now();
+  let warmed = 0;
+  const warmDone = () => {
+    const t = performance.now() - t0w;
+    return t > 90_000 || (t > SECONDS * 1000 && warmed >= FLEET_WARMUP * urls.length);
+  };
   await Promise.all(
     clients.map(async (c) => {
-      while (performance.now() < warmEnd) await c.callTool({ name: 'echo', arguments: { message: 'warm' } });
+      while (!warmDone()) {
+        await c.callTool({ name: 'echo', arguments: { message: 'warm' } });
+        warmed++;
+      }
     }),
   );
   let calls = 0;
@@ -277,7 +291,7 @@ async function fleet(): Promise<void> {
     for (let i = 0; i < REPLICAS; i++) {
       const port = await freePort();
       gws.push(
-        start(process.execPath, [BIN, 'mcp', '--policy', dir, '--no-reload', '--redis', redis.url, '--listen', `127.0.0.1:${port}`, '--upstream', `http://127.0.0.1:${upPort}/mcp`], { env: runEnv }),
+        start(process.execPath, [BIN, 'mcp', '--policy', dir, '--no-reload', ...(process.env.BENCH_FLEET_MEMORY ? [] : ['--redis', redis.url]), '--listen', `127.0.0.1:${port}`, '--upstream', `http://127.0.0.1:${upPort}/mcp`], { env: runEnv }),
       );
       urls.push(`http://127.0.0.1:${port}/mcp`);
     }
@@ -289,7 +303,8 @@ async function fleet(): Promise<void> {
     const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
     console.log(`fleet: ${CLIENTS} clients for ${SECONDS} s, echo, one upstream (Streamable HTTP), every process on this machine`);
     console.log(`  direct to the upstream                ${direct.rate.toFixed(0).padStart(7)} calls/s`);
-    console.log(`  ${REPLICAS} rein mcp replicas on one Redis       ${viaFleet.rate.toFixed(0).padStart(7)} calls/s   (${(viaFleet.rate / direct.rate).toFixed(2)}× direct)`);
+    const how = process.env.BENCH_FLEET_MEMORY ? 'each with its memory store' : 'on one Redis';
+    console.log(`  ${REPLICAS} rein mcp replicas ${how.padEnd(26)} ${viaFleet.rate.toFixed(0).padStart(7)} calls/s   (${(viaFleet.rate / direct.rate).toFixed(2)}× direct)`);
     console.log(`  CPU per call (µs, user + system)      direct   via the replicas`);
     for (const k of Object.keys(viaFleet.cpu)) {
       const d = direct.cpu[k];
