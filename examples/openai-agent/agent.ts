@@ -10,8 +10,7 @@ import { ScriptedModel, functionCall, assistantMessage } from '@openai/agents/te
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { calcPrice } from '@pydantic/genai-prices';
 import { compile, Engine, MemoryBudgetStore } from '../../language/index.js'; // in your project: from 'rein'
-import { pricesFrom, ReinDeniedError } from '../../language/ai/index.js'; // 'rein/ai'
-import { reinModel, guardTools, reinOutputGuardrail } from '../../language/ai/openai-agents.js'; // 'rein/openai-agents'
+import { reinModel, guardTools, reinOutputGuardrail, pricesFrom, ReinDeniedError } from '../../language/ai/openai-agents.js'; // 'rein/openai-agents'
 
 setTracingDisabled(true); // offline
 const dir = join(import.meta.dirname, '../ai-sdk-agent');

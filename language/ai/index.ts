@@ -5,21 +5,27 @@
 import type { LanguageModelMiddleware } from 'ai';
 import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
+import {
+  approvalsFor,
+  approveViaQueue,
+  charEstimate,
+  contextOf,
+  evaluateRules,
+  modelCallSummary,
+  priceOf,
+  promptText,
+  ReinDeniedError,
+  settleOrReport,
+  type PriceFunction,
+  type PriceTable,
+  type QueueApprovals,
+  type ReinContext,
+  type SettleErrorHandler,
+  type TokenUsage,
+} from './shared.js';
 
-/** What the host knows about the caller: merged into every request (agent, team, session, data classification…). */
-export type ReinContext = Record<string, unknown> | (() => Record<string, unknown>);
-
-/** Token usage of one model call. */
-export interface TokenUsage {
-  input: number;
-  output: number;
-}
-
-/** Price of a model call in dollars, or `null` when the model is unknown. */
-export type PriceFunction = (usage: TokenUsage, model: { provider: string; id: string }) => number | null;
-
-/** USD per million tokens, by model id (`"gpt-4o"`) or `"provider:model"` (`"openai.chat:gpt-4o"`). */
-export type PriceTable = Record<string, { input: number; output: number }>;
+export { ReinDeniedError, pricesFrom, promptText } from './shared.js';
+export type { ApprovalQueueLike, PriceFunction, PriceTable, QueueApprovals, ReinContext, SettleErrorHandler, TokenUsage } from './shared.js';
 
 export interface ReinAiOptions {
   engine: Engine;
@@ -42,132 +48,6 @@ export interface ReinAiOptions {
   onSettleError?: SettleErrorHandler;
   /** A model call the policy answers `require_approval` waits in the control room's queue instead of throwing. */
   approvals?: QueueApprovals;
-}
-
-/** The control room's approval queue (`ApprovalQueue` from `rein/node`), as far as Rein uses it. */
-export interface ApprovalQueueLike {
-  request(decision: Decision, summary: unknown): Promise<readonly { id: string }[]>;
-  wait(
-    ids: string[],
-    opts: { timeoutMs: number; signal?: AbortSignal },
-  ): Promise<{ status: string; approvals: readonly ({ rule: string; request_hash: string } | string)[] }>;
-}
-
-/** Wait for a person's verdict in the control room's queue (`rein serve`, `rein approvals`). */
-export interface QueueApprovals {
-  queue: ApprovalQueueLike;
-  /** How long a call waits for a verdict (default 10 minutes); then it throws `ReinDeniedError`. */
-  timeoutMs?: number;
-}
-
-/**
- * A `require_approval` decision put to the queue: waits for the verdict and decides again with its approvals.
- * Returns the decision to act on and, when no approval came, why (`denied`, `expired`, `timeout`). @internal
- */
-export async function approveViaQueue(
-  engine: Engine,
-  request: unknown,
-  decision: Decision,
-  q: QueueApprovals | undefined,
-  summary: unknown,
-  signal?: AbortSignal,
-): Promise<{ decision: Decision; note?: string }> {
-  if (!q || decision.effect !== 'require_approval') return { decision };
-  const ids = (await q.queue.request(decision, summary)).map((r) => r.id);
-  if (ids.length === 0) return { decision };
-  const r = await q.queue.wait(ids, { timeoutMs: q.timeoutMs ?? 600_000, signal });
-  if (r.status !== 'approved') return { decision, note: `approval ${r.status}` };
-  return { decision: await engine.decide(request, { approvals: r.approvals }) };
-}
-
-/**
- * What happens when a settle fails (the budget store is down, or the usage makes the request invalid):
- * the model's or tool's result is still returned (a paid call is never thrown away), the decision stands,
- * its reservation stays in place until it expires and then counts its estimate (conservative), and this
- * handler gets the error. The same in `rein/ai` and `rein/openai-agents`, for calls and streams.
- */
-export type SettleErrorHandler = (error: unknown, decision: Decision) => void;
-
-const warnSettleError: SettleErrorHandler = (error) => {
-  console.warn(`rein: settle failed; the reservation's estimate stands until it expires: ${error instanceof Error ? error.message : String(error)}`);
-};
-
-/** Settles, and hands a failure to `onError` instead of throwing (see `SettleErrorHandler`). @internal */
-export async function settleOrReport(engine: Engine, decision: Decision, usage: unknown, onError: SettleErrorHandler = warnSettleError): Promise<void> {
-  try {
-    await engine.settle(decision, usage);
-  } catch (e) {
-    try {
-      onError(e, decision);
-    } catch {
-      /* a throwing handler must not take the result either */
-    }
-  }
-}
-
-/** A model call, tool call or output that the policy denied (or that needs an approval not given). */
-export class ReinDeniedError extends Error {
-  readonly decision: Decision;
-  constructor(decision: Decision, what: string, note?: string) {
-    const why = decision.reasons.map((r) => r.message ?? r.name).filter(Boolean).join('; ');
-    const verb = decision.effect === 'require_approval' ? 'needs approval' : 'denied by policy';
-    super(`${what} ${verb}${why ? `: ${why}` : ''}${note ? ` (${note})` : ''}`);
-    this.name = 'ReinDeniedError';
-    this.decision = decision;
-  }
-}
-
-const charEstimate = (text: string): number => Math.ceil(text.length / 4);
-
-/** A `PriceFunction` from `@pydantic/genai-prices`' `calcPrice` (pass the function; Rein does not import it). */
-export function pricesFrom(
-  calcPrice: (usage: Record<string, number | undefined>, modelId: string, options?: { providerId?: string }) => { total_price: number } | null,
-  providerOf: (provider: string) => string | undefined = (p) => p.split('.')[0],
-): PriceFunction {
-  return (usage, model) => {
-    try {
-      const r = calcPrice({ input_tokens: usage.input, output_tokens: usage.output }, model.id, { providerId: providerOf(model.provider) });
-      return r ? r.total_price : null;
-    } catch {
-      return null;
-    }
-  };
-}
-
-/** Dollars for `usage` on `model`, rounded up to the micro-dollar; 0 without prices or for an unknown model. @internal */
-export function priceOf(prices: ReinAiOptions['prices'], usage: TokenUsage, model: { provider: string; id: string }): number {
-  if (!prices) return 0;
-  let p: number | null;
-  if (typeof prices === 'function') p = prices(usage, model);
-  else {
-    const row = prices[`${model.provider}:${model.id}`] ?? prices[model.id];
-    p = row ? (usage.input * row.input + usage.output * row.output) / 1e6 : null;
-  }
-  // Round up to the micro-dollar: money in Rein has 6 fractional digits.
-  return p === null || !Number.isFinite(p) || p < 0 ? 0 : Math.ceil(p * 1e6 - 1e-6) / 1e6;
-}
-
-/** @internal */
-export function contextOf(ctx: ReinContext | undefined): Record<string, unknown> {
-  if (!ctx) return {};
-  return typeof ctx === 'function' ? ctx() : ctx;
-}
-
-/** The text of a prompt (system, user, assistant and tool messages), for detectors and the token count. */
-export function promptText(prompt: unknown): string {
-  if (!Array.isArray(prompt)) return '';
-  const out: string[] = [];
-  for (const m of prompt as { content?: unknown }[]) {
-    if (typeof m?.content === 'string') out.push(m.content);
-    else if (Array.isArray(m?.content)) {
-      for (const part of m.content as { type?: string; text?: string; output?: unknown; input?: unknown }[]) {
-        if (typeof part?.text === 'string') out.push(part.text);
-        else if (part?.type === 'tool-result' && part.output !== undefined) out.push(JSON.stringify(part.output));
-        else if (part?.type === 'tool-call' && part.input !== undefined) out.push(typeof part.input === 'string' ? part.input : JSON.stringify(part.input));
-      }
-    }
-  }
-  return out.join('\n');
 }
 
 interface CallState {
@@ -204,8 +84,7 @@ export function reinMiddleware(options: ReinAiOptions): LanguageModelMiddleware 
       prompt: text,
     };
     const first = await engine.decide(request);
-    const summary = { ...request, prompt: text.length > 2000 ? `${text.slice(0, 2000)}…` : text };
-    const { decision, note } = await approveViaQueue(engine, request, first, options.approvals, summary, params.abortSignal);
+    const { decision, note } = await approveViaQueue(engine, request, first, options.approvals, () => modelCallSummary(request), params.abortSignal);
     if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`, note);
     return { model: m, inputTokens, decision, settled: false };
   }
@@ -320,15 +199,6 @@ export interface GuardToolsOptions {
 
 type AnyTool = { execute?: (input: any, options: any) => unknown; needsApproval?: unknown; [k: string]: unknown };
 
-/** The approvals that let `request` through: each approval the decision asks for, bound to its request hash. @internal */
-export const approvalsFor = (d: Decision) => d.approvals.map((a) => ({ rule: a.name, request_hash: d.request_hash ?? '' }));
-
-/** Rules only, no budgets reserved (for an SDK's "does this call need approval?" question). @internal */
-export function evaluateRules(engine: Engine, request: unknown): Decision | null {
-  const policy = engine.policy as { evaluate?: (r: unknown) => Decision };
-  return typeof policy.evaluate === 'function' ? policy.evaluate(request) : null;
-}
-
 /**
  * Wraps each tool's `execute`: decides on `{ ...context, phase: "tool", tool: { name, input } }`.
  * `deny` → `execute` throws `ReinDeniedError`, which the AI SDK hands to the model as a tool error it
@@ -357,15 +227,16 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
     out[name] = {
       ...t,
       async needsApproval(input: unknown, opts: { toolCallId: string }) {
-        if (typeof own === 'function' ? await own(input, opts) : own === true) return true;
-        if (options.approvals) return false; // the queue is asked in `execute`
-        // Rules only, no budgets reserved: the real decision is made in `execute`.
+        const ownAsks = typeof own === 'function' ? await own(input, opts) : own === true;
+        if (options.approvals) return ownAsks; // the queue is asked in `execute`
+        // Rules only, no budgets reserved: the real decision is made in `execute`. Asked even when the
+        // tool's own `needsApproval` says yes, so that the person's approval also answers the policy.
         const decision = evaluateRules(engine, requestOf(name, input));
         if (decision?.effect === 'require_approval' && decision.request_hash) {
           asked.set(opts.toolCallId, decision.request_hash);
           return true;
         }
-        return false;
+        return ownAsks;
       },
       async execute(input: unknown, opts: { toolCallId: string; abortSignal?: AbortSignal }) {
         const request = requestOf(name, input);
@@ -378,7 +249,7 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
         if (decision.effect === 'require_approval' && approvedHash !== undefined && approvedHash === decision.request_hash) {
           decision = await engine.decide(request, { approvals: approvalsFor(decision) });
         } else if (options.approvals) {
-          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, { tool: name, arguments: input }, opts.abortSignal));
+          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, () => ({ tool: name, arguments: input }), opts.abortSignal));
         }
         if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `tool ${name}`, note);
         let output: unknown;

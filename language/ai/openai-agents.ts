@@ -6,8 +6,10 @@ import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
 import {
   approveViaQueue,
+  charEstimate,
   approvalsFor,
   evaluateRules,
+  modelCallSummary,
   priceOf,
   promptText,
   ReinDeniedError,
@@ -18,7 +20,7 @@ import {
   type ReinContext,
   type SettleErrorHandler,
   type TokenUsage,
-} from './index.js';
+} from './shared.js';
 
 export interface AgentsGuardOptions {
   engine: Engine;
@@ -56,7 +58,6 @@ const modelOf = (agent: { model?: unknown }) => ({
   provider: 'openai',
   id: typeof agent?.model === 'string' ? agent.model : ((agent?.model as { model?: string } | undefined)?.model ?? 'default'),
 });
-const charEstimate = (t: string) => Math.ceil(t.length / 4);
 
 /** The text of an Agents SDK input (a string or input items: messages, tool calls and their results). */
 export function agentsInputText(input: unknown): string {
@@ -164,8 +165,7 @@ export function reinModel<M extends AgentsModel>(model: M, options: AgentsGuardO
       cost: { estimate: priceOf(options.prices, { input, output: maxOut }, m) },
       prompt,
     };
-    const summary = { ...req, prompt: prompt.length > 2000 ? `${prompt.slice(0, 2000)}…` : prompt };
-    const { decision, note } = await approveViaQueue(engine, req, await engine.decide(req), options.approvals, summary, request.signal);
+    const { decision, note } = await approveViaQueue(engine, req, await engine.decide(req), options.approvals, () => modelCallSummary(req), request.signal);
     if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`, note);
     return { decision, input };
   }
@@ -303,7 +303,7 @@ function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean)
           // Run before the SDK asks a person (`preApprovalInputGuardrails`): let the SDK's approval flow go on.
           return { behavior: { type: 'allow' as const }, outputInfo: decision };
         } else if (options.approvals) {
-          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, { tool: name, arguments: args }));
+          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, () => ({ tool: name, arguments: args })));
         }
       }
       if (decision.effect !== 'allow') {
@@ -390,4 +390,5 @@ export function guardTools<T extends readonly AnyAgentsTool[]>(tools: T, options
   }) as unknown as T;
 }
 
-export type { ReinContext };
+export { ReinDeniedError, pricesFrom } from './shared.js';
+export type { ApprovalQueueLike, PriceFunction, PriceTable, QueueApprovals, ReinContext, SettleErrorHandler, TokenUsage } from './shared.js';

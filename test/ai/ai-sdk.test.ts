@@ -13,6 +13,7 @@ import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { AuditLogger, MemoryAuditSink } from '../../language/audit/logger.js';
 import type { Decision } from '../../language/runtime/decision.js';
 import { reinMiddleware, guardTools, ReinDeniedError, pricesFrom, promptText } from '../../language/ai/index.js';
+import type { AgentsModel } from '../../language/ai/openai-agents.js';
 
 const DIR = join(import.meta.dirname, '../../examples/ai-sdk-agent');
 const policy = compile(Object.fromEntries(readdirSync(DIR).filter((f) => f.endsWith('.rein')).map((f) => [f, readFileSync(join(DIR, f), 'utf8')])));
@@ -91,6 +92,27 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.equal(decisions.length, 6);
   });
 
+  it('decides on the model, the caller\'s context, the prompt text (detectors) and its tokens counted with gpt-tokenizer', async () => {
+    const { engine, context } = setup();
+    const requests: any[] = [];
+    const decide = engine.decide.bind(engine);
+    engine.decide = (r, o) => (requests.push(r), decide(r, o));
+    const model = new MockLanguageModelV3({ provider: 'openai.chat', modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
+    const wrapped = wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, countTokens, prices: PRICES }) });
+    await generateText({ model: wrapped, system: 'You are terse.', prompt: 'Summarise ticket 7.', maxOutputTokens: 100 });
+    const text = 'You are terse.\nSummarise ticket 7.';
+    assert.deepEqual(requests[0], {
+      ...context,
+      phase: 'model',
+      model: { provider: 'openai.chat', id: 'gpt-4o' },
+      tokens: { input: countTokens(text), output: 100 },
+      cost: { estimate: Math.ceil((countTokens(text) * 2.5 + 100 * 10) / 1e6 * 1e6 - 1e-6) / 1e6 },
+      prompt: text,
+    });
+    await assert.rejects(generateText({ model: wrapped, prompt: 'debug this: AKIAIOSFODNN7EXAMPLE' }), (e: unknown) => e instanceof ReinDeniedError && e.decision.reasons[0]?.name === 'secret_in_prompt');
+    assert.equal(model.doGenerateCalls.length, 1, 'the prompt with a credential never reached the provider');
+  });
+
   it('a $0.05 ceiling stops the loop at the exact call that would exceed it', async () => {
     const { engine, context, settled } = setup();
     // Each call costs 2,000 × $2.50/M + 750 × $10/M = $0.0125: four calls reach $0.05, the fifth is refused.
@@ -123,6 +145,37 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.equal(ran.length, 4);
     const modelSettles = settled.filter((s) => s.usage.tokens);
     assert.deepEqual(modelSettles.map((s) => s.usage.cost.estimate), [0.0125, 0.0125, 0.0125, 0.0125]);
+  });
+
+  it('the $0.05 ceiling also stops a streamText tool loop at the exact call', async () => {
+    const { engine, context } = setup();
+    const ran: string[] = [];
+    let i = 0;
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doStream: async () => ({
+        stream: simulateReadableStream({
+          chunks: [
+            { type: 'tool-call', toolCallId: `c${i++}`, toolName: 'sql', input: JSON.stringify({ query: 'select 1' }) },
+            { type: 'finish', finishReason: toolCalls, usage: usage(2000, 750) },
+          ],
+        }),
+      }),
+    });
+    const errors: unknown[] = [];
+    const r = streamText({
+      model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, prices: PRICES, countTokens }) }),
+      tools: guardTools(sqlTools(ran), { engine, context }),
+      stopWhen: stepCountIs(20),
+      prompt: 'count the users',
+      onError: ({ error }) => void errors.push(error),
+    });
+    await r.consumeStream();
+    assert.equal(model.doStreamCalls.length, 4, 'four streamed calls; the fifth never reached the provider');
+    assert.equal(ran.length, 4);
+    const e = errors.find((x) => x instanceof ReinDeniedError) as ReinDeniedError | undefined;
+    assert.equal(e?.decision.reasons[0]?.name, 'session_model_spend');
+    assert.equal(e?.decision.budgets.find((b) => b.name === 'session_model_spend')?.spent, '0.050000');
   });
 
   it('the ceiling holds across concurrent runs of one session', async () => {
@@ -323,6 +376,41 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.equal(decisions[asked + 1]!.effect, 'allow');
   });
 
+  it('a tool with its own needsApproval: one approval answers both the tool and the policy', async () => {
+    const { engine, context } = setup();
+    const refunds: number[] = [];
+    const tools = guardTools(
+      {
+        refund: tool({
+          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
+          needsApproval: true,
+          execute: async ({ amount }) => {
+            refunds.push(amount);
+            return { ok: true };
+          },
+        }),
+      },
+      { engine, context },
+    );
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+    });
+    const first = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: 'refund $30' });
+    const req = first.content.find((p) => p.type === 'tool-approval-request') as { approvalId: string };
+    const second = await generateText({
+      model,
+      tools,
+      stopWhen: stepCountIs(5),
+      messages: [{ role: 'user', content: 'refund $30' }, ...first.response.messages, { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: req.approvalId, approved: true }] }],
+    });
+    assert.deepEqual(refunds, [30]);
+    assert.equal(second.text, 'refunded');
+  });
+
   it('a tool approval is bound to the request it was asked for: a tampered input in the history never runs', async () => {
     const { engine, context } = setup();
     const refunds: number[] = [];
@@ -419,6 +507,42 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
       console.warn = warn;
     }
     assert.deepEqual(seen, ["rein: settle failed; the reservation's estimate stands until it expires: boom"]);
+  });
+
+  it('prices in the policy: without `prices`, a budget prices the tokens; both adapters settle the actual usage', async () => {
+    const priced = compile({ 'priced.rein': readFileSync(join(import.meta.dirname, 'fixtures/priced.rein'), 'utf8') });
+    const engine = new Engine(priced, { store: new MemoryBudgetStore() });
+    const context = { session: { id: 's1' } };
+    const spent = async () => (await engine.decide({ ...context, phase: 'model', model: { provider: 'x', id: 'gpt-4o' }, tokens: { input: 0, output: 0 } })).budgets[0]?.spent;
+    const model = new MockLanguageModelV3({ modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(2000, 750), warnings: [] } });
+    await generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, checkOutput: false }) }), prompt: 'q' });
+    // 2,000 × $2.50/M + 750 × $10/M, from the policy's own table
+    assert.equal(await spent(), '0.012500');
+    const { reinModel } = await import('../../language/ai/openai-agents.js');
+    const plain: AgentsModel = { getResponse: async () => ({ usage: { inputTokens: 1000, outputTokens: 1000 }, output: [] }), async *getStreamedResponse() {} };
+    const agentsModel = reinModel(
+      plain,
+      { engine, context, model: { provider: 'openai', id: 'gpt-4o-mini' } },
+    );
+    await agentsModel.getResponse({ input: 'q', modelSettings: {} });
+    // + 1,000 × $0.15/M + 1,000 × $0.60/M
+    assert.equal(await spent(), '0.013250');
+  });
+
+  it('tool budgets settle with the cost the tool reports', async () => {
+    const { engine, context, settled } = setup();
+    const ran: string[] = [];
+    const tools = guardTools(sqlTools(ran), { engine, context, cost: (name, input, output) => (name === 'sql' && (input as { query: string }).query === 'select 1' && (output as { rows: number }).rows === 1 ? 0.002 : undefined) });
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'c1', toolName: 'sql', input: JSON.stringify({ query: 'select 1' }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'one row' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+    });
+    await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: 'q' });
+    assert.deepEqual(ran, ['select 1']);
+    assert.deepEqual(settled.map((s) => s.usage), [{ cost: { estimate: 0.002 } }]);
   });
 
   it('prices from @pydantic/genai-prices', () => {

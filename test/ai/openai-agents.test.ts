@@ -314,6 +314,21 @@ describe('rein/openai-agents: OpenAI Agents SDK guards', () => {
       assert.ok(out >= 5 && out < 500, `the consumed ${out} output tokens are counted, not the 500 of a full answer`);
     });
 
+    it('a denied streamed call rejects the run before the provider is called', async () => {
+      const { engine, context } = setup('confidential');
+      const model = new ScriptedModel([turn([assistantMessage('x')])]);
+      const r = await run(new Agent({ name: 'a', model: reinModel(model, { engine, context, model: GPT4O }) }), 'salary table', { stream: true });
+      await assert.rejects(
+        (async () => {
+          for await (const _ of r);
+          await r.completed;
+          if (r.error) throw r.error;
+        })(),
+        (e: unknown) => e instanceof ReinDeniedError && /may not see confidential data/.test(e.message),
+      );
+      assert.equal(model.calls.length, 0);
+    });
+
     it('a provider error settles zero usage, and the error reaches the caller', async () => {
       const { engine, context, settled } = setup();
       const model = new ScriptedModel([modelError(new Error('connection reset'))]);

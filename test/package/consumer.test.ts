@@ -104,6 +104,28 @@ describe('the package installed in a fresh project (npm pack)', function () {
     assert.match(r.stderr, /ioredis/);
   });
 
+  it('rein/ai and rein/openai-agents work without the AI SDK or the Agents SDK installed (optional peers)', () => {
+    assert.ok(!existsSync(join(app, 'node_modules/ai')) && !existsSync(join(app, 'node_modules/@openai')), 'neither SDK was installed');
+    const policy = 'policy p {\n  default allow\n}\ninput {\n  phase: string\n  model?: { provider: string, id: string }\n  tokens?: { input: int, output: int }\n  cost?: { estimate: money }\n  prompt?: string\n  tool?: { name: string, input: map<any> }\n}\nrule banned {\n  when (model.id ?? "") == "banned"\n  deny "banned model"\n}\n';
+    const code = `
+      const { compile, Engine } = await import('rein');
+      const ai = await import('rein/ai');
+      const agents = await import('rein/openai-agents');
+      const engine = new Engine(compile({ 'p.rein': ${JSON.stringify(policy)} }));
+      // An Agents SDK model is an interface: a plain object stands in for one.
+      const plain = { getResponse: async () => ({ usage: { inputTokens: 3, outputTokens: 2 }, output: [] }), async *getStreamedResponse() {} };
+      const ok = agents.reinModel(plain, { engine, model: { provider: 'x', id: 'fine' } });
+      console.log(JSON.stringify((await ok.getResponse({ input: 'hi', modelSettings: {} })).usage));
+      try { await agents.reinModel(plain, { engine, model: { provider: 'x', id: 'banned' } }).getResponse({ input: 'hi', modelSettings: {} }); }
+      catch (e) { console.log(e instanceof ai.ReinDeniedError, e.decision.effect); }
+      const tools = ai.guardTools({ t: { execute: async () => 'ran' } }, { engine });
+      console.log(await tools.t.execute({}, { toolCallId: 'c' }));
+      const cjs = (await import('node:module')).createRequire(process.cwd() + '/x.js');
+      console.log(typeof cjs('rein/ai').reinMiddleware, typeof cjs('rein/openai-agents').guardTools);
+    `;
+    assert.equal(ok(run(process.execPath, ['--input-type=module', '-e', code], app), 'rein/ai without the SDKs'), '{"inputTokens":3,"outputTokens":2}\ntrue deny\nran\nfunction function\n');
+  });
+
   it('rein/node main runs the CLI in-process (the CLI bundle, loaded on first use)', () => {
     const code = `
       import { main } from 'rein/node';

@@ -1,0 +1,160 @@
+// What `rein/ai` and `rein/openai-agents` share: the request's context, prices, `ReinDeniedError`, the
+// settle-failure rule and the control room's approval queue. Nothing from either SDK, not even types, so
+// each entry point's declarations stand without the other SDK installed. Browser-safe.
+import type { Engine } from '../runtime/engine.js';
+import type { Decision } from '../runtime/decision.js';
+
+/** What the host knows about the caller: merged into every request (agent, team, session, data classification…). */
+export type ReinContext = Record<string, unknown> | (() => Record<string, unknown>);
+
+/** Token usage of one model call. */
+export interface TokenUsage {
+  input: number;
+  output: number;
+}
+
+/** Price of a model call in dollars, or `null` when the model is unknown. */
+export type PriceFunction = (usage: TokenUsage, model: { provider: string; id: string }) => number | null;
+
+/** USD per million tokens, by model id (`"gpt-4o"`) or `"provider:model"` (`"openai.chat:gpt-4o"`). */
+export type PriceTable = Record<string, { input: number; output: number }>;
+
+/** The control room's approval queue (`ApprovalQueue` from `rein/node`), as far as Rein uses it. */
+export interface ApprovalQueueLike {
+  request(decision: Decision, summary: unknown): Promise<readonly { id: string }[]>;
+  wait(
+    ids: string[],
+    opts: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<{ status: string; approvals: readonly ({ rule: string; request_hash: string } | string)[] }>;
+}
+
+/** Wait for a person's verdict in the control room's queue (`rein serve`, `rein approvals`). */
+export interface QueueApprovals {
+  queue: ApprovalQueueLike;
+  /** How long a call waits for a verdict (default 10 minutes); then it throws `ReinDeniedError`. */
+  timeoutMs?: number;
+}
+
+/** What a person sees of a model call in the queue: the request, its prompt cut at 2,000 characters. @internal */
+export const modelCallSummary = (request: { prompt: string }) =>
+  request.prompt.length > 2000 ? { ...request, prompt: `${request.prompt.slice(0, 2000)}…` } : request;
+
+/**
+ * A `require_approval` decision put to the queue: waits for the verdict and decides again with its approvals.
+ * Returns the decision to act on and, when no approval came, why (`denied`, `expired`, `timeout`). @internal
+ */
+export async function approveViaQueue(
+  engine: Engine,
+  request: unknown,
+  decision: Decision,
+  q: QueueApprovals | undefined,
+  summary: () => unknown,
+  signal?: AbortSignal,
+): Promise<{ decision: Decision; note?: string }> {
+  if (!q || decision.effect !== 'require_approval') return { decision };
+  const ids = (await q.queue.request(decision, summary())).map((r) => r.id);
+  if (ids.length === 0) return { decision };
+  const r = await q.queue.wait(ids, { timeoutMs: q.timeoutMs ?? 600_000, signal });
+  if (r.status !== 'approved') return { decision, note: `approval ${r.status}` };
+  return { decision: await engine.decide(request, { approvals: r.approvals }) };
+}
+
+/**
+ * What happens when a settle fails (the budget store is down, or the usage makes the request invalid):
+ * the model's or tool's result is still returned (a paid call is never thrown away), the decision stands,
+ * its reservation stays in place until it expires and then counts its estimate (conservative), and this
+ * handler gets the error. The same in `rein/ai` and `rein/openai-agents`, for calls and streams.
+ */
+export type SettleErrorHandler = (error: unknown, decision: Decision) => void;
+
+const warnSettleError: SettleErrorHandler = (error) => {
+  console.warn(`rein: settle failed; the reservation's estimate stands until it expires: ${error instanceof Error ? error.message : String(error)}`);
+};
+
+/** Settles, and hands a failure to `onError` instead of throwing (see `SettleErrorHandler`). @internal */
+export async function settleOrReport(engine: Engine, decision: Decision, usage: unknown, onError: SettleErrorHandler = warnSettleError): Promise<void> {
+  try {
+    await engine.settle(decision, usage);
+  } catch (e) {
+    try {
+      onError(e, decision);
+    } catch {
+      /* a throwing handler must not take the result either */
+    }
+  }
+}
+
+/** A model call, tool call or output that the policy denied (or that needs an approval not given). */
+export class ReinDeniedError extends Error {
+  readonly decision: Decision;
+  constructor(decision: Decision, what: string, note?: string) {
+    const why = decision.reasons.map((r) => r.message ?? r.name).filter(Boolean).join('; ');
+    const verb = decision.effect === 'require_approval' ? 'needs approval' : 'denied by policy';
+    super(`${what} ${verb}${why ? `: ${why}` : ''}${note ? ` (${note})` : ''}`);
+    this.name = 'ReinDeniedError';
+    this.decision = decision;
+  }
+}
+
+/** The default token count: ⌈characters / 4⌉, a rough estimate. @internal */
+export const charEstimate = (text: string): number => Math.ceil(text.length / 4);
+
+/** A `PriceFunction` from `@pydantic/genai-prices`' `calcPrice` (pass the function; Rein does not import it). */
+export function pricesFrom(
+  calcPrice: (usage: Record<string, number | undefined>, modelId: string, options?: { providerId?: string }) => { total_price: number } | null,
+  providerOf: (provider: string) => string | undefined = (p) => p.split('.')[0],
+): PriceFunction {
+  return (usage, model) => {
+    try {
+      const r = calcPrice({ input_tokens: usage.input, output_tokens: usage.output }, model.id, { providerId: providerOf(model.provider) });
+      return r ? r.total_price : null;
+    } catch {
+      return null;
+    }
+  };
+}
+
+/** Dollars for `usage` on `model`, rounded up to the micro-dollar; 0 without prices or for an unknown model. @internal */
+export function priceOf(prices: PriceTable | PriceFunction | undefined, usage: TokenUsage, model: { provider: string; id: string }): number {
+  if (!prices) return 0;
+  let p: number | null;
+  if (typeof prices === 'function') p = prices(usage, model);
+  else {
+    const row = prices[`${model.provider}:${model.id}`] ?? prices[model.id];
+    p = row ? (usage.input * row.input + usage.output * row.output) / 1e6 : null;
+  }
+  // Round up to the micro-dollar: money in Rein has 6 fractional digits.
+  return p === null || !Number.isFinite(p) || p < 0 ? 0 : Math.ceil(p * 1e6 - 1e-6) / 1e6;
+}
+
+/** @internal */
+export function contextOf(ctx: ReinContext | undefined): Record<string, unknown> {
+  if (!ctx) return {};
+  return typeof ctx === 'function' ? ctx() : ctx;
+}
+
+/** The text of a prompt (system, user, assistant and tool messages), for detectors and the token count. */
+export function promptText(prompt: unknown): string {
+  if (!Array.isArray(prompt)) return '';
+  const out: string[] = [];
+  for (const m of prompt as { content?: unknown }[]) {
+    if (typeof m?.content === 'string') out.push(m.content);
+    else if (Array.isArray(m?.content)) {
+      for (const part of m.content as { type?: string; text?: string; output?: unknown; input?: unknown }[]) {
+        if (typeof part?.text === 'string') out.push(part.text);
+        else if (part?.type === 'tool-result' && part.output !== undefined) out.push(JSON.stringify(part.output));
+        else if (part?.type === 'tool-call' && part.input !== undefined) out.push(typeof part.input === 'string' ? part.input : JSON.stringify(part.input));
+      }
+    }
+  }
+  return out.join('\n');
+}
+
+/** The approvals that let `request` through: each approval the decision asks for, bound to its request hash. @internal */
+export const approvalsFor = (d: Decision) => d.approvals.map((a) => ({ rule: a.name, request_hash: d.request_hash ?? '' }));
+
+/** Rules only, no budgets reserved (for an SDK's "does this call need approval?" question). @internal */
+export function evaluateRules(engine: Engine, request: unknown): Decision | null {
+  const policy = engine.policy as { evaluate?: (r: unknown) => Decision };
+  return typeof policy.evaluate === 'function' ? policy.evaluate(request) : null;
+}
