@@ -87,6 +87,7 @@ export async function main(argv: string[], ioIn: Partial<CliIO> = {}): Promise<n
   const io: CliIO = { ...defaultIO(), ...ioIn };
   const ctx = makeCtx(io);
   const [first, ...rest] = argv;
+  let command: string | undefined;
   try {
     if (first === undefined) {
       ctx.err(globalHelp(REIN_VERSION));
@@ -117,6 +118,7 @@ export async function main(argv: string[], ioIn: Partial<CliIO> = {}): Promise<n
       const s = suggest(first, COMMANDS.map((c) => c.name));
       throw new UsageError(`unknown command \`${first}\`${s ? `; did you mean \`rein ${s}\`?` : ` (commands: ${COMMANDS.map((c) => c.name).join(', ')})`}`);
     }
+    command = spec.name;
     const { values, positionals, help, version } = parseCommand(spec, rest);
     if (help) {
       ctx.out(commandHelp(spec));
@@ -128,7 +130,7 @@ export async function main(argv: string[], ioIn: Partial<CliIO> = {}): Promise<n
     }
     return await run(spec.name as CommandName, ctx, positionals, values);
   } catch (e) {
-    return reportError(ctx, e);
+    return reportError(ctx, e, command);
   }
 }
 
@@ -140,8 +142,8 @@ function isError<T extends Error>(e: unknown, cls: new (...args: never[]) => T):
   return e instanceof cls || (e instanceof Error && e.name === cls.name);
 }
 
-/** Map an exception to a message on stderr and an exit code. */
-export function reportError(ctx: Ctx, e: unknown): number {
+/** Map an exception to a message on stderr and an exit code (`command`: the command that ran). */
+export function reportError(ctx: Ctx, e: unknown, command?: string): number {
   if (isError(e, ExitCode)) return e.code;
   if (isError(e, UsageError)) {
     ctx.err(`rein${e.command ? ` ${e.command}` : ''}: ${e.message}\n`);
@@ -149,7 +151,9 @@ export function reportError(ctx: Ctx, e: unknown): number {
     return EXIT.usage;
   }
   if (isError(e, LoadError) || isError(e, BundleError)) {
-    ctx.err(`rein: ${e.message}\n`);
+    // A path or file the command line named: the message, then where to read the usage.
+    ctx.err(`rein${command ? ` ${command}` : ''}: ${e.message}\n`);
+    ctx.err(`Run \`rein ${command ? `${command} ` : ''}--help\` for usage.\n`);
     return EXIT.usage;
   }
   if (isError(e, PolicyError)) {

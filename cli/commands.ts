@@ -110,7 +110,7 @@ export const COMMANDS: CommandSpec[] = [
       'With --explain, the explanation is printed readably on stderr (--format text, the default), or\n' +
       'included in the decision JSON as `explain` (--format json).',
     options: [
-      { name: 'input', short: 'i', type: 'string', value: 'FILE|-', description: 'the request (JSON); - reads standard input; a .jsonl/.ndjson file is a batch' },
+      { name: 'input', short: 'i', type: 'string', value: 'FILE|-', description: 'the request (JSON); - reads standard input; a .jsonl/.ndjson file, or JSON Lines on standard input, is a batch' },
       { name: 'batch', type: 'boolean', description: 'the input is JSON Lines: one request per line, one decision per line on stdout, a summary on stderr' },
       { name: 'explain', type: 'boolean', description: 'explain every rule: matched or not, each clause\'s value and the input it read' },
       { name: 'spent', type: 'string', multiple: true, value: 'NAME=AMOUNT', description: 'pre-existing spend of budget NAME for this request\'s key and window' },
@@ -132,7 +132,7 @@ export const COMMANDS: CommandSpec[] = [
       'rein eval bundle.json -i req.json --spent team_daily=49.5 --now 2026-11-24T10:00:00Z',
       'rein eval policies/support -i req.json --approve large_transfer',
       'rein eval policies/support --input requests.jsonl > decisions.jsonl',
-      'cat requests.jsonl | rein eval policies/support -i - --batch',
+      'cat requests.jsonl | rein eval policies/support -i -',
     ],
   },
   {

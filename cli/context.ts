@@ -3,7 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LoadError } from '../language/node/errors.js';
+import { LoadError, ioReason } from '../language/node/errors.js';
 import { colorEnabled, makeColors, type Colors } from './output/color.js';
 
 import type { CliIO } from '../language/node/io.js';
@@ -71,7 +71,7 @@ export function makeCtx(io: CliIO): Ctx {
       try {
         return await fs.readFile(resolve(p), 'utf8');
       } catch (e) {
-        throw new LoadError(`cannot read \`${p}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        throw new LoadError(`cannot read \`${p}\`: ${ioReason(e)}`);
       }
     },
   };

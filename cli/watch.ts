@@ -27,7 +27,7 @@ export async function watchLoop(ctx: Ctx, paths: string[], what: string, run: ()
       code = await run();
     } catch (e) {
       const { reportError } = await import('./cli.js');
-      code = reportError(ctx, e);
+      code = reportError(ctx, e, what);
     }
     const time = new Date().toTimeString().slice(0, 8);
     ctx.err(`[${time}] rein ${what}: exit ${code}; watching ${roots.map((r) => ctx.display(r) || '.').join(', ')} for changes (Ctrl-C to stop)\n`);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { PolicyError } from '../../language/errors.js';
 import { buildBundle, serializeBundle } from '../../language/node/bundle.js';
 import { EXIT, type Ctx } from '../context.js';
-import { LoadError, UsageError } from '../../language/node/errors.js';
+import { LoadError, UsageError, ioReason } from '../../language/node/errors.js';
 import { readPolicySet } from '../../language/node/load.js';
 import type { Options } from '../options.js';
 import { printPolicyError } from '../shared.js';
@@ -29,7 +29,7 @@ export default async function cmdBuild(ctx: Ctx, positionals: string[], opts: Op
     await fs.mkdir(path.dirname(outPath), { recursive: true });
     await fs.writeFile(outPath, serializeBundle(built.bundle), 'utf8');
   } catch (e) {
-    throw new LoadError(`cannot write \`${opts.output}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new LoadError(`cannot write \`${opts.output}\`: ${ioReason(e)}`);
   }
   const { name, version, hash } = built.bundle.policy;
   if (opts.format === 'json') {

@@ -48,6 +48,27 @@ export function isBatch(opts: Options<'eval'>): boolean {
   return opts.batch || /\.(jsonl|ndjson)$/i.test(opts.input);
 }
 
+/**
+ * Input that is JSON Lines though neither named `.jsonl` nor given `--batch` (`-i -` fed by a pipe):
+ * not one JSON document, but its first line is one, and a second line follows.
+ */
+export function looksLikeJsonLines(text: string): boolean {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length < 2) return false;
+  try {
+    JSON.parse(text);
+    return false;
+  } catch {
+    // not one document
+  }
+  try {
+    JSON.parse(lines[0]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'eval'>): Promise<number> {
   if (opts.spent.length > 0) throw new UsageError('--spent applies to one request; in batch mode budgets accumulate over the lines', 'eval');
   const now = opts.now;
@@ -100,7 +121,7 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
   const p = positionals[0];
   const inputText = await ctx.readInput(opts.input);
   const policy = await loadPolicyFor(ctx, p);
-  if (isBatch(opts)) return evalBatch(ctx, policy, inputText, opts);
+  if (isBatch(opts) || looksLikeJsonLines(inputText)) return evalBatch(ctx, policy, inputText, opts);
   const request = parseJsonInput(inputText, opts.input === '-' ? 'standard input' : `\`${opts.input}\``);
   const now = opts.now ?? new Date();
   const spent = opts.spent.map((s) => parseSpent(policy, s));

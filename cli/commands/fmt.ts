@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import { PolicyError } from '../../language/errors.js';
 import { format } from '../../language/format/format.js';
 import { EXIT, type Ctx } from '../context.js';
-import { LoadError, UsageError } from '../../language/node/errors.js';
+import { LoadError, UsageError, ioReason } from '../../language/node/errors.js';
 import { statArg } from '../shared.js';
 import { resolvePolicySets } from '../../language/node/load.js';
 import type { Options } from '../options.js';
@@ -98,7 +98,7 @@ export default async function cmdFmt(ctx: Ctx, positionals: string[], opts: Opti
         try {
           await fs.writeFile(f, formatted, 'utf8');
         } catch (e) {
-          throw new LoadError(`cannot write \`${shown}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+          throw new LoadError(`cannot write \`${shown}\`: ${ioReason(e)}`);
         }
       }
     }

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, type Ctx } from '../context.js';
-import { LoadError, UsageError } from '../../language/node/errors.js';
+import { LoadError, UsageError, ioReason } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { REIN_VERSION, moduleDir } from '../../language/node/version.js';
 
@@ -45,11 +45,30 @@ jobs:
 `;
 }
 
-export function reinJson(): string {
+/**
+ * Where rein.json's `$schema` points, seen from DIR: the schema of the rein installed in DIR or the
+ * nearest folder above it (`./node_modules/…`, `../node_modules/…`: what Node resolves and editors
+ * read offline), else the published schema of this version (rein run by npx or installed globally).
+ */
+export function schemaRef(root: string): string {
+  for (let dir = root, i = 0; i < 64; i++) {
+    const file = path.join(dir, 'node_modules', 'rein', 'dist', 'rein.schema.json');
+    if (existsSync(file)) {
+      const rel = path.relative(root, file).split(path.sep).join('/');
+      return rel.startsWith('.') ? rel : './' + rel;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return `https://unpkg.com/rein@${REIN_VERSION}/dist/rein.schema.json`;
+}
+
+export function reinJson(root: string): string {
   return (
     JSON.stringify(
       {
-        $schema: './node_modules/rein/dist/rein.schema.json',
+        $schema: schemaRef(root),
         lint: { 'unused-declaration': 'warning', 'deny-without-message': 'error' },
       },
       null,
@@ -64,7 +83,7 @@ export default async function cmdInit(ctx: Ctx, positionals: string[], opts: Opt
   const src = path.join(templatesDir(), opts.template);
   const files = new Map<string, string>();
   for (const f of readdirSync(src).filter((f) => f.endsWith('.rein')).sort()) files.set(path.join('policies', f), readFileSync(path.join(src, f), 'utf8'));
-  files.set('rein.json', reinJson());
+  files.set('rein.json', reinJson(root));
   files.set(path.join('.github', 'workflows', 'rein.yml'), workflow(REIN_VERSION));
 
   const existing = [...files.keys()].filter((f) => existsSync(path.join(root, f)));
@@ -77,7 +96,7 @@ export default async function cmdInit(ctx: Ctx, positionals: string[], opts: Opt
       mkdirSync(path.dirname(abs), { recursive: true });
       writeFileSync(abs, text);
     } catch (e) {
-      throw new LoadError(`cannot write ${ctx.display(abs)}: ${(e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+      throw new LoadError(`cannot write ${ctx.display(abs)}: ${ioReason(e)}`);
     }
     if (opts.format === 'text') ctx.out(`  wrote ${ctx.display(abs)}\n`);
   }
@@ -90,7 +109,7 @@ export default async function cmdInit(ctx: Ctx, positionals: string[], opts: Opt
     `\nPolicy set from the ${opts.template} template. Next:\n` +
       `  rein check ${at('policies')}          # parse, type-check, lint\n` +
       `  rein test ${at('policies')}           # run its tests\n` +
-      `  rein eval ${at('policies')} --input request.json\n`,
+      `  rein eval ${at('policies')} --input request.json   # a request of your agent, as JSON\n`,
   );
   return EXIT.ok;
 }

@@ -17,7 +17,7 @@
 // Ed25519) and appended to `<log>.anchors` and/or handed to a sink; `rein audit verify --anchors`
 // then detects a cut-off tail or a rewritten log up to the last anchor.
 
-import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, ftruncateSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, ftruncateSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { AuditSink } from '../audit/logger.js';
@@ -168,6 +168,8 @@ export class FileAuditLog implements AuditSink {
     this.anchorOpts = opts.anchor;
     this.sign = opts.anchor ? anchorSigner(opts.anchor.key) : null;
     this.anchorPath = opts.anchor ? (opts.anchor.path === undefined ? path + '.anchors' : opts.anchor.path) : null;
+    // The log's folder, like the log itself, is created when missing (`new FileAuditLog('audit/x.jsonl')`).
+    mkdirSync(dirname(path), { recursive: true });
     this.lock = takeLock(path);
     // Find the chain's head across rotated files and repair a partial tail of the active file.
     const files = auditFiles(path);

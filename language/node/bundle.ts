@@ -34,7 +34,7 @@ import type * as A from '../syntax/ast.js';
 import type { PolicySet } from './load.js';
 import { checkPolicySet } from './load.js';
 import { REIN_VERSION } from './version.js';
-import { BundleError } from './errors.js';
+import { BundleError, ioReason } from './errors.js';
 
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, compiledSection, compiledSectionReadable, loadCompiledSync, type CompiledSection } from '../runtime/prebuilt.js';
 
@@ -228,7 +228,7 @@ export async function readBundle(file: string): Promise<{ bundle: Bundle; policy
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    throw new BundleError(`cannot read \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new BundleError(`cannot read \`${file}\`: ${ioReason(e)}`);
   }
   let data: unknown;
   try {

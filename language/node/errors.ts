@@ -1,6 +1,27 @@
 // Errors of the Node edge. The CLI maps each to an exit code (LoadError, BundleError, UsageError → 2).
 
 /** IO problems: a missing path, an unreadable file, nothing to load, input that is not JSON. */
+/** A file system error in words (`no such file or directory`, not `ENOENT`), for LoadError messages. */
+export function ioReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'no such file or directory';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EISDIR':
+      return 'is a directory, not a file';
+    case 'ENOTDIR':
+      return 'a part of the path is not a directory';
+    case 'EMFILE':
+    case 'ENFILE':
+      return 'too many open files';
+    default:
+      return code ?? (e instanceof Error ? e.message : String(e));
+  }
+}
+
 export class LoadError extends Error {
   constructor(message: string) {
     super(message);

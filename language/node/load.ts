@@ -15,7 +15,7 @@ import type { Policy } from '../runtime/compile.js';
 import type { CheckResult } from '../semantics/program.js';
 import { PolicyError } from '../errors.js';
 import { isBundleFile, readBundle } from './bundle.js';
-import { LoadError } from './errors.js';
+import { LoadError, ioReason } from './errors.js';
 
 export interface PolicySet {
   /** Absolute directory the names are relative to. */
@@ -53,7 +53,7 @@ async function readText(p: string): Promise<string> {
   try {
     return await fs.readFile(p, 'utf8');
   } catch (e) {
-    throw new LoadError(`cannot read \`${p}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new LoadError(`cannot read \`${p}\`: ${ioReason(e)}`);
   }
 }
 
@@ -75,7 +75,7 @@ export async function reinFilesIn(dir: string): Promise<string[]> {
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch (e) {
-    throw new LoadError(`cannot read directory \`${dir}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new LoadError(`cannot read directory \`${dir}\`: ${ioReason(e)}`);
   }
   return entries
     .filter((e) => e.isFile() && e.name.endsWith('.rein'))
@@ -148,7 +148,7 @@ export async function discoverPolicyDirs(dir: string): Promise<string[]> {
     try {
       entries = await fs.readdir(d, { withFileTypes: true });
     } catch (e) {
-      throw new LoadError(`cannot read directory \`${d}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new LoadError(`cannot read directory \`${d}\`: ${ioReason(e)}`);
     }
     if (entries.some((e) => e.isFile() && e.name.endsWith('.rein'))) out.push(d);
     const subdirs = entries

@@ -846,13 +846,13 @@ export class Engine {
     return outcomes;
   }
 
-  /** Keep what `settle` needs for a reservation kept with an `allow`: the validated request (`validated`,
-   *  when nothing outside the engine can reach it) or else a copy of the request as given. */
   /** When a kept reservation may be forgotten (its expiry plus the settle grace). */
   private static dropAtOf(p: Pending): number {
     return p.decideTime + p.owner.ttlMs + SETTLE_GRACE;
   }
 
+  /** Keep what `settle` needs for a reservation kept with an `allow`: the validated request (`validated`,
+   *  when nothing outside the engine can reach it) or else a copy of the request as given. */
   private keepForSettle(id: string, validated: Record<string, unknown> | null, request: unknown, counted: BudgetPlan[], now: number): void {
     let budgets: CompiledBudget | CompiledBudget[];
     let counterKeys: string | string[];

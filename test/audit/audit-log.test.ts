@@ -140,6 +140,14 @@ describe('audit log: FileAuditLog', () => {
     assert.equal(r.records, 30);
   });
 
+  it('creates the log\'s missing folders (as docs/embedding.md\'s `audit/decisions.jsonl` needs)', async () => {
+    const path = join(dir, 'audit', 'deep', 'decisions.jsonl');
+    const logger = new AuditLogger(new FileAuditLog(path));
+    for (let i = 0; i < 3; i++) logger.record(decision(i));
+    await logger.close();
+    assert.equal(verifyFiles(path).records, 3);
+  });
+
   it('rotation by size keeps the chain across files', async () => {
     const path = join(dir, 'decisions.jsonl');
     const logger = new AuditLogger(new FileAuditLog(path, { maxBytes: 4096 }));

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import Ajv from 'ajv';
@@ -61,6 +62,22 @@ describe('rein check', function () {
     assert.match(b.stderr, /2 warnings exceed --max-warnings 0/);
     const c = await runMain(['check', 'warnings', '--max-warnings', '2']);
     assert.equal(c.code, 0);
+    // one over: in the singular ("1 warnings exceed" was the defect)
+    const d = await runMain(['check', 'warnings', '--max-warnings', '1']);
+    assert.equal(d.code, 1);
+    assert.match(d.stderr, /rein check: 2 warnings exceed --max-warnings 1/);
+  });
+
+  it('one warning over --max-warnings 0 is "1 warning exceeds"', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-warn-'));
+    try {
+      writeFileSync(path.join(dir, 'p.rein'), 'policy p {\n  default allow\n}\ninput { t: string }\nlet unused = 1\n');
+      const r = await runMain(['check', '.', '--max-warnings', '0'], { cwd: dir });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stderr, /^rein check: 1 warning exceeds --max-warnings 0$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('--format json: the INTERFACES §3 shape, 1-based positions', async () => {

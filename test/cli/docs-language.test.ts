@@ -26,10 +26,12 @@ describe('docs/language.md and the shipped docs', function () {
     }
   });
 
-  it('README.md and docs/*.md link only to files that ship in the package', () => {
+  it('README.md and docs/**/*.md link only to files that ship in the package', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { files: string[] };
     const shipped = (rel: string) => pkg.files.some((f) => rel === f || rel.startsWith(f + '/'));
-    const pages = ['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    // every page of docs/, its subfolders (docs/rules/) included
+    const pages = ['README.md', ...(readdirSync('docs', { recursive: true }) as string[]).filter((f) => f.endsWith('.md')).map((f) => `docs/${f.split(path.sep).join('/')}`)];
+    assert.ok(pages.some((p) => p.startsWith('docs/rules/')), 'the rule pages are read');
     const bad: string[] = [];
     for (const page of pages) {
       const text = readFileSync(page, 'utf8');

@@ -1,4 +1,4 @@
-// `rein eval SET --input FILE.jsonl` (or `-i - --batch`): one decision per line on stdout, a summary
+// `rein eval SET --input FILE.jsonl` (or `-i -` with JSON Lines, or `--batch`): one decision per line on stdout, a summary
 // on stderr; malformed lines keep their place as an error line and make the exit code 2.
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
@@ -26,6 +26,19 @@ describe('rein eval: batch (JSON Lines)', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).effect), ['allow', 'deny', 'allow']);
     assert.match(r.stderr, /^3 requests: 2 allow, 1 deny, 0 require_approval in/);
+  });
+
+  it('JSON Lines on standard input without --batch (`cat requests.jsonl | rein eval SET -i -`) is a batch; one document over several lines is one request', async () => {
+    const r = await runMain(['eval', 'valid', '-i', '-'], { input: [REQ('search'), REQ('db.drop')].join('\n') + '\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).effect), ['allow', 'deny']);
+    assert.match(r.stderr, /^2 requests: 1 allow, 1 deny, 0 require_approval in/);
+    const pretty = await runMain(['eval', 'valid', '-i', '-'], { input: JSON.stringify(JSON.parse(REQ('db.drop')), null, 2) });
+    assert.equal(pretty.code, 4, pretty.stderr);
+    assert.equal(JSON.parse(pretty.stdout).effect, 'deny');
+    const broken = await runMain(['eval', 'valid', '-i', '-'], { input: '{\n  "tool": \n' });
+    assert.equal(broken.code, 2);
+    assert.match(broken.stderr, /standard input is not valid JSON/);
   });
 
   it('a malformed line is an error line in its place (with its line number) and exit 2', async () => {

@@ -139,6 +139,6 @@ describe('usage errors exit 2 with a pointer to --help', function () {
   it('a missing path is an IO error (exit 2) from the real process', async () => {
     const r = await runBin(['check', 'does-not-exist']);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /no such file or directory: `does-not-exist`/);
+    assert.match(r.stderr, /^rein check: no such file or directory: `does-not-exist`\nRun `rein check --help` for usage\.\n$/);
   });
 });

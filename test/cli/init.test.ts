@@ -1,10 +1,11 @@
 // `rein init`: every template gives a policy set that checks clean and whose tests pass, with
 // rein.json and a GitHub Actions workflow; existing files are never overwritten without --force.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runMain } from './helpers.js';
+import { REIN_VERSION } from '../../language/node/version.js';
 
 describe('rein init', function () {
   this.timeout(60_000);
@@ -29,9 +30,23 @@ describe('rein init', function () {
       const wf = readFileSync(path.join(root, '.github/workflows/rein.yml'), 'utf8');
       assert.match(wf, /npx rein check policies --format github/);
       assert.match(wf, /npx rein test policies --format junit/);
-      assert.equal(JSON.parse(readFileSync(path.join(root, 'rein.json'), 'utf8')).$schema, './node_modules/rein/dist/rein.schema.json');
+      // no rein installed around the temporary folder: the published schema of this version
+      assert.equal(JSON.parse(readFileSync(path.join(root, 'rein.json'), 'utf8')).$schema, `https://unpkg.com/rein@${REIN_VERSION}/dist/rein.schema.json`);
     });
   }
+
+  it('rein.json\'s $schema is the path to the installed package\'s schema, seen from DIR', async () => {
+    mkdirSync(path.join(dir, 'node_modules/rein/dist'), { recursive: true });
+    writeFileSync(path.join(dir, 'node_modules/rein/dist/rein.schema.json'), '{}');
+    assert.equal((await runMain(['init'], { cwd: dir })).code, 0);
+    assert.equal(JSON.parse(readFileSync(path.join(dir, 'rein.json'), 'utf8')).$schema, './node_modules/rein/dist/rein.schema.json');
+    // `rein init sub/proj` in a project: the schema two folders up (it was `./node_modules/…`, a path
+    // that did not exist from the rein.json)
+    assert.equal((await runMain(['init', 'sub/proj'], { cwd: dir })).code, 0);
+    const ref = JSON.parse(readFileSync(path.join(dir, 'sub/proj/rein.json'), 'utf8')).$schema;
+    assert.equal(ref, '../../node_modules/rein/dist/rein.schema.json');
+    assert.ok(existsSync(path.join(dir, 'sub/proj', ref)));
+  });
 
   it('the mcp template declares the gateway\'s request (INTERFACES §6 fields)', async () => {
     assert.equal((await runMain(['init', '--template', 'mcp'], { cwd: dir })).code, 0);

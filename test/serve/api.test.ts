@@ -12,6 +12,7 @@ import { verifyChain, parseRecords } from '../../language/audit/record.js';
 import { nodeLineHash } from '../../language/node/audit-file.js';
 import { decideBodySchema, settleBodySchema } from '../../language/node/serve/schemas.js';
 import { spawn } from 'node:child_process';
+import { Agent, request as httpRequest } from 'node:http';
 import { AGENT, BIN, call, copyAgent, model, serve, spawnServe, type Served } from './helpers.js';
 
 const tool = (t: string, extra: Record<string, unknown> = {}) => ({ agent: { id: 'a1', team: 'support' }, action: { kind: 'tool_call', tool: t, ...extra } });
@@ -166,6 +167,31 @@ describe('rein serve --api: decisions over HTTP', function () {
     const r = await call(s.url, '/v1/decide/batch', { body: { input: {} } });
     assert.equal(r.status, 400);
     assert.equal(r.body.error.code, 'invalid_body');
+  });
+
+  it('keep-alive: one connection carries many decisions (Connection: keep-alive, the socket is reused)', async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const url = new URL(s.url);
+    const one = (i: number) =>
+      new Promise<{ status: number; reused: boolean; connection: string | undefined; keepAlive: string | undefined }>((resolve, reject) => {
+        const body = JSON.stringify({ input: model('ka', '0.01'), now: `2026-11-24T10:00:0${i}Z` });
+        const req = httpRequest({ agent, host: url.hostname, port: url.port, path: '/v1/decide', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket, connection: res.headers.connection as string | undefined, keepAlive: res.headers['keep-alive'] as string | undefined }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+    try {
+      const answers = [];
+      for (let i = 0; i < 5; i++) answers.push(await one(i));
+      assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200]);
+      assert.deepEqual(answers.map((a) => a.reused), [false, true, true, true, true]);
+      assert.equal(answers[0].connection, 'keep-alive');
+      assert.match(answers[0].keepAlive ?? '', /timeout=\d+/);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('GET /v1/policy names the version serving', async () => {
