@@ -550,16 +550,9 @@ export class LogSource {
 
   /** The newest `limit` records matching the filter (optionally with seq < `before`), newest first. */
   async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[]> {
+    const indexed = await scanIndexed(this, filter, opts);
+    if (indexed !== null) return indexed;
     const out: { chain: string; record: AuditRecord }[] = [];
-    const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit, opts.withErrors ? { withErrors: true } : {});
-    if (rows !== null) {
-      const recs = await this.readRows(rows);
-      rows.forEach((r, i) => {
-        const rec = recs[i];
-        if (rec) out.push({ chain: r.chain, record: rec });
-      });
-      return out;
-    }
     for (const chain of this.chainMap.values()) {
       const name = basename(chain.active);
       if (opts.chain !== undefined && opts.chain !== name) continue;
@@ -589,6 +582,20 @@ export interface IndexedSource {
   replay(filter: RecordFilter, model: DashboardModel): Promise<void>;
   /** The newest `limit` records matching, newest first. */
   scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[]>;
+}
+
+/** The newest `limit` records matching, newest first, from the source's index and read by their place;
+ *  null when the index cannot answer (the source then reads its records). */
+export async function scanIndexed(source: Pick<IndexedSource, 'index' | 'readRows'>, filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[] | null> {
+  const rows = source.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit, opts.withErrors ? { withErrors: true } : {});
+  if (rows === null) return null;
+  const recs = await source.readRows(rows);
+  const out: { chain: string; record: AuditRecord }[] = [];
+  rows.forEach((r, i) => {
+    const rec = recs[i];
+    if (rec) out.push({ chain: r.chain, record: rec });
+  });
+  return out;
 }
 
 /**

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import type { AuditSink } from '../../../audit/logger.js';
 import { isEventRecord, type AuditRecord } from '../../../audit/record.js';
 import { LogIndex, type RowRef } from './log-index.js';
-import { IncrementalChainCheck, type ChainStatus, type IndexedSource } from './log-source.js';
+import { IncrementalChainCheck, scanIndexed, type ChainStatus, type IndexedSource } from './log-source.js';
 import { matchesFilter, ruleSetOf, tagsOf, type DashboardModel, type RecordFilter } from './model.js';
 
 export const DEFAULT_STREAM = 'audit';
@@ -223,16 +223,9 @@ export class RedisStreamSource implements IndexedSource {
 
   /** The newest `limit` records matching the filter (optionally of one chain, with seq < `before`), newest first. */
   async scan(filter: RecordFilter, opts: { limit: number; before?: number; chain?: string; withErrors?: boolean }): Promise<{ chain: string; record: AuditRecord }[]> {
-    const rows = this.index.newest({ ...filter, chain: opts.chain, before: opts.before }, opts.limit, opts.withErrors ? { withErrors: true } : {});
+    const indexed = await scanIndexed(this, filter, opts);
+    if (indexed !== null) return indexed;
     const out: { chain: string; record: AuditRecord }[] = [];
-    if (rows !== null) {
-      const recs = await this.readRows(rows);
-      rows.forEach((r, i) => {
-        const rec = recs[i];
-        if (rec) out.push({ chain: r.chain, record: rec });
-      });
-      return out;
-    }
     // Processes write in batches, so stream order is not time order: keep the newest `limit` by time
     // (ties: the later entry first, as the index does).
     await this.walk(true, (chain, rec) => {
