@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { useRedis } from '../redis/redis-server.js';
 import { AGENT, call, model, serve, spawnServe } from './helpers.js';
+import { createServeApp } from '../../language/node/serve/app.js';
+import { RedisBudgetStore } from '../../language/node/redis-store.js';
 
 describe('rein serve --api --redis: ceilings shared across processes', function () {
   this.timeout(120_000);
@@ -32,6 +34,20 @@ describe('rein serve --api --redis: ceilings shared across processes', function 
     } finally {
       assert.equal(await a.stop(), 0);
       assert.equal(await b.stop(), 0);
+    }
+  });
+
+  it('a Redis store given as `store` counts as Redis whatever its class is called (minified or subclassed)', async () => {
+    class Renamed extends RedisBudgetStore {}
+    const store = new Renamed({ url: redis.url, prefix: 'rein-kind:' });
+    const { app } = await createServeApp({ policy: AGENT, watch: false, store });
+    try {
+      await app.ready();
+      const r = await app.inject({ url: '/ready' });
+      assert.equal(JSON.parse(r.body).checks.store.kind, 'redis');
+    } finally {
+      await app.close();
+      await store.close();
     }
   });
 

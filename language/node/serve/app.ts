@@ -157,7 +157,9 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
   let closeStore: () => Promise<void> = async () => undefined;
   if (options.store) {
     store = options.store;
-    storeKind = options.store.constructor.name === 'RedisBudgetStore' ? 'redis' : 'memory';
+    // By capability, not by class name: the published library is minified (class names are not
+    // kept) and a subclass has its own name. Only a Redis store lists its counters.
+    storeKind = typeof (options.store as { counterKeys?: unknown }).counterKeys === 'function' ? 'redis' : 'memory';
   } else if (options.redis) {
     const { RedisBudgetStore } = await import('../redis-store.js');
     const rs = new RedisBudgetStore({ url: options.redis, prefix: options.redisPrefix });
