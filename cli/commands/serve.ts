@@ -3,7 +3,7 @@
 
 import { isIP } from 'node:net';
 import { EXIT, type Ctx } from '../context.js';
-import { UsageError } from '../../language/node/errors.js';
+import { ioReason, UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import type { ServeApp, ServePlugin } from '../../language/node/serve/app.js';
 
@@ -133,7 +133,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   } catch (e) {
     await served.close();
     await queue?.store.close?.();
-    ctx.err(`rein serve: cannot listen on ${listen.host}:${listen.port}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    ctx.err(`rein serve: cannot listen on ${listen.host}:${listen.port}: ${ioReason(e)}\n`);
     return EXIT.usage;
   }
   const v = served.ctx.policy?.current;

@@ -17,6 +17,10 @@ export function ioReason(e: unknown): string {
     case 'EMFILE':
     case 'ENFILE':
       return 'too many open files';
+    case 'EADDRINUSE':
+      return 'the address is already in use (another process listens there)';
+    case 'EADDRNOTAVAIL':
+      return 'the address is not available on this machine';
     default:
       return code ?? (e instanceof Error ? e.message : String(e));
   }

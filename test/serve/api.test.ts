@@ -351,7 +351,7 @@ describe('rein serve --api as a process: token sources, the default address, the
     try {
       for (let i = 0; i < 1200 && !/listening on|cannot listen/.test(err) && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
       // Another process on this machine may hold OPA's port: then the refusal names the same address.
-      assert.match(err, /listening on http:\/\/127\.0\.0\.1:8181 |cannot listen on 127\.0\.0\.1:8181: EADDRINUSE/, err);
+      assert.match(err, /listening on http:\/\/127\.0\.0\.1:8181 |cannot listen on 127\.0\.0\.1:8181: the address is already in use/, err);
     } finally {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       const t = setTimeout(() => proc.kill('SIGKILL'), 10_000);

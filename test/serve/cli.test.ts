@@ -25,6 +25,21 @@ describe('rein serve (command)', function () {
     }
   });
 
+  it('an address in use: exit 2 and the reason in words (not a raw EADDRINUSE)', async () => {
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const r = await run(['serve', '--api', '--no-dashboard', '--policy', AGENT, '--no-watch', '--listen', `127.0.0.1:${port}`]);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the address is already in use`), r.err);
+      assert.doesNotMatch(r.err, /EADDRINUSE/);
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
+  });
+
   it('usage errors exit 2 with a message', async () => {
     const cases: [string[], RegExp][] = [
       [['serve', '--api'], /--api needs --policy/],
@@ -32,7 +47,7 @@ describe('rein serve (command)', function () {
       [['serve', '--api', '--policy', AGENT, '--listen', 'nope'], /--listen must be HOST:PORT/],
       [['serve', '--api', '--policy', AGENT, '--listen', '0.0.0.0:0'], /refusing to listen on 0\.0\.0\.0/],
       [['serve', '--api', '--policy', AGENT, '--redis', 'http://x'], /--redis must be a redis:\/\//],
-      [['serve', '--api', '--policy', AGENT, '--token-file', '/nonexistent/token'], /cannot read the api token file/],
+      [['serve', '--api', '--policy', AGENT, '--token-file', '/nonexistent/token'], /cannot read the api token file `\/nonexistent\/token`: no such file or directory/],
       [['serve', '--api', '--policy', AGENT, '--mode', 'x'], /--mode must be enforce or monitor/],
       [['serve', '--api', '--policy', '/nonexistent/dir', '--listen', '127.0.0.1:0'], /no such file or directory/],
     ];

@@ -6,6 +6,7 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ioReason } from '../errors.js';
 
 export type AuthScope = 'api' | 'settle' | 'approvals';
 
@@ -71,7 +72,7 @@ export function readToken(file: string | undefined, env: string | undefined, wha
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new Error(`cannot read the ${what} token file \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new Error(`cannot read the ${what} token file \`${file}\`: ${ioReason(e)}`);
     }
     const token = text.split(/\r?\n/)[0].trim();
     if (!token) throw new Error(`the ${what} token file \`${file}\` is empty`);

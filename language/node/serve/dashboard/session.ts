@@ -6,6 +6,7 @@ import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { checkPassword } from './password.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ioReason } from '../../errors.js';
 
 export const SESSION_COOKIE = 'rein_session';
 const SESSION_TTL_MS = 8 * 60 * 60_000;
@@ -42,7 +43,7 @@ export function loadUsers(file: string): Record<string, string> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read the users file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`cannot read the users file ${file}: ${ioReason(e)}`);
   }
   return parseUsers(text, file);
 }
