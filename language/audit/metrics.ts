@@ -39,6 +39,21 @@ export function askedInReasons(d: Decision, a: { name: string; kind: string }): 
   return false;
 }
 
+/** Each rule and budget a decision matched, as `rein.rule.matches` counts it: its reasons, the pending
+ *  approvals not already among them (a rule or budget asking for approval is also a reason with effect
+ *  require_approval: counted once), and its warnings. */
+export function forEachMatch(d: Decision, fn: (name: string, kind: string, effect: string) => void): void {
+  for (const r of d.reasons) if (r.name) fn(r.name, r.kind, r.effect);
+  for (const a of d.approvals) if (!askedInReasons(d, a)) fn(a.name, a.kind, 'require_approval');
+  for (const w of d.warnings) if (w.name) fn(w.name, w.kind, 'warn');
+}
+
+/** A budget's use after the request, `(spent + reserved + charge) / limit`; null without a positive limit. */
+export function utilizationOf(b: Decision['budgets'][number]): number | null {
+  const limit = amount(b.limit);
+  return limit > 0 ? (amount(b.spent) + amount(b.reserved) + amount(b.charge)) / limit : null;
+}
+
 export class DecisionMetrics {
   private readonly decisions;
   private readonly matches;
@@ -61,15 +76,11 @@ export class DecisionMetrics {
     try {
       const policy = d.policy.name;
       this.decisions.add(1, { effect: d.effect, policy });
-      for (const r of d.reasons) if (r.name) this.matches.add(1, { name: r.name, kind: r.kind, effect: r.effect, policy });
-      // A rule or budget that asks for approval is also among the reasons (effect require_approval):
-      // count it once.
-      for (const a of d.approvals) if (!askedInReasons(d, a)) this.matches.add(1, { name: a.name, kind: a.kind, effect: 'require_approval', policy });
-      for (const w of d.warnings) if (w.name) this.matches.add(1, { name: w.name, kind: w.kind, effect: 'warn', policy });
+      forEachMatch(d, (name, kind, effect) => this.matches.add(1, { name, kind, effect, policy }));
       if (ctx.latencyMs !== undefined) this.duration.record(ctx.latencyMs, { effect: d.effect, policy });
       for (const b of d.budgets) {
-        const limit = amount(b.limit);
-        if (limit > 0) this.utilization.record((amount(b.spent) + amount(b.reserved) + amount(b.charge)) / limit, { budget: b.name, policy });
+        const u = utilizationOf(b);
+        if (u !== null) this.utilization.record(u, { budget: b.name, policy });
       }
     } catch {
       /* metrics never break decisions */

@@ -11,7 +11,7 @@
 import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import { askedInReasons } from '../../audit/metrics.js';
+import { forEachMatch, utilizationOf } from '../../audit/metrics.js';
 import type { Decision } from '../../runtime/decision.js';
 
 interface Tally {
@@ -55,17 +55,15 @@ export class ServeDecisionMetrics {
       let t = byEffect.get(effect);
       if (t === undefined) byEffect.set(effect, (t = { attrs: { effect, policy }, n: 0 }));
       t.n++;
-      for (const r of d.reasons) if (r.name) this.match(r.name, r.kind, r.effect, policy);
-      for (const a of d.approvals) if (!askedInReasons(d, a)) this.match(a.name, a.kind, 'require_approval', policy);
-      for (const w of d.warnings) if (w.name) this.match(w.name, w.kind, 'warn', policy);
+      forEachMatch(d, (name, kind, effect) => this.match(name, kind, effect, policy));
       if (latencyMs !== undefined) this.duration.record(latencyMs, t.attrs);
       for (const b of d.budgets) {
-        const limit = amount(b.limit);
-        if (!(limit > 0)) continue;
+        const value = utilizationOf(b);
+        if (value === null) continue;
         const key = `${b.name}\0${policy}`;
         let u = this.utilization.get(key);
         if (u === undefined) this.utilization.set(key, (u = { attrs: { budget: b.name, policy }, value: 0 }));
-        u.value = (amount(b.spent) + amount(b.reserved) + amount(b.charge)) / limit;
+        u.value = value;
       }
     } catch {
       /* metrics never break decisions */
@@ -84,7 +82,6 @@ export class ServeDecisionMetrics {
   }
 }
 
-const amount = (v: string | number): number => (typeof v === 'number' ? v : Number(v));
 
 export class ServeMetrics {
   readonly exporter: PrometheusExporter;
