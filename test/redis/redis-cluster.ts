@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import calculateSlot from 'cluster-key-slot';
-import { freePort, requireRedis, startRedis, type RedisProcess } from './redis-server.js';
+import { requireRedis, startRedis, type RedisProcess } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -31,11 +31,11 @@ export async function startCluster(opts: { masters?: number; replicas?: number; 
   const nodes: RedisProcess[] = [];
   try {
     for (let i = 0; i < masters * (1 + replicas); i++) {
-      const bus = await freePort();
       nodes.push(
         await startRedis({
           appendonly: true,
-          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 3000), '--cluster-port', String(bus), '--cluster-replica-validity-factor', '0', '--appendfsync', 'everysec', ...(process.env.REIN_CLUSTER_LOG ? ['--loglevel', 'notice', '--logfile', 'redis.log'] : [])],
+          clusterBus: true,
+          args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(opts.nodeTimeoutMs ?? 3000), '--cluster-replica-validity-factor', '0', '--appendfsync', 'everysec', ...(process.env.REIN_CLUSTER_LOG ? ['--loglevel', 'notice', '--logfile', 'redis.log'] : [])],
         }),
       );
     }

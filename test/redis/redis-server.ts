@@ -29,42 +29,65 @@ export function freePort(): Promise<number> {
 }
 
 /** `appendonly: true` turns on the AOF with fsync always, so a restart keeps every acknowledged write.
- *  `args`: extra redis-server arguments (cluster mode, replication). */
-export async function startRedis(opts: { appendonly?: boolean; args?: string[]; port?: number } = {}): Promise<RedisProcess> {
-  const port = opts.port ?? (await freePort());
+ *  `args`: extra redis-server arguments (cluster mode, replication). `clusterBus`: picks a free
+ *  cluster bus port too (`--cluster-port`), kept across restarts.
+ *
+ *  A free port can be taken between the probe and redis-server's bind (by another listener or by an
+ *  outgoing connection's local port): when redis-server exits at its first start because an address
+ *  is in use, it is started again on fresh ports (the port is kept when the caller pinned it with
+ *  `port`; `firstPort` is tried first and then given up like a probed one). */
+export async function startRedis(opts: { appendonly?: boolean; args?: string[]; port?: number; clusterBus?: boolean; firstPort?: number } = {}): Promise<RedisProcess> {
+  let port = opts.port ?? opts.firstPort ?? (await freePort());
+  let bus = opts.clusterBus ? await freePort() : 0;
   const dir = mkdtempSync(join(tmpdir(), 'rein-redis-'));
   let proc: ChildProcess | undefined;
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--loglevel', 'warning'];
-  if (opts.appendonly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
-  else args.push('--appendonly', 'no');
-  if (opts.args) args.push(...opts.args);
+  const argv = () => {
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--loglevel', 'warning'];
+    if (opts.appendonly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
+    else args.push('--appendonly', 'no');
+    if (opts.clusterBus) args.push('--cluster-port', String(bus));
+    if (opts.args) args.push(...opts.args);
+    return args;
+  };
 
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn('redis-server', argv(), { stdio: ['ignore', 'pipe', 'pipe'] });
+      proc = p;
       let out = '';
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
-      proc.on('error', (e) => {
+      let settled = false;
+      const finish = (err?: Error) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        reject(new Error(`cannot run redis-server (apt-get install redis-server): ${e.message}`));
-      });
+        if (err) {
+          if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+          reject(err);
+        } else resolve();
+      };
+      const timer = setTimeout(() => finish(new Error(`redis-server did not start in 10 s: ${out}`)), 10_000);
+      p.on('error', (e) => finish(new Error(`cannot run redis-server (apt-get install redis-server): ${e.message}`)));
+      // An early exit (a port taken, a bad argument) ends the wait at once, with what it printed.
+      p.on('exit', (code, signal) => finish(Object.assign(new Error(`redis-server exited (${code ?? signal}) before it answered: ${out}`), { output: out })));
       const poll = async () => {
+        if (settled) return;
         const { Redis } = await import('ioredis');
-        const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+        // Bounded: whatever holds the port may accept and never answer.
+        const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 1000, commandTimeout: 1000, retryStrategy: () => null });
         c.on('error', () => undefined);
         try {
           await c.connect();
           await c.ping();
           c.disconnect();
-          clearTimeout(timer);
-          resolve();
+          finish();
         } catch {
           c.disconnect();
-          setTimeout(poll, 50);
+          // Polling stops once the start has ended either way, so a failed start leaves no timer behind.
+          if (!settled) setTimeout(poll, 50);
         }
       };
-      proc.stdout!.on('data', (b) => (out += b));
-      proc.stderr!.on('data', (b) => (out += b));
+      p.stdout!.on('data', (b) => (out += b));
+      p.stderr!.on('data', (b) => (out += b));
       void poll();
     });
   const stop = () =>
@@ -74,7 +97,20 @@ export async function startRedis(opts: { appendonly?: boolean; args?: string[]; 
       proc.kill('SIGCONT');
       proc.kill('SIGTERM');
     });
-  await start();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (e) {
+      const output = (e as { output?: string }).output ?? '';
+      if (attempt >= 8 || !/already in use/i.test(output)) {
+        rmSync(dir, { recursive: true, force: true });
+        throw e;
+      }
+      if (opts.port === undefined) port = await freePort();
+      if (opts.clusterBus) bus = await freePort();
+    }
+  }
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
