@@ -9,6 +9,7 @@ import { EFFECTS, blocksReservation } from './effects.js';
 import { nonceKey, prepareApprovalKeys, verifyApprovalToken, type ApprovalKey } from './approvals.js';
 import { deepMerge, isPlainObject, newRecord } from './values.js';
 import { SettledIds } from './settled-ids.js';
+import { IdIndex } from './id-index.js';
 import { formatMicros } from './money.js';
 import type { Type } from '../semantics/types.js';
 import { BudgetPlanner, chargeProblem, keyOf, counterKeyOf, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
@@ -97,17 +98,10 @@ interface Pending {
    *  case, no array) or arrays of both. */
   budgets: CompiledBudget | readonly CompiledBudget[];
   counterKeys: string | readonly string[];
-  /** The engine that decided (a store shared by several engines keeps all of their records). */
-  owner: Engine;
 }
 
-/** A store's synchronous twin as the engine uses it (store.ts `SyncBudgetStore`, plus the memory
- *  store's optional attachment of settle data). */
-interface SyncStore extends SyncBudgetStore {
-  /** Keep a reservation's `Pending` in the store's own record of it (one map instead of two). */
-  attachSync?(id: string, data: unknown): boolean;
-  attachmentSync?(id: string, now: number): unknown;
-}
+/** A store's synchronous twin as the engine uses it (store.ts `SyncBudgetStore`). */
+type SyncStore = SyncBudgetStore;
 
 /** A store call of the decide algorithm (`Engine.steps`), made by the driver. */
 type StoreCall =
@@ -265,7 +259,8 @@ export class Engine {
   /** The store's synchronous twin when it declares one (`BudgetStore.synchronous`): `decide` then
    *  calls it directly, without promises or timers, and takes the fused path. */
   private readonly sync: SyncStore | null;
-  private readonly pending = new Map<string, Pending>();
+  /** Settle data, by reservation id: its one home, whatever the store (id-index.ts). */
+  private readonly pending = new IdIndex<Pending>();
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
   private readonly settledIds = new SettledIds(ID_PREFIX);
   private readonly settledDecisions = new WeakSet<object>();
@@ -847,8 +842,8 @@ export class Engine {
   }
 
   /** When a kept reservation may be forgotten (its expiry plus the settle grace). */
-  private static dropAtOf(p: Pending): number {
-    return p.decideTime + p.owner.ttlMs + SETTLE_GRACE;
+  private dropAtOf(p: Pending): number {
+    return p.decideTime + this.ttlMs + SETTLE_GRACE;
   }
 
   /** Keep what `settle` needs for a reservation kept with an `allow`: the validated request (`validated`,
@@ -863,10 +858,8 @@ export class Engine {
       budgets = counted.map((c) => c.budget);
       counterKeys = counted.map((c) => c.counterKey as string);
     }
-    const p: Pending = { request: validated ?? snapshot(request, 0), validated: validated !== null, decideTime: now, budgets, counterKeys, owner: this };
-    // An unmodified MemoryBudgetStore keeps it with its reservation (forgotten with it); else the engine does.
-    const sync = this.sync;
-    if (sync === null || sync.attachSync === undefined || !sync.attachSync(id, p)) this.pending.set(id, p);
+    const p: Pending = { request: validated ?? snapshot(request, 0), validated: validated !== null, decideTime: now, budgets, counterKeys };
+    this.pending.add(id, p);
   }
 
   /**
@@ -912,10 +905,8 @@ export class Engine {
     }
     if (this.settledIds.has(id)) throw new Error(`settle: reservation ${id} was already settled (settle is called once per decision)`);
     const now = this.nowMs();
-    let p = this.pending.get(id);
-    const inMap = p !== undefined;
-    if (p === undefined && this.sync !== null && this.sync.attachmentSync !== undefined) p = this.sync.attachmentSync(id, now) as Pending | undefined;
-    if (!p || p.owner !== this) {
+    const p = this.pending.get(id);
+    if (p === undefined || now >= this.dropAtOf(p)) {
       // Unknown here (another engine, or forgotten after its grace): the estimate stands.
       this.settledDecisions.add(decision);
       return;
@@ -951,15 +942,15 @@ export class Engine {
         ? [charge(p.budgets as CompiledBudget, p.counterKeys)]
         : p.counterKeys.map((k, i) => charge((p.budgets as readonly CompiledBudget[])[i]!, k));
     // Mark first: a concurrent second settle must throw, not double-apply.
-    if (inMap) this.pending.delete(id);
-    this.settledIds.add(id, Engine.dropAtOf(p));
+    this.pending.delete(id);
+    this.settledIds.add(id, this.dropAtOf(p));
     this.settledDecisions.add(decision);
     try {
       if (this.sync !== null) this.sync.settleSync(id, actuals, now);
       else await this.withTimeout(callStore(() => this.store.settle(id, actuals, now)));
     } catch (e) {
       // Allow a retry; the reservation otherwise expires and counts its estimate.
-      if (inMap) this.pending.set(id, p);
+      this.pending.add(id, p);
       this.settledIds.delete(id);
       this.settledDecisions.delete(decision);
       throw new Error(`settle: budget store failed: ${errorMessage(e)}`);
@@ -1093,7 +1084,7 @@ export class Engine {
   private purge(now: number): void {
     if (now - this.lastPurge < 60_000 && now >= this.lastPurge) return;
     this.lastPurge = now;
-    for (const [id, p] of this.pending) if (now >= Engine.dropAtOf(p)) this.pending.delete(id);
+    this.pending.deleteWhere((p) => now >= this.dropAtOf(p));
     this.settledIds.purge(now);
   }
 }

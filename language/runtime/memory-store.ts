@@ -13,6 +13,7 @@ import {
   type SettleResult,
   type SyncBudgetStore,
 } from './store.js';
+import { IdIndex } from './id-index.js';
 
 /**
  * One reservation's charge on one counter. The same object is the counter's heap element and an
@@ -28,8 +29,6 @@ interface Entry {
   live: boolean;
   /** The reservation's next item. */
   next: Entry | null;
-  /** On a reservation's first entry: what its owner attached (`attachSync`), else null. */
-  data: unknown;
 }
 
 interface Counter {
@@ -54,103 +53,16 @@ export interface MemoryBudgetStoreOptions {
 
 const DEFAULT_GRACE = 24 * 60 * 60 * 1000;
 
-/**
- * Reservation id → first entry, as small maps grouped by the id without its last 3 characters. The
- * engine's ids are a fixed prefix and a base-36 counter, so one group holds up to 36³ consecutive
- * ids: with many live reservations (a long TTL, nothing settled) inserting into one huge Map costs
- * ~2× more (its table no longer fits in the CPU caches). Any id works; only the grouping differs.
- */
-class IdIndex {
-  private readonly groups = new Map<string, Map<string, Entry>>();
-  private count = 0;
-
-  get size(): number {
-    return this.count;
-  }
-
-  get(id: string): Entry | undefined {
-    const g = this.groups.get(groupOf(id));
-    return g === undefined ? undefined : g.get(id);
-  }
-
-  /** The group `add` used last, and its key (consecutive ids mostly share a group): no slice of the
-   *  id to find it. Cleared when that group is deleted. */
-  private lastKey: string | null = null;
-  private lastGroup: Map<string, Entry> | null = null;
-
-  /** Adds `id` unless it is present; false (and nothing changed) when it is. */
-  add(id: string, head: Entry): boolean {
-    let g: Map<string, Entry> | undefined;
-    const last = this.lastKey;
-    if (last !== null && id.length === last.length + 3 && id.startsWith(last)) {
-      g = this.lastGroup!;
-    } else {
-      const k = groupOf(id);
-      g = this.groups.get(k);
-      if (g === undefined) {
-        g = new Map();
-        this.groups.set(k, g);
-      }
-      this.lastKey = k;
-      this.lastGroup = g;
-    }
-    if (g.has(id)) return false;
-    g.set(id, head);
-    this.count++;
-    return true;
-  }
-
-  delete(id: string): void {
-    const k = groupOf(id);
-    const g = this.groups.get(k);
-    if (g !== undefined && g.delete(id)) {
-      this.count--;
-      if (g.size === 0) this.dropGroup(k, g);
-    }
-  }
-
-  /** Deletes the entries `drop` selects (safe while iterating). */
-  deleteWhere(drop: (head: Entry) => boolean): void {
-    for (const [k, g] of this.groups) {
-      for (const [id, head] of g) {
-        if (drop(head)) {
-          g.delete(id);
-          this.count--;
-        }
-      }
-      if (g.size === 0) this.dropGroup(k, g);
-    }
-  }
-
-  private dropGroup(k: string, g: Map<string, Entry>): void {
-    this.groups.delete(k);
-    if (this.lastGroup === g) {
-      this.lastKey = null;
-      this.lastGroup = null;
-    }
-  }
-
-  *ids(): IterableIterator<string> {
-    for (const g of this.groups.values()) yield* g.keys();
-  }
-}
-
-function groupOf(id: string): string {
-  return id.length > 4 ? id.slice(0, -3) : '';
-}
 
 export class MemoryBudgetStore implements BudgetStore {
   private readonly counters = new Map<string, Counter>();
   /** Consumed single-use keys → the time they may be forgotten. */
   private readonly once = new Map<string, number>();
   /** Reservation id → its first entry. The record is forgotten at `expiresAt + graceMs`. */
-  private readonly reservations = new IdIndex();
+  private readonly reservations = new IdIndex<Entry>();
   private readonly graceMs: number;
   private readonly clock: () => number;
   private lastGc = -Infinity;
-  /** The reservation `reserveSync` made last (for `attachSync` right after it). */
-  private lastId = '';
-  private lastHead: Entry | null = null;
 
   constructor(opts: MemoryBudgetStoreOptions = {}) {
     this.graceMs = opts.settleGraceMs ?? DEFAULT_GRACE;
@@ -200,10 +112,8 @@ export class MemoryBudgetStore implements BudgetStore {
     const id = req.reservationId;
     const expiresAt = req.now + req.ttlMs;
     // Claimed before any write (the first entry, filled in below): a duplicate id changes nothing.
-    const head: Entry = { counterKey: reqItems[0]!.counterKey, amount: 0, expiresAt, live: true, next: null, data: null };
+    const head: Entry = { counterKey: reqItems[0]!.counterKey, amount: 0, expiresAt, live: true, next: null };
     if (!this.reservations.add(id, head)) throw new Error(`reservation ${id} already exists`);
-    this.lastId = id;
-    this.lastHead = head;
     // 2. Write every item (all or nothing: nothing above can fail now).
     let tail: Entry | null = null;
     for (let i = 0; i < n; i++) {
@@ -227,7 +137,7 @@ export class MemoryBudgetStore implements BudgetStore {
         e = head;
         e.amount = it.charge;
       } else {
-        e = { counterKey: it.counterKey, amount: it.charge, expiresAt, live: true, next: null, data: null };
+        e = { counterKey: it.counterKey, amount: it.charge, expiresAt, live: true, next: null };
         tail.next = e;
       }
       c.live++;
@@ -235,28 +145,6 @@ export class MemoryBudgetStore implements BudgetStore {
       tail = e;
     }
     return { ok, committed: true, items };
-  }
-
-  /**
-   * Keep `data` with a live reservation until it is settled, released or forgotten (the engine keeps
-   * what `settle` needs here, so one map holds each reservation). False when the reservation is unknown.
-   */
-  attachSync(reservationId: string, data: unknown): boolean {
-    // Usually the reservation just made: no index lookup. `lastHead` is cleared whenever that
-    // reservation leaves the index (settled, released or forgotten).
-    const last = this.lastHead;
-    const head = last !== null && this.lastId === reservationId ? last : this.reservations.get(reservationId);
-    if (head === undefined) return false;
-    head.data = data;
-    return true;
-  }
-
-  /** What `attachSync` kept for a reservation still known to the store (and within its settle grace
-   *  at `now`), else undefined. */
-  attachmentSync(reservationId: string, now: number): unknown {
-    const head = this.reservations.get(reservationId);
-    if (head === undefined || now >= head.expiresAt + this.graceMs) return undefined;
-    return head.data ?? undefined;
   }
 
   async peek(counterKeys: string[], now: number): Promise<CounterState[]> {
@@ -278,7 +166,6 @@ export class MemoryBudgetStore implements BudgetStore {
     const head = this.reservations.get(reservationId);
     if (head === undefined) return { found: false };
     this.reservations.delete(reservationId);
-    if (head === this.lastHead) this.lastHead = null;
     if (now >= head.expiresAt + this.graceMs) return { found: false };
     const byKey = new Map<string, number>();
     for (const a of actuals) byKey.set(a.counterKey, a.amount);
@@ -344,7 +231,6 @@ export class MemoryBudgetStore implements BudgetStore {
     const graceMs = this.graceMs;
     this.reservations.deleteWhere((r) => now >= r.expiresAt + graceMs);
     for (const [k, until] of this.once) if (now >= until) this.once.delete(k);
-    if (this.lastHead !== null && now >= this.lastHead.expiresAt + graceMs) this.lastHead = null;
     for (const [k, c] of this.counters) {
       this.sweep(c, now);
       if (c.dropAt !== null && now >= c.dropAt && c.live === 0) this.counters.delete(k);
