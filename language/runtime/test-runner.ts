@@ -255,13 +255,7 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
     const v = compiled.validate(request);
     if (v.ok) {
       const hash = hashValue(v.value);
-      // `approved RULE` is a complete approval: as many distinct approvers as its `quorum`, given at
-      // the test's clock (so `expires` holds).
-      for (const rule of approved) {
-        const q = quorumOf(compiled.program, rule);
-        if (q === 1) approvals.push({ rule, request_hash: hash, at: now.getTime() });
-        else for (let i = 1; i <= q; i++) approvals.push({ rule, request_hash: hash, approver: `test-approver-${i}`, at: now.getTime() });
-      }
+      approvals = completeApprovals(compiled.program, approved, hash, now.getTime());
     }
   }
 
@@ -353,6 +347,21 @@ function coverageOf(policy: PolicyLike, tally: Tally): TestCoverage {
     effects: section(effects),
     total: { covered, total: all.length, percent: pct(covered, all.length) },
   };
+}
+
+/**
+ * Trusted grants that fully approve each named rule or budget for one request (`approved RULE` in a
+ * test, `rein eval --approve RULE`): as many distinct approvers as its `quorum`, given at `at` (so
+ * its `expires` holds at that time).
+ */
+export function completeApprovals(program: CheckedProgram, names: readonly string[], hash: string, at: number): { rule: string; request_hash: string; approver?: string; at: number }[] {
+  const out: { rule: string; request_hash: string; approver?: string; at: number }[] = [];
+  for (const rule of names) {
+    const q = quorumOf(program, rule);
+    if (q === 1) out.push({ rule, request_hash: hash, at });
+    else for (let i = 1; i <= q; i++) out.push({ rule, request_hash: hash, approver: `approver-${i}`, at });
+  }
+  return out;
 }
 
 /** The `quorum` of the rule or budget `name` asks for (1 when none, or when it is unknown). */
