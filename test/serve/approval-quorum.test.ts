@@ -137,3 +137,19 @@ describe('ApprovalQueue: quorum votes and `expires`', () => {
     assert.equal((await q.get(rec!.id))!.status, 'approved');
   });
 });
+
+describe('the dashboard inbox and quorum votes', () => {
+  it('shows votes without their tokens (bearer credentials never reach the page)', async () => {
+    const { pageRecord } = await import('../../language/node/serve/dashboard/plugin.js');
+    const vote = (by: string) => ({ approved: true, by, group: 'finance', reason: null, at: '2026-11-24T10:00:00.000Z', token: `rein1.secret-${by}` });
+    const rec = {
+      id: 'ap_0000000000000001', kind: 'rule' as const, rule: 'r', from: 'finance', message: null, request_hash: 'sha256:x',
+      policy: { name: 'p', version: null, hash: 'sha256:p' }, summary: {}, created: '2026-11-24T10:00:00.000Z', expires: '2026-11-24T10:15:00.000Z',
+      status: 'approved' as const, quorum: 2, votes: [vote('alice')], verdict: { ...vote('bob'), votes: [vote('alice'), vote('bob')] },
+    };
+    const page = pageRecord(rec);
+    assert.doesNotMatch(JSON.stringify(page), /rein1\./);
+    assert.deepEqual((page.votes as { by: string }[]).map((v) => v.by), ['alice']);
+    assert.deepEqual((page.verdict as { votes: { by: string }[] }).votes.map((v) => v.by), ['alice', 'bob']);
+  });
+});
