@@ -74,6 +74,7 @@ export const CODES = {
   REIN214: { severity: 'error', summary: 'string literal is not a value of the enum it is compared with' },
   REIN215: { severity: 'error', summary: '`matches` needs a string-literal pattern' },
   REIN216: { severity: 'error', summary: 'invalid policy header value' },
+  REIN240: { severity: 'error', summary: 'invalid approval `quorum` or `expires`' },
 
   // ---- REIN3xx: lint
   REIN300: { severity: 'warning', summary: 'unused `let` or `def`' },

@@ -94,6 +94,7 @@ function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
     const o: RuleOutcome = { name, matched: true, effect, monitor, annotations, location };
     if (r.message) o.message = (r.message as { v: string }).v;
     if (r.from) o.from = (r.from as { v: string | null }).v as string;
+    termsOf(r, o);
     matchedConst = Object.freeze(o) as RuleOutcome;
   }
   return {
@@ -125,7 +126,14 @@ function matchedOutcome(r: CompiledRule, env: Env, frame: Frame): RuleOutcome {
   };
   if (r.message) out.message = r.message(env, frame) as string;
   if (r.from) out.from = r.from(env, frame) as string;
+  termsOf(ir, out);
   return out;
+}
+
+/** A rule's or budget's `quorum` / `expires` onto what it reports (only when written). */
+function termsOf(r: { quorum?: number; expiresMs?: number }, into: { quorum?: number; expires_ms?: number }): void {
+  if (r.quorum !== undefined) into.quorum = r.quorum;
+  if (r.expiresMs !== undefined) into.expires_ms = r.expiresMs;
 }
 
 function failedOutcome(r: CompiledRule, e: unknown): RuleOutcome {
@@ -251,6 +259,8 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
     warnAt: b.warnAt,
     onExceed: {
       effect: b.effect,
+      ...(b.quorum !== undefined ? { quorum: b.quorum } : {}),
+      ...(b.expiresMs !== undefined ? { expires_ms: b.expiresMs } : {}),
       from: fromFn
         ? (env: Env) => {
             const v = wrap('approver', () => fromFn(env, frame()));

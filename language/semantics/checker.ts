@@ -43,6 +43,8 @@ class Scope {
 
 type Callable = A.LetDecl | A.DefDecl;
 
+/** The largest `quorum` (distinct approvers) a `require approval` may ask for. */
+export const MAX_QUORUM = 100;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
 export function isRfc3339(s: string): boolean {
@@ -639,12 +641,22 @@ export class Checker {
             this.report('REIN206', e.from.range, `\`${brief(e.from)}\` may be null; \`from\` needs a value`, { data: { nullGuard: true } });
           else if (!isLoose(t) && !isStringy(t)) this.report('REIN205', e.from.range, `\`from\` must be a \`string\`, found \`${typeToString(t)}\``);
         }
+        this.approvalTerms(e);
         this.message(e.message);
         break;
       case 'Set':
       case 'Redact':
         break; // phase 2: reported by the parser (REIN105)
     }
+  }
+
+  /** `quorum N` (a whole number 1…MAX_QUORUM) and `expires D` (a positive duration). */
+  private approvalTerms(e: A.ApprovalEffect): void {
+    const q = e.quorum;
+    if (q && (!q.isInt || q.value < 1 || q.value > MAX_QUORUM))
+      this.report('REIN240', q.range, `\`quorum\` must be a whole number from 1 to ${MAX_QUORUM}, found \`${q.value}\``, { help: 'the number of distinct approvers that must approve, e.g. `quorum 2`' });
+    const x = e.expires;
+    if (x && x.ms <= 0) this.report('REIN240', x.range, `\`expires\` must be a positive duration, found \`${x.raw}\``, { help: 'how long an approval stands after it is given, e.g. `expires 15m`' });
   }
 
   private checkRule(r: A.RuleDecl): void {

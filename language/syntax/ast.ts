@@ -163,6 +163,10 @@ export interface ApprovalEffect extends Node {
   kind: 'RequireApproval';
   /** `from EXPR`: who approves (a string expression). */
   from?: Expr;
+  /** `quorum N`: N distinct approvers must approve (default 1). */
+  quorum?: { value: number; isInt: boolean; raw: string; range: Range };
+  /** `expires DURATION`: an approval counts only for this long after it was given. */
+  expires?: { ms: number; raw: string; range: Range };
   message?: StringLit;
 }
 export interface WarnEffect extends Node {

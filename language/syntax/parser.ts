@@ -889,9 +889,30 @@ class ReinParser extends EmbeddedActionsParser {
             from = this.option(3, gated(() => !this.nextIsItemOnNewLine(f), () => this.subrule(2, this.expression)));
             this.ACTION(() => this.need(from, 'who approves (an expression)', f));
           });
+          let quorum: A.ApprovalEffect['quorum'];
+          this.option(20, () => {
+            const q = this.consume(20, KW.quorum);
+            const n = this.option(21, () => this.consume(21, NumberLiteral));
+            this.ACTION(() => {
+              if (!this.real(q)) return;
+              if (!n || !this.real(n)) return this.missing('how many distinct approvers (a whole number)', q);
+              const p = (n.payload ?? { value: 0, isInt: true }) as NumberPayload;
+              quorum = { value: p.value, isInt: p.isInt, raw: n.image, range: this.rng(q.startOffset, n.startOffset + n.image.length) };
+            });
+          });
+          let expires: A.ApprovalEffect['expires'];
+          this.option(22, () => {
+            const x = this.consume(22, KW.expires);
+            const d = this.option(23, () => this.consume(23, Duration));
+            this.ACTION(() => {
+              if (!this.real(x)) return;
+              if (!d || !this.real(d)) return this.missing('how long an approval stands (a duration such as `15m`)', x);
+              expires = { ms: ((d.payload ?? { ms: 0 }) as DurationPayload).ms, raw: d.image, range: this.rng(x.startOffset, d.startOffset + d.image.length) };
+            });
+          });
           const message = this.option(4, () => this.subrule(3, this.message));
           void appr;
-          return this.ACTION(() => (this.noteEffect(message), { kind: 'RequireApproval' as const, from, message, range: this.from(start!) }));
+          return this.ACTION(() => (this.noteEffect(message), { kind: 'RequireApproval' as const, from, ...(quorum ? { quorum } : {}), ...(expires ? { expires } : {}), message, range: this.from(start!) }));
         }),
       alt(() => {
           this.consume(5, KW.warn);
