@@ -135,7 +135,14 @@ export interface IrRule {
 export interface IrBudget {
   name: string;
   unit: 'money' | 'number';
+  /** The constant limit (0 when `limitExpr` is set). */
   limit: number;
+  /** A limit read from the request or data (`limit caps[team] ?? $50`), evaluated per request;
+   *  `limitIsPlainOnMoney`: a plain number on a money budget (currency units). */
+  limitExpr?: Node;
+  limitIsPlainOnMoney?: boolean;
+  /** A `warn at` read from the request or data, evaluated per request (a fraction). */
+  warnAtExpr?: Node;
   window: BudgetWindow;
   warnAt?: number;
   effect: ClauseEffect;
@@ -269,6 +276,8 @@ export function reviveIr(json: unknown): IrProgram {
   for (const b of p.budgets) {
     for (const n of [...b.whens, ...b.unlesses, ...b.keys]) reviveNode(n);
     if (b.charge) reviveNode(b.charge);
+    if (b.limitExpr) reviveNode(b.limitExpr);
+    if (b.warnAtExpr) reviveNode(b.warnAtExpr);
     if (b.message) reviveNode(b.message);
     if (b.from) reviveNode(b.from);
   }

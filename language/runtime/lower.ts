@@ -618,11 +618,15 @@ export class Lowering {
     const exceedC = decl.items.find((i): i is A.OnExceedClause => i.kind === 'OnExceed');
     const conds = decl.items.filter((i): i is A.Condition => i.kind === 'When' || i.kind === 'Unless');
 
-    let limit = constNumber(limitC?.amount ? this.expr(limitC.amount, s) : undefined) ?? 0;
-    if (unit === 'money' && limitC?.amount && baseKind(this.typeOf(limitC.amount)) !== 'money' && limitC.amount.kind !== 'Money') {
-      // `limit 50` on a money budget: currency units.
-      limit = Math.round(limit * 1_000_000);
-    }
+    const limitNode = limitC?.amount ? this.expr(limitC.amount, s) : undefined;
+    let limit = constNumber(limitNode) ?? 0;
+    // A plain number on a money budget (`limit 50`): currency units. An untyped value (`caps[team] ??
+    // $50` on an untyped table) is taken as money, as the checker typed the budget from its default.
+    const limitKind = limitC?.amount !== undefined ? baseKind(this.typeOf(limitC.amount)) : undefined;
+    const limitIsPlainOnMoney = unit === 'money' && limitC?.amount !== undefined && limitC.amount.kind !== 'Money' && limitKind !== 'money' && limitKind !== 'any' && limitKind !== 'error';
+    // `limit 50` on a money budget: currency units.
+    if (limitIsPlainOnMoney) limit = Math.round(limit * 1_000_000);
+    const limitExpr = limitNode !== undefined && constNumber(limitNode) === undefined ? limitNode : undefined;
     let window: BudgetWindow = { kind: 'lifetime' };
     const per = limitC?.per;
     if (per) {
@@ -630,7 +634,8 @@ export class Lowering {
       else if (per.kind === 'Request') window = { kind: 'request' };
       else if (per.kind === 'Duration') window = { kind: 'fixed', ms: per.ms };
     }
-    const warnAt = constNumber(warnC?.threshold ? this.expr(warnC.threshold, s) : undefined);
+    const warnNode = warnC?.threshold ? this.expr(warnC.threshold, s) : undefined;
+    const warnAt = constNumber(warnNode);
     const whens = conds.filter((c) => c.kind === 'When').map((c) => this.expr(c.expr, s));
     const unlesses = conds.filter((c) => c.kind === 'Unless').map((c) => this.expr(c.expr, s));
     const chargeType = chargeC?.expr ? this.typeOf(chargeC.expr) : undefined;
@@ -655,6 +660,11 @@ export class Lowering {
       keys,
     };
     if (warnAt !== undefined) b.warnAt = warnAt;
+    else if (warnNode !== undefined) b.warnAtExpr = warnNode;
+    if (limitExpr !== undefined) {
+      b.limitExpr = limitExpr;
+      if (limitIsPlainOnMoney) b.limitIsPlainOnMoney = true;
+    }
     if (charge) b.charge = charge;
     if (msgNode) b.message = this.expr(msgNode, s);
     if (fromNode) b.from = this.expr(fromNode, s);

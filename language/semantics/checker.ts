@@ -663,7 +663,14 @@ export class Checker {
     let unit: 'money' | 'number' | undefined;
     this.budgetUnit.set(b, undefined);
     if (limit?.amount) {
-      const t = this.inFile(b, () => this.expr(limit.amount!, this.global));
+      // A limit may read the request and `let` data (`limit caps[team] ?? $50`): evaluated per request;
+      // a null there is a run-time error, so a nullable limit is typed by what it holds.
+      let t = stripNull(this.inFile(b, () => this.expr(limit.amount!, this.global)));
+      // `caps[team] ?? $50` with an untyped table: the unit of the default.
+      for (let x = unparen(limit.amount); isLoose(t) && x?.kind === 'Binary' && x.op === '??' && x.right; x = unparen(x.left)) {
+        const rt = this.types.get(x.right);
+        if (rt && !isLoose(stripNull(rt))) t = stripNull(rt);
+      }
       if (t.kind === 'money') unit = 'money';
       else if (isNumeric(t)) unit = 'number';
       else if (!isLoose(t)) {
@@ -699,7 +706,7 @@ export class Checker {
           if (it.amount) {
             const c = constNumber(it.amount);
             if (c !== undefined && c <= 0) this.report('REIN213', it.amount.range, 'a budget `limit` must be greater than zero');
-            this.constantBudgetClause(it.amount, 'limit');
+            this.requestBudgetClause(it.amount, 'limit');
           }
           if (it.per && it.per.kind === 'Duration' && !(it.per.ms >= 1000))
             this.report('REIN213', it.per.range, `a budget window must be at least one second, found \`${it.per.raw}\``);
@@ -743,7 +750,7 @@ export class Checker {
             this.report('REIN213', it.threshold.range, `\`warn at\` must be a percentage such as \`80%\`, found \`${typeToString(t)}\``);
             break;
           }
-          if (this.constantBudgetClause(it.threshold, 'warn at')) break;
+          if (this.requestBudgetClause(it.threshold, 'warn at')) break;
           const c = constNumber(it.threshold);
           if (c !== undefined && !(c > 0 && c <= 1))
             this.report('REIN213', it.threshold.range, `\`warn at\` must be between 0% and 100% of the limit, found \`${brief(it.threshold)}\``, {
@@ -761,19 +768,20 @@ export class Checker {
     }
   }
 
-  /** A budget's `limit` and `warn at` are fixed when the policy is compiled: report (REIN213) one that
-   *  reads the request, the clock or a budget, directly or through lets and defs. True when reported. */
-  private constantBudgetClause(e: A.Expr, clause: string): boolean {
-    const what = this.envRead(e, new Set());
+  /** A budget's `limit` and `warn at` may read the request and `let` data (evaluated per request, before
+   *  any counter is read), but not the clock or a budget: report (REIN213) one that does, directly or
+   *  through lets and defs. True when reported. */
+  private requestBudgetClause(e: A.Expr, clause: string): boolean {
+    const what = this.envRead(e, new Set(), false);
     if (!what) return false;
-    this.report('REIN213', e.range, `a budget \`${clause}\` must be a constant, but it reads ${what}`, {
-      help: 'limits are fixed when the policy is compiled (request-dependent limits are not supported yet): write a number or money amount, or a `let` of constants',
+    this.report('REIN213', e.range, `a budget \`${clause}\` may read the request and \`let\` data, but it reads ${what}`, {
+      help: 'a limit is evaluated per request from the request and constants: write e.g. `limit team_caps[team] ?? $50 per day`',
     });
     return true;
   }
 
   /** What an expression reads of the decision's environment (`the request (\`team\`)`, `the clock (\`now\`)`, …), if anything. */
-  private envRead(root: A.Expr, seen: Set<string>): string | undefined {
+  private envRead(root: A.Expr, seen: Set<string>, requestToo = true): string | undefined {
     let found: string | undefined;
     walkExpr(root, (e) => {
       if (found || e.kind !== 'NameRef') return;
@@ -782,7 +790,7 @@ export class Checker {
       switch (s.kind) {
         case 'input-field':
         case 'input':
-          found = `the request (\`${e.name.text}\`)`;
+          if (requestToo) found = `the request (\`${e.name.text}\`)`;
           break;
         case 'budget':
           found = `a budget (\`${e.name.text}\`)`;
@@ -795,7 +803,7 @@ export class Checker {
           if (seen.has(s.name)) return;
           seen.add(s.name);
           const body = s.kind === 'let' ? s.decl.value : s.decl.body;
-          const inner = body && this.envRead(body, seen);
+          const inner = body && this.envRead(body, seen, requestToo);
           if (inner) found = `${inner} through \`${s.name}\``;
           break;
         }
