@@ -72,7 +72,7 @@ export const CODES = {
   REIN212: { severity: 'error', summary: 'regular expression needs backtracking (back-reference or look-around)' },
   REIN213: { severity: 'error', summary: 'invalid budget (missing `limit`/`charge`, charge type differs from limit, bad window)' },
   REIN214: { severity: 'error', summary: 'string literal is not a value of the enum it is compared with' },
-  REIN215: { severity: 'error', summary: '`matches` needs a string-literal pattern' },
+  REIN215: { severity: 'error', summary: '`matches` needs a string or a list of strings as its pattern' },
   REIN216: { severity: 'error', summary: 'invalid policy header value' },
   REIN240: { severity: 'error', summary: 'invalid approval `quorum` or `expires`' },
 

@@ -6,7 +6,7 @@
 import type * as A from '../syntax/ast.js';
 import { walkExpr } from '../semantics/expr-walk.js';
 import { printExpr } from '../semantics/print.js';
-import { LIST_METHODS, STRING_METHODS } from '../semantics/builtins.js';
+import { LIST_METHODS, MAP_METHODS, STRING_METHODS } from '../semantics/builtins.js';
 import type { LintRule } from './registry.js';
 
 function isAny(t: { kind: string; inner?: { kind: string } } | undefined): boolean {
@@ -40,7 +40,7 @@ export const anyMethod: LintRule = {
         if (x.kind !== 'Call' || x.callee.kind !== 'Member' || !x.callee.property) return;
         const recv = x.callee.object;
         const m0 = x.callee.property.text;
-        if (!(m0 in STRING_METHODS) && !(m0 in LIST_METHODS)) return; // unknown methods are errors already
+        if (!(m0 in STRING_METHODS) && !(m0 in LIST_METHODS) && !(m0 in MAP_METHODS)) return; // unknown methods are errors already
         if (recv.kind === 'NameRef' && ctx.program.refs.get(recv.name)?.kind !== undefined && ctx.program.refs.get(recv.name)?.kind === 'detector') return;
         if (!isAny(ctx.program.types.get(recv))) return;
         const text = printExpr(recv);

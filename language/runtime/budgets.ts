@@ -17,6 +17,10 @@ export interface BudgetPlan {
   window: WindowInfo;
   /** The charge (non-negative safe integer in the budget's unit); 0 when `error` is set. */
   charge: number;
+  /** The limit for this request (the budget's constant, or its `limitOf`): what is reserved against. */
+  limit: number;
+  /** `warn at` for this request (a fraction), if any. */
+  warnAt: number | undefined;
   /** A run-time error evaluating `when`/`unless`, `by` or `charge`, or an invalid charge. */
   error?: string;
 }
@@ -135,11 +139,21 @@ export class BudgetPlanner {
         applies = budget.applies(env);
       } catch (e) {
         // an applicability error counts against the request (fail closed)
-        plans.push({ budget, applies: true, key: [], counterKey: null, window, charge: 0, error: `\`when\`/\`unless\` failed: ${message(e)}` });
+        plans.push({ budget, applies: true, key: [], counterKey: null, window, charge: 0, limit: budget.limit, warnAt: budget.warnAt, error: `\`when\`/\`unless\` failed: ${message(e)}` });
         continue;
       }
       if (!applies) continue;
-      const plan: BudgetPlan = { budget, applies: true, key: EMPTY_KEY, counterKey: null, window, charge: 0 };
+      const plan: BudgetPlan = { budget, applies: true, key: EMPTY_KEY, counterKey: null, window, charge: 0, limit: budget.limit, warnAt: budget.warnAt };
+      if (budget.limitOf !== undefined || budget.warnAtOf !== undefined) {
+        try {
+          if (budget.limitOf !== undefined) plan.limit = budget.limitOf(env);
+          if (budget.warnAtOf !== undefined) plan.warnAt = budget.warnAtOf(env);
+        } catch (e) {
+          plan.error = `\`limit\` failed: ${message(e)}`;
+          plans.push(plan);
+          continue;
+        }
+      }
       try {
         plan.key = keyOf(budget, env);
         plan.counterKey = this.counterKey(slot, plan.key, window);

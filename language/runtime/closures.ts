@@ -8,7 +8,7 @@
 
 import type { BudgetView, Env } from './compiled.js';
 import type { IrBody, IrProgram, Node, ReadNode, Trace } from './ir.js';
-import { compilePattern } from '../semantics/patterns.js';
+import { compilePattern, type PolicyPattern } from '../semantics/patterns.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
 import { DETECTORS } from './detectors.js';
 import { addMoney, divMoney, mulMoney } from './money.js';
@@ -21,6 +21,7 @@ import {
   isNullish,
   lengthOf,
   le,
+  mapMethod,
   lt,
   member,
   memberOf,
@@ -237,6 +238,27 @@ export class Closures {
           return typeof s === 'string' && rx.test(s);
         };
       }
+      case 'matchesAny': {
+        const lf = this.fn(n.l);
+        const at = n.at;
+        if (n.r.k === 'const') {
+          const rxs = this.patternsOf(n.r.v, at);
+          return (env, f) => {
+            const s = lf(env, f);
+            if (typeof s !== 'string' || rxs === null) return false;
+            for (let i = 0; i < rxs.length; i++) if (rxs[i].test(s)) return true;
+            return false;
+          };
+        }
+        const rf = this.fn(n.r);
+        return (env, f) => {
+          const s = lf(env, f);
+          const rxs = this.patternsOf(rf(env, f), at);
+          if (typeof s !== 'string' || rxs === null) return false;
+          for (let i = 0; i < rxs.length; i++) if (rxs[i].test(s)) return true;
+          return false;
+        };
+      }
       case 'with': {
         const lf = this.fn(n.l);
         const rf = this.fn(n.r);
@@ -283,6 +305,11 @@ export class Closures {
         return this.strMethod(n);
       case 'listMethod':
         return this.listMethod(n);
+      case 'mapMethod': {
+        const og = this.fn(n.obj);
+        const { m, at } = n;
+        return (env, f) => mapMethod(og(env, f), m, at);
+      }
       case 'error':
         return thrower(n.message);
     }
@@ -424,6 +451,36 @@ export class Closures {
           return m === 0 ? 0 : m;
         };
     }
+  }
+
+  /** Compiled patterns not written in the policy (from a `let`, the request or data), by text.
+   *  Bounded: emptied when full, so hostile requests cannot grow it. */
+  private readonly patternCache = new Map<string, PolicyPattern>();
+
+  /** A `matches` pattern value — a string, a list of strings, or null (matches nothing) — compiled.
+   *  An invalid pattern, or a value of another shape, is a rule error (fail closed). */
+  patternsOf(v: unknown, at: string): PolicyPattern[] | null {
+    if (v === null || v === undefined) return null;
+    const texts = typeof v === 'string' ? [v] : Array.isArray(v) ? v : undefined;
+    if (texts === undefined) throw new EvalError(`\`matches\` needs a pattern (a string or a list of strings), got ${typeOfValue(v)} at ${at}`);
+    const out: PolicyPattern[] = [];
+    for (const t of texts) {
+      if (t === null || t === undefined) continue;
+      if (typeof t !== 'string') throw new EvalError(`\`matches\` needs string patterns, got ${typeOfValue(t)} at ${at}`);
+      let rx = this.patternCache.get(t);
+      if (rx === undefined) {
+        try {
+          rx = compilePattern(t);
+        } catch (e) {
+          const why = (e instanceof Error ? e.message : String(e)).replace(/^error parsing regexp: /, '');
+          throw new EvalError(`invalid pattern ${JSON.stringify(t.length > 80 ? t.slice(0, 80) + '…' : t)} at ${at}: ${why}`);
+        }
+        if (this.patternCache.size >= 1024) this.patternCache.clear();
+        this.patternCache.set(t, rx);
+      }
+      out.push(rx);
+    }
+    return out;
   }
 
   private call(n: Extract<Node, { k: 'call' }>): Fn {

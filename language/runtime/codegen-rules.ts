@@ -244,6 +244,8 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
       }
       case 'listMethod':
         return listMethod(n, sc) ?? fallback(n);
+      case 'mapMethod':
+        return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
       case 'member':
         return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
       case 'index':

@@ -291,6 +291,27 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
       });
     },
   };
+  if (b.limitExpr) {
+    const limitFn = cl.fn(b.limitExpr);
+    const plain = b.limitIsPlainOnMoney === true;
+    out.limitOf = (env: Env): number => {
+      const v = limitFn(env, frame());
+      if (v === null || v === undefined) throw new EvalError('the limit is null (give a default with `??`, e.g. `caps[team] ?? $50`)');
+      if (typeof v !== 'number') throw new EvalError(`the limit is not a number (${typeof v})`);
+      if (!Number.isFinite(v)) throw new EvalError('the limit is not finite');
+      if (v < 0) throw new EvalError(`the limit is negative (${plain || b.unit !== 'money' ? v : v / 1_000_000})`);
+      return plain ? Math.round(v * 1_000_000) : v;
+    };
+  }
+  if (b.warnAtExpr) {
+    const warnFn = cl.fn(b.warnAtExpr);
+    out.warnAtOf = (env: Env): number | undefined => {
+      const v = warnFn(env, frame());
+      if (v === null || v === undefined) return undefined; // no warning threshold for this request
+      if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw new EvalError(`\`warn at\` must be between 0% and 100%, found ${typeof v === 'number' ? `${v * 100}%` : typeof v}`);
+      return v;
+    };
+  }
   return out;
 }
 

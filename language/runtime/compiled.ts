@@ -118,11 +118,16 @@ export interface BudgetWindow {
 export interface CompiledBudget {
   name: string;
   unit: 'money' | 'number';
-  /** In the budget's unit (micros for money). */
+  /** In the budget's unit (micros for money). For a limit read from the request (`limitOf`): 0. */
   limit: number;
+  /** A limit read from the request or data, per request (budgets.ts `BudgetPlan.limit`). Throws on
+   *  a null, negative or non-finite limit (the plan's error: fail closed). */
+  limitOf?(env: Env): number;
   window: BudgetWindow;
   /** Fraction (0.8 for `warn at 80%`). */
   warnAt?: number;
+  /** A `warn at` read from the request or data (a fraction, or undefined for none); throws when out of range. */
+  warnAtOf?(env: Env): number | undefined;
   onExceed: { effect: ClauseEffect; from?: (env: Env) => string | null; message?: (env: Env) => string; quorum?: number; expires_ms?: number };
   annotations: Record<string, string | true>;
   monitor: boolean;

@@ -585,7 +585,15 @@ export class Engine {
           continue; // no view: a rule reading it fails at run time and counts with the `on error` effect
         }
         if (!k) continue;
-        reads.push({ name, limit: k.budget.limit, counterKey: k.counterKey });
+        let limit = k.budget.limit;
+        if (k.budget.limitOf !== undefined) {
+          try {
+            limit = k.budget.limitOf(env);
+          } catch {
+            continue; // as above: the budget's own plan reports the error
+          }
+        }
+        reads.push({ name, limit, counterKey: k.counterKey });
         if (k.counterKey !== null) keys.push(k.counterKey);
       }
       run.reads = reads;
@@ -835,7 +843,7 @@ export class Engine {
       if (p.error !== undefined) {
         outcomes[i] = this.outcome(p, 0, 0, false, env);
       } else if (p.counterKey === null) {
-        outcomes[i] = this.outcome(p, 0, 0, p.charge > p.budget.limit, env); // per request: caps one charge
+        outcomes[i] = this.outcome(p, 0, 0, p.charge > p.limit, env); // per request: caps one charge
       } else {
         const r = result.items[j++]!;
         outcomes[i] = this.outcome(p, r.spent, r.reserved, r.exceeded, env);
@@ -1017,14 +1025,14 @@ export class Engine {
       name: b.name,
       unit: b.unit,
       key: p.key,
-      limit: b.limit,
+      limit: p.limit,
       spent,
       reserved,
       charge: p.charge,
-      remaining: b.limit - total,
+      remaining: p.limit - total,
       window: p.window.json,
       exceeded,
-      warned: !unknownState && p.error === undefined && b.warnAt !== undefined && total >= warnThreshold(b.limit, b.warnAt),
+      warned: !unknownState && p.error === undefined && p.warnAt !== undefined && total >= warnThreshold(p.limit, p.warnAt),
       effect: b.onExceed.effect,
       location: b.location,
       annotations: b.annotations,
@@ -1174,7 +1182,7 @@ function classifyPlans(plans: BudgetPlan[], approved: Set<string> | null): { cou
     const p = plans[i]!;
     if (p.error !== undefined) failed = true;
     else if (p.counterKey === null) {
-      if (p.charge > p.budget.limit && enforced(p, approved)) capped = true;
+      if (p.charge > p.limit && enforced(p, approved)) capped = true;
     } else n++;
   }
   const counted: BudgetPlan[] = new Array(n);
@@ -1200,7 +1208,7 @@ function itemsOf(counted: BudgetPlan[], approved: Set<string> | null): ReserveIt
   const items: ReserveItem[] = new Array(counted.length);
   for (let i = 0; i < counted.length; i++) {
     const p = counted[i]!;
-    items[i] = { counterKey: p.counterKey as string, limit: p.budget.limit, charge: p.charge, expiresAt: p.window.endMs, enforce: enforced(p, approved) };
+    items[i] = { counterKey: p.counterKey as string, limit: p.limit, charge: p.charge, expiresAt: p.window.endMs, enforce: enforced(p, approved) };
   }
   return items;
 }

@@ -72,6 +72,9 @@ export type Node =
   | { k: 'cmp'; op: '<' | '<=' | '>' | '>='; l: Node; r: Node }
   | { k: 'in'; neg: boolean; l: Node; r: Node }
   | { k: 'matches'; l: Node; pattern: string; at: string }
+  /** `s matches p` with a pattern not written out: `r` is a string or a list of strings (true when
+   *  one matches), compiled when met; an invalid one is a rule error. */
+  | { k: 'matchesAny'; l: Node; r: Node; at: string }
   | { k: 'with'; l: Node; r: Node }
   | { k: 'coalesce'; l: Node; r: Node }
   | { k: 'arith'; op: '+' | '-' | '*' | '/' | '%'; mode: ArithMode; l: Node; r: Node; at: string;
@@ -82,6 +85,8 @@ export type Node =
   /** Time and duration arithmetic must stay inside JavaScript's Date range (a rule error otherwise). */
   | { k: 'timeRange'; x: Node; kind: 'time' | 'duration'; at: string }
   | { k: 'call'; fn: 'len' | 'min' | 'max' | 'type_of' | 'hour' | 'weekday'; args: Node[] }
+  /** A map method (`m.keys()`, `m.values()`, `m.entries()`): a list, in sorted key order. */
+  | { k: 'mapMethod'; m: MapMethod; obj: Node; at: string }
   /** A def call: arguments go to slots 0…n−1 of a fresh frame of the def's size. */
   | { k: 'def'; i: number; args: Node[] }
   /** A detector (`pii.email(s)`), by name. */
@@ -94,6 +99,7 @@ export type Node =
 
 /** The string methods: the names of string-methods.ts's implementations (one list). */
 export type StringMethod = StringMethodName;
+export type MapMethod = 'keys' | 'values' | 'entries';
 export type ListMethod = 'len' | 'contains' | 'sum' | 'any' | 'all' | 'count' | 'filter' | 'map';
 
 /** A callable body (def or request-reading let) with its own frame. */
@@ -132,7 +138,14 @@ export interface IrRule {
 export interface IrBudget {
   name: string;
   unit: 'money' | 'number';
+  /** The constant limit (0 when `limitExpr` is set). */
   limit: number;
+  /** A limit read from the request or data (`limit caps[team] ?? $50`), evaluated per request;
+   *  `limitIsPlainOnMoney`: a plain number on a money budget (currency units). */
+  limitExpr?: Node;
+  limitIsPlainOnMoney?: boolean;
+  /** A `warn at` read from the request or data, evaluated per request (a fraction). */
+  warnAtExpr?: Node;
   window: BudgetWindow;
   warnAt?: number;
   effect: ClauseEffect;
@@ -202,6 +215,8 @@ export function childNodes(n: Node): Node[] {
       return [n.l, n.r];
     case 'matches':
       return [n.l];
+    case 'matchesAny':
+      return [n.l, n.r];
     case 'if':
       return [n.c, n.t, n.f];
     case 'call':
@@ -211,6 +226,8 @@ export function childNodes(n: Node): Node[] {
       return [n.arg];
     case 'strMethod':
       return [n.obj, ...n.args];
+    case 'mapMethod':
+      return [n.obj];
     case 'listMethod':
       return [n.obj, ...(n.body ? [n.body] : []), ...(n.arg ? [n.arg] : [])];
     default:
@@ -265,6 +282,8 @@ export function reviveIr(json: unknown): IrProgram {
   for (const b of p.budgets) {
     for (const n of [...b.whens, ...b.unlesses, ...b.keys]) reviveNode(n);
     if (b.charge) reviveNode(b.charge);
+    if (b.limitExpr) reviveNode(b.limitExpr);
+    if (b.warnAtExpr) reviveNode(b.warnAtExpr);
     if (b.message) reviveNode(b.message);
     if (b.from) reviveNode(b.from);
   }

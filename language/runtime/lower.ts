@@ -29,6 +29,7 @@ import {
   type IrProgram,
   type IrRule,
   type ListMethod,
+  type MapMethod,
   type Node,
   type StringMethod,
   type Trace,
@@ -52,6 +53,8 @@ const LAMBDA_METHODS = new Set<string>(['any', 'all', 'count', 'filter', 'map', 
 /** Nodes that read the env (the request, the clock, budgets, a request-reading let). */
 const ENV_READS = new Set<Node['k']>(['read', 'input', 'now', 'budget', 'let']);
 const BUILTINS = new Set<string>(['len', 'min', 'max', 'type_of', 'hour', 'weekday']);
+/** Map methods (`m.keys()`). */
+const MAP_METHODS = new Set<string>(['keys', 'values', 'entries']);
 
 function konst(v: unknown): Node {
   return { k: 'const', v };
@@ -433,7 +436,31 @@ export class Lowering {
             ok = false;
           }
         }
-        if (!ok || pattern === undefined) return { k: 'error', message: `invalid pattern at ${at}` };
+        if (pattern === undefined) {
+          // A pattern that is not written out: a constant (a `let`) or one from the request or data,
+          // a string or a list of strings, compiled when met (closures.ts `patternsOf`).
+          if (isConst(r)) {
+            const texts = typeof r.v === 'string' ? [r.v] : Array.isArray(r.v) ? r.v : [];
+            if (texts.length === 1 && typeof texts[0] === 'string' && typeof r.v === 'string') {
+              try {
+                compilePattern(texts[0]);
+                return this.fold({ k: 'matches', l, pattern: texts[0], at });
+              } catch {
+                return { k: 'error', message: `invalid pattern at ${at}` };
+              }
+            }
+            for (const t of texts) {
+              if (typeof t !== 'string') continue;
+              try {
+                compilePattern(t);
+              } catch {
+                return { k: 'error', message: `invalid pattern at ${at}` };
+              }
+            }
+          }
+          return { k: 'matchesAny', l, r, at };
+        }
+        if (!ok) return { k: 'error', message: `invalid pattern at ${at}` };
         return this.fold({ k: 'matches', l, pattern, at });
       }
       case 'with':
@@ -478,6 +505,19 @@ export class Lowering {
         if (i === undefined) return { k: 'error', message: `\`${name}\` cannot be evaluated` };
         return this.fold({ k: 'def', i, args });
       }
+      if ((sym?.kind === 'builtin' || !sym) && name === 'string' && e.args.length === 1) {
+        // `string(x)` renders as interpolation does: `"${x}"`.
+        const type = this.typeOf(e.args[0]);
+        const inner = this.expr(e.args[0], s);
+        if (isConst(inner)) {
+          try {
+            return konst(renderValue(inner.v, type, this.ir.currency));
+          } catch {
+            // left to run time
+          }
+        }
+        return { k: 'str', parts: [type === undefined ? { e: inner } : { e: inner, type }] };
+      }
       if (sym?.kind === 'builtin' || !sym) {
         const args = e.args.map((a) => this.expr(a, s));
         if (!BUILTINS.has(name)) return { k: 'error', message: `unknown function \`${name}\`` };
@@ -513,6 +553,7 @@ export class Lowering {
     const at = this.at(s, e);
     const isList = ok === 'list';
     const isString = ok === 'string' || ok === 'enum';
+    if (!isList && !isString && MAP_METHODS.has(m) && e.args.length === 0) return this.fold({ k: 'mapMethod', m: m as MapMethod, obj, at });
     if (isList || (!isString && LAMBDA_METHODS.has(m))) {
       const sumMoney = m === 'sum' && baseKind(this.typeOf(e)) === 'money';
       const lam = this.lambda(e.args[0], s);
@@ -578,11 +619,15 @@ export class Lowering {
     const exceedC = decl.items.find((i): i is A.OnExceedClause => i.kind === 'OnExceed');
     const conds = decl.items.filter((i): i is A.Condition => i.kind === 'When' || i.kind === 'Unless');
 
-    let limit = constNumber(limitC?.amount ? this.expr(limitC.amount, s) : undefined) ?? 0;
-    if (unit === 'money' && limitC?.amount && baseKind(this.typeOf(limitC.amount)) !== 'money' && limitC.amount.kind !== 'Money') {
-      // `limit 50` on a money budget: currency units.
-      limit = Math.round(limit * 1_000_000);
-    }
+    const limitNode = limitC?.amount ? this.expr(limitC.amount, s) : undefined;
+    let limit = constNumber(limitNode) ?? 0;
+    // A plain number on a money budget (`limit 50`): currency units. An untyped value (`caps[team] ??
+    // $50` on an untyped table) is taken as money, as the checker typed the budget from its default.
+    const limitKind = limitC?.amount !== undefined ? baseKind(this.typeOf(limitC.amount)) : undefined;
+    const limitIsPlainOnMoney = unit === 'money' && limitC?.amount !== undefined && limitC.amount.kind !== 'Money' && limitKind !== 'money' && limitKind !== 'any' && limitKind !== 'error';
+    // `limit 50` on a money budget: currency units.
+    if (limitIsPlainOnMoney) limit = Math.round(limit * 1_000_000);
+    const limitExpr = limitNode !== undefined && constNumber(limitNode) === undefined ? limitNode : undefined;
     let window: BudgetWindow = { kind: 'lifetime' };
     const per = limitC?.per;
     if (per) {
@@ -590,7 +635,8 @@ export class Lowering {
       else if (per.kind === 'Request') window = { kind: 'request' };
       else if (per.kind === 'Duration') window = { kind: 'fixed', ms: per.ms };
     }
-    const warnAt = constNumber(warnC?.threshold ? this.expr(warnC.threshold, s) : undefined);
+    const warnNode = warnC?.threshold ? this.expr(warnC.threshold, s) : undefined;
+    const warnAt = constNumber(warnNode);
     const whens = conds.filter((c) => c.kind === 'When').map((c) => this.expr(c.expr, s));
     const unlesses = conds.filter((c) => c.kind === 'Unless').map((c) => this.expr(c.expr, s));
     const chargeType = chargeC?.expr ? this.typeOf(chargeC.expr) : undefined;
@@ -615,6 +661,11 @@ export class Lowering {
       keys,
     };
     if (warnAt !== undefined) b.warnAt = warnAt;
+    else if (warnNode !== undefined) b.warnAtExpr = warnNode;
+    if (limitExpr !== undefined) {
+      b.limitExpr = limitExpr;
+      if (limitIsPlainOnMoney) b.limitIsPlainOnMoney = true;
+    }
     if (charge) b.charge = charge;
     if (msgNode) b.message = this.expr(msgNode, s);
     if (fromNode) b.from = this.expr(fromNode, s);

@@ -4,7 +4,7 @@
 
 import type { Type } from '../semantics/types.js';
 import { formatMicros } from './money.js';
-import { EvalError, MAX_TIME_MS, formatTime, isPlainObject, deepEqual } from './values.js';
+import { EvalError, MAX_TIME_MS, formatTime, isPlainObject, deepEqual, newRecord } from './values.js';
 
 export function isNullish(v: unknown): boolean {
   return v === null || v === undefined;
@@ -78,6 +78,28 @@ export function asList(v: unknown, m: string, at: string): unknown[] | null {
   if (Array.isArray(v)) return v;
   if (v === null || v === undefined) return null;
   throw new EvalError(`\`.${m}()\` needs a list, got ${typeOfValue(v)} at ${at}`);
+}
+
+/** `m.keys()`, `m.values()`, `m.entries()` (at `at`): in sorted key order (code units), so the order
+ *  does not depend on the request's JSON; null for null; a rule error for another shape (an `any`). */
+export function mapMethod(v: unknown, m: 'keys' | 'values' | 'entries', at: string): unknown[] | null {
+  if (v === null || v === undefined) return null;
+  if (!isPlainObject(v)) throw new EvalError(`\`.${m}()\` needs a map, got ${typeOfValue(v)} at ${at}`);
+  const keys = Object.keys(v).sort();
+  if (m === 'keys') return keys;
+  const out: unknown[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const x = v[keys[i]];
+    const value = x === undefined ? null : x;
+    if (m === 'values') out[i] = value;
+    else {
+      const e = newRecord();
+      e.key = keys[i];
+      e.value = value;
+      out[i] = e;
+    }
+  }
+  return out;
 }
 
 export function memberOf(x: unknown, coll: unknown): boolean {

@@ -18,7 +18,7 @@ import { T, typeToString as typeName, type Type } from './types.js';
  * `v.CALL == RESULT` holds for a request whose `v` is `on`.
  */
 export interface BuiltinExample {
-  on: string | number[] | string[];
+  on: string | number[] | string[] | Record<string, string>;
   call: string;
   result: unknown;
 }
@@ -75,6 +75,13 @@ export const GLOBAL_BUILTINS = {
   ),
   hour: global('hour', fnType([T.time], T.int), 'hour(t: time): int', ['t'], 'The hour of day of `t` in UTC, 0–23.'),
   weekday: global('weekday', fnType([T.time], T.int), 'weekday(t: time): int', ['t'], 'The day of week of `t` in UTC: 1 = Monday … 7 = Sunday.'),
+  string: global(
+    'string',
+    fnType([T.any], T.string),
+    'string(x: any): string',
+    ['x'],
+    'Any value as text, rendered as in `"${x}"`: a string as itself, money as `$1.50`, durations as `1h30m`, times in RFC 3339, `null` as `null`, lists as `[1, "a"]` and maps as `{ k: v }` (strings inside quoted).',
+  ),
 } satisfies Record<string, GlobalBuiltin>;
 export type GlobalName = keyof typeof GLOBAL_BUILTINS;
 
@@ -200,6 +207,46 @@ export type ListMethodName = keyof typeof LIST_BUILTINS;
 /** List methods by name (the checker's and the linter's view). */
 export const LIST_METHODS: Record<string, ListMethod> = LIST_BUILTINS;
 
+// ------------------------------------------------------------------ map methods
+
+/** A map method (`m.keys()`): no arguments; its result type from the receiver's value type. */
+export interface MapMethod extends BuiltinDoc {
+  /** The result type for a map (or object) whose values are `value`. */
+  result(value: Type): Type;
+  example: BuiltinExample;
+}
+
+/** The element of `m.entries()`: an object `{ key, value }`. */
+export const entryType = (value: Type): Type => ({
+  kind: 'object',
+  fields: [
+    { name: 'key', type: T.string, optional: false, doc: 'The key.' },
+    { name: 'value', type: value, optional: false, doc: 'The value.' },
+  ],
+});
+
+export const MAP_BUILTINS = {
+  keys: {
+    ...doc('keys', 'm.keys(): list<string>', [], 'The keys, sorted (by UTF-16 code units, so the order does not depend on the request\'s JSON).'),
+    example: { on: { b: '2', a: '1' }, call: 'keys()', result: ['a', 'b'] },
+    result: () => ({ kind: 'list', elem: T.string }),
+  },
+  values: {
+    ...doc('values', 'm.values(): list<V>', [], 'The values, in the order of `keys()`: `args.values().any(v => …)` scans every argument, whatever its name.'),
+    example: { on: { b: '2', a: '1' }, call: 'values()', result: ['1', '2'] },
+    result: (v) => ({ kind: 'list', elem: v }),
+  },
+  entries: {
+    ...doc('entries', 'm.entries(): list<{ key: string, value: V }>', [], 'One object `{ key, value }` per key, in the order of `keys()`: `args.entries().any(e => e.key.starts_with("x_") and …)`.'),
+    example: { on: { b: '2', a: '1' }, call: 'entries().map(e => "${e.key}=${e.value}")', result: ['a=1', 'b=2'] },
+    result: (v) => ({ kind: 'list', elem: entryType(v) }),
+  },
+} satisfies Record<string, MapMethod>;
+export type MapMethodName = keyof typeof MAP_BUILTINS;
+
+/** Map methods by name (the checker's view). */
+export const MAP_METHODS: Record<string, MapMethod> = MAP_BUILTINS;
+
 // ------------------------------------------------------------------ string methods
 
 export interface StringMethod extends BuiltinDoc {
@@ -286,6 +333,15 @@ export const STRING_BUILTINS = {
     'The lower-cased domain of an e-mail address; `null` unless `s` is exactly one plain address (`"a@x.com, b@y.com"` and `"B <b@y.com>"` are null).',
     STRING_RUN.domain,
     ['bob@Example.COM', 'domain()', 'example.com'],
+  ),
+  like: str(
+    'like',
+    's.like(glob: string): bool',
+    [['glob', T.string]],
+    T.bool,
+    'True when the whole of `s` matches `glob` (Cedar\'s `like`): `*` is any run of characters (none included), `\\*` a literal star (written `"\\\\*"` in a string). No backtracking, so it is safe with globs from the request or from data.',
+    STRING_RUN.like,
+    ['list_files', 'like("list_*")', true],
   ),
 } satisfies Record<string, StringMethod>;
 export type StringMethodName = keyof typeof STRING_BUILTINS;

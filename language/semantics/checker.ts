@@ -8,7 +8,7 @@ import { CODES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type 
 import type { CheckedProgram, PolicyHeader, Symbol } from './program.js';
 import { nullable, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
-import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, STRING_METHODS } from './builtins.js';
+import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, MAP_METHODS, STRING_METHODS } from './builtins.js';
 import { suggest } from './suggest.js';
 import { checkPattern } from './regex.js';
 import { walkExpr } from './expr-walk.js';
@@ -112,6 +112,9 @@ export class Checker {
   }
 
   // ------------------------------------------------------------------ diagnostics
+
+  /** Pattern literals already checked (a `let` of patterns used by several `matches`). */
+  private readonly checkedPatterns = new Set<A.Node>();
 
   private report(code: DiagnosticCode, range: Range, message: string, extra: Extra = {}, file = this.file): void {
     const d: Diagnostic = { file, range, severity: CODES[code].severity, code, message };
@@ -672,7 +675,14 @@ export class Checker {
     let unit: 'money' | 'number' | undefined;
     this.budgetUnit.set(b, undefined);
     if (limit?.amount) {
-      const t = this.inFile(b, () => this.expr(limit.amount!, this.global));
+      // A limit may read the request and `let` data (`limit caps[team] ?? $50`): evaluated per request;
+      // a null there is a run-time error, so a nullable limit is typed by what it holds.
+      let t = stripNull(this.inFile(b, () => this.expr(limit.amount!, this.global)));
+      // `caps[team] ?? $50` with an untyped table: the unit of the default.
+      for (let x = unparen(limit.amount); isLoose(t) && x?.kind === 'Binary' && x.op === '??' && x.right; x = unparen(x.left)) {
+        const rt = this.types.get(x.right);
+        if (rt && !isLoose(stripNull(rt))) t = stripNull(rt);
+      }
       if (t.kind === 'money') unit = 'money';
       else if (isNumeric(t)) unit = 'number';
       else if (!isLoose(t)) {
@@ -708,7 +718,7 @@ export class Checker {
           if (it.amount) {
             const c = constNumber(it.amount);
             if (c !== undefined && c <= 0) this.report('REIN213', it.amount.range, 'a budget `limit` must be greater than zero');
-            this.constantBudgetClause(it.amount, 'limit');
+            this.requestBudgetClause(it.amount, 'limit');
           }
           if (it.per && it.per.kind === 'Duration' && !(it.per.ms >= 1000))
             this.report('REIN213', it.per.range, `a budget window must be at least one second, found \`${it.per.raw}\``);
@@ -752,7 +762,7 @@ export class Checker {
             this.report('REIN213', it.threshold.range, `\`warn at\` must be a percentage such as \`80%\`, found \`${typeToString(t)}\``);
             break;
           }
-          if (this.constantBudgetClause(it.threshold, 'warn at')) break;
+          if (this.requestBudgetClause(it.threshold, 'warn at')) break;
           const c = constNumber(it.threshold);
           if (c !== undefined && !(c > 0 && c <= 1))
             this.report('REIN213', it.threshold.range, `\`warn at\` must be between 0% and 100% of the limit, found \`${brief(it.threshold)}\``, {
@@ -770,19 +780,20 @@ export class Checker {
     }
   }
 
-  /** A budget's `limit` and `warn at` are fixed when the policy is compiled: report (REIN213) one that
-   *  reads the request, the clock or a budget, directly or through lets and defs. True when reported. */
-  private constantBudgetClause(e: A.Expr, clause: string): boolean {
-    const what = this.envRead(e, new Set());
+  /** A budget's `limit` and `warn at` may read the request and `let` data (evaluated per request, before
+   *  any counter is read), but not the clock or a budget: report (REIN213) one that does, directly or
+   *  through lets and defs. True when reported. */
+  private requestBudgetClause(e: A.Expr, clause: string): boolean {
+    const what = this.envRead(e, new Set(), false);
     if (!what) return false;
-    this.report('REIN213', e.range, `a budget \`${clause}\` must be a constant, but it reads ${what}`, {
-      help: 'limits are fixed when the policy is compiled (request-dependent limits are not supported yet): write a number or money amount, or a `let` of constants',
+    this.report('REIN213', e.range, `a budget \`${clause}\` may read the request and \`let\` data, but it reads ${what}`, {
+      help: 'a limit is evaluated per request from the request and constants: write e.g. `limit team_caps[team] ?? $50 per day`',
     });
     return true;
   }
 
   /** What an expression reads of the decision's environment (`the request (\`team\`)`, `the clock (\`now\`)`, …), if anything. */
-  private envRead(root: A.Expr, seen: Set<string>): string | undefined {
+  private envRead(root: A.Expr, seen: Set<string>, requestToo = true): string | undefined {
     let found: string | undefined;
     walkExpr(root, (e) => {
       if (found || e.kind !== 'NameRef') return;
@@ -791,7 +802,7 @@ export class Checker {
       switch (s.kind) {
         case 'input-field':
         case 'input':
-          found = `the request (\`${e.name.text}\`)`;
+          if (requestToo) found = `the request (\`${e.name.text}\`)`;
           break;
         case 'budget':
           found = `a budget (\`${e.name.text}\`)`;
@@ -804,7 +815,7 @@ export class Checker {
           if (seen.has(s.name)) return;
           seen.add(s.name);
           const body = s.kind === 'let' ? s.decl.value : s.decl.body;
-          const inner = body && this.envRead(body, seen);
+          const inner = body && this.envRead(body, seen, requestToo);
           if (inner) found = `${inner} through \`${s.name}\``;
           break;
         }
@@ -1393,6 +1404,9 @@ export class Checker {
       case 'type_of':
         // Any value: the result is the enum of shape names, so a misspelt name is REIN214.
         return gt.result;
+      case 'string':
+        // Any value, null included (rendered `null`), as in interpolation.
+        return T.string;
       default: {
         // min / max
         const [a, b] = args;
@@ -1420,6 +1434,14 @@ export class Checker {
       for (const a of e.args) {
         if (unparen(a)?.kind === 'Lambda') this.lambda(a, sc, [T.any]);
         else this.expr(a, sc);
+      }
+      // `x.keys()` on an `any` is a map method (a run-time error on another shape): its list type.
+      if (recv.kind === 'any' && name in MAP_METHODS && e.args.length === 0) {
+        const result = MAP_METHODS[name].result(T.any);
+        const ft: Type = { kind: 'function', params: [], result };
+        this.refs.set(prop, { kind: 'method', name, type: ft });
+        this.types.set(callee, ft);
+        return wrap(result);
       }
       this.types.set(callee, recv.kind === 'null' ? T.null : recv);
       return recv.kind === 'null' ? T.null : recv;
@@ -1483,12 +1505,38 @@ export class Checker {
       this.types.set(callee, ft);
       return wrap(m.result);
     }
-    // not a list or string: a field holding a function does not exist, so this is an error
+    if (recv.kind === 'map' || recv.kind === 'object') {
+      const m = MAP_METHODS[name];
+      if (!m) {
+        for (const a of e.args) this.expr(a, sc);
+        this.types.set(callee, T.error);
+        if (recv.kind === 'object' && recv.fields.some((f) => f.name === name)) {
+          this.report('REIN205', callee.range, `\`${brief(callee)}\` is a field, not a method`);
+          return T.error;
+        }
+        const s = suggest(name, Object.keys(MAP_METHODS));
+        const kind = recv.kind === 'map' ? `\`${typeToString(recv)}\`` : 'an object';
+        const help = s
+          ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } }
+          : name in LIST_METHODS
+            ? { help: `\`.${name}()\` is a list method: iterate the values or the entries, e.g. \`.values().${name}(v => …)\` or \`.entries().${name}(e => …)\`` }
+            : {};
+        this.report('REIN204', prop.range, `${kind} has no method \`${name}\` (maps have \`.keys()\`, \`.values()\`, \`.entries()\`)`, help);
+        return T.error;
+      }
+      this.arity(e, what, 0, 0);
+      for (const a of e.args) this.expr(a, sc);
+      // An object's values have different types: as a map, they are `any`.
+      const result = m.result(recv.kind === 'map' ? recv.value : T.any);
+      const ft: Type = { kind: 'function', params: [], result };
+      this.refs.set(prop, { kind: 'method', name, type: ft });
+      this.types.set(callee, ft);
+      return wrap(result);
+    }
+    // not a list, string or map: a field holding a function does not exist, so this is an error
     for (const a of e.args) this.expr(a, sc);
     this.types.set(callee, T.error);
-    if (recv.kind === 'object' && recv.fields.some((f) => f.name === name))
-      this.report('REIN205', callee.range, `\`${brief(callee)}\` is a field, not a method`);
-    else this.report('REIN204', prop.range, `\`${typeToString(recv)}\` has no method \`${name}\``);
+    this.report('REIN204', prop.range, `\`${typeToString(recv)}\` has no method \`${name}\``);
     return T.error;
   }
 
@@ -1614,17 +1662,40 @@ export class Checker {
     const ls = stripNull(l);
     if (!isLoose(ls) && !isStringy(ls) && ls.kind !== 'null') this.report('REIN205', e.left.range, `\`matches\` needs a string on the left, found \`${typeToString(l)}\``);
     if (!e.right) return T.bool;
-    this.expr(e.right, sc);
-    const pattern = literalString(e.right);
-    if (pattern === undefined) {
-      this.report('REIN215', e.right.range, '`matches` needs a string-literal pattern (no variables or interpolation)', {
-        help: 'patterns are checked when the policy is compiled, so they must be written out',
+    const r = this.expr(e.right, sc);
+    // The pattern: a string, or a list of strings (true when one of them matches).
+    const rs = stripNull(r);
+    const elem = rs.kind === 'list' ? stripNull(rs.elem) : rs;
+    if (!isLoose(elem) && !isStringy(elem) && rs.kind !== 'null') {
+      this.report('REIN215', e.right.range, `\`matches\` needs a pattern: a string or a list of strings, found \`${typeToString(r)}\``, {
+        help: 'write the pattern as a string literal, e.g. `s matches "^db\\\\."`, or keep a list of patterns in a `let`',
       });
       return T.bool;
     }
-    const p = checkPattern(pattern);
-    if (p) this.report(p.code, e.right.range, p.message, p.help ? { help: p.help } : {});
+    // Patterns written out (a literal, a list of literals, or a `let` holding one) are checked now;
+    // the others are compiled when they are first met, and an invalid one fails the rule (fail closed).
+    for (const [text, at, file] of this.constantPatterns(e.right, sc, 0, this.file)) {
+      if (this.checkedPatterns.has(at)) continue; // a `let` used by several rules: reported once
+      this.checkedPatterns.add(at);
+      const p = checkPattern(text);
+      if (p) this.report(p.code, at.range, p.message, p.help ? { help: p.help } : {}, file);
+    }
     return T.bool;
+  }
+
+  /** The string literals a pattern expression is made of, when it is constant: a literal, a list of
+   *  literals, or a `let` whose value is one (followed a few levels). */
+  private constantPatterns(e: A.Expr | undefined, sc: Scope, depth: number, file: string): [string, A.Node, string][] {
+    const x = unparen(e);
+    if (!x || depth > 8) return [];
+    const lit = literalString(x);
+    if (lit !== undefined) return [[lit, x, file]];
+    if (x.kind === 'List') return x.items.flatMap((it) => this.constantPatterns(it, sc, depth + 1, file));
+    if (x.kind === 'NameRef') {
+      const sym = sc.lookup(x.name.text);
+      if (sym && sym.kind === 'let' && sym.decl.value) return this.constantPatterns(sym.decl.value, sc, depth + 1, sym.file);
+    }
+    return [];
   }
 
   private arithmetic(e: A.BinaryExpr, l: Type, r: Type): Type {

@@ -19,6 +19,46 @@ export function emailDomain(s: string): string | null {
   return s.slice(s.indexOf('@') + 1).toLowerCase();
 }
 
+/** The literal pieces of a glob between its unescaped `*`s (`\*` is a literal star, `\\` a backslash). */
+function globPieces(glob: string): string[] {
+  const pieces: string[] = [];
+  let cur = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === '\\' && (glob[i + 1] === '*' || glob[i + 1] === '\\')) cur += glob[++i];
+    else if (c === '*') {
+      pieces.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  pieces.push(cur);
+  return pieces;
+}
+
+/**
+ * `s.like(glob)` (Cedar's `like`): the whole of `s` matches `glob`, where `*` stands for any run of
+ * characters (none included), `\*` for a star and `\\` for a backslash. No backtracking: the literal
+ * pieces are found left to right, leftmost first (exact for star-only patterns), so the time is at
+ * most O(|s|·|glob|) whatever the pattern — safe with patterns taken from the request or from data.
+ */
+export function globMatch(s: string, glob: string): boolean {
+  const pieces = globPieces(glob);
+  if (pieces.length === 1) return s === pieces[0];
+  const first = pieces[0];
+  const last = pieces[pieces.length - 1];
+  if (s.length < first.length + last.length || !s.startsWith(first) || !s.endsWith(last)) return false;
+  let pos = first.length;
+  const end = s.length - last.length;
+  for (let i = 1; i < pieces.length - 1; i++) {
+    const p = pieces[i];
+    if (p === '') continue;
+    const at = s.indexOf(p, pos);
+    if (at < 0 || at + p.length > end) return false;
+    pos = at + p.length;
+  }
+  return true;
+}
+
 export const STRING_RUN = {
   len: (s) => s.length,
   lower: (s) => s.toLowerCase(),
@@ -30,6 +70,7 @@ export const STRING_RUN = {
   split: (s, p) => (typeof p === 'string' ? s.split(p) : [s]),
   replace: (s, p, r) => (typeof p === 'string' && typeof r === 'string' && p.length > 0 ? s.split(p).join(r) : s),
   domain: (s) => emailDomain(s),
+  like: (s, p) => typeof p === 'string' && globMatch(s, p),
 } satisfies Record<string, StringRun>;
 
 export type StringMethodName = keyof typeof STRING_RUN;

@@ -8,6 +8,7 @@ import {
   DETECTOR_NAMESPACES,
   GLOBAL_BUILTINS,
   LIST_BUILTINS,
+  MAP_BUILTINS,
   STRING_BUILTINS,
   type BuiltinDoc,
 } from '../semantics/builtins.js';
@@ -27,6 +28,7 @@ const view = (b: BuiltinDoc): BuiltinDoc => ({
 export const GLOBALS: BuiltinDoc[] = Object.values(GLOBAL_BUILTINS).map(view);
 export const LIST_METHODS: BuiltinDoc[] = Object.values(LIST_BUILTINS).map(view);
 export const STRING_METHODS: BuiltinDoc[] = Object.values(STRING_BUILTINS).map(view);
+export const MAP_METHODS: BuiltinDoc[] = Object.values(MAP_BUILTINS).map(view);
 export const DETECTORS: Record<string, BuiltinDoc[]> = DETECTOR_DOCS;
 
 export function findGlobal(name: string): BuiltinDoc | undefined {

@@ -12,6 +12,7 @@ import { typeOfExpr, fieldsOf, enumValues } from './expr-types.js';
 import {
   GLOBALS,
   LIST_METHODS,
+  MAP_METHODS,
   STRING_METHODS,
   BUDGET_MEMBERS,
   DETECTOR_NAMESPACES,
@@ -289,6 +290,8 @@ export function membersOfType(t: Type, replace: A.Node['range']): CompletionItem
         replace,
         sortText: String(i).padStart(4, '0'),
       }));
+    case 'map':
+      return MAP_METHODS.map((m) => builtinItem(m, 'method', replace));
     case 'list':
       return LIST_METHODS.map((m) => builtinItem(m, 'method', replace));
     case 'string':

@@ -12,6 +12,7 @@ import {
   findDetector,
   findNamespace,
   LIST_METHODS,
+  MAP_METHODS,
   STRING_METHODS,
   BUDGET_MEMBERS,
   KEYWORD_DOCS,
@@ -75,7 +76,8 @@ function describeMember(analysis: Analysis, m: A.MemberExpr): string | undefined
   const t = typeOfExpr(program, m.object);
   if (!t) return undefined;
   const b = stripNull(t);
-  const table = b.kind === 'list' ? LIST_METHODS : b.kind === 'string' || b.kind === 'enum' ? STRING_METHODS : b.kind === 'budget' ? BUDGET_MEMBERS : [];
+  const table =
+    b.kind === 'list' ? LIST_METHODS : b.kind === 'string' || b.kind === 'enum' ? STRING_METHODS : b.kind === 'budget' ? BUDGET_MEMBERS : b.kind === 'map' || b.kind === 'object' ? MAP_METHODS : [];
   const d = table.find((x) => x.name === prop);
   return d && builtin(d);
 }

@@ -6,7 +6,7 @@ import type { Analysis } from './policy-set.js';
 import type { SignatureHelp } from './types.js';
 import { exprsEndingAt, type AnyNode } from './locate.js';
 import { typeOfExpr } from './expr-types.js';
-import { findGlobal, findDetector, LIST_METHODS, STRING_METHODS, type BuiltinDoc } from './builtin-docs.js';
+import { findGlobal, findDetector, LIST_METHODS, MAP_METHODS, STRING_METHODS, type BuiltinDoc } from './builtin-docs.js';
 
 /** The unmatched `(` before the offset on the way back, and the number of top-level commas after it. */
 function openCall(text: string, offset: number): { paren: number; commas: number } | undefined {
@@ -66,7 +66,8 @@ export function signatureHelp(analysis: Analysis, file: string, offset: number):
       }
       const t = typeOfExpr(program, e.object);
       const b = t && stripNull(t);
-      const table = b?.kind === 'list' ? LIST_METHODS : b?.kind === 'string' || b?.kind === 'enum' ? STRING_METHODS : undefined;
+      const table =
+        b?.kind === 'list' ? LIST_METHODS : b?.kind === 'string' || b?.kind === 'enum' ? STRING_METHODS : b?.kind === 'map' || b?.kind === 'object' ? MAP_METHODS : undefined;
       const m = table?.find((x) => x.name === e.property!.text);
       if (m) return fromBuiltin(m, call.commas);
     }

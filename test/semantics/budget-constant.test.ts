@@ -1,5 +1,6 @@
-// Issue 11 §7: a budget `limit` or `warn at` that reads the request passed `rein check` and became 0
-// at run time (every request denied, the warning never fired).
+// Issue 11 §7: a budget `limit` or `warn at` that read the request passed `rein check` and became 0 at
+// run time. Issue 17 §1 made such limits work (evaluated per request: test/runtime/limits-from-data.test.ts);
+// a limit that reads the clock or a budget is still rejected (REIN213), directly or through lets and defs.
 import assert from 'node:assert/strict';
 import { checkBody } from './helpers.js';
 
@@ -9,24 +10,25 @@ function budgetDiags(items: string, prelude = ''): { code: string; message: stri
     .map((d) => ({ code: d.code, message: d.message }));
 }
 
-describe('budget limits are constants', () => {
-  it('rejects a limit that reads the request, with the name it reads', () => {
-    const d = budgetDiags('limit agent.autonomy per 30d');
-    assert.deepEqual(d.map((x) => x.code), ['REIN213']);
-    assert.match(d[0].message, /`limit` must be a constant, but it reads the request \(`agent`\)/);
+describe('budget limits: the request and data, not the clock or budgets', () => {
+  it('accepts a limit that reads the request, directly or through a let or a def', () => {
+    assert.deepEqual(budgetDiags('limit agent.autonomy per 30d'), []);
+    assert.deepEqual(budgetDiags('limit cap per day', 'let cap = agent.autonomy * 2'), []);
+    assert.deepEqual(budgetDiags('limit f(1) per day', 'def f(x: int): int = x + agent.autonomy'), []);
   });
 
-  it('rejects reads through a let or a def, of the clock and of budgets', () => {
-    assert.match(budgetDiags('limit cap per day', 'let cap = agent.autonomy * 2')[0]?.message ?? '', /reads the request \(`agent`\) through `cap`/);
-    assert.match(budgetDiags('limit f(1) per day', 'def f(x: int): int = x + agent.autonomy')[0]?.message ?? '', /through `f`/);
-    assert.match(budgetDiags('limit hour(now) + 1 per day')[0]?.message ?? '', /the clock/);
+  it('rejects reads of the clock and of budgets, through lets and defs too', () => {
+    assert.match(budgetDiags('limit hour(now) + 1 per day')[0]?.message ?? '', /`limit` may read the request and `let` data, but it reads the clock/);
     assert.match(budgetDiags('limit other.limit', 'budget other { limit 5 charge 1 }')[0]?.message ?? '', /a budget \(`other`\)/);
+    assert.match(budgetDiags('limit f(1) per day', 'def f(x: int): int = x + hour(now)')[0]?.message ?? '', /the clock \(`now`\) through `f`/);
+    assert.match(budgetDiags('limit agent.autonomy + hour(now) per day')[0]?.message ?? '', /the clock/, 'a request read first does not hide the clock');
   });
 
-  it('rejects a warn at that reads the request', () => {
-    const d = budgetDiags('limit 10 per day\n  warn at agent.autonomy * 1%');
+  it('accepts a warn at that reads the request; rejects one that reads the clock', () => {
+    assert.deepEqual(budgetDiags('limit 10 per day\n  warn at agent.autonomy * 1%'), []);
+    const d = budgetDiags('limit 10 per day\n  warn at hour(now) * 1%');
     assert.deepEqual(d.map((x) => x.code), ['REIN213']);
-    assert.match(d[0].message, /`warn at` must be a constant/);
+    assert.match(d[0].message, /`warn at` may read the request/);
   });
 
   it('accepts constants, lets of constants and defs called with constants', () => {

@@ -10,6 +10,7 @@ import {
   DETECTOR_DOCS,
   GLOBAL_BUILTINS,
   LIST_BUILTINS,
+  MAP_BUILTINS,
   STRING_BUILTINS,
   type BuiltinDoc,
   type BuiltinExample,
@@ -30,6 +31,7 @@ function docsRow(on: string): string {
 
 const lists = Object.values(LIST_BUILTINS);
 const strings = Object.values(STRING_BUILTINS);
+const maps = Object.values(MAP_BUILTINS);
 
 describe('built-ins registry', () => {
   describe('user documentation (docs/language.md §6) names every built-in', () => {
@@ -40,6 +42,10 @@ describe('built-ins registry', () => {
     it('string methods: `s.NAME(` in the strings row', () => {
       const row = docsRow('strings');
       for (const m of strings) assert.ok(row.includes(`\`s.${m.name}(`), `docs/language.md: the strings row lacks \`s.${m.name}(…)\``);
+    });
+    it('map methods: `m.NAME(` in the maps row', () => {
+      const row = docsRow('maps');
+      for (const m of maps) assert.ok(row.includes(`\`m.${m.name}(`), `docs/language.md: the maps row lacks \`m.${m.name}(…)\``);
     });
     it('global functions and values in the global row', () => {
       const row = docsRow('global');
@@ -57,11 +63,12 @@ describe('built-ins registry', () => {
       const names = (row: string, recv: string) => [...row.matchAll(new RegExp(`\`${recv}\\.([a-z_]+)\\(`, 'g'))].map((m) => m[1]);
       assert.deepEqual(names(docsRow('lists'), 'xs').sort(), lists.map((m) => m.name).sort());
       assert.deepEqual(names(docsRow('strings'), 's').sort(), strings.map((m) => m.name).sort());
+      assert.deepEqual(names(docsRow('maps'), 'm').sort(), maps.map((m) => m.name).sort());
     });
   });
 
   describe('completion offers every method with its signature, documentation and snippet', () => {
-    const src = 'input {\n  tags: list<string>\n  name: string\n}\nrule r {\n  when RECV.<|>\n  deny "x"\n}\n';
+    const src = 'input {\n  tags: list<string>\n  name: string\n  args: map<string>\n}\nrule r {\n  when RECV.<|>\n  deny "x"\n}\n';
     const check = (recv: string, table: BuiltinDoc[]) => {
       const fx = fixture({ 'p.rein': src.replace('RECV', recv) });
       const items = complete(fx.analysis, fx.file, fx.offset);
@@ -75,6 +82,7 @@ describe('built-ins registry', () => {
     };
     it('on a list', () => check('tags', lists));
     it('on a string', () => check('name', strings));
+    it('on a map', () => check('args', maps));
     it('globals in an expression', () => {
       const fx = fixture({ 'p.rein': 'rule r {\n  when <|>\n  deny "x"\n}\n' });
       const labels = complete(fx.analysis, fx.file, fx.offset).map((i) => i.label);
@@ -83,8 +91,11 @@ describe('built-ins registry', () => {
   });
 
   it('hover on a method call shows the registry entry', () => {
-    for (const [recv, m] of [['tags', LIST_BUILTINS.any], ['name', STRING_BUILTINS.starts_with]] as const) {
-      const text = `input {\n  tags: list<string>\n  name: string\n}\nrule r {\n  when ${recv}.${m.name}<|>(x => true)\n  deny "x"\n}\n`.replace('(x => true)', recv === 'tags' ? '(x => x == "a")' : '("a")');
+    for (const [recv, m] of [['tags', LIST_BUILTINS.any], ['name', STRING_BUILTINS.starts_with], ['args', MAP_BUILTINS.values]] as const) {
+      const text = `input {\n  tags: list<string>\n  name: string\n  args: map<string>\n}\nrule r {\n  when ${recv}.${m.name}<|>(x => true)\n  deny "x"\n}\n`.replace(
+        '(x => true)',
+        recv === 'tags' ? '(x => x == "a")' : recv === 'args' ? '().contains("a")' : '("a")',
+      );
       const fx = fixture({ 'p.rein': text });
       const h = hover(fx.analysis, fx.file, fx.offset - 1);
       assert.ok(h && h.contents.includes(m.signature) && h.contents.includes(m.doc), `hover on .${m.name}: ${JSON.stringify(h)}`);
@@ -92,9 +103,15 @@ describe('built-ins registry', () => {
   });
 
   describe('the evaluator runs every method, identically in both backends (its example)', () => {
-    const typeOf = (v: BuiltinExample['on']) => (typeof v === 'string' ? 'string' : typeof v[0] === 'number' ? 'list<int>' : 'list<string>');
-    const literal = (v: unknown): string => (Array.isArray(v) ? `[${v.map(literal).join(', ')}]` : JSON.stringify(v));
-    for (const [kind, table] of [['list', lists], ['string', strings]] as const)
+    const typeOf = (v: BuiltinExample['on']) =>
+      typeof v === 'string' ? 'string' : !Array.isArray(v) ? 'map<string>' : typeof v[0] === 'number' ? 'list<int>' : 'list<string>';
+    const literal = (v: unknown): string =>
+      Array.isArray(v)
+        ? `[${v.map(literal).join(', ')}]`
+        : v !== null && typeof v === 'object'
+          ? `{ ${Object.entries(v).map(([k, x]) => `${k}: ${literal(x)}`).join(', ')} }`
+          : JSON.stringify(v);
+    for (const [kind, table] of [['list', lists], ['string', strings], ['map', maps]] as const)
       for (const m of table as { name: string; example: BuiltinExample }[]) {
         it(`${kind} .${m.name}(): ${literal(m.example.on)}.${m.example.call} == ${literal(m.example.result)}`, () => {
           const { on, call, result } = m.example;

@@ -62,6 +62,19 @@ test "t" {
 });
 
 describe('services/semantic tokens', () => {
+  it('map methods, `like` and `string()` are default-library methods and functions (#17)', () => {
+    const src = 'input {\n  args: map<any>\n  tool: string\n}\nrule r {\n  when args.values().any(v => string(v) == "x") or tool.like("list_*") or args.entries().len() > 3\n  deny "x"\n}\n';
+    const fx = fixture(src);
+    const toks = semanticTokens(fx.analysis, 'main.rein');
+    const at = (needle: string) => toks.find((t) => t.offset === src.indexOf(needle));
+    for (const m of ['values', 'like', 'entries']) {
+      assert.equal(at(m)?.type, 'method', m);
+      assert.ok(at(m)!.modifiers.includes('defaultLibrary'), m);
+    }
+    assert.equal(at('string(')?.type, 'function');
+    assert.ok(at('string(')!.modifiers.includes('defaultLibrary'));
+  });
+
   it('classifies keywords, names by what they resolve to, literals and comments', () => {
     const src = '// note\nlet limit_x = $5\n@monitor\nrule r {\n  when cost.estimate ?? $0 > limit_x and action.kind == "tool_call"\n  warn "x"\n}\n';
     const fx = fixture(src);

@@ -1,0 +1,146 @@
+// #17 item 1: limits from data. `limit` and `warn at` read the request and `let` data, evaluated per
+// request; the evaluated limit is in the decision's budget entry and is what the store reserves
+// against (memory and Redis stores: the limit travels with the reservation item); null, negative or
+// non-finite → the budget's error, fail closed. The checker lifts the old "must be a constant" rule
+// for the request but still rejects limits that read the clock or a budget.
+
+import { strict as assert } from 'node:assert';
+import { check } from '../../language/check.js';
+import { compile } from '../../language/policy.js';
+import { Engine } from '../../language/runtime/engine.js';
+import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
+import type { BudgetStore } from '../../language/runtime/store.js';
+import { RedisBudgetStore } from '../../language/node/redis-store.js';
+import { useRedis } from '../redis/redis-server.js';
+
+const SRC = `policy p { default allow  on error deny }
+input {
+  team: string
+  cost: money
+  cap?: money
+  warn?: number
+}
+let team_caps = { support: $5, research: $100 }
+budget team_daily {
+  limit team_caps[team] ?? cap ?? $50 per day
+  charge cost
+  by team
+  warn at warn ?? 80%
+}
+budget per_call {
+  limit cap per request
+  charge cost
+  when cap != null and team == "capped"
+}
+`;
+const NOON = new Date('2026-11-24T12:00:00Z');
+
+function suite(name: string, makeStore: () => Promise<{ store: BudgetStore; close(): Promise<void> }>) {
+  describe(name, () => {
+    let store: BudgetStore;
+    let close: () => Promise<void>;
+    let engine: Engine;
+    beforeEach(async () => {
+      ({ store, close } = await makeStore());
+      engine = new Engine(compile({ 'p.rein': SRC }), { store, clock: () => NOON });
+    });
+    afterEach(async () => {
+      await close();
+    });
+    // The decision's JSON form (money as decimal strings).
+    const budget = (d: unknown, n = 'team_daily') =>
+      (JSON.parse(JSON.stringify(d)) as { budgets: Record<string, unknown>[] }).budgets.find((b) => b.name === n)!;
+
+    it('each team gets its own limit from data; the entry names the evaluated limit', async () => {
+      const a = await engine.decide({ team: 'support', cost: '4' });
+      assert.equal(a.effect, 'allow');
+      assert.equal(budget(a).limit, '5.000000');
+      const b = await engine.decide({ team: 'support', cost: '2' });
+      assert.equal(b.effect, 'deny', 'support: $4 reserved + $2 > $5');
+      assert.equal(budget(b).exceeded, true);
+      const c = await engine.decide({ team: 'research', cost: '60' });
+      assert.equal(c.effect, 'allow');
+      assert.equal(budget(c).limit, '100.000000');
+      const d = await engine.decide({ team: 'other', cost: '49' });
+      assert.equal(budget(d).limit, '50.000000', 'the `??` default');
+      assert.equal(d.effect, 'allow');
+    });
+
+    it('the limit reserved against is the one of this request (a request-given cap)', async () => {
+      const a = await engine.decide({ team: 'newteam', cost: '8', cap: '10' });
+      assert.equal(a.effect, 'allow');
+      assert.equal(budget(a).limit, '10.000000');
+      // Same counter, a smaller cap on this request: $8 + $3 > $9.
+      const b = await engine.decide({ team: 'newteam', cost: '3', cap: '9' });
+      assert.equal(b.effect, 'deny');
+      assert.equal(budget(b).limit, '9.000000');
+      // Settling keeps the actual cost; the limit does not matter at settle (the estimate was reserved
+      // against the decision's limit).
+      await engine.settle(a, { actual: { team_daily: 8 * 1_000_000 } } as never).catch(() => engine.settle(a));
+    });
+
+    it('warn at from the request', async () => {
+      const a = await engine.decide({ team: 'support', cost: '3', warn: 0.5 });
+      assert.equal(budget(a).warned, true, '$3 of $5 crosses 50%');
+      const b = await engine.decide({ team: 'research', cost: '3' });
+      assert.equal(budget(b).warned, false, '$3 of $100 stays under 80%');
+    });
+
+    it('a null limit without `??`, a negative or a non-finite one fails closed with the budget error', async () => {
+      const nul = await engine.decide({ team: 'capped', cost: '1' });
+      assert.equal(nul.effect, 'allow', 'the `when` keeps per_call out without a cap');
+      const ok = await engine.decide({ team: 'capped', cost: '1', cap: '2' });
+      assert.equal(ok.effect, 'allow');
+      assert.equal(budget(ok, 'per_call').limit, '2.000000');
+      const over = await engine.decide({ team: 'capped', cost: '3', cap: '2' });
+      assert.equal(over.effect, 'deny');
+      const p2 = compile({ 'p.rein': SRC.replace('limit cap per request', 'limit team_caps[team] per request').replace('when cap != null and team == "capped"', 'when team == "capped"') });
+      const e2 = new Engine(p2, { store, clock: () => NOON });
+      const d = await e2.decide({ team: 'capped', cost: '1' });
+      assert.equal(d.effect, 'deny');
+      assert.deepEqual(d.errors.map((e) => [e.kind, e.name]), [['budget', 'per_call']]);
+      assert.match(d.errors[0].message, /`limit` failed: the limit is null \(give a default with `\?\?`/);
+      const neg = compile({ 'p.rein': SRC.replace('limit cap per request', 'limit (cap ?? $0) - $100 per request') });
+      const d2 = await new Engine(neg, { store, clock: () => NOON }).decide({ team: 'capped', cost: '1', cap: '2' });
+      assert.equal(d2.effect, 'deny');
+      assert.match(d2.errors.map((e) => e.message).join('\n'), /`limit` failed: the limit is negative \(-98\)/);
+      const inf = compile({ 'p.rein': SRC.replace('limit cap per request', 'limit (cap ?? $0) * 1e308 * 10 per request') });
+      const d3 = await new Engine(inf, { store, clock: () => NOON }).decide({ team: 'capped', cost: '1', cap: '2' });
+      assert.equal(d3.effect, 'deny');
+      assert.match(d3.errors.map((e) => e.message).join('\n'), /`limit` failed|not finite|finite/);
+    });
+  });
+}
+
+describe('limits from data', () => {
+  describe('checker', () => {
+    const errs = (body: string) =>
+      check({ 'p.rein': `policy p { default allow }\ninput { team: string, cost: money, n: int }\nlet caps = { a: $5 }\n${body}` }).diagnostics.filter((d) => d.severity === 'error');
+    it('accepts a limit and a warn at that read the request and lets', () => {
+      assert.deepEqual(errs('budget b {\n  limit caps[team] ?? $50 per day\n  charge cost\n  warn at 80%\n}\n'), []);
+      assert.deepEqual(errs('budget b {\n  limit caps[team] per day\n  charge cost\n}\n'), [], 'nullable: a null is a run-time error');
+    });
+    it('types them: a money limit with a plain-number charge is REIN207; a string limit REIN213', () => {
+      assert.deepEqual(errs('budget b {\n  limit caps[team] ?? $50 per day\n  charge n\n}\n').map((d) => d.code), ['REIN207']);
+      assert.deepEqual(errs('budget b {\n  limit team per day\n  charge 1\n}\n').map((d) => d.code), ['REIN213']);
+    });
+    it('still rejects a limit that reads the clock or a budget', () => {
+      const [d] = errs('budget b {\n  limit hour(now) per day\n  charge 1\n}\n');
+      assert.equal(d.code, 'REIN213');
+      assert.match(d.message, /may read the request and `let` data, but it reads the clock/);
+    });
+  });
+
+  suite('memory store', async () => ({ store: new MemoryBudgetStore(), close: async () => {} }));
+
+  describe('Redis store (real redis-server)', function () {
+    this.timeout(60_000);
+    const redis = useRedis();
+    let n = 0;
+    suite('through the Lua reserve script', async () => {
+      const store = new RedisBudgetStore({ url: redis.url, prefix: `limits${n++}:` });
+      await store.ready();
+      return { store, close: () => store.close() };
+    });
+  });
+});
