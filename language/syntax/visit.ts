@@ -120,6 +120,7 @@ export function forEachChild(node: AnyNode, fn: (child: AnyNode) => void): void 
       return one(node.message);
     case 'Limit':
       one(node.amount);
+      one(node.refill);
       return one(node.per);
     case 'Charge':
       return one(node.expr);
