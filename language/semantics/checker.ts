@@ -780,8 +780,9 @@ export class Checker {
     if (it.burst && it.refill) {
       const c = constNumber(it.refill);
       if (c !== undefined && c <= 0) this.report('REIN213', it.refill.range, 'a token bucket\'s `refill` must be greater than zero');
+      const refillType = this.expr(it.refill, this.global);
       if (!this.constantBudgetClause(it.refill, 'refill')) {
-        const t = stripNull(this.expr(it.refill, this.global));
+        const t = stripNull(refillType);
         if (!isLoose(t) && t.kind !== 'null') {
           if (t.kind === 'money' && unit === 'number') this.report('REIN207', it.refill.range, 'the `refill` is `money` but the burst is a plain number', { help: 'write both as money, e.g. `burst $5 refill $1 per 1h`' });
           else if (isNumeric(t) && unit === 'money' && it.refill.kind !== 'Number') this.report('REIN207', it.refill.range, 'the `refill` is a plain number but the burst is `money`', { help: 'write both as money, e.g. `burst $5 refill $1 per 1h`' });
