@@ -105,7 +105,7 @@ export function complete(analysis: Analysis, file: string, offset: number): Comp
       if (last === 'rolling') return kw(['minute', 'hour', 'day', 'week']);
       if (words[0] === 'limit' && words[words.length - 2] === 'per' && last !== 'request' && last !== 'month' && last !== 'rolling') return kw(['anchored']);
       if (words[0] === 'burst' && words.length >= 2 && !words.includes('refill')) return kw(['refill']);
-      if (words[0] === 'burst' && words[words.length - 3] === 'refill') return kw(['per']);
+      if (words[0] === 'burst' && words[words.length - 2] === 'refill') return kw(['per']);
       if (last === 'on') return kw(['exceed']);
       if (last === 'exceed') return kw(EFFECTS);
       if (last === 'warn') return kw(['at']);
