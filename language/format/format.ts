@@ -409,7 +409,7 @@ class Printer {
       case 'Given':
         return ['given', it.expr ? [' ', this.expr(it.expr)] : ''];
       case 'Spent':
-        return ['spent', it.budget ? [' ', this.name(it.budget)] : '', it.amount ? [' = ', this.expr(it.amount)] : ''];
+        return ['spent', it.budget ? [' ', this.name(it.budget)] : '', it.amount ? [' = ', this.expr(it.amount)] : '', it.at ? [' at ', this.string(it.at)] : ''];
       case 'At':
         return ['at', it.time ? [' ', this.string(it.time)] : ''];
       case 'Approved':

@@ -759,6 +759,13 @@ export class Checker {
     }
   }
 
+  /** A test's time (`at "…"`, `spent b = 5 at "…"`): an RFC 3339 string literal (REIN402). */
+  private checkTestTime(time: A.StringLit, what: string): void {
+    const v = literalString(time);
+    if (v === undefined || !isRfc3339(v))
+      this.report('REIN402', time.range, `${what} needs an RFC 3339 time such as \`"2026-01-05T10:00:00Z"\`, found ${v === undefined ? 'an interpolated string' : `\`${v}\``}`);
+  }
+
   /** Rolling windows (`per rolling 1h`), token buckets (`burst 3 refill 1 per 1s`) and anchored
    *  periods (`per 30d anchored`): a length in time (a duration, `minute`, `hour`, `day` or `week`),
    *  one style at a time, and a constant, positive `refill` in the budget's unit. */
@@ -862,6 +869,7 @@ export class Checker {
           break;
         }
         case 'Spent': {
+          if (it.at) this.checkTestTime(it.at, '`spent … at`');
           let unit: 'money' | 'number' | undefined;
           let known = false;
           if (it.budget) {
@@ -888,9 +896,7 @@ export class Checker {
         }
         case 'At': {
           if (!it.time) break;
-          const v = literalString(it.time);
-          if (v === undefined || !isRfc3339(v))
-            this.report('REIN402', it.time.range, `\`at\` needs an RFC 3339 time such as \`"2026-01-05T10:00:00Z"\`, found ${v === undefined ? 'an interpolated string' : `\`${v}\``}`);
+          this.checkTestTime(it.time, '`at`');
           break;
         }
         case 'Approved':

@@ -250,6 +250,8 @@ export interface SpentItem extends Node {
   kind: 'Spent';
   budget?: Name;
   amount?: Expr;
+  /** `spent b = 5 at "…"`: when the spend was made (an RFC 3339 string literal); absent: the test's time. */
+  at?: StringLit;
 }
 export interface AtItem extends Node {
   kind: 'At';

@@ -1124,9 +1124,20 @@ class ReinParser extends EmbeddedActionsParser {
           const budget = this.subrule(2, this.declName);
           const eq = this.consume(3, Eq);
           const amount = this.option(2, gated(() => !this.nextIsItemOnNewLine(eq), () => this.subrule(3, this.expression)));
+          // `spent b = 5 at "…"`: the spend was made at that time (on the same line; a line starting
+          // with `at` is the test's clock).
+          let atTime: IToken | undefined;
+          let atKw: IToken | undefined;
+          this.option(5, gated(() => this.LA(1).tokenType === KW.at && !this.newlineBetween(this.e(), this.s()), () => {
+            atKw = this.consume(8, KW.at);
+            atTime = this.option(6, () => this.consume(9, StringLiteral));
+          }));
           return this.ACTION(() => {
             this.need(amount, 'an amount', this.real(eq) ? eq : this.LA(0));
-            return { kind: 'Spent' as const, budget, amount, range: this.from(start!) };
+            if (atKw && !atTime) this.missing('a time string (e.g. `"2026-01-05T10:00:00Z"`)', atKw);
+            const it: A.SpentItem = { kind: 'Spent' as const, budget, amount, range: this.from(start!) };
+            if (atTime) it.at = this.mkString(atTime);
+            return it;
           });
         }),
       alt(() => {

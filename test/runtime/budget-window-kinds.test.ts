@@ -9,6 +9,7 @@ import { format } from '../../language/format/format.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { rollingShape } from '../../language/runtime/windows.js';
+import { runTests } from '../../language/runtime/test-runner.js';
 import type { BudgetStore } from '../../language/runtime/store.js';
 
 const HEAD = `policy windows {
@@ -22,7 +23,7 @@ input {
 }
 `;
 
-const src = (budgets: string): Record<string, string> => ({ 'p.rein': HEAD + budgets });
+const src = (budgets: string): Record<string, string> => ({ "p.rein": HEAD + budgets });
 
 const BUDGETS = `
 budget hourly {
@@ -44,6 +45,9 @@ budget monthly {
 }
 `;
 
+/** Test-block cases need the budgets they name. */
+const BUDGETS_FOR_DIAGS = (b: string) => (b.includes('test "') ? BUDGETS + b : b);
+
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 10, 24, 10, 0, 0);
 const req = (id = 's1', cost = '1') => ({ session: { id }, cost: { estimate: cost } });
@@ -55,7 +59,7 @@ function engineFor(budgets: string, opts: { codegen?: boolean; store?: BudgetSto
   return { engine, set: (t: number) => (now = t) };
 }
 
-const diags = (budgets: string) => check(src(budgets)).diagnostics.map((d) => ({ code: d.code, message: d.message, help: d.help }));
+const diags = (budgets: string) => check(src(BUDGETS_FOR_DIAGS(budgets))).diagnostics.map((d) => ({ code: d.code, message: d.message, help: d.help }));
 
 describe('budget window kinds: rolling windows, token buckets, anchored periods', () => {
   describe('language', () => {
@@ -125,6 +129,54 @@ budget monthly {
       assert.ok(rolling.some((d) => d.code === 'REIN101' && d.help === 'did you mean `rolling`?'), JSON.stringify(rolling));
       const refill = diags(`budget a {\n  burst 5 refil 1 per 1s\n  charge 1\n}`);
       assert.ok(refill.some((d) => d.code === 'REIN101' && d.help === 'did you mean `refill`?'), JSON.stringify(refill));
+    });
+  });
+
+  describe('tests: `spent … at` sets when the spend was made', () => {
+    const TESTS = `
+test "spend at 09:58 still counts at 10:01 in a rolling hour" {
+  given { session: { id: "s" }, cost: { estimate: $1 } }
+  spent hourly = 10 at "2026-03-02T09:58:00Z"
+  at "2026-03-02T10:01:00Z"
+  expect deny by hourly
+}
+test "and no longer at 11:00" {
+  given { session: { id: "s" }, cost: { estimate: $1 } }
+  spent hourly = 10 at "2026-03-02T09:58:00Z"
+  at "2026-03-02T11:00:00Z"
+  expect allow
+}
+test "a bucket emptied at 10:00 has one unit back at 10:00:01" {
+  given { session: { id: "s" }, cost: { estimate: $1 } }
+  spent calls = 3 at "2026-03-02T10:00:00Z"
+  at "2026-03-02T10:00:01Z"
+  expect allow
+}
+test "an anchored period runs from the first spend" {
+  given { session: { id: "s" }, cost: { estimate: $1 } }
+  spent monthly = $29.50 at "2026-02-10T09:00:00Z"
+  at "2026-03-12T08:59:59Z"
+  expect deny by monthly
+}
+`;
+    it('parses, formats, checks and runs', () => {
+      const files = { 'p.rein': HEAD + BUDGETS + TESTS };
+      assert.deepEqual(check(files).diagnostics, []);
+      assert.match(format(HEAD + BUDGETS + TESTS.replace('= 10 at "2026-03-02T09:58:00Z"', '= 10   at   "2026-03-02T09:58:00Z"')), /\n {2}spent hourly = 10 at "2026-03-02T09:58:00Z"\n/);
+      for (const codegen of [true, false]) {
+        const report = runTests(compile(files, { codegen }));
+        assert.deepEqual(report.results.map((r) => [r.name, r.passed, r.message ?? '']), [
+          ['spend at 09:58 still counts at 10:01 in a rolling hour', true, ''],
+          ['and no longer at 11:00', true, ''],
+          ['a bucket emptied at 10:00 has one unit back at 10:00:01', true, ''],
+          ['an anchored period runs from the first spend', true, ''],
+        ]);
+      }
+    });
+
+    it('`spent … at` needs an RFC 3339 time (REIN402)', () => {
+      const d = diags(`test "t" {\n  given { session: { id: "s" }, cost: { estimate: $1 } }\n  spent hourly = 1 at "yesterday"\n  expect allow\n}`);
+      assert.deepEqual(d.map((x) => `${x.code} ${x.message}`), ['REIN402 `spent … at` needs an RFC 3339 time such as `"2026-01-05T10:00:00Z"`, found `yesterday`']);
     });
   });
 
