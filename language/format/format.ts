@@ -387,7 +387,7 @@ class Printer {
         let per: Doc = '';
         if (it.per) {
           const p = it.per;
-          const lead = this.lead((it.rolling ?? p.range).start.offset);
+          const lead = this.lead((it.rolling ?? p).range.start.offset);
           per = [' per ', ...lead, it.rolling ? 'rolling ' : '', p.kind === 'Unit' ? p.unit : p.kind === 'Request' ? 'request' : p.raw, it.anchored ? ' anchored' : ''];
         }
         if (it.burst) return ['burst', it.amount ? [' ', this.expr(it.amount)] : '', ' refill', it.refill ? [' ', this.expr(it.refill)] : '', per];

@@ -1217,11 +1217,9 @@ function itemsOf(counted: BudgetPlan[], approved: Set<string> | null): ReserveIt
     const p = counted[i]!;
     const w = p.window;
     const it: ReserveItem = { counterKey: p.counterKey as string, limit: p.budget.limit, charge: p.charge, expiresAt: w.expiresAt, enforce: enforced(p, approved) };
-    if (w.rolling > 0) it.rolling = w.rolling;
-    else if (w.index === null) {
-      const mode = counterModeOf(p.budget.window);
-      if (mode !== undefined) it.mode = mode;
-    }
+    const kind = p.budget.window.kind;
+    if (kind === 'rolling') it.rolling = w.rolling;
+    else if (kind === 'bucket' || kind === 'anchored') it.mode = counterModeOf(p.budget.window);
     items[i] = it;
   }
   return items;

@@ -773,10 +773,10 @@ export class Checker {
     const style = it.burst ? 'a token bucket' : it.rolling ? 'a rolling window' : it.anchored ? 'an anchored period' : undefined;
     if (style === undefined) return;
     if (it.rolling && it.anchored) {
-      this.report('REIN213', it.anchored, 'a window is either `rolling` or `anchored`, not both', { help: 'e.g. `per rolling 1h` or `per 30d anchored`' });
+      this.report('REIN213', it.anchored.range, 'a window is either `rolling` or `anchored`, not both', { help: 'e.g. `per rolling 1h` or `per 30d anchored`' });
     }
     if (it.burst && (it.rolling || it.anchored)) {
-      this.report('REIN213', (it.rolling ?? it.anchored)!, `a token bucket refills continuously: \`${it.rolling ? 'rolling' : 'anchored'}\` does not apply`, { help: 'e.g. `burst 3 refill 1 per 1s`' });
+      this.report('REIN213', (it.rolling ?? it.anchored)!.range, `a token bucket refills continuously: \`${it.rolling ? 'rolling' : 'anchored'}\` does not apply`, { help: 'e.g. `burst 3 refill 1 per 1s`' });
     }
     const per = it.per;
     if (per && (per.kind === 'Request' || (per.kind === 'Unit' && per.unit === 'month'))) {

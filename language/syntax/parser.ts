@@ -21,7 +21,7 @@ import { EmbeddedActionsParser, EOF, type IToken, type TokenType, type IParserEr
 import { LineIndex, CODES, type Diagnostic, type Range } from '../diagnostics.js';
 import type * as A from './ast.js';
 import { BINARY_PRECEDENCE, NOT_PRECEDENCE } from './precedence.js';
-import { suggest } from '../semantics/suggest.js';
+import { suggest } from './suggest.js';
 import {
   allTokens,
   lex,
@@ -978,8 +978,8 @@ class ReinParser extends EmbeddedActionsParser {
           });
           return this.ACTION(() => {
             const c: A.LimitClause = { kind: 'Limit' as const, amount, per, range: this.from(start!) };
-            if (rolling && this.real(rolling)) c.rolling = this.tokRange(rolling);
-            if (anchored && this.real(anchored)) c.anchored = this.tokRange(anchored);
+            if (rolling && this.real(rolling)) c.rolling = { range: this.tokRange(rolling) };
+            if (anchored && this.real(anchored)) c.anchored = { range: this.tokRange(anchored) };
             return c;
           });
         }),
@@ -1000,7 +1000,7 @@ class ReinParser extends EmbeddedActionsParser {
           const per = this.option(12, () => this.subrule(11, this.window));
           this.ACTION(() => !per && this.missing('a duration (e.g. `1s`)', perTok));
           return this.ACTION(() => {
-            const c: A.LimitClause = { kind: 'Limit' as const, amount, per, range: this.from(start!), burst: this.tokRange(kw) };
+            const c: A.LimitClause = { kind: 'Limit' as const, amount, per, range: this.from(start!), burst: { range: this.tokRange(kw) } };
             if (refill) c.refill = refill;
             return c;
           });
