@@ -371,6 +371,8 @@ export class MemoryBudgetStore implements BudgetStore {
     for (const [k, c] of this.counters) {
       this.sweep(c, now);
       if (c.dropAt !== null && now >= c.dropAt && c.live === 0) this.counters.delete(k);
+      // a full token bucket with nothing pending reads the same as an unknown key: forget it
+      else if (c.mode !== undefined && c.mode.kind === 'bucket' && c.spent === 0 && c.live === 0) this.counters.delete(k);
     }
   }
 

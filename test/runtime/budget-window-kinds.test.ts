@@ -300,6 +300,17 @@ test "an anchored period runs from the first spend" {
     });
   }
 
+  it('the memory store forgets a token bucket once it is full again and nothing is pending (gc)', () => {
+    const store = new MemoryBudgetStore();
+    const mode = { kind: 'bucket' as const, refill: 1, everyMs: 1000 };
+    store.addSpentSync('b:k', 2, null, T0, mode);
+    store.gc(T0 + 1000);
+    assert.deepEqual(store.inspect(T0 + 1000).counters['b:k'], { spent: 1, reserved: 0, pending: 0 }, 'still draining: kept');
+    store.gc(T0 + 2000);
+    assert.equal(store.inspect(T0 + 2000).counters['b:k'], undefined, 'full: forgotten');
+    assert.deepEqual(store.peekSync(['b:k'], T0 + 2000), [{ spent: 0, reserved: 0 }], 'and reads as full');
+  });
+
   it('a store that does not list a window kind fails those budgets closed, with an error that names it', async () => {
     const mem = new MemoryBudgetStore();
     // a store like a third party's: the same operations, no `windowKinds`
