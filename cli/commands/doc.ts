@@ -63,7 +63,10 @@ export function collect(set: PolicySet): { policy?: { name: string; doc?: string
         items.push({ kind: 'rule', name: d.name?.text ?? '?', doc: d.doc, annotations, facts, source, where });
       } else if (d.kind === 'BudgetDecl') {
         for (const b of d.items) {
-          if (b.kind === 'Limit') facts.push(['limit', `${src(text, b.amount)}${b.per ? ` per ${b.per.kind === 'Unit' ? b.per.unit : b.per.kind === 'Request' ? 'request' : src(text, b.per)}` : ' (lifetime)'}`]);
+          if (b.kind === 'Limit' && (b.burst || b.rolling || b.anchored)) {
+            // `burst 3 refill 1 per 1s`, `limit 10 per rolling 1h`, `limit $30 per 30d anchored`: as written
+            facts.push(b.burst ? ['token bucket', src(text, b).replace(/\s+/g, ' ')] : ['limit', src(text, b).replace(/^limit\s+/, '').replace(/\s+/g, ' ')]);
+          } else if (b.kind === 'Limit') facts.push(['limit', `${src(text, b.amount)}${b.per ? ` per ${b.per.kind === 'Unit' ? b.per.unit : b.per.kind === 'Request' ? 'request' : src(text, b.per)}` : ' (lifetime)'}`]);
           else if (b.kind === 'Charge') facts.push(['charge', src(text, b.expr)]);
           else if (b.kind === 'By') facts.push(['by', b.keys.map((k) => src(text, k)).join(', ')]);
           else if (b.kind === 'WarnAt') facts.push(['warn at', src(text, b.threshold)]);

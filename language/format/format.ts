@@ -387,9 +387,10 @@ class Printer {
         let per: Doc = '';
         if (it.per) {
           const p = it.per;
-          const lead = this.lead(p.range.start.offset);
-          per = [' per ', ...lead, p.kind === 'Unit' ? p.unit : p.kind === 'Request' ? 'request' : p.raw];
+          const lead = this.lead((it.rolling ?? p).range.start.offset);
+          per = [' per ', ...lead, it.rolling ? 'rolling ' : '', p.kind === 'Unit' ? p.unit : p.kind === 'Request' ? 'request' : p.raw, it.anchored ? ' anchored' : ''];
         }
+        if (it.burst) return ['burst', it.amount ? [' ', this.expr(it.amount)] : '', ' refill', it.refill ? [' ', this.expr(it.refill)] : '', per];
         return ['limit', it.amount ? [' ', this.expr(it.amount)] : '', per];
       }
       case 'Charge':
@@ -408,7 +409,7 @@ class Printer {
       case 'Given':
         return ['given', it.expr ? [' ', this.expr(it.expr)] : ''];
       case 'Spent':
-        return ['spent', it.budget ? [' ', this.name(it.budget)] : '', it.amount ? [' = ', this.expr(it.amount)] : ''];
+        return ['spent', it.budget ? [' ', this.name(it.budget)] : '', it.amount ? [' = ', this.expr(it.amount)] : '', it.at ? [' at ', this.string(it.at)] : ''];
       case 'At':
         return ['at', it.time ? [' ', this.string(it.time)] : ''];
       case 'Approved':

@@ -15,6 +15,11 @@
 //   R      hash   the reservation record: B → amount for each counter of the reservation (one record
 //                 per hash slot group: `P r:ID` on a single node, `B0 r:ID` on a cluster, with B0 the
 //                 base of the group's first counter); `x` = tombstone (released before it was made)
+// Rolling windows: K ends with `:r<sub-bucket>`, and the base takes its hash tag from K without that
+// suffix (`P{K0}:r<n>`), so every sub-bucket of one rolling counter is in one slot and a reserve sums
+// them in the same script. Token buckets and anchored periods keep their mode in `B c` (`m`: `b:<refill>:
+// <everyMs>` or `a:<periodMs>`; `t`: the bucket's refill time or the anchor; `i`: the period ordinal),
+// and a reservation record marks their bases with a leading `!` so settle brings them to `now` first.
 // Windows live in K (the window index is part of it), so no reset job exists: the keys of an ended
 // window expire by TTL (window end + reservation TTL + settle grace, relative to the engine's clock).
 // Expired reservations are swept lazily by every script that touches their counter: their estimate
@@ -28,7 +33,7 @@
 import { createHash } from 'node:crypto';
 import { Cluster, Redis, type ClusterNode, type ClusterOptions, type RedisOptions } from 'ioredis';
 import calculateSlot from 'cluster-key-slot';
-import type { Actual, BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult, ReserveItemResult, SettleResult } from '../runtime/store.js';
+import type { Actual, BudgetStore, CounterMode, CounterState, ReserveItem, ReserveRequest, ReserveResult, ReserveItemResult, SettleResult, StoreWindowKind } from '../runtime/store.js';
 import { assertAmount } from '../runtime/store.js';
 
 export interface RedisBudgetStoreOptions {
@@ -71,6 +76,10 @@ export interface RedisBudgetStoreOptions {
 }
 
 const DEFAULT_GRACE = 24 * 60 * 60 * 1000;
+/** A rolling window sub-bucket's key suffix (windows.ts: `r<ordinal>`). */
+const ROLLING_SUFFIX = /:r-?\d+$/;
+/** Rolling windows, token buckets and anchored periods (store.ts `windowKinds`). */
+const WINDOW_KINDS: readonly StoreWindowKind[] = Object.freeze(['rolling', 'bucket', 'anchored'] as StoreWindowKind[]);
 /** Unconfirmed releases are retried at this interval (and at once on reconnect). */
 const RETRY_MS = 250;
 /** At most this many unconfirmed releases are remembered (the oldest are dropped: they expire by TTL). */
@@ -140,9 +149,59 @@ local function keep(c, p, k, target, keepMs)
     redis.call('HSET', c, 'k', string.format('%d', target))
   end
 end
+-- A token bucket or anchored counter brought to \`now\` (memory-store.ts \`touch\`, the same
+-- arithmetic in doubles, exact for integers below 2^53). m: the mode (\`b:<refill>:<everyMs>\` or
+-- \`a:<periodMs>\`), t, i: its fields as read. Returns the spent after it. Only for a counter that exists.
+local function touch(c, now, s, m, t, i)
+  if not m then return s end
+  local kind, x, y = string.match(m, '^(%a):(%d+):?(%d*)$')
+  t = tonumber(t) or now
+  if kind == 'b' then
+    if now <= t then return s end
+    local sp = tonumber(s)
+    if sp == 0 then
+      redis.call('HSET', c, 't', string.format('%d', now))
+      return s
+    end
+    local refill, every = tonumber(x), tonumber(y)
+    local credit = math.floor((now - t) * refill / every)
+    if credit >= sp then
+      redis.call('HSET', c, 'spent', '0', 't', string.format('%d', now))
+      return '0'
+    elseif credit > 0 then
+      s = string.format('%d', sp - credit)
+      redis.call('HSET', c, 'spent', s, 't', string.format('%d', t + math.ceil(credit * every / refill)))
+    end
+    return s
+  end
+  local k = math.floor((now - t) / tonumber(x))
+  if k > tonumber(i or '0') then
+    redis.call('HSET', c, 'spent', '0', 'i', string.format('%d', k))
+    return '0'
+  end
+  return s
+end
+-- An anchored counter's current period start ('' for other counters), after touch.
+local function startOf(c, m)
+  if not m or string.sub(m, 1, 1) ~= 'a' then return '' end
+  local v = redis.call('HMGET', c, 't', 'i')
+  return '@' .. string.format('%d', tonumber(v[1]) + tonumber(v[2] or '0') * tonumber(string.sub(m, 3)))
+end
+-- A record's base: '!' marks a token bucket or anchored counter (brought to now before settling).
+local function unbang(b)
+  if string.sub(b, 1, 1) == '!' then return string.sub(b, 2), true end
+  return b, false
+end
 -- Replace the reservation's estimate on counter base b by actual.
-local function finish(b, id, estimate, actual)
+local function finish(b, id, estimate, actual, now)
+  local moded
+  b, moded = unbang(b)
   local c, p = b .. 'c', b .. 'p'
+  if moded then
+    -- brought to now, and swept, as the memory store does before settling
+    local v = redis.call('HMGET', c, 'spent', 'reserved', 'e', 'm', 't', 'i')
+    if v[1] or v[2] then sweep(c, p, now, touch(c, now, v[1] or '0', v[4], v[5], v[6]), v[2] or '0', v[3]) end
+  end
   if redis.call('ZREM', p, estimate .. ':' .. id) == 1 then
     -- still pending (or due and not swept yet: the same end state as sweeping first)
     redis.call('HINCRBY', c, 'reserved', neg(estimate))
@@ -179,8 +238,9 @@ local function record(R, v, now)
   if check then
     local ks = {}
     for i = 2, #rec, 2 do
-      ks[#ks+1] = rec[i] .. 'c'
-      ks[#ks+1] = rec[i] .. 'p'
+      local b = unbang(rec[i])
+      ks[#ks+1] = b .. 'c'
+      ks[#ks+1] = b .. 'p'
     end
     verify(ks)
   end
@@ -191,9 +251,11 @@ end
 `;
 
 // KEYS: R, then the counter hash c (= base .. 'c') of each item.
-// ARGV: now, ttlMs, commit(0/1), graceMs, id, then per item: limit, charge, keepMs (-1 = lifetime), enforce(0/1)
-// Returns 'ok committed' then spent reserved exceeded(0/1) per item, space-separated; ok = -1: the id
-// was released (tombstone) before the reserve got here; -2: the id names a live reservation already.
+// ARGV: now, ttlMs, commit(0/1), graceMs, id, then per item: limit, charge, keepMs (-1 = lifetime),
+// enforce(0/1), rolling (how many sub-buckets before this one count; 0: none), mode ('-' or \`m\`)
+// Returns 'ok committed' then spent reserved exceeded(0/1) per item, space-separated (an anchored
+// counter's exceeded carries its period start: '0@<ms>'); ok = -1: the id was released (tombstone)
+// before the reserve got here; -2: the id names a live reservation already.
 const RESERVE = `
 local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
@@ -216,7 +278,7 @@ if commit and n > 0 then
   local rec = { now + ttl + grace }
   for i = 1, n do
     local c = KEYS[i+1]
-    local charge = tonumber(ARGV[5 + (i-1)*4 + 2])
+    local charge = tonumber(ARGV[5 + (i-1)*6 + 2])
     if sums[c] == nil then
       sums[c] = charge
       first[#first+1] = i
@@ -226,7 +288,8 @@ if commit and n > 0 then
   end
   for _, i in ipairs(first) do
     local c = KEYS[i+1]
-    rec[#rec+1] = string.sub(c, 1, -2)
+    if ARGV[5 + (i-1)*6 + 6] ~= '-' then rec[#rec+1] = '!' .. string.sub(c, 1, -2)
+    else rec[#rec+1] = string.sub(c, 1, -2) end
     rec[#rec+1] = string.format('%d', sums[c])
   end
   -- Claim the id before anything else: a tombstone or a live reservation with this id refuses the call.
@@ -240,18 +303,47 @@ local st = {}
 local ok = 1
 for i = 1, n do
   local c = KEYS[i+1]
-  local v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e')
+  local base = 5 + (i-1)*6
+  local moded = ARGV[base+6] ~= '-'
+  local v
+  if moded then v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e', 'm', 't', 'i')
+  else v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e') end
   local s, r, e = v[1] or '0', v[2] or '0', v[4]
-  if v[1] or v[2] then s, r, e = sweep(c, string.sub(c, 1, -2) .. 'p', now, s, r, e) end
-  st[i] = { s, r, v[3], e }
-  local base = 5 + (i-1)*4
+  if v[1] or v[2] then
+    if moded then s = touch(c, now, s, v[5], v[6], v[7]) end
+    s, r, e = sweep(c, string.sub(c, 1, -2) .. 'p', now, s, r, e)
+  end
+  st[i] = { s, r, v[3], e, moded and v[5] }
+  -- a rolling window: the sub-buckets before this one count too (same slot: the hash tag is K's root)
+  local ts, tr = tonumber(s), tonumber(r)
+  local roll = tonumber(ARGV[base+5])
+  if roll > 0 then
+    local head, cur = string.match(c, '^(.*:r)(%-?%d+)c$')
+    cur = tonumber(cur)
+    local sib = {}
+    for j = 1, roll do sib[j] = head .. string.format('%d', cur - j) .. 'c' end
+    if check then
+      local ks = {}
+      for j = 1, roll do ks[#ks+1] = sib[j]; ks[#ks+1] = string.sub(sib[j], 1, -2) .. 'p' end
+      verify(ks)
+    end
+    for j = 1, roll do
+      local w = redis.call('HMGET', sib[j], 'spent', 'reserved', 'e')
+      if w[1] or w[2] then
+        local ss, rr = sweep(sib[j], string.sub(sib[j], 1, -2) .. 'p', now, w[1] or '0', w[2] or '0', w[3])
+        ts = ts + tonumber(ss)
+        tr = tr + tonumber(rr)
+      end
+    end
+  end
   local x = '0'
-  if tonumber(s) + tonumber(r) + tonumber(ARGV[base+2]) > tonumber(ARGV[base+1]) then
+  if ts + tr + tonumber(ARGV[base+2]) > tonumber(ARGV[base+1]) then
     x = '1'
     if ARGV[base+4] == '1' then ok = 0 end
   end
-  out[#out+1] = s
-  out[#out+1] = r
+  if moded and (v[1] or v[2]) then x = x .. startOf(c, v[5]) end
+  out[#out+1] = string.format('%d', ts)
+  out[#out+1] = string.format('%d', tr)
   out[#out+1] = x
 end
 local committed = 0
@@ -272,8 +364,10 @@ if commit and n > 0 then
         redis.call('HSET', c, 'reserved', reserved, 'e', string.format('%d', exp))
       end
       redis.call('ZADD', p, exp, amount .. ':' .. id)
-      local keepMs = tonumber(ARGV[5 + (i-1)*4 + 3])
+      local keepMs = tonumber(ARGV[5 + (i-1)*6 + 3])
       keep(c, p, s[3], now + keepMs, keepMs)
+      local mode = ARGV[5 + (i-1)*6 + 6]
+      if mode ~= '-' and not s[5] then redis.call('HSET', c, 'm', mode, 't', string.format('%d', now), 'i', '0') end
     end
     committed = 1
   else
@@ -289,11 +383,14 @@ local now = tonumber(ARGV[1])
 local out = {}
 for i = 1, #KEYS do
   local c = KEYS[i]
-  local v = redis.call('HMGET', c, 'spent', 'reserved', 'e')
+  local v = redis.call('HMGET', c, 'spent', 'reserved', 'e', 'm', 't', 'i')
   local s, r = v[1] or '0', v[2] or '0'
-  if v[1] or v[2] then s, r = sweep(c, string.sub(c, 1, -2) .. 'p', now, s, r, v[3]) end
+  if v[1] or v[2] then
+    s = touch(c, now, s, v[4], v[5], v[6])
+    s, r = sweep(c, string.sub(c, 1, -2) .. 'p', now, s, r, v[3])
+  end
   out[#out+1] = s
-  out[#out+1] = r
+  out[#out+1] = r .. ((v[1] or v[2]) and startOf(c, v[4]) or '')
 end
 return table.concat(out, ' ')
 `;
@@ -308,7 +405,7 @@ local actuals = {}
 for i = 3, #ARGV, 2 do actuals[ARGV[i]] = ARGV[i+1] end
 for i = 2, #rec, 2 do
   local b = rec[i]
-  finish(b, id, rec[i+1], actuals[b] or rec[i+1])
+  finish(b, id, rec[i+1], actuals[unbang(b)] or rec[i+1], tonumber(ARGV[1]))
 end
 return '1'
 `;
@@ -325,18 +422,23 @@ if not v then
 end
 local rec = record(KEYS[1], v, tonumber(ARGV[1]))
 if not rec then return '0' end
-for i = 2, #rec, 2 do finish(rec[i], id, rec[i+1], '0') end
+for i = 2, #rec, 2 do finish(rec[i], id, rec[i+1], '0', tonumber(ARGV[1])) end
 return '1'
 `;
 
-// KEYS: c.  ARGV: now, amount, keepMs (-1 = lifetime)
+// KEYS: c.  ARGV: now, amount, keepMs (-1 = lifetime), mode ('-' or \`m\`; absent: '-')
 const ADD_SPENT = `
 local now = tonumber(ARGV[1])
 local c = KEYS[1]
 local p = string.sub(c, 1, -2) .. 'p'
 verify({ c, p })
-local v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e')
-if v[1] or v[2] then sweep(c, p, now, v[1] or '0', v[2] or '0', v[4]) end
+local v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e', 'm', 't', 'i')
+if v[1] or v[2] then
+  local s = touch(c, now, v[1] or '0', v[5], v[6], v[7])
+  sweep(c, p, now, s, v[2] or '0', v[4])
+end
+local mode = ARGV[4] or '-'
+if mode ~= '-' and not v[5] then redis.call('HSET', c, 'm', mode, 't', string.format('%d', now), 'i', '0') end
 redis.call('HINCRBY', c, 'spent', ARGV[2])
 local keepMs = tonumber(ARGV[3])
 keep(c, p, v[3], now + keepMs, keepMs)
@@ -358,6 +460,27 @@ type Args = (string | number)[];
 
 /** A script reply's space-separated fields. */
 const fields = (reply: string): string[] => reply.split(' ');
+
+/** Item `i` of a reserve reply: spent reserved exceeded, the last with `@<period start>` for an
+ *  anchored counter. */
+function itemOf(f: string[], i: number): ReserveItemResult {
+  const x = f[4 + 3 * i]!;
+  const r: ReserveItemResult = { spent: Number(f[2 + 3 * i]), reserved: Number(f[3 + 3 * i]), exceeded: x.charCodeAt(0) === 49 };
+  if (x.length > 2) r.start = Number(x.slice(2));
+  return r;
+}
+
+/** A counter mode as the scripts take it (\`m\`): \`b:<refill>:<everyMs>\`, \`a:<periodMs>\`, or '-'. */
+function modeArg(m: CounterMode | undefined): string {
+  if (m === undefined) return '-';
+  if (m.kind === 'bucket') {
+    assertAmount(m.refill, 'refill');
+    assertAmount(m.everyMs, 'everyMs');
+    return `b:${m.refill}:${m.everyMs}`;
+  }
+  assertAmount(m.periodMs, 'periodMs');
+  return `a:${m.periodMs}`;
+}
 
 // Every call goes through ONE script, BATCH: the calls made while the event loop turns (concurrent
 // decides and settles) are sent as one script run per node (per hash slot on a cluster) instead of one
@@ -514,6 +637,8 @@ export class RedisBudgetStore implements BudgetStore {
   readonly prefix: string;
   /** The one timeout (ms) of every call; the engine's `storeTimeoutMs` defaults to it. */
   readonly timeoutMs: number;
+  /** Rolling windows, token buckets and anchored periods (store.ts `windowKinds`). */
+  readonly windowKinds = WINDOW_KINDS;
   /** Whether keys are grouped by hash slot (an ioredis `Cluster` client). */
   readonly cluster: boolean;
   private readonly redis: Redis | Cluster;
@@ -772,7 +897,7 @@ export class RedisBudgetStore implements BudgetStore {
       const ok = this.replyCode(f, req.reservationId);
       const n = req.items.length;
       const items: ReserveItemResult[] = new Array(n);
-      for (let i = 0; i < n; i++) items[i] = { spent: Number(f[2 + 3 * i]), reserved: Number(f[3 + 3 * i]), exceeded: f[4 + 3 * i] === '1' };
+      for (let i = 0; i < n; i++) items[i] = itemOf(f, i);
       return { ok: ok === 1, committed: f[1] === '1', items };
     });
   }
@@ -814,7 +939,7 @@ export class RedisBudgetStore implements BudgetStore {
         throw e;
       }
       group.items.forEach((idx, i) => {
-        items[idx] = { spent: Number(f[2 + 3 * i]), reserved: Number(f[3 + 3 * i]), exceeded: f[4 + 3 * i] === '1' };
+        items[idx] = itemOf(f, i);
       });
       if (f[1] === '1') done.push(group);
       if (gok !== 1) ok = false;
@@ -880,7 +1005,7 @@ export class RedisBudgetStore implements BudgetStore {
       const it = req.items[idx]!;
       keys.push(this.counterHash(it.counterKey));
       const keepMs = it.expiresAt === null ? -1 : Math.max(0, it.expiresAt - req.now) + req.ttlMs + this.graceMs;
-      args.push(it.limit, it.charge, keepMs, it.enforce ? 1 : 0);
+      args.push(it.limit, it.charge, keepMs, it.enforce ? 1 : 0, it.rolling ?? 0, modeArg(it.mode));
     }
     return this.run('reserve', keys, args, commit).then(fields);
   }
@@ -904,7 +1029,11 @@ export class RedisBudgetStore implements BudgetStore {
       [...bySlot.values()].map(async (idxs) => {
         const keys = idxs.map((i) => this.counterHash(counterKeys[i]!));
         const flat = fields(await this.run('peek', keys, [now]));
-        idxs.forEach((idx, i) => (out[idx] = { spent: Number(flat[2 * i]), reserved: Number(flat[2 * i + 1]) }));
+        idxs.forEach((idx, i) => {
+          const r = flat[2 * i + 1]!;
+          const at = r.indexOf('@');
+          out[idx] = at < 0 ? { spent: Number(flat[2 * i]), reserved: Number(r) } : { spent: Number(flat[2 * i]), reserved: Number(r.slice(0, at)), start: Number(r.slice(at + 1)) };
+        });
       }),
     );
     return out;
@@ -1051,7 +1180,7 @@ export class RedisBudgetStore implements BudgetStore {
     }
   }
 
-  async addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number): Promise<void> {
+  async addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number, mode?: CounterMode): Promise<void> {
     assertAmount(amount, 'amount');
     const keepMs = expiresAt === null ? -1 : Math.max(0, expiresAt - now) + this.graceMs;
     const b = this.base(counterKey);
@@ -1059,7 +1188,7 @@ export class RedisBudgetStore implements BudgetStore {
       (async () => {
         await this.assertReady('addSpent');
         const keys = [b + 'c'];
-        const args: Args = [now, amount, keepMs];
+        const args: Args = [now, amount, keepMs, modeArg(mode)];
         await this.run('addSpent', keys, args, true);
       })(),
       this.timeoutMs,
@@ -1096,10 +1225,16 @@ export class RedisBudgetStore implements BudgetStore {
   private counterOf(redisKey: string): string | null {
     if (!redisKey.startsWith(this.prefix)) return null;
     const rest = redisKey.slice(this.prefix.length);
-    const plain = /^\{([^}]*)\}c$/.exec(rest);
-    if (plain) return plain[1]!.startsWith('#') ? null : plain[1]!;
+    const plain = /^\{([^}]*)\}(:r-?\d+)?c$/.exec(rest);
+    if (plain) return plain[1]!.startsWith('#') ? null : plain[1]! + (plain[2] ?? '');
     const hashed = /^\{#([0-9a-f]{40})\}([\s\S]*)c$/.exec(rest);
-    if (hashed && createHash('sha1').update(hashed[2]!).digest('hex') === hashed[1]) return hashed[2]!;
+    if (hashed) {
+      // a rolling sub-bucket's tag hashes its key without the `:r<n>` suffix
+      const k = hashed[2]!;
+      const m = ROLLING_SUFFIX.exec(k);
+      const root = m === null ? k : k.slice(0, m.index);
+      if (createHash('sha1').update(root).digest('hex') === hashed[1]) return k;
+    }
     return null;
   }
 
@@ -1152,7 +1287,12 @@ export class RedisBudgetStore implements BudgetStore {
   private base(k: string): string {
     let b = this.baseCache.get(k);
     if (b === undefined) {
-      b = k.includes('}') ? `${this.prefix}{#${createHash('sha1').update(k).digest('hex')}}${k}` : `${this.prefix}{${k}}`;
+      // A rolling window's sub-bucket (`…:r<n>`): the hash tag of the key without it, so every
+      // sub-bucket of the counter is in one slot.
+      const m = ROLLING_SUFFIX.exec(k);
+      const root = m === null ? k : k.slice(0, m.index);
+      const tail = k.slice(root.length);
+      b = root.includes('}') ? `${this.prefix}{#${createHash('sha1').update(root).digest('hex')}}${k}` : `${this.prefix}{${root}}${tail}`;
       if (this.baseCache.size >= 100_000) this.baseCache.clear();
       this.baseCache.set(k, b);
     }

@@ -4,6 +4,49 @@
 import type { BudgetView, CompiledBudget, Env } from './compiled.js';
 import { canonicalJson } from './hash.js';
 import { WindowCache, windowTag, type WindowInfo, type WindowSpan } from './windows.js';
+import type { BudgetWindow } from './compiled.js';
+import type { CounterMode, StoreWindowKind } from './store.js';
+
+const MODES = new WeakMap<BudgetWindow, CounterMode | null>();
+
+/** The store's `CounterMode` of a token-bucket or anchored window (one object per window), else
+ *  undefined. */
+export function counterModeOf(window: BudgetWindow): CounterMode | undefined {
+  let m = MODES.get(window);
+  if (m === undefined) {
+    m =
+      window.kind === 'bucket'
+        ? Object.freeze({ kind: 'bucket' as const, refill: window.refill!, everyMs: window.ms! })
+        : window.kind === 'anchored'
+          ? Object.freeze({ kind: 'anchored' as const, periodMs: window.ms! })
+          : null;
+    MODES.set(window, m);
+  }
+  return m ?? undefined;
+}
+
+/** The store capability a window needs (store.ts `windowKinds`), or undefined for fixed windows. */
+export function storeKindOf(window: BudgetWindow): StoreWindowKind | undefined {
+  return window.kind === 'rolling' || window.kind === 'bucket' || window.kind === 'anchored' ? window.kind : undefined;
+}
+
+/**
+ * What a decision shows as a budget's `window` for the counter state the store reported: the
+ * planned window for fixed and rolling windows; for a token bucket, now until it is full again
+ * (level and held reservations refilled); for an anchored period, the current period (from `start`
+ * when the counter exists, else the period the first charge would open: now + the period).
+ */
+export function liveWindow(window: BudgetWindow, planned: WindowInfo['json'], now: number, spent: number, reserved: number, start: number | undefined): { start: string; end: string } | null {
+  if (window.kind === 'bucket') {
+    const full = now + Math.ceil(((spent + reserved) * window.ms!) / window.refill!);
+    return { start: new Date(now).toISOString(), end: new Date(full).toISOString() };
+  }
+  if (window.kind === 'anchored') {
+    const s = start ?? now;
+    return { start: new Date(s).toISOString(), end: new Date(s + window.ms!).toISOString() };
+  }
+  return planned;
+}
 
 export interface BudgetPlan {
   budget: CompiledBudget;
@@ -106,10 +149,22 @@ export class BudgetPlanner {
   private readonly slots: Slot[];
   private readonly byName = new Map<string, Slot>();
 
+  /** Budgets whose window the store does not implement → why (they fail closed). */
+  private readonly unsupported: Map<CompiledBudget, string>;
+
   constructor(
     budgets: readonly CompiledBudget[],
     readonly prefix: string,
+    storeKinds: readonly StoreWindowKind[] | null = null,
   ) {
+    this.unsupported = new Map();
+    for (const b of budgets) {
+      const k = storeKindOf(b.window);
+      if (k !== undefined && storeKinds !== null && !storeKinds.includes(k)) {
+        const what = k === 'rolling' ? 'rolling windows' : k === 'bucket' ? 'token buckets' : 'anchored periods';
+        this.unsupported.set(b, `the budget store does not implement ${what} (its \`windowKinds\` does not list \`${k}\`)`);
+      }
+    }
     this.slots = budgets.map((budget) => {
       const slot: Slot = {
         budget,
@@ -144,6 +199,11 @@ export class BudgetPlanner {
       }
       if (!applies) continue;
       const plan: BudgetPlan = { budget, applies: true, key: EMPTY_KEY, counterKey: null, window, charge: 0, limit: budget.limit, warnAt: budget.warnAt };
+      if (this.unsupported.size > 0 && this.unsupported.has(budget)) {
+        plan.error = this.unsupported.get(budget)!;
+        plans.push(plan);
+        continue;
+      }
       if (budget.limitOf !== undefined || budget.warnAtOf !== undefined) {
         try {
           if (budget.limitOf !== undefined) plan.limit = budget.limitOf(env);

@@ -108,11 +108,17 @@ export interface RuleOutcome {
 }
 
 export interface BudgetWindow {
-  kind: 'lifetime' | 'request' | 'fixed';
+  /** `rolling`: a sliding window of `ms` (`per rolling 1h`), counted in sub-buckets (windows.ts);
+   *  `bucket`: a token bucket holding `limit`, refilled by `refill` every `ms` (`burst 3 refill 1 per
+   *  1s`); `anchored`: periods of `ms` starting at the key's first charge (`per 30d anchored`). */
+  kind: 'lifetime' | 'request' | 'fixed' | 'rolling' | 'bucket' | 'anchored';
   /** For `fixed`: a calendar unit … */
   unit?: WindowUnit;
-  /** … or a duration in ms (`per 15m`). */
+  /** … or a duration in ms (`per 15m`); the window length (`rolling`), refill period (`bucket`) or
+   *  period (`anchored`). */
   ms?: number;
+  /** For `bucket`: what one refill period adds back (the budget's unit; micros for money). */
+  refill?: number;
 }
 
 export interface CompiledBudget {

@@ -12,10 +12,10 @@ import { SettledIds } from './settled-ids.js';
 import { IdIndex } from './id-index.js';
 import { formatMicros } from './money.js';
 import type { Type } from '../semantics/types.js';
-import { BudgetPlanner, chargeProblem, keyOf, counterKeyOf, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
+import { BudgetPlanner, chargeProblem, counterModeOf, keyOf, counterKeyOf, liveWindow, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
 import { MemoryBudgetStore } from './memory-store.js';
-import type { Actual, BudgetStore, CounterState, ReserveItem, ReserveRequest, ReserveResult, SyncBudgetStore } from './store.js';
-import { windowOf } from './windows.js';
+import type { Actual, BudgetStore, CounterMode, CounterState, ReserveItem, ReserveRequest, ReserveResult, SyncBudgetStore } from './store.js';
+import { rollingShape, rollingSiblings, windowInfo, windowOf } from './windows.js';
 import { hostApprovals, hostNow } from './host-options.js';
 
 /** What `onDecision` gets besides the decision: the request as given and the time `decide` took. */
@@ -219,7 +219,7 @@ class Run {
   approved: Set<string> | null = null;
   reservationId = '';
   /** Budgets that rules read, with their counter keys (null: no counter). */
-  reads: { name: string; limit: number; counterKey: string | null }[] | null = null;
+  reads: { name: string; limit: number; counterKey: string | null; rolling: number }[] | null = null;
   peekKeys: string[] | null = null;
   /** Set by `finish` when a committed reservation must be released (the decision is not `allow`). */
   release = false;
@@ -294,7 +294,7 @@ export class Engine {
     this.storeTimeoutMs = opts.storeTimeoutMs ?? (typeof this.store.timeoutMs === 'number' && this.store.timeoutMs > 0 ? this.store.timeoutMs : DEFAULT_STORE_TIMEOUT);
     this.keyPrefix = opts.keyPrefix ?? '';
     this.approvalKeys = opts.approvalKeys === undefined ? null : prepareApprovalKeys(opts.approvalKeys);
-    this.planner = new BudgetPlanner(this.compiled.budgets, this.keyPrefix);
+    this.planner = new BudgetPlanner(this.compiled.budgets, this.keyPrefix, this.store.windowKinds ?? []);
     const header = this.compiled.header;
     this.how = { policy: { name: header.name, version: header.version ?? null, hash: this.compiled.hash }, defaultEffect: header.default, mode: this.mode };
     this.sync = directSyncStore(this.store);
@@ -575,7 +575,7 @@ export class Engine {
     // 3. Views for the budgets rules read (a snapshot; the ceiling guarantee comes from step 5).
     const readNames = c.budgetsReadByRules;
     if (readNames.length > 0) {
-      const reads: { name: string; limit: number; counterKey: string | null }[] = [];
+      const reads: { name: string; limit: number; counterKey: string | null; rolling: number }[] = [];
       const keys: string[] = [];
       for (const name of readNames) {
         let k: ReturnType<BudgetPlanner['counterKeyByName']>;
@@ -593,8 +593,13 @@ export class Engine {
             continue; // as above: the budget's own plan reports the error
           }
         }
-        reads.push({ name, limit, counterKey: k.counterKey });
-        if (k.counterKey !== null) keys.push(k.counterKey);
+        // A rolling window's view sums its sub-buckets (the store's `rolling` does that for reserve).
+        const rolling = k.counterKey !== null && k.budget.window.kind === 'rolling' ? windowInfo(k.budget.window, now).rolling : 0;
+        reads.push({ name, limit, counterKey: k.counterKey, rolling });
+        if (k.counterKey !== null) {
+          keys.push(k.counterKey);
+          if (rolling > 0) keys.push(...rollingSiblings(k.counterKey, rolling));
+        }
       }
       run.reads = reads;
       if (keys.length > 0) run.peekKeys = keys;
@@ -716,7 +721,11 @@ export class Engine {
     const env = run.env!;
     let i = 0;
     for (const r of run.reads ?? []) {
-      const s = r.counterKey === null ? ZERO_STATE : states[i++]!;
+      let s = r.counterKey === null ? ZERO_STATE : states[i++]!;
+      for (let j = 0; j < r.rolling; j++) {
+        const t = states[i++]!;
+        s = { spent: s.spent + t.spent, reserved: s.reserved + t.reserved };
+      }
       env.budgets[r.name] = viewOf(r.limit, s.spent, s.reserved);
     }
   }
@@ -830,7 +839,9 @@ export class Engine {
           ? 'applied: spent + reserved + charge exceeds the limit, and exceeding it blocks the request (nothing was reserved)'
           : 'applied: spent + reserved + charge exceeds the limit; it does not block (`@monitor`, a non-blocking `on exceed`, or a granted approval)';
       else why = committed ? 'applied: within the limit; the charge is reserved until settled' : 'applied: within the limit; nothing reserved (the decision does not allow, or monitor mode)';
-      E.explainBudget(b, o, why, blocks, p.window.json);
+      const how = windowHow(b.window, b.unit);
+      if (how !== '') why += `; ${how}`;
+      E.explainBudget(b, o, why, blocks, o.window);
     }
   }
 
@@ -846,7 +857,7 @@ export class Engine {
         outcomes[i] = this.outcome(p, 0, 0, p.charge > p.limit, env); // per request: caps one charge
       } else {
         const r = result.items[j++]!;
-        outcomes[i] = this.outcome(p, r.spent, r.reserved, r.exceeded, env);
+        outcomes[i] = this.outcome(p, r.spent, r.reserved, r.exceeded, env, false, r.start);
       }
     }
     return outcomes;
@@ -974,7 +985,7 @@ export class Engine {
    */
   async addSpent(request: unknown, budgetName: string, amount: number, now: Date = this.nowDate()): Promise<void> {
     const t = this.spentTarget(request, budgetName, amount, now);
-    if (t) await this.store.addSpent(t.key, amount, t.expiresAt, now.getTime());
+    if (t) await this.store.addSpent(t.key, amount, t.expiresAt, now.getTime(), t.mode);
   }
 
   /** `addSpent` for synchronous stores (MemoryBudgetStore). */
@@ -982,7 +993,7 @@ export class Engine {
     const store = this.store as Partial<SyncStore>;
     if (typeof store.addSpentSync !== 'function') throw new TypeError('addSpentSync needs a synchronous budget store (MemoryBudgetStore)');
     const t = this.spentTarget(request, budgetName, amount, now);
-    if (t) store.addSpentSync(t.key, amount, t.expiresAt, now.getTime());
+    if (t) store.addSpentSync(t.key, amount, t.expiresAt, now.getTime(), t.mode);
   }
 
   /** The counter key (for this request) of a budget; null for `per request` budgets. Throws on bad
@@ -996,15 +1007,14 @@ export class Engine {
     return counterKeyOf(this.keyPrefix, b, keyOf(b, env), windowOf(b.window, env.now));
   }
 
-  private spentTarget(request: unknown, budgetName: string, amount: number, now: Date): { key: string; expiresAt: number | null } | null {
+  private spentTarget(request: unknown, budgetName: string, amount: number, now: Date): { key: string; expiresAt: number | null; mode: CounterMode | undefined } | null {
     const b = this.compiled.budgets.find((x) => x.name === budgetName);
     if (!b) throw new Error(`addSpent: unknown budget \`${budgetName}\``);
     const problem = chargeProblem(amount, b.unit);
     if (problem) throw new Error(`addSpent: ${problem.replace('charge', 'amount')}`);
     const key = this.counterKeyFor(request, budgetName, now);
     if (key === null) return null; // per request: no counter
-    const win = windowOf(b.window, now.getTime());
-    return { key, expiresAt: win.end ? win.end.getTime() : null };
+    return { key, expiresAt: windowInfo(b.window, now.getTime()).expiresAt, mode: counterModeOf(b.window) };
   }
 
   // ------------------------------------------------------------------ internals
@@ -1017,8 +1027,9 @@ export class Engine {
     return this.clock !== null ? this.clock().getTime() : Date.now();
   }
 
-  private outcome(p: BudgetPlan, spent: number, reserved: number, exceeded: boolean, env: Env, unknownState = false): BudgetOutcome {
+  private outcome(p: BudgetPlan, spent: number, reserved: number, exceeded: boolean, env: Env, unknownState = false, start?: number): BudgetOutcome {
     const b = p.budget;
+    const kind = b.window.kind;
     const total = spent + reserved + p.charge;
     // One object shape for every outcome (`monitor` always present: no `delete`, no second literal).
     const o: BudgetOutcome = {
@@ -1030,7 +1041,7 @@ export class Engine {
       reserved,
       charge: p.charge,
       remaining: p.limit - total,
-      window: p.window.json,
+      window: kind === 'bucket' || kind === 'anchored' ? liveWindow(b.window, p.window.json, env.now, spent, reserved, start) : p.window.json,
       exceeded,
       warned: !unknownState && p.error === undefined && p.warnAt !== undefined && total >= warnThreshold(p.limit, p.warnAt),
       effect: b.onExceed.effect,
@@ -1208,7 +1219,12 @@ function itemsOf(counted: BudgetPlan[], approved: Set<string> | null): ReserveIt
   const items: ReserveItem[] = new Array(counted.length);
   for (let i = 0; i < counted.length; i++) {
     const p = counted[i]!;
-    items[i] = { counterKey: p.counterKey as string, limit: p.limit, charge: p.charge, expiresAt: p.window.endMs, enforce: enforced(p, approved) };
+    const w = p.window;
+    const it: ReserveItem = { counterKey: p.counterKey as string, limit: p.limit, charge: p.charge, expiresAt: w.expiresAt, enforce: enforced(p, approved) };
+    const kind = p.budget.window.kind;
+    if (kind === 'rolling') it.rolling = w.rolling;
+    else if (kind === 'bucket' || kind === 'anchored') it.mode = counterModeOf(p.budget.window);
+    items[i] = it;
   }
   return items;
 }
@@ -1247,4 +1263,29 @@ function callStore<T>(f: () => Promise<T>): Promise<T> {
 function directSyncStore(store: BudgetStore): SyncStore | null {
   const sync = store.synchronous;
   return sync === undefined || sync === null ? null : (sync as SyncStore);
+}
+
+/** What `explain` adds about a rolling window, token bucket or anchored period ('' for others). */
+function windowHow(w: CompiledBudget['window'], unit: 'money' | 'number'): string {
+  if (w.kind === 'rolling') {
+    const { bucketMs } = rollingShape(w.ms!);
+    return `a rolling window of ${durationText(w.ms!)}, counted in sub-buckets of ${durationText(bucketMs)}: a charge counts for at least ${durationText(w.ms!)} and less than ${durationText(w.ms! + 2 * bucketMs)}`;
+  }
+  if (w.kind === 'bucket') return `a token bucket: the limit is its burst, and it refills ${unit === 'money' ? formatMicros(w.refill!) : w.refill} every ${durationText(w.ms!)}; the window ends when it is full again`;
+  if (w.kind === 'anchored') return `periods of ${durationText(w.ms!)} from the key's first charge (the window is the current period)`;
+  return '';
+}
+
+/** `90000` → `1m 30s`. */
+function durationText(ms: number): string {
+  const parts: string[] = [];
+  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's'], [1, 'ms']];
+  let rest = ms;
+  for (const [n, u] of units) {
+    if (rest >= n) {
+      parts.push(`${Math.floor(rest / n)}${u}`);
+      rest %= n;
+    }
+  }
+  return parts.length === 0 ? '0s' : parts.join(' ');
 }

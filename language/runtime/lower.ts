@@ -634,6 +634,16 @@ export class Lowering {
       if (per.kind === 'Unit') window = { kind: 'fixed', unit: per.unit };
       else if (per.kind === 'Request') window = { kind: 'request' };
       else if (per.kind === 'Duration') window = { kind: 'fixed', ms: per.ms };
+      // Rolling windows, token buckets and anchored periods need a length in ms (`per rolling hour`
+      // is `per rolling 1h`; the checker rejects `month` and `request` there).
+      const ms = per.kind === 'Duration' ? per.ms : per.kind === 'Unit' ? UNIT_MS[per.unit] : undefined;
+      if (ms !== undefined && (limitC!.rolling || limitC!.anchored || limitC!.burst)) {
+        if (limitC!.burst) {
+          let refill = constNumber(limitC!.refill ? this.expr(limitC!.refill, s) : undefined) ?? 0;
+          if (unit === 'money' && limitC!.refill && baseKind(this.typeOf(limitC!.refill)) !== 'money' && limitC!.refill.kind !== 'Money') refill = Math.round(refill * 1_000_000);
+          window = { kind: 'bucket', ms, refill };
+        } else window = { kind: limitC!.rolling ? 'rolling' : 'anchored', ms };
+      }
     }
     const warnNode = warnC?.threshold ? this.expr(warnC.threshold, s) : undefined;
     const warnAt = constNumber(warnNode);
@@ -681,6 +691,8 @@ function approvalTermsOf(e: A.EffectClause | undefined, into: { quorum?: number;
   if (e.quorum && e.quorum.value > 1) into.quorum = e.quorum.value;
   if (e.expires) into.expiresMs = e.expires.ms;
 }
+/** A calendar unit's length for rolling windows, buckets and anchored periods (`month` has none). */
+const UNIT_MS: Record<string, number | undefined> = { minute: 60_000, hour: 3_600_000, day: 86_400_000, week: 604_800_000 };
 
 function constNumber(n: Node | undefined): number | undefined {
   return n && n.k === 'const' && typeof n.v === 'number' ? n.v : undefined;

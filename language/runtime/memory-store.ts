@@ -6,14 +6,17 @@ import {
   assertAmount,
   type Actual,
   type BudgetStore,
+  type CounterMode,
   type CounterState,
   type ReserveItemResult,
   type ReserveRequest,
   type ReserveResult,
   type SettleResult,
+  type StoreWindowKind,
   type SyncBudgetStore,
 } from './store.js';
 import { IdIndex } from './id-index.js';
+import { rollingSiblings } from './windows.js';
 
 /**
  * One reservation's charge on one counter. The same object is the counter's heap element and an
@@ -41,6 +44,12 @@ interface Counter {
   heap: Entry[];
   /** Forget the counter after this time (window end + grace); null = never. */
   dropAt: number | null;
+  /** A token bucket or anchored counter (store.ts `CounterMode`), else undefined. */
+  mode: CounterMode | undefined;
+  /** Token bucket: the time its level last drained to (epoch ms). Anchored: the anchor (first write). */
+  t: number;
+  /** Anchored: the current period's ordinal since the anchor. */
+  period: number;
 }
 
 export interface MemoryBudgetStoreOptions {
@@ -54,7 +63,11 @@ export interface MemoryBudgetStoreOptions {
 const DEFAULT_GRACE = 24 * 60 * 60 * 1000;
 
 
+const WINDOW_KINDS: readonly StoreWindowKind[] = Object.freeze(['rolling', 'bucket', 'anchored'] as StoreWindowKind[]);
+
 export class MemoryBudgetStore implements BudgetStore {
+  /** Rolling windows, token buckets and anchored periods (store.ts `windowKinds`). */
+  readonly windowKinds = WINDOW_KINDS;
   private readonly counters = new Map<string, Counter>();
   /** Consumed single-use keys → the time they may be forgotten. */
   private readonly once = new Map<string, number>();
@@ -104,9 +117,19 @@ export class MemoryBudgetStore implements BudgetStore {
         spent = c.spent;
         reserved = c.reserved;
       }
+      if (it.rolling !== undefined && it.rolling > 0) {
+        // A rolling window: the sub-buckets before this one count too.
+        for (const k of rollingSiblings(it.counterKey, it.rolling)) {
+          const s = this.state(k, req.now);
+          spent += s.spent;
+          reserved += s.reserved;
+        }
+      }
       const exceeded = spent + reserved + it.charge > it.limit;
       if (exceeded && it.enforce) ok = false;
-      items[i] = { spent, reserved, exceeded };
+      const r: ReserveItemResult = { spent, reserved, exceeded };
+      if (c !== undefined && c.mode?.kind === 'anchored') r.start = c.t + c.period * c.mode.periodMs;
+      items[i] = r;
     }
     if (!ok || !req.commit || n === 0) return { ok, committed: false, items };
     const id = req.reservationId;
@@ -118,7 +141,7 @@ export class MemoryBudgetStore implements BudgetStore {
     let tail: Entry | null = null;
     for (let i = 0; i < n; i++) {
       const it = reqItems[i]!;
-      const c = this.counter(it.counterKey, it.expiresAt, req.ttlMs);
+      const c = this.counter(it.counterKey, it.expiresAt, req.ttlMs, it.mode, req.now);
       c.reserved += it.charge;
       // The same counter twice in one reservation: one entry with the sum.
       let dup: Entry | null = null;
@@ -200,13 +223,13 @@ export class MemoryBudgetStore implements BudgetStore {
     return this.settleSync(reservationId, zeros, now);
   }
 
-  async addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number): Promise<void> {
-    this.addSpentSync(counterKey, amount, expiresAt, now);
+  async addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number, mode?: CounterMode): Promise<void> {
+    this.addSpentSync(counterKey, amount, expiresAt, now, mode);
   }
 
-  addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number): void {
+  addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number, mode?: CounterMode): void {
     assertAmount(amount, 'amount');
-    const c = this.counter(counterKey, expiresAt, 0);
+    const c = this.counter(counterKey, expiresAt, 0, mode, now);
     this.sweep(c, now);
     c.spent += amount;
   }
@@ -234,6 +257,8 @@ export class MemoryBudgetStore implements BudgetStore {
     for (const [k, c] of this.counters) {
       this.sweep(c, now);
       if (c.dropAt !== null && now >= c.dropAt && c.live === 0) this.counters.delete(k);
+      // a full token bucket with nothing pending reads the same as an unknown key: forget it
+      else if (c.mode !== undefined && c.mode.kind === 'bucket' && c.spent === 0 && c.live === 0) this.counters.delete(k);
     }
   }
 
@@ -257,23 +282,31 @@ export class MemoryBudgetStore implements BudgetStore {
     const c = this.counters.get(counterKey);
     if (!c) return { spent: 0, reserved: 0 };
     this.sweep(c, now);
+    if (c.mode?.kind === 'anchored') return { spent: c.spent, reserved: c.reserved, start: c.t + c.period * c.mode.periodMs };
     return { spent: c.spent, reserved: c.reserved };
   }
 
-  private counter(counterKey: string, windowEnd: number | null, ttlMs: number): Counter {
+  private counter(counterKey: string, windowEnd: number | null, ttlMs: number, mode: CounterMode | undefined, now: number): Counter {
     let c = this.counters.get(counterKey);
     const dropAt = windowEnd === null ? null : windowEnd + ttlMs + this.graceMs;
     if (!c) {
-      c = { spent: 0, reserved: 0, live: 0, heap: [], dropAt };
+      // An anchored counter's anchor, and a bucket's refill time, start at its first write.
+      c = { spent: 0, reserved: 0, live: 0, heap: [], dropAt, mode, t: now, period: 0 };
       this.counters.set(counterKey, c);
-    } else if (c.dropAt !== null && (dropAt === null || dropAt > c.dropAt)) {
-      c.dropAt = dropAt;
+    } else {
+      if (c.dropAt !== null && (dropAt === null || dropAt > c.dropAt)) c.dropAt = dropAt;
+      if (c.mode === undefined && mode !== undefined) {
+        c.mode = mode;
+        c.t = now;
+      }
     }
     return c;
   }
 
-  /** Expired reservations count their estimate as spent (conservative). O(k log n) for k expiries. */
+  /** Expired reservations count their estimate as spent (conservative). O(k log n) for k expiries.
+   *  First, a token bucket drains and an anchored counter moves to its current period (`touch`). */
   private sweep(c: Counter, now: number): void {
+    if (c.mode !== undefined) touch(c, c.mode, now);
     let h = c.heap;
     while (h.length > 0 && h[0]!.expiresAt <= now) {
       const top = heapPop(h)!;
@@ -290,6 +323,34 @@ export class MemoryBudgetStore implements BudgetStore {
       h = c.heap = [];
       for (const e of old) if (e.live) heapPush(c, e);
     }
+  }
+}
+
+/**
+ * Brings a token bucket or anchored counter to `now` (store.ts `CounterMode`; the Redis store's
+ * `touch` in Lua is the same arithmetic). Integers only: a bucket drains whole units.
+ */
+function touch(c: Counter, m: CounterMode, now: number): void {
+  if (m.kind === 'bucket') {
+    if (now <= c.t) return;
+    if (c.spent === 0) {
+      c.t = now; // a full bucket does not bank refills
+      return;
+    }
+    const credit = Math.floor(((now - c.t) * m.refill) / m.everyMs);
+    if (credit >= c.spent) {
+      c.spent = 0;
+      c.t = now;
+    } else if (credit > 0) {
+      c.spent -= credit;
+      c.t += Math.ceil((credit * m.everyMs) / m.refill);
+    }
+    return;
+  }
+  const k = Math.floor((now - c.t) / m.periodMs);
+  if (k > c.period) {
+    c.period = k;
+    c.spent = 0;
   }
 }
 

@@ -13,11 +13,26 @@
 //   JSON of the `by` tuple, window index). A store may add its own prefix.
 
 export interface CounterState {
-  /** Settled (or expired-unsettled) spend. */
+  /** Settled (or expired-unsettled) spend. For a token bucket: its level (what has not refilled yet). */
   spent: number;
   /** Sum of live, unsettled reservations. */
   reserved: number;
+  /** Anchored counters only, once charged: the start of the current period (epoch ms). */
+  start?: number;
 }
+
+/**
+ * How a counter other than a plain window counter behaves (docs/budgets.md, "Rolling windows, token
+ * buckets, anchored periods"). A store remembers it with the counter on the first write, so `peek`,
+ * `settle` and `release` need no mode. Absent: a plain counter.
+ * - `bucket`: a token bucket; the level (`spent`) drains by `refill` every `everyMs` (whole units:
+ *   `floor(elapsed · refill / everyMs)`, the refill time advancing by `ceil(credit · everyMs / refill)`),
+ *   reserved amounts do not drain until settled; the limit is the burst.
+ * - `anchored`: periods of `periodMs` from the counter's first write (`start` = anchor + k·periodMs);
+ *   a new period starts `spent` at 0 (live reservations stay reserved, then count in the period they
+ *   settle or expire in).
+ */
+export type CounterMode = { kind: 'bucket'; refill: number; everyMs: number } | { kind: 'anchored'; periodMs: number };
 
 export interface ReserveItem {
   counterKey: string;
@@ -32,6 +47,12 @@ export interface ReserveItem {
    *  False for budgets whose exceeding does not block: `@monitor`, `on exceed warn|allow`, or an
    *  approved `require approval`. Their charges are still reserved when the reservation succeeds. */
   enforce: boolean;
+  /** Rolling windows: the key names the current sub-bucket (`…:r<ordinal>`) and the `rolling`
+   *  sub-buckets before it (`windows.ts` `rollingSiblings`) count with it: spent and reserved are
+   *  their sums. The charge is reserved on the key itself. Absent or 0: the key alone. */
+  rolling?: number;
+  /** A token bucket or anchored counter (see `CounterMode`); absent: a plain counter. */
+  mode?: CounterMode;
 }
 
 export interface ReserveRequest {
@@ -81,9 +102,12 @@ export interface SyncBudgetStore {
   peekSync(counterKeys: string[], now: number): CounterState[];
   settleSync(reservationId: string, actuals: Actual[], now: number): SettleResult;
   releaseSync(reservationId: string, now: number): SettleResult;
-  addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number): void;
+  addSpentSync(counterKey: string, amount: number, expiresAt: number | null, now: number, mode?: CounterMode): void;
   consumeOnceSync?(key: string, expiresAt: number, now: number): boolean;
 }
+
+/** The window kinds beyond fixed windows that a store implements (`BudgetStore.windowKinds`). */
+export type StoreWindowKind = 'rolling' | 'bucket' | 'anchored';
 
 export interface BudgetStore {
   /** The store's own call timeout (ms), when it has one: the engine's `storeTimeoutMs` defaults to it. */
@@ -93,6 +117,10 @@ export interface BudgetStore {
    *  else null/absent. A store that declares it gets the engine's fast path; the conformance suite
    *  (`rein/testing`, capability `sync`) checks the twin against the async methods. */
   readonly synchronous?: SyncBudgetStore | null;
+  /** Which of `ReserveItem.rolling` and `mode` (`bucket`, `anchored`) the store implements. An engine
+   *  whose policy uses a kind its store does not list fails those budgets closed (an error), rather
+   *  than count them as plain counters. */
+  readonly windowKinds?: readonly StoreWindowKind[];
   /** Check and (when `commit` and every enforced item fits) reserve all items atomically. */
   reserve(req: ReserveRequest): Promise<ReserveResult>;
   /** Current states (after expiring overdue reservations) for the given keys; zeros for unknown keys. */
@@ -106,7 +134,7 @@ export interface BudgetStore {
    *  store: a store whose calls can arrive late (Redis) must then make the late reserve commit nothing. */
   release(reservationId: string, now: number): Promise<SettleResult>;
   /** Add pre-existing spend to a counter (test `spent`, CLI `--spent`, migrations). */
-  addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number): Promise<void>;
+  addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number, mode?: CounterMode): Promise<void>;
   /** Single-use markers (signed approval tokens with a nonce): true the first time `key` is consumed,
    *  false when it was consumed before and has not expired. The marker is kept until `expiresAt`
    *  (epoch ms). Optional: an engine verifying single-use tokens fails closed without it. */

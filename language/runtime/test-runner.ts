@@ -244,7 +244,14 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
     try {
       const amount = s.amount ? compiled.evaluateExpr(s.amount, env) : undefined;
       if (typeof amount !== 'number') throw new Error('the amount is not a number');
-      engine.addSpentSync(request, budgetName, amount, now);
+      // `spent b = 5 at "…"`: made at that time (its window, sub-bucket, anchor or refill start)
+      let when = now;
+      if (s.at) {
+        const t = Date.parse(text(s.at));
+        if (!Number.isFinite(t)) throw new Error(`\`at\` is not an RFC 3339 time: \`${text(s.at)}\``);
+        when = new Date(t);
+      }
+      engine.addSpentSync(request, budgetName, amount, when);
     } catch (e) {
       return fail(`\`spent ${budgetName}\` failed: ${errorMessage(e)}`);
     }

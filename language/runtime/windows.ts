@@ -8,6 +8,12 @@
 //   process computes the same bucket without coordination.
 // - lifetime (no `per`): one bucket forever; no index, no start, no end.
 // - `per request`: no counter at all; the limit caps a single charge.
+// - `per rolling 1h`: a sliding window counted in sub-buckets of b = ceil(W / 60) ms (`rollingShape`):
+//   the counter key names the current sub-bucket (`r<ordinal>`), and the store adds the N = ceil(W / b)
+//   sub-buckets before it. A charge counts for at least W and less than W + 2b after it was made, so
+//   no interval of length W ever admits more than the limit (docs/budgets.md).
+// - token buckets (`burst 3 refill 1 per 1s`) and anchored periods (`per 30d anchored`): one counter
+//   per key, whose state (level and refill time; anchor and period) the store keeps; no index.
 //
 // The index is part of the counter key, so no reset job exists: a new window is a new key.
 
@@ -39,7 +45,13 @@ function floorTo(nowMs: number, size: number, origin = 0): number {
 /** The window containing `nowMs` (epoch milliseconds). */
 export function windowOf(window: BudgetWindow, nowMs: number): WindowSpan {
   if (!Number.isFinite(nowMs)) throw new RangeError(`windowOf: invalid time ${nowMs}`);
-  if (window.kind === 'lifetime' || window.kind === 'request') return { index: null, start: null, end: null };
+  if (window.kind === 'lifetime' || window.kind === 'request' || window.kind === 'bucket' || window.kind === 'anchored') return { index: null, start: null, end: null };
+  if (window.kind === 'rolling') {
+    // The current sub-bucket (the span the counter key names).
+    const { bucketMs } = rollingShape(window.ms!);
+    const n = Math.floor(nowMs / bucketMs);
+    return { index: `r${n}`, start: new Date(n * bucketMs), end: new Date((n + 1) * bucketMs) };
+  }
   if (window.ms !== undefined) {
     const ms = window.ms;
     if (!Number.isSafeInteger(ms) || ms <= 0) throw new RangeError(`windowOf: invalid window length ${ms}`);
@@ -85,12 +97,45 @@ export function windowOf(window: BudgetWindow, nowMs: number): WindowSpan {
 export function windowTag(window: BudgetWindow): string {
   if (window.kind === 'lifetime') return 'life';
   if (window.kind === 'request') return 'req';
+  if (window.kind === 'rolling') return `roll${window.ms}ms`;
+  if (window.kind === 'bucket') return `bucket${window.refill}per${window.ms}ms`;
+  if (window.kind === 'anchored') return `anch${window.ms}ms`;
   if (window.ms !== undefined) return `${window.ms}ms`;
   return window.unit ?? 'unknown';
 }
 
+/** How many sub-buckets a rolling window is cut into (at most). */
+export const ROLLING_BUCKETS = 60;
+
+/** A rolling window of `ms`: sub-buckets of `bucketMs` (ceil(ms / 60)), and `buckets` (ceil(ms /
+ *  bucketMs), at most 60) of them before the current one count. A charge made at t counts while the
+ *  current sub-bucket is at most `buckets` after t's: for at least `ms` and less than `ms + 2·bucketMs`. */
+export function rollingShape(ms: number): { bucketMs: number; buckets: number } {
+  if (!Number.isSafeInteger(ms) || ms <= 0) throw new RangeError(`rolling window: invalid length ${ms}`);
+  const bucketMs = Math.ceil(ms / ROLLING_BUCKETS);
+  return { bucketMs, buckets: Math.ceil(ms / bucketMs) };
+}
+
+/** The keys of the `n` sub-buckets before a rolling counter key's (`…:r<ordinal>`), newest first; []
+ *  for a key of another shape. The stores count them with the key (store.ts `ReserveItem.rolling`). */
+export function rollingSiblings(counterKey: string, n: number): string[] {
+  const m = /:r(-?\d+)$/.exec(counterKey);
+  if (m === null) return [];
+  const head = counterKey.slice(0, counterKey.length - m[1]!.length);
+  const cur = Number(m[1]);
+  const out: string[] = new Array(n);
+  for (let j = 1; j <= n; j++) out[j - 1] = `${head}${cur - j}`;
+  return out;
+}
+
 /** A window span with what the engine needs per decision precomputed (ISO strings, epoch ms). */
 export interface WindowInfo extends WindowSpan {
+  /** When the store may forget the counter the key names (epoch ms): the window's end (fixed), the
+   *  end of the last rolling window its sub-bucket counts in (rolling); null: never (lifetime, token
+   *  buckets, anchored periods). */
+  expiresAt: number | null;
+  /** For rolling windows: how many sub-buckets before this one the store counts with it; else 0. */
+  rolling: number;
   /** `start.toISOString()`, null for lifetime and per-request. */
   startIso: string | null;
   /** `end.toISOString()`, null for lifetime and per-request. */
@@ -117,20 +162,39 @@ export class WindowCache {
     const c = this.cur;
     // NaN fails both comparisons and reaches windowOf, which throws.
     if (c !== null && nowMs >= c.startMs && (c.endMs === null || nowMs < c.endMs)) return c;
-    const s = windowOf(this.window, nowMs);
-    const startIso = s.start ? s.start.toISOString() : null;
-    const endIso = s.end ? s.end.toISOString() : null;
-    const info: WindowInfo = {
-      index: s.index,
-      start: s.start,
-      end: s.end,
-      startIso,
-      endIso,
-      endMs: s.end ? s.end.getTime() : null,
-      startMs: s.start ? s.start.getTime() : -Infinity,
-      json: startIso !== null && endIso !== null ? Object.freeze({ start: startIso, end: endIso }) : null,
-    };
+    const info = windowInfo(this.window, nowMs);
     this.cur = info;
     return info;
   }
+}
+
+/** The window containing `nowMs`, with the precomputed fields of `WindowInfo`. */
+export function windowInfo(window: BudgetWindow, nowMs: number): WindowInfo {
+  const s = windowOf(window, nowMs);
+  const startIso = s.start ? s.start.toISOString() : null;
+  const endIso = s.end ? s.end.toISOString() : null;
+  const endMs = s.end ? s.end.getTime() : null;
+  let json: Readonly<{ start: string; end: string }> | null = startIso !== null && endIso !== null ? Object.freeze({ start: startIso, end: endIso }) : null;
+  let expiresAt = endMs;
+  let rolling = 0;
+  if (window.kind === 'rolling' && endMs !== null) {
+    // The decision shows the span the rolling counter covers: the oldest counted sub-bucket's start
+    // to the current one's end (when the oldest leaves the window).
+    const { bucketMs, buckets } = rollingShape(window.ms!);
+    rolling = buckets;
+    expiresAt = endMs + buckets * bucketMs;
+    json = Object.freeze({ start: new Date(endMs - (buckets + 1) * bucketMs).toISOString(), end: endIso! });
+  }
+  return {
+    index: s.index,
+    start: s.start,
+    end: s.end,
+    startIso,
+    endIso,
+    endMs,
+    startMs: s.start ? s.start.getTime() : -Infinity,
+    json,
+    expiresAt,
+    rolling,
+  };
 }

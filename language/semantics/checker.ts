@@ -702,13 +702,13 @@ export class Checker {
     const at = b.name?.range ?? headRange(b.range);
     const limits = b.items.filter((i) => i.kind === 'Limit');
     const charges = b.items.filter((i) => i.kind === 'Charge');
-    if (limits.length === 0) this.report('REIN213', at, `budget \`${b.name?.text ?? ''}\` has no \`limit\``, { help: 'e.g. `limit $50 per day`' });
+    if (limits.length === 0) this.report('REIN213', at, `budget \`${b.name?.text ?? ''}\` has no \`limit\``, { help: 'e.g. `limit $50 per day`, or a token bucket: `burst 3 refill 1 per 1s`' });
     if (charges.length === 0) this.report('REIN213', at, `budget \`${b.name?.text ?? ''}\` has no \`charge\``, { help: 'e.g. `charge cost.estimate` or `charge 1`' });
     const once = new Set<string>();
     for (const it of b.items) {
       if (it.kind === 'Limit' || it.kind === 'Charge' || it.kind === 'WarnAt' || it.kind === 'OnExceed' || it.kind === 'By') {
         if (once.has(it.kind)) {
-          const word = { Limit: 'limit', Charge: 'charge', WarnAt: 'warn at', OnExceed: 'on exceed', By: 'by' }[it.kind];
+          const word = { Limit: 'limit` or `burst', Charge: 'charge', WarnAt: 'warn at', OnExceed: 'on exceed', By: 'by' }[it.kind];
           this.report('REIN213', it.range, `\`${word}\` appears more than once in budget \`${b.name?.text ?? ''}\``);
         }
         once.add(it.kind);
@@ -722,6 +722,7 @@ export class Checker {
           }
           if (it.per && it.per.kind === 'Duration' && !(it.per.ms >= 1000))
             this.report('REIN213', it.per.range, `a budget window must be at least one second, found \`${it.per.raw}\``);
+          this.checkWindowStyle(it, unit);
           break;
         }
         case 'Charge': {
@@ -778,6 +779,55 @@ export class Checker {
           break;
       }
     }
+  }
+
+  /** A test's time (`at "…"`, `spent b = 5 at "…"`): an RFC 3339 string literal (REIN402). */
+  private checkTestTime(time: A.StringLit, what: string): void {
+    const v = literalString(time);
+    if (v === undefined || !isRfc3339(v))
+      this.report('REIN402', time.range, `${what} needs an RFC 3339 time such as \`"2026-01-05T10:00:00Z"\`, found ${v === undefined ? 'an interpolated string' : `\`${v}\``}`);
+  }
+
+  /** Rolling windows (`per rolling 1h`), token buckets (`burst 3 refill 1 per 1s`) and anchored
+   *  periods (`per 30d anchored`): a length in time (a duration, `minute`, `hour`, `day` or `week`),
+   *  one style at a time, and a constant, positive `refill` in the budget's unit. */
+  private checkWindowStyle(it: A.LimitClause, unit: 'money' | 'number' | undefined): void {
+    const style = it.burst ? 'a token bucket' : it.rolling ? 'a rolling window' : it.anchored ? 'an anchored period' : undefined;
+    if (style === undefined) return;
+    if (it.rolling && it.anchored) {
+      this.report('REIN213', it.anchored.range, 'a window is either `rolling` or `anchored`, not both', { help: 'e.g. `per rolling 1h` or `per 30d anchored`' });
+    }
+    if (it.burst && (it.rolling || it.anchored)) {
+      this.report('REIN213', (it.rolling ?? it.anchored)!.range, `a token bucket refills continuously: \`${it.rolling ? 'rolling' : 'anchored'}\` does not apply`, { help: 'e.g. `burst 3 refill 1 per 1s`' });
+    }
+    const per = it.per;
+    if (per && (per.kind === 'Request' || (per.kind === 'Unit' && per.unit === 'month'))) {
+      this.report('REIN213', per.range, `${style} needs a fixed length: \`${per.kind === 'Request' ? 'request' : 'month'}\` has none`, {
+        help: per.kind === 'Request' ? 'write a duration, e.g. `1h`' : 'write a duration, e.g. `30d`',
+      });
+    }
+    if (it.burst && it.refill) {
+      const c = constNumber(it.refill);
+      if (c !== undefined && c <= 0) this.report('REIN213', it.refill.range, 'a token bucket\'s `refill` must be greater than zero');
+      const refillType = this.expr(it.refill, this.global);
+      if (!this.constantRefill(it.refill)) {
+        const t = stripNull(refillType);
+        if (!isLoose(t) && t.kind !== 'null') {
+          if (t.kind === 'money' && unit === 'number') this.report('REIN207', it.refill.range, 'the `refill` is `money` but the burst is a plain number', { help: 'write both as money, e.g. `burst $5 refill $1 per 1h`' });
+          else if (isNumeric(t) && unit === 'money' && it.refill.kind !== 'Number') this.report('REIN207', it.refill.range, 'the `refill` is a plain number but the burst is `money`', { help: 'write both as money, e.g. `burst $5 refill $1 per 1h`' });
+          else if (t.kind !== 'money' && !isNumeric(t)) this.report('REIN207', it.refill.range, `the \`refill\` must be a number or money, found \`${typeToString(t)}\``);
+        }
+      }
+    }
+  }
+
+  /** A token bucket's `refill` is fixed when the policy is compiled: report (REIN213) one that reads
+   *  the request, the clock or a budget, directly or through lets and defs. True when reported. */
+  private constantRefill(e: A.Expr): boolean {
+    const what = this.envRead(e, new Set());
+    if (!what) return false;
+    this.report('REIN213', e.range, `a token bucket's \`refill\` is fixed when the policy is compiled, but it reads ${what}`, { help: 'write a constant, e.g. `refill 1 per 1s`' });
+    return true;
   }
 
   /** A budget's `limit` and `warn at` may read the request and `let` data (evaluated per request, before
@@ -851,6 +901,7 @@ export class Checker {
           break;
         }
         case 'Spent': {
+          if (it.at) this.checkTestTime(it.at, '`spent … at`');
           let unit: 'money' | 'number' | undefined;
           let known = false;
           if (it.budget) {
@@ -877,9 +928,7 @@ export class Checker {
         }
         case 'At': {
           if (!it.time) break;
-          const v = literalString(it.time);
-          if (v === undefined || !isRfc3339(v))
-            this.report('REIN402', it.time.range, `\`at\` needs an RFC 3339 time such as \`"2026-01-05T10:00:00Z"\`, found ${v === undefined ? 'an interpolated string' : `\`${v}\``}`);
+          this.checkTestTime(it.time, '`at`');
           break;
         }
         case 'Approved':

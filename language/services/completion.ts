@@ -22,7 +22,7 @@ import {
 
 const TOP_LEVEL = ['policy', 'input', 'type', 'let', 'def', 'rule', 'budget', 'test'];
 const RULE_CLAUSES = ['when', 'unless', 'deny', 'require approval', 'warn', 'allow'];
-const BUDGET_CLAUSES = ['limit', 'charge', 'by', 'when', 'unless', 'warn at', 'on exceed'];
+const BUDGET_CLAUSES = ['limit', 'charge', 'by', 'when', 'unless', 'warn at', 'on exceed', 'burst'];
 const TEST_CLAUSES = ['given', 'spent', 'at', 'approved', 'expect'];
 const POLICY_ITEMS = ['version', 'default', 'on error', 'currency'];
 const WINDOWS = ['minute', 'hour', 'day', 'week', 'month', 'request'];
@@ -107,7 +107,11 @@ export function complete(analysis: Analysis, file: string, offset: number): Comp
       return expressionCompletions(program, ast, offset, replace);
     case 'BudgetDecl':
       if (atLineStart && insideBraces && !continuesExpression(text, lineStart)) return kw(BUDGET_CLAUSES);
-      if (last === 'per') return kw(WINDOWS);
+      if (last === 'per') return words[0] === 'burst' ? [] : kw([...WINDOWS, 'rolling']);
+      if (last === 'rolling') return kw(['minute', 'hour', 'day', 'week']);
+      if (words[0] === 'limit' && words[words.length - 2] === 'per' && last !== 'request' && last !== 'month' && last !== 'rolling') return kw(['anchored']);
+      if (words[0] === 'burst' && words.length >= 2 && !words.includes('refill')) return kw(['refill']);
+      if (words[0] === 'burst' && words[words.length - 2] === 'refill') return kw(['per']);
       if (last === 'on') return kw(['exceed']);
       if (last === 'exceed') return kw(EFFECTS);
       if (last === 'warn') return kw(['at']);

@@ -151,6 +151,10 @@ function effectName(kind: string): string {
 export function windowText(limit: A.LimitClause): string {
   const per = limit.per;
   if (!per) return 'lifetime (the counter never resets)';
+  const len = per.kind === 'Unit' ? `1 ${per.unit}` : per.kind === 'Duration' ? per.raw : 'request';
+  if (limit.burst) return `a token bucket: holds at most the burst, and gets the refill back every ${len}, in whole units`;
+  if (limit.rolling) return `a rolling ${len}: every interval of ${len} admits at most the limit (60 sub-buckets; a charge counts for at least ${len} and less than ${len} plus two sub-buckets)`;
+  if (limit.anchored) return `periods of ${len} from each key's first charge (not aligned to a calendar)`;
   if (per.kind === 'Request') return 'per request (caps a single charge)';
   if (per.kind === 'Unit') {
     const u = per.unit;

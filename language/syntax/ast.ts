@@ -208,6 +208,15 @@ export interface LimitClause extends Node {
   amount?: Expr;
   /** `per minute` … `per month`, `per 15m` (a DurationLit), `per request`; absent: lifetime. */
   per?: { kind: 'Unit'; unit: WindowUnit; range: Range } | { kind: 'Request'; range: Range } | DurationLit;
+  /** `per rolling 1h` (a sliding window): the `rolling` keyword. */
+  rolling?: { range: Range };
+  /** `per 30d anchored` (periods from the key's first charge): the `anchored` keyword. */
+  anchored?: { range: Range };
+  /** `burst 3 refill 1 per 1s` (a token bucket, written with `burst` instead of `limit`: `amount` is
+   *  the burst): the `burst` keyword. */
+  burst?: { range: Range };
+  /** The token bucket's `refill` amount (what each `per` adds back). */
+  refill?: Expr;
 }
 export interface ChargeClause extends Node {
   kind: 'Charge';
@@ -245,6 +254,8 @@ export interface SpentItem extends Node {
   kind: 'Spent';
   budget?: Name;
   amount?: Expr;
+  /** `spent b = 5 at "…"`: when the spend was made (an RFC 3339 string literal); absent: the test's time. */
+  at?: StringLit;
 }
 export interface AtItem extends Node {
   kind: 'At';

@@ -21,6 +21,7 @@ import { EmbeddedActionsParser, EOF, type IToken, type TokenType, type IParserEr
 import { LineIndex, CODES, type Diagnostic, type Range } from '../diagnostics.js';
 import type * as A from './ast.js';
 import { BINARY_PRECEDENCE, NOT_PRECEDENCE } from './precedence.js';
+import { suggest } from './suggest.js';
 import {
   allTokens,
   lex,
@@ -203,13 +204,16 @@ function isNameTok(t: IToken): boolean {
   return t.tokenType === Identifier || (!!c && c.includes(Name));
 }
 
+/** What may follow `per` (for did-you-mean). */
+const WINDOW_WORDS = ['minute', 'hour', 'day', 'week', 'month', 'request', 'rolling'] as const;
+
 /** Tokens that start an item of each body (used by junk skipping and by the "next item" heuristic). */
 const ITEM_STARTS: Record<BodyCtx, Set<TokenType>> = {
   top: new Set([...declKeywordTypes, AnnotationName]),
   policy: new Set([KW.version, KW.default, KW.on, KW.currency]),
   fields: new Set(),
   rule: new Set([KW.when, KW.unless, KW.deny, KW.require, KW.warn, KW.allow, KW.set, KW.redact]),
-  budget: new Set([KW.limit, KW.charge, KW.by, KW.when, KW.unless, KW.warn, KW.on]),
+  budget: new Set([KW.limit, KW.charge, KW.by, KW.when, KW.unless, KW.warn, KW.on, KW.burst]),
   test: new Set([KW.given, KW.spent, KW.at, KW.approved, KW.expect]),
   interp: new Set(),
 };
@@ -337,12 +341,14 @@ class ReinParser extends EmbeddedActionsParser {
     this.diags.push({ code, message, start, end, help, junk });
   }
   /** Report that something is missing after `prev`: the range is the next token when it is on the same line, else `prev`. */
-  missing(what: string, prev: IToken | undefined): void {
+  missing(what: string, prev: IToken | undefined, candidates?: readonly string[]): void {
     const next = this.LA(1);
     const p = this.real(prev) ? prev : undefined;
     const msg = p ? `expected ${what} after ${show(p)}` : `expected ${what}`;
     if (this.real(next) && (!p || !this.newlineBetween(p.startOffset + p.image.length, next.startOffset))) {
-      this.report('REIN101', msg, next.startOffset, next.startOffset + next.image.length);
+      // A misspelt keyword (`per rollng 1h`): did you mean …?
+      const near = candidates && isNameTok(next) ? suggest(next.image, candidates) : undefined;
+      this.report('REIN101', msg, next.startOffset, next.startOffset + next.image.length, near ? `did you mean \`${near}\`?` : undefined);
     } else if (p) {
       this.report('REIN101', msg, p.startOffset, p.startOffset + p.image.length);
     } else {
@@ -982,12 +988,43 @@ class ReinParser extends EmbeddedActionsParser {
           const amount = this.option(1, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(1, this.expression)));
           this.ACTION(() => this.need(amount, 'an amount', kw));
           let per: A.LimitClause['per'];
+          let rolling: IToken | undefined;
+          let anchored: IToken | undefined;
           this.option(2, () => {
             const perTok = this.consume(2, KW.per);
+            rolling = this.option(8, () => this.consume(10, KW.rolling));
             per = this.option(7, () => this.subrule(2, this.window));
-            this.ACTION(() => !per && this.missing('`minute`, `hour`, `day`, `week`, `month`, `request` or a duration', perTok));
+            this.ACTION(() => !per && this.missing(rolling ? 'a duration (e.g. `1h`)' : '`minute`, `hour`, `day`, `week`, `month`, `request`, `rolling` or a duration', rolling ?? perTok, rolling ? WINDOW_WORDS.slice(0, 4) : WINDOW_WORDS));
+            anchored = this.option(9, () => this.consume(11, KW.anchored));
           });
-          return this.ACTION(() => ({ kind: 'Limit' as const, amount, per, range: this.from(start!) }));
+          return this.ACTION(() => {
+            const c: A.LimitClause = { kind: 'Limit' as const, amount, per, range: this.from(start!) };
+            if (rolling && this.real(rolling)) c.rolling = { range: this.tokRange(rolling) };
+            if (anchored && this.real(anchored)) c.anchored = { range: this.tokRange(anchored) };
+            return c;
+          });
+        }),
+      alt(() => {
+          // A token bucket: `burst 3 refill 1 per 1s`.
+          const kw = this.consume(12, KW.burst);
+          const amount = this.option(10, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(9, this.expression)));
+          this.ACTION(() => this.need(amount, 'the burst (the most the bucket holds)', kw));
+          this.ACTION(() => {
+            // `burst 3 refil 1 per 1s`: name the word it resembles.
+            const t = this.LA(1);
+            if (amount && this.real(t) && t.tokenType !== KW.refill && isNameTok(t) && suggest(t.image, ['refill']) !== undefined) this.report('REIN101', `expected \`refill\` after the burst`, t.startOffset, t.startOffset + t.image.length, 'did you mean `refill`?');
+          });
+          const refillTok = this.consume(13, KW.refill);
+          const refill = this.option(11, gated(() => !this.nextIsItemOnNewLine(refillTok), () => this.subrule(10, this.expression)));
+          this.ACTION(() => this.need(refill, 'what each period adds back (e.g. `refill 1 per 1s`)', refillTok));
+          const perTok = this.consume(14, KW.per);
+          const per = this.option(12, () => this.subrule(11, this.window));
+          this.ACTION(() => !per && this.missing('a duration (e.g. `1s`)', perTok));
+          return this.ACTION(() => {
+            const c: A.LimitClause = { kind: 'Limit' as const, amount, per, range: this.from(start!), burst: { range: this.tokRange(kw) } };
+            if (refill) c.refill = refill;
+            return c;
+          });
         }),
       alt(() => {
           const kw = this.consume(3, KW.charge);
@@ -1108,9 +1145,20 @@ class ReinParser extends EmbeddedActionsParser {
           const budget = this.subrule(2, this.declName);
           const eq = this.consume(3, Eq);
           const amount = this.option(2, gated(() => !this.nextIsItemOnNewLine(eq), () => this.subrule(3, this.expression)));
+          // `spent b = 5 at "…"`: the spend was made at that time (on the same line; a line starting
+          // with `at` is the test's clock).
+          let atTime: IToken | undefined;
+          let atKw: IToken | undefined;
+          this.option(5, gated(() => this.LA(1).tokenType === KW.at && !this.newlineBetween(this.e(), this.s()), () => {
+            atKw = this.consume(8, KW.at);
+            atTime = this.option(6, () => this.consume(9, StringLiteral));
+          }));
           return this.ACTION(() => {
             this.need(amount, 'an amount', this.real(eq) ? eq : this.LA(0));
-            return { kind: 'Spent' as const, budget, amount, range: this.from(start!) };
+            if (atKw && !atTime) this.missing('a time string (e.g. `"2026-01-05T10:00:00Z"`)', atKw);
+            const it: A.SpentItem = { kind: 'Spent' as const, budget, amount, range: this.from(start!) };
+            if (atTime) it.at = this.mkString(atTime);
+            return it;
           });
         }),
       alt(() => {

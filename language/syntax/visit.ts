@@ -120,6 +120,7 @@ export function forEachChild(node: AnyNode, fn: (child: AnyNode) => void): void 
       return one(node.message);
     case 'Limit':
       one(node.amount);
+      one(node.refill);
       return one(node.per);
     case 'Charge':
       return one(node.expr);
@@ -136,7 +137,8 @@ export function forEachChild(node: AnyNode, fn: (child: AnyNode) => void): void 
       return one(node.expr);
     case 'Spent':
       one(node.budget);
-      return one(node.amount);
+      one(node.amount);
+      return one(node.at);
     case 'At':
       return one(node.time);
     case 'Approved':

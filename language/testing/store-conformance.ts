@@ -26,6 +26,13 @@ export interface BudgetStoreCapabilities {
    *  settle or release still corrects it. The grace cases run only when it is given; with a store
    *  whose grace follows a wall clock rather than the `now` of each call, give none. */
   settleGraceMs?: number;
+  /** Rolling windows: `ReserveItem.rolling` sums the sub-buckets before the key's (`windowKinds`
+   *  lists `rolling`). */
+  rolling?: boolean;
+  /** Token buckets: `ReserveItem.mode` `{ kind: 'bucket' }` (`windowKinds` lists `bucket`). */
+  bucket?: boolean;
+  /** Anchored periods: `ReserveItem.mode` `{ kind: 'anchored' }` (`windowKinds` lists `anchored`). */
+  anchored?: boolean;
 }
 
 export interface BudgetStoreConformanceOptions {
@@ -519,6 +526,170 @@ export function budgetStoreConformanceCases(): ConformanceCase[] {
         eq(s.releaseSync(id2, T0).found, true, 'releaseSync finds an async reservation');
         eq(s.peekSync([k], T0), [state(3, 0)], 'released');
         eq(s.releaseSync(id2, T0).found, false, 'releaseSync is idempotent');
+      },
+    },
+    ...windowCases(),
+  ];
+}
+
+const HOUR = 60 * MIN;
+
+/** Rolling windows, token buckets and anchored periods (store.ts `CounterMode`, `ReserveItem.rolling`). */
+function windowCases(): ConformanceCase[] {
+  // A rolling hour: 60 sub-buckets of a minute (windows.ts `rollingShape(3_600_000)`).
+  const B = MIN;
+  const N = 60;
+  const rk = (k: string, t: number) => `${k}:r${Math.floor(t / B)}`;
+  const roll = (k: string, t: number, limit: number, charge: number, extra: Partial<ReserveItem> = {}) =>
+    item(rk(k, t), limit, charge, { rolling: N, expiresAt: (Math.floor(t / B) + 1 + N) * B, ...extra });
+  /** Spent and reserved over the window at t: the key and its N sub-buckets before. */
+  const rollingState = async (store: BudgetStore, k: string, t: number): Promise<CounterState> => {
+    const cur = Math.floor(t / B);
+    const keys: string[] = [];
+    for (let j = 0; j <= N; j++) keys.push(`${k}:r${cur - j}`);
+    const states = await store.peek(keys, t);
+    return states.reduce((a, x) => state(a.spent + x.spent, a.reserved + x.reserved), state(0, 0));
+  };
+  const bucket = { kind: 'bucket' as const, refill: 1, everyMs: 1000 };
+  const bk = (k: string, limit: number, charge: number, extra: Partial<ReserveItem> = {}) => item(k, limit, charge, { mode: bucket, expiresAt: null, ...extra });
+  const anchored = { kind: 'anchored' as const, periodMs: 30 * DAY };
+  const ak = (k: string, limit: number, charge: number) => item(k, limit, charge, { mode: anchored, expiresAt: null });
+  return [
+    {
+      name: 'rolling: the sub-buckets before the key count; a charge counts for at least the window and less than the window plus two sub-buckets',
+      requires: 'rolling',
+      async run({ store, key, fresh }) {
+        const k = key('roll');
+        const id = fresh();
+        eq((await store.reserve(req(id, [roll(k, T0, 10, 4)]))).committed, true, 'the first charge');
+        eq(await store.settle(id, [{ counterKey: rk(k, T0), amount: 4 }], T0), { found: true }, 'settled');
+        const t1 = T0 + 30 * MIN;
+        const r = await store.reserve(req(fresh(), [roll(k, t1, 10, 7)], { now: t1 }));
+        eq(r, { ok: false, committed: false, items: [{ spent: 4, reserved: 0, exceeded: true }] }, '30 minutes later the first charge still counts');
+        const t2 = T0 + HOUR;
+        eq((await store.reserve(req(fresh(), [roll(k, t2, 10, 7)], { now: t2, commit: false }))).items[0], { spent: 4, reserved: 0, exceeded: true }, 'one window later it still counts (at least the window)');
+        const t3 = T0 - (T0 % B) + HOUR + 2 * B;
+        const late = await store.reserve(req(fresh(), [roll(k, t3, 10, 7)], { now: t3 }));
+        eq(late, { ok: true, committed: true, items: [{ spent: 0, reserved: 0, exceeded: false }] }, 'the window plus two sub-buckets later it no longer counts');
+        eq(await rollingState(store, k, t3), state(0, 7), 'the window at t3');
+      },
+    },
+    {
+      name: 'rolling: charges in different sub-buckets add up, so no window admits more than the limit; settle, release and expiry act on their own sub-bucket',
+      requires: 'rolling',
+      async run({ store, key, fresh }) {
+        const k = key('roll2');
+        const a = fresh();
+        eq((await store.reserve(req(a, [roll(k, T0, 10, 6)]))).committed, true, '6 at T0');
+        const t1 = T0 + 10 * MIN;
+        eq((await store.reserve(req(fresh(), [roll(k, t1, 10, 5)], { now: t1 }))).ok, false, '5 more ten minutes later is refused');
+        const b = fresh();
+        eq((await store.reserve(req(b, [roll(k, t1, 10, 4)], { now: t1 }))).committed, true, '4 fits');
+        eq(await rollingState(store, k, t1), state(0, 10), 'both reserved');
+        eq((await store.settle(a, [{ counterKey: rk(k, T0), amount: 2 }], t1)).found, true, 'settle the first with 2');
+        eq(await rollingState(store, k, t1), state(2, 4), 'the actual replaces the estimate');
+        eq((await store.release(b, t1)).found, true, 'release the second');
+        eq(await rollingState(store, k, t1), state(2, 0), 'released');
+        const c = fresh();
+        eq((await store.reserve(req(c, [roll(k, t1, 10, 3)], { now: t1, ttlMs: MIN }))).committed, true, 'a short reservation');
+        eq(await rollingState(store, k, t1 + MIN), state(5, 0), 'an expired reservation counts as spent in its sub-bucket');
+      },
+    },
+    {
+      name: 'rolling: concurrent reserves over three sub-buckets admit exactly the limit',
+      requires: 'rolling',
+      async run({ store, key, fresh, concurrency }) {
+        const k = key('rollc');
+        const limit = Math.floor(concurrency / 4);
+        const third = Math.ceil(concurrency / 3);
+        const times = Array.from({ length: concurrency }, (_, i) => T0 + Math.floor(i / third) * B);
+        const results = await Promise.all(times.map((t) => store.reserve(req(fresh(), [roll(k, t, limit, 1)], { now: t }))));
+        eq(results.filter((r) => r.committed).length, limit, 'committed reserves');
+        eq(await rollingState(store, k, T0 + 2 * B), state(0, limit), 'reserved in the window');
+      },
+    },
+    {
+      name: 'bucket: a burst, then whole units refill over time (the level is `spent`)',
+      requires: 'bucket',
+      async run({ store, key, fresh }) {
+        const k = key('bucket');
+        for (let i = 0; i < 3; i++) {
+          const id = fresh();
+          eq((await store.reserve(req(id, [bk(k, 3, 1)]))).committed, true, `burst charge ${i + 1}`);
+          eq((await store.settle(id, [{ counterKey: k, amount: 1 }], T0)).found, true, `settled ${i + 1}`);
+        }
+        eq((await store.reserve(req(fresh(), [bk(k, 3, 1)]))).items[0], { spent: 3, reserved: 0, exceeded: true }, 'the fourth is refused');
+        eq((await store.reserve(req(fresh(), [bk(k, 3, 1)], { now: T0 + 999 }))).ok, false, 'nothing refilled after 999 ms');
+        eq(await store.peek([k], T0 + 2500), [state(1, 0)], 'two units refilled after 2.5 s');
+        eq(await store.peek([k], T0 + 3000), [state(0, 0)], 'the half second left over counts: full after 3 s');
+        eq(await store.peek([k], T0 + 60_000), [state(0, 0)], 'a full bucket banks nothing');
+        const r = await store.reserve(req(fresh(), [bk(k, 3, 3)], { now: T0 + 60_000 }));
+        eq(r.committed, true, 'a full burst again');
+        eq((await store.reserve(req(fresh(), [bk(k, 3, 1)], { now: T0 + 60_000 }))).ok, false, 'and no more');
+      },
+    },
+    {
+      name: 'bucket: a held reservation does not refill until settled; the actual refills from the settle; release gives it back; expiry spends it',
+      requires: 'bucket',
+      async run({ store, key, fresh }) {
+        const k = key('hold');
+        const id = fresh();
+        eq((await store.reserve(req(id, [bk(k, 3, 3)]))).committed, true, 'hold the burst');
+        eq(await store.peek([k], T0 + 5000), [state(0, 3)], 'held, not refilled');
+        eq((await store.settle(id, [{ counterKey: k, amount: 2 }], T0 + 5000)).found, true, 'settle 2');
+        eq(await store.peek([k], T0 + 5000), [state(2, 0)], 'the actual is the level');
+        eq(await store.peek([k], T0 + 6000), [state(1, 0)], 'refilling from the settle');
+        const r2 = fresh();
+        eq((await store.reserve(req(r2, [bk(k, 3, 2)], { now: T0 + 6000 }))).committed, true, 'hold 2');
+        eq((await store.release(r2, T0 + 6000)).found, true, 'release');
+        eq(await store.peek([k], T0 + 6000), [state(1, 0)], 'released');
+        const r3 = fresh();
+        eq((await store.reserve(req(r3, [bk(k, 3, 2)], { now: T0 + 6000, ttlMs: 1000 }))).committed, true, 'hold 2 for a second');
+        eq(await store.peek([k], T0 + 7000), [state(2, 0)], 'expired: spent (the old level refilled first)');
+        eq(await store.peek([k], T0 + 9000), [state(0, 0)], 'then refills');
+      },
+    },
+    {
+      name: 'bucket: money refills in whole micros, exactly (no floats kept), the refill time rounded up',
+      requires: 'bucket',
+      async run({ store, key }) {
+        const k = key('money');
+        const mode = { kind: 'bucket' as const, refill: 333_333, everyMs: 1000 };
+        await store.addSpent(k, 5_000_000, null, T0, mode);
+        eq(await store.peek([k], T0 + 1500), [state(5_000_000 - 499_999, 0)], 'floor(1500 × 333333 / 1000) micros refilled');
+        // the refill time advanced by ceil(499999 × 1000 / 333333) = 1500 ms: rounding up is conservative
+        eq(await store.peek([k], T0 + 3000), [state(5_000_000 - 2 * 499_999, 0)], 'the refill time advances in whole ms, rounded up');
+      },
+    },
+    {
+      name: 'anchored: the period starts at the key\'s first charge; a new period starts at zero; peek and reserve report the start',
+      requires: 'anchored',
+      async run({ store, key, fresh }) {
+        const k = key('anch');
+        const t0 = T0 + 5 * HOUR;
+        const a = fresh();
+        const first = await store.reserve(req(a, [ak(k, 30, 10)], { now: t0 }));
+        eq(first.items[0], { spent: 0, reserved: 0, exceeded: false }, 'a new counter has no start yet');
+        eq((await store.settle(a, [{ counterKey: k, amount: 10 }], t0)).found, true, 'settled');
+        const t1 = t0 + 29 * DAY;
+        eq((await store.reserve(req(fresh(), [ak(k, 30, 25)], { now: t1 }))).items[0], { spent: 10, reserved: 0, exceeded: true, start: t0 }, '29 days later: the same period');
+        eq(await store.peek([k], t1), [{ spent: 10, reserved: 0, start: t0 }], 'peek reports the start');
+        const t2 = t0 + 30 * DAY;
+        const b = fresh();
+        eq((await store.reserve(req(b, [ak(k, 30, 5)], { now: t2 - 1 }))).committed, true, 'a reservation just before the period ends');
+        eq(await store.peek([k], t2), [{ spent: 0, reserved: 5, start: t2 }], 'a new period: spent starts at 0, the live reservation stays reserved');
+        eq((await store.settle(b, [{ counterKey: k, amount: 4 }], t2 + 1)).found, true, 'settled in the new period');
+        eq(await store.peek([k], t2 + 1), [{ spent: 4, reserved: 0, start: t2 }], 'its actual counts in the period it settled in');
+        eq(await store.peek([key('other')], t2), [state(0, 0)], 'an unknown key has no start');
+      },
+    },
+    {
+      name: 'anchored: addSpent anchors a new counter at its time',
+      requires: 'anchored',
+      async run({ store, key, fresh }) {
+        const k = key('anch2');
+        await store.addSpent(k, 7, null, T0, anchored);
+        eq((await store.reserve(req(fresh(), [ak(k, 30, 24)], { now: T0 + DAY }))).items[0], { spent: 7, reserved: 0, exceeded: true, start: T0 }, 'anchored at the addSpent');
       },
     },
   ];

@@ -6,7 +6,7 @@ import { useRedis } from './redis-server.js';
 import { useCluster } from './redis-cluster.js';
 
 const GRACE = 60 * 60 * 1000;
-const capabilities = { releaseBeforeReserve: true, consumeOnce: true, settleGraceMs: GRACE };
+const capabilities = { releaseBeforeReserve: true, consumeOnce: true, settleGraceMs: GRACE, rolling: true, bucket: true, anchored: true };
 
 describe('RedisBudgetStore, single node (real redis-server)', function () {
   this.timeout(30_000);

@@ -6,7 +6,7 @@ import type { BudgetStore, ReserveRequest } from '../../language/runtime/store.j
 import { budgetStoreConformance, budgetStoreConformanceCases, runConformanceCase, ConformanceError, type ConformanceCase } from '../../language/testing/index.js';
 
 describe('MemoryBudgetStore', () => {
-  budgetStoreConformance({ describe, it }, { store: () => new MemoryBudgetStore(), capabilities: { consumeOnce: true, sync: true } });
+  budgetStoreConformance({ describe, it }, { store: () => new MemoryBudgetStore(), capabilities: { consumeOnce: true, sync: true, rolling: true, bucket: true, anchored: true } });
   describe('with a declared settle grace of 1 h', () => {
     budgetStoreConformance({ describe, it }, { store: () => new MemoryBudgetStore({ settleGraceMs: 3_600_000 }), capabilities: { settleGraceMs: 3_600_000 } });
   });

@@ -32,7 +32,7 @@ describe('services/completion', () => {
   });
 
   it('offers window units after `per`', () => {
-    assert.deepEqual(labels('budget b {\n  limit 10 per <|>\n}\n').sort(), ['day', 'hour', 'minute', 'month', 'request', 'week']);
+    assert.deepEqual(labels('budget b {\n  limit 10 per <|>\n}\n').sort(), ['day', 'hour', 'minute', 'month', 'request', 'rolling', 'week']);
   });
 
   it('offers test clauses in a test, and decision effects after `expect`', () => {

@@ -100,7 +100,7 @@ describe('syntax errors: codes, ranges, wording', () => {
   it('REIN101 messages name what is missing and where', () => {
     assert.deepEqual(errs('rule no_tools when a deny "m" }'), ['REIN101 "when" expected `{` after the rule name']);
     assert.deepEqual(errs('rule r { when a and }'), ['REIN106 "r" rule `r` has no effect clause', 'REIN101 "}" expected an expression after `and`']);
-    assert.deepEqual(errs('budget b { limit $1 per fortnight }'), ['REIN101 "fortnight" expected `minute`, `hour`, `day`, `week`, `month`, `request` or a duration after `per`']);
+    assert.deepEqual(errs('budget b { limit $1 per fortnight }'), ['REIN101 "fortnight" expected `minute`, `hour`, `day`, `week`, `month`, `request`, `rolling` or a duration after `per`']);
     assert.deepEqual(errs('budget b { on foo deny }'), ['REIN101 "foo" expected `exceed` after `on`']);
     assert.deepEqual(errs('policy p { default maybe }'), ['REIN101 "maybe" expected `allow` or `deny` after `default`']);
     assert.deepEqual(errs('test "t" { spent b $5 }'), ['REIN101 "$5" expected `=` after `b`']);
@@ -156,7 +156,7 @@ describe('syntax errors: codes, ranges, wording', () => {
       'REIN101 1:21-1:25 expected an expression after `and`',
       'REIN106 2:5-2:7 rule `r2` has no effect clause',
       'REIN101 3:13-3:14 expected a field or method name after `.`',
-      'REIN101 5:24-5:27 expected `minute`, `hour`, `day`, `week`, `month`, `request` or a duration after `per`',
+      'REIN101 5:24-5:27 expected `minute`, `hour`, `day`, `week`, `month`, `request`, `rolling` or a duration after `per`',
       'REIN101 6:18-6:23 expected `warnings` or an effect (`allow`, `deny`, `require_approval`) after `expect`',
     ]);
     assert.deepEqual(
