@@ -17,5 +17,7 @@ export interface Schema<T> {
   safeParse(data: unknown): SafeParseResult<T>;
 }
 
-/** Compile-time check that two types are the same (used where an explicit type mirrors a schema). */
-export type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Compile-time check that two types are identical (used where an explicit type mirrors a schema).
+ *  Identity, not mutual assignability: an optional field one side lacks makes two object types
+ *  assignable to each other both ways, yet they differ (test/runtime/decision-types.test.ts). */
+export type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
