@@ -4,7 +4,7 @@
 // `unless`es to false, or it has none). `warn` and `@monitor` rules never stop the search.
 
 import type * as A from '../syntax/ast.js';
-import { firstMatchRanks } from '../runtime/combine.js';
+import { firstMatchRanks } from '../semantics/priority.js';
 import { fold } from './const-fold.js';
 import type { LintContext, LintRule } from './registry.js';
 

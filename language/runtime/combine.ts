@@ -5,23 +5,7 @@
 // (default 0), ties in source order. Both backends produce outcomes in source order; this runs on them.
 
 import type { RuleOutcome } from './compiled.js';
-
-/** A rule's `@priority("N")` (default 0; the checker rejects anything but a whole number). */
-export function priorityOf(r: { annotations: Record<string, string | true> }): number {
-  const v = r.annotations.priority;
-  if (typeof v !== 'string') return 0;
-  const n = Number.parseInt(v.trim(), 10);
-  return Number.isSafeInteger(n) ? n : 0;
-}
-
-/** Each rule's place in `first_match` order (0 is tried first), by name. */
-export function firstMatchRanks(rules: readonly { name: string; annotations: Record<string, string | true> }[]): Map<string, number> {
-  const order = rules.map((r, i) => ({ name: r.name, i, p: priorityOf(r) }));
-  order.sort((a, b) => b.p - a.p || a.i - b.i);
-  const ranks = new Map<string, number>();
-  order.forEach((x, k) => ranks.set(x.name, k));
-  return ranks;
-}
+export { firstMatchRanks, priorityOf } from '../semantics/priority.js';
 
 /** Whether an outcome takes part in `first_match`: it decides something (a `warn` and a `@monitor`
  *  rule only report, so they are always kept). A failed rule decides, with the `on error` effect. */
