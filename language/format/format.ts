@@ -345,6 +345,8 @@ class Printer {
         return ['default ', ...this.lead(it.effectRange.start.offset), it.effect];
       case 'PolicyOnError':
         return ['on error ', ...this.lead(it.effectRange.start.offset), it.effect];
+      case 'PolicyCombine':
+        return ['combine ', it.algorithm.text];
     }
   }
 

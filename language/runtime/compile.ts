@@ -19,6 +19,7 @@ import { PolicyError } from '../errors.js';
 import type { BudgetView, ClauseExplanation, CompiledBudget, CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
 import type { Approval, Decision } from './decision.js';
 import { assemble, Entries, ruleErrorReason, type Assembler } from './entries.js';
+import { firstMatch, firstMatchRanks } from './combine.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { compileValidator, emitQuickValidator, newValidatorClosures } from './validate.js';
 import { useCodegen } from './codegen.js';
@@ -387,7 +388,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const hash = policyHash(program, sources);
   let traced: Closures | undefined;
 
-  const evaluateRules = (env: Env, opts?: { explain?: boolean }): RuleOutcome[] => {
+  // `combine first_match`: the rules' outcomes pass through `firstMatch` (combine.ts); not fused.
+  const ranks = header.combine === 'first_match' ? firstMatchRanks(ir.rules) : null;
+
+  const evaluateAll = (env: Env, opts?: { explain?: boolean }): RuleOutcome[] => {
     const out = new Array<RuleOutcome>(rules.length);
     if (opts?.explain) {
       traced ??= new Closures(ir, true);
@@ -398,8 +402,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     return out;
   };
 
+  const evaluateRules = ranks === null ? evaluateAll : (env: Env, opts?: { explain?: boolean }) => firstMatch(evaluateAll(env, opts), ranks, true);
+
   /** Outcomes of the rules that matched or failed (what a decision is assembled from). */
-  const evaluateMatched: (env: Env) => RuleOutcome[] = fastRules
+  const matchedOnly: (env: Env) => RuleOutcome[] = fastRules
     ? (env) => fastRules(env, false)
     : (env) => {
         let out: RuleOutcome[] | null = null;
@@ -412,6 +418,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
         }
         return out ?? NO_OUTCOMES;
       };
+  const evaluateMatched = ranks === null ? matchedOnly : (env: Env) => firstMatch(matchedOnly(env), ranks, false);
 
   const budgetsReadByRules = [...ir.budgetsReadByRules];
   // Stateless evaluation: budgets read by rules look empty (nothing spent).
@@ -462,7 +469,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     errorReason: ruleErrorReason,
     finish: (E: Entries, _input: Record<string, unknown>, now: number) => assemble(E, enforce, now),
   };
-  const fused = generate && fastRules !== undefined ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
+  const fused = ranks === null && generate && fastRules !== undefined ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
   if (fused !== undefined) compiled.fused = fused;
 
   const finishRules = decideHelpers.finish;
@@ -522,7 +529,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     header,
     compiled,
     evaluate,
-    codegen: validate.generated && fastRules !== undefined && fused !== undefined,
+    codegen: validate.generated && fastRules !== undefined && (fused !== undefined || ranks !== null),
     requestHash(request: unknown): string | null {
       const v = validate(request);
       return v.ok ? hashValue(v.value) : null;

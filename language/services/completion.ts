@@ -24,7 +24,7 @@ const TOP_LEVEL = ['policy', 'input', 'type', 'let', 'def', 'rule', 'budget', 't
 const RULE_CLAUSES = ['when', 'unless', 'deny', 'require approval', 'warn', 'allow'];
 const BUDGET_CLAUSES = ['limit', 'charge', 'by', 'when', 'unless', 'warn at', 'on exceed', 'burst'];
 const TEST_CLAUSES = ['given', 'spent', 'at', 'approved', 'expect'];
-const POLICY_ITEMS = ['version', 'default', 'on error', 'currency'];
+const POLICY_ITEMS = ['version', 'default', 'on error', 'currency', 'combine'];
 const WINDOWS = ['minute', 'hour', 'day', 'week', 'month', 'request'];
 const EFFECTS = ['deny', 'require approval', 'warn', 'allow'];
 const DECISION_EFFECTS = ['allow', 'deny', 'require_approval'];
@@ -91,6 +91,7 @@ export function complete(analysis: Analysis, file: string, offset: number): Comp
     case 'PolicyDecl':
       if (last === 'default' || last === 'error') return kw(['allow', 'deny']);
       if (last === 'on') return kw(['error']);
+      if (last === 'combine') return kw(['deny_overrides', 'first_match']);
       if (atLineStart) return kw(POLICY_ITEMS);
       return [];
     case 'InputDecl':

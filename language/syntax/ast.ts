@@ -71,7 +71,9 @@ export type PolicyItem =
   | { kind: 'PolicyVersion'; value: StringLit; range: Range }
   | { kind: 'PolicyDefault'; effect: 'allow' | 'deny'; effectRange: Range; range: Range }
   | { kind: 'PolicyOnError'; effect: 'allow' | 'deny'; effectRange: Range; range: Range }
-  | { kind: 'PolicyCurrency'; value: StringLit; range: Range };
+  | { kind: 'PolicyCurrency'; value: StringLit; range: Range }
+  /** `combine ALGORITHM`: how rules combine (`deny_overrides`, the default, or `first_match`). */
+  | { kind: 'PolicyCombine'; algorithm: Name; range: Range };
 
 // ---------------------------------------------------------------- types
 

@@ -7,6 +7,6 @@ export const CONTEXTUAL_KEYWORDS = [
   'policy', 'version', 'default', 'on', 'error', 'currency', 'input', 'type', 'let', 'def', 'extern', 'rule',
   'when', 'unless', 'deny', 'require', 'approval', 'require_approval', 'from', 'warn', 'allow', 'set', 'redact',
   'using', 'budget', 'limit', 'per', 'charge', 'by', 'at', 'exceed', 'test', 'given', 'spent', 'approved',
-  'expect', 'warnings', 'none', 'minute', 'hour', 'day', 'week', 'month', 'request', 'quorum', 'expires',
+  'expect', 'warnings', 'none', 'minute', 'hour', 'day', 'week', 'month', 'request', 'quorum', 'expires', 'combine',
   'rolling', 'anchored', 'burst', 'refill',
 ] as const;

@@ -134,7 +134,7 @@ const RULE_WHAT: Record<string, string> = {
   declName: 'a name',
   refName: 'a name',
   annotation: 'an annotation',
-  policyItem: '`version`, `default`, `on error` or `currency`',
+  policyItem: '`version`, `default`, `on error`, `currency` or `combine`',
   policyEffect: '`allow` or `deny`',
   field: 'a field',
   typeExpr: 'a type',
@@ -210,7 +210,7 @@ const WINDOW_WORDS = ['minute', 'hour', 'day', 'week', 'month', 'request', 'roll
 /** Tokens that start an item of each body (used by junk skipping and by the "next item" heuristic). */
 const ITEM_STARTS: Record<BodyCtx, Set<TokenType>> = {
   top: new Set([...declKeywordTypes, AnnotationName]),
-  policy: new Set([KW.version, KW.default, KW.on, KW.currency]),
+  policy: new Set([KW.version, KW.default, KW.on, KW.currency, KW.combine]),
   fields: new Set(),
   rule: new Set([KW.when, KW.unless, KW.deny, KW.require, KW.warn, KW.allow, KW.set, KW.redact]),
   budget: new Set([KW.limit, KW.charge, KW.by, KW.when, KW.unless, KW.warn, KW.on, KW.burst]),
@@ -220,7 +220,7 @@ const ITEM_STARTS: Record<BodyCtx, Set<TokenType>> = {
 
 const JUNK_MESSAGE: Record<BodyCtx, string> = {
   top: 'expected a declaration (`rule`, `budget`, `let`, `def`, `type`, `input`, `policy` or `test`)',
-  policy: 'expected `version`, `default`, `on error`, `currency` or `}` in the policy header',
+  policy: 'expected `version`, `default`, `on error`, `currency`, `combine` or `}` in the policy header',
   fields: 'expected a field (`name: type`) or `}`',
   rule: 'expected `when`, `unless`, `deny`, `require approval`, `warn`, `allow` or `}` in a rule',
   budget: 'expected `limit`, `charge`, `by`, `when`, `unless`, `warn at`, `on exceed` or `}` in a budget',
@@ -623,6 +623,14 @@ class ReinParser extends EmbeddedActionsParser {
           return this.ACTION(() => {
             if (!v) return void this.missing('a currency code string (e.g. `"USD"`)', kw);
             return { kind: 'PolicyCurrency' as const, value: this.mkString(v), range: this.from(start) };
+          });
+        }),
+      alt(() => {
+          const kw = this.consume(8, KW.combine);
+          const v = this.option(3, () => this.consume(9, Name));
+          return this.ACTION(() => {
+            if (!v || !this.real(v)) return void this.missing('a combining algorithm (`deny_overrides` or `first_match`)', kw);
+            return { kind: 'PolicyCombine' as const, algorithm: this.mkName(v), range: this.from(start) };
           });
         }),
     ]);

@@ -239,8 +239,9 @@ export interface WaitResult {
   approvals: ({ rule: string; request_hash: string; approver?: string; group?: string | null; at?: number } | string)[];
 }
 
-/** What an approved record grants: its token(s), or trusted grants naming each approver and time. */
-function grantsOf(r: ApprovalRecord): WaitResult['approvals'] {
+/** What an approved record grants: its token(s), or trusted grants naming each approver and time
+ *  (one per vote for a quorum). */
+export function grantsOf(r: ApprovalRecord): WaitResult['approvals'] {
   const v = r.verdict;
   if (!v) return [];
   const votes = v.votes && v.votes.length > 0 ? v.votes : [v];
