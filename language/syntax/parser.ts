@@ -916,7 +916,6 @@ class ReinParser extends EmbeddedActionsParser {
         }),
       alt(() => {
           const kw = this.consume(9, KW.redact);
-          this.ACTION(() => this.report('REIN105', '`redact` is not supported yet', kw.startOffset, kw.startOffset + kw.image.length, 'transforming effects are a phase 2 feature'));
           const path = this.option(10, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(9, this.expression)));
           this.ACTION(() => this.need(path, 'the path to redact', kw));
           let using: A.Expr | undefined;
@@ -926,7 +925,7 @@ class ReinParser extends EmbeddedActionsParser {
             this.ACTION(() => this.need(using, 'a detector', u));
           });
           const message = this.option(13, () => this.subrule(11, this.message));
-          return this.ACTION(() => ({ kind: 'Redact' as const, path, using, message, range: this.from(start!) }));
+          return this.ACTION(() => (this.noteEffect(message), { kind: 'Redact' as const, path, using, message, range: this.from(start!) }));
         }),
     ]);
   });
