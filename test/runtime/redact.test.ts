@@ -8,6 +8,8 @@ import { format } from '../../language/format/format.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { decisionSchema } from '../../language/runtime/decision-schema.js';
 import { applyTransforms, maskedSummary, pathText, type Transform } from '../../language/runtime/transforms.js';
+import { decisionJsonSchema } from '../../language/runtime/decision-schema.js';
+import { openApiDocument } from '../../language/node/serve/openapi.js';
 
 const INPUT = `input {
   action: { kind: string, tool?: string, args?: map<any>, text?: string, n: int }
@@ -133,6 +135,13 @@ describe('redact', () => {
       assert.deepEqual((await new Engine(b).decide(r)).transforms, da.transforms);
       assert.deepEqual(a.evaluate(r, { explain: true }).transforms, da.transforms);
     }
+  });
+
+  it('the decision JSON Schema and the OpenAPI document (rein serve) describe `transforms`', () => {
+    const props = (decisionJsonSchema() as { properties: Record<string, { items?: { properties?: Record<string, unknown> } }> }).properties;
+    assert.deepEqual(Object.keys(props.transforms.items!.properties!).sort(), ['detector', 'op', 'path', 'replacement', 'rule', 'spans']);
+    const doc = JSON.stringify(openApiDocument());
+    assert.ok(doc.includes('"transforms"') && doc.includes('"replacement"'), 'openapi.json lacks transforms');
   });
 
   describe('applyTransforms', () => {
