@@ -898,6 +898,11 @@ export class Checker {
         case 'Expect':
           expect = true;
           for (const n of it.by) this.resolveDecided(n, 'rule or budget');
+          for (const p of it.redact?.paths ?? []) {
+            this.expr(p, this.global);
+            if (!requestPath(p, (n) => this.global.lookup(n)?.kind))
+              this.report('REIN205', p.range, `\`expect … with redact\` lists paths into the request, found \`${brief(p)}\``, { help: 'e.g. `expect allow with redact prompt, action.args.query`' });
+          }
           break;
         case 'ExpectWarnings':
           expect = true;

@@ -1135,7 +1135,30 @@ class ReinParser extends EmbeddedActionsParser {
             this.consume(3, KW.by);
             by = this.subrule(3, this.nameList) ?? [];
           });
-          return this.ACTION(() => ({ kind: 'Expect' as const, effect: eff, by, range: this.from(start) }));
+          let redact: A.ExpectItem['redact'];
+          this.option(2, () => {
+            const w = this.consume(4, KW.with);
+            this.consume(5, KW.redact);
+            const paths: A.Expr[] = [];
+            let none = false;
+            this.or(3, [
+              alt(() => {
+                  this.consume(6, KW.none);
+                  none = true;
+                }),
+              alt(() => {
+                  const p1 = this.subrule(4, this.expression);
+                  this.ACTION(() => p1 && paths.push(p1));
+                  this.many(1, () => {
+                    this.consume(7, Comma);
+                    const p = this.subrule(5, this.expression);
+                    this.ACTION(() => p && paths.push(p));
+                  });
+                }),
+            ]);
+            this.ACTION(() => (redact = { paths, none, range: this.from(w.startOffset) }));
+          });
+          return this.ACTION(() => ({ kind: 'Expect' as const, effect: eff, by, ...(redact ? { redact } : {}), range: this.from(start) }));
         }),
     ]);
   });

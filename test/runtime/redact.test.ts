@@ -6,6 +6,7 @@ import { check } from '../../language/check.js';
 import { compile } from '../../language/policy.js';
 import { format } from '../../language/format/format.js';
 import { Engine } from '../../language/runtime/engine.js';
+import { runTests } from '../../language/runtime/test-runner.js';
 import { decisionSchema } from '../../language/runtime/decision-schema.js';
 import { applyTransforms, maskedSummary, pathText, type Transform } from '../../language/runtime/transforms.js';
 import { decisionJsonSchema } from '../../language/runtime/decision-schema.js';
@@ -142,6 +143,46 @@ describe('redact', () => {
     assert.deepEqual(Object.keys(props.transforms.items!.properties!).sort(), ['detector', 'op', 'path', 'replacement', 'rule', 'spans']);
     const doc = JSON.stringify(openApiDocument());
     assert.ok(doc.includes('"transforms"') && doc.includes('"replacement"'), 'openapi.json lacks transforms');
+  });
+
+  describe('test blocks: `expect EFFECT with redact PATH, …` / `with redact none`', () => {
+    const TESTS = `
+test "masks the prompt, the key and the first message" {
+  given { action: { kind: "k", n: 1, args: { q: "AKIAIOSFODNN7EXAMPLE" } }, prompt: "bob@example.com", messages: [{ role: "u", text: "123-45-6789" }] }
+  expect allow with redact prompt, action.args.q, messages[0].text
+}
+test "nothing to mask" {
+  given { action: { kind: "k", n: 1 } }
+  expect allow with redact none
+}
+test "a wrong path fails" {
+  given { action: { kind: "k", n: 1 }, prompt: "bob@example.com" }
+  expect allow with redact action.args.q
+}
+test "masked but none expected fails" {
+  given { action: { kind: "k", n: 1 }, prompt: "bob@example.com" }
+  expect allow with redact none
+}`;
+    it('passes when the masked paths are exactly the listed ones, and says what differs otherwise', () => {
+      const r = runTests(compile(policy(RULES + TESTS)));
+      assert.deepEqual(r.results.map((t) => [t.name, t.passed]), [
+        ['masks the prompt, the key and the first message', true],
+        ['nothing to mask', true],
+        ['a wrong path fails', false],
+        ['masked but none expected fails', false],
+      ]);
+      assert.equal(r.results[2].message, 'expected with redact action.args.q, got prompt');
+      assert.equal(r.results[3].message, 'expected with redact none, got prompt');
+      assert.deepEqual(r.results[0].actual?.redact, ['action.args.q', 'messages[0].text', 'prompt']);
+    });
+    it('the checker wants request paths; the formatter keeps the clause', () => {
+      assert.match(errors(RULES + 'test "t" { given { action: { kind: "k", n: 1 } }  expect allow with redact len(prompt ?? "") }')[0], /`expect … with redact` lists paths into the request/);
+      const src = `policy p { default allow }\n${INPUT}\n${RULES}${TESTS}\n`;
+      const out = format(src);
+      assert.match(out, /\n {2}expect allow with redact prompt, action\.args\.q, messages\[0\]\.text\n/);
+      assert.match(out, /\n {2}expect allow with redact none\n/);
+      assert.equal(format(out), out);
+    });
   });
 
   describe('applyTransforms', () => {
