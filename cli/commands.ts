@@ -116,11 +116,12 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'spent', type: 'string', multiple: true, value: 'NAME=AMOUNT', description: 'pre-existing spend of budget NAME for this request\'s key and window' },
       { name: 'approve', type: 'string', multiple: true, value: 'RULE', description: 'grant the approval RULE (a rule or budget) for this exact request' },
       { name: 'now', type: 'string', value: 'TIME', description: 'evaluation time, RFC 3339 (default: the current time)' },
+      { name: 'mode', type: 'string', value: 'enforce|monitor', description: 'monitor: decide everything, enforce nothing; the effect is allow, `would_effect` holds the enforced one, nothing is reserved (default: enforce)' },
       formatOption(['text', 'json'], 'text'),
       help,
     ],
     exitCodes: [
-      [0, 'allow (batch: every line decided)'],
+      [0, 'allow (batch: every line decided; --mode monitor: always, whatever `would_effect` says)'],
       [1, 'policy errors'],
       [2, 'usage or IO error (bad option, unreadable or non-JSON input; batch: a malformed line)'],
       [4, 'deny'],
@@ -133,6 +134,7 @@ export const COMMANDS: CommandSpec[] = [
       'rein eval policies/support -i req.json --approve large_transfer',
       'rein eval policies/support --input requests.jsonl > decisions.jsonl',
       'cat requests.jsonl | rein eval policies/support -i -',
+      'rein eval policies/support -i requests.jsonl --mode monitor',
     ],
   },
   {

@@ -69,6 +69,7 @@ export const optionSchemas = {
     spent: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=.+$/, '--spent must look like NAME=AMOUNT, e.g. team_daily=12.5')).default([]),
     approve: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, '--approve takes a rule or budget name')).default([]),
     now: rfc3339.optional(),
+    mode: z.enum(['enforce', 'monitor'], { error: (iss) => `--mode must be enforce or monitor (got \`${String(iss.input)}\`)` }).default('enforce'),
     format: formatOf(['text', 'json'] as const).default('text'),
   }),
   build: z.object({

@@ -21,7 +21,7 @@ import type { Approval, Decision, Reason } from './decision.js';
 import { redactTransforms, type Transform } from './transforms.js';
 import { assemble, Entries, ruleErrorReason, type Assembler } from './entries.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
-import { compileValidator, emitQuickValidator, newFastClosures } from './validate.js';
+import { compileValidator, emitQuickValidator, newValidatorClosures } from './validate.js';
 import { useCodegen } from './codegen.js';
 import { generateFused, generateRules, type DecideHelpers, type FusedEvaluate, type RuleGenHost } from './codegen-rules.js';
 import { EvalError, newRecord, renderValue } from './values.js';
@@ -219,7 +219,7 @@ function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decid
     };
     if (decide) {
       return generateFused(host, genRules, helpers, decide, {
-        validator: (b, src) => emitQuickValidator(b, lw.program.inputType, newFastClosures(), src),
+        validator: (b, src) => emitQuickValidator(b, lw.program.inputType, newValidatorClosures(), src),
       });
     }
     return generateRules(host, genRules, helpers);
