@@ -1154,7 +1154,7 @@ class ReinParser extends EmbeddedActionsParser {
                     const p = this.subrule(5, this.expression);
                     this.ACTION(() => p && paths.push(p));
                   });
-                }),
+                }, true),
             ]);
             this.ACTION(() => (redact = { paths, none, range: this.from(w.startOffset) }));
           });
