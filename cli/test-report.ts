@@ -11,6 +11,7 @@ function names(xs: string[]): string {
 export function describeExpected(e: TestExpectation): string {
   const parts: string[] = [];
   if (e.effect !== null) parts.push(e.by !== null ? `${e.effect} by ${names(e.by)}` : e.effect);
+  if (e.redact != null) parts.push(`with redact ${e.redact.length ? e.redact.join(', ') : 'none'}`);
   if (e.warnings !== null) parts.push(`warnings ${e.warnings.length ? e.warnings.join(', ') : 'none'}`);
   return parts.join('; ') || 'nothing';
 }
@@ -19,6 +20,7 @@ export function describeExpected(e: TestExpectation): string {
 export function describeActual(a: TestActual | null, e: TestExpectation): string {
   if (!a) return 'the test could not run';
   const parts = [`${a.effect} by ${a.by.length ? a.by.join(', ') : 'default'}`];
+  if (e.redact != null) parts.push(`with redact ${a.redact.length ? a.redact.join(', ') : 'none'}`);
   if (e.warnings !== null) parts.push(`warnings ${a.warnings.length ? a.warnings.join(', ') : 'none'}`);
   return parts.join('; ');
 }

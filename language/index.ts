@@ -13,6 +13,9 @@ export type { BudgetStore, ReserveRequest, ReserveResult, Actual, SettleResult, 
 export { runTests } from './runtime/test-runner.js';
 export { decisionSchema, decisionJsonSchema } from './runtime/decision-schema.js';
 export type { Decision } from './runtime/decision.js';
+export { applyTransforms, maskedSummary, pathText, DEFAULT_REPLACEMENT } from './runtime/transforms.js';
+export type { Transform, MaskedSummary, Span } from './runtime/transforms.js';
+export { findSpans } from './runtime/detectors.js';
 export type { Effect, ClauseEffect, DecisionError, SourceLocation } from './runtime/compiled.js';
 export { PolicyError } from './errors.js';
 export { CODES, LineIndex, compareDiagnostics } from './diagnostics.js';

@@ -14,6 +14,19 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Decision } from '../runtime/decision.js';
+import { applyTransforms } from '../runtime/transforms.js';
+
+/** The request as logged: with the decision's `redact` transforms applied (the log never keeps
+ *  what a policy masked; the decision's `transforms` say what was masked: rule, path, detector,
+ *  spans). A request the transforms do not fit is logged as `"[redacted]"`. */
+function maskedRequest(request: unknown, d: Decision): unknown {
+  if (!d.transforms || d.transforms.length === 0) return request;
+  try {
+    return applyTransforms(request, d);
+  } catch {
+    return '[redacted]';
+  }
+}
 
 export const GENESIS = 'sha256:' + '0'.repeat(64);
 export const AUDIT_FORMAT_VERSION = 1;
@@ -152,7 +165,7 @@ export class AuditChain {
       latency_ms: ctx.latencyMs === undefined ? null : Math.round(ctx.latencyMs * 1000) / 1000,
       policy,
       request_hash,
-      ...(this.includeRequest && ctx.request !== undefined ? { request: redactCopy(ctx.request, this.redact) } : {}),
+      ...(this.includeRequest && ctx.request !== undefined ? { request: redactCopy(maskedRequest(ctx.request, decision), this.redact) } : {}),
       decision: rest,
     };
     const { line, hash } = seal(JSON.stringify(record), this.hashFn);

@@ -421,6 +421,7 @@ class Printer {
           'expect',
           it.effect ? [' ', ...this.lead(it.effect.range.start.offset), it.effect.value] : '',
           it.by.length > 0 ? [' by ', this.commaList(it.by.map((n) => () => this.name(n)))] : '',
+          it.redact ? [' with redact ', it.redact.none ? 'none' : this.commaList(it.redact.paths.map((p) => () => this.expr(p)))] : '',
         ];
       case 'ExpectWarnings':
         return ['expect warnings ', it.none ? [...this.lead(it.range.end.offset), 'none'] : this.commaList(it.names.map((n) => () => this.name(n)))];

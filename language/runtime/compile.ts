@@ -17,7 +17,8 @@ import type { CheckResult, CheckedProgram, PolicyHeader } from '../semantics/pro
 import { hostApprovals, hostMode, hostNow } from './host-options.js';
 import { PolicyError } from '../errors.js';
 import type { BudgetView, ClauseExplanation, CompiledBudget, CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
-import type { Approval, Decision } from './decision.js';
+import type { Approval, Decision, Reason } from './decision.js';
+import { redactTransforms, type Transform } from './transforms.js';
 import { assemble, Entries, ruleErrorReason, type Assembler } from './entries.js';
 import { firstMatch, firstMatchRanks } from './combine.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
@@ -110,6 +111,47 @@ function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
     frameSize: r.frameSize,
     notMatched,
     matchedConst,
+  };
+}
+
+/**
+ * The redaction step of a policy with `redact` rules (undefined without): run by `assemble` on every
+ * path (closures and generated code alike, `policy.evaluate` and the Engine). A matched rule adds its
+ * transforms (enforce mode) or a `monitored` entry (`@monitor`, monitor mode); a failed one (its
+ * condition, or its path deeper than the limit) counts with the `on error` effect, like any rule.
+ * Budgets read in a `redact` rule's conditions read as unspent (the step runs without the store).
+ */
+function redactStep(cl: Closures, ir: IrProgram, onError: 'allow' | 'deny', views: Env['budgets']): Assembler['redact'] {
+  const rs = ir.rules.filter((r) => r.redact !== undefined).map((r) => compileRule(cl, r, ir.currency));
+  if (rs.length === 0) return undefined;
+  return (E, time, mode) => {
+    const input = E.hashOf;
+    if (input === undefined || input === null) return; // an invalid request: nothing to rewrite
+    const env: Env = { input: input as Record<string, unknown>, now: typeof time === 'number' ? time : time.getTime(), budgets: views };
+    for (const r of rs) {
+      let o = evalRule(r, env);
+      let ts: Transform[] = [];
+      if (o.matched && o.error === undefined) {
+        try {
+          ts = redactTransforms(r.name, r.ir.redact!, input);
+        } catch (e) {
+          o = failedOutcome(r, e);
+        }
+      }
+      if (o.error !== undefined) {
+        E.rule(o, onError);
+        continue;
+      }
+      if (!o.matched) continue;
+      if (mode === 'monitor' || o.monitor) {
+        const reason: Reason = { kind: 'rule', name: r.name, effect: 'redact', message: null, annotations: o.annotations, location: o.location };
+        if (E.monitored === null) E.monitored = [reason];
+        else E.monitored.push(reason);
+      } else if (ts.length > 0) {
+        if (E.transforms === null) E.transforms = ts;
+        else for (const t of ts) E.transforms.push(t);
+      }
+    }
   };
 }
 
@@ -379,7 +421,8 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const lowering = new Lowering(program);
   const ir: IrProgram = lowering.lowerProgram();
   const closures = new Closures(ir);
-  const rules = ir.rules.map((r) => compileRule(closures, r, ir.currency));
+  // `redact` rules run in the redaction step (every path, both backends: `redactStep`), the others here.
+  const rules = ir.rules.filter((r) => r.redact === undefined).map((r) => compileRule(closures, r, ir.currency));
   const budgets = ir.budgets.map((b) => compileBudget(closures, b));
   const generate = useCodegen(codegen);
   const validate = compileValidator(program.inputType, { codegen: generate });
@@ -453,9 +496,12 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     evaluateExpr,
   };
   const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
+  const onError = header.onError;
+  const redact = redactStep(closures, ir, onError, emptyViews);
+  if (redact !== undefined) compiled.redact = redact;
   const enforce: Assembler = { policy: policyInfo, defaultEffect: header.default, mode: 'enforce' };
   const monitor: Assembler = { policy: policyInfo, defaultEffect: header.default, mode: 'monitor' };
-  const onError = header.onError;
+  if (redact !== undefined) enforce.redact = monitor.redact = redact;
   /** The decision of rules only (enforce mode, no approvals) from their matched/failed outcomes. */
   const rulesDecision = (outcomes: readonly RuleOutcome[], input: Record<string, unknown>, now: number): Decision => {
     const E = new Entries(input);

@@ -156,6 +156,8 @@ export interface CompiledPolicy {
   /** Validation, rules and the decision in one generated function (codegen only; see codegen-rules.ts
    *  `generateFused`): the decision, or undefined for a request the quick validator rejects. */
   fused?: (request: unknown, now: number, views: Env['budgets'], finish: FusedFinish) => Decision | undefined;
+  /** The `redact` rules' step (compile.ts `redactStep`), for every `Assembler` of this policy; absent without `redact` rules. */
+  redact?: (E: Entries, time: number | Date, mode: 'enforce' | 'monitor') => void;
   budgets: CompiledBudget[];
   /** The program's expressions lowered once (ir.ts): plain, versioned, JSON-serialisable data both
    *  backends compile from (absent in hand-written test doubles). */

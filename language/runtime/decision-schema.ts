@@ -23,8 +23,9 @@ const reasonSchema = z.object({
   kind: z.enum(['rule', 'budget', 'default', 'error']),
   /** Rule or budget name (absent for `default` and for request-level errors). */
   name: z.optional(z.string()),
-  /** The entry's own effect (for `reasons`, always the decision's effect). */
-  effect: clauseEffectSchema,
+  /** The entry's own effect (for `reasons`, always the decision's effect; `redact`: a matched
+   *  `redact` rule under `monitored`). */
+  effect: z.enum(['allow', 'deny', 'require_approval', 'warn', 'redact']),
   message: z.nullable(z.string()),
   annotations: z.optional(annotationsSchema),
   location: z.optional(locationSchema),
@@ -114,6 +115,18 @@ const budgetExplanationSchema = z.object({
   error: z.optional(z.string()),
 });
 
+/** One transform (a matched `redact` rule, per string it masks in). */
+const transformSchema = z.object({
+  rule: z.string(),
+  op: z.literal('redact'),
+  /** From the request's root: object keys and list indexes. */
+  path: z.array(z.union([z.string(), z.number()])),
+  detector: z.string(),
+  replacement: z.string(),
+  /** `[start, end)` in UTF-16 code units of the original string, left to right, not overlapping. */
+  spans: z.array(z.object({ start: z.int(), end: z.int() })),
+});
+
 const decisionZod = z.object({
   effect: effectSchema,
   reasons: z.array(reasonSchema),
@@ -132,6 +145,8 @@ const decisionZod = z.object({
   mode: z.enum(['enforce', 'monitor']),
   /** Monitor mode only: the effect the decision would have had in enforce mode. */
   would_effect: z.optional(effectSchema),
+  /** What the host must change in the request (matched `redact` rules, enforce mode); absent when nothing. */
+  transforms: z.optional(z.array(transformSchema)),
   /** Only when asked (`explain: true`). */
   explain: z.optional(z.array(ruleExplanationSchema)),
   /** Only when asked (`explain: true`, Engine): every budget of the policy, in source order. */

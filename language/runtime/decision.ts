@@ -5,6 +5,7 @@
 
 import type { ClauseEffect, DecisionError, RuleOutcome, SourceLocation } from './compiled.js';
 import { assemble, Entries } from './entries.js';
+import type { Transform } from './transforms.js';
 
 type Location = { file: string; line: number; column: number };
 
@@ -13,8 +14,9 @@ export interface Reason {
   kind: 'rule' | 'budget' | 'default' | 'error';
   /** Rule or budget name (absent for `default` and for request-level errors). */
   name?: string;
-  /** The entry's own effect (for `reasons`, always the decision's effect). */
-  effect: 'allow' | 'deny' | 'require_approval' | 'warn';
+  /** The entry's own effect (for `reasons`, always the decision's effect; `redact`: a matched
+   *  `redact` rule under `monitored`). */
+  effect: 'allow' | 'deny' | 'require_approval' | 'warn' | 'redact';
   message: string | null;
   annotations?: Record<string, string | true>;
   location?: Location;
@@ -81,6 +83,9 @@ export interface Decision {
   mode: 'enforce' | 'monitor';
   /** Monitor mode only: the effect the decision would have had in enforce mode. */
   would_effect?: 'allow' | 'deny' | 'require_approval';
+  /** What the host must change in the request before it goes on (matched `redact` rules, enforce
+   *  mode): absent when there is nothing to mask. Apply with `applyTransforms(request, decision)`. */
+  transforms?: Transform[];
   /** Only when asked (`explain: true`). */
   explain?: {
     name: string;

@@ -297,6 +297,7 @@ export class Engine {
     this.planner = new BudgetPlanner(this.compiled.budgets, this.keyPrefix, this.store.windowKinds ?? []);
     const header = this.compiled.header;
     this.how = { policy: { name: header.name, version: header.version ?? null, hash: this.compiled.hash }, defaultEffect: header.default, mode: this.mode };
+    if (this.compiled.redact !== undefined) this.how.redact = this.compiled.redact;
     this.sync = directSyncStore(this.store);
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
     this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, this.rawFormTypes);

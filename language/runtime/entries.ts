@@ -9,6 +9,7 @@ import type { Approval, ApprovalRequest, BudgetEntry, BudgetExplanation, BudgetO
 import { EFFECTS, EFFECT_ROWS, PRECEDENCE, type EffectRow, type EntryList } from './effects.js';
 import { formatMicros } from './money.js';
 import { hashValue } from './hash.js';
+import type { Transform } from './transforms.js';
 
 /** The request hash, computed at most once and only when needed. */
 class HashBox {
@@ -197,6 +198,8 @@ export class Entries {
   explain: RuleExplanation[] | null;
   /** Set (to a list) to have the decision carry budget explanations (`explain_budgets`). */
   budgetExplain: BudgetExplanation[] | null;
+  /** The matched `redact` rules' transforms (enforce mode; the decision's `transforms`). */
+  transforms: Transform[] | null;
   /** Granted approvals: a `require approval` entry whose approval is here (bound to this request's
    *  hash, from the right group) is placed as allowed. */
   granted: readonly Approval[];
@@ -224,6 +227,7 @@ export class Entries {
     this.budgets = null;
     this.explain = null;
     this.budgetExplain = null;
+    this.transforms = null;
     this.granted = granted;
     this.now = 0;
     this.hashOf = hashOf;
@@ -424,6 +428,9 @@ export interface Assembler {
   policy: { name: string; version: string | null; hash: string };
   defaultEffect: 'allow' | 'deny';
   mode: 'enforce' | 'monitor';
+  /** The policy's `redact` rules (compile.ts `redactStep`), run on the entries before precedence:
+   *  they add transforms, `monitored` entries and errors. Absent: the policy has none. */
+  redact?: (E: Entries, time: number | Date, mode: 'enforce' | 'monitor') => void;
 }
 
 // The `default` reasons are the same for every decision: shared and frozen (the lists holding them are fresh).
@@ -444,6 +451,7 @@ class DecisionObject {
   declare would_effect?: Effect;
   declare explain?: Decision['explain'];
   declare explain_budgets?: Decision['explain_budgets'];
+  declare transforms?: Transform[];
   /** The request hash; null until first read when the decision was built from `#of` alone. */
   #box: HashBox | null;
   /** The validated request, hashed on first read of `request_hash` (when `#box` is null). */
@@ -490,6 +498,7 @@ class DecisionObject {
       mode: this.mode,
     };
     if (this.would_effect !== undefined) o.would_effect = this.would_effect;
+    if (this.transforms !== undefined) o.transforms = this.transforms;
     if (this.explain !== undefined) o.explain = this.explain;
     if (this.explain_budgets !== undefined) o.explain_budgets = this.explain_budgets;
     return o;
@@ -516,6 +525,7 @@ function isoTime(t: number | Date): string {
  * `would_effect` the effect enforce mode would have.
  */
 export function assemble(E: Entries, how: Assembler, time: number | Date, reservation: { id: string; expires: string } | null = null): Decision {
+  if (how.redact !== undefined) how.redact(E, time, how.mode);
   if (how.mode !== 'enforce' || E.explain !== null) return assembleFull(E, how, time, reservation);
   // Enforce mode without explanation (kept small: it is inlined into the evaluation's last step).
   const row = E.decidingRow();
@@ -535,7 +545,7 @@ function decisionOf(
   reservation: { id: string; expires: string } | null,
 ): Decision {
   const p = how.policy;
-  return new DecisionObject(
+  const d = new DecisionObject(
     effect,
     reasons,
     approvals,
@@ -550,6 +560,8 @@ function decisionOf(
     how.mode,
     E.hashOf,
   ) as unknown as Decision;
+  if (E.transforms !== null && how.mode === 'enforce') d.transforms = E.transforms;
+  return d;
 }
 
 /** `assemble` in monitor mode or with an explanation. */

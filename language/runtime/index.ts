@@ -9,6 +9,8 @@ export type { EngineOptions, DecideOptions, EngineMode, DecisionHookContext, Pol
 export { MemoryBudgetStore } from './memory-store.js';
 export type { BudgetStore, ReserveRequest, ReserveResult, Actual, SettleResult, CounterState } from './store.js';
 export type { Decision, Approval, ApprovalRequest } from './decision.js';
+export { applyTransforms, maskedSummary, pathText } from './transforms.js';
+export type { Transform, MaskedSummary, Span } from './transforms.js';
 export type { Effect, ClauseEffect, DecisionError, SourceLocation } from './compiled.js';
 export { PolicyError, BundleError } from '../errors.js';
 export { REIN_VERSION } from '../version.js';

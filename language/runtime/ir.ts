@@ -17,6 +17,7 @@
 import type { StringMethodName } from '../semantics/string-methods.js';
 import type { Type } from '../semantics/types.js';
 import type { ClauseEffect, SourceLocation, BudgetWindow } from './compiled.js';
+import type { RedactSpec } from './transforms.js';
 import { newRecord } from './values.js';
 
 export const IR_VERSION = 1;
@@ -133,6 +134,9 @@ export interface IrRule {
   /** `require approval … quorum N` (absent: 1) and `expires D` (ms; absent: no limit). */
   quorum?: number;
   expiresMs?: number;
+  /** A `redact` rule: what it masks. Evaluated after the other rules (compile.ts `redactHook`),
+   *  never placed by its `effect` (`warn`, a placeholder). */
+  redact?: RedactSpec;
 }
 
 export interface IrBudget {

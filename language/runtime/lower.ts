@@ -17,6 +17,7 @@ import { compilePattern } from '../semantics/patterns.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
 import type { BudgetWindow, ClauseEffect, Env, SourceLocation } from './compiled.js';
 import { DETECTORS } from './detectors.js';
+import { DEFAULT_REPLACEMENT, type RedactSpec } from './transforms.js';
 import { Closures, EMPTY_FRAME } from './closures.js';
 import {
   IR_VERSION,
@@ -596,7 +597,9 @@ export class Lowering {
       frameSize: 0,
       clauses,
     };
-    if (msgNode) rule.message = this.expr(msgNode, s);
+    if (effectClause?.kind === 'Redact') {
+      rule.redact = redactSpec(effectClause);
+    } else if (msgNode) rule.message = this.expr(msgNode, s);
     if (fromNode) {
       rule.from = this.expr(fromNode, s);
       const t = this.typeOf(fromNode);
@@ -723,6 +726,31 @@ export function locationOf(file: string, node: A.Node): SourceLocation {
   return { file, line: node.range.start.line + 1, column: node.range.start.character + 1 };
 }
 
+/** A checked `redact PATH using DETECTOR ["REPLACEMENT"]`: the path's keys and constant indexes
+ *  below the input's root, the detector's name, the replacement text. */
+function redactSpec(c: A.RedactEffect): RedactSpec {
+  const path: (string | number)[] = [];
+  const walk = (e: A.Expr | undefined): void => {
+    if (e === undefined) return;
+    if (e.kind === 'NameRef') {
+      if (e.name.text !== 'input') path.push(e.name.text);
+    } else if (e.kind === 'Member') {
+      walk(e.object);
+      if (e.property) path.push(e.property.text);
+    } else if (e.kind === 'Index') {
+      walk(e.object);
+      const i = e.index;
+      if (i?.kind === 'Number') path.push(i.value);
+      else if (i?.kind === 'String') path.push(i.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join(''));
+    }
+  };
+  walk(c.path);
+  const u = c.using;
+  const detector = u?.kind === 'Member' && u.object.kind === 'NameRef' && u.property ? `${u.object.name.text}.${u.property.text}` : '';
+  const replacement = c.message ? c.message.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('') : DEFAULT_REPLACEMENT;
+  return { path, detector, replacement };
+}
+
 function effectOf(c: A.EffectClause | undefined): ClauseEffect {
   switch (c?.kind) {
     case 'Deny':
@@ -733,6 +761,8 @@ function effectOf(c: A.EffectClause | undefined): ClauseEffect {
       return 'warn';
     case 'Allow':
       return 'allow';
+    case 'Redact':
+      return 'warn'; // a placeholder: `redact` rules are placed by the redaction step (IrRule.redact)
     default:
       return 'deny';
   }

@@ -12,6 +12,8 @@ import { Engine, type PolicyLike } from './engine.js';
 import { hashValue } from './hash.js';
 import { MemoryBudgetStore } from './memory-store.js';
 import { toJsonValue } from './compile.js';
+import { printExpr } from '../semantics/print.js';
+import { pathText } from './transforms.js';
 
 /** Tests without `at` run at this fixed time, so results never depend on the day they run. */
 export const DEFAULT_TEST_TIME = '2026-01-01T00:00:00Z';
@@ -30,6 +32,8 @@ export interface TestExpectation {
   by: string[] | null;
   /** `expect warnings A, B` (sorted) or `[]` for `expect warnings none`. */
   warnings: string[] | null;
+  /** `expect … with redact PATH, …` (sorted) or `[]` for `with redact none`. */
+  redact: string[] | null;
 }
 
 /** What the decision said, in the same terms. */
@@ -39,6 +43,8 @@ export interface TestActual {
   by: string[];
   /** Names in `warnings` (sorted). */
   warnings: string[];
+  /** The request paths the decision's transforms mask (sorted, each once; `expect … with redact`). */
+  redact: string[];
 }
 
 export interface TestResult {
@@ -179,7 +185,7 @@ function locationOf(policy: PolicyLike, decl: A.Decl, node: A.Node = decl): Sour
 function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally): TestResult {
   const compiled = policy.compiled;
   const location = locationOf(policy, decl);
-  const expected: TestExpectation = { effect: null, by: null, warnings: null };
+  const expected: TestExpectation = { effect: null, by: null, warnings: null, redact: null };
   const result: TestResult = { name, file: location.file, line: location.line, column: location.column, location, passed: false, expected, actual: null };
 
   let given: A.GivenItem | undefined;
@@ -205,6 +211,7 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
         expectCount++;
         if (item.effect) expected.effect = item.effect.value;
         if (item.by.length > 0) expected.by = sorted(item.by.map((n) => n.text));
+        if (item.redact) expected.redact = item.redact.none ? [] : sorted([...new Set(item.redact.paths.map((p) => printExpr(p).replace(/^input\./, '')))]);
         break;
       case 'ExpectWarnings':
         expectCount++;
@@ -278,6 +285,7 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
     effect: decision.effect,
     by: decidingNames(decision),
     warnings: sorted(decision.warnings.filter((w) => w.name).map((w) => w.name as string)),
+    redact: sorted([...new Set((decision.transforms ?? []).map((t) => pathText(t.path)))]),
   };
   result.actual = actual;
 
@@ -302,6 +310,9 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
     problems.push(`expected ${expected.effect}${expected.by ? ` by ${fmtNames(expected.by)}` : ''}, got ${actualDesc}`);
   } else if (expected.by !== null && expected.by.join('\0') !== actual.by.join('\0')) {
     problems.push(`expected ${expected.effect ?? actual.effect} by ${fmtNames(expected.by)}, got ${actualDesc}${actual.by.length ? '' : ' by nothing'}`);
+  }
+  if (expected.redact !== null && expected.redact.join('\0') !== actual.redact.join('\0')) {
+    problems.push(`expected with redact ${expected.redact.length ? expected.redact.join(', ') : 'none'}, got ${actual.redact.length ? actual.redact.join(', ') : 'none'}`);
   }
   if (expected.warnings !== null && expected.warnings.join('\0') !== actual.warnings.join('\0')) {
     problems.push(`expected warnings ${expected.warnings.length ? expected.warnings.join(', ') : 'none'}, got ${actual.warnings.length ? actual.warnings.join(', ') : 'none'}`);

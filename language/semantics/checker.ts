@@ -659,8 +659,10 @@ export class Checker {
         this.message(e.message);
         break;
       case 'Set':
-      case 'Redact':
         break; // phase 2: reported by the parser (REIN105)
+      case 'Redact':
+        this.redact(e);
+        break;
     }
   }
 
@@ -687,6 +689,37 @@ export class Checker {
 
   /** The checked policy header (set first in `run`). */
   private header: PolicyHeader | undefined;
+
+  /** `redact PATH using DETECTOR ["REPLACEMENT"]`: PATH a path into the request (fields, constant
+   *  indexes) that can hold a string; DETECTOR a detector; the replacement a constant string. */
+  private redact(e: A.RedactEffect): void {
+    if (e.path) {
+      const t = this.expr(e.path, this.global);
+      if (!requestPath(e.path, (n) => this.global.lookup(n)?.kind)) {
+        this.report('REIN205', e.path.range, `\`redact\` needs a path into the request (fields and constant indexes), found \`${brief(e.path)}\``, {
+          help: 'e.g. `redact action.args.query using pii.email` or `redact messages[0].text using secrets.any`',
+        });
+      } else if (!isLoose(stripNull(t)) && !holdsString(t)) {
+        this.report('REIN205', e.path.range, `\`redact\` masks strings; \`${brief(e.path)}\` is \`${typeToString(t)}\`, which holds none`);
+      }
+    }
+    const u = e.using;
+    if (!u) {
+      if (e.path) this.report('REIN205', e.range, '`redact` needs a detector: `redact PATH using DETECTOR`', { help: `detectors: ${allDetectors().map((d) => `\`${d}\``).join(', ')}` });
+    } else {
+      const ns = u.kind === 'Member' ? this.detectorNamespace(u.object, this.global) : undefined;
+      if (ns && u.kind === 'Member') this.detector(u, ns);
+      else {
+        const s = suggest(brief(u), allDetectors());
+        this.report('REIN205', u.range, `\`using\` takes a detector, found \`${brief(u)}\``, {
+          help: s ? `did you mean \`${s}\`?` : `detectors: ${allDetectors().map((d) => `\`${d}\``).join(', ')}`,
+          ...(s ? { data: { suggestion: s } } : {}),
+        });
+      }
+    }
+    if (e.message && e.message.parts.some((p) => p.kind !== 'Text'))
+      this.report('REIN205', e.message.range, 'the replacement of `redact` is a constant string (no `${…}`)');
+  }
 
   private checkRule(r: A.RuleDecl): void {
     this.priority(r);
@@ -964,6 +997,11 @@ export class Checker {
         case 'Expect':
           expect = true;
           for (const n of it.by) this.resolveDecided(n, 'rule or budget');
+          for (const p of it.redact?.paths ?? []) {
+            this.expr(p, this.global);
+            if (!requestPath(p, (n) => this.global.lookup(n)?.kind))
+              this.report('REIN205', p.range, `\`expect … with redact\` lists paths into the request, found \`${brief(p)}\``, { help: 'e.g. `expect allow with redact prompt, action.args.query`' });
+          }
           break;
         case 'ExpectWarnings':
           expect = true;
@@ -1899,4 +1937,51 @@ export function symbolLocation(s: Symbol): { file: string; range: Range } | unde
 
 export function checkProgram(files: ParsedFile[]): CheckerOutput {
   return new Checker(files).run();
+}
+
+/** Every detector's qualified name (`pii.email`). */
+function allDetectors(): string[] {
+  return Object.entries(DETECTORS).flatMap(([ns, ds]) => ds.map((d) => `${ns}.${d}`));
+}
+
+/** Whether `e` is a path into the request: an input field or `input`, then `.field`s and constant
+ *  `[index]`es (what `redact` can address in the request it rewrites). */
+export function requestPath(e: A.Expr, kindOf: (name: string) => string | undefined): boolean {
+  switch (e.kind) {
+    case 'NameRef': {
+      const k = kindOf(e.name.text);
+      return k === 'input-field' || k === 'input';
+    }
+    case 'Member':
+      return e.property !== undefined && requestPath(e.object, kindOf);
+    case 'Index':
+      return e.index !== undefined && (e.index.kind === 'Number' || (e.index.kind === 'String' && e.index.parts.every((p) => p.kind === 'Text'))) && requestPath(e.object, kindOf);
+    case 'Paren':
+      return false;
+    default:
+      return false;
+  }
+}
+
+/** Whether a value of type `t` is or contains a string (what `redact` can mask). */
+function holdsString(t: Type, seen = new Set<Type>()): boolean {
+  if (seen.has(t)) return false;
+  seen.add(t);
+  switch (t.kind) {
+    case 'string':
+    case 'enum':
+    case 'any':
+    case 'error':
+      return true;
+    case 'nullable':
+      return holdsString(t.inner, seen);
+    case 'list':
+      return holdsString(t.elem, seen);
+    case 'map':
+      return holdsString(t.value, seen);
+    case 'object':
+      return t.fields.some((f) => holdsString(f.type, seen));
+    default:
+      return false;
+  }
 }

@@ -272,6 +272,9 @@ export interface ExpectItem extends Node {
   kind: 'Expect';
   effect?: { value: 'allow' | 'deny' | 'require_approval'; range: Range };
   by: Name[];
+  /** `with redact PATH, …` (the request paths the decision's transforms mask, exactly) or
+   *  `with redact none` (`none: true`, no paths). */
+  redact?: { paths: Expr[]; none: boolean; range: Range };
 }
 export interface ExpectWarningsItem extends Node {
   kind: 'ExpectWarnings';

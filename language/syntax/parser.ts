@@ -951,7 +951,6 @@ class ReinParser extends EmbeddedActionsParser {
         }),
       alt(() => {
           const kw = this.consume(9, KW.redact);
-          this.ACTION(() => this.report('REIN105', '`redact` is not supported yet', kw.startOffset, kw.startOffset + kw.image.length, 'transforming effects are a phase 2 feature'));
           const path = this.option(10, gated(() => !this.nextIsItemOnNewLine(kw), () => this.subrule(9, this.expression)));
           this.ACTION(() => this.need(path, 'the path to redact', kw));
           let using: A.Expr | undefined;
@@ -961,7 +960,7 @@ class ReinParser extends EmbeddedActionsParser {
             this.ACTION(() => this.need(using, 'a detector', u));
           });
           const message = this.option(13, () => this.subrule(11, this.message));
-          return this.ACTION(() => ({ kind: 'Redact' as const, path, using, message, range: this.from(start!) }));
+          return this.ACTION(() => (this.noteEffect(message), { kind: 'Redact' as const, path, using, message, range: this.from(start!) }));
         }),
     ]);
   });
@@ -1213,7 +1212,30 @@ class ReinParser extends EmbeddedActionsParser {
             this.consume(3, KW.by);
             by = this.subrule(3, this.nameList) ?? [];
           });
-          return this.ACTION(() => ({ kind: 'Expect' as const, effect: eff, by, range: this.from(start) }));
+          let redact: A.ExpectItem['redact'];
+          this.option(2, () => {
+            const w = this.consume(4, KW.with);
+            this.consume(5, KW.redact);
+            const paths: A.Expr[] = [];
+            let none = false;
+            this.or(3, [
+              alt(() => {
+                  this.consume(6, KW.none);
+                  none = true;
+                }),
+              alt(() => {
+                  const p1 = this.subrule(4, this.expression);
+                  this.ACTION(() => p1 && paths.push(p1));
+                  this.many(1, () => {
+                    this.consume(7, Comma);
+                    const p = this.subrule(5, this.expression);
+                    this.ACTION(() => p && paths.push(p));
+                  });
+                }, true),
+            ]);
+            this.ACTION(() => (redact = { paths, none, range: this.from(w.startOffset) }));
+          });
+          return this.ACTION(() => ({ kind: 'Expect' as const, effect: eff, by, ...(redact ? { redact } : {}), range: this.from(start) }));
         }),
     ]);
   });

@@ -146,7 +146,8 @@ export function forEachChild(node: AnyNode, fn: (child: AnyNode) => void): void 
     case 'Approved':
       return all(node.names);
     case 'Expect':
-      return all(node.by);
+      all(node.by);
+      return all(node.redact?.paths ?? []);
     case 'ExpectWarnings':
       return all(node.names);
     case 'String':

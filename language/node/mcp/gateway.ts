@@ -29,7 +29,8 @@ import type { PolicyHost } from './host.js';
 import type { GatewayMetrics } from './metrics.js';
 import { phaseFacts } from './phases.js';
 import { isOrdered, type OrderedTransport } from './stdio.js';
-import { annotationsOf, argumentsOf, resultText, usageOf, type McpRequest, type ToolAnnotations } from './schema.js';
+import { annotationsOf, argumentsOf, maskResult, resultText, usageOf, type McpRequest, type ToolAnnotations } from './schema.js';
+import { applyTransforms, maskedSummary } from '../../runtime/transforms.js';
 
 type Id = string | number;
 
@@ -695,9 +696,11 @@ export class Gateway {
       this.ask(m, request, d, hold ?? new Hold(), {
         granted: (again, engineNow) => {
           this.note(again, 'tools/call', name);
-          this.track(m, { engine: engineNow, decision: again, request });
+          // The result phase sees the call as the upstream received it (masked arguments).
+          const sent = applyTransforms(request, again);
+          this.track(m, { engine: engineNow, decision: again, request: sent });
           this.opts.metrics?.call('forwarded', name);
-          this.toUp.push(m);
+          this.toUp.push(this.maskCall(m, request, sent, again));
         },
         refused: (decision, message) => this.toDown.push(this.refuse(m, name, decision, message)),
       });
@@ -705,9 +708,24 @@ export class Gateway {
     }
     release();
     this.note(d, 'tools/call', name);
-    this.track(m, { engine, decision: d, request });
+    const sent = applyTransforms(request, d);
+    this.track(m, { engine, decision: d, request: sent });
     this.opts.metrics?.call('forwarded', name);
-    return m;
+    return this.maskCall(m, request, sent, d);
+  }
+
+  /** The tools/call as the upstream receives it: the decision's transforms applied to its
+   *  arguments (what a `redact action…`/`redact arguments…` rule masked); unchanged without any. */
+  private maskCall(m: Msg, request: McpRequest, sent: McpRequest, d: Decision): Msg {
+    if (sent === request) return m;
+    this.logMasked(d, 'tools/call', request.tool.name);
+    if (sent.arguments === request.arguments) return m;
+    return { ...m, params: { ...(m.params as Record<string, unknown>), arguments: sent.arguments } } as Msg;
+  }
+
+  /** What was masked (rule, path, detector, span count), never the text. */
+  private logMasked(d: Decision, what: string, tool: string): void {
+    for (const x of maskedSummary(d.transforms)) this.log(`rein mcp: masked ${what} ${tool}: ${x.path} (${x.detector}, ${x.spans} span${x.spans === 1 ? '' : 's'}) by rule ${x.rule}`);
   }
 
   /**
@@ -850,7 +868,7 @@ export class Gateway {
       this.ask(m, request, d, new Hold(), {
         granted: (again) => {
           this.note(again, 'result of', name);
-          this.toDown.push(m);
+          this.toDown.push(this.maskResultMsg(m, name, again));
         },
         refused: (decision, message) => this.toDown.push(this.withhold(m, name, decision, message)),
       });
@@ -858,7 +876,15 @@ export class Gateway {
     }
     if (d.effect !== 'allow') return this.withhold(m, name, d, messageOf(d));
     this.note(d, 'result of', name);
-    return m;
+    return this.maskResultMsg(m, name, d);
+  }
+
+  /** The result as the model reads it: the decision's transforms of `result.text` applied to the
+   *  result's text parts (schema.ts `maskResult`). */
+  private maskResultMsg(m: Msg, name: string, d: Decision): Msg {
+    if (!d.transforms || d.transforms.length === 0 || !m.result) return m;
+    this.logMasked(d, 'result of', name);
+    return { ...m, result: maskResult(m.result as Record<string, unknown>, d.transforms) } as Msg;
   }
 
   /** The isError result that replaces a withheld one. */
@@ -908,7 +934,8 @@ function isPlainAllow(d: Decision): boolean {
     d.approvals.length === 0 &&
     d.monitored.length === 0 &&
     d.budgets.length === 0 &&
-    d.reservation === null
+    d.reservation === null &&
+    d.transforms === undefined
   );
 }
 

@@ -1,3 +1,5 @@
+import { applyTransforms, type Transform } from '../../runtime/transforms.js';
+
 // The request every `rein mcp` decision sees (INTERFACES §6), as Rein source a policy set can use
 // verbatim (`schema.rein`; `rein init --template mcp` writes it), and the builder of that request.
 
@@ -98,4 +100,47 @@ export function usageOf(result: unknown): Record<string, unknown> | undefined {
   if (!meta || typeof meta !== 'object') return undefined;
   const u = (meta as Record<string, unknown>)['rein/usage'] ?? (meta as Record<string, unknown>).usage;
   return u && typeof u === 'object' && !Array.isArray(u) ? (u as Record<string, unknown>) : undefined;
+}
+
+/**
+ * A CallToolResult with the decision's transforms of `result.text` applied to its text parts (the
+ * blocks `resultText` joins with "\n"): a span is replaced in the block where it starts, and the
+ * rest of a span that runs into the next blocks is removed from them. Other transforms are ignored;
+ * without any, the result itself.
+ */
+export function maskResult(result: Record<string, unknown>, transforms: readonly Transform[] | undefined): Record<string, unknown> {
+  const ts = (transforms ?? []).filter((t) => t.path.length === 2 && t.path[0] === 'result' && t.path[1] === 'text');
+  const content = result.content;
+  if (ts.length === 0 || !Array.isArray(content)) return result;
+  // Where each text part sits in the joined text.
+  const blocks: { i: number; at: number; text: string; resource: boolean }[] = [];
+  let at = 0;
+  content.forEach((c, i) => {
+    const o = c as { type?: unknown; text?: unknown; resource?: { text?: unknown } } | null;
+    if (o && typeof o === 'object' && o.type === 'text' && typeof o.text === 'string') {
+      blocks.push({ i, at, text: o.text, resource: false });
+      at += o.text.length + 1;
+    } else if (o && typeof o === 'object' && o.type === 'resource' && o.resource && typeof o.resource.text === 'string') {
+      blocks.push({ i, at, text: o.resource.text, resource: true });
+      at += o.resource.text.length + 1;
+    }
+  });
+  const per: Transform[] = [];
+  for (const t of ts) {
+    for (const s of t.spans) {
+      blocks.forEach((b, k) => {
+        const start = Math.max(s.start, b.at) - b.at;
+        const end = Math.min(s.end, b.at + b.text.length) - b.at;
+        if (start < end) per.push({ ...t, path: ['blocks', k], replacement: s.start >= b.at ? t.replacement : '', spans: [{ start, end }] });
+      });
+    }
+  }
+  const masked = applyTransforms({ blocks: blocks.map((b) => b.text) }, { transforms: per }).blocks;
+  const out = content.slice();
+  blocks.forEach((b, k) => {
+    if (masked[k] === b.text) return;
+    const c = out[b.i] as Record<string, unknown>;
+    out[b.i] = b.resource ? { ...c, resource: { ...(c.resource as object), text: masked[k] } } : { ...c, text: masked[k] };
+  });
+  return { ...result, content: out };
 }
