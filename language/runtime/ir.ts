@@ -17,6 +17,7 @@
 import type { StringMethodName } from '../semantics/string-methods.js';
 import type { Type } from '../semantics/types.js';
 import type { ClauseEffect, SourceLocation, BudgetWindow } from './compiled.js';
+import type { IrExtern } from './externs.js';
 import { newRecord } from './values.js';
 
 export const IR_VERSION = 1;
@@ -84,6 +85,8 @@ export type Node =
   | { k: 'call'; fn: 'len' | 'min' | 'max' | 'type_of' | 'hour' | 'weekday'; args: Node[] }
   /** A def call: arguments go to slots 0…n−1 of a fresh frame of the def's size. */
   | { k: 'def'; i: number; args: Node[] }
+  /** A host function (`extern def`), called through `env.externs` (externs.ts); never folded. */
+  | { k: 'extern'; name: string; args: Node[] }
   /** A detector (`pii.email(s)`), by name. */
   | { k: 'detect'; name: string; arg: Node }
   | { k: 'strMethod'; m: StringMethod; obj: Node; args: Node[]; at: string }
@@ -157,6 +160,8 @@ export interface IrProgram {
   budgets: IrBudget[];
   /** Budgets that rules read (`x.used`), in first-read order. */
   budgetsReadByRules: string[];
+  /** `extern def`s (absent when the set declares none). */
+  externs?: IrExtern[];
 }
 
 /** The operands of a chain of `and`s: `when a and b` is `when a` + `when b` (same short-circuit,
@@ -200,6 +205,7 @@ export function childNodes(n: Node): Node[] {
       return [n.c, n.t, n.f];
     case 'call':
     case 'def':
+    case 'extern':
       return n.args;
     case 'detect':
       return [n.arg];
