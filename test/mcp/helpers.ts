@@ -184,30 +184,35 @@ export interface Started {
   kill(): Promise<void>;
 }
 
-/** test/fixtures/mcp/test-server.mjs in Streamable HTTP mode on a free port. */
-export async function httpTestServer(extraEnv: Record<string, string> = {}, args: string[] = []): Promise<Started> {
-  const port = await freePort();
-  const p = start(process.execPath, [path.join(FIXTURES, 'test-server.mjs'), '--http', String(port), ...args], { env: env(extraEnv) });
-  try {
-    await waitFor(() => /test-server listening/.test(p.out()), 'the test server (HTTP)', 60_000);
-  } catch (e) {
+/** Starts a listener on a free port: `launch(port)` spawns it, `ready` tells from its output that it
+ *  listens. A probed port can be taken before the process binds it; when the process exits early saying
+ *  so, it is started again on a fresh port (bounded), and any other early exit fails at once with its
+ *  output instead of waiting for the timeout. */
+export async function listenOnFreePort(launch: (port: number) => ReturnType<typeof start>, ready: RegExp, what: string): Promise<Started> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const p = launch(port);
+    try {
+      await waitFor(() => ready.test(p.out()) || p.child.exitCode !== null || p.child.signalCode !== null, what, 60_000);
+    } catch (e) {
+      await p.kill();
+      throw new Error(`${(e as Error).message}\n${p.out()}`);
+    }
+    if (ready.test(p.out())) return { url: `http://127.0.0.1:${port}/mcp`, port, out: p.out, kill: p.kill };
     await p.kill();
-    throw e;
+    if (attempt < 5 && /EADDRINUSE|already in use/i.test(p.out())) continue;
+    throw new Error(`${what} exited before it listened:\n${p.out()}`);
   }
-  return { url: `http://127.0.0.1:${port}/mcp`, port, out: p.out, kill: p.kill };
+}
+
+/** test/fixtures/mcp/test-server.mjs in Streamable HTTP mode on a free port. */
+export function httpTestServer(extraEnv: Record<string, string> = {}, args: string[] = []): Promise<Started> {
+  return listenOnFreePort((port) => start(process.execPath, [path.join(FIXTURES, 'test-server.mjs'), '--http', String(port), ...args], { env: env(extraEnv) }), /test-server listening/, 'the test server (HTTP)');
 }
 
 /** `rein mcp --listen 127.0.0.1:<free port> --upstream UPSTREAM ARGS…` (node flags in `nodeArgs`). */
-export async function httpGateway(upstream: string, args: string[], opts: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<Started> {
-  const port = await freePort();
-  const p = start(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'mcp', ...args, '--listen', `127.0.0.1:${port}`, '--upstream', upstream], { env: env(opts.env) });
-  try {
-    await waitFor(() => /listening at/.test(p.out()), 'the gateway (--listen)', 60_000);
-  } catch (e) {
-    await p.kill();
-    throw new Error(`${(e as Error).message}\n${p.out()}`);
-  }
-  return { url: `http://127.0.0.1:${port}/mcp`, port, out: p.out, kill: p.kill };
+export function httpGateway(upstream: string, args: string[], opts: { env?: Record<string, string>; nodeArgs?: string[] } = {}): Promise<Started> {
+  return listenOnFreePort((port) => start(process.execPath, [...(opts.nodeArgs ?? []), BIN, 'mcp', ...args, '--listen', `127.0.0.1:${port}`, '--upstream', upstream], { env: env(opts.env) }), /listening at/, 'the gateway (--listen)');
 }
 
 /** `rein approvals …` on a workspace's queue, as a human at a terminal would run it. */
