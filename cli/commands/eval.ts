@@ -4,11 +4,12 @@ import { Engine } from '../../language/runtime/engine.js';
 import { parseMoney } from '../../language/runtime/money.js';
 import type { Approval, Decision } from '../../language/runtime/decision.js';
 import type { Policy } from '../../language/runtime/compile.js';
+import type { ExternImpls } from '../../language/runtime/externs.js';
 import { EXIT, type Ctx } from '../context.js';
 import { LoadError, UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { renderExplanationText } from '../output/explain.js';
-import { loadPolicyFor } from '../shared.js';
+import { externsFor, loadPolicyFor } from '../shared.js';
 
 export function exitCodeForEffect(effect: Decision['effect']): number {
   return effect === 'allow' ? EXIT.ok : effect === 'deny' ? EXIT.deny : EXIT.requireApproval;
@@ -69,12 +70,12 @@ export function looksLikeJsonLines(text: string): boolean {
   }
 }
 
-async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'eval'>): Promise<number> {
+async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'eval'>, externs?: ExternImpls): Promise<number> {
   if (opts.spent.length > 0) throw new UsageError('--spent applies to one request; in batch mode budgets accumulate over the lines', 'eval');
   const now = opts.now;
   // One engine and one in-memory store for the whole file: budgets accumulate over the lines, as
   // they would in one process deciding these requests in order.
-  const engine = new Engine(policy, now ? { clock: () => now } : {});
+  const engine = new Engine(policy, { ...(now ? { clock: () => now } : {}), ...(externs ? { externs } : {}) });
   const counts = { allow: 0, deny: 0, require_approval: 0 };
   let malformed = 0;
   let out: string[] = [];
@@ -98,7 +99,8 @@ async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'
       const hash = policy.requestHash(request);
       if (hash) approvals = opts.approve.map((rule) => ({ rule, request_hash: hash }));
     }
-    const d = engine.decideSync(request, { approvals, explain: opts.explain });
+    // Host functions may be asynchronous: `decide` awaits them (decideSync would fail them).
+    const d = externs ? await engine.decide(request, { approvals, explain: opts.explain }) : engine.decideSync(request, { approvals, explain: opts.explain });
     counts[d.effect]++;
     out.push(JSON.stringify(d));
     if (out.length >= 2048) {
@@ -121,7 +123,8 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
   const p = positionals[0];
   const inputText = await ctx.readInput(opts.input);
   const policy = await loadPolicyFor(ctx, p);
-  if (isBatch(opts) || looksLikeJsonLines(inputText)) return evalBatch(ctx, policy, inputText, opts);
+  const externs = await externsFor(ctx, opts.externs, 'eval');
+  if (isBatch(opts) || looksLikeJsonLines(inputText)) return evalBatch(ctx, policy, inputText, opts, externs);
   const request = parseJsonInput(inputText, opts.input === '-' ? 'standard input' : `\`${opts.input}\``);
   const now = opts.now ?? new Date();
   const spent = opts.spent.map((s) => parseSpent(policy, s));
@@ -130,7 +133,7 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
     if (!names.has(a)) throw new UsageError(`--approve: \`${a}\` is not a rule or budget of the policy`, 'eval');
   }
 
-  const engine = new Engine(policy, { clock: () => now });
+  const engine = new Engine(policy, { clock: () => now, ...(externs ? { externs } : {}) });
   for (const s of spent) {
     try {
       await engine.addSpent(request, s.name, s.amount, now);

@@ -14,6 +14,7 @@ import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { AuditLogger } from '../../audit/logger.js';
 import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from '../load.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { ExternImpls } from '../../runtime/externs.js';
 
 export interface PolicyHostOptions {
   mode?: EngineMode;
@@ -22,6 +23,8 @@ export interface PolicyHostOptions {
   metrics?: GatewayMetrics;
   /** Verify approvals as signed tokens (docs/approvals.md); absent: grants are trusted as given. */
   approvalKeys?: readonly ApprovalKey[];
+  /** Implementations of the policy's `extern def`s (`--externs FILE`; docs/externs.md). */
+  externs?: ExternImpls;
   /** Where reload messages and diagnostics go (stderr; the CLI passes its `Ctx`). */
   ctx: HostIO;
   /** How a reloaded policy's errors are printed (default: one line per diagnostic). */
@@ -107,6 +110,7 @@ export class PolicyHost {
       mode: this.opts.mode ?? 'enforce',
       onDecision,
       ...(this.opts.approvalKeys ? { approvalKeys: this.opts.approvalKeys } : {}),
+      ...(this.opts.externs ? { externs: this.opts.externs } : {}),
     });
   }
 
