@@ -123,7 +123,14 @@ export class PolicyHost {
     }
     const old = this.policy.hash;
     if (next.hash === old) return true;
-    this.engine = this.engineFor(next);
+    try {
+      this.engine = this.engineFor(next);
+    } catch (e) {
+      // The Engine refused it (e.g. its `extern def`s no longer match the host functions).
+      if (e instanceof PolicyError) this.opts.report?.(e);
+      this.opts.ctx.err(`rein mcp: policy reload refused (${e instanceof Error ? e.message : String(e)}); still serving ${old}\n`);
+      return false;
+    }
     this.opts.ctx.err(`rein mcp: policy reloaded: ${old} -> ${next.hash}\n`);
     return true;
   }
