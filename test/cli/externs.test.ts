@@ -69,6 +69,52 @@ describe('--externs: host functions from an ES module', () => {
     }
   });
 
+  it('a built bundle (rein build) keeps its extern defs: rein eval BUNDLE --externs decides with them', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-externs-'));
+    try {
+      const out = path.join(dir, 'hc.bundle.json');
+      const b = await runMain(['build', EXAMPLE, '-o', out]);
+      assert.equal(b.code, 0, b.stderr);
+      const r = await runMain(['eval', out, '-i', path.join(EXAMPLE, 'requests/injection.json'), '--externs', EXTERNS, '--format', 'json']);
+      assert.equal(r.code, 4, r.stderr);
+      assert.equal(JSON.parse(r.stdout).externs[0].name, 'injection_score');
+      const none = await runMain(['eval', out, '-i', path.join(EXAMPLE, 'requests/injection.json')]);
+      assert.equal(none.code, 1);
+      assert.match(none.stderr, /REIN231/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a reload whose extern defs no longer match the host functions is refused; the old version keeps serving (rein serve, rein mcp)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-externs-'));
+    const src = readFileSync(path.join(EXAMPLE, 'policy.rein'), 'utf8');
+    try {
+      writeFileSync(path.join(dir, 'policy.rein'), src);
+      const impls = await loadExternsModule(EXTERNS);
+      const { PolicyHolder } = await import('../../language/node/serve/policy-holder.js');
+      const { MemoryBudgetStore } = await import('../../language/runtime/memory-store.js');
+      const logs: string[] = [];
+      const holder = new PolicyHolder({ source: dir, store: new MemoryBudgetStore(), engine: { externs: impls }, log: (m) => logs.push(m) });
+      const first = await holder.load();
+      writeFileSync(path.join(dir, 'policy.rein'), `${src}\nextern def topic(text: string): string\n`);
+      const r = await holder.reload();
+      assert.equal(r.ok, false);
+      assert.match(r.error ?? '', /REIN231 Engine: no implementation for `extern def topic`/);
+      assert.equal(holder.hash, first.policy.hash);
+
+      const { PolicyHost } = await import('../../language/node/mcp/host.js');
+      writeFileSync(path.join(dir, 'policy.rein'), src);
+      const errs: string[] = [];
+      const host = new PolicyHost(compile({ 'policy.rein': src }), { externs: impls, ctx: { err: (m: string) => void errs.push(m) } as never, report: () => undefined });
+      writeFileSync(path.join(dir, 'policy.rein'), `${src}\nextern def topic(text: string): string\n`);
+      assert.equal(await host.reload(dir), false);
+      assert.ok(errs.some((m) => /policy reload refused .*still serving/.test(m)), errs.join(''));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rein mcp refuses to start without them, before starting the upstream', async () => {
     const r = await runMain(['mcp', '--policy', EXAMPLE, '--', process.execPath, '-e', 'process.exit(3)']);
     assert.equal(r.code, 1, r.stderr);
