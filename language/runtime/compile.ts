@@ -513,7 +513,8 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     header,
     compiled,
     evaluate,
-    codegen: validate.generated && fastRules !== undefined && fused !== undefined,
+    // With host functions there is no fused function (a per-decision call context), but the rules are generated.
+    codegen: validate.generated && fastRules !== undefined && (fused !== undefined || externs !== null),
     requestHash(request: unknown): string | null {
       const v = validate(request);
       return v.ok ? hashValue(v.value) : null;
