@@ -117,11 +117,12 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'approve', type: 'string', multiple: true, value: 'RULE', description: 'grant the approval RULE (a rule or budget) for this exact request' },
       { name: 'now', type: 'string', value: 'TIME', description: 'evaluation time, RFC 3339 (default: the current time)' },
       { name: 'externs', type: 'string', value: 'FILE', description: 'an ES module exporting the implementations of the policy\'s `extern def`s, by name (docs/externs.md)' },
+      { name: 'mode', type: 'string', value: 'enforce|monitor', description: 'monitor: decide everything, enforce nothing; the effect is allow, `would_effect` holds the enforced one, nothing is reserved (default: enforce)' },
       formatOption(['text', 'json'], 'text'),
       help,
     ],
     exitCodes: [
-      [0, 'allow (batch: every line decided)'],
+      [0, 'allow (batch: every line decided; --mode monitor: always, whatever `would_effect` says)'],
       [1, 'policy errors'],
       [2, 'usage or IO error (bad option, unreadable or non-JSON input; batch: a malformed line)'],
       [4, 'deny'],
@@ -134,6 +135,7 @@ export const COMMANDS: CommandSpec[] = [
       'rein eval policies/support -i req.json --approve large_transfer',
       'rein eval policies/support --input requests.jsonl > decisions.jsonl',
       'cat requests.jsonl | rein eval policies/support -i -',
+      'rein eval policies/support -i requests.jsonl --mode monitor',
     ],
   },
   {

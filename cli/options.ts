@@ -70,6 +70,7 @@ export const optionSchemas = {
     approve: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, '--approve takes a rule or budget name')).default([]),
     now: rfc3339.optional(),
     externs: z.string().min(1).optional(),
+    mode: z.enum(['enforce', 'monitor'], { error: (iss) => `--mode must be enforce or monitor (got \`${String(iss.input)}\`)` }).default('enforce'),
     format: formatOf(['text', 'json'] as const).default('text'),
   }),
   build: z.object({

@@ -75,8 +75,9 @@ async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'
   const now = opts.now;
   // One engine and one in-memory store for the whole file: budgets accumulate over the lines, as
   // they would in one process deciding these requests in order.
-  const engine = new Engine(policy, { ...(now ? { clock: () => now } : {}), ...(externs ? { externs } : {}) });
+  const engine = new Engine(policy, { ...(now ? { clock: () => now } : {}), mode: opts.mode, ...(externs ? { externs } : {}) });
   const counts = { allow: 0, deny: 0, require_approval: 0 };
+  const would = { allow: 0, deny: 0, require_approval: 0 };
   let malformed = 0;
   let out: string[] = [];
   const t0 = performance.now();
@@ -102,6 +103,7 @@ async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'
     // Host functions may be asynchronous: `decide` awaits them (decideSync would fail them).
     const d = externs ? await engine.decide(request, { approvals, explain: opts.explain }) : engine.decideSync(request, { approvals, explain: opts.explain });
     counts[d.effect]++;
+    would[d.would_effect ?? d.effect]++;
     out.push(JSON.stringify(d));
     if (out.length >= 2048) {
       ctx.out(out.join('\n') + '\n');
@@ -113,6 +115,7 @@ async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'
   const rate = n > 0 && ms > 0 ? ` (${Math.round((n / ms) * 1000).toLocaleString('en-US')}/s)` : '';
   ctx.err(
     `${n} request${n === 1 ? '' : 's'}: ${counts.allow} allow, ${counts.deny} deny, ${counts.require_approval} require_approval` +
+      (opts.mode === 'monitor' ? ` (monitor: would be ${would.allow} allow, ${would.deny} deny, ${would.require_approval} require_approval)` : '') +
       `${malformed ? `, ${malformed} malformed` : ''} in ${ms.toFixed(0)} ms${rate}\n`,
   );
   return malformed > 0 ? EXIT.usage : EXIT.ok;
@@ -133,7 +136,7 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
     if (!names.has(a)) throw new UsageError(`--approve: \`${a}\` is not a rule or budget of the policy`, 'eval');
   }
 
-  const engine = new Engine(policy, { clock: () => now, ...(externs ? { externs } : {}) });
+  const engine = new Engine(policy, { clock: () => now, mode: opts.mode, ...(externs ? { externs } : {}) });
   for (const s of spent) {
     try {
       await engine.addSpent(request, s.name, s.amount, now);

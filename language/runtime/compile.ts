@@ -20,7 +20,7 @@ import type { BudgetView, ClauseExplanation, CompiledBudget, CompiledPolicy, Dec
 import type { Approval, Decision } from './decision.js';
 import { assemble, Entries, ruleErrorReason, type Assembler } from './entries.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
-import { compileValidator, emitQuickValidator, newFastClosures } from './validate.js';
+import { compileValidator, emitQuickValidator, newValidatorClosures } from './validate.js';
 import { useCodegen } from './codegen.js';
 import { generateFused, generateRules, type DecideHelpers, type FusedEvaluate, type RuleGenHost } from './codegen-rules.js';
 import { EvalError, newRecord, renderValue } from './values.js';
@@ -187,7 +187,7 @@ function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decid
     };
     if (decide) {
       return generateFused(host, genRules, helpers, decide, {
-        validator: (b, src) => emitQuickValidator(b, lw.program.inputType, newFastClosures(), src),
+        validator: (b, src) => emitQuickValidator(b, lw.program.inputType, newValidatorClosures(), src),
       });
     }
     return generateRules(host, genRules, helpers);

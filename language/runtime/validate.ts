@@ -4,7 +4,10 @@
 // safe against `__proto__`/`constructor` keys, cycles and absurd nesting.
 //
 // The validator for a type is compiled once into closures (`compileValidator`), so validating a
-// request does no type interpretation.
+// request does no type interpretation. The same closures serve the quick path (quiet mode: nothing
+// recorded, the first problem ends the check) and the reporting path; with `new Function` the quick
+// path is generated code that inlines objects, lists and scalars and calls these closures for the
+// rest (maps, `any`, durations, times, recursive types). Errors always come from the closures.
 
 import type { DecisionError } from './compiled.js';
 import type { FieldType, Type } from '../semantics/types.js';
@@ -20,6 +23,8 @@ interface Ctx {
   errors: DecisionError[];
   /** Keys from the root to the value being checked; the JSON path is only built for an error. */
   stack: (string | number)[];
+  /** Quiet mode (the quick path): nothing is recorded, the first problem ends the check with `BAD`. */
+  quiet?: boolean;
 }
 
 /** Returns the normalised value, or `BAD` after reporting an error. */
@@ -60,11 +65,13 @@ function describe(v: unknown): string {
 const HOLE = 'a hole (sparse list): every item must be present';
 
 function report(ctx: Ctx, expected: string, message: string): typeof BAD {
+  if (ctx.quiet) return BAD;
   if (ctx.errors.length < MAX_ERRORS) ctx.errors.push({ kind: 'input', path: pathOf(ctx), expected, message });
   return BAD;
 }
 
 function mismatch(ctx: Ctx, expected: string, v: unknown): typeof BAD {
+  if (ctx.quiet) return BAD;
   return report(ctx, expected, `expected ${expected}, got ${describe(v)}`);
 }
 
@@ -103,6 +110,11 @@ export function parseDuration(s: string): number | undefined {
   return Number.isSafeInteger(total) && total <= MAX_TIME_MS ? total : undefined;
 }
 
+/** After a problem: stop here (quiet mode, or the error cap is reached). */
+function stop(ctx: Ctx): boolean {
+  return ctx.quiet === true || ctx.errors.length >= MAX_ERRORS;
+}
+
 /** A plain JSON-ish value copied into records (for `any` and unknown extra fields). */
 function copyAny(v: unknown, ctx: Ctx, depth: number): unknown {
   switch (typeof v) {
@@ -131,7 +143,7 @@ function copyAny(v: unknown, ctx: Ctx, depth: number): unknown {
       ctx.stack.pop();
       if (x === BAD) bad = true;
       out[i] = x;
-      if (bad && ctx.errors.length >= MAX_ERRORS) break;
+      if (bad && stop(ctx)) break;
     }
     return bad ? BAD : out;
   }
@@ -151,7 +163,7 @@ function copyAny(v: unknown, ctx: Ctx, depth: number): unknown {
     ctx.stack.pop();
     if (c === BAD) bad = true;
     out[k] = c;
-    if (bad && ctx.errors.length >= MAX_ERRORS) break;
+    if (bad && stop(ctx)) break;
   }
   return bad ? BAD : out;
 }
@@ -247,7 +259,7 @@ function build(t: Type, memo: Map<Type, Check>): Check {
           c.stack.pop();
           if (x === BAD) {
             bad = true;
-            if (c.errors.length >= MAX_ERRORS) break;
+            if (stop(c)) break;
           }
           out[i] = x;
         }
@@ -270,7 +282,7 @@ function build(t: Type, memo: Map<Type, Check>): Check {
           c.stack.pop();
           if (x === BAD) {
             bad = true;
-            if (c.errors.length >= MAX_ERRORS) break;
+            if (stop(c)) break;
           }
           out[k] = x;
         }
@@ -316,12 +328,16 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
         );
         c.stack.pop();
         bad = true;
+        if (c.quiet) return BAD;
         continue;
       }
       c.stack.push(k);
       const x = checks[i](raw, c, d + 1);
       c.stack.pop();
-      if (x === BAD) bad = true;
+      if (x === BAD) {
+        if (c.quiet) return BAD;
+        bad = true;
+      }
       out[k] = x;
     }
     // Unknown extra fields: allowed and ignored by rules, but kept (so the request hash covers them).
@@ -332,211 +348,43 @@ function buildObject(fields: FieldType[], expected: string, memo: Map<Type, Chec
       c.stack.push(k);
       const x = copyAny(raw, c, d + 1);
       c.stack.pop();
-      if (x === BAD) bad = true;
+      if (x === BAD) {
+        if (c.quiet) return BAD;
+        bad = true;
+      }
       out[k] = x;
     }
     return bad ? BAD : out;
   };
 }
 
-// ---------------------------------------------------------------- fast path
+// ---------------------------------------------------------------- quiet mode (the quick path of the closures)
 //
-// Most requests are valid. The fast checker does the same checks and builds the same normalised copy,
-// but reports nothing: on the first problem it returns `FAIL`, and `compileValidator` then runs the
-// reporting checker above (which collects every error with its JSON path). So the happy path carries
-// no error context, no path stack and no per-field closures for reporting.
+// Most requests are valid. The quick path is the same closures in quiet mode: `report` records
+// nothing and builds no path or message, so a valid request costs its checks and its copy; on the
+// first problem the closures return `BAD` and `compileValidator` runs them again reporting (which
+// collects every error with its JSON path). One closure form checks and normalises, quiet or
+// reporting: there is no second closure validator to keep in step.
 
-const FAIL = Symbol('fail');
+/** The quiet context: no errors are recorded, and its key stack records nothing (its push and pop
+ *  do nothing), so the quick path carries no path state, and a getter that throws leaves none behind. */
+const QUIET: Ctx = { errors: [], stack: Object.assign([] as (string | number)[], { push: () => 0, pop: () => undefined }), quiet: true };
+
 export type Fast = (v: unknown, depth: number) => unknown;
 
-function fastAny(v: unknown, depth: number): unknown {
-  switch (typeof v) {
-    case 'string':
-    case 'boolean':
-      return v;
-    case 'number':
-      return Number.isFinite(v) ? v : FAIL;
-    case 'undefined':
-      return null;
-    case 'object':
-      break;
-    default:
-      return FAIL;
-  }
-  if (v === null) return null;
-  if (depth > MAX_DEPTH) return FAIL;
-  if (Array.isArray(v)) {
-    const n = v.length;
-    const out = new Array(n);
-    for (let i = 0; i < n; i++) {
-      if (!hasOwn.call(v, i)) return FAIL;
-      const x = fastAny(v[i], depth + 1);
-      if (x === FAIL) return FAIL;
-      out[i] = x;
-    }
-    return out;
-  }
-  if (v instanceof Date) return FAIL; // the reporting path converts it (or reports an invalid Date)
-  if (!isPlainData(v)) return FAIL;
-  const src = v as Record<string, unknown>;
-  const out = newRecord();
-  for (const k of Object.keys(src)) {
-    const x = src[k];
-    if (x === undefined) continue;
-    const c = fastAny(x, depth + 1);
-    if (c === FAIL) return FAIL;
-    out[k] = c;
-  }
-  return out;
+/** `check` in quiet mode: the normalised value, or `BAD`. */
+function quietly(check: Check): Fast {
+  return (v, depth) => check(v, QUIET, depth);
 }
 
-const isObjectLike = isPlainData;
-
-function compileFast(t: Type, memo: Map<Type, Fast>): Fast {
-  const cached = memo.get(t);
-  if (cached) return cached;
-  let impl: Fast | undefined;
-  memo.set(t, (v, d) => impl!(v, d));
-  impl = buildFast(t, memo);
-  memo.set(t, impl);
-  return impl;
-}
-
-const fastString: Fast = (v) => (typeof v === 'string' ? v : FAIL);
-const fastNumber: Fast = (v) => (typeof v === 'number' && Number.isFinite(v) ? v : FAIL);
-const fastInt: Fast = (v) => (typeof v === 'number' && Number.isSafeInteger(v) ? v : FAIL);
-const fastBool: Fast = (v) => (typeof v === 'boolean' ? v : FAIL);
-const fastMoney: Fast = (v) => {
-  const m = parseMoney(v);
-  return m === undefined ? FAIL : m;
-};
-
-function buildFast(t: Type, memo: Map<Type, Fast>): Fast {
-  switch (t.kind) {
-    case 'string':
-      return fastString;
-    case 'number':
-      return fastNumber;
-    case 'int':
-      return fastInt;
-    case 'bool':
-      return fastBool;
-    case 'money':
-      return fastMoney;
-    case 'duration':
-      return (v) => {
-        if (isDurationMs(v)) return v;
-        if (typeof v === 'string') {
-          const ms = parseDuration(v);
-          if (ms !== undefined) return ms;
-        }
-        return FAIL;
-      };
-    case 'time':
-      return (v) => {
-        if (typeof v === 'string') {
-          const ms = parseTime(v);
-          return ms === undefined ? FAIL : ms;
-        }
-        if (v instanceof Date && !Number.isNaN(v.getTime())) return v.getTime();
-        return FAIL;
-      };
-    case 'null':
-      return (v) => (v === null || v === undefined ? null : FAIL);
-    case 'any':
-    case 'error':
-      return fastAny;
-    case 'enum': {
-      const values = new Set(t.values);
-      return (v) => (typeof v === 'string' && values.has(v) ? v : FAIL);
-    }
-    case 'nullable': {
-      const inner = compileFast(t.inner, memo);
-      return (v, d) => (v === null || v === undefined ? null : inner(v, d));
-    }
-    case 'list': {
-      const elem = compileFast(t.elem, memo);
-      return (v, d) => {
-        if (!Array.isArray(v) || d > MAX_DEPTH) return FAIL;
-        const n = v.length;
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          if (!hasOwn.call(v, i)) return FAIL;
-          const x = elem(v[i], d + 1);
-          if (x === FAIL) return FAIL;
-          out[i] = x;
-        }
-        return out;
-      };
-    }
-    case 'map': {
-      const val = compileFast(t.value, memo);
-      return (v, d) => {
-        if (!isObjectLike(v) || d > MAX_DEPTH) return FAIL;
-        const out = newRecord();
-        for (const k of Object.keys(v)) {
-          const raw = v[k];
-          if (raw === undefined) continue;
-          const x = val(raw, d + 1);
-          if (x === FAIL) return FAIL;
-          out[k] = x;
-        }
-        return out;
-      };
-    }
-    case 'object':
-      return buildFastObject(t.fields, memo);
-    case 'function':
-    case 'budget':
-      return () => FAIL;
-  }
-}
-
-function buildFastObject(fields: FieldType[], memo: Map<Type, Fast>): Fast {
-  const n = fields.length;
-  const names = fields.map((f) => f.name);
-  const optional = fields.map((f) => f.optional || f.type.kind === 'nullable' || f.type.kind === 'null' || f.type.kind === 'any');
-  let checks: Fast[] | undefined;
-  return (v, d) => {
-    if (!isObjectLike(v) || d > MAX_DEPTH) return FAIL;
-    if (!checks) checks = fields.map((f) => compileFast(f.type, memo));
-    const out = newRecord();
-    // Own, defined keys seen among the declared fields: when the object has more enumerable keys
-    // than that, it has extra fields, copied (or reported) by the general path below.
-    let seen = 0;
-    for (let i = 0; i < n; i++) {
-      const k = names[i];
-      let raw = v[k];
-      // Own properties only: never read a field through the prototype chain.
-      if (raw !== undefined && !hasOwn.call(v, k)) raw = undefined;
-      if (raw === undefined || raw === null) {
-        if (raw === null) seen++;
-        if (!optional[i]) return FAIL;
-        out[k] = null;
-        continue;
-      }
-      seen++;
-      const x = checks[i](raw, d + 1);
-      if (x === FAIL) return FAIL;
-      out[k] = x;
-    }
-    let keys = 0;
-    for (const _ in v) keys++;
-    // Extra fields (or own keys whose value is `undefined`, or enumerable inherited keys): allowed and
-    // ignored by rules, but kept so the request hash covers them.
-    if (keys !== seen && fastExtras(v, out, d) === FAIL) return FAIL;
-    return out;
-  };
-}
-
-/** Extra (undeclared) own keys of `v` copied into `out`, as the reporting path does; FAIL on a bad value. */
-function fastExtras(v: Record<string, unknown>, out: Record<string, unknown>, d: number): unknown {
+/** Extra (undeclared) own keys of `v` copied into `out`, as the object closure does; `BAD` on a bad value. */
+function quietExtras(v: Record<string, unknown>, out: Record<string, unknown>, d: number): unknown {
   for (const k in v) {
     if (!hasOwn.call(v, k) || k in out) continue;
     const raw = v[k];
     if (raw === undefined) continue;
-    const x = fastAny(raw, d + 1);
-    if (x === FAIL) return FAIL;
+    const x = copyAny(raw, QUIET, d + 1);
+    if (x === BAD) return BAD;
     out[k] = x;
   }
   return out;
@@ -552,7 +400,7 @@ function fastExtras(v: Record<string, unknown>, out: Record<string, unknown>, d:
 // Names and keys are quoted by codegen.ts (`lit`), never concatenated.
 
 /** The quick validator as generated code: the normalised request, or undefined (invalid, or it threw). */
-function generateQuick(t: Type, closures: Map<Type, Fast>): (request: unknown) => Record<string, unknown> | undefined {
+function generateQuick(t: Type, closures: Map<Type, Check>): (request: unknown) => Record<string, unknown> | undefined {
   const b = new CodeBuilder();
   const input = new Name('input');
   b.line(_`try {`);
@@ -577,10 +425,10 @@ export interface EmittedValidator {
  * the caller wraps them in `try`. Used alone (`generateQuick`) and fused with the rules of a policy
  * (codegen-rules.ts `generateFused`), where the rules read the field locals instead of the records.
  */
-export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, Fast>, src: Name): EmittedValidator {
-  const FAILr = b.ref(FAIL);
+export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, Check>, src: Name): EmittedValidator {
+  const FAILr = b.ref(BAD);
   const hasOwnR = b.ref(hasOwn);
-  const extrasR = b.ref(fastExtras);
+  const extrasR = b.ref(quietExtras);
   // One record constructor per object type, setting every declared field (in declaration order) in
   // one allocation: V8 sizes each type's records exactly (one shared constructor gives every record
   // the largest type's size, or spills fields to a second allocation) and builds them without map
@@ -602,13 +450,13 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
   const inlining = new Set<Type>();
   const OPl = b.ref(Object.prototype);
   const fields = new Map<string, Name>();
-  // What a failed check does: leave the function (undefined) or, inside a list helper, return FAIL.
+  // What a failed check does: leave the function (undefined) or, inside a list helper, return BAD.
   let fail = _`return undefined;`;
   let inHelper = false;
 
   /**
    * `list<T>` at static depth `d`: a helper function in the enclosing scope checking and copying the
-   * elements with T's checks inline (as the closure `buildFast` list does: holes fail, depth capped).
+   * elements with T's checks inline (as the list closure does: holes fail, depth capped).
    */
   const emitList = (elem: Type, x: Name, d: number, out: Name): Name => {
     const h = b.local('V');
@@ -685,7 +533,7 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
       default:
         break;
     }
-    const f = b.ref(compileFast(ty, closures));
+    const f = b.ref(quietly(compileCheck(ty, closures)));
     b.line(_`const ${out} = ${f}(${x}, ${d});`);
     b.line(_`if (${out} === ${FAILr}) ${fail}`);
     return out;
@@ -755,8 +603,8 @@ export function emitQuickValidator(b: CodeBuilder, t: Type, closures: Map<Type, 
 }
 
 /** The closures behind a quick validator, shared by every function generated for one input type. */
-export function newFastClosures(): Map<Type, Fast> {
-  return new Map<Type, Fast>();
+export function newValidatorClosures(): Map<Type, Check> {
+  return new Map<Type, Check>();
 }
 
 export type ValidationResult = { ok: true; value: Record<string, unknown> } | { ok: false; errors: DecisionError[] };
@@ -778,31 +626,30 @@ export function compileValidator(
 } {
   const memo = new Map<Type, Check>();
   const check = compileCheck(inputType, memo);
-  const closures = new Map<Type, Fast>();
   let fast: Fast | undefined;
   let generatedQuick: ((request: unknown) => Record<string, unknown> | undefined) | undefined;
   if (useCodegen(options.codegen)) {
     try {
-      const g = generateQuick(inputType, closures);
+      const g = generateQuick(inputType, memo);
       generatedQuick = g;
       fast = (v) => {
         const r = g(v);
-        return r === undefined ? FAIL : r;
+        return r === undefined ? BAD : r;
       };
     } catch {
       fast = undefined; // e.g. a CSP that forbids eval: the closures below are equivalent
     }
   }
   const generated = fast !== undefined;
-  if (!fast) fast = compileFast(inputType, closures);
+  if (!fast) fast = quietly(check);
   const validator = (request: unknown): ValidationResult => {
-    let quick: unknown = FAIL;
+    let quick: unknown = BAD;
     try {
       quick = fast!(request, 0);
     } catch {
-      quick = FAIL; // the reporting path below reads the request again and reports the problem
+      quick = BAD; // the reporting path below reads the request again and reports the problem
     }
-    if (quick !== FAIL) return { ok: true, value: quick as Record<string, unknown> };
+    if (quick !== BAD) return { ok: true, value: quick as Record<string, unknown> };
     const ctx: Ctx = { errors: [], stack: [] };
     let value: unknown;
     try {
@@ -825,7 +672,7 @@ export function compileValidator(
     ((request: unknown): Record<string, unknown> | undefined => {
       try {
         const v = fast!(request, 0);
-        return v === FAIL ? undefined : (v as Record<string, unknown>);
+        return v === BAD ? undefined : (v as Record<string, unknown>);
       } catch {
         return undefined;
       }

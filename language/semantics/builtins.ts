@@ -331,9 +331,23 @@ export const DETECTOR_DOCS: Record<string, BuiltinDoc[]> = {
     det('pii', 'phone', 'True when `s` contains a phone number.'),
     det('pii', 'card', 'True when `s` contains a payment card number (Luhn valid).'),
     det('pii', 'iban', 'True when `s` contains an IBAN (checksum valid).'),
-    det('pii', 'any', 'True when `s` contains any of the personal data above.'),
+    det('pii', 'ssn', 'True when `s` contains a US social security number `AAA-GG-SSSS` (or spaced) that the SSA could issue: area not 000, 666 or 900–999, group not 00, serial not 0000.'),
+    det('pii', 'ip', 'True when `s` contains an IP address: IPv4 dotted quad (octets 0–255) or IPv6 (RFC 4291 text form, `::` and embedded IPv4).'),
+    det('pii', 'url', 'True when `s` contains a URL: `http(s)://`, `ftp(s)://`, `sftp://`, `ws(s)://` or `www.`, with a valid host.'),
+    det('pii', 'any', 'True when `s` contains an e-mail address, phone number, card number, IBAN or SSN (not IPs or URLs).'),
   ],
-  secrets: [det('secrets', 'any', 'True when `s` contains a secret: cloud keys, tokens, private-key blocks, JWTs.')],
+  secrets: [
+    det('secrets', 'aws', 'True when `s` contains an AWS access key id (`AKIA…`, `ASIA…`).'),
+    det('secrets', 'github', 'True when `s` contains a GitHub token (`ghp_ gho_ ghu_ ghs_ ghr_`, `github_pat_`).'),
+    det('secrets', 'slack', 'True when `s` contains a Slack token (`xoxb-`, `xoxp-`, `xapp-` …) or incoming-webhook URL.'),
+    det('secrets', 'stripe', 'True when `s` contains a Stripe live secret or restricted key (`sk_live_`, `rk_live_`).'),
+    det('secrets', 'google', 'True when `s` contains a Google API key (`AIza…`).'),
+    det('secrets', 'openai', 'True when `s` contains an OpenAI API key (`sk-`, `sk-proj-`, `sk-svcacct-`, `sk-admin-`).'),
+    det('secrets', 'anthropic', 'True when `s` contains an Anthropic API key (`sk-ant-`).'),
+    det('secrets', 'jwt', 'True when `s` contains a JSON Web Token whose header decodes to JSON with an `alg`.'),
+    det('secrets', 'private_key', 'True when `s` contains a private-key block (PEM, OpenSSH, PGP), BEGIN through END.'),
+    det('secrets', 'any', 'True when `s` contains any of the secrets above: cloud keys, tokens, private-key blocks, JWTs.'),
+  ],
 };
 
 /** Detector namespaces and their detectors' names (the checker's view). Every detector is `(string) => bool`. */

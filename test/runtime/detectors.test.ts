@@ -69,7 +69,11 @@ describe('detectors', () => {
   });
 
   it('registers every detector by qualified name', () => {
-    assert.deepEqual(Object.keys(DETECTORS).sort(), ['pii.any', 'pii.card', 'pii.email', 'pii.iban', 'pii.phone', 'secrets.any']);
+    assert.deepEqual(Object.keys(DETECTORS).sort(), [
+      'pii.any', 'pii.card', 'pii.email', 'pii.iban', 'pii.ip', 'pii.phone', 'pii.ssn', 'pii.url',
+      'secrets.anthropic', 'secrets.any', 'secrets.aws', 'secrets.github', 'secrets.google', 'secrets.jwt',
+      'secrets.openai', 'secrets.private_key', 'secrets.slack', 'secrets.stripe',
+    ]);
   });
 
   it('runs in linear time on hostile input', () => {

@@ -108,7 +108,11 @@ describe('services/completion', () => {
   });
 
   it('offers detectors after `pii.`', () => {
-    assert.deepEqual(labels('rule r {\n  when pii.<|>\n  deny "x"\n}\n').sort(), ['any', 'card', 'email', 'iban', 'phone']);
+    assert.deepEqual(labels('rule r {\n  when pii.<|>\n  deny "x"\n}\n').sort(), ['any', 'card', 'email', 'iban', 'ip', 'phone', 'ssn', 'url']);
+  });
+
+  it('offers the provider detectors after `secrets.`', () => {
+    assert.deepEqual(labels('rule r {\n  when secrets.<|>\n  deny "x"\n}\n').sort(), ['anthropic', 'any', 'aws', 'github', 'google', 'jwt', 'openai', 'private_key', 'slack', 'stripe']);
   });
 
   it('offers lambda parameters inside a lambda', () => {
