@@ -116,6 +116,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'spent', type: 'string', multiple: true, value: 'NAME=AMOUNT', description: 'pre-existing spend of budget NAME for this request\'s key and window' },
       { name: 'approve', type: 'string', multiple: true, value: 'RULE', description: 'grant the approval RULE (a rule or budget) for this exact request' },
       { name: 'now', type: 'string', value: 'TIME', description: 'evaluation time, RFC 3339 (default: the current time)' },
+      { name: 'externs', type: 'string', value: 'FILE', description: 'an ES module exporting the implementations of the policy\'s `extern def`s, by name (docs/externs.md)' },
       { name: 'mode', type: 'string', value: 'enforce|monitor', description: 'monitor: decide everything, enforce nothing; the effect is allow, `would_effect` holds the enforced one, nothing is reserved (default: enforce)' },
       formatOption(['text', 'json'], 'text'),
       help,
@@ -295,6 +296,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'approvals', type: 'string', value: 'DIR|redis', description: 'the approval queue of the inbox and of /v1/approvals (default $REIN_APPROVALS or .rein/approvals; with --redis: Redis; `redis` forces it); without the dashboard, only when given' },
       { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups (JSON; default $REIN_APPROVERS)' },
       { name: 'users', type: 'string', value: 'FILE', description: 'dashboard logins (JSON {"users": {NAME: PASSWORD|scrypt$…}}; default $REIN_SERVE_USERS)' },
+      { name: 'externs', type: 'string', value: 'FILE', description: 'an ES module exporting the implementations of the policy\'s `extern def`s, by name (docs/externs.md)' },
       help,
     ],
     exitCodes: [
@@ -432,6 +434,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'upstream-timeout', type: 'string', value: 'DURATION', description: 'answer a request with an error when the upstream is silent this long; progress resets it (default 5m, 0: never)' },
       { name: 'session-timeout', type: 'string', value: 'DURATION', description: 'remote gateway: close a session idle this long (no request open or received), and its upstream session (default 30m, 0: never)' },
       { name: 'no-reload', type: 'boolean', description: 'do not reload the policy when its files change' },
+      { name: 'externs', type: 'string', value: 'FILE', description: 'an ES module exporting the implementations of the policy\'s `extern def`s, by name (docs/externs.md)' },
       help,
     ],
     exitCodes: [

@@ -69,6 +69,7 @@ export const optionSchemas = {
     spent: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*=.+$/, '--spent must look like NAME=AMOUNT, e.g. team_daily=12.5')).default([]),
     approve: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, '--approve takes a rule or budget name')).default([]),
     now: rfc3339.optional(),
+    externs: z.string().min(1).optional(),
     mode: z.enum(['enforce', 'monitor'], { error: (iss) => `--mode must be enforce or monitor (got \`${String(iss.input)}\`)` }).default('enforce'),
     format: formatOf(['text', 'json'] as const).default('text'),
   }),
@@ -141,6 +142,7 @@ export const optionSchemas = {
     'upstream-timeout': duration('--upstream-timeout').default(300_000),
     'session-timeout': duration('--session-timeout').default(30 * 60_000),
     'no-reload': z.boolean().default(false),
+    externs: z.string().min(1).optional(),
   }),
   serve: z.object({
     policy: z.string().optional(),
@@ -164,6 +166,7 @@ export const optionSchemas = {
     approvals: z.string().min(1).optional(),
     approvers: z.string().min(1).optional(),
     users: z.string().min(1).optional(),
+    externs: z.string().min(1).optional(),
   }),
 };
 

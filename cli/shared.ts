@@ -8,7 +8,8 @@ import type { Diagnostic } from '../language/diagnostics.js';
 import { PolicyError } from '../language/errors.js';
 import { compile, type Policy } from '../language/policy.js';
 import { EXIT, type Ctx } from './context.js';
-import { ExitCode, LoadError } from '../language/node/errors.js';
+import { ExitCode, LoadError, UsageError } from '../language/node/errors.js';
+import type { ExternImpls } from '../language/runtime/externs.js';
 import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from '../language/node/load.js';
 import { renderDiagnosticsGithub } from './output/github.js';
 import { renderCheckJson } from './output/json.js';
@@ -113,5 +114,18 @@ export function renderDiagnostics(ctx: Ctx, fmt: DiagnosticFormat, diags: Diagno
       return renderDiagnosticsGithub(diags, lookup);
     case 'text':
       return (diags.length ? renderDiagnosticsText(diags, lookup, ctx.c) : '') + renderSummaryText(summary, ctx.c) + '\n';
+  }
+}
+
+/** `--externs FILE`: the implementations of the policy's `extern def`s (docs/externs.md), or
+ *  undefined without the option. A module that cannot be loaded is a usage error (exit 2). */
+export async function externsFor(ctx: Ctx, file: string | undefined, command: string): Promise<ExternImpls | undefined> {
+  if (file === undefined) return undefined;
+  const { loadExternsModule, ExternsModuleError } = await import('../language/node/externs.js');
+  try {
+    return await loadExternsModule(file, ctx.io.cwd);
+  } catch (e) {
+    if (e instanceof ExternsModuleError) throw new UsageError(e.message, command);
+    throw e;
   }
 }

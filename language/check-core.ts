@@ -64,6 +64,7 @@ export function checkCore(parsed: ParsedFile[], extras: CheckExtras = {}, before
       symbols: new Map(),
       lets: [],
       defs: [],
+      externs: [],
       rules: [],
       budgets: [],
       tests: [],

@@ -53,7 +53,7 @@ export const CODES = {
   REIN102: { severity: 'error', summary: 'unterminated string or block comment' },
   REIN103: { severity: 'error', summary: 'invalid literal (number, money, duration, percent, escape)' },
   REIN104: { severity: 'error', summary: 'reserved word used as a name' },
-  REIN105: { severity: 'error', summary: 'not supported yet (phase 2: `set`, `redact`, `extern`)' },
+  REIN105: { severity: 'error', summary: 'not supported yet (phase 2: `set`, `redact`)' },
   REIN106: { severity: 'error', summary: 'a rule needs exactly one effect clause' },
 
   // ---- REIN2xx: names and types
@@ -76,6 +76,9 @@ export const CODES = {
   REIN216: { severity: 'error', summary: 'invalid policy header value' },
   REIN240: { severity: 'error', summary: 'invalid approval `quorum` or `expires`' },
   REIN241: { severity: 'error', summary: 'invalid `@priority` (a whole number, with `combine first_match`)' },
+  REIN230: { severity: 'error', summary: 'invalid `extern def` (untyped parameter, no result type, a type that cannot cross the host boundary, a zero timeout)' },
+  REIN231: { severity: 'error', summary: 'host implementations do not match the `extern def`s (one missing, one extra, or not a function)' },
+  REIN232: { severity: 'error', summary: 'invalid `extern` stub in a test (not an `extern def`, wrong number of arguments)' },
 
   // ---- REIN3xx: lint
   REIN300: { severity: 'warning', summary: 'unused `let` or `def`' },

@@ -8,6 +8,7 @@ export { compile } from './policy.js';
 export type { Policy, CompileOptions, EvaluateOptions } from './policy.js';
 export { Engine } from './runtime/engine.js';
 export type { EngineOptions, DecideOptions, EngineMode, DecisionHookContext, PolicyLike } from './runtime/engine.js';
+export type { ExternImpl, ExternImpls, ExternCallRecord } from './runtime/externs.js';
 export { MemoryBudgetStore } from './runtime/memory-store.js';
 export type { BudgetStore, ReserveRequest, ReserveResult, Actual, SettleResult, CounterState } from './runtime/store.js';
 export { runTests } from './runtime/test-runner.js';

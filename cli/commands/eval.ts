@@ -4,11 +4,12 @@ import { Engine } from '../../language/runtime/engine.js';
 import { parseMoney } from '../../language/runtime/money.js';
 import type { Approval, Decision } from '../../language/runtime/decision.js';
 import type { Policy } from '../../language/runtime/compile.js';
+import type { ExternImpls } from '../../language/runtime/externs.js';
 import { EXIT, type Ctx } from '../context.js';
 import { LoadError, UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { renderExplanationText } from '../output/explain.js';
-import { loadPolicyFor } from '../shared.js';
+import { externsFor, loadPolicyFor } from '../shared.js';
 import { completeApprovals } from '../../language/runtime/test-runner.js';
 
 export function exitCodeForEffect(effect: Decision['effect']): number {
@@ -70,12 +71,12 @@ export function looksLikeJsonLines(text: string): boolean {
   }
 }
 
-async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'eval'>): Promise<number> {
+async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'eval'>, externs?: ExternImpls): Promise<number> {
   if (opts.spent.length > 0) throw new UsageError('--spent applies to one request; in batch mode budgets accumulate over the lines', 'eval');
   const now = opts.now;
   // One engine and one in-memory store for the whole file: budgets accumulate over the lines, as
   // they would in one process deciding these requests in order.
-  const engine = new Engine(policy, now ? { clock: () => now, mode: opts.mode } : { mode: opts.mode });
+  const engine = new Engine(policy, { ...(now ? { clock: () => now } : {}), mode: opts.mode, ...(externs ? { externs } : {}) });
   const counts = { allow: 0, deny: 0, require_approval: 0 };
   const would = { allow: 0, deny: 0, require_approval: 0 };
   let malformed = 0;
@@ -100,7 +101,8 @@ async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'
       const hash = policy.requestHash(request);
       if (hash) approvals = completeApprovals(policy.compiled.program, opts.approve, hash, now?.getTime() ?? Date.now());
     }
-    const d = engine.decideSync(request, { approvals, explain: opts.explain });
+    // Host functions may be asynchronous: `decide` awaits them (decideSync would fail them).
+    const d = externs ? await engine.decide(request, { approvals, explain: opts.explain }) : engine.decideSync(request, { approvals, explain: opts.explain });
     counts[d.effect]++;
     would[d.would_effect ?? d.effect]++;
     out.push(JSON.stringify(d));
@@ -125,7 +127,8 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
   const p = positionals[0];
   const inputText = await ctx.readInput(opts.input);
   const policy = await loadPolicyFor(ctx, p);
-  if (isBatch(opts) || looksLikeJsonLines(inputText)) return evalBatch(ctx, policy, inputText, opts);
+  const externs = await externsFor(ctx, opts.externs, 'eval');
+  if (isBatch(opts) || looksLikeJsonLines(inputText)) return evalBatch(ctx, policy, inputText, opts, externs);
   const request = parseJsonInput(inputText, opts.input === '-' ? 'standard input' : `\`${opts.input}\``);
   const now = opts.now ?? new Date();
   const spent = opts.spent.map((s) => parseSpent(policy, s));
@@ -134,7 +137,7 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
     if (!names.has(a)) throw new UsageError(`--approve: \`${a}\` is not a rule or budget of the policy`, 'eval');
   }
 
-  const engine = new Engine(policy, { clock: () => now, mode: opts.mode });
+  const engine = new Engine(policy, { clock: () => now, mode: opts.mode, ...(externs ? { externs } : {}) });
   for (const s of spent) {
     try {
       await engine.addSpent(request, s.name, s.amount, now);

@@ -23,9 +23,10 @@ import { QueueBroker } from '../../language/node/mcp/queue-broker.js';
 import { Gateway } from '../../language/node/mcp/gateway.js';
 import { loadChecked, PolicyHost } from '../../language/node/mcp/host.js';
 import { PrometheusGatewayMetrics } from '../../language/node/mcp/metrics.js';
-import type { PolicyError } from '../../language/errors.js';
+import { PolicyError } from '../../language/errors.js';
 import type { PolicySet } from '../../language/node/load.js';
-import { printPolicyError } from '../shared.js';
+import { externsFor, printPolicyError } from '../shared.js';
+import { Engine } from '../../language/runtime/engine.js';
 import { ChildTransport, LineTransport } from '../../language/node/mcp/stdio.js';
 
 /**
@@ -109,6 +110,18 @@ async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number
     ctx.err(`rein mcp: the policy \`${opts.policy}\` cannot be used; not starting\n`);
     return EXIT.errors;
   }
+  // Host functions (`--externs FILE`): loaded and checked against the policy before anything opens.
+  const externs = await externsFor(ctx, opts.externs, 'mcp');
+  try {
+    new Engine(policy, externs ? { externs } : {});
+  } catch (e) {
+    if (e instanceof PolicyError) {
+      report(e);
+      ctx.err(`rein mcp: the policy \`${opts.policy}\` needs host functions${externs ? ' that match its `extern def`s' : ': pass --externs FILE'}; not starting\n`);
+      return EXIT.errors;
+    }
+    throw e;
+  }
   let store: BudgetStore = new MemoryBudgetStore();
   if (opts.redis) {
     const { RedisBudgetStore } = await import('../../language/node/redis-store.js');
@@ -157,7 +170,7 @@ async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number
     }
     throw e;
   }
-  const host = new PolicyHost(policy, { mode: opts.mode, store, audit, metrics, ctx, report, ...(keys.verifying ? { approvalKeys: keys.verifying } : {}) });
+  const host = new PolicyHost(policy, { mode: opts.mode, store, audit, metrics, ctx, report, ...(keys.verifying ? { approvalKeys: keys.verifying } : {}), ...(externs ? { externs } : {}) });
   if (!opts['no-reload']) host.watch(policyPath);
   ctx.err(`rein mcp: policy ${policy.name}${policy.version ? ` ${policy.version}` : ''} (${policy.hash}), mode ${opts.mode}\n`);
   return { host, broker: approvals.broker, closeBroker: approvals.close, metrics, audit, store };

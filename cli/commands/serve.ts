@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import { EXIT, type Ctx } from '../context.js';
 import { ioReason, UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
+import { externsFor } from '../shared.js';
 import type { ServeApp, ServePlugin } from '../../language/node/serve/app.js';
 
 /** The API's default address (OPA's port); the dashboard alone uses DASHBOARD_LISTEN (INTERFACES §7). */
@@ -66,6 +67,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   // (--approvals DIR, $REIN_APPROVALS, else .rein/approvals) or Redis (--redis without --approvals,
   // or --approvals redis). It is opened when the dashboard is served, or for the API alone when
   // --approvals or $REIN_APPROVALS asks for it.
+  const externs = await externsFor(ctx, opts.externs, 'serve');
   const { verificationKeysFromEnv } = await import('../../language/node/approvals/config.js');
   let approvalKeys;
   try {
@@ -116,6 +118,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       logger: log,
       dashboard,
       approvalKeys,
+      ...(externs ? { externs } : {}),
       ...(queue ? { approvals: queue } : {}),
     });
   } catch (e) {

@@ -289,7 +289,14 @@ class Printer {
           d.body ? this.assigned(d.body) : '',
         ];
       case 'ExternDecl':
-        return ['extern def ', d.name ? this.name(d.name) : '', this.params(d.name?.range.end.offset ?? kw, d.params), d.returnType ? [': ', this.type(d.returnType)] : ''];
+        return [
+          'extern def ',
+          d.name ? this.name(d.name) : '',
+          this.params(d.name?.range.end.offset ?? kw, d.params),
+          d.returnType ? [': ', this.type(d.returnType)] : '',
+          d.timeout ? [' timeout ', d.timeout.raw] : '',
+          d.onError ? [' on error ', d.onError.effect] : '',
+        ];
       case 'RuleDecl':
         return ['rule ', d.name ? this.name(d.name) : '', ' ', this.block(d, d.name?.range.end.offset ?? kw, d.body, (it) => this.ruleItem(it))];
       case 'BudgetDecl':
@@ -416,6 +423,17 @@ class Printer {
         return ['at', it.time ? [' ', this.string(it.time)] : ''];
       case 'Approved':
         return ['approved ', this.commaList(it.names.map((n) => () => this.name(n)))];
+      case 'ExternStub': {
+        let args: Doc = '';
+        if (it.args && it.name) {
+          const last = it.args[it.args.length - 1];
+          const close = this.after(last ? last.range.end.offset : it.name.range.end.offset, ')');
+          const end = { ...it.name.range.end, offset: close >= 0 ? close : it.range.end.offset };
+          args = this.delimited({ range: { start: it.name.range.end, end } }, '(', ')', it.args, (a) => this.expr(a), { sep: 'comma', spaced: false, keepBroken: false, trailingComma: false });
+        }
+        const value: Doc = it.fails ? [' = error ', this.string(it.fails)] : it.value ? [' = ', this.expr(it.value)] : '';
+        return ['extern', it.name ? [' ', this.name(it.name)] : '', args, value];
+      }
       case 'Expect':
         return [
           'expect',

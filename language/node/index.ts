@@ -66,3 +66,4 @@ export const dashboardPlugin: (options?: DashboardOptions) => (instance: any, op
     return (impl(options) as (i: unknown, o: unknown) => Promise<void>)(instance, opts);
   };
 export { hashPassword } from './serve/dashboard/password.js';
+export { loadExternsModule, ExternsModuleError } from './externs.js';

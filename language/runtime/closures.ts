@@ -11,6 +11,7 @@ import type { IrBody, IrProgram, Node, ReadNode, Trace } from './ir.js';
 import { compilePattern, type PolicyPattern } from '../semantics/patterns.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
 import { DETECTORS } from './detectors.js';
+import { toHost } from './externs.js';
 import { addMoney, divMoney, mulMoney } from './money.js';
 import {
   WEEKDAYS,
@@ -293,6 +294,8 @@ export class Closures {
           return body(env, frame);
         };
       }
+      case 'extern':
+        return this.extern(n);
       case 'detect': {
         const det = DETECTORS[n.name];
         const g = this.fn(n.arg);
@@ -313,6 +316,32 @@ export class Closures {
       case 'error':
         return thrower(n.message);
     }
+  }
+
+  /** A host-function call through the decision's `ExternCalls` (externs.ts): cached per distinct
+   *  argument list; a failure throws `ExternError` (the rule fails with the extern's `on error`). In
+   *  trace mode the call and its value are recorded as a read: `name(args)`. */
+  private extern(n: Extract<Node, { k: 'extern' }>): Fn {
+    const fns = n.args.map((a) => this.fn(a));
+    const name = n.name;
+    const call: Fn = (env, f) => {
+      const calls = env.externs;
+      if (calls === undefined) throw new EvalError(`extern \`${name}\` cannot be called here (no host functions in this evaluation)`);
+      const args = new Array<unknown>(fns.length);
+      for (let i = 0; i < fns.length; i++) args[i] = fns[i](env, f);
+      return calls.call(name, args);
+    };
+    if (!this.trace) return call;
+    return (env, f) => {
+      const v = call(env, f);
+      const log = (env as TraceEnv).reads;
+      if (log) {
+        const args = fns.map((g) => toHost(g(env, f)));
+        const path = `${name}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+        if (!log.some((r) => r.path === path)) log.push({ path, value: toHost(v) });
+      }
+      return v;
+    };
   }
 
   private read(n: ReadNode): Fn {

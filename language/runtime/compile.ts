@@ -31,6 +31,7 @@ import { conjuncts, type IrBudget, type IrProgram, type IrRule } from './ir.js';
 import { Lowering } from './lower.js';
 import { errorMessage, le, lt, memberOf } from './ops.js';
 import { clock } from './clock.js';
+import { ExternCalls, ExternError, bindExterns, withCalls, type ExternImpls } from './externs.js';
 
 export { emailDomain, toJsonValue } from './ops.js';
 export type { IrProgram } from './ir.js';
@@ -48,6 +49,13 @@ export interface CompileOptions {
    * never does. Both paths give identical decisions.
    */
   codegen?: boolean;
+  /**
+   * Implementations of the set's `extern def`s, by name (docs/externs.md). Checked here: a missing,
+   * extra or non-function one throws `PolicyError` (REIN231). `policy.evaluate` calls synchronous
+   * ones only (a Promise is a failed call); `Engine.decide` awaits asynchronous ones. May also be
+   * given to the Engine instead.
+   */
+  externs?: ExternImpls;
 }
 
 // ---------------------------------------------------------------- rules
@@ -181,7 +189,9 @@ function termsOf(r: { quorum?: number; expiresMs?: number }, into: { quorum?: nu
 
 function failedOutcome(r: CompiledRule, e: unknown): RuleOutcome {
   const ir = r.ir;
-  return { name: ir.name, matched: true, effect: ir.effect, monitor: ir.monitor, annotations: ir.annotations, location: ir.location, error: errorMessage(e) };
+  const o: RuleOutcome = { name: ir.name, matched: true, effect: ir.effect, monitor: ir.monitor, annotations: ir.annotations, location: ir.location, error: errorMessage(e) };
+  if (e instanceof ExternError) o.errorEffect = e.effect;
+  return o;
 }
 
 function evalRule(r: CompiledRule, env: Env): RuleOutcome {
@@ -244,13 +254,14 @@ function explainRule(traced: Closures, r: CompiledRule, env: Env): RuleOutcome {
   const ex: ClauseExplanation[] = r.ir.clauses.map((c) => ({ kind: c.kind, source: c.source, value: null, reads: [], location: c.location }));
   let matched = true;
   let error: string | undefined;
+  let errorEffect: 'allow' | 'deny' | undefined;
   try {
     // Evaluate in source order, `when`s first semantics: stop at the first failing clause.
     const order = [...clauses.keys()].sort((a, b) => (clauses[a].kind === clauses[b].kind ? a - b : clauses[a].kind === 'when' ? -1 : 1));
     for (const i of order) {
       const c = clauses[i];
       // The reads of this clause go to its explanation (the env carries the list: no shared state).
-      const tenv: TraceEnv = { input: env.input, now: env.now, budgets: env.budgets, reads: ex[i].reads };
+      const tenv: TraceEnv = { input: env.input, now: env.now, budgets: env.budgets, externs: env.externs, reads: ex[i].reads };
       const v = c.fn(tenv, frame);
       ex[i].value = v === true;
       if (c.kind === 'when' ? v !== true : v === true) {
@@ -260,13 +271,14 @@ function explainRule(traced: Closures, r: CompiledRule, env: Env): RuleOutcome {
     }
   } catch (e) {
     error = errorMessage(e);
+    if (e instanceof ExternError) errorEffect = e.effect;
   }
   const base = error === undefined && matched ? evalRule(r, env) : undefined;
   const ir = r.ir;
   const outcome: RuleOutcome = base
     ? { ...base }
     : error !== undefined
-      ? { name: ir.name, matched: true, effect: ir.effect, monitor: ir.monitor, annotations: ir.annotations, location: ir.location, error }
+      ? { name: ir.name, matched: true, effect: ir.effect, monitor: ir.monitor, annotations: ir.annotations, location: ir.location, error, ...(errorEffect ? { errorEffect } : {}) }
       : { ...r.notMatched };
   outcome.explain = { name: ir.name, matched: outcome.matched && outcome.error === undefined, effect: ir.effect, clauses: ex };
   return outcome;
@@ -413,13 +425,14 @@ export interface Policy {
 export function compileProgram(result: CheckResult, options: CompileOptions = {}): Policy {
   const errors: Diagnostic[] = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.ok || errors.length > 0) throw new PolicyError('the policy set has errors', result.diagnostics);
-  return compileChecked(result.program, options.sources, options.codegen);
+  return compileChecked(result.program, options.sources, options.codegen, options.externs);
 }
 
-function compileChecked(program: CheckedProgram, sources?: Record<string, string>, codegen?: boolean): Policy {
+function compileChecked(program: CheckedProgram, sources?: Record<string, string>, codegen?: boolean, externImpls?: ExternImpls): Policy {
   // Expressions are lowered once; both backends read the IR.
   const lowering = new Lowering(program);
   const ir: IrProgram = lowering.lowerProgram();
+  const externs = bindExterns(program, ir, externImpls, 'compile');
   const closures = new Closures(ir);
   // `redact` rules run in the redaction step (every path, both backends: `redactStep`), the others here.
   const rules = ir.rules.filter((r) => r.redact === undefined).map((r) => compileRule(closures, r, ir.currency));
@@ -486,6 +499,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
 
   const compiled: CompiledPolicy = {
     ir,
+    externs: externs ?? undefined,
     header,
     hash,
     program,
@@ -515,7 +529,9 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     errorReason: ruleErrorReason,
     finish: (E: Entries, _input: Record<string, unknown>, now: number) => assemble(E, enforce, now),
   };
-  const fused = ranks === null && generate && fastRules !== undefined ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
+  // Host functions need a per-decision call context (and set failed rules' effects): no fused path;
+  // neither for `combine first_match` (ranks).
+  const fused = ranks === null && generate && fastRules !== undefined && externs === null ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
   if (fused !== undefined) compiled.fused = fused;
 
   const finishRules = decideHelpers.finish;
@@ -542,6 +558,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       } else {
         const input = validate.quick(request);
         if (input !== undefined) {
+          if (externs !== null) {
+            const calls = new ExternCalls(externs, 'sync');
+            return withCalls(rulesDecision(evaluateMatched({ input, now, budgets: emptyViews, externs: calls }), input, now), calls);
+          }
           const env: Env = { input, now, budgets: emptyViews };
           return rulesDecision(evaluateMatched(env), input, now);
         }
@@ -560,12 +580,15 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     const E = new Entries(input, approvals);
     if (errors !== undefined) E.failRequest(errors, onError);
     if (explain) E.explain = [];
+    const calls = externs !== null && input !== undefined ? new ExternCalls(externs, 'sync') : undefined;
     if (input !== undefined) {
       const env: Env = { input, now, budgets: emptyViews };
+      if (calls) env.externs = calls;
       // Only matched and failed rules make a decision (unless explaining): fewer outcomes to place.
       E.rules(explain ? evaluateRules(env, EXPLAIN) : evaluateMatched(env), onError);
     }
-    return assemble(E, mode === 'monitor' ? monitor : enforce, now);
+    const d = assemble(E, mode === 'monitor' ? monitor : enforce, now);
+    return calls ? withCalls(d, calls) : d;
   };
 
   return {
@@ -575,7 +598,8 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     header,
     compiled,
     evaluate,
-    codegen: validate.generated && fastRules !== undefined && (fused !== undefined || ranks !== null),
+    // With host functions or `first_match` there is no fused function, but the rules are generated.
+    codegen: validate.generated && fastRules !== undefined && (fused !== undefined || ranks !== null || externs !== null),
     requestHash(request: unknown): string | null {
       const v = validate(request);
       return v.ok ? hashValue(v.value) : null;

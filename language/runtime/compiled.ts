@@ -16,6 +16,7 @@ import type { Expr, WindowUnit } from '../syntax/ast.js';
 import type { Decision } from './decision.js';
 import type { Entries } from './entries.js';
 import type { IrProgram } from './ir.js';
+import type { BoundExterns, ExternCalls } from './externs.js';
 
 export type Effect = 'allow' | 'deny' | 'require_approval';
 export type ClauseEffect = 'deny' | 'require_approval' | 'warn' | 'allow';
@@ -65,6 +66,8 @@ export interface Env {
   now: number;
   /** Budget views by budget name (only budgets that rules read need to be present). */
   budgets: Record<string, BudgetView>;
+  /** The host-function calls of this decision (externs.ts; absent when the set declares none). */
+  externs?: ExternCalls;
 }
 
 /** One clause's value in an explanation. */
@@ -104,6 +107,9 @@ export interface RuleOutcome {
   location: SourceLocation;
   /** Set when evaluation failed at run time (the rule then counts as matched with the `on error` effect). */
   error?: string;
+  /** The effect of the failure when an `extern def` call failed (its `on error`, deny by default),
+   *  instead of the policy's `on error`. */
+  errorEffect?: 'allow' | 'deny';
   explain?: RuleExplanation;
 }
 
@@ -162,6 +168,8 @@ export interface CompiledPolicy {
   /** The program's expressions lowered once (ir.ts): plain, versioned, JSON-serialisable data both
    *  backends compile from (absent in hand-written test doubles). */
   ir?: IrProgram;
+  /** The `extern def`s with the implementations given to `compile` (absent when the set declares none). */
+  externs?: BoundExterns;
   /** Names of budgets that rules read (`x.used` …): the engine must put their views in `env.budgets`. */
   budgetsReadByRules: string[];
   /** Evaluate every rule. Never throws: a failing rule is an outcome with `error`. */

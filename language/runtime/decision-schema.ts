@@ -151,6 +151,8 @@ const decisionZod = z.object({
   explain: z.optional(z.array(ruleExplanationSchema)),
   /** Only when asked (`explain: true`, Engine): every budget of the policy, in source order. */
   explain_budgets: z.optional(z.array(budgetExplanationSchema)),
+  /** The host-function (`extern def`) calls the decision made, with their results or errors. */
+  externs: z.optional(z.array(z.object({ name: z.string(), args: z.array(z.unknown()), value: z.optional(z.unknown()), error: z.optional(z.string()) }))),
 });
 
 /** Validates a decision (e.g. one read back from a log). Its JSON Schema: `decisionJsonSchema()`. */

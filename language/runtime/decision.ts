@@ -96,6 +96,9 @@ export interface Decision {
   }[];
   /** Only when asked (`explain: true`, Engine): every budget of the policy, in source order. */
   explain_budgets?: BudgetExplanation[];
+  /** The host-function (`extern def`) calls the decision made, one per distinct argument list, with
+   *  their results or errors (docs/externs.md); absent when it made none. */
+  externs?: { name: string; args: unknown[]; value?: unknown; error?: string }[];
 }
 
 /** Why a budget applied or not, and its numbers (`explain: true` with the Engine). Money as decimal strings. */

@@ -17,6 +17,8 @@ import { MemoryBudgetStore } from './memory-store.js';
 import type { Actual, BudgetStore, CounterMode, CounterState, ReserveItem, ReserveRequest, ReserveResult, SyncBudgetStore } from './store.js';
 import { rollingShape, rollingSiblings, windowInfo, windowOf } from './windows.js';
 import { hostApprovals, hostNow } from './host-options.js';
+import { BoundExterns, ExternCalls, bindExterns, withCalls, type ExternImpls } from './externs.js';
+import type { IrProgram } from './ir.js';
 
 /** What `onDecision` gets besides the decision: the request as given and the time `decide` took. */
 export interface DecisionHookContext {
@@ -62,6 +64,13 @@ export interface EngineOptions {
    * option approvals are trusted as given ("trusted callers only", docs/approvals.md).
    */
   approvalKeys?: readonly ApprovalKey[];
+  /**
+   * Implementations of the policy's `extern def`s by name (docs/externs.md), instead of or replacing
+   * those given to `compile`. Checked here: a missing, extra or non-function one throws `PolicyError`
+   * (REIN231). A policy that declares externs needs them (from here or from `compile`). `decide`
+   * awaits asynchronous ones, each under its declared timeout.
+   */
+  externs?: ExternImpls;
 }
 
 export interface DecideOptions {
@@ -200,6 +209,8 @@ function cloneOther(v: unknown): unknown {
 /** The result of reserving no items. */
 const NOTHING_RESERVED: ReserveResult = Object.freeze({ ok: true, committed: false, items: Object.freeze([]) as unknown as [] }) as ReserveResult;
 const NO_OPTIONS: DecideOptions = Object.freeze({});
+/** Passes of `decideGathering` at most (a call whose argument is another call's result needs one more). */
+const MAX_EXTERN_ROUNDS = 16;
 const NO_VIEWS: Env['budgets'] = Object.freeze({}) as Env['budgets'];
 const NO_APPROVALS: readonly Approval[] = Object.freeze([]);
 const EXPLAIN_ON = Object.freeze({ explain: true });
@@ -225,6 +236,8 @@ class Run {
   release = false;
   /** Approvals given but not counted (invalid tokens, replays): reported in the decision's `errors`. */
   approvalErrors: DecisionError[] | null = null;
+  /** The decision's host-function calls (null: the policy declares no `extern def`). */
+  externCalls: ExternCalls | null = null;
   /** Verified single-use tokens still to consume: the approval and its nonce key. */
   nonces: { approval: Approval; key: string; expiresAt: number }[] | null = null;
   constructor(
@@ -278,6 +291,8 @@ export class Engine {
   private readonly fusedFinish: FusedFinish | null;
   /** Prepared `approvalKeys` (null: approvals are trusted as given). */
   private readonly approvalKeys: ReturnType<typeof prepareApprovalKeys> | null;
+  /** The policy's `extern def`s with their implementations (null: it declares none). */
+  private readonly externs: BoundExterns | null;
   constructor(policy: PolicyLike, opts: EngineOptions = {}) {
     if (!policy || !policy.compiled) throw new TypeError('Engine: expected a compiled policy (the result of `compile()`)');
     this.policy = policy;
@@ -295,6 +310,7 @@ export class Engine {
     this.keyPrefix = opts.keyPrefix ?? '';
     this.approvalKeys = opts.approvalKeys === undefined ? null : prepareApprovalKeys(opts.approvalKeys);
     this.planner = new BudgetPlanner(this.compiled.budgets, this.keyPrefix, this.store.windowKinds ?? []);
+    this.externs = this.bindExterns(opts.externs);
     const header = this.compiled.header;
     this.how = { policy: { name: header.name, version: header.version ?? null, hash: this.compiled.hash }, defaultEffect: header.default, mode: this.mode };
     if (this.compiled.redact !== undefined) this.how.redact = this.compiled.redact;
@@ -302,6 +318,22 @@ export class Engine {
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
     this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, this.rawFormTypes);
     this.fusedFinish = this.compiled.fused !== undefined && this.compiled.budgetsReadByRules.length === 0 && this.inputType !== null ? this.makeFusedFinish() : null;
+  }
+
+  /** The policy's externs bound to `impls` (or to those given to `compile`); throws PolicyError
+   *  (REIN231) when they do not match or when a policy that declares externs has none. */
+  private bindExterns(impls: ExternImpls | undefined): BoundExterns | null {
+    const c = this.compiled;
+    const decls = c.ir?.externs;
+    if (!decls || decls.length === 0) {
+      if (impls !== undefined && Object.keys(impls).length > 0) bindExterns(c.program, c.ir ?? ({ externs: [] } as unknown as IrProgram), impls, 'Engine');
+      return null;
+    }
+    const bound = impls !== undefined ? bindExterns(c.program, c.ir!, impls, 'Engine') : (c.externs ?? null);
+    if (bound === null || bound.impls === null) {
+      bindExterns(c.program, c.ir!, {}, 'Engine'); // throws: every declared extern is missing
+    }
+    return bound;
   }
 
   /** Decide one request: rules, then budgets (reserved atomically when the effect is `allow`). Never
@@ -312,6 +344,7 @@ export class Engine {
     } catch (e) {
       return Promise.reject(e);
     }
+    if (this.externs !== null) return this.decideGathering(request, opts);
     if (this.sync !== null) {
       try {
         return Promise.resolve(this.decideWith(this.sync, request, opts));
@@ -323,6 +356,34 @@ export class Engine {
   }
 
   /**
+   * With host functions: evaluate (plan and rules) while calls are pending, awaiting them between
+   * passes (each call is bounded by its timeout), then decide with every result cached (mode
+   * `final`: a call first made then cannot be awaited and fails). Evaluation is pure, so the
+   * decision is the one a synchronous host would have got.
+   */
+  private async decideGathering(request: unknown, opts: DecideOptions): Promise<Decision> {
+    const now = this.timeOf(opts);
+    const calls = new ExternCalls(this.externs!, 'gather');
+    const v = this.compiled.validate(request);
+    if (v.ok) {
+      const env: Env = { input: v.value, now, budgets: {}, externs: calls };
+      for (let round = 0; round < MAX_EXTERN_ROUNDS; round++) {
+        try {
+          this.planner.plan(env);
+        } catch {
+          // a failing budget clause is reported by the real pass
+        }
+        this.compiled.evaluateRules(env, EXPLAIN_OFF);
+        if (calls.pending.size === 0) break;
+        await calls.drain();
+      }
+    }
+    calls.mode = 'final';
+    if (this.sync !== null) return this.decideWith(this.sync, request, opts, now, calls);
+    return this.decideAsync(request, opts, now, calls);
+  }
+
+  /**
    * `decide` without a microtask, for synchronous stores (`MemoryBudgetStore`, the default): the test
    * runner and `rein eval` use it. Throws a TypeError when the store is not synchronous.
    */
@@ -331,14 +392,15 @@ export class Engine {
     if (typeof store.reserveSync !== 'function' || typeof store.peekSync !== 'function' || typeof store.releaseSync !== 'function') {
       throw new TypeError('decideSync needs a synchronous budget store (MemoryBudgetStore)');
     }
-    return this.decideWith(store as SyncStore, request, checkedOptions(opts));
+    opts = checkedOptions(opts);
+    const calls = this.externs !== null ? new ExternCalls(this.externs, 'sync') : undefined;
+    return this.decideWith(store as SyncStore, request, opts, this.timeOf(opts), calls);
   }
 
   /** The synchronous driver: the fused path when it applies, else `steps` with each store call made
    *  synchronously. */
-  private decideWith(sync: SyncStore, request: unknown, opts: DecideOptions): Decision {
+  private decideWith(sync: SyncStore, request: unknown, opts: DecideOptions, now: number = this.timeOf(opts), calls?: ExternCalls): Decision {
     const t0 = this.onDecision ? clockMs() : 0;
-    const now = this.timeOf(opts);
     if (
       this.fusedFinish !== null &&
       sync === this.sync &&
@@ -350,7 +412,7 @@ export class Engine {
       const d = this.decideFused(request, now);
       if (d !== undefined) return this.emit(d, request, t0);
     }
-    const steps = this.steps(request, opts, now);
+    const steps = this.steps(request, opts, now, calls);
     let r = steps.next();
     while (!r.done) {
       let v: unknown;
@@ -366,9 +428,9 @@ export class Engine {
   }
 
   /** The asynchronous driver: `steps` with each store call awaited under the store timeout. */
-  private async decideAsync(request: unknown, opts: DecideOptions): Promise<Decision> {
+  private async decideAsync(request: unknown, opts: DecideOptions, now: number = this.timeOf(opts), calls?: ExternCalls): Promise<Decision> {
     const t0 = this.onDecision ? clockMs() : 0;
-    const steps = this.steps(request, opts, this.timeOf(opts));
+    const steps = this.steps(request, opts, now, calls);
     let r = steps.next();
     while (!r.done) {
       let v: unknown;
@@ -390,8 +452,8 @@ export class Engine {
    * yielded to the driver (`decideWith`: synchronous, `decideAsync`: awaited with a timeout), which
    * answers with its result or throws its failure back in here. A failure becomes the decision.
    */
-  private *steps(request: unknown, opts: DecideOptions, now: number): Generator<StoreCall, Decision, unknown> {
-    const run = this.begin(request, opts, now);
+  private *steps(request: unknown, opts: DecideOptions, now: number, calls?: ExternCalls): Generator<StoreCall, Decision, unknown> {
+    const run = this.begin(request, opts, now, calls);
     if (!(run instanceof Run)) return run;
     if (run.nonces !== null) {
       // Never throws: each nonce's result is true, false (a replay), undefined (the store cannot) or an Error.
@@ -543,14 +605,16 @@ export class Engine {
   /** The decision from a run's entries (approvals that did not count are added to its errors). */
   private decision(run: Run, E: Entries, reservation: { id: string; expires: string } | null): Decision {
     const d = assemble(E, this.how, run.now, reservation);
+    if (run.externCalls !== null) withCalls(d, run.externCalls);
     if (this.approvalKeys !== null || run.approvalErrors !== null) this.reportApprovals(run, d);
     return d;
   }
 
   /** 1–3: validate, plan budgets, list the counters rules read. A decision when the request is invalid. */
-  private begin(request: unknown, opts: DecideOptions, now: number = this.timeOf(opts)): Run | Decision {
+  private begin(request: unknown, opts: DecideOptions, now: number = this.timeOf(opts), calls?: ExternCalls): Run | Decision {
     const given = opts.approvals;
     const run = new Run(request, opts, now, NO_APPROVALS);
+    if (this.externs !== null) run.externCalls = calls ?? new ExternCalls(this.externs, 'sync');
     this.purge(now);
     const c = this.compiled;
 
@@ -568,6 +632,7 @@ export class Engine {
     if (given !== undefined && given !== null && given.length > 0) this.prepareApprovals(run, given);
     // Rules see only the budgets they read (step 3): no views object to allocate when they read none.
     const env: Env = { input: v.value, now, budgets: c.budgetsReadByRules.length > 0 ? {} : NO_VIEWS };
+    if (run.externCalls !== null) env.externs = run.externCalls;
     run.env = env;
 
     // 2. Plan budgets (applicability, keys, charges).

@@ -336,7 +336,8 @@ export class Entries {
     if (this.explain !== null && o.explain) this.explain.push(o.error !== undefined ? ({ ...o.explain, error: o.error } as RuleExplanation) : o.explain);
     if (o.error !== undefined) {
       this.error({ kind: 'rule', name: o.name, message: o.error, location: o.location });
-      this.place(ruleErrorReason(o, onError), onError, o.monitor);
+      const effect = o.errorEffect ?? onError; // a failed `extern def` call: its own `on error`
+      this.place(ruleErrorReason(o, effect), effect, o.monitor);
       return;
     }
     if (!o.matched) return;
@@ -452,6 +453,7 @@ class DecisionObject {
   declare explain?: Decision['explain'];
   declare explain_budgets?: Decision['explain_budgets'];
   declare transforms?: Transform[];
+  declare externs?: Decision['externs'];
   /** The request hash; null until first read when the decision was built from `#of` alone. */
   #box: HashBox | null;
   /** The validated request, hashed on first read of `request_hash` (when `#box` is null). */
@@ -501,6 +503,7 @@ class DecisionObject {
     if (this.transforms !== undefined) o.transforms = this.transforms;
     if (this.explain !== undefined) o.explain = this.explain;
     if (this.explain_budgets !== undefined) o.explain_budgets = this.explain_budgets;
+    if (this.externs !== undefined) o.externs = this.externs;
     return o;
   }
 }

@@ -6,6 +6,7 @@ export type { LoadCompiledOptions, CompiledSection } from './prebuilt.js';
 export type { Policy, EvaluateOptions } from './compile.js';
 export { Engine } from './engine.js';
 export type { EngineOptions, DecideOptions, EngineMode, DecisionHookContext, PolicyLike } from './engine.js';
+export type { ExternImpl, ExternImpls, ExternCallRecord } from './externs.js';
 export { MemoryBudgetStore } from './memory-store.js';
 export type { BudgetStore, ReserveRequest, ReserveResult, Actual, SettleResult, CounterState } from './store.js';
 export type { Decision, Approval, ApprovalRequest } from './decision.js';

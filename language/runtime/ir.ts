@@ -18,6 +18,7 @@ import type { StringMethodName } from '../semantics/string-methods.js';
 import type { Type } from '../semantics/types.js';
 import type { ClauseEffect, SourceLocation, BudgetWindow } from './compiled.js';
 import type { RedactSpec } from './transforms.js';
+import type { IrExtern } from './externs.js';
 import { newRecord } from './values.js';
 
 export const IR_VERSION = 1;
@@ -90,6 +91,8 @@ export type Node =
   | { k: 'mapMethod'; m: MapMethod; obj: Node; at: string }
   /** A def call: arguments go to slots 0…n−1 of a fresh frame of the def's size. */
   | { k: 'def'; i: number; args: Node[] }
+  /** A host function (`extern def`), called through `env.externs` (externs.ts); never folded. */
+  | { k: 'extern'; name: string; args: Node[] }
   /** A detector (`pii.email(s)`), by name. */
   | { k: 'detect'; name: string; arg: Node }
   | { k: 'strMethod'; m: StringMethod; obj: Node; args: Node[]; at: string }
@@ -180,6 +183,8 @@ export interface IrProgram {
   budgets: IrBudget[];
   /** Budgets that rules read (`x.used`), in first-read order. */
   budgetsReadByRules: string[];
+  /** `extern def`s (absent when the set declares none). */
+  externs?: IrExtern[];
 }
 
 /** The operands of a chain of `and`s: `when a and b` is `when a` + `when b` (same short-circuit,
@@ -225,6 +230,7 @@ export function childNodes(n: Node): Node[] {
       return [n.c, n.t, n.f];
     case 'call':
     case 'def':
+    case 'extern':
       return n.args;
     case 'detect':
       return [n.arg];

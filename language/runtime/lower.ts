@@ -18,6 +18,7 @@ import { STRING_RUN } from '../semantics/string-methods.js';
 import type { BudgetWindow, ClauseEffect, Env, SourceLocation } from './compiled.js';
 import { DETECTORS } from './detectors.js';
 import { DEFAULT_REPLACEMENT, type RedactSpec } from './transforms.js';
+import { DEFAULT_EXTERN_TIMEOUT_MS, type IrExtern } from './externs.js';
 import { Closures, EMPTY_FRAME } from './closures.js';
 import {
   IR_VERSION,
@@ -52,7 +53,7 @@ const EMPTY_ENV: Env = { input: Object.create(null), now: 0, budgets: Object.cre
 const STRING_METHODS = new Set<string>(Object.keys(STRING_RUN));
 const LAMBDA_METHODS = new Set<string>(['any', 'all', 'count', 'filter', 'map', 'sum']);
 /** Nodes that read the env (the request, the clock, budgets, a request-reading let). */
-const ENV_READS = new Set<Node['k']>(['read', 'input', 'now', 'budget', 'let']);
+const ENV_READS = new Set<Node['k']>(['read', 'input', 'now', 'budget', 'let', 'extern']);
 const BUILTINS = new Set<string>(['len', 'min', 'max', 'type_of', 'hour', 'weekday']);
 /** Map methods (`m.keys()`). */
 const MAP_METHODS = new Set<string>(['keys', 'values', 'entries']);
@@ -86,11 +87,32 @@ export class Lowering {
 
   /** The whole program: lets, rules, budgets (defs as they are called). */
   lowerProgram(): IrProgram {
+    const externs = this.externs();
+    if (externs.length > 0) this.ir.externs = externs;
     for (const l of this.program.lets) if (l.name) this.letRef(l.name.text);
     for (const r of this.program.rules) this.ir.rules.push(this.rule(r));
     for (const b of this.program.budgets) this.ir.budgets.push(this.budget(b));
     this.ir.budgetsReadByRules = [...this.budgetsRead];
     return this.ir;
+  }
+
+  /** The `extern def`s: signatures from the checker, timeout and `on error` with their defaults. */
+  private externs(): IrExtern[] {
+    const out: IrExtern[] = [];
+    for (const d of this.program.externs ?? []) {
+      if (!d.name) continue;
+      const sym = this.program.symbols.get(d.name.text);
+      const ft = sym && sym.kind === 'extern' && sym.type.kind === 'function' ? sym.type : undefined;
+      out.push({
+        name: d.name.text,
+        params: ft ? ft.params : d.params.map(() => ({ kind: 'any' }) as Type),
+        result: ft ? ft.result : ({ kind: 'any' } as Type),
+        timeoutMs: d.timeout?.ms ?? DEFAULT_EXTERN_TIMEOUT_MS,
+        onError: d.onError?.effect ?? 'deny',
+        location: locationOf(this.fileOf(d), d.name),
+      });
+    }
+    return out;
   }
 
   typeOf(e: A.Expr | undefined): Type | undefined {
@@ -500,6 +522,7 @@ export class Lowering {
     if (callee.kind === 'NameRef') {
       const sym = this.program.refs.get(callee.name);
       const name = callee.name.text;
+      if (sym?.kind === 'extern') return { k: 'extern', name, args: e.args.map((a) => this.expr(a, s)) };
       if (sym?.kind === 'def') {
         const args = e.args.map((a) => this.expr(a, s));
         const i = this.defRef(name);

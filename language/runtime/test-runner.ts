@@ -9,7 +9,8 @@ import type { Effect, Env, RuleOutcome, SourceLocation } from './compiled.js';
 import type { BudgetOutcome, Decision } from './decision.js';
 import { EFFECTS } from './effects.js';
 import { Engine, type PolicyLike } from './engine.js';
-import { hashValue } from './hash.js';
+import { canonicalJson, hashValue } from './hash.js';
+import { toHost, type ExternImpl, type ExternImpls, type IrExtern } from './externs.js';
 import { MemoryBudgetStore } from './memory-store.js';
 import { toJsonValue } from './compile.js';
 import { printExpr } from '../semantics/print.js';
@@ -192,9 +193,13 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
   let at: A.AtItem | undefined;
   const spent: A.SpentItem[] = [];
   const approved: string[] = [];
+  const stubs: A.ExternStubItem[] = [];
   let expectCount = 0;
   for (const item of decl.items) {
     switch (item.kind) {
+      case 'ExternStub':
+        stubs.push(item);
+        break;
       case 'Given':
         given = item;
         break;
@@ -245,7 +250,16 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
     return fail(`\`given\` failed: ${errorMessage(e)}`);
   }
 
-  const engine = new Engine(policy, { store: new MemoryBudgetStore(), clock: () => now });
+  // Host functions: the test's stubs stand in for every `extern def` (no host code runs in a test).
+  let externs: ReturnType<typeof stubExterns> | undefined;
+  if ((compiled.ir?.externs?.length ?? 0) > 0) {
+    try {
+      externs = stubExterns(compiled.ir!.externs!, stubs, (e) => compiled.evaluateExpr!(e, env));
+    } catch (e) {
+      return fail(`an \`extern\` stub failed: ${errorMessage(e)}`);
+    }
+  }
+  const engine = new Engine(policy, { store: new MemoryBudgetStore(), clock: () => now, ...(externs ? { externs: externs.impls } : {}) });
   for (const s of spent) {
     const budgetName = s.budget?.text ?? '';
     try {
@@ -281,6 +295,10 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
     return fail(`the decision failed: ${errorMessage(e)}`);
   }
   result.decision = decision;
+  if (externs && externs.unstubbed.length > 0) {
+    const calls = externs.unstubbed.map((c) => `\`extern ${c}\``);
+    return fail(`the policy called ${calls.join(', ')} but the test does not stub ${calls.length === 1 ? 'it' : 'them'}: add \`${calls[0].slice(1, -1)} = VALUE\` (or \`= error "why"\`) to the test`);
+  }
   const actual: TestActual = {
     effect: decision.effect,
     by: decidingNames(decision),
@@ -324,6 +342,33 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
   if (problems.length > 0) return fail(problems.join('\n'));
   result.passed = true;
   return result;
+}
+
+/** Implementations of every extern from a test's stubs: `extern f(args) = v` answers those
+ *  arguments, `extern f = v` any; a call no stub answers is noted in `unstubbed` (the test fails). */
+function stubExterns(decls: readonly IrExtern[], stubs: readonly A.ExternStubItem[], evaluate: (e: A.Expr) => unknown): { impls: ExternImpls; unstubbed: string[] } {
+  const unstubbed: string[] = [];
+  const impls: Record<string, ExternImpl> = {};
+  for (const d of decls) {
+    const exact = new Map<string, A.ExternStubItem>();
+    let any: A.ExternStubItem | undefined;
+    for (const st of stubs) {
+      if (st.name?.text !== d.name) continue;
+      if (st.args) exact.set(canonicalJson(st.args.map((a) => toHost(evaluate(a)))), st);
+      else any = st;
+    }
+    impls[d.name] = (...args: unknown[]) => {
+      const st = exact.get(canonicalJson(args)) ?? any;
+      if (!st) {
+        const call = `${d.name}(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+        if (!unstubbed.includes(call)) unstubbed.push(call);
+        throw new Error(`\`${call}\` is not stubbed in this test`);
+      }
+      if (st.fails) throw new Error(text(st.fails));
+      return st.value ? toHost(evaluate(st.value)) : null;
+    };
+  }
+  return { impls, unstubbed };
 }
 
 function section(items: CoverageItem[]): CoverageSection {

@@ -104,8 +104,7 @@ export class Checker {
   private readonly tests: A.TestDecl[] = [];
   private readonly typeDecls: A.TypeDecl[] = [];
   private readonly policies: A.PolicyDecl[] = [];
-  /** Phase-2 `extern def` names: rejected by the parser (REIN105); uses are not reported again. */
-  private readonly externs = new Set<string>();
+  private readonly externs: A.ExternDecl[] = [];
 
   constructor(files: ParsedFile[]) {
     this.files = [...files].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -147,6 +146,7 @@ export class Checker {
     this.header = header;
     this.resolveInput();
     for (const t of this.typeDecls) this.inFile(t, () => this.typeDeclType(t));
+    for (const x of this.externs) this.inFile(x, () => this.checkExtern(x));
     for (const l of this.lets) this.letType(l);
     for (const d of this.defs) this.checkDef(d);
     for (const b of this.budgets) this.inFile(b, () => this.checkBudget(b));
@@ -160,6 +160,7 @@ export class Checker {
       symbols: this.symbols,
       lets: this.orderLets(),
       defs: this.defs,
+      externs: this.externs,
       rules: this.rules,
       budgets: this.budgets,
       tests: this.tests,
@@ -232,7 +233,8 @@ export class Checker {
             if (d.name) this.declare(d.name, { kind: 'def', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
             break;
           case 'ExternDecl':
-            if (d.name) this.externs.add(d.name.text); // phase 2: reported by the parser (REIN105)
+            this.externs.push(d);
+            if (d.name) this.declare(d.name, { kind: 'extern', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
             break;
           case 'RuleDecl':
             this.rules.push(d);
@@ -920,6 +922,9 @@ export class Checker {
         case 'builtin':
           if (s.name === 'now') found = 'the clock (`now`)';
           break;
+        case 'extern':
+          found = `a host function (\`${s.name}\`)`;
+          break;
         case 'let':
         case 'def': {
           if (seen.has(s.name)) return;
@@ -944,6 +949,36 @@ export class Checker {
     const s = suggest(n.text, cands);
     this.report('REIN400', n.range, sym ? `\`${n.text}\` is a ${symbolNoun(sym)}, not ${what}` : `unknown ${what} \`${n.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
     return undefined;
+  }
+
+  /** `extern name(args) = value` in a test: an extern of the set, its arguments and value typed as declared. */
+  private checkExternStub(it: A.ExternStubItem): void {
+    const sym = it.name ? this.symbols.get(it.name.text) : undefined;
+    if (!it.name || !sym || sym.kind !== 'extern') {
+      if (it.name) {
+        const s = suggest(it.name.text, this.externs.map((x) => x.name?.text ?? ''));
+        this.report('REIN232', it.name.range, sym ? `\`${it.name.text}\` is a ${symbolNoun(sym)}, not an \`extern def\`` : `unknown extern \`${it.name.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+      }
+      for (const a of it.args ?? []) this.expr(a, this.global);
+      if (it.value) this.expr(it.value, this.global);
+      return;
+    }
+    this.refs.set(it.name, sym);
+    const sig = this.externSig(sym.decl);
+    const what = `\`${it.name.text}\``;
+    if (it.args) {
+      if (it.args.length !== sig.params.length)
+        this.report('REIN232', it.name.range, `${what} takes ${sig.params.length} argument${sig.params.length === 1 ? '' : 's'}, the stub gives ${it.args.length}`);
+      it.args.forEach((a, i) => {
+        const want = sig.params[i];
+        const t = this.expr(a, this.global, want);
+        if (want) this.argument(a, t, want, `argument ${i + 1} of ${what}`);
+      });
+    }
+    if (it.value) {
+      const t = this.expr(it.value, this.global, sig.result);
+      this.expectAssignable(it.value, t, sig.result, 'REIN205', `${what} returns`);
+    }
   }
 
   private checkTest(t: A.TestDecl): void {
@@ -1006,6 +1041,9 @@ export class Checker {
         case 'ExpectWarnings':
           expect = true;
           for (const n of it.names) this.resolveDecided(n, 'rule or budget');
+          break;
+        case 'ExternStub':
+          this.checkExternStub(it);
           break;
       }
     }
@@ -1246,7 +1284,6 @@ export class Checker {
         this.report('REIN205', e.range, `\`${n}\` is a detector namespace; call a detector such as \`${n}.${DETECTORS[n][0]}(text)\``);
         return T.error;
       }
-      if (this.externs.has(n)) return T.error;
       this.unknownName(e.name, this.visibleNames(sc));
       return T.error;
     }
@@ -1258,6 +1295,9 @@ export class Checker {
       case 'def':
         this.edge(sym.decl);
         this.report('REIN205', e.range, `\`${n}\` is a \`def\`; call it: \`${n}(…)\``);
+        return T.error;
+      case 'extern':
+        this.report('REIN205', e.range, `\`${n}\` is an \`extern def\`; call it: \`${n}(…)\``);
         return T.error;
       case 'rule':
         this.report('REIN205', e.range, `rule \`${n}\` cannot be used as a value`);
@@ -1469,6 +1509,7 @@ export class Checker {
     }
     if (callee.kind === 'NameRef') {
       const sym = sc.lookup(callee.name.text);
+      if (sym && sym.kind === 'extern') return this.externCall(e, callee, sym, sc);
       if (sym && sym.kind === 'def') {
         this.refs.set(callee.name, sym);
         this.edge(sym.decl);
@@ -1489,6 +1530,58 @@ export class Checker {
     for (const a of e.args) this.expr(a, sc);
     if (!isLoose(ct)) this.report('REIN205', callee.range, `\`${brief(callee)}\` is not a function`);
     return T.error;
+  }
+
+  /** A call of an `extern def`: arity and argument types as for a `def`; the declared result type. */
+  private externCall(e: A.CallExpr, callee: A.NameExpr, sym: Extract<Symbol, { kind: 'extern' }>, sc: Scope): Type {
+    this.refs.set(callee.name, sym);
+    const sig = this.externSig(sym.decl);
+    this.types.set(callee, { kind: 'function', params: sig.params, result: sig.result });
+    const what = `\`${callee.name.text}\``;
+    const ok = this.arity(e, what, sig.params.length, sig.params.length);
+    e.args.forEach((a, i) => {
+      const want = sig.params[i];
+      const t = this.expr(a, sc, want);
+      if (ok && want) this.argument(a, t, want, `argument ${i + 1} of ${what}`);
+    });
+    return sig.result;
+  }
+
+  private readonly externSigs = new Map<A.ExternDecl, { params: Type[]; result: Type }>();
+
+  /** An extern's parameter and result types (untyped parts are \`any\`; REIN230 reports them). */
+  private externSig(d: A.ExternDecl): { params: Type[]; result: Type } {
+    let sig = this.externSigs.get(d);
+    if (!sig) {
+      sig = this.inFile(d, () => ({
+        params: d.params.map((p) => (p.type ? this.resolveType(p.type) : T.any)),
+        result: d.returnType ? this.resolveType(d.returnType) : T.error,
+      }));
+      this.externSigs.set(d, sig);
+    }
+    return sig;
+  }
+
+  /** REIN230: an `extern def` needs typed parameters, a result type, values that cross the host
+   *  boundary as JSON (no money, time or duration), and a positive timeout. */
+  private checkExtern(d: A.ExternDecl): void {
+    const sig = this.externSig(d);
+    const name = d.name?.text ?? 'extern';
+    const sym = d.name ? this.symbols.get(d.name.text) : undefined;
+    if (sym && sym.kind === 'extern' && sym.decl === d) sym.type = { kind: 'function', params: sig.params, result: sig.result };
+    d.params.forEach((p, i) => {
+      if (!p.type) this.report('REIN230', p.name.range, `parameter \`${p.name.text}\` of \`extern def ${name}\` needs a type`, { help: 'the host is called with values of the declared types: write `name: string`' });
+      else {
+        const bad = notJsonType(sig.params[i]);
+        if (bad) this.report('REIN230', p.type.range, `parameter \`${p.name.text}\` of \`extern def ${name}\` cannot be \`${bad}\``, { help: EXTERN_TYPES_HELP });
+      }
+    });
+    if (!d.returnType) this.report('REIN230', d.name?.range ?? headRange(d.range), `\`extern def ${name}\` needs a result type`, { help: 'write `: TYPE` after the parameters: the host\'s answer is checked against it' });
+    else {
+      const bad = notJsonType(sig.result);
+      if (bad) this.report('REIN230', d.returnType.range, `\`extern def ${name}\` cannot return \`${bad}\``, { help: EXTERN_TYPES_HELP });
+    }
+    if (d.timeout && !(d.timeout.ms > 0)) this.report('REIN230', d.timeout.range, `the timeout of \`extern def ${name}\` must be longer than zero`);
   }
 
   private globalCall(e: A.CallExpr, callee: A.NameExpr, sc: Scope): Type {
@@ -1917,6 +2010,7 @@ export function symbolLocation(s: Symbol): { file: string; range: Range } | unde
   switch (s.kind) {
     case 'let':
     case 'def':
+    case 'extern':
     case 'rule':
     case 'budget':
     case 'type':
@@ -1930,6 +2024,36 @@ export function symbolLocation(s: Symbol): { file: string; range: Range } | unde
       return { file: s.file, range: s.param.name.range };
     case 'lambda-param':
       return { file: s.file, range: s.node.range };
+    default:
+      return undefined;
+  }
+}
+
+const EXTERN_TYPES_HELP = 'values cross the host boundary as JSON: use string, number, int, bool, string unions, lists, maps and objects of them (pass money as a number of currency units)';
+
+/** The first part of a type that cannot cross the host boundary as JSON (money, time, duration,
+ *  functions, budgets), or undefined. */
+function notJsonType(t: Type, depth = 0): string | undefined {
+  if (depth > 32) return undefined;
+  switch (t.kind) {
+    case 'money':
+    case 'time':
+    case 'duration':
+    case 'function':
+    case 'budget':
+      return typeToString(t);
+    case 'list':
+      return notJsonType(t.elem, depth + 1);
+    case 'map':
+      return notJsonType(t.value, depth + 1);
+    case 'nullable':
+      return notJsonType(t.inner, depth + 1);
+    case 'object':
+      for (const f of t.fields) {
+        const bad = notJsonType(f.type, depth + 1);
+        if (bad) return bad;
+      }
+      return undefined;
     default:
       return undefined;
   }

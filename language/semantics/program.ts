@@ -9,6 +9,8 @@ import type { Type } from './types.js';
 export type Symbol =
   | { kind: 'let'; name: string; file: string; decl: A.LetDecl; type: Type }
   | { kind: 'def'; name: string; file: string; decl: A.DefDecl; type: Type }
+  /** `extern def`: a host function; `type` is its function type (docs/externs.md). */
+  | { kind: 'extern'; name: string; file: string; decl: A.ExternDecl; type: Type }
   | { kind: 'rule'; name: string; file: string; decl: A.RuleDecl }
   | { kind: 'budget'; name: string; file: string; decl: A.BudgetDecl; type: Type }
   | { kind: 'type'; name: string; file: string; decl: A.TypeDecl; type: Type }
@@ -53,6 +55,8 @@ export interface CheckedProgram {
   /** Lets in dependency order (a let only reads lets before it). */
   lets: A.LetDecl[];
   defs: A.DefDecl[];
+  /** `extern def` declarations (host functions), in file order. */
+  externs: A.ExternDecl[];
   rules: A.RuleDecl[];
   budgets: A.BudgetDecl[];
   tests: A.TestDecl[];

@@ -20,10 +20,10 @@ import {
   type BuiltinDoc,
 } from './builtin-docs.js';
 
-const TOP_LEVEL = ['policy', 'input', 'type', 'let', 'def', 'rule', 'budget', 'test'];
+const TOP_LEVEL = ['policy', 'input', 'type', 'let', 'def', 'extern def', 'rule', 'budget', 'test'];
 const RULE_CLAUSES = ['when', 'unless', 'deny', 'require approval', 'warn', 'allow'];
 const BUDGET_CLAUSES = ['limit', 'charge', 'by', 'when', 'unless', 'warn at', 'on exceed', 'burst'];
-const TEST_CLAUSES = ['given', 'spent', 'at', 'approved', 'expect'];
+const TEST_CLAUSES = ['given', 'spent', 'at', 'approved', 'expect', 'extern'];
 const POLICY_ITEMS = ['version', 'default', 'on error', 'currency', 'combine'];
 const WINDOWS = ['minute', 'hour', 'day', 'week', 'month', 'request'];
 const EFFECTS = ['deny', 'require approval', 'warn', 'allow'];
@@ -345,14 +345,16 @@ function expressionCompletions(program: CheckedProgram, ast: A.SourceFile, offse
   for (const s of program.symbols.values()) {
     if (s.kind === 'let') add(s.name, 'variable', `let ${s.name}: ${typeToString(s.type)}`, s.decl.doc, '2');
     else if (s.kind === 'budget') add(s.name, 'budget', `budget ${s.name}`, s.decl.doc, '2');
-    else if (s.kind === 'def') {
+    else if (s.kind === 'def' || s.kind === 'extern') {
       const params = s.decl.params.map((p, i) => `\${${i + 1}:${p.name.text}}`).join(', ');
       if (!seen.has(s.name)) {
         seen.add(s.name);
         out.push({
           label: s.name,
           kind: 'function',
-          detail: `def ${s.name}(${s.decl.params.map((p) => p.name.text).join(', ')})`,
+          detail: s.kind === 'extern' && s.type.kind === 'function'
+            ? `extern def ${s.name}(${s.decl.params.map((p, i) => `${p.name.text}: ${typeToString((s.type as { params: Type[] }).params[i] ?? { kind: 'any' })}`).join(', ')}): ${typeToString(s.type.result)}`
+            : `def ${s.name}(${s.decl.params.map((p) => p.name.text).join(', ')})`,
           documentation: s.decl.doc,
           insertText: `${s.name}(${params})`,
           snippet: true,

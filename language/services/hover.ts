@@ -94,6 +94,14 @@ export function describeSymbol(analysis: Analysis, sym: Symbol, parent?: AnyNode
       const result = sym.type.kind === 'function' ? typeToString(sym.type.result) : d.returnType ? sliceOf(analysis, sym.file, d.returnType) : '?';
       return withDoc(`def ${sym.name}(${params}): ${result}`, d.doc);
     }
+    case 'extern': {
+      const d = sym.decl;
+      const params = d.params.map((p) => `${p.name.text}${p.type ? ': ' + sliceOf(analysis, sym.file, p.type) : ''}`).join(', ');
+      const result = sym.type.kind === 'function' ? typeToString(sym.type.result) : d.returnType ? sliceOf(analysis, sym.file, d.returnType) : '?';
+      const tail = `${d.timeout ? ` timeout ${d.timeout.raw}` : ''}${d.onError ? ` on error ${d.onError.effect}` : ''}`;
+      const how = `Host function: the embedding registers it (\`externs\`); a failed or late call ${d.onError?.effect === 'allow' ? 'allows' : 'denies'} (timeout ${d.timeout ? d.timeout.raw : '1s'})`;
+      return withDoc(`extern def ${sym.name}(${params}): ${result}${tail}`, d.doc, how);
+    }
     case 'rule': {
       const d = sym.decl;
       const effect = d.body.find((c) => c.kind !== 'When' && c.kind !== 'Unless');

@@ -79,6 +79,7 @@ export function targetOf(sym: Symbol): Target {
   switch (sym.kind) {
     case 'let':
     case 'def':
+    case 'extern':
     case 'rule':
     case 'budget':
     case 'type':

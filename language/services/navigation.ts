@@ -57,7 +57,7 @@ export function occurrences(analysis: Analysis, symbol: Symbol, includeDeclarati
   return out;
 }
 
-const RENAMABLE = new Set(['let', 'def', 'rule', 'budget', 'type', 'input-field', 'field', 'param', 'lambda-param']);
+const RENAMABLE = new Set(['let', 'def', 'extern', 'rule', 'budget', 'type', 'input-field', 'field', 'param', 'lambda-param']);
 
 export type PrepareRenameResult = { range: Range; placeholder: string } | { error: string };
 
@@ -74,7 +74,7 @@ export function rename(analysis: Analysis, file: string, offset: number, newName
   if (!IDENT.test(newName)) return { error: `\`${newName}\` is not a valid name` };
   if (RESERVED.has(newName)) return { error: `\`${newName}\` is a reserved word` };
   const at = symbolAt(analysis, file, offset)!;
-  const declKinds = ['let', 'def', 'rule', 'budget', 'type'];
+  const declKinds = ['let', 'def', 'extern', 'rule', 'budget', 'type'];
   if (declKinds.includes(at.symbol.kind)) {
     const clash = analysis.result.program.symbols.get(newName);
     if (clash && !sameTarget(clash, at.symbol)) return { error: `\`${newName}\` is already declared in the policy set` };

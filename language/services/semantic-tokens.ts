@@ -64,6 +64,8 @@ function classify(sym: Symbol | undefined, parentKind: string | undefined): { ty
       return { type: 'variable', mods: ['readonly'] };
     case 'def':
       return { type: 'function', mods: [] };
+    case 'extern':
+      return { type: 'function', mods: ['defaultLibrary'] };
     case 'rule':
       return { type: 'class', mods: [] };
     case 'budget':

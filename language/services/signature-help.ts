@@ -46,14 +46,14 @@ export function signatureHelp(analysis: Analysis, file: string, offset: number):
     const e = n as unknown as A.Expr;
     if (e.kind === 'NameRef') {
       const s = program.symbols.get(e.name.text);
-      if (s?.kind === 'def') {
+      if (s?.kind === 'def' || s?.kind === 'extern') {
         const d = s.decl;
         const params = d.params.map((p) => {
           const t = s.type.kind === 'function' ? s.type.params[d.params.indexOf(p)] : undefined;
           return { label: `${p.name.text}: ${t ? typeToString(t) : p.type ? src.text.slice(p.type.range.start.offset, p.type.range.end.offset) : 'any'}` };
         });
         const result = s.type.kind === 'function' ? typeToString(s.type.result) : '?';
-        return { label: `${s.name}(${params.map((p) => p.label).join(', ')}): ${result}`, doc: d.doc, params, activeParameter: Math.min(call.commas, Math.max(0, params.length - 1)) };
+        return { label: `${s.kind === 'extern' ? 'extern ' : ''}${s.name}(${params.map((p) => p.label).join(', ')}): ${result}`, doc: d.doc, params, activeParameter: Math.min(call.commas, Math.max(0, params.length - 1)) };
       }
       const g = findGlobal(e.name.text);
       if (g) return fromBuiltin(g, call.commas);

@@ -140,12 +140,17 @@ export interface DefDecl extends DeclBase {
   body?: Expr;
 }
 
-/** (phase 2) `extern def name(params): T`. Parsed; the checker reports "not supported yet". */
+/** `extern def name(params): T [timeout D] [on error allow|deny]`: a function the host provides
+ *  (docs/externs.md). */
 export interface ExternDecl extends DeclBase {
   kind: 'ExternDecl';
   name?: Name;
   params: Param[];
   returnType?: TypeExpr;
+  /** `timeout 200ms`. */
+  timeout?: DurationLit;
+  /** `on error deny` (the effect of a call that fails, times out or returns the wrong type). */
+  onError?: { effect: 'allow' | 'deny'; range: Range };
 }
 
 // ---------------------------------------------------------------- rules
@@ -283,7 +288,19 @@ export interface ExpectWarningsItem extends Node {
   none: boolean;
 }
 
-export type TestItem = GivenItem | SpentItem | AtItem | ApprovedItem | ExpectItem | ExpectWarningsItem;
+/** `extern name(args) = value` (one argument list), `extern name = value` (any arguments), or
+ *  `= error "why"` (the call fails): a test's stand-in for a host function. */
+export interface ExternStubItem extends Node {
+  kind: 'ExternStub';
+  name?: Name;
+  /** Undefined: the stub answers every call of `name`. */
+  args?: Expr[];
+  value?: Expr;
+  /** `= error "message"`: the call fails with this message. */
+  fails?: StringLit;
+}
+
+export type TestItem = GivenItem | SpentItem | AtItem | ApprovedItem | ExpectItem | ExpectWarningsItem | ExternStubItem;
 
 export interface TestDecl extends DeclBase {
   kind: 'TestDecl';

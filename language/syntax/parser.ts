@@ -214,7 +214,7 @@ const ITEM_STARTS: Record<BodyCtx, Set<TokenType>> = {
   fields: new Set(),
   rule: new Set([KW.when, KW.unless, KW.deny, KW.require, KW.warn, KW.allow, KW.set, KW.redact]),
   budget: new Set([KW.limit, KW.charge, KW.by, KW.when, KW.unless, KW.warn, KW.on, KW.burst]),
-  test: new Set([KW.given, KW.spent, KW.at, KW.approved, KW.expect]),
+  test: new Set([KW.given, KW.spent, KW.at, KW.approved, KW.expect, KW.extern]),
   interp: new Set(),
 };
 
@@ -818,7 +818,6 @@ class ReinParser extends EmbeddedActionsParser {
 
   externDecl = this.RULE('externDecl', (): A.ExternDecl => {
     const kw = this.consume(1, KW.extern);
-    this.ACTION(() => this.report('REIN105', '`extern` is not supported yet', kw.startOffset, kw.startOffset + kw.image.length, 'host-supplied functions are a phase 2 feature'));
     const defKw = this.consume(2, KW.def);
     const name = this.option(9, () => this.subrule(1, this.declName));
     this.ACTION(() => !name && this.missing('a name', defKw));
@@ -831,7 +830,27 @@ class ReinParser extends EmbeddedActionsParser {
       returnType = this.option(2, () => this.subrule(3, this.typeExpr));
       this.ACTION(() => !returnType && this.missing('a return type', c));
     });
-    return this.ACTION(() => ({ kind: 'ExternDecl' as const, name, params: params ?? [], returnType, annotations: [], range: this.from(kw.startOffset) }))!;
+    let timeout: A.DurationLit | undefined;
+    this.option(3, () => {
+      const t = this.consume(6, KW.timeout);
+      const d = this.option(4, () => this.consume(7, Duration));
+      this.ACTION(() => {
+        if (d && this.real(d)) timeout = this.durationLit(d);
+        else this.missing('a duration (e.g. `200ms`)', t);
+      });
+    });
+    let onError: A.ExternDecl['onError'];
+    this.option(5, () => {
+      this.consume(8, KW.on);
+      this.consume(9, KW.error);
+      onError = this.subrule(4, this.policyEffect);
+    });
+    return this.ACTION(() => {
+      const d: A.ExternDecl = { kind: 'ExternDecl' as const, name, params: params ?? [], returnType, annotations: [], range: this.from(kw.startOffset) };
+      if (timeout) d.timeout = timeout;
+      if (onError) d.onError = onError;
+      return d;
+    })!;
   });
 
   // ---------------------------------------------------------------- rules
@@ -1184,6 +1203,41 @@ class ReinParser extends EmbeddedActionsParser {
       alt(() => {
           this.consume(7, KW.expect);
           return this.subrule(5, this.expectTail, { ARGS: [start!] });
+        }),
+      alt(() => {
+          // `extern name(args) = value`, `extern name = value`, `extern name(args) = error "why"`
+          const kw = this.consume(8, KW.extern);
+          const name = this.option(4, () => this.subrule(6, this.declName));
+          this.ACTION(() => !name && this.missing('the name of an `extern def`', kw));
+          let args: A.Expr[] | undefined;
+          this.option(5, () => {
+            this.consume(9, LParen);
+            args = this.subrule(7, this.exprList, { ARGS: [RParen, 'argument'] }) ?? [];
+            this.consume(10, RParen);
+          });
+          const eq = this.consume(11, Eq);
+          let value: A.Expr | undefined;
+          let fails: A.StringLit | undefined;
+          this.or(2, [
+            alt(() => {
+                const e = this.consume(12, KW.error);
+                const m = this.option(6, () => this.consume(13, StringLiteral));
+                this.ACTION(() => {
+                  if (m && this.real(m)) fails = this.mkString(m);
+                  else this.missing('the error message (a string)', e);
+                });
+              }, true),
+            alt(() => {
+                value = this.subrule(8, this.expression);
+              }),
+          ]);
+          return this.ACTION(() => {
+            if (!value && !fails && this.real(eq)) this.missing('the value the extern returns in this test', eq);
+            const it: A.ExternStubItem = { kind: 'ExternStub' as const, name, value, range: this.from(start!) };
+            if (args) it.args = args;
+            if (fails) it.fails = fails;
+            return it;
+          });
         }),
     ]);
   });

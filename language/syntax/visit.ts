@@ -65,7 +65,13 @@ export function forEachChild(node: AnyNode, fn: (child: AnyNode) => void): void 
       all(node.annotations);
       one(node.name);
       all(node.params);
-      return one(node.returnType);
+      one(node.returnType);
+      return one(node.timeout);
+    case 'ExternStub':
+      one(node.name);
+      if (node.args) all(node.args);
+      one(node.value);
+      return one(node.fails);
     case 'RuleDecl':
       all(node.annotations);
       one(node.name);

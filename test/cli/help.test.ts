@@ -10,7 +10,7 @@ const PROMISED: Record<string, string[]> = {
   check: ['--format', '--max-warnings', '--watch', '--help'],
   test: ['--format', '--filter', '--coverage', '--min-coverage', '--watch', '--help'],
   fmt: ['--check', '--write', '--format', '--help'],
-  eval: ['--input', '--batch', '--explain', '--spent', '--approve', '--now', '--mode', '--format', '--help'],
+  eval: ['--input', '--batch', '--explain', '--spent', '--approve', '--now', '--externs', '--mode', '--format', '--help'],
   init: ['--template', '--force', '--format', '--help'],
   bench: ['--input', '--duration', '--mode', '--format', '--help'],
   doc: ['--output', '--format', '--help'],

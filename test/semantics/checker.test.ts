@@ -135,8 +135,10 @@ describe('checker: names', () => {
     assert.equal(d?.data?.suggestion, 'team');
   });
 
-  it('does not report uses of a phase-2 `extern def` again (the parser already did)', () => {
-    assert.deepEqual(errors('extern def risk(a: int): number\nlet x = risk(1)\n'), ['REIN105']);
+  it('an `extern def` is a typed function: calls are checked, its name is not a value', () => {
+    assert.deepEqual(errors('extern def risk(a: int): number\nlet x = risk(1)\n'), []);
+    assert.deepEqual(errors('extern def risk(a: int): number\nlet x = risk("a")\n'), ['REIN209']);
+    assert.deepEqual(errors('extern def risk(a: int): number\nlet x = risk\n'), ['REIN205']);
   });
 
   it('reports unknown types', () => {

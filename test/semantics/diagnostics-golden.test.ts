@@ -16,7 +16,8 @@ describe('diagnostics golden files', () => {
       const expected = JSON.parse(readFileSync(c.expectedFile, 'utf8')) as { code: string }[];
       for (const d of expected) seen.add(d.code);
     }
-    const missing = Object.keys(CODES).filter((c) => c !== 'REIN403' && !seen.has(c));
+    // REIN231 comes from compile/Engine with host implementations, never from check: externs.test.ts.
+    const missing = Object.keys(CODES).filter((c) => c !== 'REIN403' && c !== 'REIN231' && !seen.has(c));
     assert.deepEqual(missing, []);
   });
 

@@ -78,11 +78,10 @@ describe('syntax errors: codes, ranges, wording', () => {
     assert.deepEqual(errs('let x = a.in + { with: 1 }.with'), [], 'reserved words are fine after `.` and as object keys');
   });
 
-  it('REIN105 phase-2 constructs are parsed into the AST and reported (`redact` is supported: no REIN105)', () => {
+  it('REIN105 phase-2 constructs are parsed into the AST and reported (`redact` and `extern def` are supported: no REIN105)', () => {
     const r = parse('rule r {\n  set action.args.to = "x" "rewritten"\n}\nrule q { redact action.text using pii.email "masked" }\nextern def risk(a: Action): number');
     assert.deepEqual(diags(r), [
       'REIN105 1:2-1:5 `set` is not supported yet',
-      'REIN105 4:0-4:6 `extern` is not supported yet',
     ]);
     assert.equal(sx((r.ast.decls[0] as A.RuleDecl).body[0]), '(Set path=(. (. action args) to) value="x" message="rewritten")');
     assert.equal(sx((r.ast.decls[1] as A.RuleDecl).body[0]), '(Redact path=(. action text) using=(. pii email) message="masked")');

@@ -22,11 +22,11 @@ function expr(src: string): A.Expr {
 }
 
 describe('parser: declarations', () => {
-  it('parses the LANGUAGE.md samples with no syntax errors (only the phase-2 `extern`)', () => {
+  it('parses the LANGUAGE.md samples with no syntax errors', () => {
     const schema = parse(fixture('language-schema.rein'), 'language-schema.rein');
     assert.deepEqual(
       schema.diagnostics.map((d) => `${d.code} ${d.message}`),
-      ['REIN105 `extern` is not supported yet'],
+      [],
     );
     assert.deepEqual(
       schema.ast.decls.map((d) => d.kind),

@@ -14,6 +14,7 @@ import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { AuditLogger } from '../../audit/logger.js';
 import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from '../load.js';
 import type { GatewayMetrics } from './metrics.js';
+import type { ExternImpls } from '../../runtime/externs.js';
 
 export interface PolicyHostOptions {
   mode?: EngineMode;
@@ -22,6 +23,8 @@ export interface PolicyHostOptions {
   metrics?: GatewayMetrics;
   /** Verify approvals as signed tokens (docs/approvals.md); absent: grants are trusted as given. */
   approvalKeys?: readonly ApprovalKey[];
+  /** Implementations of the policy's `extern def`s (`--externs FILE`; docs/externs.md). */
+  externs?: ExternImpls;
   /** Where reload messages and diagnostics go (stderr; the CLI passes its `Ctx`). */
   ctx: HostIO;
   /** How a reloaded policy's errors are printed (default: one line per diagnostic). */
@@ -107,6 +110,7 @@ export class PolicyHost {
       mode: this.opts.mode ?? 'enforce',
       onDecision,
       ...(this.opts.approvalKeys ? { approvalKeys: this.opts.approvalKeys } : {}),
+      ...(this.opts.externs ? { externs: this.opts.externs } : {}),
     });
   }
 
@@ -119,7 +123,14 @@ export class PolicyHost {
     }
     const old = this.policy.hash;
     if (next.hash === old) return true;
-    this.engine = this.engineFor(next);
+    try {
+      this.engine = this.engineFor(next);
+    } catch (e) {
+      // The Engine refused it (e.g. its `extern def`s no longer match the host functions).
+      if (e instanceof PolicyError) this.opts.report?.(e);
+      this.opts.ctx.err(`rein mcp: policy reload refused (${e instanceof Error ? e.message : String(e)}); still serving ${old}\n`);
+      return false;
+    }
     this.opts.ctx.err(`rein mcp: policy reloaded: ${old} -> ${next.hash}\n`);
     return true;
   }

@@ -15,6 +15,7 @@ import { basename, dirname, join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { AuditLogger } from '../../audit/logger.js';
 import type { Decision } from '../../runtime/decision.js';
+import type { ExternImpls } from '../../runtime/externs.js';
 import type { DecisionHookContext, EngineMode } from '../../runtime/engine.js';
 import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { BudgetStore } from '../../runtime/store.js';
@@ -44,6 +45,8 @@ export interface ServeOptions {
   tokens?: ServeTokens;
   /** Keys that verify signed approval tokens (Engine `approvalKeys`); absent: approvals are trusted as given. */
   approvalKeys?: readonly ApprovalKey[];
+  /** Implementations of the policy's `extern def`s (`--externs FILE`; docs/externs.md). */
+  externs?: ExternImpls;
   /** The approval queue (pending approvals a human decides): the API's /v1/approvals and the dashboard's inbox. */
   approvals?: ApprovalQueue;
   /** Largest accepted request body in bytes (default 1 MiB; batches 16×). */
@@ -229,7 +232,7 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     holder = new PolicyHolder({
       source: options.policy,
       store,
-      engine: { mode: options.mode, onDecision, reservationTtlMs: options.reservationTtlMs, ...(options.approvalKeys ? { approvalKeys: options.approvalKeys } : {}) },
+      engine: { mode: options.mode, onDecision, reservationTtlMs: options.reservationTtlMs, ...(options.approvalKeys ? { approvalKeys: options.approvalKeys } : {}), ...(options.externs ? { externs: options.externs } : {}) },
       log,
       onReload: (r) => metrics.reload(r.ok),
     });

@@ -120,7 +120,15 @@ export class PolicyHolder {
     this.lastError = null;
     if (this.version && policy.hash === this.version.policy.hash) return { ok: true, changed: false, hash: policy.hash };
     const before = this.hash;
-    this.install(policy);
+    try {
+      this.install(policy);
+    } catch (e) {
+      // The Engine refused it (e.g. its `extern def`s no longer match the host functions).
+      const message = describeLoadError(e);
+      this.lastError = { message, time: new Date().toISOString() };
+      this.opts.log?.(`reload failed; still serving ${before}: ${message}`);
+      return { ok: false, changed: false, hash: before, error: message };
+    }
     this.opts.log?.(`reloaded: ${before} → ${policy.hash}`);
     return { ok: true, changed: true, hash: policy.hash };
   }
