@@ -74,6 +74,8 @@ export const CODES = {
   REIN214: { severity: 'error', summary: 'string literal is not a value of the enum it is compared with' },
   REIN215: { severity: 'error', summary: '`matches` needs a string-literal pattern' },
   REIN216: { severity: 'error', summary: 'invalid policy header value' },
+  REIN240: { severity: 'error', summary: 'invalid approval `quorum` or `expires`' },
+  REIN241: { severity: 'error', summary: 'invalid `@priority` (a whole number, with `combine first_match`)' },
 
   // ---- REIN3xx: lint
   REIN300: { severity: 'warning', summary: 'unused `let` or `def`' },
@@ -84,6 +86,7 @@ export const CODES = {
   REIN305: { severity: 'warning', summary: 'invalid `rein.json` configuration' },
   REIN306: { severity: 'warning', summary: '`rein-ignore` names an unknown code or rule' },
   REIN307: { severity: 'warning', summary: 'a deny or approval condition calls a method on an `any` value without testing its type' },
+  REIN340: { severity: 'warning', summary: 'under `combine first_match`, a rule after one that always matches can never decide' },
 
   // ---- REIN4xx: tests
   REIN400: { severity: 'error', summary: 'test names an unknown rule or budget' },

@@ -84,6 +84,9 @@ function publicRecord(r: ApprovalRecord): Record<string, unknown> {
     status: r.status,
     policy: r.policy,
   };
+  if (r.quorum !== undefined) o.quorum = r.quorum;
+  if (r.expires_ms !== undefined) o.expires_ms = r.expires_ms;
+  if (r.votes) o.votes = r.votes;
   if (r.verdict) o.verdict = r.verdict;
   return o;
 }
@@ -126,7 +129,7 @@ export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts
       else if (recs.length === 0) ctx.out(opts.all ? 'no approvals\n' : 'no pending approvals\n');
       else {
         for (const r of recs) {
-          ctx.out(`${ctx.c.bold(r.id)}  ${r.status === 'pending' ? ctx.c.yellow(r.status) : r.status}  ${r.kind} ${r.rule}${r.from ? ` (from ${r.from})` : ''}  expires ${r.expires}\n`);
+          ctx.out(`${ctx.c.bold(r.id)}  ${r.status === 'pending' ? ctx.c.yellow(r.status) : r.status}  ${r.kind} ${r.rule}${r.from ? ` (from ${r.from})` : ''}${r.quorum !== undefined ? `  quorum ${r.votes?.length ?? 0}/${r.quorum}` : ''}  expires ${r.expires}\n`);
           if (r.message) ctx.out(`    ${r.message}\n`);
           ctx.out(`    ${oneLine(r.summary)}\n`);
         }
@@ -175,7 +178,11 @@ export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts
       return EXIT.usage;
     }
     if (opts.format === 'json') ctx.out(JSON.stringify(publicRecord(outcome.record), null, 2) + '\n');
-    else ctx.out(`${outcome.record.id} ${sub === 'approve' ? ctx.c.green('approved') : ctx.c.red('denied')} by ${opts.as}${outcome.record.verdict?.group ? ` (${outcome.record.verdict.group})` : ''}; logged to ${vlog.where}\n`);
+    else if (outcome.record.status === 'pending') {
+      // A vote toward a quorum: recorded, the record waits for more distinct approvers.
+      const r = outcome.record;
+      ctx.out(`${r.id} approval by ${opts.as} recorded: ${r.votes?.length ?? 1} of ${r.quorum} distinct approvers; still pending\n`);
+    } else ctx.out(`${outcome.record.id} ${sub === 'approve' ? ctx.c.green('approved') : ctx.c.red('denied')} by ${opts.as}${outcome.record.verdict?.group ? ` (${outcome.record.verdict.group})` : ''}; logged to ${vlog.where}\n`);
     return EXIT.ok;
   } finally {
     await queue.store.close?.();

@@ -9,6 +9,7 @@ import { LoadError, UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { renderExplanationText } from '../output/explain.js';
 import { loadPolicyFor } from '../shared.js';
+import { completeApprovals } from '../../language/runtime/test-runner.js';
 
 export function exitCodeForEffect(effect: Decision['effect']): number {
   return effect === 'allow' ? EXIT.ok : effect === 'deny' ? EXIT.deny : EXIT.requireApproval;
@@ -97,7 +98,7 @@ async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'
     let approvals: Approval[] = [];
     if (opts.approve.length > 0) {
       const hash = policy.requestHash(request);
-      if (hash) approvals = opts.approve.map((rule) => ({ rule, request_hash: hash }));
+      if (hash) approvals = completeApprovals(policy.compiled.program, opts.approve, hash, now?.getTime() ?? Date.now());
     }
     const d = engine.decideSync(request, { approvals, explain: opts.explain });
     counts[d.effect]++;
@@ -146,7 +147,8 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
   if (opts.approve.length > 0) {
     // Approvals are bound to the request's hash (null for an invalid request: nothing to approve).
     const hash = policy.requestHash(request);
-    if (hash) approvals = opts.approve.map((rule) => ({ rule, request_hash: hash }));
+    // A complete approval: as many approvers as the rule's `quorum`, given at the decision's time.
+    if (hash) approvals = completeApprovals(policy.compiled.program, opts.approve, hash, now.getTime());
   }
   const decision = await engine.decide(request, { approvals, explain: opts.explain, now });
   // The decision's JSON form (its toJSON: some fields, like request_hash, are getters).

@@ -345,6 +345,8 @@ class Printer {
         return ['default ', ...this.lead(it.effectRange.start.offset), it.effect];
       case 'PolicyOnError':
         return ['on error ', ...this.lead(it.effectRange.start.offset), it.effect];
+      case 'PolicyCombine':
+        return ['combine ', it.algorithm.text];
     }
   }
 
@@ -370,7 +372,7 @@ class Printer {
       case 'Allow':
         return ['allow', this.message(e.message)];
       case 'RequireApproval':
-        return ['require approval', e.from ? [' from ', this.expr(e.from)] : '', this.message(e.message)];
+        return ['require approval', e.from ? [' from ', this.expr(e.from)] : '', e.quorum ? ` quorum ${e.quorum.raw}` : '', e.expires ? ` expires ${e.expires.raw}` : '', this.message(e.message)];
       case 'Set':
         return ['set', e.path ? [' ', this.expr(e.path)] : '', e.value ? [' = ', this.expr(e.value)] : '', this.message(e.message)];
       case 'Redact':

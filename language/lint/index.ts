@@ -4,6 +4,7 @@ import { LintRegistry } from './registry.js';
 import { unusedDeclaration } from './unused-declaration.js';
 import { denyWithoutMessage } from './deny-without-message.js';
 import { neverMatches } from './never-matches.js';
+import { unreachableRule } from './unreachable-rule.js';
 import { duplicateConditions } from './duplicate-conditions.js';
 import { missingDefault } from './missing-default.js';
 import { anyMethod } from './any-method.js';
@@ -11,7 +12,7 @@ import { anyMethod } from './any-method.js';
 export { LintRegistry } from './registry.js';
 export type { LintRule, LintContext, Accept, Report, LintCode } from './registry.js';
 
-export const LINT_RULES = [unusedDeclaration, denyWithoutMessage, neverMatches, duplicateConditions, missingDefault, anyMethod];
+export const LINT_RULES = [unusedDeclaration, denyWithoutMessage, neverMatches, duplicateConditions, missingDefault, anyMethod, unreachableRule];
 
 export function createLintRegistry(): LintRegistry {
   return new LintRegistry().register(...LINT_RULES);

@@ -8,7 +8,7 @@ import { CODES, type Diagnostic, type DiagnosticData, type Range } from '../diag
 import { walkExpr } from '../semantics/expr-walk.js';
 import type { CheckedProgram } from '../semantics/program.js';
 
-export type LintCode = 'REIN300' | 'REIN301' | 'REIN302' | 'REIN303' | 'REIN304' | 'REIN307';
+export type LintCode = 'REIN300' | 'REIN301' | 'REIN302' | 'REIN303' | 'REIN304' | 'REIN307' | 'REIN340';
 
 /** Node kinds the walker dispatches: declarations, rule/budget/test items and expressions. */
 export type LintNode = A.Decl | A.Condition | A.EffectClause | A.BudgetItem | A.TestItem | A.Expr;

@@ -433,7 +433,13 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
     if (nm.monitor) parts.push(push('monitored', reason));
     else {
       parts.push(push(listOf(nm.effect), reason));
-      if (EFFECTS[nm.effect].approval) parts.push(push('approvals', _`{ kind: "rule", name: ${nm.name}, from: ${fr}, message: ${ms}, location: ${b.ref(nm.location)} }`));
+      if (EFFECTS[nm.effect].approval) {
+        // `quorum N` / `expires D`: constants of the rule, as `Entries.rule` adds them.
+        const terms: Code[] = [];
+        if (r.rule.quorum !== undefined) terms.push(_`, quorum: ${r.rule.quorum}`);
+        if (r.rule.expiresMs !== undefined) terms.push(_`, expires_ms: ${r.rule.expiresMs}`);
+        parts.push(push('approvals', _`{ kind: "rule", name: ${nm.name}, from: ${fr}, message: ${ms}, location: ${b.ref(nm.location)}${join(terms, _``)} }`));
+      }
     }
     const failed = [
       _`${o} = ${b.ref(r.failed)}(e);`,

@@ -19,6 +19,7 @@ import { PolicyError } from '../errors.js';
 import type { BudgetView, ClauseExplanation, CompiledBudget, CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
 import type { Approval, Decision } from './decision.js';
 import { assemble, Entries, ruleErrorReason, type Assembler } from './entries.js';
+import { firstMatch, firstMatchRanks } from './combine.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
 import { compileValidator, emitQuickValidator, newValidatorClosures } from './validate.js';
 import { useCodegen } from './codegen.js';
@@ -94,6 +95,7 @@ function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
     const o: RuleOutcome = { name, matched: true, effect, monitor, annotations, location };
     if (r.message) o.message = (r.message as { v: string }).v;
     if (r.from) o.from = (r.from as { v: string | null }).v as string;
+    termsOf(r, o);
     matchedConst = Object.freeze(o) as RuleOutcome;
   }
   return {
@@ -125,7 +127,14 @@ function matchedOutcome(r: CompiledRule, env: Env, frame: Frame): RuleOutcome {
   };
   if (r.message) out.message = r.message(env, frame) as string;
   if (r.from) out.from = r.from(env, frame) as string;
+  termsOf(ir, out);
   return out;
+}
+
+/** A rule's or budget's `quorum` / `expires` onto what it reports (only when written). */
+function termsOf(r: { quorum?: number; expiresMs?: number }, into: { quorum?: number; expires_ms?: number }): void {
+  if (r.quorum !== undefined) into.quorum = r.quorum;
+  if (r.expiresMs !== undefined) into.expires_ms = r.expiresMs;
 }
 
 function failedOutcome(r: CompiledRule, e: unknown): RuleOutcome {
@@ -251,6 +260,8 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
     warnAt: b.warnAt,
     onExceed: {
       effect: b.effect,
+      ...(b.quorum !== undefined ? { quorum: b.quorum } : {}),
+      ...(b.expiresMs !== undefined ? { expires_ms: b.expiresMs } : {}),
       from: fromFn
         ? (env: Env) => {
             const v = wrap('approver', () => fromFn(env, frame()));
@@ -356,7 +367,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const hash = policyHash(program, sources);
   let traced: Closures | undefined;
 
-  const evaluateRules = (env: Env, opts?: { explain?: boolean }): RuleOutcome[] => {
+  // `combine first_match`: the rules' outcomes pass through `firstMatch` (combine.ts); not fused.
+  const ranks = header.combine === 'first_match' ? firstMatchRanks(ir.rules) : null;
+
+  const evaluateAll = (env: Env, opts?: { explain?: boolean }): RuleOutcome[] => {
     const out = new Array<RuleOutcome>(rules.length);
     if (opts?.explain) {
       traced ??= new Closures(ir, true);
@@ -367,8 +381,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     return out;
   };
 
+  const evaluateRules = ranks === null ? evaluateAll : (env: Env, opts?: { explain?: boolean }) => firstMatch(evaluateAll(env, opts), ranks, true);
+
   /** Outcomes of the rules that matched or failed (what a decision is assembled from). */
-  const evaluateMatched: (env: Env) => RuleOutcome[] = fastRules
+  const matchedOnly: (env: Env) => RuleOutcome[] = fastRules
     ? (env) => fastRules(env, false)
     : (env) => {
         let out: RuleOutcome[] | null = null;
@@ -381,6 +397,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
         }
         return out ?? NO_OUTCOMES;
       };
+  const evaluateMatched = ranks === null ? matchedOnly : (env: Env) => firstMatch(matchedOnly(env), ranks, false);
 
   const budgetsReadByRules = [...ir.budgetsReadByRules];
   // Stateless evaluation: budgets read by rules look empty (nothing spent).
@@ -431,7 +448,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     errorReason: ruleErrorReason,
     finish: (E: Entries, _input: Record<string, unknown>, now: number) => assemble(E, enforce, now),
   };
-  const fused = generate && fastRules !== undefined ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
+  const fused = ranks === null && generate && fastRules !== undefined ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
   if (fused !== undefined) compiled.fused = fused;
 
   const finishRules = decideHelpers.finish;
@@ -491,7 +508,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     header,
     compiled,
     evaluate,
-    codegen: validate.generated && fastRules !== undefined && fused !== undefined,
+    codegen: validate.generated && fastRules !== undefined && (fused !== undefined || ranks !== null),
     requestHash(request: unknown): string | null {
       const v = validate(request);
       return v.ok ? hashValue(v.value) : null;

@@ -97,6 +97,9 @@ export interface RuleOutcome {
   message?: string;
   /** `require approval from X`: X's value. */
   from?: string;
+  /** `require approval … quorum N` (N > 1) / `expires D` (ms), when written. */
+  quorum?: number;
+  expires_ms?: number;
   annotations: Record<string, string | true>;
   location: SourceLocation;
   /** Set when evaluation failed at run time (the rule then counts as matched with the `on error` effect). */
@@ -120,7 +123,7 @@ export interface CompiledBudget {
   window: BudgetWindow;
   /** Fraction (0.8 for `warn at 80%`). */
   warnAt?: number;
-  onExceed: { effect: ClauseEffect; from?: (env: Env) => string | null; message?: (env: Env) => string };
+  onExceed: { effect: ClauseEffect; from?: (env: Env) => string | null; message?: (env: Env) => string; quorum?: number; expires_ms?: number };
   annotations: Record<string, string | true>;
   monitor: boolean;
   location: SourceLocation;

@@ -32,6 +32,8 @@ const reasonSchema = z.object({
   approved: z.optional(z.boolean()),
   /** With a verified approval token (Engine `approvalKeys`): who approved, as a member of which group. */
   approved_by: z.optional(z.object({ approver: z.string(), group: z.nullable(z.string()) })),
+  /** With `quorum N`: every approval that counted toward the quorum. */
+  approvers: z.optional(z.array(z.object({ approver: z.nullable(z.string()), group: z.nullable(z.string()) }))),
 });
 
 const approvalRequestSchema = z.object({
@@ -40,6 +42,12 @@ const approvalRequestSchema = z.object({
   from: z.nullable(z.string()),
   message: z.nullable(z.string()),
   location: z.optional(locationSchema),
+  /** `quorum N` (N > 1): how many distinct approvers must approve. */
+  quorum: z.optional(z.number()),
+  /** `expires D`: how long (ms) an approval counts after it is given. */
+  expires_ms: z.optional(z.number()),
+  /** With a quorum: the distinct approvers whose approvals already count. */
+  approved_by: z.optional(z.array(z.string())),
 });
 
 const amountSchema = z.union([z.string(), z.number()]);

@@ -22,6 +22,8 @@ export interface Reason {
   approved?: boolean;
   /** With a verified approval token (Engine `approvalKeys`): who approved, as a member of which group. */
   approved_by?: { approver: string; group: string | null };
+  /** With `quorum N`: every approval that counted toward the quorum (`approved_by` is the first). */
+  approvers?: { approver: string | null; group: string | null }[];
 }
 
 /** A pending approval: who must approve what. */
@@ -31,6 +33,12 @@ export interface ApprovalRequest {
   from: string | null;
   message: string | null;
   location?: Location;
+  /** `quorum N` (N > 1): how many distinct approvers must approve. */
+  quorum?: number;
+  /** `expires D`: how long (ms) an approval counts after it is given. */
+  expires_ms?: number;
+  /** With a quorum: the distinct approvers whose approvals already count (fewer than `quorum`). */
+  approved_by?: string[];
 }
 
 /** One budget the request was charged against. Money as a 6-fractional-digit decimal string; counts as numbers. */
@@ -120,8 +128,12 @@ export interface Approval {
   /** The approver group that granted it: when set, a rule or budget naming a `from` group is granted
    *  only when the group is the same (the engine sets it from a verified token). */
   group?: string | null;
-  /** Who approved (set by the engine from a verified token; reported as the reason's `approved_by`). */
+  /** Who approved (set by the engine from a verified token; reported as the reason's `approved_by`).
+   *  `quorum N` counts distinct approvers by this name (approvals without one count as one approver). */
   approver?: string;
+  /** When it was given (epoch ms; the engine sets it from a verified token's `iat`). A rule with
+   *  `expires D` counts it only until `at + D`; without `at` such a rule does not count it. */
+  at?: number;
 }
 
 /**
@@ -154,6 +166,9 @@ export interface BudgetOutcome {
   message?: string;
   /** `on exceed require approval from X`: X's value. */
   from?: string | null;
+  /** `on exceed require approval … quorum N` (N > 1) / `expires D` (ms). */
+  quorum?: number;
+  expires_ms?: number;
   location: SourceLocation;
   annotations: Record<string, string | true>;
   /** `@monitor` on the budget: reported under `monitored`, never changes the effect. */

@@ -4,7 +4,7 @@
 
 import type { CompiledBudget, CompiledPolicy, DecisionError, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import { groupSatisfies, type Approval, type BudgetOutcome, type Decision } from './decision.js';
-import { assemble, Entries, type Assembler } from './entries.js';
+import { assemble, countGrants, Entries, type Assembler } from './entries.js';
 import { EFFECTS, blocksReservation } from './effects.js';
 import { nonceKey, prepareApprovalKeys, verifyApprovalToken, type ApprovalKey } from './approvals.js';
 import { deepMerge, isPlainObject, newRecord } from './values.js';
@@ -630,7 +630,7 @@ export class Engine {
         fail(`approval token${name !== undefined ? ` for \`${name}\`` : ''} ignored: ${r.reason}`, name);
         continue;
       }
-      const approval: Approval = { rule: r.claims.rule, request_hash: r.claims.request_hash, group: r.claims.group, approver: r.claims.approver };
+      const approval: Approval = { rule: r.claims.rule, request_hash: r.claims.request_hash, group: r.claims.group, approver: r.claims.approver, at: r.claims.iat };
       if (r.claims.nonce !== undefined) (run.nonces ??= []).push({ approval, key: nonceKey(r.claims), expiresAt: r.claims.exp });
       out.push(approval);
     }
@@ -679,10 +679,12 @@ export class Engine {
             continue; // the group cannot be known: the approval does not count (the outcome reports the error)
           }
         }
-        if (groupSatisfies(a, from)) {
-          approved.add(b.name);
-          break;
-        }
+        if (!groupSatisfies(a, from)) continue;
+        // `quorum` / `expires`: enough distinct, unexpired approvals (the outcome reports the rest).
+        const q = b.onExceed;
+        if ((q.quorum !== undefined || q.expires_ms !== undefined) && !countGrants(run.approvals, b.name, from, q, hash, run.now).granted) break;
+        approved.add(b.name);
+        break;
       }
     }
     return approved;
@@ -721,6 +723,7 @@ export class Engine {
     const env = run.env!;
     const E = run.entries;
     E.granted = run.approvals;
+    E.now = run.now;
     const header = this.compiled.header;
     const rules = this.compiled.evaluateRules(env, run.opts.explain ? EXPLAIN_ON : EXPLAIN_OFF);
     run.rules = rules;
@@ -1028,6 +1031,8 @@ export class Engine {
       monitor: b.monitor,
     };
     if (p.error !== undefined) o.error = p.error;
+    if (b.onExceed.quorum !== undefined) o.quorum = b.onExceed.quorum;
+    if (b.onExceed.expires_ms !== undefined) o.expires_ms = b.onExceed.expires_ms;
     if (exceeded && p.error === undefined) {
       try {
         if (b.onExceed.message) o.message = b.onExceed.message(env);

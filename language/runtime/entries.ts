@@ -42,6 +42,79 @@ class HashBox {
   }
 }
 
+/** What `require approval` asks of the approvals that grant it (`quorum N`, `expires D`). */
+export interface ApprovalTerms {
+  quorum?: number;
+  expires_ms?: number;
+}
+
+/** The approvals given for one rule or budget, judged against its group, quorum and expiry. */
+export interface GrantCount {
+  /** Reached the quorum: the rule or budget is granted. */
+  granted: boolean;
+  /** The approvals that count (one per distinct approver, in the order given). */
+  counted: Approval[];
+  /** Approvals for it, from the right group, that `expires` rules out (too old, or no time). */
+  expired: Approval[];
+}
+
+const ANONYMOUS = '\u0000anonymous';
+
+/**
+ * The approvals that grant `name` for the request with hash `hash` at `now`: bound to the request,
+ * from a group that satisfies `from`, given no more than `expires_ms` before `now` (an approval
+ * without a time does not count when there is an `expires`), one per distinct approver (approvals
+ * without an `approver` count as one); granted when they reach `quorum` (default 1).
+ */
+export function countGrants(given: readonly Approval[], name: string, from: string | null | undefined, terms: ApprovalTerms, hash: string | null, now: number): GrantCount {
+  const quorum = terms.quorum ?? 1;
+  const counted: Approval[] = [];
+  const expired: Approval[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < given.length; i++) {
+    const a = given[i];
+    if (!a || a.rule !== name || !groupSatisfies(a, from) || hash === null || a.request_hash !== hash) continue;
+    if (terms.expires_ms !== undefined && (typeof a.at !== 'number' || !(now < a.at + terms.expires_ms))) {
+      expired.push(a);
+      continue;
+    }
+    const who = a.approver ?? ANONYMOUS;
+    if (seen.has(who)) continue;
+    seen.add(who);
+    counted.push(a);
+  }
+  return { granted: counted.length >= quorum, counted, expired };
+}
+
+/** The `errors` entries for approvals that did not (yet) grant `name`: expired ones, a quorum not met. */
+export function grantErrors(kind: 'rule' | 'budget', name: string, terms: ApprovalTerms, g: GrantCount): DecisionError[] {
+  const out: DecisionError[] = [];
+  for (const a of g.expired) {
+    const who = a.approver !== undefined ? ` by ${a.approver}` : '';
+    const why = typeof a.at !== 'number' ? 'it carries no approval time (`at`)' : `it was given at ${new Date(a.at).toISOString()}`;
+    out.push({ kind: 'approval', name, message: `approval for \`${name}\`${who} expired: ${why}, and the ${kind} counts an approval for ${renderMs(terms.expires_ms!)} (\`expires\`)` });
+  }
+  const quorum = terms.quorum ?? 1;
+  if (!g.granted && g.counted.length > 0) {
+    const names = g.counted.map((a) => a.approver ?? '(anonymous)').join(', ');
+    out.push({ kind: 'approval', name, message: `approval for \`${name}\` not granted yet: ${g.counted.length} of ${quorum} distinct approvers (quorum ${quorum}): ${names}` });
+  }
+  return out;
+}
+
+/** `900000` → `15m` (the largest unit that divides it). */
+function renderMs(ms: number): string {
+  for (const [u, n] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % n === 0) return `${ms / n}${u}`;
+  return `${ms}ms`;
+}
+
+/** An approval request with its rule's or budget's `quorum` / `expires` (only when written). */
+function withTerms(r: ApprovalRequest, t: ApprovalTerms): ApprovalRequest {
+  if (t.quorum !== undefined) r.quorum = t.quorum;
+  if (t.expires_ms !== undefined) r.expires_ms = t.expires_ms;
+  return r;
+}
+
 /** Whether an approval's group (when it has one) satisfies `require approval from FROM`. */
 export function groupSatisfies(a: Approval, from: string | null | undefined): boolean {
   return a.group === undefined || from === null || from === undefined || a.group === from;
@@ -127,6 +200,8 @@ export class Entries {
   /** Granted approvals: a `require approval` entry whose approval is here (bound to this request's
    *  hash, from the right group) is placed as allowed. */
   granted: readonly Approval[];
+  /** The decision time (epoch ms): approvals of a rule with `expires` count until their time plus it. */
+  now: number;
   /** The validated request (hashed when the hash is first needed). */
   readonly hashOf: unknown;
   /** The request hash once asked for before the decision exists (approvals); else the decision
@@ -150,6 +225,7 @@ export class Entries {
     this.explain = null;
     this.budgetExplain = null;
     this.granted = granted;
+    this.now = 0;
     this.hashOf = hashOf;
     this.box = requestHash === null ? null : new HashBox(requestHash, hashOf);
   }
@@ -174,6 +250,18 @@ export class Entries {
     return undefined;
   }
 
+  /** With `quorum` / `expires`: the approvals that grant `approval` (null when they do not yet; the
+   *  request then names who approved so far, and the errors say why the others did not count). */
+  private grantsOf(approval: ApprovalRequest): Approval[] | null {
+    if (this.granted.length === 0) return null;
+    const terms: ApprovalTerms = { quorum: approval.quorum, expires_ms: approval.expires_ms };
+    const g = countGrants(this.granted, approval.name, approval.from, terms, this.get(), this.now);
+    for (const e of grantErrors(approval.kind, approval.name, terms, g)) this.error(e);
+    if (g.granted) return g.counted;
+    if (g.counted.length > 0) approval.approved_by = g.counted.map((a) => a.approver ?? '(anonymous)');
+    return null;
+  }
+
   private add(list: EntryList, r: Reason): void {
     const l = this[list];
     if (l === null) this[list] = [r];
@@ -195,6 +283,21 @@ export class Entries {
     }
     const row = EFFECTS[effect];
     if (row.approval && approval !== undefined) {
+      if (row.grantedAs !== null && (approval.quorum !== undefined || approval.expires_ms !== undefined)) {
+        const grants = this.grantsOf(approval);
+        if (grants !== null) {
+          const first = grants[0]!;
+          const granted: Reason = { ...r, effect: row.grantedAs, approved: true };
+          if (first.approver !== undefined) granted.approved_by = { approver: first.approver, group: first.group ?? null };
+          granted.approvers = grants.map((a) => ({ approver: a.approver ?? null, group: a.group ?? null }));
+          this.add(EFFECTS[row.grantedAs].list, granted);
+          return;
+        }
+        if (this.approvals === null) this.approvals = [approval];
+        else this.approvals.push(approval);
+        this.add(row.list, r);
+        return;
+      }
       const grant = row.grantedAs !== null ? this.grantOf(approval.name, approval.from) : undefined;
       if (grant !== undefined) {
         // Who approved (the approval that granted it) goes into the decision and the audit log.
@@ -234,7 +337,7 @@ export class Entries {
     }
     if (!o.matched) return;
     const approval: ApprovalRequest | undefined = EFFECTS[o.effect].approval
-      ? { kind: 'rule', name: o.name, from: o.from ?? null, message: o.message ?? null, location: o.location }
+      ? withTerms({ kind: 'rule', name: o.name, from: o.from ?? null, message: o.message ?? null, location: o.location }, o)
       : undefined;
     this.place({ kind: 'rule', name: o.name, effect: o.effect, message: o.message ?? null, annotations: o.annotations, location: o.location }, o.effect, o.monitor, approval);
   }
@@ -257,14 +360,14 @@ export class Entries {
       // The counters said exceeded and only its `on exceed` message (or approver) failed: the
       // exceed effect still stands (every applicable budget must pass, also under `on error allow`).
       if (b.exceeded) {
-        const approval: ApprovalRequest | undefined = asks ? { kind: 'budget', name: b.name, from: b.from ?? null, message: null, location: b.location } : undefined;
+        const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message: null, location: b.location }, b) : undefined;
         this.place(budgetReason(b, b.effect, null), b.effect, monitor, approval);
       }
       return;
     }
     if (b.exceeded) {
       const message = b.message ?? null;
-      const approval: ApprovalRequest | undefined = asks ? { kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location } : undefined;
+      const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location }, b) : undefined;
       this.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
     } else if (b.warned) {
       const pct = b.limit > 0 ? Math.round(((b.spent + b.reserved + b.charge) / b.limit) * 100) : 100;

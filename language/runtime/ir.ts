@@ -124,6 +124,9 @@ export interface IrRule {
   /** `require approval from X`, and X's static type (rendered when not a string). */
   from?: Node;
   fromType?: Type;
+  /** `require approval … quorum N` (absent: 1) and `expires D` (ms; absent: no limit). */
+  quorum?: number;
+  expiresMs?: number;
 }
 
 export interface IrBudget {
@@ -135,6 +138,9 @@ export interface IrBudget {
   effect: ClauseEffect;
   message?: Node;
   from?: Node;
+  /** `on exceed require approval … quorum N` / `expires D` (as for rules). */
+  quorum?: number;
+  expiresMs?: number;
   annotations: Record<string, string | true>;
   monitor: boolean;
   location: SourceLocation;

@@ -561,6 +561,7 @@ export class Lowering {
       const t = this.typeOf(fromNode);
       if (t) rule.fromType = t;
     }
+    approvalTermsOf(effectClause, rule);
     rule.frameSize = s.size;
     return rule;
   }
@@ -617,9 +618,17 @@ export class Lowering {
     if (charge) b.charge = charge;
     if (msgNode) b.message = this.expr(msgNode, s);
     if (fromNode) b.from = this.expr(fromNode, s);
+    approvalTermsOf(effectClause, b);
     b.frameSize = s.size;
     return b;
   }
+}
+
+/** `quorum N` / `expires D` of a `require approval` effect onto its rule or budget (only when written). */
+function approvalTermsOf(e: A.EffectClause | undefined, into: { quorum?: number; expiresMs?: number }): void {
+  if (e?.kind !== 'RequireApproval') return;
+  if (e.quorum && e.quorum.value > 1) into.quorum = e.quorum.value;
+  if (e.expires) into.expiresMs = e.expires.ms;
 }
 
 function constNumber(n: Node | undefined): number | undefined {

@@ -4,6 +4,7 @@
 // the report.
 
 import type * as A from '../syntax/ast.js';
+import type { CheckedProgram } from '../semantics/program.js';
 import type { Effect, Env, RuleOutcome, SourceLocation } from './compiled.js';
 import type { BudgetOutcome, Decision } from './decision.js';
 import { EFFECTS } from './effects.js';
@@ -249,12 +250,12 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
     }
   }
 
-  let approvals: { rule: string; request_hash: string }[] = [];
+  let approvals: { rule: string; request_hash: string; approver?: string; at?: number }[] = [];
   if (approved.length > 0) {
     const v = compiled.validate(request);
     if (v.ok) {
       const hash = hashValue(v.value);
-      approvals = approved.map((rule) => ({ rule, request_hash: hash }));
+      approvals = completeApprovals(compiled.program, approved, hash, now.getTime());
     }
   }
 
@@ -346,4 +347,32 @@ function coverageOf(policy: PolicyLike, tally: Tally): TestCoverage {
     effects: section(effects),
     total: { covered, total: all.length, percent: pct(covered, all.length) },
   };
+}
+
+/**
+ * Trusted grants that fully approve each named rule or budget for one request (`approved RULE` in a
+ * test, `rein eval --approve RULE`): as many distinct approvers as its `quorum`, given at `at` (so
+ * its `expires` holds at that time).
+ */
+export function completeApprovals(program: CheckedProgram, names: readonly string[], hash: string, at: number): { rule: string; request_hash: string; approver?: string; at: number }[] {
+  const out: { rule: string; request_hash: string; approver?: string; at: number }[] = [];
+  for (const rule of names) {
+    const q = quorumOf(program, rule);
+    if (q === 1) out.push({ rule, request_hash: hash, at });
+    else for (let i = 1; i <= q; i++) out.push({ rule, request_hash: hash, approver: `approver-${i}`, at });
+  }
+  return out;
+}
+
+/** The `quorum` of the rule or budget `name` asks for (1 when none, or when it is unknown). */
+function quorumOf(program: CheckedProgram, name: string): number {
+  for (const r of program.rules ?? []) {
+    if (r.name?.text !== name) continue;
+    for (const it of r.body) if (it.kind === 'RequireApproval' && it.quorum?.isInt && it.quorum.value > 1) return Math.min(it.quorum.value, 100);
+  }
+  for (const b of program.budgets ?? []) {
+    if (b.name?.text !== name) continue;
+    for (const it of b.items) if (it.kind === 'OnExceed' && it.effect?.kind === 'RequireApproval' && it.effect.quorum?.isInt && it.effect.quorum.value > 1) return Math.min(it.effect.quorum.value, 100);
+  }
+  return 1;
 }

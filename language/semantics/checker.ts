@@ -5,7 +5,7 @@
 
 import type * as A from '../syntax/ast.js';
 import { CODES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
-import type { CheckedProgram, PolicyHeader, Symbol } from './program.js';
+import { COMBINING_ALGORITHMS, type CheckedProgram, type CombiningAlgorithm, type PolicyHeader, type Symbol } from './program.js';
 import { nullable, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
 import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, STRING_METHODS } from './builtins.js';
@@ -43,6 +43,8 @@ class Scope {
 
 type Callable = A.LetDecl | A.DefDecl;
 
+/** The largest `quorum` (distinct approvers) a `require approval` may ask for. */
+export const MAX_QUORUM = 100;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
 
 export function isRfc3339(s: string): boolean {
@@ -139,6 +141,7 @@ export class Checker {
   run(): CheckerOutput {
     this.collect();
     const header = this.checkHeader();
+    this.header = header;
     this.resolveInput();
     for (const t of this.typeDecls) this.inFile(t, () => this.typeDeclType(t));
     for (const l of this.lets) this.letType(l);
@@ -276,7 +279,7 @@ export class Checker {
     const seen = new Map<string, Range>();
     for (const it of p.items) {
       const key = it.kind;
-      const word = { PolicyVersion: 'version', PolicyDefault: 'default', PolicyOnError: 'on error', PolicyCurrency: 'currency' }[key];
+      const word = { PolicyVersion: 'version', PolicyDefault: 'default', PolicyOnError: 'on error', PolicyCurrency: 'currency', PolicyCombine: 'combine' }[key];
       if (seen.has(key)) {
         this.report('REIN216', it.range, `\`${word}\` is set more than once in the policy header`, {
           related: [{ file: this.file, range: seen.get(key)!, message: `the first \`${word}\`` }],
@@ -311,6 +314,16 @@ export class Checker {
               ok ? { help: `did you mean \`"${up}"\`?`, data: { suggestion: `"${up}"` } } : { help: 'e.g. `currency "USD"`' },
             );
           } else h.currency = v;
+          break;
+        }
+        case 'PolicyCombine': {
+          const a = it.algorithm.text;
+          if ((COMBINING_ALGORITHMS as readonly string[]).includes(a)) {
+            if (a !== 'deny_overrides') h.combine = a as CombiningAlgorithm;
+          } else {
+            const s = suggest(a, COMBINING_ALGORITHMS);
+            this.report('REIN216', it.algorithm.range, `unknown combining algorithm \`${a}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : { help: 'use `deny_overrides` (the default) or `first_match`' });
+          }
           break;
         }
       }
@@ -639,6 +652,7 @@ export class Checker {
             this.report('REIN206', e.from.range, `\`${brief(e.from)}\` may be null; \`from\` needs a value`, { data: { nullGuard: true } });
           else if (!isLoose(t) && !isStringy(t)) this.report('REIN205', e.from.range, `\`from\` must be a \`string\`, found \`${typeToString(t)}\``);
         }
+        this.approvalTerms(e);
         this.message(e.message);
         break;
       case 'Set':
@@ -647,7 +661,32 @@ export class Checker {
     }
   }
 
+  /** `@priority("N")`: a whole number (as a string), meaningful only under `combine first_match`. */
+  private priority(r: A.RuleDecl): void {
+    for (const a of r.annotations) {
+      if (a.name.text !== 'priority') continue;
+      const v = a.value ? literalString(a.value) : undefined;
+      if (v === undefined || !/^-?\d{1,9}$/.test(v.trim()))
+        this.report('REIN241', a.range, `\`@priority\` needs a whole number, found ${v === undefined ? (a.value ? 'an interpolated string' : 'no value') : `\`"${v}"\``}`, { help: 'e.g. `@priority("10")`: higher runs first under `combine first_match`' });
+      else if (this.header?.combine !== 'first_match')
+        this.report('REIN241', a.range, '`@priority` orders rules only under `combine first_match`; this policy combines with `deny_overrides`', { help: 'add `combine first_match` to the policy header, or remove `@priority`' });
+    }
+  }
+
+  /** `quorum N` (a whole number 1…MAX_QUORUM) and `expires D` (a positive duration). */
+  private approvalTerms(e: A.ApprovalEffect): void {
+    const q = e.quorum;
+    if (q && (!q.isInt || q.value < 1 || q.value > MAX_QUORUM))
+      this.report('REIN240', q.range, `\`quorum\` must be a whole number from 1 to ${MAX_QUORUM}, found \`${q.value}\``, { help: 'the number of distinct approvers that must approve, e.g. `quorum 2`' });
+    const x = e.expires;
+    if (x && x.ms <= 0) this.report('REIN240', x.range, `\`expires\` must be a positive duration, found \`${x.raw}\``, { help: 'how long an approval stands after it is given, e.g. `expires 15m`' });
+  }
+
+  /** The checked policy header (set first in `run`). */
+  private header: PolicyHeader | undefined;
+
   private checkRule(r: A.RuleDecl): void {
+    this.priority(r);
     for (const item of r.body) {
       if (item.kind === 'When' || item.kind === 'Unless') this.condition(item as A.Condition);
       else this.effect(item as A.EffectClause);

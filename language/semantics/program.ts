@@ -35,7 +35,13 @@ export interface PolicyHeader {
   defaultImplicit: boolean;
   onError: 'allow' | 'deny';
   currency: string;
+  /** `combine`: how rules combine (absent: `deny_overrides`). */
+  combine?: CombiningAlgorithm;
 }
+
+/** The rule-combining algorithms of the policy header's `combine` (docs/language.md). */
+export const COMBINING_ALGORITHMS = ['deny_overrides', 'first_match'] as const;
+export type CombiningAlgorithm = (typeof COMBINING_ALGORITHMS)[number];
 
 export interface CheckedProgram {
   files: A.SourceFile[];

@@ -23,10 +23,14 @@ const TOP_LEVEL = ['policy', 'input', 'type', 'let', 'def', 'rule', 'budget', 't
 const RULE_CLAUSES = ['when', 'unless', 'deny', 'require approval', 'warn', 'allow'];
 const BUDGET_CLAUSES = ['limit', 'charge', 'by', 'when', 'unless', 'warn at', 'on exceed'];
 const TEST_CLAUSES = ['given', 'spent', 'at', 'approved', 'expect'];
-const POLICY_ITEMS = ['version', 'default', 'on error', 'currency'];
+const POLICY_ITEMS = ['version', 'default', 'on error', 'currency', 'combine'];
 const WINDOWS = ['minute', 'hour', 'day', 'week', 'month', 'request'];
 const EFFECTS = ['deny', 'require approval', 'warn', 'allow'];
 const DECISION_EFFECTS = ['allow', 'deny', 'require_approval'];
+/** What may follow `require approval`: `from GROUP`, `quorum N`, `expires DURATION` (in that order). */
+const APPROVAL_TERMS = ['from', 'quorum', 'expires'];
+/** `… require approval [from X] quorum N ` (the cursor after the number): `expires` may follow. */
+const afterQuorum = (words: readonly string[]): boolean => words.length >= 2 && words[words.length - 2] === 'quorum' && /^\d+$/.test(words[words.length - 1]!);
 const PRIMITIVE_TYPES = ['string', 'number', 'int', 'bool', 'money', 'duration', 'time', 'any'];
 const EXPR_KEYWORDS = ['if', 'not', 'true', 'false', 'null'];
 
@@ -86,6 +90,7 @@ export function complete(analysis: Analysis, file: string, offset: number): Comp
     case 'PolicyDecl':
       if (last === 'default' || last === 'error') return kw(['allow', 'deny']);
       if (last === 'on') return kw(['error']);
+      if (last === 'combine') return kw(['deny_overrides', 'first_match']);
       if (atLineStart) return kw(POLICY_ITEMS);
       return [];
     case 'InputDecl':
@@ -97,7 +102,8 @@ export function complete(analysis: Analysis, file: string, offset: number): Comp
         return [...kw(RULE_CLAUSES), ...ruleSnippets(replace)];
       }
       if (last === 'require') return kw(['approval']);
-      if (last === 'approval') return kw(['from']);
+      if (last === 'approval') return kw(APPROVAL_TERMS);
+      if (afterQuorum(words)) return kw(['expires']);
       return expressionCompletions(program, ast, offset, replace);
     case 'BudgetDecl':
       if (atLineStart && insideBraces && !continuesExpression(text, lineStart)) return kw(BUDGET_CLAUSES);
@@ -106,7 +112,8 @@ export function complete(analysis: Analysis, file: string, offset: number): Comp
       if (last === 'exceed') return kw(EFFECTS);
       if (last === 'warn') return kw(['at']);
       if (last === 'require') return kw(['approval']);
-      if (last === 'approval') return kw(['from']);
+      if (last === 'approval') return kw(APPROVAL_TERMS);
+      if (afterQuorum(words)) return kw(['expires']);
       return expressionCompletions(program, ast, offset, replace);
     case 'TestDecl': {
       if (atLineStart && insideBraces && !continuesExpression(text, lineStart)) return kw(TEST_CLAUSES);

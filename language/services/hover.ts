@@ -35,6 +35,8 @@ export function hover(analysis: Analysis, file: string, offset: number): HoverRe
       const g = findGlobal(found.name.text) ?? findNamespace(found.name.text);
       if (g) contents = builtin(g);
     }
+    // `combine ALGORITHM` in the policy header: the algorithm's meaning.
+    if (!contents && (parent?.kind as string) === 'PolicyCombine' && KEYWORD_DOCS[found.name.text]) contents = `**${found.name.text}** — ${KEYWORD_DOCS[found.name.text]}`;
     if (contents) return { contents, range: found.name.range };
     return undefined;
   }

@@ -71,7 +71,9 @@ export type PolicyItem =
   | { kind: 'PolicyVersion'; value: StringLit; range: Range }
   | { kind: 'PolicyDefault'; effect: 'allow' | 'deny'; effectRange: Range; range: Range }
   | { kind: 'PolicyOnError'; effect: 'allow' | 'deny'; effectRange: Range; range: Range }
-  | { kind: 'PolicyCurrency'; value: StringLit; range: Range };
+  | { kind: 'PolicyCurrency'; value: StringLit; range: Range }
+  /** `combine ALGORITHM`: how rules combine (`deny_overrides`, the default, or `first_match`). */
+  | { kind: 'PolicyCombine'; algorithm: Name; range: Range };
 
 // ---------------------------------------------------------------- types
 
@@ -163,6 +165,10 @@ export interface ApprovalEffect extends Node {
   kind: 'RequireApproval';
   /** `from EXPR`: who approves (a string expression). */
   from?: Expr;
+  /** `quorum N`: N distinct approvers must approve (default 1). */
+  quorum?: { value: number; isInt: boolean; raw: string; range: Range };
+  /** `expires DURATION`: an approval counts only for this long after it was given. */
+  expires?: { ms: number; raw: string; range: Range };
   message?: StringLit;
 }
 export interface WarnEffect extends Node {

@@ -7,5 +7,5 @@ export const CONTEXTUAL_KEYWORDS = [
   'policy', 'version', 'default', 'on', 'error', 'currency', 'input', 'type', 'let', 'def', 'extern', 'rule',
   'when', 'unless', 'deny', 'require', 'approval', 'require_approval', 'from', 'warn', 'allow', 'set', 'redact',
   'using', 'budget', 'limit', 'per', 'charge', 'by', 'at', 'exceed', 'test', 'given', 'spent', 'approved',
-  'expect', 'warnings', 'none', 'minute', 'hour', 'day', 'week', 'month', 'request',
+  'expect', 'warnings', 'none', 'minute', 'hour', 'day', 'week', 'month', 'request', 'quorum', 'expires', 'combine',
 ] as const;

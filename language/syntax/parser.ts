@@ -133,7 +133,7 @@ const RULE_WHAT: Record<string, string> = {
   declName: 'a name',
   refName: 'a name',
   annotation: 'an annotation',
-  policyItem: '`version`, `default`, `on error` or `currency`',
+  policyItem: '`version`, `default`, `on error`, `currency` or `combine`',
   policyEffect: '`allow` or `deny`',
   field: 'a field',
   typeExpr: 'a type',
@@ -206,7 +206,7 @@ function isNameTok(t: IToken): boolean {
 /** Tokens that start an item of each body (used by junk skipping and by the "next item" heuristic). */
 const ITEM_STARTS: Record<BodyCtx, Set<TokenType>> = {
   top: new Set([...declKeywordTypes, AnnotationName]),
-  policy: new Set([KW.version, KW.default, KW.on, KW.currency]),
+  policy: new Set([KW.version, KW.default, KW.on, KW.currency, KW.combine]),
   fields: new Set(),
   rule: new Set([KW.when, KW.unless, KW.deny, KW.require, KW.warn, KW.allow, KW.set, KW.redact]),
   budget: new Set([KW.limit, KW.charge, KW.by, KW.when, KW.unless, KW.warn, KW.on]),
@@ -216,7 +216,7 @@ const ITEM_STARTS: Record<BodyCtx, Set<TokenType>> = {
 
 const JUNK_MESSAGE: Record<BodyCtx, string> = {
   top: 'expected a declaration (`rule`, `budget`, `let`, `def`, `type`, `input`, `policy` or `test`)',
-  policy: 'expected `version`, `default`, `on error`, `currency` or `}` in the policy header',
+  policy: 'expected `version`, `default`, `on error`, `currency`, `combine` or `}` in the policy header',
   fields: 'expected a field (`name: type`) or `}`',
   rule: 'expected `when`, `unless`, `deny`, `require approval`, `warn`, `allow` or `}` in a rule',
   budget: 'expected `limit`, `charge`, `by`, `when`, `unless`, `warn at`, `on exceed` or `}` in a budget',
@@ -619,6 +619,14 @@ class ReinParser extends EmbeddedActionsParser {
             return { kind: 'PolicyCurrency' as const, value: this.mkString(v), range: this.from(start) };
           });
         }),
+      alt(() => {
+          const kw = this.consume(8, KW.combine);
+          const v = this.option(3, () => this.consume(9, Name));
+          return this.ACTION(() => {
+            if (!v || !this.real(v)) return void this.missing('a combining algorithm (`deny_overrides` or `first_match`)', kw);
+            return { kind: 'PolicyCombine' as const, algorithm: this.mkName(v), range: this.from(start) };
+          });
+        }),
     ]);
   });
 
@@ -889,9 +897,30 @@ class ReinParser extends EmbeddedActionsParser {
             from = this.option(3, gated(() => !this.nextIsItemOnNewLine(f), () => this.subrule(2, this.expression)));
             this.ACTION(() => this.need(from, 'who approves (an expression)', f));
           });
+          let quorum: A.ApprovalEffect['quorum'];
+          this.option(20, () => {
+            const q = this.consume(20, KW.quorum);
+            const n = this.option(21, () => this.consume(21, NumberLiteral));
+            this.ACTION(() => {
+              if (!this.real(q)) return;
+              if (!n || !this.real(n)) return this.missing('how many distinct approvers (a whole number)', q);
+              const p = (n.payload ?? { value: 0, isInt: true }) as NumberPayload;
+              quorum = { value: p.value, isInt: p.isInt, raw: n.image, range: this.rng(q.startOffset, n.startOffset + n.image.length) };
+            });
+          });
+          let expires: A.ApprovalEffect['expires'];
+          this.option(22, () => {
+            const x = this.consume(22, KW.expires);
+            const d = this.option(23, () => this.consume(23, Duration));
+            this.ACTION(() => {
+              if (!this.real(x)) return;
+              if (!d || !this.real(d)) return this.missing('how long an approval stands (a duration such as `15m`)', x);
+              expires = { ms: ((d.payload ?? { ms: 0 }) as DurationPayload).ms, raw: d.image, range: this.rng(x.startOffset, d.startOffset + d.image.length) };
+            });
+          });
           const message = this.option(4, () => this.subrule(3, this.message));
           void appr;
-          return this.ACTION(() => (this.noteEffect(message), { kind: 'RequireApproval' as const, from, message, range: this.from(start!) }));
+          return this.ACTION(() => (this.noteEffect(message), { kind: 'RequireApproval' as const, from, ...(quorum ? { quorum } : {}), ...(expires ? { expires } : {}), message, range: this.from(start!) }));
         }),
       alt(() => {
           this.consume(5, KW.warn);

@@ -87,6 +87,8 @@ export function forEachChild(node: AnyNode, fn: (child: AnyNode) => void): void 
     case 'PolicyDefault':
     case 'PolicyOnError':
       return;
+    case 'PolicyCombine':
+      return one(node.algorithm);
     case 'FieldDecl':
       one(node.name);
       return one(node.type);

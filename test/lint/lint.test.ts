@@ -126,7 +126,7 @@ describe('lint: configuration levels', () => {
 
 describe('lint: registry', () => {
   it('registers every REIN30x lint rule with a unique name', () => {
-    assert.deepEqual(LINT_RULES.map((r) => r.code), ['REIN300', 'REIN301', 'REIN302', 'REIN303', 'REIN304', 'REIN307']);
+    assert.deepEqual(LINT_RULES.map((r) => r.code), ['REIN300', 'REIN301', 'REIN302', 'REIN303', 'REIN304', 'REIN307', 'REIN340']);
     assert.equal(new Set(LINT_RULES.map((r) => r.name)).size, LINT_RULES.length);
     assert.equal(createLintRegistry().find('never-matches')?.code, 'REIN302');
   });

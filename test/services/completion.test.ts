@@ -152,3 +152,28 @@ describe('services/completion of annotations', () => {
     assert.ok(it[1].snippet);
   });
 });
+
+describe('services: `require approval … quorum N expires D`', () => {
+  it('offers from, quorum and expires after `require approval`, and expires after the quorum', () => {
+    const l = labels('rule r {\n  when true\n  require approval <|>\n}\n');
+    for (const k of ['from', 'quorum', 'expires']) assert.ok(l.includes(k), k);
+    assert.ok(labels('rule r {\n  when true\n  require approval from "finance" quorum 2 <|>\n}\n').includes('expires'));
+    assert.ok(labels('budget b {\n  limit 3\n  charge 1\n  on exceed require approval <|>\n}\n').includes('quorum'));
+  });
+
+  it('hovers quorum and expires with their meaning; highlights them as keywords', async () => {
+    const { hover } = await import('../../language/services/hover.js');
+    const { semanticTokens } = await import('../../language/services/semantic-tokens.js');
+    const src = 'input { amount: number }\nrule r {\n  when amount > 1\n  require approval from "finance" quorum 2 expires 15m "two"\n}\n';
+    const fx = fixture({ 'main.rein': src });
+    const q = hover(fx.analysis, 'main.rein', src.indexOf('quorum') + 2);
+    assert.match(q!.contents, /\*\*quorum\*\* — .*distinct approvers/);
+    const x = hover(fx.analysis, 'main.rein', src.indexOf('expires') + 2);
+    assert.match(x!.contents, /\*\*expires\*\* — .*counts only until DURATION/);
+    const toks = semanticTokens(fx.analysis, 'main.rein');
+    const at = (needle: string) => toks.find((t) => t.offset === src.indexOf(needle));
+    assert.equal(at('quorum')!.type, 'keyword');
+    assert.equal(at('expires')!.type, 'keyword');
+    assert.equal(at('2 expires')!.type, 'number');
+  });
+});

@@ -45,7 +45,7 @@ describe('parser: declarations', () => {
     const [p] = ok('policy support_agent {\n  version "1.4.0"\n  default allow\n  on error deny\n  currency "USD"\n}') as [A.PolicyDecl];
     assert.equal(p.name?.text, 'support_agent');
     assert.deepEqual(
-      p.items.map((i) => (i.kind === 'PolicyDefault' || i.kind === 'PolicyOnError' ? `${i.kind}:${i.effect}` : `${i.kind}:${sx(i.value)}`)),
+      p.items.map((i) => (i.kind === 'PolicyDefault' || i.kind === 'PolicyOnError' ? `${i.kind}:${i.effect}` : i.kind === 'PolicyCombine' ? `${i.kind}:${i.algorithm.text}` : `${i.kind}:${sx(i.value)}`)),
       ['PolicyVersion:"1.4.0"', 'PolicyDefault:allow', 'PolicyOnError:deny', 'PolicyCurrency:"USD"'],
     );
     const def = p.items[1] as Extract<A.PolicyItem, { kind: 'PolicyDefault' }>;

@@ -5,7 +5,7 @@
 // holds a call on `wait`).
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomNonce, signApproval, type ApprovalSigningKey } from '../../runtime/approvals.js';
 import type { Decision } from '../../runtime/decision.js';
@@ -22,6 +22,8 @@ export interface ApprovalVerdict {
   at: string;
   /** The signed approval token (only for an approval, and only when the queue has a signing key). */
   token: string | null;
+  /** With a quorum: every approver's vote that made it (each with its own token); `token` is the last. */
+  votes?: ApprovalVerdict[];
 }
 
 /** One pending approval (INTERFACES §7: `{ id, rule, from, message, request_hash, summary, created, expires }`). */
@@ -43,6 +45,12 @@ export interface ApprovalRecord {
   /** `pending` until decided; `expired` after `expires` without a verdict. */
   status: ApprovalStatus;
   verdict?: ApprovalVerdict;
+  /** `require approval … quorum N` (N > 1): distinct approvers needed. */
+  quorum?: number;
+  /** `require approval … expires D`: a vote counts for this long (ms) after it is given. */
+  expires_ms?: number;
+  /** With a quorum: the approvals given so far (one per approver, first vote wins), before the verdict. */
+  votes?: ApprovalVerdict[];
 }
 
 /** Where records live. `decide` is atomic: the first verdict wins. */
@@ -53,6 +61,9 @@ export interface ApprovalStore {
   list(): Promise<ApprovalRecord[]>;
   /** Writes the verdict unless one exists: `ok`, `decided` (another verdict was first) or `unknown`. */
   decide(id: string, verdict: ApprovalVerdict): Promise<'ok' | 'decided' | 'unknown'>;
+  /** Records one approver's approval toward a quorum (`get` then lists it under `votes`; a second
+   *  vote of the same approver is ignored there). Needed only for rules with `quorum`. */
+  vote?(id: string, vote: ApprovalVerdict): Promise<'ok' | 'unknown'>;
   close?(): Promise<void>;
 }
 
@@ -106,7 +117,15 @@ export class FileApprovalStore implements ApprovalStore {
     const rec = await readJson<ApprovalRecord>(join(this.dir, `${id}.json`));
     if (rec === null) return null;
     const verdict = await readJson<ApprovalVerdict>(join(this.dir, `${id}.verdict.json`));
-    return { ...rec, status: 'pending', ...(verdict ? { verdict } : {}) };
+    const votes = rec.quorum !== undefined ? await readVotes(join(this.dir, `${id}.votes.jsonl`)) : [];
+    return { ...rec, status: 'pending', ...(verdict ? { verdict } : {}), ...(votes.length > 0 ? { votes } : {}) };
+  }
+
+  /** One line appended (`O_APPEND`: concurrent votes never interleave); duplicates are dropped on read. */
+  async vote(id: string, vote: ApprovalVerdict): Promise<'ok' | 'unknown'> {
+    if ((await this.get(id)) === null) return 'unknown';
+    await appendFile(join(this.dir, `${id}.votes.jsonl`), JSON.stringify(vote) + '\n', { mode: 0o600 });
+    return 'ok';
   }
 
   async list(): Promise<ApprovalRecord[]> {
@@ -123,6 +142,7 @@ export class FileApprovalStore implements ApprovalStore {
     const cutoff = Date.now() - KEEP_MS;
     const old = recs.filter((r) => Date.parse(r.expires) < cutoff);
     for (const r of old) {
+      await rm(join(this.dir, `${r.id}.votes.jsonl`), { force: true });
       await rm(join(this.dir, `${r.id}.verdict.json`), { force: true });
       await rm(join(this.dir, `${r.id}.json`), { force: true });
     }
@@ -144,6 +164,33 @@ export class FileApprovalStore implements ApprovalStore {
       throw e;
     }
   }
+}
+
+/** The votes of a quorum record, first vote per approver (a torn last line is skipped). */
+async function readVotes(file: string): Promise<ApprovalVerdict[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: ApprovalVerdict[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    try {
+      out.push(JSON.parse(line) as ApprovalVerdict);
+    } catch {
+      // a vote being written: read as absent for that instant
+    }
+  }
+  return distinctVotes(out);
+}
+
+/** The first vote of each approver. */
+export function distinctVotes(votes: readonly ApprovalVerdict[]): ApprovalVerdict[] {
+  const seen = new Set<string>();
+  return votes.filter((v) => v && typeof v.by === 'string' && !seen.has(v.by) && (seen.add(v.by), true));
 }
 
 async function readJson<T>(file: string): Promise<T | null> {
@@ -188,8 +235,17 @@ export interface WaitResult {
   status: 'approved' | 'denied' | 'expired' | 'timeout';
   records: ApprovalRecord[];
   /** For `approved`: what to pass as `decide(request, { approvals })` — tokens when the queue signs,
-   *  else `{ rule, request_hash }` (trusted callers). */
-  approvals: ({ rule: string; request_hash: string } | string)[];
+   *  else `{ rule, request_hash, approver, group, at }` (trusted callers); one per vote with a quorum. */
+  approvals: ({ rule: string; request_hash: string; approver?: string; group?: string | null; at?: number } | string)[];
+}
+
+/** What an approved record grants: its token(s), or trusted grants naming each approver and time
+ *  (one per vote for a quorum). */
+export function grantsOf(r: ApprovalRecord): WaitResult['approvals'] {
+  const v = r.verdict;
+  if (!v) return [];
+  const votes = v.votes && v.votes.length > 0 ? v.votes : [v];
+  return votes.map((x) => x.token ?? { rule: r.rule, request_hash: r.request_hash, approver: x.by, group: x.group, at: Date.parse(x.at) });
 }
 
 const DEFAULT_TTL = 15 * 60_000;
@@ -225,6 +281,8 @@ export class ApprovalQueue {
         rule: a.name,
         from: a.from,
         message: a.message,
+        ...(a.quorum !== undefined ? { quorum: a.quorum } : {}),
+        ...(a.expires_ms !== undefined ? { expires_ms: a.expires_ms } : {}),
         request_hash: decision.request_hash,
         policy: { name: decision.policy.name, version: decision.policy.version ?? null, hash: decision.policy.hash },
         summary,
@@ -290,24 +348,54 @@ export class ApprovalQueue {
         ? { ok: false, code: 'expired', message: `approval ${id} expired at ${rec.expires}`, record: rec }
         : { ok: false, code: 'decided', message: `approval ${id} was already ${rec.status} by ${rec.verdict?.by}`, record: rec };
     }
+    if (approved && (rec.quorum ?? 1) > 1) return this.vote(rec, approver, auth.group, reason);
     const now = this.clock();
-    let token: string | null = null;
-    if (approved && this.signingKey !== null) {
-      token = signApproval(
-        {
-          request_hash: rec.request_hash,
-          rule: rec.rule,
-          approver,
-          group: auth.group,
-          policy_hash: rec.policy.hash,
-          iat: now,
-          exp: Date.parse(rec.expires),
-          nonce: randomNonce(),
-        },
-        this.signingKey,
-      );
-    }
+    const token = approved ? this.tokenFor(rec, approver, auth.group, now) : null;
     const verdict: ApprovalVerdict = { approved, by: approver, group: auth.group, reason, at: new Date(now).toISOString(), token };
+    return this.finish(rec, verdict);
+  }
+
+  /** The signed token of one approver's approval of `rec` (null without a signing key). */
+  private tokenFor(rec: ApprovalRecord, approver: string, group: string | null, now: number): string | null {
+    if (this.signingKey === null) return null;
+    return signApproval(
+      { request_hash: rec.request_hash, rule: rec.rule, approver, group, policy_hash: rec.policy.hash, iat: now, exp: Date.parse(rec.expires), nonce: randomNonce() },
+      this.signingKey,
+    );
+  }
+
+  /** The votes that still count at `now`: one per approver, not older than the rule's `expires`. */
+  private liveVotes(rec: ApprovalRecord, now: number): ApprovalVerdict[] {
+    const x = rec.expires_ms;
+    return distinctVotes(rec.votes ?? []).filter((v) => v.approved && (x === undefined || now < Date.parse(v.at) + x));
+  }
+
+  /**
+   * One approver's approval of a record with a quorum: recorded as a vote (with its own token); the
+   * vote that brings the distinct, unexpired votes to the quorum writes the verdict (carrying all the
+   * votes). Until then the record stays `pending` and lists its `votes`.
+   */
+  private async vote(rec: ApprovalRecord, approver: string, group: string | null, reason: string | null): Promise<DecideOutcome> {
+    const id = rec.id;
+    if (!this.store.vote) return { ok: false, code: 'invalid', message: `\`${rec.rule}\` needs ${rec.quorum} approvers, and this approval store cannot count votes`, record: rec };
+    const now = this.clock();
+    if (this.liveVotes(rec, now).some((v) => v.by === approver))
+      return { ok: false, code: 'decided', message: `${approver} already approved ${id}; \`${rec.rule}\` needs ${rec.quorum} distinct approvers`, record: rec };
+    const mine: ApprovalVerdict = { approved: true, by: approver, group, reason, at: new Date(now).toISOString(), token: this.tokenFor(rec, approver, group, now) };
+    if ((await this.store.vote(id, mine)) === 'unknown') return { ok: false, code: 'unknown', message: `no approval with id ${id}` };
+    const again = await this.get(id);
+    if (again === null) return { ok: false, code: 'unknown', message: `no approval with id ${id}` };
+    if (again.status !== 'pending') return { ok: false, code: 'decided', message: `approval ${id} was already ${again.status}`, record: again };
+    const live = this.liveVotes(again, now);
+    if (live.length < (rec.quorum ?? 1)) return { ok: true, record: again };
+    const verdict: ApprovalVerdict = { ...mine, votes: live };
+    return this.finish(again, verdict);
+  }
+
+  /** Writes `verdict` (first verdict wins) and tells `onVerdict`. */
+  private async finish(rec: ApprovalRecord, verdict: ApprovalVerdict): Promise<DecideOutcome> {
+    const id = rec.id;
+    const approved = verdict.approved;
     const r = await this.store.decide(id, verdict);
     if (r === 'unknown') return { ok: false, code: 'unknown', message: `no approval with id ${id}` };
     if (r === 'decided') {
@@ -346,7 +434,7 @@ export class ApprovalQueue {
         return {
           status: 'approved',
           records: recs,
-          approvals: recs.map((r) => r.verdict?.token ?? { rule: r.rule, request_hash: r.request_hash }),
+          approvals: recs.flatMap(grantsOf),
         };
       }
       const left = deadline - Date.now();

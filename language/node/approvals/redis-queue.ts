@@ -4,7 +4,7 @@
 // verdict is written with SET NX (the first approver wins).
 
 import { Redis } from 'ioredis';
-import { isApprovalId, type ApprovalRecord, type ApprovalStore, type ApprovalVerdict } from './queue.js';
+import { distinctVotes, isApprovalId, type ApprovalRecord, type ApprovalStore, type ApprovalVerdict } from './queue.js';
 
 const KEEP_MS = 7 * 24 * 60 * 60_000;
 const LIST_MAX = 1000;
@@ -48,7 +48,30 @@ export class RedisApprovalStore implements ApprovalStore {
     const [rec, verdict] = await this.redis.mget(this.k(id), this.k(id, ':v'));
     if (rec === null || rec === undefined) return null;
     const r = JSON.parse(rec) as ApprovalRecord;
-    return { ...r, status: 'pending', ...(verdict ? { verdict: JSON.parse(verdict) as ApprovalVerdict } : {}) };
+    return this.withVotes({ ...r, status: 'pending', ...(verdict ? { verdict: JSON.parse(verdict) as ApprovalVerdict } : {}) });
+  }
+
+  /** A quorum record with its votes (a list beside it; first vote per approver). */
+  private async withVotes(r: ApprovalRecord): Promise<ApprovalRecord> {
+    if (r.quorum === undefined) return r;
+    const raw = await this.redis.lrange(this.k(r.id, ':votes'), 0, 999);
+    const votes = distinctVotes(raw.flatMap((x) => {
+      try {
+        return [JSON.parse(x) as ApprovalVerdict];
+      } catch {
+        return [];
+      }
+    }));
+    return votes.length > 0 ? { ...r, votes } : r;
+  }
+
+  /** RPUSH onto the record's vote list (same TTL as the record). */
+  async vote(id: string, vote: ApprovalVerdict): Promise<'ok' | 'unknown'> {
+    if (!isApprovalId(id)) return 'unknown';
+    const ttl = await this.redis.pttl(this.k(id));
+    if (ttl === -2) return 'unknown';
+    await this.redis.multi().rpush(this.k(id, ':votes'), JSON.stringify(vote)).pexpire(this.k(id, ':votes'), Math.max(1, ttl)).exec();
+    return 'ok';
   }
 
   async list(): Promise<ApprovalRecord[]> {
@@ -67,7 +90,7 @@ export class RedisApprovalStore implements ApprovalStore {
       out.push({ ...(JSON.parse(rec) as ApprovalRecord), status: 'pending', ...(verdict ? { verdict: JSON.parse(verdict) as ApprovalVerdict } : {}) });
     });
     if (gone.length > 0) await this.redis.zrem(this.index, ...gone);
-    return out;
+    return Promise.all(out.map((r) => this.withVotes(r)));
   }
 
   async decide(id: string, verdict: ApprovalVerdict): Promise<'ok' | 'decided' | 'unknown'> {

@@ -50,7 +50,10 @@ export interface ApprovalBroker {
 /** The grants that satisfy every pending approval of a decision, bound to its request hash. */
 export function grantsFor(d: Decision): Approval[] {
   const hash = d.request_hash;
-  return hash === null ? [] : d.approvals.map((a) => ({ rule: a.name, request_hash: hash }));
+  // Given now, by one human: a rule with `expires` counts it from now; one with `quorum N` (N > 1)
+  // is not granted by it (fail closed: such rules need the approval queue, docs/mcp.md).
+  const at = Date.now();
+  return hash === null ? [] : d.approvals.map((a) => ({ rule: a.name, request_hash: hash, ...(a.expires_ms !== undefined ? { at } : {}) }));
 }
 
 /** What the pending approvals ask for, one line each (`rule: message`). */

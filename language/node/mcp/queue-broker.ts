@@ -7,7 +7,7 @@
 // retried call whose result is the same (same hash) has it released.
 
 import type { Approval } from '../../runtime/decision.js';
-import type { ApprovalQueue, ApprovalRecord } from '../approvals/queue.js';
+import { grantsOf, type ApprovalQueue, type ApprovalRecord } from '../approvals/queue.js';
 import { approvalText, type ApprovalBroker, type ApprovalContext, type ApprovalOutcome } from './approvals.js';
 
 /** How much of a withheld result a queue record shows. */
@@ -84,7 +84,7 @@ export class QueueBroker implements ApprovalBroker {
     for (const r of records) this.used.add(r.id);
     return {
       approved: true,
-      approvals: approvals ?? records.map((r) => r.verdict?.token ?? { rule: r.rule, request_hash: r.request_hash }),
+      approvals: approvals ?? records.flatMap(grantsOf),
       by: records.map((r) => r.verdict?.by).filter(Boolean).join(', ') || 'the approval queue',
     };
   }

@@ -69,13 +69,17 @@ export const decideResponseSchema = z.object({
   approval_requests: z.array(approvalRequestRefSchema).optional().describe('Only with `request_approval: true` and a `require_approval` effect'),
 });
 
-const verdictSchema = z.object({
+const voteSchema = z.object({
   approved: z.boolean(),
   by: z.string(),
   group: z.string().nullable(),
   reason: z.string().nullable(),
   at: z.string(),
   token: z.string().nullable().describe('The signed approval token to pass in `approvals` (when the server signs)'),
+});
+
+const verdictSchema = voteSchema.extend({
+  votes: z.array(voteSchema).optional().describe('With `quorum`: every approver\'s vote that made the verdict (pass every `token`)'),
 });
 
 export const approvalRecordSchema = z.object({
@@ -91,6 +95,9 @@ export const approvalRecordSchema = z.object({
   expires: z.string(),
   status: z.enum(['pending', 'approved', 'denied', 'expired']),
   verdict: verdictSchema.optional(),
+  quorum: z.number().int().optional().describe('`require approval … quorum N`: distinct approvers needed'),
+  expires_ms: z.number().int().optional().describe('`require approval … expires D`: how long (ms) a vote counts'),
+  votes: z.array(voteSchema).optional().describe('With `quorum`: the approvals given so far, before the verdict'),
 });
 
 export const approvalVerdictBodySchema = z

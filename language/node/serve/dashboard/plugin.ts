@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { z } from 'zod';
 import { isEventRecord, type AuditEventRecord, type AuditRecord } from '../../../audit/record.js';
 import { logVerdict } from '../../approvals/audit.js';
-import type { ApprovalQueue, ApprovalRecord } from '../../approvals/queue.js';
+import type { ApprovalQueue, ApprovalRecord, ApprovalVerdict } from '../../approvals/queue.js';
 import { dashboardAssets, type DashboardAssets } from './assets.js';
 import { LiveCeilings } from './live-ceilings.js';
 import { LogSource, scanSources, summarizeSources, type ChainStatus, type IndexedSource } from './log-source.js';
@@ -52,12 +52,23 @@ function issueText(e: z.ZodError): string {
   return `${i.path.length ? `\`${i.path.join('.')}\`: ` : ''}${i.message}`;
 }
 
-/** The approval as the page sees it: never the signed token (a bearer credential). */
-function pageRecord(r: ApprovalRecord): Record<string, unknown> {
-  const { verdict, ...rest } = r;
-  if (!verdict) return rest;
-  const { token: _t, ...v } = verdict;
-  return { ...rest, verdict: v };
+/** The approval as the page sees it: never a signed token (a bearer credential), neither the
+ *  verdict's nor a quorum vote's. */
+export function pageRecord(r: ApprovalRecord): Record<string, unknown> {
+  const { verdict, votes, ...rest } = r;
+  const out: Record<string, unknown> = rest;
+  if (votes) out.votes = votes.map(withoutToken);
+  if (verdict) {
+    const v = withoutToken(verdict);
+    if (verdict.votes) v.votes = verdict.votes.map(withoutToken);
+    out.verdict = v;
+  }
+  return out;
+}
+
+function withoutToken(v: ApprovalVerdict): Record<string, unknown> {
+  const { token: _t, votes: _v, ...rest } = v;
+  return rest;
 }
 
 /** Plain-language lines for a record: what decided and why (or, for an event, what happened). */

@@ -54,6 +54,9 @@ interface Approval {
   id: string; kind: string; rule: string; from: string | null; message: string | null; request_hash: string;
   policy: { name: string; version: string | null; hash: string }; summary: unknown; created: string; expires: string; status: string;
   verdict?: { approved: boolean; by: string; group: string | null; reason: string | null; at: string };
+  /** `require approval … quorum N`: distinct approvers needed, and the votes given so far. */
+  quorum?: number;
+  votes?: { by: string; at: string }[];
 }
 
 const prefix = document.body.dataset.prefix ?? '/dashboard';
@@ -463,7 +466,7 @@ function approvalCard(a: Approval): HTMLElement {
     msg.className = 'msg';
     try {
       await api(`/api/approvals/${encodeURIComponent(a.id)}/${verb}`, { method: 'POST', body: JSON.stringify(reason.value ? { reason: reason.value } : {}) });
-      msg.textContent = verb === 'approve' ? 'approved' : 'denied';
+      msg.textContent = verb === 'deny' ? 'denied' : a.quorum !== undefined ? 'vote recorded' : 'approved';
       $('approvals').dataset.ids = '';
       setTimeout(() => void loadApprovals(), 300);
     } catch (e) {
@@ -476,6 +479,9 @@ function approvalCard(a: Approval): HTMLElement {
   return h('div', { class: 'card', 'data-testid': 'approval-card', 'data-id': a.id },
     h('div', {}, h('b', {}, a.rule), ' ', h('span', { class: 'muted' }, `${a.kind}${a.from ? ` · from ${a.from}` : ''} · ${a.id} · expires ${time(a.expires)}`)),
     a.message ? h('div', {}, a.message) : null,
+    a.quorum !== undefined
+      ? h('div', { 'data-testid': 'approval-quorum' }, `quorum: ${a.votes?.length ?? 0} of ${a.quorum} distinct approvers`, a.votes?.length ? h('span', { class: 'muted' }, ` (${a.votes.map((v) => v.by).join(', ')})`) : null)
+      : null,
     what
       ? h('div', {}, 'runs ', h('code', { 'data-testid': 'approval-tool' }, String(what.tool)), what.server ? h('span', { class: 'muted' }, ` on ${String(what.server)}`) : null, h('pre', {}, JSON.stringify(what.arguments ?? {}, null, 2)))
       : h('pre', {}, JSON.stringify(a.summary, null, 2)),

@@ -1,0 +1,48 @@
+// Rule-combining algorithms (the policy header's `combine`, docs/language.md "Combining rules").
+// `deny_overrides` (the default) needs nothing here: every matched rule is placed and the effects'
+// precedence decides (effects.ts). `first_match` keeps, of the rules that decide (matched or failed,
+// not `@monitor`, not `warn`), only the first in priority order: higher `@priority("N")` first
+// (default 0), ties in source order. Both backends produce outcomes in source order; this runs on them.
+
+import type { RuleOutcome } from './compiled.js';
+export { firstMatchRanks, priorityOf } from '../semantics/priority.js';
+
+/** Whether an outcome takes part in `first_match`: it decides something (a `warn` and a `@monitor`
+ *  rule only report, so they are always kept). A failed rule decides, with the `on error` effect. */
+function decides(o: RuleOutcome): boolean {
+  return o.matched && !o.monitor && (o.error !== undefined || o.effect !== 'warn');
+}
+
+/**
+ * `first_match` over one request's outcomes (in source order): the deciding outcome with the lowest
+ * rank stays; the other deciding ones are dropped (`keepPositions`: turned into "did not match", so
+ * the list still lines up with the rules). Non-deciding outcomes are kept as they are.
+ */
+export function firstMatch(outcomes: RuleOutcome[], ranks: ReadonlyMap<string, number>, keepPositions: boolean): RuleOutcome[] {
+  let win = -1;
+  let best = Infinity;
+  let deciding = 0;
+  for (let i = 0; i < outcomes.length; i++) {
+    const o = outcomes[i]!;
+    if (!decides(o)) continue;
+    deciding++;
+    const r = ranks.get(o.name) ?? Infinity;
+    if (r < best) {
+      best = r;
+      win = i;
+    }
+  }
+  if (deciding <= 1) return outcomes;
+  const out: RuleOutcome[] = [];
+  for (let i = 0; i < outcomes.length; i++) {
+    const o = outcomes[i]!;
+    if (i === win || !decides(o)) out.push(o);
+    else if (keepPositions) {
+      const shadowed: RuleOutcome = { name: o.name, matched: false, effect: o.effect, monitor: o.monitor, annotations: o.annotations, location: o.location };
+      // Explained as not matched (it did not decide), with its conditions' values (all held).
+      if (o.explain) shadowed.explain = { ...o.explain, matched: false };
+      out.push(shadowed);
+    }
+  }
+  return out;
+}
