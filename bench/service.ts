@@ -35,7 +35,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compile } from '../language/policy.js';
@@ -346,6 +346,8 @@ async function main(): Promise<void> {
 
   console.log(`rein serve --api over loopback HTTP/1.1 keep-alive, ${SECONDS} s per row after a warm-up (3 s for a process's first row, else 1 s; node ${process.version}${process.env.REIN_USE_DIST === '1' ? ', dist' : ', sources via tsx'})`);
   console.log(`load generator: ${gen}`);
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(', ');
+  console.log(`load average at the start: ${load()} (${cpus().length} cores)`);
   const ref = await inProcess();
   console.log(`in-process engine.decide (same policy, memory store): ${f(ref / 1000, 1)} k decisions/s\n`);
   console.log('server   store   load            conc   decisions/s   p50 ms   p99 ms   requests   CPU µs/decision  → per core   scavenges/1k req  pause p50/max ms');
@@ -353,6 +355,7 @@ async function main(): Promise<void> {
   // The first row of a process warms up for 3 s: until the JIT's background compilation (which /proc
   // counts as the server's CPU) is done; a loaded machine needs that long. Later rows: 1 s.
   const warmed = new Set<Server>();
+  const rows: Row[] = [];
   const measure = async (s: Server, server: string, store: string, c: number, settle: boolean): Promise<Row> => {
     await runLoad(s.url, c, warmed.has(s) ? 1 : 3, settle); // warm-up
     warmed.add(s);
@@ -373,6 +376,7 @@ async function main(): Promise<void> {
       cpuUs: cpu0 !== null && cpu1 !== null ? ((cpu1 - cpu0) * 1e6) / Math.max(1, r.decides) : NaN,
       gc: { count: sc.length, p50: sc.length ? pct(sc, 50) : 0, max: sc.length ? sc[sc.length - 1] : 0, full: gcs.length - sc.length },
     };
+    rows.push(row);
     const dps = r.decides / r.seconds;
     console.log(
       `${server.padEnd(8)} ${store.padEnd(7)} ${row.load.padEnd(14)} ${String(c).padStart(5)}   ${f(dps, 0).padStart(11)}   ${f(r.p50, 3).padStart(6)}   ${f(r.p99, 3).padStart(6)}   ${String(r.requests).padStart(8)}   ${f(row.cpuUs, 0).padStart(15)}  ${f(1e6 / row.cpuUs, 0).padStart(10)}   ${f((1000 * sc.length) / Math.max(1, r.requests), 2).padStart(16)}  ${f(row.gc.p50, 2)}/${f(row.gc.max, 2)}${row.gc.full ? ` (+${row.gc.full} full)` : ''}`,
@@ -413,6 +417,22 @@ async function main(): Promise<void> {
     }
   } finally {
     await redis.destroy();
+  }
+  summary(rows, gen, load());
+}
+
+/** The figures #20 asks for, labelled, with its goals. */
+function summary(rows: Row[], gen: string, load: string): void {
+  const rein = rows.filter((r) => r.server === 'rein' && r.load === 'decide');
+  const dps = (r: Row) => r.r.decides / r.r.seconds;
+  console.log(`\nSummary (decide rows, ${gen}; load average at the end: ${load})`);
+  console.log('store    conc   p50 ms   p99 ms   decisions/s   server CPU µs/decision');
+  for (const r of rein) console.log(`${r.store.padEnd(8)} ${String(r.c).padStart(4)}   ${f(r.r.p50, 3).padStart(6)}   ${f(r.r.p99, 3).padStart(6)}   ${f(dps(r), 0).padStart(11)}   ${f(r.cpuUs, 0).padStart(22)}`);
+  const c16 = rein.find((r) => r.store === 'memory' && r.c === 16);
+  if (c16) console.log(`goal p99 < 2 ms at concurrency 16, memory store: ${f(c16.r.p99, 3)} ms — ${c16.r.p99 < 2 ? 'met' : 'not met'}`);
+  const best = rein.filter((r) => r.store === 'memory').sort((a, b) => dps(b) - dps(a))[0];
+  if (best) {
+    console.log(`goal ≥ 10,000 decisions/s per process: ${f(dps(best), 0)}/s (memory, concurrency ${best.c}) — ${dps(best) >= 10_000 ? 'met' : 'not met'}; ` + `at its CPU cost one core could serve ${f(1e6 / best.cpuUs, 0)}/s`);
   }
 }
 

@@ -1,11 +1,16 @@
 // Node only: SHA-256 through node:crypto for the core's hashes (policy hash, request_hash, audit
 // chain) — the same digests as the portable implementation, several times faster. Imported for its
 // effect by `rein/node` and the CLI.
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { useSha256 } from '../runtime/hash.js';
 
+// `crypto.hash` (Node ≥ 20.12): one call, no Hash object — for a request's few hundred bytes it takes
+// a third of `createHash().update().digest()`'s CPU (~0.3 against ~0.9 µs), and leaves no wrapped
+// native object for the garbage collector. Read through the namespace: older Nodes lack the export.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function nodeSha256Hex(text: string): string {
-  return 'sha256:' + createHash('sha256').update(text, 'utf8').digest('hex');
+  return 'sha256:' + (oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text, 'utf8').digest('hex'));
 }
 
 useSha256(nodeSha256Hex);

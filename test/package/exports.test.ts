@@ -1,7 +1,7 @@
 // The built package: `require("rein")` (CommonJS), `import("rein")` (ESM), `rein/node`, `rein/redis`
 // and the published decision JSON Schema. Needs `npm run build` (CI builds before `npm test`).
 import { strict as assert } from 'node:assert';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -72,5 +72,19 @@ describe('the built package (dist/)', function () {
     const r = spawnSync(process.execPath, ['bin/rein.js', '--version'], { env: { ...process.env, REIN_USE_DIST: '1' }, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^\d+\.\d+\.\d+/);
+  });
+
+  it('the CLI bundle keeps no names (no esbuild `__name` wrapper re-defining a closure\'s name each time it is created)', () => {
+    // With `keepNames`, esbuild emits `var m=(a,b)=>f(a,"name",{value:b,configurable:!0})` and calls it
+    // for every named function — for fastify's per-request closures, nine Object.defineProperty calls
+    // per decision in `rein serve` (scripts/build.mjs, docs/benchmarks.md "Session 6").
+    const dir = join(root, 'dist/cli/chunks');
+    const files = [join(root, 'dist/cli/cli.js'), ...readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => join(dir, f))];
+    const helper = /=\(([\w$]+),([\w$]+)\)=>[\w$]+\(\1,"name",\{value:\2,configurable:!0\}\)/;
+    const wrapped = files.filter((f) => helper.test(readFileSync(f, 'utf8')));
+    assert.deepEqual(wrapped, []);
+    // the explicit names Rein's errors set survive minification
+    const code = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+    for (const name of ['PolicyError', 'UsageError', 'LoadError']) assert.ok(code.includes(`this.name="${name}"`), name);
   });
 });

@@ -47,4 +47,38 @@ describe('PolicyHolder: reservation owners', function () {
     assert.equal(h.ownerOf('odd_id'), undefined);
     h.close();
   });
+
+  it('reads ids by hand exactly as the id shape says: base-36 lower case, 1–10 digits, this process\'s prefix', async () => {
+    const h = new PolicyHolder({ source: copyAgent(), store: new MemoryBudgetStore() });
+    await h.init();
+    const v = await h.load();
+    const d = await v.engine.decide(model('t1', '0.01'));
+    h.track(v, d, 1000);
+    const id = d.reservation!.id;
+    const prefix = id.slice(0, id.lastIndexOf('-'));
+    assert.equal(h.ownerOf(id), v);
+    for (const other of [
+      `${prefix}-${id.slice(id.lastIndexOf('-') + 1).toUpperCase()}Z`, // upper case is not base-36 here
+      `${prefix}-`,
+      `${prefix}-00000000001`, // 11 digits
+      `${prefix}-1.5`,
+      `${'x'.repeat(prefix.length)}-1`, // a prefix of the same length, other characters
+      `${prefix}x-1`,
+      `-1`,
+    ]) {
+      assert.equal(h.ownerOf(other), undefined, other);
+    }
+    // Expiry times are parsed once per distinct text: decisions with another `expires` keep theirs.
+    const a = { reservation: { id: 'a_id', expires: '2030-01-01T00:00:00.000Z' } } as Decision;
+    const b = { reservation: { id: 'b_id', expires: '2030-01-01T00:00:10.000Z' } } as Decision;
+    h.track(v, a, 1000);
+    h.track(v, b, 1000);
+    h.track(v, { reservation: { id: 'c_id', expires: a.reservation!.expires } } as Decision, 1000);
+    const at = (iso: string, plusMs: number) => Date.parse(iso) + plusMs;
+    assert.equal(h.ownerOf('a_id', at(a.reservation!.expires, 999)), v);
+    assert.equal(h.ownerOf('a_id', at(a.reservation!.expires, 1000)), undefined);
+    assert.equal(h.ownerOf('b_id', at(a.reservation!.expires, 1000)), v);
+    assert.equal(h.ownerOf('c_id', at(a.reservation!.expires, 1000)), undefined);
+    h.close();
+  });
 });

@@ -85,6 +85,9 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
   const onlySettle = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (ctx.authorize(req, reply, 'settle')) done();
   };
+  // Without tokens every scope is open: the hot routes then run no onRequest hook at all.
+  const apiHooks = () => (ctx.auth.enabled ? { onRequest: onlyApi } : {});
+  const settleHooks = () => (ctx.auth.enabled ? { onRequest: onlySettle } : {});
 
   for (const t of NDJSON_TYPES) app.addContentTypeParser(t, { parseAs: 'string' }, (_req, body, done) => done(null, new NdjsonBody(body as string)));
 
@@ -140,10 +143,10 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     return out;
   };
 
-  app.post('/v1/decide', { onRequest: onlyApi }, single('decide'));
-  app.post('/v1/evaluate', { onRequest: onlyApi }, single('evaluate'));
+  app.post('/v1/decide', apiHooks(), single('decide'));
+  app.post('/v1/evaluate', apiHooks(), single('evaluate'));
 
-  app.post('/v1/settle', { onRequest: onlySettle }, async (req, reply) => {
+  app.post('/v1/settle', settleHooks(), async (req, reply) => {
     const raw = req.body;
     if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
       return ctx.fail(reply, 400, 'invalid_body', 'the body must be a JSON object like { "reservation": "…", "usage": { … } }', [{ path: '$', message: 'expected an object' }]);
@@ -212,8 +215,8 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
   };
 
   const batchLimit = ctx.bodyLimit * BATCH_BODY_FACTOR;
-  app.post('/v1/decide/batch', { onRequest: onlyApi, bodyLimit: batchLimit }, batch('decide'));
-  app.post('/v1/evaluate/batch', { onRequest: onlyApi, bodyLimit: batchLimit }, batch('evaluate'));
+  app.post('/v1/decide/batch', { ...apiHooks(), bodyLimit: batchLimit }, batch('decide'));
+  app.post('/v1/evaluate/batch', { ...apiHooks(), bodyLimit: batchLimit }, batch('evaluate'));
 
   app.get('/v1/policy', { onRequest: onlyApi }, async () => {
     const v = current();

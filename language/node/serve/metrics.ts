@@ -5,12 +5,14 @@
 // Recorded for every decision, so kept cheap: an OpenTelemetry `add`/`record` hashes its attribute
 // object on every call (sorted keys, JSON) — four such calls per decision were ~7 µs of a decision's
 // ~100 µs of server CPU. Counters and the utilization gauge are therefore counted here in small maps
-// and reported through observable instruments, read only when /metrics is scraped; only the latency
-// histogram is recorded per decision (one call).
+// and reported through observable instruments, read only when /metrics is scraped. The latency
+// histogram is counted here too (OpenTelemetry has no observable histogram: its buckets are added to
+// the collected data at scrape time, in the shape the SDK's own histogram gives — `DurationTally`);
+// its `record` was ~1.3 µs per decision.
 
-import { AggregationType, MeterProvider } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, MeterProvider, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
-import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import { ValueType, type Attributes, type Counter, type HrTime, type Meter } from '@opentelemetry/api';
 import { forEachMatch, utilizationOf } from '../../audit/metrics.js';
 import type { Decision } from '../../runtime/decision.js';
 
@@ -19,13 +21,47 @@ interface Tally {
   n: number;
 }
 
+/** Bucket boundaries of `rein.decision.duration` (ms): decisions take microseconds to milliseconds,
+ *  so OpenTelemetry's default buckets (0, 5, 10, … ms) would put every one in the first. */
+export const DURATION_BOUNDARIES: readonly number[] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000];
+
+const DURATION_NAME = 'rein.decision.duration';
+const DURATION_DESCRIPTION = 'Evaluation latency';
+
+const hrTime = (ms: number): HrTime => [Math.floor(ms / 1000), Math.round((ms % 1000) * 1e6)];
+
+/**
+ * One attribute set's latency histogram, as OpenTelemetry's explicit-bucket histogram aggregates it:
+ * a value falls in the first bucket whose upper boundary is ≥ it (the last bucket is +Inf); count,
+ * sum, min and max. Negative and non-finite values are dropped (the SDK drops negatives too).
+ */
+export class DurationTally {
+  readonly counts: number[] = new Array<number>(DURATION_BOUNDARIES.length + 1).fill(0);
+  count = 0;
+  sum = 0;
+  min = Infinity;
+  max = -Infinity;
+  readonly start = Date.now();
+
+  record(ms: number): void {
+    if (!(ms >= 0) || ms === Infinity) return;
+    const b = DURATION_BOUNDARIES;
+    let i = 0;
+    while (i < b.length && ms > b[i]) i++;
+    this.counts[i]++;
+    this.count++;
+    this.sum += ms;
+    if (ms < this.min) this.min = ms;
+    if (ms > this.max) this.max = ms;
+  }
+}
+
 /** The instruments of DecisionMetrics (`rein.decisions`, `rein.rule.matches`, `rein.decision.duration`,
  *  `rein.budget.utilization`, `rein.audit.sink_failures`), pre-aggregated: see the top of this file. */
 export class ServeDecisionMetrics {
-  private readonly duration: Histogram;
   private readonly sinkFailures: Counter;
-  /** policy → effect → the decisions counter's tally (and the histogram's attribute object). */
-  private readonly decisions = new Map<string, Map<string, Tally>>();
+  /** policy → effect → the decisions counter's tally and the latency histogram of those decisions. */
+  private readonly decisions = new Map<string, Map<string, Tally & { readonly duration: DurationTally }>>();
   /** `name\0kind\0effect\0policy` → tally. */
   private readonly matches = new Map<string, Tally>();
   /** `budget\0policy` → last utilization. */
@@ -38,7 +74,6 @@ export class ServeDecisionMetrics {
     meter.createObservableCounter('rein.rule.matches', { description: 'Rules and budgets that decided, asked for approval or warned' }).addCallback((r) => {
       for (const t of this.matches.values()) r.observe(t.n, t.attrs);
     });
-    this.duration = meter.createHistogram('rein.decision.duration', { description: 'Evaluation latency', unit: 'ms' });
     meter.createObservableGauge('rein.budget.utilization', { description: 'Budget use after this request: (spent + reserved + charge) / limit' }).addCallback((r) => {
       for (const u of this.utilization.values()) r.observe(u.value, u.attrs);
     });
@@ -53,10 +88,10 @@ export class ServeDecisionMetrics {
       let byEffect = this.decisions.get(policy);
       if (byEffect === undefined) this.decisions.set(policy, (byEffect = new Map()));
       let t = byEffect.get(effect);
-      if (t === undefined) byEffect.set(effect, (t = { attrs: { effect, policy }, n: 0 }));
+      if (t === undefined) byEffect.set(effect, (t = { attrs: { effect, policy }, n: 0, duration: new DurationTally() }));
       t.n++;
       forEachMatch(d, (name, kind, effect) => this.match(name, kind, effect, policy));
-      if (latencyMs !== undefined) this.duration.record(latencyMs, t.attrs);
+      if (latencyMs !== undefined) t.duration.record(latencyMs);
       for (const b of d.budgets) {
         const value = utilizationOf(b);
         if (value === null) continue;
@@ -80,6 +115,31 @@ export class ServeDecisionMetrics {
   sinkFailure(policy = 'unknown'): void {
     this.sinkFailures.add(1, { policy });
   }
+
+  /** `rein.decision.duration` as the SDK's histogram would report it (cumulative), or null before
+   *  the first decision with a latency. */
+  durationData(now = Date.now()): MetricData | null {
+    const dataPoints = [];
+    for (const byEffect of this.decisions.values()) {
+      for (const t of byEffect.values()) {
+        const h = t.duration;
+        if (h.count === 0) continue;
+        dataPoints.push({
+          attributes: t.attrs,
+          startTime: hrTime(h.start),
+          endTime: hrTime(now),
+          value: { buckets: { boundaries: [...DURATION_BOUNDARIES], counts: [...h.counts] }, count: h.count, sum: h.sum, min: h.min, max: h.max },
+        });
+      }
+    }
+    if (dataPoints.length === 0) return null;
+    return {
+      descriptor: { name: DURATION_NAME, description: DURATION_DESCRIPTION, unit: 'ms', valueType: ValueType.DOUBLE },
+      aggregationTemporality: AggregationTemporality.CUMULATIVE,
+      dataPointType: DataPointType.HISTOGRAM,
+      dataPoints,
+    };
+  }
 }
 
 
@@ -95,17 +155,7 @@ export class ServeMetrics {
 
   constructor() {
     this.exporter = new PrometheusExporter({ preventServerStart: true });
-    this.provider = new MeterProvider({
-      readers: [this.exporter],
-      // Decisions take microseconds to milliseconds: the default buckets (0, 5, 10, … ms) would put
-      // every one in the first.
-      views: [
-        {
-          instrumentName: 'rein.decision.duration',
-          aggregation: { type: AggregationType.EXPLICIT_BUCKET_HISTOGRAM, options: { boundaries: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25, 50, 100, 250, 1000] } },
-        },
-      ],
-    });
+    this.provider = new MeterProvider({ readers: [this.exporter] });
     // The meter DecisionMetrics uses (`rein` 0.1.0): the same otel_scope labels on every series.
     this.decisions = new ServeDecisionMetrics(this.provider.getMeter('rein', '0.1.0'));
     const meter = this.provider.getMeter('rein-serve');
@@ -133,10 +183,27 @@ export class ServeMetrics {
   /** The Prometheus text exposition of every instrument. */
   async scrape(): Promise<string> {
     const { resourceMetrics } = await this.exporter.collect();
-    return this.serializer.serialize(resourceMetrics);
+    return this.serializer.serialize(withDuration(resourceMetrics, this.decisions.durationData()));
   }
 
   async close(): Promise<void> {
     await this.provider.shutdown().catch(() => undefined);
   }
+}
+
+/** The collected metrics with the latency histogram in the `rein` scope, after `rein.rule.matches`
+ *  (where the SDK's histogram was). */
+function withDuration(rm: ResourceMetrics, duration: MetricData | null): ResourceMetrics {
+  if (duration === null) return rm;
+  const scopeMetrics = [...rm.scopeMetrics];
+  let i = scopeMetrics.findIndex((s) => s.scope.name === 'rein');
+  if (i < 0) {
+    scopeMetrics.unshift({ scope: { name: 'rein', version: '0.1.0' }, metrics: [] });
+    i = 0;
+  }
+  const metrics = [...scopeMetrics[i].metrics];
+  const after = metrics.findIndex((m) => m.descriptor.name === 'rein.rule.matches');
+  metrics.splice(after < 0 ? metrics.length : after + 1, 0, duration);
+  scopeMetrics[i] = { ...scopeMetrics[i], metrics };
+  return { ...rm, scopeMetrics };
 }

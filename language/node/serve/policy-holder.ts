@@ -153,7 +153,12 @@ export class PolicyHolder {
   track(v: PolicyVersion, d: Decision, graceMs: number): void {
     const r = d.reservation;
     if (!r) return;
-    const dropAt = Date.parse(r.expires) + graceMs;
+    // Decisions in the same millisecond share one `expires` text: parse it once.
+    if (r.expires !== this.lastExpires) {
+      this.lastExpires = r.expires;
+      this.lastExpiresMs = Date.parse(r.expires);
+    }
+    const dropAt = this.lastExpiresMs + graceMs;
     const parsed = this.parseId(r.id);
     if (parsed === null || (this.prefix !== null && parsed.prefix !== this.prefix)) {
       this.owners.set(r.id, { v, dropAt });
@@ -176,15 +181,27 @@ export class PolicyHolder {
   }
 
   private prefix: string | null = null;
+  private lastExpires = '';
+  private lastExpiresMs = NaN;
   private readonly runs = new Map<PolicyVersion, { first: number; last: number; marks: [n: number, dropAt: number][] }>();
 
   private parseId(id: string): { prefix: string; n: number } | null {
     const cut = id.lastIndexOf('-');
     if (cut <= 0) return null;
-    const tail = id.slice(cut + 1);
-    if (!/^[0-9a-z]{1,10}$/.test(tail)) return null;
-    const n = parseInt(tail, 36);
-    return Number.isSafeInteger(n) ? { prefix: id.slice(0, cut), n } : null;
+    const len = id.length - cut - 1;
+    if (len < 1 || len > 10) return null;
+    // base-36 digits [0-9a-z] (by hand: one decision's id, no regex and no substring for the test)
+    let n = 0;
+    for (let i = cut + 1; i < id.length; i++) {
+      const c = id.charCodeAt(i);
+      const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 122 ? c - 87 : -1;
+      if (digit < 0) return null;
+      n = n * 36 + digit;
+    }
+    if (!Number.isSafeInteger(n)) return null;
+    // the prefix is the same string for every id of this process: compare before slicing
+    const prefix = this.prefix !== null && id.length - len - 1 === this.prefix.length && id.startsWith(this.prefix) ? this.prefix : id.slice(0, cut);
+    return { prefix, n };
   }
 
   /** The version that made reservation `id`, or undefined when this process does not know it. */
