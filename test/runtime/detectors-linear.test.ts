@@ -1,6 +1,6 @@
 // Every detector is linear in its input (issue: `'@' + '.'.repeat(80_000) + 'a'` took ~7 s in
-// pii.email). Ratios, not wall-clock bounds: 10× the text may take at most ~15× the time. Times
-// under a floor (250 ms) are noise on a shared machine (GC, other processes) and pass: a quadratic
+// pii.email). Ratios of CPU time, not wall-clock bounds: 10× the text may take at most ~15× the
+// time. Times under a floor (250 ms) are noise on a shared machine (GC) and pass: a quadratic
 // detector takes seconds on 1 MB.
 import assert from 'node:assert/strict';
 import { DETECTORS } from '../../language/runtime/detectors.js';
@@ -8,12 +8,15 @@ import { SHAPES } from '../../bench/detectors-inputs.js';
 
 const FLOOR_MS = 250;
 
+/** The least CPU time (user + system, ms) of `runs` calls: CPU time, not wall-clock, so other
+ *  processes on a loaded machine (and this one being descheduled) do not stretch a sample. */
 function best(f: (s: string) => boolean, s: string, runs: number): number {
   let m = Infinity;
   for (let i = 0; i < runs; i++) {
-    const t = performance.now();
+    const t = process.cpuUsage();
     f(s);
-    m = Math.min(m, performance.now() - t);
+    const d = process.cpuUsage(t);
+    m = Math.min(m, (d.user + d.system) / 1000);
   }
   return m;
 }
