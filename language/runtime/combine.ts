@@ -5,12 +5,13 @@
 // (default 0), ties in source order. Both backends produce outcomes in source order; this runs on them.
 
 import type { RuleOutcome } from './compiled.js';
+import { EFFECTS } from './effects.js';
 export { firstMatchRanks, priorityOf } from '../semantics/priority.js';
 
 /** Whether an outcome takes part in `first_match`: it decides something (a `warn` and a `@monitor`
  *  rule only report, so they are always kept). A failed rule decides, with the `on error` effect. */
 function decides(o: RuleOutcome): boolean {
-  return o.matched && !o.monitor && (o.error !== undefined || o.effect !== 'warn');
+  return o.matched && !o.monitor && (o.error !== undefined || EFFECTS[o.effect].decides !== null);
 }
 
 /**

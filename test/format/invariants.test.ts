@@ -54,3 +54,13 @@ describe('format: invariants over examples, fixtures and documentation snippets'
     });
   }
 });
+
+// The examples are what users copy: they are kept in canonical form, so `rein fmt --check examples`
+// passes on a fresh checkout (examples/support-agent/tests.rein had drifted after a later edit).
+describe('format: the examples are formatted', () => {
+  for (const s of corpus().filter((c) => c.name.startsWith('examples'))) {
+    it(`${s.name} is in canonical form`, () => {
+      assert.equal(format(s.text, { file: s.name }), s.text.replace(/\r\n/g, '\n'), `${s.name}: run \`rein fmt --write ${s.name}\``);
+    });
+  }
+});
