@@ -888,7 +888,7 @@ export class Checker {
   private constantRefill(e: A.Expr): boolean {
     const what = this.envRead(e, new Set());
     if (!what) return false;
-    this.report('REIN213', e.range, `a token bucket's \`refill\` is fixed when the policy is compiled, but it reads ${what}`, { help: 'write a constant, e.g. `refill 1 per 1s`' });
+    this.report('REIN213', e.range, `a budget \`refill\` must be a constant, but it reads ${what}`, { help: 'a token bucket refills at a fixed rate: write a constant, e.g. `refill 1 per 1s`' });
     return true;
   }
 

@@ -1210,7 +1210,7 @@ class ReinParser extends EmbeddedActionsParser {
           const name = this.option(4, () => this.subrule(6, this.declName));
           this.ACTION(() => !name && this.missing('the name of an `extern def`', kw));
           let args: A.Expr[] | undefined;
-          this.option(5, () => {
+          this.option(7, () => {
             this.consume(9, LParen);
             args = this.subrule(7, this.exprList, { ARGS: [RParen, 'argument'] }) ?? [];
             this.consume(10, RParen);
@@ -1221,7 +1221,7 @@ class ReinParser extends EmbeddedActionsParser {
           this.or(2, [
             alt(() => {
                 const e = this.consume(12, KW.error);
-                const m = this.option(6, () => this.consume(13, StringLiteral));
+                const m = this.option(8, () => this.consume(13, StringLiteral));
                 this.ACTION(() => {
                   if (m && this.real(m)) fails = this.mkString(m);
                   else this.missing('the error message (a string)', e);

@@ -100,8 +100,8 @@ describe('runTests', () => {
     assert.equal(a!.passed, true);
     assert.equal(a!.message, undefined);
     assert.deepEqual([b!.passed, b!.file, b!.line], [false, 'p.rein', 31]);
-    assert.deepEqual(b!.expected, { effect: 'deny', by: ['no_shell'], warnings: null });
-    assert.deepEqual(b!.actual, { effect: 'allow', by: [], warnings: [] });
+    assert.deepEqual(b!.expected, { effect: 'deny', by: ['no_shell'], warnings: null, redact: null });
+    assert.deepEqual(b!.actual, { effect: 'allow', by: [], warnings: [], redact: [] });
     assert.match(b!.message!, /expected deny by no_shell, got allow/);
     assert.equal(c!.passed, true);
     assert.equal(d!.passed, false);
