@@ -100,9 +100,6 @@ interface Pending {
   counterKeys: string | readonly string[];
 }
 
-/** A store's synchronous twin as the engine uses it (store.ts `SyncBudgetStore`). */
-type SyncStore = SyncBudgetStore;
-
 /** A store call of the decide algorithm (`Engine.steps`), made by the driver. */
 type StoreCall =
   | { op: 'consume'; nonces: readonly { key: string; expiresAt: number }[]; now: number }
@@ -111,7 +108,7 @@ type StoreCall =
   | { op: 'release'; id: string; now: number };
 
 /** One store call of `steps`, made synchronously (throws what the store throws, except `consume`). */
-function callSync(sync: SyncStore, c: StoreCall): unknown {
+function callSync(sync: SyncBudgetStore, c: StoreCall): unknown {
   switch (c.op) {
     case 'consume':
       return c.nonces.map((n) => {
@@ -258,7 +255,7 @@ export class Engine {
   private readonly how: Assembler;
   /** The store's synchronous twin when it declares one (`BudgetStore.synchronous`): `decide` then
    *  calls it directly, without promises or timers, and takes the fused path. */
-  private readonly sync: SyncStore | null;
+  private readonly sync: SyncBudgetStore | null;
   /** Settle data, by reservation id: its one home, whatever the store (id-index.ts). */
   private readonly pending = new IdIndex<Pending>();
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
@@ -326,16 +323,16 @@ export class Engine {
    * runner and `rein eval` use it. Throws a TypeError when the store is not synchronous.
    */
   decideSync(request: unknown, opts: DecideOptions = NO_OPTIONS): Decision {
-    const store = this.sync ?? (this.store as Partial<SyncStore>);
+    const store = this.sync ?? (this.store as Partial<SyncBudgetStore>);
     if (typeof store.reserveSync !== 'function' || typeof store.peekSync !== 'function' || typeof store.releaseSync !== 'function') {
       throw new TypeError('decideSync needs a synchronous budget store (MemoryBudgetStore)');
     }
-    return this.decideWith(store as SyncStore, request, checkedOptions(opts));
+    return this.decideWith(store as SyncBudgetStore, request, checkedOptions(opts));
   }
 
   /** The synchronous driver: the fused path when it applies, else `steps` with each store call made
    *  synchronously. */
-  private decideWith(sync: SyncStore, request: unknown, opts: DecideOptions): Decision {
+  private decideWith(sync: SyncBudgetStore, request: unknown, opts: DecideOptions): Decision {
     const t0 = this.onDecision ? clockMs() : 0;
     const now = this.timeOf(opts);
     if (
@@ -490,7 +487,7 @@ export class Engine {
     const how = this.how;
     const header = this.compiled.header;
     const onError = header.onError;
-    const sync = this.sync as SyncStore;
+    const sync = this.sync as SyncBudgetStore;
     return (E, input, now, env, request) => {
       const plans = this.planner.plan(env);
       if (plans.length === 0) return assemble(E, how, now);
@@ -971,7 +968,7 @@ export class Engine {
 
   /** `addSpent` for synchronous stores (MemoryBudgetStore). */
   addSpentSync(request: unknown, budgetName: string, amount: number, now: Date = this.nowDate()): void {
-    const store = this.store as Partial<SyncStore>;
+    const store = this.store as Partial<SyncBudgetStore>;
     if (typeof store.addSpentSync !== 'function') throw new TypeError('addSpentSync needs a synchronous budget store (MemoryBudgetStore)');
     const t = this.spentTarget(request, budgetName, amount, now);
     if (t) store.addSpentSync(t.key, amount, t.expiresAt, now.getTime());
@@ -1236,7 +1233,7 @@ function callStore<T>(f: () => Promise<T>): Promise<T> {
 }
 
 /** The synchronous twin a store declares (sync support), or null. */
-function directSyncStore(store: BudgetStore): SyncStore | null {
+function directSyncStore(store: BudgetStore): SyncBudgetStore | null {
   const sync = store.synchronous;
-  return sync === undefined || sync === null ? null : (sync as SyncStore);
+  return sync === undefined || sync === null ? null : (sync as SyncBudgetStore);
 }
