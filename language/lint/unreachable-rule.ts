@@ -4,9 +4,11 @@
 // `unless`es to false, or it has none). `warn` and `@monitor` rules never stop the search.
 
 import type * as A from '../syntax/ast.js';
+import { annotationsOf } from '../semantics/annotations.js';
+import type { CheckedProgram } from '../semantics/program.js';
 import { firstMatchRanks } from '../semantics/priority.js';
 import { fold } from './const-fold.js';
-import type { LintContext, LintRule } from './registry.js';
+import type { LintRule } from './registry.js';
 
 const decides = (r: A.RuleDecl): boolean => {
   if (r.annotations.some((a) => a.name.text === 'monitor')) return false;
@@ -14,20 +16,33 @@ const decides = (r: A.RuleDecl): boolean => {
   return eff !== undefined && (eff.kind === 'Deny' || eff.kind === 'RequireApproval' || eff.kind === 'Allow');
 };
 
-/** The rule's `@priority` value, as `firstMatchRanks` reads it. */
-const priorityAnnotation = (r: A.RuleDecl): Record<string, string | true> => {
-  const a = r.annotations.find((x) => x.name.text === 'priority');
-  const v = a?.value?.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('');
-  return v === undefined ? {} : { priority: v };
-};
-
-const unconditional = (r: A.RuleDecl, ctx: LintContext): boolean =>
+const unconditional = (r: A.RuleDecl, program: CheckedProgram): boolean =>
   r.body.every((i) => {
     if (i.kind !== 'When' && i.kind !== 'Unless') return true;
     if (!i.expr) return false;
-    const v = fold(i.expr, ctx.program);
+    const v = fold(i.expr, program);
     return i.kind === 'When' ? v === true : v === false || v === null;
   });
+
+/** Each unreachable rule of a `first_match` program → the first unconditional deciding rule tried
+ *  before it. One pass in rank order per program (the lint runs on every keystroke in the editor). */
+const blockersCache = new WeakMap<CheckedProgram, Map<A.RuleDecl, A.RuleDecl>>();
+
+function blockersOf(program: CheckedProgram): Map<A.RuleDecl, A.RuleDecl> {
+  let out = blockersCache.get(program);
+  if (out) return out;
+  out = new Map();
+  const rules = program.rules.filter((r) => r.name && decides(r));
+  const ranks = firstMatchRanks(rules.map((r) => ({ name: r.name!.text, annotations: annotationsOf(r) })));
+  const rankOf = (r: A.RuleDecl) => ranks.get(r.name!.text) ?? Infinity;
+  let blocker: A.RuleDecl | undefined;
+  for (const r of [...rules].sort((a, b) => rankOf(a) - rankOf(b))) {
+    if (blocker) out.set(r, blocker);
+    else if (unconditional(r, program)) blocker = r;
+  }
+  blockersCache.set(program, out);
+  return out;
+}
 
 export const unreachableRule: LintRule = {
   code: 'REIN340',
@@ -35,16 +50,8 @@ export const unreachableRule: LintRule = {
   description: 'under `combine first_match`, a rule after one that always matches can never decide',
   kinds: ['RuleDecl'],
   check(node, ctx, accept) {
-    if (node.kind !== 'RuleDecl' || ctx.program.header.combine !== 'first_match' || !node.name || !decides(node)) return;
-    const rules = ctx.program.rules.filter((r) => r.name);
-    const ranks = firstMatchRanks(rules.map((r) => ({ name: r.name!.text, annotations: priorityAnnotation(r) })));
-    const mine = ranks.get(node.name.text) ?? -1;
-    let blocker: A.RuleDecl | undefined;
-    for (const r of rules) {
-      if (r === node || !decides(r)) continue;
-      const rank = ranks.get(r.name!.text) ?? Infinity;
-      if (rank < mine && (!blocker || rank < ranks.get(blocker.name!.text)!) && unconditional(r, ctx)) blocker = r;
-    }
+    if (node.kind !== 'RuleDecl' || ctx.program.header.combine !== 'first_match' || !node.name) return;
+    const blocker = blockersOf(ctx.program).get(node);
     if (!blocker) return;
     const file = ctx.program.files.find((f) => f.decls.includes(blocker!))?.file ?? ctx.file;
     accept({

@@ -314,8 +314,6 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
     warnAt: b.warnAt,
     onExceed: {
       effect: b.effect,
-      ...(b.quorum !== undefined ? { quorum: b.quorum } : {}),
-      ...(b.expiresMs !== undefined ? { expires_ms: b.expiresMs } : {}),
       from: fromFn
         ? (env: Env) => {
             const v = wrap('approver', () => fromFn(env, frame()));
@@ -367,6 +365,7 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
       return v;
     };
   }
+  termsOf(b, out.onExceed);
   return out;
 }
 

@@ -7,7 +7,7 @@ import { groupSatisfies, type Approval, type BudgetOutcome, type Decision } from
 import { assemble, countGrants, Entries, type Assembler } from './entries.js';
 import { EFFECTS, blocksReservation } from './effects.js';
 import { nonceKey, prepareApprovalKeys, verifyApprovalToken, type ApprovalKey } from './approvals.js';
-import { deepMerge, isPlainObject, newRecord } from './values.js';
+import { deepMerge, formatDuration, isPlainObject, newRecord } from './values.js';
 import { SettledIds } from './settled-ids.js';
 import { IdIndex } from './id-index.js';
 import { formatMicros } from './money.js';
@@ -109,9 +109,6 @@ interface Pending {
   counterKeys: string | readonly string[];
 }
 
-/** A store's synchronous twin as the engine uses it (store.ts `SyncBudgetStore`). */
-type SyncStore = SyncBudgetStore;
-
 /** A store call of the decide algorithm (`Engine.steps`), made by the driver. */
 type StoreCall =
   | { op: 'consume'; nonces: readonly { key: string; expiresAt: number }[]; now: number }
@@ -120,7 +117,7 @@ type StoreCall =
   | { op: 'release'; id: string; now: number };
 
 /** One store call of `steps`, made synchronously (throws what the store throws, except `consume`). */
-function callSync(sync: SyncStore, c: StoreCall): unknown {
+function callSync(sync: SyncBudgetStore, c: StoreCall): unknown {
   switch (c.op) {
     case 'consume':
       return c.nonces.map((n) => {
@@ -271,7 +268,7 @@ export class Engine {
   private readonly how: Assembler;
   /** The store's synchronous twin when it declares one (`BudgetStore.synchronous`): `decide` then
    *  calls it directly, without promises or timers, and takes the fused path. */
-  private readonly sync: SyncStore | null;
+  private readonly sync: SyncBudgetStore | null;
   /** Settle data, by reservation id: its one home, whatever the store (id-index.ts). */
   private readonly pending = new IdIndex<Pending>();
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
@@ -314,7 +311,7 @@ export class Engine {
     const header = this.compiled.header;
     this.how = { policy: { name: header.name, version: header.version ?? null, hash: this.compiled.hash }, defaultEffect: header.default, mode: this.mode };
     if (this.compiled.redact !== undefined) this.how.redact = this.compiled.redact;
-    this.sync = directSyncStore(this.store);
+    this.sync = directSyncBudgetStore(this.store);
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
     this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, this.rawFormTypes);
     this.fusedFinish = this.compiled.fused !== undefined && this.compiled.budgetsReadByRules.length === 0 && this.inputType !== null ? this.makeFusedFinish() : null;
@@ -388,18 +385,18 @@ export class Engine {
    * runner and `rein eval` use it. Throws a TypeError when the store is not synchronous.
    */
   decideSync(request: unknown, opts: DecideOptions = NO_OPTIONS): Decision {
-    const store = this.sync ?? (this.store as Partial<SyncStore>);
+    const store = this.sync ?? (this.store as Partial<SyncBudgetStore>);
     if (typeof store.reserveSync !== 'function' || typeof store.peekSync !== 'function' || typeof store.releaseSync !== 'function') {
       throw new TypeError('decideSync needs a synchronous budget store (MemoryBudgetStore)');
     }
     opts = checkedOptions(opts);
     const calls = this.externs !== null ? new ExternCalls(this.externs, 'sync') : undefined;
-    return this.decideWith(store as SyncStore, request, opts, this.timeOf(opts), calls);
+    return this.decideWith(store as SyncBudgetStore, request, opts, this.timeOf(opts), calls);
   }
 
   /** The synchronous driver: the fused path when it applies, else `steps` with each store call made
    *  synchronously. */
-  private decideWith(sync: SyncStore, request: unknown, opts: DecideOptions, now: number = this.timeOf(opts), calls?: ExternCalls): Decision {
+  private decideWith(sync: SyncBudgetStore, request: unknown, opts: DecideOptions, now: number = this.timeOf(opts), calls?: ExternCalls): Decision {
     const t0 = this.onDecision ? clockMs() : 0;
     if (
       this.fusedFinish !== null &&
@@ -553,7 +550,7 @@ export class Engine {
     const how = this.how;
     const header = this.compiled.header;
     const onError = header.onError;
-    const sync = this.sync as SyncStore;
+    const sync = this.sync as SyncBudgetStore;
     return (E, input, now, env, request) => {
       const plans = this.planner.plan(env);
       if (plans.length === 0) return assemble(E, how, now);
@@ -1056,7 +1053,7 @@ export class Engine {
 
   /** `addSpent` for synchronous stores (MemoryBudgetStore). */
   addSpentSync(request: unknown, budgetName: string, amount: number, now: Date = this.nowDate()): void {
-    const store = this.store as Partial<SyncStore>;
+    const store = this.store as Partial<SyncBudgetStore>;
     if (typeof store.addSpentSync !== 'function') throw new TypeError('addSpentSync needs a synchronous budget store (MemoryBudgetStore)');
     const t = this.spentTarget(request, budgetName, amount, now);
     if (t) store.addSpentSync(t.key, amount, t.expiresAt, now.getTime(), t.mode);
@@ -1326,32 +1323,18 @@ function callStore<T>(f: () => Promise<T>): Promise<T> {
 }
 
 /** The synchronous twin a store declares (sync support), or null. */
-function directSyncStore(store: BudgetStore): SyncStore | null {
+function directSyncBudgetStore(store: BudgetStore): SyncBudgetStore | null {
   const sync = store.synchronous;
-  return sync === undefined || sync === null ? null : (sync as SyncStore);
+  return sync === undefined || sync === null ? null : (sync as SyncBudgetStore);
 }
 
 /** What `explain` adds about a rolling window, token bucket or anchored period ('' for others). */
 function windowHow(w: CompiledBudget['window'], unit: 'money' | 'number'): string {
   if (w.kind === 'rolling') {
     const { bucketMs } = rollingShape(w.ms!);
-    return `a rolling window of ${durationText(w.ms!)}, counted in sub-buckets of ${durationText(bucketMs)}: a charge counts for at least ${durationText(w.ms!)} and less than ${durationText(w.ms! + 2 * bucketMs)}`;
+    return `a rolling window of ${formatDuration(w.ms!)}, counted in sub-buckets of ${formatDuration(bucketMs)}: a charge counts for at least ${formatDuration(w.ms!)} and less than ${formatDuration(w.ms! + 2 * bucketMs)}`;
   }
-  if (w.kind === 'bucket') return `a token bucket: the limit is its burst, and it refills ${unit === 'money' ? formatMicros(w.refill!) : w.refill} every ${durationText(w.ms!)}; the window ends when it is full again`;
-  if (w.kind === 'anchored') return `periods of ${durationText(w.ms!)} from the key's first charge (the window is the current period)`;
+  if (w.kind === 'bucket') return `a token bucket: the limit is its burst, and it refills ${unit === 'money' ? formatMicros(w.refill!) : w.refill} every ${formatDuration(w.ms!)}; the window ends when it is full again`;
+  if (w.kind === 'anchored') return `periods of ${formatDuration(w.ms!)} from the key's first charge (the window is the current period)`;
   return '';
-}
-
-/** `90000` → `1m 30s`. */
-function durationText(ms: number): string {
-  const parts: string[] = [];
-  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm'], [1000, 's'], [1, 'ms']];
-  let rest = ms;
-  for (const [n, u] of units) {
-    if (rest >= n) {
-      parts.push(`${Math.floor(rest / n)}${u}`);
-      rest %= n;
-    }
-  }
-  return parts.length === 0 ? '0s' : parts.join(' ');
 }

@@ -8,6 +8,7 @@ import type { ClauseEffect, DecisionError, Effect, RuleExplanation, RuleOutcome 
 import type { Approval, ApprovalRequest, BudgetEntry, BudgetExplanation, BudgetOutcome, Decision, Reason } from './decision.js';
 import { EFFECTS, EFFECT_ROWS, PRECEDENCE, type EffectRow, type EntryList } from './effects.js';
 import { formatMicros } from './money.js';
+import { formatDuration } from './values.js';
 import { hashValue } from './hash.js';
 import type { Transform } from './transforms.js';
 
@@ -93,7 +94,7 @@ export function grantErrors(kind: 'rule' | 'budget', name: string, terms: Approv
   for (const a of g.expired) {
     const who = a.approver !== undefined ? ` by ${a.approver}` : '';
     const why = typeof a.at !== 'number' ? 'it carries no approval time (`at`)' : `it was given at ${new Date(a.at).toISOString()}`;
-    out.push({ kind: 'approval', name, message: `approval for \`${name}\`${who} expired: ${why}, and the ${kind} counts an approval for ${renderMs(terms.expires_ms!)} (\`expires\`)` });
+    out.push({ kind: 'approval', name, message: `approval for \`${name}\`${who} expired: ${why}, and the ${kind} counts an approval for ${formatDuration(terms.expires_ms!)} (\`expires\`)` });
   }
   const quorum = terms.quorum ?? 1;
   if (!g.granted && g.counted.length > 0) {
@@ -101,12 +102,6 @@ export function grantErrors(kind: 'rule' | 'budget', name: string, terms: Approv
     out.push({ kind: 'approval', name, message: `approval for \`${name}\` not granted yet: ${g.counted.length} of ${quorum} distinct approvers (quorum ${quorum}): ${names}` });
   }
   return out;
-}
-
-/** `900000` → `15m` (the largest unit that divides it). */
-function renderMs(ms: number): string {
-  for (const [u, n] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) if (ms % n === 0) return `${ms / n}${u}`;
-  return `${ms}ms`;
 }
 
 /** An approval request with its rule's or budget's `quorum` / `expires` (only when written). */

@@ -15,6 +15,7 @@ import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
 import { compilePattern } from '../semantics/patterns.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
+import { annotationsOf } from '../semantics/annotations.js';
 import type { BudgetWindow, ClauseEffect, Env, SourceLocation } from './compiled.js';
 import { DETECTORS } from './detectors.js';
 import { DEFAULT_REPLACEMENT, type RedactSpec } from './transforms.js';
@@ -733,16 +734,6 @@ function budgetUnitOf(program: CheckedProgram, b: A.BudgetDecl): 'money' | 'numb
   const t = limit?.amount ? program.types.get(limit.amount) : undefined;
   if (limit?.amount?.kind === 'Money' || baseKind(t) === 'money') return 'money';
   return 'number';
-}
-
-export function annotationsOf(decl: A.RuleDecl | A.BudgetDecl): Record<string, string | true> {
-  const out: Record<string, string | true> = {};
-  for (const a of decl.annotations) {
-    const name = a.name.text;
-    if (name === '__proto__' || name === 'constructor' || name === 'prototype') continue;
-    out[name] = a.value ? a.value.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('') : true;
-  }
-  return out;
 }
 
 export function locationOf(file: string, node: A.Node): SourceLocation {

@@ -293,7 +293,7 @@ test "an anchored period runs from the first spend" {
         const e = engineFor(BUDGETS, { codegen });
         const d = e.engine.decideSync(req(), { explain: true });
         const why = Object.fromEntries((d.explain_budgets ?? []).map((b) => [b.name, b.why]));
-        assert.match(why.hourly!, /a rolling window of 1h, counted in sub-buckets of 1m: a charge counts for at least 1h and less than 1h 2m/);
+        assert.match(why.hourly!, /a rolling window of 1h, counted in sub-buckets of 1m: a charge counts for at least 1h and less than 1h2m/);
         assert.match(why.calls!, /a token bucket: the limit is its burst, and it refills 1 every 1s/);
         assert.match(why.monthly!, /periods of 30d from the key's first charge/);
       });
