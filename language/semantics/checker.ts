@@ -697,7 +697,9 @@ export class Checker {
   private redact(e: A.RedactEffect): void {
     if (e.path) {
       const t = this.expr(e.path, this.global);
-      if (!requestPath(e.path, (n) => this.global.lookup(n)?.kind)) {
+      if (t.kind === 'error') {
+        /* already reported (an unknown name or field, with its did-you-mean) */
+      } else if (!requestPath(e.path, (n) => this.global.lookup(n)?.kind)) {
         this.report('REIN205', e.path.range, `\`redact\` needs a path into the request (fields and constant indexes), found \`${brief(e.path)}\``, {
           help: 'e.g. `redact action.args.query using pii.email` or `redact messages[0].text using secrets.any`',
         });
@@ -712,7 +714,7 @@ export class Checker {
       const ns = u.kind === 'Member' ? this.detectorNamespace(u.object, this.global) : undefined;
       if (ns && u.kind === 'Member') this.detector(u, ns);
       else {
-        const s = suggest(brief(u), allDetectors());
+        const s = suggestDetector(brief(u), allDetectors());
         this.report('REIN205', u.range, `\`using\` takes a detector, found \`${brief(u)}\``, {
           help: s ? `did you mean \`${s}\`?` : `detectors: ${allDetectors().map((d) => `\`${d}\``).join(', ')}`,
           ...(s ? { data: { suggestion: s } } : {}),
@@ -1033,8 +1035,7 @@ export class Checker {
           expect = true;
           for (const n of it.by) this.resolveDecided(n, 'rule or budget');
           for (const p of it.redact?.paths ?? []) {
-            this.expr(p, this.global);
-            if (!requestPath(p, (n) => this.global.lookup(n)?.kind))
+            if (this.expr(p, this.global).kind !== 'error' && !requestPath(p, (n) => this.global.lookup(n)?.kind))
               this.report('REIN205', p.range, `\`expect … with redact\` lists paths into the request, found \`${brief(p)}\``, { help: 'e.g. `expect allow with redact prompt, action.args.query`' });
           }
           break;
@@ -1371,9 +1372,9 @@ export class Checker {
     if (!e.property) return T.error;
     const name = e.property.text;
     if (!DETECTORS[ns].includes(name)) {
-      const s = suggest(name, DETECTORS[ns]);
+      const s = suggestDetector(name, DETECTORS[ns]);
       this.report('REIN200', e.property.range, `unknown detector \`${ns}.${name}\``, {
-        help: s ? `did you mean \`${s}\`?` : `detectors: ${DETECTORS[ns].map((d) => `\`${ns}.${d}\``).join(', ')}`,
+        help: s ? `did you mean \`${ns}.${s}\`?` : `detectors: ${DETECTORS[ns].map((d) => `\`${ns}.${d}\``).join(', ')}`,
         ...(s ? { data: { suggestion: s } } : {}),
       });
       return T.error;
@@ -2066,6 +2067,14 @@ export function checkProgram(files: ParsedFile[]): CheckerOutput {
 /** Every detector's qualified name (`pii.email`). */
 function allDetectors(): string[] {
   return Object.entries(DETECTORS).flatMap(([ns, ds]) => ds.map((d) => `${ns}.${d}`));
+}
+
+/** A did-you-mean for a detector name: the closest one, else the one whose last part is (close to)
+ *  the name or its first word (`email` → `pii.email`, `aws_key` → `aws`). */
+function suggestDetector(name: string, ds: string[]): string | undefined {
+  const tail = (d: string) => d.slice(d.lastIndexOf('.') + 1);
+  const near = (n: string) => suggest(n, ds) ?? ds.find((d) => tail(d) === n) ?? ds.find((d) => tail(d) === suggest(n, ds.map(tail)));
+  return near(name) ?? near(name.split(/[^A-Za-z0-9]/)[0]);
 }
 
 /** Whether `e` is a path into the request: an input field or `input`, then `.field`s and constant

@@ -59,8 +59,8 @@ describe('redact', () => {
       assert.deepEqual(errors('rule r { redact action.n using pii.email }'), ['REIN205 `redact` masks strings; `action.n` is `int`, which holds none']);
     });
     it('needs a known detector, with did-you-mean', () => {
-      assert.deepEqual(errors('rule r { redact action.text using pii.emial }'), ['REIN200 unknown detector `pii.emial` | did you mean `email`?']);
-      assert.match(errors('rule r { redact action.text using secrets.gihtub }')[0], /did you mean `github`/);
+      assert.deepEqual(errors('rule r { redact action.text using pii.emial }'), ['REIN200 unknown detector `pii.emial` | did you mean `pii.email`?']);
+      assert.match(errors('rule r { redact action.text using secrets.gihtub }')[0], /did you mean `secrets.github`/);
       assert.match(errors('rule r { redact action.text }')[0], /^REIN205 `redact` needs a detector/);
       assert.match(errors('rule r { redact action.text using "x" }')[0], /^REIN205 `using` takes a detector/);
     });
