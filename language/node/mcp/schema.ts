@@ -20,7 +20,7 @@ input {
   client: { name: string, version: string }
   /// One id per client connection.
   session: string
-  /// Result phase only: whether the tool failed, and its text parts joined with "\\n".
+  /// Result phase only: whether the tool failed, and its text parts (and structured content as JSON) joined with "\\n".
   result?: { isError: bool, text: string }
   /// Usage the upstream reported in the result's _meta (settle only): see docs/mcp.md, Budgets.
   usage?: { cost?: money, tokens?: int }
