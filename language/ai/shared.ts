@@ -227,7 +227,7 @@ export function putPromptSlots<P>(prompt: P, slots: readonly PromptSlot[], maske
 
 /** What a guard masked (rule, path, detector, span count) and could not apply, as words. @internal */
 export const maskedWhat = (ts: readonly Transform[]): string =>
-  ts.map((t) => `\`${pathText(t.path)}\` (${t.detector}, rule ${t.rule})`).filter((x, i, a) => a.indexOf(x) === i).join(', ');
+  ts.map((t) => `\`${pathText(t.path)}\` (${t.detector ?? 'whole string'}, rule ${t.rule})`).filter((x, i, a) => a.indexOf(x) === i).join(', ');
 
 /** The approvals that let `request` through: each approval the decision asks for, bound to its request hash. @internal */
 export const approvalsFor = (d: Decision) => d.approvals.map((a) => ({ rule: a.name, request_hash: d.request_hash ?? '' }));

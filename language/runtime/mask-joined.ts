@@ -60,7 +60,7 @@ export function maskStrings<T>(value: T, transforms: readonly Transform[]): T {
   const seen = new Set<string>();
   let out: unknown = value;
   for (const t of transforms) {
-    const find = SPAN_FINDERS[t.detector];
+    const find = t.detector === null ? (s: string) => (s ? [{ start: 0, end: s.length }] : []) : SPAN_FINDERS[t.detector];
     const key = `${t.detector}\0${t.replacement}`;
     if (find === undefined || seen.has(key)) continue;
     seen.add(key);

@@ -707,9 +707,8 @@ export class Checker {
       }
     }
     const u = e.using;
-    if (!u) {
-      if (e.path) this.report('REIN205', e.range, '`redact` needs a detector: `redact PATH using DETECTOR`', detectorHelp(undefined, allDetectors()));
-    } else {
+    // Without `using`, the whole string is masked.
+    if (u) {
       const ns = u.kind === 'Member' ? this.detectorNamespace(u.object, this.global) : undefined;
       if (ns && u.kind === 'Member') this.detector(u, ns);
       else {
