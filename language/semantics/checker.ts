@@ -135,7 +135,7 @@ export class Checker {
 
   private unknownName(name: A.Name, candidates: Iterable<string>, what = 'name'): void {
     const s = suggest(name.text, candidates);
-    this.report('REIN200', name.range, `unknown ${what} \`${name.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+    this.report('REIN200', name.range, `unknown ${what} \`${name.text}\``, dym(s));
   }
 
   // ------------------------------------------------------------------ entry
@@ -396,7 +396,7 @@ export class Checker {
         const sym = this.symbols.get(n);
         if (!sym) {
           const s = suggest(n, [...BUILTIN_TYPES, ...this.typeDecls.map((t) => t.name?.text ?? '')]);
-          this.report('REIN208', te.name.range, `unknown type \`${n}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+          this.report('REIN208', te.name.range, `unknown type \`${n}\``, dym(s));
           return T.error;
         }
         if (sym.kind !== 'type') {
@@ -697,26 +697,23 @@ export class Checker {
   private redact(e: A.RedactEffect): void {
     if (e.path) {
       const t = this.expr(e.path, this.global);
-      if (!requestPath(e.path, (n) => this.global.lookup(n)?.kind)) {
+      // An error type was reported already (an unknown name or field, with its did-you-mean).
+      if (t.kind !== 'error' && !requestPath(e.path, (n) => this.global.lookup(n)?.kind)) {
         this.report('REIN205', e.path.range, `\`redact\` needs a path into the request (fields and constant indexes), found \`${brief(e.path)}\``, {
-          help: 'e.g. `redact action.args.query using pii.email` or `redact messages[0].text using secrets.any`',
+          help: 'e.g. `redact action.args.query using pii.email`',
         });
       } else if (!isLoose(stripNull(t)) && !holdsString(t)) {
         this.report('REIN205', e.path.range, `\`redact\` masks strings; \`${brief(e.path)}\` is \`${typeToString(t)}\`, which holds none`);
       }
     }
     const u = e.using;
-    if (!u) {
-      if (e.path) this.report('REIN205', e.range, '`redact` needs a detector: `redact PATH using DETECTOR`', { help: `detectors: ${allDetectors().map((d) => `\`${d}\``).join(', ')}` });
-    } else {
+    // Without `using`, the whole string is masked.
+    if (u) {
       const ns = u.kind === 'Member' ? this.detectorNamespace(u.object, this.global) : undefined;
       if (ns && u.kind === 'Member') this.detector(u, ns);
       else {
-        const s = suggest(brief(u), allDetectors());
-        this.report('REIN205', u.range, `\`using\` takes a detector, found \`${brief(u)}\``, {
-          help: s ? `did you mean \`${s}\`?` : `detectors: ${allDetectors().map((d) => `\`${d}\``).join(', ')}`,
-          ...(s ? { data: { suggestion: s } } : {}),
-        });
+        const s = suggestDetector(brief(u), allDetectors());
+        this.report('REIN205', u.range, `\`using\` takes a detector, found \`${brief(u)}\``, detectorHelp(s, allDetectors()));
       }
     }
     if (e.message && e.message.parts.some((p) => p.kind !== 'Text'))
@@ -947,7 +944,7 @@ export class Checker {
     }
     const cands = [...this.rules.map((r) => r.name?.text ?? ''), ...(allowBudgets ? this.budgets.map((b) => b.name?.text ?? '') : [])];
     const s = suggest(n.text, cands);
-    this.report('REIN400', n.range, sym ? `\`${n.text}\` is a ${symbolNoun(sym)}, not ${what}` : `unknown ${what} \`${n.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+    this.report('REIN400', n.range, sym ? `\`${n.text}\` is a ${symbolNoun(sym)}, not ${what}` : `unknown ${what} \`${n.text}\``, dym(s));
     return undefined;
   }
 
@@ -957,7 +954,7 @@ export class Checker {
     if (!it.name || !sym || sym.kind !== 'extern') {
       if (it.name) {
         const s = suggest(it.name.text, this.externs.map((x) => x.name?.text ?? ''));
-        this.report('REIN232', it.name.range, sym ? `\`${it.name.text}\` is a ${symbolNoun(sym)}, not an \`extern def\`` : `unknown extern \`${it.name.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+        this.report('REIN232', it.name.range, sym ? `\`${it.name.text}\` is a ${symbolNoun(sym)}, not an \`extern def\`` : `unknown extern \`${it.name.text}\``, dym(s));
       }
       for (const a of it.args ?? []) this.expr(a, this.global);
       if (it.value) this.expr(it.value, this.global);
@@ -1007,7 +1004,7 @@ export class Checker {
               known = true;
             } else {
               const s = suggest(it.budget.text, this.budgets.map((b) => b.name?.text ?? ''));
-              this.report('REIN400', it.budget.range, sym ? `\`${it.budget.text}\` is a ${symbolNoun(sym)}, not a budget` : `unknown budget \`${it.budget.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+              this.report('REIN400', it.budget.range, sym ? `\`${it.budget.text}\` is a ${symbolNoun(sym)}, not a budget` : `unknown budget \`${it.budget.text}\``, dym(s));
             }
           }
           if (it.amount) {
@@ -1033,9 +1030,8 @@ export class Checker {
           expect = true;
           for (const n of it.by) this.resolveDecided(n, 'rule or budget');
           for (const p of it.redact?.paths ?? []) {
-            this.expr(p, this.global);
-            if (!requestPath(p, (n) => this.global.lookup(n)?.kind))
-              this.report('REIN205', p.range, `\`expect … with redact\` lists paths into the request, found \`${brief(p)}\``, { help: 'e.g. `expect allow with redact prompt, action.args.query`' });
+            if (this.expr(p, this.global).kind !== 'error' && !requestPath(p, (n) => this.global.lookup(n)?.kind))
+              this.report('REIN205', p.range, `\`expect … with redact\` lists paths into the request, found \`${brief(p)}\``, { help: 'e.g. `expect allow with redact prompt`' });
           }
           break;
         case 'ExpectWarnings':
@@ -1332,7 +1328,7 @@ export class Checker {
         const f = recv.fields.find((x) => x.name === name);
         if (!f) {
           const s = suggest(name, recv.fields.map((x) => x.name));
-          this.report('REIN204', prop.range, `${describe(recv, whole)} has no field \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+          this.report('REIN204', prop.range, `${describe(recv, whole)} has no field \`${name}\``, dym(s));
           return T.error;
         }
         const sym = this.fieldSymbol(f);
@@ -1345,7 +1341,7 @@ export class Checker {
         const t = budgetProperty(recv.unit, name);
         if (!t) {
           const s = suggest(name, BUDGET_PROPERTIES);
-          this.report('REIN204', prop.range, `a budget has no property \`${name}\` (it has \`.spent\`, \`.remaining\`, \`.limit\`, \`.used\`)`, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+          this.report('REIN204', prop.range, `a budget has no property \`${name}\` (it has \`.spent\`, \`.remaining\`, \`.limit\`, \`.used\`)`, dym(s));
           return T.error;
         }
         this.refs.set(prop, { kind: 'method', name, type: t });
@@ -1371,11 +1367,8 @@ export class Checker {
     if (!e.property) return T.error;
     const name = e.property.text;
     if (!DETECTORS[ns].includes(name)) {
-      const s = suggest(name, DETECTORS[ns]);
-      this.report('REIN200', e.property.range, `unknown detector \`${ns}.${name}\``, {
-        help: s ? `did you mean \`${s}\`?` : `detectors: ${DETECTORS[ns].map((d) => `\`${ns}.${d}\``).join(', ')}`,
-        ...(s ? { data: { suggestion: s } } : {}),
-      });
+      const s = suggestDetector(name, DETECTORS[ns]);
+      this.report('REIN200', e.property.range, `unknown detector \`${ns}.${name}\``, detectorHelp(s, DETECTORS[ns], `${ns}.`));
       return T.error;
     }
     this.refs.set(e.property, { kind: 'detector', name: `${ns}.${name}`, type: DETECTOR_TYPE });
@@ -1655,7 +1648,7 @@ export class Checker {
       const m = LIST_METHODS[name];
       if (!m) {
         const s = suggest(name, Object.keys(LIST_METHODS));
-        this.report('REIN204', prop.range, `\`${typeToString(recv)}\` has no method \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+        this.report('REIN204', prop.range, `\`${typeToString(recv)}\` has no method \`${name}\``, dym(s));
         for (const a of e.args) {
           if (unparen(a)?.kind === 'Lambda') this.lambda(a, sc, [recv.elem]);
           else this.expr(a, sc);
@@ -1694,7 +1687,7 @@ export class Checker {
       const m = STRING_METHODS[name];
       if (!m) {
         const s = suggest(name, Object.keys(STRING_METHODS));
-        this.report('REIN204', prop.range, `\`string\` has no method \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+        this.report('REIN204', prop.range, `\`string\` has no method \`${name}\``, dym(s));
         for (const a of e.args) this.expr(a, sc);
         this.types.set(callee, T.error);
         return T.error;
@@ -2064,6 +2057,21 @@ export function checkProgram(files: ParsedFile[]): CheckerOutput {
 /** Every detector's qualified name (`pii.email`). */
 function allDetectors(): string[] {
   return Object.entries(DETECTORS).flatMap(([ns, ds]) => ds.map((d) => `${ns}.${d}`));
+}
+
+/** A did-you-mean's help and quick-fix data (none without a suggestion). */
+const dym = (s: string | undefined) => (s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+
+/** The help of an unknown detector: the suggestion (shown with its namespace `ns`), else every detector. */
+const detectorHelp = (s: string | undefined, all: string[], ns = '') =>
+  s ? { ...dym(ns + s), data: { suggestion: s } } : { help: `detectors: ${all.map((d) => `\`${ns}${d}\``).join(', ')}` };
+
+/** A did-you-mean for a detector name: the closest one, else the one whose last part is (close to)
+ *  the name or its first word (`email` → `pii.email`, `aws_key` → `aws`). */
+function suggestDetector(name: string, ds: string[]): string | undefined {
+  const tails = ds.map((d) => d.slice(d.lastIndexOf('.') + 1));
+  const near = (n: string) => suggest(n, ds) ?? ds[tails.indexOf(n)] ?? ds[tails.indexOf(suggest(n, tails)!)];
+  return near(name) ?? near(name.split(/[\W_]/)[0]);
 }
 
 /** Whether `e` is a path into the request: an input field or `input`, then `.field`s and constant
