@@ -12,6 +12,9 @@ import { applyLintLevels, validateConfig, type ReinConfig } from './config.js';
 export interface CheckOptions {
   /** The parsed `rein.json` (an object), or an already-validated ReinConfig. */
   config?: unknown;
+  /** The set's data files by name relative to the set's root: JSON text or a parsed value
+   *  (docs/data.md). Without it, data documents are type-checked but not read. */
+  data?: Record<string, unknown>;
 }
 
 export type { ParsedFile } from './check-core.js';
@@ -30,6 +33,7 @@ export function checkParsed(parsed: ParsedFile[], options: CheckOptions = {}): C
       lint: (program) => lint.run(program),
       lintNames: LINT_NAMES,
       finish: (out, files) => applyLintLevels(out.concat(unknownSuppressions(files, LINT_NAMES)), config),
+      data: options.data,
     },
     configDiagnostics,
   );
