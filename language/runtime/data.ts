@@ -30,10 +30,16 @@ export function dataValue(program: CheckedProgram, doc: DataDocument): unknown {
 /**
  * Read every data document of a checked program from `files` into `doc.value`, checking it against
  * the declared type. Diagnostics: REIN251 on the declaration when the file is missing, on the file
- * when it is not JSON; REIN252 on the file (at the bad value when the text is known) naming its JSON
- * path. Never throws.
+ * when it is not JSON; REIN252 on the file (at the bad value when the text is known and `locate` is
+ * given) naming its JSON path. Never throws.
  */
-export function loadData(program: CheckedProgram, files: DataFiles, declFile: (doc: DataDocument) => string): Diagnostic[] {
+export function loadData(
+  program: CheckedProgram,
+  files: DataFiles,
+  declFile: (doc: DataDocument) => string,
+  /** Where a JSON path's value is in a file's text (`data-locate.ts`; absent: the file's start). */
+  locate?: (text: string, path: string) => [number, number] | undefined,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const at = (file: string, text: string | undefined, start: number, end: number) => {
     if (text === undefined) return { file, range: { start: { line: 0, character: 0, offset: 0 }, end: { line: 0, character: 0, offset: 0 } } };
@@ -62,7 +68,7 @@ export function loadData(program: CheckedProgram, files: DataFiles, declFile: (d
     const r = compileValidator(dataType(program, doc), { codegen: false })(value);
     if (!r.ok) {
       for (const err of r.errors) {
-        const span = text === undefined ? undefined : locate(text, err.path ?? '$');
+        const span = text === undefined ? undefined : locate?.(text, err.path ?? '$');
         out.push({ ...at(doc.file, text, span?.[0] ?? 0, span?.[1] ?? 0), severity: 'error', code: 'REIN252', message: `\`${doc.name}\` ${err.path ?? '$'}: ${err.message}` });
       }
       continue;
@@ -72,68 +78,3 @@ export function loadData(program: CheckedProgram, files: DataFiles, declFile: (d
   return out;
 }
 
-/** Where the value at a JSON path (`$.a[0]["b c"]`) starts and ends in JSON text, if found. */
-export function locate(text: string, path: string): [number, number] | undefined {
-  const segs: (string | number)[] = [];
-  for (const m of path.slice(1).matchAll(/\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)) {
-    segs.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : (JSON.parse(m[3]) as string)));
-  }
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
-  };
-  const str = () => {
-    const s = i;
-    for (i++; i < text.length && text[i] !== '"'; i++) if (text[i] === '\\') i++;
-    i++;
-    return text.slice(s, i);
-  };
-  const skip = () => {
-    ws();
-    let depth = 0;
-    do {
-      const c = text[i];
-      if (c === '"') str();
-      else {
-        if (c === '{' || c === '[') depth++;
-        else if (c === '}' || c === ']') depth--;
-        else if (depth === 0 && (c === ',' || c === ':')) break;
-        i++;
-      }
-    } while (i < text.length && depth > 0);
-    if (depth === 0) while (i < text.length && !',:}] \t\n\r'.includes(text[i])) i++;
-  };
-  for (const seg of segs) {
-    ws();
-    if (typeof seg === 'number') {
-      if (text[i++] !== '[') return undefined;
-      for (let k = 0; k < seg; k++) {
-        skip();
-        ws();
-        if (text[i++] !== ',') return undefined;
-      }
-    } else {
-      if (text[i++] !== '{') return undefined;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') return undefined;
-        let key: unknown;
-        try {
-          key = JSON.parse(str());
-        } catch {
-          return undefined;
-        }
-        ws();
-        if (text[i++] !== ':') return undefined;
-        if (key === seg) break;
-        skip();
-        ws();
-        if (text[i++] !== ',') return undefined;
-      }
-    }
-  }
-  ws();
-  const start = i;
-  skip();
-  return [start, i];
-}

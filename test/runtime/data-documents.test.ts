@@ -13,7 +13,7 @@ import { format } from '../../language/format/format.js';
 import { parse } from '../../language/syntax/parser.js';
 import { PolicyError } from '../../language/errors.js';
 import { runTests } from '../../language/runtime/test-runner.js';
-import { locate } from '../../language/runtime/data.js';
+import { locateJsonPath as locate } from '../../language/runtime/data-locate.js';
 import { checkPolicySet, compilePolicySet, readPolicyDir, readPolicySet } from '../../language/node/load.js';
 import { buildBundle, loadBundle, serializeBundle } from '../../language/node/bundle.js';
 import { loadCompiled } from '../../language/runtime/prebuilt.js';
