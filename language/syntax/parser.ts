@@ -247,8 +247,9 @@ function startsDecl(t1: IToken, t2: IToken | undefined, t3?: IToken): boolean {
     case KW.test:
       return t2.tokenType === StringLiteral || t2.tokenType === LCurly;
     case KW.data:
-      // `data NAME: T from "f"`; in a test, `data NAME = v` is a step
-      return isWordTok(t2) && t3?.tokenType !== Eq;
+      // `data NAME: T from "f"` (`data` is also a common name: `data.x`, `data matches …` at the start
+      // of a continued line are operands; in a test, `data NAME = v` is a step)
+      return isNameTok(t2) && (t3?.tokenType === Colon || t3?.tokenType === KW.from);
     default:
       return isWordTok(t2);
   }

@@ -99,6 +99,13 @@ describe('data documents', () => {
       assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), []);
     });
 
+    it('a continued line that starts with a name `data` is an operand, not a declaration (regression: format property seed 134)', () => {
+      const src = `input { data: string, data2: list<string> }\nrule r {\n  when data2.any(x => x ==\n    data) or\n    data matches "^[a-z]+$"\n  deny "no"\n}\n`;
+      assert.deepEqual(parse(src, 'a.rein').diagnostics, []);
+      assert.equal(format(format(src)), format(src));
+      assert.deepEqual(parse(format(src), 'a.rein').diagnostics, []);
+    });
+
     it('reports a missing type and a missing file', () => {
       const r = parse('data teams from "t.json"\ndata tools: list<string> from\n', 'x.rein');
       const messages = r.diagnostics.map((d) => d.message).join('\n');
