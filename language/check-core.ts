@@ -25,8 +25,6 @@ export interface CheckExtras {
   /** The set's data files (docs/data.md): each data document is read and checked against its type.
    *  Undefined: data documents are only type-checked (an editor without the files). */
   data?: DataFiles;
-  /** Where a JSON path's value is in a data file (for REIN252's range; absent: the file's start). */
-  locateData?: (text: string, path: string) => [number, number] | undefined;
 }
 
 /** Parse every file (sorted by name). Never throws. */
@@ -56,7 +54,7 @@ export function checkCore(parsed: ParsedFile[], extras: CheckExtras = {}, before
     diagnostics.push(...out.diagnostics);
     if (extras.data && program.data) {
       const p = program;
-      diagnostics.push(...loadData(p, extras.data, (doc) => p.declFile.get(doc.decl) ?? '', extras.locateData));
+      diagnostics.push(...loadData(p, extras.data, (doc) => p.declFile.get(doc.decl) ?? ''));
     }
     if (extras.lint) {
       try {

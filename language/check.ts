@@ -7,7 +7,7 @@ import type { CheckResult } from './semantics/program.js';
 import { checkCore, parseFiles, type ParsedFile } from './check-core.js';
 import { createLintRegistry, LINT_NAMES } from './lint/index.js';
 import { unknownSuppressions } from './lint/suppress.js';
-import { locateJsonPath } from './runtime/data-locate.js';
+import { placeDataDiagnostics } from './runtime/data-locate.js';
 import { applyLintLevels, validateConfig, type ReinConfig } from './config.js';
 
 export interface CheckOptions {
@@ -33,9 +33,11 @@ export function checkParsed(parsed: ParsedFile[], options: CheckOptions = {}): C
     {
       lint: (program) => lint.run(program),
       lintNames: LINT_NAMES,
-      finish: (out, files) => applyLintLevels(out.concat(unknownSuppressions(files, LINT_NAMES)), config),
+      finish: (out, files) => {
+        const all = applyLintLevels(out.concat(unknownSuppressions(files, LINT_NAMES)), config);
+        return options.data ? placeDataDiagnostics(all, options.data) : all;
+      },
       data: options.data,
-      locateData: locateJsonPath,
     },
     configDiagnostics,
   );

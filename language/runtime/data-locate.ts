@@ -1,7 +1,27 @@
-// Where a value is in a data file's JSON text, by the JSON path a validation error names
-// (`$.teams.a[0]["b c"]`): for the position of REIN252 (runtime/data.ts). Kept apart from data.ts so
-// that `compile()`, which only throws the diagnostics, does not carry it into a browser bundle; `check()`
-// (editors, the CLI) passes it.
+// Where a data file's diagnostics point (runtime/data.ts reports them at the file's start): REIN252 at
+// the bad value, found by the JSON path the validation names (`$.teams.a[0]["b c"]`), REIN251 where
+// the JSON parser stopped. Kept apart from data.ts so that `compile()`, which only throws the
+// diagnostics, does not carry it into a browser bundle; `check()` (editors, the CLI) applies it.
+
+import { LineIndex, type Diagnostic } from '../diagnostics.js';
+
+/** Move the diagnostics on data files (given as JSON text) to the value or position they are about. */
+export function placeDataDiagnostics(diagnostics: Diagnostic[], files: Record<string, unknown>): Diagnostic[] {
+  return diagnostics.map((d) => {
+    const text = Object.prototype.hasOwnProperty.call(files, d.file) ? files[d.file] : undefined;
+    if (typeof text !== 'string' || (d.code !== 'REIN251' && d.code !== 'REIN252')) return d;
+    let span: [number, number] | undefined;
+    if (d.code === 'REIN252') span = locateJsonPath(text, String(d.data?.jsonPath ?? '$'));
+    else {
+      const m = /position (\d+)/.exec(d.message);
+      const at = m ? Math.min(Number(m[1]), text.length) : /end of JSON/.test(d.message) ? text.length : 0;
+      span = [at, at];
+    }
+    if (!span) return d;
+    const li = new LineIndex(text);
+    return { ...d, range: { start: li.position(span[0]), end: li.position(span[1]) } };
+  });
+}
 
 /** Where the value at a JSON path (`$.a[0]["b c"]`) starts and ends in JSON text, if found. */
 export function locateJsonPath(text: string, path: string): [number, number] | undefined {

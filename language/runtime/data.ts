@@ -6,7 +6,7 @@
 // decimal string in currency units, durations as `"5m"`-style strings or milliseconds, times as
 // RFC 3339 strings.
 
-import { LineIndex, type Diagnostic } from '../diagnostics.js';
+import type { Diagnostic } from '../diagnostics.js';
 import type { CheckedProgram, DataDocument } from '../semantics/program.js';
 import { T, type Type } from '../semantics/types.js';
 import { compileValidator } from './validate.js';
@@ -30,50 +30,36 @@ export function dataValue(program: CheckedProgram, doc: DataDocument): unknown {
 /**
  * Read every data document of a checked program from `files` into `doc.value`, checking it against
  * the declared type. Diagnostics: REIN251 on the declaration when the file is missing, on the file
- * when it is not JSON; REIN252 on the file (at the bad value when the text is known and `locate` is
- * given) naming its JSON path. Never throws.
+ * when it is not JSON; REIN252 on the file naming the bad value's JSON path (also `data.jsonPath`).
+ * Those on a file start at its beginning: `placeDataDiagnostics` (data-locate.ts, used by `check()`)
+ * moves them to the bad value. Never throws.
  */
-export function loadData(
-  program: CheckedProgram,
-  files: DataFiles,
-  declFile: (doc: DataDocument) => string,
-  /** Where a JSON path's value is in a file's text (`data-locate.ts`; absent: the file's start). */
-  locate?: (text: string, path: string) => [number, number] | undefined,
-): Diagnostic[] {
+export function loadData(program: CheckedProgram, files: DataFiles, declFile: (doc: DataDocument) => string): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const at = (file: string, text: string | undefined, start: number, end: number) => {
-    if (text === undefined) return { file, range: { start: { line: 0, character: 0, offset: 0 }, end: { line: 0, character: 0, offset: 0 } } };
-    const li = new LineIndex(text);
-    return { file, range: { start: li.position(start), end: li.position(end) } };
+  const zero = { line: 0, character: 0, offset: 0 };
+  const onFile = (file: string, code: 'REIN251' | 'REIN252', message: string, jsonPath?: string): Diagnostic => {
+    const d: Diagnostic = { file, range: { start: zero, end: zero }, severity: 'error', code, message };
+    if (jsonPath) d.data = { jsonPath };
+    return d;
   };
   for (const doc of program.data ?? []) {
     delete doc.value;
-    const raw = Object.prototype.hasOwnProperty.call(files, doc.file) ? files[doc.file] : undefined;
-    if (raw === undefined) {
-      out.push({ file: declFile(doc), range: doc.decl.source!.range, severity: 'error', code: 'REIN251', message: `data file \`${doc.file}\` of \`${doc.name}\` not found`, help: 'the path is relative to the file that declares it' });
+    let value = Object.prototype.hasOwnProperty.call(files, doc.file) ? files[doc.file] : undefined;
+    if (value === undefined) {
+      out.push({ file: declFile(doc), range: doc.decl.source!.range, severity: 'error', code: 'REIN251', message: `data file \`${doc.file}\` of \`${doc.name}\` not found` });
       continue;
     }
-    const text = typeof raw === 'string' ? raw : undefined;
-    let value = raw;
-    if (text !== undefined) {
+    if (typeof value === 'string') {
       try {
-        value = JSON.parse(text);
+        value = JSON.parse(value);
       } catch (e) {
-        const m = /position (\d+)/.exec(String((e as Error).message));
-        const pos = m ? Math.min(Number(m[1]), text.length) : /end of JSON/.test(String(e)) ? text.length : 0;
-        out.push({ ...at(doc.file, text, pos, pos), severity: 'error', code: 'REIN251', message: `data file \`${doc.file}\` is not JSON: ${(e as Error).message}` });
+        out.push(onFile(doc.file, 'REIN251', `data file \`${doc.file}\` is not JSON: ${(e as Error).message}`));
         continue;
       }
     }
     const r = compileValidator(dataType(program, doc), { codegen: false })(value);
-    if (!r.ok) {
-      for (const err of r.errors) {
-        const span = text === undefined ? undefined : locate?.(text, err.path ?? '$');
-        out.push({ ...at(doc.file, text, span?.[0] ?? 0, span?.[1] ?? 0), severity: 'error', code: 'REIN252', message: `\`${doc.name}\` ${err.path ?? '$'}: ${err.message}` });
-      }
-      continue;
-    }
-    doc.value = value;
+    if (r.ok) doc.value = value;
+    else for (const err of r.errors) out.push(onFile(doc.file, 'REIN252', `\`${doc.name}\` ${err.path ?? '$'}: ${err.message}`, err.path));
   }
   return out;
 }

@@ -785,8 +785,8 @@ class ReinParser extends EmbeddedActionsParser {
     const from = this.consume(3, KW.from);
     const file = this.option(3, () => this.consume(4, StringLiteral));
     return this.ACTION(() => {
-      if (!type) this.missing('a type (`data NAME: TYPE from "file.json"`)', colon ?? kw);
-      if (!file || !this.real(file)) this.missing('the data file (a string, e.g. `"teams.json"`)', this.real(from) ? from : this.LA(0));
+      if (!type) this.missing('a type', colon ?? kw);
+      if (!file || !this.real(file)) this.missing('the data file (a string)', this.real(from) ? from : this.LA(0));
       const d: A.LetDecl = { kind: 'LetDecl' as const, name, type, annotations: [], range: this.from(kw.startOffset) };
       if (file && this.real(file)) d.source = this.mkString(file);
       return d;
