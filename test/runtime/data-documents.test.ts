@@ -13,7 +13,6 @@ import { format } from '../../language/format/format.js';
 import { parse } from '../../language/syntax/parser.js';
 import { PolicyError } from '../../language/errors.js';
 import { runTests } from '../../language/runtime/test-runner.js';
-import { locateJsonPath as locate } from '../../language/runtime/data-locate.js';
 import { checkPolicySet, compilePolicySet, readPolicyDir, readPolicySet } from '../../language/node/load.js';
 import { buildBundle, loadBundle, serializeBundle } from '../../language/node/bundle.js';
 import { loadCompiled } from '../../language/runtime/prebuilt.js';
@@ -128,7 +127,7 @@ describe('data documents', () => {
       assert.equal(check(FILES).ok, true);
     });
 
-    it('a bad value is REIN252 on the data file, at the value, with its JSON path (every one)', () => {
+    it('a bad value is REIN252 on the data file, at its member or item, with its JSON path (every one)', () => {
       const bad = '{\n  "support": { "tools": ["search", 7], "max_call": "0.50" },\n  "ops": { "tools": [], "max_call": -1, "window": "soon" }\n}';
       const r = check(FILES, { data: { 'teams.json': bad } });
       const d = r.diagnostics.filter((x) => x.code === 'REIN252');
@@ -136,8 +135,8 @@ describe('data documents', () => {
         d.map((x) => [x.file, x.range.start.line, bad.split('\n')[x.range.start.line].slice(x.range.start.character, x.range.end.character)]),
         [
           ['teams.json', 1, '7'],
-          ['teams.json', 2, '-1'],
-          ['teams.json', 2, '"soon"'],
+          ['teams.json', 2, '"max_call"'],
+          ['teams.json', 2, '"window"'],
         ],
       );
       assert.match(d[0].message, /`teams` \$\.support\.tools\[1\]: expected string, got number `7`/);
@@ -176,17 +175,12 @@ describe('data documents', () => {
       assert.match(r.diagnostics.find((d) => d.code === 'REIN251')!.message, /`shared\/teams\.json`/);
     });
 
-    it('locate() finds values by JSON path and gives up on paths that are not there', () => {
-      const text = '{"a": [1, {"b c": "x"}], "d": {"e": true}}';
-      const at = (p: string) => {
-        const r = locate(text, p);
-        return r && text.slice(r[0], r[1]);
-      };
-      assert.equal(at('$.a[1]["b c"]'), '"x"');
-      assert.equal(at('$.d.e'), 'true');
-      assert.equal(at('$.a'), '[1, {"b c": "x"}]');
-      assert.equal(at('$.zz'), undefined);
-      assert.equal(at('$.a[5]'), undefined);
+    it('a bad value under a key that needs quoting is still placed (`$["a b"][0]`)', () => {
+      const text = '{ "a b": { "tools": [], "max_call": "x" } }';
+      const d = check(FILES, { data: { 'teams.json': text } }).diagnostics.find((x) => x.code === 'REIN252')!;
+      assert.match(d.message, /\$\["a b"\]\.max_call/);
+      assert.equal(text.slice(d.range.start.offset, d.range.end.offset), '"max_call"');
+      assert.deepEqual(d.data, { jsonPath: '$["a b"].max_call' });
     });
   });
 
