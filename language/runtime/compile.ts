@@ -56,6 +56,12 @@ export interface CompileOptions {
    * given to the Engine instead.
    */
   externs?: ExternImpls;
+  /**
+   * The set's data files (`data NAME: TYPE from "file.json"`, docs/data.md) by name relative to the
+   * set's root: JSON text or an already parsed value. Used when `compile` is given sources; a
+   * CheckResult carries the data it was checked with.
+   */
+  data?: Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------- rules
@@ -374,9 +380,11 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
 /** `sha256:` over the set's files (sorted by name): their ASTs with positions as offsets, so any
  *  edit (including comments and layout) changes the hash, while the same sources always hash the same. */
 function policyHash(program: CheckedProgram, sources?: Record<string, string>): string {
+  // Data documents are part of the policy: their files' values follow the sources.
+  const data = program.data ? canonicalJson(program.data.map((d) => [d.file, d.value ?? null])) : '';
   if (sources) {
     const names = Object.keys(sources).sort();
-    return sha256Hex(canonicalJson(names.map((n) => [n, sources[n]])));
+    return sha256Hex(canonicalJson(names.map((n) => [n, sources[n]])) + data);
   }
   const files = [...program.files].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const text = JSON.stringify(files, (key, value) => {
@@ -385,7 +393,7 @@ function policyHash(program: CheckedProgram, sources?: Record<string, string>): 
     }
     return value;
   });
-  return sha256Hex(text);
+  return sha256Hex(text + data);
 }
 
 // ---------------------------------------------------------------- public API

@@ -5,7 +5,7 @@
 
 import type * as A from '../syntax/ast.js';
 import { SEVERITIES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
-import { COMBINING_ALGORITHMS, type CheckedProgram, type CombiningAlgorithm, type PolicyHeader, type Symbol } from './program.js';
+import { COMBINING_ALGORITHMS, dataFile, type CheckedProgram, type DataDocument, type CombiningAlgorithm, type PolicyHeader, type Symbol } from './program.js';
 import { nullable, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
 import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, MAP_METHODS, STRING_METHODS } from './builtins.js';
@@ -98,6 +98,7 @@ export class Checker {
   private inputDecl?: A.InputDecl;
   private inputType: Type = T.error;
   private readonly lets: A.LetDecl[] = [];
+  private readonly data: DataDocument[] = [];
   private readonly defs: A.DefDecl[] = [];
   private readonly rules: A.RuleDecl[] = [];
   private readonly budgets: A.BudgetDecl[] = [];
@@ -168,6 +169,7 @@ export class Checker {
       refs: this.refs,
       declFile: this.declFile,
     };
+    if (this.data.length > 0) program.data = this.data;
     return { program, diagnostics: this.diagnostics };
   }
 
@@ -227,6 +229,11 @@ export class Checker {
           case 'LetDecl':
             this.lets.push(d);
             if (d.name) this.declare(d.name, { kind: 'let', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
+            if (d.source && d.name) {
+              const src = literalString(d.source);
+              if (src === undefined || src === '') this.report('REIN250', d.source.range, 'the data file must be a plain string (no `${…}`)', { help: 'e.g. `data teams: map<Team> from "teams.json"`' }, f.file);
+              else this.data.push({ name: d.name.text, file: dataFile(f.file, src), decl: d });
+            }
             break;
           case 'DefDecl':
             this.defs.push(d);
@@ -978,6 +985,25 @@ export class Checker {
     }
   }
 
+  /** `data NAME = EXPR` in a test: NAME is a data declaration; the value fits its declared type. */
+  private checkDataOverride(it: A.DataOverrideItem): void {
+    const sym = it.name ? this.symbols.get(it.name.text) : undefined;
+    if (!it.name || !sym || sym.kind !== 'let' || !sym.decl.source) {
+      if (it.name) {
+        const s = suggest(it.name.text, this.data.map((x) => x.name));
+        this.report('REIN250', it.name.range, sym ? `\`${it.name.text}\` is a ${symbolNoun(sym)}, not a \`data\` declaration` : `unknown data document \`${it.name.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+      }
+      if (it.value) this.expr(it.value, this.global);
+      return;
+    }
+    this.refs.set(it.name, sym);
+    const want = this.letType(sym.decl);
+    if (it.value) {
+      this.expr(it.value, this.global, want);
+      this.conform(it.value, want, '');
+    }
+  }
+
   private checkTest(t: A.TestDecl): void {
     let given = false;
     let expect = false;
@@ -1040,6 +1066,9 @@ export class Checker {
           break;
         case 'ExternStub':
           this.checkExternStub(it);
+          break;
+        case 'DataOverride':
+          this.checkDataOverride(it);
           break;
       }
     }
