@@ -22,7 +22,7 @@ import { redactTransforms, type Transform } from './transforms.js';
 import { assemble, Entries, ruleErrorReason, type Assembler } from './entries.js';
 import { firstMatch, firstMatchRanks } from './combine.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
-import { compileValidator, emitQuickValidator, newValidatorClosures } from './validate.js';
+import { compileValidator, type Validator } from './validate.js';
 import { useCodegen } from './codegen.js';
 import { generateFused, generateRules, type DecideHelpers, type FusedEvaluate, type RuleGenHost } from './codegen-rules.js';
 import { EvalError, newRecord, renderValue } from './values.js';
@@ -217,8 +217,8 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
 
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
 function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[]): ((env: Env, all: boolean) => RuleOutcome[]) | undefined;
-function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide: DecideHelpers): FusedEvaluate | undefined;
-function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide?: DecideHelpers): unknown {
+function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide: DecideHelpers, validate: Validator): FusedEvaluate | undefined;
+function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide?: DecideHelpers, validate?: Validator): unknown {
   try {
     const genRules = rules.map((r) => ({
       rule: r.ir,
@@ -244,10 +244,9 @@ function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decid
         return out;
       },
     };
-    if (decide) {
-      return generateFused(host, genRules, helpers, decide, {
-        validator: (b, src) => emitQuickValidator(b, lw.program.inputType, newValidatorClosures(), src),
-      });
+    if (decide && validate) {
+      // The validator's own IR and closures, emitted into the fused function.
+      return generateFused(host, genRules, helpers, decide, { validator: validate.emit });
     }
     return generateRules(host, genRules, helpers);
   } catch {
@@ -559,7 +558,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   };
   // Host functions need a per-decision call context (and set failed rules' effects): no fused path;
   // neither for `combine first_match` (ranks).
-  const fused = ranks === null && generate && fastRules !== undefined && externs === null ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
+  const fused = ranks === null && generate && fastRules !== undefined && externs === null ? generatedRules(lowering, closures, rules, decideHelpers, validate) : undefined;
   if (fused !== undefined) compiled.fused = fused;
   // The fused function takes the views before it validates: not for limits read from the request.
   const fusedEvaluate = dataLimited.length === 0 ? fused : undefined;
