@@ -62,22 +62,21 @@ export type Parsed = { ok: true; body: DecideBody } | { ok: false; status: numbe
 
 /**
  * The body nearly every agent sends, `{ "input": { … } }`, checked without zod: exactly the key
- * `input`, holding a plain object (what `JSON.parse` makes). zod accepts such a body and returns it
+ * `input`, holding an object made by `JSON.parse` (prototype Object.prototype). zod accepts such a body and returns it
  * with `input` copied key by key; here it is returned as it is (nothing else holds the parsed body,
  * and the engine validates and copies `input` itself). Anything else — more keys, another type — is
  * null and goes through zod, which also writes the error messages. test/serve/body-fast-path.test.ts
  * compares the two on generated bodies.
  */
 export function plainDecideBody(raw: object): DecideBody | null {
+  if (Object.getPrototypeOf(raw) !== Object.prototype) return null;
   let input: unknown;
   let n = 0;
   for (const k in raw) {
     if (k !== 'input' || n++ > 0) return null;
     input = (raw as Record<string, unknown>).input;
   }
-  if (typeof input !== 'object' || input === null) return null;
-  const proto: unknown = Object.getPrototypeOf(input);
-  return proto === Object.prototype || proto === null ? (raw as DecideBody) : null;
+  return typeof input === 'object' && input !== null && Object.getPrototypeOf(input) === Object.prototype ? (raw as DecideBody) : null;
 }
 
 /** A decide or evaluate body: parsed and checked (depth, then the zod schema), or why not. */
