@@ -41,36 +41,11 @@ import { fileURLToPath } from 'node:url';
 import { compile } from '../language/policy.js';
 import { Engine } from '../language/runtime/engine.js';
 import { startRedis } from '../test/redis/redis-server.js';
+import { POLICY, bodyFor } from './service-policy.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-const POLICY = `policy service_bench {
-  version "1.0.0"
-  default allow
-  on error deny
-  currency "USD"
-}
-input {
-  agent: { id: string, team: string }
-  action: { kind: "model_call" | "tool_call", tool?: string }
-  cost?: { estimate: money }
-}
-rule no_drop {
-  when action.tool == "db.drop"
-  deny "tool db.drop is blocked"
-}
-budget team_daily {
-  limit $1_000_000_000 per day
-  charge cost.estimate ?? $0
-  by agent.team
-  when action.kind == "model_call"
-  on exceed deny "over budget"
-}
-`;
-
-const bodyFor = (i: number) => JSON.stringify({ input: { agent: { id: `a${i % 1000}`, team: `team${i % 100}` }, action: { kind: 'model_call' }, cost: { estimate: '0.002' } } });
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
