@@ -62,11 +62,11 @@ export type Parsed = { ok: true; body: DecideBody } | { ok: false; status: numbe
 
 /**
  * The body nearly every agent sends, `{ "input": { … } }`, checked without zod: exactly the key
- * `input`, holding an object made by `JSON.parse` (prototype Object.prototype). zod accepts such a body and returns it
- * with `input` copied key by key; here it is returned as it is (nothing else holds the parsed body,
- * and the engine validates and copies `input` itself). Anything else — more keys, another type — is
- * null and goes through zod, which also writes the error messages. test/serve/body-fast-path.test.ts
- * compares the two on generated bodies.
+ * `input`, holding an object made by `JSON.parse` (prototype Object.prototype). zod accepts such a
+ * body and returns it with `input` copied key by key; here it is returned as it is (nothing else
+ * holds the parsed body, and the engine validates and copies `input` itself). Anything else — more
+ * keys, another type — is null and goes through zod, which also writes the error messages.
+ * test/serve/decide-fast-path.test.ts compares the two on generated bodies.
  */
 export function plainDecideBody(raw: object): DecideBody | null {
   if (Object.getPrototypeOf(raw) !== Object.prototype) return null;
