@@ -19,6 +19,10 @@ export interface PolicyVersion {
   readonly loadedAt: string;
   /** 1 for the first version, +1 per successful reload. */
   readonly generation: number;
+  /** Whether `engine.decideSync` gives what `engine.decide` would, without a promise: the store is
+   *  synchronous (the memory store) and the policy declares no `extern def` (host functions may be
+   *  asynchronous). The decide route then answers without awaiting. */
+  readonly synchronous: boolean;
 }
 
 export interface ReloadResult {
@@ -137,7 +141,9 @@ export class PolicyHolder {
 
   private install(policy: Policy): PolicyVersion {
     const engine = new Engine(policy, { ...this.opts.engine, store: this.opts.store });
-    const v: PolicyVersion = { policy, engine, loadedAt: new Date().toISOString(), generation: (this.version?.generation ?? 0) + 1 };
+    // The engine's own test (engine.ts: the `sync` store and no bound externs), from the outside.
+    const synchronous = engine.store.synchronous != null && !(policy.compiled.ir?.externs?.length);
+    const v: PolicyVersion = { policy, engine, loadedAt: new Date().toISOString(), generation: (this.version?.generation ?? 0) + 1, synchronous };
     if (this.version) {
       this.retired.unshift(this.version);
       const keep = this.opts.keepRetired ?? 8;
