@@ -184,7 +184,7 @@ const vendorEntryPlugin = {
     b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: vendorEntries[a.path], resolveDir: cwd, loader: 'js' }));
   },
 };
-// Chevrotain, as shipped, without the code Rein never runs (~4 KB gzip of the browser bundle of
+// Chevrotain, as shipped, without the code Rein never runs (~7 KB gzip of the browser bundle of
 // `compile`): its grammar validations (parse/grammar/checks.js: the parser is built with
 // `skipValidations`, test/syntax/grammar.test.ts validates the grammar from the sources) and its
 // regular-expression analyser (@chevrotain/regexp-to-ast: the lexer needs it only for token patterns
@@ -207,6 +207,26 @@ const chevrotainRuntimeOnly = {
       if (at < 0 || !/\n\};\s*(\/\/# sourceMappingURL=\S*\s*)?$/.test(src)) throw new Error(`build: ${a.path} changed: update chevrotainRuntimeOnly`);
       return { loader: 'js', contents: src.slice(0, at) + `export const defaultGrammarValidatorErrorProvider = new Proxy({}, { get: () => () => { ${CHEVROTAIN_UNUSED}; } });\n` };
     });
+    // The CST visitor factories (a CstParser's `getBaseCstVisitorConstructor`; Rein's parser is an
+    // EmbeddedActionsParser and builds no CST).
+    b.onLoad({ filter: /[\\/]chevrotain[\\/]lib[\\/]src[\\/]parse[\\/]cst[\\/]cst_visitor\.js$/ }, () => ({
+      loader: 'js',
+      contents: `const unused = () => { ${CHEVROTAIN_UNUSED}; };\nexport const createBaseSemanticVisitorConstructor = unused;\nexport const createBaseVisitorConstructorWithDefaults = unused;\n`,
+    }));
+    // lodash's \`clone\` brings its deep-clone machinery (typed arrays, buffers, maps, tags); Chevrotain
+    // clones only arrays and plain objects (its config, token vocabularies, paths and stacks), which a
+    // shallow copy with the same prototype clones exactly as lodash does.
+    b.onLoad({ filter: /[\\/]lodash-es[\\/]clone\.js$/ }, () => ({
+      loader: 'js',
+      contents:
+        'export default function clone(v) {\n' +
+        '  if (Array.isArray(v)) return v.slice();\n' +
+        '  if (v === null || typeof v !== "object") return v;\n' +
+        '  const proto = Object.getPrototypeOf(v);\n' +
+        `  if (proto !== Object.prototype && proto !== null) { ${CHEVROTAIN_UNUSED.replace('this part of Chevrotain', 'cloning anything but arrays and plain objects')}; }\n` +
+        '  return Object.assign(Object.create(proto), v);\n' +
+        '}\n',
+    }));
     b.onLoad({ filter: /[\\/]@chevrotain[\\/]regexp-to-ast[\\/]lib[\\/]src[\\/]api\.js$/ }, () => ({
       loader: 'js',
       contents: `export class BaseRegExpVisitor {}\nexport class RegExpParser { pattern() { ${CHEVROTAIN_UNUSED}; } }\n`,

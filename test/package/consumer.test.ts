@@ -66,6 +66,9 @@ describe('the package installed in a fresh project (npm pack)', function () {
     console.log(`      node_modules after npm i rein: ${installed.length} package, ${(bytes / 1024 / 1024).toFixed(2)} MB`);
     // the screenshots of docs/control-room.md stay in the repository (410 KB); the docs ship
     assert.ok(!existsSync(join(nm, 'rein/docs/images')), 'docs/images is not in the package');
+    // The development record of measurements (75 KB) stays in the repository: it is not documentation a user of the package needs.
+    assert.ok(!existsSync(join(nm, 'rein/docs/benchmarks.md')), 'docs/benchmarks.md is not in the package');
+    assert.ok(existsSync(join(nm, 'rein/docs/language.md')), 'the other docs are');
     assert.ok(existsSync(join(nm, 'rein/docs/control-room.md')) && existsSync(join(nm, 'rein/docs/language.md')));
   });
 

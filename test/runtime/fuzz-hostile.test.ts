@@ -20,6 +20,9 @@ const sets = dirs.map((name) => {
   const dir = new URL(`${name}/`, examples);
   const files: Record<string, string> = {};
   for (const f of readdirSync(dir).filter((n) => n.endsWith('.rein')).sort()) files[f] = readFileSync(new URL(f, dir), 'utf8');
+  // The set's data documents (`data … from "x.json"`), as a browser host passes them: `compile(files, { data })`.
+  const data: Record<string, string> = {};
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'input.json' && n !== 'rein.json').sort()) data[f] = readFileSync(new URL(f, dir), 'utf8');
   const requests: unknown[] = [];
   try {
     const rd = new URL('requests/', dir);
@@ -27,7 +30,7 @@ const sets = dirs.map((name) => {
   } catch {
     // no requests folder
   }
-  return { name, files, requests };
+  return { name, files, data, requests };
 });
 
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
@@ -186,10 +189,10 @@ describe('fuzz: hostile policies and hostile values (seeded)', function () {
     const r = rng(11_012);
     let n = 0;
     let invalid = 0;
-    for (const { name, files, requests } of sets) {
+    for (const { name, files, data, requests } of sets) {
       if (requests.length === 0) continue;
-      const gen = compile(files, { codegen: true });
-      const clo = compile(files, { codegen: false });
+      const gen = compile(files, { codegen: true, data });
+      const clo = compile(files, { codegen: false, data });
       for (let i = 0; i < 120; i++) {
         const req = mutateRequest(pick(r, requests), r);
         const label = `${name} request ${i}`;
