@@ -87,7 +87,7 @@ export function reinMiddleware(options: ReinAiOptions): LanguageModelMiddleware 
       prompt: text,
     };
     const first = await engine.decide(request);
-    const { decision, note } = await approveViaQueue(engine, request, first, options.approvals, () => modelCallSummary(request), params.abortSignal);
+    const { decision, note } = await approveViaQueue(engine, request, first, options.approvals, modelCallSummary, params.abortSignal);
     if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`, note);
     return { model: m, inputTokens, decision, settled: false };
   }
@@ -266,7 +266,7 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
         if (decision.effect === 'require_approval' && approvedHash !== undefined && approvedHash === decision.request_hash) {
           decision = await engine.decide(request, { approvals: approvalsFor(decision) });
         } else if (options.approvals) {
-          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, () => ({ tool: name, arguments: input }), opts.abortSignal));
+          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, (shown) => ({ tool: name, arguments: shown.tool.input }), opts.abortSignal));
         }
         if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `tool ${name}`, note);
         // What the tool receives: its input masked by the decision's transforms of `tool.input`.

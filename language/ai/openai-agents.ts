@@ -237,7 +237,7 @@ export function reinModel<M extends AgentsModel>(model: M, options: AgentsGuardO
       cost: { estimate: priceOf(options.prices, { input, output: maxOut }, m) },
       prompt,
     };
-    const { decision, note } = await approveViaQueue(engine, req, await engine.decide(req), options.approvals, () => modelCallSummary(req), request.signal);
+    const { decision, note } = await approveViaQueue(engine, req, await engine.decide(req), options.approvals, modelCallSummary, request.signal);
     if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`, note);
     // What the provider gets: the instructions and input masked by the decision's transforms of `prompt`.
     const masked = maskJoined(segments, '\n', decision.transforms, ['prompt']);
@@ -411,7 +411,7 @@ function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean)
           // Run before the SDK asks a person (`preApprovalInputGuardrails`): let the SDK's approval flow go on.
           return { behavior: { type: 'allow' as const }, outputInfo: decision };
         } else if (options.approvals) {
-          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, () => ({ tool: name, arguments: args })));
+          ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, (shown) => ({ tool: name, arguments: shown.tool.input })));
         }
       }
       if (decision.effect !== 'allow') {

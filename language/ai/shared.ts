@@ -3,7 +3,7 @@
 // each entry point's declarations stand without the other SDK installed. Browser-safe.
 import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
-import { pathText, type Transform } from '../runtime/transforms.js';
+import { applyTransforms, pathText, type Transform } from '../runtime/transforms.js';
 import { maskJoined, type Segment } from '../runtime/mask-joined.js';
 
 /** What the host knows about the caller: merged into every request (agent, team, session, data classification…). */
@@ -43,18 +43,20 @@ export const modelCallSummary = (request: { prompt: string }) =>
 
 /**
  * A `require_approval` decision put to the queue: waits for the verdict and decides again with its approvals.
- * Returns the decision to act on and, when no approval came, why (`denied`, `expired`, `timeout`). @internal
+ * `summary` gets the request as it would go on (masked by the decision's transforms): what a person sees
+ * and the queue keeps. Returns the decision to act on and, when no approval came, why (`denied`,
+ * `expired`, `timeout`). @internal
  */
-export async function approveViaQueue(
+export async function approveViaQueue<R>(
   engine: Engine,
-  request: unknown,
+  request: R,
   decision: Decision,
   q: QueueApprovals | undefined,
-  summary: () => unknown,
+  summary: (shown: R) => unknown,
   signal?: AbortSignal,
 ): Promise<{ decision: Decision; note?: string }> {
   if (!q || decision.effect !== 'require_approval') return { decision };
-  const ids = (await q.queue.request(decision, summary())).map((r) => r.id);
+  const ids = (await q.queue.request(decision, summary(applyTransforms(request, decision)))).map((r) => r.id);
   if (ids.length === 0) return { decision };
   const r = await q.queue.wait(ids, { timeoutMs: q.timeoutMs ?? 600_000, signal });
   if (r.status !== 'approved') return { decision, note: `approval ${r.status}` };

@@ -1,7 +1,7 @@
 // Model calls (which no SDK can put to a person) and, on request, tools wait in the control room's approval
 // queue: the real ApprovalQueue from rein/node on a file store, answered by "another process" polling it.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateText, wrapLanguageModel, tool, jsonSchema, stepCountIs } from 'ai';
@@ -43,6 +43,9 @@ rule refund_needs_ops {
   when phase == "tool" and tool.name == "refund"
   require approval from "ops" "refunds need ops' approval"
 }
+
+rule mask_emails_in_prompts { when phase == "model"  redact prompt using pii.email "[email]" }
+rule mask_emails_in_tools   { when phase == "tool"   redact tool.input using pii.email "[email]" }
 `,
 });
 
@@ -93,6 +96,41 @@ describe('rein/ai and rein/openai-agents: approvals through the control room que
     await answer(false);
     await assert.rejects(pending, (e: unknown) => e instanceof ReinDeniedError && /needs approval: o1-pro calls need ops' approval \(approval denied\)/.test(e.message));
     assert.equal(model.doGenerateCalls.length, 0);
+  });
+
+  it('what a person sees in the queue, and the queue keeps, is masked (redact): a model call and a tool call', async () => {
+    const model = new MockLanguageModelV3({ modelId: 'o1-pro', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage, warnings: [] } });
+    const pending = generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, approvals: { queue, timeoutMs: 10_000 } }) }), prompt: 'write to bob@example.com' });
+    const asked = await answer(true);
+    assert.equal((asked.summary as { prompt: string }).prompt, 'write to [email]');
+    await pending;
+    assert.equal((model.doGenerateCalls[0]!.prompt[0]!.content as { text: string }[])[0]!.text, 'write to [email]');
+    const notes: string[] = [];
+    const tools = guardTools(
+      {
+        refund: tool({
+          inputSchema: jsonSchema<{ amount: number; note: string }>({ type: 'object', properties: { amount: { type: 'number' }, note: { type: 'string' } }, required: ['amount', 'note'] }),
+          execute: async ({ note }) => (notes.push(note), { ok: true }),
+        }),
+      },
+      { engine, approvals: { queue, timeoutMs: 10_000 } },
+    );
+    const toolCall = { type: 'tool-call' as const, toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30, note: 'for alice@example.com' }) };
+    const m2 = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [toolCall], finishReason: { unified: 'tool-calls', raw: 'tool_calls' }, usage, warnings: [] },
+        { content: [{ type: 'text', text: 'done' }], finishReason: stop, usage, warnings: [] },
+      ],
+    });
+    const p2 = generateText({ model: m2, tools, stopWhen: stepCountIs(3), prompt: 'refund' });
+    const asked2 = await answer(true);
+    assert.deepEqual(asked2.summary, { tool: 'refund', arguments: { amount: 30, note: 'for [email]' } });
+    await p2;
+    assert.deepEqual(notes, ['for [email]']);
+    const kept = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => readFileSync(join(f.parentPath, f.name), 'utf8')).join('\n');
+    assert.ok(kept.length > 0);
+    assert.equal(/bob@example\.com|alice@example\.com/.test(kept), false, 'the queue keeps an address the policy masks');
   });
 
   it('without a queue, the model call throws at once', async () => {

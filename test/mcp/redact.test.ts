@@ -3,9 +3,9 @@
 // arguments; a result holding a key reaches the client masked; the audit log keeps no masked text.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { connect, EVERYTHING, FIXTURES, tempDir, verifyAudit, type Connected } from './helpers.js';
+import { approvalsCli, connect, EVERYTHING, FIXTURES, mcpTempWorkspace, tempDir, verifyAudit, type Connected } from './helpers.js';
 
 const text = (r: unknown) => ((r as { content?: unknown }).content as { type: string; text: string }[]).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 
@@ -108,5 +108,31 @@ describe('rein mcp: redact masks structuredContent too', function () {
     const log = readFileSync(audit, 'utf8');
     for (const s of SECRETS) assert.equal(log.includes(s), false, `the audit log holds ${s}`);
     assert.match(log, /"detector":"pii\.email"/);
+  });
+});
+
+// A call that both needs approval and is masked: the person asked, and the queue, see it masked.
+describe('rein mcp: an approval asked for a masked call shows it masked', function () {
+  this.timeout(60_000);
+  const ws = mcpTempWorkspace();
+  let gw: Connected | undefined;
+  after(async () => {
+    await gw?.close();
+    ws.finish();
+  });
+
+  it('the queue keeps the masked arguments, and the approved call runs masked', async () => {
+    gw = await connect(['--policy', path.join(FIXTURES, 'redact-approve'), '--approvals', ws.queue, '--approvers', ws.approvers], [path.join(FIXTURES, 'test-server.mjs')]);
+    const args = { name: 'echo', arguments: { message: 'approve mail to bob@example.com' } };
+    const first = await gw.client.callTool(args);
+    assert.equal(first.isError, true, JSON.stringify(first));
+    const [rec] = await approvalsCli(ws).waitPending();
+    assert.deepEqual((rec!.summary as { arguments?: unknown }).arguments, { message: 'approve mail to [email]' });
+    const kept = readdirSync(ws.queue, { recursive: true, withFileTypes: true }).filter((f) => f.isFile()).map((f) => readFileSync(path.join(f.parentPath, f.name), 'utf8')).join('\n');
+    assert.equal(kept.includes('bob@example.com'), false, 'the queue keeps the address the policy masks');
+    assert.equal((await approvalsCli(ws).run('approve', rec!.id, '--as', 'alice')).code, 0);
+    const retry = await gw.client.callTool(args);
+    assert.notEqual(retry.isError, true, JSON.stringify(retry));
+    assert.equal(text(retry), 'approve mail to [email]');
   });
 });

@@ -745,16 +745,18 @@ export class Gateway {
     this.held.set(key, hold);
     const id = `apr_${randomUUID()}`;
     const name = request.tool.name;
-    const call = `${request.server.name} › ${name}(${truncate(JSON.stringify(request.arguments), 500)})`;
+    // What a person sees, and the queue keeps, is the call as it would go on: masked (`redact`).
+    const shown = applyTransforms(request, d);
+    const call = `${request.server.name} › ${name}(${truncate(JSON.stringify(shown.arguments), 500)})`;
     const isResult = request.phase === 'result';
-    const summary = isResult ? `${call} returned:\n${truncate(request.result?.text ?? '', 1000)}` : call;
+    const summary = isResult ? `${call} returned:\n${truncate(shown.result?.text ?? '', 1000)}` : call;
     const what = isResult ? `the result of tools/call ${name}` : `tools/call ${name}`;
     this.log(`rein mcp: approval ${id} requested for ${what}: ${approvalText(d).replace(/\n/g, '; ')}`);
     void this.opts.broker
       .request({
         id,
         decision: d,
-        request,
+        request: shown,
         summary,
         signal: hold.signal,
         elicit: this.clientCanElicit ? (p, signal) => this.elicit(p, signal) : undefined,
