@@ -24,6 +24,7 @@ import { hover } from '../../language/services/hover.js';
 import { definition, references } from '../../language/services/navigation.js';
 import { fixture } from '../services/helper.js';
 import { rng } from '../helpers/prng.js';
+import { runMain } from '../cli/helpers.js';
 
 const NOW = Date.UTC(2026, 0, 5, 10, 0, 0);
 
@@ -266,6 +267,19 @@ describe('data documents', () => {
       writeFileSync(path.join(dir, 'shared', 'teams.json'), TEAMS);
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('`rein doc` names a data document\'s file, and `rein check`/`rein test` read it', async () => {
+      const doc = await runMain(['doc', path.join(dir, 'set')]);
+      assert.equal(doc.code, 0, doc.stderr);
+      assert.match(doc.stdout, /### `teams`\n\nThe team table\.\n\n- \*\*data file\*\*: `\.\.\/shared\/teams\.json`/);
+      assert.equal((await runMain(['check', path.join(dir, 'set')])).code, 0);
+      const t = await runMain(['test', path.join(dir, 'set')]);
+      assert.equal(t.code, 0, t.stdout + t.stderr);
+      writeFileSync(path.join(dir, 'shared', 'teams.json'), TEAMS.replace('"0.50"', '"x"'));
+      const bad = await runMain(['check', path.join(dir, 'set')]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stdout + bad.stderr, /shared\/teams\.json:2:\d+ error REIN252 `teams` \$\.support\.max_call/);
+    });
 
     it('the loader reads the data files a set names (even outside its directory)', async () => {
       const set = await readPolicyDir(path.join(dir, 'set'));
