@@ -22,6 +22,7 @@ import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { complete } from '../../language/services/completion.js';
 import { hover } from '../../language/services/hover.js';
 import { definition, references } from '../../language/services/navigation.js';
+import { semanticTokens } from '../../language/services/semantic-tokens.js';
 import { fixture } from '../services/helper.js';
 import { rng } from '../helpers/prng.js';
 import { runMain } from '../cli/helpers.js';
@@ -392,6 +393,18 @@ describe('data documents', () => {
       assert.equal(locs[0].range.start.line, 4);
       const refs = references(fx.analysis, fx.file, fx.offset, true);
       assert.equal(refs.length, 3, JSON.stringify(refs.map((r) => r.range.start)));
+    });
+
+    it('semantic tokens: `data` is a keyword in a declaration, a data name a readonly variable, an input field `data` a property', () => {
+      const fx = fixture({ 'schema.rein': 'input { data: { c: string }, team: string }\n', 'main.rein': 'type T = { a: int }\ndata teams: map<T> from "t.json"\nrule r {\n  when data.c == "x" and team in teams\n  deny "x"\n}\n' });
+      const text = fx.text('main.rein');
+      const toks = semanticTokens(fx.analysis, 'main.rein').map((t) => [text.slice(t.offset, t.offset + t.length), t.type, t.modifiers.join(',')]);
+      assert.deepEqual(toks.filter(([w]) => w === 'data' || w === 'teams'), [
+        ['data', 'keyword', ''],
+        ['teams', 'variable', 'declaration,readonly'],
+        ['data', 'property', ''],
+        ['teams', 'variable', 'readonly'],
+      ]);
     });
 
     it('`data` is offered at the top level and in a test', () => {
