@@ -24,6 +24,7 @@ const configSchema = z.strictObject({
   include: z.optional(z.array(z.string())),
   exclude: z.optional(z.array(z.string())),
   lint: z.optional(z.record(z.string(), z.enum(LEVELS))),
+  extends: z.optional(z.string()),
 });
 
 /** The JSON Schema of `rein.json` (written to `dist/rein.schema.json` by the build; editors validate with it). */
@@ -34,6 +35,7 @@ export function configJsonSchema(): Record<string, unknown> {
   props.lint = { ...props.lint, propertyNames: { enum: lintKeys }, description: 'Lint levels by rule code or name (docs/rules/).' };
   props.include = { ...props.include, description: 'Globs of the .rein files the CLI checks.' };
   props.exclude = { ...props.exclude, description: 'Globs excluded from include.' };
+  props.extends = { ...props.extends, description: 'A base policy set (a directory, relative to this file) whose files this set layers over (docs/layering.md).' };
   return { $id: 'https://unpkg.com/rein/dist/rein.schema.json', title: 'rein.json', ...schema };
 }
 
@@ -43,6 +45,7 @@ export interface RawConfig {
   include?: string[];
   exclude?: string[];
   lint?: Record<string, LintLevel>;
+  extends?: string;
 }
 const sameConfig: Same<z.infer<typeof configSchema>, RawConfig> = true;
 void sameConfig;
@@ -52,6 +55,8 @@ export interface ReinConfig {
   exclude?: string[];
   /** Lint level by code (rule names already mapped to codes). */
   lint: Record<string, LintLevel>;
+  /** The base set this one layers over (a directory relative to `rein.json`; docs/layering.md). */
+  extends?: string;
 }
 
 export const CONFIG_FILE = 'rein.json';
@@ -108,8 +113,8 @@ export function validateConfig(
       if (issue.code === 'unrecognized_keys') {
         const keys = (issue as { keys: string[] }).keys;
         for (const k of keys) {
-          const s = suggest(k, ['$schema', 'include', 'exclude', 'lint']);
-          diagnostics.push(diag(file, at([...path, k]), `unknown setting \`${k}\` in \`${file}\``, s ? `did you mean \`${s}\`?` : 'settings: `include`, `exclude`, `lint`', s && JSON.stringify(s)));
+          const s = suggest(k, ['$schema', 'include', 'exclude', 'lint', 'extends']);
+          diagnostics.push(diag(file, at([...path, k]), `unknown setting \`${k}\` in \`${file}\``, s ? `did you mean \`${s}\`?` : 'settings: `include`, `exclude`, `lint`, `extends`', s && JSON.stringify(s)));
         }
         continue;
       } else if (path[0] === 'lint' && path.length === 2) {
@@ -123,6 +128,7 @@ export function validateConfig(
   const raw = (typeof value === 'object' && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
   if (Array.isArray(raw.include) && raw.include.every((x) => typeof x === 'string')) config.include = raw.include as string[];
   if (Array.isArray(raw.exclude) && raw.exclude.every((x) => typeof x === 'string')) config.exclude = raw.exclude as string[];
+  if (typeof raw.extends === 'string' && raw.extends !== '') config.extends = raw.extends;
   if (raw.lint && typeof raw.lint === 'object' && !Array.isArray(raw.lint)) {
     for (const [key, level] of Object.entries(raw.lint as Record<string, unknown>)) {
       const rule = LINT_RULES.find((r) => r.code === key || r.name === key);

@@ -84,12 +84,15 @@ export function collect(set: PolicySet): { policy?: { name: string; doc?: string
           else if (t.kind === 'Spent') facts.push(['spent', `${t.budget?.text ?? '?'} = ${src(text, t.amount)}`]);
           else if (t.kind === 'Approved') facts.push(['approved', t.names.map((n) => n.text).join(', ')]);
           else if (t.kind === 'ExpectWarnings') facts.push(['expect warnings', t.none ? 'none' : t.names.map((n) => n.text).join(', ')]);
+          else if (t.kind === 'DataOverride') facts.push(['data', t.name?.text ?? '?']);
         }
         items.push({ kind: 'test', name: d.name ? d.name.raw.slice(1, -1) : '?', doc: d.doc, annotations, facts, source, where });
       } else if (d.kind === 'InputDecl') {
         items.push({ kind: 'input', name: 'input', doc: d.doc, annotations, facts, source, where });
       } else if (d.kind === 'TypeDecl' || d.kind === 'LetDecl' || d.kind === 'DefDecl') {
         const kind = d.kind === 'TypeDecl' ? 'type' : d.kind === 'LetDecl' ? 'let' : 'def';
+        // a data document (`data NAME: TYPE from "file.json"`, docs/data.md): its file
+        if (d.kind === 'LetDecl' && d.source) facts.push(['data file', d.source.raw.slice(1, -1)]);
         items.push({ kind, name: (d as { name?: A.Name }).name?.text ?? '?', doc: d.doc, annotations, facts, source, where });
       }
     }

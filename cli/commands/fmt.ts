@@ -31,7 +31,8 @@ async function fmtTargets(ctx: Ctx, positionals: string[]): Promise<string[]> {
         throw e;
       }
       for (const set of sets) {
-        for (const name of Object.keys(set.paths).sort()) if (name.endsWith('.rein')) out.push(set.paths[name]);
+        // a base set a set layers over (`extends`) is not this set's to format
+        for (const name of Object.keys(set.paths).sort()) if (name.endsWith('.rein') && !set.base?.files.includes(name)) out.push(set.paths[name]);
       }
     } else if (paths.length > 1 && !p.endsWith('.rein')) {
       // `rein fmt --check examples/*` must not try to format `examples/README.md`; one file named

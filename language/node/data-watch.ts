@@ -1,15 +1,20 @@
-// Watching a policy set's data files (`data … from "file.json"`, docs/data.md) for `rein mcp` and
-// `rein serve`: each data file's directory is watched (not the file: editors save by renaming), and
-// a change of one of the named files calls `onChange` (the caller debounces and reloads). After each
+// Watching a policy set's data files (`data … from "file.json"`, docs/data.md) and the files of a base
+// set it layers over (docs/layering.md) for `rein mcp` and `rein serve`: each file's directory is
+// watched (not the file: editors save by renaming), and a change of one of the named files — or of
+// any `.rein` file in a directory that holds one of them (a file added to the base) — calls
+// `onChange` (the caller debounces and reloads). After each
 // load the caller passes the current files, so a data file added or dropped is watched or released.
 
 import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { Policy } from '../runtime/compile.js';
 
-/** The absolute paths of a compiled policy's data files, for a set rooted at `root`. */
+/** The absolute paths of a compiled policy's data files and of its files outside `root` (a base set
+ *  it layers over, docs/layering.md), for a set rooted at `root`. */
 export function dataPathsOf(policy: Policy, root: string): string[] {
-  return (policy.compiled.program?.data ?? []).map((d) => path.resolve(root, d.file));
+  const program = policy.compiled.program;
+  const outside = (program?.files ?? []).map((f) => f.file).filter((f) => f.startsWith('../') || f.startsWith('/'));
+  return [...(program?.data ?? []).map((d) => d.file), ...outside].map((f) => path.resolve(root, f));
 }
 
 /** The root a policy path's set is read from: the directory itself, or a file's directory. */
@@ -46,7 +51,8 @@ export class DataWatch {
       if (this.watchers.has(d)) continue;
       try {
         const w = watch(d, { persistent: false }, (_ev, f) => {
-          if (f === null || this.names.get(d)?.has(String(f))) this.onChange();
+          const n = this.names.get(d);
+          if (f === null || n?.has(String(f)) || (String(f).endsWith('.rein') && [...(n ?? [])].some((x) => x.endsWith('.rein')))) this.onChange();
         });
         w.on('error', (e) => this.log(`watching ${d} failed: ${e.message}`));
         this.watchers.set(d, w);

@@ -11,6 +11,7 @@ import type { Diagnostic } from '../diagnostics.js';
 import { parseConfig } from '../config.js';
 import { check } from '../check.js';
 import { parse } from '../syntax/parser.js';
+import type { ReinConfig } from '../config.js';
 import { dataFile } from '../semantics/program.js';
 import { compile } from '../policy.js';
 import type { Policy } from '../runtime/compile.js';
@@ -36,6 +37,15 @@ export interface PolicySet {
    *  relative to `root` (`paths` has their absolute paths). A file that cannot be read is absent
    *  (the check reports it, REIN251). */
   data?: Record<string, string>;
+  /** When the set layers over a base set (`extends` in `rein.json`, or the `base` option;
+   *  docs/layering.md): the base's root and the names its files have in `files` (`../global/x.rein`). */
+  base?: { root: string; files: string[] };
+}
+
+export interface ReadOptions {
+  /** A base set to layer over, instead of `rein.json`'s `extends`: a directory, absolute or relative
+   *  to the set's root (docs/layering.md). */
+  base?: string;
 }
 
 export { LoadError };
@@ -61,6 +71,31 @@ async function readText(p: string): Promise<string> {
   } catch (e) {
     throw new LoadError(`cannot read \`${p}\`: ${ioReason(e)}`);
   }
+}
+
+/**
+ * Layer the set over its base set (docs/layering.md): the base directory's files (and, when the base
+ * extends another, that one's) join `files` under names relative to this set's root, so they share
+ * one namespace, hash and report as `../global/rules.rein`. The base is only read. A base that is
+ * not a directory, or a chain of `extends` that comes back to a set in it, is a LoadError.
+ */
+async function readBase(set: PolicySet, options: ReadOptions, chain: readonly string[]): Promise<void> {
+  const spec = options.base ?? (set.config as ReinConfig | undefined)?.extends;
+  if (!spec) return;
+  const dir = path.resolve(set.root, spec);
+  const where = options.base ? '--base' : `\`extends\` in \`${path.join(set.root, CONFIG_FILE)}\``;
+  if (dir === set.root || chain.includes(dir)) throw new LoadError(`${where}: the base sets go round in a circle (${[...chain, set.root, dir].join(' -> ')})`);
+  const st = await statOrNull(dir);
+  if (!st?.isDirectory()) throw new LoadError(`${where}: the base set \`${spec}\` is not a directory`);
+  const base = await readDir(dir, {}, [...chain, set.root], false);
+  const names: string[] = [];
+  for (const [name, text] of Object.entries(base.files)) {
+    const rel = toPosix(path.relative(set.root, path.join(base.root, name)));
+    set.files[rel] = text;
+    set.paths[rel] = base.paths[name];
+    names.push(rel);
+  }
+  set.base = { root: base.root, files: names.sort() };
 }
 
 /** The data files the set's `data` declarations name, relative to its root. */
@@ -123,8 +158,13 @@ export async function reinFilesIn(dir: string): Promise<string[]> {
     .sort();
 }
 
-/** Read one directory as a policy set (its `.rein` files, not recursive, plus `rein.json`). */
-export async function readPolicyDir(dir: string): Promise<PolicySet> {
+/** Read one directory as a policy set (its `.rein` files, not recursive, plus `rein.json`, layered
+ *  over its base set when it has one). */
+export async function readPolicyDir(dir: string, options: ReadOptions = {}): Promise<PolicySet> {
+  return readDir(dir, options, [], true);
+}
+
+async function readDir(dir: string, options: ReadOptions, chain: readonly string[], withData: boolean): Promise<PolicySet> {
   const root = path.resolve(dir);
   const st = await statOrNull(root);
   if (!st) throw new LoadError(`no such file or directory: \`${dir}\``);
@@ -138,12 +178,13 @@ export async function readPolicyDir(dir: string): Promise<PolicySet> {
     set.paths[name] = abs;
   }
   await readConfig(set);
-  await readData(set);
+  await readBase(set, options, chain);
+  if (withData) await readData(set);
   return set;
 }
 
 /** Some of a directory's `.rein` files as its set (rooted at the directory, with its `rein.json`). */
-async function readSelected(dir: string, names: string[]): Promise<PolicySet> {
+async function readSelected(dir: string, names: string[], options: ReadOptions = {}): Promise<PolicySet> {
   const set: PolicySet = { root: dir, files: {}, paths: {}, configDiagnostics: [] };
   for (const name of names) {
     const abs = path.join(dir, name);
@@ -151,6 +192,7 @@ async function readSelected(dir: string, names: string[]): Promise<PolicySet> {
     set.paths[name] = abs;
   }
   await readConfig(set);
+  await readBase(set, options, []);
   await readData(set);
   return set;
 }
@@ -159,7 +201,7 @@ async function readSelected(dir: string, names: string[]): Promise<PolicySet> {
  * Read an explicit list of `.rein` files as one set. Names are relative to the files' common
  * directory, which is also where `rein.json` is looked for.
  */
-export async function readPolicyFiles(files: string[]): Promise<PolicySet> {
+export async function readPolicyFiles(files: string[], options: ReadOptions = {}): Promise<PolicySet> {
   if (files.length === 0) throw new LoadError('no policy files given');
   const abs = files.map((f) => path.resolve(f));
   let root = path.dirname(abs[0]);
@@ -176,6 +218,7 @@ export async function readPolicyFiles(files: string[]): Promise<PolicySet> {
     set.paths[name] = abs[i];
   }
   await readConfig(set);
+  await readBase(set, options, []);
   await readData(set);
   return set;
 }
@@ -321,12 +364,12 @@ export async function resolvePolicySets(paths: string[], cwd: string = process.c
  * One policy set for commands that need exactly one (`eval`, `build`, `diff`, `test` per PATH):
  * a directory (its own `.rein` files, not recursive) or a single `.rein` file.
  */
-export async function readPolicySet(p: string, cwd: string = process.cwd()): Promise<PolicySet> {
+export async function readPolicySet(p: string, cwd: string = process.cwd(), options: ReadOptions = {}): Promise<PolicySet> {
   const abs = path.resolve(cwd, p);
   const st = await statOrNull(abs);
   if (!st) throw new LoadError(`no such file or directory: \`${p}\``);
-  if (st.isDirectory()) return readPolicyDir(abs);
-  return readPolicyFiles([abs]);
+  if (st.isDirectory()) return readPolicyDir(abs, options);
+  return readPolicyFiles([abs], options);
 }
 
 /** Type-check a set, with its `rein.json`; config diagnostics are included. Never throws. */

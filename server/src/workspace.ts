@@ -51,6 +51,9 @@ export interface SetEntry {
   open: Set<string>;
   configUri?: string;
   configDiagnostics: Diagnostic[];
+  /** Files of the base set this one layers over (`extends` in its `rein.json`, docs/layering.md):
+   *  checked with the set, their diagnostics left to the base's own set. */
+  baseUris?: Set<string>;
 }
 
 export class Cancelled extends Error {
@@ -125,6 +128,28 @@ export class Workspace {
     e.configUri = uri;
     e.configDiagnostics = diagnostics.map((d: Diagnostic) => ({ ...d, file: uri }));
     e.set.setOptions({ config: { ...config, lint: { ...defaults, ...config.lint } } });
+    this.loadBase(e, config.extends);
+  }
+
+  /** The base set's files join the set (one level of `extends`), so the names it declares resolve. */
+  private loadBase(e: SetEntry, spec: string | undefined): void {
+    for (const u of e.baseUris ?? []) e.set.delete(u);
+    e.baseUris = undefined;
+    if (!spec) return;
+    let dir: string;
+    try {
+      dir = new URL(spec.replace(/\/+$/, '') + '/', e.dir + '/').href.replace(/\/$/, '');
+    } catch {
+      return;
+    }
+    if (dir === e.dir) return;
+    e.baseUris = new Set();
+    for (const uri of this.fs.listPolicyFiles(dir)) {
+      const text = this.fs.readFile(uri);
+      if (text === undefined) continue;
+      e.set.set(uri, text);
+      e.baseUris.add(uri);
+    }
   }
 
   /** Load every set under the workspace roots (for diagnostics of unopened files and workspace symbols). */
@@ -165,6 +190,13 @@ export class Workspace {
   watched(changes: { uri: string; type: 1 | 2 | 3 }[]): void {
     const touched = new Set<string>();
     for (const c of changes) {
+      // a file of a base set that other sets layer over
+      for (const other of this.sets.values()) {
+        if (other.configUri && dirOf(c.uri) !== other.dir && isPolicyUri(c.uri) && (other.baseUris?.has(c.uri) || [...(other.baseUris ?? [])].some((u) => dirOf(u) === dirOf(c.uri)))) {
+          this.loadConfig(other);
+          touched.add(other.dir);
+        }
+      }
       const dir = dirOf(c.uri);
       const e = this.sets.get(dir);
       if (!e) continue; // a set nobody looked at yet loads from disk when first needed

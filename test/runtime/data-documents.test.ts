@@ -22,8 +22,10 @@ import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { complete } from '../../language/services/completion.js';
 import { hover } from '../../language/services/hover.js';
 import { definition, references } from '../../language/services/navigation.js';
+import { semanticTokens } from '../../language/services/semantic-tokens.js';
 import { fixture } from '../services/helper.js';
 import { rng } from '../helpers/prng.js';
+import { runMain } from '../cli/helpers.js';
 
 const NOW = Date.UTC(2026, 0, 5, 10, 0, 0);
 
@@ -267,6 +269,19 @@ describe('data documents', () => {
     });
     afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+    it('`rein doc` names a data document\'s file, and `rein check`/`rein test` read it', async () => {
+      const doc = await runMain(['doc', path.join(dir, 'set')]);
+      assert.equal(doc.code, 0, doc.stderr);
+      assert.match(doc.stdout, /### `teams`\n\nThe team table\.\n\n- \*\*data file\*\*: `\.\.\/shared\/teams\.json`/);
+      assert.equal((await runMain(['check', path.join(dir, 'set')])).code, 0);
+      const t = await runMain(['test', path.join(dir, 'set')]);
+      assert.equal(t.code, 0, t.stdout + t.stderr);
+      writeFileSync(path.join(dir, 'shared', 'teams.json'), TEAMS.replace('"0.50"', '"x"'));
+      const bad = await runMain(['check', path.join(dir, 'set')]);
+      assert.equal(bad.code, 1);
+      assert.match(bad.stdout + bad.stderr, /shared\/teams\.json:2:\d+ error REIN252 `teams` \$\.support\.max_call/);
+    });
+
     it('the loader reads the data files a set names (even outside its directory)', async () => {
       const set = await readPolicyDir(path.join(dir, 'set'));
       assert.deepEqual(Object.keys(set.data ?? {}), ['../shared/teams.json']);
@@ -378,6 +393,18 @@ describe('data documents', () => {
       assert.equal(locs[0].range.start.line, 4);
       const refs = references(fx.analysis, fx.file, fx.offset, true);
       assert.equal(refs.length, 3, JSON.stringify(refs.map((r) => r.range.start)));
+    });
+
+    it('semantic tokens: `data` is a keyword in a declaration, a data name a readonly variable, an input field `data` a property', () => {
+      const fx = fixture({ 'schema.rein': 'input { data: { c: string }, team: string }\n', 'main.rein': 'type T = { a: int }\ndata teams: map<T> from "t.json"\nrule r {\n  when data.c == "x" and team in teams\n  deny "x"\n}\n' });
+      const text = fx.text('main.rein');
+      const toks = semanticTokens(fx.analysis, 'main.rein').map((t) => [text.slice(t.offset, t.offset + t.length), t.type, t.modifiers.join(',')]);
+      assert.deepEqual(toks.filter(([w]) => w === 'data' || w === 'teams'), [
+        ['data', 'keyword', ''],
+        ['teams', 'variable', 'declaration,readonly'],
+        ['data', 'property', ''],
+        ['teams', 'variable', 'readonly'],
+      ]);
     });
 
     it('`data` is offered at the top level and in a test', () => {

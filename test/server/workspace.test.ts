@@ -18,6 +18,29 @@ function memFs(files: Record<string, string>): FileSystem {
 const errorsIn = (ws: Workspace, uri: string) => ws.analysisFor(uri).analysis.result.diagnostics.filter((d) => d.file === uri && d.severity === 'error').map((d) => d.code);
 
 describe('server/workspace', () => {
+  it('a set whose rein.json `extends` a base set checks with the base files (names resolve), and follows base changes', () => {
+    const disk: Record<string, string> = {
+      [`${ROOT}/global/schema.rein`]: SCHEMA,
+      [`${ROOT}/global/lets.rein`]: 'let cap = 5\n',
+      [`${ROOT}/team/rein.json`]: '{ "extends": "../global" }',
+    };
+    const ws = new Workspace(memFs(disk));
+    const team = `${ROOT}/team/rules.rein`;
+    ws.open(team, 'rule r {\n  when session.actions > cap\n  deny "x"\n}\n', 1);
+    assert.deepEqual(errorsIn(ws, team), []);
+    const entry = ws.setOf(team)!;
+    assert.deepEqual([...(entry.baseUris ?? [])].sort(), [`${ROOT}/global/lets.rein`, `${ROOT}/global/schema.rein`]);
+    // a base file that changes on disk reaches the team's set
+    disk[`${ROOT}/global/lets.rein`] = 'let limit = 5\n';
+    ws.watched([{ uri: `${ROOT}/global/lets.rein`, type: 2 }]);
+    assert.deepEqual(errorsIn(ws, team), ['REIN200']);
+    // without `extends` the team layer stands alone
+    disk[`${ROOT}/team/rein.json`] = '{}';
+    ws.watched([{ uri: `${ROOT}/team/rein.json`, type: 2 }]);
+    assert.equal(ws.setOf(team)!.baseUris, undefined);
+    assert.ok(errorsIn(ws, team).includes('REIN200'));
+  });
+
   it('checks unopened files of the directory with the open one', () => {
     const disk = { [`${ROOT}/schema.rein`]: SCHEMA, [`${ROOT}/lets.rein`]: 'let cap = 5\n' };
     const ws = new Workspace(memFs(disk));

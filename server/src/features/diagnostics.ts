@@ -27,7 +27,7 @@ export function registerDiagnostics(ctx: ServerContext): DiagnosticsFeature {
   function byFile(entry: SetEntry): Map<string, Diagnostic[]> {
     const { analysis } = ctx.workspace.analysisFor(entry.set.files()[0] ?? `${entry.dir}/_`);
     const out = new Map<string, Diagnostic[]>();
-    for (const f of entry.set.files()) out.set(f, []);
+    for (const f of entry.set.files()) if (!entry.baseUris?.has(f)) out.set(f, []); // a base's files report in their own set
     for (const d of analysis.result.diagnostics) out.get(d.file)?.push(d); // config diagnostics come from the workspace
     if (entry.configUri) out.set(entry.configUri, [...entry.configDiagnostics]);
     return out;
