@@ -136,6 +136,7 @@ function redactStep(cl: Closures, ir: IrProgram, onError: 'allow' | 'deny', view
     const input = E.hashOf;
     if (input === undefined || input === null) return; // an invalid request: nothing to rewrite
     const env: Env = { input: input as Record<string, unknown>, now: typeof time === 'number' ? time : time.getTime(), budgets: views };
+    if (E.externs !== null) env.externs = E.externs;
     for (const r of rs) {
       let o = evalRule(r, env);
       let ts: Transform[] = [];
@@ -516,8 +517,9 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const monitor: Assembler = { policy: policyInfo, defaultEffect: header.default, mode: 'monitor' };
   if (redact !== undefined) enforce.redact = monitor.redact = redact;
   /** The decision of rules only (enforce mode, no approvals) from their matched/failed outcomes. */
-  const rulesDecision = (outcomes: readonly RuleOutcome[], input: Record<string, unknown>, now: number): Decision => {
+  const rulesDecision = (outcomes: readonly RuleOutcome[], input: Record<string, unknown>, now: number, calls?: ExternCalls): Decision => {
     const E = new Entries(input);
+    if (calls !== undefined) E.externs = calls;
     E.rules(outcomes, onError);
     return assemble(E, enforce, now);
   };
@@ -559,7 +561,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
         if (input !== undefined) {
           if (externs !== null) {
             const calls = new ExternCalls(externs, 'sync');
-            return withCalls(rulesDecision(evaluateMatched({ input, now, budgets: emptyViews, externs: calls }), input, now), calls);
+            return withCalls(rulesDecision(evaluateMatched({ input, now, budgets: emptyViews, externs: calls }), input, now, calls), calls);
           }
           const env: Env = { input, now, budgets: emptyViews };
           return rulesDecision(evaluateMatched(env), input, now);
@@ -580,6 +582,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     if (errors !== undefined) E.failRequest(errors, onError);
     if (explain) E.explain = [];
     const calls = externs !== null && input !== undefined ? new ExternCalls(externs, 'sync') : undefined;
+    if (calls !== undefined) E.externs = calls;
     if (input !== undefined) {
       const env: Env = { input, now, budgets: emptyViews };
       if (calls) env.externs = calls;
