@@ -29,8 +29,12 @@
 // `decide+settle` — the agent's loop: each reservation is settled by the generator's next request
 // (`/v1/settle` with the actual cost); latency and requests/s are over both kinds of request, and
 // decisions/s counts the decides; it runs on a fresh server (no reservations left by the rows before).
+// `rein-y64` — the decide row at concurrency 16 (memory store) once more, on a server started with
+// `node --min-semi-space-size=64 --max-semi-space-size=64` (BENCH_YOUNG=N for another size, 0 to
+// skip): a larger young generation, fewer and longer scavenges — an evaluated setting, not rein
+// serve's default (docs/benchmarks.md, "Session 7").
 // Warm-up: 3 s for the first row of each server process (JIT), 1 s for the others; then
-// BENCH_SECONDS measured.
+// BENCH_SECONDS measured. Latency columns: p50, p99 and p99.9 (the generator's histogram).
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,36 +45,14 @@ import { fileURLToPath } from 'node:url';
 import { compile } from '../language/policy.js';
 import { Engine } from '../language/runtime/engine.js';
 import { startRedis } from '../test/redis/redis-server.js';
+import { POLICY, bodyFor } from './service-policy.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
+/** The semi-space size (MB) of the extra young-generation row; BENCH_YOUNG=0 skips it. */
+const YOUNG_MB = Number(process.env.BENCH_YOUNG ?? 64);
+const YOUNG_LABEL = `rein-y${YOUNG_MB}`;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-const POLICY = `policy service_bench {
-  version "1.0.0"
-  default allow
-  on error deny
-  currency "USD"
-}
-input {
-  agent: { id: string, team: string }
-  action: { kind: "model_call" | "tool_call", tool?: string }
-  cost?: { estimate: money }
-}
-rule no_drop {
-  when action.tool == "db.drop"
-  deny "tool db.drop is blocked"
-}
-budget team_daily {
-  limit $1_000_000_000 per day
-  charge cost.estimate ?? $0
-  by agent.team
-  when action.kind == "model_call"
-  on exceed deny "over budget"
-}
-`;
-
-const bodyFor = (i: number) => JSON.stringify({ input: { agent: { id: `a${i % 1000}`, team: `team${i % 100}` }, action: { kind: 'model_call' }, cost: { estimate: '0.002' } } });
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -113,8 +95,8 @@ async function waitListening(proc: ChildProcess, what: string): Promise<string> 
   throw new Error(`${what} did not start: ${err}`);
 }
 
-async function startServer(policyDir: string, extra: string[]): Promise<Server> {
-  const proc = spawn(process.execPath, ['--trace-gc', join(ROOT, 'bin/rein.js'), 'serve', '--api', '--policy', policyDir, '--listen', '127.0.0.1:0', '--no-watch', '--no-dashboard', ...extra], {
+async function startServer(policyDir: string, extra: string[], nodeFlags: string[] = []): Promise<Server> {
+  const proc = spawn(process.execPath, [...nodeFlags, '--trace-gc', join(ROOT, 'bin/rein.js'), 'serve', '--api', '--policy', policyDir, '--listen', '127.0.0.1:0', '--no-watch', '--no-dashboard', ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: process.env,
   });
@@ -175,6 +157,7 @@ interface LoadResult {
   seconds: number;
   p50: number;
   p99: number;
+  p999: number;
   /** Non-2xx answers and socket errors (must be 0). */
   errors: number;
 }
@@ -225,7 +208,7 @@ async function loadNode(base: string, concurrency: number, seconds: number, sett
   const secs = (performance.now() - t0) / 1000;
   agent.destroy();
   lat.sort((a, b) => a - b);
-  return { requests: lat.length, decides, seconds: secs, p50: pct(lat, 50), p99: pct(lat, 99), errors: 0 };
+  return { requests: lat.length, decides, seconds: secs, p50: pct(lat, 50), p99: pct(lat, 99), p999: pct(lat, 99.9), errors: 0 };
 }
 
 // ------------------------------------------------------------------ wrk
@@ -266,8 +249,8 @@ function done(summary, latency, requests)
   local sent, settled = 0, 0
   for _, t in ipairs(threads) do sent = sent + t:get("n"); settled = settled + t:get("settles") end
   local e = summary.errors
-  io.write(string.format('REIN_WRK {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"sent_decides":%d,"sent_settles":%d,"errors":%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), sent, settled,
+  io.write(string.format('REIN_WRK {"requests":%d,"duration_us":%d,"p50_us":%d,"p99_us":%d,"p999_us":%d,"sent_decides":%d,"sent_settles":%d,"errors":%d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency:percentile(99.9), sent, settled,
     e.status + e.connect + e.read + e.write + e.timeout))
 end
 `;
@@ -288,11 +271,11 @@ async function loadWrk(dir: string, base: string, concurrency: number, seconds: 
   const code = await new Promise<number | null>((r) => proc.once('exit', r));
   const m = /REIN_WRK (\{.*\})/.exec(out);
   if (code !== 0 || !m) throw new Error(`wrk failed (exit ${code}): ${out.slice(0, 1000)}`);
-  const j = JSON.parse(m[1]) as { requests: number; duration_us: number; p50_us: number; p99_us: number; sent_decides: number; sent_settles: number; errors: number };
+  const j = JSON.parse(m[1]) as { requests: number; duration_us: number; p50_us: number; p99_us: number; p999_us: number; sent_decides: number; sent_settles: number; errors: number };
   // Requests still in flight when wrk stops were sent but not answered: count answered decides as
   // the answered requests minus the settles (every settle sent was answered or is one of the ≤ c in flight).
   const decides = settle ? Math.max(0, j.requests - j.sent_settles) : j.requests;
-  return { requests: j.requests, decides, seconds: j.duration_us / 1e6, p50: j.p50_us / 1000, p99: j.p99_us / 1000, errors: j.errors };
+  return { requests: j.requests, decides, seconds: j.duration_us / 1e6, p50: j.p50_us / 1000, p99: j.p99_us / 1000, p999: j.p999_us / 1000, errors: j.errors };
 }
 
 async function inProcess(): Promise<number> {
@@ -350,7 +333,7 @@ async function main(): Promise<void> {
   console.log(`load average at the start: ${load()} (${cpus().length} cores)`);
   const ref = await inProcess();
   console.log(`in-process engine.decide (same policy, memory store): ${f(ref / 1000, 1)} k decisions/s\n`);
-  console.log('server   store   load            conc   decisions/s   p50 ms   p99 ms   requests   CPU µs/decision  → per core   scavenges/1k req  pause p50/max ms');
+  console.log('server   store   load            conc   decisions/s   p50 ms   p99 ms  p99.9 ms   requests   CPU µs/decision  → per core   scavenges/1k req  pause p50/max ms');
 
   // The first row of a process warms up for 3 s: until the JIT's background compilation (which /proc
   // counts as the server's CPU) is done; a loaded machine needs that long. Later rows: 1 s.
@@ -379,7 +362,7 @@ async function main(): Promise<void> {
     rows.push(row);
     const dps = r.decides / r.seconds;
     console.log(
-      `${server.padEnd(8)} ${store.padEnd(7)} ${row.load.padEnd(14)} ${String(c).padStart(5)}   ${f(dps, 0).padStart(11)}   ${f(r.p50, 3).padStart(6)}   ${f(r.p99, 3).padStart(6)}   ${String(r.requests).padStart(8)}   ${f(row.cpuUs, 0).padStart(15)}  ${f(1e6 / row.cpuUs, 0).padStart(10)}   ${f((1000 * sc.length) / Math.max(1, r.requests), 2).padStart(16)}  ${f(row.gc.p50, 2)}/${f(row.gc.max, 2)}${row.gc.full ? ` (+${row.gc.full} full)` : ''}`,
+      `${server.padEnd(8)} ${store.padEnd(7)} ${row.load.padEnd(14)} ${String(c).padStart(5)}   ${f(dps, 0).padStart(11)}   ${f(r.p50, 3).padStart(6)}   ${f(r.p99, 3).padStart(6)}  ${f(r.p999, 3).padStart(8)}   ${String(r.requests).padStart(8)}   ${f(row.cpuUs, 0).padStart(15)}  ${f(1e6 / row.cpuUs, 0).padStart(10)}   ${f((1000 * sc.length) / Math.max(1, r.requests), 2).padStart(16)}  ${f(row.gc.p50, 2)}/${f(row.gc.max, 2)}${row.gc.full ? ` (+${row.gc.full} full)` : ''}`,
     );
     return row;
   };
@@ -410,6 +393,17 @@ async function main(): Promise<void> {
         } finally {
           await stop(fresh);
         }
+        // The same decide load on a server whose semi-spaces are YOUNG_MB from the start (node
+        // --min/--max-semi-space-size; V8 would take tens of seconds of load to grow them that far):
+        // fewer, longer scavenges (docs/benchmarks.md, "Session 7").
+        if (store === 'memory' && YOUNG_MB > 0) {
+          const young = await startServer(dir, extra, [`--min-semi-space-size=${YOUNG_MB}`, `--max-semi-space-size=${YOUNG_MB}`]);
+          try {
+            await measure(young, YOUNG_LABEL, store, settleAt, false);
+          } finally {
+            await stop(young);
+          }
+        }
       } finally {
         await stop(srv);
         if (trivial) await stop(trivial);
@@ -426,8 +420,15 @@ function summary(rows: Row[], gen: string, load: string): void {
   const rein = rows.filter((r) => r.server === 'rein' && r.load === 'decide');
   const dps = (r: Row) => r.r.decides / r.r.seconds;
   console.log(`\nSummary (decide rows, ${gen}; load average at the end: ${load})`);
-  console.log('store    conc   p50 ms   p99 ms   decisions/s   server CPU µs/decision');
-  for (const r of rein) console.log(`${r.store.padEnd(8)} ${String(r.c).padStart(4)}   ${f(r.r.p50, 3).padStart(6)}   ${f(r.r.p99, 3).padStart(6)}   ${f(dps(r), 0).padStart(11)}   ${f(r.cpuUs, 0).padStart(22)}`);
+  console.log('store    conc   p50 ms   p99 ms  p99.9 ms   decisions/s   server CPU µs/decision');
+  const line = (r: Row, label = r.store) => console.log(`${label.padEnd(8)} ${String(r.c).padStart(4)}   ${f(r.r.p50, 3).padStart(6)}   ${f(r.r.p99, 3).padStart(6)}  ${f(r.r.p999, 3).padStart(8)}   ${f(dps(r), 0).padStart(11)}   ${f(r.cpuUs, 0).padStart(22)}`);
+  for (const r of rein) line(r);
+  const young = rows.find((r) => r.server === YOUNG_LABEL);
+  if (young) {
+    console.log(`with node --min-semi-space-size=${YOUNG_MB} --max-semi-space-size=${YOUNG_MB} (fewer, longer scavenges; not the default, docs/benchmarks.md "Session 7"):`);
+    line(young, 'memory');
+    console.log(`  p99 at concurrency ${young.c}: ${f(young.r.p99, 3)} ms — ${young.r.p99 < 2 ? 'under' : 'not under'} 2 ms with this setting`);
+  }
   const c16 = rein.find((r) => r.store === 'memory' && r.c === 16);
   if (c16) console.log(`goal p99 < 2 ms at concurrency 16, memory store: ${f(c16.r.p99, 3)} ms — ${c16.r.p99 < 2 ? 'met' : 'not met'}`);
   const best = rein.filter((r) => r.store === 'memory').sort((a, b) => dps(b) - dps(a))[0];

@@ -34,6 +34,7 @@ export function lookupFor(ctx: Ctx, sets: PolicySet[]): SourceLookup {
   const multi = sets.length > 1;
   for (const s of sets) {
     for (const [name, text] of Object.entries(s.files)) entries.push({ name: key(s, name, multi), display: ctx.display(s.paths[name]), text });
+    for (const [name, text] of Object.entries(s.data ?? {})) entries.push({ name: key(s, name, multi), display: ctx.display(s.paths[name]), text });
     if (s.paths['rein.json']) entries.push({ name: key(s, 'rein.json', multi), display: ctx.display(s.paths['rein.json']), text: s.configSource });
   }
   return makeLookup(entries);

@@ -10,6 +10,7 @@ import type { CheckResult, CheckedProgram } from './semantics/program.js';
 import { checkProgram, type ParsedFile } from './semantics/checker.js';
 import { applySuppressions } from './lint/suppress.js';
 import { T } from './semantics/types.js';
+import { loadData, type DataFiles } from './runtime/data.js';
 
 export type { ParsedFile } from './semantics/checker.js';
 
@@ -21,6 +22,9 @@ export interface CheckExtras {
   lintNames?: Record<string, string>;
   /** Diagnostics after suppression (unknown suppressions, config problems), and the final levels. */
   finish?: (diagnostics: Diagnostic[], parsed: ParsedFile[]) => Diagnostic[];
+  /** The set's data files (docs/data.md): each data document is read and checked against its type.
+   *  Undefined: data documents are only type-checked (an editor without the files). */
+  data?: DataFiles;
 }
 
 /** Parse every file (sorted by name). Never throws. */
@@ -48,6 +52,10 @@ export function checkCore(parsed: ParsedFile[], extras: CheckExtras = {}, before
     const out = checkProgram(parsed);
     program = out.program;
     diagnostics.push(...out.diagnostics);
+    if (extras.data && program.data) {
+      const p = program;
+      diagnostics.push(...loadData(p, extras.data, (doc) => p.declFile.get(doc.decl) ?? ''));
+    }
     if (extras.lint) {
       try {
         diagnostics.push(...extras.lint(program));

@@ -167,8 +167,9 @@ function lowerFirst(s: string): string {
 
 type Locator = (path: (string | number)[]) => [number, number] | undefined;
 
-/** Offsets of every key (for object members) or value (array items, root) in valid JSON text. */
-function jsonLocator(text: string): Locator {
+/** Offsets of every key (for object members) or value (array items, root) in valid JSON text (also
+ *  where data files' diagnostics point: check.ts). */
+export function jsonLocator(text: string): Locator {
   const map = new Map<string, [number, number]>();
   let i = 0;
   const ws = () => {

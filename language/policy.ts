@@ -20,6 +20,8 @@ function isCheckResult(x: unknown): x is CheckResult {
  */
 export function compile(files: Record<string, string> | CheckResult, options: CompileOptions = {}): Policy {
   if (isCheckResult(files)) return compileProgram(files, options);
+  // Data documents are read from `options.data` (file name → JSON text or value): none given, any
+  // `data` declaration is a missing file (REIN251).
   // Hash the checked program the same way whichever entry point was used: no `sources`.
-  return compileProgram(checkCore(parseFiles(files)), { ...options, sources: undefined });
+  return compileProgram(checkCore(parseFiles(files), { data: options.data ?? {} }), { ...options, sources: undefined });
 }

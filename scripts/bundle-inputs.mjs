@@ -36,7 +36,7 @@ try {
     gzip += gzipSync(bytes.get(resolve(app, o))).length;
     for (const [i, v] of Object.entries(out.inputs)) if (v.bytesInOutput > 0) inputs.push([v.bytesInOutput, i.replace(/^.*dist\//, '')]);
   }
-  console.log(`compile + evaluate, eager: ${(gzip / 1024).toFixed(1)} KB gzip (test/package/browser-size.test.ts allows 150)`);
+  console.log(`compile + evaluate, eager: ${(gzip / 1024).toFixed(1)} KB gzip (${gzip} B) (test/package/browser-size.test.ts allows 150)`);
   for (const [b, i] of inputs.sort((a, b) => b[0] - a[0]).slice(0, top)) console.log(`${String(b).padStart(8)}  ${i}`);
 } finally {
   rmSync(app, { recursive: true, force: true });

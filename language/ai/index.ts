@@ -5,12 +5,15 @@
 import type { LanguageModelMiddleware } from 'ai';
 import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
+import { applyTransforms } from '../runtime/transforms.js';
+import { maskJoined } from '../runtime/mask-joined.js';
 import {
   approvalsFor,
   approveViaQueue,
   charEstimate,
   contextOf,
   evaluateRules,
+  maskPrompt,
   modelCallSummary,
   priceOf,
   promptText,
@@ -95,10 +98,17 @@ export function reinMiddleware(options: ReinAiOptions): LanguageModelMiddleware 
     await settleOrReport(engine, state.decision, { tokens: usage, cost: { estimate: priceOf(options.prices, usage, state.model) } }, options.onSettleError);
   }
 
-  async function checkText(state: CallState, text: string): Promise<void> {
-    if (!checkOutput || text === '') return;
+  async function checkText(state: CallState, text: string): Promise<Decision | undefined> {
+    if (!checkOutput || text === '') return undefined;
     const decision = await engine.decide({ ...contextOf(options.context), phase: 'output', model: state.model, text });
     if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `output of ${state.model.provider}:${state.model.id}`);
+    return decision;
+  }
+
+  /** The call's parameters as the provider gets them: the prompt masked by the decision's transforms of `prompt`. */
+  function sentParams<P extends { prompt: unknown }>(params: P, decision: Decision): P {
+    const prompt = maskPrompt(params.prompt, decision);
+    return prompt === params.prompt ? params : { ...params, prompt };
   }
 
   const usageOf = (u: unknown, fallbackIn: number, fallbackOut: number): TokenUsage => {
@@ -112,24 +122,31 @@ export function reinMiddleware(options: ReinAiOptions): LanguageModelMiddleware 
     specificationVersion: 'v3',
     async wrapGenerate({ doGenerate, params, model }) {
       const state = await before(model, params);
+      const sent = sentParams(params, state.decision);
       let result: Awaited<ReturnType<typeof doGenerate>>;
       try {
-        result = await doGenerate();
+        result = sent === params ? await doGenerate() : await model.doGenerate(sent);
       } catch (e) {
         // The provider failed: nothing generated; the input was (maybe) read.
         await settle(state, { input: 0, output: 0 });
         throw e;
       }
-      const text = result.content.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join('');
+      const texts = result.content.flatMap((c) => (c.type === 'text' ? [{ text: c.text }] : []));
+      const text = texts.map((t) => t.text).join('');
       await settle(state, usageOf(result.usage, state.inputTokens, count(text)));
-      await checkText(state, text);
-      return result;
+      const out = await checkText(state, text);
+      // The generated text as the caller reads it: masked by the output decision's transforms of `text`.
+      const masked = out ? maskJoined(texts, '', out.transforms, ['text']) : null;
+      if (masked === null) return result;
+      let k = 0;
+      return { ...result, content: result.content.map((c) => (c.type === 'text' ? { ...c, text: masked[k++] } : c)) };
     },
     async wrapStream({ doStream, params, model }) {
       const state = await before(model, params);
+      const sent = sentParams(params, state.decision);
       let result: Awaited<ReturnType<typeof doStream>>;
       try {
-        result = await doStream();
+        result = sent === params ? await doStream() : await model.doStream(sent);
       } catch (e) {
         await settle(state, { input: 0, output: 0 });
         throw e;
@@ -252,6 +269,9 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
           ({ decision, note } = await approveViaQueue(engine, request, decision, options.approvals, () => ({ tool: name, arguments: input }), opts.abortSignal));
         }
         if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `tool ${name}`, note);
+        // What the tool receives: its input masked by the decision's transforms of `tool.input`.
+        const sent = applyTransforms(request, decision);
+        if (sent !== request) input = input && typeof input === 'object' ? sent.tool.input : (sent.tool.input as { value: unknown }).value;
         let output: unknown;
         try {
           output = await execute(input, opts);

@@ -4,16 +4,23 @@
 // it stays an optional peer dependency. Browser-safe.
 import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
+import { applyTransforms } from '../runtime/transforms.js';
+import { maskJoined, type Segment } from '../runtime/mask-joined.js';
 import {
   approveViaQueue,
   charEstimate,
   approvalsFor,
   evaluateRules,
+  isJson,
+  maskedWhat,
   modelCallSummary,
+  parsedOr,
   priceOf,
-  promptText,
+  promptSlots,
+  putPromptSlots,
   ReinDeniedError,
   settleOrReport,
+  type PromptSlot,
   type PriceFunction,
   type PriceTable,
   type QueueApprovals,
@@ -44,6 +51,12 @@ export interface AgentsGuardOptions {
    * `guardTools`, tools use it instead of the SDK's interruptions.
    */
   approvals?: QueueApprovals;
+  /**
+   * `reinModel` only: also decide on each response's text with `phase: "output"` (not streamed
+   * responses): `deny` throws `ReinDeniedError`, and the policy's transforms of `text` mask the
+   * response the agent reads. Default false (`reinOutputGuardrail` checks the final output).
+   */
+  checkOutput?: boolean;
 }
 
 export interface AgentsToolGuardOptions extends AgentsGuardOptions {
@@ -59,26 +72,77 @@ const modelOf = (agent: { model?: unknown }) => ({
   id: typeof agent?.model === 'string' ? agent.model : ((agent?.model as { model?: string } | undefined)?.model ?? 'default'),
 });
 
-/** The text of an Agents SDK input (a string or input items: messages, tool calls and their results). */
-export function agentsInputText(input: unknown): string {
-  if (typeof input === 'string') return input;
-  if (!Array.isArray(input)) return '';
-  const out: string[] = [];
-  for (const item of input as { content?: unknown; arguments?: unknown; output?: unknown }[]) {
-    if (!item || typeof item !== 'object') continue;
+/** Where one piece of an Agents SDK input's text comes from (item `i`). */
+interface InputSlot extends Segment {
+  i: number;
+  kind: 'string' | 'content' | 'arguments' | 'output' | 'output-text' | 'output-json';
+  /** `content`: the piece of the item's content (as `promptText` reads a message). */
+  part?: PromptSlot;
+}
+
+function inputSlots(input: unknown): InputSlot[] {
+  if (typeof input === 'string') return [{ i: -1, kind: 'string', text: input }];
+  if (!Array.isArray(input)) return [];
+  const out: InputSlot[] = [];
+  (input as { content?: unknown; arguments?: unknown; output?: unknown }[]).forEach((item, i) => {
+    if (!item || typeof item !== 'object') return;
     if (item.content !== undefined) {
-      const t = promptText([item]);
-      if (t) out.push(t);
+      const parts = promptSlots([item]);
+      if (parts.map((x) => x.text).join('\n')) for (const x of parts) out.push({ i, kind: 'content', part: x, text: x.text, json: x.json });
     }
-    if (typeof item.arguments === 'string') out.push(item.arguments);
-    if (typeof item.output === 'string') out.push(item.output);
+    if (typeof item.arguments === 'string') out.push({ i, kind: 'arguments', text: item.arguments, json: isJson(item.arguments) });
+    if (typeof item.output === 'string') out.push({ i, kind: 'output', text: item.output });
     else if (item.output && typeof item.output === 'object') {
       const o = item.output as { text?: unknown };
-      out.push(typeof o.text === 'string' ? o.text : JSON.stringify(item.output));
+      if (typeof o.text === 'string') out.push({ i, kind: 'output-text', text: o.text });
+      else out.push({ i, kind: 'output-json', text: JSON.stringify(item.output), json: true });
     }
-  }
-  return out.join('\n');
+  });
+  return out;
 }
+
+/** The text of an Agents SDK input (a string or input items: messages, tool calls and their results). */
+export function agentsInputText(input: unknown): string {
+  return inputSlots(input)
+    .map((s) => s.text)
+    .join('\n');
+}
+
+/** A copy of an Agents SDK input with the texts of `slots` replaced by `masked` (the input itself when none changed). */
+function putInputSlots(input: unknown, slots: readonly InputSlot[], masked: readonly string[]): unknown {
+  if (slots.every((s, k) => masked[k] === s.text)) return input;
+  if (typeof input === 'string') return masked[0];
+  const items = (input as Record<string, unknown>[]).slice();
+  const byItem = new Map<number, { slots: InputSlot[]; masked: string[] }>();
+  slots.forEach((s, k) => {
+    let g = byItem.get(s.i);
+    if (!g) byItem.set(s.i, (g = { slots: [], masked: [] }));
+    g.slots.push(s);
+    g.masked.push(masked[k]);
+  });
+  for (const [i, g] of byItem) {
+    let item: Record<string, unknown> = items[i];
+    const content = g.slots.flatMap((s, k) => (s.kind === 'content' ? [{ s, m: g.masked[k] }] : []));
+    if (content.length > 0) {
+      item = putPromptSlots([item], content.map(({ s }) => s.part!), content.map((c) => c.m))[0];
+    }
+    g.slots.forEach((s, k) => {
+      const m = g.masked[k];
+      if (m === s.text || s.kind === 'content') return;
+      if (s.kind === 'arguments' || s.kind === 'output') item = { ...item, [s.kind]: m };
+      else if (s.kind === 'output-text') item = { ...item, output: { ...(item.output as object), text: m } };
+      else if (s.kind === 'output-json') item = { ...item, output: parsedOr(m, (t) => ({ type: 'text', text: t })) };
+    });
+    items[i] = item;
+  }
+  return items;
+}
+
+/** A decision's transforms of `path` that a guard which can only block cannot apply: the tripwire's reason. */
+const unmaskable = (d: Decision, path: string): string | null => {
+  const ts = (d.transforms ?? []).filter((t) => t.path[0] === path);
+  return ts.length === 0 ? null : `the policy masks ${maskedWhat(ts)}, which a guardrail cannot do (it can only block)`;
+};
 
 /**
  * An input guardrail: decides `{ ...context, phase: "model", model, tokens, cost: { estimate: 0 }, prompt }` on the
@@ -101,8 +165,10 @@ export function reinInputGuardrail(options: AgentsGuardOptions) {
         cost: { estimate: 0 },
         prompt,
       });
+      // A guardrail can only block: an input the policy masks trips the wire (mask with `reinModel`).
+      const cannot = unmaskable(decision, 'prompt');
       if (decision.effect === 'allow') await settleOrReport(options.engine, decision, {}, options.onSettleError);
-      return { tripwireTriggered: decision.effect !== 'allow', outputInfo: decision };
+      return { tripwireTriggered: decision.effect !== 'allow' || cannot !== null, outputInfo: cannot ? { ...decision, message: cannot } : decision };
     },
   };
 }
@@ -114,8 +180,10 @@ export function reinOutputGuardrail(options: AgentsGuardOptions) {
     async execute(args: { agent: { model?: unknown }; agentOutput: unknown; context: { context?: unknown } }) {
       const text = typeof args.agentOutput === 'string' ? args.agentOutput : JSON.stringify(args.agentOutput);
       const decision = await options.engine.decide({ ...ctxOf(options.context, args.context?.context), phase: 'output', model: options.model ?? modelOf(args.agent), text });
+      // A guardrail can only block: an output the policy masks trips the wire (mask with `reinModel`'s `checkOutput`).
+      const cannot = unmaskable(decision, 'text');
       if (decision.effect === 'allow') await settleOrReport(options.engine, decision, {}, options.onSettleError);
-      return { tripwireTriggered: decision.effect === 'deny', outputInfo: decision };
+      return { tripwireTriggered: decision.effect === 'deny' || cannot !== null, outputInfo: cannot ? { ...decision, message: cannot } : decision };
     },
   };
 }
@@ -154,7 +222,11 @@ export function reinModel<M extends AgentsModel>(model: M, options: AgentsGuardO
   const m = options.model ?? { provider: 'openai', id: 'default' };
 
   async function before(request: { systemInstructions?: string; input?: unknown; modelSettings?: { maxTokens?: number }; signal?: AbortSignal }) {
-    const prompt = [request.systemInstructions ?? '', agentsInputText(request.input)].filter(Boolean).join('\n');
+    const sys = request.systemInstructions ?? '';
+    const slots = inputSlots(request.input);
+    const inputText = slots.map((x) => x.text).join('\n');
+    const segments: Segment[] = [...(sys ? [{ text: sys }] : []), ...(inputText ? slots : [])];
+    const prompt = segments.map((x) => x.text).join('\n');
     const input = count(prompt);
     const maxOut = request.modelSettings?.maxTokens ?? 0;
     const req = {
@@ -167,7 +239,26 @@ export function reinModel<M extends AgentsModel>(model: M, options: AgentsGuardO
     };
     const { decision, note } = await approveViaQueue(engine, req, await engine.decide(req), options.approvals, () => modelCallSummary(req), request.signal);
     if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `model call to ${m.provider}:${m.id}`, note);
-    return { decision, input };
+    // What the provider gets: the instructions and input masked by the decision's transforms of `prompt`.
+    const masked = maskJoined(segments, '\n', decision.transforms, ['prompt']);
+    let sent = request;
+    if (masked !== null) {
+      const ins = sys ? masked.slice(1) : masked;
+      sent = { ...request, ...(sys ? { systemInstructions: masked[0] } : {}), ...(inputText ? { input: putInputSlots(request.input, slots, ins) } : {}) };
+    }
+    return { decision, input, sent };
+  }
+
+  /** `checkOutput`: the response's text decided with `phase: "output"`; the response masked by its transforms of `text`. */
+  async function checkResponse<R extends { output?: unknown }>(response: R): Promise<R> {
+    if (!options.checkOutput || !Array.isArray(response?.output)) return response;
+    const slots = inputSlots(response.output).filter((x) => x.kind === 'content');
+    const text = slots.map((x) => x.text).join('\n');
+    if (text === '') return response;
+    const decision = await engine.decide({ ...ctxOf(options.context, undefined), phase: 'output', model: m, text });
+    if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `output of ${m.provider}:${m.id}`);
+    const masked = maskJoined(slots, '\n', decision.transforms, ['text']);
+    return masked === null ? response : { ...response, output: putInputSlots(response.output, slots, masked) };
   }
   const settle = (decision: Decision, usage: TokenUsage) =>
     settleOrReport(engine, decision, { tokens: usage, cost: { estimate: priceOf(options.prices, usage, m) } }, options.onSettleError);
@@ -177,24 +268,24 @@ export function reinModel<M extends AgentsModel>(model: M, options: AgentsGuardO
       return model.supportsPromptModelSelection;
     },
     async getResponse(request) {
-      const { decision, input } = await before(request);
+      const { decision, input, sent } = await before(request);
       let response: { usage?: unknown; output?: unknown };
       try {
-        response = await model.getResponse(request);
+        response = await model.getResponse(sent);
       } catch (e) {
         await settle(decision, { input: 0, output: 0 });
         throw e;
       }
       const text = agentsInputText(Array.isArray(response?.output) ? response.output : []);
       await settle(decision, usageOf(response?.usage, input, count(text)));
-      return response;
+      return checkResponse(response);
     },
     async *getStreamedResponse(request) {
-      const { decision, input } = await before(request);
+      const { decision, input, sent } = await before(request);
       let text = '';
       let settled = false;
       try {
-        for await (const event of model.getStreamedResponse(request)) {
+        for await (const event of model.getStreamedResponse(sent)) {
           const e = event as { type?: string; delta?: unknown; response?: { usage?: unknown } };
           if (e?.type === 'output_text_delta' && typeof e.delta === 'string') text += e.delta;
           else if (e?.type === 'response_done' && !settled) {
@@ -269,13 +360,30 @@ function approvedThisCall(rc: RunContextLike | undefined, toolName: string, call
   return Array.isArray(approved) && approved.includes(callId);
 }
 
-/** The tool guard's decide and settle, shared by `reinToolGuardrail` and `guardTools`. */
+/** A tool call's arguments (JSON text, as the model wrote them) masked by the decision's transforms of
+ *  `tool.input`, or null when it masks nothing there. */
+function maskedArguments(raw: string, request: { tool: { input: unknown } }, decision: Decision): string | null {
+  const sent = applyTransforms(request, decision);
+  if (sent === request || sent.tool.input === request.tool.input) return null;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw || '{}');
+  } catch {
+    return String((sent.tool.input as { value: unknown }).value); // not JSON: masked as the raw text it was decided on
+  }
+  return JSON.stringify(parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? sent.tool.input : (sent.tool.input as { value: unknown }).value);
+}
+
+/** The tool guard's decide and settle, shared by `reinToolGuardrail` and `guardTools` (`masks`: the
+ *  guard wraps the tools' `invoke`, which passes the masked arguments on). */
 function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean) {
   const { engine } = options;
   /** `${tool}\0${callId}` of calls `needsApproval` put to a person (before the SDK's answer). */
   const asked = new Set<string>();
   /** `${tool}\0${callId}` → the allowed decision, settled when the tool's output arrives. */
   const open = new Map<string, { decision: Decision; input: unknown }>();
+  /** `${tool}\0${callId}` → the masked arguments the tool's `invoke` gets instead of the model's. */
+  const masks = new Map<string, string>();
   const requestOf = (name: string, input: unknown, rc: RunContextLike | undefined) => ({
     ...ctxOf(options.context, rc?.context),
     phase: 'tool',
@@ -310,7 +418,17 @@ function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean)
         const verb = decision.effect === 'require_approval' ? 'needs approval' : 'denied by policy';
         return { behavior: { type: 'rejectContent' as const, message: `${verb}: ${messageOf(decision)}${note ? ` (${note})` : ''}` }, outputInfo: decision };
       }
-      if (settleAfterOutput) open.set(key, { decision, input: args });
+      const masked = maskedArguments(data.toolCall.arguments, request, decision);
+      if (masked !== null) {
+        // A guardrail cannot change the arguments; `guardTools` wraps `invoke`, which can. Alone, refuse.
+        if (!settleAfterOutput) {
+          const why = `the policy masks ${maskedWhat((decision.transforms ?? []).filter((t) => t.path[0] === 'tool'))}, which a tool input guardrail cannot do: guard the tool with \`guardTools\``;
+          await settleOrReport(engine, decision, {}, options.onSettleError);
+          return { behavior: { type: 'rejectContent' as const, message: `denied by policy: ${why}` }, outputInfo: decision };
+        }
+        masks.set(key, masked);
+      }
+      if (settleAfterOutput) open.set(key, { decision, input: masked === null ? args : parseArgs(masked) });
       else await settleOrReport(engine, decision, {}, options.onSettleError);
       return { behavior: { type: 'allow' as const }, outputInfo: decision };
     },
@@ -321,6 +439,7 @@ function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean)
     name: 'rein',
     async run(data: { toolCall: ToolCallLike; output: unknown }) {
       const key = `${data.toolCall.name}\0${data.toolCall.callId}`;
+      masks.delete(key);
       const o = open.get(key);
       if (o) {
         open.delete(key);
@@ -338,7 +457,16 @@ function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean)
     if (callId) asked.add(`${name}\0${callId}`);
     return true;
   };
-  return { input, output, needsApproval };
+  /** `invoke` with the masked arguments of the call, when the input guardrail masked any. */
+  const invoke =
+    (name: string, own: (rc: unknown, input: string, details?: { toolCall?: { callId?: string } }) => Promise<unknown>) =>
+    (rc: unknown, input: string, details?: { toolCall?: { callId?: string } }) => {
+      const key = `${name}\0${details?.toolCall?.callId}`;
+      const masked = masks.get(key);
+      masks.delete(key);
+      return own(rc, masked ?? input, details);
+    };
+  return { input, output, needsApproval, invoke };
 }
 
 /**
@@ -372,6 +500,7 @@ type AnyAgentsTool = {
  */
 export function guardTools<T extends readonly AnyAgentsTool[]>(tools: T, options: AgentsToolGuardOptions): T {
   const g = toolGuards(options, true);
+  const redacts = options.engine.policy.compiled.ir?.rules.some((r) => r.redact !== undefined) ?? true;
   return tools.map((t) => {
     if (t?.type !== 'function' || typeof t.name !== 'string') return t;
     const own = t.needsApproval;
@@ -386,6 +515,8 @@ export function guardTools<T extends readonly AnyAgentsTool[]>(tools: T, options
       },
       inputGuardrails: [...(t.inputGuardrails ?? []), g.input],
       outputGuardrails: [...(t.outputGuardrails ?? []), g.output],
+      // Only for a policy that masks: a wrapped `invoke` parses its arguments itself (the SDK's prepared input is keyed by the tool's own `invoke`).
+      ...(redacts && typeof t.invoke === 'function' ? { invoke: g.invoke(t.name, (t.invoke as (...a: unknown[]) => Promise<unknown>).bind(t)) } : {}),
     };
   }) as unknown as T;
 }

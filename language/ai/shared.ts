@@ -3,6 +3,8 @@
 // each entry point's declarations stand without the other SDK installed. Browser-safe.
 import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
+import { pathText, type Transform } from '../runtime/transforms.js';
+import { maskJoined, type Segment } from '../runtime/mask-joined.js';
 
 /** What the host knows about the caller: merged into every request (agent, team, session, data classification…). */
 export type ReinContext = Record<string, unknown> | (() => Record<string, unknown>);
@@ -133,22 +135,99 @@ export function contextOf(ctx: ReinContext | undefined): Record<string, unknown>
   return typeof ctx === 'function' ? ctx() : ctx;
 }
 
+/** Where one piece of a prompt's text comes from (message `m`, part `p`; -1: the message's string content). */
+export interface PromptSlot extends Segment {
+  m: number;
+  p: number;
+  kind: 'content' | 'text' | 'output' | 'input';
+}
+
+/** @internal */
+export const isJson = (s: string): boolean => {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** @internal */
+export function promptSlots(prompt: unknown): PromptSlot[] {
+  const out: PromptSlot[] = [];
+  if (!Array.isArray(prompt)) return out;
+  (prompt as { content?: unknown }[]).forEach((msg, m) => {
+    if (typeof msg?.content === 'string') out.push({ m, p: -1, kind: 'content', text: msg.content });
+    else if (Array.isArray(msg?.content)) {
+      (msg.content as { type?: string; text?: string; output?: unknown; input?: unknown }[]).forEach((part, p) => {
+        if (typeof part?.text === 'string') out.push({ m, p, kind: 'text', text: part.text });
+        else if (part?.type === 'tool-result' && part.output !== undefined) out.push({ m, p, kind: 'output', text: JSON.stringify(part.output), json: true });
+        else if (part?.type === 'tool-call' && part.input !== undefined) {
+          const text = typeof part.input === 'string' ? part.input : JSON.stringify(part.input);
+          out.push({ m, p, kind: 'input', text, json: typeof part.input !== 'string' || isJson(text) });
+        }
+      });
+    }
+  });
+  return out;
+}
+
 /** The text of a prompt (system, user, assistant and tool messages), for detectors and the token count. */
 export function promptText(prompt: unknown): string {
-  if (!Array.isArray(prompt)) return '';
-  const out: string[] = [];
-  for (const m of prompt as { content?: unknown }[]) {
-    if (typeof m?.content === 'string') out.push(m.content);
-    else if (Array.isArray(m?.content)) {
-      for (const part of m.content as { type?: string; text?: string; output?: unknown; input?: unknown }[]) {
-        if (typeof part?.text === 'string') out.push(part.text);
-        else if (part?.type === 'tool-result' && part.output !== undefined) out.push(JSON.stringify(part.output));
-        else if (part?.type === 'tool-call' && part.input !== undefined) out.push(typeof part.input === 'string' ? part.input : JSON.stringify(part.input));
-      }
-    }
-  }
-  return out.join('\n');
+  return promptSlots(prompt)
+    .map((s) => s.text)
+    .join('\n');
 }
+
+/** JSON text masked back to a value: the parsed text, or `fallback(text)` when masking broke its syntax. */
+/** @internal */
+export const parsedOr = (text: string, fallback: (t: string) => unknown): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return fallback(text);
+  }
+};
+
+/**
+ * The prompt with the decision's transforms of the request's `prompt` (its text, `promptText`) applied
+ * to the messages it was made of: text parts, string contents, tool calls' inputs and tool results'
+ * outputs (masked as JSON text, then parsed back; a result whose JSON the mask broke becomes a text
+ * output). The prompt itself when nothing is masked; otherwise a copy (the original is not touched).
+ * @internal
+ */
+export function maskPrompt<P>(prompt: P, decision: Decision, path: readonly (string | number)[] = ['prompt']): P {
+  const slots = promptSlots(prompt);
+  const masked = maskJoined(slots, '\n', decision.transforms, path);
+  return masked === null ? prompt : putPromptSlots(prompt, slots, masked);
+}
+
+/** A copy of `prompt` with the texts of `slots` replaced by `masked` (the same prompt when none changed). @internal */
+export function putPromptSlots<P>(prompt: P, slots: readonly PromptSlot[], masked: readonly string[]): P {
+  if (slots.every((s, k) => masked[k] === s.text)) return prompt;
+  const msgs = (prompt as unknown as Record<string, unknown>[]).slice();
+  slots.forEach((s, k) => {
+    if (masked[k] === s.text) return;
+    const msg = { ...msgs[s.m] };
+    msgs[s.m] = msg;
+    if (s.kind === 'content') {
+      msg.content = masked[k];
+      return;
+    }
+    const parts = (msg.content as Record<string, unknown>[]).slice();
+    msg.content = parts;
+    const part = { ...parts[s.p] };
+    parts[s.p] = part;
+    if (s.kind === 'text') part.text = masked[k];
+    else if (s.kind === 'output') part.output = parsedOr(masked[k], (t) => ({ type: 'text', value: t }));
+    else part.input = typeof part.input === 'string' ? masked[k] : parsedOr(masked[k], (t) => t);
+  });
+  return msgs as unknown as P;
+}
+
+/** What a guard masked (rule, path, detector, span count) and could not apply, as words. @internal */
+export const maskedWhat = (ts: readonly Transform[]): string =>
+  ts.map((t) => `\`${pathText(t.path)}\` (${t.detector ?? 'whole string'}, rule ${t.rule})`).filter((x, i, a) => a.indexOf(x) === i).join(', ');
 
 /** The approvals that let `request` through: each approval the decision asks for, bound to its request hash. @internal */
 export const approvalsFor = (d: Decision) => d.approvals.map((a) => ({ rule: a.name, request_hash: d.request_hash ?? '' }));

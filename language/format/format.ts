@@ -272,6 +272,7 @@ class Printer {
       case 'TypeDecl':
         return ['type ', d.name ? this.name(d.name) : '', ' = ', d.type ? this.type(d.type) : ''];
       case 'LetDecl':
+        if (d.source) return ['data ', d.name ? this.name(d.name) : '', d.type ? [': ', this.type(d.type)] : '', ' from ', this.string(d.source)];
         return [
           'let ',
           d.name ? this.name(d.name) : '',
@@ -423,6 +424,8 @@ class Printer {
         return ['at', it.time ? [' ', this.string(it.time)] : ''];
       case 'Approved':
         return ['approved ', this.commaList(it.names.map((n) => () => this.name(n)))];
+      case 'DataOverride':
+        return ['data', it.name ? [' ', this.name(it.name)] : '', ' =', it.value ? [' ', this.expr(it.value)] : ''];
       case 'ExternStub': {
         let args: Doc = '';
         if (it.args && it.name) {

@@ -1,6 +1,7 @@
 // REIN303: two rules with the same set of conditions (compared on their normalised source: the
 // `when`s and the `unless`es as sets, parentheses and spacing ignored). Usually a copy-paste slip,
-// or two rules that should be one.
+// or two rules that should be one. `redact` rules are left out: each masks one path with one
+// detector, so two of them (or one and a deciding rule) cannot be one rule.
 
 import type * as A from '../syntax/ast.js';
 import { printExpr } from '../semantics/print.js';
@@ -13,6 +14,8 @@ export const duplicateConditions: LintRule = {
   kinds: ['RuleDecl'],
   check(node, ctx, accept, state) {
     if (node.kind !== 'RuleDecl') return;
+    // A `redact` rule masks one path with one detector: rules that mask more cannot be merged into it.
+    if (node.body.some((item) => item.kind === 'Redact')) return;
     const whens: string[] = [];
     const unlesses: string[] = [];
     for (const item of node.body) {

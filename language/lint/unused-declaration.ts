@@ -27,7 +27,7 @@ export const unusedDeclaration: LintRule = {
         });
         if (total > self) continue;
       }
-      const what = decl.kind === 'LetDecl' ? '`let`' : '`def`';
+      const what = decl.kind === 'LetDecl' ? (decl.source ? '`data`' : '`let`') : '`def`';
       accept({
         file: ctx.program.declFile.get(decl),
         range: decl.name.range,

@@ -65,6 +65,7 @@ const bundleZod = z.object({
   }),
   files: z.record(z.string(), z.string()).check(z.refine((f) => Object.keys(f).length > 0, 'a bundle needs at least one file')),
   config: z.optional(z.unknown()),
+  data: z.optional(z.record(z.string(), z.string())),
   sourceMap: z.object({ declarations: z.array(declarationZod) }),
   compiled: z.optional(
     z.object({
@@ -97,6 +98,8 @@ export interface Bundle {
   policy: { name: string; version: string | null; hash: string };
   files: Record<string, string>;
   config?: unknown;
+  /** The JSON text of the set's data files (`data … from "file"`, docs/data.md), by name. */
+  data?: Record<string, string>;
   sourceMap: { declarations: BundleDeclaration[] };
   /** The compiled program (formatVersion 2): what `rein/runtime`'s `loadCompiled` reads. */
   compiled?: CompiledSection;
@@ -174,6 +177,7 @@ export function buildBundle(set: PolicySet): { bundle: Bundle; policy: Policy; d
     config: set.config ?? null,
     sourceMap: { declarations: sourceMapOf(result) },
   };
+  if (set.data) bundle.data = Object.fromEntries(Object.keys(set.data).sort().map((n) => [n, set.data![n]]));
   bundle.compiled = compiledSection(result.program, bundle);
   return { bundle, policy, diagnostics: result.diagnostics };
 }
@@ -211,7 +215,7 @@ export function loadBundle(data: unknown, source = 'bundle'): { bundle: Bundle; 
   // The compiled program: no parsing, checking or linting (the integrity digest covers the sources).
   if (compiledSectionReadable(bundle)) return { bundle, policy: loadCompiledSync(bundle, { source }) };
   // A bundle this rein cannot read the compiled form of: its sources, checked again.
-  const result = check(bundle.files, { config: bundle.config ?? undefined });
+  const result = check(bundle.files, { config: bundle.config ?? undefined, data: bundle.data ?? {} });
   if (!result.ok) throw new PolicyError(`the bundle \`${source}\` has errors`, result.diagnostics);
   const policy = compile(result);
   if (policy.hash !== bundle.policy.hash) {

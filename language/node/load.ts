@@ -10,6 +10,8 @@ import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import { parseConfig } from '../config.js';
 import { check } from '../check.js';
+import { parse } from '../syntax/parser.js';
+import { dataFile } from '../semantics/program.js';
 import { compile } from '../policy.js';
 import type { Policy } from '../runtime/compile.js';
 import type { CheckResult } from '../semantics/program.js';
@@ -30,6 +32,10 @@ export interface PolicySet {
   configDiagnostics: Diagnostic[];
   /** Source of `rein.json` when present (for excerpts). */
   configSource?: string;
+  /** The JSON text of each data file the set's `data` declarations name (docs/data.md), by name
+   *  relative to `root` (`paths` has their absolute paths). A file that cannot be read is absent
+   *  (the check reports it, REIN251). */
+  data?: Record<string, string>;
 }
 
 export { LoadError };
@@ -54,6 +60,40 @@ async function readText(p: string): Promise<string> {
     return await fs.readFile(p, 'utf8');
   } catch (e) {
     throw new LoadError(`cannot read \`${p}\`: ${ioReason(e)}`);
+  }
+}
+
+/** The data files the set's `data` declarations name, relative to its root. */
+export function dataFilesOf(set: Pick<PolicySet, 'files'>): string[] {
+  const out = new Set<string>();
+  for (const [name, text] of Object.entries(set.files)) {
+    if (!/\bdata\b/.test(text)) continue; // most files declare none: skip the parse
+    for (const d of parse(text, name).ast.decls) {
+      if (d.kind === 'LetDecl' && d.source && d.source.parts.every((p) => p.kind === 'Text')) {
+        const src = d.source.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('');
+        if (src) out.add(dataFile(name, src));
+      }
+    }
+  }
+  return [...out].sort();
+}
+
+/** Read the set's data files into `set.data` (again: `rein mcp` re-reads them on a change). */
+export async function readData(set: PolicySet): Promise<void> {
+  const names = dataFilesOf(set);
+  if (names.length === 0) {
+    delete set.data;
+    return;
+  }
+  set.data = {};
+  for (const name of names) {
+    const abs = path.resolve(set.root, name);
+    set.paths[name] = abs;
+    try {
+      set.data[name] = await fs.readFile(abs, 'utf8');
+    } catch {
+      // absent from `data`: the check reports the file as not found (REIN251)
+    }
   }
 }
 
@@ -98,6 +138,7 @@ export async function readPolicyDir(dir: string): Promise<PolicySet> {
     set.paths[name] = abs;
   }
   await readConfig(set);
+  await readData(set);
   return set;
 }
 
@@ -110,6 +151,7 @@ async function readSelected(dir: string, names: string[]): Promise<PolicySet> {
     set.paths[name] = abs;
   }
   await readConfig(set);
+  await readData(set);
   return set;
 }
 
@@ -134,6 +176,7 @@ export async function readPolicyFiles(files: string[]): Promise<PolicySet> {
     set.paths[name] = abs[i];
   }
   await readConfig(set);
+  await readData(set);
   return set;
 }
 
@@ -288,7 +331,7 @@ export async function readPolicySet(p: string, cwd: string = process.cwd()): Pro
 
 /** Type-check a set, with its `rein.json`; config diagnostics are included. Never throws. */
 export function checkPolicySet(set: PolicySet): CheckResult {
-  const result = check(set.files, { config: set.config });
+  const result = check(set.files, { config: set.config, data: set.data ?? {} });
   const diagnostics = [...set.configDiagnostics, ...result.diagnostics];
   return { ...result, diagnostics, ok: result.ok && !set.configDiagnostics.some((d) => d.severity === 'error') };
 }

@@ -19,7 +19,9 @@
 // suffix (`P{K0}:r<n>`), so every sub-bucket of one rolling counter is in one slot and a reserve sums
 // them in the same script. Token buckets and anchored periods keep their mode in `B c` (`m`: `b:<refill>:
 // <everyMs>` or `a:<periodMs>`; `t`: the bucket's refill time or the anchor; `i`: the period ordinal),
-// and a reservation record marks their bases with a leading `!` so settle brings them to `now` first.
+// and a reservation record marks their bases with a leading `!` so settle brings them to `now` first;
+// they expire once they read like an unknown key again (`hold`: `h` = reservation TTL + settle grace,
+// plus the bucket's refill time or one anchored period).
 // Windows live in K (the window index is part of it), so no reset job exists: the keys of an ended
 // window expire by TTL (window end + reservation TTL + settle grace, relative to the engine's clock).
 // Expired reservations are swept lazily by every script that touches their counter: their estimate
@@ -131,6 +133,9 @@ local function sweep(c, p, now, s, r, e)
   redis.call('HSET', c, 'spent', s, 'reserved', r, 'e', ne)
   return s, r, ne
 end
+-- hold's base for a counter written before its field h existed: the default reservation TTL (15 min)
+-- plus the default settle grace (24 h).
+local HOLD_DEFAULT = 87300000
 -- Keep c and p until \`target\` (engine ms; keepMs < 0: for ever). \`k\` (c's field) is the target set
 -- before: nothing to do when it already reaches this one. The member '~' (score +inf, never due) keeps
 -- p, and so its TTL, when no reservation is pending.
@@ -148,6 +153,33 @@ local function keep(c, p, k, target, keepMs)
     redis.call('PEXPIRE', p, keepMs)
     redis.call('HSET', c, 'k', string.format('%d', target))
   end
+end
+-- A token bucket or anchored counter expires once it reads like an unknown key again, if nothing is
+-- written to it before (docs/budgets.md, "Keys that expire"): \`base\` (the reservation TTL plus the
+-- settle grace, kept in c's field \`h\`) after the write, plus the time a bucket's level (spent +
+-- reserved) takes to refill, or one period of an anchored counter. m: the mode, k: the target set
+-- before (engine ms; 'L' from an earlier version that kept these for ever). The TTL is set a quarter
+-- longer than needed, so a busy counter is re-expired about once per that quarter, not on every call.
+local function hold(c, p, now, m, k, s, r, base)
+  local kind, x, y = string.match(m, '^(%a):(%d+):?(%d*)$')
+  local need
+  if kind == 'b' then need = math.ceil((tonumber(s) + tonumber(r)) * tonumber(y) / tonumber(x))
+  else need = tonumber(x) end
+  need = base + need
+  if need > 1e13 then need = 1e13 end
+  if k and k ~= 'L' and tonumber(k) >= now + need then return end
+  local ms = need + math.floor(need / 4)
+  redis.call('ZADD', p, '+inf', '~')
+  redis.call('PEXPIRE', c, ms)
+  redis.call('PEXPIRE', p, ms)
+  redis.call('HSET', c, 'k', string.format('%d', now + ms))
+end
+-- The base of \`hold\` kept in a counter (field h), raised to b when b is larger.
+local function holdBase(c, h, b)
+  h = tonumber(h)
+  if h and h >= b then return h end
+  redis.call('HSET', c, 'h', string.format('%d', b))
+  return b
 end
 -- A token bucket or anchored counter brought to \`now\` (memory-store.ts \`touch\`, the same
 -- arithmetic in doubles, exact for integers below 2^53). m: the mode (\`b:<refill>:<everyMs>\` or
@@ -212,6 +244,11 @@ local function finish(b, id, estimate, actual, now)
     local fixed = spent + tonumber(actual) - tonumber(estimate)
     if fixed < 0 then fixed = 0 end
     redis.call('HSET', c, 'spent', string.format('%d', fixed))
+  end
+  if moded then
+    -- an actual above the estimate raises a bucket's level: keep the counter until that refills too
+    local w = redis.call('HMGET', c, 'spent', 'reserved', 'm', 'k', 'h')
+    if w[3] then hold(c, p, now, w[3], w[4], w[1] or '0', w[2] or '0', tonumber(w[5]) or HOLD_DEFAULT) end
   end
 end
 -- The value of a record key R (GET), or 'x' for a tombstone of an earlier version's layout (a hash).
@@ -306,14 +343,14 @@ for i = 1, n do
   local base = 5 + (i-1)*6
   local moded = ARGV[base+6] ~= '-'
   local v
-  if moded then v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e', 'm', 't', 'i')
+  if moded then v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e', 'm', 't', 'i', 'h')
   else v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e') end
   local s, r, e = v[1] or '0', v[2] or '0', v[4]
   if v[1] or v[2] then
     if moded then s = touch(c, now, s, v[5], v[6], v[7]) end
     s, r, e = sweep(c, string.sub(c, 1, -2) .. 'p', now, s, r, e)
   end
-  st[i] = { s, r, v[3], e, moded and v[5] }
+  st[i] = { s, r, v[3], e, moded and v[5], moded and v[8] }
   -- a rolling window: the sub-buckets before this one count too (same slot: the hash tag is K's root)
   local ts, tr = tonumber(s), tonumber(r)
   local roll = tonumber(ARGV[base+5])
@@ -364,10 +401,14 @@ if commit and n > 0 then
         redis.call('HSET', c, 'reserved', reserved, 'e', string.format('%d', exp))
       end
       redis.call('ZADD', p, exp, amount .. ':' .. id)
-      local keepMs = tonumber(ARGV[5 + (i-1)*6 + 3])
-      keep(c, p, s[3], now + keepMs, keepMs)
       local mode = ARGV[5 + (i-1)*6 + 6]
-      if mode ~= '-' and not s[5] then redis.call('HSET', c, 'm', mode, 't', string.format('%d', now), 'i', '0') end
+      if mode ~= '-' then
+        if not s[5] then redis.call('HSET', c, 'm', mode, 't', string.format('%d', now), 'i', '0') end
+        hold(c, p, now, s[5] or mode, s[3], s[1], reserved, holdBase(c, s[6], ttl + grace))
+      else
+        local keepMs = tonumber(ARGV[5 + (i-1)*6 + 3])
+        keep(c, p, s[3], now + keepMs, keepMs)
+      end
     end
     committed = 1
   else
@@ -426,22 +467,28 @@ for i = 2, #rec, 2 do finish(rec[i], id, rec[i+1], '0', tonumber(ARGV[1])) end
 return '1'
 `;
 
-// KEYS: c.  ARGV: now, amount, keepMs (-1 = lifetime), mode ('-' or \`m\`; absent: '-')
+// KEYS: c.  ARGV: now, amount, keepMs (-1 = lifetime; for a token bucket or anchored counter: the base of
+// \`hold\`, the settle grace), mode ('-' or \`m\`; absent: '-')
 const ADD_SPENT = `
 local now = tonumber(ARGV[1])
 local c = KEYS[1]
 local p = string.sub(c, 1, -2) .. 'p'
 verify({ c, p })
-local v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e', 'm', 't', 'i')
+local v = redis.call('HMGET', c, 'spent', 'reserved', 'k', 'e', 'm', 't', 'i', 'h')
+local s, r = v[1] or '0', v[2] or '0'
 if v[1] or v[2] then
-  local s = touch(c, now, v[1] or '0', v[5], v[6], v[7])
-  sweep(c, p, now, s, v[2] or '0', v[4])
+  s = touch(c, now, s, v[5], v[6], v[7])
+  s, r = sweep(c, p, now, s, r, v[4])
 end
 local mode = ARGV[4] or '-'
 if mode ~= '-' and not v[5] then redis.call('HSET', c, 'm', mode, 't', string.format('%d', now), 'i', '0') end
 redis.call('HINCRBY', c, 'spent', ARGV[2])
 local keepMs = tonumber(ARGV[3])
-keep(c, p, v[3], now + keepMs, keepMs)
+if v[5] or mode ~= '-' then
+  hold(c, p, now, v[5] or mode, v[3], string.format('%d', tonumber(s) + tonumber(ARGV[2])), r, holdBase(c, v[8], math.max(keepMs, 0)))
+else
+  keep(c, p, v[3], now + keepMs, keepMs)
+end
 return '1'
 `;
 
@@ -1182,7 +1229,8 @@ export class RedisBudgetStore implements BudgetStore {
 
   async addSpent(counterKey: string, amount: number, expiresAt: number | null, now: number, mode?: CounterMode): Promise<void> {
     assertAmount(amount, 'amount');
-    const keepMs = expiresAt === null ? -1 : Math.max(0, expiresAt - now) + this.graceMs;
+    // a token bucket or anchored counter: the script keeps it until it reads like an unknown key
+    const keepMs = mode !== undefined ? this.graceMs : expiresAt === null ? -1 : Math.max(0, expiresAt - now) + this.graceMs;
     const b = this.base(counterKey);
     await this.withTimeout(
       (async () => {

@@ -72,7 +72,7 @@ export interface DecideHelpers {
   finish: FusedFinish;
 }
 
-/** What the fused variant needs: the validator, emitted into the same function (validate.ts `emitQuickValidator`). */
+/** What the fused variant needs: the validator, emitted into the same function (validate-js.ts `emitValidator`). */
 export interface FusedHelpers {
   /** Emits the quick validator reading the local `src`; lines `return undefined` on the first problem. */
   validator: (b: CodeBuilder, src: Name) => { result: Name; fields: Map<string, Name> };

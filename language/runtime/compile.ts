@@ -22,7 +22,7 @@ import { redactTransforms, type Transform } from './transforms.js';
 import { assemble, Entries, ruleErrorReason, type Assembler } from './entries.js';
 import { firstMatch, firstMatchRanks } from './combine.js';
 import { canonicalJson, hashValue, sha256Hex } from './hash.js';
-import { compileValidator, emitQuickValidator, newValidatorClosures } from './validate.js';
+import { compileValidator, type Validator } from './validate.js';
 import { useCodegen } from './codegen.js';
 import { generateFused, generateRules, type DecideHelpers, type FusedEvaluate, type RuleGenHost } from './codegen-rules.js';
 import { EvalError, newRecord, renderValue } from './values.js';
@@ -56,6 +56,12 @@ export interface CompileOptions {
    * given to the Engine instead.
    */
   externs?: ExternImpls;
+  /**
+   * The set's data files (`data NAME: TYPE from "file.json"`, docs/data.md) by name relative to the
+   * set's root: JSON text or an already parsed value. Used when `compile` is given sources; a
+   * CheckResult carries the data it was checked with.
+   */
+  data?: Record<string, unknown>;
 }
 
 // ---------------------------------------------------------------- rules
@@ -127,15 +133,17 @@ function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
  * path (closures and generated code alike, `policy.evaluate` and the Engine). A matched rule adds its
  * transforms (enforce mode) or a `monitored` entry (`@monitor`, monitor mode); a failed one (its
  * condition, or its path deeper than the limit) counts with the `on error` effect, like any rule.
- * Budgets read in a `redact` rule's conditions read as unspent (the step runs without the store).
+ * Budgets read in a `redact` rule's conditions read as unspent (the step runs without the store), with
+ * their limit evaluated for the request.
  */
-function redactStep(cl: Closures, ir: IrProgram, onError: 'allow' | 'deny', views: Env['budgets']): Assembler['redact'] {
+function redactStep(cl: Closures, ir: IrProgram, onError: 'allow' | 'deny', views: (input: Record<string, unknown>, now: number) => Env['budgets']): Assembler['redact'] {
   const rs = ir.rules.filter((r) => r.redact !== undefined).map((r) => compileRule(cl, r, ir.currency));
   if (rs.length === 0) return undefined;
   return (E, time, mode) => {
     const input = E.hashOf;
     if (input === undefined || input === null) return; // an invalid request: nothing to rewrite
-    const env: Env = { input: input as Record<string, unknown>, now: typeof time === 'number' ? time : time.getTime(), budgets: views };
+    const now = typeof time === 'number' ? time : time.getTime();
+    const env: Env = { input: input as Record<string, unknown>, now, budgets: views(input as Record<string, unknown>, now) };
     if (E.externs !== null) env.externs = E.externs;
     for (const r of rs) {
       let o = evalRule(r, env);
@@ -210,8 +218,8 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
 
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
 function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[]): ((env: Env, all: boolean) => RuleOutcome[]) | undefined;
-function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide: DecideHelpers): FusedEvaluate | undefined;
-function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide?: DecideHelpers): unknown {
+function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide: DecideHelpers, validate: Validator): FusedEvaluate | undefined;
+function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide?: DecideHelpers, validate?: Validator): unknown {
   try {
     const genRules = rules.map((r) => ({
       rule: r.ir,
@@ -237,10 +245,9 @@ function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decid
         return out;
       },
     };
-    if (decide) {
-      return generateFused(host, genRules, helpers, decide, {
-        validator: (b, src) => emitQuickValidator(b, lw.program.inputType, newValidatorClosures(), src),
-      });
+    if (decide && validate) {
+      // The validator's own IR and closures, emitted into the fused function.
+      return generateFused(host, genRules, helpers, decide, { validator: validate.emit });
     }
     return generateRules(host, genRules, helpers);
   } catch {
@@ -375,9 +382,11 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
 /** `sha256:` over the set's files (sorted by name): their ASTs with positions as offsets, so any
  *  edit (including comments and layout) changes the hash, while the same sources always hash the same. */
 function policyHash(program: CheckedProgram, sources?: Record<string, string>): string {
+  // Data documents are part of the policy: their files' values follow the sources.
+  const data = program.data ? canonicalJson(program.data.map((d) => [d.file, d.value ?? null])) : '';
   if (sources) {
     const names = Object.keys(sources).sort();
-    return sha256Hex(canonicalJson(names.map((n) => [n, sources[n]])));
+    return sha256Hex(canonicalJson(names.map((n) => [n, sources[n]])) + data);
   }
   const files = [...program.files].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   const text = JSON.stringify(files, (key, value) => {
@@ -386,7 +395,7 @@ function policyHash(program: CheckedProgram, sources?: Record<string, string>): 
     }
     return value;
   });
-  return sha256Hex(text);
+  return sha256Hex(text + data);
 }
 
 // ---------------------------------------------------------------- public API
@@ -409,7 +418,8 @@ export interface Policy {
   hash: string;
   header: PolicyHeader;
   compiled: CompiledPolicy;
-  /** Synchronous, stateless: rules only (budgets are ignored; budget views read as empty). Never throws on bad input. */
+  /** Synchronous, stateless: rules only (budgets are ignored; budget views read as empty, with the
+   *  limit evaluated for the request). Never throws on bad input. */
   evaluate(request: unknown, opts?: EvaluateOptions): Decision;
   /** The `request_hash` a decision for this request carries (null when the request is invalid). */
   requestHash(request: unknown): string | null;
@@ -482,6 +492,24 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   for (const b of budgets) {
     if (budgetsReadByRules.includes(b.name)) emptyViews[b.name] = Object.freeze({ spent: 0, remaining: b.limit, limit: b.limit, used: 0 });
   }
+  // Budgets read by rules whose limit comes from the request or data (`limitOf`): their stateless view
+  // shows the limit evaluated for each request; one that fails to evaluate has no view (it reads as
+  // null), as with the Engine.
+  const dataLimited = budgets.filter((b) => b.limitOf !== undefined && budgetsReadByRules.includes(b.name));
+  const viewsFor = (input: Record<string, unknown>, now: number): Env['budgets'] => {
+    if (dataLimited.length === 0) return emptyViews;
+    const views: Record<string, BudgetView> = Object.assign(Object.create(null), emptyViews);
+    const env: Env = { input, now, budgets: views };
+    for (const b of dataLimited) {
+      try {
+        const limit = b.limitOf!(env);
+        views[b.name] = { spent: 0, remaining: limit, limit, used: 0 };
+      } catch {
+        delete views[b.name];
+      }
+    }
+    return views;
+  };
 
   // Test expressions (`given`, `spent`): lowered on first use, cached per expression.
   const exprCache = new WeakMap<A.Expr, { fn: Fn; size: number }>();
@@ -511,7 +539,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   };
   const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
   const onError = header.onError;
-  const redact = redactStep(closures, ir, onError, emptyViews);
+  const redact = redactStep(closures, ir, onError, viewsFor);
   if (redact !== undefined) compiled.redact = redact;
   const enforce: Assembler = { policy: policyInfo, defaultEffect: header.default, mode: 'enforce' };
   const monitor: Assembler = { policy: policyInfo, defaultEffect: header.default, mode: 'monitor' };
@@ -532,8 +560,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   };
   // Host functions need a per-decision call context (and set failed rules' effects): no fused path;
   // neither for `combine first_match` (ranks).
-  const fused = ranks === null && generate && fastRules !== undefined && externs === null ? generatedRules(lowering, closures, rules, decideHelpers) : undefined;
+  const fused = ranks === null && generate && fastRules !== undefined && externs === null ? generatedRules(lowering, closures, rules, decideHelpers, validate) : undefined;
   if (fused !== undefined) compiled.fused = fused;
+  // The fused function takes the views before it validates: not for limits read from the request.
+  const fusedEvaluate = dataLimited.length === 0 ? fused : undefined;
 
   const finishRules = decideHelpers.finish;
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
@@ -553,17 +583,17 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     if (opts === undefined || (opts.explain !== true && (mode === undefined || mode === 'enforce') && (approvals === undefined || approvals.length === 0))) {
       // The common case: enforce mode, no approvals, no explanation. Valid request → rules → the
       // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
-      if (fused !== undefined) {
-        const d = fused(request, now, emptyViews, finishRules);
+      if (fusedEvaluate !== undefined) {
+        const d = fusedEvaluate(request, now, emptyViews, finishRules);
         if (d !== undefined) return d;
       } else {
         const input = validate.quick(request);
         if (input !== undefined) {
           if (externs !== null) {
             const calls = new ExternCalls(externs, 'sync');
-            return withCalls(rulesDecision(evaluateMatched({ input, now, budgets: emptyViews, externs: calls }), input, now, calls), calls);
+            return withCalls(rulesDecision(evaluateMatched({ input, now, budgets: viewsFor(input, now), externs: calls }), input, now, calls), calls);
           }
-          const env: Env = { input, now, budgets: emptyViews };
+          const env: Env = { input, now, budgets: viewsFor(input, now) };
           return rulesDecision(evaluateMatched(env), input, now);
         }
       }
@@ -584,7 +614,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     const calls = externs !== null && input !== undefined ? new ExternCalls(externs, 'sync') : undefined;
     if (calls !== undefined) E.externs = calls;
     if (input !== undefined) {
-      const env: Env = { input, now, budgets: emptyViews };
+      const env: Env = { input, now, budgets: viewsFor(input, now) };
       if (calls) env.externs = calls;
       // Only matched and failed rules make a decision (unless explaining): fewer outcomes to place.
       E.rules(explain ? evaluateRules(env, EXPLAIN) : evaluateMatched(env), onError);

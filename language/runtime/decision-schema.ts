@@ -121,7 +121,7 @@ const transformSchema = z.object({
   op: z.literal('redact'),
   /** From the request's root: object keys and list indexes. */
   path: z.array(z.union([z.string(), z.number()])),
-  detector: z.string(),
+  detector: z.nullable(z.string()),
   replacement: z.string(),
   /** `[start, end)` in UTF-16 code units of the original string, left to right, not overlapping. */
   spans: z.array(z.object({ start: z.int(), end: z.int() })),

@@ -918,7 +918,17 @@ export class Engine {
       if (i === undefined) {
         const w = windowOf(b.window, run.now);
         const window = w.start !== null && w.end !== null ? { start: w.start.toISOString(), end: w.end.toISOString() } : null;
-        E.explainBudget(b, undefined, 'not applied: its `when`/`unless` clauses do not hold for this request', false, window);
+        let why = 'not applied: its `when`/`unless` clauses do not hold for this request';
+        let shown: CompiledBudget | { name: string; unit: 'money' | 'number'; limit: number; onExceed: CompiledBudget['onExceed'] } = b;
+        if (b.limitOf !== undefined && run.env !== null) {
+          // a limit read from the request: the one this request would be held to
+          try {
+            shown = { name: b.name, unit: b.unit, limit: b.limitOf(run.env), onExceed: b.onExceed };
+          } catch (e) {
+            why += `; its limit fails for this request (${e instanceof Error ? e.message : String(e)})`;
+          }
+        }
+        E.explainBudget(shown, undefined, why, false, window);
         continue;
       }
       const p = run.plans[i]!;

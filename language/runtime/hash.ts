@@ -10,6 +10,26 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Sorts keys in place. Objects in requests have a handful of keys: an insertion sort allocates
+ *  nothing, where `Array.prototype.sort` allocates its work arrays on every call (most of what hashing
+ *  a request allocated). Long key lists keep the built-in sort. */
+function sortKeys(keys: string[]): void {
+  const n = keys.length;
+  if (n > 16) {
+    keys.sort(compareKeys);
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    while (j >= 0 && keys[j] > k) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+}
+
 const SIMPLE_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 function str(s: string): string {
@@ -50,7 +70,7 @@ function write(v: unknown, depth: number, seen: unknown[]): string {
   } else {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
-    if (keys.length > 1) keys.sort(compareKeys);
+    sortKeys(keys);
     out = '{';
     let first = true;
     for (let i = 0; i < keys.length; i++) {

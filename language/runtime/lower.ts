@@ -9,6 +9,7 @@
 // - operator variants chosen by static type (money, string, list, duration arithmetic; scalar or
 //   deep equality), error locations, regex patterns checked, the paths `explain` records.
 
+import { dataValue } from './data.js';
 import type * as A from '../syntax/ast.js';
 import type { CheckedProgram, Symbol as Sym } from '../semantics/program.js';
 import type { Type } from '../semantics/types.js';
@@ -174,6 +175,14 @@ export class Lowering {
     const done = this.letIndex.get(name);
     if (done) return done;
     const decl = this.program.lets.find((l) => l.name?.text === name);
+    if (decl?.source) {
+      // A data document: its file's value, converted to the declared type (data.ts), is a constant.
+      const doc = this.program.data?.find((d) => d.decl === decl);
+      const v = doc ? dataValue(this.program, doc) : undefined;
+      const ref = v === undefined ? NULL : konst(v);
+      this.letIndex.set(name, ref);
+      return ref;
+    }
     if (!decl || !decl.value || this.letsLowering.has(name)) return NULL;
     this.letsLowering.add(name);
     const s = this.newScope(this.fileOf(decl));

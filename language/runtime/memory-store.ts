@@ -288,7 +288,9 @@ export class MemoryBudgetStore implements BudgetStore {
 
   private counter(counterKey: string, windowEnd: number | null, ttlMs: number, mode: CounterMode | undefined, now: number): Counter {
     let c = this.counters.get(counterKey);
-    const dropAt = windowEnd === null ? null : windowEnd + ttlMs + this.graceMs;
+    // An anchored counter is forgotten one period (plus the reservation TTL and settle grace) after its
+    // last write, as the Redis store's key expires: by then its period has ended with nothing pending.
+    const dropAt = mode?.kind === 'anchored' ? now + ttlMs + this.graceMs + mode.periodMs : windowEnd === null ? null : windowEnd + ttlMs + this.graceMs;
     if (!c) {
       // An anchored counter's anchor, and a bucket's refill time, start at its first write.
       c = { spent: 0, reserved: 0, live: 0, heap: [], dropAt, mode, t: now, period: 0 };

@@ -12,7 +12,9 @@ import { Engine, type PolicyLike } from './engine.js';
 import { canonicalJson, hashValue } from './hash.js';
 import { toHost, type ExternImpl, type ExternImpls, type IrExtern } from './externs.js';
 import { MemoryBudgetStore } from './memory-store.js';
-import { toJsonValue } from './compile.js';
+import { compileProgram, toJsonValue } from './compile.js';
+import { dataType } from './data.js';
+import { compileValidator } from './validate.js';
 import { printExpr } from '../semantics/print.js';
 import { pathText } from './transforms.js';
 
@@ -194,9 +196,13 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
   const spent: A.SpentItem[] = [];
   const approved: string[] = [];
   const stubs: A.ExternStubItem[] = [];
+  const dataItems: A.DataOverrideItem[] = [];
   let expectCount = 0;
   for (const item of decl.items) {
     switch (item.kind) {
+      case 'DataOverride':
+        dataItems.push(item);
+        break;
       case 'ExternStub':
         stubs.push(item);
         break;
@@ -257,6 +263,15 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
       externs = stubExterns(compiled.ir!.externs!, stubs, (e) => compiled.evaluateExpr!(e, env));
     } catch (e) {
       return fail(`an \`extern\` stub failed: ${errorMessage(e)}`);
+    }
+  }
+  // `data NAME = EXPR`: this test decides with its own value of a data document (the policy is
+  // compiled again with it: data documents are constants of the compiled policy).
+  if (dataItems.length > 0) {
+    try {
+      policy = withData(policy, dataItems, (e) => compiled.evaluateExpr!(e, env));
+    } catch (e) {
+      return fail(`\`data\` failed: ${errorMessage(e)}`);
     }
   }
   const engine = new Engine(policy, { store: new MemoryBudgetStore(), clock: () => now, ...(externs ? { externs: externs.impls } : {}) });
@@ -342,6 +357,22 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
   if (problems.length > 0) return fail(problems.join('\n'));
   result.passed = true;
   return result;
+}
+
+/** The policy recompiled with a test's values of its data documents (`data NAME = EXPR`). */
+function withData(policy: PolicyLike, items: readonly A.DataOverrideItem[], evaluate: (e: A.Expr) => unknown): PolicyLike {
+  const program = policy.compiled.program;
+  const data = (program.data ?? []).map((d) => ({ ...d }));
+  for (const it of items) {
+    const doc = data.find((d) => d.name === it.name?.text);
+    if (!doc || !it.value) throw new Error(`\`${it.name?.text ?? ''}\` is not a \`data\` declaration`);
+    const value = toJsonValue(evaluate(it.value), program.types?.get(it.value));
+    const v = compileValidator(dataType(program, doc), { codegen: false })(value);
+    if (!v.ok) throw new Error(`\`${doc.name}\` ${v.errors.map((x) => `${x.path ?? '$'}: ${x.message}`).join('; ')}`);
+    doc.value = value;
+  }
+  const codegen = (policy as { codegen?: boolean }).codegen;
+  return compileProgram({ ok: true, diagnostics: [], program: { ...program, data } }, codegen === undefined ? {} : { codegen });
 }
 
 /** Implementations of every extern from a test's stubs: `extern f(args) = v` answers those

@@ -13,7 +13,8 @@ export interface Transform {
   op: 'redact';
   /** From the request's root: object keys and list indexes, e.g. `["action", "args", "query"]`. */
   path: (string | number)[];
-  detector: string;
+  /** The detector that found the spans; null: no `using`, the whole string. */
+  detector: string | null;
   replacement: string;
   spans: Span[];
 }
@@ -22,6 +23,7 @@ export interface Transform {
 export interface RedactSpec {
   /** Keys and constant indexes from the request's root (a negative index counts from the end). */
   path: (string | number)[];
+  /** `ns.name`; "" without `using` (the whole string). */
   detector: string;
   replacement: string;
 }
@@ -55,13 +57,13 @@ export function redactTransforms(rule: string, spec: RedactSpec, input: unknown)
     v = s.v;
     path.push(s.k);
   }
-  const find = SPAN_FINDERS[spec.detector];
+  const find = spec.detector ? SPAN_FINDERS[spec.detector] : (s: string) => (s ? [{ start: 0, end: s.length }] : []);
   if (find === undefined) throw new Error(`unknown detector \`${spec.detector}\``);
   const out: Transform[] = [];
   const walk = (x: unknown, depth: number): void => {
     if (typeof x === 'string') {
       const spans = find(x, false);
-      if (spans.length > 0) out.push({ rule, op: 'redact', path: path.slice(), detector: spec.detector, replacement: spec.replacement, spans });
+      if (spans.length > 0) out.push({ rule, op: 'redact', path: path.slice(), detector: spec.detector || null, replacement: spec.replacement, spans });
       return;
     }
     if (typeof x !== 'object' || x === null) return;
@@ -160,7 +162,7 @@ export function applyTransforms<T>(request: T, decision: { transforms?: readonly
 export interface MaskedSummary {
   rule: string;
   path: string;
-  detector: string;
+  detector: string | null;
   spans: number;
 }
 

@@ -5,7 +5,7 @@
 
 import type * as A from '../syntax/ast.js';
 import { SEVERITIES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
-import { COMBINING_ALGORITHMS, type CheckedProgram, type CombiningAlgorithm, type PolicyHeader, type Symbol } from './program.js';
+import { COMBINING_ALGORITHMS, dataFile, type CheckedProgram, type DataDocument, type CombiningAlgorithm, type PolicyHeader, type Symbol } from './program.js';
 import { nullable, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
 import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, MAP_METHODS, STRING_METHODS } from './builtins.js';
@@ -101,6 +101,7 @@ export class Checker {
   private inputDecl?: A.InputDecl;
   private inputType: Type = T.error;
   private readonly lets: A.LetDecl[] = [];
+  private readonly data: DataDocument[] = [];
   private readonly defs: A.DefDecl[] = [];
   private readonly rules: A.RuleDecl[] = [];
   private readonly budgets: A.BudgetDecl[] = [];
@@ -138,7 +139,7 @@ export class Checker {
 
   private unknownName(name: A.Name, candidates: Iterable<string>, what = 'name'): void {
     const s = suggest(name.text, candidates);
-    this.report('REIN200', name.range, `unknown ${what} \`${name.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+    this.report('REIN200', name.range, `unknown ${what} \`${name.text}\``, dym(s));
   }
 
   // ------------------------------------------------------------------ entry
@@ -171,6 +172,7 @@ export class Checker {
       refs: this.refs,
       declFile: this.declFile,
     };
+    if (this.data.length > 0) program.data = this.data;
     return { program, diagnostics: this.diagnostics };
   }
 
@@ -230,6 +232,11 @@ export class Checker {
           case 'LetDecl':
             this.lets.push(d);
             if (d.name) this.declare(d.name, { kind: 'let', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
+            if (d.source && d.name) {
+              const src = literalString(d.source);
+              if (src === undefined || src === '') this.report('REIN250', d.source.range, 'the data file must be a plain string (no `${…}`)', { help: 'e.g. `data teams: map<Team> from "teams.json"`' }, f.file);
+              else this.data.push({ name: d.name.text, file: dataFile(f.file, src), decl: d });
+            }
             break;
           case 'DefDecl':
             this.defs.push(d);
@@ -399,7 +406,7 @@ export class Checker {
         const sym = this.symbols.get(n);
         if (!sym) {
           const s = suggest(n, [...BUILTIN_TYPES, ...this.typeDecls.map((t) => t.name?.text ?? '')]);
-          this.report('REIN208', te.name.range, `unknown type \`${n}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+          this.report('REIN208', te.name.range, `unknown type \`${n}\``, dym(s));
           return T.error;
         }
         if (sym.kind !== 'type') {
@@ -700,26 +707,23 @@ export class Checker {
   private redact(e: A.RedactEffect): void {
     if (e.path) {
       const t = this.expr(e.path, this.global);
-      if (!requestPath(e.path, (n) => this.global.lookup(n)?.kind)) {
+      // An error type was reported already (an unknown name or field, with its did-you-mean).
+      if (t.kind !== 'error' && !requestPath(e.path, (n) => this.global.lookup(n)?.kind)) {
         this.report('REIN205', e.path.range, `\`redact\` needs a path into the request (fields and constant indexes), found \`${brief(e.path)}\``, {
-          help: 'e.g. `redact action.args.query using pii.email` or `redact messages[0].text using secrets.any`',
+          help: 'e.g. `redact action.args.query using pii.email`',
         });
       } else if (!isLoose(stripNull(t)) && !holdsString(t)) {
         this.report('REIN205', e.path.range, `\`redact\` masks strings; \`${brief(e.path)}\` is \`${typeToString(t)}\`, which holds none`);
       }
     }
     const u = e.using;
-    if (!u) {
-      if (e.path) this.report('REIN205', e.range, '`redact` needs a detector: `redact PATH using DETECTOR`', { help: `detectors: ${allDetectors().map((d) => `\`${d}\``).join(', ')}` });
-    } else {
+    // Without `using`, the whole string is masked.
+    if (u) {
       const ns = u.kind === 'Member' ? this.detectorNamespace(u.object, this.global) : undefined;
       if (ns && u.kind === 'Member') this.detector(u, ns);
       else {
-        const s = suggest(brief(u), allDetectors());
-        this.report('REIN205', u.range, `\`using\` takes a detector, found \`${brief(u)}\``, {
-          help: s ? `did you mean \`${s}\`?` : `detectors: ${allDetectors().map((d) => `\`${d}\``).join(', ')}`,
-          ...(s ? { data: { suggestion: s } } : {}),
-        });
+        const s = suggestDetector(brief(u), allDetectors());
+        this.report('REIN205', u.range, `\`using\` takes a detector, found \`${brief(u)}\``, detectorHelp(s, allDetectors()));
       }
     }
     if (e.message && e.message.parts.some((p) => p.kind !== 'Text'))
@@ -950,7 +954,7 @@ export class Checker {
     }
     const cands = [...this.rules.map((r) => r.name?.text ?? ''), ...(allowBudgets ? this.budgets.map((b) => b.name?.text ?? '') : [])];
     const s = suggest(n.text, cands);
-    this.report('REIN400', n.range, sym ? `\`${n.text}\` is a ${symbolNoun(sym)}, not ${what}` : `unknown ${what} \`${n.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+    this.report('REIN400', n.range, sym ? `\`${n.text}\` is a ${symbolNoun(sym)}, not ${what}` : `unknown ${what} \`${n.text}\``, dym(s));
     return undefined;
   }
 
@@ -960,7 +964,7 @@ export class Checker {
     if (!it.name || !sym || sym.kind !== 'extern') {
       if (it.name) {
         const s = suggest(it.name.text, this.externs.map((x) => x.name?.text ?? ''));
-        this.report('REIN232', it.name.range, sym ? `\`${it.name.text}\` is a ${symbolNoun(sym)}, not an \`extern def\`` : `unknown extern \`${it.name.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+        this.report('REIN232', it.name.range, sym ? `\`${it.name.text}\` is a ${symbolNoun(sym)}, not an \`extern def\`` : `unknown extern \`${it.name.text}\``, dym(s));
       }
       for (const a of it.args ?? []) this.expr(a, this.global);
       if (it.value) this.expr(it.value, this.global);
@@ -981,6 +985,25 @@ export class Checker {
     if (it.value) {
       const t = this.expr(it.value, this.global, sig.result);
       this.expectAssignable(it.value, t, sig.result, 'REIN205', `${what} returns`);
+    }
+  }
+
+  /** `data NAME = EXPR` in a test: NAME is a data declaration; the value fits its declared type. */
+  private checkDataOverride(it: A.DataOverrideItem): void {
+    const sym = it.name ? this.symbols.get(it.name.text) : undefined;
+    if (!it.name || !sym || sym.kind !== 'let' || !sym.decl.source) {
+      if (it.name) {
+        const s = suggest(it.name.text, this.data.map((x) => x.name));
+        this.report('REIN250', it.name.range, sym ? `\`${it.name.text}\` is a ${symbolNoun(sym)}, not a \`data\` declaration` : `unknown data document \`${it.name.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+      }
+      if (it.value) this.expr(it.value, this.global);
+      return;
+    }
+    this.refs.set(it.name, sym);
+    const want = this.letType(sym.decl);
+    if (it.value) {
+      this.expr(it.value, this.global, want);
+      this.conform(it.value, want, '');
     }
   }
 
@@ -1010,7 +1033,7 @@ export class Checker {
               known = true;
             } else {
               const s = suggest(it.budget.text, this.budgets.map((b) => b.name?.text ?? ''));
-              this.report('REIN400', it.budget.range, sym ? `\`${it.budget.text}\` is a ${symbolNoun(sym)}, not a budget` : `unknown budget \`${it.budget.text}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+              this.report('REIN400', it.budget.range, sym ? `\`${it.budget.text}\` is a ${symbolNoun(sym)}, not a budget` : `unknown budget \`${it.budget.text}\``, dym(s));
             }
           }
           if (it.amount) {
@@ -1036,9 +1059,8 @@ export class Checker {
           expect = true;
           for (const n of it.by) this.resolveDecided(n, 'rule or budget');
           for (const p of it.redact?.paths ?? []) {
-            this.expr(p, this.global);
-            if (!requestPath(p, (n) => this.global.lookup(n)?.kind))
-              this.report('REIN205', p.range, `\`expect … with redact\` lists paths into the request, found \`${brief(p)}\``, { help: 'e.g. `expect allow with redact prompt, action.args.query`' });
+            if (this.expr(p, this.global).kind !== 'error' && !requestPath(p, (n) => this.global.lookup(n)?.kind))
+              this.report('REIN205', p.range, `\`expect … with redact\` lists paths into the request, found \`${brief(p)}\``, { help: 'e.g. `expect allow with redact prompt`' });
           }
           break;
         case 'ExpectWarnings':
@@ -1047,6 +1069,9 @@ export class Checker {
           break;
         case 'ExternStub':
           this.checkExternStub(it);
+          break;
+        case 'DataOverride':
+          this.checkDataOverride(it);
           break;
       }
     }
@@ -1335,7 +1360,7 @@ export class Checker {
         const f = recv.fields.find((x) => x.name === name);
         if (!f) {
           const s = suggest(name, recv.fields.map((x) => x.name));
-          this.report('REIN204', prop.range, `${describe(recv, whole)} has no field \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+          this.report('REIN204', prop.range, `${describe(recv, whole)} has no field \`${name}\``, dym(s));
           return T.error;
         }
         const sym = this.fieldSymbol(f);
@@ -1348,7 +1373,7 @@ export class Checker {
         const t = budgetProperty(recv.unit, name);
         if (!t) {
           const s = suggest(name, BUDGET_PROPERTIES);
-          this.report('REIN204', prop.range, `a budget has no property \`${name}\` (it has \`.spent\`, \`.remaining\`, \`.limit\`, \`.used\`)`, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+          this.report('REIN204', prop.range, `a budget has no property \`${name}\` (it has \`.spent\`, \`.remaining\`, \`.limit\`, \`.used\`)`, dym(s));
           return T.error;
         }
         this.refs.set(prop, { kind: 'method', name, type: t });
@@ -1374,11 +1399,8 @@ export class Checker {
     if (!e.property) return T.error;
     const name = e.property.text;
     if (!DETECTORS[ns].includes(name)) {
-      const s = suggest(name, DETECTORS[ns]);
-      this.report('REIN200', e.property.range, `unknown detector \`${ns}.${name}\``, {
-        help: s ? `did you mean \`${s}\`?` : `detectors: ${DETECTORS[ns].map((d) => `\`${ns}.${d}\``).join(', ')}`,
-        ...(s ? { data: { suggestion: s } } : {}),
-      });
+      const s = suggestDetector(name, DETECTORS[ns]);
+      this.report('REIN200', e.property.range, `unknown detector \`${ns}.${name}\``, detectorHelp(s, DETECTORS[ns], `${ns}.`));
       return T.error;
     }
     this.refs.set(e.property, { kind: 'detector', name: `${ns}.${name}`, type: DETECTOR_TYPE });
@@ -1660,7 +1682,7 @@ export class Checker {
       const m = LIST_METHODS[name];
       if (!m) {
         const s = suggest(name, Object.keys(LIST_METHODS));
-        this.report('REIN204', prop.range, `\`${typeToString(recv)}\` has no method \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+        this.report('REIN204', prop.range, `\`${typeToString(recv)}\` has no method \`${name}\``, dym(s));
         for (const a of e.args) {
           if (unparen(a)?.kind === 'Lambda') this.lambda(a, sc, [recv.elem]);
           else this.expr(a, sc);
@@ -1699,7 +1721,7 @@ export class Checker {
       const m = STRING_METHODS[name];
       if (!m) {
         const s = suggest(name, Object.keys(STRING_METHODS));
-        this.report('REIN204', prop.range, `\`string\` has no method \`${name}\``, s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+        this.report('REIN204', prop.range, `\`string\` has no method \`${name}\``, dym(s));
         for (const a of e.args) this.expr(a, sc);
         this.types.set(callee, T.error);
         return T.error;
@@ -2069,6 +2091,21 @@ export function checkProgram(files: ParsedFile[]): CheckerOutput {
 /** Every detector's qualified name (`pii.email`). */
 function allDetectors(): string[] {
   return Object.entries(DETECTORS).flatMap(([ns, ds]) => ds.map((d) => `${ns}.${d}`));
+}
+
+/** A did-you-mean's help and quick-fix data (none without a suggestion). */
+const dym = (s: string | undefined) => (s ? { help: `did you mean \`${s}\`?`, data: { suggestion: s } } : {});
+
+/** The help of an unknown detector: the suggestion (shown with its namespace `ns`), else every detector. */
+const detectorHelp = (s: string | undefined, all: string[], ns = '') =>
+  s ? { ...dym(ns + s), data: { suggestion: s } } : { help: `detectors: ${all.map((d) => `\`${ns}${d}\``).join(', ')}` };
+
+/** A did-you-mean for a detector name: the closest one, else the one whose last part is (close to)
+ *  the name or its first word (`email` → `pii.email`, `aws_key` → `aws`). */
+function suggestDetector(name: string, ds: string[]): string | undefined {
+  const tails = ds.map((d) => d.slice(d.lastIndexOf('.') + 1));
+  const near = (n: string) => suggest(n, ds) ?? ds[tails.indexOf(n)] ?? ds[tails.indexOf(suggest(n, tails)!)];
+  return near(name) ?? near(name.split(/[\W_]/)[0]);
 }
 
 /** Whether `e` is a path into the request: an input field or `input`, then `.field`s and constant

@@ -45,6 +45,29 @@ export interface PolicyHeader {
 export const COMBINING_ALGORITHMS = ['deny_overrides', 'first_match'] as const;
 export type CombiningAlgorithm = (typeof COMBINING_ALGORITHMS)[number];
 
+/** A data document: `data NAME: TYPE from "file.json"` (docs/data.md). `file` is the path relative to
+ *  the set's root (`dataFile`); `value` is the file's JSON once the set was checked with its data
+ *  (`check(files, { data })`), before conversion to the declared type. */
+export interface DataDocument {
+  name: string;
+  file: string;
+  decl: A.LetDecl;
+  value?: unknown;
+}
+
+/** The file a data declaration in `declFile` names with `source`, relative to the set's root
+ *  (`/`-separated, `.` and `..` resolved as far as the root). */
+export function dataFile(declFile: string, source: string): string {
+  const abs = source.startsWith('/');
+  const parts: string[] = [];
+  for (const p of (abs ? source : declFile.slice(0, declFile.lastIndexOf('/') + 1) + source).split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..' && parts.length > 0 && parts[parts.length - 1] !== '..') parts.pop();
+    else parts.push(p);
+  }
+  return (abs ? '/' : '') + parts.join('/');
+}
+
 export interface CheckedProgram {
   files: A.SourceFile[];
   header: PolicyHeader;
@@ -66,6 +89,8 @@ export interface CheckedProgram {
   refs: Map<A.Name, Symbol>;
   /** The file each declaration lives in. */
   declFile: Map<A.Decl, string>;
+  /** Data documents (`data NAME: TYPE from "file"`), in declaration order; absent when there are none. */
+  data?: DataDocument[];
 }
 
 export interface CheckResult {

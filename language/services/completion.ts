@@ -20,10 +20,10 @@ import {
   type BuiltinDoc,
 } from './builtin-docs.js';
 
-const TOP_LEVEL = ['policy', 'input', 'type', 'let', 'def', 'extern def', 'rule', 'budget', 'test'];
+const TOP_LEVEL = ['policy', 'input', 'type', 'let', 'def', 'extern def', 'rule', 'budget', 'test', 'data'];
 const RULE_CLAUSES = ['when', 'unless', 'deny', 'require approval', 'warn', 'allow'];
 const BUDGET_CLAUSES = ['limit', 'charge', 'by', 'when', 'unless', 'warn at', 'on exceed', 'burst'];
-const TEST_CLAUSES = ['given', 'spent', 'at', 'approved', 'expect', 'extern'];
+const TEST_CLAUSES = ['given', 'spent', 'at', 'approved', 'expect', 'extern', 'data'];
 const POLICY_ITEMS = ['version', 'default', 'on error', 'currency', 'combine'];
 const WINDOWS = ['minute', 'hour', 'day', 'week', 'month', 'request'];
 const EFFECTS = ['deny', 'require approval', 'warn', 'allow'];
@@ -343,7 +343,7 @@ function expressionCompletions(program: CheckedProgram, ast: A.SourceFile, offse
   for (const f of fieldsOf(program.inputType)) add(f.name, 'field', `${f.name}${f.optional ? '?' : ''}: ${typeToString(f.type)}`, f.doc, '1');
   add('input', 'variable', 'the whole request', undefined, '3');
   for (const s of program.symbols.values()) {
-    if (s.kind === 'let') add(s.name, 'variable', `let ${s.name}: ${typeToString(s.type)}`, s.decl.doc, '2');
+    if (s.kind === 'let') add(s.name, 'variable', `${s.decl.source ? 'data' : 'let'} ${s.name}: ${typeToString(s.type)}`, s.decl.doc, '2');
     else if (s.kind === 'budget') add(s.name, 'budget', `budget ${s.name}`, s.decl.doc, '2');
     else if (s.kind === 'def' || s.kind === 'extern') {
       const params = s.decl.params.map((p, i) => `\${${i + 1}:${p.name.text}}`).join(', ');

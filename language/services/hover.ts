@@ -87,6 +87,7 @@ function describeMember(analysis: Analysis, m: A.MemberExpr): string | undefined
 export function describeSymbol(analysis: Analysis, sym: Symbol, parent?: AnyNode): string | undefined {
   switch (sym.kind) {
     case 'let':
+      if (sym.decl.source) return withDoc(`data ${sym.name}: ${typeToString(sym.type)} from ${sliceOf(analysis, sym.file, sym.decl.source)}`, sym.decl.doc);
       return withDoc(`let ${sym.name}: ${typeToString(sym.type)}`, sym.decl.doc);
     case 'def': {
       const d = sym.decl;

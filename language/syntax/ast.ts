@@ -124,6 +124,9 @@ export interface LetDecl extends DeclBase {
   name?: Name;
   type?: TypeExpr;
   value?: Expr;
+  /** `data NAME: TYPE from "file.json"`: a data document, a `let` whose value is the JSON file
+   *  (docs/data.md); the path as written, relative to the declaring file. No `value`. */
+  source?: StringLit;
 }
 
 export interface Param extends Node {
@@ -300,7 +303,14 @@ export interface ExternStubItem extends Node {
   fails?: StringLit;
 }
 
-export type TestItem = GivenItem | SpentItem | AtItem | ApprovedItem | ExpectItem | ExpectWarningsItem | ExternStubItem;
+/** `data NAME = EXPR`: the test's value of a data document (docs/data.md). */
+export interface DataOverrideItem extends Node {
+  kind: 'DataOverride';
+  name?: Name;
+  value?: Expr;
+}
+
+export type TestItem = GivenItem | SpentItem | AtItem | ApprovedItem | ExpectItem | ExpectWarningsItem | ExternStubItem | DataOverrideItem;
 
 export interface TestDecl extends DeclBase {
   kind: 'TestDecl';

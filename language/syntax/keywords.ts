@@ -8,5 +8,5 @@ export const CONTEXTUAL_KEYWORDS = [
   'when', 'unless', 'deny', 'require', 'approval', 'require_approval', 'from', 'warn', 'allow', 'set', 'redact',
   'using', 'budget', 'limit', 'per', 'charge', 'by', 'at', 'exceed', 'test', 'given', 'spent', 'approved',
   'expect', 'warnings', 'none', 'minute', 'hour', 'day', 'week', 'month', 'request', 'quorum', 'expires', 'combine',
-  'rolling', 'anchored', 'burst', 'refill', 'timeout',
+  'rolling', 'anchored', 'burst', 'refill', 'timeout', 'data',
 ] as const;

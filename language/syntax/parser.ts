@@ -189,7 +189,7 @@ const errorMessageProvider: IParserErrorMessageProvider = {
   },
 };
 
-const DECL_KEYWORDS = ['policy', 'input', 'type', 'let', 'def', 'extern', 'rule', 'budget', 'test'] as const;
+const DECL_KEYWORDS = ['policy', 'input', 'type', 'let', 'def', 'extern', 'rule', 'budget', 'test', 'data'] as const;
 const declKeywordTypes = new Set<TokenType>(DECL_KEYWORDS.map((k) => KW[k]));
 
 function isDeclKeyword(t: IToken): boolean {
@@ -214,7 +214,7 @@ const ITEM_STARTS: Record<BodyCtx, Set<TokenType>> = {
   fields: new Set(),
   rule: new Set([KW.when, KW.unless, KW.deny, KW.require, KW.warn, KW.allow, KW.set, KW.redact]),
   budget: new Set([KW.limit, KW.charge, KW.by, KW.when, KW.unless, KW.warn, KW.on, KW.burst]),
-  test: new Set([KW.given, KW.spent, KW.at, KW.approved, KW.expect, KW.extern]),
+  test: new Set([KW.given, KW.spent, KW.at, KW.approved, KW.expect, KW.extern, KW.data]),
   interp: new Set(),
 };
 
@@ -232,7 +232,7 @@ const OPENERS = new Set<TokenType>([LParen, LBracket, LCurly]);
 const CLOSERS = new Set<TokenType>([RParen, RBracket, RCurly]);
 
 /** Does the declaration-start pattern hold at tokens[i]? (keyword + what must follow it) */
-function startsDecl(t1: IToken, t2: IToken | undefined): boolean {
+function startsDecl(t1: IToken, t2: IToken | undefined, t3?: IToken): boolean {
   const t = t1.tokenType;
   if (t === AnnotationName) return true;
   if (!declKeywordTypes.has(t)) return false;
@@ -246,6 +246,10 @@ function startsDecl(t1: IToken, t2: IToken | undefined): boolean {
       return t2.tokenType === KW.def;
     case KW.test:
       return t2.tokenType === StringLiteral || t2.tokenType === LCurly;
+    case KW.data:
+      // `data NAME: T from "f"` (`data` is also a common name: `data.x`, `data matches …` at the start
+      // of a continued line are operands; in a test, `data NAME = v` is a step)
+      return isNameTok(t2) && (t3?.tokenType === Colon || t3?.tokenType === KW.from);
     default:
       return isWordTok(t2);
   }
@@ -371,7 +375,7 @@ class ReinParser extends EmbeddedActionsParser {
     const t = this.LA(1);
     if (!this.real(t) || !this.real(after)) return false;
     const t2 = this.LA(2);
-    const isDecl = declKeywordTypes.has(t.tokenType) && startsDecl(t, t2);
+    const isDecl = declKeywordTypes.has(t.tokenType) && startsDecl(t, t2, this.LA(3));
     // at the top level only a real declaration start (`rule NAME`, `type NAME`, …) ends an operand:
     // `let a = type` and `def f(rule: int) = rule` at the end of the input are names
     if (!isDecl && (this.ctx === 'top' || !ITEM_STARTS[this.ctx].has(t.tokenType))) return false;
@@ -472,7 +476,7 @@ class ReinParser extends EmbeddedActionsParser {
         if (t.tokenType === EOF) return false;
         if (depth > 0) return true;
         if (ctx !== 'top' && t.tokenType === RCurly) return false;
-        if (ctx === 'top') return !startsDecl(t, this.LA(2));
+        if (ctx === 'top') return !startsDecl(t, this.LA(2), this.LA(3));
         return !ITEM_STARTS[ctx].has(t.tokenType);
       }, () => {
         const t = this.consume(2, AnyToken);
@@ -517,6 +521,7 @@ class ReinParser extends EmbeddedActionsParser {
       alt(() => this.subrule(8, this.ruleDecl)),
       alt(() => this.subrule(9, this.budgetDecl)),
       alt(() => this.subrule(10, this.testDecl)),
+      alt(() => this.subrule(11, this.dataDecl)),
     ]);
     return this.ACTION(() => {
       if (!d) return undefined;
@@ -763,6 +768,28 @@ class ReinParser extends EmbeddedActionsParser {
     return this.ACTION(() => {
       this.need(value, 'a value', this.real(eq) ? eq : this.LA(0));
       return { kind: 'LetDecl' as const, name, type, value, annotations: [], range: this.from(kw.startOffset) };
+    })!;
+  });
+
+  /** `data NAME: TYPE from "file.json"` (docs/data.md): a `LetDecl` with a `source` and no value. */
+  dataDecl = this.RULE('dataDecl', (): A.LetDecl => {
+    const kw = this.consume(1, KW.data);
+    const name = this.option(9, () => this.subrule(1, this.declName));
+    this.ACTION(() => !name && this.missing('a name', kw));
+    let type: A.TypeExpr | undefined;
+    let colon: IToken | undefined;
+    this.option(1, () => {
+      colon = this.consume(2, Colon);
+      type = this.option(2, () => this.subrule(2, this.typeExpr));
+    });
+    const from = this.consume(3, KW.from);
+    const file = this.option(3, () => this.consume(4, StringLiteral));
+    return this.ACTION(() => {
+      if (!type) this.missing('a type', colon ?? kw);
+      if (!file || !this.real(file)) this.missing('the data file (a string)', this.real(from) ? from : this.LA(0));
+      const d: A.LetDecl = { kind: 'LetDecl' as const, name, type, annotations: [], range: this.from(kw.startOffset) };
+      if (file && this.real(file)) d.source = this.mkString(file);
+      return d;
     })!;
   });
 
@@ -1203,6 +1230,18 @@ class ReinParser extends EmbeddedActionsParser {
       alt(() => {
           this.consume(7, KW.expect);
           return this.subrule(5, this.expectTail, { ARGS: [start!] });
+        }),
+      alt(() => {
+          // `data NAME = EXPR`: the test's value of a data document
+          const kw = this.consume(14, KW.data);
+          const name = this.option(9, () => this.subrule(10, this.declName));
+          this.ACTION(() => !name && this.missing('the name of a `data` declaration', kw));
+          const eq = this.consume(15, Eq);
+          const value = this.option(10, gated(() => !this.nextIsItemOnNewLine(eq), () => this.subrule(11, this.expression)));
+          return this.ACTION(() => {
+            this.need(value, 'the value (an expression)', this.real(eq) ? eq : this.LA(0));
+            return { kind: 'DataOverride' as const, name, value, range: this.from(start!) };
+          });
         }),
       alt(() => {
           // `extern name(args) = value`, `extern name = value`, `extern name(args) = error "why"`
@@ -1757,7 +1796,7 @@ function chunkStarts(tokens: IToken[], text: string): number[] {
     if (t.tokenType !== AnnotationName && !declKeywordTypes.has(t.tokenType)) continue;
     // a line of annotations belongs to the declaration below it
     if (tokens[prevLineFirst].tokenType === AnnotationName) continue;
-    if (!startsDecl(t, tokens[i + 1])) continue;
+    if (!startsDecl(t, tokens[i + 1], tokens[i + 2])) continue;
     // annotations at the end of the previous line (`let a = 1 @monitor⏎rule r …`) belong to this
     // declaration: the chunk starts at the first of them
     let j = i;
@@ -1986,7 +2025,7 @@ export interface SyntaxToken {
 }
 
 const PUNCT = new Set<TokenType>([Dot, Comma, Colon, LParen, RParen, LBracket, RBracket, LCurly, RCurly]);
-const NAME_TAKERS = new Set<TokenType>([KW.let, KW.def, KW.type, KW.rule, KW.budget, KW.spent, KW.approved, Dot]);
+const NAME_TAKERS = new Set<TokenType>([KW.let, KW.def, KW.type, KW.rule, KW.budget, KW.spent, KW.approved, KW.data, Dot]);
 
 /**
  * Classifies every token for semantic highlighting (strings are split around `${…}` so the

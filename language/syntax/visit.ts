@@ -67,6 +67,9 @@ export function forEachChild(node: AnyNode, fn: (child: AnyNode) => void): void 
       all(node.params);
       one(node.returnType);
       return one(node.timeout);
+    case 'DataOverride':
+      one(node.name);
+      return one(node.value);
     case 'ExternStub':
       one(node.name);
       if (node.args) all(node.args);

@@ -15,6 +15,8 @@ import { ROOT, findFiles, parsesCleanly, rel } from './helpers.js';
 interface PolicySet {
   dir: string;
   files: Record<string, string>;
+  /** Data files (`data … from "x.json"`): the `.json` files beside the sources. */
+  data: Record<string, string>;
 }
 
 function policySets(): PolicySet[] {
@@ -29,7 +31,9 @@ function policySets(): PolicySet[] {
       if (!parsesCleanly(text, name)) clean = false;
       files[name] = text;
     }
-    if (clean) sets.push({ dir, files });
+    const data: Record<string, string> = {};
+    for (const name of readdirSync(dir).filter((n) => n.endsWith('.json') && n !== 'input.json' && n !== 'rein.json')) data[name] = readFileSync(join(dir, name), 'utf8');
+    if (clean) sets.push({ dir, files, data });
   }
   return sets;
 }
@@ -76,8 +80,8 @@ describe('format: meaning is preserved over policy sets', () => {
       if (!check(set.files).ok) return;
 
       it('the tests and the recorded requests give the same results', () => {
-        const before = compile(set.files);
-        const after = compile(formatted);
+        const before = compile(set.files, { data: set.data });
+        const after = compile(formatted, { data: set.data });
         const results = (p: typeof before) =>
           runTests(p).results.map((r) => ({ name: r.name, file: r.file, passed: r.passed, actual: JSON.stringify(r.actual) }));
         assert.deepEqual(results(after), results(before));

@@ -1,7 +1,9 @@
 // Golden diagnostics tests: every `<name>.rein` under a fixture folder has a sibling
 // `<name>.expected.json` holding exactly the diagnostics of `check({ "<name>.rein": text })`
 // as `{ code, severity, line, column, endLine, endColumn, message }` (1-based, end exclusive).
-// An optional `<name>.config.json` is passed as `check(…, { config })`.
+// An optional `<name>.config.json` is passed as `check(…, { config })`, and an optional
+// `<name>.data.json` (data file name → its JSON text) as `check(…, { data })`; a diagnostic on a data
+// file carries `file` in the expected file.
 // `UPDATE_GOLDEN=1` rewrites the expected files (review every change by eye). A run with zero
 // fixtures fails, so a broken glob cannot pass silently.
 
@@ -14,6 +16,8 @@ import type { Diagnostic } from '../../language/diagnostics.js';
 export interface GoldenDiagnostic {
   code: string;
   severity: string;
+  /** Only for a diagnostic on another file than the fixture (a data file). */
+  file?: string;
   line: number;
   column: number;
   endLine: number;
@@ -38,6 +42,7 @@ export interface GoldenCase {
   file: string;
   expectedFile: string;
   configFile?: string;
+  dataFile?: string;
 }
 
 export function goldenCases(dir: string): GoldenCase[] {
@@ -48,7 +53,9 @@ export function goldenCases(dir: string): GoldenCase[] {
     .map((f) => {
       const name = f.slice(0, -'.rein'.length);
       const configFile = join(dir, `${name}.config.json`);
+      const dataFile = join(dir, `${name}.data.json`);
       return {
+        dataFile: existsSync(dataFile) ? dataFile : undefined,
         name,
         file: join(dir, f),
         expectedFile: join(dir, `${name}.expected.json`),
@@ -61,7 +68,10 @@ export function goldenCases(dir: string): GoldenCase[] {
 export function runGoldenCase(c: GoldenCase): GoldenDiagnostic[] {
   const text = readFileSync(c.file, 'utf8');
   const config = c.configFile ? (JSON.parse(readFileSync(c.configFile, 'utf8')) as unknown) : undefined;
-  return check({ [`${c.name}.rein`]: text }, config === undefined ? {} : { config }).diagnostics.map(toGolden);
+  const data = c.dataFile ? (JSON.parse(readFileSync(c.dataFile, 'utf8')) as Record<string, string>) : undefined;
+  return check({ [`${c.name}.rein`]: text }, { ...(config === undefined ? {} : { config }), ...(data ? { data } : {}) }).diagnostics.map((d) =>
+    data && d.file in data ? { file: d.file, ...toGolden(d) } : toGolden(d),
+  );
 }
 
 /** Register one mocha test per fixture in `dir` (call inside a `describe`). */

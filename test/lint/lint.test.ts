@@ -66,6 +66,13 @@ describe('lint: REIN303 duplicate conditions', () => {
     assert.match(r[0].message, /rule `b` has the same conditions as rule `a`/);
     assert.equal(r[0].related?.[0].range.start.line, 2);
   });
+  it('leaves redact rules out: each masks one path with one detector, so they cannot be merged', () => {
+    const head = 'policy p { default allow }\ninput { action: { kind: string, text: string } }\n';
+    const body = 'rule a { when action.kind == "x" redact action.text using pii.email }\n' +
+      'rule b { when action.kind == "x" redact action.text using secrets.any }\n' +
+      'rule c { when action.kind == "x" warn "w" }\n';
+    assert.deepEqual(check({ 'l.rein': head + body }).diagnostics.filter((d) => d.code === 'REIN303'), []);
+  });
 });
 
 describe('lint: REIN304 missing default', () => {

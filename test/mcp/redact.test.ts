@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { connect, EVERYTHING, FIXTURES, tempDir, verifyAudit, type Connected } from './helpers.js';
 
+const text = (r: unknown) => ((r as { content?: unknown }).content as { type: string; text: string }[]).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+
 describe('rein mcp: redact transforms (server-everything)', function () {
   this.timeout(90_000);
   let gw: Connected;
@@ -19,8 +21,6 @@ describe('rein mcp: redact transforms (server-everything)', function () {
     await gw?.close();
     tmp.cleanup();
   });
-
-  const text = (r: unknown) => ((r as { content?: unknown }).content as { type: string; text: string }[]).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
 
   it('masked arguments are what the upstream receives', async () => {
     const r = await gw.client.callTool({ name: 'echo', arguments: { message: 'mail bob@example.com or a@b.io now' } });
@@ -57,5 +57,56 @@ describe('rein mcp: redact transforms (server-everything)', function () {
       ['mask_keys_in_results', 'result.text', 'secrets.aws', 1],
     ]);
     assert.ok(records.some((r) => r.request?.arguments?.message === 'mail [email] or [email] now'));
+  });
+});
+
+// structuredContent, through a small real MCP server built with the official SDK
+// (test/fixtures/mcp/test-server.mjs: `account` returns a record as structured content with its JSON
+// as text, `account_structured` as structured content only), and server-everything's
+// get-structured-content (nothing to mask: passed as is).
+describe('rein mcp: redact masks structuredContent too', function () {
+  this.timeout(90_000);
+  let gw: Connected;
+  let everything: Connected;
+  const tmp = tempDir();
+  const audit = path.join(tmp.dir, 'audit.jsonl');
+  const SECRETS = ['ann@corp.example', 'billing.ann@corp.example', 'AKIAIOSFODNN7EXAMPLE'];
+  const MASKED = { owner: '[email]', key: '[REDACTED]', plan: 'pro', contacts: ['[email]'] };
+  before(async () => {
+    gw = await connect(['--policy', path.join(FIXTURES, 'redact-structured'), '--audit', audit], [path.join(FIXTURES, 'test-server.mjs')]);
+    everything = await connect(['--policy', path.join(FIXTURES, 'redact-structured')], [EVERYTHING, 'stdio']);
+  });
+  after(async () => {
+    await gw?.close();
+    await everything?.close();
+    tmp.cleanup();
+  });
+
+  it('masks the text parts and the structured content alike (the client validates it against the output schema)', async () => {
+    const r = await gw.client.callTool({ name: 'account', arguments: { who: 'ann' } });
+    assert.equal(r.isError ?? false, false, JSON.stringify(r));
+    assert.deepEqual(r.structuredContent, MASKED);
+    assert.deepEqual(JSON.parse(text(r)), MASKED, 'the JSON text stays JSON');
+    for (const s of SECRETS) assert.equal(JSON.stringify(r).includes(s), false, `the client read ${s}`);
+  });
+
+  it('masks a result that has structured content only', async () => {
+    const r = await gw.client.callTool({ name: 'account_structured', arguments: { who: 'ann' } });
+    assert.equal(r.isError ?? false, false, JSON.stringify(r));
+    assert.deepEqual(r.structuredContent, MASKED);
+  });
+
+  it('passes structured content with nothing to mask as it is (server-everything)', async () => {
+    const r = await everything.client.callTool({ name: 'get-structured-content', arguments: { location: 'Chicago' } });
+    assert.deepEqual(r.structuredContent, { temperature: 36, conditions: 'Light rain / drizzle', humidity: 82 });
+    assert.equal(text(r), JSON.stringify(r.structuredContent));
+  });
+
+  it('the audit log keeps none of it', async () => {
+    await gw.close();
+    assert.ok(verifyAudit(audit) > 0);
+    const log = readFileSync(audit, 'utf8');
+    for (const s of SECRETS) assert.equal(log.includes(s), false, `the audit log holds ${s}`);
+    assert.match(log, /"detector":"pii\.email"/);
   });
 });

@@ -311,6 +311,28 @@ test "an anchored period runs from the first spend" {
     assert.deepEqual(store.peekSync(['b:k'], T0 + 2000), [{ spent: 0, reserved: 0 }], 'and reads as full');
   });
 
+  it('the memory store forgets an anchored counter one period + reservation TTL + settle grace after its last write, as Redis expires it', () => {
+    const grace = 3_600_000;
+    const store = new MemoryBudgetStore({ settleGraceMs: grace });
+    const mode = { kind: 'anchored' as const, periodMs: 30 * 86_400_000 };
+    const ttl = 15 * 60_000;
+    const item = (charge: number) => ({ counterKey: 'a:k', limit: 100, charge, expiresAt: null, enforce: true, mode });
+    const r = store.reserveSync({ reservationId: 'r1', now: T0, ttlMs: ttl, commit: true, items: [item(10)] });
+    assert.equal(r.committed, true);
+    store.settleSync('r1', [{ counterKey: 'a:k', amount: 10 }], T0 + 1);
+    const last = T0 + 40 * 86_400_000; // in the second period: the anchor is kept and moves the dropping on
+    store.addSpentSync('a:k', 1, null, last, mode);
+    assert.deepEqual(store.peekSync(['a:k'], last), [{ spent: 1, reserved: 0, start: T0 + mode.periodMs }]);
+    const drop = last + grace + mode.periodMs; // addSpent has no reservation TTL
+    store.gc(drop - 1);
+    assert.deepEqual(store.peekSync(['a:k'], drop - 1), [{ spent: 0, reserved: 0, start: T0 + 2 * mode.periodMs }], 'kept until then (a new period, nothing spent)');
+    store.gc(drop);
+    assert.equal(store.inspect(drop).counters['a:k'], undefined, 'then forgotten');
+    const again = store.reserveSync({ reservationId: 'r2', now: drop + 5, ttlMs: ttl, commit: true, items: [item(3)] });
+    assert.deepEqual(again.items, [{ spent: 0, reserved: 0, exceeded: false }], 'the next charge anchors a new period');
+    assert.deepEqual(store.peekSync(['a:k'], drop + 6), [{ spent: 0, reserved: 3, start: drop + 5 }]);
+  });
+
   it('a store that does not list a window kind fails those budgets closed, with an error that names it', async () => {
     const mem = new MemoryBudgetStore();
     // a store like a third party's: the same operations, no `windowKinds`

@@ -25,6 +25,13 @@ function readSet(dir: string): Record<string, string> {
   return files;
 }
 
+/** The set's data files (`data … from "x.json"`: the examples keep them beside the `.rein` files). */
+function dataOf(dir: string): Record<string, string> {
+  const data: Record<string, string> = {};
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'input.json' && f !== 'rein.json')) data[f] = readFileSync(join(dir, f), 'utf8');
+  return data;
+}
+
 function irOf(p: Policy): IrProgram {
   assert.ok(p.compiled.ir);
   return p.compiled.ir;
@@ -73,7 +80,7 @@ describe('expression IR', () => {
     const sets = [join(root, 'bench/policy'), ...exampleDirs];
     assert.ok(sets.length >= 4, 'the examples are found');
     for (const dir of sets) {
-      const p = compile(readSet(dir), { codegen: false });
+      const p = compile(readSet(dir), { codegen: false, data: dataOf(dir) });
       const ir = irOf(p);
       assert.equal(ir.version, IR_VERSION);
       const text = JSON.stringify(ir);

@@ -74,9 +74,21 @@ function suite(name: string, makeStore: () => Promise<{ store: BudgetStore; clos
       const b = await engine.decide({ team: 'newteam', cost: '3', cap: '9' });
       assert.equal(b.effect, 'deny');
       assert.equal(budget(b).limit, '9.000000');
-      // Settling keeps the actual cost; the limit does not matter at settle (the estimate was reserved
-      // against the decision's limit).
-      await engine.settle(a, { actual: { team_daily: 8 * 1_000_000 } } as never).catch(() => engine.settle(a));
+    });
+
+    it('at settle no limit is checked: the actual replaces the estimate even above the decision\'s limit, or a limit the usage names; later requests are held to their own', async () => {
+      const a = await engine.decide({ team: 'settle', cost: '8', cap: '10' });
+      assert.equal(a.effect, 'allow');
+      assert.equal(budget(a).limit, '10.000000');
+      // The usage merged at settle may even carry another cap: the limit is not evaluated again.
+      await engine.settle(a, { cost: '12', cap: '1' });
+      const peek = async (cap: string, cost: string) => budget(await engine.decide({ team: 'settle', cost, cap }));
+      const b = await peek('15', '4');
+      assert.equal(b.spent, '12.000000', 'the actual $12 stands, above the $10 the decision was reserved against');
+      assert.equal(b.exceeded, true, '$12 + $4 > $15');
+      const c = await peek('20', '4');
+      assert.equal(c.exceeded, false, '$12 + $4 ≤ $20: each later request is held to its own limit');
+      assert.equal(c.limit, '20.000000');
     });
 
     it('warn at from the request', async () => {
@@ -128,6 +140,63 @@ describe('limits from data', () => {
       const [d] = errs('budget b {\n  limit hour(now) per day\n  charge 1\n}\n');
       assert.equal(d.code, 'REIN213');
       assert.match(d.message, /may read the request and `let` data, but it reads the clock/);
+    });
+  });
+
+  describe('without an engine (policy.evaluate) and in --explain', () => {
+    const VIEW = SRC.replace('default allow', 'default allow') + `
+rule near_cap {
+  warn "\${team} may spend \${team_daily.limit} a day"
+  when team_daily.limit < $20
+}
+rule capped_view {
+  deny "per-call cap \${per_call.limit}"
+  when per_call.limit > $0 and team == "view"
+}
+`;
+    for (const codegen of [true, false]) {
+      it(`rules read the limit evaluated for the request, not 0 (${codegen ? 'generated code' : 'closures'})`, () => {
+        const policy = compile({ 'p.rein': VIEW }, { codegen });
+        const s = policy.evaluate({ team: 'support', cost: '1' });
+        assert.equal(s.effect, 'allow');
+        assert.deepEqual(s.warnings.map((r) => [r.name, r.message]), [['near_cap', 'support may spend $5.00 a day']]);
+        const r = policy.evaluate({ team: 'research', cost: '1' });
+        assert.deepEqual(r.warnings, [], '$100 is not under $20');
+        const o = policy.evaluate({ team: 'other', cost: '1', cap: '7' }, { explain: true });
+        assert.deepEqual(o.warnings.map((x) => x.message), ['other may spend $7.00 a day'], 'the `??` chain on the request (explained)');
+        // A limit that fails for this request (null without a default): no view, which reads as null
+        // (as with the Engine), so \`per_call.limit > $0\` does not hold.
+        const v = policy.evaluate({ team: 'view', cost: '1' });
+        assert.equal(v.effect, 'allow');
+        assert.deepEqual(v.errors, []);
+        const v2 = policy.evaluate({ team: 'view', cost: '1', cap: '3' });
+        assert.deepEqual(v2.reasons.map((x) => x.message), ['per-call cap $3.00']);
+        assert.deepEqual(v2.warnings.map((x) => x.message), ['view may spend $3.00 a day']);
+      });
+    }
+
+    it('an Engine agrees with policy.evaluate on these rules', async () => {
+      const engine = new Engine(compile({ 'p.rein': VIEW }), { store: new MemoryBudgetStore(), clock: () => NOON });
+      const policy = compile({ 'p.rein': VIEW });
+      for (const req of [{ team: 'support', cost: '1' }, { team: 'view', cost: '1' }, { team: 'view', cost: '1', cap: '3' }, { team: 'other', cost: '1', cap: '30' }]) {
+        const d = await engine.decide(req);
+        const s = policy.evaluate(req, { now: NOON });
+        assert.deepEqual([d.effect, d.reasons.map((r) => r.message), d.warnings.map((r) => r.message)], [s.effect, s.reasons.map((r) => r.message), s.warnings.map((r) => r.message)], JSON.stringify(req));
+      }
+      const d = await engine.decide({ team: 'support', cost: '1' });
+      assert.deepEqual(d.warnings.map((r) => r.message), ['support may spend $5.00 a day']);
+    });
+
+    it('--explain shows a budget that did not apply with the limit this request would have had', async () => {
+      const engine = new Engine(compile({ 'p.rein': SRC }), { store: new MemoryBudgetStore(), clock: () => NOON });
+      const json = (d: unknown) => JSON.parse(JSON.stringify(d)) as { explain_budgets: { name: string; applied: boolean; limit: string; why: string }[] };
+      const d = json(await engine.decide({ team: 'other', cost: '1', cap: '3' }, { explain: true }));
+      const pc = d.explain_budgets.find((b) => b.name === 'per_call')!;
+      assert.equal(pc.applied, false);
+      assert.equal(pc.limit, '3.000000', 'the cap of this request, not 0');
+      const e = json(await engine.decide({ team: 'other', cost: '1' }, { explain: true }));
+      const pe = e.explain_budgets.find((b) => b.name === 'per_call')!;
+      assert.match(pe.why, /not applied: .*; its limit fails for this request \(the limit is null/);
     });
   });
 

@@ -19,11 +19,18 @@ function readSet(dir: string): Record<string, string> {
   return files;
 }
 
+/** The set's data files (`data … from "x.json"`: the examples keep them beside the `.rein` files). */
+function dataOf(dir: string): Record<string, string> {
+  const data: Record<string, string> = {};
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'input.json' && f !== 'rein.json')) data[f] = readFileSync(join(dir, f), 'utf8');
+  return data;
+}
+
 const NOW = Date.UTC(2026, 0, 5, 10, 0, 0);
 
-function both(files: Record<string, string>): [Policy, Policy] {
-  const gen = compile(files, { codegen: true });
-  const clo = compile(files, { codegen: false });
+function both(files: Record<string, string>, data?: Record<string, string>): [Policy, Policy] {
+  const gen = compile(files, { codegen: true, data });
+  const clo = compile(files, { codegen: false, data });
   assert.equal(gen.codegen, true, 'code generation works on Node');
   assert.equal(clo.codegen, false);
   return [gen, clo];
@@ -208,7 +215,7 @@ rule negated {
   for (const ex of exampleSetNames()) {
     it(`on examples/${ex}: its requests and its test blocks`, () => {
       const dir = join(root, 'examples', ex);
-      const [gen, clo] = both(readSet(dir));
+      const [gen, clo] = both(readSet(dir), dataOf(dir));
       const reqDir = join(dir, 'requests');
       const files = readdirSync(reqDir).filter((f) => f.endsWith('.json'));
       assert.ok(files.length > 0);

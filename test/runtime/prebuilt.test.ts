@@ -37,7 +37,7 @@ describe('prebuilt policies: loadCompiled (rein/runtime)', function () {
     for (const name of sets) {
       const dir = path.join(EXAMPLES, name);
       const set = await readPolicyDir(dir);
-      const fromText = compile(set.files);
+      const fromText = compile(set.files, { data: set.data });
       const bundle = await bundleOf(dir);
       for (const codegen of [false, true]) {
         const pre = await loadCompiled(bundle, { codegen });

@@ -59,9 +59,11 @@ describe('redact', () => {
       assert.deepEqual(errors('rule r { redact action.n using pii.email }'), ['REIN205 `redact` masks strings; `action.n` is `int`, which holds none']);
     });
     it('needs a known detector, with did-you-mean', () => {
-      assert.deepEqual(errors('rule r { redact action.text using pii.emial }'), ['REIN200 unknown detector `pii.emial` | did you mean `email`?']);
-      assert.match(errors('rule r { redact action.text using secrets.gihtub }')[0], /did you mean `github`/);
-      assert.match(errors('rule r { redact action.text }')[0], /^REIN205 `redact` needs a detector/);
+      assert.deepEqual(errors('rule r { redact action.text using pii.emial }'), ['REIN200 unknown detector `pii.emial` | did you mean `pii.email`?']);
+      assert.match(errors('rule r { redact action.text using secrets.gihtub }')[0], /did you mean `secrets.github`/);
+      // Without `using` the whole string is masked (LANGUAGE.md: `redact PATH [using DETECTOR] [MSG]`).
+      assert.deepEqual(errors('rule r { redact action.text }'), []);
+      assert.deepEqual(errors('rule r { redact action.args "[hidden]" }'), []);
       assert.match(errors('rule r { redact action.text using "x" }')[0], /^REIN205 `using` takes a detector/);
     });
     it('takes a constant replacement', () => {
@@ -72,6 +74,8 @@ describe('redact', () => {
       const out = format(src);
       assert.match(out, /\n {2}redact prompt using pii\.email "\[email\]"\n/);
       assert.equal(format(out), out);
+      const whole = `policy p { default allow }\n${INPUT}\nrule r { redact   prompt   "[x]" }\n`;
+      assert.match(format(whole), /redact prompt "\[x\]"/);
     });
   });
 
@@ -116,6 +120,23 @@ describe('redact', () => {
         assert.equal(d.effect, 'deny');
         assert.deepEqual(d.errors.map((e) => [e.kind, e.name]), [['rule', 'r']]);
         assert.equal(d.transforms, undefined);
+      });
+      it('without `using`, every string at the path is masked whole (detector null)', () => {
+        const d = compile(policy('rule hide_text { redact action.text }\nrule hide_args { redact action.args "[hidden]" }'), { codegen }).evaluate(REQ);
+        assert.equal(d.effect, 'allow');
+        assert.deepEqual(d.transforms, [
+          { rule: 'hide_text', op: 'redact', path: ['action', 'text'], detector: null, replacement: '[REDACTED]', spans: [{ start: 0, end: 17 }] },
+          { rule: 'hide_args', op: 'redact', path: ['action', 'args', 'q'], detector: null, replacement: '[hidden]', spans: [{ start: 0, end: 29 }] },
+          { rule: 'hide_args', op: 'redact', path: ['action', 'args', 'list', 0], detector: null, replacement: '[hidden]', spans: [{ start: 0, end: 1 }] },
+          { rule: 'hide_args', op: 'redact', path: ['action', 'args', 'list', 1], detector: null, replacement: '[hidden]', spans: [{ start: 0, end: 40 }] },
+        ]);
+        assert.equal(decisionSchema.safeParse(JSON.parse(JSON.stringify(d))).success, true);
+        const masked = applyTransforms(REQ, d);
+        assert.equal(masked.action.text, '[REDACTED]');
+        assert.deepEqual(masked.action.args, { q: '[hidden]', n: 2, list: ['[hidden]', '[hidden]'] });
+        assert.deepEqual(maskedSummary(d.transforms)[0], { rule: 'hide_text', path: 'action.text', detector: null, spans: 1 });
+        // An empty string has nothing to mask.
+        assert.equal(compile(policy('rule hide_text { redact action.text }'), { codegen }).evaluate({ action: { kind: 'k', n: 1, text: '' } }).transforms, undefined);
       });
       it('an invalid request is not rewritten', () => {
         const d = compile(policy(RULES), { codegen }).evaluate({ prompt: 'bob@example.com' });

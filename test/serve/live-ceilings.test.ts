@@ -8,7 +8,11 @@ import type { BudgetWindow, CompiledBudget } from '../../language/runtime/compil
 import { windowOf } from '../../language/runtime/windows.js';
 import { createServeApp, type ServeApp } from '../../language/node/serve/app.js';
 import dashboardServePlugin from '../../language/node/serve/dashboard.js';
-import { parseCounterKey } from '../../language/node/serve/dashboard/live-ceilings.js';
+import { LiveCeilings, parseCounterKey, windowKindLabel } from '../../language/node/serve/dashboard/live-ceilings.js';
+import { DashboardModel } from '../../language/node/serve/dashboard/model.js';
+import { compile } from '../../language/policy.js';
+import { Engine } from '../../language/runtime/engine.js';
+import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { useRedis } from '../redis/redis-server.js';
 import { AGENT, call, model, spawnServe } from './helpers.js';
@@ -41,6 +45,110 @@ describe('control room: ceilings from live Redis counters', function () {
     for (const bad of ['', 'x', 'team:day:[]', 'team:day:[]:2026-13-45', 'team:fortnight:[]:1', 'team:life:[]:3', 'te-am:day:[]:2026-12-01', 'team:day:{}:2026-12-01']) {
       assert.equal(parseCounterKey(bad), null, bad);
     }
+  });
+
+  it('parses rolling, token-bucket and anchored counter keys (windows.ts tags), with their window definition', () => {
+    const at = Date.parse('2026-12-31T23:59:30Z');
+    const cases: [BudgetWindow, { start: number; end: number } | null][] = [
+      [{ kind: 'rolling', ms: 3_600_000 }, { start: Math.floor(at / 60_000) * 60_000, end: (Math.floor(at / 60_000) + 61) * 60_000 }],
+      [{ kind: 'bucket', ms: 1000, refill: 2 }, null],
+      [{ kind: 'anchored', ms: 30 * 86_400_000 }, null],
+    ];
+    for (const [w, window] of cases) {
+      const k = counterKeyOf('', { name: 'b1', window: w } as CompiledBudget, ['x', 1], windowOf(w, at))!;
+      const p = parseCounterKey(k);
+      assert.ok(p, k);
+      assert.deepEqual([p.budget, p.key, p.window, p.def], ['b1', ['x', 1], window, w], k);
+    }
+    for (const bad of ['b:roll0ms:[]:r1', 'b:roll60000ms:[]:7', 'b:bucket1per1000ms:[]:3', 'b:anch1000ms:[]:r2', 'b:bucketper1000ms:[]:']) {
+      assert.equal(parseCounterKey(bad), null, bad);
+    }
+    assert.equal(windowKindLabel({ kind: 'rolling', ms: 3_600_000 }), 'rolling 1h');
+    assert.equal(windowKindLabel({ kind: 'bucket', ms: 1000, refill: 500_000 }, 1e6), 'token bucket +0.5/1s');
+    assert.equal(windowKindLabel({ kind: 'anchored', ms: 30 * 86_400_000 }), 'anchored 30d');
+    assert.equal(windowKindLabel({ kind: 'fixed', unit: 'day' }), '');
+  });
+
+  it('shows rolling windows (summed over the window), token buckets (until full again) and anchored periods from the live counters', async () => {
+    const SRC = `policy kinds {
+  default allow
+  currency "USD"
+}
+input {
+  agent: { id: string }
+  action: { kind: "tool_call" | "model_call" }
+  cost?: { estimate: money }
+}
+budget calls_hour {
+  limit 10 per rolling 1h
+  charge 1
+  by agent.id
+  when action.kind == "tool_call"
+}
+budget tool_bucket {
+  burst 5 refill 1 per 1m
+  charge 1
+  by agent.id
+  when action.kind == "tool_call"
+}
+budget key_month {
+  limit $30 per 30d anchored
+  charge cost.estimate ?? $0
+  by agent.id
+  when action.kind == "model_call"
+}
+`;
+    const policy = compile({ 'p.rein': SRC });
+    const mem = new MemoryBudgetStore();
+    let now = Date.parse('2026-12-06T10:00:30Z');
+    const engine = new Engine(policy, { store: mem, clock: () => new Date(now) });
+    const tool = { agent: { id: 'a1' }, action: { kind: 'tool_call' } };
+    // two calls at 10:00:30, two at 10:20:30 (another sub-bucket), a model call of $4
+    for (const t of [0, 0, 20 * 60_000, 20 * 60_000]) {
+      now = Date.parse('2026-12-06T10:00:30Z') + t;
+      const d = await engine.decide(tool);
+      assert.equal(d.effect, 'allow');
+      await engine.settle(d);
+    }
+    const anchorAt = now;
+    await engine.settle(await engine.decide({ agent: { id: 'a1' }, action: { kind: 'model_call' }, cost: { estimate: '4' } }));
+    const store = {
+      async *counterKeys() {
+        for (const k of Object.keys(mem.inspect(now).counters)) yield k;
+      },
+      peek: (keys: string[], t: number) => mem.peek(keys, t),
+    };
+    const limits = (name: string) => {
+      const b = policy.compiled.budgets.find((x) => x.name === name)!;
+      return { limit: b.unit === 'money' ? b.limit / 1e6 : b.limit, unit: b.unit };
+    };
+    const live = new LiveCeilings({ store, limitOf: limits, clock: () => now });
+    now += 60_000; // 10:21:30
+    await live.poll();
+    const rows = Object.fromEntries(live.view(now).map((r) => [r.name, r]));
+    assert.deepEqual(Object.keys(rows).sort(), ['calls_hour', 'key_month', 'tool_bucket'], JSON.stringify(live.view(now)));
+    // rolling: one row for both sub-buckets, their sum; the window as a decision shows it
+    assert.deepEqual([rows.calls_hour!.used, rows.calls_hour!.limit, rows.calls_hour!.window_kind], [4, 10, 'rolling 1h']);
+    assert.equal(rows.calls_hour!.window_end, '2026-12-06T10:22:00.000Z');
+    // bucket: 4 taken at 10:00:30 and 10:20:30 → 21 refilled by 10:21:30: level 1 (from 10:20:30), full again one minute after
+    assert.deepEqual([rows.tool_bucket!.used, rows.tool_bucket!.limit, rows.tool_bucket!.window_kind], [1, 5, 'token bucket +1/1m']);
+    assert.equal(rows.tool_bucket!.window_end, new Date(now + 60_000).toISOString());
+    // anchored: the period from the key's first charge
+    assert.deepEqual([rows.key_month!.used, rows.key_month!.limit, rows.key_month!.unit, rows.key_month!.window_kind], [4, 30, 'money', 'anchored 30d']);
+    assert.equal(rows.key_month!.window_end, new Date(anchorAt + 30 * 86_400_000).toISOString());
+    // an hour and more later the rolling window is empty and the bucket full: neither is shown
+    now += 2 * 3_600_000;
+    await live.poll();
+    assert.deepEqual(live.view(now).map((r) => r.name), ['key_month']);
+  });
+
+  it('the newest decision for the same `by` key gives a limit read from the request (the policy has none to give)', () => {
+    const m = new DashboardModel();
+    const rec = (team: string, limit: string, t: string) => ({ time: t, decision: { effect: 'allow', budgets: [{ name: 'team_cap', key: [team], limit, spent: '0', reserved: '0', charge: '1', window: null }] } });
+    for (const [team, limit, t] of [['gold', '9.000000', '2026-12-06T10:00:00Z'], ['basic', '2.000000', '2026-12-06T10:00:01Z']] as const) m.add(rec(team, limit, t) as never, 'c');
+    assert.deepEqual(m.limitOf('team_cap', ['gold']), { limit: 9, unit: 'money' });
+    assert.deepEqual(m.limitOf('team_cap', ['basic']), { limit: 2, unit: 'money' });
+    assert.deepEqual(m.limitOf('team_cap', ['new']), { limit: 2, unit: 'money' }, 'another key: the newest of the budget');
   });
 
   describe('with two service processes on one Redis', () => {

@@ -89,4 +89,25 @@ describe('rein serve metrics: the latency histogram counted in place', () => {
     assert.equal(t.sum, 0.5);
     assert.deepEqual([t.min, t.max], [0.5, 0.5]);
   });
+
+  it('the budget utilization gauge is the last decision\'s, computed at scrape; a budget without a positive limit keeps the last value', async () => {
+    const m = new ServeMetrics();
+    const entry = (name: string, limit: string, spent: string, charge: string) => ({ name, key: [], limit, spent, reserved: '0.000000', charge, remaining: '0', window: null, exceeded: false, warned: false });
+    const withBudgets = (...budgets: ReturnType<typeof entry>[]) => Object.assign(Object.create(Object.getPrototypeOf(allow)), allow, { budgets }) as Decision;
+    try {
+      m.decision(withBudgets(entry('daily', '1.000000', '0.100000', '0.100000')), 0.1);
+      m.decision(withBudgets(entry('daily', '1.000000', '0.200000', '0.050000'), entry('hourly', '4.000000', '1.000000', '0.000000')), 0.1);
+      let text = await m.scrape();
+      assert.match(text, /^rein_budget_utilization\{budget="daily",policy="metrics_test"[^}]*\} 0\.25$/m);
+      assert.match(text, /^rein_budget_utilization\{budget="hourly",policy="metrics_test"[^}]*\} 0\.25$/m);
+      // a zero limit (data-driven limits) has no utilization: the gauge stays at the last value
+      m.decision(withBudgets(entry('daily', '0.000000', '0.300000', '0.100000')), 0.1);
+      text = await m.scrape();
+      assert.match(text, /^rein_budget_utilization\{budget="daily",policy="metrics_test"[^}]*\} 0\.25$/m);
+      m.decision(withBudgets(entry('daily', '2.000000', '1.000000', '0.000000')), 0.1);
+      assert.match(await m.scrape(), /^rein_budget_utilization\{budget="daily",policy="metrics_test"[^}]*\} 0\.5$/m);
+    } finally {
+      await m.close();
+    }
+  });
 });

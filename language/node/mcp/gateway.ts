@@ -726,7 +726,7 @@ export class Gateway {
 
   /** What was masked (rule, path, detector, span count), never the text. */
   private logMasked(d: Decision, what: string, tool: string): void {
-    for (const x of maskedSummary(d.transforms)) this.log(`rein mcp: masked ${what} ${tool}: ${x.path} (${x.detector}, ${x.spans} span${x.spans === 1 ? '' : 's'}) by rule ${x.rule}`);
+    for (const x of maskedSummary(d.transforms)) this.log(`rein mcp: masked ${what} ${tool}: ${x.path} (${x.detector ?? 'whole string'}, ${x.spans} span${x.spans === 1 ? '' : 's'}) by rule ${x.rule}`);
   }
 
   /**

@@ -4,6 +4,8 @@
 
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import * as path from 'node:path';
+import { DataWatch, dataPathsOf, setRootOf } from '../data-watch.js';
 import { PolicyError } from '../../errors.js';
 import { compile, type Policy } from '../../policy.js';
 import { Engine, type EngineMode } from '../../runtime/engine.js';
@@ -79,6 +81,8 @@ export class PolicyHost {
   private reloading: Promise<void> | null = null;
   private again = false;
   private onHup: (() => void) | null = null;
+  private dataWatch: DataWatch | null = null;
+  private dataRoot: string | null = null;
 
   constructor(
     policy: Policy,
@@ -132,6 +136,7 @@ export class PolicyHost {
       return false;
     }
     this.opts.ctx.err(`rein mcp: policy reloaded: ${old} -> ${next.hash}\n`);
+    this.watchData();
     return true;
   }
 
@@ -152,6 +157,20 @@ export class PolicyHost {
     }
     this.onHup = kick;
     process.on('SIGHUP', kick);
+    // Data files (`data … from "f.json"`), wherever they are: their directories are watched too.
+    this.dataWatch = new DataWatch(kick, (m) => this.opts.ctx.err(`rein mcp: ${m}\n`));
+    stat(p).then(
+      (st) => {
+        if (!st.isDirectory() && !p.endsWith('.rein')) return; // a bundle carries its data
+        this.dataRoot = setRootOf(path.resolve(this.opts.ctx.io.cwd, p), st.isDirectory());
+        this.watchData();
+      },
+      () => undefined,
+    );
+  }
+
+  private watchData(): void {
+    if (this.dataWatch && this.dataRoot !== null) this.dataWatch.set(dataPathsOf(this.policy, this.dataRoot));
   }
 
   /** One reload at a time; a change during a reload triggers one more. */
@@ -173,6 +192,8 @@ export class PolicyHost {
     if (this.timer) clearTimeout(this.timer);
     this.watcher?.close();
     this.watcher = null;
+    this.dataWatch?.close();
+    this.dataWatch = null;
     if (this.onHup) process.off('SIGHUP', this.onHup);
     this.onHup = null;
   }

@@ -1,4 +1,5 @@
-import { applyTransforms, type Transform } from '../../runtime/transforms.js';
+import type { Transform } from '../../runtime/transforms.js';
+import { maskJoined, maskStrings, transformsAt } from '../../runtime/mask-joined.js';
 
 // The request every `rein mcp` decision sees (INTERFACES §6), as Rein source a policy set can use
 // verbatim (`schema.rein`; `rein init --template mcp` writes it), and the builder of that request.
@@ -19,7 +20,7 @@ input {
   client: { name: string, version: string }
   /// One id per client connection.
   session: string
-  /// Result phase only: whether the tool failed, and its text parts joined with "\\n".
+  /// Result phase only: whether the tool failed, and its text parts (and structured content as JSON) joined with "\\n".
   result?: { isError: bool, text: string }
   /// Usage the upstream reported in the result's _meta (settle only): see docs/mcp.md, Budgets.
   usage?: { cost?: money, tokens?: int }
@@ -74,21 +75,39 @@ export function argumentsOf(raw: unknown): Record<string, unknown> {
   return raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
 }
 
-/** The text parts of a CallToolResult joined with "\n" (the `result.text` a policy reads). */
-export function resultText(result: unknown): string {
+/**
+ * What the model reads of a CallToolResult, as pieces: its text parts and embedded text resources, in
+ * order, then its `structuredContent` as JSON text when no text part already holds exactly that JSON
+ * (the spec asks servers to send both; one that sends only structured content is read too).
+ */
+function resultPieces(result: unknown): { i: number; text: string; resource: boolean; structured: boolean }[] {
+  const out: { i: number; text: string; resource: boolean; structured: boolean }[] = [];
   const content = (result as { content?: unknown } | null)?.content;
-  if (!Array.isArray(content)) return '';
-  const parts: string[] = [];
-  for (const c of content) {
-    if (c && typeof c === 'object' && (c as { type?: unknown }).type === 'text' && typeof (c as { text?: unknown }).text === 'string') {
-      parts.push((c as { text: string }).text);
-    } else if (c && typeof c === 'object' && (c as { type?: unknown }).type === 'resource') {
-      // An embedded text resource is output the model reads too.
-      const r = (c as { resource?: { text?: unknown } }).resource;
-      if (r && typeof r.text === 'string') parts.push(r.text);
-    }
+  if (Array.isArray(content)) {
+    content.forEach((c, i) => {
+      if (c && typeof c === 'object' && (c as { type?: unknown }).type === 'text' && typeof (c as { text?: unknown }).text === 'string') {
+        out.push({ i, text: (c as { text: string }).text, resource: false, structured: false });
+      } else if (c && typeof c === 'object' && (c as { type?: unknown }).type === 'resource') {
+        // An embedded text resource is output the model reads too.
+        const r = (c as { resource?: { text?: unknown } }).resource;
+        if (r && typeof r.text === 'string') out.push({ i, text: r.text, resource: true, structured: false });
+      }
+    });
   }
-  return parts.join('\n');
+  const sc = (result as { structuredContent?: unknown } | null)?.structuredContent;
+  if (sc !== undefined && sc !== null) {
+    const json = JSON.stringify(sc);
+    if (json !== undefined && !out.some((p) => p.text === json)) out.push({ i: -1, text: json, resource: false, structured: true });
+  }
+  return out;
+}
+
+/** `result.text` of the result phase: the text parts (and embedded text resources) joined with "\n",
+ *  then the `structuredContent` as JSON when no text part holds it (`resultPieces`). */
+export function resultText(result: unknown): string {
+  return resultPieces(result)
+    .map((p) => p.text)
+    .join('\n');
 }
 
 /**
@@ -103,44 +122,31 @@ export function usageOf(result: unknown): Record<string, unknown> | undefined {
 }
 
 /**
- * A CallToolResult with the decision's transforms of `result.text` applied to its text parts (the
- * blocks `resultText` joins with "\n"): a span is replaced in the block where it starts, and the
- * rest of a span that runs into the next blocks is removed from them. Other transforms are ignored;
- * without any, the result itself.
+ * A CallToolResult with the decision's transforms of `result.text` applied to the pieces it was made
+ * of (`resultPieces`): a span is replaced in the text part where it starts, and the rest of a span that
+ * runs into the next parts is removed from them. Its `structuredContent` is masked with the same
+ * transforms: their detectors run over every string in it, each with its replacement (so the JSON
+ * keeps its shape). Other transforms are ignored; without any, the result itself.
  */
 export function maskResult(result: Record<string, unknown>, transforms: readonly Transform[] | undefined): Record<string, unknown> {
-  const ts = (transforms ?? []).filter((t) => t.path.length === 2 && t.path[0] === 'result' && t.path[1] === 'text');
-  const content = result.content;
-  if (ts.length === 0 || !Array.isArray(content)) return result;
-  // Where each text part sits in the joined text.
-  const blocks: { i: number; at: number; text: string; resource: boolean }[] = [];
-  let at = 0;
-  content.forEach((c, i) => {
-    const o = c as { type?: unknown; text?: unknown; resource?: { text?: unknown } } | null;
-    if (o && typeof o === 'object' && o.type === 'text' && typeof o.text === 'string') {
-      blocks.push({ i, at, text: o.text, resource: false });
-      at += o.text.length + 1;
-    } else if (o && typeof o === 'object' && o.type === 'resource' && o.resource && typeof o.resource.text === 'string') {
-      blocks.push({ i, at, text: o.resource.text, resource: true });
-      at += o.resource.text.length + 1;
-    }
-  });
-  const per: Transform[] = [];
-  for (const t of ts) {
-    for (const s of t.spans) {
-      blocks.forEach((b, k) => {
-        const start = Math.max(s.start, b.at) - b.at;
-        const end = Math.min(s.end, b.at + b.text.length) - b.at;
-        if (start < end) per.push({ ...t, path: ['blocks', k], replacement: s.start >= b.at ? t.replacement : '', spans: [{ start, end }] });
-      });
-    }
+  const pieces = resultPieces(result);
+  const masked = maskJoined(
+    pieces.map((p) => ({ text: p.text, json: p.structured })),
+    '\n',
+    transforms,
+    ['result', 'text'],
+  );
+  if (masked === null) return result;
+  const out: Record<string, unknown> = { ...result };
+  if (Array.isArray(result.content)) {
+    const content = result.content.slice();
+    pieces.forEach((p, k) => {
+      if (p.structured || masked[k] === p.text) return;
+      const c = content[p.i] as Record<string, unknown>;
+      content[p.i] = p.resource ? { ...c, resource: { ...(c.resource as object), text: masked[k] } } : { ...c, text: masked[k] };
+    });
+    out.content = content;
   }
-  const masked = applyTransforms({ blocks: blocks.map((b) => b.text) }, { transforms: per }).blocks;
-  const out = content.slice();
-  blocks.forEach((b, k) => {
-    if (masked[k] === b.text) return;
-    const c = out[b.i] as Record<string, unknown>;
-    out[b.i] = b.resource ? { ...c, resource: { ...(c.resource as object), text: masked[k] } } : { ...c, text: masked[k] };
-  });
-  return { ...result, content: out };
+  if (result.structuredContent !== undefined && result.structuredContent !== null) out.structuredContent = maskStrings(result.structuredContent, transformsAt(transforms, ['result', 'text']));
+  return out;
 }

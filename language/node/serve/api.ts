@@ -36,35 +36,57 @@ class NdjsonBody {
 
 const NDJSON_TYPES = ['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines'];
 
-/** Whether `v` nests deeper than `max` (iterative: a hostile body cannot overflow the stack). */
+/** Whether `v` nests deeper than `max`. Recursive, but never more than `max` + 1 calls deep (a
+ *  hostile body cannot overflow the stack), and allocation-free (it runs on every request). */
 export function tooDeep(v: unknown, max: number = MAX_DEPTH): boolean {
-  if (typeof v !== 'object' || v === null) return false;
-  const stack: [unknown, number][] = [[v, 1]];
-  while (stack.length) {
-    const [x, d] = stack.pop()!;
-    if (d > max) return true;
-    if (Array.isArray(x)) {
-      for (let i = 0; i < x.length; i++) {
-        const c = x[i];
-        if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
-      }
-    } else {
-      for (const k in x as Record<string, unknown>) {
-        const c = (x as Record<string, unknown>)[k];
-        if (typeof c === 'object' && c !== null) stack.push([c, d + 1]);
-      }
+  return typeof v === 'object' && v !== null && deeper(v, 1, max);
+}
+
+function deeper(x: object, d: number, max: number): boolean {
+  if (d > max) return true;
+  if (Array.isArray(x)) {
+    for (let i = 0; i < x.length; i++) {
+      const c: unknown = x[i];
+      if (typeof c === 'object' && c !== null && deeper(c, d + 1, max)) return true;
+    }
+  } else {
+    for (const k in x) {
+      const c = (x as Record<string, unknown>)[k];
+      if (typeof c === 'object' && c !== null && deeper(c, d + 1, max)) return true;
     }
   }
   return false;
 }
 
-type Parsed = { ok: true; body: DecideBody } | { ok: false; status: number; code: string; message: string; issues?: { path: string; message: string }[] };
+export type Parsed = { ok: true; body: DecideBody } | { ok: false; status: number; code: string; message: string; issues?: { path: string; message: string }[] };
 
-function parseDecideBody(raw: unknown): Parsed {
+/**
+ * The body nearly every agent sends, `{ "input": { … } }`, checked without zod: exactly the key
+ * `input`, holding an object made by `JSON.parse` (prototype Object.prototype). zod accepts such a
+ * body and returns it with `input` copied key by key; here it is returned as it is (nothing else
+ * holds the parsed body, and the engine validates and copies `input` itself). Anything else — more
+ * keys, another type — is null and goes through zod, which also writes the error messages.
+ * test/serve/decide-fast-path.test.ts compares the two on generated bodies.
+ */
+export function plainDecideBody(raw: object): DecideBody | null {
+  if (Object.getPrototypeOf(raw) !== Object.prototype) return null;
+  let input: unknown;
+  let n = 0;
+  for (const k in raw) {
+    if (k !== 'input' || n++ > 0) return null;
+    input = (raw as Record<string, unknown>).input;
+  }
+  return typeof input === 'object' && input !== null && Object.getPrototypeOf(input) === Object.prototype ? (raw as DecideBody) : null;
+}
+
+/** A decide or evaluate body: parsed and checked (depth, then the zod schema), or why not. */
+export function parseDecideBody(raw: unknown): Parsed {
   if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, status: 400, code: 'invalid_body', message: 'the body must be a JSON object like { "input": { … } }', issues: [{ path: '$', message: 'expected an object' }] };
   }
   if (tooDeep(raw)) return { ok: false, status: 400, code: 'too_deep', message: `the body nests deeper than ${MAX_DEPTH} levels` };
+  const plain = plainDecideBody(raw);
+  if (plain !== null) return { ok: true, body: plain };
   const r = decideBodySchema.safeParse(raw);
   if (!r.success) {
     const issues = issuesOf(r.error);
@@ -98,10 +120,16 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
 
   const current = (): PolicyVersion => holder.current!;
 
-  async function decideOne(v: PolicyVersion, b: DecideBody): Promise<Decision> {
-    const now = b.now ? new Date(b.now) : undefined;
+  /** Decide `b`; without a promise when the version decides synchronously (`PolicyVersion.synchronous`:
+   *  the memory store, no externs), so the route can answer in the same turn. */
+  function decideOne(v: PolicyVersion, b: DecideBody): Decision | Promise<Decision> {
     const approvals = b.approvals;
-    const d = await v.engine.decide(b.input, approvals || b.explain || now ? { approvals, explain: b.explain, now } : undefined);
+    const opts = approvals || b.explain || b.now ? { approvals, explain: b.explain, now: b.now ? new Date(b.now) : undefined } : undefined;
+    if (v.synchronous) return tracked(v, v.engine.decideSync(b.input, opts));
+    return v.engine.decide(b.input, opts).then((d) => tracked(v, d));
+  }
+
+  function tracked(v: PolicyVersion, d: Decision): Decision {
     if (d.reservation) holder!.track(v, d, SETTLE_GRACE_MS);
     return d;
   }
@@ -126,7 +154,9 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     return null;
   }
 
-  const single = (kind: 'decide' | 'evaluate') => async (req: FastifyRequest, reply: FastifyReply) => {
+  // Not an async function: a decision made synchronously is returned as it is (fastify sends it in the
+  // same turn, no promise); only what awaits (an async store, externs, the approval queue) returns one.
+  const single = (kind: 'decide' | 'evaluate') => (req: FastifyRequest, reply: FastifyReply): unknown => {
     const p = parseDecideBody(req.body);
     if (!p.ok) return ctx.fail(reply, p.status, p.code, p.message, p.issues);
     const problem = bodyProblem(kind, p.body);
@@ -134,14 +164,21 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     if (!approvalsAllowed(req, p.body)) return ctx.fail(reply, 403, 'forbidden', 'approvals in the body need the approvals token');
     const v = current();
     if (kind === 'evaluate') return evaluateOne(v, p.body);
-    const d = await decideOne(v, p.body);
-    if (!p.body.request_approval || d.effect !== 'require_approval') return d;
-    // Queue each pending approval; the agent polls GET /v1/approvals/{id} for the verdict and its token.
-    const recs = await ctx.approvals!.request(d, p.body.input);
+    const body = p.body;
+    const d = decideOne(v, body);
+    if (!body.request_approval) return d;
+    return Promise.resolve(d).then((d) => queueApprovals(d, body));
+  };
+
+  /** With `request_approval`: queue each pending approval; the agent polls GET /v1/approvals/{id}
+   *  for the verdict and its token. */
+  async function queueApprovals(d: Decision, b: DecideBody): Promise<unknown> {
+    if (d.effect !== 'require_approval') return d;
+    const recs = await ctx.approvals!.request(d, b.input);
     const out = JSON.parse(JSON.stringify(d)) as Decision & { approval_requests?: unknown };
     out.approval_requests = recs.map((r) => ({ id: r.id, rule: r.rule, from: r.from, expires: r.expires }));
     return out;
-  };
+  }
 
   app.post('/v1/decide', apiHooks(), single('decide'));
   app.post('/v1/evaluate', apiHooks(), single('evaluate'));

@@ -19,6 +19,8 @@ const plugin: ServePlugin = async (app, { ctx }) => {
   const ceilingStore = ctx.storeKind === 'redis' && typeof store.counterKeys === 'function' ? (ctx.store as unknown as import('./dashboard/live-ceilings.js').CounterStore) : undefined;
   const limits = (name: string) => {
     const b = ctx.policy?.current?.policy.compiled.budgets.find((x) => x.name === name);
+    // a limit read from the request or data differs per request: the decisions seen say it (per key)
+    if (b?.limitOf !== undefined) return { limit: null, unit: b.unit };
     return b ? { limit: b.unit === 'money' ? b.limit / 1e6 : b.limit, unit: b.unit } : null;
   };
   // The logs read: --log (else --audit), the server's own verdict log, and the verdicts given in a

@@ -16,6 +16,8 @@ import { ValueType, type Attributes, type Counter, type HrTime, type Meter } fro
 import { forEachMatch, utilizationOf } from '../../audit/metrics.js';
 import type { Decision } from '../../runtime/decision.js';
 
+type BudgetEntry = Decision['budgets'][number];
+
 interface Tally {
   readonly attrs: Attributes;
   n: number;
@@ -64,8 +66,12 @@ export class ServeDecisionMetrics {
   private readonly decisions = new Map<string, Map<string, Tally & { readonly duration: DurationTally }>>();
   /** `name\0kind\0effect\0policy` → tally. */
   private readonly matches = new Map<string, Tally>();
-  /** `budget\0policy` → last utilization. */
-  private readonly utilization = new Map<string, { attrs: Attributes; value: number }>();
+  /** policy → budget → its last entry with a positive limit: the gauge's value, `utilizationOf` it, is
+   *  computed when /metrics is scraped (four decimal amounts parsed per budget and decision otherwise). */
+  private readonly utilization = new Map<string, Map<string, { readonly attrs: Attributes; last: BudgetEntry }>>();
+  /** The last limit seen and whether it is positive (a budget's limit text is one shared string). */
+  private lastLimit: string | number = NaN;
+  private lastLimitPositive = false;
 
   constructor(meter: Meter) {
     meter.createObservableCounter('rein.decisions', { description: 'Decisions by effect' }).addCallback((r) => {
@@ -75,7 +81,12 @@ export class ServeDecisionMetrics {
       for (const t of this.matches.values()) r.observe(t.n, t.attrs);
     });
     meter.createObservableGauge('rein.budget.utilization', { description: 'Budget use after this request: (spent + reserved + charge) / limit' }).addCallback((r) => {
-      for (const u of this.utilization.values()) r.observe(u.value, u.attrs);
+      for (const byBudget of this.utilization.values()) {
+        for (const u of byBudget.values()) {
+          const value = utilizationOf(u.last);
+          if (value !== null) r.observe(value, u.attrs);
+        }
+      }
     });
     this.sinkFailures = meter.createCounter('rein.audit.sink_failures', { description: 'Audit records a sink failed to write' });
   }
@@ -92,13 +103,21 @@ export class ServeDecisionMetrics {
       t.n++;
       forEachMatch(d, (name, kind, effect) => this.match(name, kind, effect, policy));
       if (latencyMs !== undefined) t.duration.record(latencyMs);
-      for (const b of d.budgets) {
-        const value = utilizationOf(b);
-        if (value === null) continue;
-        const key = `${b.name}\0${policy}`;
-        let u = this.utilization.get(key);
-        if (u === undefined) this.utilization.set(key, (u = { attrs: { budget: b.name, policy }, value: 0 }));
-        u.value = value;
+      const budgets = d.budgets;
+      if (budgets.length > 0) {
+        let byBudget = this.utilization.get(policy);
+        if (byBudget === undefined) this.utilization.set(policy, (byBudget = new Map()));
+        for (const b of budgets) {
+          // A budget without a positive limit has no utilization: the gauge keeps its last value.
+          if (b.limit !== this.lastLimit) {
+            this.lastLimit = b.limit;
+            this.lastLimitPositive = (typeof b.limit === 'number' ? b.limit : Number(b.limit)) > 0;
+          }
+          if (!this.lastLimitPositive) continue;
+          const u = byBudget.get(b.name);
+          if (u === undefined) byBudget.set(b.name, { attrs: { budget: b.name, policy }, last: b });
+          else u.last = b;
+        }
       }
     } catch {
       /* metrics never break decisions */

@@ -3,6 +3,7 @@
 // old one only after it loaded and checked: until then (and when it fails) the old one keeps serving.
 
 import { watch, type FSWatcher, promises as fs } from 'node:fs';
+import { DataWatch, dataPathsOf, setRootOf } from '../data-watch.js';
 import * as path from 'node:path';
 import { Engine, type EngineOptions } from '../../runtime/engine.js';
 import type { Policy } from '../../runtime/compile.js';
@@ -18,6 +19,10 @@ export interface PolicyVersion {
   readonly loadedAt: string;
   /** 1 for the first version, +1 per successful reload. */
   readonly generation: number;
+  /** Whether `engine.decideSync` gives what `engine.decide` would, without a promise: the store is
+   *  synchronous (the memory store) and the policy declares no `extern def` (host functions may be
+   *  asynchronous). The decide route then answers without awaiting. */
+  readonly synchronous: boolean;
 }
 
 export interface ReloadResult {
@@ -130,12 +135,15 @@ export class PolicyHolder {
       return { ok: false, changed: false, hash: before, error: message };
     }
     this.opts.log?.(`reloaded: ${before} → ${policy.hash}`);
+    this.watchData();
     return { ok: true, changed: true, hash: policy.hash };
   }
 
   private install(policy: Policy): PolicyVersion {
     const engine = new Engine(policy, { ...this.opts.engine, store: this.opts.store });
-    const v: PolicyVersion = { policy, engine, loadedAt: new Date().toISOString(), generation: (this.version?.generation ?? 0) + 1 };
+    // The engine's own test (engine.ts: the `sync` store and no bound externs), from the outside.
+    const synchronous = engine.store.synchronous != null && !(policy.compiled.ir?.externs?.length);
+    const v: PolicyVersion = { policy, engine, loadedAt: new Date().toISOString(), generation: (this.version?.generation ?? 0) + 1, synchronous };
     if (this.version) {
       this.retired.unshift(this.version);
       const keep = this.opts.keepRetired ?? 8;
@@ -266,6 +274,21 @@ export class PolicyHolder {
     } catch (e) {
       this.opts.log?.(`cannot watch ${dir} for changes: ${(e as Error).message} (send SIGHUP to reload)`);
     }
+    // Data files (`data … from "f.json"`, docs/data.md): their directories are watched too.
+    this.dataWatch = new DataWatch(() => {
+      if (this.debounce) clearTimeout(this.debounce);
+      this.debounce = setTimeout(() => {
+        this.debounce = null;
+        void this.reload();
+      }, debounceMs);
+    }, (m) => this.opts.log?.(m));
+    this.watchData();
+  }
+
+  private dataWatch: DataWatch | null = null;
+  private watchData(): void {
+    // a bundle carries its data: only a directory or a `.rein` file reads data files
+    if (this.dataWatch && this.version && (this.isDirSync() || this.source.endsWith('.rein'))) this.dataWatch.set(dataPathsOf(this.version.policy, setRootOf(this.source, this.isDirSync())));
   }
 
   private dirFlag: boolean | null = null;
@@ -287,5 +310,7 @@ export class PolicyHolder {
     this.debounce = null;
     this.watcher?.close();
     this.watcher = null;
+    this.dataWatch?.close();
+    this.dataWatch = null;
   }
 }

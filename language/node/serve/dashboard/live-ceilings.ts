@@ -9,8 +9,9 @@
 // serving policy when there is one, else from the newest decision seen for that budget.
 
 import type { CounterState } from '../../../runtime/store.js';
-import { windowOf } from '../../../runtime/windows.js';
+import { rollingShape, rollingSiblings, windowOf } from '../../../runtime/windows.js';
 import type { BudgetWindow } from '../../../runtime/compiled.js';
+import { formatDuration } from '../../../runtime/values.js';
 import type { CeilingView } from './model.js';
 
 /** What a live ceiling source needs of a store (RedisBudgetStore). */
@@ -19,9 +20,10 @@ export interface CounterStore {
   peek(counterKeys: string[], now: number): Promise<CounterState[]>;
 }
 
-/** A budget's limit and unit (the limit as shown: dollars for money, not micros). */
+/** A budget's limit and unit (the limit as shown: dollars for money, not micros); a null limit: only
+ *  the unit is known (a limit read from the request, when no decision for the budget was seen). */
 export interface BudgetLimit {
-  limit: number;
+  limit: number | null;
   unit: 'money' | 'number';
 }
 
@@ -30,7 +32,12 @@ export interface ParsedCounter {
   tag: string;
   key: unknown[];
   index: string;
+  /** The span the counter counts in: a fixed window; a rolling sub-bucket's from its start to the end
+   *  of the last rolling window it counts in; null for lifetime counters, token buckets and anchored
+   *  periods (their span is in the store: `peek`). */
   window: { start: number; end: number } | null;
+  /** The window definition the key's tag names. */
+  def: BudgetWindow;
 }
 
 const MINUTE = 60_000;
@@ -41,6 +48,13 @@ function windowOfTag(tag: string): BudgetWindow | null {
   if (tag === 'life') return { kind: 'lifetime' };
   const ms = /^(\d+)ms$/.exec(tag);
   if (ms) return { kind: 'fixed', ms: Number(ms[1]) };
+  // windows.ts `windowTag`: `roll<ms>ms`, `bucket<refill>per<ms>ms`, `anch<ms>ms`
+  const roll = /^roll([1-9]\d*)ms$/.exec(tag);
+  if (roll) return { kind: 'rolling', ms: Number(roll[1]) };
+  const bucket = /^bucket(\d+)per([1-9]\d*)ms$/.exec(tag);
+  if (bucket) return { kind: 'bucket', refill: Number(bucket[1]), ms: Number(bucket[2]) };
+  const anch = /^anch([1-9]\d*)ms$/.exec(tag);
+  if (anch) return { kind: 'anchored', ms: Number(anch[1]) };
   if (['minute', 'hour', 'day', 'week', 'month'].includes(tag)) return { kind: 'fixed', unit: tag as BudgetWindow['unit'] };
   return null;
 }
@@ -90,18 +104,43 @@ export function parseCounterKey(k: string): ParsedCounter | null {
     return null;
   }
   if (!Array.isArray(key)) return null;
-  if (def.kind === 'lifetime') return index === '' ? { budget, tag, key, index, window: null } : null;
+  if (def.kind === 'lifetime' || def.kind === 'bucket' || def.kind === 'anchored') return index === '' ? { budget, tag, key, index, window: null, def } : null;
+  if (def.kind === 'rolling') {
+    const m = /^r(-?\d+)$/.exec(index);
+    if (!m || !Number.isSafeInteger(def.ms)) return null;
+    const { bucketMs, buckets } = rollingShape(def.ms!);
+    const n = Number(m[1]);
+    return { budget, tag, key, index, window: { start: n * bucketMs, end: (n + buckets + 1) * bucketMs }, def };
+  }
   const at = def.ms !== undefined ? Number(index) * def.ms : timeInIndex(def.unit!, index);
   if (!Number.isFinite(at) || (def.ms !== undefined && !/^-?\d+$/.test(index))) return null;
   const span = windowOf(def, at);
   if (String(span.index) !== index || !span.start || !span.end) return null;
-  return { budget, tag, key, index, window: { start: span.start.getTime(), end: span.end.getTime() } };
+  return { budget, tag, key, index, window: { start: span.start.getTime(), end: span.end.getTime() }, def };
+}
+
+/** How a window counts, for the page: `rolling 1h`, `token bucket +1/1s`, `anchored 30d`; '' for fixed
+ *  and lifetime windows. `scale`: units per shown unit (1e6 for money). */
+export function windowKindLabel(def: BudgetWindow, scale = 1): string {
+  if (def.kind === 'rolling') return `rolling ${formatDuration(def.ms!)}`;
+  if (def.kind === 'bucket') return `token bucket +${(def.refill ?? 0) / scale}/${formatDuration(def.ms!)}`;
+  if (def.kind === 'anchored') return `anchored ${formatDuration(def.ms!)}`;
+  return '';
+}
+
+/** The counter key of a rolling counter's sub-bucket `n` (`…:r<n>`), from any of its keys. */
+function rollingKey(k: string, n: number): string {
+  return k.slice(0, k.lastIndexOf(':r') + 2) + String(n);
 }
 
 interface Live extends ParsedCounter {
   counterKey: string;
   spent: number;
   reserved: number;
+  /** The span shown (as a decision's `window` shows it): for a rolling counter the current window, for
+   *  a token bucket from now until it is full again, for an anchored one its current period; else
+   *  `window`. */
+  span: { start: number; end: number } | null;
   /** First and latest reading in this window (for the burn rate). */
   firstT: number;
   firstUsed: number;
@@ -110,8 +149,9 @@ interface Live extends ParsedCounter {
 
 export interface LiveCeilingsOptions {
   store: CounterStore;
-  /** The limit and unit of a budget (the serving policy, else the newest decision seen); null: unknown. */
-  limitOf: (budget: string) => BudgetLimit | null;
+  /** The limit and unit of a budget (the serving policy, else the newest decision seen, for this `by`
+   *  key first); null: unknown. */
+  limitOf: (budget: string, key: unknown[]) => BudgetLimit | null;
   /** How often counters are read (default 1000 ms). */
   pollMs?: number;
   /** How often the store is searched for new counters (default 10 s). */
@@ -124,6 +164,24 @@ export interface LiveCeilingsOptions {
 
 /** Burn rates need this much observation before the observed rate replaces the window average. */
 const OBSERVE_MS = 10_000;
+
+/** The span a counter shows after a read (`first`: the state of its key, the current sub-bucket's for
+ *  a rolling counter). */
+function spanOf(c: Live, first: CounterState, now: number): { start: number; end: number } | null {
+  const d = c.def;
+  if (d.kind === 'rolling') {
+    const { bucketMs, buckets } = rollingShape(d.ms!);
+    const cur = Math.floor(now / bucketMs);
+    return { start: (cur - buckets) * bucketMs, end: (cur + 1) * bucketMs };
+  }
+  if (d.kind === 'bucket') {
+    // full again when the level has refilled (whole units, every `ms`); reserved amounts refill once settled
+    const periods = d.refill! > 0 ? Math.ceil(first.spent / d.refill!) : 0;
+    return { start: now, end: now + periods * d.ms! };
+  }
+  if (d.kind === 'anchored') return first.start === undefined ? null : { start: first.start, end: first.start + d.ms! };
+  return c.window;
+}
 
 export class LiveCeilings {
   private readonly live = new Map<string, Live>();
@@ -158,22 +216,55 @@ export class LiveCeilings {
           if (this.live.has(k)) continue;
           const p = parseCounterKey(k);
           if (p === null || (p.window !== null && p.window.end <= now)) continue;
+          // one row per rolling counter, whichever of its sub-buckets was found
+          const id = p.def.kind === 'rolling' ? rollingKey(k, 0) : k;
+          if (this.live.has(id)) {
+            const had = this.live.get(id)!;
+            if (p.window !== null && had.window !== null && p.window.end > had.window.end) had.window = p.window;
+            continue;
+          }
           if (this.live.size >= max) break;
-          this.live.set(k, { ...p, counterKey: k, spent: 0, reserved: 0, firstT: NaN, firstUsed: 0, lastT: NaN });
+          this.live.set(id, { ...p, counterKey: k, span: p.window, spent: 0, reserved: 0, firstT: NaN, firstUsed: 0, lastT: NaN });
         }
       }
       for (const [k, c] of this.live) if (c.window !== null && c.window.end <= now) this.live.delete(k);
       const all = [...this.live.values()];
-      for (let i = 0; i < all.length; i += 500) {
-        const batch = all.slice(i, i + 500);
-        const states = await this.opts.store.peek(batch.map((c) => c.counterKey), now);
+      for (let i = 0; i < all.length; i += 100) {
+        const batch = all.slice(i, i + 100);
+        // A rolling counter reads its current sub-bucket and the ones before it (their sum, as a decision
+        // reads it); every other counter its one key.
+        const keys: string[] = [];
+        const spans: number[] = [];
+        for (const c of batch) {
+          if (c.def.kind === 'rolling') {
+            const { bucketMs, buckets } = rollingShape(c.def.ms!);
+            const cur = rollingKey(c.counterKey, Math.floor(now / bucketMs));
+            keys.push(cur, ...rollingSiblings(cur, buckets));
+            spans.push(buckets + 1);
+          } else {
+            keys.push(c.counterKey);
+            spans.push(1);
+          }
+        }
+        const states = await this.opts.store.peek(keys, now);
+        let at = 0;
         batch.forEach((c, j) => {
-          const s = states[j]!;
-          c.spent = s.spent;
-          c.reserved = s.reserved;
+          let spent = 0;
+          let reserved = 0;
+          for (let x = 0; x < spans[j]!; x++) {
+            spent += states[at + x]!.spent;
+            reserved += states[at + x]!.reserved;
+          }
+          const first = states[at]!;
+          at += spans[j]!;
+          c.spent = spent;
+          c.reserved = reserved;
+          c.span = spanOf(c, first, now);
+          // a token bucket full again, or an anchored counter gone (expired): found again if it comes back
+          if ((c.def.kind === 'bucket' || c.def.kind === 'anchored') && spent === 0 && reserved === 0) this.live.delete(c.counterKey);
           if (Number.isNaN(c.firstT)) {
             c.firstT = now;
-            c.firstUsed = s.spent + s.reserved;
+            c.firstUsed = spent + reserved;
           }
           c.lastT = now;
         });
@@ -214,15 +305,17 @@ export class LiveCeilings {
     for (const c of this.live.values()) {
       if (Number.isNaN(c.lastT)) continue;
       if (c.window !== null && c.window.end <= now) continue;
-      const known = this.opts.limitOf(c.budget);
+      if (c.def.kind !== 'fixed' && c.def.kind !== 'lifetime' && c.spent === 0 && c.reserved === 0) continue; // reads like an unknown key
+      const known = this.opts.limitOf(c.budget, c.key);
       const scale = known?.unit === 'money' ? 1e6 : 1;
       const used = (c.spent + c.reserved) / scale;
       const firstUsed = c.firstUsed / scale;
       // Observed growth once it covers OBSERVE_MS; before that, the average since the window began.
       const observed = c.lastT - c.firstT;
       let burn = 0; // per second
+      const span = c.span;
       if (observed >= OBSERVE_MS) burn = Math.max(0, (used - firstUsed) / (observed / 1000));
-      else if (c.window !== null && c.lastT > c.window.start) burn = used / ((c.lastT - c.window.start) / 1000);
+      else if (span !== null && c.def.kind !== 'bucket' && c.lastT > span.start) burn = used / ((c.lastT - span.start) / 1000);
       const limit = known ? known.limit : null;
       let projected: string | null = null;
       let alert = false;
@@ -230,7 +323,7 @@ export class LiveCeilings {
         const left = limit - used;
         if (left <= 0) projected = new Date(c.lastT).toISOString();
         else if (burn > 0) projected = new Date(c.lastT + (left / burn) * 1000).toISOString();
-        alert = left <= 0 || (projected !== null && (c.window === null || Date.parse(projected) < c.window.end));
+        alert = left <= 0 || (projected !== null && (span === null || Date.parse(projected) < span.end));
       }
       out.push({
         name: c.budget,
@@ -240,12 +333,14 @@ export class LiveCeilings {
         spent: c.spent / scale,
         reserved: c.reserved / scale,
         used,
-        window_end: c.window ? new Date(c.window.end).toISOString() : null,
+        window_end: span ? new Date(span.end).toISOString() : null,
         burn_per_hour: burn * 3600,
         projected_limit_at: projected,
         alert,
         last_seq: -1,
       });
+      const kind = windowKindLabel(c.def, scale);
+      if (kind !== '') out[out.length - 1]!.window_kind = kind;
     }
     const share = (v: CeilingView) => (v.limit === null ? 0 : v.used / (v.limit || 1));
     return out.sort((a, b) => Number(b.alert) - Number(a.alert) || share(b) - share(a)).slice(0, 200);

@@ -712,11 +712,19 @@ export class DashboardModel {
     };
   }
 
-  /** A budget's limit and unit as the newest decision seen reported it (null when none did). */
-  limitOf(budget: string): { limit: number; unit: 'money' | 'number' } | null {
+  /** A budget's limit and unit as the newest decision seen reported it (null when none did); with
+   *  `key`, the newest for that `by` key first (a limit read from the request differs per key). */
+  limitOf(budget: string, key?: unknown[]): { limit: number; unit: 'money' | 'number' } | null {
     let found: CeilingState | null = null;
-    for (const c of this.ceilings.values()) if (c.name === budget && (found === null || c.lastT >= found.lastT)) found = c;
-    return found ? { limit: found.limit, unit: found.unit } : null;
+    let same: CeilingState | null = null;
+    const k = key === undefined ? null : JSON.stringify(key);
+    for (const c of this.ceilings.values()) {
+      if (c.name !== budget) continue;
+      if (found === null || c.lastT >= found.lastT) found = c;
+      if (k !== null && (same === null || c.lastT >= same.lastT) && JSON.stringify(c.key) === k) same = c;
+    }
+    const f = same ?? found;
+    return f ? { limit: f.limit, unit: f.unit } : null;
   }
 
   /** Budgets with burn rate and the projected time the limit is reached. */
@@ -823,6 +831,9 @@ export interface CeilingView {
   reserved: number;
   used: number;
   window_end: string | null;
+  /** How the window counts when it is not a fixed or lifetime one (`rolling 1h`, `token bucket +1/1s`,
+   *  `anchored 30d`); absent otherwise. */
+  window_kind?: string;
   burn_per_hour: number;
   projected_limit_at: string | null;
   alert: boolean;

@@ -36,7 +36,8 @@ export interface DashboardOptions {
   /** Ceilings from live budget counters (`rein serve --redis`: the RedisBudgetStore) instead of the
    *  figures the decisions in the log reported. */
   ceilingStore?: import('./live-ceilings.js').CounterStore;
-  /** A budget's limit and unit from the serving policy (else the newest decision seen names it). */
+  /** A budget's limit and unit from the serving policy (else the newest decision seen names it; a null
+   *  limit: the decisions seen say it, for the same `by` key first). */
   limits?: (budget: string) => import('./live-ceilings.js').BudgetLimit | null;
   /** How often live counters are read (ms, default 1000). */
   ceilingsPollMs?: number;

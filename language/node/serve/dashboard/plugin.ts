@@ -138,9 +138,12 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       s.attach?.(model);
       s.start();
     }
-    const live = opts.ceilingStore
-      ? new LiveCeilings({ store: opts.ceilingStore, limitOf: (b) => opts.limits?.(b) ?? model.limitOf(b), pollMs: opts.ceilingsPollMs })
-      : null;
+    // The policy's limit; for one read from the request, the newest decision seen (same key first).
+    const limitOf = (b: string, k: unknown[]) => {
+      const p = opts.limits?.(b) ?? null;
+      return p !== null && p.limit !== null ? p : (model.limitOf(b, k) ?? p);
+    };
+    const live = opts.ceilingStore ? new LiveCeilings({ store: opts.ceilingStore, limitOf, pollMs: opts.ceilingsPollMs }) : null;
     if (live) {
       await live.poll();
       live.start();

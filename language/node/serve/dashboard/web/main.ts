@@ -28,6 +28,7 @@ interface Summary {
   ceilings: {
     name: string; key: unknown[]; unit: string; limit: number | null; spent: number; reserved: number; used: number;
     window_end: string | null; burn_per_hour: number; projected_limit_at: string | null; alert: boolean; last_seq: number;
+    window_kind?: string;
   }[];
   drift: {
     basis: string; threshold: number; label: { current: string; baseline: string };
@@ -304,7 +305,7 @@ function renderCeilings(s: Summary): void {
           h('td', { class: 'num', 'data-testid': 'ceiling-spent' }, money(c.spent, c.unit)),
           h('td', { class: 'num', 'data-testid': 'ceiling-reserved' }, money(c.reserved, c.unit)),
           h('td', { class: 'num' }, limit === null ? 'unknown' : money(limit, c.unit)),
-          h('td', { class: 'num' }, time(c.window_end)),
+          h('td', { class: 'num', 'data-testid': 'ceiling-window' }, time(c.window_end), c.window_kind ? h('div', { class: 'muted', 'data-testid': 'ceiling-window-kind' }, c.window_kind) : null),
           h('td', { class: 'num' }, money(c.burn_per_hour, c.unit)),
           h('td', { class: 'num' }, c.projected_limit_at ? time(c.projected_limit_at) : '–'),
           h('td', {}, c.alert ? h('span', { class: 'badge alert', 'data-testid': 'ceiling-alert' }, limit !== null && c.used >= limit ? 'at limit' : 'limit before window ends') : h('span', { class: 'badge ok' }, 'ok')),

@@ -1,0 +1,63 @@
+// Watching a policy set's data files (`data … from "file.json"`, docs/data.md) for `rein mcp` and
+// `rein serve`: each data file's directory is watched (not the file: editors save by renaming), and
+// a change of one of the named files calls `onChange` (the caller debounces and reloads). After each
+// load the caller passes the current files, so a data file added or dropped is watched or released.
+
+import { watch, type FSWatcher } from 'node:fs';
+import * as path from 'node:path';
+import type { Policy } from '../runtime/compile.js';
+
+/** The absolute paths of a compiled policy's data files, for a set rooted at `root`. */
+export function dataPathsOf(policy: Policy, root: string): string[] {
+  return (policy.compiled.program?.data ?? []).map((d) => path.resolve(root, d.file));
+}
+
+/** The root a policy path's set is read from: the directory itself, or a file's directory. */
+export function setRootOf(p: string, isDir: boolean): string {
+  return isDir ? path.resolve(p) : path.dirname(path.resolve(p));
+}
+
+export class DataWatch {
+  private readonly watchers = new Map<string, FSWatcher>();
+  private names = new Map<string, Set<string>>();
+
+  constructor(
+    private readonly onChange: () => void,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** Watch exactly these files (absolute paths). */
+  set(files: readonly string[]): void {
+    const want = new Map<string, Set<string>>();
+    for (const f of files) {
+      const d = path.dirname(f);
+      let s = want.get(d);
+      if (!s) want.set(d, (s = new Set()));
+      s.add(path.basename(f));
+    }
+    this.names = want;
+    for (const [d, w] of this.watchers) {
+      if (!want.has(d)) {
+        w.close();
+        this.watchers.delete(d);
+      }
+    }
+    for (const d of want.keys()) {
+      if (this.watchers.has(d)) continue;
+      try {
+        const w = watch(d, { persistent: false }, (_ev, f) => {
+          if (f === null || this.names.get(d)?.has(String(f))) this.onChange();
+        });
+        w.on('error', (e) => this.log(`watching ${d} failed: ${e.message}`));
+        this.watchers.set(d, w);
+      } catch (e) {
+        this.log(`cannot watch ${d} for data file changes: ${(e as Error).message} (send SIGHUP to reload)`);
+      }
+    }
+  }
+
+  close(): void {
+    for (const w of this.watchers.values()) w.close();
+    this.watchers.clear();
+  }
+}
