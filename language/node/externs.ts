@@ -4,6 +4,7 @@
 // function, or fails to load, is an error naming the file. Whether the names match the policy's
 // `extern def`s is checked when the Engine is created (REIN231).
 
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ExternImpl, ExternImpls } from '../runtime/externs.js';
@@ -22,8 +23,9 @@ export async function loadExternsModule(file: string, cwd: string = process.cwd(
   try {
     mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err?.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(path) ? 'no such file' : (err?.message ?? String(e));
+    // "no such file" only when the file itself is missing: a package the module imports that is not
+    // installed is also ERR_MODULE_NOT_FOUND, and its message (which names the package) is the help.
+    const why = !existsSync(path) ? 'no such file' : e instanceof Error ? e.message : String(e);
     throw new ExternsModuleError(`--externs ${file}: cannot load the module: ${why}`);
   }
   const out: Record<string, ExternImpl> = {};

@@ -144,6 +144,7 @@ function redactStep(cl: Closures, ir: IrProgram, onError: 'allow' | 'deny', view
     if (input === undefined || input === null) return; // an invalid request: nothing to rewrite
     const now = typeof time === 'number' ? time : time.getTime();
     const env: Env = { input: input as Record<string, unknown>, now, budgets: views(input as Record<string, unknown>, now) };
+    if (E.externs !== null) env.externs = E.externs;
     for (const r of rs) {
       let o = evalRule(r, env);
       let ts: Transform[] = [];
@@ -544,8 +545,9 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const monitor: Assembler = { policy: policyInfo, defaultEffect: header.default, mode: 'monitor' };
   if (redact !== undefined) enforce.redact = monitor.redact = redact;
   /** The decision of rules only (enforce mode, no approvals) from their matched/failed outcomes. */
-  const rulesDecision = (outcomes: readonly RuleOutcome[], input: Record<string, unknown>, now: number): Decision => {
+  const rulesDecision = (outcomes: readonly RuleOutcome[], input: Record<string, unknown>, now: number, calls?: ExternCalls): Decision => {
     const E = new Entries(input);
+    if (calls !== undefined) E.externs = calls;
     E.rules(outcomes, onError);
     return assemble(E, enforce, now);
   };
@@ -589,7 +591,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
         if (input !== undefined) {
           if (externs !== null) {
             const calls = new ExternCalls(externs, 'sync');
-            return withCalls(rulesDecision(evaluateMatched({ input, now, budgets: viewsFor(input, now), externs: calls }), input, now), calls);
+            return withCalls(rulesDecision(evaluateMatched({ input, now, budgets: viewsFor(input, now), externs: calls }), input, now, calls), calls);
           }
           const env: Env = { input, now, budgets: viewsFor(input, now) };
           return rulesDecision(evaluateMatched(env), input, now);
@@ -610,6 +612,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     if (errors !== undefined) E.failRequest(errors, onError);
     if (explain) E.explain = [];
     const calls = externs !== null && input !== undefined ? new ExternCalls(externs, 'sync') : undefined;
+    if (calls !== undefined) E.externs = calls;
     if (input !== undefined) {
       const env: Env = { input, now, budgets: viewsFor(input, now) };
       if (calls) env.externs = calls;

@@ -209,6 +209,14 @@ const NO_OPTIONS: DecideOptions = Object.freeze({});
 /** Passes of `decideGathering` at most (a call whose argument is another call's result needs one more). */
 const MAX_EXTERN_ROUNDS = 16;
 const NO_VIEWS: Env['budgets'] = Object.freeze({}) as Env['budgets'];
+
+/** A budget that rules read (`team.used`): its limit for this request and the counters of its view. */
+interface ViewRead {
+  name: string;
+  limit: number;
+  counterKey: string | null;
+  rolling: number;
+}
 const NO_APPROVALS: readonly Approval[] = Object.freeze([]);
 const EXPLAIN_ON = Object.freeze({ explain: true });
 const EXPLAIN_OFF = Object.freeze({ explain: undefined });
@@ -227,7 +235,7 @@ class Run {
   approved: Set<string> | null = null;
   reservationId = '';
   /** Budgets that rules read, with their counter keys (null: no counter). */
-  reads: { name: string; limit: number; counterKey: string | null; rolling: number }[] | null = null;
+  reads: ViewRead[] | null = null;
   peekKeys: string[] | null = null;
   /** Set by `finish` when a committed reservation must be released (the decision is not `allow`). */
   release = false;
@@ -333,6 +341,12 @@ export class Engine {
     return bound;
   }
 
+  /** Whether `decideSync` gives the decision `decide` would: a synchronous store and no host
+   *  functions (`extern def`, which `decide` may have to await). */
+  get decidesSynchronously(): boolean {
+    return this.sync !== null && this.externs === null;
+  }
+
   /** Decide one request: rules, then budgets (reserved atomically when the effect is `allow`). Never
    *  rejects on bad input or a failing store: those become the `on error` decision with `errors`. */
   decide(request: unknown, opts: DecideOptions = NO_OPTIONS): Promise<Decision> {
@@ -364,13 +378,31 @@ export class Engine {
     const v = this.compiled.validate(request);
     if (v.ok) {
       const env: Env = { input: v.value, now, budgets: {}, externs: calls };
+      const redact = this.how.redact;
       for (let round = 0; round < MAX_EXTERN_ROUNDS; round++) {
         try {
           this.planner.plan(env);
         } catch {
           // a failing budget clause is reported by the real pass
         }
+        // The views the rules read, as the real pass will peek them: a call reached only once a view
+        // is known (`team.used >= 50% and judge(prompt)`) is gathered too.
+        if (this.compiled.budgetsReadByRules.length > 0) {
+          try {
+            const { reads, keys } = this.viewReads(env, now);
+            const states = keys.length === 0 ? [] : this.sync !== null ? this.sync.peekSync(keys, now) : await this.withTimeout(callStore(() => this.store.peek(keys, now)));
+            fillViews(env, reads, states);
+          } catch {
+            // a failing store is reported by the real pass
+          }
+        }
         this.compiled.evaluateRules(env, EXPLAIN_OFF);
+        // `redact` rules' conditions call host functions too (their transforms are made by the real pass).
+        if (redact !== undefined) {
+          const scratch = new Entries(v.value);
+          scratch.externs = calls;
+          redact(scratch, now, 'enforce');
+        }
         if (calls.pending.size === 0) break;
         await calls.drain();
       }
@@ -625,6 +657,7 @@ export class Engine {
     }
     run.input = v.value;
     run.entries = new Entries(v.value);
+    run.entries.externs = run.externCalls;
     if (opts.explain) run.entries.explain = [];
     if (given !== undefined && given !== null && given.length > 0) this.prepareApprovals(run, given);
     // Rules see only the budgets they read (step 3): no views object to allocate when they read none.
@@ -636,39 +669,45 @@ export class Engine {
     run.plans = this.planner.plan(env);
 
     // 3. Views for the budgets rules read (a snapshot; the ceiling guarantee comes from step 5).
-    const readNames = c.budgetsReadByRules;
-    if (readNames.length > 0) {
-      const reads: { name: string; limit: number; counterKey: string | null; rolling: number }[] = [];
-      const keys: string[] = [];
-      for (const name of readNames) {
-        let k: ReturnType<BudgetPlanner['counterKeyByName']>;
-        try {
-          k = this.planner.counterKeyByName(name, env);
-        } catch {
-          continue; // no view: a rule reading it fails at run time and counts with the `on error` effect
-        }
-        if (!k) continue;
-        let limit = k.budget.limit;
-        if (k.budget.limitOf !== undefined) {
-          try {
-            limit = k.budget.limitOf(env);
-          } catch {
-            continue; // as above: the budget's own plan reports the error
-          }
-        }
-        // A rolling window's view sums its sub-buckets (the store's `rolling` does that for reserve).
-        const rolling = k.counterKey !== null && k.budget.window.kind === 'rolling' ? windowInfo(k.budget.window, now).rolling : 0;
-        reads.push({ name, limit, counterKey: k.counterKey, rolling });
-        if (k.counterKey !== null) {
-          keys.push(k.counterKey);
-          if (rolling > 0) keys.push(...rollingSiblings(k.counterKey, rolling));
-        }
-      }
+    if (c.budgetsReadByRules.length > 0) {
+      const { reads, keys } = this.viewReads(env, now);
       run.reads = reads;
       if (keys.length > 0) run.peekKeys = keys;
       else this.applyViews(run, []);
     }
     return run;
+  }
+
+  /** Step 3's plan: the budgets rules read, with their limits for this request and the counter keys
+   *  to peek (a rolling window's sub-buckets after its key). */
+  private viewReads(env: Env, now: number): { reads: ViewRead[]; keys: string[] } {
+    const reads: ViewRead[] = [];
+    const keys: string[] = [];
+    for (const name of this.compiled.budgetsReadByRules) {
+      let k: ReturnType<BudgetPlanner['counterKeyByName']>;
+      try {
+        k = this.planner.counterKeyByName(name, env);
+      } catch {
+        continue; // no view: a rule reading it fails at run time and counts with the `on error` effect
+      }
+      if (!k) continue;
+      let limit = k.budget.limit;
+      if (k.budget.limitOf !== undefined) {
+        try {
+          limit = k.budget.limitOf(env);
+        } catch {
+          continue; // as above: the budget's own plan reports the error
+        }
+      }
+      // A rolling window's view sums its sub-buckets (the store's `rolling` does that for reserve).
+      const rolling = k.counterKey !== null && k.budget.window.kind === 'rolling' ? windowInfo(k.budget.window, now).rolling : 0;
+      reads.push({ name, limit, counterKey: k.counterKey, rolling });
+      if (k.counterKey !== null) {
+        keys.push(k.counterKey);
+        if (rolling > 0) keys.push(...rollingSiblings(k.counterKey, rolling));
+      }
+    }
+    return { reads, keys };
   }
 
   /**
@@ -781,17 +820,9 @@ export class Engine {
   }
 
   private applyViews(run: Run, states: CounterState[]): void {
-    const env = run.env!;
-    let i = 0;
-    for (const r of run.reads ?? []) {
-      let s = r.counterKey === null ? ZERO_STATE : states[i++]!;
-      for (let j = 0; j < r.rolling; j++) {
-        const t = states[i++]!;
-        s = { spent: s.spent + t.spent, reserved: s.reserved + t.reserved };
-      }
-      env.budgets[r.name] = viewOf(r.limit, s.spent, s.reserved);
-    }
+    fillViews(run.env!, run.reads ?? [], states);
   }
+
 
   private storeFailedBeforeRules(run: Run, e: unknown): Decision {
     run.entries.failRequest([{ kind: 'store', message: `budget store failed: ${errorMessage(e)}` }], this.compiled.header.onError);
@@ -1347,4 +1378,17 @@ function windowHow(w: CompiledBudget['window'], unit: 'money' | 'number'): strin
   if (w.kind === 'bucket') return `a token bucket: the limit is its burst, and it refills ${unit === 'money' ? formatMicros(w.refill!) : w.refill} every ${formatDuration(w.ms!)}; the window ends when it is full again`;
   if (w.kind === 'anchored') return `periods of ${formatDuration(w.ms!)} from the key's first charge (the window is the current period)`;
   return '';
+}
+
+/** Step 3's views from the peeked counter states (in `viewReads`' key order). */
+function fillViews(env: Env, reads: readonly ViewRead[], states: readonly CounterState[]): void {
+  let i = 0;
+  for (const r of reads) {
+    let s = r.counterKey === null ? ZERO_STATE : states[i++]!;
+    for (let j = 0; j < r.rolling; j++) {
+      const t = states[i++]!;
+      s = { spent: s.spent + t.spent, reserved: s.reserved + t.reserved };
+    }
+    env.budgets[r.name] = viewOf(r.limit, s.spent, s.reserved);
+  }
 }

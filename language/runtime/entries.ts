@@ -11,6 +11,7 @@ import { formatMicros } from './money.js';
 import { formatDuration } from './values.js';
 import { hashValue } from './hash.js';
 import type { Transform } from './transforms.js';
+import type { ExternCalls } from './externs.js';
 
 /** The request hash, computed at most once and only when needed. */
 class HashBox {
@@ -195,6 +196,8 @@ export class Entries {
   budgetExplain: BudgetExplanation[] | null;
   /** The matched `redact` rules' transforms (enforce mode; the decision's `transforms`). */
   transforms: Transform[] | null;
+  /** The decision's host-function calls (`extern def`), for the `redact` rules run at assembly. */
+  externs: ExternCalls | null;
   /** Granted approvals: a `require approval` entry whose approval is here (bound to this request's
    *  hash, from the right group) is placed as allowed. */
   granted: readonly Approval[];
@@ -223,6 +226,7 @@ export class Entries {
     this.explain = null;
     this.budgetExplain = null;
     this.transforms = null;
+    this.externs = null;
     this.granted = granted;
     this.now = 0;
     this.hashOf = hashOf;

@@ -152,7 +152,7 @@ export class ExternCalls {
   private async await(key: string, spec: Spec, args: unknown[], p: PromiseLike<unknown>): Promise<void> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), spec.timeoutMs);
+      timer = setTimeout(() => resolve(TIMED_OUT), Math.min(spec.timeoutMs, 0x7fffffff)); // setTimeout's largest delay
     });
     try {
       const v = await Promise.race([Promise.resolve(p), timeout]);

@@ -14,6 +14,9 @@ import { checkPattern } from './regex.js';
 import { walkExpr } from './expr-walk.js';
 import { brief } from './print.js';
 
+/** The longest `timeout` of an `extern def` (docs/externs.md): a decision may wait that long. */
+const MAX_EXTERN_TIMEOUT_MS = 10 * 60_000;
+
 export interface ParsedFile {
   file: string;
   ast: A.SourceFile;
@@ -1602,6 +1605,8 @@ export class Checker {
       if (bad) this.report('REIN230', d.returnType.range, `\`extern def ${name}\` cannot return \`${bad}\``, { help: EXTERN_TYPES_HELP });
     }
     if (d.timeout && !(d.timeout.ms > 0)) this.report('REIN230', d.timeout.range, `the timeout of \`extern def ${name}\` must be longer than zero`);
+    else if (d.timeout && d.timeout.ms > MAX_EXTERN_TIMEOUT_MS)
+      this.report('REIN230', d.timeout.range, `the timeout of \`extern def ${name}\` must be at most 10m (a decision waits for it)`);
   }
 
   private globalCall(e: A.CallExpr, callee: A.NameExpr, sc: Scope): Type {

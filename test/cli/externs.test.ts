@@ -57,9 +57,16 @@ describe('--externs: host functions from an ES module', () => {
     assert.match(r.stderr, /REIN231 Engine: no implementation for `extern def entities`/);
     const missing = await runMain(['eval', EXAMPLE, '-i', path.join(EXAMPLE, 'requests/plain.json'), '--externs', 'no-such-module.mjs']);
     assert.equal(missing.code, 2);
-    assert.match(missing.stderr, /--externs no-such-module\.mjs: cannot load the module/);
+    assert.match(missing.stderr, /--externs no-such-module\.mjs: cannot load the module: no such file/);
     const dir = mkdtempSync(path.join(tmpdir(), 'rein-externs-'));
     try {
+      // A module that is there but imports a package that is not installed: the message names the
+      // package (it used to say "no such file", as for a missing module).
+      writeFileSync(path.join(dir, 'needs.mjs'), "import nlp from 'rein-no-such-package-xyz';\nexport const entities = (t) => nlp(t);\n");
+      const needs = await runMain(['eval', EXAMPLE, '-i', path.join(EXAMPLE, 'requests/plain.json'), '--externs', path.join(dir, 'needs.mjs')]);
+      assert.equal(needs.code, 2);
+      assert.match(needs.stderr, /cannot load the module: .*rein-no-such-package-xyz/);
+      assert.doesNotMatch(needs.stderr, /no such file/);
       writeFileSync(path.join(dir, 'none.mjs'), 'export const x = 1;\n');
       const none = await runMain(['eval', EXAMPLE, '-i', path.join(EXAMPLE, 'requests/plain.json'), '--externs', path.join(dir, 'none.mjs')]);
       assert.equal(none.code, 2);

@@ -62,17 +62,21 @@ function strip(d: Decision): unknown {
 }
 
 describe('extern def: load-time checks', () => {
-  it('check(): REIN230 for untyped parameters, a missing result type, money/time across the boundary, a zero timeout', () => {
+  it('check(): REIN230 for untyped parameters, a missing result type, money/time across the boundary, a zero or too long timeout', () => {
     const r = check({
       'a.rein': `policy p { default allow }
 input { prompt: string }
 extern def f(a: money): time
 extern def g(a): number timeout 0ms
 extern def h(x: string)
+extern def slow(x: string): bool timeout 30d
+extern def judge(x: string): bool timeout 10m
 `,
     });
     const codes = r.diagnostics.filter((d) => d.code === 'REIN230').map((d) => d.message);
-    assert.equal(codes.length, 5, codes.join('\n'));
+    assert.equal(codes.length, 6, codes.join('\n'));
+    // A month would overflow setTimeout (every call then "timed out" at once): at most 10m.
+    assert.ok(codes.includes('the timeout of `extern def slow` must be at most 10m (a decision waits for it)'));
     assert.ok(codes.some((m) => m.includes('cannot be `money`')));
     assert.ok(codes.some((m) => m.includes('cannot return `time`')));
     assert.ok(codes.some((m) => m.includes('needs a type')));

@@ -13,8 +13,9 @@
 // it (decisions take microseconds; only a human approval is taken out of the line, see `approve`).
 //
 // The per-call path is kept lean (bench/mcp.ts measures it): with a synchronous budget store (the
-// memory store) a known tool's call and its result are decided and forwarded synchronously, with no
-// promise per message; a tool's list-phase check is made once per session while the policy cannot
+// memory store) and no host functions (`extern def`, which may need awaiting), a known tool's call
+// and its result are decided and forwarded synchronously, with no promise per message; a tool's
+// list-phase check is made once per session while the policy cannot
 // change it (phases.ts `listStable`); a result is not decided when no rule or budget can match the
 // `result` phase (phases.ts); one timer serves every pending request's --upstream-timeout; and a
 // message forwarded unchanged over stdio is written as the bytes it arrived as (stdio.ts).
@@ -572,7 +573,7 @@ export class Gateway {
       if (tool !== undefined && phaseFacts(irOf(engine)).listStable) tool.listed = { engine, decision: d };
       return d;
     };
-    if (engine.store.synchronous) {
+    if (engine.decidesSynchronously) {
       const d = engine.decideSync(request);
       // A synchronous store settles synchronously: nothing to wait for.
       if (d.reservation) void this.settle(engine, d, undefined);
@@ -632,7 +633,7 @@ export class Gateway {
     const name = typeof params.name === 'string' ? params.name : '';
     const tool = this.tools.get(name);
     const engine = this.opts.host.engine;
-    if (tool === undefined || !engine.store.synchronous) return this.governCallAsync(m, name, params.arguments);
+    if (tool === undefined || !engine.decidesSynchronously) return this.governCallAsync(m, name, params.arguments);
     // A known tool and a synchronous store (the memory store): decided and answered right here. Nothing
     // can arrive meanwhile (a cancellation), so the call needs no Hold.
     const listed = this.listed(engine, name, tool) as Decision;
@@ -823,7 +824,7 @@ export class Gateway {
 
   private governResult(m: Msg, call: NonNullable<Forwarded['call']>): Msg | null | Promise<Msg | null> {
     const engine = this.opts.host.engine;
-    if (!engine.store.synchronous || !call.engine.store.synchronous) return this.governResultAsync(m, call);
+    if (!engine.decidesSynchronously || !call.engine.decidesSynchronously) return this.governResultAsync(m, call);
     // A synchronous store settles synchronously: the result is decided and answered right here.
     const result = m.result;
     if (call.decision.reservation) void this.settle(call.engine, call.decision, result ? usageOf(result) : undefined);
