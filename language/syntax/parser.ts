@@ -228,6 +228,12 @@ const JUNK_MESSAGE: Record<BodyCtx, string> = {
   interp: 'expected the end of the interpolation',
 };
 
+/** Words a misspelling out of place most likely meant (`quorom 2`, `per 30d anchord`): did you mean. */
+const JUNK_NEAR: Partial<Record<BodyCtx, string[]>> = {
+  rule: ['when', 'unless', 'quorum', 'expires', 'from'],
+  budget: ['limit', 'burst', 'charge', 'when', 'unless', 'anchored', 'quorum', 'expires', 'from'],
+};
+
 const OPENERS = new Set<TokenType>([LParen, LBracket, LCurly]);
 const CLOSERS = new Set<TokenType>([RParen, RBracket, RCurly]);
 
@@ -493,6 +499,10 @@ class ReinParser extends EmbeddedActionsParser {
       let help: string | undefined;
       if (ctx !== 'top' && first.tokenType === Eq) help = 'to compare, write `==`';
       else if (first.tokenType === Pipe && this.LA(0)?.tokenType !== Pipe && this.text[first.startOffset + 1] === '|') help = 'write `or`';
+      else if (isNameTok(first) && JUNK_NEAR[ctx] !== undefined) {
+        const near = suggest(first.image, JUNK_NEAR[ctx]!);
+        if (near !== undefined) help = `did you mean \`${near}\`?`;
+      }
       this.report('REIN101', message, first.startOffset, Math.max(first.startOffset + first.image.length, this.e()), help, true);
     });
     return undefined;
