@@ -3,6 +3,7 @@
 // memory store (the Redis store runs the same store cases: test/redis/store-conformance.test.ts).
 
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { check } from '../../language/check.js';
 import { compile } from '../../language/policy.js';
 import { format } from '../../language/format/format.js';
@@ -299,6 +300,21 @@ test "an anchored period runs from the first spend" {
       });
     });
   }
+
+  it('rolling windows: the error bound table of docs/budgets.md (sub-bucket, how many count, when a charge stops counting)', () => {
+    const doc = readFileSync(new URL('../../docs/budgets.md', import.meta.url), 'utf8');
+    const rows: [string, number][] = [['1s', 1000], ['1m', 60_000], ['1h', 3_600_000], ['1d', 86_400_000], ['30d', 30 * 86_400_000]];
+    for (const [name, w] of rows) {
+      const { bucketMs, buckets } = rollingShape(w);
+      assert.ok(bucketMs * buckets >= w && bucketMs * (buckets - 1) < w, `${name}: N sub-buckets cover the window, N − 1 do not`);
+      const row = doc.split('\n').map((l) => l.trim()).find((l) => l.startsWith(`| \`rolling ${name}\` |`) && /^\| [^|]+ \| [\d.]+ (ms|s|min|h) \|/.test(l));
+      assert.ok(row, `docs/budgets.md has a row for rolling ${name}`);
+      const cells = row.split('|').map((c) => c.trim());
+      const ms = (t: string) => Number(/^([\d.]+) (ms|s|min|h)$/.exec(t)![1]) * { ms: 1, s: 1000, min: 60_000, h: 3_600_000 }[/ (ms|s|min|h)$/.exec(t)![1] as 'ms'];
+      assert.equal(ms(cells[2]!), bucketMs, `${name}: the sub-bucket`);
+      assert.match(cells[3]!, new RegExp(`^${buckets + 1}\\b`), `${name}: sub-buckets counted`);
+    }
+  });
 
   it('the memory store forgets a token bucket once it is full again and nothing is pending (gc)', () => {
     const store = new MemoryBudgetStore();
