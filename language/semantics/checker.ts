@@ -4,7 +4,7 @@
 // mistake yields one diagnostic.
 
 import type * as A from '../syntax/ast.js';
-import { CODES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
+import { SEVERITIES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
 import { COMBINING_ALGORITHMS, type CheckedProgram, type CombiningAlgorithm, type PolicyHeader, type Symbol } from './program.js';
 import { nullable, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
@@ -116,7 +116,7 @@ export class Checker {
   private readonly checkedPatterns = new Set<A.Node>();
 
   private report(code: DiagnosticCode, range: Range, message: string, extra: Extra = {}, file = this.file): void {
-    const d: Diagnostic = { file, range, severity: CODES[code].severity, code, message };
+    const d: Diagnostic = { file, range, severity: SEVERITIES[code], code, message };
     if (extra.help) d.help = extra.help;
     if (extra.data) d.data = extra.data;
     if (extra.related) d.related = extra.related;
