@@ -61,10 +61,14 @@ async function main() {
   const fns: Record<'other' | 'this', Fn> = { other: await load(other), this: await load(here) };
   const isAsync = mode !== 'eval';
   const res = { other: [] as number[], this: [] as number[] };
+  // The same rounds per CPU second of this process (process.cpuUsage: user + system), which a busy
+  // host disturbs far less than wall-clock time (other work's time slices are not counted).
+  const cpu = { other: [] as number[], this: [] as number[] };
   for (let round = 0; round < rounds; round++) {
     for (const k of round % 2 ? (['this', 'other'] as const) : (['other', 'this'] as const)) {
       const f = fns[k];
       let n = 0;
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       while (performance.now() - t0 < 250) {
         if (isAsync) for (const r of requests) await f(r);
@@ -72,11 +76,15 @@ async function main() {
         n += requests.length;
       }
       res[k].push((n / (performance.now() - t0)) * 1000);
+      const c = process.cpuUsage(c0);
+      cpu[k].push((n / (c.user + c.system)) * 1e6);
     }
   }
   const ratios = res.this.map((x, i) => x / res.other[i]);
+  const cpuRatios = cpu.this.map((x, i) => x / cpu.other[i]);
   const k = (x: number) => `${(x / 1e3).toFixed(0)} k/s`;
   console.log(`${mode}: other ${k(median(res.other))}, this ${k(median(res.this))}; this/other median ${median(ratios).toFixed(2)} (min ${Math.min(...ratios).toFixed(2)}, max ${Math.max(...ratios).toFixed(2)}, ${rounds} rounds)`);
+  console.log(`${mode}, per CPU second: other ${k(median(cpu.other))}, this ${k(median(cpu.this))}; this/other median ${median(cpuRatios).toFixed(2)} (min ${Math.min(...cpuRatios).toFixed(2)}, max ${Math.max(...cpuRatios).toFixed(2)})`);
 }
 
 main().catch((e) => {
