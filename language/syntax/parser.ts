@@ -1050,12 +1050,23 @@ class ReinParser extends EmbeddedActionsParser {
             const t = this.LA(1);
             if (amount && this.real(t) && t.tokenType !== KW.refill && isNameTok(t) && suggest(t.image, ['refill']) !== undefined) this.report('REIN101', `expected \`refill\` after the burst`, t.startOffset, t.startOffset + t.image.length, 'did you mean `refill`?');
           });
-          const refillTok = this.consume(13, KW.refill);
-          const refill = this.option(11, gated(() => !this.nextIsItemOnNewLine(refillTok), () => this.subrule(10, this.expression)));
-          this.ACTION(() => this.need(refill, 'what each period adds back (e.g. `refill 1 per 1s`)', refillTok));
-          const perTok = this.consume(14, KW.per);
-          const per = this.option(12, () => this.subrule(11, this.window));
-          this.ACTION(() => !per && this.missing('a duration (e.g. `1s`)', perTok));
+          // Optional to the parser, so a missing `refill … per …` is one error, not a recovery that
+          // eats the next clause (`burst 3` then `charge 1`).
+          const tail = this.option(13, () => {
+            const refillTok = this.consume(13, KW.refill);
+            const refill = this.option(11, gated(() => !this.nextIsItemOnNewLine(refillTok), () => this.subrule(10, this.expression)));
+            this.ACTION(() => this.need(refill, 'what each period adds back (e.g. `refill 1 per 1s`)', refillTok));
+            const perTok = this.consume(14, KW.per);
+            const per = this.option(12, () => this.subrule(11, this.window));
+            this.ACTION(() => !per && this.missing('a duration (e.g. `1s`)', perTok));
+            return { refill, per };
+          });
+          this.ACTION(() => {
+            const t = this.LA(1);
+            if (tail === undefined && amount && !(this.real(t) && isNameTok(t) && suggest(t.image, ['refill']) !== undefined)) this.missing('`refill AMOUNT per LENGTH` (e.g. `burst 3 refill 1 per 1s`)', this.LA(0));
+          });
+          const refill = tail?.refill;
+          const per = tail?.per;
           return this.ACTION(() => {
             const c: A.LimitClause = { kind: 'Limit' as const, amount, per, range: this.from(start!), burst: { range: this.tokRange(kw) } };
             if (refill) c.refill = refill;

@@ -41,6 +41,12 @@ describe('#17 constructs: diagnostics and did-you-mean', () => {
     assert.deepEqual(d, ['REIN216: unknown combining algorithm `deny_overide` [did you mean `deny_overrides`?]']);
   });
 
+  it('a token bucket without `refill … per …` is one error, and the next clause still parses', () => {
+    assert.deepEqual(diags('budget b {\n  burst 3\n  charge 1\n}\n'), ['REIN101: expected `refill AMOUNT per LENGTH` (e.g. `burst 3 refill 1 per 1s`) after `3`']);
+    assert.deepEqual(diags('budget b {\n  burst 3 refil 1 per 1s\n  charge 1\n}\n'), ['REIN101: expected `refill` after the burst [did you mean `refill`?]']);
+    assert.deepEqual(diags('budget b {\n  burst 3 refill 1 per 1s\n  charge 1\n}\n'), []);
+  });
+
   it('a word nowhere near a keyword gets no guess', () => {
     const d = diags('rule r {\n  when n > 1\n  require approval from "x" zebra 2\n}\n');
     assert.ok(d.some((x) => /found `zebra`/.test(x) && !/did you mean/.test(x)), d.join('\n'));
