@@ -301,6 +301,30 @@ test "an anchored period runs from the first spend" {
     });
   }
 
+  it('a token bucket whose refill time passes the last representable time: the decision shows no window, never throws; nothing leaks (sync and async stores)', async () => {
+    const src = `policy p { default allow  on error deny }\ninput { c: money }\nbudget b {\n  burst $1000 refill $0.000001 per 1d\n  charge c\n}\n`;
+    class AsyncStore extends MemoryBudgetStore {
+      override async reserve(r: Parameters<MemoryBudgetStore['reserve']>[0]) {
+        return super.reserve(r);
+      }
+    }
+    const now = new Date('2026-11-24T12:00:00Z');
+    for (const store of [new MemoryBudgetStore(), new AsyncStore()]) {
+      const eng = new Engine(compile({ 'p.rein': src }), { store, clock: () => now });
+      const key = eng.counterKeyFor({ c: '1' }, 'b', now)!;
+      const effects: string[] = [];
+      for (const c of ['999', '0.5', '0.3']) {
+        const d = await eng.decide({ c });
+        effects.push(d.effect);
+        // the first sees an empty bucket (full now); then $999 held takes 999e6 days to refill
+        if (c !== '999') assert.equal(d.budgets[0]!.window, null, 'no window past the year 275760');
+      }
+      assert.deepEqual(effects, ['allow', 'allow', 'allow']);
+      // each allowed charge is reserved once (none leaked, none lost): 999.8 dollars in micros
+      assert.deepEqual(store.peekSync([key], now.getTime()), [{ spent: 0, reserved: 999_800_000 }]);
+    }
+  });
+
   it('rolling windows: the error bound table of docs/budgets.md (sub-bucket, how many count, when a charge stops counting)', () => {
     const doc = readFileSync(new URL('../../docs/budgets.md', import.meta.url), 'utf8');
     const rows: [string, number][] = [['1s', 1000], ['1m', 60_000], ['1h', 3_600_000], ['1d', 86_400_000], ['30d', 30 * 86_400_000]];
