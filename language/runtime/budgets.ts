@@ -209,11 +209,13 @@ export class BudgetPlanner {
         continue;
       }
       if (budget.limitOf !== undefined || budget.warnAtOf !== undefined) {
+        let clause = 'limit';
         try {
           if (budget.limitOf !== undefined) plan.limit = budget.limitOf(env);
+          clause = 'warn at';
           if (budget.warnAtOf !== undefined) plan.warnAt = budget.warnAtOf(env);
         } catch (e) {
-          plan.error = `\`limit\` failed: ${message(e)}`;
+          plan.error = `\`${clause}\` failed: ${message(e)}`;
           plans.push(plan);
           continue;
         }

@@ -780,6 +780,7 @@ export class Checker {
           if (it.amount) {
             const c = constNumber(it.amount);
             if (c !== undefined && c <= 0) this.report('REIN213', it.amount.range, 'a budget `limit` must be greater than zero');
+            else if (c !== undefined && unit === 'number' && !Number.isSafeInteger(c)) this.report('REIN213', it.amount.range, `a budget of plain numbers counts whole units: \`${it.burst ? 'burst' : 'limit'}\` must be a whole number, found ${c}`, { help: 'write e.g. `limit 2`, or count money (`limit $2.50`)' });
             this.requestBudgetClause(it.amount, 'limit');
           }
           if (it.per && it.per.kind === 'Duration' && !(it.per.ms >= 1000))
@@ -871,6 +872,7 @@ export class Checker {
     if (it.burst && it.refill) {
       const c = constNumber(it.refill);
       if (c !== undefined && c <= 0) this.report('REIN213', it.refill.range, 'a token bucket\'s `refill` must be greater than zero');
+      else if (c !== undefined && unit === 'number' && !Number.isSafeInteger(c)) this.report('REIN213', it.refill.range, `a token bucket of plain numbers refills whole units: \`refill\` must be a whole number, found ${c}`, { help: 'e.g. `burst 3 refill 1 per 2s` instead of `refill 0.5 per 1s`' });
       const refillType = this.expr(it.refill, this.global);
       if (!this.constantRefill(it.refill)) {
         const t = stripNull(refillType);
