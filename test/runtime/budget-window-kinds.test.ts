@@ -340,8 +340,8 @@ test "an anchored period runs from the first spend" {
     }
   });
 
-  it('the memory store forgets a token bucket once it is full again and nothing is pending (gc)', () => {
-    const store = new MemoryBudgetStore();
+  it('the memory store forgets a token bucket once it is full again, nothing is pending and no late settle can reach it (gc)', () => {
+    const store = new MemoryBudgetStore({ settleGraceMs: 1500 });
     const mode = { kind: 'bucket' as const, refill: 1, everyMs: 1000 };
     store.addSpentSync('b:k', 2, null, T0, mode);
     store.gc(T0 + 1000);
@@ -349,6 +349,12 @@ test "an anchored period runs from the first spend" {
     store.gc(T0 + 2000);
     assert.equal(store.inspect(T0 + 2000).counters['b:k'], undefined, 'full: forgotten');
     assert.deepEqual(store.peekSync(['b:k'], T0 + 2000), [{ spent: 0, reserved: 0 }], 'and reads as full');
+    const longer = new MemoryBudgetStore({ settleGraceMs: 5000 });
+    longer.addSpentSync('b:k', 2, null, T0, mode);
+    longer.gc(T0 + 2000);
+    assert.deepEqual(longer.inspect(T0 + 2000).counters['b:k'], { spent: 0, reserved: 0, pending: 0 }, 'full, but within the settle grace: kept');
+    longer.gc(T0 + 5000);
+    assert.equal(longer.inspect(T0 + 5000).counters['b:k'], undefined, 'then forgotten');
   });
 
   it('the memory store forgets an anchored counter one period + reservation TTL + settle grace after its last write, as Redis expires it', () => {
