@@ -230,8 +230,8 @@ const JUNK_MESSAGE: Record<BodyCtx, string> = {
 
 /** Words a misspelling out of place most likely meant (`quorom 2`, `per 30d anchord`): did you mean. */
 const JUNK_NEAR: Partial<Record<BodyCtx, string[]>> = {
-  rule: ['when', 'unless', 'quorum', 'expires', 'from'],
-  budget: ['limit', 'burst', 'charge', 'when', 'unless', 'anchored', 'quorum', 'expires', 'from'],
+  rule: ['quorum', 'expires'],
+  budget: ['anchored', 'quorum', 'expires'],
 };
 
 const OPENERS = new Set<TokenType>([LParen, LBracket, LCurly]);

@@ -212,9 +212,9 @@ rule capped_view {
     const errs = (src: string) => check({ 'p.rein': H + src }).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`);
 
     it('a constant fractional limit, burst or refill of plain numbers is REIN213 (counters hold whole units)', () => {
-      assert.deepEqual(errs('input { n: int }\nbudget b {\n  limit 2.5 per day\n  charge 1\n}\n'), ['REIN213: a budget of plain numbers counts whole units: `limit` must be a whole number, found 2.5']);
-      assert.deepEqual(errs('input { n: int }\nbudget b {\n  burst 3 refill 0.5 per 1s\n  charge 1\n}\n'), ['REIN213: a token bucket of plain numbers refills whole units: `refill` must be a whole number, found 0.5']);
-      assert.deepEqual(errs('input { n: int }\nbudget b {\n  burst 2.5 refill 1 per 1s\n  charge 1\n}\n'), ['REIN213: a budget of plain numbers counts whole units: `burst` must be a whole number, found 2.5']);
+      assert.deepEqual(errs('input { n: int }\nbudget b {\n  limit 2.5 per day\n  charge 1\n}\n'), ['REIN213: `limit` must be a whole number (counters hold whole units), found 2.5']);
+      assert.deepEqual(errs('input { n: int }\nbudget b {\n  burst 3 refill 0.5 per 1s\n  charge 1\n}\n'), ['REIN213: `refill` must be a whole number (counters hold whole units), found 0.5']);
+      assert.deepEqual(errs('input { n: int }\nbudget b {\n  burst 2.5 refill 1 per 1s\n  charge 1\n}\n'), ['REIN213: `burst` must be a whole number (counters hold whole units), found 2.5']);
       assert.deepEqual(errs('input { c: money }\nbudget b {\n  limit $2.50 per day\n  charge c\n}\n'), [], 'money: whole micros');
     });
 
