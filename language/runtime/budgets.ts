@@ -30,6 +30,9 @@ export function storeKindOf(window: BudgetWindow): StoreWindowKind | undefined {
   return window.kind === 'rolling' || window.kind === 'bucket' || window.kind === 'anchored' ? window.kind : undefined;
 }
 
+/** The last time a Date represents (ms). */
+const MAX_TIME = 8.64e15;
+
 /**
  * What a decision shows as a budget's `window` for the counter state the store reported: the
  * planned window for fixed and rolling windows; for a token bucket, now until it is full again
@@ -37,13 +40,14 @@ export function storeKindOf(window: BudgetWindow): StoreWindowKind | undefined {
  * when the counter exists, else the period the first charge would open: now + the period).
  */
 export function liveWindow(window: BudgetWindow, planned: WindowInfo['json'], now: number, spent: number, reserved: number, start: number | undefined): { start: string; end: string } | null {
+  // An end past the last representable time (a tiny refill, a huge period) shows no window.
   if (window.kind === 'bucket') {
     const full = now + Math.ceil(((spent + reserved) * window.ms!) / window.refill!);
-    return { start: new Date(now).toISOString(), end: new Date(full).toISOString() };
+    return full <= MAX_TIME ? { start: new Date(now).toISOString(), end: new Date(full).toISOString() } : null;
   }
   if (window.kind === 'anchored') {
     const s = start ?? now;
-    return { start: new Date(s).toISOString(), end: new Date(s + window.ms!).toISOString() };
+    return s + window.ms! <= MAX_TIME ? { start: new Date(s).toISOString(), end: new Date(s + window.ms!).toISOString() } : null;
   }
   return planned;
 }
@@ -205,11 +209,13 @@ export class BudgetPlanner {
         continue;
       }
       if (budget.limitOf !== undefined || budget.warnAtOf !== undefined) {
+        let clause = 'limit';
         try {
           if (budget.limitOf !== undefined) plan.limit = budget.limitOf(env);
+          clause = 'warn at';
           if (budget.warnAtOf !== undefined) plan.warnAt = budget.warnAtOf(env);
         } catch (e) {
-          plan.error = `\`limit\` failed: ${message(e)}`;
+          plan.error = `\`${clause}\` failed: ${message(e)}`;
           plans.push(plan);
           continue;
         }

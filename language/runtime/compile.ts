@@ -361,7 +361,10 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
       if (typeof v !== 'number') throw new EvalError(`the limit is not a number (${typeof v})`);
       if (!Number.isFinite(v)) throw new EvalError('the limit is not finite');
       if (v < 0) throw new EvalError(`the limit is negative (${plain || b.unit !== 'money' ? v : v / 1_000_000})`);
-      return plain ? Math.round(v * 1_000_000) : v;
+      // Counters hold whole units (micros for money): a fraction is rounded down (2.5 calls: 2).
+      const whole = Math.floor(plain ? Math.round(v * 1_000_000) : v);
+      if (!Number.isSafeInteger(whole)) throw new EvalError(`the limit is too large (${plain || b.unit !== 'money' ? v : v / 1_000_000})`);
+      return whole;
     };
   }
   if (b.warnAtExpr) {

@@ -507,7 +507,20 @@ export class Engine {
         return this.storeFailedAtReserve(run, e);
       }
     }
-    const d = this.finish(run, result);
+    let d: Decision;
+    try {
+      d = this.finish(run, result);
+    } catch (e) {
+      // A bug after a committed reserve: do not leave the reservation behind (as the fused path).
+      if (result.committed) {
+        try {
+          yield { op: 'release', id: run.reservationId, now: run.now };
+        } catch {
+          // it expires by itself (conservatively counted)
+        }
+      }
+      throw e;
+    }
     if (run.release) {
       try {
         yield { op: 'release', id: run.reservationId, now: run.now };

@@ -655,7 +655,10 @@ export class Lowering {
     const exceedC = decl.items.find((i): i is A.OnExceedClause => i.kind === 'OnExceed');
     const conds = decl.items.filter((i): i is A.Condition => i.kind === 'When' || i.kind === 'Unless');
 
-    const limitNode = limitC?.amount ? this.expr(limitC.amount, s) : undefined;
+    let limitNode = limitC?.amount ? this.expr(limitC.amount, s) : undefined;
+    // On a money budget, a number read from untyped data (`map<any>`, an `any` field: JSON as sent) is
+    // in currency units, like a plain number: `caps[team] ?? $50` with `caps: map<any>` and 5 is $5.
+    if (limitNode !== undefined && unit === 'money') limitNode = this.unitsOfAny(limitC!.amount!, limitNode);
     let limit = constNumber(limitNode) ?? 0;
     // A plain number on a money budget (`limit 50`): currency units. An untyped value (`caps[team] ??
     // $50` on an untyped table) is taken as money, as the checker typed the budget from its default.
@@ -719,6 +722,25 @@ export class Lowering {
     b.frameSize = s.size;
     return b;
   }
+
+  /** A money limit's IR with each `any`-typed operand of its `??` chain that reads the request scaled
+   *  from currency units to micros when it is a number (null and other values pass through: a null goes on to the default, a
+   *  string fails the limit). */
+  private unitsOfAny(e: A.Expr, n: Node): Node {
+    if (e.kind === 'Paren') return e.expr === undefined ? n : this.unitsOfAny(e.expr, n);
+    if (e.kind === 'Binary' && e.op === '??' && e.right !== undefined && n.k === 'coalesce') return { k: 'coalesce', l: this.unitsOfAny(e.left, n.l), r: this.unitsOfAny(e.right, n.r) };
+    // only a read of the request (JSON as sent): a `let` of money literals typed `any` holds micros
+    if (baseKind(this.typeOf(e)) !== 'any' || !readsRequest(n)) return n;
+    const isNumber: Node = { k: 'eq', neg: false, scalar: true, l: { k: 'call', fn: 'type_of', args: [n] }, r: { k: 'const', v: 'number' } };
+    return { k: 'if', c: isNumber, t: { k: 'arith', op: '*', mode: 'number', l: n, r: { k: 'const', v: 1_000_000 }, at: 'the limit' }, f: n };
+  }
+}
+
+/** A read of the request (`caps[team]`, `input.limits.x`), indexed or not. */
+function readsRequest(n: Node): boolean {
+  if (n.k === 'read') return true;
+  if (n.k === 'index' || n.k === 'member') return readsRequest(n.obj);
+  return false;
 }
 
 /** `quorum N` / `expires D` of a `require approval` effect onto its rule or budget (only when written). */

@@ -256,9 +256,11 @@ export class MemoryBudgetStore implements BudgetStore {
     for (const [k, until] of this.once) if (now >= until) this.once.delete(k);
     for (const [k, c] of this.counters) {
       this.sweep(c, now);
-      if (c.dropAt !== null && now >= c.dropAt && c.live === 0) this.counters.delete(k);
-      // a full token bucket with nothing pending reads the same as an unknown key: forget it
-      else if (c.mode !== undefined && c.mode.kind === 'bucket' && c.spent === 0 && c.live === 0) this.counters.delete(k);
+      if (c.mode !== undefined && c.mode.kind === 'bucket') {
+        // a full token bucket with nothing pending reads the same as an unknown key: forget it, once
+        // no late settle can reach it
+        if (c.spent === 0 && c.live === 0 && (c.dropAt === null || now >= c.dropAt)) this.counters.delete(k);
+      } else if (c.dropAt !== null && now >= c.dropAt && c.live === 0) this.counters.delete(k);
     }
   }
 
@@ -290,7 +292,10 @@ export class MemoryBudgetStore implements BudgetStore {
     let c = this.counters.get(counterKey);
     // An anchored counter is forgotten one period (plus the reservation TTL and settle grace) after its
     // last write, as the Redis store's key expires: by then its period has ended with nothing pending.
-    const dropAt = mode?.kind === 'anchored' ? now + ttlMs + this.graceMs + mode.periodMs : windowEnd === null ? null : windowEnd + ttlMs + this.graceMs;
+    // A token bucket is kept at least through its reservations' settle grace, so that a late settle
+    // of an expired one still corrects it (as in Redis), even once the bucket is full again.
+    const dropAt =
+      mode?.kind === 'anchored' ? now + ttlMs + this.graceMs + mode.periodMs : mode?.kind === 'bucket' ? now + ttlMs + this.graceMs : windowEnd === null ? null : windowEnd + ttlMs + this.graceMs;
     if (!c) {
       // An anchored counter's anchor, and a bucket's refill time, start at its first write.
       c = { spent: 0, reserved: 0, live: 0, heap: [], dropAt, mode, t: now, period: 0 };

@@ -787,6 +787,7 @@ export class Checker {
           if (it.amount) {
             const c = constNumber(it.amount);
             if (c !== undefined && c <= 0) this.report('REIN213', it.amount.range, 'a budget `limit` must be greater than zero');
+            else if (c !== undefined && unit === 'number') this.wholeUnits(it.amount, c, it.burst ? 'burst' : 'limit');
             this.requestBudgetClause(it.amount, 'limit');
           }
           if (it.per && it.per.kind === 'Duration' && !(it.per.ms >= 1000))
@@ -860,6 +861,11 @@ export class Checker {
   /** Rolling windows (`per rolling 1h`), token buckets (`burst 3 refill 1 per 1s`) and anchored
    *  periods (`per 30d anchored`): a length in time (a duration, `minute`, `hour`, `day` or `week`),
    *  one style at a time, and a constant, positive `refill` in the budget's unit. */
+  /** A constant limit, burst or refill of a plain-number budget: counters hold whole units. */
+  private wholeUnits(e: A.Expr, c: number, what: string): void {
+    if (!Number.isSafeInteger(c)) this.report('REIN213', e.range, `\`${what}\` must be a whole number (counters hold whole units), found ${c}`);
+  }
+
   private checkWindowStyle(it: A.LimitClause, unit: 'money' | 'number' | undefined): void {
     const style = it.burst ? 'a token bucket' : it.rolling ? 'a rolling window' : it.anchored ? 'an anchored period' : undefined;
     if (style === undefined) return;
@@ -878,6 +884,7 @@ export class Checker {
     if (it.burst && it.refill) {
       const c = constNumber(it.refill);
       if (c !== undefined && c <= 0) this.report('REIN213', it.refill.range, 'a token bucket\'s `refill` must be greater than zero');
+      else if (c !== undefined && unit === 'number') this.wholeUnits(it.refill, c, 'refill');
       const refillType = this.expr(it.refill, this.global);
       if (!this.constantRefill(it.refill)) {
         const t = stripNull(refillType);

@@ -41,6 +41,14 @@ export function findNamespace(name: string): BuiltinDoc | undefined {
   return DETECTOR_NAMESPACES.find((d) => d.name === name);
 }
 
+/** Annotation documentation for hover on `@NAME` and for its completion. */
+export const ANNOTATION_DOCS: Record<string, string> = {
+  priority: '`@priority("N")` on a rule: under `combine first_match` rules are tried by priority, higher first (a whole number, negative allowed, default 0); rules of one priority in source order. Without `combine first_match` it orders nothing (REIN241).',
+  monitor: '`@monitor`: the rule is evaluated and reported under `monitored`, but never changes the effect.',
+  severity: '`@severity("…")`: metadata carried into the decision (`annotations`).',
+  owner: '`@owner("…")`: metadata carried into the decision (`annotations`).',
+};
+
 /** Keyword documentation for hover on keywords. */
 export const KEYWORD_DOCS: Record<string, string> = {
   policy: 'The policy header: `version`, `default allow|deny`, `on error deny|allow`, `currency`.',
@@ -60,9 +68,10 @@ export const KEYWORD_DOCS: Record<string, string> = {
   deny_overrides: '`combine deny_overrides` (the default): every matching rule counts; any deny wins, then a pending approval, then an allow.',
   quorum: '`require approval … quorum N`: N distinct approvers (counted by the identity in their signed tokens) must approve; default 1.',
   expires: '`require approval … expires DURATION`: an approval counts only until DURATION after it was given (the token\'s issue time), checked against `now`.',
-  warn: 'Allowed, with a warning. In a budget: `warn at PCT`.',
+  warn: 'Allowed, with a warning. In a budget: `warn at PCT` (PCT may read the request and `let` data; null: no warning).',
+  matches: '`s matches PATTERN`: a regular expression (RE2: linear time, no backtracking) found anywhere in `s`; anchor it with `^…$`. `(?i)` at its start makes it case-insensitive. PATTERN may be a list of patterns (a `let` or from the request): true when any matches, each checked.',
   allow: 'Explicitly allowed (matters under `default deny`).',
-  limit: '`limit AMOUNT [per WINDOW]`: the ceiling; windows are fixed and aligned to UTC, or `per rolling 1h` (sliding) or `per 30d anchored` (from the key\'s first charge).',
+  limit: '`limit AMOUNT [per WINDOW]`: the ceiling; windows are fixed and aligned to UTC, or `per rolling 1h` (sliding) or `per 30d anchored` (from the key\'s first charge). AMOUNT may read the request and `let` data (`limit caps[agent.team] ?? $50 per 30d`), evaluated per request; a null, negative or infinite limit fails the budget closed.',
   rolling: '`per rolling DURATION`: a sliding window — every interval of that length admits at most the limit. Counted in 60 sub-buckets: a charge counts for at least the window and less than the window plus two sub-buckets.',
   anchored: '`per DURATION anchored`: periods of that length starting at the key\'s first charge (LiteLLM-style budgets), not at a calendar boundary.',
   burst: '`burst AMOUNT refill AMOUNT per DURATION`: a token bucket holding at most the burst; each period adds the refill back, in whole units. Written instead of `limit`.',

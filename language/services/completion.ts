@@ -17,6 +17,7 @@ import {
   BUDGET_MEMBERS,
   DETECTOR_NAMESPACES,
   DETECTORS,
+  ANNOTATION_DOCS,
   type BuiltinDoc,
 } from './builtin-docs.js';
 
@@ -480,5 +481,6 @@ function annotationCompletions(replace: A.Node['range']): CompletionItem[] {
     { label: 'monitor', kind: 'property', detail: '@monitor', documentation: 'Evaluate the rule but only report it under `monitored`; it never changes the effect.', replace },
     { label: 'severity', kind: 'property', detail: '@severity("…")', documentation: 'Metadata carried into the decision (`annotations`).', insertText: 'severity("${1|critical,high,medium,low|}")', snippet: true, replace },
     { label: 'owner', kind: 'property', detail: '@owner("…")', documentation: 'Metadata carried into the decision (`annotations`).', insertText: 'owner("${1:team}")', snippet: true, replace },
+    { label: 'priority', kind: 'property', detail: '@priority("N")', documentation: ANNOTATION_DOCS.priority, insertText: 'priority("${1:10}")', snippet: true, replace },
   ];
 }

@@ -16,6 +16,7 @@ import {
   STRING_METHODS,
   BUDGET_MEMBERS,
   KEYWORD_DOCS,
+  ANNOTATION_DOCS,
   type BuiltinDoc,
 } from './builtin-docs.js';
 
@@ -38,6 +39,8 @@ export function hover(analysis: Analysis, file: string, offset: number): HoverRe
     }
     // `combine ALGORITHM` in the policy header: the algorithm's meaning.
     if (!contents && (parent?.kind as string) === 'PolicyCombine' && KEYWORD_DOCS[found.name.text]) contents = `**${found.name.text}** — ${KEYWORD_DOCS[found.name.text]}`;
+    // `@priority("N")`, `@monitor`, …: the annotation's meaning.
+    if (!contents && (parent?.kind as string) === 'Annotation' && Object.hasOwn(ANNOTATION_DOCS, found.name.text)) contents = `**@${found.name.text}** — ${ANNOTATION_DOCS[found.name.text]}`;
     if (contents) return { contents, range: found.name.range };
     return undefined;
   }
@@ -45,9 +48,14 @@ export function hover(analysis: Analysis, file: string, offset: number): HoverRe
   const text = src.text;
   let s = offset;
   while (s > 0 && /\w/.test(text[s - 1])) s--;
-  let e = offset;
+  if (text[s] === '@') s++; // on the `@` of an annotation
+  let e = s > offset ? s : offset;
   while (e < text.length && /\w/.test(text[e])) e++;
   const word = text.slice(s, e);
+  // An annotation: `@priority("N")`, `@monitor`, …
+  if (word && text[s - 1] === '@' && Object.hasOwn(ANNOTATION_DOCS, word) && !isInStringOrComment(src.parsed.ast, s)) {
+    return { contents: `**@${word}** — ${ANNOTATION_DOCS[word]}`, range: src.lines.range(s - 1, e) };
+  }
   if (word && KEYWORD_DOCS[word] && !isInStringOrComment(src.parsed.ast, s)) {
     return { contents: `**${word}** — ${KEYWORD_DOCS[word]}`, range: src.lines.range(s, e) };
   }

@@ -54,6 +54,8 @@ const DECL_PARENTS = new Set(['LetDecl', 'DefDecl', 'RuleDecl', 'BudgetDecl', 'T
 
 function classify(sym: Symbol | undefined, parentKind: string | undefined): { type: TokenType; mods: TokenModifier[] } | undefined {
   if (parentKind === 'Annotation') return { type: 'decorator', mods: [] };
+  // `combine first_match`: the algorithm's name
+  if (parentKind === 'PolicyCombine') return { type: 'enumMember', mods: ['defaultLibrary'] };
   if (!sym) {
     if (parentKind === 'TypeName') return { type: 'type', mods: [] };
     if (parentKind === 'Entry') return { type: 'property', mods: [] };

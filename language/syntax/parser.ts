@@ -228,6 +228,12 @@ const JUNK_MESSAGE: Record<BodyCtx, string> = {
   interp: 'expected the end of the interpolation',
 };
 
+/** Words a misspelling out of place most likely meant (`quorom 2`, `per 30d anchord`): did you mean. */
+const JUNK_NEAR: Partial<Record<BodyCtx, string[]>> = {
+  rule: ['quorum', 'expires'],
+  budget: ['anchored', 'quorum', 'expires'],
+};
+
 const OPENERS = new Set<TokenType>([LParen, LBracket, LCurly]);
 const CLOSERS = new Set<TokenType>([RParen, RBracket, RCurly]);
 
@@ -497,6 +503,10 @@ class ReinParser extends EmbeddedActionsParser {
       let help: string | undefined;
       if (ctx !== 'top' && first.tokenType === Eq) help = 'to compare, write `==`';
       else if (first.tokenType === Pipe && this.LA(0)?.tokenType !== Pipe && this.text[first.startOffset + 1] === '|') help = 'write `or`';
+      else if (isNameTok(first) && JUNK_NEAR[ctx] !== undefined) {
+        const near = suggest(first.image, JUNK_NEAR[ctx]!);
+        if (near !== undefined) help = `did you mean \`${near}\`?`;
+      }
       this.report('REIN101', message, first.startOffset, Math.max(first.startOffset + first.image.length, this.e()), help, true);
     });
     return undefined;
@@ -1067,12 +1077,23 @@ class ReinParser extends EmbeddedActionsParser {
             const t = this.LA(1);
             if (amount && this.real(t) && t.tokenType !== KW.refill && isNameTok(t) && suggest(t.image, ['refill']) !== undefined) this.report('REIN101', `expected \`refill\` after the burst`, t.startOffset, t.startOffset + t.image.length, 'did you mean `refill`?');
           });
-          const refillTok = this.consume(13, KW.refill);
-          const refill = this.option(11, gated(() => !this.nextIsItemOnNewLine(refillTok), () => this.subrule(10, this.expression)));
-          this.ACTION(() => this.need(refill, 'what each period adds back (e.g. `refill 1 per 1s`)', refillTok));
-          const perTok = this.consume(14, KW.per);
-          const per = this.option(12, () => this.subrule(11, this.window));
-          this.ACTION(() => !per && this.missing('a duration (e.g. `1s`)', perTok));
+          // Optional to the parser, so a missing `refill … per …` is one error, not a recovery that
+          // eats the next clause (`burst 3` then `charge 1`).
+          const tail = this.option(13, () => {
+            const refillTok = this.consume(13, KW.refill);
+            const refill = this.option(11, gated(() => !this.nextIsItemOnNewLine(refillTok), () => this.subrule(10, this.expression)));
+            this.ACTION(() => this.need(refill, 'what each period adds back (e.g. `refill 1 per 1s`)', refillTok));
+            const perTok = this.consume(14, KW.per);
+            const per = this.option(12, () => this.subrule(11, this.window));
+            this.ACTION(() => !per && this.missing('a duration (e.g. `1s`)', perTok));
+            return { refill, per };
+          });
+          this.ACTION(() => {
+            const t = this.LA(1);
+            if (tail === undefined && amount && !(this.real(t) && isNameTok(t) && suggest(t.image, ['refill']) !== undefined)) this.missing('`refill AMOUNT per LENGTH` (e.g. `burst 3 refill 1 per 1s`)', this.LA(0));
+          });
+          const refill = tail?.refill;
+          const per = tail?.per;
           return this.ACTION(() => {
             const c: A.LimitClause = { kind: 'Limit' as const, amount, per, range: this.from(start!), burst: { range: this.tokRange(kw) } };
             if (refill) c.refill = refill;

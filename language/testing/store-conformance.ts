@@ -650,6 +650,30 @@ function windowCases(): ConformanceCase[] {
       },
     },
     {
+      name: 'bucket and anchored: a late settle of an expired reservation corrects it by actual − estimate, even after the bucket refilled (the counter is kept through the settle grace)',
+      requires: 'bucket',
+      async run({ store, key, fresh, capabilities }) {
+        const g = capabilities.settleGraceMs;
+        if (g !== undefined && g < 10 * MIN) return; // the settle below comes 4 minutes after the expiry
+        const k = key('late-bucket');
+        const id = fresh();
+        eq((await store.reserve(req(id, [bk(k, 100, 10)], { ttlMs: MIN }))).committed, true, 'reserve 10 for a minute');
+        eq(await store.peek([k], T0 + 2 * MIN), [state(10, 0)], 'expired at T0 + 1 min: taken when swept');
+        eq(await store.peek([k], T0 + 3 * MIN), [state(0, 0)], 'then refilled: the bucket is full again');
+        // another reservation later on (a store may collect what it no longer needs on its way)
+        await store.reserve(req(fresh(), [item(key('other'), 10, 1)], { now: T0 + 3 * MIN + 1 }));
+        eq((await store.settle(id, [{ counterKey: k, amount: 30 }], T0 + 4 * MIN)).found, true, 'the late settle finds it');
+        eq(await store.peek([k], T0 + 4 * MIN), [state(20, 0)], 'actual 30 − estimate 10 taken at the settle');
+        if (!capabilities.anchored) return;
+        const a = key('late-anchored');
+        const ida = fresh();
+        eq((await store.reserve(req(ida, [ak(a, 100, 10)], { ttlMs: MIN }))).committed, true, 'anchored: reserve 10');
+        await store.reserve(req(fresh(), [item(key('other2'), 10, 1)], { now: T0 + 3 * MIN }));
+        eq((await store.settle(ida, [{ counterKey: a, amount: 30 }], T0 + 4 * MIN)).found, true, 'anchored: the late settle finds it');
+        eq(await store.peek([a], T0 + 4 * MIN), [{ spent: 30, reserved: 0, start: T0 }], 'anchored: 10 expired as spent, corrected to 30');
+      },
+    },
+    {
       name: 'bucket: money refills in whole micros, exactly (no floats kept), the refill time rounded up',
       requires: 'bucket',
       async run({ store, key }) {

@@ -3,6 +3,7 @@
 // memory store (the Redis store runs the same store cases: test/redis/store-conformance.test.ts).
 
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
 import { check } from '../../language/check.js';
 import { compile } from '../../language/policy.js';
 import { format } from '../../language/format/format.js';
@@ -300,8 +301,47 @@ test "an anchored period runs from the first spend" {
     });
   }
 
-  it('the memory store forgets a token bucket once it is full again and nothing is pending (gc)', () => {
-    const store = new MemoryBudgetStore();
+  it('a token bucket whose refill time passes the last representable time: the decision shows no window, never throws; nothing leaks (sync and async stores)', async () => {
+    const src = `policy p { default allow  on error deny }\ninput { c: money }\nbudget b {\n  burst $1000 refill $0.000001 per 1d\n  charge c\n}\n`;
+    class AsyncStore extends MemoryBudgetStore {
+      override async reserve(r: Parameters<MemoryBudgetStore['reserve']>[0]) {
+        return super.reserve(r);
+      }
+    }
+    const now = new Date('2026-11-24T12:00:00Z');
+    for (const store of [new MemoryBudgetStore(), new AsyncStore()]) {
+      const eng = new Engine(compile({ 'p.rein': src }), { store, clock: () => now });
+      const key = eng.counterKeyFor({ c: '1' }, 'b', now)!;
+      const effects: string[] = [];
+      for (const c of ['999', '0.5', '0.3']) {
+        const d = await eng.decide({ c });
+        effects.push(d.effect);
+        // the first sees an empty bucket (full now); then $999 held takes 999e6 days to refill
+        if (c !== '999') assert.equal(d.budgets[0]!.window, null, 'no window past the year 275760');
+      }
+      assert.deepEqual(effects, ['allow', 'allow', 'allow']);
+      // each allowed charge is reserved once (none leaked, none lost): 999.8 dollars in micros
+      assert.deepEqual(store.peekSync([key], now.getTime()), [{ spent: 0, reserved: 999_800_000 }]);
+    }
+  });
+
+  it('rolling windows: the error bound table of docs/budgets.md (sub-bucket, how many count, when a charge stops counting)', () => {
+    const doc = readFileSync(new URL('../../docs/budgets.md', import.meta.url), 'utf8');
+    const rows: [string, number][] = [['1s', 1000], ['1m', 60_000], ['1h', 3_600_000], ['1d', 86_400_000], ['30d', 30 * 86_400_000]];
+    for (const [name, w] of rows) {
+      const { bucketMs, buckets } = rollingShape(w);
+      assert.ok(bucketMs * buckets >= w && bucketMs * (buckets - 1) < w, `${name}: N sub-buckets cover the window, N − 1 do not`);
+      const row = doc.split('\n').map((l) => l.trim()).find((l) => l.startsWith(`| \`rolling ${name}\` |`) && /^\| [^|]+ \| [\d.]+ (ms|s|min|h) \|/.test(l));
+      assert.ok(row, `docs/budgets.md has a row for rolling ${name}`);
+      const cells = row.split('|').map((c) => c.trim());
+      const ms = (t: string) => Number(/^([\d.]+) (ms|s|min|h)$/.exec(t)![1]) * { ms: 1, s: 1000, min: 60_000, h: 3_600_000 }[/ (ms|s|min|h)$/.exec(t)![1] as 'ms'];
+      assert.equal(ms(cells[2]!), bucketMs, `${name}: the sub-bucket`);
+      assert.match(cells[3]!, new RegExp(`^${buckets + 1}\\b`), `${name}: sub-buckets counted`);
+    }
+  });
+
+  it('the memory store forgets a token bucket once it is full again, nothing is pending and no late settle can reach it (gc)', () => {
+    const store = new MemoryBudgetStore({ settleGraceMs: 1500 });
     const mode = { kind: 'bucket' as const, refill: 1, everyMs: 1000 };
     store.addSpentSync('b:k', 2, null, T0, mode);
     store.gc(T0 + 1000);
@@ -309,6 +349,12 @@ test "an anchored period runs from the first spend" {
     store.gc(T0 + 2000);
     assert.equal(store.inspect(T0 + 2000).counters['b:k'], undefined, 'full: forgotten');
     assert.deepEqual(store.peekSync(['b:k'], T0 + 2000), [{ spent: 0, reserved: 0 }], 'and reads as full');
+    const longer = new MemoryBudgetStore({ settleGraceMs: 5000 });
+    longer.addSpentSync('b:k', 2, null, T0, mode);
+    longer.gc(T0 + 2000);
+    assert.deepEqual(longer.inspect(T0 + 2000).counters['b:k'], { spent: 0, reserved: 0, pending: 0 }, 'full, but within the settle grace: kept');
+    longer.gc(T0 + 5000);
+    assert.equal(longer.inspect(T0 + 5000).counters['b:k'], undefined, 'then forgotten');
   });
 
   it('the memory store forgets an anchored counter one period + reservation TTL + settle grace after its last write, as Redis expires it', () => {

@@ -200,6 +200,53 @@ rule capped_view {
     });
   });
 
+  describe('whole units, untyped data, separate messages (review of session 7)', () => {
+    const now = new Date('2026-11-24T12:00:00Z');
+    const H = 'policy p { default allow  on error deny }\n';
+    const decideAll = async (src: string, reqs: unknown[]) => {
+      const e = new Engine(compile({ 'p.rein': H + src }), { store: new MemoryBudgetStore(), clock: () => now });
+      const out = [];
+      for (const r of reqs) out.push(JSON.parse(JSON.stringify(await e.decide(r))) as { effect: string; budgets: { limit: unknown }[]; errors: { message: string }[] });
+      return out;
+    };
+    const errs = (src: string) => check({ 'p.rein': H + src }).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code}: ${d.message}`);
+
+    it('a constant fractional limit, burst or refill of plain numbers is REIN213 (counters hold whole units)', () => {
+      assert.deepEqual(errs('input { n: int }\nbudget b {\n  limit 2.5 per day\n  charge 1\n}\n'), ['REIN213: `limit` must be a whole number (counters hold whole units), found 2.5']);
+      assert.deepEqual(errs('input { n: int }\nbudget b {\n  burst 3 refill 0.5 per 1s\n  charge 1\n}\n'), ['REIN213: `refill` must be a whole number (counters hold whole units), found 0.5']);
+      assert.deepEqual(errs('input { n: int }\nbudget b {\n  burst 2.5 refill 1 per 1s\n  charge 1\n}\n'), ['REIN213: `burst` must be a whole number (counters hold whole units), found 2.5']);
+      assert.deepEqual(errs('input { c: money }\nbudget b {\n  limit $2.50 per day\n  charge c\n}\n'), [], 'money: whole micros');
+    });
+
+    it('a fractional limit read from the request counts whole units (rounded down); one beyond 2^53 fails the budget, not the store', async () => {
+      const src = 'input { rate: number }\nbudget b {\n  limit rate per day\n  charge 1\n}\n';
+      const ds = await decideAll(src, [{ rate: 2.5 }, { rate: 2.5 }, { rate: 2.5 }]);
+      assert.deepEqual(ds.map((d) => [d.effect, d.budgets[0]!.limit]), [['allow', 2], ['allow', 2], ['deny', 2]]);
+      const [huge] = await decideAll(src, [{ rate: 1e300 }]);
+      assert.equal(huge!.effect, 'deny');
+      assert.match(huge!.errors[0]!.message, /`limit` failed: the limit is too large \(1e\+300\)/);
+      assert.doesNotMatch(huge!.errors[0]!.message, /store/);
+    });
+
+    it('a number read from untyped request data (`map<any>`) is in currency units on a money budget; a string fails closed', async () => {
+      const src = 'input { caps: map<any>, team: string, cost: money }\nbudget b {\n  limit caps[team] ?? $50 per day\n  charge cost\n}\n';
+      const [five, other, str] = await decideAll(src, [{ caps: { a: 5 }, team: 'a', cost: '1' }, { caps: {}, team: 'z', cost: '1' }, { caps: { a: '5' }, team: 'a', cost: '1' }]);
+      assert.deepEqual([five!.effect, five!.budgets[0]!.limit], ['allow', '5.000000'], '5 is $5, not $0.000005');
+      assert.deepEqual([other!.effect, other!.budgets[0]!.limit], ['allow', '50.000000'], 'the default');
+      assert.equal(str!.effect, 'deny');
+      assert.match(str!.errors[0]!.message, /`limit` failed: the limit is not a number \(string\)/);
+      // typed data keeps its unit: a `let` of money literals is money
+      const [typed] = await decideAll('input { team: string, cost: money }\nlet caps = { a: $5 }\nbudget b {\n  limit caps[team] ?? $50 per day\n  charge cost\n}\n', [{ team: 'a', cost: '1' }]);
+      assert.equal(typed!.budgets[0]!.limit, '5.000000');
+    });
+
+    it('a bad `warn at` is reported as `warn at`, not as the limit', async () => {
+      const [d] = await decideAll('input { w: number }\nbudget b {\n  limit 10 per day\n  charge 1\n  warn at w\n}\n', [{ w: 2 }]);
+      assert.match(d!.errors[0]!.message, /`warn at` failed: `warn at` must be between 0% and 100%, found 200%/);
+      assert.doesNotMatch(d!.errors[0]!.message, /`limit` failed/);
+    });
+  });
+
   suite('memory store', async () => ({ store: new MemoryBudgetStore(), close: async () => {} }));
 
   describe('Redis store (real redis-server)', function () {

@@ -148,7 +148,7 @@ describe('services/completion in request objects', () => {
 describe('services/completion of annotations', () => {
   it('offers annotations after `@`', () => {
     const it = items('@<|>\nrule r { when true deny "x" }\n');
-    assert.deepEqual(it.map((i) => i.label), ['monitor', 'severity', 'owner']);
+    assert.deepEqual(it.map((i) => i.label), ['monitor', 'severity', 'owner', 'priority']);
     assert.ok(it[1].snippet);
   });
 });

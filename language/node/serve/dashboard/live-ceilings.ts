@@ -177,9 +177,10 @@ function spanOf(c: Live, first: CounterState, now: number): { start: number; end
   if (d.kind === 'bucket') {
     // full again when the level has refilled (whole units, every `ms`); reserved amounts refill once settled
     const periods = d.refill! > 0 ? Math.ceil(first.spent / d.refill!) : 0;
-    return { start: now, end: now + periods * d.ms! };
+    const end = now + periods * d.ms!;
+    return end <= 8.64e15 ? { start: now, end } : null; // past the last representable time: none
   }
-  if (d.kind === 'anchored') return first.start === undefined ? null : { start: first.start, end: first.start + d.ms! };
+  if (d.kind === 'anchored') return first.start === undefined || first.start + d.ms! > 8.64e15 ? null : { start: first.start, end: first.start + d.ms! };
   return c.window;
 }
 
