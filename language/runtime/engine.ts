@@ -887,7 +887,17 @@ export class Engine {
       if (i === undefined) {
         const w = windowOf(b.window, run.now);
         const window = w.start !== null && w.end !== null ? { start: w.start.toISOString(), end: w.end.toISOString() } : null;
-        E.explainBudget(b, undefined, 'not applied: its `when`/`unless` clauses do not hold for this request', false, window);
+        let why = 'not applied: its `when`/`unless` clauses do not hold for this request';
+        let limit = b.limit;
+        // A limit read from the request or data: the one this request would be held to.
+        if (b.limitOf !== undefined) {
+          try {
+            limit = b.limitOf(run.env!);
+          } catch (e) {
+            why += `; its limit could not be read (${errorMessage(e)})`;
+          }
+        }
+        E.explainBudget(limit === b.limit ? b : { ...b, limit }, undefined, why, false, window);
         continue;
       }
       const p = run.plans[i]!;
