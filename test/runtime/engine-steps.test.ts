@@ -9,6 +9,7 @@ import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { decisionSchema } from '../../language/runtime/decision-schema.js';
 import type { BudgetStore } from '../../language/runtime/store.js';
+import type { BudgetExplanation, Decision } from '../../language/runtime/decision.js';
 
 const T0 = new Date('2026-11-24T10:00:00Z');
 const SRC = `policy steps { default allow  on error deny  currency "USD" }
@@ -151,7 +152,7 @@ budget watched { limit $1 per day  charge cost }
     it(`a limit from data when not applied, a failing charge, monitor, nothing reserved, a failed store (${codegen ? 'codegen' : 'closures'})`, async () => {
       const p = compile({ 'p.rein': src }, { codegen });
       const e = new Engine(p, { clock: () => T0 });
-      const by = (d: { explain_budgets?: { name: string }[] }) => Object.fromEntries((d.explain_budgets ?? []).map((b) => [b.name, b])) as Record<string, { limit: unknown; why: string; applied: boolean; error?: string; exceeded?: boolean }>;
+      const by = (d: Decision): Record<string, BudgetExplanation> => Object.fromEntries((d.explain_budgets ?? []).map((b) => [b.name, b]));
 
       // Not applied: the limit this request would be held to (regression: the constant 0 was shown).
       let x = by(await e.decide({ team: 'research', cost: '2', kind: 'tool' }, { explain: true }));
