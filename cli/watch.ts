@@ -32,27 +32,29 @@ export async function watchLoop(ctx: Ctx, paths: string[], what: string, run: ()
     const time = new Date().toTimeString().slice(0, 8);
     ctx.err(`[${time}] rein ${what}: exit ${code}; watching ${roots.map((r) => ctx.display(r) || '.').join(', ')} for changes (Ctrl-C to stop)\n`);
   };
-  await once();
+  // The watchers exist before the first run: a change made while it runs (or right after its summary
+  // line) re-runs instead of being missed.
   const watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  await new Promise<void>((resolve) => {
-    const onChange = (_event: string, file: string | Buffer | null) => {
-      if (file !== null && !RELEVANT.test(String(file))) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        running = running.then(once);
-      }, 100);
-    };
-    for (const r of [...new Set(roots)]) {
-      try {
-        const w = watch(r, { recursive: true }, onChange);
-        w.on('error', () => undefined);
-        watchers.push(w);
-      } catch {
-        // a path that vanished: the next run reports it
-      }
+  const onChange = (_event: string, file: string | Buffer | null) => {
+    if (file !== null && !RELEVANT.test(String(file))) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(once);
+    }, 100);
+  };
+  for (const r of [...new Set(roots)]) {
+    try {
+      const w = watch(r, { recursive: true }, onChange);
+      w.on('error', () => undefined);
+      watchers.push(w);
+    } catch {
+      // a path that vanished: the next run reports it
     }
+  }
+  let running: Promise<void> = once();
+  await running;
+  await new Promise<void>((resolve) => {
     const stop = () => resolve();
     if (signal?.aborted) return stop();
     signal?.addEventListener('abort', stop, { once: true });

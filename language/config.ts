@@ -12,7 +12,7 @@
 
 import * as z from 'zod/mini';
 import type { Same } from './schema.js';
-import { CODES, LineIndex, type Diagnostic, type Range, type Severity } from './diagnostics.js';
+import { SEVERITIES, LineIndex, type Diagnostic, type Range, type Severity } from './diagnostics.js';
 import { LINT_RULES } from './lint/index.js';
 import { suggest } from './semantics/suggest.js';
 
@@ -128,7 +128,7 @@ export function validateConfig(
       const rule = LINT_RULES.find((r) => r.code === key || r.name === key);
       if (!rule) {
         const s = suggest(key, LINT_KEYS);
-        const known = key in CODES ? `\`${key}\` is not a lint rule (only REIN300–REIN304 can be configured)` : `unknown lint rule \`${key}\``;
+        const known = key in SEVERITIES ? `\`${key}\` is not a lint rule (only REIN300–REIN304 can be configured)` : `unknown lint rule \`${key}\``;
         // the range covers the quoted key, so the replacement is quoted too
         diagnostics.push(diag(file, at(['lint', key]), known, s ? `did you mean \`${s}\`?` : `lint rules: ${LINT_RULES.map((r) => `\`${r.code}\` (${r.name})`).join(', ')}`, s && JSON.stringify(s)));
         continue;
@@ -153,7 +153,7 @@ export function applyLintLevels(diagnostics: Diagnostic[], config: ReinConfig): 
 }
 
 function diag(file: string, range: Range, message: string, help?: string, suggestion?: string): Diagnostic {
-  const d: Diagnostic = { file, range, severity: CODES.REIN305.severity, code: 'REIN305', message };
+  const d: Diagnostic = { file, range, severity: SEVERITIES.REIN305, code: 'REIN305', message };
   if (help) d.help = help;
   if (suggestion) d.data = { suggestion };
   return d;

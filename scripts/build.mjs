@@ -172,24 +172,63 @@ for (const [spec, { names, all }] of flatImports) {
     ? `import m from ${q};\nexport default m;\n` + (named.length ? `export const { ${named.join(', ')} } = m;\n` : '')
     : (named.length ? `export { ${named.join(', ')} } from ${q};\n` : '') + (names.has('default') ? `export { default } from ${q};\n` : '');
 }
-const vendorBuild = await build({
-  ...common,
-  ...resolveOptions,
-  ...noWhitespaceMinify,
-  keepNames: false,
-  entryPoints: Object.fromEntries(Object.keys(vendorEntries).map((k) => [k, `vendor:${k}`])),
-  outdir: 'dist/vendor',
-  external,
-  plugins: [
-    {
-      name: 'vendor-entries',
-      setup(b) {
-        b.onResolve({ filter: /^vendor:/ }, (a) => ({ path: a.path.slice('vendor:'.length), namespace: 'vendor' }));
-        b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: vendorEntries[a.path], resolveDir: cwd, loader: 'js' }));
-      },
-    },
-  ],
-});
+// Modules built on their own, without sharing chunks: `@noble/hashes/sha2.js` is on the compiler's
+// path (the policy hash, SHA-256) and would otherwise share a chunk with @noble/curves' SHA-512 and
+// 64-bit helpers, whose top-level BigInt constants a consumer's bundler cannot drop (~3 KB gzip in
+// the browser bundle of `compile`).
+const STANDALONE = new Set(['@noble/hashes/sha2']);
+const vendorEntryPlugin = {
+  name: 'vendor-entries',
+  setup(b) {
+    b.onResolve({ filter: /^vendor:/ }, (a) => ({ path: a.path.slice('vendor:'.length), namespace: 'vendor' }));
+    b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: vendorEntries[a.path], resolveDir: cwd, loader: 'js' }));
+  },
+};
+// Chevrotain, as shipped, without the code Rein never runs (~4 KB gzip of the browser bundle of
+// `compile`): its grammar validations (parse/grammar/checks.js: the parser is built with
+// `skipValidations`, test/syntax/grammar.test.ts validates the grammar from the sources) and its
+// regular-expression analyser (@chevrotain/regexp-to-ast: the lexer needs it only for token patterns
+// without a `start_chars_hint` and for its own validations, which are skipped; every Rein token gives
+// the hint, test/syntax/lexer-validations.test.ts). The stand-ins throw if anything ever calls them.
+const CHEVROTAIN_UNUSED = 'throw new Error("rein: this part of Chevrotain is not in the packaged build (scripts/build.mjs)")';
+const chevrotainRuntimeOnly = {
+  name: 'chevrotain-runtime-only',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]chevrotain[\\/]lib[\\/]src[\\/]parse[\\/]grammar[\\/]checks\.js$/ }, () => ({
+      loader: 'js',
+      contents:
+        `const unused = () => { ${CHEVROTAIN_UNUSED}; };\n` +
+        ['validateLookahead', 'validateGrammar', 'validateRuleIsOverridden', 'validateAmbiguousAlternationAlternatives', 'validateEmptyOrAlternative', 'validateNoLeftRecursion', 'validateSomeNonEmptyLookaheadPath'].map((n) => `export const ${n} = unused;\n`).join(''),
+    }));
+    // The messages of those validations (one object of message builders, ~1 KB gzip).
+    b.onLoad({ filter: /[\\/]chevrotain[\\/]lib[\\/]src[\\/]parse[\\/]errors_public\.js$/ }, (a) => {
+      const src = readFileSync(a.path, 'utf8');
+      const at = src.indexOf('export const defaultGrammarValidatorErrorProvider = {');
+      if (at < 0 || !/\n\};\s*(\/\/# sourceMappingURL=\S*\s*)?$/.test(src)) throw new Error(`build: ${a.path} changed: update chevrotainRuntimeOnly`);
+      return { loader: 'js', contents: src.slice(0, at) + `export const defaultGrammarValidatorErrorProvider = new Proxy({}, { get: () => () => { ${CHEVROTAIN_UNUSED}; } });\n` };
+    });
+    b.onLoad({ filter: /[\\/]@chevrotain[\\/]regexp-to-ast[\\/]lib[\\/]src[\\/]api\.js$/ }, () => ({
+      loader: 'js',
+      contents: `export class BaseRegExpVisitor {}\nexport class RegExpParser { pattern() { ${CHEVROTAIN_UNUSED}; } }\n`,
+    }));
+  },
+};
+const vendorBuildOf = (names, splitting) =>
+  build({
+    ...common,
+    ...resolveOptions,
+    ...noWhitespaceMinify,
+    keepNames: false,
+    splitting,
+    entryPoints: Object.fromEntries(names.map((k) => [k, `vendor:${k}`])),
+    outdir: 'dist/vendor',
+    external,
+    plugins: [vendorEntryPlugin, chevrotainRuntimeOnly],
+  });
+const vendorNames = Object.keys(vendorEntries);
+const vendorBuilds = [await vendorBuildOf(vendorNames.filter((k) => !STANDALONE.has(k)), true)];
+for (const k of vendorNames.filter((k) => STANDALONE.has(k))) vendorBuilds.push(await vendorBuildOf([k], false));
+const vendorBuild = { metafile: { outputs: Object.assign({}, ...vendorBuilds.map((v) => v.metafile.outputs)) } };
 
 // Whitespace-minify the outputs whose sources carry no annotation (re2js, Chevrotain: 130 kB less;
 // the annotations esbuild adds itself, on `new Map()` and the like, every bundler knows without them).

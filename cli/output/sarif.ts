@@ -3,7 +3,8 @@
 // docs/diagnostics.md; results carry ruleId/ruleIndex, level and a region with 1-based lines and
 // columns (UTF-16 code units, SARIF's default column kind; end column exclusive).
 
-import { CODES, type Diagnostic, type Severity } from '../../language/diagnostics.js';
+import { CODES } from '../../language/diagnostic-codes.js';
+import type { Diagnostic, Severity } from '../../language/diagnostics.js';
 import type { SourceLookup } from './source.js';
 import { diagnosticDocUrl } from '../../language/lint/index.js';
 

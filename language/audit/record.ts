@@ -11,8 +11,7 @@
 // reordered or rewritten-and-rehashed record is caught where the chain breaks). `prev` of the first
 // record of a chain is GENESIS. Verification never re-serialises JSON.
 
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { sha256HexOf } from '../runtime/sha256.js';
 import type { Decision } from '../runtime/decision.js';
 import { applyTransforms } from '../runtime/transforms.js';
 
@@ -110,7 +109,7 @@ export interface AuditOptions {
 }
 
 export function lineHash(line: string): string {
-  return 'sha256:' + bytesToHex(sha256(utf8ToBytes(line)));
+  return 'sha256:' + sha256HexOf(line);
 }
 
 function redactCopy(value: unknown, paths: string[][]): unknown {
@@ -145,7 +144,7 @@ export class AuditChain {
   private readonly includeRequest: boolean;
   private readonly hashFn: (s: string) => string;
 
-  /** `hash`: a faster SHA-256 of a string as `sha256:<hex>` (e.g. node:crypto); default @noble/hashes. */
+  /** `hash`: a faster SHA-256 of a string as `sha256:<hex>` (e.g. node:crypto); default a portable one (runtime/sha256.ts). */
   constructor(opts: AuditOptions & { head?: { seq: number; hash: string }; hash?: (s: string) => string } = {}) {
     this.hashFn = opts.hash ?? lineHash;
     this.prev = opts.head?.hash ?? GENESIS;
@@ -230,7 +229,7 @@ export interface AnchorPoint {
 }
 
 export interface ChainVerifierOptions {
-  /** A faster SHA-256 of a string as `sha256:<hex>` (e.g. node:crypto); default @noble/hashes. */
+  /** A faster SHA-256 of a string as `sha256:<hex>` (e.g. node:crypto); default a portable one (runtime/sha256.ts). */
   hash?: (s: string) => string;
   /** `genesis` (default): the first record must be seq 0 after GENESIS. `declared`: start from the
    *  first record's declared predecessor (verifying the newest files of a rotated log). */

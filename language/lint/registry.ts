@@ -4,7 +4,7 @@
 // for whole-program rules (unused declarations, duplicate conditions).
 
 import type * as A from '../syntax/ast.js';
-import { CODES, type Diagnostic, type DiagnosticData, type Range } from '../diagnostics.js';
+import { SEVERITIES, type Diagnostic, type DiagnosticData, type Range } from '../diagnostics.js';
 import { walkExpr } from '../semantics/expr-walk.js';
 import type { CheckedProgram } from '../semantics/program.js';
 
@@ -86,7 +86,7 @@ export class LintRegistry {
       const d: Diagnostic = {
         file: rep.file ?? ctx.file,
         range: rep.range,
-        severity: CODES[rule.code].severity,
+        severity: SEVERITIES[rule.code],
         code: rule.code,
         message: rep.message,
       };

@@ -4,7 +4,7 @@
 // is treated as applying to both its own line and the next one.
 
 import type * as A from '../syntax/ast.js';
-import { CODES, type Diagnostic } from '../diagnostics.js';
+import { SEVERITIES, type Diagnostic } from '../diagnostics.js';
 
 // `// rein-ignore CODE[, CODE…] [-- reason]`: codes and rule names separated by commas or spaces; an
 // optional reason after ` -- ` (as in ESLint) is free text.
@@ -72,11 +72,11 @@ export function unknownSuppressions(files: { file: string; ast: A.SourceFile }[]
     for (const c of f.ast.comments) {
       if (c.kind !== 'line') continue;
       for (const code of ignoredCodes(c.text) ?? []) {
-        if (code in CODES || code in names) continue;
+        if (code in SEVERITIES || code in names) continue;
         out.push({
           file: f.file,
           range: c.range,
-          severity: CODES.REIN306.severity,
+          severity: SEVERITIES.REIN306,
           code: 'REIN306',
           message: `\`rein-ignore\` names \`${code}\`, which is not a diagnostic code or lint rule`,
           help: 'use a code such as `REIN300` or a rule name such as `unused-declaration` (see docs/diagnostics.md)',

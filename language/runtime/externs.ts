@@ -16,7 +16,7 @@
 //   results cached gives the decision a synchronous host would have got.
 
 import type { Diagnostic, Range } from '../diagnostics.js';
-import type { Type } from '../semantics/types.js';
+import { typeToString, type Type } from '../semantics/types.js';
 import type { CheckedProgram } from '../semantics/program.js';
 import { PolicyError } from '../errors.js';
 import type { SourceLocation } from './compiled.js';
@@ -232,25 +232,8 @@ function resultChecker(t: Type): Spec['check'] {
     if (r.ok) return { ok: true, value: r.value.result ?? null };
     const first = r.errors[0];
     const where = first?.path && first.path !== '$.result' ? ` at ${first.path.replace(/^\$\.result/, 'result')}` : '';
-    return { ok: false, message: `${preview(value)}, not a \`${typeText(t)}\`${where}${first?.message ? ` (${first.message})` : ''}` };
+    return { ok: false, message: `${preview(value)}, not a \`${typeToString(t)}\`${where}${first?.message ? ` (${first.message})` : ''}` };
   };
-}
-
-function typeText(t: Type): string {
-  switch (t.kind) {
-    case 'enum':
-      return t.values.map((v) => JSON.stringify(v)).join(' | ');
-    case 'list':
-      return `list<${typeText(t.elem)}>`;
-    case 'map':
-      return `map<${typeText(t.value)}>`;
-    case 'nullable':
-      return `${typeText(t.inner)}?`;
-    case 'object':
-      return t.name ?? 'object';
-    default:
-      return t.kind;
-  }
 }
 
 function preview(v: unknown): string {

@@ -1,8 +1,7 @@
 // Canonical JSON (sorted keys, no whitespace, ECMAScript/RFC 8785 number formatting) and
-// `sha256:<hex>` digests. Synchronous and browser-safe (@noble/hashes, no node:crypto).
+// `sha256:<hex>` digests. Synchronous and browser-safe (sha256.ts, no node:crypto).
 
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { sha256HexOf } from './sha256.js';
 
 const MAX_DEPTH = 256;
 
@@ -73,9 +72,9 @@ export function canonicalJson(v: unknown): string {
   return write(v, 0, []);
 }
 
-/** The portable SHA-256 (`sha256:<hex>` of a UTF-8 string), pure JavaScript (@noble/hashes). */
+/** The portable SHA-256 (`sha256:<hex>` of a UTF-8 string), pure JavaScript (sha256.ts). */
 export function portableSha256Hex(text: string): string {
-  return 'sha256:' + bytesToHex(sha256(utf8ToBytes(text)));
+  return 'sha256:' + sha256HexOf(text);
 }
 
 let sha256Impl: (text: string) => string = portableSha256Hex;

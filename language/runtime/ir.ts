@@ -21,7 +21,7 @@ import type { RedactSpec } from './transforms.js';
 import type { IrExtern } from './externs.js';
 import { newRecord } from './values.js';
 
-export const IR_VERSION = 1;
+export const IR_VERSION = 2; // 2: extern calls, redact transforms, data-driven limits, window kinds (session 6)
 
 /** An input-rooted read of the validated request: `root.keys[0].keys[1]…` (fused into one node).
  *  `safe[i]`: the object read by step i is statically a record (object or map type), so it needs

@@ -4,7 +4,7 @@
 // mistake yields one diagnostic.
 
 import type * as A from '../syntax/ast.js';
-import { CODES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
+import { SEVERITIES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
 import { COMBINING_ALGORITHMS, type CheckedProgram, type CombiningAlgorithm, type PolicyHeader, type Symbol } from './program.js';
 import { nullable, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
@@ -116,7 +116,7 @@ export class Checker {
   private readonly checkedPatterns = new Set<A.Node>();
 
   private report(code: DiagnosticCode, range: Range, message: string, extra: Extra = {}, file = this.file): void {
-    const d: Diagnostic = { file, range, severity: CODES[code].severity, code, message };
+    const d: Diagnostic = { file, range, severity: SEVERITIES[code], code, message };
     if (extra.help) d.help = extra.help;
     if (extra.data) d.data = extra.data;
     if (extra.related) d.related = extra.related;
@@ -1515,14 +1515,7 @@ export class Checker {
         this.edge(sym.decl);
         const ft = this.defType(sym.decl);
         this.types.set(callee, ft);
-        const sig = this.signature(sym.decl);
-        const what = `\`${callee.name.text}\``;
-        const ok = this.arity(e, what, sig.params.length, sig.params.length);
-        e.args.forEach((a, i) => {
-          const want = sig.params[i];
-          const t = this.expr(a, sc, want);
-          if (ok && want) this.argument(a, t, want, `argument ${i + 1} of ${what}`);
-        });
+        this.callArguments(e, callee, this.signature(sym.decl).params, sc);
         return ft.kind === 'function' ? ft.result : T.error;
       }
     }
@@ -1537,14 +1530,19 @@ export class Checker {
     this.refs.set(callee.name, sym);
     const sig = this.externSig(sym.decl);
     this.types.set(callee, { kind: 'function', params: sig.params, result: sig.result });
+    this.callArguments(e, callee, sig.params, sc);
+    return sig.result;
+  }
+
+  /** The arguments of a call of a `def` or an `extern def`: their number, and each against its parameter. */
+  private callArguments(e: A.CallExpr, callee: A.NameExpr, params: readonly Type[], sc: Scope): void {
     const what = `\`${callee.name.text}\``;
-    const ok = this.arity(e, what, sig.params.length, sig.params.length);
+    const ok = this.arity(e, what, params.length, params.length);
     e.args.forEach((a, i) => {
-      const want = sig.params[i];
+      const want = params[i];
       const t = this.expr(a, sc, want);
       if (ok && want) this.argument(a, t, want, `argument ${i + 1} of ${what}`);
     });
-    return sig.result;
   }
 
   private readonly externSigs = new Map<A.ExternDecl, { params: Type[]; result: Type }>();

@@ -38,6 +38,7 @@ export const Reserved = createToken({ name: 'Reserved', pattern: Lexer.NA, categ
 export const Identifier = createToken({
   name: 'Identifier',
   pattern: /[A-Za-z_][A-Za-z0-9_]*/,
+  start_chars_hint: [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_'],
   categories: [Name, Word, AnyToken],
 });
 
@@ -74,9 +75,9 @@ export const CONTEXTUAL_SET: ReadonlySet<string> = new Set(CONTEXTUAL_KEYWORDS);
 
 // ------------------------------------------------------------------ trivia
 
-export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f\v\uFEFF]+/, group: Lexer.SKIPPED, line_breaks: true });
+export const WhiteSpace = createToken({ name: 'WhiteSpace', pattern: /[ \t\r\n\f\v\uFEFF]+/, group: Lexer.SKIPPED, line_breaks: true, start_chars_hint: [' ', '\t', '\r', '\n', '\f', '\v', '\uFEFF'] });
 export const DocComment = createToken({ name: 'DocComment', pattern: /\/\/\/(?!\/)[^\n\r]*/, group: 'comments', start_chars_hint: ['/'] });
-export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, group: 'comments' });
+export const LineComment = createToken({ name: 'LineComment', pattern: /\/\/[^\n\r]*/, group: 'comments', start_chars_hint: ['/'] });
 export const BlockComment = createToken({
   name: 'BlockComment',
   // an unterminated comment runs to the end of the input (REIN102 is reported by `lex`)
@@ -318,8 +319,8 @@ export const NumberLiteral = createToken({
 
 // ------------------------------------------------------------------ annotations, operators
 
-export const AnnotationName = createToken({ name: 'AnnotationName', pattern: /@[A-Za-z_][A-Za-z0-9_]*/, categories: [AnyToken] });
-export const At = createToken({ name: 'At', pattern: /@/, categories: [AnyToken] });
+export const AnnotationName = createToken({ name: 'AnnotationName', pattern: /@[A-Za-z_][A-Za-z0-9_]*/, start_chars_hint: ['@'], categories: [AnyToken] });
+export const At = createToken({ name: 'At', pattern: /@/, start_chars_hint: ['@'], categories: [AnyToken] });
 
 /** Help for characters people bring from other languages. */
 function charHelp(bad: string): string | undefined {

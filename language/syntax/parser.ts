@@ -18,7 +18,7 @@
 
 import { MAX_EXPR_DEPTH, limitExprDepth } from './depth.js';
 import { EmbeddedActionsParser, EOF, type IToken, type TokenType, type IParserErrorMessageProvider, type IRecognitionException, type IOrAlt, type DSLMethodOpts } from 'chevrotain';
-import { LineIndex, CODES, type Diagnostic, type Range } from '../diagnostics.js';
+import { LineIndex, SEVERITIES, type Diagnostic, type Range } from '../diagnostics.js';
 import type * as A from './ast.js';
 import { BINARY_PRECEDENCE, NOT_PRECEDENCE } from './precedence.js';
 import { suggest } from './suggest.js';
@@ -1816,7 +1816,7 @@ function runRule<T>(p: ReinParser, tokens: IToken[], eofOffset: number, ctx: Bod
 }
 
 function toDiagnostic(li: LineIndex, file: string, d: RawDiagnostic): Diagnostic {
-  const out: Diagnostic = { file, range: li.range(d.start, Math.max(d.start, d.end)), severity: CODES[d.code].severity, code: d.code, message: d.message };
+  const out: Diagnostic = { file, range: li.range(d.start, Math.max(d.start, d.end)), severity: SEVERITIES[d.code], code: d.code, message: d.message };
   if (d.help) out.help = d.help;
   return out;
 }

@@ -22,7 +22,7 @@ import ts from 'typescript';
  */
 export const FLOORS: readonly (readonly string[])[] = [
   ['diagnostics'], // 0  the Diagnostic shape, codes, LineIndex
-  ['errors', 'schema', 'version'], // 1  PolicyError; the request schema's data shape; format versions
+  ['errors', 'schema', 'version', 'diagnostic-codes'], // 1  PolicyError; the request schema's data shape; format versions; every code's summary
   ['syntax'], // 2  lexer, parser, AST
   ['semantics'], // 3  names, types, the CheckedProgram contract
   ['lint', 'runtime', 'format'], // 4  lint rules; the evaluator (from a CheckedProgram); the formatter

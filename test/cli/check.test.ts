@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import { CODES } from '../../language/diagnostics.js';
+import { CODES } from '../../language/diagnostic-codes.js';
 import { ANSI, ROOT, runBin, runMain } from './helpers.js';
 
 const require = createRequire(import.meta.url);

@@ -54,6 +54,25 @@ describe('--watch', function () {
     });
   }
 
+  it('a change made during the first run re-runs (the watchers exist before it)', async () => {
+    const ctx = makeCtx({ stdout: { write: () => undefined }, stderr: { write: () => undefined }, stdin: (async function* () {})(), env: { NO_COLOR: '1' }, cwd: dir, isTTY: false });
+    const stop = new AbortController();
+    const bound = setTimeout(() => stop.abort(), 20_000);
+    let runs = 0;
+    try {
+      await watchLoop(ctx, ['valid'], 'check', async () => {
+        runs++;
+        if (runs === 1) appendFileSync(path.join(dir, 'valid', 'tools.rein'), '\n// touched during the first run\n');
+        else stop.abort();
+        return 0;
+      }, stop.signal);
+    } finally {
+      clearTimeout(bound);
+      cpSync(path.join(FIXTURES, 'valid'), path.join(dir, 'valid'), { recursive: true });
+    }
+    assert.equal(runs, 2, 'the change during the first run was missed');
+  });
+
   it('clears the screen before each run on a terminal only; ends with the last run\'s exit code', async () => {
     for (const isTTY of [true, false]) {
       let out = '';

@@ -20,9 +20,12 @@ interface Run {
   engine: Engine;
 }
 
-async function setUp(waitReplicas: number): Promise<Run> {
+/** `timeoutMs` bounds each store call; with `waitReplicas`, WAIT gets half of it. A loaded host (CI
+ *  beside other work) can take a few hundred ms to replicate: session 7's CI saw a healthy WAIT time out
+ *  at 250 ms, so the `waitReplicas` test gives it 1 s. */
+async function setUp(waitReplicas: number, timeoutMs = 500): Promise<Run> {
   const group = await startSentinelGroup({ sentinels: 3, quorum: 2, downAfterMs: 1000 });
-  const store = new RedisBudgetStore({ sentinels: group.sentinels, name: group.name, prefix: 'sen:', timeoutMs: 500, waitReplicas });
+  const store = new RedisBudgetStore({ sentinels: group.sentinels, name: group.name, prefix: 'sen:', timeoutMs, waitReplicas });
   await store.ready(10_000);
   const engine = new Engine(compile(CEILING_POLICY), { store, clock: () => NOON });
   return { group, store, engine };
@@ -108,11 +111,13 @@ describe('RedisBudgetStore through Redis Sentinel (real primary, replica and 3 s
   });
 
   it('waitReplicas: 1 — with the replica cut off, decisions fail closed instead; after the failover no acknowledged spend is lost', async () => {
-    run = await setUp(1);
+    run = await setUp(1, 2000);
     for (let i = 0; i < 100; i++) assert.equal((await spendCent(run)).acked, true, `decision ${i} before the failover`);
     await cutReplica(run.group);
+    // Few decisions: each waits out WAIT (1 s), and a replica cut off for more than 10 × down-after
+    // (10 s here) is no longer eligible for promotion, so the failover below would never come.
     const frozen: Decision[] = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 4; i++) {
       const r = await spendCent(run);
       assert.equal(r.acked, false, 'nothing is acknowledged without a replica');
       frozen.push(r.d);
@@ -130,7 +135,7 @@ describe('RedisBudgetStore through Redis Sentinel (real primary, replica and 3 s
       assert.deepEqual(await ceiling(readRun), { spent: '1.000000', reserved: '0.000000', errors: 0 });
       const d = await run.engine.decide({ team: 'support', cost: '0.01' });
       assert.equal(d.effect, 'deny', 'no replica behind the new primary: waitReplicas keeps failing closed');
-      console.log(`      waitReplicas 1: 20 decisions denied while the replica was cut off; recovered ${recoveredMs} ms after the kill; lost $0.00`);
+      console.log(`      waitReplicas 1: 4 decisions denied while the replica was cut off; recovered ${recoveredMs} ms after the kill; lost $0.00`);
     } finally {
       await reader.close();
     }

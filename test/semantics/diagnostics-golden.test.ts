@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { readdirSync, readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { goldenCases, goldenSuite } from '../helpers/golden.js';
-import { CODES } from '../../language/diagnostics.js';
+import { CODES } from '../../language/diagnostic-codes.js';
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'diagnostics');
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { CODES } from '../../language/diagnostics.js';
+import { CODES } from '../../language/diagnostic-codes.js';
 import { LINT_RULES } from '../../language/lint/index.js';
 
 const docs = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs');

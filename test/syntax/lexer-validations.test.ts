@@ -9,6 +9,27 @@ describe('lexer definition', () => {
     const lexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', skipValidations: false });
     assert.deepEqual(lexer.lexerDefinitionErrors, []);
   });
+
+  // The packaged build replaces Chevrotain's regular-expression analyser (@chevrotain/regexp-to-ast)
+  // with a stub (scripts/build.mjs): the lexer only needs it to find the first characters of a token
+  // pattern that has no `start_chars_hint`. Every pattern names them, so the first-character
+  // optimisation holds without it, and a token added without a hint fails here.
+  it('every token with a pattern gives its first characters (start_chars_hint), and they are right', () => {
+    const missing = allTokens.filter((t) => t.PATTERN !== Lexer.NA && typeof t.PATTERN !== 'string' && !Array.isArray(t.START_CHARS_HINT)).map((t) => t.name);
+    assert.deepEqual(missing, []);
+    // Each RegExp pattern's hint has every character the pattern can start with (a missing one would
+    // make the lexer skip the token there): tried on every UTF-16 code unit, with a tail that lets each
+    // pattern go on.
+    for (const t of allTokens) {
+      if (!(t.PATTERN instanceof RegExp) || t.PATTERN === Lexer.NA) continue;
+      const hinted = new Set((t.START_CHARS_HINT as (string | number)[]).map((c) => (typeof c === 'string' ? c.charCodeAt(0) : c)));
+      for (let code = 0; code < 0x10000; code++) {
+        const ch = String.fromCharCode(code);
+        const can = new RegExp('^(?:' + t.PATTERN.source + ')', t.PATTERN.flags.replace('g', '')).test(ch + 'a0_x1');
+        if (can) assert.ok(hinted.has(code), `${t.name} can start with U+${code.toString(16)} but its hint does not say so`);
+      }
+    }
+  });
 });
 
 describe('string escapes', () => {
