@@ -932,16 +932,16 @@ export class Engine {
         const w = windowOf(b.window, run.now);
         const window = w.start !== null && w.end !== null ? { start: w.start.toISOString(), end: w.end.toISOString() } : null;
         let why = 'not applied: its `when`/`unless` clauses do not hold for this request';
-        let shown: CompiledBudget | { name: string; unit: 'money' | 'number'; limit: number; onExceed: CompiledBudget['onExceed'] } = b;
-        if (b.limitOf !== undefined && run.env !== null) {
-          // a limit read from the request: the one this request would be held to
+        let limit = b.limit;
+        // A limit read from the request or data: the one this request would be held to.
+        if (b.limitOf !== undefined) {
           try {
-            shown = { name: b.name, unit: b.unit, limit: b.limitOf(run.env), onExceed: b.onExceed };
+            limit = b.limitOf(run.env!);
           } catch (e) {
-            why += `; its limit fails for this request (${e instanceof Error ? e.message : String(e)})`;
+            why += `; its limit fails for this request (${errorMessage(e)})`;
           }
         }
-        E.explainBudget(shown, undefined, why, false, window);
+        E.explainBudget(limit === b.limit ? b : { ...b, limit }, undefined, why, false, window);
         continue;
       }
       const p = run.plans[i]!;

@@ -164,15 +164,24 @@ function copyAny(v: unknown, ctx: Ctx, depth: number): unknown {
   return bad ? BAD : out;
 }
 
-/** The closures of the IR's nodes, by index (the root is `[0]`). */
+/** The closures of the IR's nodes, by index (the root is `[0]`). A node's children are built first
+ *  and captured; only a child that is being built (a recursive type) is called through `fns`. */
 export function validationClosures(ir: ValidationIr): Check[] {
   const fns: Check[] = [];
-  for (const n of ir) fns.push(build(n, ir, fns));
+  const kid = (i: number): Check => {
+    let f = fns[i];
+    if (f === undefined) {
+      fns[i] = (v, c, d) => f!(v, c, d); // what a child refers to while its parent is built
+      fns[i] = f = build(ir[i]!, ir, kid);
+    }
+    return f;
+  };
+  kid(0); // every node is reachable from the root
   return fns;
 }
 
-/** The closure of one node; children are called through `fns` (so recursive types need no placeholder). */
-function build(n: VNode, ir: ValidationIr, fns: Check[]): Check {
+/** The closure of one node; `kid` gives a child's. */
+function build(n: VNode, ir: ValidationIr, kid: (i: number) => Check): Check {
   const expected = n.expected;
   switch (n.kind) {
     case 'string':
@@ -236,16 +245,15 @@ function build(n: VNode, ir: ValidationIr, fns: Check[]): Check {
       };
     }
     case 'nullable': {
-      const inner = n.inner;
-      return (v, c, d) => (v === null || v === undefined ? null : fns[inner]!(v, c, d));
+      const inner = kid(n.inner);
+      return (v, c, d) => (v === null || v === undefined ? null : inner(v, c, d));
     }
     case 'list': {
-      const elem = n.elem;
-      const ex = ir[elem]!.expected;
+      const check = kid(n.elem);
+      const ex = ir[n.elem]!.expected;
       return (v, c, d) => {
         if (!Array.isArray(v)) return mismatch(c, expected, v);
         if (d > MAX_DEPTH) return tooDeep(c, expected);
-        const check = fns[elem]!;
         const out = new Array(v.length);
         let bad = false;
         for (let i = 0; i < v.length; i++) {
@@ -262,11 +270,10 @@ function build(n: VNode, ir: ValidationIr, fns: Check[]): Check {
       };
     }
     case 'map': {
-      const value = n.value;
+      const check = kid(n.value);
       return (v, c, d) => {
         if (!isPlainData(v)) return mismatch(c, expected, v);
         if (d > MAX_DEPTH) return tooDeep(c, expected);
-        const check = fns[value]!;
         const src = v as Record<string, unknown>;
         const out = newRecord();
         let bad = false;
@@ -287,18 +294,21 @@ function build(n: VNode, ir: ValidationIr, fns: Check[]): Check {
     }
     case 'object': {
       const fields = n.fields;
-      const known = new Set(fields.map((f) => f.name));
+      const names = fields.map((f) => f.name);
+      const known = new Set(names);
+      const checks = fields.map((f) => kid(f.node));
       return (v, c, d) => {
         if (!isPlainData(v)) return mismatch(c, expected, v);
         if (d > MAX_DEPTH) return tooDeep(c, expected);
         const src = v as Record<string, unknown>;
         const out = newRecord();
         let bad = false;
-        for (const f of fields) {
-          const k = f.name;
+        for (let i = 0; i < names.length; i++) {
+          const k = names[i]!;
           // Own properties only: never read a field through the prototype chain.
           const raw = hasOwn.call(src, k) ? src[k] : undefined;
           if (raw === undefined || raw === null) {
+            const f = fields[i]!;
             if (f.optional) {
               out[k] = null;
               continue;
@@ -311,7 +321,7 @@ function build(n: VNode, ir: ValidationIr, fns: Check[]): Check {
             continue;
           }
           c.stack.push(k);
-          const x = fns[f.node]!(raw, c, d + 1);
+          const x = checks[i]!(raw, c, d + 1);
           c.stack.pop();
           if (x === BAD) {
             if (c.quiet) return BAD;

@@ -39,20 +39,20 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
   // the largest type's size, or spills fields to a second allocation) and builds them without map
   // transitions. Their prototype is the records' (values.ts): no inherited members.
   const protoR = b.ref(RECORD_PROTO);
-  const ctors = new Map<number, Name>();
+  const ctors: Name[] = [];
   const ctorOf = (node: number, names: string[]): Name => {
-    let c = ctors.get(node);
+    let c = ctors[node];
     if (c === undefined) {
       c = b.local('K');
       const params = names.map((_n, i) => new Name(`v${i}`));
       const sets = names.map((n, i) => _`this[${n}] = ${params[i]!};`);
       b.outer(_`function ${c}(${join(params.map((p) => _`${p}`), _`, `)}) { ${join(sets, _` `)} }`);
       b.outer(_`${c}.prototype = ${protoR};`);
-      ctors.set(node, c);
+      ctors[node] = c;
     }
     return c;
   };
-  const quiet = new Map<number, Fast>();
+  const quiet: Fast[] = [];
   const inlining = new Set<number>();
   const OPl = b.ref(Object.prototype);
   const fields = new Map<string, Name>();
@@ -132,9 +132,7 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
       default:
         break;
     }
-    let f = quiet.get(i);
-    if (f === undefined) quiet.set(i, (f = quietly(checks[i]!)));
-    b.line(_`const ${out} = ${b.ref(f)}(${x}, ${d});`);
+    b.line(_`const ${out} = ${b.ref(quiet[i] ??= quietly(checks[i]!))}(${x}, ${d});`);
     b.line(_`if (${out} === ${FAILr}) ${fail}`);
     return out;
   };

@@ -84,8 +84,3 @@ export function compileValidator(inputType: Type, options: ValidatorOptions = {}
   };
   return Object.assign(validator, { generated, quick: q, emit: (b: CodeBuilder, src: Name) => emitValidator(b, ir, checks, src) });
 }
-
-/** One-shot validation (compiles the validator each time; prefer `compileValidator`). */
-export function validateRequest(inputType: Type, request: unknown): ValidationResult {
-  return compileValidator(inputType)(request);
-}

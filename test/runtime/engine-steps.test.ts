@@ -9,6 +9,7 @@ import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { decisionSchema } from '../../language/runtime/decision-schema.js';
 import type { BudgetStore } from '../../language/runtime/store.js';
+import type { BudgetExplanation, Decision } from '../../language/runtime/decision.js';
 
 const T0 = new Date('2026-11-24T10:00:00Z');
 const SRC = `policy steps { default allow  on error deny  currency "USD" }
@@ -133,6 +134,52 @@ budget cap { limit $2 per request  charge cost  on exceed warn "a big one" }
       const j = JSON.parse(JSON.stringify(d2)) as { explain_budgets: unknown[] };
       assert.equal(j.explain_budgets.length, 3);
       assert.equal(decisionSchema.safeParse(j).success, true);
+    });
+  }
+});
+
+describe('Engine: explain says why for every way a budget can go', () => {
+  const src = `policy why { default allow  on error deny  currency "USD" }
+input { team: string, cost: money, kind: string, blocked?: bool }
+let caps: map<money> = { support: $5, research: $100 }
+rule stop { when blocked ?? false  deny "blocked" }
+budget per_team { limit caps[team] per day  charge cost  by team  when kind == "llm" }
+budget ratio { limit $10 per day  charge cost / 0  when kind == "odd" }
+@monitor
+budget watched { limit $1 per day  charge cost }
+`;
+  for (const codegen of [true, false]) {
+    it(`a limit from data when not applied, a failing charge, monitor, nothing reserved, a failed store (${codegen ? 'codegen' : 'closures'})`, async () => {
+      const p = compile({ 'p.rein': src }, { codegen });
+      const e = new Engine(p, { clock: () => T0 });
+      const by = (d: Decision): Record<string, BudgetExplanation> => Object.fromEntries((d.explain_budgets ?? []).map((b) => [b.name, b]));
+
+      // Not applied: the limit this request would be held to (regression: the constant 0 was shown).
+      let x = by(await e.decide({ team: 'research', cost: '2', kind: 'tool' }, { explain: true }));
+      assert.equal(x.per_team!.applied, false);
+      assert.equal(x.per_team!.limit, '100.000000');
+      // Not applied, and the limit cannot be read for this request: 0, and why says so.
+      x = by(await e.decide({ team: 'sales', cost: '2', kind: 'tool' }, { explain: true }));
+      assert.equal(x.per_team!.limit, '0.000000');
+      assert.match(x.per_team!.why, /^not applied: .*; its limit fails for this request \(the limit is null/);
+      // A charge that fails: applied, failed, with the error.
+      x = by(await e.decide({ team: 'support', cost: '2', kind: 'odd' }, { explain: true }));
+      assert.match(x.ratio!.why, /^applied, and failed \(.+\): it counts with the `on error` effect/);
+      assert.ok(x.ratio!.error);
+      // `@monitor`: exceeding does not block.
+      assert.equal(x.watched!.exceeded, true);
+      assert.match(x.watched!.why, /exceeds the limit; it does not block/);
+      // A decision that does not allow reserves nothing.
+      x = by(await e.decide({ team: 'support', cost: '0.5', kind: 'llm', blocked: true }, { explain: true }));
+      assert.match(x.per_team!.why, /within the limit; nothing reserved \(the decision does not allow/);
+      // The store fails: the counters are unknown.
+      const store = new MemoryBudgetStore();
+      store.reserveSync = () => {
+        throw new Error('disk on fire');
+      };
+      const f = new Engine(p, { store, clock: () => T0 });
+      x = by(await f.decide({ team: 'support', cost: '0.5', kind: 'llm' }, { explain: true }));
+      assert.match(x.per_team!.why, /the budget store failed, so its counters are unknown/);
     });
   }
 });
