@@ -701,7 +701,7 @@ export class Engine {
       try {
         k = this.planner.counterKeyByName(name, env);
       } catch {
-        continue; // no view: a rule reading it fails at run time and counts with the `on error` effect
+        continue; // no view (the budget reads as null in the rules); the budget's own plan reports the error
       }
       if (!k) continue;
       let limit = k.budget.limit;
