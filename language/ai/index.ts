@@ -224,6 +224,8 @@ type AnyTool = { execute?: (input: any, options: any) => unknown; needsApproval?
  * The approval is bound to the exact request it was asked for (tool, input and context): `execute`
  * honours it only when the request it decides on has the hash `needsApproval` saw for that tool call.
  */
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
 export function guardTools<T extends Record<string, AnyTool>>(tools: T, options: GuardToolsOptions): T {
   const { engine } = options;
   /** toolCallId → the hash of the request `needsApproval` asked a person about. */
@@ -232,7 +234,8 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
   const requestOf = (name: string, input: unknown) => ({
     ...contextOf(options.context),
     phase: 'tool',
-    tool: { name, input: input && typeof input === 'object' ? input : { value: input } },
+    // `tool.input` is an object in the request: any other input (a string, an array) is wrapped as `{ value }`.
+    tool: { name, input: isRecord(input) ? input : { value: input } },
   });
   for (const [name, t] of Object.entries(tools)) {
     if (typeof t.execute !== 'function') {
@@ -271,7 +274,7 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
         if (decision.effect !== 'allow') throw new ReinDeniedError(decision, `tool ${name}`, note);
         // What the tool receives: its input masked by the decision's transforms of `tool.input`.
         const sent = applyTransforms(request, decision);
-        if (sent !== request) input = input && typeof input === 'object' ? sent.tool.input : (sent.tool.input as { value: unknown }).value;
+        if (sent !== request) input = isRecord(input) ? sent.tool.input : (sent.tool.input as { value: unknown }).value;
         let output: unknown;
         try {
           output = await execute(input, opts);

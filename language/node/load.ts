@@ -88,6 +88,11 @@ async function readBase(set: PolicySet, options: ReadOptions, chain: readonly st
   const st = await statOrNull(dir);
   if (!st?.isDirectory()) throw new LoadError(`${where}: the base set \`${spec}\` is not a directory`);
   const base = await readDir(dir, {}, [...chain, set.root], false);
+  // A base whose rein.json does not parse would lose its own `extends` (and the guardrails of the set
+  // under it) without a word: refuse it, as for a missing base.
+  if (base.configSource !== undefined && !parsesAsJson(base.configSource)) {
+    throw new LoadError(`${where}: the base set's \`${path.join(base.root, CONFIG_FILE)}\` is invalid: ${base.configDiagnostics.map((d) => d.message).join('; ')}`);
+  }
   const names: string[] = [];
   for (const [name, text] of Object.entries(base.files)) {
     const rel = toPosix(path.relative(set.root, path.join(base.root, name)));
@@ -96,6 +101,15 @@ async function readBase(set: PolicySet, options: ReadOptions, chain: readonly st
     names.push(rel);
   }
   set.base = { root: base.root, files: names.sort() };
+}
+
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The data files the set's `data` declarations name, relative to its root. */

@@ -31,6 +31,7 @@ import { conjuncts, type IrBudget, type IrProgram, type IrRule } from './ir.js';
 import { Lowering } from './lower.js';
 import { errorMessage, le, lt, memberOf } from './ops.js';
 import { clock } from './clock.js';
+import { loadData } from './data.js';
 import { ExternCalls, ExternError, bindExterns, withCalls, type ExternImpls } from './externs.js';
 
 export { emailDomain, toJsonValue } from './ops.js';
@@ -438,6 +439,13 @@ export interface Policy {
 export function compileProgram(result: CheckResult, options: CompileOptions = {}): Policy {
   const errors: Diagnostic[] = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.ok || errors.length > 0) throw new PolicyError('the policy set has errors', result.diagnostics);
+  // A set checked without its data documents (`check(files)` type-checks them only): read them from
+  // `options.data` now, or fail with REIN251 — never compile a document as null (a deny-list would deny nothing).
+  const p = result.program;
+  if (p.data?.some((d) => !('value' in d))) {
+    const missing = loadData(p, options.data ?? {}, (doc) => p.declFile.get(doc.decl) ?? '');
+    if (missing.length > 0) throw new PolicyError('the policy set has errors', [...result.diagnostics, ...missing]);
+  }
   return compileChecked(result.program, options.sources, options.codegen, options.externs);
 }
 

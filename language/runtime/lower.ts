@@ -179,7 +179,9 @@ export class Lowering {
       // A data document: its file's value, converted to the declared type (data.ts), is a constant.
       const doc = this.program.data?.find((d) => d.decl === decl);
       const v = doc ? dataValue(this.program, doc) : undefined;
-      const ref = v === undefined ? NULL : konst(v);
+      // compileProgram reads every document before lowering: a missing value here is a bug, never null.
+      if (v === undefined) throw new Error(`rein: data document \`${name}\` has no value (its file was not read)`);
+      const ref = konst(v);
       this.letIndex.set(name, ref);
       return ref;
     }

@@ -235,6 +235,9 @@ export class Checker {
             if (d.source && d.name) {
               const src = literalString(d.source);
               if (src === undefined || src === '') this.report('REIN250', d.source.range, 'the data file must be a plain string (no `${…}`)', { help: 'e.g. `data teams: map<Team> from "teams.json"`' }, f.file);
+              // Relative to the declaring file, as the set's sources are: an absolute path would tie the
+              // policy to one machine (and read anything on it).
+              else if (src.startsWith('/') || /^[A-Za-z]:[\\/]/.test(src) || src.startsWith('\\')) this.report('REIN250', d.source.range, `the data file \`${src}\` must be a path relative to this file, not an absolute one`, { help: 'e.g. `from "teams.json"` or `from "../shared/teams.json"`' }, f.file);
               else this.data.push({ name: d.name.text, file: dataFile(f.file, src), decl: d });
             }
             break;

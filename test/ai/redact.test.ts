@@ -156,6 +156,17 @@ describe('redact in rein/ai (AI SDK)', () => {
     await t.lookup.execute!(input, { toolCallId: 'x', messages: [] });
     assert.equal(received[0], input);
   });
+
+  it('a tool whose input is an array is decided (as `{ value }`) and receives it masked (review finding: it was refused as an invalid request)', async () => {
+    const { engine, context } = setup();
+    const received: unknown[] = [];
+    const t = guardTools(
+      { list: tool({ description: 'mail a list', inputSchema: jsonSchema<string[]>({ type: 'array', items: { type: 'string' } }), execute: async (input) => (received.push(input), 'sent') }) },
+      { engine, context },
+    );
+    assert.equal(await t.list.execute!([ARG_EMAIL, 'plain'], { toolCallId: 'a', messages: [] }), 'sent');
+    assert.deepEqual(received, [['[email]', 'plain']]);
+  });
 });
 
 describe('redact in rein/openai-agents (OpenAI Agents SDK)', () => {

@@ -89,6 +89,11 @@ describe('layering a set over a base set in another directory', () => {
     assert.ok(set.files['../../extra/rules-global.rein'] && set.files['../more.rein']);
     const p = compilePolicySet(set);
     assert.equal(p.evaluate({ agent: { id: 'p', team: 'payments' }, action: { tool: 'fax' } }, { now: NOW }).reasons[0].location?.file, '../more.rein');
+    // A base whose rein.json does not parse would drop its own `extends` (and the layer under it)
+    // silently: it is a LoadError (review finding, session 7).
+    writeFileSync(path.join(dir, 'global', 'rein.json'), '{"extends":"../extra",}');
+    await assert.rejects(readPolicyDir(team), (e: unknown) => e instanceof LoadError && /the base set's `.*rein\.json` is invalid/.test(e.message));
+    writeFileSync(path.join(dir, 'global', 'rein.json'), JSON.stringify({ extends: '../extra' }));
     writeFileSync(path.join(extra, 'rein.json'), JSON.stringify({ extends: '../global/team-payments' }));
     await assert.rejects(readPolicyDir(team), (e: unknown) => e instanceof LoadError && /go round in a circle/.test(e.message));
     writeFileSync(path.join(team, 'rein.json'), JSON.stringify({ extends: '../nowhere' }));

@@ -437,3 +437,45 @@ async function waitFor(ok: () => Promise<boolean>): Promise<void> {
   }
   throw new Error('timed out');
 }
+
+// Review finding (session 7): `compile(check(files))` compiled a data document checked without its data
+// as null, so `tool in blocked` never held and a deny-list allowed everything.
+describe('data documents: compile of a check result', () => {
+  const files = {
+    'p.rein': `policy p { default allow }
+input { tool: string }
+data blocked: list<string> from "blocked.json"
+rule no_blocked {
+  when tool in blocked
+  deny "blocked tool"
+}
+`,
+  };
+  const data = { 'blocked.json': '["shell"]' };
+
+  it('without its data is REIN251, not a policy that reads the document as null', () => {
+    const r = check(files);
+    assert.throws(
+      () => compile(r),
+      (e: unknown) => e instanceof PolicyError && e.diagnostics.some((d) => d.code === 'REIN251' && /blocked\.json/.test(d.message)),
+    );
+  });
+
+  it('with `data` given to compile, or to check, it decides with the document', () => {
+    assert.equal(compile(check(files), { data }).evaluate({ tool: 'shell' }).effect, 'deny');
+    assert.equal(compile(check(files, { data })).evaluate({ tool: 'shell' }).effect, 'deny');
+    assert.equal(compile(files, { data }).evaluate({ tool: 'shell' }).effect, 'deny');
+    assert.equal(compile(files, { data }).evaluate({ tool: 'git' }).effect, 'allow');
+  });
+});
+
+describe('data documents: absolute paths', () => {
+  it('`from "/etc/passwd"` is REIN250 (a path relative to the file), and nothing is read', () => {
+    for (const from of ['/etc/passwd', 'C:\\\\data\\\\teams.json']) {
+      const r = check({ 'p.rein': `policy p { default allow }\ninput { tool: string }\ndata pw: list<string> from "${from}"\nrule r {\n  when tool in pw\n  deny "x"\n}\n` });
+      const d = r.diagnostics.find((x) => x.code === 'REIN250');
+      assert.ok(d, `${from}: ${JSON.stringify(r.diagnostics)}`);
+      assert.match(d.message, /must be a path relative to this file, not an absolute one/);
+    }
+  });
+});
