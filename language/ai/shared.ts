@@ -4,6 +4,7 @@
 import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
 import { applyTransforms, pathText, type Transform } from '../runtime/transforms.js';
+import { maskDecision } from '../runtime/mask-decision.js';
 import { maskJoined, type Segment } from '../runtime/mask-joined.js';
 
 /** What the host knows about the caller: merged into every request (agent, team, session, data classification…). */
@@ -56,7 +57,8 @@ export async function approveViaQueue<R>(
   signal?: AbortSignal,
 ): Promise<{ decision: Decision; note?: string }> {
   if (!q || decision.effect !== 'require_approval') return { decision };
-  const ids = (await q.queue.request(decision, summary(applyTransforms(request, decision)))).map((r) => r.id);
+  // The queue keeps nothing the policy masks: the summary and the decision's messages alike.
+  const ids = (await q.queue.request(maskDecision(decision, request), summary(applyTransforms(request, decision)))).map((r) => r.id);
   if (ids.length === 0) return { decision };
   const r = await q.queue.wait(ids, { timeoutMs: q.timeoutMs ?? 600_000, signal });
   if (r.status !== 'approved') return { decision, note: `approval ${r.status}` };

@@ -32,6 +32,7 @@ import { phaseFacts } from './phases.js';
 import { isOrdered, type OrderedTransport } from './stdio.js';
 import { annotationsOf, argumentsOf, maskResult, resultText, usageOf, type McpRequest, type ToolAnnotations } from './schema.js';
 import { applyTransforms, maskedSummary } from '../../runtime/transforms.js';
+import { maskDecision } from '../../runtime/mask-decision.js';
 
 type Id = string | number;
 
@@ -752,11 +753,13 @@ export class Gateway {
     const isResult = request.phase === 'result';
     const summary = isResult ? `${call} returned:\n${truncate(shown.result?.text ?? '', 1000)}` : call;
     const what = isResult ? `the result of tools/call ${name}` : `tools/call ${name}`;
-    this.log(`rein mcp: approval ${id} requested for ${what}: ${approvalText(d).replace(/\n/g, '; ')}`);
+    // Nor does the log or the queue keep the masked text in the decision's messages.
+    const masked = maskDecision(d, request);
+    this.log(`rein mcp: approval ${id} requested for ${what}: ${approvalText(masked).replace(/\n/g, '; ')}`);
     void this.opts.broker
       .request({
         id,
-        decision: d,
+        decision: masked,
         request: shown,
         summary,
         signal: hold.signal,
