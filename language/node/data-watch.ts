@@ -9,11 +9,12 @@ import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { Policy } from '../runtime/compile.js';
 
-/** The absolute paths of a compiled policy's data files and of its files outside `root` (a base set
- *  it layers over, docs/layering.md), for a set rooted at `root`. */
+/** The absolute paths of a compiled policy's data files and of its files not directly in `root` (a
+ *  base set it layers over, docs/layering.md: `../global/…`, or `global/…` for a base in a
+ *  subdirectory, which the set's own non-recursive watcher does not see), for a set rooted at `root`. */
 export function dataPathsOf(policy: Policy, root: string): string[] {
   const program = policy.compiled.program;
-  const outside = (program?.files ?? []).map((f) => f.file).filter((f) => f.startsWith('../') || f.startsWith('/'));
+  const outside = (program?.files ?? []).map((f) => f.file).filter((f) => f.includes('/'));
   return [...(program?.data ?? []).map((d) => d.file), ...outside].map((f) => path.resolve(root, f));
 }
 

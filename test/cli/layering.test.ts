@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { checkPolicySet, compilePolicySet, readPolicyDir, readPolicySet, LoadError } from '../../language/node/load.js';
 import { runTests } from '../../language/runtime/test-runner.js';
 import { PolicyHost } from '../../language/node/mcp/host.js';
+import { dataPathsOf } from '../../language/node/data-watch.js';
 import { runMain as run } from './helpers.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../examples/layered-tools/', import.meta.url));
@@ -146,5 +147,17 @@ describe('layering a set over a base set in another directory', () => {
     } finally {
       host.close();
     }
+  });
+
+  it('a base in a subdirectory of the team (`"extends": "global"`) is watched too', async () => {
+    // Review finding (session 7): only `../…` and absolute names were watched.
+    const sub = path.join(dir, 'team');
+    cpSync(team, sub, { recursive: true });
+    cpSync(path.join(dir, 'global'), path.join(sub, 'global'), { recursive: true, filter: (s) => !s.includes('team-payments') });
+    writeFileSync(path.join(sub, 'rein.json'), JSON.stringify({ extends: 'global' }));
+    const policy = compilePolicySet(await readPolicyDir(sub));
+    const watched = dataPathsOf(policy, sub);
+    assert.ok(watched.includes(path.join(sub, 'global', 'rules-global.rein')), watched.join('\n'));
+    assert.ok(!watched.includes(path.join(sub, 'rules.rein')), 'the team\'s own files are watched by the set watcher');
   });
 });
