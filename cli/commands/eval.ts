@@ -102,7 +102,7 @@ async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'
       if (hash) approvals = completeApprovals(policy.compiled.program, opts.approve, hash, now?.getTime() ?? Date.now());
     }
     // Host functions may be asynchronous: `decide` awaits them (decideSync would fail them).
-    const d = externs ? await engine.decide(request, { approvals, explain: opts.explain }) : engine.decideSync(request, { approvals, explain: opts.explain });
+    const d = engine.decidesSynchronously ? engine.decideSync(request, { approvals, explain: opts.explain }) : await engine.decide(request, { approvals, explain: opts.explain });
     counts[d.effect]++;
     would[d.would_effect ?? d.effect]++;
     out.push(JSON.stringify(d));

@@ -5,6 +5,7 @@
 
 import { strict as assert } from 'node:assert';
 import { compile } from '../../language/policy.js';
+import { TWO_BUDGETS } from './two-budgets-policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { SettledIds } from '../../language/runtime/settled-ids.js';
@@ -15,23 +16,7 @@ const keptFor = (engine: Engine, id: string): unknown => (engine as unknown as {
 const T0 = new Date('2026-11-24T10:00:00Z').getTime();
 const usd = (n: number) => Math.round(n * 1e6);
 
-const source = `
-input {
-  user: string
-  team: string
-  cost: { estimate: money }
-}
-budget per_user {
-  limit $100 per day
-  charge cost.estimate
-  by user
-}
-budget per_team {
-  limit $1000 per day
-  charge cost.estimate * 2
-  by team
-}
-`;
+const source = TWO_BUDGETS;
 
 describe('settle data kept per reservation', () => {
   it('keeps the budgets and counter keys, not the budget plans; settle corrects every counter', async () => {

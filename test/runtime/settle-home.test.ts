@@ -5,6 +5,7 @@
 // engine kept a map for every other store.)
 import { strict as assert } from 'node:assert';
 import { compile } from '../../language/policy.js';
+import { TWO_BUDGETS } from './two-budgets-policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { BudgetStore, ReserveRequest } from '../../language/runtime/store.js';
@@ -16,25 +17,7 @@ const DAY = 24 * 60 * 60 * 1000;
 const TTL = 15 * 60 * 1000;
 const usd = (n: number) => Math.round(n * 1e6);
 
-const policy = compile({
-  'p.rein': `
-input {
-  user: string
-  team: string
-  cost: { estimate: money }
-}
-budget per_user {
-  limit $100 per day
-  charge cost.estimate
-  by user
-}
-budget per_team {
-  limit $1000 per day
-  charge cost.estimate * 2
-  by team
-}
-`,
-});
+const policy = compile({ 'p.rein': TWO_BUDGETS });
 
 /** The engine's settle data for a reservation (white box: the one place it lives). */
 const keptFor = (engine: Engine, id: string): unknown => (engine as unknown as { pending: { get(id: string): unknown } }).pending.get(id);

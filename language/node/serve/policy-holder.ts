@@ -141,8 +141,7 @@ export class PolicyHolder {
 
   private install(policy: Policy): PolicyVersion {
     const engine = new Engine(policy, { ...this.opts.engine, store: this.opts.store });
-    // The engine's own test (engine.ts: the `sync` store and no bound externs), from the outside.
-    const synchronous = engine.store.synchronous != null && !(policy.compiled.ir?.externs?.length);
+    const synchronous = engine.decidesSynchronously;
     const v: PolicyVersion = { policy, engine, loadedAt: new Date().toISOString(), generation: (this.version?.generation ?? 0) + 1, synchronous };
     if (this.version) {
       this.retired.unshift(this.version);
