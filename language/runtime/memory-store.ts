@@ -50,6 +50,10 @@ interface Counter {
   t: number;
   /** Anchored: the current period's ordinal since the anchor. */
   period: number;
+  /** At least the latest `expiresAt` in `heap` (-Infinity when it never held one): an entry that
+   *  expires no earlier is pushed at the end without reading its parent (one TTL per engine makes
+   *  that the usual case, and the parent is an old entry, cold in the CPU caches). */
+  maxAt: number;
 }
 
 export interface MemoryBudgetStoreOptions {
@@ -298,7 +302,7 @@ export class MemoryBudgetStore implements BudgetStore {
       mode?.kind === 'anchored' ? now + ttlMs + this.graceMs + mode.periodMs : mode?.kind === 'bucket' ? now + ttlMs + this.graceMs : windowEnd === null ? null : windowEnd + ttlMs + this.graceMs;
     if (!c) {
       // An anchored counter's anchor, and a bucket's refill time, start at its first write.
-      c = { spent: 0, reserved: 0, live: 0, heap: [], dropAt, mode, t: now, period: 0 };
+      c = { spent: 0, reserved: 0, live: 0, heap: [], dropAt, mode, t: now, period: 0, maxAt: -Infinity };
       this.counters.set(counterKey, c);
     } else {
       if (c.dropAt !== null && (dropAt === null || dropAt > c.dropAt)) c.dropAt = dropAt;
@@ -363,6 +367,11 @@ function touch(c: Counter, m: CounterMode, now: number): void {
 
 function heapPush(c: Counter, e: Entry): void {
   const h = c.heap;
+  if (e.expiresAt >= c.maxAt) {
+    c.maxAt = e.expiresAt;
+    h.push(e);
+    return;
+  }
   h.push(e);
   let i = h.length - 1;
   while (i > 0) {
