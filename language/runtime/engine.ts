@@ -92,21 +92,60 @@ function checkedOptions(opts: DecideOptions): DecideOptions {
 }
 
 /**
- * Everything `settle` needs, kept per reservation — compact, since an unsettled reservation keeps it
- * until it expires (15 minutes by default) and a busy service has many (bench:reservations): the
- * request, the budgets and counter keys (not the budget plans), no expiry of its own.
+ * Everything `settle` needs for one reservation, in ONE array (a busy service keeps one per
+ * unsettled reservation until it expires, plus the settle grace: bench:reservations):
+ *   [0] the decision time; [1] the counted budget, or a list of them; [2] its counter key, or a list
+ *   (in the same order); [3] how the request follows:
+ *   KEPT_LEAVES — [4…] the validated request's leaves, in its type's field order (`flattenInput`:
+ *     no record per object of the request; `settle` rebuilds them);
+ *   KEPT_TREE — [4] the validated request itself (it has fields its type does not declare);
+ *   KEPT_GIVEN — [4] a snapshot of the request as given (parts of the validated one may be reachable
+ *     from outside: explanations, `trace`, a list or object in a `by` tuple).
+ * The validated request needs no copy: a fresh value made of records, lists and scalars that nothing
+ * else writes to (rules and budget expressions only read it).
  */
-interface Pending {
-  /** A snapshot of the request as given (the caller may reuse its object after `decide`), or, when
-   *  `validated`, the validated request itself (see `keepsValidated`). Kept as objects: as JSON text
-   *  it would take more heap (a `JSON.stringify` result of ~270 characters holds ~430 bytes). */
-  request: unknown;
-  validated: boolean;
-  decideTime: number;
-  /** The reserved (counted) budgets and their counter keys, in order: one budget and key (the usual
-   *  case, no array) or arrays of both. */
-  budgets: CompiledBudget | readonly CompiledBudget[];
-  counterKeys: string | readonly string[];
+type Kept = unknown[];
+const KEPT_LEAVES = 0;
+const KEPT_TREE = 1;
+const KEPT_GIVEN = 2;
+
+/** Where `flattenInput` put an object-typed value that is null (optional and absent). */
+const NULL_RECORD: unknown = Object.freeze({ nullRecord: true });
+
+/** Appends the leaves of validated value `v` of type `t`: a record of an object type is its declared
+ *  fields' leaves in order, anything else one leaf. False when a record has fields its type does not
+ *  declare (then it is kept as a tree). */
+function flattenInput(t: Type, v: unknown, out: unknown[]): boolean {
+  if (t.kind !== 'object') {
+    out.push(v);
+    return true;
+  }
+  if (v === null) {
+    out.push(NULL_RECORD);
+    return true;
+  }
+  if (typeof v !== 'object' || Array.isArray(v)) return false;
+  const fields = t.fields;
+  let n = 0;
+  for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k)) n++;
+  if (n !== fields.length) return false;
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i]!;
+    if (!Object.prototype.hasOwnProperty.call(v, f.name) || !flattenInput(f.type, (v as Record<string, unknown>)[f.name], out)) return false;
+  }
+  return true;
+}
+
+/** The validated request back from its leaves (`flattenInput`), from `at.i` on. */
+function unflattenInput(t: Type, leaves: Kept, at: { i: number }): unknown {
+  if (t.kind !== 'object') return leaves[at.i++];
+  if (leaves[at.i] === NULL_RECORD) {
+    at.i++;
+    return null;
+  }
+  const out = newRecord();
+  for (const f of t.fields) out[f.name] = unflattenInput(f.type, leaves, at);
+  return out;
 }
 
 /** A store call of the decide algorithm (`Engine.steps`), made by the driver. */
@@ -278,7 +317,7 @@ export class Engine {
    *  calls it directly, without promises or timers, and takes the fused path. */
   private readonly sync: SyncBudgetStore | null;
   /** Settle data, by reservation id: its one home, whatever the store (id-index.ts). */
-  private readonly pending = new IdIndex<Pending>();
+  private readonly pending = new IdIndex<Kept>();
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
   private readonly settledIds = new SettledIds(ID_PREFIX);
   private readonly settledDecisions = new WeakSet<object>();
@@ -981,24 +1020,25 @@ export class Engine {
   }
 
   /** When a kept reservation may be forgotten (its expiry plus the settle grace). */
-  private dropAtOf(p: Pending): number {
-    return p.decideTime + this.ttlMs + SETTLE_GRACE;
+  private dropAtOf(p: Kept): number {
+    return (p[0] as number) + this.ttlMs + SETTLE_GRACE;
   }
 
-  /** Keep what `settle` needs for a reservation kept with an `allow`: the validated request (`validated`,
-   *  when nothing outside the engine can reach it) or else a copy of the request as given. */
+  /** Keep what `settle` needs for a reservation kept with an `allow` (`Kept`): the validated request
+   *  (`validated`, when nothing outside the engine can reach it) or else a copy of the request as given. */
   private keepForSettle(id: string, validated: Record<string, unknown> | null, request: unknown, counted: BudgetPlan[], now: number): void {
-    let budgets: CompiledBudget | CompiledBudget[];
-    let counterKeys: string | string[];
-    if (counted.length === 1) {
-      budgets = counted[0]!.budget;
-      counterKeys = counted[0]!.counterKey as string;
-    } else {
-      budgets = counted.map((c) => c.budget);
-      counterKeys = counted.map((c) => c.counterKey as string);
+    let kept: Kept;
+    if (counted.length === 1) kept = [now, counted[0]!.budget, counted[0]!.counterKey, KEPT_LEAVES];
+    else kept = [now, counted.map((c) => c.budget), counted.map((c) => c.counterKey as string), KEPT_LEAVES];
+    if (validated === null) {
+      kept[3] = KEPT_GIVEN;
+      kept.push(snapshot(request, 0));
+    } else if (!flattenInput(this.inputType as Type, validated, kept)) {
+      kept.length = 4;
+      kept[3] = KEPT_TREE;
+      kept.push(validated);
     }
-    const p: Pending = { request: validated ?? snapshot(request, 0), validated: validated !== null, decideTime: now, budgets, counterKeys };
-    this.pending.add(id, p);
+    this.pending.add(id, kept);
   }
 
   /**
@@ -1051,12 +1091,14 @@ export class Engine {
       return;
     }
     if (usage !== null && usage !== undefined && !isPlainObject(usage)) throw new TypeError('settle: usage must be an object, e.g. { cost: { estimate: 0.031 } }');
+    const form = p[3] as number;
+    const request = form === KEPT_LEAVES ? unflattenInput(this.inputType as Type, p, { i: 4 }) : p[4];
     let input: Record<string, unknown>;
-    if (p.validated && (usage === null || usage === undefined || isEmptyObject(usage))) {
+    if (form !== KEPT_GIVEN && (usage === null || usage === undefined || isEmptyObject(usage))) {
       // Nothing to merge: the validated request is what validating it again would give.
-      input = p.request as Record<string, unknown>;
+      input = request as Record<string, unknown>;
     } else {
-      const merged = deepMerge(p.validated ? this.rawForm(p.request) : p.request, usage ?? {});
+      const merged = deepMerge(form !== KEPT_GIVEN ? this.rawForm(request) : request, usage ?? {});
       const v = this.compiled.validate(merged);
       if (!v.ok) {
         const first = v.errors[0];
@@ -1064,7 +1106,7 @@ export class Engine {
       }
       input = v.value;
     }
-    const env: Env = { input, now: p.decideTime, budgets: {} };
+    const env: Env = { input, now: p[0] as number, budgets: {} };
     const charge = (budget: CompiledBudget, counterKey: string): Actual => {
       let amount: number;
       try {
@@ -1076,10 +1118,8 @@ export class Engine {
       if (problem) throw new Error(`settle: budget \`${budget.name}\`: ${problem}`);
       return { counterKey, amount };
     };
-    const actuals: Actual[] =
-      typeof p.counterKeys === 'string'
-        ? [charge(p.budgets as CompiledBudget, p.counterKeys)]
-        : p.counterKeys.map((k, i) => charge((p.budgets as readonly CompiledBudget[])[i]!, k));
+    const keys = p[2] as string | readonly string[];
+    const actuals: Actual[] = typeof keys === 'string' ? [charge(p[1] as CompiledBudget, keys)] : keys.map((k, i) => charge((p[1] as readonly CompiledBudget[])[i]!, k));
     // Mark first: a concurrent second settle must throw, not double-apply.
     this.pending.delete(id);
     this.settledIds.add(id, this.dropAtOf(p));

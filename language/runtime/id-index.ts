@@ -70,12 +70,12 @@ export class IdIndex<T> {
     if (g === null || id.length !== g.key.length + 2 || !id.startsWith(g.key)) {
       const k = id.slice(0, -2);
       const prev = g;
-      g = this.groups.get(k);
-      if (g === undefined) {
-        g = { key: k, slots: new Array<T | undefined>(SLOTS).fill(undefined), count: 0 };
-        this.groups.set(k, g);
+      let found = this.groups.get(k);
+      if (found === undefined) {
+        found = { key: k, slots: new Array<T | undefined>(SLOTS).fill(undefined), count: 0 };
+        this.groups.set(k, found);
       }
-      this.last = g;
+      g = this.last = found;
       // The counter has moved on from the previous group: keep it dense only while it is well filled.
       if (prev !== null && prev !== g) this.maybeSparse(prev);
     }
