@@ -112,28 +112,45 @@ const KEPT_GIVEN = 2;
 /** Where `flattenInput` put an object-typed value that is null (optional and absent). */
 const NULL_RECORD: unknown = Object.freeze({ nullRecord: true });
 
-/** Appends the leaves of validated value `v` of type `t`: a record of an object type is its declared
- *  fields' leaves in order, anything else one leaf. False when a record has fields its type does not
- *  declare (then it is kept as a tree). */
-function flattenInput(t: Type, v: unknown, out: unknown[]): boolean {
+/**
+ * Writes the leaves of a validated value into `out` from index `i` (`Kept`): a record of an object
+ * type is its declared fields' leaves in order, anything else one leaf. Returns the index after them,
+ * or -1 when a record has fields its type does not declare (then the request is kept as a tree).
+ */
+type Flattener = (v: unknown, out: unknown[], i: number) => number;
+
+/** The flattener of type `t` (made once per engine) and how many leaves it writes at most. */
+function flattenerOf(t: Type): { flatten: Flattener; leaves: number } {
   if (t.kind !== 'object') {
-    out.push(v);
-    return true;
+    return {
+      flatten: (v, out, i) => {
+        if (v === undefined) return -1;
+        out[i] = v;
+        return i + 1;
+      },
+      leaves: 1,
+    };
   }
-  if (v === null) {
-    out.push(NULL_RECORD);
-    return true;
-  }
-  if (typeof v !== 'object' || Array.isArray(v)) return false;
-  const fields = t.fields;
-  let n = 0;
-  for (const k in v) if (Object.prototype.hasOwnProperty.call(v, k)) n++;
-  if (n !== fields.length) return false;
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i]!;
-    if (!Object.prototype.hasOwnProperty.call(v, f.name) || !flattenInput(f.type, (v as Record<string, unknown>)[f.name], out)) return false;
-  }
-  return true;
+  const names = t.fields.map((f) => f.name);
+  const subs = t.fields.map((f) => flattenerOf(f.type));
+  const flat = subs.map((x) => x.flatten);
+  const n = names.length;
+  return {
+    flatten: (v, out, i) => {
+      if (v === null) {
+        out[i] = NULL_RECORD;
+        return i + 1;
+      }
+      if (typeof v !== 'object' || v === undefined || Array.isArray(v)) return -1;
+      // Records have a frozen prototype without members: `for in` sees their own fields only.
+      let k = 0;
+      for (const _ in v) k++;
+      if (k !== n) return -1;
+      for (let j = 0; j < n && i >= 0; j++) i = flat[j]!((v as Record<string, unknown>)[names[j]!], out, i);
+      return i;
+    },
+    leaves: Math.max(1, subs.reduce((x, y) => x + y.leaves, 0)),
+  };
 }
 
 /** The validated request back from its leaves (`flattenInput`), from `at.i` on. */
@@ -325,6 +342,8 @@ export class Engine {
    *  `rawFormNeeded`: it has money or time values (which `rawForm` converts back). */
   private readonly inputType: Type | null;
   private readonly rawFormNeeded: boolean;
+  /** The input type's flattener (`Kept`) and its most leaves; null without an input type. */
+  private readonly flattener: { flatten: Flattener; leaves: number } | null;
   /** `needsRawForm` by type (memo): `toRawForm` shares the parts that need no conversion. */
   private readonly rawFormTypes = new Map<Type, boolean>();
   private lastPurge = -Infinity;
@@ -361,6 +380,7 @@ export class Engine {
     this.sync = directSyncBudgetStore(this.store);
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
     this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, this.rawFormTypes);
+    this.flattener = this.inputType !== null ? flattenerOf(this.inputType) : null;
     this.fusedFinish = this.compiled.fused !== undefined && this.compiled.budgetsReadByRules.length === 0 && this.inputType !== null ? this.makeFusedFinish() : null;
   }
 
@@ -1027,16 +1047,24 @@ export class Engine {
   /** Keep what `settle` needs for a reservation kept with an `allow` (`Kept`): the validated request
    *  (`validated`, when nothing outside the engine can reach it) or else a copy of the request as given. */
   private keepForSettle(id: string, validated: Record<string, unknown> | null, request: unknown, counted: BudgetPlan[], now: number): void {
-    let kept: Kept;
-    if (counted.length === 1) kept = [now, counted[0]!.budget, counted[0]!.counterKey, KEPT_LEAVES];
-    else kept = [now, counted.map((c) => c.budget), counted.map((c) => c.counterKey as string), KEPT_LEAVES];
-    if (validated === null) {
-      kept[3] = KEPT_GIVEN;
-      kept.push(snapshot(request, 0));
-    } else if (!flattenInput(this.inputType as Type, validated, kept)) {
-      kept.length = 4;
-      kept[3] = KEPT_TREE;
-      kept.push(validated);
+    const f = validated !== null ? this.flattener : null;
+    const kept: Kept = new Array(f !== null ? 4 + f.leaves : 5);
+    kept[0] = now;
+    if (counted.length === 1) {
+      kept[1] = counted[0]!.budget;
+      kept[2] = counted[0]!.counterKey;
+    } else {
+      kept[1] = counted.map((c) => c.budget);
+      kept[2] = counted.map((c) => c.counterKey as string);
+    }
+    const end = f !== null ? f.flatten(validated, kept, 4) : -1;
+    if (end >= 0) {
+      kept[3] = KEPT_LEAVES;
+      kept.length = end;
+    } else {
+      kept[3] = validated !== null ? KEPT_TREE : KEPT_GIVEN;
+      kept[4] = validated ?? snapshot(request, 0);
+      kept.length = 5;
     }
     this.pending.add(id, kept);
   }
@@ -1338,8 +1366,8 @@ function isEmptyObject(v: Record<string, unknown>): boolean {
 }
 
 /**
- * The budgets of one request by role: `counted` (a counter, no error; exactly sized, since a
- * reservation keeps it until settled), whether an enforced `per request` cap is exceeded (`capped`:
+ * The budgets of one request by role: `counted` (a counter, no error: the plans themselves when
+ * every plan is counted), whether an enforced `per request` cap is exceeded (`capped`:
  * it decides without a counter), and whether any budget failed.
  */
 function classifyPlans(plans: BudgetPlan[], approved: Set<string> | null): { counted: BudgetPlan[]; capped: boolean; failed: boolean } {
@@ -1353,6 +1381,8 @@ function classifyPlans(plans: BudgetPlan[], approved: Set<string> | null): { cou
       if (p.charge > p.limit && enforced(p, approved)) capped = true;
     } else n++;
   }
+  // Every plan counted (the usual case): the plans are the list (nothing writes to either).
+  if (n === plans.length) return { counted: plans, capped, failed };
   const counted: BudgetPlan[] = new Array(n);
   for (let i = 0, k = 0; i < plans.length; i++) {
     const p = plans[i]!;
