@@ -50,6 +50,15 @@ export interface EngineOptions {
   onHookError?: (err: unknown) => void;
   /** Unsettled reservations expire after this long and then count their estimate as spent (default 15 min). */
   reservationTtlMs?: number;
+  /**
+   * How long after a reservation expires the engine still keeps what `settle` needs (and remembers
+   * a settled id, to refuse a second settle), for a late settle to correct the estimate that then
+   * counts as spent (default 24 h; 0: forget at expiry). Each unsettled reservation costs memory until
+   * then (docs/budgets.md). A settle after it changes nothing and the estimate stands, as for a
+   * reservation this engine never made. Stores keep their own grace (`MemoryBudgetStore` and
+   * `RedisBudgetStore` option `settleGraceMs`): a late settle corrects only within both.
+   */
+  settleGraceMs?: number;
   /** A store call slower than this fails the decision with the `on error` effect (default: the
    *  store's own `timeoutMs` when it declares one, else 5 s). A reserve that fails or times out is
    *  released by its id, whatever its outcome turns out to be. */
@@ -195,7 +204,7 @@ function callSync(sync: SyncBudgetStore, c: StoreCall): unknown {
 
 const DEFAULT_TTL = 15 * 60 * 1000;
 const DEFAULT_STORE_TIMEOUT = 5_000;
-/** How long the engine remembers reservations for `settle` after they expire. */
+/** How long the engine remembers reservations for `settle` after they expire (the default). */
 const SETTLE_GRACE = 24 * 60 * 60 * 1000;
 
 class StoreTimeout extends Error {
@@ -325,6 +334,8 @@ export class Engine {
   private readonly onDecision?: (d: Decision, ctx: DecisionHookContext) => void | Promise<void>;
   private readonly onHookError?: (err: unknown) => void;
   private readonly ttlMs: number;
+  /** `settleGraceMs`. */
+  private readonly graceMs: number;
   private readonly storeTimeoutMs: number;
   private readonly keyPrefix: string;
   private readonly planner: BudgetPlanner;
@@ -368,6 +379,8 @@ export class Engine {
     this.onHookError = opts.onHookError;
     this.ttlMs = opts.reservationTtlMs ?? DEFAULT_TTL;
     if (!Number.isSafeInteger(this.ttlMs) || this.ttlMs <= 0) throw new RangeError('Engine: reservationTtlMs must be a positive integer');
+    this.graceMs = opts.settleGraceMs ?? SETTLE_GRACE;
+    if (!Number.isSafeInteger(this.graceMs) || this.graceMs < 0) throw new RangeError('Engine: settleGraceMs must be a non-negative integer (ms)');
     // One timeout: a store that declares its own (the Redis store's `timeoutMs`) sets the default.
     this.storeTimeoutMs = opts.storeTimeoutMs ?? (typeof this.store.timeoutMs === 'number' && this.store.timeoutMs > 0 ? this.store.timeoutMs : DEFAULT_STORE_TIMEOUT);
     this.keyPrefix = opts.keyPrefix ?? '';
@@ -1041,7 +1054,7 @@ export class Engine {
 
   /** When a kept reservation may be forgotten (its expiry plus the settle grace). */
   private dropAtOf(p: Kept): number {
-    return (p[0] as number) + this.ttlMs + SETTLE_GRACE;
+    return (p[0] as number) + this.ttlMs + this.graceMs;
   }
 
   /** Keep what `settle` needs for a reservation kept with an `allow` (`Kept`): the validated request
