@@ -77,7 +77,7 @@ export class IdIndex<T> {
       }
       g = this.last = found;
       // The counter has moved on from the previous group: keep it dense only while it is well filled.
-      if (prev !== null && prev !== g) this.maybeSparse(prev);
+      if (prev !== null && prev !== g) this.leave(prev);
     }
     const slots = g.slots;
     if (slots === null) {
@@ -104,8 +104,8 @@ export class IdIndex<T> {
           this.count--;
         } else if (!this.other.delete(id)) return;
         else this.count--;
-        if (--g.count === 0) this.dropGroup(g);
-        else this.maybeSparse(g);
+        g.count--;
+        this.leave(g);
         return;
       }
     }
@@ -121,7 +121,10 @@ export class IdIndex<T> {
       const s = slotOf(id);
       if (s >= 0) {
         const g = this.groups.get(id.slice(0, -2));
-        if (g !== undefined && g.slots === null && --g.count === 0) this.dropGroup(g);
+        if (g !== undefined && g.slots === null) {
+          g.count--;
+          this.leave(g);
+        }
       }
     }
     for (const g of this.groups.values()) {
@@ -135,8 +138,7 @@ export class IdIndex<T> {
           this.count--;
         }
       }
-      if (g.count === 0) this.dropGroup(g);
-      else this.maybeSparse(g);
+      this.leave(g);
     }
   }
 
@@ -156,10 +158,17 @@ export class IdIndex<T> {
     return true;
   }
 
-  /** A dense group that `add` has left and that holds few ids moves them to the map. */
-  private maybeSparse(g: Group<T>): void {
+  /** A group that `add` is not using: dropped when empty; dense with few ids, they move to the map.
+   *  (The group `add` uses stays, even empty: settling each reservation right after its decision
+   *  would otherwise make a new array per decision.) */
+  private leave(g: Group<T>): void {
+    if (g === this.last) return;
+    if (g.count === 0) {
+      this.dropGroup(g);
+      return;
+    }
     const slots = g.slots;
-    if (slots === null || g === this.last || g.count > SPARSE_AT) return;
+    if (slots === null || g.count > SPARSE_AT) return;
     g.slots = null;
     for (let i = 0; i < SLOTS; i++) {
       const v = slots[i];

@@ -57,8 +57,10 @@ describe('IdIndex', () => {
     assert.equal(x.size, 52);
     for (let n = 2 * 36 * 36 - 50; n < 2 * 36 * 36; n++) x.delete(id(n));
     x.delete(id(36 * 36));
-    assert.equal(internals(x as IdIndex<unknown>).groups.has(first), false, 'an empty group is dropped');
     assert.equal(x.size, 1);
+    x.add(id(3 * 36 * 36), 1); // add moves on: the empty group it used is dropped
+    assert.equal(internals(x as IdIndex<unknown>).groups.has(first), false, 'an empty group is dropped');
+    assert.equal(x.size, 2);
   });
 
   it('deleteWhere drops what it selects in every form and keeps the rest', () => {
@@ -77,6 +79,20 @@ describe('IdIndex', () => {
     assert.deepEqual([...x.ids()].length, 40);
     x.deleteWhere(() => true);
     assert.equal(x.size, 0);
-    assert.equal(internals(x as IdIndex<unknown>).groups.size, 0);
+    assert.deepEqual([...internals(x as IdIndex<unknown>).groups.keys()], ['other-'], 'only the group add used last is kept (empty): `other-id` ends in two base-36 digits too');
+  });
+
+  it('the group add uses stays when it empties (add, delete, add… reuses its array)', () => {
+    const x = new IdIndex<number>();
+    x.add(id(1296), 1);
+    const slots = internals(x as IdIndex<unknown>).groups.get(id(1296).slice(0, -2))!.slots;
+    x.delete(id(1296));
+    x.add(id(1297), 2);
+    x.delete(id(1297));
+    assert.equal(internals(x as IdIndex<unknown>).groups.get(id(1297).slice(0, -2))!.slots, slots, 'the same array');
+    assert.equal(x.size, 0);
+    x.add(id(2592), 3); // the next group: the empty one is dropped
+    assert.equal(internals(x as IdIndex<unknown>).groups.has(id(1296).slice(0, -2)), false);
+    assert.equal(x.get(id(2592)), 3);
   });
 });
