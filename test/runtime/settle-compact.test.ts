@@ -129,6 +129,19 @@ describe('SettledIds', () => {
     assert.equal(s.size, 0);
   });
 
+  it('only 1–10 lowercase base-36 digits in canonical spelling are bits; anything else is a map entry', () => {
+    const s = new SettledIds(P);
+    for (const id of [`${P}A`, `${P}1-2`, `${P}00`, `${P}zzzzzzzzzzz`, P, `${P}é`]) s.add(id, 10);
+    s.add(`${P}zzzzzzzzzz`, 10);
+    s.add(`${P}0`, 10);
+    const chunks = (s as unknown as { chunks: Map<number, unknown> }).chunks;
+    const other = (s as unknown as { other: Map<string, number> }).other;
+    assert.equal(other.size, 6);
+    assert.ok(chunks.has(Math.floor((36 ** 10 - 1) / 32_768)) && chunks.has(0));
+    for (const id of [`${P}A`, `${P}1-2`, `${P}00`, `${P}zzzzzzzzzzz`, P, `${P}é`, `${P}zzzzzzzzzz`, `${P}0`]) assert.ok(s.has(id), id);
+    assert.ok(!s.has(`${P}a`) && !s.has(`${P}1`));
+  });
+
   it('delete forgets one id (a settle the store refused can be retried)', () => {
     const s = new SettledIds(P);
     s.add(`${P}a`, 10);
