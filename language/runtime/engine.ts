@@ -292,6 +292,8 @@ interface ViewRead {
   rolling: number;
 }
 const NO_APPROVALS: readonly Approval[] = Object.freeze([]);
+/** A group no approval has: `approvedBudgets` when a budget's `from` fails. */
+const UNKNOWN_GROUP = '\u0000unknown group';
 const EXPLAIN_ON = Object.freeze({ explain: true });
 const EXPLAIN_OFF = Object.freeze({ explain: undefined });
 
@@ -869,32 +871,35 @@ export class Engine {
     if (dropped.size > 0) run.approvals = run.approvals.filter((a) => !dropped.has(a));
   }
 
-  /** The budgets whose `on exceed require approval [from G]` a given approval grants for this very
-   *  request (group satisfied, as for rules): exceeding them then does not block the reservation. An
-   *  approval from another group must not lift the ceiling, not even until the decision releases it. */
+  /** The budgets whose `on exceed require approval [from G]` the given approvals grant for this very
+   *  request (`countGrants`, as for rules and as the decision's entries will: group satisfied, and
+   *  with `quorum` / `expires` enough distinct unexpired approvals): exceeding them then does not
+   *  block the reservation. An approval from another group must not lift the ceiling, not even until
+   *  the decision releases it. */
   private approvedBudgets(run: Run, plans: readonly BudgetPlan[], env: Env): Set<string> {
     const approved = new Set<string>();
-    const hash = run.requestHash();
     for (let i = 0; i < plans.length; i++) {
       const b = plans[i]!.budget;
       if (approved.has(b.name)) continue;
+      let named = false;
+      let grouped = false;
       for (const a of run.approvals) {
-        if (!a || a.rule !== b.name || a.request_hash !== hash) continue;
-        let from: string | null | undefined;
-        if (a.group !== undefined && b.onExceed.from) {
-          try {
-            from = b.onExceed.from(env);
-          } catch {
-            continue; // the group cannot be known: the approval does not count (the outcome reports the error)
-          }
-        }
-        if (!groupSatisfies(a, from)) continue;
-        // `quorum` / `expires`: enough distinct, unexpired approvals (the outcome reports the rest).
-        const q = b.onExceed;
-        if ((q.quorum !== undefined || q.expires_ms !== undefined) && !countGrants(run.approvals, b.name, from, q, hash, run.now).granted) break;
-        approved.add(b.name);
-        break;
+        if (a?.rule !== b.name) continue;
+        named = true;
+        if (a.group !== undefined) grouped = true;
       }
+      if (!named) continue;
+      // The group it asks for (when an approval names one). When it cannot be known, no approval
+      // with a group counts (the outcome reports the error).
+      let from: string | null | undefined;
+      if (grouped && b.onExceed.from) {
+        try {
+          from = b.onExceed.from(env);
+        } catch {
+          from = UNKNOWN_GROUP;
+        }
+      }
+      if (countGrants(run.approvals, b.name, from, b.onExceed, run.requestHash(), run.now).granted) approved.add(b.name);
     }
     return approved;
   }

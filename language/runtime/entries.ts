@@ -239,26 +239,16 @@ export class Entries {
     return this.box.get();
   }
 
-  /** The granted approval for `name` (bound to this request, group satisfied), or undefined. */
-  grantOf(name: string, from: string | null | undefined): Approval | undefined {
-    const g = this.granted;
-    if (g.length === 0) return undefined;
-    for (let i = 0; i < g.length; i++) {
-      const a = g[i];
-      if (a && a.rule === name && groupSatisfies(a, from)) {
-        const h = this.get();
-        if (h !== null && a.request_hash === h) return a;
-      }
-    }
-    return undefined;
-  }
-
-  /** With `quorum` / `expires`: the approvals that grant `approval` (null when they do not yet; the
-   *  request then names who approved so far, and the errors say why the others did not count). */
+  /** The approvals that grant `approval` (`countGrants`: bound to this request, group satisfied,
+   *  and with `quorum` / `expires` enough distinct unexpired ones), or null when they do not (yet);
+   *  then the request names who approved so far, and the errors say why the others did not count. */
   private grantsOf(approval: ApprovalRequest): Approval[] | null {
-    if (this.granted.length === 0) return null;
+    const given = this.granted;
+    let named = false;
+    for (let i = 0; i < given.length && !named; i++) named = given[i]?.rule === approval.name;
+    if (!named) return null; // (no request hash to compute)
     const terms: ApprovalTerms = { quorum: approval.quorum, expires_ms: approval.expires_ms };
-    const g = countGrants(this.granted, approval.name, approval.from, terms, this.get(), this.now);
+    const g = countGrants(given, approval.name, approval.from, terms, this.get(), this.now);
     for (const e of grantErrors(approval.kind, approval.name, terms, g)) this.error(e);
     if (g.granted) return g.counted;
     if (g.counted.length > 0) approval.approved_by = g.counted.map((a) => a.approver ?? '(anonymous)');
@@ -286,26 +276,14 @@ export class Entries {
     }
     const row = EFFECTS[effect];
     if (row.approval && approval !== undefined) {
-      if (row.grantedAs !== null && (approval.quorum !== undefined || approval.expires_ms !== undefined)) {
-        const grants = this.grantsOf(approval);
-        if (grants !== null) {
-          const first = grants[0]!;
-          const granted: Reason = { ...r, effect: row.grantedAs, approved: true };
-          if (first.approver !== undefined) granted.approved_by = { approver: first.approver, group: first.group ?? null };
-          granted.approvers = grants.map((a) => ({ approver: a.approver ?? null, group: a.group ?? null }));
-          this.add(EFFECTS[row.grantedAs].list, granted);
-          return;
-        }
-        if (this.approvals === null) this.approvals = [approval];
-        else this.approvals.push(approval);
-        this.add(row.list, r);
-        return;
-      }
-      const grant = row.grantedAs !== null ? this.grantOf(approval.name, approval.from) : undefined;
-      if (grant !== undefined) {
-        // Who approved (the approval that granted it) goes into the decision and the audit log.
+      const grants = row.grantedAs !== null ? this.grantsOf(approval) : null;
+      if (grants !== null) {
+        // Who approved (the first approval that counts) goes into the decision and the audit log;
+        // with `quorum` / `expires`, every approval that counted.
+        const first = grants[0]!;
         const granted: Reason = { ...r, effect: row.grantedAs!, approved: true };
-        if (grant.approver !== undefined) granted.approved_by = { approver: grant.approver, group: grant.group ?? null };
+        if (first.approver !== undefined) granted.approved_by = { approver: first.approver, group: first.group ?? null };
+        if (approval.quorum !== undefined || approval.expires_ms !== undefined) granted.approvers = grants.map((a) => ({ approver: a.approver ?? null, group: a.group ?? null }));
         this.add(EFFECTS[row.grantedAs!].list, granted);
         return;
       }
