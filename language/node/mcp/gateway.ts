@@ -964,7 +964,8 @@ export function messageOf(d: Decision): string {
 function decisionMeta(d: Decision): Record<string, unknown> {
   return {
     effect: d.effect,
-    rules: [...d.reasons.map((r) => r.name ?? r.kind), ...d.approvals.map((a) => a.name)],
+    // each rule once: a require_approval rule is both a reason and a pending approval
+    rules: [...new Set([...d.reasons.map((r) => r.name ?? r.kind), ...d.approvals.map((a) => a.name)])],
     request_hash: d.request_hash,
     policy: d.policy.hash,
   };
