@@ -62,7 +62,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'test',
     usage: 'rein test [PATH…] [options]',
     summary: 'run every `test` block of the policy sets under PATH (default .)',
-    description: 'Policy sets are found as for `rein check`. Each set is checked first; a set with errors is not tested.',
+    description: 'Policy sets are found as for `rein check`; a PATH may also be a bundle (`rein build`), tested from the sources it\ncarries once its integrity is verified. Each set is checked first; a set with errors is not tested.',
     options: [
       { name: 'watch', short: 'w', type: 'boolean', description: 'run again whenever a .rein file or rein.json changes (clears the screen on a terminal; Ctrl-C stops)' },
       formatOption(['text', 'json', 'junit', 'github', 'sarif'], 'text'),
