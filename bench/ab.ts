@@ -89,7 +89,10 @@ function inWorker(root: string): { run(): Promise<{ wall: number; cpu: number }>
   const w = new Worker(entry, { eval: true, workerData: { args: [otherArg, mode, roundsArg], root } });
   w.unref();
   let pending: { resolve: (v: { wall: number; cpu: number }) => void; reject: (e: unknown) => void } | null = null;
+  // A worker that failed (while loading, before any round was asked of it) fails every later round.
+  let failed: unknown = null;
   const fail = (e: unknown) => {
+    failed ??= e;
     pending?.reject(e);
     pending = null;
   };
@@ -102,6 +105,7 @@ function inWorker(root: string): { run(): Promise<{ wall: number; cpu: number }>
   return {
     run: () =>
       new Promise((resolve, reject) => {
+        if (failed !== null) return reject(failed);
         pending = { resolve, reject };
         w.postMessage('round');
       }),
