@@ -30,9 +30,10 @@
 // (`/v1/settle` with the actual cost); latency and requests/s are over both kinds of request, and
 // decisions/s counts the decides; it runs on a fresh server (no reservations left by the rows before).
 // `rein-y64` — the decide row at concurrency 16 (memory store) once more, on a server started with
-// `node --min-semi-space-size=64 --max-semi-space-size=64` (BENCH_YOUNG=N for another size, 0 to
-// skip): a larger young generation, fewer and longer scavenges — an evaluated setting, not rein
-// serve's default (docs/benchmarks.md, "Session 7").
+// `node --min-semi-space-size=64 --max-semi-space-size=64` (BENCH_YOUNG=N for another size, a list
+// such as BENCH_YOUNG=2,64 for one row each, 0 to skip): a larger young generation gives fewer and
+// longer scavenges, a smaller one more and shorter — evaluated settings, not rein serve's default
+// (docs/benchmarks.md, "Session 7" and "Session 8").
 // Warm-up: 3 s for the first row of each server process (JIT), 1 s for the others; then
 // BENCH_SECONDS measured. Latency columns: p50, p99 and p99.9 (the generator's histogram).
 //
@@ -58,9 +59,9 @@ import { median } from './util.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
-/** The semi-space size (MB) of the extra young-generation row; BENCH_YOUNG=0 skips it. */
-const YOUNG_MB = Number(process.env.BENCH_YOUNG ?? 64);
-const YOUNG_LABEL = `rein-y${YOUNG_MB}`;
+/** The semi-space sizes (MB) of the extra young-generation rows, one row each; BENCH_YOUNG=0 skips them. */
+const YOUNG_MBS = (process.env.BENCH_YOUNG ?? '64').split(',').map(Number).filter((n) => n > 0);
+const youngLabel = (mb: number) => `rein-y${mb}`;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /** Interleaved trivial/Rein rounds at concurrency 16 for the p99 verdict (0: none). */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 0);
@@ -432,13 +433,13 @@ async function main(): Promise<void> {
         } finally {
           await stop(fresh);
         }
-        // The same decide load on a server whose semi-spaces are YOUNG_MB from the start (node
+        // The same decide load on a server whose semi-spaces are each BENCH_YOUNG size from the start (node
         // --min/--max-semi-space-size; V8 would take tens of seconds of load to grow them that far):
         // fewer, longer scavenges (docs/benchmarks.md, "Session 7").
-        if (store === 'memory' && YOUNG_MB > 0) {
-          const young = await startServer(dir, extra, [`--min-semi-space-size=${YOUNG_MB}`, `--max-semi-space-size=${YOUNG_MB}`]);
+        for (const mb of store === 'memory' ? YOUNG_MBS : []) {
+          const young = await startServer(dir, extra, [`--min-semi-space-size=${mb}`, `--max-semi-space-size=${mb}`]);
           try {
-            await measure(young, YOUNG_LABEL, store, settleAt, false);
+            await measure(young, youngLabel(mb), store, settleAt, false);
           } finally {
             await stop(young);
           }
@@ -485,9 +486,10 @@ function summary(rows: Row[], rounds: readonly Round[], gen: string, load: strin
   console.log('store    conc   p50 ms   p99 ms  p99.9 ms   decisions/s   server CPU µs/decision');
   const line = (r: Row, label = r.store) => console.log(`${label.padEnd(8)} ${String(r.c).padStart(4)}   ${f(r.r.p50, 3).padStart(6)}   ${f(r.r.p99, 3).padStart(6)}  ${f(r.r.p999, 3).padStart(8)}   ${f(dps(r), 0).padStart(11)}   ${f(r.cpuUs, 0).padStart(22)}`);
   for (const r of rein) line(r);
-  const young = rows.find((r) => r.server === YOUNG_LABEL);
-  if (young) {
-    console.log(`with node --min-semi-space-size=${YOUNG_MB} --max-semi-space-size=${YOUNG_MB} (fewer, longer scavenges; not the default, docs/benchmarks.md "Session 7"):`);
+  for (const mb of YOUNG_MBS) {
+    const young = rows.find((r) => r.server === youngLabel(mb));
+    if (!young) continue;
+    console.log(`with node --min-semi-space-size=${mb} --max-semi-space-size=${mb} (${mb > 16 ? 'fewer, longer' : 'more, shorter'} scavenges than the default; not the default, docs/benchmarks.md "Session 7" and "Session 8"):`);
     line(young, 'memory');
     console.log(`  p99 at concurrency ${young.c}: ${f(young.r.p99, 3)} ms — ${young.r.p99 < 2 ? 'under' : 'not under'} 2 ms with this setting`);
   }

@@ -14,6 +14,8 @@ import { decideBodySchema, settleBodySchema } from '../../language/node/serve/sc
 import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { AGENT, BIN, call, copyAgent, model, serve, spawnServe, type Served } from './helpers.js';
+import apiPlugin from '../../language/node/serve/api.js';
+import dashboardPlugin from '../../language/node/serve/dashboard.js';
 
 const tool = (t: string, extra: Record<string, unknown> = {}) => ({ agent: { id: 'a1', team: 'support' }, action: { kind: 'tool_call', tool: t, ...extra } });
 
@@ -387,6 +389,43 @@ describe('rein serve --api: the policy hash on every answer', function () {
       [400, 401, 404, 413, 200, 200, 200],
     );
     for (const r of answers) assert.equal(r.headers.get('rein-policy-hash'), hash);
+  });
+
+  // The hot routes set the header in their handler, the others through a route-level onSend hook
+  // added when each route is registered, and the error answers in `fail` (app.ts): every kind here.
+  it('every route and answer carries it: hot routes, route hooks, handler errors, HEAD, the dashboard', async () => {
+    const d = await serve({ tokens: { api: 'k' }, plugins: [{ name: 'api', plugin: apiPlugin }, { name: 'dashboard', plugin: dashboardPlugin }] });
+    try {
+      const hash = d.ctx.policy!.hash!;
+      const auth = { authorization: 'Bearer k' };
+      const decided = await call(d.url, '/v1/decide', { body: { input: model('t', '0.01') }, headers: auth });
+      const answers = {
+        decide: decided,
+        evaluate: await call(d.url, '/v1/evaluate', { body: { input: model('t', '0.01') }, headers: auth }),
+        'decide, zod path': await call(d.url, '/v1/decide', { body: { input: model('t', '0.01'), explain: true }, headers: auth }),
+        'decide, invalid body': await call(d.url, '/v1/decide', { body: { input: 'no' }, headers: auth }),
+        'decide, bad JSON': await call(d.url, '/v1/decide', { raw: '{', headers: { ...auth, 'content-type': 'application/json' } }),
+        'decide, no token': await call(d.url, '/v1/evaluate', { body: { input: model('t', '0.01') } }),
+        settle: await call(d.url, '/v1/settle', { body: { reservation: decided.body.reservation.id, usage: { cost: { estimate: '0.01' } } }, headers: auth }),
+        'settle, unknown': await call(d.url, '/v1/settle', { body: { reservation: 'nope-1', usage: {} }, headers: auth }),
+        batch: await call(d.url, '/v1/decide/batch', { body: [{ input: model('t', '0.01') }], headers: auth }),
+        policy: await call(d.url, '/v1/policy', { headers: auth }),
+        health: await call(d.url, '/health'),
+        'HEAD health': await call(d.url, '/health', { method: 'HEAD' }),
+        'wrong method': await call(d.url, '/v1/decide', { method: 'DELETE', headers: auth }),
+        'dashboard favicon': await call(d.url, '/favicon.ico'),
+        'dashboard session': await call(d.url, '/dashboard/api/session'),
+      };
+      assert.deepEqual(
+        Object.values(answers).map((r) => r.status),
+        [200, 200, 200, 400, 400, 401, 200, 404, 200, 200, 200, 200, 404, 204, 200],
+      );
+      for (const [what, r] of Object.entries(answers)) assert.equal(r.headers.get('rein-policy-hash'), hash, what);
+      // The decision's own policy hash is the header's.
+      assert.equal(decided.body.policy.hash, hash);
+    } finally {
+      await d.close();
+    }
   });
 });
 
