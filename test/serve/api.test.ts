@@ -16,6 +16,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { AGENT, BIN, call, copyAgent, model, serve, spawnServe, type Served } from './helpers.js';
 import apiPlugin from '../../language/node/serve/api.js';
 import dashboardPlugin from '../../language/node/serve/dashboard.js';
+import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 
 const tool = (t: string, extra: Record<string, unknown> = {}) => ({ agent: { id: 'a1', team: 'support' }, action: { kind: 'tool_call', tool: t, ...extra } });
 
@@ -553,6 +554,47 @@ describe('rein serve --api: hot reload', function () {
     }
     return last;
   }
+
+  // Regression: the header was set by an app-wide onSend hook reading the version serving at send
+  // time, so a reload that landed while an async store was answering gave the new hash in the header
+  // and the old one in the decision's `policy.hash`. The decide route now sets it from the version
+  // that decided.
+  it('Rein-Policy-Hash is the deciding version\'s hash even when a reload lands while the store answers', async () => {
+    const dir = copyAgent();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reserving!: () => void;
+    const reached = new Promise<void>((r) => (reserving = r));
+    // The memory store with a reserve that waits for the test: a subclass overriding an async method
+    // has no synchronous twin, so the route awaits it as it awaits Redis.
+    class GatedStore extends MemoryBudgetStore {
+      override async reserve(req: Parameters<MemoryBudgetStore['reserve']>[0]) {
+        reserving();
+        await gate;
+        return super.reserve(req);
+      }
+    }
+    const store = new GatedStore();
+    const s = await serve({ policy: dir, store });
+    try {
+      const h1 = s.ctx.policy!.hash!;
+      const pending = call(s.url, '/v1/decide', { body: { input: model('r', '0.10') } });
+      await reached;
+      const file = join(dir, 'policy.rein');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('tool db.drop is blocked', 'no dropping, ever'));
+      const r = await s.ctx.policy!.reload();
+      assert.ok(r.ok && r.changed, JSON.stringify(r));
+      assert.notEqual(s.ctx.policy!.hash, h1);
+      release();
+      const answer = await pending;
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(answer.body.policy.hash, h1, 'decided by the version serving when the request came');
+      assert.equal(answer.headers.get('rein-policy-hash'), answer.body.policy.hash);
+    } finally {
+      release();
+      await s.close();
+    }
+  });
 
   it('a changed policy replaces the old one once it checks; a broken one leaves the old one serving', async () => {
     const dir = copyAgent();
