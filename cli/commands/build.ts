@@ -36,7 +36,7 @@ export default async function cmdBuild(ctx: Ctx, positionals: string[], opts: Op
   if (opts.format === 'json') {
     ctx.out(JSON.stringify({ output: ctx.display(outPath), policy: built.bundle.policy, files: Object.keys(built.bundle.files) }, null, 2) + '\n');
   } else {
-    ctx.out(`built ${ctx.display(outPath)}: ${name}${version ? ` ${version}` : ''} (${Object.keys(built.bundle.files).length} files, ${hash})\n`);
+    ctx.out(`built ${ctx.display(outPath)}: ${name ? `${name}${version ? ` ${version}` : ''} ` : ''}(${Object.keys(built.bundle.files).length} files, ${hash})\n`);
   }
   return EXIT.ok;
 }
