@@ -258,10 +258,16 @@ describe('rein serve --api: bad requests are 4xx with a clear message, never 5xx
     assert.equal(r.body.effect, 'allow');
   });
 
-  it('an unknown route is a JSON 404', async () => {
+  it('an unknown route is a JSON 404; a known route with another method a 405 naming the allowed ones', async () => {
     const r = await call(s.url, '/v1/nope');
     assert.equal(r.status, 404);
     assert.equal(r.body.error.code, 'not_found');
+    const g = await call(s.url, '/v1/decide');
+    assert.equal(g.status, 405);
+    assert.equal(g.body.error.code, 'method_not_allowed');
+    assert.equal(g.headers.get('allow'), 'POST');
+    const d = await call(s.url, '/v1/decide?x=1', { method: 'DELETE' });
+    assert.equal(d.status, 405);
   });
 });
 

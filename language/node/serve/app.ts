@@ -387,7 +387,13 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     if (status >= 500) log(`internal error: ${err.stack ?? err.message}`);
     return fail(reply, status, code, message);
   });
-  app.setNotFoundHandler((req, reply) => fail(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  // A route that exists with other methods answers 405 with `Allow` (as HTTP says), else 404.
+  app.setNotFoundHandler((req, reply) => {
+    const url = req.url.split('?')[0];
+    const allow = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((method) => method !== req.method && app.hasRoute({ method, url }));
+    if (allow.length > 0) return fail(reply.header('allow', allow.join(', ')), 405, 'method_not_allowed', `${req.method} is not allowed on ${url} (allowed: ${allow.join(', ')})`);
+    return fail(reply, 404, 'not_found', `no route ${req.method} ${url}`);
+  });
 
   // The policy hash in every response (the decision also carries it in `policy.hash`). Not one
   // app-wide onSend hook: fastify runs a route's onSend hooks through a runner of its own, per
