@@ -425,7 +425,7 @@ describe('rein serve --api: the policy hash on every answer', function () {
       };
       assert.deepEqual(
         Object.values(answers).map((r) => r.status),
-        [200, 200, 200, 400, 400, 401, 200, 404, 200, 200, 200, 200, 404, 204, 200],
+        [200, 200, 200, 400, 400, 401, 200, 404, 200, 200, 200, 200, 405, 204, 200],
       );
       for (const [what, r] of Object.entries(answers)) assert.equal(r.headers.get('rein-policy-hash'), hash, what);
       // The decision's own policy hash is the header's.
