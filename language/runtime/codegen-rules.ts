@@ -222,7 +222,11 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
           const has = _`(${t} = ${gen(n.l, sc)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t}))`;
           return n.neg ? _`(${has} !== true)` : _`(${has} === true)`;
         }
-        const call = _`${b.ref(ops.memberOf)}(${gen(n.l, sc)}, ${gen(r, sc)})`;
+        // A list on the right and a scalar on the left (the common `"admin" in user.roles`):
+        // `includes` inline, as ops.ts `memberOf` does it; any other pair calls `memberOf`.
+        const x = sc.temp();
+        const c = sc.temp();
+        const call = _`(${x} = ${gen(n.l, sc)}, ${c} = ${gen(r, sc)}, Array.isArray(${c}) && ${x} !== undefined && typeof ${x} !== "object" ? ${c}.includes(${x}) : ${b.ref(ops.memberOf)}(${x}, ${c}))`;
         return n.neg ? _`(${call} !== true)` : call;
       }
       case 'coalesce': {
@@ -230,7 +234,11 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return _`(${t} = ${gen(n.l, sc)}, ${t} === null || ${t} === undefined ? ${gen(n.r, sc)} : ${t})`;
       }
       case 'call':
-        if (n.fn === 'len' && n.args.length >= 1) return _`${b.ref(ops.lengthOf)}(${gen(n.args[0]!, sc)})`;
+        if (n.fn === 'len' && n.args.length >= 1) {
+          // Strings and lists inline; maps and the rest as ops.ts `lengthOf`.
+          const t = sc.temp();
+          return _`(${t} = ${gen(n.args[0]!, sc)}, typeof ${t} === "string" || Array.isArray(${t}) ? ${t}.length : ${b.ref(ops.lengthOf)}(${t}))`;
+        }
         return fallback(n);
       case 'strMethod': {
         const m = n.m;
@@ -246,8 +254,12 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return listMethod(n, sc) ?? fallback(n);
       case 'mapMethod':
         return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
-      case 'member':
-        return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
+      case 'member': {
+        // ops.ts `member` inline: a record's own (non-function) field, else null.
+        const o = sc.temp();
+        const v = sc.temp();
+        return _`(${o} = ${gen(n.obj, sc)}, typeof ${o} !== "object" || ${o} === null || Array.isArray(${o}) ? null : (${v} = ${o}[${n.key}], ${v} === undefined || typeof ${v} === "function" ? null : ${v}))`;
+      }
       case 'index':
         return _`${b.ref(ops.indexOf)}(${gen(n.obj, sc)}, ${gen(n.index, sc)})`;
       case 'str': {
