@@ -11,7 +11,8 @@
 
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
-import type { IrRule, Node } from './ir.js';
+import type { IrBody, IrRule, Node } from './ir.js';
+import { STRING_RUN } from '../semantics/string-methods.js';
 import { conjuncts } from './ir.js';
 import type { Type } from '../semantics/types.js';
 import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
@@ -25,6 +26,8 @@ type Fn = (env: Env, frame: unknown[]) => unknown;
 export interface RuleGenHost {
   /** The closure of an IR node (the reference semantics). */
   closure(n: Node): Fn;
+  /** The program's `def` bodies (ir.ts `IrProgram.defs`): generated as helpers when given. */
+  defs?: readonly IrBody[];
 }
 
 export interface GenRule {
@@ -242,26 +245,37 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return fallback(n);
       case 'strMethod': {
         const m = n.m;
-        if ((m !== 'starts_with' && m !== 'ends_with' && m !== 'contains') || n.args.length !== 1) return fallback(n);
+        if (n.args.length > 2) return fallback(n);
         const s = sc.temp();
-        const p = sc.temp();
-        const test = m === 'starts_with' ? _`${s}.startsWith(${p})` : m === 'ends_with' ? _`${s}.endsWith(${p})` : _`${s}.includes(${p})`;
-        // A value that is not a string (a list for `contains`, null, or a wrong shape that is a rule
-        // error): the closure decides, from the start (expressions have no side effects).
-        return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${gen(n.args[0]!, sc)}, typeof ${p} === "string" && ${test}))`;
+        // A value that is not a string (a list for `contains`/`len`, null, or a wrong shape that is a
+        // rule error): the closure decides, from the start (expressions have no side effects).
+        const obj = _`${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)}`;
+        if (m === 'starts_with' || m === 'ends_with' || m === 'contains') {
+          const p = sc.temp();
+          const test = m === 'starts_with' ? _`${s}.startsWith(${p})` : m === 'ends_with' ? _`${s}.endsWith(${p})` : _`${s}.includes(${p})`;
+          return _`(${obj} : (${p} = ${n.args[0] ? gen(n.args[0], sc) : _`null`}, typeof ${p} === "string" && ${test}))`;
+        }
+        if (m === 'lower') return _`(${obj} : ${s}.toLowerCase())`;
+        if (m === 'upper') return _`(${obj} : ${s}.toUpperCase())`;
+        if (m === 'trim') return _`(${obj} : ${s}.trim())`;
+        if (m === 'len') return _`(${obj} : ${s}.length)`;
+        // The others through their one implementation (semantics/string-methods.ts), arguments in order.
+        const args = n.args.map((a) => gen(a, sc));
+        while (args.length < 2) args.push(_`null`);
+        return _`(${obj} : ${b.ref(STRING_RUN[m])}(${s}, ${join(args, COMMA)}))`;
       }
       case 'listMethod':
         return listMethod(n, sc) ?? fallback(n);
       case 'mapMethod':
         return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
-      case 'member': {
-        // ops.ts `member` inline: a record's own (non-function) field, else null.
-        const o = sc.temp();
-        const v = sc.temp();
-        return _`(${o} = ${gen(n.obj, sc)}, typeof ${o} !== "object" || ${o} === null || Array.isArray(${o}) ? null : (${v} = ${o}[${n.key}], ${v} === undefined || typeof ${v} === "function" ? null : ${v}))`;
-      }
+      case 'member':
+        return member(n.obj, n.key, sc);
       case 'index':
+        // `m["key"]` is `m.key` (ops.ts `indexOf` of a string key is `member`).
+        if (n.index.k === 'const' && typeof n.index.v === 'string') return member(n.obj, n.index.v, sc);
         return _`${b.ref(ops.indexOf)}(${gen(n.obj, sc)}, ${gen(n.index, sc)})`;
+      case 'def':
+        return def(n, sc);
       case 'str': {
         // Text parts as literals; strings render as themselves and plain numbers as `String(n)`
         // (values.ts `renderValue`, depth 0): inline; other values call `renderValue`.
@@ -280,6 +294,37 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
       default:
         return fallback(n);
     }
+  };
+
+  /** ops.ts `member` inline: a record's own (non-function) field, else null. */
+  const member = (obj: Node, key: string, sc: Scope): Code => {
+    const o = sc.temp();
+    const v = sc.temp();
+    return _`(${o} = ${gen(obj, sc)}, typeof ${o} !== "object" || ${o} === null || Array.isArray(${o}) ? null : (${v} = ${o}[${key}], ${v} === undefined || typeof ${v} === "function" ? null : ${v}))`;
+  };
+
+  /**
+   * A `def` call: its body as a helper function of the enclosing scope (made once per def), called
+   * with the def's frame holding the arguments in slots 0…n−1, as closures.ts does. The frame is one
+   * array per def, made once: the arguments are computed before it is written, a def never calls
+   * itself (recursion is a compile error), and no caller code runs while the rules do.
+   */
+  const defHelpers = new Map<number, { h: Name; frame: Name }>();
+  const def = (n: Extract<Node, { k: 'def' }>, sc: Scope): Code => {
+    const body = host.defs?.[n.i];
+    if (body === undefined) return fallback(n);
+    let d = defHelpers.get(n.i);
+    if (d === undefined) {
+      d = { h: new Name(`D${n.i}`), frame: b.ref(new Array(Math.max(body.frameSize, n.args.length))) };
+      defHelpers.set(n.i, d);
+      const inner = new Scope('d', undefined);
+      const code = gen(body.body, inner);
+      b.outer(_`function ${d.h}(${env}, ${f}, ${input}) { ${letAll(inner.temps) ?? _``} return ${code}; }`);
+    }
+    const temps = n.args.map(() => sc.temp());
+    const sets = n.args.map((a, j) => _`${temps[j]!} = ${gen(a, sc)}, `);
+    const writes = temps.map((t, j) => _`${d.frame}[${j}] = ${t}, `);
+    return _`(${join(sets, _``)}${join(writes, _``)}${d.h}(${env}, ${d.frame}, ${input}))`;
   };
 
   /**
@@ -418,7 +463,7 @@ interface GenContext {
 
 /** The rules and decision part of `generateFused` (after the validator and the conditions' code generators are set up by `generate`). */
 function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelpers): unknown {
-  const { b, gen, conditions, frame, reads, readLines, temps } = ctx;
+  const { b, gen, conditions, reads, readLines, temps } = ctx;
   const { env, f, o, r: rv, ms, fr, input } = N;
   // The rules' entries go into one `Entries` (entries.ts), `E`: each into the list its effect (known
   // here) selects in the effects table, exactly as `Entries.rule` places an outcome.
@@ -461,13 +506,18 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
       _`${rv} = ${b.ref(decide.errorReason)}(${o}, ${decide.onError});`,
       push(nm.monitor ? 'monitored' : listOf(decide.onError), _`${rv}`),
     ];
-    body.push(_`${f} = ${frame(r.rule)};`);
     body.push(_`try {`);
     body.push(_`if (${conds}) { ${join(parts, SP)} }`);
     body.push(_`} catch (e) { ${join(failed, SP)} }`);
   }
+  // One frame for every rule's lambda parameters, made once with the function: a slot is always
+  // written before it is read, and no code a caller wrote runs between the first rule and the last
+  // (the request was copied by the validator; host functions have no fused path), so a re-entered
+  // evaluation (from a getter of the request, during validation) is over before the rules start.
+  const size = Math.max(0, ...rules.map((r) => r.rule.frameSize));
   b.line(_`const ${E} = new ${b.ref(Entries)}(${input});`);
-  b.line(_`let ${f}, ${o}, ${rv}, ${ms}, ${fr};`);
+  b.line(_`let ${o}, ${rv}, ${ms}, ${fr};`);
+  b.line(_`const ${f} = ${size > 0 ? b.ref(new Array(size)) : b.ref(EMPTY_FRAME)};`);
   const lt = letAll(temps);
   if (lt) b.line(lt);
   if (readLines.length > 0) {

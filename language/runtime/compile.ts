@@ -230,7 +230,7 @@ function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decid
       from: r.from,
       matchedConst: r.matchedConst,
     }));
-    const host: RuleGenHost = { closure: (n) => cl.fn(n) };
+    const host: RuleGenHost = { closure: (n) => cl.fn(n), defs: cl.ir.defs };
     const helpers = {
       lt,
       le,
