@@ -19,6 +19,7 @@ import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
 import * as ops from './ops.js';
 import { EFFECTS } from './effects.js';
 import { Entries } from './entries.js';
+import { EMPTY_FRAME } from './closures.js';
 
 type Fn = (env: Env, frame: unknown[]) => unknown;
 
@@ -34,8 +35,6 @@ export interface GenRule {
   rule: IrRule;
   /** The outcome when the rule does not match (shared, frozen). */
   notMatched: RuleOutcome;
-  /** Builds the outcome when it matches (may throw: message / approver errors). */
-  matched: (env: Env, frame: unknown[]) => RuleOutcome;
   /** The outcome for a run-time error. */
   failed: (e: unknown) => RuleOutcome;
   /** The approver as a string (rendered by its type when it is not one), when the rule has one. */
@@ -48,7 +47,6 @@ function isPrimitive(v: unknown): v is string | number | boolean | null {
   return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0));
 }
 
-const EMPTY_FRAME: unknown[] = Object.freeze([]) as unknown as unknown[];
 const NONE: RuleOutcome[] = Object.freeze([]) as unknown as RuleOutcome[];
 
 /**
@@ -96,9 +94,6 @@ export function generateFused(host: RuleGenHost, rules: GenRule[], helpers: Rule
 }
 
 type RuleHelpers = {
-    lt: (a: unknown, b: unknown) => boolean;
-    le: (a: unknown, b: unknown) => boolean;
-    memberOf: (x: unknown, c: unknown) => boolean;
     renderValue: (v: unknown, t: Type | undefined, currency: string) => string;
     currency: string;
     /** The same evaluation through the closures (used when reading the request throws). */
@@ -213,7 +208,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
           return _`(${t} = ${gen(n.l, sc)}, typeof ${t} === "number" && ${test})`;
         }
         if (n.l.k === 'const' && n.r.k === 'const') return fallback(n);
-        const fn = op === '<' || op === '>' ? b.ref(helpers.lt) : b.ref(helpers.le);
+        const fn = op === '<' || op === '>' ? b.ref(ops.lt) : b.ref(ops.le);
         // Same evaluation order as the closures: `a > b` is `lt(b, a)`.
         return op === '<' || op === '<=' ? _`${fn}(${gen(n.l, sc)}, ${gen(n.r, sc)})` : _`${fn}(${gen(n.r, sc)}, ${gen(n.l, sc)})`;
       }
@@ -225,11 +220,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
           const has = _`(${t} = ${gen(n.l, sc)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t}))`;
           return n.neg ? _`(${has} !== true)` : _`(${has} === true)`;
         }
-        // A list on the right and a scalar on the left (the common `"admin" in user.roles`):
-        // `includes` inline, as ops.ts `memberOf` does it; any other pair calls `memberOf`.
-        const x = sc.temp();
-        const c = sc.temp();
-        const call = _`(${x} = ${gen(n.l, sc)}, ${c} = ${gen(r, sc)}, Array.isArray(${c}) && ${x} !== undefined && typeof ${x} !== "object" ? ${c}.includes(${x}) : ${b.ref(ops.memberOf)}(${x}, ${c}))`;
+        const call = _`${b.ref(ops.memberOf)}(${gen(n.l, sc)}, ${gen(r, sc)})`;
         return n.neg ? _`(${call} !== true)` : call;
       }
       case 'coalesce': {
@@ -237,32 +228,18 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return _`(${t} = ${gen(n.l, sc)}, ${t} === null || ${t} === undefined ? ${gen(n.r, sc)} : ${t})`;
       }
       case 'call':
-        if (n.fn === 'len' && n.args.length >= 1) {
-          // Strings and lists inline; maps and the rest as ops.ts `lengthOf`.
-          const t = sc.temp();
-          return _`(${t} = ${gen(n.args[0]!, sc)}, typeof ${t} === "string" || Array.isArray(${t}) ? ${t}.length : ${b.ref(ops.lengthOf)}(${t}))`;
-        }
+        if (n.fn === 'len' && n.args.length >= 1) return _`${b.ref(ops.lengthOf)}(${gen(n.args[0]!, sc)})`;
         return fallback(n);
       case 'strMethod': {
-        const m = n.m;
+        // A string: its one implementation (semantics/string-methods.ts, small enough for V8 to
+        // inline), arguments in order. Any other value (a list for `contains`/`len`, null, or a
+        // wrong shape that is a rule error): the closure decides, from the start (expressions have
+        // no side effects).
         if (n.args.length > 2) return fallback(n);
         const s = sc.temp();
-        // A value that is not a string (a list for `contains`/`len`, null, or a wrong shape that is a
-        // rule error): the closure decides, from the start (expressions have no side effects).
-        const obj = _`${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)}`;
-        if (m === 'starts_with' || m === 'ends_with' || m === 'contains') {
-          const p = sc.temp();
-          const test = m === 'starts_with' ? _`${s}.startsWith(${p})` : m === 'ends_with' ? _`${s}.endsWith(${p})` : _`${s}.includes(${p})`;
-          return _`(${obj} : (${p} = ${n.args[0] ? gen(n.args[0], sc) : _`null`}, typeof ${p} === "string" && ${test}))`;
-        }
-        if (m === 'lower') return _`(${obj} : ${s}.toLowerCase())`;
-        if (m === 'upper') return _`(${obj} : ${s}.toUpperCase())`;
-        if (m === 'trim') return _`(${obj} : ${s}.trim())`;
-        if (m === 'len') return _`(${obj} : ${s}.length)`;
-        // The others through their one implementation (semantics/string-methods.ts), arguments in order.
         const args = n.args.map((a) => gen(a, sc));
         while (args.length < 2) args.push(_`null`);
-        return _`(${obj} : ${b.ref(STRING_RUN[m])}(${s}, ${join(args, COMMA)}))`;
+        return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : ${b.ref(STRING_RUN[n.m])}(${s}, ${join(args, COMMA)}))`;
       }
       case 'listMethod':
         return listMethod(n, sc) ?? fallback(n);
@@ -296,35 +273,23 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     }
   };
 
-  /** ops.ts `member` inline: a record's own (non-function) field, else null. */
-  const member = (obj: Node, key: string, sc: Scope): Code => {
-    const o = sc.temp();
-    const v = sc.temp();
-    return _`(${o} = ${gen(obj, sc)}, typeof ${o} !== "object" || ${o} === null || Array.isArray(${o}) ? null : (${v} = ${o}[${key}], ${v} === undefined || typeof ${v} === "function" ? null : ${v}))`;
-  };
+  /** `obj.key` (ops.ts `member`). */
+  const member = (obj: Node, key: string, sc: Scope): Code => _`${b.ref(ops.member)}(${gen(obj, sc)}, ${key})`;
 
-  /**
-   * A `def` call: its body as a helper function of the enclosing scope (made once per def), called
-   * with the def's frame holding the arguments in slots 0…n−1, as closures.ts does. The frame is one
-   * array per def, made once: the arguments are computed before it is written, a def never calls
-   * itself (recursion is a compile error), and no caller code runs while the rules do.
-   */
-  const defHelpers = new Map<number, { h: Name; frame: Name }>();
+  /** A `def` call: its body as a helper function of the enclosing scope (made once per def), called
+   *  with a fresh frame holding the arguments in slots 0…n−1, as closures.ts does. */
+  const defHelpers: Name[] = [];
   const def = (n: Extract<Node, { k: 'def' }>, sc: Scope): Code => {
     const body = host.defs?.[n.i];
     if (body === undefined) return fallback(n);
-    let d = defHelpers.get(n.i);
-    if (d === undefined) {
-      d = { h: new Name(`D${n.i}`), frame: b.ref(new Array(Math.max(body.frameSize, n.args.length))) };
-      defHelpers.set(n.i, d);
+    let h = defHelpers[n.i];
+    if (h === undefined) {
+      h = defHelpers[n.i] = new Name(`D${n.i}`);
       const inner = new Scope('d', undefined);
       const code = gen(body.body, inner);
-      b.outer(_`function ${d.h}(${env}, ${f}, ${input}) { ${letAll(inner.temps) ?? _``} return ${code}; }`);
+      b.outer(_`function ${h}(${env}, ${f}, ${input}) { ${letAll(inner.temps) ?? _``} return ${code}; }`);
     }
-    const temps = n.args.map(() => sc.temp());
-    const sets = n.args.map((a, j) => _`${temps[j]!} = ${gen(a, sc)}, `);
-    const writes = temps.map((t, j) => _`${d.frame}[${j}] = ${t}, `);
-    return _`(${join(sets, _``)}${join(writes, _``)}${d.h}(${env}, ${d.frame}, ${input}))`;
+    return _`${h}(${env}, [${join(n.args.map((a) => gen(a, sc)), COMMA)}], ${input})`;
   };
 
   /**

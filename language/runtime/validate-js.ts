@@ -64,23 +64,8 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
    * A list at static depth `d`: a helper function in the enclosing scope checking and copying the
    * elements with the element's checks inline (as the list closure does: holes fail, depth capped).
    */
-  const APl = b.ref(Array.prototype);
-  // Lists of the same scalar element type (strings, ints, one enum …) share one helper.
-  const scalarLists = new Map<string, Name>();
   const emitList = (elem: number, x: Name, d: number, out: Name): Name => {
-    const en = ir[elem]!;
-    const key = en.kind === 'string' || en.kind === 'bool' || en.kind === 'int' || en.kind === 'number' ? en.kind : en.kind === 'enum' ? JSON.stringify(en.values) : undefined;
-    let h = key === undefined ? undefined : scalarLists.get(key);
-    if (h === undefined) {
-      h = b.local('V');
-      if (key !== undefined) scalarLists.set(key, h);
-      emitListHelper(h, elem, d);
-    }
-    b.line(_`const ${out} = ${h}(${x});`);
-    b.line(_`if (${out} === ${FAILr}) ${fail}`);
-    return out;
-  };
-  const emitListHelper = (h: Name, elem: number, d: number): void => {
+    const h = b.local('V');
     const xs = b.local('x');
     const savedFail = fail;
     const savedIn = inHelper;
@@ -92,17 +77,11 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
         const i = b.local('i');
         const res = b.local('o');
         const e = b.local('e');
-        const ap = b.local('p');
         b.line(_`if (!Array.isArray(${xs})) return ${FAILr};`);
         b.line(_`const ${res} = new Array(${xs}.length);`);
-        // A hole reads as undefined, or as what a polluted prototype holds at its index: an element
-        // that reads as undefined, one whose index the prototypes have (`in` runs no getter), and
-        // any element of an array with another prototype must be an own one. Otherwise no call per
-        // element.
-        b.line(_`const ${ap} = Object.getPrototypeOf(${xs}) === ${APl};`);
         b.line(_`for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) {`);
+        b.line(_`if (!${hasOwnR}.call(${xs}, ${i})) return ${FAILr};`);
         b.line(_`const ${e} = ${xs}[${i}];`);
-        b.line(_`if ((!${ap} || ${e} === undefined || ${i} in ${APl}) && !${hasOwnR}.call(${xs}, ${i})) return ${FAILr};`);
         const v = emit(elem, e, d + 1, []);
         b.line(_`${res}[${i}] = ${v};`);
         b.line(_`}`);
@@ -114,6 +93,9 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
     }
     b.outer(_`function ${h}(${xs}) { ${join(body, _`
 `)} }`);
+    b.line(_`const ${out} = ${h}(${x});`);
+    b.line(_`if (${out} === ${FAILr}) ${fail}`);
+    return out;
   };
 
   /** Emit code checking `x` (a local) against node `i` at static depth `d`; returns the local holding the normalised value (`x` itself for strings, numbers, booleans and enums). */
