@@ -231,25 +231,27 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         if (n.fn === 'len' && n.args.length >= 1) return _`${b.ref(ops.lengthOf)}(${gen(n.args[0]!, sc)})`;
         return fallback(n);
       case 'strMethod': {
-        // A string: its one implementation (semantics/string-methods.ts, small enough for V8 to
-        // inline), arguments in order. Any other value (a list for `contains`/`len`, null, or a
-        // wrong shape that is a rule error): the closure decides, from the start (expressions have
-        // no side effects).
+        // A string: the tests inline, the other methods through their one implementation
+        // (semantics/string-methods.ts), arguments in order. Any other value (a list for
+        // `contains`/`len`, null, or a wrong shape that is a rule error): the closure decides, from
+        // the start (expressions have no side effects).
+        const m = n.m;
         if (n.args.length > 2) return fallback(n);
         const s = sc.temp();
         const args = n.args.map((a) => gen(a, sc));
+        const p = sc.temp();
+        const test = m === 'starts_with' ? _`${s}.startsWith(${p})` : m === 'ends_with' ? _`${s}.endsWith(${p})` : m === 'contains' ? _`${s}.includes(${p})` : undefined;
+        if (test && args.length === 1) return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${args[0]!}, typeof ${p} === "string" && ${test}))`;
         while (args.length < 2) args.push(_`null`);
-        return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : ${b.ref(STRING_RUN[n.m])}(${s}, ${join(args, COMMA)}))`;
+        return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : ${b.ref(STRING_RUN[m])}(${s}, ${join(args, COMMA)}))`;
       }
       case 'listMethod':
         return listMethod(n, sc) ?? fallback(n);
       case 'mapMethod':
         return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
       case 'member':
-        return member(n.obj, n.key, sc);
+        return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
       case 'index':
-        // `m["key"]` is `m.key` (ops.ts `indexOf` of a string key is `member`).
-        if (n.index.k === 'const' && typeof n.index.v === 'string') return member(n.obj, n.index.v, sc);
         return _`${b.ref(ops.indexOf)}(${gen(n.obj, sc)}, ${gen(n.index, sc)})`;
       case 'def':
         return def(n, sc);
@@ -272,9 +274,6 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return fallback(n);
     }
   };
-
-  /** `obj.key` (ops.ts `member`). */
-  const member = (obj: Node, key: string, sc: Scope): Code => _`${b.ref(ops.member)}(${gen(obj, sc)}, ${key})`;
 
   /** A `def` call: its body as a helper function of the enclosing scope (made once per def), called
    *  with a fresh frame holding the arguments in slots 0…n−1, as closures.ts does. */
