@@ -11,7 +11,7 @@
 
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
-import type { IrBody, IrRule, Node } from './ir.js';
+import type { IrRule, Node } from './ir.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
 import { conjuncts } from './ir.js';
 import type { Type } from '../semantics/types.js';
@@ -27,8 +27,6 @@ type Fn = (env: Env, frame: unknown[]) => unknown;
 export interface RuleGenHost {
   /** The closure of an IR node (the reference semantics). */
   closure(n: Node): Fn;
-  /** The program's `def` bodies (ir.ts `IrProgram.defs`): generated as helpers when given. */
-  defs?: readonly IrBody[];
 }
 
 export interface GenRule {
@@ -253,8 +251,6 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
       case 'index':
         return _`${b.ref(ops.indexOf)}(${gen(n.obj, sc)}, ${gen(n.index, sc)})`;
-      case 'def':
-        return def(n, sc);
       case 'str': {
         // Text parts as literals; strings render as themselves and plain numbers as `String(n)`
         // (values.ts `renderValue`, depth 0): inline; other values call `renderValue`.
@@ -273,22 +269,6 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
       default:
         return fallback(n);
     }
-  };
-
-  /** A `def` call: its body as a helper function of the enclosing scope (made once per def), called
-   *  with a fresh frame holding the arguments in slots 0…n−1, as closures.ts does. */
-  const defHelpers: Name[] = [];
-  const def = (n: Extract<Node, { k: 'def' }>, sc: Scope): Code => {
-    const body = host.defs?.[n.i];
-    if (body === undefined) return fallback(n);
-    let h = defHelpers[n.i];
-    if (h === undefined) {
-      h = defHelpers[n.i] = new Name(`D${n.i}`);
-      const inner = new Scope('d', undefined);
-      const code = gen(body.body, inner);
-      b.outer(_`function ${h}(${env}, ${f}, ${input}) { ${letAll(inner.temps) ?? _``} return ${code}; }`);
-    }
-    return _`${h}(${env}, [${join(n.args.map((a) => gen(a, sc)), COMMA)}], ${input})`;
   };
 
   /**

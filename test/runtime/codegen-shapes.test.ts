@@ -1,5 +1,5 @@
-// The generated code's inline forms (member and `m["key"]` reads, `in` on a list, `len`, string
-// methods, `def` helpers, the one frame per function) against the closures, the reference: on both
+// The generated code's own forms (string methods on the inline value, the one frame for the rules'
+// lambdas, and `def`s, member reads, `in`, `len` beside them) against the closures, the reference: on both
 // sets of bench:shapes (their requests, the hand-written policy, and mutated variants), and on
 // values of every shape where the policy says `any`, so each inline form meets the shapes it leaves
 // to the closures (a list for `contains`, a map for `len`, a number for `.lower()` …).
