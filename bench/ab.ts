@@ -7,6 +7,7 @@
 //
 // eval:   policy.evaluate on bench/policy
 // shapes: policy.evaluate on bench/policy-shapes with bench:shapes' requests (lists, nested objects, strings)
+// calls:  policy.evaluate on bench/policy-calls with bench:shapes' tool calls (maps, lists of objects, a def)
 // decide: await Engine.decide on bench/policy + bench/policy-budgets (memory store, never settled)
 // settle: the same, each reservation settled (its estimate)
 //
@@ -22,12 +23,12 @@ import { dirname, join, resolve } from 'node:path';
 import { median, readSet } from './util.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateRequests } from './peers.js';
-import { shapeRequests } from './shapes.js';
+import { callRequests, shapeRequests } from './shapes.js';
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const [otherArg, mode = 'eval', roundsArg = '10'] = isMainThread ? process.argv.slice(2) : (workerData as { args: string[] }).args;
-if (!otherArg || !['eval', 'shapes', 'decide', 'settle'].includes(mode)) {
-  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|shapes|decide|settle] [rounds]');
+if (!otherArg || !['eval', 'shapes', 'calls', 'decide', 'settle'].includes(mode)) {
+  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|shapes|calls|decide|settle] [rounds]');
   process.exit(2);
 }
 const other = resolve(otherArg);
@@ -44,8 +45,8 @@ async function load(root: string): Promise<Fn> {
   const { MemoryBudgetStore } = await mod('language/runtime/memory-store.ts');
   // The same policy files (this tree's) for both.
   const rules = readSet(join(here, 'bench/policy'));
-  if (mode === 'shapes') {
-    const p = compile(readSet(join(here, 'bench/policy-shapes')));
+  if (mode === 'shapes' || mode === 'calls') {
+    const p = compile(readSet(join(here, mode === 'calls' ? 'bench/policy-calls' : 'bench/policy-shapes')));
     return (r) => p.evaluate(r);
   }
   if (mode === 'eval') {
@@ -63,7 +64,7 @@ async function load(root: string): Promise<Fn> {
 }
 
 
-const requests = () => (mode === 'shapes' ? shapeRequests(5_000) : generateRequests(10_000)).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
+const requests = () => (mode === 'shapes' ? shapeRequests(5_000) : mode === 'calls' ? callRequests(5_000) : generateRequests(10_000)).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
 
 /** One round of one side: operations per wall second, and per second of this process's CPU time
  *  (process.cpuUsage, user + system), which other work on a loaded host disturbs far less. */

@@ -12,12 +12,14 @@
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
 import type { IrRule, Node } from './ir.js';
+import { STRING_RUN } from '../semantics/string-methods.js';
 import { conjuncts } from './ir.js';
 import type { Type } from '../semantics/types.js';
 import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
 import * as ops from './ops.js';
 import { EFFECTS } from './effects.js';
 import { Entries } from './entries.js';
+import { EMPTY_FRAME } from './closures.js';
 
 type Fn = (env: Env, frame: unknown[]) => unknown;
 
@@ -31,8 +33,6 @@ export interface GenRule {
   rule: IrRule;
   /** The outcome when the rule does not match (shared, frozen). */
   notMatched: RuleOutcome;
-  /** Builds the outcome when it matches (may throw: message / approver errors). */
-  matched: (env: Env, frame: unknown[]) => RuleOutcome;
   /** The outcome for a run-time error. */
   failed: (e: unknown) => RuleOutcome;
   /** The approver as a string (rendered by its type when it is not one), when the rule has one. */
@@ -45,7 +45,6 @@ function isPrimitive(v: unknown): v is string | number | boolean | null {
   return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0));
 }
 
-const EMPTY_FRAME: unknown[] = Object.freeze([]) as unknown as unknown[];
 const NONE: RuleOutcome[] = Object.freeze([]) as unknown as RuleOutcome[];
 
 /**
@@ -93,9 +92,6 @@ export function generateFused(host: RuleGenHost, rules: GenRule[], helpers: Rule
 }
 
 type RuleHelpers = {
-    lt: (a: unknown, b: unknown) => boolean;
-    le: (a: unknown, b: unknown) => boolean;
-    memberOf: (x: unknown, c: unknown) => boolean;
     renderValue: (v: unknown, t: Type | undefined, currency: string) => string;
     currency: string;
     /** The same evaluation through the closures (used when reading the request throws). */
@@ -210,7 +206,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
           return _`(${t} = ${gen(n.l, sc)}, typeof ${t} === "number" && ${test})`;
         }
         if (n.l.k === 'const' && n.r.k === 'const') return fallback(n);
-        const fn = op === '<' || op === '>' ? b.ref(helpers.lt) : b.ref(helpers.le);
+        const fn = op === '<' || op === '>' ? b.ref(ops.lt) : b.ref(ops.le);
         // Same evaluation order as the closures: `a > b` is `lt(b, a)`.
         return op === '<' || op === '<=' ? _`${fn}(${gen(n.l, sc)}, ${gen(n.r, sc)})` : _`${fn}(${gen(n.r, sc)}, ${gen(n.l, sc)})`;
       }
@@ -233,14 +229,19 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         if (n.fn === 'len' && n.args.length >= 1) return _`${b.ref(ops.lengthOf)}(${gen(n.args[0]!, sc)})`;
         return fallback(n);
       case 'strMethod': {
+        // A string: the tests inline, the other methods through their one implementation
+        // (semantics/string-methods.ts), arguments in order. Any other value (a list for
+        // `contains`/`len`, null, or a wrong shape that is a rule error): the closure decides, from
+        // the start (expressions have no side effects).
         const m = n.m;
-        if ((m !== 'starts_with' && m !== 'ends_with' && m !== 'contains') || n.args.length !== 1) return fallback(n);
+        if (n.args.length > 2) return fallback(n);
         const s = sc.temp();
+        const args = n.args.map((a) => gen(a, sc));
         const p = sc.temp();
-        const test = m === 'starts_with' ? _`${s}.startsWith(${p})` : m === 'ends_with' ? _`${s}.endsWith(${p})` : _`${s}.includes(${p})`;
-        // A value that is not a string (a list for `contains`, null, or a wrong shape that is a rule
-        // error): the closure decides, from the start (expressions have no side effects).
-        return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${gen(n.args[0]!, sc)}, typeof ${p} === "string" && ${test}))`;
+        const test = m === 'starts_with' ? _`${s}.startsWith(${p})` : m === 'ends_with' ? _`${s}.endsWith(${p})` : m === 'contains' ? _`${s}.includes(${p})` : undefined;
+        if (test && args.length === 1) return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${args[0]!}, typeof ${p} === "string" && ${test}))`;
+        while (args.length < 2) args.push(_`null`);
+        return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : ${b.ref(STRING_RUN[m])}(${s}, ${join(args, COMMA)}))`;
       }
       case 'listMethod':
         return listMethod(n, sc) ?? fallback(n);
@@ -406,7 +407,7 @@ interface GenContext {
 
 /** The rules and decision part of `generateFused` (after the validator and the conditions' code generators are set up by `generate`). */
 function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelpers): unknown {
-  const { b, gen, conditions, frame, reads, readLines, temps } = ctx;
+  const { b, gen, conditions, reads, readLines, temps } = ctx;
   const { env, f, o, r: rv, ms, fr, input } = N;
   // The rules' entries go into one `Entries` (entries.ts), `E`: each into the list its effect (known
   // here) selects in the effects table, exactly as `Entries.rule` places an outcome.
@@ -449,13 +450,18 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
       _`${rv} = ${b.ref(decide.errorReason)}(${o}, ${decide.onError});`,
       push(nm.monitor ? 'monitored' : listOf(decide.onError), _`${rv}`),
     ];
-    body.push(_`${f} = ${frame(r.rule)};`);
     body.push(_`try {`);
     body.push(_`if (${conds}) { ${join(parts, SP)} }`);
     body.push(_`} catch (e) { ${join(failed, SP)} }`);
   }
+  // One frame for every rule's lambda parameters, made once with the function: a slot is always
+  // written before it is read, and no code a caller wrote runs between the first rule and the last
+  // (the request was copied by the validator; host functions have no fused path), so a re-entered
+  // evaluation (from a getter of the request, during validation) is over before the rules start.
+  const size = Math.max(0, ...rules.map((r) => r.rule.frameSize));
   b.line(_`const ${E} = new ${b.ref(Entries)}(${input});`);
-  b.line(_`let ${f}, ${o}, ${rv}, ${ms}, ${fr};`);
+  b.line(_`let ${o}, ${rv}, ${ms}, ${fr};`);
+  b.line(_`const ${f} = ${size > 0 ? b.ref(new Array(size)) : b.ref(EMPTY_FRAME)};`);
   const lt = letAll(temps);
   if (lt) b.line(lt);
   if (readLines.length > 0) {

@@ -21,11 +21,7 @@ export function codegenAvailable(): boolean {
       available = false;
       return available;
     }
-    try {
-      available = new Function('return 1')() === 1;
-    } catch {
-      available = false;
-    }
+    available = canGenerate();
   }
   return available;
 }
@@ -34,11 +30,9 @@ export function codegenAvailable(): boolean {
 export function lit(v: string | number | boolean | null): string {
   if (v === null) return 'null';
   switch (typeof v) {
-    case 'string': {
-      const s = JSON.stringify(v);
-      // U+2028/2029 are legal in string literals since ES2019; escape them anyway for older parsers.
-      return s.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-    }
+    case 'string':
+      // U+2028/2029 are legal in string literals since ES2019 (the runtime itself needs ES2022).
+      return JSON.stringify(v);
     case 'number':
       if (!Number.isFinite(v)) throw new Error('codegen: non-finite number literal');
       return Object.is(v, -0) ? '-0' : String(v);
@@ -62,12 +56,12 @@ export class Name {
   }
 }
 
-const CODE = Symbol('code');
+declare const CODE: unique symbol;
 
 /** A piece of JavaScript built only by the `_` tag (or from other Code), never from a raw string. */
 export class Code {
-  /** @internal */
-  readonly [CODE] = true;
+  /** @internal A brand for the type checker only: nothing else is a Code. */
+  declare readonly [CODE]: true;
   private constructor(readonly str: string) {}
   toString(): string {
     return this.str;
@@ -181,10 +175,6 @@ export class CodeBuilder {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     const make = new Function('A', body) as (a: unknown[]) => F;
     return make(this.args);
-  }
-
-  source(): string {
-    return (this.outerLines.length ? `${this.outerLines.join('\n')}\n` : '') + (this.decls.length ? `let ${this.decls.join(', ')};\n` : '') + this.lines.join('\n');
   }
 }
 

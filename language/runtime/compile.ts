@@ -29,7 +29,7 @@ import { EvalError, newRecord, renderValue } from './values.js';
 import { Closures, EMPTY_FRAME, frameOf, type Fn, type Frame, type TraceEnv } from './closures.js';
 import { conjuncts, type IrBudget, type IrProgram, type IrRule } from './ir.js';
 import { Lowering } from './lower.js';
-import { errorMessage, le, lt, memberOf } from './ops.js';
+import { errorMessage } from './ops.js';
 import { clock } from './clock.js';
 import { loadData } from './data.js';
 import { ExternCalls, ExternError, bindExterns, withCalls, type ExternImpls } from './externs.js';
@@ -218,23 +218,19 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
 }
 
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
-function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[]): ((env: Env, all: boolean) => RuleOutcome[]) | undefined;
-function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide: DecideHelpers, validate: Validator): FusedEvaluate | undefined;
-function generatedRules(lw: Lowering, cl: Closures, rules: CompiledRule[], decide?: DecideHelpers, validate?: Validator): unknown {
+function generatedRules(cl: Closures, rules: CompiledRule[]): ((env: Env, all: boolean) => RuleOutcome[]) | undefined;
+function generatedRules(cl: Closures, rules: CompiledRule[], decide: DecideHelpers, validate: Validator): FusedEvaluate | undefined;
+function generatedRules(cl: Closures, rules: CompiledRule[], decide?: DecideHelpers, validate?: Validator): unknown {
   try {
     const genRules = rules.map((r) => ({
       rule: r.ir,
       notMatched: r.notMatched,
-      matched: (env: Env, frame: unknown[]) => matchedOutcome(r, env, frame),
       failed: (e: unknown) => failedOutcome(r, e),
       from: r.from,
       matchedConst: r.matchedConst,
     }));
     const host: RuleGenHost = { closure: (n) => cl.fn(n) };
     const helpers = {
-      lt,
-      le,
-      memberOf,
       renderValue,
       currency: cl.ir.currency,
       slow: (env: Env, all: boolean) => {
@@ -460,7 +456,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const budgets = ir.budgets.map((b) => compileBudget(closures, b));
   const generate = useCodegen(codegen);
   const validate = compileValidator(program.inputType, { codegen: generate });
-  const fastRules = generate ? generatedRules(lowering, closures, rules) : undefined;
+  const fastRules = generate ? generatedRules(closures, rules) : undefined;
   const header = program.header;
   const hash = policyHash(program, sources);
   let traced: Closures | undefined;
@@ -571,7 +567,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   };
   // Host functions need a per-decision call context (and set failed rules' effects): no fused path;
   // neither for `combine first_match` (ranks).
-  const fused = ranks === null && generate && fastRules !== undefined && externs === null ? generatedRules(lowering, closures, rules, decideHelpers, validate) : undefined;
+  const fused = ranks === null && generate && fastRules !== undefined && externs === null ? generatedRules(closures, rules, decideHelpers, validate) : undefined;
   if (fused !== undefined) compiled.fused = fused;
   // The fused function takes the views before it validates: not for limits read from the request.
   const fusedEvaluate = dataLimited.length === 0 ? fused : undefined;
