@@ -272,7 +272,9 @@ export const COMMANDS: CommandSpec[] = [
     summary: 'serve the decision API (--api) and the dashboard over HTTP',
     description:
       'With --api: the decision service (docs/service.md) — POST /v1/decide, /v1/settle, /v1/evaluate,\n' +
-      '/v1/decide/batch, GET /health, /ready, /metrics (Prometheus) and /openapi.json — deciding with the\n' +
+      '/v1/decide/batch, /v1/evaluate/batch; GET /v1/policy; the approvals (GET /v1/approvals,\n' +
+      '/v1/approvals/ID[?wait=S], POST /v1/approvals/ID/approve|deny); GET /health, /ready, /metrics\n' +
+      '(Prometheus) and /openapi.json — deciding with the\n' +
       'policy at --policy, reloaded when its files change (the old version serves until the new one\n' +
       'checks; also on SIGHUP). The dashboard shares the server unless --no-dashboard.\n' +
       'Default address: 127.0.0.1:8181 with --api, else 127.0.0.1:8787 (the dashboard alone); one port\n' +

@@ -172,6 +172,8 @@ export class Checker {
       refs: this.refs,
       declFile: this.declFile,
     };
+    // not enumerable: the program is plain data by contract (a bundle encodes it; a WeakMap is not)
+    Object.defineProperty(program, 'fieldDecls', { value: this.fieldDecls, enumerable: false });
     if (this.data.length > 0) program.data = this.data;
     return { program, diagnostics: this.diagnostics };
   }

@@ -3,7 +3,7 @@
 
 import type * as A from '../syntax/ast.js';
 import type { Diagnostic } from '../diagnostics.js';
-import type { Type } from './types.js';
+import type { FieldType, Type } from './types.js';
 
 /** What a name (or a member property) resolves to. `file` is the file holding the declaration. */
 export type Symbol =
@@ -87,6 +87,9 @@ export interface CheckedProgram {
   types: Map<A.Expr, Type>;
   /** What each referencing `Name` resolves to (NameExpr names, member properties, test/budget names). */
   refs: Map<A.Name, Symbol>;
+  /** The declaration of each field of an object type (the editor's rename follows a field into test
+   *  requests with it). Absent on a program read back from a bundle. */
+  fieldDecls?: WeakMap<FieldType, { field: A.FieldDecl; file: string }>;
   /** The file each declaration lives in. */
   declFile: Map<A.Decl, string>;
   /** Data documents (`data NAME: TYPE from "file"`), in declaration order; absent when there are none. */

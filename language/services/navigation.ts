@@ -5,7 +5,9 @@ import type { Symbol } from '../semantics/program.js';
 import type { Range } from '../diagnostics.js';
 import type { Analysis } from './policy-set.js';
 import type { Location, TextEdit } from './types.js';
-import { nameAt, resolveName, targetOf, sameTarget, walkAll, type AnyNode, RESERVED, IDENT } from './locate.js';
+import { nameAt, resolveName, targetOf, sameTarget, walkAll, pathAt, type AnyNode, RESERVED, IDENT } from './locate.js';
+import { expectedTypeAt } from './completion.js';
+import { fieldsOf } from './expr-types.js';
 
 export function symbolAt(analysis: Analysis, file: string, offset: number): { name: A.Name; symbol: Symbol } | undefined {
   const src = analysis.sources.get(file);
@@ -52,6 +54,30 @@ export function occurrences(analysis: Analysis, symbol: Symbol, includeDeclarati
         out.push({ file: f, range: name.range });
       }
       return false;
+    });
+  }
+  if ((symbol.kind === 'field' || symbol.kind === 'input-field') && program.fieldDecls) out.push(...requestKeys(analysis, symbol));
+  return out;
+}
+
+/** The keys of request objects (`given { … }`, a `let` a `given` uses, `with { … }`) that write the
+ *  field `symbol` declares: a rename of the field renames them too, so the tests keep testing it. */
+function requestKeys(analysis: Analysis, symbol: Symbol & { kind: 'field' | 'input-field' }): Location[] {
+  const program = analysis.result.program;
+  const out: Location[] = [];
+  for (const [f, src] of analysis.sources) {
+    const ast = src.parsed.ast as unknown as AnyNode;
+    walkAll(ast, (n) => {
+      if (n.kind !== 'Entry') return true;
+      const key = (n as unknown as A.ObjectEntry).key;
+      if (key.kind === 'Name' && key.text === symbol.name) {
+        const path = pathAt(ast, key.range.start.offset);
+        const objIdx = path.lastIndexOf(n) - 1;
+        const exp = objIdx >= 0 && path[objIdx].kind === 'Object' ? expectedTypeAt(program, path.slice(0, objIdx + 1)) : undefined;
+        const ft = fieldsOf(exp?.type).find((x) => x.name === symbol.name);
+        if (ft && program.fieldDecls!.get(ft)?.field === symbol.field) out.push({ file: f, range: key.range });
+      }
+      return true;
     });
   }
   return out;

@@ -102,6 +102,13 @@ describe('evaluate: effects and precedence (LANGUAGE §5)', () => {
     assert.equal(p.requestHash(req), d.request_hash);
   });
 
+  it('a field named by a reserved word is read through a map, by index or after a dot (docs/language.md §13)', () => {
+    const q = compile({ 'a.rein': 'input { o: map<string> }\npolicy x { default allow }\nrule r {\n  when o["in"] == "x" or (o.and ?? "") == "y"\n  deny "d"\n}\n' });
+    assert.equal(q.evaluate({ o: { in: 'x' } }).effect, 'deny');
+    assert.equal(q.evaluate({ o: { and: 'y' } }).effect, 'deny');
+    assert.equal(q.evaluate({ o: {} }).effect, 'allow');
+  });
+
   it('request_hash is reproducible from the docs\' recipe: absent optional fields as null at every depth, undeclared fields kept (docs/evaluation.md)', async () => {
     const { createHash } = await import('node:crypto');
     const q = compile({ 's.rein': 'input { a: string, b?: int, c: { d?: string } }\npolicy x { default allow }\n' });

@@ -172,6 +172,11 @@ describe('rein serve dashboard (HTTP)', function () {
     assert.equal((await engine.decide(req, { approvals: [stored!.verdict!.token!] })).effect, 'allow');
     const again = await app.inject({ method: 'POST', url: `/dashboard/api/approvals/${rec.id}/deny`, payload: {}, headers: { cookie: alice.cookie, 'x-csrf-token': alice.csrf } });
     assert.equal(again.statusCode, 409);
+    // the API's code for the same condition (regression: the dashboard said `decided`)
+    assert.equal(JSON.parse(again.body).error.code, 'already_decided');
+    const unknown = await app.inject({ method: 'POST', url: '/dashboard/api/approvals/ap_0000000000nope/deny', payload: {}, headers: { cookie: alice.cookie, 'x-csrf-token': alice.csrf } });
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(JSON.parse(unknown.body).error.code, 'unknown_approval');
   });
 
   it('login: wrong password 401, then rate limited (429 with Retry-After) per address', async () => {

@@ -72,6 +72,27 @@ describe('services/rename', () => {
     assert.ok('error' in bad);
   });
 
+  it('renaming a field renames it in test requests too: `given { … }`, a `let` a `given` uses, `with { … }` — not an unrelated key of the same name (regression)', () => {
+    const fx = fixture({
+      'schema.rein': 'type Action = { kind: string, t<|>ool?: string }\ninput { action: Action, meta: map<string> }\n',
+      'rules.rein': 'rule r {\n  when action.tool == "db.drop"\n  deny "no"\n}\n',
+      'tests.rein':
+        'let base = { action: { kind: "tool_call", tool: "search" }, meta: { tool: "kept" } }\n' +
+        'let other = { tool: "kept too" }\n' +
+        'test "drop" {\n  given base with { action: { tool: "db.drop" } }\n  expect deny\n}\n' +
+        'test "plain" {\n  given { action: { kind: "x", tool: "y" }, meta: {} }\n  expect allow\n}\n',
+    });
+    const r = rename(fx.analysis, fx.file, fx.offset, 'tool_name');
+    assert.ok('edits' in r, JSON.stringify(r));
+    const by = (f: string) => r.edits.filter((e) => e.file === f).map((e) => slice(fx, f, e.range));
+    assert.deepEqual(by('schema.rein'), ['tool']);
+    assert.deepEqual(by('rules.rein'), ['tool']);
+    // base's action.tool, the with's action.tool, the plain given's action.tool; not meta.tool (a map) nor `other`'s key
+    assert.equal(by('tests.rein').length, 3);
+    const lines = r.edits.filter((e) => e.file === 'tests.rein').map((e) => e.range.start.line).sort();
+    assert.deepEqual(lines, [0, 3, 7]);
+  });
+
   it('refuses a name already declared', () => {
     const fx = fixture('let a<|>a = 1\nlet bb = 2\n');
     const r = rename(fx.analysis, fx.file, fx.offset, 'bb');

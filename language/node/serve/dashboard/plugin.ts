@@ -400,7 +400,9 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
           return { approval: pageRecord(r.record) };
         }
         const status = r.code === 'unknown' ? 404 : r.code === 'forbidden' ? 403 : r.code === 'invalid' ? 400 : 409;
-        return fail(reply, status, r.code, r.message);
+        // the same codes as the API's /v1/approvals (docs/service.md)
+        const code = r.code === 'unknown' ? 'unknown_approval' : r.code === 'decided' ? 'already_decided' : r.code === 'invalid' ? 'invalid_body' : r.code;
+        return fail(reply, status, code, r.message);
       });
     }
   };
