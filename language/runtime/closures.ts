@@ -7,7 +7,8 @@
 // list travels with the env of one explained evaluation.
 
 import type { BudgetView, Env } from './compiled.js';
-import type { IrBody, IrProgram, Node, ReadNode, Trace } from './ir.js';
+import type { IrBody, IrProgram, ListMethodNode, Node, ReadNode, Trace } from './ir.js';
+import type { ListLoop } from '../semantics/builtins.js';
 import { compilePattern, type PolicyPattern } from '../semantics/patterns.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
 import { DETECTORS } from './detectors.js';
@@ -310,8 +311,8 @@ export class Closures {
         return this.listMethod(n);
       case 'mapMethod': {
         const og = this.fn(n.obj);
-        const { m, at } = n;
-        return (env, f) => mapMethod(og(env, f), m, at);
+        const { m, yields, at } = n;
+        return (env, f) => mapMethod(og(env, f), yields, m, at);
       }
       case 'error':
         return thrower(n.message);
@@ -554,11 +555,12 @@ export class Closures {
     const a0: Fn = fns.length > 0 ? fns[0] : () => null;
     const a1: Fn = fns.length > 1 ? fns[1] : () => null;
     const { m, at } = n;
+    // On an `any` receiver, a method that is a list method too runs as that list method on a list.
+    const list = n.list === undefined ? undefined : this.loop(n.list, undefined, undefined, false);
     const str = (fn: (s: string, env: Env, f: Frame) => unknown): Fn => (env, f) => {
       const s = og(env, f);
       if (typeof s !== 'string') {
-        if (Array.isArray(s) && m === 'contains') return memberOf(a0(env, f), s);
-        if (Array.isArray(s) && m === 'len') return s.length;
+        if (list !== undefined && Array.isArray(s)) return list(s, a0(env, f), env, f);
         if (s === null || s === undefined) return null;
         // Only an `any` value can be of another type here: fail the rule rather than let a wrong
         // shape (a command sent as a number, a map) silently not match.
@@ -570,94 +572,108 @@ export class Closures {
     return str((s, env, f) => run(s, a0(env, f), a1(env, f)));
   }
 
-  private listMethod(n: Extract<Node, { k: 'listMethod' }>): Fn {
+  /** A list method: its registry entry's loop (semantics/builtins.ts `ListLoop`) over the list. */
+  private listMethod(n: ListMethodNode): Fn {
     const og = this.fn(n.obj);
-    const { m, at, sumMoney } = n;
-    const list = (env: Env, f: Frame): unknown[] | null => asList(og(env, f), m, at);
-    if (m === 'len') return (env, f) => lengthOf(og(env, f));
-    if (m === 'contains') {
-      const ag: Fn = n.arg ? this.fn(n.arg) : () => null;
-      return (env, f) => memberOf(ag(env, f), list(env, f));
-    }
-    if (n.body === undefined || n.slot === undefined) {
-      if (m === 'sum')
-        return (env, f) => {
-          const xs = list(env, f);
-          let s = 0;
-          if (xs) for (const x of xs) if (typeof x === 'number') s = sumMoney ? addMoney(s, x) : s + x;
-          return s;
-        };
-      return thrower(`\`${m}\` needs a lambda (\`x => …\`)`);
-    }
-    const body = this.fn(n.body);
-    const slot = n.slot;
-    switch (m) {
-      case 'any':
-        return (env, f) => {
-          const xs = list(env, f);
-          if (!xs) return false;
+    const { m, at } = n;
+    const run = this.loop(n.loop, n.body, n.slot, n.money === true);
+    if (n.arg === undefined) return (env, f) => run(asList(og(env, f), m, at), null, env, f);
+    // The argument first, then the list (as `v in xs`).
+    const ag = this.fn(n.arg);
+    return (env, f) => {
+      const a = ag(env, f);
+      return run(asList(og(env, f), m, at), a, env, f);
+    };
+  }
+
+  /**
+   * A `ListLoop` as a closure over an evaluated list (`null`: absent) and the call's argument `a`:
+   * one closure per step kind, the element's value (`v`) from the lambda in frame slot `slot`, or
+   * the element itself without a lambda. The JavaScript backend emits the same loop
+   * (codegen-rules.ts `listLoop`).
+   */
+  loop(loop: ListLoop, lambda: Node | undefined, slot: number | undefined, money: boolean): Loop {
+    const body = lambda === undefined ? undefined : this.fn(lambda);
+    const s = slot ?? 0;
+    const when = WHEN[loop.when];
+    const ifNull = loop.ifNull === null;
+    const always = loop.when === 'always';
+    switch (loop.step) {
+      case 'stop': {
+        const stopWith = loop.stopWith;
+        return (xs, a, env, f) => {
+          if (xs === null) return ifNull ? null : !stopWith;
           for (let i = 0; i < xs.length; i++) {
-            f[slot] = xs[i];
-            if (body(env, f) === true) return true;
-          }
-          return false;
-        };
-      case 'all':
-        return (env, f) => {
-          const xs = list(env, f);
-          if (!xs) return true;
-          for (let i = 0; i < xs.length; i++) {
-            f[slot] = xs[i];
-            if (body(env, f) !== true) return false;
-          }
-          return true;
-        };
-      case 'count':
-        return (env, f) => {
-          const xs = list(env, f);
-          let c = 0;
-          if (xs)
-            for (let i = 0; i < xs.length; i++) {
-              f[slot] = xs[i];
-              if (body(env, f) === true) c++;
+            let v = xs[i];
+            if (body !== undefined) {
+              f[s] = v;
+              v = body(env, f);
             }
+            if (when(v, a)) return stopWith;
+          }
+          return !stopWith;
+        };
+      }
+      case 'count':
+        if (always && body === undefined) return (xs) => (xs === null ? (ifNull ? null : 0) : xs.length);
+        return (xs, a, env, f) => {
+          if (xs === null) return ifNull ? null : 0;
+          let c = 0;
+          for (let i = 0; i < xs.length; i++) {
+            let v = xs[i];
+            if (body !== undefined) {
+              f[s] = v;
+              v = body(env, f);
+            }
+            if (when(v, a)) c++;
+          }
           return c;
         };
-      case 'filter':
-        return (env, f) => {
-          const xs = list(env, f);
-          const out: unknown[] = [];
-          if (xs)
-            for (let i = 0; i < xs.length; i++) {
-              f[slot] = xs[i];
-              if (body(env, f) === true) out.push(xs[i]);
+      case 'add':
+        return (xs, a, env, f) => {
+          if (xs === null) return ifNull ? null : 0;
+          let sum = 0;
+          for (let i = 0; i < xs.length; i++) {
+            let v = xs[i];
+            if (body !== undefined) {
+              f[s] = v;
+              v = body(env, f);
             }
+            if (when(v, a)) sum = money ? addMoney(sum, v as number) : sum + (v as number);
+          }
+          return sum;
+        };
+      case 'keep':
+      case 'push': {
+        const keep = loop.step === 'keep';
+        return (xs, a, env, f) => {
+          if (xs === null) return ifNull ? null : [];
+          const out: unknown[] = [];
+          for (let i = 0; i < xs.length; i++) {
+            const x = xs[i];
+            let v = x;
+            if (body !== undefined) {
+              f[s] = x;
+              v = body(env, f);
+            }
+            if (when(v, a)) out.push(keep ? x : v === undefined ? null : v);
+          }
           return out;
         };
-      case 'map':
-        return (env, f) => {
-          const xs = list(env, f);
-          const out: unknown[] = [];
-          if (xs)
-            for (let i = 0; i < xs.length; i++) {
-              f[slot] = xs[i];
-              const v = body(env, f);
-              out.push(v === undefined ? null : v);
-            }
-          return out;
-        };
-      case 'sum':
-        return (env, f) => {
-          const xs = list(env, f);
-          let s = 0;
-          if (xs)
-            for (let i = 0; i < xs.length; i++) {
-              f[slot] = xs[i];
-              const v = body(env, f);
-              if (typeof v === 'number') s = sumMoney ? addMoney(s, v) : s + v;
-            }
-          return s;
-        };
+      }
     }
   }
 }
+
+/** A list method's loop over an evaluated list (null: absent) and the call's argument. */
+export type Loop = (xs: unknown[] | null, a: unknown, env: Env, f: Frame) => unknown;
+
+/** `ListLoop.when`: whether an element's value `v` acts (`a`: the call's argument). */
+const WHEN: Record<ListLoop['when'], (v: unknown, a: unknown) => boolean> = {
+  true: (v) => v === true,
+  notTrue: (v) => v !== true,
+  number: (v) => typeof v === 'number',
+  equalsArg: (v, a) => (typeof a !== 'object' ? a !== undefined && v === a : a !== null && deepEqual(a, v)),
+  always: () => true,
+};
+

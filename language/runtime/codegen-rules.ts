@@ -11,11 +11,13 @@
 
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
-import type { IrRule, Node } from './ir.js';
+import type { IrRule, ListMethodNode, Node } from './ir.js';
 import { conjuncts } from './ir.js';
 import type { Type } from '../semantics/types.js';
 import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
 import * as ops from './ops.js';
+import { addMoney } from './money.js';
+import { deepEqual } from './values.js';
 import { EFFECTS } from './effects.js';
 import { Entries } from './entries.js';
 
@@ -119,6 +121,9 @@ const N = {
   ms: new Name('ms'),
   fr: new Name('fr'),
 };
+
+/** The names of a list method's helper (`listLoop`). */
+const LOOP = { xs: new Name('xs'), i: new Name('i'), a: new Name('a'), v: new Name('v'), r: new Name('r') };
 
 const COMMA = _`, `;
 const AND = _` && `;
@@ -243,9 +248,9 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : (${p} = ${gen(n.args[0]!, sc)}, typeof ${p} === "string" && ${test}))`;
       }
       case 'listMethod':
-        return listMethod(n, sc) ?? fallback(n);
+        return listMethod(n, sc);
       case 'mapMethod':
-        return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
+        return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.yields}, ${n.m}, ${n.at})`;
       case 'member':
         return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
       case 'index':
@@ -271,30 +276,55 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
   };
 
   /**
-   * `xs.any(x => …)`, `all`, `count`: a helper function in the enclosing scope with the lambda body
-   * inline (its parameter is the frame slot, as in the closures); `len` and `contains` call ops.ts.
-   * Same semantics as closures.ts `listMethod` (ops.ts `asList` for the shape check).
+   * A list method: a helper function in the enclosing scope running its loop (semantics/builtins.ts
+   * `ListLoop`), specialised here from the loop's description, with the lambda body inline (its
+   * parameter is the frame slot, as in the closures). Same semantics as closures.ts `loop` (ops.ts
+   * `asList` for the shape check); the argument is evaluated before the list, as there.
    */
-  const listMethod = (n: Extract<Node, { k: 'listMethod' }>, sc: Scope): Code | undefined => {
-    if (n.m === 'len') return _`${b.ref(ops.lengthOf)}(${gen(n.obj, sc)})`;
+  const listMethod = (n: ListMethodNode, sc: Scope): Code => {
     const list = _`${b.ref(ops.asList)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
-    if (n.m === 'contains') return _`${b.ref(ops.memberOf)}(${n.arg ? gen(n.arg, sc) : _`null`}, ${list})`;
-    if (n.body === undefined || n.slot === undefined || (n.m !== 'any' && n.m !== 'all' && n.m !== 'count')) return undefined;
     const h = new Name(`L${helpers_++}`);
     const inner = new Scope('u', undefined);
-    const body = gen(n.body, inner);
-    const xs = new Name('xs');
-    const i = new Name('i');
-    const set = _`${f}[${n.slot}] = ${xs}[${i}];`;
-    const loop =
-      n.m === 'any'
-        ? _`if (${xs} === null) return false; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} === true) return true; } return false;`
-        : n.m === 'all'
-          ? _`if (${xs} === null) return true; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} !== true) return false; } return true;`
-          : _`let c = 0; if (${xs} !== null) for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} === true) c++; } return c;`;
-    const locals = letAll(inner.temps) ?? _``;
-    b.outer(_`function ${h}(${xs}, ${env}, ${f}, ${input}) { ${locals} ${loop} }`);
-    return _`${h}(${list}, ${env}, ${f}, ${input})`;
+    b.outer(_`function ${h}(${LOOP.a}, ${LOOP.xs}, ${env}, ${f}, ${input}) { ${listLoop(n, inner)} }`);
+    return _`${h}(${n.arg ? gen(n.arg, sc) : _`null`}, ${list}, ${env}, ${f}, ${input})`;
+  };
+
+  /** The body of a list method's helper: `xs` (the list or null), `a` (the argument). */
+  const listLoop = (n: ListMethodNode, inner: Scope): Code => {
+    const { loop } = n;
+    const { xs, i, a, v, r } = LOOP;
+    const empty = loop.ifNull === null ? _`null` : loop.step === 'stop' ? _`${!loop.stopWith}` : loop.step === 'count' || loop.step === 'add' ? _`0` : _`[]`;
+    const onNull = _`if (${xs} === null) return ${empty};`;
+    // `count` of every element without a lambda: the length.
+    if (loop.step === 'count' && loop.when === 'always' && n.body === undefined) return _`${onNull} return ${xs}.length;`;
+    const body = n.body === undefined ? undefined : gen(n.body, inner);
+    const element = body === undefined ? _`${v} = ${xs}[${i}];` : _`${f}[${n.slot ?? 0}] = ${xs}[${i}]; ${v} = ${body};`;
+    const holds =
+      loop.when === 'true'
+        ? _`${v} === true`
+        : loop.when === 'notTrue'
+          ? _`${v} !== true`
+          : loop.when === 'number'
+            ? _`typeof ${v} === "number"`
+            : loop.when === 'equalsArg'
+              ? _`(typeof ${a} !== "object" ? ${a} !== undefined && ${v} === ${a} : ${a} !== null && ${b.ref(deepEqual)}(${a}, ${v}))`
+              : undefined;
+    const step =
+      loop.step === 'stop'
+        ? _`return ${loop.stopWith};`
+        : loop.step === 'count'
+          ? _`${r}++;`
+          : loop.step === 'add'
+            ? n.money === true
+              ? _`${r} = ${b.ref(addMoney)}(${r}, ${v});`
+              : _`${r} = ${r} + ${v};`
+            : loop.step === 'keep'
+              ? _`${r}.push(${xs}[${i}]);`
+              : _`${r}.push(${v} === undefined ? null : ${v});`;
+    const start = loop.step === 'stop' ? undefined : loop.step === 'count' || loop.step === 'add' ? _`0` : _`[]`;
+    const result = loop.step === 'stop' ? _`${!loop.stopWith}` : _`${r}`;
+    const locals = letAll([v, ...inner.temps])!;
+    return _`${onNull} ${locals} ${start === undefined ? _`` : _`let ${r} = ${start};`} for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${element} ${holds === undefined ? step : _`if (${holds}) ${step}`} } return ${result};`;
   };
 
   /** An input read: a local the validator holds (fused), a read hoisted to the top of the main

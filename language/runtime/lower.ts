@@ -16,6 +16,7 @@ import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
 import { compilePattern } from '../semantics/patterns.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
+import { LIST_METHODS, MAP_METHODS } from '../semantics/builtins.js';
 import { annotationsOf } from '../semantics/annotations.js';
 import type { BudgetWindow, ClauseEffect, Env, SourceLocation } from './compiled.js';
 import { DETECTORS } from './detectors.js';
@@ -32,8 +33,7 @@ import {
   type IrClause,
   type IrProgram,
   type IrRule,
-  type ListMethod,
-  type MapMethod,
+  type ListMethodNode,
   type Node,
   type StringMethod,
   type Trace,
@@ -53,12 +53,9 @@ interface Scope {
 const NULL: Node = Object.freeze({ k: 'const', v: null }) as Node;
 const EMPTY_ENV: Env = { input: Object.create(null), now: 0, budgets: Object.create(null) };
 const STRING_METHODS = new Set<string>(Object.keys(STRING_RUN));
-const LAMBDA_METHODS = new Set<string>(['any', 'all', 'count', 'filter', 'map', 'sum']);
 /** Nodes that read the env (the request, the clock, budgets, a request-reading let). */
 const ENV_READS = new Set<Node['k']>(['read', 'input', 'now', 'budget', 'let', 'extern']);
 const BUILTINS = new Set<string>(['len', 'min', 'max', 'type_of', 'hour', 'weekday']);
-/** Map methods (`m.keys()`). */
-const MAP_METHODS = new Set<string>(['keys', 'values', 'entries']);
 
 function konst(v: unknown): Node {
   return { k: 'const', v };
@@ -583,27 +580,38 @@ export class Lowering {
     return { body: this.expr(lam.body, s), slot };
   }
 
+  /**
+   * A method call. List and map methods are lowered from their registry entries (semantics/builtins.ts)
+   * alone: a list method becomes one `listMethod` node carrying the entry's `loop`, a map method a
+   * `mapMethod` node carrying what it yields. Nothing here names a method.
+   */
   method(objExpr: A.Expr, m: string, e: A.CallExpr, s: Scope): Node {
     const ok = baseKind(this.typeOf(objExpr));
     const obj = this.expr(objExpr, s);
     const at = this.at(s, e);
     const isList = ok === 'list';
     const isString = ok === 'string' || ok === 'enum';
-    if (!isList && !isString && MAP_METHODS.has(m) && e.args.length === 0) return this.fold({ k: 'mapMethod', m: m as MapMethod, obj, at });
-    if (isList || (!isString && LAMBDA_METHODS.has(m))) {
-      const sumMoney = m === 'sum' && baseKind(this.typeOf(e)) === 'money';
-      const lam = this.lambda(e.args[0], s);
-      const arg = lam ? undefined : this.expr(e.args[0], s);
-      if (m === 'len') return this.fold({ k: 'listMethod', m, obj, sumMoney, at });
-      if (m === 'contains') return this.fold(arg ? { k: 'listMethod', m, obj, arg, sumMoney, at } : { k: 'listMethod', m, obj, sumMoney, at });
-      if (m === 'sum' && !lam) return this.fold({ k: 'listMethod', m, obj, sumMoney, at });
-      if (!lam) return { k: 'error', message: `\`${m}\` needs a lambda (\`x => …\`)` };
-      if (!LAMBDA_METHODS.has(m)) return { k: 'error', message: `unknown method \`${m}\`` };
-      return { k: 'listMethod', m: m as ListMethod, obj, body: lam.body, slot: lam.slot, sumMoney, at };
+    const mm = MAP_METHODS[m];
+    if (!isList && !isString && mm && e.args.length === 0) return this.fold({ k: 'mapMethod', m, yields: mm.yields, obj, at });
+    const lm = LIST_METHODS[m];
+    // On a list, or a lambda method on a value that is not statically a string (`any`).
+    if (isList || (!isString && lm?.lambda)) {
+      if (!lm) return { k: 'error', message: `unknown method \`${m}\`` };
+      const lam = lm.lambda ? this.lambda(e.args[0], s) : undefined;
+      if (lm.lambda && !lam && (e.args.length > 0 || lm.min > 0)) return { k: 'error', message: `\`${m}\` needs a lambda (\`x => …\`)` };
+      const n: ListMethodNode = { k: 'listMethod', m, loop: lm.loop, obj, at };
+      if (lam) {
+        n.body = lam.body;
+        n.slot = lam.slot;
+      } else if (!lm.lambda && e.args.length > 0) n.arg = this.expr(e.args[0], s);
+      if (lm.loop.step === 'add' && baseKind(this.typeOf(e)) === 'money') n.money = true;
+      return this.fold(n);
     }
     const args = e.args.map((a) => this.expr(a, s));
     if (!STRING_METHODS.has(m)) return { k: 'error', message: `unknown method \`${m}\`` };
-    return this.fold({ k: 'strMethod', m: m as StringMethod, obj, args, at });
+    // On an `any`, a method that is a list method too runs as the list method on a list.
+    const list = !isString && lm && !lm.lambda ? lm.loop : undefined;
+    return this.fold({ k: 'strMethod', m: m as StringMethod, obj, args, at, ...(list ? { list } : {}) });
   }
 
   // ---------------- rules and budgets
