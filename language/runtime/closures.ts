@@ -17,6 +17,7 @@ import { addMoney, divMoney, mulMoney } from './money.js';
 import {
   WEEKDAYS,
   asList,
+  equalsArg,
   checkedNumber,
   inTimeRange,
   indexOf,
@@ -385,17 +386,16 @@ export class Closures {
     if (n.r.k === 'const' && typeof n.r.v === 'number' && n.l.k !== 'const') {
       // The common `x > 1000` shape: one closure call and a typeof check.
       const rv = n.r.v;
+      const test =
+        op === '<'
+          ? (a: unknown) => typeof a === 'number' && a < rv
+          : op === '<='
+            ? (a: unknown) => typeof a === 'number' && a <= rv
+            : op === '>'
+              ? (a: unknown) => typeof a === 'number' && a > rv
+              : (a: unknown) => typeof a === 'number' && a >= rv;
       const sr = this.simple(n.l);
-      if (sr) {
-        if (op === '<') return fusedTest(sr, (a) => typeof a === 'number' && a < rv);
-        if (op === '<=') return fusedTest(sr, (a) => typeof a === 'number' && a <= rv);
-        if (op === '>') return fusedTest(sr, (a) => typeof a === 'number' && a > rv);
-        return fusedTest(sr, (a) => typeof a === 'number' && a >= rv);
-      }
-      if (op === '<') return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a < rv; };
-      if (op === '<=') return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a <= rv; };
-      if (op === '>') return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a > rv; };
-      return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a >= rv; };
+      return sr ? fusedTest(sr, test) : (env, f) => test(lf(env, f));
     }
     const rf = this.fn(n.r);
     if (op === '<') return (env, f) => lt(lf(env, f), rf(env, f));
@@ -557,19 +557,16 @@ export class Closures {
     const { m, at } = n;
     // On an `any` receiver, a method that is a list method too runs as that list method on a list.
     const list = n.list === undefined ? undefined : this.loop(n.list, undefined, undefined, false);
-    const str = (fn: (s: string, env: Env, f: Frame) => unknown): Fn => (env, f) => {
-      const s = og(env, f);
-      if (typeof s !== 'string') {
-        if (list !== undefined && Array.isArray(s)) return list(s, a0(env, f), env, f);
-        if (s === null || s === undefined) return null;
-        // Only an `any` value can be of another type here: fail the rule rather than let a wrong
-        // shape (a command sent as a number, a map) silently not match.
-        throw new EvalError(`\`.${m}()\` needs a string, got ${typeOfValue(s)} at ${at}`);
-      }
-      return fn(s, env, f);
-    };
     const run = STRING_RUN[m];
-    return str((s, env, f) => run(s, a0(env, f), a1(env, f)));
+    return (env, f) => {
+      const s = og(env, f);
+      if (typeof s === 'string') return run(s, a0(env, f), a1(env, f));
+      if (list !== undefined && Array.isArray(s)) return list(s, a0(env, f), env, f);
+      if (s === null || s === undefined) return null;
+      // Only an `any` value can be of another type here: fail the rule rather than let a wrong
+      // shape (a command sent as a number, a map) silently not match.
+      throw new EvalError(`\`.${m}()\` needs a string, got ${typeOfValue(s)} at ${at}`);
+    };
   }
 
   /** A list method: its registry entry's loop (semantics/builtins.ts `ListLoop`) over the list. */
@@ -588,80 +585,37 @@ export class Closures {
 
   /**
    * A `ListLoop` as a closure over an evaluated list (`null`: absent) and the call's argument `a`:
-   * one closure per step kind, the element's value (`v`) from the lambda in frame slot `slot`, or
-   * the element itself without a lambda. The JavaScript backend emits the same loop
-   * (codegen-rules.ts `listLoop`).
+   * the element's value (`v`) from the lambda in frame slot `slot`, or the element itself without a
+   * lambda. The JavaScript backend emits the same loop (codegen-rules.ts `listLoop`).
    */
   loop(loop: ListLoop, lambda: Node | undefined, slot: number | undefined, money: boolean): Loop {
     const body = lambda === undefined ? undefined : this.fn(lambda);
     const s = slot ?? 0;
     const when = WHEN[loop.when];
-    const ifNull = loop.ifNull === null;
-    const always = loop.when === 'always';
-    switch (loop.step) {
-      case 'stop': {
-        const stopWith = loop.stopWith;
-        return (xs, a, env, f) => {
-          if (xs === null) return ifNull ? null : !stopWith;
-          for (let i = 0; i < xs.length; i++) {
-            let v = xs[i];
-            if (body !== undefined) {
-              f[s] = v;
-              v = body(env, f);
-            }
-            if (when(v, a)) return stopWith;
-          }
-          return !stopWith;
-        };
+    const step = loop.step;
+    const stop = step === 'stop';
+    const stopWith = stop && loop.stopWith;
+    const list = step === 'keep' || step === 'push';
+    const length = step === 'count' && loop.when === 'always' && body === undefined;
+    return (xs, a, env, f) => {
+      if (xs === null) return loop.ifNull === null ? null : stop ? !stopWith : list ? [] : 0;
+      if (length) return xs.length;
+      let r: unknown = stop ? !stopWith : list ? [] : 0;
+      for (let i = 0; i < xs.length; i++) {
+        const x = xs[i];
+        let v = x;
+        if (body !== undefined) {
+          f[s] = x;
+          v = body(env, f);
+        }
+        if (when(v, a)) {
+          if (stop) return stopWith;
+          if (list) (r as unknown[]).push(step === 'keep' ? x : v === undefined ? null : v);
+          else r = step === 'count' ? (r as number) + 1 : money ? addMoney(r as number, v as number) : (r as number) + (v as number);
+        }
       }
-      case 'count':
-        if (always && body === undefined) return (xs) => (xs === null ? (ifNull ? null : 0) : xs.length);
-        return (xs, a, env, f) => {
-          if (xs === null) return ifNull ? null : 0;
-          let c = 0;
-          for (let i = 0; i < xs.length; i++) {
-            let v = xs[i];
-            if (body !== undefined) {
-              f[s] = v;
-              v = body(env, f);
-            }
-            if (when(v, a)) c++;
-          }
-          return c;
-        };
-      case 'add':
-        return (xs, a, env, f) => {
-          if (xs === null) return ifNull ? null : 0;
-          let sum = 0;
-          for (let i = 0; i < xs.length; i++) {
-            let v = xs[i];
-            if (body !== undefined) {
-              f[s] = v;
-              v = body(env, f);
-            }
-            if (when(v, a)) sum = money ? addMoney(sum, v as number) : sum + (v as number);
-          }
-          return sum;
-        };
-      case 'keep':
-      case 'push': {
-        const keep = loop.step === 'keep';
-        return (xs, a, env, f) => {
-          if (xs === null) return ifNull ? null : [];
-          const out: unknown[] = [];
-          for (let i = 0; i < xs.length; i++) {
-            const x = xs[i];
-            let v = x;
-            if (body !== undefined) {
-              f[s] = x;
-              v = body(env, f);
-            }
-            if (when(v, a)) out.push(keep ? x : v === undefined ? null : v);
-          }
-          return out;
-        };
-      }
-    }
+      return r;
+    };
   }
 }
 
@@ -673,7 +627,7 @@ const WHEN: Record<ListLoop['when'], (v: unknown, a: unknown) => boolean> = {
   true: (v) => v === true,
   notTrue: (v) => v !== true,
   number: (v) => typeof v === 'number',
-  equalsArg: (v, a) => (typeof a !== 'object' ? a !== undefined && v === a : a !== null && deepEqual(a, v)),
+  equalsArg,
   always: () => true,
 };
 

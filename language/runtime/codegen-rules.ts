@@ -17,7 +17,6 @@ import type { Type } from '../semantics/types.js';
 import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
 import * as ops from './ops.js';
 import { addMoney } from './money.js';
-import { deepEqual } from './values.js';
 import { EFFECTS } from './effects.js';
 import { Entries } from './entries.js';
 
@@ -293,38 +292,31 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
   const listLoop = (n: ListMethodNode, inner: Scope): Code => {
     const { loop } = n;
     const { xs, i, a, v, r } = LOOP;
-    const empty = loop.ifNull === null ? _`null` : loop.step === 'stop' ? _`${!loop.stopWith}` : loop.step === 'count' || loop.step === 'add' ? _`0` : _`[]`;
-    const onNull = _`if (${xs} === null) return ${empty};`;
+    const { step, when } = loop;
+    const stop = step === 'stop';
+    const start = stop ? _`${!loop.stopWith}` : step === 'keep' || step === 'push' ? _`[]` : _`0`;
+    const onNull = _`if (${xs} === null) return ${loop.ifNull === null ? _`null` : start};`;
     // `count` of every element without a lambda: the length.
-    if (loop.step === 'count' && loop.when === 'always' && n.body === undefined) return _`${onNull} return ${xs}.length;`;
-    const body = n.body === undefined ? undefined : gen(n.body, inner);
-    const element = body === undefined ? _`${v} = ${xs}[${i}];` : _`${f}[${n.slot ?? 0}] = ${xs}[${i}]; ${v} = ${body};`;
+    if (step === 'count' && when === 'always' && n.body === undefined) return _`${onNull} return ${xs}.length;`;
+    const element = n.body === undefined ? _`${v} = ${xs}[${i}];` : _`${f}[${n.slot ?? 0}] = ${xs}[${i}]; ${v} = ${gen(n.body, inner)};`;
     const holds =
-      loop.when === 'true'
+      when === 'true'
         ? _`${v} === true`
-        : loop.when === 'notTrue'
+        : when === 'notTrue'
           ? _`${v} !== true`
-          : loop.when === 'number'
+          : when === 'number'
             ? _`typeof ${v} === "number"`
-            : loop.when === 'equalsArg'
-              ? _`(typeof ${a} !== "object" ? ${a} !== undefined && ${v} === ${a} : ${a} !== null && ${b.ref(deepEqual)}(${a}, ${v}))`
-              : undefined;
-    const step =
-      loop.step === 'stop'
-        ? _`return ${loop.stopWith};`
-        : loop.step === 'count'
-          ? _`${r}++;`
-          : loop.step === 'add'
-            ? n.money === true
-              ? _`${r} = ${b.ref(addMoney)}(${r}, ${v});`
-              : _`${r} = ${r} + ${v};`
-            : loop.step === 'keep'
-              ? _`${r}.push(${xs}[${i}]);`
-              : _`${r}.push(${v} === undefined ? null : ${v});`;
-    const start = loop.step === 'stop' ? undefined : loop.step === 'count' || loop.step === 'add' ? _`0` : _`[]`;
-    const result = loop.step === 'stop' ? _`${!loop.stopWith}` : _`${r}`;
-    const locals = letAll([v, ...inner.temps])!;
-    return _`${onNull} ${locals} ${start === undefined ? _`` : _`let ${r} = ${start};`} for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${element} ${holds === undefined ? step : _`if (${holds}) ${step}`} } return ${result};`;
+            : when === 'equalsArg'
+              ? _`${b.ref(ops.equalsArg)}(${v}, ${a})`
+              : _`true`;
+    const act = stop
+      ? _`return ${loop.stopWith};`
+      : step === 'count'
+        ? _`${r}++;`
+        : step === 'add'
+          ? _`${r} = ${n.money === true ? _`${b.ref(addMoney)}(${r}, ${v})` : _`${r} + ${v}`};`
+          : _`${r}.push(${step === 'keep' ? _`${xs}[${i}]` : _`${v} === undefined ? null : ${v}`});`;
+    return _`${onNull} ${letAll([v, ...inner.temps])!} let ${r} = ${start}; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${element} if (${holds}) ${act} } return ${r};`;
   };
 
   /** An input read: a local the validator holds (fused), a read hoisted to the top of the main

@@ -234,7 +234,7 @@ export class Lowering {
       case 'Null':
         return NULL;
       case 'String':
-        return this.string(e, s);
+        return this.string(e.parts, s);
       case 'Paren':
         return this.expr(e.expr, s, chainInner);
       case 'List': {
@@ -287,13 +287,13 @@ export class Lowering {
     }
   }
 
-  string(e: A.StringLit, s: Scope): Node {
+  string(pieces: A.StringLit['parts'], s: Scope): Node {
     const parts: (string | { e: Node; type?: Type })[] = [];
     const text = (t: string) => {
       if (parts.length > 0 && typeof parts[parts.length - 1] === 'string') parts[parts.length - 1] += t;
       else parts.push(t);
     };
-    for (const p of e.parts) {
+    for (const p of pieces) {
       if (p.kind === 'Text') {
         text(p.value);
         continue;
@@ -455,45 +455,18 @@ export class Lowering {
       case 'not in':
         return this.fold({ k: 'in', neg: op === 'not in', l, r });
       case 'matches': {
-        const pattern =
-          e.right && e.right.kind === 'String' && e.right.parts.every((p) => p.kind === 'Text')
-            ? e.right.parts.map((p) => (p as A.StringText).value).join('')
-            : undefined;
-        let ok = false;
-        if (pattern !== undefined) {
+        // A constant pattern (written out, or a `let`) is compiled now, and a constant list of them
+        // checked now; one from the request or data — a string or a list of strings — is compiled
+        // when met (closures.ts `patternsOf`). An invalid one is a rule error.
+        const texts = isConst(r) ? (typeof r.v === 'string' ? [r.v] : Array.isArray(r.v) ? r.v : []) : [];
+        for (const t of texts) {
           try {
-            compilePattern(pattern);
-            ok = true;
+            if (typeof t === 'string') compilePattern(t);
           } catch {
-            ok = false;
+            return { k: 'error', message: `invalid pattern at ${at}` };
           }
         }
-        if (pattern === undefined) {
-          // A pattern that is not written out: a constant (a `let`) or one from the request or data,
-          // a string or a list of strings, compiled when met (closures.ts `patternsOf`).
-          if (isConst(r)) {
-            const texts = typeof r.v === 'string' ? [r.v] : Array.isArray(r.v) ? r.v : [];
-            if (texts.length === 1 && typeof texts[0] === 'string' && typeof r.v === 'string') {
-              try {
-                compilePattern(texts[0]);
-                return this.fold({ k: 'matches', l, pattern: texts[0], at });
-              } catch {
-                return { k: 'error', message: `invalid pattern at ${at}` };
-              }
-            }
-            for (const t of texts) {
-              if (typeof t !== 'string') continue;
-              try {
-                compilePattern(t);
-              } catch {
-                return { k: 'error', message: `invalid pattern at ${at}` };
-              }
-            }
-          }
-          return { k: 'matchesAny', l, r, at };
-        }
-        if (!ok) return { k: 'error', message: `invalid pattern at ${at}` };
-        return this.fold({ k: 'matches', l, pattern, at });
+        return isConst(r) && typeof r.v === 'string' ? this.fold({ k: 'matches', l, pattern: r.v, at }) : { k: 'matchesAny', l, r, at };
       }
       case 'with':
         return this.fold({ k: 'with', l, r });
@@ -538,19 +511,8 @@ export class Lowering {
         if (i === undefined) return { k: 'error', message: `\`${name}\` cannot be evaluated` };
         return this.fold({ k: 'def', i, args });
       }
-      if ((sym?.kind === 'builtin' || !sym) && name === 'string' && e.args.length === 1) {
-        // `string(x)` renders as interpolation does: `"${x}"`.
-        const type = this.typeOf(e.args[0]);
-        const inner = this.expr(e.args[0], s);
-        if (isConst(inner)) {
-          try {
-            return konst(renderValue(inner.v, type, this.ir.currency));
-          } catch {
-            // left to run time
-          }
-        }
-        return { k: 'str', parts: [type === undefined ? { e: inner } : { e: inner, type }] };
-      }
+      // `string(x)` renders as interpolation does: `"${x}"`.
+      if ((sym?.kind === 'builtin' || !sym) && name === 'string' && e.args.length === 1) return this.string([{ kind: 'Interpolation', expr: e.args[0] } as A.Interpolation], s);
       if (sym?.kind === 'builtin' || !sym) {
         const args = e.args.map((a) => this.expr(a, s));
         if (!BUILTINS.has(name)) return { k: 'error', message: `unknown function \`${name}\`` };
