@@ -17,7 +17,6 @@ import { addMoney, divMoney, mulMoney } from './money.js';
 import {
   WEEKDAYS,
   asList,
-  equalsArg,
   checkedNumber,
   inTimeRange,
   indexOf,
@@ -372,9 +371,9 @@ export class Closures {
     // Scalars: strict equality (null == null; absent fields are null).
     if (n.r.k === 'const') {
       const rv = n.r.v;
+      const test = neg ? (v: unknown) => v !== rv : (v: unknown) => v === rv;
       const sr = this.simple(n.l);
-      if (sr) return neg ? fusedTest(sr, (v) => v !== rv) : fusedTest(sr, (v) => v === rv);
-      return (env, f) => (lf(env, f) === rv) !== neg;
+      return sr ? fusedTest(sr, test) : (env, f) => test(lf(env, f));
     }
     const rf = this.fn(n.r);
     return (env, f) => (lf(env, f) === rf(env, f)) !== neg;
@@ -410,13 +409,11 @@ export class Closures {
     const lf = this.fn(n.l);
     const r = n.r;
     if (r.k === 'const' && Array.isArray(r.v) && r.v.every((x) => typeof x !== 'object' || x === null)) {
+      // (the set holds no null, and a JSON-safe constant no undefined)
       const set = new Set(r.v.filter((x) => x !== null));
+      const test = neg ? (x: unknown) => !(x !== null && set.has(x)) : (x: unknown) => x !== null && set.has(x);
       const sr = this.simple(n.l);
-      if (sr) return neg ? fusedTest(sr, (x) => !(x !== null && set.has(x))) : fusedTest(sr, (x) => x !== null && set.has(x));
-      return (env, f) => {
-        const x = lf(env, f);
-        return (x !== null && x !== undefined && set.has(x)) !== neg;
-      };
+      return sr ? fusedTest(sr, test) : (env, f) => test(lf(env, f));
     }
     const rf = this.fn(r);
     return (env, f) => memberOf(lf(env, f), rf(env, f)) !== neg;
@@ -556,12 +553,12 @@ export class Closures {
     const a1: Fn = fns.length > 1 ? fns[1] : () => null;
     const { m, at } = n;
     // On an `any` receiver, a method that is a list method too runs as that list method on a list.
-    const list = n.list === undefined ? undefined : this.loop(n.list, undefined, undefined, false);
+    const list = n.list === undefined ? undefined : listLoop(n.list, undefined, 0, false);
     const run = STRING_RUN[m];
     return (env, f) => {
       const s = og(env, f);
       if (typeof s === 'string') return run(s, a0(env, f), a1(env, f));
-      if (list !== undefined && Array.isArray(s)) return list(s, a0(env, f), env, f);
+      if (list !== undefined && Array.isArray(s)) return list(a0(env, f), s, env, f);
       if (s === null || s === undefined) return null;
       // Only an `any` value can be of another type here: fail the rule rather than let a wrong
       // shape (a command sent as a number, a map) silently not match.
@@ -573,61 +570,57 @@ export class Closures {
   private listMethod(n: ListMethodNode): Fn {
     const og = this.fn(n.obj);
     const { m, at } = n;
-    const run = this.loop(n.loop, n.body, n.slot, n.money === true);
-    if (n.arg === undefined) return (env, f) => run(asList(og(env, f), m, at), null, env, f);
+    const run = listLoop(n.loop, n.body === undefined ? undefined : this.fn(n.body), n.slot ?? 0, n.money === true);
     // The argument first, then the list (as `v in xs`).
-    const ag = this.fn(n.arg);
-    return (env, f) => {
-      const a = ag(env, f);
-      return run(asList(og(env, f), m, at), a, env, f);
-    };
-  }
-
-  /**
-   * A `ListLoop` as a closure over an evaluated list (`null`: absent) and the call's argument `a`:
-   * the element's value (`v`) from the lambda in frame slot `slot`, or the element itself without a
-   * lambda. The JavaScript backend emits the same loop (codegen-rules.ts `listLoop`).
-   */
-  loop(loop: ListLoop, lambda: Node | undefined, slot: number | undefined, money: boolean): Loop {
-    const body = lambda === undefined ? undefined : this.fn(lambda);
-    const s = slot ?? 0;
-    const when = WHEN[loop.when];
-    const step = loop.step;
-    const stop = step === 'stop';
-    const stopWith = stop && loop.stopWith;
-    const list = step === 'keep' || step === 'push';
-    const length = step === 'count' && loop.when === 'always' && body === undefined;
-    return (xs, a, env, f) => {
-      if (xs === null) return loop.ifNull === null ? null : stop ? !stopWith : list ? [] : 0;
-      if (length) return xs.length;
-      let r: unknown = stop ? !stopWith : list ? [] : 0;
-      for (let i = 0; i < xs.length; i++) {
-        const x = xs[i];
-        let v = x;
-        if (body !== undefined) {
-          f[s] = x;
-          v = body(env, f);
-        }
-        if (when(v, a)) {
-          if (stop) return stopWith;
-          if (list) (r as unknown[]).push(step === 'keep' ? x : v === undefined ? null : v);
-          else r = step === 'count' ? (r as number) + 1 : money ? addMoney(r as number, v as number) : (r as number) + (v as number);
-        }
-      }
-      return r;
-    };
+    const ag = n.arg === undefined ? undefined : this.fn(n.arg);
+    return (env, f) => run(ag === undefined ? null : ag(env, f), asList(og(env, f), m, at), env, f);
   }
 }
 
-/** A list method's loop over an evaluated list (null: absent) and the call's argument. */
-export type Loop = (xs: unknown[] | null, a: unknown, env: Env, f: Frame) => unknown;
+/**
+ * A `ListLoop` (semantics/builtins.ts) as a closure over the call's argument `a` and an evaluated list
+ * (`null`: absent): each element's value `v` is the lambda `body`'s (the element in frame slot
+ * `slot`), or the element itself without one. The JavaScript backend emits the same loop with the
+ * lambda inline (codegen-rules.ts `listMethod`), and calls this one for a method without a lambda.
+ */
+export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, money: boolean): Loop {
+  const when = WHEN[loop.when];
+  const step = loop.step;
+  const stop = step === 'stop';
+  const stopWith = stop && loop.stopWith;
+  const list = step === 'keep' || step === 'push';
+  const length = step === 'count' && loop.when === 'always' && body === undefined;
+  return (a, xs, env, f) => {
+    if (xs === null) return loop.ifNull === null ? null : stop ? !stopWith : list ? [] : 0;
+    if (length) return xs.length;
+    let r: unknown = stop ? !stopWith : list ? [] : 0;
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i];
+      let v = x;
+      if (body !== undefined) {
+        f[slot] = x;
+        v = body(env, f);
+      }
+      if (when(v, a)) {
+        if (stop) return stopWith;
+        if (list) (r as unknown[]).push(step === 'keep' ? x : v === undefined ? null : v);
+        else r = step === 'count' ? (r as number) + 1 : money ? addMoney(r as number, v as number) : (r as number) + (v as number);
+      }
+    }
+    return r;
+  };
+}
+
+/** A list method's loop over the call's argument and an evaluated list (null: absent). */
+export type Loop = (a: unknown, xs: unknown[] | null, env: Env, f: Frame) => unknown;
 
 /** `ListLoop.when`: whether an element's value `v` acts (`a`: the call's argument). */
 const WHEN: Record<ListLoop['when'], (v: unknown, a: unknown) => boolean> = {
   true: (v) => v === true,
   notTrue: (v) => v !== true,
   number: (v) => typeof v === 'number',
-  equalsArg,
+  // as `a in xs` compares: a null `a` equals nothing; scalars by `===`, lists and maps by deep equality
+  equalsArg: (v, a) => (typeof a !== 'object' ? a !== undefined && v === a : a !== null && deepEqual(a, v)),
   always: () => true,
 };
 

@@ -17,6 +17,7 @@ import type { Type } from '../semantics/types.js';
 import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
 import * as ops from './ops.js';
 import { addMoney } from './money.js';
+import { listLoop } from './closures.js';
 import { EFFECTS } from './effects.js';
 import { Entries } from './entries.js';
 
@@ -121,8 +122,8 @@ const N = {
   fr: new Name('fr'),
 };
 
-/** The names of a list method's helper (`listLoop`). */
-const LOOP = { xs: new Name('xs'), i: new Name('i'), a: new Name('a'), v: new Name('v'), r: new Name('r') };
+/** The names of a list method's helper (`listMethod`). */
+const LOOP = { xs: new Name('xs'), i: new Name('i'), v: new Name('v'), r: new Name('r') };
 
 const COMMA = _`, `;
 const AND = _` && `;
@@ -275,40 +276,24 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
   };
 
   /**
-   * A list method: a helper function in the enclosing scope running its loop (semantics/builtins.ts
-   * `ListLoop`), specialised here from the loop's description, with the lambda body inline (its
-   * parameter is the frame slot, as in the closures). Same semantics as closures.ts `loop` (ops.ts
-   * `asList` for the shape check); the argument is evaluated before the list, as there.
+   * A list method's loop (semantics/builtins.ts `ListLoop`), specialised here from its description:
+   * with a lambda, a helper function in the enclosing scope with the body inline (its parameter is
+   * the frame slot, as in the closures); without one (`xs.len()`, `xs.contains(a)`: nothing to
+   * inline), the closure backend's loop (closures.ts `listLoop`). Same semantics as the closures
+   * (ops.ts `asList` for the shape check); the argument is evaluated before the list, as there.
    */
   const listMethod = (n: ListMethodNode, sc: Scope): Code => {
-    const list = _`${b.ref(ops.asList)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
-    const h = new Name(`L${helpers_++}`);
-    const inner = new Scope('u', undefined);
-    b.outer(_`function ${h}(${LOOP.a}, ${LOOP.xs}, ${env}, ${f}, ${input}) { ${listLoop(n, inner)} }`);
-    return _`${h}(${n.arg ? gen(n.arg, sc) : _`null`}, ${list}, ${env}, ${f}, ${input})`;
-  };
-
-  /** The body of a list method's helper: `xs` (the list or null), `a` (the argument). */
-  const listLoop = (n: ListMethodNode, inner: Scope): Code => {
     const { loop } = n;
-    const { xs, i, a, v, r } = LOOP;
     const { step, when } = loop;
+    const arg = n.arg ? gen(n.arg, sc) : _`null`;
+    const list = _`${b.ref(ops.asList)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
+    const { xs, i, v, r } = LOOP;
+    // Which elements act (`equalsArg` needs the argument a lambda method has not: the closure loop).
+    const holds = when === 'true' ? _`${v} === true` : when === 'notTrue' ? _`${v} !== true` : when === 'number' ? _`typeof ${v} === "number"` : when === 'always' ? _`true` : undefined;
+    if (n.body === undefined || holds === undefined)
+      return _`${b.ref(listLoop(loop, n.body === undefined ? undefined : host.closure(n.body), n.slot ?? 0, n.money === true))}(${arg}, ${list}, ${env}, ${f})`;
     const stop = step === 'stop';
     const start = stop ? _`${!loop.stopWith}` : step === 'keep' || step === 'push' ? _`[]` : _`0`;
-    const onNull = _`if (${xs} === null) return ${loop.ifNull === null ? _`null` : start};`;
-    // `count` of every element without a lambda: the length.
-    if (step === 'count' && when === 'always' && n.body === undefined) return _`${onNull} return ${xs}.length;`;
-    const element = n.body === undefined ? _`${v} = ${xs}[${i}];` : _`${f}[${n.slot ?? 0}] = ${xs}[${i}]; ${v} = ${gen(n.body, inner)};`;
-    const holds =
-      when === 'true'
-        ? _`${v} === true`
-        : when === 'notTrue'
-          ? _`${v} !== true`
-          : when === 'number'
-            ? _`typeof ${v} === "number"`
-            : when === 'equalsArg'
-              ? _`${b.ref(ops.equalsArg)}(${v}, ${a})`
-              : _`true`;
     const act = stop
       ? _`return ${loop.stopWith};`
       : step === 'count'
@@ -316,7 +301,13 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         : step === 'add'
           ? _`${r} = ${n.money === true ? _`${b.ref(addMoney)}(${r}, ${v})` : _`${r} + ${v}`};`
           : _`${r}.push(${step === 'keep' ? _`${xs}[${i}]` : _`${v} === undefined ? null : ${v}`});`;
-    return _`${onNull} ${letAll([v, ...inner.temps])!} let ${r} = ${start}; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${element} if (${holds}) ${act} } return ${r};`;
+    const inner = new Scope('u', undefined);
+    const body = gen(n.body, inner);
+    const h = new Name(`L${helpers_++}`);
+    b.outer(
+      _`function ${h}(${xs}, ${env}, ${f}, ${input}) { if (${xs} === null) return ${loop.ifNull === null ? _`null` : start}; ${letAll([v, ...inner.temps])!} let ${r} = ${start}; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${f}[${n.slot ?? 0}] = ${xs}[${i}]; ${v} = ${body}; if (${holds}) ${act} } return ${r}; }`,
+    );
+    return _`${h}(${list}, ${env}, ${f}, ${input})`;
   };
 
   /** An input read: a local the validator holds (fused), a read hoisted to the top of the main

@@ -147,16 +147,8 @@ export class Lowering {
   fold(n: Node): Node {
     if (n.k === 'const' || n.k === 'error' || n.k === 'slot') return n;
     if (!childNodes(n).every(isConst) || ENV_READS.has(n.k)) return n;
-    switch (n.k) {
-      case 'def':
-        if (this.readsEnv(this.ir.defs[n.i].body)) return n;
-        break;
-      case 'listMethod':
-        if (n.body) return n; // lambdas are evaluated at run time
-        break;
-      default:
-        break;
-    }
+    // (A list method with a lambda folds only when its body is a constant too.)
+    if (n.k === 'def' && this.readsEnv(this.ir.defs[n.i].body)) return n;
     try {
       const v = this.folder.fn(n)(EMPTY_ENV, EMPTY_FRAME);
       return isJsonSafe(v) ? konst(Array.isArray(v) ? Object.freeze(v) : v) : n;

@@ -105,12 +105,6 @@ export function mapMethod(v: unknown, yields: MapYield, m: string, at: string): 
   return out;
 }
 
-/** A list element `v` equal to `a` (a list method's `equalsArg`), as `a in xs` compares: a null `a`
- *  equals nothing; scalars by `===`, lists and maps by deep equality. */
-export function equalsArg(v: unknown, a: unknown): boolean {
-  return typeof a !== 'object' ? a !== undefined && v === a : a !== null && deepEqual(a, v);
-}
-
 export function memberOf(x: unknown, coll: unknown): boolean {
   if (isNullish(x) || isNullish(coll)) return false;
   if (Array.isArray(coll)) {

@@ -305,90 +305,76 @@ export interface StringMethod extends BuiltinDoc {
   example: BuiltinExample;
 }
 
+/** A string method: its signature is written from its parameters and result, its implementation is
+ *  string-methods.ts's of the same name. */
 const str = (
-  name: string,
-  signature: string,
+  name: keyof typeof STRING_RUN,
   params: [string, Type][],
   result: Type,
   text: string,
-  run: StringMethod['run'],
   example: [on: string, call: string, result: unknown],
 ): StringMethod => ({
-  ...doc(name, signature, params.map((p) => p[0]), text),
+  ...doc(name, `s.${name}(${params.map(([n, t]) => `${n}: ${typeName(t)}`).join(', ')}): ${typeName(result)}`, params.map((p) => p[0]), text),
   params: params.map(([n, type]) => ({ name: n, type })),
   result,
-  run,
+  run: STRING_RUN[name],
   example: { on: example[0], call: example[1], result: example[2] },
 });
 
 export { emailDomain };
 
 export const STRING_BUILTINS = registry({
-  len: str('len', 's.len(): int', [], T.int, 'The length in characters.', STRING_RUN.len, ['abc', 'len()', 3]),
-  lower: str('lower', 's.lower(): string', [], T.string, 'Lower case.', STRING_RUN.lower, ['AbC', 'lower()', 'abc']),
-  upper: str('upper', 's.upper(): string', [], T.string, 'Upper case.', STRING_RUN.upper, ['AbC', 'upper()', 'ABC']),
-  trim: str('trim', 's.trim(): string', [], T.string, 'Without leading and trailing white space.', STRING_RUN.trim, ['  a b ', 'trim()', 'a b']),
+  len: str('len', [], T.int, 'The length in characters.', ['abc', 'len()', 3]),
+  lower: str('lower', [], T.string, 'Lower case.', ['AbC', 'lower()', 'abc']),
+  upper: str('upper', [], T.string, 'Upper case.', ['AbC', 'upper()', 'ABC']),
+  trim: str('trim', [], T.string, 'Without leading and trailing white space.', ['  a b ', 'trim()', 'a b']),
   starts_with: str(
     'starts_with',
-    's.starts_with(prefix: string): bool',
     [['prefix', T.string]],
     T.bool,
     'True when `s` starts with `prefix`.',
-    STRING_RUN.starts_with,
     ['rm -rf /', 'starts_with("rm ")', true],
   ),
   ends_with: str(
     'ends_with',
-    's.ends_with(suffix: string): bool',
     [['suffix', T.string]],
     T.bool,
     'True when `s` ends with `suffix`.',
-    STRING_RUN.ends_with,
     ['report.pdf', 'ends_with(".exe")', false],
   ),
   contains: str(
     'contains',
-    's.contains(part: string): bool',
     [['part', T.string]],
     T.bool,
     'True when `part` occurs in `s`.',
-    STRING_RUN.contains,
     ['DROP TABLE users', 'contains("TABLE")', true],
   ),
   split: str(
     'split',
-    's.split(sep: string): list<string>',
     [['sep', T.string]],
     { kind: 'list', elem: T.string },
     'The parts of `s` between occurrences of `sep`.',
-    STRING_RUN.split,
     ['a,b', 'split(",")', ['a', 'b']],
   ),
   replace: str(
     'replace',
-    's.replace(old: string, new: string): string',
     [['old', T.string], ['new', T.string]],
     T.string,
     'Every occurrence of `old` replaced by `new`.',
-    STRING_RUN.replace,
     ['a-b-c', 'replace("-", "+")', 'a+b+c'],
   ),
   domain: str(
     'domain',
-    's.domain(): string?',
     [],
     { kind: 'nullable', inner: T.string },
     'The lower-cased domain of an e-mail address; `null` unless `s` is exactly one plain address (`"a@x.com, b@y.com"` and `"B <b@y.com>"` are null).',
-    STRING_RUN.domain,
     ['bob@Example.COM', 'domain()', 'example.com'],
   ),
   like: str(
     'like',
-    's.like(glob: string): bool',
     [['glob', T.string]],
     T.bool,
     'True when the whole of `s` matches `glob` (Cedar\'s `like`): `*` is any run of characters (none included), `\\*` a literal star (written `"\\\\*"` in a string). No backtracking, so it is safe with globs from the request or from data.',
-    STRING_RUN.like,
     ['list_files', 'like("list_*")', true],
   ),
 } satisfies Record<string, StringMethod>);
