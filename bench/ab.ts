@@ -7,10 +7,12 @@
 //
 // eval:   policy.evaluate on bench/policy
 // shapes: policy.evaluate on bench/policy-shapes with bench:shapes' requests (lists, nested objects, strings)
+// lists:  policy.evaluate on bench/policy-lists (every list method) with bench:shapes' requests;
+//         lists-closures: the same with `codegen: false` (the closure backend)
 // decide: await Engine.decide on bench/policy + bench/policy-budgets (memory store, never settled)
 // settle: the same, each reservation settled (its estimate)
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { median, readSet } from './util.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,8 +21,8 @@ import { shapeRequests } from './shapes.js';
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const [otherArg, mode = 'eval', roundsArg = '10'] = process.argv.slice(2);
-if (!otherArg || !['eval', 'shapes', 'decide', 'settle'].includes(mode)) {
-  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|shapes|decide|settle] [rounds]');
+if (!otherArg || !['eval', 'shapes', 'lists', 'lists-closures', 'decide', 'settle'].includes(mode)) {
+  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|shapes|lists|lists-closures|decide|settle] [rounds]');
   process.exit(2);
 }
 const other = resolve(otherArg);
@@ -41,6 +43,11 @@ async function load(root: string): Promise<Fn> {
     const p = compile(readSet(join(here, 'bench/policy-shapes')));
     return (r) => p.evaluate(r);
   }
+  if (mode === 'lists' || mode === 'lists-closures') {
+    const files = { 'schema.rein': readFileSync(join(here, 'bench/policy-shapes/schema.rein'), 'utf8'), ...readSet(join(here, 'bench/policy-lists')) };
+    const p = compile(files, { codegen: mode === 'lists' });
+    return (r) => p.evaluate(r);
+  }
   if (mode === 'eval') {
     const p = compile(rules);
     return (r) => p.evaluate(r);
@@ -57,9 +64,9 @@ async function load(root: string): Promise<Fn> {
 
 
 async function main() {
-  const requests = (mode === 'shapes' ? shapeRequests(5_000) : generateRequests(10_000)).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
+  const requests = (mode === 'shapes' || mode.startsWith('lists') ? shapeRequests(5_000) : generateRequests(10_000)).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
   const fns: Record<'other' | 'this', Fn> = { other: await load(other), this: await load(here) };
-  const isAsync = mode !== 'eval';
+  const isAsync = mode === 'decide' || mode === 'settle' || mode === 'shapes';
   // Per round and side: operations per wall second, and per second of this process's CPU time
   // (process.cpuUsage, user + system), which other work on a loaded host disturbs far less.
   const res = { other: [] as number[], this: [] as number[] };
