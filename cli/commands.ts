@@ -62,7 +62,7 @@ export const COMMANDS: CommandSpec[] = [
     name: 'test',
     usage: 'rein test [PATH…] [options]',
     summary: 'run every `test` block of the policy sets under PATH (default .)',
-    description: 'Policy sets are found as for `rein check`. Each set is checked first; a set with errors is not tested.',
+    description: 'Policy sets are found as for `rein check`; a PATH may also be a bundle (`rein build`), tested from the sources it\ncarries once its integrity is verified. Each set is checked first; a set with errors is not tested.',
     options: [
       { name: 'watch', short: 'w', type: 'boolean', description: 'run again whenever a .rein file or rein.json changes (clears the screen on a terminal; Ctrl-C stops)' },
       formatOption(['text', 'json', 'junit', 'github', 'sarif'], 'text'),
@@ -276,7 +276,8 @@ export const COMMANDS: CommandSpec[] = [
       'policy at --policy, reloaded when its files change (the old version serves until the new one\n' +
       'checks; also on SIGHUP). The dashboard shares the server unless --no-dashboard.\n' +
       'Default address: 127.0.0.1:8181 with --api, else 127.0.0.1:8787 (the dashboard alone); one port\n' +
-      'serves both. Listening on a non-loopback address needs an api token. Tokens come from files or\n' +
+      'serves both. Listening on a non-loopback address needs an api token, and logins (--users) when the\n' +
+      'dashboard is served. Tokens come from files or\n' +
       'the environment: REIN_API_TOKEN, REIN_SETTLE_TOKEN, REIN_APPROVALS_TOKEN. Approval tokens are verified\n' +
       'with $REIN_APPROVAL_PUBLIC_KEY or $REIN_APPROVAL_KEY when set (docs/approvals.md). Stops on SIGINT/SIGTERM.',
     options: [

@@ -9,6 +9,7 @@ import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { loadPolicyFor } from '../shared.js';
 import { side, signature, reasonList, type DiffSide } from './diff.js';
+import type { Approval, Decision } from '../../language/runtime/decision.js';
 
 async function readLogs(ctx: Ctx, files: string[]): Promise<{ source: string; text: string }[]> {
   const out: { source: string; text: string }[] = [];
@@ -100,7 +101,8 @@ export default async function cmdAudit(ctx: Ctx, positionals: string[], opts: Op
       report.summary.replayed++;
       const now = new Date(rec.time);
       const a = side(rec.decision);
-      const b = side(policy.evaluate(rec.request, { now: Number.isNaN(now.getTime()) ? undefined : now }));
+      const at = Number.isNaN(now.getTime()) ? undefined : now;
+      const b = side(policy.evaluate(rec.request, { now: at, approvals: approvalsOf(d, policy.requestHash(rec.request), at?.getTime()) }));
       if (signature(a) !== signature(b)) report.changes.push({ source: c.source, seq: rec.seq, old: a, new: b });
     }
   }
@@ -118,4 +120,23 @@ export default async function cmdAudit(ctx: Ctx, positionals: string[], opts: Op
     ctx.out(`${s.replayed} requests replayed: ${s.changed} changed, ${s.replayed - s.changed} unchanged${notes.length ? `; skipped: ${notes.join(', ')}` : ''}\n`);
   }
   return report.changes.length ? EXIT.changed : EXIT.ok;
+}
+
+/**
+ * The approvals a logged decision was decided with, to decide its request again with them: one per
+ * approver of each approved rule (`approved`, `approved_by`, `approvers` of its reasons), with its
+ * group, given at the logged time (so `expires` counts them), bound to the request as replayed.
+ * Without them every decision a human approved would read as changed.
+ */
+function approvalsOf(d: Pick<Decision, 'reasons'>, requestHash: string | null, at: number | undefined): Approval[] {
+  if (requestHash === null) return [];
+  const out: Approval[] = [];
+  for (const r of d.reasons) {
+    if (!r.approved || r.kind !== 'rule' || !r.name) continue;
+    const who = r.approvers?.length ? r.approvers : [r.approved_by ? { approver: r.approved_by.approver, group: r.approved_by.group } : { approver: null, group: null }];
+    for (const a of who) {
+      out.push({ rule: r.name, request_hash: requestHash, ...(a.group !== null ? { group: a.group } : {}), ...(a.approver !== null ? { approver: a.approver } : {}), ...(at !== undefined ? { at } : {}) });
+    }
+  }
+  return out;
 }

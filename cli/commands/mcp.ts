@@ -219,6 +219,7 @@ async function runStdio(ctx: Ctx, r: Resources, command: string[], opts: Options
   const up = new ChildTransport(command[0], command.slice(1), { cwd: ctx.io.cwd, env: process.env });
   const down = new LineTransport(process.stdin, process.stdout, 'client');
   let exitCode: number = EXIT.ok;
+  let stopping = false;
   let done!: () => void;
   const finished = new Promise<void>((res) => (done = res));
   const gw = new Gateway(down, up, {
@@ -230,12 +231,19 @@ async function runStdio(ctx: Ctx, r: Resources, command: string[], opts: Options
     log: (line) => ctx.err(line + '\n'),
     upstreamCloseReason: () => up.describeExit(),
     onUpstreamClosed: () => {
-      exitCode = EXIT.errors;
+      // The upstream closing because Rein stopped it (the client left, a signal) is no failure.
+      if (!stopping) exitCode = EXIT.errors;
       done();
     },
   });
-  down.onclose = () => done();
-  const onSignal = () => done();
+  down.onclose = () => {
+    stopping = true;
+    done();
+  };
+  const onSignal = () => {
+    stopping = true;
+    done();
+  };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
   try {
@@ -244,6 +252,7 @@ async function runStdio(ctx: Ctx, r: Resources, command: string[], opts: Options
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    stopping = true;
     gw.dispose();
     await Promise.race([gw.drain(), new Promise((res) => setTimeout(res, 2000).unref())]);
     await up.close();

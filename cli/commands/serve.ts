@@ -57,6 +57,16 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     );
   }
 
+  // The dashboard's read API shows every logged request; without logins it is open to whoever reaches
+  // the port (the api token guards /v1/* and /metrics only; a browser page cannot send it).
+  if (!isLoopback(listen.host) && wantDashboard && dashboardAvailable && !(opts.users ?? ctx.io.env.REIN_SERVE_USERS)) {
+    throw new UsageError(
+      `refusing to serve the dashboard on ${listen.host} (not loopback) without logins: its pages and read API show every logged request to anyone who can reach it. ` +
+        'Set --users FILE or REIN_SERVE_USERS (docs/control-room.md#security), or serve the API alone with --no-dashboard',
+      'serve',
+    );
+  }
+
   const plugins: { name: string; plugin: ServePlugin }[] = [];
   if (opts.api) plugins.push({ name: 'api', plugin: (await SERVE_PLUGINS.api()).default });
   if (wantDashboard && dashboardAvailable) plugins.push({ name: 'dashboard', plugin: (await SERVE_PLUGINS.dashboard()).default });
@@ -133,6 +143,9 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   let address: string;
   try {
     address = await served.app.listen({ host: listen.host, port: listen.port });
+    // fastify names the first interface of a wildcard address (127.0.0.1): say what was bound
+    const bound = served.app.server.address();
+    if (bound && typeof bound === 'object' && (bound.address === '0.0.0.0' || bound.address === '::')) address = `http://${bound.address === '::' ? '[::]' : bound.address}:${bound.port} (every interface)`;
   } catch (e) {
     await served.close();
     await queue?.store.close?.();

@@ -1,5 +1,6 @@
 // `rein test [PATH…]`: run every `test` block of the policy sets under PATH.
 
+import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { compareDiagnostics, type Diagnostic } from '../../language/diagnostics.js';
 import { compile } from '../../language/policy.js';
@@ -7,6 +8,7 @@ import { runTests } from '../../language/runtime/test-runner.js';
 import { EXIT, type Ctx } from '../context.js';
 import { UsageError } from '../../language/node/errors.js';
 import { checkPolicySet, resolvePolicySets, type PolicySet } from '../../language/node/load.js';
+import { isBundleFile, readBundle } from '../../language/node/bundle.js';
 import type { Options } from '../options.js';
 import { makeLookup, type SourceLookup } from '../output/source.js';
 import { renderTestsJson, renderTestsJunit, renderTestsText, type SetCoverage, type TestCaseResult, type TestRunResult } from '../output/tests.js';
@@ -34,7 +36,7 @@ export default async function cmdTest(ctx: Ctx, positionals: string[], opts: Opt
 }
 
 async function runTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): Promise<number> {
-  const sets = await resolvePolicySets(positionals.length ? positionals : ['.'], ctx.io.cwd);
+  const sets = await setsOf(ctx, positionals.length ? positionals : ['.']);
   const coverage = opts.coverage || opts['min-coverage'] !== undefined;
   const filter = opts.filter !== undefined ? new RegExp(opts.filter) : undefined;
   const multi = sets.length > 1;
@@ -104,4 +106,23 @@ async function runTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): 
   if (run.summary.failed > 0) return EXIT.testFailed;
   if (opts['min-coverage'] !== undefined && (run.summary.coverage ?? 0) < opts['min-coverage']) return EXIT.testFailed;
   return EXIT.ok;
+}
+
+/**
+ * The sets to test: a bundle (`rein build`'s output) is tested from the sources, `rein.json` and data
+ * it carries, once its integrity is verified; every other PATH as `rein check` reads it.
+ */
+async function setsOf(ctx: Ctx, paths: string[]): Promise<PolicySet[]> {
+  const isBundle = async (p: string) => isBundleFile(p) && (await stat(ctx.resolve(p)).then((st) => st.isFile(), () => false));
+  const flags = await Promise.all(paths.map(isBundle));
+  const bundles = paths.filter((_, i) => flags[i]);
+  const sets = bundles.length < paths.length ? await resolvePolicySets(paths.filter((_, i) => !flags[i]), ctx.io.cwd) : [];
+  for (const p of bundles) {
+    const abs = ctx.resolve(p);
+    const { bundle } = await readBundle(abs);
+    const paths: Record<string, string> = {};
+    for (const name of [...Object.keys(bundle.files), ...Object.keys(bundle.data ?? {})]) paths[name] = `${abs}#${name}`;
+    sets.push({ root: abs, files: bundle.files, paths, config: bundle.config ?? undefined, configDiagnostics: [], ...(bundle.data ? { data: bundle.data } : {}) });
+  }
+  return sets;
 }

@@ -8,6 +8,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { Policy } from '../runtime/compile.js';
+import { dataFilesOf, readPolicySet } from './load.js';
 
 /** The absolute paths of a compiled policy's data files and of its files not directly in `root` (a
  *  base set it layers over, docs/layering.md: `../global/…`, or `global/…` for a base in a
@@ -16,6 +17,20 @@ export function dataPathsOf(policy: Policy, root: string): string[] {
   const program = policy.compiled.program;
   const outside = (program?.files ?? []).map((f) => f.file).filter((f) => f.includes('/'));
   return [...(program?.data ?? []).map((d) => d.file), ...outside].map((f) => path.resolve(root, f));
+}
+
+/** The absolute paths of the data files and base-set files that the set at `source` names now, read
+ *  from its sources (not from a compiled policy): after a reload is refused — say a new `data`
+ *  declaration names a file that does not exist yet — these are watched too, so creating the file
+ *  reloads. Never throws: an unreadable set names nothing. */
+export async function namedPathsOf(source: string): Promise<string[]> {
+  try {
+    const set = await readPolicySet(source);
+    const names = [...dataFilesOf(set), ...(set.base?.files ?? [])];
+    return names.map((n) => set.paths[n] ?? path.resolve(set.root, n));
+  } catch {
+    return [];
+  }
 }
 
 /** The root a policy path's set is read from: the directory itself, or a file's directory. */

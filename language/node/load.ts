@@ -1,5 +1,6 @@
 // Reading policy sets from disk (Node only). A policy set is the `.rein` files of one directory
-// (not recursive) or an explicit list of files, plus an optional `rein.json` at the set's root.
+// (not recursive) or an explicit list of files, plus the `rein.json` at the set's root or, failing
+// that, the nearest in a parent folder (`findConfig`).
 //
 // File names inside a set (the keys of `files`, the `file` of diagnostics, the names hashed into the
 // policy hash) are relative to the set's root (`tools.rein`), so a set hashes and reports the same
@@ -80,7 +81,10 @@ async function readText(p: string): Promise<string> {
  * not a directory, or a chain of `extends` that comes back to a set in it, is a LoadError.
  */
 async function readBase(set: PolicySet, options: ReadOptions, chain: readonly string[]): Promise<void> {
-  const spec = options.base ?? (set.config as ReinConfig | undefined)?.extends;
+  // `extends` layers the set whose own root holds the `rein.json`; one found in a parent folder lends
+  // its lint levels, not its base (it would layer every set below it, the base included, over the base).
+  const own = set.paths[CONFIG_FILE] === path.join(set.root, CONFIG_FILE);
+  const spec = options.base ?? (own ? (set.config as ReinConfig | undefined)?.extends : undefined);
   if (!spec) return;
   const dir = path.resolve(set.root, spec);
   const where = options.base ? '--base' : `\`extends\` in \`${path.join(set.root, CONFIG_FILE)}\``;
@@ -90,7 +94,7 @@ async function readBase(set: PolicySet, options: ReadOptions, chain: readonly st
   const base = await readDir(dir, {}, [...chain, set.root], false);
   // A base whose rein.json does not parse would lose its own `extends` (and the guardrails of the set
   // under it) without a word: refuse it, as for a missing base.
-  if (base.configSource !== undefined && !parsesAsJson(base.configSource)) {
+  if (base.configSource !== undefined && base.paths[CONFIG_FILE] === path.join(base.root, CONFIG_FILE) && !parsesAsJson(base.configSource)) {
     throw new LoadError(`${where}: the base set's \`${path.join(base.root, CONFIG_FILE)}\` is invalid: ${base.configDiagnostics.map((d) => d.message).join('; ')}`);
   }
   const names: string[] = [];
@@ -146,10 +150,27 @@ export async function readData(set: PolicySet): Promise<void> {
   }
 }
 
+/**
+ * The `rein.json` that applies to a set rooted at `root` (docs/configuration.md): the one in `root`,
+ * else the nearest in a parent folder — as tsconfig.json or an ESLint config is found. The search
+ * stops at the file system root and after a directory holding `.git` (a repository's root), so a
+ * stray `rein.json` outside the project does not apply.
+ */
+export async function findConfig(root: string): Promise<string | null> {
+  let dir = path.resolve(root);
+  for (;;) {
+    const p = path.join(dir, CONFIG_FILE);
+    if ((await statOrNull(p))?.isFile()) return p;
+    if (await statOrNull(path.join(dir, '.git'))) return null;
+    const up = path.dirname(dir);
+    if (up === dir) return null;
+    dir = up;
+  }
+}
+
 async function readConfig(set: PolicySet): Promise<void> {
-  const cfgPath = path.join(set.root, CONFIG_FILE);
-  const st = await statOrNull(cfgPath);
-  if (!st?.isFile()) return;
+  const cfgPath = await findConfig(set.root);
+  if (cfgPath === null) return;
   const text = await readText(cfgPath);
   set.paths[CONFIG_FILE] = cfgPath;
   set.configSource = text;

@@ -85,6 +85,7 @@ export const nodeFileSystem: FileSystem = {
     while (dir) {
       const p = path.join(dir, name);
       if (fs.existsSync(p)) return toUri(p);
+      if (fs.existsSync(path.join(dir, '.git'))) return undefined; // a repository's root ends the search
       const parent = path.dirname(dir);
       if (parent === dir) return undefined;
       dir = parent;

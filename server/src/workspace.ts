@@ -114,9 +114,18 @@ export class Workspace {
     }
   }
 
+  /** The set's `rein.json`: in its folder, else the nearest in a parent folder (as the CLI finds it). */
   private loadConfig(e: SetEntry): void {
-    const uri = `${e.dir}/${CONFIG_FILE}`;
-    const text = this.fs.readFile(uri);
+    const own = `${e.dir}/${CONFIG_FILE}`;
+    let uri = own;
+    let text = this.fs.readFile(own);
+    if (text === undefined) {
+      const up = this.fs.findUp(dirOf(e.dir), CONFIG_FILE);
+      if (up !== undefined) {
+        uri = up;
+        text = this.fs.readFile(up);
+      }
+    }
     const defaults = this.lintDefaults;
     if (text === undefined) {
       e.configUri = undefined;
@@ -128,7 +137,8 @@ export class Workspace {
     e.configUri = uri;
     e.configDiagnostics = diagnostics.map((d: Diagnostic) => ({ ...d, file: uri }));
     e.set.setOptions({ config: { ...config, lint: { ...defaults, ...config.lint } } });
-    this.loadBase(e, config.extends);
+    // `extends` layers the set in the rein.json's own folder only (docs/configuration.md)
+    this.loadBase(e, uri === own ? config.extends : undefined);
   }
 
   /** The base set's files join the set (one level of `extends`), so the names it declares resolve. */
@@ -198,6 +208,15 @@ export class Workspace {
         }
       }
       const dir = dirOf(c.uri);
+      if (isConfigUri(c.uri)) {
+        // a rein.json applies to the sets below its folder that have none of their own
+        for (const other of this.sets.values()) {
+          if (other.dir !== dir && other.dir.startsWith(dir + '/')) {
+            this.loadConfig(other);
+            touched.add(other.dir);
+          }
+        }
+      }
       const e = this.sets.get(dir);
       if (!e) continue; // a set nobody looked at yet loads from disk when first needed
       if (isConfigUri(c.uri)) {

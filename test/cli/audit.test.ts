@@ -94,6 +94,53 @@ describe('rein audit / rein report', function () {
     assert.equal(rep.changes[0].new.effect, 'deny');
   });
 
+  it('replay: a decision allowed with an approval is replayed with it — unchanged under the same policy (regression: every approved request read as changed)', async () => {
+    const rules = `policy approved {
+  default allow
+}
+rule big {
+  when cost > $1
+  require approval from "finance" "big spend"
+}
+rule two {
+  when action.tool == "pay"
+  require approval quorum 2 expires 1h "two people"
+}
+`;
+    const adir = mkdtempSync(join(tmpdir(), 'rein-audit-approved-'));
+    try {
+      writeFileSync(join(adir, 'schema.rein'), SCHEMA);
+      writeFileSync(join(adir, 'rules.rein'), rules);
+      const alog = join(adir, 'decisions.jsonl');
+      const logger = new AuditLogger(new FileAuditLog(alog));
+      const when = new Date('2026-11-25T10:00:00Z');
+      const policy = compile({ 'schema.rein': SCHEMA, 'rules.rein': rules });
+      const engine = new Engine(policy, { onDecision: logger.hook(), clock: () => when });
+      const big = { agent: { team: 'a' }, action: { tool: 'x' }, cost: '5' };
+      const pay = { agent: { team: 'a' }, action: { tool: 'pay' }, cost: '0.5' };
+      const h1 = policy.requestHash(big)!;
+      const h2 = policy.requestHash(pay)!;
+      assert.equal((await engine.decide(big)).effect, 'require_approval');
+      assert.equal((await engine.decide(big, { approvals: [{ rule: 'big', request_hash: h1 }] })).effect, 'allow');
+      assert.equal((await engine.decide(pay, { approvals: [{ rule: 'two', request_hash: h2, approver: 'ann', at: when.getTime() }, { rule: 'two', request_hash: h2, approver: 'bo', at: when.getTime() }] })).effect, 'allow');
+      await logger.close();
+      const same = await runMain(['audit', 'replay', alog, '--policy', adir]);
+      assert.equal(same.code, 0, same.stdout + same.stderr);
+      assert.match(same.stdout, /3 requests replayed: 0 changed, 3 unchanged/);
+      // a policy that now denies the big spend: the approved decision changes, and says why
+      writeFileSync(join(adir, 'rules.rein'), rules.replace('require approval from "finance" "big spend"', 'deny "no big spend"'));
+      const changed = await runMain(['audit', 'replay', alog, '--policy', adir, '--format', 'json']);
+      assert.equal(changed.code, 6, changed.stdout + changed.stderr);
+      const rep = JSON.parse(changed.stdout);
+      assert.deepEqual(rep.changes.map((c: { seq: number; old: { effect: string }; new: { effect: string } }) => [c.seq, c.old.effect, c.new.effect]), [
+        [0, 'require_approval', 'deny'],
+        [1, 'allow', 'deny'],
+      ]);
+    } finally {
+      rmSync(adir, { recursive: true, force: true });
+    }
+  });
+
   it('report: writes a self-contained HTML page', async () => {
     const out = join(dir, 'report.html');
     const r = await runMain(['report', log, '-o', out, '--title', 'Audit of audited']);

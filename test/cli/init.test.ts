@@ -35,6 +35,23 @@ describe('rein init', function () {
     });
   }
 
+  it('the lint levels of the rein.json it writes apply to `rein check policies` (regression: rein.json sits above the set and was ignored)', async () => {
+    assert.equal((await runMain(['init', 'proj'], { cwd: dir })).code, 0);
+    const root = path.join(dir, 'proj');
+    assert.equal(JSON.parse(readFileSync(path.join(root, 'rein.json'), 'utf8')).lint['deny-without-message'], 'error');
+    writeFileSync(path.join(root, 'policies/extra.rein'), 'rule zz {\n  when true\n  deny\n}\n');
+    for (const arg of ['policies', '.']) {
+      const r = await runMain(['check', arg, '--format', 'json'], { cwd: root });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      const d = JSON.parse(r.stdout).diagnostics.find((x: { code: string }) => x.code === 'REIN301');
+      assert.equal(d?.severity, 'error', arg);
+    }
+    // a repository's root ends the search: with policies/ a repository of its own, the rein.json above it does not apply
+    mkdirSync(path.join(root, 'policies/.git'));
+    const r = await runMain(['check', 'policies', '--format', 'json'], { cwd: root });
+    assert.equal(JSON.parse(r.stdout).diagnostics.find((x: { code: string }) => x.code === 'REIN301')?.severity, 'warning');
+  });
+
   it('rein.json\'s $schema is the path to the installed package\'s schema, seen from DIR', async () => {
     mkdirSync(path.join(dir, 'node_modules/rein/dist'), { recursive: true });
     writeFileSync(path.join(dir, 'node_modules/rein/dist/rein.schema.json'), '{}');

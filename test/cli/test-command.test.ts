@@ -19,6 +19,32 @@ describe('rein test', function () {
     assert.match(r.stdout, /^1 passed, 1 failed$/m);
   });
 
+  it('a bundle (`rein build`) is tested from the sources it carries; a tampered one is refused (regression: "not a .rein file")', async () => {
+    const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-test-bundle-'));
+    try {
+      const file = join(dir, 'failing.bundle.json');
+      assert.equal((await runMain(['build', 'failing', '-o', file])).code, 0);
+      const r = await runMain(['test', file]);
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      assert.match(r.stdout, /✗ search is denied \(wrong on purpose\)/);
+      assert.match(r.stdout, /^1 passed, 1 failed$/m);
+      const junit = await runMain(['test', file, 'valid', '--format', 'junit']);
+      assert.match(junit.stdout, /tests="6" failures="1"/);
+      const b = JSON.parse(readFileSync(file, 'utf8'));
+      const name = Object.keys(b.files)[0];
+      b.files[name] += '\n// edited';
+      writeFileSync(file, JSON.stringify(b));
+      const bad = await runMain(['test', file]);
+      assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+      assert.match(bad.stderr, /modified after it was built/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('policy errors → exit 1 (errors on stderr)', async () => {
     const r = await runMain(['test', 'broken']);
     assert.equal(r.code, 1);

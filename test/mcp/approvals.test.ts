@@ -85,6 +85,9 @@ describe('rein mcp approvals (elicitation)', function () {
     assert.equal(r.isError, true);
     assert.match(JSON.stringify(r.content), /approval apr_[0-9a-f-]{36} is pending: writes_need_approval \(from user\)/);
     assert.equal(existsSync(target), false);
+    // each rule once (regression: the approval rule was named by its reason and by its approval)
+    const meta = (r._meta as Record<string, { effect: string; rules: string[] }>)['rein/decision'];
+    assert.deepEqual([meta.effect, meta.rules], ['require_approval', ['writes_need_approval']]);
   });
 
   it('with REIN_APPROVAL_KEY the engine takes only signed tokens: an accepted elicitation is signed and runs', async () => {

@@ -362,6 +362,64 @@ describe('data documents', () => {
         holder.close();
       }
     });
+    // Regression (session 7 review): a reload refused because a new `data` declaration names a file
+    // that does not exist yet left that file unwatched, so creating it reloaded nothing until the next
+    // `.rein` edit or SIGHUP.
+    const LIMITS = `data limits: map<money> from "../shared/limits.json"\n`;
+    it('`rein mcp`: after a reload refused for a data file that does not exist yet, creating the file reloads', async function () {
+      this.timeout(30_000);
+      const set = path.join(dir, 'set');
+      const policy = compilePolicySet(await readPolicyDir(set));
+      const log: string[] = [];
+      const host = new PolicyHost(policy, { ctx: { io: { cwd: dir }, err: (s) => log.push(s) } });
+      try {
+        host.watch(set, 20);
+        const before = host.policy.hash;
+        await waitFor(async () => {
+          writeFileSync(path.join(set, 'limits.rein'), LIMITS);
+          await sleep(100);
+          return /policy reload refused/.test(log.join(''));
+        });
+        assert.equal(host.policy.hash, before);
+        await sleep(100); // the refused reload has set the watch on the named file's directory
+        await waitFor(async () => {
+          replace(path.join(dir, 'shared', 'limits.json'), '{ "support": "1.50" }');
+          await sleep(100);
+          return host.policy.hash !== before;
+        });
+        assert.match(log.join(''), /policy reloaded: sha256:\w+ -> sha256:\w+/);
+      } finally {
+        host.close();
+      }
+    });
+
+    it('`rein serve`: after a reload refused for a data file that does not exist yet, creating the file reloads', async function () {
+      this.timeout(30_000);
+      const set = path.join(dir, 'set');
+      const logs: string[] = [];
+      const holder = new PolicyHolder({ source: set, store: new MemoryBudgetStore(), log: (m: string) => logs.push(m) });
+      try {
+        await holder.init();
+        await holder.load();
+        holder.watch(20);
+        const before = holder.hash;
+        await waitFor(async () => {
+          writeFileSync(path.join(set, 'limits.rein'), LIMITS);
+          await sleep(100);
+          return logs.some((l) => /reload failed/.test(l));
+        });
+        assert.equal(holder.hash, before);
+        await sleep(100);
+        await waitFor(async () => {
+          replace(path.join(dir, 'shared', 'limits.json'), '{ "support": "1.50" }');
+          await sleep(100);
+          return holder.hash !== before;
+        });
+        assert.notEqual(holder.hash, before);
+      } finally {
+        holder.close();
+      }
+    });
   });
 
   describe('in the editor', () => {

@@ -102,6 +102,14 @@ describe('evaluate: effects and precedence (LANGUAGE §5)', () => {
     assert.equal(p.requestHash(req), d.request_hash);
   });
 
+  it('request_hash is reproducible from the docs\' recipe: absent optional fields as null at every depth, undeclared fields kept (docs/evaluation.md)', async () => {
+    const { createHash } = await import('node:crypto');
+    const q = compile({ 's.rein': 'input { a: string, b?: int, c: { d?: string } }\npolicy x { default allow }\n' });
+    const sha = (s: string) => 'sha256:' + createHash('sha256').update(s).digest('hex');
+    assert.equal(q.requestHash({ a: 'x', c: {}, z: 1 }), sha('{"a":"x","b":null,"c":{"d":null},"z":1}'));
+    assert.equal(q.evaluate({ c: { d: 'y' }, a: 'x', b: 2 }).request_hash, sha('{"a":"x","b":2,"c":{"d":"y"}}'));
+  });
+
   it('a small transfer and a harmless tool are allowed by default', () => {
     const d = decide(p, base({ action: { kind: 'tool_call', tool: 'payments.transfer', args: { amount: 10 } } }));
     assert.equal(d.effect, 'allow');

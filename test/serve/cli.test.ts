@@ -99,9 +99,14 @@ describe('rein serve (command)', function () {
       assert.equal(info.body.version, '1.0.1');
       assert.notEqual(info.headers.get('rein-policy-hash'), h1);
       assert.match(srv.stderr(), /reloaded: sha256:\w+ → sha256:\w+/);
-      // A non-loopback address with a token is allowed.
+      // A non-loopback address with a token is allowed for the API; the dashboard there needs logins
+      // too (regression: its read API served every logged request without any credential).
+      const open = await run(['serve', '--api', '--policy', AGENT, '--listen', '0.0.0.0:0'], { REIN_API_TOKEN: 'env-token' });
+      assert.equal(open.code, 2, open.err);
+      assert.match(open.err, /refusing to serve the dashboard on 0\.0\.0\.0 \(not loopback\) without logins/);
       const wide = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '0.0.0.0:0'], { REIN_API_TOKEN: 'env-token' });
       try {
+        assert.match(wide.stderr(), /listening on http:\/\/0\.0\.0\.0:\d+ \(every interface\)/);
         const port = new URL(wide.url).port;
         assert.equal((await call(`http://127.0.0.1:${port}`, '/v1/policy', { headers: { authorization: 'Bearer env-token' } })).status, 200);
       } finally {

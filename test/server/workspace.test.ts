@@ -12,7 +12,10 @@ function memFs(files: Record<string, string>): FileSystem {
     listPolicyFiles: (dir) => Object.keys(files).filter((u) => u.startsWith(dir + '/') && u.endsWith('.rein') && !u.slice(dir.length + 1).includes('/')),
     readFile: (uri) => files[uri],
     discoverSetDirs: () => [ROOT],
-    findUp: (dir, name) => (files[`${dir}/${name}`] !== undefined ? `${dir}/${name}` : undefined),
+    findUp: (dir, name) => {
+      for (let d = dir; d.length >= 'file:///'.length; d = d.slice(0, d.lastIndexOf('/'))) if (files[`${d}/${name}`] !== undefined) return `${d}/${name}`;
+      return undefined;
+    },
   };
 }
 const errorsIn = (ws: Workspace, uri: string) => ws.analysisFor(uri).analysis.result.diagnostics.filter((d) => d.file === uri && d.severity === 'error').map((d) => d.code);
@@ -39,6 +42,27 @@ describe('server/workspace', () => {
     ws.watched([{ uri: `${ROOT}/team/rein.json`, type: 2 }]);
     assert.equal(ws.setOf(team)!.baseUris, undefined);
     assert.ok(errorsIn(ws, team).includes('REIN200'));
+  });
+
+  it('a rein.json in a parent folder applies to a set without its own (regression: `rein init` puts it above policies/), its `extends` does not', () => {
+    const disk: Record<string, string> = {
+      [`${ROOT}/rein.json`]: '{ "lint": { "REIN301": "error" }, "extends": "policies" }',
+      [`${ROOT}/policies/schema.rein`]: SCHEMA,
+    };
+    const ws = new Workspace(memFs(disk));
+    const rules = `${ROOT}/policies/rules.rein`;
+    ws.open(rules, 'rule r {\n  when session.actions > 3\n  deny\n}\n', 1);
+    const levels = () => ws.analysisFor(rules).analysis.result.diagnostics.filter((d) => d.code === 'REIN301').map((d) => d.severity);
+    assert.deepEqual(levels(), ['error']);
+    assert.equal(ws.setOf(rules)!.baseUris, undefined);
+    // a change of the parent's rein.json reaches the set below it
+    disk[`${ROOT}/rein.json`] = '{ "lint": { "REIN301": "off" } }';
+    ws.watched([{ uri: `${ROOT}/rein.json`, type: 2 }]);
+    assert.deepEqual(levels(), []);
+    // the set's own rein.json wins
+    disk[`${ROOT}/policies/rein.json`] = '{ "lint": { "REIN301": "info" } }';
+    ws.watched([{ uri: `${ROOT}/policies/rein.json`, type: 1 }]);
+    assert.deepEqual(levels(), ['info']);
   });
 
   it('checks unopened files of the directory with the open one', () => {

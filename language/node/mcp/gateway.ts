@@ -213,6 +213,7 @@ export class Gateway {
   private clientCanElicit = false;
   private upstreamName: string | null = null;
   private upstreamClosed: string | null = null;
+  private disposed = false;
   private readonly log: (line: string) => void;
   private readonly timeoutMs: number;
   /** The one timer of --upstream-timeout: due at `timerDue` (performance.now() ms), for the earliest deadline. */
@@ -263,6 +264,7 @@ export class Gateway {
 
   /** Abort held approvals and stop the timer (the owner closes the transports). */
   dispose(): void {
+    this.disposed = true;
     for (const h of this.held.values()) h.abort();
     this.held.clear();
     this.stopTimer();
@@ -272,7 +274,8 @@ export class Gateway {
   upstreamGone(reason: string): void {
     if (this.upstreamClosed) return;
     this.upstreamClosed = reason;
-    this.log(`rein mcp: ${reason}`);
+    // After dispose() the owner is stopping the upstream itself: not worth a line (nor a failure).
+    if (!this.disposed) this.log(`rein mcp: ${reason}`);
     this.stopTimer();
     for (const [id, f] of this.forwarded) {
       this.forwarded.delete(id);
@@ -961,7 +964,8 @@ export function messageOf(d: Decision): string {
 function decisionMeta(d: Decision): Record<string, unknown> {
   return {
     effect: d.effect,
-    rules: [...d.reasons.map((r) => r.name ?? r.kind), ...d.approvals.map((a) => a.name)],
+    // each rule once: a require_approval rule is both a reason and a pending approval
+    rules: [...new Set([...d.reasons.map((r) => r.name ?? r.kind), ...d.approvals.map((a) => a.name)])],
     request_hash: d.request_hash,
     policy: d.policy.hash,
   };

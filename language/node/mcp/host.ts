@@ -5,7 +5,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { DataWatch, dataPathsOf, setRootOf } from '../data-watch.js';
+import { DataWatch, dataPathsOf, namedPathsOf, setRootOf } from '../data-watch.js';
 import { PolicyError } from '../../errors.js';
 import { compile, type Policy } from '../../policy.js';
 import { Engine, type EngineMode } from '../../runtime/engine.js';
@@ -123,6 +123,7 @@ export class PolicyHost {
     const next = await loadChecked(this.opts.ctx, p, this.opts.report);
     if (!next) {
       this.opts.ctx.err(`rein mcp: policy reload refused (${p} has errors); still serving ${this.policy.hash}\n`);
+      await this.watchNamed(p);
       return false;
     }
     const old = this.policy.hash;
@@ -171,6 +172,13 @@ export class PolicyHost {
 
   private watchData(): void {
     if (this.dataWatch && this.dataRoot !== null) this.dataWatch.set(dataPathsOf(this.policy, this.dataRoot));
+  }
+
+  /** After a refused reload: watch also the files the set at `p` names now (a data file it names that
+   *  does not exist yet is watched, so creating it reloads). */
+  private async watchNamed(p: string): Promise<void> {
+    if (!this.dataWatch || this.dataRoot === null) return;
+    this.dataWatch.set([...dataPathsOf(this.policy, this.dataRoot), ...(await namedPathsOf(path.resolve(this.opts.ctx.io.cwd, p)))]);
   }
 
   /** One reload at a time; a change during a reload triggers one more. */

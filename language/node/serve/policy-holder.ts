@@ -3,7 +3,7 @@
 // old one only after it loaded and checked: until then (and when it fails) the old one keeps serving.
 
 import { watch, type FSWatcher, promises as fs } from 'node:fs';
-import { DataWatch, dataPathsOf, setRootOf } from '../data-watch.js';
+import { DataWatch, dataPathsOf, namedPathsOf, setRootOf } from '../data-watch.js';
 import * as path from 'node:path';
 import { Engine, type EngineOptions } from '../../runtime/engine.js';
 import type { Policy } from '../../runtime/compile.js';
@@ -120,6 +120,7 @@ export class PolicyHolder {
       const message = describeLoadError(e);
       this.lastError = { message, time: new Date().toISOString() };
       this.opts.log?.(`reload failed; still serving ${this.hash}: ${message}`);
+      await this.watchNamed();
       return { ok: false, changed: false, hash: this.hash, error: message };
     }
     this.lastError = null;
@@ -288,6 +289,14 @@ export class PolicyHolder {
   private watchData(): void {
     // a bundle carries its data: only a directory or a `.rein` file reads data files
     if (this.dataWatch && this.version && (this.isDirSync() || this.source.endsWith('.rein'))) this.dataWatch.set(dataPathsOf(this.version.policy, setRootOf(this.source, this.isDirSync())));
+  }
+
+  /** After a refused reload: watch also the files the set names now (a data file it names that does
+   *  not exist yet is watched, so creating it reloads). */
+  private async watchNamed(): Promise<void> {
+    if (!this.dataWatch || !this.version || !(this.isDirSync() || this.source.endsWith('.rein'))) return;
+    const now = dataPathsOf(this.version.policy, setRootOf(this.source, this.isDirSync()));
+    this.dataWatch.set([...now, ...(await namedPathsOf(this.source))]);
   }
 
   private dirFlag: boolean | null = null;
