@@ -7,6 +7,12 @@
 //
 // Per part: CPU µs per call (process.cpuUsage over BENCH_N calls, median of BENCH_ROUNDS rounds) and
 // bytes allocated per call (V8's sampling heap profiler with every sample kept, collected or not).
+// Those are hot-loop figures: the part's code and data stay in the CPU's caches from one call to the
+// next. In the server they do not — between two decisions the CPU runs node's http, fastify, the
+// kernel's loopback and the load generator. The `cold` column is the median time of one call made
+// right after touching BENCH_COLD_KB (default 2048) KB of other memory, the `hot` column the same
+// per-call median without it (docs/benchmarks.md, "Session 8": their ratio is why the parts sum to
+// less than the server's CPU per decision).
 // The HTTP side — node's http, fastify's routing, content-type parsing, reply and hooks, the
 // kernel's loopback — is what bench:service's trivial fastify server costs; the parts below are
 // what Rein adds to it. Read the sum against bench:service's "CPU µs/decision" of both servers.
@@ -27,6 +33,9 @@ import { bodyFor, POLICY } from './service-policy.js';
 import { median } from './util.js';
 
 const N = Number(process.env.BENCH_N ?? 20_000);
+const COLD_KB = Number(process.env.BENCH_COLD_KB ?? 2048);
+/** Calls timed one by one for the hot and cold columns. */
+const PER_CALL = Math.min(N, 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SETTLE_GRACE_MS = 24 * 60 * 60 * 1000;
 
@@ -110,6 +119,27 @@ function cpuPerCall(p: Part): number {
   return (c.user + c.system) / N;
 }
 
+/** Other memory, touched (one write per 64-byte line) to push the part's code's data out of the caches. */
+const other = new Float64Array((COLD_KB * 1024) / 8);
+let touched = 0;
+function touchOther(): void {
+  for (let i = 0; i < other.length; i += 8) touched += other[i]++;
+}
+
+/** Median wall time (µs) of one call, each timed alone; `cold`: after touching `other`. The median
+ *  leaves out the calls a context switch or a GC landed in. */
+function perCall(p: Part, cold: boolean): number {
+  p.prepare?.();
+  const t: number[] = new Array(PER_CALL);
+  for (let i = 0; i < PER_CALL; i++) {
+    if (cold) touchOther();
+    const t0 = performance.now();
+    p.run(i);
+    t[i] = (performance.now() - t0) * 1000;
+  }
+  return median(t);
+}
+
 const session = new Session();
 session.connect();
 async function bytesPerCall(p: Part): Promise<number> {
@@ -138,11 +168,14 @@ console.log(`rein serve's POST /v1/decide, part by part, in process (node ${proc
 for (const p of parts) cpuPerCall(p);
 const cpu = new Map<Part, number[]>(parts.map((p) => [p, []]));
 for (let r = 0; r < ROUNDS; r++) for (const p of parts) cpu.get(p)!.push(cpuPerCall(p));
-console.log(`${'part'.padEnd(34)} ${'CPU µs/call'.padStart(11)} ${'bytes/call'.padStart(10)}  what`);
+console.log(`${'part'.padEnd(34)} ${'CPU µs/call'.padStart(11)} ${'bytes/call'.padStart(10)} ${'hot µs'.padStart(7)} ${'cold µs'.padStart(8)}  what`);
 for (const p of parts) {
   const bytes = await bytesPerCall(p);
-  console.log(`${p.name.padEnd(34)} ${median(cpu.get(p)!).toFixed(2).padStart(11)} ${bytes.toFixed(0).padStart(10)}  ${p.note}`);
+  const hot = perCall(p, false);
+  const cold = perCall(p, true);
+  console.log(`${p.name.padEnd(34)} ${median(cpu.get(p)!).toFixed(2).padStart(11)} ${bytes.toFixed(0).padStart(10)} ${hot.toFixed(2).padStart(7)} ${cold.toFixed(2).padStart(8)}  ${p.note}`);
 }
+console.log(`hot / cold: the median time of one call, alone (hot) and right after touching ${COLD_KB} KB of other memory (cold)`);
 session.disconnect();
 holder.close();
 bare.close();

@@ -30,8 +30,17 @@ export interface CheckExtras {
 /** Parse every file (sorted by name). Never throws. */
 export function parseFiles(files: Record<string, string>): ParsedFile[] {
   const parsed: ParsedFile[] = [];
+  // Untyped callers: anything but a plain object of file name → source text is an empty set (REIN202
+  // from the checker), never a throw.
+  if (files === null || typeof files !== 'object' || Array.isArray(files) || files instanceof Map) return parsed;
   for (const file of Object.keys(files).sort()) {
-    const text = files[file];
+    const text = files[file] as unknown;
+    if (typeof text !== 'string') {
+      const zero = { line: 0, character: 0, offset: 0 };
+      const d: Diagnostic = { file, range: { start: zero, end: zero }, severity: 'error', code: 'REIN101', message: `the source of \`${file}\` is not text (got ${text === null ? 'null' : typeof text})` };
+      parsed.push({ file, ast: emptyFile(file), diagnostics: [d], text: '' });
+      continue;
+    }
     try {
       const r = parse(text, file);
       parsed.push({ file, ast: r.ast, diagnostics: r.diagnostics, text });

@@ -300,7 +300,8 @@ await build({
   outExtension: { '.js': '.mjs' },
 });
 const { openApiDocument } = await import('../dist/.tmp/openapi.mjs');
-writeFileSync('dist/openapi.json', JSON.stringify(openApiDocument(), null, 2) + '\n');
+// Compact (100 KB indented, 39 KB so): tools read it, and the package's install size is budgeted (#13).
+writeFileSync('dist/openapi.json', JSON.stringify(openApiDocument()) + '\n');
 {
   const { bundleDashboard } = await import('../dist/.tmp/assets.mjs');
   const { js, css } = await bundleDashboard();

@@ -10,6 +10,7 @@ import { FileApprovalStore, type ApprovalQueue, type ApprovalRecord } from '../.
 import { logVerdict, terminalVerdictsPath } from '../../language/node/approvals/audit.js';
 import { AuditLogger } from '../../language/audit/logger.js';
 import { AuditLogLockedError, FileAuditLog } from '../../language/node/audit-file.js';
+import { mkdirs } from '../../language/node/mkdirs.js';
 
 /** How long `approve`/`deny` waits for another writer of the verdict log to finish (the CLI holds it briefly). */
 const LOCK_WAIT_MS = 5000;
@@ -46,9 +47,8 @@ async function openVerdictLog(ctx: Ctx, opts: Options<'approvals'>, queue: Appro
       },
     };
   }
-  const { mkdir } = await import('node:fs/promises');
   const { dirname } = await import('node:path');
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  mkdirs(dirname(file), 0o700);
   let sink: FileAuditLog | null = null;
   for (const start = Date.now(); sink === null; ) {
     try {

@@ -9,6 +9,7 @@ import { LoadError, UsageError, ioReason } from '../../language/node/errors.js';
 import { readPolicySet } from '../../language/node/load.js';
 import type { Options } from '../options.js';
 import { printPolicyError } from '../shared.js';
+import { mkdirs } from '../../language/node/mkdirs.js';
 
 export default async function cmdBuild(ctx: Ctx, positionals: string[], opts: Options<'build'>): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('expected exactly one PATH (a policy directory or .rein file)', 'build');
@@ -26,7 +27,7 @@ export default async function cmdBuild(ctx: Ctx, positionals: string[], opts: Op
   }
   const outPath = ctx.resolve(opts.output);
   try {
-    await fs.mkdir(path.dirname(outPath), { recursive: true });
+    mkdirs(path.dirname(outPath));
     await fs.writeFile(outPath, serializeBundle(built.bundle), 'utf8');
   } catch (e) {
     throw new LoadError(`cannot write \`${opts.output}\`: ${ioReason(e)}`);
@@ -35,7 +36,7 @@ export default async function cmdBuild(ctx: Ctx, positionals: string[], opts: Op
   if (opts.format === 'json') {
     ctx.out(JSON.stringify({ output: ctx.display(outPath), policy: built.bundle.policy, files: Object.keys(built.bundle.files) }, null, 2) + '\n');
   } else {
-    ctx.out(`built ${ctx.display(outPath)}: ${name}${version ? ` ${version}` : ''} (${Object.keys(built.bundle.files).length} files, ${hash})\n`);
+    ctx.out(`built ${ctx.display(outPath)}: ${name ? `${name}${version ? ` ${version}` : ''} ` : ''}(${Object.keys(built.bundle.files).length} files, ${hash})\n`);
   }
   return EXIT.ok;
 }

@@ -2,7 +2,7 @@
 // self-contained HTML page. Reads the syntax tree only (a set with type errors is still documented;
 // one that does not parse is reported as policy errors).
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type * as A from '../../language/syntax/ast.js';
 import { parse } from '../../language/syntax/parser.js';
@@ -10,6 +10,7 @@ import { EXIT, type Ctx } from '../context.js';
 import { LoadError, UsageError } from '../../language/node/errors.js';
 import { resolvePolicySets, type PolicySet } from '../../language/node/load.js';
 import type { Options } from '../options.js';
+import { mkdirs } from '../../language/node/mkdirs.js';
 
 interface Item {
   kind: 'rule' | 'budget' | 'test' | 'input' | 'type' | 'let' | 'def';
@@ -186,7 +187,7 @@ export default async function cmdDoc(ctx: Ctx, positionals: string[], opts: Opti
   }
   const abs = ctx.resolve(opts.output);
   try {
-    mkdirSync(path.dirname(abs), { recursive: true });
+    mkdirs(path.dirname(abs));
     writeFileSync(abs, page);
   } catch (e) {
     throw new LoadError(`cannot write ${ctx.display(abs)}: ${(e as Error).message}`);

@@ -133,8 +133,15 @@ export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Opt
   const now = opts.now ?? new Date();
   const spent = opts.spent.map((s) => parseSpent(policy, s));
   const names = new Set([...policy.compiled.program.rules.map((r) => r.name?.text), ...policy.compiled.budgets.map((b) => b.name)]);
+  const prog = policy.compiled.program;
+  const approvable = new Set([
+    ...(prog.rules ?? []).filter((r) => r.body.some((it) => it.kind === 'RequireApproval')).map((r) => r.name?.text),
+    ...(prog.budgets ?? []).filter((b) => b.items.some((it) => it.kind === 'OnExceed' && it.effect?.kind === 'RequireApproval')).map((b) => b.name?.text),
+  ]);
   for (const a of opts.approve) {
     if (!names.has(a)) throw new UsageError(`--approve: \`${a}\` is not a rule or budget of the policy`, 'eval');
+    // an approval of something that never asks for one would be silently meaningless
+    if (!approvable.has(a)) throw new UsageError(`--approve: \`${a}\` does not require approval (no \`require approval\` in it): nothing to approve`, 'eval');
   }
 
   const engine = new Engine(policy, { clock: () => now, mode: opts.mode, ...(externs ? { externs } : {}) });

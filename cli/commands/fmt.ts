@@ -53,10 +53,10 @@ export default async function cmdFmt(ctx: Ctx, positionals: string[], opts: Opti
       const formatted = format(src, { file: '<stdin>' });
       if (opts.check) {
         if (formatted !== src) {
-          ctx.out(opts.format === 'json' ? JSON.stringify({ unformatted: ['<stdin>'] }, null, 2) + '\n' : '<stdin>\n');
+          ctx.out(opts.format === 'json' ? JSON.stringify({ unformatted: ['<stdin>'], errors: [] }, null, 2) + '\n' : '<stdin>\n');
           return EXIT.errors;
         }
-        if (opts.format === 'json') ctx.out(JSON.stringify({ unformatted: [] }, null, 2) + '\n');
+        if (opts.format === 'json') ctx.out(JSON.stringify({ unformatted: [], errors: [] }, null, 2) + '\n');
         return EXIT.ok;
       }
       ctx.out(formatted);
@@ -64,6 +64,8 @@ export default async function cmdFmt(ctx: Ctx, positionals: string[], opts: Opti
     } catch (e) {
       if (e instanceof PolicyError) {
         ctx.err(renderDiagnosticsText(e.diagnostics, makeLookup([{ name: '<stdin>', display: '<stdin>', text: src }]), ctx.c));
+        // the same shape as for files: the file that could not be formatted is under `errors`
+        if (opts.check && opts.format === 'json') ctx.out(JSON.stringify({ unformatted: [], errors: ['<stdin>'] }, null, 2) + '\n');
         return EXIT.errors;
       }
       throw e;

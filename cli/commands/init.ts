@@ -1,12 +1,13 @@
 // `rein init [DIR] [--template T]`: a policy set to start from (the package's templates/ folder),
 // rein.json and a GitHub Actions workflow. Never overwrites a file without --force.
 
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { EXIT, type Ctx } from '../context.js';
 import { LoadError, UsageError, ioReason } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { REIN_VERSION, moduleDir } from '../../language/node/version.js';
+import { mkdirs } from '../../language/node/mkdirs.js';
 
 /** The package's templates/ folder (sources and installed package alike). */
 export function templatesDir(): string {
@@ -93,7 +94,7 @@ export default async function cmdInit(ctx: Ctx, positionals: string[], opts: Opt
   for (const [rel, text] of files) {
     const abs = path.join(root, rel);
     try {
-      mkdirSync(path.dirname(abs), { recursive: true });
+      mkdirs(path.dirname(abs));
       writeFileSync(abs, text);
     } catch (e) {
       throw new LoadError(`cannot write ${ctx.display(abs)}: ${ioReason(e)}`);

@@ -16,7 +16,7 @@ import type { Options } from '../options.js';
 import { randomUUID } from 'node:crypto';
 import { signApproval, type ApprovalKey, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
 import type { Decision } from '../../language/runtime/decision.js';
-import { ApprovalConfigError, signingKeyFromEnv, verificationKeysFromEnv } from '../../language/node/approvals/config.js';
+import { ApprovalConfigError, loadApprovers, signingKeyFromEnv, verificationKeysFromEnv } from '../../language/node/approvals/config.js';
 import { openApprovalQueue } from '../../language/node/approvals/open.js';
 import { ElicitationBroker, type ApprovalBroker } from '../../language/node/mcp/approvals.js';
 import { QueueBroker } from '../../language/node/mcp/queue-broker.js';
@@ -75,11 +75,24 @@ export async function makeApprovalBroker(
             ),
           )
       : undefined;
+  // The groups of the approvers file: a rule `from` one of them is the queue's to approve, not a click
+  // in the agent's client (approvals.md: an approval of a rule `from GROUP` needs an approver in GROUP).
+  const approversFile = opts.approvers ?? ctx.io.env.REIN_APPROVERS;
+  let groups: Set<string> | undefined;
+  if (approversFile) {
+    try {
+      groups = new Set(Object.keys(await loadApprovers(ctx.resolve(approversFile))));
+    } catch (e) {
+      await close();
+      throw new UsageError((e as Error).message, 'mcp');
+    }
+  }
   const broker = new ElicitationBroker({
     timeoutMs: opts['approval-timeout'],
     fallback,
     sign,
     elicit: keys.verifying === null || signing !== null,
+    ...(groups ? { groups } : {}),
   });
   return { broker, close };
 }

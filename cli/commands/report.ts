@@ -8,6 +8,7 @@ import { nodeLineHash } from '../../language/node/audit-file.js';
 import { EXIT, type Ctx } from '../context.js';
 import { UsageError, LoadError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
+import { mkdirs } from '../../language/node/mkdirs.js';
 
 export default async function cmdReport(ctx: Ctx, positionals: string[], opts: Options<'report'>): Promise<number> {
   if (positionals.length === 0) throw new UsageError('expected at least one LOG file', 'report');
@@ -33,7 +34,7 @@ export default async function cmdReport(ctx: Ctx, positionals: string[], opts: O
     return EXIT.ok;
   }
   try {
-    await fs.mkdir(path.dirname(ctx.resolve(opts.output)), { recursive: true });
+    mkdirs(path.dirname(ctx.resolve(opts.output)));
     await fs.writeFile(ctx.resolve(opts.output), text);
   } catch (e) {
     throw new LoadError(`cannot write \`${opts.output}\`: ${(e as Error).message}`);

@@ -87,7 +87,15 @@ async function runTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): 
       break;
     case 'junit':
       printDiagnostics(ctx, errorDiags, lookup, errorSets.reduce((a, s) => a + Object.keys(s.files).length, 0));
-      ctx.out(renderTestsJunit(run));
+      ctx.out(
+        renderTestsJunit(
+          run,
+          errorSets.map((set) => ({
+            set: ctx.display(set.root),
+            lines: errorDiags.filter((d) => multi ? d.file.startsWith(`${set.root}\u0000`) : true).map((d) => `${lookup.display(d.file)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.code} ${d.message}`),
+          })),
+        ),
+      );
       break;
     case 'github':
     case 'sarif': {

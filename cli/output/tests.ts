@@ -96,7 +96,14 @@ function xmlEscape(s: string): string {
 const secs = (ms: number) => (ms / 1000).toFixed(3);
 
 /** JUnit XML: one <testsuite> per policy set, one <testcase> per test; failures carry expected vs actual. */
-export function renderTestsJunit(r: TestRunResult): string {
+/** A policy set that could not be tested (it has errors): reported as a JUnit `<error>`, so a CI
+ *  dashboard does not show an empty green run. `lines` are the errors as text (`file:line:col code message`). */
+export interface SetError {
+  set: string;
+  lines: string[];
+}
+
+export function renderTestsJunit(r: TestRunResult, setErrors: readonly SetError[] = []): string {
   const bySet = new Map<string, TestCaseResult[]>();
   for (const t of r.tests) {
     const list = bySet.get(t.set) ?? [];
@@ -107,8 +114,15 @@ export function renderTestsJunit(r: TestRunResult): string {
   const total = Object.values(r.timings ?? {}).reduce((a, t) => a + t, 0);
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="rein" tests="${r.summary.tests}" failures="${r.summary.failed}" errors="0" time="${secs(total)}">`,
+    `<testsuites name="rein" tests="${r.summary.tests + setErrors.length}" failures="${r.summary.failed}" errors="${setErrors.length}" time="${secs(total)}">`,
   ];
+  for (const e of setErrors) {
+    out.push(`  <testsuite name="${xmlEscape(e.set)}" tests="1" failures="0" errors="1" skipped="0" time="0.000">`);
+    out.push(`    <testcase name="the policy set checks" classname="${xmlEscape(e.set)}">`);
+    out.push(`      <error message="${xmlEscape(`${e.lines.length} error${e.lines.length === 1 ? '' : 's'}: the set was not tested`)}" type="policy errors">${xmlEscape(e.lines.join('\n'))}</error>`);
+    out.push('    </testcase>');
+    out.push('  </testsuite>');
+  }
   for (const [set, tests] of bySet) {
     const failures = tests.filter((t) => !t.passed).length;
     const time = timing(set);

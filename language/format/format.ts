@@ -49,6 +49,7 @@ export interface FormatOptions {
  * `\r\n` line endings become `\n`; the output ends with exactly one newline (an empty file stays empty).
  */
 export function format(src: string, options: FormatOptions = {}): string {
+  if (typeof src !== 'string') throw new TypeError(`format: expected the source text (a string), got ${src === null ? 'null' : typeof src}`);
   const text = normalizeSource(src);
   const file = options.file ?? '<input>';
   const { ast, diagnostics } = parse(text, file);

@@ -17,7 +17,7 @@
 // Ed25519) and appended to `<log>.anchors` and/or handed to a sink; `rein audit verify --anchors`
 // then detects a cut-off tail or a rewritten log up to the last anchor.
 
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, ftruncateSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, ftruncateSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { AuditSink } from '../audit/logger.js';
@@ -25,6 +25,7 @@ import { ChainVerifier } from '../audit/record.js';
 import { anchorSigner, type Anchor, type AnchorSigningKey } from './audit-anchor.js';
 
 import { nodeSha256Hex } from './fast-hash.js';
+import { mkdirs } from './mkdirs.js';
 
 /** SHA-256 with node:crypto (several times faster than the portable one), same `sha256:<hex>` form. */
 export const nodeLineHash = nodeSha256Hex;
@@ -169,7 +170,7 @@ export class FileAuditLog implements AuditSink {
     this.sign = opts.anchor ? anchorSigner(opts.anchor.key) : null;
     this.anchorPath = opts.anchor ? (opts.anchor.path === undefined ? path + '.anchors' : opts.anchor.path) : null;
     // The log's folder, like the log itself, is created when missing (`new FileAuditLog('audit/x.jsonl')`).
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirs(dirname(path));
     this.lock = takeLock(path);
     // Find the chain's head across rotated files and repair a partial tail of the active file.
     const files = auditFiles(path);

@@ -91,11 +91,13 @@ async function readBase(set: PolicySet, options: ReadOptions, chain: readonly st
   if (dir === set.root || chain.includes(dir)) throw new LoadError(`${where}: the base sets go round in a circle (${[...chain, set.root, dir].join(' -> ')})`);
   const st = await statOrNull(dir);
   if (!st?.isDirectory()) throw new LoadError(`${where}: the base set \`${spec}\` is not a directory`);
-  const base = await readDir(dir, {}, [...chain, set.root], false);
   // A base whose rein.json does not parse would lose its own `extends` (and the guardrails of the set
-  // under it) without a word: refuse it, as for a missing base.
-  if (base.configSource !== undefined && base.paths[CONFIG_FILE] === path.join(base.root, CONFIG_FILE) && !parsesAsJson(base.configSource)) {
-    throw new LoadError(`${where}: the base set's \`${path.join(base.root, CONFIG_FILE)}\` is invalid: ${base.configDiagnostics.map((d) => d.message).join('; ')}`);
+  // under it) without a word: readConfig refuses it, as for a missing base.
+  let base: PolicySet;
+  try {
+    base = await readDir(dir, {}, [...chain, set.root], false);
+  } catch (e) {
+    throw e instanceof LoadError && !e.message.startsWith('`extends` in') && !e.message.startsWith('--base') ? new LoadError(`${where}: the base set: ${e.message}`) : e;
   }
   const names: string[] = [];
   for (const [name, text] of Object.entries(base.files)) {
@@ -107,14 +109,6 @@ async function readBase(set: PolicySet, options: ReadOptions, chain: readonly st
   set.base = { root: base.root, files: names.sort() };
 }
 
-function parsesAsJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The data files the set's `data` declarations name, relative to its root. */
 export function dataFilesOf(set: Pick<PolicySet, 'files'>): string[] {
@@ -172,6 +166,17 @@ async function readConfig(set: PolicySet): Promise<void> {
   const cfgPath = await findConfig(set.root);
   if (cfgPath === null) return;
   const text = await readText(cfgPath);
+  // A rein.json that is not JSON, or whose `extends` is not a directory name, would drop the base set
+  // the set layers over — its guardrails — without a word (fail open): refuse to load the set, as a
+  // broken base's rein.json is refused. Its other problems stay REIN305 warnings.
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new LoadError(`\`${cfgPath}\` is not valid JSON (${(e as Error).message}); fix it: a set's rein.json may layer it over a base set (\`extends\`), so the set is not loaded without it`);
+  }
+  const ext = raw !== null && typeof raw === 'object' ? (raw as { extends?: unknown }).extends : undefined;
+  if (ext !== undefined && (typeof ext !== 'string' || ext === '')) throw new LoadError(`\`extends\` in \`${cfgPath}\` must be a directory name (a non-empty string), got ${JSON.stringify(ext)}`);
   set.paths[CONFIG_FILE] = cfgPath;
   set.configSource = text;
   const { config, diagnostics } = parseConfig(text);

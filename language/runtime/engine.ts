@@ -50,6 +50,15 @@ export interface EngineOptions {
   onHookError?: (err: unknown) => void;
   /** Unsettled reservations expire after this long and then count their estimate as spent (default 15 min). */
   reservationTtlMs?: number;
+  /**
+   * How long after a reservation expires the engine still keeps what `settle` needs (and remembers
+   * a settled id, to refuse a second settle), for a late settle to correct the estimate that then
+   * counts as spent (default 24 h; 0: forget at expiry). Each unsettled reservation costs memory until
+   * then (docs/budgets.md). A settle after it changes nothing and the estimate stands, as for a
+   * reservation this engine never made. Stores keep their own grace (`MemoryBudgetStore` and
+   * `RedisBudgetStore` option `settleGraceMs`): a late settle corrects only within both.
+   */
+  settleGraceMs?: number;
   /** A store call slower than this fails the decision with the `on error` effect (default: the
    *  store's own `timeoutMs` when it declares one, else 5 s). A reserve that fails or times out is
    *  released by its id, whatever its outcome turns out to be. */
@@ -92,21 +101,86 @@ function checkedOptions(opts: DecideOptions): DecideOptions {
 }
 
 /**
- * Everything `settle` needs, kept per reservation — compact, since an unsettled reservation keeps it
- * until it expires (15 minutes by default) and a busy service has many (bench:reservations): the
- * request, the budgets and counter keys (not the budget plans), no expiry of its own.
+ * Everything `settle` needs for one reservation, in ONE array (a busy service keeps one per
+ * unsettled reservation until it expires, plus the settle grace: bench:reservations):
+ *   [0] the decision time; [1] the counted budget, or a list of them; [2] its counter key, or a list
+ *   (in the same order); [3] how the request follows:
+ *   KEPT_LEAVES — [4…] the validated request's leaves, in its type's field order (`flattenInput`:
+ *     no record per object of the request; `settle` rebuilds them);
+ *   KEPT_TREE — [4] the validated request itself (it has fields its type does not declare);
+ *   KEPT_GIVEN — [4] a snapshot of the request as given (parts of the validated one may be reachable
+ *     from outside: explanations, `trace`, a list or object in a `by` tuple).
+ * The validated request needs no copy: a fresh value made of records, lists and scalars that nothing
+ * else writes to (rules and budget expressions only read it).
  */
-interface Pending {
-  /** A snapshot of the request as given (the caller may reuse its object after `decide`), or, when
-   *  `validated`, the validated request itself (see `keepsValidated`). Kept as objects: as JSON text
-   *  it would take more heap (a `JSON.stringify` result of ~270 characters holds ~430 bytes). */
-  request: unknown;
-  validated: boolean;
-  decideTime: number;
-  /** The reserved (counted) budgets and their counter keys, in order: one budget and key (the usual
-   *  case, no array) or arrays of both. */
-  budgets: CompiledBudget | readonly CompiledBudget[];
-  counterKeys: string | readonly string[];
+type Kept = unknown[];
+const KEPT_LEAVES = 0;
+const KEPT_TREE = 1;
+const KEPT_GIVEN = 2;
+
+/** Where `flattenInput` put an object-typed value that is null (optional and absent). */
+const NULL_RECORD: unknown = Object.freeze({ nullRecord: true });
+
+/**
+ * Writes the leaves of a validated value into `out` from index `i` (`Kept`): a record of an object
+ * type is its declared fields' leaves in order, anything else one leaf. Returns the index after them,
+ * or -1 when a record has fields its type does not declare (then the request is kept as a tree).
+ */
+type Flattener = (v: unknown, out: unknown[], i: number) => number;
+
+/** The flattener of type `t` (made once per engine) and how many leaves it writes at most. */
+function flattenerOf(t: Type): { flatten: Flattener; leaves: number } {
+  if (t.kind !== 'object') {
+    return {
+      flatten: (v, out, i) => {
+        if (v === undefined) return -1;
+        out[i] = v;
+        return i + 1;
+      },
+      leaves: 1,
+    };
+  }
+  const names = t.fields.map((f) => f.name);
+  const subs = t.fields.map((f) => flattenerOf(f.type));
+  const flat = subs.map((x) => x.flatten);
+  const n = names.length;
+  return {
+    flatten: (v, out, i) => {
+      if (v === null) {
+        out[i] = NULL_RECORD;
+        return i + 1;
+      }
+      if (typeof v !== 'object' || v === undefined || Array.isArray(v)) return -1;
+      // Records have a frozen prototype without members: `for in` sees their own fields only.
+      let k = 0;
+      for (const _ in v) k++;
+      if (k !== n) return -1;
+      for (let j = 0; j < n && i >= 0; j++) i = flat[j]!((v as Record<string, unknown>)[names[j]!], out, i);
+      return i;
+    },
+    leaves: Math.max(1, subs.reduce((x, y) => x + y.leaves, 0)),
+  };
+}
+
+/** The inverse of a flattener: the validated request back from its leaves, from `unflatAt` on. */
+type Unflattener = (leaves: Kept) => unknown;
+/** The read position of the running unflattener (settle is synchronous up to there). */
+let unflatAt = 0;
+
+function unflattenerOf(t: Type): Unflattener {
+  if (t.kind !== 'object') return (leaves) => leaves[unflatAt++];
+  const names = t.fields.map((f) => f.name);
+  const subs = t.fields.map((f) => unflattenerOf(f.type));
+  const n = names.length;
+  return (leaves) => {
+    if (leaves[unflatAt] === NULL_RECORD) {
+      unflatAt++;
+      return null;
+    }
+    const out = newRecord();
+    for (let j = 0; j < n; j++) out[names[j]!] = subs[j]!(leaves);
+    return out;
+  };
 }
 
 /** A store call of the decide algorithm (`Engine.steps`), made by the driver. */
@@ -139,7 +213,7 @@ function callSync(sync: SyncBudgetStore, c: StoreCall): unknown {
 
 const DEFAULT_TTL = 15 * 60 * 1000;
 const DEFAULT_STORE_TIMEOUT = 5_000;
-/** How long the engine remembers reservations for `settle` after they expire. */
+/** How long the engine remembers reservations for `settle` after they expire (the default). */
 const SETTLE_GRACE = 24 * 60 * 60 * 1000;
 
 class StoreTimeout extends Error {
@@ -269,6 +343,8 @@ export class Engine {
   private readonly onDecision?: (d: Decision, ctx: DecisionHookContext) => void | Promise<void>;
   private readonly onHookError?: (err: unknown) => void;
   private readonly ttlMs: number;
+  /** `settleGraceMs`. */
+  private readonly graceMs: number;
   private readonly storeTimeoutMs: number;
   private readonly keyPrefix: string;
   private readonly planner: BudgetPlanner;
@@ -278,7 +354,7 @@ export class Engine {
    *  calls it directly, without promises or timers, and takes the fused path. */
   private readonly sync: SyncBudgetStore | null;
   /** Settle data, by reservation id: its one home, whatever the store (id-index.ts). */
-  private readonly pending = new IdIndex<Pending>();
+  private readonly pending = new IdIndex<Kept>();
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
   private readonly settledIds = new SettledIds(ID_PREFIX);
   private readonly settledDecisions = new WeakSet<object>();
@@ -286,6 +362,8 @@ export class Engine {
    *  `rawFormNeeded`: it has money or time values (which `rawForm` converts back). */
   private readonly inputType: Type | null;
   private readonly rawFormNeeded: boolean;
+  /** The input type's flattener (`Kept`), its most leaves and its inverse; null without an input type. */
+  private readonly flattener: { flatten: Flattener; leaves: number; unflatten: Unflattener } | null;
   /** `needsRawForm` by type (memo): `toRawForm` shares the parts that need no conversion. */
   private readonly rawFormTypes = new Map<Type, boolean>();
   private lastPurge = -Infinity;
@@ -310,6 +388,8 @@ export class Engine {
     this.onHookError = opts.onHookError;
     this.ttlMs = opts.reservationTtlMs ?? DEFAULT_TTL;
     if (!Number.isSafeInteger(this.ttlMs) || this.ttlMs <= 0) throw new RangeError('Engine: reservationTtlMs must be a positive integer');
+    this.graceMs = opts.settleGraceMs ?? SETTLE_GRACE;
+    if (!Number.isSafeInteger(this.graceMs) || this.graceMs < 0) throw new RangeError('Engine: settleGraceMs must be a non-negative integer (ms)');
     // One timeout: a store that declares its own (the Redis store's `timeoutMs`) sets the default.
     this.storeTimeoutMs = opts.storeTimeoutMs ?? (typeof this.store.timeoutMs === 'number' && this.store.timeoutMs > 0 ? this.store.timeoutMs : DEFAULT_STORE_TIMEOUT);
     this.keyPrefix = opts.keyPrefix ?? '';
@@ -322,6 +402,7 @@ export class Engine {
     this.sync = directSyncBudgetStore(this.store);
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
     this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, this.rawFormTypes);
+    this.flattener = this.inputType !== null ? { ...flattenerOf(this.inputType), unflatten: unflattenerOf(this.inputType) } : null;
     this.fusedFinish = this.compiled.fused !== undefined && this.compiled.budgetsReadByRules.length === 0 && this.inputType !== null ? this.makeFusedFinish() : null;
   }
 
@@ -981,24 +1062,33 @@ export class Engine {
   }
 
   /** When a kept reservation may be forgotten (its expiry plus the settle grace). */
-  private dropAtOf(p: Pending): number {
-    return p.decideTime + this.ttlMs + SETTLE_GRACE;
+  private dropAtOf(p: Kept): number {
+    return (p[0] as number) + this.ttlMs + this.graceMs;
   }
 
-  /** Keep what `settle` needs for a reservation kept with an `allow`: the validated request (`validated`,
-   *  when nothing outside the engine can reach it) or else a copy of the request as given. */
+  /** Keep what `settle` needs for a reservation kept with an `allow` (`Kept`): the validated request
+   *  (`validated`, when nothing outside the engine can reach it) or else a copy of the request as given. */
   private keepForSettle(id: string, validated: Record<string, unknown> | null, request: unknown, counted: BudgetPlan[], now: number): void {
-    let budgets: CompiledBudget | CompiledBudget[];
-    let counterKeys: string | string[];
+    const f = validated !== null ? this.flattener : null;
+    const kept: Kept = new Array(f !== null ? 4 + f.leaves : 5);
+    kept[0] = now;
     if (counted.length === 1) {
-      budgets = counted[0]!.budget;
-      counterKeys = counted[0]!.counterKey as string;
+      kept[1] = counted[0]!.budget;
+      kept[2] = counted[0]!.counterKey;
     } else {
-      budgets = counted.map((c) => c.budget);
-      counterKeys = counted.map((c) => c.counterKey as string);
+      kept[1] = counted.map((c) => c.budget);
+      kept[2] = counted.map((c) => c.counterKey as string);
     }
-    const p: Pending = { request: validated ?? snapshot(request, 0), validated: validated !== null, decideTime: now, budgets, counterKeys };
-    this.pending.add(id, p);
+    const end = f !== null ? f.flatten(validated, kept, 4) : -1;
+    if (end >= 0) {
+      kept[3] = KEPT_LEAVES;
+      kept.length = end;
+    } else {
+      kept[3] = validated !== null ? KEPT_TREE : KEPT_GIVEN;
+      kept[4] = validated ?? snapshot(request, 0);
+      kept.length = 5;
+    }
+    this.pending.add(id, kept);
   }
 
   /**
@@ -1051,12 +1141,18 @@ export class Engine {
       return;
     }
     if (usage !== null && usage !== undefined && !isPlainObject(usage)) throw new TypeError('settle: usage must be an object, e.g. { cost: { estimate: 0.031 } }');
+    const form = p[3] as number;
+    let request = p[4];
+    if (form === KEPT_LEAVES) {
+      unflatAt = 4;
+      request = this.flattener!.unflatten(p);
+    }
     let input: Record<string, unknown>;
-    if (p.validated && (usage === null || usage === undefined || isEmptyObject(usage))) {
+    if (form !== KEPT_GIVEN && (usage === null || usage === undefined || isEmptyObject(usage))) {
       // Nothing to merge: the validated request is what validating it again would give.
-      input = p.request as Record<string, unknown>;
+      input = request as Record<string, unknown>;
     } else {
-      const merged = deepMerge(p.validated ? this.rawForm(p.request) : p.request, usage ?? {});
+      const merged = deepMerge(form !== KEPT_GIVEN ? this.rawForm(request) : request, usage ?? {});
       const v = this.compiled.validate(merged);
       if (!v.ok) {
         const first = v.errors[0];
@@ -1064,7 +1160,7 @@ export class Engine {
       }
       input = v.value;
     }
-    const env: Env = { input, now: p.decideTime, budgets: {} };
+    const env: Env = { input, now: p[0] as number, budgets: {} };
     const charge = (budget: CompiledBudget, counterKey: string): Actual => {
       let amount: number;
       try {
@@ -1076,14 +1172,13 @@ export class Engine {
       if (problem) throw new Error(`settle: budget \`${budget.name}\`: ${problem}`);
       return { counterKey, amount };
     };
-    const actuals: Actual[] =
-      typeof p.counterKeys === 'string'
-        ? [charge(p.budgets as CompiledBudget, p.counterKeys)]
-        : p.counterKeys.map((k, i) => charge((p.budgets as readonly CompiledBudget[])[i]!, k));
-    // Mark first: a concurrent second settle must throw, not double-apply.
+    const keys = p[2] as string | readonly string[];
+    const actuals: Actual[] = typeof keys === 'string' ? [charge(p[1] as CompiledBudget, keys)] : keys.map((k, i) => charge((p[1] as readonly CompiledBudget[])[i]!, k));
+    // Mark first: a concurrent second settle must throw, not double-apply. The id is enough (the
+    // decision object is not added to `settledDecisions`: a WeakSet insert cost ~4 % of a decide +
+    // settle); after the grace a second settle is a no-op, as any settle then.
     this.pending.delete(id);
     this.settledIds.add(id, this.dropAtOf(p));
-    this.settledDecisions.add(decision);
     try {
       if (this.sync !== null) this.sync.settleSync(id, actuals, now);
       else await this.withTimeout(callStore(() => this.store.settle(id, actuals, now)));
@@ -1091,7 +1186,6 @@ export class Engine {
       // Allow a retry; the reservation otherwise expires and counts its estimate.
       this.pending.add(id, p);
       this.settledIds.delete(id);
-      this.settledDecisions.delete(decision);
       throw new Error(`settle: budget store failed: ${errorMessage(e)}`);
     }
   }
@@ -1298,8 +1392,8 @@ function isEmptyObject(v: Record<string, unknown>): boolean {
 }
 
 /**
- * The budgets of one request by role: `counted` (a counter, no error; exactly sized, since a
- * reservation keeps it until settled), whether an enforced `per request` cap is exceeded (`capped`:
+ * The budgets of one request by role: `counted` (a counter, no error: the plans themselves when
+ * every plan is counted), whether an enforced `per request` cap is exceeded (`capped`:
  * it decides without a counter), and whether any budget failed.
  */
 function classifyPlans(plans: BudgetPlan[], approved: Set<string> | null): { counted: BudgetPlan[]; capped: boolean; failed: boolean } {
@@ -1313,6 +1407,8 @@ function classifyPlans(plans: BudgetPlan[], approved: Set<string> | null): { cou
       if (p.charge > p.limit && enforced(p, approved)) capped = true;
     } else n++;
   }
+  // Every plan counted (the usual case): the plans are the list (nothing writes to either).
+  if (n === plans.length) return { counted: plans, capped, failed };
   const counted: BudgetPlan[] = new Array(n);
   for (let i = 0, k = 0; i < plans.length; i++) {
     const p = plans[i]!;

@@ -50,6 +50,13 @@ interface Counter {
   t: number;
   /** Anchored: the current period's ordinal since the anchor. */
   period: number;
+  /** At least the latest `expiresAt` in `heap` (-Infinity when it never held one): an entry that
+   *  expires no earlier is pushed at the end without reading its parent (one TTL per engine makes
+   *  that the usual case, and the parent is an old entry, cold in the CPU caches). */
+  maxAt: number;
+  /** The earliest `expiresAt` in `heap` (its top's; Infinity when empty): `sweep` compares it without
+   *  reading the top entry, an old one and cold in the CPU caches. */
+  minAt: number;
 }
 
 export interface MemoryBudgetStoreOptions {
@@ -298,7 +305,7 @@ export class MemoryBudgetStore implements BudgetStore {
       mode?.kind === 'anchored' ? now + ttlMs + this.graceMs + mode.periodMs : mode?.kind === 'bucket' ? now + ttlMs + this.graceMs : windowEnd === null ? null : windowEnd + ttlMs + this.graceMs;
     if (!c) {
       // An anchored counter's anchor, and a bucket's refill time, start at its first write.
-      c = { spent: 0, reserved: 0, live: 0, heap: [], dropAt, mode, t: now, period: 0 };
+      c = { spent: 0, reserved: 0, live: 0, heap: [], dropAt, mode, t: now, period: 0, maxAt: -Infinity, minAt: Infinity };
       this.counters.set(counterKey, c);
     } else {
       if (c.dropAt !== null && (dropAt === null || dropAt > c.dropAt)) c.dropAt = dropAt;
@@ -315,8 +322,8 @@ export class MemoryBudgetStore implements BudgetStore {
   private sweep(c: Counter, now: number): void {
     if (c.mode !== undefined) touch(c, c.mode, now);
     let h = c.heap;
-    while (h.length > 0 && h[0]!.expiresAt <= now) {
-      const top = heapPop(h)!;
+    while (c.minAt <= now) {
+      const top = heapPop(c)!;
       if (top.live) {
         top.live = false;
         c.live--;
@@ -328,6 +335,7 @@ export class MemoryBudgetStore implements BudgetStore {
     if (h.length > 64 && h.length > 2 * c.live) {
       const old = h;
       h = c.heap = [];
+      c.minAt = Infinity;
       for (const e of old) if (e.live) heapPush(c, e);
     }
   }
@@ -363,6 +371,12 @@ function touch(c: Counter, m: CounterMode, now: number): void {
 
 function heapPush(c: Counter, e: Entry): void {
   const h = c.heap;
+  if (e.expiresAt < c.minAt) c.minAt = e.expiresAt;
+  if (e.expiresAt >= c.maxAt) {
+    c.maxAt = e.expiresAt;
+    h.push(e);
+    return;
+  }
   h.push(e);
   let i = h.length - 1;
   while (i > 0) {
@@ -374,7 +388,8 @@ function heapPush(c: Counter, e: Entry): void {
   h[i] = e;
 }
 
-function heapPop(h: Entry[]): Entry | undefined {
+function heapPop(c: Counter): Entry | undefined {
+  const h = c.heap;
   const top = h[0];
   const last = h.pop();
   if (h.length > 0 && last) {
@@ -397,5 +412,6 @@ function heapPop(h: Entry[]): Entry | undefined {
     }
     h[i] = last;
   }
+  c.minAt = h.length > 0 ? h[0]!.expiresAt : Infinity;
   return top;
 }

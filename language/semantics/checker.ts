@@ -280,6 +280,13 @@ export class Checker {
         help: 'declare the request schema, e.g. `input { action: { kind: string } }`',
       }, f.file);
     }
+    if (!this.inputDecl && this.files.length === 0) {
+      // An empty set would allow everything (no validation, `default allow`): it is an error, fail closed.
+      const zero = { line: 0, character: 0, offset: 0 };
+      this.report('REIN202', { start: zero, end: zero }, 'the policy set has no files, so no `input` declaration', {
+        help: 'give `check`/`compile` an object of file name → source text, e.g. { "policy.rein": "input { … }" }',
+      }, '');
+    }
     if (this.inputDecl) {
       const file = this.declFile.get(this.inputDecl)!;
       const sym: Symbol = { kind: 'input', name: 'input', file, decl: this.inputDecl, type: T.error };

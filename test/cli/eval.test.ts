@@ -44,6 +44,10 @@ describe('rein eval', function () {
     const c = await runMain(['eval', 'valid', '-i', 'requests/transfer.json', '--approve', 'no_such_rule']);
     assert.equal(c.code, 2);
     assert.match(c.stderr, /`no_such_rule` is not a rule or budget/);
+    // regression: approving a rule that never asks for approval was accepted silently
+    const d = await runMain(['eval', 'valid', '-i', 'requests/transfer.json', '--approve', 'no_destructive_tools']);
+    assert.equal(d.code, 2);
+    assert.match(d.stderr, /`no_destructive_tools` does not require approval/);
   });
 
   it('--spent pre-seeds a budget for this request\'s key and window', async () => {
@@ -134,7 +138,7 @@ describe('rein eval option combinations (in-process)', function () {
   it('repeatable --approve and --spent; --now decides the budget window', async () => {
     const r = await runMain([
       'eval', 'valid', '-i', 'requests/model-call.json', '--now', '2026-11-24T23:59:59Z',
-      '--spent', 'team_daily=20', '--spent', 'team_daily=20', '--approve', 'large_transfer', '--approve', 'no_destructive_tools',
+      '--spent', 'team_daily=20', '--spent', 'team_daily=20', '--approve', 'large_transfer', '--approve', 'large_transfer',
     ]);
     assert.equal(r.code, 0, r.stdout);
     const b = JSON.parse(r.stdout).budgets.find((x: { name: string }) => x.name === 'team_daily');

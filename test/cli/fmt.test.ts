@@ -70,6 +70,20 @@ describe('rein fmt', function () {
     assert.match(stdin.stderr, /^<stdin>:1:\d+ error REIN1\d\d /m);
   });
 
+  it('--check --format json on standard input has the files\' shape, `errors` included (regression)', async () => {
+    const src = readFileSync(path.join(FIXTURES, 'unformatted/messy.rein'), 'utf8');
+    const messy = await runMain(['fmt', '--check', '--format', 'json', '-'], { input: src });
+    assert.equal(messy.code, 1);
+    assert.deepEqual(JSON.parse(messy.stdout), { unformatted: ['<stdin>'], errors: [] });
+    const clean = await runMain(['fmt', '-'], { input: src });
+    assert.deepEqual(JSON.parse((await runMain(['fmt', '--check', '--format', 'json', '-'], { input: clean.stdout })).stdout), { unformatted: [], errors: [] });
+    const broken = await runMain(['fmt', '--check', '--format', 'json', '-'], { input: 'rule {' });
+    assert.equal(broken.code, 1);
+    assert.deepEqual(JSON.parse(broken.stdout), { unformatted: [], errors: ['<stdin>'] });
+    const files = await runMain(['fmt', '--check', '--format', 'json', 'broken/syntax.rein']);
+    assert.deepEqual(Object.keys(JSON.parse(files.stdout)), ['unformatted', 'errors']);
+  });
+
   it('several files without --check/--write is a usage error', async () => {
     const r = await runMain(['fmt', 'valid']);
     assert.equal(r.code, 2);

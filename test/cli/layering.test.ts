@@ -93,7 +93,7 @@ describe('layering a set over a base set in another directory', () => {
     // A base whose rein.json does not parse would drop its own `extends` (and the layer under it)
     // silently: it is a LoadError (review finding, session 7).
     writeFileSync(path.join(dir, 'global', 'rein.json'), '{"extends":"../extra",}');
-    await assert.rejects(readPolicyDir(team), (e: unknown) => e instanceof LoadError && /the base set's `.*rein\.json` is invalid/.test(e.message));
+    await assert.rejects(readPolicyDir(team), (e: unknown) => e instanceof LoadError && /`extends` in `.*rein\.json`: the base set: `.*rein\.json` is not valid JSON/.test(e.message));
     writeFileSync(path.join(dir, 'global', 'rein.json'), JSON.stringify({ extends: '../extra' }));
     writeFileSync(path.join(extra, 'rein.json'), JSON.stringify({ extends: '../global/team-payments' }));
     await assert.rejects(readPolicyDir(team), (e: unknown) => e instanceof LoadError && /go round in a circle/.test(e.message));

@@ -43,6 +43,26 @@ describe('policy-set loading (rein/node)', function () {
     assert.ok(r.diagnostics.some((d) => d.file === 'rein.json'));
   });
 
+  it('a rein.json that is not JSON, or whose `extends` is not a name, refuses the set (regression: its base set was dropped silently, fail open)', async () => {
+    const { mkdtempSync, rmSync, writeFileSync, readFileSync, mkdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-badjson-'));
+    try {
+      mkdirSync(path.join(dir, '.git'));
+      for (const f of ['policy.rein', 'tools.rein']) writeFileSync(path.join(dir, f), readFileSync(fx(`valid/${f}`), 'utf8'));
+      for (const [text, re] of [
+        ['{ "extends": "../global", }', /rein\.json` is not valid JSON/],
+        ['{ "extends": 5 }', /`extends` in `.*rein\.json` must be a directory name \(a non-empty string\), got 5/],
+      ] as const) {
+        writeFileSync(path.join(dir, 'rein.json'), text);
+        await assert.rejects(readPolicyDir(dir), (e: Error) => e instanceof LoadError && re.test(e.message));
+        await assert.rejects(loadPolicy(dir), (e: Error) => e instanceof LoadError);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('discovery is recursive, sorted, and skips node_modules and dot-directories', async () => {
     assert.deepEqual(await discoverPolicyDirs(fx('nested')), [fx('nested/team-a'), fx('nested/team-b')]);
     const sets = await resolvePolicySets(['nested', 'valid/policy.rein'], FIXTURES);

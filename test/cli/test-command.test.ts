@@ -51,6 +51,18 @@ describe('rein test', function () {
     assert.match(r.stderr, /error REIN200/);
   });
 
+  it('policy errors in JUnit: an <error> for the set that was not tested, not an empty green run (regression)', async () => {
+    const r = await runMain(['test', 'broken', 'valid', '--format', 'junit']);
+    assert.equal(r.code, 1);
+    assert.equal(XMLValidator.validate(r.stdout), true);
+    const x = new XMLParser({ ignoreAttributes: false }).parse(r.stdout);
+    assert.equal(x.testsuites['@_errors'], '1');
+    assert.equal(x.testsuites['@_tests'], '5');
+    const broken = (x.testsuites.testsuite as { '@_name': string; testcase: { error?: { '#text': string } } }[]).find((s) => s['@_name'] === 'broken')!;
+    assert.match(broken.testcase.error!['#text'], /broken\/policy\.rein:10:23 REIN200 unknown name `blocked_toolz`/);
+    assert.doesNotMatch(broken.testcase.error!['#text'], /valid\//);
+  });
+
   it('--filter runs only matching tests; a filter matching nothing is a usage error', async () => {
     const r = await runMain(['test', 'failing', '--filter', '^shell']);
     assert.equal(r.code, 0, r.stdout);

@@ -28,9 +28,9 @@ describe('rein mcp approvals (elicitation)', function () {
   });
 
   /** A gateway whose client answers elicitations with `answers` in turn, recording the messages. */
-  async function withAnswers(answers: ElicitResult['action'][]): Promise<{ asked: string[] }> {
+  async function withAnswers(answers: ElicitResult['action'][], extra: string[] = []): Promise<{ asked: string[] }> {
     const asked: string[] = [];
-    gw = await connect(['--policy', POLICY, '--audit', audit], [FS_SERVER, work], { capabilities: { elicitation: {} } });
+    gw = await connect(['--policy', POLICY, '--audit', audit, ...extra], [FS_SERVER, work], { capabilities: { elicitation: {} } });
     gw.client.setRequestHandler(ElicitRequestSchema, async (req) => {
       asked.push(req.params.message);
       const action = answers.shift() ?? 'decline';
@@ -51,6 +51,23 @@ describe('rein mcp approvals (elicitation)', function () {
     await gw!.close();
     const calls = auditDecisions(audit).filter((d) => d.request?.phase === 'call' && d.request.tool.name === 'write_file');
     assert.deepEqual(calls.map((d) => d.effect), ['require_approval', 'allow']);
+  });
+
+  it('a rule `from` a group of the approvers file is not approved by a click in the client: refused without a queue, queued with one (regression)', async () => {
+    const { asked } = await withAnswers(['accept', 'accept'], ['--approvers', ws.approvers]);
+    const target = path.join(work, 'grouped.txt');
+    const r = await gw!.client.callTool({ name: 'write_file', arguments: { path: target, content: 'x' } });
+    assert.equal(r.isError, true);
+    assert.match(JSON.stringify(r.content), /`writes_need_approval` needs an approver in the group `user` \(--approvers\)/);
+    assert.equal(asked.length, 0);
+    assert.equal(existsSync(target), false);
+    await gw!.close();
+    const q = await withAnswers(['accept'], ['--approvers', ws.approvers, '--approvals', ws.queue]);
+    const r2 = await gw!.client.callTool({ name: 'write_file', arguments: { path: target, content: 'x' } });
+    assert.equal(r2.isError, true);
+    assert.match(JSON.stringify(r2.content), /approval ap_[0-9a-z]+ is pending/);
+    assert.equal(q.asked.length, 0);
+    assert.equal(existsSync(target), false);
   });
 
   for (const action of ['decline', 'cancel'] as const) {

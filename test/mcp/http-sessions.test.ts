@@ -37,6 +37,14 @@ describe('rein mcp --listen: session lifetime', function () {
     await up?.kill();
   });
 
+  it('a body that is not JSON is a JSON-RPC -32700 parse error (HTTP 400), not fastify\'s error shape (regression)', async () => {
+    const res = await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc": "2.0", nope' });
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { jsonrpc: string; id: unknown; error: { code: number; message: string } };
+    assert.deepEqual([body.jsonrpc, body.id, body.error.code], ['2.0', null, -32700]);
+    assert.match(body.error.message, /^Parse error/);
+  });
+
   it('a session left without a DELETE is closed after --session-timeout, and its upstream session too; a connected idle one stays', async () => {
     const keeper = await connectHttp(gw.url);
     const gone = await connectHttp(gw.url);

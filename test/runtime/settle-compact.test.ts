@@ -25,11 +25,16 @@ describe('settle data kept per reservation', () => {
     const req = { user: 'ann', team: 'ops', cost: { estimate: '0.50' } };
     const d = await engine.decide(req);
     assert.equal(d.effect, 'allow');
-    const kept = keptFor(engine, d.reservation!.id) as Record<string, unknown>;
-    assert.deepEqual(Object.keys(kept).sort(), ['budgets', 'counterKeys', 'decideTime', 'request', 'validated']);
+    // One array: time, budgets, counter keys, the request's form, then the validated request's leaves
+    // (user, team, cost.estimate in micros): no record per object of the request.
+    const kept = keptFor(engine, d.reservation!.id) as unknown[];
+    assert.ok(Array.isArray(kept));
     const keys = [engine.counterKeyFor(req, 'per_user')!, engine.counterKeyFor(req, 'per_team')!];
-    assert.deepEqual(kept.counterKeys, keys);
-    assert.deepEqual((kept.budgets as { name: string }[]).map((b) => b.name), ['per_user', 'per_team']);
+    assert.equal(kept[0], T0);
+    assert.deepEqual((kept[1] as { name: string }[]).map((b) => b.name), ['per_user', 'per_team']);
+    assert.deepEqual(kept[2], keys);
+    assert.equal(kept[3], 0, 'the leaves form');
+    assert.deepEqual(kept.slice(4), ['ann', 'ops', usd(0.5)]);
     assert.deepEqual(store.peekSync(keys, T0), [
       { spent: 0, reserved: usd(0.5) },
       { spent: 0, reserved: usd(1) },
@@ -46,12 +51,61 @@ describe('settle data kept per reservation', () => {
     const store = new MemoryBudgetStore();
     const engine = new Engine(compile({ 'p.rein': source.replace(/budget per_team[\s\S]*$/, '') }), { store, clock: () => new Date(T0) });
     const d = await engine.decide({ user: 'bo', team: 'ops', cost: { estimate: '1' } });
-    const kept = keptFor(engine, d.reservation!.id) as { budgets: unknown; counterKeys: unknown };
-    assert.equal(typeof kept.counterKeys, 'string');
-    assert.equal((kept.budgets as { name: string }).name, 'per_user');
+    const kept = keptFor(engine, d.reservation!.id) as unknown[];
+    assert.equal(typeof kept[2], 'string');
+    assert.equal((kept[1] as { name: string }).name, 'per_user');
     await engine.settle(d, {});
     const key = engine.counterKeyFor({ user: 'bo', team: 'x', cost: { estimate: 0 } }, 'per_user')!;
     assert.deepEqual(store.peekSync([key], T0), [{ spent: usd(1), reserved: 0 }]);
+  });
+});
+
+describe('the kept request: leaves, or the tree when it has undeclared fields', () => {
+  const policy = compile({
+    'p.rein': `
+input {
+  user: string
+  meta?: { tier: string, scale?: number }
+  cost: { estimate: money }
+}
+budget spend {
+  limit $100 per day
+  charge if meta == null then cost.estimate else cost.estimate * (meta.scale ?? 3)
+  by user
+}
+`,
+  });
+  const setup = () => {
+    const store = new MemoryBudgetStore();
+    const engine = new Engine(policy, { store, clock: () => new Date(T0) });
+    const spent = (user: string) => store.peekSync([engine.counterKeyFor({ user, cost: { estimate: 0 } }, 'spend')!], T0)[0];
+    return { engine, spent };
+  };
+
+  it('an absent optional object and a present one round-trip through the leaves', async () => {
+    const { engine, spent } = setup();
+    const a = await engine.decide({ user: 'ann', cost: { estimate: '1' } });
+    const b = await engine.decide({ user: 'bo', meta: { tier: 'gold' }, cost: { estimate: '1' } });
+    const c = await engine.decide({ user: 'cy', meta: { tier: 'gold', scale: 2 }, cost: { estimate: '1' } });
+    for (const d of [a, b, c]) assert.equal((keptFor(engine, d.reservation!.id) as unknown[])[3], 0, 'kept as leaves');
+    assert.deepEqual(spent('bo'), { spent: 0, reserved: usd(3) });
+    // no usage: the same charge again, from the rebuilt request
+    await engine.settle(a);
+    await engine.settle(b);
+    // usage merges into the rebuilt request (objects merge)
+    await engine.settle(c, { meta: { scale: 1 } });
+    assert.deepEqual(spent('ann'), { spent: usd(1), reserved: 0 });
+    assert.deepEqual(spent('bo'), { spent: usd(3), reserved: 0 });
+    assert.deepEqual(spent('cy'), { spent: usd(1), reserved: 0 });
+  });
+
+  it('a request with fields its type does not declare is kept as the validated tree, and settles the same', async () => {
+    const { engine, spent } = setup();
+    const d = await engine.decide({ user: 'di', extra: { a: [1, 2] }, meta: { tier: 't', note: 'x' }, cost: { estimate: '2' } });
+    assert.equal((keptFor(engine, d.reservation!.id) as unknown[])[3], 1, 'the tree form');
+    assert.deepEqual(spent('di'), { spent: 0, reserved: usd(6) });
+    await engine.settle(d, { meta: { scale: 0.5 } });
+    assert.deepEqual(spent('di'), { spent: usd(1), reserved: 0 });
   });
 });
 
@@ -73,6 +127,19 @@ describe('SettledIds', () => {
     s.purge(2000);
     assert.ok(!s.has(`${P}1`) && !s.has(`${P}zz`));
     assert.equal(s.size, 0);
+  });
+
+  it('only 1–10 lowercase base-36 digits in canonical spelling are bits; anything else is a map entry', () => {
+    const s = new SettledIds(P);
+    for (const id of [`${P}A`, `${P}1-2`, `${P}00`, `${P}zzzzzzzzzzz`, P, `${P}é`]) s.add(id, 10);
+    s.add(`${P}zzzzzzzzzz`, 10);
+    s.add(`${P}0`, 10);
+    const chunks = (s as unknown as { chunks: Map<number, unknown> }).chunks;
+    const other = (s as unknown as { other: Map<string, number> }).other;
+    assert.equal(other.size, 6);
+    assert.ok(chunks.has(Math.floor((36 ** 10 - 1) / 32_768)) && chunks.has(0));
+    for (const id of [`${P}A`, `${P}1-2`, `${P}00`, `${P}zzzzzzzzzzz`, P, `${P}é`, `${P}zzzzzzzzzz`, `${P}0`]) assert.ok(s.has(id), id);
+    assert.ok(!s.has(`${P}a`) && !s.has(`${P}1`));
   });
 
   it('delete forgets one id (a settle the store refused can be retried)', () => {

@@ -98,6 +98,28 @@ describe('checker: header and program shape', () => {
       assert.ok(Array.isArray(r.diagnostics));
     }
   });
+
+  it('an empty set, or no set at all, is REIN202 and does not compile (regression: it compiled to a policy allowing everything)', async () => {
+    const { compile } = await import('../../language/policy.js');
+    const { PolicyError } = await import('../../language/errors.js');
+    const { format } = await import('../../language/format/format.js');
+    for (const files of [{}, [], new Map(), 5, null, undefined, 'input { a: string }'] as unknown[]) {
+      const r = check(files as Record<string, string>);
+      assert.equal(r.ok, false, String(files));
+      assert.deepEqual(r.diagnostics.map((d) => d.code), ['REIN202'], String(files));
+      assert.match(r.diagnostics[0].message, /no files/);
+      assert.throws(() => compile(files as Record<string, string>), PolicyError, String(files));
+    }
+    // a file whose source is not text: a clear error on it, not an internal one
+    for (const bad of [null, 5, { x: 1 }]) {
+      const r = check({ 'a.rein': bad as unknown as string, 'b.rein': 'input { a: string }\n' });
+      assert.equal(r.ok, false);
+      const d = r.diagnostics.find((x) => x.file === 'a.rein')!;
+      assert.equal(d.code, 'REIN101');
+      assert.match(d.message, /the source of `a\.rein` is not text/);
+    }
+    assert.throws(() => format(5 as unknown as string), /format: expected the source text \(a string\), got number/);
+  });
 });
 
 describe('checker: names', () => {

@@ -14,6 +14,9 @@ import { decideBodySchema, settleBodySchema } from '../../language/node/serve/sc
 import { spawn } from 'node:child_process';
 import { Agent, request as httpRequest } from 'node:http';
 import { AGENT, BIN, call, copyAgent, model, serve, spawnServe, type Served } from './helpers.js';
+import apiPlugin from '../../language/node/serve/api.js';
+import dashboardPlugin from '../../language/node/serve/dashboard.js';
+import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 
 const tool = (t: string, extra: Record<string, unknown> = {}) => ({ agent: { id: 'a1', team: 'support' }, action: { kind: 'tool_call', tool: t, ...extra } });
 
@@ -255,10 +258,16 @@ describe('rein serve --api: bad requests are 4xx with a clear message, never 5xx
     assert.equal(r.body.effect, 'allow');
   });
 
-  it('an unknown route is a JSON 404', async () => {
+  it('an unknown route is a JSON 404; a known route with another method a 405 naming the allowed ones', async () => {
     const r = await call(s.url, '/v1/nope');
     assert.equal(r.status, 404);
     assert.equal(r.body.error.code, 'not_found');
+    const g = await call(s.url, '/v1/decide');
+    assert.equal(g.status, 405);
+    assert.equal(g.body.error.code, 'method_not_allowed');
+    assert.equal(g.headers.get('allow'), 'POST');
+    const d = await call(s.url, '/v1/decide?x=1', { method: 'DELETE' });
+    assert.equal(d.status, 405);
   });
 });
 
@@ -388,6 +397,43 @@ describe('rein serve --api: the policy hash on every answer', function () {
     );
     for (const r of answers) assert.equal(r.headers.get('rein-policy-hash'), hash);
   });
+
+  // The hot routes set the header in their handler, the others through a route-level onSend hook
+  // added when each route is registered, and the error answers in `fail` (app.ts): every kind here.
+  it('every route and answer carries it: hot routes, route hooks, handler errors, HEAD, the dashboard', async () => {
+    const d = await serve({ tokens: { api: 'k' }, plugins: [{ name: 'api', plugin: apiPlugin }, { name: 'dashboard', plugin: dashboardPlugin }] });
+    try {
+      const hash = d.ctx.policy!.hash!;
+      const auth = { authorization: 'Bearer k' };
+      const decided = await call(d.url, '/v1/decide', { body: { input: model('t', '0.01') }, headers: auth });
+      const answers = {
+        decide: decided,
+        evaluate: await call(d.url, '/v1/evaluate', { body: { input: model('t', '0.01') }, headers: auth }),
+        'decide, zod path': await call(d.url, '/v1/decide', { body: { input: model('t', '0.01'), explain: true }, headers: auth }),
+        'decide, invalid body': await call(d.url, '/v1/decide', { body: { input: 'no' }, headers: auth }),
+        'decide, bad JSON': await call(d.url, '/v1/decide', { raw: '{', headers: { ...auth, 'content-type': 'application/json' } }),
+        'decide, no token': await call(d.url, '/v1/evaluate', { body: { input: model('t', '0.01') } }),
+        settle: await call(d.url, '/v1/settle', { body: { reservation: decided.body.reservation.id, usage: { cost: { estimate: '0.01' } } }, headers: auth }),
+        'settle, unknown': await call(d.url, '/v1/settle', { body: { reservation: 'nope-1', usage: {} }, headers: auth }),
+        batch: await call(d.url, '/v1/decide/batch', { body: [{ input: model('t', '0.01') }], headers: auth }),
+        policy: await call(d.url, '/v1/policy', { headers: auth }),
+        health: await call(d.url, '/health'),
+        'HEAD health': await call(d.url, '/health', { method: 'HEAD' }),
+        'wrong method': await call(d.url, '/v1/decide', { method: 'DELETE', headers: auth }),
+        'dashboard favicon': await call(d.url, '/favicon.ico'),
+        'dashboard session': await call(d.url, '/dashboard/api/session'),
+      };
+      assert.deepEqual(
+        Object.values(answers).map((r) => r.status),
+        [200, 200, 200, 400, 400, 401, 200, 404, 200, 200, 200, 200, 405, 204, 200],
+      );
+      for (const [what, r] of Object.entries(answers)) assert.equal(r.headers.get('rein-policy-hash'), hash, what);
+      // The decision's own policy hash is the header's.
+      assert.equal(decided.body.policy.hash, hash);
+    } finally {
+      await d.close();
+    }
+  });
 });
 
 describe('rein serve --api: metrics, audit log, OpenAPI', function () {
@@ -514,6 +560,47 @@ describe('rein serve --api: hot reload', function () {
     }
     return last;
   }
+
+  // Regression: the header was set by an app-wide onSend hook reading the version serving at send
+  // time, so a reload that landed while an async store was answering gave the new hash in the header
+  // and the old one in the decision's `policy.hash`. The decide route now sets it from the version
+  // that decided.
+  it('Rein-Policy-Hash is the deciding version\'s hash even when a reload lands while the store answers', async () => {
+    const dir = copyAgent();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let reserving!: () => void;
+    const reached = new Promise<void>((r) => (reserving = r));
+    // The memory store with a reserve that waits for the test: a subclass overriding an async method
+    // has no synchronous twin, so the route awaits it as it awaits Redis.
+    class GatedStore extends MemoryBudgetStore {
+      override async reserve(req: Parameters<MemoryBudgetStore['reserve']>[0]) {
+        reserving();
+        await gate;
+        return super.reserve(req);
+      }
+    }
+    const store = new GatedStore();
+    const s = await serve({ policy: dir, store });
+    try {
+      const h1 = s.ctx.policy!.hash!;
+      const pending = call(s.url, '/v1/decide', { body: { input: model('r', '0.10') } });
+      await reached;
+      const file = join(dir, 'policy.rein');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('tool db.drop is blocked', 'no dropping, ever'));
+      const r = await s.ctx.policy!.reload();
+      assert.ok(r.ok && r.changed, JSON.stringify(r));
+      assert.notEqual(s.ctx.policy!.hash, h1);
+      release();
+      const answer = await pending;
+      assert.equal(answer.status, 200, answer.text);
+      assert.equal(answer.body.policy.hash, h1, 'decided by the version serving when the request came');
+      assert.equal(answer.headers.get('rein-policy-hash'), answer.body.policy.hash);
+    } finally {
+      release();
+      await s.close();
+    }
+  });
 
   it('a changed policy replaces the old one once it checks; a broken one leaves the old one serving', async () => {
     const dir = copyAgent();

@@ -5,10 +5,11 @@
 // holds a call on `wait`).
 
 import { randomBytes } from 'node:crypto';
-import { appendFile, mkdir, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, open, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomNonce, signApproval, type ApprovalSigningKey } from '../../runtime/approvals.js';
 import type { Decision } from '../../runtime/decision.js';
+import { mkdirs } from '../mkdirs.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
 
@@ -100,7 +101,7 @@ export class FileApprovalStore implements ApprovalStore {
   constructor(readonly dir: string) {}
 
   private async ensure(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    mkdirs(this.dir, 0o700);
   }
 
   async create(rec: ApprovalRecord): Promise<void> {

@@ -71,6 +71,10 @@ export interface ElicitationBrokerOptions {
   elicit?: boolean;
   /** How long to wait for the human's answer (default 10 minutes); then the call is refused. */
   timeoutMs?: number;
+  /** The approver groups defined by the approvers file (`--approvers`, `$REIN_APPROVERS`). A rule whose
+   *  `from` names one of them is not approved by an elicitation — the client's user is not known to be
+   *  in the group (approvals.md) — but by the queue (`fallback`), or refused. */
+  groups?: ReadonlySet<string>;
 }
 
 /** Approval over MCP elicitation, with a fallback for clients that cannot elicit. */
@@ -78,6 +82,17 @@ export class ElicitationBroker implements ApprovalBroker {
   constructor(private readonly opts: ElicitationBrokerOptions = {}) {}
 
   async request(ctx: ApprovalContext): Promise<ApprovalOutcome> {
+    const grouped = ctx.decision.approvals.filter((a) => a.from !== null && this.opts.groups?.has(a.from));
+    if (grouped.length > 0) {
+      if (this.opts.fallback) return this.opts.fallback.request(ctx);
+      return {
+        approved: false,
+        message:
+          `approval ${ctx.id} is pending: ${approvalText(ctx.decision)}\n` +
+          `${grouped.map((a) => `\`${a.name}\` needs an approver in the group \`${a.from}\``).join('; ')} (--approvers), and a click in the agent's client is not one: ` +
+          'configure an approval queue (--approvals) where a member of the group approves it.',
+      };
+    }
     if (!ctx.elicit || this.opts.elicit === false) {
       if (this.opts.fallback) return this.opts.fallback.request(ctx);
       return {

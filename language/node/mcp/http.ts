@@ -139,6 +139,15 @@ export async function serveHttpGateway(
   const jsonError = (reply: FastifyReply, status: number, message: string) =>
     reply.code(status).header('content-type', 'application/json').send({ jsonrpc: '2.0', error: { code: -32000, message }, id: null });
 
+  // A body fastify cannot read answers as JSON-RPC, not in fastify's own error shape: a body that is not
+  // JSON is a -32700 parse error (JSON-RPC 2.0), one over the limit -32600; others keep their status.
+  app.setErrorHandler((err: Error & { code?: string; statusCode?: number }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    const code = err.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || err.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' || err instanceof SyntaxError ? -32700 : status === 413 ? -32600 : -32603;
+    const message = code === -32700 ? `Parse error: the body is not JSON (${err.message})` : err.message;
+    void reply.code(status).header('content-type', 'application/json').send({ jsonrpc: '2.0', error: { code, message }, id: null });
+  });
+
   async function openSession(req: FastifyRequest): Promise<Session> {
     const headers = passHeaders(req);
     const session = {} as Session;

@@ -15,7 +15,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Approval, Decision } from '../../runtime/decision.js';
 import { logVerdict } from '../approvals/audit.js';
 import type { DecideOutcome } from '../approvals/queue.js';
-import type { ServeContext, ServePlugin } from './app.js';
+import { POLICY_HASH_HEADER, SETS_POLICY_HASH, type ServeContext, type ServePlugin } from './app.js';
 import { openApiDocument } from './openapi.js';
 import type { PolicyVersion } from './policy-holder.js';
 import { approvalVerdictBodySchema, decideBodySchema, issuesOf, settleBodySchema, type DecideBody } from './schemas.js';
@@ -163,6 +163,7 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     if (problem) return ctx.fail(reply, 400, problem.code, problem.message);
     if (!approvalsAllowed(req, p.body)) return ctx.fail(reply, 403, 'forbidden', 'approvals in the body need the approvals token');
     const v = current();
+    reply.header(POLICY_HASH_HEADER, v.policy.hash);
     if (kind === 'evaluate') return evaluateOne(v, p.body);
     const body = p.body;
     const d = decideOne(v, body);
@@ -180,8 +181,10 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     return out;
   }
 
-  app.post('/v1/decide', apiHooks(), single('decide'));
-  app.post('/v1/evaluate', apiHooks(), single('evaluate'));
+  // The hot routes set Rein-Policy-Hash in the handler (app.ts: no onSend hook for them).
+  const hot = () => ({ ...apiHooks(), config: { [SETS_POLICY_HASH]: true } });
+  app.post('/v1/decide', hot(), single('decide'));
+  app.post('/v1/evaluate', hot(), single('evaluate'));
 
   app.post('/v1/settle', settleHooks(), async (req, reply) => {
     const raw = req.body;

@@ -133,6 +133,11 @@ export interface ServeApp {
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
+/** The response header with the serving policy's hash (docs/service.md). */
+export const POLICY_HASH_HEADER = 'rein-policy-hash';
+/** A route's `config` key: the handler sets POLICY_HASH_HEADER itself (no onSend hook for it). */
+export const SETS_POLICY_HASH = 'reinSetsPolicyHash';
+
 /** Statuses fastify's own errors carry, mapped to our stable codes. */
 function codeOf(e: FastifyError): { status: number; code: string; message: string } {
   switch (e.code) {
@@ -251,6 +256,9 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
 
   const fail = (reply: FastifyReply, status: number, code: string, message: string, issues?: { path: string; message: string }[]) => {
     metrics.error(code);
+    // Errors answered by the not-found and error handlers run no route hook: the header is set here.
+    const hash = holder?.hash;
+    if (hash) reply.header(POLICY_HASH_HEADER, hash);
     return reply.code(status).type('application/json; charset=utf-8').send({ error: issues ? { code, message, issues } : { code, message } });
   };
 
@@ -379,15 +387,31 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     if (status >= 500) log(`internal error: ${err.stack ?? err.message}`);
     return fail(reply, status, code, message);
   });
-  app.setNotFoundHandler((req, reply) => fail(reply, 404, 'not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  // A route that exists with other methods answers 405 with `Allow` (as HTTP says), else 404.
+  app.setNotFoundHandler((req, reply) => {
+    const url = req.url.split('?')[0];
+    const allow = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'].filter((method) => method !== req.method && app.hasRoute({ method, url }));
+    if (allow.length > 0) return fail(reply.header('allow', allow.join(', ')), 405, 'method_not_allowed', `${req.method} is not allowed on ${url} (allowed: ${allow.join(', ')})`);
+    return fail(reply, 404, 'not_found', `no route ${req.method} ${url}`);
+  });
 
-  // The policy hash in every response (the decision also carries it in `policy.hash`).
+  // The policy hash in every response (the decision also carries it in `policy.hash`). Not one
+  // app-wide onSend hook: fastify runs a route's onSend hooks through a runner of its own, per
+  // request, which the hot routes (decide, evaluate) do not need — they set the header in their
+  // handler, from the version that decided (`config: { [SETS_POLICY_HASH]: true }`). Every other
+  // route gets the hook as a route-level onSend (below), and `fail` sets the header on every error
+  // answer, including the not-found and error handlers'. test/serve/api.test.ts checks every kind.
   if (holder) {
     const h = holder;
-    app.addHook('onSend', (_req, reply, payload, done) => {
+    const setHash = (_req: FastifyRequest, reply: FastifyReply, payload: unknown, done: (e: null, p: unknown) => void) => {
       const hash = h.hash;
-      if (hash) reply.header('rein-policy-hash', hash);
+      if (hash) reply.header(POLICY_HASH_HEADER, hash);
       done(null, payload);
+    };
+    app.addHook('onRoute', (route) => {
+      if ((route.config as Record<string, unknown> | undefined)?.[SETS_POLICY_HASH] === true) return;
+      const own = route.onSend;
+      route.onSend = own === undefined ? [setHash] : [...(Array.isArray(own) ? own : [own]), setHash];
     });
   }
 
