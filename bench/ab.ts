@@ -8,6 +8,8 @@
 // eval:   policy.evaluate on bench/policy
 // shapes: policy.evaluate on bench/policy-shapes with bench:shapes' requests (lists, nested objects, strings)
 // calls:  policy.evaluate on bench/policy-calls with bench:shapes' tool calls (maps, lists of objects, a def)
+// lists:  policy.evaluate on bench/policy-lists (every list method) with bench:shapes' requests;
+//         lists-closures: the same with `codegen: false` (the closure backend)
 // decide: await Engine.decide on bench/policy + bench/policy-budgets (memory store, never settled)
 // settle: the same, each reservation settled (its estimate)
 //
@@ -17,7 +19,7 @@
 // lands in whichever round allocates at the time). BENCH_AB_HEAP=shared runs them on the main
 // thread in one heap, as eval and shapes always do.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { dirname, join, resolve } from 'node:path';
 import { median, readSet } from './util.js';
@@ -27,8 +29,8 @@ import { callRequests, shapeRequests } from './shapes.js';
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const [otherArg, mode = 'eval', roundsArg = '10'] = isMainThread ? process.argv.slice(2) : (workerData as { args: string[] }).args;
-if (!otherArg || !['eval', 'shapes', 'calls', 'decide', 'settle'].includes(mode)) {
-  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|shapes|calls|decide|settle] [rounds]');
+if (!otherArg || !['eval', 'shapes', 'calls', 'lists', 'lists-closures', 'decide', 'settle'].includes(mode)) {
+  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|shapes|calls|lists|lists-closures|decide|settle] [rounds]');
   process.exit(2);
 }
 const other = resolve(otherArg);
@@ -45,6 +47,11 @@ async function load(root: string): Promise<Fn> {
   const { MemoryBudgetStore } = await mod('language/runtime/memory-store.ts');
   // The same policy files (this tree's) for both.
   const rules = readSet(join(here, 'bench/policy'));
+  if (mode === 'lists' || mode === 'lists-closures') {
+    const files = { 'schema.rein': readFileSync(join(here, 'bench/policy-shapes/schema.rein'), 'utf8'), ...readSet(join(here, 'bench/policy-lists')) };
+    const p = compile(files, { codegen: mode === 'lists' });
+    return (r) => p.evaluate(r);
+  }
   if (mode === 'shapes' || mode === 'calls') {
     const p = compile(readSet(join(here, mode === 'calls' ? 'bench/policy-calls' : 'bench/policy-shapes')));
     return (r) => p.evaluate(r);
@@ -64,12 +71,12 @@ async function load(root: string): Promise<Fn> {
 }
 
 
-const requests = () => (mode === 'shapes' ? shapeRequests(5_000) : mode === 'calls' ? callRequests(5_000) : generateRequests(10_000)).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
+const requests = () => (mode === 'shapes' || mode.startsWith('lists') ? shapeRequests(5_000) : mode === 'calls' ? callRequests(5_000) : generateRequests(10_000)).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
 
 /** One round of one side: operations per wall second, and per second of this process's CPU time
  *  (process.cpuUsage, user + system), which other work on a loaded host disturbs far less. */
 async function round(f: Fn, reqs: unknown[]): Promise<{ wall: number; cpu: number }> {
-  const isAsync = mode !== 'eval';
+  const isAsync = mode === 'decide' || mode === 'settle' || mode === 'shapes';
   let n = 0;
   const t0 = performance.now();
   const c0 = process.cpuUsage();

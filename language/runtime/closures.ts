@@ -7,7 +7,8 @@
 // list travels with the env of one explained evaluation.
 
 import type { BudgetView, Env } from './compiled.js';
-import type { IrBody, IrProgram, Node, ReadNode, Trace } from './ir.js';
+import type { IrBody, IrProgram, ListMethodNode, Node, ReadNode, Trace } from './ir.js';
+import type { ListLoop } from '../semantics/builtins.js';
 import { compilePattern, type PolicyPattern } from '../semantics/patterns.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
 import { DETECTORS } from './detectors.js';
@@ -310,8 +311,8 @@ export class Closures {
         return this.listMethod(n);
       case 'mapMethod': {
         const og = this.fn(n.obj);
-        const { m, at } = n;
-        return (env, f) => mapMethod(og(env, f), m, at);
+        const { m, yields, at } = n;
+        return (env, f) => mapMethod(og(env, f), yields, m, at);
       }
       case 'error':
         return thrower(n.message);
@@ -370,9 +371,9 @@ export class Closures {
     // Scalars: strict equality (null == null; absent fields are null).
     if (n.r.k === 'const') {
       const rv = n.r.v;
+      const test = neg ? (v: unknown) => v !== rv : (v: unknown) => v === rv;
       const sr = this.simple(n.l);
-      if (sr) return neg ? fusedTest(sr, (v) => v !== rv) : fusedTest(sr, (v) => v === rv);
-      return (env, f) => (lf(env, f) === rv) !== neg;
+      return sr ? fusedTest(sr, test) : (env, f) => test(lf(env, f));
     }
     const rf = this.fn(n.r);
     return (env, f) => (lf(env, f) === rf(env, f)) !== neg;
@@ -384,17 +385,16 @@ export class Closures {
     if (n.r.k === 'const' && typeof n.r.v === 'number' && n.l.k !== 'const') {
       // The common `x > 1000` shape: one closure call and a typeof check.
       const rv = n.r.v;
+      const test =
+        op === '<'
+          ? (a: unknown) => typeof a === 'number' && a < rv
+          : op === '<='
+            ? (a: unknown) => typeof a === 'number' && a <= rv
+            : op === '>'
+              ? (a: unknown) => typeof a === 'number' && a > rv
+              : (a: unknown) => typeof a === 'number' && a >= rv;
       const sr = this.simple(n.l);
-      if (sr) {
-        if (op === '<') return fusedTest(sr, (a) => typeof a === 'number' && a < rv);
-        if (op === '<=') return fusedTest(sr, (a) => typeof a === 'number' && a <= rv);
-        if (op === '>') return fusedTest(sr, (a) => typeof a === 'number' && a > rv);
-        return fusedTest(sr, (a) => typeof a === 'number' && a >= rv);
-      }
-      if (op === '<') return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a < rv; };
-      if (op === '<=') return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a <= rv; };
-      if (op === '>') return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a > rv; };
-      return (env, f) => { const a = lf(env, f); return typeof a === 'number' && a >= rv; };
+      return sr ? fusedTest(sr, test) : (env, f) => test(lf(env, f));
     }
     const rf = this.fn(n.r);
     if (op === '<') return (env, f) => lt(lf(env, f), rf(env, f));
@@ -409,13 +409,11 @@ export class Closures {
     const lf = this.fn(n.l);
     const r = n.r;
     if (r.k === 'const' && Array.isArray(r.v) && r.v.every((x) => typeof x !== 'object' || x === null)) {
+      // (the set holds no null, and a JSON-safe constant no undefined)
       const set = new Set(r.v.filter((x) => x !== null));
+      const test = neg ? (x: unknown) => !(x !== null && set.has(x)) : (x: unknown) => x !== null && set.has(x);
       const sr = this.simple(n.l);
-      if (sr) return neg ? fusedTest(sr, (x) => !(x !== null && set.has(x))) : fusedTest(sr, (x) => x !== null && set.has(x));
-      return (env, f) => {
-        const x = lf(env, f);
-        return (x !== null && x !== undefined && set.has(x)) !== neg;
-      };
+      return sr ? fusedTest(sr, test) : (env, f) => test(lf(env, f));
     }
     const rf = this.fn(r);
     return (env, f) => memberOf(lf(env, f), rf(env, f)) !== neg;
@@ -554,110 +552,72 @@ export class Closures {
     const a0: Fn = fns.length > 0 ? fns[0] : () => null;
     const a1: Fn = fns.length > 1 ? fns[1] : () => null;
     const { m, at } = n;
-    const str = (fn: (s: string, env: Env, f: Frame) => unknown): Fn => (env, f) => {
-      const s = og(env, f);
-      if (typeof s !== 'string') {
-        if (Array.isArray(s) && m === 'contains') return memberOf(a0(env, f), s);
-        if (Array.isArray(s) && m === 'len') return s.length;
-        if (s === null || s === undefined) return null;
-        // Only an `any` value can be of another type here: fail the rule rather than let a wrong
-        // shape (a command sent as a number, a map) silently not match.
-        throw new EvalError(`\`.${m}()\` needs a string, got ${typeOfValue(s)} at ${at}`);
-      }
-      return fn(s, env, f);
-    };
+    // On an `any` receiver, a method that is a list method too runs as that list method on a list.
+    const list = n.list === undefined ? undefined : listLoop(n.list, undefined, 0, false);
     const run = STRING_RUN[m];
-    return str((s, env, f) => run(s, a0(env, f), a1(env, f)));
+    return (env, f) => {
+      const s = og(env, f);
+      if (typeof s === 'string') return run(s, a0(env, f), a1(env, f));
+      if (list !== undefined && Array.isArray(s)) return list(a0(env, f), s, env, f);
+      if (s === null || s === undefined) return null;
+      // Only an `any` value can be of another type here: fail the rule rather than let a wrong
+      // shape (a command sent as a number, a map) silently not match.
+      throw new EvalError(`\`.${m}()\` needs a string, got ${typeOfValue(s)} at ${at}`);
+    };
   }
 
-  private listMethod(n: Extract<Node, { k: 'listMethod' }>): Fn {
+  /** A list method: its registry entry's loop (semantics/builtins.ts `ListLoop`) over the list. */
+  private listMethod(n: ListMethodNode): Fn {
     const og = this.fn(n.obj);
-    const { m, at, sumMoney } = n;
-    const list = (env: Env, f: Frame): unknown[] | null => asList(og(env, f), m, at);
-    if (m === 'len') return (env, f) => lengthOf(og(env, f));
-    if (m === 'contains') {
-      const ag: Fn = n.arg ? this.fn(n.arg) : () => null;
-      return (env, f) => memberOf(ag(env, f), list(env, f));
-    }
-    if (n.body === undefined || n.slot === undefined) {
-      if (m === 'sum')
-        return (env, f) => {
-          const xs = list(env, f);
-          let s = 0;
-          if (xs) for (const x of xs) if (typeof x === 'number') s = sumMoney ? addMoney(s, x) : s + x;
-          return s;
-        };
-      return thrower(`\`${m}\` needs a lambda (\`x => …\`)`);
-    }
-    const body = this.fn(n.body);
-    const slot = n.slot;
-    switch (m) {
-      case 'any':
-        return (env, f) => {
-          const xs = list(env, f);
-          if (!xs) return false;
-          for (let i = 0; i < xs.length; i++) {
-            f[slot] = xs[i];
-            if (body(env, f) === true) return true;
-          }
-          return false;
-        };
-      case 'all':
-        return (env, f) => {
-          const xs = list(env, f);
-          if (!xs) return true;
-          for (let i = 0; i < xs.length; i++) {
-            f[slot] = xs[i];
-            if (body(env, f) !== true) return false;
-          }
-          return true;
-        };
-      case 'count':
-        return (env, f) => {
-          const xs = list(env, f);
-          let c = 0;
-          if (xs)
-            for (let i = 0; i < xs.length; i++) {
-              f[slot] = xs[i];
-              if (body(env, f) === true) c++;
-            }
-          return c;
-        };
-      case 'filter':
-        return (env, f) => {
-          const xs = list(env, f);
-          const out: unknown[] = [];
-          if (xs)
-            for (let i = 0; i < xs.length; i++) {
-              f[slot] = xs[i];
-              if (body(env, f) === true) out.push(xs[i]);
-            }
-          return out;
-        };
-      case 'map':
-        return (env, f) => {
-          const xs = list(env, f);
-          const out: unknown[] = [];
-          if (xs)
-            for (let i = 0; i < xs.length; i++) {
-              f[slot] = xs[i];
-              const v = body(env, f);
-              out.push(v === undefined ? null : v);
-            }
-          return out;
-        };
-      case 'sum':
-        return (env, f) => {
-          const xs = list(env, f);
-          let s = 0;
-          if (xs)
-            for (let i = 0; i < xs.length; i++) {
-              f[slot] = xs[i];
-              const v = body(env, f);
-              if (typeof v === 'number') s = sumMoney ? addMoney(s, v) : s + v;
-            }
-          return s;
-        };
-    }
+    const { m, at } = n;
+    const run = listLoop(n.loop, n.body === undefined ? undefined : this.fn(n.body), n.slot ?? 0, n.money === true);
+    // The argument first, then the list (as `v in xs`).
+    const ag = n.arg === undefined ? undefined : this.fn(n.arg);
+    return (env, f) => run(ag === undefined ? null : ag(env, f), asList(og(env, f), m, at), env, f);
   }
 }
+
+/**
+ * A `ListLoop` (semantics/builtins.ts) as a closure over the call's argument `a` and an evaluated list
+ * (`null`: absent): each element's value `v` is the lambda `body`'s (the element in frame slot
+ * `slot`), or the element itself without one. The JavaScript backend emits the same loop with the
+ * lambda inline (codegen-rules.ts `listMethod`), and calls this one for a method without a lambda.
+ */
+export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, money: boolean): Loop {
+  const { when, step } = loop;
+  const stop = step === 'stop';
+  const stopWith = stop && loop.stopWith;
+  const list = step === 'keep' || step === 'push';
+  const length = step === 'count' && when === 'always' && body === undefined;
+  return (a, xs, env, f) => {
+    if (xs === null) return loop.ifNull === null ? null : stop ? !stopWith : list ? [] : 0;
+    if (length) return xs.length;
+    let r: unknown = stop ? !stopWith : list ? [] : 0;
+    for (let i = 0; i < xs.length; i++) {
+      const x = xs[i];
+      let v = x;
+      if (body !== undefined) {
+        f[slot] = x;
+        v = body(env, f);
+      }
+      // `when`, tested inline (through a table of functions, a call per element costs a quarter of the loop)
+      if (when === 'true' ? v === true : when === 'notTrue' ? v !== true : when === 'number' ? typeof v === 'number' : when === 'always' || equalsArg(v, a)) {
+        if (stop) return stopWith;
+        if (list) (r as unknown[]).push(step === 'keep' ? x : v === undefined ? null : v);
+        else r = step === 'count' ? (r as number) + 1 : money ? addMoney(r as number, v as number) : (r as number) + (v as number);
+      }
+    }
+    return r;
+  };
+}
+
+/** `equalsArg`: an element `v` equal to the call's argument `a`, as `a in xs` compares: a null `a`
+ *  equals nothing; scalars by `===`, lists and maps by deep equality. */
+function equalsArg(v: unknown, a: unknown): boolean {
+  return typeof a !== 'object' ? a !== undefined && v === a : a !== null && deepEqual(a, v);
+}
+
+/** A list method's loop over the call's argument and an evaluated list (null: absent). */
+export type Loop = (a: unknown, xs: unknown[] | null, env: Env, f: Frame) => unknown;
+
+

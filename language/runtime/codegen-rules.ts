@@ -11,15 +11,16 @@
 
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
-import type { IrRule, Node } from './ir.js';
+import type { IrRule, ListMethodNode, Node } from './ir.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
 import { conjuncts } from './ir.js';
 import type { Type } from '../semantics/types.js';
 import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
 import * as ops from './ops.js';
+import { addMoney } from './money.js';
+import { EMPTY_FRAME, listLoop } from './closures.js';
 import { EFFECTS } from './effects.js';
 import { Entries } from './entries.js';
-import { EMPTY_FRAME } from './closures.js';
 
 type Fn = (env: Env, frame: unknown[]) => unknown;
 
@@ -115,6 +116,9 @@ const N = {
   ms: new Name('ms'),
   fr: new Name('fr'),
 };
+
+/** The names of a list method's helper (`listMethod`). */
+const LOOP = { xs: new Name('xs'), i: new Name('i'), v: new Name('v'), r: new Name('r') };
 
 const COMMA = _`, `;
 const AND = _` && `;
@@ -244,9 +248,9 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return _`(${s} = ${gen(n.obj, sc)}, typeof ${s} !== "string" ? ${fallback(n)} : ${b.ref(STRING_RUN[m])}(${s}, ${join(args, COMMA)}))`;
       }
       case 'listMethod':
-        return listMethod(n, sc) ?? fallback(n);
+        return listMethod(n, sc);
       case 'mapMethod':
-        return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
+        return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.yields}, ${n.m}, ${n.at})`;
       case 'member':
         return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
       case 'index':
@@ -272,29 +276,37 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
   };
 
   /**
-   * `xs.any(x => …)`, `all`, `count`: a helper function in the enclosing scope with the lambda body
-   * inline (its parameter is the frame slot, as in the closures); `len` and `contains` call ops.ts.
-   * Same semantics as closures.ts `listMethod` (ops.ts `asList` for the shape check).
+   * A list method's loop (semantics/builtins.ts `ListLoop`), specialised here from its description:
+   * with a lambda, a helper function in the enclosing scope with the body inline (its parameter is
+   * the frame slot, as in the closures); without one (`xs.len()`, `xs.contains(a)`: nothing to
+   * inline), the closure backend's loop (closures.ts `listLoop`). Same semantics as the closures
+   * (ops.ts `asList` for the shape check); the argument is evaluated before the list, as there.
    */
-  const listMethod = (n: Extract<Node, { k: 'listMethod' }>, sc: Scope): Code | undefined => {
-    if (n.m === 'len') return _`${b.ref(ops.lengthOf)}(${gen(n.obj, sc)})`;
+  const listMethod = (n: ListMethodNode, sc: Scope): Code => {
+    const { loop } = n;
+    const { step, when } = loop;
+    const arg = n.arg ? gen(n.arg, sc) : _`null`;
     const list = _`${b.ref(ops.asList)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
-    if (n.m === 'contains') return _`${b.ref(ops.memberOf)}(${n.arg ? gen(n.arg, sc) : _`null`}, ${list})`;
-    if (n.body === undefined || n.slot === undefined || (n.m !== 'any' && n.m !== 'all' && n.m !== 'count')) return undefined;
-    const h = new Name(`L${helpers_++}`);
+    const { xs, i, v, r } = LOOP;
+    // Which elements act (`equalsArg` needs the argument a lambda method has not: the closure loop).
+    const holds = when === 'true' ? _`${v} === true` : when === 'notTrue' ? _`${v} !== true` : when === 'number' ? _`typeof ${v} === "number"` : when === 'always' ? _`true` : undefined;
+    if (n.body === undefined || holds === undefined)
+      return _`${b.ref(listLoop(loop, n.body === undefined ? undefined : host.closure(n.body), n.slot ?? 0, n.money === true))}(${arg}, ${list}, ${env}, ${f})`;
+    const stop = step === 'stop';
+    const start = stop ? _`${!loop.stopWith}` : step === 'keep' || step === 'push' ? _`[]` : _`0`;
+    const act = stop
+      ? _`return ${loop.stopWith};`
+      : step === 'count'
+        ? _`${r}++;`
+        : step === 'add'
+          ? _`${r} = ${n.money === true ? _`${b.ref(addMoney)}(${r}, ${v})` : _`${r} + ${v}`};`
+          : _`${r}.push(${step === 'keep' ? _`${xs}[${i}]` : _`${v} === undefined ? null : ${v}`});`;
     const inner = new Scope('u', undefined);
     const body = gen(n.body, inner);
-    const xs = new Name('xs');
-    const i = new Name('i');
-    const set = _`${f}[${n.slot}] = ${xs}[${i}];`;
-    const loop =
-      n.m === 'any'
-        ? _`if (${xs} === null) return false; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} === true) return true; } return false;`
-        : n.m === 'all'
-          ? _`if (${xs} === null) return true; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} !== true) return false; } return true;`
-          : _`let c = 0; if (${xs} !== null) for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${set} if (${body} === true) c++; } return c;`;
-    const locals = letAll(inner.temps) ?? _``;
-    b.outer(_`function ${h}(${xs}, ${env}, ${f}, ${input}) { ${locals} ${loop} }`);
+    const h = new Name(`L${helpers_++}`);
+    b.outer(
+      _`function ${h}(${xs}, ${env}, ${f}, ${input}) { if (${xs} === null) return ${loop.ifNull === null ? _`null` : start}; ${letAll([v, ...inner.temps])!} let ${r} = ${start}; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${f}[${n.slot ?? 0}] = ${xs}[${i}]; ${v} = ${body}; if (${holds}) ${act} } return ${r}; }`,
+    );
     return _`${h}(${list}, ${env}, ${f}, ${input})`;
   };
 

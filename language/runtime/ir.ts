@@ -14,6 +14,7 @@
 // durations in ms, lists as arrays, objects as records. Only JSON-safe values are folded (finite
 // numbers, strings, booleans, null, lists and records of them), so a constant survives a round trip.
 
+import type { ListLoop, MapYield } from '../semantics/builtins.js';
 import type { StringMethodName } from '../semantics/string-methods.js';
 import type { Type } from '../semantics/types.js';
 import type { ClauseEffect, SourceLocation, BudgetWindow } from './compiled.js';
@@ -21,7 +22,9 @@ import type { RedactSpec } from './transforms.js';
 import type { IrExtern } from './externs.js';
 import { newRecord } from './values.js';
 
-export const IR_VERSION = 2; // 2: extern calls, redact transforms, data-driven limits, window kinds (session 6)
+// 2: extern calls, redact transforms, data-driven limits, window kinds (session 6); 3: list methods carry
+// their loop (`listMethod.loop`), map methods what they yield, string methods on `any` their list loop
+export const IR_VERSION = 3;
 
 /** An input-rooted read of the validated request: `root.keys[0].keys[1]…` (fused into one node).
  *  `safe[i]`: the object read by step i is statically a record (object or map type), so it needs
@@ -88,23 +91,38 @@ export type Node =
   | { k: 'timeRange'; x: Node; kind: 'time' | 'duration'; at: string }
   | { k: 'call'; fn: 'len' | 'min' | 'max' | 'type_of' | 'hour' | 'weekday'; args: Node[] }
   /** A map method (`m.keys()`, `m.values()`, `m.entries()`): a list, in sorted key order. */
-  | { k: 'mapMethod'; m: MapMethod; obj: Node; at: string }
+  | { k: 'mapMethod'; m: string; yields: MapYield; obj: Node; at: string }
   /** A def call: arguments go to slots 0…n−1 of a fresh frame of the def's size. */
   | { k: 'def'; i: number; args: Node[] }
   /** A host function (`extern def`), called through `env.externs` (externs.ts); never folded. */
   | { k: 'extern'; name: string; args: Node[] }
   /** A detector (`pii.email(s)`), by name. */
   | { k: 'detect'; name: string; arg: Node }
-  | { k: 'strMethod'; m: StringMethod; obj: Node; args: Node[]; at: string }
-  /** A list method; `body` and `slot` for a lambda (`xs.any(x => …)`), `arg` for `contains`. */
-  | { k: 'listMethod'; m: ListMethod; obj: Node; body?: Node; slot?: number; arg?: Node; sumMoney: boolean; at: string }
+  /** A string method; `list`: on a receiver typed `any`, a method that is a list method too
+   *  (`len`, `contains`) runs as that list method when the value is a list. */
+  | { k: 'strMethod'; m: StringMethod; obj: Node; args: Node[]; at: string; list?: ListLoop }
+  /** A list method `obj.m(…)`, run as its registry entry's `loop` says (semantics/builtins.ts
+   *  `ListLoop`, copied here so the IR is self-contained); `body` and `slot` for a lambda
+   *  (`xs.any(x => …)`), `arg` for a value argument (`xs.contains(a)`, evaluated before `obj`);
+   *  `money`: the `add` step is exact money arithmetic. `m` names the method in error messages. */
+  | ListMethodNode
   /** Evaluates to a run-time error (an expression the checker let through but that cannot run). */
   | { k: 'error'; message: string };
 
 /** The string methods: the names of string-methods.ts's implementations (one list). */
 export type StringMethod = StringMethodName;
-export type MapMethod = 'keys' | 'values' | 'entries';
-export type ListMethod = 'len' | 'contains' | 'sum' | 'any' | 'all' | 'count' | 'filter' | 'map';
+
+export interface ListMethodNode {
+  k: 'listMethod';
+  m: string;
+  loop: ListLoop;
+  obj: Node;
+  body?: Node;
+  slot?: number;
+  arg?: Node;
+  money?: true;
+  at: string;
+}
 
 /** A callable body (def or request-reading let) with its own frame. */
 export interface IrBody {

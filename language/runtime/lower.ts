@@ -16,6 +16,7 @@ import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
 import { compilePattern } from '../semantics/patterns.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
+import { LIST_METHODS, MAP_METHODS } from '../semantics/builtins.js';
 import { annotationsOf } from '../semantics/annotations.js';
 import type { BudgetWindow, ClauseEffect, Env, SourceLocation } from './compiled.js';
 import { DETECTORS } from './detectors.js';
@@ -32,8 +33,7 @@ import {
   type IrClause,
   type IrProgram,
   type IrRule,
-  type ListMethod,
-  type MapMethod,
+  type ListMethodNode,
   type Node,
   type StringMethod,
   type Trace,
@@ -53,12 +53,9 @@ interface Scope {
 const NULL: Node = Object.freeze({ k: 'const', v: null }) as Node;
 const EMPTY_ENV: Env = { input: Object.create(null), now: 0, budgets: Object.create(null) };
 const STRING_METHODS = new Set<string>(Object.keys(STRING_RUN));
-const LAMBDA_METHODS = new Set<string>(['any', 'all', 'count', 'filter', 'map', 'sum']);
 /** Nodes that read the env (the request, the clock, budgets, a request-reading let). */
 const ENV_READS = new Set<Node['k']>(['read', 'input', 'now', 'budget', 'let', 'extern']);
 const BUILTINS = new Set<string>(['len', 'min', 'max', 'type_of', 'hour', 'weekday']);
-/** Map methods (`m.keys()`). */
-const MAP_METHODS = new Set<string>(['keys', 'values', 'entries']);
 
 function konst(v: unknown): Node {
   return { k: 'const', v };
@@ -150,16 +147,8 @@ export class Lowering {
   fold(n: Node): Node {
     if (n.k === 'const' || n.k === 'error' || n.k === 'slot') return n;
     if (!childNodes(n).every(isConst) || ENV_READS.has(n.k)) return n;
-    switch (n.k) {
-      case 'def':
-        if (this.readsEnv(this.ir.defs[n.i].body)) return n;
-        break;
-      case 'listMethod':
-        if (n.body) return n; // lambdas are evaluated at run time
-        break;
-      default:
-        break;
-    }
+    // (A list method with a lambda folds only when its body is a constant too.)
+    if (n.k === 'def' && this.readsEnv(this.ir.defs[n.i].body)) return n;
     try {
       const v = this.folder.fn(n)(EMPTY_ENV, EMPTY_FRAME);
       return isJsonSafe(v) ? konst(Array.isArray(v) ? Object.freeze(v) : v) : n;
@@ -237,7 +226,7 @@ export class Lowering {
       case 'Null':
         return NULL;
       case 'String':
-        return this.string(e, s);
+        return this.string(e.parts, s);
       case 'Paren':
         return this.expr(e.expr, s, chainInner);
       case 'List': {
@@ -290,13 +279,13 @@ export class Lowering {
     }
   }
 
-  string(e: A.StringLit, s: Scope): Node {
+  string(pieces: A.StringLit['parts'], s: Scope): Node {
     const parts: (string | { e: Node; type?: Type })[] = [];
     const text = (t: string) => {
       if (parts.length > 0 && typeof parts[parts.length - 1] === 'string') parts[parts.length - 1] += t;
       else parts.push(t);
     };
-    for (const p of e.parts) {
+    for (const p of pieces) {
       if (p.kind === 'Text') {
         text(p.value);
         continue;
@@ -458,45 +447,18 @@ export class Lowering {
       case 'not in':
         return this.fold({ k: 'in', neg: op === 'not in', l, r });
       case 'matches': {
-        const pattern =
-          e.right && e.right.kind === 'String' && e.right.parts.every((p) => p.kind === 'Text')
-            ? e.right.parts.map((p) => (p as A.StringText).value).join('')
-            : undefined;
-        let ok = false;
-        if (pattern !== undefined) {
+        // A constant pattern (written out, or a `let`) is compiled now, and a constant list of them
+        // checked now; one from the request or data — a string or a list of strings — is compiled
+        // when met (closures.ts `patternsOf`). An invalid one is a rule error.
+        const texts = isConst(r) ? (typeof r.v === 'string' ? [r.v] : Array.isArray(r.v) ? r.v : []) : [];
+        for (const t of texts) {
           try {
-            compilePattern(pattern);
-            ok = true;
+            if (typeof t === 'string') compilePattern(t);
           } catch {
-            ok = false;
+            return { k: 'error', message: `invalid pattern at ${at}` };
           }
         }
-        if (pattern === undefined) {
-          // A pattern that is not written out: a constant (a `let`) or one from the request or data,
-          // a string or a list of strings, compiled when met (closures.ts `patternsOf`).
-          if (isConst(r)) {
-            const texts = typeof r.v === 'string' ? [r.v] : Array.isArray(r.v) ? r.v : [];
-            if (texts.length === 1 && typeof texts[0] === 'string' && typeof r.v === 'string') {
-              try {
-                compilePattern(texts[0]);
-                return this.fold({ k: 'matches', l, pattern: texts[0], at });
-              } catch {
-                return { k: 'error', message: `invalid pattern at ${at}` };
-              }
-            }
-            for (const t of texts) {
-              if (typeof t !== 'string') continue;
-              try {
-                compilePattern(t);
-              } catch {
-                return { k: 'error', message: `invalid pattern at ${at}` };
-              }
-            }
-          }
-          return { k: 'matchesAny', l, r, at };
-        }
-        if (!ok) return { k: 'error', message: `invalid pattern at ${at}` };
-        return this.fold({ k: 'matches', l, pattern, at });
+        return isConst(r) && typeof r.v === 'string' ? this.fold({ k: 'matches', l, pattern: r.v, at }) : { k: 'matchesAny', l, r, at };
       }
       case 'with':
         return this.fold({ k: 'with', l, r });
@@ -541,19 +503,8 @@ export class Lowering {
         if (i === undefined) return { k: 'error', message: `\`${name}\` cannot be evaluated` };
         return this.fold({ k: 'def', i, args });
       }
-      if ((sym?.kind === 'builtin' || !sym) && name === 'string' && e.args.length === 1) {
-        // `string(x)` renders as interpolation does: `"${x}"`.
-        const type = this.typeOf(e.args[0]);
-        const inner = this.expr(e.args[0], s);
-        if (isConst(inner)) {
-          try {
-            return konst(renderValue(inner.v, type, this.ir.currency));
-          } catch {
-            // left to run time
-          }
-        }
-        return { k: 'str', parts: [type === undefined ? { e: inner } : { e: inner, type }] };
-      }
+      // `string(x)` renders as interpolation does: `"${x}"`.
+      if ((sym?.kind === 'builtin' || !sym) && name === 'string' && e.args.length === 1) return this.string([{ kind: 'Interpolation', expr: e.args[0] } as A.Interpolation], s);
       if (sym?.kind === 'builtin' || !sym) {
         const args = e.args.map((a) => this.expr(a, s));
         if (!BUILTINS.has(name)) return { k: 'error', message: `unknown function \`${name}\`` };
@@ -583,27 +534,38 @@ export class Lowering {
     return { body: this.expr(lam.body, s), slot };
   }
 
+  /**
+   * A method call. List and map methods are lowered from their registry entries (semantics/builtins.ts)
+   * alone: a list method becomes one `listMethod` node carrying the entry's `loop`, a map method a
+   * `mapMethod` node carrying what it yields. Nothing here names a method.
+   */
   method(objExpr: A.Expr, m: string, e: A.CallExpr, s: Scope): Node {
     const ok = baseKind(this.typeOf(objExpr));
     const obj = this.expr(objExpr, s);
     const at = this.at(s, e);
     const isList = ok === 'list';
     const isString = ok === 'string' || ok === 'enum';
-    if (!isList && !isString && MAP_METHODS.has(m) && e.args.length === 0) return this.fold({ k: 'mapMethod', m: m as MapMethod, obj, at });
-    if (isList || (!isString && LAMBDA_METHODS.has(m))) {
-      const sumMoney = m === 'sum' && baseKind(this.typeOf(e)) === 'money';
-      const lam = this.lambda(e.args[0], s);
-      const arg = lam ? undefined : this.expr(e.args[0], s);
-      if (m === 'len') return this.fold({ k: 'listMethod', m, obj, sumMoney, at });
-      if (m === 'contains') return this.fold(arg ? { k: 'listMethod', m, obj, arg, sumMoney, at } : { k: 'listMethod', m, obj, sumMoney, at });
-      if (m === 'sum' && !lam) return this.fold({ k: 'listMethod', m, obj, sumMoney, at });
-      if (!lam) return { k: 'error', message: `\`${m}\` needs a lambda (\`x => …\`)` };
-      if (!LAMBDA_METHODS.has(m)) return { k: 'error', message: `unknown method \`${m}\`` };
-      return { k: 'listMethod', m: m as ListMethod, obj, body: lam.body, slot: lam.slot, sumMoney, at };
+    const mm = MAP_METHODS[m];
+    if (!isList && !isString && mm && e.args.length === 0) return this.fold({ k: 'mapMethod', m, yields: mm.yields, obj, at });
+    const lm = LIST_METHODS[m];
+    // On a list, or a lambda method on a value that is not statically a string (`any`).
+    if (isList || (!isString && lm?.lambda)) {
+      if (!lm) return { k: 'error', message: `unknown method \`${m}\`` };
+      const lam = lm.lambda ? this.lambda(e.args[0], s) : undefined;
+      if (lm.lambda && !lam && (e.args.length > 0 || lm.min > 0)) return { k: 'error', message: `\`${m}\` needs a lambda (\`x => …\`)` };
+      const n: ListMethodNode = { k: 'listMethod', m, loop: lm.loop, obj, at };
+      if (lam) {
+        n.body = lam.body;
+        n.slot = lam.slot;
+      } else if (!lm.lambda && e.args.length > 0) n.arg = this.expr(e.args[0], s);
+      if (lm.loop.step === 'add' && baseKind(this.typeOf(e)) === 'money') n.money = true;
+      return this.fold(n);
     }
     const args = e.args.map((a) => this.expr(a, s));
     if (!STRING_METHODS.has(m)) return { k: 'error', message: `unknown method \`${m}\`` };
-    return this.fold({ k: 'strMethod', m: m as StringMethod, obj, args, at });
+    // On an `any`, a method that is a list method too runs as the list method on a list.
+    const list = !isString && lm && !lm.lambda ? lm.loop : undefined;
+    return this.fold({ k: 'strMethod', m: m as StringMethod, obj, args, at, ...(list ? { list } : {}) });
   }
 
   // ---------------- rules and budgets

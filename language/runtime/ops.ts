@@ -3,6 +3,7 @@
 // string and time helpers. Semantics: LANGUAGE.md §3.
 
 import type { Type } from '../semantics/types.js';
+import type { MapYield } from '../semantics/builtins.js';
 import { formatMicros } from './money.js';
 import { EvalError, MAX_TIME_MS, formatTime, isPlainObject, deepEqual, newRecord } from './values.js';
 
@@ -80,18 +81,20 @@ export function asList(v: unknown, m: string, at: string): unknown[] | null {
   throw new EvalError(`\`.${m}()\` needs a list, got ${typeOfValue(v)} at ${at}`);
 }
 
-/** `m.keys()`, `m.values()`, `m.entries()` (at `at`): in sorted key order (code units), so the order
- *  does not depend on the request's JSON; null for null; a rule error for another shape (an `any`). */
-export function mapMethod(v: unknown, m: 'keys' | 'values' | 'entries', at: string): unknown[] | null {
+/** A map method `m` (`m.keys()`, `m.values()`, `m.entries()`, at `at`): one item per key, in sorted key
+ *  order (code units, so the order does not depend on the request's JSON) — the key, its value or an
+ *  entry `{ key, value }`, as the registry entry's `yields` says; null for null; a rule error for
+ *  another shape (an `any`). */
+export function mapMethod(v: unknown, yields: MapYield, m: string, at: string): unknown[] | null {
   if (v === null || v === undefined) return null;
   if (!isPlainObject(v)) throw new EvalError(`\`.${m}()\` needs a map, got ${typeOfValue(v)} at ${at}`);
   const keys = Object.keys(v).sort();
-  if (m === 'keys') return keys;
+  if (yields === 'key') return keys;
   const out: unknown[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const x = v[keys[i]];
     const value = x === undefined ? null : x;
-    if (m === 'values') out[i] = value;
+    if (yields === 'value') out[i] = value;
     else {
       const e = newRecord();
       e.key = keys[i];

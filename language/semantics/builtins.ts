@@ -1,14 +1,17 @@
-// The built-ins of LANGUAGE §4 and §6, one entry each: global functions and values, list and string
-// methods, budget members and detectors. An entry holds everything about its built-in that is not the
-// evaluator's loop: the signature the checker types with, the editor documentation (hover, signature
-// help, completion and its snippet), and for string methods the implementation (string-methods.ts: the
-// one the closure backend calls and lowering takes the names from; the JavaScript backend inlines
-// `starts_with`/`ends_with`/`contains` and calls the closure for the rest).
+// The built-ins of LANGUAGE §4 and §6, one entry each: global functions and values, list, map and
+// string methods, budget members and detectors. An entry holds everything about its built-in: the
+// signature the checker types with, the editor documentation (hover, signature help, completion and
+// its snippet), an example, and how the evaluator runs it — for a list method its loop as data
+// (`ListLoop`: both backends of the evaluator read it, runtime/closures.ts and runtime/codegen-rules.ts),
+// for a map method what each key yields, for a string method its implementation (string-methods.ts:
+// the one the closure backend calls; the JavaScript backend inlines `starts_with`/`ends_with`/
+// `contains` and calls the closure for the rest).
 //
-// Adding a list method is one entry here (plus its loop in the backends); a string method is one entry
-// here and its implementation in string-methods.ts. Tests fail when its user documentation
-// (docs/language.md §6) or its completion item is missing, or when the evaluator (both backends)
-// does not run it (test/semantics/builtins.test.ts).
+// Adding a list or map method is one entry here; a string method is one entry here and its
+// implementation in string-methods.ts. Tests fail when its user documentation (docs/language.md §6)
+// or its completion item is missing, or when the evaluator (both backends) does not run its example
+// (test/semantics/builtins.test.ts); test/runtime/list-loops.test.ts adds methods at test time and
+// checks that nothing besides the entry is needed.
 
 import { emailDomain, STRING_RUN, type StringRun } from './string-methods.js';
 import { T, typeToString as typeName, type Type } from './types.js';
@@ -36,6 +39,9 @@ export interface BuiltinDoc {
   property?: boolean;
 }
 
+/** A registry as an object without a prototype: `xs.toString()` or `m.constructor()` name no entry. */
+const registry = <T extends object>(entries: T): T => Object.assign(Object.create(null) as T, entries);
+
 const fnType = (params: Type[], result: Type): Type => ({ kind: 'function', params, result });
 
 const snippetOf = (name: string, params: string[]) =>
@@ -61,7 +67,7 @@ const global = (name: string, type: Type, signature: string, params: string[], t
   type,
 });
 
-export const GLOBAL_BUILTINS = {
+export const GLOBAL_BUILTINS = registry({
   len: global('len', fnType([T.any], T.int), 'len(x: string | list | map): int', ['x'], 'The length of a string, list or map.'),
   min: global('min', fnType([T.any, T.any], T.any), 'min(a, b)', ['a', 'b'], 'The smaller of two numbers, money amounts or durations.'),
   max: global('max', fnType([T.any, T.any], T.any), 'max(a, b)', ['a', 'b'], 'The larger of two numbers, money amounts or durations.'),
@@ -82,11 +88,11 @@ export const GLOBAL_BUILTINS = {
     ['x'],
     'Any value as text, rendered as in `"${x}"`: a string as itself, money as `$1.50`, durations as `1h30m`, times in RFC 3339, `null` as `null`, lists as `[1, "a"]` and maps as `{ k: v }` (strings inside quoted).',
   ),
-} satisfies Record<string, GlobalBuiltin>;
+} satisfies Record<string, GlobalBuiltin>);
 export type GlobalName = keyof typeof GLOBAL_BUILTINS;
 
 /** Global functions and values by name, as types (the checker's view). */
-export const GLOBALS: Record<string, Type> = Object.fromEntries(Object.values(GLOBAL_BUILTINS).map((g) => [g.name, g.type]));
+export const GLOBALS: Record<string, Type> = registry(Object.fromEntries(Object.values(GLOBAL_BUILTINS).map((g) => [g.name, g.type])));
 
 // ------------------------------------------------------------------ list methods
 
@@ -114,13 +120,40 @@ export interface ListMethodTyping {
   comparable(t: Type, i: number): boolean;
 }
 
+/**
+ * How the evaluator runs a list method: ONE pass over the elements, as plain data. Lowering copies it
+ * into the call's IR node (runtime/ir.ts), and both backends read it there: the closure backend runs
+ * one closure per step kind, the JavaScript backend emits a loop specialised for it at code
+ * generation time. Each element gives a value `v`: the lambda's result (`xs.any(x => …)`), or the
+ * element itself when the call has no lambda (`xs.sum()`, `xs.contains(a)`). The elements for which
+ * `when` holds do `step`:
+ * - `stop`: the result is `stopWith`, the remaining elements are not looked at; when no element stops
+ *   the loop (or the list is null), the result is `!stopWith`;
+ * - `count`: the result is how many elements act, from 0 (`when: 'always'` is the list's length);
+ * - `add`: the result is the sum of their `v`, from 0 (exact money arithmetic when the call's type
+ *   is money);
+ * - `keep`: the result is a new list of those elements, in order;
+ * - `push`: the result is a new list of their `v` (null for a missing value), in order.
+ * A null list (an absent field) gives what an empty list gives, or `ifNull` when set. Any other value
+ * is a rule error (`\`.m()\` needs a list`).
+ */
+export type ListLoop = {
+  /** `v === true`, `v !== true`, `v` is a number, `v` equals the call's argument (deep equality, as
+   *  `in`: a null argument equals nothing), or every element. */
+  when: 'true' | 'notTrue' | 'number' | 'equalsArg' | 'always';
+  /** The result for a null list when it is not the empty list's (`len`: null). */
+  ifNull?: null;
+} & ({ step: 'stop'; stopWith: boolean } | { step: 'count' | 'add' | 'keep' | 'push' });
+
 export interface ListMethod extends BuiltinDoc {
-  /** Whether its argument is a lambda (`x => …`). */
+  /** Whether its argument is a lambda (`x => …`); otherwise its argument (if any) is a value. */
   lambda: boolean;
   min: number;
   max: number;
   /** The result type; types the arguments through `c`. */
   type(c: ListMethodTyping): Type;
+  /** How the evaluator runs it. */
+  loop: ListLoop;
   example: BuiltinExample;
 }
 
@@ -134,40 +167,46 @@ const lambdaDoc = (name: string, signature: string, text: string): BuiltinDoc =>
 
 const isNumericResult = (k: Type['kind']) => k === 'int' || k === 'number' || k === 'money' || k === 'duration';
 
-export const LIST_BUILTINS = {
+export const LIST_BUILTINS = registry({
   any: {
     ...lambdaDoc('any', 'xs.any(p: x => bool): bool', 'True when `p` holds for at least one element.'),
     lambda: true, min: 1, max: 1,
+    loop: { when: 'true', step: 'stop', stopWith: true },
     example: { on: [1, 2, 3], call: 'any(x => x > 2)', result: true },
     type: (c) => (c.predicate(0), T.bool),
   },
   all: {
     ...lambdaDoc('all', 'xs.all(p: x => bool): bool', 'True when `p` holds for every element (true for an empty list).'),
     lambda: true, min: 1, max: 1,
+    loop: { when: 'notTrue', step: 'stop', stopWith: false },
     example: { on: [1, 2, 3], call: 'all(x => x > 1)', result: false },
     type: (c) => (c.predicate(0), T.bool),
   },
   count: {
     ...lambdaDoc('count', 'xs.count(p: x => bool): int', 'The number of elements for which `p` holds.'),
     lambda: true, min: 1, max: 1,
+    loop: { when: 'true', step: 'count' },
     example: { on: [1, 2, 3], call: 'count(x => x >= 2)', result: 2 },
     type: (c) => (c.predicate(0), T.int),
   },
   filter: {
     ...lambdaDoc('filter', 'xs.filter(p: x => bool): list<T>', 'The elements for which `p` holds.'),
     lambda: true, min: 1, max: 1,
+    loop: { when: 'true', step: 'keep' },
     example: { on: [1, 2, 3], call: 'filter(x => x != 2)', result: [1, 3] },
     type: (c) => (c.predicate(0), c.list),
   },
   map: {
     ...lambdaDoc('map', 'xs.map(f: x => U): list<U>', 'Each element transformed by `f`.'),
     lambda: true, min: 1, max: 1,
+    loop: { when: 'always', step: 'push' },
     example: { on: [1, 2], call: 'map(x => x * 10)', result: [10, 20] },
     type: (c) => ({ kind: 'list', elem: c.argc > 0 ? c.lambda(0) : T.any }),
   },
   sum: {
     ...lambdaDoc('sum', 'xs.sum(f: x => number | money): number | money', 'The sum of `f` over the elements (exact for money).'),
     lambda: true, min: 0, max: 1,
+    loop: { when: 'number', step: 'add' },
     example: { on: [1, 2, 3], call: 'sum(x => x * 2)', result: 12 },
     type: (c) => {
       const it = c.argc > 0 ? c.lambda(0) : c.list.elem;
@@ -186,12 +225,14 @@ export const LIST_BUILTINS = {
   len: {
     ...doc('len', 'xs.len(): int', [], 'The number of elements.'),
     lambda: false, min: 0, max: 0,
+    loop: { when: 'always', step: 'count', ifNull: null },
     example: { on: [1, 2, 3], call: 'len()', result: 3 },
     type: () => T.int,
   },
   contains: {
     ...doc('contains', 'xs.contains(v): bool', ['v'], 'True when `v` is an element (same as `v in xs`).'),
     lambda: false, min: 1, max: 1,
+    loop: { when: 'equalsArg', step: 'stop', stopWith: true },
     example: { on: ['a', 'b'], call: 'contains("b")', result: true },
     type: (c) => {
       if (c.argc > 0) {
@@ -201,7 +242,7 @@ export const LIST_BUILTINS = {
       return T.bool;
     },
   },
-} satisfies Record<string, ListMethod>;
+} satisfies Record<string, ListMethod>);
 export type ListMethodName = keyof typeof LIST_BUILTINS;
 
 /** List methods by name (the checker's and the linter's view). */
@@ -213,8 +254,12 @@ export const LIST_METHODS: Record<string, ListMethod> = LIST_BUILTINS;
 export interface MapMethod extends BuiltinDoc {
   /** The result type for a map (or object) whose values are `value`. */
   result(value: Type): Type;
+  /** How the evaluator runs it (runtime/ops.ts `mapMethod`): one list item per key, in sorted key
+   *  order — the key, its value, or an entry `{ key, value }`. */
+  yields: MapYield;
   example: BuiltinExample;
 }
+export type MapYield = 'key' | 'value' | 'entry';
 
 /** The element of `m.entries()`: an object `{ key, value }`. */
 export const entryType = (value: Type): Type => ({
@@ -225,23 +270,26 @@ export const entryType = (value: Type): Type => ({
   ],
 });
 
-export const MAP_BUILTINS = {
+export const MAP_BUILTINS = registry({
   keys: {
     ...doc('keys', 'm.keys(): list<string>', [], 'The keys, sorted (by UTF-16 code units, so the order does not depend on the request\'s JSON).'),
+    yields: 'key',
     example: { on: { b: '2', a: '1' }, call: 'keys()', result: ['a', 'b'] },
     result: () => ({ kind: 'list', elem: T.string }),
   },
   values: {
     ...doc('values', 'm.values(): list<V>', [], 'The values, in the order of `keys()`: `args.values().any(v => …)` scans every argument, whatever its name.'),
+    yields: 'value',
     example: { on: { b: '2', a: '1' }, call: 'values()', result: ['1', '2'] },
     result: (v) => ({ kind: 'list', elem: v }),
   },
   entries: {
     ...doc('entries', 'm.entries(): list<{ key: string, value: V }>', [], 'One object `{ key, value }` per key, in the order of `keys()`: `args.entries().any(e => e.key.starts_with("x_") and …)`.'),
+    yields: 'entry',
     example: { on: { b: '2', a: '1' }, call: 'entries().map(e => "${e.key}=${e.value}")', result: ['a=1', 'b=2'] },
     result: (v) => ({ kind: 'list', elem: entryType(v) }),
   },
-} satisfies Record<string, MapMethod>;
+} satisfies Record<string, MapMethod>);
 export type MapMethodName = keyof typeof MAP_BUILTINS;
 
 /** Map methods by name (the checker's view). */
@@ -257,93 +305,79 @@ export interface StringMethod extends BuiltinDoc {
   example: BuiltinExample;
 }
 
+/** A string method: its signature is written from its parameters and result, its implementation is
+ *  string-methods.ts's of the same name. */
 const str = (
-  name: string,
-  signature: string,
+  name: keyof typeof STRING_RUN,
   params: [string, Type][],
   result: Type,
   text: string,
-  run: StringMethod['run'],
   example: [on: string, call: string, result: unknown],
 ): StringMethod => ({
-  ...doc(name, signature, params.map((p) => p[0]), text),
+  ...doc(name, `s.${name}(${params.map(([n, t]) => `${n}: ${typeName(t)}`).join(', ')}): ${typeName(result)}`, params.map((p) => p[0]), text),
   params: params.map(([n, type]) => ({ name: n, type })),
   result,
-  run,
+  run: STRING_RUN[name],
   example: { on: example[0], call: example[1], result: example[2] },
 });
 
 export { emailDomain };
 
-export const STRING_BUILTINS = {
-  len: str('len', 's.len(): int', [], T.int, 'The length in characters.', STRING_RUN.len, ['abc', 'len()', 3]),
-  lower: str('lower', 's.lower(): string', [], T.string, 'Lower case.', STRING_RUN.lower, ['AbC', 'lower()', 'abc']),
-  upper: str('upper', 's.upper(): string', [], T.string, 'Upper case.', STRING_RUN.upper, ['AbC', 'upper()', 'ABC']),
-  trim: str('trim', 's.trim(): string', [], T.string, 'Without leading and trailing white space.', STRING_RUN.trim, ['  a b ', 'trim()', 'a b']),
+export const STRING_BUILTINS = registry({
+  len: str('len', [], T.int, 'The length in characters.', ['abc', 'len()', 3]),
+  lower: str('lower', [], T.string, 'Lower case.', ['AbC', 'lower()', 'abc']),
+  upper: str('upper', [], T.string, 'Upper case.', ['AbC', 'upper()', 'ABC']),
+  trim: str('trim', [], T.string, 'Without leading and trailing white space.', ['  a b ', 'trim()', 'a b']),
   starts_with: str(
     'starts_with',
-    's.starts_with(prefix: string): bool',
     [['prefix', T.string]],
     T.bool,
     'True when `s` starts with `prefix`.',
-    STRING_RUN.starts_with,
     ['rm -rf /', 'starts_with("rm ")', true],
   ),
   ends_with: str(
     'ends_with',
-    's.ends_with(suffix: string): bool',
     [['suffix', T.string]],
     T.bool,
     'True when `s` ends with `suffix`.',
-    STRING_RUN.ends_with,
     ['report.pdf', 'ends_with(".exe")', false],
   ),
   contains: str(
     'contains',
-    's.contains(part: string): bool',
     [['part', T.string]],
     T.bool,
     'True when `part` occurs in `s`.',
-    STRING_RUN.contains,
     ['DROP TABLE users', 'contains("TABLE")', true],
   ),
   split: str(
     'split',
-    's.split(sep: string): list<string>',
     [['sep', T.string]],
     { kind: 'list', elem: T.string },
     'The parts of `s` between occurrences of `sep`.',
-    STRING_RUN.split,
     ['a,b', 'split(",")', ['a', 'b']],
   ),
   replace: str(
     'replace',
-    's.replace(old: string, new: string): string',
     [['old', T.string], ['new', T.string]],
     T.string,
     'Every occurrence of `old` replaced by `new`.',
-    STRING_RUN.replace,
     ['a-b-c', 'replace("-", "+")', 'a+b+c'],
   ),
   domain: str(
     'domain',
-    's.domain(): string?',
     [],
     { kind: 'nullable', inner: T.string },
     'The lower-cased domain of an e-mail address; `null` unless `s` is exactly one plain address (`"a@x.com, b@y.com"` and `"B <b@y.com>"` are null).',
-    STRING_RUN.domain,
     ['bob@Example.COM', 'domain()', 'example.com'],
   ),
   like: str(
     'like',
-    's.like(glob: string): bool',
     [['glob', T.string]],
     T.bool,
     'True when the whole of `s` matches `glob` (Cedar\'s `like`): `*` is any run of characters (none included), `\\*` a literal star (written `"\\\\*"` in a string). No backtracking, so it is safe with globs from the request or from data.',
-    STRING_RUN.like,
     ['list_files', 'like("list_*")', true],
   ),
-} satisfies Record<string, StringMethod>;
+} satisfies Record<string, StringMethod>);
 export type StringMethodName = keyof typeof STRING_BUILTINS;
 
 /** String methods by name (the checker's and the linter's view). */

@@ -18,6 +18,7 @@ import {
 import { complete } from '../../language/services/completion.js';
 import { hover } from '../../language/services/hover.js';
 import { compile } from '../../language/policy.js';
+import { check } from '../../language/index.js';
 import { DETECTORS as DETECTOR_IMPLS } from '../../language/runtime/detectors.js';
 import { fixture } from '../services/helper.js';
 
@@ -124,6 +125,15 @@ describe('built-ins registry', () => {
           }
         });
       }
+  });
+
+  it('a method named like an Object.prototype member is unknown (REIN204), not an internal error (regression)', () => {
+    for (const m of ['toString', 'constructor', 'hasOwnProperty', 'valueOf', '__proto__']) {
+      const src = `input {\n  tags: list<string>\n  name: string\n  args: map<string>\n}\nrule r {\n  when tags.${m}() == "" or name.${m}() == "" or args.${m}() == "" or ${m}(1) == ""\n  deny "x"\n}\n`;
+      const codes = check({ 'p.rein': src }).diagnostics.filter((d) => d.severity === 'error').map((d) => d.code);
+      assert.ok(!codes.includes('REIN101'), `.${m}(): ${codes.join(', ')}`);
+      assert.equal(codes.filter((c) => c === 'REIN204').length, 3, `.${m}(): ${codes.join(', ')}`);
+    }
   });
 
   it('detectors: the registry and the implementations (runtime/detectors.ts) name the same ones', () => {
