@@ -8,10 +8,10 @@ import { MockLanguageModelV3, simulateReadableStream } from 'ai/test';
 import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
 import { calcPrice } from '@pydantic/genai-prices';
 import { compile } from '../../language/policy.js';
+import { recordingEngine, stop, toolCalls, usage } from './helpers.js';
+import type { Decision } from '../../language/runtime/decision.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
-import { AuditLogger, MemoryAuditSink } from '../../language/audit/logger.js';
-import type { Decision } from '../../language/runtime/decision.js';
 import { reinMiddleware, guardTools, ReinDeniedError, pricesFrom, promptText } from '../../language/ai/index.js';
 import type { AgentsModel } from '../../language/ai/openai-agents.js';
 
@@ -20,34 +20,8 @@ const policy = compile(Object.fromEntries(readdirSync(DIR).filter((f) => f.endsW
 
 const PRICES = { 'gpt-4o': { input: 2.5, output: 10 }, 'acme-llm': { input: 1, output: 1 } };
 
-function setup(classification = 'public', session = 's1') {
-  const decisions: Decision[] = [];
-  const settled: { decision: Decision; usage: any }[] = [];
-  const sink = new MemoryAuditSink();
-  const logger = new AuditLogger(sink);
-  const hook = logger.hook();
-  const engine = new Engine(policy, {
-    store: new MemoryBudgetStore(),
-    onDecision: (d, ctx) => {
-      decisions.push(d);
-      hook(d, ctx);
-    },
-  });
-  const settle = engine.settle.bind(engine);
-  engine.settle = async (d, usage) => {
-    settled.push({ decision: d, usage });
-    return settle(d, usage);
-  };
-  const context = { agent: { id: 'a1', team: 'support' }, session: { id: session }, data: { classification } };
-  return { engine, decisions, settled, sink, context };
-}
+const setup = (classification = 'public', session = 's1') => recordingEngine(policy, classification, session);
 
-const usage = (input: number, output: number) => ({
-  inputTokens: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },
-  outputTokens: { total: output, text: output, reasoning: 0 },
-});
-const stop = { unified: 'stop' as const, raw: 'stop' };
-const toolCalls = { unified: 'tool-calls' as const, raw: 'tool_calls' };
 
 function sqlTools(ran: string[]) {
   return {

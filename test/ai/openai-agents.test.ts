@@ -16,9 +16,7 @@ import {
 } from '@openai/agents';
 import { ScriptedModel, functionCall, assistantMessage, modelStream, modelError } from '@openai/agents/testing';
 import { compile } from '../../language/policy.js';
-import { Engine } from '../../language/runtime/engine.js';
-import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
-import { AuditLogger, MemoryAuditSink } from '../../language/audit/logger.js';
+import { recordingEngine } from './helpers.js';
 import type { Decision } from '../../language/runtime/decision.js';
 import { ReinDeniedError } from '../../language/ai/index.js';
 import { reinInputGuardrail, reinOutputGuardrail, reinToolGuardrail, reinModel, reinModelProvider, guardTools, agentsInputText } from '../../language/ai/openai-agents.js';
@@ -33,26 +31,7 @@ const usage = (input: number, output: number) => new Usage({ requests: 1, inputT
 const turn = (output: unknown[], input = 10, out = 10) => ({ usage: usage(input, out), output: output as never });
 const call = (name: string, args: Record<string, unknown>, callId: string) => functionCall(name, args, { callId });
 
-function setup(classification = 'public', session = 's1') {
-  const decisions: Decision[] = [];
-  const settled: { decision: Decision; usage: any }[] = [];
-  const sink = new MemoryAuditSink();
-  const hook = new AuditLogger(sink).hook();
-  const engine = new Engine(policy, {
-    store: new MemoryBudgetStore(),
-    onDecision: (d, ctx) => {
-      decisions.push(d);
-      hook(d, ctx);
-    },
-  });
-  const settle = engine.settle.bind(engine);
-  engine.settle = async (d, u) => {
-    settled.push({ decision: d, usage: u });
-    return settle(d, u);
-  };
-  const context = { agent: { id: 'a1', team: 'support' }, session: { id: session }, data: { classification } };
-  return { engine, context, decisions, settled, sink };
-}
+const setup = (classification = 'public', session = 's1') => recordingEngine(policy, classification, session);
 
 function sqlTool(ran: string[]) {
   return tool({

@@ -10,11 +10,9 @@ import { MockLanguageModelV3, simulateReadableStream } from 'ai/test';
 import { Agent, run, tool as agentTool, Usage, setTracingDisabled, InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered } from '@openai/agents';
 import { ScriptedModel, functionCall, assistantMessage } from '@openai/agents/testing';
 import { compile } from '../../language/policy.js';
-import { Engine } from '../../language/runtime/engine.js';
-import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
-import { AuditLogger, MemoryAuditSink } from '../../language/audit/logger.js';
 import { parseRecords } from '../../language/audit/record.js';
-import type { Decision } from '../../language/runtime/decision.js';
+import { recordingEngine, stop, toolCalls, usage } from './helpers.js';
+import type { MemoryAuditSink } from '../../language/audit/logger.js';
 import { reinMiddleware, guardTools, promptText } from '../../language/ai/index.js';
 import { reinModel, guardTools as agentsGuardTools, reinToolGuardrail, reinInputGuardrail, reinOutputGuardrail, agentsInputText } from '../../language/ai/openai-agents.js';
 
@@ -36,20 +34,7 @@ const RESULT_EMAIL = 'alice@corp.example';
 const KEY = 'AKIAIOSFODNN7EXAMPLE';
 const SECRETS = [USER_EMAIL, ARG_EMAIL, RESULT_EMAIL, KEY];
 
-function setup() {
-  const decisions: Decision[] = [];
-  const sink = new MemoryAuditSink();
-  const hook = new AuditLogger(sink).hook();
-  const engine = new Engine(policy, {
-    store: new MemoryBudgetStore(),
-    onDecision: (d, ctx) => {
-      decisions.push(d);
-      hook(d, ctx);
-    },
-  });
-  const context = { agent: { id: 'a1', team: 'support' }, session: { id: 's1' }, data: { classification: 'public' } };
-  return { engine, decisions, sink, context };
-}
+const setup = () => recordingEngine(policy);
 
 /** The audit log holds none of the secrets, and says what was masked. */
 function assertAuditClean(sink: MemoryAuditSink, expected: [string, string, string][]) {
@@ -59,12 +44,6 @@ function assertAuditClean(sink: MemoryAuditSink, expected: [string, string, stri
   for (const e of expected) assert.ok(masked.some((m) => m.join() === e.join()), `the audit log does not record ${e.join(' ')}: ${JSON.stringify(masked)}`);
 }
 
-const usage = (input: number, output: number) => ({
-  inputTokens: { total: input, noCache: input, cacheRead: 0, cacheWrite: 0 },
-  outputTokens: { total: output, text: output, reasoning: 0 },
-});
-const stop = { unified: 'stop' as const, raw: 'stop' };
-const toolCalls = { unified: 'tool-calls' as const, raw: 'tool_calls' };
 
 describe('redact in rein/ai (AI SDK)', () => {
   function lookupTool(received: unknown[]) {

@@ -1,13 +1,13 @@
 // `rein report`'s page rendered in headless Chromium (Debian's chromium via playwright-core), with a
 // screenshot saved to test-results/report.png, and checked for the numbers it shows.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { AuditLogger, MemoryAuditSink } from '../../language/audit/logger.js';
 import { parseRecords, verifyChain } from '../../language/audit/record.js';
 import { renderReport, summarize } from '../../language/audit/report.js';
 import type { Decision } from '../../language/runtime/decision.js';
+import { launchChromium, requireChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 function decisions(): { d: Decision; latency: number }[] {
   const out: { d: Decision; latency: number }[] = [];
@@ -61,16 +61,8 @@ describe('rein report: the HTML page', function () {
   });
 
   it('renders in headless Chromium with the right numbers (screenshot in test-results/report.png)', async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) assert.fail(`chromium is missing at ${CHROMIUM} (apt-get install chromium)`);
-      console.warn(`    (skipped: Chromium not found at ${CHROMIUM} — apt-get install chromium)`);
-      this.skip();
-    }
-    const { chromium } = await import('playwright-core');
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    requireChromium(this, 'the report in Chromium');
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 1400 } });
       const requests: string[] = [];

@@ -6,12 +6,12 @@
 // the test fails in CI (`CI` set) and is reported as pending with a clear message locally.
 
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium, requireChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.REIN_CHROMIUM ?? '/usr/bin/chromium';
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 describe('browser: the core evaluates in headless Chromium', function () {
@@ -20,11 +20,7 @@ describe('browser: the core evaluates in headless Chromium', function () {
   let bundle = '';
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium)`);
-      console.warn(`  (skipping browser tests: Chromium not found at ${CHROMIUM}; install it with \`apt-get install -y chromium\`)`);
-      this.skip();
-    }
+    requireChromium(this, 'browser tests');
     const out = await build({
       entryPoints: [here('./entry.ts')],
       bundle: true,
@@ -35,10 +31,7 @@ describe('browser: the core evaluates in headless Chromium', function () {
       logLevel: 'silent',
     });
     bundle = out.outputFiles[0].text;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

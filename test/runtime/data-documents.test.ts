@@ -4,7 +4,7 @@
 // tests, read by the Node loader, reloaded by `rein mcp` and `rein serve`, and known to the editor.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { check } from '../../language/check.js';
@@ -319,26 +319,44 @@ describe('data documents', () => {
       assert.throws(() => loadBundle(edited), /was modified after it was built/);
     });
 
+    /** A `rein mcp` policy host watching the set: its policy hash, its log, and close. */
+    async function mcpHost(): Promise<{ hash(): string; log(): string; close(): void }> {
+      const set = path.join(dir, 'set');
+      const log: string[] = [];
+      const host = new PolicyHost(compilePolicySet(await readPolicyDir(set)), { ctx: { io: { cwd: dir }, err: (s) => log.push(s) } });
+      host.watch(set, 20);
+      return { hash: () => host.policy.hash, log: () => log.join(''), close: () => host.close() };
+    }
+    /** `rein serve`'s policy holder watching the set: its policy hash, its log, and close. */
+    async function serveHolder(): Promise<{ hash(): string; log(): string; close(): void }> {
+      const logs: string[] = [];
+      const holder = new PolicyHolder({ source: path.join(dir, 'set'), store: new MemoryBudgetStore(), log: (m: string) => logs.push(m) });
+      await holder.init();
+      await holder.load();
+      holder.watch(20);
+      return { hash: () => holder.hash!, log: () => logs.join('\n'), close: () => holder.close() };
+    }
+    /** Write `text` to `file` again and again (the watchers start asynchronously) until `done()`. */
+    async function writeUntil(file: string, text: string, done: () => boolean): Promise<void> {
+      await waitFor(async () => {
+        replace(file, text);
+        await sleep(100);
+        return done();
+      });
+    }
+    const teams = path.join('shared', 'teams.json');
+
     it('`rein mcp` reloads when a data file changes, and refuses a data file that does not fit', async function () {
       this.timeout(30_000);
-      const set = path.join(dir, 'set');
-      const policy = compilePolicySet(await readPolicyDir(set));
-      const log: string[] = [];
-      const host = new PolicyHost(policy, { ctx: { io: { cwd: dir }, err: (s) => log.push(s) } });
+      const host = await mcpHost();
       try {
-        host.watch(set, 20);
-        const before = host.policy.hash;
-        await waitFor(async () => {
-          // (re)write until the watcher, which starts asynchronously, has seen it
-          replace(path.join(dir, 'shared', 'teams.json'), TEAMS.replace('"0.50"', '"0.70"'));
-          await sleep(100);
-          return host.policy.hash !== before;
-        });
-        assert.match(log.join(''), /policy reloaded: sha256:\w+ -> sha256:\w+/);
-        const good = host.policy.hash;
-        replace(path.join(dir, 'shared', 'teams.json'), TEAMS.replace('"0.50"', '-5'));
-        await waitFor(async () => /policy reload refused/.test(log.join('')));
-        assert.equal(host.policy.hash, good);
+        const before = host.hash();
+        await writeUntil(path.join(dir, teams), TEAMS.replace('"0.50"', '"0.70"'), () => host.hash() !== before);
+        assert.match(host.log(), /policy reloaded: sha256:\w+ -> sha256:\w+/);
+        const good = host.hash();
+        replace(path.join(dir, teams), TEAMS.replace('"0.50"', '-5'));
+        await waitFor(async () => /policy reload refused/.test(host.log()));
+        assert.equal(host.hash(), good);
       } finally {
         host.close();
       }
@@ -346,80 +364,39 @@ describe('data documents', () => {
 
     it('`rein serve` (its policy holder) reloads when a data file changes', async function () {
       this.timeout(30_000);
-      const holder = new PolicyHolder({ source: path.join(dir, 'set'), store: new MemoryBudgetStore() });
+      const holder = await serveHolder();
       try {
-        await holder.init();
-        await holder.load();
-        holder.watch(20);
-        const before = holder.hash;
-        await waitFor(async () => {
-          replace(path.join(dir, 'shared', 'teams.json'), TEAMS.replace('"0.50"', '"0.80"'));
-          await sleep(100);
-          return holder.hash !== before;
-        });
-        assert.notEqual(holder.hash, before);
+        const before = holder.hash();
+        await writeUntil(path.join(dir, teams), TEAMS.replace('"0.50"', '"0.80"'), () => holder.hash() !== before);
+        assert.notEqual(holder.hash(), before);
       } finally {
         holder.close();
-      }
-    });
-    // Regression (session 7 review): a reload refused because a new `data` declaration names a file
-    // that does not exist yet left that file unwatched, so creating it reloaded nothing until the next
-    // `.rein` edit or SIGHUP.
-    const LIMITS = `data limits: map<money> from "../shared/limits.json"\n`;
-    it('`rein mcp`: after a reload refused for a data file that does not exist yet, creating the file reloads', async function () {
-      this.timeout(30_000);
-      const set = path.join(dir, 'set');
-      const policy = compilePolicySet(await readPolicyDir(set));
-      const log: string[] = [];
-      const host = new PolicyHost(policy, { ctx: { io: { cwd: dir }, err: (s) => log.push(s) } });
-      try {
-        host.watch(set, 20);
-        const before = host.policy.hash;
-        await waitFor(async () => {
-          writeFileSync(path.join(set, 'limits.rein'), LIMITS);
-          await sleep(100);
-          return /policy reload refused/.test(log.join(''));
-        });
-        assert.equal(host.policy.hash, before);
-        await sleep(100); // the refused reload has set the watch on the named file's directory
-        await waitFor(async () => {
-          replace(path.join(dir, 'shared', 'limits.json'), '{ "support": "1.50" }');
-          await sleep(100);
-          return host.policy.hash !== before;
-        });
-        assert.match(log.join(''), /policy reloaded: sha256:\w+ -> sha256:\w+/);
-      } finally {
-        host.close();
       }
     });
 
-    it('`rein serve`: after a reload refused for a data file that does not exist yet, creating the file reloads', async function () {
-      this.timeout(30_000);
-      const set = path.join(dir, 'set');
-      const logs: string[] = [];
-      const holder = new PolicyHolder({ source: set, store: new MemoryBudgetStore(), log: (m: string) => logs.push(m) });
-      try {
-        await holder.init();
-        await holder.load();
-        holder.watch(20);
-        const before = holder.hash;
-        await waitFor(async () => {
-          writeFileSync(path.join(set, 'limits.rein'), LIMITS);
-          await sleep(100);
-          return logs.some((l) => /reload failed/.test(l));
-        });
-        assert.equal(holder.hash, before);
-        await sleep(100);
-        await waitFor(async () => {
-          replace(path.join(dir, 'shared', 'limits.json'), '{ "support": "1.50" }');
-          await sleep(100);
-          return holder.hash !== before;
-        });
-        assert.notEqual(holder.hash, before);
-      } finally {
-        holder.close();
-      }
-    });
+    // Regression (session 7 review): a reload refused because a new `data` declaration names a file
+    // that does not exist yet left that file unwatched, so creating it reloaded nothing until the next
+    // `.rein` edit or SIGHUP.
+    for (const [what, start, refused] of [
+      ['`rein mcp`', mcpHost, /policy reload refused/],
+      ['`rein serve`', serveHolder, /reload failed/],
+    ] as const) {
+      it(`${what}: after a reload refused for a data file that does not exist yet, creating the file reloads`, async function () {
+        this.timeout(30_000);
+        const host = await start();
+        try {
+          const before = host.hash();
+          await writeUntil(path.join(dir, 'set', 'limits.rein'), 'data limits: map<money> from "../shared/limits.json"\n', () => refused.test(host.log()));
+          assert.equal(host.hash(), before);
+          await sleep(100); // the refused reload has set the watch on the named file's directory
+          await writeUntil(path.join(dir, 'shared', 'limits.json'), '{ "support": "1.50" }', () => host.hash() !== before);
+          assert.notEqual(host.hash(), before);
+          if (what === '`rein mcp`') assert.match(host.log(), /policy reloaded: sha256:\w+ -> sha256:\w+/);
+        } finally {
+          host.close();
+        }
+      });
+    }
   });
 
   describe('in the editor', () => {
@@ -479,7 +456,6 @@ function replace(file: string, text: string): void {
   const tmp = `${file}.tmp-${process.pid}`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);
-  void readFileSync;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -6,11 +6,11 @@
 // missing, skipped locally with a message.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { dashboardPlugin } from '../../language/node/serve/dashboard/plugin.js';
 import { dashboardAssets } from '../../language/node/serve/dashboard/assets.js';
 import { AuditLogger } from '../../language/audit/logger.js';
@@ -20,8 +20,8 @@ import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { generateApprovalKeyPair, verificationKeyOf, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
 import { FIXTURE_POLICY, appendDecision, writeFixtureLog } from './dashboard-fixture.js';
+import { launchChromium, requireChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.REIN_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-results');
 const N = 100_000;
 
@@ -39,11 +39,7 @@ describe('browser: the control room in headless Chromium', function () {
   const engine = new Engine(compile({ 'p.rein': FIXTURE_POLICY }), { approvalKeys: [verificationKeyOf(key)] });
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium)`);
-      console.warn(`  (skipping control-room browser tests: Chromium not found at ${CHROMIUM})`);
-      this.skip();
-    }
+    requireChromium(this, 'control-room browser tests');
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(path.join(tmpdir(), 'rein-dash-b-'));
     log = path.join(dir, 'decisions.jsonl');
@@ -56,10 +52,7 @@ describe('browser: the control room in headless Chromium', function () {
     await app.register(dashboardPlugin({ log: [log, path.join(dir, 'control-room.jsonl')], queue, users: { alice: 'alice-pw' }, pollMs: 100, verdictLog: new AuditLogger(verdictSink) }));
     await app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1440, height: 1800 } });
   });
 

@@ -9,10 +9,10 @@
 // locally with a message.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createServeApp, type ServeApp } from '../../language/node/serve/app.js';
 import dashboardServePlugin from '../../language/node/serve/dashboard.js';
 import { dashboardAssets } from '../../language/node/serve/dashboard/assets.js';
@@ -20,8 +20,8 @@ import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { loadPolicy } from '../../language/node/load.js';
 import { useRedis } from '../redis/redis-server.js';
+import { launchChromium, requireChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.REIN_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-results');
 
 const POLICY = `policy kinds {
@@ -83,11 +83,7 @@ describe('browser: the live-ceilings panel shows rolling windows, token buckets 
   let dir = '';
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium)`);
-      console.warn(`  (skipping the live-ceilings browser test: Chromium not found at ${CHROMIUM})`);
-      this.skip();
-    }
+    requireChromium(this, 'the live-ceilings browser test');
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(path.join(tmpdir(), 'rein-kinds-'));
     writeFileSync(path.join(dir, 'policy.rein'), POLICY);
@@ -97,10 +93,7 @@ describe('browser: the live-ceilings panel shows rolling windows, token buckets 
     engine = new Engine(await loadPolicy(dir), { store });
     dash = await createServeApp({ policy: dir, watch: false, redis: redis.url, plugins: [{ name: 'dashboard', plugin: dashboardServePlugin }], dashboard: { stream: false } });
     base = await dash.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -8,9 +8,9 @@
 // locally with a message.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createServeApp, type ServeApp } from '../../language/node/serve/app.js';
 import dashboardServePlugin from '../../language/node/serve/dashboard.js';
 import { dashboardAssets } from '../../language/node/serve/dashboard/assets.js';
@@ -19,8 +19,8 @@ import { Engine } from '../../language/runtime/engine.js';
 import { loadPolicy } from '../../language/node/load.js';
 import { useRedis } from '../redis/redis-server.js';
 import { AGENT, model } from './helpers.js';
+import { launchChromium, requireChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.REIN_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-results');
 
 describe('browser: the live-ceilings panel (real Chromium, real redis-server)', function () {
@@ -33,11 +33,7 @@ describe('browser: the live-ceilings panel (real Chromium, real redis-server)', 
   let base = '';
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium)`);
-      console.warn(`  (skipping the live-ceilings browser test: Chromium not found at ${CHROMIUM})`);
-      this.skip();
-    }
+    requireChromium(this, 'the live-ceilings browser test');
     mkdirSync(ARTIFACTS, { recursive: true });
     await dashboardAssets();
     // "Another process": an engine on the same Redis store, whose decisions this server never sees.
@@ -46,10 +42,7 @@ describe('browser: the live-ceilings panel (real Chromium, real redis-server)', 
     // The control room: no log, no stream; the policy gives the limits.
     dash = await createServeApp({ policy: AGENT, watch: false, redis: redis.url, plugins: [{ name: 'dashboard', plugin: dashboardServePlugin }], dashboard: { stream: false } });
     base = await dash.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   after(async () => {

@@ -9,13 +9,13 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { dashboardPlugin } from '../../language/node/serve/dashboard/plugin.js';
 import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
 import { signingKeyFromEnv } from '../../language/node/approvals/config.js';
 import { connect, FS_SERVER, ROOT, tempDir, type Connected } from '../mcp/helpers.js';
+import { launchChromium, requireChromium } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.REIN_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = path.resolve('test-results');
 const POLICY = path.join(ROOT, 'examples/mcp-filesystem');
 
@@ -30,11 +30,7 @@ describe('browser: approving a held MCP tool call in the control room', function
   const env = { REIN_APPROVAL_KEY: 'hs256:' + 'k'.repeat(40) };
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      if (process.env.CI) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium)`);
-      console.warn(`  (skipping: Chromium not found at ${CHROMIUM})`);
-      this.skip();
-    }
+    requireChromium(this, 'the MCP inbox browser tests');
     mkdirSync(ARTIFACTS, { recursive: true });
     tmp = tempDir();
     work = path.join(tmp.dir, 'work');
@@ -48,10 +44,7 @@ describe('browser: approving a held MCP tool call in the control room', function
     await app.listen({ host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     gw = await connect(['--policy', POLICY, '--approvals', queueDir, '--approvers', approvers, '--approval-timeout', '60s'], [FS_SERVER, work], { env });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-    });
+    browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
     await page.goto(base + '/');
     await page.fill('#login-user', 'alice');
