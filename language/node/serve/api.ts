@@ -26,8 +26,6 @@ export const MAX_DEPTH = 64;
 export const MAX_BATCH_ITEMS = 10_000;
 /** Batches may be this many times larger than single bodies. */
 export const BATCH_BODY_FACTOR = 16;
-/** How long after a reservation expires `settle` can still correct it (the Engine's grace). */
-const SETTLE_GRACE_MS = 24 * 60 * 60 * 1000;
 
 /** An NDJSON body, kept as text until the batch handler splits it. */
 class NdjsonBody {
@@ -130,7 +128,7 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
   }
 
   function tracked(v: PolicyVersion, d: Decision): Decision {
-    if (d.reservation) holder!.track(v, d, SETTLE_GRACE_MS);
+    if (d.reservation) holder!.track(v, d, ctx.settleGraceMs);
     return d;
   }
 
