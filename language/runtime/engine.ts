@@ -155,8 +155,30 @@ function randomPrefix(): string {
 }
 const ID_PREFIX = randomPrefix().replace(/-/g, '').slice(0, 20) + '-';
 let idCounter = 0;
+/** The last id made (its counter is `idCounter`). */
+let lastId = '';
 function newReservationId(): string {
-  return ID_PREFIX + (++idCounter).toString(36);
+  return (lastId = ID_PREFIX + (++idCounter).toString(36));
+}
+/** `IdIndex`'s group key of the ids with counters in `idGroup` × 1296 … + 1295 (all but their last
+ *  two base-36 digits), made once per group. */
+let idGroup = -1;
+let idGroupKey = '';
+
+/** Adds the settle data of reservation `id` to `index`: without reading the id's characters when it
+ *  is the id just made (the fused path's case; from 1296 on, when it has two base-36 digits after
+ *  its group key). */
+function addKept(index: IdIndex<Kept>, id: string, kept: Kept): void {
+  if (id !== lastId || idCounter < 1296) {
+    index.add(id, kept);
+    return;
+  }
+  const g = Math.floor(idCounter / 1296);
+  if (g !== idGroup) {
+    idGroup = g;
+    idGroupKey = ID_PREFIX + g.toString(36);
+  }
+  index.addIn(idGroupKey, idCounter % 1296, id, kept);
 }
 
 /** The result of reserving no items. */
@@ -988,7 +1010,7 @@ export class Engine {
         kept = new Kept(at, budget, key, KEPT_LEAVES, leaves);
       } else kept = new Kept(at, budget, key, KEPT_TREE, validated);
     }
-    this.pending.add(id, kept);
+    addKept(this.pending, id, kept);
   }
 
   /**

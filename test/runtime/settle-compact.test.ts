@@ -72,6 +72,19 @@ describe('settle data kept per reservation', () => {
     assert.deepEqual(store.peekSync([key], T0), [{ spent: usd(1), reserved: 0 }]);
   });
 
+  it('across id groups (1,296 ids each, kept without reading the id), every reservation settles', async () => {
+    const store = new MemoryBudgetStore();
+    const engine = new Engine(compile({ 'p.rein': source.replace(/budget per_team[\s\S]*$/, '') }), { store, clock: () => new Date(T0) });
+    const ds = [];
+    for (let i = 0; i < 2_700; i++) ds.push(await engine.decide({ user: 'u', team: 'ops', cost: { estimate: '0.01' } }));
+    const key = engine.counterKeyFor({ user: 'u', team: 'x', cost: { estimate: 0 } }, 'per_user')!;
+    assert.deepEqual(store.peekSync([key], T0), [{ spent: 0, reserved: usd(27) }]);
+    for (const d of ds) assert.notEqual(keptFor(engine, d.reservation!.id), undefined);
+    for (const d of ds) await engine.settle(d, { cost: { estimate: '0.02' } });
+    assert.deepEqual(store.peekSync([key], T0), [{ spent: usd(54), reserved: 0 }]);
+    await assert.rejects(engine.settle(ds[1_500]!), /already settled/);
+  });
+
   it('a decision time after the first is kept as its offset, and settle evaluates the charge at it', async () => {
     const store = new MemoryBudgetStore();
     const at = { t: T0 };
