@@ -254,11 +254,8 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return listMethod(n, sc);
       case 'mapMethod':
         return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.yields}, ${n.m}, ${n.at})`;
-      case 'member': {
-        // ops.ts `member`, inline (a lambda's `m.role`: a call per element otherwise).
-        const t = sc.temp();
-        return _`(${t} = ${gen(n.obj, sc)}, typeof ${t} !== "object" || ${t} === null || Array.isArray(${t}) ? null : (${t} = ${t}[${n.key}], ${t} === undefined || typeof ${t} === "function" ? null : ${t}))`;
-      }
+      case 'member':
+        return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
       case 'index':
         return _`${b.ref(ops.indexOf)}(${gen(n.obj, sc)}, ${gen(n.index, sc)})`;
       case 'str': {
@@ -477,32 +474,22 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
   // (the request was copied by the validator; host functions have no fused path), so a re-entered
   // evaluation (from a getter of the request, during validation) is over before the rules start.
   // In place, the rules read the caller's objects, whose getters may run (and evaluate again): then
-  // a call that starts while another runs has its own frame.
+  // each call has its own frame.
   const size = Math.max(0, ...rules.map((r) => r.rule.frameSize));
-  const busy = new Name('busy');
-  const was = new Name('was');
-  const shared = b.ref(new Array(size));
-  const reenter = inPlace && size > 0;
-  if (reenter) b.outer(_`let ${busy} = false;`);
   // In place, the decision hashes the validated value as it is when `request_hash` is first read: the
   // caller's own objects in it have the canonical JSON of their records (validate-js.ts `inPlaceNodes`).
   b.line(_`const ${E} = new ${b.ref(Entries)}(${input});`);
   b.line(_`let ${o}, ${rv}, ${ms}, ${fr};`);
-  b.line(_`const ${f} = ${size === 0 ? b.ref(EMPTY_FRAME) : reenter ? _`${busy} ? new Array(${size}) : ${shared}` : shared};`);
-
+  b.line(_`const ${f} = ${size === 0 ? b.ref(EMPTY_FRAME) : inPlace ? _`new Array(${size})` : b.ref(new Array(size))};`);
   const lt = letAll(temps);
   if (lt) b.line(lt);
   if (readLines.length > 0) {
     b.line(letAll([...reads.values()])!);
-    // Reads into records and maps the validator has just built: nothing to throw (in place, a
-    // hostile object's getter may: then the general path decides).
-    b.line(_`try {`);
+    // Reads into records and maps the validator has just built (every declared field of an object
+    // it checks in place is a local): nothing to throw.
     for (const l of readLines) b.line(l);
-    b.line(_`} catch (e) { return undefined; }`);
   }
-  if (reenter) b.line(_`const ${was} = ${busy}; ${busy} = true;`);
   for (const l of body) b.line(l);
-  if (reenter) b.line(_`${busy} = ${was};`);
   b.line(_`return ${N.finish}(${E}, ${input}, ${N.now}, ${env}, ${N.request});`);
   return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
 }

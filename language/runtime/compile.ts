@@ -619,7 +619,8 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
       if (fusedEvaluate === null) fusedEvaluate = generatedRules(closures, rules, decideHelpers, validate, true) ?? fused;
       if (fusedEvaluate !== undefined) {
-        const d = fusedEvaluate(request, now, emptyViews, finishRules);
+        // What the in-place check leaves to a copy (an extra field holding a list, say): the copying one.
+        const d = fusedEvaluate(request, now, emptyViews, finishRules) ?? (fusedEvaluate !== fused ? fused!(request, now, emptyViews, finishRules) : undefined);
         if (d !== undefined) return d;
       } else {
         const input = validate.quick(request);

@@ -379,23 +379,14 @@ export function quietExtras(v: Record<string, unknown>, out: Record<string, unkn
   return out;
 }
 
-/** Extra (undeclared, not in `known`) own keys of `v` checked as the object closure copies them, for
- *  an object validated in place: `BAD` on a bad value, and also where the copy would differ from the
- *  value (an undefined value: the record would not have the key; a Date: text in the record), so the
- *  object reads and hashes (canonical JSON) as its record would. The copying path then decides. */
-export function quietExtrasIn(v: Record<string, unknown>, known: Set<string>, d: number): unknown {
+/** For an object validated in place: `v` when its extra (undeclared, not in `known`) own keys hold
+ *  only JSON scalars (the record would hold the same); else `BAD` (a bad value, or one the copy would
+ *  change: `undefined`, a Date …, or a list or object — the copying path then decides). */
+export function quietExtrasIn(v: Record<string, unknown>, known: Set<string>): unknown {
   for (const k in v) {
     if (!hasOwn.call(v, k) || known.has(k)) continue;
-    const raw = v[k];
-    if (raw === undefined || copyAny(raw, QUIET, d + 1) === BAD || hasDate(raw, 0)) return BAD;
+    const x = v[k];
+    if (x !== null && typeof x !== 'string' && typeof x !== 'boolean' && !Number.isFinite(x)) return BAD;
   }
   return v;
-}
-
-/** Whether a JSON value (as `copyAny` accepted it) holds a Date. */
-function hasDate(v: unknown, depth: number): boolean {
-  if (typeof v !== 'object' || v === null) return false;
-  if (v instanceof Date || depth > MAX_DEPTH) return true;
-  for (const k in v) if (hasOwn.call(v, k) && hasDate((v as Record<string, unknown>)[k], depth + 1)) return true;
-  return false;
 }

@@ -195,7 +195,7 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
     b.line(_`for (const ${key} in ${x}) ${keys}++;`);
     // Undeclared fields: copied into the record, or (in place) only checked.
     if (copy) b.line(_`if (${keys} !== ${seen} && ${extrasR}(${x}, ${out}, ${d}) === ${FAILr}) ${fail}`);
-    else b.line(_`if (${keys} !== ${seen} && ${b.ref(quietExtrasIn)}(${x}, ${b.ref(new Set(objFields.map((f) => f.name)))}, ${d}) === ${FAILr}) ${fail}`);
+    else b.line(_`if (${keys} !== ${seen} && ${b.ref(quietExtrasIn)}(${x}, ${b.ref(new Set(objFields.map((f) => f.name)))}) === ${FAILr}) ${fail}`);
     inlining.delete(i);
     return copy ? out : x;
   };
