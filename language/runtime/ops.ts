@@ -25,7 +25,8 @@ export function indexOf(v: unknown, k: unknown): unknown {
     const x = v[k < 0 ? v.length + k : k];
     return x === undefined ? null : x;
   }
-  if (typeof k === 'string') return member(v, k);
+  // Own keys only: a request's object read in place (validate-js.ts `inPlaceNodes`) inherits `__proto__` …
+  if (typeof k === 'string') return typeof v === 'object' && v !== null && !Object.prototype.hasOwnProperty.call(v, k) ? null : member(v, k);
   return null;
 }
 
