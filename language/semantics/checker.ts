@@ -10,7 +10,7 @@ import { nullable, stripNull, T, typeToString, type FieldType, type Type } from 
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
 import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, MAP_METHODS, STRING_METHODS } from './builtins.js';
 import { suggest } from './suggest.js';
-import { checkPattern } from './regex.js';
+import { checkPattern } from './pattern-check.js';
 import { walkExpr } from './expr-walk.js';
 import { brief } from './print.js';
 
