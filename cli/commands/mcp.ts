@@ -230,7 +230,7 @@ export default async function cmdMcp(ctx: Ctx, positionals: string[], opts: Opti
 
 async function runStdio(ctx: Ctx, r: Resources, command: string[], opts: Options<'mcp'>): Promise<number> {
   const up = new ChildTransport(command[0], command.slice(1), { cwd: ctx.io.cwd, env: process.env });
-  const down = new LineTransport(process.stdin, process.stdout, 'client');
+  const down = new LineTransport(process.stdin, process.stdout, 'client', undefined, true);
   let exitCode: number = EXIT.ok;
   let stopping = false;
   let done!: () => void;
