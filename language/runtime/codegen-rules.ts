@@ -370,6 +370,10 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     ];
     if (o.message) parts.push(_`message: ${gen(o.message, main)}`);
     if (r.from) parts.push(_`from: ${b.ref(r.from)}(${env}, ${f})`);
+    // `quorum N` / `expires D`, as the closures' `termsOf` adds them (a rule without a constant
+    // outcome granted on one approver and any age when these were left out).
+    if (o.quorum !== undefined) parts.push(_`quorum: ${o.quorum}`);
+    if (o.expiresMs !== undefined) parts.push(_`expires_ms: ${o.expiresMs}`);
     return _`{ ${join(parts, COMMA)} }`;
   };
 

@@ -616,6 +616,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       else errors = v.errors;
     }
     const E = new Entries(input, approvals);
+    E.now = now; // an approval's `expires` counts from the time it was given to this decision's now
     if (errors !== undefined) E.failRequest(errors, onError);
     if (explain) E.explain = [];
     const calls = externs !== null && input !== undefined ? new ExternCalls(externs, 'sync') : undefined;
