@@ -207,7 +207,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
           const t = sc.temp();
           const rv = n.r.v;
           const test = op === '<' ? _`${t} < ${rv}` : op === '<=' ? _`${t} <= ${rv}` : op === '>' ? _`${t} > ${rv}` : _`${t} >= ${rv}`;
-          return _`(${t} = ${gen(n.l, sc)}, typeof ${t} === "number" && ${test})`;
+          return _`(${t} = ${gen(n.l, sc)}, typeof ${t} === "number" ? ${test} : ${b.ref(ops.notNumber)}(${t}))`;
         }
         if (n.l.k === 'const' && n.r.k === 'const') return fallback(n);
         const fn = op === '<' || op === '>' ? b.ref(ops.lt) : b.ref(ops.le);

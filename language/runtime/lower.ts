@@ -437,12 +437,18 @@ export class Lowering {
         return { k: 'or', l, r };
       case '==':
       case '!=':
-        return this.fold({ k: 'eq', neg: op === '!=', scalar: isScalarKind(lk) || isScalarKind(rk), l, r });
       case '<':
       case '<=':
       case '>':
-      case '>=':
-        return this.fold({ k: 'cmp', op, l, r });
+      case '>=': {
+        // Money beside a number read from untyped request data (`(args.amount ?? $0) > $100`):
+        // the number is in currency units, money in micros — scaled as a money limit's is.
+        const money = lk === 'money' || rk === 'money';
+        const l2 = money && e.left ? this.unitsOfAny(e.left, l, at) : l;
+        const r2 = money && e.right ? this.unitsOfAny(e.right, r, at) : r;
+        if (op === '==' || op === '!=') return this.fold({ k: 'eq', neg: op === '!=', scalar: isScalarKind(lk) || isScalarKind(rk), l: l2, r: r2 });
+        return this.fold({ k: 'cmp', op, l: l2, r: r2 });
+      }
       case 'in':
       case 'not in':
         return this.fold({ k: 'in', neg: op === 'not in', l, r });
@@ -687,16 +693,17 @@ export class Lowering {
     return b;
   }
 
-  /** A money limit's IR with each `any`-typed operand of its `??` chain that reads the request scaled
-   *  from currency units to micros when it is a number (null and other values pass through: a null goes on to the default, a
-   *  string fails the limit). */
-  private unitsOfAny(e: A.Expr, n: Node): Node {
-    if (e.kind === 'Paren') return e.expr === undefined ? n : this.unitsOfAny(e.expr, n);
-    if (e.kind === 'Binary' && e.op === '??' && e.right !== undefined && n.k === 'coalesce') return { k: 'coalesce', l: this.unitsOfAny(e.left, n.l), r: this.unitsOfAny(e.right, n.r) };
+  /** A money limit's or comparison's IR with each `any`-typed operand of its `??` chain that reads the
+   *  request scaled from currency units to micros when it is a number (null and other values pass
+   *  through: a null goes on to the default, a string fails the limit or the comparison). */
+  private unitsOfAny(e: A.Expr, n: Node, at = 'the limit'): Node {
+    if (e.kind === 'Paren') return e.expr === undefined ? n : this.unitsOfAny(e.expr, n, at);
+    if (e.kind === 'Binary' && e.op === '??' && e.right !== undefined && n.k === 'coalesce') return { k: 'coalesce', l: this.unitsOfAny(e.left, n.l, at), r: this.unitsOfAny(e.right, n.r, at) };
     // only a read of the request (JSON as sent): a `let` of money literals typed `any` holds micros
     if (baseKind(this.typeOf(e)) !== 'any' || !readsRequest(n)) return n;
     const isNumber: Node = { k: 'eq', neg: false, scalar: true, l: { k: 'call', fn: 'type_of', args: [n] }, r: { k: 'const', v: 'number' } };
-    return { k: 'if', c: isNumber, t: { k: 'arith', op: '*', mode: 'number', l: n, r: { k: 'const', v: 1_000_000 }, at: 'the limit' }, f: n };
+    // $1 × the number, exactly (money arithmetic: 1.1 is 1,100,000 micros, not 1,100,000.0000000002)
+    return { k: 'if', c: isNumber, t: { k: 'arith', op: '*', mode: 'money', l: { k: 'const', v: 1_000_000 }, r: n, at }, f: n };
   }
 }
 
