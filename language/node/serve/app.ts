@@ -52,6 +52,9 @@ export interface ServeOptions {
   /** Largest accepted request body in bytes (default 1 MiB; batches 16×). */
   bodyLimit?: number;
   mode?: EngineMode;
+  /** Accept `now` in /v1/decide bodies (`--client-time`). Off by default: a decide reserves budgets
+   *  on the server's clock, else any caller escapes every windowed ceiling by naming another day. */
+  clientTime?: boolean;
   /** Unsettled reservations expire after this long (Engine `reservationTtlMs`, default 15 min). */
   reservationTtlMs?: number;
   /** With `redis`: a settle for a reservation another replica made is passed to it over Redis
