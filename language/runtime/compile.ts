@@ -462,7 +462,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   let traced: Closures | undefined;
 
   // `combine first_match`: the rules' outcomes pass through `firstMatch` (combine.ts); not fused.
-  const ranks = header.combine === 'first_match' ? firstMatchRanks(ir.rules) : null;
+  const ranks = header.combine === 'first_match' ? firstMatchRanks(ir.rules.map((r) => ({ name: r.name, annotations: r.annotations, file: r.location.file }))) : null;
 
   const evaluateAll = (env: Env, opts?: { explain?: boolean }): RuleOutcome[] => {
     const out = new Array<RuleOutcome>(rules.length);
