@@ -89,6 +89,8 @@ interface CompiledRule {
   traced?: CompiledClause[];
 }
 
+const NULL_GROUP = '`require approval from` gave null: the approver group is unknown';
+
 function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
   const { name, effect, monitor, annotations, location } = r;
   const clauses: CompiledClause[] = r.clauses.map((c) => ({ kind: c.kind, fn: cl.fn(c.expr) }));
@@ -97,9 +99,11 @@ function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
   if (r.from) {
     const g = cl.fn(r.from);
     const t = r.fromType;
+    // A group that comes out null is not "any group": the rule fails (its `on error` effect).
     from = (env, f) => {
       const v = g(env, f);
-      return v === null || v === undefined ? null : typeof v === 'string' ? v : renderValue(v, t, currency);
+      if (v === null || v === undefined) throw new EvalError(NULL_GROUP);
+      return typeof v === 'string' ? v : renderValue(v, t, currency);
     };
   }
   const notMatched: RuleOutcome = Object.freeze({ name, matched: false, effect, monitor, annotations, location }) as RuleOutcome;
@@ -322,7 +326,8 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
       from: fromFn
         ? (env: Env) => {
             const v = wrap('approver', () => fromFn(env, frame()));
-            return v === null || v === undefined ? null : String(v);
+            if (v === null || v === undefined) throw new EvalError(`budget \`${name}\` approver: ${NULL_GROUP}`);
+            return String(v);
           }
         : undefined,
       message: msgFn ? (env: Env) => wrap('message', () => msgFn(env, frame()) as string) : undefined,
