@@ -148,6 +148,9 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     if (kind === 'evaluate' && ctx.verifiesApprovals && b.approvals?.length) {
       return { code: 'invalid_body', message: 'approvals: /v1/evaluate cannot verify approval tokens; use /v1/decide' };
     }
+    if (kind === 'decide' && b.now !== undefined && !ctx.options.clientTime) {
+      return { code: 'invalid_body', message: "now: /v1/decide reserves budgets on the server's clock (start rein serve with --client-time to accept a client's time, for replay or tests)" };
+    }
     if (b.request_approval && !ctx.approvals) return { code: 'no_approval_queue', message: 'request_approval: this server has no approval queue (start it with --approvals DIR|redis)' };
     return null;
   }

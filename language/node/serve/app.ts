@@ -52,6 +52,9 @@ export interface ServeOptions {
   /** Largest accepted request body in bytes (default 1 MiB; batches 16×). */
   bodyLimit?: number;
   mode?: EngineMode;
+  /** Accept `now` in /v1/decide bodies (`--client-time`). Off by default: a decide reserves budgets
+   *  on the server's clock, else any caller escapes every windowed ceiling by naming another day. */
+  clientTime?: boolean;
   /** Unsettled reservations expire after this long (Engine `reservationTtlMs`, default 15 min). */
   reservationTtlMs?: number;
   /**
@@ -364,6 +367,10 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     authorize(req, reply, scope) {
       const r = auth.check(req.headers.authorization, scope);
       if (r === 'ok') return true;
+      if (r === 'closed') {
+        fail(reply, 403, 'forbidden', `the ${scope} endpoints need their own token (--${scope}-token-file or REIN_${scope.toUpperCase()}_TOKEN); the api token is the agent's and does not ${scope === 'approvals' ? 'approve' : 'grant this'}`);
+        return false;
+      }
       reply.header('www-authenticate', 'Bearer realm="rein"');
       fail(reply, 401, 'unauthorized', r === 'missing' ? `this endpoint needs \`Authorization: Bearer <${scope} token>\`` : `the bearer token is not valid for ${scope}`);
       return false;
