@@ -407,6 +407,7 @@ export const COMMANDS: CommandSpec[] = [
     options: [{ name: 'stdio', type: 'boolean', description: 'use stdio (the default and only transport; accepted for editors that pass it)' }, help],
     exitCodes: [
       [0, 'the client shut the server down'],
+      [1, 'the client went away (exit or end of input) without a `shutdown` request, as the LSP specification says'],
       [2, 'usage error'],
     ],
     examples: ['rein lsp --stdio'],

@@ -248,7 +248,11 @@ describe('rein serve --api: bad requests are 4xx with a clear message, never 5xx
     ['a bad time', { body: { input: {}, now: 'yesterday' } }, 400, 'invalid_body', /^now: .*RFC 3339/],
     ['a body over the limit', { body: { input: { x: 'y'.repeat(10_000) } } }, 413, 'body_too_large', /.+/],
     ['deep nesting', { body: { input: JSON.parse('{"a":'.repeat(100) + '1' + '}'.repeat(100)) } }, 400, 'too_deep', /deeper than 64/],
-    ['__proto__ keys', { raw: '{"input": {"__proto__": {"x": 1}}}', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /.+/],
+    // regression (session 9 review R6): these said "the body is not valid JSON" / named an internal field
+    ['__proto__ keys', { raw: '{"input": {"__proto__": {"x": 1}}}', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /`__proto__` or `constructor.prototype` key, which is refused/],
+    ['constructor.prototype keys', { raw: '{"input": {"constructor": {"prototype": {"x": 1}}}}', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /`__proto__` or `constructor.prototype` key/],
+    ['broken JSON that mentions __proto__', { raw: '{"input": {"__proto__": ', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /^the body is not valid JSON$/],
+    ['one decision sent as NDJSON', { raw: '{"input":{}}\n', headers: { 'content-type': 'application/x-ndjson' } }, 415, 'unsupported_media_type', /batch endpoints/],
   ];
   for (const [what, req, status, code, msg] of cases) {
     it(`${what} → ${status} ${code}`, async () => {

@@ -79,6 +79,9 @@ export function plainDecideBody(raw: object): DecideBody | null {
 
 /** A decide or evaluate body: parsed and checked (depth, then the zod schema), or why not. */
 export function parseDecideBody(raw: unknown): Parsed {
+  if (raw instanceof NdjsonBody) {
+    return { ok: false, status: 415, code: 'unsupported_media_type', message: 'an NDJSON body goes to the batch endpoints (/v1/decide/batch, /v1/evaluate/batch); send one decision as JSON' };
+  }
   if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, status: 400, code: 'invalid_body', message: 'the body must be a JSON object like { "input": { … } }', issues: [{ path: '$', message: 'expected an object' }] };
   }
