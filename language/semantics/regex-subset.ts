@@ -81,11 +81,17 @@ function fold(r: number[]): number[] {
   return norm(r.concat(add));
 }
 
-const REPEAT = /\{(\d+)(,(\d*))?\}/y;
+// RE2 reads a count only without a leading zero: `a{01}` is the literal text `a{01}`.
+const REPEAT = /\{(0|[1-9]\d*)(,(0|[1-9]\d*)?)?\}/y;
 
 /** The largest product of nested counted repetitions (`{n,m}`) inside `n`. */
 function maxCount(n: Node): number {
-  if (n.t === 1 || n.t === 2) return Math.max(1, ...n.xs.map(maxCount));
+  if (n.t === 1 || n.t === 2) {
+    // A loop, not a spread: a group of 100k+ elements would overflow the call stack.
+    let m = 1;
+    for (const x of n.xs) m = Math.max(m, maxCount(x));
+    return m;
+  }
   if (n.t === 3) return Math.max(1, n.counted) * maxCount(n.x);
   return 1;
 }
@@ -140,7 +146,7 @@ class Parser {
     const m = REPEAT.exec(this.s);
     if (!m) return undefined;
     const min = Number(m[1]);
-    const max = m[2] === undefined ? min : m[3] === '' ? -1 : Number(m[3]);
+    const max = m[2] === undefined ? min : m[3] === undefined ? -1 : Number(m[3]);
     this.i += m[0].length;
     if (min > 1000 || max > 1000 || (max >= 0 && max < min)) this.fail(`invalid repeat count: \`${m[0]}\``);
     return [min, max];

@@ -67,6 +67,23 @@ describe('the built-in pattern engine (RE2 subset) against re2js', () => {
     assert.ok(errors > 500, `the subset named ${errors} errors`);
   });
 
+  // regression (session 9, h9f's fuzzing): RE2 reads no count with a leading zero (`a{01}` is the text
+  // `a{01}`), the subset read it as `a{1}`; and a group of 100k+ elements before a count overflowed the stack
+  it('counts with a leading zero are literal text, as in RE2; a huge group before a count does not throw', () => {
+    const atoms = ['a', 'µ', '{01}', '{1,02}', '{00,}', '{0}', '{0,}', '{0,0}', '{10}', '{1,010}', '{01001}', '{1,000}', '{', '}', '0', '1', ',', '\w', '[0-9-]', '\W'];
+    for (const seed of [7, 8]) compare(atoms, seed, 1500);
+    for (const [p, s, want] of [['a{01}', 'a', false], ['a{01}', 'a{01}', true], ['a{1,02}', 'a', false], ['a{00,}', '', false], ['{01}', '{01}', true], ['a{0}b', 'b', true], ['a{2,}', 'aa', true]] as const) {
+      const lite = subsetPattern(p);
+      assert.ok(lite && !('error' in lite), p);
+      assert.equal(lite.test(s), want, `${p} on ${s}`);
+      assert.equal(RE2JS.compile(p).test(s), want, `re2js: ${p} on ${s}`);
+    }
+    for (const p of ['(' + 'a'.repeat(130_000) + '){2}', '(' + 'a|'.repeat(150_000) + 'a){2}']) {
+      const lite = subsetPattern(p);
+      assert.ok(lite === undefined || !('error' in lite) || !/call stack/.test(lite.error), p.slice(0, 20));
+    }
+  });
+
   it('leaves to re2js what it does not cover (and never accepts what RE2 refuses)', () => {
     for (const p of ['\\pL', '\\p{Greek}', '\\x{41}', '\\x41', '[[:alpha:]]', '\\Qa.b\\E', '\\0', '(?i)é', '(?i)[^k]', '(?i)\\W', '[]a]', '(?P<a>x)(?P<a>y)', '(a{10}){101}', '(a{1000}){1000}', '^*', '(?i)*', '()*', '(?=a)', 'a**', '(' .repeat(300) + ')'.repeat(300)])
       assert.equal(subsetPattern(p), undefined, p);
