@@ -35,6 +35,17 @@ function scrub(v: unknown, texts: { text: string; replacement: string }[], depth
   return o;
 }
 
+/** `v` (a decision or a request, as logged) with every occurrence of these texts replaced by
+ *  `"[redacted]"` (the audit logger's `redact` paths: their values must not come back through a
+ *  message, a warning, an extern's arguments or a budget key). `transforms` is kept as it is. */
+export function scrubTexts<T>(v: T, texts: readonly string[]): T {
+  if (texts.length === 0 || v === null || typeof v !== 'object') return v;
+  const list = [...new Set(texts)].filter((t) => t !== '').sort((a, b) => b.length - a.length).map((text) => ({ text, replacement: '[redacted]' }));
+  const o: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) o[k] = k === 'transforms' ? x : scrub(x, list);
+  return o as T;
+}
+
 /** The decision as logged: without the text its transforms mask (the transforms themselves name
  *  rule, path, detector and spans, never the text). */
 export function maskedDecision<T extends { transforms?: Decision['transforms'] }>(rest: T, request: unknown, d: Decision): T {
