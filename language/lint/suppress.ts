@@ -1,11 +1,11 @@
 // `// rein-ignore CODE[, CODE…]` comments. A comment alone on its line suppresses those codes on
-// the next line (and the rest of a construct starting there); a comment after code suppresses them
-// on its own line (and the rest of a construct ending there). Syntax errors (REIN1xx)
+// the next line (and the rest of a declaration starting there); a comment after code suppresses them
+// on its own line (and the rest of a declaration ending there). Syntax errors (REIN1xx)
 // cannot be suppressed. Without the source text (checkParsed called without `text`), a comment
 // is treated as applying to both its own line and the next one.
 
 import type * as A from '../syntax/ast.js';
-import { SEVERITIES, type Diagnostic, type Range } from '../diagnostics.js';
+import { SEVERITIES, type Diagnostic } from '../diagnostics.js';
 
 // `// rein-ignore CODE[, CODE…] [-- reason]`: codes and rule names separated by commas or spaces; an
 // optional reason after ` -- ` (as in ESLint) is free text.
@@ -18,26 +18,10 @@ function ignoredCodes(text: string): string[] | undefined {
   return list.split(/[\s,]+/).filter(Boolean);
 }
 
-/** [first line, last line] of every syntax node of a file (0-based). */
-function nodeLines(ast: A.SourceFile): [number, number][] {
-  const out: [number, number][] = [];
-  const seen = new Set<object>();
-  const walk = (v: unknown): void => {
-    if (!v || typeof v !== 'object' || seen.has(v)) return;
-    seen.add(v);
-    if (Array.isArray(v)) return v.forEach(walk);
-    const r = (v as { range?: Range }).range;
-    if (r?.start) out.push([r.start.line, r.end.line]);
-    for (const k in v) if (k !== 'range') walk((v as Record<string, unknown>)[k]);
-  };
-  walk(ast.decls);
-  return out;
-}
-
-/** line (0-based) → suppressed codes or names, for one file. A comment is anchored to the construct
+/** line (0-based) → suppressed codes or names, for one file. A comment is anchored to the declaration
  *  it stands at, so formatting (which may split a one-line rule) never changes what it suppresses:
- *  alone on its line, it covers every line of the constructs that start on the next line; after code,
- *  its own line and every line of the constructs that end there. */
+ *  alone on its line, it covers every line of a declaration starting on the next line; after code,
+ *  every line of a declaration ending on its line. */
 export function suppressions(ast: A.SourceFile, text: string | undefined): Map<number, Set<string>> {
   const out = new Map<number, Set<string>>();
   const add = (line: number, codes: string[]) => {
@@ -45,26 +29,22 @@ export function suppressions(ast: A.SourceFile, text: string | undefined): Map<n
     if (!s) out.set(line, (s = new Set()));
     for (const c of codes) s.add(c);
   };
-  let nodes: [number, number][] | undefined;
   for (const c of ast.comments) {
     if (c.kind !== 'line') continue;
     const codes = ignoredCodes(c.text);
     if (!codes) continue;
     const line = c.range.start.line;
-    if (text === undefined) {
-      add(line, codes);
-      add(line + 1, codes);
-      continue;
-    }
-    const lineStart = c.range.start.offset - c.range.start.character;
-    const alone = text.slice(lineStart, c.range.start.offset).trim() === '';
+    const alone = text === undefined || text.slice(c.range.start.offset - c.range.start.character, c.range.start.offset).trim() === '';
     let from = alone ? line + 1 : line;
     let to = from;
-    for (const [a, b] of (nodes ??= nodeLines(ast))) {
-      if (alone && a === from) to = Math.max(to, b);
-      else if (!alone && b === line && a < from) from = a;
+    for (const { range: r } of ast.decls) {
+      if (alone ? r.start.line === from : r.end.line === line) {
+        from = Math.min(from, r.start.line);
+        to = Math.max(to, r.end.line);
+      }
     }
-    for (let l = from; l <= to; l++) add(l, codes);
+    // without the text, whether code precedes the comment is unknown: its own line counts too
+    for (let l = text === undefined ? line : from; l <= to; l++) add(l, codes);
   }
   return out;
 }

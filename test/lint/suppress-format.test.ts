@@ -1,8 +1,8 @@
 // `rein-ignore` suppressions survive formatting (regression R9 of session 9: `rein fmt --write` split a
 // one-line rule over four lines, so the comment above it — or after it — no longer sat on the line of
 // the diagnostic, and `rein check` failed after formatting). A suppression is anchored to the
-// construct: alone on its line, to the constructs starting on the next line; after code, to those
-// ending on its line (docs/diagnostics.md).
+// declaration: alone on its line, to one starting on the next line; after code, to one ending on its
+// line (docs/diagnostics.md).
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,7 @@ describe('rein-ignore suppressions survive formatting (R9)', () => {
     assert.deepEqual(after, before);
   });
 
-  it('a suppression covers its construct, not the next one', () => {
+  it('a suppression covers its declaration, not the next one', () => {
     const src = '// rein-ignore REIN301\nrule a {\n  when x == 1\n  deny\n}\nrule b {\n  when x == 2\n  deny\n}\n';
     const files = { 'p.rein': 'policy p { default allow }\ninput { x: int }\n', 'r.rein': src };
     const b301 = (fs: Record<string, string>) => codes(fs).filter((c) => c.startsWith('REIN301'));
