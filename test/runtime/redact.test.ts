@@ -161,7 +161,7 @@ describe('redact', () => {
 
   it('the decision JSON Schema and the OpenAPI document (rein serve) describe `transforms`', () => {
     const props = (decisionJsonSchema() as { properties: Record<string, { items?: { properties?: Record<string, unknown> } }> }).properties;
-    assert.deepEqual(Object.keys(props.transforms.items!.properties!).sort(), ['detector', 'op', 'path', 'replacement', 'rule', 'spans']);
+    assert.deepEqual(Object.keys(props.transforms.items!.properties!).sort(), ['detector', 'key', 'op', 'path', 'replacement', 'rule', 'spans']);
     const doc = JSON.stringify(openApiDocument());
     assert.ok(doc.includes('"transforms"') && doc.includes('"replacement"'), 'openapi.json lacks transforms');
   });
