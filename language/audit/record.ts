@@ -329,7 +329,7 @@ export class ChainVerifier {
       }
       const seal = unseal(line, this.hashFn);
       if (!seal || seal.recorded !== seal.actual) {
-        this.problem = { source, line: lineNo, seq: typeof rec.seq === 'number' ? rec.seq : null, message: seal ? 'record was changed: its content does not match its `hash`' : 'record has no `hash`' };
+        this.problem = { source, line: lineNo, seq: typeof rec.seq === 'number' ? rec.seq : null, message: seal ? 'record was changed: its content does not match its `hash`' : typeof rec.hash === 'string' ? 'the line is not in the log\'s canonical form (re-serialised: the exact bytes written end with `,"hash":"sha256:…"}`, no spaces), so its `hash` cannot be checked' : 'record has no `hash`' };
         return;
       }
       if (rec.prev !== this.prev) {

@@ -36,3 +36,23 @@ describe('audit: the logger\'s `redact` paths are masked wherever the record rep
     assert.equal(verifyChain([{ source: 'log', text }]).ok, true);
   });
 });
+
+describe('audit verify: a re-serialised line (R6)', () => {
+  it('is reported as not in the log\'s canonical form, not as a record without `hash`', async () => {
+    const sink = new MemoryAuditSink();
+    const logger = new AuditLogger(sink);
+    const engine = new Engine(compile({ 'p.rein': SRC }, { externs: { echo: (t: string) => t } }), { onDecision: logger.hook() });
+    await engine.decide({ action: {}, user: 'u' });
+    await engine.decide({ action: {}, user: 'v' });
+    await logger.close();
+    const [a, b] = sink.text().trim().split('\n');
+    // Python's json.dumps spacing: the same JSON, other bytes
+    const spaced = JSON.stringify(JSON.parse(b!), null, 1).replace(/\n\s*/g, ' ');
+    const r = verifyChain([{ source: 'log', text: `${a}\n${spaced}\n` }]);
+    assert.equal(r.ok, false);
+    assert.equal(r.problem!.line, 2);
+    assert.match(r.problem!.message, /not in the log's canonical form/);
+    const none = verifyChain([{ source: 'log', text: `${a}\n${JSON.stringify({ ...JSON.parse(b!), hash: undefined })}\n` }]);
+    assert.equal(none.problem!.message, 'record has no `hash`');
+  });
+});
