@@ -114,10 +114,13 @@ function setOwn(o: Record<string, unknown> | unknown[], k: string | number, v: u
  * key of the map gets `#2`, `#3`, … appended. The original request is not touched: the containers
  * along each transformed path are copied (the rest is shared). Without transforms, `request` itself
  * is returned. Throws a `RangeError` when a transform does not fit the request (no string at its path,
- * a span outside it): the decision was made for another request.
+ * a span outside it): the decision was made for another request. The second argument is the
+ * decision or its `transforms` list; anything else (null, a string) is a `TypeError`.
  */
-export function applyTransforms<T>(request: T, decision: { transforms?: readonly Transform[] | null }): T {
-  const ts = decision.transforms;
+export function applyTransforms<T>(request: T, decision: { transforms?: readonly Transform[] | null } | readonly Transform[]): T {
+  // the decision or its `transforms` list; anything else would return the request unmasked (fail open)
+  if (decision === null || typeof decision !== 'object') throw new TypeError(`applyTransforms: expected the decision (or its \`transforms\` list) as the second argument, got ${decision === null ? 'null' : typeof decision}`);
+  const ts = Array.isArray(decision) ? (decision as readonly Transform[]) : (decision as { transforms?: readonly Transform[] | null }).transforms;
   if (!ts || ts.length === 0) return request;
   // Group the spans by path: spans of several rules on one string refer to the same original text.
   const groups = new Map<string, { path: (string | number)[]; key?: true; spans: { start: number; end: number; replacement: string }[] }>();
