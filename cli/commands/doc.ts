@@ -31,6 +31,9 @@ function effectFacts(text: string, e: A.EffectClause | undefined, facts: [string
   const label = { Deny: 'deny', RequireApproval: 'require approval', Warn: 'warn', Allow: 'allow', Set: 'set', Redact: 'redact' }[e.kind];
   facts.push(['effect', label]);
   if (e.kind === 'RequireApproval' && e.from) facts.push(['approvers', src(text, e.from)]);
+  // four-eyes and freshness are part of what the rule asks: a reader must not see a one-approver rule
+  if (e.kind === 'RequireApproval' && e.quorum) facts.push(['quorum', `${e.quorum.raw} distinct approvers`]);
+  if (e.kind === 'RequireApproval' && e.expires) facts.push(['approval expires', `${e.expires.raw} after it is given`]);
   if ('message' in e && e.message) facts.push(['message', e.message.raw]);
 }
 

@@ -14,7 +14,7 @@
 import { sha256HexOf } from '../runtime/sha256.js';
 import type { Decision } from '../runtime/decision.js';
 import { applyTransforms } from '../runtime/transforms.js';
-import { maskedDecision } from '../runtime/mask-decision.js';
+import { maskedDecision, scrubTexts } from '../runtime/mask-decision.js';
 
 /** The request as logged: with the decision's `redact` transforms applied (the log never keeps
  *  what a policy masked; the decision's `transforms` say what was masked: rule, path, detector,
@@ -105,7 +105,9 @@ function unseal(line: string, hashFn: (s: string) => string = lineHash): { recor
 export interface AuditOptions {
   /** Log the request itself (default true); false logs only its hash. */
   includeRequest?: boolean;
-  /** Dot paths into the request whose values are replaced by `"[redacted]"` (e.g. `action.text`). */
+  /** Dot paths into the request whose values are replaced by `"[redacted]"` (e.g. `action.text`) in
+   *  the logged request, and wherever the record repeats them (messages, warnings, budget keys,
+   *  extern arguments and results: every string and number inside the value, as text). */
   redact?: string[];
 }
 
@@ -127,6 +129,24 @@ function redactCopy(value: unknown, paths: string[][]): unknown {
     }
   }
   return copy;
+}
+
+/** The strings and numbers (as text) at the `redact` paths of a request, nested ones included: what
+ *  the record must not repeat anywhere (rule messages and warnings interpolate request fields, budget
+ *  keys and extern arguments carry them). */
+function redactedTexts(request: unknown, paths: string[][]): string[] {
+  const out: string[] = [];
+  const collect = (v: unknown, depth: number): void => {
+    if (typeof v === 'string') out.push(v);
+    else if (typeof v === 'number' && Number.isFinite(v)) out.push(String(v));
+    else if (v !== null && typeof v === 'object' && depth < 64) for (const x of Object.values(v)) collect(x, depth + 1);
+  };
+  for (const path of paths) {
+    let cur: unknown = request;
+    for (const k of path) cur = cur !== null && typeof cur === 'object' && Object.prototype.hasOwnProperty.call(cur, k) ? (cur as Record<string, unknown>)[k] : undefined;
+    collect(cur, 0);
+  }
+  return out;
 }
 
 function structuredCloneSafe(v: unknown): unknown {
@@ -157,6 +177,7 @@ export class AuditChain {
   /** The record for a decision as a JSON line (no newline); advances the chain. */
   next(decision: Decision, ctx: { request?: unknown; latencyMs?: number } = {}): string {
     const { policy, request_hash, time, explain: _explain, ...rest } = decision;
+    const secret = this.redact.length > 0 && ctx.request !== undefined ? redactedTexts(ctx.request, this.redact) : [];
     const record: Omit<AuditRecord, 'hash'> = {
       v: AUDIT_FORMAT_VERSION,
       seq: this.seq,
@@ -165,8 +186,8 @@ export class AuditChain {
       latency_ms: ctx.latencyMs === undefined ? null : Math.round(ctx.latencyMs * 1000) / 1000,
       policy,
       request_hash,
-      ...(this.includeRequest && ctx.request !== undefined ? { request: redactCopy(maskedRequest(ctx.request, decision), this.redact) } : {}),
-      decision: maskedDecision(rest, ctx.request, decision),
+      ...(this.includeRequest && ctx.request !== undefined ? { request: scrubTexts(redactCopy(maskedRequest(ctx.request, decision), this.redact), secret) } : {}),
+      decision: scrubTexts(maskedDecision(rest, ctx.request, decision), secret),
     };
     const { line, hash } = seal(JSON.stringify(record), this.hashFn);
     this.prev = hash;
@@ -308,7 +329,7 @@ export class ChainVerifier {
       }
       const seal = unseal(line, this.hashFn);
       if (!seal || seal.recorded !== seal.actual) {
-        this.problem = { source, line: lineNo, seq: typeof rec.seq === 'number' ? rec.seq : null, message: seal ? 'record was changed: its content does not match its `hash`' : 'record has no `hash`' };
+        this.problem = { source, line: lineNo, seq: typeof rec.seq === 'number' ? rec.seq : null, message: seal ? 'record was changed: its content does not match its `hash`' : typeof rec.hash === 'string' ? 'the line is not in the log\'s canonical form (re-serialised: the exact bytes written end with `,"hash":"sha256:…"}`, no spaces), so its `hash` cannot be checked' : 'record has no `hash`' };
         return;
       }
       if (rec.prev !== this.prev) {

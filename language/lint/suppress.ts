@@ -1,5 +1,6 @@
 // `// rein-ignore CODE[, CODE…]` comments. A comment alone on its line suppresses those codes on
-// the next line; a comment after code suppresses them on its own line. Syntax errors (REIN1xx)
+// the next line (and the rest of a declaration starting there); a comment after code suppresses them
+// on its own line (and the rest of a declaration ending there). Syntax errors (REIN1xx)
 // cannot be suppressed. Without the source text (checkParsed called without `text`), a comment
 // is treated as applying to both its own line and the next one.
 
@@ -17,7 +18,10 @@ function ignoredCodes(text: string): string[] | undefined {
   return list.split(/[\s,]+/).filter(Boolean);
 }
 
-/** line (0-based) → suppressed codes or names, for one file. */
+/** line (0-based) → suppressed codes or names, for one file. A comment is anchored to the declaration
+ *  it stands at, so formatting (which may split a one-line rule) never changes what it suppresses:
+ *  alone on its line, it covers every line of a declaration starting on the next line; after code,
+ *  every line of a declaration ending on its line. */
 export function suppressions(ast: A.SourceFile, text: string | undefined): Map<number, Set<string>> {
   const out = new Map<number, Set<string>>();
   const add = (line: number, codes: string[]) => {
@@ -30,14 +34,17 @@ export function suppressions(ast: A.SourceFile, text: string | undefined): Map<n
     const codes = ignoredCodes(c.text);
     if (!codes) continue;
     const line = c.range.start.line;
-    if (text === undefined) {
-      add(line, codes);
-      add(line + 1, codes);
-      continue;
+    const alone = text === undefined || text.slice(c.range.start.offset - c.range.start.character, c.range.start.offset).trim() === '';
+    let from = alone ? line + 1 : line;
+    let to = from;
+    for (const { range: r } of ast.decls) {
+      if (alone ? r.start.line === from : r.end.line === line) {
+        from = Math.min(from, r.start.line);
+        to = Math.max(to, r.end.line);
+      }
     }
-    const lineStart = c.range.start.offset - c.range.start.character;
-    const before = text.slice(lineStart, c.range.start.offset);
-    add(before.trim() === '' ? line + 1 : line, codes);
+    // without the text, whether code precedes the comment is unknown: its own line counts too
+    for (let l = text === undefined ? line : from; l <= to; l++) add(l, codes);
   }
   return out;
 }

@@ -5,7 +5,7 @@
 // `onChange` (the caller debounces and reloads). After each
 // load the caller passes the current files, so a data file added or dropped is watched or released.
 
-import { watch, type FSWatcher } from 'node:fs';
+import { realpathSync, watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import type { Policy } from '../runtime/compile.js';
 import { dataFilesOf, readPolicySet } from './load.js';
@@ -15,8 +15,31 @@ import { dataFilesOf, readPolicySet } from './load.js';
  *  subdirectory, which the set's own non-recursive watcher does not see), for a set rooted at `root`. */
 export function dataPathsOf(policy: Policy, root: string): string[] {
   const program = policy.compiled.program;
-  const outside = (program?.files ?? []).map((f) => f.file).filter((f) => f.includes('/'));
-  return [...(program?.data ?? []).map((d) => d.file), ...outside].map((f) => path.resolve(root, f));
+  const files = (program?.files ?? []).map((f) => f.file);
+  const outside = files.filter((f) => f.includes('/'));
+  return [...(program?.data ?? []).map((d) => d.file), ...outside].map((f) => path.resolve(root, f)).concat(linkTargets(root, files));
+}
+
+/** The real paths of the set's files that are symbolic links to a file outside `root` (a shared rule
+ *  file linked into the set): an edit there changes the set, and the set's own watcher does not see
+ *  it. (Links into `root` itself — a ConfigMap volume's `..data/` — are seen by that watcher.) */
+function linkTargets(root: string, files: readonly string[]): string[] {
+  const out: string[] = [];
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    return out;
+  }
+  for (const f of files) {
+    try {
+      const real = realpathSync(path.resolve(root, f));
+      if (!real.startsWith(realRoot + path.sep)) out.push(real);
+    } catch {
+      // gone since the load: the reload that follows reports it
+    }
+  }
+  return out;
 }
 
 /** The absolute paths of the data files and base-set files that the set at `source` names now, read

@@ -6,7 +6,7 @@
 // policy hash) are relative to the set's root (`tools.rein`), so a set hashes and reports the same
 // from any working directory. `paths` maps each name back to its absolute path for display.
 
-import { promises as fs } from 'node:fs';
+import { promises as fs, type Dirent } from 'node:fs';
 import '../semantics/regex.js'; // RE2 for every `matches` pattern (semantics/patterns.ts)
 import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
@@ -185,7 +185,22 @@ async function readConfig(set: PolicySet): Promise<void> {
   set.configDiagnostics = diagnostics.map((d) => ({ ...d, file: CONFIG_FILE }));
 }
 
-/** The `.rein` files directly in `dir` (not recursive), sorted by name. */
+/**
+ * What a directory entry is once symbolic links are followed (stat, not lstat): a shared rule file
+ * linked into a set, or a Kubernetes ConfigMap volume (every file a link into `..data/`), is a file
+ * of the set like any other. A link that leads nowhere (dangling, or a loop) is `'broken'`.
+ */
+async function kindOf(dir: string, e: Dirent): Promise<'file' | 'dir' | 'other' | 'broken'> {
+  if (e.isFile()) return 'file';
+  if (e.isDirectory()) return 'dir';
+  if (!e.isSymbolicLink()) return 'other';
+  const st = await statOrNull(path.join(dir, e.name));
+  return !st ? 'broken' : st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+}
+
+/** The `.rein` files directly in `dir` (not recursive), sorted by name. Symbolic links are followed;
+ *  a `.rein` name that is a dangling link or not a regular file (a FIFO, a device) is a LoadError,
+ *  never skipped: a rule file that silently drops out of a set is a guardrail gone. */
 export async function reinFilesIn(dir: string): Promise<string[]> {
   let entries;
   try {
@@ -193,10 +208,15 @@ export async function reinFilesIn(dir: string): Promise<string[]> {
   } catch (e) {
     throw new LoadError(`cannot read directory \`${dir}\`: ${ioReason(e)}`);
   }
-  return entries
-    .filter((e) => e.isFile() && e.name.endsWith('.rein'))
-    .map((e) => e.name)
-    .sort();
+  const out: string[] = [];
+  for (const e of entries) {
+    if (!e.name.endsWith('.rein')) continue;
+    const kind = await kindOf(dir, e);
+    if (kind === 'file') out.push(e.name);
+    else if (kind === 'broken') throw new LoadError(`\`${path.join(dir, e.name)}\` is a symbolic link to nothing (its target is missing or the links go round in a circle)`);
+    else if (kind === 'other') throw new LoadError(`\`${path.join(dir, e.name)}\` is not a regular file`);
+  }
+  return out.sort();
 }
 
 /** Read one directory as a policy set (its `.rein` files, not recursive, plus `rein.json`, layered
@@ -266,23 +286,36 @@ export async function readPolicyFiles(files: string[], options: ReadOptions = {}
 
 /**
  * Every directory at or under `dir` that holds `.rein` files, sorted. Skips `node_modules` and
- * directories whose name starts with a dot.
+ * directories whose name starts with a dot (`.git`, and a ConfigMap volume's `..data` internals,
+ * whose files the volume's own links name). Symbolic links to directories are followed.
  */
 export async function discoverPolicyDirs(dir: string): Promise<string[]> {
   const out: string[] = [];
+  // Symbolic links to directories are followed; a directory reached twice (a link back up the tree,
+  // or two links to one set) is walked once, under the first path found.
+  const seen = new Set<string>();
   async function walk(d: string): Promise<void> {
+    let real: string;
+    try {
+      real = await fs.realpath(d);
+    } catch (e) {
+      throw new LoadError(`cannot read directory \`${d}\`: ${ioReason(e)}`);
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
     let entries;
     try {
       entries = await fs.readdir(d, { withFileTypes: true });
     } catch (e) {
       throw new LoadError(`cannot read directory \`${d}\`: ${ioReason(e)}`);
     }
-    if (entries.some((e) => e.isFile() && e.name.endsWith('.rein'))) out.push(d);
-    const subdirs = entries
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !SKIP_DIRS.has(e.name))
-      .map((e) => e.name)
-      .sort();
-    for (const s of subdirs) await walk(path.join(d, s));
+    if ((await reinFilesIn(d)).length > 0) out.push(d);
+    const subdirs: string[] = [];
+    for (const e of entries) {
+      if (e.name.startsWith('.') || SKIP_DIRS.has(e.name)) continue;
+      if ((await kindOf(d, e)) === 'dir') subdirs.push(e.name);
+    }
+    for (const s of subdirs.sort()) await walk(path.join(d, s));
   }
   await walk(path.resolve(dir));
   return out.sort();

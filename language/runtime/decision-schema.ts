@@ -125,6 +125,8 @@ const transformSchema = z.object({
   replacement: z.string(),
   /** `[start, end)` in UTF-16 code units of the original string, left to right, not overlapping. */
   spans: z.array(z.object({ start: z.int(), end: z.int() })),
+  /** The spans are in the map key that ends `path` (the entry is renamed). */
+  key: z.optional(z.literal(true)),
 });
 
 const decisionZod = z.object({

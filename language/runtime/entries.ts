@@ -348,7 +348,8 @@ export class Entries {
       return;
     }
     if (b.exceeded) {
-      const message = b.message ?? null;
+      // without an `on exceed` message, say which budget and which limit (a host shows the message)
+      const message = b.message ?? `budget \`${b.name}\` would go over its limit of ${e.limit}`;
       const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location }, b) : undefined;
       this.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
     } else if (b.warned) {

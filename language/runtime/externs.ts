@@ -239,7 +239,7 @@ function resultChecker(t: Type): Spec['check'] {
 function preview(v: unknown): string {
   let s: string;
   try {
-    s = JSON.stringify(v) ?? String(v);
+    s = typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v)); // NaN is not `null`
   } catch {
     s = Object.prototype.toString.call(v);
   }

@@ -17,7 +17,7 @@ const samePath = (a: readonly (string | number)[], b: readonly (string | number)
 
 /** The decision's transforms of the string at exactly `path`. */
 export function transformsAt(transforms: readonly Transform[] | null | undefined, path: readonly (string | number)[]): Transform[] {
-  return (transforms ?? []).filter((t) => samePath(t.path, path));
+  return (transforms ?? []).filter((t) => !t.key && samePath(t.path, path));
 }
 
 /**
@@ -66,7 +66,7 @@ export function maskStrings<T>(value: T, transforms: readonly Transform[]): T {
     seen.add(key);
     out = mapStrings(out, (s) => {
       const spans = find(s, false);
-      return spans.length === 0 ? s : applyTransforms({ s }, { transforms: [{ ...t, path: ['s'], spans }] }).s;
+      return spans.length === 0 ? s : applyTransforms({ s }, { transforms: [{ ...t, path: ['s'], spans, key: undefined }] }).s;
     });
   }
   return out as T;

@@ -1,8 +1,8 @@
 // Prebuilt policies: the compiled section of a `rein build` bundle (formatVersion 2) and
 // `loadCompiled`, which turns it into a `Policy` without the parser, the checker or the linter
 // (`rein/runtime`). The section holds the checked program (program-codec.ts); loading decodes it,
-// compiles it, and verifies it twice: an integrity digest over the bundle (its sources, config and
-// compiled program), and the policy hash recomputed from the decoded program against the one the
+// compiles it, and verifies it twice: an integrity digest over the bundle (its sources, config, data
+// and compiled program), and the policy hash recomputed from the decoded program against the one the
 // bundle records. A bundle is read only by the rein version that built it (the program's shape is
 // internal). Node's `loadBundle` (node/bundle.ts) loads the section the same way, synchronously.
 
@@ -26,8 +26,9 @@ export interface CompiledSection {
   encodingVersion: number;
   /** Whether the policy uses `matches` (the loader then loads the RE2 engine). */
   regex: boolean;
-  /** `sha256:<hex>` of `JSON.stringify({ rein, policy, files, config, program })` (`rein`, `policy`,
-   *  `files`, `config`: the bundle's; `config` null when absent). */
+  /** `sha256:<hex>` of `JSON.stringify({ rein, policy, files, config, program, data })` (`rein`,
+   *  `policy`, `files`, `config`, `data`: the bundle's; `config` null when absent, `data` left out
+   *  when absent). */
   integrity: string;
   program: unknown;
 }
@@ -55,21 +56,23 @@ interface Covered {
   policy?: unknown;
   files?: unknown;
   config?: unknown;
+  /** The data files' text (`rein test BUNDLE` checks the sources with it: an edited value must not pass). */
+  data?: unknown;
 }
 
 function integrityOf(bundle: Covered, program: unknown): string {
-  return sha256Hex(JSON.stringify({ rein: bundle.rein, policy: bundle.policy, files: bundle.files, config: bundle.config ?? null, program }));
+  return sha256Hex(JSON.stringify({ rein: bundle.rein, policy: bundle.policy, files: bundle.files, config: bundle.config ?? null, program, data: bundle.data }));
 }
 
 /** The compiled section for a checked program (`rein build`), for a bundle of these fields. */
-export function compiledSection(program: CheckedProgram, bundle: { policy: { name: string; version: string | null; hash: string }; files: Record<string, string>; config?: unknown }): CompiledSection {
+export function compiledSection(program: CheckedProgram, bundle: { policy: { name: string; version: string | null; hash: string }; files: Record<string, string>; config?: unknown; data?: Record<string, string> }): CompiledSection {
   // Round-trip through JSON now, so the digest is over exactly what a reader will parse.
   const encoded: unknown = JSON.parse(JSON.stringify(encodeProgram(program)));
   return {
     encoding: PROGRAM_ENCODING,
     encodingVersion: PROGRAM_ENCODING_VERSION,
     regex: usesMatches(program),
-    integrity: integrityOf({ rein: REIN_VERSION, policy: bundle.policy, files: JSON.parse(JSON.stringify(bundle.files)), config: JSON.parse(JSON.stringify(bundle.config ?? null)) }, encoded),
+    integrity: integrityOf({ rein: REIN_VERSION, policy: bundle.policy, files: JSON.parse(JSON.stringify(bundle.files)), config: JSON.parse(JSON.stringify(bundle.config ?? null)), data: bundle.data }, encoded),
     program: encoded,
   };
 }

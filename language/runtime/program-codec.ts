@@ -19,9 +19,9 @@
 
 export const PROGRAM_ENCODING = 'checked-program' as const;
 /** Changes whenever the encoding (not the program's shape: see REIN_VERSION) or what the bundle's
- *  integrity digest covers changes (2: `$r` ranges; the digest covers the sources and the config too,
- *  runtime/prebuilt.ts). */
-export const PROGRAM_ENCODING_VERSION = 2 as const;
+ *  integrity digest covers changes (2: `$r` ranges; the digest covers the sources and the config too;
+ *  3: and the data files' text, runtime/prebuilt.ts). */
+export const PROGRAM_ENCODING_VERSION = 3 as const;
 
 const MAX_DEPTH = 10_000;
 

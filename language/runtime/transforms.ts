@@ -17,6 +17,9 @@ export interface Transform {
   detector: string | null;
   replacement: string;
   spans: Span[];
+  /** The spans are in the map key that ends `path` (the entry is renamed), not in its value. Keys are
+   *  masked by a detector only (`using`): without one, a key is structure, not text. */
+  key?: true;
 }
 
 /** What a `redact` rule masks (lowered from its effect clause). */
@@ -78,6 +81,8 @@ export function redactTransforms(rule: string, spec: RedactSpec, input: unknown)
     }
     for (const k of Object.keys(x)) {
       path.push(k);
+      const ks = spec.detector ? find(k, false) : [];
+      if (ks.length > 0) out.push({ rule, op: 'redact', path: path.slice(), detector: spec.detector, replacement: spec.replacement, spans: ks, key: true });
       walk((x as Record<string, unknown>)[k], depth + 1);
       path.pop();
     }
@@ -104,20 +109,25 @@ function setOwn(o: Record<string, unknown> | unknown[], k: string | number, v: u
 /**
  * The request with the decision's transforms applied, exactly: per string, every span of every
  * transform at that path (overlapping spans merged; the replacement of the one starting first) is
- * replaced, right to left, so each span's offsets hold in the original string. The original request is
- * not touched: the containers along each transformed path are copied (the rest is shared). Without
- * transforms, `request` itself is returned. Throws a `RangeError` when a transform does not fit the
- * request (no string at its path, a span outside it): the decision was made for another request.
+ * replaced, right to left, so each span's offsets hold in the original string. A `key` transform
+ * renames the map entry (deepest first, keeping the entries' order); a masked key equal to another
+ * key of the map gets `#2`, `#3`, … appended. The original request is not touched: the containers
+ * along each transformed path are copied (the rest is shared). Without transforms, `request` itself
+ * is returned. Throws a `RangeError` when a transform does not fit the request (no string at its path,
+ * a span outside it): the decision was made for another request. The second argument is the
+ * decision or its `transforms` list; anything else (null, a string) is a `TypeError`.
  */
-export function applyTransforms<T>(request: T, decision: { transforms?: readonly Transform[] | null }): T {
-  const ts = decision.transforms;
+export function applyTransforms<T>(request: T, decision: { transforms?: readonly Transform[] | null } | readonly Transform[]): T {
+  // the decision or its `transforms` list; anything else would return the request unmasked (fail open)
+  if (decision === null || typeof decision !== 'object') throw new TypeError(`applyTransforms: expected the decision (or its \`transforms\` list) as the second argument, got ${decision === null ? 'null' : typeof decision}`);
+  const ts = Array.isArray(decision) ? (decision as readonly Transform[]) : (decision as { transforms?: readonly Transform[] | null }).transforms;
   if (!ts || ts.length === 0) return request;
   // Group the spans by path: spans of several rules on one string refer to the same original text.
-  const groups = new Map<string, { path: (string | number)[]; spans: { start: number; end: number; replacement: string }[] }>();
+  const groups = new Map<string, { path: (string | number)[]; key?: true; spans: { start: number; end: number; replacement: string }[] }>();
   for (const t of ts) {
-    const key = JSON.stringify(t.path);
-    let g = groups.get(key);
-    if (g === undefined) groups.set(key, (g = { path: t.path, spans: [] }));
+    const id = JSON.stringify([t.key, t.path]);
+    let g = groups.get(id);
+    if (g === undefined) groups.set(id, (g = { path: t.path, key: t.key, spans: [] }));
     for (const s of t.spans) g.spans.push({ start: s.start, end: s.end, replacement: t.replacement });
   }
   const copied = new Set<unknown>();
@@ -128,7 +138,10 @@ export function applyTransforms<T>(request: T, decision: { transforms?: readonly
   };
   if (typeof request !== 'object' || request === null) throw new RangeError('applyTransforms: the request is not an object');
   const root = copy(request);
-  for (const g of groups.values()) {
+  // values first (their paths name the original keys), then keys, deepest first
+  const rank = (g: { path: unknown[]; key?: true }) => (g.key ? 1e6 - g.path.length : 0);
+  const order = [...groups.values()].sort((a, b) => rank(a) - rank(b));
+  for (const g of order) {
     const where = pathText(g.path);
     let parent: Record<string, unknown> | unknown[] = root;
     for (let i = 0; i < g.path.length - 1; i++) {
@@ -140,8 +153,8 @@ export function applyTransforms<T>(request: T, decision: { transforms?: readonly
       parent = c;
     }
     const last = g.path[g.path.length - 1];
-    const s = last === undefined ? undefined : (parent as Record<string | number, unknown>)[last];
-    if (typeof s !== 'string') throw new RangeError(`applyTransforms: no string at \`${where}\` in the request`);
+    const s = g.key ? (Object.prototype.hasOwnProperty.call(parent, last!) ? last : undefined) : last === undefined ? undefined : (parent as Record<string | number, unknown>)[last];
+    if (typeof s !== 'string') throw new RangeError(`applyTransforms: no ${g.key ? 'key' : 'string'} at \`${where}\` in the request`);
     const spans = g.spans.slice().sort((a, b) => a.start - b.start || b.end - a.end);
     const merged: typeof spans = [];
     for (const x of spans) {
@@ -153,7 +166,15 @@ export function applyTransforms<T>(request: T, decision: { transforms?: readonly
     }
     let out = s;
     for (let i = merged.length - 1; i >= 0; i--) out = out.slice(0, merged[i].start) + merged[i].replacement + out.slice(merged[i].end);
-    setOwn(parent, last as string | number, out);
+    if (!g.key) {
+      setOwn(parent, last as string | number, out);
+      continue;
+    }
+    const entries = Object.entries(parent);
+    let name = out;
+    for (let n = 2; name !== s && entries.some(([k]) => k === name); n++) name = `${out}#${n}`;
+    for (const [k] of entries) delete (parent as Record<string, unknown>)[k];
+    for (const [k, v] of entries) setOwn(parent, k === s ? name : k, v);
   }
   return root as T;
 }
@@ -166,7 +187,14 @@ export interface MaskedSummary {
   spans: number;
 }
 
-/** The audit/settle view of transforms: rule, path, detector and the number of spans. */
+/** The audit/settle view of transforms: rule, path, detector and the number of spans. A map key a
+ *  transform masks (`key: true`) is shown masked in every path through it. */
 export function maskedSummary(transforms: readonly Transform[] | null | undefined): MaskedSummary[] {
-  return (transforms ?? []).map((t) => ({ rule: t.rule, path: pathText(t.path), detector: t.detector, spans: t.spans.length }));
+  const ts = transforms ?? [];
+  const renamed = new Map<string, string>();
+  for (const t of ts) {
+    const k = t.path[t.path.length - 1];
+    if (t.key && typeof k === 'string' && !renamed.has(JSON.stringify(t.path))) renamed.set(JSON.stringify(t.path), applyTransforms({ k }, { transforms: [{ ...t, path: ['k'], key: undefined }] }).k);
+  }
+  return ts.map((t) => ({ rule: t.rule, path: pathText(t.path.map((k, i) => renamed.get(JSON.stringify(t.path.slice(0, i + 1))) ?? k)), detector: t.detector, spans: t.spans.length }));
 }

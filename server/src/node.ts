@@ -40,6 +40,20 @@ function findDocs(): string | undefined {
   return undefined;
 }
 
+/** A directory entry with symbolic links followed (as `rein check` reads a set, language/node/load.ts):
+ *  a linked `.rein` file or set directory (a ConfigMap volume) counts as a file or directory. */
+function kindOf(dir: string, e: fs.Dirent): 'file' | 'dir' | 'other' {
+  if (e.isFile()) return 'file';
+  if (e.isDirectory()) return 'dir';
+  if (!e.isSymbolicLink()) return 'other';
+  try {
+    const st = fs.statSync(path.join(dir, e.name));
+    return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'other';
+  }
+}
+
 export const nodeFileSystem: FileSystem = {
   listPolicyFiles(dirUri) {
     const dir = toPath(dirUri);
@@ -47,7 +61,7 @@ export const nodeFileSystem: FileSystem = {
     try {
       return fs
         .readdirSync(dir, { withFileTypes: true })
-        .filter((e) => e.isFile() && e.name.endsWith('.rein'))
+        .filter((e) => e.name.endsWith('.rein') && kindOf(dir, e) === 'file')
         .map((e) => toUri(path.join(dir, e.name)))
         .sort();
     } catch {
@@ -67,16 +81,20 @@ export const nodeFileSystem: FileSystem = {
     const root = toPath(rootUri);
     if (!root) return [];
     const out: string[] = [];
+    const seen = new Set<string>(); // real paths: a link back up the tree is walked once
     const walk = (dir: string, depth: number) => {
       if (depth > 6 || out.length > 200) return;
       let entries: fs.Dirent[];
       try {
+        const real = fs.realpathSync(dir);
+        if (seen.has(real)) return;
+        seen.add(real);
         entries = fs.readdirSync(dir, { withFileTypes: true });
       } catch {
         return;
       }
-      if (entries.some((e) => e.isFile() && e.name.endsWith('.rein'))) out.push(toUri(dir));
-      for (const e of entries) if (e.isDirectory() && !SKIP.has(e.name) && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
+      if (entries.some((e) => e.name.endsWith('.rein') && kindOf(dir, e) === 'file')) out.push(toUri(dir));
+      for (const e of entries) if (!SKIP.has(e.name) && !e.name.startsWith('.') && kindOf(dir, e) === 'dir') walk(path.join(dir, e.name), depth + 1);
     };
     walk(root, 0);
     return out;

@@ -1,6 +1,6 @@
 // `rein doc`: Markdown and HTML documentation of a set from its `///` comments.
 import { strict as assert } from 'node:assert';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { runMain } from './helpers.js';
@@ -22,6 +22,22 @@ describe('rein doc', function () {
     assert.match(md, /### `large_refund`[\s\S]*?- \*\*effect\*\*: `require approval`\n- \*\*approvers\*\*: `"support-lead"`/);
     assert.match(md, /### `team_model_daily`[\s\S]*?- \*\*limit\*\*: `\$40 per day`[\s\S]*?- \*\*warn at\*\*: `80%`/);
     assert.match(md, /Defined in `budgets\.rein:\d+`/);
+  });
+
+  it('a rule\'s `quorum` and `expires` are documented (regression R6: a four-eyes rule read as a one-approver rule)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-doc-q-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'p.rein'),
+        'policy p {\n  default allow\n}\n\ninput {\n  amount: int\n}\n\n/// Big amounts.\nrule big {\n  when amount > 100\n  require approval from "finance" quorum 2 expires 30m "big ${amount}"\n}\n\n/// On exceed.\nbudget b {\n  limit 3 per hour\n  charge 1\n  on exceed require approval from "ops" quorum 3 "over"\n}\n',
+      );
+      const r = await runMain(['doc', dir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /### `big`[\s\S]*?- \*\*approvers\*\*: `"finance"`\n- \*\*quorum\*\*: `2 distinct approvers`\n- \*\*approval expires\*\*: `30m after it is given`/);
+      assert.match(r.stdout, /### `b`[\s\S]*?- \*\*on exceed: quorum\*\*: `3 distinct approvers`/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('HTML: one self-contained page (no scripts, nothing fetched), written with -o into a new folder', async () => {

@@ -24,6 +24,9 @@ describe('rein init', function () {
       const check = await runMain(['check', 'policies', '--format', 'json'], { cwd: root });
       assert.equal(check.code, 0, check.stdout + check.stderr);
       assert.deepEqual(JSON.parse(check.stdout).diagnostics, []);
+      // what it writes is in canonical form: a generated workflow with `rein fmt --check` passes on day one
+      const fmt = await runMain(['fmt', '--check', 'policies'], { cwd: root });
+      assert.equal(fmt.code, 0, `rein fmt --check rejects the ${template} template: ${fmt.stdout}${fmt.stderr}`);
       const test = await runMain(['test', 'policies', '--coverage'], { cwd: root });
       assert.equal(test.code, 0, test.stdout + test.stderr);
       assert.match(test.stdout, /[1-9]\d* passed, 0 failed/);

@@ -43,6 +43,13 @@ describe('rein mcp --approvals (the approval queue)', function () {
     const r = await call;
     assert.notEqual(r.isError, true, JSON.stringify(r));
     assert.equal(readFileSync(target, 'utf8'), 'via the queue');
+    // the log names the queue's id, the one the operator approved (regression R11: only `apr_…`)
+    const logged = async (re: RegExp) => {
+      for (let i = 0; i < 100 && !re.test(gw!.stderr()); i++) await new Promise((res) => setTimeout(res, 50));
+      assert.match(gw!.stderr(), re);
+    };
+    await logged(new RegExp(`approval apr_[0-9a-f-]+ is in the approval queue as ${ids[0].id}`));
+    await logged(new RegExp(`approval ${ids[0].id} granted \\(alice\\)`));
   });
 
   it('--approval-timeout: `rein approvals deny` refuses the waiting call', async () => {

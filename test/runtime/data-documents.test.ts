@@ -4,7 +4,7 @@
 // tests, read by the Node loader, reloaded by `rein mcp` and `rein serve`, and known to the editor.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { check } from '../../language/check.js';
@@ -317,6 +317,28 @@ describe('data documents', () => {
       // Data edited inside the bundle no longer matches the recorded hash.
       const edited = { ...old, data: { '../shared/teams.json': TEAMS.replace('"0.50"', '"9"') } };
       assert.throws(() => loadBundle(edited), /was modified after it was built/);
+    });
+
+    it('a bundle\'s data section is under its integrity digest: edited data is refused by every loader, `rein test BUNDLE` included (regression R15: the tests ran on the edited data)', async () => {
+      const file = path.join(dir, 'p.bundle.json');
+      assert.equal((await runMain(['build', path.join(dir, 'set'), '-o', file], { cwd: dir })).code, 0);
+      const ok = await runMain(['test', file], { cwd: dir });
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      const json = JSON.parse(readFileSync(file, 'utf8'));
+      const tampered = { ...json, data: { '../shared/teams.json': TEAMS.replace('["search", "reply"]', '[]') } };
+      writeFileSync(file, JSON.stringify(tampered));
+      for (const args of [['test', file], ['eval', file, '-i', '-']]) {
+        const r = await runMain(args, { cwd: dir, input: '{"agent":{"id":"a","team":"support"},"action":{"tool":"search"}}' });
+        assert.equal(r.code, 2, `${args[0]}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /was modified after it was built/);
+      }
+      assert.throws(() => loadBundle(tampered), /was modified after it was built/);
+      await assert.rejects(loadCompiled(tampered), /was modified after it was built/);
+      // A bundle of the previous encoding (whose digest did not cover `data`) is checked from its
+      // sources: intact, it loads; with edited data, its policy hash no longer matches.
+      const older = (b: typeof json) => ({ ...b, compiled: { ...b.compiled, encodingVersion: 2 } });
+      assert.equal(loadBundle(older(json)).policy.hash, json.policy.hash);
+      assert.throws(() => loadBundle(older(tampered)), /was modified after it was built/);
     });
 
     /** A `rein mcp` policy host watching the set: its policy hash, its log, and close. */

@@ -172,6 +172,9 @@ describe('extern def: policy.evaluate (synchronous implementations)', () => {
     assert.match(byRule.names, /extern `entities` returned \[1,2\], not a `list<string>`/);
     // `names`' extern is `on error allow`: its failure is an allow reason, not a deny.
     assert.deepEqual(d.reasons.map((r) => [r.name, r.effect]), [['toxic', 'deny']]);
+    // NaN is said as NaN (regression R11: "returned null, not a `number`")
+    const nan = compile({ 'a.rein': SRC }, { externs: { toxicity: () => NaN, entities: () => [] } }).evaluate({ prompt: 'hello', user: 'x' });
+    assert.match(nan.errors[0]!.message, /extern `toxicity` returned NaN, not a `number`/);
   });
 
   it('a throwing implementation fails closed, with its message in errors; `on error allow` lets the decision allow', () => {

@@ -161,7 +161,7 @@ describe('redact', () => {
 
   it('the decision JSON Schema and the OpenAPI document (rein serve) describe `transforms`', () => {
     const props = (decisionJsonSchema() as { properties: Record<string, { items?: { properties?: Record<string, unknown> } }> }).properties;
-    assert.deepEqual(Object.keys(props.transforms.items!.properties!).sort(), ['detector', 'op', 'path', 'replacement', 'rule', 'spans']);
+    assert.deepEqual(Object.keys(props.transforms.items!.properties!).sort(), ['detector', 'key', 'op', 'path', 'replacement', 'rule', 'spans']);
     const doc = JSON.stringify(openApiDocument());
     assert.ok(doc.includes('"transforms"') && doc.includes('"replacement"'), 'openapi.json lacks transforms');
   });
@@ -223,6 +223,16 @@ test "masked but none expected fails" {
     it('without transforms, the request itself', () => {
       assert.equal(applyTransforms(REQ, {}), REQ);
       assert.equal(applyTransforms(REQ, { transforms: [] }), REQ);
+      assert.equal(applyTransforms(REQ, []), REQ);
+    });
+    it('takes the decision or its `transforms` list; anything else is a TypeError (regression R11: the list returned the request unmasked, null threw a raw TypeError)', () => {
+      const d = compile(policy(RULES)).evaluate(REQ);
+      assert.ok(d.transforms!.length > 0);
+      assert.deepEqual(applyTransforms(REQ, d.transforms!), applyTransforms(REQ, d));
+      assert.notDeepEqual(applyTransforms(REQ, d.transforms!), REQ);
+      for (const bad of [null, undefined, 'transforms', 3]) {
+        assert.throws(() => applyTransforms(REQ, bad as never), (e: Error) => e instanceof TypeError && /applyTransforms: expected the decision \(or its `transforms` list\) as the second argument, got /.test(e.message));
+      }
     });
     it('spans of several rules on one string refer to the original text; overlaps merge', () => {
       const ts: Transform[] = [

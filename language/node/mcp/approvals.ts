@@ -36,6 +36,9 @@ export interface ApprovalContext {
   elicit?: (params: ElicitParams, signal: AbortSignal) => Promise<ElicitResult>;
   /** Aborted when the client cancels the call or disconnects. */
   signal: AbortSignal;
+  /** Called by a broker that keeps the approval in a queue, with the queue's record ids (`ap_…`):
+   *  the gateway's log names those, the ids an operator approves. */
+  queued?: (ids: string[]) => void;
 }
 
 export type ApprovalOutcome =

@@ -749,6 +749,8 @@ export class Gateway {
     const key = m.id!;
     this.held.set(key, hold);
     const id = `apr_${randomUUID()}`;
+    // the name in the log: the queue's record ids once a queue holds the approval (what an operator approves)
+    let logId = id;
     const name = request.tool.name;
     // What a person sees, and the queue keeps, is the call as it would go on: masked (`redact`).
     const shown = applyTransforms(request, d);
@@ -767,13 +769,18 @@ export class Gateway {
         summary,
         signal: hold.signal,
         elicit: this.clientCanElicit ? (p, signal) => this.elicit(p, signal) : undefined,
+        queued: (ids) => {
+          if (ids.join(', ') === logId) return;
+          logId = ids.join(', ');
+          this.log(`rein mcp: approval ${id} is in the approval queue as ${logId}`);
+        },
       })
       .catch((e): { approved: false; message: string } => ({ approved: false, message: `approval ${id} failed: ${(e as Error).message}` }))
       .then(async (outcome) => {
         if (this.held.get(key) !== hold || hold.aborted) return; // cancelled by the client
         this.held.delete(key);
         if (!outcome.approved) {
-          this.log(`rein mcp: approval ${id} refused: ${outcome.message.split('\n')[0]}`);
+          this.log(`rein mcp: approval ${logId} refused: ${outcome.message.split('\n')[0]}`);
           then.refused(d, outcome.message);
           return;
         }
@@ -785,7 +792,7 @@ export class Gateway {
           then.refused(again, messageOf(again));
           return;
         }
-        this.log(`rein mcp: approval ${id} granted${outcome.by ? ` (${outcome.by})` : ''}; ${isResult ? 'releasing' : 'forwarding'} ${what}`);
+        this.log(`rein mcp: approval ${logId} granted${outcome.by ? ` (${outcome.by})` : ''}; ${isResult ? 'releasing' : 'forwarding'} ${what}`);
         then.granted(again, engine);
       });
   }

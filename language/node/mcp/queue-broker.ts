@@ -62,6 +62,7 @@ export class QueueBroker implements ApprovalBroker {
     }
     const records = [...pick.values()];
     const ids = records.map((r) => r.id);
+    ctx.queued?.(ids);
     if (records.every((r) => r.status === 'approved')) return this.grant(records);
     const timeoutMs = this.opts.timeoutMs ?? 0;
     if (timeoutMs > 0) {

@@ -260,7 +260,8 @@ export class PolicyHolder {
     const dir = this.isDirSync() ? this.source : path.dirname(this.source);
     const base = path.basename(this.source);
     const relevant = (f: string | null) =>
-      f === null || (this.isDirSync() ? f.endsWith('.rein') || f === 'rein.json' : f === base);
+      // `..data` and its siblings: a Kubernetes ConfigMap volume swapping in a new version of the set
+      f === null || (this.isDirSync() ? f.endsWith('.rein') || f === 'rein.json' || f.startsWith('..') : f === base);
     try {
       this.watcher = watch(dir, { persistent: false }, (_ev, f) => {
         if (!relevant(f === null ? null : String(f))) return;

@@ -1,0 +1,36 @@
+// A budget that blocks without an `on exceed` message names itself and its limit (regression R6 of
+// session 9: `message: null`, so `rein mcp` told the model only "refused this call to `echo`: per_session").
+import assert from 'node:assert/strict';
+import { compile } from '../../language/policy.js';
+import { Engine } from '../../language/runtime/engine.js';
+
+const SRC = (onExceed: string) => ({
+  'p.rein': `policy p { default allow }
+input { user: string, cost: money }
+budget per_session {
+  limit 2 per hour
+  charge 1
+${onExceed}}
+budget spend {
+  limit $1.50 per day
+  charge cost
+  on exceed require approval from "ops" quorum 1
+}
+`,
+});
+
+describe('budget reasons without an `on exceed` message (R6)', () => {
+  for (const codegen of [false, true]) {
+    it(`name the budget and its limit (codegen ${codegen}); an explicit message is kept`, async () => {
+      const e = new Engine(compile(SRC(''), { codegen }));
+      for (let i = 0; i < 2; i++) await e.settle(await e.decide({ user: 'u', cost: '0' }), {});
+      const d = await e.decide({ user: 'u', cost: '2' });
+      assert.equal(d.effect, 'deny');
+      assert.deepEqual(d.reasons.map((r) => [r.name, r.message]), [['per_session', 'budget `per_session` would go over its limit of 2']]);
+      assert.deepEqual(d.approvals.map((a) => [a.name, a.message]), [['spend', 'budget `spend` would go over its limit of 1.500000']]);
+      const m = new Engine(compile(SRC('  on exceed deny "at most 2 a session"\n'), { codegen }));
+      for (let i = 0; i < 2; i++) await m.settle(await m.decide({ user: 'u', cost: '0' }), {});
+      assert.equal((await m.decide({ user: 'u', cost: '0' })).reasons[0]!.message, 'at most 2 a session');
+    });
+  }
+});
