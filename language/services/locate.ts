@@ -121,6 +121,7 @@ export function resolveName(program: CheckedProgram, file: string, name: A.Name,
     case 'RuleDecl':
     case 'BudgetDecl':
     case 'TypeDecl':
+    case 'ExternDecl':
       return declSymbol(program, parent as unknown as A.Decl);
     case 'FieldDecl': {
       const field = parent as unknown as A.FieldDecl;

@@ -60,6 +60,12 @@ describe('services: extern def', () => {
     const r = rename(fx.analysis, fx.file, fx.offset, 'toxic_score');
     assert.ok(!('error' in r), JSON.stringify(r));
     assert.equal((r as { edits: unknown[] }).edits.length, 3, 'declaration, call and stub');
+    // regression (session 9 review R11): from the declaration's own name it answered "nothing to rename here"
+    const decl = fixture(src.replace('toxi<|>city(action', 'toxicity(action').replace('extern def toxicity(', 'extern def tox<|>icity('));
+    const r2 = rename(decl.analysis, decl.file, decl.offset, 'toxic_score');
+    assert.ok(!('error' in r2), JSON.stringify(r2));
+    assert.equal((r2 as { edits: unknown[] }).edits.length, 3, 'declaration, call and stub, from the declaration');
+    assert.equal(definition(decl.analysis, decl.file, decl.offset)[0]?.range.start.line, 1);
   });
 
   it('semantic tokens: an extern is a function (defaultLibrary)', () => {
