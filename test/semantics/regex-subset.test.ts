@@ -151,6 +151,17 @@ describe("a browser's case: compile without re2js until it is loaded", () => {
     }
   });
 
+  it('a pattern from a data document outside the subset: a rule error saying what to load', () => {
+    const files = { 'p.rein': HEAD + 'data pats: list<string> from "pats.json"\nrule r {\n  when t matches pats\n  deny "x"\n}\n' };
+    for (const codegen of [true, false]) {
+      const ok = compile(files, { codegen, data: { 'pats.json': '["^[a-c]+$"]' } });
+      assert.equal(ok.evaluate({ t: 'abc' }).effect, 'deny');
+      assert.equal(ok.evaluate({ t: 'abd' }).effect, 'allow');
+      const d = compile(files, { codegen, data: { 'pats.json': '["^\\\\pL+$"]' } }).evaluate({ t: 'abc' });
+      assert.match(JSON.stringify(d.errors), /needs the RE2 engine, which is not loaded/);
+    }
+  });
+
   it('after `await loadRegexEngine()` every RE2 pattern compiles', async () => {
     await loadRegexEngine();
     assert.equal(hasPatternEngine(), true);
