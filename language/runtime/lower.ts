@@ -14,9 +14,9 @@ import type * as A from '../syntax/ast.js';
 import type { CheckedProgram, Symbol as Sym } from '../semantics/program.js';
 import type { Type } from '../semantics/types.js';
 import { printExpr } from '../semantics/print.js';
-import { compilePattern } from '../semantics/patterns.js';
+import { compilePattern, NeedsRe2Error } from '../semantics/patterns.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
-import { LIST_METHODS, MAP_METHODS } from '../semantics/builtins.js';
+import { LIST_RUNS, MAP_RUNS } from '../semantics/method-runs.js';
 import { annotationsOf } from '../semantics/annotations.js';
 import type { BudgetWindow, ClauseEffect, Env, SourceLocation } from './compiled.js';
 import { DETECTORS } from './detectors.js';
@@ -476,8 +476,9 @@ export class Lowering {
         for (const t of texts) {
           try {
             if (typeof t === 'string') compilePattern(t);
-          } catch {
-            return { k: 'error', message: `invalid pattern at ${at}` };
+          } catch (e) {
+            // Outside the built-in subset while RE2 is not loaded (a browser): say what to load.
+            return { k: 'error', message: e instanceof NeedsRe2Error ? `pattern ${JSON.stringify(t)} at ${at}: ${e.message}` : `invalid pattern at ${at}` };
           }
         }
         const ls = this.shaped(e.left, l, 'string', '`matches`');
@@ -558,8 +559,8 @@ export class Lowering {
   }
 
   /**
-   * A method call. List and map methods are lowered from their registry entries (semantics/builtins.ts)
-   * alone: a list method becomes one `listMethod` node carrying the entry's `loop`, a map method a
+   * A method call. List and map methods are lowered from their registry entries (semantics/builtins.ts,
+   * whose run is semantics/method-runs.ts) alone: a list method becomes one `listMethod` node carrying the entry's `loop`, a map method a
    * `mapMethod` node carrying what it yields. Nothing here names a method.
    */
   method(objExpr: A.Expr, m: string, e: A.CallExpr, s: Scope): Node {
@@ -568,9 +569,9 @@ export class Lowering {
     const at = this.at(s, e);
     const isList = ok === 'list';
     const isString = ok === 'string' || ok === 'enum';
-    const mm = MAP_METHODS[m];
+    const mm = MAP_RUNS[m];
     if (!isList && !isString && mm && e.args.length === 0) return this.fold({ k: 'mapMethod', m, yields: mm.yields, obj, at });
-    const lm = LIST_METHODS[m];
+    const lm = LIST_RUNS[m];
     // On a list, or a lambda method on a value that is not statically a string (`any`).
     if (isList || (!isString && lm?.lambda)) {
       if (!lm) return { k: 'error', message: `unknown method \`${m}\`` };

@@ -7,14 +7,16 @@
 // the one the closure backend calls; the JavaScript backend inlines `starts_with`/`ends_with`/
 // `contains` and calls the closure for the rest).
 //
-// Adding a list or map method is one entry here; a string method is one entry here and its
-// implementation in string-methods.ts. Tests fail when its user documentation (docs/language.md §6)
+// Adding a list or map method is one entry here, whose run (its `loop`, or what it `yields`) it
+// spreads from method-runs.ts, where lowering reads it without the docs and typing (a prebuilt
+// policy's bundle); a string method is one entry here and its implementation in string-methods.ts. Tests fail when its user documentation (docs/language.md §6)
 // or its completion item is missing, or when the evaluator (both backends) does not run its example
 // (test/semantics/builtins.test.ts); test/runtime/list-loops.test.ts adds methods at test time and
 // checks that nothing besides the entry is needed.
 
 import { emailDomain, STRING_RUN, type StringRun } from './string-methods.js';
 import { T, typeToString as typeName, type Type } from './types.js';
+import { LIST_RUNS, MAP_RUNS, type ListLoop, type MapYield } from './method-runs.js';
 
 /**
  * A call that shows what a method does, and that tests run through the evaluator (both backends):
@@ -120,30 +122,7 @@ export interface ListMethodTyping {
   comparable(t: Type, i: number): boolean;
 }
 
-/**
- * How the evaluator runs a list method: ONE pass over the elements, as plain data. Lowering copies it
- * into the call's IR node (runtime/ir.ts), and both backends read it there: the closure backend runs
- * one closure per step kind, the JavaScript backend emits a loop specialised for it at code
- * generation time. Each element gives a value `v`: the lambda's result (`xs.any(x => …)`), or the
- * element itself when the call has no lambda (`xs.sum()`, `xs.contains(a)`). The elements for which
- * `when` holds do `step`:
- * - `stop`: the result is `stopWith`, the remaining elements are not looked at; when no element stops
- *   the loop (or the list is null), the result is `!stopWith`;
- * - `count`: the result is how many elements act, from 0 (`when: 'always'` is the list's length);
- * - `add`: the result is the sum of their `v`, from 0 (exact money arithmetic when the call's type
- *   is money);
- * - `keep`: the result is a new list of those elements, in order;
- * - `push`: the result is a new list of their `v` (null for a missing value), in order.
- * A null list (an absent field) gives what an empty list gives, or `ifNull` when set. Any other value
- * is a rule error (`\`.m()\` needs a list`).
- */
-export type ListLoop = {
-  /** `v === true`, `v !== true`, `v` is a number, `v` equals the call's argument (deep equality, as
-   *  `in`: a null argument equals nothing), or every element. */
-  when: 'true' | 'notTrue' | 'number' | 'equalsArg' | 'always';
-  /** The result for a null list when it is not the empty list's (`len`: null). */
-  ifNull?: null;
-} & ({ step: 'stop'; stopWith: boolean } | { step: 'count' | 'add' | 'keep' | 'push' });
+export type { ListLoop, MapYield } from './method-runs.js';
 
 export interface ListMethod extends BuiltinDoc {
   /** Whether its argument is a lambda (`x => …`); otherwise its argument (if any) is a value. */
@@ -170,43 +149,37 @@ const isNumericResult = (k: Type['kind']) => k === 'int' || k === 'number' || k 
 export const LIST_BUILTINS = registry({
   any: {
     ...lambdaDoc('any', 'xs.any(p: x => bool): bool', 'True when `p` holds for at least one element.'),
-    lambda: true, min: 1, max: 1,
-    loop: { when: 'true', step: 'stop', stopWith: true },
+    ...LIST_RUNS.any,
     example: { on: [1, 2, 3], call: 'any(x => x > 2)', result: true },
     type: (c) => (c.predicate(0), T.bool),
   },
   all: {
     ...lambdaDoc('all', 'xs.all(p: x => bool): bool', 'True when `p` holds for every element (true for an empty list).'),
-    lambda: true, min: 1, max: 1,
-    loop: { when: 'notTrue', step: 'stop', stopWith: false },
+    ...LIST_RUNS.all,
     example: { on: [1, 2, 3], call: 'all(x => x > 1)', result: false },
     type: (c) => (c.predicate(0), T.bool),
   },
   count: {
     ...lambdaDoc('count', 'xs.count(p: x => bool): int', 'The number of elements for which `p` holds.'),
-    lambda: true, min: 1, max: 1,
-    loop: { when: 'true', step: 'count' },
+    ...LIST_RUNS.count,
     example: { on: [1, 2, 3], call: 'count(x => x >= 2)', result: 2 },
     type: (c) => (c.predicate(0), T.int),
   },
   filter: {
     ...lambdaDoc('filter', 'xs.filter(p: x => bool): list<T>', 'The elements for which `p` holds.'),
-    lambda: true, min: 1, max: 1,
-    loop: { when: 'true', step: 'keep' },
+    ...LIST_RUNS.filter,
     example: { on: [1, 2, 3], call: 'filter(x => x != 2)', result: [1, 3] },
     type: (c) => (c.predicate(0), c.list),
   },
   map: {
     ...lambdaDoc('map', 'xs.map(f: x => U): list<U>', 'Each element transformed by `f`.'),
-    lambda: true, min: 1, max: 1,
-    loop: { when: 'always', step: 'push' },
+    ...LIST_RUNS.map,
     example: { on: [1, 2], call: 'map(x => x * 10)', result: [10, 20] },
     type: (c) => ({ kind: 'list', elem: c.argc > 0 ? c.lambda(0) : T.any }),
   },
   sum: {
     ...lambdaDoc('sum', 'xs.sum(f: x => number | money): number | money', 'The sum of `f` over the elements (exact for money).'),
-    lambda: true, min: 0, max: 1,
-    loop: { when: 'number', step: 'add' },
+    ...LIST_RUNS.sum,
     example: { on: [1, 2, 3], call: 'sum(x => x * 2)', result: 12 },
     type: (c) => {
       const it = c.argc > 0 ? c.lambda(0) : c.list.elem;
@@ -224,15 +197,13 @@ export const LIST_BUILTINS = registry({
   },
   len: {
     ...doc('len', 'xs.len(): int', [], 'The number of elements.'),
-    lambda: false, min: 0, max: 0,
-    loop: { when: 'always', step: 'count', ifNull: null },
+    ...LIST_RUNS.len,
     example: { on: [1, 2, 3], call: 'len()', result: 3 },
     type: () => T.int,
   },
   contains: {
     ...doc('contains', 'xs.contains(v): bool', ['v'], 'True when `v` is an element (same as `v in xs`).'),
-    lambda: false, min: 1, max: 1,
-    loop: { when: 'equalsArg', step: 'stop', stopWith: true },
+    ...LIST_RUNS.contains,
     example: { on: ['a', 'b'], call: 'contains("b")', result: true },
     type: (c) => {
       if (c.argc > 0) {
@@ -245,8 +216,9 @@ export const LIST_BUILTINS = registry({
 } satisfies Record<string, ListMethod>);
 export type ListMethodName = keyof typeof LIST_BUILTINS;
 
-/** List methods by name (the checker's and the linter's view). */
-export const LIST_METHODS: Record<string, ListMethod> = LIST_BUILTINS;
+/** List methods by name (the checker's and the linter's view). The same object as method-runs.ts's
+ *  `LIST_RUNS`, which lowering reads: its entries become these full ones. */
+export const LIST_METHODS: Record<string, ListMethod> = Object.assign(LIST_RUNS as Record<string, ListMethod>, LIST_BUILTINS);
 
 // ------------------------------------------------------------------ map methods
 
@@ -259,7 +231,6 @@ export interface MapMethod extends BuiltinDoc {
   yields: MapYield;
   example: BuiltinExample;
 }
-export type MapYield = 'key' | 'value' | 'entry';
 
 /** The element of `m.entries()`: an object `{ key, value }`. */
 export const entryType = (value: Type): Type => ({
@@ -273,27 +244,27 @@ export const entryType = (value: Type): Type => ({
 export const MAP_BUILTINS = registry({
   keys: {
     ...doc('keys', 'm.keys(): list<string>', [], 'The keys, sorted (by UTF-16 code units, so the order does not depend on the request\'s JSON).'),
-    yields: 'key',
+    ...MAP_RUNS.keys,
     example: { on: { b: '2', a: '1' }, call: 'keys()', result: ['a', 'b'] },
     result: () => ({ kind: 'list', elem: T.string }),
   },
   values: {
     ...doc('values', 'm.values(): list<V>', [], 'The values, in the order of `keys()`: `args.values().any(v => …)` scans every argument, whatever its name.'),
-    yields: 'value',
+    ...MAP_RUNS.values,
     example: { on: { b: '2', a: '1' }, call: 'values()', result: ['1', '2'] },
     result: (v) => ({ kind: 'list', elem: v }),
   },
   entries: {
     ...doc('entries', 'm.entries(): list<{ key: string, value: V }>', [], 'One object `{ key, value }` per key, in the order of `keys()`: `args.entries().any(e => e.key.starts_with("x_") and …)`.'),
-    yields: 'entry',
+    ...MAP_RUNS.entries,
     example: { on: { b: '2', a: '1' }, call: 'entries().map(e => "${e.key}=${e.value}")', result: ['a=1', 'b=2'] },
     result: (v) => ({ kind: 'list', elem: entryType(v) }),
   },
 } satisfies Record<string, MapMethod>);
 export type MapMethodName = keyof typeof MAP_BUILTINS;
 
-/** Map methods by name (the checker's view). */
-export const MAP_METHODS: Record<string, MapMethod> = MAP_BUILTINS;
+/** Map methods by name (the checker's view). The same object as method-runs.ts's `MAP_RUNS`. */
+export const MAP_METHODS: Record<string, MapMethod> = Object.assign(MAP_RUNS as Record<string, MapMethod>, MAP_BUILTINS);
 
 // ------------------------------------------------------------------ string methods
 

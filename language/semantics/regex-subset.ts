@@ -9,7 +9,8 @@
 // compares it with re2js on generated patterns and inputs.
 //
 // Matching: a Thompson NFA over code points (a surrogate pair is one character, as in re2js), run
-// as a set of states, one step per character: time linear in the input for every pattern.
+// as a set of states, one step per character: time linear in the input for every pattern. Steps are
+// cached as a lazily built DFA when the pattern allows (`cacheable`), as re2js does.
 
 import type { PolicyPattern } from './patterns.js';
 
@@ -33,6 +34,8 @@ const WORD = [48, 57, 65, 90, 95, 95, 97, 122];
 const SPACE = [9, 10, 12, 13, 32, 32];
 /** Past these, re2js decides (its limits on repetition and size). */
 const MAX_INSTS = 3000;
+/** States the step cache keeps per pattern (at most 32 KB of table: a policy may hold many patterns). */
+const MAX_STATES = 64;
 const MAX_DEPTH = 200;
 
 /** Out of the subset: re2js decides. */
@@ -504,11 +507,82 @@ function matcher(p: Prog, lits: string[] | undefined): PolicyPattern {
     }
     return count;
   };
+  // A cache of steps, as a DFA built lazily (like re2js's), for an unanchored search whose only
+  // assertions are the text's start and end: there, the states alive after a character (the start
+  // state added, as the search does at each position) depend only on the states before it and the
+  // character, while neither is the text's start or end. A state is its list of states alive; a
+  // step of an ASCII character from a cached state is one table look-up.
+  const cacheable = !anchored && op.every((o, pc) => o !== ASSERT || x[pc] === BOT || x[pc] === EOT);
+  const ids = new Map<string, number>();
+  const lists: Int32Array[] = [];
+  let trans = new Int32Array(0);
+  const intern = (list: Int32Array, count: number): number => {
+    const key = list.subarray(0, count).join();
+    let id = ids.get(key);
+    if (id === undefined) {
+      if (lists.length >= MAX_STATES) return -1; // enough: further states are stepped, not cached
+      id = lists.length;
+      lists.push(list.slice(0, count));
+      ids.set(key, id);
+      if (trans.length < lists.length * 128) {
+        const t = new Int32Array(Math.min(MAX_STATES, Math.max(8, 2 * lists.length)) * 128).fill(-1);
+        t.set(trans);
+        trans = t;
+      }
+    }
+    return id;
+  };
+  const spare = new Int32Array(n);
+  /** The search with the cache (see `cacheable`). */
+  const cached = (text: string): boolean => {
+    const len = text.length;
+    let c = len > 0 ? text.codePointAt(0)! : -1;
+    bump();
+    let list: Int32Array = cur;
+    let nc = add(list, 0, 0, 0, c);
+    if (nc < 0) return true;
+    let sid = -1;
+    let pos = 0;
+    while (c >= 0) {
+      const pos2 = pos + (c > 0xffff ? 2 : 1);
+      const c2 = pos2 < len ? text.codePointAt(pos2)! : -1;
+      const t = sid >= 0 && c < 128 && c2 >= 0 ? trans[sid * 128 + c] : -1;
+      if (t >= 0) {
+        sid = t;
+        list = lists[t];
+        nc = list.length;
+      } else {
+        // One step of the automaton, into a buffer other than the list stepped from.
+        const out = list === cur ? next : list === next ? spare : cur;
+        bump();
+        let nn = 0;
+        for (let k = 0; k < nc; k++) {
+          const pc = list[k];
+          if (c < 128 ? (asc[pc]![c >> 5] & (1 << (c & 31))) !== 0 : inSet(sets[pc]!, c)) {
+            nn = add(out, nn, pc + 1, pos2, c2);
+            if (nn < 0) return true;
+          }
+        }
+        nn = add(out, nn, 0, pos2, c2);
+        if (nn < 0) return true;
+        if (c2 < 0) return false;
+        const id = intern(out, nn);
+        if (sid >= 0 && c < 128 && id >= 0) trans[sid * 128 + c] = id;
+        sid = id;
+        list = id >= 0 ? lists[id] : out;
+        nc = nn;
+      }
+      pos = pos2;
+      c = c2;
+    }
+    return false;
+  };
   return {
     test(text: string): boolean {
       // (An anchored search stops early by itself: no prefilter over the whole text.)
       if (!anchored && lits !== undefined && !lits.some((l) => text.includes(l))) return false;
       s = text;
+      if (cacheable) return cached(text);
       const len = text.length;
       let pos = 0;
       let c = len > 0 ? text.codePointAt(0)! : -1;

@@ -13,7 +13,7 @@ export const DOCUMENTED = {
     'compile', 'check', 'checkParsed', 'format', 'parse', 'tokenize', 'Engine', 'MemoryBudgetStore', 'runTests',
     'PolicyError', 'CODES', 'LineIndex', 'compareDiagnostics', 'decisionSchema', 'decisionJsonSchema', 'configJsonSchema',
     'AuditLogger', 'MemoryAuditSink', 'AuditChain', 'verifyChain', 'parseRecords', 'GENESIS', 'DecisionMetrics',
-    'renderReport', 'summarize',
+    'renderReport', 'summarize', 'loadRegexEngine',
   ],
   'rein/node': [
     'loadPolicy', 'FileAuditLog', 'auditFiles', 'readPolicyDir', 'readPolicyFiles', 'readPolicySet', 'resolvePolicySets',
@@ -143,6 +143,8 @@ describe('the package installed in a fresh project (npm pack)', function () {
     ['node16, ESM', { module: 'node16', moduleResolution: 'node16' }, 'module', 'ts'],
     ['node16, CommonJS', { module: 'node16', moduleResolution: 'node16' }, 'commonjs', 'ts'],
     ['node16, CommonJS (.cts)', { module: 'node16', moduleResolution: 'node16' }, 'module', 'cts'],
+    ['nodenext, ESM', { module: 'nodenext', moduleResolution: 'nodenext' }, 'module', 'ts'],
+    ['nodenext, CommonJS', { module: 'nodenext', moduleResolution: 'nodenext' }, 'commonjs', 'ts'],
     ['bundler', { module: 'esnext', moduleResolution: 'bundler' }, 'module', 'ts'],
   ] as const) {
     it(`TypeScript (${label}): every documented name and type typechecks, skipLibCheck off`, () => {
@@ -157,7 +159,7 @@ describe('the package installed in a fresh project (npm pack)', function () {
         join(proj, 'tsconfig.json'),
         JSON.stringify({ compilerOptions: { ...compilerOptions, target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'], lib: ['es2022', 'dom'] }, include: ['*.ts', '*.cts'] }),
       );
-      const lines: string[] = [];
+      const lines: string[] = ["import 'rein/re2';"];
       for (const [m, names] of Object.entries(DOCUMENTED)) {
         if (m === 'rein/redis') continue; // its types need ioredis's (an optional peer): the last test covers rein/redis
         const alias = m.replace(/\W/g, '_');

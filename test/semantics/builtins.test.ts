@@ -10,11 +10,14 @@ import {
   DETECTOR_DOCS,
   GLOBAL_BUILTINS,
   LIST_BUILTINS,
+  LIST_METHODS,
   MAP_BUILTINS,
+  MAP_METHODS,
   STRING_BUILTINS,
   type BuiltinDoc,
   type BuiltinExample,
 } from '../../language/semantics/builtins.js';
+import { LIST_RUNS, MAP_RUNS } from '../../language/semantics/method-runs.js';
 import { complete } from '../../language/services/completion.js';
 import { hover } from '../../language/services/hover.js';
 import { compile } from '../../language/policy.js';
@@ -146,5 +149,21 @@ describe('built-ins registry', () => {
       const [a, b] = (m.example.call.match(/\((.*)\)$/)![1].match(/"[^"]*"/g) ?? []).map((x) => JSON.parse(x));
       assert.deepEqual(m.run(m.example.on as string, a ?? null, b ?? null), m.example.result, `.${m.name}`);
     }
+  });
+});
+
+describe('method-runs.ts: what lowering reads of each built-in list and map method', () => {
+  it('every built-in has its run there, as its registry entry has it (a prebuilt policy lowers without builtins.ts)', async () => {
+    // A fresh instance of the module, as a bundle without builtins.ts has it (builtins.ts completes
+    // the entries of the instance it imports).
+    const fresh = (await import(`../../language/semantics/method-runs.ts?fresh=${Date.now()}`)) as typeof import('../../language/semantics/method-runs.js');
+    assert.notEqual(fresh.LIST_RUNS, LIST_METHODS, 'a fresh instance');
+    assert.deepEqual(Object.keys(fresh.LIST_RUNS).sort(), Object.keys(LIST_BUILTINS).sort());
+    for (const [name, m] of Object.entries(LIST_BUILTINS)) assert.deepEqual(fresh.LIST_RUNS[name], { lambda: m.lambda, min: m.min, max: m.max, loop: m.loop }, name);
+    assert.deepEqual(Object.keys(fresh.MAP_RUNS).sort(), Object.keys(MAP_BUILTINS).sort());
+    for (const [name, m] of Object.entries(MAP_BUILTINS)) assert.deepEqual(fresh.MAP_RUNS[name], { yields: m.yields }, name);
+    // The registries the checker and the linter read are the ones lowering reads.
+    assert.equal(LIST_METHODS, LIST_RUNS);
+    assert.equal(MAP_METHODS, MAP_RUNS);
   });
 });

@@ -43,9 +43,10 @@ function compare(atoms: string[], seed: number, n: number): { taken: number; err
     }
     taken++;
     assert.ok(full, `the subset accepted ${JSON.stringify(p)}, which RE2 rejects: ${fullError}`);
-    for (let k = 0; k < 24; k++) {
+    // Short inputs, then long ones (the step cache: many states, reused across calls).
+    for (let k = 0; k < 27; k++) {
       let s = '';
-      for (let j = r(9); j > 0; j--) s += INPUT_CHARS[r(INPUT_CHARS.length)];
+      for (let j = k < 24 ? r(9) : 100 + r(300); j > 0; j--) s += INPUT_CHARS[r(INPUT_CHARS.length)];
       assert.equal(lite.test(s), full.test(s), `${JSON.stringify(p)} on ${JSON.stringify(s)}`);
     }
   }
@@ -164,6 +165,17 @@ describe("a browser's case: compile without re2js until it is loaded", () => {
       assert.equal(p.evaluate({ t: 'abc', pattern: '^[a-c]+$' }).effect, 'deny');
       const d = p.evaluate({ t: 'abc', pattern: '^\\pL+$' });
       assert.equal(d.effect, 'deny', 'fails closed (the set has no `on error`: deny)');
+      assert.match(JSON.stringify(d.errors), /needs the RE2 engine, which is not loaded/);
+    }
+  });
+
+  it('a pattern from a data document outside the subset: a rule error saying what to load', () => {
+    const files = { 'p.rein': HEAD + 'data pats: list<string> from "pats.json"\nrule r {\n  when t matches pats\n  deny "x"\n}\n' };
+    for (const codegen of [true, false]) {
+      const ok = compile(files, { codegen, data: { 'pats.json': '["^[a-c]+$"]' } });
+      assert.equal(ok.evaluate({ t: 'abc' }).effect, 'deny');
+      assert.equal(ok.evaluate({ t: 'abd' }).effect, 'allow');
+      const d = compile(files, { codegen, data: { 'pats.json': '["^\\\\pL+$"]' } }).evaluate({ t: 'abc' });
       assert.match(JSON.stringify(d.errors), /needs the RE2 engine, which is not loaded/);
     }
   });
