@@ -187,7 +187,7 @@ export class AuditChain {
       policy,
       request_hash,
       ...(this.includeRequest && ctx.request !== undefined ? { request: scrubTexts(redactCopy(maskedRequest(ctx.request, decision), this.redact), secret) } : {}),
-      decision: scrubTexts(maskedDecision(rest, ctx.request, decision), secret),
+      decision: scrubTexts(maskedDecision(rest, ctx.request, decision), secret, true),
     };
     const { line, hash } = seal(JSON.stringify(record), this.hashFn);
     this.prev = hash;

@@ -40,13 +40,25 @@ function scrub(v: unknown, texts: { text: string; replacement: string }[], depth
 /** `v` (a decision or a request, as logged) with every occurrence of these texts replaced by
  *  `"[redacted]"` (the audit logger's `redact` paths: their values must not come back through a
  *  message, a warning, an extern's arguments or a budget key). `transforms` is kept as it is. */
-export function scrubTexts<T>(v: T, texts: readonly string[]): T {
+export function scrubTexts<T>(v: T, texts: readonly string[], decision = false): T {
   if (texts.length === 0 || v === null || typeof v !== 'object') return v;
-  const list = [...new Set(texts)].filter((t) => t !== '').sort((a, b) => b.length - a.length).map((text) => ({ text, replacement: '[redacted]' }));
-  const o: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) o[k] = k === 'transforms' ? x : scrub(x, list);
-  return o as T;
+  // Whole tokens only (not inside a longer word or number), longest first: a redacted `5` must not
+  // turn `2026-12-05` into `2026-12-0[redacted]`. The record's identifiers (policy, time, hashes,
+  // reservation, names, locations: `decision`) are never request text and stay as they are.
+  const list = [...new Set(texts)].filter((t) => t !== '').sort((a, b) => b.length - a.length);
+  const re = new RegExp(list.map((t) => `(?<![\\p{L}\\p{N}_])${t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}_])`).join('|'), 'gu');
+  const walk = (x: unknown, depth: number): unknown => {
+    if (typeof x === 'string') return x.replace(re, '[redacted]');
+    if (typeof x !== 'object' || x === null || depth > 64) return x;
+    if (Array.isArray(x)) return x.map((y) => walk(y, depth + 1));
+    const o: Record<string, unknown> = {};
+    for (const [k, y] of Object.entries(x)) Object.defineProperty(o, k, { value: decision && KEEP.has(k) ? y : walk(y, depth + 1), enumerable: true, writable: true, configurable: true });
+    return o;
+  };
+  return walk(v, 0) as T;
 }
+/** Keys whose values are identifiers of the record, never request text. */
+const KEEP = new Set(['transforms', 'policy', 'time', 'request_hash', 'reservation', 'name', 'kind', 'effect', 'would_effect', 'location', 'annotations', 'window', 'expires', 'mode']);
 
 /** The decision as logged: without the text its transforms mask (the transforms themselves name
  *  rule, path, detector and spans, never the text). */

@@ -37,6 +37,25 @@ describe('audit: the logger\'s `redact` paths are masked wherever the record rep
   });
 });
 
+describe('audit: a short redacted value does not damage the record (regression)', () => {
+  // The first version replaced the text anywhere: a redacted `5` turned the record's time, policy
+  // hash, request hash and reservation id into `…[redacted]…`, and words containing it too.
+  it('replaces whole tokens only, and never the record\'s identifiers; the request is scrubbed everywhere', async () => {
+    const sink = new MemoryAuditSink();
+    const logger = new AuditLogger(sink, { redact: ['action.args.n', 'action.text'] });
+    const engine = new Engine(compile({ 'p.rein': SRC }, { externs: { echo: (t: string) => t } }), { onDecision: logger.hook(), clock: () => new Date('2026-12-05T05:05:05.005Z') });
+    const request = { action: { text: 'e', args: { to: 'd@ok.com', n: 5 } }, user: 'e' };
+    const d = await engine.decide(request);
+    await logger.close();
+    const [rec] = parseRecords(sink.text());
+    const json = JSON.parse(JSON.stringify(d));
+    assert.deepEqual(rec!.decision.reasons, json.reasons, 'the letter e and the digit 5 inside words and ids are kept');
+    assert.deepEqual(rec!.decision.budgets.map((b: { window: unknown }) => b.window), json.budgets.map((b: { window: unknown }) => b.window));
+    assert.equal(rec!.request.user, '[redacted]', 'the same value elsewhere in the request is a whole token: scrubbed');
+    assert.equal(verifyChain([{ source: 'log', text: sink.text() }]).ok, true);
+  });
+});
+
 describe('audit verify: a re-serialised line (R6)', () => {
   it('is reported as not in the log\'s canonical form, not as a record without `hash`', async () => {
     const sink = new MemoryAuditSink();
