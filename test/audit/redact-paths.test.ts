@@ -51,7 +51,7 @@ describe('audit: a short redacted value does not damage the record (regression)'
     const json = JSON.parse(JSON.stringify(d));
     assert.deepEqual(rec!.decision.reasons, json.reasons, 'the letter e and the digit 5 inside words and ids are kept');
     assert.deepEqual(rec!.decision.budgets.map((b: { window: unknown }) => b.window), json.budgets.map((b: { window: unknown }) => b.window));
-    assert.equal(rec!.request.user, '[redacted]', 'the same value elsewhere in the request is a whole token: scrubbed');
+    assert.equal((rec!.request as { user: string }).user, '[redacted]', 'the same value elsewhere in the request is a whole token: scrubbed');
     assert.equal(verifyChain([{ source: 'log', text: sink.text() }]).ok, true);
   });
 });
