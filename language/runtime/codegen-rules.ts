@@ -225,7 +225,10 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
           const has = _`(${t} = ${gen(n.l, sc)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t}))`;
           return n.neg ? _`(${has} !== true)` : _`(${has} === true)`;
         }
-        const call = _`${b.ref(ops.memberOf)}(${gen(n.l, sc)}, ${gen(r, sc)})`;
+        // ops.ts `memberOf`, its list-of-scalars case inline (`"admin" in user.roles`).
+        const x = sc.temp();
+        const c = sc.temp();
+        const call = _`(${x} = ${gen(n.l, sc)}, ${c} = ${gen(r, sc)}, Array.isArray(${c}) && typeof ${x} !== "object" && ${x} !== undefined ? ${c}.includes(${x}) : ${b.ref(ops.memberOf)}(${x}, ${c}))`;
         return n.neg ? _`(${call} !== true)` : call;
       }
       case 'coalesce': {
@@ -254,8 +257,11 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return listMethod(n, sc);
       case 'mapMethod':
         return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.yields}, ${n.m}, ${n.at})`;
-      case 'member':
-        return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
+      case 'member': {
+        // ops.ts `member`, inline (a lambda's `m.role`: a call per element otherwise).
+        const t = sc.temp();
+        return _`(${t} = ${gen(n.obj, sc)}, typeof ${t} !== "object" || ${t} === null || Array.isArray(${t}) ? null : (${t} = ${t}[${n.key}], ${t} === undefined || typeof ${t} === "function" ? null : ${t}))`;
+      }
       case 'index':
         return _`${b.ref(ops.indexOf)}(${gen(n.obj, sc)}, ${gen(n.index, sc)})`;
       case 'str': {
@@ -289,7 +295,8 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     const { loop } = n;
     const { step, when } = loop;
     const arg = n.arg ? gen(n.arg, sc) : _`null`;
-    const list = _`${b.ref(ops.asList)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
+    const l = sc.temp();
+    const list = _`(${l} = ${gen(n.obj, sc)}, Array.isArray(${l}) ? ${l} : ${b.ref(ops.asList)}(${l}, ${n.m}, ${n.at}))`;
     const { xs, i, v, r } = LOOP;
     // Which elements act (`equalsArg` needs the argument a lambda method has not: the closure loop).
     const holds = when === 'true' ? _`${v} === true` : when === 'notTrue' ? _`${v} !== true` : when === 'number' ? _`typeof ${v} === "number"` : when === 'always' ? _`true` : undefined;
