@@ -484,14 +484,18 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
   // written before it is read, and no code a caller wrote runs between the first rule and the last
   // (the request was copied by the validator; host functions have no fused path), so a re-entered
   // evaluation (from a getter of the request, during validation) is over before the rules start.
-  // In place, the rules read the caller's objects, whose getters may run (and evaluate again): then
-  // each call has its own frame.
+  // In place, the rules read the caller's objects, whose getters may run (and evaluate again): a
+  // call that starts while another one's rules run (`busy`) makes its own frame.
   const size = Math.max(0, ...rules.map((r) => r.rule.frameSize));
+  const busy = new Name('busy');
+  const reenter = inPlace && size > 0;
+  if (reenter) b.outer(_`let ${busy} = 0;`);
   // In place, the decision hashes the validated value as it is when `request_hash` is first read: the
   // caller's own objects in it have the canonical JSON of their records (validate-js.ts `inPlaceNodes`).
   b.line(_`const ${E} = new ${b.ref(Entries)}(${input});`);
   b.line(_`let ${o}, ${rv}, ${ms}, ${fr};`);
-  b.line(_`const ${f} = ${size === 0 ? b.ref(EMPTY_FRAME) : inPlace ? _`new Array(${size})` : b.ref(new Array(size))};`);
+  const shared = b.ref(size > 0 ? new Array(size) : EMPTY_FRAME);
+  b.line(_`const ${f} = ${reenter ? _`${busy} > 0 ? new Array(${size}) : ${shared}` : shared};`);
   const lt = letAll(temps);
   if (lt) b.line(lt);
   if (readLines.length > 0) {
@@ -500,7 +504,9 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
     // it checks in place is a local): nothing to throw.
     for (const l of readLines) b.line(l);
   }
+  if (reenter) b.line(_`${busy}++; try {`);
   for (const l of body) b.line(l);
+  if (reenter) b.line(_`} finally { ${busy}--; }`);
   b.line(_`return ${N.finish}(${E}, ${input}, ${N.now}, ${env}, ${N.request});`);
   return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
 }

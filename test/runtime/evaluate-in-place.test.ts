@@ -12,6 +12,7 @@ import { compile, type Policy } from '../../language/policy.js';
 import { lowerValidation } from '../../language/runtime/validate-ir.js';
 import { inPlaceNodes } from '../../language/runtime/validate-js.js';
 import { check } from '../../language/index.js';
+import { Engine } from '../../language/runtime/engine.js';
 
 const NOW = Date.UTC(2026, 0, 5, 10, 0, 0);
 
@@ -245,6 +246,70 @@ describe('policy.evaluate validates in place', function () {
       d3.errors.map((e) => [e.kind, (e as { name?: string }).name]),
       [['rule', 'inject']],
     );
+  });
+
+  it('a getter that throws a hostile object (every trap throws) on its second read: a decision, never an exception', () => {
+    const [gen, clo] = both(SRC);
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw hostile;
+        },
+        getPrototypeOf() {
+          throw hostile;
+        },
+        has() {
+          throw hostile;
+        },
+      },
+    );
+    const r = base() as any;
+    let n = 0;
+    Object.defineProperty(r.msgs[0], 'content', {
+      get: () => {
+        if (n++ > 0) throw hostile;
+        return 'fine';
+      },
+      enumerable: true,
+    });
+    for (const p of [gen, clo, gen]) {
+      n = 0;
+      const d = p.evaluate(r);
+      assert.ok(['allow', 'deny', 'require_approval'].includes(d.effect), d.effect);
+    }
+    // And the next evaluation is unharmed (its frame, its decision).
+    same(gen, clo, base(), 'after a hostile throw');
+  });
+
+  it('a getter that always throws a hostile object: an input error, never an exception (regression: the reporting validator read its message)', async () => {
+    const [gen, clo] = both(SRC);
+    const hostile: object = new Proxy(
+      {},
+      {
+        get() {
+          throw hostile;
+        },
+        getPrototypeOf() {
+          throw hostile;
+        },
+      },
+    );
+    const r = base() as any;
+    Object.defineProperty(r.params, 'stream', {
+      get: () => {
+        throw hostile;
+      },
+      enumerable: true,
+    });
+    for (const p of [gen, clo]) {
+      const d = p.evaluate(r);
+      assert.equal(d.effect, 'deny');
+      assert.match(d.errors[0]!.message, /request could not be read: an unreadable value/);
+    }
+    const d = await new Engine(gen).decide(r);
+    assert.equal(d.effect, 'deny');
+    assert.equal(d.errors[0]?.kind, 'input');
   });
 
   it('a getter that evaluates again while the rules run does not disturb the outer evaluation', () => {
