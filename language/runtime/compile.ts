@@ -579,7 +579,8 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     evaluateRules,
     evaluateExpr,
   };
-  const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
+  // The decisions' `policy`: one frozen object per compiled policy, shared (docs/evaluation.md).
+  const policyInfo: { name: string; version: string | null; hash: string } = Object.freeze({ name: header.name, version: header.version ?? null, hash });
   const onError = header.onError;
   const redact = redactStep(closures, ir, onError, viewsFor);
   if (redact !== undefined) compiled.redact = redact;

@@ -339,6 +339,24 @@ describe('policy.evaluate validates in place', function () {
     assert.deepEqual({ ...d, request_hash: 0 }, { ...expected, request_hash: 0 });
   });
 
+  it("a decision's `policy` is one frozen identity per compiled policy (and per Engine)", async () => {
+    const [gen, clo] = both(SRC);
+    for (const p of [gen, clo]) {
+      const a = p.evaluate(base());
+      const b = p.evaluate(null, { now: NOW, mode: 'monitor' });
+      assert.equal(a.policy, b.policy);
+      assert.ok(Object.isFrozen(a.policy));
+      assert.deepEqual(a.policy, { name: 'in_place', version: null, hash: p.hash });
+      assert.throws(() => {
+        (a.policy as { name: string }).name = 'x';
+      }, TypeError);
+    }
+    const engine = new Engine(gen);
+    const [c, d] = [await engine.decide(base()), await engine.decide(base())];
+    assert.equal(c.policy, d.policy);
+    assert.ok(Object.isFrozen(c.policy));
+  });
+
   it('rules that see whole objects (text made of them, `with`) keep the validated records', () => {
     // Rendering an object lists its fields in the record's order (declared first), whatever the
     // request's order; `with` merges records. The closures are the reference.
