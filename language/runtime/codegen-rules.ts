@@ -236,11 +236,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return _`(${t} = ${gen(n.l, sc)}, ${t} === null || ${t} === undefined ? ${gen(n.r, sc)} : ${t})`;
       }
       case 'call':
-        if (n.fn === 'len' && n.args.length >= 1) {
-          // ops.ts `lengthOf`, its string and list cases inline.
-          const t = sc.temp();
-          return _`(${t} = ${gen(n.args[0]!, sc)}, typeof ${t} === "string" || Array.isArray(${t}) ? ${t}.length : ${b.ref(ops.lengthOf)}(${t}))`;
-        }
+        if (n.fn === 'len' && n.args.length >= 1) return _`${b.ref(ops.lengthOf)}(${gen(n.args[0]!, sc)})`;
         return fallback(n);
       case 'strMethod': {
         // A string: the tests inline, the other methods through their one implementation
