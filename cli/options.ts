@@ -163,6 +163,10 @@ export const optionSchemas = {
       .refine((n) => n >= 1024 && n <= 1024 * 1024 * 1024, '--body-limit must be between 1024 and 1073741824 bytes')
       .optional(),
     'no-watch': z.boolean().default(false),
+    'settle-grace': duration('--settle-grace')
+      .refine((ms) => ms <= 7 * 86_400_000, '--settle-grace must be at most 7d')
+      .optional(),
+    'client-time': z.boolean().default(false),
     approvals: z.string().min(1).optional(),
     approvers: z.string().min(1).optional(),
     users: z.string().min(1).optional(),

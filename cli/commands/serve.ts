@@ -123,6 +123,8 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       log: opts.log ? ctx.resolve(opts.log) : opts.audit && ctx.resolve(opts.audit),
       tokens,
       bodyLimit: opts['body-limit'],
+      settleGraceMs: opts['settle-grace'],
+      clientTime: opts['client-time'],
       mode: opts.mode,
       plugins,
       logger: log,

@@ -210,7 +210,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
           const t = sc.temp();
           const rv = n.r.v;
           const test = op === '<' ? _`${t} < ${rv}` : op === '<=' ? _`${t} <= ${rv}` : op === '>' ? _`${t} > ${rv}` : _`${t} >= ${rv}`;
-          return _`(${t} = ${gen(n.l, sc)}, typeof ${t} === "number" && ${test})`;
+          return _`(${t} = ${gen(n.l, sc)}, typeof ${t} === "number" ? ${test} : ${b.ref(ops.notNumber)}(${t}))`;
         }
         if (n.l.k === 'const' && n.r.k === 'const') return fallback(n);
         const fn = op === '<' || op === '>' ? b.ref(ops.lt) : b.ref(ops.le);
@@ -380,6 +380,10 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     ];
     if (o.message) parts.push(_`message: ${gen(o.message, main)}`);
     if (r.from) parts.push(_`from: ${b.ref(r.from)}(${env}, ${f})`);
+    // `quorum N` / `expires D`, as the closures' `termsOf` adds them (a rule without a constant
+    // outcome granted on one approver and any age when these were left out).
+    if (o.quorum !== undefined) parts.push(_`quorum: ${o.quorum}`);
+    if (o.expiresMs !== undefined) parts.push(_`expires_ms: ${o.expiresMs}`);
     return _`{ ${join(parts, COMMA)} }`;
   };
 

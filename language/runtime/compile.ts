@@ -90,6 +90,8 @@ interface CompiledRule {
   traced?: CompiledClause[];
 }
 
+const NULL_GROUP = '`require approval from` gave null: the approver group is unknown';
+
 function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
   const { name, effect, monitor, annotations, location } = r;
   const clauses: CompiledClause[] = r.clauses.map((c) => ({ kind: c.kind, fn: cl.fn(c.expr) }));
@@ -98,9 +100,11 @@ function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
   if (r.from) {
     const g = cl.fn(r.from);
     const t = r.fromType;
+    // A group that comes out null is not "any group": the rule fails (its `on error` effect).
     from = (env, f) => {
       const v = g(env, f);
-      return v === null || v === undefined ? null : typeof v === 'string' ? v : renderValue(v, t, currency);
+      if (v === null || v === undefined) throw new EvalError(NULL_GROUP);
+      return typeof v === 'string' ? v : renderValue(v, t, currency);
     };
   }
   const notMatched: RuleOutcome = Object.freeze({ name, matched: false, effect, monitor, annotations, location }) as RuleOutcome;
@@ -333,7 +337,8 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
       from: fromFn
         ? (env: Env) => {
             const v = wrap('approver', () => fromFn(env, frame()));
-            return v === null || v === undefined ? null : String(v);
+            if (v === null || v === undefined) throw new EvalError(`budget \`${name}\` approver: ${NULL_GROUP}`);
+            return String(v);
           }
         : undefined,
       message: msgFn ? (env: Env) => wrap('message', () => msgFn(env, frame()) as string) : undefined,
@@ -497,7 +502,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   let traced: Closures | undefined;
 
   // `combine first_match`: the rules' outcomes pass through `firstMatch` (combine.ts); not fused.
-  const ranks = header.combine === 'first_match' ? firstMatchRanks(ir.rules) : null;
+  const ranks = header.combine === 'first_match' ? firstMatchRanks(ir.rules.map((r) => ({ name: r.name, annotations: r.annotations, file: r.location.file }))) : null;
 
   const evaluateAll = (env: Env, opts?: { explain?: boolean }): RuleOutcome[] => {
     const out = new Array<RuleOutcome>(rules.length);
@@ -667,6 +672,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       else errors = v.errors;
     }
     const E = new Entries(input, approvals);
+    E.now = now; // an approval's `expires` counts from the time it was given to this decision's now
     if (errors !== undefined) E.failRequest(errors, onError);
     if (explain) E.explain = [];
     const calls = externs !== null && input !== undefined ? new ExternCalls(externs, 'sync') : undefined;

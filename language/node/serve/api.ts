@@ -26,8 +26,6 @@ export const MAX_DEPTH = 64;
 export const MAX_BATCH_ITEMS = 10_000;
 /** Batches may be this many times larger than single bodies. */
 export const BATCH_BODY_FACTOR = 16;
-/** How long after a reservation expires `settle` can still correct it (the Engine's grace). */
-const SETTLE_GRACE_MS = 24 * 60 * 60 * 1000;
 
 /** An NDJSON body, kept as text until the batch handler splits it. */
 class NdjsonBody {
@@ -81,6 +79,9 @@ export function plainDecideBody(raw: object): DecideBody | null {
 
 /** A decide or evaluate body: parsed and checked (depth, then the zod schema), or why not. */
 export function parseDecideBody(raw: unknown): Parsed {
+  if (raw instanceof NdjsonBody) {
+    return { ok: false, status: 415, code: 'unsupported_media_type', message: 'an NDJSON body goes to the batch endpoints (/v1/decide/batch, /v1/evaluate/batch); send one decision as JSON' };
+  }
   if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, status: 400, code: 'invalid_body', message: 'the body must be a JSON object like { "input": { … } }', issues: [{ path: '$', message: 'expected an object' }] };
   }
@@ -130,7 +131,7 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
   }
 
   function tracked(v: PolicyVersion, d: Decision): Decision {
-    if (d.reservation) holder!.track(v, d, SETTLE_GRACE_MS);
+    if (d.reservation) holder!.track(v, d, ctx.settleGraceMs);
     return d;
   }
 
@@ -149,6 +150,9 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     if (kind === 'evaluate' && b.request_approval) return { code: 'invalid_body', message: 'request_approval: only /v1/decide queues approvals' };
     if (kind === 'evaluate' && ctx.verifiesApprovals && b.approvals?.length) {
       return { code: 'invalid_body', message: 'approvals: /v1/evaluate cannot verify approval tokens; use /v1/decide' };
+    }
+    if (kind === 'decide' && b.now !== undefined && !ctx.options.clientTime) {
+      return { code: 'invalid_body', message: "now: /v1/decide reserves budgets on the server's clock (start rein serve with --client-time to accept a client's time, for replay or tests)" };
     }
     if (b.request_approval && !ctx.approvals) return { code: 'no_approval_queue', message: 'request_approval: this server has no approval queue (start it with --approvals DIR|redis)' };
     return null;

@@ -52,8 +52,17 @@ export interface ServeOptions {
   /** Largest accepted request body in bytes (default 1 MiB; batches 16×). */
   bodyLimit?: number;
   mode?: EngineMode;
+  /** Accept `now` in /v1/decide bodies (`--client-time`). Off by default: a decide reserves budgets
+   *  on the server's clock, else any caller escapes every windowed ceiling by naming another day. */
+  clientTime?: boolean;
   /** Unsettled reservations expire after this long (Engine `reservationTtlMs`, default 15 min). */
   reservationTtlMs?: number;
+  /**
+   * How long after a reservation expires a `settle` can still correct it (`--settle-grace`; default
+   * SERVE_SETTLE_GRACE_MS, 5 min). Given to the Engine, the budget store it creates (memory or Redis)
+   * and the reservation index; a later settle is 404 `unknown_reservation` and the estimate stands.
+   */
+  settleGraceMs?: number;
   /** With `redis`: a settle for a reservation another replica made is passed to it over Redis
    *  pub/sub (default true); how long to wait for it in ms (`settleRelayTimeoutMs`, default 2000). */
   settleRelay?: boolean;
@@ -104,6 +113,8 @@ export interface ServeContext {
   readonly verifiesApprovals: boolean;
   /** The max body size for single requests. */
   readonly bodyLimit: number;
+  /** How long after expiry a reservation can still be settled (ServeOptions `settleGraceMs`). */
+  readonly settleGraceMs: number;
   /** Passes settles of reservations other replicas made to them (with `--redis`), else null. */
   readonly settleRelay: SettleRelay | null;
   /**
@@ -133,14 +144,37 @@ export interface ServeApp {
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
+/**
+ * `rein serve`'s settle grace: a reservation can be settled until 5 minutes after it expires (the
+ * Engine's own default is 24 h). What the engine keeps for `settle` survives in memory until then, so
+ * a short grace is what keeps an unsettled decision cheap (docs/service.md, "Reservations").
+ */
+export const SERVE_SETTLE_GRACE_MS = 5 * 60_000;
+
+/** `5 min`, `24 h`, `0 s`: a grace for messages. */
+export function graceText(ms: number): string {
+  return ms % 3_600_000 === 0 && ms > 0 ? `${ms / 3_600_000} h` : ms % 60_000 === 0 && ms > 0 ? `${ms / 60_000} min` : ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+}
+
 /** The response header with the serving policy's hash (docs/service.md). */
 export const POLICY_HASH_HEADER = 'rein-policy-hash';
 /** A route's `config` key: the handler sets POLICY_HASH_HEADER itself (no onSend hook for it). */
 export const SETS_POLICY_HASH = 'reinSetsPolicyHash';
 
+function isJson(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Statuses fastify's own errors carry, mapped to our stable codes. */
 function codeOf(e: FastifyError): { status: number; code: string; message: string } {
   switch (e.code) {
+    case 'REIN_PROTO_KEY':
+      return { status: 400, code: 'invalid_json', message: e.message };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, code: 'invalid_json', message: e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'the body is empty; expected JSON' : 'the body is not valid JSON' };
@@ -160,6 +194,8 @@ function codeOf(e: FastifyError): { status: number; code: string; message: strin
 export async function createServeApp(options: ServeOptions = {}): Promise<ServeApp> {
   const log = options.logger ?? (() => undefined);
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const settleGraceMs = options.settleGraceMs ?? SERVE_SETTLE_GRACE_MS;
+  if (!Number.isSafeInteger(settleGraceMs) || settleGraceMs < 0) throw new RangeError('rein serve: settleGraceMs must be a non-negative integer (ms)');
   let store: BudgetStore;
   let storeKind: 'memory' | 'redis' = 'memory';
   let closeStore: () => Promise<void> = async () => undefined;
@@ -170,12 +206,12 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     storeKind = typeof (options.store as { counterKeys?: unknown }).counterKeys === 'function' ? 'redis' : 'memory';
   } else if (options.redis) {
     const { RedisBudgetStore } = await import('../redis-store.js');
-    const rs = new RedisBudgetStore({ url: options.redis, prefix: options.redisPrefix });
+    const rs = new RedisBudgetStore({ url: options.redis, prefix: options.redisPrefix, settleGraceMs });
     store = rs;
     storeKind = 'redis';
     closeStore = () => rs.close();
   } else {
-    store = new MemoryBudgetStore();
+    store = new MemoryBudgetStore({ settleGraceMs });
   }
 
   const metrics = new ServeMetrics();
@@ -237,7 +273,7 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     holder = new PolicyHolder({
       source: options.policy,
       store,
-      engine: { mode: options.mode, onDecision, reservationTtlMs: options.reservationTtlMs, ...(options.approvalKeys ? { approvalKeys: options.approvalKeys } : {}), ...(options.externs ? { externs: options.externs } : {}) },
+      engine: { mode: options.mode, onDecision, reservationTtlMs: options.reservationTtlMs, settleGraceMs, ...(options.approvalKeys ? { approvalKeys: options.approvalKeys } : {}), ...(options.externs ? { externs: options.externs } : {}) },
       log,
       onReload: (r) => metrics.reload(r.ok),
     });
@@ -315,8 +351,8 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       404,
       'unknown_reservation',
       relay
-        ? `reservation \`${reservation}\` is unknown to every replica on this Redis (its replica may have restarted, or it expired more than 24 h ago)`
-        : `reservation \`${reservation}\` is unknown here: settle at the process that decided (it may also have expired more than 24 h ago)`,
+        ? `reservation \`${reservation}\` is unknown to every replica on this Redis (its replica may have restarted, or it expired more than ${graceText(settleGraceMs)} ago)`
+        : `reservation \`${reservation}\` is unknown here: settle at the process that decided (it may also have expired more than ${graceText(settleGraceMs)} ago)`,
     );
   };
 
@@ -333,6 +369,7 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     approvals: options.approvals ?? null,
     verifiesApprovals: options.approvalKeys !== undefined,
     bodyLimit,
+    settleGraceMs,
     settleRelay: relay,
     settle,
     log,
@@ -341,6 +378,10 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     authorize(req, reply, scope) {
       const r = auth.check(req.headers.authorization, scope);
       if (r === 'ok') return true;
+      if (r === 'closed') {
+        fail(reply, 403, 'forbidden', `the ${scope} endpoints need their own token (--${scope}-token-file or REIN_${scope.toUpperCase()}_TOKEN); the api token is the agent's and does not ${scope === 'approvals' ? 'approve' : 'grant this'}`);
+        return false;
+      }
       reply.header('www-authenticate', 'Bearer realm="rein"');
       fail(reply, 401, 'unauthorized', r === 'missing' ? `this endpoint needs \`Authorization: Bearer <${scope} token>\`` : `the bearer token is not valid for ${scope}`);
       return false;
@@ -380,7 +421,15 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
   // (secure-json-parse: rejects __proto__ and constructor.prototype keys) for all of them.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('*', { parseAs: 'string' }, jsonParser);
+  // On the error path only: a body refused for a prototype key is valid JSON, and says so.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) =>
+    jsonParser(req, body as string, (e: Error | null, v?: unknown) => {
+      if (e && /__proto__|constructor/.test(body as string) && isJson(body as string)) {
+        return done(Object.assign(new Error('the body has a `__proto__` or `constructor.prototype` key, which is refused (prototype pollution)'), { statusCode: 400, code: 'REIN_PROTO_KEY' }), undefined);
+      }
+      done(e, v);
+    }),
+  );
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const { status, code, message } = codeOf(err);
