@@ -225,7 +225,10 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
           const has = _`(${t} = ${gen(n.l, sc)}, ${t} !== null && ${t} !== undefined && ${set}.has(${t}))`;
           return n.neg ? _`(${has} !== true)` : _`(${has} === true)`;
         }
-        const call = _`${b.ref(ops.memberOf)}(${gen(n.l, sc)}, ${gen(r, sc)})`;
+        // ops.ts `memberOf`, its list-of-scalars case inline (`"admin" in user.roles`).
+        const x = sc.temp();
+        const c = sc.temp();
+        const call = _`(${x} = ${gen(n.l, sc)}, ${c} = ${gen(r, sc)}, Array.isArray(${c}) && typeof ${x} !== "object" && ${x} !== undefined ? ${c}.includes(${x}) : ${b.ref(ops.memberOf)}(${x}, ${c}))`;
         return n.neg ? _`(${call} !== true)` : call;
       }
       case 'coalesce': {
@@ -254,8 +257,11 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         return listMethod(n, sc);
       case 'mapMethod':
         return _`${b.ref(ops.mapMethod)}(${gen(n.obj, sc)}, ${n.yields}, ${n.m}, ${n.at})`;
-      case 'member':
-        return _`${b.ref(ops.member)}(${gen(n.obj, sc)}, ${n.key})`;
+      case 'member': {
+        // ops.ts `member`, inline (a lambda's `m.role`: a call per element otherwise).
+        const t = sc.temp();
+        return _`(${t} = ${gen(n.obj, sc)}, typeof ${t} !== "object" || ${t} === null || Array.isArray(${t}) ? null : (${t} = ${t}[${n.key}], ${t} === undefined || typeof ${t} === "function" ? null : ${t}))`;
+      }
       case 'index':
         return _`${b.ref(ops.indexOf)}(${gen(n.obj, sc)}, ${gen(n.index, sc)})`;
       case 'str': {
@@ -289,7 +295,8 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     const { loop } = n;
     const { step, when } = loop;
     const arg = n.arg ? gen(n.arg, sc) : _`null`;
-    const list = _`${b.ref(ops.asList)}(${gen(n.obj, sc)}, ${n.m}, ${n.at})`;
+    const l = sc.temp();
+    const list = _`(${l} = ${gen(n.obj, sc)}, Array.isArray(${l}) ? ${l} : ${b.ref(ops.asList)}(${l}, ${n.m}, ${n.at}))`;
     const { xs, i, v, r } = LOOP;
     // Which elements act (`equalsArg` needs the argument a lambda method has not: the closure loop).
     const holds = when === 'true' ? _`${v} === true` : when === 'notTrue' ? _`${v} !== true` : when === 'number' ? _`typeof ${v} === "number"` : when === 'always' ? _`true` : undefined;
@@ -477,14 +484,18 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
   // written before it is read, and no code a caller wrote runs between the first rule and the last
   // (the request was copied by the validator; host functions have no fused path), so a re-entered
   // evaluation (from a getter of the request, during validation) is over before the rules start.
-  // In place, the rules read the caller's objects, whose getters may run (and evaluate again): then
-  // each call has its own frame.
+  // In place, the rules read the caller's objects, whose getters may run (and evaluate again): a
+  // call that starts while another one's rules run (`busy`) makes its own frame.
   const size = Math.max(0, ...rules.map((r) => r.rule.frameSize));
+  const busy = new Name('busy');
+  const reenter = inPlace && size > 0;
+  if (reenter) b.outer(_`let ${busy} = 0;`);
   // In place, the decision hashes the validated value as it is when `request_hash` is first read: the
   // caller's own objects in it have the canonical JSON of their records (validate-js.ts `inPlaceNodes`).
   b.line(_`const ${E} = new ${b.ref(Entries)}(${input});`);
   b.line(_`let ${o}, ${rv}, ${ms}, ${fr};`);
-  b.line(_`const ${f} = ${size === 0 ? b.ref(EMPTY_FRAME) : inPlace ? _`new Array(${size})` : b.ref(new Array(size))};`);
+  const shared = b.ref(size > 0 ? new Array(size) : EMPTY_FRAME);
+  b.line(_`const ${f} = ${reenter ? _`${busy} > 0 ? new Array(${size}) : ${shared}` : shared};`);
   const lt = letAll(temps);
   if (lt) b.line(lt);
   if (readLines.length > 0) {
@@ -493,7 +504,9 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
     // it checks in place is a local): nothing to throw.
     for (const l of readLines) b.line(l);
   }
+  if (reenter) b.line(_`${busy}++; try {`);
   for (const l of body) b.line(l);
+  if (reenter) b.line(_`} finally { ${busy}--; }`);
   b.line(_`return ${N.finish}(${E}, ${input}, ${N.now}, ${env}, ${N.request});`);
   return b.build<FusedEvaluate>('generatedEvaluate', ['request', 'now', 'views', 'finish']);
 }

@@ -205,8 +205,18 @@ function termsOf(r: { quorum?: number; expiresMs?: number }, into: { quorum?: nu
 function failedOutcome(r: CompiledRule, e: unknown): RuleOutcome {
   const ir = r.ir;
   const o: RuleOutcome = { name: ir.name, matched: true, effect: ir.effect, monitor: ir.monitor, annotations: ir.annotations, location: ir.location, error: errorMessage(e) };
-  if (e instanceof ExternError) o.errorEffect = e.effect;
+  const effect = externEffect(e);
+  if (effect !== undefined) o.errorEffect = effect;
   return o;
+}
+
+/** The effect an extern's failure asks for, when `e` is one (never throwing: see ops.ts `thrownText`). */
+function externEffect(e: unknown): 'allow' | 'deny' | undefined {
+  try {
+    return e instanceof ExternError ? e.effect : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function evalRule(r: CompiledRule, env: Env): RuleOutcome {
@@ -281,7 +291,7 @@ function explainRule(traced: Closures, r: CompiledRule, env: Env): RuleOutcome {
     }
   } catch (e) {
     error = errorMessage(e);
-    if (e instanceof ExternError) errorEffect = e.effect;
+    errorEffect = externEffect(e);
   }
   const base = error === undefined && matched ? evalRule(r, env) : undefined;
   const ir = r.ir;
@@ -574,7 +584,8 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     evaluateRules,
     evaluateExpr,
   };
-  const policyInfo: { name: string; version: string | null; hash: string } = { name: header.name, version: header.version ?? null, hash };
+  // The decisions' `policy`: one frozen object per compiled policy, shared (docs/evaluation.md).
+  const policyInfo: { name: string; version: string | null; hash: string } = Object.freeze({ name: header.name, version: header.version ?? null, hash });
   const onError = header.onError;
   const redact = redactStep(closures, ir, onError, viewsFor);
   if (redact !== undefined) compiled.redact = redact;
@@ -624,8 +635,19 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
       if (fusedEvaluate === null) fusedEvaluate = generatedRules(closures, rules, decideHelpers, validate, true) ?? fused;
       if (fusedEvaluate !== undefined) {
-        // What the in-place check leaves to a copy (an extra field holding a list, say): the copying one.
-        const d = fusedEvaluate(request, now, emptyViews, finishRules) ?? (fusedEvaluate !== fused ? fused!(request, now, emptyViews, finishRules) : undefined);
+        let d: Decision | undefined;
+        if (fusedEvaluate === fused) d = fused(request, now, emptyViews, finishRules);
+        else {
+          // In place, what a hostile object throws may leave the rules' catch (its `message` a getter
+          // that throws): then, as for what the in-place check leaves to a copy (an extra field
+          // holding a list, say), the copying function decides.
+          try {
+            d = fusedEvaluate(request, now, emptyViews, finishRules);
+          } catch {
+            d = undefined;
+          }
+          d ??= fused!(request, now, emptyViews, finishRules);
+        }
         if (d !== undefined) return d;
       } else {
         const input = validate.quick(request);

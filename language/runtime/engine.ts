@@ -311,7 +311,7 @@ export class Engine {
     this.planner = new BudgetPlanner(this.compiled.budgets, this.keyPrefix, this.store.windowKinds ?? []);
     this.externs = this.bindExterns(opts.externs);
     const header = this.compiled.header;
-    this.how = { policy: { name: header.name, version: header.version ?? null, hash: this.compiled.hash }, defaultEffect: header.default, mode: this.mode };
+    this.how = { policy: Object.freeze({ name: header.name, version: header.version ?? null, hash: this.compiled.hash }), defaultEffect: header.default, mode: this.mode };
     if (this.compiled.redact !== undefined) this.how.redact = this.compiled.redact;
     this.sync = directSyncBudgetStore(this.store);
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;

@@ -404,6 +404,7 @@ export class Entries {
 
 /** What `assemble` needs besides the entries: the same for every decision of a policy (and mode). */
 export interface Assembler {
+  /** The decisions' `policy` (shared by them as it is: frozen, or made for one decision). */
   policy: { name: string; version: string | null; hash: string };
   defaultEffect: 'allow' | 'deny';
   mode: 'enforce' | 'monitor';
@@ -535,7 +536,8 @@ function decisionOf(
     E.budgets ?? [],
     E.errors ?? [],
     reservation,
-    { name: p.name, version: p.version, hash: p.hash },
+    // The assembler's own: frozen and shared by every decision of a compiled policy or an Engine.
+    p,
     E.box,
     isoTime(time),
     how.mode,

@@ -210,7 +210,20 @@ export function toJsonValue(v: unknown, t: Type | undefined, depth = 0): unknown
 
 /** The message of a run-time error as a rule outcome carries it. */
 export function errorMessage(e: unknown): string {
-  if (e instanceof EvalError) return e.message;
-  if (e instanceof RangeError) return 'evaluation exceeded its limits';
-  return `internal evaluation error: ${(e as Error)?.message ?? String(e)}`;
+  try {
+    if (e instanceof EvalError) return e.message;
+    if (e instanceof RangeError) return 'evaluation exceeded its limits';
+  } catch {
+    // `instanceof` on a Proxy whose traps throw
+  }
+  return `internal evaluation error: ${thrownText(e)}`;
+}
+
+/** What was thrown, as text, never throwing (a getter of the request may throw a Proxy whose every trap throws). */
+export function thrownText(e: unknown): string {
+  try {
+    return String((e as Error)?.message ?? e);
+  } catch {
+    return 'an unreadable value';
+  }
 }

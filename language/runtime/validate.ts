@@ -15,6 +15,7 @@ import type { DecisionError } from './compiled.js';
 import type { Type } from '../semantics/types.js';
 import { useCodegen, type CodeBuilder, type Name } from './codegen.js';
 import { lowerValidation } from './validate-ir.js';
+import { thrownText } from './ops.js';
 import { BAD, quietly, validationClosures, type Ctx } from './validate-closures.js';
 import { emitValidator, generateQuick, type EmittedValidator } from './validate-js.js';
 
@@ -75,7 +76,7 @@ export function compileValidator(inputType: Type, options: ValidatorOptions = {}
       v = check(request, ctx, 0);
     } catch (e) {
       // Getters that throw, proxies, stack exhaustion: still a result, never an exception.
-      ctx.errors.push({ kind: 'input', path: '$', expected, message: `request could not be read: ${(e as Error)?.message ?? String(e)}` });
+      ctx.errors.push({ kind: 'input', path: '$', expected, message: `request could not be read: ${thrownText(e)}` });
     }
     // A request that reads differently the second time (a getter, a proxy) may pass now.
     if (v !== BAD && ctx.errors.length === 0) return { ok: true, value: v as Record<string, unknown> };

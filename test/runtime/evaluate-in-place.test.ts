@@ -12,6 +12,7 @@ import { compile, type Policy } from '../../language/policy.js';
 import { lowerValidation } from '../../language/runtime/validate-ir.js';
 import { inPlaceNodes } from '../../language/runtime/validate-js.js';
 import { check } from '../../language/index.js';
+import { Engine } from '../../language/runtime/engine.js';
 
 const NOW = Date.UTC(2026, 0, 5, 10, 0, 0);
 
@@ -247,6 +248,70 @@ describe('policy.evaluate validates in place', function () {
     );
   });
 
+  it('a getter that throws a hostile object (every trap throws) on its second read: a decision, never an exception', () => {
+    const [gen, clo] = both(SRC);
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw hostile;
+        },
+        getPrototypeOf() {
+          throw hostile;
+        },
+        has() {
+          throw hostile;
+        },
+      },
+    );
+    const r = base() as any;
+    let n = 0;
+    Object.defineProperty(r.msgs[0], 'content', {
+      get: () => {
+        if (n++ > 0) throw hostile;
+        return 'fine';
+      },
+      enumerable: true,
+    });
+    for (const p of [gen, clo, gen]) {
+      n = 0;
+      const d = p.evaluate(r);
+      assert.ok(['allow', 'deny', 'require_approval'].includes(d.effect), d.effect);
+    }
+    // And the next evaluation is unharmed (its frame, its decision).
+    same(gen, clo, base(), 'after a hostile throw');
+  });
+
+  it('a getter that always throws a hostile object: an input error, never an exception (regression: the reporting validator read its message)', async () => {
+    const [gen, clo] = both(SRC);
+    const hostile: object = new Proxy(
+      {},
+      {
+        get() {
+          throw hostile;
+        },
+        getPrototypeOf() {
+          throw hostile;
+        },
+      },
+    );
+    const r = base() as any;
+    Object.defineProperty(r.params, 'stream', {
+      get: () => {
+        throw hostile;
+      },
+      enumerable: true,
+    });
+    for (const p of [gen, clo]) {
+      const d = p.evaluate(r);
+      assert.equal(d.effect, 'deny');
+      assert.match(d.errors[0]!.message, /request could not be read: an unreadable value/);
+    }
+    const d = await new Engine(gen).decide(r);
+    assert.equal(d.effect, 'deny');
+    assert.equal(d.errors[0]?.kind, 'input');
+  });
+
   it('a getter that evaluates again while the rules run does not disturb the outer evaluation', () => {
     const [gen, clo] = both(SRC);
     const plain = base() as any;
@@ -272,6 +337,24 @@ describe('policy.evaluate validates in place', function () {
     const outer = json(gen.evaluate(hostile));
     assert.deepEqual({ ...outer, time: 0, request_hash: 0 }, { ...expected, time: 0, request_hash: 0 });
     assert.deepEqual({ ...d, request_hash: 0 }, { ...expected, request_hash: 0 });
+  });
+
+  it("a decision's `policy` is one frozen identity per compiled policy (and per Engine)", async () => {
+    const [gen, clo] = both(SRC);
+    for (const p of [gen, clo]) {
+      const a = p.evaluate(base());
+      const b = p.evaluate(null, { now: NOW, mode: 'monitor' });
+      assert.equal(a.policy, b.policy);
+      assert.ok(Object.isFrozen(a.policy));
+      assert.deepEqual(a.policy, { name: 'in_place', version: null, hash: p.hash });
+      assert.throws(() => {
+        (a.policy as { name: string }).name = 'x';
+      }, TypeError);
+    }
+    const engine = new Engine(gen);
+    const [c, d] = [await engine.decide(base()), await engine.decide(base())];
+    assert.equal(c.policy, d.policy);
+    assert.ok(Object.isFrozen(c.policy));
   });
 
   it('rules that see whole objects (text made of them, `with`) keep the validated records', () => {
