@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import Fastify from 'fastify';
 import type { Decision } from '../language/runtime/decision.js';
 import { parseDecideBody } from '../language/node/serve/api.js';
+import { SERVE_SETTLE_GRACE_MS } from '../language/node/serve/app.js';
 import { ServeMetrics } from '../language/node/serve/metrics.js';
 import { PolicyHolder } from '../language/node/serve/policy-holder.js';
 import { decideBodySchema } from '../language/node/serve/schemas.js';
@@ -37,20 +38,20 @@ const COLD_KB = Number(process.env.BENCH_COLD_KB ?? 2048);
 /** Calls timed one by one for the hot and cold columns. */
 const PER_CALL = Math.min(N, 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const SETTLE_GRACE_MS = 24 * 60 * 60 * 1000;
 
 const dir = mkdtempSync(join(tmpdir(), 'rein-bench-parts-'));
 writeFileSync(join(dir, 'bench.rein'), POLICY);
 const metrics = new ServeMetrics();
 const holder = new PolicyHolder({
   source: dir,
-  store: new MemoryBudgetStore(),
+  // rein serve's settle grace for the store and the engine, as `rein serve` sets them
+  store: new MemoryBudgetStore({ settleGraceMs: SERVE_SETTLE_GRACE_MS }),
   // what rein serve's onDecision does for the memory store without --audit: metrics
-  engine: { onDecision: (d, c) => metrics.decision(d, c.latencyMs) },
+  engine: { onDecision: (d, c) => metrics.decision(d, c.latencyMs), settleGraceMs: SERVE_SETTLE_GRACE_MS },
 });
 await holder.init();
 const v = await holder.load();
-const bare = new PolicyHolder({ source: dir, store: new MemoryBudgetStore() });
+const bare = new PolicyHolder({ source: dir, store: new MemoryBudgetStore({ settleGraceMs: SERVE_SETTLE_GRACE_MS }), engine: { settleGraceMs: SERVE_SETTLE_GRACE_MS } });
 await bare.init();
 const vBare = await bare.load();
 
@@ -95,7 +96,7 @@ const parts: Part[] = [
   { name: 'body check (zod)', note: 'decideBodySchema.safeParse alone (every body before; other bodies now)', run: (i) => decideBodySchema.safeParse(parsed[i % 1000]) },
   { name: 'engine.decideSync', note: 'validate, rules, plan, reserve, assemble, keep for settle; no hook', run: (i) => vBare.engine.decideSync(inputs[i % 1000]) },
   { name: 'engine.decideSync + metrics', note: "with rein serve's onDecision (metrics)", run: (i) => v.engine.decideSync(inputs[i % 1000]) },
-  { name: 'track (owner of the reservation)', note: 'PolicyHolder.track', prepare: () => (fresh = decisions(N, false)), run: (i) => holder.track(vBare, fresh[i], SETTLE_GRACE_MS) },
+  { name: 'track (owner of the reservation)', note: 'PolicyHolder.track', prepare: () => (fresh = decisions(N, false)), run: (i) => holder.track(vBare, fresh[i], SERVE_SETTLE_GRACE_MS) },
   { name: 'request_hash', note: 'canonical JSON + SHA-256 of a fresh decision', prepare: () => (fresh = decisions(N, false)), run: (i) => fresh[i].request_hash },
   { name: 'serialize the decision', note: 'JSON.stringify (toJSON + the 816-byte answer), hash already read', prepare: () => (hashed = decisions(N, true)), run: (i) => JSON.stringify(hashed[i]) },
   {
@@ -105,7 +106,7 @@ const parts: Part[] = [
       const p = parseDecideBody(parseJson(texts[i % 1000]));
       if (!p.ok) throw new Error(p.message);
       const d = v.engine.decideSync(p.body.input);
-      if (d.reservation) holder.track(v, d, SETTLE_GRACE_MS);
+      if (d.reservation) holder.track(v, d, SERVE_SETTLE_GRACE_MS);
       return JSON.stringify(d);
     },
   },

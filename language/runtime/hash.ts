@@ -133,7 +133,7 @@ function run<T>(v: unknown, done: (from: number) => T): T {
     if (p0 === 0 && buf.length > 65536) buf = new Uint8Array(1024);
     pos = p0;
     base = base0;
-    sp = sp0;
+    while (sp > sp0) seen[--sp] = undefined; // after a throw: hold no object of the value
     kp = kp0;
   }
 }
@@ -156,7 +156,7 @@ let sha256Impl: (data: string | Uint8Array) => string = portableSha256Hex;
 /**
  * Use a faster SHA-256 with the same output (`sha256:<hex>` of a string's UTF-8 bytes, or of the bytes
  * given), e.g. node:crypto — `rein/node` installs one when it is loaded. The core itself stays
- * browser-safe.
+ * browser-safe. The bytes are lent for the call: the function must not keep them.
  */
 export function useSha256(fn: (data: string | Uint8Array) => string): void {
   const abc = portableSha256Hex('abc');

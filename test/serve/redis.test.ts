@@ -5,6 +5,7 @@ import { useRedis } from '../redis/redis-server.js';
 import { AGENT, call, model, serve, spawnServe } from './helpers.js';
 import { createServeApp } from '../../language/node/serve/app.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
+import { Redis } from 'ioredis';
 
 describe('rein serve --api --redis: ceilings shared across processes', function () {
   this.timeout(120_000);
@@ -130,6 +131,25 @@ describe('rein serve --api --redis: ceilings shared across processes', function 
       assert.equal(up.status, 200);
       assert.equal((await call(s.url, '/v1/decide', { body: { input: model('down', '0.01') } })).body.effect, 'allow');
     } finally {
+      await s.close();
+    }
+  });
+
+  it('the settle grace reaches the Redis store: a counter lives until its window ends + TTL + 5 min, not + 24 h', async () => {
+    const s = await serve({ redis: redis.url, redisPrefix: 'rein-grace:' });
+    const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      const d = await call(s.url, '/v1/decide', { body: { input: model('grace', '0.01') } });
+      assert.equal(d.body.effect, 'allow', d.text);
+      await client.connect();
+      const keys = await client.keys('rein-grace:*');
+      const ttls = await Promise.all(keys.map((k) => client.pttl(k)));
+      const longest = Math.max(...ttls);
+      // the per-day counter: until the window's end, plus the reservation TTL (15 min) and the grace (5 min)
+      const want = Date.parse(d.body.budgets[0].window.end) - Date.now() + 15 * 60_000 + 5 * 60_000;
+      assert.ok(Math.abs(longest - want) < 60_000, `longest PTTL ${longest} ms, expected about ${want} ms (keys: ${keys.join(', ')})`);
+    } finally {
+      client.disconnect();
       await s.close();
     }
   });

@@ -162,6 +162,22 @@ export class ServeDecisionMetrics {
 }
 
 
+/** A counter with one attribute, counted in a map and observed when scraped: the same series as a
+ *  `Counter` the SDK aggregates. */
+class Tallies {
+  private readonly tallies = new Map<string, Tally>();
+  constructor(meter: Meter, name: string, description: string, private readonly attr: string) {
+    meter.createObservableCounter(name, { description }).addCallback((r) => {
+      for (const t of this.tallies.values()) r.observe(t.n, t.attrs);
+    });
+  }
+  add(value: string): void {
+    let t = this.tallies.get(value);
+    if (t === undefined) this.tallies.set(value, (t = { attrs: { [this.attr]: value }, n: 0 }));
+    t.n++;
+  }
+}
+
 export class ServeMetrics {
   readonly exporter: PrometheusExporter;
   readonly provider: MeterProvider;
@@ -169,8 +185,10 @@ export class ServeMetrics {
   // No target_info series: the resource is this process, which the scrape target already names.
   private readonly serializer = new PrometheusSerializer(undefined, false, undefined, true);
   private readonly reloads: Counter;
-  private readonly settles: Counter;
-  private readonly rejected: Counter;
+  /** Settles by result and error answers by code: counted in maps, reported when scraped (an
+   *  OpenTelemetry `Counter.add` with attributes costs ~0.5 µs and ~300 bytes per call). */
+  private readonly settles: Tallies;
+  private readonly rejected: Tallies;
 
   constructor() {
     this.exporter = new PrometheusExporter({ preventServerStart: true });
@@ -179,8 +197,8 @@ export class ServeMetrics {
     this.decisions = new ServeDecisionMetrics(this.provider.getMeter('rein', '0.1.0'));
     const meter = this.provider.getMeter('rein-serve');
     this.reloads = meter.createCounter('rein.policy.reloads', { description: 'Policy reloads by result (ok, failed)' });
-    this.settles = meter.createCounter('rein.settles', { description: 'Settle calls by result' });
-    this.rejected = meter.createCounter('rein.http.rejected', { description: 'Requests answered with a 4xx or 5xx error, by code' });
+    this.settles = new Tallies(meter, 'rein.settles', 'Settle calls by result', 'result');
+    this.rejected = new Tallies(meter, 'rein.http.rejected', 'Requests answered with a 4xx or 5xx error, by code', 'code');
   }
 
   decision(d: Decision, latencyMs: number): void {
@@ -192,11 +210,11 @@ export class ServeMetrics {
   }
 
   settle(result: string): void {
-    this.settles.add(1, { result });
+    this.settles.add(result);
   }
 
   error(code: string): void {
-    this.rejected.add(1, { code });
+    this.rejected.add(code);
   }
 
   /** The Prometheus text exposition of every instrument. */
