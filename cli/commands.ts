@@ -297,6 +297,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'body-limit', type: 'string', value: 'BYTES', description: 'largest request body (default 1048576; batches 16x)' },
       { name: 'no-watch', type: 'boolean', description: 'do not reload when the policy files change (SIGHUP still reloads)' },
       { name: 'settle-grace', type: 'string', value: 'DURATION', description: 'how long after a reservation expires (15 min after its decision) /v1/settle can still correct it, e.g. 0, 30s, 5m, 1h (default 5m; at most 7d); later: 404 unknown_reservation and the estimate stands' },
+      { name: 'client-time', type: 'boolean', description: 'accept `now` in /v1/decide bodies (replay, tests); without it the budget clock is the server\'s and such a body is refused' },
       { name: 'approvals', type: 'string', value: 'DIR|redis', description: 'the approval queue of the inbox and of /v1/approvals (default $REIN_APPROVALS or .rein/approvals; with --redis: Redis; `redis` forces it); without the dashboard, only when given' },
       { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups (JSON; default $REIN_APPROVERS)' },
       { name: 'users', type: 'string', value: 'FILE', description: 'dashboard logins (JSON {"users": {NAME: PASSWORD|scrypt$…}}; default $REIN_SERVE_USERS)' },
@@ -406,6 +407,7 @@ export const COMMANDS: CommandSpec[] = [
     options: [{ name: 'stdio', type: 'boolean', description: 'use stdio (the default and only transport; accepted for editors that pass it)' }, help],
     exitCodes: [
       [0, 'the client shut the server down'],
+      [1, 'the client went away (exit or end of input) without a `shutdown` request, as the LSP specification says'],
       [2, 'usage error'],
     ],
     examples: ['rein lsp --stdio'],

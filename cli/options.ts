@@ -166,6 +166,7 @@ export const optionSchemas = {
     'settle-grace': duration('--settle-grace')
       .refine((ms) => ms <= 7 * 86_400_000, '--settle-grace must be at most 7d')
       .optional(),
+    'client-time': z.boolean().default(false),
     approvals: z.string().min(1).optional(),
     approvers: z.string().min(1).optional(),
     users: z.string().min(1).optional(),

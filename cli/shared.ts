@@ -2,6 +2,7 @@
 // loading a policy for eval/diff, rendering diagnostics in every format.
 
 import { promises as fs, readFileSync, type Stats } from 'node:fs';
+import '../language/semantics/regex.js'; // RE2 for every `matches` pattern (semantics/patterns.ts)
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnostic } from '../language/diagnostics.js';

@@ -32,6 +32,7 @@ const SUMMARIES = {
   REIN214: 'string literal is not a value of the enum it is compared with',
   REIN215: '`matches` needs a string or a list of strings as its pattern',
   REIN216: 'invalid policy header value',
+  REIN217: 'a pattern needs the RE2 engine, which is not loaded (browser: `loadRegexEngine()`)',
   REIN240: 'invalid approval `quorum` or `expires`',
   REIN241: 'invalid `@priority` (a whole number, with `combine first_match`)',
   REIN250: 'invalid `data` declaration or test override (no type, no file, not a data document)',

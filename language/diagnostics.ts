@@ -77,6 +77,7 @@ export const SEVERITIES = {
   REIN214: 'error',
   REIN215: 'error',
   REIN216: 'error',
+  REIN217: 'error',
   REIN240: 'error',
   REIN241: 'error',
   REIN250: 'error',

@@ -5,6 +5,7 @@ export { check, checkParsed } from './check.js';
 export type { CheckOptions } from './check.js';
 export { format } from './format/format.js';
 export { compile } from './policy.js';
+export { loadRegexEngine } from './semantics/patterns.js';
 export type { Policy, CompileOptions, EvaluateOptions } from './policy.js';
 export { Engine } from './runtime/engine.js';
 export type { EngineOptions, DecideOptions, EngineMode, DecisionHookContext, PolicyLike } from './runtime/engine.js';

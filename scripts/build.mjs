@@ -1,6 +1,7 @@
 // Build the npm package (ARCHITECTURE.md, "The package", has the layout and the reasons):
 //
 //   dist/index.js, runtime.js, node.js, redis.js, … the entry points: `export * from './language/…'`
+//   dist/index.node.js, re2.js                       `rein` for Node (with RE2 loaded), `rein/re2`
 //   dist/language/**/*.js                            the library, ESM, one module per source module (a
 //                                                   consumer's bundler drops what an app does not use)
 //   dist/vendor/                                     the packages it imports, bundled in (no dependencies
@@ -262,9 +263,25 @@ for (const [e, src] of Object.entries(entries)) {
   const mod = readFileSync(src, 'utf8');
   writeFileSync(`dist/${e}.js`, `export * from '${target}';\n` + (/export default /.test(mod) ? `export { default } from '${target}';\n` : ''));
 }
+// RE2 (re2js) for every `matches` pattern: Node's `rein` (the `node` condition) loads it with the core;
+// a browser's `compile` runs the built-in subset and loads RE2 on demand (`loadRegexEngine()`, or
+// `import 'rein/re2'`: language/semantics/patterns.ts).
+const RE2 = "import './language/semantics/regex.js';\n";
+writeFileSync('dist/re2.js', RE2);
+writeFileSync('dist/index.node.js', RE2 + "export * from './index.js';\n");
 
 // 3. The CLI: Node only, so CommonJS dependencies may `require` Node's modules (the banner).
-await build({
+// re2js and Chevrotain come from the library's vendored modules (dist/vendor/) instead of a second
+// copy in the CLI's chunks (~270 kB of the install): only modules in dist/cli/chunks/ import them
+// (checked below), hence the path.
+const SHARED_VENDOR = ['re2js', 'chevrotain'];
+const sharedVendor = {
+  name: 'shared-vendor',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${SHARED_VENDOR.join('|')})$`) }, (a) => ({ path: `../../vendor/${a.path}.js`, external: true }));
+  },
+};
+const cliBuild = await build({
   ...common,
   entryPoints: { cli: 'cli/cli.ts' },
   outdir: 'dist/cli',
@@ -272,13 +289,17 @@ await build({
   target: 'node20',
   // esbuild: the dashboard bundles its page with it in a source checkout only (built: dist/dashboard).
   external: ['esbuild'],
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, sharedVendor],
   banner: { js: "import { createRequire as __reinRequire } from 'node:module'; const require = __reinRequire(import.meta.url);" },
 });
 
+for (const [out, { imports }] of Object.entries(cliBuild.metafile.outputs))
+  for (const i of imports)
+    if (i.path.startsWith('../../vendor/') && !out.startsWith('dist/cli/chunks/')) throw new Error(`build: ${out} imports ${i.path}, a path only right from dist/cli/chunks/`);
+
 // 4. CommonJS entry points: Node ≥ 20.19 (engines) loads ES modules with require(), so each .cjs
 // entry is the ES module itself — one module graph, one core, for import and require alike.
-for (const e of ['index', 'runtime', 'node', 'redis', 'ai', 'openai-agents', 'testing']) writeFileSync(`dist/${e}.cjs`, `'use strict';\n// require('rein${e === 'index' ? '' : '/' + e}'): the ES module, loaded by require (Node >= 20.19).\nmodule.exports = require('./${e}.js');\n`);
+for (const e of ['index', 'runtime', 'node', 'redis', 'ai', 'openai-agents', 'testing']) writeFileSync(`dist/${e}.cjs`, `'use strict';\n// require('rein${e === 'index' ? '' : '/' + e}'): the ES module, loaded by require (Node >= 20.19).\nmodule.exports = require('./${e === 'index' ? 'index.node' : e}.js');\n`);
 
 // 5. JSON Schemas.
 const { decisionJsonSchema } = await import('../dist/index.js');

@@ -26,6 +26,7 @@ import { PrometheusGatewayMetrics } from '../../language/node/mcp/metrics.js';
 import { PolicyError } from '../../language/errors.js';
 import type { PolicySet } from '../../language/node/load.js';
 import { externsFor, printPolicyError } from '../shared.js';
+import { isLoopback } from './serve.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { ChildTransport, LineTransport } from '../../language/node/mcp/stdio.js';
 
@@ -207,6 +208,15 @@ export default async function cmdMcp(ctx: Ctx, positionals: string[], opts: Opti
     throw new UsageError('expected the upstream server after `--`, e.g. `rein mcp --policy policies/ -- npx -y @modelcontextprotocol/server-filesystem .`', 'mcp');
   }
   const listen = opts.listen !== undefined ? parseHostPort(opts.listen, '--listen') : undefined;
+  // As `rein serve`: another address without a token would put the upstream's tools (often reachable
+  // on loopback only) in front of anyone who can reach this host.
+  if (listen && !isLoopback(listen.host) && !ctx.io.env.REIN_MCP_TOKEN) {
+    throw new UsageError(
+      `refusing to listen on ${listen.host} (not loopback) without REIN_MCP_TOKEN: anyone who can reach it could call the upstream's tools. ` +
+        'Set REIN_MCP_TOKEN (clients then send X-Rein-Token), or listen on 127.0.0.1 behind your own proxy',
+      'mcp',
+    );
+  }
   let upstream: URL | undefined;
   if (opts.upstream !== undefined) {
     try {
@@ -230,7 +240,7 @@ export default async function cmdMcp(ctx: Ctx, positionals: string[], opts: Opti
 
 async function runStdio(ctx: Ctx, r: Resources, command: string[], opts: Options<'mcp'>): Promise<number> {
   const up = new ChildTransport(command[0], command.slice(1), { cwd: ctx.io.cwd, env: process.env });
-  const down = new LineTransport(process.stdin, process.stdout, 'client');
+  const down = new LineTransport(process.stdin, process.stdout, 'client', undefined, true);
   let exitCode: number = EXIT.ok;
   let stopping = false;
   let done!: () => void;

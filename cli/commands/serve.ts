@@ -124,6 +124,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       tokens,
       bodyLimit: opts['body-limit'],
       settleGraceMs: opts['settle-grace'],
+      clientTime: opts['client-time'],
       mode: opts.mode,
       plugins,
       logger: log,

@@ -33,7 +33,7 @@ function blockersOf(program: CheckedProgram): Map<A.RuleDecl, A.RuleDecl> {
   if (out) return out;
   out = new Map();
   const rules = program.rules.filter((r) => r.name && decides(r));
-  const ranks = firstMatchRanks(rules.map((r) => ({ name: r.name!.text, annotations: annotationsOf(r) })));
+  const ranks = firstMatchRanks(rules.map((r) => ({ name: r.name!.text, annotations: annotationsOf(r), file: program.declFile.get(r) })));
   const rankOf = (r: A.RuleDecl) => ranks.get(r.name!.text) ?? Infinity;
   let blocker: A.RuleDecl | undefined;
   for (const r of [...rules].sort((a, b) => rankOf(a) - rankOf(b))) {

@@ -2,6 +2,8 @@
 // bundle loading and the CLI's `main`.
 
 import './fast-hash.js';
+// RE2 for every `matches` pattern (a browser loads it on demand: semantics/patterns.ts).
+import '../semantics/regex.js';
 export * from '../index.js';
 export {
   loadPolicy,

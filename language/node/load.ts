@@ -7,6 +7,7 @@
 // from any working directory. `paths` maps each name back to its absolute path for display.
 
 import { promises as fs } from 'node:fs';
+import '../semantics/regex.js'; // RE2 for every `matches` pattern (semantics/patterns.ts)
 import * as path from 'node:path';
 import type { Diagnostic } from '../diagnostics.js';
 import { parseConfig } from '../config.js';

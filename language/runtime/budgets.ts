@@ -185,23 +185,24 @@ export class BudgetPlanner {
 
   /** Plan every budget for one request: only applicable budgets (and those whose `when`/`unless`
    *  failed) are returned. Never throws on run-time errors: problems become `error`. Throws a
-   *  RangeError when `env.now` is not a finite time. */
+   *  RangeError when `env.now` is not a finite time (and a budget applies). */
   plan(env: Env): BudgetPlan[] {
     const plans: BudgetPlan[] = [];
     const slots = this.slots;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const budget = slot.budget;
-      const window = slot.windows.at(env.now);
       let applies: boolean;
       try {
         applies = budget.applies(env);
       } catch (e) {
         // an applicability error counts against the request (fail closed)
-        plans.push({ budget, applies: true, key: [], counterKey: null, window, charge: 0, limit: budget.limit, warnAt: budget.warnAt, error: `\`when\`/\`unless\` failed: ${message(e)}` });
+        plans.push({ budget, applies: true, key: [], counterKey: null, window: slot.windows.at(env.now), charge: 0, limit: budget.limit, warnAt: budget.warnAt, error: `\`when\`/\`unless\` failed: ${message(e)}` });
         continue;
       }
       if (!applies) continue;
+      // (after `applies`: a budget that does not apply needs no window)
+      const window = slot.windows.at(env.now);
       const plan: BudgetPlan = { budget, applies: true, key: EMPTY_KEY, counterKey: null, window, charge: 0, limit: budget.limit, warnAt: budget.warnAt };
       if (this.unsupported.size > 0 && this.unsupported.has(budget)) {
         plan.error = this.unsupported.get(budget)!;

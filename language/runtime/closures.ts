@@ -25,6 +25,7 @@ import {
   le,
   mapMethod,
   lt,
+  notNumber,
   member,
   memberOf,
   num,
@@ -387,12 +388,12 @@ export class Closures {
       const rv = n.r.v;
       const test =
         op === '<'
-          ? (a: unknown) => typeof a === 'number' && a < rv
+          ? (a: unknown) => (typeof a === 'number' ? a < rv : notNumber(a))
           : op === '<='
-            ? (a: unknown) => typeof a === 'number' && a <= rv
+            ? (a: unknown) => (typeof a === 'number' ? a <= rv : notNumber(a))
             : op === '>'
-              ? (a: unknown) => typeof a === 'number' && a > rv
-              : (a: unknown) => typeof a === 'number' && a >= rv;
+              ? (a: unknown) => (typeof a === 'number' ? a > rv : notNumber(a))
+              : (a: unknown) => (typeof a === 'number' ? a >= rv : notNumber(a));
       const sr = this.simple(n.l);
       return sr ? fusedTest(sr, test) : (env, f) => test(lf(env, f));
     }

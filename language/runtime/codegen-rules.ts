@@ -75,7 +75,10 @@ export interface DecideHelpers {
 /** What the fused variant needs: the validator, emitted into the same function (validate-js.ts `emitValidator`). */
 export interface FusedHelpers {
   /** Emits the quick validator reading the local `src`; lines `return undefined` on the first problem. */
-  validator: (b: CodeBuilder, src: Name) => { result: Name; fields: Map<string, Name> };
+  validator: (b: CodeBuilder, src: Name, inPlace?: boolean) => { result: Name; fields: Map<string, Name> };
+  /** Validate in place (validate-js.ts `inPlaceNodes`): the rules read the caller's own lists and
+   *  objects where validation would copy them unchanged. */
+  inPlace?: boolean;
 }
 
 /** A fused evaluation: the decision, or undefined when the request is not valid (or could not be read). */
@@ -155,7 +158,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
   if (fused) {
     b.declare(input);
     b.line(_`try {`);
-    const v = fused.validator(b, N.request);
+    const v = fused.validator(b, N.request, fused.inPlace);
     b.line(_`${input} = ${v.result};`);
     // Getters that throw, proxies: the general path validates again and reports the problem.
     b.line(_`} catch (e) { return undefined; }`);
@@ -207,7 +210,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
           const t = sc.temp();
           const rv = n.r.v;
           const test = op === '<' ? _`${t} < ${rv}` : op === '<=' ? _`${t} <= ${rv}` : op === '>' ? _`${t} > ${rv}` : _`${t} >= ${rv}`;
-          return _`(${t} = ${gen(n.l, sc)}, typeof ${t} === "number" && ${test})`;
+          return _`(${t} = ${gen(n.l, sc)}, typeof ${t} === "number" ? ${test} : ${b.ref(ops.notNumber)}(${t}))`;
         }
         if (n.l.k === 'const' && n.r.k === 'const') return fallback(n);
         const fn = op === '<' || op === '>' ? b.ref(ops.lt) : b.ref(ops.le);
@@ -370,11 +373,15 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     ];
     if (o.message) parts.push(_`message: ${gen(o.message, main)}`);
     if (r.from) parts.push(_`from: ${b.ref(r.from)}(${env}, ${f})`);
+    // `quorum N` / `expires D`, as the closures' `termsOf` adds them (a rule without a constant
+    // outcome granted on one approver and any age when these were left out).
+    if (o.quorum !== undefined) parts.push(_`quorum: ${o.quorum}`);
+    if (o.expiresMs !== undefined) parts.push(_`expires_ms: ${o.expiresMs}`);
     return _`{ ${join(parts, COMMA)} }`;
   };
 
   const ctx: GenContext = { b, gen: (n) => gen(n, main), conditions, frame, reads, readLines, temps: main.temps };
-  if (fusedWith) return generateFusedBody(ctx, rules, fusedWith.decide);
+  if (fusedWith) return generateFusedBody(ctx, rules, fusedWith.decide, fusedWith.fused.inPlace === true);
   const { out, m, o, all } = N;
   const body: Code[] = [];
   const keep = (i: number) => _`if (${out} !== null) ${out}[${i}] = ${o}; else if (${m} === null) ${m} = [${o}]; else ${m}.push(${o});`;
@@ -418,7 +425,7 @@ interface GenContext {
 }
 
 /** The rules and decision part of `generateFused` (after the validator and the conditions' code generators are set up by `generate`). */
-function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelpers): unknown {
+function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelpers, inPlace: boolean): unknown {
   const { b, gen, conditions, reads, readLines, temps } = ctx;
   const { env, f, o, r: rv, ms, fr, input } = N;
   // The rules' entries go into one `Entries` (entries.ts), `E`: each into the list its effect (known
@@ -470,15 +477,20 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
   // written before it is read, and no code a caller wrote runs between the first rule and the last
   // (the request was copied by the validator; host functions have no fused path), so a re-entered
   // evaluation (from a getter of the request, during validation) is over before the rules start.
+  // In place, the rules read the caller's objects, whose getters may run (and evaluate again): then
+  // each call has its own frame.
   const size = Math.max(0, ...rules.map((r) => r.rule.frameSize));
+  // In place, the decision hashes the validated value as it is when `request_hash` is first read: the
+  // caller's own objects in it have the canonical JSON of their records (validate-js.ts `inPlaceNodes`).
   b.line(_`const ${E} = new ${b.ref(Entries)}(${input});`);
   b.line(_`let ${o}, ${rv}, ${ms}, ${fr};`);
-  b.line(_`const ${f} = ${size > 0 ? b.ref(new Array(size)) : b.ref(EMPTY_FRAME)};`);
+  b.line(_`const ${f} = ${size === 0 ? b.ref(EMPTY_FRAME) : inPlace ? _`new Array(${size})` : b.ref(new Array(size))};`);
   const lt = letAll(temps);
   if (lt) b.line(lt);
   if (readLines.length > 0) {
     b.line(letAll([...reads.values()])!);
-    // Reads into records and maps the validator has just built: nothing to throw.
+    // Reads into records and maps the validator has just built (every declared field of an object
+    // it checks in place is a local): nothing to throw.
     for (const l of readLines) b.line(l);
   }
   for (const l of body) b.line(l);

@@ -27,9 +27,10 @@ import { useCodegen } from './codegen.js';
 import { generateFused, generateRules, type DecideHelpers, type FusedEvaluate, type RuleGenHost } from './codegen-rules.js';
 import { EvalError, newRecord, renderValue } from './values.js';
 import { Closures, EMPTY_FRAME, frameOf, type Fn, type Frame, type TraceEnv } from './closures.js';
-import { conjuncts, type IrBudget, type IrProgram, type IrRule } from './ir.js';
+import { childNodes, conjuncts, type IrBudget, type IrProgram, type IrRule, type Node } from './ir.js';
 import { Lowering } from './lower.js';
-import { errorMessage } from './ops.js';
+import { errorMessage, isScalarKind } from './ops.js';
+import type { Type } from '../semantics/types.js';
 import { clock } from './clock.js';
 import { loadData } from './data.js';
 import { ExternCalls, ExternError, bindExterns, withCalls, type ExternImpls } from './externs.js';
@@ -89,6 +90,8 @@ interface CompiledRule {
   traced?: CompiledClause[];
 }
 
+const NULL_GROUP = '`require approval from` gave null: the approver group is unknown';
+
 function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
   const { name, effect, monitor, annotations, location } = r;
   const clauses: CompiledClause[] = r.clauses.map((c) => ({ kind: c.kind, fn: cl.fn(c.expr) }));
@@ -97,9 +100,11 @@ function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
   if (r.from) {
     const g = cl.fn(r.from);
     const t = r.fromType;
+    // A group that comes out null is not "any group": the rule fails (its `on error` effect).
     from = (env, f) => {
       const v = g(env, f);
-      return v === null || v === undefined ? null : typeof v === 'string' ? v : renderValue(v, t, currency);
+      if (v === null || v === undefined) throw new EvalError(NULL_GROUP);
+      return typeof v === 'string' ? v : renderValue(v, t, currency);
     };
   }
   const notMatched: RuleOutcome = Object.freeze({ name, matched: false, effect, monitor, annotations, location }) as RuleOutcome;
@@ -219,8 +224,8 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
 
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
 function generatedRules(cl: Closures, rules: CompiledRule[]): ((env: Env, all: boolean) => RuleOutcome[]) | undefined;
-function generatedRules(cl: Closures, rules: CompiledRule[], decide: DecideHelpers, validate: Validator): FusedEvaluate | undefined;
-function generatedRules(cl: Closures, rules: CompiledRule[], decide?: DecideHelpers, validate?: Validator): unknown {
+function generatedRules(cl: Closures, rules: CompiledRule[], decide: DecideHelpers, validate: Validator, inPlace?: boolean): FusedEvaluate | undefined;
+function generatedRules(cl: Closures, rules: CompiledRule[], decide?: DecideHelpers, validate?: Validator, inPlace?: boolean): unknown {
   try {
     const genRules = rules.map((r) => ({
       rule: r.ir,
@@ -244,7 +249,7 @@ function generatedRules(cl: Closures, rules: CompiledRule[], decide?: DecideHelp
     };
     if (decide && validate) {
       // The validator's own IR and closures, emitted into the fused function.
-      return generateFused(host, genRules, helpers, decide, { validator: validate.emit });
+      return generateFused(host, genRules, helpers, decide, { validator: validate.emit, inPlace });
     }
     return generateRules(host, genRules, helpers);
   } catch {
@@ -322,7 +327,8 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
       from: fromFn
         ? (env: Env) => {
             const v = wrap('approver', () => fromFn(env, frame()));
-            return v === null || v === undefined ? null : String(v);
+            if (v === null || v === undefined) throw new EvalError(`budget \`${name}\` approver: ${NULL_GROUP}`);
+            return String(v);
           }
         : undefined,
       message: msgFn ? (env: Env) => wrap('message', () => msgFn(env, frame()) as string) : undefined,
@@ -398,6 +404,30 @@ function policyHash(program: CheckedProgram, sources?: Record<string, string>): 
   return sha256Hex(text + data);
 }
 
+/**
+ * Whether the rules may read the request in place (validate-js.ts `inPlaceNodes`): nothing in them
+ * sees more of an object than its declared fields' values, where a request's own object and its
+ * validated record differ (key order, prototype). Not with `redact` rules, `with`, detectors, the
+ * whole `input`, or text made of (or an approver that is) anything but scalars and lists of them.
+ */
+function readsInPlace(ir: IrProgram): boolean {
+  const flat = (t: Type | undefined): boolean => {
+    const u = t?.kind === 'nullable' ? t.inner : t;
+    return isScalarKind(u?.kind) || (u?.kind === 'list' && flat(u.elem));
+  };
+  const ok = (n: Node | undefined): boolean => {
+    if (n === undefined) return true;
+    if (n.k === 'with' || n.k === 'detect' || n.k === 'input' || n.k === 'extern') return false;
+    if (n.k === 'str' && n.parts.some((p) => typeof p !== 'string' && !flat(p.type))) return false;
+    return childNodes(n).every(ok);
+  };
+  return (
+    ir.rules.every((r) => r.redact === undefined && (r.from === undefined || flat(r.fromType)) && r.clauses.every((c) => ok(c.expr)) && ok(r.message) && ok(r.from)) &&
+    ir.lets.every((l) => ok(l.body)) &&
+    ir.defs.every((d) => ok(d.body))
+  );
+}
+
 // ---------------------------------------------------------------- public API
 
 export interface EvaluateOptions {
@@ -462,7 +492,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   let traced: Closures | undefined;
 
   // `combine first_match`: the rules' outcomes pass through `firstMatch` (combine.ts); not fused.
-  const ranks = header.combine === 'first_match' ? firstMatchRanks(ir.rules) : null;
+  const ranks = header.combine === 'first_match' ? firstMatchRanks(ir.rules.map((r) => ({ name: r.name, annotations: r.annotations, file: r.location.file }))) : null;
 
   const evaluateAll = (env: Env, opts?: { explain?: boolean }): RuleOutcome[] => {
     const out = new Array<RuleOutcome>(rules.length);
@@ -570,7 +600,9 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const fused = ranks === null && generate && fastRules !== undefined && externs === null ? generatedRules(closures, rules, decideHelpers, validate) : undefined;
   if (fused !== undefined) compiled.fused = fused;
   // The fused function takes the views before it validates: not for limits read from the request.
-  const fusedEvaluate = dataLimited.length === 0 ? fused : undefined;
+  // `policy.evaluate` has its own, validating in place (made on first use) when no rule can tell a
+  // request's own object from its validated record (`readsInPlace`); the engine keeps the copying one.
+  let fusedEvaluate: FusedEvaluate | undefined | null = dataLimited.length > 0 || fused === undefined ? undefined : readsInPlace(ir) ? null : fused;
 
   const finishRules = decideHelpers.finish;
   const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
@@ -590,8 +622,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     if (opts === undefined || (opts.explain !== true && (mode === undefined || mode === 'enforce') && (approvals === undefined || approvals.length === 0))) {
       // The common case: enforce mode, no approvals, no explanation. Valid request → rules → the
       // decision, without the general assembly (same decision: test/runtime/perf-codegen.test.ts).
+      if (fusedEvaluate === null) fusedEvaluate = generatedRules(closures, rules, decideHelpers, validate, true) ?? fused;
       if (fusedEvaluate !== undefined) {
-        const d = fusedEvaluate(request, now, emptyViews, finishRules);
+        // What the in-place check leaves to a copy (an extra field holding a list, say): the copying one.
+        const d = fusedEvaluate(request, now, emptyViews, finishRules) ?? (fusedEvaluate !== fused ? fused!(request, now, emptyViews, finishRules) : undefined);
         if (d !== undefined) return d;
       } else {
         const input = validate.quick(request);
@@ -616,6 +650,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       else errors = v.errors;
     }
     const E = new Entries(input, approvals);
+    E.now = now; // an approval's `expires` counts from the time it was given to this decision's now
     if (errors !== undefined) E.failRequest(errors, onError);
     if (explain) E.explain = [];
     const calls = externs !== null && input !== undefined ? new ExternCalls(externs, 'sync') : undefined;

@@ -224,6 +224,7 @@ export { groupSatisfies, ruleErrorReason } from './entries.js';
  */
 export function assembleDecision(input: AssembleInput): Decision {
   const E = new Entries(input.hashOf, input.approvals ?? [], input.requestHash);
+  E.now = +input.time;
   if (input.errors && input.errors.length > 0) E.failRequest(input.errors, input.onError);
   if (input.explain) E.explain = [];
   E.rules(input.rules, input.onError);

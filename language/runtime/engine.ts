@@ -10,6 +10,8 @@ import { nonceKey, prepareApprovalKeys, verifyApprovalToken, type ApprovalKey } 
 import { deepMerge, formatDuration, isPlainObject, newRecord } from './values.js';
 import { SettledIds } from './settled-ids.js';
 import { IdIndex } from './id-index.js';
+import { KEPT_GIVEN, KEPT_LEAVES, KEPT_PATHS, KEPT_TREE, Kept, flattenerOf, keepPaths, rebuildPaths, settlePaths, settleType, snapshot, unflattenAll, unflattenerOf, type FieldPath, type Flattener, type Unflattener } from './settle-data.js';
+import { compileValidator } from './validate.js';
 import { formatMicros } from './money.js';
 import type { Type } from '../semantics/types.js';
 import { BudgetPlanner, chargeProblem, counterModeOf, keyOf, counterKeyOf, liveWindow, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
@@ -100,89 +102,6 @@ function checkedOptions(opts: DecideOptions): DecideOptions {
   return { approvals, explain: opts.explain, now: opts.now, trace: opts.trace };
 }
 
-/**
- * Everything `settle` needs for one reservation, in ONE array (a busy service keeps one per
- * unsettled reservation until it expires, plus the settle grace: bench:reservations):
- *   [0] the decision time; [1] the counted budget, or a list of them; [2] its counter key, or a list
- *   (in the same order); [3] how the request follows:
- *   KEPT_LEAVES — [4…] the validated request's leaves, in its type's field order (`flattenInput`:
- *     no record per object of the request; `settle` rebuilds them);
- *   KEPT_TREE — [4] the validated request itself (it has fields its type does not declare);
- *   KEPT_GIVEN — [4] a snapshot of the request as given (parts of the validated one may be reachable
- *     from outside: explanations, `trace`, a list or object in a `by` tuple).
- * The validated request needs no copy: a fresh value made of records, lists and scalars that nothing
- * else writes to (rules and budget expressions only read it).
- */
-type Kept = unknown[];
-const KEPT_LEAVES = 0;
-const KEPT_TREE = 1;
-const KEPT_GIVEN = 2;
-
-/** Where `flattenInput` put an object-typed value that is null (optional and absent). */
-const NULL_RECORD: unknown = Object.freeze({ nullRecord: true });
-
-/**
- * Writes the leaves of a validated value into `out` from index `i` (`Kept`): a record of an object
- * type is its declared fields' leaves in order, anything else one leaf. Returns the index after them,
- * or -1 when a record has fields its type does not declare (then the request is kept as a tree).
- */
-type Flattener = (v: unknown, out: unknown[], i: number) => number;
-
-/** The flattener of type `t` (made once per engine) and how many leaves it writes at most. */
-function flattenerOf(t: Type): { flatten: Flattener; leaves: number } {
-  if (t.kind !== 'object') {
-    return {
-      flatten: (v, out, i) => {
-        if (v === undefined) return -1;
-        out[i] = v;
-        return i + 1;
-      },
-      leaves: 1,
-    };
-  }
-  const names = t.fields.map((f) => f.name);
-  const subs = t.fields.map((f) => flattenerOf(f.type));
-  const flat = subs.map((x) => x.flatten);
-  const n = names.length;
-  return {
-    flatten: (v, out, i) => {
-      if (v === null) {
-        out[i] = NULL_RECORD;
-        return i + 1;
-      }
-      if (typeof v !== 'object' || v === undefined || Array.isArray(v)) return -1;
-      // Records have a frozen prototype without members: `for in` sees their own fields only.
-      let k = 0;
-      for (const _ in v) k++;
-      if (k !== n) return -1;
-      for (let j = 0; j < n && i >= 0; j++) i = flat[j]!((v as Record<string, unknown>)[names[j]!], out, i);
-      return i;
-    },
-    leaves: Math.max(1, subs.reduce((x, y) => x + y.leaves, 0)),
-  };
-}
-
-/** The inverse of a flattener: the validated request back from its leaves, from `unflatAt` on. */
-type Unflattener = (leaves: Kept) => unknown;
-/** The read position of the running unflattener (settle is synchronous up to there). */
-let unflatAt = 0;
-
-function unflattenerOf(t: Type): Unflattener {
-  if (t.kind !== 'object') return (leaves) => leaves[unflatAt++];
-  const names = t.fields.map((f) => f.name);
-  const subs = t.fields.map((f) => unflattenerOf(f.type));
-  const n = names.length;
-  return (leaves) => {
-    if (leaves[unflatAt] === NULL_RECORD) {
-      unflatAt++;
-      return null;
-    }
-    const out = newRecord();
-    for (let j = 0; j < n; j++) out[names[j]!] = subs[j]!(leaves);
-    return out;
-  };
-}
-
 /** A store call of the decide algorithm (`Engine.steps`), made by the driver. */
 type StoreCall =
   | { op: 'consume'; nonces: readonly { key: string; expiresAt: number }[]; now: number }
@@ -236,45 +155,30 @@ function randomPrefix(): string {
 }
 const ID_PREFIX = randomPrefix().replace(/-/g, '').slice(0, 20) + '-';
 let idCounter = 0;
+/** The last id made (its counter is `idCounter`). */
+let lastId = '';
 function newReservationId(): string {
-  return ID_PREFIX + (++idCounter).toString(36);
+  return (lastId = ID_PREFIX + (++idCounter).toString(36));
 }
+/** `IdIndex`'s group key of the ids with counters in `idGroup` × 1296 … + 1295 (all but their last
+ *  two base-36 digits), made once per group. */
+let idGroup = -1;
+let idGroupKey = '';
 
-/**
- * A deep copy of a request for `settle`: plain objects, arrays and Dates copied directly (much
- * cheaper than `structuredClone`), anything else through `structuredClone` (kept as is when it cannot
- * be cloned, e.g. functions).
- */
-function snapshot(v: unknown, depth: number): unknown {
-  if (typeof v !== 'object' || v === null) return v;
-  if (depth > 64) return cloneOther(v); // deep or cyclic: structuredClone handles cycles
-  if (Array.isArray(v)) {
-    const n = v.length;
-    const out = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = snapshot(v[i], depth + 1);
-    return out;
+/** Adds the settle data of reservation `id` to `index`: without reading the id's characters when it
+ *  is the id just made (the fused path's case; from 1296 on, when it has two base-36 digits after
+ *  its group key). */
+function addKept(index: IdIndex<Kept>, id: string, kept: Kept): void {
+  if (id !== lastId || idCounter < 1296) {
+    index.add(id, kept);
+    return;
   }
-  const proto = Object.getPrototypeOf(v);
-  if (proto === Object.prototype || proto === null) {
-    const src = v as Record<string, unknown>;
-    const out: Record<string, unknown> = proto === null ? Object.create(null) : {};
-    for (const k of Object.keys(src)) {
-      const x = snapshot(src[k], depth + 1);
-      if (k === '__proto__') Object.defineProperty(out, k, { value: x, enumerable: true, writable: true, configurable: true });
-      else out[k] = x;
-    }
-    return out;
+  const g = Math.floor(idCounter / 1296);
+  if (g !== idGroup) {
+    idGroup = g;
+    idGroupKey = ID_PREFIX + g.toString(36);
   }
-  if (v instanceof Date) return new Date(v.getTime());
-  return cloneOther(v);
-}
-
-function cloneOther(v: unknown): unknown {
-  try {
-    return structuredClone(v);
-  } catch {
-    return v;
-  }
+  index.addIn(idGroupKey, idCounter % 1296, id, kept);
 }
 
 /** The result of reserving no items. */
@@ -364,8 +268,16 @@ export class Engine {
    *  `rawFormNeeded`: it has money or time values (which `rawForm` converts back). */
   private readonly inputType: Type | null;
   private readonly rawFormNeeded: boolean;
-  /** The input type's flattener (`Kept`), its most leaves and its inverse; null without an input type. */
+  /** The request fields the budgets' charges read (settle-data.ts `settlePaths`): `settle` keeps
+   *  only those; null: they cannot be known, and the flattener keeps the whole request. */
+  private readonly paths: readonly FieldPath[] | null;
+  /** `settle`'s validator of a kept request merged with usage (`settleType`), made on first use. */
+  private settleValidator: ((request: unknown) => ReturnType<CompiledPolicy['validate']>) | null = null;
+  /** The input type's flattener (`Kept`), its most leaves and its inverse; null without an input type
+   *  or when `paths` are known. */
   private readonly flattener: { flatten: Flattener; leaves: number; unflatten: Unflattener } | null;
+  /** `Kept.at` is the decision time minus this (the first kept decision's time): a small integer. */
+  private timeBase = NaN;
   /** `needsRawForm` by type (memo): `toRawForm` shares the parts that need no conversion. */
   private readonly rawFormTypes = new Map<Type, boolean>();
   private lastPurge = -Infinity;
@@ -404,7 +316,8 @@ export class Engine {
     this.sync = directSyncBudgetStore(this.store);
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
     this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, this.rawFormTypes);
-    this.flattener = this.inputType !== null ? { ...flattenerOf(this.inputType), unflatten: unflattenerOf(this.inputType) } : null;
+    this.paths = settlePaths(this.compiled.ir, this.inputType);
+    this.flattener = this.inputType !== null && this.paths === null ? { ...flattenerOf(this.inputType), unflatten: unflattenerOf(this.inputType) } : null;
     this.fusedFinish = this.compiled.fused !== undefined && this.compiled.budgetsReadByRules.length === 0 && this.inputType !== null ? this.makeFusedFinish() : null;
   }
 
@@ -1068,32 +981,36 @@ export class Engine {
 
   /** When a kept reservation may be forgotten (its expiry plus the settle grace). */
   private dropAtOf(p: Kept): number {
-    return (p[0] as number) + this.ttlMs + this.graceMs;
+    return this.timeOfKept(p) + this.ttlMs + this.graceMs;
   }
 
-  /** Keep what `settle` needs for a reservation kept with an `allow` (`Kept`): the validated request
-   *  (`validated`, when nothing outside the engine can reach it) or else a copy of the request as given. */
+  /** A kept reservation's decision time. */
+  private timeOfKept(p: Kept): number {
+    return p.at + this.timeBase;
+  }
+
+  /** Keep what `settle` needs for a reservation kept with an `allow` (settle-data.ts `Kept`): the
+   *  fields of the validated request that charges read (`validated`, when nothing outside the engine
+   *  can reach it), or else a copy of the request as given. */
   private keepForSettle(id: string, validated: Record<string, unknown> | null, request: unknown, counted: BudgetPlan[], now: number): void {
-    const f = validated !== null ? this.flattener : null;
-    const kept: Kept = new Array(f !== null ? 4 + f.leaves : 5);
-    kept[0] = now;
-    if (counted.length === 1) {
-      kept[1] = counted[0]!.budget;
-      kept[2] = counted[0]!.counterKey;
-    } else {
-      kept[1] = counted.map((c) => c.budget);
-      kept[2] = counted.map((c) => c.counterKey as string);
+    if (this.timeBase !== this.timeBase) this.timeBase = now;
+    const at = now - this.timeBase;
+    const one = counted.length === 1;
+    const budget = one ? counted[0]!.budget : counted.map((c) => c.budget);
+    const key = one ? (counted[0]!.counterKey as string) : counted.map((c) => c.counterKey as string);
+    let kept: Kept;
+    if (validated === null) kept = new Kept(at, budget, key, KEPT_GIVEN, snapshot(request, 0));
+    else if (this.paths !== null) kept = new Kept(at, budget, key, KEPT_PATHS, keepPaths(validated, this.paths));
+    else {
+      const f = this.flattener;
+      const leaves: unknown[] = f !== null ? new Array(f.leaves) : [];
+      const end = f !== null ? f.flatten(validated, leaves, 0) : -1;
+      if (end >= 0) {
+        leaves.length = end;
+        kept = new Kept(at, budget, key, KEPT_LEAVES, leaves);
+      } else kept = new Kept(at, budget, key, KEPT_TREE, validated);
     }
-    const end = f !== null ? f.flatten(validated, kept, 4) : -1;
-    if (end >= 0) {
-      kept[3] = KEPT_LEAVES;
-      kept.length = end;
-    } else {
-      kept[3] = validated !== null ? KEPT_TREE : KEPT_GIVEN;
-      kept[4] = validated ?? snapshot(request, 0);
-      kept.length = 5;
-    }
-    this.pending.add(id, kept);
+    addKept(this.pending, id, kept);
   }
 
   /**
@@ -1106,6 +1023,16 @@ export class Engine {
   private keepsValidated(run: Run): boolean {
     if (this.inputType === null || run.opts.explain || run.opts.trace !== undefined) return false;
     return !hasObjectKey(run.counted);
+  }
+
+  /** Validates a kept request (`KEPT_PATHS`: only the fields charges read) merged with usage: the
+   *  input type with every other field optional (settle-data.ts `settleType`). */
+  private validateKept(merged: unknown): ReturnType<CompiledPolicy['validate']> {
+    if (this.settleValidator === null) {
+      const generated = (this.compiled.validate as { generated?: boolean }).generated;
+      this.settleValidator = compileValidator(settleType(this.inputType as Type, this.paths!), generated === false ? { codegen: false } : {});
+    }
+    return this.settleValidator(merged);
   }
 
   /** A validated request back in a form the validator reads to the same value (settle merges the usage
@@ -1146,26 +1073,22 @@ export class Engine {
       return;
     }
     if (usage !== null && usage !== undefined && !isPlainObject(usage)) throw new TypeError('settle: usage must be an object, e.g. { cost: { estimate: 0.031 } }');
-    const form = p[3] as number;
-    let request = p[4];
-    if (form === KEPT_LEAVES) {
-      unflatAt = 4;
-      request = this.flattener!.unflatten(p);
-    }
+    const form = p.form;
+    const request = form === KEPT_PATHS ? rebuildPaths(p.v, this.paths!) : form === KEPT_LEAVES ? unflattenAll(this.flattener!.unflatten, p.v as unknown[]) : p.v;
     let input: Record<string, unknown>;
     if (form !== KEPT_GIVEN && (usage === null || usage === undefined || isEmptyObject(usage))) {
       // Nothing to merge: the validated request is what validating it again would give.
       input = request as Record<string, unknown>;
     } else {
       const merged = deepMerge(form !== KEPT_GIVEN ? this.rawForm(request) : request, usage ?? {});
-      const v = this.compiled.validate(merged);
+      const v = form === KEPT_PATHS ? this.validateKept(merged) : this.compiled.validate(merged);
       if (!v.ok) {
         const first = v.errors[0];
         throw new Error(`settle: the request merged with the usage is invalid: ${first ? `${first.path ?? '$'}: ${first.message}` : 'invalid'}`);
       }
       input = v.value;
     }
-    const env: Env = { input, now: p[0] as number, budgets: {} };
+    const env: Env = { input, now: this.timeOfKept(p), budgets: {} };
     const charge = (budget: CompiledBudget, counterKey: string): Actual => {
       let amount: number;
       try {
@@ -1177,8 +1100,8 @@ export class Engine {
       if (problem) throw new Error(`settle: budget \`${budget.name}\`: ${problem}`);
       return { counterKey, amount };
     };
-    const keys = p[2] as string | readonly string[];
-    const actuals: Actual[] = typeof keys === 'string' ? [charge(p[1] as CompiledBudget, keys)] : keys.map((k, i) => charge((p[1] as readonly CompiledBudget[])[i]!, k));
+    const keys = p.key;
+    const actuals: Actual[] = typeof keys === 'string' ? [charge(p.budget as CompiledBudget, keys)] : keys.map((k, i) => charge((p.budget as readonly CompiledBudget[])[i]!, k));
     // Mark first: a concurrent second settle must throw, not double-apply. The id is enough (the
     // decision object is not added to `settledDecisions`: a WeakSet insert cost ~4 % of a decide +
     // settle); after the grace a second settle is a no-op, as any settle then.

@@ -263,12 +263,12 @@ export class Lowering {
         return NULL;
       case 'Unary': {
         const x = this.expr(e.operand, s);
-        return this.fold(e.op === 'not' ? { k: 'not', x } : { k: 'neg', x });
+        return this.fold(e.op === 'not' ? { k: 'not', x: this.shaped(e.operand, x, 'bool', '`not`') } : { k: 'neg', x });
       }
       case 'Binary':
         return this.binary(e, s);
       case 'If': {
-        const c = this.expr(e.cond, s);
+        const c = this.shaped(e.cond, this.expr(e.cond, s), 'bool', '`if`');
         const t = this.expr(e.then, s);
         const f = this.expr(e.else, s);
         if (isConst(c)) return c.v === true ? t : f;
@@ -411,6 +411,27 @@ export class Lowering {
     return { root: sym.name, keys, safe };
   }
 
+  private logic(op: 'and' | 'or', l: Node, r: Node): Node {
+    if (op === 'and') {
+      if (isConst(l)) return l.v === true ? this.fold({ k: 'and', l: konst(true), r }) : konst(false);
+      return { k: 'and', l, r };
+    }
+    if (isConst(l)) return l.v === true ? konst(true) : this.fold({ k: 'or', l: konst(false), r });
+    return { k: 'or', l, r };
+  }
+
+  /**
+   * An `any` operand where a bool (a condition, `and`/`or`/`not`/`if`) or a string (`matches`, a
+   * detector) is needed: the value itself, `null` as `null`, any other type a rule error — never a
+   * silent `false` that lets a request through (`when args.dangerous` with `"yes"`).
+   */
+  private shaped(e: A.Expr | undefined, n: Node, want: 'bool' | 'string', what: string): Node {
+    if (!e || baseKind(this.typeOf(e)) !== 'any' || isConst(n)) return n;
+    const isType: Node = { k: 'eq', neg: false, scalar: true, l: { k: 'call', fn: 'type_of', args: [n] }, r: konst(want) };
+    const isNull: Node = { k: 'eq', neg: false, scalar: true, l: n, r: NULL };
+    return { k: 'if', c: isType, t: n, f: { k: 'if', c: isNull, t: NULL, f: { k: 'error', message: `${what} needs a ${want}, got a value of another type` } } };
+  }
+
   binary(e: A.BinaryExpr, s: Scope): Node {
     const n = this.binaryRaw(e, s);
     // Time and duration arithmetic must stay inside the time range (±8.64e15 ms, JavaScript's
@@ -428,21 +449,22 @@ export class Lowering {
     const lk = baseKind(this.typeOf(e.left));
     const rk = baseKind(this.typeOf(e.right));
     const at = this.at(s, e);
+    if (op === 'and' || op === 'or') return this.logic(op, this.shaped(e.left, l, 'bool', `\`${op}\``), this.shaped(e.right, r, 'bool', `\`${op}\``));
     switch (op) {
-      case 'and':
-        if (isConst(l)) return l.v === true ? this.fold({ k: 'and', l: konst(true), r }) : konst(false);
-        return { k: 'and', l, r };
-      case 'or':
-        if (isConst(l)) return l.v === true ? konst(true) : this.fold({ k: 'or', l: konst(false), r });
-        return { k: 'or', l, r };
       case '==':
       case '!=':
-        return this.fold({ k: 'eq', neg: op === '!=', scalar: isScalarKind(lk) || isScalarKind(rk), l, r });
       case '<':
       case '<=':
       case '>':
-      case '>=':
-        return this.fold({ k: 'cmp', op, l, r });
+      case '>=': {
+        // Money beside a number read from untyped request data (`(args.amount ?? $0) > $100`):
+        // the number is in currency units, money in micros — scaled as a money limit's is.
+        const money = lk === 'money' || rk === 'money';
+        const l2 = money && e.left ? this.unitsOfAny(e.left, l, at) : l;
+        const r2 = money && e.right ? this.unitsOfAny(e.right, r, at) : r;
+        if (op === '==' || op === '!=') return this.fold({ k: 'eq', neg: op === '!=', scalar: isScalarKind(lk) || isScalarKind(rk), l: l2, r: r2 });
+        return this.fold({ k: 'cmp', op, l: l2, r: r2 });
+      }
       case 'in':
       case 'not in':
         return this.fold({ k: 'in', neg: op === 'not in', l, r });
@@ -458,7 +480,8 @@ export class Lowering {
             return { k: 'error', message: `invalid pattern at ${at}` };
           }
         }
-        return isConst(r) && typeof r.v === 'string' ? this.fold({ k: 'matches', l, pattern: r.v, at }) : { k: 'matchesAny', l, r, at };
+        const ls = this.shaped(e.left, l, 'string', '`matches`');
+        return isConst(r) && typeof r.v === 'string' ? this.fold({ k: 'matches', l: ls, pattern: r.v, at }) : { k: 'matchesAny', l: ls, r, at };
       }
       case 'with':
         return this.fold({ k: 'with', l, r });
@@ -519,7 +542,7 @@ export class Lowering {
         const ns = callee.object.name.text;
         const objSym = this.program.refs.get(callee.object.name);
         const name = `${ns}.${m}`;
-        if (DETECTORS[name] && (!objSym || objSym.kind === 'detector')) return this.fold({ k: 'detect', name, arg: this.expr(e.args[0], s) });
+        if (DETECTORS[name] && (!objSym || objSym.kind === 'detector')) return this.fold({ k: 'detect', name, arg: this.shaped(e.args[0], this.expr(e.args[0], s), 'string', `\`${name}\``) });
       }
       return this.method(callee.object, m, e, s);
     }
@@ -580,7 +603,7 @@ export class Lowering {
       kind: c.kind === 'When' ? 'when' : 'unless',
       source: c.expr ? printExpr(c.expr) : '',
       location: locationOf(file, c.expr ?? c),
-      expr: this.expr(c.expr, s),
+      expr: this.shaped(c.expr, this.expr(c.expr, s), 'bool', `\`${c.kind === 'When' ? 'when' : 'unless'}\``),
     }));
     s.trace = false;
     const msgNode = effectClause && 'message' in effectClause ? effectClause.message : undefined;
@@ -650,8 +673,8 @@ export class Lowering {
     }
     const warnNode = warnC?.threshold ? this.expr(warnC.threshold, s) : undefined;
     const warnAt = constNumber(warnNode);
-    const whens = conds.filter((c) => c.kind === 'When').map((c) => this.expr(c.expr, s));
-    const unlesses = conds.filter((c) => c.kind === 'Unless').map((c) => this.expr(c.expr, s));
+    const whens = conds.filter((c) => c.kind === 'When').map((c) => this.shaped(c.expr, this.expr(c.expr, s), 'bool', '`when`'));
+    const unlesses = conds.filter((c) => c.kind === 'Unless').map((c) => this.shaped(c.expr, this.expr(c.expr, s), 'bool', '`unless`'));
     const chargeType = chargeC?.expr ? this.typeOf(chargeC.expr) : undefined;
     const charge = chargeC?.expr ? this.expr(chargeC.expr, s) : undefined;
     const keys = (byC?.keys ?? []).map((k) => this.expr(k, s));
@@ -687,16 +710,17 @@ export class Lowering {
     return b;
   }
 
-  /** A money limit's IR with each `any`-typed operand of its `??` chain that reads the request scaled
-   *  from currency units to micros when it is a number (null and other values pass through: a null goes on to the default, a
-   *  string fails the limit). */
-  private unitsOfAny(e: A.Expr, n: Node): Node {
-    if (e.kind === 'Paren') return e.expr === undefined ? n : this.unitsOfAny(e.expr, n);
-    if (e.kind === 'Binary' && e.op === '??' && e.right !== undefined && n.k === 'coalesce') return { k: 'coalesce', l: this.unitsOfAny(e.left, n.l), r: this.unitsOfAny(e.right, n.r) };
+  /** A money limit's or comparison's IR with each `any`-typed operand of its `??` chain that reads the
+   *  request scaled from currency units to micros when it is a number (null and other values pass
+   *  through: a null goes on to the default, a string fails the limit or the comparison). */
+  private unitsOfAny(e: A.Expr, n: Node, at = 'the limit'): Node {
+    if (e.kind === 'Paren') return e.expr === undefined ? n : this.unitsOfAny(e.expr, n, at);
+    if (e.kind === 'Binary' && e.op === '??' && e.right !== undefined && n.k === 'coalesce') return { k: 'coalesce', l: this.unitsOfAny(e.left, n.l, at), r: this.unitsOfAny(e.right, n.r, at) };
     // only a read of the request (JSON as sent): a `let` of money literals typed `any` holds micros
     if (baseKind(this.typeOf(e)) !== 'any' || !readsRequest(n)) return n;
     const isNumber: Node = { k: 'eq', neg: false, scalar: true, l: { k: 'call', fn: 'type_of', args: [n] }, r: { k: 'const', v: 'number' } };
-    return { k: 'if', c: isNumber, t: { k: 'arith', op: '*', mode: 'number', l: n, r: { k: 'const', v: 1_000_000 }, at: 'the limit' }, f: n };
+    // $1 × the number, exactly (money arithmetic: 1.1 is 1,100,000 micros, not 1,100,000.0000000002)
+    return { k: 'if', c: isNumber, t: { k: 'arith', op: '*', mode: 'money', l: { k: 'const', v: 1_000_000 }, r: n, at }, f: n };
   }
 }
 

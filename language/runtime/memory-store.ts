@@ -114,9 +114,12 @@ export class MemoryBudgetStore implements BudgetStore {
     const n = reqItems.length;
     const items: ReserveItemResult[] = new Array(n);
     let ok = true;
+    /** The first item's counter as read (reused by the write below: no second lookup). */
+    let first: Counter | undefined;
     for (let i = 0; i < n; i++) {
       const it = reqItems[i]!;
       const c = this.counters.get(it.counterKey);
+      if (i === 0) first = c;
       let spent = 0;
       let reserved = 0;
       if (c !== undefined) {
@@ -148,7 +151,7 @@ export class MemoryBudgetStore implements BudgetStore {
     let tail: Entry | null = null;
     for (let i = 0; i < n; i++) {
       const it = reqItems[i]!;
-      const c = this.counter(it.counterKey, it.expiresAt, req.ttlMs, it.mode, req.now);
+      const c = this.counterOf(i === 0 ? first : this.counters.get(it.counterKey), it.counterKey, it.expiresAt, req.ttlMs, it.mode, req.now);
       c.reserved += it.charge;
       // The same counter twice in one reservation: one entry with the sum.
       let dup: Entry | null = null;
@@ -296,7 +299,11 @@ export class MemoryBudgetStore implements BudgetStore {
   }
 
   private counter(counterKey: string, windowEnd: number | null, ttlMs: number, mode: CounterMode | undefined, now: number): Counter {
-    let c = this.counters.get(counterKey);
+    return this.counterOf(this.counters.get(counterKey), counterKey, windowEnd, ttlMs, mode, now);
+  }
+
+  /** `counter` with the key's counter already looked up (`c`; undefined: none yet). */
+  private counterOf(c: Counter | undefined, counterKey: string, windowEnd: number | null, ttlMs: number, mode: CounterMode | undefined, now: number): Counter {
     // An anchored counter is forgotten one period (plus the reservation TTL and settle grace) after its
     // last write, as the Redis store's key expires: by then its period has ended with nothing pending.
     // A token bucket is kept at least through its reservations' settle grace, so that a late settle

@@ -25,19 +25,30 @@ export function indexOf(v: unknown, k: unknown): unknown {
     const x = v[k < 0 ? v.length + k : k];
     return x === undefined ? null : x;
   }
-  if (typeof k === 'string') return member(v, k);
+  // Own keys only: a request's object read in place (validate-js.ts `inPlaceNodes`) inherits `__proto__` …
+  if (typeof k === 'string') return typeof v === 'object' && v !== null && !Object.prototype.hasOwnProperty.call(v, k) ? null : member(v, k);
   return null;
 }
 
+// Ordering compares two numbers (money, times and durations are numbers) or two strings; with a
+// `null` it is false. Any other pair can only come from an `any` value, and is a rule error (the
+// `on error` effect), never a silent `false`: `(args.amount ?? 0) > 1000` must not let "5000" through.
 export function lt(a: unknown, b: unknown): boolean {
   if (isNullish(a) || isNullish(b)) return false;
   if (typeof a === typeof b && (typeof a === 'number' || typeof a === 'string')) return (a as number) < (b as number);
-  return false;
+  return unordered(a, b);
 }
 export function le(a: unknown, b: unknown): boolean {
   if (isNullish(a) || isNullish(b)) return false;
   if (typeof a === typeof b && (typeof a === 'number' || typeof a === 'string')) return (a as number) <= (b as number);
-  return false;
+  return unordered(a, b);
+}
+/** The other side of `x < 1000` when `x` is not a number: false for null, else the rule error. */
+export function notNumber(v: unknown): false {
+  return isNullish(v) ? false : unordered(v, 0);
+}
+function unordered(a: unknown, b: unknown): never {
+  throw new EvalError(`ordering needs two numbers or two strings, got ${typeOfValue(a)} and ${typeOfValue(b)}`);
 }
 
 // Reads of `root`, `root.k0`, `root.k0.k1` of the validated request where every step's object is

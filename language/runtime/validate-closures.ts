@@ -378,3 +378,15 @@ export function quietExtras(v: Record<string, unknown>, out: Record<string, unkn
   }
   return out;
 }
+
+/** For an object validated in place: `v` when its extra (undeclared, not in `known`) own keys hold
+ *  only JSON scalars (the record would hold the same); else `BAD` (a bad value, or one the copy would
+ *  change: `undefined`, a Date …, or a list or object — the copying path then decides). */
+export function quietExtrasIn(v: Record<string, unknown>, known: Set<string>): unknown {
+  for (const k in v) {
+    if (!hasOwn.call(v, k) || known.has(k)) continue;
+    const x = v[k];
+    if (x !== null && typeof x !== 'string' && typeof x !== 'boolean' && !Number.isFinite(x)) return BAD;
+  }
+  return v;
+}

@@ -13,7 +13,7 @@ import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
 import { parseMoney } from './money.js';
 import { RECORD_PROTO, isPlainData } from './values.js';
 import type { ValidationIr, VField } from './validate-ir.js';
-import { BAD, MAX_DEPTH, hasOwn, quietExtras, quietly, type Check, type Fast } from './validate-closures.js';
+import { BAD, MAX_DEPTH, hasOwn, quietExtras, quietExtrasIn, quietly, type Check, type Fast } from './validate-closures.js';
 
 /** What `emitValidator` leaves behind: the local holding the normalised request, and the locals
  *  holding the normalised value of each inlined field, by path (`JSON.stringify(["action", "kind"])`). */
@@ -30,8 +30,12 @@ export interface EmittedValidator {
  * (`generateQuick`) and fused with the rules of a policy (codegen-rules.ts `generateFused`), where
  * the rules read the field locals instead of the records.
  */
-export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[], src: Name): EmittedValidator {
+export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[], src: Name, inPlace = false): EmittedValidator {
   const FAILr = b.ref(BAD);
+  // In place (`inPlace`): a value whose validated form IS the value (`inPlaceNodes`) is checked, not
+  // copied: the result holds the caller's own list or object; only the objects on the way to a value
+  // validation rewrites (money, durations, times, maps, `any`, optional fields) are records.
+  const same = inPlace ? inPlaceNodes(ir) : undefined;
   const hasOwnR = b.ref(hasOwn);
   const extrasR = b.ref(quietExtras);
   // One record constructor per object node, setting every declared field (in declaration order) in
@@ -64,7 +68,7 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
    * A list at static depth `d`: a helper function in the enclosing scope checking and copying the
    * elements with the element's checks inline (as the list closure does: holes fail, depth capped).
    */
-  const emitList = (elem: number, x: Name, d: number, out: Name): Name => {
+  const emitList = (elem: number, x: Name, d: number, out: Name, copy: boolean): Name => {
     const h = b.local('V');
     const xs = b.local('x');
     const savedFail = fail;
@@ -78,14 +82,14 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
         const res = b.local('o');
         const e = b.local('e');
         b.line(_`if (!Array.isArray(${xs})) return ${FAILr};`);
-        b.line(_`const ${res} = new Array(${xs}.length);`);
+        if (copy) b.line(_`const ${res} = new Array(${xs}.length);`);
         b.line(_`for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) {`);
         b.line(_`if (!${hasOwnR}.call(${xs}, ${i})) return ${FAILr};`);
         b.line(_`const ${e} = ${xs}[${i}];`);
         const v = emit(elem, e, d + 1, []);
-        b.line(_`${res}[${i}] = ${v};`);
+        if (copy) b.line(_`${res}[${i}] = ${v};`);
         b.line(_`}`);
-        b.line(_`return ${res};`);
+        b.line(_`return ${copy ? res : xs};`);
       });
     } finally {
       fail = savedFail;
@@ -124,10 +128,10 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
         }
         return x;
       case 'object':
-        if (!inlining.has(i) && d <= MAX_DEPTH) return emitObject(i, n.fields, x, d, out, path);
+        if (!inlining.has(i) && d <= MAX_DEPTH) return emitObject(i, n.fields, x, d, out, path, same?.[i] !== true);
         break;
       case 'list':
-        if (d + 2 <= MAX_DEPTH) return emitList(n.elem, x, d, out);
+        if (d + 2 <= MAX_DEPTH) return emitList(n.elem, x, d, out, same?.[i] !== true);
         break;
       default:
         break;
@@ -137,7 +141,7 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
     return out;
   };
 
-  const emitObject = (i: number, objFields: VField[], x: Name, d: number, out: Name, path: string[]): Name => {
+  const emitObject = (i: number, objFields: VField[], x: Name, d: number, out: Name, path: string[], copy: boolean): Name => {
     inlining.add(i);
     b.line(_`if (typeof ${x} !== "object" || ${x} === null) ${fail}`);
     // The first field is read before the prototype test: after that load V8 knows the object's
@@ -184,18 +188,43 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
       b.line(_`${held} = ${v};`);
       b.line(_`}`);
     });
-    b.line(_`const ${out} = new ${ctorOf(i, objFields.map((f) => f.name))}(${join(helds.map((h) => _`${h}`), _`, `)});`);
+    if (copy) b.line(_`const ${out} = new ${ctorOf(i, objFields.map((f) => f.name))}(${join(helds.map((h) => _`${h}`), _`, `)});`);
     const keys = b.local('k');
     const key = b.local('q');
     b.line(_`let ${keys} = 0;`);
     b.line(_`for (const ${key} in ${x}) ${keys}++;`);
-    b.line(_`if (${keys} !== ${seen} && ${extrasR}(${x}, ${out}, ${d}) === ${FAILr}) ${fail}`);
+    // Undeclared fields: copied into the record, or (in place) only checked.
+    if (copy) b.line(_`if (${keys} !== ${seen} && ${extrasR}(${x}, ${out}, ${d}) === ${FAILr}) ${fail}`);
+    else b.line(_`if (${keys} !== ${seen} && ${b.ref(quietExtrasIn)}(${x}, ${b.ref(new Set(objFields.map((f) => f.name)))}) === ${FAILr}) ${fail}`);
     inlining.delete(i);
-    return out;
+    return copy ? out : x;
   };
 
   const result = emit(0, src, 0, []);
   return { result, fields };
+}
+
+/**
+ * The nodes whose validated value can be the request's own value (`emitValidator`'s `inPlace`):
+ * strings, numbers, booleans, enums, and lists and objects made only of them, whose fields are all
+ * required (so every field read finds an own property, as in a record). Not: money, durations and
+ * times (rewritten), maps and `any` (copied into records, whose keys are never inherited), optional
+ * fields (null in the record, absent in the request), nullable values. A recursive type is in place
+ * when nothing in its cycle rules it out (the greatest fixpoint).
+ */
+export function inPlaceNodes(ir: ValidationIr): boolean[] {
+  const same = ir.map((n) => n.kind === 'string' || n.kind === 'bool' || n.kind === 'int' || n.kind === 'number' || n.kind === 'enum' || n.kind === 'list' || n.kind === 'object');
+  for (let changed = true; changed; ) {
+    changed = false;
+    ir.forEach((n, i) => {
+      const ok = n.kind === 'list' ? same[n.elem]! : n.kind === 'object' ? n.fields.every((f) => !f.optional && same[f.node]!) : same[i]!;
+      if (same[i] && !ok) {
+        same[i] = false;
+        changed = true;
+      }
+    });
+  }
+  return same;
 }
 
 /** The quick check alone, as a generated function: the normalised request, or undefined (invalid, or it threw). */

@@ -34,7 +34,7 @@ export interface Validator {
   /** The normalised request, or undefined when it is invalid: call the validator for the errors. */
   quick: (request: unknown) => Record<string, unknown> | undefined;
   /** Emit this validator's quick check into generated code (validate-js.ts `emitValidator`), sharing its IR and closures. */
-  emit: (b: CodeBuilder, src: Name) => EmittedValidator;
+  emit: (b: CodeBuilder, src: Name, inPlace?: boolean) => EmittedValidator;
 }
 
 /** A compiled validator for the input type. Never throws. */
@@ -82,5 +82,5 @@ export function compileValidator(inputType: Type, options: ValidatorOptions = {}
     if (ctx.errors.length === 0) ctx.errors.push({ kind: 'input', path: '$', expected, message: 'invalid request' });
     return { ok: false, errors: ctx.errors };
   };
-  return Object.assign(validator, { generated, quick: q, emit: (b: CodeBuilder, src: Name) => emitValidator(b, ir, checks, src) });
+  return Object.assign(validator, { generated, quick: q, emit: (b: CodeBuilder, src: Name, inPlace?: boolean) => emitValidator(b, ir, checks, src, inPlace) });
 }

@@ -10,7 +10,7 @@ import { nullable, stripNull, T, typeToString, type FieldType, type Type } from 
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
 import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, MAP_METHODS, STRING_METHODS } from './builtins.js';
 import { suggest } from './suggest.js';
-import { checkPattern } from './regex.js';
+import { checkPattern } from './pattern-check.js';
 import { walkExpr } from './expr-walk.js';
 import { brief } from './print.js';
 
@@ -223,8 +223,14 @@ export class Checker {
             } else {
               firstInput.push({ decl: d, file: f.file });
               this.inputDecl = d;
-              for (const fd of d.fields)
+              for (const fd of d.fields) {
+                // A top-level field named like a global would hide it (`now`) or never be read (`input`).
+                if (fd.name && (fd.name.text === 'now' || fd.name.text === 'input')) {
+                  this.report('REIN201', fd.name.range, `an input field cannot be named \`${fd.name.text}\`: it is the ${fd.name.text === 'now' ? 'clock' : 'whole request'} in every expression (nest it in an object, or declare its parent as a map and read \`m["${fd.name.text}"]\`)`);
+                  continue;
+                }
                 this.declare(fd.name, { kind: 'input-field', name: fd.name.text, file: f.file, field: fd, type: T.error }, f.file);
+              }
             }
             break;
           case 'TypeDecl':

@@ -3,6 +3,7 @@
 
 import { BrowserMessageReader, BrowserMessageWriter, createConnection } from 'vscode-languageserver/browser';
 import { createServer, type StartedServer } from './server.js';
+import '../../language/semantics/regex.js'; // RE2: exact messages for every pattern
 import { noFileSystem } from './workspace.js';
 
 declare const self: unknown;

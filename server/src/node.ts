@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { createServer, type StartedServer } from './server.js';
+import '../../language/semantics/regex.js'; // RE2: exact messages for every pattern
 import type { FileSystem } from './workspace.js';
 import { diagnosticDocUrl } from '../../language/lint/index.js';
 

@@ -11,7 +11,7 @@ const INIT = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', param
 
 /** Runs `rein mcp` with `upstream`, writes the initialize request, and (with `closeAfterAnswer`)
  *  ends stdin once it is answered. Resolves with the exit code and stderr; bounded. */
-function run(upstream: string[], closeAfterAnswer: boolean): Promise<{ code: number | null; stderr: string; stdout: string }> {
+function run(upstream: string[], closeAfterAnswer: boolean, before = ''): Promise<{ code: number | null; stderr: string; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [REIN, 'mcp', '--policy', path.join(FIXTURES, 'everything'), '--', ...upstream], { env: env(), cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -33,7 +33,7 @@ function run(upstream: string[], closeAfterAnswer: boolean): Promise<{ code: num
       clearTimeout(timer);
       resolve({ code, stderr, stdout });
     });
-    child.stdin.write(INIT + '\n');
+    child.stdin.write(before + INIT + '\n');
   });
 }
 
@@ -45,6 +45,14 @@ describe('rein mcp (stdio): exit code', function () {
     assert.match(r.stdout, /"id":1,.*"result"|"result".*"id":1/);
     assert.equal(r.code, 0, r.stderr);
     assert.doesNotMatch(r.stderr, /upstream server (exited|was killed)/);
+  });
+
+  it('a line from the client that is not JSON is answered with a JSON-RPC -32700 parse error; the session goes on (regression)', async () => {
+    const r = await run([process.execPath, EVERYTHING, 'stdio'], true, 'this is not json\n');
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines[0], { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error: the line is not JSON' } });
+    assert.ok(lines.some((m) => m.id === 1 && m.result), r.stdout);
+    assert.equal(r.code, 0, r.stderr);
   });
 
   it('the upstream exiting on its own is exit 1, with the reason', async () => {

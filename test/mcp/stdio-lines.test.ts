@@ -6,10 +6,10 @@ import { PassThrough } from 'node:stream';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { LineTransport } from '../../language/node/mcp/stdio.js';
 
-function rig(maxLine?: number) {
+function rig(maxLine?: number, answersPeer?: boolean) {
   const input = new PassThrough();
   const output = new PassThrough();
-  const t = new LineTransport(input, output, 'client', maxLine);
+  const t = new LineTransport(input, output, 'client', maxLine, answersPeer);
   const got: JSONRPCMessage[] = [];
   const errors: string[] = [];
   t.onmessage = (m) => got.push(m);
@@ -48,6 +48,18 @@ describe('LineTransport (stdio framing)', () => {
     assert.equal(r.errors.length, 2);
     assert.match(r.errors[0], /client sent a line that is not JSON: not json/);
     assert.match(r.errors[1], /not a JSON-RPC message: \[1,2\]/);
+    assert.equal(r.written(), '', 'toward a server (the default) nothing is answered');
+  });
+
+  it('facing a client, a line that is not JSON gets -32700 and one that is not an object -32600 (id null), and reading goes on', async () => {
+    const r = rig(undefined, true);
+    await r.t.start();
+    r.input.write('not json\n[1,2]\n"x"\n{"jsonrpc":"2.0","id":3,"method":"ping"}\n');
+    await tick();
+    assert.deepEqual(r.got.map((m) => (m as { id: number }).id), [3]);
+    const answers = r.written().trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(answers.map((a) => [a.jsonrpc, a.id, a.error.code]), [['2.0', null, -32700], ['2.0', null, -32600], ['2.0', null, -32600]]);
+    assert.equal(r.errors.length, 3);
   });
 
   it('a line over the limit is dropped and reported once; the next line is read', async () => {

@@ -8,7 +8,8 @@
 //     linter's rules, the formatter or the editor services (the bundler drops them: dist/ is shipped
 //     module by module, with `sideEffects` in package.json).
 // Only what loads eagerly counts (the entry and the chunks it imports statically): re2js, the RE2
-// engine, is a chunk a prebuilt policy loads only when it uses `matches`.
+// engine, is a chunk a prebuilt policy loads only when it uses `matches`, and `compile` only when
+// asked (`loadRegexEngine()`: the common patterns run on the built-in subset, docs/evaluation.md).
 // Needs `npm run build` (CI builds before `npm test`); skipped locally without dist/.
 import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
@@ -121,5 +122,8 @@ describe('browser bundle sizes, from the installed package (esbuild, minified, g
     assert.ok(m.eagerGzip <= 150 * KB, `compiler bundle is ${(m.eagerGzip / KB).toFixed(1)} KB gzip (goal ≤ 150 KB)`);
     // What tree-shaking must drop (the reason dist/ is shipped module by module).
     assert.deepEqual(has(m.eagerInputs, /\/language\/(format|services|audit|node)\/|\/language\/lint\/(?!suppress\.js)|\/vendor\/zod\//), [], 'no linter rules, formatter, services, audit, Node code or zod');
+    assert.deepEqual(has(m.eagerInputs, /re2js/), [], 're2js is not loaded eagerly');
+    assert.ok(has(m.lazyInputs, /\/vendor\/re2js\.js$/).length === 1, 're2js is a chunk loadRegexEngine() loads');
+    assert.ok(has(m.eagerInputs, /\/language\/semantics\/regex-subset\.js$/).length === 1, 'the built-in pattern engine is in it');
   });
 });

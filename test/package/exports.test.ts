@@ -39,6 +39,28 @@ describe('the built package (dist/)', function () {
     assert.ok(existsSync(join(root, 'dist/types/language/index.d.ts')) && existsSync(join(root, 'dist/types/language/index.d.cts')));
   });
 
+  it('RE2 for every pattern: loaded by `rein` under Node (import and require); elsewhere on demand (loadRegexEngine, rein/re2)', () => {
+    // Fresh processes: this one loaded RE2 already (test/setup-re2.ts).
+    const SRC_RE2 = JSON.stringify({ 'p.rein': 'policy p { default allow }\ninput { t: string }\nrule r {\n  when t matches "^\\\\pL+$"\n  deny "x"\n}\n' });
+    const node = (code: string, type: 'module' | 'commonjs' = 'module'): string => {
+      const r = spawnSync(process.execPath, ['--input-type=' + type, '-e', code], { cwd: root, encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    const decide = `console.log(compile(${SRC_RE2}).evaluate({ t: 'été' }).effect)`;
+    assert.equal(node(`import { compile } from 'rein'; ${decide}`), 'deny', 'import: the node condition');
+    assert.equal(node(`const { compile } = require('rein'); ${decide}`, 'commonjs'), 'deny', 'require');
+    // Without the node condition (a browser's bundle takes dist/index.js): REIN217 until loaded.
+    const index = JSON.stringify(pathToFileURL(join(root, 'dist/index.js')).href);
+    assert.equal(
+      node(`import { compile, loadRegexEngine } from ${index};
+try { compile(${SRC_RE2}); console.log('compiled'); } catch (e) { console.log(e.diagnostics.map((d) => d.code).join()); }
+await loadRegexEngine(); ${decide}`),
+      'REIN217\ndeny',
+    );
+    assert.equal(node(`import 'rein/re2'; import { compile } from ${index}; ${decide}`), 'deny', 'rein/re2');
+  });
+
   it('the package.json exports map points at files that exist', () => {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
     for (const [name, target] of Object.entries(pkg.exports as Record<string, unknown>)) {

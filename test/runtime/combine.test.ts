@@ -184,3 +184,34 @@ rule noted { when a > 2  warn "warn rules are not deciding" }
     assert.match(hover(c.analysis, 'main.rein', src.indexOf('first_match') + 1)!.contents, /\*\*first_match\*\* — .*@priority/);
   });
 });
+
+describe('combine first_match across layers: the base first at equal priority (regression, session 9 review R4)', () => {
+  // A team file whose name sorts before `../` (`-` and `#` sort before `.`) beat the base's rules at
+  // equal priority, contrary to docs/layering.md; the lint (REIN340) must rank the same way.
+  const BASE = `policy tools { default allow  combine first_match }
+input { tool: string }
+rule no_shell { when tool == "shell"  deny "no shell" }
+`;
+  const TEAM_RULE = `rule team_shell { when tool == "shell"  allow "team says yes" }\n`;
+  for (const teamFile of ['-team.rein', '#team.rein', 'team.rein', 'z.rein']) {
+    for (const codegen of [true, false]) {
+      it(`team file \`${teamFile}\`, ${codegen ? 'generated code' : 'closures'}: the base's deny decides`, () => {
+        const p = compile({ '../global/rules.rein': BASE, [teamFile]: TEAM_RULE }, { codegen });
+        const d = p.evaluate({ tool: 'shell' });
+        assert.equal(d.effect, 'deny', JSON.stringify(d.reasons));
+        assert.deepEqual(d.reasons.map((r) => r.name), ['no_shell']);
+      });
+    }
+    it(`team file \`${teamFile}\`: REIN340 names the team rule as unreachable behind the base's`, () => {
+      const base = BASE.replace('when tool == "shell"  deny', 'deny');
+      const r = check({ '../global/rules.rein': base, [teamFile]: TEAM_RULE });
+      const d = r.diagnostics.filter((x) => x.code === 'REIN340');
+      assert.equal(d.length, 1, JSON.stringify(r.diagnostics));
+      assert.equal(d[0]!.file, teamFile);
+    });
+  }
+  it('a higher @priority in the team still wins (the documented way to override)', () => {
+    const p = compile({ '../global/rules.rein': BASE, '-team.rein': `@priority("10")\n${TEAM_RULE}` });
+    assert.equal(p.evaluate({ tool: 'shell' }).effect, 'allow');
+  });
+});

@@ -95,4 +95,20 @@ describe('IdIndex', () => {
     assert.equal(internals(x as IdIndex<unknown>).groups.has(id(1296).slice(0, -2)), false);
     assert.equal(x.get(id(2592)), 3);
   });
+  it('addIn (the group key and slot given) is add: the same groups, lookups, refusals and deletes', () => {
+    const x = new IdIndex<number>();
+    const y = new IdIndex<number>();
+    for (const n of [1296, 1297, 2591, 2592, 5000, 46655, 46656]) {
+      const key = id(n).slice(0, -2);
+      assert.equal(x.addIn(key, n % 1296, id(n), n), true);
+      assert.equal(y.add(id(n), n), true);
+    }
+    assert.equal(x.addIn(id(1297).slice(0, -2), 1, id(1297), 0), false, 'a duplicate is refused');
+    assert.equal(x.add(id(2592), 0), false, 'also by add');
+    for (const n of [1296, 1297, 2591, 2592, 5000, 46655, 46656]) assert.equal(x.get(id(n)), n);
+    assert.deepEqual([...internals(x as IdIndex<unknown>).groups.keys()], [...internals(y as IdIndex<unknown>).groups.keys()]);
+    x.delete(id(5000));
+    assert.equal(x.get(id(5000)), undefined);
+    assert.equal(x.size, 6);
+  });
 });

@@ -1,7 +1,8 @@
 // What the engine keeps per reservation for `settle` is compact (issue #20: a busy decision service
 // holds one record per unsettled reservation until it expires, and one settled id per settle for a
-// day): the kept record names the budgets and counter keys (no budget plans), and settled ids of the
-// engine's own shape are bits in chunks (SettledIds), not map entries.
+// day): the kept record names the budgets and counter keys (no budget plans) and keeps only the
+// request fields the charges read, and settled ids of the engine's own shape are bits in chunks
+// (SettledIds), not map entries.
 
 import { strict as assert } from 'node:assert';
 import { compile } from '../../language/policy.js';
@@ -18,23 +19,35 @@ const usd = (n: number) => Math.round(n * 1e6);
 
 const source = TWO_BUDGETS;
 
+/** A kept record's parts (settle-data.ts `Kept`). */
+interface KeptView {
+  at: number;
+  budget: { name: string } | { name: string }[];
+  key: string | string[];
+  form: number;
+  v: unknown;
+}
+const PATHS = 0;
+const LEAVES = 1;
+const TREE = 2;
+
 describe('settle data kept per reservation', () => {
-  it('keeps the budgets and counter keys, not the budget plans; settle corrects every counter', async () => {
+  it('keeps the budgets, counter keys and only the fields charges read; settle corrects every counter', async () => {
     const store = new MemoryBudgetStore();
     const engine = new Engine(compile({ 'p.rein': source }), { store, clock: () => new Date(T0) });
     const req = { user: 'ann', team: 'ops', cost: { estimate: '0.50' } };
     const d = await engine.decide(req);
     assert.equal(d.effect, 'allow');
-    // One array: time, budgets, counter keys, the request's form, then the validated request's leaves
-    // (user, team, cost.estimate in micros): no record per object of the request.
-    const kept = keptFor(engine, d.reservation!.id) as unknown[];
-    assert.ok(Array.isArray(kept));
+    // One small object: time, budgets, counter keys, the form, and the one field both charges read
+    // (cost.estimate in micros): not the user or the team, which no charge reads.
+    const kept = keptFor(engine, d.reservation!.id) as KeptView;
+    assert.ok(!Array.isArray(kept));
     const keys = [engine.counterKeyFor(req, 'per_user')!, engine.counterKeyFor(req, 'per_team')!];
-    assert.equal(kept[0], T0);
-    assert.deepEqual((kept[1] as { name: string }[]).map((b) => b.name), ['per_user', 'per_team']);
-    assert.deepEqual(kept[2], keys);
-    assert.equal(kept[3], 0, 'the leaves form');
-    assert.deepEqual(kept.slice(4), ['ann', 'ops', usd(0.5)]);
+    assert.equal(kept.at, 0, 'the first kept decision is the time base');
+    assert.deepEqual((kept.budget as { name: string }[]).map((b) => b.name), ['per_user', 'per_team']);
+    assert.deepEqual(kept.key, keys);
+    assert.equal(kept.form, PATHS);
+    assert.equal(kept.v, usd(0.5));
     assert.deepEqual(store.peekSync(keys, T0), [
       { spent: 0, reserved: usd(0.5) },
       { spent: 0, reserved: usd(1) },
@@ -51,43 +64,70 @@ describe('settle data kept per reservation', () => {
     const store = new MemoryBudgetStore();
     const engine = new Engine(compile({ 'p.rein': source.replace(/budget per_team[\s\S]*$/, '') }), { store, clock: () => new Date(T0) });
     const d = await engine.decide({ user: 'bo', team: 'ops', cost: { estimate: '1' } });
-    const kept = keptFor(engine, d.reservation!.id) as unknown[];
-    assert.equal(typeof kept[2], 'string');
-    assert.equal((kept[1] as { name: string }).name, 'per_user');
+    const kept = keptFor(engine, d.reservation!.id) as KeptView;
+    assert.equal(typeof kept.key, 'string');
+    assert.equal((kept.budget as { name: string }).name, 'per_user');
     await engine.settle(d, {});
     const key = engine.counterKeyFor({ user: 'bo', team: 'x', cost: { estimate: 0 } }, 'per_user')!;
     assert.deepEqual(store.peekSync([key], T0), [{ spent: usd(1), reserved: 0 }]);
   });
+
+  it('across id groups (1,296 ids each, kept without reading the id), every reservation settles', async () => {
+    const store = new MemoryBudgetStore();
+    const engine = new Engine(compile({ 'p.rein': source.replace(/budget per_team[\s\S]*$/, '') }), { store, clock: () => new Date(T0) });
+    const ds = [];
+    for (let i = 0; i < 2_700; i++) ds.push(await engine.decide({ user: 'u', team: 'ops', cost: { estimate: '0.01' } }));
+    const key = engine.counterKeyFor({ user: 'u', team: 'x', cost: { estimate: 0 } }, 'per_user')!;
+    assert.deepEqual(store.peekSync([key], T0), [{ spent: 0, reserved: usd(27) }]);
+    for (const d of ds) assert.notEqual(keptFor(engine, d.reservation!.id), undefined);
+    for (const d of ds) await engine.settle(d, { cost: { estimate: '0.02' } });
+    assert.deepEqual(store.peekSync([key], T0), [{ spent: usd(54), reserved: 0 }]);
+    await assert.rejects(engine.settle(ds[1_500]!), /already settled/);
+  });
+
+  it('a decision time after the first is kept as its offset, and settle evaluates the charge at it', async () => {
+    const store = new MemoryBudgetStore();
+    const at = { t: T0 };
+    const engine = new Engine(compile({ 'p.rein': source.replace(/budget per_team[\s\S]*$/, '').replace('charge cost.estimate', 'charge if hour(now) == 10 then cost.estimate else $7') }), {
+      store,
+      clock: () => new Date(at.t),
+    });
+    await engine.decide({ user: 'x', team: 'ops', cost: { estimate: '1' } });
+    at.t = T0 + 3_600_000; // 11:00: the charge is $7 at decision time
+    const d = await engine.decide({ user: 'cy', team: 'ops', cost: { estimate: '1' } });
+    assert.equal((keptFor(engine, d.reservation!.id) as KeptView).at, 3_600_000);
+    at.t = T0; // settle later at another clock time: the charge still sees the decision's time
+    await engine.settle(d, { cost: { estimate: '2' } });
+    const key = engine.counterKeyFor({ user: 'cy', team: 'x', cost: { estimate: 0 } }, 'per_user', new Date(T0 + 3_600_000))!;
+    assert.deepEqual(store.peekSync([key], T0 + 3_600_000), [{ spent: usd(7), reserved: 0 }]);
+  });
 });
 
-describe('the kept request: leaves, or the tree when it has undeclared fields', () => {
-  const policy = compile({
-    'p.rein': `
+describe('the kept request: the fields charges read, or every leaf when they cannot be known', () => {
+  const schema = `
 input {
   user: string
   meta?: { tier: string, scale?: number }
   cost: { estimate: money }
 }
-budget spend {
-  limit $100 per day
-  charge if meta == null then cost.estimate else cost.estimate * (meta.scale ?? 3)
-  by user
-}
-`,
-  });
-  const setup = () => {
+`;
+  const make = (charge: string) => {
+    const policy = compile({ 'p.rein': `${schema}\nbudget spend {\n  limit $100 per day\n  charge ${charge}\n  by user\n}\n` });
     const store = new MemoryBudgetStore();
     const engine = new Engine(policy, { store, clock: () => new Date(T0) });
     const spent = (user: string) => store.peekSync([engine.counterKeyFor({ user, cost: { estimate: 0 } }, 'spend')!], T0)[0];
-    return { engine, spent };
+    const kept = (d: { reservation: { id: string } | null }) => keptFor(engine, d.reservation!.id) as KeptView;
+    return { engine, spent, kept };
   };
 
-  it('an absent optional object and a present one round-trip through the leaves', async () => {
-    const { engine, spent } = setup();
+  it('an absent optional object and a present one round-trip through the kept fields', async () => {
+    const { engine, spent, kept } = make('if meta == null then cost.estimate else cost.estimate * (meta.scale ?? 3)');
     const a = await engine.decide({ user: 'ann', cost: { estimate: '1' } });
     const b = await engine.decide({ user: 'bo', meta: { tier: 'gold' }, cost: { estimate: '1' } });
     const c = await engine.decide({ user: 'cy', meta: { tier: 'gold', scale: 2 }, cost: { estimate: '1' } });
-    for (const d of [a, b, c]) assert.equal((keptFor(engine, d.reservation!.id) as unknown[])[3], 0, 'kept as leaves');
+    for (const d of [a, b, c]) assert.equal(kept(d).form, PATHS);
+    // `meta` whole (the charge compares it with null), then cost.estimate; never the user
+    assert.deepEqual(kept(a).v, [null, usd(1)]);
     assert.deepEqual(spent('bo'), { spent: 0, reserved: usd(3) });
     // no usage: the same charge again, from the rebuilt request
     await engine.settle(a);
@@ -99,13 +139,51 @@ budget spend {
     assert.deepEqual(spent('cy'), { spent: usd(1), reserved: 0 });
   });
 
-  it('a request with fields its type does not declare is kept as the validated tree, and settles the same', async () => {
-    const { engine, spent } = setup();
+  it('a field inside an absent optional object is kept as "the object was null" and rebuilt so', async () => {
+    const { engine, spent, kept } = make('cost.estimate * (meta.scale ?? 3)');
+    const a = await engine.decide({ user: 'ann', cost: { estimate: '1' } });
+    const b = await engine.decide({ user: 'bo', meta: { tier: 't', scale: 2 }, cost: { estimate: '1' } });
+    assert.equal(kept(a).form, PATHS);
+    assert.deepEqual(kept(b).v, [usd(1), 2]);
+    await engine.settle(a, { cost: { estimate: '2' } });
+    await engine.settle(b);
+    assert.deepEqual(spent('ann'), { spent: usd(6), reserved: 0 });
+    assert.deepEqual(spent('bo'), { spent: usd(2), reserved: 0 });
+  });
+
+  it('a request with fields its type does not declare keeps the same fields, and settles the same', async () => {
+    const { engine, spent, kept } = make('if meta == null then cost.estimate else cost.estimate * (meta.scale ?? 3)');
     const d = await engine.decide({ user: 'di', extra: { a: [1, 2] }, meta: { tier: 't', note: 'x' }, cost: { estimate: '2' } });
-    assert.equal((keptFor(engine, d.reservation!.id) as unknown[])[3], 1, 'the tree form');
+    assert.equal(kept(d).form, PATHS);
     assert.deepEqual(spent('di'), { spent: 0, reserved: usd(6) });
     await engine.settle(d, { meta: { scale: 0.5 } });
     assert.deepEqual(spent('di'), { spent: usd(1), reserved: 0 });
+  });
+
+  it('usage is checked against the declared types, also in fields no charge reads', async () => {
+    const { engine, spent } = make('cost.estimate');
+    for (const usage of [{ user: 5 }, { cost: { estimate: 'lots' } }, { meta: { tier: 7 } }]) {
+      const d = await engine.decide({ user: 'ed', cost: { estimate: '1' } });
+      await assert.rejects(engine.settle(d, usage), /settle: the request merged with the usage is invalid/, JSON.stringify(usage));
+    }
+    const d = await engine.decide({ user: 'fa', cost: { estimate: '1' } });
+    await engine.settle(d, { user: 'fa', cost: { estimate: '0.25' } });
+    assert.deepEqual(spent('fa'), { spent: usd(0.25), reserved: 0 });
+  });
+
+  it('a charge that reads the whole request keeps every leaf, or the tree with undeclared fields', async () => {
+    const { engine, spent, kept } = make('cost.estimate * len(input.keys())');
+    const a = await engine.decide({ user: 'gil', cost: { estimate: '1' } });
+    assert.equal(kept(a).form, LEAVES);
+    const leaves = kept(a).v as unknown[];
+    assert.deepEqual([leaves.length, leaves[0], leaves[2]], [3, 'gil', usd(1)], 'user, meta (absent), cost.estimate');
+    const b = await engine.decide({ user: 'hal', extra: 1, cost: { estimate: '1' } });
+    assert.equal(kept(b).form, TREE);
+    assert.deepEqual(spent('gil'), { spent: 0, reserved: usd(3) });
+    await engine.settle(a, { cost: { estimate: '2' } });
+    await engine.settle(b);
+    assert.deepEqual(spent('gil'), { spent: usd(6), reserved: 0 });
+    assert.deepEqual(spent('hal'), { spent: usd(4), reserved: 0 });
   });
 });
 

@@ -145,6 +145,15 @@ describe('checker: names', () => {
     assert.equal(d.related?.[0].range.start.line, 1);
   });
 
+  // regression (session 9 review R6): `now` silently became the field and a field `input` could never be read
+  it('refuses top-level input fields named `now` or `input` (REIN201); nested ones are fine', () => {
+    const r = check({ 'a.rein': 'policy p { default allow }\ninput { a: int, now: int, input: string, x?: { now: int, input: string } }\nrule r { when (x.now ?? 0) > 1 and x.input == "i" deny "m" }\n' });
+    assert.deepEqual(
+      r.diagnostics.map((d) => [d.code, d.range.start.line, /cannot be named `(now|input)`/.exec(d.message)?.[1]]),
+      [['REIN201', 1, 'now'], ['REIN201', 1, 'input']],
+    );
+  });
+
   it('requires exactly one input', () => {
     assert.deepEqual(check({ 'a.rein': 'let x = 1' }).diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), ['REIN202']);
     const two = check({ 'a.rein': 'input { x: int }', 'b.rein': 'input { y: int }' });

@@ -88,10 +88,28 @@ describe('rein serve --api: decisions over HTTP', function () {
     assert.equal(other.body.effect, 'allow', 'another team has its own counter');
   });
 
-  it('`now` in the body sets the evaluation time (the budget window follows it)', async () => {
-    const r = await call(s.url, '/v1/decide', { body: { input: model('support', '0.10'), now: '2026-11-24T10:00:00Z' } });
-    assert.equal(r.body.time, '2026-11-24T10:00:00.000Z');
-    assert.equal(r.body.budgets[0].window.start, '2026-11-24T00:00:00.000Z');
+  it('`now` in a decide body is refused unless the server trusts client time: the budget clock is the server\'s (regression: any caller escaped every windowed ceiling by naming another day)', async () => {
+    for (const path of ['/v1/decide', '/v1/decide/batch']) {
+      const r = await call(s.url, path, { body: path.endsWith('batch') ? [{ input: model('clock', '0.10'), now: '2026-11-25T10:00:00Z' }] : { input: model('clock', '0.10'), now: '2026-11-25T10:00:00Z' } });
+      const err = path.endsWith('batch') ? r.body.results[0].error : r.body.error;
+      assert.equal(err.code, 'invalid_body', JSON.stringify(r.body));
+      assert.match(err.message, /^now: .*--client-time/);
+    }
+    // /v1/evaluate (rules only, nothing reserved) still takes a time.
+    const e = await call(s.url, '/v1/evaluate', { body: { input: model('clock', '0.10'), now: '2026-11-24T10:00:00Z' } });
+    assert.equal(e.status, 200);
+    assert.equal(e.body.time, '2026-11-24T10:00:00.000Z');
+  });
+
+  it('with `clientTime` (--client-time), `now` in the body sets the evaluation time (the budget window follows it)', async () => {
+    const t = await serve({ clientTime: true });
+    try {
+      const r = await call(t.url, '/v1/decide', { body: { input: model('support', '0.10'), now: '2026-11-24T10:00:00Z' } });
+      assert.equal(r.body.time, '2026-11-24T10:00:00.000Z');
+      assert.equal(r.body.budgets[0].window.start, '2026-11-24T00:00:00.000Z');
+    } finally {
+      await t.close();
+    }
   });
 
   it('`explain: true` includes the explanation', async () => {
@@ -177,7 +195,7 @@ describe('rein serve --api: decisions over HTTP', function () {
     const url = new URL(s.url);
     const one = (i: number) =>
       new Promise<{ status: number; reused: boolean; connection: string | undefined; keepAlive: string | undefined }>((resolve, reject) => {
-        const body = JSON.stringify({ input: model('ka', '0.01'), now: `2026-11-24T10:00:0${i}Z` });
+        const body = JSON.stringify({ input: model(`ka${i}`, '0.01') });
         const req = httpRequest({ agent, host: url.hostname, port: url.port, path: '/v1/decide', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
           res.resume();
           res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket, connection: res.headers.connection as string | undefined, keepAlive: res.headers['keep-alive'] as string | undefined }));
@@ -230,7 +248,11 @@ describe('rein serve --api: bad requests are 4xx with a clear message, never 5xx
     ['a bad time', { body: { input: {}, now: 'yesterday' } }, 400, 'invalid_body', /^now: .*RFC 3339/],
     ['a body over the limit', { body: { input: { x: 'y'.repeat(10_000) } } }, 413, 'body_too_large', /.+/],
     ['deep nesting', { body: { input: JSON.parse('{"a":'.repeat(100) + '1' + '}'.repeat(100)) } }, 400, 'too_deep', /deeper than 64/],
-    ['__proto__ keys', { raw: '{"input": {"__proto__": {"x": 1}}}', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /.+/],
+    // regression (session 9 review R6): these said "the body is not valid JSON" / named an internal field
+    ['__proto__ keys', { raw: '{"input": {"__proto__": {"x": 1}}}', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /`__proto__` or `constructor.prototype` key, which is refused/],
+    ['constructor.prototype keys', { raw: '{"input": {"constructor": {"prototype": {"x": 1}}}}', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /`__proto__` or `constructor.prototype` key/],
+    ['broken JSON that mentions __proto__', { raw: '{"input": {"__proto__": ', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /^the body is not valid JSON$/],
+    ['one decision sent as NDJSON', { raw: '{"input":{}}\n', headers: { 'content-type': 'application/x-ndjson' } }, 415, 'unsupported_media_type', /batch endpoints/],
   ];
   for (const [what, req, status, code, msg] of cases) {
     it(`${what} → ${status} ${code}`, async () => {

@@ -119,3 +119,54 @@ describe('rein serve --api: without an approval queue', function () {
     }
   });
 });
+
+describe('rein serve --api: the api token never approves (regression, session 9 review R8)', function () {
+  this.timeout(30_000);
+  // The approvals scope defaulted to the api token: the agent, which holds that token, approved its own
+  // requests through /v1/approvals/{id}/approve naming any approver (twice, for a quorum of two), or put
+  // trusted grants in a decide body. With an api token and no approvals token the scope is now closed.
+  const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
+  it('with approval keys and a queue: approve/deny/list answer 403 to the api token, naming the flag', async () => {
+    const queue = new ApprovalQueue({ store: new FileApprovalStore(mkdtempSync(join(tmpdir(), 'rein-serve-r8-'))), groups: { finance: ['alice', 'carol'] }, signingKey: signer });
+    const s = await serve({ approvals: queue, approvalKeys: [verificationKeyOf(signer)], tokens: { api: 'agent' } });
+    try {
+      const d = await call(s.url, '/v1/decide', { body: { input: transfer('500'), request_approval: true }, headers: bearer('agent') });
+      assert.equal(d.body.effect, 'require_approval');
+      const id = d.body.approval_requests[0].id;
+      for (const verb of ['approve', 'deny']) {
+        const r = await call(s.url, `/v1/approvals/${id}/${verb}`, { body: { approver: 'alice' }, headers: bearer('agent') });
+        assert.equal(r.status, 403, r.text);
+        assert.equal(r.body.error.code, 'forbidden');
+        assert.match(r.body.error.message, /--approvals-token-file/);
+      }
+      assert.equal((await call(s.url, '/v1/approvals?status=pending', { headers: bearer('agent') })).status, 403);
+      // The agent can still poll its own request's status.
+      const got = await call(s.url, `/v1/approvals/${id}`, { headers: bearer('agent') });
+      assert.equal(got.status, 200);
+      assert.equal(got.body.status, 'pending');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('without approval keys: trusted grants in a decide body need the approvals token, not the api token', async () => {
+    const s = await serve({ tokens: { api: 'agent' } });
+    try {
+      const d = await call(s.url, '/v1/decide', { body: { input: transfer('500') }, headers: bearer('agent') });
+      assert.equal(d.body.effect, 'require_approval');
+      const self = await call(s.url, '/v1/decide', { body: { input: transfer('500'), approvals: [{ rule: 'large_transfer', request_hash: d.body.request_hash }] }, headers: bearer('agent') });
+      assert.equal(self.status, 403, self.text);
+    } finally {
+      await s.close();
+    }
+    const t = await serve({ tokens: { api: 'agent', approvals: 'human' } });
+    try {
+      const d = await call(t.url, '/v1/decide', { body: { input: transfer('500') }, headers: bearer('agent') });
+      const ok = await call(t.url, '/v1/decide', { body: { input: transfer('500'), approvals: [{ rule: 'large_transfer', request_hash: d.body.request_hash }] }, headers: bearer('human') });
+      assert.equal(ok.body.effect, 'allow', ok.text);
+    } finally {
+      await t.close();
+    }
+  });
+});

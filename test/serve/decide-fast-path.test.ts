@@ -124,8 +124,8 @@ describe('rein serve --api: the decide route\'s fast paths give what the general
     let sync: Served;
     let awaited: Served;
     before(async () => {
-      sync = await serve();
-      awaited = await serve({ store: new AwaitedStore() });
+      sync = await serve({ clientTime: true });
+      awaited = await serve({ store: new AwaitedStore(), clientTime: true });
     });
     after(async () => {
       await sync?.close();

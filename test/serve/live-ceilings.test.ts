@@ -204,7 +204,14 @@ budget key_month {
       assert.equal(row.used, 0.25);
       const day = new Date();
       assert.equal(row.window_end, new Date(Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate() + 1)).toISOString());
-      assert.equal(row.alert, false);
+      // Before the burn rate is observed, it is the average since the window began (UTC midnight):
+      // $0.25 by now projects the limit at now + 3 × (now − midnight), an alert when that is before the
+      // window's end — early in the UTC day it is (this test once assumed the afternoon and failed at 00:10).
+      assert.ok(row.projected_limit_at, JSON.stringify(row));
+      const sinceMidnight = Date.now() - Date.UTC(day.getUTCFullYear(), day.getUTCMonth(), day.getUTCDate());
+      const expectProjected = Date.now() + 3 * sinceMidnight;
+      assert.ok(Math.abs(Date.parse(row.projected_limit_at) - expectProjected) < 120_000 + 3 * 60_000, `${row.projected_limit_at} vs ${new Date(expectProjected).toISOString()}`);
+      assert.equal(row.alert, Date.parse(row.projected_limit_at) < Date.parse(row.window_end));
       assert.ok(s.ceilings.some((c: { key: string[] }) => c.key[0] === 'quiet'));
 
       // Spend to the limit through the other process: the next read shows it, with the alert.

@@ -251,8 +251,10 @@ export async function serveHttpGateway(
       : null;
   sweeper?.unref();
 
-  const address = await app.listen({ host: h.listen.host, port: h.listen.port });
+  let address = await app.listen({ host: h.listen.host, port: h.listen.port });
   const bound = app.server.address();
+  // fastify names the first interface of a wildcard address (127.0.0.1): say what was bound
+  if (bound && typeof bound === 'object' && (bound.address === '0.0.0.0' || bound.address === '::')) address = `http://${bound.address === '::' ? '[::]' : bound.address}:${bound.port}`;
   const port = typeof bound === 'object' && bound ? bound.port : h.listen.port;
   ctx.err(`rein mcp: listening at ${address}/mcp, upstream ${h.upstream.href}${token ? ' (X-Rein-Token required)' : ''}\n`);
   h.onListening?.({ host: h.listen.host, port });

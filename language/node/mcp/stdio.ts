@@ -57,6 +57,12 @@ export class LineTransport implements OrderedTransport {
     private readonly what = 'peer',
     /** The longest line (message) taken, in bytes; longer ones are reported and dropped. */
     private readonly maxLine = MAX_LINE,
+    /**
+     * Whether the peer is a JSON-RPC client this side serves: a line that is not JSON is then also
+     * answered with a -32700 parse error, one that is not a message object with -32600 (JSON-RPC 2.0,
+     * id null), as the HTTP gateway answers such a body. Toward a server nothing is answered.
+     */
+    private readonly answersPeer = false,
   ) {}
 
   async start(): Promise<void> {
@@ -114,14 +120,21 @@ export class LineTransport implements OrderedTransport {
       m = JSON.parse(line);
     } catch {
       this.onerror?.(new Error(`${this.what} sent a line that is not JSON: ${line.slice(0, 120)}`));
+      this.answerInvalid(-32700, 'Parse error: the line is not JSON');
       return;
     }
     if (!m || typeof m !== 'object' || Array.isArray(m)) {
       this.onerror?.(new Error(`${this.what} sent a line that is not a JSON-RPC message: ${line.slice(0, 120)}`));
+      this.answerInvalid(-32600, 'Invalid Request: a message is one JSON object per line');
       return;
     }
     Object.defineProperty(m, RAW, { value: buf.subarray(from, nl + 1) });
     this.onmessage?.(m as JSONRPCMessage);
+  }
+
+  private answerInvalid(code: number, message: string): void {
+    if (!this.answersPeer || this.output.destroyed || this.output.writableEnded) return;
+    this.output.write(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code, message } }) + '\n');
   }
 
   sendNow(message: JSONRPCMessage): void {

@@ -98,6 +98,9 @@ export function plainSettleBody(raw: object): SettleBody | null {
 
 /** A decide or evaluate body: parsed and checked (depth, then the zod schema), or why not. */
 export function parseDecideBody(raw: unknown): Parsed {
+  if (raw instanceof NdjsonBody) {
+    return { ok: false, status: 415, code: 'unsupported_media_type', message: 'an NDJSON body goes to the batch endpoints (/v1/decide/batch, /v1/evaluate/batch); send one decision as JSON' };
+  }
   if (raw === undefined || raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, status: 400, code: 'invalid_body', message: 'the body must be a JSON object like { "input": { … } }', issues: [{ path: '$', message: 'expected an object' }] };
   }
@@ -166,6 +169,9 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     if (kind === 'evaluate' && b.request_approval) return { code: 'invalid_body', message: 'request_approval: only /v1/decide queues approvals' };
     if (kind === 'evaluate' && ctx.verifiesApprovals && b.approvals?.length) {
       return { code: 'invalid_body', message: 'approvals: /v1/evaluate cannot verify approval tokens; use /v1/decide' };
+    }
+    if (kind === 'decide' && b.now !== undefined && !ctx.options.clientTime) {
+      return { code: 'invalid_body', message: "now: /v1/decide reserves budgets on the server's clock (start rein serve with --client-time to accept a client's time, for replay or tests)" };
     }
     if (b.request_approval && !ctx.approvals) return { code: 'no_approval_queue', message: 'request_approval: this server has no approval queue (start it with --approvals DIR|redis)' };
     return null;

@@ -52,6 +52,9 @@ export interface ServeOptions {
   /** Largest accepted request body in bytes (default 1 MiB; batches 16×). */
   bodyLimit?: number;
   mode?: EngineMode;
+  /** Accept `now` in /v1/decide bodies (`--client-time`). Off by default: a decide reserves budgets
+   *  on the server's clock, else any caller escapes every windowed ceiling by naming another day. */
+  clientTime?: boolean;
   /** Unsettled reservations expire after this long (Engine `reservationTtlMs`, default 15 min). */
   reservationTtlMs?: number;
   /**
@@ -158,9 +161,20 @@ export const POLICY_HASH_HEADER = 'rein-policy-hash';
 /** A route's `config` key: the handler sets POLICY_HASH_HEADER itself (no onSend hook for it). */
 export const SETS_POLICY_HASH = 'reinSetsPolicyHash';
 
+function isJson(s: string): boolean {
+  try {
+    JSON.parse(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Statuses fastify's own errors carry, mapped to our stable codes. */
 function codeOf(e: FastifyError): { status: number; code: string; message: string } {
   switch (e.code) {
+    case 'REIN_PROTO_KEY':
+      return { status: 400, code: 'invalid_json', message: e.message };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { status: 400, code: 'invalid_json', message: e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY' ? 'the body is empty; expected JSON' : 'the body is not valid JSON' };
@@ -364,6 +378,10 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     authorize(req, reply, scope) {
       const r = auth.check(req.headers.authorization, scope);
       if (r === 'ok') return true;
+      if (r === 'closed') {
+        fail(reply, 403, 'forbidden', `the ${scope} endpoints need their own token (--${scope}-token-file or REIN_${scope.toUpperCase()}_TOKEN); the api token is the agent's and does not ${scope === 'approvals' ? 'approve' : 'grant this'}`);
+        return false;
+      }
       reply.header('www-authenticate', 'Bearer realm="rein"');
       fail(reply, 401, 'unauthorized', r === 'missing' ? `this endpoint needs \`Authorization: Bearer <${scope} token>\`` : `the bearer token is not valid for ${scope}`);
       return false;
@@ -403,7 +421,15 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
   // (secure-json-parse: rejects __proto__ and constructor.prototype keys) for all of them.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('*', { parseAs: 'string' }, jsonParser);
+  // On the error path only: a body refused for a prototype key is valid JSON, and says so.
+  app.addContentTypeParser('*', { parseAs: 'string' }, (req, body, done) =>
+    jsonParser(req, body as string, (e: Error | null, v?: unknown) => {
+      if (e && /__proto__|constructor/.test(body as string) && isJson(body as string)) {
+        return done(Object.assign(new Error('the body has a `__proto__` or `constructor.prototype` key, which is refused (prototype pollution)'), { statusCode: 400, code: 'REIN_PROTO_KEY' }), undefined);
+      }
+      done(e, v);
+    }),
+  );
 
   app.setErrorHandler((err: FastifyError, _req, reply) => {
     const { status, code, message } = codeOf(err);

@@ -1,8 +1,10 @@
 // Bearer tokens for `rein serve` (docs/service.md#authentication). Three optional tokens:
 //   api        decide, evaluate, batch, metrics (also accepted: the approvals token)
 //   settle     settle (default: the api token) — give it to what meters usage, not to the agent
-//   approvals  deciding with approvals in the body, and the approvals endpoints (default: the api token)
-// With no token configured a scope is open (loopback-only by default). Comparisons are constant-time.
+//   approvals  deciding with approvals in the body, and the approvals endpoints. Never the api token:
+//              the agent holds that one, and would approve its own requests (naming any approver).
+//              With an api token and no approvals token, the scope is closed.
+// With no token configured at all every scope is open (loopback-only by default). Comparisons are constant-time.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -16,7 +18,8 @@ export interface ServeTokens {
   approvals?: string;
 }
 
-export type AuthResult = 'ok' | 'missing' | 'invalid';
+/** `closed`: the scope has no token of its own while others are set (approvals: never the api token). */
+export type AuthResult = 'ok' | 'missing' | 'invalid' | 'closed';
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
@@ -36,21 +39,22 @@ export class Auth {
     return this.api !== null || this.settle !== null || this.approvals !== null;
   }
 
-  /** The tokens a scope accepts (empty: open). */
-  private accepted(scope: AuthScope): Buffer[] {
+  /** The tokens a scope accepts (empty: open; null: closed). */
+  private accepted(scope: AuthScope): Buffer[] | null {
     switch (scope) {
       case 'api':
         return this.api ? (this.approvals ? [this.api, this.approvals] : [this.api]) : [];
       case 'settle':
         return this.settle ? [this.settle] : this.api ? [this.api] : [];
       case 'approvals':
-        return this.approvals ? [this.approvals] : this.api ? [this.api] : [];
+        return this.approvals ? [this.approvals] : this.api || this.settle ? null : [];
     }
   }
 
   /** Check an `Authorization` header for a scope. */
   check(header: string | undefined, scope: AuthScope): AuthResult {
     const want = this.accepted(scope);
+    if (want === null) return 'closed';
     if (want.length === 0) return 'ok';
     if (!header) return 'missing';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -28,7 +28,7 @@ export const approvalSchema = z.union([
 
 const nowSchema = z.iso
   .datetime({ offset: true, message: 'must be an RFC 3339 time, e.g. 2026-11-24T10:00:00Z' })
-  .describe('Evaluation time (default: the server clock). For replay and tests.');
+  .describe('Evaluation time (default: the server clock). For replay and tests: /v1/decide accepts it only from a server started with --client-time (budgets are reserved on the server clock).');
 
 export const decideBodySchema = z
   .object({
