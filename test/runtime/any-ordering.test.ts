@@ -37,20 +37,23 @@ const ROWS: Row[] = [
   [{ x: 2, y: 'a' }, 'deny', ['both_any'], /got string and number/],
 ];
 
+/** Each row's effect, deciding rule names (matched or failed) and error message, on one backend. */
+function checkRows(src: string, rows: Row[], codegen: boolean, explain: boolean): void {
+  const p = compile({ 'p.rein': src }, { codegen });
+  for (const [args, effect, reasons, error] of rows) {
+    const d = p.evaluate({ args }, explain ? { explain: true } : undefined);
+    const what = JSON.stringify(args);
+    assert.equal(d.effect, effect, what);
+    assert.deepEqual(d.reasons.filter((r) => r.kind === 'rule' || r.kind === 'error').map((r) => r.name), reasons, what);
+    if (error) assert.match(d.errors.map((e) => e.message).join('\n'), error, what);
+    else assert.deepEqual(d.errors, [], what);
+  }
+}
+
 describe('ordering on `any` values (regression: a wrong type was silently false)', () => {
   for (const codegen of [true, false]) {
     for (const explain of [false, true]) {
-      it(`${codegen ? 'generated code' : 'closures'}${explain ? ', explained' : ''}: every row decides as expected`, () => {
-        const p = compile({ 'p.rein': SRC }, { codegen });
-        for (const [args, effect, reasons, error] of ROWS) {
-          const d = p.evaluate({ args }, explain ? { explain: true } : undefined);
-          const what = JSON.stringify(args);
-          assert.equal(d.effect, effect, what);
-          assert.deepEqual(d.reasons.filter((r) => r.kind === 'rule' || r.kind === 'error').map((r) => r.name), reasons, what);
-          if (error) assert.match(d.errors.map((e) => e.message).join('\n'), error, what);
-          else assert.deepEqual(d.errors, [], what);
-        }
-      });
+      it(`${codegen ? 'generated code' : 'closures'}${explain ? ', explained' : ''}: every row decides as expected`, () => checkRows(SRC, ROWS, codegen, explain));
     }
   }
 
@@ -97,17 +100,7 @@ budget spend { limit 100 charge 1 when args.spend == true on exceed require appr
     [{ pay: true, group: 'fin' }, 'require_approval', ['pay']],
   ];
   for (const codegen of [true, false]) {
-    it(`${codegen ? 'generated code' : 'closures'}: every row decides as expected`, () => {
-      const p = compile({ 'p.rein': SRC2 }, { codegen });
-      for (const [args, effect, reasons, error] of ROWS2) {
-        const d = p.evaluate({ args });
-        const what = JSON.stringify(args);
-        assert.equal(d.effect, effect, what);
-        assert.deepEqual(d.reasons.filter((r) => r.kind === 'rule' || r.kind === 'error').map((r) => r.name), reasons, what);
-        if (error) assert.match(d.errors.map((e) => e.message).join('\n'), error, what);
-        else assert.deepEqual(d.errors, [], what);
-      }
-    });
+    it(`${codegen ? 'generated code' : 'closures'}: every row decides as expected`, () => checkRows(SRC2, ROWS2, codegen, false));
   }
 
   it('a budget over its limit whose approver group comes out null fails closed; with a group it asks that group', async () => {
