@@ -53,6 +53,12 @@ describe('rein serve --api: approvals with a quorum', function () {
     assert.match(firstToken, /^rein1\./);
     // (One token alone is not enough for the engine: test/runtime/approval-quorum.test.ts. Single-use
     // tokens are consumed when presented, so a quorum's tokens go to decide together.)
+    // regression (session 9 review): the agent's poll listed the pending votes' tokens; presenting one
+    // early consumed it and the quorum could never be met. It lists who voted, not their tokens.
+    const polled = await call(s.url, `/v1/approvals/${id}`, { headers: bearer('api') });
+    assert.equal(polled.body.status, 'pending');
+    assert.deepEqual(polled.body.votes.map((v: { by: string }) => v.by), ['alice']);
+    assert.equal(polled.text.includes('rein1.'), false, 'no token in a pending record the agent reads');
     const again = await call(s.url, `/v1/approvals/${id}/approve`, { body: { approver: 'alice' }, headers: bearer('approver') });
     assert.equal(again.status, 409);
     assert.match(again.body.error.message, /alice already approved/);

@@ -331,6 +331,10 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
       }
       rec = (await q.get(rec.id)) ?? rec;
     }
+    // The agent polls here: a pending quorum's votes without their single-use tokens — presented
+    // before the quorum, they were consumed and the request could never be granted. They come with
+    // the verdict (`verdict.votes`), all together.
+    if (rec.status === 'pending' && rec.votes) return { ...rec, votes: rec.votes.map(({ token: _t, ...v }) => v) };
     return rec;
   });
 
