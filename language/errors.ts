@@ -23,3 +23,10 @@ export class BundleError extends Error {
     this.name = 'BundleError';
   }
 }
+
+/** Keep a public class's name through the minifier (`e.constructor.name`, as loggers print it). */
+export function named<T extends abstract new (...args: never[]) => unknown>(c: T, name: string): T {
+  return Object.defineProperty(c, 'name', { value: name });
+}
+named(PolicyError, 'PolicyError');
+named(BundleError, 'BundleError');

@@ -5,6 +5,7 @@ import type { Engine } from '../runtime/engine.js';
 import type { Decision } from '../runtime/decision.js';
 import { applyTransforms, pathText, type Transform } from '../runtime/transforms.js';
 import { maskDecision } from '../runtime/mask-decision.js';
+import { named } from '../errors.js';
 import { maskJoined, type Segment } from '../runtime/mask-joined.js';
 
 /** What the host knows about the caller: merged into every request (agent, team, session, data classification…). */
@@ -101,6 +102,7 @@ export class ReinDeniedError extends Error {
     this.decision = decision;
   }
 }
+named(ReinDeniedError, 'ReinDeniedError');
 
 /** The default token count: ⌈characters / 4⌉, a rough estimate. @internal */
 export const charEstimate = (text: string): number => Math.ceil(text.length / 4);

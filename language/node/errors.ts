@@ -1,5 +1,6 @@
 // Errors of the Node edge. The CLI maps each to an exit code (LoadError, BundleError, UsageError → 2).
 
+import { named } from '../errors.js';
 /** IO problems: a missing path, an unreadable file, nothing to load, input that is not JSON. */
 /** A file system error in words (`no such file or directory`, not `ENOENT`), for LoadError messages. */
 export function ioReason(e: unknown): string {
@@ -32,6 +33,7 @@ export class LoadError extends Error {
     this.name = 'LoadError';
   }
 }
+named(LoadError, 'LoadError');
 
 // A bundle that cannot be used (the core's class: `rein/runtime`'s loadCompiled throws it too).
 export { BundleError } from '../errors.js';

@@ -33,6 +33,24 @@ describe('the built package (dist/)', function () {
     assert.equal(typeof require(join(root, 'dist/redis.cjs')).RedisBudgetStore, 'function');
   });
 
+  // regression (session 9 review R6): the minifier renamed them (`e.constructor.name` was "c" / "s")
+  it('exported error classes keep their names (constructor.name) in the minified build', () => {
+    const require = createRequire(join(root, 'package.json'));
+    const rein = require(join(root, 'dist/index.cjs'));
+    const node = require(join(root, 'dist/node.cjs'));
+    const ai = require(join(root, 'dist/ai.cjs'));
+    for (const [cls, name] of [[rein.PolicyError, 'PolicyError'], [node.BundleError, 'BundleError'], [node.LoadError, 'LoadError'], [ai.ReinDeniedError, 'ReinDeniedError']] as const) {
+      assert.equal(typeof cls, 'function', name);
+      assert.equal(cls.name, name);
+    }
+    try {
+      rein.compile('rule {');
+      assert.fail('compile should throw');
+    } catch (e) {
+      assert.equal((e as Error).constructor.name, 'PolicyError');
+    }
+  });
+
   it('ESM: import("rein") with types', async () => {
     const rein = await import(pathToFileURL(join(root, 'dist/index.js')).href);
     assert.equal(rein.compile(SRC).evaluate({ tool: 'ls' }).effect, 'allow');
