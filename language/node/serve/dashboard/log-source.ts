@@ -62,7 +62,7 @@ export class IncrementalChainCheck {
     if (this.problem) return;
     const m = HASH_SUFFIX.exec(line);
     const seq = typeof rec.seq === 'number' ? rec.seq : null;
-    if (!m) return this.broken(seq, 'record has no `hash`');
+    if (!m) return this.broken(seq, typeof rec.hash === 'string' ? "the line is not in the log's canonical form (re-serialised), so its `hash` cannot be checked" : 'record has no `hash`');
     if (this.fromAnywhere && this.count === 0 && typeof rec.seq === 'number' && typeof rec.prev === 'string') {
       this.prev = rec.prev;
       this.seq = rec.seq;
