@@ -53,8 +53,11 @@ export function maskJoined(segments: readonly Segment[], sep: string, transforms
 /**
  * `value` (any JSON value) with every string in it masked by the detectors of `transforms` (each
  * with its own replacement): how a structured value that was decided on as JSON text (an MCP
- * result's `structuredContent`, a tool's output object) is masked like that text. The same value
- * when nothing is found.
+ * result's `structuredContent`, a tool's output object) is masked like that text. Object keys are
+ * text in that JSON too, so a detector's spans in a key are masked as well (the entry is renamed in
+ * place; a masked key equal to another key of the object gets `#2`, `#3`, … appended, as
+ * `applyTransforms` does); a transform without a detector masks whole values, never keys. The same
+ * value when nothing is found.
  */
 export function maskStrings<T>(value: T, transforms: readonly Transform[]): T {
   const seen = new Set<string>();
@@ -64,29 +67,48 @@ export function maskStrings<T>(value: T, transforms: readonly Transform[]): T {
     const key = `${t.detector}\0${t.replacement}`;
     if (find === undefined || seen.has(key)) continue;
     seen.add(key);
-    out = mapStrings(out, (s) => {
-      const spans = find(s, false);
-      return spans.length === 0 ? s : applyTransforms({ s }, { transforms: [{ ...t, path: ['s'], spans, key: undefined }] }).s;
-    });
+    out = mapStrings(
+      out,
+      (s) => {
+        const spans = find(s, false);
+        return spans.length === 0 ? s : applyTransforms({ s }, { transforms: [{ ...t, path: ['s'], spans, key: undefined }] }).s;
+      },
+      t.detector !== null,
+    );
   }
   return out as T;
 }
 
-function mapStrings(v: unknown, f: (s: string) => string, depth = 0): unknown {
+function mapStrings(v: unknown, f: (s: string) => string, keys: boolean, depth = 0): unknown {
   if (typeof v === 'string') return f(v);
   if (typeof v !== 'object' || v === null || depth > 256) return v;
   if (Array.isArray(v)) {
     let copy: unknown[] | undefined;
     v.forEach((x, i) => {
-      const y = mapStrings(x, f, depth + 1);
+      const y = mapStrings(x, f, keys, depth + 1);
       if (y !== x) (copy ??= v.slice())[i] = y;
     });
     return copy ?? v;
   }
-  let copy: Record<string, unknown> | undefined;
-  for (const [k, x] of Object.entries(v)) {
-    const y = mapStrings(x, f, depth + 1);
-    if (y !== x) Object.defineProperty((copy ??= { ...(v as Record<string, unknown>) }), k, { value: y, writable: true, enumerable: true, configurable: true });
-  }
-  return copy ?? v;
+  const entries = Object.entries(v);
+  let changed = false;
+  const out: [string, unknown][] = entries.map(([k, x]) => {
+    const y = mapStrings(x, f, keys, depth + 1);
+    const name = keys ? f(k) : k;
+    if (y !== x || name !== k) changed = true;
+    return [name, y];
+  });
+  if (!changed) return v;
+  // Renamed keys: the first entry keeps a masked name; one equal to another key gets `#2`, `#3`, …
+  const taken = new Set(entries.map(([k]) => k));
+  const copy: Record<string, unknown> = {};
+  out.forEach(([name, y], i) => {
+    let n = name;
+    if (name !== entries[i][0]) {
+      for (let j = 2; taken.has(n); j++) n = `${name}#${j}`;
+      taken.add(n);
+    }
+    Object.defineProperty(copy, n, { value: y, writable: true, enumerable: true, configurable: true });
+  });
+  return copy;
 }

@@ -43,6 +43,22 @@ describe('mask-joined', () => {
     assert.deepEqual(maskStrings({ a: 'x', b: '' }, [t([], [], '[w]', null)]), { a: '[w]', b: '' });
   });
 
+  it('maskStrings masks object keys too (a detector only), renaming in place; colliding names get #2, #3 (regression: keys leaked)', () => {
+    const v = { users: { 'ann@corp.example': { role: 'admin' }, 'bob@example.com': { role: 'dev' }, '[email]': 'x', plain: 'ok' }, list: [{ 'cy@x.org': 1 }] };
+    const out = maskStrings(v, [t([], [], '[email]')]) as typeof v;
+    assert.deepEqual(Object.keys(out.users), ['[email]#2', '[email]#3', '[email]', 'plain']);
+    assert.deepEqual(out.users, { '[email]#2': { role: 'admin' }, '[email]#3': { role: 'dev' }, '[email]': 'x', plain: 'ok' });
+    assert.deepEqual(out.list, [{ '[email]': 1 }]);
+    assert.ok(!JSON.stringify(out).includes('@'), 'no address is left in keys or values');
+    assert.deepEqual(Object.keys(v.users), ['ann@corp.example', 'bob@example.com', '[email]', 'plain'], 'the original is not touched');
+    // Without a detector a transform masks whole values, never keys (keys are structure).
+    assert.deepEqual(maskStrings({ k: 'v' }, [t([], [], '[w]', null)]), { k: '[w]' });
+    // A key named __proto__ stays an own key.
+    const p = maskStrings(JSON.parse('{"__proto__": "a@b.io"}'), [t([], [], '[email]')]) as Record<string, unknown>;
+    assert.ok(Object.prototype.hasOwnProperty.call(p, '__proto__'));
+    assert.equal(Object.getOwnPropertyDescriptor(p, '__proto__')!.value, '[email]');
+  });
+
   it('maskPrompt: a tool result whose JSON the mask broke becomes a text output', () => {
     const prompt = [{ role: 'tool', content: [{ type: 'tool-result', toolCallId: 'c', toolName: 'x', output: { type: 'json', value: { a: 'b' } } }] }];
     const text = promptText(prompt);
