@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import * as path from 'node:path';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { loadSetFromDirectory, runSetTests, evaluateInDirectory, type TestResultView } from './core-bridge';
+import { loadSetFromDirectory, runSetTests, evaluateInDirectory, type TestResultView } from '../../language/node/editor-sets';
 
 let client: LanguageClient | undefined;
 let status: vscode.StatusBarItem;
@@ -98,7 +98,7 @@ async function evaluateRequestCommand(): Promise<void> {
   const choice = await vscode.window.showQuickPick(items, { placeHolder: 'Request JSON to evaluate against this policy set' });
   if (!choice) return;
   const text = Buffer.from(await vscode.workspace.fs.readFile(choice.uri)).toString('utf8');
-  const result = evaluateInDirectory(dir, text);
+  const result = await evaluateInDirectory(dir, text);
   output.appendLine(`evaluate ${choice.label}: ${result.summary}`);
   const shown = await vscode.workspace.openTextDocument({ language: 'json', content: result.json });
   await vscode.window.showTextDocument(shown, { preview: true, viewColumn: vscode.ViewColumn.Beside });
@@ -112,7 +112,7 @@ function registerTestController(context: vscode.ExtensionContext): void {
   context.subscriptions.push(ctrl);
 
   const refreshDir = async (dir: string) => {
-    const set = loadSetFromDirectory(dir);
+    const set = await loadSetFromDirectory(dir);
     const id = `set:${dir}`;
     if (!set || set.tests.length === 0) {
       ctrl.items.delete(id);
@@ -121,7 +121,7 @@ function registerTestController(context: vscode.ExtensionContext): void {
     const folder = vscode.workspace.asRelativePath(dir);
     const parent = ctrl.createTestItem(id, folder || dir, vscode.Uri.file(dir));
     for (const t of set.tests) {
-      const item = ctrl.createTestItem(`test:${dir}:${t.name}`, t.name, vscode.Uri.file(path.join(dir, t.file)));
+      const item = ctrl.createTestItem(`test:${dir}:${t.name}`, t.name, vscode.Uri.file(t.path));
       item.range = new vscode.Range(t.line - 1, 0, t.line - 1, 0);
       parent.children.add(item);
     }
@@ -167,7 +167,7 @@ function registerTestController(context: vscode.ExtensionContext): void {
       for (const [dir, which] of byDir) {
         if (token.isCancellationRequested) break;
         const parent = ctrl.items.get(`set:${dir}`);
-        const results: TestResultView[] = runSetTests(dir);
+        const results: TestResultView[] = await runSetTests(dir);
         for (const r of results) {
           if (which !== 'all' && !which.has(r.name)) continue;
           const item = parent?.children.get(`test:${dir}:${r.name}`);
@@ -180,7 +180,7 @@ function registerTestController(context: vscode.ExtensionContext): void {
               msg.expectedOutput = r.expected;
               msg.actualOutput = r.actual;
             }
-            msg.location = new vscode.Location(vscode.Uri.file(path.join(dir, r.file)), new vscode.Position(r.line - 1, 0));
+            msg.location = new vscode.Location(vscode.Uri.file(r.path), new vscode.Position(r.line - 1, 0));
             run.failed(item, msg, r.durationMs);
           }
         }
