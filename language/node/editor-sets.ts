@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { compile } from '../policy.js';
 import { runTests } from '../runtime/test-runner.js';
 import { checkPolicySet, readPolicyDir, type PolicySet } from './load.js';
-import type { CheckResult } from '../check.js';
+import type { CheckResult } from '../semantics/program.js';
 
 export interface TestInfo {
   name: string;
