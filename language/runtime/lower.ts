@@ -176,7 +176,9 @@ export class Lowering {
     }
     if (!decl || !decl.value || this.letsLowering.has(name)) return NULL;
     this.letsLowering.add(name);
-    const s = this.newScope(this.fileOf(decl));
+    // Traced (explain): a clause that reads the request through a let lists those reads too. Only the
+    // explain closures record them; every other backend ignores the marks.
+    const s = this.newScope(this.fileOf(decl), true);
     const body = this.expr(decl.value, s);
     this.letsLowering.delete(name);
     let ref: Node;
@@ -196,7 +198,7 @@ export class Lowering {
     const decl = this.defDecls.get(name);
     if (!decl || !decl.body || this.defsLowering.has(name)) return undefined; // recursion is a checker error
     this.defsLowering.add(name);
-    const s = this.newScope(this.fileOf(decl));
+    const s = this.newScope(this.fileOf(decl), true); // traced, as a let's body
     decl.params.forEach((p, i) => s.slots.set(p, i));
     s.size = decl.params.length;
     const body = this.expr(decl.body, s);

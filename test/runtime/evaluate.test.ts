@@ -341,6 +341,20 @@ describe('evaluate: explain', () => {
     // Without explain there is none.
     assert.equal(decide(p, req).explain, undefined);
   });
+  it('a clause reading the request through a let or a def lists those reads too (review h10r F3: reads were empty)', () => {
+    const decls = 'let is_pay = action.tool == "pay"\ndef from_kind(k: string) = action.kind == k\ndef big(n: int) = (action.args.amount ?? 0) > n';
+    const p = policy(`${decls}\nrule r {\n  when is_pay\n  when from_kind("tool_call")\n  when big(1000) and is_pay\n  deny "no"\n}`);
+    const req = base({ action: { kind: 'tool_call', tool: 'pay', args: { amount: 5000 } } });
+    const d = decide(p, req, { explain: true });
+    assert.equal(d.effect, 'deny');
+    const r = d.explain!.find((x) => x.name === 'r')!;
+    assert.deepEqual(r.clauses.map((c) => c.value), [true, true, true]);
+    assert.deepEqual(r.clauses[0].reads, [{ path: 'action.tool', value: 'pay' }]);
+    assert.deepEqual(r.clauses[1].reads, [{ path: 'action.kind', value: 'tool_call' }]);
+    assert.deepEqual(r.clauses[2].reads, [{ path: 'action.args.amount', value: 5000 }, { path: 'action.tool', value: 'pay' }]);
+    // The same decision without explain.
+    assert.equal(decide(p, req).effect, 'deny');
+  });
   it('renders money reads exactly', () => {
     const p = policy('rule c { when cost.estimate > $1 deny "x" }');
     const d = decide(p, base(), { explain: true });

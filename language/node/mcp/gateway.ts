@@ -90,8 +90,21 @@ interface Forwarded {
   progressToken?: Id;
   /** When --upstream-timeout answers it (performance.now() ms; 0: never). */
   deadline: number;
-  /** tools/call only: the engine and decision to settle, and the request for the result phase. */
-  call?: { engine: Engine; decision: Decision; request: McpRequest };
+  /** tools/call (and tasks/result) only: the engine and decision to settle, and the request for the result phase. */
+  call?: CallContext;
+}
+
+/** What a forwarded tools/call's answer is decided with. */
+interface CallContext {
+  engine: Engine;
+  /** The call-phase decision (its reservation settles with the answer's usage). */
+  decision: Decision;
+  /** The call as the upstream received it (masked arguments): the result phase's request. */
+  request: McpRequest;
+  /** A task-augmented call (`params.task`): its answer may be a CreateTaskResult. */
+  task?: boolean;
+  /** The call's reservation was settled already (a task's result, fetched with tasks/result). */
+  settled?: boolean;
 }
 
 interface Tool {
@@ -208,6 +221,8 @@ export class Gateway {
   private readonly ownDown = new Map<Id, { resolve: (m: Msg) => void }>();
   private nextOwnId = 1;
   private readonly tools = new Map<string, Tool>();
+  /** Tasks created by this session's task-augmented tools/call, by taskId: what their tasks/result is decided with. */
+  private readonly tasks = new Map<string, CallContext>();
   private toolsFetch: Promise<void> | null = null;
   private client = { name: 'unknown', version: 'unknown' };
   private clientCanElicit = false;
@@ -348,6 +363,20 @@ export class Gateway {
         case 'tools/call':
           this.toUp.push(this.governCall(m));
           return;
+        case 'tasks/result': {
+          // A task's result is a tools/call's result: decided like one. Only for a task this session
+          // created through the gateway (the call decided); any other id is refused, never forwarded.
+          const taskId = (m.params as { taskId?: unknown } | undefined)?.taskId;
+          const ctx = typeof taskId === 'string' ? this.tasks.get(taskId) : undefined;
+          if (ctx === undefined) {
+            this.toDown.push(errorResponse(m.id!, -32602, `rein mcp: invalid tasks/result: task ${JSON.stringify(taskId ?? null)} was not created through this gateway session, so its result cannot be checked against the policy`));
+            return;
+          }
+          this.track(m, { ...ctx, settled: true });
+          // Re-serialised (not the bytes it arrived as): the upstream reads the taskId that was looked up.
+          this.toUp.push(copyOf(m));
+          return;
+        }
       }
       this.track(m);
       this.toUp.push(m);
@@ -490,6 +519,7 @@ export class Gateway {
       if (!f) return;
       this.forwarded.delete(id);
       if (f.call) {
+        if (f.call.task && this.taskCreated(m, f.call)) return;
         this.toDown.push(this.governResult(m, f.call));
         return;
       }
@@ -560,7 +590,9 @@ export class Gateway {
       this.note(d, 'tools/list', name);
       kept.push(t);
     }
-    if (kept.length === tools.length) return m;
+    // A copy either way: the client reads the tools as decided, not the bytes they arrived as (a
+    // duplicate key would let the client's parser read another name).
+    if (kept.length === tools.length) return copyOf(m);
     return { ...m, result: { ...m.result, tools: kept } };
   }
 
@@ -633,8 +665,16 @@ export class Gateway {
   // ---- governed: tools/call
 
   private governCall(m: Msg): Msg | null | Promise<Msg | null> {
-    const params = (m.params ?? {}) as { name?: unknown; arguments?: unknown };
-    const name = typeof params.name === 'string' ? params.name : '';
+    // Only a well-formed call is decided: a name that is not a string (decided as what?) or arguments
+    // that are not an object would be forwarded as something other than what was decided.
+    const problem = callProblem(m.params);
+    if (problem !== null) {
+      this.log(`rein mcp: refused an invalid tools/call: ${problem}`);
+      this.toDown.push(errorResponse(m.id!, -32602, `rein mcp: invalid tools/call: ${problem}`));
+      return null;
+    }
+    const params = m.params as { name: string; arguments?: unknown; task?: unknown };
+    const name = params.name;
     const tool = this.tools.get(name);
     const engine = this.opts.host.engine;
     if (tool === undefined || !engine.decidesSynchronously) return this.governCallAsync(m, name, params.arguments);
@@ -703,7 +743,7 @@ export class Gateway {
           this.note(again, 'tools/call', name);
           // The result phase sees the call as the upstream received it (masked arguments).
           const sent = applyTransforms(request, again);
-          this.track(m, { engine: engineNow, decision: again, request: sent });
+          this.track(m, { engine: engineNow, decision: again, request: sent, task: isTaskCall(m) });
           this.opts.metrics?.call('forwarded', name);
           this.toUp.push(this.maskCall(m, request, sent, again));
         },
@@ -714,7 +754,7 @@ export class Gateway {
     release();
     this.note(d, 'tools/call', name);
     const sent = applyTransforms(request, d);
-    this.track(m, { engine, decision: d, request: sent });
+    this.track(m, { engine, decision: d, request: sent, task: isTaskCall(m) });
     this.opts.metrics?.call('forwarded', name);
     return this.maskCall(m, request, sent, d);
   }
@@ -722,9 +762,11 @@ export class Gateway {
   /** The tools/call as the upstream receives it: the decision's transforms applied to its
    *  arguments (what a `redact action…`/`redact arguments…` rule masked); unchanged without any. */
   private maskCall(m: Msg, request: McpRequest, sent: McpRequest, d: Decision): Msg {
-    if (sent === request) return m;
+    // Always a copy, serialised from what was decided: never the bytes the call arrived as (with a
+    // duplicate key, or text that is not valid UTF-8, the upstream could read other values).
+    if (sent === request) return copyOf(m);
     this.logMasked(d, 'tools/call', request.tool.name);
-    if (sent.arguments === request.arguments) return m;
+    if (sent.arguments === request.arguments) return copyOf(m);
     return { ...m, params: { ...(m.params as Record<string, unknown>), arguments: sent.arguments } } as Msg;
   }
 
@@ -798,7 +840,9 @@ export class Gateway {
   }
 
   private elicit(params: ElicitParams, signal: AbortSignal): Promise<ElicitResult> {
-    const id = `${GW_PREFIX}${this.nextOwnId++}`;
+    // An id no one can guess: the upstream's own requests to the client pass through with their ids,
+    // and an upstream sending ids like ours must not get its answers taken for the user's approval.
+    const id = `${GW_PREFIX}elicit:${randomUUID()}`;
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         this.ownDown.delete(id);
@@ -835,12 +879,30 @@ export class Gateway {
 
   // ---- governed: the result
 
+  /**
+   * A task-augmented tools/call answered with a CreateTaskResult (`result.task.taskId`): the task is
+   * remembered with the call, for its tasks/result to be decided; the call's reservation settles now
+   * (the usage the answer reports, else the estimate). False when the answer is not a task (a server
+   * may run a task-augmented call at once): it is then decided as a result.
+   */
+  private taskCreated(m: Msg, call: CallContext): boolean {
+    const r = m.result as { task?: { taskId?: unknown }; content?: unknown; structuredContent?: unknown } | undefined;
+    const taskId = r?.task?.taskId;
+    if (typeof taskId !== 'string' || r!.content !== undefined || r!.structuredContent !== undefined) return false;
+    if (call.decision.reservation) void this.settle(call.engine, call.decision, usageOf(r));
+    this.tasks.set(taskId, { ...call, settled: true });
+    // Bounded: the oldest task of a very long session is forgotten (its result is then refused).
+    if (this.tasks.size > MAX_TASKS) this.tasks.delete(this.tasks.keys().next().value!);
+    this.toDown.push(copyOf(m));
+    return true;
+  }
+
   private governResult(m: Msg, call: NonNullable<Forwarded['call']>): Msg | null | Promise<Msg | null> {
     const engine = this.opts.host.engine;
     if (!engine.decidesSynchronously || !call.engine.decidesSynchronously) return this.governResultAsync(m, call);
     // A synchronous store settles synchronously: the result is decided and answered right here.
-    const result = m.result;
-    if (call.decision.reservation) void this.settle(call.engine, call.decision, result ? usageOf(result) : undefined);
+    const result = m.result ?? errorAsResult(m.error);
+    if (call.decision.reservation && !call.settled) void this.settle(call.engine, call.decision, m.result ? usageOf(m.result) : undefined);
     if (!result || !this.resultDecisionNeeded(engine, call.decision)) return m;
     const request = this.resultRequest(call.request, result);
     const d = engine.decideSync(request);
@@ -849,10 +911,10 @@ export class Gateway {
   }
 
   private async governResultAsync(m: Msg, call: NonNullable<Forwarded['call']>): Promise<Msg | null> {
-    const result = m.result;
-    if (call.decision.reservation) await this.settle(call.engine, call.decision, result ? usageOf(result) : undefined);
+    const result = m.result ?? errorAsResult(m.error);
+    if (call.decision.reservation && !call.settled) await this.settle(call.engine, call.decision, m.result ? usageOf(m.result) : undefined);
     const engine = this.opts.host.engine;
-    if (!result || !this.resultDecisionNeeded(engine, call.decision)) return m; // a JSON-RPC error: nothing to inspect
+    if (!result || !this.resultDecisionNeeded(engine, call.decision)) return m;
     const request = this.resultRequest(call.request, result);
     const d = await engine.decide(request);
     await this.settleNow(engine, d);
@@ -898,16 +960,26 @@ export class Gateway {
   /** The result as the model reads it: the decision's transforms of `result.text` applied to the
    *  result's text parts (schema.ts `maskResult`). */
   private maskResultMsg(m: Msg, name: string, d: Decision): Msg {
-    if (!d.transforms || d.transforms.length === 0 || !m.result) return m;
+    // A copy either way: the client reads the result as decided, not the bytes it arrived as.
+    if (!d.transforms || d.transforms.length === 0) return copyOf(m);
     this.logMasked(d, 'result of', name);
-    return { ...m, result: maskResult(m.result as Record<string, unknown>, d.transforms) } as Msg;
+    if (m.result) return { ...m, result: maskResult(m.result as Record<string, unknown>, d.transforms) } as Msg;
+    const e = errorAsResult(m.error);
+    if (!e) return copyOf(m);
+    // A JSON-RPC error was decided as a result (`errorAsResult`): its message and data masked the same way.
+    const masked = maskResult(e, d.transforms) as { content: { text: string }[]; structuredContent?: unknown };
+    const error: Msg['error'] = { ...m.error!, message: masked.content[0].text };
+    if ('structuredContent' in masked) error.data = masked.structuredContent;
+    return { ...m, error } as Msg;
   }
 
   /** The isError result that replaces a withheld one. */
   private withhold(m: Msg, tool: string, d: Decision, message: string): Msg {
     this.log(`rein mcp: withheld the result of tools/call ${tool}: ${message.split('\n')[0]}`);
+    // A new answer (an error answer is replaced by this result, not merged with it).
     return {
-      ...m,
+      jsonrpc: '2.0',
+      id: m.id,
       result: {
         content: [{ type: 'text', text: `Rein policy withheld the result of \`${tool}\`: ${message}` }],
         isError: true,
@@ -984,4 +1056,36 @@ function errorResponse(id: Id, code: number, message: string): Msg {
 
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/** How many tasks a session remembers for tasks/result (the oldest are forgotten first). */
+const MAX_TASKS = 10_000;
+
+/** A copy of a message: sent serialised from its parsed value, never as the bytes it arrived as (stdio.ts). */
+function copyOf(m: Msg): Msg {
+  return { ...m };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Why a tools/call's params cannot be decided (MCP: `name` a string, `arguments` an object when present), or null. */
+function callProblem(params: unknown): string | null {
+  if (!isObject(params)) return 'params must be an object with the tool `name`';
+  if (typeof params.name !== 'string') return `params.name must be a string (the tool's name), got ${params.name === undefined ? 'nothing' : JSON.stringify(params.name)}`;
+  if (params.arguments !== undefined && !isObject(params.arguments)) return `params.arguments must be an object, got ${JSON.stringify(params.arguments)}`;
+  return null;
+}
+
+const isTaskCall = (m: Msg): boolean => isObject(m.params) && isObject(m.params.task);
+
+/**
+ * A JSON-RPC error answer to a tools/call, as the result phase reads it: an `isError` result whose
+ * text is the error's message and whose structured content is its `data` (clients show tool errors to
+ * the model, so a result-phase rule must see them). Undefined for no error.
+ */
+function errorAsResult(error: Msg['error'] | undefined): Record<string, unknown> | undefined {
+  if (!isObject(error)) return undefined;
+  const out: Record<string, unknown> = { isError: true, content: [{ type: 'text', text: typeof error.message === 'string' ? error.message : JSON.stringify(error.message ?? '') }] };
+  if (error.data !== undefined) out.structuredContent = error.data;
+  return out;
 }
