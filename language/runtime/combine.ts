@@ -9,9 +9,11 @@ import { EFFECTS } from './effects.js';
 export { firstMatchRanks, priorityOf } from '../semantics/priority.js';
 
 /** Whether an outcome takes part in `first_match`: it decides something (a `warn` and a `@monitor`
- *  rule only report, so they are always kept). A failed rule decides, with the `on error` effect. */
+ *  rule only report, so they are always kept). A failed rule decides, with the `on error` effect —
+ *  except one whose `extern def` failed with `on error allow`: that is as if it had not matched, and
+ *  the search goes on to the next rule. */
 function decides(o: RuleOutcome): boolean {
-  return o.matched && !o.monitor && (o.error !== undefined || EFFECTS[o.effect].decides !== null);
+  return o.matched && !o.monitor && (o.error !== undefined ? o.errorEffect !== 'allow' : EFFECTS[o.effect].decides !== null);
 }
 
 /**

@@ -313,7 +313,11 @@ export class Entries {
     if (this.explain !== null && o.explain) this.explain.push(o.error !== undefined ? ({ ...o.explain, error: o.error } as RuleExplanation) : o.explain);
     if (o.error !== undefined) {
       this.error({ kind: 'rule', name: o.name, message: o.error, location: o.location });
-      const effect = o.errorEffect ?? onError; // a failed `extern def` call: its own `on error`
+      // A failed `extern def` call takes its own `on error`: `allow` goes on as if the rule had not
+      // matched (docs/externs.md) — no reason at all, never an allow that `default deny` or a
+      // `first_match` would take as the rule allowing.
+      if (o.errorEffect === 'allow') return;
+      const effect = o.errorEffect ?? onError;
       this.place(ruleErrorReason(o, effect), effect, o.monitor);
       return;
     }

@@ -170,7 +170,7 @@ describe('extern def: policy.evaluate (synchronous implementations)', () => {
     const byRule = Object.fromEntries(d.errors.map((e) => [e.name, e.message]));
     assert.match(byRule.toxic, /extern `toxicity` returned "high", not a `number`/);
     assert.match(byRule.names, /extern `entities` returned \[1,2\], not a `list<string>`/);
-    // `names`' extern is `on error allow`: its failure is an allow reason, not a deny.
+    // `names`' extern is `on error allow`: its failure is as if `names` had not matched (no reason), not a deny.
     assert.deepEqual(d.reasons.map((r) => [r.name, r.effect]), [['toxic', 'deny']]);
     // NaN is said as NaN (regression R11: "returned null, not a `number`")
     const nan = compile({ 'a.rein': SRC }, { externs: { toxicity: () => NaN, entities: () => [] } }).evaluate({ prompt: 'hello', user: 'x' });
@@ -192,6 +192,34 @@ describe('extern def: policy.evaluate (synchronous implementations)', () => {
     assert.match(d.errors[0].message, /extern `entities` failed: NER model not loaded/);
     const strict = compile({ 'a.rein': SRC.replace(' on error allow', '') }, { externs: { toxicity: () => 0.1, entities: () => { throw new Error('down'); } } });
     assert.equal(strict.evaluate({ prompt: 'hello', user: 'x' }).effect, 'deny');
+  });
+
+  it("`on error allow`: a failed call is as if the rule had not matched, never an allow (review h10r F15: default deny and first_match were allowed)", async () => {
+    const down = { labels: () => { throw new Error('classifier down'); } };
+    const rules = `extern def labels(text: string): list<string> on error allow
+rule block_pii { when "pii" in labels(text) deny "pii" }
+rule advisory { when "toxic" in labels(text) warn "toxic" }
+rule reads { when tool.starts_with("read") allow }
+rule no_shell { when tool == "shell.exec" deny "no shell" }`;
+    const denySrc = `policy p { default deny }\ninput { tool: string, text: string }\n${rules}`;
+    const firstSrc = `policy p { default allow combine first_match }\ninput { tool: string, text: string }\n${rules.replace('rule block_pii', '@priority("10")\nrule block_pii')}`;
+    const deny = compile({ 'a.rein': denySrc }, { externs: down });
+    for (const src of [denySrc, firstSrc]) {
+      for (const codegen of [true, false]) {
+        const q = compile({ 'a.rein': src }, { externs: down, codegen });
+        const shell = q.evaluate({ tool: 'shell.exec', text: 'x' });
+        assert.equal(shell.effect, 'deny', 'the classifier being down allows nothing');
+        assert.deepEqual(shell.reasons.map((r) => r.name), ['no_shell']);
+        assert.deepEqual(shell.errors.map((e) => e.name).sort(), ['advisory', 'block_pii']);
+        assert.equal(q.evaluate({ tool: 'read_file', text: 'x' }).effect, 'allow');
+        const e = new Engine(q, { store: new MemoryBudgetStore() });
+        assert.equal((await e.decide({ tool: 'shell.exec', text: 'x' })).effect, 'deny');
+      }
+    }
+    // Under `default deny`, a request no rule allows stays denied.
+    const other = deny.evaluate({ tool: 'write_file', text: 'x' });
+    assert.equal(other.effect, 'deny');
+    assert.deepEqual(other.reasons.map((r) => [r.kind, r.effect]), [['default', 'deny']]);
   });
 
   it('without implementations, evaluate fails closed at the call with a message naming how to register them', () => {
