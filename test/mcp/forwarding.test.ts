@@ -21,8 +21,8 @@ class RawClient {
   private buf = '';
   onRequest: (m: Msg) => Msg['result'] | undefined | 'hold' = () => undefined;
   readonly held: Msg[] = [];
-  constructor(capabilities: Record<string, unknown> = {}) {
-    this.child = spawn(process.execPath, [BIN, 'mcp', '--policy', POLICY, '--no-reload', '--', process.execPath, SERVER], { env: env(), cwd: path.dirname(BIN) });
+  constructor(capabilities: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [BIN, 'mcp', '--policy', POLICY, '--no-reload', '--', process.execPath, SERVER], { env: env(extraEnv), cwd: path.dirname(BIN) });
     this.child.stderr.on('data', (d: Buffer) => (this.err += d.toString('utf8')));
     this.child.stdout.on('data', (d: Buffer) => {
       this.buf += d.toString('utf8');
@@ -152,6 +152,30 @@ describe('rein mcp forwards what it decided (raw JSON-RPC)', function () {
     assert.equal(u.error?.code, -32602);
     assert.match(u.error.message, /was not created through this gateway session/);
     assert.equal(c.upstreamLines().length, before);
+  });
+
+  it("F6: a client's requests with ids like the gateway's cannot answer the gateway's own tools/list", async () => {
+    c = new RawClient();
+    // Never listed: the gateway fetches the list itself to learn `danger`'s annotations. Pings with
+    // ids shaped like the gateway's go first, in the same write (the server answers in order).
+    const init = JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+    await c.call(0, init);
+    const pings = Array.from({ length: 8 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: `rein-gw:${i}`, method: 'ping' }));
+    const a = await c.call(2, [...pings, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'danger', arguments: {} } })].join('\n'));
+    assert.equal(a.result.isError, true, JSON.stringify(a));
+    assert.match(text(a), /destructive tools are refused/);
+    assert.ok(!c.upstreamLines().some((l) => l.includes('"danger"')));
+    // Every ping got its own answer.
+    await waitFor(() => pings.every((_, i) => c.got.some((m) => m.id === `rein-gw:${i}`)), 'the pings answered');
+  });
+
+  it('F6: when the gateway cannot read the tools list, a call to a tool it never saw listed is refused (fail closed)', async () => {
+    c = new RawClient({}, { RAW_LIST_ERROR: '1' });
+    await c.call(0, JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }));
+    const a = await c.call(2, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'danger', arguments: {} } }));
+    assert.equal(a.result.isError, true);
+    assert.match(text(a), /could not check this call to `danger`: the upstream answered tools\/list with an error \(list unavailable\)/);
+    assert.deepEqual(c.upstreamLines(), []);
   });
 
   it("F5: a server's requests to the client cannot answer the gateway's own elicitation (ids shaped like the gateway's)", async () => {

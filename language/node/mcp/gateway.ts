@@ -224,6 +224,8 @@ export class Gateway {
   /** Tasks created by this session's task-augmented tools/call, by taskId: what their tasks/result is decided with. */
   private readonly tasks = new Map<string, CallContext>();
   private toolsFetch: Promise<void> | null = null;
+  /** Why the gateway's own tools/list failed (an error answer, a malformed one), until one succeeds. */
+  private toolsProblem: string | null = null;
   private client = { name: 'unknown', version: 'unknown' };
   private clientCanElicit = false;
   private upstreamName: string | null = null;
@@ -636,10 +638,15 @@ export class Gateway {
 
   private async fetchTools(): Promise<void> {
     let cursor: unknown;
+    this.toolsProblem = null;
     for (let page = 0; page < 100; page++) {
       const r = await this.requestUp('tools/list', cursor === undefined ? {} : { cursor });
       const tools = (r.result as { tools?: unknown } | undefined)?.tools;
-      if (!Array.isArray(tools)) return;
+      if (!Array.isArray(tools)) {
+        // Fail closed: a call is not decided without the tool's annotations when the list could not be read.
+        this.toolsProblem = r.error ? `the upstream answered tools/list with an error (${String(r.error.message)})` : 'the upstream answered tools/list without a list of tools';
+        return;
+      }
       for (const t of tools) {
         const name = (t as { name?: unknown })?.name;
         if (typeof name === 'string') this.tools.set(name, { annotations: annotationsOf((t as { annotations?: unknown }).annotations) });
@@ -651,7 +658,9 @@ export class Gateway {
 
   /** A request of the gateway's own, sent at once (not in line: the call that needs it holds the line). */
   private requestUp(method: string, params: Record<string, unknown>): Promise<Msg> {
-    const id = `${GW_PREFIX}${this.nextOwnId++}`;
+    // An id no one can guess: the client's requests are forwarded with their own ids, and a client
+    // sending ids like ours first (a `ping` answered before our tools/list) must not answer for the upstream.
+    const id = `${GW_PREFIX}${randomUUID()}:${this.nextOwnId++}`;
     return new Promise((resolve) => {
       if (this.upstreamClosed) return resolve(errorResponse(id, GATEWAY_ERROR.upstreamGone, this.upstreamClosed));
       this.ownUp.set(id, { resolve });
@@ -697,6 +706,19 @@ export class Gateway {
     this.held.set(id, hold);
     const tool = this.tools.get(name) ?? (await this.toolInfo(name));
     const engine = this.opts.host.engine;
+    if (tool === undefined && this.toolsProblem !== null) {
+      if (this.held.get(id) === hold) this.held.delete(id);
+      if (!hold.aborted) {
+        this.opts.metrics?.call('refused', name);
+        this.log(`rein mcp: refused tools/call ${name}: ${this.toolsProblem}`);
+        this.toDown.push({
+          jsonrpc: '2.0',
+          id,
+          result: { content: [{ type: 'text', text: `Rein could not check this call to \`${name}\`: ${this.toolsProblem}, so the tool's list decision and annotations are unknown` }], isError: true },
+        });
+      }
+      return null;
+    }
     // A tool the list phase hides cannot be called either.
     const listed = await this.listed(engine, name, tool);
     if (listed.effect === 'deny') {
