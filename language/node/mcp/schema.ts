@@ -75,13 +75,26 @@ export function argumentsOf(raw: unknown): Record<string, unknown> {
   return raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
 }
 
+/** The text fields of a `resource_link` content block the client shows the model, in this order. */
+const LINK_FIELDS = ['uri', 'name', 'title', 'description'] as const;
+
+interface Piece {
+  i: number;
+  text: string;
+  resource: boolean;
+  structured: boolean;
+  /** A `resource_link` block's field this piece is. */
+  field?: (typeof LINK_FIELDS)[number];
+}
+
 /**
- * What the model reads of a CallToolResult, as pieces: its text parts and embedded text resources, in
- * order, then its `structuredContent` as JSON text when no text part already holds exactly that JSON
- * (the spec asks servers to send both; one that sends only structured content is read too).
+ * What the model reads of a CallToolResult, as pieces: its text parts, embedded text resources and
+ * resource links (uri, name, title, description), in order, then its `structuredContent` as JSON text
+ * when no text part already holds exactly that JSON (the spec asks servers to send both; one that
+ * sends only structured content is read too).
  */
-function resultPieces(result: unknown): { i: number; text: string; resource: boolean; structured: boolean }[] {
-  const out: { i: number; text: string; resource: boolean; structured: boolean }[] = [];
+function resultPieces(result: unknown): Piece[] {
+  const out: Piece[] = [];
   const content = (result as { content?: unknown } | null)?.content;
   if (Array.isArray(content)) {
     content.forEach((c, i) => {
@@ -91,6 +104,12 @@ function resultPieces(result: unknown): { i: number; text: string; resource: boo
         // An embedded text resource is output the model reads too.
         const r = (c as { resource?: { text?: unknown } }).resource;
         if (r && typeof r.text === 'string') out.push({ i, text: r.text, resource: true, structured: false });
+      } else if (c && typeof c === 'object' && (c as { type?: unknown }).type === 'resource_link') {
+        // A link's uri, name, title and description are text the client shows the model too.
+        for (const field of LINK_FIELDS) {
+          const v = (c as Record<string, unknown>)[field];
+          if (typeof v === 'string') out.push({ i, text: v, resource: false, structured: false, field });
+        }
       }
     });
   }
@@ -102,7 +121,7 @@ function resultPieces(result: unknown): { i: number; text: string; resource: boo
   return out;
 }
 
-/** `result.text` of the result phase: the text parts (and embedded text resources) joined with "\n",
+/** `result.text` of the result phase: the text parts (embedded text resources, resource links' text fields) joined with "\n",
  *  then the `structuredContent` as JSON when no text part holds it (`resultPieces`). */
 export function resultText(result: unknown): string {
   return resultPieces(result)
@@ -143,7 +162,7 @@ export function maskResult(result: Record<string, unknown>, transforms: readonly
     pieces.forEach((p, k) => {
       if (p.structured || masked[k] === p.text) return;
       const c = content[p.i] as Record<string, unknown>;
-      content[p.i] = p.resource ? { ...c, resource: { ...(c.resource as object), text: masked[k] } } : { ...c, text: masked[k] };
+      content[p.i] = p.field ? { ...c, [p.field]: masked[k] } : p.resource ? { ...c, resource: { ...(c.resource as object), text: masked[k] } } : { ...c, text: masked[k] };
     });
     out.content = content;
   }
