@@ -180,6 +180,15 @@ export class Checker {
 
   // ------------------------------------------------------------------ declarations
 
+  /** A top-level `let`, `def` or `extern def` named `input` is REIN201: `input` is the whole request
+   *  in every expression, so the declaration would never be read (a rule written against it would
+   *  silently read the request instead). True when reported. */
+  private namedInput(name: A.Name | undefined, what: string, file: string): boolean {
+    if (name?.text !== 'input') return false;
+    this.report('REIN201', name.range, `${what} cannot be named \`input\`: \`input\` is the whole request in every expression, so it would never be read`, { help: 'give it another name' }, file);
+    return true;
+  }
+
   private declare(name: A.Name | undefined, sym: Symbol, file: string): void {
     if (!name) return;
     const prev = this.symbols.get(name.text);
@@ -239,6 +248,7 @@ export class Checker {
             break;
           case 'LetDecl':
             this.lets.push(d);
+            if (this.namedInput(d.name, d.source ? 'a data document' : 'a `let`', f.file)) break;
             if (d.name) this.declare(d.name, { kind: 'let', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
             if (d.source && d.name) {
               const src = literalString(d.source);
@@ -251,10 +261,12 @@ export class Checker {
             break;
           case 'DefDecl':
             this.defs.push(d);
+            if (this.namedInput(d.name, 'a `def`', f.file)) break;
             if (d.name) this.declare(d.name, { kind: 'def', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
             break;
           case 'ExternDecl':
             this.externs.push(d);
+            if (this.namedInput(d.name, 'an `extern def`', f.file)) break;
             if (d.name) this.declare(d.name, { kind: 'extern', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
             break;
           case 'RuleDecl':
@@ -696,9 +708,14 @@ export class Checker {
     }
   }
 
-  /** `@priority("N")`: a whole number (as a string), meaningful only under `combine first_match`. */
+  /** `@priority("N")`: a whole number (as a string), meaningful only under `combine first_match`.
+   *  `@monitor` takes no value: `@monitor("false")` would still put the rule in monitor mode. */
   private priority(r: A.RuleDecl): void {
     for (const a of r.annotations) {
+      if (a.name.text === 'monitor' && a.value) {
+        this.report('REIN241', a.range, '`@monitor` takes no value: with any value the rule is still in monitor mode (reported, never enforced)', { help: 'write `@monitor` to monitor the rule, or remove the annotation to enforce it' });
+        continue;
+      }
       if (a.name.text !== 'priority') continue;
       const v = a.value ? literalString(a.value) : undefined;
       if (v === undefined || !/^-?\d{1,9}$/.test(v.trim()))
@@ -824,6 +841,10 @@ export class Checker {
                 help: 'write the limit as money, e.g. `limit $50`',
               });
           } else if (isNumeric(s)) {
+            if (unit === 'number') {
+              const c = constNumber(it.expr);
+              if (c !== undefined) this.wholeUnits(it.expr, c, 'charge');
+            }
             if (unit === 'money')
               this.report(
                 'REIN207',
