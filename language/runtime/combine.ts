@@ -5,7 +5,7 @@
 // (default 0), ties in source order. Both backends produce outcomes in source order; this runs on them.
 
 import type { RuleOutcome } from './compiled.js';
-import { EFFECTS } from './effects.js';
+import { EFFECTS, failsUnmatched } from './effects.js';
 export { firstMatchRanks, priorityOf } from '../semantics/priority.js';
 
 /** Whether an outcome takes part in `first_match`: it decides something (a `warn` and a `@monitor`
@@ -13,7 +13,7 @@ export { firstMatchRanks, priorityOf } from '../semantics/priority.js';
  *  except one whose `extern def` failed with `on error allow`: that is as if it had not matched, and
  *  the search goes on to the next rule. */
 function decides(o: RuleOutcome): boolean {
-  return o.matched && !o.monitor && (o.error !== undefined ? o.errorEffect !== 'allow' : EFFECTS[o.effect].decides !== null);
+  return o.matched && !o.monitor && (o.error !== undefined ? !failsUnmatched(o) : EFFECTS[o.effect].decides !== null);
 }
 
 /**

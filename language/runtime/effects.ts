@@ -68,3 +68,10 @@ export function blocksReservation(effect: ClauseEffect, granted: boolean): boole
   const r = EFFECTS[effect];
   return r.blocksReservation && !(r.approval && granted);
 }
+
+/** Whether a failed rule counts as not matched: one whose `extern def` call failed with the extern's
+ *  own `on error allow` (docs/externs.md). It places no reason (never an `allow` that `default deny`
+ *  would take as the rule allowing), and under `combine first_match` the search goes on. */
+export function failsUnmatched(o: { readonly errorEffect?: 'allow' | 'deny' }): boolean {
+  return o.errorEffect === 'allow';
+}

@@ -6,7 +6,7 @@
 
 import type { ClauseEffect, DecisionError, Effect, RuleExplanation, RuleOutcome } from './compiled.js';
 import type { Approval, ApprovalRequest, BudgetEntry, BudgetExplanation, BudgetOutcome, Decision, Reason } from './decision.js';
-import { EFFECTS, EFFECT_ROWS, PRECEDENCE, type EffectRow, type EntryList } from './effects.js';
+import { EFFECTS, EFFECT_ROWS, PRECEDENCE, type EffectRow, type EntryList, failsUnmatched } from './effects.js';
 import { formatMicros } from './money.js';
 import { formatDuration } from './values.js';
 import { hashValue } from './hash.js';
@@ -316,7 +316,7 @@ export class Entries {
       // A failed `extern def` call takes its own `on error`: `allow` goes on as if the rule had not
       // matched (docs/externs.md) — no reason at all, never an allow that `default deny` or a
       // `first_match` would take as the rule allowing.
-      if (o.errorEffect === 'allow') return;
+      if (failsUnmatched(o)) return;
       const effect = o.errorEffect ?? onError;
       this.place(ruleErrorReason(o, effect), effect, o.monitor);
       return;

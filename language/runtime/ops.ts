@@ -123,9 +123,11 @@ export function memberOf(x: unknown, coll: unknown): boolean {
     for (const y of coll) if (deepEqual(x, y)) return true;
     return false;
   }
-  if (typeof coll === 'string') return typeof x === 'string' && coll.includes(x);
   if (typeof coll === 'object') return typeof x === 'string' && Object.prototype.hasOwnProperty.call(coll, x);
-  return false;
+  // Only an `any` value gets here (the checker refuses a typed one, REIN205): a string, number or
+  // bool on the right is the wrong shape, a rule error as for the other operators — never a silent
+  // `false` (`x not in blocklist` would allow everything) nor a substring test.
+  throw new EvalError(`\`in\` needs a list or a map on the right, got ${typeof coll === 'string' ? 'a string (for substrings use `.contains()`)' : `a ${typeof coll}`}`);
 }
 
 export function num(v: unknown, what: string): number {
