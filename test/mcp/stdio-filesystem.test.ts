@@ -46,6 +46,27 @@ describe('rein mcp (stdio) with @modelcontextprotocol/server-filesystem', functi
     assert.equal(gw.client.getServerVersion()?.name, direct.client.getServerVersion()?.name);
   });
 
+  it("examples/mcp-filesystem refuses credential files however the path is spelled (review h10r F8: `.env/`, `.env/.` and read_multiple_files read them)", async () => {
+    writeFileSync(path.join(work, '.env'), 'DB_PASSWORD=hunter2\n');
+    mkdirSync(path.join(work, '.ssh'));
+    writeFileSync(path.join(work, '.ssh', 'id_ed25519'), 'PRIVATE KEY hunter2\n');
+    const gw = await gateway(path.join(ROOT, 'examples/mcp-filesystem'), ['--no-reload']);
+    const calls = [
+      { name: 'read_text_file', arguments: { path: path.join(work, '.env') } },
+      { name: 'read_text_file', arguments: { path: `${path.join(work, '.env')}/` } },
+      { name: 'read_text_file', arguments: { path: `${path.join(work, '.env')}/.` } },
+      { name: 'read_multiple_files', arguments: { paths: [path.join(work, 'notes.txt'), path.join(work, '.ssh', 'id_ed25519')] } },
+    ];
+    for (const c of calls) {
+      const r = await gw.client.callTool(c);
+      assert.equal(r.isError, true, JSON.stringify(c));
+      assert.match(JSON.stringify(r.content), /names a credential file/);
+      assert.doesNotMatch(JSON.stringify(r.content), /hunter2/);
+    }
+    const ok = await gw.client.callTool({ name: 'read_text_file', arguments: { path: path.join(work, 'notes.txt') } });
+    assert.match(JSON.stringify(ok.content), /line one/);
+  });
+
   it('a denied write_file is not forwarded: no file on disk, an isError result with the rule message', async () => {
     const gw = await gateway();
     const target = path.join(work, 'new.txt');
