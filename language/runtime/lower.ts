@@ -18,6 +18,7 @@ import { compilePattern, NeedsRe2Error } from '../semantics/patterns.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
 import { LIST_RUNS, MAP_RUNS } from '../semantics/method-runs.js';
 import { annotationsOf } from '../semantics/annotations.js';
+import { constIndex } from '../semantics/request-path.js';
 import type { BudgetWindow, ClauseEffect, Env, SourceLocation } from './compiled.js';
 import { DETECTORS } from './detectors.js';
 import { DEFAULT_REPLACEMENT, type RedactSpec } from './transforms.js';
@@ -776,7 +777,8 @@ function redactSpec(c: A.RedactEffect): RedactSpec {
     } else if (e.kind === 'Index') {
       walk(e.object);
       const i = e.index;
-      if (i?.kind === 'Number') path.push(i.value);
+      const n = i === undefined ? undefined : constIndex(i);
+      if (n !== undefined) path.push(n);
       else if (i?.kind === 'String') path.push(i.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join(''));
     }
   };

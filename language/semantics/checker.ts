@@ -13,6 +13,7 @@ import { suggest } from './suggest.js';
 import { checkPattern } from './pattern-check.js';
 import { walkExpr } from './expr-walk.js';
 import { brief } from './print.js';
+import { constIndex } from './request-path.js';
 
 /** The longest `timeout` of an `extern def` (docs/externs.md): a decision may wait that long. */
 const MAX_EXTERN_TIMEOUT_MS = 10 * 60_000;
@@ -2165,7 +2166,7 @@ export function requestPath(e: A.Expr, kindOf: (name: string) => string | undefi
     case 'Member':
       return e.property !== undefined && requestPath(e.object, kindOf);
     case 'Index':
-      return e.index !== undefined && (e.index.kind === 'Number' || (e.index.kind === 'String' && e.index.parts.every((p) => p.kind === 'Text'))) && requestPath(e.object, kindOf);
+      return e.index !== undefined && (constIndex(e.index) !== undefined || (e.index.kind === 'String' && e.index.parts.every((p) => p.kind === 'Text'))) && requestPath(e.object, kindOf);
     case 'Paren':
       return false;
     default:

@@ -43,6 +43,24 @@ rule mask_first_message { redact messages[0].text using pii.ssn "***-**-****" }
 
 const backends = [true, false];
 
+describe('redact: a negative index counts from the end (review h10r F11: documented, then REIN205)', () => {
+  for (const codegen of [true, false]) {
+    it(`messages[-1].text masks the last message only (${codegen ? 'generated' : 'closures'})`, () => {
+      assert.deepEqual(errors('rule last { redact messages[-1].text using pii.email "[email]" }'), []);
+      const p = compile(policy('rule last { redact messages[-1].text using pii.email "[email]" }'), { codegen });
+      const req = { action: { kind: 'k', n: 1 }, messages: [{ role: 'user', text: 'a@x.io' }, { role: 'user', text: 'mail b@y.io now' }] };
+      const d = p.evaluate(req);
+      assert.deepEqual(d.transforms!.map((t) => t.path), [['messages', 1, 'text']]);
+      assert.deepEqual(applyTransforms(req, d).messages.map((m) => m.text), ['a@x.io', 'mail [email] now']);
+      // No messages: nothing to mask, no error.
+      assert.equal(p.evaluate({ action: { kind: 'k', n: 1 }, messages: [] }).transforms, undefined);
+    });
+  }
+  it('a computed index is still REIN205', () => {
+    assert.match(errors('rule x { redact messages[action.n].text using pii.email }').join('\n'), /REIN205 `redact` needs a path into the request/);
+  });
+});
+
 describe('redact', () => {
   describe('checker', () => {
     it('accepts string fields, strings inside any/map/list values, list indexes', () => {
