@@ -14,7 +14,7 @@
 import type * as A from '../syntax/ast.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { CheckResult, CheckedProgram, PolicyHeader } from '../semantics/program.js';
-import { hostApprovals, hostMode, hostNow } from './host-options.js';
+import { hostApprovals, hostMode, hostNow, hostOptions } from './host-options.js';
 import { PolicyError } from '../errors.js';
 import type { BudgetView, ClauseExplanation, CompiledBudget, CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
 import type { Approval, Decision, Reason } from './decision.js';
@@ -616,7 +616,8 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   let fusedEvaluate: FusedEvaluate | undefined | null = dataLimited.length > 0 || fused === undefined ? undefined : readsInPlace(ir) ? null : fused;
 
   const finishRules = decideHelpers.finish;
-  const evaluate = (request: unknown, opts?: EvaluateOptions): Decision => {
+  const evaluate = (request: unknown, options?: EvaluateOptions | null): Decision => {
+    const opts = options === undefined ? undefined : hostOptions(options, 'evaluate');
     let now: number;
     let mode: 'enforce' | 'monitor' | undefined;
     let approvals: readonly Approval[] | undefined;

@@ -18,7 +18,7 @@ import { BudgetPlanner, chargeProblem, counterModeOf, keyOf, counterKeyOf, liveW
 import { MemoryBudgetStore } from './memory-store.js';
 import type { Actual, BudgetStore, CounterMode, CounterState, ReserveItem, ReserveRequest, ReserveResult, SyncBudgetStore } from './store.js';
 import { rollingShape, rollingSiblings, windowInfo, windowOf } from './windows.js';
-import { hostApprovals, hostNow } from './host-options.js';
+import { hostApprovals, hostNow, hostOptions } from './host-options.js';
 import { BoundExterns, ExternCalls, bindExterns, withCalls, type ExternImpls } from './externs.js';
 import type { IrProgram } from './ir.js';
 
@@ -96,7 +96,9 @@ export interface DecideOptions {
 }
 
 /** The options with `approvals` read once (a throwing getter or a non-list is a TypeError naming it). */
-function checkedOptions(opts: DecideOptions): DecideOptions {
+function checkedOptions(options: DecideOptions | null): DecideOptions {
+  if (options === NO_OPTIONS) return options;
+  const opts = hostOptions(options, 'decide') ?? NO_OPTIONS;
   if (opts === NO_OPTIONS || !('approvals' in opts)) return opts;
   const approvals = hostApprovals(opts, 'decide');
   return { approvals, explain: opts.explain, now: opts.now, trace: opts.trace };
@@ -1057,7 +1059,8 @@ export class Engine {
    * conservatively) when the merged request is invalid or a charge is unusable; rejects when the store fails.
    */
   async settle(decision: Decision, usage: unknown = {}): Promise<void> {
-    if (!decision || typeof decision !== 'object') throw new TypeError('settle: expected a decision returned by decide()');
+    // A decision has an effect; `{}` or a reservation object is a host mistake, never a silent no-op.
+    if (!decision || typeof decision !== 'object' || typeof (decision as { effect?: unknown }).effect !== 'string') throw new TypeError('settle: expected a decision returned by decide()');
     if (this.settledDecisions.has(decision)) throw new Error('settle: this decision was already settled (settle is called once per decision)');
     const id = decision.reservation?.id;
     if (!id) {

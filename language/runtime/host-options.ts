@@ -10,6 +10,14 @@ function shown(v: unknown): string {
   return v === null ? 'null' : typeof v;
 }
 
+/** The options argument itself: undefined or null (no options), or an object; anything else is a
+ *  TypeError (a host that passes `5` or `"explain"` made a mistake, never a silent default). */
+export function hostOptions<O extends object>(v: O | null | undefined, where: string): O | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object') throw new TypeError(`${where}: the options must be an object such as { explain: true }, got ${shown(v)}`);
+  return v;
+}
+
 /** `now` as epoch milliseconds: a valid `Date`, or (where allowed) a finite number within the time range. */
 export function hostNow(v: unknown, where: string, numbers = true): number {
   if (v instanceof Date) {

@@ -24,6 +24,20 @@ describe('host options are checked', () => {
     });
   }
 
+  it('null options are no options; options that are not an object, and settle({}), are TypeErrors (review h10r F13)', async () => {
+    const engine = new Engine(policy);
+    const req = { action: { args: { danger: 1 } } };
+    assert.equal(policy.evaluate(req, null as never).effect, 'deny');
+    assert.equal((await engine.decide(req, null as never)).effect, 'deny');
+    assert.equal(engine.decideSync(req, null as never).effect, 'deny');
+    for (const o of [5, 'explain', true]) {
+      assert.throws(() => policy.evaluate(req, o as never), /evaluate: the options must be an object such as \{ explain: true \}, got/);
+      await assert.rejects(engine.decide(req, o as never), /decide: the options must be an object/);
+      assert.throws(() => engine.decideSync(req, o as never), /decide: the options must be an object/);
+    }
+    for (const d of [{}, { reservation: { id: 'r' } }]) await assert.rejects(engine.settle(d as never), /settle: expected a decision returned by decide\(\)/);
+  });
+
   it('engine.decide and decideSync: bad `now` and a throwing approvals getter are TypeErrors naming the option', async () => {
     const engine = new Engine(policy);
     for (const opts of [{ now: new Date(NaN) }, { now: 'x' }, { get approvals(): never { throw new Error('boom'); } }]) {
