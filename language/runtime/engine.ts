@@ -1059,8 +1059,10 @@ export class Engine {
    * conservatively) when the merged request is invalid or a charge is unusable; rejects when the store fails.
    */
   async settle(decision: Decision, usage: unknown = {}): Promise<void> {
-    // A decision has an effect; `{}` or a reservation object is a host mistake, never a silent no-op.
-    if (!decision || typeof decision !== 'object' || typeof (decision as { effect?: unknown }).effect !== 'string') throw new TypeError('settle: expected a decision returned by decide()');
+    // A decision (or what a service keeps of one: `{ reservation: { id } }`); `{}` is a host mistake,
+    // never a silent no-op.
+    if (!decision || typeof decision !== 'object' || (typeof (decision as { effect?: unknown }).effect !== 'string' && !('reservation' in decision)))
+      throw new TypeError('settle: expected a decision returned by decide()');
     if (this.settledDecisions.has(decision)) throw new Error('settle: this decision was already settled (settle is called once per decision)');
     const id = decision.reservation?.id;
     if (!id) {

@@ -35,7 +35,7 @@ describe('host options are checked', () => {
       await assert.rejects(engine.decide(req, o as never), /decide: the options must be an object/);
       assert.throws(() => engine.decideSync(req, o as never), /decide: the options must be an object/);
     }
-    for (const d of [{}, { reservation: { id: 'r' } }]) await assert.rejects(engine.settle(d as never), /settle: expected a decision returned by decide\(\)/);
+    for (const d of [{}, { id: 'r' }]) await assert.rejects(engine.settle(d as never), /settle: expected a decision returned by decide\(\)/);
   });
 
   it('engine.decide and decideSync: bad `now` and a throwing approvals getter are TypeErrors naming the option', async () => {
