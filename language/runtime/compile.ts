@@ -594,7 +594,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   if (redact !== undefined) enforce.redact = monitor.redact = redact;
   /** The decision of rules only (enforce mode, no approvals) from their matched/failed outcomes. */
   const rulesDecision = (outcomes: readonly RuleOutcome[], input: Record<string, unknown>, now: number, calls?: ExternCalls): Decision => {
-    const E = new Entries(input);
+    const E = new Entries(input, now);
     if (calls !== undefined) E.externs = calls;
     E.rules(outcomes, onError);
     return assemble(E, enforce, now);
@@ -671,8 +671,8 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       if (v.ok) input = v.value;
       else errors = v.errors;
     }
-    const E = new Entries(input, approvals);
-    E.now = now; // an approval's `expires` counts from the time it was given to this decision's now
+    // an approval's `expires` counts from the time it was given to this decision's now
+    const E = new Entries(input, now, approvals);
     if (errors !== undefined) E.failRequest(errors, onError);
     if (explain) E.explain = [];
     const calls = externs !== null && input !== undefined ? new ExternCalls(externs, 'sync') : undefined;

@@ -238,7 +238,7 @@ class Run {
 }
 
 const EMPTY_INPUT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
-const NO_ENTRIES = new Entries(undefined);
+const NO_ENTRIES = new Entries(undefined, 0);
 
 export class Engine {
   readonly policy: PolicyLike;
@@ -395,7 +395,7 @@ export class Engine {
         this.compiled.evaluateRules(env, EXPLAIN_OFF);
         // `redact` rules' conditions call host functions too (their transforms are made by the real pass).
         if (redact !== undefined) {
-          const scratch = new Entries(v.value);
+          const scratch = new Entries(v.value, now);
           scratch.externs = calls;
           redact(scratch, now, 'enforce');
         }
@@ -659,13 +659,13 @@ export class Engine {
     // 1. Validate.
     const v = c.validate(request);
     if (!v.ok) {
-      const E = new Entries(undefined);
+      const E = new Entries(undefined, now);
       if (opts.explain) E.explain = [];
       E.failRequest(v.errors, c.header.onError);
       return this.decision(run, E, null);
     }
     run.input = v.value;
-    run.entries = new Entries(v.value);
+    run.entries = new Entries(v.value, now);
     run.entries.externs = run.externCalls;
     if (opts.explain) run.entries.explain = [];
     if (given !== undefined && given !== null && given.length > 0) this.prepareApprovals(run, given);
@@ -846,7 +846,6 @@ export class Engine {
     const env = run.env!;
     const E = run.entries;
     E.granted = run.approvals;
-    E.now = run.now;
     const header = this.compiled.header;
     const rules = this.compiled.evaluateRules(env, run.opts.explain ? EXPLAIN_ON : EXPLAIN_OFF);
     run.rules = rules;

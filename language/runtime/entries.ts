@@ -201,8 +201,10 @@ export class Entries {
   /** Granted approvals: a `require approval` entry whose approval is here (bound to this request's
    *  hash, from the right group) is placed as allowed. */
   granted: readonly Approval[];
-  /** The decision time (epoch ms): approvals of a rule with `expires` count until their time plus it. */
-  now: number;
+  /** The decision time (epoch ms): approvals of a rule with `expires` count until their time plus it.
+   *  A constructor argument, so that no producer can leave it unset (an unset time once made an
+   *  expired approval count). */
+  readonly now: number;
   /** The validated request (hashed when the hash is first needed). */
   readonly hashOf: unknown;
   /** The request hash once asked for before the decision exists (approvals); else the decision
@@ -211,10 +213,11 @@ export class Entries {
 
   /**
    * @param hashOf the validated request, hashed on first read of the hash (undefined: no request, the hash is null)
+   * @param now the decision time (epoch ms), what an approval's `expires` is measured against
    * @param granted granted approvals
    * @param requestHash the hash itself (or a function computing it), instead of `hashOf`
    */
-  constructor(hashOf: unknown, granted: readonly Approval[] = NO_GRANTS, requestHash: string | null | (() => string | null) = null) {
+  constructor(hashOf: unknown, now: number, granted: readonly Approval[] = NO_GRANTS, requestHash: string | null | (() => string | null) = null) {
     this.denies = null;
     this.approvalReasons = null;
     this.allows = null;
@@ -228,7 +231,7 @@ export class Entries {
     this.transforms = null;
     this.externs = null;
     this.granted = granted;
-    this.now = 0;
+    this.now = now;
     this.hashOf = hashOf;
     this.box = requestHash === null ? null : new HashBox(requestHash, hashOf);
   }
