@@ -359,10 +359,14 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
     },
     key(env: Env): unknown[] {
       const f = frame();
-      return keyFns.map((k) => {
-        const v = k(env, f);
-        return v === undefined ? null : v;
-      });
+      // A loop, not `map`: no closure per call.
+      const n = keyFns.length;
+      const out: unknown[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = keyFns[i]!(env, f);
+        out[i] = v === undefined ? null : v;
+      }
+      return out;
     },
   };
   if (b.limitExpr) {
