@@ -188,7 +188,7 @@ export class BudgetPlanner {
    *  RangeError when `env.now` is not a finite time (and a budget applies). */
   plan(env: Env): BudgetPlan[] {
     const slots = this.slots;
-    // Sized for every budget and cut to the ones planned at the end: the first `push` into `[]` would
+    // Sized for every budget, copied to the ones planned at the end: the first `push` into `[]` would
     // allocate room for 17 (~150 bytes per decision).
     const plans: BudgetPlan[] = slots.length === 0 ? [] : new Array(slots.length);
     let n = 0;
@@ -246,8 +246,9 @@ export class BudgetPlanner {
       else plan.charge = charge;
       plans[n++] = plan;
     }
-    if (n !== plans.length) plans.length = n;
-    return plans;
+    // (Not `plans.length = n`: a runtime call, ~1.5 % of a decide.)
+    if (n === plans.length) return plans;
+    return n === 0 ? [] : n === 1 ? [plans[0]!] : plans.slice(0, n);
   }
 
   /** The counter key of budget `name` for `env` (null for `per request`, undefined for an unknown
