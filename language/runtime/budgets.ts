@@ -267,25 +267,30 @@ export class BudgetPlanner {
       slot.keys.clear();
       slot.globalKey = null;
     }
-    const tail = window.index === null ? '' : String(window.index);
+    // (The window's index as text only when a key is made: the cached keys need none.)
     if (key.length === 0) {
-      return (slot.globalKey ??= `${slot.head}[]:${tail}`);
+      return (slot.globalKey ??= `${slot.head}[]:${indexText(window)}`);
     }
     if (key.length === 1 && cacheable(key[0])) {
       const k = key[0];
       let ck = slot.keys.get(k);
       if (ck === undefined) {
         if (slot.keys.size >= MAX_CACHED_KEYS) slot.keys.clear();
-        ck = `${slot.head}${canonicalJson(key)}:${tail}`;
+        ck = `${slot.head}${canonicalJson(key)}:${indexText(window)}`;
         slot.keys.set(k, ck);
       }
       return ck;
     }
-    return `${slot.head}${canonicalJson(key)}:${tail}`;
+    return `${slot.head}${canonicalJson(key)}:${indexText(window)}`;
   }
 }
 
 const EMPTY_KEY: unknown[] = [];
+
+/** A counter key's last part: the window's index ('' for a window without one). */
+function indexText(window: WindowInfo): string {
+  return window.index === null ? '' : String(window.index);
+}
 
 /** Plan every budget of the policy for one request. Never throws: problems become `error`.
  *  (One-off form of `BudgetPlanner.plan`; the engine keeps a planner.) */
