@@ -188,10 +188,9 @@ export class BudgetPlanner {
    *  RangeError when `env.now` is not a finite time (and a budget applies). */
   plan(env: Env): BudgetPlan[] {
     const slots = this.slots;
-    // Sized for every budget, copied to the ones planned at the end: the first `push` into `[]` would
-    // allocate room for 17 (~150 bytes per decision).
-    const plans: BudgetPlan[] = slots.length === 0 ? [] : new Array(slots.length);
-    let n = 0;
+    // Null until the first plan, then a list of one (`added`): the first `push` into `[]` would
+    // allocate room for 17 (~150 bytes per decision, most of which plan one budget).
+    let plans: BudgetPlan[] | null = null;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const budget = slot.budget;
@@ -200,7 +199,7 @@ export class BudgetPlanner {
         applies = budget.applies(env);
       } catch (e) {
         // an applicability error counts against the request (fail closed)
-        plans[n++] = { budget, applies: true, key: [], counterKey: null, window: slot.windows.at(env.now), charge: 0, limit: budget.limit, warnAt: budget.warnAt, error: `\`when\`/\`unless\` failed: ${message(e)}` };
+        plans = added(plans, { budget, applies: true, key: [], counterKey: null, window: slot.windows.at(env.now), charge: 0, limit: budget.limit, warnAt: budget.warnAt, error: `\`when\`/\`unless\` failed: ${message(e)}` });
         continue;
       }
       if (!applies) continue;
@@ -209,7 +208,7 @@ export class BudgetPlanner {
       const plan: BudgetPlan = { budget, applies: true, key: EMPTY_KEY, counterKey: null, window, charge: 0, limit: budget.limit, warnAt: budget.warnAt };
       if (this.unsupported.size > 0 && this.unsupported.has(budget)) {
         plan.error = this.unsupported.get(budget)!;
-        plans[n++] = plan;
+        plans = added(plans, plan);
         continue;
       }
       if (budget.limitOf !== undefined || budget.warnAtOf !== undefined) {
@@ -220,7 +219,7 @@ export class BudgetPlanner {
           if (budget.warnAtOf !== undefined) plan.warnAt = budget.warnAtOf(env);
         } catch (e) {
           plan.error = `\`${clause}\` failed: ${message(e)}`;
-          plans[n++] = plan;
+          plans = added(plans, plan);
           continue;
         }
       }
@@ -230,7 +229,7 @@ export class BudgetPlanner {
       } catch (e) {
         plan.key = [];
         plan.error = `\`by\` failed: ${message(e)}`;
-        plans[n++] = plan;
+        plans = added(plans, plan);
         continue;
       }
       let charge: number;
@@ -238,17 +237,15 @@ export class BudgetPlanner {
         charge = budget.charge(env);
       } catch (e) {
         plan.error = `\`charge\` failed: ${message(e)}`;
-        plans[n++] = plan;
+        plans = added(plans, plan);
         continue;
       }
       const problem = chargeProblem(charge, budget.unit);
       if (problem) plan.error = problem;
       else plan.charge = charge;
-      plans[n++] = plan;
+      plans = added(plans, plan);
     }
-    // (Not `plans.length = n`: a runtime call, ~1.5 % of a decide.)
-    if (n === plans.length) return plans;
-    return n === 0 ? [] : n === 1 ? [plans[0]!] : plans.slice(0, n);
+    return plans ?? [];
   }
 
   /** The counter key of budget `name` for `env` (null for `per request`, undefined for an unknown
@@ -286,6 +283,13 @@ export class BudgetPlanner {
 }
 
 const EMPTY_KEY: unknown[] = [];
+
+/** `list` with `p` added: a new list of one when `list` is null. */
+function added(list: BudgetPlan[] | null, p: BudgetPlan): BudgetPlan[] {
+  if (list === null) return [p];
+  list.push(p);
+  return list;
+}
 
 /** A counter key's last part: the window's index ('' for a window without one). */
 function indexText(window: WindowInfo): string {
