@@ -187,8 +187,10 @@ export class BudgetPlanner {
    *  failed) are returned. Never throws on run-time errors: problems become `error`. Throws a
    *  RangeError when `env.now` is not a finite time (and a budget applies). */
   plan(env: Env): BudgetPlan[] {
-    const plans: BudgetPlan[] = [];
     const slots = this.slots;
+    // Null until the first plan, then a list of one (`added`): the first `push` into `[]` would
+    // allocate room for 17 (~150 bytes per decision, most of which plan one budget).
+    let plans: BudgetPlan[] | null = null;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i]!;
       const budget = slot.budget;
@@ -197,7 +199,7 @@ export class BudgetPlanner {
         applies = budget.applies(env);
       } catch (e) {
         // an applicability error counts against the request (fail closed)
-        plans.push({ budget, applies: true, key: [], counterKey: null, window: slot.windows.at(env.now), charge: 0, limit: budget.limit, warnAt: budget.warnAt, error: `\`when\`/\`unless\` failed: ${message(e)}` });
+        plans = added(plans, { budget, applies: true, key: [], counterKey: null, window: slot.windows.at(env.now), charge: 0, limit: budget.limit, warnAt: budget.warnAt, error: `\`when\`/\`unless\` failed: ${message(e)}` });
         continue;
       }
       if (!applies) continue;
@@ -206,7 +208,7 @@ export class BudgetPlanner {
       const plan: BudgetPlan = { budget, applies: true, key: EMPTY_KEY, counterKey: null, window, charge: 0, limit: budget.limit, warnAt: budget.warnAt };
       if (this.unsupported.size > 0 && this.unsupported.has(budget)) {
         plan.error = this.unsupported.get(budget)!;
-        plans.push(plan);
+        plans = added(plans, plan);
         continue;
       }
       if (budget.limitOf !== undefined || budget.warnAtOf !== undefined) {
@@ -217,7 +219,7 @@ export class BudgetPlanner {
           if (budget.warnAtOf !== undefined) plan.warnAt = budget.warnAtOf(env);
         } catch (e) {
           plan.error = `\`${clause}\` failed: ${message(e)}`;
-          plans.push(plan);
+          plans = added(plans, plan);
           continue;
         }
       }
@@ -227,7 +229,7 @@ export class BudgetPlanner {
       } catch (e) {
         plan.key = [];
         plan.error = `\`by\` failed: ${message(e)}`;
-        plans.push(plan);
+        plans = added(plans, plan);
         continue;
       }
       let charge: number;
@@ -235,15 +237,15 @@ export class BudgetPlanner {
         charge = budget.charge(env);
       } catch (e) {
         plan.error = `\`charge\` failed: ${message(e)}`;
-        plans.push(plan);
+        plans = added(plans, plan);
         continue;
       }
       const problem = chargeProblem(charge, budget.unit);
       if (problem) plan.error = problem;
       else plan.charge = charge;
-      plans.push(plan);
+      plans = added(plans, plan);
     }
-    return plans;
+    return plans ?? [];
   }
 
   /** The counter key of budget `name` for `env` (null for `per request`, undefined for an unknown
@@ -262,25 +264,37 @@ export class BudgetPlanner {
       slot.keys.clear();
       slot.globalKey = null;
     }
-    const tail = window.index === null ? '' : String(window.index);
+    // (The window's index as text only when a key is made: the cached keys need none.)
     if (key.length === 0) {
-      return (slot.globalKey ??= `${slot.head}[]:${tail}`);
+      return (slot.globalKey ??= `${slot.head}[]:${indexText(window)}`);
     }
     if (key.length === 1 && cacheable(key[0])) {
       const k = key[0];
       let ck = slot.keys.get(k);
       if (ck === undefined) {
         if (slot.keys.size >= MAX_CACHED_KEYS) slot.keys.clear();
-        ck = `${slot.head}${canonicalJson(key)}:${tail}`;
+        ck = `${slot.head}${canonicalJson(key)}:${indexText(window)}`;
         slot.keys.set(k, ck);
       }
       return ck;
     }
-    return `${slot.head}${canonicalJson(key)}:${tail}`;
+    return `${slot.head}${canonicalJson(key)}:${indexText(window)}`;
   }
 }
 
 const EMPTY_KEY: unknown[] = [];
+
+/** `list` with `p` added: a new list of one when `list` is null. */
+function added(list: BudgetPlan[] | null, p: BudgetPlan): BudgetPlan[] {
+  if (list === null) return [p];
+  list.push(p);
+  return list;
+}
+
+/** A counter key's last part: the window's index ('' for a window without one). */
+function indexText(window: WindowInfo): string {
+  return window.index === null ? '' : String(window.index);
+}
 
 /** Plan every budget of the policy for one request. Never throws: problems become `error`.
  *  (One-off form of `BudgetPlanner.plan`; the engine keeps a planner.) */

@@ -492,7 +492,7 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
   if (reenter) b.outer(_`let ${busy} = 0;`);
   // In place, the decision hashes the validated value as it is when `request_hash` is first read: the
   // caller's own objects in it have the canonical JSON of their records (validate-js.ts `inPlaceNodes`).
-  b.line(_`const ${E} = new ${b.ref(Entries)}(${input});`);
+  b.line(_`const ${E} = new ${b.ref(Entries)}(${input}, ${N.now});`);
   b.line(_`let ${o}, ${rv}, ${ms}, ${fr};`);
   const shared = b.ref(size > 0 ? new Array(size) : EMPTY_FRAME);
   b.line(_`const ${f} = ${reenter ? _`${busy} > 0 ? new Array(${size}) : ${shared}` : shared};`);

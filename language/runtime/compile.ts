@@ -359,10 +359,14 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
     },
     key(env: Env): unknown[] {
       const f = frame();
-      return keyFns.map((k) => {
-        const v = k(env, f);
-        return v === undefined ? null : v;
-      });
+      // A loop, not `map`: no closure per call.
+      const n = keyFns.length;
+      const out: unknown[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = keyFns[i]!(env, f);
+        out[i] = v === undefined ? null : v;
+      }
+      return out;
     },
   };
   if (b.limitExpr) {
@@ -594,7 +598,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   if (redact !== undefined) enforce.redact = monitor.redact = redact;
   /** The decision of rules only (enforce mode, no approvals) from their matched/failed outcomes. */
   const rulesDecision = (outcomes: readonly RuleOutcome[], input: Record<string, unknown>, now: number, calls?: ExternCalls): Decision => {
-    const E = new Entries(input);
+    const E = new Entries(input, now);
     if (calls !== undefined) E.externs = calls;
     E.rules(outcomes, onError);
     return assemble(E, enforce, now);
@@ -672,8 +676,8 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       if (v.ok) input = v.value;
       else errors = v.errors;
     }
-    const E = new Entries(input, approvals);
-    E.now = now; // an approval's `expires` counts from the time it was given to this decision's now
+    // an approval's `expires` counts from the time it was given to this decision's now
+    const E = new Entries(input, now, approvals);
     if (errors !== undefined) E.failRequest(errors, onError);
     if (explain) E.explain = [];
     const calls = externs !== null && input !== undefined ? new ExternCalls(externs, 'sync') : undefined;

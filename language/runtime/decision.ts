@@ -223,8 +223,7 @@ export { groupSatisfies, ruleErrorReason } from './entries.js';
  * approvals force it.
  */
 export function assembleDecision(input: AssembleInput): Decision {
-  const E = new Entries(input.hashOf, input.approvals ?? [], input.requestHash);
-  E.now = +input.time;
+  const E = new Entries(input.hashOf, +input.time, input.approvals ?? [], input.requestHash);
   if (input.errors && input.errors.length > 0) E.failRequest(input.errors, input.onError);
   if (input.explain) E.explain = [];
   E.rules(input.rules, input.onError);

@@ -240,7 +240,7 @@ class Run {
 }
 
 const EMPTY_INPUT: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
-const NO_ENTRIES = new Entries(undefined);
+const NO_ENTRIES = new Entries(undefined, 0);
 
 export class Engine {
   readonly policy: PolicyLike;
@@ -397,7 +397,7 @@ export class Engine {
         this.compiled.evaluateRules(env, EXPLAIN_OFF);
         // `redact` rules' conditions call host functions too (their transforms are made by the real pass).
         if (redact !== undefined) {
-          const scratch = new Entries(v.value);
+          const scratch = new Entries(v.value, now);
           scratch.externs = calls;
           redact(scratch, now, 'enforce');
         }
@@ -596,11 +596,23 @@ export class Engine {
     const sync = this.sync as SyncBudgetStore;
     return (E, input, now, env, request) => {
       const plans = this.planner.plan(env);
-      if (plans.length === 0) return assemble(E, how, now);
-      const { counted, capped, failed } = classifyPlans(plans, null);
+      const np = plans.length;
+      if (np === 0) return assemble(E, how, now);
+      // `classifyPlans` without its result object (no approvals here).
+      let capped = false;
+      let failed = false;
+      let n = 0;
+      for (let i = 0; i < np; i++) {
+        const p = plans[i]!;
+        if (p.error !== undefined) failed = true;
+        else if (p.counterKey === null) {
+          if (p.charge > p.limit && enforced(p, null)) capped = true;
+        } else n++;
+      }
+      const counted = n === np ? plans : countedOf(plans, n);
       let result = NOTHING_RESERVED;
       let reservationId = '';
-      if (counted.length > 0) {
+      if (n > 0) {
         // Charges are written only when the rules (and failed budgets) so far allow.
         const soFar = E.effectSoFar(header.default, failed ? failedBudgetsEffect(plans, onError) : null);
         reservationId = newReservationId();
@@ -612,7 +624,21 @@ export class Engine {
       }
       const reservation = result.committed ? { id: reservationId, expires: this.expires(now) } : null;
       try {
-        E.budgetList(this.outcomesOf(plans, result, env), onError);
+        // The outcomes, placed as `E.budgetList(this.outcomesOf(…))` would: one that neither failed
+        // nor is exceeded (the usual case) without its outcome object.
+        const items = result.items;
+        for (let i = 0, j = 0; i < np; i++) {
+          const p = plans[i]!;
+          if (p.error !== undefined) E.budget(this.outcome(p, 0, 0, false, env), onError);
+          else if (p.counterKey === null) {
+            if (p.charge > p.limit) E.budget(this.outcome(p, 0, 0, true, env), onError);
+            else this.within(E, p, 0, 0, env, undefined);
+          } else {
+            const r = items[j++]!;
+            if (r.exceeded) E.budget(this.outcome(p, r.spent, r.reserved, true, env, false, r.start), onError);
+            else this.within(E, p, r.spent, r.reserved, env, r.start);
+          }
+        }
         const d = assemble(E, how, now, reservation);
         if (reservation === null) return d;
         if (EFFECTS[d.effect].keepsReservation) this.keepForSettle(reservationId, hasObjectKey(counted) ? null : input, request, counted, now);
@@ -661,13 +687,13 @@ export class Engine {
     // 1. Validate.
     const v = c.validate(request);
     if (!v.ok) {
-      const E = new Entries(undefined);
+      const E = new Entries(undefined, now);
       if (opts.explain) E.explain = [];
       E.failRequest(v.errors, c.header.onError);
       return this.decision(run, E, null);
     }
     run.input = v.value;
-    run.entries = new Entries(v.value);
+    run.entries = new Entries(v.value, now);
     run.entries.externs = run.externCalls;
     if (opts.explain) run.entries.explain = [];
     if (given !== undefined && given !== null && given.length > 0) this.prepareApprovals(run, given);
@@ -848,7 +874,6 @@ export class Engine {
     const env = run.env!;
     const E = run.entries;
     E.granted = run.approvals;
-    E.now = run.now;
     const header = this.compiled.header;
     const rules = this.compiled.evaluateRules(env, run.opts.explain ? EXPLAIN_ON : EXPLAIN_OFF);
     run.rules = rules;
@@ -1171,6 +1196,16 @@ export class Engine {
     return this.clock !== null ? this.clock().getTime() : Date.now();
   }
 
+  /** `E.budget(this.outcome(p, spent, reserved, false, env, false, start))` for a plan without an
+   *  error whose counters are known and not exceeded, without the outcome object. */
+  private within(E: Entries, p: BudgetPlan, spent: number, reserved: number, env: Env, start: number | undefined): void {
+    const b = p.budget;
+    const kind = b.window.kind;
+    const window = kind === 'bucket' || kind === 'anchored' ? liveWindow(b.window, p.window.json, env.now, spent, reserved, start) : p.window.json;
+    const warned = p.warnAt !== undefined && spent + reserved + p.charge >= warnThreshold(p.limit, p.warnAt);
+    E.budgetWithin(b, p.key, p.limit, spent, reserved, p.charge, window, warned);
+  }
+
   private outcome(p: BudgetPlan, spent: number, reserved: number, exceeded: boolean, env: Env, unknownState = false, start?: number): BudgetOutcome {
     const b = p.budget;
     const kind = b.window.kind;
@@ -1341,13 +1376,17 @@ function classifyPlans(plans: BudgetPlan[], approved: Set<string> | null): { cou
     } else n++;
   }
   // Every plan counted (the usual case): the plans are the list (nothing writes to either).
-  if (n === plans.length) return { counted: plans, capped, failed };
+  return { counted: n === plans.length ? plans : countedOf(plans, n), capped, failed };
+}
+
+/** The `n` plans with a counter and no error, in order. */
+function countedOf(plans: BudgetPlan[], n: number): BudgetPlan[] {
   const counted: BudgetPlan[] = new Array(n);
   for (let i = 0, k = 0; i < plans.length; i++) {
     const p = plans[i]!;
     if (p.error === undefined && p.counterKey !== null) counted[k++] = p;
   }
-  return { counted, capped, failed };
+  return counted;
 }
 
 /** What failed (non-`@monitor`) budgets add to the effect so far: the set's `on error` effect, or

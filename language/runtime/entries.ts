@@ -129,7 +129,7 @@ export function ruleErrorReason(o: RuleOutcome, effect: ClauseEffect): Reason {
   };
 }
 
-function budgetReason(b: BudgetOutcome, effect: ClauseEffect, message: string | null): Reason {
+function budgetReason(b: { name: string; annotations: Record<string, string | true>; location: BudgetOutcome['location'] }, effect: ClauseEffect, message: string | null): Reason {
   return { kind: 'budget', name: b.name, effect, message, annotations: b.annotations, location: b.location };
 }
 
@@ -152,18 +152,44 @@ function renderLimit(n: number, unit: 'money' | 'number'): string | number {
 }
 
 function budgetEntry(b: BudgetOutcome): BudgetEntry {
+  return entryOf(b.name, b.unit, b.key, b.limit, b.spent, b.reserved, b.charge, b.remaining, b.window, b.exceeded, b.warned);
+}
+
+/** A decision's `budgets` entry (money amounts rendered): the one place its fields and their order are written. */
+function entryOf(
+  name: string,
+  unit: 'money' | 'number',
+  key: unknown[],
+  limit: number,
+  spent: number,
+  reserved: number,
+  charge: number,
+  remaining: number,
+  window: { start: string; end: string } | null,
+  exceeded: boolean,
+  warned: boolean,
+): BudgetEntry {
   return {
-    name: b.name,
-    key: b.key,
-    limit: renderLimit(b.limit, b.unit),
-    spent: renderAmount(b.spent, b.unit),
-    reserved: renderAmount(b.reserved, b.unit),
-    charge: renderAmount(b.charge, b.unit),
-    remaining: renderAmount(b.remaining, b.unit),
-    window: b.window,
-    exceeded: b.exceeded,
-    warned: b.warned,
+    name,
+    key,
+    limit: renderLimit(limit, unit),
+    spent: renderAmount(spent, unit),
+    reserved: renderAmount(reserved, unit),
+    charge: renderAmount(charge, unit),
+    remaining: renderAmount(remaining, unit),
+    window,
+    exceeded,
+    warned,
   };
+}
+
+/** What `Entries.budgetWithin` reads of a budget (a `CompiledBudget` has it). */
+export interface BudgetFacts {
+  name: string;
+  unit: 'money' | 'number';
+  annotations: Record<string, string | true>;
+  location: BudgetOutcome['location'];
+  monitor?: boolean;
 }
 
 const NO_GRANTS: readonly Approval[] = Object.freeze([]);
@@ -201,8 +227,10 @@ export class Entries {
   /** Granted approvals: a `require approval` entry whose approval is here (bound to this request's
    *  hash, from the right group) is placed as allowed. */
   granted: readonly Approval[];
-  /** The decision time (epoch ms): approvals of a rule with `expires` count until their time plus it. */
-  now: number;
+  /** The decision time (epoch ms): approvals of a rule with `expires` count until their time plus it.
+   *  A constructor argument, so that no producer can leave it unset (an unset time once made an
+   *  expired approval count). */
+  readonly now: number;
   /** The validated request (hashed when the hash is first needed). */
   readonly hashOf: unknown;
   /** The request hash once asked for before the decision exists (approvals); else the decision
@@ -211,10 +239,11 @@ export class Entries {
 
   /**
    * @param hashOf the validated request, hashed on first read of the hash (undefined: no request, the hash is null)
+   * @param now the decision time (epoch ms), what an approval's `expires` is measured against
    * @param granted granted approvals
    * @param requestHash the hash itself (or a function computing it), instead of `hashOf`
    */
-  constructor(hashOf: unknown, granted: readonly Approval[] = NO_GRANTS, requestHash: string | null | (() => string | null) = null) {
+  constructor(hashOf: unknown, now: number, granted: readonly Approval[] = NO_GRANTS, requestHash: string | null | (() => string | null) = null) {
     this.denies = null;
     this.approvalReasons = null;
     this.allows = null;
@@ -228,7 +257,7 @@ export class Entries {
     this.transforms = null;
     this.externs = null;
     this.granted = granted;
-    this.now = 0;
+    this.now = now;
     this.hashOf = hashOf;
     this.box = requestHash === null ? null : new HashBox(requestHash, hashOf);
   }
@@ -356,10 +385,25 @@ export class Entries {
       const message = b.message ?? `budget \`${b.name}\` would go over its limit of ${e.limit}`;
       const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location }, b) : undefined;
       this.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
-    } else if (b.warned) {
-      const pct = b.limit > 0 ? Math.round(((b.spent + b.reserved + b.charge) / b.limit) * 100) : 100;
-      this.place(budgetReason(b, 'warn', `budget \`${b.name}\` is at ${pct}% of its limit`), 'warn', monitor);
-    }
+    } else if (b.warned) this.warnBudget(b, b.limit, b.spent + b.reserved + b.charge, monitor);
+  }
+
+  /**
+   * `budget` for an outcome that neither failed nor is exceeded, from its facts, without the outcome
+   * object (the engine's fused path): its `budgets` entry and, when `warn at` is crossed, the warning —
+   * exactly what `budget` places for such an outcome (test/runtime/engine-fused.test.ts).
+   */
+  budgetWithin(b: BudgetFacts, key: unknown[], limit: number, spent: number, reserved: number, charge: number, window: { start: string; end: string } | null, warned: boolean): void {
+    const total = spent + reserved + charge;
+    const e = entryOf(b.name, b.unit, key, limit, spent, reserved, charge, limit - total, window, false, warned);
+    if (this.budgets === null) this.budgets = [e];
+    else this.budgets.push(e);
+    if (warned) this.warnBudget(b, limit, total, b.monitor === true);
+  }
+
+  private warnBudget(b: { name: string; annotations: Record<string, string | true>; location: BudgetOutcome['location'] }, limit: number, total: number, monitor: boolean): void {
+    const pct = limit > 0 ? Math.round((total / limit) * 100) : 100;
+    this.place(budgetReason(b, 'warn', `budget \`${b.name}\` is at ${pct}% of its limit`), 'warn', monitor);
   }
 
   /** A budget's explanation: `outcome` when it applied (as placed with `budget`), else its limit and

@@ -19,6 +19,9 @@ interface Chunk {
 export class SettledIds {
   private readonly chunks = new Map<number, Chunk>();
   private readonly other = new Map<string, number>();
+  /** The id `counterOf` read last and its counter: `settle` asks `has`, then `add`, for one id. */
+  private lastId = '';
+  private lastCounter = -1;
 
   /** `prefix`: what every id the engine makes starts with (the counter follows in base 36). */
   constructor(private readonly prefix: string) {}
@@ -27,6 +30,16 @@ export class SettledIds {
    *  the prefix, in their canonical spelling (no leading zero), so that two ids never share a bit.
    *  (Read digit by digit: no regular expression, slice or number parse per settle.) */
   private counterOf(id: string): number {
+    // (`read` once per id: `settle` asks `has`, then `add`.)
+    if (id === this.lastId) return this.lastCounter;
+    const v = this.read(id);
+    this.lastId = id;
+    this.lastCounter = v;
+    return v;
+  }
+
+  /** `counterOf` without the memo. */
+  private read(id: string): number {
     const p = this.prefix.length;
     const n = id.length;
     if (n <= p || n - p > 10 || !id.startsWith(this.prefix)) return -1;

@@ -9,7 +9,8 @@ import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import { generateApprovalKeyPair, signApproval, verificationKeyOf, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
-import type { Approval, Decision } from '../../language/runtime/decision.js';
+import { assembleDecision, type Approval, type Decision } from '../../language/runtime/decision.js';
+import { Entries } from '../../language/runtime/entries.js';
 
 const T0 = Date.parse('2026-12-06T10:00:00Z');
 const MIN = 60_000;
@@ -86,5 +87,18 @@ describe('approval terms (quorum, expires) on every path (regression)', () => {
     const d = gen.evaluate(REQ);
     const old = [grant(d, 'alice', Date.now() - 120 * MIN), grant(d, 'bob', Date.now() - 120 * MIN)];
     assert.equal(gen.evaluate(REQ, { approvals: old }).effect, 'require_approval');
+  });
+
+  it('assembleDecision measures an approval\'s age against its `time`; Entries takes the time when made', () => {
+    const outcome = { name: 'big', matched: true, effect: 'require_approval' as const, monitor: false, expires_ms: 30 * MIN, annotations: {}, location: { file: 'p.rein', line: 1, column: 1 } };
+    const at = (age: number) => [{ rule: 'big', request_hash: 'h1', approver: 'alice', at: T0 - age }];
+    const decide = (age: number) =>
+      assembleDecision({ policy: { name: 'p', hash: 'x' }, defaultEffect: 'deny', onError: 'deny', rules: [outcome], requestHash: 'h1', approvals: at(age), time: T0 }).effect;
+    assert.equal(decide(29 * MIN), 'allow');
+    assert.equal(decide(31 * MIN), 'require_approval');
+    // The decision time is a constructor argument (it was assigned after construction, and an
+    // Entries left at time 0 counted every approval as given in the future).
+    assert.equal(new Entries(undefined, T0).now, T0);
+    assert.equal(Entries.length, 2);
   });
 });

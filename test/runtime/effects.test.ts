@@ -129,7 +129,7 @@ describe('the effects table', () => {
   });
 
   it('Entries: request errors come first in their lists whenever they are added', () => {
-    const E = new Entries({ a: 1 });
+    const E = new Entries({ a: 1 }, 0);
     E.rule({ name: 'r', matched: false, effect: 'deny', monitor: false, annotations: {}, location: { file: 'f', line: 1, column: 1 }, error: 'boom' }, 'deny');
     E.failRequest([{ kind: 'store', message: 'store down' }], 'deny');
     const d = assemble(E, { policy: { name: 'p', version: null, hash: 'h' }, defaultEffect: 'allow', mode: 'enforce' }, 0);

@@ -70,6 +70,21 @@ budget tagged {
   when meta != null
   on exceed warn "meta seen often"
 }
+budget tool_burst {
+  burst 6 refill 1 per 1m
+  charge 1
+  by agent.id
+  when action.kind == "tool"
+  warn at 50%
+  on exceed warn "tool burst"
+}
+@monitor
+budget monthly_watch {
+  limit $6 per 2h anchored
+  charge cost.estimate
+  by agent.team
+  warn at 30%
+}
 `;
 
 function requests(n: number, seed: number): unknown[] {
@@ -142,7 +157,7 @@ describe('Engine: the fused path decides as the general path', function () {
     assert.ok(fusedCalls >= 1500, `every decision tried the fused path (${fusedCalls})`);
     // The sequence exercises what it claims to.
     for (const e of ['allow', 'deny', 'require_approval']) assert.ok((effects.get(e) ?? 0) > 20, `${e}: ${effects.get(e)}`);
-    for (const k of ['rule:no_shell', 'rule:reads', 'rule:big', 'error:ratio', 'rule:watch', 'budget:team_daily', 'budget:mail_rate', 'budget:token_cap', 'budget:risk_watch', 'budget:tagged', 'error:fragile', 'error:'])
+    for (const k of ['rule:no_shell', 'rule:reads', 'rule:big', 'error:ratio', 'rule:watch', 'budget:team_daily', 'budget:mail_rate', 'budget:token_cap', 'budget:risk_watch', 'budget:tagged', 'budget:tool_burst', 'budget:monthly_watch', 'error:fragile', 'error:'])
       assert.ok(kinds.has(k), `the requests exercise ${k} (seen: ${[...kinds].join(', ')})`);
     // Both stores hold the same counters.
     const keys = [...new Set(reqs.flatMap((r) => ['team_daily', 'mail_rate', 'model_budget'].map((b) => { try { return fused.counterKeyFor(r, b, new Date(now)); } catch { return null; } })))].filter((k): k is string => k !== null);

@@ -35,6 +35,16 @@ describe('money', () => {
     for (let i = 0; i < 1_000_000; i++) s = addMoney(s, c);
     assert.equal(formatMicros(s), '100.000000');
   });
+  it('formatMicros writes every amount as the decimal of micros / 10^6 with 6 fractional digits', () => {
+    // Reference: BigInt arithmetic (formatMicros takes a table for whole non-negative amounts).
+    const ref = (m: number) => {
+      const a = BigInt(Math.abs(m));
+      return `${m < 0 ? '-' : ''}${a / 1_000_000n}.${String(a % 1_000_000n).padStart(6, '0')}`;
+    };
+    const xs = [0, -0, 1, 9, 10, 99, 100, 999, 1000, 1001, 999_999, 1_000_000, 1_000_001, 12_300_000, 123_456_789, 2 ** 31, 2 ** 32 + 7, Number.MAX_SAFE_INTEGER, -1, -999_999, -1_234_567, -Number.MAX_SAFE_INTEGER];
+    for (let i = 0; i < 2000; i++) xs.push(i * 997, i * 1_000_003, Math.floor(i ** 4.7));
+    for (const m of xs) assert.equal(formatMicros(m), ref(m), String(m));
+  });
   it('formats for decisions and messages', () => {
     assert.equal(formatMicros(12_300_000), '12.300000');
     assert.equal(formatMicros(1), '0.000001');
