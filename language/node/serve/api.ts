@@ -16,6 +16,7 @@ import type { Approval, Decision } from '../../runtime/decision.js';
 import { logVerdict } from '../approvals/audit.js';
 import type { DecideOutcome } from '../approvals/queue.js';
 import { POLICY_HASH_HEADER, SETS_POLICY_HASH, type ServeContext, type ServePlugin } from './app.js';
+import { decisionJson } from './decision-json.js';
 import { openApiDocument } from './openapi.js';
 import type { PolicyVersion } from './policy-holder.js';
 import { approvalVerdictBodySchema, decideBodySchema, issuesOf, settleBodySchema, type DecideBody, type SettleBody } from './schemas.js';
@@ -115,6 +116,10 @@ export function parseDecideBody(raw: unknown): Parsed {
   return { ok: true, body: r.data };
 }
 
+/** The decide and evaluate routes' 200 response schema for fastify: only a key for their serializer
+ *  (`decisionJson`); the documented schema is the OpenAPI document's (openapi.ts). */
+const DECISION_RESPONSE = Object.freeze({ description: 'a decision (INTERFACES §1)' });
+
 /** Longest wait of GET /v1/approvals/{id}?wait=SECONDS. */
 export const MAX_APPROVAL_WAIT_S = 60;
 
@@ -204,8 +209,11 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     return out;
   }
 
-  // The hot routes set Rein-Policy-Hash in the handler (app.ts: no onSend hook for them).
-  const hot = () => ({ ...apiHooks(), config: { [SETS_POLICY_HASH]: true } });
+  // The hot routes set Rein-Policy-Hash in the handler (app.ts: no onSend hook for them). Their 200
+  // answers (a decision; with request_approval a plain copy of one) are written by `decisionJson`,
+  // fastify's response serializer for status 200 (the same text as JSON.stringify, in one pass:
+  // decision-json.ts); error answers keep fastify's default serializer.
+  const hot = () => ({ ...apiHooks(), config: { [SETS_POLICY_HASH]: true }, schema: { response: { 200: DECISION_RESPONSE } }, serializerCompiler: () => decisionJson });
   app.post('/v1/decide', hot(), single('decide'));
   app.post('/v1/evaluate', hot(), single('evaluate'));
 
