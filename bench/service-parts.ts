@@ -4,6 +4,7 @@
 //
 //   npm run bench:service-parts                  (node --import tsx bench/service-parts.ts)
 //   BENCH_N=50000 BENCH_ROUNDS=7 npm run bench:service-parts
+//   BENCH_PARTS=serialize npm run bench:service-parts     (only the parts whose name matches)
 //
 // Per part: CPU µs per call (process.cpuUsage over BENCH_N calls, median of BENCH_ROUNDS rounds) and
 // bytes allocated per call (V8's sampling heap profiler with every sample kept, collected or not).
@@ -113,6 +114,10 @@ const parts: Part[] = [
     },
   },
 ];
+
+// BENCH_PARTS=REGEX: only the parts whose name matches
+const only = process.env.BENCH_PARTS ? new RegExp(process.env.BENCH_PARTS) : null;
+if (only) parts.splice(0, parts.length, ...parts.filter((p) => only.test(p.name)));
 
 function cpuPerCall(p: Part): number {
   p.prepare?.();

@@ -211,9 +211,9 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
 
   // The hot routes set Rein-Policy-Hash in the handler (app.ts: no onSend hook for them). Their 200
   // answers (a decision; with request_approval a plain copy of one) are written by `decisionJson`,
-  // fastify's response serializer for status 200 (the same text as JSON.stringify, in one pass:
-  // decision-json.ts); error answers keep fastify's default serializer.
-  const hot = () => ({ ...apiHooks(), config: { [SETS_POLICY_HASH]: true }, schema: { response: { 200: DECISION_RESPONSE } }, serializerCompiler: () => decisionJson });
+  // fastify's response serializer for status 200 (the same bytes as JSON.stringify, in one pass,
+  // as a Buffer fastify sends as it is: decision-json.ts); error answers keep fastify's default.
+  const hot = () => ({ ...apiHooks(), config: { [SETS_POLICY_HASH]: true }, schema: { response: { 200: DECISION_RESPONSE } }, serializerCompiler: () => decisionJson as (d: unknown) => string });
   app.post('/v1/decide', hot(), single('decide'));
   app.post('/v1/evaluate', hot(), single('evaluate'));
 

@@ -1,0 +1,16 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PolicyHolder } from '../language/node/serve/policy-holder.js';
+import { MemoryBudgetStore } from '../language/runtime/memory-store.js';
+import { decisionJson } from '../language/node/serve/decision-json.js';
+import '../language/node/index.js';
+import { bodyFor, POLICY } from './service-policy.js';
+const dir = mkdtempSync(join(tmpdir(), 'x-'));
+writeFileSync(join(dir, 'bench.rein'), POLICY);
+const h = new PolicyHolder({ source: dir, store: new MemoryBudgetStore({}), engine: {} });
+await h.init(); const v = await h.load();
+const ds = [...Array(20000)].map((_, i) => { const d = v.engine.decideSync(JSON.parse(bodyFor(i)).input); void d.request_hash; return d; });
+let sink = 0;
+for (let r = 0; r < 60; r++) for (let i = 0; i < ds.length; i++) sink += (decisionJson(ds[i]) as any).length;
+h.close();
