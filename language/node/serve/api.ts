@@ -97,6 +97,13 @@ export function plainSettleBody(raw: object): SettleBody | null {
   return typeof u === 'object' && u !== null && Object.getPrototypeOf(u) === Object.prototype ? (b as SettleBody) : null;
 }
 
+/** The body parseDecideBody takes without zod (`plainDecideBody`, after its type and depth checks),
+ *  or null: parseDecideBody decides. */
+export function plainBody(raw: unknown): DecideBody | null {
+  if (typeof raw !== 'object' || raw === null || raw instanceof NdjsonBody || Array.isArray(raw) || tooDeep(raw)) return null;
+  return plainDecideBody(raw);
+}
+
 /** A decide or evaluate body: parsed and checked (depth, then the zod schema), or why not. */
 export function parseDecideBody(raw: unknown): Parsed {
   if (raw instanceof NdjsonBody) {
@@ -185,15 +192,19 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
   // Not an async function: a decision made synchronously is returned as it is (fastify sends it in the
   // same turn, no promise); only what awaits (an async store, externs, the approval queue) returns one.
   const single = (kind: 'decide' | 'evaluate') => (req: FastifyRequest, reply: FastifyReply): unknown => {
-    const p = parseDecideBody(req.body);
-    if (!p.ok) return ctx.fail(reply, p.status, p.code, p.message, p.issues);
-    const problem = bodyProblem(kind, p.body);
+    // `{ "input": { … } }` as parseDecideBody takes it, without its `{ ok, body }` wrapper
+    let body = plainBody(req.body);
+    if (body === null) {
+      const p = parseDecideBody(req.body);
+      if (!p.ok) return ctx.fail(reply, p.status, p.code, p.message, p.issues);
+      body = p.body;
+    }
+    const problem = bodyProblem(kind, body);
     if (problem) return ctx.fail(reply, 400, problem.code, problem.message);
-    if (!approvalsAllowed(req, p.body)) return ctx.fail(reply, 403, 'forbidden', 'approvals in the body need the approvals token');
+    if (!approvalsAllowed(req, body)) return ctx.fail(reply, 403, 'forbidden', 'approvals in the body need the approvals token');
     const v = current();
     reply.header(POLICY_HASH_HEADER, v.policy.hash);
-    if (kind === 'evaluate') return evaluateOne(v, p.body);
-    const body = p.body;
+    if (kind === 'evaluate') return evaluateOne(v, body);
     const d = decideOne(v, body);
     if (!body.request_approval) return d;
     return Promise.resolve(d).then((d) => queueApprovals(d, body));
