@@ -4,6 +4,7 @@
 //
 //   npm run bench:service-parts                  (node --import tsx bench/service-parts.ts)
 //   BENCH_N=50000 BENCH_ROUNDS=7 npm run bench:service-parts
+//   BENCH_PARTS=serialize npm run bench:service-parts     (only the parts whose name matches)
 //
 // Per part: CPU µs per call (process.cpuUsage over BENCH_N calls, median of BENCH_ROUNDS rounds) and
 // bytes allocated per call (V8's sampling heap profiler with every sample kept, collected or not).
@@ -23,7 +24,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import type { Decision } from '../language/runtime/decision.js';
-import { parseDecideBody } from '../language/node/serve/api.js';
+import { parseDecideBody, plainBody } from '../language/node/serve/api.js';
+import { decisionJson } from '../language/node/serve/decision-json.js';
 import { SERVE_SETTLE_GRACE_MS } from '../language/node/serve/app.js';
 import { ServeMetrics } from '../language/node/serve/metrics.js';
 import { PolicyHolder } from '../language/node/serve/policy-holder.js';
@@ -92,25 +94,35 @@ const decisions = (n: number, withHash: boolean): Decision[] => {
 
 const parts: Part[] = [
   { name: 'JSON body parse', note: "fastify's default parser (secure-json-parse)", run: (i) => parseJson(texts[i % 1000]) },
-  { name: 'body check (fast path)', note: 'depth check + `{ input }` without zod (parseDecideBody)', run: (i) => parseDecideBody(parsed[i % 1000]) },
+  { name: 'body check (fast path)', note: 'depth check + `{ input }` without zod (plainBody, as the route)', run: (i) => plainBody(parsed[i % 1000]) ?? parseDecideBody(parsed[i % 1000]) },
   { name: 'body check (zod)', note: 'decideBodySchema.safeParse alone (every body before; other bodies now)', run: (i) => decideBodySchema.safeParse(parsed[i % 1000]) },
   { name: 'engine.decideSync', note: 'validate, rules, plan, reserve, assemble, keep for settle; no hook', run: (i) => vBare.engine.decideSync(inputs[i % 1000]) },
   { name: 'engine.decideSync + metrics', note: "with rein serve's onDecision (metrics)", run: (i) => v.engine.decideSync(inputs[i % 1000]) },
   { name: 'track (owner of the reservation)', note: 'PolicyHolder.track', prepare: () => (fresh = decisions(N, false)), run: (i) => holder.track(vBare, fresh[i], SERVE_SETTLE_GRACE_MS) },
   { name: 'request_hash', note: 'canonical JSON + SHA-256 of a fresh decision', prepare: () => (fresh = decisions(N, false)), run: (i) => fresh[i].request_hash },
-  { name: 'serialize the decision', note: 'JSON.stringify (toJSON + the 816-byte answer), hash already read', prepare: () => (hashed = decisions(N, true)), run: (i) => JSON.stringify(hashed[i]) },
+  { name: 'serialize: JSON.stringify', note: 'toJSON + the 816-byte answer, hash already read (rein serve before session 10)', prepare: () => (hashed = decisions(N, true)), run: (i) => JSON.stringify(hashed[i]) },
+  { name: 'serialize: decisionJson', note: "the decide route's one-pass serializer (decision-json.ts), same text", prepare: () => (hashed = decisions(N, true)), run: (i) => decisionJson(hashed[i]) },
   {
     name: "all of Rein's part",
     note: 'parse → body check → decideSync (+ metrics) → track → serialize',
     run: (i) => {
-      const p = parseDecideBody(parseJson(texts[i % 1000]));
-      if (!p.ok) throw new Error(p.message);
-      const d = v.engine.decideSync(p.body.input);
+      const raw = parseJson(texts[i % 1000]);
+      let body = plainBody(raw);
+      if (body === null) {
+        const p = parseDecideBody(raw);
+        if (!p.ok) throw new Error(p.message);
+        body = p.body;
+      }
+      const d = v.engine.decideSync(body.input);
       if (d.reservation) holder.track(v, d, SERVE_SETTLE_GRACE_MS);
-      return JSON.stringify(d);
+      return decisionJson(d);
     },
   },
 ];
+
+// BENCH_PARTS=REGEX: only the parts whose name matches
+const only = process.env.BENCH_PARTS ? new RegExp(process.env.BENCH_PARTS) : null;
+if (only) parts.splice(0, parts.length, ...parts.filter((p) => only.test(p.name)));
 
 function cpuPerCall(p: Part): number {
   p.prepare?.();

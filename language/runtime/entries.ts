@@ -535,6 +535,12 @@ class DecisionObject {
   }
 }
 
+/** Whether `x` is a decision made by `assemble` (its JSON is `toJSON`'s, in the documented order:
+ *  language/node/serve/decision-json.ts writes it directly). */
+export function isDecisionObject(x: unknown): boolean {
+  return x instanceof DecisionObject;
+}
+
 let lastTime = NaN;
 let lastIso = '';
 function isoTime(t: number | Date): string {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { ReserveRequest, ReserveResult } from '../../language/runtime/store.js';
-import { MAX_DEPTH, parseDecideBody, plainDecideBody, tooDeep } from '../../language/node/serve/api.js';
+import { MAX_DEPTH, parseDecideBody, plainBody, plainDecideBody, tooDeep } from '../../language/node/serve/api.js';
 import { decideBodySchema, issuesOf } from '../../language/node/serve/schemas.js';
 import { rng, type Rng } from '../helpers/prng.js';
 import { call, model, serve, type Served } from './helpers.js';
@@ -97,8 +97,21 @@ describe('rein serve --api: the decide route\'s fast paths give what the general
         fast++;
         assert.ok(want.ok, `the fast path accepted what zod refuses: ${what}`);
       }
+      // the route's shortcut (no `{ ok, body }` wrapper): the very body parseDecideBody gives, or null
+      const pb = plainBody(raw);
+      if (pb !== null) {
+        assert.ok(got.ok, what);
+        assert.equal(pb, got.body, what);
+      } else if (got.ok) assert.equal(plainDecideBody(raw as object), null, what);
     }
     assert.ok(fast > 200, `the fast path was taken ${fast} times`);
+    // too deep for the route: refused by parseDecideBody, not taken by the shortcut
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < MAX_DEPTH + 2; i++) deep = { a: deep };
+    assert.equal(plainBody({ input: deep }), null);
+    const refused = parseDecideBody({ input: deep });
+    assert.ok(!refused.ok && refused.code === 'too_deep');
+    for (const raw of [null, undefined, 'x', 3, [{ input: {} }]]) assert.equal(plainBody(raw), null);
   });
 
   it('tooDeep agrees with the iterative walk around the limit, and a very deep body does not overflow the stack', () => {

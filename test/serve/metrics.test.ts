@@ -8,6 +8,8 @@ import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import type { Decision } from '../../language/runtime/decision.js';
 import { DURATION_BOUNDARIES, DurationTally, ServeMetrics } from '../../language/node/serve/metrics.js';
+import { forEachMatch } from '../../language/audit/metrics.js';
+import { rng } from '../helpers/prng.js';
 
 const POLICY = `policy metrics_test {
   version "1.0.0"
@@ -106,6 +108,43 @@ describe('rein serve metrics: the latency histogram counted in place', () => {
       assert.match(text, /^rein_budget_utilization\{budget="daily",policy="metrics_test"[^}]*\} 0\.25$/m);
       m.decision(withBudgets(entry('daily', '2.000000', '1.000000', '0.000000')), 0.1);
       assert.match(await m.scrape(), /^rein_budget_utilization\{budget="daily",policy="metrics_test"[^}]*\} 0\.5$/m);
+    } finally {
+      await m.close();
+    }
+  });
+
+  it('rein.rule.matches counts what forEachMatch names, per name, kind, effect and policy (generated decisions)', async () => {
+    const r = rng(42);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    const names = ['a', 'b', 'c_d'];
+    const kinds = ['rule', 'budget'] as const;
+    const effects = ['allow', 'deny', 'require_approval'] as const;
+    const want = new Map<string, number>();
+    const m = new ServeMetrics();
+    try {
+      for (let i = 0; i < 400; i++) {
+        const entry = () => ({ kind: pick(kinds), name: pick(names), effect: pick(effects), message: null });
+        const d = {
+          ...allow,
+          policy: { ...allow.policy, name: pick(['p1', 'p2']) },
+          reasons: [...Array(Math.floor(r() * 3))].map(entry),
+          approvals: [...Array(Math.floor(r() * 2))].map(() => ({ kind: pick(kinds), name: pick(names), from: null, message: null })),
+          warnings: [...Array(Math.floor(r() * 2))].map(() => ({ ...entry(), effect: 'warn' as const })),
+          budgets: [],
+        } as unknown as Decision;
+        m.decision(d, 0.1);
+        forEachMatch(d, (name, kind, effect) => {
+          const k = `${name}|${kind}|${effect}|${d.policy.name}`;
+          want.set(k, (want.get(k) ?? 0) + 1);
+        });
+      }
+      const got = new Map<string, number>();
+      for (const line of (await m.scrape()).split('\n')) {
+        const x = /^rein_rule_matches_total\{name="([^"]*)",kind="([^"]*)",effect="([^"]*)",policy="([^"]*)"[^}]*\} (\d+)$/.exec(line);
+        if (x) got.set(`${x[1]}|${x[2]}|${x[3]}|${x[4]}`, Number(x[5]));
+      }
+      assert.ok(want.size > 20, `${want.size}`);
+      assert.deepEqual(new Map([...got].sort()), new Map([...want].sort()));
     } finally {
       await m.close();
     }

@@ -16,6 +16,7 @@ import type { Approval, Decision } from '../../runtime/decision.js';
 import { logVerdict } from '../approvals/audit.js';
 import type { DecideOutcome } from '../approvals/queue.js';
 import { POLICY_HASH_HEADER, SETS_POLICY_HASH, type ServeContext, type ServePlugin } from './app.js';
+import { decisionJson } from './decision-json.js';
 import { openApiDocument } from './openapi.js';
 import type { PolicyVersion } from './policy-holder.js';
 import { approvalVerdictBodySchema, decideBodySchema, issuesOf, settleBodySchema, type DecideBody, type SettleBody } from './schemas.js';
@@ -96,6 +97,13 @@ export function plainSettleBody(raw: object): SettleBody | null {
   return typeof u === 'object' && u !== null && Object.getPrototypeOf(u) === Object.prototype ? (b as SettleBody) : null;
 }
 
+/** The body parseDecideBody takes without zod (`plainDecideBody`, after its type and depth checks),
+ *  or null: parseDecideBody decides. */
+export function plainBody(raw: unknown): DecideBody | null {
+  if (typeof raw !== 'object' || raw === null || raw instanceof NdjsonBody || Array.isArray(raw) || tooDeep(raw)) return null;
+  return plainDecideBody(raw);
+}
+
 /** A decide or evaluate body: parsed and checked (depth, then the zod schema), or why not. */
 export function parseDecideBody(raw: unknown): Parsed {
   if (raw instanceof NdjsonBody) {
@@ -114,6 +122,10 @@ export function parseDecideBody(raw: unknown): Parsed {
   }
   return { ok: true, body: r.data };
 }
+
+/** The decide and evaluate routes' 200 response schema for fastify: only a key for their serializer
+ *  (`decisionJson`); the documented schema is the OpenAPI document's (openapi.ts). */
+const DECISION_RESPONSE = Object.freeze({ description: 'a decision (INTERFACES §1)' });
 
 /** Longest wait of GET /v1/approvals/{id}?wait=SECONDS. */
 export const MAX_APPROVAL_WAIT_S = 60;
@@ -180,15 +192,19 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
   // Not an async function: a decision made synchronously is returned as it is (fastify sends it in the
   // same turn, no promise); only what awaits (an async store, externs, the approval queue) returns one.
   const single = (kind: 'decide' | 'evaluate') => (req: FastifyRequest, reply: FastifyReply): unknown => {
-    const p = parseDecideBody(req.body);
-    if (!p.ok) return ctx.fail(reply, p.status, p.code, p.message, p.issues);
-    const problem = bodyProblem(kind, p.body);
+    // `{ "input": { … } }` as parseDecideBody takes it, without its `{ ok, body }` wrapper
+    let body = plainBody(req.body);
+    if (body === null) {
+      const p = parseDecideBody(req.body);
+      if (!p.ok) return ctx.fail(reply, p.status, p.code, p.message, p.issues);
+      body = p.body;
+    }
+    const problem = bodyProblem(kind, body);
     if (problem) return ctx.fail(reply, 400, problem.code, problem.message);
-    if (!approvalsAllowed(req, p.body)) return ctx.fail(reply, 403, 'forbidden', 'approvals in the body need the approvals token');
+    if (!approvalsAllowed(req, body)) return ctx.fail(reply, 403, 'forbidden', 'approvals in the body need the approvals token');
     const v = current();
     reply.header(POLICY_HASH_HEADER, v.policy.hash);
-    if (kind === 'evaluate') return evaluateOne(v, p.body);
-    const body = p.body;
+    if (kind === 'evaluate') return evaluateOne(v, body);
     const d = decideOne(v, body);
     if (!body.request_approval) return d;
     return Promise.resolve(d).then((d) => queueApprovals(d, body));
@@ -204,8 +220,11 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     return out;
   }
 
-  // The hot routes set Rein-Policy-Hash in the handler (app.ts: no onSend hook for them).
-  const hot = () => ({ ...apiHooks(), config: { [SETS_POLICY_HASH]: true } });
+  // The hot routes set Rein-Policy-Hash in the handler (app.ts: no onSend hook for them). Their 200
+  // answers (a decision; with request_approval a plain copy of one) are written by `decisionJson`,
+  // fastify's response serializer for status 200 (the same bytes as JSON.stringify, in one pass,
+  // as a Buffer fastify sends as it is: decision-json.ts); error answers keep fastify's default.
+  const hot = () => ({ ...apiHooks(), config: { [SETS_POLICY_HASH]: true }, schema: { response: { 200: DECISION_RESPONSE } }, serializerCompiler: () => decisionJson as (d: unknown) => string });
   app.post('/v1/decide', hot(), single('decide'));
   app.post('/v1/evaluate', hot(), single('evaluate'));
 

@@ -13,7 +13,7 @@
 import { AggregationTemporality, DataPointType, MeterProvider, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { ValueType, type Attributes, type Counter, type HrTime, type Meter } from '@opentelemetry/api';
-import { forEachMatch, utilizationOf } from '../../audit/metrics.js';
+import { askedInReasons, utilizationOf } from '../../audit/metrics.js';
 import type { Decision } from '../../runtime/decision.js';
 
 type BudgetEntry = Decision['budgets'][number];
@@ -21,6 +21,11 @@ type BudgetEntry = Decision['budgets'][number];
 interface Tally {
   readonly attrs: Attributes;
   n: number;
+}
+
+interface MatchTally extends Tally {
+  readonly kind: string;
+  readonly effect: string;
 }
 
 /** Bucket boundaries of `rein.decision.duration` (ms): decisions take microseconds to milliseconds,
@@ -64,8 +69,9 @@ export class ServeDecisionMetrics {
   private readonly sinkFailures: Counter;
   /** policy → effect → the decisions counter's tally and the latency histogram of those decisions. */
   private readonly decisions = new Map<string, Map<string, Tally & { readonly duration: DurationTally }>>();
-  /** `name\0kind\0effect\0policy` → tally. */
-  private readonly matches = new Map<string, Tally>();
+  /** policy → rule or budget name → its tallies, one per kind and effect (usually one): looked up
+   *  with the decision's own strings, no key built per match. */
+  private readonly matches = new Map<string, Map<string, MatchTally[]>>();
   /** policy → budget → its last entry with a positive limit: the gauge's value, `utilizationOf` it, is
    *  computed when /metrics is scraped (four decimal amounts parsed per budget and decision otherwise). */
   private readonly utilization = new Map<string, Map<string, { readonly attrs: Attributes; last: BudgetEntry }>>();
@@ -78,7 +84,7 @@ export class ServeDecisionMetrics {
       for (const byEffect of this.decisions.values()) for (const t of byEffect.values()) r.observe(t.n, t.attrs);
     });
     meter.createObservableCounter('rein.rule.matches', { description: 'Rules and budgets that decided, asked for approval or warned' }).addCallback((r) => {
-      for (const t of this.matches.values()) r.observe(t.n, t.attrs);
+      for (const byName of this.matches.values()) for (const ts of byName.values()) for (const t of ts) r.observe(t.n, t.attrs);
     });
     meter.createObservableGauge('rein.budget.utilization', { description: 'Budget use after this request: (spent + reserved + charge) / limit' }).addCallback((r) => {
       for (const byBudget of this.utilization.values()) {
@@ -101,7 +107,10 @@ export class ServeDecisionMetrics {
       let t = byEffect.get(effect);
       if (t === undefined) byEffect.set(effect, (t = { attrs: { effect, policy }, n: 0, duration: new DurationTally() }));
       t.n++;
-      forEachMatch(d, (name, kind, effect) => this.match(name, kind, effect, policy));
+      // what forEachMatch (audit/metrics.ts) counts, without its callback (a closure per decision)
+      for (const r of d.reasons) if (r.name) this.match(r.name, r.kind, r.effect, policy);
+      for (const a of d.approvals) if (!askedInReasons(d, a)) this.match(a.name, a.kind, 'require_approval', policy);
+      for (const w of d.warnings) if (w.name) this.match(w.name, w.kind, 'warn', policy);
       if (latencyMs !== undefined) t.duration.record(latencyMs);
       const budgets = d.budgets;
       if (budgets.length > 0) {
@@ -125,10 +134,18 @@ export class ServeDecisionMetrics {
   }
 
   private match(name: string, kind: string, effect: string, policy: string): void {
-    const key = `${name}\0${kind}\0${effect}\0${policy}`;
-    let t = this.matches.get(key);
-    if (t === undefined) this.matches.set(key, (t = { attrs: { name, kind, effect, policy }, n: 0 }));
-    t.n++;
+    let byName = this.matches.get(policy);
+    if (byName === undefined) this.matches.set(policy, (byName = new Map()));
+    let ts = byName.get(name);
+    if (ts === undefined) byName.set(name, (ts = []));
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      if (t.kind === kind && t.effect === effect) {
+        t.n++;
+        return;
+      }
+    }
+    ts.push({ attrs: { name, kind, effect, policy }, kind, effect, n: 1 });
   }
 
   sinkFailure(policy = 'unknown'): void {

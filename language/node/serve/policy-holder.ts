@@ -175,25 +175,25 @@ export class PolicyHolder {
       this.lastExpiresMs = Date.parse(r.expires);
     }
     const dropAt = this.lastExpiresMs + graceMs;
-    const parsed = this.parseId(r.id);
-    if (parsed === null || (this.prefix !== null && parsed.prefix !== this.prefix)) {
+    const n = this.parseId(r.id);
+    if (n < 0 || (this.prefix !== null && this.parsedPrefix !== this.prefix)) {
       this.owners.set(r.id, { v, dropAt });
       return;
     }
-    this.prefix ??= parsed.prefix;
+    this.prefix ??= this.parsedPrefix;
     let run = this.runs.get(v);
     if (!run) {
-      run = { first: parsed.n, last: parsed.n, marks: [] };
+      run = { first: n, last: n, marks: [] };
       this.runs.set(v, run);
     }
-    if (parsed.n < run.first) run.first = parsed.n;
-    if (parsed.n > run.last) run.last = parsed.n;
+    if (n < run.first) run.first = n;
+    if (n > run.last) run.last = n;
     // A checkpoint (last counter so far, when it may be forgotten) per minute of decisions.
     const m = run.marks[run.marks.length - 1];
     if (m && dropAt - m[1] < 60_000) {
-      if (parsed.n > m[0]) m[0] = parsed.n;
+      if (n > m[0]) m[0] = n;
       m[1] = Math.max(m[1], dropAt);
-    } else run.marks.push([parsed.n, dropAt]);
+    } else run.marks.push([n, dropAt]);
   }
 
   private prefix: string | null = null;
@@ -201,35 +201,39 @@ export class PolicyHolder {
   private lastExpiresMs = NaN;
   private readonly runs = new Map<PolicyVersion, { first: number; last: number; marks: [n: number, dropAt: number][] }>();
 
-  private parseId(id: string): { prefix: string; n: number } | null {
+  /** The prefix of the id `parseId` read last (a field, not a result object: it runs per decision). */
+  private parsedPrefix = '';
+
+  /** The counter of an id `<prefix>-<base 36>` (its prefix in `parsedPrefix`), or -1. */
+  private parseId(id: string): number {
     const cut = id.lastIndexOf('-');
-    if (cut <= 0) return null;
+    if (cut <= 0) return -1;
     const len = id.length - cut - 1;
-    if (len < 1 || len > 10) return null;
+    if (len < 1 || len > 10) return -1;
     // base-36 digits [0-9a-z] (by hand: one decision's id, no regex and no substring for the test)
     let n = 0;
     for (let i = cut + 1; i < id.length; i++) {
       const c = id.charCodeAt(i);
       const digit = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 122 ? c - 87 : -1;
-      if (digit < 0) return null;
+      if (digit < 0) return -1;
       n = n * 36 + digit;
     }
-    if (!Number.isSafeInteger(n)) return null;
+    if (!Number.isSafeInteger(n)) return -1;
     // the prefix is the same string for every id of this process: compare before slicing
-    const prefix = this.prefix !== null && id.length - len - 1 === this.prefix.length && id.startsWith(this.prefix) ? this.prefix : id.slice(0, cut);
-    return { prefix, n };
+    this.parsedPrefix = this.prefix !== null && id.length - len - 1 === this.prefix.length && id.startsWith(this.prefix) ? this.prefix : id.slice(0, cut);
+    return n;
   }
 
   /** The version that made reservation `id`, or undefined when this process does not know it. */
   ownerOf(id: string, now: number = Date.now()): PolicyVersion | undefined {
     const o = this.owners.get(id);
     if (o) return o.dropAt > now ? o.v : undefined;
-    const parsed = this.parseId(id);
-    if (parsed === null || parsed.prefix !== this.prefix) return undefined;
+    const n = this.parseId(id);
+    if (n < 0 || this.parsedPrefix !== this.prefix) return undefined;
     for (const [v, run] of this.runs) {
-      if (parsed.n < run.first || parsed.n > run.last) continue;
+      if (n < run.first || n > run.last) continue;
       // the first checkpoint at or after this counter says until when it is kept
-      const mark = run.marks.find((m) => m[0] >= parsed.n);
+      const mark = run.marks.find((m) => m[0] >= n);
       return mark && mark[1] > now ? v : undefined;
     }
     return undefined;

@@ -1,0 +1,359 @@
+// The decision's JSON in one pass (the answer of POST /v1/decide and /v1/evaluate): byte for byte
+// the UTF-8 of `JSON.stringify(decision)`, without the object `toJSON` builds first and without
+// the string fastify would then encode.
+//
+// `JSON.stringify(d)` calls the decision's `toJSON` (entries.ts), which copies its 12–17 fields into a
+// new object, walks that object and every list in it into a string, and node's http then encodes the
+// string as UTF-8. Here the decision's known shape (INTERFACES §1: the field order of `toJSON`,
+// budget entries, windows and reservations as the engine makes them — checked on each object, key
+// order included) is written as UTF-8 straight into one buffer kept between calls, and copied out
+// into a Buffer of the answer's size. What has no fixed shape (reasons, approvals, errors, the
+// optional fields, a `key` with other than strings and numbers) goes to `JSON.stringify` per value;
+// frozen objects shared by many decisions (the policy, the `default` reasons) and the budget window
+// are written once and remembered. Anything that is not a decision made by `assemble`, or whose
+// fields are not of the documented types, is JSON.stringify's string, whole. So the bytes are the
+// same for every value (test/serve/decision-json.test.ts compares them on generated decisions).
+//
+// Fastify calls it as the 200 response's serializer of the decide and evaluate routes (api.ts:
+// `serializerCompiler`) and sends the Buffer as it is; error answers and the approval-request answer
+// keep fastify's default.
+
+import type { BudgetEntry, Decision, Reason } from '../../runtime/decision.js';
+import { isDecisionObject } from '../../runtime/entries.js';
+
+/** The UTF-8 bytes being written, in one buffer kept between calls (grown when a decision needs
+ *  more); each answer is copied out of it into a Buffer of its own size. */
+let out = Buffer.allocUnsafeSlow(8192);
+let pos = 0;
+let busy = false;
+
+function room(n: number): void {
+  if (pos + n <= out.length) return;
+  const bigger = Buffer.allocUnsafeSlow(Math.max(out.length * 2, pos + n));
+  out.copy(bigger, 0, 0, pos);
+  out = bigger;
+}
+
+/** `s` as UTF-8, with no check (text JSON.stringify wrote, or ASCII of our own). Lone surrogates
+ *  never reach here: JSON.stringify escapes them, `str` sends every surrogate to JSON.stringify. */
+function text(s: string): void {
+  const n = s.length;
+  room(n * 3);
+  const b = out;
+  let p = pos;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) b[p++] = c;
+    else if (c < 0x800) {
+      b[p++] = 0xc0 | (c >> 6);
+      b[p++] = 0x80 | (c & 63);
+    } else if (c >= 0xd800 && c < 0xdc00 && i + 1 < n) {
+      const cp = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      b[p++] = 0xf0 | (cp >> 18);
+      b[p++] = 0x80 | ((cp >> 12) & 63);
+      b[p++] = 0x80 | ((cp >> 6) & 63);
+      b[p++] = 0x80 | (cp & 63);
+    } else {
+      b[p++] = 0xe0 | (c >> 12);
+      b[p++] = 0x80 | ((c >> 6) & 63);
+      b[p++] = 0x80 | (c & 63);
+    }
+  }
+  pos = p;
+}
+
+/** Bytes encoded before (the texts kept below). */
+function bytes(b: Uint8Array): void {
+  room(b.length);
+  out.set(b, pos);
+  pos += b.length;
+}
+
+/** A JSON string: written here when JSON.stringify would write it between quotes as it is (no `"`,
+ *  `\`, control character or surrogate), else JSON.stringify's text. */
+function str(s: string): void {
+  const n = s.length;
+  room(n * 3 + 2);
+  const b = out;
+  const start = pos;
+  let p = start;
+  b[p++] = 34;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c < 0x20 || c === 34 || c === 92) return escaped(s, start);
+      b[p++] = c;
+    } else if (c < 0x800) {
+      b[p++] = 0xc0 | (c >> 6);
+      b[p++] = 0x80 | (c & 63);
+    } else {
+      if (c >= 0xd800 && c <= 0xdfff) return escaped(s, start);
+      b[p++] = 0xe0 | (c >> 12);
+      b[p++] = 0x80 | ((c >> 6) & 63);
+      b[p++] = 0x80 | (c & 63);
+    }
+  }
+  b[p++] = 34;
+  pos = p;
+}
+
+function escaped(s: string, start: number): void {
+  pos = start;
+  text(JSON.stringify(s));
+}
+
+/** Any value as JSON.stringify writes it (`undefined` in a list: null). */
+function value(x: unknown): void {
+  text(JSON.stringify(x) ?? 'null');
+}
+
+/** A JSON number or money string (a budget amount). */
+function amount(x: string | number): void {
+  if (typeof x === 'string') str(x);
+  else text(Number.isFinite(x) ? String(x) : 'null');
+}
+
+/** The JSON of a frozen plain object whose own properties are all primitive data properties (it
+ *  cannot change) as UTF-8, or undefined for any other value. */
+const frozenBytes = new WeakMap<object, Uint8Array>();
+function frozenJson(o: object): Uint8Array | undefined {
+  const t = frozenBytes.get(o);
+  if (t !== undefined) return t;
+  if (!Object.isFrozen(o) || Object.getPrototypeOf(o) !== Object.prototype) return undefined;
+  const ds = Object.getOwnPropertyDescriptors(o);
+  for (const k in ds) {
+    const d = ds[k]!;
+    if (!('value' in d)) return undefined;
+    const v: unknown = d.value;
+    if (typeof v === 'object' ? v !== null : typeof v === 'function') return undefined;
+  }
+  const json = Buffer.from(JSON.stringify(o), 'utf8');
+  frozenBytes.set(o, json);
+  return json;
+}
+
+/** `reasons`, `warnings`, `monitored`: shared frozen entries (the `default` reasons) from the cache. */
+function reasonList(a: Reason[]): void {
+  const n = a.length;
+  if (n === 0) return text('[]');
+  text('[');
+  for (let i = 0; i < n; i++) {
+    if (i > 0) text(',');
+    const r: unknown = a[i];
+    const t = typeof r === 'object' && r !== null ? frozenJson(r) : undefined;
+    if (t !== undefined) bytes(t);
+    else value(r);
+  }
+  text(']');
+}
+
+function list(a: unknown[]): void {
+  if (a.length === 0) text('[]');
+  else value(a);
+}
+
+/** A budget's `by` key: strings and finite numbers written here, anything else by JSON.stringify. */
+function keyList(k: unknown[]): void {
+  const n = k.length;
+  for (let i = 0; i < n; i++) {
+    const x = k[i];
+    if (typeof x !== 'string' && (typeof x !== 'number' || !Number.isFinite(x))) return value(k);
+  }
+  text('[');
+  for (let i = 0; i < n; i++) {
+    if (i > 0) text(',');
+    const x = k[i] as string | number;
+    if (typeof x === 'string') str(x);
+    else text(String(x));
+  }
+  text(']');
+}
+
+/** The field order of entries.ts's `budgetEntry` (and of INTERFACES §1). */
+const BUDGET_KEYS = ['name', 'key', 'limit', 'spent', 'reserved', 'charge', 'remaining', 'window', 'exceeded', 'warned'];
+
+/** Whether `o` is a plain object whose enumerable keys are exactly `keys`, in that order (no
+ *  allocation: `for…in` over a plain object walks V8's enum cache). */
+function shaped(o: object, keys: readonly string[]): boolean {
+  if (Object.getPrototypeOf(o) !== Object.prototype) return false;
+  let i = 0;
+  for (const k in o) if (k !== keys[i++]) return false;
+  return i === keys.length;
+}
+
+const isAmount = (x: unknown): boolean => typeof x === 'string' || typeof x === 'number';
+
+/** One budget entry, written here when it has the documented fields in that order with their
+ *  types; any other value by JSON.stringify. */
+function budget(b: BudgetEntry): void {
+  if (typeof b !== 'object' || b === null || !shaped(b, BUDGET_KEYS)) return value(b);
+  const { name, key, limit, spent, reserved, charge, remaining, window: w, exceeded, warned } = b;
+  if (
+    typeof name !== 'string' ||
+    !Array.isArray(key) ||
+    !isAmount(limit) ||
+    !isAmount(spent) ||
+    !isAmount(reserved) ||
+    !isAmount(charge) ||
+    !isAmount(remaining) ||
+    (w !== null && typeof w !== 'object') ||
+    typeof exceeded !== 'boolean' ||
+    typeof warned !== 'boolean'
+  ) {
+    return value(b);
+  }
+  text('{"name":');
+  str(name);
+  text(',"key":');
+  keyList(key);
+  text(',"limit":');
+  amount(limit);
+  text(',"spent":');
+  amount(spent);
+  text(',"reserved":');
+  amount(reserved);
+  text(',"charge":');
+  amount(charge);
+  text(',"remaining":');
+  amount(remaining);
+  text(',"window":');
+  if (w === null) text('null');
+  else budgetWindow(w);
+  text(exceeded ? ',"exceeded":true' : ',"exceeded":false');
+  text(warned ? ',"warned":true}' : ',"warned":false}');
+}
+
+const WINDOW_KEYS = ['start', 'end'];
+
+/** A budget window: the same object for every decision in the window, so its text is kept. */
+let lastWindow: unknown = null;
+let lastWindowStart = '';
+let lastWindowEnd = '';
+let lastWindowJson: Uint8Array = new Uint8Array(0);
+function budgetWindow(w: { start: string; end: string }): void {
+  if (!shaped(w, WINDOW_KEYS)) return value(w);
+  const { start, end } = w;
+  if (typeof start !== 'string' || typeof end !== 'string') return value(w);
+  if (w !== lastWindow || start !== lastWindowStart || end !== lastWindowEnd) {
+    lastWindow = w;
+    lastWindowStart = start;
+    lastWindowEnd = end;
+    lastWindowJson = Buffer.from(JSON.stringify({ start, end }), 'utf8');
+  }
+  bytes(lastWindowJson);
+}
+
+function budgetList(a: BudgetEntry[]): void {
+  const n = a.length;
+  if (n === 0) return text('[]');
+  text('[');
+  for (let i = 0; i < n; i++) {
+    if (i > 0) text(',');
+    budget(a[i]!);
+  }
+  text(']');
+}
+
+const RESERVATION_KEYS = ['id', 'expires'];
+
+function reservation(r: Decision['reservation']): void {
+  if (r === null) return text('null');
+  if (typeof r !== 'object' || !shaped(r, RESERVATION_KEYS)) return value(r);
+  const { id, expires } = r;
+  if (typeof id !== 'string' || typeof expires !== 'string') return value(r);
+  text('{"id":');
+  str(id);
+  text(',"expires":');
+  str(expires);
+  text('}');
+}
+
+function optional(field: string, v: unknown): void {
+  if (v === undefined) return;
+  const t = JSON.stringify(v);
+  if (t === undefined) return;
+  text(field);
+  text(t);
+}
+
+/**
+ * `JSON.stringify(d)` for a decision, as its UTF-8 bytes in a Buffer of their own (what fastify
+ * sends as it is), written in one pass for a decision as `assemble` makes it; any other value — not
+ * a decision, or a decision whose fields are not of the documented types — as JSON.stringify's
+ * string. Throws only where JSON.stringify throws (a cycle or a BigInt somewhere in the decision).
+ */
+export function decisionJson(d: unknown): string | Buffer {
+  // `busy`: a toJSON in the decision that serializes a decision gets JSON.stringify's text
+  if (busy || !isDecisionObject(d)) return JSON.stringify(d);
+  const x = d as Decision;
+  const { effect, reasons, approvals, warnings, monitored, budgets, errors, policy, time, mode } = x;
+  const r = x.reservation;
+  const hash = x.request_hash;
+  if (
+    typeof effect !== 'string' ||
+    !Array.isArray(reasons) ||
+    !Array.isArray(approvals) ||
+    !Array.isArray(warnings) ||
+    !Array.isArray(monitored) ||
+    !Array.isArray(budgets) ||
+    !Array.isArray(errors) ||
+    (r !== null && typeof r !== 'object') ||
+    typeof policy !== 'object' ||
+    policy === null ||
+    (hash !== null && typeof hash !== 'string') ||
+    typeof time !== 'string' ||
+    typeof mode !== 'string' ||
+    Object.prototype.hasOwnProperty.call(d, 'toJSON')
+  ) {
+    return JSON.stringify(d);
+  }
+  pos = 0;
+  busy = true;
+  try {
+    text('{"effect":');
+    str(effect);
+    text(',"reasons":');
+    reasonList(reasons);
+    text(',"approvals":');
+    list(approvals);
+    text(',"warnings":');
+    reasonList(warnings);
+    text(',"monitored":');
+    reasonList(monitored);
+    text(',"budgets":');
+    budgetList(budgets);
+    text(',"errors":');
+    list(errors);
+    text(',"reservation":');
+    reservation(r);
+    text(',"policy":');
+    const p = frozenJson(policy);
+    if (p !== undefined) bytes(p);
+    else value(policy);
+    text(',"request_hash":');
+    if (hash === null) text('null');
+    else str(hash);
+    text(',"time":');
+    str(time);
+    text(',"mode":');
+    str(mode);
+    optional(',"would_effect":', x.would_effect);
+    optional(',"transforms":', x.transforms);
+    optional(',"explain":', x.explain);
+    optional(',"explain_budgets":', x.explain_budgets);
+    optional(',"externs":', x.externs);
+    text('}');
+    const answer = Buffer.allocUnsafe(pos);
+    out.copy(answer, 0, 0, pos);
+    return answer;
+  } finally {
+    pos = 0;
+    busy = false;
+  }
+}
+
+/** `decisionJson` as a string (tests, and callers that want text). */
+export function decisionJsonText(d: unknown): string {
+  const a = decisionJson(d);
+  return typeof a === 'string' ? a : a.toString('utf8');
+}
