@@ -11,7 +11,7 @@
 
 import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
 import { parseMoney } from './money.js';
-import { RECORD_PROTO, isPlainData } from './values.js';
+import { RECORD_PROTO, RecordConstructor, isPlainData } from './values.js';
 import type { ValidationIr, VField } from './validate-ir.js';
 import { BAD, MAX_DEPTH, hasOwn, quietExtras, quietExtrasIn, quietly, type Check, type Fast } from './validate-closures.js';
 
@@ -102,6 +102,46 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
     return out;
   };
 
+  /**
+   * A map at static depth `d`: a helper function in the enclosing scope copying its own keys (in
+   * `Object.keys` order, undefined values skipped) into a record, the value's checks inline (as the
+   * map closure does).
+   */
+  const emitMap = (value: number, x: Name, d: number, out: Name): Name => {
+    const h = b.local('M');
+    const xs = b.local('x');
+    const savedFail = fail;
+    const savedIn = inHelper;
+    fail = _`return ${FAILr};`;
+    inHelper = true;
+    let body: Code[];
+    try {
+      body = b.capture(() => {
+        const res = b.local('o');
+        const k = b.local('k');
+        const e = b.local('e');
+        b.line(_`if (!${b.ref(isPlainData)}(${xs})) return ${FAILr};`);
+        b.line(_`const ${res} = new ${b.ref(RecordConstructor)}();`);
+        b.line(_`for (const ${k} in ${xs}) {`);
+        b.line(_`if (!${hasOwnR}.call(${xs}, ${k})) continue;`);
+        b.line(_`const ${e} = ${xs}[${k}];`);
+        b.line(_`if (${e} === undefined) continue;`);
+        const v = emit(value, e, d + 1, []);
+        b.line(_`${res}[${k}] = ${v};`);
+        b.line(_`}`);
+        b.line(_`return ${res};`);
+      });
+    } finally {
+      fail = savedFail;
+      inHelper = savedIn;
+    }
+    b.outer(_`function ${h}(${xs}) { ${join(body, _`
+`)} }`);
+    b.line(_`const ${out} = ${h}(${x});`);
+    b.line(_`if (${out} === ${FAILr}) ${fail}`);
+    return out;
+  };
+
   /** Emit code checking `x` (a local) against node `i` at static depth `d`; returns the local holding the normalised value (`x` itself for strings, numbers, booleans and enums). */
   const emit = (i: number, x: Name, d: number, path: string[]): Name => {
     const n = ir[i]!;
@@ -132,6 +172,9 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
         break;
       case 'list':
         if (d + 2 <= MAX_DEPTH) return emitList(n.elem, x, d, out, same?.[i] !== true);
+        break;
+      case 'map':
+        if (d + 2 <= MAX_DEPTH) return emitMap(n.value, x, d, out);
         break;
       default:
         break;
