@@ -11,7 +11,7 @@
 
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
-import type { IrRule, ListMethodNode, Node } from './ir.js';
+import type { IrBody, IrRule, ListMethodNode, Node } from './ir.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
 import { conjuncts } from './ir.js';
 import type { Type } from '../semantics/types.js';
@@ -28,6 +28,8 @@ type Fn = (env: Env, frame: unknown[]) => unknown;
 export interface RuleGenHost {
   /** The closure of an IR node (the reference semantics). */
   closure(n: Node): Fn;
+  /** The program's defs: a call of one is a generated helper (its closure otherwise). */
+  defs?: readonly IrBody[];
 }
 
 export interface GenRule {
@@ -181,6 +183,8 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     return name;
   });
   let helpers_ = 0;
+  /** A def's generated helper, by def index (made at its first call). */
+  const defHelpers: (Name | undefined)[] = [];
 
   /** A node the generated code does not inline: a call of its closure. */
   const fallback = (n: Node): Code => _`${b.ref(host.closure(n))}(${env}, ${f})`;
@@ -234,6 +238,23 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
       case 'coalesce': {
         const t = sc.temp();
         return _`(${t} = ${gen(n.l, sc)}, ${t} === null || ${t} === undefined ? ${gen(n.r, sc)} : ${t})`;
+      }
+      case 'def': {
+        // A helper function of the def's body, called with a fresh frame holding the arguments (in
+        // order, in the caller's frame) and room for the body's lambdas: as the closure does.
+        const def = host.defs?.[n.i];
+        if (def === undefined || n.args.length > def.frameSize) return fallback(n);
+        let h = defHelpers[n.i];
+        if (h === undefined) {
+          h = new Name(`D${n.i}`);
+          defHelpers[n.i] = h;
+          const inner = new Scope('u', undefined);
+          const body = gen(def.body, inner);
+          b.outer(_`function ${h}(${env}, ${f}, ${input}) { ${letAll(inner.temps) ?? _``} return ${body}; }`);
+        }
+        const slots = n.args.map((a) => gen(a, sc));
+        while (slots.length < def.frameSize) slots.push(_`undefined`);
+        return _`${h}(${env}, [${join(slots, COMMA)}], ${input})`;
       }
       case 'call':
         if (n.fn === 'len' && n.args.length >= 1) return _`${b.ref(ops.lengthOf)}(${gen(n.args[0]!, sc)})`;

@@ -244,7 +244,7 @@ function generatedRules(cl: Closures, rules: CompiledRule[], decide?: DecideHelp
       from: r.from,
       matchedConst: r.matchedConst,
     }));
-    const host: RuleGenHost = { closure: (n) => cl.fn(n) };
+    const host: RuleGenHost = { closure: (n) => cl.fn(n), defs: cl.ir.defs };
     const helpers = {
       renderValue,
       currency: cl.ir.currency,
