@@ -36,6 +36,9 @@ export interface GenRule {
   rule: IrRule;
   /** The outcome when the rule does not match (shared, frozen). */
   notMatched: RuleOutcome;
+  /** A matched outcome without its message and approver (`matched: true`, the rule's terms): every
+   *  field of it goes into the generated outcomes and approval requests (compile.ts `compileRule`). */
+  matched: RuleOutcome;
   /** The outcome for a run-time error. */
   failed: (e: unknown) => RuleOutcome;
   /** The approver as a string (rendered by its type when it is not one), when the rule has one. */
@@ -49,6 +52,12 @@ function isPrimitive(v: unknown): v is string | number | boolean | null {
 }
 
 const NONE: RuleOutcome[] = Object.freeze([]) as unknown as RuleOutcome[];
+
+/** `"key": value` for each own field of `o` (an outcome: never `__proto__`), in its order (primitives
+ *  inline, objects by reference). */
+function fieldsOf(b: CodeBuilder, o: object): Code[] {
+  return Object.entries(o).map(([k, v]) => _`${k}: ${isPrimitive(v) ? _`${v}` : _`${b.ref(v)}`}`);
+}
 
 /**
  * One function evaluating every rule in order: `(env, all) => RuleOutcome[]`, the same outcomes (the
@@ -390,21 +399,12 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
 
   const matchedCode = (r: GenRule): Code => {
     if (r.matchedConst) return _`${b.ref(r.matchedConst)}`;
-    const o = r.rule;
-    const parts = [
-      _`name: ${o.name}`,
-      _`matched: true`,
-      _`effect: ${o.effect}`,
-      _`monitor: ${o.monitor}`,
-      _`annotations: ${b.ref(o.annotations)}`,
-      _`location: ${b.ref(o.location)}`,
-    ];
-    if (o.message) parts.push(_`message: ${gen(o.message, main)}`);
+    // Every field of the rule's matched base (name … location, `quorum`, `expires_ms`), then the
+    // message and approver, as the closures' `matchedOutcome` spreads it: no field left out here (a
+    // rule granted on one approver and any age when the terms were).
+    const parts = fieldsOf(b, r.matched);
+    if (r.rule.message) parts.push(_`message: ${gen(r.rule.message, main)}`);
     if (r.from) parts.push(_`from: ${b.ref(r.from)}(${env}, ${f})`);
-    // `quorum N` / `expires D`, as the closures' `termsOf` adds them (a rule without a constant
-    // outcome granted on one approver and any age when these were left out).
-    if (o.quorum !== undefined) parts.push(_`quorum: ${o.quorum}`);
-    if (o.expiresMs !== undefined) parts.push(_`expires_ms: ${o.expiresMs}`);
     return _`{ ${join(parts, COMMA)} }`;
   };
 
@@ -484,10 +484,10 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
     else {
       parts.push(push(listOf(nm.effect), reason));
       if (EFFECTS[nm.effect].approval) {
-        // `quorum N` / `expires D`: constants of the rule, as `Entries.rule` adds them.
+        // `quorum N` / `expires D`: from the rule's matched base, as `Entries.rule` adds them.
         const terms: Code[] = [];
-        if (r.rule.quorum !== undefined) terms.push(_`, quorum: ${r.rule.quorum}`);
-        if (r.rule.expiresMs !== undefined) terms.push(_`, expires_ms: ${r.rule.expiresMs}`);
+        if (r.matched.quorum !== undefined) terms.push(_`, quorum: ${r.matched.quorum}`);
+        if (r.matched.expires_ms !== undefined) terms.push(_`, expires_ms: ${r.matched.expires_ms}`);
         parts.push(push('approvals', _`{ kind: "rule", name: ${nm.name}, from: ${fr}, message: ${ms}, location: ${b.ref(nm.location)}${join(terms, _``)} }`));
       }
     }
