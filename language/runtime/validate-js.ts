@@ -87,7 +87,7 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
         const i = b.local('i');
         const res = b.local('o');
         const e = b.local('e');
-        const pa = b.local('a');
+        const pa = b.local('g');
         b.line(_`if (!Array.isArray(${xs})) return ${FAILr};`);
         // Holes fail: element i must be the list's own. When the list's prototype is Array.prototype
         // and no prototype on that chain has an element i (`i in` a private empty array, whose

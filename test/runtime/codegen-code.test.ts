@@ -29,6 +29,16 @@ describe('typed generated code (Code / Name)', () => {
     assert.equal(join([_`a`, _`${1}`, _`${'b'}`], _`, `).str, 'a, 1, "b"');
   });
 
+  it('a local never takes a reference\'s name (`a3`): it would shadow the value', () => {
+    // (A list check's local named `a${n}` once shadowed the reference of the same number inside the
+    // list's helper: the quick validator threw, was caught, and the slow path decided instead.)
+    const b = new CodeBuilder();
+    assert.throws(() => b.local('a'), /names a reference/);
+    const r = b.ref(Symbol('v'));
+    const l = b.local('g');
+    assert.notEqual(l.toString(), r.toString());
+  });
+
   it('policy text with quotes, backslashes and backticks stays data in generated rules', () => {
     const nasty = 'a"b\\c`d\'); x(';
     const src = `policy p { default allow  on error deny }
