@@ -11,7 +11,7 @@
 
 import type { ClauseEffect, Env, FusedFinish, RuleOutcome } from './compiled.js';
 import type { Decision } from './decision.js';
-import type { IrRule, ListMethodNode, Node } from './ir.js';
+import type { IrBody, IrRule, ListMethodNode, Node } from './ir.js';
 import { STRING_RUN } from '../semantics/string-methods.js';
 import { conjuncts } from './ir.js';
 import type { Type } from '../semantics/types.js';
@@ -28,12 +28,17 @@ type Fn = (env: Env, frame: unknown[]) => unknown;
 export interface RuleGenHost {
   /** The closure of an IR node (the reference semantics). */
   closure(n: Node): Fn;
+  /** The program's defs: a call of one is a generated helper (its closure otherwise). */
+  defs?: readonly IrBody[];
 }
 
 export interface GenRule {
   rule: IrRule;
   /** The outcome when the rule does not match (shared, frozen). */
   notMatched: RuleOutcome;
+  /** A matched outcome without its message and approver (`matched: true`, the rule's terms): every
+   *  field of it goes into the generated outcomes and approval requests (compile.ts `compileRule`). */
+  matched: RuleOutcome;
   /** The outcome for a run-time error. */
   failed: (e: unknown) => RuleOutcome;
   /** The approver as a string (rendered by its type when it is not one), when the rule has one. */
@@ -47,6 +52,12 @@ function isPrimitive(v: unknown): v is string | number | boolean | null {
 }
 
 const NONE: RuleOutcome[] = Object.freeze([]) as unknown as RuleOutcome[];
+
+/** `"key": value` for each own field of `o` (an outcome: never `__proto__`), in its order (primitives
+ *  inline, objects by reference). */
+function fieldsOf(b: CodeBuilder, o: object): Code[] {
+  return Object.entries(o).map(([k, v]) => _`${k}: ${isPrimitive(v) ? _`${v}` : _`${b.ref(v)}`}`);
+}
 
 /**
  * One function evaluating every rule in order: `(env, all) => RuleOutcome[]`, the same outcomes (the
@@ -181,6 +192,8 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     return name;
   });
   let helpers_ = 0;
+  /** A def's generated helper, by def index (made at its first call). */
+  const defHelpers: (Name | undefined)[] = [];
 
   /** A node the generated code does not inline: a call of its closure. */
   const fallback = (n: Node): Code => _`${b.ref(host.closure(n))}(${env}, ${f})`;
@@ -234,6 +247,23 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
       case 'coalesce': {
         const t = sc.temp();
         return _`(${t} = ${gen(n.l, sc)}, ${t} === null || ${t} === undefined ? ${gen(n.r, sc)} : ${t})`;
+      }
+      case 'def': {
+        // A helper function of the def's body, called with a fresh frame holding the arguments (in
+        // order, in the caller's frame) and room for the body's lambdas: as the closure does.
+        const def = host.defs?.[n.i];
+        if (def === undefined || n.args.length > def.frameSize) return fallback(n);
+        let h = defHelpers[n.i];
+        if (h === undefined) {
+          h = new Name(`D${n.i}`);
+          defHelpers[n.i] = h;
+          const inner = new Scope('u', undefined);
+          const body = gen(def.body, inner);
+          b.outer(_`function ${h}(${env}, ${f}, ${input}) { ${letAll(inner.temps) ?? _``} return ${body}; }`);
+        }
+        const slots = n.args.map((a) => gen(a, sc));
+        while (slots.length < def.frameSize) slots.push(_`undefined`);
+        return _`${h}(${env}, [${join(slots, COMMA)}], ${input})`;
       }
       case 'call':
         if (n.fn === 'len' && n.args.length >= 1) return _`${b.ref(ops.lengthOf)}(${gen(n.args[0]!, sc)})`;
@@ -369,21 +399,12 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
 
   const matchedCode = (r: GenRule): Code => {
     if (r.matchedConst) return _`${b.ref(r.matchedConst)}`;
-    const o = r.rule;
-    const parts = [
-      _`name: ${o.name}`,
-      _`matched: true`,
-      _`effect: ${o.effect}`,
-      _`monitor: ${o.monitor}`,
-      _`annotations: ${b.ref(o.annotations)}`,
-      _`location: ${b.ref(o.location)}`,
-    ];
-    if (o.message) parts.push(_`message: ${gen(o.message, main)}`);
+    // Every field of the rule's matched base (name … location, `quorum`, `expires_ms`), then the
+    // message and approver, as the closures' `matchedOutcome` spreads it: no field left out here (a
+    // rule granted on one approver and any age when the terms were).
+    const parts = fieldsOf(b, r.matched);
+    if (r.rule.message) parts.push(_`message: ${gen(r.rule.message, main)}`);
     if (r.from) parts.push(_`from: ${b.ref(r.from)}(${env}, ${f})`);
-    // `quorum N` / `expires D`, as the closures' `termsOf` adds them (a rule without a constant
-    // outcome granted on one approver and any age when these were left out).
-    if (o.quorum !== undefined) parts.push(_`quorum: ${o.quorum}`);
-    if (o.expiresMs !== undefined) parts.push(_`expires_ms: ${o.expiresMs}`);
     return _`{ ${join(parts, COMMA)} }`;
   };
 
@@ -463,10 +484,10 @@ function generateFusedBody(ctx: GenContext, rules: GenRule[], decide: DecideHelp
     else {
       parts.push(push(listOf(nm.effect), reason));
       if (EFFECTS[nm.effect].approval) {
-        // `quorum N` / `expires D`: constants of the rule, as `Entries.rule` adds them.
+        // `quorum N` / `expires D`: from the rule's matched base, as `Entries.rule` adds them.
         const terms: Code[] = [];
-        if (r.rule.quorum !== undefined) terms.push(_`, quorum: ${r.rule.quorum}`);
-        if (r.rule.expiresMs !== undefined) terms.push(_`, expires_ms: ${r.rule.expiresMs}`);
+        if (r.matched.quorum !== undefined) terms.push(_`, quorum: ${r.matched.quorum}`);
+        if (r.matched.expires_ms !== undefined) terms.push(_`, expires_ms: ${r.matched.expires_ms}`);
         parts.push(push('approvals', _`{ kind: "rule", name: ${nm.name}, from: ${fr}, message: ${ms}, location: ${b.ref(nm.location)}${join(terms, _``)} }`));
       }
     }

@@ -123,7 +123,9 @@ export class CodeBuilder {
   readonly args: unknown[] = [];
   private readonly argNames: Name[] = [];
 
+  /** A fresh local, `prefix` + a number: any prefix but `a`, whose names (`a3`) are the references' (`ref`). */
   local(prefix = 'v'): Name {
+    if (prefix === 'a') throw new Error('codegen: `a` + a number names a reference (`ref`), not a local');
     return new Name(`${prefix}${this.n++}`);
   }
 

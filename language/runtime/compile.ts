@@ -84,6 +84,9 @@ interface CompiledRule {
   frameSize: number;
   /** Shared immutable outcome for "did not match". */
   notMatched: RuleOutcome;
+  /** What every "matched" outcome of the rule holds besides its message and approver (`matched: true`,
+   *  its terms): the one place both backends build a matched outcome from (never handed out). */
+  matched: RuleOutcome;
   /** Shared immutable outcome for "matched" when the message and approver are constants. */
   matchedConst?: RuleOutcome;
   /** Clauses recording their reads (explain), compiled lazily. */
@@ -108,15 +111,16 @@ function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
     };
   }
   const notMatched: RuleOutcome = Object.freeze({ name, matched: false, effect, monitor, annotations, location }) as RuleOutcome;
+  const matched: RuleOutcome = { name, matched: true, effect, monitor, annotations, location };
+  termsOf(r, matched);
   // A constant message and approver: the matched outcome is the same object every time.
   let matchedConst: RuleOutcome | undefined;
   const constMessage = !r.message || (r.message.k === 'const' && typeof r.message.v === 'string');
   const constFrom = !r.from || (r.from.k === 'const' && (r.from.v === null || typeof r.from.v === 'string'));
   if (constMessage && constFrom) {
-    const o: RuleOutcome = { name, matched: true, effect, monitor, annotations, location };
+    const o: RuleOutcome = { ...matched };
     if (r.message) o.message = (r.message as { v: string }).v;
     if (r.from) o.from = (r.from as { v: string | null }).v as string;
-    termsOf(r, o);
     matchedConst = Object.freeze(o) as RuleOutcome;
   }
   return {
@@ -130,6 +134,7 @@ function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
     from,
     frameSize: r.frameSize,
     notMatched,
+    matched,
     matchedConst,
   };
 }
@@ -181,18 +186,9 @@ function redactStep(cl: Closures, ir: IrProgram, onError: 'allow' | 'deny', view
 /** The outcome of a rule whose conditions hold (its message and approver evaluated). May throw. */
 function matchedOutcome(r: CompiledRule, env: Env, frame: Frame): RuleOutcome {
   if (r.matchedConst) return r.matchedConst;
-  const ir = r.ir;
-  const out: RuleOutcome = {
-    name: ir.name,
-    matched: true,
-    effect: ir.effect,
-    monitor: ir.monitor,
-    annotations: ir.annotations,
-    location: ir.location,
-  };
+  const out: RuleOutcome = { ...r.matched };
   if (r.message) out.message = r.message(env, frame) as string;
   if (r.from) out.from = r.from(env, frame) as string;
-  termsOf(ir, out);
   return out;
 }
 
@@ -240,11 +236,12 @@ function generatedRules(cl: Closures, rules: CompiledRule[], decide?: DecideHelp
     const genRules = rules.map((r) => ({
       rule: r.ir,
       notMatched: r.notMatched,
+      matched: r.matched,
       failed: (e: unknown) => failedOutcome(r, e),
       from: r.from,
       matchedConst: r.matchedConst,
     }));
-    const host: RuleGenHost = { closure: (n) => cl.fn(n) };
+    const host: RuleGenHost = { closure: (n) => cl.fn(n), defs: cl.ir.defs };
     const helpers = {
       renderValue,
       currency: cl.ir.currency,

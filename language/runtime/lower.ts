@@ -61,6 +61,16 @@ const BUILTINS = new Set<string>(['len', 'min', 'max', 'type_of', 'hour', 'weekd
 function konst(v: unknown): Node {
   return { k: 'const', v };
 }
+/**
+ * The length of a list a `keep` loop makes (`xs.filter(p).len()`, `len(xs.filter(p))`): the same
+ * loop counting instead of collecting — the same elements tested in the same order (the same rule
+ * errors, naming the same method), no list built. Undefined for anything else.
+ */
+function countOfKept(list: Node): Node | undefined {
+  if (list.k !== 'listMethod' || list.loop.step !== 'keep') return undefined;
+  return { ...list, loop: { when: list.loop.when, step: 'count' } };
+}
+
 function isConst(n: Node): n is { k: 'const'; v: unknown } {
   return n.k === 'const';
 }
@@ -535,6 +545,10 @@ export class Lowering {
       if (sym?.kind === 'builtin' || !sym) {
         const args = e.args.map((a) => this.expr(a, s));
         if (!BUILTINS.has(name)) return { k: 'error', message: `unknown function \`${name}\`` };
+        if (name === 'len' && args.length === 1) {
+          const counted = countOfKept(args[0]!);
+          if (counted !== undefined) return this.fold(counted);
+        }
         return this.fold({ k: 'call', fn: name as 'len', args });
       }
       return { k: 'error', message: `\`${name}\` is not a function` };
@@ -586,6 +600,11 @@ export class Lowering {
         n.slot = lam.slot;
       } else if (!lm.lambda && e.args.length > 0) n.arg = this.expr(e.args[0], s);
       if (lm.loop.step === 'add' && baseKind(this.typeOf(e)) === 'money') n.money = true;
+      // `xs.filter(p).len()`: every element of the kept list counted is the filter's loop counting.
+      if (lm.loop.step === 'count' && lm.loop.when === 'always' && n.body === undefined && n.arg === undefined) {
+        const counted = countOfKept(obj);
+        if (counted !== undefined) return this.fold(counted);
+      }
       return this.fold(n);
     }
     const args = e.args.map((a) => this.expr(a, s));

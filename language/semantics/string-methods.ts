@@ -35,6 +35,22 @@ function globPieces(glob: string): string[] {
   return pieces;
 }
 
+// A glob's pieces by glob: a policy's patterns are a few constants, split once rather than at every
+// call (a pattern from the request or from data is split again when it is long or the cache is full).
+const PIECES = new Map<string, readonly string[]>();
+
+function piecesOf(glob: string): readonly string[] {
+  let pieces = PIECES.get(glob);
+  if (pieces === undefined) {
+    pieces = globPieces(glob);
+    if (glob.length <= 256) {
+      if (PIECES.size >= 256) PIECES.clear();
+      PIECES.set(glob, pieces);
+    }
+  }
+  return pieces;
+}
+
 /**
  * `s.like(glob)` (Cedar's `like`): the whole of `s` matches `glob`, where `*` stands for any run of
  * characters (none included), `\*` for a star and `\\` for a backslash. No backtracking: the literal
@@ -42,7 +58,7 @@ function globPieces(glob: string): string[] {
  * most O(|s|·|glob|) whatever the pattern — safe with patterns taken from the request or from data.
  */
 export function globMatch(s: string, glob: string): boolean {
-  const pieces = globPieces(glob);
+  const pieces = piecesOf(glob);
   if (pieces.length === 1) return s === pieces[0];
   const first = pieces[0];
   const last = pieces[pieces.length - 1];

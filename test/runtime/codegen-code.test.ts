@@ -29,6 +29,16 @@ describe('typed generated code (Code / Name)', () => {
     assert.equal(join([_`a`, _`${1}`, _`${'b'}`], _`, `).str, 'a, 1, "b"');
   });
 
+  it('a local never takes a reference\'s name (`a3`): it would shadow the value', () => {
+    // (A list check's local named `a${n}` once shadowed the reference of the same number inside the
+    // list's helper: the quick validator threw, was caught, and the slow path decided instead.)
+    const b = new CodeBuilder();
+    assert.throws(() => b.local('a'), /names a reference/);
+    const r = b.ref(Symbol('v'));
+    const l = b.local('g');
+    assert.notEqual(l.toString(), r.toString());
+  });
+
   it('policy text with quotes, backslashes and backticks stays data in generated rules', () => {
     const nasty = 'a"b\\c`d\'); x(';
     const src = `policy p { default allow  on error deny }
@@ -103,5 +113,46 @@ rule r { when "x" in tags  deny }
     }
     assert.equal(gen.evaluate(base(), { now: 0 }).effect, 'deny');
     assert.equal(gen.evaluate({ ...base(), tags: sparse }, { now: 0 }).errors.length > 0, true, 'a hole is an error');
+
+    // A hole is an error whichever prototype would fill it (the generated list check asks `i in` only
+    // where no prototype on Array.prototype's chain has element i): Object.prototype, an array of
+    // another prototype, and a polluted prototype that appears while the list is read.
+    const holes = (): unknown[] => {
+      const h: unknown[] = ['x'];
+      h[2] = 'x';
+      return h;
+    };
+    const other = holes();
+    Object.setPrototypeOf(other, Object.assign(Object.create(Array.prototype) as object, { 1: 'x' }));
+    const late: unknown[] = [];
+    Object.defineProperty(late, 0, {
+      get: () => {
+        (Object.prototype as unknown as Record<number, unknown>)[1] = 'x';
+        return 'x';
+      },
+      enumerable: true,
+    });
+    late[2] = 'x';
+    const objProto = Object.prototype as unknown as Record<number, unknown>;
+    try {
+      for (const [label, tags, pollute] of [
+        ['Object.prototype[1]', holes(), true],
+        ['another prototype with element 1', other, false],
+        ['Object.prototype[1] set by a getter while the list is read', late, false],
+      ] as const) {
+        if (pollute) objProto[1] = 'x';
+        for (const p of [gen, clo]) {
+          const d = p.evaluate({ ...base(), tags }, { now: 0 });
+          assert.equal(d.effect, 'deny', label);
+          assert.ok(d.errors.length > 0, `${label}: a hole is an error (${p === gen ? 'generated' : 'closures'})`);
+          assert.equal(p.compiled.validate({ ...base(), tags }).ok, false, label);
+        }
+        delete objProto[1];
+      }
+    } finally {
+      delete objProto[1];
+    }
+    // Without pollution, a plain list still passes.
+    assert.deepEqual(gen.evaluate({ ...base(), tags: ['a', 'b'] }, { now: 0 }).errors, []);
   });
 });

@@ -120,4 +120,40 @@ rule r { when pair(pair(a, b), pair(b, a)) == "1:2:2:1" deny "nested" }
     assert.equal(gen.evaluate({ a: '2', b: '1' }).effect, 'allow');
     same(gen, clo, { a: '1', b: '2' }, 'nested def calls');
   });
+
+  it('a def is a generated helper (not its closure): lambdas in it, defs calling defs, its errors', () => {
+    const files = {
+      'p.rein': `policy p { default allow  on error deny }
+input { xs: list<int>, ys: list<list<int>>, k: int, s: string }
+def ratio(a: int, b: int) = a / b > 1
+def some_ratio(xs: list<int>, b: int) = xs.any(x => ratio(x, b)) and xs.count(x => x > b) >= 1
+def nested(ys: list<list<int>>, k: int) = ys.any(y => y.all(x => some_ratio(y, k) or x == k))
+def shout(s: string) = "\${s.upper()}!"
+rule r1 { when some_ratio(xs, k) deny "ratio" }
+rule r2 { when nested(ys, k) and xs.any(x => ratio(k, x)) warn "nested \${shout(s)}" }
+rule r3 { when shout(s) == "A!" and ratio(k, 1) require approval from shout(s) "shout" }
+`,
+    };
+    const [gen, clo] = both(files);
+    // The fused function calls the helpers (D…) where the closures' calls were.
+    const code = String(gen.compiled.fused);
+    assert.match(code, /\bD\d+\(env, \[/);
+    const reqs = [
+      { xs: [1, 4, 9], ys: [[1, 2], [6, 3]], k: 2, s: 'a' },
+      { xs: [1, 4, 9], ys: [[1, 2], [6, 3]], k: 0, s: 'a' }, // a / 0: rule errors, in the def
+      { xs: [0, 4], ys: [], k: 3, s: 'b' },
+      { xs: [], ys: [[3, 3]], k: 3, s: '' },
+      { xs: [5], ys: [[9, 9, 9], [1]], k: 1, s: 'A' },
+    ];
+    const rnd = mulberry32(5);
+    for (const req of reqs) {
+      same(gen, clo, req, JSON.stringify(req));
+      for (let i = 0; i < 20; i++) {
+        const m = mutate(req, rnd);
+        same(gen, clo, m, JSON.stringify(m));
+      }
+    }
+    assert.ok(gen.evaluate(reqs[1]).errors.some((e) => /division by zero/.test(e.message)));
+    assert.equal(gen.evaluate(reqs[0]).effect, 'deny');
+  });
 });

@@ -361,14 +361,20 @@ describe('policy.evaluate validates in place', function () {
     // Rendering an object lists its fields in the record's order (declared first), whatever the
     // request's order; `with` merges records. The closures are the reference.
     const src = `policy whole { default allow  on error deny }
-input { p: { b: int, a: string }, q: { x: int } }
+input { p: { b: int, a: string }, q: { x: int }, m?: map<int> }
 rule show { when p.b > 0  warn "p is \${p}" }
+rule map_text { when m != null  warn "m is \${m}" }
 rule merged { when (q with { y: 1 }).x > 0  warn "merged \${q with { y: 2 }}" }
 `;
     const [gen, clo] = both(src);
-    for (const req of [{ p: { a: 'x', b: 1 }, q: { x: 1 } }, { q: { x: 2, z: 'extra' }, p: { extra: true, a: 'y', b: 2 } }]) {
+    // A map is copied in its own key order (the generated copy as the closures'): integer-like keys first.
+    const m = JSON.parse('{"b":1,"a":2,"10":3,"2":4,"__proto__":5,"u":6}') as Record<string, unknown>;
+    m.gone = undefined;
+    for (const req of [{ p: { a: 'x', b: 1 }, q: { x: 1 } }, { q: { x: 2, z: 'extra' }, p: { extra: true, a: 'y', b: 2 }, m }]) {
       const d = same(gen, clo, req, JSON.stringify(req));
       assert.match(JSON.stringify(d.warnings), /p is \{ b: /);
     }
+    const d = gen.evaluate({ p: { a: 'x', b: 1 }, q: { x: 1 }, m });
+    assert.ok(d.warnings.some((w) => w.message === 'm is { 2: 4, 10: 3, b: 1, a: 2, __proto__: 5, u: 6 }'), JSON.stringify(d.warnings));
   });
 });

@@ -12,6 +12,7 @@ import { LIST_BUILTINS, LIST_METHODS, MAP_BUILTINS, MAP_METHODS, type ListLoop, 
 import { T } from '../../language/semantics/types.js';
 import { compile } from '../../language/policy.js';
 import { check } from '../../language/index.js';
+import { childNodes, type Node } from '../../language/runtime/ir.js';
 
 /** A test-time list method: a lambda method typed as `xs.any`, or a method with one value argument
  *  (or none) typed by `type`. */
@@ -157,6 +158,39 @@ describe('list and map methods are one registry entry each (issue #16)', () => {
     expect('a.contains(2)', { a: [1, 2, 3] }, 'true');
     expect('a.contains("bc")', { a: 'abcd' }, 'true');
     expect('a.contains(5)', { a: [1, 2, 3] }, 'false');
+  });
+
+  it('the length of a filtered list is the filter counting (no list built): same values, same errors', () => {
+    // Lowered to one counting loop (the filter's own: its `when`, lambda and name)…
+    const src = `policy p { default allow  on error deny }\ninput { ys: list<int> }\nrule r {\n  when ys.filter(y => y > 1).len() > 1 and len(ys.filter(y => 10 / y > 1)) > 0\n  deny "\${len(ys.filter(y => y > 1))}"\n}\n`;
+    const counted = compile({ 'p.rein': src });
+    const loops: ListLoop[] = [];
+    const walk = (n: Node) => {
+      if (n.k === 'listMethod') loops.push(n.loop);
+      childNodes(n).forEach(walk);
+    };
+    counted.compiled.ir!.rules.forEach((r) => {
+      r.clauses.forEach((c) => walk(c.expr));
+      if (r.message) walk(r.message);
+    });
+    assert.deepEqual(loops, [{ when: 'true', step: 'count' }, { when: 'true', step: 'count' }, { when: 'true', step: 'count' }]);
+    const both = [counted, compile({ 'p.rein': src }, { codegen: false })];
+    const decide = (ys: unknown) => both.map((p) => JSON.stringify(p.evaluate({ ys }), ['effect', 'reasons', 'errors', 'message', 'name']));
+    const [gen, clo] = decide([1, 2, 3, 5]);
+    assert.equal(gen, clo);
+    assert.match(gen!, /"effect":"deny".*"message":"3"/);
+    const [gen0, clo0] = decide([1, 2, 3, 0]);
+    assert.equal(gen0, clo0);
+    assert.match(gen0!, /division by zero/);
+    // …with the values and rule errors of building the list and taking its length.
+    const e = 'xs.filter(x => x > 1).len()';
+    expect(e, { xs: [1, 2, 3, 0] }, '2');
+    expect(e, { xs: [] }, '0');
+    expect(e, {}, '0');
+    expect('xs.filter(x => 10 / x > 1).len()', { xs: [5, 0] }, /^error: division by zero/);
+    expect('a.filter(x => x > 1).len()', { a: 'abc' }, /`\.filter\(\)` needs a list, got string/);
+    expect('xs.len()', {}, 'null');
+    expect('xs.filter(x => x > 1).map(x => x * 2).len()', { xs: [1, 2, 3] }, '2');
   });
 
   it('the built-in methods keep their semantics (null lists, money sums, early exit)', () => {
