@@ -222,10 +222,28 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
     for (let i = 0; i < w.length; i++) if (w[i](env, frame) !== true) return r.notMatched;
     const u = r.unlesses;
     for (let i = 0; i < u.length; i++) if (u[i](env, frame) === true) return r.notMatched;
-    return matchedOutcome(r, env, frame);
   } catch (e) {
     return failedOutcome(r, e);
   }
+  try {
+    return matchedOutcome(r, env, frame);
+  } catch (e) {
+    return failedAfterMatch(r, e);
+  }
+}
+
+/** The conditions held and the message or approver failed: an `extern def` failure with `on error
+ *  allow` leaves the rule standing without a message (`noteError`), except in a rule with an approver
+ *  (`from`): who may approve is then unknown, and the rule fails with the policy's `on error` (an
+ *  approval anyone could give, or none asked, would fail open). Anything else fails the rule. */
+function failedAfterMatch(r: CompiledRule, e: unknown): RuleOutcome {
+  if (externEffect(e) !== 'allow') return failedOutcome(r, e);
+  if (r.from) {
+    const o = failedOutcome(r, e);
+    delete o.errorEffect;
+    return o;
+  }
+  return { ...r.matched, noteError: errorMessage(e) };
 }
 
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
@@ -238,6 +256,7 @@ function generatedRules(cl: Closures, rules: CompiledRule[], decide?: DecideHelp
       notMatched: r.notMatched,
       matched: r.matched,
       failed: (e: unknown) => failedOutcome(r, e),
+      afterMatch: (e: unknown) => failedAfterMatch(r, e),
       from: r.from,
       matchedConst: r.matchedConst,
     }));

@@ -110,6 +110,10 @@ export interface RuleOutcome {
   /** The effect of the failure when an `extern def` call failed (its `on error`, deny by default),
    *  instead of the policy's `on error`. */
   errorEffect?: 'allow' | 'deny';
+  /** The rule matched, and its message or approver failed in an `extern def` call with `on error
+   *  allow`: the rule stands with its effect and no message, and this failure goes into `errors`
+   *  (decorating a message must never un-deny a rule whose conditions held). */
+  noteError?: string;
   explain?: RuleExplanation;
 }
 

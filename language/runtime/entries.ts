@@ -351,6 +351,7 @@ export class Entries {
       return;
     }
     if (!o.matched) return;
+    if (o.noteError !== undefined) this.error({ kind: 'rule', name: o.name, message: o.noteError, location: o.location });
     const approval: ApprovalRequest | undefined = EFFECTS[o.effect].approval
       ? withTerms({ kind: 'rule', name: o.name, from: o.from ?? null, message: o.message ?? null, location: o.location }, o)
       : undefined;

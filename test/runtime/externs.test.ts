@@ -222,6 +222,31 @@ rule no_shell { when tool == "shell.exec" deny "no shell" }`;
     assert.deepEqual(other.reasons.map((r) => [r.kind, r.effect]), [['default', 'deny']]);
   });
 
+  it('`on error allow` in a message or approver: the rule whose conditions held still stands (review h10r F15: a decorating extern un-denied it)', async () => {
+    const src = `policy p { default allow }
+input { tool: string }
+extern def describe(tool: string): string on error allow
+rule no_drop { when tool == "db.drop" deny "blocked: \${describe(tool)}" }
+rule pay { when tool == "pay" require approval from describe(tool) "pay" }`;
+    const down = { describe: () => { throw new Error('describer down'); } };
+    for (const codegen of [true, false]) {
+      const p = compile({ 'a.rein': src }, { externs: down, codegen });
+      const d = p.evaluate({ tool: 'db.drop' });
+      assert.equal(d.effect, 'deny');
+      assert.deepEqual(d.reasons.map((r) => [r.name, r.effect, r.message]), [['no_drop', 'deny', null]]);
+      assert.deepEqual(d.errors.map((e) => [e.name, e.message]), [['no_drop', 'extern `describe` failed: describer down']]);
+      // An approver that cannot be determined fails the rule with the policy's `on error` (deny):
+      // never an approval anyone could give, nor none asked.
+      const a = p.evaluate({ tool: 'pay' });
+      assert.equal(a.effect, 'deny');
+      assert.deepEqual(a.reasons.map((r) => [r.kind, r.name, r.effect]), [['error', 'pay', 'deny']]);
+      assert.equal((await new Engine(p, { store: new MemoryBudgetStore() }).decide({ tool: 'db.drop' })).effect, 'deny');
+      // Working: the message as written.
+      const ok = compile({ 'a.rein': src }, { externs: { describe: (t: string) => `the ${t} tool` }, codegen }).evaluate({ tool: 'db.drop' });
+      assert.deepEqual(ok.reasons.map((r) => r.message), ['blocked: the db.drop tool']);
+    }
+  });
+
   it('without implementations, evaluate fails closed at the call with a message naming how to register them', () => {
     const p = compile({ 'a.rein': SRC });
     const d = p.evaluate({ prompt: 'hello', user: 'x' });
