@@ -113,6 +113,17 @@ describe('rein mcp forwards what it decided (raw JSON-RPC)', function () {
     assert.match(text(ok), /ran echo/);
   });
 
+  it('F4: a tools/call sent without an id (a notification) is dropped, never forwarded', async () => {
+    c = new RawClient();
+    await c.init();
+    c.line(JSON.stringify({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'read_secret', arguments: {} } }));
+    c.line(JSON.stringify({ jsonrpc: '2.0', method: 'tools/call', params: { name: 'read_file', arguments: { path: '/etc/passwd' } } }));
+    const a = await c.call(2, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'echo', arguments: {} } }));
+    assert.match(text(a), /ran echo/);
+    assert.deepEqual(c.upstreamLines().map((l) => JSON.parse(l).params.name), ['echo']);
+    assert.match(c.err, /dropped a tools\/call without an id/);
+  });
+
   it('F2: an error answer to a tools/call is decided in the result phase: withheld on deny, masked by redact', async () => {
     c = new RawClient();
     await c.init();

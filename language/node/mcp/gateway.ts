@@ -196,6 +196,8 @@ class Hold {
 }
 
 const isRequest = (m: Msg) => m.method !== undefined && m.id !== undefined;
+/** The client requests the gateway decides on (or routes by what it decided): never forwarded without an id. */
+const GOVERNED: ReadonlySet<string> = new Set(['tools/call', 'tools/list', 'tasks/result']);
 const isNotification = (m: Msg) => m.method !== undefined && m.id === undefined;
 /** The gateway's own request ids (strings: a Map keyed by id tells 1 and "1" apart). */
 const GW_PREFIX = 'rein-gw:';
@@ -385,6 +387,12 @@ export class Gateway {
       return;
     }
     if (isNotification(m)) {
+      if (GOVERNED.has(m.method!)) {
+        // A governed request sent as a notification (no id): nothing can be answered, and forwarding
+        // it would let a lax server run a call no rule decided. Dropped, and said.
+        this.log(`rein mcp: dropped a ${m.method} without an id (a notification): governed requests need an id`);
+        return;
+      }
       if (m.method === 'notifications/cancelled') {
         const target = (m.params as { requestId?: Id } | undefined)?.requestId;
         if (target !== undefined) {
