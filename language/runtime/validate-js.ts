@@ -71,43 +71,25 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
   let inHelper = false;
 
   /**
-   * A list at static depth `d`: a helper function in the enclosing scope checking and copying the
-   * elements with the element's checks inline (as the list closure does: holes fail, depth capped).
+   * A helper function in the enclosing scope (`prefix` names it) taking the value as `xs`: its body
+   * written by `body` with `return FAIL` as the failure, called on `x` into `out`, whose FAIL result
+   * fails the enclosing scope.
    */
-  const emitList = (elem: number, x: Name, d: number, out: Name, copy: boolean): Name => {
-    const h = b.local('V');
+  const emitHelper = (prefix: string, x: Name, out: Name, body: (xs: Name) => void): Name => {
+    const h = b.local(prefix);
     const xs = b.local('x');
     const savedFail = fail;
     const savedIn = inHelper;
     fail = _`return ${FAILr};`;
     inHelper = true;
-    let body: Code[];
+    let lines: Code[];
     try {
-      body = b.capture(() => {
-        const i = b.local('i');
-        const res = b.local('o');
-        const e = b.local('e');
-        const pa = b.local('g');
-        b.line(_`if (!Array.isArray(${xs})) return ${FAILr};`);
-        // Holes fail: element i must be the list's own. When the list's prototype is Array.prototype
-        // and no prototype on that chain has an element i (`i in` a private empty array, whose
-        // chain it is), `i in xs` says exactly that — and V8 answers it without a call, where
-        // `hasOwnProperty` is one (~5 ns an element); otherwise (another prototype, a polluted one) the own-property test.
-        b.line(_`const ${pa} = Object.getPrototypeOf(${xs}) === ${APr};`);
-        if (copy) b.line(_`const ${res} = new Array(${xs}.length);`);
-        b.line(_`for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) {`);
-        b.line(_`if (${pa} && !(${i} in ${NOELr}) ? !(${i} in ${xs}) : !${hasOwnR}.call(${xs}, ${i})) return ${FAILr};`);
-        b.line(_`const ${e} = ${xs}[${i}];`);
-        const v = emit(elem, e, d + 1, []);
-        if (copy) b.line(_`${res}[${i}] = ${v};`);
-        b.line(_`}`);
-        b.line(_`return ${copy ? res : xs};`);
-      });
+      lines = b.capture(() => body(xs));
     } finally {
       fail = savedFail;
       inHelper = savedIn;
     }
-    b.outer(_`function ${h}(${xs}) { ${join(body, _`
+    b.outer(_`function ${h}(${xs}) { ${join(lines, _`
 `)} }`);
     b.line(_`const ${out} = ${h}(${x});`);
     b.line(_`if (${out} === ${FAILr}) ${fail}`);
@@ -115,44 +97,51 @@ export function emitValidator(b: CodeBuilder, ir: ValidationIr, checks: Check[],
   };
 
   /**
-   * A map at static depth `d`: a helper function in the enclosing scope copying its own keys (in
-   * `Object.keys` order, undefined values skipped) into a record, the value's checks inline (as the
-   * map closure does).
+   * A list at static depth `d`: a helper checking and copying the elements with the element's checks
+   * inline (as the list closure does: holes fail, depth capped).
    */
-  const emitMap = (value: number, x: Name, d: number, out: Name): Name => {
-    const h = b.local('M');
-    const xs = b.local('x');
-    const savedFail = fail;
-    const savedIn = inHelper;
-    fail = _`return ${FAILr};`;
-    inHelper = true;
-    let body: Code[];
-    try {
-      body = b.capture(() => {
-        const res = b.local('o');
-        const k = b.local('k');
-        const e = b.local('e');
-        b.line(_`if (!${b.ref(isPlainData)}(${xs})) return ${FAILr};`);
-        b.line(_`const ${res} = new ${b.ref(RecordConstructor)}();`);
-        b.line(_`for (const ${k} in ${xs}) {`);
-        b.line(_`if (!${hasOwnR}.call(${xs}, ${k})) continue;`);
-        b.line(_`const ${e} = ${xs}[${k}];`);
-        b.line(_`if (${e} === undefined) continue;`);
-        const v = emit(value, e, d + 1, []);
-        b.line(_`${res}[${k}] = ${v};`);
-        b.line(_`}`);
-        b.line(_`return ${res};`);
-      });
-    } finally {
-      fail = savedFail;
-      inHelper = savedIn;
-    }
-    b.outer(_`function ${h}(${xs}) { ${join(body, _`
-`)} }`);
-    b.line(_`const ${out} = ${h}(${x});`);
-    b.line(_`if (${out} === ${FAILr}) ${fail}`);
-    return out;
-  };
+  const emitList = (elem: number, x: Name, d: number, out: Name, copy: boolean): Name =>
+    emitHelper('V', x, out, (xs) => {
+      const i = b.local('i');
+      const res = b.local('o');
+      const e = b.local('e');
+      const pa = b.local('g');
+      b.line(_`if (!Array.isArray(${xs})) return ${FAILr};`);
+      // Holes fail: element i must be the list's own. When the list's prototype is Array.prototype
+      // and no prototype on that chain has an element i (`i in` a private empty array, whose
+      // chain it is), `i in xs` says exactly that — and V8 answers it without a call, where
+      // `hasOwnProperty` is one (~5 ns an element); otherwise (another prototype, a polluted one) the own-property test.
+      b.line(_`const ${pa} = Object.getPrototypeOf(${xs}) === ${APr};`);
+      if (copy) b.line(_`const ${res} = new Array(${xs}.length);`);
+      b.line(_`for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) {`);
+      b.line(_`if (${pa} && !(${i} in ${NOELr}) ? !(${i} in ${xs}) : !${hasOwnR}.call(${xs}, ${i})) return ${FAILr};`);
+      b.line(_`const ${e} = ${xs}[${i}];`);
+      const v = emit(elem, e, d + 1, []);
+      if (copy) b.line(_`${res}[${i}] = ${v};`);
+      b.line(_`}`);
+      b.line(_`return ${copy ? res : xs};`);
+    });
+
+  /**
+   * A map at static depth `d`: a helper copying its own keys (in `Object.keys` order, undefined
+   * values skipped) into a record, the value's checks inline (as the map closure does).
+   */
+  const emitMap = (value: number, x: Name, d: number, out: Name): Name =>
+    emitHelper('M', x, out, (xs) => {
+      const res = b.local('o');
+      const k = b.local('k');
+      const e = b.local('e');
+      b.line(_`if (!${b.ref(isPlainData)}(${xs})) return ${FAILr};`);
+      b.line(_`const ${res} = new ${b.ref(RecordConstructor)}();`);
+      b.line(_`for (const ${k} in ${xs}) {`);
+      b.line(_`if (!${hasOwnR}.call(${xs}, ${k})) continue;`);
+      b.line(_`const ${e} = ${xs}[${k}];`);
+      b.line(_`if (${e} === undefined) continue;`);
+      const v = emit(value, e, d + 1, []);
+      b.line(_`${res}[${k}] = ${v};`);
+      b.line(_`}`);
+      b.line(_`return ${res};`);
+    });
 
   /** Emit code checking `x` (a local) against node `i` at static depth `d`; returns the local holding the normalised value (`x` itself for strings, numbers, booleans and enums). */
   const emit = (i: number, x: Name, d: number, path: string[]): Name => {
