@@ -768,7 +768,9 @@ export class Engine {
       const token = typeof a === 'string' ? a : a !== null && typeof a === 'object' && typeof a.token === 'string' ? a.token : undefined;
       if (keys === null) {
         if (typeof a === 'string') fail('an approval token was given, but the engine has no `approvalKeys` to verify it: ignored');
-        else if (a !== null && typeof a === 'object') out.push(a);
+        else if (a !== null && typeof a === 'object' && typeof a.rule === 'string') out.push(a);
+        // Not an approval (null, a number, an object without `rule`): ignored, and said, as with keys.
+        else fail(`an approval must be an object { rule, request_hash }, got ${a === null ? 'null' : Array.isArray(a) ? 'a list' : typeof a === 'object' ? 'an object without a `rule`' : typeof a}: ignored`);
         continue;
       }
       const ruleName = a !== null && typeof a === 'object' && typeof a.rule === 'string' ? a.rule : undefined;

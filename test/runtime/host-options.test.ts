@@ -36,6 +36,13 @@ describe('host options are checked', () => {
       assert.throws(() => engine.decideSync(req, o as never), /decide: the options must be an object/);
     }
     for (const d of [{}, { id: 'r' }]) await assert.rejects(engine.settle(d as never), /settle: expected a decision returned by decide\(\)/);
+    // Entries that are not approvals are ignored with an `errors` entry each (they were dropped silently).
+    const withJunk = await engine.decide(req, { approvals: [null, 5, {}] } as never);
+    assert.equal(withJunk.effect, 'deny');
+    assert.deepEqual(
+      withJunk.errors.filter((e) => e.kind === 'approval').map((e) => e.message),
+      ['null', 'number', 'an object without a `rule`'].map((w) => `an approval must be an object { rule, request_hash }, got ${w}: ignored`),
+    );
   });
 
   it('engine.decide and decideSync: bad `now` and a throwing approvals getter are TypeErrors naming the option', async () => {
