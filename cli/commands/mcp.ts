@@ -23,6 +23,7 @@ import { QueueBroker } from '../../language/node/mcp/queue-broker.js';
 import { Gateway } from '../../language/node/mcp/gateway.js';
 import { loadChecked, PolicyHost } from '../../language/node/mcp/host.js';
 import { PrometheusGatewayMetrics } from '../../language/node/mcp/metrics.js';
+import { listOnlyApprovals } from '../../language/node/mcp/phases.js';
 import { PolicyError } from '../../language/errors.js';
 import type { PolicySet } from '../../language/node/load.js';
 import { externsFor, printPolicyError } from '../shared.js';
@@ -187,6 +188,8 @@ async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number
   const host = new PolicyHost(policy, { mode: opts.mode, store, audit, metrics, ctx, report, ...(keys.verifying ? { approvalKeys: keys.verifying } : {}), ...(externs ? { externs } : {}) });
   if (!opts['no-reload']) host.watch(policyPath);
   ctx.err(`rein mcp: policy ${policy.name}${policy.version ? ` ${policy.version}` : ''} (${policy.hash}), mode ${opts.mode}\n`);
+  for (const name of listOnlyApprovals(policy.compiled.ir))
+    ctx.err(`rein mcp: warning: rule \`${name}\` requires approval only in the list phase, where nobody can be asked: it lists the tool and never applies to its calls (match the call phase to ask before a call)\n`);
   return { host, broker: approvals.broker, closeBroker: approvals.close, metrics, audit, store };
 }
 

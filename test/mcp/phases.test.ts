@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { compile } from '../../language/policy.js';
-import { phaseFacts } from '../../language/node/mcp/phases.js';
+import { listOnlyApprovals, phaseFacts } from '../../language/node/mcp/phases.js';
 import { MCP_INPUT_SCHEMA } from '../../language/node/mcp/schema.js';
 import { loadChecked } from '../../language/node/mcp/host.js';
 import { FIXTURES, ROOT } from './helpers.js';
@@ -16,6 +16,21 @@ function facts(rules: string) {
 }
 
 const ctx = { io: { cwd: ROOT }, err: () => undefined };
+
+describe('listOnlyApprovals (review h10r F12: a list-phase approval never asks anyone)', () => {
+  it('names the approval rules that can match only the list phase', () => {
+    const p = compile({
+      'schema.rein': MCP_INPUT_SCHEMA,
+      'rules.rein': `policy t { default allow  on error deny }
+rule list_only { when phase == "list" and tool.name == "echo" require approval from "user" "echo" }
+rule any_phase { when tool.name == "pay" require approval from "user" "pay" }
+rule call_phase { when phase == "call" and tool.name == "x" require approval "x" }
+rule list_deny { when phase == "list" and tool.name == "y" deny "y" }
+rule list_in { when phase in ["list"] require approval "z" }`,
+    });
+    assert.deepEqual(listOnlyApprovals(p.compiled.ir), ['list_only', 'list_in']);
+  });
+});
 
 describe('phaseFacts (what a policy can do in each MCP phase)', () => {
   it('a policy without rules or budgets matches no phase, and its list phase is stable', () => {

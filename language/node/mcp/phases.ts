@@ -19,6 +19,7 @@
 import type { Node, IrProgram } from '../../runtime/ir.js';
 import { childNodes, conjuncts } from '../../runtime/ir.js';
 import type { McpPhase } from './schema.js';
+import { EFFECTS } from '../../runtime/effects.js';
 
 export interface PhaseFacts {
   /** Whether some rule or budget can match a request of each phase. */
@@ -57,6 +58,21 @@ function analyse(ir: IrProgram): PhaseFacts {
   const listStable =
     listBudgets.length === 0 && !listRules.some((r) => r.clauses.some((c) => impure(c.expr)) || impure(r.message) || impure(r.from));
   return { canMatch, listStable };
+}
+
+/**
+ * The rules that ask for approval and can match only the `list` phase: a list has nobody to ask, and
+ * such a rule never applies to a call (`rein mcp` warns about each at start).
+ */
+export function listOnlyApprovals(ir: IrProgram | undefined): string[] {
+  if (!ir) return [];
+  return ir.rules
+    .filter((r) => EFFECTS[r.effect].approval)
+    .filter((r) => {
+      const whens = r.clauses.filter((c) => c.kind === 'when').map((c) => c.expr);
+      return !excluded(whens, 'list') && excluded(whens, 'call') && excluded(whens, 'result');
+    })
+    .map((r) => r.name);
 }
 
 /** True when the conditions (evaluated in this order) are certainly not all true when `phase == p`. */
