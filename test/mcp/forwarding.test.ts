@@ -108,9 +108,14 @@ describe('rein mcp forwards what it decided (raw JSON-RPC)', function () {
       assert.match(a.error.message, /rein mcp: invalid tools\/call/);
     }
     assert.deepEqual(c.upstreamLines(), []);
-    // arguments absent is fine (the spec's arguments are optional).
+    // arguments absent is fine (the spec's arguments are optional), and so is null (a client that
+    // writes every optional field): decided as {}.
     const ok = await c.call(20, '{"jsonrpc":"2.0","id":20,"method":"tools/call","params":{"name":"echo"}}');
     assert.match(text(ok), /ran echo/);
+    const nul = await c.call(21, '{"jsonrpc":"2.0","id":21,"method":"tools/call","params":{"name":"echo","arguments":null}}');
+    assert.match(text(nul), /ran echo/);
+    const etc = await c.call(22, '{"jsonrpc":"2.0","id":22,"method":"tools/call","params":{"name":"read_file","arguments":null}}');
+    assert.match(text(etc), /ran read_file/);
   });
 
   it('F4: a tools/call sent without an id (a notification) is dropped, never forwarded', async () => {

@@ -1098,11 +1098,12 @@ function copyOf(m: Msg): Msg {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Why a tools/call's params cannot be decided (MCP: `name` a string, `arguments` an object when present), or null. */
+/** Why a tools/call's params cannot be decided (MCP: `name` a string, `arguments` an object when present, or null), or null. */
 function callProblem(params: unknown): string | null {
   if (!isObject(params)) return 'params must be an object with the tool `name`';
   if (typeof params.name !== 'string') return `params.name must be a string (the tool's name), got ${params.name === undefined ? 'nothing' : JSON.stringify(params.name)}`;
-  if (params.arguments !== undefined && !isObject(params.arguments)) return `params.arguments must be an object, got ${JSON.stringify(params.arguments)}`;
+  // `null` is taken as absent (clients that write every optional field send it): decided as {}.
+  if (params.arguments !== undefined && params.arguments !== null && !isObject(params.arguments)) return `params.arguments must be an object, got ${JSON.stringify(params.arguments)}`;
   return null;
 }
 
