@@ -15,6 +15,7 @@ import type * as A from '../syntax/ast.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { CheckResult, CheckedProgram, PolicyHeader } from '../semantics/program.js';
 import { hostApprovals, hostMode, hostNow, hostOptions } from './host-options.js';
+import { failsUnmatched } from './effects.js';
 import { PolicyError } from '../errors.js';
 import type { BudgetView, ClauseExplanation, CompiledBudget, CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
 import type { Approval, Decision, Reason } from './decision.js';
@@ -198,11 +199,12 @@ function termsOf(r: { quorum?: number; expiresMs?: number }, into: { quorum?: nu
   if (r.expiresMs !== undefined) into.expires_ms = r.expiresMs;
 }
 
-function failedOutcome(r: CompiledRule, e: unknown): RuleOutcome {
+/** A failed rule's outcome; `effect`: the failure's own `on error` (a failed `extern def` call's,
+ *  by default), null for the policy's. */
+function failedOutcome(r: CompiledRule, e: unknown, effect: 'allow' | 'deny' | null = externEffect(e) ?? null): RuleOutcome {
   const ir = r.ir;
   const o: RuleOutcome = { name: ir.name, matched: true, effect: ir.effect, monitor: ir.monitor, annotations: ir.annotations, location: ir.location, error: errorMessage(e) };
-  const effect = externEffect(e);
-  if (effect !== undefined) o.errorEffect = effect;
+  if (effect !== null) o.errorEffect = effect;
   return o;
 }
 
@@ -237,13 +239,10 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
  *  (`from`): who may approve is then unknown, and the rule fails with the policy's `on error` (an
  *  approval anyone could give, or none asked, would fail open). Anything else fails the rule. */
 function failedAfterMatch(r: CompiledRule, e: unknown): RuleOutcome {
-  if (externEffect(e) !== 'allow') return failedOutcome(r, e);
-  if (r.from) {
-    const o = failedOutcome(r, e);
-    delete o.errorEffect;
-    return o;
-  }
-  return { ...r.matched, noteError: errorMessage(e) };
+  const failed = failedOutcome(r, e);
+  if (!failsUnmatched(failed)) return failed;
+  if (r.from) return failedOutcome(r, e, null);
+  return { ...r.matched, noteError: failed.error };
 }
 
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */

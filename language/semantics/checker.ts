@@ -13,7 +13,7 @@ import { suggest } from './suggest.js';
 import { checkPattern } from './pattern-check.js';
 import { walkExpr } from './expr-walk.js';
 import { brief } from './print.js';
-import { constIndex } from './request-path.js';
+import { requestPath } from './request-path.js';
 
 /** The longest `timeout` of an `extern def` (docs/externs.md): a decision may wait that long. */
 const MAX_EXTERN_TIMEOUT_MS = 10 * 60_000;
@@ -2155,24 +2155,6 @@ function suggestDetector(name: string, ds: string[]): string | undefined {
   return near(name) ?? near(name.split(/[\W_]/)[0]);
 }
 
-/** Whether `e` is a path into the request: an input field or `input`, then `.field`s and constant
- *  `[index]`es (what `redact` can address in the request it rewrites). */
-export function requestPath(e: A.Expr, kindOf: (name: string) => string | undefined): boolean {
-  switch (e.kind) {
-    case 'NameRef': {
-      const k = kindOf(e.name.text);
-      return k === 'input-field' || k === 'input';
-    }
-    case 'Member':
-      return e.property !== undefined && requestPath(e.object, kindOf);
-    case 'Index':
-      return e.index !== undefined && (constIndex(e.index) !== undefined || (e.index.kind === 'String' && e.index.parts.every((p) => p.kind === 'Text'))) && requestPath(e.object, kindOf);
-    case 'Paren':
-      return false;
-    default:
-      return false;
-  }
-}
 
 /** Whether a value of type `t` is or contains a string (what `redact` can mask). */
 function holdsString(t: Type, seen = new Set<Type>()): boolean {

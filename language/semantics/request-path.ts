@@ -11,3 +11,20 @@ export function constIndex(e: A.Expr): number | undefined {
   if (e.kind === 'Unary' && e.op === '-' && e.operand?.kind === 'Number') return -e.operand.value;
   return undefined;
 }
+
+/** Whether `e` is a path into the request: an input field or `input`, then `.field`s and constant
+ *  `[index]`es (what `redact` can address in the request it rewrites). */
+export function requestPath(e: A.Expr, kindOf: (name: string) => string | undefined): boolean {
+  switch (e.kind) {
+    case 'NameRef': {
+      const k = kindOf(e.name.text);
+      return k === 'input-field' || k === 'input';
+    }
+    case 'Member':
+      return e.property !== undefined && requestPath(e.object, kindOf);
+    case 'Index':
+      return e.index !== undefined && (constIndex(e.index) !== undefined || (e.index.kind === 'String' && e.index.parts.every((p) => p.kind === 'Text'))) && requestPath(e.object, kindOf);
+    default:
+      return false;
+  }
+}

@@ -48,10 +48,10 @@ function analyse(ir: IrProgram): PhaseFacts {
   const canMatch = { list: false, call: false, result: false };
   for (const p of phases) {
     canMatch[p] =
-      ir.rules.some((r) => !excluded(r.clauses.filter((c) => c.kind === 'when').map((c) => c.expr), p)) ||
+      ir.rules.some((r) => !excluded(whensOf(r), p)) ||
       ir.budgets.some((b) => !excluded(b.whens, p));
   }
-  const listRules = ir.rules.filter((r) => !excluded(r.clauses.filter((c) => c.kind === 'when').map((c) => c.expr), 'list'));
+  const listRules = ir.rules.filter((r) => !excluded(whensOf(r), 'list'));
   const listBudgets = ir.budgets.filter((b) => !excluded(b.whens, 'list'));
   const seen = { lets: new Set<number>(), defs: new Set<number>() };
   const impure = (n: Node | undefined): boolean => n !== undefined && readsState(n, ir, seen);
@@ -69,11 +69,14 @@ export function listOnlyApprovals(ir: IrProgram | undefined): string[] {
   return ir.rules
     .filter((r) => EFFECTS[r.effect].approval)
     .filter((r) => {
-      const whens = r.clauses.filter((c) => c.kind === 'when').map((c) => c.expr);
+      const whens = whensOf(r);
       return !excluded(whens, 'list') && excluded(whens, 'call') && excluded(whens, 'result');
     })
     .map((r) => r.name);
 }
+
+/** A rule's `when` conditions (`unless` clauses are not analysed). */
+const whensOf = (r: IrProgram['rules'][number]): Node[] => r.clauses.filter((c) => c.kind === 'when').map((c) => c.expr);
 
 /** True when the conditions (evaluated in this order) are certainly not all true when `phase == p`. */
 function excluded(whens: Node[], p: McpPhase): boolean {

@@ -132,19 +132,27 @@ function frozenJson(o: object): Uint8Array | undefined {
   return json;
 }
 
-/** `reasons`, `warnings`, `monitored`: shared frozen entries (the `default` reasons) from the cache. */
-function reasonList(a: Reason[]): void {
+/** A JSON array of `a`, each item written by `write`. */
+function items<T>(a: T[], write: (x: T) => void): void {
   const n = a.length;
   if (n === 0) return text('[]');
   text('[');
   for (let i = 0; i < n; i++) {
     if (i > 0) text(',');
-    const r: unknown = a[i];
-    const t = typeof r === 'object' && r !== null ? frozenJson(r) : undefined;
-    if (t !== undefined) bytes(t);
-    else value(r);
+    write(a[i]!);
   }
   text(']');
+}
+
+/** One of `reasons`, `warnings`, `monitored`: shared frozen entries (the `default` reasons) from the cache. */
+function reasonItem(r: unknown): void {
+  const t = typeof r === 'object' && r !== null ? frozenJson(r) : undefined;
+  if (t !== undefined) bytes(t);
+  else value(r);
+}
+
+function reasonList(a: Reason[]): void {
+  items(a, reasonItem);
 }
 
 function list(a: unknown[]): void {
@@ -244,14 +252,7 @@ function budgetWindow(w: { start: string; end: string }): void {
 }
 
 function budgetList(a: BudgetEntry[]): void {
-  const n = a.length;
-  if (n === 0) return text('[]');
-  text('[');
-  for (let i = 0; i < n; i++) {
-    if (i > 0) text(',');
-    budget(a[i]!);
-  }
-  text(']');
+  items(a, budget);
 }
 
 const RESERVATION_KEYS = ['id', 'expires'];
