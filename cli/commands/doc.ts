@@ -47,7 +47,7 @@ export function collect(set: PolicySet): { policy?: { name: string; doc?: string
     const { ast, diagnostics } = parse(text, file);
     for (const d of diagnostics.filter((d) => d.severity === 'error')) errors.push(`${file}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.code} ${d.message}`);
     for (const d of ast.decls) {
-      const where = `${file}:${d.range.start.line + 1}`;
+      const where = `${file}:${(d.head ?? d.range.start).line + 1}`;
       const annotations = d.annotations.map((a) => `@${a.name.text}${a.value ? `(${a.value.raw})` : ''}`);
       const source = text.slice(d.range.start.offset, d.range.end.offset);
       const facts: [string, string][] = [];

@@ -119,7 +119,7 @@ export class Lowering {
         result: ft ? ft.result : ({ kind: 'any' } as Type),
         timeoutMs: d.timeout?.ms ?? DEFAULT_EXTERN_TIMEOUT_MS,
         onError: d.onError?.effect ?? 'deny',
-        location: locationOf(this.fileOf(d), d.name),
+        location: declLocation(this.fileOf(d), d),
       });
     }
     return out;
@@ -636,7 +636,7 @@ export class Lowering {
       effect: effectOf(effectClause),
       monitor: decl.annotations.some((a) => a.name.text === 'monitor'),
       annotations: annotationsOf(decl),
-      location: locationOf(file, decl.name ?? decl),
+      location: declLocation(file, decl),
       frameSize: 0,
       clauses,
     };
@@ -712,7 +712,7 @@ export class Lowering {
       effect: effectClause ? effectOf(effectClause) : 'deny',
       annotations: annotationsOf(decl),
       monitor: decl.annotations.some((a) => a.name.text === 'monitor'),
-      location: locationOf(file, decl.name ?? decl),
+      location: declLocation(file, decl),
       frameSize: 0,
       whens,
       unlesses,
@@ -780,6 +780,14 @@ function budgetUnitOf(program: CheckedProgram, b: A.BudgetDecl): 'money' | 'numb
 
 export function locationOf(file: string, node: A.Node): SourceLocation {
   return { file, line: node.range.start.line + 1, column: node.range.start.character + 1 };
+}
+
+/** A declaration's place in decisions (`reasons[].location`, `errors[].location`) and `rein doc`: its
+ *  keyword (`rule`, `budget`, `extern`), after any annotations — INTERFACES §1's `column: 1` for a rule
+ *  written at the start of its line. */
+export function declLocation(file: string, decl: A.Decl): SourceLocation {
+  const p = decl.head ?? decl.range.start;
+  return { file, line: p.line + 1, column: p.character + 1 };
 }
 
 /** A checked `redact PATH using DETECTOR ["REPLACEMENT"]`: the path's keys and constant indexes

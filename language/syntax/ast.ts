@@ -7,7 +7,7 @@
 //   (optional fields are `undefined`); the parser already reported a diagnostic for it;
 // - lists keep source order, so the formatter can print what the author wrote.
 
-import type { Range } from '../diagnostics.js';
+import type { Position, Range } from '../diagnostics.js';
 
 export interface Node {
   range: Range;
@@ -46,6 +46,9 @@ interface DeclBase extends Node {
   /** The `///` block directly above the declaration, markers stripped, lines joined with `\n`. */
   doc?: string;
   annotations: Annotation[];
+  /** Where the declaration's keyword (`rule`, `budget`, …) starts, when annotations put `range.start`
+   *  before it; absent: `range.start`. A decision's `location` and `rein doc` name this place. */
+  head?: Position;
 }
 
 export type Decl =

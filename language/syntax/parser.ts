@@ -536,7 +536,10 @@ class ReinParser extends EmbeddedActionsParser {
     return this.ACTION(() => {
       if (!d) return undefined;
       d.annotations = annotations;
-      if (annotations.length) d.range = this.rng(start, d.range.end.offset);
+      if (annotations.length) {
+        d.head = d.range.start;
+        d.range = this.rng(start, d.range.end.offset);
+      }
       return d;
     });
   });
