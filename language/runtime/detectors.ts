@@ -91,12 +91,35 @@ function union(finders: SpanFinder[]): SpanFinder {
 
 // ---------------------------------------------------------------- email
 
-function isEmailChar(c: number): boolean {
-  // A-Z a-z 0-9 . _ % + - @
-  return isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45 || c === 64;
+/** Non-ASCII letters, marks and digits of scripts written with spaces between words: part of an
+ *  internationalised address (RFC 6531 local parts, IDNA domains: `josé@ejemplo.es`,
+ *  `user@bücher.de`, `иван@пример.рф`). Scripts written without spaces (Han, kana, Thai, Lao, Khmer,
+ *  Myanmar) are not: their text runs into an address with nothing between (`请联系bob@example.com谢谢`),
+ *  and the address found there is the ASCII one. Astral characters (surrogates) end a run too. */
+const EMAIL_LETTER = /^[\p{L}\p{M}\p{N}]$/u;
+const UNSPACED = /^[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}\p{sc=Lao}\p{sc=Khmer}\p{sc=Myanmar}]$/u;
+/** Per BMP code unit ≥ 0x80: 0 not looked at, 1 an address letter, 2 not (filled as met). */
+let wideEmail: Uint8Array | null = null;
+
+function isWideEmailChar(c: number): boolean {
+  if (c >= 0xd800 && c <= 0xdfff) return false;
+  const t = (wideEmail ??= new Uint8Array(0x10000));
+  let v = t[c];
+  if (v === 0) {
+    const ch = String.fromCharCode(c);
+    v = t[c] = EMAIL_LETTER.test(ch) && !UNSPACED.test(ch) ? 1 : 2;
+  }
+  return v === 1;
 }
 
-const EMAIL = /^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}$/;
+function isEmailChar(c: number): boolean {
+  // A-Z a-z 0-9 . _ % + - @, and letters of other scripts (above)
+  return c < 0x80 ? isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45 || c === 64 : isWideEmailChar(c);
+}
+
+// Bounded, unambiguous repetitions over a run of at most 320 characters (see the top of the file).
+// The top-level domain: ASCII letters, an IDNA A-label (`xn--p1ai`) or letters of another script (`рф`).
+const EMAIL = /^[\p{L}\p{M}\p{N}._%+-]{1,64}@[\p{L}\p{M}\p{N}-]{1,63}(?:\.[\p{L}\p{M}\p{N}-]{1,63}){0,8}\.(?:[\p{L}\p{M}]{2,24}|xn--[A-Za-z0-9-]{1,59})$/u;
 
 const emailSpans: SpanFinder = (s, first) => {
   const out: Span[] = [];

@@ -32,7 +32,15 @@ const PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA1c7+9z5Pad7OejecsQ
 describe('detector corpus: positives with spans, near-misses', () => {
   corpus(
     'pii.email',
-    [['mail bob@example.com, then', 'bob@example.com'], ['a@b.io and c.d+e@f-g.co.uk.', 'a@b.io', 'c.d+e@f-g.co.uk']],
+    [
+      ['mail bob@example.com, then', 'bob@example.com'],
+      ['a@b.io and c.d+e@f-g.co.uk.', 'a@b.io', 'c.d+e@f-g.co.uk'],
+      // the whole internationalised address is masked, not its ASCII tail (`mü` + `ller@firma.de`)
+      ['an Müller@firma.de, cc josé@ejemplo.es.', 'Müller@firma.de', 'josé@ejemplo.es'],
+      ['почта: иван@пример.рф', 'иван@пример.рф'],
+      // in text written without spaces the ASCII address is found, not the text around it
+      ['请联系bob@example.com谢谢', 'bob@example.com'],
+    ],
     ['bob at example.com', 'user@localhost', '@example.com', 'a@b'],
   );
   corpus(

@@ -12,8 +12,10 @@ describe('detectors', () => {
   cases(
     'pii.email',
     email,
-    ['bob@example.com', 'write to Alice.Smith+tag@mail.example.co.uk.', '<ops@corp.io>', 'x:a_b%c@d-e.org'],
-    ['bob at example.com', 'user@localhost', '@example.com', 'a@b', 'price 5@ $3', ''],
+    ['bob@example.com', 'write to Alice.Smith+tag@mail.example.co.uk.', '<ops@corp.io>', 'x:a_b%c@d-e.org',
+     // internationalised addresses (regression, review h10r: an IDNA domain was missed)
+     'user@bücher.de', 'josé@ejemplo.es', 'иван@пример.рф', 'x@xn--80ak6aa92e.xn--p1ai'],
+    ['bob at example.com', 'user@localhost', '@example.com', 'a@b', 'price 5@ $3', '', 'naïve @ café', 'иван@пример'],
   );
   cases(
     'pii.phone',
