@@ -21,8 +21,8 @@ class RawClient {
   private buf = '';
   onRequest: (m: Msg) => Msg['result'] | undefined | 'hold' = () => undefined;
   readonly held: Msg[] = [];
-  constructor(capabilities: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, [BIN, 'mcp', '--policy', POLICY, '--no-reload', '--', process.execPath, SERVER], { env: env(extraEnv), cwd: path.dirname(BIN) });
+  constructor(capabilities: Record<string, unknown> = {}, extraEnv: Record<string, string> = {}, policy = POLICY) {
+    this.child = spawn(process.execPath, [BIN, 'mcp', '--policy', policy, '--no-reload', '--', process.execPath, SERVER], { env: env(extraEnv), cwd: path.dirname(BIN) });
     this.child.stderr.on('data', (d: Buffer) => (this.err += d.toString('utf8')));
     this.child.stdout.on('data', (d: Buffer) => {
       this.buf += d.toString('utf8');
@@ -168,6 +168,22 @@ describe('rein mcp forwards what it decided (raw JSON-RPC)', function () {
     assert.equal(u.error?.code, -32602);
     assert.match(u.error.message, /was not created through this gateway session/);
     assert.equal(c.upstreamLines().length, before);
+  });
+
+  it('a task-augmented call settles its reservation when the task is created, with the usage that answer reports', async () => {
+    // test/fixtures/mcp/budget: a $1 ceiling, each call reserving $0.10 unless the upstream reports its cost.
+    c = new RawClient({ tasks: {} }, {}, path.join(FIXTURES, 'budget'));
+    await c.init();
+    const task = (id: number, cost: string) => c.call(id, JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'research', arguments: { topic: 't', cost }, task: {} } }));
+    // Two tasks that report $0.45 each: settled at creation, $0.90 is spent (unsettled, $0.20 would be reserved).
+    for (const id of [2, 3]) assert.equal(typeof (await task(id, '0.45')).result.task.taskId, 'string');
+    // $0.90 + the $0.10 estimate fits the ceiling; then nothing does.
+    const ok = await c.call(4, JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'echo', arguments: {} } }));
+    assert.match(text(ok), /ran echo/);
+    const over = await c.call(5, JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'echo', arguments: {} } }));
+    assert.equal(over.result.isError, true);
+    assert.match(text(over), /the \$1 ceiling is spent/);
+    assert.deepEqual(c.upstreamLines().map((l) => JSON.parse(l).params.name), ['research', 'research', 'echo']);
   });
 
   it("F6: a client's requests with ids like the gateway's cannot answer the gateway's own tools/list", async () => {
