@@ -884,6 +884,11 @@ export class Checker {
         case 'OnExceed':
           if (it.effect) {
             if (it.effect.kind === 'Allow') this.report('REIN213', it.effect.range, '`on exceed allow` would never enforce the budget', { help: 'use `deny`, `require approval` or `warn`' });
+            // A rule's transforms are not a budget's effects: a budget exceeded with one would only warn.
+            else if (it.effect.kind === 'Redact' || it.effect.kind === 'Set')
+              this.report('REIN213', it.effect.range, `\`on exceed ${it.effect.kind === 'Redact' ? 'redact' : 'set'}\` is not a budget effect: the budget would never be enforced`, {
+                help: 'use `deny`, `require approval` or `warn`; to mask data, write a rule with `redact`',
+              });
             this.effect(it.effect);
           }
           break;
