@@ -19,7 +19,7 @@ export function describeExpected(e: TestExpectation): string {
 /** `allow by default; warnings none` — the same parts, from the decision. */
 export function describeActual(a: TestActual | null, e: TestExpectation): string {
   if (!a) return 'the test could not run';
-  const parts = [`${a.effect} by ${a.by.length ? a.by.join(', ') : 'default'}`];
+  const parts = [`${a.effect} by ${a.by.length ? a.by.join(', ') : a.onError ? 'on error' : 'default'}`];
   if (e.redact != null) parts.push(`with redact ${a.redact.length ? a.redact.join(', ') : 'none'}`);
   if (e.warnings !== null) parts.push(`warnings ${a.warnings.length ? a.warnings.join(', ') : 'none'}`);
   return parts.join('; ');
@@ -37,7 +37,12 @@ export function toCases(report: TestReport, set: string, display: (file: string)
     };
     if (!r.passed) {
       t.expected = describeExpected(r.expected);
-      if (r.message) t.message = r.message.split('\n').join('; ');
+      if (r.message) {
+        t.message = r.message.split('\n').join('; ');
+        // What expected vs actual does not show: an invalid request, the decision's errors.
+        const notes = r.message.split('\n').filter((l) => !l.startsWith('expected '));
+        if (notes.length > 0 && r.actual) t.note = notes.join('; ');
+      }
       t.actual = r.actual ? describeActual(r.actual, r.expected) : `the test could not run${t.message ? ` (${t.message})` : ''}`;
     }
     return t;

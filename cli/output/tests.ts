@@ -18,6 +18,9 @@ export interface TestCaseResult {
   actual?: string;
   /** The failure, in one line. */
   message?: string;
+  /** A failure's cause that expected vs actual does not show (the request was not valid input, the
+   *  decision's errors), in one line. */
+  note?: string;
 }
 
 export interface CoverageItem {
@@ -59,6 +62,7 @@ export function renderTestsText(r: TestRunResult, c: Colors, minCoverage?: numbe
       out.push(`  ${c.red('✗')} ${t.name}  ${c.dim(`${t.file}:${t.line}:${t.column}`)}`);
       if (t.expected !== undefined) out.push(`      expected: ${t.expected}`);
       if (t.actual !== undefined) out.push(`      actual:   ${t.actual}`);
+      if (t.note !== undefined) out.push(`      why:      ${t.note}`);
       if (t.message && t.expected === undefined) out.push(`      ${t.message}`);
     }
   }
@@ -132,7 +136,7 @@ export function renderTestsJunit(r: TestRunResult, setErrors: readonly SetError[
       if (t.passed) out.push(`    <testcase ${attrs}/>`);
       else {
         const msg = t.message ?? `expected ${t.expected ?? '?'}, got ${t.actual ?? '?'}`;
-        const body = [`${t.file}:${t.line}:${t.column}`, `expected: ${t.expected ?? '?'}`, `actual:   ${t.actual ?? '?'}`].join('\n');
+        const body = [`${t.file}:${t.line}:${t.column}`, `expected: ${t.expected ?? '?'}`, `actual:   ${t.actual ?? '?'}`, ...(t.note ? [`why:      ${t.note}`] : [])].join('\n');
         out.push(`    <testcase ${attrs}>`);
         out.push(`      <failure message="${xmlEscape(msg)}" type="REIN403">${xmlEscape(body)}</failure>`);
         out.push('    </testcase>');

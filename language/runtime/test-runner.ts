@@ -48,6 +48,8 @@ export interface TestActual {
   warnings: string[];
   /** The request paths the decision's transforms mask (sorted, each once; `expect … with redact`). */
   redact: string[];
+  /** No rule or budget decided, the policy's `on error` did (an invalid request, a failed store). */
+  onError?: boolean;
 }
 
 export interface TestResult {
@@ -320,6 +322,7 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
     warnings: sorted(decision.warnings.filter((w) => w.name).map((w) => w.name as string)),
     redact: sorted([...new Set((decision.transforms ?? []).map((t) => pathText(t.path)))]),
   };
+  if (decision.reasons.some((r) => r.kind === 'error' && !r.name)) actual.onError = true;
   result.actual = actual;
 
   // Coverage tally.
@@ -338,6 +341,7 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
   }
 
   const problems: string[] = [];
+  const invalid = decision.errors.filter((e) => e.kind === 'input');
   const actualDesc = `${actual.effect}${actual.by.length ? ` by ${actual.by.join(', ')}` : ''}`;
   if (expected.effect !== null && expected.effect !== actual.effect) {
     problems.push(`expected ${expected.effect}${expected.by ? ` by ${fmtNames(expected.by)}` : ''}, got ${actualDesc}`);
@@ -350,9 +354,17 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
   if (expected.warnings !== null && expected.warnings.join('\0') !== actual.warnings.join('\0')) {
     problems.push(`expected warnings ${expected.warnings.length ? expected.warnings.join(', ') : 'none'}, got ${actual.warnings.length ? actual.warnings.join(', ') : 'none'}`);
   }
-  if (problems.length > 0 && decision.errors.length > 0) {
-    const errs = decision.errors.slice(0, 3).map((e) => `${e.path ? `${e.path}: ` : e.name ? `${e.name}: ` : ''}${e.message}`);
-    problems.push(`decision errors: ${errs.join('; ')}${decision.errors.length > 3 ? ` (and ${decision.errors.length - 3} more)` : ''}`);
+  // A request that is not valid input never reaches a rule: `on error` decides it, whatever the
+  // rules say, so an `expect deny` would pass for a reason the test does not name (a `let base` that
+  // lacks a field added to `input` later turns every such test into a no-op). The test fails.
+  if (invalid.length > 0) {
+    const first = invalid.slice(0, 3).map((e) => `${e.path ? `${e.path}: ` : ''}${e.message}`);
+    problems.push(`the test's request is not valid input (${first.join('; ')}${invalid.length > 3 ? `; and ${invalid.length - 3} more` : ''}): \`on error\` decided it (${decision.effect}), not the rules`);
+  }
+  if (problems.length > 0 && decision.errors.length > invalid.length) {
+    const errs = decision.errors.filter((e) => e.kind !== 'input').slice(0, 3).map((e) => `${e.path ? `${e.path}: ` : e.name ? `${e.name}: ` : ''}${e.message}`);
+    const other = decision.errors.length - invalid.length;
+    problems.push(`decision errors: ${errs.join('; ')}${other > 3 ? ` (and ${other - 3} more)` : ''}`);
   }
   if (problems.length > 0) return fail(problems.join('\n'));
   result.passed = true;

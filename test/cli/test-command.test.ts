@@ -19,6 +19,36 @@ describe('rein test', function () {
     assert.match(r.stdout, /^1 passed, 1 failed$/m);
   });
 
+  it('a test whose request is not valid input fails with why, in text, JSON and JUnit (regression, review h11r R5: `expect deny` passed on `on error`)', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-test-invalid-'));
+    try {
+      writeFileSync(
+        join(dir, 'p.rein'),
+        [
+          'policy p { default allow }',
+          'input { agent: { id: string }, action: { tool?: string } }',
+          'rule no_drop { when action.tool == "db.drop" deny "no drop" }',
+          'test "missing agent" { given { action: { tool: "db.drop" } } expect deny }',
+          'test "complete" { given { agent: { id: "a" }, action: { tool: "db.drop" } } expect deny by no_drop }',
+          '',
+        ].join('\n'),
+      );
+      const r = await runMain(['test', dir]);
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      assert.match(r.stdout, /✗ missing agent[^\n]*\n\s+expected: deny\n\s+actual:\s+deny by on error\n\s+why:\s+the test's request is not valid input \(\$\.agent: missing required field/);
+      assert.match(r.stdout, /✓ complete/);
+      const json = JSON.parse((await runMain(['test', dir, '--format', 'json'])).stdout);
+      assert.match(json.tests[0].note, /not valid input/);
+      const junit = await runMain(['test', dir, '--format', 'junit']);
+      assert.match(junit.stdout, /why: {6}the test&apos;s request is not valid input|why: {6}the test's request is not valid input/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a bundle (`rein build`) is tested from the sources it carries; a tampered one is refused (regression: "not a .rein file")', async () => {
     const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');

@@ -158,6 +158,21 @@ describe('runTests', () => {
     assert.match(msgs[4]!, /expected allow, got deny[\s\S]*\$\.user/);
   });
 
+  it('a test whose request is not valid input fails, even when `on error` gives the expected effect (regression, review h11r R5)', () => {
+    const report = runTests(
+      policyWith([
+        { name: 'invalid, expect deny', line: 1, given: { user: 1 }, expect: { effect: 'deny' } },
+        { name: 'valid, expect allow', line: 5, given: base, expect: { effect: 'allow' } },
+      ]),
+    );
+    assert.deepEqual(report.results.map((r) => r.passed), [false, true]);
+    const r = report.results[0]!;
+    assert.match(r.message ?? '', /the test's request is not valid input \(\$\.user: [^)]*\): `on error` decided it \(deny\), not the rules/);
+    assert.doesNotMatch(r.message ?? '', /^expected/m);
+    assert.equal(r.actual?.onError, true);
+    assert.equal(report.results[1]!.actual?.onError, undefined);
+  });
+
   it('filters by name and measures coverage', () => {
     const specs: Spec[] = [
       { name: 'shell is blocked', line: 20, given: { ...base, kind: 'shell' }, expect: { effect: 'deny', by: ['no_shell'] } },
