@@ -476,7 +476,8 @@ function decodeNumeric(tok: IToken): string | undefined {
     if (err) return err.replace('invalid number', 'invalid duration');
     const n = Number(`${m[1]}${m[2] !== undefined ? '.' + m[2] : ''}`.replace(/_/g, ''));
     const ms = n * UNIT_MS[m[3]];
-    if (!Number.isSafeInteger(Math.round(ms)) || Math.abs(ms - Math.round(ms)) > 1e-9) {
+    if (!Number.isSafeInteger(Math.round(ms))) return `invalid duration \`${raw}\`: out of range (at most ${Number.MAX_SAFE_INTEGER} ms, about 285,616 years)`;
+    if (Math.abs(ms - Math.round(ms)) > 1e-9) {
       return `invalid duration \`${raw}\`: must be a whole number of milliseconds`;
     }
     tok.payload = { ms: Math.round(ms) } satisfies DurationPayload;

@@ -57,6 +57,8 @@ describe('syntax errors: codes, ranges, wording', () => {
     assert.deepEqual(errs('let n = 10_'), ['REIN103 "10_" invalid number `10_`: `_` may only separate digits']);
     assert.deepEqual(errs('let d = 3w'), ['REIN103 "3w" invalid duration `3w`: units are `ms`, `s`, `m`, `h` and `d`']);
     assert.deepEqual(errs('let d = 1.5ms'), ['REIN103 "1.5ms" invalid duration `1.5ms`: must be a whole number of milliseconds']);
+    // too large is out of range, not "not whole" (review h11r R6)
+    assert.deepEqual(errs('let d = 100000000000000000d'), ['REIN103 "100000000000000000d" invalid duration `100000000000000000d`: out of range (at most 9007199254740991 ms, about 285,616 years)']);
     assert.deepEqual(errs('let s = "a\\qb"'), ['REIN103 "\\\\q" unknown escape `\\q`']);
     assert.deepEqual(errs('let n = 99999999999999999999'), ['REIN103 "99999999999999999999" integer `99999999999999999999` is too large (at most 2^53 - 1)']);
     assert.deepEqual(errs('let m = $1.'), ['REIN103 "$1." invalid money literal `$1.`: expected digits after `.`']);
