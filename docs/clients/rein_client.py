@@ -6,7 +6,7 @@ Copy this file into any agent: no SDK, no dependencies. See docs/service.md.
     d = client.decide({"agent": {...}, "action": {...}, "cost": {"estimate": "0.02"}})
     if d["effect"] == "allow":
         result = call_the_model()
-        client.settle(d, {"cost": {"estimate": str(result.cost)}})
+        client.settle(d, {"cost": {"estimate": f"{result.cost:.6f}"}})  # money: at most 6 decimals
 """
 
 import json
