@@ -14,7 +14,7 @@
 import type * as A from '../syntax/ast.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { CheckResult, CheckedProgram, PolicyHeader } from '../semantics/program.js';
-import { hostApprovals, hostMode, hostNow, hostOptions } from './host-options.js';
+import { hostApprovals, hostExplain, hostMode, hostNow, hostOptions } from './host-options.js';
 import { failsUnmatched } from './effects.js';
 import { PolicyError } from '../errors.js';
 import type { BudgetView, ClauseExplanation, CompiledBudget, CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
@@ -646,6 +646,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
       const nowOpt = opts.now;
       now = nowOpt === undefined || nowOpt === null ? clock() : hostNow(nowOpt, 'evaluate');
       mode = hostMode(opts.mode, 'evaluate');
+      hostExplain(opts.explain, 'evaluate');
       approvals = hostApprovals(opts, 'evaluate');
     }
     // Whether the quick validator has already rejected the request (then only the reporting one is left).

@@ -18,7 +18,7 @@ import { BudgetPlanner, chargeProblem, counterModeOf, keyOf, counterKeyOf, liveW
 import { MemoryBudgetStore } from './memory-store.js';
 import type { Actual, BudgetStore, CounterMode, CounterState, ReserveItem, ReserveRequest, ReserveResult, SyncBudgetStore } from './store.js';
 import { rollingShape, rollingSiblings, windowInfo, windowOf } from './windows.js';
-import { hostApprovals, hostNow, hostOptions } from './host-options.js';
+import { hostApprovals, hostExplain, hostNow, hostOptions } from './host-options.js';
 import { BoundExterns, ExternCalls, bindExterns, withCalls, type ExternImpls } from './externs.js';
 import type { IrProgram } from './ir.js';
 
@@ -99,7 +99,9 @@ export interface DecideOptions {
 function checkedOptions(options: DecideOptions | null): DecideOptions {
   if (options === NO_OPTIONS) return options;
   const opts = hostOptions(options, 'decide') ?? NO_OPTIONS;
-  if (opts === NO_OPTIONS || !('approvals' in opts)) return opts;
+  if (opts === NO_OPTIONS) return opts;
+  hostExplain(opts.explain, 'decide');
+  if (!('approvals' in opts)) return opts;
   const approvals = hostApprovals(opts, 'decide');
   return { approvals, explain: opts.explain, now: opts.now, trace: opts.trace };
 }

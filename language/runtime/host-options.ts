@@ -45,3 +45,8 @@ export function hostApprovals<A>(opts: { approvals?: readonly A[] | null }, wher
   if (!Array.isArray(v)) throw new TypeError(`${where}: option \`approvals\` must be a list of approvals, got ${shown(v)}`);
   return v as readonly A[];
 }
+
+/** `explain`: undefined, null or a boolean (`"yes"` or `1` is a host's mistake, not a silent choice). */
+export function hostExplain(v: unknown, where: string): void {
+  if (v !== undefined && v !== null && typeof v !== 'boolean') throw new TypeError(`${where}: option \`explain\` must be true or false, got ${shown(v)}`);
+}

@@ -17,6 +17,9 @@ describe('host options are checked', () => {
     ['mode: "weird"', { mode: 'weird' }, /option `mode` must be "enforce" or "monitor", got the string "weird"/],
     ['a throwing approvals getter', { get approvals(): never { throw new Error('boom'); } }, /reading option `approvals` threw: boom/],
     ['approvals: "x"', { approvals: 'x' }, /option `approvals` must be a list/],
+    // review h11r R8: a string was taken as true by decide and as false by evaluate
+    ['explain: "yes"', { explain: 'yes' }, /option `explain` must be true or false, got the string "yes"/],
+    ['explain: 1', { explain: 1 }, /option `explain` must be true or false, got the number 1/],
   ];
   for (const [name, opts, msg] of bad) {
     it(`policy.evaluate: ${name} is a TypeError naming the option`, () => {
@@ -53,6 +56,18 @@ describe('host options are checked', () => {
     }
     const broken = new Engine(policy, { clock: () => new Date(NaN) });
     assert.throws(() => broken.decideSync({ action: {} }), (e: unknown) => e instanceof TypeError && /Engine clock/.test(e.message));
+  });
+
+  it('engine.decide: a non-boolean `explain` is a TypeError naming it; true, false and null work', async () => {
+    const engine = new Engine(policy);
+    for (const explain of ['yes', 1, {}]) {
+      await assert.rejects(engine.decide({ action: {} }, { explain } as never), (e: unknown) => e instanceof TypeError && /option `explain` must be true or false/.test(e.message));
+      assert.throws(() => engine.decideSync({ action: {} }, { explain } as never), /option `explain` must be true or false/);
+    }
+    assert.ok(Array.isArray((await engine.decide({ action: {} }, { explain: true })).explain));
+    assert.equal((await engine.decide({ action: {} }, { explain: false })).explain, undefined);
+    assert.equal((await engine.decide({ action: {} }, { explain: null } as never)).explain, undefined);
+    assert.equal(policy.evaluate({ action: {} }, { explain: null } as never).explain, undefined);
   });
 
   it('good options still work: Date, epoch ms, null now; approvals null', () => {
