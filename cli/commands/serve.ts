@@ -160,6 +160,10 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     `listening on ${address} (${what}${v ? `; policy ${v.policy.name}${v.policy.version ? ` ${v.policy.version}` : ''} ${v.policy.hash}` : ''}; store ${served.ctx.storeKind}` +
       `${queue ? `; approval queue ${queueWhere}` : ''}${approvalKeys ? '; approval tokens verified' : ''})`,
   );
+  // Signed approvals with no approvals token: POST /v1/approvals/{id}/approve is closed (the agent
+  // reaches this address too, and would approve itself). Say so, and how to open it.
+  if (queue && approvalKeys && served.ctx.auth.approvalsClosed)
+    log('approving over the API is closed: it needs the approvals token (--approvals-token-file or REIN_APPROVALS_TOKEN), which the agent must not hold; approvers can use the dashboard with --users logins');
 
   return new Promise<number>((resolve) => {
     const hup = () => void served.ctx.policy?.reload();

@@ -150,6 +150,40 @@ describe('rein serve --api: the api token never approves (regression, session 9 
     }
   });
 
+  it('with approval keys and no token at all (the loopback default): approve/deny/list are closed, the agent cannot sign its own approval (regression, review h11r R10)', async () => {
+    const queue = new ApprovalQueue({ store: new FileApprovalStore(mkdtempSync(join(tmpdir(), 'rein-serve-r10-'))), groups: { finance: ['alice'] }, signingKey: signer });
+    const s = await serve({ approvals: queue, approvalKeys: [verificationKeyOf(signer)] });
+    try {
+      const d = await call(s.url, '/v1/decide', { body: { input: transfer('500'), request_approval: true } });
+      assert.equal(d.body.effect, 'require_approval');
+      const id = d.body.approval_requests[0].id;
+      for (const verb of ['approve', 'deny']) {
+        const r = await call(s.url, `/v1/approvals/${id}/${verb}`, { body: { approver: 'alice' } });
+        assert.equal(r.status, 403, r.text);
+        assert.match(r.body.error.message, /approving over the API needs the approvals token \(--approvals-token-file or REIN_APPROVALS_TOKEN\)/);
+      }
+      assert.equal((await call(s.url, '/v1/approvals?status=pending')).status, 403);
+      const got = await call(s.url, `/v1/approvals/${id}`);
+      assert.equal(got.body.status, 'pending');
+      assert.equal(got.body.token, undefined);
+      // Still require_approval: nothing signed a token.
+      assert.equal((await call(s.url, '/v1/decide', { body: { input: transfer('500') } })).body.effect, 'require_approval');
+    } finally {
+      await s.close();
+    }
+    // With the approvals token set (and no api token), the approver's token opens the scope.
+    const q2 = new ApprovalQueue({ store: new FileApprovalStore(mkdtempSync(join(tmpdir(), 'rein-serve-r10b-'))), groups: { finance: ['alice'] }, signingKey: signer });
+    const t = await serve({ approvals: q2, approvalKeys: [verificationKeyOf(signer)], tokens: { approvals: 'human' } });
+    try {
+      const d = await call(t.url, '/v1/decide', { body: { input: transfer('500'), request_approval: true } });
+      const id = d.body.approval_requests[0].id;
+      assert.equal((await call(t.url, `/v1/approvals/${id}/approve`, { body: { approver: 'alice' } })).status, 401);
+      assert.equal((await call(t.url, `/v1/approvals/${id}/approve`, { body: { approver: 'alice' }, headers: bearer('human') })).status, 200);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('without approval keys: trusted grants in a decide body need the approvals token, not the api token', async () => {
     const s = await serve({ tokens: { api: 'agent' } });
     try {

@@ -288,7 +288,8 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     }
     if (options.watch !== false) holder.watch();
   }
-  const auth = new Auth(options.tokens);
+  // Signed approvals: the approve endpoints need a token the agent does not hold (review h11r R10).
+  const auth = new Auth(options.tokens, { approvalsNeedToken: options.approvalKeys !== undefined });
 
   const fail = (reply: FastifyReply, status: number, code: string, message: string, issues?: { path: string; message: string }[]) => {
     metrics.error(code);
@@ -379,7 +380,14 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       const r = auth.check(req.headers.authorization, scope);
       if (r === 'ok') return true;
       if (r === 'closed') {
-        fail(reply, 403, 'forbidden', `the ${scope} endpoints need their own token (--${scope}-token-file or REIN_${scope.toUpperCase()}_TOKEN); the api token is the agent's and does not ${scope === 'approvals' ? 'approve' : 'grant this'}`);
+        fail(
+          reply,
+          403,
+          'forbidden',
+          options.tokens?.api || options.tokens?.settle
+            ? `the ${scope} endpoints need their own token (--${scope}-token-file or REIN_${scope.toUpperCase()}_TOKEN); the api token is the agent's and does not ${scope === 'approvals' ? 'approve' : 'grant this'}`
+            : `approvals are signed tokens here, and approving over the API needs the approvals token (--approvals-token-file or REIN_APPROVALS_TOKEN): without one, the agent that asked could approve itself. Approve in the dashboard (with --users logins) or set the token`,
+        );
         return false;
       }
       reply.header('www-authenticate', 'Bearer realm="rein"');

@@ -3,8 +3,11 @@
 //   settle     settle (default: the api token) — give it to what meters usage, not to the agent
 //   approvals  deciding with approvals in the body, and the approvals endpoints. Never the api token:
 //              the agent holds that one, and would approve its own requests (naming any approver).
-//              With an api token and no approvals token, the scope is closed.
-// With no token configured at all every scope is open (loopback-only by default). Comparisons are constant-time.
+//              With an api token and no approvals token, the scope is closed; so it is when approvals
+//              are signed tokens (approval keys) and no approvals token is set — an open approve
+//              endpoint would sign whatever the agent that asked approves (review h11r R10).
+// With no token configured at all every other scope is open (loopback-only by default). Comparisons
+// are constant-time.
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -28,10 +31,19 @@ export class Auth {
   private readonly settle: Buffer | null;
   private readonly approvals: Buffer | null;
 
-  constructor(tokens: ServeTokens = {}) {
+  /** The approvals scope is closed without its own token (approvals are signed: approval keys). */
+  private readonly approvalsNeedToken: boolean;
+
+  constructor(tokens: ServeTokens = {}, opts: { approvalsNeedToken?: boolean } = {}) {
     this.api = tokens.api ? digest(tokens.api) : null;
     this.settle = tokens.settle ? digest(tokens.settle) : null;
     this.approvals = tokens.approvals ? digest(tokens.approvals) : null;
+    this.approvalsNeedToken = opts.approvalsNeedToken === true;
+  }
+
+  /** Whether the approvals scope is closed (nothing can approve through it). */
+  get approvalsClosed(): boolean {
+    return this.accepted('approvals') === null;
   }
 
   /** Whether any token is configured. */
@@ -47,7 +59,7 @@ export class Auth {
       case 'settle':
         return this.settle ? [this.settle] : this.api ? [this.api] : [];
       case 'approvals':
-        return this.approvals ? [this.approvals] : this.api || this.settle ? null : [];
+        return this.approvals ? [this.approvals] : this.api || this.settle || this.approvalsNeedToken ? null : [];
     }
   }
 
