@@ -141,6 +141,8 @@ export const optionSchemas = {
     upstream: z.string().optional(),
     'upstream-timeout': duration('--upstream-timeout').default(300_000),
     'session-timeout': duration('--session-timeout').default(30 * 60_000),
+    'allow-origin': z.array(z.string()).default([]),
+    'allow-host': z.array(z.string()).default([]),
     'no-reload': z.boolean().default(false),
     externs: z.string().min(1).optional(),
   }),
@@ -171,6 +173,8 @@ export const optionSchemas = {
     approvers: z.string().min(1).optional(),
     users: z.string().min(1).optional(),
     externs: z.string().min(1).optional(),
+    'allow-origin': z.array(z.string()).default([]),
+    'allow-host': z.array(z.string()).default([]),
   }),
 };
 

@@ -211,6 +211,16 @@ export default async function cmdMcp(ctx: Ctx, positionals: string[], opts: Opti
     throw new UsageError('expected the upstream server after `--`, e.g. `rein mcp --policy policies/ -- npx -y @modelcontextprotocol/server-filesystem .`', 'mcp');
   }
   const listen = opts.listen !== undefined ? parseHostPort(opts.listen, '--listen') : undefined;
+  if (opts['allow-origin'].length > 0 || opts['allow-host'].length > 0) {
+    if (!listen) throw new UsageError(`--allow-${opts['allow-origin'].length > 0 ? 'origin' : 'host'} is for the remote gateway (--listen)`, 'mcp');
+    const { parseAllowedHosts, parseAllowedOrigins } = await import('../../language/node/browser-guard.js');
+    try {
+      parseAllowedOrigins(opts['allow-origin']);
+      parseAllowedHosts(opts['allow-host']);
+    } catch (e) {
+      throw new UsageError((e as Error).message, 'mcp');
+    }
+  }
   // As `rein serve`: another address without a token would put the upstream's tools (often reachable
   // on loopback only) in front of anyone who can reach this host.
   if (listen && !isLoopback(listen.host) && !ctx.io.env.REIN_MCP_TOKEN) {

@@ -37,6 +37,15 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   if (!opts.api && !dashboardAvailable) throw new UsageError('the dashboard is not part of this build yet; serve the decision API with --api', 'serve');
   if (opts.api && !opts.policy) throw new UsageError('--api needs --policy DIR|BUNDLE (the policy to decide with)', 'serve');
   const listen = parseListen(opts.listen ?? (opts.api ? API_LISTEN : DASHBOARD_LISTEN));
+  const { parseAllowedHosts, parseAllowedOrigins } = await import('../../language/node/browser-guard.js');
+  let allowOrigins: Set<string>;
+  let allowHosts: Set<string>;
+  try {
+    allowOrigins = parseAllowedOrigins(opts['allow-origin']);
+    allowHosts = parseAllowedHosts(opts['allow-host']);
+  } catch (e) {
+    throw new UsageError((e as Error).message, 'serve');
+  }
 
   const { readToken } = await import('../../language/node/serve/auth.js');
   let tokens;
@@ -128,6 +137,8 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       mode: opts.mode,
       plugins,
       logger: log,
+      allowOrigins,
+      allowHosts,
       dashboard,
       approvalKeys,
       ...(externs ? { externs } : {}),

@@ -13,6 +13,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { browserRefusal, parseAllowedHosts, parseAllowedOrigins } from '../browser-guard.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { ApprovalBroker } from './approvals.js';
@@ -87,7 +88,7 @@ export interface HttpGatewayOptions {
   listen: { host: string; port: number };
   upstream: URL;
   /** `rein mcp`'s options that the HTTP front end reads. */
-  opts: { 'server-name'?: string; 'upstream-timeout': number; 'session-timeout'?: number };
+  opts: { 'server-name'?: string; 'upstream-timeout': number; 'session-timeout'?: number; 'allow-origin'?: readonly string[]; 'allow-host'?: readonly string[] };
   /** Resolves the listener's address once it is bound (tests, benchmarks). */
   onListening?: (a: { host: string; port: number }) => void;
   /** Stop serving when this aborts (default: SIGINT/SIGTERM). */
@@ -117,6 +118,15 @@ export async function serveHttpGateway(
   const token = ctx.io.env.REIN_MCP_TOKEN;
   const sessions = new Map<string, Session>();
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
+  // MCP (Transports, Security Warning): servers MUST validate Origin, 403 when present and invalid;
+  // and a loopback listener must not answer a DNS-rebinding Host (browser-guard.ts, review h11r R13).
+  const allowOrigins = parseAllowedOrigins(h.opts['allow-origin']);
+  const allowHosts = parseAllowedHosts(h.opts['allow-host']);
+  app.addHook('onRequest', (req, reply, done) => {
+    const r = browserRefusal(req.raw, allowOrigins, allowHosts);
+    if (r === null) return done();
+    void reply.code(403).type('application/json').send({ jsonrpc: '2.0', error: { code: -32000, message: `rein mcp: ${r.message}` }, id: null });
+  });
 
   const authorized = (req: FastifyRequest): boolean => {
     if (!token) return true;

@@ -10,6 +10,7 @@
 // adds stay inside it) after the core routes, in the order given.
 
 import { statSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -21,6 +22,7 @@ import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { BudgetStore } from '../../runtime/store.js';
 import type { ApprovalKey } from '../../runtime/approvals.js';
 import { FileAuditLog } from '../audit-file.js';
+import { browserRefusal, type Refusal } from '../browser-guard.js';
 import type { ApprovalQueue } from '../approvals/queue.js';
 import { Auth, type AuthScope, type ServeTokens } from './auth.js';
 import { ServeMetrics } from './metrics.js';
@@ -82,6 +84,13 @@ export interface ServeOptions {
   plugins?: { name: string; plugin: ServePlugin }[];
   /** Messages for the operator (reloads, failures). Default: none. */
   logger?: (msg: string) => void;
+  /** Origins (`https://app.example`) whose browser pages may call the service besides its own
+   *  (`--allow-origin`); every other cross-origin request, and a non-loopback Host on a loopback
+   *  connection, is refused with 403 (browser-guard.ts). */
+  allowOrigins?: ReadonlySet<string>;
+  /** Host names a loopback connection may name besides localhost/127.x/[::1] (`--allow-host`: a
+   *  reverse proxy on the same machine that passes its own Host). */
+  allowHosts?: ReadonlySet<string>;
 }
 
 export interface ReadyReport {
@@ -416,7 +425,32 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     },
   };
 
+  // Before fastify routes anything: requests a web page sent (another origin, or a DNS-rebinding
+  // Host on a loopback connection) get 403 — browser-guard.ts. A server of our own for that; fastify
+  // applies the rest of its options to it (getServerInstance's, restated: timeouts, keep-alive).
+  const allowOrigins = options.allowOrigins ?? new Set<string>();
+  const allowHosts = options.allowHosts ?? new Set<string>();
+  const refuse = (res: ServerResponse, r: Refusal): void => {
+    metrics.error(r.code);
+    const body = JSON.stringify({ error: { code: 'forbidden', message: r.message } });
+    const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) };
+    const hash = holder?.hash;
+    if (hash) headers[POLICY_HASH_HEADER] = hash;
+    res.writeHead(403, headers).end(body);
+  };
   const app = Fastify({
+    serverFactory: (handler, fopts) => {
+      const o = fopts as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
+      const server = createServer((req, res) => {
+        const r = browserRefusal(req, allowOrigins, allowHosts);
+        if (r === null) handler(req, res);
+        else refuse(res, r);
+      });
+      server.keepAliveTimeout = o.keepAliveTimeout ?? 65_000;
+      if (typeof o.requestTimeout === 'number') server.requestTimeout = o.requestTimeout;
+      if (typeof o.connectionTimeout === 'number') server.setTimeout(o.connectionTimeout);
+      return server;
+    },
     bodyLimit,
     logger: false,
     return503OnClosing: true,
