@@ -106,3 +106,65 @@ export class DataWatch {
     this.watchers.clear();
   }
 }
+
+/**
+ * Watches a policy directory (or file) that may be *replaced*: deleted and recreated (a redeploy), or
+ * swapped with `mv` (an atomic deploy). A watch follows the inode it was armed on, so such a
+ * replacement would silence it while the old rules kept serving (review h11r R14). The parent
+ * directory is watched too: an event naming `p` re-arms the watch on whatever `p` is now and counts
+ * as a change. `onChange(name)` gets the changed file's name inside `p` (null: unknown, or `p` itself
+ * was replaced).
+ */
+export class ReplaceableWatch {
+  private w: FSWatcher | null = null;
+  private parent: FSWatcher | null = null;
+  private gone = false;
+
+  constructor(
+    private readonly p: string,
+    private readonly onChange: (name: string | null) => void,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** Start watching; false when `p` itself cannot be watched (the parent still is, if it can be). */
+  start(): boolean {
+    const ok = this.arm(true);
+    try {
+      const base = path.basename(this.p);
+      this.parent = watch(path.dirname(this.p), { persistent: false }, (_ev, f) => {
+        if (f !== null && String(f) !== base) return;
+        this.arm(false);
+        this.onChange(null);
+      });
+      this.parent.on('error', () => undefined);
+    } catch {
+      this.parent = null;
+    }
+    return ok;
+  }
+
+  private arm(first: boolean): boolean {
+    this.w?.close();
+    this.w = null;
+    try {
+      const w = watch(this.p, { persistent: false }, (_ev, f) => this.onChange(f === null ? null : String(f)));
+      w.on('error', (e) => this.log(`watching ${this.p} failed: ${e.message}`));
+      this.w = w;
+      if (this.gone) this.log(`${this.p} is back: watching it again`);
+      this.gone = false;
+      return true;
+    } catch (e) {
+      if (first) this.log(`cannot watch ${this.p} for changes: ${(e as Error).message} (send SIGHUP to reload)`);
+      else if (!this.gone) this.log(`${this.p} is gone: the loaded version keeps serving until it is back`);
+      this.gone = true;
+      return false;
+    }
+  }
+
+  close(): void {
+    this.w?.close();
+    this.w = null;
+    this.parent?.close();
+    this.parent = null;
+  }
+}

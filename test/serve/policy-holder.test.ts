@@ -5,7 +5,7 @@ import { PolicyHolder, type PolicyVersion } from '../../language/node/serve/poli
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { Decision } from '../../language/runtime/decision.js';
 import { copyAgent, model } from './helpers.js';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 describe('PolicyHolder: reservation owners', function () {
@@ -80,5 +80,65 @@ describe('PolicyHolder: reservation owners', function () {
     assert.equal(h.ownerOf('b_id', at(a.reservation!.expires, 1000)), v);
     assert.equal(h.ownerOf('c_id', at(a.reservation!.expires, 1000)), undefined);
     h.close();
+  });
+});
+
+// A watch follows the inode it was armed on: a policy directory replaced by a redeploy (deleted and
+// recreated) or by an atomic `mv` swap was never reloaded, and the old rules served silently
+// (regression, review h11r R14).
+describe('PolicyHolder: a replaced policy directory is reloaded', function () {
+  this.timeout(60_000);
+  const until = async (what: string, ok: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(ok(), what);
+  };
+  const extra = (name: string) => `\nrule ${name} {\n  when action.tool == "${name}"\n  deny "${name}"\n}\n`;
+
+  it('deleted and recreated (a redeploy), then edited again', async () => {
+    const dir = copyAgent();
+    const logs: string[] = [];
+    const h = new PolicyHolder({ source: dir, store: new MemoryBudgetStore(), log: (m) => logs.push(m) });
+    await h.init();
+    await h.load();
+    h.watch(20);
+    try {
+      const first = h.hash;
+      const copy = `${dir}.copy`;
+      cpSync(dir, copy, { recursive: true });
+      rmSync(dir, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 300));
+      mkdirSync(dir);
+      cpSync(copy, dir, { recursive: true });
+      appendFileSync(join(dir, 'policy.rein'), extra('redeployed'));
+      await until('the recreated directory is loaded', () => h.hash !== first && h.current!.policy.compiled.program !== undefined);
+      const second = h.hash;
+      // and the watch is armed on the new directory: a later edit reloads too
+      appendFileSync(join(dir, 'policy.rein'), extra('edited_later'));
+      await until('a later edit in the recreated directory is loaded', () => h.hash !== second);
+    } finally {
+      h.close();
+    }
+  });
+
+  it('swapped with mv (an atomic deploy)', async () => {
+    const dir = copyAgent();
+    const h = new PolicyHolder({ source: dir, store: new MemoryBudgetStore() });
+    await h.init();
+    await h.load();
+    h.watch(20);
+    try {
+      const first = h.hash;
+      cpSync(dir, `${dir}.new`, { recursive: true });
+      appendFileSync(join(`${dir}.new`, 'policy.rein'), extra('swapped'));
+      await new Promise((r) => setTimeout(r, 100));
+      renameSync(dir, `${dir}.old`);
+      renameSync(`${dir}.new`, dir);
+      await until('the swapped-in directory is loaded', () => h.hash !== first);
+      const second = h.hash;
+      appendFileSync(join(dir, 'policy.rein'), extra('after_swap'));
+      await until('an edit after the swap is loaded', () => h.hash !== second);
+    } finally {
+      h.close();
+    }
   });
 });

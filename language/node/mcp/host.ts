@@ -2,10 +2,9 @@
 // budget store, one audit log and one set of metrics across reloads (so ceilings and the hash chain
 // carry on). A reload that does not check is refused with its diagnostics; the old policy keeps serving.
 
-import { watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import { DataWatch, dataPathsOf, namedPathsOf, setRootOf } from '../data-watch.js';
+import { DataWatch, ReplaceableWatch, dataPathsOf, namedPathsOf, setRootOf } from '../data-watch.js';
 import { PolicyError } from '../../errors.js';
 import { compile, type Policy } from '../../policy.js';
 import { Engine, type EngineMode } from '../../runtime/engine.js';
@@ -76,7 +75,7 @@ export class PolicyHost {
   /** The engine deciding now. Read it per decision; keep the one that decided for `settle`. */
   engine: Engine;
   readonly store: BudgetStore;
-  private watcher: FSWatcher | null = null;
+  private watcher: ReplaceableWatch | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reloading: Promise<void> | null = null;
   private again = false;
@@ -150,12 +149,10 @@ export class PolicyHost {
         void this.serialReload(p);
       }, debounceMs);
     };
-    try {
-      this.watcher = watch(p, { persistent: false }, kick);
-      this.watcher.on('error', (e) => this.opts.ctx.err(`rein mcp: watching ${p} failed: ${e.message}\n`));
-    } catch (e) {
-      this.opts.ctx.err(`rein mcp: cannot watch ${p} for changes (${(e as Error).message}); send SIGHUP to reload\n`);
-    }
+    // A policy directory that is replaced (deleted and recreated, an `mv` swap) is followed
+    // (ReplaceableWatch also watches its parent and re-arms: data-watch.ts).
+    this.watcher = new ReplaceableWatch(p, kick, (m) => this.opts.ctx.err(`rein mcp: ${m}\n`));
+    this.watcher.start();
     this.onHup = kick;
     process.on('SIGHUP', kick);
     // Data files (`data … from "f.json"`), wherever they are: their directories are watched too.

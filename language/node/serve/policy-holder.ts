@@ -2,8 +2,8 @@
 // every version shares one budget store, so ceilings carry over a reload. A new version replaces the
 // old one only after it loaded and checked: until then (and when it fails) the old one keeps serving.
 
-import { watch, type FSWatcher, promises as fs } from 'node:fs';
-import { DataWatch, dataPathsOf, namedPathsOf, setRootOf } from '../data-watch.js';
+import { promises as fs } from 'node:fs';
+import { DataWatch, ReplaceableWatch, dataPathsOf, namedPathsOf, setRootOf } from '../data-watch.js';
 import * as path from 'node:path';
 import { Engine, type EngineOptions } from '../../runtime/engine.js';
 import type { Policy } from '../../runtime/compile.js';
@@ -62,7 +62,7 @@ export class PolicyHolder {
   private version: PolicyVersion | null = null;
   private readonly retired: PolicyVersion[] = [];
   private readonly owners = new Map<string, { v: PolicyVersion; dropAt: number }>();
-  private watcher: FSWatcher | null = null;
+  private watcher: ReplaceableWatch | null = null;
   private debounce: NodeJS.Timeout | null = null;
   private reloading: Promise<ReloadResult> | null = null;
   private again = false;
@@ -266,19 +266,21 @@ export class PolicyHolder {
     const relevant = (f: string | null) =>
       // `..data` and its siblings: a Kubernetes ConfigMap volume swapping in a new version of the set
       f === null || (this.isDirSync() ? f.endsWith('.rein') || f === 'rein.json' || f.startsWith('..') : f === base);
-    try {
-      this.watcher = watch(dir, { persistent: false }, (_ev, f) => {
-        if (!relevant(f === null ? null : String(f))) return;
+    // A directory that is replaced (deleted and recreated, an `mv` swap) is followed: ReplaceableWatch
+    // also watches its parent and re-arms (data-watch.ts).
+    this.watcher = new ReplaceableWatch(
+      dir,
+      (f) => {
+        if (!relevant(f)) return;
         if (this.debounce) clearTimeout(this.debounce);
         this.debounce = setTimeout(() => {
           this.debounce = null;
           void this.reload();
         }, debounceMs);
-      });
-      this.watcher.on('error', (e) => this.opts.log?.(`watching ${dir} failed: ${e.message}`));
-    } catch (e) {
-      this.opts.log?.(`cannot watch ${dir} for changes: ${(e as Error).message} (send SIGHUP to reload)`);
-    }
+      },
+      (m) => this.opts.log?.(m),
+    );
+    this.watcher.start();
     // Data files (`data … from "f.json"`, docs/data.md): their directories are watched too.
     this.dataWatch = new DataWatch(() => {
       if (this.debounce) clearTimeout(this.debounce);
