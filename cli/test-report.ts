@@ -19,7 +19,7 @@ export function describeExpected(e: TestExpectation): string {
 /** `allow by default; warnings none` — the same parts, from the decision. */
 export function describeActual(a: TestActual | null, e: TestExpectation): string {
   if (!a) return 'the test could not run';
-  const parts = [`${a.effect} by ${a.by.length ? a.by.join(', ') : a.onError ? 'on error' : 'default'}`];
+  const parts = [`${a.effect} by ${a.by.length ? a.by.join(', ') : a.onError ? 'on error' : 'default'}${a.by.length && a.onError ? ' (and on error)' : ''}`];
   if (e.redact != null) parts.push(`with redact ${a.redact.length ? a.redact.join(', ') : 'none'}`);
   if (e.warnings !== null) parts.push(`warnings ${a.warnings.length ? a.warnings.join(', ') : 'none'}`);
   return parts.join('; ');

@@ -48,7 +48,7 @@ export interface TestActual {
   warnings: string[];
   /** The request paths the decision's transforms mask (sorted, each once; `expect … with redact`). */
   redact: string[];
-  /** No rule or budget decided, the policy's `on error` did (an invalid request, a failed store). */
+  /** The policy's `on error` decided (an invalid request, a rule or budget that failed, a failed store). */
   onError?: boolean;
 }
 
@@ -125,7 +125,9 @@ function fmtNames(xs: string[] | null): string {
 /** The names that decided a decision, as `expect … by` compares them. */
 export function decidingNames(d: Decision): string[] {
   if (EFFECTS[d.effect].approval) return sorted(d.approvals.map((a) => a.name));
-  return sorted(d.reasons.filter((r) => r.kind === 'rule' || r.kind === 'budget' || (r.kind === 'error' && r.name)).map((r) => r.name as string));
+  // A rule or budget that failed (kind `error`, the policy's `on error` effect) did not decide by its
+  // own effect: `expect deny by big` must not pass because `big` errored (review h11r R5).
+  return sorted(d.reasons.filter((r) => r.kind === 'rule' || r.kind === 'budget').map((r) => r.name as string));
 }
 
 interface Tally {
@@ -322,13 +324,14 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
     warnings: sorted(decision.warnings.filter((w) => w.name).map((w) => w.name as string)),
     redact: sorted([...new Set((decision.transforms ?? []).map((t) => pathText(t.path)))]),
   };
-  if (decision.reasons.some((r) => r.kind === 'error' && !r.name)) actual.onError = true;
+  if (decision.reasons.some((r) => r.kind === 'error')) actual.onError = true;
   result.actual = actual;
 
   // Coverage tally.
   if (outcomes) {
     for (const r of outcomes.rules) {
-      if (r.matched) {
+      // a rule that failed has not exercised its effect clause (`on error` decided)
+      if (r.matched && r.error === undefined) {
         bump(tally.rules, r.name);
         bump(tally.effects, `rule:${r.name}`);
       }

@@ -49,6 +49,36 @@ describe('rein test', function () {
     }
   });
 
+  it('`expect deny by RULE` does not pass when RULE failed and `on error` denied; coverage does not count it (regression, review h11r R5)', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-test-errored-'));
+    try {
+      writeFileSync(
+        join(dir, 'p.rein'),
+        [
+          'policy p { default allow }',
+          'input { args: map<any> }',
+          'rule big { when args.amount > 1000 deny "big amount" }',
+          'test "a big amount is denied" { given { args: { amount: "5000" } } expect deny by big }',
+          'test "a big number is denied" { given { args: { amount: 5000 } } expect deny by big }',
+          '',
+        ].join('\n'),
+      );
+      const r = await runMain(['test', dir, '--coverage']);
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      assert.match(r.stdout, /✗ a big amount is denied[^\n]*\n\s+expected: deny by big\n\s+actual:\s+deny by on error\n\s+why:\s+decision errors: big: ordering needs two numbers or two strings/);
+      assert.match(r.stdout, /✓ a big number is denied/);
+      assert.match(r.stdout, /coverage [^\n]*: 100\.0% \(2\/2\)/);
+      // only the errored test: the rule is not covered
+      const only = await runMain(['test', dir, '--coverage', '--filter', 'big amount']);
+      assert.match(only.stdout, /not covered: rule big/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a bundle (`rein build`) is tested from the sources it carries; a tampered one is refused (regression: "not a .rein file")', async () => {
     const { mkdtempSync, readFileSync, rmSync, writeFileSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
