@@ -300,10 +300,11 @@ describe('Gateway: --upstream-timeout (one timer for every pending request)', ()
         assert.equal(x.ok, false);
         assert.match(String(x.v), /did not answer tools\/call within 0.4 s/);
       }
-      // Each at its own deadline: the second not with the first (bounds generous for a loaded machine).
+      // Each at its own deadline, never before it: the second (sent 200 ms later) not with the first.
+      // Only lower bounds: on a loaded machine a late timer may answer both in the same turn, which
+      // is right once both deadlines have passed (a gap between them would assert the scheduler).
       assert.ok(a.at >= 390, `first answered at ${a.at}`);
       assert.ok(b.at >= 590, `second answered at ${b.at}`);
-      assert.ok(b.at - a.at >= 150, `second ${b.at} vs first ${a.at}`);
     } finally {
       await r.close();
     }
