@@ -72,6 +72,16 @@ function text(s: string): void {
   pos = p;
 }
 
+/** ASCII text of our own (keys, brackets, numbers): one byte per character, no check. */
+function ascii(s: string): void {
+  const n = s.length;
+  room(n);
+  const b = out;
+  let p = pos;
+  for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+  pos = p;
+}
+
 /** Bytes encoded before (the texts kept below). */
 function bytes(b: Uint8Array): void {
   room(b.length);
@@ -120,7 +130,7 @@ function value(x: unknown): void {
 /** A JSON number or money string (a budget amount). */
 function amount(x: string | number): void {
   if (typeof x === 'string') str(x);
-  else text(Number.isFinite(x) ? String(x) : 'null');
+  else ascii(Number.isFinite(x) ? String(x) : 'null');
 }
 
 /** The JSON of a frozen plain object whose own properties are all primitive data properties (it
@@ -145,13 +155,13 @@ function frozenJson(o: object): Uint8Array | undefined {
 /** A JSON array of `a`, each item written by `write`. */
 function items<T>(a: T[], write: (x: T) => void): void {
   const n = a.length;
-  if (n === 0) return text('[]');
-  text('[');
+  if (n === 0) return ascii('[]');
+  ascii('[');
   for (let i = 0; i < n; i++) {
-    if (i > 0) text(',');
+    if (i > 0) ascii(',');
     write(a[i]!);
   }
-  text(']');
+  ascii(']');
 }
 
 /** One of `reasons`, `warnings`, `monitored`: shared frozen entries (the `default` reasons) from the cache. */
@@ -166,7 +176,7 @@ function reasonList(a: Reason[]): void {
 }
 
 function list(a: unknown[]): void {
-  if (a.length === 0) text('[]');
+  if (a.length === 0) ascii('[]');
   else value(a);
 }
 
@@ -177,14 +187,14 @@ function keyList(k: unknown[]): void {
     const x = k[i];
     if (typeof x !== 'string' && (typeof x !== 'number' || !Number.isFinite(x))) return value(k);
   }
-  text('[');
+  ascii('[');
   for (let i = 0; i < n; i++) {
-    if (i > 0) text(',');
+    if (i > 0) ascii(',');
     const x = k[i] as string | number;
     if (typeof x === 'string') str(x);
-    else text(String(x));
+    else ascii(String(x));
   }
-  text(']');
+  ascii(']');
 }
 
 /** The field order of entries.ts's `budgetEntry` (and of INTERFACES §1). */
@@ -220,25 +230,25 @@ function budget(b: BudgetEntry): void {
   ) {
     return value(b);
   }
-  text('{"name":');
+  ascii('{"name":');
   str(name);
-  text(',"key":');
+  ascii(',"key":');
   keyList(key);
-  text(',"limit":');
+  ascii(',"limit":');
   amount(limit);
-  text(',"spent":');
+  ascii(',"spent":');
   amount(spent);
-  text(',"reserved":');
+  ascii(',"reserved":');
   amount(reserved);
-  text(',"charge":');
+  ascii(',"charge":');
   amount(charge);
-  text(',"remaining":');
+  ascii(',"remaining":');
   amount(remaining);
-  text(',"window":');
-  if (w === null) text('null');
+  ascii(',"window":');
+  if (w === null) ascii('null');
   else budgetWindow(w);
-  text(exceeded ? ',"exceeded":true' : ',"exceeded":false');
-  text(warned ? ',"warned":true}' : ',"warned":false}');
+  ascii(exceeded ? ',"exceeded":true' : ',"exceeded":false');
+  ascii(warned ? ',"warned":true}' : ',"warned":false}');
 }
 
 const WINDOW_KEYS = ['start', 'end'];
@@ -268,22 +278,22 @@ function budgetList(a: BudgetEntry[]): void {
 const RESERVATION_KEYS = ['id', 'expires'];
 
 function reservation(r: Decision['reservation']): void {
-  if (r === null) return text('null');
+  if (r === null) return ascii('null');
   if (typeof r !== 'object' || !shaped(r, RESERVATION_KEYS)) return value(r);
   const { id, expires } = r;
   if (typeof id !== 'string' || typeof expires !== 'string') return value(r);
-  text('{"id":');
+  ascii('{"id":');
   str(id);
-  text(',"expires":');
+  ascii(',"expires":');
   str(expires);
-  text('}');
+  ascii('}');
 }
 
 function optional(field: string, v: unknown): void {
   if (v === undefined) return;
   const t = JSON.stringify(v);
   if (t === undefined) return;
-  text(field);
+  ascii(field);
   text(t);
 }
 
@@ -320,39 +330,46 @@ export function decisionJson(d: unknown): string | Buffer {
   }
   busy = true;
   try {
-    text('{"effect":');
+    ascii('{"effect":');
     str(effect);
-    text(',"reasons":');
+    ascii(',"reasons":');
     reasonList(reasons);
-    text(',"approvals":');
-    list(approvals);
-    text(',"warnings":');
-    reasonList(warnings);
-    text(',"monitored":');
-    reasonList(monitored);
-    text(',"budgets":');
+    // the usual run of empty lists as one piece
+    if (approvals.length === 0 && warnings.length === 0 && monitored.length === 0) ascii(',"approvals":[],"warnings":[],"monitored":[],"budgets":');
+    else {
+      ascii(',"approvals":');
+      list(approvals);
+      ascii(',"warnings":');
+      reasonList(warnings);
+      ascii(',"monitored":');
+      reasonList(monitored);
+      ascii(',"budgets":');
+    }
     budgetList(budgets);
-    text(',"errors":');
-    list(errors);
-    text(',"reservation":');
+    if (errors.length === 0) ascii(',"errors":[],"reservation":');
+    else {
+      ascii(',"errors":');
+      list(errors);
+      ascii(',"reservation":');
+    }
     reservation(r);
-    text(',"policy":');
+    ascii(',"policy":');
     const p = frozenJson(policy);
     if (p !== undefined) bytes(p);
     else value(policy);
-    text(',"request_hash":');
-    if (hash === null) text('null');
+    ascii(',"request_hash":');
+    if (hash === null) ascii('null');
     else str(hash);
-    text(',"time":');
+    ascii(',"time":');
     str(time);
-    text(',"mode":');
+    ascii(',"mode":');
     str(mode);
     optional(',"would_effect":', x.would_effect);
     optional(',"transforms":', x.transforms);
     optional(',"explain":', x.explain);
     optional(',"explain_budgets":', x.explain_budgets);
     optional(',"externs":', x.externs);
-    text('}');
+    ascii('}');
     const answer = out.subarray(start, pos);
     start = pos;
     return answer;
