@@ -298,8 +298,9 @@ function optional(field: string, v: unknown): void {
 }
 
 /**
- * `JSON.stringify(d)` for a decision, as its UTF-8 bytes in a Buffer of their own (what fastify
- * sends as it is), written in one pass for a decision as `assemble` makes it; any other value — not
+ * `JSON.stringify(d)` for a decision, as its UTF-8 bytes in a Buffer (what fastify sends as it is;
+ * a view of a slab later answers are written to after it, never over it: its `.buffer` holds other
+ * answers too, as a Buffer from node's pool does), written in one pass for a decision as `assemble` makes it; any other value — not
  * a decision, or a decision whose fields are not of the documented types — as JSON.stringify's
  * string. Throws only where JSON.stringify throws (a cycle or a BigInt somewhere in the decision).
  */
