@@ -12,6 +12,10 @@
 //         lists-closures: the same with `codegen: false` (the closure backend)
 // decide: await Engine.decide on bench/policy + bench/policy-budgets (memory store, never settled)
 // settle: the same, each reservation settled (its estimate)
+// route:  rein serve's POST /v1/decide in process, without HTTP: the body text parsed as the server
+//         parses it (the tree's `plainJson` when it has one, then fastify's JSON parser), `plainBody`,
+//         `decideSync` with the server's metrics hook, `PolicyHolder.track`, `decisionJson` — on
+//         bench/service-policy.ts (one budget reserved per decision, never settled)
 //
 // decide and settle run each side in its own worker thread (still one process, rounds still
 // interleaved: one side runs while the other waits): unsettled reservations stay live for the whole
@@ -19,18 +23,21 @@
 // lands in whichever round allocates at the time). BENCH_AB_HEAP=shared runs them on the main
 // thread in one heap, as eval and shapes always do.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import Fastify from 'fastify';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { dirname, join, resolve } from 'node:path';
 import { median, readSet } from './util.js';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateRequests } from './peers.js';
 import { callRequests, shapeRequests } from './shapes.js';
+import { bodyFor, POLICY } from './service-policy.js';
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const [otherArg, mode = 'eval', roundsArg = '10'] = isMainThread ? process.argv.slice(2) : (workerData as { args: string[] }).args;
-if (!otherArg || !['eval', 'shapes', 'calls', 'lists', 'lists-closures', 'decide', 'settle'].includes(mode)) {
-  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|shapes|calls|lists|lists-closures|decide|settle] [rounds]');
+if (!otherArg || !['eval', 'shapes', 'calls', 'lists', 'lists-closures', 'decide', 'settle', 'route'].includes(mode)) {
+  console.error('usage: node --import tsx bench/ab.ts OTHER_CHECKOUT [eval|shapes|calls|lists|lists-closures|decide|settle|route] [rounds]');
   process.exit(2);
 }
 const other = resolve(otherArg);
@@ -45,6 +52,7 @@ async function load(root: string): Promise<Fn> {
   const { compile } = existsSync(join(root, 'language/policy.ts')) ? await mod('language/policy.ts') : await mod('language/runtime/compile.ts');
   const { Engine } = await mod('language/runtime/engine.ts');
   const { MemoryBudgetStore } = await mod('language/runtime/memory-store.ts');
+  if (mode === 'route') return route(mod, MemoryBudgetStore);
   // The same policy files (this tree's) for both.
   const rules = readSet(join(here, 'bench/policy'));
   if (mode === 'lists' || mode === 'lists-closures') {
@@ -71,7 +79,44 @@ async function load(root: string): Promise<Fn> {
 }
 
 
-const requests = () => (mode === 'shapes' || mode.startsWith('lists') ? shapeRequests(5_000) : mode === 'calls' ? callRequests(5_000) : generateRequests(10_000)).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
+/** `route` mode: the decide route of the tree `mod` imports from, as in its rein serve. */
+async function route(mod: (p: string) => Promise<Record<string, any>>, MemoryBudgetStore: new (o: object) => unknown): Promise<Fn> {
+  const { PolicyHolder } = await mod('language/node/serve/policy-holder.ts');
+  const { plainBody } = await mod('language/node/serve/api.ts');
+  const { decisionJson } = await mod('language/node/serve/decision-json.ts');
+  const app = await mod('language/node/serve/app.ts');
+  const { ServeMetrics } = await mod('language/node/serve/metrics.ts');
+  await mod('language/node/index.ts'); // node:crypto's SHA-256 for request_hash, as rein serve has it
+  const grace: number = app.SERVE_SETTLE_GRACE_MS;
+  const dir = mkdtempSync(join(tmpdir(), 'rein-ab-route-'));
+  writeFileSync(join(dir, 'bench.rein'), POLICY);
+  const metrics = new ServeMetrics();
+  const holder = new PolicyHolder({ source: dir, store: new MemoryBudgetStore({ settleGraceMs: grace }), engine: { onDecision: (d: unknown, c: { latencyMs: number }) => metrics.decision(d, c.latencyMs), settleGraceMs: grace } });
+  await holder.init();
+  const v = await holder.load();
+  const jsonParser = Fastify().getDefaultJsonParser('error', 'error') as unknown as (req: unknown, body: string, done: (e: Error | null, x?: unknown) => void) => void;
+  let parsed: unknown;
+  const done = (e: Error | null, x?: unknown) => {
+    if (e) throw e;
+    parsed = x;
+  };
+  const viaFastify = (t: string): unknown => {
+    jsonParser(null, t, done);
+    return parsed;
+  };
+  const parse: (t: string) => unknown = typeof app.plainJson === 'function' ? (t) => {
+    const x = app.plainJson(t);
+    return x !== app.NOT_PLAIN ? x : viaFastify(t);
+  } : viaFastify;
+  return (text) => {
+    const body = plainBody(parse(text as string));
+    const d = v.engine.decideSync(body.input);
+    holder.track(v, d, grace);
+    return decisionJson(d);
+  };
+}
+
+const requests = () => mode === 'route' ? Array.from({ length: 1000 }, (_, i) => bodyFor(i)) as unknown[] : (mode === 'shapes' || mode.startsWith('lists') ? shapeRequests(5_000) : mode === 'calls' ? callRequests(5_000) : generateRequests(10_000)).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
 
 /** One round of one side: operations per wall second, and per second of this process's CPU time
  *  (process.cpuUsage, user + system), which other work on a loaded host disturbs far less. */
@@ -135,7 +180,7 @@ if (!isMainThread) {
 }
 
 async function main() {
-  const separate = (mode === 'decide' || mode === 'settle') && process.env.BENCH_AB_HEAP !== 'shared';
+  const separate = (mode === 'decide' || mode === 'settle' || mode === 'route') && process.env.BENCH_AB_HEAP !== 'shared';
   const sides: Record<'other' | 'this', () => Promise<{ wall: number; cpu: number }>> = { other: () => Promise.reject(), this: () => Promise.reject() };
   const workers: { close(): Promise<number> }[] = [];
   if (separate) {

@@ -35,21 +35,35 @@ function ascii(s: string): void {
   for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
 }
 
-/** A string as JSON. Most keys and values need no escaping: JSON.stringify only for the others. */
+/** One ASCII character (a bracket, a comma, a colon). */
+function byte(c: number): void {
+  if (pos === buf.length) room(1);
+  buf[pos++] = c;
+}
+
+/** A string as JSON: written between quotes as it is while no character needs escaping (most keys
+ *  and values), else JSON.stringify's text instead. */
 function str(s: string): void {
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length;
+  room(n + 2);
+  const b = buf;
+  const p0 = pos;
+  let p = p0;
+  b[p++] = 0x22;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c === 0x22 || c === 0x5c || c > 0x7e) {
       const j = JSON.stringify(s);
       // UTF-8 takes at most 3 bytes per UTF-16 unit (JSON.stringify leaves no lone surrogate)
+      pos = p0;
       room(3 * j.length);
       pos += encoder.encodeInto(j, buf.subarray(pos)).written;
       return;
     }
+    b[p++] = c;
   }
-  ascii('"');
-  ascii(s);
-  ascii('"');
+  b[p++] = 0x22;
+  pos = p;
 }
 
 function write(v: unknown, depth: number): void {
@@ -74,13 +88,13 @@ function write(v: unknown, depth: number): void {
   for (let i = base; i < sp; i++) if (seen[i] === v) throw new TypeError('canonical JSON: cyclic value');
   seen[sp++] = v;
   if (Array.isArray(v)) {
-    ascii('[');
+    byte(0x5b);
     for (let i = 0; i < v.length; i++) {
-      if (i > 0) ascii(',');
+      if (i > 0) byte(0x2c);
       const x = v[i];
       write(x === undefined || typeof x === 'function' ? null : x, depth + 1);
     }
-    ascii(']');
+    byte(0x5d);
   } else {
     const o = v as Record<string, unknown>;
     // The own enumerable keys, sorted on the key stack by insertion (RFC 8785: UTF-16 code units,
@@ -99,20 +113,20 @@ function write(v: unknown, depth: number): void {
       const sorted = keys.slice(k0, end).sort();
       for (let i = 0; i < sorted.length; i++) keys[k0 + i] = sorted[i];
     }
-    ascii('{');
+    byte(0x7b);
     let first = true;
     for (let i = k0; i < end; i++) {
       const k = keys[i];
       const x = o[k];
       if (x === undefined || typeof x === 'function') continue;
-      if (!first) ascii(',');
+      if (!first) byte(0x2c);
       first = false;
       str(k);
-      ascii(':');
+      byte(0x3a);
       write(x, depth + 1);
     }
     kp = k0;
-    ascii('}');
+    byte(0x7d);
   }
   seen[--sp] = undefined;
 }

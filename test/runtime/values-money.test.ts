@@ -76,6 +76,33 @@ describe('money', () => {
     assert.equal(parseDecimalMicros('1.5e-3'), 1_500);
     assert.equal(parseDecimalMicros('1e-7'), undefined);
   });
+  it('parseDecimalMicros: plain decimals (the one-pass path) as exact BigInt arithmetic says', () => {
+    // the reference: the text's exact value in micros by BigInt, undefined when it is not a whole
+    // number of micros or not a safe integer (or the text is not an amount at all)
+    const exact = (t: string): number | undefined => {
+      const m = /^(\d+)(?:\.(\d+))?$/.exec(t);
+      if (!m || t.length > 64) return parseDecimalMicros(t); // other forms: not this test's subject
+      const frac = m[2] ?? '';
+      const num = BigInt(m[1] + frac) * 1_000_000n;
+      const den = 10n ** BigInt(frac.length);
+      if (num % den !== 0n) return undefined;
+      const v = num / den;
+      return v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : undefined;
+    };
+    const fixed = ['0', '00', '0.0', '0.002', '12', '12.3', '1.000001', '1.0000001', '1.0000010', '1.00000000000', '0.0000000', '0.00000001', '007.5',
+      '9007199254', '9007199254.740991', '9007199254.740992', '9007199255', '99999999999999999', '1' + '0'.repeat(63), '0'.repeat(60) + '1.5',
+      '1.', '.5', '1..2', '1.2.3', '-1', '+1', '1e3', '1.5e-3', '1.0000001e1', '1.00000001x', ' 1', '1 ', '١', '0x10', ''];
+    for (const t of fixed) assert.equal(parseDecimalMicros(t), exact(t), JSON.stringify(t));
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+    const alphabet = '0123456789000000.';
+    for (let k = 0; k < 20_000; k++) {
+      let t = '';
+      const len = 1 + rnd(24);
+      for (let i = 0; i < len; i++) t += alphabet[rnd(alphabet.length)];
+      assert.equal(parseDecimalMicros(t), exact(t), JSON.stringify(t));
+    }
+  });
 });
 
 describe('canonical JSON and hashing', () => {

@@ -251,6 +251,8 @@ describe('rein serve --api: bad requests are 4xx with a clear message, never 5xx
     // regression (session 9 review R6): these said "the body is not valid JSON" / named an internal field
     ['__proto__ keys', { raw: '{"input": {"__proto__": {"x": 1}}}', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /`__proto__` or `constructor.prototype` key, which is refused/],
     ['constructor.prototype keys', { raw: '{"input": {"constructor": {"prototype": {"x": 1}}}}', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /`__proto__` or `constructor.prototype` key/],
+    // the key `__proto__` spelled with an escape: refused too (rein serve parses bodies without a `\` itself)
+    ['an escaped __proto__ key', { raw: '{"input": {"\\u005f_proto__": {"x": 1}}}', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /.+/],
     ['broken JSON that mentions __proto__', { raw: '{"input": {"__proto__": ', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json', /^the body is not valid JSON$/],
     ['one decision sent as NDJSON', { raw: '{"input":{}}\n', headers: { 'content-type': 'application/x-ndjson' } }, 415, 'unsupported_media_type', /batch endpoints/],
   ];

@@ -229,6 +229,25 @@ describe('decisionJson (the decide route\'s serializer)', () => {
     same(b);
   });
 
+  it('leaves every answer intact while later ones are written (answers share a slab)', () => {
+    // Answers are views into a slab the next answers are written to: kept all together (as
+    // sockets keep what they could not send yet), each must still be its decision's JSON — across
+    // slab boundaries, an answer larger than a slab, and a throw halfway through an answer.
+    const ds = decisions(99, 400);
+    const big = decisions(98, 1)[0];
+    big.budgets[0] = { ...big.budgets[0]!, key: ['x'.repeat(40_000), 'é'.repeat(30_000)] } as never; // larger than any slab
+    const throwing = decisions(97, 1)[0];
+    throwing.externs = [{ name: 'f', args: [], value: { toJSON: () => 1n } }] as never;
+    const answers: { d: unknown; got: string | Buffer }[] = [];
+    for (let i = 0; i < ds.length; i++) {
+      answers.push({ d: ds[i], got: decisionJson(ds[i]) });
+      if (i === 100 || i === 250) answers.push({ d: big, got: decisionJson(big) });
+      if (i % 50 === 7) assert.throws(() => decisionJson(throwing), TypeError);
+    }
+    assert.ok(answers.filter((a) => Buffer.isBuffer(a.got)).length >= 350);
+    for (const { d, got } of answers) assert.ok(Buffer.from(got).equals(Buffer.from(JSON.stringify(d), 'utf8')), JSON.stringify(d).slice(0, 200));
+  });
+
   it('writes other values as JSON.stringify does, and throws where it throws', () => {
     for (const v of [{ a: 1 }, [1, 'x'], 'str', 3, null, { effect: 'allow', reasons: [] }, { toJSON: () => 'x' }]) same(v);
     const [d] = decisions(5, 1);
