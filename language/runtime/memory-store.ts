@@ -234,15 +234,28 @@ export class MemoryBudgetStore implements BudgetStore {
       this.forget(head);
       return { found: false };
     }
-    const byKey = new Map<string, number>();
-    for (const a of actuals) byKey.set(a.counterKey, a.amount);
+    // By counter key, the last one for a key standing (a map for many; a few, the usual case, are
+    // searched from the end).
+    const byKey = actuals.length > 8 ? new Map<string, number>() : null;
+    if (byKey !== null) for (const a of actuals) byKey.set(a.counterKey, a.amount);
     for (let e = head; e !== NONE; e = this.next[e]!) {
       const key = this.keyOf[e]!;
       const c = this.keyCounter[key];
       if (!c) continue; // the window's counter is gone: nothing left to correct
       this.sweep(c, now);
       const amount = this.amount[e]!;
-      const actual = byKey.get(this.keys[key]!) ?? amount;
+      let actual = amount;
+      if (byKey !== null) actual = byKey.get(this.keys[key]!) ?? amount;
+      else {
+        const k = this.keys[key]!;
+        for (let i = actuals.length - 1; i >= 0; i--) {
+          const a = actuals[i]!;
+          if (a.counterKey === k) {
+            actual = a.amount;
+            break;
+          }
+        }
+      }
       if (this.flags[e]! & LIVE) {
         // still pending: the estimate leaves `reserved`, the actual enters `spent`
         this.flags[e]! &= ~LIVE;

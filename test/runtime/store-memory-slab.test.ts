@@ -55,7 +55,7 @@ class Model {
       const c = this.counters.get(it.key);
       if (!c) continue;
       this.sweep(it.key, now);
-      const actual = actuals.find((a) => a.counterKey === it.key)?.amount ?? it.amount;
+      const actual = new Map(actuals.map((a) => [a.counterKey, a.amount])).get(it.key) ?? it.amount; // the last for a key stands
       if (it.live) {
         it.live = false;
         c.live--;
@@ -184,7 +184,8 @@ describe('MemoryBudgetStore slab', () => {
           want = outcome(() => model.reserve(id, now, ttl, commit, items));
         } else if (op < 0.6 && ids.length > 0) {
           const id = pick(ids);
-          const actuals: Actual[] = keys.filter(() => rand() < 0.3).map((k) => ({ counterKey: k, amount: Math.floor(rand() * 80) }));
+          // Mostly a few keys; sometimes a key twice (the last stands) or many entries.
+          const actuals: Actual[] = Array.from({ length: rand() < 0.8 ? Math.floor(rand() * 4) : Math.floor(rand() * 14) }, () => ({ counterKey: pick(keys), amount: Math.floor(rand() * 80) }));
           got = store.settleSync(id, actuals, now);
           want = model.settle(id, actuals, now);
         } else if (op < 0.7 && ids.length > 0) {
