@@ -15,7 +15,7 @@ import {
   type StoreWindowKind,
   type SyncBudgetStore,
 } from './store.js';
-import { IdIndex } from './id-index.js';
+import { IntIdIndex } from './id-index.js';
 import { rollingSiblings } from './windows.js';
 
 // Reservations live in a slab of typed arrays, not in objects: one slot per reserved item (its
@@ -84,7 +84,7 @@ export class MemoryBudgetStore implements BudgetStore {
   /** Consumed single-use keys → the time they may be forgotten. */
   private readonly once = new Map<string, number>();
   /** Reservation id → its first slot. The record is forgotten at its expiry + `graceMs`. */
-  private readonly reservations = new IdIndex<number>();
+  private readonly reservations = new IntIdIndex();
   private readonly graceMs: number;
   private readonly clock: () => number;
   private lastGc = -Infinity;
