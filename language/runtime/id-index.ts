@@ -333,6 +333,19 @@ export class IntIdIndex {
     }
   }
 
+  /** Replaces every value `v` by `f(v)` (a non-negative 32-bit integer). */
+  mapValues(f: (value: number) => number): void {
+    for (const [id, v] of this.other) this.other.set(id, f(v));
+    for (const g of this.groups.values()) {
+      const slots = g.slots;
+      if (slots === null) continue;
+      for (let i = 0; i < SLOTS; i++) {
+        const v = slots[i]!;
+        if (v !== FREE) slots[i] = f(v);
+      }
+    }
+  }
+
   *ids(): IterableIterator<string> {
     for (const g of this.groups.values()) {
       const slots = g.slots;

@@ -99,6 +99,8 @@ export class MemoryBudgetStore implements BudgetStore {
   /** Slots `[0, used)` have been handed out; freed ones are listed from `free` through `next`. */
   private used = 0;
   private free = NONE;
+  /** Slots in use (handed out and not freed). */
+  private taken = 0;
 
   // Counter keys by number: a slot names its counter by key, as the record it replaces did (a counter
   // forgotten and written again is found by a late settle), without a string per slot. A number is
@@ -326,6 +328,7 @@ export class MemoryBudgetStore implements BudgetStore {
         if (c.spent === 0 && c.live === 0 && (c.dropAt === null || now >= c.dropAt)) this.dropCounter(k, c);
       } else if (c.dropAt !== null && now >= c.dropAt && c.live === 0) this.dropCounter(k, c);
     }
+    if (this.flags.length > INITIAL_SLOTS && this.taken * 4 < this.flags.length) this.compact();
   }
 
   /** A snapshot for tests and debugging: counters (after expiry at `now`) and live reservation ids. */
@@ -417,6 +420,7 @@ export class MemoryBudgetStore implements BudgetStore {
       if (this.used === this.flags.length) this.grow();
       s = this.used++;
     }
+    this.taken++;
     this.next[s] = NONE;
     this.keyOf[s] = NONE;
     return s;
@@ -427,6 +431,49 @@ export class MemoryBudgetStore implements BudgetStore {
     this.flags[s] = 0;
     this.next[s] = this.free;
     this.free = s;
+    this.taken--;
+  }
+
+  /**
+   * A slab at most a quarter used (after a burst of reservations, once they are forgotten) moves
+   * its slots to the front of a smaller one (twice what is used, at least the first size), in the
+   * same order: the heaps, the reservations' lists and the id index are renumbered. Run by `gc`.
+   */
+  private compact(): void {
+    const used = this.used;
+    const flags = this.flags;
+    const to = new Int32Array(used);
+    let n = 0;
+    for (let i = 0; i < used; i++) to[i] = flags[i] === 0 ? NONE : n++;
+    let size = INITIAL_SLOTS;
+    while (size < 2 * n) size *= 2;
+    const amount = new Float64Array(size);
+    const expiresAt = new Float64Array(size);
+    const next = new Int32Array(size);
+    const keyOf = new Int32Array(size);
+    const flags2 = new Uint8Array(size);
+    for (let i = 0; i < used; i++) {
+      const j = to[i]!;
+      if (j === NONE) continue;
+      amount[j] = this.amount[i]!;
+      expiresAt[j] = this.expiresAt[i]!;
+      const nx = this.next[i]!;
+      next[j] = nx === NONE ? NONE : to[nx]!;
+      keyOf[j] = this.keyOf[i]!;
+      flags2[j] = flags[i]!;
+    }
+    this.amount = amount;
+    this.expiresAt = expiresAt;
+    this.next = next;
+    this.keyOf = keyOf;
+    this.flags = flags2;
+    this.used = n;
+    this.free = NONE;
+    for (const c of this.counters.values()) {
+      const h = c.heap;
+      for (let i = 0; i < c.size; i++) h[i] = to[h[i]!]!;
+    }
+    this.reservations.mapValues((s) => to[s]!);
   }
 
   private grow(): void {
@@ -474,6 +521,7 @@ export class MemoryBudgetStore implements BudgetStore {
     this.flags[e] = 0;
     this.next[e] = this.free;
     this.free = e;
+    this.taken--;
     if (key !== NONE) this.unref(key);
   }
 

@@ -72,6 +72,18 @@ describe('IntIdIndex', () => {
     assert.equal(x.add(id(2 * 1296), 5), false);
   });
 
+  it('mapValues renumbers every value: dense, sparse and other ids', () => {
+    const x = new IntIdIndex();
+    for (let n = 1296; n < 3 * 1296; n++) x.add(id(n), n);
+    for (let n = 1296; n < 2 * 1296 - 20; n++) x.delete(id(n)); // the first group becomes sparse
+    x.add('odd id', 7);
+    x.mapValues((v) => v * 2);
+    for (let n = 2 * 1296 - 20; n < 3 * 1296; n++) assert.equal(x.get(id(n)), 2 * n);
+    assert.equal(x.get('odd id'), 14);
+    assert.equal(x.get(id(1296)), undefined);
+    assert.equal(x.size, 20 + 1296 + 1);
+  });
+
   it('refuses a value that is not a non-negative 32-bit integer', () => {
     const x = new IntIdIndex();
     for (const v of [-1, 1.5, 2 ** 31, NaN]) assert.throws(() => x.add(id(5000), v), RangeError, String(v));

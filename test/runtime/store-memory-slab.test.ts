@@ -158,6 +158,13 @@ describe('MemoryBudgetStore slab', () => {
       const grace = 200;
       const store = new MemoryBudgetStore({ settleGraceMs: grace });
       const model = new Model(grace);
+      let compactions = 0;
+      const inner = store as unknown as { compact: () => void };
+      const compact = inner.compact;
+      inner.compact = function (this: unknown) {
+        compactions++;
+        compact.call(this);
+      };
       const keys = ['a', 'b', 'c', 'w1', 'w2', 'w3'];
       /** Window ends per windowed key: they move on, so counters are forgotten and made again. */
       const windowEnd = (k: string, now: number): number | null => (k.startsWith('w') ? (Math.floor(now / 300) + 1) * 300 + Number(k[1]) * 7 : null);
@@ -168,7 +175,21 @@ describe('MemoryBudgetStore slab', () => {
         const op = rand();
         let got: unknown;
         let want: unknown;
-        if (op < 0.4) {
+        if (op < 0.002) {
+          // A burst (not enforced: all committed): once forgotten, the slab is compacted.
+          const r: unknown[] = [];
+          const m: unknown[] = [];
+          for (let b = 0; b < 1_500; b++) {
+            const id = `b-${(next++).toString(36)}`;
+            ids.push(id);
+            const items: ReserveItem[] = [pick(keys), pick(keys)].map((k) => ({ counterKey: k, limit: 100, charge: Math.floor(rand() * 9), enforce: false, expiresAt: windowEnd(k, now) }));
+            const ttl = 1 + Math.floor(rand() * 80);
+            r.push(store.reserveSync({ reservationId: id, now, ttlMs: ttl, commit: true, items }));
+            m.push(model.reserve(id, now, ttl, true, items));
+          }
+          got = r;
+          want = m;
+        } else if (op < 0.4) {
           // Engine-like ids (a prefix and a base-36 counter) across id groups, and a few others.
           const id = ids.length > 0 && rand() < 0.05 ? pick(ids) : rand() < 0.1 ? `odd_${next++}` : `p-${(next++).toString(36).padStart(3, '0')}`;
           ids.push(id);
@@ -216,6 +237,7 @@ describe('MemoryBudgetStore slab', () => {
       store.gc(end);
       model.gc(end);
       assert.deepEqual(store.inspect(end), model.inspect(end));
+      assert.ok(compactions > 0, 'the slab was compacted');
     });
   }
 
@@ -241,6 +263,35 @@ describe('MemoryBudgetStore slab', () => {
     // their grace or not yet collected, 2 slots each.
     assert.ok(internals(s).used <= 4_096, `slots handed out: ${internals(s).used}`);
     assert.equal(internals(s).flags.subarray(0, internals(s).used).reduce((a, f) => a + (f === 0 ? 0 : 1), 0), 0, 'every slot is free');
+  });
+
+  it('compacts a slab a quarter used after a burst: the reservations left keep their counters, lists and ids', () => {
+    const s = new MemoryBudgetStore({ settleGraceMs: 1_000 });
+    const items = (charge: number) => [
+      { counterKey: 'k', limit: 1e15, charge, enforce: true, expiresAt: null },
+      { counterKey: 'j', limit: 1e15, charge: 2 * charge, enforce: true, expiresAt: null },
+    ];
+    // A burst of short ones; every 100th lives long.
+    for (let i = 0; i < 50_000; i++) s.reserveSync({ reservationId: `r-${i.toString(36)}`, now: 0, ttlMs: i % 100 === 0 ? 1e9 : 10, commit: true, items: items(i % 100 === 0 ? 5 : 1) });
+    const big = internals(s).flags.length;
+    assert.ok(big >= 100_000);
+    s.gc(2_000); // the short ones expired (counted as spent) and are forgotten
+    const small = internals(s).flags.length;
+    assert.ok(small <= 2_048, `slab of ${small} slots after compaction (was ${big})`);
+    assert.deepEqual(s.inspect(2_000).counters, { k: { spent: 49_500, reserved: 2_500, pending: 500 }, j: { spent: 99_000, reserved: 5_000, pending: 500 } });
+    // Each kept reservation still settles both its items (its list was renumbered) and only once.
+    for (let i = 0; i < 50_000; i += 100) assert.deepEqual(s.settleSync(`r-${i.toString(36)}`, [{ counterKey: 'j', amount: 1 }], 2_000), { found: true }, String(i));
+    assert.deepEqual(s.inspect(2_000), { counters: { k: { spent: 49_500 + 2_500, reserved: 0, pending: 0 }, j: { spent: 99_000 + 500, reserved: 0, pending: 0 } }, reservations: [] });
+    // And the slab takes new ones.
+    s.reserveSync({ reservationId: 'after', now: 3_000, ttlMs: 10, commit: true, items: items(1) });
+    assert.deepEqual(s.peekSync(['k', 'j'], 3_005), [
+      { spent: 52_000, reserved: 1 },
+      { spent: 99_500, reserved: 2 },
+    ]);
+    assert.deepEqual(s.peekSync(['k', 'j'], 3_010), [
+      { spent: 52_001, reserved: 0 },
+      { spent: 99_502, reserved: 0 },
+    ]);
   });
 
   it('numbers a counter key while its counter or a reservation names it, then reuses the number', () => {
