@@ -34,6 +34,27 @@ const IN_RECORD = 4;
 /** No slot (end of a reservation's list, of the free list). */
 const NONE = -1;
 
+/** Slot `s` is at `s & PAGE_MASK` of page `s >>> PAGE_BITS`. The first page grows by doubling up to
+ *  PAGE_SLOTS; then a full page is added at a time, so growing never copies more than one page (a
+ *  slab of millions of slots copied at once would stall its caller for tens of milliseconds). */
+const PAGE_BITS = 16;
+const PAGE_SLOTS = 1 << PAGE_BITS;
+const PAGE_MASK = PAGE_SLOTS - 1;
+
+/** Slots of the slab: the reserved amount, its expiry (epoch ms; from then on the amount counts as
+ *  spent), the reservation's next slot (or the next free slot), its counter key's number, flags. */
+interface Page {
+  amount: Float64Array;
+  expiresAt: Float64Array;
+  next: Int32Array;
+  keyOf: Int32Array;
+  flags: Uint8Array;
+}
+
+function newPage(n: number): Page {
+  return { amount: new Float64Array(n), expiresAt: new Float64Array(n), next: new Int32Array(n), keyOf: new Int32Array(n), flags: new Uint8Array(n) };
+}
+
 interface Counter {
   /** The counter key's number (`MemoryBudgetStore.keys`): what a slot records. */
   id: number;
@@ -41,9 +62,10 @@ interface Counter {
   reserved: number;
   /** How many live slots the counter has. */
   live: number;
-  /** Min-heap by expiry of the counter's slots (`heap[0 .. size)`); slots no longer live (settled,
-   *  released) are dropped lazily. */
+  /** Min-heap by expiry of the counter's slots (`heap[0 .. size)`, their expiries in `at`: no slab
+   *  read to order them); slots no longer live (settled, released) are dropped lazily. */
   heap: Int32Array;
+  at: Float64Array;
   size: number;
   /** Forget the counter after this time (window end + grace); null = never. */
   dropAt: number | null;
@@ -89,13 +111,10 @@ export class MemoryBudgetStore implements BudgetStore {
   private readonly clock: () => number;
   private lastGc = -Infinity;
 
-  // The slab: slot → the reserved amount, its expiry (epoch ms; from then on the amount counts as
-  // spent), the reservation's next slot (or the next free slot), its counter key's number, flags.
-  private amount = new Float64Array(INITIAL_SLOTS);
-  private expiresAt = new Float64Array(INITIAL_SLOTS);
-  private next = new Int32Array(INITIAL_SLOTS);
-  private keyOf = new Int32Array(INITIAL_SLOTS);
-  private flags = new Uint8Array(INITIAL_SLOTS);
+  /** The slab (`Page`). */
+  private pages: Page[] = [newPage(INITIAL_SLOTS)];
+  /** Slots in the pages. */
+  private capacity = INITIAL_SLOTS;
   /** Slots `[0, used)` have been handed out; freed ones are listed from `free` through `next`. */
   private used = 0;
   private free = NONE;
@@ -177,7 +196,7 @@ export class MemoryBudgetStore implements BudgetStore {
       this.unalloc(head);
       throw new Error(`reservation ${id} already exists`);
     }
-    this.flags[head] = IN_RECORD;
+    this.pages[head >>> PAGE_BITS]!.flags[head & PAGE_MASK] = IN_RECORD;
     // 2. Write every item (all or nothing: nothing above can fail now).
     let tail = NONE;
     for (let i = 0; i < n; i++) {
@@ -186,28 +205,29 @@ export class MemoryBudgetStore implements BudgetStore {
       c.reserved += it.charge;
       // The same counter twice in one reservation: one slot with the sum.
       const key = c.id;
-      const next = this.next;
-      let dup = NONE;
-      for (let e = tail === NONE ? NONE : head; e !== NONE; e = next[e]!) {
-        if (this.keyOf[e] === key) {
-          dup = e;
+      let dup = false;
+      for (let e = tail === NONE ? NONE : head; e !== NONE; ) {
+        const p = this.pages[e >>> PAGE_BITS]!;
+        const o = e & PAGE_MASK;
+        if (p.keyOf[o] === key) {
+          p.amount[o] += it.charge;
+          dup = true;
           break;
         }
+        e = p.next[o]!;
       }
-      if (dup !== NONE) {
-        this.amount[dup] += it.charge;
-        continue;
-      }
-      // `alloc` may grow the slab: the arrays are read after it.
+      if (dup) continue;
       const e = tail === NONE ? head : this.alloc();
-      this.amount[e] = it.charge;
-      this.expiresAt[e] = expiresAt;
-      this.keyOf[e] = key;
+      const p = this.pages[e >>> PAGE_BITS]!;
+      const o = e & PAGE_MASK;
+      p.amount[o] = it.charge;
+      p.expiresAt[o] = expiresAt;
+      p.keyOf[o] = key;
       this.refs[key]!++;
-      this.flags[e] = LIVE | IN_HEAP | IN_RECORD;
-      if (tail !== NONE) this.next[tail] = e;
+      p.flags[o] = LIVE | IN_HEAP | IN_RECORD;
+      if (tail !== NONE) this.pages[tail >>> PAGE_BITS]!.next[tail & PAGE_MASK] = e;
       c.live++;
-      heapPush(c, e, expiresAt, this.expiresAt);
+      heapPush(c, e, expiresAt);
       tail = e;
     }
     return { ok, committed: true, items };
@@ -232,7 +252,7 @@ export class MemoryBudgetStore implements BudgetStore {
     const head = this.reservations.get(reservationId);
     if (head === undefined) return { found: false };
     this.reservations.delete(reservationId);
-    if (now >= this.expiresAt[head]! + this.graceMs) {
+    if (now >= this.pages[head >>> PAGE_BITS]!.expiresAt[head & PAGE_MASK]! + this.graceMs) {
       this.forget(head);
       return { found: false };
     }
@@ -240,12 +260,15 @@ export class MemoryBudgetStore implements BudgetStore {
     // searched from the end).
     const byKey = actuals.length > 8 ? new Map<string, number>() : null;
     if (byKey !== null) for (const a of actuals) byKey.set(a.counterKey, a.amount);
-    for (let e = head; e !== NONE; e = this.next[e]!) {
-      const key = this.keyOf[e]!;
+    for (let e = head; e !== NONE; ) {
+      const p = this.pages[e >>> PAGE_BITS]!;
+      const o = e & PAGE_MASK;
+      e = p.next[o]!;
+      const key = p.keyOf[o]!;
       const c = this.keyCounter[key];
       if (!c) continue; // the window's counter is gone: nothing left to correct
       this.sweep(c, now);
-      const amount = this.amount[e]!;
+      const amount = p.amount[o]!;
       let actual = amount;
       if (byKey !== null) actual = byKey.get(this.keys[key]!) ?? amount;
       else {
@@ -258,9 +281,9 @@ export class MemoryBudgetStore implements BudgetStore {
           }
         }
       }
-      if (this.flags[e]! & LIVE) {
+      if (p.flags[o]! & LIVE) {
         // still pending: the estimate leaves `reserved`, the actual enters `spent`
-        this.flags[e]! &= ~LIVE;
+        p.flags[o]! &= ~LIVE;
         c.live--;
         c.reserved -= amount;
         c.spent += actual;
@@ -281,7 +304,11 @@ export class MemoryBudgetStore implements BudgetStore {
     const head = this.reservations.get(reservationId);
     if (head === undefined) return { found: false };
     const zeros: Actual[] = [];
-    for (let e = head; e !== NONE; e = this.next[e]!) zeros.push({ counterKey: this.keys[this.keyOf[e]!]!, amount: 0 });
+    for (let e = head; e !== NONE; ) {
+      const p = this.pages[e >>> PAGE_BITS]!;
+      zeros.push({ counterKey: this.keys[p.keyOf[e & PAGE_MASK]!]!, amount: 0 });
+      e = p.next[e & PAGE_MASK]!;
+    }
     return this.settleSync(reservationId, zeros, now);
   }
 
@@ -315,7 +342,7 @@ export class MemoryBudgetStore implements BudgetStore {
     this.lastGc = now;
     const graceMs = this.graceMs;
     this.reservations.deleteWhere((head) => {
-      if (now < this.expiresAt[head]! + graceMs) return false;
+      if (now < this.pages[head >>> PAGE_BITS]!.expiresAt[head & PAGE_MASK]! + graceMs) return false;
       this.forget(head);
       return true;
     });
@@ -328,7 +355,7 @@ export class MemoryBudgetStore implements BudgetStore {
         if (c.spent === 0 && c.live === 0 && (c.dropAt === null || now >= c.dropAt)) this.dropCounter(k, c);
       } else if (c.dropAt !== null && now >= c.dropAt && c.live === 0) this.dropCounter(k, c);
     }
-    if (this.flags.length > INITIAL_SLOTS && this.taken * 4 < this.flags.length) this.compact();
+    if (this.capacity > INITIAL_SLOTS && this.taken * 4 < this.capacity) this.compact();
   }
 
   /** A snapshot for tests and debugging: counters (after expiry at `now`) and live reservation ids. */
@@ -370,7 +397,7 @@ export class MemoryBudgetStore implements BudgetStore {
     if (!c) {
       // An anchored counter's anchor, and a bucket's refill time, start at its first write.
       const id = this.keyId(counterKey);
-      c = { id, spent: 0, reserved: 0, live: 0, heap: new Int32Array(INITIAL_HEAP), size: 0, dropAt, mode, t: now, period: 0, maxAt: -Infinity, minAt: Infinity };
+      c = { id, spent: 0, reserved: 0, live: 0, heap: new Int32Array(INITIAL_HEAP), at: new Float64Array(INITIAL_HEAP), size: 0, dropAt, mode, t: now, period: 0, maxAt: -Infinity, minAt: Infinity };
       this.counters.set(counterKey, c);
       this.keyCounter[id] = c;
       this.refs[id]!++;
@@ -415,58 +442,80 @@ export class MemoryBudgetStore implements BudgetStore {
   /** A free slot (flags 0, no key, no next). */
   private alloc(): number {
     let s = this.free;
-    if (s !== NONE) this.free = this.next[s]!;
+    if (s !== NONE) this.free = this.pages[s >>> PAGE_BITS]!.next[s & PAGE_MASK]!;
     else {
-      if (this.used === this.flags.length) this.grow();
+      if (this.used === this.capacity) this.grow();
       s = this.used++;
     }
     this.taken++;
-    this.next[s] = NONE;
-    this.keyOf[s] = NONE;
+    const p = this.pages[s >>> PAGE_BITS]!;
+    p.next[s & PAGE_MASK] = NONE;
+    p.keyOf[s & PAGE_MASK] = NONE;
     return s;
   }
 
   /** Returns a slot `alloc` just gave (nothing names it). */
   private unalloc(s: number): void {
-    this.flags[s] = 0;
-    this.next[s] = this.free;
+    const p = this.pages[s >>> PAGE_BITS]!;
+    p.flags[s & PAGE_MASK] = 0;
+    p.next[s & PAGE_MASK] = this.free;
     this.free = s;
     this.taken--;
   }
 
+  /** The first page doubles up to a full page; then a full page is added. */
+  private grow(): void {
+    if (this.capacity < PAGE_SLOTS) {
+      const old = this.pages[0]!;
+      const n = this.capacity * 2;
+      const p = newPage(n);
+      p.amount.set(old.amount);
+      p.expiresAt.set(old.expiresAt);
+      p.next.set(old.next);
+      p.keyOf.set(old.keyOf);
+      p.flags.set(old.flags);
+      this.pages[0] = p;
+      this.capacity = n;
+    } else {
+      this.pages.push(newPage(PAGE_SLOTS));
+      this.capacity += PAGE_SLOTS;
+    }
+  }
+
   /**
    * A slab at most a quarter used (after a burst of reservations, once they are forgotten) moves
-   * its slots to the front of a smaller one (twice what is used, at least the first size), in the
-   * same order: the heaps, the reservations' lists and the id index are renumbered. Run by `gc`.
+   * its slots to the front of a smaller one (about twice what is used, at least the first size), in
+   * the same order: the heaps, the reservations' lists and the id index are renumbered. Run by `gc`.
    */
   private compact(): void {
     const used = this.used;
-    const flags = this.flags;
+    const old = this.pages;
     const to = new Int32Array(used);
     let n = 0;
-    for (let i = 0; i < used; i++) to[i] = flags[i] === 0 ? NONE : n++;
-    let size = INITIAL_SLOTS;
-    while (size < 2 * n) size *= 2;
-    const amount = new Float64Array(size);
-    const expiresAt = new Float64Array(size);
-    const next = new Int32Array(size);
-    const keyOf = new Int32Array(size);
-    const flags2 = new Uint8Array(size);
+    for (let i = 0; i < used; i++) to[i] = old[i >>> PAGE_BITS]!.flags[i & PAGE_MASK] === 0 ? NONE : n++;
+    let capacity = INITIAL_SLOTS;
+    while (capacity < 2 * n && capacity < PAGE_SLOTS) capacity *= 2;
+    const pages = [newPage(capacity)];
+    while (capacity < n) {
+      pages.push(newPage(PAGE_SLOTS));
+      capacity += PAGE_SLOTS;
+    }
     for (let i = 0; i < used; i++) {
       const j = to[i]!;
       if (j === NONE) continue;
-      amount[j] = this.amount[i]!;
-      expiresAt[j] = this.expiresAt[i]!;
-      const nx = this.next[i]!;
-      next[j] = nx === NONE ? NONE : to[nx]!;
-      keyOf[j] = this.keyOf[i]!;
-      flags2[j] = flags[i]!;
+      const p = old[i >>> PAGE_BITS]!;
+      const o = i & PAGE_MASK;
+      const q = pages[j >>> PAGE_BITS]!;
+      const r = j & PAGE_MASK;
+      q.amount[r] = p.amount[o]!;
+      q.expiresAt[r] = p.expiresAt[o]!;
+      const nx = p.next[o]!;
+      q.next[r] = nx === NONE ? NONE : to[nx]!;
+      q.keyOf[r] = p.keyOf[o]!;
+      q.flags[r] = p.flags[o]!;
     }
-    this.amount = amount;
-    this.expiresAt = expiresAt;
-    this.next = next;
-    this.keyOf = keyOf;
-    this.flags = flags2;
+    this.pages = pages;
+    this.capacity = capacity;
     this.used = n;
     this.free = NONE;
     for (const c of this.counters.values()) {
@@ -476,34 +525,15 @@ export class MemoryBudgetStore implements BudgetStore {
     this.reservations.mapValues((s) => to[s]!);
   }
 
-  private grow(): void {
-    const n = this.flags.length * 2;
-    const amount = new Float64Array(n);
-    amount.set(this.amount);
-    this.amount = amount;
-    const expiresAt = new Float64Array(n);
-    expiresAt.set(this.expiresAt);
-    this.expiresAt = expiresAt;
-    const next = new Int32Array(n);
-    next.set(this.next);
-    this.next = next;
-    const keyOf = new Int32Array(n);
-    keyOf.set(this.keyOf);
-    this.keyOf = keyOf;
-    const flags = new Uint8Array(n);
-    flags.set(this.flags);
-    this.flags = flags;
-  }
-
   /** A reservation's record is gone (settled, released, forgotten): its slots no longer in a heap
    *  are free. */
   private forget(head: number): void {
-    const next = this.next;
-    const flags = this.flags;
     for (let e = head; e !== NONE; ) {
-      const n = next[e]!;
-      const f = flags[e]! & ~IN_RECORD;
-      flags[e] = f;
+      const p = this.pages[e >>> PAGE_BITS]!;
+      const o = e & PAGE_MASK;
+      const n = p.next[o]!;
+      const f = p.flags[o]! & ~IN_RECORD;
+      p.flags[o] = f;
       if ((f & IN_HEAP) === 0) this.release1(e);
       e = n;
     }
@@ -511,15 +541,18 @@ export class MemoryBudgetStore implements BudgetStore {
 
   /** A slot has left its counter's heap: free unless its record still holds it. */
   private leaveHeap(e: number): void {
-    const f = this.flags[e]! & ~IN_HEAP;
-    this.flags[e] = f;
+    const p = this.pages[e >>> PAGE_BITS]!;
+    const f = p.flags[e & PAGE_MASK]! & ~IN_HEAP;
+    p.flags[e & PAGE_MASK] = f;
     if ((f & IN_RECORD) === 0) this.release1(e);
   }
 
   private release1(e: number): void {
-    const key = this.keyOf[e]!;
-    this.flags[e] = 0;
-    this.next[e] = this.free;
+    const p = this.pages[e >>> PAGE_BITS]!;
+    const o = e & PAGE_MASK;
+    const key = p.keyOf[o]!;
+    p.flags[o] = 0;
+    p.next[o] = this.free;
     this.free = e;
     this.taken--;
     if (key !== NONE) this.unref(key);
@@ -530,10 +563,12 @@ export class MemoryBudgetStore implements BudgetStore {
   private sweep(c: Counter, now: number): void {
     if (c.mode !== undefined) touch(c, c.mode, now);
     while (c.minAt <= now) {
-      const top = heapPop(c, this.expiresAt);
-      if (this.flags[top]! & LIVE) {
-        this.flags[top]! &= ~LIVE;
-        const amount = this.amount[top]!;
+      const top = heapPop(c);
+      const p = this.pages[top >>> PAGE_BITS]!;
+      const o = top & PAGE_MASK;
+      if (p.flags[o]! & LIVE) {
+        p.flags[o]! &= ~LIVE;
+        const amount = p.amount[o]!;
         c.live--;
         c.reserved -= amount;
         c.spent += amount;
@@ -545,16 +580,20 @@ export class MemoryBudgetStore implements BudgetStore {
     if (n > 64 && n > 2 * c.live) {
       // In place: the i-th slot read is pushed at an index no greater than i.
       const h = c.heap;
-      const expiresAt = this.expiresAt;
+      const at = c.at;
       c.size = 0;
       c.minAt = Infinity;
       c.maxAt = -Infinity;
       for (let i = 0; i < n; i++) {
         const e = h[i]!;
-        if (this.flags[e]! & LIVE) heapPush(c, e, expiresAt[e]!, expiresAt);
+        if (this.pages[e >>> PAGE_BITS]!.flags[e & PAGE_MASK]! & LIVE) heapPush(c, e, at[i]!);
         else this.leaveHeap(e);
       }
-      if (h.length > INITIAL_HEAP && c.size * 4 < h.length) c.heap = h.slice(0, Math.max(INITIAL_HEAP, c.size * 2));
+      if (h.length > INITIAL_HEAP && c.size * 4 < h.length) {
+        const m = Math.max(INITIAL_HEAP, c.size * 2);
+        c.heap = h.slice(0, m);
+        c.at = at.slice(0, m);
+      }
     }
   }
 }
@@ -587,56 +626,70 @@ function touch(c: Counter, m: CounterMode, now: number): void {
   }
 }
 
-/** Adds slot `e` (expiring at `at`, `expiresAt[e]`) to the counter's heap. */
-function heapPush(c: Counter, e: number, at: number, expiresAt: Float64Array): void {
+/** Adds slot `e`, expiring at `at`, to the counter's heap. */
+function heapPush(c: Counter, e: number, at: number): void {
   let h = c.heap;
+  let ats = c.at;
   if (c.size === h.length) {
-    const bigger = new Int32Array(h.length * 2);
+    const n = h.length * 2;
+    const bigger = new Int32Array(n);
     bigger.set(h);
     h = c.heap = bigger;
+    const biggerAt = new Float64Array(n);
+    biggerAt.set(ats);
+    ats = c.at = biggerAt;
   }
   if (at < c.minAt) c.minAt = at;
   if (at >= c.maxAt) {
     c.maxAt = at;
-    h[c.size++] = e;
+    h[c.size] = e;
+    ats[c.size++] = at;
     return;
   }
   let i = c.size++;
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    const p = h[parent]!;
-    if (expiresAt[p]! <= at) break;
-    h[i] = p;
+    const pa = ats[parent]!;
+    if (pa <= at) break;
+    h[i] = h[parent]!;
+    ats[i] = pa;
     i = parent;
   }
   h[i] = e;
+  ats[i] = at;
 }
 
 /** Removes and returns the heap's top slot (the heap is not empty: `minAt` is finite). */
-function heapPop(c: Counter, expiresAt: Float64Array): number {
+function heapPop(c: Counter): number {
   const h = c.heap;
+  const ats = c.at;
   const top = h[0]!;
   const n = --c.size;
   if (n > 0) {
     const last = h[n]!;
-    const key = expiresAt[last]!;
+    const key = ats[n]!;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
       const r = l + 1;
       let m = i;
       let mv = key;
-      if (l < n && expiresAt[h[l]!]! < mv) {
+      if (l < n && ats[l]! < mv) {
         m = l;
-        mv = expiresAt[h[l]!]!;
+        mv = ats[l]!;
       }
-      if (r < n && expiresAt[h[r]!]! < mv) m = r;
+      if (r < n && ats[r]! < mv) {
+        m = r;
+        mv = ats[r]!;
+      }
       if (m === i) break;
       h[i] = h[m]!;
+      ats[i] = mv;
       i = m;
     }
     h[i] = last;
+    ats[i] = key;
   }
-  c.minAt = n > 0 ? expiresAt[h[0]!]! : Infinity;
+  c.minAt = n > 0 ? ats[0]! : Infinity;
   return top;
 }
