@@ -261,6 +261,7 @@ export class MemoryBudgetStore implements BudgetStore {
     const byKey = actuals.length > 8 ? new Map<string, number>() : null;
     if (byKey !== null) for (const a of actuals) byKey.set(a.counterKey, a.amount);
     for (let e = head; e !== NONE; ) {
+      const slot = e;
       const p = this.pages[e >>> PAGE_BITS]!;
       const o = e & PAGE_MASK;
       e = p.next[o]!;
@@ -283,10 +284,16 @@ export class MemoryBudgetStore implements BudgetStore {
       }
       if (p.flags[o]! & LIVE) {
         // still pending: the estimate leaves `reserved`, the actual enters `spent`
-        p.flags[o]! &= ~LIVE;
         c.live--;
         c.reserved -= amount;
         c.spent += actual;
+        // The heap's last slot (settled in the order reserved): out of the heap now, free below.
+        const last = c.size - 1;
+        if (last >= 0 && c.heap[last] === slot) {
+          c.size = last;
+          if (last === 0) c.minAt = Infinity;
+          p.flags[o] = p.flags[o]! & ~(LIVE | IN_HEAP);
+        } else p.flags[o]! &= ~LIVE;
       } else {
         // expired earlier: its estimate was moved to `spent`; correct by the difference
         c.spent = Math.max(0, c.spent + actual - amount);
