@@ -339,7 +339,10 @@ export const settleColumns = { on: true };
 interface Chunk {
   /** The first counter. */
   readonly base: number;
-  /** The decision time (offset from the engine's time base). */
+  /** The decision time (`Kept.at`) of the chunk's first row: rows keep theirs as an offset from it. */
+  readonly t0: number;
+  /** The decision time minus `t0` (a long-running engine's `Kept.at` outgrows 32 bits; a chunk's
+   *  rows are decided within seconds of one another). */
   readonly at: Int32Array;
   /** The first counted budget's interned (budget, counter key), 0 where no reservation is kept. */
   readonly k0: Int32Array;
@@ -443,7 +446,7 @@ export class SettleData {
    */
   keepPaths(id: string, n: number, at: number, counted: readonly { budget: CompiledBudget; counterKey: string | null }[], input: Record<string, unknown>): boolean {
     const paths = this.paths;
-    if (paths === null || (at | 0) !== at) return false;
+    if (paths === null) return false;
     const m = counted.length;
     if (m === 0 || m > 2) return false;
     const w = this.width;
@@ -459,10 +462,12 @@ export class SettleData {
     if (a === 0) return false;
     const b = m === 2 ? this.intern(counted[1]!.budget, counted[1]!.counterKey) : 0;
     if (m === 2 && b === 0) return false;
-    const c = this.chunkOf(n);
+    const c = this.chunkOf(n, at);
     const r = n - c.base;
     if (c.k0[r] !== 0) return true; // present: kept once (as `IdIndex.add`)
-    c.at[r] = at;
+    const dt = at - c.t0;
+    if ((dt | 0) !== dt || c.t0 + dt !== at) return false;
+    c.at[r] = dt;
     if (at > c.maxAt) c.maxAt = at;
     if (b !== 0) (c.k1 ??= new Int32Array(CHUNK))[r] = b;
     const vals = c.vals;
@@ -494,7 +499,8 @@ export class SettleData {
       }
       const k0 = c.k0;
       const at = c.at;
-      for (let r = 0; r < CHUNK; r++) if (k0[r] !== 0 && drop(at[r]!)) this.clear(c, r);
+      const t0 = c.t0;
+      for (let r = 0; r < CHUNK; r++) if (k0[r] !== 0 && drop(t0 + at[r]!)) this.clear(c, r);
       this.leave(c);
     }
     this.sweep();
@@ -506,14 +512,15 @@ export class SettleData {
     c.count--;
   }
 
-  private chunkOf(n: number): Chunk {
+  /** The chunk of counter `n` (made when new, its `t0` then `at`). */
+  private chunkOf(n: number, at: number): Chunk {
     const l = this.last;
     if (l !== null && n >= l.base && n < l.base + CHUNK) return l;
     const k = Math.floor(n / CHUNK);
     let c = this.chunks.get(k);
     if (c === undefined) {
       const w = this.width;
-      c = { base: k * CHUNK, at: new Int32Array(CHUNK), k0: new Int32Array(CHUNK), k1: null, vals: w > 0 ? new Float64Array(CHUNK * w) : null, count: 0, maxAt: -Infinity };
+      c = { base: k * CHUNK, t0: at, at: new Int32Array(CHUNK), k0: new Int32Array(CHUNK), k1: null, vals: w > 0 ? new Float64Array(CHUNK * w) : null, count: 0, maxAt: -Infinity };
       this.chunks.set(k, c);
     }
     this.last = c;
@@ -555,7 +562,8 @@ export class SettleData {
     }
     const ks = this.keys;
     const bs = this.budgets;
-    return b === 0 ? new Kept(c.at[r]!, bs[a]!, ks[a]!, KEPT_PATHS, v) : new Kept(c.at[r]!, [bs[a]!, bs[b]!], [ks[a]!, ks[b]!], KEPT_PATHS, v);
+    const at = c.t0 + c.at[r]!;
+    return b === 0 ? new Kept(at, bs[a]!, ks[a]!, KEPT_PATHS, v) : new Kept(at, [bs[a]!, bs[b]!], [ks[a]!, ks[b]!], KEPT_PATHS, v);
   }
 
   /** The index (≥ 1) of a (budget, counter key) pair, or 0 when it cannot be interned (no key, or

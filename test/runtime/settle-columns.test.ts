@@ -208,6 +208,24 @@ describe('settle data in columns (settle-data.ts SettleData)', () => {
     assert.deepEqual(B.store.peekSync([key], clock.t), [{ spent: 4_950 * 10_000 + 50 * 20_000, reserved: 0 }]);
   });
 
+  it('an engine running for months still keeps rows in columns (decision times as offsets within a chunk)', async () => {
+    const clock = { t: T0 };
+    const { columns: B, objects: A } = engines(`${SCHEMA}\nbudget spend {\n  limit $1000000 per day\n  charge if hour(now) == 10 then cost.estimate else $2\n  by user\n}\n`, clock);
+    const p = pendingOf(B.engine);
+    const req = { user: 'a', team: 't', n: 1, cost: { estimate: '0.50' } };
+    await A.engine.decide(req);
+    await B.engine.decide(req);
+    clock.t += 90 * 86_400_000; // 90 days later (`Kept.at` ~7.8e9 ms: beyond 32 bits)
+    const a = await A.engine.decide(req);
+    const b = await B.engine.decide(req);
+    assert.equal(p.size, 1, 'the first reservation was dropped at the purge');
+    assert.equal(p.objects.size, 0, 'kept in columns');
+    assert.equal(p.chunks.size, 1);
+    await A.engine.settle(a, {});
+    await B.engine.settle(b, {});
+    assert.deepEqual(B.store.inspect(clock.t).counters, A.store.inspect(clock.t).counters);
+  });
+
   it('interned counter keys that no reservation uses are forgotten (a new key each minute)', async () => {
     const clock = { t: T0 };
     const { columns: B } = engines(`${SCHEMA}\nbudget spend {\n  limit $1000000 per minute\n  charge cost.estimate\n  by user, n\n}\n`, clock);
