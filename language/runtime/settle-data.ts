@@ -330,6 +330,9 @@ const SPARSE_AT = CHUNK >>> 4;
 /** Kept fields at most for the columns (more: `Kept` objects). */
 const MAX_COLUMN_PATHS = 8;
 
+/** A free slot of `SettleData`'s interned values. */
+const FREE: unknown = Object.freeze({ free: true });
+
 /** Whether engines made from now on keep settle data in columns (tests: the differential test
  *  compares them with engines that keep `Kept` objects only). */
 export const settleColumns = { on: true };
@@ -350,6 +353,9 @@ interface Chunk {
   k1: Int32Array | null;
   /** The kept fields' values (`PATHS` order), `paths` per counter (null without fields). */
   readonly vals: Float64Array | null;
+  /** Per value of `vals`: 1 where it is the index of an interned value (a short string, a boolean,
+   *  null, an absent optional object), 0 for a number (made when first needed). */
+  tags: Uint8Array | null;
   /** Kept reservations. */
   count: number;
   /** The latest `at` written. */
@@ -388,6 +394,13 @@ export class SettleData {
   private readonly paths: readonly FieldPath[] | null;
   private readonly width: number;
   private readonly scratch: Float64Array;
+  /** Whether `scratch[i]` is an interned value's index. */
+  private readonly scratchTags: Uint8Array;
+  /** Interned kept values that are not numbers, by index, and their indexes. */
+  private readonly values: unknown[] = [];
+  private readonly valueIndex = new Map<unknown, number>();
+  private readonly freeValues: number[] = [];
+  private valuesAfterSweep = 0;
 
   /** `prefix`: what the engine's ids start with (the counter follows in base 36). */
   constructor(
@@ -398,6 +411,7 @@ export class SettleData {
     this.paths = columns && paths !== null && paths.length <= MAX_COLUMN_PATHS ? paths : null;
     this.width = this.paths === null ? 0 : this.paths.length;
     this.scratch = new Float64Array(this.width);
+    this.scratchTags = new Uint8Array(this.width);
   }
 
   /** Kept reservations. */
@@ -451,10 +465,20 @@ export class SettleData {
     if (m === 0 || m > 2) return false;
     const w = this.width;
     const s = this.scratch;
+    const st = this.scratchTags;
+    let tagged = false;
     for (let i = 0; i < w; i++) {
       const v = valueAt(input, paths[i]!);
-      if (typeof v !== 'number') return false;
-      s[i] = v;
+      if (typeof v === 'number') {
+        s[i] = v;
+        st[i] = 0;
+      } else {
+        const x = this.internValue(v);
+        if (x < 0) return false;
+        s[i] = x;
+        st[i] = 1;
+        tagged = true;
+      }
     }
     if (n < 0) n = this.counterOf(id);
     if (n < 0) return false;
@@ -472,6 +496,9 @@ export class SettleData {
     if (b !== 0) (c.k1 ??= new Int32Array(CHUNK))[r] = b;
     const vals = c.vals;
     if (vals !== null) for (let i = 0, o = r * w; i < w; i++) vals[o + i] = s[i]!;
+    if (tagged) c.tags ??= new Uint8Array(CHUNK * w);
+    const tags = c.tags;
+    if (tags !== null) for (let i = 0, o = r * w; i < w; i++) tags[o + i] = st[i]!;
     c.k0[r] = a;
     c.count++;
     return true;
@@ -520,7 +547,7 @@ export class SettleData {
     let c = this.chunks.get(k);
     if (c === undefined) {
       const w = this.width;
-      c = { base: k * CHUNK, t0: at, at: new Int32Array(CHUNK), k0: new Int32Array(CHUNK), k1: null, vals: w > 0 ? new Float64Array(CHUNK * w) : null, count: 0, maxAt: -Infinity };
+      c = { base: k * CHUNK, t0: at, at: new Int32Array(CHUNK), k0: new Int32Array(CHUNK), k1: null, vals: w > 0 ? new Float64Array(CHUNK * w) : null, tags: null, count: 0, maxAt: -Infinity };
       this.chunks.set(k, c);
     }
     this.last = c;
@@ -554,10 +581,11 @@ export class SettleData {
     const w = this.width;
     const vals = c.vals;
     let v: unknown;
-    if (w === 1) v = vals![r]!;
+    const tags = c.tags;
+    if (w === 1) v = tags !== null && tags[r] === 1 ? this.values[vals![r]!] : vals![r]!;
     else {
       const list = new Array(w);
-      for (let i = 0; i < w; i++) list[i] = vals![r * w + i]!;
+      for (let i = 0, o = r * w; i < w; i++) list[i] = tags !== null && tags[o + i] === 1 ? this.values[vals![o + i]!] : vals![o + i]!;
       v = list;
     }
     const ks = this.keys;
@@ -586,8 +614,46 @@ export class SettleData {
     return this.budgets[i] === budget ? i : 0;
   }
 
+  /** The index of an interned kept value that is not a number (a string of up to 64 characters, a
+   *  boolean, null, undefined (an absent optional field), an absent optional object), or -1 for any other (kept as a `Kept` object). */
+  private internValue(v: unknown): number {
+    if (!(v === null || v === undefined || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 64) || v instanceof NullAt)) return -1;
+    let i = this.valueIndex.get(v);
+    if (i === undefined) {
+      i = this.freeValues.pop() ?? this.values.length;
+      this.values[i] = v;
+      this.valueIndex.set(v, i);
+    }
+    return i;
+  }
+
+  /** Forgets the interned values no row refers to, once their table has doubled since the last sweep. */
+  private sweepValues(): void {
+    if (this.valueIndex.size <= 2 * this.valuesAfterSweep + 1024) return;
+    const used = new Uint8Array(this.values.length);
+    const w = this.width;
+    for (const c of this.chunks.values()) {
+      const tags = c.tags;
+      if (tags === null) continue;
+      const vals = c.vals!;
+      const k0 = c.k0;
+      for (let r = 0; r < CHUNK; r++) {
+        if (k0[r] === 0) continue;
+        for (let i = 0, o = r * w; i < w; i++) if (tags[o + i] === 1) used[vals[o + i]!] = 1;
+      }
+    }
+    for (let i = 0; i < used.length; i++) {
+      if (used[i] === 1 || this.values[i] === FREE) continue;
+      this.valueIndex.delete(this.values[i]);
+      this.values[i] = FREE;
+      this.freeValues.push(i);
+    }
+    this.valuesAfterSweep = this.valueIndex.size;
+  }
+
   /** Forgets the interned pairs no row refers to, once the table has doubled since the last sweep. */
   private sweep(): void {
+    this.sweepValues();
     const size = this.interned.size;
     if (size <= 2 * this.internedAfterSweep + 1024) return;
     const used = new Uint8Array(this.keys.length);

@@ -31,6 +31,8 @@ input {
   n: number
   meta?: { tier: string, scale?: number }
   cost: { estimate: money }
+  fast?: bool
+  note?: string
 }
 `;
 const MONEY_CHARGES = [
@@ -42,6 +44,9 @@ const MONEY_CHARGES = [
   'if user == "a" then $1 else cost.estimate',
   'cost.estimate * len(input.keys())',
   'if hour(now) == 10 then cost.estimate else $2',
+  'if fast == true then cost.estimate * 2 else cost.estimate',
+  'if meta.tier == "gold" then cost.estimate else $1',
+  'cost.estimate * len(note ?? "")',
 ];
 const NUMBER_CHARGES = ['1', 'n', 'n * 2', 'if meta == null then 1 else meta.scale ?? 2'];
 const BYS = ['', 'by user', 'by team', 'by user, team'];
@@ -66,6 +71,8 @@ function request(r: () => number): unknown {
   const n = r() < 0.1 ? 0.5 : Math.floor(r() * 5);
   const out: Record<string, unknown> = { user: ['a', 'b', 'c', 'd'][Math.floor(r() * 4)], team: ['t', 'u'][Math.floor(r() * 2)], n, cost: { estimate: (Math.floor(r() * 300) / 100).toFixed(2) } };
   if (meta !== undefined) out.meta = meta;
+  if (r() < 0.5) out.fast = r() < 0.5;
+  if (r() < 0.4) out.note = r() < 0.9 ? ['x', 'yy', 'zzz'][Math.floor(r() * 3)] : 'long'.repeat(20);
   return out;
 }
 
@@ -80,6 +87,8 @@ function usage(r: () => number): unknown {
   if (x < 0.82) return { user: 5 };
   if (x < 0.85) return { cost: { estimate: '-1' } };
   if (x < 0.87) return 'all of it';
+  if (x < 0.9) return { fast: r() < 0.5, note: 'ab' };
+  if (x < 0.92) return { meta: { tier: 'silver' } };
   return { n: 1, cost: { estimate: '0.10' } };
 }
 
@@ -224,6 +233,32 @@ describe('settle data in columns (settle-data.ts SettleData)', () => {
     await A.engine.settle(a, {});
     await B.engine.settle(b, {});
     assert.deepEqual(B.store.inspect(clock.t).counters, A.store.inspect(clock.t).counters);
+  });
+
+  it('short strings, booleans, null and absent fields are kept in columns as interned values; unused ones are forgotten', async () => {
+    const clock = { t: T0 };
+    const src = `${SCHEMA}\nbudget spend {\n  limit $1000000 per day\n  charge if fast == true then cost.estimate * (meta.scale ?? 2) else cost.estimate * len(note ?? "")\n  by user\n}\n`;
+    const { columns: B, objects: A } = engines(src, clock);
+    const p = pendingOf(B.engine);
+    const values = (B.engine as unknown as { pending: { valueIndex: Map<unknown, number> } }).pending.valueIndex;
+    const pairs: [Awaited<ReturnType<Engine['decide']>>, Awaited<ReturnType<Engine['decide']>>][] = [];
+    for (let i = 0; i < 3_000; i++) {
+      const req: Record<string, unknown> = { user: 'a', team: 't', n: 1, cost: { estimate: '0.01' }, note: `n${i}` };
+      if (i % 3 === 0) req.fast = i % 2 === 0;
+      if (i % 5 === 0) req.meta = { tier: 'gold', ...(i % 10 === 0 ? { scale: 3 } : {}) };
+      pairs.push([await A.engine.decide(req), await B.engine.decide(req)]);
+    }
+    assert.equal(p.objects.size, 0, 'every reservation in columns');
+    assert.ok(values.size >= 3_000, 'each note interned');
+    for (const [a, b] of pairs) {
+      await A.engine.settle(a, { note: 'abc' });
+      await B.engine.settle(b, { note: 'abc' });
+    }
+    assert.deepEqual(B.store.inspect(clock.t).counters, A.store.inspect(clock.t).counters);
+    // after expiry + grace a purge drops the rows, then sweeps the values no row refers to
+    clock.t += 200_000;
+    await B.engine.decide({ user: 'a', team: 't', n: 1, cost: { estimate: '0.01' } });
+    assert.ok(values.size < 10, `interned values left: ${values.size}`);
   });
 
   it('interned counter keys that no reservation uses are forgotten (a new key each minute)', async () => {
