@@ -1,6 +1,7 @@
-// What the engine keeps per reservation for `settle` (its one home: engine.ts `pending`), and how
-// `settle` gets a request back from it. A busy service keeps one `Kept` per unsettled reservation
-// until it expires plus the settle grace (bench:reservations), so it is small:
+// What the engine keeps per reservation for `settle` (its one home: engine.ts `pending`, a
+// `SettleData`), and how `settle` gets a request back from it. A busy service keeps it for every
+// unsettled reservation until it expires plus the settle grace (bench:reservations), so it is small,
+// and in the usual case a row of typed arrays outside the JavaScript heap (`SettleData`, below):
 //
 // - `settle` evaluates only the counted budgets' `charge` expressions again. Which request fields
 //   they read is known when the engine is made (`settlePaths`, from the policy's IR): the engine
