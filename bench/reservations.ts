@@ -1,6 +1,6 @@
 // Memory per live reservation: how much heap one unsettled reservation keeps (the store's entry and
 // index slot, what the engine keeps for `settle` in its own index: the validated request, the
-// counted budgets and counter keys), on the JavaScript heap and in array buffers (typed arrays).
+// counted budgets and counter keys).
 //
 //   npm run bench:reservations            (node --expose-gc --import tsx bench/reservations.ts)
 //
@@ -35,23 +35,17 @@ for (const r of requests) engine.decideSync(r);
 const warm = store.inspect().reservations.length;
 gc();
 gc();
-const m0 = process.memoryUsage();
-const before = m0.heapUsed;
+const before = process.memoryUsage().heapUsed;
 let live = 0;
 while (live < TARGET) {
   for (const r of requests) if (engine.decideSync(r).reservation !== null) live++;
 }
 gc();
 gc();
-const m1 = process.memoryUsage();
-const after = m1.heapUsed;
-// Typed arrays' memory (the engine's settle-data columns, settle-data.ts) is outside the heap.
-const buffers = m1.arrayBuffers - m0.arrayBuffers;
+const after = process.memoryUsage().heapUsed;
 // The engine holds the settle data (engine.ts \`pending\`): it must still be reachable when the heap
 // is measured, or its index would be collected with it and not counted.
 if (engine.decideSync(requests[0]).effect === undefined) throw new Error('unreachable');
 const total = store.inspect().reservations.length;
 if (total - warm !== live + 1 && total - warm !== live) throw new Error(`expected ${live} new reservations, the store has ${total - warm}`);
-console.log(
-  `${live} live reservations: heap ${(before / 1048576).toFixed(1)} → ${(after / 1048576).toFixed(1)} MiB, ${((after - before) / live).toFixed(0)} bytes each on the heap + ${(buffers / live).toFixed(0)} in array buffers = ${((after - before + buffers) / live).toFixed(0)}`,
-);
+console.log(`${live} live reservations: heap ${(before / 1048576).toFixed(1)} → ${(after / 1048576).toFixed(1)} MiB, ${((after - before) / live).toFixed(0)} bytes each`);

@@ -190,8 +190,8 @@ export function rebuildPaths(v: unknown, paths: readonly FieldPath[]): Record<st
 
 /**
  * The input type as `settle` validates a kept request merged with usage: the kept fields as
- * declared, every other field optional (it was valid when decided; only the usage's own fields are
- * checked again).
+ * declared, every other field optional at every depth (it was valid when decided; only the usage's
+ * own fields are checked again, against their declared types).
  */
 export function settleType(t: Type, paths: readonly FieldPath[]): Type {
   return narrowed(t, paths, 0);
@@ -202,11 +202,31 @@ function narrowed(t: Type, paths: readonly FieldPath[], depth: number): Type {
   if (t.kind !== 'object') return t;
   const fields: FieldType[] = t.fields.map((f) => {
     const on = paths.filter((p) => p[depth] === f.name);
-    if (on.length === 0) return { ...f, optional: true };
+    if (on.length === 0) return { ...f, optional: true, type: partial(f.type) };
     if (on.some((p) => p.length === depth + 1)) return f; // kept whole
     return { ...f, type: narrowed(f.type, on, depth + 1) };
   });
   return { ...t, fields };
+}
+
+/**
+ * A type whose objects (and map values) have every field optional, at every depth: a field no charge
+ * reads is not kept, so a usage naming part of it (`{ agent: { team: "t" } }`) merges into nothing
+ * and must validate alone, as it would merged into the whole request (objects and maps merge key by
+ * key). A list is replaced whole by the usage's, so its elements keep their declared type; every
+ * value is still checked against it.
+ */
+function partial(t: Type): Type {
+  switch (t.kind) {
+    case 'nullable':
+      return { kind: 'nullable', inner: partial(t.inner) };
+    case 'object':
+      return { ...t, fields: t.fields.map((f) => ({ ...f, optional: true, type: partial(f.type) })) };
+    case 'map':
+      return { ...t, value: partial(t.value) };
+    default:
+      return t;
+  }
 }
 
 // ------------------------------------------------------------------ every leaf (fields not known)
