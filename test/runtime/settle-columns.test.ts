@@ -205,12 +205,15 @@ describe('settle data in columns (settle-data.ts SettleData)', () => {
     for (let i = 0; i < 5_000; i++) ds.push(await B.engine.decide({ user: 'a', team: 't', n: 1, cost: { estimate: '0.01' } }));
     assert.equal(p.size, 5_000);
     assert.ok(p.chunks.size >= 2, 'rows in columns');
-    assert.equal(p.objects.size, 0);
+    // (only the first chunk's rows may be objects: when the process's counter started near its end,
+    // it held ≤ 128 of them once the counter moved on)
+    assert.ok(p.objects.size <= 128, `objects ${p.objects.size}`);
     // settle all but every 100th: the chunks left behind hold ≤ 128 and move to objects
     for (let i = 0; i < ds.length; i++) if (i % 100 !== 0) await B.engine.settle(ds[i]!, {});
     assert.equal(p.size, 50);
     assert.ok(p.chunks.size <= 1, `chunks ${p.chunks.size}`);
-    assert.ok(p.objects.size > 0 && p.objects.size < 50, `objects ${p.objects.size}`);
+    // (the chunk being written keeps its rows: ≤ 21 of the 50, wherever the process's counter stands)
+    assert.ok(p.objects.size >= 50 - Math.ceil(2048 / 100), `objects ${p.objects.size}`);
     for (let i = 0; i < ds.length; i += 100) await B.engine.settle(ds[i]!, { cost: { estimate: '0.02' } });
     assert.equal(p.size, 0);
     const key = B.engine.counterKeyFor({ user: 'a', team: 't', n: 1, cost: { estimate: 0 } }, 'spend')!;
