@@ -30,14 +30,20 @@ if (process.env.REIN_PROMOTED_CHILD !== '1') {
   const end = lines.indexOf('END');
   let promoted = 0;
   const pauses: number[] = [];
+  let fulls = 0;
+  let fullMs = 0;
   for (const line of lines.slice(start + 1, end)) {
+    if (/gc=(mc|mmc|ms)\b/.test(line)) {
+      fulls++;
+      fullMs += Number(/pause=([\d.]+)/.exec(line)?.[1] ?? 0);
+    }
     if (!/gc=s\b/.test(line)) continue;
     promoted += Number(/ promoted=(\d+)/.exec(line)?.[1] ?? 0);
     pauses.push(Number(/pause=([\d.]+)/.exec(line)?.[1] ?? 0));
   }
   pauses.sort((a, b) => a - b);
   const p50 = pauses[Math.floor(pauses.length / 2)] ?? 0;
-  console.log(`${root}: ${N} decides, ${pauses.length} scavenges, promoted ${(promoted / N).toFixed(1)} B per decide, pause p50 ${p50.toFixed(2)} ms, max ${(pauses.at(-1) ?? 0).toFixed(2)} ms`);
+  console.log(`${root}: ${N} decides, ${pauses.length} scavenges, promoted ${(promoted / N).toFixed(1)} B per decide, pause p50 ${p50.toFixed(2)} ms, max ${(pauses.at(-1) ?? 0).toFixed(2)} ms; ${fulls} mark-compacts (${fullMs.toFixed(1)} ms of pauses)`);
 } else {
   const root = process.argv[2]!;
   const mod = (p: string) => import(pathToFileURL(join(root, p)).href);
