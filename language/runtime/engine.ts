@@ -9,8 +9,7 @@ import { EFFECTS, blocksReservation } from './effects.js';
 import { nonceKey, prepareApprovalKeys, verifyApprovalToken, type ApprovalKey } from './approvals.js';
 import { deepMerge, formatDuration, isPlainObject, newRecord } from './values.js';
 import { SettledIds } from './settled-ids.js';
-import { IdIndex } from './id-index.js';
-import { KEPT_GIVEN, KEPT_LEAVES, KEPT_PATHS, KEPT_TREE, Kept, flattenerOf, keepPaths, rebuildPaths, settlePaths, settleType, snapshot, unflattenAll, unflattenerOf, type FieldPath, type Flattener, type Unflattener } from './settle-data.js';
+import { KEPT_GIVEN, KEPT_LEAVES, KEPT_PATHS, KEPT_TREE, Kept, SettleData, flattenerOf, settleColumns, keepPaths, rebuildPaths, settlePaths, settleType, snapshot, unflattenAll, unflattenerOf, type FieldPath, type Flattener, type Unflattener } from './settle-data.js';
 import { compileValidator } from './validate.js';
 import { formatMicros } from './money.js';
 import type { Type } from '../semantics/types.js';
@@ -172,7 +171,7 @@ let idGroupKey = '';
 /** Adds the settle data of reservation `id` to `index`: without reading the id's characters when it
  *  is the id just made (the fused path's case; from 1296 on, when it has two base-36 digits after
  *  its group key). */
-function addKept(index: IdIndex<Kept>, id: string, kept: Kept): void {
+function addKept(index: SettleData, id: string, kept: Kept): void {
   if (id !== lastId || idCounter < 1296) {
     index.add(id, kept);
     return;
@@ -263,8 +262,9 @@ export class Engine {
   /** The store's synchronous twin when it declares one (`BudgetStore.synchronous`): `decide` then
    *  calls it directly, without promises or timers, and takes the fused path. */
   private readonly sync: SyncBudgetStore | null;
-  /** Settle data, by reservation id: its one home, whatever the store (id-index.ts). */
-  private readonly pending = new IdIndex<Kept>();
+  /** Settle data, by reservation id: its one home, whatever the store (settle-data.ts `SettleData`:
+   *  columns of typed arrays for the usual case, `Kept` objects for the rest). */
+  private readonly pending: SettleData;
   /** Settled reservation ids (until their grace ends), to reject a second `settle`. */
   private readonly settledIds = new SettledIds(ID_PREFIX);
   private readonly settledDecisions = new WeakSet<object>();
@@ -321,6 +321,7 @@ export class Engine {
     this.inputType = (this.compiled.program as { inputType?: Type } | undefined)?.inputType ?? null;
     this.rawFormNeeded = this.inputType !== null && needsRawForm(this.inputType, this.rawFormTypes);
     this.paths = settlePaths(this.compiled.ir, this.inputType);
+    this.pending = new SettleData(ID_PREFIX, this.paths, settleColumns.on);
     this.flattener = this.inputType !== null && this.paths === null ? { ...flattenerOf(this.inputType), unflatten: unflattenerOf(this.inputType) } : null;
     this.fusedFinish = this.compiled.fused !== undefined && this.compiled.budgetsReadByRules.length === 0 && this.inputType !== null ? this.makeFusedFinish() : null;
   }
@@ -1026,6 +1027,8 @@ export class Engine {
   private keepForSettle(id: string, validated: Record<string, unknown> | null, request: unknown, counted: BudgetPlan[], now: number): void {
     if (this.timeBase !== this.timeBase) this.timeBase = now;
     const at = now - this.timeBase;
+    // The usual case: a row of the settle data's columns, nothing on the heap (a `Kept` otherwise).
+    if (validated !== null && this.paths !== null && this.pending.keepPaths(id, id === lastId ? idCounter : -1, at, counted, validated)) return;
     const one = counted.length === 1;
     const budget = one ? counted[0]!.budget : counted.map((c) => c.budget);
     const key = one ? (counted[0]!.counterKey as string) : counted.map((c) => c.counterKey as string);
@@ -1291,7 +1294,7 @@ export class Engine {
   private purge(now: number): void {
     if (now - this.lastPurge < 60_000 && now >= this.lastPurge) return;
     this.lastPurge = now;
-    this.pending.deleteWhere((p) => now >= this.dropAtOf(p));
+    this.pending.deleteWhere((at) => now >= at + this.timeBase + this.ttlMs + this.graceMs);
     this.settledIds.purge(now);
   }
 }

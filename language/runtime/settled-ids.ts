@@ -16,6 +16,24 @@ interface Chunk {
   count: number;
 }
 
+/** The counter of an id `<prefix><counter>` made by the engine: 1 to 10 base-36 digits after the
+ *  prefix, in their canonical spelling (no leading zero), so that two ids never share a counter; -1
+ *  for any other id. (Read digit by digit: no regular expression, slice or number parse.) */
+export function counterOfId(id: string, prefix: string): number {
+  const p = prefix.length;
+  const n = id.length;
+  if (n <= p || n - p > 10 || !id.startsWith(prefix)) return -1;
+  if (n - p > 1 && id.charCodeAt(p) === 48) return -1;
+  let v = 0;
+  for (let i = p; i < n; i++) {
+    const c = id.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 122 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 36 + d; // at most 36^10 - 1 < 2^53: exact
+  }
+  return v;
+}
+
 export class SettledIds {
   private readonly chunks = new Map<number, Chunk>();
   private readonly other = new Map<string, number>();
@@ -40,18 +58,7 @@ export class SettledIds {
 
   /** `counterOf` without the memo. */
   private read(id: string): number {
-    const p = this.prefix.length;
-    const n = id.length;
-    if (n <= p || n - p > 10 || !id.startsWith(this.prefix)) return -1;
-    if (n - p > 1 && id.charCodeAt(p) === 48) return -1;
-    let v = 0;
-    for (let i = p; i < n; i++) {
-      const c = id.charCodeAt(i);
-      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 122 ? c - 87 : -1;
-      if (d < 0) return -1;
-      v = v * 36 + d; // at most 36^10 - 1 < 2^53: exact
-    }
-    return v;
+    return counterOfId(id, this.prefix);
   }
 
   has(id: string): boolean {
