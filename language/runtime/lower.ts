@@ -136,6 +136,7 @@ export class Lowering {
   private readonly lambdaOver = new Map<unknown, A.Expr>();
   /** Lets whose origin is being computed (a cycle is a checker error; never loop here). */
   private readonly originsComputing = new Set<unknown>();
+  private readonly origins = new Map<A.Expr, Origin>();
 
   constructor(readonly program: CheckedProgram) {
     this.ir = { version: IR_VERSION, currency: program.header.currency, lets: [], defs: [], rules: [], budgets: [], budgetsReadByRules: [] };
@@ -829,6 +830,16 @@ export class Lowering {
     if (!e) return 'none';
     const byType = typeOrigin(this.typeOf(e));
     if (byType !== undefined) return byType;
+    // once per node: operators ask their operands, and their parents ask them again (a long `+`
+    // chain of untyped values would otherwise take exponential time)
+    const known = this.origins.get(e);
+    if (known !== undefined) return known;
+    const o = this.originOf(e);
+    this.origins.set(e, o);
+    return o;
+  }
+
+  private originOf(e: A.Expr): Origin {
     switch (e.kind) {
       case 'Paren':
         return this.origin(e.expr);
