@@ -882,6 +882,10 @@ export class Lowering {
         // money arithmetic (`(args.c ?? $0) + $1`, `$5 * args.qty`) converted its untyped operands
         if ((e.op === '+' || e.op === '-' || e.op === '*' || e.op === '/') && (lk === 'money' || rk === 'money')) return 'micros';
         if ((e.op === '+' || e.op === '-') && this.moneyPair(e) !== undefined) return 'micros';
+        // an amount times or over a plain factor is that amount's kind (`held * 2`, `args.c / 2`)
+        const plain = (k: string | undefined) => k === 'int' || k === 'number';
+        if ((e.op === '*' || e.op === '/') && plain(rk)) return this.origin(e.left);
+        if (e.op === '*' && plain(lk)) return this.origin(e.right);
         return both(this.origin(e.left), this.origin(e.right));
       }
       case 'Call': {

@@ -35,6 +35,7 @@ rule let_mixed { when amount > $100 deny "let" }
 rule times { when (args.t ?? $0) * 2 > $100 deny "times" }
 rule factor { when $5 * (args.qty ?? 0) > $100 deny "factor" }
 rule held_eq { when args.h == held deny "held" }
+rule held_twice { when held * 2 == args.h2 deny "held twice" }
 rule via_money_param { when over_money(args.d) deny "money param" }
 rule via_any_param { when over(args.a) deny "any param" }
 `;
@@ -80,6 +81,8 @@ const ROWS: Row[] = [
   [{ qty: 20 }, []],
   [{ h: 500 }, ['held_eq']],
   [{ h: 500000000 }, []],
+  [{ h2: 1000 }, ['held_twice']],
+  [{ h2: 1000000000 }, []],
   [{ d: 500 }, ['via_money_param']],
   [{ d: 50 }, []],
   // an `any` parameter may be money from one caller and JSON from another: a number fails the rule
