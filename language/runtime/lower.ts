@@ -62,7 +62,7 @@ const BUILTINS = new Set<string>(['len', 'min', 'max', 'type_of', 'hour', 'weekd
  * Where the numbers of a value come from, for an untyped value that meets money (`toMoney`): `units`
  * — JSON as sent (the request, a data document) or a plain number: currency units; `micros` — money
  * (a literal, a money-typed value, money arithmetic): already micros; `none` — no number (a string, a
- * bool, null); `mixed` — both, or unknown (a def parameter, an extern's result).
+ * bool, null); `mixed` — both, or unknown (a def parameter whose callers differ, an extern's result).
  */
 type Origin = 'none' | 'units' | 'micros' | 'mixed';
 function both(a: Origin, b: Origin): Origin {
@@ -103,6 +103,27 @@ function typeOrigin(t: Type | undefined, depth = 0): Origin | undefined {
 }
 const unparen = (e: A.Expr | undefined): A.Expr | undefined => (e?.kind === 'Paren' ? unparen(e.expr) : e);
 
+/** Every call in the files (rules, lets, defs, budgets, tests): a walk over every node (an object
+ *  with a `kind`) and list, without the syntax walker (a prebuilt policy's bundle does not carry it). */
+function callsIn(files: readonly A.SourceFile[]): A.CallExpr[] {
+  const out: A.CallExpr[] = [];
+  const seen = new Set<object>();
+  const stack: unknown[] = [...files];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    if (typeof (v as { kind?: unknown }).kind !== 'string') continue;
+    if ((v as A.Node & { kind: string }).kind === 'Call') out.push(v as A.CallExpr);
+    for (const x of Object.values(v)) if (typeof x === 'object' && x !== null) stack.push(x);
+  }
+  return out;
+}
+
 function konst(v: unknown): Node {
   return { k: 'const', v };
 }
@@ -137,6 +158,8 @@ export class Lowering {
   /** Lets whose origin is being computed (a cycle is a checker error; never loop here). */
   private readonly originsComputing = new Set<unknown>();
   private readonly origins = new Map<A.Expr, Origin>();
+  /** Each def parameter's origin from the def's callers (`paramOrigin`), read once. */
+  private paramOrigins: Map<A.Param, Origin> | undefined;
 
   constructor(readonly program: CheckedProgram) {
     this.ir = { version: IR_VERSION, currency: program.header.currency, lets: [], defs: [], rules: [], budgets: [], budgetsReadByRules: [] };
@@ -862,7 +885,8 @@ export class Lowering {
           const over = this.lambdaOver.get(sym.node);
           return over === undefined ? 'mixed' : this.origin(over);
         }
-        return 'mixed'; // a def parameter: its unit depends on the caller
+        if (sym?.kind === 'param') return this.paramOrigin(sym.param);
+        return 'mixed';
       }
       case 'Member':
         return this.origin(e.object);
@@ -896,7 +920,14 @@ export class Lowering {
             if (e.args.some((a) => this.moneyish(a))) return 'micros';
             return e.args.reduce<Origin>((o, a) => both(o, this.origin(a)), 'none');
           }
-          return 'mixed'; // a def (its parameters' units depend on the caller), an extern's result
+          // a def: its body's (its parameters' from every caller); an extern's result: unknown
+          if (sym?.kind === 'def' && sym.decl.body && !this.originsComputing.has(sym.decl)) {
+            this.originsComputing.add(sym.decl);
+            const o = this.origin(sym.decl.body);
+            this.originsComputing.delete(sym.decl);
+            return o;
+          }
+          return 'mixed';
         }
         if (callee?.kind === 'Member' && callee.property) {
           // From the registry entries (no method is named here): a map's values and entries, a kept
@@ -919,6 +950,28 @@ export class Lowering {
       default:
         return 'none';
     }
+  }
+
+  /** A def parameter's origin: what every call of the def in the set passes (its body is lowered
+   *  once for all of them); `mixed` when callers differ. */
+  private paramOrigin(p: A.Param): Origin {
+    if (this.paramOrigins === undefined) {
+      const out = new Map<A.Param, Origin>();
+      this.paramOrigins = new Map(); // while the callers are read, every parameter is `mixed`
+      for (const n of callsIn(this.program.files)) {
+        const callee = unparen(n.callee);
+        const sym = callee?.kind === 'NameRef' ? this.program.refs.get(callee.name) : undefined;
+        if (sym?.kind !== 'def') continue;
+        sym.decl.params.forEach((q, i) => {
+          const o = this.origin(n.args[i]);
+          const prev = out.get(q);
+          out.set(q, prev === undefined ? o : both(prev, o));
+        });
+      }
+      this.origins.clear(); // computed with every parameter `mixed`
+      this.paramOrigins = out;
+    }
+    return this.paramOrigins.get(p) ?? 'mixed';
   }
 
   private lambdaOf(arg: A.Expr | undefined): A.LambdaExpr | undefined {
