@@ -24,6 +24,8 @@ import {
   lengthOf,
   le,
   mapMethod,
+  moneyOfUnits,
+  notAmbiguous,
   lt,
   notNumber,
   member,
@@ -34,6 +36,8 @@ import {
   read1,
   read2,
   readN,
+  summand,
+  timeArg,
   toJsonValue,
   typeOfValue,
   utcDate,
@@ -281,6 +285,11 @@ export class Closures {
         const g = this.fn(n.x);
         const { kind, at } = n;
         return (env, f) => inTimeRange(g(env, f), kind, at);
+      }
+      case 'units': {
+        const g = this.fn(n.x);
+        const { at } = n;
+        return n.how === 'scale' ? (env, f) => moneyOfUnits(g(env, f), at) : (env, f) => notAmbiguous(g(env, f), at);
       }
       case 'call':
         return this.call(n);
@@ -533,14 +542,14 @@ export class Closures {
         return (env, f) => typeOfValue(a0(env, f));
       case 'hour':
         return (env, f) => {
-          const t = a0(env, f);
-          return typeof t === 'number' ? utcDate(t).getUTCHours() : null;
+          const t = timeArg(a0(env, f), 'hour');
+          return t === null ? null : utcDate(t).getUTCHours();
         };
       case 'weekday':
         // ISO weekday: Monday = 1 … Sunday = 7 (UTC).
         return (env, f) => {
-          const t = a0(env, f);
-          if (typeof t !== 'number') return null;
+          const t = timeArg(a0(env, f), 'weekday');
+          if (t === null) return null;
           const d = utcDate(t).getUTCDay();
           return d === 0 ? WEEKDAYS : d;
         };
@@ -571,7 +580,7 @@ export class Closures {
   private listMethod(n: ListMethodNode): Fn {
     const og = this.fn(n.obj);
     const { m, at } = n;
-    const run = listLoop(n.loop, n.body === undefined ? undefined : this.fn(n.body), n.slot ?? 0, n.money === true);
+    const run = listLoop(n.loop, n.body === undefined ? undefined : this.fn(n.body), n.slot ?? 0, n.money === true, m, at);
     // The argument first, then the list (as `v in xs`).
     const ag = n.arg === undefined ? undefined : this.fn(n.arg);
     return (env, f) => run(ag === undefined ? null : ag(env, f), asList(og(env, f), m, at), env, f);
@@ -584,7 +593,7 @@ export class Closures {
  * `slot`), or the element itself without one. The JavaScript backend emits the same loop with the
  * lambda inline (codegen-rules.ts `listMethod`), and calls this one for a method without a lambda.
  */
-export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, money: boolean): Loop {
+export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, money: boolean, m = '', at?: string): Loop {
   const { when, step } = loop;
   const stop = step === 'stop';
   const stopWith = stop && loop.stopWith;
@@ -661,7 +670,7 @@ export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, mon
         v = body(env, f);
       }
       // `when`, tested inline (through a table of functions, a call per element costs a quarter of the loop)
-      if (when === 'true' ? v === true : when === 'notTrue' ? v !== true : when === 'number' ? typeof v === 'number' : when === 'always' || equalsArg(v, a)) {
+      if (when === 'true' ? v === true : when === 'notTrue' ? v !== true : when === 'number' ? typeof v === 'number' : when === 'summand' ? typeof v === 'number' || summand(v, m, at) : when === 'always' || equalsArg(v, a)) {
         if (stop) return stopWith;
         if (list) (r as unknown[]).push(step === 'keep' ? x : v === undefined ? null : v);
         else r = step === 'count' ? (r as number) + 1 : money ? addMoney(r as number, v as number) : (r as number) + (v as number);

@@ -267,6 +267,8 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
         while (slots.length < def.frameSize) slots.push(_`undefined`);
         return _`${h}(${env}, [${join(slots, COMMA)}], ${input})`;
       }
+      case 'units':
+        return _`${b.ref(n.how === 'scale' ? ops.moneyOfUnits : ops.notAmbiguous)}(${gen(n.x, sc)}, ${n.at})`;
       case 'call':
         if (n.fn === 'len' && n.args.length >= 1) return _`${b.ref(ops.lengthOf)}(${gen(n.args[0]!, sc)})`;
         return fallback(n);
@@ -331,9 +333,9 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     const list = _`(${l} = ${gen(n.obj, sc)}, Array.isArray(${l}) ? ${l} : ${b.ref(ops.asList)}(${l}, ${n.m}, ${n.at}))`;
     const { xs, i, v, r } = LOOP;
     // Which elements act (`equalsArg` needs the argument a lambda method has not: the closure loop).
-    const holds = when === 'true' ? _`${v} === true` : when === 'notTrue' ? _`${v} !== true` : when === 'number' ? _`typeof ${v} === "number"` : when === 'always' ? _`true` : undefined;
+    const holds = when === 'true' ? _`${v} === true` : when === 'notTrue' ? _`${v} !== true` : when === 'number' ? _`typeof ${v} === "number"` : when === 'summand' ? _`(typeof ${v} === "number" || ${b.ref(ops.summand)}(${v}, ${n.m}, ${n.at}))` : when === 'always' ? _`true` : undefined;
     if (n.body === undefined || holds === undefined)
-      return _`${b.ref(listLoop(loop, n.body === undefined ? undefined : host.closure(n.body), n.slot ?? 0, n.money === true))}(${arg}, ${list}, ${env}, ${f})`;
+      return _`${b.ref(listLoop(loop, n.body === undefined ? undefined : host.closure(n.body), n.slot ?? 0, n.money === true, n.m, n.at))}(${arg}, ${list}, ${env}, ${f})`;
     const stop = step === 'stop';
     const start = stop ? _`${!loop.stopWith}` : step === 'keep' || step === 'push' ? _`[]` : _`0`;
     const act = stop

@@ -23,8 +23,9 @@ import type { IrExtern } from './externs.js';
 import { newRecord } from './values.js';
 
 // 2: extern calls, redact transforms, data-driven limits, window kinds (session 6); 3: list methods carry
-// their loop (`listMethod.loop`), map methods what they yield, string methods on `any` their list loop
-export const IR_VERSION = 3;
+// their loop (`listMethod.loop`), map methods what they yield, string methods on `any` their list loop;
+// 4: `units` (a number from untyped data where money is needed), `.sum()` fails on a non-number
+export const IR_VERSION = 4;
 
 /** An input-rooted read of the validated request: `root.keys[0].keys[1]…` (fused into one node).
  *  `safe[i]`: the object read by step i is statically a record (object or map type), so it needs
@@ -89,6 +90,11 @@ export type Node =
       roundQuotient?: boolean }
   /** Time and duration arithmetic must stay inside JavaScript's Date range (a rule error otherwise). */
   | { k: 'timeRange'; x: Node; kind: 'time' | 'duration'; at: string }
+  /** An untyped value where money is needed (lower.ts `toMoney`). `scale`: its numbers are currency
+   *  units (JSON as sent: the request, a data document) — a number becomes micros, exactly; a list's
+   *  number elements too (`$5 in args.amounts`); any other value passes. `ambiguous`: lowering cannot
+   *  tell units from micros (a def parameter, an extern's result, a mix) — a number is a rule error. */
+  | { k: 'units'; x: Node; how: 'scale' | 'ambiguous'; at: string }
   | { k: 'call'; fn: 'len' | 'min' | 'max' | 'type_of' | 'hour' | 'weekday'; args: Node[] }
   /** A map method (`m.keys()`, `m.values()`, `m.entries()`): a list, in sorted key order. */
   | { k: 'mapMethod'; m: string; yields: MapYield; obj: Node; at: string }
@@ -230,6 +236,7 @@ export function childNodes(n: Node): Node[] {
     case 'not':
     case 'neg':
     case 'timeRange':
+    case 'units':
       return [n.x];
     case 'and':
     case 'or':

@@ -58,6 +58,72 @@ const STRING_METHODS = new Set<string>(Object.keys(STRING_RUN));
 const ENV_READS = new Set<Node['k']>(['read', 'input', 'now', 'budget', 'let', 'extern']);
 const BUILTINS = new Set<string>(['len', 'min', 'max', 'type_of', 'hour', 'weekday']);
 
+/**
+ * Where the numbers of a value come from, for an untyped value that meets money (`toMoney`): `units`
+ * — JSON as sent (the request, a data document) or a plain number: currency units; `micros` — money
+ * (a literal, a money-typed value, money arithmetic): already micros; `none` — no number (a string, a
+ * bool, null); `mixed` — both, or unknown (a def parameter whose callers differ, an extern's result).
+ */
+type Origin = 'none' | 'units' | 'micros' | 'mixed';
+function both(a: Origin, b: Origin): Origin {
+  if (a === 'none') return b;
+  return b === 'none' || a === b ? a : 'mixed';
+}
+const MONEY: Type = { kind: 'money' };
+/** The origin a type alone tells (`undefined`: it holds `any`, look at the expression). */
+function typeOrigin(t: Type | undefined, depth = 0): Origin | undefined {
+  if (t === undefined || depth > 16) return undefined;
+  switch (t.kind) {
+    case 'nullable':
+      return typeOrigin(t.inner, depth + 1);
+    case 'money':
+      return 'micros';
+    case 'int':
+    case 'number':
+      return 'units';
+    case 'any':
+    case 'error':
+      return undefined;
+    case 'list':
+      return typeOrigin(t.elem, depth + 1);
+    case 'map':
+      return typeOrigin(t.value, depth + 1);
+    case 'object': {
+      let o: Origin = 'none';
+      for (const f of t.fields) {
+        const fo = typeOrigin(f.type, depth + 1);
+        if (fo === undefined) return undefined;
+        o = both(o, fo);
+      }
+      return o;
+    }
+    default:
+      return 'none';
+  }
+}
+const unparen = (e: A.Expr | undefined): A.Expr | undefined => (e?.kind === 'Paren' ? unparen(e.expr) : e);
+
+/** Every call in the files (rules, lets, defs, budgets, tests): a walk over every node (an object
+ *  with a `kind`) and list, without the syntax walker (a prebuilt policy's bundle does not carry it). */
+function callsIn(files: readonly A.SourceFile[]): A.CallExpr[] {
+  const out: A.CallExpr[] = [];
+  const seen = new Set<object>();
+  const stack: unknown[] = [...files];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    if (typeof (v as { kind?: unknown }).kind !== 'string') continue;
+    if ((v as A.Node & { kind: string }).kind === 'Call') out.push(v as A.CallExpr);
+    for (const x of Object.values(v)) if (typeof x === 'object' && x !== null) stack.push(x);
+  }
+  return out;
+}
+
 function konst(v: unknown): Node {
   return { k: 'const', v };
 }
@@ -87,6 +153,13 @@ export class Lowering {
   private readonly budgetsRead = new Set<string>();
   /** Evaluates constant operands while folding (the reference semantics). */
   private readonly folder: Closures;
+  /** A lambda's parameter → the list it runs over (`args.l.sum(x => x)`: `x` is read from `args.l`). */
+  private readonly lambdaOver = new Map<unknown, A.Expr>();
+  /** Lets whose origin is being computed (a cycle is a checker error; never loop here). */
+  private readonly originsComputing = new Set<unknown>();
+  private readonly origins = new Map<A.Expr, Origin>();
+  /** Each def parameter's origin from the def's callers (`paramOrigin`), read once. */
+  private paramOrigins: Map<A.Param, Origin> | undefined;
 
   constructor(readonly program: CheckedProgram) {
     this.ir = { version: IR_VERSION, currency: program.header.currency, lets: [], defs: [], rules: [], budgets: [], budgetsReadByRules: [] };
@@ -303,7 +376,9 @@ export class Lowering {
         text(p.value);
         continue;
       }
-      const type = this.typeOf(p.expr);
+      let type = this.typeOf(p.expr);
+      // an untyped value that is money (`(args.c ?? $0) + $1`: converted to micros) renders as money
+      if (baseKind(type) === 'any' && this.origin(p.expr) === 'micros') type = MONEY;
       const inner = this.expr(p.expr, s);
       if (isConst(inner)) {
         try {
@@ -455,13 +530,36 @@ export class Lowering {
     return this.fold({ k: 'timeRange', x: n, kind: k, at: this.at(s, e) });
   }
 
+  /** Which operands of a binary operator are untyped values that meet money (lowered `toMoney`). */
+  private moneyPair(e: A.BinaryExpr): 'left' | 'right' | 'both' | undefined {
+    const op = e.op;
+    if (!e.right) return undefined;
+    const untyped = (x: A.Expr) => typeOrigin(this.typeOf(x)) === undefined;
+    let l = false;
+    let r = false;
+    if (op === '==' || op === '!=' || op === '<' || op === '<=' || op === '>' || op === '>=' || op === '+' || op === '-') {
+      // (`+`/`-` with a string or a list on one side is not arithmetic on money)
+      const other = (x: A.Expr) => this.moneyish(x);
+      l = untyped(e.left) && other(e.right);
+      r = untyped(e.right) && other(e.left);
+    } else if (op === 'in' || op === 'not in') {
+      // `args.c in [$500]`; `$500 in args.amounts`
+      l = untyped(e.left) && this.origin(e.right) === 'micros';
+      r = untyped(e.right) && this.moneyish(e.left);
+    }
+    return l && r ? 'both' : l ? 'left' : r ? 'right' : undefined;
+  }
+
   private binaryRaw(e: A.BinaryExpr, s: Scope): Node {
     const op = e.op;
-    const l = this.expr(e.left, s);
-    const r = this.expr(e.right, s);
     const lk = baseKind(this.typeOf(e.left));
     const rk = baseKind(this.typeOf(e.right));
     const at = this.at(s, e);
+    // An untyped operand beside money (`(args.amount ?? $0) > $100`, `args.c in [$500]`,
+    // `(args.c ?? $0) + $1`): its numbers read from JSON are currency units, money is micros (`toMoney`).
+    const beside = this.moneyPair(e);
+    const l = beside === 'left' || beside === 'both' ? this.toMoney(e.left, s) : this.expr(e.left, s);
+    const r = beside === 'right' || beside === 'both' ? this.toMoney(e.right, s) : this.expr(e.right, s);
     if (op === 'and' || op === 'or') return this.logic(op, this.shaped(e.left, l, 'bool', `\`${op}\``), this.shaped(e.right, r, 'bool', `\`${op}\``));
     switch (op) {
       case '==':
@@ -470,13 +568,8 @@ export class Lowering {
       case '<=':
       case '>':
       case '>=': {
-        // Money beside a number read from untyped request data (`(args.amount ?? $0) > $100`):
-        // the number is in currency units, money in micros — scaled as a money limit's is.
-        const money = lk === 'money' || rk === 'money';
-        const l2 = money && e.left ? this.unitsOfAny(e.left, l, at) : l;
-        const r2 = money && e.right ? this.unitsOfAny(e.right, r, at) : r;
-        if (op === '==' || op === '!=') return this.fold({ k: 'eq', neg: op === '!=', scalar: isScalarKind(lk) || isScalarKind(rk), l: l2, r: r2 });
-        return this.fold({ k: 'cmp', op, l: l2, r: r2 });
+        if (op === '==' || op === '!=') return this.fold({ k: 'eq', neg: op === '!=', scalar: isScalarKind(lk) || isScalarKind(rk), l, r });
+        return this.fold({ k: 'cmp', op, l, r });
       }
       case 'in':
       case 'not in':
@@ -504,7 +597,7 @@ export class Lowering {
         return { k: 'coalesce', l, r };
       case '+': {
         const mode: ArithMode =
-          lk === 'money' || rk === 'money'
+          lk === 'money' || rk === 'money' || beside !== undefined
             ? 'money'
             : lk === 'string' || rk === 'string' || lk === 'enum' || rk === 'enum'
               ? 'string'
@@ -514,7 +607,7 @@ export class Lowering {
         return this.fold({ k: 'arith', op, mode, l, r, at });
       }
       case '-':
-        return this.fold({ k: 'arith', op, mode: lk === 'money' || rk === 'money' ? 'money' : 'number', l, r, at });
+        return this.fold({ k: 'arith', op, mode: lk === 'money' || rk === 'money' || beside !== undefined ? 'money' : 'number', l, r, at });
       case '*': {
         if (lk === 'money' && rk !== 'money') return this.fold({ k: 'arith', op, mode: 'money', l, r, at });
         if (rk === 'money' && lk !== 'money') return this.fold({ k: 'arith', op, mode: 'money', l, r, at, moneyRight: true });
@@ -533,9 +626,12 @@ export class Lowering {
     if (callee.kind === 'NameRef') {
       const sym = this.program.refs.get(callee.name);
       const name = callee.name.text;
-      if (sym?.kind === 'extern') return { k: 'extern', name, args: e.args.map((a) => this.expr(a, s)) };
+      // An untyped argument for a money parameter is lowered as money (`toMoney`).
+      const params = (sym?.kind === 'extern' || sym?.kind === 'def') && sym.type.kind === 'function' ? sym.type.params : [];
+      const arg = (a: A.Expr, i: number) => (params[i] !== undefined && baseKind(params[i]) === 'money' && typeOrigin(this.typeOf(a)) === undefined ? this.toMoney(a, s) : this.expr(a, s));
+      if (sym?.kind === 'extern') return { k: 'extern', name, args: e.args.map(arg) };
       if (sym?.kind === 'def') {
-        const args = e.args.map((a) => this.expr(a, s));
+        const args = e.args.map(arg);
         const i = this.defRef(name);
         if (i === undefined) return { k: 'error', message: `\`${name}\` cannot be evaluated` };
         return this.fold({ k: 'def', i, args });
@@ -543,7 +639,9 @@ export class Lowering {
       // `string(x)` renders as interpolation does: `"${x}"`.
       if ((sym?.kind === 'builtin' || !sym) && name === 'string' && e.args.length === 1) return this.string([{ kind: 'Interpolation', expr: e.args[0] } as A.Interpolation], s);
       if (sym?.kind === 'builtin' || !sym) {
-        const args = e.args.map((a) => this.expr(a, s));
+        // `min(args.c, $1000)`: an untyped argument beside money is lowered as money (`toMoney`)
+        const money = (name === 'min' || name === 'max') && e.args.some((a) => this.moneyish(a));
+        const args = e.args.map((a) => (money && typeOrigin(this.typeOf(a)) === undefined ? this.toMoney(a, s) : this.expr(a, s)));
         if (!BUILTINS.has(name)) return { k: 'error', message: `unknown function \`${name}\`` };
         if (name === 'len' && args.length === 1) {
           const counted = countOfKept(args[0]!);
@@ -567,12 +665,14 @@ export class Lowering {
     return { k: 'error', message: 'not a function' };
   }
 
-  private lambda(arg: A.Expr | undefined, s: Scope): { body: Node; slot: number } | undefined {
+  /** A lambda argument over the list `over`; `money`: its body lowered as money (`toMoney`). */
+  private lambda(arg: A.Expr | undefined, s: Scope, over: A.Expr, money = false): { body: Node; slot: number } | undefined {
     const lam = arg && arg.kind === 'Lambda' ? arg : arg && arg.kind === 'Paren' && arg.expr?.kind === 'Lambda' ? arg.expr : undefined;
     if (!lam || lam.params.length === 0) return undefined;
     const slot = s.size++;
     s.slots.set(lam.params[0], slot);
-    return { body: this.expr(lam.body, s), slot };
+    this.lambdaOver.set(lam.params[0], over);
+    return { body: money ? this.toMoney(lam.body, s) : this.expr(lam.body, s), slot };
   }
 
   /**
@@ -580,9 +680,13 @@ export class Lowering {
    * whose run is semantics/method-runs.ts) alone: a list method becomes one `listMethod` node carrying the entry's `loop`, a map method a
    * `mapMethod` node carrying what it yields. Nothing here names a method.
    */
-  method(objExpr: A.Expr, m: string, e: A.CallExpr, s: Scope): Node {
+  method(objExpr: A.Expr, m: string, e: A.CallExpr, s: Scope, moneySum = false): Node {
     const ok = baseKind(this.typeOf(objExpr));
-    const obj = this.expr(objExpr, s);
+    // `contains` of money in an untyped list read from JSON (`args.amounts.contains($500)`): its
+    // numbers are currency units (`toMoney`), as `$500 in args.amounts` compares
+    const equalsArg = LIST_RUNS[m]?.loop.when === 'equalsArg';
+    const moneyArg = equalsArg && e.args.length === 1 && typeOrigin(this.typeOf(objExpr)) === undefined && this.moneyish(e.args[0]);
+    const obj = moneyArg ? this.toMoney(objExpr, s) : this.expr(objExpr, s);
     const at = this.at(s, e);
     const isList = ok === 'list';
     const isString = ok === 'string' || ok === 'enum';
@@ -592,14 +696,18 @@ export class Lowering {
     // On a list, or a lambda method on a value that is not statically a string (`any`).
     if (isList || (!isString && lm?.lambda)) {
       if (!lm) return { k: 'error', message: `unknown method \`${m}\`` };
-      const lam = lm.lambda ? this.lambda(e.args[0], s) : undefined;
+      const lam = lm.lambda ? this.lambda(e.args[0], s, objExpr, moneySum) : undefined;
       if (lm.lambda && !lam && (e.args.length > 0 || lm.min > 0)) return { k: 'error', message: `\`${m}\` needs a lambda (\`x => …\`)` };
       const n: ListMethodNode = { k: 'listMethod', m, loop: lm.loop, obj, at };
       if (lam) {
         n.body = lam.body;
         n.slot = lam.slot;
-      } else if (!lm.lambda && e.args.length > 0) n.arg = this.expr(e.args[0], s);
-      if (lm.loop.step === 'add' && baseKind(this.typeOf(e)) === 'money') n.money = true;
+      } else if (!lm.lambda && e.args.length > 0) {
+        // `[$500].contains(args.c)`: an untyped amount against money is in currency units (`toMoney`)
+        const a = e.args[0];
+        n.arg = equalsArg && baseKind(this.typeOf(a)) === 'any' && this.origin(objExpr) === 'micros' ? this.toMoney(a, s) : this.expr(a, s);
+      }
+      if (lm.loop.step === 'add' && (moneySum || baseKind(this.typeOf(e)) === 'money')) n.money = true;
       // `xs.filter(p).len()`: every element of the kept list counted is the filter's loop counting.
       if (lm.loop.step === 'count' && lm.loop.when === 'always' && n.body === undefined && n.arg === undefined) {
         const counted = countOfKept(obj);
@@ -665,14 +773,13 @@ export class Lowering {
     const exceedC = decl.items.find((i): i is A.OnExceedClause => i.kind === 'OnExceed');
     const conds = decl.items.filter((i): i is A.Condition => i.kind === 'When' || i.kind === 'Unless');
 
-    let limitNode = limitC?.amount ? this.expr(limitC.amount, s) : undefined;
-    // On a money budget, a number read from untyped data (`map<any>`, an `any` field: JSON as sent) is
-    // in currency units, like a plain number: `caps[team] ?? $50` with `caps: map<any>` and 5 is $5.
-    if (limitNode !== undefined && unit === 'money') limitNode = this.unitsOfAny(limitC!.amount!, limitNode);
-    let limit = constNumber(limitNode) ?? 0;
-    // A plain number on a money budget (`limit 50`): currency units. An untyped value (`caps[team] ??
-    // $50` on an untyped table) is taken as money, as the checker typed the budget from its default.
     const limitKind = limitC?.amount !== undefined ? baseKind(this.typeOf(limitC.amount)) : undefined;
+    // On a money budget, a number read from untyped data (`map<any>`, an `any` field, a data document:
+    // JSON as sent) is in currency units, like a plain number: `caps[team] ?? $50` with `caps:
+    // map<any>` and 5 is $5 (`toMoney`).
+    const limitNode = limitC?.amount ? (unit === 'money' && limitKind === 'any' ? this.toMoney(limitC.amount, s) : this.expr(limitC.amount, s)) : undefined;
+    let limit = constNumber(limitNode) ?? 0;
+    // A plain number on a money budget (`limit 50`): currency units. An untyped value was converted above.
     const limitIsPlainOnMoney = unit === 'money' && limitC?.amount !== undefined && limitC.amount.kind !== 'Money' && limitKind !== 'money' && limitKind !== 'any' && limitKind !== 'error';
     // `limit 50` on a money budget: currency units.
     if (limitIsPlainOnMoney) limit = Math.round(limit * 1_000_000);
@@ -699,7 +806,9 @@ export class Lowering {
     const whens = conds.filter((c) => c.kind === 'When').map((c) => this.shaped(c.expr, this.expr(c.expr, s), 'bool', '`when`'));
     const unlesses = conds.filter((c) => c.kind === 'Unless').map((c) => this.shaped(c.expr, this.expr(c.expr, s), 'bool', '`unless`'));
     const chargeType = chargeC?.expr ? this.typeOf(chargeC.expr) : undefined;
-    const charge = chargeC?.expr ? this.expr(chargeC.expr, s) : undefined;
+    // An untyped charge on a money budget (`charge args.cost ?? $0`, `rein mcp`'s `arguments`): as the
+    // limit, its numbers read from JSON are currency units (`toMoney`).
+    const charge = chargeC?.expr ? (unit === 'money' && baseKind(chargeType) === 'any' ? this.toMoney(chargeC.expr, s) : this.expr(chargeC.expr, s)) : undefined;
     const keys = (byC?.keys ?? []).map((k) => this.expr(k, s));
     const effectClause = exceedC?.effect;
     const msgNode = effectClause && 'message' in effectClause ? effectClause.message : undefined;
@@ -733,25 +842,225 @@ export class Lowering {
     return b;
   }
 
-  /** A money limit's or comparison's IR with each `any`-typed operand of its `??` chain that reads the
-   *  request scaled from currency units to micros when it is a number (null and other values pass
-   *  through: a null goes on to the default, a string fails the limit or the comparison). */
-  private unitsOfAny(e: A.Expr, n: Node, at = 'the limit'): Node {
-    if (e.kind === 'Paren') return e.expr === undefined ? n : this.unitsOfAny(e.expr, n, at);
-    if (e.kind === 'Binary' && e.op === '??' && e.right !== undefined && n.k === 'coalesce') return { k: 'coalesce', l: this.unitsOfAny(e.left, n.l, at), r: this.unitsOfAny(e.right, n.r, at) };
-    // only a read of the request (JSON as sent): a `let` of money literals typed `any` holds micros
-    if (baseKind(this.typeOf(e)) !== 'any' || !readsRequest(n)) return n;
-    const isNumber: Node = { k: 'eq', neg: false, scalar: true, l: { k: 'call', fn: 'type_of', args: [n] }, r: { k: 'const', v: 'number' } };
-    // $1 × the number, exactly (money arithmetic: 1.1 is 1,100,000 micros, not 1,100,000.0000000002)
-    return { k: 'if', c: isNumber, t: { k: 'arith', op: '*', mode: 'money', l: { k: 'const', v: 1_000_000 }, r: n, at }, f: n };
-  }
-}
+  // ---------------- untyped values as money
 
-/** A read of the request (`caps[team]`, `input.limits.x`), indexed or not. */
-function readsRequest(n: Node): boolean {
-  if (n.k === 'read') return true;
-  if (n.k === 'index' || n.k === 'member') return readsRequest(n.obj);
-  return false;
+  /**
+   * Where the numbers of `e` come from (`Origin`): from its type when that says (money is micros, a
+   * plain number units), else — an `any` value — from what it reads: the request or a data document
+   * (JSON as sent: units), a money literal (micros), through lets, `??`, `if`, members, list methods.
+   */
+  origin(e: A.Expr | undefined): Origin {
+    if (!e) return 'none';
+    const byType = typeOrigin(this.typeOf(e));
+    if (byType !== undefined) return byType;
+    // once per node: operators ask their operands, and their parents ask them again (a long `+`
+    // chain of untyped values would otherwise take exponential time)
+    const known = this.origins.get(e);
+    if (known !== undefined) return known;
+    const o = this.originOf(e);
+    this.origins.set(e, o);
+    return o;
+  }
+
+  private originOf(e: A.Expr): Origin {
+    switch (e.kind) {
+      case 'Paren':
+        return this.origin(e.expr);
+      case 'Number':
+        return 'units';
+      case 'Money':
+        return 'micros';
+      case 'NameRef': {
+        const sym = this.program.refs.get(e.name);
+        if (sym?.kind === 'input-field' || sym?.kind === 'input') return 'units';
+        if (sym?.kind === 'let') {
+          if (sym.decl.source) return 'units'; // a data document: JSON as written, like a request
+          if (!sym.decl.value || this.originsComputing.has(sym.decl)) return 'mixed';
+          this.originsComputing.add(sym.decl);
+          const o = this.origin(sym.decl.value);
+          this.originsComputing.delete(sym.decl);
+          return o;
+        }
+        if (sym?.kind === 'lambda-param') {
+          const over = this.lambdaOver.get(sym.node);
+          return over === undefined ? 'mixed' : this.origin(over);
+        }
+        if (sym?.kind === 'param') return this.paramOrigin(sym.param);
+        return 'mixed';
+      }
+      case 'Member':
+        return this.origin(e.object);
+      case 'Index':
+        return this.origin(e.object);
+      case 'Unary':
+        return e.op === 'not' ? 'none' : this.origin(e.operand);
+      case 'If':
+        return both(this.origin(e.then), this.origin(e.else));
+      case 'List':
+        return e.items.reduce<Origin>((o, i) => both(o, this.origin(i)), 'none');
+      case 'Object':
+        return e.entries.reduce<Origin>((o, en) => both(o, this.origin(en.value)), 'none');
+      case 'Binary': {
+        const lk = baseKind(this.typeOf(e.left));
+        const rk = baseKind(this.typeOf(e.right));
+        // money arithmetic (`(args.c ?? $0) + $1`, `$5 * args.qty`) converted its untyped operands
+        if ((e.op === '+' || e.op === '-' || e.op === '*' || e.op === '/') && (lk === 'money' || rk === 'money')) return 'micros';
+        if ((e.op === '+' || e.op === '-') && this.moneyPair(e) !== undefined) return 'micros';
+        // an amount times or over a plain factor is that amount's kind (`held * 2`, `args.c / 2`)
+        const plain = (k: string | undefined) => k === 'int' || k === 'number';
+        if ((e.op === '*' || e.op === '/') && plain(rk)) return this.origin(e.left);
+        if (e.op === '*' && plain(lk)) return this.origin(e.right);
+        return both(this.origin(e.left), this.origin(e.right));
+      }
+      case 'Call': {
+        const callee = unparen(e.callee);
+        if (callee?.kind === 'NameRef') {
+          const sym = this.program.refs.get(callee.name);
+          if ((sym?.kind === 'builtin' || !sym) && (callee.name.text === 'min' || callee.name.text === 'max')) {
+            if (e.args.some((a) => this.moneyish(a))) return 'micros';
+            return e.args.reduce<Origin>((o, a) => both(o, this.origin(a)), 'none');
+          }
+          // a def: its body's (its parameters' from every caller); an extern's result: unknown
+          if (sym?.kind === 'def' && sym.decl.body && !this.originsComputing.has(sym.decl)) {
+            this.originsComputing.add(sym.decl);
+            const o = this.origin(sym.decl.body);
+            this.originsComputing.delete(sym.decl);
+            return o;
+          }
+          return 'mixed';
+        }
+        if (callee?.kind === 'Member' && callee.property) {
+          // From the registry entries (no method is named here): a map's values and entries, a kept
+          // list, a sum or list of elements are what the receiver holds; a lambda's results, what it reads.
+          const m = callee.property.text;
+          const mm = MAP_RUNS[m];
+          if (mm) return mm.yields === 'key' ? 'none' : this.origin(callee.object);
+          const step = LIST_RUNS[m]?.loop.step;
+          if (step === 'keep') return this.origin(callee.object);
+          if (step === 'add' || step === 'push') {
+            const lam = this.lambdaOf(e.args[0]);
+            if (!lam) return this.origin(callee.object);
+            if (lam.params[0]) this.lambdaOver.set(lam.params[0], callee.object);
+            return this.origin(lam.body);
+          }
+          return 'mixed';
+        }
+        return 'mixed';
+      }
+      default:
+        return 'none';
+    }
+  }
+
+  /** A def parameter's origin: what every call of the def in the set passes (its body is lowered
+   *  once for all of them); `mixed` when callers differ. */
+  private paramOrigin(p: A.Param): Origin {
+    if (this.paramOrigins === undefined) {
+      const out = new Map<A.Param, Origin>();
+      this.paramOrigins = new Map(); // while the callers are read, every parameter is `mixed`
+      for (const n of callsIn(this.program.files)) {
+        const callee = unparen(n.callee);
+        const sym = callee?.kind === 'NameRef' ? this.program.refs.get(callee.name) : undefined;
+        if (sym?.kind !== 'def') continue;
+        sym.decl.params.forEach((q, i) => {
+          const o = this.origin(n.args[i]);
+          const prev = out.get(q);
+          out.set(q, prev === undefined ? o : both(prev, o));
+        });
+      }
+      this.origins.clear(); // computed with every parameter `mixed`
+      this.paramOrigins = out;
+    }
+    return this.paramOrigins.get(p) ?? 'mixed';
+  }
+
+  private lambdaOf(arg: A.Expr | undefined): A.LambdaExpr | undefined {
+    const x = unparen(arg);
+    return x?.kind === 'Lambda' ? x : undefined;
+  }
+
+  /** Whether `e` is money where it meets an untyped value: typed money, or untyped made of money. */
+  private moneyish(e: A.Expr | undefined): boolean {
+    const k = baseKind(this.typeOf(e));
+    return k === 'money' || (k === 'any' && this.origin(e) === 'micros');
+  }
+
+  /**
+   * `e` lowered where money is needed (a comparison with money, `+`/`-` with money, `min`/`max` with
+   * money, `in`/`contains` against money, a money budget's limit or charge, a money parameter): an
+   * untyped value's numbers are currency units when they come from JSON as sent (`origin` `units`),
+   * micros when they come from money. The conversion is pushed through `??`, `if`, `+`, `-`, `*`/`/`
+   * by a plain number, `min`/`max`, `.sum(…)` and lets that mix both, down to each operand; what is
+   * left unknown (`mixed`) fails the rule when it is a number.
+   */
+  toMoney(e: A.Expr | undefined, s: Scope): Node {
+    if (!e) return NULL;
+    // A typed value: money is micros; a plain number meets money only inside an untyped expression
+    // (`args.c ?? 0`, `if … then 5 else args.c`): currency units, as a plain number on a money budget.
+    const byType = typeOrigin(this.typeOf(e));
+    if (byType !== undefined) return byType === 'units' ? this.units(this.expr(e, s), 'scale', e, s) : this.expr(e, s);
+    const o = this.origin(e);
+    if (o === 'micros' || o === 'none') return this.expr(e, s);
+    switch (e.kind) {
+      case 'Paren':
+        return this.toMoney(e.expr, s);
+      case 'If': {
+        const c = this.shaped(e.cond, this.expr(e.cond, s), 'bool', '`if`');
+        const t = this.toMoney(e.then, s);
+        const f = this.toMoney(e.else, s);
+        if (isConst(c)) return c.v === true ? t : f;
+        return { k: 'if', c, t, f };
+      }
+      case 'Binary': {
+        const lk = baseKind(this.typeOf(e.left));
+        const rk = baseKind(this.typeOf(e.right));
+        const plain = (x: string | undefined) => x === 'int' || x === 'number';
+        const at = this.at(s, e);
+        if (e.op === '??') {
+          const l = this.toMoney(e.left, s);
+          const r = this.toMoney(e.right, s);
+          if (isConst(l)) return l.v === null || l.v === undefined ? r : l;
+          return { k: 'coalesce', l, r };
+        }
+        // a sum or difference of amounts: the sum of the amounts
+        if ((e.op === '+' || e.op === '-') && (lk === 'any' || plain(lk)) && (rk === 'any' || plain(rk)))
+          return this.fold({ k: 'arith', op: e.op, mode: 'money', l: this.toMoney(e.left, s), r: this.toMoney(e.right, s), at });
+        // an amount times or over a plain factor
+        if ((e.op === '*' || e.op === '/') && plain(rk)) return this.fold({ k: 'arith', op: e.op, mode: 'money', l: this.toMoney(e.left, s), r: this.expr(e.right, s), at });
+        if (e.op === '*' && plain(lk)) return this.fold({ k: 'arith', op: '*', mode: 'money', l: this.expr(e.left, s), r: this.toMoney(e.right, s), at, moneyRight: true });
+        break;
+      }
+      case 'Call': {
+        const callee = unparen(e.callee);
+        if (callee?.kind === 'NameRef') {
+          const sym = this.program.refs.get(callee.name);
+          const name = callee.name.text;
+          if ((sym?.kind === 'builtin' || !sym) && (name === 'min' || name === 'max')) return this.fold({ k: 'call', fn: name, args: e.args.map((a) => this.toMoney(a, s)) });
+        }
+        // `.sum(x => …)` of amounts: the sum of each amount as money
+        if (callee?.kind === 'Member' && callee.property && LIST_RUNS[callee.property.text]?.loop.step === 'add' && o === 'mixed' && this.lambdaOf(e.args[0]))
+          return this.method(callee.object, callee.property.text, e, s, true);
+        break;
+      }
+      case 'NameRef': {
+        // a let mixing both (`let amount = args.c ?? $0`): its value, as money, at this use
+        const sym = this.program.refs.get(e.name);
+        if (o === 'mixed' && sym?.kind === 'let' && sym.decl.value && !this.originsComputing.has(sym.decl)) {
+          this.originsComputing.add(sym.decl);
+          const n = this.toMoney(sym.decl.value, s);
+          this.originsComputing.delete(sym.decl);
+          return n;
+        }
+        break;
+      }
+    }
+    return this.units(this.expr(e, s), o === 'units' ? 'scale' : 'ambiguous', e, s);
+  }
+
+  private units(n: Node, how: 'scale' | 'ambiguous', e: A.Expr, s: Scope): Node {
+    if (isConst(n) && (n.v === null || typeof n.v === 'string' || typeof n.v === 'boolean')) return n;
+    return this.fold({ k: 'units', x: n, how, at: this.at(s, e) });
+  }
 }
 
 /** `quorum N` / `expires D` of a `require approval` effect onto its rule or budget (only when written). */

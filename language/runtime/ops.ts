@@ -5,6 +5,7 @@
 import type { Type } from '../semantics/types.js';
 import type { MapYield } from '../semantics/builtins.js';
 import { formatMicros } from './money.js';
+import { mulMoney } from './money.js';
 import { EvalError, MAX_TIME_MS, formatTime, isPlainObject, deepEqual, newRecord } from './values.js';
 
 export function isNullish(v: unknown): boolean {
@@ -144,10 +145,54 @@ export function nz(v: unknown): unknown {
   return v === undefined ? null : v;
 }
 
+/** A value from untyped data (JSON as sent: currency units) where money is needed (ir.ts `units`):
+ *  a number is $1 × the number in micros, exactly (1.1 is 1,100,000, rounded half to even beyond 6
+ *  digits; overflow a rule error); a list's number elements too; anything else as it is. */
+export function moneyOfUnits(v: unknown, at: string): unknown {
+  try {
+    if (typeof v === 'number') return mulMoney(1_000_000, v);
+    if (Array.isArray(v)) return v.map((x) => (typeof x === 'number' ? mulMoney(1_000_000, x) : x));
+  } catch (e) {
+    if (e instanceof EvalError) throw new EvalError(`${e.message} at ${at}`);
+    throw e;
+  }
+  return v;
+}
+
+/** An untyped value where money is needed whose unit lowering cannot tell (ir.ts `units`): a number
+ *  (or a list holding one) is a rule error, never a guess that may be a million times off. */
+export function notAmbiguous(v: unknown, at: string): unknown {
+  if (typeof v === 'number' || (Array.isArray(v) && v.some((x) => typeof x === 'number')))
+    throw new EvalError(`a number of unknown unit (an untyped value) is used as money at ${at}: give it a type (\`money\`), or read it straight from the request`);
+  return v;
+}
+
+/** `len(x)`: a string's, list's or map's length; `null` for `null`. Any other value can only come
+ *  from an `any` value of the wrong shape: a rule error, as `x.len()` is (never a silent `null`, which
+ *  would make `len(args.v) > 3` false). */
 export function lengthOf(v: unknown): number | null {
   if (typeof v === 'string' || Array.isArray(v)) return v.length;
   if (isPlainObject(v)) return Object.keys(v).length;
-  return null;
+  if (v === null || v === undefined) return null;
+  throw new EvalError(`\`len\` needs a string, a list or a map, got ${typeOfValue(v)}`);
+}
+
+/** Whether `.sum()` adds an element's value: a number does, `null` is skipped (an absent amount);
+ *  any other value (only from `any` data: `"5000"`, `true`, a list) is a rule error — dropping it
+ *  silently would let `items.sum(i => i.amount) > 1000` through for amounts sent as text. */
+export function summand(v: unknown, m: string, at: string | undefined): boolean {
+  if (typeof v === 'number') return true;
+  if (v === null || v === undefined) return false;
+  throw new EvalError(`\`.${m}()\` needs numbers, got ${typeOfValue(v)}${at === undefined ? '' : ` at ${at}`}`);
+}
+
+/** The argument of `hour()` / `weekday()`: a time (a number of ms), or `null`. Any other value (only
+ *  from `any` data: an RFC 3339 string, a bool, a list) is a rule error, never a silent `null` that
+ *  would stop "deny outside business hours" from matching. Strings are not parsed. */
+export function timeArg(v: unknown, fn: string): number | null {
+  if (typeof v === 'number') return v;
+  if (v === null || v === undefined) return null;
+  throw new EvalError(`\`${fn}\` needs a time, got ${typeOfValue(v)}`);
 }
 
 export const WEEKDAYS = 7;

@@ -25,9 +25,10 @@
  * is a rule error (`\`.m()\` needs a list`).
  */
 export type ListLoop = {
-  /** `v === true`, `v !== true`, `v` is a number, `v` equals the call's argument (deep equality, as
+  /** `v === true`, `v !== true`, `v` is a number, `v` is a number where any other value but `null`
+   *  (skipped) is a rule error (`summand`: runtime/ops.ts), `v` equals the call's argument (deep equality, as
    *  `in`: a null argument equals nothing), or every element. */
-  when: 'true' | 'notTrue' | 'number' | 'equalsArg' | 'always';
+  when: 'true' | 'notTrue' | 'number' | 'summand' | 'equalsArg' | 'always';
   /** The result for a null list when it is not the empty list's (`len`: null). */
   ifNull?: null;
 } & ({ step: 'stop'; stopWith: boolean } | { step: 'count' | 'add' | 'keep' | 'push' });
@@ -59,7 +60,7 @@ export const LIST_RUNS: Record<string, ListRun> = registry({
   count: { lambda: true, min: 1, max: 1, loop: { when: 'true', step: 'count' } },
   filter: { lambda: true, min: 1, max: 1, loop: { when: 'true', step: 'keep' } },
   map: { lambda: true, min: 1, max: 1, loop: { when: 'always', step: 'push' } },
-  sum: { lambda: true, min: 0, max: 1, loop: { when: 'number', step: 'add' } },
+  sum: { lambda: true, min: 0, max: 1, loop: { when: 'summand', step: 'add' } },
   len: { lambda: false, min: 0, max: 0, loop: { when: 'always', step: 'count', ifNull: null } },
   contains: { lambda: false, min: 1, max: 1, loop: { when: 'equalsArg', step: 'stop', stopWith: true } },
 } satisfies Record<string, ListRun>);
