@@ -123,11 +123,12 @@ function fmtNames(xs: string[] | null): string {
 }
 
 /** The names that decided a decision, as `expect … by` compares them. */
-export function decidingNames(d: Decision): string[] {
+export function decidingNames(d: Decision, failuresExpected = false): string[] {
   if (EFFECTS[d.effect].approval) return sorted(d.approvals.map((a) => a.name));
-  // A rule or budget that failed (kind `error`, the policy's `on error` effect) did not decide by its
-  // own effect: `expect deny by big` must not pass because `big` errored (review h11r R5).
-  return sorted(d.reasons.filter((r) => r.kind === 'rule' || r.kind === 'budget').map((r) => r.name as string));
+  // A rule or budget that failed (kind `error`, the `on error` effect) did not decide by its own
+  // effect: `expect deny by big` must not pass because `big` errored (review h11r R5) — unless the
+  // test makes calls fail on purpose (an `extern … = error` stub): then the failure is what it tests.
+  return sorted(d.reasons.filter((r) => r.kind === 'rule' || r.kind === 'budget' || (failuresExpected && r.kind === 'error' && r.name)).map((r) => r.name as string));
 }
 
 interface Tally {
@@ -320,7 +321,7 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
   }
   const actual: TestActual = {
     effect: decision.effect,
-    by: decidingNames(decision),
+    by: decidingNames(decision, stubs.some((x) => x.fails !== undefined)),
     warnings: sorted(decision.warnings.filter((w) => w.name).map((w) => w.name as string)),
     redact: sorted([...new Set((decision.transforms ?? []).map((t) => pathText(t.path)))]),
   };

@@ -51,7 +51,7 @@ export function corpus(): { name: string; text: string }[] {
   return out;
 }
 
-const POSITION_KEYS = new Set(['range', 'opRange', 'effectRange', 'file', 'comments']);
+const POSITION_KEYS = new Set(['range', 'opRange', 'effectRange', 'head', 'file', 'comments']);
 
 /**
  * The AST as plain data without positions. String literals lose `raw` (interpolated expressions are
