@@ -3,21 +3,12 @@
 // sparse groups and deleteWhere.
 import { strict as assert } from 'node:assert';
 import { IdIndex, IntIdIndex } from '../../language/runtime/id-index.js';
+import { rng as prng } from '../helpers/prng.js';
 
 const P = 'abcdefghij0123456789-';
 const id = (n: number) => P + n.toString(36);
 const internals = (x: IntIdIndex) => x as unknown as { groups: Map<string, { slots: Int32Array | null; count: number }>; other: Map<string, number> };
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('IntIdIndex', () => {
   for (const seed of [1, 2, 3]) {

@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { Actual, CounterState, ReserveItem, ReserveResult } from '../../language/runtime/store.js';
+import { rng as prng } from '../helpers/prng.js';
 
 /** The store's algorithm for plain counters (no rolling window, bucket or anchored period), one object
  *  per reserved item. */
@@ -127,17 +128,6 @@ interface Item {
   live: boolean;
 }
 
-/** A small deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What a call returned, or the error's message. */
 function outcome<T>(f: () => T): T | string {
