@@ -35,11 +35,16 @@ function inGroup(id: string, key: string): boolean {
   return true;
 }
 
+/** A group's slots: a JS array (`IdIndex`) or an `Int32Array` (`IntIdIndex`). */
+interface Slots<V> {
+  [i: number]: V;
+}
+
 /** The ids that share all but their last two characters (`key`). Dense: a value per slot (no id
- *  string, no map entry per id). Sparse (`slots` null): its ids are entries of `IdIndex.other`. */
-interface Group<T> {
+ *  string, no map entry per id). Sparse (`slots` null): its ids are entries of `other`. */
+interface Group<V> {
   key: string;
-  slots: (T | undefined)[] | null;
+  slots: Slots<V> | null;
   count: number;
 }
 
@@ -49,31 +54,40 @@ interface Group<T> {
  * of 1,296 slots, and adding an id is an array store, not a hash-table insert (a map of hundreds of
  * thousands of live reservations costs ~0.7 µs per insert and ~90 bytes per entry with its id). A
  * group that holds few ids once the counter has moved past it becomes sparse (a map entry per id).
- * Any id works: one that does not end in two base-36 digits is a map entry.
+ * Any id works: one that does not end in two base-36 digits is a map entry. `empty` marks a free
+ * slot; `slotsOf` makes a dense group's slots, all `empty` (the two kinds below).
  */
-export class IdIndex<T> {
-  private readonly groups = new Map<string, Group<T>>();
+class GroupedIndex<V> {
+  private readonly groups = new Map<string, Group<V>>();
   /** Ids of sparse groups and ids without a slot. */
-  private readonly other = new Map<string, T>();
+  private readonly other = new Map<string, V>();
   private count = 0;
   /** The group `add` used last (consecutive ids mostly share one): no slice of the id to find it. */
-  private last: Group<T> | null = null;
+  private last: Group<V> | null = null;
+
+  constructor(
+    private readonly empty: V,
+    private readonly slotsOf: () => Slots<V>,
+  ) {}
 
   get size(): number {
     return this.count;
   }
 
-  get(id: string): T | undefined {
+  get(id: string): V | undefined {
     const s = slotOf(id);
     if (s >= 0) {
       const g = this.groups.get(id.slice(0, -2));
-      if (g !== undefined && g.slots !== null) return g.slots[s];
+      if (g !== undefined && g.slots !== null) {
+        const v = g.slots[s]!;
+        return v === this.empty ? undefined : v;
+      }
     }
     return this.other.get(id);
   }
 
   /** Adds `id` unless it is present; false (and nothing changed) when it is. */
-  add(id: string, value: T): boolean {
+  add(id: string, value: V): boolean {
     const s = slotOf(id);
     if (s < 0) return this.addOther(id, value);
     const g = this.last;
@@ -85,17 +99,17 @@ export class IdIndex<T> {
    * digits) the caller knows: the engine for the ids it makes, passing one key string per group, so
    * nothing reads the id's characters.
    */
-  addIn(key: string, slot: number, id: string, value: T): boolean {
+  addIn(key: string, slot: number, id: string, value: V): boolean {
     const g = this.last;
     return this.put(g !== null && g.key === key ? g : this.enter(key), slot, id, value);
   }
 
   /** The group of `key` (made when new), now the one `add` tries first. */
-  private enter(key: string): Group<T> {
+  private enter(key: string): Group<V> {
     const prev = this.last;
     let found = this.groups.get(key);
     if (found === undefined) {
-      found = { key, slots: new Array<T | undefined>(SLOTS).fill(undefined), count: 0 };
+      found = { key, slots: this.slotsOf(), count: 0 };
       this.groups.set(key, found);
     }
     this.last = found;
@@ -104,14 +118,14 @@ export class IdIndex<T> {
     return found;
   }
 
-  private put(g: Group<T>, s: number, id: string, value: T): boolean {
+  private put(g: Group<V>, s: number, id: string, value: V): boolean {
     const slots = g.slots;
     if (slots === null) {
       if (!this.addOther(id, value)) return false;
       g.count++;
       return true;
     }
-    if (slots[s] !== undefined) return false;
+    if (slots[s] !== this.empty) return false;
     slots[s] = value;
     g.count++;
     this.count++;
@@ -125,173 +139,8 @@ export class IdIndex<T> {
       if (g !== undefined) {
         const slots = g.slots;
         if (slots !== null) {
-          if (slots[s] === undefined) return;
-          slots[s] = undefined;
-          this.count--;
-        } else if (!this.other.delete(id)) return;
-        else this.count--;
-        g.count--;
-        this.leave(g);
-        return;
-      }
-    }
-    if (this.other.delete(id)) this.count--;
-  }
-
-  /** Deletes the entries `drop` selects. */
-  deleteWhere(drop: (value: T) => boolean): void {
-    for (const [id, value] of this.other) {
-      if (!drop(value)) continue;
-      this.other.delete(id);
-      this.count--;
-      const s = slotOf(id);
-      if (s >= 0) {
-        const g = this.groups.get(id.slice(0, -2));
-        if (g !== undefined && g.slots === null) {
-          g.count--;
-          this.leave(g);
-        }
-      }
-    }
-    for (const g of this.groups.values()) {
-      const slots = g.slots;
-      if (slots === null) continue;
-      for (let i = 0; i < SLOTS; i++) {
-        const v = slots[i];
-        if (v !== undefined && drop(v)) {
-          slots[i] = undefined;
-          g.count--;
-          this.count--;
-        }
-      }
-      this.leave(g);
-    }
-  }
-
-  *ids(): IterableIterator<string> {
-    for (const g of this.groups.values()) {
-      const slots = g.slots;
-      if (slots === null) continue;
-      for (let i = 0; i < SLOTS; i++) if (slots[i] !== undefined) yield idOf(g.key, i);
-    }
-    yield* this.other.keys();
-  }
-
-  private addOther(id: string, value: T): boolean {
-    if (this.other.has(id)) return false;
-    this.other.set(id, value);
-    this.count++;
-    return true;
-  }
-
-  /** A group that `add` is not using: dropped when empty; dense with few ids, they move to the map.
-   *  (The group `add` uses stays, even empty: settling each reservation right after its decision
-   *  would otherwise make a new array per decision.) */
-  private leave(g: Group<T>): void {
-    if (g === this.last) return;
-    if (g.count === 0) {
-      this.dropGroup(g);
-      return;
-    }
-    const slots = g.slots;
-    if (slots === null || g.count > SPARSE_AT) return;
-    g.slots = null;
-    for (let i = 0; i < SLOTS; i++) {
-      const v = slots[i];
-      if (v !== undefined) this.other.set(idOf(g.key, i), v);
-    }
-  }
-
-  private dropGroup(g: Group<T>): void {
-    this.groups.delete(g.key);
-    if (this.last === g) this.last = null;
-  }
-}
-
-/** `IntIdIndex`'s dense group: a slot per id, -1 when free. */
-interface IntGroup {
-  key: string;
-  slots: Int32Array | null;
-  count: number;
-}
-
-/** No value (a free slot of a dense group). */
-const FREE = -1;
-
-/**
- * `IdIndex` for values that are non-negative 32-bit integers (the memory store's slot numbers): a
- * dense group is an `Int32Array` (its memory outside the JS heap, nothing in it for the garbage
- * collector to trace or copy, 4 bytes a slot against 8), the rest as in `IdIndex`, which answers the
- * same for the same calls (test/runtime/id-index-int.test.ts).
- */
-export class IntIdIndex {
-  private readonly groups = new Map<string, IntGroup>();
-  /** Ids of sparse groups and ids without a slot. */
-  private readonly other = new Map<string, number>();
-  private count = 0;
-  /** The group `add` used last. */
-  private last: IntGroup | null = null;
-
-  get size(): number {
-    return this.count;
-  }
-
-  get(id: string): number | undefined {
-    const s = slotOf(id);
-    if (s >= 0) {
-      const g = this.groups.get(id.slice(0, -2));
-      if (g !== undefined && g.slots !== null) {
-        const v = g.slots[s]!;
-        return v === FREE ? undefined : v;
-      }
-    }
-    return this.other.get(id);
-  }
-
-  /** Adds `id` (`value` ≥ 0) unless it is present; false (and nothing changed) when it is. */
-  add(id: string, value: number): boolean {
-    if ((value | 0) !== value || value < 0) throw new RangeError(`IntIdIndex: ${value} is not a non-negative 32-bit integer`);
-    const s = slotOf(id);
-    if (s < 0) return this.addOther(id, value);
-    const g = this.last;
-    return this.put(g !== null && inGroup(id, g.key) ? g : this.enter(id.slice(0, -2)), s, id, value);
-  }
-
-  private enter(key: string): IntGroup {
-    const prev = this.last;
-    let found = this.groups.get(key);
-    if (found === undefined) {
-      found = { key, slots: new Int32Array(SLOTS).fill(FREE), count: 0 };
-      this.groups.set(key, found);
-    }
-    this.last = found;
-    if (prev !== null && prev !== found) this.leave(prev);
-    return found;
-  }
-
-  private put(g: IntGroup, s: number, id: string, value: number): boolean {
-    const slots = g.slots;
-    if (slots === null) {
-      if (!this.addOther(id, value)) return false;
-      g.count++;
-      return true;
-    }
-    if (slots[s] !== FREE) return false;
-    slots[s] = value;
-    g.count++;
-    this.count++;
-    return true;
-  }
-
-  delete(id: string): void {
-    const s = slotOf(id);
-    if (s >= 0) {
-      const g = this.groups.get(id.slice(0, -2));
-      if (g !== undefined) {
-        const slots = g.slots;
-        if (slots !== null) {
-          if (slots[s] === FREE) return;
-          slots[s] = FREE;
+          if (slots[s] === this.empty) return;
+          slots[s] = this.empty;
           this.count--;
         } else if (!this.other.delete(id)) return;
         else this.count--;
@@ -304,7 +153,7 @@ export class IntIdIndex {
   }
 
   /** Deletes the entries `drop` selects (called once for each entry). */
-  deleteWhere(drop: (value: number) => boolean): void {
+  deleteWhere(drop: (value: V) => boolean): void {
     for (const [id, value] of this.other) {
       if (!drop(value)) continue;
       this.other.delete(id);
@@ -318,13 +167,14 @@ export class IntIdIndex {
         }
       }
     }
+    const empty = this.empty;
     for (const g of this.groups.values()) {
       const slots = g.slots;
       if (slots === null) continue;
       for (let i = 0; i < SLOTS; i++) {
         const v = slots[i]!;
-        if (v !== FREE && drop(v)) {
-          slots[i] = FREE;
+        if (v !== empty && drop(v)) {
+          slots[i] = empty;
           g.count--;
           this.count--;
         }
@@ -333,15 +183,16 @@ export class IntIdIndex {
     }
   }
 
-  /** Replaces every value `v` by `f(v)` (a non-negative 32-bit integer). */
-  mapValues(f: (value: number) => number): void {
+  /** Replaces every value `v` by `f(v)`. */
+  mapValues(f: (value: V) => V): void {
     for (const [id, v] of this.other) this.other.set(id, f(v));
+    const empty = this.empty;
     for (const g of this.groups.values()) {
       const slots = g.slots;
       if (slots === null) continue;
       for (let i = 0; i < SLOTS; i++) {
         const v = slots[i]!;
-        if (v !== FREE) slots[i] = f(v);
+        if (v !== empty) slots[i] = f(v);
       }
     }
   }
@@ -350,20 +201,22 @@ export class IntIdIndex {
     for (const g of this.groups.values()) {
       const slots = g.slots;
       if (slots === null) continue;
-      for (let i = 0; i < SLOTS; i++) if (slots[i] !== FREE) yield idOf(g.key, i);
+      for (let i = 0; i < SLOTS; i++) if (slots[i] !== this.empty) yield idOf(g.key, i);
     }
     yield* this.other.keys();
   }
 
-  private addOther(id: string, value: number): boolean {
+  private addOther(id: string, value: V): boolean {
     if (this.other.has(id)) return false;
     this.other.set(id, value);
     this.count++;
     return true;
   }
 
-  /** As `IdIndex.leave`. */
-  private leave(g: IntGroup): void {
+  /** A group that `add` is not using: dropped when empty; dense with few ids, they move to the map.
+   *  (The group `add` uses stays, even empty: settling each reservation right after its decision
+   *  would otherwise make a new array per decision.) */
+  private leave(g: Group<V>): void {
     if (g === this.last) return;
     if (g.count === 0) {
       this.groups.delete(g.key);
@@ -374,8 +227,36 @@ export class IntIdIndex {
     g.slots = null;
     for (let i = 0; i < SLOTS; i++) {
       const v = slots[i]!;
-      if (v !== FREE) this.other.set(idOf(g.key, i), v);
+      if (v !== this.empty) this.other.set(idOf(g.key, i), v);
     }
+  }
+}
+
+/** Any value but `undefined` (the engine's settle data `Kept` objects): dense groups are JS arrays. */
+export class IdIndex<T> extends GroupedIndex<T> {
+  constructor() {
+    super(undefined as T, () => new Array<T>(SLOTS).fill(undefined as T));
+  }
+}
+
+/** No value (a free slot of an `IntIdIndex` dense group). */
+const FREE = -1;
+
+/**
+ * `IdIndex` for values that are non-negative 32-bit integers (the memory store's slot numbers): a
+ * dense group is an `Int32Array` (its memory outside the JS heap, nothing in it for the garbage
+ * collector to trace or copy, 4 bytes a slot against 8), -1 a free slot; it answers as `IdIndex`
+ * does for the same calls (test/runtime/id-index-int.test.ts).
+ */
+export class IntIdIndex extends GroupedIndex<number> {
+  constructor() {
+    super(FREE, () => new Int32Array(SLOTS).fill(FREE));
+  }
+
+  /** Adds `id` (`value` ≥ 0) unless it is present; false (and nothing changed) when it is. */
+  override add(id: string, value: number): boolean {
+    if ((value | 0) !== value || value < 0) throw new RangeError(`IntIdIndex: ${value} is not a non-negative 32-bit integer`);
+    return super.add(id, value);
   }
 }
 
