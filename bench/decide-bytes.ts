@@ -8,23 +8,14 @@
 // Allocation is what the scavenges that follow cost, plus the bump itself; it varies by ±1–2 % between
 // runs (sampling).
 
-import { existsSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readSet } from './util.js';
-import { generateRequests } from './peers.js';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { budgetsEngineOf } from './util.js';
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = resolve(process.argv[2] ?? here);
-const mod = (p: string) => import(pathToFileURL(join(root, p)).href);
-const { compile } = existsSync(join(root, 'language/policy.ts')) ? await mod('language/policy.ts') : await mod('language/runtime/compile.ts');
-const { Engine } = await mod('language/runtime/engine.ts');
-const { MemoryBudgetStore } = await mod('language/runtime/memory-store.ts');
-
-const policy = compile({ ...readSet(join(here, 'bench/policy')), ...readSet(join(here, 'bench/policy-budgets')) });
-const engine = new Engine(policy, { store: new MemoryBudgetStore() });
-const requests = generateRequests(10_000).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
+const { engine, requests } = await budgetsEngineOf(root);
 // Warm up: the decide path optimised, the key caches filled.
 for (let k = 0; k < 30; k++) for (const r of requests) await engine.decide(r);
 

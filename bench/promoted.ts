@@ -9,11 +9,9 @@
 // BENCH_DECIDES decisions (default 2 M) after a warm-up. Promotion does not depend on load; pauses do.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { readSet } from './util.js';
-import { generateRequests } from './peers.js';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { budgetsEngineOf } from './util.js';
 
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const N = Number(process.env.BENCH_DECIDES ?? 2_000_000);
@@ -46,13 +44,7 @@ if (process.env.REIN_PROMOTED_CHILD !== '1') {
   console.log(`${root}: ${N} decides, ${pauses.length} scavenges, promoted ${(promoted / N).toFixed(1)} B per decide, pause p50 ${p50.toFixed(2)} ms, max ${(pauses.at(-1) ?? 0).toFixed(2)} ms; ${fulls} mark-compacts (${fullMs.toFixed(1)} ms of pauses)`);
 } else {
   const root = process.argv[2]!;
-  const mod = (p: string) => import(pathToFileURL(join(root, p)).href);
-  const { compile } = existsSync(join(root, 'language/policy.ts')) ? await mod('language/policy.ts') : await mod('language/runtime/compile.ts');
-  const { Engine } = await mod('language/runtime/engine.ts');
-  const { MemoryBudgetStore } = await mod('language/runtime/memory-store.ts');
-  const policy = compile({ ...readSet(join(here, 'bench/policy')), ...readSet(join(here, 'bench/policy-budgets')) });
-  const engine = new Engine(policy, { store: new MemoryBudgetStore() });
-  const requests = generateRequests(10_000).map((x) => JSON.parse(JSON.stringify(x)) as unknown);
+  const { engine, requests } = await budgetsEngineOf(root);
   for (let k = 0; k < 30; k++) for (const x of requests) engine.decideSync(x);
   console.log('START');
   let kept = 0;

@@ -15,3 +15,24 @@ export function median(xs: number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/**
+ * An engine of the checkout at `root` (this one or another, e.g. a `git worktree` of main) with the
+ * memory store over the budgets bench policy (bench/policy + bench/policy-budgets, read from this
+ * checkout), and 10,000 generated requests as plain JSON: what bench:decide-bytes and bench:promoted measure.
+ */
+export async function budgetsEngineOf(root: string): Promise<{ engine: { decide(r: unknown): Promise<{ reservation: unknown }>; decideSync(r: unknown): { reservation: unknown } }; requests: unknown[] }> {
+  const { existsSync } = await import('node:fs');
+  const { pathToFileURL, fileURLToPath } = await import('node:url');
+  const { dirname, resolve } = await import('node:path');
+  const { generateRequests } = await import('./peers.js');
+  const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+  const mod = (p: string) => import(pathToFileURL(join(root, p)).href);
+  const { compile } = existsSync(join(root, 'language/policy.ts')) ? await mod('language/policy.ts') : await mod('language/runtime/compile.ts');
+  const { Engine } = await mod('language/runtime/engine.ts');
+  const { MemoryBudgetStore } = await mod('language/runtime/memory-store.ts');
+  const policy = compile({ ...readSet(join(here, 'bench/policy')), ...readSet(join(here, 'bench/policy-budgets')) });
+  const engine = new Engine(policy, { store: new MemoryBudgetStore() });
+  const requests = generateRequests(10_000).map((r) => JSON.parse(JSON.stringify(r)) as unknown);
+  return { engine, requests };
+}
