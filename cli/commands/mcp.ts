@@ -211,12 +211,12 @@ export default async function cmdMcp(ctx: Ctx, positionals: string[], opts: Opti
     throw new UsageError('expected the upstream server after `--`, e.g. `rein mcp --policy policies/ -- npx -y @modelcontextprotocol/server-filesystem .`', 'mcp');
   }
   const listen = opts.listen !== undefined ? parseHostPort(opts.listen, '--listen') : undefined;
+  let browsers: { allowOrigins: Set<string>; allowHosts: Set<string> } | undefined;
   if (opts['allow-origin'].length > 0 || opts['allow-host'].length > 0) {
     if (!listen) throw new UsageError(`--allow-${opts['allow-origin'].length > 0 ? 'origin' : 'host'} is for the remote gateway (--listen)`, 'mcp');
     const { parseAllowedHosts, parseAllowedOrigins } = await import('../../language/node/browser-guard.js');
     try {
-      parseAllowedOrigins(opts['allow-origin']);
-      parseAllowedHosts(opts['allow-host']);
+      browsers = { allowOrigins: parseAllowedOrigins(opts['allow-origin']), allowHosts: parseAllowedHosts(opts['allow-host']) };
     } catch (e) {
       throw new UsageError((e as Error).message, 'mcp');
     }
@@ -243,7 +243,7 @@ export default async function cmdMcp(ctx: Ctx, positionals: string[], opts: Opti
   try {
     if (listen && upstream) {
       const { serveHttpGateway } = await import('../../language/node/mcp/http.js');
-      return await serveHttpGateway(ctx, r, { listen, upstream, opts });
+      return await serveHttpGateway(ctx, r, { listen, upstream, opts, ...browsers });
     }
     return await runStdio(ctx, r, positionals, opts);
   } finally {

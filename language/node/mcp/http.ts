@@ -13,7 +13,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import { browserRefusal, parseAllowedHosts, parseAllowedOrigins } from '../browser-guard.js';
+import { browserRefusal } from '../browser-guard.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { ApprovalBroker } from './approvals.js';
@@ -88,7 +88,11 @@ export interface HttpGatewayOptions {
   listen: { host: string; port: number };
   upstream: URL;
   /** `rein mcp`'s options that the HTTP front end reads. */
-  opts: { 'server-name'?: string; 'upstream-timeout': number; 'session-timeout'?: number; 'allow-origin'?: readonly string[]; 'allow-host'?: readonly string[] };
+  opts: { 'server-name'?: string; 'upstream-timeout': number; 'session-timeout'?: number };
+  /** Origins whose pages may connect besides the gateway's own (`--allow-origin`), and Host names a
+   *  loopback connection may use besides loopback ones (`--allow-host`): browser-guard.ts. */
+  allowOrigins?: ReadonlySet<string>;
+  allowHosts?: ReadonlySet<string>;
   /** Resolves the listener's address once it is bound (tests, benchmarks). */
   onListening?: (a: { host: string; port: number }) => void;
   /** Stop serving when this aborts (default: SIGINT/SIGTERM). */
@@ -120,8 +124,8 @@ export async function serveHttpGateway(
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024 * 1024 });
   // MCP (Transports, Security Warning): servers MUST validate Origin, 403 when present and invalid;
   // and a loopback listener must not answer a DNS-rebinding Host (browser-guard.ts, review h11r R13).
-  const allowOrigins = parseAllowedOrigins(h.opts['allow-origin']);
-  const allowHosts = parseAllowedHosts(h.opts['allow-host']);
+  const allowOrigins = h.allowOrigins ?? new Set<string>();
+  const allowHosts = h.allowHosts ?? new Set<string>();
   app.addHook('onRequest', (req, reply, done) => {
     const r = browserRefusal(req.raw, allowOrigins, allowHosts);
     if (r === null) return done();
