@@ -413,7 +413,7 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
           reply,
           403,
           'forbidden',
-          options.tokens?.api || options.tokens?.settle
+          auth.closedBecause() === 'other-tokens'
             ? `the ${scope} endpoints need their own token (--${scope}-token-file or REIN_${scope.toUpperCase()}_TOKEN); the api token is the agent's and does not ${scope === 'approvals' ? 'approve' : 'grant this'}`
             : `approvals are signed tokens here, and approving over the API needs the approvals token (--approvals-token-file or REIN_APPROVALS_TOKEN): without one, the agent that asked could approve itself. Approve in the dashboard (with --users logins) or set the token`,
         );

@@ -46,6 +46,11 @@ export class Auth {
     return this.accepted('approvals') === null;
   }
 
+  /** Why a closed scope is closed: another token is set (the agent's), or approvals are signed. */
+  closedBecause(): 'other-tokens' | 'signed-approvals' {
+    return this.api !== null || this.settle !== null ? 'other-tokens' : 'signed-approvals';
+  }
+
   /** Whether any token is configured. */
   get enabled(): boolean {
     return this.api !== null || this.settle !== null || this.approvals !== null;
