@@ -84,6 +84,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 0);
 const GOAL_CONCURRENCY = 16;
 /** Another checkout whose `rein serve` the rounds compare with (BENCH_OTHER=DIR). */
 const OTHER = process.env.BENCH_OTHER ? join(process.env.BENCH_OTHER, 'bin/rein.js') : null;
+/** Node flags for BENCH_OTHER's server (BENCH_OTHER_FLAGS="--min-semi-space-size=16 --max-semi-space-size=16"
+ *  with BENCH_OTHER=. compares this checkout with itself under those flags). */
+const OTHER_FLAGS = (process.env.BENCH_OTHER_FLAGS ?? '').split(' ').filter(Boolean);
 /** BENCH_PIN (see the top of this file). */
 const PIN = pinning();
 
@@ -218,7 +221,7 @@ async function main(): Promise<void> {
         }
         // Rounds: the trivial floor and Rein at c16, interleaved (see the top of this file).
         if (trivial && ROUNDS > 0) {
-          const other = OTHER ? await startServer(dir, extra, [], OTHER) : null;
+          const other = OTHER ? await startServer(dir, extra, OTHER_FLAGS, OTHER) : null;
           try {
             const names = other ? ['trivial', 'rein', 'other'] : ['trivial', 'rein'];
             console.log(`rounds: ${ROUNDS} × (${names.join(', ')}) at concurrency ${GOAL_CONCURRENCY}, interleaved (the order reversed every other round), ${SECONDS} s each after 1 s of warm-up${other ? `; other = ${OTHER}` : ''}`);
