@@ -15,7 +15,7 @@ import {
   evaluateRules,
   maskPrompt,
   modelCallSummary,
-  priceOf,
+  costOf,
   promptText,
   ReinDeniedError,
   settleOrReport,
@@ -42,9 +42,14 @@ export interface ReinAiOptions {
   /**
    * Converts usage to money: a price table (USD per million tokens) or a function, e.g. one built on
    * `calcPrice` from `@pydantic/genai-prices` (see `pricesFrom`). Without prices, `cost.estimate` is 0
-   * and the policy can price `tokens` itself.
+   * and the policy can price `tokens` itself; a model the prices do not know gets no `cost` at all.
    */
   prices?: PriceTable | PriceFunction;
+  /**
+   * Called (instead of a one-time `console.warn` per model) for a call whose model `prices` has no
+   * price for: its request and settle carry no `cost` field, never a silent $0.
+   */
+  onUnpriced?: (model: { provider: string; id: string }) => void;
   /** Check the generated text with a second decision (`phase: "output"`). Default true. */
   checkOutput?: boolean;
   /** Called when a settle fails (see `SettleErrorHandler`). Default: `console.warn`. */
@@ -77,13 +82,12 @@ export function reinMiddleware(options: ReinAiOptions): LanguageModelMiddleware 
     const text = promptText(params.prompt);
     const inputTokens = count(text);
     const maxOut = params.maxOutputTokens ?? 0;
-    const estimate = priceOf(options.prices, { input: inputTokens, output: maxOut }, m);
     const request = {
       ...contextOf(options.context),
       phase: 'model',
       model: m,
       tokens: { input: inputTokens, output: maxOut },
-      cost: { estimate },
+      ...costOf(options.prices, { input: inputTokens, output: maxOut }, m, options.onUnpriced),
       prompt: text,
     };
     const first = await engine.decide(request);
@@ -95,7 +99,7 @@ export function reinMiddleware(options: ReinAiOptions): LanguageModelMiddleware 
   async function settle(state: CallState, usage: TokenUsage): Promise<void> {
     if (state.settled) return;
     state.settled = true;
-    await settleOrReport(engine, state.decision, { tokens: usage, cost: { estimate: priceOf(options.prices, usage, state.model) } }, options.onSettleError);
+    await settleOrReport(engine, state.decision, { tokens: usage, ...costOf(options.prices, usage, state.model, options.onUnpriced) }, options.onSettleError);
   }
 
   async function checkText(state: CallState, text: string): Promise<Decision | undefined> {

@@ -15,7 +15,7 @@ import {
   maskedWhat,
   modelCallSummary,
   parsedOr,
-  priceOf,
+  costOf,
   promptSlots,
   putPromptSlots,
   ReinDeniedError,
@@ -43,6 +43,9 @@ export interface AgentsGuardOptions {
   model?: { provider: string; id: string };
   /** Prices, as in `rein/ai`: a table (USD per million tokens) or a function such as `pricesFrom(calcPrice)`. */
   prices?: PriceTable | PriceFunction;
+  /** Called (instead of a one-time `console.warn` per model) for a model `prices` has no price for: its
+   *  request and settle carry no `cost` field, never a silent $0 (as in `rein/ai`). */
+  onUnpriced?: (model: { provider: string; id: string }) => void;
   /** Called when a settle fails (see `SettleErrorHandler` in `rein/ai`). Default: `console.warn`. */
   onSettleError?: SettleErrorHandler;
   /**
@@ -53,7 +56,7 @@ export interface AgentsGuardOptions {
   approvals?: QueueApprovals;
   /**
    * `reinModel` only: also decide on each response's text with `phase: "output"` (not streamed
-   * responses): `deny` throws `ReinDeniedError`, and the policy's transforms of `text` mask the
+   * responses): anything but `allow` throws `ReinDeniedError`, and the policy's transforms of `text` mask the
    * response the agent reads. Default false (`reinOutputGuardrail` checks the final output).
    */
   checkOutput?: boolean;
@@ -173,17 +176,19 @@ export function reinInputGuardrail(options: AgentsGuardOptions) {
   };
 }
 
-/** An output guardrail: decides `{ ...context, phase: "output", model, text }` on the final output; `deny` → tripwire. Warnings stay in `outputInfo` and the decision log. */
+/** An output guardrail: decides `{ ...context, phase: "output", model, text }` on the final output; anything but `allow` (`deny`, `require_approval`) → tripwire. Warnings stay in `outputInfo` and the decision log. */
 export function reinOutputGuardrail(options: AgentsGuardOptions) {
   return {
     name: 'rein',
     async execute(args: { agent: { model?: unknown }; agentOutput: unknown; context: { context?: unknown } }) {
       const text = typeof args.agentOutput === 'string' ? args.agentOutput : JSON.stringify(args.agentOutput);
       const decision = await options.engine.decide({ ...ctxOf(options.context, args.context?.context), phase: 'output', model: options.model ?? modelOf(args.agent), text });
-      // A guardrail can only block: an output the policy masks trips the wire (mask with `reinModel`'s `checkOutput`).
+      // A guardrail can only block: anything but `allow` trips the wire — `deny`, and `require_approval`
+      // too (a guardrail has no one to wait for; the output must not go out unapproved) — and so does an
+      // output the policy masks (mask with `reinModel`'s `checkOutput`).
       const cannot = unmaskable(decision, 'text');
       if (decision.effect === 'allow') await settleOrReport(options.engine, decision, {}, options.onSettleError);
-      return { tripwireTriggered: decision.effect === 'deny' || cannot !== null, outputInfo: cannot ? { ...decision, message: cannot } : decision };
+      return { tripwireTriggered: decision.effect !== 'allow' || cannot !== null, outputInfo: cannot ? { ...decision, message: cannot } : decision };
     },
   };
 }
@@ -234,7 +239,7 @@ export function reinModel<M extends AgentsModel>(model: M, options: AgentsGuardO
       phase: 'model',
       model: m,
       tokens: { input, output: maxOut },
-      cost: { estimate: priceOf(options.prices, { input, output: maxOut }, m) },
+      ...costOf(options.prices, { input, output: maxOut }, m, options.onUnpriced),
       prompt,
     };
     const { decision, note } = await approveViaQueue(engine, req, await engine.decide(req), options.approvals, modelCallSummary, request.signal);
@@ -261,7 +266,7 @@ export function reinModel<M extends AgentsModel>(model: M, options: AgentsGuardO
     return masked === null ? response : { ...response, output: putInputSlots(response.output, slots, masked) };
   }
   const settle = (decision: Decision, usage: TokenUsage) =>
-    settleOrReport(engine, decision, { tokens: usage, cost: { estimate: priceOf(options.prices, usage, m) } }, options.onSettleError);
+    settleOrReport(engine, decision, { tokens: usage, ...costOf(options.prices, usage, m, options.onUnpriced) }, options.onSettleError);
 
   const wrapped: AgentsModel = {
     get supportsPromptModelSelection() {

@@ -107,14 +107,26 @@ named(ReinDeniedError, 'ReinDeniedError');
 /** The default token count: ⌈characters / 4⌉, a rough estimate. @internal */
 export const charEstimate = (text: string): number => Math.ceil(text.length / 4);
 
-/** A `PriceFunction` from `@pydantic/genai-prices`' `calcPrice` (pass the function; Rein does not import it). */
+/**
+ * A `PriceFunction` from `@pydantic/genai-prices`' `calcPrice` (pass the function; Rein does not import it).
+ * The provider id is the first part of the AI SDK's provider name (`openai.chat` → `openai`); a model
+ * reached through the AI SDK's Gateway (`provider: "gateway"`, `modelId: "openai/gpt-4o"`) is priced
+ * as the provider and model its id names (`openai`, `gpt-4o`).
+ */
 export function pricesFrom(
   calcPrice: (usage: Record<string, number | undefined>, modelId: string, options?: { providerId?: string }) => { total_price: number } | null,
   providerOf: (provider: string) => string | undefined = (p) => p.split('.')[0],
 ): PriceFunction {
   return (usage, model) => {
     try {
-      const r = calcPrice({ input_tokens: usage.input, output_tokens: usage.output }, model.id, { providerId: providerOf(model.provider) });
+      let id = model.id;
+      let providerId = providerOf(model.provider);
+      const slash = id.indexOf('/');
+      if (model.provider.split('.')[0] === 'gateway' && slash > 0) {
+        providerId = id.slice(0, slash);
+        id = id.slice(slash + 1);
+      }
+      const r = calcPrice({ input_tokens: usage.input, output_tokens: usage.output }, id, { providerId });
       return r ? r.total_price : null;
     } catch {
       return null;
@@ -122,8 +134,9 @@ export function pricesFrom(
   };
 }
 
-/** Dollars for `usage` on `model`, rounded up to the micro-dollar; 0 without prices or for an unknown model. @internal */
-export function priceOf(prices: PriceTable | PriceFunction | undefined, usage: TokenUsage, model: { provider: string; id: string }): number {
+/** Dollars for `usage` on `model`, rounded up to the micro-dollar; 0 without prices; null when there
+ *  are prices but none for this model (see `costOf`). @internal */
+export function priceOf(prices: PriceTable | PriceFunction | undefined, usage: TokenUsage, model: { provider: string; id: string }): number | null {
   if (!prices) return 0;
   let p: number | null;
   if (typeof prices === 'function') p = prices(usage, model);
@@ -132,7 +145,38 @@ export function priceOf(prices: PriceTable | PriceFunction | undefined, usage: T
     p = row ? (usage.input * row.input + usage.output * row.output) / 1e6 : null;
   }
   // Round up to the micro-dollar: money in Rein has 6 fractional digits.
-  return p === null || !Number.isFinite(p) || p < 0 ? 0 : Math.ceil(p * 1e6 - 1e-6) / 1e6;
+  return p === null || !Number.isFinite(p) || p < 0 ? null : Math.ceil(p * 1e6 - 1e-6) / 1e6;
+}
+
+const unpricedWarned = new Set<string>();
+
+/**
+ * The request's (or settle usage's) `cost` field: `{ cost: { estimate } }`; without prices, an estimate
+ * of 0 (the policy prices `tokens` itself). A model the prices do not know gets **no** `cost` field —
+ * never a silent $0 — so a budget's `charge cost.estimate` fails closed (`on error`) and
+ * `charge cost.estimate ?? …` charges the policy's fallback; the first call of each such model warns
+ * once (`onUnpriced`, default `console.warn`). @internal
+ */
+export function costOf(
+  prices: PriceTable | PriceFunction | undefined,
+  usage: TokenUsage,
+  model: { provider: string; id: string },
+  onUnpriced: ((model: { provider: string; id: string }) => void) | undefined,
+): { cost?: { estimate: number } } {
+  const estimate = priceOf(prices, usage, model);
+  if (estimate !== null) return { cost: { estimate } };
+  const name = `${model.provider}:${model.id}`;
+  if (onUnpriced) {
+    try {
+      onUnpriced(model);
+    } catch {
+      /* a throwing handler must not take the call */
+    }
+  } else if (!unpricedWarned.has(name)) {
+    unpricedWarned.add(name);
+    console.warn(`rein: no price for model ${name}; its calls carry no \`cost\` (a budget charging \`cost.estimate\` fails closed; \`cost.estimate ?? …\` charges the fallback)`);
+  }
+  return {};
 }
 
 /** @internal */

@@ -538,4 +538,56 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.ok(typeof p === 'number' && p > 0);
     assert.equal(price({ input: 1, output: 1 }, { provider: 'nobody', id: 'no-such-model' }), null);
   });
+
+  it("prices a model reached through the AI SDK's Gateway as the provider and model its id names", () => {
+    const price = pricesFrom(calcPrice);
+    const direct = price({ input: 2000, output: 1000 }, { provider: 'openai.chat', id: 'gpt-4o' });
+    assert.ok(typeof direct === 'number' && direct > 0);
+    assert.equal(price({ input: 2000, output: 1000 }, { provider: 'gateway', id: 'openai/gpt-4o' }), direct);
+    assert.equal(price({ input: 2000, output: 1000 }, { provider: 'gateway', id: 'nobody/no-such-model' }), null);
+  });
+
+  it('a model the prices do not know carries no cost (never a silent $0): the example ceiling still fills, a bare `charge cost.estimate` fails closed', async () => {
+    // The example's session ceiling ($0.05, `charge cost.estimate ?? <tokens at $30 per million>`): a
+    // model genai-prices does not know (the example's self-hosted acme-llm) is stopped, not run for free.
+    const { engine, context, settled } = setup();
+    const requests: any[] = [];
+    const decide = engine.decide.bind(engine);
+    engine.decide = (r, o) => (requests.push(r), decide(r, o));
+    const unpriced: string[] = [];
+    const model = new MockLanguageModelV3({ provider: 'acme.chat', modelId: 'acme-llm', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1000, 500), warnings: [] } });
+    const wrapped = wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, prices: pricesFrom(calcPrice), onUnpriced: (m) => unpriced.push(`${m.provider}:${m.id}`) }) });
+    let allowed = 0;
+    for (let i = 0; i < 20; i++) {
+      try {
+        await generateText({ model: wrapped, prompt: 'x'.repeat(4000), maxOutputTokens: 500 });
+        allowed++;
+      } catch (e) {
+        assert.ok(e instanceof ReinDeniedError && /has spent its \$0.05/.test(e.message), String(e));
+        break;
+      }
+    }
+    // 1000 + 500 tokens at $30 per million = $0.045 a call: the second call would pass $0.05
+    assert.equal(allowed, 1);
+    assert.ok(requests.filter((r) => r.phase === 'model').every((r) => !('cost' in r)), 'no cost field on an unpriced model');
+    assert.ok(settled.filter((x) => x.usage.tokens).every((x) => !('cost' in x.usage)));
+    assert.ok(unpriced.length >= 2 && unpriced.every((u) => u === 'acme.chat:acme-llm'));
+
+    // A budget that charges `cost.estimate` without a fallback: the unpriced call is a rule error, denied by `on error deny`
+    const strict = compile({
+      'p.rein': `policy p { default allow  on error deny  currency "USD" }
+input { phase: string, model?: { provider: string, id: string }, cost?: { estimate: money } }
+budget spend { limit $1 per day  charge cost.estimate  when phase == "model" }`,
+    });
+    const e2 = new Engine(strict, { store: new MemoryBudgetStore() });
+    const m2 = new MockLanguageModelV3({ modelId: 'no-such-model', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
+    await assert.rejects(
+      generateText({ model: wrapLanguageModel({ model: m2, middleware: reinMiddleware({ engine: e2, prices: PRICES, onUnpriced: () => {} }) }), prompt: 'q' }),
+      (e: unknown) => e instanceof ReinDeniedError && e.decision.effect === 'deny' && e.decision.errors.some((x) => x.message === 'charge is not a number (null)'),
+    );
+    // a priced model under the same policy is charged its price
+    const m3 = new MockLanguageModelV3({ modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
+    const r3 = await generateText({ model: wrapLanguageModel({ model: m3, middleware: reinMiddleware({ engine: e2, prices: PRICES }) }), prompt: 'q' });
+    assert.equal(r3.text, 'ok');
+  });
 });

@@ -163,6 +163,34 @@ describe('rein/openai-agents: OpenAI Agents SDK guards', () => {
     );
   });
 
+  it('output guardrail: an output the policy answers require_approval trips the wire (it never goes out unapproved)', async () => {
+    const { Engine } = await import('../../language/runtime/engine.js');
+    const approvalPolicy = compile({
+      'p.rein': `policy p { default allow  on error deny }
+input { phase: string, model?: { provider: string, id: string }, text?: string }
+rule personal_data_in_output {
+  when phase == "output" and pii.any(text ?? "")
+  require approval from "support_leads" "an answer with personal data needs a lead's approval"
+}`,
+    });
+    const engine = new Engine(approvalPolicy);
+    const decisions: Decision[] = [];
+    const decide = engine.decide.bind(engine);
+    engine.decide = async (r, o) => {
+      const d = await decide(r, o);
+      decisions.push(d);
+      return d;
+    };
+    const g = reinOutputGuardrail({ engine });
+    await assert.rejects(
+      run(new Agent({ name: 'a', model: new ScriptedModel([turn([assistantMessage('Call Jane at jane.doe@example.com')])]), outputGuardrails: [g] }), 'hi'),
+      (e: unknown) => e instanceof OutputGuardrailTripwireTriggered,
+    );
+    assert.equal(decisions.at(-1)!.effect, 'require_approval');
+    const ok = await run(new Agent({ name: 'a', model: new ScriptedModel([turn([assistantMessage('no personal data here')])]), outputGuardrails: [g] }), 'hi');
+    assert.equal(ok.finalOutput, 'no personal data here');
+  });
+
   describe('approvals through the SDK\'s interruptions', () => {
     it('require_approval interrupts the run; after state.approve the tool runs once, with the approval in the decision', async () => {
       const { engine, context, decisions } = setup();

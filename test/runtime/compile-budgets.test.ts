@@ -106,3 +106,15 @@ describe('compile: evaluateExpr (test expressions)', () => {
     assert.equal(v.cost.estimate, 500_000);
   });
 });
+
+describe('compile: a charge that is not a number', () => {
+  it('names null (an absent optional field) in the decision error, not "NaN"', async () => {
+    const p = compile({
+      'p.rein': 'policy p { default allow  on error deny  currency "USD" }\ninput { cost?: { estimate: money } }\nbudget spend { limit $1 per day  charge cost.estimate }',
+    });
+    const { Engine } = await import('../../language/runtime/engine.js');
+    const d = await new Engine(p).decide({});
+    assert.equal(d.effect, 'deny');
+    assert.deepEqual(d.errors.map((e) => [e.kind, e.name, e.message]), [['budget', 'spend', 'charge is not a number (null)']]);
+  });
+});
