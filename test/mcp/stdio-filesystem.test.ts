@@ -67,6 +67,27 @@ describe('rein mcp (stdio) with @modelcontextprotocol/server-filesystem', functi
     assert.match(JSON.stringify(ok.content), /line one/);
   });
 
+  it('examples/mcp-filesystem: a credential in an ordinary file reaches the model neither as text nor as read_media_file\'s base64 (review h12r1 P3)', async () => {
+    const key = 'aws_access_key_id = AKIAZ3KQ7EXAMPLE1234\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY\n';
+    mkdirSync(path.join(work, 'notes'));
+    writeFileSync(path.join(work, 'notes', 'aws.txt'), key);
+    // a 1×1 PNG: media is still readable
+    writeFileSync(path.join(work, 'dot.png'), Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64'));
+    const gw = await gateway(path.join(ROOT, 'examples/mcp-filesystem'), ['--no-reload']);
+    const text = await gw.client.callTool({ name: 'read_text_file', arguments: { path: path.join(work, 'notes', 'aws.txt') } });
+    assert.equal(text.isError, true);
+    assert.match(JSON.stringify(text.content), /contains a credential and was withheld/);
+    const media = await gw.client.callTool({ name: 'read_media_file', arguments: { path: path.join(work, 'notes', 'aws.txt') } });
+    assert.equal(media.isError, true);
+    assert.match(JSON.stringify(media.content), /reads images and audio only/);
+    const all = JSON.stringify(media) + JSON.stringify(text);
+    assert.doesNotMatch(all, /AKIAZ3KQ7EXAMPLE1234/);
+    assert.doesNotMatch(all, new RegExp(Buffer.from(key).toString('base64').slice(0, 24).replace(/[+/]/g, '.')));
+    const png = await gw.client.callTool({ name: 'read_media_file', arguments: { path: path.join(work, 'dot.png') } });
+    assert.notEqual(png.isError, true, JSON.stringify(png).slice(0, 300));
+    assert.match(JSON.stringify(png.content), /image\/png/);
+  });
+
   it('a denied write_file is not forwarded: no file on disk, an isError result with the rule message', async () => {
     const gw = await gateway();
     const target = path.join(work, 'new.txt');
