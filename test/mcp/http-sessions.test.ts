@@ -185,6 +185,37 @@ describe('rein mcp --listen: cancelled calls', function () {
   }
 });
 
+describe('rein mcp --listen: an HTTP upstream that dies with calls in flight', function () {
+  this.timeout(60_000);
+
+  for (const resumable of [false, true]) {
+    it(`answers them with -32000 at once, not after --upstream-timeout (review h12r1 P4)${resumable ? ' (a resumable upstream: after its reconnection fails)' : ''}`, async () => {
+      const up = await httpTestServer({}, resumable ? ['--resumable'] : []);
+      const gw = await httpGateway(up.url, ['--policy', POLICY, '--no-reload', '--upstream-timeout', '120s']);
+      const { client, transport } = await connectHttp(gw.url);
+      try {
+        const started = Date.now();
+        // `crash_streaming` starts the call's answer stream, then exits the upstream: the stream breaks
+        await assert.rejects(client.callTool({ name: 'crash_streaming', arguments: {} }, undefined, { timeout: 60_000, onprogress: () => undefined }), (e: Error) => {
+          assert.match(e.message, /-32000|upstream/);
+          assert.match(e.message, /answer stream was lost .* cannot be reached/);
+          return true;
+        });
+        assert.ok(Date.now() - started < 30_000, `answered after ${Date.now() - started} ms`);
+        // a later call is answered at once with the cause, not left to time out
+        const later = Date.now();
+        await assert.rejects(client.callTool({ name: 'echo', arguments: { message: 'x' } }, undefined, { timeout: 60_000 }), /cannot reach the upstream MCP server/);
+        assert.ok(Date.now() - later < 30_000);
+      } finally {
+        await transport.terminateSession().catch(() => undefined);
+        await client.close();
+        await gw.kill();
+        await up.kill();
+      }
+    });
+  }
+});
+
 describe('abortIsolatingFetch', () => {
   let server: Server;
   let base: string;

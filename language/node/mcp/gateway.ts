@@ -46,6 +46,9 @@ interface Msg {
 }
 
 /** JSON-RPC error codes the gateway answers with. */
+/** How long answerStreamLost waits for the upstream to answer its ping. */
+const PROBE_MS = 10_000;
+
 export const GATEWAY_ERROR = {
   /** The upstream server exited or its connection closed. */
   upstreamGone: -32000,
@@ -232,6 +235,8 @@ export class Gateway {
   private clientCanElicit = false;
   private upstreamName: string | null = null;
   private upstreamClosed: string | null = null;
+  /** A ping after a lost answer stream is under way (answerStreamLost). */
+  private probing = false;
   private disposed = false;
   private readonly log: (line: string) => void;
   private readonly timeoutMs: number;
@@ -268,7 +273,10 @@ export class Gateway {
   async start(): Promise<void> {
     this.up.onmessage = (m) => this.fromUp(m as Msg);
     this.up.onclose = () => this.upstreamGone(this.opts.upstreamCloseReason?.() ?? 'the upstream connection closed');
-    this.up.onerror = (e) => this.log(`rein mcp: upstream: ${e.message}`);
+    this.up.onerror = (e) => {
+      this.log(`rein mcp: upstream: ${e.message}`);
+      this.answerStreamLost(e);
+    };
     this.down.onmessage = (m) => this.fromDown(m as Msg);
     this.down.onerror = (e) => this.log(`rein mcp: client connection: ${e.message}`);
     await this.up.start();
@@ -287,6 +295,44 @@ export class Gateway {
     for (const h of this.held.values()) h.abort();
     this.held.clear();
     this.stopTimer();
+  }
+
+  /**
+   * An HTTP upstream's answer stream broke (the SDK's StreamableHTTPClientTransport says so only through
+   * `onerror`: "SSE stream disconnected: …", then, for a resumable stream, "Failed to reconnect…" and
+   * "Maximum reconnection attempts … exceeded"). The requests whose answers were on it would wait for
+   * --upstream-timeout. So the gateway pings the upstream: when the ping cannot be sent or is refused,
+   * the upstream is unreachable and every request it still owed is answered now with -32000, as the
+   * stdio gateway does when its server exits (review h12r1 P4). When the upstream answers the ping, it is
+   * alive and the owed requests keep waiting (a resumed stream may still bring their answers). The
+   * session stays: a later request tries the upstream again.
+   */
+  private answerStreamLost(e: Error): void {
+    const m = e.message;
+    if (this.probing || this.forwarded.size === 0 || this.upstreamClosed) return;
+    if (!/^(SSE stream disconnected|Failed to reconnect|Maximum reconnection attempts)/.test(m)) return;
+    this.probing = true;
+    let timer: NodeJS.Timeout | undefined;
+    const noAnswer = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer to a ping within ${PROBE_MS / 1000} s`), PROBE_MS);
+      timer.unref?.();
+    });
+    // A send that fails (connection refused, reset) resolves with the gateway's own -32000 error
+    const ping = this.requestUp('ping', {}).then((r) => (r.error && (r.error as { code?: unknown }).code === GATEWAY_ERROR.upstreamGone ? String((r.error as { message?: unknown }).message) : null));
+    void Promise.race([ping, noAnswer]).then((unreachable) => {
+      clearTimeout(timer);
+      this.probing = false;
+      if (unreachable === null || this.disposed || this.upstreamClosed) return;
+      const why = `the upstream's answer stream was lost (${m}) and the upstream cannot be reached (${unreachable})`;
+      for (const [id, f] of this.forwarded) {
+        this.forwarded.delete(id);
+        this.opts.metrics?.call('failed', f.call?.request.tool.name ?? f.method);
+        if (f.call) void this.settle(f.call.engine, f.call.decision, undefined);
+        this.endUpStream(id);
+        this.toDown.push(errorResponse(id, GATEWAY_ERROR.upstreamGone, `rein mcp: ${why} before answering ${f.method}`));
+      }
+      this.log(`rein mcp: ${why}; answered what it owed with an error`);
+    });
   }
 
   /** The upstream is gone: answer every request it still owed, then tell the owner. */
