@@ -324,7 +324,11 @@ export function reinModelProvider(
   return {
     async getModel(name?: string) {
       const model = await provider.getModel(name);
-      return reinModel(model, { ...options, model: { provider: options.provider ?? 'openai', id: name ?? 'default' } });
+      // An agent that names no model asks for '' and the provider picks its default: the policy sees
+      // the model the provider picked (OpenAIProvider's models keep its name in `_model`), else 'default'
+      const picked = (model as { _model?: unknown })._model;
+      const id = name ? name : typeof picked === 'string' && picked !== '' ? picked : 'default';
+      return reinModel(model, { ...options, model: { provider: options.provider ?? 'openai', id } });
     },
   };
 }

@@ -139,6 +139,27 @@ describe('rein/openai-agents: OpenAI Agents SDK guards', () => {
     assert.equal(ok.finalOutput, 'summary');
   });
 
+  it('reinModelProvider: an agent that names no model is decided as the model the provider picks (review h12r1: was id "")', async () => {
+    const { engine, context } = setup('confidential');
+    const requests: any[] = [];
+    const decide = engine.decide.bind(engine);
+    engine.decide = (r, o) => (requests.push(r), decide(r, o));
+    const { Runner, OpenAIProvider } = await import('@openai/agents');
+    // OpenAIProvider's model for '' is its default; nothing is sent (the policy denies it first)
+    const real = new OpenAIProvider({ apiKey: 'sk-test-not-used' });
+    const picked = ((await real.getModel('')) as unknown as { _model: string })._model;
+    assert.ok(picked);
+    const runner = new Runner({ modelProvider: reinModelProvider(real, { engine, context }) });
+    const denied = await runner.run(new Agent({ name: 'a' }), 'salary table').catch((e: unknown) => e);
+    assert.ok(denied instanceof ReinDeniedError, String(denied));
+    assert.equal(requests[0].model.id, picked);
+    // a provider whose models do not tell their name: 'default'
+    const scripted = new ScriptedModel([turn([assistantMessage('x')])]);
+    const anon = new Runner({ modelProvider: reinModelProvider({ getModel: () => scripted }, { engine, context }) });
+    await anon.run(new Agent({ name: 'a' }), 'salary table').catch(() => undefined);
+    assert.equal(requests.at(-1).model.id, 'default');
+  });
+
   it('input guardrail: confidential data never reaches a public model', async () => {
     const { engine, context } = setup('confidential');
     const model = new ScriptedModel([turn([assistantMessage('x')])]);
