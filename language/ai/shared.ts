@@ -282,8 +282,11 @@ export const maskedWhat = (ts: readonly Transform[]): string =>
 /** The approvals that let `request` through: each approval the decision asks for, bound to its request hash. @internal */
 export const approvalsFor = (d: Decision) => d.approvals.map((a) => ({ rule: a.name, request_hash: d.request_hash ?? '' }));
 
-/** Rules only, no budgets reserved (for an SDK's "does this call need approval?" question). @internal */
+/** Rules only, no budgets reserved (for an SDK's "does this call need approval?" question). Null in
+ *  monitor mode: nothing is enforced, so the policy never asks anyone (the decision `execute` makes
+ *  records `would_effect`). @internal */
 export function evaluateRules(engine: Engine, request: unknown): Decision | null {
+  if (engine.mode === 'monitor') return null;
   const policy = engine.policy as { evaluate?: (r: unknown) => Decision };
   return typeof policy.evaluate === 'function' ? policy.evaluate(request) : null;
 }

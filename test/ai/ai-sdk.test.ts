@@ -304,6 +304,38 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.equal(model.doStreamCalls.length, 0);
   });
 
+  it('monitor mode asks no one: a tool a rule holds for approval runs, its decision records would_effect (review h12r1 P7)', async () => {
+    const decisions: Decision[] = [];
+    const engine = new Engine(policy, { store: new MemoryBudgetStore(), mode: 'monitor', onDecision: (d) => decisions.push(d) });
+    const context = { agent: { id: 'a1', team: 'support' }, session: { id: 's1' }, data: { classification: 'public' } };
+    const refunds: number[] = [];
+    const tools = guardTools(
+      {
+        refund: tool({
+          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
+          execute: async ({ amount }) => {
+            refunds.push(amount);
+            return { ok: true };
+          },
+        }),
+      },
+      { engine, context },
+    );
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+    });
+    const r = await generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context }) }), tools, stopWhen: stepCountIs(5), prompt: 'refund $30' });
+    assert.equal(r.content.find((p) => p.type === 'tool-approval-request'), undefined, 'no approval asked in monitor mode');
+    assert.deepEqual(refunds, [30]);
+    const toolDecision = decisions.find((d) => d.would_effect === 'require_approval');
+    assert.ok(toolDecision, 'the tool decision records what enforce mode would have done');
+    assert.equal(toolDecision.effect, 'allow');
+  });
+
   it('require_approval on a tool uses the SDK tool-approval flow; execute runs only after approval', async () => {
     const { engine, context, decisions } = setup();
     const refunds: number[] = [];

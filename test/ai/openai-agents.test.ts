@@ -212,6 +212,21 @@ rule personal_data_in_output {
     assert.equal(ok.finalOutput, 'no personal data here');
   });
 
+  it('monitor mode asks no one: a refund a rule holds for approval runs without an interruption (review h12r1 P7)', async () => {
+    const { Engine } = await import('../../language/runtime/engine.js');
+    const { MemoryBudgetStore } = await import('../../language/runtime/memory-store.js');
+    const decisions: Decision[] = [];
+    const engine = new Engine(policy, { store: new MemoryBudgetStore(), mode: 'monitor', onDecision: (d) => decisions.push(d) });
+    const context = { agent: { id: 'a1', team: 'support' }, session: { id: 's1' }, data: { classification: 'public' } };
+    const refunds: number[] = [];
+    const model = new ScriptedModel([turn([call('refund', { amount: 30 }, 'r1')]), turn([assistantMessage('refunded $30')])]);
+    const agent = new Agent({ name: 'a', model: reinModel(model, { engine, context, model: GPT4O }), tools: guardTools([refundTool(refunds)], { engine, context }) });
+    const r = await run(agent, 'refund $30');
+    assert.equal(r.interruptions.length, 0);
+    assert.deepEqual(refunds, [30]);
+    assert.ok(decisions.some((d) => d.effect === 'allow' && d.would_effect === 'require_approval'));
+  });
+
   describe('approvals through the SDK\'s interruptions', () => {
     it('require_approval interrupts the run; after state.approve the tool runs once, with the approval in the decision', async () => {
       const { engine, context, decisions } = setup();
