@@ -82,3 +82,16 @@ describe('dashboard model', () => {
     assert.equal(s.totals.n, 3000);
   });
 });
+
+describe('dashboard tags', () => {
+  it("reads the model of rein/ai and rein/openai-agents' requests (`model: { provider, id }`) as the model tag (review h12r1 P6)", async () => {
+    const { tagsOf, matchesFilter } = await import('../../language/node/serve/dashboard/model.js');
+    const sdk = { agent: { id: 'a1', team: 'support' }, phase: 'model', model: { provider: 'openai.chat', id: 'gpt-4o' } };
+    assert.deepEqual(tagsOf(sdk), { agent: 'a1', team: 'support', model: 'gpt-4o' });
+    assert.equal(tagsOf({ model: 'gpt-4o-mini' }).model, 'gpt-4o-mini');
+    assert.equal(tagsOf({ action: { model: { id: 'acme-llm' } } }).model, 'acme-llm');
+    const r = { ...rec(T0, 'allow'), request: sdk } as unknown as AuditRecord;
+    assert.equal(matchesFilter(r, { model: 'gpt-4o' }), true);
+    assert.equal(matchesFilter(r, { model: 'gpt-4o-mini' }), false);
+  });
+});

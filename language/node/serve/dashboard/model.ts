@@ -140,7 +140,8 @@ export const FILTER_PATHS: Record<string, string[][]> = {
   agent: [['agent', 'id'], ['agent', 'name'], ['agent'], ['client', 'name']],
   team: [['agent', 'team'], ['team']],
   tool: [['action', 'tool'], ['tool', 'name'], ['tool']],
-  model: [['action', 'model'], ['model'], ['cost', 'model']],
+  // `model: { provider, id }` is how rein/ai and rein/openai-agents name a model (docs/sdk.md)
+  model: [['action', 'model'], ['action', 'model', 'id'], ['model'], ['model', 'id'], ['cost', 'model']],
 };
 
 function at(v: unknown, path: string[]): unknown {
