@@ -204,11 +204,15 @@ export interface AgentsModel {
   readonly supportsPromptModelSelection?: boolean;
 }
 
+/** The response's usage, or the counted tokens where it reports none. The Agents SDK's OpenAI models
+ *  turn a usage the provider did not send into zeros (`usage?.prompt_tokens ?? 0`), so a 0 beside a
+ *  non-empty prompt or output means "not reported", not free (review h12r1 P12). */
 const usageOf = (u: unknown, fallbackIn: number, fallbackOut: number): TokenUsage => {
   const x = u as { inputTokens?: unknown; outputTokens?: unknown } | undefined;
+  const reported = (v: unknown, counted: number) => typeof v === 'number' && Number.isFinite(v) && v >= 0 && !(v === 0 && counted > 0);
   return {
-    input: typeof x?.inputTokens === 'number' ? x.inputTokens : fallbackIn,
-    output: typeof x?.outputTokens === 'number' ? x.outputTokens : fallbackOut,
+    input: reported(x?.inputTokens, fallbackIn) ? (x!.inputTokens as number) : fallbackIn,
+    output: reported(x?.outputTokens, fallbackOut) ? (x!.outputTokens as number) : fallbackOut,
   };
 };
 

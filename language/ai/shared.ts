@@ -139,8 +139,13 @@ export function pricesFrom(
 export function priceOf(prices: PriceTable | PriceFunction | undefined, usage: TokenUsage, model: { provider: string; id: string }): number | null {
   if (!prices) return 0;
   let p: number | null;
-  if (typeof prices === 'function') p = prices(usage, model);
-  else {
+  if (typeof prices === 'function') {
+    try {
+      p = prices(usage, model);
+    } catch {
+      p = null; // a price function that throws prices nothing: never a thrown-away paid result
+    }
+  } else {
     const row = prices[`${model.provider}:${model.id}`] ?? prices[model.id];
     p = row ? (usage.input * row.input + usage.output * row.output) / 1e6 : null;
   }

@@ -306,7 +306,7 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
 
   it('monitor mode asks no one: a tool a rule holds for approval runs, its decision records would_effect (review h12r1 P7)', async () => {
     const decisions: Decision[] = [];
-    const engine = new Engine(policy, { store: new MemoryBudgetStore(), mode: 'monitor', onDecision: (d) => decisions.push(d) });
+    const engine = new Engine(policy, { store: new MemoryBudgetStore(), mode: 'monitor', onDecision: (d) => void decisions.push(d) });
     const context = { agent: { id: 'a1', team: 'support' }, session: { id: 's1' }, data: { classification: 'public' } };
     const refunds: number[] = [];
     const tools = guardTools(
@@ -569,6 +569,19 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     const p = price({ input: 1000, output: 500 }, { provider: 'openai.chat', id: 'gpt-4o' });
     assert.ok(typeof p === 'number' && p > 0);
     assert.equal(price({ input: 1, output: 1 }, { provider: 'nobody', id: 'no-such-model' }), null);
+  });
+
+  it('a price function that throws prices nothing: the paid result is returned, the call carries no cost (review h12r1)', async () => {
+    const { engine, context, settled } = setup();
+    const model = new MockLanguageModelV3({ modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(10, 10), warnings: [] } });
+    const seen: string[] = [];
+    const prices = () => {
+      throw new Error('price service down');
+    };
+    const r = await generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context, prices, onUnpriced: (m) => seen.push(m.id) }) }), prompt: 'q' });
+    assert.equal(r.text, 'ok');
+    assert.deepEqual(settled.filter((x) => x.usage.tokens).map((x) => 'cost' in x.usage), [false]);
+    assert.ok(seen.length >= 2);
   });
 
   it("prices a model reached through the AI SDK's Gateway as the provider and model its id names", () => {

@@ -216,7 +216,7 @@ rule personal_data_in_output {
     const { Engine } = await import('../../language/runtime/engine.js');
     const { MemoryBudgetStore } = await import('../../language/runtime/memory-store.js');
     const decisions: Decision[] = [];
-    const engine = new Engine(policy, { store: new MemoryBudgetStore(), mode: 'monitor', onDecision: (d) => decisions.push(d) });
+    const engine = new Engine(policy, { store: new MemoryBudgetStore(), mode: 'monitor', onDecision: (d) => void decisions.push(d) });
     const context = { agent: { id: 'a1', team: 'support' }, session: { id: 's1' }, data: { classification: 'public' } };
     const refunds: number[] = [];
     const model = new ScriptedModel([turn([call('refund', { amount: 30 }, 'r1')]), turn([assistantMessage('refunded $30')])]);
@@ -349,6 +349,32 @@ rule personal_data_in_output {
         settled.filter((s) => s.usage.tokens).map((s) => s.usage),
         [{ tokens: { input: 1000, output: 100 }, cost: { estimate: 0.0035 } }],
       );
+    });
+
+    it('a provider that reports no usage (the SDK says 0) settles the counted tokens, not $0 (review h12r1 P12)', async () => {
+      const words = (t: string) => t.split(/\s+/).filter(Boolean).length;
+      const answer = 'one two three four five six seven eight nine ten';
+      for (const stream of [false, true]) {
+        const { engine, context, settled } = setup();
+        // what OpenAIChatCompletionsModel gives for a response without `usage`: zeros
+        const model = new ScriptedModel([turn([assistantMessage(answer)], 0, 0)]);
+        const agent = new Agent({ name: 'a', model: reinModel(model, { engine, context, model: GPT4O, prices: PRICES, countTokens: words }) });
+        const r = await run(agent, 'count to ten please', stream ? { stream: true } : undefined);
+        if (stream) {
+          for await (const _ of r as AsyncIterable<unknown>);
+          await (r as { completed: Promise<void> }).completed;
+        }
+        const u = settled.filter((s) => s.usage.tokens).map((s) => s.usage.tokens);
+        assert.equal(u.length, 1, `stream ${stream}`);
+        assert.ok(u[0].input > 0, `stream ${stream}: input counted (${u[0].input})`);
+        assert.equal(u[0].output, 10, `stream ${stream}: the answer's ten words`);
+      }
+      // a real zero beside an empty output stays zero
+      const { engine, context, settled } = setup();
+      const agent = new Agent({ name: 'a', model: reinModel(new ScriptedModel([turn([assistantMessage('')], 5, 0)]), { engine, context, model: GPT4O, prices: PRICES, countTokens: words }) });
+      await run(agent, 'say nothing').catch(() => undefined);
+      const u = settled.filter((s) => s.usage.tokens).map((s) => s.usage.tokens);
+      assert.deepEqual(u, [{ input: 5, output: 0 }]);
     });
 
     it('an aborted stream settles once, with what was consumed', async () => {
