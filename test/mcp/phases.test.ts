@@ -91,6 +91,14 @@ describe('phaseFacts (what a policy can do in each MCP phase)', () => {
     assert.equal(reads.listStable, false);
   });
 
+  it('a rule that can match the list phase and calls an extern makes it unstable: a kill switch reaches running sessions (review h12r1 P10)', () => {
+    const ext = 'extern def switched_off(tool: string): bool\n';
+    assert.equal(facts(`${ext}rule kill_switch {\n  when phase == "list" and switched_off(tool.name)\n  deny "off"\n}`).listStable, false);
+    assert.equal(facts(`${ext}def off(t: string): bool = switched_off(t)\nrule r {\n  when off(tool.name)\n  deny "off"\n}`).listStable, false);
+    // only in the call phase: the list phase is still stable
+    assert.equal(facts(`${ext}rule r {\n  when phase == "call" and switched_off(tool.name)\n  deny "off"\n}`).listStable, true);
+  });
+
   it('the shipped fixtures and the worked example', async () => {
     const everything = (await loadChecked(ctx, path.join(FIXTURES, 'everything')))!;
     assert.deepEqual(phaseFacts(everything.compiled.ir), { canMatch: { list: false, call: true, result: true }, listStable: true });

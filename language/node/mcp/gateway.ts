@@ -654,15 +654,16 @@ export class Gateway {
 
   /**
    * The list-phase decision of a tool in this session. Made once and kept on the tool while the
-   * policy cannot change it (phases.ts `listStable`: no budget, clock or budget view in the list
-   * phase) and the same engine decides; otherwise made each time (its charges settle at once).
+   * policy cannot change it (phases.ts `listStable`: no budget, clock, budget view or extern in the
+   * list phase) and the same engine decides, and only when it has no `errors` (a failure may pass);
+   * otherwise made each time (its charges settle at once).
    */
   private listed(engine: Engine, name: string, tool: Tool | undefined): Decision | Promise<Decision> {
     const kept = tool?.listed;
     if (kept !== undefined && kept.engine === engine) return kept.decision;
     const request = this.base(name, tool?.annotations ?? {});
     const keep = (d: Decision) => {
-      if (tool !== undefined && phaseFacts(irOf(engine)).listStable) tool.listed = { engine, decision: d };
+      if (tool !== undefined && d.errors.length === 0 && phaseFacts(irOf(engine)).listStable) tool.listed = { engine, decision: d };
       return d;
     };
     if (engine.decidesSynchronously) {

@@ -161,12 +161,15 @@ function harmless(n: Node): boolean {
   }
 }
 
-/** Whether an expression reads the time or a budget, here or in a let or def it uses. */
+/** Whether an expression reads the time, a budget or an extern (a host function: a kill switch, an
+ *  allowlist service — what it answers can change between calls, and it can fail once and recover),
+ *  here or in a let or def it uses. */
 function readsState(n: Node, ir: IrProgram, seen: { lets: Set<number>; defs: Set<number> }): boolean {
   switch (n.k) {
     case 'now':
     case 'budget':
     case 'budgetField':
+    case 'extern':
       return true;
     case 'let':
       if (seen.lets.has(n.i)) return false;
