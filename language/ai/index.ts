@@ -12,7 +12,7 @@ import {
   approveViaQueue,
   charEstimate,
   contextOf,
-  evaluateRules,
+  approvalAsked,
   maskPrompt,
   modelCallSummary,
   costOf,
@@ -255,9 +255,9 @@ export function guardTools<T extends Record<string, AnyTool>>(tools: T, options:
         if (options.approvals) return ownAsks; // the queue is asked in `execute`
         // Rules only, no budgets reserved: the real decision is made in `execute`. Asked even when the
         // tool's own `needsApproval` says yes, so that the person's approval also answers the policy.
-        const decision = evaluateRules(engine, requestOf(name, input));
-        if (decision?.effect === 'require_approval' && decision.request_hash) {
-          asked.set(opts.toolCallId, decision.request_hash);
+        const hash = approvalAsked(engine, requestOf(name, input));
+        if (hash !== null) {
+          asked.set(opts.toolCallId, hash);
           return true;
         }
         return ownAsks;

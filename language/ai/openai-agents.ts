@@ -10,7 +10,7 @@ import {
   approveViaQueue,
   charEstimate,
   approvalsFor,
-  evaluateRules,
+  approvalAsked,
   isJson,
   maskedWhat,
   modelCallSummary,
@@ -465,8 +465,7 @@ function toolGuards(options: AgentsToolGuardOptions, settleAfterOutput: boolean)
 
   const needsApproval = (name: string) => async (rc: RunContextLike, toolInput: unknown, callId?: string) => {
     if (options.approvals) return false; // the queue is asked in the input guardrail
-    const d = evaluateRules(engine, requestOf(name, toolInput, rc));
-    if (d?.effect !== 'require_approval') return false;
+    if (approvalAsked(engine, requestOf(name, toolInput, rc)) === null) return false;
     if (callId) asked.add(`${name}\0${callId}`);
     return true;
   };

@@ -287,11 +287,26 @@ export const maskedWhat = (ts: readonly Transform[]): string =>
 /** The approvals that let `request` through: each approval the decision asks for, bound to its request hash. @internal */
 export const approvalsFor = (d: Decision) => d.approvals.map((a) => ({ rule: a.name, request_hash: d.request_hash ?? '' }));
 
-/** Rules only, no budgets reserved (for an SDK's "does this call need approval?" question). Null in
- *  monitor mode: nothing is enforced, so the policy never asks anyone (the decision `execute` makes
- *  records `would_effect`). @internal */
-export function evaluateRules(engine: Engine, request: unknown): Decision | null {
+/**
+ * The SDK's "does this call need approval?" question, answered from the rules only (no budgets
+ * reserved): the request hash to ask a person about, or null. Null in monitor mode: nothing is
+ * enforced, so the policy never asks anyone (the decision `execute` makes records `would_effect`).
+ * `policy.evaluate` cannot await an asynchronous extern: an approval rule that failed only for that
+ * reason is taken as asking (the decision in `execute`, which awaits it, has the last word; review
+ * h12r1 P11), rather than never asking and failing the call with "needs approval". @internal
+ */
+export function approvalAsked(engine: Engine, request: unknown): string | null {
   if (engine.mode === 'monitor') return null;
-  const policy = engine.policy as { evaluate?: (r: unknown) => Decision };
-  return typeof policy.evaluate === 'function' ? policy.evaluate(request) : null;
+  const policy = engine.policy as { evaluate?: (r: unknown) => Decision; compiled?: { ir?: { rules?: { name: string; effect: string }[] } } };
+  if (typeof policy.evaluate !== 'function') return null;
+  const d = policy.evaluate(request);
+  const hash = d.request_hash;
+  if (!hash) return null;
+  if (d.effect === 'require_approval') return hash;
+  const rules = policy.compiled?.ir?.rules;
+  if (rules && d.errors.some((e) => e.kind === 'rule' && ASYNC_EXTERN.test(e.message) && rules.some((r) => r.name === e.name && r.effect === 'require_approval'))) return hash;
+  return null;
 }
+
+/** How `policy.evaluate` names an extern it could not await (externs.ts). */
+const ASYNC_EXTERN = /returned a Promise: `policy\.evaluate` calls synchronous implementations only/;

@@ -336,6 +336,58 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     assert.equal(toolDecision.effect, 'allow');
   });
 
+  it('an approval rule that calls an asynchronous extern still asks through the SDK (review h12r1 P11)', async () => {
+    const p = compile(
+      {
+        'p.rein': `policy p { default allow  on error deny }
+input { phase: string, tool?: { name: string, input: map<any> } }
+extern def risky(amount: any): bool
+rule risky_refund {
+  when phase == "tool" and tool.name == "refund" and risky(tool.input.amount)
+  require approval from "lead" "a risky refund needs a person"
+}`,
+      },
+      { externs: { risky: async (a: unknown) => Number(a) > 10 } } as never,
+    );
+    const engine = new Engine(p, { store: new MemoryBudgetStore() });
+    const refunds: number[] = [];
+    const tools = guardTools(
+      {
+        refund: tool({
+          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
+          execute: async ({ amount }) => {
+            refunds.push(amount);
+            return { ok: true };
+          },
+        }),
+      },
+      { engine },
+    );
+    const model = new MockLanguageModelV3({
+      modelId: 'gpt-4o',
+      doGenerate: [
+        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+      ],
+    });
+    const first = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: 'refund $30' });
+    const req = first.content.find((x) => x.type === 'tool-approval-request');
+    assert.ok(req, 'the SDK asks for approval');
+    assert.deepEqual(refunds, []);
+    const second = await generateText({
+      model,
+      tools,
+      stopWhen: stepCountIs(5),
+      messages: [
+        { role: 'user', content: 'refund $30' },
+        ...first.response.messages,
+        { role: 'tool', content: [{ type: 'tool-approval-response', approvalId: (req as { approvalId: string }).approvalId, approved: true }] },
+      ],
+    });
+    assert.deepEqual(refunds, [30]);
+    assert.equal(second.text, 'refunded');
+  });
+
   it('require_approval on a tool uses the SDK tool-approval flow; execute runs only after approval', async () => {
     const { engine, context, decisions } = setup();
     const refunds: number[] = [];
