@@ -183,10 +183,31 @@ export class Checker {
 
   /** A top-level `let`, `def` or `extern def` named `input` is REIN201: `input` is the whole request
    *  in every expression, so the declaration would never be read (a rule written against it would
-   *  silently read the request instead). True when reported. */
+   *  silently read the request instead). So is one named like a global function (`len`, `hour`, …),
+   *  `now` or a detector namespace (`pii`, `secrets`): it would replace the built-in in every rule of
+   *  the set — and of the base sets a layer extends (review h12r2 T10: a team's `def hour(t: time) = 12`
+   *  lifted the base's after-hours deny). True when reported. */
   private namedInput(name: A.Name | undefined, what: string, file: string): boolean {
-    if (name?.text !== 'input') return false;
-    this.report('REIN201', name.range, `${what} cannot be named \`input\`: \`input\` is the whole request in every expression, so it would never be read`, { help: 'give it another name' }, file);
+    const n = name?.text;
+    if (n === undefined) return false;
+    if (n === 'input') {
+      this.report('REIN201', name!.range, `${what} cannot be named \`input\`: \`input\` is the whole request in every expression, so it would never be read`, { help: 'give it another name' }, file);
+      return true;
+    }
+    if (Object.prototype.hasOwnProperty.call(GLOBALS, n) || Object.prototype.hasOwnProperty.call(DETECTORS, n)) {
+      const builtin = n === 'now' ? 'the clock' : Object.prototype.hasOwnProperty.call(DETECTORS, n) ? 'a detector namespace' : 'a built-in function';
+      this.report('REIN201', name!.range, `${what} cannot be named \`${n}\`: it is ${builtin}, and the declaration would replace it in every rule of the set (and of the sets this one extends)`, { help: 'give it another name' }, file);
+      return true;
+    }
+    return false;
+  }
+
+  /** A `type` named like a built-in type (`string`, `money`, …) is REIN201: it would change what every
+   *  field of that type means, the base's `input` included (review h12r2 T10). True when reported. */
+  private namedBuiltinType(name: A.Name | undefined, file: string): boolean {
+    const n = name?.text;
+    if (n === undefined || !BUILTIN_TYPES.includes(n)) return false;
+    this.report('REIN201', name!.range, `a \`type\` cannot be named \`${n}\`: it is a built-in type, and the declaration would change what every \`${n}\` in the set means`, { help: 'give it another name' }, file);
     return true;
   }
 
@@ -245,6 +266,7 @@ export class Checker {
             break;
           case 'TypeDecl':
             this.typeDecls.push(d);
+            if (this.namedBuiltinType(d.name, f.file)) break;
             if (d.name) this.declare(d.name, { kind: 'type', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
             break;
           case 'LetDecl':
