@@ -3,7 +3,7 @@
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LoadError, ioReason } from '../language/node/errors.js';
+import { LoadError, ioReason, utf8Text } from '../language/node/errors.js';
 import { colorEnabled, makeColors, type Colors } from './output/color.js';
 
 import type { CliIO } from '../language/node/io.js';
@@ -68,11 +68,13 @@ export function makeCtx(io: CliIO): Ctx {
     err: (s) => void io.stderr.write(s),
     async readInput(p) {
       if (p === '-') return readAll(io.stdin);
+      let bytes: Uint8Array;
       try {
-        return await fs.readFile(resolve(p), 'utf8');
+        bytes = await fs.readFile(resolve(p));
       } catch (e) {
         throw new LoadError(`cannot read \`${p}\`: ${ioReason(e)}`);
       }
+      return utf8Text(bytes, p);
     },
   };
 }
