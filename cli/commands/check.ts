@@ -19,12 +19,21 @@ async function runCheck(ctx: Ctx, positionals: string[], opts: Options<'check'>)
   const sets = await resolvePolicySets(positionals.length ? positionals : ['.'], ctx.io.cwd);
   const multi = sets.length > 1;
   const diags: Diagnostic[] = [];
-  let files = 0;
+  // A layered set holds its base's files: checking a base and the layers over it reports a base
+  // file's diagnostic once, and counts each file once (review h12r2 T16).
+  const seenFiles = new Set<string>();
+  const seen = new Set<string>();
   for (const s of sets) {
     const r = checkPolicySet(s);
-    files += Object.keys(s.files).length;
-    for (const d of r.diagnostics) diags.push(qualify(s, d, multi));
+    for (const name of Object.keys(s.files)) seenFiles.add(s.paths[name] ?? `${s.root}\0${name}`);
+    for (const d of r.diagnostics) {
+      const k = `${s.paths[d.file] ?? `${s.root}\0${d.file}`}\0${JSON.stringify(d.range)}\0${d.code}\0${d.message}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      diags.push(qualify(s, d, multi));
+    }
   }
+  const files = seenFiles.size;
   const lookup = lookupFor(ctx, sets);
   diags.sort((a, b) => {
     const fa = lookup.display(a.file);

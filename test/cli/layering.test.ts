@@ -125,6 +125,19 @@ describe('layering a set over a base set in another directory', () => {
     assert.equal(readFileSync(global, 'utf8'), before, 'the base file is not formatted');
   });
 
+  it('`rein check` over a base and its layers reports a base file\'s diagnostic once and counts each file once (review h12r2 T16)', async () => {
+    const global = path.join(dir, 'global', 'rules-global.rein');
+    writeFileSync(global, readFileSync(global, 'utf8') + '\nlet zz_unused = 1\n');
+    const c = await run(['check', path.join(dir, 'global'), '--max-warnings', '1']);
+    assert.equal(c.code, 0, c.stdout + c.stderr);
+    assert.equal(c.stdout.match(/REIN300 `let` `zz_unused` is never used/g)?.length, 1, c.stdout);
+    assert.match(c.stdout, /0 errors, 1 warning in 7 files/);
+    const j = await run(['check', path.join(dir, 'global'), '--format', 'json']);
+    const out = JSON.parse(j.stdout) as { diagnostics: { code: string }[]; summary: { warnings: number; files: number } };
+    assert.equal(out.diagnostics.filter((d) => d.code === 'REIN300').length, 1);
+    assert.deepEqual([out.summary.warnings, out.summary.files], [1, 7]);
+  });
+
   it('`rein mcp` reloads when a base file changes', async function () {
     this.timeout(30_000);
     const policy = compilePolicySet(await readPolicyDir(team));
