@@ -9,7 +9,7 @@ import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
 import type { Decision } from '../../language/runtime/decision.js';
-import { decisionJson } from '../../language/node/serve/decision-json.js';
+import { decisionJson, decisionJsonText } from '../../language/node/serve/decision-json.js';
 import { rng, type Rng } from '../helpers/prng.js';
 import { call, model, serve } from './helpers.js';
 
@@ -126,7 +126,10 @@ function decisions(seed: number, n: number): Decision[] {
 
 /** decisionJson(d) is JSON.stringify(d), byte for byte (UTF-8). */
 function same(d: unknown, msg?: string): void {
-  assert.equal(decisionJson(d), JSON.stringify(d), msg);
+  const got = decisionJson(d);
+  const want = JSON.stringify(d);
+  assert.equal(decisionJsonText(d), want, msg);
+  assert.ok(Buffer.from(got).equals(Buffer.from(want, 'utf8')), msg);
 }
 
 describe('decisionJson (the decide route\'s serializer)', () => {
@@ -199,7 +202,7 @@ describe('decisionJson (the decide route\'s serializer)', () => {
       (d) => ((d as unknown as Record<string, unknown>).toJSON = () => ({ own: true })),
       (d) => ((d as unknown as Record<string, unknown>).unlisted = 'ignored by toJSON'),
       // a value whose toJSON serializes another decision while this one is being written
-      (d) => (d.externs = [{ name: 'f', args: [], value: { toJSON: () => JSON.parse(decisionJson(inner)) } }]),
+      (d) => (d.externs = [{ name: 'f', args: [], value: { toJSON: () => JSON.parse(decisionJsonText(inner)) } }]),
     ];
     const inner = decisions(12, 1)[0];
     let k = 0;
@@ -226,22 +229,23 @@ describe('decisionJson (the decide route\'s serializer)', () => {
     same(b);
   });
 
-  it('gives each answer whole while later ones are written into the same buffer', () => {
-    // Answers are copied out of one buffer the next answers are written to: kept all together (as
-    // sockets keep what they could not send yet), each must still be its decision's JSON — after an
-    // answer larger than the buffer, and after a throw halfway through an answer.
+  it('leaves every answer intact while later ones are written (answers share a slab)', () => {
+    // Answers are views into a slab the next answers are written to: kept all together (as
+    // sockets keep what they could not send yet), each must still be its decision's JSON — across
+    // slab boundaries, an answer larger than a slab, and a throw halfway through an answer.
     const ds = decisions(99, 400);
     const big = decisions(98, 1)[0];
-    big.budgets[0] = { ...big.budgets[0]!, key: ['x'.repeat(40_000), 'é'.repeat(30_000)] } as never; // larger than the buffer
+    big.budgets[0] = { ...big.budgets[0]!, key: ['x'.repeat(40_000), 'é'.repeat(30_000)] } as never; // larger than any slab
     const throwing = decisions(97, 1)[0];
     throwing.externs = [{ name: 'f', args: [], value: { toJSON: () => 1n } }] as never;
-    const answers: { d: unknown; got: string }[] = [];
+    const answers: { d: unknown; got: string | Buffer }[] = [];
     for (let i = 0; i < ds.length; i++) {
       answers.push({ d: ds[i], got: decisionJson(ds[i]) });
       if (i === 100 || i === 250) answers.push({ d: big, got: decisionJson(big) });
       if (i % 50 === 7) assert.throws(() => decisionJson(throwing), TypeError);
     }
-    for (const { d, got } of answers) assert.equal(got, JSON.stringify(d), JSON.stringify(d).slice(0, 200));
+    assert.ok(answers.filter((a) => Buffer.isBuffer(a.got)).length >= 350);
+    for (const { d, got } of answers) assert.ok(Buffer.from(got).equals(Buffer.from(JSON.stringify(d), 'utf8')), JSON.stringify(d).slice(0, 200));
   });
 
   it('writes other values as JSON.stringify does, and throws where it throws', () => {

@@ -6,8 +6,8 @@
 // new object, walks that object and every list in it into a string, and node's http then encodes the
 // string as UTF-8. Here the decision's known shape (INTERFACES §1: the field order of `toJSON`,
 // budget entries, windows and reservations as the engine makes them — checked on each object, key
-// order included) is written as UTF-8 straight into one buffer every answer reuses, and returned as
-// a string (one copy of the bytes). What has no fixed shape (reasons, approvals, errors, the
+// order included) is written as UTF-8 straight into a slab that successive answers share, and sent
+// as a Buffer over the answer's own bytes there. What has no fixed shape (reasons, approvals, errors, the
 // optional fields, a `key` with other than strings and numbers) goes to `JSON.stringify` per value;
 // frozen objects shared by many decisions (the policy, the `default` reasons) and the budget window
 // are written once and remembered. Anything that is not a decision made by `assemble`, or whose
@@ -15,30 +15,33 @@
 // same for every value (test/serve/decision-json.test.ts compares them on generated decisions).
 //
 // Fastify calls it as the 200 response's serializer of the decide and evaluate routes (api.ts:
-// `serializerCompiler`) and sends the string as it is; error answers and the approval-request answer
+// `serializerCompiler`) and sends the Buffer as it is; error answers and the approval-request answer
 // keep fastify's default.
 
 import type { BudgetEntry, Decision, Reason } from '../../runtime/decision.js';
 import { isDecisionObject } from '../../runtime/entries.js';
 
-/** Answers are written into one buffer that every answer reuses (SIZE bytes; a larger answer gets a
- *  larger buffer, dropped after it) and returned as a string, a copy of the answer's bytes: the
- *  buffer is free for the next answer at once, and node's http sends a string body with the header
- *  in one write, from its stack, with nothing to free. Session 11's slab (each answer sent as a
- *  Buffer over its bytes in a shared 32 KB slab, a new slab every ~40 answers) cost more than the
- *  copy: the slabs were ArrayBuffers V8 must sweep at each scavenge (~0.4 ms of a ~0.9 ms pause at
- *  c16), and a Buffer body makes node's http write header and body with writev, allocating storage
- *  for the header (docs/benchmarks.md, "Session 12"). */
-const SIZE = 32 * 1024;
-let out = Buffer.allocUnsafeSlow(SIZE);
+/** Answers are written straight into a slab (SLAB bytes, allocated when the last one is full) and
+ *  each is sent as a Buffer over its own bytes there — no copy, no Buffer of its own (the copy into
+ *  `Buffer.allocUnsafe` cost ~0.2 µs per answer in process, and node's 8 KB pool behind it a new
+ *  ArrayBuffer every ~10 answers). A slab is freed when the answers written in it are: ~40 answers of
+ *  ~800 bytes each. An answer that does not fit what is left moves to a new slab; one larger than
+ *  SLAB gets a slab of its own, not kept for the next answers. */
+const SLAB = 32 * 1024;
+let out = Buffer.allocUnsafeSlow(SLAB);
+/** Where the answer being written starts in `out`. */
+let start = 0;
 let pos = 0;
 let busy = false;
 
 function room(n: number): void {
   if (pos + n <= out.length) return;
-  const next = Buffer.allocUnsafeSlow(Math.max(SIZE, 2 * (pos + n)));
-  out.copy(next, 0, 0, pos);
+  const len = pos - start;
+  const next = Buffer.allocUnsafeSlow(Math.max(SLAB, 2 * (len + n)));
+  out.copy(next, 0, start, pos);
   out = next;
+  start = 0;
+  pos = len;
 }
 
 /** `s` as UTF-8, with no check (text JSON.stringify wrote, or ASCII of our own). Lone surrogates
@@ -295,12 +298,13 @@ function optional(field: string, v: unknown): void {
 }
 
 /**
- * `JSON.stringify(d)` for a decision — the same string — written in one pass for a decision as
- * `assemble` makes it; any other value — not a decision, or a decision whose fields are not of the
- * documented types — is JSON.stringify's string. Throws only where JSON.stringify throws (a cycle or
- * a BigInt somewhere in the decision).
+ * `JSON.stringify(d)` for a decision, as its UTF-8 bytes in a Buffer (what fastify sends as it is;
+ * a view of a slab later answers are written to after it, never over it: its `.buffer` holds other
+ * answers too, as a Buffer from node's pool does), written in one pass for a decision as `assemble` makes it; any other value — not
+ * a decision, or a decision whose fields are not of the documented types — as JSON.stringify's
+ * string. Throws only where JSON.stringify throws (a cycle or a BigInt somewhere in the decision).
  */
-export function decisionJson(d: unknown): string {
+export function decisionJson(d: unknown): string | Buffer {
   // `busy`: a toJSON in the decision that serializes a decision gets JSON.stringify's text
   if (busy || !isDecisionObject(d)) return JSON.stringify(d);
   const x = d as Decision;
@@ -367,11 +371,22 @@ export function decisionJson(d: unknown): string {
     optional(',"explain_budgets":', x.explain_budgets);
     optional(',"externs":', x.externs);
     ascii('}');
-    return out.toString('utf8', 0, pos);
+    const answer = out.subarray(start, pos);
+    start = pos;
+    return answer;
   } finally {
-    // the next answer (or, after a throw, whatever follows) starts at the beginning
-    pos = 0;
-    if (out.length > SIZE) out = Buffer.allocUnsafeSlow(SIZE);
+    // after a throw: the partial answer's bytes are reused
+    pos = start;
+    if (out.length > SLAB) {
+      out = Buffer.allocUnsafeSlow(SLAB);
+      start = pos = 0;
+    }
     busy = false;
   }
+}
+
+/** `decisionJson` as a string (tests, and callers that want text). */
+export function decisionJsonText(d: unknown): string {
+  const a = decisionJson(d);
+  return typeof a === 'string' ? a : a.toString('utf8');
 }
