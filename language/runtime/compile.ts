@@ -369,8 +369,7 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
     },
     charge(env: Env): number {
       const v = chargeFn(env, frame());
-      // not a number (an absent field's null): returned as it is, for chargeProblem to name
-      if (typeof v !== 'number') return v as number;
+      if (typeof v !== 'number') return NaN;
       return chargeIsPlainOnMoney ? Math.round(v * 1_000_000) : v;
     },
     key(env: Env): unknown[] {

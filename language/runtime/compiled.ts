@@ -150,7 +150,7 @@ export interface CompiledBudget {
   location: SourceLocation;
   /** `when`/`unless` clauses hold. Throws on a run-time error (caller turns it into a decision error). */
   applies(env: Env): boolean;
-  /** The charge in the budget's unit. May return NaN/negative/Infinity or a non-number (null): the caller must reject those (chargeProblem). */
+  /** The charge in the budget's unit. May return NaN/negative/Infinity: the caller must reject those. */
   charge(env: Env): number;
   /** The `by` tuple (empty for a global counter). */
   key(env: Env): unknown[];

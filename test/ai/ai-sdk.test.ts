@@ -680,7 +680,7 @@ budget spend { limit $1 per day  charge cost.estimate  when phase == "model" }`,
     const m2 = new MockLanguageModelV3({ modelId: 'no-such-model', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
     await assert.rejects(
       generateText({ model: wrapLanguageModel({ model: m2, middleware: reinMiddleware({ engine: e2, prices: PRICES, onUnpriced: () => {} }) }), prompt: 'q' }),
-      (e: unknown) => e instanceof ReinDeniedError && e.decision.effect === 'deny' && e.decision.errors.some((x) => x.message === 'charge is not a number (null)'),
+      (e: unknown) => e instanceof ReinDeniedError && e.decision.effect === 'deny' && e.decision.errors.some((x) => /charge is null/.test(x.message)),
     );
     // a priced model under the same policy is charged its price
     const m3 = new MockLanguageModelV3({ modelId: 'gpt-4o', doGenerate: { content: [{ type: 'text', text: 'ok' }], finishReason: stop, usage: usage(1, 1), warnings: [] } });
