@@ -29,6 +29,14 @@ if (existsSync(source) && process.env.REIN_USE_DIST !== '1') {
   process.exit(2);
 }
 
+// A reader that stops early (`rein fmt --check . | head -1`) closes the pipe: the rest of the output is
+// dropped quietly, as other Unix tools do, and the exit code is still the command's (no uncaught EPIPE).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
+
 const { main } = await import(pathToFileURL(entry).href);
 // No process.exit(): the process ends when its output has drained (pipes are asynchronous).
 process.exitCode = await main(args);
