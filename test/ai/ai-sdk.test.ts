@@ -23,6 +23,26 @@ const PRICES = { 'gpt-4o': { input: 2.5, output: 10 }, 'acme-llm': { input: 1, o
 const setup = (classification = 'public', session = 's1') => recordingEngine(policy, classification, session);
 
 
+/** A `refund` tool that records the amounts it refunds. */
+const refundTool = (refunds: number[]) =>
+  tool({
+    inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
+    execute: async ({ amount }) => {
+      refunds.push(amount);
+      return { ok: true };
+    },
+  });
+
+/** A model that calls `refund` for $30, then answers "refunded". */
+const refundingModel = () =>
+  new MockLanguageModelV3({
+    modelId: 'gpt-4o',
+    doGenerate: [
+      { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
+      { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
+    ],
+  });
+
 function sqlTools(ran: string[]) {
   return {
     sql: tool({
@@ -311,23 +331,11 @@ describe('rein/ai: AI SDK middleware and tool guard', () => {
     const refunds: number[] = [];
     const tools = guardTools(
       {
-        refund: tool({
-          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
-          execute: async ({ amount }) => {
-            refunds.push(amount);
-            return { ok: true };
-          },
-        }),
+        refund: refundTool(refunds),
       },
       { engine, context },
     );
-    const model = new MockLanguageModelV3({
-      modelId: 'gpt-4o',
-      doGenerate: [
-        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
-        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
-      ],
-    });
+    const model = refundingModel();
     const r = await generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context }) }), tools, stopWhen: stepCountIs(5), prompt: 'refund $30' });
     assert.equal(r.content.find((p) => p.type === 'tool-approval-request'), undefined, 'no approval asked in monitor mode');
     assert.deepEqual(refunds, [30]);
@@ -353,23 +361,11 @@ rule risky_refund {
     const refunds: number[] = [];
     const tools = guardTools(
       {
-        refund: tool({
-          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
-          execute: async ({ amount }) => {
-            refunds.push(amount);
-            return { ok: true };
-          },
-        }),
+        refund: refundTool(refunds),
       },
       { engine },
     );
-    const model = new MockLanguageModelV3({
-      modelId: 'gpt-4o',
-      doGenerate: [
-        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
-        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
-      ],
-    });
+    const model = refundingModel();
     const first = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: 'refund $30' });
     const req = first.content.find((x) => x.type === 'tool-approval-request');
     assert.ok(req, 'the SDK asks for approval');
@@ -393,23 +389,11 @@ rule risky_refund {
     const refunds: number[] = [];
     const tools = guardTools(
       {
-        refund: tool({
-          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
-          execute: async ({ amount }) => {
-            refunds.push(amount);
-            return { ok: true };
-          },
-        }),
+        refund: refundTool(refunds),
       },
       { engine, context },
     );
-    const model = new MockLanguageModelV3({
-      modelId: 'gpt-4o',
-      doGenerate: [
-        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
-        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
-      ],
-    });
+    const model = refundingModel();
     const wrapped = wrapLanguageModel({ model, middleware: reinMiddleware({ engine, context }) });
     const first = await generateText({ model: wrapped, tools, stopWhen: stepCountIs(5), prompt: 'refund $30' });
     assert.deepEqual(refunds, []);
@@ -450,13 +434,7 @@ rule risky_refund {
       },
       { engine, context },
     );
-    const model = new MockLanguageModelV3({
-      modelId: 'gpt-4o',
-      doGenerate: [
-        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
-        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
-      ],
-    });
+    const model = refundingModel();
     const first = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: 'refund $30' });
     const req = first.content.find((p) => p.type === 'tool-approval-request') as { approvalId: string };
     const second = await generateText({
@@ -474,24 +452,12 @@ rule risky_refund {
     const refunds: number[] = [];
     const tools = guardTools(
       {
-        refund: tool({
-          inputSchema: jsonSchema<{ amount: number }>({ type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'] }),
-          execute: async ({ amount }) => {
-            refunds.push(amount);
-            return { ok: true };
-          },
-        }),
+        refund: refundTool(refunds),
       },
       { engine, context },
     );
     const secret = 'a-server-side-secret-of-32-bytes!!';
-    const model = new MockLanguageModelV3({
-      modelId: 'gpt-4o',
-      doGenerate: [
-        { content: [{ type: 'tool-call', toolCallId: 'r1', toolName: 'refund', input: JSON.stringify({ amount: 30 }) }], finishReason: toolCalls, usage: usage(10, 10), warnings: [] },
-        { content: [{ type: 'text', text: 'refunded' }], finishReason: stop, usage: usage(10, 10), warnings: [] },
-      ],
-    });
+    const model = refundingModel();
     const first = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: 'refund $30', experimental_toolApprovalSecret: secret });
     const req = first.content.find((p) => p.type === 'tool-approval-request') as { approvalId: string };
     assert.ok(req);
