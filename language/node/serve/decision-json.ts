@@ -89,6 +89,37 @@ function bytes(b: Uint8Array): void {
   pos += b.length;
 }
 
+/** The bytes written since `from` (an offset from the answer's start: `room` may move the answer),
+ *  copied out: a piece to remember (see `Piece`). */
+function since(from: number): Uint8Array {
+  // a copy (Buffer#slice would be a view of the slab, which later answers overwrite)
+  return Uint8Array.prototype.slice.call(out, start + from, pos);
+}
+
+/**
+ * A piece of an answer that is the same for many answers — the head up to `"budgets":` of every
+ * `allow` by default, a budget's name and limit, the policy — remembered with what it was written
+ * from: when an answer's values are the same (`===`: strings, or frozen objects, which cannot
+ * change), its bytes are copied instead of written again. The bytes are the ones the writer wrote
+ * for those values the first time, so the answer is the same either way.
+ */
+class Piece {
+  a: unknown = Piece;
+  b: unknown = Piece;
+  bytes: Uint8Array = new Uint8Array(0);
+  /** Writes the remembered bytes when `a` and `b` are what they were written from. */
+  hit(a: unknown, b: unknown): boolean {
+    if (a !== this.a || b !== this.b) return false;
+    bytes(this.bytes);
+    return true;
+  }
+  keep(a: unknown, b: unknown, from: number): void {
+    this.a = a;
+    this.b = b;
+    this.bytes = since(from);
+  }
+}
+
 /** A JSON string: written here when JSON.stringify would write it between quotes as it is (no `"`,
  *  `\`, control character or surrogate), else JSON.stringify's text. */
 function str(s: string): void {
@@ -197,6 +228,12 @@ function keyList(k: unknown[]): void {
   ascii(']');
 }
 
+/** A budget entry's `{"name":…,"key":`, `,"limit":…,"spent":` and `,"charge":…,"remaining":`: the
+ *  same from one decision to the next for a budget's name and limit (and, often, its charge). */
+const NAME = new Piece();
+const LIMIT = new Piece();
+const CHARGE = new Piece();
+
 /** The field order of entries.ts's `budgetEntry` (and of INTERFACES §1). */
 const BUDGET_KEYS = ['name', 'key', 'limit', 'spent', 'reserved', 'charge', 'remaining', 'window', 'exceeded', 'warned'];
 
@@ -230,19 +267,31 @@ function budget(b: BudgetEntry): void {
   ) {
     return value(b);
   }
-  ascii('{"name":');
-  str(name);
-  ascii(',"key":');
+  if (!NAME.hit(name, null)) {
+    const from = pos - start;
+    ascii('{"name":');
+    str(name);
+    ascii(',"key":');
+    NAME.keep(name, null, from);
+  }
   keyList(key);
-  ascii(',"limit":');
-  amount(limit);
-  ascii(',"spent":');
+  if (!LIMIT.hit(limit, null)) {
+    const from = pos - start;
+    ascii(',"limit":');
+    amount(limit);
+    ascii(',"spent":');
+    LIMIT.keep(limit, null, from);
+  }
   amount(spent);
   ascii(',"reserved":');
   amount(reserved);
-  ascii(',"charge":');
-  amount(charge);
-  ascii(',"remaining":');
+  if (!CHARGE.hit(charge, null)) {
+    const from = pos - start;
+    ascii(',"charge":');
+    amount(charge);
+    ascii(',"remaining":');
+    CHARGE.keep(charge, null, from);
+  }
   amount(remaining);
   ascii(',"window":');
   if (w === null) ascii('null');
@@ -297,6 +346,13 @@ function optional(field: string, v: unknown): void {
   text(t);
 }
 
+/** The head of a decision (see `decisionJson`); `,"policy":…,"request_hash":` for a frozen policy;
+ *  `,"time":…` (decisions in the same millisecond share it); `,"mode":…`. */
+const HEAD = new Piece();
+const POLICY = new Piece();
+const TIME = new Piece();
+const MODE = new Piece();
+
 /**
  * `JSON.stringify(d)` for a decision, as its UTF-8 bytes in a Buffer (what fastify sends as it is;
  * a view of a slab later answers are written to after it, never over it: its `.buffer` holds other
@@ -331,13 +387,26 @@ export function decisionJson(d: unknown): string | Buffer {
   }
   busy = true;
   try {
-    ascii('{"effect":');
-    str(effect);
-    ascii(',"reasons":');
-    reasonList(reasons);
-    // the usual run of empty lists as one piece
-    if (approvals.length === 0 && warnings.length === 0 && monitored.length === 0) ascii(',"approvals":[],"warnings":[],"monitored":[],"budgets":');
-    else {
+    // The head up to `"budgets":` of a decision with one shared frozen reason (the `default` one)
+    // and no approvals, warnings or monitored entries: one piece per effect and reason.
+    const empty = approvals.length === 0 && warnings.length === 0 && monitored.length === 0;
+    const r0 = empty && reasons.length === 1 ? reasons[0] : undefined;
+    if (r0 !== undefined && HEAD.hit(effect, r0)) {
+      // written
+    } else if (empty) {
+      const from = pos - start;
+      ascii('{"effect":');
+      str(effect);
+      ascii(',"reasons":');
+      reasonList(reasons);
+      // the usual run of empty lists as one piece
+      ascii(',"approvals":[],"warnings":[],"monitored":[],"budgets":');
+      if (r0 !== undefined && typeof r0 === 'object' && r0 !== null && frozenBytes.has(r0)) HEAD.keep(effect, r0, from);
+    } else {
+      ascii('{"effect":');
+      str(effect);
+      ascii(',"reasons":');
+      reasonList(reasons);
       ascii(',"approvals":');
       list(approvals);
       ascii(',"warnings":');
@@ -354,17 +423,29 @@ export function decisionJson(d: unknown): string | Buffer {
       ascii(',"reservation":');
     }
     reservation(r);
-    ascii(',"policy":');
-    const p = frozenJson(policy);
-    if (p !== undefined) bytes(p);
-    else value(policy);
-    ascii(',"request_hash":');
+    if (!POLICY.hit(policy, null)) {
+      const from = pos - start;
+      ascii(',"policy":');
+      const p = frozenJson(policy);
+      if (p !== undefined) bytes(p);
+      else value(policy);
+      ascii(',"request_hash":');
+      if (p !== undefined) POLICY.keep(policy, null, from);
+    }
     if (hash === null) ascii('null');
     else str(hash);
-    ascii(',"time":');
-    str(time);
-    ascii(',"mode":');
-    str(mode);
+    if (!TIME.hit(time, null)) {
+      const from = pos - start;
+      ascii(',"time":');
+      str(time);
+      TIME.keep(time, null, from);
+    }
+    if (!MODE.hit(mode, null)) {
+      const from = pos - start;
+      ascii(',"mode":');
+      str(mode);
+      MODE.keep(mode, null, from);
+    }
     optional(',"would_effect":', x.would_effect);
     optional(',"transforms":', x.transforms);
     optional(',"explain":', x.explain);
