@@ -270,6 +270,7 @@ describe('decisionJson (the decide route\'s serializer)', () => {
           d.effect = d.effect === 'allow' ? 'deny' : 'allow';
           d.mode = d.mode === 'enforce' ? 'monitor' : 'enforce';
           d.time = '2026-01-01T00:00:00.000Z';
+          if (d.reservation) d.reservation = { id: d.reservation.id, expires: `${d.reservation.expires}\u2028` };
           same(d);
           break;
       }

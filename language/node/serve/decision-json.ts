@@ -333,10 +333,17 @@ function reservation(r: Decision['reservation']): void {
   if (typeof id !== 'string' || typeof expires !== 'string') return value(r);
   ascii('{"id":');
   str(id);
-  ascii(',"expires":');
-  str(expires);
-  ascii('}');
+  if (!EXPIRES.hit(expires, null)) {
+    const from = pos - start;
+    ascii(',"expires":');
+    str(expires);
+    ascii('}');
+    EXPIRES.keep(expires, null, from);
+  }
 }
+
+/** `,"expires":…}`: the same for the reservations made in the same millisecond. */
+const EXPIRES = new Piece();
 
 function optional(field: string, v: unknown): void {
   if (v === undefined) return;
