@@ -89,13 +89,6 @@ function bytes(b: Uint8Array): void {
   pos += b.length;
 }
 
-/** The bytes written since `from` (an offset from the answer's start: `room` may move the answer),
- *  copied out: a piece to remember (see `Piece`). */
-function since(from: number): Uint8Array {
-  // a copy (Buffer#slice would be a view of the slab, which later answers overwrite)
-  return Uint8Array.prototype.slice.call(out, start + from, pos);
-}
-
 /**
  * A piece of an answer that is the same for many answers — the head up to `"budgets":` of every
  * `allow` by default, a budget's name and limit, the policy — remembered with what it was written
@@ -113,10 +106,18 @@ class Piece {
     bytes(this.bytes);
     return true;
   }
+  /** Remembers the bytes written since `from` (an offset from the answer's start: `room` may move
+   *  the answer), copied into this piece's own array (a new one only when the length changes: the
+   *  time and expiry pieces change every millisecond, their length does not). */
   keep(a: unknown, b: unknown, from: number): void {
     this.a = a;
     this.b = b;
-    this.bytes = since(from);
+    const at = start + from;
+    const n = pos - at;
+    if (this.bytes.length !== n) this.bytes = new Uint8Array(n);
+    const dst = this.bytes;
+    const src = out;
+    for (let i = 0; i < n; i++) dst[i] = src[at + i];
   }
 }
 
