@@ -267,6 +267,11 @@ describe('decisionJson (the decide route\'s serializer)', () => {
           same(d);
           break;
         case 3:
+          // the mode alone, then the rest
+          d.mode = d.mode === 'enforce' ? 'monitor' : 'enforce';
+          same(d);
+          d.mode = d.mode === 'enforce' ? 'monitor' : 'enforce';
+          same(d);
           d.effect = d.effect === 'allow' ? 'deny' : 'allow';
           d.mode = d.mode === 'enforce' ? 'monitor' : 'enforce';
           d.time = '2026-01-01T00:00:00.000Z';

@@ -355,11 +355,10 @@ function optional(field: string, v: unknown): void {
 }
 
 /** The head of a decision (see `decisionJson`); `,"policy":…,"request_hash":` for a frozen policy;
- *  `,"time":…` (decisions in the same millisecond share it); `,"mode":…`. */
+ *  `,"time":…,"mode":…` (decisions in the same millisecond share it). */
 const HEAD = new Piece();
 const POLICY = new Piece();
 const TIME = new Piece();
-const MODE = new Piece();
 
 /**
  * `JSON.stringify(d)` for a decision, as its UTF-8 bytes in a Buffer (what fastify sends as it is;
@@ -442,17 +441,13 @@ export function decisionJson(d: unknown): string | Buffer {
     }
     if (hash === null) ascii('null');
     else str(hash);
-    if (!TIME.hit(time, null)) {
+    if (!TIME.hit(time, mode)) {
       const from = pos - start;
       ascii(',"time":');
       str(time);
-      TIME.keep(time, null, from);
-    }
-    if (!MODE.hit(mode, null)) {
-      const from = pos - start;
       ascii(',"mode":');
       str(mode);
-      MODE.keep(mode, null, from);
+      TIME.keep(time, mode, from);
     }
     optional(',"would_effect":', x.would_effect);
     optional(',"transforms":', x.transforms);
