@@ -10,8 +10,10 @@
 // as a Buffer over the answer's own bytes there. What has no fixed shape (reasons, approvals, errors, the
 // optional fields, a `key` with other than strings and numbers) goes to `JSON.stringify` per value;
 // frozen objects shared by many decisions (the policy, the `default` reasons) and the budget window
-// are written once and remembered. Anything that is not a decision made by `assemble`, or whose
-// fields are not of the documented types, is JSON.stringify's string, whole. So the bytes are the
+// are written once and remembered, and so are the runs of an answer that repeat from one answer to
+// the next for the same values (`Piece`: the head of a default allow, a budget's name and limit, …).
+// Anything that is not a decision made by `assemble`, or whose fields are not of the documented
+// types, is JSON.stringify's string, whole. So the bytes are the
 // same for every value (test/serve/decision-json.test.ts compares them on generated decisions).
 //
 // Fastify calls it as the 200 response's serializer of the decide and evaluate routes (api.ts:
