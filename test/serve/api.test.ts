@@ -282,6 +282,31 @@ describe('rein serve --api: bad requests are 4xx with a clear message, never 5xx
     assert.equal(r.body.effect, 'allow');
   });
 
+  it('every Content-Type gets the same JSON parser: the same answers for application/json (registered by name) and any other', async () => {
+    // app.ts registers its parser for `*` and, by name, for `application/json` (fastify caches the
+    // parser of named types only): what a body gets must not depend on which of the two took it.
+    const types = ['application/json', 'application/json; charset=utf-8', 'Application/JSON', 'application/json;charset=UTF-8', 'text/plain', 'application/x-www-form-urlencoded', 'application/jsonl-not', 'x/y; a=b'];
+    const bodies: [string, number, string | null][] = [
+      [JSON.stringify({ input: tool('db.drop') }), 200, null],
+      [JSON.stringify({ input: model('x', '0.01') }), 200, null],
+      ['{"input": ', 400, 'invalid_json'],
+      ['', 400, 'invalid_json'],
+      ['{"input": {"__proto__": {"x": 1}}}', 400, 'invalid_json'],
+      ['{"input": {"a\\u0062": 1, "agent": {"id": "a", "team": "t"}, "action": {"kind": "tool_call"}}}', 200, null],
+      ['[1]', 400, 'invalid_body'],
+    ];
+    for (const [raw, status, code] of bodies) {
+      const seen = new Set<string>();
+      for (const type of types) {
+        const r = await call(s.url, '/v1/decide', { raw, headers: { 'content-type': type } });
+        assert.equal(r.status, status, `${type} ${raw}: ${r.text}`);
+        if (code) assert.equal(r.body.error.code, code, `${type} ${raw}`);
+        seen.add(code ? JSON.stringify(r.body) : `${r.body.effect} ${r.body.request_hash}`);
+      }
+      assert.equal(seen.size, 1, `${raw}: ${[...seen].join(' | ')}`);
+    }
+  });
+
   it('an unknown route is a JSON 404; a known route with another method a 405 naming the allowed ones', async () => {
     const r = await call(s.url, '/v1/nope');
     assert.equal(r.status, 404);

@@ -229,6 +229,59 @@ describe('decisionJson (the decide route\'s serializer)', () => {
     same(b);
   });
 
+  it('repeats remembered pieces only for the same values (shared frozen ones, or equal strings)', () => {
+    // decision-json.ts copies the bytes of pieces written before (the head of a default allow, a
+    // budget's name, limit and charge, the policy, time, mode) when an answer has the same values:
+    // a value changed in place, or another value in the same place, must be written anew.
+    const ds = decisions(31, 200).filter((d) => d.budgets.length > 0);
+    assert.ok(ds.length > 50, `${ds.length}`);
+    for (let i = 0; i < ds.length; i++) {
+      const d = ds[i];
+      same(d);
+      switch (i % 6) {
+        case 0: {
+          // a reason of its own (not frozen), changed in place between two answers
+          const r = { ...d.reasons[0]!, message: 'mine' };
+          d.reasons = [r];
+          d.approvals = [];
+          d.warnings = [];
+          d.monitored = [];
+          same(d);
+          r.message = 'changed "in place"';
+          same(d);
+          break;
+        }
+        case 1: {
+          // a policy of its own (not frozen), changed in place
+          const p = { ...d.policy };
+          d.policy = p;
+          same(d);
+          p.name = 'renamed';
+          same(d);
+          break;
+        }
+        case 2:
+          d.budgets[0]!.name = `${d.budgets[0]!.name}\u00e9`;
+          d.budgets[0]!.limit = '7.000000';
+          d.budgets[0]!.charge = 3;
+          same(d);
+          break;
+        case 3:
+          // the mode alone, then the rest
+          d.mode = d.mode === 'enforce' ? 'monitor' : 'enforce';
+          same(d);
+          d.mode = d.mode === 'enforce' ? 'monitor' : 'enforce';
+          same(d);
+          d.effect = d.effect === 'allow' ? 'deny' : 'allow';
+          d.mode = d.mode === 'enforce' ? 'monitor' : 'enforce';
+          d.time = '2026-01-01T00:00:00.000Z';
+          if (d.reservation) d.reservation = { id: d.reservation.id, expires: `${d.reservation.expires}\u2028` };
+          same(d);
+          break;
+      }
+    }
+  });
+
   it('leaves every answer intact while later ones are written (answers share a slab)', () => {
     // Answers are views into a slab the next answers are written to: kept all together (as
     // sockets keep what they could not send yet), each must still be its decision's JSON — across

@@ -10,8 +10,10 @@
 // as a Buffer over the answer's own bytes there. What has no fixed shape (reasons, approvals, errors, the
 // optional fields, a `key` with other than strings and numbers) goes to `JSON.stringify` per value;
 // frozen objects shared by many decisions (the policy, the `default` reasons) and the budget window
-// are written once and remembered. Anything that is not a decision made by `assemble`, or whose
-// fields are not of the documented types, is JSON.stringify's string, whole. So the bytes are the
+// are written once and remembered, and so are the runs of an answer that repeat from one answer to
+// the next for the same values (`Piece`: the head of a default allow, a budget's name and limit, …).
+// Anything that is not a decision made by `assemble`, or whose fields are not of the documented
+// types, is JSON.stringify's string, whole. So the bytes are the
 // same for every value (test/serve/decision-json.test.ts compares them on generated decisions).
 //
 // Fastify calls it as the 200 response's serializer of the decide and evaluate routes (api.ts:
@@ -87,6 +89,38 @@ function bytes(b: Uint8Array): void {
   room(b.length);
   out.set(b, pos);
   pos += b.length;
+}
+
+/**
+ * A piece of an answer that is the same for many answers — the head up to `"budgets":` of every
+ * `allow` by default, a budget's name and limit, the policy — remembered with what it was written
+ * from: when an answer's values are the same (`===`: strings, or frozen objects, which cannot
+ * change), its bytes are copied instead of written again. The bytes are the ones the writer wrote
+ * for those values the first time, so the answer is the same either way.
+ */
+class Piece {
+  a: unknown = Piece;
+  b: unknown = Piece;
+  bytes: Uint8Array = new Uint8Array(0);
+  /** Writes the remembered bytes when `a` and `b` are what they were written from. */
+  hit(a: unknown, b: unknown): boolean {
+    if (a !== this.a || b !== this.b) return false;
+    bytes(this.bytes);
+    return true;
+  }
+  /** Remembers the bytes written since `from` (an offset from the answer's start: `room` may move
+   *  the answer), copied into this piece's own array (a new one only when the length changes: the
+   *  time and expiry pieces change every millisecond, their length does not). */
+  keep(a: unknown, b: unknown, from: number): void {
+    this.a = a;
+    this.b = b;
+    const at = start + from;
+    const n = pos - at;
+    if (this.bytes.length !== n) this.bytes = new Uint8Array(n);
+    const dst = this.bytes;
+    const src = out;
+    for (let i = 0; i < n; i++) dst[i] = src[at + i];
+  }
 }
 
 /** A JSON string: written here when JSON.stringify would write it between quotes as it is (no `"`,
@@ -197,6 +231,12 @@ function keyList(k: unknown[]): void {
   ascii(']');
 }
 
+/** A budget entry's `{"name":…,"key":`, `,"limit":…,"spent":` and `,"charge":…,"remaining":`: the
+ *  same from one decision to the next for a budget's name and limit (and, often, its charge). */
+const NAME = new Piece();
+const LIMIT = new Piece();
+const CHARGE = new Piece();
+
 /** The field order of entries.ts's `budgetEntry` (and of INTERFACES §1). */
 const BUDGET_KEYS = ['name', 'key', 'limit', 'spent', 'reserved', 'charge', 'remaining', 'window', 'exceeded', 'warned'];
 
@@ -230,19 +270,31 @@ function budget(b: BudgetEntry): void {
   ) {
     return value(b);
   }
-  ascii('{"name":');
-  str(name);
-  ascii(',"key":');
+  if (!NAME.hit(name, null)) {
+    const from = pos - start;
+    ascii('{"name":');
+    str(name);
+    ascii(',"key":');
+    NAME.keep(name, null, from);
+  }
   keyList(key);
-  ascii(',"limit":');
-  amount(limit);
-  ascii(',"spent":');
+  if (!LIMIT.hit(limit, null)) {
+    const from = pos - start;
+    ascii(',"limit":');
+    amount(limit);
+    ascii(',"spent":');
+    LIMIT.keep(limit, null, from);
+  }
   amount(spent);
   ascii(',"reserved":');
   amount(reserved);
-  ascii(',"charge":');
-  amount(charge);
-  ascii(',"remaining":');
+  if (!CHARGE.hit(charge, null)) {
+    const from = pos - start;
+    ascii(',"charge":');
+    amount(charge);
+    ascii(',"remaining":');
+    CHARGE.keep(charge, null, from);
+  }
   amount(remaining);
   ascii(',"window":');
   if (w === null) ascii('null');
@@ -284,10 +336,17 @@ function reservation(r: Decision['reservation']): void {
   if (typeof id !== 'string' || typeof expires !== 'string') return value(r);
   ascii('{"id":');
   str(id);
-  ascii(',"expires":');
-  str(expires);
-  ascii('}');
+  if (!EXPIRES.hit(expires, null)) {
+    const from = pos - start;
+    ascii(',"expires":');
+    str(expires);
+    ascii('}');
+    EXPIRES.keep(expires, null, from);
+  }
 }
+
+/** `,"expires":…}`: the same for the reservations made in the same millisecond. */
+const EXPIRES = new Piece();
 
 function optional(field: string, v: unknown): void {
   if (v === undefined) return;
@@ -296,6 +355,12 @@ function optional(field: string, v: unknown): void {
   ascii(field);
   text(t);
 }
+
+/** The head of a decision (see `decisionJson`); `,"policy":…,"request_hash":` for a frozen policy;
+ *  `,"time":…,"mode":…` (decisions in the same millisecond share it). */
+const HEAD = new Piece();
+const POLICY = new Piece();
+const TIME = new Piece();
 
 /**
  * `JSON.stringify(d)` for a decision, as its UTF-8 bytes in a Buffer (what fastify sends as it is;
@@ -331,13 +396,26 @@ export function decisionJson(d: unknown): string | Buffer {
   }
   busy = true;
   try {
-    ascii('{"effect":');
-    str(effect);
-    ascii(',"reasons":');
-    reasonList(reasons);
-    // the usual run of empty lists as one piece
-    if (approvals.length === 0 && warnings.length === 0 && monitored.length === 0) ascii(',"approvals":[],"warnings":[],"monitored":[],"budgets":');
-    else {
+    // The head up to `"budgets":` of a decision with one shared frozen reason (the `default` one)
+    // and no approvals, warnings or monitored entries: one piece per effect and reason.
+    const empty = approvals.length === 0 && warnings.length === 0 && monitored.length === 0;
+    const r0 = empty && reasons.length === 1 ? reasons[0] : undefined;
+    if (r0 !== undefined && HEAD.hit(effect, r0)) {
+      // written
+    } else if (empty) {
+      const from = pos - start;
+      ascii('{"effect":');
+      str(effect);
+      ascii(',"reasons":');
+      reasonList(reasons);
+      // the usual run of empty lists as one piece
+      ascii(',"approvals":[],"warnings":[],"monitored":[],"budgets":');
+      if (r0 !== undefined && typeof r0 === 'object' && r0 !== null && frozenBytes.has(r0)) HEAD.keep(effect, r0, from);
+    } else {
+      ascii('{"effect":');
+      str(effect);
+      ascii(',"reasons":');
+      reasonList(reasons);
       ascii(',"approvals":');
       list(approvals);
       ascii(',"warnings":');
@@ -354,17 +432,25 @@ export function decisionJson(d: unknown): string | Buffer {
       ascii(',"reservation":');
     }
     reservation(r);
-    ascii(',"policy":');
-    const p = frozenJson(policy);
-    if (p !== undefined) bytes(p);
-    else value(policy);
-    ascii(',"request_hash":');
+    if (!POLICY.hit(policy, null)) {
+      const from = pos - start;
+      ascii(',"policy":');
+      const p = frozenJson(policy);
+      if (p !== undefined) bytes(p);
+      else value(policy);
+      ascii(',"request_hash":');
+      if (p !== undefined) POLICY.keep(policy, null, from);
+    }
     if (hash === null) ascii('null');
     else str(hash);
-    ascii(',"time":');
-    str(time);
-    ascii(',"mode":');
-    str(mode);
+    if (!TIME.hit(time, mode)) {
+      const from = pos - start;
+      ascii(',"time":');
+      str(time);
+      ascii(',"mode":');
+      str(mode);
+      TIME.keep(time, mode, from);
+    }
     optional(',"would_effect":', x.would_effect);
     optional(',"transforms":', x.transforms);
     optional(',"explain":', x.explain);
