@@ -227,6 +227,9 @@ export class Entries {
   /** Granted approvals: a `require approval` entry whose approval is here (bound to this request's
    *  hash, from the right group) is placed as allowed. */
   granted: readonly Approval[];
+  /** The approvals that granted an entry (null: none did): the single-use tokens a decision that
+   *  allows consumes (engine.ts `spendNonces`). */
+  used: Approval[] | null;
   /** The decision time (epoch ms): approvals of a rule with `expires` count until their time plus it.
    *  A constructor argument, so that no producer can leave it unset (an unset time once made an
    *  expired approval count). */
@@ -257,6 +260,7 @@ export class Entries {
     this.transforms = null;
     this.externs = null;
     this.granted = granted;
+    this.used = null;
     this.now = now;
     this.hashOf = hashOf;
     this.box = requestHash === null ? null : new HashBox(requestHash, hashOf);
@@ -310,6 +314,8 @@ export class Entries {
         // Who approved (the first approval that counts) goes into the decision and the audit log;
         // with `quorum` / `expires`, every approval that counted.
         const first = grants[0]!;
+        if (this.used === null) this.used = grants.slice();
+        else for (const a of grants) this.used.push(a);
         const granted: Reason = { ...r, effect: row.grantedAs!, approved: true };
         if (first.approver !== undefined) granted.approved_by = { approver: first.approver, group: first.group ?? null };
         if (approval.quorum !== undefined || approval.expires_ms !== undefined) granted.approvers = grants.map((a) => ({ approver: a.approver ?? null, group: a.group ?? null }));
