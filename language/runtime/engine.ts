@@ -11,7 +11,7 @@ import { deepMerge, formatDuration, isPlainObject, newRecord } from './values.js
 import { SettledIds } from './settled-ids.js';
 import { KEPT_GIVEN, KEPT_LEAVES, KEPT_PATHS, KEPT_TREE, Kept, SettleData, flattenerOf, settleColumns, keepPaths, rebuildPaths, settlePaths, settleType, snapshot, unflattenAll, unflattenerOf, type FieldPath, type Flattener, type Unflattener } from './settle-data.js';
 import { compileValidator } from './validate.js';
-import { formatMicros } from './money.js';
+import { formatMicros, formatMoney } from './money.js';
 import type { Type } from '../semantics/types.js';
 import { BudgetPlanner, chargeProblem, counterModeOf, keyOf, counterKeyOf, liveWindow, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
 import { MemoryBudgetStore } from './memory-store.js';
@@ -1338,7 +1338,11 @@ export class Engine {
     if (b.onExceed.expires_ms !== undefined) o.expires_ms = b.onExceed.expires_ms;
     if (exceeded && p.error === undefined) {
       try {
-        if (b.onExceed.message) o.message = b.onExceed.message(env);
+        // Without an `on exceed` message: one naming the budget and its limit, money in the policy's
+        // currency (`$1.50`, as messages print money). Made only here, for an exceeded budget.
+        o.message = b.onExceed.message
+          ? b.onExceed.message(env)
+          : `budget \`${b.name}\` would go over its limit of ${b.unit === 'money' ? formatMoney(p.limit, this.compiled.header.currency) : p.limit}`;
         if (b.onExceed.from) o.from = b.onExceed.from(env);
       } catch (e) {
         o.error = `\`on exceed\` failed: ${errorMessage(e)}`;

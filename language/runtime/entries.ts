@@ -388,7 +388,8 @@ export class Entries {
       return;
     }
     if (b.exceeded) {
-      // without an `on exceed` message, say which budget and which limit (a host shows the message)
+      // without an `on exceed` message, say which budget and which limit (a host shows the message;
+      // the engine's outcomes carry it with money in the policy's currency, engine.ts `outcome`)
       const message = b.message ?? `budget \`${b.name}\` would go over its limit of ${e.limit}`;
       const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location }, b) : undefined;
       this.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);

@@ -27,10 +27,28 @@ describe('budget reasons without an `on exceed` message (R6)', () => {
       const d = await e.decide({ user: 'u', cost: '2' });
       assert.equal(d.effect, 'deny');
       assert.deepEqual(d.reasons.map((r) => [r.name, r.message]), [['per_session', 'budget `per_session` would go over its limit of 2']]);
-      assert.deepEqual(d.approvals.map((a) => [a.name, a.message]), [['spend', 'budget `spend` would go over its limit of 1.500000']]);
+      assert.deepEqual(d.approvals.map((a) => [a.name, a.message]), [['spend', 'budget `spend` would go over its limit of $1.50']]);
       const m = new Engine(compile(SRC('  on exceed deny "at most 2 a session"\n'), { codegen }));
       for (let i = 0; i < 2; i++) await m.settle(await m.decide({ user: 'u', cost: '0' }), {});
       assert.equal((await m.decide({ user: 'u', cost: '0' })).reasons[0]!.message, 'at most 2 a session');
+    });
+  }
+});
+
+describe('a money budget\'s default message prints the policy\'s currency (session 11, R8)', () => {
+  // regression: the limit was printed as the decision's decimal string, `1.000000`.
+  for (const codegen of [false, true]) {
+    it(`\`$1\` reads \`$1.00\`, \`currency "EUR"\` reads \`1.25 EUR\` (codegen ${codegen})`, async () => {
+      const src = (header: string, limit: string) => ({
+        'p.rein': `policy p { default allow${header} }\ninput { cost: money }\nbudget b {\n  limit ${limit} per day\n  charge cost\n}\n`,
+      });
+      const usd = new Engine(compile(src('', '$1'), { codegen }));
+      const d = await usd.decide({ cost: '2' });
+      assert.equal(d.effect, 'deny');
+      assert.equal(d.reasons[0]!.message, 'budget `b` would go over its limit of $1.00');
+      assert.equal(d.budgets[0]!.limit, '1.000000', 'the decision\'s money stays a 6-digit decimal string');
+      const eur = new Engine(compile(src('\n  currency "EUR"', '$1.25'), { codegen }));
+      assert.equal((await eur.decide({ cost: '2' })).reasons[0]!.message, 'budget `b` would go over its limit of 1.25 EUR');
     });
   }
 });
