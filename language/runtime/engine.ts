@@ -1021,8 +1021,16 @@ export class Engine {
     return assemble(E, this.how, now);
   }
 
+  /** The budgets' outcomes when the store failed: a budget with a counter has unknown counters (its
+   *  entry shows them as null), and is exceeded when its charge alone is over the limit (the counters
+   *  only add to it); a `per request` cap and a failed budget are what they are without the store. */
   private unknownOutcomes(plans: BudgetPlan[], env: Env): BudgetOutcome[] {
-    return plans.map((p) => this.outcome(p, 0, 0, false, env, true));
+    return plans.map((p) => {
+      if (p.error !== undefined || p.counterKey === null) return this.outcome(p, 0, 0, p.error === undefined && p.charge > p.limit, env);
+      const o = this.outcome(p, 0, 0, p.charge > p.limit, env, true);
+      o.unknown = true;
+      return o;
+    });
   }
 
   /** 6: outcomes and the decision (a committed reservation is kept only with an `allow`). */

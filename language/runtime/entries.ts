@@ -152,7 +152,14 @@ function renderLimit(n: number, unit: 'money' | 'number'): string | number {
 }
 
 function budgetEntry(b: BudgetOutcome): BudgetEntry {
-  return entryOf(b.name, b.unit, b.key, b.limit, b.spent, b.reserved, b.charge, b.remaining, b.window, b.exceeded, b.warned);
+  const e = entryOf(b.name, b.unit, b.key, b.limit, b.spent, b.reserved, b.charge, b.remaining, b.window, b.exceeded, b.warned);
+  if (b.unknown === true) {
+    // The store failed: nothing was read, so the counters are not shown as zeros.
+    e.spent = null;
+    e.reserved = null;
+    e.remaining = null;
+  }
+  return e;
 }
 
 /** A decision's `budgets` entry (money amounts rendered): the one place its fields and their order are written. */
