@@ -1346,17 +1346,23 @@ export class Engine {
     if (b.onExceed.expires_ms !== undefined) o.expires_ms = b.onExceed.expires_ms;
     if (exceeded && p.error === undefined) {
       try {
-        // Without an `on exceed` message: one naming the budget and its limit, money in the policy's
-        // currency (`$1.50`, as messages print money). Made only here, for an exceeded budget.
-        o.message = b.onExceed.message
-          ? b.onExceed.message(env)
-          : `budget \`${b.name}\` would go over its limit of ${b.unit === 'money' ? formatMoney(p.limit, this.compiled.header.currency) : p.limit}`;
+        o.message = b.onExceed.message ? b.onExceed.message(env) : this.exceedMessage(p);
         if (b.onExceed.from) o.from = b.onExceed.from(env);
       } catch (e) {
         o.error = `\`on exceed\` failed: ${errorMessage(e)}`;
+        // The exceed effect stands (entries.ts `budget`); a failed message gives way to the default.
+        o.message ??= this.exceedMessage(p);
       }
     }
     return o;
+  }
+
+  /** An exceeded budget's message without (or with a failed) `on exceed` message: one naming the
+   *  budget and its limit, money in the policy's currency (`$1.50`, as messages print money). Made
+   *  only for an exceeded budget, never on the path of an allow. */
+  private exceedMessage(p: BudgetPlan): string {
+    const b = p.budget;
+    return `budget \`${b.name}\` would go over its limit of ${b.unit === 'money' ? formatMoney(p.limit, this.compiled.header.currency) : p.limit}`;
   }
 
   /** `p`, or a rejection with StoreTimeout when it does not settle within `storeTimeoutMs` (one timer

@@ -129,6 +129,11 @@ export function ruleErrorReason(o: RuleOutcome, effect: ClauseEffect): Reason {
   };
 }
 
+/** The message of a rule that matched and whose message failed (the failure is in `errors`). */
+export function ruleMessageFailed(name: string): string {
+  return `rule \`${name}\` matched; its message failed (see errors)`;
+}
+
 function budgetReason(b: { name: string; annotations: Record<string, string | true>; location: BudgetOutcome['location'] }, effect: ClauseEffect, message: string | null): Reason {
   return { kind: 'budget', name: b.name, effect, message, annotations: b.annotations, location: b.location };
 }
@@ -364,11 +369,16 @@ export class Entries {
       return;
     }
     if (!o.matched) return;
-    if (o.noteError !== undefined) this.error({ kind: 'rule', name: o.name, message: o.noteError, location: o.location });
+    let message = o.message ?? null;
+    if (o.noteError !== undefined) {
+      this.error({ kind: 'rule', name: o.name, message: o.noteError, location: o.location });
+      // The rule stands; its message failed: say which rule it is instead of no message at all.
+      message = ruleMessageFailed(o.name);
+    }
     const approval: ApprovalRequest | undefined = EFFECTS[o.effect].approval
-      ? withTerms({ kind: 'rule', name: o.name, from: o.from ?? null, message: o.message ?? null, location: o.location }, o)
+      ? withTerms({ kind: 'rule', name: o.name, from: o.from ?? null, message, location: o.location }, o)
       : undefined;
-    this.place({ kind: 'rule', name: o.name, effect: o.effect, message: o.message ?? null, annotations: o.annotations, location: o.location }, o.effect, o.monitor, approval);
+    this.place({ kind: 'rule', name: o.name, effect: o.effect, message, annotations: o.annotations, location: o.location }, o.effect, o.monitor, approval);
   }
 
   rules(outcomes: readonly RuleOutcome[], onError: 'allow' | 'deny'): void {
@@ -388,9 +398,11 @@ export class Entries {
       this.place({ kind: 'error', name: b.name, effect: onError, message: `budget \`${b.name}\` failed: ${b.error}`, annotations: b.annotations, location: b.location }, onError, monitor);
       // The counters said exceeded and only its `on exceed` message (or approver) failed: the
       // exceed effect still stands (every applicable budget must pass, also under `on error allow`).
+      // Its message: the default one naming the budget and its limit when `on exceed`'s failed.
       if (b.exceeded) {
-        const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message: null, location: b.location }, b) : undefined;
-        this.place(budgetReason(b, b.effect, null), b.effect, monitor, approval);
+        const message = b.message ?? null;
+        const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location }, b) : undefined;
+        this.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
       }
       return;
     }

@@ -52,3 +52,21 @@ describe('a money budget\'s default message prints the policy\'s currency (sessi
     });
   }
 });
+
+describe('an `on exceed` message that fails at run time', () => {
+  // regression (session 11, R8 leftover): the exceeded budget's reason had `message: null`.
+  for (const codegen of [false, true]) {
+    it(`gives way to the default message; the failure is in errors and the exceed effect stands (codegen ${codegen})`, async () => {
+      const src = {
+        'p.rein': `policy p {\n  default allow\n  on error allow\n}\ninput { cost: money, args: map<any> }\nbudget b {\n  limit $1 per day\n  charge cost\n  on exceed deny "over, with \${args.xs.sum()} items"\n}\n`,
+      };
+      const e = new Engine(compile(src, { codegen }));
+      const d = await e.decide({ cost: '2', args: { xs: ['a'] } });
+      assert.equal(d.effect, 'deny', 'on error allow never opens a ceiling');
+      assert.deepEqual(d.reasons.filter((r) => r.kind === 'budget').map((r) => [r.name, r.message]), [['b', 'budget `b` would go over its limit of $1.00']]);
+      assert.match(d.errors.map((x) => x.message).join('\n'), /`on exceed` failed: budget `b` message: `\.sum\(\)` needs numbers/);
+      const ok = await e.decide({ cost: '2', args: { xs: [1, 2] } });
+      assert.equal(ok.reasons[0]!.message, 'over, with 3 items');
+    });
+  }
+});
