@@ -522,7 +522,49 @@ export class Engine {
     if (!(first instanceof Run)) return first;
     let run = first;
     for (;;) {
-      const d = yield* this.decideRun(run);
+      let d: Decision | null = null;
+      if (run.peekKeys !== null) {
+        let states: CounterState[] | null = null;
+        try {
+          states = (yield { op: 'peek', keys: run.peekKeys, now: run.now }) as CounterState[];
+        } catch (e) {
+          d = this.storeFailedBeforeRules(run, e);
+        }
+        if (states !== null) this.applyViews(run, states);
+      }
+      if (d === null) {
+        const req = this.evaluate(run);
+        let result = NOTHING_RESERVED;
+        if (req !== null) {
+          try {
+            result = (yield { op: 'reserve', req }) as ReserveResult;
+          } catch (e) {
+            d = this.storeFailedAtReserve(run, e);
+          }
+        }
+        if (d === null) {
+          try {
+            d = this.finish(run, result);
+          } catch (e) {
+            // A bug after a committed reserve: do not leave the reservation behind (as the fused path).
+            if (result.committed) {
+              try {
+                yield { op: 'release', id: run.reservationId, now: run.now };
+              } catch {
+                // it expires by itself (conservatively counted)
+              }
+            }
+            throw e;
+          }
+          if (run.release) {
+            try {
+              yield { op: 'release', id: run.reservationId, now: run.now };
+            } catch {
+              // the reservation expires by itself (conservatively counted)
+            }
+          }
+        }
+      }
       if (run.nonces === null) return d;
       // Single-use tokens are spent only by a decision they let through (docs/approvals.md "Single
       // use"): consumed now, after the decision, one by one in key order, stopping at the first that
@@ -545,50 +587,6 @@ export class Engine {
       }
       run = this.again(run, dropped);
     }
-  }
-
-  /** Steps 3–6 of one run: views, rules, reserve, the decision (and the release it asks for). */
-  private *decideRun(run: Run): Generator<StoreCall, Decision, unknown> {
-    if (run.peekKeys !== null) {
-      let states: CounterState[];
-      try {
-        states = (yield { op: 'peek', keys: run.peekKeys, now: run.now }) as CounterState[];
-      } catch (e) {
-        return this.storeFailedBeforeRules(run, e);
-      }
-      this.applyViews(run, states);
-    }
-    const req = this.evaluate(run);
-    let result = NOTHING_RESERVED;
-    if (req !== null) {
-      try {
-        result = (yield { op: 'reserve', req }) as ReserveResult;
-      } catch (e) {
-        return this.storeFailedAtReserve(run, e);
-      }
-    }
-    let d: Decision;
-    try {
-      d = this.finish(run, result);
-    } catch (e) {
-      // A bug after a committed reserve: do not leave the reservation behind (as the fused path).
-      if (result.committed) {
-        try {
-          yield { op: 'release', id: run.reservationId, now: run.now };
-        } catch {
-          // it expires by itself (conservatively counted)
-        }
-      }
-      throw e;
-    }
-    if (run.release) {
-      try {
-        yield { op: 'release', id: run.reservationId, now: run.now };
-      } catch {
-        // the reservation expires by itself (conservatively counted)
-      }
-    }
-    return d;
   }
 
   /** One store call of `steps`, awaited under the store timeout. */
