@@ -450,7 +450,7 @@ export const COMMANDS: CommandSpec[] = [
       help,
     ],
     exitCodes: [
-      [0, 'the client disconnected'],
+      [0, 'the client disconnected (stdio), or the gateway was stopped by SIGINT or SIGTERM (--listen)'],
       [1, 'policy errors at start, or the upstream server exited'],
       [2, 'usage or IO error'],
     ],
