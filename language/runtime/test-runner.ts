@@ -339,6 +339,14 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
         bump(tally.effects, `rule:${r.name}`);
       }
     }
+    // `redact` rules are not among the rule outcomes (they run at assembly): one that masked something
+    // exercised its conditions and its `redact` clause (regression, review h12r2 T7: never counted).
+    const masked = new Set<string>();
+    for (const t of decision.transforms ?? []) masked.add(t.rule);
+    for (const n of masked) {
+      bump(tally.rules, n);
+      bump(tally.effects, `rule:${n}`);
+    }
     for (const b of outcomes.budgets) {
       bump(tally.budgets, b.name);
       if (b.exceeded) bump(tally.effects, `exceed:${b.name}`);

@@ -78,3 +78,28 @@ describe('`rein test`: money in `any` positions of `given` and `data`', () => {
     });
   }
 });
+
+describe('`rein test --coverage` and `redact` rules', () => {
+  // regression (review h12r2 T7): a `redact` rule was never counted as exercised, so a set with one
+  // could not reach `--min-coverage 100` even when its tests checked the masking.
+  it('a redact rule that masked something in a test is covered, with its `redact` clause', () => {
+    const src = `policy p { default allow }
+input { tool: string, text?: string }
+rule rd { when text != null redact text using pii.email "[e]" }
+rule d1 { when tool == "x" deny "d1" }
+test "redact passes" { given { tool: "y", text: "a@b.com" } expect allow with redact text }
+test "deny passes" { given { tool: "x" } expect deny by d1 }
+`;
+    for (const codegen of [true, false]) {
+      const report = runTests(compile({ 'p.rein': src }, { codegen }), { coverage: true });
+      assert.deepEqual(report.results.map((r) => r.passed), [true, true]);
+      const cov = report.coverage!;
+      assert.deepEqual(cov.rules.items.map((i) => [i.name, i.covered]), [['rd', true], ['d1', true]]);
+      assert.deepEqual(cov.effects.items.map((i) => [i.name, i.covered]), [['rd: redact', true], ['d1: deny', true]]);
+      assert.equal(cov.total.percent, 100);
+      // Without a test that masks, it is not covered.
+      const none = runTests(compile({ 'p.rein': src.replace(/test "redact passes".*\n/, '') }, { codegen }), { coverage: true });
+      assert.deepEqual(none.coverage!.rules.items.map((i) => [i.name, i.covered]), [['rd', false], ['d1', true]]);
+    }
+  });
+});
