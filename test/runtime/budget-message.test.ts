@@ -70,3 +70,18 @@ describe('an `on exceed` message that fails at run time', () => {
     });
   }
 });
+
+describe('a null charge says so', () => {
+  // regression (review h12r2 T14): an absent optional field as the charge failed with "charge is NaN".
+  for (const codegen of [false, true]) {
+    it(`names null and the \`??\` default that fixes it (codegen ${codegen})`, async () => {
+      const src = { 'p.rein': `policy p { default allow }\ninput { team: string, cost?: { estimate: money }, n?: int }\nbudget b {\n  limit $5 per day\n  charge cost.estimate\n  by team\n}\nbudget c {\n  limit 5 per day\n  charge n\n  by team\n}\n` };
+      const d = await new Engine(compile(src, { codegen })).decide({ team: 'a' });
+      assert.equal(d.effect, 'deny', 'a failed budget fails closed');
+      assert.deepEqual(d.errors.map((e) => [e.name, e.message]), [
+        ['b', '`charge` failed: the charge is null (an absent optional field? give it a default with `??`: `?? $0`)'],
+        ['c', '`charge` failed: the charge is null (an absent optional field? give it a default with `??`: `?? 0`)'],
+      ]);
+    });
+  }
+});
