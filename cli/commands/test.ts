@@ -11,7 +11,7 @@ import { checkPolicySet, resolvePolicySets, type PolicySet } from '../../languag
 import { isBundleFile, readBundle } from '../../language/node/bundle.js';
 import type { Options } from '../options.js';
 import { makeLookup, type SourceLookup } from '../output/source.js';
-import { coverageShort, renderTestsJson, renderTestsJunit, renderTestsText, type SetCoverage, type TestCaseResult, type TestRunResult } from '../output/tests.js';
+import { coverageShort, printable, renderTestsJson, renderTestsJunit, renderTestsText, type SetCoverage, type TestCaseResult, type TestRunResult } from '../output/tests.js';
 import { lookupFor, printDiagnostics, qualify, renderDiagnostics } from '../shared.js';
 import { toCases, toCoverage } from '../test-report.js';
 
@@ -23,7 +23,7 @@ function failureDiagnostic(t: TestCaseResult): Diagnostic {
     range: { start: pos, end: { ...pos, character: pos.character + 4 } },
     severity: 'error',
     code: 'REIN403',
-    message: `test \`${t.name}\` failed: expected ${t.expected ?? '?'}, got ${t.actual ?? '?'}`,
+    message: `test \`${printable(t.name)}\` failed: expected ${t.expected ?? '?'}, got ${t.actual ?? '?'}`,
   };
 }
 

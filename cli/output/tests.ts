@@ -50,6 +50,13 @@ export interface TestRunResult {
   summary: { tests: number; passed: number; failed: number; coverage?: number; min_coverage?: number };
 }
 
+/** Text from a policy (a test's name, a request's strings in a message) as a terminal or CI log can
+ *  show it: control characters (an ESC that would colour or move the cursor), and bidi overrides,
+ *  escaped as `\u{1b}`; newlines too, unless `lines` (a multi-line note). */
+export function printable(s: string, lines = false): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => (lines && ch === '\n' ? ch : `\\u{${ch.charCodeAt(0).toString(16)}}`));
+}
+
 export function renderTestsText(r: TestRunResult, c: Colors, minCoverage?: number): string {
   const out: string[] = [];
   let lastSet = '';
@@ -58,13 +65,14 @@ export function renderTestsText(r: TestRunResult, c: Colors, minCoverage?: numbe
       out.push(c.bold(t.set));
       lastSet = t.set;
     }
-    if (t.passed) out.push(`  ${c.green('✓')} ${t.name}`);
+    const name = printable(t.name);
+    if (t.passed) out.push(`  ${c.green('✓')} ${name}`);
     else {
-      out.push(`  ${c.red('✗')} ${t.name}  ${c.dim(`${t.file}:${t.line}:${t.column}`)}`);
+      out.push(`  ${c.red('✗')} ${name}  ${c.dim(`${t.file}:${t.line}:${t.column}`)}`);
       if (t.expected !== undefined) out.push(`      expected: ${t.expected}`);
       if (t.actual !== undefined) out.push(`      actual:   ${t.actual}`);
-      if (t.note !== undefined) out.push(`      why:      ${t.note}`);
-      if (t.message && t.expected === undefined) out.push(`      ${t.message}`);
+      if (t.note !== undefined) out.push(`      why:      ${printable(t.note, true)}`);
+      if (t.message && t.expected === undefined) out.push(`      ${printable(t.message, true)}`);
     }
   }
   for (const cov of r.coverage ?? []) {

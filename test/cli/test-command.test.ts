@@ -217,5 +217,21 @@ describe('rein test', function () {
     assert.equal(ok.stderr, '');
     assert.doesNotMatch(ok.stdout, /name="coverage"/);
   });
+
+  it('a test name with control characters is escaped in text and github output (regression, review h12r2 T14)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-esc-'));
+    writeFileSync(
+      path.join(dir, 'a.rein'),
+      'policy p { default allow }\ninput { tool: string }\nrule d1 { when tool == "x" deny "d1" }\ntest "ok \\u001b[31mred" { given { tool: "x" } expect deny }\ntest "fails \\u001b[31mred\\nline" { given { tool: "y" } expect deny }\n',
+    );
+    for (const format of ['text', 'github']) {
+      const r = await runMain(['test', '.', '--format', format], { cwd: dir });
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      assert.equal(r.stdout.includes('\u001b'), false, `${format}: no raw ESC`);
+      assert.match(r.stdout, /fails \\u\{1b\}\[31mred\\u\{a\}line/, format);
+    }
+    const t = await runMain(['test', '.'], { cwd: dir });
+    assert.match(t.stdout, /✓ ok \\u\{1b\}\[31mred/);
+  });
 });
 
