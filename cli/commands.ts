@@ -268,20 +268,22 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'serve',
-    usage: 'rein serve --api --policy DIR|BUNDLE [options]',
+    usage: 'rein serve --api --policy DIR|BUNDLE [options] | rein serve [--log FILE|DIR] [options]',
     summary: 'serve the decision API (--api) and the dashboard over HTTP',
     description:
       'With --api: the decision service (docs/service.md) — POST /v1/decide, /v1/settle, /v1/evaluate,\n' +
       '/v1/decide/batch, /v1/evaluate/batch; GET /v1/policy; the approvals (GET /v1/approvals,\n' +
       '/v1/approvals/ID[?wait=S], POST /v1/approvals/ID/approve|deny); GET /health, /ready, /metrics\n' +
-      '(Prometheus) and /openapi.json — deciding with the\n' +
-      'policy at --policy, reloaded when its files change (the old version serves until the new one\n' +
-      'checks; also on SIGHUP). The dashboard shares the server unless --no-dashboard.\n' +
+      '(Prometheus) and /openapi.json — deciding with the policy at --policy, reloaded when its files\n' +
+      'change (the old version serves until the new one checks; also on SIGHUP). The dashboard shares\n' +
+      'the server unless --no-dashboard; without --api, `rein serve` is the dashboard alone (decision\n' +
+      'logs from --log, the approvals inbox).\n' +
       'Default address: 127.0.0.1:8181 with --api, else 127.0.0.1:8787 (the dashboard alone); one port\n' +
-      'serves both. Listening on a non-loopback address needs an api token, and logins (--users) when the\n' +
-      'dashboard is served. Tokens come from files or\n' +
-      'the environment: REIN_API_TOKEN, REIN_SETTLE_TOKEN, REIN_APPROVALS_TOKEN. Approval tokens are verified\n' +
-      'with $REIN_APPROVAL_PUBLIC_KEY or $REIN_APPROVAL_KEY when set (docs/approvals.md). Stops on SIGINT/SIGTERM.',
+      'serves both. Listening on a non-loopback address needs an api token, and logins (--users) when\n' +
+      'the dashboard is served. Tokens come from files or the environment: REIN_API_TOKEN,\n' +
+      'REIN_SETTLE_TOKEN, REIN_APPROVALS_TOKEN. Approval tokens are verified with\n' +
+      '$REIN_APPROVAL_PUBLIC_KEY or $REIN_APPROVAL_KEY when set (docs/approvals.md). Stops on\n' +
+      'SIGINT/SIGTERM.',
     options: [
       { name: 'policy', short: 'p', type: 'string', value: 'DIR|BUNDLE', description: 'the policy set (directory, .rein file or bundle); required with --api' },
       { name: 'api', type: 'boolean', description: 'serve the decision API' },
@@ -302,8 +304,8 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups (JSON; default $REIN_APPROVERS)' },
       { name: 'users', type: 'string', value: 'FILE', description: 'dashboard logins (JSON {"users": {NAME: PASSWORD|scrypt$…}}; default $REIN_SERVE_USERS)' },
       { name: 'externs', type: 'string', value: 'FILE', description: 'an ES module exporting the implementations of the policy\'s `extern def`s, by name (docs/externs.md)' },
-      { name: 'allow-origin', type: 'string', multiple: true, value: 'ORIGIN', description: 'let web pages from ORIGIN (scheme://host[:port]; repeatable) call the server; other cross-origin requests, and a Host that is not localhost/127.0.0.1/[::1] on a loopback connection (DNS rebinding), get 403' },
-      { name: 'allow-host', type: 'string', multiple: true, value: 'NAME', description: 'accept this Host name on loopback connections besides localhost/127.0.0.1/[::1] (a reverse proxy on this machine that passes its own Host; repeatable)' },
+      { name: 'allow-origin', type: 'string', multiple: true, value: 'ORIGIN', description: 'let web pages from ORIGIN (scheme://host[:port]) call the server; other cross-origin requests, and a Host that is not localhost/127.0.0.1/[::1] on a loopback connection (DNS rebinding), get 403' },
+      { name: 'allow-host', type: 'string', multiple: true, value: 'NAME', description: 'accept this Host name on loopback connections besides localhost/127.0.0.1/[::1] (a reverse proxy on this machine that passes its own Host)' },
       help,
     ],
     exitCodes: [
@@ -441,14 +443,14 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'upstream', type: 'string', value: 'URL', description: 'remote gateway: the upstream server\'s Streamable HTTP URL' },
       { name: 'upstream-timeout', type: 'string', value: 'DURATION', description: 'answer a request with an error when the upstream is silent this long; progress resets it (default 5m, 0: never)' },
       { name: 'session-timeout', type: 'string', value: 'DURATION', description: 'remote gateway: close a session idle this long (no request open or received), and its upstream session (default 30m, 0: never)' },
-      { name: 'allow-origin', type: 'string', multiple: true, value: 'ORIGIN', description: 'remote gateway: let web pages from ORIGIN (scheme://host[:port]; repeatable) connect; other Origins, and a Host that is not localhost/127.0.0.1/[::1] on a loopback connection (DNS rebinding), get 403 (MCP: servers MUST validate Origin)' },
-      { name: 'allow-host', type: 'string', multiple: true, value: 'NAME', description: 'remote gateway: accept this Host name on loopback connections besides localhost/127.0.0.1/[::1] (a reverse proxy that passes its own Host; repeatable)' },
+      { name: 'allow-origin', type: 'string', multiple: true, value: 'ORIGIN', description: 'remote gateway: let web pages from ORIGIN (scheme://host[:port]) connect; other Origins, and a Host that is not localhost/127.0.0.1/[::1] on a loopback connection (DNS rebinding), get 403 (MCP: servers MUST validate Origin)' },
+      { name: 'allow-host', type: 'string', multiple: true, value: 'NAME', description: 'remote gateway: accept this Host name on loopback connections besides localhost/127.0.0.1/[::1] (a reverse proxy that passes its own Host)' },
       { name: 'no-reload', type: 'boolean', description: 'do not reload the policy when its files change' },
       { name: 'externs', type: 'string', value: 'FILE', description: 'an ES module exporting the implementations of the policy\'s `extern def`s, by name (docs/externs.md)' },
       help,
     ],
     exitCodes: [
-      [0, 'the client disconnected'],
+      [0, 'the client disconnected (stdio), or the gateway was stopped by SIGINT or SIGTERM (--listen)'],
       [1, 'policy errors at start, or the upstream server exited'],
       [2, 'usage or IO error'],
     ],

@@ -11,7 +11,7 @@ import { checkPolicySet, resolvePolicySets, type PolicySet } from '../../languag
 import { isBundleFile, readBundle } from '../../language/node/bundle.js';
 import type { Options } from '../options.js';
 import { makeLookup, type SourceLookup } from '../output/source.js';
-import { renderTestsJson, renderTestsJunit, renderTestsText, type SetCoverage, type TestCaseResult, type TestRunResult } from '../output/tests.js';
+import { coverageShort, printable, renderTestsJson, renderTestsJunit, renderTestsText, type SetCoverage, type TestCaseResult, type TestRunResult } from '../output/tests.js';
 import { lookupFor, printDiagnostics, qualify, renderDiagnostics } from '../shared.js';
 import { toCases, toCoverage } from '../test-report.js';
 
@@ -23,7 +23,7 @@ function failureDiagnostic(t: TestCaseResult): Diagnostic {
     range: { start: pos, end: { ...pos, character: pos.character + 4 } },
     severity: 'error',
     code: 'REIN403',
-    message: `test \`${t.name}\` failed: expected ${t.expected ?? '?'}, got ${t.actual ?? '?'}`,
+    message: `test \`${printable(t.name)}\` failed: expected ${t.expected ?? '?'}, got ${t.actual ?? '?'}`,
   };
 }
 
@@ -75,6 +75,10 @@ async function runTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): 
     run.summary.coverage = total === 0 ? 100 : Math.round((covered / total) * 1000) / 10;
   }
 
+  const min = opts['min-coverage'];
+  if (coverage && min !== undefined) run.summary.min_coverage = min;
+  // Coverage under --min-coverage (exit 3): said in every format, not only in text.
+  const short = min !== undefined && errorDiags.length === 0 && (run.summary.coverage ?? 0) < min ? coverageShort(run.summary.coverage ?? 0, min) : undefined;
   const lookup: SourceLookup = lookupFor(ctx, sets);
   errorDiags.sort(compareDiagnostics);
   switch (opts.format) {
@@ -94,6 +98,7 @@ async function runTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): 
             set: ctx.display(set.root),
             lines: errorDiags.filter((d) => multi ? d.file.startsWith(`${set.root}\u0000`) : true).map((d) => `${lookup.display(d.file)}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.code} ${d.message}`),
           })),
+          short,
         ),
       );
       break;
@@ -103,9 +108,11 @@ async function runTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): 
       // Failure diagnostics already carry display paths; policy errors are mapped through the lookup.
       const all = [...errorDiags.map((d) => ({ ...d, file: lookup.display(d.file), related: d.related?.map((r) => ({ ...r, file: lookup.display(r.file) })) })), ...failures];
       ctx.out(renderDiagnostics(ctx, opts.format, all, makeLookup([]), sets.length));
+      if (short && opts.format === 'github') ctx.out(`::error title=rein test::${short}\n`);
       break;
     }
   }
+  if (short && opts.format !== 'text') ctx.err(`rein test: ${short}\n`);
 
   if (errorDiags.length > 0) return EXIT.errors;
   if (filter && run.summary.tests === 0) {

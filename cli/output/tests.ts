@@ -46,7 +46,15 @@ export interface TestRunResult {
   /** Wall time of each set's run, ms (by set). */
   timings?: Record<string, number>;
   coverage?: SetCoverage[];
-  summary: { tests: number; passed: number; failed: number; coverage?: number };
+  /** `min_coverage`: the `--min-coverage` threshold, when given (exit 3 when `coverage` is below it). */
+  summary: { tests: number; passed: number; failed: number; coverage?: number; min_coverage?: number };
+}
+
+/** Text from a policy (a test's name, a request's strings in a message) as a terminal or CI log can
+ *  show it: control characters (an ESC that would colour or move the cursor), and bidi overrides,
+ *  escaped as `\u{1b}`; newlines too, unless `lines` (a multi-line note). */
+export function printable(s: string, lines = false): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => (lines && ch === '\n' ? ch : `\\u{${ch.charCodeAt(0).toString(16)}}`));
 }
 
 export function renderTestsText(r: TestRunResult, c: Colors, minCoverage?: number): string {
@@ -57,13 +65,14 @@ export function renderTestsText(r: TestRunResult, c: Colors, minCoverage?: numbe
       out.push(c.bold(t.set));
       lastSet = t.set;
     }
-    if (t.passed) out.push(`  ${c.green('✓')} ${t.name}`);
+    const name = printable(t.name);
+    if (t.passed) out.push(`  ${c.green('✓')} ${name}`);
     else {
-      out.push(`  ${c.red('✗')} ${t.name}  ${c.dim(`${t.file}:${t.line}:${t.column}`)}`);
+      out.push(`  ${c.red('✗')} ${name}  ${c.dim(`${t.file}:${t.line}:${t.column}`)}`);
       if (t.expected !== undefined) out.push(`      expected: ${t.expected}`);
       if (t.actual !== undefined) out.push(`      actual:   ${t.actual}`);
-      if (t.note !== undefined) out.push(`      why:      ${t.note}`);
-      if (t.message && t.expected === undefined) out.push(`      ${t.message}`);
+      if (t.note !== undefined) out.push(`      why:      ${printable(t.note, true)}`);
+      if (t.message && t.expected === undefined) out.push(`      ${printable(t.message, true)}`);
     }
   }
   for (const cov of r.coverage ?? []) {
@@ -77,10 +86,13 @@ export function renderTestsText(r: TestRunResult, c: Colors, minCoverage?: numbe
   out.push('');
   const line = `${s.passed} passed, ${s.failed} failed`;
   out.push(s.failed > 0 ? c.red(line) : c.green(line));
-  if (s.coverage !== undefined && minCoverage !== undefined && s.coverage < minCoverage) {
-    out.push(c.red(`coverage ${s.coverage.toFixed(1)}% is below --min-coverage ${minCoverage}%`));
-  }
+  if (s.coverage !== undefined && minCoverage !== undefined && s.coverage < minCoverage) out.push(c.red(coverageShort(s.coverage, minCoverage)));
   return out.join('\n') + '\n';
+}
+
+/** The sentence for coverage under `--min-coverage` (every format says it: exit 3 must have a reason). */
+export function coverageShort(coverage: number, min: number): string {
+  return `coverage ${coverage.toFixed(1)}% is below --min-coverage ${min}%`;
 }
 
 export function renderTestsJson(r: TestRunResult): string {
@@ -107,7 +119,9 @@ export interface SetError {
   lines: string[];
 }
 
-export function renderTestsJunit(r: TestRunResult, setErrors: readonly SetError[] = []): string {
+/** `short`: coverage is below `--min-coverage` (this sentence): one more suite, `coverage`, with a
+ *  failing test case, so the CI's test view is not green while the exit code is 3. */
+export function renderTestsJunit(r: TestRunResult, setErrors: readonly SetError[] = [], short?: string): string {
   const bySet = new Map<string, TestCaseResult[]>();
   for (const t of r.tests) {
     const list = bySet.get(t.set) ?? [];
@@ -118,7 +132,7 @@ export function renderTestsJunit(r: TestRunResult, setErrors: readonly SetError[
   const total = Object.values(r.timings ?? {}).reduce((a, t) => a + t, 0);
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="rein" tests="${r.summary.tests + setErrors.length}" failures="${r.summary.failed}" errors="${setErrors.length}" time="${secs(total)}">`,
+    `<testsuites name="rein" tests="${r.summary.tests + setErrors.length + (short ? 1 : 0)}" failures="${r.summary.failed + (short ? 1 : 0)}" errors="${setErrors.length}" time="${secs(total)}">`,
   ];
   for (const e of setErrors) {
     out.push(`  <testsuite name="${xmlEscape(e.set)}" tests="1" failures="0" errors="1" skipped="0" time="0.000">`);
@@ -142,6 +156,13 @@ export function renderTestsJunit(r: TestRunResult, setErrors: readonly SetError[
         out.push('    </testcase>');
       }
     }
+    out.push('  </testsuite>');
+  }
+  if (short) {
+    out.push('  <testsuite name="coverage" tests="1" failures="1" errors="0" skipped="0" time="0.000">');
+    out.push('    <testcase name="coverage reaches --min-coverage" classname="coverage">');
+    out.push(`      <failure message="${xmlEscape(short)}" type="coverage">${xmlEscape(short)}</failure>`);
+    out.push('    </testcase>');
     out.push('  </testsuite>');
   }
   out.push('</testsuites>');

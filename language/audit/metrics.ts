@@ -48,8 +48,10 @@ export function forEachMatch(d: Decision, fn: (name: string, kind: string, effec
   for (const w of d.warnings) if (w.name) fn(w.name, w.kind, 'warn');
 }
 
-/** A budget's use after the request, `(spent + reserved + charge) / limit`; null without a positive limit. */
+/** A budget's use after the request, `(spent + reserved + charge) / limit`; null without a positive
+ *  limit or when the counters are unknown (the store failed). */
 export function utilizationOf(b: Decision['budgets'][number]): number | null {
+  if (b.spent === null || b.reserved === null) return null;
   const limit = amount(b.limit);
   return limit > 0 ? (amount(b.spent) + amount(b.reserved) + amount(b.charge)) / limit : null;
 }

@@ -62,6 +62,7 @@ export function summarize(records: AuditRecord[]): ReportSummary {
     for (const a of r.decision.approvals) approval.set(a.name, (approval.get(a.name) ?? 0) + 1);
     if (typeof r.latency_ms === 'number') lat.push(r.latency_ms);
     for (const b of r.decision.budgets ?? []) {
+      if (b.spent === null) continue; // the store failed: the counters are unknown
       const key = JSON.stringify(b.key);
       const id = `${b.name} ${key}`;
       const entry = budgets.get(id) ?? { name: b.name, key, limit: num(b.limit), points: [], peak: 0 };

@@ -44,7 +44,7 @@ export interface ApprovalClaims {
   iat: number;
   /** Expires at (epoch ms); the token is invalid from this instant on. */
   exp: number;
-  /** Single use: consumed in the budget store the first time a decision accepts it. */
+  /** Single use: consumed in the budget store by the first decision it lets through (engine.ts `steps`). */
   nonce?: string;
   /** The id of the key that signed it. */
   kid?: string;

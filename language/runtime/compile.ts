@@ -369,7 +369,11 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
     },
     charge(env: Env): number {
       const v = chargeFn(env, frame());
-      if (typeof v !== 'number') return NaN;
+      if (typeof v !== 'number') {
+        // Say what it was (it used to read "charge is NaN"): null is an absent optional field.
+        if (v === null || v === undefined) throw new EvalError(`the charge is null (an absent optional field? give it a default with \`??\`: \`?? ${b.unit === 'money' ? '$0' : '0'}\`)`);
+        throw new EvalError(`the charge is not a number (${Array.isArray(v) ? 'a list' : typeof v})`);
+      }
       return chargeIsPlainOnMoney ? Math.round(v * 1_000_000) : v;
     },
     key(env: Env): unknown[] {

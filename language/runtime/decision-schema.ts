@@ -58,10 +58,11 @@ const budgetEntrySchema = z.object({
   key: z.array(z.unknown()),
   /** Money as a 6-fractional-digit decimal string; counts as JSON numbers. */
   limit: amountSchema,
-  spent: amountSchema,
-  reserved: amountSchema,
+  /** The counters before this request; null (with `remaining`) when the budget store failed. */
+  spent: z.nullable(amountSchema),
+  reserved: z.nullable(amountSchema),
   charge: amountSchema,
-  remaining: amountSchema,
+  remaining: z.nullable(amountSchema),
   window: z.nullable(z.object({ start: z.string(), end: z.string() })),
   exceeded: z.boolean(),
   warned: z.boolean(),
@@ -103,10 +104,10 @@ const budgetExplanationSchema = z.object({
   window: z.nullable(z.object({ start: z.string(), end: z.string() })),
   /** When applied: the `by` key, the counters before this request, the charge and what remains. */
   key: z.optional(z.array(z.unknown())),
-  spent: z.optional(amountSchema),
-  reserved: z.optional(amountSchema),
+  spent: z.optional(z.nullable(amountSchema)),
+  reserved: z.optional(z.nullable(amountSchema)),
   charge: z.optional(amountSchema),
-  remaining: z.optional(amountSchema),
+  remaining: z.optional(z.nullable(amountSchema)),
   exceeded: z.optional(z.boolean()),
   /** Exceeding it blocks the reservation (`on exceed deny`, an ungranted approval; never `@monitor`). */
   enforced: z.optional(z.boolean()),

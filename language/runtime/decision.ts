@@ -48,10 +48,12 @@ export interface BudgetEntry {
   name: string;
   key: unknown[];
   limit: string | number;
-  spent: string | number;
-  reserved: string | number;
+  /** The counters before this request; null (with `remaining`) when the budget store failed and they
+   *  are unknown (the decision's `errors` has the store error). */
+  spent: string | number | null;
+  reserved: string | number | null;
   charge: string | number;
-  remaining: string | number;
+  remaining: string | number | null;
   window: { start: string; end: string } | null;
   exceeded: boolean;
   warned: boolean;
@@ -112,10 +114,10 @@ export interface BudgetExplanation {
   window: { start: string; end: string } | null;
   /** When applied: the `by` key, the counters before this request, the charge and what remains. */
   key?: unknown[];
-  spent?: string | number;
-  reserved?: string | number;
+  spent?: string | number | null;
+  reserved?: string | number | null;
   charge?: string | number;
-  remaining?: string | number;
+  remaining?: string | number | null;
   exceeded?: boolean;
   /** Exceeding it blocks the reservation (`on exceed deny`, an ungranted approval; never `@monitor`). */
   enforced?: boolean;
@@ -183,6 +185,8 @@ export interface BudgetOutcome {
   monitor?: boolean;
   /** Evaluating the budget failed (bad charge, run-time error): counts with the `on error` effect. */
   error?: string;
+  /** The budget store failed: `spent`, `reserved` and `remaining` are not known (null in its entry). */
+  unknown?: boolean;
 }
 
 export interface AssembleInput {

@@ -11,7 +11,7 @@ import { deepMerge, formatDuration, isPlainObject, newRecord } from './values.js
 import { SettledIds } from './settled-ids.js';
 import { KEPT_GIVEN, KEPT_LEAVES, KEPT_PATHS, KEPT_TREE, Kept, SettleData, flattenerOf, settleColumns, keepPaths, rebuildPaths, settlePaths, settleType, snapshot, unflattenAll, unflattenerOf, type FieldPath, type Flattener, type Unflattener } from './settle-data.js';
 import { compileValidator } from './validate.js';
-import { formatMicros } from './money.js';
+import { formatMicros, formatMoney } from './money.js';
 import type { Type } from '../semantics/types.js';
 import { BudgetPlanner, chargeProblem, counterModeOf, keyOf, counterKeyOf, liveWindow, viewOf, warnThreshold, type BudgetPlan } from './budgets.js';
 import { MemoryBudgetStore } from './memory-store.js';
@@ -107,23 +107,57 @@ function checkedOptions(options: DecideOptions | null): DecideOptions {
 
 /** A store call of the decide algorithm (`Engine.steps`), made by the driver. */
 type StoreCall =
-  | { op: 'consume'; nonces: readonly { key: string; expiresAt: number }[]; now: number }
+  | { op: 'consume'; nonces: readonly Spend[]; now: number }
   | { op: 'peek'; keys: string[]; now: number }
   | { op: 'reserve'; req: ReserveRequest }
   | { op: 'release'; id: string; now: number };
 
-/** One store call of `steps`, made synchronously (throws what the store throws, except `consume`). */
+/** A verified single-use token (its nonce's key in the store) and the approvals it gave. */
+interface Spend {
+  key: string;
+  expiresAt: number;
+  approvals: Approval[];
+}
+
+/** The single-use tokens decision `d` spends: those of the approvals that granted an entry, when the
+ *  decision allows (in monitor mode: would allow), in key order; none otherwise. */
+function spendable(run: Run, d: Decision): Spend[] {
+  const used = run.entries.used;
+  if (used === null || (d.would_effect ?? d.effect) !== 'allow') return [];
+  const byKey = new Map<string, Spend>();
+  for (const n of run.nonces!) {
+    if (!used.includes(n.approval)) continue;
+    const s = byKey.get(n.key);
+    if (s === undefined) byKey.set(n.key, { key: n.key, expiresAt: n.expiresAt, approvals: [n.approval] });
+    else {
+      s.approvals.push(n.approval);
+      if (n.expiresAt > s.expiresAt) s.expiresAt = n.expiresAt;
+    }
+  }
+  return [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/** One store call of `steps`, made synchronously (throws what the store throws, except `consume`,
+ *  which consumes the nonces in order and stops after the first that is not consumed). */
 function callSync(sync: SyncBudgetStore, c: StoreCall): unknown {
   switch (c.op) {
-    case 'consume':
-      return c.nonces.map((n) => {
-        if (typeof sync.consumeOnceSync !== 'function') return undefined;
-        try {
-          return sync.consumeOnceSync(n.key, n.expiresAt, c.now);
-        } catch (e) {
-          return e instanceof Error ? e : new Error(String(e));
+    case 'consume': {
+      const out: (boolean | undefined | Error)[] = [];
+      for (const n of c.nonces) {
+        let r: boolean | undefined | Error;
+        if (typeof sync.consumeOnceSync !== 'function') r = undefined;
+        else {
+          try {
+            r = sync.consumeOnceSync(n.key, n.expiresAt, c.now);
+          } catch (e) {
+            r = e instanceof Error ? e : new Error(String(e));
+          }
         }
-      });
+        out.push(r);
+        if (r !== true) break;
+      }
+      return out;
+    }
     case 'peek':
       return sync.peekSync(c.keys, c.now);
     case 'reserve':
@@ -477,76 +511,106 @@ export class Engine {
 
   /**
    * The decide algorithm, written once (docs/budgets.md "How a decision is made"): validate → verify
-   * approvals → consume single-use nonces → read the budget views rules use → rules → plan budgets →
-   * reserve → assemble → release a reservation the decision does not keep. Every store call is
+   * approvals → read the budget views rules use → rules → plan budgets → reserve → assemble → release
+   * a reservation the decision does not keep → when it allows, consume the single-use tokens that
+   * granted it (one refused: release, and decide again without it). Every store call is
    * yielded to the driver (`decideWith`: synchronous, `decideAsync`: awaited with a timeout), which
    * answers with its result or throws its failure back in here. A failure becomes the decision.
    */
   private *steps(request: unknown, opts: DecideOptions, now: number, calls?: ExternCalls): Generator<StoreCall, Decision, unknown> {
-    const run = this.begin(request, opts, now, calls);
-    if (!(run instanceof Run)) return run;
-    if (run.nonces !== null) {
-      // Never throws: each nonce's result is true, false (a replay), undefined (the store cannot) or an Error.
-      const results = (yield { op: 'consume', nonces: run.nonces, now: run.now }) as (boolean | undefined | Error)[];
-      this.consumeNonces(run, results);
-    }
-    if (run.peekKeys !== null) {
-      let states: CounterState[];
-      try {
-        states = (yield { op: 'peek', keys: run.peekKeys, now: run.now }) as CounterState[];
-      } catch (e) {
-        return this.storeFailedBeforeRules(run, e);
+    const first = this.begin(request, opts, now, calls);
+    if (!(first instanceof Run)) return first;
+    let run = first;
+    for (;;) {
+      let d: Decision | null = null;
+      if (run.peekKeys !== null) {
+        let states: CounterState[] | null = null;
+        try {
+          states = (yield { op: 'peek', keys: run.peekKeys, now: run.now }) as CounterState[];
+        } catch (e) {
+          d = this.storeFailedBeforeRules(run, e);
+        }
+        if (states !== null) this.applyViews(run, states);
       }
-      this.applyViews(run, states);
-    }
-    const req = this.evaluate(run);
-    let result = NOTHING_RESERVED;
-    if (req !== null) {
-      try {
-        result = (yield { op: 'reserve', req }) as ReserveResult;
-      } catch (e) {
-        return this.storeFailedAtReserve(run, e);
+      if (d === null) {
+        const req = this.evaluate(run);
+        let result = NOTHING_RESERVED;
+        if (req !== null) {
+          try {
+            result = (yield { op: 'reserve', req }) as ReserveResult;
+          } catch (e) {
+            d = this.storeFailedAtReserve(run, e);
+          }
+        }
+        if (d === null) {
+          try {
+            d = this.finish(run, result);
+          } catch (e) {
+            // A bug after a committed reserve: do not leave the reservation behind (as the fused path).
+            if (result.committed) {
+              try {
+                yield { op: 'release', id: run.reservationId, now: run.now };
+              } catch {
+                // it expires by itself (conservatively counted)
+              }
+            }
+            throw e;
+          }
+          if (run.release) {
+            try {
+              yield { op: 'release', id: run.reservationId, now: run.now };
+            } catch {
+              // the reservation expires by itself (conservatively counted)
+            }
+          }
+        }
       }
-    }
-    let d: Decision;
-    try {
-      d = this.finish(run, result);
-    } catch (e) {
-      // A bug after a committed reserve: do not leave the reservation behind (as the fused path).
-      if (result.committed) {
+      if (run.nonces === null) return d;
+      // Single-use tokens are spent only by a decision they let through (docs/approvals.md "Single
+      // use"): consumed now, after the decision, one by one in key order, stopping at the first that
+      // is not (so two decisions racing for the same tokens cannot each spend a part of a quorum).
+      const spend = spendable(run, d);
+      if (spend.length === 0) return d;
+      // Never throws: true, false (a replay), undefined (the store cannot) or an Error, for each nonce tried.
+      const results = (yield { op: 'consume', nonces: spend, now: run.now }) as (boolean | undefined | Error)[];
+      const dropped = this.consumeNonces(run, spend, results);
+      if (dropped === null) return d;
+      // A token was replayed (another decision spent it first) or could not be consumed: it does not
+      // count, and the decision is made again without it; what this one reserved is given back.
+      if (d.reservation !== null) {
+        this.pending.delete(run.reservationId);
         try {
           yield { op: 'release', id: run.reservationId, now: run.now };
         } catch {
-          // it expires by itself (conservatively counted)
+          // the reservation expires by itself (conservatively counted)
         }
       }
-      throw e;
+      run = this.again(run, dropped);
     }
-    if (run.release) {
-      try {
-        yield { op: 'release', id: run.reservationId, now: run.now };
-      } catch {
-        // the reservation expires by itself (conservatively counted)
-      }
-    }
-    return d;
   }
 
   /** One store call of `steps`, awaited under the store timeout. */
   private async callAsync(c: StoreCall): Promise<unknown> {
     const store = this.store;
     switch (c.op) {
-      case 'consume':
-        return Promise.all(
-          c.nonces.map(async (n) => {
-            if (typeof store.consumeOnce !== 'function') return undefined;
+      case 'consume': {
+        // One by one, in order, stopping after the first not consumed (as `callSync`).
+        const out: (boolean | undefined | Error)[] = [];
+        for (const n of c.nonces) {
+          let r: boolean | undefined | Error;
+          if (typeof store.consumeOnce !== 'function') r = undefined;
+          else {
             try {
-              return await this.withTimeout(callStore(() => store.consumeOnce!(n.key, n.expiresAt, c.now)));
+              r = await this.withTimeout(callStore(() => store.consumeOnce!(n.key, n.expiresAt, c.now)));
             } catch (e) {
-              return e instanceof Error ? e : new Error(String(e));
+              r = e instanceof Error ? e : new Error(String(e));
             }
-          }),
-        );
+          }
+          out.push(r);
+          if (r !== true) break;
+        }
+        return out;
+      }
       case 'peek':
         return this.withTimeout(callStore(() => store.peek(c.keys, c.now)));
       case 'release':
@@ -700,8 +764,31 @@ export class Engine {
     run.entries.externs = run.externCalls;
     if (opts.explain) run.entries.explain = [];
     if (given !== undefined && given !== null && given.length > 0) this.prepareApprovals(run, given);
+    this.plan(run);
+    return run;
+  }
+
+  /** A run made again without the approvals in `dropped` (single-use tokens that were replayed or
+   *  could not be consumed); the approvals and errors otherwise as they were. */
+  private again(run: Run, dropped: ReadonlySet<Approval>): Run {
+    const next = new Run(run.request, run.opts, run.now, run.approvals.filter((a) => !dropped.has(a)));
+    next.externCalls = run.externCalls;
+    next.approvalErrors = run.approvalErrors;
+    next.nonces = run.nonces;
+    next.input = run.input;
+    next.entries = new Entries(run.input, run.now, NO_APPROVALS, run.requestHash());
+    next.entries.externs = next.externCalls;
+    if (run.opts.explain) next.entries.explain = [];
+    this.plan(next);
+    return next;
+  }
+
+  /** 2–3 of a validated run: plan budgets, list the counters rules read. */
+  private plan(run: Run): void {
+    const c = this.compiled;
+    const now = run.now;
     // Rules see only the budgets they read (step 3): no views object to allocate when they read none.
-    const env: Env = { input: v.value, now, budgets: c.budgetsReadByRules.length > 0 ? {} : NO_VIEWS };
+    const env: Env = { input: run.input, now, budgets: c.budgetsReadByRules.length > 0 ? {} : NO_VIEWS };
     if (run.externCalls !== null) env.externs = run.externCalls;
     run.env = env;
 
@@ -715,7 +802,6 @@ export class Engine {
       if (keys.length > 0) run.peekKeys = keys;
       else this.applyViews(run, []);
     }
-    return run;
   }
 
   /** Step 3's plan: the budgets rules read, with their limits for this request and the counter keys
@@ -794,27 +880,37 @@ export class Engine {
     run.approvals = out;
   }
 
-  /** The results of consuming the nonces of single-use tokens (true; false for a replay; undefined
-   *  when the store cannot; an Error when it failed): the approvals whose nonce was not consumed no
-   *  longer count. */
-  private consumeNonces(run: Run, results: readonly (boolean | undefined | Error)[]): void {
-    const dropped = new Set<Approval>();
-    const nonces = run.nonces!;
-    for (let i = 0; i < nonces.length; i++) {
-      const n = nonces[i]!;
+  /** The results of consuming the single-use tokens `spend` (true; false for a replay; undefined when
+   *  the store cannot; an Error when it failed; missing: not tried, after one that was not consumed):
+   *  the approvals of a token that was not consumed are returned (null: none), with an error each;
+   *  `run.nonces` keeps the tokens still to consume (neither consumed nor refused). */
+  private consumeNonces(run: Run, spend: readonly Spend[], results: readonly (boolean | undefined | Error)[]): Set<Approval> | null {
+    const tried = new Set<string>();
+    const refused = new Set<string>();
+    for (let i = 0; i < results.length; i++) {
+      const n = spend[i]!;
       const r = results[i];
+      tried.add(n.key);
       if (r === true) continue;
+      refused.add(n.key);
       const message =
         r instanceof Error
           ? `ignored: the budget store failed to consume the single-use token: ${r.message}`
           : r === false
             ? 'ignored: the single-use token was already used'
             : 'ignored: the budget store cannot consume single-use tokens (no `consumeOnce`)';
-      dropped.add(n.approval);
-      (run.approvalErrors ??= []).push({ kind: 'approval', name: n.approval.rule, message: `approval token for \`${n.approval.rule}\` ${message}` });
+      const rule = n.approvals[0]!.rule;
+      (run.approvalErrors ??= []).push({ kind: 'approval', name: rule, message: `approval token for \`${rule}\` ${message}` });
     }
-    run.nonces = null;
-    if (dropped.size > 0) run.approvals = run.approvals.filter((a) => !dropped.has(a));
+    let dropped: Set<Approval> | null = null;
+    const left: NonNullable<Run['nonces']> = [];
+    for (const n of run.nonces!) {
+      // Every copy of a refused token goes (the same token may be presented twice).
+      if (refused.has(n.key)) (dropped ??= new Set()).add(n.approval);
+      else if (!tried.has(n.key)) left.push(n);
+    }
+    run.nonces = left.length > 0 ? left : null;
+    return dropped;
   }
 
   /** The budgets whose `on exceed require approval [from G]` the given approvals grant for this very
@@ -923,8 +1019,16 @@ export class Engine {
     return assemble(E, this.how, now);
   }
 
+  /** The budgets' outcomes when the store failed: a budget with a counter has unknown counters (its
+   *  entry shows them as null), and is exceeded when its charge alone is over the limit (the counters
+   *  only add to it); a `per request` cap and a failed budget are what they are without the store. */
   private unknownOutcomes(plans: BudgetPlan[], env: Env): BudgetOutcome[] {
-    return plans.map((p) => this.outcome(p, 0, 0, false, env, true));
+    return plans.map((p) => {
+      if (p.error !== undefined || p.counterKey === null) return this.outcome(p, 0, 0, p.error === undefined && p.charge > p.limit, env);
+      const o = this.outcome(p, 0, 0, p.charge > p.limit, env, true);
+      o.unknown = true;
+      return o;
+    });
   }
 
   /** 6: outcomes and the decision (a committed reservation is kept only with an `allow`). */
@@ -1240,13 +1344,23 @@ export class Engine {
     if (b.onExceed.expires_ms !== undefined) o.expires_ms = b.onExceed.expires_ms;
     if (exceeded && p.error === undefined) {
       try {
-        if (b.onExceed.message) o.message = b.onExceed.message(env);
+        o.message = b.onExceed.message ? b.onExceed.message(env) : this.exceedMessage(p);
         if (b.onExceed.from) o.from = b.onExceed.from(env);
       } catch (e) {
         o.error = `\`on exceed\` failed: ${errorMessage(e)}`;
+        // The exceed effect stands (entries.ts `budget`); a failed message gives way to the default.
+        o.message ??= this.exceedMessage(p);
       }
     }
     return o;
+  }
+
+  /** An exceeded budget's message without (or with a failed) `on exceed` message: one naming the
+   *  budget and its limit, money in the policy's currency (`$1.50`, as messages print money). Made
+   *  only for an exceeded budget, never on the path of an allow. */
+  private exceedMessage(p: BudgetPlan): string {
+    const b = p.budget;
+    return `budget \`${b.name}\` would go over its limit of ${b.unit === 'money' ? formatMoney(p.limit, this.compiled.header.currency) : p.limit}`;
   }
 
   /** `p`, or a rejection with StoreTimeout when it does not settle within `storeTimeoutMs` (one timer

@@ -129,6 +129,11 @@ export function ruleErrorReason(o: RuleOutcome, effect: ClauseEffect): Reason {
   };
 }
 
+/** The message of a rule that matched and whose message failed (the failure is in `errors`). */
+export function ruleMessageFailed(name: string): string {
+  return `rule \`${name}\` matched; its message failed (see errors)`;
+}
+
 function budgetReason(b: { name: string; annotations: Record<string, string | true>; location: BudgetOutcome['location'] }, effect: ClauseEffect, message: string | null): Reason {
   return { kind: 'budget', name: b.name, effect, message, annotations: b.annotations, location: b.location };
 }
@@ -152,7 +157,14 @@ function renderLimit(n: number, unit: 'money' | 'number'): string | number {
 }
 
 function budgetEntry(b: BudgetOutcome): BudgetEntry {
-  return entryOf(b.name, b.unit, b.key, b.limit, b.spent, b.reserved, b.charge, b.remaining, b.window, b.exceeded, b.warned);
+  const e = entryOf(b.name, b.unit, b.key, b.limit, b.spent, b.reserved, b.charge, b.remaining, b.window, b.exceeded, b.warned);
+  if (b.unknown === true) {
+    // The store failed: nothing was read, so the counters are not shown as zeros.
+    e.spent = null;
+    e.reserved = null;
+    e.remaining = null;
+  }
+  return e;
 }
 
 /** A decision's `budgets` entry (money amounts rendered): the one place its fields and their order are written. */
@@ -227,6 +239,9 @@ export class Entries {
   /** Granted approvals: a `require approval` entry whose approval is here (bound to this request's
    *  hash, from the right group) is placed as allowed. */
   granted: readonly Approval[];
+  /** The approvals that granted an entry (null: none did): the single-use tokens a decision that
+   *  allows consumes (engine.ts `spendNonces`). */
+  used: Approval[] | null;
   /** The decision time (epoch ms): approvals of a rule with `expires` count until their time plus it.
    *  A constructor argument, so that no producer can leave it unset (an unset time once made an
    *  expired approval count). */
@@ -257,6 +272,7 @@ export class Entries {
     this.transforms = null;
     this.externs = null;
     this.granted = granted;
+    this.used = null;
     this.now = now;
     this.hashOf = hashOf;
     this.box = requestHash === null ? null : new HashBox(requestHash, hashOf);
@@ -310,6 +326,8 @@ export class Entries {
         // Who approved (the first approval that counts) goes into the decision and the audit log;
         // with `quorum` / `expires`, every approval that counted.
         const first = grants[0]!;
+        if (this.used === null) this.used = grants.slice();
+        else for (const a of grants) this.used.push(a);
         const granted: Reason = { ...r, effect: row.grantedAs!, approved: true };
         if (first.approver !== undefined) granted.approved_by = { approver: first.approver, group: first.group ?? null };
         if (approval.quorum !== undefined || approval.expires_ms !== undefined) granted.approvers = grants.map((a) => ({ approver: a.approver ?? null, group: a.group ?? null }));
@@ -351,11 +369,16 @@ export class Entries {
       return;
     }
     if (!o.matched) return;
-    if (o.noteError !== undefined) this.error({ kind: 'rule', name: o.name, message: o.noteError, location: o.location });
+    let message = o.message ?? null;
+    if (o.noteError !== undefined) {
+      this.error({ kind: 'rule', name: o.name, message: o.noteError, location: o.location });
+      // The rule stands; its message failed: say which rule it is instead of no message at all.
+      message = ruleMessageFailed(o.name);
+    }
     const approval: ApprovalRequest | undefined = EFFECTS[o.effect].approval
-      ? withTerms({ kind: 'rule', name: o.name, from: o.from ?? null, message: o.message ?? null, location: o.location }, o)
+      ? withTerms({ kind: 'rule', name: o.name, from: o.from ?? null, message, location: o.location }, o)
       : undefined;
-    this.place({ kind: 'rule', name: o.name, effect: o.effect, message: o.message ?? null, annotations: o.annotations, location: o.location }, o.effect, o.monitor, approval);
+    this.place({ kind: 'rule', name: o.name, effect: o.effect, message, annotations: o.annotations, location: o.location }, o.effect, o.monitor, approval);
   }
 
   rules(outcomes: readonly RuleOutcome[], onError: 'allow' | 'deny'): void {
@@ -375,14 +398,17 @@ export class Entries {
       this.place({ kind: 'error', name: b.name, effect: onError, message: `budget \`${b.name}\` failed: ${b.error}`, annotations: b.annotations, location: b.location }, onError, monitor);
       // The counters said exceeded and only its `on exceed` message (or approver) failed: the
       // exceed effect still stands (every applicable budget must pass, also under `on error allow`).
+      // Its message: the default one naming the budget and its limit when `on exceed`'s failed.
       if (b.exceeded) {
-        const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message: null, location: b.location }, b) : undefined;
-        this.place(budgetReason(b, b.effect, null), b.effect, monitor, approval);
+        const message = b.message ?? null;
+        const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location }, b) : undefined;
+        this.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
       }
       return;
     }
     if (b.exceeded) {
-      // without an `on exceed` message, say which budget and which limit (a host shows the message)
+      // without an `on exceed` message, say which budget and which limit (a host shows the message;
+      // the engine's outcomes carry it with money in the policy's currency, engine.ts `outcome`)
       const message = b.message ?? `budget \`${b.name}\` would go over its limit of ${e.limit}`;
       const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location }, b) : undefined;
       this.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);

@@ -14,6 +14,8 @@ import { toHost, type ExternImpl, type ExternImpls, type IrExtern } from './exte
 import { MemoryBudgetStore } from './memory-store.js';
 import { compileProgram, toJsonValue } from './compile.js';
 import { dataType } from './data.js';
+import { baseKind } from './ops.js';
+import type { Type } from '../semantics/types.js';
 import { compileValidator } from './validate.js';
 import { printExpr } from '../semantics/print.js';
 import { pathText } from './transforms.js';
@@ -256,7 +258,7 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
   let request: unknown;
   try {
     const value = compiled.evaluateExpr(given.expr, env);
-    request = toJsonValue(value, compiled.program.types?.get(given.expr));
+    request = requestJson(value, compiled.program.types?.get(given.expr), compiled.program.inputType);
   } catch (e) {
     return fail(`\`given\` failed: ${errorMessage(e)}`);
   }
@@ -337,6 +339,14 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
         bump(tally.effects, `rule:${r.name}`);
       }
     }
+    // `redact` rules are not among the rule outcomes (they run at assembly): one that masked something
+    // exercised its conditions and its `redact` clause (regression, review h12r2 T7: never counted).
+    const masked = new Set<string>();
+    for (const t of decision.transforms ?? []) masked.add(t.rule);
+    for (const n of masked) {
+      bump(tally.rules, n);
+      bump(tally.effects, `rule:${n}`);
+    }
     for (const b of outcomes.budgets) {
       bump(tally.budgets, b.name);
       if (b.exceeded) bump(tally.effects, `exceed:${b.name}`);
@@ -375,6 +385,49 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
   return result;
 }
 
+/**
+ * A test's value (`given`, `data NAME = EXPR`) as the JSON a host would send, read against the
+ * schema it is validated with: money as a 6-digit decimal string where the schema says `money`, and
+ * as a JSON number in currency units where it says `any` (also inside `map<any>`, `list<any>`): there
+ * untyped JSON numbers are currency units, so `$5` reaches the policy as 5 dollars (not the string
+ * `"5.000000"`, which is no number, nor 5,000,000).
+ */
+function requestJson(v: unknown, t: Type | undefined, schema: Type | undefined, depth = 0): unknown {
+  if (schema !== undefined && baseKind(schema) === 'any') return untypedJson(v, t, depth);
+  if (v === null || v === undefined || typeof v !== 'object' || depth > 32) return toJsonValue(v, t, depth);
+  const s = schema?.kind === 'nullable' ? schema.inner : schema;
+  if (Array.isArray(v)) {
+    const et = t && baseKind(t) === 'list' ? ((t.kind === 'nullable' ? t.inner : t) as { elem: Type }).elem : undefined;
+    const es = s?.kind === 'list' ? s.elem : undefined;
+    return v.map((x) => requestJson(x, et, es, depth + 1));
+  }
+  const tt = t?.kind === 'nullable' ? t.inner : t;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) {
+    const ft = tt?.kind === 'object' ? tt.fields.find((f) => f.name === key)?.type : tt?.kind === 'map' ? tt.value : undefined;
+    const fs = s?.kind === 'object' ? s.fields.find((f) => f.name === key)?.type : s?.kind === 'map' ? s.value : undefined;
+    Object.defineProperty(out, key, { value: requestJson((v as Record<string, unknown>)[key], ft, fs, depth + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** `requestJson` under an `any`: money (by the value's own type) in currency units. */
+function untypedJson(v: unknown, t: Type | undefined, depth: number): unknown {
+  if (typeof v === 'number' && baseKind(t) === 'money') return v / 1_000_000;
+  if (v === null || v === undefined || typeof v !== 'object' || depth > 32) return toJsonValue(v, t, depth);
+  if (Array.isArray(v)) {
+    const et = t && baseKind(t) === 'list' ? ((t.kind === 'nullable' ? t.inner : t) as { elem: Type }).elem : undefined;
+    return v.map((x) => untypedJson(x, et, depth + 1));
+  }
+  const tt = t?.kind === 'nullable' ? t.inner : t;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(v)) {
+    const ft = tt?.kind === 'object' ? tt.fields.find((f) => f.name === key)?.type : tt?.kind === 'map' ? tt.value : undefined;
+    Object.defineProperty(out, key, { value: untypedJson((v as Record<string, unknown>)[key], ft, depth + 1), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
 /** The policy recompiled with a test's values of its data documents (`data NAME = EXPR`). */
 function withData(policy: PolicyLike, items: readonly A.DataOverrideItem[], evaluate: (e: A.Expr) => unknown): PolicyLike {
   const program = policy.compiled.program;
@@ -382,8 +435,9 @@ function withData(policy: PolicyLike, items: readonly A.DataOverrideItem[], eval
   for (const it of items) {
     const doc = data.find((d) => d.name === it.name?.text);
     if (!doc || !it.value) throw new Error(`\`${it.name?.text ?? ''}\` is not a \`data\` declaration`);
-    const value = toJsonValue(evaluate(it.value), program.types?.get(it.value));
-    const v = compileValidator(dataType(program, doc), { codegen: false })(value);
+    const type = dataType(program, doc);
+    const value = requestJson(evaluate(it.value), program.types?.get(it.value), type);
+    const v = compileValidator(type, { codegen: false })(value);
     if (!v.ok) throw new Error(`\`${doc.name}\` ${v.errors.map((x) => `${x.path ?? '$'}: ${x.message}`).join('; ')}`);
     doc.value = value;
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { COMMANDS } from '../../cli/commands.js';
+import { COMMANDS, commandHelp } from '../../cli/commands.js';
 import { ROOT, runBin, runMain } from './helpers.js';
 
 // The options INTERFACES §3 and the CLI docs promise for each command (written out by hand, so a
@@ -94,6 +94,24 @@ describe('rein --help and --version', function () {
       assert.match(r.stdout, /Exit codes:/);
     });
   }
+
+  it('every help says "(repeatable)" once for a repeatable option, never twice (regression: --allow-origin, --allow-host)', () => {
+    for (const c of COMMANDS) {
+      const help = commandHelp(c);
+      for (const line of help.split('\n')) assert.ok((line.match(/repeatable/g) ?? []).length <= 1, `rein ${c.name} --help: ${line}`);
+      for (const o of c.options) {
+        const label = new RegExp(`^  (?:-\\w, |    )--${o.name}(?: |$)`);
+        const line = help.split('\n').find((l) => label.test(l))!;
+        assert.ok(line !== undefined, `rein ${c.name} --help lists --${o.name}`);
+        assert.equal(/\(repeatable\)$/.test(line), o.multiple === true, `rein ${c.name} --${o.name}: ${line}`);
+      }
+    }
+  });
+
+  it('`rein serve --help` shows both forms: the API, and the dashboard alone', () => {
+    const help = commandHelp(COMMANDS.find((c) => c.name === 'serve')!);
+    assert.match(help, /^Usage: rein serve --api --policy DIR\|BUNDLE \[options\] \| rein serve \[--log FILE\|DIR\] \[options\]$/m);
+  });
 
   it('`rein help eval` equals `rein eval --help`', async () => {
     const a = await runMain(['help', 'eval']);

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { runBin, runMain } from './helpers.js';
 
 describe('rein test', function () {
@@ -186,4 +189,49 @@ describe('rein test', function () {
     assert.equal(typeof out.summary.coverage, 'number');
     assert.ok(out.coverage[0].items.some((i: { kind: string; name: string }) => i.kind === 'rule' && i.name === 'no_shell'));
   });
+
+  it('coverage under --min-coverage is said in every format, not only text (regression, review h12r2 T8)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-cov-'));
+    writeFileSync(
+      path.join(dir, 'a.rein'),
+      'policy p { default allow }\ninput { tool: string }\nrule d1 { when tool == "x" deny "d1" }\nrule d2 { when tool == "y" deny "d2" }\ntest "d1" { given { tool: "x" } expect deny by d1 }\n',
+    );
+    const why = /coverage 50\.0% is below --min-coverage 100%/;
+    const text = await runMain(['test', '.', '--min-coverage', '100'], { cwd: dir });
+    assert.equal(text.code, 3);
+    assert.match(text.stdout, why);
+    for (const format of ['json', 'junit', 'github', 'sarif']) {
+      const r = await runMain(['test', '.', '--min-coverage', '100', '--format', format], { cwd: dir });
+      assert.equal(r.code, 3, format);
+      assert.match(r.stderr, new RegExp(`^rein test: ${why.source}$`, 'm'), format);
+      if (format === 'json') assert.deepEqual([JSON.parse(r.stdout).summary.coverage, JSON.parse(r.stdout).summary.min_coverage], [50, 100]);
+      if (format === 'github') assert.match(r.stdout, new RegExp(`^::error title=rein test::${why.source}$`, 'm'));
+      if (format === 'junit') {
+        assert.equal(XMLValidator.validate(r.stdout), true);
+        assert.match(r.stdout, /<testsuites name="rein" tests="2" failures="1" /);
+        assert.match(r.stdout, /<testcase name="coverage reaches --min-coverage" classname="coverage">\s*<failure message="coverage 50\.0% is below --min-coverage 100%"/);
+      }
+    }
+    const ok = await runMain(['test', '.', '--min-coverage', '50', '--format', 'junit'], { cwd: dir });
+    assert.equal(ok.code, 0);
+    assert.equal(ok.stderr, '');
+    assert.doesNotMatch(ok.stdout, /name="coverage"/);
+  });
+
+  it('a test name with control characters is escaped in text and github output (regression, review h12r2 T14)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-esc-'));
+    writeFileSync(
+      path.join(dir, 'a.rein'),
+      'policy p { default allow }\ninput { tool: string }\nrule d1 { when tool == "x" deny "d1" }\ntest "ok \\u001b[31mred" { given { tool: "x" } expect deny }\ntest "fails \\u001b[31mred\\nline" { given { tool: "y" } expect deny }\n',
+    );
+    for (const format of ['text', 'github']) {
+      const r = await runMain(['test', '.', '--format', format], { cwd: dir });
+      assert.equal(r.code, 3, r.stdout + r.stderr);
+      assert.equal(r.stdout.includes('\u001b'), false, `${format}: no raw ESC`);
+      assert.match(r.stdout, /fails \\u\{1b\}\[31mred\\u\{a\}line/, format);
+    }
+    const t = await runMain(['test', '.'], { cwd: dir });
+    assert.match(t.stdout, /✓ ok \\u\{1b\}\[31mred/);
+  });
 });
+

@@ -113,4 +113,30 @@ describe('single-use approval tokens in Redis (real redis-server)', function () 
     assert.equal(replay.effect, 'require_approval');
     assert.match(replay.errors[0]!.message, /already used/);
   });
+
+  it('a token is not spent by a decision that does not allow; two engines racing with it: exactly one allow', async () => {
+    // regression (session 11, R11): a single-use token was consumed by any decision it was presented in.
+    const src = `policy p { default allow }\ninput { tool: string, n: number }\nrule t { when tool == "x" require approval from "ops" "needs ops" }\nrule early { when hour(now) < 11 deny "closed" }\n`;
+    const policy = compile({ 'p.rein': src });
+    const key: ApprovalSigningKey = { alg: 'HS256', secret: 's'.repeat(32) };
+    let now = Date.parse('2026-11-24T10:00:00Z');
+    const clock = () => new Date(now);
+    const a = new Engine(policy, { store, clock, approvalKeys: [verificationKeyOf(key)] });
+    const b = new Engine(policy, { store, clock, approvalKeys: [verificationKeyOf(key)] });
+    for (const n of [1, 2]) {
+      const req = { tool: 'x', n };
+      const h = (await a.decide(req)).request_hash!;
+      const token = signApproval({ request_hash: h, rule: 't', approver: 'ann', group: 'ops', policy_hash: policy.compiled.hash, iat: now, exp: now + 3 * 3_600_000, nonce: `spent-once-${n}-${Date.now()}` }, key);
+      if (n === 1) {
+        const denied = await a.decide(req, { approvals: [token] });
+        assert.equal(denied.effect, 'deny');
+        now += 3_600_000; // 11:00: `early` no longer denies
+        assert.equal((await b.decide(req, { approvals: [token] })).effect, 'allow', 'not spent by the denied decision');
+        assert.match((await a.decide(req, { approvals: [token] })).errors[0]!.message, /already used/);
+      } else {
+        const race = await Promise.all([a.decide(req, { approvals: [token] }), b.decide(req, { approvals: [token] })]);
+        assert.deepEqual(race.map((d) => d.effect).sort(), ['allow', 'require_approval']);
+      }
+    }
+  });
 });

@@ -152,6 +152,20 @@ describe('approvals with quorum and expiry', () => {
     assert.equal(gen.decideSync(transfer, { approvals: both }).effect, 'require_approval');
   });
 
+  it('a single-use token presented before the quorum is reached is not spent (regression: it was, and the quorum could never be met)', () => {
+    for (const e of [engines().gen, engines().clo]) {
+      const d = e.decideSync(transfer);
+      const alice = token(d, 'large_transfer', 'alice', 'finance', T0, { nonce: true });
+      const bob = token(d, 'large_transfer', 'bob', 'finance', T0, { nonce: true });
+      const one = e.decideSync(transfer, { approvals: [alice] });
+      assert.equal(one.effect, 'require_approval');
+      assert.equal(one.errors.some((x) => /already used/.test(x.message)), false);
+      const two = e.decideSync(transfer, { approvals: [alice, bob] });
+      assert.equal(two.effect, 'allow', JSON.stringify(two.errors));
+      assert.equal(e.decideSync(transfer, { approvals: [alice, bob] }).effect, 'require_approval', 'spent by the decision that allowed');
+    }
+  });
+
   it('trusted grants (no keys): distinct `approver`s and `at` times, as given', () => {
     const { gen, clo } = engines(false);
     const d = gen.decideSync(transfer);

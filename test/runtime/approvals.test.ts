@@ -312,3 +312,91 @@ describe('Engine with approvalKeys', () => {
     assert.equal(d.errors.length, 2);
   });
 });
+
+describe('single-use tokens are spent only by a decision that allows', () => {
+  // regression (session 11, R11): a single-use token was consumed by any decision it was presented
+  // in, also one another rule denied or that still asked for approval; the approval was then lost.
+  const AFTER = `${SRC}
+rule closed_before_11 {
+  when hour(now) < 11
+  deny "closed before 11:00"
+}
+`;
+  class Slow extends MemoryBudgetStore {
+    override async reserve(...a: Parameters<MemoryBudgetStore['reserve']>) {
+      await new Promise((r) => setTimeout(r, 2));
+      return super.reserve(...a);
+    }
+    override async consumeOnce(...a: Parameters<MemoryBudgetStore['consumeOnce']>) {
+      await new Promise((r) => setTimeout(r, 2));
+      return super.consumeOnce(...a);
+    }
+  }
+  function engineOf(src: string, store: BudgetStore) {
+    const policy = compile({ 'p.rein': src });
+    let now = T0;
+    const engine = new Engine(policy, { store, clock: () => new Date(now), approvalKeys: [verificationKeyOf(ED)] });
+    return { policy, engine, advance: (ms: number) => (now += ms) };
+  }
+
+  it('a token presented in a decision another rule denies is not consumed; it is when the decision allows (sync and async stores)', async () => {
+    for (const store of [new MemoryBudgetStore(), new Slow()]) {
+      const { engine, policy, advance } = engineOf(AFTER, store);
+      const h = (await engine.decide(BIG)).request_hash!;
+      const t = signApproval(claims({ request_hash: h, policy_hash: policy.compiled.hash, nonce: 'n-deny', exp: T0 + 2 * 3_600_000 }), ED);
+      const denied = await engine.decide(BIG, { approvals: [t] });
+      assert.equal(denied.effect, 'deny');
+      assert.deepEqual(denied.errors, []);
+      advance(3_600_000); // 11:00: the deny rule no longer matches
+      const allowed = await engine.decide(BIG, { approvals: [t] });
+      assert.equal(allowed.effect, 'allow', JSON.stringify(allowed.errors));
+      assert.equal(allowed.reasons.find((r) => r.name === 'large_transfer')?.approved, true);
+      const replay = await engine.decide(BIG, { approvals: [t] });
+      assert.equal(replay.effect, 'require_approval');
+      assert.match(replay.errors.map((e) => e.message).join('\n'), /already used/);
+    }
+  });
+
+  it('a token for a rule that did not match (the request is allowed anyway) is not consumed', () => {
+    const { engine, policy } = engineOf(SRC, new MemoryBudgetStore());
+    const small = { tool: 'transfer', amount: 10, session: 's2' };
+    const h = engine.decideSync(BIG).request_hash!;
+    // A valid token for `large_transfer`, bound to a request that rule does not match.
+    const t = signApproval(claims({ request_hash: engine.decideSync(small).request_hash!, policy_hash: policy.compiled.hash, nonce: 'n-unused' }), ED);
+    assert.equal(engine.decideSync(small, { approvals: [t] }).effect, 'allow');
+    assert.equal(engine.decideSync(small, { approvals: [t] }).errors.length, 0, 'not spent: it approved nothing');
+    const t2 = signApproval(claims({ request_hash: h, policy_hash: policy.compiled.hash, nonce: 'n-used' }), ED);
+    assert.equal(engine.decideSync(BIG, { approvals: [t2] }).effect, 'allow');
+    assert.match(engine.decideSync(BIG, { approvals: [t2] }).errors[0]!.message, /already used/);
+  });
+
+  it('two concurrent decisions presenting the same token: exactly one allows; the other keeps no reservation', async () => {
+    for (const store of [new MemoryBudgetStore(), new Slow()]) {
+      const { engine, policy } = engineOf(SRC, store);
+      const req = { tool: 'transfer', amount: 5000, session: 'race' };
+      const h = (await engine.decide(req)).request_hash!;
+      const t = signApproval(claims({ request_hash: h, policy_hash: policy.compiled.hash, nonce: 'n-race' }), ED);
+      const both = await Promise.all([engine.decide(req, { approvals: [t] }), engine.decide(req, { approvals: [t] })]);
+      assert.deepEqual(both.map((d) => d.effect).sort(), ['allow', 'require_approval']);
+      const loser = both.find((d) => d.effect !== 'allow')!;
+      assert.equal(loser.reservation, null);
+      assert.match(loser.errors.map((e) => e.message).join('\n'), /already used/);
+      // Only the winner's charge is held: the loser's reservation was given back.
+      const after = await engine.decide({ tool: 'read', amount: 0, session: 'race' });
+      assert.equal(after.budgets.find((b) => b.name === 'session_risk')!.reserved, 1);
+    }
+  });
+
+  it('a replayed token among others: the decision is made again without it', async () => {
+    const { engine, policy } = engineOf(SRC, new Slow());
+    const h = (await engine.decide(BIG)).request_hash!;
+    const t = signApproval(claims({ request_hash: h, policy_hash: policy.compiled.hash, nonce: 'n-a' }), ED);
+    const other = signApproval(claims({ request_hash: h, policy_hash: policy.compiled.hash, nonce: 'n-b', approver: 'bob' }), ED);
+    assert.equal((await engine.decide(BIG, { approvals: [t] })).effect, 'allow');
+    // `t` was spent; `other` alone grants the rule: allowed, with the replay reported.
+    const d = await engine.decide(BIG, { approvals: [t, other] });
+    assert.equal(d.effect, 'allow', JSON.stringify(d.errors));
+    assert.equal(d.reasons.find((r) => r.name === 'large_transfer')!.approved_by!.approver, 'bob');
+    assert.match(d.errors.map((e) => e.message).join('\n'), /already used/);
+  });
+});

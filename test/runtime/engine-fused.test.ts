@@ -312,8 +312,9 @@ budget ask { limit 1 per hour  charge 2  by who  on exceed require approval from
         const e = new Engine(compile({ 'p.rein': src }, { codegen }), { store, clock: () => new Date(T0) });
         const d = await e.decide({ who: 'a', n: 0 });
         assert.equal(d.effect, 'deny', `codegen=${codegen}`);
-        assert.deepEqual(d.reasons.map((r) => [r.kind, r.name, r.message]), [['budget', 'cap', null]]);
-        assert.deepEqual(d.approvals.map((a) => [a.kind, a.name, a.message]), [['budget', 'ask', null]]);
+        // The failed message gives way to the default one (it was null).
+        assert.deepEqual(d.reasons.map((r) => [r.kind, r.name, r.message]), [['budget', 'cap', 'budget `cap` would go over its limit of 1']]);
+        assert.deepEqual(d.approvals.map((a) => [a.kind, a.name, a.message]), [['budget', 'ask', 'budget `ask` would go over its limit of 1']]);
         assert.deepEqual(d.errors.map((x) => [x.kind, x.name]), [['budget', 'cap'], ['budget', 'ask']]);
         assert.equal(d.reservation, null);
         // With a message that works, the same request is denied with it.

@@ -233,7 +233,8 @@ rule pay { when tool == "pay" require approval from describe(tool) "pay" }`;
       const p = compile({ 'a.rein': src }, { externs: down, codegen });
       const d = p.evaluate({ tool: 'db.drop' });
       assert.equal(d.effect, 'deny');
-      assert.deepEqual(d.reasons.map((r) => [r.name, r.effect, r.message]), [['no_drop', 'deny', null]]);
+      // (regression, session 11's R8 leftover: the message was null) The rule names itself; the failure is in errors.
+      assert.deepEqual(d.reasons.map((r) => [r.name, r.effect, r.message]), [['no_drop', 'deny', 'rule `no_drop` matched; its message failed (see errors)']]);
       assert.deepEqual(d.errors.map((e) => [e.name, e.message]), [['no_drop', 'extern `describe` failed: describer down']]);
       // An approver that cannot be determined fails the rule with the policy's `on error` (deny):
       // never an approval anyone could give, nor none asked.

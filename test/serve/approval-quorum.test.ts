@@ -51,10 +51,12 @@ describe('rein serve --api: approvals with a quorum', function () {
     assert.deepEqual(first.body.votes.map((v: { by: string }) => v.by), ['alice']);
     const firstToken = first.body.votes[0].token;
     assert.match(firstToken, /^rein1\./);
-    // (One token alone is not enough for the engine: test/runtime/approval-quorum.test.ts. Single-use
-    // tokens are consumed when presented, so a quorum's tokens go to decide together.)
-    // regression (session 9 review): the agent's poll listed the pending votes' tokens; presenting one
-    // early consumed it and the quorum could never be met. It lists who voted, not their tokens.
+    // One token alone is not enough, and (regression, session 11's R11) presenting it does not spend
+    // it: a single-use token is consumed only by a decision it lets through.
+    const early = await call(s.url, '/v1/decide', { body: { input, approvals: [firstToken] }, headers: bearer('api') });
+    assert.equal(early.body.effect, 'require_approval', early.text);
+    assert.equal(early.text.includes('already used'), false, early.text);
+    // (session 9 review) The agent's poll lists who voted, not their tokens.
     const polled = await call(s.url, `/v1/approvals/${id}`, { headers: bearer('api') });
     assert.equal(polled.body.status, 'pending');
     assert.deepEqual(polled.body.votes.map((v: { by: string }) => v.by), ['alice']);
@@ -71,8 +73,12 @@ describe('rein serve --api: approvals with a quorum', function () {
     assert.deepEqual(second.body.verdict.votes.map((v: { by: string }) => v.by), ['alice', 'bob']);
     const tokens = second.body.verdict.votes.map((v: { token: string }) => v.token);
 
-    const allowed = await call(s.url, '/v1/decide', { body: { input, approvals: tokens }, headers: bearer('api') });
-    assert.equal(allowed.body.effect, 'allow', allowed.text);
+    // Two agents presenting the same tokens at once: exactly one is allowed, the other is told the
+    // tokens were used.
+    const race = await Promise.all([0, 1].map(() => call(s.url, '/v1/decide', { body: { input, approvals: tokens }, headers: bearer('api') })));
+    assert.deepEqual(race.map((r) => r.body.effect).sort(), ['allow', 'require_approval'], race.map((r) => r.text).join('\n'));
+    const allowed = race.find((r) => r.body.effect === 'allow')!;
+    assert.match(race.find((r) => r.body.effect !== 'allow')!.text, /already used/);
     const reason = allowed.body.reasons.find((r: { name: string }) => r.name === 'large_transfer');
     assert.deepEqual(reason.approvers, [{ approver: 'alice', group: 'finance' }, { approver: 'bob', group: 'finance' }]);
     // The queue's wait hands back every vote's token.

@@ -72,6 +72,17 @@ describe('dashboard model', () => {
     assert.ok(p99 >= 9.9 && p99 <= 9.9 * 1.25, String(p99));
   });
 
+  it('a decision made with the store down (spent null: counters unknown) does not reset a ceiling', () => {
+    const m = new DashboardModel();
+    m.add(rec(T0, 'allow', { spent: '19.000000' }), 'c');
+    const down = rec(T0 + 60_000, 'deny', { spent: '0.000000' });
+    const row = (down.decision.budgets as unknown as Record<string, unknown>[])[0]!;
+    Object.assign(row, { spent: null, reserved: null, remaining: null });
+    m.add(down, 'c');
+    const [c] = m.ceilingsView(T0 + 60_000);
+    assert.equal(c!.spent, 19);
+  });
+
   it('memory stays bounded: minute buckets, recent decisions and ceilings are capped', () => {
     const m = new DashboardModel();
     for (let i = 0; i < 3000; i++) m.add(rec(T0 + i * 60_000, 'allow', { spent: '1.000000' }), 'c');

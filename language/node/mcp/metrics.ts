@@ -35,7 +35,7 @@ export class PrometheusGatewayMetrics implements GatewayMetrics {
   record(d: Decision, latencyMs: number): void {
     this.decisions.record(d, { latencyMs });
     try {
-      for (const b of d.budgets) this.spend.record(Number(b.spent) + Number(b.reserved) + Number(b.charge), { budget: b.name, policy: d.policy.name });
+      for (const b of d.budgets) if (b.spent !== null) this.spend.record(Number(b.spent) + Number(b.reserved) + Number(b.charge), { budget: b.name, policy: d.policy.name });
     } catch {
       /* metrics never break decisions */
     }

@@ -249,7 +249,7 @@ function shaped(o: object, keys: readonly string[]): boolean {
   return i === keys.length;
 }
 
-const isAmount = (x: unknown): boolean => typeof x === 'string' || typeof x === 'number';
+const isAmount = (x: unknown): x is string | number => typeof x === 'string' || typeof x === 'number';
 
 /** One budget entry, written here when it has the documented fields in that order with their
  *  types; any other value by JSON.stringify. */

@@ -607,7 +607,8 @@ export class DashboardModel {
 
     if (Array.isArray(d.budgets)) {
       for (const b of d.budgets) {
-        if (!b || typeof b.name !== 'string') continue;
+        // A row with unknown counters (the store failed: spent null) says nothing about the ceiling.
+        if (!b || typeof b.name !== 'string' || b.spent === null) continue;
         const key = `${b.name}\u0000${JSON.stringify(b.key)}\u0000${b.window?.start ?? ''}`;
         const used = num(b.spent) + num(b.reserved) + (effect === 'allow' ? num(b.charge) : 0);
         let c = this.ceilings.get(key);

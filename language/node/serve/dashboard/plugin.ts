@@ -98,7 +98,7 @@ export function explain(rec: AuditRecord | AuditEventRecord): string[] {
   for (const w of d.warnings ?? []) out.push(`Warning: \`${w.name ?? w.kind}\`${w.message ? `: ${w.message}` : ''}`);
   for (const m of d.monitored ?? []) out.push(`Monitored (not enforced): \`${m.name ?? m.kind}\` would ${m.effect}`);
   for (const b of d.budgets ?? []) {
-    if (b.exceeded || b.warned) out.push(`Budget \`${b.name}\`${b.key.length ? ` [${b.key.join(', ')}]` : ''}: spent ${b.spent} + reserved ${b.reserved} + charge ${b.charge} of ${b.limit}${b.exceeded ? ' — exceeded' : ' — warning threshold crossed'}`);
+    if (b.exceeded || b.warned) out.push(`Budget \`${b.name}\`${b.key.length ? ` [${b.key.join(', ')}]` : ''}: ${b.spent === null ? 'counters unknown (the store failed), charge' : `spent ${b.spent} + reserved ${b.reserved} + charge`} ${b.charge} of ${b.limit}${b.exceeded ? ' — exceeded' : ' — warning threshold crossed'}`);
   }
   for (const e of d.errors ?? []) out.push(`Error (${e.kind}${e.name ? ` ${e.name}` : ''}): ${e.message}`);
   return out;
