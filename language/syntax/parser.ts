@@ -237,6 +237,19 @@ const JUNK_NEAR: Partial<Record<BodyCtx, string[]>> = {
 const OPENERS = new Set<TokenType>([LParen, LBracket, LCurly]);
 const CLOSERS = new Set<TokenType>([RParen, RBracket, RCurly]);
 
+/**
+ * Reserved words that continue an expression after an operand (`type in xs`, `rule and x`,
+ * `type not in xs`, `let matches "re"`, `def with {…}`, `if\n rule then …`): after a declaration
+ * keyword at the start of a line they mean the keyword is an operand (an input field may be named
+ * `type`, `rule`, …), not a declaration, whose name cannot be a reserved word anyway.
+ */
+const CONTINUES_OPERAND = new Set<string>(['and', 'or', 'in', 'not', 'matches', 'with', 'then', 'else']);
+
+/** May `t` be the name after a declaration keyword? (reserved words are, for REIN104, except those above) */
+function declName(t: IToken): boolean {
+  return isWordTok(t) && !CONTINUES_OPERAND.has(t.image);
+}
+
 /** Does the declaration-start pattern hold at tokens[i]? (keyword + what must follow it) */
 function startsDecl(t1: IToken, t2: IToken | undefined, t3?: IToken): boolean {
   const t = t1.tokenType;
@@ -245,7 +258,7 @@ function startsDecl(t1: IToken, t2: IToken | undefined, t3?: IToken): boolean {
   if (!t2 || t2.tokenType === EOF) return t === KW.input || t === KW.policy;
   switch (t) {
     case KW.policy:
-      return t2.tokenType === LCurly || isWordTok(t2);
+      return t2.tokenType === LCurly || declName(t2);
     case KW.input:
       return t2.tokenType === LCurly;
     case KW.extern:
@@ -257,7 +270,7 @@ function startsDecl(t1: IToken, t2: IToken | undefined, t3?: IToken): boolean {
       // of a continued line are operands; in a test, `data NAME = v` is a step)
       return isNameTok(t2) && (t3?.tokenType === Colon || t3?.tokenType === KW.from);
     default:
-      return isWordTok(t2);
+      return declName(t2);
   }
 }
 
