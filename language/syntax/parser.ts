@@ -1911,6 +1911,7 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
   const decls: A.Decl[] = [];
 
   const starts = chunkStarts(tokens, text);
+  const interpComments: RawComment[] = [];
   for (let c = 0; c < starts.length && tokens.length > 0; c++) {
     const a = starts[c];
     const b = c + 1 < starts.length ? starts[c + 1] : tokens.length;
@@ -1932,6 +1933,8 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
       p.interpLevel = job.level;
       const inner = lex(text.slice(job.innerStart, job.innerEnd), job.innerStart);
       lexDiags.push(...inner.diagnostics);
+      // comments inside `${…}` are comments of the file too (the formatter keeps them, editors show them)
+      if (inner.comments.length > 0) interpComments.push(...inner.comments);
       if (inner.tokens.length === 0) {
         p.report('REIN101', 'expected an expression inside `${…}`', job.node.range.start.offset, job.node.range.end.offset);
         continue;
@@ -1981,7 +1984,8 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
       end: 0,
     });
 
-  const comments = lexed.comments.map((c) => toComment(li, c));
+  const rawComments = interpComments.length === 0 ? lexed.comments : [...lexed.comments, ...interpComments].sort((x, y) => x.start - y.start);
+  const comments = rawComments.map((c) => toComment(li, c));
   attachDocs(decls, lexed.comments, text, li);
 
   return {
@@ -2090,7 +2094,11 @@ export function tokenize(text: string): { tokens: SyntaxToken[]; comments: A.Com
           if (piece.kind !== 'interp') continue;
           push('string', at, start + piece.start);
           push('punctuation', start + piece.start, start + piece.innerStart);
-          if (depth < 20) emit(lex(text.slice(start + piece.innerStart, start + piece.innerEnd), start + piece.innerStart).tokens, depth + 1);
+          if (depth < 20) {
+            const inner = lex(text.slice(start + piece.innerStart, start + piece.innerEnd), start + piece.innerStart);
+            comments.push(...inner.comments);
+            emit(inner.tokens, depth + 1);
+          }
           if (piece.closed) push('punctuation', start + piece.innerEnd, start + piece.end);
           at = start + piece.end;
         }
@@ -2121,7 +2129,8 @@ export function tokenize(text: string): { tokens: SyntaxToken[]; comments: A.Com
     }
   };
   emit(toks, 0);
-  return { tokens: out, comments: comments.map((c) => toComment(li, c)) };
+  // comments inside `${…}` were appended after the file's: back into text order
+  return { tokens: out, comments: comments.sort((x, y) => x.start - y.start).map((c) => toComment(li, c)) };
 }
 
 // keep these imports referenced for consumers of the lexer vocabulary

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parse } from '../../language/syntax/parser.js';
+import { parse, tokenize } from '../../language/syntax/parser.js';
 import { RESERVED_WORDS, CONTEXTUAL_KEYWORDS } from '../../language/syntax/lexer.js';
 import type * as A from '../../language/syntax/ast.js';
 import { sx, diags } from './sx.js';
@@ -500,6 +500,23 @@ describe('parser: comments and docs', () => {
     const [a, b] = r.ast.decls;
     assert.equal(a.doc, undefined);
     assert.equal(b.doc, 'doc');
+  });
+
+  // regression (review h12r2 T3): comments inside `${…}` were lexed and dropped
+  it('collects comments inside interpolations, nested ones too, in text order', () => {
+    const src = '// a\nlet s = "x${1 /* b */ + "${2 /* c */}"} ${3 // d}" /* e */';
+    const r = parse(src);
+    assert.deepEqual(diags(r), []);
+    const texts = r.ast.comments.map((c) => `${c.kind}:${c.text}@${c.range.start.offset}`);
+    assert.deepEqual(texts, [
+      `line:// a@0`,
+      `block:/* b */@${src.indexOf('/* b')}`,
+      `block:/* c */@${src.indexOf('/* c')}`,
+      `line:// d@${src.indexOf('// d')}`,
+      `block:/* e */@${src.indexOf('/* e')}`,
+    ]);
+    // and the editor's lexical layer (semantic tokens) sees the same comments
+    assert.deepEqual(tokenize(src).comments.map((c) => c.text), ['// a', '/* b */', '/* c */', '// d', '/* e */']);
   });
 
   it('attaches `///` directly above a declaration, annotations in between, markers stripped', () => {
