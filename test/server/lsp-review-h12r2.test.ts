@@ -5,7 +5,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { HoverRequest, type Hover } from 'vscode-languageserver-protocol/node';
+import {
+  HoverRequest,
+  DidChangeWatchedFilesNotification,
+  DocumentDiagnosticRequest,
+  WorkspaceDiagnosticRequest,
+  FileChangeType,
+  type Hover,
+  type FullDocumentDiagnosticReport,
+} from 'vscode-languageserver-protocol/node';
 import { TestClient, posOf } from './lsp-client.js';
 
 function tmpWorkspace(files: Record<string, string>): string {
@@ -55,6 +63,104 @@ describe('language server over stdio: hover on a field declaration (review h12r2
       await client.replace(u, renamed);
       await client.until(() => (client.diagnostics.get(u) ?? []).some((d) => d.code === 'REIN200'), 'REIN200 for the old name');
       assert.match(await hover(renamed, 'abd:'), /\(input\) abd: int/);
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('language server over stdio: a policy set that appears after start-up (review h12r2 T5)', function () {
+  this.timeout(60000);
+  it('a created set and a moved set get diagnostics without opening a file', async () => {
+    const dir = tmpWorkspace({ 'set/a.rein': 'input { tool: string }\nrule r { when tool == "a" deny "x" }\n' });
+    const client = new TestClient();
+    const u = (f: string) => pathToFileURL(path.join(dir, f)).href;
+    const codes = (f: string) => (client.diagnostics.get(u(f)) ?? []).map((d) => String(d.code));
+    try {
+      await client.initialize(dir, { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } });
+      await client.until(() => client.diagnostics.has(u('set/a.rein')), 'start-up diagnostics of set/a.rein');
+      // a new folder with a policy file (`rein init`, a branch checkout)
+      fs.mkdirSync(path.join(dir, 'newset'));
+      fs.writeFileSync(path.join(dir, 'newset/a.rein'), 'rule q { when toolx == "a" deny "x" }\n');
+      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: u('newset/a.rein'), type: FileChangeType.Created }] });
+      await client.until(() => codes('newset/a.rein').includes('REIN200'), 'REIN200 in the new set');
+      // a set folder moved: the old URIs are cleared, the moved files are checked
+      fs.writeFileSync(path.join(dir, 'set/b.rein'), 'rule s { when nope deny "y" }\n');
+      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, { changes: [{ uri: u('set/b.rein'), type: FileChangeType.Created }] });
+      await client.until(() => codes('set/b.rein').includes('REIN200'), 'REIN200 in set/b.rein');
+      fs.renameSync(path.join(dir, 'set'), path.join(dir, 'moved'));
+      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, {
+        changes: [
+          { uri: u('set/a.rein'), type: FileChangeType.Deleted },
+          { uri: u('set/b.rein'), type: FileChangeType.Deleted },
+          { uri: u('moved/a.rein'), type: FileChangeType.Created },
+          { uri: u('moved/b.rein'), type: FileChangeType.Created },
+        ],
+      });
+      await client.until(() => codes('moved/b.rein').includes('REIN200') && client.diagnostics.has(u('moved/a.rein')), 'diagnostics of the moved set');
+      await client.until(() => codes('set/b.rein').length === 0, 'old URIs cleared');
+      assert.deepEqual((client.diagnostics.get(u('moved/a.rein')) ?? []).filter((d) => d.severity === 1), []);
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('language server over stdio: a layered (team) set reports its own files (review h12r2 T6)', function () {
+  this.timeout(60000);
+  const EXAMPLE = path.resolve('examples/layered-tools');
+  const BAD = '\nrule team_bad { when actionn.tool == "x" deny "q" }\n';
+  function layered(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-lsp-r2-'));
+    fs.cpSync(EXAMPLE, path.join(dir, 'lt'), { recursive: true });
+    fs.appendFileSync(path.join(dir, 'lt/team-payments/rules.rein'), BAD);
+    return dir;
+  }
+
+  it('push: the team file\'s errors are published, unopened and open, and follow an unsaved edit of a base file', async () => {
+    const dir = layered();
+    const client = new TestClient();
+    const u = (f: string) => pathToFileURL(path.join(dir, f)).href;
+    const codes = (f: string) => (client.diagnostics.get(u(f)) ?? []).map((d) => String(d.code));
+    try {
+      await client.initialize(dir, {});
+      await client.until(() => codes('lt/team-payments/rules.rein').includes('REIN200'), 'REIN200 in the unopened team file');
+      assert.deepEqual(codes('lt/team-payments/tests.rein').filter((c) => c.startsWith('REIN2')), []);
+      const team = fs.readFileSync(path.join(dir, 'lt/team-payments/rules.rein'), 'utf8');
+      await client.open(u('lt/team-payments/rules.rein'), team);
+      await client.replace(u('lt/team-payments/rules.rein'), team.replace('actionn', 'actionm'));
+      await client.until(() => (client.diagnostics.get(u('lt/team-payments/rules.rein')) ?? []).some((d) => /actionm/.test(d.message)), 'the edit re-checked');
+      await client.replace(u('lt/team-payments/rules.rein'), team.replace(BAD, '\n'));
+      await client.until(() => !codes('lt/team-payments/rules.rein').includes('REIN200'), 'cleared');
+      // the base schema edited in the editor (unsaved) so that the team's rules no longer check
+      const schema = fs.readFileSync(path.join(dir, 'lt/schema.rein'), 'utf8');
+      await client.open(u('lt/schema.rein'), schema);
+      await client.replace(u('lt/schema.rein'), schema.replace(/\btool\b/g, 'tewl'));
+      await client.until(() => codes('lt/team-payments/rules.rein').includes('REIN204'), 'REIN204 in the team file after the base edit');
+      await client.replace(u('lt/schema.rein'), schema);
+      await client.until(() => !codes('lt/team-payments/rules.rein').includes('REIN204'), 'cleared after the base is restored');
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('pull: workspace/diagnostic has the team file\'s errors, and each file once', async () => {
+    const dir = layered();
+    const client = new TestClient();
+    const u = (f: string) => pathToFileURL(path.join(dir, f)).href;
+    try {
+      await client.initialize(dir, { textDocument: { diagnostic: { dynamicRegistration: false } }, workspace: { diagnostics: { refreshSupport: true } } });
+      const ws = await client.conn.sendRequest(WorkspaceDiagnosticRequest.type, { previousResultIds: [] });
+      const uris = ws.items.map((i) => i.uri);
+      assert.deepEqual(uris.filter((x, i) => uris.indexOf(x) !== i), [], 'a file reported twice');
+      const team = ws.items.find((i) => i.uri === u('lt/team-payments/rules.rein'));
+      assert.ok(team && team.kind === 'full', JSON.stringify(uris));
+      assert.deepEqual(team.items.map((d) => d.code), ['REIN200']);
+      const doc = (await client.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: u('lt/team-payments/rules.rein') } })) as FullDocumentDiagnosticReport;
+      assert.deepEqual(doc.items.map((d) => d.code), ['REIN200']);
     } finally {
       await client.stop();
       fs.rmSync(dir, { recursive: true, force: true });
