@@ -131,7 +131,7 @@ describe('language server over stdio: a layered (team) set reports its own files
       const team = fs.readFileSync(path.join(dir, 'lt/team-payments/rules.rein'), 'utf8');
       await client.open(u('lt/team-payments/rules.rein'), team);
       await client.replace(u('lt/team-payments/rules.rein'), team.replace('actionn', 'actionm'));
-      await client.until(() => (client.diagnostics.get(u('lt/team-payments/rules.rein')) ?? []).some((d) => /actionm/.test(d.message)), 'the edit re-checked');
+      await client.until(() => (client.diagnostics.get(u('lt/team-payments/rules.rein')) ?? []).some((d) => /actionm/.test(String(d.message))), 'the edit re-checked');
       await client.replace(u('lt/team-payments/rules.rein'), team.replace(BAD, '\n'));
       await client.until(() => !codes('lt/team-payments/rules.rein').includes('REIN200'), 'cleared');
       // the base schema edited in the editor (unsaved) so that the team's rules no longer check
