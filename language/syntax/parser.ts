@@ -245,20 +245,37 @@ const CLOSERS = new Set<TokenType>([RParen, RBracket, RCurly]);
  */
 const CONTINUES_OPERAND = new Set<string>(['and', 'or', 'in', 'not', 'matches', 'with', 'then', 'else']);
 
-/** May `t` be the name after a declaration keyword? (reserved words are, for REIN104, except those above) */
-function declName(t: IToken): boolean {
-  return isWordTok(t) && !CONTINUES_OPERAND.has(t.image);
+/** Clause keywords of the bodies (`deny`, `when`, `limit`, `expect`, …) that start no declaration. */
+const CLAUSE_KEYWORDS = new Set<TokenType>(
+  [...ITEM_STARTS.policy, ...ITEM_STARTS.rule, ...ITEM_STARTS.budget, ...ITEM_STARTS.test].filter((t) => !declKeywordTypes.has(t)),
+);
+
+/**
+ * May `t2` be the name after the declaration keyword `t1`? Reserved words are (for REIN104), except
+ * those that continue an operand; and a clause keyword on a later line is the next clause after a
+ * keyword that ended an operand (`when a and⏎  rule⏎  deny "m"`: `rule` is an input field).
+ */
+function declName(t1: IToken, t2: IToken, text: string | undefined): boolean {
+  if (!isWordTok(t2) || CONTINUES_OPERAND.has(t2.image)) return false;
+  if (text !== undefined && CLAUSE_KEYWORDS.has(t2.tokenType)) {
+    for (let k = t1.startOffset + t1.image.length; k < t2.startOffset; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 10 || c === 13) return false;
+    }
+  }
+  return true;
 }
 
-/** Does the declaration-start pattern hold at tokens[i]? (keyword + what must follow it) */
-function startsDecl(t1: IToken, t2: IToken | undefined, t3?: IToken): boolean {
+/** Does the declaration-start pattern hold at tokens[i]? (keyword + what must follow it; `text`, the
+ *  file's, tells where lines end) */
+function startsDecl(t1: IToken, t2: IToken | undefined, t3: IToken | undefined, text: string | undefined): boolean {
   const t = t1.tokenType;
   if (t === AnnotationName) return true;
   if (!declKeywordTypes.has(t)) return false;
   if (!t2 || t2.tokenType === EOF) return t === KW.input || t === KW.policy;
   switch (t) {
     case KW.policy:
-      return t2.tokenType === LCurly || declName(t2);
+      return t2.tokenType === LCurly || declName(t1, t2, text);
     case KW.input:
       return t2.tokenType === LCurly;
     case KW.extern:
@@ -270,7 +287,7 @@ function startsDecl(t1: IToken, t2: IToken | undefined, t3?: IToken): boolean {
       // of a continued line are operands; in a test, `data NAME = v` is a step)
       return isNameTok(t2) && (t3?.tokenType === Colon || t3?.tokenType === KW.from);
     default:
-      return declName(t2);
+      return declName(t1, t2, text);
   }
 }
 
@@ -394,7 +411,7 @@ class ReinParser extends EmbeddedActionsParser {
     const t = this.LA(1);
     if (!this.real(t) || !this.real(after)) return false;
     const t2 = this.LA(2);
-    const isDecl = declKeywordTypes.has(t.tokenType) && startsDecl(t, t2, this.LA(3));
+    const isDecl = declKeywordTypes.has(t.tokenType) && startsDecl(t, t2, this.LA(3), this.text);
     // at the top level only a real declaration start (`rule NAME`, `type NAME`, …) ends an operand:
     // `let a = type` and `def f(rule: int) = rule` at the end of the input are names
     if (!isDecl && (this.ctx === 'top' || !ITEM_STARTS[this.ctx].has(t.tokenType))) return false;
@@ -495,7 +512,7 @@ class ReinParser extends EmbeddedActionsParser {
         if (t.tokenType === EOF) return false;
         if (depth > 0) return true;
         if (ctx !== 'top' && t.tokenType === RCurly) return false;
-        if (ctx === 'top') return !startsDecl(t, this.LA(2), this.LA(3));
+        if (ctx === 'top') return !startsDecl(t, this.LA(2), this.LA(3), this.text);
         return !ITEM_STARTS[ctx].has(t.tokenType);
       }, () => {
         const t = this.consume(2, AnyToken);
@@ -1833,7 +1850,7 @@ function chunkStarts(tokens: IToken[], text: string): number[] {
     if (t.tokenType !== AnnotationName && !declKeywordTypes.has(t.tokenType)) continue;
     // a line of annotations belongs to the declaration below it
     if (tokens[prevLineFirst].tokenType === AnnotationName) continue;
-    if (!startsDecl(t, tokens[i + 1], tokens[i + 2])) continue;
+    if (!startsDecl(t, tokens[i + 1], tokens[i + 2], text)) continue;
     // annotations at the end of the previous line (`let a = 1 @monitor⏎rule r …`) belong to this
     // declaration: the chunk starts at the first of them
     let j = i;

@@ -467,6 +467,35 @@ rule r1 {
     );
   });
 
+  it('a declaration keyword that ends an operand at the end of a line, before the next clause, is an operand', () => {
+    const declKeywords = ['policy', 'input', 'type', 'let', 'def', 'extern', 'rule', 'budget', 'test', 'data'];
+    const places: ((k: string) => string)[] = [
+      (k) => `rule r {\n  when a and\n    ${k}\n  deny "m"\n}`,
+      (k) => `rule r {\n  when a ==\n    ${k}\n  require approval\n}`,
+      (k) => `rule r {\n  when a\n  unless b or\n    ${k}\n  warn "w"\n}`,
+      (k) => `budget b {\n  limit 3\n  by\n    ${k}\n  when x\n}`,
+      (k) => `budget b {\n  limit 3\n  charge\n    ${k}\n  by x\n}`,
+      (k) => `test "t" {\n  given\n    ${k}\n  expect allow\n}`,
+    ];
+    const failures: string[] = [];
+    for (const k of declKeywords) {
+      for (const place of places) {
+        // in a test, `extern …` and `data …` on their own line are steps
+        if ((k === 'extern' || k === 'data') && place(k).startsWith('test')) continue;
+        const src = `${place(k)}\nlet after = 1`;
+        const flat = `${place(k).replace(/\n\s*/g, ' ')}\nlet after = 1`;
+        const r = parse(src);
+        if (r.diagnostics.length > 0) failures.push(`${JSON.stringify(src)}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+        else if (sx(r.ast.decls) !== sx(parse(flat).ast.decls)) failures.push(`${JSON.stringify(src)}: a different tree than on one line`);
+      }
+    }
+    assert.deepEqual(failures, []);
+    // a declaration keyword typed on its own line before the next declaration is still cut off
+    const typing = parse('let a = 1\nrule\nrule b { deny "m" }');
+    assert.deepEqual(typing.diagnostics.map((d) => d.message), ['expected a name after `rule`']);
+    assert.deepEqual(typing.ast.decls.map((d) => (d as A.RuleDecl).name?.text), ['a', 'b']);
+  });
+
   it('a declaration keyword followed by a reserved word on a new line is still a declaration: REIN104 and the declarations after it are kept', () => {
     // a reserved word that cannot continue an operand still starts a declaration at the start of a line,
     // also after a declaration left open
