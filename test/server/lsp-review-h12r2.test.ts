@@ -7,11 +7,15 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   HoverRequest,
+  ReferencesRequest,
+  RenameRequest,
   DidChangeWatchedFilesNotification,
   DocumentDiagnosticRequest,
   WorkspaceDiagnosticRequest,
   FileChangeType,
   type Hover,
+  type Location,
+  type WorkspaceEdit,
   type FullDocumentDiagnosticReport,
 } from 'vscode-languageserver-protocol/node';
 import { TestClient, posOf } from './lsp-client.js';
@@ -161,6 +165,47 @@ describe('language server over stdio: a layered (team) set reports its own files
       assert.deepEqual(team.items.map((d) => d.code), ['REIN200']);
       const doc = (await client.conn.sendRequest(DocumentDiagnosticRequest.type, { textDocument: { uri: u('lt/team-payments/rules.rein') } })) as FullDocumentDiagnosticReport;
       assert.deepEqual(doc.items.map((d) => d.code), ['REIN200']);
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('language server over stdio: references and rename from a base set reach the layers over it (review h12r2 T12)', function () {
+  this.timeout(60000);
+  it('a base field renamed from the base schema is renamed in the team layer too; references list the team files; a clash in the layer is refused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-lsp-r2-'));
+    fs.cpSync(path.resolve('examples/layered-tools'), path.join(dir, 'lt'), { recursive: true });
+    const client = new TestClient();
+    const u = (f: string) => pathToFileURL(path.join(dir, f)).href;
+    try {
+      await client.initialize(dir, {});
+      await client.until(() => client.diagnostics.has(u('lt/team-payments/rules.rein')), 'start-up diagnostics');
+      const schema = fs.readFileSync(path.join(dir, 'lt/schema.rein'), 'utf8');
+      await client.open(u('lt/schema.rein'), schema);
+      const at = posOf(schema, 'action:', 1);
+      const refs = (await client.conn.sendRequest(ReferencesRequest.type, { textDocument: { uri: u('lt/schema.rein') }, position: at, context: { includeDeclaration: true } })) as Location[];
+      const files = new Set(refs.map((r) => r.uri));
+      assert.ok(files.has(u('lt/team-payments/rules.rein')) && files.has(u('lt/team-payments/tests.rein')), JSON.stringify([...files]));
+      assert.equal(refs.length, new Set(refs.map((r) => `${r.uri}:${r.range.start.line}:${r.range.start.character}`)).size, 'an occurrence listed twice');
+      const edit = (await client.conn.sendRequest(RenameRequest.type, { textDocument: { uri: u('lt/schema.rein') }, position: at, newName: 'act' })) as WorkspaceEdit;
+      const changes = edit.changes ?? {};
+      // every use of `action` in the team's files is an edit
+      for (const f of ['lt/team-payments/rules.rein', 'lt/team-payments/tests.rein']) {
+        const text = fs.readFileSync(path.join(dir, f), 'utf8');
+        const uses = [...text.matchAll(/\baction\b/g)].length;
+        assert.ok(uses > 0);
+        assert.equal((changes[u(f)] ?? []).length, uses, `${f}: ${JSON.stringify(changes[u(f)])}`);
+      }
+      // a rule of the base renamed to a name the team layer declares
+      const rules = fs.readFileSync(path.join(dir, 'lt/rules-global.rein'), 'utf8');
+      const ruleName = /rule (\w+)/.exec(rules)![1];
+      await client.open(u('lt/rules-global.rein'), rules);
+      await assert.rejects(
+        client.conn.sendRequest(RenameRequest.type, { textDocument: { uri: u('lt/rules-global.rein') }, position: posOf(rules, `rule ${ruleName}`, 6), newName: 'payments_tools' }),
+        /already declared in a set layered over this one/,
+      );
     } finally {
       await client.stop();
       fs.rmSync(dir, { recursive: true, force: true });
