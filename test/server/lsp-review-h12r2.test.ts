@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   HoverRequest,
+  CompletionRequest,
   ReferencesRequest,
   RenameRequest,
   DidChangeWatchedFilesNotification,
@@ -14,6 +15,7 @@ import {
   WorkspaceDiagnosticRequest,
   FileChangeType,
   type Hover,
+  type CompletionList,
   type Location,
   type WorkspaceEdit,
   type FullDocumentDiagnosticReport,
@@ -206,6 +208,33 @@ describe('language server over stdio: references and rename from a base set reac
         client.conn.sendRequest(RenameRequest.type, { textDocument: { uri: u('lt/rules-global.rein') }, position: posOf(rules, `rule ${ruleName}`, 6), newName: 'payments_tools' }),
         /already declared in a set layered over this one/,
       );
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('language server over stdio: completion on one-line declarations and inside `${…}` (review h12r2 T9)', function () {
+  this.timeout(60000);
+  it('offers the effects after `expect`, the rules after `by`, the clauses in `rule r { }` and the names in `${…}`', async () => {
+    const dir = tmpWorkspace({ 'set/schema.rein': 'input { tool: string, kind: "a" | "b" }\nrule existing { when tool == "z" deny "e" }\n' });
+    const client = new TestClient();
+    const u = pathToFileURL(path.join(dir, 'set/a.rein')).href;
+    const labelsAt = async (text: string): Promise<string[]> => {
+      const i = text.indexOf('|');
+      const src = text.slice(0, i) + text.slice(i + 1);
+      await client.replace(u, src);
+      const res = (await client.conn.sendRequest(CompletionRequest.type, { textDocument: { uri: u }, position: { line: 0, character: i } })) as CompletionList;
+      return res.items.map((x) => x.label);
+    };
+    try {
+      await client.initialize(dir, {});
+      await client.open(u, '');
+      assert.deepEqual(await labelsAt('test "t" { given { tool: "a" } expect | }'), ['allow', 'deny', 'require_approval', 'warnings']);
+      assert.deepEqual(await labelsAt('test "t" { given { tool: "a" } expect deny by | }'), ['existing']);
+      assert.ok((await labelsAt('rule r { | }')).includes('when'));
+      assert.ok((await labelsAt('rule r { when tool == "a" deny "x ${to|}" }')).includes('tool'));
     } finally {
       await client.stop();
       fs.rmSync(dir, { recursive: true, force: true });
