@@ -80,10 +80,14 @@ export function codeActions(analysis: Analysis, file: string, range: Range, only
       const lineStart = src.lines.offsetAt(line, 0);
       const indent = /^[ \t]*/.exec(src.text.slice(lineStart))![0];
       const at = src.lines.range(lineStart, lineStart);
+      // the document's own line ending (a CRLF file stays CRLF)
+      let nl = src.text.indexOf('\n', lineStart);
+      if (nl < 0) nl = src.text.indexOf('\n');
+      const eol = nl > 0 && src.text[nl - 1] === '\r' ? '\r\n' : '\n';
       out.push({
         title: `Suppress ${d.code} on this line`,
         kind: 'quickfix',
-        edits: [{ file, range: at, newText: `${indent}// rein-ignore ${d.code}\n` }],
+        edits: [{ file, range: at, newText: `${indent}// rein-ignore ${d.code}${eol}` }],
         diagnosticCode: d.code,
       });
     }

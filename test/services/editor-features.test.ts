@@ -151,6 +151,15 @@ describe('services/code actions', () => {
     assert.match(fix!.edits[0].newText, /^\(cost\.tokens \?\? 0\)$/);
   });
 
+  // regression (review h12r2 T14): a `\n` went into CRLF documents (mixed line endings)
+  it('suppresses a lint with the document\'s own line ending', () => {
+    for (const eol of ['\r\n', '\n']) {
+      const fx = fixture(['rule r {', '  when action.tool == "x"', '  deny', '}', ''].join(eol));
+      const sup = codeActions(fx.analysis, 'main.rein', whole(fx)).find((a) => a.title === 'Suppress REIN301 on this line');
+      assert.equal(sup?.edits[0].newText, `  // rein-ignore REIN301${eol}`, JSON.stringify(eol));
+    }
+  });
+
   it('suppresses a lint with `// rein-ignore CODE` on the line above', () => {
     const fx = fixture('rule r {\n  when action.tool == "x"\n  deny\n}\n');
     const acts = codeActions(fx.analysis, 'main.rein', whole(fx));
