@@ -59,6 +59,13 @@ test "t" {
     assert.ok(has(8, 10), 'rule');
     assert.ok(has(16, 17, 'comment'), 'comments');
   });
+
+  // regression (review h12r2 T14): `let q = [⏎…⏎]` folded twice (the declaration and its list)
+  it('gives one folding range per start line', () => {
+    const fx = fixture('let q = [\n  1,\n]\nrule r {\n  when action.tool in [\n    "a",\n  ]\n  deny "m"\n}\n');
+    const folds = foldingRanges(fx.analysis, 'main.rein');
+    assert.deepEqual(folds.map((f) => `${f.startLine}-${f.endLine}`), ['0-1', '3-7', '4-5']);
+  });
 });
 
 describe('services/semantic tokens', () => {
