@@ -8,6 +8,8 @@ import { pathToFileURL } from 'node:url';
 import {
   HoverRequest,
   CompletionRequest,
+  CodeLensRequest,
+  ExecuteCommandRequest,
   ReferencesRequest,
   RenameRequest,
   DidChangeWatchedFilesNotification,
@@ -15,6 +17,7 @@ import {
   WorkspaceDiagnosticRequest,
   FileChangeType,
   type Hover,
+  type CodeLens,
   type CompletionList,
   type Location,
   type WorkspaceEdit,
@@ -235,6 +238,43 @@ describe('language server over stdio: completion on one-line declarations and in
       assert.deepEqual(await labelsAt('test "t" { given { tool: "a" } expect deny by | }'), ['existing']);
       assert.ok((await labelsAt('rule r { | }')).includes('when'));
       assert.ok((await labelsAt('rule r { when tool == "a" deny "x ${to|}" }')).includes('tool'));
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('language server over stdio: test code lenses (review h12r2 T14)', function () {
+  this.timeout(60000);
+  it('"Run all tests in this file" answers for this file in a layered set; a failure lens title is one line', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rein-lsp-r2-'));
+    fs.cpSync(path.resolve('examples/layered-tools'), path.join(dir, 'lt'), { recursive: true });
+    fs.mkdirSync(path.join(dir, 'zero'));
+    fs.writeFileSync(path.join(dir, 'zero/a.rein'), 'policy p { default allow }\ninput { n: int }\nrule r1 { when 10 / n > 1 deny "x" }\ntest "t" { given { n: 0 } expect deny by r1 }\n');
+    const client = new TestClient();
+    const u = (f: string) => pathToFileURL(path.join(dir, f)).href;
+    try {
+      await client.initialize(dir, {});
+      const team = u('lt/team-payments/tests.rein');
+      const count = [...fs.readFileSync(path.join(dir, 'lt/team-payments/tests.rein'), 'utf8').matchAll(/^test /gm)].length;
+      const base = [...fs.readFileSync(path.join(dir, 'lt/tests.rein'), 'utf8').matchAll(/^test /gm)].length;
+      assert.ok(count > 1 && base > 0);
+      const lenses = (await client.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri: team } })) as CodeLens[];
+      assert.equal(lenses[0].command!.title, `▶ Run all ${count} tests in this file`);
+      const report = (await client.conn.sendRequest(ExecuteCommandRequest.type, { command: 'rein.runAllTests', arguments: lenses[0].command!.arguments })) as { passed: number; failed: number; results: { file: string }[] };
+      assert.equal(report.passed + report.failed, count);
+      assert.ok(report.results.every((r) => r.file === team), JSON.stringify(report.results.map((r) => r.file)));
+      // a failure whose message has a second line (the decision's errors)
+      const z = u('zero/a.rein');
+      const zl = (await client.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri: z } })) as CodeLens[];
+      const run = (await client.conn.sendRequest(ExecuteCommandRequest.type, { command: 'rein.runTest', arguments: zl.find((l) => l.command!.command === 'rein.runTest')!.command!.arguments })) as { passed: boolean; message: string };
+      assert.equal(run.passed, false);
+      assert.match(run.message, /\n/);
+      const after = (await client.conn.sendRequest(CodeLensRequest.type, { textDocument: { uri: z } })) as CodeLens[];
+      const title = after.find((l) => l.command!.command === 'rein.runTest')!.command!.title;
+      assert.match(title, /^✗ failed: expected deny by r1, got deny by nothing; decision errors: r1: division by zero/);
+      assert.doesNotMatch(title, /[\r\n]/);
     } finally {
       await client.stop();
       fs.rmSync(dir, { recursive: true, force: true });
