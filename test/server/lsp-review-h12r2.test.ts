@@ -13,6 +13,8 @@ import {
   ReferencesRequest,
   RenameRequest,
   DidChangeWatchedFilesNotification,
+  DidOpenTextDocumentNotification,
+  DidCloseTextDocumentNotification,
   DocumentDiagnosticRequest,
   WorkspaceDiagnosticRequest,
   FileChangeType,
@@ -275,6 +277,28 @@ describe('language server over stdio: test code lenses (review h12r2 T14)', func
       const title = after.find((l) => l.command!.command === 'rein.runTest')!.command!.title;
       assert.match(title, /^✗ failed: expected deny by r1, got deny by nothing; decision errors: r1: division by zero/);
       assert.doesNotMatch(title, /[\r\n]/);
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('language server over stdio: an `untitled:` Rein document (review h12r2 T14)', function () {
+  this.timeout(60000);
+  it('gets diagnostics and hover like a file, and its diagnostics are cleared on close', async () => {
+    const dir = tmpWorkspace({ 'set/a.rein': 'input { tool: string }\nrule r { when tool == "x" deny "m" }\n' });
+    const client = new TestClient();
+    const u = 'untitled:Untitled-1';
+    try {
+      await client.initialize(dir, {});
+      const src = 'input { tool: string }\nrule z { when tol == "a" deny "m" }\n';
+      await client.conn.sendNotification(DidOpenTextDocumentNotification.type, { textDocument: { uri: u, languageId: 'rein', version: 1, text: src } });
+      await client.until(() => (client.diagnostics.get(u) ?? []).some((d) => d.code === 'REIN200'), 'REIN200 in the untitled document');
+      const h = (await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri: u }, position: posOf(src, 'tool:', 1) })) as Hover | null;
+      assert.match((h?.contents as { value: string } | undefined)?.value ?? '', /\(input\) tool: string/);
+      await client.conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: u } });
+      await client.until(() => (client.diagnostics.get(u) ?? []).length === 0, 'cleared on close');
     } finally {
       await client.stop();
       fs.rmSync(dir, { recursive: true, force: true });
