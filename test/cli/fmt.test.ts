@@ -130,4 +130,16 @@ test "t" {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  // regression (review h12r2 T14): `rein fmt - --format json` printed the formatted text, not JSON
+  it('--format json without --check or --write is a usage error, not text that is not JSON', async () => {
+    for (const args of [['fmt', '-', '--format', 'json'], ['fmt', 'unformatted/messy.rein', '--format', 'json']]) {
+      const r = await runMain(args, { input: 'let a=1\n' });
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /--format json goes with --check or --write/);
+    }
+    const ok = await runMain(['fmt', '-', '--check', '--format', 'json'], { input: 'let a = 1\n' });
+    assert.equal(ok.code, 0);
+    assert.deepEqual(JSON.parse(ok.stdout), { unformatted: [], errors: [] });
+  });
 });
