@@ -807,14 +807,16 @@ export class Checker {
     const at = b.name?.range ?? headRange(b.range);
     const limits = b.items.filter((i) => i.kind === 'Limit');
     const charges = b.items.filter((i) => i.kind === 'Charge');
-    if (limits.length === 0) this.report('REIN213', at, `budget \`${b.name?.text ?? ''}\` has no \`limit\``, { help: 'e.g. `limit $50 per day`, or a token bucket: `burst 3 refill 1 per 1s`' });
-    if (charges.length === 0) this.report('REIN213', at, `budget \`${b.name?.text ?? ''}\` has no \`charge\``, { help: 'e.g. `charge cost.estimate` or `charge 1`' });
+    // a budget whose name is missing (a syntax error says so) is "the budget", not "budget ``"
+    const budget = b.name?.text ? `budget \`${b.name.text}\`` : 'the budget';
+    if (limits.length === 0) this.report('REIN213', at, `${budget} has no \`limit\``, { help: 'e.g. `limit $50 per day`, or a token bucket: `burst 3 refill 1 per 1s`' });
+    if (charges.length === 0) this.report('REIN213', at, `${budget} has no \`charge\``, { help: 'e.g. `charge cost.estimate` or `charge 1`' });
     const once = new Set<string>();
     for (const it of b.items) {
       if (it.kind === 'Limit' || it.kind === 'Charge' || it.kind === 'WarnAt' || it.kind === 'OnExceed' || it.kind === 'By') {
         if (once.has(it.kind)) {
           const word = { Limit: 'limit` or `burst', Charge: 'charge', WarnAt: 'warn at', OnExceed: 'on exceed', By: 'by' }[it.kind];
-          this.report('REIN213', it.range, `\`${word}\` appears more than once in budget \`${b.name?.text ?? ''}\``);
+          this.report('REIN213', it.range, `\`${word}\` appears more than once in ${budget}`);
         }
         once.add(it.kind);
       }

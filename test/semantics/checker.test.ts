@@ -355,6 +355,12 @@ rule r {
     assert.deepEqual(errors('budget b {\n  limit $5\n  charge $1\n}\nrule r {\n  when b.spent > 1\n  deny "m"\n}\n'), ['REIN207']);
     assert.deepEqual(errors('budget b {\n  limit $5\n  charge $1\n}\nrule r {\n  when b.usedd > 1\n  deny "m"\n}\n'), ['REIN204']);
   });
+
+  // regression (review h12r2 T14): a budget without a name (a syntax error) was "budget `` has no `limit`"
+  it('names a budget whose name is missing "the budget"', () => {
+    const msgs = checkBody('budget {\n  warn at 80%\n  warn at 90%\n}\n').diagnostics.filter((d) => d.code === 'REIN213').map((d) => d.message);
+    assert.deepEqual(msgs, ['the budget has no `limit`', 'the budget has no `charge`', '`warn at` appears more than once in the budget']);
+  });
 });
 
 describe('checker: tests (static part)', () => {
