@@ -112,7 +112,9 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
   connection.onInitialized(() => {
     if (ctx?.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       void connection.client.register(DidChangeWatchedFilesNotification.type, {
-        watchers: [{ globPattern: '**/*.rein' }, { globPattern: '**/rein.json' }],
+        // and every created or deleted path, for folders: an editor reports a moved or deleted
+        // folder once, not the policy files in it (kind 5 = Create | Delete)
+        watchers: [{ globPattern: '**/*.rein' }, { globPattern: '**/rein.json' }, { globPattern: '**/*', kind: 5 }],
       });
     }
     try {

@@ -219,6 +219,27 @@ export class Workspace {
     // load the sets under the roots as at start-up, so the new one is checked without opening a file
     if (changes.some((c) => c.type !== 3 && isPolicyUri(c.uri) && !this.sets.has(dirOf(c.uri)))) this.discover(this.roots);
     const touched = new Set<string>();
+    // A folder created or deleted (an editor reports a moved or deleted folder once, not its files):
+    // a created folder's sets are loaded; the sets in a deleted one lose the files that are gone.
+    for (const c of changes) {
+      if (isPolicyUri(c.uri) || isConfigUri(c.uri)) continue;
+      if (c.type === 1) {
+        if (!this.roots.some((r) => c.uri === r || c.uri.startsWith(r + '/'))) continue;
+        for (const dir of this.fs.discoverSetDirs(c.uri)) {
+          if (!this.sets.has(dir)) {
+            this.ensureSet(dir);
+            touched.add(dir);
+          }
+        }
+      } else if (c.type === 3) {
+        for (const e of this.sets.values()) {
+          if (e.dir !== c.uri && !e.dir.startsWith(c.uri + '/')) continue;
+          for (const f of e.set.files()) {
+            if (!e.open.has(f) && !e.baseUris?.has(f) && this.fs.readFile(f) === undefined && e.set.delete(f)) touched.add(e.dir);
+          }
+        }
+      }
+    }
     for (const c of changes) {
       // a file of a base set that other sets layer over
       for (const other of this.sets.values()) {

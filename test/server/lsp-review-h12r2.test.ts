@@ -13,6 +13,7 @@ import {
   ReferencesRequest,
   RenameRequest,
   DidChangeWatchedFilesNotification,
+  RegistrationRequest,
   DidOpenTextDocumentNotification,
   DidCloseTextDocumentNotification,
   DocumentDiagnosticRequest,
@@ -89,6 +90,11 @@ describe('language server over stdio: a policy set that appears after start-up (
     const u = (f: string) => pathToFileURL(path.join(dir, f)).href;
     const codes = (f: string) => (client.diagnostics.get(u(f)) ?? []).map((d) => String(d.code));
     try {
+      const registrations: { globPattern: unknown; kind?: number }[] = [];
+      client.conn.onRequest(RegistrationRequest.type, (p) => {
+        for (const r of p.registrations) registrations.push(...((r.registerOptions as { watchers?: { globPattern: unknown; kind?: number }[] })?.watchers ?? []));
+        return null;
+      });
       await client.initialize(dir, { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } });
       await client.until(() => client.diagnostics.has(u('set/a.rein')), 'start-up diagnostics of set/a.rein');
       // a new folder with a policy file (`rein init`, a branch checkout)
@@ -112,6 +118,17 @@ describe('language server over stdio: a policy set that appears after start-up (
       await client.until(() => codes('moved/b.rein').includes('REIN200') && client.diagnostics.has(u('moved/a.rein')), 'diagnostics of the moved set');
       await client.until(() => codes('set/b.rein').length === 0, 'old URIs cleared');
       assert.deepEqual((client.diagnostics.get(u('moved/a.rein')) ?? []).filter((d) => d.severity === 1), []);
+      // an editor reports a moved folder once (VS Code folds the files' events into the folder's)
+      fs.renameSync(path.join(dir, 'moved'), path.join(dir, 'again'));
+      await client.conn.sendNotification(DidChangeWatchedFilesNotification.type, {
+        changes: [
+          { uri: u('moved'), type: FileChangeType.Deleted },
+          { uri: u('again'), type: FileChangeType.Created },
+        ],
+      });
+      await client.until(() => codes('again/b.rein').includes('REIN200') && codes('moved/b.rein').length === 0, 'the folder event moves the set');
+      // the server asks for folder events too
+      assert.ok(registrations.some((w) => w.globPattern === '**/*' && w.kind === 5), JSON.stringify(registrations));
     } finally {
       await client.stop();
       fs.rmSync(dir, { recursive: true, force: true });
