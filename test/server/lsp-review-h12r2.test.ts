@@ -25,6 +25,7 @@ import {
   type Location,
   type WorkspaceEdit,
   type FullDocumentDiagnosticReport,
+  type RegistrationParams,
 } from 'vscode-languageserver-protocol/node';
 import { TestClient, posOf } from './lsp-client.js';
 
@@ -91,9 +92,8 @@ describe('language server over stdio: a policy set that appears after start-up (
     const codes = (f: string) => (client.diagnostics.get(u(f)) ?? []).map((d) => String(d.code));
     try {
       const registrations: { globPattern: unknown; kind?: number }[] = [];
-      client.conn.onRequest(RegistrationRequest.type, (p) => {
+      client.conn.onRequest(RegistrationRequest.type, (p: RegistrationParams) => {
         for (const r of p.registrations) registrations.push(...((r.registerOptions as { watchers?: { globPattern: unknown; kind?: number }[] })?.watchers ?? []));
-        return null;
       });
       await client.initialize(dir, { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } });
       await client.until(() => client.diagnostics.has(u('set/a.rein')), 'start-up diagnostics of set/a.rein');
