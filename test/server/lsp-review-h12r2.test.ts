@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   HoverRequest,
+  DefinitionRequest,
   CompletionRequest,
   CodeLensRequest,
   ExecuteCommandRequest,
@@ -316,6 +317,31 @@ describe('language server over stdio: an `untitled:` Rein document (review h12r2
       assert.match((h?.contents as { value: string } | undefined)?.value ?? '', /\(input\) tool: string/);
       await client.conn.sendNotification(DidCloseTextDocumentNotification.type, { textDocument: { uri: u } });
       await client.until(() => (client.diagnostics.get(u) ?? []).length === 0, 'cleared on close');
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('language server over stdio: a request key is its schema field (review h12r2 T14)', function () {
+  this.timeout(60000);
+  it('hover and go to definition on a `given { … }` key', async () => {
+    const dir = tmpWorkspace({
+      'set/schema.rein': 'input {\n  /// The team.\n  team: string\n}\n',
+      'set/tests.rein': 'test "t" {\n  given { team: "a" }\n  expect allow\n}\n',
+    });
+    const client = new TestClient();
+    const u = (f: string) => pathToFileURL(path.join(dir, f)).href;
+    try {
+      await client.initialize(dir, {});
+      const src = fs.readFileSync(path.join(dir, 'set/tests.rein'), 'utf8');
+      await client.open(u('set/tests.rein'), src);
+      const at = posOf(src, 'team:', 1);
+      const h = (await client.conn.sendRequest(HoverRequest.type, { textDocument: { uri: u('set/tests.rein') }, position: at })) as Hover | null;
+      assert.match((h?.contents as { value: string } | undefined)?.value ?? '', /\(input\) team: string[\s\S]*The team\./);
+      const d = (await client.conn.sendRequest(DefinitionRequest.type, { textDocument: { uri: u('set/tests.rein') }, position: at })) as Location[];
+      assert.deepEqual(d.map((l) => [l.uri, l.range.start.line]), [[u('set/schema.rein'), 2]]);
     } finally {
       await client.stop();
       fs.rmSync(dir, { recursive: true, force: true });
