@@ -348,3 +348,21 @@ describe('language server over stdio: a request key is its schema field (review 
     }
   });
 });
+
+describe('language server over stdio: the sets `rein check` finds (review h12r2 T15 addendum)', function () {
+  this.timeout(60000);
+  it('a set under a `dist/` or `out/` folder gets diagnostics at start-up; `node_modules` and dot-folders are skipped', async () => {
+    const bad = 'rule q { when nope deny "x" }\n';
+    const dir = tmpWorkspace({ 'dist/set/a.rein': bad, 'out/b.rein': bad, 'node_modules/m/c.rein': bad, '.hidden/d.rein': bad, 'ok/e.rein': bad });
+    const client = new TestClient();
+    const u = (f: string) => pathToFileURL(path.join(dir, f)).href;
+    try {
+      await client.initialize(dir, {});
+      await client.until(() => ['dist/set/a.rein', 'out/b.rein', 'ok/e.rein'].every((f) => client.diagnostics.has(u(f))), 'diagnostics of dist/, out/ and ok/');
+      assert.ok(!client.diagnostics.has(u('node_modules/m/c.rein')) && !client.diagnostics.has(u('.hidden/d.rein')));
+    } finally {
+      await client.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
