@@ -4,6 +4,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { LoadError, ioReason } from '../language/node/errors.js';
+import { decodeUtf8 } from '../language/node/utf8.js';
 import { colorEnabled, makeColors, type Colors } from './output/color.js';
 
 import type { CliIO } from '../language/node/io.js';
@@ -35,9 +36,15 @@ export interface Ctx {
 
 export async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
   const chunks: string[] = [];
-  const dec = new TextDecoder();
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? chunk : dec.decode(chunk, { stream: true }));
-  chunks.push(dec.decode());
+  // strict: bytes that are not UTF-8 are refused, not replaced (language/node/utf8.ts)
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  try {
+    for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? chunk : dec.decode(chunk, { stream: true }));
+    chunks.push(dec.decode());
+  } catch (e) {
+    if (e instanceof TypeError) throw new LoadError('standard input is not valid UTF-8');
+    throw e;
+  }
   return chunks.join('');
 }
 
@@ -68,11 +75,13 @@ export function makeCtx(io: CliIO): Ctx {
     err: (s) => void io.stderr.write(s),
     async readInput(p) {
       if (p === '-') return readAll(io.stdin);
+      let bytes: Uint8Array;
       try {
-        return await fs.readFile(resolve(p), 'utf8');
+        bytes = await fs.readFile(resolve(p));
       } catch (e) {
         throw new LoadError(`cannot read \`${p}\`: ${ioReason(e)}`);
       }
+      return decodeUtf8(bytes, p);
     },
   };
 }

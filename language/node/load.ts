@@ -21,6 +21,7 @@ import type { CheckResult } from '../semantics/program.js';
 import { PolicyError } from '../errors.js';
 import { isBundleFile, readBundle } from './bundle.js';
 import { LoadError, ioReason } from './errors.js';
+import { decodeUtf8 } from './utf8.js';
 
 export interface PolicySet {
   /** Absolute directory the names are relative to. */
@@ -68,11 +69,13 @@ async function statOrNull(p: string) {
 }
 
 async function readText(p: string): Promise<string> {
+  let bytes: Uint8Array;
   try {
-    return await fs.readFile(p, 'utf8');
+    bytes = await fs.readFile(p);
   } catch (e) {
     throw new LoadError(`cannot read \`${p}\`: ${ioReason(e)}`);
   }
+  return decodeUtf8(bytes, p);
 }
 
 /**
@@ -137,11 +140,14 @@ export async function readData(set: PolicySet): Promise<void> {
   for (const name of names) {
     const abs = path.resolve(set.root, name);
     set.paths[name] = abs;
+    let bytes: Uint8Array;
     try {
-      set.data[name] = await fs.readFile(abs, 'utf8');
+      bytes = await fs.readFile(abs);
     } catch {
       // absent from `data`: the check reports the file as not found (REIN251)
+      continue;
     }
+    set.data[name] = decodeUtf8(bytes, abs);
   }
 }
 
