@@ -406,11 +406,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: 'rein lsp [--stdio]',
     summary: 'run the language server over stdio (for Neovim, Helix, Zed, Emacs, …)',
     description: 'Speaks the Language Server Protocol on stdin/stdout until the client exits.',
-    options: [
-      { name: 'stdio', type: 'boolean', description: 'use stdio (the default and only transport; accepted for editors that pass it)' },
-      { name: 'clientProcessId', type: 'string', value: 'PID', description: 'the editor\'s process id (vscode-languageclient passes it): the server exits when that process is gone' },
-      help,
-    ],
+    options: [{ name: 'stdio', type: 'boolean', description: 'use stdio (the default and only transport; accepted for editors that pass it)' }, help],
     exitCodes: [
       [0, 'the client shut the server down'],
       [1, 'the client went away (exit or end of input) without a `shutdown` request, as the LSP specification says'],

@@ -82,7 +82,7 @@ export const optionSchemas = {
     now: rfc3339.optional(),
     format: formatOf(['text', 'json'] as const).default('text'),
   }),
-  lsp: z.object({ stdio: z.boolean().default(true), clientProcessId: z.string().regex(/^\d+$/, '--clientProcessId must be a process id').optional() }),
+  lsp: z.object({ stdio: z.boolean().default(true) }),
   completion: z.object({}),
   bench: z.object({
     input: z.string({ error: '--input FILE|- is required' }),

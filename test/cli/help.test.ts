@@ -17,7 +17,7 @@ const PROMISED: Record<string, string[]> = {
   completion: ['--help'],
   build: ['--output', '--format', '--help'],
   diff: ['--inputs', '--now', '--format', '--help'],
-  lsp: ['--stdio', '--clientProcessId', '--help'],
+  lsp: ['--stdio', '--help'],
 };
 
 describe('rein --help and --version', function () {

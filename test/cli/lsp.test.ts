@@ -30,22 +30,4 @@ describe('rein lsp', function () {
     child.stdin.write(frame({ jsonrpc: '2.0', method: 'exit' }));
     assert.equal(await exited, 0);
   });
-  // regression (review h12r2 T14): vscode-languageclient starts a Node-module server with
-  // `--clientProcessId=PID`; `rein lsp` refused it as an unknown option (exit 2)
-  it('accepts --clientProcessId=PID (vscode-languageclient passes it) and serves', async () => {
-    for (const args of [['lsp', '--stdio', `--clientProcessId=${process.pid}`], ['lsp', '--clientProcessId', String(process.pid), '--stdio']]) {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: FIXTURES });
-      let out = '';
-      let err = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-      const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-      child.stdin.write(frame({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { processId: null, rootUri: null, capabilities: {} } }));
-      for (let i = 0; i < 1200 && !/"id":1,"result"/.test(out) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 50));
-      assert.match(out, /"id":1,"result"/, `${args.join(' ')}: ${err}`);
-      child.stdin.write(frame({ jsonrpc: '2.0', id: 2, method: 'shutdown' }));
-      child.stdin.write(frame({ jsonrpc: '2.0', method: 'exit' }));
-      assert.equal(await exited, 0);
-    }
-  });
 });
