@@ -6,7 +6,7 @@
 import type * as A from '../syntax/ast.js';
 import { SEVERITIES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
 import { COMBINING_ALGORITHMS, dataFile, type CheckedProgram, type DataDocument, type CombiningAlgorithm, type PolicyHeader, type Symbol } from './program.js';
-import { nullable, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
+import { nullable, nullDefault, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
 import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, MAP_METHODS, STRING_METHODS } from './builtins.js';
 import { suggest } from './suggest.js';
@@ -1334,7 +1334,9 @@ export class Checker {
   }
 
   private nullGuard(e: A.Expr): void {
-    this.report('REIN206', e.range, `\`${brief(e)}\` may be null`, { data: { nullGuard: true }, help: `add a default: \`(${brief(e)} ?? 0)\`` });
+    // the default follows the value's type (`?? $0` for money, `?? ""` for a string), as the quick fix's
+    const def = nullDefault(this.types.get(e));
+    this.report('REIN206', e.range, `\`${brief(e)}\` may be null`, { data: { nullGuard: true }, help: `add a default: \`(${brief(e)} ?? ${def})\`` });
   }
 
   private globalNames?: string[];

@@ -356,6 +356,16 @@ rule r {
     assert.deepEqual(errors('budget b {\n  limit $5\n  charge $1\n}\nrule r {\n  when b.usedd > 1\n  deny "m"\n}\n'), ['REIN204']);
   });
 
+  // regression (review h12r2 T13): REIN206's help always said `?? 0`, which is REIN207 for money and strings
+  it('REIN206 suggests a default of the value\'s type, as the quick fix does', () => {
+    const r = check({ 'a.rein': 'input { cost?: { estimate: money, tokens: int }, text?: string }\nrule a { when cost.estimate * 2 > $1 deny "x" }\nrule e { when text + "!" == "a" deny "y" }\nrule t { when cost.tokens * 2 > 1 deny "z" }\n' });
+    const helps = r.diagnostics.filter((d) => d.code === 'REIN206').map((d) => d.help);
+    assert.deepEqual(helps, ['add a default: `(cost.estimate ?? $0)`', 'add a default: `(text ?? "")`', 'add a default: `(cost.tokens ?? 0)`']);
+    // following the help checks
+    const fixed = check({ 'a.rein': 'input { cost?: { estimate: money, tokens: int } }\nrule a { when (cost.estimate ?? $0) * 2 > $1 deny "x" }\n' });
+    assert.deepEqual(fixed.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), []);
+  });
+
   // regression (review h12r2 T14): a budget without a name (a syntax error) was "budget `` has no `limit`"
   it('names a budget whose name is missing "the budget"', () => {
     const msgs = checkBody('budget {\n  warn at 80%\n  warn at 90%\n}\n').diagnostics.filter((d) => d.code === 'REIN213').map((d) => d.message);
