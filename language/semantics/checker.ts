@@ -215,6 +215,7 @@ export class Checker {
       this.file = f.file;
       for (const d of f.ast.decls) {
         this.declFile.set(d, f.file);
+        this.meaningAnnotations(d);
         switch (d.kind) {
           case 'PolicyDecl':
             if (this.policies.length > 0) {
@@ -706,6 +707,24 @@ export class Checker {
       case 'Redact':
         this.redact(e);
         break;
+    }
+  }
+
+  /**
+   * `@monitor` and `@priority` change evaluation; other annotations are metadata, so a misspelt one
+   * is silently metadata: `@Monitor` on a rule enforces it. Their names in another case, and
+   * `@monitor` where it does nothing (a `let`, a `test`…), are REIN241.
+   */
+  private meaningAnnotations(d: A.Decl): void {
+    for (const a of d.annotations ?? []) {
+      const n = a.name.text;
+      const meant = (['monitor', 'priority'] as const).find((m) => m !== n && m === n.toLowerCase());
+      if (meant) {
+        // on the name (after `@`): the quick fix replaces it with the suggestion
+        this.report('REIN241', a.name.range, `\`@${n}\` is not \`@${meant}\` (annotation names are case-sensitive): as written it is metadata and changes nothing`, { help: `write \`@${meant}\``, data: { suggestion: meant } });
+      } else if (n === 'monitor' && d.kind !== 'RuleDecl' && d.kind !== 'BudgetDecl') {
+        this.report('REIN241', a.range, '`@monitor` applies to rules and budgets: here it changes nothing', { help: 'remove it, or put it on the rule or budget to monitor' });
+      }
     }
   }
 

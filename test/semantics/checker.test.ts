@@ -366,6 +366,20 @@ rule r {
     assert.deepEqual(fixed.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), []);
   });
 
+  // regression (review h12r2 T14 addendum): `@Monitor` on a rule was silent metadata (the rule enforced),
+  // `@monitor` on a `let` or a `test` silently did nothing
+  it('REIN241 for `@monitor`/`@priority` in another case, and for `@monitor` where it does nothing', () => {
+    const src = 'policy p { default allow }\ninput { tool: string }\n@Monitor\nrule r { when tool == "x" deny "m" }\n@monitor\nlet a = 1\n@monitor\nbudget b { limit 5 charge 1 }\n@monitor\ntest "t" { given { tool: "y" } expect allow }\n@PRIORITY("3") @owner("x") @monitored\nrule q { when tool == "z" deny "q" }\n@monitor\nrule m { when tool == "w" deny "w" }\nrule uses { when a > 0 deny "u" }\n';
+    const r = check({ 'a.rein': src });
+    const got = r.diagnostics.filter((d) => d.code === 'REIN241').map((d) => `${d.range.start.line}:${src.slice(d.range.start.offset, d.range.end.offset)} ${d.message}`);
+    assert.deepEqual(got, [
+      '2:Monitor `@Monitor` is not `@monitor` (annotation names are case-sensitive): as written it is metadata and changes nothing',
+      '4:@monitor `@monitor` applies to rules and budgets: here it changes nothing',
+      '8:@monitor `@monitor` applies to rules and budgets: here it changes nothing',
+      '10:PRIORITY `@PRIORITY` is not `@priority` (annotation names are case-sensitive): as written it is metadata and changes nothing',
+    ]);
+  });
+
   // regression (review h12r2 T14): a budget without a name (a syntax error) was "budget `` has no `limit`"
   it('names a budget whose name is missing "the budget"', () => {
     const msgs = checkBody('budget {\n  warn at 80%\n  warn at 90%\n}\n').diagnostics.filter((d) => d.code === 'REIN213').map((d) => d.message);
