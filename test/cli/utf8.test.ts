@@ -59,6 +59,21 @@ describe('files that are not UTF-8', () => {
     assert.match(err, /standard input is not valid UTF-8/);
   });
 
+  // regression (review h12r2 T14): with a byte-order mark, line 1's columns counted it (`rein check`
+  // said 1:16 where the editor, which does not show it, says 1:15)
+  it('a byte-order mark does not count as a column of line 1', async () => {
+    const src = 'rule r { when tol == 1 deny "x" }\n';
+    writeFileSync(path.join(dir, 'bom.rein'), '\uFEFF' + src);
+    writeFileSync(path.join(dir, 'plain.rein'), src);
+    const col = async (f: string) => /:(\d+:\d+) error REIN200/.exec((await runMain(['check', f, '--format', 'text'], { cwd: dir })).stdout)?.[1];
+    assert.equal(await col('plain.rein'), '1:15');
+    assert.equal(await col('bom.rein'), '1:15');
+    const { LineIndex } = await import('../../language/diagnostics.js');
+    const li = new LineIndex('\uFEFFab\ncd');
+    assert.deepEqual([li.position(0), li.position(1), li.position(3), li.position(4)].map((p) => `${p.line}:${p.character}`), ['0:0', '0:0', '0:2', '1:0']);
+    assert.deepEqual([li.offsetAt(0, 0), li.offsetAt(0, 2), li.offsetAt(1, 1)], [1, 3, 5]);
+  });
+
   it('decodeUtf8 keeps a byte-order mark (as fs.readFile did) and accepts every valid sequence', () => {
     const text = '\uFEFFlet a = "é € 😀"\n';
     assert.equal(decodeUtf8(Buffer.from(text, 'utf8'), 'x'), text);
