@@ -3,7 +3,8 @@
 
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { LoadError, ioReason, utf8Text } from '../language/node/errors.js';
+import { LoadError, ioReason } from '../language/node/errors.js';
+import { decodeUtf8 } from '../language/node/utf8.js';
 import { colorEnabled, makeColors, type Colors } from './output/color.js';
 
 import type { CliIO } from '../language/node/io.js';
@@ -35,9 +36,15 @@ export interface Ctx {
 
 export async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
   const chunks: string[] = [];
-  const dec = new TextDecoder();
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? chunk : dec.decode(chunk, { stream: true }));
-  chunks.push(dec.decode());
+  // strict: bytes that are not UTF-8 are refused, not replaced (language/node/utf8.ts)
+  const dec = new TextDecoder('utf-8', { fatal: true });
+  try {
+    for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? chunk : dec.decode(chunk, { stream: true }));
+    chunks.push(dec.decode());
+  } catch (e) {
+    if (e instanceof TypeError) throw new LoadError('standard input is not valid UTF-8');
+    throw e;
+  }
   return chunks.join('');
 }
 
@@ -74,7 +81,7 @@ export function makeCtx(io: CliIO): Ctx {
       } catch (e) {
         throw new LoadError(`cannot read \`${p}\`: ${ioReason(e)}`);
       }
-      return utf8Text(bytes, p);
+      return decodeUtf8(bytes, p);
     },
   };
 }

@@ -118,10 +118,15 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
 }
 
-/** Maps offsets to 0-based line/character positions for one text. */
+/**
+ * Maps offsets to 0-based line/character positions for one text. A leading byte-order mark is not a
+ * character of line 0 (editors do not show it, and strip it from the text they send): columns on the
+ * first line count from after it, as the editor's do.
+ */
 export class LineIndex {
-  private readonly starts: number[] = [0];
+  private readonly starts: number[];
   constructor(readonly text: string) {
+    this.starts = [text.charCodeAt(0) === 0xfeff ? 1 : 0];
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c === 10) this.starts.push(i + 1);
@@ -140,7 +145,7 @@ export class LineIndex {
       if (this.starts[mid] <= o) lo = mid;
       else hi = mid - 1;
     }
-    return { line: lo, character: o - this.starts[lo], offset: o };
+    return { line: lo, character: Math.max(0, o - this.starts[lo]), offset: o };
   }
   range(start: number, end: number): Range {
     return { start: this.position(start), end: this.position(end) };

@@ -45,6 +45,10 @@ async function fmtTargets(ctx: Ctx, positionals: string[]): Promise<string[]> {
 }
 
 export default async function cmdFmt(ctx: Ctx, positionals: string[], opts: Options<'fmt'>): Promise<number> {
+  // without --check/--write the output is the formatted text itself: JSON there was silently not JSON
+  if (opts.format === 'json' && !opts.check && !opts.write) {
+    throw new UsageError('--format json goes with --check or --write (without them the formatted text is printed as is)', 'fmt');
+  }
   if (positionals.includes('-')) {
     if (positionals.length > 1) throw new UsageError('`-` (standard input) cannot be combined with other paths', 'fmt');
     if (opts.write) throw new UsageError('--write cannot be used with `-` (standard input)', 'fmt');

@@ -20,7 +20,8 @@ import type { Policy } from '../runtime/compile.js';
 import type { CheckResult } from '../semantics/program.js';
 import { PolicyError } from '../errors.js';
 import { isBundleFile, readBundle } from './bundle.js';
-import { LoadError, ioReason, utf8Text } from './errors.js';
+import { LoadError, ioReason } from './errors.js';
+import { decodeUtf8 } from './utf8.js';
 
 export interface PolicySet {
   /** Absolute directory the names are relative to. */
@@ -74,7 +75,7 @@ async function readText(p: string): Promise<string> {
   } catch (e) {
     throw new LoadError(`cannot read \`${p}\`: ${ioReason(e)}`);
   }
-  return utf8Text(bytes, p);
+  return decodeUtf8(bytes, p);
 }
 
 /**
@@ -146,7 +147,7 @@ export async function readData(set: PolicySet): Promise<void> {
       // absent from `data`: the check reports the file as not found (REIN251)
       continue;
     }
-    set.data[name] = utf8Text(bytes, abs);
+    set.data[name] = decodeUtf8(bytes, abs);
   }
 }
 

@@ -6,7 +6,7 @@
 import type * as A from '../syntax/ast.js';
 import { SEVERITIES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
 import { COMBINING_ALGORITHMS, dataFile, type CheckedProgram, type DataDocument, type CombiningAlgorithm, type PolicyHeader, type Symbol } from './program.js';
-import { nullable, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
+import { nullable, nullDefault, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
 import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, MAP_METHODS, STRING_METHODS } from './builtins.js';
 import { suggest } from './suggest.js';
@@ -236,6 +236,7 @@ export class Checker {
       this.file = f.file;
       for (const d of f.ast.decls) {
         this.declFile.set(d, f.file);
+        this.meaningAnnotations(d);
         switch (d.kind) {
           case 'PolicyDecl':
             if (this.policies.length > 0) {
@@ -731,6 +732,24 @@ export class Checker {
     }
   }
 
+  /**
+   * `@monitor` and `@priority` change evaluation; other annotations are metadata, so a misspelt one
+   * is silently metadata: `@Monitor` on a rule enforces it. Their names in another case, and
+   * `@monitor` where it does nothing (a `let`, a `test`…), are REIN241.
+   */
+  private meaningAnnotations(d: A.Decl): void {
+    for (const a of d.annotations ?? []) {
+      const n = a.name.text;
+      const meant = (['monitor', 'priority'] as const).find((m) => m !== n && m === n.toLowerCase());
+      if (meant) {
+        // on the name (after `@`): the quick fix replaces it with the suggestion
+        this.report('REIN241', a.name.range, `\`@${n}\` is not \`@${meant}\` (annotation names are case-sensitive): as written it is metadata and changes nothing`, { help: `write \`@${meant}\``, data: { suggestion: meant } });
+      } else if (n === 'monitor' && d.kind !== 'RuleDecl' && d.kind !== 'BudgetDecl') {
+        this.report('REIN241', a.range, '`@monitor` applies to rules and budgets: here it changes nothing', { help: 'remove it, or put it on the rule or budget to monitor' });
+      }
+    }
+  }
+
   /** `@priority("N")`: a whole number (as a string), meaningful only under `combine first_match`.
    *  `@monitor` takes no value: `@monitor("false")` would still put the rule in monitor mode. */
   private priority(r: A.RuleDecl): void {
@@ -829,14 +848,16 @@ export class Checker {
     const at = b.name?.range ?? headRange(b.range);
     const limits = b.items.filter((i) => i.kind === 'Limit');
     const charges = b.items.filter((i) => i.kind === 'Charge');
-    if (limits.length === 0) this.report('REIN213', at, `budget \`${b.name?.text ?? ''}\` has no \`limit\``, { help: 'e.g. `limit $50 per day`, or a token bucket: `burst 3 refill 1 per 1s`' });
-    if (charges.length === 0) this.report('REIN213', at, `budget \`${b.name?.text ?? ''}\` has no \`charge\``, { help: 'e.g. `charge cost.estimate` or `charge 1`' });
+    // a budget whose name is missing (a syntax error says so) is "the budget", not "budget ``"
+    const budget = b.name?.text ? `budget \`${b.name.text}\`` : 'the budget';
+    if (limits.length === 0) this.report('REIN213', at, `${budget} has no \`limit\``, { help: 'e.g. `limit $50 per day`, or a token bucket: `burst 3 refill 1 per 1s`' });
+    if (charges.length === 0) this.report('REIN213', at, `${budget} has no \`charge\``, { help: 'e.g. `charge cost.estimate` or `charge 1`' });
     const once = new Set<string>();
     for (const it of b.items) {
       if (it.kind === 'Limit' || it.kind === 'Charge' || it.kind === 'WarnAt' || it.kind === 'OnExceed' || it.kind === 'By') {
         if (once.has(it.kind)) {
           const word = { Limit: 'limit` or `burst', Charge: 'charge', WarnAt: 'warn at', OnExceed: 'on exceed', By: 'by' }[it.kind];
-          this.report('REIN213', it.range, `\`${word}\` appears more than once in budget \`${b.name?.text ?? ''}\``);
+          this.report('REIN213', it.range, `\`${word}\` appears more than once in ${budget}`);
         }
         once.add(it.kind);
       }
@@ -1354,7 +1375,9 @@ export class Checker {
   }
 
   private nullGuard(e: A.Expr): void {
-    this.report('REIN206', e.range, `\`${brief(e)}\` may be null`, { data: { nullGuard: true }, help: `add a default: \`(${brief(e)} ?? 0)\`` });
+    // the default follows the value's type (`?? $0` for money, `?? ""` for a string), as the quick fix's
+    const def = nullDefault(this.types.get(e));
+    this.report('REIN206', e.range, `\`${brief(e)}\` may be null`, { data: { nullGuard: true }, help: `add a default: \`(${brief(e)} ?? ${def})\`` });
   }
 
   private globalNames?: string[];

@@ -2,7 +2,7 @@
 // (`data.nullGuard`), and suppress a lint (`// rein-ignore CODE` on the line above).
 
 import type { Diagnostic, Range } from '../diagnostics.js';
-import { stripNull, type Type } from '../semantics/types.js';
+import { nullDefault, type Type } from '../semantics/types.js';
 import type { Analysis } from './policy-set.js';
 import type { CodeAction } from './types.js';
 import { walkAll, type AnyNode } from './locate.js';
@@ -11,27 +11,7 @@ function overlaps(a: Range, b: Range): boolean {
   return a.start.offset <= b.end.offset && b.start.offset <= a.end.offset;
 }
 
-function defaultFor(t: Type | undefined): string {
-  const b = t ? stripNull(t) : undefined;
-  switch (b?.kind) {
-    case 'money':
-      return '$0';
-    case 'string':
-    case 'enum':
-      return '""';
-    case 'bool':
-      return 'false';
-    case 'list':
-      return '[]';
-    case 'map':
-    case 'object':
-      return '{}';
-    case 'duration':
-      return '0s';
-    default:
-      return '0';
-  }
-}
+const defaultFor = nullDefault;
 
 /** Diagnostics of the set that touch `range` in `file`. */
 export function diagnosticsIn(analysis: Analysis, file: string, range: Range): Diagnostic[] {
@@ -80,10 +60,14 @@ export function codeActions(analysis: Analysis, file: string, range: Range, only
       const lineStart = src.lines.offsetAt(line, 0);
       const indent = /^[ \t]*/.exec(src.text.slice(lineStart))![0];
       const at = src.lines.range(lineStart, lineStart);
+      // the document's own line ending (a CRLF file stays CRLF)
+      let nl = src.text.indexOf('\n', lineStart);
+      if (nl < 0) nl = src.text.indexOf('\n');
+      const eol = nl > 0 && src.text[nl - 1] === '\r' ? '\r\n' : '\n';
       out.push({
         title: `Suppress ${d.code} on this line`,
         kind: 'quickfix',
-        edits: [{ file, range: at, newText: `${indent}// rein-ignore ${d.code}\n` }],
+        edits: [{ file, range: at, newText: `${indent}// rein-ignore ${d.code}${eol}` }],
         diagnosticCode: d.code,
       });
     }

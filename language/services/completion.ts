@@ -74,11 +74,16 @@ export function complete(analysis: Analysis, file: string, offset: number): Comp
 
   const decl = declAt(ast, offset);
   const lineStart = lines.offsetAt(lines.position(offset).line, 0);
-  const before = text.slice(lineStart, wordStart);
+  // The item the cursor is in starts at the line's start, or later on the line: after the body's
+  // `{` or at the last clause that starts before the cursor (one-line declarations:
+  // `test "t" { given {…} expect | }`, `rule r { | }`).
+  const itemStart = decl ? Math.max(lineStart, clauseStart(decl, text, lineStart, wordStart)) : lineStart;
+  const before = text.slice(itemStart, wordStart);
   const words = before.trim().split(/\s+/).filter(Boolean);
   const last = words[words.length - 1];
   const atLineStart = words.length === 0 || (words.length === 1 && words[0].startsWith('@'));
   const insideBraces = decl ? text.slice(decl.range.start.offset, offset).includes('{') : false;
+  const continuesExpression = (t: string, from: number): boolean => from === lineStart && continuesLine(t, from);
 
   const kw = (labels: string[], sort = '0'): CompletionItem[] =>
     labels.map((label) => ({ label, kind: 'keyword' as CompletionKind, replace, sortText: sort + label }));
@@ -148,8 +153,74 @@ export function complete(analysis: Analysis, file: string, offset: number): Comp
   }
 }
 
+/**
+ * Where the body item holding the cursor starts, when after `lineStart`: just after the body's `{`
+ * when that is on the cursor's line, or at the last clause of the body that starts before `at`.
+ */
+function clauseStart(decl: A.Decl, text: string, lineStart: number, at: number): number {
+  const items: readonly A.Node[] =
+    decl.kind === 'RuleDecl' ? decl.body : decl.kind === 'BudgetDecl' || decl.kind === 'TestDecl' || decl.kind === 'PolicyDecl' ? decl.items : [];
+  if (decl.kind !== 'RuleDecl' && decl.kind !== 'BudgetDecl' && decl.kind !== 'TestDecl' && decl.kind !== 'PolicyDecl') return lineStart;
+  // the body's `{`: the first after the name (a test's name is a string that may hold a `{`)
+  const name = (decl as { name?: A.Node }).name;
+  const brace = text.indexOf('{', name ? name.range.end.offset : decl.range.start.offset);
+  let start = lineStart;
+  if (brace >= lineStart && brace < at) start = brace + 1;
+  for (const it of items) {
+    const s = it.range.start.offset;
+    if (s >= start && s < at) start = s;
+  }
+  // a clause the parser dropped (`expect` with nothing after it yet): its keyword, outside brackets
+  // and strings and not after a `.`
+  const clauses = CLAUSE_WORDS[decl.kind];
+  let depth = 0;
+  for (let j = start; j < at; j++) {
+    const c = text[j];
+    if (c === '"') {
+      j = skipString(text, j, at) - 1;
+      continue;
+    }
+    if (c === '(' || c === '[' || c === '{') depth++;
+    else if (c === ')' || c === ']' || c === '}') depth = Math.max(0, depth - 1);
+    else if (depth === 0 && /[a-z_]/.test(c) && !isWord(text[j - 1])) {
+      let k = j;
+      while (k < at && isWord(text[k])) k++;
+      if (k < at && clauses.has(text.slice(j, k)) && text[j - 1] !== '.') start = j;
+      j = k - 1;
+    }
+  }
+  return start;
+}
+
+/** The first word of each body's clauses (for `clauseStart`). */
+const CLAUSE_WORDS: Record<string, ReadonlySet<string>> = {
+  RuleDecl: new Set(RULE_CLAUSES.map((c) => c.split(' ')[0])),
+  BudgetDecl: new Set(BUDGET_CLAUSES.map((c) => c.split(' ')[0])),
+  TestDecl: new Set(TEST_CLAUSES),
+  PolicyDecl: new Set(POLICY_ITEMS.map((c) => c.split(' ')[0])),
+};
+
+/** The offset after the string literal opening at `from` (its `${…}` skipped), at most `end`. */
+function skipString(text: string, from: number, end: number): number {
+  let depth = 0; // open braces of an interpolation
+  for (let j = from + 1; j < end; j++) {
+    const c = text[j];
+    if (depth === 0) {
+      if (c === '\\') j++;
+      else if (c === '"') return j + 1;
+      else if (c === '$' && text[j + 1] === '{') {
+        depth = 1;
+        j++;
+      } else if (c === '\n') return j;
+    } else if (c === '"') j = skipString(text, j, end) - 1;
+    else if (c === '{') depth++;
+    else if (c === '}') depth--;
+  }
+  return end;
+}
+
 /** True when the previous non-blank line ends in the middle of an expression (`and`, `(`, `,`, an operator). */
-function continuesExpression(text: string, lineStart: number): boolean {
+function continuesLine(text: string, lineStart: number): boolean {
   let i = lineStart - 1;
   while (i >= 0 && /\s/.test(text[i])) i--;
   if (i < 0) return false;
@@ -177,20 +248,37 @@ function stringAt(ast: A.SourceFile, offset: number): { lit: A.StringLit; path: 
   return undefined;
 }
 
-/** Offset of an opening quote on the cursor's line with no closing quote before the cursor. */
+/**
+ * Offset of an opening quote on the cursor's line with no closing quote before the cursor; undefined
+ * when the cursor is in code, also code inside a string's `${…}` (strings nest in interpolations).
+ */
 function unterminatedStringStart(text: string, offset: number): number | undefined {
   let i = offset - 1;
   while (i >= 0 && text[i] !== '\n') i--;
-  let open: number | undefined;
+  // each level: a string (its opening quote) or an interpolation's code (its open-brace depth)
+  const stack: ({ quote: number } | { braces: number })[] = [];
   for (let j = i + 1; j < offset; j++) {
     const c = text[j];
-    if (open === undefined) {
+    const top = stack[stack.length - 1];
+    if (top && 'quote' in top) {
+      if (c === '\\') j++;
+      else if (c === '"') stack.pop();
+      else if (c === '$' && text[j + 1] === '{') {
+        stack.push({ braces: 0 });
+        j++;
+      }
+    } else {
       if (c === '/' && text[j + 1] === '/') return undefined;
-      if (c === '"') open = j;
-    } else if (c === '\\') j++;
-    else if (c === '"') open = undefined;
+      if (c === '"') stack.push({ quote: j });
+      else if (top && c === '{') top.braces++;
+      else if (top && c === '}') {
+        if (top.braces === 0) stack.pop();
+        else top.braces--;
+      }
+    }
   }
-  return open;
+  const top = stack[stack.length - 1];
+  return top && 'quote' in top ? top.quote : undefined;
 }
 
 function enumItems(values: string[], replace: A.Node['range'] | undefined, quoted: boolean): CompletionItem[] {

@@ -7,6 +7,7 @@ import type { Analysis } from './policy-set.js';
 import type { HoverResult } from './types.js';
 import { nameAt, resolveName, pathAt, type AnyNode } from './locate.js';
 import { typeOfExpr, fieldsOf } from './expr-types.js';
+import { requestKeySymbol } from './navigation.js';
 import {
   findGlobal,
   findDetector,
@@ -28,7 +29,7 @@ export function hover(analysis: Analysis, file: string, offset: number): HoverRe
   const program = analysis.result.program;
   const found = nameAt(src.parsed.ast, offset);
   if (found) {
-    const sym = resolveName(program, file, found.name, found.path);
+    const sym = resolveName(program, file, found.name, found.path) ?? requestKeySymbol(program, found.name, found.path);
     const parent = found.path[found.path.length - 2];
     let contents: string | undefined;
     if (sym) contents = describeSymbol(analysis, sym, parent);

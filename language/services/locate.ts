@@ -4,6 +4,7 @@
 import type * as A from '../syntax/ast.js';
 import type { CheckedProgram, Symbol } from '../semantics/program.js';
 import type { Range } from '../diagnostics.js';
+import type { Type } from '../semantics/types.js';
 import { forEachChild, type AnyNode as VisitNode } from '../syntax/visit.js';
 import { RESERVED_WORDS } from '../syntax/parser.js';
 
@@ -144,11 +145,55 @@ export function resolveName(program: CheckedProgram, file: string, name: A.Name,
   }
 }
 
-function findFieldType(program: CheckedProgram, field: A.FieldDecl): import('../semantics/types.js').Type {
+function findFieldType(program: CheckedProgram, field: A.FieldDecl): Type {
   for (const s of program.refs.values()) {
     if ((s.kind === 'field' || s.kind === 'input-field') && s.field === field) return s.type;
   }
-  return { kind: 'any' };
+  // a field no expression reads: its declared type, found among the types the checker resolved
+  // (`input`, type aliases, lets, defs' parameters…) through the field each was declared by
+  return declaredFieldType(program, field) ?? { kind: 'any' };
+}
+
+function declaredFieldType(program: CheckedProgram, field: A.FieldDecl): Type | undefined {
+  const decls = program.fieldDecls;
+  if (!decls) return undefined;
+  const seen = new Set<Type>();
+  const find = (t: Type): Type | undefined => {
+    if (seen.has(t)) return undefined;
+    seen.add(t);
+    switch (t.kind) {
+      case 'object':
+        for (const ft of t.fields) {
+          if (decls.get(ft)?.field === field) return ft.optional ? { kind: 'nullable', inner: ft.type } : ft.type;
+          const inner = find(ft.type);
+          if (inner) return inner;
+        }
+        return undefined;
+      case 'list':
+        return find(t.elem);
+      case 'map':
+        return find(t.value);
+      case 'nullable':
+        return find(t.inner);
+      case 'function':
+        for (const p of t.params) {
+          const inner = find(p);
+          if (inner) return inner;
+        }
+        return find(t.result);
+      default:
+        return undefined;
+    }
+  };
+  const found = find(program.inputType);
+  if (found) return found;
+  for (const s of program.symbols.values()) {
+    if ('type' in s && s.type) {
+      const t = find(s.type);
+      if (t) return t;
+    }
+  }
+  return undefined;
 }
 
 /** True when two symbols denote the same declaration. */

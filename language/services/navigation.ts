@@ -1,7 +1,8 @@
 // Go to definition, find references, rename (with prepareRename).
 
 import type * as A from '../syntax/ast.js';
-import type { Symbol } from '../semantics/program.js';
+import type { CheckedProgram, Symbol } from '../semantics/program.js';
+import { nullable } from '../semantics/types.js';
 import type { Range } from '../diagnostics.js';
 import type { Analysis } from './policy-set.js';
 import type { Location, TextEdit } from './types.js';
@@ -14,8 +15,27 @@ export function symbolAt(analysis: Analysis, file: string, offset: number): { na
   if (!src) return undefined;
   const found = nameAt(src.parsed.ast, offset);
   if (!found) return undefined;
-  const symbol = resolveName(analysis.result.program, file, found.name, found.path);
+  const program = analysis.result.program;
+  const symbol = resolveName(program, file, found.name, found.path) ?? requestKeySymbol(program, found.name, found.path);
   return symbol ? { name: found.name, symbol } : undefined;
+}
+
+/**
+ * A key of a request object (`given { team: … }`, a `let` a `given` uses, `with { … }`): the schema
+ * field it writes, as rename and references already match it (`requestKeys`), for hover and go to
+ * definition too.
+ */
+export function requestKeySymbol(program: CheckedProgram, name: A.Name, path: AnyNode[]): Symbol | undefined {
+  const entry = path[path.length - 2];
+  const obj = path[path.length - 3];
+  if (!program.fieldDecls || entry?.kind !== 'Entry' || obj?.kind !== 'Object' || (entry as unknown as A.ObjectEntry).key !== name) return undefined;
+  const exp = expectedTypeAt(program, path.slice(0, path.length - 2));
+  const ft = fieldsOf(exp?.type).find((x) => x.name === name.text);
+  const decl = ft && program.fieldDecls.get(ft);
+  if (!ft || !decl) return undefined;
+  const type = ft.optional ? nullable(ft.type) : ft.type;
+  const kind = exp!.type === program.inputType ? 'input-field' : 'field';
+  return { kind, name: name.text, file: decl.file, field: decl.field, type };
 }
 
 export function definition(analysis: Analysis, file: string, offset: number): Location[] {

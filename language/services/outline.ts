@@ -125,5 +125,6 @@ export function foldingRanges(analysis: Analysis, file: string): FoldingRange[] 
     else if (/^\/\/\s*endregion\b/.test(c.text) && stack.length) add(stack.pop()!, c.range.start.line, 'region');
   }
   out.sort((a, b) => a.startLine - b.startLine || b.endLine - a.endLine);
-  return out;
+  // one range per start line, the widest (`let q = [⏎…⏎]`: the declaration and its list fold the same lines)
+  return out.filter((r, i) => i === 0 || out[i - 1].startLine !== r.startLine);
 }

@@ -237,15 +237,45 @@ const JUNK_NEAR: Partial<Record<BodyCtx, string[]>> = {
 const OPENERS = new Set<TokenType>([LParen, LBracket, LCurly]);
 const CLOSERS = new Set<TokenType>([RParen, RBracket, RCurly]);
 
-/** Does the declaration-start pattern hold at tokens[i]? (keyword + what must follow it) */
-function startsDecl(t1: IToken, t2: IToken | undefined, t3?: IToken): boolean {
+/**
+ * Reserved words that continue an expression after an operand (`type in xs`, `rule and x`,
+ * `type not in xs`, `let matches "re"`, `def with {…}`, `if\n rule then …`): after a declaration
+ * keyword at the start of a line they mean the keyword is an operand (an input field may be named
+ * `type`, `rule`, …), not a declaration, whose name cannot be a reserved word anyway.
+ */
+const CONTINUES_OPERAND = new Set<string>(['and', 'or', 'in', 'not', 'matches', 'with', 'then', 'else']);
+
+/** Clause keywords of the bodies (`deny`, `when`, `limit`, `expect`, …) that start no declaration. */
+const CLAUSE_KEYWORDS = new Set<TokenType>(
+  [...ITEM_STARTS.policy, ...ITEM_STARTS.rule, ...ITEM_STARTS.budget, ...ITEM_STARTS.test].filter((t) => !declKeywordTypes.has(t)),
+);
+
+/**
+ * May `t2` be the name after the declaration keyword `t1`? Reserved words are (for REIN104), except
+ * those that continue an operand; and a clause keyword on a later line is the next clause after a
+ * keyword that ended an operand (`when a and⏎  rule⏎  deny "m"`: `rule` is an input field).
+ */
+function declName(t1: IToken, t2: IToken, text: string | undefined): boolean {
+  if (!isWordTok(t2) || CONTINUES_OPERAND.has(t2.image)) return false;
+  if (text !== undefined && CLAUSE_KEYWORDS.has(t2.tokenType)) {
+    for (let k = t1.startOffset + t1.image.length; k < t2.startOffset; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 10 || c === 13) return false;
+    }
+  }
+  return true;
+}
+
+/** Does the declaration-start pattern hold at tokens[i]? (keyword + what must follow it; `text`, the
+ *  file's, tells where lines end) */
+function startsDecl(t1: IToken, t2: IToken | undefined, t3: IToken | undefined, text: string | undefined): boolean {
   const t = t1.tokenType;
   if (t === AnnotationName) return true;
   if (!declKeywordTypes.has(t)) return false;
   if (!t2 || t2.tokenType === EOF) return t === KW.input || t === KW.policy;
   switch (t) {
     case KW.policy:
-      return t2.tokenType === LCurly || isWordTok(t2);
+      return t2.tokenType === LCurly || declName(t1, t2, text);
     case KW.input:
       return t2.tokenType === LCurly;
     case KW.extern:
@@ -257,7 +287,7 @@ function startsDecl(t1: IToken, t2: IToken | undefined, t3?: IToken): boolean {
       // of a continued line are operands; in a test, `data NAME = v` is a step)
       return isNameTok(t2) && (t3?.tokenType === Colon || t3?.tokenType === KW.from);
     default:
-      return isWordTok(t2);
+      return declName(t1, t2, text);
   }
 }
 
@@ -381,7 +411,7 @@ class ReinParser extends EmbeddedActionsParser {
     const t = this.LA(1);
     if (!this.real(t) || !this.real(after)) return false;
     const t2 = this.LA(2);
-    const isDecl = declKeywordTypes.has(t.tokenType) && startsDecl(t, t2, this.LA(3));
+    const isDecl = declKeywordTypes.has(t.tokenType) && startsDecl(t, t2, this.LA(3), this.text);
     // at the top level only a real declaration start (`rule NAME`, `type NAME`, …) ends an operand:
     // `let a = type` and `def f(rule: int) = rule` at the end of the input are names
     if (!isDecl && (this.ctx === 'top' || !ITEM_STARTS[this.ctx].has(t.tokenType))) return false;
@@ -482,7 +512,7 @@ class ReinParser extends EmbeddedActionsParser {
         if (t.tokenType === EOF) return false;
         if (depth > 0) return true;
         if (ctx !== 'top' && t.tokenType === RCurly) return false;
-        if (ctx === 'top') return !startsDecl(t, this.LA(2), this.LA(3));
+        if (ctx === 'top') return !startsDecl(t, this.LA(2), this.LA(3), this.text);
         return !ITEM_STARTS[ctx].has(t.tokenType);
       }, () => {
         const t = this.consume(2, AnyToken);
@@ -1820,7 +1850,7 @@ function chunkStarts(tokens: IToken[], text: string): number[] {
     if (t.tokenType !== AnnotationName && !declKeywordTypes.has(t.tokenType)) continue;
     // a line of annotations belongs to the declaration below it
     if (tokens[prevLineFirst].tokenType === AnnotationName) continue;
-    if (!startsDecl(t, tokens[i + 1], tokens[i + 2])) continue;
+    if (!startsDecl(t, tokens[i + 1], tokens[i + 2], text)) continue;
     // annotations at the end of the previous line (`let a = 1 @monitor⏎rule r …`) belong to this
     // declaration: the chunk starts at the first of them
     let j = i;
@@ -1898,6 +1928,7 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
   const decls: A.Decl[] = [];
 
   const starts = chunkStarts(tokens, text);
+  const interpComments: RawComment[] = [];
   for (let c = 0; c < starts.length && tokens.length > 0; c++) {
     const a = starts[c];
     const b = c + 1 < starts.length ? starts[c + 1] : tokens.length;
@@ -1919,6 +1950,8 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
       p.interpLevel = job.level;
       const inner = lex(text.slice(job.innerStart, job.innerEnd), job.innerStart);
       lexDiags.push(...inner.diagnostics);
+      // comments inside `${…}` are comments of the file too (the formatter keeps them, editors show them)
+      if (inner.comments.length > 0) interpComments.push(...inner.comments);
       if (inner.tokens.length === 0) {
         p.report('REIN101', 'expected an expression inside `${…}`', job.node.range.start.offset, job.node.range.end.offset);
         continue;
@@ -1968,7 +2001,8 @@ export function parse(text: string, file = 'policy.rein'): A.ParseResult {
       end: 0,
     });
 
-  const comments = lexed.comments.map((c) => toComment(li, c));
+  const rawComments = interpComments.length === 0 ? lexed.comments : [...lexed.comments, ...interpComments].sort((x, y) => x.start - y.start);
+  const comments = rawComments.map((c) => toComment(li, c));
   attachDocs(decls, lexed.comments, text, li);
 
   return {
@@ -2077,7 +2111,11 @@ export function tokenize(text: string): { tokens: SyntaxToken[]; comments: A.Com
           if (piece.kind !== 'interp') continue;
           push('string', at, start + piece.start);
           push('punctuation', start + piece.start, start + piece.innerStart);
-          if (depth < 20) emit(lex(text.slice(start + piece.innerStart, start + piece.innerEnd), start + piece.innerStart).tokens, depth + 1);
+          if (depth < 20) {
+            const inner = lex(text.slice(start + piece.innerStart, start + piece.innerEnd), start + piece.innerStart);
+            comments.push(...inner.comments);
+            emit(inner.tokens, depth + 1);
+          }
           if (piece.closed) push('punctuation', start + piece.innerEnd, start + piece.end);
           at = start + piece.end;
         }
@@ -2108,7 +2146,8 @@ export function tokenize(text: string): { tokens: SyntaxToken[]; comments: A.Com
     }
   };
   emit(toks, 0);
-  return { tokens: out, comments: comments.map((c) => toComment(li, c)) };
+  // comments inside `${…}` were appended after the file's: back into text order
+  return { tokens: out, comments: comments.sort((x, y) => x.start - y.start).map((c) => toComment(li, c)) };
 }
 
 // keep these imports referenced for consumers of the lexer vocabulary

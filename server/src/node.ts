@@ -10,7 +10,9 @@ import '../../language/semantics/regex.js'; // RE2: exact messages for every pat
 import type { FileSystem } from './workspace.js';
 import { diagnosticDocUrl } from '../../language/lint/index.js';
 
-const SKIP = new Set(['node_modules', '.git', 'dist', 'out']);
+// the folders `rein check DIR` skips too (language/node/load.ts; dot-folders below), so a set the CLI
+// checks is one the editor shows (a `dist/` or `out/` folder was skipped here only)
+const SKIP = new Set(['node_modules']);
 
 function toPath(uri: string): string | undefined {
   if (!uri.startsWith('file:')) return undefined;

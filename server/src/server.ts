@@ -112,7 +112,9 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
   connection.onInitialized(() => {
     if (ctx?.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration) {
       void connection.client.register(DidChangeWatchedFilesNotification.type, {
-        watchers: [{ globPattern: '**/*.rein' }, { globPattern: '**/rein.json' }],
+        // and every created or deleted path, for folders: an editor reports a moved or deleted
+        // folder once, not the policy files in it (kind 5 = Create | Delete)
+        watchers: [{ globPattern: '**/*.rein' }, { globPattern: '**/rein.json' }, { globPattern: '**/*', kind: 5 }],
       });
     }
     try {
@@ -135,14 +137,16 @@ export function createServer(connection: Connection, fs: FileSystem): StartedSer
     const settings = (p.settings ?? {}) as { rein?: { lint?: unknown } };
     if (settings.rein && 'lint' in settings.rein) safely('didChangeConfiguration', () => workspace.setLintDefaults(settings.rein!.lint ?? {}));
   });
+  // a `.rein` file, or a document the editor says is Rein (`untitled:Untitled-1`, a new unsaved file)
+  const isPolicyDocument = (d: { uri: string; languageId: string }): boolean => isPolicyUri(d.uri) || d.languageId === 'rein';
   documents.onDidOpen((e) => {
-    if (isPolicyUri(e.document.uri)) safely('didOpen', () => workspace.open(e.document.uri, e.document.getText(), e.document.version));
+    if (isPolicyDocument(e.document)) safely('didOpen', () => workspace.open(e.document.uri, e.document.getText(), e.document.version));
   });
   documents.onDidChangeContent((e) => {
-    if (isPolicyUri(e.document.uri)) safely('didChange', () => workspace.change(e.document.uri, e.document.getText(), e.document.version));
+    if (isPolicyDocument(e.document)) safely('didChange', () => workspace.change(e.document.uri, e.document.getText(), e.document.version));
   });
   documents.onDidClose((e) => {
-    if (isPolicyUri(e.document.uri)) safely('didClose', () => workspace.close(e.document.uri));
+    if (isPolicyDocument(e.document)) safely('didClose', () => workspace.close(e.document.uri));
   });
   connection.onDidChangeWatchedFiles((p) => safely('didChangeWatchedFiles', () => workspace.watched(p.changes as { uri: string; type: 1 | 2 | 3 }[])));
 

@@ -154,16 +154,22 @@ export class Workspace {
     }
     if (dir === e.dir) return;
     e.baseUris = new Set();
+    const owner = this.sets.get(dir);
     for (const uri of this.fs.listPolicyFiles(dir)) {
-      const text = this.fs.readFile(uri);
+      // a base file open in the editor: its text, not the disk's
+      const text = owner?.open.has(uri) ? owner.set.source(uri)?.text : this.fs.readFile(uri);
       if (text === undefined) continue;
       e.set.set(uri, text);
       e.baseUris.add(uri);
     }
   }
 
+  /** The workspace roots `discover` walked (a set created under them later is loaded too). */
+  private roots: string[] = [];
+
   /** Load every set under the workspace roots (for diagnostics of unopened files and workspace symbols). */
   discover(rootUris: string[]): void {
+    this.roots = rootUris;
     for (const root of rootUris) {
       for (const dir of this.fs.discoverSetDirs(root)) {
         if (!this.sets.has(dir)) {
@@ -179,11 +185,13 @@ export class Workspace {
     e.open.add(uri);
     e.set.set(uri, text, version);
     this.changed(e.dir);
+    this.toLayers(uri, text);
   }
 
   change(uri: string, text: string, version: number): void {
     const e = this.ensureSet(dirOf(uri));
     if (e.set.set(uri, text, version)) this.changed(e.dir);
+    this.toLayers(uri, text);
   }
 
   close(uri: string): void {
@@ -194,11 +202,44 @@ export class Workspace {
     if (disk === undefined) e.set.delete(uri);
     else e.set.set(uri, disk);
     this.changed(e.dir);
+    this.toLayers(uri, disk);
+  }
+
+  /** The editor's text of a base file reaches the sets layered over it (`undefined`: the file is gone). */
+  private toLayers(uri: string, text: string | undefined): void {
+    for (const other of this.sets.values()) {
+      if (!other.baseUris?.has(uri)) continue;
+      if (text === undefined ? other.set.delete(uri) : other.set.set(uri, text)) this.changed(other.dir);
+    }
   }
 
   /** `workspace/didChangeWatchedFiles`: create (1), change (2), delete (3). */
   watched(changes: { uri: string; type: 1 | 2 | 3 }[]): void {
+    // a policy file in a folder without a set (a new set: `rein init`, a checkout, a moved folder):
+    // load the sets under the roots as at start-up, so the new one is checked without opening a file
+    if (changes.some((c) => c.type !== 3 && isPolicyUri(c.uri) && !this.sets.has(dirOf(c.uri)))) this.discover(this.roots);
     const touched = new Set<string>();
+    // A folder created or deleted (an editor reports a moved or deleted folder once, not its files):
+    // a created folder's sets are loaded; the sets in a deleted one lose the files that are gone.
+    for (const c of changes) {
+      if (isPolicyUri(c.uri) || isConfigUri(c.uri)) continue;
+      if (c.type === 1) {
+        if (!this.roots.some((r) => c.uri === r || c.uri.startsWith(r + '/'))) continue;
+        for (const dir of this.fs.discoverSetDirs(c.uri)) {
+          if (!this.sets.has(dir)) {
+            this.ensureSet(dir);
+            touched.add(dir);
+          }
+        }
+      } else if (c.type === 3) {
+        for (const e of this.sets.values()) {
+          if (e.dir !== c.uri && !e.dir.startsWith(c.uri + '/')) continue;
+          for (const f of e.set.files()) {
+            if (!e.open.has(f) && !e.baseUris?.has(f) && this.fs.readFile(f) === undefined && e.set.delete(f)) touched.add(e.dir);
+          }
+        }
+      }
+    }
     for (const c of changes) {
       // a file of a base set that other sets layer over
       for (const other of this.sets.values()) {
@@ -218,7 +259,7 @@ export class Workspace {
         }
       }
       const e = this.sets.get(dir);
-      if (!e) continue; // a set nobody looked at yet loads from disk when first needed
+      if (!e) continue; // not under a root (or past discovery's limits): loads from disk when first needed
       if (isConfigUri(c.uri)) {
         this.loadConfig(e);
         touched.add(dir);
@@ -247,10 +288,18 @@ export class Workspace {
       const text = this.fs.readFile(uri);
       if (text !== undefined) entry.set.set(uri, text);
     }
+    return { entry, analysis: this.checked(entry, token) };
+  }
+
+  /**
+   * The checked analysis of a set. (Not `analysisFor(entry.set.files()[0])`: in a layered set the
+   * first file may be a base file, whose folder is the base's own set.)
+   */
+  checked(entry: SetEntry, token?: CancelToken): Analysis {
     if (token?.isCancellationRequested) throw new Cancelled();
     entry.set.parseChanged();
     if (token?.isCancellationRequested) throw new Cancelled();
-    return { entry, analysis: entry.set.analysis() };
+    return entry.set.analysis();
   }
 
   /** Every set's analysis (for workspace symbols). */

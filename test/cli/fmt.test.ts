@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { FIXTURES, runBin, runMain, scratchCopy } from './helpers.js';
 
@@ -94,5 +95,51 @@ describe('rein fmt', function () {
     const r = await runMain(['fmt', '--check', '--format', 'json', 'unformatted', 'nested']);
     assert.equal(r.code, 1);
     assert.deepEqual(JSON.parse(r.stdout), { unformatted: ['unformatted/messy.rein'], errors: [] });
+  });
+  // regression (review h12r2 T2): an input field named `type`/`rule` first on a line of a broken list
+  // (`    type in [...]`) was read as a declaration: `--write` broke a passing policy
+  it('--write keeps a policy whose broken list lines start with fields named `type` and `rule` valid', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-fmt-'));
+    try {
+      writeFileSync(
+        path.join(dir, 'a.rein'),
+        `policy p { default allow }
+input {
+  type: string
+  rule: string
+}
+rule r1 {
+  when [type in ["aaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbb"], rule in ["ccccccccccccccccccccccccccccccccc"]].any(x => x)
+  deny "blocked"
+}
+test "t" {
+  given { type: "aaaaaaaaaaaaaaaaaaaaaaa", rule: "x" }
+  expect deny by r1
+}
+`,
+      );
+      const w = await runMain(['fmt', '--write', 'a.rein'], { cwd: dir });
+      assert.equal(w.code, 0, w.stderr);
+      assert.equal(w.stdout, 'formatted a.rein\n');
+      assert.match(readFileSync(path.join(dir, 'a.rein'), 'utf8'), /^ {4}type in \[/m);
+      const c = await runMain(['check', '.'], { cwd: dir });
+      assert.equal(c.code, 0, c.stdout + c.stderr);
+      const t = await runMain(['test', '.'], { cwd: dir });
+      assert.equal(t.code, 0, t.stdout + t.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  // regression (review h12r2 T14): `rein fmt - --format json` printed the formatted text, not JSON
+  it('--format json without --check or --write is a usage error, not text that is not JSON', async () => {
+    for (const args of [['fmt', '-', '--format', 'json'], ['fmt', 'unformatted/messy.rein', '--format', 'json']]) {
+      const r = await runMain(args, { input: 'let a=1\n' });
+      assert.equal(r.code, 2, args.join(' '));
+      assert.equal(r.stdout, '');
+      assert.match(r.stderr, /--format json goes with --check or --write/);
+    }
+    const ok = await runMain(['fmt', '-', '--check', '--format', 'json'], { input: 'let a = 1\n' });
+    assert.equal(ok.code, 0);
+    assert.deepEqual(JSON.parse(ok.stdout), { unformatted: [], errors: [] });
   });
 });

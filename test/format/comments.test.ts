@@ -69,6 +69,15 @@ describe('format: comments', () => {
     assert.equal(lineWith(lines, 'two'), 'let y = 1 + /* two */ 2 * /* three */ 3');
   });
 
+  // regression (review h12r2 T3): the parser did not collect comments inside `${…}`, so the
+  // formatter re-printed the interpolation without them
+  it('keeps block comments inside an interpolation, also nested, with the literal as written', () => {
+    const lines = fmt(`${INPUT}rule r { deny "\${1 /* keep me */ + 1}" }\nlet a = "x\${ "y\${2 /* deep */}" /* mid */ }z"\n`);
+    assert.equal(lineWith(lines, 'keep me'), '  deny "${1 /* keep me */ + 1}"');
+    assert.equal(lineWith(lines, 'deep'), 'let a = "x${ "y${2 /* deep */}" /* mid */ }z"');
+    assert.deepEqual(commentTexts(parse(lines.join('\n'), 'x').ast), ['/* keep me */', '/* deep */', '/* mid */']);
+  });
+
   it('keeps a line comment inside an expression and continues on the next line', () => {
     const lines = fmt(`${INPUT}rule r {\n  when action.kind == "x" and // first part\n    action.tool == "y"\n  deny\n}\n`);
     const i = lines.indexOf('    and // first part');

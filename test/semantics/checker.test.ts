@@ -355,6 +355,36 @@ rule r {
     assert.deepEqual(errors('budget b {\n  limit $5\n  charge $1\n}\nrule r {\n  when b.spent > 1\n  deny "m"\n}\n'), ['REIN207']);
     assert.deepEqual(errors('budget b {\n  limit $5\n  charge $1\n}\nrule r {\n  when b.usedd > 1\n  deny "m"\n}\n'), ['REIN204']);
   });
+
+  // regression (review h12r2 T13): REIN206's help always said `?? 0`, which is REIN207 for money and strings
+  it('REIN206 suggests a default of the value\'s type, as the quick fix does', () => {
+    const r = check({ 'a.rein': 'input { cost?: { estimate: money, tokens: int }, text?: string }\nrule a { when cost.estimate * 2 > $1 deny "x" }\nrule e { when text + "!" == "a" deny "y" }\nrule t { when cost.tokens * 2 > 1 deny "z" }\n' });
+    const helps = r.diagnostics.filter((d) => d.code === 'REIN206').map((d) => d.help);
+    assert.deepEqual(helps, ['add a default: `(cost.estimate ?? $0)`', 'add a default: `(text ?? "")`', 'add a default: `(cost.tokens ?? 0)`']);
+    // following the help checks
+    const fixed = check({ 'a.rein': 'input { cost?: { estimate: money, tokens: int } }\nrule a { when (cost.estimate ?? $0) * 2 > $1 deny "x" }\n' });
+    assert.deepEqual(fixed.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), []);
+  });
+
+  // regression (review h12r2 T14 addendum): `@Monitor` on a rule was silent metadata (the rule enforced),
+  // `@monitor` on a `let` or a `test` silently did nothing
+  it('REIN241 for `@monitor`/`@priority` in another case, and for `@monitor` where it does nothing', () => {
+    const src = 'policy p { default allow }\ninput { tool: string }\n@Monitor\nrule r { when tool == "x" deny "m" }\n@monitor\nlet a = 1\n@monitor\nbudget b { limit 5 charge 1 }\n@monitor\ntest "t" { given { tool: "y" } expect allow }\n@PRIORITY("3") @owner("x") @monitored\nrule q { when tool == "z" deny "q" }\n@monitor\nrule m { when tool == "w" deny "w" }\nrule uses { when a > 0 deny "u" }\n';
+    const r = check({ 'a.rein': src });
+    const got = r.diagnostics.filter((d) => d.code === 'REIN241').map((d) => `${d.range.start.line}:${src.slice(d.range.start.offset, d.range.end.offset)} ${d.message}`);
+    assert.deepEqual(got, [
+      '2:Monitor `@Monitor` is not `@monitor` (annotation names are case-sensitive): as written it is metadata and changes nothing',
+      '4:@monitor `@monitor` applies to rules and budgets: here it changes nothing',
+      '8:@monitor `@monitor` applies to rules and budgets: here it changes nothing',
+      '10:PRIORITY `@PRIORITY` is not `@priority` (annotation names are case-sensitive): as written it is metadata and changes nothing',
+    ]);
+  });
+
+  // regression (review h12r2 T14): a budget without a name (a syntax error) was "budget `` has no `limit`"
+  it('names a budget whose name is missing "the budget"', () => {
+    const msgs = checkBody('budget {\n  warn at 80%\n  warn at 90%\n}\n').diagnostics.filter((d) => d.code === 'REIN213').map((d) => d.message);
+    assert.deepEqual(msgs, ['the budget has no `limit`', 'the budget has no `charge`', '`warn at` appears more than once in the budget']);
+  });
 });
 
 describe('checker: tests (static part)', () => {

@@ -177,3 +177,36 @@ describe('services: `require approval … quorum N expires D`', () => {
     assert.equal(at('2 expires')!.type, 'number');
   });
 });
+
+describe('services/completion: context on one line and inside `${…}`', () => {
+  // regression (review h12r2 T9): the context was read from the start of the line, so one-line
+  // declarations got expression names, and `${…}` counted as the inside of a string
+  it('reads the clause context on one-line declarations, as on several lines', () => {
+    const schema = 'input { tool: string, kind: "a" | "b" }\nrule existing { when tool == "z" deny "e" }\n';
+    const at = (src: string) => labels({ 'schema.rein': schema, 'main.rein': src });
+    assert.deepEqual(at('test "t" { given { tool: "a" } expect <|> }'), ['allow', 'deny', 'require_approval', 'warnings']);
+    assert.deepEqual(at('test "t" {\n  given { tool: "a" }\n  expect <|>\n}'), ['allow', 'deny', 'require_approval', 'warnings']);
+    assert.deepEqual(at('test "t" { given { tool: "a" } expect deny <|> }'), ['by']);
+    assert.deepEqual(at('test "t" { given { tool: "a" } expect deny by <|> }'), ['existing']);
+    assert.deepEqual(at('test "t" { given { tool: "a" } approved <|> }'), ['existing']);
+    assert.deepEqual(at('test "a { b" { <|> }'), ['given', 'spent', 'at', 'approved', 'expect', 'extern', 'data']);
+    const rule = at('rule r { <|> }');
+    for (const k of ['when', 'unless', 'deny', 'require approval', 'warn', 'allow']) assert.ok(rule.includes(k), k);
+    assert.ok(!rule.includes('tool'));
+    assert.deepEqual(at('budget b { limit 5 per <|> charge 1 }').sort(), ['day', 'hour', 'minute', 'month', 'request', 'rolling', 'week']);
+    assert.deepEqual(at('policy p { default <|> }'), ['allow', 'deny']);
+    // an expression after its clause keyword is still an expression, also a keyword-named field
+    assert.ok(at('rule r { when tool == "a" and <|> }').includes('tool'));
+    assert.ok(at('test "t" { given { tool: "a" }.expect <|> }').includes('tool'));
+  });
+
+  it('completes names inside `${…}` of a string, also nested; the string around it still completes enum values', () => {
+    const schema = 'input { tool: string, kind: "a" | "b" }\n';
+    const at = (src: string) => labels({ 'schema.rein': schema, 'main.rein': src });
+    assert.ok(at('rule r { when tool == "a" deny "x ${to<|>}" }').includes('tool'));
+    assert.ok(at('rule r {\n  when tool == "a"\n  deny "x ${to<|>}"\n}').includes('tool'));
+    assert.ok(at('rule r { when tool == "a" deny "x ${tool + "y ${to<|>}"}" }').includes('tool'));
+    assert.deepEqual(at('rule r { when tool == "a" deny "x ${ {a: 1}.a } <|>" }'), []);
+    assert.deepEqual(at('rule r { when kind == "<|>" deny "m" }'), ['a', 'b']);
+  });
+});

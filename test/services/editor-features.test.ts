@@ -59,6 +59,13 @@ test "t" {
     assert.ok(has(8, 10), 'rule');
     assert.ok(has(16, 17, 'comment'), 'comments');
   });
+
+  // regression (review h12r2 T14): `let q = [⏎…⏎]` folded twice (the declaration and its list)
+  it('gives one folding range per start line', () => {
+    const fx = fixture('let q = [\n  1,\n]\nrule r {\n  when action.tool in [\n    "a",\n  ]\n  deny "m"\n}\n');
+    const folds = foldingRanges(fx.analysis, 'main.rein');
+    assert.deepEqual(folds.map((f) => `${f.startLine}-${f.endLine}`), ['0-1', '3-7', '4-5']);
+  });
 });
 
 describe('services/semantic tokens', () => {
@@ -149,6 +156,15 @@ describe('services/code actions', () => {
     const fix = acts.find((a) => /\?\?/.test(a.title));
     assert.ok(fix, JSON.stringify(fx.analysis.result.diagnostics));
     assert.match(fix!.edits[0].newText, /^\(cost\.tokens \?\? 0\)$/);
+  });
+
+  // regression (review h12r2 T14): a `\n` went into CRLF documents (mixed line endings)
+  it('suppresses a lint with the document\'s own line ending', () => {
+    for (const eol of ['\r\n', '\n']) {
+      const fx = fixture(['rule r {', '  when action.tool == "x"', '  deny', '}', ''].join(eol));
+      const sup = codeActions(fx.analysis, 'main.rein', whole(fx)).find((a) => a.title === 'Suppress REIN301 on this line');
+      assert.equal(sup?.edits[0].newText, `  // rein-ignore REIN301${eol}`, JSON.stringify(eol));
+    }
   });
 
   it('suppresses a lint with `// rein-ignore CODE` on the line above', () => {

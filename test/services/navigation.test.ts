@@ -93,6 +93,33 @@ describe('services/rename', () => {
     assert.deepEqual(lines, [0, 3, 7]);
   });
 
+  // regression (review h12r2 T14): hover and go to definition on a request key returned nothing,
+  // though rename and references treat the key as the schema field
+  it('a key of a request object is the schema field for hover, definition, references and rename', () => {
+    const files = {
+      'schema.rein': 'input {\n  /// The team.\n  team: string\n  action: { tool?: string }\n  meta: map<string>\n}\n',
+      'tests.rein': 'let base = { team: "b" }\ntest "t" {\n  given base with { te<|>am: "a", action: { tool: "x" }, meta: { team: "kept" } }\n  expect allow\n}\n',
+    };
+    const fx = fixture(files);
+    const h = hover(fx.analysis, fx.file, fx.offset);
+    assert.match(h?.contents ?? '', /\(input\) team: string/);
+    assert.match(h?.contents ?? '', /The team\./);
+    const d = definition(fx.analysis, fx.file, fx.offset);
+    assert.deepEqual(d.map((l) => `${l.file}:${l.range.start.line}:${slice(fx, l.file, l.range)}`), ['schema.rein:2:team']);
+    // references from the key: the declaration, the key itself and `base`'s key — not the map's key
+    const refs = references(fx.analysis, fx.file, fx.offset, true).map((l) => `${l.file}:${l.range.start.line}`);
+    assert.deepEqual(refs.sort(), ['schema.rein:2', 'tests.rein:0', 'tests.rein:2']);
+    const r = rename(fx.analysis, fx.file, fx.offset, 'group');
+    assert.ok('edits' in r && r.edits.length === 3, JSON.stringify(r));
+    // a nested key: its field
+    const nested = fixture({ ...files, 'tests.rein': files['tests.rein'].replace('te<|>am: "a"', 'team: "a"').replace('{ to', '{ t<|>o') });
+    assert.match(hover(nested.analysis, nested.file, nested.offset)?.contents ?? '', /\(field\) tool\?: string/);
+    // the key of a map (not a schema field): nothing
+    const map = fixture({ ...files, 'tests.rein': files['tests.rein'].replace('te<|>am: "a"', 'team: "a"').replace('{ team: "kept"', '{ te<|>am: "kept"') });
+    assert.equal(hover(map.analysis, map.file, map.offset), undefined);
+    assert.deepEqual(definition(map.analysis, map.file, map.offset), []);
+  });
+
   it('refuses a name already declared', () => {
     const fx = fixture('let a<|>a = 1\nlet bb = 2\n');
     const r = rename(fx.analysis, fx.file, fx.offset, 'bb');

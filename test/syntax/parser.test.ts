@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parse } from '../../language/syntax/parser.js';
+import { parse, tokenize } from '../../language/syntax/parser.js';
 import { RESERVED_WORDS, CONTEXTUAL_KEYWORDS } from '../../language/syntax/lexer.js';
 import type * as A from '../../language/syntax/ast.js';
 import { sx, diags } from './sx.js';
@@ -401,6 +401,116 @@ let y = test.used >= 80%`);
     assert.deepEqual((r.ast.decls[0] as A.RuleDecl).body.map(sx), ['(When expr=(. action _))', '(Deny message="m")']);
   });
 
+  // regression (review h12r2 T2): a line starting `type in …`, `rule and …` (input fields named by a
+  // declaration keyword, then an operator word) was cut off as a new declaration `type in = …`
+  it('a declaration keyword first on a line and followed by an operator word is an operand', () => {
+    const declKeywords = ['policy', 'input', 'type', 'let', 'def', 'extern', 'rule', 'budget', 'test', 'data'];
+    // every reserved word that can follow an operand
+    const ops: ((k: string) => string)[] = [
+      (k) => `${k} in xs`,
+      (k) => `${k} not in xs`,
+      (k) => `${k} and b`,
+      (k) => `${k} or b`,
+      (k) => `${k} matches "^a"`,
+      (k) => `${k} with { a: 1 }`,
+    ];
+    // where a formatter or an author breaks a line before an operand
+    const places: ((e: string) => string)[] = [
+      (e) => `let d = [\n  ${e},\n  ${e}\n]`,
+      (e) => `let d = f(\n  ${e},\n  ${e}\n)`,
+      (e) => `let d =\n  ${e}`,
+      (e) => `let d = a and\n  ${e}`,
+      (e) => `rule r {\n  when [\n    ${e}\n  ].any(x => x)\n  deny "m"\n}`,
+      (e) => `rule r {\n  when c or\n    ${e}\n  deny "m"\n}`,
+      (e) => `budget b {\n  limit 3\n  when [\n    ${e}\n  ].any(x => x)\n}`,
+      (e) => `test "t" {\n  given [\n    ${e}\n  ]\n  expect allow\n}`,
+    ];
+    const failures: string[] = [];
+    let cases = 0;
+    for (const k of declKeywords) {
+      for (const op of ops) {
+        for (const place of places) {
+          const e = op(k);
+          // the same program on one line is the reference: same tree, no diagnostics
+          const src = `${place(e)}\nlet after = 1`;
+          const flat = `${place(e).replace(/\n\s*/g, ' ')}\nlet after = 1`;
+          cases++;
+          const r = parse(src);
+          const ref = parse(flat);
+          if (r.diagnostics.length > 0) failures.push(`${JSON.stringify(src)}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+          else if (ref.diagnostics.length > 0) failures.push(`(reference) ${JSON.stringify(flat)}: ${ref.diagnostics.map((d) => d.message).join('; ')}`);
+          else if (sx(r.ast.decls) !== sx(ref.ast.decls)) failures.push(`${JSON.stringify(src)}: ${sx(r.ast.decls)} != ${sx(ref.ast.decls)}`);
+        }
+      }
+      // `then` and `else` first after the keyword: `if\n  rule then …`, `if c then\n  rule else …`
+      for (const src of [`let d = if\n  ${k} then 1 else 2`, `let d = if c then\n  ${k} else 2`]) {
+        cases++;
+        const r = parse(src);
+        if (r.diagnostics.length > 0) failures.push(`${JSON.stringify(src)}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+      }
+    }
+    assert.equal(cases, 10 * 6 * 8 + 10 * 2);
+    assert.deepEqual(failures, []);
+    // the reviewer's policy, as `rein fmt` lays it out
+    const [, rule] = ok(`input { type: string, rule: string }
+rule r1 {
+  when [
+    type in ["aaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbb"],
+    rule in ["ccccccccccccccccccccccccccccccccc"],
+  ].any(x => x)
+  deny "blocked"
+}`) as [A.InputDecl, A.RuleDecl];
+    assert.equal(rule.name?.text, 'r1');
+    assert.equal(
+      sx(rule.body[0]),
+      '(When expr=(call (. (list (in type (list "aaaaaaaaaaaaaaaaaaaaaaa" "bbbbbbbbbbbbbbbbbbbbbbbbbbb")) (in rule (list "ccccccccccccccccccccccccccccccccc"))) any) (=> [x] x)))',
+    );
+  });
+
+  it('a declaration keyword that ends an operand at the end of a line, before the next clause, is an operand', () => {
+    const declKeywords = ['policy', 'input', 'type', 'let', 'def', 'extern', 'rule', 'budget', 'test', 'data'];
+    const places: ((k: string) => string)[] = [
+      (k) => `rule r {\n  when a and\n    ${k}\n  deny "m"\n}`,
+      (k) => `rule r {\n  when a ==\n    ${k}\n  require approval\n}`,
+      (k) => `rule r {\n  when a\n  unless b or\n    ${k}\n  warn "w"\n}`,
+      (k) => `budget b {\n  limit 3\n  by\n    ${k}\n  when x\n}`,
+      (k) => `budget b {\n  limit 3\n  charge\n    ${k}\n  by x\n}`,
+      (k) => `test "t" {\n  given\n    ${k}\n  expect allow\n}`,
+    ];
+    const failures: string[] = [];
+    for (const k of declKeywords) {
+      for (const place of places) {
+        // in a test, `extern …` and `data …` on their own line are steps
+        if ((k === 'extern' || k === 'data') && place(k).startsWith('test')) continue;
+        const src = `${place(k)}\nlet after = 1`;
+        const flat = `${place(k).replace(/\n\s*/g, ' ')}\nlet after = 1`;
+        const r = parse(src);
+        if (r.diagnostics.length > 0) failures.push(`${JSON.stringify(src)}: ${r.diagnostics.map((d) => d.message).join('; ')}`);
+        else if (sx(r.ast.decls) !== sx(parse(flat).ast.decls)) failures.push(`${JSON.stringify(src)}: a different tree than on one line`);
+      }
+    }
+    assert.deepEqual(failures, []);
+    // a declaration keyword typed on its own line before the next declaration is still cut off
+    const typing = parse('let a = 1\nrule\nrule b { deny "m" }');
+    assert.deepEqual(typing.diagnostics.map((d) => d.message), ['expected a name after `rule`']);
+    assert.deepEqual(typing.ast.decls.map((d) => (d as A.RuleDecl).name?.text), ['a', 'b']);
+  });
+
+  it('a declaration keyword followed by a reserved word on a new line is still a declaration: REIN104 and the declarations after it are kept', () => {
+    // a reserved word that cannot continue an operand still starts a declaration at the start of a line,
+    // also after a declaration left open
+    const r = parse('rule a {\n  when x\n  deny "m"\nrule if { deny "n" }\nlet true = 1\nlet z = 2');
+    assert.deepEqual(
+      r.diagnostics.map((d) => `${d.code} ${d.message}`),
+      [
+        'REIN101 expected `}` to close rule `a`',
+        'REIN104 `if` is a reserved word and cannot be used as a name',
+        'REIN104 `true` is a reserved word and cannot be used as a name',
+      ],
+    );
+    assert.deepEqual(r.ast.decls.map((d) => (d as A.LetDecl).name?.text), ['a', 'if', 'true', 'z']);
+  });
+
   it('a contextual keyword on the line after a clause keyword starts the next clause', () => {
     const [r] = parse('rule r {\n  when\n  deny "m"\n}').ast.decls as [A.RuleDecl];
     assert.deepEqual(r.body.map(sx), ['(When )', '(Deny message="m")']);
@@ -419,6 +529,23 @@ describe('parser: comments and docs', () => {
     const [a, b] = r.ast.decls;
     assert.equal(a.doc, undefined);
     assert.equal(b.doc, 'doc');
+  });
+
+  // regression (review h12r2 T3): comments inside `${…}` were lexed and dropped
+  it('collects comments inside interpolations, nested ones too, in text order', () => {
+    const src = '// a\nlet s = "x${1 /* b */ + "${2 /* c */}"} ${3 // d}" /* e */';
+    const r = parse(src);
+    assert.deepEqual(diags(r), []);
+    const texts = r.ast.comments.map((c) => `${c.kind}:${c.text}@${c.range.start.offset}`);
+    assert.deepEqual(texts, [
+      `line:// a@0`,
+      `block:/* b */@${src.indexOf('/* b')}`,
+      `block:/* c */@${src.indexOf('/* c')}`,
+      `line:// d@${src.indexOf('// d')}`,
+      `block:/* e */@${src.indexOf('/* e')}`,
+    ]);
+    // and the editor's lexical layer (semantic tokens) sees the same comments
+    assert.deepEqual(tokenize(src).comments.map((c) => c.text), ['// a', '/* b */', '/* c */', '// d', '/* e */']);
   });
 
   it('attaches `///` directly above a declaration, annotations in between, markers stripped', () => {

@@ -11,6 +11,8 @@ import { handle, type ServerContext } from '../context.js';
 import { dirOf } from '../workspace.js';
 
 export const COMMANDS = ['rein.runTest', 'rein.runAllTests', 'rein.evaluate'] as const;
+
+const oneLine = (s: string): string => s.replace(/\s*[\r\n]+\s*/g, '; ');
 export const INPUT_FILE = 'input.json';
 
 export function registerCodeLens(ctx: ServerContext): void {
@@ -58,12 +60,13 @@ export function registerCodeLens(ctx: ServerContext): void {
         if (l.kind === 'test') {
           const r = results.get(`${uri}#${l.name}`);
           const stale = r && r.generation !== analysis.generation ? ' (stale)' : '';
-          const title = !r ? '▶ Run test' : r.run.passed ? `✓ passed${stale} — run again` : `✗ failed: ${r.run.message}${stale}`;
+          // a lens title is one line: a multi-line failure message is joined
+          const title = !r ? '▶ Run test' : r.run.passed ? `✓ passed${stale} — run again` : `✗ failed: ${oneLine(r.run.message)}${stale}`;
           return [{ range, command: { title, command: 'rein.runTest', arguments: [uri, l.name] } }];
         }
         if (!ev) return [];
         let title: string;
-        if (!ev.evaluation.ok) title = `Evaluate: ${ev.evaluation.error}`;
+        if (!ev.evaluation.ok) title = `Evaluate: ${oneLine(ev.evaluation.error)}`;
         else {
           const e = ev.evaluation;
           title = `Evaluate ${INPUT_FILE}: ${e.effect} — this rule ${e.matched.has(l.name) ? 'matched' : 'did not match'}`;
@@ -83,7 +86,10 @@ export function registerCodeLens(ctx: ServerContext): void {
         if ('error' in runs) return { ok: false, error: runs.error, results: [] };
         for (const r of runs) if (r.file) results.set(`${ctx.uriOf(r.file)}#${r.name}`, { run: r, generation: analysis.generation });
         ctx.refreshCodeLenses();
-        return { ok: true, passed: runs.filter((r) => r.passed).length, failed: runs.filter((r) => !r.passed).length, results: runs };
+        // the lens says "in this file": the set's other tests ran too (their lenses show it), the
+        // answer is this file's (a layered set holds its base's tests as well)
+        const mine = runs.filter((r) => r.file !== undefined && ctx.uriOf(r.file) === uri);
+        return { ok: true, passed: mine.filter((r) => r.passed).length, failed: mine.filter((r) => !r.passed).length, results: mine };
       }
       if (typeof uri !== 'string' || typeof name !== 'string') throw new Error(`${params.command} needs [uri, name] arguments`);
       const { analysis } = ctx.analysis(uri, token);

@@ -25,7 +25,7 @@ export function registerDiagnostics(ctx: ServerContext): DiagnosticsFeature {
   const lsp = (d: Diagnostic): LspDiagnostic => toDiagnostic(d, ctx.uriOf, ctx.options.docsLink);
 
   function byFile(entry: SetEntry): Map<string, Diagnostic[]> {
-    const { analysis } = ctx.workspace.analysisFor(entry.set.files()[0] ?? `${entry.dir}/_`);
+    const analysis = ctx.workspace.checked(entry);
     const out = new Map<string, Diagnostic[]>();
     for (const f of entry.set.files()) if (!entry.baseUris?.has(f)) out.set(f, []); // a base's files report in their own set
     for (const d of analysis.result.diagnostics) out.get(d.file)?.push(d); // config diagnostics come from the workspace
@@ -97,9 +97,10 @@ export function registerDiagnostics(ctx: ServerContext): DiagnosticsFeature {
         )[] = [];
         for (const entry of ctx.workspace.allSets()) {
           if (!entry.set.size) continue;
-          const { analysis } = ctx.analysis(entry.set.files()[0], token);
+          const analysis = ctx.workspace.checked(entry, token);
           const resultId = `${analysis.generation}`;
           for (const file of entry.set.files()) {
+            if (entry.baseUris?.has(file)) continue; // a base's files report in their own set
             const uri = ctx.uriOf(file);
             const version = entry.open.has(file) ? (entry.set.source(file)?.version ?? null) : null;
             if (previous.get(uri) === resultId) items.push({ kind: DocumentDiagnosticReportKind.Unchanged, uri, version, resultId });

@@ -2,6 +2,7 @@
 import { references } from '../../../language/services/navigation.js';
 import { toLocation, toOffset } from '../convert.js';
 import { handle, type ServerContext } from '../context.js';
+import { layerUses } from './layers.js';
 
 export function registerReferences(ctx: ServerContext): void {
   ctx.connection.onReferences(
@@ -10,7 +11,10 @@ export function registerReferences(ctx: ServerContext): void {
       const src = analysis.sources.get(params.textDocument.uri);
       if (!src) return null;
       const offset = toOffset(src.lines, params.position);
-      return references(analysis, params.textDocument.uri, offset, params.context.includeDeclaration).map((l) => toLocation(l, ctx.uriOf));
+      const here = references(analysis, params.textDocument.uri, offset, params.context.includeDeclaration);
+      // a declaration of a base set: the sets layered over it use it too
+      const layers = layerUses(ctx, analysis, params.textDocument.uri, offset, token).locations;
+      return [...here, ...layers].map((l) => toLocation(l, ctx.uriOf));
     }),
   );
 }

@@ -3,6 +3,7 @@ import { ResponseError, ErrorCodes } from 'vscode-languageserver';
 import { prepareRename, rename } from '../../../language/services/navigation.js';
 import { toOffset, toRange, toWorkspaceEdit } from '../convert.js';
 import { handle, type ServerContext } from '../context.js';
+import { layerUses } from './layers.js';
 
 export function registerRename(ctx: ServerContext): void {
   ctx.connection.onPrepareRename(
@@ -20,9 +21,13 @@ export function registerRename(ctx: ServerContext): void {
       const { analysis } = ctx.analysis(params.textDocument.uri, token);
       const src = analysis.sources.get(params.textDocument.uri);
       if (!src) return null;
-      const r = rename(analysis, params.textDocument.uri, toOffset(src.lines, params.position), params.newName);
+      const offset = toOffset(src.lines, params.position);
+      const r = rename(analysis, params.textDocument.uri, offset, params.newName);
       if ('error' in r) return new ResponseError(ErrorCodes.InvalidRequest, r.error);
-      return toWorkspaceEdit(r.edits, ctx.uriOf);
+      // a declaration of a base set: the sets layered over it are renamed too
+      const layers = layerUses(ctx, analysis, params.textDocument.uri, offset, token, params.newName);
+      if (layers.clash) return new ResponseError(ErrorCodes.InvalidRequest, `\`${params.newName}\` is already declared in a set layered over this one`);
+      return toWorkspaceEdit([...r.edits, ...layers.locations.map((l) => ({ file: l.file, range: l.range, newText: params.newName }))], ctx.uriOf);
     }),
   );
 }
