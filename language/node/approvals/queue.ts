@@ -251,6 +251,17 @@ export function grantsOf(r: ApprovalRecord): WaitResult['approvals'] {
 
 const DEFAULT_TTL = 15 * 60_000;
 
+/** Whether a stored record has what a verdict needs (a record is data another process wrote). */
+export function wellFormed(r: ApprovalRecord): boolean {
+  return (
+    typeof r.request_hash === 'string' && r.request_hash !== '' &&
+    typeof r.rule === 'string' &&
+    (r.from === null || typeof r.from === 'string') &&
+    typeof r.expires === 'string' && !Number.isNaN(Date.parse(r.expires)) &&
+    r.policy !== null && typeof r.policy === 'object' && typeof r.policy.hash === 'string'
+  );
+}
+
 export class ApprovalQueue {
   readonly store: ApprovalStore;
   private readonly groups: ApproverGroups | null;
@@ -271,7 +282,14 @@ export class ApprovalQueue {
 
   /** One pending record per approval the decision still needs (none unless it is `require_approval`). */
   async request(decision: Decision, summary: unknown, opts: { ttlMs?: number } = {}): Promise<ApprovalRecord[]> {
-    if (decision.effect !== 'require_approval' || decision.request_hash === null) return [];
+    if (decision === null || typeof decision !== 'object' || decision.effect !== 'require_approval') return [];
+    // `request_hash` is a getter of the decision `decide` returned: `{ ...d }`, `Object.assign` and
+    // `structuredClone` drop it. A record without it could never be approved (review h12r1 P13).
+    const hash: unknown = decision.request_hash;
+    if (hash === null) return [];
+    if (typeof hash !== 'string' || hash === '') {
+      throw new TypeError('ApprovalQueue.request: the decision has no `request_hash`: pass the decision engine.decide returned, not a copy ({ ...d } and structuredClone drop it)');
+    }
     const now = this.clock();
     const ttl = opts.ttlMs ?? this.ttlMs;
     const out: ApprovalRecord[] = [];
@@ -284,7 +302,7 @@ export class ApprovalQueue {
         message: a.message,
         ...(a.quorum !== undefined ? { quorum: a.quorum } : {}),
         ...(a.expires_ms !== undefined ? { expires_ms: a.expires_ms } : {}),
-        request_hash: decision.request_hash,
+        request_hash: hash,
         policy: { name: decision.policy.name, version: decision.policy.version ?? null, hash: decision.policy.hash },
         summary,
         created: new Date(now).toISOString(),
@@ -342,6 +360,7 @@ export class ApprovalQueue {
     if (!isApprovalId(id)) return { ok: false, code: 'unknown', message: `no approval with id ${JSON.stringify(String(id).slice(0, 60))}` };
     const rec = await this.get(id);
     if (rec === null) return { ok: false, code: 'unknown', message: `no approval with id ${id}` };
+    if (!wellFormed(rec)) return { ok: false, code: 'invalid', message: `approval ${id} is malformed (no \`request_hash\`, rule or expiry): it cannot be decided`, record: rec };
     const auth = this.authorize(rec, approver);
     if (!auth.ok) return { ok: false, code: 'forbidden', message: auth.message, record: rec };
     if (rec.status !== 'pending') {
