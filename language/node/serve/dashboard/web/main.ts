@@ -2,6 +2,7 @@
 // it runs under a strict CSP). Every value from the server is written with textContent, never HTML.
 
 import uPlot from 'uplot';
+import { escapeInvisible } from '../../../../runtime/visible.js';
 
 type Effect = 'allow' | 'deny' | 'require_approval';
 
@@ -475,17 +476,19 @@ function approvalCard(a: Approval): HTMLElement {
       msg.className = 'msg err';
     }
   };
-  const s = a.summary as { tool?: unknown; arguments?: unknown; server?: unknown } | null;
+  const s = a.summary as { tool?: unknown; arguments?: unknown; server?: unknown; phase?: unknown; result?: unknown } | null;
   const what = s && typeof s === 'object' && 'tool' in s ? s : null;
   return h('div', { class: 'card', 'data-testid': 'approval-card', 'data-id': a.id },
-    h('div', {}, h('b', {}, a.rule), ' ', h('span', { class: 'muted' }, `${a.kind}${a.from ? ` · from ${a.from}` : ''} · ${a.id} · expires ${time(a.expires)}`)),
-    a.message ? h('div', {}, a.message) : null,
+    h('div', {}, h('b', {}, escapeInvisible(String(a.rule))), ' ', h('span', { class: 'muted' }, escapeInvisible(`${a.kind}${a.from ? ` · from ${a.from}` : ''} · ${a.id} · expires ${time(a.expires)}`))),
+    a.message ? h('div', {}, escapeInvisible(String(a.message))) : null,
     a.quorum !== undefined
       ? h('div', { 'data-testid': 'approval-quorum' }, `quorum: ${a.votes?.length ?? 0} of ${a.quorum} distinct approvers`, a.votes?.length ? h('span', { class: 'muted' }, ` (${a.votes.map((v) => v.by).join(', ')})`) : null)
       : null,
     what
-      ? h('div', {}, 'runs ', h('code', { 'data-testid': 'approval-tool' }, String(what.tool)), what.server ? h('span', { class: 'muted' }, ` on ${String(what.server)}`) : null, h('pre', {}, JSON.stringify(what.arguments ?? {}, null, 2)))
-      : h('pre', {}, JSON.stringify(a.summary, null, 2)),
+      ? h('div', {}, 'runs ', h('code', { 'data-testid': 'approval-tool' }, escapeInvisible(String(what.tool))), what.server ? h('span', { class: 'muted' }, escapeInvisible(` on ${String(what.server)}`)) : null, h('pre', {}, escapeInvisible(JSON.stringify(what.arguments ?? {}, null, 2))),
+          // a held result: what the approver releases to the model
+          what.phase === 'result' ? h('div', {}, 'returned', h('pre', { 'data-testid': 'approval-result' }, escapeInvisible(String(what.result ?? '')))) : null)
+      : h('pre', {}, escapeInvisible(JSON.stringify(a.summary, null, 2) ?? 'null')),
     h('div', { class: 'muted' }, 'request ', h('code', {}, a.request_hash)),
     h('div', { class: 'actions' },
       reason,
