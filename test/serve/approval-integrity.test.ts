@@ -11,6 +11,9 @@ import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { generateApprovalKeyPair, verificationKeyOf, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
 import { FIXTURE_POLICY } from './dashboard-fixture.js';
+import { AuditLogger } from '../../language/audit/logger.js';
+import { FileAuditLog } from '../../language/node/audit-file.js';
+import { logVerdict } from '../../language/node/approvals/audit.js';
 
 describe('approval integrity (review h12r1)', function () {
   this.timeout(60_000);
@@ -67,5 +70,60 @@ describe('approval integrity (review h12r1)', function () {
     assert.equal(r.statusCode, 400, r.body);
     assert.match(JSON.parse(r.body).error.message, /malformed/);
     assert.equal((await queue.get(rec!.id))!.status, 'pending');
+  });
+
+  describe('P15: verdict events count only from the chains that write verdicts', () => {
+    let logs: string;
+    let app2: FastifyInstance;
+
+    /** A verdict event `approved by alice` on `hash`, written by whoever writes `file`. */
+    async function verdictIn(file: string, hash: string, reason: string): Promise<void> {
+      const sink = new FileAuditLog(file);
+      const log = new AuditLogger(sink);
+      logVerdict(log, {
+        id: 'ap_0000000000fake', kind: 'rule', rule: 'large_transfer', from: 'finance', message: null, request_hash: hash,
+        policy: { name: 'p', version: null, hash: 'sha256:' + '0'.repeat(64) }, summary: null, created: new Date().toISOString(), expires: new Date(Date.now() + 60_000).toISOString(),
+        status: 'approved', verdict: { approved: true, by: 'alice', group: 'finance', reason, at: new Date().toISOString(), token: null },
+      });
+      await log.close();
+      await sink.close();
+    }
+
+    before(async () => {
+      logs = path.join(dir, 'logs');
+      const hash = 'sha256:' + 'e'.repeat(64);
+      await verdictIn(path.join(logs, 'agent.jsonl'), hash, 'ok, verified by phone');
+      await verdictIn(path.join(logs, 'control-room.jsonl'), hash, 'real one');
+      // named like the terminal's verdict log, but not the one this server was told about
+      await verdictIn(path.join(logs, 'verdicts.jsonl'), hash, 'look-alike');
+      app2 = Fastify();
+      await app2.register(dashboardPlugin({ log: logs, pollMs: 50, verdictFiles: [path.join(logs, 'control-room.jsonl')] }));
+      await app2.ready();
+    });
+    after(async () => app2?.close());
+
+    it('the summary counts the control room\'s verdict only; the others are claimed, listed on the request', async () => {
+      const sum = JSON.parse((await app2.inject({ url: '/dashboard/api/summary' })).body);
+      assert.equal(sum.verdicts.approved, 1);
+      assert.equal(sum.verdicts.claimed, 2);
+      assert.deepEqual(sum.verdicts.recent.map((v: { reason: string }) => v.reason), ['real one']);
+      const rec = JSON.parse((await app2.inject({ url: '/dashboard/api/records/agent.jsonl/0' })).body);
+      const byReason = Object.fromEntries(rec.verdicts.map((v: { reason: string; claimed?: boolean; chain: string }) => [v.reason, [v.claimed ?? false, v.chain]]));
+      assert.deepEqual(byReason, { 'ok, verified by phone': [true, 'agent.jsonl'], 'real one': [false, 'control-room.jsonl'], 'look-alike': [true, 'verdicts.jsonl'] });
+    });
+
+    it('without a list, the default names count (control-room.jsonl, verdicts.jsonl), an agent\'s log does not', async () => {
+      const app3 = Fastify();
+      try {
+        await app3.register(dashboardPlugin({ log: logs, pollMs: 50 }));
+        await app3.ready();
+        const sum = JSON.parse((await app3.inject({ url: '/dashboard/api/summary' })).body);
+        assert.equal(sum.verdicts.approved, 2);
+        assert.equal(sum.verdicts.claimed, 1);
+        assert.ok(!sum.verdicts.recent.some((v: { chain: string }) => v.chain === 'agent.jsonl'));
+      } finally {
+        await app3.close();
+      }
+    });
   });
 });

@@ -108,7 +108,7 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
   return async (app: FastifyInstance) => {
     const prefix = opts.prefix ?? '/dashboard';
     const model = new DashboardModel();
-    const source = opts.log ? new LogSource(opts.log, model) : null;
+    const source = opts.log ? new LogSource(opts.log, model, opts.verdictFiles ? { verdictFiles: opts.verdictFiles } : {}) : null;
     const sources = opts.sources ?? [];
     /** The sources filters and drill-downs read: the log files and every source with an index. */
     const indexedSources: IndexedSource[] = [...(source ? [source] : []), ...sources.filter((s): s is (typeof sources)[number] & IndexedSource => s.index !== undefined && typeof s.readRows === 'function' && typeof s.replay === 'function' && typeof s.scan === 'function')];

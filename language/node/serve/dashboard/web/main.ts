@@ -42,7 +42,7 @@ interface Summary {
   chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null; anchor?: { seq: number; hash: string; time: string; alg: string; matches: boolean | null } | null }[];
   approvals_pending: number | null;
   ceilings_source?: { kind: 'redis' | 'log'; read_at: string | null; error: string | null };
-  verdicts?: { approved: number; denied: number; recent: Verdict[] };
+  verdicts?: { approved: number; denied: number; recent: Verdict[]; claimed?: number };
   last_time: string | null;
   loading?: boolean;
 }
@@ -50,6 +50,8 @@ interface Summary {
 interface Verdict {
   seq: number; chain: string; time: string; verdict: 'approved' | 'denied'; approval_id: string; rule: string;
   approver: string; group: string | null; reason: string | null; request_hash: string | null;
+  /** From a chain that does not write verdicts (e.g. an agent's own log): not counted. */
+  claimed?: true;
 }
 
 interface Approval {
@@ -352,10 +354,12 @@ function renderAudit(s: Summary): void {
 function verdictRow(v: Verdict): HTMLElement {
   return h('tr', { 'data-testid': 'verdict-row', 'data-id': v.approval_id },
     h('td', {}, time(v.time)),
-    h('td', { class: v.verdict === 'approved' ? 'effect-allow' : 'effect-deny' }, v.verdict),
-    h('td', {}, v.rule),
-    h('td', {}, `${v.approver}${v.group ? ` (${v.group})` : ''}`),
-    h('td', {}, v.reason ?? ''),
+    v.claimed
+      ? h('td', { class: 'muted', 'data-testid': 'verdict-claimed', title: 'a verdict event in a log neither the control room nor `rein approvals` writes: anyone who writes that log can write it; not counted' }, escapeInvisible(`${v.verdict}? claimed by chain ${v.chain}, not verified`))
+      : h('td', { class: v.verdict === 'approved' ? 'effect-allow' : 'effect-deny' }, v.verdict),
+    h('td', {}, escapeInvisible(v.rule)),
+    h('td', {}, escapeInvisible(`${v.approver}${v.group ? ` (${v.group})` : ''}`)),
+    h('td', {}, escapeInvisible(v.reason ?? '')),
     h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(v.chain, v.seq) }, `${v.chain} #${v.seq}`)));
 }
 
@@ -366,7 +370,7 @@ function renderVerdicts(s: Summary): void {
     return;
   }
   replace($('verdicts'),
-    h('div', { class: 'muted' }, `${fmt(v.approved)} approved, ${fmt(v.denied)} denied`),
+    h('div', { class: 'muted' }, `${fmt(v.approved)} approved, ${fmt(v.denied)} denied${v.claimed ? ` (${fmt(v.claimed)} more claimed by other chains, not counted)` : ''}`),
     h('table', {}, h('tbody', {}, ...v.recent.map((x) => verdictRow(x)))));
 }
 
