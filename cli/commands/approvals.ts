@@ -6,7 +6,7 @@ import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { ApprovalConfigError } from '../../language/node/approvals/config.js';
 import { openApprovalQueue } from '../../language/node/approvals/open.js';
-import { FileApprovalStore, type ApprovalQueue, type ApprovalRecord } from '../../language/node/approvals/queue.js';
+import { FileApprovalStore, verifyRecord, type ApprovalQueue, type ApprovalRecord } from '../../language/node/approvals/queue.js';
 import { logVerdict, terminalVerdictsPath } from '../../language/node/approvals/audit.js';
 import { AuditLogger } from '../../language/audit/logger.js';
 import { AuditLogLockedError, FileAuditLog } from '../../language/node/audit-file.js';
@@ -80,6 +80,8 @@ function publicRecord(r: ApprovalRecord): Record<string, unknown> {
     message: r.message,
     request_hash: r.request_hash,
     summary: r.summary,
+    ...(r.request !== undefined ? { request: r.request } : {}),
+    verified: verifyRecord(r),
     created: r.created,
     expires: r.expires,
     status: r.status,
@@ -91,6 +93,12 @@ function publicRecord(r: ApprovalRecord): Record<string, unknown> {
   if (r.verdict) o.verdict = r.verdict;
   return o;
 }
+
+/** What an unverified record's check means (review h12r1 P14). */
+const UNVERIFIED = {
+  mismatch: 'UNVERIFIED: the request does not match its hash (it cannot be approved)',
+  missing: 'unverified: no request stored, the summary is the queue writer\'s word',
+} as const;
 
 function oneLine(v: unknown, max = 120): string {
   let s: string;
@@ -133,7 +141,9 @@ export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts
         for (const r of recs) {
           ctx.out(`${ctx.c.bold(r.id)}  ${r.status === 'pending' ? ctx.c.yellow(r.status) : r.status}  ${r.kind} ${escapeInvisible(r.rule)}${r.from ? ` (from ${escapeInvisible(r.from)})` : ''}${r.quorum !== undefined ? `  quorum ${r.votes?.length ?? 0}/${r.quorum}` : ''}  expires ${r.expires}\n`);
           if (r.message) ctx.out(`    ${escapeInvisible(r.message)}\n`);
-          ctx.out(`    ${oneLine(r.summary)}\n`);
+          const check = verifyRecord(r);
+          if (check === 'verified') ctx.out(`    ${ctx.c.green('verified request')}: ${oneLine(r.request)}\n`);
+          else ctx.out(`    ${ctx.c.red(UNVERIFIED[check])}: ${oneLine(r.summary)}\n`);
         }
       }
       return EXIT.ok;
@@ -150,7 +160,10 @@ export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts
         ctx.out(escapeInvisible(`message:      ${r.message ?? ''}\nrequest_hash: ${r.request_hash}\npolicy:       ${r.policy.name}${r.policy.version ? ` ${r.policy.version}` : ''} ${r.policy.hash}\n`));
         ctx.out(`created:      ${r.created}\nexpires:      ${r.expires}\n`);
         if (r.verdict) ctx.out(escapeInvisible(`verdict:      ${r.verdict.approved ? 'approved' : 'denied'} by ${r.verdict.by}${r.verdict.group ? ` (${r.verdict.group})` : ''} at ${r.verdict.at}${r.verdict.reason ? `: ${r.verdict.reason}` : ''}`) + '\n');
-        ctx.out(`summary:\n${escapeInvisible(JSON.stringify(r.summary, null, 2) ?? 'null').replace(/^/gm, '  ')}\n`);
+        const check = verifyRecord(r);
+        if (check === 'verified') ctx.out(`request:      ${ctx.c.green('verified')} (it hashes to request_hash: this is what an approval lets run)\n${escapeInvisible(JSON.stringify(r.request, null, 2) ?? 'null').replace(/^/gm, '  ')}\n`);
+        else ctx.out(`request:      ${ctx.c.red(UNVERIFIED[check])}\n`);
+        ctx.out(`summary${check === 'verified' ? '' : ' (as the queue\'s writer describes it)'}:\n${escapeInvisible(JSON.stringify(r.summary, null, 2) ?? 'null').replace(/^/gm, '  ')}\n`);
       }
       return EXIT.ok;
     }

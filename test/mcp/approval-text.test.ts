@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { connect, FIXTURES, type Connected } from './helpers.js';
-import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
+import { ApprovalQueue, FileApprovalStore, verifyRecord } from '../../language/node/approvals/queue.js';
 import { QueueBroker } from '../../language/node/mcp/queue-broker.js';
 import { SHOW_LIMIT } from '../../language/node/mcp/approvals.js';
 import { escapeInvisible } from '../../language/runtime/visible.js';
@@ -70,6 +70,21 @@ describe('rein mcp: the approval question shows everything it approves', functio
     assert.match(JSON.stringify(r.content), /result is too large to show for approval: its result has 20,013 characters, more than 20,000/);
     assert.doesNotMatch(JSON.stringify(r.content), /yyyyyyyyyy/);
     assert.equal(asked.length, 0);
+  });
+
+  it('P14: a call queued by the gateway carries its request, verified against request_hash', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-mcp-p14-'));
+    try {
+      gw = await connect(['--policy', path.join(FIXTURES, 'approve'), '--no-reload', '--approvals', dir], [path.join(FIXTURES, 'test-server.mjs')]);
+      const r = await gw.client.callTool({ name: 'echo', arguments: { message: 'approve this one' } });
+      assert.equal(r.isError, true);
+      assert.match(JSON.stringify(r.content), /approval ap_[0-9a-z]+ is pending/);
+      const [rec] = await new ApprovalQueue({ store: new FileApprovalStore(dir) }).list();
+      assert.equal(verifyRecord(rec!), 'verified');
+      assert.deepEqual((rec!.request as { arguments: unknown }).arguments, { message: 'approve this one' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('P16: bidi and invisible characters chosen by the model are shown as \\uXXXX', async () => {

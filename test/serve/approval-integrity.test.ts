@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { dashboardPlugin } from '../../language/node/serve/dashboard/plugin.js';
-import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
+import { ApprovalQueue, FileApprovalStore, verifyRecord } from '../../language/node/approvals/queue.js';
 import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { generateApprovalKeyPair, verificationKeyOf, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
@@ -14,6 +14,8 @@ import { FIXTURE_POLICY } from './dashboard-fixture.js';
 import { AuditLogger } from '../../language/audit/logger.js';
 import { FileAuditLog } from '../../language/node/audit-file.js';
 import { logVerdict } from '../../language/node/approvals/audit.js';
+import { pageRecord } from '../../language/node/serve/dashboard/plugin.js';
+import { runMain } from '../cli/helpers.js';
 
 describe('approval integrity (review h12r1)', function () {
   this.timeout(60_000);
@@ -125,5 +127,82 @@ describe('approval integrity (review h12r1)', function () {
         await app3.close();
       }
     });
+  });
+
+  describe('P14: the inbox shows the request the token approves, or says it cannot', () => {
+    it('a request passed with the policy is stored as the engine hashed it, and verifies', async () => {
+      const req = transfer(5000);
+      const d = await engine.decide(req);
+      const [rec] = await queue.request(d, { anything: 'the writer says' }, { request: req, policy });
+      assert.equal(verifyRecord(rec!), 'verified');
+      assert.equal((rec!.request as { cost: { estimate: number } }).cost.estimate, 10_000, 'money as the engine hashed it (micros)');
+      const stored = await queue.get(rec!.id);
+      assert.equal(verifyRecord(stored!), 'verified');
+      assert.equal(pageRecord(stored!).verified, 'verified');
+    });
+
+    it('the phish: a request that is not the decided one is not stored as verified; a forged record is never approved (409)', async () => {
+      const evil = transfer(5000);
+      const shown = transfer(1500);
+      const d = await engine.decide(evil);
+      // the writer passes another request than it decided: it does not hash to request_hash, not stored
+      const [rec] = await queue.request(d, { transfer: 1500 }, { request: shown, policy });
+      assert.equal(rec!.request, undefined);
+      assert.equal(verifyRecord(rec!), 'missing');
+      // a writer forging the record itself: `request` shown, request_hash of another request
+      const file = path.join(dir, 'approvals', `${rec!.id}.json`);
+      const body = JSON.parse(readFileSync(file, 'utf8'));
+      body.request = { ...shown, cost: { estimate: 10_000 } };
+      writeFileSync(file, JSON.stringify(body));
+      const alice = await login('alice', 'alice-pw');
+      const list = JSON.parse((await app.inject({ url: '/dashboard/api/approvals', headers: { cookie: alice.cookie } })).body);
+      assert.equal(list.approvals.find((a: { id: string }) => a.id === rec!.id).verified, 'mismatch');
+      const r = await app.inject({ method: 'POST', url: `/dashboard/api/approvals/${rec!.id}/approve`, payload: {}, headers: { cookie: alice.cookie, 'x-csrf-token': alice.csrf } });
+      assert.equal(r.statusCode, 409, r.body);
+      assert.equal(JSON.parse(r.body).error.code, 'unverified_request');
+      assert.match(JSON.parse(r.body).error.message, /does not match its request_hash/);
+      // rein approvals: shown as unverified, approve refused (exit 2), deny still possible
+      writeFileSync(path.join(dir, 'approvers.json'), JSON.stringify({ groups: { finance: ['alice'] } }));
+      const env = { REIN_APPROVALS: path.join(dir, 'approvals'), REIN_APPROVERS: path.join(dir, 'approvers.json') };
+      const show = await runMain(['approvals', 'show', rec!.id], { env, cwd: dir });
+      assert.match(show.stdout, /UNVERIFIED: the request does not match its hash/);
+      const cli = await runMain(['approvals', 'approve', rec!.id, '--as', 'alice'], { env, cwd: dir });
+      assert.equal(cli.code, 2);
+      assert.match(cli.stderr, /unverified/);
+      assert.equal((await queue.get(rec!.id))!.status, 'pending');
+      const no = await app.inject({ method: 'POST', url: `/dashboard/api/approvals/${rec!.id}/deny`, payload: {}, headers: { cookie: alice.cookie, 'x-csrf-token': alice.csrf } });
+      assert.equal(no.statusCode, 200, no.body);
+    });
+
+    it('requireVerified: a record without a request is not approved either', async () => {
+      const q2 = new ApprovalQueue({ store: queue.store, groups: { finance: ['alice'] }, signingKey: key, requireVerified: true });
+      const d = await engine.decide(transfer(2222));
+      const [rec] = await q2.request(d, { transfer: 2222 });
+      const r = await q2.approve(rec!.id, 'alice');
+      assert.equal(r.ok, false);
+      assert.equal(!r.ok && r.code, 'unverified');
+      const [ok] = await q2.request(d, { transfer: 2222 }, { request: transfer(2222), policy });
+      assert.equal((await q2.approve(ok!.id, 'alice')).ok, true);
+    });
+  });
+});
+
+describe('P14: rein serve request_approval stores the request verified', function () {
+  this.timeout(30_000);
+  it('the queued record verifies against its request_hash', async () => {
+    const { call, serve } = await import('./helpers.js');
+    const { join } = path;
+    const queue = new ApprovalQueue({ store: new FileApprovalStore(mkdtempSync(join(tmpdir(), 'rein-serve-p14-'))), groups: { finance: ['alice'] } });
+    const s = await serve({ approvals: queue, tokens: { api: 'api', approvals: 'approver' } });
+    try {
+      const input = { agent: { id: 'a1', team: 'ops' }, action: { kind: 'tool_call', tool: 'transfer', amount: '500' } };
+      const d = await call(s.url, '/v1/decide', { body: { input, request_approval: true }, headers: { authorization: 'Bearer api' } });
+      assert.equal(d.body.effect, 'require_approval', d.text);
+      const rec = await queue.get(d.body.approval_requests[0].id);
+      assert.equal(verifyRecord(rec!), 'verified');
+      assert.equal(rec!.request_hash, d.body.request_hash);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -9,6 +9,7 @@
 // refuses at once, naming the pending approval's id.
 
 import type { Approval, Decision } from '../../runtime/decision.js';
+import type { PolicyLike } from '../../runtime/engine.js';
 import type { McpRequest } from './schema.js';
 import { escapeInvisible } from '../../runtime/visible.js';
 
@@ -29,8 +30,11 @@ export interface ApprovalContext {
   id: string;
   /** The `require_approval` decision (its `approvals` name what must be granted, its `request_hash` what they bind to). */
   decision: Decision;
-  /** The policy input of the call. */
+  /** The policy input of the call (as shown: after any `redact`). */
   request: McpRequest;
+  /** The policy that decided: the queue validates `request` with it to store it verified (a masked
+   *  request does not hash to the decision's `request_hash` and is stored without it). */
+  policy?: PolicyLike;
   /** For humans: server, tool and arguments (and, in the result phase, the start of the result). */
   summary: string;
   /** Set when the call's arguments or its result are longer than a person can be shown

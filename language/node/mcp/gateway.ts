@@ -847,6 +847,7 @@ export class Gateway {
         id,
         decision: masked,
         request: shown,
+        policy: this.opts.host.engine.policy,
         summary,
         tooLarge,
         signal: hold.signal,

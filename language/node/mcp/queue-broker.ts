@@ -54,7 +54,7 @@ export class QueueBroker implements ApprovalBroker {
         session: ctx.request.session,
         // A result waiting to be released: what the approver lets the model see.
         ...(ctx.request.phase === 'result' ? { phase: 'result', result: ctx.request.result?.text ?? '' } : {}),
-      });
+      }, { request: ctx.request, ...(ctx.policy ? { policy: ctx.policy } : {}) });
       for (const r of created) pick.set(r.rule, r);
     }
     const records = [...pick.values()];

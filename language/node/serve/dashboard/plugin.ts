@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { z } from 'zod';
 import { isEventRecord, type AuditEventRecord, type AuditRecord } from '../../../audit/record.js';
 import { logVerdict } from '../../approvals/audit.js';
-import type { ApprovalQueue, ApprovalRecord, ApprovalVerdict } from '../../approvals/queue.js';
+import { verifyRecord, type ApprovalQueue, type ApprovalRecord, type ApprovalVerdict } from '../../approvals/queue.js';
 import { dashboardAssets, type DashboardAssets } from './assets.js';
 import { LiveCeilings } from './live-ceilings.js';
 import { LogSource, scanSources, summarizeSources, type ChainStatus, type IndexedSource } from './log-source.js';
@@ -56,7 +56,8 @@ function issueText(e: z.ZodError): string {
  *  verdict's nor a quorum vote's. */
 export function pageRecord(r: ApprovalRecord): Record<string, unknown> {
   const { verdict, votes, ...rest } = r;
-  const out: Record<string, unknown> = rest;
+  // whether `request` is what `request_hash` (the token) approves: the page shows it as what will run
+  const out: Record<string, unknown> = { ...rest, verified: verifyRecord(r) };
   if (votes) out.votes = votes.map(withoutToken);
   if (verdict) {
     const v = withoutToken(verdict);
@@ -401,7 +402,7 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
         }
         const status = r.code === 'unknown' ? 404 : r.code === 'forbidden' ? 403 : r.code === 'invalid' ? 400 : 409;
         // the same codes as the API's /v1/approvals (docs/service.md)
-        const code = r.code === 'unknown' ? 'unknown_approval' : r.code === 'decided' ? 'already_decided' : r.code === 'invalid' ? 'invalid_body' : r.code;
+        const code = r.code === 'unknown' ? 'unknown_approval' : r.code === 'decided' ? 'already_decided' : r.code === 'invalid' ? 'invalid_body' : r.code === 'unverified' ? 'unverified_request' : r.code;
         return fail(reply, status, code, r.message);
       });
     }
