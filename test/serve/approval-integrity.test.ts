@@ -206,3 +206,24 @@ describe('P14: rein serve request_approval stores the request verified', functio
     }
   });
 });
+
+describe('P14: REIN_APPROVALS_REQUIRE_VERIFIED for rein approvals', function () {
+  this.timeout(30_000);
+  it('a record without a stored request is not approved from the terminal', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-reqver-'));
+    try {
+      const engine = new Engine(compile({ 'p.rein': FIXTURE_POLICY }));
+      const d = await engine.decide({ agent: { id: 'a1', team: 'support' }, action: { tool: 'payments.transfer', model: 'small', amount: 3000 }, cost: { estimate: '0.01' } });
+      const [rec] = await new ApprovalQueue({ store: new FileApprovalStore(path.join(dir, 'q')) }).request(d, { transfer: 3000 });
+      writeFileSync(path.join(dir, 'approvers.json'), JSON.stringify({ groups: { finance: ['alice'] } }));
+      const env = { REIN_APPROVALS: path.join(dir, 'q'), REIN_APPROVERS: path.join(dir, 'approvers.json'), REIN_APPROVALS_REQUIRE_VERIFIED: '1' };
+      const r = await runMain(['approvals', 'approve', rec!.id, '--as', 'alice'], { env, cwd: dir });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /no request to check/);
+      const ok = await runMain(['approvals', 'approve', rec!.id, '--as', 'alice'], { env: { ...env, REIN_APPROVALS_REQUIRE_VERIFIED: '' }, cwd: dir });
+      assert.equal(ok.code, 0, ok.stderr);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
