@@ -327,8 +327,8 @@ export class ApprovalQueue {
     this.requireVerified = opts.requireVerified === true;
   }
 
-  /** One pending record per approval the decision still needs (none unless it is `require_approval`). */
-  /** `opts.request`: the request decided (with `opts.policy`, the engine's policy, to validate it as
+  /** One pending record per approval the decision still needs (none unless it is `require_approval`).
+   *  `opts.request`: the request decided (with `opts.policy`, the engine's policy, to validate it as
    *  the engine did): stored when it hashes to the decision's `request_hash`, so the inbox can show it
    *  verified. */
   async request(decision: Decision, summary: unknown, opts: { ttlMs?: number; request?: unknown; policy?: PolicyLike } = {}): Promise<ApprovalRecord[]> {
