@@ -3,7 +3,7 @@
 // not put to a person, and bidi/invisible characters the model chose are shown as \uXXXX.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -123,6 +123,21 @@ describe('escapeInvisible and the queue broker', () => {
       assert.equal(big.approved, false);
       assert.match((big as { message: string }).message, /too large to show for approval/);
       assert.equal((await queue.list()).length, 1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('P13: a malformed record in the queue (no policy, no request_hash) does not break the gateway\'s queue broker', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-qb-bad-'));
+    try {
+      writeFileSync(path.join(dir, 'ap_0000000000000bad.json'), JSON.stringify({ id: 'ap_0000000000000bad', rule: 'r', request_hash: 'sha256:' + 'a'.repeat(64), created: new Date().toISOString(), expires: new Date(Date.now() + 60_000).toISOString() }));
+      const queue = new ApprovalQueue({ store: new FileApprovalStore(dir) });
+      const decision = { effect: 'require_approval', request_hash: 'sha256:' + 'a'.repeat(64), approvals: [{ kind: 'rule', name: 'r', from: null, message: 'held' }], policy: { name: 'p', version: null, hash: 'sha256:' + 'b'.repeat(64) } } as unknown as Decision;
+      const request = { phase: 'call', server: { name: 's' }, tool: { name: 't', annotations: {} }, arguments: {}, client: { name: 'c', version: '1' }, session: 'x' } as McpRequest;
+      const r = await new QueueBroker(queue).request({ id: 'apr_1', decision, request, summary: '', signal: new AbortController().signal });
+      assert.equal(r.approved, false);
+      assert.match((r as { message: string }).message, /approval ap_[0-9a-z]+ is pending/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

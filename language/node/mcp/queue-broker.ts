@@ -7,7 +7,7 @@
 // retried call whose result is the same (same hash) has it released.
 
 import type { Approval } from '../../runtime/decision.js';
-import { grantsOf, type ApprovalQueue, type ApprovalRecord } from '../approvals/queue.js';
+import { grantsOf, wellFormed, type ApprovalQueue, type ApprovalRecord } from '../approvals/queue.js';
 import { approvalText, SHOW_LIMIT, tooLargeMessage, type ApprovalBroker, type ApprovalContext, type ApprovalOutcome } from './approvals.js';
 
 
@@ -36,7 +36,7 @@ export class QueueBroker implements ApprovalBroker {
     if (resultChars > SHOW_LIMIT) return { approved: false, message: tooLargeMessage({ ...ctx, tooLarge: `its result has ${resultChars.toLocaleString('en-US')} characters` }) };
     const wanted = d.approvals.map((a) => a.name);
     // Records for this exact request already in the queue: approved ones are used, pending ones reused.
-    const mine = (await this.queue.list('all')).filter((r) => r.request_hash === hash && r.policy.hash === d.policy.hash && wanted.includes(r.rule) && !this.used.has(r.id));
+    const mine = (await this.queue.list('all')).filter((r) => wellFormed(r) && r.request_hash === hash && r.policy.hash === d.policy.hash && wanted.includes(r.rule) && !this.used.has(r.id));
     const pick = new Map<string, ApprovalRecord>();
     for (const r of mine) {
       const prev = pick.get(r.rule);
