@@ -112,6 +112,9 @@ describe('approval integrity (review h12r1)', function () {
       const rec = JSON.parse((await app2.inject({ url: '/dashboard/api/records/agent.jsonl/0' })).body);
       const byReason = Object.fromEntries(rec.verdicts.map((v: { reason: string; claimed?: boolean; chain: string }) => [v.reason, [v.claimed ?? false, v.chain]]));
       assert.deepEqual(byReason, { 'ok, verified by phone': [true, 'agent.jsonl'], 'real one': [false, 'control-room.jsonl'], 'look-alike': [true, 'verdicts.jsonl'] });
+      assert.match(rec.explanation[0], /^Claimed by chain agent\.jsonl, not verified/);
+      const real = JSON.parse((await app2.inject({ url: '/dashboard/api/records/control-room.jsonl/0' })).body);
+      assert.match(real.explanation[0], /^Approved by alice/);
     });
 
     it('without a list, the default names count (control-room.jsonl, verdicts.jsonl), an agent\'s log does not', async () => {

@@ -337,7 +337,12 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       const verified = status ? status.ok ? p.data.seq <= (status.head?.seq ?? -1) : status.problem?.seq !== null && p.data.seq < (status.problem?.seq ?? 0) : false;
       // A held decision shows the verdicts given on its request; a verdict links back by the same hash.
       const verdicts = model.verdictsFor(rec.request_hash);
-      return { chain: p.data.chain, record: rec, explanation: explain(rec), verified, verdicts };
+      let explanation = explain(rec);
+      // a verdict event in a chain that does not write verdicts: what it claims, marked (review h12r1 P15)
+      if (isEventRecord(rec) && verdicts.some((v) => v.claimed && v.chain === p.data.chain && v.seq === p.data.seq)) {
+        explanation = [`Claimed by chain ${p.data.chain}, not verified: this log is not one the control room or \`rein approvals\` writes verdicts to, and it is not counted.`, ...explanation];
+      }
+      return { chain: p.data.chain, record: rec, explanation, verified, verdicts };
     });
 
     // ------------------------------------------------------------ live updates
