@@ -6,11 +6,12 @@ import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { ApprovalConfigError } from '../../language/node/approvals/config.js';
 import { openApprovalQueue } from '../../language/node/approvals/open.js';
-import { FileApprovalStore, type ApprovalQueue, type ApprovalRecord } from '../../language/node/approvals/queue.js';
+import { FileApprovalStore, verifyRecord, type ApprovalQueue, type ApprovalRecord } from '../../language/node/approvals/queue.js';
 import { logVerdict, terminalVerdictsPath } from '../../language/node/approvals/audit.js';
 import { AuditLogger } from '../../language/audit/logger.js';
 import { AuditLogLockedError, FileAuditLog } from '../../language/node/audit-file.js';
 import { mkdirs } from '../../language/node/mkdirs.js';
+import { escapeInvisible } from '../../language/runtime/visible.js';
 
 /** How long `approve`/`deny` waits for another writer of the verdict log to finish (the CLI holds it briefly). */
 const LOCK_WAIT_MS = 5000;
@@ -79,6 +80,8 @@ function publicRecord(r: ApprovalRecord): Record<string, unknown> {
     message: r.message,
     request_hash: r.request_hash,
     summary: r.summary,
+    ...(r.request !== undefined ? { request: r.request } : {}),
+    verified: verifyRecord(r),
     created: r.created,
     expires: r.expires,
     status: r.status,
@@ -91,6 +94,12 @@ function publicRecord(r: ApprovalRecord): Record<string, unknown> {
   return o;
 }
 
+/** What an unverified record's check means (review h12r1 P14). */
+const UNVERIFIED = {
+  mismatch: 'UNVERIFIED: the request does not match its hash (it cannot be approved)',
+  missing: 'unverified: no request stored, the summary is the queue writer\'s word',
+} as const;
+
 function oneLine(v: unknown, max = 120): string {
   let s: string;
   try {
@@ -98,7 +107,7 @@ function oneLine(v: unknown, max = 120): string {
   } catch {
     s = String(v);
   }
-  s = s.replace(/\s+/g, ' ');
+  s = escapeInvisible(s.replace(/\s+/g, ' '));
   return s.length > max ? s.slice(0, max - 1) + '…' : s;
 }
 
@@ -125,13 +134,16 @@ export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts
   try {
     if (sub === 'list') {
       const recs = await queue.list(opts.all ? 'all' : 'pending');
-      if (opts.format === 'json') ctx.out(JSON.stringify(recs.map(publicRecord), null, 2) + '\n');
+      // Written by the agent's process: shown with bidi and invisible characters as \uXXXX (visible.ts).
+      if (opts.format === 'json') ctx.out(escapeInvisible(JSON.stringify(recs.map(publicRecord), null, 2)) + '\n');
       else if (recs.length === 0) ctx.out(opts.all ? 'no approvals\n' : 'no pending approvals\n');
       else {
         for (const r of recs) {
-          ctx.out(`${ctx.c.bold(r.id)}  ${r.status === 'pending' ? ctx.c.yellow(r.status) : r.status}  ${r.kind} ${r.rule}${r.from ? ` (from ${r.from})` : ''}${r.quorum !== undefined ? `  quorum ${r.votes?.length ?? 0}/${r.quorum}` : ''}  expires ${r.expires}\n`);
-          if (r.message) ctx.out(`    ${r.message}\n`);
-          ctx.out(`    ${oneLine(r.summary)}\n`);
+          ctx.out(`${ctx.c.bold(r.id)}  ${r.status === 'pending' ? ctx.c.yellow(r.status) : r.status}  ${r.kind} ${escapeInvisible(r.rule)}${r.from ? ` (from ${escapeInvisible(r.from)})` : ''}${r.quorum !== undefined ? `  quorum ${r.votes?.length ?? 0}/${r.quorum}` : ''}  expires ${r.expires}\n`);
+          if (r.message) ctx.out(`    ${escapeInvisible(r.message)}\n`);
+          const check = verifyRecord(r);
+          if (check === 'verified') ctx.out(`    ${ctx.c.green('verified request')}: ${oneLine(r.request)}\n`);
+          else ctx.out(`    ${ctx.c.red(UNVERIFIED[check])}: ${oneLine(r.summary)}\n`);
         }
       }
       return EXIT.ok;
@@ -142,13 +154,16 @@ export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts
         ctx.err(`rein approvals: no approval with id ${id}\n`);
         return EXIT.usage;
       }
-      if (opts.format === 'json') ctx.out(JSON.stringify(publicRecord(r), null, 2) + '\n');
+      if (opts.format === 'json') ctx.out(escapeInvisible(JSON.stringify(publicRecord(r), null, 2)) + '\n');
       else {
-        ctx.out(`id:           ${r.id}\nstatus:       ${r.status}\n${r.kind}:${' '.repeat(13 - r.kind.length)}${r.rule}\nfrom:         ${r.from ?? '(any approver)'}\n`);
-        ctx.out(`message:      ${r.message ?? ''}\nrequest_hash: ${r.request_hash}\npolicy:       ${r.policy.name}${r.policy.version ? ` ${r.policy.version}` : ''} ${r.policy.hash}\n`);
+        ctx.out(escapeInvisible(`id:           ${r.id}\nstatus:       ${r.status}\n${r.kind}:${' '.repeat(13 - r.kind.length)}${r.rule}\nfrom:         ${r.from ?? '(any approver)'}\n`));
+        ctx.out(escapeInvisible(`message:      ${r.message ?? ''}\nrequest_hash: ${r.request_hash}\npolicy:       ${r.policy.name}${r.policy.version ? ` ${r.policy.version}` : ''} ${r.policy.hash}\n`));
         ctx.out(`created:      ${r.created}\nexpires:      ${r.expires}\n`);
-        if (r.verdict) ctx.out(`verdict:      ${r.verdict.approved ? 'approved' : 'denied'} by ${r.verdict.by}${r.verdict.group ? ` (${r.verdict.group})` : ''} at ${r.verdict.at}${r.verdict.reason ? `: ${r.verdict.reason}` : ''}\n`);
-        ctx.out(`summary:\n${JSON.stringify(r.summary, null, 2).replace(/^/gm, '  ')}\n`);
+        if (r.verdict) ctx.out(escapeInvisible(`verdict:      ${r.verdict.approved ? 'approved' : 'denied'} by ${r.verdict.by}${r.verdict.group ? ` (${r.verdict.group})` : ''} at ${r.verdict.at}${r.verdict.reason ? `: ${r.verdict.reason}` : ''}`) + '\n');
+        const check = verifyRecord(r);
+        if (check === 'verified') ctx.out(`request:      ${ctx.c.green('verified')} (it hashes to request_hash: this is what an approval lets run)\n${escapeInvisible(JSON.stringify(r.request, null, 2) ?? 'null').replace(/^/gm, '  ')}\n`);
+        else ctx.out(`request:      ${ctx.c.red(UNVERIFIED[check])}\n`);
+        ctx.out(`summary${check === 'verified' ? '' : ' (as the queue\'s writer describes it)'}:\n${escapeInvisible(JSON.stringify(r.summary, null, 2) ?? 'null').replace(/^/gm, '  ')}\n`);
       }
       return EXIT.ok;
     }

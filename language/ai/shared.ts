@@ -25,7 +25,7 @@ export type PriceTable = Record<string, { input: number; output: number }>;
 
 /** The control room's approval queue (`ApprovalQueue` from `rein/node`), as far as Rein uses it. */
 export interface ApprovalQueueLike {
-  request(decision: Decision, summary: unknown): Promise<readonly { id: string }[]>;
+  request(decision: Decision, summary: unknown, opts?: { request?: unknown; policy?: Engine['policy'] }): Promise<readonly { id: string }[]>;
   wait(
     ids: string[],
     opts: { timeoutMs: number; signal?: AbortSignal },
@@ -59,7 +59,10 @@ export async function approveViaQueue<R>(
 ): Promise<{ decision: Decision; note?: string }> {
   if (!q || decision.effect !== 'require_approval') return { decision };
   // The queue keeps nothing the policy masks: the summary and the decision's messages alike.
-  const ids = (await q.queue.request(maskDecision(decision, request), summary(applyTransforms(request, decision)))).map((r) => r.id);
+  // The request too, as shown: the inbox verifies it against request_hash (a masked one does not hash
+  // to it and is not stored; review h12r1 P14).
+  const shown = applyTransforms(request, decision);
+  const ids = (await q.queue.request(maskDecision(decision, request), summary(shown), { request: shown, policy: engine.policy })).map((r) => r.id);
   if (ids.length === 0) return { decision };
   const r = await q.queue.wait(ids, { timeoutMs: q.timeoutMs ?? 600_000, signal });
   if (r.status !== 'approved') return { decision, note: `approval ${r.status}` };

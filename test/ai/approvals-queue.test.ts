@@ -11,7 +11,7 @@ import { ScriptedModel, assistantMessage } from '@openai/agents/testing';
 import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { MemoryBudgetStore } from '../../language/runtime/memory-store.js';
-import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
+import { ApprovalQueue, FileApprovalStore, verifyRecord } from '../../language/node/approvals/queue.js';
 import { reinMiddleware, guardTools, ReinDeniedError } from '../../language/ai/index.js';
 import { reinModel } from '../../language/ai/openai-agents.js';
 
@@ -65,13 +65,13 @@ describe('rein/ai and rein/openai-agents: approvals through the control room que
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Answers the first pending approval (bounded wait: 10 s, generous under load), as `rein approvals approve` would from another process. */
-  async function answer(approved: boolean): Promise<{ rule: string; summary: unknown }> {
+  async function answer(approved: boolean): Promise<{ rule: string; summary: unknown; verified: string }> {
     for (let i = 0; i < 1000; i++) {
       const [rec] = await queue.list();
       if (rec) {
         const out = approved ? await queue.approve(rec.id, 'alice') : await queue.deny(rec.id, 'alice', 'too expensive');
         assert.equal((out as { ok?: boolean }).ok ?? true, true, JSON.stringify(out));
-        return { rule: rec.rule, summary: rec.summary };
+        return { rule: rec.rule, summary: rec.summary, verified: verifyRecord(rec) };
       }
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -85,6 +85,8 @@ describe('rein/ai and rein/openai-agents: approvals through the control room que
     const asked = await answer(true);
     assert.equal(asked.rule, 'big_model_needs_ops');
     assert.equal((asked.summary as { prompt: string }).prompt, 'think hard');
+    // the request is stored with the record and hashes to its request_hash (review h12r1 P14)
+    assert.equal(asked.verified, 'verified');
     assert.equal((await pending).text, 'deep answer');
     assert.equal(model.doGenerateCalls.length, 1);
   });
@@ -103,6 +105,8 @@ describe('rein/ai and rein/openai-agents: approvals through the control room que
     const pending = generateText({ model: wrapLanguageModel({ model, middleware: reinMiddleware({ engine, approvals: { queue, timeoutMs: 10_000 } }) }), prompt: 'write to bob@example.com' });
     const asked = await answer(true);
     assert.equal((asked.summary as { prompt: string }).prompt, 'write to [email]');
+    // masked: the shown request is not the one hashed, so none is stored (nothing unmasked is kept)
+    assert.equal(asked.verified, 'missing');
     await pending;
     assert.equal((model.doGenerateCalls[0]!.prompt[0]!.content as { text: string }[])[0]!.text, 'write to [email]');
     const notes: string[] = [];

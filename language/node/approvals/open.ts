@@ -32,5 +32,8 @@ export async function openApprovalQueue(loc: QueueLocation, env: NodeJS.ProcessE
   } else {
     store = new FileApprovalStore(path.resolve(cwd, loc.dir ?? env.REIN_APPROVALS ?? DEFAULT_APPROVALS_DIR));
   }
-  return new ApprovalQueue({ store, ...(groups ? { groups } : {}), ...(signingKey ? { signingKey } : {}), ...extra });
+  // REIN_APPROVALS_REQUIRE_VERIFIED=1: only records whose stored request hashes to their request_hash
+  // can be approved (docs/approvals.md, "What the inbox can verify").
+  const requireVerified = env.REIN_APPROVALS_REQUIRE_VERIFIED === '1' || env.REIN_APPROVALS_REQUIRE_VERIFIED === 'true';
+  return new ApprovalQueue({ store, ...(groups ? { groups } : {}), ...(signingKey ? { signingKey } : {}), ...(requireVerified ? { requireVerified } : {}), ...extra });
 }

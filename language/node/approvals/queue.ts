@@ -9,6 +9,8 @@ import { appendFile, open, readFile, readdir, rename, rm, writeFile } from 'node
 import { join } from 'node:path';
 import { randomNonce, signApproval, type ApprovalSigningKey } from '../../runtime/approvals.js';
 import type { Decision } from '../../runtime/decision.js';
+import type { PolicyLike } from '../../runtime/engine.js';
+import { hashValue } from '../../runtime/hash.js';
 import { mkdirs } from '../mkdirs.js';
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired';
@@ -39,8 +41,13 @@ export interface ApprovalRecord {
   message: string | null;
   request_hash: string;
   policy: { name: string; version: string | null; hash: string };
-  /** What exactly will run (the request, or the tool and its arguments for the MCP gateway). */
+  /** What exactly will run (the request, or the tool and its arguments for the MCP gateway), in the
+   *  words of the process that queued it. */
   summary: unknown;
+  /** The request itself as the engine hashed it (validated: money in micros, times in epoch ms), when
+   *  the caller passed it: `verifyRecord` recomputes `request_hash` from it, so what the inbox shows
+   *  as "what will run" is bound to what the token approves (review h12r1 P14). */
+  request?: unknown;
   created: string;
   expires: string;
   /** `pending` until decided; `expired` after `expires` without a verdict. */
@@ -223,13 +230,17 @@ export interface ApprovalQueueOptions {
   /** How long a pending approval waits for a human (default 15 minutes). */
   ttlMs?: number;
   clock?: () => number;
+  /** Refuse to approve a record that carries no `request` (`verifyRecord` → `missing`), not only one
+   *  whose request does not match its hash (always refused). Default false: records queued by callers
+   *  that do not pass the request stay approvable (their summary is the queue writer's word). */
+  requireVerified?: boolean;
   /** Called after every verdict (e.g. to write it to a log). Errors are ignored. */
   onVerdict?: (rec: ApprovalRecord) => void | Promise<void>;
 }
 
 export type DecideOutcome =
   | { ok: true; record: ApprovalRecord }
-  | { ok: false; code: 'unknown' | 'forbidden' | 'decided' | 'expired' | 'invalid'; message: string; record?: ApprovalRecord };
+  | { ok: false; code: 'unknown' | 'forbidden' | 'decided' | 'expired' | 'invalid' | 'unverified'; message: string; record?: ApprovalRecord };
 
 /** The approvals a held request needs, and the result of waiting for them. */
 export interface WaitResult {
@@ -251,6 +262,51 @@ export function grantsOf(r: ApprovalRecord): WaitResult['approvals'] {
 
 const DEFAULT_TTL = 15 * 60_000;
 
+/** Whether a record's `request` is the request its `request_hash` is of: `verified`; `mismatch`
+ *  (another request than the token would approve: never approved); `missing` (no request stored: an
+ *  older record, or a caller that did not pass it — what it shows is what the queue's writer says). */
+export type RecordCheck = 'verified' | 'mismatch' | 'missing';
+
+export function verifyRecord(r: Pick<ApprovalRecord, 'request' | 'request_hash'>): RecordCheck {
+  if (r.request === undefined) return 'missing';
+  let h: string | null;
+  try {
+    h = hashValue(r.request);
+  } catch {
+    h = null;
+  }
+  return h !== null && h === r.request_hash ? 'verified' : 'mismatch';
+}
+
+/** The request as the engine hashed it, when `request` (given `policy`: validated by it) hashes to
+ *  `hash`; else undefined (the record is then `missing`). */
+function hashedRequest(hash: string, request: unknown, policy: PolicyLike | undefined): unknown {
+  try {
+    let v: unknown = request;
+    if (policy) {
+      const r = policy.compiled.validate(request);
+      if (!r.ok) return undefined;
+      v = r.value;
+    }
+    // stored as JSON: the hash of what is read back is what counts
+    const plain: unknown = JSON.parse(JSON.stringify(v));
+    return hashValue(plain) === hash ? plain : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a stored record has what a verdict needs (a record is data another process wrote). */
+export function wellFormed(r: ApprovalRecord): boolean {
+  return (
+    typeof r.request_hash === 'string' && r.request_hash !== '' &&
+    typeof r.rule === 'string' &&
+    (r.from === null || typeof r.from === 'string') &&
+    typeof r.expires === 'string' && !Number.isNaN(Date.parse(r.expires)) &&
+    r.policy !== null && typeof r.policy === 'object' && typeof r.policy.hash === 'string'
+  );
+}
+
 export class ApprovalQueue {
   readonly store: ApprovalStore;
   private readonly groups: ApproverGroups | null;
@@ -258,6 +314,7 @@ export class ApprovalQueue {
   private readonly ttlMs: number;
   private readonly clock: () => number;
   private readonly onVerdict?: ApprovalQueueOptions['onVerdict'];
+  private readonly requireVerified: boolean;
 
   constructor(opts: ApprovalQueueOptions) {
     this.store = opts.store;
@@ -267,13 +324,25 @@ export class ApprovalQueue {
     if (!Number.isSafeInteger(this.ttlMs) || this.ttlMs <= 0) throw new RangeError('ApprovalQueue: ttlMs must be a positive integer');
     this.clock = opts.clock ?? Date.now;
     this.onVerdict = opts.onVerdict;
+    this.requireVerified = opts.requireVerified === true;
   }
 
-  /** One pending record per approval the decision still needs (none unless it is `require_approval`). */
-  async request(decision: Decision, summary: unknown, opts: { ttlMs?: number } = {}): Promise<ApprovalRecord[]> {
-    if (decision.effect !== 'require_approval' || decision.request_hash === null) return [];
+  /** One pending record per approval the decision still needs (none unless it is `require_approval`).
+   *  `opts.request`: the request decided (with `opts.policy`, the engine's policy, to validate it as
+   *  the engine did): stored when it hashes to the decision's `request_hash`, so the inbox can show it
+   *  verified. */
+  async request(decision: Decision, summary: unknown, opts: { ttlMs?: number; request?: unknown; policy?: PolicyLike } = {}): Promise<ApprovalRecord[]> {
+    if (decision === null || typeof decision !== 'object' || decision.effect !== 'require_approval') return [];
+    // `request_hash` is a getter of the decision `decide` returned: `{ ...d }`, `Object.assign` and
+    // `structuredClone` drop it. A record without it could never be approved (review h12r1 P13).
+    const hash: unknown = decision.request_hash;
+    if (hash === null) return [];
+    if (typeof hash !== 'string' || hash === '') {
+      throw new TypeError('ApprovalQueue.request: the decision has no `request_hash`: pass the decision engine.decide returned, not a copy ({ ...d } and structuredClone drop it)');
+    }
     const now = this.clock();
     const ttl = opts.ttlMs ?? this.ttlMs;
+    const request = opts.request === undefined ? undefined : hashedRequest(hash, opts.request, opts.policy);
     const out: ApprovalRecord[] = [];
     for (const a of decision.approvals) {
       const rec: ApprovalRecord = {
@@ -284,9 +353,10 @@ export class ApprovalQueue {
         message: a.message,
         ...(a.quorum !== undefined ? { quorum: a.quorum } : {}),
         ...(a.expires_ms !== undefined ? { expires_ms: a.expires_ms } : {}),
-        request_hash: decision.request_hash,
+        request_hash: hash,
         policy: { name: decision.policy.name, version: decision.policy.version ?? null, hash: decision.policy.hash },
         summary,
+        ...(request !== undefined ? { request } : {}),
         created: new Date(now).toISOString(),
         expires: new Date(now + ttl).toISOString(),
         status: 'pending',
@@ -342,8 +412,19 @@ export class ApprovalQueue {
     if (!isApprovalId(id)) return { ok: false, code: 'unknown', message: `no approval with id ${JSON.stringify(String(id).slice(0, 60))}` };
     const rec = await this.get(id);
     if (rec === null) return { ok: false, code: 'unknown', message: `no approval with id ${id}` };
+    if (!wellFormed(rec)) return { ok: false, code: 'invalid', message: `approval ${id} is malformed (no \`request_hash\`, rule or expiry): it cannot be decided`, record: rec };
     const auth = this.authorize(rec, approver);
     if (!auth.ok) return { ok: false, code: 'forbidden', message: auth.message, record: rec };
+    // Never sign for a request other than the one shown (a denial is always possible).
+    const check = verifyRecord(rec);
+    if (approved && (check === 'mismatch' || (check === 'missing' && this.requireVerified))) {
+      return {
+        ok: false,
+        code: 'unverified',
+        message: check === 'mismatch' ? `approval ${id} is unverified: the request it shows does not match its request_hash (it would approve another request)` : `approval ${id} is unverified: the record carries no request to check its request_hash against`,
+        record: rec,
+      };
+    }
     if (rec.status !== 'pending') {
       return rec.status === 'expired'
         ? { ok: false, code: 'expired', message: `approval ${id} expired at ${rec.expires}`, record: rec }

@@ -9,7 +9,9 @@
 // refuses at once, naming the pending approval's id.
 
 import type { Approval, Decision } from '../../runtime/decision.js';
+import type { PolicyLike } from '../../runtime/engine.js';
 import type { McpRequest } from './schema.js';
+import { escapeInvisible } from '../../runtime/visible.js';
 
 /** The parameters of an MCP `elicitation/create` request (form mode). */
 export interface ElicitParams {
@@ -28,10 +30,17 @@ export interface ApprovalContext {
   id: string;
   /** The `require_approval` decision (its `approvals` name what must be granted, its `request_hash` what they bind to). */
   decision: Decision;
-  /** The policy input of the call. */
+  /** The policy input of the call (as shown: after any `redact`). */
   request: McpRequest;
+  /** The policy that decided: the queue validates `request` with it to store it verified (a masked
+   *  request does not hash to the decision's `request_hash` and is stored without it). */
+  policy?: PolicyLike;
   /** For humans: server, tool and arguments (and, in the result phase, the start of the result). */
   summary: string;
+  /** Set when the call's arguments or its result are longer than a person can be shown
+   *  (`SHOW_LIMIT`): what is too large, e.g. "its arguments have 31,204 characters". A person must see
+   *  everything they approve, so such a request is not elicited (the queue, else refused). */
+  tooLarge?: string | null;
   /** Asks the connected client's user; present only when the client declared the elicitation capability. */
   elicit?: (params: ElicitParams, signal: AbortSignal) => Promise<ElicitResult>;
   /** Aborted when the client cancels the call or disconnects. */
@@ -48,6 +57,21 @@ export type ApprovalOutcome =
 
 export interface ApprovalBroker {
   request(ctx: ApprovalContext): Promise<ApprovalOutcome>;
+}
+
+/** The most characters of arguments (or of a held result) a person is shown to approve: all of them
+ *  up to this; a longer request is not put to a person (review h12r1 P8). */
+export const SHOW_LIMIT = 20_000;
+
+/** Why a request too large to show is refused (no queue). */
+export function tooLargeMessage(ctx: Pick<ApprovalContext, 'id' | 'decision' | 'tooLarge' | 'request'>): string {
+  return (
+    `approval ${ctx.id} is pending: ${approvalText(ctx.decision)}\n` +
+    `The ${ctx.request.phase === 'result' ? 'result' : 'call'} is too large to show for approval: ${ctx.tooLarge ?? 'it is too long'}, more than ${SHOW_LIMIT.toLocaleString('en-US')}, ` +
+    'and a person must see everything they approve. Make the request smaller' +
+    (ctx.request.phase === 'result' ? '' : ' (or configure an approval queue, --approvals, where the whole call is shown)') +
+    '.'
+  );
 }
 
 /** The grants that satisfy every pending approval of a decision, bound to its request hash. */
@@ -96,6 +120,10 @@ export class ElicitationBroker implements ApprovalBroker {
           'configure an approval queue (--approvals) where a member of the group approves it.',
       };
     }
+    if (ctx.tooLarge) {
+      if (this.opts.fallback) return this.opts.fallback.request(ctx);
+      return { approved: false, message: tooLargeMessage(ctx) };
+    }
     if (!ctx.elicit || this.opts.elicit === false) {
       if (this.opts.fallback) return this.opts.fallback.request(ctx);
       return {
@@ -113,12 +141,14 @@ export class ElicitationBroker implements ApprovalBroker {
     try {
       const answer = await ctx.elicit!(
         {
-          message:
+          // The model chose the arguments (and the result): bidi and invisible characters as \uXXXX.
+          message: escapeInvisible(
             ctx.request.phase === 'result'
               ? `Rein: release this tool result to the model?\n${ctx.summary}\n\n${approvalText(ctx.decision)}\n\n` +
                 `Approval ${ctx.id}, bound to request ${ctx.decision.request_hash}. Accept to pass this result on; decline to withhold it.`
               : `Rein: approve this tool call?\n${ctx.summary}\n\n${approvalText(ctx.decision)}\n\n` +
                 `Approval ${ctx.id}, bound to request ${ctx.decision.request_hash}. Accept to run the call once; decline to refuse it.`,
+          ),
           requestedSchema: { type: 'object', properties: {} },
         },
         ac.signal,

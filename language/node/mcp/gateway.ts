@@ -25,7 +25,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Decision } from '../../runtime/decision.js';
 import type { Engine } from '../../runtime/engine.js';
-import { approvalText, type ApprovalBroker, type ElicitParams, type ElicitResult } from './approvals.js';
+import { approvalText, SHOW_LIMIT, type ApprovalBroker, type ElicitParams, type ElicitResult } from './approvals.js';
+import { findSpans } from '../../runtime/detectors.js';
 import type { PolicyHost } from './host.js';
 import type { GatewayMetrics } from './metrics.js';
 import { phaseFacts } from './phases.js';
@@ -873,9 +874,17 @@ export class Gateway {
     const name = request.tool.name;
     // What a person sees, and the queue keeps, is the call as it would go on: masked (`redact`).
     const shown = applyTransforms(request, d);
-    const call = `${request.server.name} › ${name}(${truncate(JSON.stringify(shown.arguments), 500)})`;
+    // All of it (review h12r1 P8): a person sees everything they approve; a call or result longer
+    // than SHOW_LIMIT is not elicited (`tooLarge`: the queue, else refused).
+    const args = JSON.stringify(shown.arguments ?? {}) ?? '{}';
     const isResult = request.phase === 'result';
-    const summary = isResult ? `${call} returned:\n${truncate(shown.result?.text ?? '', 1000)}` : call;
+    const text = isResult ? (shown.result?.text ?? '') : '';
+    const tooLarge =
+      text.length > SHOW_LIMIT ? `its result has ${text.length.toLocaleString('en-US')} characters`
+      : args.length > SHOW_LIMIT ? `its arguments have ${args.length.toLocaleString('en-US')} characters`
+      : null;
+    const call = `${request.server.name} › ${name}(${truncate(args, SHOW_LIMIT)})`;
+    const summary = isResult ? `${call} returned:\n${truncate(text, SHOW_LIMIT)}${findingsText(text)}` : call;
     const what = isResult ? `the result of tools/call ${name}` : `tools/call ${name}`;
     // Nor does the log or the queue keep the masked text in the decision's messages.
     const masked = maskDecision(d, request);
@@ -885,7 +894,9 @@ export class Gateway {
         id,
         decision: masked,
         request: shown,
+        policy: this.opts.host.engine.policy,
         summary,
+        tooLarge,
         signal: hold.signal,
         elicit: this.clientCanElicit ? (p, signal) => this.elicit(p, signal) : undefined,
         queued: (ids) => {
@@ -1129,6 +1140,20 @@ function decisionMeta(d: Decision): Record<string, unknown> {
 
 function errorResponse(id: Id, code: number, message: string): Msg {
   return { jsonrpc: '2.0', id, error: { code, message } };
+}
+
+/** What the detectors find in a held result, masked (the approver sees why it was held and where):
+ *  one line per detector with the matches' positions and their first characters. */
+function findingsText(text: string): string {
+  if (text === '') return '';
+  const lines: string[] = [];
+  for (const detector of ['secrets.any', 'pii.any']) {
+    const spans = findSpans(detector, text);
+    if (spans.length === 0) continue;
+    const shown = spans.slice(0, 10).map((sp) => `${sp.start}–${sp.end} "${text.slice(sp.start, Math.min(sp.end, sp.start + 4))}…" (${sp.end - sp.start} chars)`);
+    lines.push(`${detector}: ${spans.length} match${spans.length === 1 ? '' : 'es'} at ${shown.join(', ')}${spans.length > 10 ? ', …' : ''}`);
+  }
+  return lines.length === 0 ? '' : `\n\nFound in the result (positions in characters, masked):\n${lines.join('\n')}`;
 }
 
 function truncate(s: string, n: number): string {

@@ -7,15 +7,9 @@
 // retried call whose result is the same (same hash) has it released.
 
 import type { Approval } from '../../runtime/decision.js';
-import { grantsOf, type ApprovalQueue, type ApprovalRecord } from '../approvals/queue.js';
-import { approvalText, type ApprovalBroker, type ApprovalContext, type ApprovalOutcome } from './approvals.js';
+import { grantsOf, wellFormed, type ApprovalQueue, type ApprovalRecord } from '../approvals/queue.js';
+import { approvalText, SHOW_LIMIT, tooLargeMessage, type ApprovalBroker, type ApprovalContext, type ApprovalOutcome } from './approvals.js';
 
-/** How much of a withheld result a queue record shows. */
-const RESULT_CHARS = 4000;
-
-function truncate(s: string, n: number): string {
-  return s.length > n ? `${s.slice(0, n)}…` : s;
-}
 
 export interface QueueBrokerOptions {
   /** How long a call waits for a verdict; 0 (default): refuse at once, naming the pending approval. */
@@ -37,9 +31,12 @@ export class QueueBroker implements ApprovalBroker {
     const d = ctx.decision;
     const hash = d.request_hash;
     if (hash === null) return { approved: false, message: 'the request is invalid: nothing to approve' };
+    // The record shows the whole call (and result): one too large to show is not put to a person.
+    const resultChars = ctx.request.phase === 'result' ? (ctx.request.result?.text ?? '').length : 0;
+    if (resultChars > SHOW_LIMIT) return { approved: false, message: tooLargeMessage({ ...ctx, tooLarge: `its result has ${resultChars.toLocaleString('en-US')} characters` }) };
     const wanted = d.approvals.map((a) => a.name);
     // Records for this exact request already in the queue: approved ones are used, pending ones reused.
-    const mine = (await this.queue.list('all')).filter((r) => r.request_hash === hash && r.policy.hash === d.policy.hash && wanted.includes(r.rule) && !this.used.has(r.id));
+    const mine = (await this.queue.list('all')).filter((r) => wellFormed(r) && r.request_hash === hash && r.policy.hash === d.policy.hash && wanted.includes(r.rule) && !this.used.has(r.id));
     const pick = new Map<string, ApprovalRecord>();
     for (const r of mine) {
       const prev = pick.get(r.rule);
@@ -56,8 +53,8 @@ export class QueueBroker implements ApprovalBroker {
         client: ctx.request.client,
         session: ctx.request.session,
         // A result waiting to be released: what the approver lets the model see.
-        ...(ctx.request.phase === 'result' ? { phase: 'result', result: truncate(ctx.request.result?.text ?? '', RESULT_CHARS) } : {}),
-      });
+        ...(ctx.request.phase === 'result' ? { phase: 'result', result: ctx.request.result?.text ?? '' } : {}),
+      }, { request: ctx.request, ...(ctx.policy ? { policy: ctx.policy } : {}) });
       for (const r of created) pick.set(r.rule, r);
     }
     const records = [...pick.values()];

@@ -13,6 +13,7 @@
 
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Approval, Decision } from '../../runtime/decision.js';
+import type { PolicyLike } from '../../runtime/engine.js';
 import { logVerdict } from '../approvals/audit.js';
 import type { DecideOutcome } from '../approvals/queue.js';
 import { POLICY_HASH_HEADER, SETS_POLICY_HASH, type ServeContext, type ServePlugin } from './app.js';
@@ -207,14 +208,15 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     if (kind === 'evaluate') return evaluateOne(v, body);
     const d = decideOne(v, body);
     if (!body.request_approval) return d;
-    return Promise.resolve(d).then((d) => queueApprovals(d, body));
+    return Promise.resolve(d).then((d) => queueApprovals(d, body, v.policy));
   };
 
   /** With `request_approval`: queue each pending approval; the agent polls GET /v1/approvals/{id}
    *  for the verdict and its token. */
-  async function queueApprovals(d: Decision, b: DecideBody): Promise<unknown> {
+  async function queueApprovals(d: Decision, b: DecideBody, policy: PolicyLike): Promise<unknown> {
     if (d.effect !== 'require_approval') return d;
-    const recs = await ctx.approvals!.request(d, b.input);
+    // the request too, validated as the engine did: the inbox shows it verified against request_hash
+    const recs = await ctx.approvals!.request(d, b.input, { request: b.input, policy });
     const out = JSON.parse(JSON.stringify(d)) as Decision & { approval_requests?: unknown };
     out.approval_requests = recs.map((r) => ({ id: r.id, rule: r.rule, from: r.from, expires: r.expires }));
     return out;
@@ -378,8 +380,8 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
       logVerdict(ctx.verdictLog, out.record);
       return out.record;
     }
-    const status = { unknown: 404, forbidden: 403, decided: 409, expired: 409, invalid: 400 }[out.code];
-    return ctx.fail(reply, status, out.code === 'unknown' ? 'unknown_approval' : out.code === 'decided' ? 'already_decided' : out.code === 'invalid' ? 'invalid_body' : out.code, out.message);
+    const status = { unknown: 404, forbidden: 403, decided: 409, expired: 409, invalid: 400, unverified: 409 }[out.code];
+    return ctx.fail(reply, status, out.code === 'unknown' ? 'unknown_approval' : out.code === 'decided' ? 'already_decided' : out.code === 'invalid' ? 'invalid_body' : out.code === 'unverified' ? 'unverified_request' : out.code, out.message);
   };
   app.post<{ Params: { id: string } }>('/v1/approvals/:id/approve', { onRequest: onlyApprovals }, verdict(true));
   app.post<{ Params: { id: string } }>('/v1/approvals/:id/deny', { onRequest: onlyApprovals }, verdict(false));

@@ -26,13 +26,19 @@ const plugin: ServePlugin = async (app, { ctx }) => {
   // The logs read: --log (else --audit), the server's own verdict log, and the verdicts given in a
   // terminal (`rein approvals approve|deny`) beside a directory queue.
   const queue = d.queue ?? null;
-  const logs = [o.log ?? o.audit, ctx.verdictLogFile, queue?.store instanceof FileApprovalStore ? terminalVerdictsPath(queue.store.dir) : undefined].filter((x): x is string => typeof x === 'string');
+  const terminal = queue?.store instanceof FileApprovalStore ? terminalVerdictsPath(queue.store.dir) : undefined;
+  const logs = [o.log ?? o.audit, ctx.verdictLogFile, terminal].filter((x): x is string => typeof x === 'string');
+  // Verdicts count only from the logs this server and `rein approvals` write (review h12r1 P15):
+  // the server's own log (--audit, where its verdicts go), its verdict log, the terminal's. Without
+  // a queue the server writes none: the default names (options.ts `verdictFiles`).
+  const verdictFiles = queue ? [ctx.verdictLog && o.audit ? o.audit : undefined, ctx.verdictLogFile, terminal].filter((x): x is string => typeof x === 'string') : undefined;
   await app.register(
     dashboardPlugin({
       ceilingStore,
       limits,
       log: logs.length === 0 ? undefined : logs.length === 1 ? logs[0] : logs,
       verdictLog: ctx.verdictLog,
+      ...(verdictFiles ? { verdictFiles } : {}),
       queue,
       users: d.users,
       secureCookie: d.secureCookie,

@@ -90,6 +90,8 @@ interface Chain {
   anchor: ChainStatus['anchor'];
   /** Size, mtime and inode of `<log>.anchors` when last read (it is re-read when one changes). */
   anchorSize: string;
+  /** Its approval_verdict events count (`LogSource` `verdictFiles`). */
+  verdicts: boolean;
 }
 
 /** Splits a buffer into complete lines with their byte offsets. */
@@ -103,6 +105,13 @@ function* lines(buf: Buffer, base: number): Generator<{ line: string; offset: nu
   }
 }
 
+/** Without a list of verdict logs: the files `rein serve` and `rein approvals` write verdicts to by
+ *  default (`control-room.jsonl`, `<log>.verdicts.jsonl`, `<queue dir>/verdicts.jsonl`). */
+function defaultVerdictFile(active: string): boolean {
+  const n = basename(active);
+  return n === 'control-room.jsonl' || n === 'verdicts.jsonl' || n.endsWith('.verdicts.jsonl');
+}
+
 export class LogSource {
   private readonly cursors = new Map<number, FileCursor>();
   private readonly chainMap = new Map<string, Chain>();
@@ -112,6 +121,9 @@ export class LogSource {
   readonly paths: string[];
   /** Every record read, by rule, effect, tags, policy and time, with its place in the log (log-index.ts). */
   readonly index: LogIndex;
+  /** Whether a chain (by its active file) is one the control room or `rein approvals` writes
+   *  verdicts to: its approval_verdict events count; others are `claimed` (model.ts). */
+  private readonly verdictsFrom: (active: string) => boolean;
   /** Inode → the path it had when last read (rotation renames files). */
   private readonly inoPath = new Map<number, string>();
 
@@ -120,9 +132,11 @@ export class LogSource {
   constructor(
     path: string | string[],
     private readonly model: DashboardModel,
-    opts: { maxIndexRows?: number } = {},
+    opts: { maxIndexRows?: number; verdictFiles?: readonly string[] } = {},
   ) {
     this.paths = [...new Set((Array.isArray(path) ? path : [path]).map((p) => resolve(p)))];
+    const files = opts.verdictFiles ? new Set(opts.verdictFiles.map((f) => resolve(f))) : null;
+    this.verdictsFrom = files ? (active) => files.has(resolve(active)) : defaultVerdictFile;
     this.index = new LogIndex(opts.maxIndexRows);
   }
 
@@ -150,7 +164,7 @@ export class LogSource {
   private chainOf(active: string): Chain {
     let c = this.chainMap.get(active);
     if (!c) {
-      c = { active, check: new IncrementalChainCheck(), records: 0, lastTime: null, index: [], files: [], anchor: null, anchorSize: '' };
+      c = { active, check: new IncrementalChainCheck(), records: 0, lastTime: null, index: [], files: [], anchor: null, anchorSize: '', verdicts: this.verdictsFrom(active) };
       this.chainMap.set(active, c);
     }
     return c;
@@ -268,7 +282,7 @@ export class LogSource {
           const t = typeof rec.time === 'string' ? Date.parse(rec.time) : NaN;
           if (isEventRecord(rec)) {
             this.index.add(name, st.ino, offset, rec, t, null, {});
-            this.model.add(rec, name);
+            this.model.add(rec, name, true, undefined, chain.verdicts);
           } else if (Number.isFinite(t) && (rec.decision?.effect === 'allow' || rec.decision?.effect === 'deny' || rec.decision?.effect === 'require_approval')) {
             const raw = ruleSetOf(rec);
             const id = this.index.intern(raw);
@@ -542,7 +556,7 @@ export class LogSource {
     for (const chain of this.chainMap.values()) {
       const name = basename(chain.active);
       await this.readChain(chain, (rec) => {
-        if (matchesFilter(rec, filter)) model.add(rec, name, false);
+        if (matchesFilter(rec, filter)) model.add(rec, name, false, undefined, chain.verdicts);
         return !this.stopped;
       });
     }

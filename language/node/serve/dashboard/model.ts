@@ -120,6 +120,17 @@ export interface VerdictSummary {
   group: string | null;
   reason: string | null;
   request_hash: string | null;
+  /** Set on a verdict event found in a chain neither the control room nor `rein approvals` writes
+   *  (e.g. an agent's own decision log): anyone who can write a log can write such an event, so it is
+   *  shown as "claimed by chain X" and not counted (review h12r1 P15). */
+  claimed?: true;
+}
+
+/** The chains whose verdict events count, by name, for sources that name chains only (a Redis
+ *  stream): those `rein serve` (`control-room-…`) and `rein approvals` (`approvals-…`) write. Log
+ *  files are judged by their path (LogSource `verdictFiles`). */
+export function verdictChainName(chain: string): boolean {
+  return chain.startsWith('control-room-') || chain.startsWith('approvals-');
 }
 
 const MAX_VERDICTS = 100;
@@ -314,6 +325,8 @@ export class DashboardModel {
   /** The newest approval verdicts (event records), newest last. */
   readonly verdicts: VerdictSummary[] = [];
   readonly verdictCounts = { approved: 0, denied: 0 };
+  /** Verdict events from chains that do not write verdicts (`claimed`): listed on their request, never counted. */
+  claimedVerdicts = 0;
   /** request hash → the verdicts given on it (what the record view of a held decision shows). */
   private readonly verdictsByRequest = new Map<string, VerdictSummary[]>();
   /** The time of the last decision counted (epoch ms), NaN before the first. */
@@ -344,7 +357,7 @@ export class DashboardModel {
   }
 
   /** Counts an event record (today: approval verdicts; other kinds are skipped). */
-  private addEvent(rec: AuditEventRecord, chain: string, notify: boolean): void {
+  private addEvent(rec: AuditEventRecord, chain: string, notify: boolean, trusted: boolean): void {
     const e = rec.event;
     if (e.kind !== 'approval_verdict' || (e.verdict !== 'approved' && e.verdict !== 'denied')) {
       this.skipped++;
@@ -362,9 +375,14 @@ export class DashboardModel {
       reason: e.reason ?? null,
       request_hash: rec.request_hash ?? null,
     };
-    this.verdictCounts[e.verdict]++;
-    this.verdicts.push(v);
-    if (this.verdicts.length > MAX_VERDICTS) this.verdicts.shift();
+    if (trusted) {
+      this.verdictCounts[e.verdict]++;
+      this.verdicts.push(v);
+      if (this.verdicts.length > MAX_VERDICTS) this.verdicts.shift();
+    } else {
+      v.claimed = true;
+      this.claimedVerdicts++;
+    }
     if (v.request_hash) {
       const list = this.verdictsByRequest.get(v.request_hash);
       if (list) {
@@ -374,7 +392,7 @@ export class DashboardModel {
         evictOldest(this.verdictsByRequest, MAX_VERDICT_HASHES);
       }
     }
-    if (notify) for (const l of this.verdictListeners) l(v);
+    if (notify && trusted) for (const l of this.verdictListeners) l(v);
   }
 
   /**
@@ -583,10 +601,12 @@ export class DashboardModel {
     mb?.lat.add(lat);
   }
 
-  /** Counts one record. `chain` names the log it came from (several processes: several chains). */
-  add(rec: AuditRecord | AuditEventRecord, chain: string, notify = true, set?: RuleSet): void {
+  /** Counts one record. `chain` names the log it came from (several processes: several chains).
+   *  `trusted`: whether the chain is one that writes approval verdicts (default: by its name,
+   *  `verdictChainName`). */
+  add(rec: AuditRecord | AuditEventRecord, chain: string, notify = true, set?: RuleSet, trusted?: boolean): void {
     if (isEventRecord(rec)) {
-      this.addEvent(rec, chain, notify);
+      this.addEvent(rec, chain, notify, trusted ?? verdictChainName(chain));
       return;
     }
     const d = rec.decision;
@@ -708,7 +728,7 @@ export class DashboardModel {
       drift: this.drift(opts),
       policies: [...this.policies.values()].map((p) => ({ hash: p.hash, name: p.name, version: p.version, n: p.n, first: new Date(p.firstT).toISOString(), last: new Date(p.lastT).toISOString() })).reverse(),
       recent: this.recent.slice(0, 50),
-      verdicts: { ...this.verdictCounts, recent: this.verdicts.slice(-20).reverse() },
+      verdicts: { ...this.verdictCounts, recent: this.verdicts.slice(-20).reverse(), claimed: this.claimedVerdicts },
       last_time: this.lastTime,
       skipped: this.skipped,
     };
@@ -863,7 +883,7 @@ export interface DashboardSummary {
   policies: { hash: string; name: string; version: string | null; n: number; first: string; last: string }[];
   recent: DecisionSummary[];
   /** Approval verdicts in the log (event records): counts and the newest 20, newest first. */
-  verdicts: { approved: number; denied: number; recent: VerdictSummary[] };
+  verdicts: { approved: number; denied: number; recent: VerdictSummary[]; /** verdict events in other chains, not counted */ claimed: number };
   last_time: string | null;
   skipped: number;
 }

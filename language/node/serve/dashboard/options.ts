@@ -14,6 +14,12 @@ export interface DashboardOptions {
    *  `new AuditLogger(new FileAuditLog('audit/control-room.jsonl'))`; include its file in `log` to
    *  show them. Absent: verdicts are kept in the approval queue only. */
   verdictLog?: AuditLogger | null;
+  /** The log files that hold genuine verdicts (those `verdictLog` and `rein approvals` write): their
+   *  approval_verdict events are counted; such events in any other chain (an agent can write one into
+   *  its own log) are shown as "claimed by chain X", never counted. Default: files named
+   *  `control-room.jsonl`, `verdicts.jsonl` or `*.verdicts.jsonl`. A Redis stream's chains count when
+   *  named `control-room-…` or `approvals-…`. */
+  verdictFiles?: readonly string[];
   /** Extra sources of records (e.g. the fleet's Redis Stream): they call `model.add`; one with an
    *  index (`IndexedSource`, as RedisStreamSource) also answers filters and drill-downs. */
   sources?: ({ attach?(model: DashboardModel): void; chains(): ChainStatus[]; start(): void; stop(): Promise<void>; record?(chain: string, seq: number): Promise<AuditRecord | null> } & Partial<IndexedSource>)[];

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { z } from 'zod';
 import { isEventRecord, type AuditEventRecord, type AuditRecord } from '../../../audit/record.js';
 import { logVerdict } from '../../approvals/audit.js';
-import type { ApprovalQueue, ApprovalRecord, ApprovalVerdict } from '../../approvals/queue.js';
+import { verifyRecord, type ApprovalQueue, type ApprovalRecord, type ApprovalVerdict } from '../../approvals/queue.js';
 import { dashboardAssets, type DashboardAssets } from './assets.js';
 import { LiveCeilings } from './live-ceilings.js';
 import { LogSource, scanSources, summarizeSources, type ChainStatus, type IndexedSource } from './log-source.js';
@@ -56,7 +56,8 @@ function issueText(e: z.ZodError): string {
  *  verdict's nor a quorum vote's. */
 export function pageRecord(r: ApprovalRecord): Record<string, unknown> {
   const { verdict, votes, ...rest } = r;
-  const out: Record<string, unknown> = rest;
+  // whether `request` is what `request_hash` (the token) approves: the page shows it as what will run
+  const out: Record<string, unknown> = { ...rest, verified: verifyRecord(r) };
   if (votes) out.votes = votes.map(withoutToken);
   if (verdict) {
     const v = withoutToken(verdict);
@@ -108,7 +109,7 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
   return async (app: FastifyInstance) => {
     const prefix = opts.prefix ?? '/dashboard';
     const model = new DashboardModel();
-    const source = opts.log ? new LogSource(opts.log, model) : null;
+    const source = opts.log ? new LogSource(opts.log, model, opts.verdictFiles ? { verdictFiles: opts.verdictFiles } : {}) : null;
     const sources = opts.sources ?? [];
     /** The sources filters and drill-downs read: the log files and every source with an index. */
     const indexedSources: IndexedSource[] = [...(source ? [source] : []), ...sources.filter((s): s is (typeof sources)[number] & IndexedSource => s.index !== undefined && typeof s.readRows === 'function' && typeof s.replay === 'function' && typeof s.scan === 'function')];
@@ -336,7 +337,12 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       const verified = status ? status.ok ? p.data.seq <= (status.head?.seq ?? -1) : status.problem?.seq !== null && p.data.seq < (status.problem?.seq ?? 0) : false;
       // A held decision shows the verdicts given on its request; a verdict links back by the same hash.
       const verdicts = model.verdictsFor(rec.request_hash);
-      return { chain: p.data.chain, record: rec, explanation: explain(rec), verified, verdicts };
+      let explanation = explain(rec);
+      // a verdict event in a chain that does not write verdicts: what it claims, marked (review h12r1 P15)
+      if (isEventRecord(rec) && verdicts.some((v) => v.claimed && v.chain === p.data.chain && v.seq === p.data.seq)) {
+        explanation = [`Claimed by chain ${p.data.chain}, not verified: this log is not one the control room or \`rein approvals\` writes verdicts to, and it is not counted.`, ...explanation];
+      }
+      return { chain: p.data.chain, record: rec, explanation, verified, verdicts };
     });
 
     // ------------------------------------------------------------ live updates
@@ -401,7 +407,7 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
         }
         const status = r.code === 'unknown' ? 404 : r.code === 'forbidden' ? 403 : r.code === 'invalid' ? 400 : 409;
         // the same codes as the API's /v1/approvals (docs/service.md)
-        const code = r.code === 'unknown' ? 'unknown_approval' : r.code === 'decided' ? 'already_decided' : r.code === 'invalid' ? 'invalid_body' : r.code;
+        const code = r.code === 'unknown' ? 'unknown_approval' : r.code === 'decided' ? 'already_decided' : r.code === 'invalid' ? 'invalid_body' : r.code === 'unverified' ? 'unverified_request' : r.code;
         return fail(reply, status, code, r.message);
       });
     }

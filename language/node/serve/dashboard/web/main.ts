@@ -2,6 +2,7 @@
 // it runs under a strict CSP). Every value from the server is written with textContent, never HTML.
 
 import uPlot from 'uplot';
+import { escapeInvisible } from '../../../../runtime/visible.js';
 
 type Effect = 'allow' | 'deny' | 'require_approval';
 
@@ -41,7 +42,7 @@ interface Summary {
   chains: { chain: string; files: string[]; records: number; ok: boolean; head: { seq: number; hash: string } | null; problem: { seq: number | null; message: string } | null; last_time: string | null; anchor?: { seq: number; hash: string; time: string; alg: string; matches: boolean | null } | null }[];
   approvals_pending: number | null;
   ceilings_source?: { kind: 'redis' | 'log'; read_at: string | null; error: string | null };
-  verdicts?: { approved: number; denied: number; recent: Verdict[] };
+  verdicts?: { approved: number; denied: number; recent: Verdict[]; claimed?: number };
   last_time: string | null;
   loading?: boolean;
 }
@@ -49,11 +50,15 @@ interface Summary {
 interface Verdict {
   seq: number; chain: string; time: string; verdict: 'approved' | 'denied'; approval_id: string; rule: string;
   approver: string; group: string | null; reason: string | null; request_hash: string | null;
+  /** From a chain that does not write verdicts (e.g. an agent's own log): not counted. */
+  claimed?: true;
 }
 
 interface Approval {
   id: string; kind: string; rule: string; from: string | null; message: string | null; request_hash: string;
   policy: { name: string; version: string | null; hash: string }; summary: unknown; created: string; expires: string; status: string;
+  /** The request the token approves, when stored; `verified`: it hashes to request_hash (the server checked). */
+  request?: unknown; verified?: 'verified' | 'mismatch' | 'missing';
   verdict?: { approved: boolean; by: string; group: string | null; reason: string | null; at: string };
   /** `require approval … quorum N`: distinct approvers needed, and the votes given so far. */
   quorum?: number;
@@ -351,10 +356,12 @@ function renderAudit(s: Summary): void {
 function verdictRow(v: Verdict): HTMLElement {
   return h('tr', { 'data-testid': 'verdict-row', 'data-id': v.approval_id },
     h('td', {}, time(v.time)),
-    h('td', { class: v.verdict === 'approved' ? 'effect-allow' : 'effect-deny' }, v.verdict),
-    h('td', {}, v.rule),
-    h('td', {}, `${v.approver}${v.group ? ` (${v.group})` : ''}`),
-    h('td', {}, v.reason ?? ''),
+    v.claimed
+      ? h('td', { class: 'muted', 'data-testid': 'verdict-claimed', title: 'a verdict event in a log neither the control room nor `rein approvals` writes: anyone who writes that log can write it; not counted' }, escapeInvisible(`${v.verdict}? claimed by chain ${v.chain}, not verified`))
+      : h('td', { class: v.verdict === 'approved' ? 'effect-allow' : 'effect-deny' }, v.verdict),
+    h('td', {}, escapeInvisible(v.rule)),
+    h('td', {}, escapeInvisible(`${v.approver}${v.group ? ` (${v.group})` : ''}`)),
+    h('td', {}, escapeInvisible(v.reason ?? '')),
     h('td', {}, h('a', { class: 'link', onclick: () => void openRecord(v.chain, v.seq) }, `${v.chain} #${v.seq}`)));
 }
 
@@ -365,7 +372,7 @@ function renderVerdicts(s: Summary): void {
     return;
   }
   replace($('verdicts'),
-    h('div', { class: 'muted' }, `${fmt(v.approved)} approved, ${fmt(v.denied)} denied`),
+    h('div', { class: 'muted' }, `${fmt(v.approved)} approved, ${fmt(v.denied)} denied${v.claimed ? ` (${fmt(v.claimed)} more claimed by other chains, not counted)` : ''}`),
     h('table', {}, h('tbody', {}, ...v.recent.map((x) => verdictRow(x)))));
 }
 
@@ -475,21 +482,37 @@ function approvalCard(a: Approval): HTMLElement {
       msg.className = 'msg err';
     }
   };
-  const s = a.summary as { tool?: unknown; arguments?: unknown; server?: unknown } | null;
+  // What will run: for a verified record its request (an MCP call: tool, server, arguments, result);
+  // otherwise the summary, as the writer of the queue describes it (review h12r1 P14).
+  const check = a.verified ?? 'missing';
+  const req = check === 'verified' && a.request && typeof a.request === 'object' ? (a.request as { tool?: { name?: unknown }; server?: { name?: unknown }; arguments?: unknown; phase?: unknown; result?: { text?: unknown } }) : null;
+  const s = (req && req.tool && typeof req.tool === 'object'
+    ? { tool: req.tool.name, server: req.server?.name, arguments: req.arguments, phase: req.phase, result: req.result?.text }
+    : a.summary) as { tool?: unknown; arguments?: unknown; server?: unknown; phase?: unknown; result?: unknown } | null;
   const what = s && typeof s === 'object' && 'tool' in s ? s : null;
+  const banner =
+    check === 'verified'
+      ? h('div', { class: 'effect-allow', 'data-testid': 'approval-verified' }, 'verified: the request below is what an approval lets run')
+      : check === 'mismatch'
+        ? h('div', { class: 'effect-deny', 'data-testid': 'approval-unverified' }, 'unverified: the request does not match its hash — it cannot be approved')
+        : h('div', { class: 'muted', 'data-testid': 'approval-unverified' }, "unverified: no request stored; what follows is the queue writer's description");
+  const canApprove = canAct && check !== 'mismatch';
   return h('div', { class: 'card', 'data-testid': 'approval-card', 'data-id': a.id },
-    h('div', {}, h('b', {}, a.rule), ' ', h('span', { class: 'muted' }, `${a.kind}${a.from ? ` · from ${a.from}` : ''} · ${a.id} · expires ${time(a.expires)}`)),
-    a.message ? h('div', {}, a.message) : null,
+    h('div', {}, h('b', {}, escapeInvisible(String(a.rule))), ' ', h('span', { class: 'muted' }, escapeInvisible(`${a.kind}${a.from ? ` · from ${a.from}` : ''} · ${a.id} · expires ${time(a.expires)}`))),
+    a.message ? h('div', {}, escapeInvisible(String(a.message))) : null,
     a.quorum !== undefined
       ? h('div', { 'data-testid': 'approval-quorum' }, `quorum: ${a.votes?.length ?? 0} of ${a.quorum} distinct approvers`, a.votes?.length ? h('span', { class: 'muted' }, ` (${a.votes.map((v) => v.by).join(', ')})`) : null)
       : null,
-    what
-      ? h('div', {}, 'runs ', h('code', { 'data-testid': 'approval-tool' }, String(what.tool)), what.server ? h('span', { class: 'muted' }, ` on ${String(what.server)}`) : null, h('pre', {}, JSON.stringify(what.arguments ?? {}, null, 2)))
-      : h('pre', {}, JSON.stringify(a.summary, null, 2)),
+    banner,
+    check === 'verified' && !what ? h('pre', { 'data-testid': 'approval-request' }, escapeInvisible(JSON.stringify(a.request, null, 2) ?? 'null')) : what
+      ? h('div', {}, 'runs ', h('code', { 'data-testid': 'approval-tool' }, escapeInvisible(String(what.tool))), what.server ? h('span', { class: 'muted' }, escapeInvisible(` on ${String(what.server)}`)) : null, h('pre', {}, escapeInvisible(JSON.stringify(what.arguments ?? {}, null, 2))),
+          // a held result: what the approver releases to the model
+          what.phase === 'result' ? h('div', {}, 'returned', h('pre', { 'data-testid': 'approval-result' }, escapeInvisible(String(what.result ?? '')))) : null)
+      : h('pre', {}, escapeInvisible(JSON.stringify(a.summary, null, 2) ?? 'null')),
     h('div', { class: 'muted' }, 'request ', h('code', {}, a.request_hash)),
     h('div', { class: 'actions' },
       reason,
-      h('button', { class: 'approve', 'data-testid': 'approve-btn', disabled: !canAct, title: canAct ? '' : 'sign in to decide', onclick: () => void act('approve') }, 'Approve'),
+      h('button', { class: 'approve', 'data-testid': 'approve-btn', disabled: !canApprove, title: canApprove ? '' : canAct ? 'the request does not match its hash' : 'sign in to decide', onclick: () => void act('approve') }, 'Approve'),
       h('button', { class: 'deny', 'data-testid': 'deny-btn', disabled: !canAct, title: canAct ? '' : 'sign in to decide', onclick: () => void act('deny') }, 'Deny'),
       msg));
 }
