@@ -31,11 +31,19 @@ async function runCheck(ctx: Ctx, positionals: string[], opts: Options<'check'>)
     const fb = lookup.display(b.file);
     return fa !== fb ? (fa < fb ? -1 : 1) : compareDiagnostics(a, b);
   });
-  ctx.out(renderDiagnostics(ctx, opts.format, diags, lookup, files));
   const s = summarize(diags, files);
+  const max = opts['max-warnings'];
+  // Too many warnings (exit 1 without an error): said in every format, not only on a terminal.
+  const exceeded = max !== undefined && s.errors === 0 && s.warnings > max ? `${s.warnings} ${s.warnings === 1 ? 'warning exceeds' : 'warnings exceed'} --max-warnings ${max}` : undefined;
+  ctx.out(
+    renderDiagnostics(ctx, opts.format, diags, lookup, files, {
+      ...(max !== undefined ? { summary: { max_warnings: max } } : {}),
+      ...(exceeded ? { failure: { message: exceeded, command: 'rein check', exitCode: EXIT.errors } } : {}),
+    }),
+  );
   if (s.errors > 0) return EXIT.errors;
-  if (opts['max-warnings'] !== undefined && s.warnings > opts['max-warnings']) {
-    if (opts.format === 'text') ctx.err(`rein check: ${s.warnings} ${s.warnings === 1 ? 'warning exceeds' : 'warnings exceed'} --max-warnings ${opts['max-warnings']}\n`);
+  if (exceeded) {
+    ctx.err(`rein check: ${exceeded}\n`);
     return EXIT.errors;
   }
   return EXIT.ok;
