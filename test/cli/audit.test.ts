@@ -132,6 +132,32 @@ describe('rein audit / rein report', function () {
     }
   });
 
+  it('replay: a log written in monitor mode is replayed in monitor mode (regression: every would-deny read as changed)', async () => {
+    const mdir = mkdtempSync(join(tmpdir(), 'rein-audit-monitor-'));
+    try {
+      writeFileSync(join(mdir, 'schema.rein'), SCHEMA);
+      writeFileSync(join(mdir, 'rules.rein'), V1);
+      const mlog = join(mdir, 'decisions.jsonl');
+      const logger = new AuditLogger(new FileAuditLog(mlog));
+      const engine = new Engine(compile({ 'schema.rein': SCHEMA, 'rules.rein': V1 }), { mode: 'monitor', onDecision: logger.hook(), clock: () => new Date('2026-11-25T10:00:00Z') });
+      for (const tool of ['kb.search', 'shell.exec']) await engine.decide({ agent: { team: 'support' }, action: { tool }, cost: '0.01' });
+      await logger.close();
+      const lines = readFileSync(mlog, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+      assert.deepEqual(lines.map((l) => [l.decision.mode, l.decision.effect]), [['monitor', 'allow'], ['monitor', 'allow']]);
+      const same = await runMain(['audit', 'replay', mlog, '--policy', mdir]);
+      assert.equal(same.code, 0, same.stdout + same.stderr);
+      assert.match(same.stdout, /2 requests replayed: 0 changed, 2 unchanged/);
+      // without the shell rule, the monitored deny is gone: a change
+      writeFileSync(join(mdir, 'rules.rein'), V1.replace('action.tool == "shell.exec"', 'action.tool == "never"'));
+      const changed = await runMain(['audit', 'replay', mlog, '--policy', mdir, '--format', 'json']);
+      assert.equal(changed.code, 6, changed.stdout + changed.stderr);
+      const rep = JSON.parse(changed.stdout);
+      assert.deepEqual(rep.changes.map((c: { seq: number; old: { monitored: string[] }; new: { monitored: string[] } }) => [c.seq, c.old.monitored, c.new.monitored]), [[1, ['no_shell (deny)'], []]]);
+    } finally {
+      rmSync(mdir, { recursive: true, force: true });
+    }
+  });
+
   it('replay: a decision allowed with an approval is replayed with it — unchanged under the same policy (regression: every approved request read as changed)', async () => {
     const rules = `policy approved {
   default allow
