@@ -18,14 +18,25 @@ export default async function cmdCheck(ctx: Ctx, positionals: string[], opts: Op
 async function runCheck(ctx: Ctx, positionals: string[], opts: Options<'check'>): Promise<number> {
   const sets = await resolvePolicySets(positionals.length ? positionals : ['.'], ctx.io.cwd);
   const multi = sets.length > 1;
-  const diags: Diagnostic[] = [];
-  let files = 0;
+  const all: Diagnostic[] = [];
+  // A layered set includes its base's files: a base checked beside its layers (`rein check policies`)
+  // would report each of the base's diagnostics once per set. Files are counted once (by path), and
+  // a diagnostic the same in every way (file, range, code, severity, message) once.
+  const paths = new Set<string>();
   for (const s of sets) {
     const r = checkPolicySet(s);
-    files += Object.keys(s.files).length;
-    for (const d of r.diagnostics) diags.push(qualify(s, d, multi));
+    for (const name of Object.keys(s.files)) paths.add(s.paths[name] ?? `${s.root}\u0000${name}`);
+    for (const d of r.diagnostics) all.push(qualify(s, d, multi));
   }
+  const files = paths.size;
   const lookup = lookupFor(ctx, sets);
+  const seen = new Set<string>();
+  const diags = all.filter((d) => {
+    const k = [lookup.display(d.file), d.range.start.offset, d.range.end.offset, d.code, d.severity, d.message].join('\u0000');
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
   diags.sort((a, b) => {
     const fa = lookup.display(a.file);
     const fb = lookup.display(b.file);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
@@ -128,6 +128,25 @@ describe('rein check', function () {
         assert.equal(path.dirname(resolved.pathname) + '/', new URL(base).pathname, u);
       }
       assert.ok(uris.has('./a%3Ab.rein'), [...uris].join(' '));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a base checked beside its layers reports each base diagnostic once and counts its files once (regression: doubled, --max-warnings 1 tripped on one warning)', async () => {
+    const { cpSync, appendFileSync } = await import('node:fs');
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-layers-dup-'));
+    try {
+      cpSync(path.join(ROOT, 'examples', 'layered-tools'), dir, { recursive: true });
+      appendFileSync(path.join(dir, 'rules-global.rein'), '\nlet zz_unused = 1\n');
+      const r = await runMain(['check', '.', '--max-warnings', '1', '--format', 'json'], { cwd: dir });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const out = JSON.parse(r.stdout) as JsonOut;
+      assert.deepEqual(out.diagnostics.map((d) => [d.file, d.code]), [['rules-global.rein', 'REIN300']]);
+      const reinFiles = (dirPath: string): number => readdirSync(dirPath).filter((n) => n.endsWith('.rein')).length;
+      assert.equal(out.summary.files, reinFiles(dir) + reinFiles(path.join(dir, 'team-payments')));
+      const gh = await runMain(['check', '.', '--format', 'github'], { cwd: dir });
+      assert.equal(gh.stdout.trim().split('\n').length, 1, gh.stdout);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
