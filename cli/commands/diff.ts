@@ -6,7 +6,7 @@
 
 import type { Decision } from '../../language/runtime/decision.js';
 import { pathText } from '../../language/runtime/transforms.js';
-import { EXIT, type Ctx } from '../context.js';
+import { EXIT, withoutBom, type Ctx } from '../context.js';
 import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { loadPolicyFor } from '../shared.js';
@@ -91,7 +91,7 @@ export function changeLines(a: DiffSide, b: DiffSide, labels: [string, string]):
 export default async function cmdDiff(ctx: Ctx, positionals: string[], opts: Options<'diff'>): Promise<number> {
   if (positionals.length !== 2) throw new UsageError('expected OLD and NEW policy paths', 'diff');
   const [oldPath, newPath] = positionals;
-  const text = await ctx.readInput(opts.inputs);
+  const text = withoutBom(await ctx.readInput(opts.inputs));
   const oldPolicy = await loadPolicyFor(ctx, oldPath);
   const newPolicy = await loadPolicyFor(ctx, newPath);
   const now = opts.now ?? new Date();

@@ -91,4 +91,23 @@ describe('rein diff', function () {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a UTF-8 byte order mark at the start of --inputs (rein diff) or -i (rein eval) is not part of the JSON (regression: malformed line / not valid JSON, exit 2)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-diff-bom-'));
+    try {
+      const replay = readFileSync(path.join(FIXTURES, 'requests/replay.jsonl'), 'utf8');
+      writeFileSync(path.join(dir, 'bom.jsonl'), '\ufeff' + replay);
+      const r = await runMain(['diff', 'valid', 'v2', '--inputs', path.join(dir, 'bom.jsonl')]);
+      assert.equal(r.code, 6, r.stdout + r.stderr);
+      assert.match(r.stdout, /4 requests: 2 changed, 2 unchanged$/m);
+      const first = replay.split('\n')[0];
+      writeFileSync(path.join(dir, 'bom.json'), '\ufeff' + first);
+      const e = await runMain(['eval', 'valid', '-i', path.join(dir, 'bom.json'), '--now', '2026-01-05T10:00:00Z']);
+      const plain = await runMain(['eval', 'valid', '-i', '-', '--now', '2026-01-05T10:00:00Z'], { input: first });
+      assert.equal(e.code, plain.code, e.stdout + e.stderr);
+      assert.equal(e.stdout, plain.stdout);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
