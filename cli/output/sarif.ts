@@ -42,9 +42,10 @@ export interface SarifOptions {
   docsBase: string;
   /** Absolute working directory (file URL) the relative artifact URIs resolve against. */
   srcRoot: string;
-  /** Why the command fails beyond the results (a gate such as `--max-warnings`): reported as the
-   *  run's invocation, with its exit code and an error-level tool execution notification. */
-  failure?: { message: string; exitCode: number };
+  /** Why the command fails beyond the results (a gate such as `--max-warnings`; `executionSuccessful:
+   *  false`: the run could not happen): reported as the run's invocation, with its exit code and an
+   *  error-level tool execution notification. */
+  failure?: { message: string; exitCode: number; executionSuccessful?: boolean };
 }
 
 export function renderSarif(diags: Diagnostic[], lookup: SourceLookup, opts: SarifOptions): string {
@@ -107,7 +108,7 @@ export function renderSarif(diags: Diagnostic[], lookup: SourceLookup, opts: Sar
           ? {
               invocations: [
                 {
-                  executionSuccessful: true,
+                  executionSuccessful: opts.failure.executionSuccessful ?? true,
                   exitCode: opts.failure.exitCode,
                   exitCodeDescription: opts.failure.message,
                   toolExecutionNotifications: [{ level: 'error', message: { text: opts.failure.message } }],
