@@ -6,7 +6,7 @@
 import type * as A from '../syntax/ast.js';
 import { SEVERITIES, type Diagnostic, type DiagnosticCode, type DiagnosticData, type Range } from '../diagnostics.js';
 import { COMBINING_ALGORITHMS, dataFile, type CheckedProgram, type DataDocument, type CombiningAlgorithm, type PolicyHeader, type Symbol } from './program.js';
-import { nullable, nullDefault, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
+import { nullable, stripNull, T, typeToString, type FieldType, type Type } from './types.js';
 import { assignable, comparable, isLoose, isNullable, isNumeric, isScalar, isStringy, join, mergeTypes } from './type-utils.js';
 import { BUDGET_PROPERTIES, BUILTIN_TYPES, budgetProperty, DETECTOR_TYPE, DETECTORS, GLOBALS, LIST_METHODS, MAP_METHODS, STRING_METHODS } from './builtins.js';
 import { suggest } from './suggest.js';
@@ -1303,7 +1303,7 @@ export class Checker {
         }
         if (isLoose(t)) return t;
         if (isNullable(t)) {
-          this.nullGuard(e.operand, t);
+          this.nullGuard(e.operand);
           return T.error;
         }
         if (isNumeric(t) || t.kind === 'money' || t.kind === 'duration') return t;
@@ -1331,10 +1331,8 @@ export class Checker {
     }
   }
 
-  /** REIN206 on `e`, of nullable type `t`: the help's default follows the type (`$0`, `""`, …), as the
-   *  editor's quick fix does (`nullDefault`). */
-  private nullGuard(e: A.Expr, t: Type): void {
-    this.report('REIN206', e.range, `\`${brief(e)}\` may be null`, { data: { nullGuard: true }, help: `add a default: \`(${brief(e)} ?? ${nullDefault(t)})\`` });
+  private nullGuard(e: A.Expr): void {
+    this.report('REIN206', e.range, `\`${brief(e)}\` may be null`, { data: { nullGuard: true }, help: `add a default: \`(${brief(e)} ?? 0)\`` });
   }
 
   private globalNames?: string[];
@@ -1490,7 +1488,7 @@ export class Checker {
         return T.null;
       case 'list':
         if (!isLoose(it) && it.kind !== 'int') {
-          if (isNullable(it)) this.nullGuard(e.index!, it);
+          if (isNullable(it)) this.nullGuard(e.index!);
           else this.report('REIN205', e.index!.range, `a list index must be an \`int\`, found \`${typeToString(it)}\``);
         }
         return wrap(nullable(recv.elem));
@@ -1696,7 +1694,7 @@ export class Checker {
       default: {
         // min / max
         const [a, b] = args;
-        for (let i = 0; i < 2; i++) if (isNullable(args[i]) && !isLoose(stripNull(args[i]))) this.nullGuard(e.args[i], args[i]);
+        for (let i = 0; i < 2; i++) if (isNullable(args[i]) && !isLoose(stripNull(args[i]))) this.nullGuard(e.args[i]);
         const x = stripNull(a);
         const y = stripNull(b);
         if (isLoose(x) || isLoose(y)) return isLoose(x) ? y : x;
@@ -1989,11 +1987,11 @@ export class Checker {
     if (isLoose(l) || isLoose(r)) return isLoose(l) ? l : r;
     let bad = false;
     if (isNullable(l)) {
-      this.nullGuard(e.left, l);
+      this.nullGuard(e.left);
       bad = true;
     }
     if (isNullable(r)) {
-      this.nullGuard(e.right!, r);
+      this.nullGuard(e.right!);
       bad = true;
     }
     if (bad) return T.error;

@@ -54,30 +54,6 @@ export function stripNull(t: Type): Type {
   return t.kind === 'nullable' ? t.inner : t;
 }
 
-/** The default a `??` guard gives a value of type `t` (REIN206's help and the editor's quick fix):
- *  `$0` for money, `""` for strings, `false`, `[]`, `{}`, `0s`, else `0`. */
-export function nullDefault(t: Type | undefined): string {
-  const b = t ? stripNull(t) : undefined;
-  switch (b?.kind) {
-    case 'money':
-      return '$0';
-    case 'string':
-    case 'enum':
-      return '""';
-    case 'bool':
-      return 'false';
-    case 'list':
-      return '[]';
-    case 'map':
-    case 'object':
-      return '{}';
-    case 'duration':
-      return '0s';
-    default:
-      return '0';
-  }
-}
-
 /** Human-readable form, as in source: `list<string>`, `"a" | "b"`, `money?`. */
 export function typeToString(t: Type): string {
   switch (t.kind) {

@@ -2,13 +2,35 @@
 // (`data.nullGuard`), and suppress a lint (`// rein-ignore CODE` on the line above).
 
 import type { Diagnostic, Range } from '../diagnostics.js';
-import { nullDefault, type Type } from '../semantics/types.js';
+import { stripNull, type Type } from '../semantics/types.js';
 import type { Analysis } from './policy-set.js';
 import type { CodeAction } from './types.js';
 import { walkAll, type AnyNode } from './locate.js';
 
 function overlaps(a: Range, b: Range): boolean {
   return a.start.offset <= b.end.offset && b.start.offset <= a.end.offset;
+}
+
+function defaultFor(t: Type | undefined): string {
+  const b = t ? stripNull(t) : undefined;
+  switch (b?.kind) {
+    case 'money':
+      return '$0';
+    case 'string':
+    case 'enum':
+      return '""';
+    case 'bool':
+      return 'false';
+    case 'list':
+      return '[]';
+    case 'map':
+    case 'object':
+      return '{}';
+    case 'duration':
+      return '0s';
+    default:
+      return '0';
+  }
 }
 
 /** Diagnostics of the set that touch `range` in `file`. */
@@ -44,7 +66,7 @@ export function codeActions(analysis: Analysis, file: string, range: Range, only
         }
         return true;
       });
-      const def = nullDefault(t);
+      const def = defaultFor(t);
       out.push({
         title: `Add a \`?? ${def}\` guard`,
         kind: 'quickfix',
