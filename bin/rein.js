@@ -29,12 +29,16 @@ if (existsSync(source) && process.env.REIN_USE_DIST !== '1') {
   process.exit(2);
 }
 
-// A reader that stops early (`rein fmt --check . | head -1`) closes the pipe: the rest of the output is
-// dropped quietly, as other Unix tools do, and the exit code is still the command's (no uncaught EPIPE).
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (e) => {
-    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
-  });
+// A reader that stops early (`rein fmt --check . | head -1`): the rest of the output is dropped quietly
+// (no `write EPIPE` stack trace) and the command still ends with its own exit code. Not for the
+// long-running commands, whose protocols and servers handle their streams themselves.
+if (!['lsp', 'serve', 'mcp'].includes(args[0])) {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e) => {
+      if (e && (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED')) return;
+      throw e;
+    });
+  }
 }
 
 const { main } = await import(pathToFileURL(entry).href);

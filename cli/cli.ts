@@ -5,6 +5,7 @@
 // each command's module (and with it the parser, checker and compiler) is imported on demand.
 
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import '../language/node/fast-hash.js';
 import { PolicyError } from '../language/errors.js';
 import { commandHelp, findCommand, globalHelp, parseArgsOptions, type CommandSpec } from './commands.js';
@@ -85,9 +86,12 @@ async function run<K extends CommandName>(cmd: K, ctx: Ctx, positionals: string[
 /** Run the CLI with `argv` (without `node` and the script). Returns the exit code; never exits the process. */
 export async function main(argv: string[], ioIn: Partial<CliIO> = {}): Promise<number> {
   const io: CliIO = { ...defaultIO(), ...ioIn };
-  const ctx = makeCtx(io);
+  const base = makeCtx(io);
+  let wrote = false; // whether the command printed its report (a failure report must not follow one)
+  const ctx: Ctx = { ...base, out: (s) => ((wrote = true), base.out(s)) };
   const [first, ...rest] = argv;
   let command: string | undefined;
+  let format: unknown;
   try {
     if (first === undefined) {
       ctx.err(globalHelp(REIN_VERSION));
@@ -120,6 +124,7 @@ export async function main(argv: string[], ioIn: Partial<CliIO> = {}): Promise<n
     }
     command = spec.name;
     const { values, positionals, help, version } = parseCommand(spec, rest);
+    if (command === 'check' || command === 'test') format = values.format;
     if (help) {
       ctx.out(commandHelp(spec));
       return EXIT.ok;
@@ -130,7 +135,16 @@ export async function main(argv: string[], ioIn: Partial<CliIO> = {}): Promise<n
     }
     return await run(spec.name as CommandName, ctx, positionals, values);
   } catch (e) {
-    return reportError(ctx, e, command);
+    const code = reportError(ctx, e, command);
+    // `rein check|test --format sarif|junit|github`: a run that could not happen still leaves a report
+    // that says why (an empty rein.sarif fails the upload step with "invalid SARIF").
+    if (code === EXIT.usage && format !== undefined && command !== undefined && !wrote && e instanceof Error) {
+      const { renderRunFailure } = await import('./output/run-failure.js');
+      const { docsBase } = await import('./shared.js');
+      const out = renderRunFailure(format, command, e.message, code, { version: REIN_VERSION, docsBase: docsBase(io.env), srcRoot: pathToFileURL(io.cwd).href });
+      if (out !== undefined) ctx.out(out);
+    }
+    return code;
   }
 }
 

@@ -165,7 +165,8 @@ export const COMMANDS: CommandSpec[] = [
       'OLD and NEW are policy directories, .rein files or bundles. Each non-blank line of the JSONL file\n' +
       'is one request. Requests are evaluated with rules and the default only (policy.evaluate):\n' +
       'budgets are not included, since replayed spend would not be the spend that was recorded.\n' +
-      'A decision changed when its effect, its reasons or its pending approvals differ.\n' +
+      'A decision changed when its effect, its reasons, its pending approvals, what it masks (redact\n' +
+      'transforms: rule and path), its rule warnings or its monitored rules differ.\n' +
       'Malformed lines are reported with their line number and make the exit code 2.',
     options: [
       { name: 'inputs', type: 'string', value: 'FILE.jsonl|-', description: 'recorded requests, one JSON object per line (required)' },

@@ -34,6 +34,13 @@ export interface Ctx {
   err(s: string): void;
 }
 
+/** JSON text read from a file without a leading UTF-8 byte order mark (Windows editors write one; it is
+ *  not part of the JSON, and standard input's decoder drops it already). For request inputs only: a
+ *  decision log or a source file keeps its exact bytes. */
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 export async function readAll(stream: AsyncIterable<string | Uint8Array>): Promise<string> {
   const chunks: string[] = [];
   // strict: bytes that are not UTF-8 are refused, not replaced (language/node/utf8.ts)

@@ -12,7 +12,7 @@ import { EXIT, type Ctx } from './context.js';
 import { ExitCode, LoadError, UsageError } from '../language/node/errors.js';
 import type { ExternImpls } from '../language/runtime/externs.js';
 import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from '../language/node/load.js';
-import { renderDiagnosticsGithub } from './output/github.js';
+import { escapeData, escapeProperty, renderDiagnosticsGithub } from './output/github.js';
 import { renderCheckJson } from './output/json.js';
 import { renderSarif } from './output/sarif.js';
 import { makeLookup, summarize, type SourceLookup } from './output/source.js';
@@ -105,15 +105,34 @@ export function docsBase(env: Record<string, string | undefined>): string {
 
 export type DiagnosticFormat = 'text' | 'json' | 'sarif' | 'github';
 
-export function renderDiagnostics(ctx: Ctx, fmt: DiagnosticFormat, diags: Diagnostic[], lookup: SourceLookup, files: number): string {
-  const summary = summarize(diags, files);
+/**
+ * Why a command fails that its diagnostics alone do not show (a gate such as `--max-warnings`): said in
+ * every machine format — JSON `summary` (`fields`, plus `failure`), a GitHub `::error` line, a SARIF
+ * run-level tool notification with the exit code — so a red CI step never comes with a clean report.
+ * Text mode leaves it to the command (a line on stderr).
+ */
+export interface GateFailure {
+  /** One line, e.g. `2 warnings exceed --max-warnings 0`. */
+  message: string;
+  /** The command's name, for the GitHub annotation's title (`rein check`). */
+  command: string;
+  exitCode: number;
+}
+
+export function renderDiagnostics(ctx: Ctx, fmt: DiagnosticFormat, diags: Diagnostic[], lookup: SourceLookup, files: number, gate?: { failure?: GateFailure; summary?: Record<string, unknown> }): string {
+  const summary = { ...summarize(diags, files), ...gate?.summary, ...(gate?.failure ? { failure: gate.failure.message } : {}) };
   switch (fmt) {
     case 'json':
       return renderCheckJson(diags, summary, lookup);
     case 'sarif':
-      return renderSarif(diags, lookup, { version: REIN_VERSION, docsBase: docsBase(ctx.io.env), srcRoot: pathToFileURL(ctx.io.cwd).href });
+      return renderSarif(diags, lookup, {
+        version: REIN_VERSION,
+        docsBase: docsBase(ctx.io.env),
+        srcRoot: pathToFileURL(ctx.io.cwd).href,
+        ...(gate?.failure ? { failure: { message: gate.failure.message, exitCode: gate.failure.exitCode } } : {}),
+      });
     case 'github':
-      return renderDiagnosticsGithub(diags, lookup);
+      return renderDiagnosticsGithub(diags, lookup) + (gate?.failure ? `::error title=${escapeProperty(gate.failure.command)}::${escapeData(gate.failure.message)}\n` : '');
     case 'text':
       return (diags.length ? renderDiagnosticsText(diags, lookup, ctx.c) : '') + renderSummaryText(summary, ctx.c) + '\n';
   }

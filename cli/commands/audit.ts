@@ -8,7 +8,7 @@ import { EXIT, type Ctx } from '../context.js';
 import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { loadPolicyFor } from '../shared.js';
-import { side, signature, reasonList, type DiffSide } from './diff.js';
+import { side, signature, changeLines, type DiffSide } from './diff.js';
 import type { Approval, Decision } from '../../language/runtime/decision.js';
 
 async function readLogs(ctx: Ctx, files: string[]): Promise<{ source: string; text: string }[]> {
@@ -102,7 +102,10 @@ export default async function cmdAudit(ctx: Ctx, positionals: string[], opts: Op
       const now = new Date(rec.time);
       const a = side(rec.decision);
       const at = Number.isNaN(now.getTime()) ? undefined : now;
-      const b = side(policy.evaluate(rec.request, { now: at, approvals: approvalsOf(d, policy.requestHash(rec.request), at?.getTime()) }));
+      const mode = d.mode === 'monitor' ? 'monitor' : 'enforce';
+      const approvals = approvalsOf(d, policy.requestHash(rec.request), at?.getTime());
+      const b = side(policy.evaluate(rec.request, { now: at, approvals, mode }));
+      if (a.transforms.length > 0 && mode === 'enforce') b.transforms = replayedMasks(a.transforms, b, policy.evaluate(rec.request, { now: at, approvals, mode: 'monitor' }));
       if (signature(a) !== signature(b)) report.changes.push({ source: c.source, seq: rec.seq, old: a, new: b });
     }
   }
@@ -110,7 +113,7 @@ export default async function cmdAudit(ctx: Ctx, positionals: string[], opts: Op
   if (opts.format === 'json') ctx.out(JSON.stringify(report, null, 2) + '\n');
   else {
     for (const ch of report.changes) {
-      ctx.out(`${ch.source} seq ${ch.seq}: ${ctx.c.bold(ch.old.effect)} → ${ctx.c.bold(ch.new.effect)}\n  logged: ${reasonList(ch.old)}\n  now:    ${reasonList(ch.new)}\n`);
+      ctx.out(`${ch.source} seq ${ch.seq}: ${ctx.c.bold(ch.old.effect)} → ${ctx.c.bold(ch.new.effect)}\n${changeLines(ch.old, ch.new, ['logged', 'now'])}`);
     }
     const s = report.summary;
     const notes = [
@@ -120,6 +123,21 @@ export default async function cmdAudit(ctx: Ctx, positionals: string[], opts: Op
     ctx.out(`${s.replayed} requests replayed: ${s.changed} changed, ${s.replayed - s.changed} unchanged${notes.length ? `; skipped: ${notes.join(', ')}` : ''}\n`);
   }
   return report.changes.length ? EXIT.changed : EXIT.ok;
+}
+
+/**
+ * What the policy masks now, for a logged decision that masked something. The log holds the request
+ * *after* masking, so the replay cannot find the masked text again: a logged transform counts as kept
+ * when its rule still matches the request as an enforced `redact` rule (a monitor-mode evaluation
+ * lists every matched `redact` rule, `monitored` with effect `redact`; one the enforce evaluation lists
+ * there too is `@monitor` now and masks nothing). Anything the policy masks in the logged text itself
+ * (`now.transforms`) is new and kept as it is.
+ */
+function replayedMasks(logged: string[], now: DiffSide, monitorDecision: Decision): string[] {
+  const dryRun = new Set(now.monitored.filter((m) => m.endsWith(' (redact)')).map((m) => m.slice(0, -' (redact)'.length)));
+  const matching = new Set(monitorDecision.monitored.filter((r) => r.effect === 'redact' && r.name !== undefined && !dryRun.has(r.name)).map((r) => r.name!));
+  const kept = logged.filter((t) => matching.has(t.slice(0, t.indexOf(': '))));
+  return [...new Set([...kept, ...now.transforms])].sort();
 }
 
 /**

@@ -1,10 +1,12 @@
 // `rein diff OLD NEW --inputs FILE.jsonl`: replay recorded requests through two policy versions.
 // Each request is evaluated with rules and the set's default only (`policy.evaluate`, stateless):
 // budgets are left out, because replayed requests do not carry the spend they saw when recorded.
-// A decision changed when its effect, its reasons (kind, name, effect) or its pending approvals differ.
+// A decision changed when its effect, its reasons (kind, name, effect), its pending approvals, what it
+// masks (transforms: rule and path), its rule warnings or its monitored rules differ.
 
 import type { Decision } from '../../language/runtime/decision.js';
-import { EXIT, type Ctx } from '../context.js';
+import { pathText } from '../../language/runtime/transforms.js';
+import { EXIT, withoutBom, type Ctx } from '../context.js';
 import { UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { loadPolicyFor } from '../shared.js';
@@ -14,6 +16,12 @@ export interface DiffSide {
   reasons: { kind: string; name?: string; effect: string; message: string | null }[];
   approvals: string[];
   errors: string[];
+  /** What the decision masks: `rule: path` per transform (a matched `redact` rule), sorted, unique. */
+  transforms: string[];
+  /** The rules that warned (`warn`), sorted. Budget warnings are left out (replays decide without budgets). */
+  warnings: string[];
+  /** The monitored (dry-run) rules that matched, `name (effect)`, sorted. Budgets left out as above. */
+  monitored: string[];
 }
 
 export interface DiffChange {
@@ -28,17 +36,31 @@ export interface DiffReport {
   summary: { requests: number; changed: number; unchanged: number; malformed: number };
 }
 
-export function side(d: Pick<Decision, 'effect' | 'reasons' | 'approvals' | 'errors'>): DiffSide {
+type Sided = Pick<Decision, 'effect' | 'reasons' | 'approvals' | 'errors'> & Partial<Pick<Decision, 'warnings' | 'monitored' | 'transforms'>>;
+
+const sortedUnique = (xs: string[]): string[] => [...new Set(xs)].sort();
+
+/** `rule: path` of each transform of a decision (sorted, unique). */
+export function transformList(ts: Decision['transforms']): string[] {
+  return sortedUnique((Array.isArray(ts) ? ts : []).map((t) => `${t.rule}: ${pathText(t.path)}${t.key ? ' (key)' : ''}`));
+}
+
+export function side(d: Sided): DiffSide {
+  // A logged decision (`rein audit replay`) may come from an older writer: read the lists defensively.
+  const list = <T>(x: T[] | undefined): T[] => (Array.isArray(x) ? x : []);
   return {
     effect: d.effect,
     reasons: d.reasons.map((r) => ({ kind: r.kind, ...(r.name !== undefined ? { name: r.name } : {}), effect: r.effect, message: r.message })),
     approvals: d.approvals.map((a) => a.name),
     errors: d.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)),
+    transforms: transformList(d.transforms),
+    warnings: sortedUnique(list(d.warnings).filter((r) => r.kind !== 'budget').map((r) => r.name ?? '')),
+    monitored: sortedUnique(list(d.monitored).filter((r) => r.kind !== 'budget').map((r) => `${r.name ?? ''} (${r.effect})`)),
   };
 }
 
 export function signature(s: DiffSide): string {
-  return JSON.stringify([s.effect, s.reasons.map((r) => [r.kind, r.name ?? '', r.effect]).sort(), [...s.approvals].sort()]);
+  return JSON.stringify([s.effect, s.reasons.map((r) => [r.kind, r.name ?? '', r.effect]).sort(), [...s.approvals].sort(), s.transforms, s.warnings, s.monitored]);
 }
 
 export function reasonList(s: DiffSide): string {
@@ -49,10 +71,27 @@ export function reasonList(s: DiffSide): string {
   return parts.join('; ');
 }
 
+/**
+ * The lines of a changed decision, old then new (`labels`: `old`/`new`, or `logged`/`now`): the
+ * reasons always, and each of masks / warnings / monitored that differs, on its own line, so a change
+ * that keeps the effect (a rule that stopped masking) shows what changed.
+ */
+export function changeLines(a: DiffSide, b: DiffSide, labels: [string, string]): string {
+  const w = Math.max(labels[0].length, labels[1].length) + 1;
+  const pad = (l: string): string => `${l}:`.padEnd(w + 1);
+  let out = `  ${pad(labels[0])}${reasonList(a)}\n  ${pad(labels[1])}${reasonList(b)}\n`;
+  const none = (xs: string[]): string => (xs.length ? xs.join(', ') : 'none');
+  for (const [k, title] of [['transforms', 'masks'], ['warnings', 'warnings'], ['monitored', 'monitored']] as const) {
+    if (JSON.stringify(a[k]) === JSON.stringify(b[k])) continue;
+    out += `  ${title}: ${none(a[k])} → ${none(b[k])}\n`;
+  }
+  return out;
+}
+
 export default async function cmdDiff(ctx: Ctx, positionals: string[], opts: Options<'diff'>): Promise<number> {
   if (positionals.length !== 2) throw new UsageError('expected OLD and NEW policy paths', 'diff');
   const [oldPath, newPath] = positionals;
-  const text = await ctx.readInput(opts.inputs);
+  const text = withoutBom(await ctx.readInput(opts.inputs));
   const oldPolicy = await loadPolicyFor(ctx, oldPath);
   const newPolicy = await loadPolicyFor(ctx, newPath);
   const now = opts.now ?? new Date();
@@ -88,8 +127,7 @@ export default async function cmdDiff(ctx: Ctx, positionals: string[], opts: Opt
     const c = ctx.c;
     for (const ch of report.changes) {
       ctx.out(`${inputs}:${ch.line}: ${c.bold(ch.old.effect)} → ${c.bold(ch.new.effect)}\n`);
-      ctx.out(`  old: ${reasonList(ch.old)}\n`);
-      ctx.out(`  new: ${reasonList(ch.new)}\n`);
+      ctx.out(changeLines(ch.old, ch.new, ['old', 'new']));
     }
     const s = report.summary;
     ctx.out(`${s.requests} requests: ${s.changed} changed, ${s.unchanged} unchanged${s.malformed ? `, ${s.malformed} malformed` : ''}\n`);

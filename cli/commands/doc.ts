@@ -11,6 +11,8 @@ import { LoadError, UsageError } from '../../language/node/errors.js';
 import { resolvePolicySets, type PolicySet } from '../../language/node/load.js';
 import type { Options } from '../options.js';
 import { mkdirs } from '../../language/node/mkdirs.js';
+import type { Diagnostic } from '../../language/diagnostics.js';
+import { lookupFor, printDiagnostics } from '../shared.js';
 
 interface Item {
   kind: 'rule' | 'budget' | 'test' | 'input' | 'type' | 'let' | 'def';
@@ -38,14 +40,18 @@ function effectFacts(text: string, e: A.EffectClause | undefined, facts: [string
 }
 
 /** The documented declarations of one set, in file order. */
-export function collect(set: PolicySet): { policy?: { name: string; doc?: string; facts: [string, string][] }; items: Item[]; errors: string[] } {
+export function collect(set: PolicySet): { policy?: { name: string; doc?: string; facts: [string, string][] }; items: Item[]; errors: string[]; diagnostics: Diagnostic[] } {
   const items: Item[] = [];
   const errors: string[] = [];
+  const diagnostics: Diagnostic[] = [];
   let policy: { name: string; doc?: string; facts: [string, string][] } | undefined;
   for (const file of Object.keys(set.files).sort()) {
     const text = set.files[file];
-    const { ast, diagnostics } = parse(text, file);
-    for (const d of diagnostics.filter((d) => d.severity === 'error')) errors.push(`${file}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.code} ${d.message}`);
+    const { ast, diagnostics: found } = parse(text, file);
+    for (const d of found.filter((d) => d.severity === 'error')) {
+      errors.push(`${file}:${d.range.start.line + 1}:${d.range.start.character + 1} ${d.code} ${d.message}`);
+      diagnostics.push(d);
+    }
     for (const d of ast.decls) {
       const where = `${file}:${(d.head ?? d.range.start).line + 1}`;
       const annotations = d.annotations.map((a) => `@${a.name.text}${a.value ? `(${a.value.raw})` : ''}`);
@@ -101,7 +107,7 @@ export function collect(set: PolicySet): { policy?: { name: string; doc?: string
       }
     }
   }
-  return { policy, items, errors };
+  return { policy, items, errors, diagnostics };
 }
 
 const SECTIONS: [Item['kind'], string][] = [
@@ -180,7 +186,8 @@ export default async function cmdDoc(ctx: Ctx, positionals: string[], opts: Opti
   if (sets.length !== 1) throw new UsageError(`${positionals[0]} holds ${sets.length} policy sets; document one at a time`, 'doc');
   const c = collect(sets[0]);
   if (c.errors.length > 0) {
-    for (const e of c.errors) ctx.err(`${e}\n`);
+    // as every other command prints them: `file:line:col severity code message`, an excerpt, paths from the working directory
+    printDiagnostics(ctx, c.diagnostics, lookupFor(ctx, sets), Object.keys(sets[0].files).length);
     return EXIT.errors;
   }
   const page = opts.format === 'html' ? renderHtml(c) : renderMarkdown(c);

@@ -5,7 +5,7 @@ import { parseMoney } from '../../language/runtime/money.js';
 import type { Approval, Decision } from '../../language/runtime/decision.js';
 import type { Policy } from '../../language/runtime/compile.js';
 import type { ExternImpls } from '../../language/runtime/externs.js';
-import { EXIT, type Ctx } from '../context.js';
+import { EXIT, withoutBom, type Ctx } from '../context.js';
 import { LoadError, UsageError } from '../../language/node/errors.js';
 import type { Options } from '../options.js';
 import { renderExplanationText } from '../output/explain.js';
@@ -125,7 +125,7 @@ async function evalBatch(ctx: Ctx, policy: Policy, text: string, opts: Options<'
 export default async function cmdEval(ctx: Ctx, positionals: string[], opts: Options<'eval'>): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('expected exactly one PATH (a policy directory, .rein file or bundle)', 'eval');
   const p = positionals[0];
-  const inputText = await ctx.readInput(opts.input);
+  const inputText = withoutBom(await ctx.readInput(opts.input));
   const policy = await loadPolicyFor(ctx, p);
   const externs = await externsFor(ctx, opts.externs, 'eval');
   if (isBatch(opts) || looksLikeJsonLines(inputText)) return evalBatch(ctx, policy, inputText, opts, externs);

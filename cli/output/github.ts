@@ -2,10 +2,12 @@
 
 import type { Diagnostic, Severity } from '../../language/diagnostics.js';
 import type { SourceLookup } from './source.js';
+import { withoutControls } from './printable.js';
 
-/** Escape a command's message (data). */
+/** Escape a command's message (data): `%`, CR and LF as GitHub requires, and other control characters
+ *  (an ESC from a test's name would colour the log) as `\u{1b}`. */
 export function escapeData(s: string): string {
-  return s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  return withoutControls(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
 /** Escape a command property value. */

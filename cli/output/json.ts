@@ -30,6 +30,6 @@ export function toJsonDiagnostic(d: Diagnostic, lookup: SourceLookup): JsonDiagn
   return j;
 }
 
-export function renderCheckJson(diags: Diagnostic[], summary: Summary, lookup: SourceLookup): string {
+export function renderCheckJson(diags: Diagnostic[], summary: Summary & Record<string, unknown>, lookup: SourceLookup): string {
   return JSON.stringify({ diagnostics: diags.map((d) => toJsonDiagnostic(d, lookup)), summary }, null, 2) + '\n';
 }

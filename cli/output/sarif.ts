@@ -20,8 +20,20 @@ export function helpUri(docsBase: string, code: string): string {
   return diagnosticDocUrl(`${docsBase}diagnostics.md`, code);
 }
 
-function artifactUri(display: string): string {
-  return encodeURI(display.split('\\').join('/'));
+/**
+ * A displayed path as a relative URI reference (resolved against SRCROOT): each segment
+ * percent-encoded (`#`, `?`, `%`, spaces, non-ASCII; `encodeURI` kept `#` and `?`, which cut the path
+ * into a fragment or a query), and `./` before a first segment with a `:` (RFC 3986 §4.2: `a:b.rein`
+ * would read as a URI of scheme `a`). `..` and `.` segments stay as they are.
+ */
+const encodeSegment = (seg: string): string => (seg === '.' || seg === '..' ? seg : encodeURIComponent(seg));
+
+export function artifactUri(display: string): string {
+  const segments = display.split('\\').join('/').split('/');
+  // A Windows drive (`C:/…`, a file outside the working directory): an absolute path, `/C:/…`.
+  if (/^[A-Za-z]:$/.test(segments[0]) && segments.length > 1) return `/${segments[0]}/${segments.slice(1).map(encodeSegment).join('/')}`;
+  const uri = segments.map(encodeSegment).join('/');
+  return segments[0].includes(':') ? `./${uri}` : uri;
 }
 
 export interface SarifOptions {
@@ -30,6 +42,10 @@ export interface SarifOptions {
   docsBase: string;
   /** Absolute working directory (file URL) the relative artifact URIs resolve against. */
   srcRoot: string;
+  /** Why the command fails beyond the results (a gate such as `--max-warnings`; `executionSuccessful:
+   *  false`: the run could not happen): reported as the run's invocation, with its exit code and an
+   *  error-level tool execution notification. */
+  failure?: { message: string; exitCode: number; executionSuccessful?: boolean };
 }
 
 export function renderSarif(diags: Diagnostic[], lookup: SourceLookup, opts: SarifOptions): string {
@@ -88,6 +104,18 @@ export function renderSarif(diags: Diagnostic[], lookup: SourceLookup, opts: Sar
         originalUriBaseIds: { SRCROOT: { uri: opts.srcRoot.endsWith('/') ? opts.srcRoot : opts.srcRoot + '/' } },
         columnKind: 'utf16CodeUnits',
         results,
+        ...(opts.failure
+          ? {
+              invocations: [
+                {
+                  executionSuccessful: opts.failure.executionSuccessful ?? true,
+                  exitCode: opts.failure.exitCode,
+                  exitCodeDescription: opts.failure.message,
+                  toolExecutionNotifications: [{ level: 'error', message: { text: opts.failure.message } }],
+                },
+              ],
+            }
+          : {}),
       },
     ],
   };

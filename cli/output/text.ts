@@ -3,6 +3,7 @@
 
 import type { Diagnostic, Severity } from '../../language/diagnostics.js';
 import type { Colors } from './color.js';
+import { oneLine } from './printable.js';
 import type { SourceLookup, Summary } from './source.js';
 
 const MAX_EXCERPT_LINES = 6;
@@ -54,13 +55,15 @@ export function excerpt(text: string, d: Diagnostic, c: Colors): string[] {
 export function renderDiagnosticText(d: Diagnostic, lookup: SourceLookup, c: Colors): string {
   const file = lookup.display(d.file);
   const pos = `${file}:${d.range.start.line + 1}:${d.range.start.character + 1}`;
-  const head = `${c.bold(pos)} ${sevColor(c, d.severity)(d.severity)} ${c.dim(d.code)} ${d.message}`;
+  // The message and help can hold a string's value (`"a\nb"` is not one of …): escaped, so a diagnostic's
+  // first line stays `file:line:col severity code message`.
+  const head = `${c.bold(pos)} ${sevColor(c, d.severity)(d.severity)} ${c.dim(d.code)} ${oneLine(d.message)}`;
   const lines = [head];
   const text = lookup.text(d.file);
   if (text !== undefined) lines.push(...excerpt(text, d, c).map((l) => '  ' + l));
-  if (d.help) lines.push(`  = ${c.cyan('help')}: ${d.help}`);
+  if (d.help) lines.push(`  = ${c.cyan('help')}: ${oneLine(d.help)}`);
   for (const r of d.related ?? []) {
-    lines.push(`  = ${c.cyan('note')}: ${lookup.display(r.file)}:${r.range.start.line + 1}:${r.range.start.character + 1} ${r.message}`);
+    lines.push(`  = ${c.cyan('note')}: ${lookup.display(r.file)}:${r.range.start.line + 1}:${r.range.start.character + 1} ${oneLine(r.message)}`);
   }
   return lines.join('\n');
 }

@@ -94,6 +94,70 @@ describe('rein audit / rein report', function () {
     assert.equal(rep.changes[0].new.effect, 'deny');
   });
 
+  it('replay: a policy that stops masking or warning is a change; the same policy on the masked log is not (regression: "0 changed")', async () => {
+    const base = 'policy p { default allow }\ninput { tool: string, text?: string }\n';
+    const rules = base + 'rule mask { when text != null redact text using pii.email "[email]" }\nrule w { when tool == "big" warn "big" }\n';
+    const tdir = mkdtempSync(join(tmpdir(), 'rein-audit-masked-'));
+    try {
+      const { mkdirSync } = await import('node:fs');
+      for (const [d, src] of [['same', rules], ['none', base], ['dry', rules.replace('rule mask', '@monitor rule mask')]] as const) {
+        mkdirSync(join(tdir, d));
+        writeFileSync(join(tdir, d, 'a.rein'), src);
+      }
+      const tlog = join(tdir, 'decisions.jsonl');
+      const logger = new AuditLogger(new FileAuditLog(tlog), { includeRequest: true });
+      const engine = new Engine(compile({ 'a.rein': rules }), { onDecision: logger.hook(), clock: () => new Date('2026-11-25T10:00:00Z') });
+      await engine.decide({ tool: 'x', text: 'mail bob@corp.com' });
+      await engine.decide({ tool: 'big' });
+      await engine.decide({ tool: 'y', text: 'nothing to mask' });
+      await logger.close();
+      // the log holds the masked text ("mail [email]"): the same policy still reads as unchanged
+      const same = await runMain(['audit', 'replay', tlog, '--policy', join(tdir, 'same')]);
+      assert.equal(same.code, 0, same.stdout + same.stderr);
+      assert.match(same.stdout, /3 requests replayed: 0 changed, 3 unchanged/);
+      const none = await runMain(['audit', 'replay', tlog, '--policy', join(tdir, 'none')]);
+      assert.equal(none.code, 6, none.stdout + none.stderr);
+      assert.match(none.stdout, /seq 0: allow → allow\n  logged: default\n  now:    default\n  masks: mask: text → none\n/);
+      assert.match(none.stdout, /seq 1: allow → allow\n(?:  .*\n){2}  warnings: w → none\n/);
+      assert.match(none.stdout, /3 requests replayed: 2 changed, 1 unchanged/);
+      // `@monitor` on the redact rule: it matches but masks nothing any more
+      const dry = await runMain(['audit', 'replay', tlog, '--policy', join(tdir, 'dry'), '--format', 'json']);
+      assert.equal(dry.code, 6, dry.stdout + dry.stderr);
+      const rep = JSON.parse(dry.stdout);
+      // (seq 2 as well: its text has nothing to mask, but the dry-run rule matches it and is listed)
+      assert.deepEqual(rep.changes.map((c: { seq: number }) => c.seq), [0, 2]);
+      assert.deepEqual([rep.changes[0].old.transforms, rep.changes[0].new.transforms, rep.changes[0].new.monitored], [['mask: text'], [], ['mask (redact)']]);
+    } finally {
+      rmSync(tdir, { recursive: true, force: true });
+    }
+  });
+
+  it('replay: a log written in monitor mode is replayed in monitor mode (regression: every would-deny read as changed)', async () => {
+    const mdir = mkdtempSync(join(tmpdir(), 'rein-audit-monitor-'));
+    try {
+      writeFileSync(join(mdir, 'schema.rein'), SCHEMA);
+      writeFileSync(join(mdir, 'rules.rein'), V1);
+      const mlog = join(mdir, 'decisions.jsonl');
+      const logger = new AuditLogger(new FileAuditLog(mlog));
+      const engine = new Engine(compile({ 'schema.rein': SCHEMA, 'rules.rein': V1 }), { mode: 'monitor', onDecision: logger.hook(), clock: () => new Date('2026-11-25T10:00:00Z') });
+      for (const tool of ['kb.search', 'shell.exec']) await engine.decide({ agent: { team: 'support' }, action: { tool }, cost: '0.01' });
+      await logger.close();
+      const lines = readFileSync(mlog, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+      assert.deepEqual(lines.map((l) => [l.decision.mode, l.decision.effect]), [['monitor', 'allow'], ['monitor', 'allow']]);
+      const same = await runMain(['audit', 'replay', mlog, '--policy', mdir]);
+      assert.equal(same.code, 0, same.stdout + same.stderr);
+      assert.match(same.stdout, /2 requests replayed: 0 changed, 2 unchanged/);
+      // without the shell rule, the monitored deny is gone: a change
+      writeFileSync(join(mdir, 'rules.rein'), V1.replace('action.tool == "shell.exec"', 'action.tool == "never"'));
+      const changed = await runMain(['audit', 'replay', mlog, '--policy', mdir, '--format', 'json']);
+      assert.equal(changed.code, 6, changed.stdout + changed.stderr);
+      const rep = JSON.parse(changed.stdout);
+      assert.deepEqual(rep.changes.map((c: { seq: number; old: { monitored: string[] }; new: { monitored: string[] } }) => [c.seq, c.old.monitored, c.new.monitored]), [[1, ['no_shell (deny)'], []]]);
+    } finally {
+      rmSync(mdir, { recursive: true, force: true });
+    }
+  });
+
   it('replay: a decision allowed with an approval is replayed with it — unchanged under the same policy (regression: every approved request read as changed)', async () => {
     const rules = `policy approved {
   default allow

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
@@ -75,6 +75,78 @@ describe('rein check', function () {
       const r = await runMain(['check', '.', '--max-warnings', '0'], { cwd: dir });
       assert.equal(r.code, 1, r.stdout + r.stderr);
       assert.match(r.stderr, /^rein check: 1 warning exceeds --max-warnings 0$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--max-warnings exceeded says why in every format: stderr, JSON summary, a GitHub ::error line, a SARIF invocation (regression: exit 1 with only yellow annotations)', async () => {
+    const validate = sarifValidator();
+    const json = await runMain(['check', 'warnings', '--max-warnings', '0', '--format', 'json']);
+    assert.equal(json.code, 1);
+    assert.match(json.stderr, /^rein check: 2 warnings exceed --max-warnings 0$/m);
+    const out = JSON.parse(json.stdout);
+    assert.equal(out.summary.max_warnings, 0);
+    assert.equal(out.summary.failure, '2 warnings exceed --max-warnings 0');
+    const gh = await runMain(['check', 'warnings', '--max-warnings', '0', '--format', 'github']);
+    assert.equal(gh.code, 1);
+    assert.match(gh.stdout, /^::error title=rein check::2 warnings exceed --max-warnings 0$/m);
+    assert.match(gh.stderr, /2 warnings exceed --max-warnings 0/);
+    const sarif = await runMain(['check', 'warnings', '--max-warnings', '0', '--format', 'sarif']);
+    assert.equal(sarif.code, 1);
+    const log = JSON.parse(sarif.stdout) as { runs: { invocations?: unknown }[] };
+    assert.ok(validate(log), JSON.stringify(validate.errors?.slice(0, 3)));
+    assert.deepEqual(log.runs[0].invocations, [
+      { executionSuccessful: true, exitCode: 1, exitCodeDescription: '2 warnings exceed --max-warnings 0', toolExecutionNotifications: [{ level: 'error', message: { text: '2 warnings exceed --max-warnings 0' } }] },
+    ]);
+    // within the limit: no failure anywhere (the threshold is still in the JSON summary)
+    const ok = await runMain(['check', 'warnings', '--max-warnings', '2', '--format', 'json']);
+    assert.equal(ok.code, 0);
+    assert.equal(ok.stderr, '');
+    assert.deepEqual(JSON.parse(ok.stdout).summary, { files: JSON.parse(ok.stdout).summary.files, errors: 0, warnings: 2, max_warnings: 2 });
+    const okGh = await runMain(['check', 'warnings', '--max-warnings', '2', '--format', 'github']);
+    assert.doesNotMatch(okGh.stdout, /^::error/m);
+    assert.equal(JSON.parse((await runMain(['check', 'warnings', '--max-warnings', '2', '--format', 'sarif'])).stdout).runs[0].invocations, undefined);
+  });
+
+  it('--format sarif: artifact URIs are relative references that resolve to the file (regression: `#`, `?` and a first-segment `:` were not escaped)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-sarif-uri-'));
+    try {
+      const bad = 'input { t: string }\nrule r { when t == "x" deny "m" }\nrule r { when t == "y" deny "n" }\n';
+      const names = ['a:b.rein', 'x#1.rein', 'q?.rein', 'sp ace%,é.rein'];
+      for (const n of names) writeFileSync(path.join(dir, n), n === names[0] ? 'policy p { default allow }\n' + bad : bad.replaceAll('rule r ', `rule r${names.indexOf(n)} `));
+      const r = await runMain(['check', '.', '--format', 'sarif'], { cwd: dir });
+      const run = JSON.parse(r.stdout).runs[0];
+      const base = run.originalUriBaseIds.SRCROOT.uri as string;
+      const uris = new Set<string>(run.results.map((x: any) => x.locations[0].physicalLocation.artifactLocation.uri));
+      assert.equal(uris.size, names.length, [...uris].join(' '));
+      for (const u of uris) {
+        const resolved = new URL(u, base);
+        assert.equal(resolved.protocol, 'file:', u);
+        assert.equal(resolved.hash + resolved.search, '', u);
+        assert.ok(names.includes(path.basename(decodeURIComponent(resolved.pathname))), `${u} → ${resolved.href}`);
+        assert.equal(path.dirname(resolved.pathname) + '/', new URL(base).pathname, u);
+      }
+      assert.ok(uris.has('./a%3Ab.rein'), [...uris].join(' '));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a base checked beside its layers reports each base diagnostic once and counts its files once (regression: doubled, --max-warnings 1 tripped on one warning)', async () => {
+    const { cpSync, appendFileSync } = await import('node:fs');
+    const dir = mkdtempSync(path.join(tmpdir(), 'rein-layers-dup-'));
+    try {
+      cpSync(path.join(ROOT, 'examples', 'layered-tools'), dir, { recursive: true });
+      appendFileSync(path.join(dir, 'rules-global.rein'), '\nlet zz_unused = 1\n');
+      const r = await runMain(['check', '.', '--max-warnings', '1', '--format', 'json'], { cwd: dir });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      const out = JSON.parse(r.stdout) as JsonOut;
+      assert.deepEqual(out.diagnostics.map((d) => [d.file, d.code]), [['rules-global.rein', 'REIN300']]);
+      const reinFiles = (dirPath: string): number => readdirSync(dirPath).filter((n) => n.endsWith('.rein')).length;
+      assert.equal(out.summary.files, reinFiles(dir) + reinFiles(path.join(dir, 'team-payments')));
+      const gh = await runMain(['check', '.', '--format', 'github'], { cwd: dir });
+      assert.equal(gh.stdout.trim().split('\n').length, 1, gh.stdout);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

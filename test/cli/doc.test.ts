@@ -60,7 +60,12 @@ describe('rein doc', function () {
   });
 
   it('a set that does not parse: policy errors (exit 1); two sets: a usage error', async () => {
-    assert.equal((await runMain(['doc', 'broken'])).code, 1);
+    const broken = await runMain(['doc', 'broken']);
+    assert.equal(broken.code, 1);
+    // printed as every command prints diagnostics (regression: `syntax.rein:…` relative to the set, no severity, no excerpt)
+    assert.match(broken.stderr, /^broken\/syntax\.rein:\d+:\d+ error REIN1\d\d /m);
+    assert.match(broken.stderr, /^ {2}\d+ \| /m);
+    assert.match(broken.stderr, /\d+ errors?, 0 warnings in 2 files/);
     const r = await runMain(['doc', '.'], { cwd: EX });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /holds \d+ policy sets; document one at a time/);
