@@ -107,8 +107,8 @@ async function runTest(ctx: Ctx, positionals: string[], opts: Options<'test'>): 
       const failures = run.tests.filter((t) => !t.passed).map(failureDiagnostic);
       // Failure diagnostics already carry display paths; policy errors are mapped through the lookup.
       const all = [...errorDiags.map((d) => ({ ...d, file: lookup.display(d.file), related: d.related?.map((r) => ({ ...r, file: lookup.display(r.file) })) })), ...failures];
-      ctx.out(renderDiagnostics(ctx, opts.format, all, makeLookup([]), sets.length));
-      if (short && opts.format === 'github') ctx.out(`::error title=rein test::${short}\n`);
+      // coverage under --min-coverage: a GitHub ::error line, a SARIF invocation with exit code 3 and an error notification
+      ctx.out(renderDiagnostics(ctx, opts.format, all, makeLookup([]), sets.length, short ? { failure: { message: short, command: 'rein test', exitCode: EXIT.testFailed } } : undefined));
       break;
     }
   }

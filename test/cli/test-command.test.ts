@@ -205,7 +205,13 @@ describe('rein test', function () {
       assert.equal(r.code, 3, format);
       assert.match(r.stderr, new RegExp(`^rein test: ${why.source}$`, 'm'), format);
       if (format === 'json') assert.deepEqual([JSON.parse(r.stdout).summary.coverage, JSON.parse(r.stdout).summary.min_coverage], [50, 100]);
-      if (format === 'github') assert.match(r.stdout, new RegExp(`^::error title=rein test::${why.source}$`, 'm'));
+      // the message escaped as GitHub's workflow commands require (`%` → `%25`)
+      if (format === 'github') assert.match(r.stdout, /^::error title=rein test::coverage 50\.0%25 is below --min-coverage 100%25$/m);
+      if (format === 'sarif') {
+        const inv = (JSON.parse(r.stdout) as { runs: { invocations?: { exitCode: number; toolExecutionNotifications: { message: { text: string } }[] }[] }[] }).runs[0].invocations?.[0];
+        assert.equal(inv?.exitCode, 3);
+        assert.match(inv?.toolExecutionNotifications[0].message.text ?? '', why);
+      }
       if (format === 'junit') {
         assert.equal(XMLValidator.validate(r.stdout), true);
         assert.match(r.stdout, /<testsuites name="rein" tests="2" failures="1" /);
