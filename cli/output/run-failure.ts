@@ -6,16 +6,8 @@
 import { escapeData, escapeProperty } from './github.js';
 import { renderSarif, type SarifOptions } from './sarif.js';
 import { makeLookup } from './source.js';
+import { xmlEscape as xmlText } from './tests.js';
 
-function xmlText(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
-}
 
 /** The report of a failed run (`format` as given; undefined for formats that print nothing). */
 export function renderRunFailure(format: unknown, command: string, message: string, exitCode: number, sarif: Omit<SarifOptions, 'failure'>): string | undefined {

@@ -99,7 +99,8 @@ export function renderTestsJson(r: TestRunResult): string {
   return JSON.stringify(r, null, 2) + '\n';
 }
 
-function xmlEscape(s: string): string {
+/** Text for XML (JUnit): characters XML 1.0 cannot hold dropped, markup escaped. */
+export function xmlEscape(s: string): string {
   return s
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '')
     .replace(/&/g, '&amp;')
