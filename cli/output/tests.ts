@@ -2,6 +2,7 @@
 // with one REIN403 diagnostic per failing test).
 
 import type { Colors } from './color.js';
+import { codePoint, escapeControls } from './printable.js';
 
 /** One test's outcome as the CLI reports it (positions 1-based, paths as displayed). */
 export interface TestCaseResult {
@@ -54,7 +55,7 @@ export interface TestRunResult {
  *  show it: control characters (an ESC that would colour or move the cursor), and bidi overrides,
  *  escaped as `\u{1b}`; newlines too, unless `lines` (a multi-line note). */
 export function printable(s: string, lines = false): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => (lines && ch === '\n' ? ch : `\\u{${ch.charCodeAt(0).toString(16)}}`));
+  return escapeControls(s, (ch) => (lines && ch === '\n' ? ch : codePoint(ch)));
 }
 
 export function renderTestsText(r: TestRunResult, c: Colors, minCoverage?: number): string {
