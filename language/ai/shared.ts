@@ -6,6 +6,7 @@ import type { Decision } from '../runtime/decision.js';
 import { applyTransforms, pathText, type Transform } from '../runtime/transforms.js';
 import { maskDecision } from '../runtime/mask-decision.js';
 import { named } from '../errors.js';
+import { ASYNC_IN_EVALUATE } from '../runtime/externs.js';
 import { maskJoined, type Segment } from '../runtime/mask-joined.js';
 
 /** What the host knows about the caller: merged into every request (agent, team, session, data classification…). */
@@ -307,9 +308,7 @@ export function approvalAsked(engine: Engine, request: unknown): string | null {
   if (!hash) return null;
   if (d.effect === 'require_approval') return hash;
   const rules = policy.compiled?.ir?.rules;
-  if (rules && d.errors.some((e) => e.kind === 'rule' && ASYNC_EXTERN.test(e.message) && rules.some((r) => r.name === e.name && r.effect === 'require_approval'))) return hash;
+  if (rules && d.errors.some((e) => e.kind === 'rule' && e.message.endsWith(ASYNC_IN_EVALUATE) && rules.some((r) => r.name === e.name && r.effect === 'require_approval'))) return hash;
   return null;
 }
 
-/** How `policy.evaluate` names an extern it could not await (externs.ts). */
-const ASYNC_EXTERN = /returned a Promise: `policy\.evaluate` calls synchronous implementations only/;

@@ -28,6 +28,10 @@ import { EvalError } from './values.js';
 
 /** A host implementation: called with the arguments as JSON values; returns the result or a Promise of it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
+
+/** What an extern that returned a Promise under `policy.evaluate` (which cannot await it) says, after
+ *  ``extern `name` ``; rein/ai and rein/openai-agents recognise the error by it (ai/shared.ts approvalAsked). */
+export const ASYNC_IN_EVALUATE = 'returned a Promise: `policy.evaluate` calls synchronous implementations only (use `Engine.decide`, which awaits them)';
 export type ExternImpl = (...args: any[]) => unknown;
 export type ExternImpls = Readonly<Record<string, ExternImpl>>;
 
@@ -134,7 +138,7 @@ export class ExternCalls {
       (r as PromiseLike<unknown>).then(undefined, () => undefined); // never an unhandled rejection
       const why =
         this.mode === 'sync'
-          ? 'returned a Promise: `policy.evaluate` calls synchronous implementations only (use `Engine.decide`, which awaits them)'
+          ? ASYNC_IN_EVALUATE
           : 'returned a Promise for a call made only after the host functions were gathered (one that depends on a budget view?)';
       return this.fail(key, name, hostArgs, `extern \`${name}\` ${why}`, effect);
     }
