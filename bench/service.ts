@@ -51,8 +51,11 @@
 // decide rows, mostly the unsettled reservations' settle data), which load does not distort.
 //
 // Against another checkout (BENCH_OTHER=DIR, e.g. a `git worktree` of main with `npm ci && npm run
-// build` done): in the rounds, DIR's `rein serve` is measured beside this one's, interleaved, and the
-// medians compare the two (CPU, allocation, promotion, p99).
+// build` done): DIR's `rein serve` serves every memory row this one serves, right after it (so both
+// servers have the same history: the same JIT warm-up and the same unsettled reservations in the
+// heap — a server that served fewer rows reads ~15% more CPU per decision in the rounds, a bias found in
+// session 12), and in the rounds it is measured beside this one's, interleaved; the medians compare the
+// two (CPU, allocation, promotion, p99).
 //
 // Rounds (BENCH_ROUNDS=N, default 0: off): the p99 of one run moves a lot from run to run on a small
 // shared machine — the trivial floor's own p99 was anywhere between 1.75 and 4.2 ms at c16 on the
@@ -209,10 +212,13 @@ async function main(): Promise<void> {
     ] as [string, string[]][]) {
       const srv = await startServer(dir, extra);
       const trivial = store === 'memory' && process.env.BENCH_BASELINE !== '0' ? await startTrivial(dir, await sample(new URL(srv.url), bodyFor(0)), { cpu: PIN.on ? PIN_SERVER_CPU : null }) : null;
+      const other = trivial && ROUNDS > 0 && OTHER ? await startServer(dir, extra, OTHER_FLAGS, OTHER) : null;
       try {
         for (const c of CONCURRENCY) {
           const t = trivial ? await measure(trivial, 'trivial', '-', c, false) : null;
           const r = await measure(srv, 'rein', store, c, false);
+          // The other checkout serves the same row (same history as this one before the rounds; the row is not a comparison).
+          if (other) await measure(other, 'other', store, c, false, 'warm-up');
           if (t) {
             console.log(
               `         rein / trivial fastify: CPU ${f(r.cpuUs / t.cpuUs)}× (Rein's own ≈ ${f(r.cpuUs - t.cpuUs, 0)} µs/decision), p50 ${f(r.r.p50 / t.r.p50)}×, p99 ${f(r.r.p99 / t.r.p99)}×, throughput ${f(r.r.decides / r.r.seconds / (t.r.decides / t.r.seconds))}×`,
@@ -221,26 +227,22 @@ async function main(): Promise<void> {
         }
         // Rounds: the trivial floor and Rein at c16, interleaved (see the top of this file).
         if (trivial && ROUNDS > 0) {
-          const other = OTHER ? await startServer(dir, extra, OTHER_FLAGS, OTHER) : null;
-          try {
-            const names = other ? ['trivial', 'rein', 'other'] : ['trivial', 'rein'];
-            console.log(`rounds: ${ROUNDS} × (${names.join(', ')}) at concurrency ${GOAL_CONCURRENCY}, interleaved (the order reversed every other round), ${SECONDS} s each after 1 s of warm-up${other ? `; other = ${OTHER}` : ''}`);
-            for (let i = 1; i <= ROUNDS; i++) {
-              const label = `round ${i}/${ROUNDS}`;
-              const got: Record<string, Row> = {};
-              for (const which of i % 2 === 1 ? names : [...names].reverse()) {
-                got[which] =
-                  which === 'trivial'
-                    ? await measure(trivial, 'trivial', '-', GOAL_CONCURRENCY, false, label)
-                    : which === 'rein'
-                      ? await measure(srv, 'rein', store, GOAL_CONCURRENCY, false, label)
-                      : await measure(other!, 'other', store, GOAL_CONCURRENCY, false, label);
-              }
-              rounds.push({ trivial: got.trivial, rein: got.rein, other: got.other });
+          const names = other ? ['trivial', 'rein', 'other'] : ['trivial', 'rein'];
+          console.log(`rounds: ${ROUNDS} × (${names.join(', ')}) at concurrency ${GOAL_CONCURRENCY}, interleaved (the order reversed every other round), ${SECONDS} s each after 1 s of warm-up${other ? `; other = ${OTHER}` : ''}`);
+          for (let i = 1; i <= ROUNDS; i++) {
+            const label = `round ${i}/${ROUNDS}`;
+            const got: Record<string, Row> = {};
+            for (const which of i % 2 === 1 ? names : [...names].reverse()) {
+              got[which] =
+                which === 'trivial'
+                  ? await measure(trivial, 'trivial', '-', GOAL_CONCURRENCY, false, label)
+                  : which === 'rein'
+                    ? await measure(srv, 'rein', store, GOAL_CONCURRENCY, false, label)
+                    : await measure(other!, 'other', store, GOAL_CONCURRENCY, false, label);
             }
-          } finally {
-            if (other) await stop(other);
+            rounds.push({ trivial: got.trivial, rein: got.rein, other: got.other });
           }
+          if (other) await stop(other);
           printRounds(rounds);
         }
         // The agent's loop: decide, act, settle. A fresh server, so no unsettled reservations of the rows above.
@@ -265,6 +267,7 @@ async function main(): Promise<void> {
       } finally {
         await stop(srv);
         if (trivial) await stop(trivial);
+        if (other) await stop(other);
       }
     }
   } finally {
