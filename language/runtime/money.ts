@@ -184,6 +184,20 @@ function checkedResult(v: bigint, what: string): number {
   return n;
 }
 
+/** A number of currency units (untyped JSON data where money is needed) as micros, exactly. A number
+ *  with more than 6 fractional digits is not a whole number of micros: an error, as the same amount in
+ *  a `money` field of the request is invalid input (never rounded to a charge of $0). */
+export function microsOfUnits(n: number): number {
+  if (!Number.isFinite(n)) throw new EvalError(`\`${n}\` is not an amount of money`);
+  if (Number.isInteger(n)) {
+    const p = 1_000_000 * n;
+    if (Number.isSafeInteger(p)) return p === 0 ? 0 : p;
+  }
+  const { digits, scale } = toDecimal(n);
+  if (scale > 6) throw new EvalError(`\`${String(n)}\` is not an amount of money: more than 6 fractional digits (money is a whole number of micros)`);
+  return checkedResult(digits * 10n ** BigInt(6 - scale), 'conversion to money');
+}
+
 /** money × number, exact, rounded half to even to micros. */
 export function mulMoney(m: number, n: number): number {
   if (!Number.isFinite(n)) throw new EvalError(`cannot multiply money by \`${n}\``);

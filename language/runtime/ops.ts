@@ -5,7 +5,7 @@
 import type { Type } from '../semantics/types.js';
 import type { MapYield } from '../semantics/builtins.js';
 import { formatMicros } from './money.js';
-import { mulMoney } from './money.js';
+import { microsOfUnits } from './money.js';
 import { EvalError, MAX_TIME_MS, formatTime, isPlainObject, deepEqual, newRecord } from './values.js';
 
 export function isNullish(v: unknown): boolean {
@@ -146,12 +146,12 @@ export function nz(v: unknown): unknown {
 }
 
 /** A value from untyped data (JSON as sent: currency units) where money is needed (ir.ts `units`):
- *  a number is $1 × the number in micros, exactly (1.1 is 1,100,000, rounded half to even beyond 6
- *  digits; overflow a rule error); a list's number elements too; anything else as it is. */
+ *  a number is $1 × the number in micros, exactly (1.1 is 1,100,000; more than 6 fractional digits or
+ *  an overflow is a rule error, never a rounding); a list's number elements too; anything else as it is. */
 export function moneyOfUnits(v: unknown, at: string): unknown {
   try {
-    if (typeof v === 'number') return mulMoney(1_000_000, v);
-    if (Array.isArray(v)) return v.map((x) => (typeof x === 'number' ? mulMoney(1_000_000, x) : x));
+    if (typeof v === 'number') return microsOfUnits(v);
+    if (Array.isArray(v)) return v.map((x) => (typeof x === 'number' ? microsOfUnits(x) : x));
   } catch (e) {
     if (e instanceof EvalError) throw new EvalError(`${e.message} at ${at}`);
     throw e;

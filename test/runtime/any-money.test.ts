@@ -143,6 +143,43 @@ describe('untyped numbers where money is needed are currency units (regression, 
       assert.ok(bad.errors.length > 0);
     });
 
+    it(`${codegen ? 'generated code' : 'closures'}: an untyped number that is not a whole number of micros fails the budget and the rule, never rounds (regression, session 13 review L1)`, async () => {
+      // `"c": 0.0000004` was rounded half to even to a charge of $0: an agent controlling the amount
+      // could make every call free; the same amount in a \`money\` field is invalid input.
+      for (const c of [0.0000004, 0.0000009, 1.0000005, 2.5e-7]) {
+        const d = JSON.parse(JSON.stringify(await new Engine(compile({ 'p.rein': BUDGETS }, { codegen })).decide({ user: 'u', args: { c } }))) as {
+          effect: string;
+          errors: { kind: string; name: string; message: string }[];
+        };
+        assert.equal(d.effect, 'deny', String(c));
+        assert.deepEqual(
+          d.errors.map((e) => [e.kind, e.name]),
+          [
+            ['budget', 'b1'],
+            ['budget', 'b2'],
+            ['budget', 'b3'],
+          ],
+          String(c),
+        );
+        assert.match(d.errors[0].message, /is not an amount of money: more than 6 fractional digits/, String(c));
+      }
+      // six digits and fewer are exact, as before
+      for (const [c, charge] of [
+        [0.000001, '0.000001'],
+        [0.1, '0.100000'],
+        [1.000005, '1.000005'],
+        [1e-6, '0.000001'],
+      ] as const) {
+        const d = JSON.parse(JSON.stringify(await new Engine(compile({ 'p.rein': BUDGETS }, { codegen })).decide({ user: 'u', args: { c } }))) as { effect: string; budgets: { charge: string }[] };
+        assert.equal(d.effect, 'allow', String(c));
+        assert.equal(d.budgets[0].charge, charge, String(c));
+      }
+      // in a rule: a rule error (fail closed), not a comparison with a rounded amount
+      const r = compile({ 'p.rein': SRC }, { codegen }).evaluate({ user: 'u', args: { c: 100.0000001 } });
+      assert.deepEqual(r.reasons.map((x) => [x.name, x.effect]), [['let_mixed', 'deny']]);
+      assert.match(r.errors.map((e) => e.message).join('\n'), /`100\.0000001` is not an amount of money/);
+    });
+
     it(`${codegen ? 'generated code' : 'closures'}: a def parameter typed \`any\` takes its unit from its callers; callers that differ fail the rule`, () => {
       const src = `policy p { default allow }
 input { args: map<any> }
