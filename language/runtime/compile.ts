@@ -30,7 +30,7 @@ import { EvalError, newRecord, renderValue } from './values.js';
 import { Closures, EMPTY_FRAME, frameOf, type Fn, type Frame, type TraceEnv } from './closures.js';
 import { childNodes, conjuncts, type IrBudget, type IrProgram, type IrRule, type Node } from './ir.js';
 import { Lowering } from './lower.js';
-import { errorMessage, isScalarKind } from './ops.js';
+import { errorMessage, isScalarKind, typeOfValue } from './ops.js';
 import type { Type } from '../semantics/types.js';
 import { clock } from './clock.js';
 import { loadData } from './data.js';
@@ -96,20 +96,24 @@ interface CompiledRule {
 
 const NULL_GROUP = '`require approval from` gave null: the approver group is unknown';
 
-function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
+/** The approver group of `require approval from EXPR`: a string. null, or any other value (only an
+ *  `any` value can be one: the checker refuses a typed one, REIN205), fails the rule or the budget
+ *  (its `on error` effect) — never a group named `"5"` or `"[\"ops\"]"`. */
+function groupOf(v: unknown, what: string): string {
+  if (typeof v === 'string') return v;
+  if (v === null || v === undefined) throw new EvalError(`${what}${NULL_GROUP}`);
+  throw new EvalError(`${what}\`require approval from\` needs a string, got ${typeOfValue(v)}`);
+}
+
+function compileRule(cl: Closures, r: IrRule): CompiledRule {
   const { name, effect, monitor, annotations, location } = r;
   const clauses: CompiledClause[] = r.clauses.map((c) => ({ kind: c.kind, fn: cl.fn(c.expr) }));
   const message = r.message ? cl.fn(r.message) : undefined;
   let from: Fn | undefined;
   if (r.from) {
     const g = cl.fn(r.from);
-    const t = r.fromType;
-    // A group that comes out null is not "any group": the rule fails (its `on error` effect).
-    from = (env, f) => {
-      const v = g(env, f);
-      if (v === null || v === undefined) throw new EvalError(NULL_GROUP);
-      return typeof v === 'string' ? v : renderValue(v, t, currency);
-    };
+    // A group that comes out null (or not a string) is not "any group": the rule fails (its `on error` effect).
+    from = (env, f) => groupOf(g(env, f), '');
   }
   const notMatched: RuleOutcome = Object.freeze({ name, matched: false, effect, monitor, annotations, location }) as RuleOutcome;
   const matched: RuleOutcome = { name, matched: true, effect, monitor, annotations, location };
@@ -149,7 +153,7 @@ function compileRule(cl: Closures, r: IrRule, currency: string): CompiledRule {
  * their limit evaluated for the request.
  */
 function redactStep(cl: Closures, ir: IrProgram, onError: 'allow' | 'deny', views: (input: Record<string, unknown>, now: number) => Env['budgets']): Assembler['redact'] {
-  const rs = ir.rules.filter((r) => r.redact !== undefined).map((r) => compileRule(cl, r, ir.currency));
+  const rs = ir.rules.filter((r) => r.redact !== undefined).map((r) => compileRule(cl, r));
   if (rs.length === 0) return undefined;
   return (E, time, mode) => {
     const input = E.hashOf;
@@ -352,8 +356,7 @@ function compileBudget(cl: Closures, b: IrBudget): CompiledBudget {
       from: fromFn
         ? (env: Env) => {
             const v = wrap('approver', () => fromFn(env, frame()));
-            if (v === null || v === undefined) throw new EvalError(`budget \`${name}\` approver: ${NULL_GROUP}`);
-            return String(v);
+            return groupOf(v, `budget \`${name}\` approver: `);
           }
         : undefined,
       message: msgFn ? (env: Env) => wrap('message', () => msgFn(env, frame()) as string) : undefined,
@@ -515,7 +518,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   const externs = bindExterns(program, ir, externImpls, 'compile');
   const closures = new Closures(ir);
   // `redact` rules run in the redaction step (every path, both backends: `redactStep`), the others here.
-  const rules = ir.rules.filter((r) => r.redact === undefined).map((r) => compileRule(closures, r, ir.currency));
+  const rules = ir.rules.filter((r) => r.redact === undefined).map((r) => compileRule(closures, r));
   const budgets = ir.budgets.map((b) => compileBudget(closures, b));
   const generate = useCodegen(codegen);
   const validate = compileValidator(program.inputType, { codegen: generate });

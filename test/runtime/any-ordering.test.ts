@@ -98,6 +98,11 @@ budget spend { limit 100 charge 1 when args.spend == true on exceed require appr
     [{ c: 'x' }, 'deny', ['iff'], /`if` needs a bool/],
     [{ pay: true }, 'deny', ['pay'], /approver group is unknown/],
     [{ pay: true, group: 'fin' }, 'require_approval', ['pay']],
+    // a group that is not a string fails the rule (session 13 review L2: was rendered, `5` → group "5")
+    [{ pay: true, group: 5 }, 'deny', ['pay'], /`require approval from` needs a string, got number/],
+    [{ pay: true, group: true }, 'deny', ['pay'], /needs a string, got bool/],
+    [{ pay: true, group: ['ops', 'x'] }, 'deny', ['pay'], /needs a string, got list/],
+    [{ pay: true, group: { g: 'ops' } }, 'deny', ['pay'], /needs a string, got map/],
   ];
   for (const codegen of [true, false]) {
     it(`${codegen ? 'generated code' : 'closures'}: every row decides as expected`, () => checkRows(SRC2, ROWS2, codegen, false));
@@ -112,5 +117,11 @@ budget spend { limit 100 charge 1 when args.spend == true on exceed require appr
     const g = await e.decide({ args: { spend: true, group: 'fin' } });
     assert.equal(g.effect, 'require_approval');
     assert.equal(g.approvals[0]!.from, 'fin');
+    // over the limit with a group that is not a string: fails closed, names the type (review L2)
+    for (const group of [5, false, ['ops']]) {
+      const n = await e.decide({ args: { spend: true, group } });
+      assert.equal(n.effect, 'deny', JSON.stringify(group));
+      assert.match(n.errors.map((x) => x.message).join('\n'), /budget `spend` approver: `require approval from` needs a string, got (number|bool|list)/);
+    }
   });
 });
