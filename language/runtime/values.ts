@@ -162,7 +162,10 @@ function elemType(t: Type | undefined): Type | undefined {
   return undefined;
 }
 
-/** A value as text in a message (`${…}`), using its static type to render money, durations and times. */
+const MAX_RENDER_DEPTH = 256;
+
+/** A value as text in a message (`${…}`) or `string(x)`, using its static type to render money,
+ *  durations and times; in full, however deep. */
 export function renderValue(v: unknown, t: Type | undefined, currency: string, depth = 0): string {
   if (v === null || v === undefined) return 'null';
   const k = t?.kind === 'nullable' ? t.inner.kind : t?.kind;
@@ -177,7 +180,10 @@ export function renderValue(v: unknown, t: Type | undefined, currency: string, d
       if (k === 'time') return formatTime(v);
       return String(v);
   }
-  if (depth > 8) return '…';
+  // Never cut (a rule tests this text: `secrets.any(string(v))` must see a value the model nested 10
+  // deep; a request is at most 64 levels deep by validation). Deeper than any request can be (an
+  // extern's answer): a rule error, not a stack overflow or a silent cut.
+  if (depth > MAX_RENDER_DEPTH) throw new EvalError(`a value nested deeper than ${MAX_RENDER_DEPTH} levels cannot be rendered as text`);
   if (Array.isArray(v)) {
     const et = elemType(t);
     return `[${v.map((x) => renderValue(x, et, currency, depth + 1)).join(', ')}]`;

@@ -125,3 +125,30 @@ budget spend { limit 100 charge 1 when args.spend == true on exceed require appr
     }
   });
 });
+
+describe('a rule that scans `string(v)` sees a value nested at any depth (regression, session 13 review L3)', () => {
+  // `string()` and `${…}` cut lists and maps below 9 levels to `…`, so a credential the model nested
+  // 10 deep in a tool argument passed `args.values().any(v => secrets.any(string(v)))`.
+  const SRC3 = `policy p { default allow }
+input { args: map<any> }
+rule deep { when args.values().any(v => secrets.any(string(v))) deny "secret in args" }
+rule text { when "\${args}".contains("needle") deny "needle" }
+`;
+  const nest = (n: number, leaf: unknown): unknown => {
+    let v = leaf;
+    for (let i = 0; i < n; i++) v = i % 3 === 0 ? [v] : { k: v };
+    return v;
+  };
+  for (const codegen of [true, false]) {
+    it(`${codegen ? 'generated code' : 'closures'}: 1 to 60 levels deep`, () => {
+      const p = compile({ 'p.rein': SRC3 }, { codegen });
+      for (const n of [1, 8, 9, 10, 30, 60]) {
+        const d = p.evaluate({ args: { a: nest(n, 'AKIAIOSFODNN7EXAMPLE') } });
+        assert.deepEqual(d.reasons.filter((r) => r.effect === 'deny').map((r) => r.name), ['deep'], String(n));
+        const t = p.evaluate({ args: { a: nest(n, 'a needle') } });
+        assert.deepEqual(t.reasons.filter((r) => r.effect === 'deny').map((r) => r.name), ['text'], String(n));
+        assert.deepEqual(t.errors, []);
+      }
+    });
+  }
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { addMoney, divMoney, formatMicros, formatMoney, mulMoney, parseDecimalMicros, parseMoney } from '../../language/runtime/money.js';
 import { canonicalJson, hashValue, sha256Hex } from '../../language/runtime/hash.js';
-import { deepEqual, deepMerge, formatDuration, formatTime, renderValue } from '../../language/runtime/values.js';
+import { EvalError, deepEqual, deepMerge, formatDuration, formatTime, renderValue } from '../../language/runtime/values.js';
 import { EvalError } from '../../language/runtime/values.js';
 import { T } from '../../language/semantics/types.js';
 
@@ -154,5 +154,15 @@ describe('values', () => {
     assert.equal(renderValue(2_000_000, T.money, 'USD'), '$2.00');
     assert.equal(renderValue([1_000_000], { kind: 'list', elem: T.money }, 'EUR'), '[1.00 EUR]');
     assert.equal(renderValue(0.5, T.number, 'USD'), '0.5');
+  });
+  it('renders a value in full however deep (regression, session 13 review L3: cut to `…` below 9 levels)', () => {
+    let v: unknown = 'AKIAIOSFODNN7EXAMPLE';
+    for (let i = 0; i < 64; i++) v = i % 2 ? { x: v } : [v];
+    const text = renderValue(v, undefined, 'USD');
+    assert.ok(text.includes('"AKIAIOSFODNN7EXAMPLE"'), text);
+    assert.ok(!text.includes('…'), text);
+    // deeper than any request can be: an evaluation error (the rule's `on error`), not a cut or a stack overflow
+    for (let i = 0; i < 300; i++) v = [v];
+    assert.throws(() => renderValue(v, undefined, 'USD'), (e: Error) => e instanceof EvalError && /nested deeper than 256 levels/.test(e.message));
   });
 });
