@@ -499,7 +499,7 @@ const DEFAULT_REASON: Record<'allow' | 'deny', Reason> = {
  * expensive step of a decision, and most callers only look at `effect`); `toJSON` (used by
  * `JSON.stringify`) includes it, in the documented field order. An own accessor property would cost
  * ~3 µs per decision in V8, a prototype getter costs nothing. Note: object spread / `Object.keys`
- * do not see `request_hash`; use `decisionToJSON(d)` (or `JSON.parse(JSON.stringify(d))`) for a
+ * do not see `request_hash`; use `decisionToJSON(d)` (inside the runtime; users: `JSON.parse(JSON.stringify(d))`) for a
  * plain object.
  */
 class DecisionObject {
