@@ -130,7 +130,7 @@ export default async function cmdDiff(ctx: Ctx, positionals: string[], opts: Opt
       ctx.out(changeLines(ch.old, ch.new, ['old', 'new']));
     }
     const s = report.summary;
-    ctx.out(`${s.requests} requests: ${s.changed} changed, ${s.unchanged} unchanged${s.malformed ? `, ${s.malformed} malformed` : ''}\n`);
+    ctx.out(`${s.requests} ${s.requests === 1 ? 'request' : 'requests'}: ${s.changed} changed, ${s.unchanged} unchanged${s.malformed ? `, ${s.malformed} malformed` : ''}\n`);
   }
   for (const m of report.malformed) ctx.err(`rein diff: ${inputs}:${m.line}: ${m.message}\n`);
   if (report.malformed.length > 0) return EXIT.usage;

@@ -42,7 +42,7 @@ describe('rein diff', function () {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /requests\/malformed\.jsonl:2: invalid JSON/);
     assert.match(r.stderr, /requests\/malformed\.jsonl:3: expected a JSON object/);
-    assert.match(r.stdout, /1 requests: 0 changed, 1 unchanged, 2 malformed/);
+    assert.match(r.stdout, /1 request: 0 changed, 1 unchanged, 2 malformed/);
   });
 
   it('reads requests from standard input; policy errors exit 1', async () => {
