@@ -189,7 +189,9 @@ export function runTests(policy: PolicyLike, opts: RunTestsOptions = {}): TestRe
 function locationOf(policy: PolicyLike, decl: A.Decl, node: A.Node = decl): SourceLocation {
   const program = policy.compiled.program;
   const file = program.declFile?.get(decl) ?? program.files?.find((f) => f.decls.includes(decl))?.file ?? '';
-  return { file, line: node.range.start.line + 1, column: node.range.start.character + 1 };
+  // The declaration itself: its keyword, after any annotations (as decisions and `rein doc` place it).
+  const start = node === decl ? (decl.head ?? decl.range.start) : node.range.start;
+  return { file, line: start.line + 1, column: start.character + 1 };
 }
 
 function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally): TestResult {

@@ -103,3 +103,38 @@ test "deny passes" { given { tool: "x" } expect deny by d1 }
     }
   });
 });
+
+describe('coverage places an annotated rule or budget at its keyword (regression, session 13 docs review D8)', () => {
+  it('the `rule` / `budget` line, as decisions and `rein doc` do, not the annotation line', () => {
+    const src = `policy p { default allow }
+input { tool: string }
+@severity("high")
+@owner("sec")
+rule no_shell {
+  when tool == "shell"
+  deny "no shell"
+}
+@owner("fin")
+budget calls {
+  limit 3 per day
+  charge 1
+}
+test "shell" {
+  given { tool: "shell" }
+  expect deny by no_shell
+}
+`;
+    const p = compile({ 'p.rein': src });
+    const report = runTests(p, { coverage: true });
+    const c = report.coverage!;
+    assert.deepEqual(
+      [...c.rules.items, ...c.budgets.items].map((i) => [i.name, i.location.line, i.location.column]),
+      [
+        ['no_shell', 5, 1],
+        ['calls', 10, 1],
+      ],
+    );
+    const d = p.evaluate({ tool: 'shell' });
+    assert.equal(d.reasons[0]!.location!.line, 5);
+  });
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { addMoney, divMoney, formatMicros, formatMoney, mulMoney, parseDecimalMicros, parseMoney } from '../../language/runtime/money.js';
 import { canonicalJson, hashValue, sha256Hex } from '../../language/runtime/hash.js';
-import { EvalError, deepEqual, deepMerge, formatDuration, formatTime, renderValue } from '../../language/runtime/values.js';
+import { deepEqual, deepMerge, formatDuration, formatTime, renderValue } from '../../language/runtime/values.js';
 import { EvalError } from '../../language/runtime/values.js';
 import { T } from '../../language/semantics/types.js';
 
