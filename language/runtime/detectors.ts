@@ -174,11 +174,25 @@ function phoneOk(t: string): boolean {
   return true;
 }
 
-/** One part of a run (between double spaces): leading spaces, `.`, `-`, `)`; trailing spaces, `.`, `-`, `(`, `+` dropped. */
+const WORD_LETTER = /^[\p{L}\p{M}_]$/u;
+
+/** A letter (any script) or `_`: a digit run glued to one is part of a word or an identifier. */
+function isWordLetter(s: string, i: number): boolean {
+  if (i < 0 || i >= s.length) return false;
+  const c = s.charCodeAt(i);
+  if (c < 128) return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+  return WORD_LETTER.test(s[i]!);
+}
+
+/** One part of a run (between double spaces): leading spaces, `.`, `-`, `)`; trailing spaces, `.`, `-`, `(`, `+` dropped.
+ *  A number glued to a letter on either side is part of a word — a UUID, a commit hash, a hex token
+ *  (`a456-426614174000`, `3f1a2b4c5d6789012345e`) — not a phone number. */
 function phonePart(s: string, a: number, b: number, out: Span[]): boolean {
   const x = trimStart(s, a, b, (c) => c === 32 || c === 46 || c === 45 || c === 41);
-  const y = trimEnd(s, x, b, (c) => c === 32 || c === 46 || c === 45 || c === 40 || c === 43);
-  if (y > x && phoneOk(s.slice(x, y))) {
+  let y = trimEnd(s, x, b, (c) => c === 32 || c === 46 || c === 45 || c === 40 || c === 43);
+  // a `)` that closes nothing in the part (`(fax 555-987-6543)`) is the text's, not the number's
+  if (y > x && s.charCodeAt(y - 1) === 41 && s.lastIndexOf('(', y - 1) < x) y = trimEnd(s, x, y - 1, (c) => c === 32 || c === 46 || c === 45 || c === 40 || c === 43);
+  if (y > x && !isWordLetter(s, x - 1) && !isWordLetter(s, y) && phoneOk(s.slice(x, y))) {
     out.push({ start: x, end: y });
     return true;
   }

@@ -45,8 +45,25 @@ describe('detector corpus: positives with spans, near-misses', () => {
   );
   corpus(
     'pii.phone',
-    [['call +1 (555) 123-4567 now', '+1 (555) 123-4567'], ['555-123-4567  555.987.6543', '555-123-4567', '555.987.6543']],
-    ['order 12345', 'ip 192.168.100.200', '555-1234'],
+    [
+      ['call +1 (555) 123-4567 now', '+1 (555) 123-4567'],
+      ['555-123-4567  555.987.6543', '555-123-4567', '555.987.6543'],
+      // punctuation, not letters, around a number: still a phone number
+      ['tel:5551234567, (fax 555-987-6543)', '5551234567', '555-987-6543'],
+      ['"+44 20 7946 0958"', '+44 20 7946 0958'],
+    ],
+    [
+      'order 12345',
+      'ip 192.168.100.200',
+      '555-1234',
+      // digit runs inside identifiers (session 13 review L4): a UUID, a commit hash, hex tokens
+      'created ticket 123e4567-e89b-12d3-a456-426614174000',
+      'fixed in commit 3f1a2b4c5d6789012345e',
+      'token abcdef0123456789abcdef',
+      'id x0123456789y',
+      'run_5551234567',
+      'ref ü5551234567',
+    ],
   );
   corpus(
     'pii.card',
