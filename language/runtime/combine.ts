@@ -20,8 +20,13 @@ function decides(o: RuleOutcome): boolean {
  * `first_match` over one request's outcomes (in source order): the deciding outcome with the lowest
  * rank stays; the other deciding ones are dropped (`keepPositions`: turned into "did not match", so
  * the list still lines up with the rules). Non-deciding outcomes are kept as they are.
+ *
+ * `errorsLast` (the policy's `on error allow`): a rule that failed is tried after every rule that
+ * matched, whatever its priority — its `allow` (fail-open) decides only when no explicit rule does, so
+ * a failure (`"amount": "5"` where a number is read) never hides a later `deny`, and its error is still
+ * reported. With `on error deny` a failed rule decides in its place (fail closed).
  */
-export function firstMatch(outcomes: RuleOutcome[], ranks: ReadonlyMap<string, number>, keepPositions: boolean): RuleOutcome[] {
+export function firstMatch(outcomes: RuleOutcome[], ranks: ReadonlyMap<string, number>, keepPositions: boolean, errorsLast = false): RuleOutcome[] {
   let win = -1;
   let best = Infinity;
   let deciding = 0;
@@ -29,7 +34,7 @@ export function firstMatch(outcomes: RuleOutcome[], ranks: ReadonlyMap<string, n
     const o = outcomes[i]!;
     if (!decides(o)) continue;
     deciding++;
-    const r = ranks.get(o.name) ?? Infinity;
+    const r = (ranks.get(o.name) ?? Infinity) + (errorsLast && o.error !== undefined ? ranks.size + 1 : 0);
     if (r < best) {
       best = r;
       win = i;
@@ -39,7 +44,9 @@ export function firstMatch(outcomes: RuleOutcome[], ranks: ReadonlyMap<string, n
   const out: RuleOutcome[] = [];
   for (let i = 0; i < outcomes.length; i++) {
     const o = outcomes[i]!;
-    if (i === win || !decides(o)) out.push(o);
+    // A failed rule that did not win still reports its error (`errors`); its `allow` is the
+    // weakest effect, so beside the winner it changes nothing.
+    if (i === win || !decides(o) || (errorsLast && o.error !== undefined)) out.push(o);
     else if (keepPositions) {
       const shadowed: RuleOutcome = { name: o.name, matched: false, effect: o.effect, monitor: o.monitor, annotations: o.annotations, location: o.location };
       // Explained as not matched (it did not decide), with its conditions' values (all held).

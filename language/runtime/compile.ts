@@ -541,7 +541,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     return out;
   };
 
-  const evaluateRules = ranks === null ? evaluateAll : (env: Env, opts?: { explain?: boolean }) => firstMatch(evaluateAll(env, opts), ranks, true);
+  const evaluateRules = ranks === null ? evaluateAll : (env: Env, opts?: { explain?: boolean }) => firstMatch(evaluateAll(env, opts), ranks, true, header.onError === 'allow');
 
   /** Outcomes of the rules that matched or failed (what a decision is assembled from). */
   const matchedOnly: (env: Env) => RuleOutcome[] = fastRules
@@ -557,7 +557,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
         }
         return out ?? NO_OUTCOMES;
       };
-  const evaluateMatched = ranks === null ? matchedOnly : (env: Env) => firstMatch(matchedOnly(env), ranks, false);
+  const evaluateMatched = ranks === null ? matchedOnly : (env: Env) => firstMatch(matchedOnly(env), ranks, false, header.onError === 'allow');
 
   const budgetsReadByRules = [...ir.budgetsReadByRules];
   // Stateless evaluation: budgets read by rules look empty (nothing spent).

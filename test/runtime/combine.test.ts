@@ -215,3 +215,43 @@ rule no_shell { when tool == "shell"  deny "no shell" }
     assert.equal(p.evaluate({ tool: 'shell' }).effect, 'allow');
   });
 });
+
+describe('first_match with `on error allow`: a failed rule never hides a later deny (regression, session 13 review L7)', () => {
+  // A priority-10 rule reading `args.amount > 1000` failed on `"amount": "5"` (a string): the failure
+  // counted as a matched `allow` tried first, and the search stopped before the blocklist's deny —
+  // the agent lifted the blocklist by sending the amount as text.
+  const SRC = `policy pay { default deny  on error allow  combine first_match }
+input { tool: string, args: map<any> }
+@priority("10")
+rule big_amounts { when tool == "pay" and args.amount > 1000 require approval from "fin" "big payment" }
+rule no_pay_to_blocked { when tool == "pay" and args.to in ["mallory"] deny "blocked payee" }
+rule pay_ok { when tool == "pay" and args.to != "nobody" allow "payments allowed" }
+`;
+  type Case = [what: string, args: Record<string, unknown>, effect: string, reasons: string[], errors: string[]];
+  const cases: Case[] = [
+    ['a failed rule does not stop the search: the deny holds', { amount: '5', to: 'mallory' }, 'deny', ['no_pay_to_blocked'], ['big_amounts']],
+    ['the next explicit rule decides', { amount: '5', to: 'bob' }, 'allow', ['big_amounts', 'pay_ok'], ['big_amounts']],
+    ['no explicit rule matches: the failure allows (on error allow), as under deny_overrides', { amount: '5', to: 'nobody' }, 'allow', ['big_amounts'], ['big_amounts']],
+    ['without a failure, priority decides as before', { amount: 5000, to: 'mallory' }, 'require_approval', ['big_amounts'], []],
+    ['and source order after it', { amount: 5, to: 'mallory' }, 'deny', ['no_pay_to_blocked'], []],
+  ];
+  for (const codegen of [true, false]) {
+    const p = compile({ 'p.rein': SRC }, { codegen });
+    for (const [what, args, effect, reasons, errors] of cases) {
+      it(`${codegen ? 'generated code' : 'closures'}: ${what}`, async () => {
+        for (const d of [p.evaluate({ tool: 'pay', args }), await new Engine(p).decide({ tool: 'pay', args }), p.evaluate({ tool: 'pay', args }, { explain: true })]) {
+          assert.equal(d.effect, effect, JSON.stringify(d.reasons));
+          assert.deepEqual(d.reasons.map((r) => r.name), reasons);
+          assert.deepEqual(d.errors.map((e) => e.name), errors);
+        }
+      });
+    }
+  }
+
+  it('with `on error deny` a failed rule tried first still decides (fail closed)', () => {
+    const p = compile({ 'p.rein': SRC.replace('on error allow', 'on error deny') });
+    const d = p.evaluate({ tool: 'pay', args: { amount: '5', to: 'bob' } });
+    assert.equal(d.effect, 'deny');
+    assert.deepEqual(d.reasons.map((r) => r.name), ['big_amounts']);
+  });
+});
