@@ -42,7 +42,7 @@ export interface GenRule {
   /** The outcome for a run-time error. */
   failed: (e: unknown) => RuleOutcome;
   /** The outcome for a run-time error in the message or approver, after the conditions held. */
-  afterMatch?: (e: unknown) => RuleOutcome;
+  afterMatch?: (e: unknown, env: Env, frame: unknown[]) => RuleOutcome;
   /** The approver as a string (rendered by its type when it is not one), when the rule has one. */
   from?: Fn;
   /** The shared outcome when the message and approver are constants. */
@@ -424,7 +424,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     body.push(_`try {`);
     // A message or approver that can fail after the conditions held has its own catch (compile.ts
     // `failedAfterMatch`: an extern's `on error allow` there leaves the rule standing).
-    const matched = r.matchedConst || !r.afterMatch ? _`${o} = ${matchedOutcome};` : _`try { ${o} = ${matchedOutcome}; } catch (e) { ${o} = ${b.ref(r.afterMatch)}(e); }`;
+    const matched = r.matchedConst || !r.afterMatch ? _`${o} = ${matchedOutcome};` : _`try { ${o} = ${matchedOutcome}; } catch (e) { ${o} = ${b.ref(r.afterMatch)}(e, ${env}, ${f}); }`;
     body.push(_`if (${conds}) { ${matched} ${keep(i)} }`);
     body.push(_`else if (${out} !== null) ${out}[${i}] = ${b.ref(r.notMatched)};`);
     body.push(_`} catch (e) { ${o} = ${b.ref(r.failed)}(e); ${keep(i)} }`);

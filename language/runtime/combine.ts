@@ -34,7 +34,7 @@ export function firstMatch(outcomes: RuleOutcome[], ranks: ReadonlyMap<string, n
     const o = outcomes[i]!;
     if (!decides(o)) continue;
     deciding++;
-    const r = (ranks.get(o.name) ?? Infinity) + (errorsLast && o.error !== undefined ? ranks.size + 1 : 0);
+    const r = (ranks.get(o.name) ?? Infinity) + (errorsLast && o.error !== undefined && !o.afterMatch ? ranks.size + 1 : 0);
     if (r < best) {
       best = r;
       win = i;
@@ -46,7 +46,7 @@ export function firstMatch(outcomes: RuleOutcome[], ranks: ReadonlyMap<string, n
     const o = outcomes[i]!;
     // A failed rule that did not win still reports its error (`errors`); its `allow` is the
     // weakest effect, so beside the winner it changes nothing.
-    if (i === win || !decides(o) || (errorsLast && o.error !== undefined)) out.push(o);
+    if (i === win || !decides(o) || (errorsLast && o.error !== undefined && !o.afterMatch)) out.push(o);
     else if (keepPositions) {
       const shadowed: RuleOutcome = { name: o.name, matched: false, effect: o.effect, monitor: o.monitor, annotations: o.annotations, location: o.location };
       // Explained as not matched (it did not decide), with its conditions' values (all held).

@@ -15,7 +15,7 @@ import type * as A from '../syntax/ast.js';
 import type { Diagnostic } from '../diagnostics.js';
 import type { CheckResult, CheckedProgram, PolicyHeader } from '../semantics/program.js';
 import { hostApprovals, hostExplain, hostMode, hostNow, hostOptions } from './host-options.js';
-import { failsUnmatched } from './effects.js';
+import { failsOpen, failsUnmatched } from './effects.js';
 import { PolicyError } from '../errors.js';
 import type { BudgetView, ClauseExplanation, CompiledBudget, CompiledPolicy, DecisionError, Env, RuleOutcome } from './compiled.js';
 import type { Approval, Decision, Reason } from './decision.js';
@@ -113,7 +113,14 @@ function compileRule(cl: Closures, r: IrRule): CompiledRule {
   if (r.from) {
     const g = cl.fn(r.from);
     // A group that comes out null (or not a string) is not "any group": the rule fails (its `on error` effect).
-    from = (env, f) => groupOf(g(env, f), '');
+    from = (env, f) => {
+      try {
+        return groupOf(g(env, f), '');
+      } catch (e) {
+        if (typeof e === 'object' && e !== null) approverErrors.add(e);
+        throw e;
+      }
+    };
   }
   const notMatched: RuleOutcome = Object.freeze({ name, matched: false, effect, monitor, annotations, location }) as RuleOutcome;
   const matched: RuleOutcome = { name, matched: true, effect, monitor, annotations, location };
@@ -234,19 +241,37 @@ function evalRule(r: CompiledRule, env: Env): RuleOutcome {
   try {
     return matchedOutcome(r, env, frame);
   } catch (e) {
-    return failedAfterMatch(r, e);
+    return failedAfterMatch(r, e, env, frame);
   }
 }
 
-/** The conditions held and the message or approver failed: an `extern def` failure with `on error
- *  allow` leaves the rule standing without a message (`noteError`), except in a rule with an approver
- *  (`from`): who may approve is then unknown, and the rule fails with the policy's `on error` (an
- *  approval anyone could give, or none asked, would fail open). Anything else fails the rule. */
-function failedAfterMatch(r: CompiledRule, e: unknown): RuleOutcome {
+/** Errors thrown while a rule's approver (`from`) was evaluated (not its message). */
+const approverErrors = new WeakSet<object>();
+
+/** The conditions held and the message or approver failed.
+ *  - The approver (`from`): who may approve is unknown, and the rule fails — with the policy's `on
+ *    error`, also for an `extern def` failure with `on error allow` (an approval anyone could give, or
+ *    none asked, would fail open).
+ *  - The message: decorating a message never un-denies a rule. An `extern def` failure with `on error
+ *    allow` leaves the rule standing without its message (`noteError`); any other failure is marked
+ *    `afterMatch`, and the assembler lets the rule stand under the policy's `on error allow` (and
+ *    fails it under `on error deny`, as any rule that fails). */
+function failedAfterMatch(r: CompiledRule, e: unknown, env: Env, frame: Frame): RuleOutcome {
   const failed = failedOutcome(r, e);
-  if (!failsUnmatched(failed)) return failed;
-  if (r.from) return failedOutcome(r, e, null);
-  return { ...r.matched, noteError: failed.error };
+  if (typeof e === 'object' && e !== null && approverErrors.has(e)) return failsUnmatched(failed) ? failedOutcome(r, e, null) : failed;
+  // The message failed; the approver (evaluated after it) is still needed for a rule that stands.
+  let from: string | undefined;
+  if (r.from) {
+    try {
+      from = r.from(env, frame) as string;
+    } catch (e2) {
+      return failedAfterMatch(r, e2, env, frame);
+    }
+  }
+  if (failsUnmatched(failed)) return from === undefined ? { ...r.matched, noteError: failed.error } : { ...r.matched, from, noteError: failed.error };
+  failed.afterMatch = true;
+  if (from !== undefined) failed.from = from;
+  return failed;
 }
 
 /** All rules as one generated function (codegen-rules.ts), or undefined when generation fails. */
@@ -259,7 +284,7 @@ function generatedRules(cl: Closures, rules: CompiledRule[], decide?: DecideHelp
       notMatched: r.notMatched,
       matched: r.matched,
       failed: (e: unknown) => failedOutcome(r, e),
-      afterMatch: (e: unknown) => failedAfterMatch(r, e),
+      afterMatch: (e: unknown, env: Env, frame: Frame) => failedAfterMatch(r, e, env, frame),
       from: r.from,
       matchedConst: r.matchedConst,
     }));
@@ -541,7 +566,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
     return out;
   };
 
-  const evaluateRules = ranks === null ? evaluateAll : (env: Env, opts?: { explain?: boolean }) => firstMatch(evaluateAll(env, opts), ranks, true, header.onError === 'allow');
+  const evaluateRules = ranks === null ? evaluateAll : (env: Env, opts?: { explain?: boolean }) => firstMatch(evaluateAll(env, opts), ranks, true, failsOpen(header.onError));
 
   /** Outcomes of the rules that matched or failed (what a decision is assembled from). */
   const matchedOnly: (env: Env) => RuleOutcome[] = fastRules
@@ -557,7 +582,7 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
         }
         return out ?? NO_OUTCOMES;
       };
-  const evaluateMatched = ranks === null ? matchedOnly : (env: Env) => firstMatch(matchedOnly(env), ranks, false, header.onError === 'allow');
+  const evaluateMatched = ranks === null ? matchedOnly : (env: Env) => firstMatch(matchedOnly(env), ranks, false, failsOpen(header.onError));
 
   const budgetsReadByRules = [...ir.budgetsReadByRules];
   // Stateless evaluation: budgets read by rules look empty (nothing spent).
@@ -634,7 +659,10 @@ function compileChecked(program: CheckedProgram, sources?: Record<string, string
   };
   // Host functions need a per-decision call context (and set failed rules' effects): no fused path;
   // neither for `combine first_match` (ranks).
-  const fused = ranks === null && generate && fastRules !== undefined && externs === null ? generatedRules(closures, rules, decideHelpers, validate) : undefined;
+  // Not fused under `on error allow` when a rule's message or approver is computed: a failure there
+  // after the conditions held lets the rule stand (`failedAfterMatch`), which the fused body does not do.
+  const fusable = !failsOpen(header.onError) || rules.every((r) => r.matchedConst !== undefined);
+  const fused = ranks === null && generate && fastRules !== undefined && externs === null && fusable ? generatedRules(closures, rules, decideHelpers, validate) : undefined;
   if (fused !== undefined) compiled.fused = fused;
   // The fused function takes the views before it validates: not for limits read from the request.
   // `policy.evaluate` has its own, validating in place (made on first use) when no rule can tell a

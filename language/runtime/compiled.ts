@@ -114,6 +114,10 @@ export interface RuleOutcome {
    *  allow`: the rule stands with its effect and no message, and this failure goes into `errors`
    *  (decorating a message must never un-deny a rule whose conditions held). */
   noteError?: string;
+  /** The conditions held and the message failed (not an `extern def` with `on error allow`: that is
+   *  `noteError`): under the policy's `on error allow` the rule stands with its effect (decorating a
+   *  message never un-denies a rule); under `on error deny` it fails as any rule does. */
+  afterMatch?: true;
   explain?: RuleExplanation;
 }
 

@@ -69,6 +69,13 @@ export function blocksReservation(effect: ClauseEffect, granted: boolean): boole
   return r.blocksReservation && !(r.approval && granted);
 }
 
+/** Whether an `on error` effect fails open (a failure counts as an `allow`): then a failed rule is
+ *  tried last under `first_match`, and a rule whose conditions held but whose message failed stands
+ *  with its own effect (decorating a message never un-denies a rule). */
+export function failsOpen(onError: 'allow' | 'deny'): boolean {
+  return EFFECTS[onError].decides === 'allow';
+}
+
 /** Whether a failed rule counts as not matched: one whose `extern def` call failed with the extern's
  *  own `on error allow` (docs/externs.md). It places no reason (never an `allow` that `default deny`
  *  would take as the rule allowing), and under `combine first_match` the search goes on. */

@@ -6,7 +6,7 @@
 
 import type { ClauseEffect, DecisionError, Effect, RuleExplanation, RuleOutcome } from './compiled.js';
 import type { Approval, ApprovalRequest, BudgetEntry, BudgetExplanation, BudgetOutcome, Decision, Reason } from './decision.js';
-import { EFFECTS, EFFECT_ROWS, PRECEDENCE, type EffectRow, type EntryList, failsUnmatched } from './effects.js';
+import { EFFECTS, EFFECT_ROWS, PRECEDENCE, type EffectRow, type EntryList, failsOpen, failsUnmatched } from './effects.js';
 import { formatMicros } from './money.js';
 import { formatDuration } from './values.js';
 import { hashValue } from './hash.js';
@@ -358,6 +358,7 @@ export class Entries {
    *  with `explain` on, its explanation is kept. */
   rule(o: RuleOutcome, onError: 'allow' | 'deny'): void {
     if (this.explain !== null && o.explain) this.explain.push(o.error !== undefined ? ({ ...o.explain, error: o.error } as RuleExplanation) : o.explain);
+    let message: string | null;
     if (o.error !== undefined) {
       this.error({ kind: 'rule', name: o.name, message: o.error, location: o.location });
       // A failed `extern def` call takes its own `on error`: `allow` goes on as if the rule had not
@@ -365,15 +366,21 @@ export class Entries {
       // `first_match` would take as the rule allowing.
       if (failsUnmatched(o)) return;
       const effect = o.errorEffect ?? onError;
-      this.place(ruleErrorReason(o, effect), effect, o.monitor);
-      return;
-    }
-    if (!o.matched) return;
-    let message = o.message ?? null;
-    if (o.noteError !== undefined) {
-      this.error({ kind: 'rule', name: o.name, message: o.noteError, location: o.location });
-      // The rule stands; its message failed: say which rule it is instead of no message at all.
+      if (!(o.afterMatch && failsOpen(effect))) {
+        this.place(ruleErrorReason(o, effect), effect, o.monitor);
+        return;
+      }
+      // Its conditions held and only its message failed, under `on error allow`: the rule stands with
+      // its own effect (decorating a message never un-denies a rule).
       message = ruleMessageFailed(o.name);
+    } else {
+      if (!o.matched) return;
+      message = o.message ?? null;
+      if (o.noteError !== undefined) {
+        this.error({ kind: 'rule', name: o.name, message: o.noteError, location: o.location });
+        // The rule stands; its message failed: say which rule it is instead of no message at all.
+        message = ruleMessageFailed(o.name);
+      }
     }
     const approval: ApprovalRequest | undefined = EFFECTS[o.effect].approval
       ? withTerms({ kind: 'rule', name: o.name, from: o.from ?? null, message, location: o.location }, o)
