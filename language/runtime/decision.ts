@@ -183,8 +183,11 @@ export interface BudgetOutcome {
   annotations: Record<string, string | true>;
   /** `@monitor` on the budget: reported under `monitored`, never changes the effect. */
   monitor?: boolean;
-  /** Evaluating the budget failed (bad charge, run-time error): counts with the `on error` effect. */
+  /** Evaluating the budget failed (bad charge, run-time error): fails closed (deny) — only an `on
+   *  exceed` message failing once the counters said exceeded counts with the `on error` effect. */
   error?: string;
+  /** Exceeded, and its `on exceed … from` approver failed: who may approve is unknown (fails closed). */
+  approverFailed?: true;
   /** The budget store failed: `spent`, `reserved` and `remaining` are not known (null in its entry). */
   unknown?: boolean;
 }

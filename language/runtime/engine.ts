@@ -1343,11 +1343,20 @@ export class Engine {
     if (b.onExceed.quorum !== undefined) o.quorum = b.onExceed.quorum;
     if (b.onExceed.expires_ms !== undefined) o.expires_ms = b.onExceed.expires_ms;
     if (exceeded && p.error === undefined) {
+      // The approver first, on its own: a message that fails must not leave it unknown (an approval
+      // "from" anyone), and an approver that fails fails the budget closed (entries.ts `budget`).
+      if (b.onExceed.from) {
+        try {
+          o.from = b.onExceed.from(env);
+        } catch (e) {
+          o.error = `\`on exceed\` failed: ${errorMessage(e)}`;
+          o.approverFailed = true;
+        }
+      }
       try {
         o.message = b.onExceed.message ? b.onExceed.message(env) : this.exceedMessage(p);
-        if (b.onExceed.from) o.from = b.onExceed.from(env);
       } catch (e) {
-        o.error = `\`on exceed\` failed: ${errorMessage(e)}`;
+        o.error ??= `\`on exceed\` failed: ${errorMessage(e)}`;
         // The exceed effect stands (entries.ts `budget`); a failed message gives way to the default.
         o.message ??= this.exceedMessage(p);
       }

@@ -129,6 +129,9 @@ export function ruleErrorReason(o: RuleOutcome, effect: ClauseEffect): Reason {
   };
 }
 
+/** The effect of a budget that could not be checked (fail closed). */
+const FAILED_BUDGET = 'deny' satisfies ClauseEffect;
+
 /** The message of a rule that matched and whose message failed (the failure is in `errors`). */
 export function ruleMessageFailed(name: string): string {
   return `rule \`${name}\` matched; its message failed (see errors)`;
@@ -402,11 +405,17 @@ export class Entries {
     const asks = EFFECTS[b.effect].approval;
     if (b.error !== undefined) {
       this.error({ kind: 'budget', name: b.name, message: b.error, location: b.location });
-      this.place({ kind: 'error', name: b.name, effect: onError, message: `budget \`${b.name}\` failed: ${b.error}`, annotations: b.annotations, location: b.location }, onError, monitor);
+      // A budget that could not be checked (its `when`, `by`, `limit` or `charge` failed: a charge
+      // that is not a valid amount) fails closed whatever `on error` says — LANGUAGE §6, "charges that
+      // are NaN, infinite or negative are errors (fail closed)"; every applicable budget must pass, so
+      // `on error allow` never opens a ceiling to a charge the agent made invalid. Only its `on
+      // exceed` message or approver failing (the counters said exceeded) takes the `on error` effect.
+      const effect = b.exceeded && b.approverFailed !== true ? onError : FAILED_BUDGET;
+      this.place({ kind: 'error', name: b.name, effect, message: `budget \`${b.name}\` failed: ${b.error}`, annotations: b.annotations, location: b.location }, effect, monitor);
       // The counters said exceeded and only its `on exceed` message (or approver) failed: the
       // exceed effect still stands (every applicable budget must pass, also under `on error allow`).
       // Its message: the default one naming the budget and its limit when `on exceed`'s failed.
-      if (b.exceeded) {
+      if (b.exceeded && b.approverFailed !== true) {
         const message = b.message ?? null;
         const approval: ApprovalRequest | undefined = asks ? withTerms({ kind: 'budget', name: b.name, from: b.from ?? null, message, location: b.location }, b) : undefined;
         this.place(budgetReason(b, b.effect, message), b.effect, monitor, approval);
