@@ -750,6 +750,8 @@ export class Lowering {
     };
     if (effectClause?.kind === 'Redact') {
       rule.redact = redactSpec(effectClause);
+      const t = this.typeOf(effectClause.path);
+      if (t !== undefined && untypedOnly(t)) rule.redact.numbers = true;
     } else if (msgNode) rule.message = this.expr(msgNode, s);
     if (fromNode) {
       rule.from = this.expr(fromNode, s);
@@ -1123,6 +1125,24 @@ function redactSpec(c: A.RedactEffect): RedactSpec {
   const detector = u?.kind === 'Member' && u.object.kind === 'NameRef' && u.property ? `${u.object.name.text}.${u.property.text}` : '';
   const replacement = c.message ? c.message.parts.map((p) => (p.kind === 'Text' ? p.value : '')).join('') : DEFAULT_REPLACEMENT;
   return { path, detector, replacement };
+}
+
+/** Whether values of type `t` are untyped JSON (`any`, and lists and maps of it): their numbers are
+ *  the request's as sent (a typed `money`, `time` or `duration` is held in other units, and a typed
+ *  `int` is not turned into a string). */
+function untypedOnly(t: Type): boolean {
+  switch (t.kind) {
+    case 'any':
+      return true;
+    case 'list':
+      return untypedOnly(t.elem);
+    case 'map':
+      return untypedOnly(t.value);
+    case 'nullable':
+      return untypedOnly(t.inner);
+    default:
+      return false;
+  }
 }
 
 function effectOf(c: A.EffectClause | undefined): ClauseEffect {

@@ -13,6 +13,7 @@ function maskedTexts(request: unknown, d: Decision): { text: string; replacement
     let v: unknown = request;
     for (const k of t.path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
     if (t.key) v = t.path[t.path.length - 1]; // a masked map key
+    if (typeof v === 'number' && Number.isFinite(v)) v = String(v); // a masked untyped number
     if (typeof v !== 'string') continue;
     for (const sp of t.spans) {
       const text = v.slice(sp.start, sp.end);

@@ -51,8 +51,9 @@ export function maskJoined(segments: readonly Segment[], sep: string, transforms
 }
 
 /**
- * `value` (any JSON value) with every string in it masked by the detectors of `transforms` (each
- * with its own replacement): how a structured value that was decided on as JSON text (an MCP
+ * `value` (any JSON value) with every string in it — and every number, through its decimal text
+ * (a masked one becomes a string) — masked by the detectors of `transforms` (each with its own
+ * replacement): how a structured value that was decided on as JSON text (an MCP
  * result's `structuredContent`, a tool's output object) is masked like that text. Object keys are
  * text in that JSON too, so a detector's spans in a key are masked as well (the entry is renamed in
  * place; a masked key equal to another key of the object gets `#2`, `#3`, … appended, as
@@ -81,6 +82,12 @@ export function maskStrings<T>(value: T, transforms: readonly Transform[]): T {
 
 function mapStrings(v: unknown, f: (s: string) => string, keys: boolean, depth = 0): unknown {
   if (typeof v === 'string') return f(v);
+  // a number of this untyped JSON, through its decimal text (a masked one becomes a string)
+  if (typeof v === 'number' && Number.isFinite(v)) {
+    const s = String(v);
+    const m = f(s);
+    return m === s ? v : m;
+  }
   if (typeof v !== 'object' || v === null || depth > 256) return v;
   if (Array.isArray(v)) {
     let copy: unknown[] | undefined;

@@ -29,6 +29,10 @@ export interface RedactSpec {
   /** `ns.name`; "" without `using` (the whole string). */
   detector: string;
   replacement: string;
+  /** The path holds untyped JSON (`any`, lists and maps of it): its numbers are masked too, through
+   *  their decimal text (`String(n)`, as JSON writes it), and a masked one becomes a string. Typed
+   *  values are not (a `money` or `time` is held in other units; an `int` stays an `int`). */
+  numbers?: true;
 }
 
 /** The replacement when a `redact` rule gives none. */
@@ -49,7 +53,8 @@ function step(v: unknown, k: string | number): { v: unknown; k: string | number 
 /**
  * The transforms of one matched `redact` rule over the (validated) request: one per string at the
  * path — or, when the path holds a list or an object, per string anywhere inside it — in which the
- * detector found something. An absent path or a non-string leaf masks nothing.
+ * detector found something; with `spec.numbers`, per number too (its decimal text). An absent path or
+ * another leaf masks nothing.
  */
 export function redactTransforms(rule: string, spec: RedactSpec, input: unknown): Transform[] {
   let v: unknown = input;
@@ -64,8 +69,8 @@ export function redactTransforms(rule: string, spec: RedactSpec, input: unknown)
   if (find === undefined) throw new Error(`unknown detector \`${spec.detector}\``);
   const out: Transform[] = [];
   const walk = (x: unknown, depth: number): void => {
-    if (typeof x === 'string') {
-      const spans = find(x, false);
+    if (typeof x === 'string' || (spec.numbers && typeof x === 'number' && Number.isFinite(x))) {
+      const spans = find(typeof x === 'string' ? x : String(x), false);
       if (spans.length > 0) out.push({ rule, op: 'redact', path: path.slice(), detector: spec.detector || null, replacement: spec.replacement, spans });
       return;
     }
@@ -107,7 +112,8 @@ function setOwn(o: Record<string, unknown> | unknown[], k: string | number, v: u
 }
 
 /**
- * The request with the decision's transforms applied, exactly: per string, every span of every
+ * The request with the decision's transforms applied, exactly: per string (or number, as its decimal
+ * text: the masked result is a string), every span of every
  * transform at that path (overlapping spans merged; the replacement of the one starting first) is
  * replaced, right to left, so each span's offsets hold in the original string. A `key` transform
  * renames the map entry (deepest first, keeping the entries' order); a masked key equal to another
@@ -153,7 +159,9 @@ export function applyTransforms<T>(request: T, decision: { transforms?: readonly
       parent = c;
     }
     const last = g.path[g.path.length - 1];
-    const s = g.key ? (Object.prototype.hasOwnProperty.call(parent, last!) ? last : undefined) : last === undefined ? undefined : (parent as Record<string | number, unknown>)[last];
+    const found = g.key ? (Object.prototype.hasOwnProperty.call(parent, last!) ? last : undefined) : last === undefined ? undefined : (parent as Record<string | number, unknown>)[last];
+    // a number (an untyped one a `redact` masks through its decimal text) becomes a string
+    const s = !g.key && typeof found === 'number' && Number.isFinite(found) ? String(found) : found;
     if (typeof s !== 'string') throw new RangeError(`applyTransforms: no ${g.key ? 'key' : 'string'} at \`${where}\` in the request`);
     const spans = g.spans.slice().sort((a, b) => a.start - b.start || b.end - a.end);
     const merged: typeof spans = [];

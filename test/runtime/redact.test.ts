@@ -139,19 +139,20 @@ describe('redact', () => {
         assert.deepEqual(d.errors.map((e) => [e.kind, e.name]), [['rule', 'r']]);
         assert.equal(d.transforms, undefined);
       });
-      it('without `using`, every string at the path is masked whole (detector null)', () => {
+      it('without `using`, every string at the path is masked whole (detector null), and every number of untyped data (session 13, L11)', () => {
         const d = compile(policy('rule hide_text { redact action.text }\nrule hide_args { redact action.args "[hidden]" }'), { codegen }).evaluate(REQ);
         assert.equal(d.effect, 'allow');
         assert.deepEqual(d.transforms, [
           { rule: 'hide_text', op: 'redact', path: ['action', 'text'], detector: null, replacement: '[REDACTED]', spans: [{ start: 0, end: 17 }] },
           { rule: 'hide_args', op: 'redact', path: ['action', 'args', 'q'], detector: null, replacement: '[hidden]', spans: [{ start: 0, end: 29 }] },
+          { rule: 'hide_args', op: 'redact', path: ['action', 'args', 'n'], detector: null, replacement: '[hidden]', spans: [{ start: 0, end: 1 }] },
           { rule: 'hide_args', op: 'redact', path: ['action', 'args', 'list', 0], detector: null, replacement: '[hidden]', spans: [{ start: 0, end: 1 }] },
           { rule: 'hide_args', op: 'redact', path: ['action', 'args', 'list', 1], detector: null, replacement: '[hidden]', spans: [{ start: 0, end: 40 }] },
         ]);
         assert.equal(decisionSchema.safeParse(JSON.parse(JSON.stringify(d))).success, true);
         const masked = applyTransforms(REQ, d);
         assert.equal(masked.action.text, '[REDACTED]');
-        assert.deepEqual(masked.action.args, { q: '[hidden]', n: 2, list: ['[hidden]', '[hidden]'] });
+        assert.deepEqual(masked.action.args, { q: '[hidden]', n: '[hidden]', list: ['[hidden]', '[hidden]'] });
         assert.deepEqual(maskedSummary(d.transforms)[0], { rule: 'hide_text', path: 'action.text', detector: null, spans: 1 });
         // An empty string has nothing to mask.
         assert.equal(compile(policy('rule hide_text { redact action.text }'), { codegen }).evaluate({ action: { kind: 'k', n: 1, text: '' } }).transforms, undefined);
@@ -262,7 +263,10 @@ test "masked but none expected fails" {
     it('a transform that does not fit the request is a RangeError', () => {
       const t = (path: (string | number)[], start: number, end: number): { transforms: Transform[] } => ({ transforms: [{ rule: 'r', op: 'redact', path, detector: 'd', replacement: 'x', spans: [{ start, end }] }] });
       assert.throws(() => applyTransforms({ s: 'abc' }, t(['s'], 1, 9)), RangeError);
-      assert.throws(() => applyTransforms({ s: 1 }, t(['s'], 0, 1)), /no string at `s`/);
+      assert.throws(() => applyTransforms({ s: true }, t(['s'], 0, 1)), /no string at `s`/);
+      // a number is masked through its decimal text (untyped data, session 13 L11): a span past it does not fit
+      assert.deepEqual(applyTransforms({ s: 12 }, t(['s'], 0, 1)), { s: 'x2' });
+      assert.throws(() => applyTransforms({ s: 1 }, t(['s'], 0, 2)), /does not fit the 1-character string at `s`/);
       assert.throws(() => applyTransforms({ a: null }, t(['a', 'b'], 0, 1)), /no value at `a.b`/);
     });
     it('keys like __proto__ are written as own data', () => {
