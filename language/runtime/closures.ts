@@ -593,6 +593,27 @@ export class Closures {
  * `slot`), or the element itself without one. The JavaScript backend emits the same loop with the
  * lambda inline (codegen-rules.ts `listMethod`), and calls this one for a method without a lambda.
  */
+/** How many list elements the list methods of one evaluation (one `Env`: a decision's rules, one
+ *  budget step, one explained clause) may visit, all loops together — a nested loop's inner list
+ *  counts once per outer element. Always-terminating is not bounded: `xs.any(a => xs.any(b => …))`
+ *  is quadratic in a list the request chooses (session 13 review L13); past this the rule fails (its
+ *  `on error` effect) instead of holding the process for seconds. */
+export const MAX_LOOP_STEPS = 1_000_000;
+let stepsEnv: object | null = null;
+let stepsLeft = MAX_LOOP_STEPS;
+
+/** Counts `n` elements against the evaluation's `MAX_LOOP_STEPS` (a new `env` starts a new count). */
+export function spendSteps(env: object, n: number): void {
+  if (env !== stepsEnv) {
+    stepsEnv = env;
+    stepsLeft = MAX_LOOP_STEPS;
+  }
+  if ((stepsLeft -= n) < 0) {
+    stepsEnv = null;
+    throw new EvalError(`evaluation visited more than ${MAX_LOOP_STEPS.toLocaleString('en-US')} list elements (nested list methods over a long list): the rule fails rather than run on`);
+  }
+}
+
 export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, money: boolean, m = '', at?: string): Loop {
   const { when, step } = loop;
   const stop = step === 'stop';
@@ -607,17 +628,20 @@ export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, mon
     if (stop && (when === 'true' || when === 'notTrue')) {
       const acts = when === 'true';
       return (_a, xs, env, f) => {
-        if (xs !== null)
+        if (xs !== null) {
+          spendSteps(env, xs.length);
           for (let i = 0; i < xs.length; i++) {
             f[slot] = xs[i];
             if ((body(env, f) === true) === acts) return stopWith;
           }
+        }
         return !stopWith;
       };
     }
     if (step === 'count' && when === 'true')
       return (_a, xs, env, f) => {
         let n = 0;
+        if (xs !== null) spendSteps(env, xs.length);
         if (xs !== null)
           for (let i = 0; i < xs.length; i++) {
             f[slot] = xs[i];
@@ -628,6 +652,7 @@ export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, mon
     if (step === 'keep' && when === 'true')
       return (_a, xs, env, f) => {
         const r: unknown[] = [];
+        if (xs !== null) spendSteps(env, xs.length);
         if (xs !== null)
           for (let i = 0; i < xs.length; i++) {
             const x = xs[i];
@@ -639,6 +664,7 @@ export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, mon
     if (step === 'push' && when === 'always')
       return (_a, xs, env, f) => {
         const r: unknown[] = [];
+        if (xs !== null) spendSteps(env, xs.length);
         if (xs !== null)
           for (let i = 0; i < xs.length; i++) {
             f[slot] = xs[i];
@@ -650,8 +676,9 @@ export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, mon
   }
   // `contains` (an element equal to the argument, no lambda): a scalar by `===` (indexOf), as `equalsArg`.
   if (body === undefined && stop && when === 'equalsArg' && loop.ifNull === undefined)
-    return (a, xs) => {
+    return (a, xs, env) => {
       if (xs !== null) {
+        spendSteps(env, xs.length);
         if (typeof a !== 'object') {
           if (a !== undefined && xs.indexOf(a) >= 0) return stopWith;
         } else if (a !== null) for (let i = 0; i < xs.length; i++) if (deepEqual(a, xs[i])) return stopWith;
@@ -661,6 +688,7 @@ export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, mon
   return (a, xs, env, f) => {
     if (xs === null) return loop.ifNull === null ? null : stop ? !stopWith : list ? [] : 0;
     if (length) return xs.length;
+    spendSteps(env, xs.length);
     let r: unknown = stop ? !stopWith : list ? [] : 0;
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i];

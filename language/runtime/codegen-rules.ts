@@ -18,7 +18,7 @@ import type { Type } from '../semantics/types.js';
 import { CodeBuilder, Name, _, join, prop, type Code } from './codegen.js';
 import * as ops from './ops.js';
 import { addMoney } from './money.js';
-import { EMPTY_FRAME, listLoop } from './closures.js';
+import { EMPTY_FRAME, listLoop, spendSteps } from './closures.js';
 import { EFFECTS } from './effects.js';
 import { Entries } from './entries.js';
 
@@ -349,7 +349,7 @@ function generate(host: RuleGenHost, rules: GenRule[], helpers: RuleHelpers, fus
     const body = gen(n.body, inner);
     const h = new Name(`L${helpers_++}`);
     b.outer(
-      _`function ${h}(${xs}, ${env}, ${f}, ${input}) { if (${xs} === null) return ${loop.ifNull === null ? _`null` : start}; ${letAll([v, ...inner.temps])!} let ${r} = ${start}; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${f}[${n.slot ?? 0}] = ${xs}[${i}]; ${v} = ${body}; if (${holds}) ${act} } return ${r}; }`,
+      _`function ${h}(${xs}, ${env}, ${f}, ${input}) { if (${xs} === null) return ${loop.ifNull === null ? _`null` : start}; ${b.ref(spendSteps)}(${env}, ${xs}.length); ${letAll([v, ...inner.temps])!} let ${r} = ${start}; for (let ${i} = 0; ${i} < ${xs}.length; ${i}++) { ${f}[${n.slot ?? 0}] = ${xs}[${i}]; ${v} = ${body}; if (${holds}) ${act} } return ${r}; }`,
     );
     return _`${h}(${list}, ${env}, ${f}, ${input})`;
   };

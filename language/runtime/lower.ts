@@ -234,7 +234,8 @@ export class Lowering {
     // (A list method with a lambda folds only when its body is a constant too.)
     if (n.k === 'def' && this.readsEnv(this.ir.defs[n.i].body)) return n;
     try {
-      const v = this.folder.fn(n)(EMPTY_ENV, EMPTY_FRAME);
+      // a fresh env per folding: each starts its own count of list elements (closures.ts `spendSteps`)
+      const v = this.folder.fn(n)({ ...EMPTY_ENV }, EMPTY_FRAME);
       return isJsonSafe(v) ? konst(Array.isArray(v) ? Object.freeze(v) : v) : n;
     } catch {
       return n;
