@@ -79,6 +79,11 @@ budget b { limit 1  charge 1  by user  on exceed require approval from args.grou
       assert.equal(d.effect, 'deny', JSON.stringify(d.reasons));
       assert.deepEqual(d.approvals, []);
       assert.match(d.errors.map((x) => x.message).join('\n'), /`on exceed` failed: .*needs a string, got number/);
+      // an absent group (null) too: never `from: null`, which any group's token would grant (review L17)
+      const absent = await e.decide({ user: 'u', args: {} });
+      assert.equal(absent.effect, 'deny');
+      assert.deepEqual(absent.approvals, []);
+      assert.match(absent.errors.map((x) => x.message).join('\n'), /approver group is unknown/);
       const ok = await e.decide({ user: 'u', args: { group: 'ops' } });
       assert.equal(ok.effect, 'require_approval');
       assert.deepEqual(ok.approvals.map((a) => a.from), ['ops']);
