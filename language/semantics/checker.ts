@@ -1249,20 +1249,47 @@ export class Checker {
     return false;
   }
 
-  /** REIN214 when a plain string literal is compared with / passed as an enum it is not a value of. */
-  private checkEnumLiteral(e: A.Expr | undefined, want: Type): void {
-    const en = stripNull(want);
-    if (en.kind !== 'enum') return;
+  /** REIN214 when a plain string literal is compared with / passed as an enum it is not a value of —
+   *  also inside a list or object literal checked against a type holding the enum (`list<K>`, `{ k: K }`,
+   *  `map<K>`), and through a `let` holding such a literal (`kind in risky_kinds`, the way the docs
+   *  write lists: reported at the use, `via`). */
+  private checkEnumLiteral(e: A.Expr | undefined, want: Type, via?: A.NameExpr): void {
     const u = unparen(e);
     if (!u) return;
+    if (u.kind === 'NameRef') {
+      if (via !== undefined) return;
+      const sym = this.refs.get(u.name);
+      // an untyped let (a typed one's literals are checked at its declaration)
+      if (sym?.kind === 'let' && sym.decl.value !== undefined && sym.decl.source === undefined && sym.decl.type === undefined) this.checkEnumLiteral(sym.decl.value, want, u);
+      return;
+    }
+    const w = stripNull(want);
+    if (w.kind === 'list' && u.kind === 'List') {
+      for (const item of u.items) this.checkEnumLiteral(item, w.elem, via);
+      return;
+    }
+    if ((w.kind === 'object' || w.kind === 'map') && u.kind === 'Object') {
+      for (const en of u.entries) {
+        const key = en.key.kind === 'Name' ? en.key.text : literalString(en.key);
+        const ft = w.kind === 'map' ? w.value : w.fields.find((f) => f.name === key)?.type;
+        if (ft !== undefined) this.checkEnumLiteral(en.value, ft, via);
+      }
+      return;
+    }
+    if (w.kind !== 'enum') return;
     if (u.kind === 'List') {
-      for (const item of u.items) this.checkEnumLiteral(item, en);
+      for (const item of u.items) this.checkEnumLiteral(item, w, via);
       return;
     }
     const v = literalString(u);
-    if (v === undefined || en.values.includes(v)) return;
-    const s = suggest(v, en.values);
-    this.report('REIN214', u.range, `\`"${v}"\` is not one of ${en.values.map((x) => `\`"${x}"\``).join(', ')}`, s ? { help: `did you mean \`"${s}"\`?`, data: { suggestion: `"${s}"` } } : {});
+    if (v === undefined || w.values.includes(v)) return;
+    const s = suggest(v, w.values);
+    const values = w.values.map((x) => `\`"${x}"\``).join(', ');
+    if (via !== undefined) {
+      this.report('REIN214', via.range, `\`${via.name.text}\` holds \`"${v}"\`, which is not one of ${values}`, s ? { help: `did you mean \`"${s}"\`? (in \`let ${via.name.text}\`)` } : {});
+      return;
+    }
+    this.report('REIN214', u.range, `\`"${v}"\` is not one of ${values}`, s ? { help: `did you mean \`"${s}"\`?`, data: { suggestion: `"${s}"` } } : {});
   }
 
   expr(e: A.Expr, sc: Scope, expected?: Type): Type {
@@ -1806,6 +1833,8 @@ export class Checker {
         comparable: (t, i) => {
           if (!comparable(t, elem)) return false;
           this.checkEnumLiteral(e.args[i], elem);
+          // `["tool-call"].contains(kind)`: the list's literals against the argument's enum
+          if (stripNull(t).kind === 'enum') this.checkEnumLiteral(callee.object, { kind: 'list', elem: t });
           return true;
         },
       });

@@ -299,6 +299,36 @@ describe('checker: types', () => {
     assert.deepEqual(whenErrors('action.kind == "output"'), []);
   });
 
+  it('checks enum literals kept in a let, in .contains(), and inside typed lists and objects (regression, session 13 review L12)', () => {
+    const src = `policy p { default allow }
+type K = "tool_call" | "model_call"
+type A = { k: "a" | "b" }
+input { kind: K }
+let ks = ["tool-call", "model_call"]
+let typed: list<K> = ["tool-cal"]
+let obj: A = { k: "c" }
+let fine = ["tool_call"]
+rule r1 { when kind in ks deny "x" }
+rule r2 { when ["tool-call"].contains(kind) deny "x" }
+rule r3 { when kind in typed and kind in fine and obj.k == "a" deny "x" }
+rule r4 { when ks.contains(kind) deny "x" }
+`;
+    const ds = check({ 'p.rein': src }).diagnostics.filter((d) => d.code === 'REIN214');
+    assert.deepEqual(
+      ds.map((d) => [d.range.start.line + 1, d.message]),
+      [
+        [6, '`"tool-cal"` is not one of `"tool_call"`, `"model_call"`'],
+        [7, '`"c"` is not one of `"a"`, `"b"`'],
+        [9, '`ks` holds `"tool-call"`, which is not one of `"tool_call"`, `"model_call"`'],
+        [10, '`"tool-call"` is not one of `"tool_call"`, `"model_call"`'],
+        [12, '`ks` holds `"tool-call"`, which is not one of `"tool_call"`, `"model_call"`'],
+      ],
+    );
+    // at a use, no quick-fix text replacement (the literal is elsewhere): the help names the let
+    assert.equal(ds[2]!.data, undefined);
+    assert.match(ds[2]!.help ?? '', /did you mean `"tool_call"`\? \(in `let ks`\)/);
+  });
+
   it('requires bool conditions and lets messages interpolate any type', () => {
     assert.deepEqual(whenErrors('agent.autonomy'), ['REIN205']);
     assert.deepEqual(whenErrors('action.text.contains("x")'), []);
