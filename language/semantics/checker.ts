@@ -897,17 +897,20 @@ export class Checker {
                 isNumberLiteral(it.expr) ? { help: `write it as money, e.g. \`$${brief(it.expr)}\`` } : {},
               );
           } else this.report('REIN213', it.expr.range, `a \`charge\` must be \`money\` or a number, found \`${typeToString(t)}\``);
+          this.noBudgetRead(it.expr, 'charge');
           break;
         }
         case 'By':
           for (const k of it.keys) {
             const t = this.expr(k, this.global);
             if (!isScalar(t)) this.report('REIN213', k.range, `a \`by\` key must be a scalar (string, number, bool…), found \`${typeToString(t)}\``);
+            this.noBudgetRead(k, 'by');
           }
           break;
         case 'When':
         case 'Unless':
           this.condition(it);
+          if (it.expr) this.noBudgetRead(it.expr, it.kind === 'When' ? 'when' : 'unless');
           break;
         case 'WarnAt': {
           if (!it.threshold) break;
@@ -1004,6 +1007,35 @@ export class Checker {
       help: 'a limit is evaluated per request from the request and constants: write e.g. `limit team_caps[team] ?? $50 per day`',
     });
     return true;
+  }
+
+  /** A budget's `when`, `unless`, `charge` and `by` cannot read a budget (`b.used`): budgets are
+   *  planned together before any counter is read, so there it would always be null (session 13
+   *  review L16: "once `b` is half used, cap calls at $1" never capped). REIN213, directly or through
+   *  lets and defs. */
+  private noBudgetRead(e: A.Expr, clause: string): void {
+    const what = this.budgetRead(e, new Set());
+    if (!what)
+      return;
+    this.report('REIN213', e.range, `a budget's \`${clause}\` cannot read ${what}: budgets are checked together, before any counter is known, so it would always be null there`, {
+      help: 'read budgets in a rule instead, e.g. `rule surge { when b.used >= 50% and cost > $1 deny "…" }`',
+    });
+  }
+
+  private budgetRead(root: A.Expr, seen: Set<string>): string | undefined {
+    let found: string | undefined;
+    walkExpr(root, (e) => {
+      if (found || e.kind !== 'NameRef') return;
+      const s = this.refs.get(e.name);
+      if (s?.kind === 'budget') found = `a budget (\`${e.name.text}\`)`;
+      else if ((s?.kind === 'let' || s?.kind === 'def') && !seen.has(s.name)) {
+        seen.add(s.name);
+        const body = s.kind === 'let' ? s.decl.value : s.decl.body;
+        const inner = body && this.budgetRead(body, seen);
+        if (inner) found = `${inner} through \`${s.name}\``;
+      }
+    });
+    return found;
   }
 
   /** What an expression reads of the decision's environment (`the request (\`team\`)`, `the clock (\`now\`)`, …), if anything. */

@@ -299,6 +299,29 @@ describe('checker: types', () => {
     assert.deepEqual(whenErrors('action.kind == "output"'), []);
   });
 
+  it('a budget read in another budget\'s when, unless, charge or by is REIN213 (regression, session 13 review L16)', () => {
+    const src = `policy p { default allow }
+input { u: string, c: money }
+let half = b.used >= 50%
+budget surge { limit $1 per request charge c when b.used >= 50% }
+budget b { limit $10 charge c by u }
+budget k { limit $100 charge c by u, "\${b.spent}" }
+budget m { limit $100 charge if b.used > 50% then c * 2 else c }
+budget n { limit $100 charge c unless half }
+rule show { warn "rule sees b.used=\${b.used}" }
+`;
+    const ds = check({ 'p.rein': src }).diagnostics.filter((d) => d.code === 'REIN213');
+    assert.deepEqual(
+      ds.map((d) => [d.range.start.line + 1, d.message.split(':')[0]]),
+      [
+        [4, "a budget's `when` cannot read a budget (`b`)"],
+        [6, "a budget's `by` cannot read a budget (`b`)"],
+        [7, "a budget's `charge` cannot read a budget (`b`)"],
+        [8, "a budget's `unless` cannot read a budget (`b`) through `half`"],
+      ],
+    );
+  });
+
   it('checks enum literals kept in a let, in .contains(), and inside typed lists and objects (regression, session 13 review L12)', () => {
     const src = `policy p { default allow }
 type K = "tool_call" | "model_call"
