@@ -3,6 +3,7 @@
 
 import type { BudgetView, CompiledBudget, Env } from './compiled.js';
 import { canonicalJson } from './hash.js';
+import { formatMicros } from './money.js';
 import { WindowCache, windowTag, type WindowInfo, type WindowSpan } from './windows.js';
 import type { BudgetWindow } from './compiled.js';
 import type { CounterMode, StoreWindowKind } from './store.js';
@@ -81,7 +82,8 @@ export function chargeProblem(charge: unknown, unit: 'money' | 'number'): string
   if (typeof charge !== 'number') return `charge is not a number (${charge === null ? 'null' : typeof charge})`;
   if (Number.isNaN(charge)) return 'charge is NaN';
   if (!Number.isFinite(charge)) return 'charge is infinite';
-  if (charge < 0) return `charge is negative (${charge})`;
+  // money in currency units (`-0.500000`), as the decision's budget rows show it, never in micros
+  if (charge < 0) return `charge is negative (${unit === 'money' && Number.isSafeInteger(charge) ? formatMicros(charge) : charge})`;
   if (!Number.isSafeInteger(charge)) {
     return unit === 'money' ? `charge is not a whole number of micros (${charge})` : `charge must be a whole number (${charge})`;
   }

@@ -47,6 +47,9 @@ class Scope {
 
 type Callable = A.LetDecl | A.DefDecl;
 
+/** Comparison operators (`a == b == c` does not chain). */
+const CHAINING = new Set(['==', '!=', '<', '<=', '>', '>=']);
+
 /** The largest `quorum` (distinct approvers) a `require approval` may ask for. */
 export const MAX_QUORUM = 100;
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-](\d{2}):(\d{2}))$/;
@@ -295,10 +298,13 @@ export class Checker {
             break;
           case 'RuleDecl':
             this.rules.push(d);
+            // named like a built-in (`pii`, `len`): every `pii.any(…)` of the set would then fail (review L10.6)
+            if (this.namedInput(d.name, 'a rule', f.file)) break;
             if (d.name) this.declare(d.name, { kind: 'rule', name: d.name.text, file: f.file, decl: d }, f.file);
             break;
           case 'BudgetDecl':
             this.budgets.push(d);
+            if (this.namedInput(d.name, 'a budget', f.file)) break;
             if (d.name) this.declare(d.name, { kind: 'budget', name: d.name.text, file: f.file, decl: d, type: T.error }, f.file);
             break;
           case 'TestDecl': {
@@ -1941,6 +1947,12 @@ export class Checker {
       return T.bool;
     }
     if (op === 'matches') return this.matches(e, sc);
+    // `a == b == c` parses as `(a == b) == c`: comparisons do not chain (language.md), so say so
+    // instead of letting it mean something else than in Python (review L10.1)
+    if (CHAINING.has(op) && e.left.kind === 'Binary' && CHAINING.has(e.left.op))
+      this.report('REIN101', e.range, `comparisons do not chain: \`${brief(e)}\` would compare the result of \`${brief(e.left)}\` with \`${e.right ? brief(e.right) : '…'}\``, {
+        help: 'write `a == b and b == c`, or parenthesise: `(a == b) == c`',
+      });
     if (op === '??') {
       const l = this.expr(e.left, sc, expected);
       const r = e.right ? this.expr(e.right, sc, stripNull(l)) : T.error;

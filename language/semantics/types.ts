@@ -73,6 +73,8 @@ export function nullDefault(t: Type | undefined): string {
       return '{}';
     case 'duration':
       return '0s';
+    case 'time':
+      return 'now';
     default:
       return '0';
   }

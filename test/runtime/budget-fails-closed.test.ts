@@ -90,3 +90,15 @@ budget b { limit 1  charge 1  by user  on exceed require approval from args.grou
     }
   });
 });
+
+describe('a negative money charge is reported in currency units (session 13 review L10.2)', () => {
+  it('charge is negative (-0.500000), not micros', async () => {
+    const src = `policy p { default allow }
+input { user: string, amt: money }
+budget neg { limit $10 charge amt - $1 by user }
+`;
+    const d = await new Engine(compile({ 'p.rein': src }), { store: new MemoryBudgetStore() }).decide({ user: 'u', amt: '0.5' });
+    assert.equal(d.effect, 'deny');
+    assert.match(d.errors.map((e) => e.message).join('\n'), /charge is negative \(-0\.500000\)/);
+  });
+});

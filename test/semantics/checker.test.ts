@@ -299,6 +299,29 @@ describe('checker: types', () => {
     assert.deepEqual(whenErrors('action.kind == "output"'), []);
   });
 
+  it('session 13 review L10: comparisons do not chain; rules and budgets named like built-ins; REIN206 help for a time', () => {
+    const src = `policy p { default allow }
+input { s: string, b: bool, at?: time }
+rule r1 { when "a" == "b" == false deny "x" }
+rule r2 { when ("a" == "b") == false or s == "a" and b deny "y" }
+rule pii { when s == "z" deny "z" }
+budget len { limit 1 charge 1 }
+rule q { when at + 1h > now deny "q" }
+`;
+    const ds = check({ 'p.rein': src }).diagnostics.filter((d) => d.severity === 'error');
+    assert.deepEqual(
+      ds.map((d) => [d.code, d.range.start.line + 1]),
+      [
+        ['REIN101', 3],
+        ['REIN201', 5],
+        ['REIN201', 6],
+        ['REIN206', 7],
+      ],
+    );
+    assert.match(ds[0]!.message, /^comparisons do not chain/);
+    assert.equal(ds[3]!.help, 'add a default: `(at ?? now)`');
+  });
+
   it('a budget read in another budget\'s when, unless, charge or by is REIN213 (regression, session 13 review L16)', () => {
     const src = `policy p { default allow }
 input { u: string, c: money }
