@@ -228,6 +228,7 @@ export const COMMANDS: CommandSpec[] = [
     options: [
       { name: 'approvals', type: 'string', value: 'DIR', description: 'the queue directory (default $REIN_APPROVALS or .rein/approvals)' },
       { name: 'redis', type: 'string', value: 'URL', description: 'the queue in Redis (a fleet), instead of a directory' },
+      { name: 'redis-prefix', type: 'string', value: 'PREFIX', description: 'with --redis: the key prefix the queue and the audit stream live under (default rein:); the same as the `rein serve --redis-prefix` whose queue it is' },
       { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups (JSON; default $REIN_APPROVERS)' },
       { name: 'as', type: 'string', value: 'APPROVER', description: 'approve/deny: who decides (must be in the rule\'s `from` group)' },
       { name: 'reason', type: 'string', value: 'TEXT', description: 'approve/deny: why (kept with the verdict)' },
@@ -291,6 +292,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'no-dashboard', type: 'boolean', description: 'do not serve the dashboard' },
       { name: 'listen', type: 'string', value: 'HOST:PORT', description: 'address (default 127.0.0.1:8181 with --api, else 127.0.0.1:8787; port 0 picks a free one)' },
       { name: 'redis', type: 'string', value: 'URL', description: 'share budget ceilings through Redis (redis://host:port/db); default: in memory' },
+      { name: 'redis-prefix', type: 'string', value: 'PREFIX', description: 'with --redis: the key prefix of the counters, the approval queue, the audit stream and the settle channel (default rein:); give each policy set sharing a Redis its own, e.g. rein:billing:, and every replica of one the same' },
       { name: 'audit', type: 'string', value: 'FILE', description: 'append every decision to this hash-chained log (rein audit verify)' },
       { name: 'log', type: 'string', value: 'FILE|DIR', description: 'decision logs the dashboard reads (default: --audit)' },
       { name: 'token-file', type: 'string', value: 'FILE', description: 'api bearer token (first line of FILE; else $REIN_API_TOKEN)' },
@@ -435,6 +437,7 @@ export const COMMANDS: CommandSpec[] = [
       { name: 'mode', type: 'string', value: 'enforce|monitor', description: 'monitor: decide and log, never block (default: enforce)' },
       { name: 'audit', type: 'string', value: 'FILE', description: 'append every decision to this hash-chained log (`rein audit verify`)' },
       { name: 'redis', type: 'string', value: 'URL', description: 'share budget counters through Redis (several gateways, one ceiling)' },
+      { name: 'redis-prefix', type: 'string', value: 'PREFIX', description: 'with --redis: the key prefix of the counters and the approval queue (default rein:); give each policy set sharing a Redis its own, and every gateway of one the same' },
       { name: 'server-name', type: 'string', value: 'NAME', description: 'server.name in requests (default: the upstream\'s serverInfo.name)' },
       { name: 'approvals', type: 'string', value: 'DIR|redis', description: 'the approval queue for clients that cannot elicit (`rein approvals`); `redis` uses --redis' },
       { name: 'approvers', type: 'string', value: 'FILE', description: 'approver groups for the queue (JSON; default $REIN_APPROVERS)' },

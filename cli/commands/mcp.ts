@@ -43,7 +43,7 @@ import { ChildTransport, LineTransport } from '../../language/node/mcp/stdio.js'
  */
 export async function makeApprovalBroker(
   ctx: Ctx,
-  opts: Pick<Options<'mcp'>, 'approvals' | 'approval-timeout' | 'approvers' | 'redis'>,
+  opts: Pick<Options<'mcp'>, 'approvals' | 'approval-timeout' | 'approvers' | 'redis' | 'redis-prefix'>,
   keys: { signing: ApprovalSigningKey | null; verifying: ApprovalKey[] | null },
 ): Promise<{ broker: ApprovalBroker; close(): Promise<void> }> {
   let fallback: ApprovalBroker | undefined;
@@ -51,7 +51,7 @@ export async function makeApprovalBroker(
   if (opts.approvals !== undefined) {
     const useRedis = opts.approvals === 'redis';
     if (useRedis && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'mcp');
-    const queue = await openApprovalQueue({ ...(useRedis ? { redis: opts.redis } : { dir: opts.approvals }), approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
+    const queue = await openApprovalQueue({ ...(useRedis ? { redis: opts.redis, prefix: opts['redis-prefix'] } : { dir: opts.approvals }), approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
     fallback = new QueueBroker(queue, { timeoutMs: opts['approval-timeout'] ?? 0 });
     close = async () => {
       await (queue.store as { close?: () => Promise<void> }).close?.();
@@ -140,7 +140,7 @@ async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number
   let store: BudgetStore = new MemoryBudgetStore();
   if (opts.redis) {
     const { RedisBudgetStore } = await import('../../language/node/redis-store.js');
-    const redis = new RedisBudgetStore({ url: opts.redis });
+    const redis = new RedisBudgetStore({ url: opts.redis, prefix: opts['redis-prefix'] });
     try {
       await redis.ready();
     } catch (e) {
@@ -210,6 +210,7 @@ export default async function cmdMcp(ctx: Ctx, positionals: string[], opts: Opti
   } else if (positionals.length === 0) {
     throw new UsageError('expected the upstream server after `--`, e.g. `rein mcp --policy policies/ -- npx -y @modelcontextprotocol/server-filesystem .`', 'mcp');
   }
+  if (opts['redis-prefix'] !== undefined && !opts.redis) throw new UsageError('--redis-prefix needs --redis URL', 'mcp');
   const listen = opts.listen !== undefined ? parseHostPort(opts.listen, '--listen') : undefined;
   let browsers: { allowOrigins: Set<string>; allowHosts: Set<string> } | undefined;
   if (opts['allow-origin'].length > 0 || opts['allow-host'].length > 0) {

@@ -95,6 +95,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     throw new UsageError((e as Error).message, 'serve');
   }
   if (opts.approvals === 'redis' && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'serve');
+  if (opts['redis-prefix'] !== undefined && !opts.redis) throw new UsageError('--redis-prefix needs --redis URL', 'serve');
   const withDashboard = wantDashboard && dashboardAvailable;
   const wantQueue = withDashboard || opts.approvals !== undefined || Boolean(ctx.io.env.REIN_APPROVALS);
   let dashboard: import('../../language/node/serve/app.js').ServeOptions['dashboard'];
@@ -106,7 +107,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       const inRedis = opts.approvals === 'redis' || (opts.approvals === undefined && opts.redis !== undefined);
       queueWhere = inRedis ? 'redis' : (opts.approvals ?? ctx.io.env.REIN_APPROVALS ?? '.rein/approvals');
       queue = await openApprovalQueue(
-        inRedis ? { redis: opts.redis, approvers: opts.approvers } : { dir: opts.approvals, approvers: opts.approvers },
+        inRedis ? { redis: opts.redis, prefix: opts['redis-prefix'], approvers: opts.approvers } : { dir: opts.approvals, approvers: opts.approvers },
         ctx.io.env as NodeJS.ProcessEnv,
         ctx.io.cwd,
       );
@@ -128,6 +129,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       policy: opts.policy && ctx.resolve(opts.policy),
       watch: !opts['no-watch'],
       redis: opts.redis,
+      redisPrefix: opts['redis-prefix'],
       audit: opts.audit && ctx.resolve(opts.audit),
       log: opts.log ? ctx.resolve(opts.log) : opts.audit && ctx.resolve(opts.audit),
       tokens,

@@ -20,7 +20,7 @@ describe('rein serve (command)', function () {
   it('--help tells the options, the defaults and the exit codes', async () => {
     const r = await run(['serve', '--help']);
     assert.equal(r.code, 0);
-    for (const o of ['--policy', '--api', '--no-dashboard', '--listen', '--redis', '--audit', '--log', '--token-file', '--settle-token-file', '--approvals-token-file', '127.0.0.1:8181', '127.0.0.1:8787', 'REIN_API_TOKEN']) {
+    for (const o of ['--policy', '--api', '--no-dashboard', '--listen', '--redis', '--audit', '--log', '--token-file', '--settle-token-file', '--approvals-token-file', '--redis-prefix', '127.0.0.1:8181', '127.0.0.1:8787', 'REIN_API_TOKEN']) {
       assert.ok(r.out.includes(o), o);
     }
   });
@@ -47,6 +47,9 @@ describe('rein serve (command)', function () {
       [['serve', '--api', '--policy', AGENT, '--listen', 'nope'], /--listen must be HOST:PORT/],
       [['serve', '--api', '--policy', AGENT, '--listen', '0.0.0.0:0'], /refusing to listen on 0\.0\.0\.0/],
       [['serve', '--api', '--policy', AGENT, '--redis', 'http://x'], /--redis must be a redis:\/\//],
+      [['serve', '--api', '--policy', AGENT, '--redis-prefix', 'rein:x:'], /--redis-prefix needs --redis URL/],
+      [['serve', '--api', '--policy', AGENT, '--redis', 'redis://127.0.0.1:1', '--redis-prefix', 'rein:{x}:'], /--redis-prefix must be 1 to 128 letters/],
+      [['serve', '--api', '--policy', AGENT, '--redis', 'redis://127.0.0.1:1', '--redis-prefix', ''], /--redis-prefix must be 1 to 128 letters/],
       [['serve', '--api', '--policy', AGENT, '--token-file', '/nonexistent/token'], /cannot read the api token file `\/nonexistent\/token`: no such file or directory/],
       [['serve', '--api', '--policy', AGENT, '--mode', 'x'], /--mode must be enforce or monitor/],
       [['serve', '--api', '--policy', '/nonexistent/dir', '--listen', '127.0.0.1:0'], /no such file or directory/],
