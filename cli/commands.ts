@@ -314,7 +314,7 @@ export const COMMANDS: CommandSpec[] = [
     exitCodes: [
       [0, 'stopped by SIGINT or SIGTERM'],
       [1, 'the policy has errors'],
-      [2, 'usage or IO error (bad option, unreadable token file, address in use)'],
+      [2, 'usage or IO error (bad option, unreadable token file, address in use, an --audit log that cannot be opened or that another process writes)'],
     ],
     examples: [
       'rein serve --api --policy policies/support',

@@ -61,6 +61,32 @@ describe('rein serve (command)', function () {
     }
   });
 
+  it('an audit log that cannot be opened: exit 2 and the reason (not an internal error, exit 1) (review h13r1 S2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-audit-'));
+    writeFileSync(join(dir, 'afile'), '');
+    const base = ['serve', '--api', '--no-dashboard', '--policy', AGENT, '--no-watch', '--listen', '127.0.0.1:0'];
+    for (const [audit, re] of [
+      [join(dir, 'afile', 'decisions.jsonl'), /cannot open the audit log `[^`]*afile[/\\]decisions\.jsonl`: a part of the path is not a directory/],
+      [dir, /cannot open the audit log `[^`]*`: is a directory, not a file/],
+    ] as const) {
+      const r = await run([...base, '--audit', audit]);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, re);
+      assert.doesNotMatch(r.err, /internal error|\n\s+at /);
+    }
+    // a log another replica writes (one writer per log): its lock message, exit 2
+    const held = join(dir, 'held.jsonl');
+    const other = await spawnServe([...base.slice(1), '--audit', held]);
+    try {
+      const r = await run([...base, '--audit', held]);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /cannot open the audit log `[^`]*held\.jsonl`: audit log .* is already written by process \d+/);
+      assert.doesNotMatch(r.err, /internal error/);
+    } finally {
+      assert.equal(await other.stop(), 0);
+    }
+  });
+
   it('a policy with errors exits 1 naming the error', async () => {
     const dir = copyAgent();
     writeFileSync(join(dir, 'broken.rein'), 'rule oops { when nope.x deny }');

@@ -88,6 +88,22 @@ describe('rein serve --api --redis: ceilings shared across processes', function 
     }
   });
 
+  it('an audit log that cannot be opened with --redis: exit 2, and the Redis connection is closed (no hang) (review h13r1 S2)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-audit-'));
+    writeFileSync(join(dir, 'afile'), '');
+    const t0 = Date.now();
+    const r = await promisify(execFile)(process.execPath, [BIN, 'serve', '--api', '--policy', AGENT, '--listen', '127.0.0.1:0', '--redis', redis.url, '--audit', join(dir, 'afile', 'd.jsonl')], { timeout: 30_000 }).then(
+      () => ({ code: 0, stderr: '', killed: false }),
+      (e: { code: number; stderr: string; killed: boolean }) => e,
+    );
+    assert.equal(r.killed, false, `still running after ${Date.now() - t0} ms`);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /rein serve: cannot open the audit log/);
+  });
+
   it('a Redis store given as `store` counts as Redis whatever its class is called (minified or subclassed)', async () => {
     class Renamed extends RedisBudgetStore {}
     const store = new Renamed({ url: redis.url, prefix: 'rein-kind:' });

@@ -21,7 +21,8 @@ import type { DecisionHookContext, EngineMode } from '../../runtime/engine.js';
 import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { BudgetStore } from '../../runtime/store.js';
 import type { ApprovalKey } from '../../runtime/approvals.js';
-import { FileAuditLog } from '../audit-file.js';
+import { AuditLogLockedError, FileAuditLog } from '../audit-file.js';
+import { ioReason, LoadError } from '../errors.js';
 import { browserRefusal, type Refusal } from '../browser-guard.js';
 import type { ApprovalQueue } from '../approvals/queue.js';
 import { Auth, type AuthScope, type ServeTokens } from './auth.js';
@@ -247,7 +248,14 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
   let auditSink: FileAuditLog | null = null;
   let audit: AuditLogger | null = null;
   if (options.audit) {
-    auditSink = new FileAuditLog(options.audit, { onRepair: (i) => log(`audit log ${i.file}: cut off a partial last line (${i.bytesRemoved} bytes) left by a crash`) });
+    try {
+      auditSink = new FileAuditLog(options.audit, { onRepair: (i) => log(`audit log ${i.file}: cut off a partial last line (${i.bytesRemoved} bytes) left by a crash`) });
+    } catch (e) {
+      // A path the operator named (read-only, not a directory, held by another writer): an IO error
+      // of the command line (`rein serve` exit 2), not an internal one (review h13r1 S2).
+      await closeStore().catch(() => undefined);
+      throw new LoadError(`cannot open the audit log \`${options.audit}\`: ${e instanceof AuditLogLockedError || (e instanceof Error && e.name === 'AuditLogLockedError') ? e.message : ioReason(e)}`);
+    }
     audit = new AuditLogger(auditSink, {
       onError: (e) => {
         metrics.decisions.sinkFailure();
@@ -306,8 +314,8 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       log,
       onReload: (r) => metrics.reload(r.ok),
     });
-    await holder.init();
     try {
+      await holder.init();
       await holder.load();
     } catch (e) {
       await closeStore();
