@@ -139,15 +139,20 @@ async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number
   }
   let store: BudgetStore = new MemoryBudgetStore();
   if (opts.redis) {
-    const { RedisBudgetStore } = await import('../../language/node/redis-store.js');
+    const { RedisBudgetStore, evictionWarning } = await import('../../language/node/redis-store.js');
     const redis = new RedisBudgetStore({ url: opts.redis, prefix: opts['redis-prefix'] });
     try {
       await redis.ready();
+      // What would make every decide fail (a read-only replica, a cluster node, Redis out of memory):
+      // refused at start, as an unreachable Redis is (review h13r1 S4, S7).
+      await redis.probe();
     } catch (e) {
       await redis.close().catch(() => undefined);
-      ctx.err(`rein mcp: cannot connect to Redis at ${opts.redis}: ${(e as Error).message}\n`);
+      ctx.err(`rein mcp: cannot use Redis at ${opts.redis}: ${(e as Error).message}\n`);
       return EXIT.usage;
     }
+    const evicts = await redis.evictionPolicy().catch(() => null);
+    if (evicts !== null && evicts !== 'noeviction') ctx.err(`rein mcp: ${evictionWarning(evicts)}\n`);
     store = redis;
   }
   let audit: AuditLogger | undefined;

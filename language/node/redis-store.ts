@@ -680,6 +680,14 @@ class DuplicateReservation extends Error {
 /** A directory entry that marks a reservation released before its reserve wrote the entry. */
 const DIR_TOMBSTONE = 'x';
 
+/** The warning for a Redis whose `maxmemory-policy` evicts keys (review h13r1 S6); `rein mcp` says it too. */
+export function evictionWarning(policy: string): string {
+  return (
+    `warning: Redis evicts keys under memory pressure (maxmemory-policy ${policy}): a budget counter it evicts starts again from zero, ` +
+    'and its ceiling with it. Set maxmemory-policy noeviction, or give Rein a Redis of its own (docs/redis.md#failure-modes)'
+  );
+}
+
 export class RedisBudgetStore implements BudgetStore {
   readonly prefix: string;
   /** The one timeout (ms) of every call; the engine's `storeTimeoutMs` defaults to it. */
@@ -910,6 +918,53 @@ export class RedisBudgetStore implements BudgetStore {
       timeoutMs,
       'connect',
     );
+  }
+
+  /**
+   * Whether this Redis can serve decisions now (`rein serve`'s GET /ready): a write with a TTL on
+   * `<prefix>ready` — which fails on a read-only replica (an old primary after a failover), on a Redis
+   * out of memory under `noeviction`, and when Redis is down — and, for a store given one `url` or
+   * `client` (not `nodes`), that the node is not part of a Redis Cluster (it would answer MOVED for
+   * most counters). A read alone passes all of those while every decide fails (review h13r1 S7, S4).
+   * Rejects with the reason; fails closed like a decide.
+   */
+  async probe(): Promise<void> {
+    await this.withTimeout(this.probeOnce(), this.timeoutMs, 'ready probe');
+  }
+
+  private async probeOnce(): Promise<void> {
+    await this.assertReady('ready probe');
+    const r = this.redis as Redis;
+    if (!this.cluster && this.clusterNode === null) {
+      const info = await r.info('cluster');
+      this.clusterNode = /^cluster_enabled:1\s*$/m.test(info);
+    }
+    if (this.clusterNode) {
+      throw new Error(
+        'redis budget store: this Redis is a node of a Redis Cluster, and a store given one URL reaches only the slots of that node ' +
+          '(decisions on the others fail with MOVED): give the store the cluster (`nodes`), or use a single primary (docs/redis.md#redis-cluster)',
+      );
+    }
+    await r.set(`${this.prefix}ready`, String(Date.now()), 'PX', 60_000);
+  }
+
+  /** Whether the node is a cluster node (`INFO cluster`), learned by the first probe; null before. */
+  private clusterNode: boolean | null = null;
+
+  /**
+   * Redis's `maxmemory-policy` (from `INFO memory`), or null when Redis does not say. Anything but
+   * `noeviction` lets Redis evict counters under memory pressure, and an evicted counter starts again
+   * from zero: the ceiling with it (docs/redis.md, "Failure modes").
+   */
+  async evictionPolicy(): Promise<string | null> {
+    await this.assertReady('INFO memory');
+    const info = await this.withTimeout((this.redis as Redis).info('memory'), this.timeoutMs, 'INFO memory');
+    return /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? null;
+  }
+
+  /** Resolves at the first connection (at once when connected); no timer: pending for ever if Redis never answers. */
+  connected(): Promise<void> {
+    return this.firstReady ?? Promise.resolve();
   }
 
   /** How many releases wait for Redis to confirm them (retried in the background). */

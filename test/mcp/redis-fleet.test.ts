@@ -77,6 +77,20 @@ describe('rein mcp --redis: one ceiling across gateway processes', function () {
     }
   });
 
+  it('a Redis that cannot serve decisions (a read-only replica) is refused at start, exit 2 (review h13r1 S7)', async () => {
+    const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(redis!.port)] });
+    try {
+      const r = await promisify(execFile)(process.execPath, [BIN, 'mcp', '--policy', path.join(FIXTURES, 'budget'), '--redis', replica.url, '--', process.execPath, '-e', '0'], { env: env(), timeout: 30_000 }).then(
+        () => ({ code: 0, stderr: '' }),
+        (e: { code: number; stderr: string }) => e,
+      );
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /rein mcp: cannot use Redis at redis:\/\/127\.0\.0\.1:\d+: READONLY/);
+    } finally {
+      await replica.destroy();
+    }
+  });
+
   it('--redis-prefix without --redis is a usage error', async () => {
     const r = await promisify(execFile)(process.execPath, [BIN, 'mcp', '--policy', path.join(FIXTURES, 'budget'), '--redis-prefix', 'rein:x:', '--', process.execPath, '-e', '0'], { env: env() }).then(
       () => ({ code: 0, stderr: '' }),

@@ -98,7 +98,8 @@ export interface ReadyReport {
   ready: boolean;
   checks: {
     policy: { ok: boolean; hash: string | null; name: string | null; version: string | null; loaded_at: string | null; reload_error: string | null };
-    store: { ok: boolean; kind: 'memory' | 'redis'; error?: string };
+    /** `warning`: a Redis whose maxmemory-policy evicts keys (counters could be evicted: docs/redis.md). */
+    store: { ok: boolean; kind: 'memory' | 'redis'; error?: string; warning?: string };
   };
 }
 
@@ -229,17 +230,33 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
   let store: BudgetStore;
   let storeKind: 'memory' | 'redis' = 'memory';
   let closeStore: () => Promise<void> = async () => undefined;
+  /** What GET /ready adds to a store that works (an evicting Redis), learned at the first connection. */
+  let storeWarning: string | undefined;
   if (options.store) {
     store = options.store;
     // By capability, not by class name: the published library is minified (class names are not
     // kept) and a subclass has its own name. Only a Redis store lists its counters.
     storeKind = typeof (options.store as { counterKeys?: unknown }).counterKeys === 'function' ? 'redis' : 'memory';
   } else if (options.redis) {
-    const { RedisBudgetStore } = await import('../redis-store.js');
+    const { RedisBudgetStore, evictionWarning } = await import('../redis-store.js');
     const rs = new RedisBudgetStore({ url: options.redis, prefix: options.redisPrefix, settleGraceMs });
     store = rs;
     storeKind = 'redis';
-    closeStore = () => rs.close();
+    let storeClosed = false;
+    closeStore = () => {
+      storeClosed = true;
+      return rs.close();
+    };
+    // Once connected, say at once what would make the ceilings wrong or every decide fail (the same
+    // check answers GET /ready): an evicting maxmemory-policy, a read-only replica, a cluster node.
+    void rs.connected().then(async () => {
+      const evicts = await rs.evictionPolicy().catch(() => null);
+      if (storeClosed) return;
+      if (evicts !== null && evicts !== 'noeviction') log((storeWarning = evictionWarning(evicts)));
+      await rs.probe().catch((e: unknown) => {
+        if (!storeClosed) log(`the budget store cannot serve decisions (GET /ready answers 503; decisions take the policy's \`on error\` effect): ${e instanceof Error ? e.message : String(e)}`);
+      });
+    });
   } else {
     store = new MemoryBudgetStore({ settleGraceMs });
   }
@@ -443,12 +460,16 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       };
       const st: ReadyReport['checks']['store'] = { ok: true, kind: storeKind };
       try {
-        // A read of one counter: the same round trip a decision makes (fails when Redis is down).
-        await store.peek(['rein-ready-probe'], Date.now());
+        // Redis: a write, as every decide makes (a read passes on a read-only replica, an OOM Redis, a
+        // cluster node, while every decide fails: review h13r1 S7); the memory store: a read.
+        const probe = (store as { probe?: () => Promise<void> }).probe;
+        if (typeof probe === 'function') await probe.call(store);
+        else await store.peek(['rein-ready-probe'], Date.now());
       } catch (e) {
         st.ok = false;
         st.error = e instanceof Error ? e.message : String(e);
       }
+      if (storeWarning) st.warning = storeWarning.replace(/^warning: /, '');
       return { ready: policy.ok && st.ok, checks: { policy, store: st } };
     },
   };

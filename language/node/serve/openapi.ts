@@ -18,7 +18,7 @@ const errors = (...codes: number[]) => {
     413: 'The body is larger than the limit (or a batch has too many items)',
     415: 'Unsupported content type',
     422: 'The usage does not merge into a valid request, or a charge is unusable',
-    503: 'Not ready (policy not loaded, or the budget store is unreachable)',
+    503: 'Not ready (policy not loaded, or the budget store cannot serve decisions: unreachable, read-only, out of memory, a cluster node)',
   };
   return Object.fromEntries(codes.map((c) => [String(c), json('Error', text[c])]));
 };

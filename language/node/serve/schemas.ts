@@ -144,7 +144,7 @@ export const readySchema = z
     ready: z.boolean(),
     checks: z.object({
       policy: z.object({ ok: z.boolean(), hash: z.string().nullable(), name: z.string().nullable(), version: z.string().nullable(), loaded_at: z.string().nullable(), reload_error: z.string().nullable() }),
-      store: z.object({ ok: z.boolean(), kind: z.enum(['memory', 'redis']), error: z.string().optional() }),
+      store: z.object({ ok: z.boolean(), kind: z.enum(['memory', 'redis']), error: z.string().optional(), warning: z.string().optional() }),
     }),
   });
 
