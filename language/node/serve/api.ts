@@ -15,7 +15,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Approval, Decision } from '../../runtime/decision.js';
 import type { PolicyLike } from '../../runtime/engine.js';
 import { logVerdict } from '../approvals/audit.js';
-import type { DecideOutcome } from '../approvals/queue.js';
+import { verifyRecord, type ApprovalRecord, type DecideOutcome } from '../approvals/queue.js';
 import { POLICY_HASH_HEADER, SETS_POLICY_HASH, type ServeContext, type ServePlugin } from './app.js';
 import { decisionJson } from './decision-json.js';
 import { openApiDocument } from './openapi.js';
@@ -321,6 +321,10 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
 
   // ---------------------------------------------------------------- approvals (the queue)
 
+  /** A record as the API answers it: with `verified` (its `request` hashes to `request_hash`:
+   *  `verified`, `mismatch` or `missing`), as `rein approvals --format json` and the inbox show it. */
+  const withVerified = <R extends Pick<ApprovalRecord, 'request' | 'request_hash'>>(r: R): R & { verified: ReturnType<typeof verifyRecord> } => ({ ...r, verified: verifyRecord(r) });
+
   const onlyApprovals = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (ctx.authorize(req, reply, 'approvals')) done();
   };
@@ -355,8 +359,8 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     // The agent polls here: a pending quorum's votes without their single-use tokens — presented
     // before the quorum, they were consumed and the request could never be granted. They come with
     // the verdict (`verdict.votes`), all together.
-    if (rec.status === 'pending' && rec.votes) return { ...rec, votes: rec.votes.map(({ token: _t, ...v }) => v) };
-    return rec;
+    if (rec.status === 'pending' && rec.votes) return withVerified({ ...rec, votes: rec.votes.map(({ token: _t, ...v }) => v) });
+    return withVerified(rec);
   });
 
   app.get<{ Querystring: { status?: string } }>('/v1/approvals', { onRequest: onlyApprovals }, async (req, reply) => {
@@ -364,7 +368,7 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     if (!q) return noQueue(reply);
     const status = req.query.status ?? 'pending';
     if (!['pending', 'approved', 'denied', 'expired', 'all'].includes(status)) return ctx.fail(reply, 400, 'invalid_query', 'status must be pending, approved, denied, expired or all');
-    return { approvals: await q.list(status as 'pending') };
+    return { approvals: (await q.list(status as 'pending')).map(withVerified) };
   });
 
   const verdict = (approve: boolean) => async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
@@ -378,7 +382,7 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     const out: DecideOutcome = approve ? await q.approve(req.params.id, r.data.approver, r.data.reason) : await q.deny(req.params.id, r.data.approver, r.data.reason);
     if (out.ok) {
       logVerdict(ctx.verdictLog, out.record);
-      return out.record;
+      return withVerified(out.record);
     }
     const status = { unknown: 404, forbidden: 403, decided: 409, expired: 409, invalid: 400, unverified: 409 }[out.code];
     return ctx.fail(reply, status, out.code === 'unknown' ? 'unknown_approval' : out.code === 'decided' ? 'already_decided' : out.code === 'invalid' ? 'invalid_body' : out.code === 'unverified' ? 'unverified_request' : out.code, out.message);

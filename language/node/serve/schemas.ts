@@ -91,6 +91,10 @@ export const approvalRecordSchema = z.object({
   request_hash: z.string(),
   policy: z.object({ name: z.string(), version: z.string().nullable(), hash: z.string() }),
   summary: z.unknown(),
+  request: z.unknown().optional().describe('The request as the engine hashed it, when the queue writer stored it'),
+  verified: z
+    .enum(['verified', 'mismatch', 'missing'])
+    .describe('`request` hashes to `request_hash` (verified), is another request (mismatch: it cannot be approved), or is not stored (missing: `summary` is the queue writer\'s word)'),
   created: z.string(),
   expires: z.string(),
   status: z.enum(['pending', 'approved', 'denied', 'expired']),
