@@ -722,6 +722,58 @@ describe('rein serve --api: hot reload', function () {
     }
   });
 
+  it('a policy file rewritten in place, in two parts with a stall, or emptied first, never serves half a policy (review h13r1 S10)', async () => {
+    const { closeSync, openSync, writeSync } = await import('node:fs');
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const dir = copyAgent();
+    const file = join(dir, 'policy.rein');
+    const text = readFileSync(file, 'utf8');
+    // the cut falls between declarations: the first part (header, input) checks clean, and allows db.drop
+    const cut = text.indexOf('/// Dropping databases');
+    assert.ok(cut > 0);
+    const logs: string[] = [];
+    const s = await serve({ policy: dir, watch: true, logger: (m) => logs.push(m) });
+    const drop = { agent: { id: 'a1', team: 'ops' }, action: { kind: 'tool_call', tool: 'db.drop' } };
+    const effects: string[] = [];
+    let stop = false;
+    const poll = (async () => {
+      while (!stop) {
+        effects.push((await call(s.url, '/v1/decide', { body: { input: drop } })).body.effect);
+        await sleep(20);
+      }
+    })();
+    try {
+      const h1 = s.ctx.policy!.hash;
+      // as `cat > f`, scp or a slow copy write it: truncate, the first part, a stall, the rest
+      const fd = openSync(file, 'w');
+      writeSync(fd, text.slice(0, cut));
+      await sleep(500);
+      writeSync(fd, text.slice(cut) + '\n// redeployed\n');
+      closeSync(fd);
+      await until(async () => s.ctx.policy!.hash, (h) => h !== h1);
+      assert.notEqual(s.ctx.policy!.hash, h1, 'the whole file was loaded');
+      await sleep(1200); // no second reload follows: the first one was of the whole file
+      assert.equal(s.ctx.policy!.current!.generation, 2, `one reload, of the whole file: ${logs.join('; ')}`);
+      // emptied (the first step of an in-place rewrite) and left so: refused, the old version serves
+      writeFileSync(file, '');
+      const refused = await until(
+        () => call(s.url, '/v1/policy'),
+        (r) => r.body.reload_error !== null,
+      );
+      assert.match(refused.body.reload_error.message, /`policy\.rein` is empty/);
+      writeFileSync(file, text);
+      await until(async () => s.ctx.policy!.current!.generation, (g) => g === 3);
+      assert.equal(s.ctx.policy!.current!.generation, 3);
+      await sleep(100);
+    } finally {
+      stop = true;
+      await poll;
+      await s.close();
+    }
+    assert.ok(effects.length > 20, `${effects.length} decisions`);
+    assert.deepEqual([...new Set(effects)], ['deny'], 'db.drop was denied throughout');
+  });
+
   it('reload() without changes keeps the version', async () => {
     const s = await serve({ policy: AGENT });
     try {
