@@ -166,6 +166,12 @@ export const optionSchemas = {
     redis: z.string().regex(/^rediss?:\/\//, '--redis must be a redis:// or rediss:// URL').optional(),
     'redis-prefix': redisPrefix,
     audit: z.string().optional(),
+    'audit-max-bytes': z
+      .string()
+      .regex(/^\d+$/, '--audit-max-bytes must be a number of bytes')
+      .transform((s) => Number(s))
+      .refine((n) => n >= 4096 && Number.isSafeInteger(n), '--audit-max-bytes must be at least 4096 bytes')
+      .optional(),
     log: z.string().optional(),
     'token-file': z.string().optional(),
     'settle-token-file': z.string().optional(),

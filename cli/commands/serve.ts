@@ -96,6 +96,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
   }
   if (opts.approvals === 'redis' && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'serve');
   if (opts['redis-prefix'] !== undefined && !opts.redis) throw new UsageError('--redis-prefix needs --redis URL', 'serve');
+  if (opts['audit-max-bytes'] !== undefined && !opts.audit) throw new UsageError('--audit-max-bytes needs --audit FILE', 'serve');
   const withDashboard = wantDashboard && dashboardAvailable;
   const wantQueue = withDashboard || opts.approvals !== undefined || Boolean(ctx.io.env.REIN_APPROVALS);
   let dashboard: import('../../language/node/serve/app.js').ServeOptions['dashboard'];
@@ -131,6 +132,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       redis: opts.redis,
       redisPrefix: opts['redis-prefix'],
       audit: opts.audit && ctx.resolve(opts.audit),
+      auditMaxBytes: opts['audit-max-bytes'],
       log: opts.log ? ctx.resolve(opts.log) : opts.audit && ctx.resolve(opts.audit),
       tokens,
       bodyLimit: opts['body-limit'],
@@ -179,7 +181,11 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     log('approving over the API is closed: it needs the approvals token (--approvals-token-file or REIN_APPROVALS_TOKEN), which the agent must not hold; approvers can use the dashboard with --users logins');
 
   return new Promise<number>((resolve) => {
-    const hup = () => void served.ctx.policy?.reload();
+    // SIGHUP: reload the policy, and continue the audit logs in fresh files (logrotate's postrotate)
+    const hup = () => {
+      void served.ctx.policy?.reload();
+      void served.reopenLogs();
+    };
     const stop = (sig: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);

@@ -104,6 +104,56 @@ describe('rein serve (command)', function () {
     for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com']) assert.ok(!isLoopback(h), h);
   });
 
+  it('the audit log can be rotated: logrotate\'s rename + SIGHUP continues it in a fresh file; --audit-max-bytes rotates by size (review h13r1 S9)', async () => {
+    const { existsSync, renameSync, readdirSync } = await import('node:fs');
+    const { verifyChain } = await import('../../language/audit/record.js');
+    const { nodeLineHash } = await import('../../language/node/audit-file.js');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-rot-'));
+    const log = join(dir, 'decisions.jsonl');
+    const decide = async (url: string, n: number) => {
+      for (let i = 0; i < n; i++) assert.equal((await call(url, '/v1/decide', { body: { input: model('rot', '0.001') } })).status, 200);
+    };
+    const settled = async (file: string, n: number) => {
+      for (let i = 0; i < 100 && (!existsSync(file) || readFileSync(file, 'utf8').split('\n').length - 1 < n); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    const verify = (files: string[]) => verifyChain(files.map((f) => ({ source: f, text: readFileSync(f, 'utf8') })), nodeLineHash);
+    const srv = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '127.0.0.1:0', '--no-watch', '--audit', log]);
+    try {
+      await decide(srv.url, 5);
+      await settled(log, 5);
+      renameSync(log, join(dir, 'decisions.1.jsonl')); // logrotate, `create` mode
+      await decide(srv.url, 5); // still into the renamed file (its descriptor)
+      srv.proc.kill('SIGHUP'); // postrotate
+      for (let i = 0; i < 100 && !existsSync(log); i++) await new Promise((r) => setTimeout(r, 50));
+      await decide(srv.url, 5);
+      await settled(log, 5);
+      const r = verify([join(dir, 'decisions.1.jsonl'), log]);
+      assert.equal(r.ok, true, JSON.stringify(r.problem));
+      assert.equal(r.records, 15);
+      assert.equal(readFileSync(log, 'utf8').split('\n').length - 1, 5, 'the new file has the decisions after SIGHUP');
+    } finally {
+      assert.equal(await srv.stop(), 0);
+    }
+    // by size
+    const dir2 = mkdtempSync(join(tmpdir(), 'rein-serve-rot-'));
+    const log2 = join(dir2, 'decisions.jsonl');
+    const srv2 = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '127.0.0.1:0', '--no-watch', '--audit', log2, '--audit-max-bytes', '4096']);
+    try {
+      await decide(srv2.url, 30);
+    } finally {
+      assert.equal(await srv2.stop(), 0);
+    }
+    const { auditFiles } = await import('../../language/node/audit-file.js');
+    const files = auditFiles(log2);
+    assert.ok(files.length >= 3, readdirSync(dir2).join(' '));
+    const r2 = verify(files);
+    assert.equal(r2.ok, true, JSON.stringify(r2.problem));
+    assert.equal(r2.records, 30);
+    const usage = await run(['serve', '--api', '--policy', AGENT, '--audit-max-bytes', '4096']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.err, /--audit-max-bytes needs --audit FILE/);
+  });
+
   it('serves as a process: decides over HTTP, reloads on SIGHUP, stops with 0 on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rein-serve-cli-'));
     const token = join(dir, 'token');

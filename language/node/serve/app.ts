@@ -43,6 +43,8 @@ export interface ServeOptions {
   store?: BudgetStore;
   /** Append every decision to this hash-chained log (FileAuditLog). */
   audit?: string;
+  /** Rotate the audit log when it would pass this many bytes (FileAuditLog `maxBytes`; `--audit-max-bytes`). */
+  auditMaxBytes?: number;
   /** Decision logs the dashboard reads (file or directory; default: `audit`). */
   log?: string;
   tokens?: ServeTokens;
@@ -151,6 +153,10 @@ export interface ServeApp {
   ctx: ServeContext;
   /** Stop listening, flush the audit log, close the store and watchers. */
   close(): Promise<void>;
+  /** Continue the audit logs (`audit`, and the verdict log when it is a file) in fresh files at their
+   *  paths, after an outside rotation renamed them (logrotate; `rein serve` on SIGHUP). Never throws:
+   *  a failure is logged and writing goes on in the old file. */
+  reopenLogs(): Promise<void>;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -266,17 +272,34 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
   let audit: AuditLogger | null = null;
   if (options.audit) {
     try {
-      auditSink = new FileAuditLog(options.audit, { onRepair: (i) => log(`audit log ${i.file}: cut off a partial last line (${i.bytesRemoved} bytes) left by a crash`) });
+      auditSink = new FileAuditLog(options.audit, {
+        onRepair: (i) => log(`audit log ${i.file}: cut off a partial last line (${i.bytesRemoved} bytes) left by a crash`),
+        ...(options.auditMaxBytes !== undefined ? { maxBytes: options.auditMaxBytes } : {}),
+        // A full disk (review h13r1 S3): once when it starts, once when it ends; records wait meanwhile.
+        onStall: (i) =>
+          log(`audit log ${i.file}: cannot write (${ioReason(i.error)}); decisions go on, their records wait in memory (up to 64 MiB) and are retried every second`),
+        onResume: (i) =>
+          log(`audit log ${i.file}: writing again after ${graceText(Math.round(i.stalledMs / 1000) * 1000)}; the records that waited are written${i.lost > 0 ? `, ${i.lost} were lost (more than 64 MiB waited): the chain breaks there` : ', none lost: the chain is intact'}`),
+      });
     } catch (e) {
       // A path the operator named (read-only, not a directory, held by another writer): an IO error
       // of the command line (`rein serve` exit 2), not an internal one (review h13r1 S2).
       await closeStore().catch(() => undefined);
       throw new LoadError(`cannot open the audit log \`${options.audit}\`: ${e instanceof AuditLogLockedError || (e instanceof Error && e.name === 'AuditLogLockedError') ? e.message : ioReason(e)}`);
     }
+    // Lost records: counted each (by the serving policy), logged at most every 10 s.
+    let lostSinceLog = 0;
+    let lastLossLog = 0;
     audit = new AuditLogger(auditSink, {
       onError: (e) => {
-        metrics.decisions.sinkFailure();
-        log(`audit log write failed: ${e instanceof Error ? e.message : String(e)}`);
+        metrics.decisions.sinkFailure(holder?.current?.policy.name);
+        lostSinceLog++;
+        const now = Date.now();
+        if (now - lastLossLog >= 10_000) {
+          log(`audit log write failed${lostSinceLog > 1 ? ` (${lostSinceLog} records since the last message)` : ''}: ${e instanceof Error ? e.message : String(e)}`);
+          lastLossLog = now;
+          lostSinceLog = 0;
+        }
       },
     });
   }
@@ -591,6 +614,16 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
   return {
     app,
     ctx,
+    async reopenLogs() {
+      for (const sink of [auditSink, verdictSink]) {
+        if (!(sink instanceof FileAuditLog) || closed) continue;
+        try {
+          await sink.reopen();
+        } catch (e) {
+          log(`audit log ${sink.path}: cannot reopen (${ioReason(e)}); writing on in the file it had open`);
+        }
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
