@@ -86,6 +86,24 @@ export class AuditLogLockedError extends Error {
 const heldLocks = new Set<string>();
 let exitHook = false;
 
+/** Whether process `pid` started after `since` (an ISO time): then it is not the process that wrote
+ *  the lock at `since`. Linux (/proc); elsewhere, or when unsure, false. A 2 s margin covers clock
+ *  ticks and the time between a process's start and its writing the lock. */
+function startedAfter(pid: number, since: string | undefined): boolean {
+  const at = since === undefined ? NaN : Date.parse(since);
+  if (!Number.isFinite(at)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // fields after `(comm)`: state is field 3, starttime field 22 (clock ticks after boot; USER_HZ 100)
+    const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const btime = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+    if (!Number.isFinite(ticks) || !Number.isFinite(btime)) return false;
+    return btime * 1000 + ticks * 10 > at + 2000;
+  } catch {
+    return false;
+  }
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -128,7 +146,14 @@ function takeLock(path: string): string {
       // Being written by its creator right now (or garbage): only a dead writer's lock is taken over.
       holder = { pid: -1, host: '?' };
     }
-    const stale = holder.host === me.host && Number.isSafeInteger(holder.pid) && holder.pid > 0 && holder.pid !== process.pid && !pidAlive(holder.pid);
+    // Stale: written on this host by a process that is gone — a dead pid; a live pid that started
+    // after the lock was written (the pid was reused: a wrapper, tini); or our own pid while this
+    // process does not hold the lock (a container restarted after an unclean exit runs as the same
+    // PID 1 on the same host name: review h13r1 S15).
+    const sameHost = holder.host === me.host && Number.isSafeInteger(holder.pid) && holder.pid > 0;
+    const stale =
+      sameHost &&
+      (holder.pid === process.pid ? !heldLocks.has(lock) : !pidAlive(holder.pid) || startedAfter(holder.pid, holder.since));
     if (!stale) {
       if (holder.pid === -1 && attempt < 2) continue;
       throw new AuditLogLockedError(path, holder);
