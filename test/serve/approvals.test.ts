@@ -105,6 +105,28 @@ describe('rein serve --api: approvals with the queue and signed tokens', functio
 });
 
 describe('rein serve --api: without an approval queue', function () {
+  it('request_approval when the queue cannot be written: 503 approval_queue_unavailable, not a 500 (review h13r1 S18)', async () => {
+    const { rmSync, writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-approvals-'));
+    const logs: string[] = [];
+    const s = await serve({ approvals: new ApprovalQueue({ store: new FileApprovalStore(dir), groups: { finance: ['alice'] } }), logger: (m) => logs.push(m) });
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      writeFileSync(dir, 'not a directory'); // writes into it fail (ENOTDIR), as on a read-only or full disk
+      const d = await call(s.url, '/v1/decide', { body: { input: transfer('500'), request_approval: true } });
+      assert.equal(d.status, 503, d.text);
+      assert.equal(d.body.error.code, 'approval_queue_unavailable');
+      assert.match(d.body.error.message, /require_approval.*approval queue cannot be written.*retry/);
+      assert.match(logs.join('\n'), /request_approval: the approval queue cannot be written/);
+      assert.doesNotMatch(logs.join('\n'), /internal error/);
+      // a decide without it answers as always
+      assert.equal((await call(s.url, '/v1/decide', { body: { input: transfer('500') } })).body.effect, 'require_approval');
+    } finally {
+      await s.close();
+      rmSync(dir, { force: true });
+    }
+  });
+
   it('request_approval and /v1/approvals say there is no queue', async () => {
     const s = await serve();
     try {

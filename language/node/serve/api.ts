@@ -208,15 +208,24 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     if (kind === 'evaluate') return evaluateOne(v, body);
     const d = decideOne(v, body);
     if (!body.request_approval) return d;
-    return Promise.resolve(d).then((d) => queueApprovals(d, body, v.policy));
+    return Promise.resolve(d).then((d) => queueApprovals(d, body, v.policy, reply));
   };
 
   /** With `request_approval`: queue each pending approval; the agent polls GET /v1/approvals/{id}
    *  for the verdict and its token. */
-  async function queueApprovals(d: Decision, b: DecideBody, policy: PolicyLike): Promise<unknown> {
+  async function queueApprovals(d: Decision, b: DecideBody, policy: PolicyLike, reply: FastifyReply): Promise<unknown> {
     if (d.effect !== 'require_approval') return d;
     // the request too, validated as the engine did: the inbox shows it verified against request_hash
-    const recs = await ctx.approvals!.request(d, b.input, { request: b.input, policy });
+    let recs: Awaited<ReturnType<NonNullable<typeof ctx.approvals>['request']>>;
+    try {
+      recs = await ctx.approvals!.request(d, b.input, { request: b.input, policy });
+    } catch (e) {
+      // A queue that cannot be written (a read-only or full disk, Redis down): the agent may retry;
+      // nothing was granted (review h13r1 S18).
+      const why = e instanceof Error ? e.message : String(e);
+      ctx.log(`request_approval: the approval queue cannot be written: ${why}`);
+      return ctx.fail(reply, 503, 'approval_queue_unavailable', `the decision is require_approval, but the approval queue cannot be written (${why}); retry later`);
+    }
     const out = JSON.parse(JSON.stringify(d)) as Decision & { approval_requests?: unknown };
     out.approval_requests = recs.map((r) => ({ id: r.id, rule: r.rule, from: r.from, expires: r.expires }));
     return out;

@@ -75,6 +75,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': json('DecideResponse', 'The decision (whatever its effect). `reservation.id` is what /v1/settle takes; `approval_requests` only with `request_approval`.'),
             ...errors(400, 401, 403, 413, 415),
+            '503': json('Error', '`approval_queue_unavailable`: with `request_approval`, the decision is require_approval but the approval queue cannot be written (a read-only or full disk, Redis down); retry later'),
           },
         },
       },
