@@ -515,8 +515,20 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       const o = fopts as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
       const server = createServer((req, res) => {
         const r = browserRefusal(req, allowOrigins, allowHosts);
-        if (r === null) handler(req, res);
-        else refuse(res, r);
+        if (r !== null) return refuse(res, r);
+        const origin = req.headers.origin;
+        if (origin !== undefined && allowOrigins.has(origin)) {
+          // CORS for an origin allowed with --allow-origin (review h13r1 S14): its page may read the
+          // answers, and its preflight (a JSON body, a bearer token) is answered here.
+          res.setHeader('Access-Control-Allow-Origin', origin);
+          res.setHeader('Vary', 'Origin');
+          res.setHeader('Access-Control-Expose-Headers', POLICY_HASH_HEADER);
+          if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+            res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'authorization, content-type', 'Access-Control-Max-Age': '600', 'Content-Length': '0' }).end();
+            return;
+          }
+        }
+        handler(req, res);
       });
       server.keepAliveTimeout = o.keepAliveTimeout ?? 65_000;
       if (typeof o.requestTimeout === 'number') server.requestTimeout = o.requestTimeout;
