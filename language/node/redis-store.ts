@@ -1430,8 +1430,10 @@ export class RedisBudgetStore implements BudgetStore {
     if (this.redis.status === 'ready') return;
     const status = this.redis.status;
     // Before the first connection (a store used right after construction), wait for it within the
-    // call's timeout; after a disconnect, fail fast: a decision must not wait for a reconnect.
-    if (this.firstReady && !this.closed && ['connecting', 'connect', 'reconnecting'].includes(status)) {
+    // call's timeout — whatever the status says meanwhile (a cluster's first connect passes through
+    // `close`; a lazy client is `wait`: review h13r1 S8); after a disconnect, fail fast: a decision
+    // must not wait for a reconnect.
+    if (this.firstReady && !this.closed && status !== 'end') {
       const start = Date.now();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)));
