@@ -544,6 +544,17 @@ describe('rein serve --api: metrics, audit log, OpenAPI', function () {
     assert.equal(recs.length, 4, 'four decisions; the 400 is not a decision');
     assert.deepEqual(recs.map((r) => r.decision.effect), ['allow', 'deny', 'allow', 'allow']);
     assert.deepEqual((recs[3].request as { cost: unknown }).cost, { estimate: '0.03' });
+    // the evaluate record says it only scored the request, and `rein report` leaves it out (review h13r1 S16)
+    assert.deepEqual(
+      recs.map((r) => (r.decision as { evaluated_only?: boolean }).evaluated_only ?? false),
+      [false, true, false, false],
+    );
+    const { summarize } = await import('../../language/audit/report.js');
+    const sum = summarize(recs);
+    assert.equal(sum.total, 3);
+    assert.equal(sum.evaluated, 1);
+    assert.deepEqual(sum.byEffect, { allow: 3, deny: 0, require_approval: 0 });
+    assert.deepEqual(sum.topDeny, []);
   });
 
   it('/openapi.json is OpenAPI 3.1 whose schemas accept and reject exactly what the server does', async () => {

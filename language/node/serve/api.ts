@@ -173,7 +173,9 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     // with approval keys, evaluate refuses approvals — see `evaluateProblem`).
     const approvals = b.approvals?.filter((a): a is Approval => typeof a === 'object');
     const d = v.policy.evaluate(b.input, { approvals, explain: b.explain, now: b.now ? new Date(b.now) : undefined, mode: ctx.options.mode });
-    ctx.onDecision(d, { request: b.input, latencyMs: performance.now() - t0 });
+    // Logged marked: a request scored (replay, offline scoring), not a decision anyone acted on
+    // (review h13r1 S16); `rein report` leaves such records out.
+    ctx.onDecision({ ...d, evaluated_only: true } as Decision, { request: b.input, latencyMs: performance.now() - t0 });
     return d;
   }
 
