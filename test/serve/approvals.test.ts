@@ -142,6 +142,42 @@ describe('rein serve --api: without an approval queue', function () {
   });
 });
 
+describe('rein serve --api: approvals asked under a policy version a reload replaced (review h13r1 S17)', function () {
+  this.timeout(30_000);
+  it('are marked policy_replaced in /v1/approvals (signed tokens are bound to the policy hash), and the token is indeed refused', async () => {
+    const { copyAgent } = await import('./helpers.js');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const dir = copyAgent();
+    const queue = new ApprovalQueue({ store: new FileApprovalStore(mkdtempSync(join(tmpdir(), 'rein-serve-approvals-'))), groups: { finance: ['alice'] }, signingKey: signer });
+    const s = await serve({ policy: dir, watch: false, approvals: queue, approvalKeys: [verificationKeyOf(signer)], tokens: { api: 'api', approvals: 'approver' } });
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    try {
+      const d = await call(s.url, '/v1/decide', { body: { input: transfer('500'), request_approval: true }, headers: bearer('api') });
+      const id = d.body.approval_requests[0].id;
+      assert.equal((await call(s.url, `/v1/approvals/${id}`, { headers: bearer('api') })).body.policy_replaced, undefined);
+      // another rule's message reworded: a new version, the same `version` string
+      const file = join(dir, 'policy.rein');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('tool db.drop is blocked', 'tool db.drop is blocked!'));
+      assert.equal((await s.ctx.policy!.reload()).changed, true);
+      assert.equal((await call(s.url, `/v1/approvals/${id}`, { headers: bearer('api') })).body.policy_replaced, true);
+      const list = await call(s.url, '/v1/approvals', { headers: bearer('approver') });
+      assert.equal(list.body.approvals.find((a: { id: string }) => a.id === id).policy_replaced, true);
+      const ok = await call(s.url, `/v1/approvals/${id}/approve`, { body: { approver: 'alice' }, headers: bearer('approver') });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.policy_replaced, true);
+      // what the mark says: the token is refused by the new version
+      const again = await call(s.url, '/v1/decide', { body: { input: transfer('500'), approvals: [ok.body.verdict.token] }, headers: bearer('api') });
+      assert.equal(again.body.effect, 'require_approval');
+      assert.match(JSON.stringify(again.body.errors), /another policy version/);
+      // a record asked under the new version is not marked
+      const d2 = await call(s.url, '/v1/decide', { body: { input: transfer('600'), request_approval: true }, headers: bearer('api') });
+      assert.equal((await call(s.url, `/v1/approvals/${d2.body.approval_requests[0].id}`, { headers: bearer('api') })).body.policy_replaced, undefined);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('rein serve --api: the api token never approves (regression, session 9 review R8)', function () {
   this.timeout(30_000);
   // The approvals scope defaulted to the api token: the agent, which holds that token, approved its own

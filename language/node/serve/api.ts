@@ -334,7 +334,14 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
 
   /** A record as the API answers it: with `verified` (its `request` hashes to `request_hash`:
    *  `verified`, `mismatch` or `missing`), as `rein approvals --format json` and the inbox show it. */
-  const withVerified = <R extends Pick<ApprovalRecord, 'request' | 'request_hash'>>(r: R): R & { verified: ReturnType<typeof verifyRecord> } => ({ ...r, verified: verifyRecord(r) });
+  const withVerified = <R extends Pick<ApprovalRecord, 'request' | 'request_hash' | 'policy'>>(r: R): R & { verified: ReturnType<typeof verifyRecord>; policy_replaced?: true } => {
+    const out: R & { verified: ReturnType<typeof verifyRecord>; policy_replaced?: true } = { ...r, verified: verifyRecord(r) };
+    // Signed tokens are bound to the policy hash: a record asked under a version of this policy that a
+    // reload has since replaced can be approved, but its token will not be accepted (review h13r1 S17).
+    const cur = ctx.policy?.current?.policy;
+    if (ctx.verifiesApprovals && cur && r.policy?.name === cur.name && r.policy.hash !== cur.hash) out.policy_replaced = true;
+    return out;
+  };
 
   const onlyApprovals = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (ctx.authorize(req, reply, 'approvals')) done();

@@ -95,6 +95,10 @@ export const approvalRecordSchema = z.object({
   verified: z
     .enum(['verified', 'mismatch', 'missing'])
     .describe('`request` hashes to `request_hash` (verified), is another request (mismatch: it cannot be approved), or is not stored (missing: `summary` is the queue writer\'s word)'),
+  policy_replaced: z
+    .literal(true)
+    .optional()
+    .describe('With signed approvals: the record was asked under a version of the serving policy that a reload has since replaced; its token would be refused (for another policy version), so the agent must ask again'),
   created: z.string(),
   expires: z.string(),
   status: z.enum(['pending', 'approved', 'denied', 'expired']),
