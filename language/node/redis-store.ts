@@ -791,9 +791,13 @@ export class RedisBudgetStore implements BudgetStore {
       });
     } else client = new Redis(opts.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: autoPipelining, ...nodeOptions });
     this.cluster = client instanceof Cluster;
-    // Errors surface through the calls that fail; an unhandled 'error' event would crash the host.
-    client.on('error', () => undefined);
+    // Errors surface through the calls that fail (the last one is named when a call finds the store
+    // not connected: a wrong password is otherwise invisible); an unhandled 'error' event would crash the host.
+    client.on('error', (e: unknown) => {
+      this.lastError = e instanceof Error ? e.message : String(e);
+    });
     client.on('ready', () => {
+      this.lastError = null;
       this.preload();
       this.scheduleRetry(0);
     });
@@ -947,6 +951,9 @@ export class RedisBudgetStore implements BudgetStore {
     }
     await r.set(`${this.prefix}ready`, String(Date.now()), 'PX', 60_000);
   }
+
+  /** The connection's last error, until it connects again. */
+  private lastError: string | null = null;
 
   /** Whether the node is a cluster node (`INFO cluster`), learned by the first probe; null before. */
   private clusterNode: boolean | null = null;
@@ -1439,9 +1446,14 @@ export class RedisBudgetStore implements BudgetStore {
       const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)));
       await Promise.race([this.firstReady, late]).finally(() => clearTimeout(timer));
       if ((this.redis.status as string) === 'ready' && Date.now() - start < this.timeoutMs) return;
-      throw new Error(`redis budget store: not connected within ${this.timeoutMs} ms (status ${this.redis.status}); ${what} refused`);
+      throw new Error(`redis budget store: not connected within ${this.timeoutMs} ms (status ${this.redis.status}${this.lastErrorText()}); ${what} refused`);
     }
-    throw new Error(`redis budget store: not connected (status ${status}); ${what} refused`);
+    throw new Error(`redis budget store: not connected (status ${status}${this.lastErrorText()}); ${what} refused`);
+  }
+
+  /** The connection's last error (`WRONGPASS …`, `ECONNREFUSED …`) for a "not connected" message. */
+  private lastErrorText(): string {
+    return this.lastError ? `; last error: ${this.lastError.slice(0, 200)}` : '';
   }
 
   /** `p`, or a rejection when it takes longer than `ms`. Calls with the store's own timeout share ONE

@@ -557,6 +557,34 @@ describe('rein serve --api: metrics, audit log, OpenAPI', function () {
     assert.deepEqual(sum.topDeny, []);
   });
 
+  it('HTTP it cannot read gets the one error shape with the policy hash; a request must arrive within 60 s; openapi servers is relative (review h13r1 S11)', async () => {
+    const { connect } = await import('node:net');
+    const s = await serve();
+    const raw = (data: string) =>
+      new Promise<string>((resolve, reject) => {
+        const u = new URL(s.url);
+        const sock = connect(Number(u.port), u.hostname, () => sock.end(data));
+        let out = '';
+        sock.setEncoding('utf8');
+        sock.on('data', (d: string) => (out += d));
+        sock.on('close', () => resolve(out));
+        sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? resolve(out) : reject(e)));
+      });
+    try {
+      const both = await raw('POST /v1/decide HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+      assert.match(both, /^HTTP\/1\.1 400 /);
+      assert.match(both, /rein-policy-hash: sha256:[0-9a-f]{64}/i);
+      assert.equal(JSON.parse(both.slice(both.indexOf('\r\n\r\n') + 4)).error.code, 'bad_request');
+      const big = await raw(`GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`);
+      assert.match(big, /^HTTP\/1\.1 431 /);
+      assert.equal(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4)).error.code, 'headers_too_large');
+      assert.equal(s.app.server.requestTimeout, 60_000);
+      assert.deepEqual((await call(s.url, '/openapi.json')).body.servers, [{ url: '/' }]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('/openapi.json is OpenAPI 3.1 whose schemas accept and reject exactly what the server does', async () => {
     const s = await serve();
     try {

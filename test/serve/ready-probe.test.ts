@@ -94,6 +94,20 @@ describe('rein serve: GET /ready with Redis checks what a decide needs', functio
     }
   });
 
+  it('a wrong Redis password: /ready names the cause (WRONGPASS), not only the status (review h13r1 S11)', async () => {
+    const locked = await start();
+    const admin = new Redis(locked.url, { maxRetriesPerRequest: 1 });
+    await admin.config('SET', 'requirepass', 'right-password');
+    admin.disconnect();
+    const w = await served(locked.url.replace('redis://', 'redis://:wrong-password@'));
+    try {
+      assert.equal(w.ready.status, 503, w.ready.text);
+      assert.match(w.ready.body.checks.store.error, /not connected.*WRONGPASS/);
+    } finally {
+      await w.s.close();
+    }
+  });
+
   it('a node of a Redis Cluster given as one URL: 503 saying so (not a raw MOVED on most decides)', async () => {
     const node = await start(['--cluster-enabled', 'yes'], { clusterBus: true });
     const c = await served(node.url);

@@ -10,7 +10,7 @@
 // adds stay inside it) after the core routes, in the order given.
 
 import { statSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -537,6 +537,31 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     },
     bodyLimit,
     logger: false,
+    // A client that sends headers and part of a body is not held for ever (fastify's default is no
+    // limit): 60 s to send the whole request (review h13r1 S11). Long polls are not affected: the
+    // limit is on receiving the request, not on answering it.
+    requestTimeout: 60_000,
+    // Broken HTTP (both Content-Length and Transfer-Encoding, headers too large, a timeout) answered in
+    // the one error shape of docs/service.md, with the policy hash, like every other error.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, code, message] =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'request_timeout', 'the request was not received in full within 60 s']
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? [431, 'headers_too_large', 'the request headers are too large']
+            : [400, 'bad_request', `malformed HTTP request${err.code ? ` (${err.code})` : ''}`];
+      metrics.error(code);
+      const body = JSON.stringify({ error: { code, message } });
+      const hash = holder?.hash;
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+            `${hash ? `${POLICY_HASH_HEADER}: ${hash}\r\n` : ''}Connection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(err);
+    },
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 65_000,

@@ -60,7 +60,8 @@ export function openApiDocument(): Record<string, unknown> {
       description: 'Policy decisions, budget reservations and settlement for AI agents in any language. See docs/service.md.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    servers: [{ url: 'http://127.0.0.1:8181' }],
+    // relative: the server that serves this document (whatever --listen is)
+    servers: [{ url: '/' }],
     components: {
       schemas: componentSchemas(),
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Only when the server has tokens (--token-file, REIN_API_TOKEN, …)' } },
