@@ -76,6 +76,7 @@ const voteSchema = z.object({
   reason: z.string().nullable(),
   at: z.string(),
   token: z.string().nullable().describe('The signed approval token to pass in `approvals` (when the server signs)'),
+  vote_id: z.string().optional().describe('A quorum vote\'s own id (of one approver\'s concurrent votes, the first stored counts)'),
 });
 
 const verdictSchema = voteSchema.extend({
