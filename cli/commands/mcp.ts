@@ -158,9 +158,14 @@ async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number
   let audit: AuditLogger | undefined;
   if (opts.audit) {
     try {
-      audit = new AuditLogger(new FileAuditLog(ctx.resolve(opts.audit)), {
-        onError: (e) => ctx.err(`rein mcp: writing the audit log failed: ${(e as Error).message}\n`),
-      });
+      audit = new AuditLogger(
+        new FileAuditLog(ctx.resolve(opts.audit), {
+          // a full disk: said once when writing stops and once when it starts again (records wait meanwhile)
+          onStall: (i) => ctx.err(`rein mcp: audit log ${i.file}: cannot write (${(i.error as Error).message}); records wait in memory and are retried every second\n`),
+          onResume: (i) => ctx.err(`rein mcp: audit log ${i.file}: writing again; ${i.lost > 0 ? `${i.lost} records were lost (over 64 MiB waited)` : 'no record lost'}\n`),
+        }),
+        { onError: (e) => ctx.err(`rein mcp: writing the audit log failed: ${(e as Error).message}\n`) },
+      );
     } catch (e) {
       ctx.err(`rein mcp: cannot open the audit log \`${opts.audit}\`: ${(e as Error).message}\n`);
       return EXIT.usage;
