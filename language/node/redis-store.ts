@@ -940,8 +940,10 @@ export class RedisBudgetStore implements BudgetStore {
     await this.assertReady('ready probe');
     const r = this.redis as Redis;
     if (!this.cluster && this.clusterNode === null) {
-      const info = await r.info('cluster');
-      this.clusterNode = /^cluster_enabled:1\s*$/m.test(info);
+      // INFO may be refused to this user (an ACL without @dangerous): then the node is not judged
+      // (a decide on another node's slot still fails closed with MOVED).
+      const info = await r.info('cluster').catch(() => null);
+      if (info !== null) this.clusterNode = /^cluster_enabled:1\s*$/m.test(info);
     }
     if (this.clusterNode) {
       throw new Error(

@@ -108,6 +108,20 @@ describe('rein serve: GET /ready with Redis checks what a decide needs', functio
     }
   });
 
+  it('a Redis user whose ACL refuses INFO (no @dangerous) is still ready: the probe is a write it may make', async () => {
+    const r = await start();
+    const admin = new Redis(r.url, { maxRetriesPerRequest: 1 });
+    await admin.call('ACL', 'SETUSER', 'rein', 'on', '>rein-pass', '~*', '&*', '+@all', '-@dangerous');
+    admin.disconnect();
+    const u = await served(r.url.replace('redis://', 'redis://rein:rein-pass@'));
+    try {
+      assert.equal(u.ready.status, 200, u.ready.text);
+      assert.equal((await call(u.s.url, '/v1/decide', { body: { input: model('acl', '0.01') } })).body.effect, 'allow');
+    } finally {
+      await u.s.close();
+    }
+  });
+
   it('a node of a Redis Cluster given as one URL: 503 saying so (not a raw MOVED on most decides)', async () => {
     const node = await start(['--cluster-enabled', 'yes'], { clusterBus: true });
     const c = await served(node.url);
