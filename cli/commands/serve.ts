@@ -169,6 +169,22 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     ctx.err(`rein serve: cannot listen on ${listen.host}:${listen.port}: ${ioReason(e)}\n`);
     return EXIT.usage;
   }
+  // A queue directory that cannot be written (a read-only volume): said at start, not first met as a
+  // 503 on the first request_approval (review h13r1 S18). The dashboard alone may read a read-only one.
+  if (queue) {
+    const { FileApprovalStore } = await import('../../language/node/approvals/queue.js');
+    if (queue.store instanceof FileApprovalStore) {
+      const { accessSync, constants, existsSync } = await import('node:fs');
+      const { dirname } = await import('node:path');
+      let dir = queue.store.dir;
+      while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+      try {
+        accessSync(dir, constants.W_OK);
+      } catch (e) {
+        log(`warning: the approval queue ${queue.store.dir} cannot be written (${ioReason(e)}): request_approval answers 503 approval_queue_unavailable and verdicts cannot be given`);
+      }
+    }
+  }
   const v = served.ctx.policy?.current;
   const what = plugins.map((p) => p.name).join(' + ');
   log(

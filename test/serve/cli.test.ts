@@ -87,6 +87,34 @@ describe('rein serve (command)', function () {
     }
   });
 
+  it('an approval queue on a read-only volume is said at start (review h13r1 S18)', async function () {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdirSync, rmSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-roq-'));
+    const ro = join(dir, 'ro');
+    mkdirSync(ro);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,ro', 'tmpfs', ro], { stdio: 'pipe' });
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      this.skip();
+    }
+    try {
+      const srv = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '127.0.0.1:0', '--no-watch', '--approvals', join(ro, 'queue')]);
+      try {
+        assert.match(srv.stderr(), /warning: the approval queue \S+ cannot be written \(read-only file system\): request_approval answers 503/);
+        const d = await call(srv.url, '/v1/decide', { body: { input: { agent: { id: 'a1', team: 'ops' }, action: { kind: 'tool_call', tool: 'transfer', amount: '500' } }, request_approval: true } });
+        assert.equal(d.status, 503, d.text);
+        assert.equal(d.body.error.code, 'approval_queue_unavailable');
+      } finally {
+        assert.equal(await srv.stop(), 0);
+      }
+    } finally {
+      execFileSync('umount', ['-l', ro], { stdio: 'pipe' });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a policy with errors exits 1 naming the error', async () => {
     const dir = copyAgent();
     writeFileSync(join(dir, 'broken.rein'), 'rule oops { when nope.x deny }');
