@@ -37,6 +37,16 @@ const duration = (flag: string) =>
       return Math.round(Number(m[1]) * unit);
     });
 
+/**
+ * `--redis-prefix`: the key prefix of everything Rein keeps in Redis (budget counters, the approval
+ * queue, the audit stream, the settle channel); default `rein:`. Letters, digits and `_ . : - / @`
+ * only: `{` or `}` would move a counter's keys off the one cluster slot its `{…}` hash tag names.
+ */
+const redisPrefix = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:\/@-]{1,128}$/, '--redis-prefix must be 1 to 128 letters, digits or `_ . : - / @` (e.g. rein:billing:)')
+  .optional();
+
 export const optionSchemas = {
   check: z.object({
     format: formatOf(['text', 'json', 'sarif', 'github'] as const).default('text'),
@@ -113,6 +123,7 @@ export const optionSchemas = {
   approvals: z.object({
     approvals: z.string().min(1).optional(),
     redis: z.string().regex(/^rediss?:\/\//, '--redis must be a redis:// or rediss:// URL').optional(),
+    'redis-prefix': redisPrefix,
     approvers: z.string().min(1).optional(),
     as: z.string().min(1, '--as needs an approver name').max(200).optional(),
     reason: z.string().max(2000, '--reason is limited to 2000 characters').optional(),
@@ -132,6 +143,7 @@ export const optionSchemas = {
     mode: z.enum(['enforce', 'monitor'], { error: (iss) => `--mode must be enforce or monitor (got \`${String(iss.input)}\`)` }).default('enforce'),
     audit: z.string().optional(),
     redis: z.string().optional(),
+    'redis-prefix': redisPrefix,
     'server-name': z.string().optional(),
     approvals: z.string().optional(),
     approvers: z.string().optional(),
@@ -152,7 +164,14 @@ export const optionSchemas = {
     'no-dashboard': z.boolean().default(false),
     listen: z.string().optional(),
     redis: z.string().regex(/^rediss?:\/\//, '--redis must be a redis:// or rediss:// URL').optional(),
+    'redis-prefix': redisPrefix,
     audit: z.string().optional(),
+    'audit-max-bytes': z
+      .string()
+      .regex(/^\d+$/, '--audit-max-bytes must be a number of bytes')
+      .transform((s) => Number(s))
+      .refine((n) => n >= 4096 && Number.isSafeInteger(n), '--audit-max-bytes must be at least 4096 bytes')
+      .optional(),
     log: z.string().optional(),
     'token-file': z.string().optional(),
     'settle-token-file': z.string().optional(),

@@ -37,7 +37,7 @@ async function openVerdictLog(ctx: Ctx, opts: Options<'approvals'>, queue: Appro
     const { RedisStreamAuditSink } = await import('../../language/node/serve/dashboard/redis-stream.js');
     const { hostname } = await import('node:os');
     const { randomBytes } = await import('node:crypto');
-    const sink = new RedisStreamAuditSink({ url: opts.redis, chain: `approvals-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}` });
+    const sink = new RedisStreamAuditSink({ url: opts.redis, prefix: opts['redis-prefix'], chain: `approvals-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}` });
     const logger = new AuditLogger(sink, { onError });
     return {
       logger,
@@ -123,10 +123,11 @@ export default async function cmdApprovals(ctx: Ctx, positionals: string[], opts
   if ((sub === 'approve' || sub === 'deny') && !opts.as) throw new UsageError(`\`${sub}\` needs --as APPROVER`, 'approvals');
   if (sub !== 'approve' && sub !== 'deny' && (opts.as || opts.reason || opts.audit)) throw new UsageError('--as, --reason and --audit are for `approve` and `deny`', 'approvals');
   if (sub !== 'list' && opts.all) throw new UsageError('--all is for `list`', 'approvals');
+  if (opts['redis-prefix'] !== undefined && !opts.redis) throw new UsageError('--redis-prefix needs --redis URL', 'approvals');
 
   let queue: ApprovalQueue;
   try {
-    queue = await openApprovalQueue({ dir: opts.approvals, redis: opts.redis, approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
+    queue = await openApprovalQueue({ dir: opts.approvals, redis: opts.redis, prefix: opts['redis-prefix'], approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
   } catch (e) {
     if (e instanceof ApprovalConfigError) throw new UsageError(e.message, 'approvals');
     throw e;

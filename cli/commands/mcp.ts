@@ -43,7 +43,7 @@ import { ChildTransport, LineTransport } from '../../language/node/mcp/stdio.js'
  */
 export async function makeApprovalBroker(
   ctx: Ctx,
-  opts: Pick<Options<'mcp'>, 'approvals' | 'approval-timeout' | 'approvers' | 'redis'>,
+  opts: Pick<Options<'mcp'>, 'approvals' | 'approval-timeout' | 'approvers' | 'redis' | 'redis-prefix'>,
   keys: { signing: ApprovalSigningKey | null; verifying: ApprovalKey[] | null },
 ): Promise<{ broker: ApprovalBroker; close(): Promise<void> }> {
   let fallback: ApprovalBroker | undefined;
@@ -51,7 +51,7 @@ export async function makeApprovalBroker(
   if (opts.approvals !== undefined) {
     const useRedis = opts.approvals === 'redis';
     if (useRedis && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'mcp');
-    const queue = await openApprovalQueue({ ...(useRedis ? { redis: opts.redis } : { dir: opts.approvals }), approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
+    const queue = await openApprovalQueue({ ...(useRedis ? { redis: opts.redis, prefix: opts['redis-prefix'] } : { dir: opts.approvals }), approvers: opts.approvers }, ctx.io.env as NodeJS.ProcessEnv, ctx.io.cwd);
     fallback = new QueueBroker(queue, { timeoutMs: opts['approval-timeout'] ?? 0 });
     close = async () => {
       await (queue.store as { close?: () => Promise<void> }).close?.();
@@ -139,23 +139,33 @@ async function setUp(ctx: Ctx, opts: Options<'mcp'>): Promise<Resources | number
   }
   let store: BudgetStore = new MemoryBudgetStore();
   if (opts.redis) {
-    const { RedisBudgetStore } = await import('../../language/node/redis-store.js');
-    const redis = new RedisBudgetStore({ url: opts.redis });
+    const { RedisBudgetStore, evictionWarning } = await import('../../language/node/redis-store.js');
+    const redis = new RedisBudgetStore({ url: opts.redis, prefix: opts['redis-prefix'] });
     try {
       await redis.ready();
+      // What would make every decide fail (a read-only replica, a cluster node, Redis out of memory):
+      // refused at start, as an unreachable Redis is (review h13r1 S4, S7).
+      await redis.probe();
     } catch (e) {
       await redis.close().catch(() => undefined);
-      ctx.err(`rein mcp: cannot connect to Redis at ${opts.redis}: ${(e as Error).message}\n`);
+      ctx.err(`rein mcp: cannot use Redis at ${opts.redis}: ${(e as Error).message}\n`);
       return EXIT.usage;
     }
+    const evicts = await redis.evictionPolicy().catch(() => null);
+    if (evicts !== null && evicts !== 'noeviction') ctx.err(`rein mcp: ${evictionWarning(evicts)}\n`);
     store = redis;
   }
   let audit: AuditLogger | undefined;
   if (opts.audit) {
     try {
-      audit = new AuditLogger(new FileAuditLog(ctx.resolve(opts.audit)), {
-        onError: (e) => ctx.err(`rein mcp: writing the audit log failed: ${(e as Error).message}\n`),
-      });
+      audit = new AuditLogger(
+        new FileAuditLog(ctx.resolve(opts.audit), {
+          // a full disk: said once when writing stops and once when it starts again (records wait meanwhile)
+          onStall: (i) => ctx.err(`rein mcp: audit log ${i.file}: cannot write (${(i.error as Error).message}); records wait in memory and are retried every second\n`),
+          onResume: (i) => ctx.err(`rein mcp: audit log ${i.file}: writing again; ${i.lost > 0 ? `${i.lost} records were lost (over 64 MiB waited)` : 'no record lost'}\n`),
+        }),
+        { onError: (e) => ctx.err(`rein mcp: writing the audit log failed: ${(e as Error).message}\n`) },
+      );
     } catch (e) {
       ctx.err(`rein mcp: cannot open the audit log \`${opts.audit}\`: ${(e as Error).message}\n`);
       return EXIT.usage;
@@ -210,6 +220,7 @@ export default async function cmdMcp(ctx: Ctx, positionals: string[], opts: Opti
   } else if (positionals.length === 0) {
     throw new UsageError('expected the upstream server after `--`, e.g. `rein mcp --policy policies/ -- npx -y @modelcontextprotocol/server-filesystem .`', 'mcp');
   }
+  if (opts['redis-prefix'] !== undefined && !opts.redis) throw new UsageError('--redis-prefix needs --redis URL', 'mcp');
   const listen = opts.listen !== undefined ? parseHostPort(opts.listen, '--listen') : undefined;
   let browsers: { allowOrigins: Set<string>; allowHosts: Set<string> } | undefined;
   if (opts['allow-origin'].length > 0 || opts['allow-host'].length > 0) {

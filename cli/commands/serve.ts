@@ -95,6 +95,8 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     throw new UsageError((e as Error).message, 'serve');
   }
   if (opts.approvals === 'redis' && !opts.redis) throw new UsageError('--approvals redis needs --redis URL', 'serve');
+  if (opts['redis-prefix'] !== undefined && !opts.redis) throw new UsageError('--redis-prefix needs --redis URL', 'serve');
+  if (opts['audit-max-bytes'] !== undefined && !opts.audit) throw new UsageError('--audit-max-bytes needs --audit FILE', 'serve');
   const withDashboard = wantDashboard && dashboardAvailable;
   const wantQueue = withDashboard || opts.approvals !== undefined || Boolean(ctx.io.env.REIN_APPROVALS);
   let dashboard: import('../../language/node/serve/app.js').ServeOptions['dashboard'];
@@ -106,7 +108,7 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       const inRedis = opts.approvals === 'redis' || (opts.approvals === undefined && opts.redis !== undefined);
       queueWhere = inRedis ? 'redis' : (opts.approvals ?? ctx.io.env.REIN_APPROVALS ?? '.rein/approvals');
       queue = await openApprovalQueue(
-        inRedis ? { redis: opts.redis, approvers: opts.approvers } : { dir: opts.approvals, approvers: opts.approvers },
+        inRedis ? { redis: opts.redis, prefix: opts['redis-prefix'], approvers: opts.approvers } : { dir: opts.approvals, approvers: opts.approvers },
         ctx.io.env as NodeJS.ProcessEnv,
         ctx.io.cwd,
       );
@@ -128,7 +130,9 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
       policy: opts.policy && ctx.resolve(opts.policy),
       watch: !opts['no-watch'],
       redis: opts.redis,
+      redisPrefix: opts['redis-prefix'],
       audit: opts.audit && ctx.resolve(opts.audit),
+      auditMaxBytes: opts['audit-max-bytes'],
       log: opts.log ? ctx.resolve(opts.log) : opts.audit && ctx.resolve(opts.audit),
       tokens,
       bodyLimit: opts['body-limit'],
@@ -165,6 +169,22 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     ctx.err(`rein serve: cannot listen on ${listen.host}:${listen.port}: ${ioReason(e)}\n`);
     return EXIT.usage;
   }
+  // A queue directory that cannot be written (a read-only volume): said at start, not first met as a
+  // 503 on the first request_approval (review h13r1 S18). The dashboard alone may read a read-only one.
+  if (queue) {
+    const { FileApprovalStore } = await import('../../language/node/approvals/queue.js');
+    if (queue.store instanceof FileApprovalStore) {
+      const { accessSync, constants, existsSync } = await import('node:fs');
+      const { dirname } = await import('node:path');
+      let dir = queue.store.dir;
+      while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+      try {
+        accessSync(dir, constants.W_OK);
+      } catch (e) {
+        log(`warning: the approval queue ${queue.store.dir} cannot be written (${ioReason(e)}): request_approval answers 503 approval_queue_unavailable and verdicts cannot be given`);
+      }
+    }
+  }
   const v = served.ctx.policy?.current;
   const what = plugins.map((p) => p.name).join(' + ');
   log(
@@ -177,7 +197,11 @@ export default async function cmdServe(ctx: Ctx, positionals: string[], opts: Op
     log('approving over the API is closed: it needs the approvals token (--approvals-token-file or REIN_APPROVALS_TOKEN), which the agent must not hold; approvers can use the dashboard with --users logins');
 
   return new Promise<number>((resolve) => {
-    const hup = () => void served.ctx.policy?.reload();
+    // SIGHUP: reload the policy, and continue the audit logs in fresh files (logrotate's postrotate)
+    const hup = () => {
+      void served.ctx.policy?.reload();
+      void served.reopenLogs();
+    };
     const stop = (sig: string) => {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);

@@ -4,7 +4,10 @@
 import type { AuditRecord, VerifyResult } from './record.js';
 
 export interface ReportSummary {
+  /** Decisions (the records of /v1/evaluate, `evaluated`, are left out of every number). */
   total: number;
+  /** Records of requests only scored, not acted on (`decision.evaluated_only`: `rein serve`'s /v1/evaluate). */
+  evaluated: number;
   byEffect: Record<'allow' | 'deny' | 'require_approval', number>;
   first: string | null;
   last: string | null;
@@ -48,7 +51,12 @@ export function summarize(records: AuditRecord[]): ReportSummary {
   const budgets = new Map<string, ReportSummary['budgets'][number]>();
   const versions = new Map<string, ReportSummary['versions'][number]>();
 
+  let evaluated = 0;
   for (const r of records) {
+    if ((r.decision as { evaluated_only?: unknown }).evaluated_only === true) {
+      evaluated++;
+      continue;
+    }
     const effect = r.decision.effect;
     if (effect in byEffect) byEffect[effect]++;
     const t = Date.parse(r.time);
@@ -81,7 +89,8 @@ export function summarize(records: AuditRecord[]): ReportSummary {
   }
   lat.sort((a, b) => a - b);
   return {
-    total: records.length,
+    total: records.length - evaluated,
+    evaluated,
     byEffect,
     first: Number.isFinite(first) ? new Date(first).toISOString() : null,
     last: Number.isFinite(last) ? new Date(last).toISOString() : null,
@@ -173,7 +182,7 @@ svg{width:100%;height:auto;font-size:11px;fill:#555} table{border-collapse:colla
 code{font-family:ui-monospace,monospace;font-size:12px}
 </style></head><body>
 <h1>${esc(title)}</h1>
-<div class="meta">${s.first ? `${esc(s.first)} — ${esc(s.last)}` : 'empty log'} · ${chain}${opts.sources?.length ? ` · ${opts.sources.map(esc).join(', ')}` : ''}</div>
+<div class="meta">${s.first ? `${esc(s.first)} — ${esc(s.last)}` : 'empty log'} · ${chain}${opts.sources?.length ? ` · ${opts.sources.map(esc).join(', ')}` : ''}${s.evaluated > 0 ? ` · <span id="evaluated">${s.evaluated} evaluate-only record${s.evaluated === 1 ? '' : 's'} (scored with /v1/evaluate, not acted on) left out</span>` : ''}</div>
 <div class="cards">
 <div class="card" id="total"><span>decisions</span><b>${s.total}</b></div>
 <div class="card allow" id="allow"><span>allowed</span><b>${s.byEffect.allow}</b>${share(s.byEffect.allow)}</div>

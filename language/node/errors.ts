@@ -15,6 +15,10 @@ export function ioReason(e: unknown): string {
       return 'is a directory, not a file';
     case 'ENOTDIR':
       return 'a part of the path is not a directory';
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'no space left on device';
     case 'EMFILE':
     case 'ENFILE':
       return 'too many open files';

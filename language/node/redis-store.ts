@@ -680,6 +680,14 @@ class DuplicateReservation extends Error {
 /** A directory entry that marks a reservation released before its reserve wrote the entry. */
 const DIR_TOMBSTONE = 'x';
 
+/** The warning for a Redis whose `maxmemory-policy` evicts keys (review h13r1 S6); `rein mcp` says it too. */
+export function evictionWarning(policy: string): string {
+  return (
+    `warning: Redis evicts keys under memory pressure (maxmemory-policy ${policy}): a budget counter it evicts starts again from zero, ` +
+    'and its ceiling with it. Set maxmemory-policy noeviction, or give Rein a Redis of its own (docs/redis.md#failure-modes)'
+  );
+}
+
 export class RedisBudgetStore implements BudgetStore {
   readonly prefix: string;
   /** The one timeout (ms) of every call; the engine's `storeTimeoutMs` defaults to it. */
@@ -783,9 +791,13 @@ export class RedisBudgetStore implements BudgetStore {
       });
     } else client = new Redis(opts.url ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: autoPipelining, ...nodeOptions });
     this.cluster = client instanceof Cluster;
-    // Errors surface through the calls that fail; an unhandled 'error' event would crash the host.
-    client.on('error', () => undefined);
+    // Errors surface through the calls that fail (the last one is named when a call finds the store
+    // not connected: a wrong password is otherwise invisible); an unhandled 'error' event would crash the host.
+    client.on('error', (e: unknown) => {
+      this.lastError = e instanceof Error ? e.message : String(e);
+    });
     client.on('ready', () => {
+      this.lastError = null;
       this.preload();
       this.scheduleRetry(0);
     });
@@ -910,6 +922,58 @@ export class RedisBudgetStore implements BudgetStore {
       timeoutMs,
       'connect',
     );
+  }
+
+  /**
+   * Whether this Redis can serve decisions now (`rein serve`'s GET /ready): a write with a TTL on
+   * `<prefix>ready` — which fails on a read-only replica (an old primary after a failover), on a Redis
+   * out of memory under `noeviction`, and when Redis is down — and, for a store given one `url` or
+   * `client` (not `nodes`), that the node is not part of a Redis Cluster (it would answer MOVED for
+   * most counters). A read alone passes all of those while every decide fails (review h13r1 S7, S4).
+   * Rejects with the reason; fails closed like a decide.
+   */
+  async probe(): Promise<void> {
+    await this.withTimeout(this.probeOnce(), this.timeoutMs, 'ready probe');
+  }
+
+  private async probeOnce(): Promise<void> {
+    await this.assertReady('ready probe');
+    const r = this.redis as Redis;
+    if (!this.cluster && this.clusterNode === null) {
+      // INFO may be refused to this user (an ACL without @dangerous): then the node is not judged
+      // (a decide on another node's slot still fails closed with MOVED).
+      const info = await r.info('cluster').catch(() => null);
+      if (info !== null) this.clusterNode = /^cluster_enabled:1\s*$/m.test(info);
+    }
+    if (this.clusterNode) {
+      throw new Error(
+        'redis budget store: this Redis is a node of a Redis Cluster, and a store given one URL reaches only the slots of that node ' +
+          '(decisions on the others fail with MOVED): give the store the cluster (`nodes`), or use a single primary (docs/redis.md#redis-cluster)',
+      );
+    }
+    await r.set(`${this.prefix}ready`, String(Date.now()), 'PX', 60_000);
+  }
+
+  /** The connection's last error, until it connects again. */
+  private lastError: string | null = null;
+
+  /** Whether the node is a cluster node (`INFO cluster`), learned by the first probe; null before. */
+  private clusterNode: boolean | null = null;
+
+  /**
+   * Redis's `maxmemory-policy` (from `INFO memory`), or null when Redis does not say. Anything but
+   * `noeviction` lets Redis evict counters under memory pressure, and an evicted counter starts again
+   * from zero: the ceiling with it (docs/redis.md, "Failure modes").
+   */
+  async evictionPolicy(): Promise<string | null> {
+    await this.assertReady('INFO memory');
+    const info = await this.withTimeout((this.redis as Redis).info('memory'), this.timeoutMs, 'INFO memory');
+    return /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? null;
+  }
+
+  /** Resolves at the first connection (at once when connected); no timer: pending for ever if Redis never answers. */
+  connected(): Promise<void> {
+    return this.firstReady ?? Promise.resolve();
   }
 
   /** How many releases wait for Redis to confirm them (retried in the background). */
@@ -1375,16 +1439,23 @@ export class RedisBudgetStore implements BudgetStore {
     if (this.redis.status === 'ready') return;
     const status = this.redis.status;
     // Before the first connection (a store used right after construction), wait for it within the
-    // call's timeout; after a disconnect, fail fast: a decision must not wait for a reconnect.
-    if (this.firstReady && !this.closed && ['connecting', 'connect', 'reconnecting'].includes(status)) {
+    // call's timeout — whatever the status says meanwhile (a cluster's first connect passes through
+    // `close`; a lazy client is `wait`: review h13r1 S8); after a disconnect, fail fast: a decision
+    // must not wait for a reconnect.
+    if (this.firstReady && !this.closed && status !== 'end') {
       const start = Date.now();
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.timeoutMs)));
       await Promise.race([this.firstReady, late]).finally(() => clearTimeout(timer));
       if ((this.redis.status as string) === 'ready' && Date.now() - start < this.timeoutMs) return;
-      throw new Error(`redis budget store: not connected within ${this.timeoutMs} ms (status ${this.redis.status}); ${what} refused`);
+      throw new Error(`redis budget store: not connected within ${this.timeoutMs} ms (status ${this.redis.status}${this.lastErrorText()}); ${what} refused`);
     }
-    throw new Error(`redis budget store: not connected (status ${status}); ${what} refused`);
+    throw new Error(`redis budget store: not connected (status ${status}${this.lastErrorText()}); ${what} refused`);
+  }
+
+  /** The connection's last error (`WRONGPASS …`, `ECONNREFUSED …`) for a "not connected" message. */
+  private lastErrorText(): string {
+    return this.lastError ? `; last error: ${this.lastError.slice(0, 200)}` : '';
   }
 
   /** `p`, or a rejection when it takes longer than `ms`. Calls with the store's own timeout share ONE

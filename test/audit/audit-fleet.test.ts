@@ -96,6 +96,34 @@ describe('audit log on a fleet', function () {
       assert.equal(verifyLog(read(auditFiles(log))).records, 4);
     });
 
+    it('a lock naming this process\'s own pid, which it does not hold (a container restarted as PID 1), is taken over (review h13r1 S15)', async () => {
+      const { hostname } = await import('node:os');
+      const log = join(dir, 'decisions.jsonl');
+      writeFileSync(log + '.lock', JSON.stringify({ pid: process.pid, host: hostname(), since: new Date(Date.now() - 60_000).toISOString() }) + '\n');
+      const a = new FileAuditLog(log);
+      assert.equal(JSON.parse(readFileSync(log + '.lock', 'utf8')).pid, process.pid);
+      // while held, a second one in this process is still refused
+      assert.throws(() => new FileAuditLog(log), AuditLogLockedError);
+      await a.close();
+    });
+
+    it('a lock whose pid now belongs to a process started after it (pid reused) is taken over; one whose live writer started before it is not (review h13r1 S15)', async function () {
+      const { hostname } = await import('node:os');
+      if (!existsSync('/proc/self/stat')) this.skip();
+      const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 30000)'], { stdio: 'ignore' });
+      children.push(other);
+      await new Promise((r) => setTimeout(r, 300));
+      const log = join(dir, 'decisions.jsonl');
+      // written an hour before `other` started: `other` only reuses the pid
+      writeFileSync(log + '.lock', JSON.stringify({ pid: other.pid, host: hostname(), since: new Date(Date.now() - 3_600_000).toISOString() }) + '\n');
+      const a = new FileAuditLog(log);
+      await a.close();
+      // written now, by `other` (alive, started before it): held
+      writeFileSync(log + '.lock', JSON.stringify({ pid: other.pid, host: hostname(), since: new Date().toISOString() }) + '\n');
+      assert.throws(() => new FileAuditLog(log), AuditLogLockedError);
+      other.kill();
+    });
+
     it('two FileAuditLogs on one file in one process: the second throws AuditLogLockedError', async () => {
       const log = join(dir, 'decisions.jsonl');
       const a = new FileAuditLog(log);

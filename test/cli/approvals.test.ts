@@ -167,7 +167,7 @@ describe('rein approvals (approval queue in a directory)', function () {
   });
 
   it('usage errors exit 2', async () => {
-    for (const args of [[], ['frob'], ['approve'], ['approve', 'ap_x'], ['list', 'extra'], ['show', 'ap_x', '--as', 'a'], ['list', '--redis', 'http://x']]) {
+    for (const args of [[], ['frob'], ['approve'], ['approve', 'ap_x'], ['list', 'extra'], ['show', 'ap_x', '--as', 'a'], ['list', '--redis', 'http://x'], ['list', '--redis-prefix', 'rein:x:'], ['list', '--redis', 'redis://127.0.0.1:1', '--redis-prefix', 'a b']]) {
       const r = await runMain(['approvals', ...args], { env, cwd: dir });
       assert.equal(r.code, 2, args.join(' '));
     }

@@ -81,6 +81,12 @@ describe('rein mcp: budgets, hot reload and failures', function () {
     const still = await gw.client.callTool({ name: 'paid', arguments: { cost: 0.01 } });
     assert.equal(still.isError, true);
     assert.match(text(still), /paid tools are off/);
+    // Emptied (the first step of an in-place rewrite): refused, the deny rule keeps holding (review h13r1 S10)
+    writeFileSync(path.join(dir, 'deny.rein'), '');
+    await waitFor(() => /`deny\.rein` is empty — a file being written\? Not reloaded/.test(gw!.stderr()), 'the empty file refused', 15_000);
+    const held = await gw.client.callTool({ name: 'paid', arguments: { cost: 0.01 } });
+    assert.equal(held.isError, true);
+    assert.match(text(held), /paid tools are off/);
     await gw.close();
     const hashes = new Set(auditDecisions(audit).map((d) => d.request?.phase));
     assert.ok(hashes.has('call'));

@@ -23,6 +23,23 @@ describe('RedisBudgetStore: the first decide waits for the connection', function
     }
   });
 
+  it('before its first connection a decide waits whatever the client\'s status says (`wait`, `close`: a cluster\'s first connect), not only while `connecting` (review h13r1 S8)', async () => {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(redis.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
+    const store = new RedisBudgetStore({ client, prefix: 'first-wait:', timeoutMs: 2000 });
+    try {
+      assert.equal(client.status, 'wait');
+      const engine = new Engine(compile(CEILING_POLICY), { store, clock: () => NOON });
+      const pending = engine.decide({ team: 'support', cost: '0.01' });
+      setTimeout(() => void client.connect().catch(() => undefined), 200);
+      const d = await pending;
+      assert.equal(d.effect, 'allow', JSON.stringify(d.errors));
+    } finally {
+      await store.close();
+      client.disconnect();
+    }
+  });
+
   it('with nothing listening, fails closed within the timeout and names the connection', async () => {
     const port = await freePort();
     const store = new RedisBudgetStore({ url: `redis://127.0.0.1:${port}`, prefix: 'none:', timeoutMs: 300 });

@@ -544,6 +544,45 @@ describe('rein serve --api: metrics, audit log, OpenAPI', function () {
     assert.equal(recs.length, 4, 'four decisions; the 400 is not a decision');
     assert.deepEqual(recs.map((r) => r.decision.effect), ['allow', 'deny', 'allow', 'allow']);
     assert.deepEqual((recs[3].request as { cost: unknown }).cost, { estimate: '0.03' });
+    // the evaluate record says it only scored the request, and `rein report` leaves it out (review h13r1 S16)
+    assert.deepEqual(
+      recs.map((r) => (r.decision as { evaluated_only?: boolean }).evaluated_only ?? false),
+      [false, true, false, false],
+    );
+    const { summarize } = await import('../../language/audit/report.js');
+    const sum = summarize(recs);
+    assert.equal(sum.total, 3);
+    assert.equal(sum.evaluated, 1);
+    assert.deepEqual(sum.byEffect, { allow: 3, deny: 0, require_approval: 0 });
+    assert.deepEqual(sum.topDeny, []);
+  });
+
+  it('HTTP it cannot read gets the one error shape with the policy hash; a request must arrive within 60 s; openapi servers is relative (review h13r1 S11)', async () => {
+    const { connect } = await import('node:net');
+    const s = await serve();
+    const raw = (data: string) =>
+      new Promise<string>((resolve, reject) => {
+        const u = new URL(s.url);
+        const sock = connect(Number(u.port), u.hostname, () => sock.end(data));
+        let out = '';
+        sock.setEncoding('utf8');
+        sock.on('data', (d: string) => (out += d));
+        sock.on('close', () => resolve(out));
+        sock.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? resolve(out) : reject(e)));
+      });
+    try {
+      const both = await raw('POST /v1/decide HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+      assert.match(both, /^HTTP\/1\.1 400 /);
+      assert.match(both, /rein-policy-hash: sha256:[0-9a-f]{64}/i);
+      assert.equal(JSON.parse(both.slice(both.indexOf('\r\n\r\n') + 4)).error.code, 'bad_request');
+      const big = await raw(`GET /health HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`);
+      assert.match(big, /^HTTP\/1\.1 431 /);
+      assert.equal(JSON.parse(big.slice(big.indexOf('\r\n\r\n') + 4)).error.code, 'headers_too_large');
+      assert.equal(s.app.server.requestTimeout, 60_000);
+      assert.deepEqual((await call(s.url, '/openapi.json')).body.servers, [{ url: '/' }]);
+    } finally {
+      await s.close();
+    }
   });
 
   it('/openapi.json is OpenAPI 3.1 whose schemas accept and reject exactly what the server does', async () => {
@@ -720,6 +759,58 @@ describe('rein serve --api: hot reload', function () {
     } finally {
       await s.close();
     }
+  });
+
+  it('a policy file rewritten in place, in two parts with a stall, or emptied first, never serves half a policy (review h13r1 S10)', async () => {
+    const { closeSync, openSync, writeSync } = await import('node:fs');
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const dir = copyAgent();
+    const file = join(dir, 'policy.rein');
+    const text = readFileSync(file, 'utf8');
+    // the cut falls between declarations: the first part (header, input) checks clean, and allows db.drop
+    const cut = text.indexOf('/// Dropping databases');
+    assert.ok(cut > 0);
+    const logs: string[] = [];
+    const s = await serve({ policy: dir, watch: true, logger: (m) => logs.push(m) });
+    const drop = { agent: { id: 'a1', team: 'ops' }, action: { kind: 'tool_call', tool: 'db.drop' } };
+    const effects: string[] = [];
+    let stop = false;
+    const poll = (async () => {
+      while (!stop) {
+        effects.push((await call(s.url, '/v1/decide', { body: { input: drop } })).body.effect);
+        await sleep(20);
+      }
+    })();
+    try {
+      const h1 = s.ctx.policy!.hash;
+      // as `cat > f`, scp or a slow copy write it: truncate, the first part, a stall, the rest
+      const fd = openSync(file, 'w');
+      writeSync(fd, text.slice(0, cut));
+      await sleep(500);
+      writeSync(fd, text.slice(cut) + '\n// redeployed\n');
+      closeSync(fd);
+      await until(async () => s.ctx.policy!.hash, (h) => h !== h1);
+      assert.notEqual(s.ctx.policy!.hash, h1, 'the whole file was loaded');
+      await sleep(1200); // no second reload follows: the first one was of the whole file
+      assert.equal(s.ctx.policy!.current!.generation, 2, `one reload, of the whole file: ${logs.join('; ')}`);
+      // emptied (the first step of an in-place rewrite) and left so: refused, the old version serves
+      writeFileSync(file, '');
+      const refused = await until(
+        () => call(s.url, '/v1/policy'),
+        (r) => r.body.reload_error !== null,
+      );
+      assert.match(refused.body.reload_error.message, /`policy\.rein` is empty/);
+      writeFileSync(file, text);
+      await until(async () => s.ctx.policy!.current!.generation, (g) => g === 3);
+      assert.equal(s.ctx.policy!.current!.generation, 3);
+      await sleep(100);
+    } finally {
+      stop = true;
+      await poll;
+      await s.close();
+    }
+    assert.ok(effects.length > 20, `${effects.length} decisions`);
+    assert.deepEqual([...new Set(effects)], ['deny'], 'db.drop was denied throughout');
   });
 
   it('reload() without changes keeps the version', async () => {

@@ -208,6 +208,51 @@ describe('P14: rein serve request_approval stores the request verified', functio
       await s.close();
     }
   });
+
+  it('D7: GET /v1/approvals and /v1/approvals/{id}, and a verdict, carry `verified` (as rein approvals and the inbox do)', async () => {
+    const { call, serve } = await import('./helpers.js');
+    const { join } = path;
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-d7-'));
+    const queue = new ApprovalQueue({ store: new FileApprovalStore(dir), groups: { finance: ['alice'] } });
+    const s = await serve({ approvals: queue, tokens: { api: 'api', approvals: 'approver' } });
+    const api = { authorization: 'Bearer api' };
+    const approver = { authorization: 'Bearer approver' };
+    try {
+      const ask = async (amount: string) => {
+        const input = { agent: { id: 'a1', team: 'ops' }, action: { kind: 'tool_call', tool: 'transfer', amount } };
+        const d = await call(s.url, '/v1/decide', { body: { input, request_approval: true }, headers: api });
+        return d.body.approval_requests[0].id as string;
+      };
+      const good = await ask('500');
+      const forged = await ask('600');
+      const bare = await ask('700');
+      // a writer that forged one record's request, and one record with no request stored
+      const file = (id: string) => join(dir, `${id}.json`);
+      const f = JSON.parse(readFileSync(file(forged), 'utf8'));
+      f.request = { ...f.request, action: { ...f.request.action, amount: '6000' } };
+      writeFileSync(file(forged), JSON.stringify(f));
+      const b = JSON.parse(readFileSync(file(bare), 'utf8'));
+      delete b.request;
+      writeFileSync(file(bare), JSON.stringify(b));
+      const list = await call(s.url, '/v1/approvals', { headers: approver });
+      assert.equal(list.status, 200, list.text);
+      const byId = Object.fromEntries(list.body.approvals.map((a: { id: string; verified: string }) => [a.id, a.verified]));
+      assert.deepEqual(byId, { [good]: 'verified', [forged]: 'mismatch', [bare]: 'missing' });
+      for (const [id, v] of [[good, 'verified'], [forged, 'mismatch'], [bare, 'missing']]) {
+        const one = await call(s.url, `/v1/approvals/${id}`, { headers: api });
+        assert.equal(one.body.verified, v, one.text);
+      }
+      const ok = await call(s.url, `/v1/approvals/${good}/approve`, { body: { approver: 'alice' }, headers: approver });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.verified, 'verified');
+      // the OpenAPI document declares it
+      const doc = await call(s.url, '/openapi.json');
+      assert.deepEqual(doc.body.components.schemas.ApprovalRecord.properties.verified.enum, ['verified', 'mismatch', 'missing']);
+      assert.ok(doc.body.components.schemas.ApprovalRecord.required.includes('verified'));
+    } finally {
+      await s.close();
+    }
+  });
 });
 
 describe('P14: REIN_APPROVALS_REQUIRE_VERIFIED for rein approvals', function () {

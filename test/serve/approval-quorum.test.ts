@@ -148,6 +148,42 @@ describe('ApprovalQueue: quorum votes and `expires`', () => {
     await q.approve(rec!.id, 'c');
     assert.equal((await q.get(rec!.id))!.status, 'approved');
   });
+
+  for (const kind of ['directory', 'redis'] as const) {
+    it(`one approver voting six times at once: one vote counts and one answer says so; the others are refused (${kind}; review h13r1 S11)`, async function () {
+      let store: ApprovalStore;
+      let stop = async () => undefined as void;
+      if (kind === 'redis') {
+        const { requireRedis, startRedis } = await import('../redis/redis-server.js');
+        requireRedis(this);
+        const redis = await startRedis();
+        const { RedisApprovalStore } = await import('../../language/node/approvals/redis-queue.js');
+        const rs = new RedisApprovalStore({ url: redis.url, prefix: 'quorum-dup:' });
+        store = rs;
+        stop = async () => {
+          await rs.close();
+          await redis.destroy();
+        };
+      } else store = new FileApprovalStore(mkdtempSync(join(tmpdir(), 'rein-quorum-dup-')));
+      try {
+        // two queue objects: two replicas on one store
+        const q1 = new ApprovalQueue({ store });
+        const q2 = new ApprovalQueue({ store });
+        const [rec] = await q1.request(decision(3), {});
+        const outs = await Promise.all([q1, q2, q1, q2, q1, q2].map((q) => q.approve(rec!.id, 'alice')));
+        assert.equal(outs.filter((o) => o.ok).length, 1, JSON.stringify(outs.map((o) => (o.ok ? 'ok' : o.code))));
+        for (const o of outs) if (!o.ok) assert.equal(o.code, 'decided');
+        const mid = (await q1.get(rec!.id))!;
+        assert.equal(mid.status, 'pending');
+        assert.deepEqual([...new Set(mid.votes!.map((v) => v.by))], ['alice']);
+        assert.equal((await q2.approve(rec!.id, 'bob')).ok, true);
+        assert.equal((await q1.approve(rec!.id, 'carol')).ok, true);
+        assert.equal((await q1.get(rec!.id))!.status, 'approved');
+      } finally {
+        await stop();
+      }
+    });
+  }
 });
 
 describe('the dashboard inbox and quorum votes', () => {

@@ -105,6 +105,28 @@ describe('rein serve --api: approvals with the queue and signed tokens', functio
 });
 
 describe('rein serve --api: without an approval queue', function () {
+  it('request_approval when the queue cannot be written: 503 approval_queue_unavailable, not a 500 (review h13r1 S18)', async () => {
+    const { rmSync, writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-approvals-'));
+    const logs: string[] = [];
+    const s = await serve({ approvals: new ApprovalQueue({ store: new FileApprovalStore(dir), groups: { finance: ['alice'] } }), logger: (m) => logs.push(m) });
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      writeFileSync(dir, 'not a directory'); // writes into it fail (ENOTDIR), as on a read-only or full disk
+      const d = await call(s.url, '/v1/decide', { body: { input: transfer('500'), request_approval: true } });
+      assert.equal(d.status, 503, d.text);
+      assert.equal(d.body.error.code, 'approval_queue_unavailable');
+      assert.match(d.body.error.message, /require_approval.*approval queue cannot be written.*retry/);
+      assert.match(logs.join('\n'), /request_approval: the approval queue cannot be written/);
+      assert.doesNotMatch(logs.join('\n'), /internal error/);
+      // a decide without it answers as always
+      assert.equal((await call(s.url, '/v1/decide', { body: { input: transfer('500') } })).body.effect, 'require_approval');
+    } finally {
+      await s.close();
+      rmSync(dir, { force: true });
+    }
+  });
+
   it('request_approval and /v1/approvals say there is no queue', async () => {
     const s = await serve();
     try {
@@ -114,6 +136,42 @@ describe('rein serve --api: without an approval queue', function () {
       const g = await call(s.url, '/v1/approvals/x');
       assert.equal(g.status, 404);
       assert.equal(g.body.error.code, 'no_approval_queue');
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe('rein serve --api: approvals asked under a policy version a reload replaced (review h13r1 S17)', function () {
+  this.timeout(30_000);
+  it('are marked policy_replaced in /v1/approvals (signed tokens are bound to the policy hash), and the token is indeed refused', async () => {
+    const { copyAgent } = await import('./helpers.js');
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const dir = copyAgent();
+    const queue = new ApprovalQueue({ store: new FileApprovalStore(mkdtempSync(join(tmpdir(), 'rein-serve-approvals-'))), groups: { finance: ['alice'] }, signingKey: signer });
+    const s = await serve({ policy: dir, watch: false, approvals: queue, approvalKeys: [verificationKeyOf(signer)], tokens: { api: 'api', approvals: 'approver' } });
+    const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+    try {
+      const d = await call(s.url, '/v1/decide', { body: { input: transfer('500'), request_approval: true }, headers: bearer('api') });
+      const id = d.body.approval_requests[0].id;
+      assert.equal((await call(s.url, `/v1/approvals/${id}`, { headers: bearer('api') })).body.policy_replaced, undefined);
+      // another rule's message reworded: a new version, the same `version` string
+      const file = join(dir, 'policy.rein');
+      writeFileSync(file, readFileSync(file, 'utf8').replace('tool db.drop is blocked', 'tool db.drop is blocked!'));
+      assert.equal((await s.ctx.policy!.reload()).changed, true);
+      assert.equal((await call(s.url, `/v1/approvals/${id}`, { headers: bearer('api') })).body.policy_replaced, true);
+      const list = await call(s.url, '/v1/approvals', { headers: bearer('approver') });
+      assert.equal(list.body.approvals.find((a: { id: string }) => a.id === id).policy_replaced, true);
+      const ok = await call(s.url, `/v1/approvals/${id}/approve`, { body: { approver: 'alice' }, headers: bearer('approver') });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal(ok.body.policy_replaced, true);
+      // what the mark says: the token is refused by the new version
+      const again = await call(s.url, '/v1/decide', { body: { input: transfer('500'), approvals: [ok.body.verdict.token] }, headers: bearer('api') });
+      assert.equal(again.body.effect, 'require_approval');
+      assert.match(JSON.stringify(again.body.errors), /another policy version/);
+      // a record asked under the new version is not marked
+      const d2 = await call(s.url, '/v1/decide', { body: { input: transfer('600'), request_approval: true }, headers: bearer('api') });
+      assert.equal((await call(s.url, `/v1/approvals/${d2.body.approval_requests[0].id}`, { headers: bearer('api') })).body.policy_replaced, undefined);
     } finally {
       await s.close();
     }

@@ -73,6 +73,43 @@ describe('rein serve refuses what a web page sends (Origin, DNS-rebinding Host)'
     assert.equal((await raw(s.url, '/v1/decide', { origin: 'null' }, decide)).status, 403);
   });
 
+  it('an allowed origin speaks CORS: its preflight is answered, and its page may read the answer (review h13r1 S14)', async () => {
+    const preflight = await new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: port(),
+          path: '/v1/decide',
+          method: 'OPTIONS',
+          headers: { origin: 'https://console.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers['access-control-allow-origin'], 'https://console.example.com');
+    assert.match(String(preflight.headers['access-control-allow-methods']), /POST/);
+    assert.match(String(preflight.headers['access-control-allow-headers']), /authorization/);
+    assert.match(String(preflight.headers['access-control-allow-headers']), /content-type/);
+    const r = await raw(s.url, '/v1/decide', { 'content-type': 'application/json', origin: 'https://console.example.com' }, JSON.stringify({ input: model('cors', '0.01') }));
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.headers['access-control-allow-origin'], 'https://console.example.com');
+    assert.equal(r.headers.vary, 'Origin');
+    assert.match(String(r.headers['access-control-expose-headers']), /rein-policy-hash/i);
+    // an error answer too (the page reads why)
+    const bad = await raw(s.url, '/v1/decide', { 'content-type': 'application/json', origin: 'https://console.example.com' }, '{');
+    assert.equal(bad.status, 400);
+    assert.equal(bad.headers['access-control-allow-origin'], 'https://console.example.com');
+    // no CORS for agents, the server's own origin, or a refused origin
+    assert.equal((await raw(s.url, '/v1/decide', { 'content-type': 'application/json' }, decide)).headers['access-control-allow-origin'], undefined);
+    assert.equal((await raw(s.url, '/v1/decide', { origin: 'http://evil.example' }, decide)).headers['access-control-allow-origin'], undefined);
+  });
+
   it('--allow-host takes host names only', () => {
     assert.deepEqual([...parseAllowedHosts(['rein.example.com,Proxy.Local'])], ['rein.example.com', 'proxy.local']);
     assert.throws(() => parseAllowedHosts(['https://rein.example.com']), /is not a host name/);

@@ -20,7 +20,7 @@ describe('rein serve (command)', function () {
   it('--help tells the options, the defaults and the exit codes', async () => {
     const r = await run(['serve', '--help']);
     assert.equal(r.code, 0);
-    for (const o of ['--policy', '--api', '--no-dashboard', '--listen', '--redis', '--audit', '--log', '--token-file', '--settle-token-file', '--approvals-token-file', '127.0.0.1:8181', '127.0.0.1:8787', 'REIN_API_TOKEN']) {
+    for (const o of ['--policy', '--api', '--no-dashboard', '--listen', '--redis', '--audit', '--log', '--token-file', '--settle-token-file', '--approvals-token-file', '--redis-prefix', '127.0.0.1:8181', '127.0.0.1:8787', 'REIN_API_TOKEN']) {
       assert.ok(r.out.includes(o), o);
     }
   });
@@ -47,6 +47,9 @@ describe('rein serve (command)', function () {
       [['serve', '--api', '--policy', AGENT, '--listen', 'nope'], /--listen must be HOST:PORT/],
       [['serve', '--api', '--policy', AGENT, '--listen', '0.0.0.0:0'], /refusing to listen on 0\.0\.0\.0/],
       [['serve', '--api', '--policy', AGENT, '--redis', 'http://x'], /--redis must be a redis:\/\//],
+      [['serve', '--api', '--policy', AGENT, '--redis-prefix', 'rein:x:'], /--redis-prefix needs --redis URL/],
+      [['serve', '--api', '--policy', AGENT, '--redis', 'redis://127.0.0.1:1', '--redis-prefix', 'rein:{x}:'], /--redis-prefix must be 1 to 128 letters/],
+      [['serve', '--api', '--policy', AGENT, '--redis', 'redis://127.0.0.1:1', '--redis-prefix', ''], /--redis-prefix must be 1 to 128 letters/],
       [['serve', '--api', '--policy', AGENT, '--token-file', '/nonexistent/token'], /cannot read the api token file `\/nonexistent\/token`: no such file or directory/],
       [['serve', '--api', '--policy', AGENT, '--mode', 'x'], /--mode must be enforce or monitor/],
       [['serve', '--api', '--policy', '/nonexistent/dir', '--listen', '127.0.0.1:0'], /no such file or directory/],
@@ -55,6 +58,60 @@ describe('rein serve (command)', function () {
       const r = await run(args);
       assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
       assert.match(r.err, re, args.join(' '));
+    }
+  });
+
+  it('an audit log that cannot be opened: exit 2 and the reason (not an internal error, exit 1) (review h13r1 S2)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-audit-'));
+    writeFileSync(join(dir, 'afile'), '');
+    const base = ['serve', '--api', '--no-dashboard', '--policy', AGENT, '--no-watch', '--listen', '127.0.0.1:0'];
+    for (const [audit, re] of [
+      [join(dir, 'afile', 'decisions.jsonl'), /cannot open the audit log `[^`]*afile[/\\]decisions\.jsonl`: a part of the path is not a directory/],
+      [dir, /cannot open the audit log `[^`]*`: is a directory, not a file/],
+    ] as const) {
+      const r = await run([...base, '--audit', audit]);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, re);
+      assert.doesNotMatch(r.err, /internal error|\n\s+at /);
+    }
+    // a log another replica writes (one writer per log): its lock message, exit 2
+    const held = join(dir, 'held.jsonl');
+    const other = await spawnServe([...base.slice(1), '--audit', held]);
+    try {
+      const r = await run([...base, '--audit', held]);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /cannot open the audit log `[^`]*held\.jsonl`: audit log .* is already written by process \d+/);
+      assert.doesNotMatch(r.err, /internal error/);
+    } finally {
+      assert.equal(await other.stop(), 0);
+    }
+  });
+
+  it('an approval queue on a read-only volume is said at start (review h13r1 S18)', async function () {
+    const { execFileSync } = await import('node:child_process');
+    const { mkdirSync, rmSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-roq-'));
+    const ro = join(dir, 'ro');
+    mkdirSync(ro);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,ro', 'tmpfs', ro], { stdio: 'pipe' });
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+      this.skip();
+    }
+    try {
+      const srv = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '127.0.0.1:0', '--no-watch', '--approvals', join(ro, 'queue')]);
+      try {
+        assert.match(srv.stderr(), /warning: the approval queue \S+ cannot be written \(read-only file system\): request_approval answers 503/);
+        const d = await call(srv.url, '/v1/decide', { body: { input: { agent: { id: 'a1', team: 'ops' }, action: { kind: 'tool_call', tool: 'transfer', amount: '500' } }, request_approval: true } });
+        assert.equal(d.status, 503, d.text);
+        assert.equal(d.body.error.code, 'approval_queue_unavailable');
+      } finally {
+        assert.equal(await srv.stop(), 0);
+      }
+    } finally {
+      execFileSync('umount', ['-l', ro], { stdio: 'pipe' });
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -73,6 +130,56 @@ describe('rein serve (command)', function () {
     assert.deepEqual(parseListen('8080'), { host: '127.0.0.1', port: 8080 });
     for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) assert.ok(isLoopback(h), h);
     for (const h of ['0.0.0.0', '10.0.0.1', '::', 'example.com']) assert.ok(!isLoopback(h), h);
+  });
+
+  it('the audit log can be rotated: logrotate\'s rename + SIGHUP continues it in a fresh file; --audit-max-bytes rotates by size (review h13r1 S9)', async () => {
+    const { existsSync, renameSync, readdirSync } = await import('node:fs');
+    const { verifyChain } = await import('../../language/audit/record.js');
+    const { nodeLineHash } = await import('../../language/node/audit-file.js');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-rot-'));
+    const log = join(dir, 'decisions.jsonl');
+    const decide = async (url: string, n: number) => {
+      for (let i = 0; i < n; i++) assert.equal((await call(url, '/v1/decide', { body: { input: model('rot', '0.001') } })).status, 200);
+    };
+    const settled = async (file: string, n: number) => {
+      for (let i = 0; i < 100 && (!existsSync(file) || readFileSync(file, 'utf8').split('\n').length - 1 < n); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    const verify = (files: string[]) => verifyChain(files.map((f) => ({ source: f, text: readFileSync(f, 'utf8') })), nodeLineHash);
+    const srv = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '127.0.0.1:0', '--no-watch', '--audit', log]);
+    try {
+      await decide(srv.url, 5);
+      await settled(log, 5);
+      renameSync(log, join(dir, 'decisions.1.jsonl')); // logrotate, `create` mode
+      await decide(srv.url, 5); // still into the renamed file (its descriptor)
+      srv.proc.kill('SIGHUP'); // postrotate
+      for (let i = 0; i < 100 && !existsSync(log); i++) await new Promise((r) => setTimeout(r, 50));
+      await decide(srv.url, 5);
+      await settled(log, 5);
+      const r = verify([join(dir, 'decisions.1.jsonl'), log]);
+      assert.equal(r.ok, true, JSON.stringify(r.problem));
+      assert.equal(r.records, 15);
+      assert.equal(readFileSync(log, 'utf8').split('\n').length - 1, 5, 'the new file has the decisions after SIGHUP');
+    } finally {
+      assert.equal(await srv.stop(), 0);
+    }
+    // by size
+    const dir2 = mkdtempSync(join(tmpdir(), 'rein-serve-rot-'));
+    const log2 = join(dir2, 'decisions.jsonl');
+    const srv2 = await spawnServe(['--api', '--no-dashboard', '--policy', AGENT, '--listen', '127.0.0.1:0', '--no-watch', '--audit', log2, '--audit-max-bytes', '4096']);
+    try {
+      await decide(srv2.url, 30);
+    } finally {
+      assert.equal(await srv2.stop(), 0);
+    }
+    const { auditFiles } = await import('../../language/node/audit-file.js');
+    const files = auditFiles(log2);
+    assert.ok(files.length >= 3, readdirSync(dir2).join(' '));
+    const r2 = verify(files);
+    assert.equal(r2.ok, true, JSON.stringify(r2.problem));
+    assert.equal(r2.records, 30);
+    const usage = await run(['serve', '--api', '--policy', AGENT, '--audit-max-bytes', '4096']);
+    assert.equal(usage.code, 2);
+    assert.match(usage.err, /--audit-max-bytes needs --audit FILE/);
   });
 
   it('serves as a process: decides over HTTP, reloads on SIGHUP, stops with 0 on SIGTERM', async () => {

@@ -1,8 +1,10 @@
 // Two `rein serve` processes on one real redis-server enforce one ceiling: $1 at $0.01 → exactly 100
 // allows through the API, however the calls interleave. And /ready follows Redis.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { useRedis } from '../redis/redis-server.js';
-import { AGENT, call, model, serve, spawnServe } from './helpers.js';
+import { AGENT, BIN, call, model, serve, spawnServe } from './helpers.js';
 import { createServeApp } from '../../language/node/serve/app.js';
 import { RedisBudgetStore } from '../../language/node/redis-store.js';
 import { Redis } from 'ioredis';
@@ -36,6 +38,70 @@ describe('rein serve --api --redis: ceilings shared across processes', function 
       assert.equal(await a.stop(), 0);
       assert.equal(await b.stop(), 0);
     }
+  });
+
+  it('--redis-prefix keeps two policy sets on one Redis apart: counters, approval queue, settle channel (review h13r1 S1)', async () => {
+    const common = ['--api', '--no-dashboard', '--policy', AGENT, '--listen', '127.0.0.1:0', '--redis', redis.url, '--approvals', 'redis'];
+    const fleet = await spawnServe([...common, '--redis-prefix', 'rein:fleet:']);
+    const fleet2 = await spawnServe([...common, '--redis-prefix', 'rein:fleet:']);
+    const billing = await spawnServe([...common, '--redis-prefix', 'rein:billing:']);
+    const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      // billing spends $0.90 of team `prefixed`'s $1; the fleet's ceiling of the same name and key is untouched
+      const b = await call(billing.url, '/v1/decide', { body: { input: model('prefixed', '0.90') } });
+      assert.equal(b.body.effect, 'allow', b.text);
+      const f = await call(fleet.url, '/v1/decide', { body: { input: model('prefixed', '0.90') } });
+      assert.equal(f.body.effect, 'allow', f.text);
+      assert.equal(f.body.budgets[0].reserved, '0.000000', 'the fleet sees none of billing\'s reservation');
+      // one prefix, one ceiling: the fleet's other replica sees the fleet's $0.90 and refuses $0.20 more
+      const f2 = await call(fleet2.url, '/v1/decide', { body: { input: model('prefixed', '0.20') } });
+      assert.equal(f2.body.effect, 'deny', f2.text);
+      assert.equal(f2.body.budgets[0].reserved, '0.900000');
+      await client.connect();
+      assert.ok((await client.keys('rein:fleet:*')).length > 0, 'the fleet\'s keys carry its prefix');
+      assert.ok((await client.keys('rein:billing:*')).length > 0, 'billing\'s keys carry its prefix');
+      assert.deepEqual(await client.keys('rein:{*prefixed*'), [], 'no counter of team `prefixed` under the default prefix');
+      // settle: relayed within the fleet's channel, unknown on billing's
+      const other = await call(billing.url, '/v1/settle', { body: { reservation: f.body.reservation.id } });
+      assert.equal(other.status, 404, other.text);
+      assert.equal(other.body.error.code, 'unknown_reservation');
+      const st = await call(fleet2.url, '/v1/settle', { body: { reservation: f.body.reservation.id, usage: { cost: { estimate: '0.10' } } } });
+      assert.equal(st.status, 200, st.text);
+      // the approval queue: the fleet's pending approval is in the fleet's queue only
+      const ask = await call(fleet.url, '/v1/decide', { body: { input: { agent: { id: 'a1', team: 'ops' }, action: { kind: 'tool_call', tool: 'transfer', amount: '500' } }, request_approval: true } });
+      const id = ask.body.approval_requests?.[0]?.id;
+      assert.ok(id, ask.text);
+      assert.equal((await call(fleet2.url, `/v1/approvals/${id}`)).status, 200);
+      assert.equal((await call(billing.url, `/v1/approvals/${id}`)).status, 404);
+      assert.equal(await client.exists(`rein:fleet:ap:${id}`), 1);
+      assert.equal(await client.exists(`rein:ap:${id}`), 0);
+      const list = async (...extra: string[]) => {
+        const r = await promisify(execFile)(process.execPath, [BIN, 'approvals', 'list', '--redis', redis.url, '--format', 'json', ...extra]);
+        return (JSON.parse(r.stdout) as { id: string }[]).map((x) => x.id);
+      };
+      assert.deepEqual(await list('--redis-prefix', 'rein:fleet:'), [id]);
+      assert.deepEqual(await list('--redis-prefix', 'rein:billing:'), []);
+      assert.deepEqual(await list(), []);
+    } finally {
+      client.disconnect();
+      for (const p of [fleet, fleet2, billing]) assert.equal(await p.stop(), 0);
+    }
+  });
+
+  it('an audit log that cannot be opened with --redis: exit 2, and the Redis connection is closed (no hang) (review h13r1 S2)', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'rein-serve-audit-'));
+    writeFileSync(join(dir, 'afile'), '');
+    const t0 = Date.now();
+    const r = await promisify(execFile)(process.execPath, [BIN, 'serve', '--api', '--policy', AGENT, '--listen', '127.0.0.1:0', '--redis', redis.url, '--audit', join(dir, 'afile', 'd.jsonl')], { timeout: 30_000 }).then(
+      () => ({ code: 0, stderr: '', killed: false }),
+      (e: { code: number; stderr: string; killed: boolean }) => e,
+    );
+    assert.equal(r.killed, false, `still running after ${Date.now() - t0} ms`);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /rein serve: cannot open the audit log/);
   });
 
   it('a Redis store given as `store` counts as Redis whatever its class is called (minified or subclassed)', async () => {

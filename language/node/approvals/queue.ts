@@ -27,6 +27,9 @@ export interface ApprovalVerdict {
   token: string | null;
   /** With a quorum: every approver's vote that made it (each with its own token); `token` is the last. */
   votes?: ApprovalVerdict[];
+  /** A quorum vote's own id: of one approver's concurrent votes, the first stored counts, and the
+   *  others (told apart by it) are refused. */
+  vote_id?: string;
 }
 
 /** One pending approval (INTERFACES §7: `{ id, rule, from, message, request_hash, summary, created, expires }`). */
@@ -463,10 +466,16 @@ export class ApprovalQueue {
     const now = this.clock();
     if (this.liveVotes(rec, now).some((v) => v.by === approver))
       return { ok: false, code: 'decided', message: `${approver} already approved ${id}; \`${rec.rule}\` needs ${rec.quorum} distinct approvers`, record: rec };
-    const mine: ApprovalVerdict = { approved: true, by: approver, group, reason, at: new Date(now).toISOString(), token: this.tokenFor(rec, approver, group, now) };
+    const mine: ApprovalVerdict = { approved: true, by: approver, group, reason, at: new Date(now).toISOString(), token: this.tokenFor(rec, approver, group, now), vote_id: randomNonce() };
     if ((await this.store.vote(id, mine)) === 'unknown') return { ok: false, code: 'unknown', message: `no approval with id ${id}` };
     const again = await this.get(id);
     if (again === null) return { ok: false, code: 'unknown', message: `no approval with id ${id}` };
+    // Concurrent votes by one approver all pass the check above; the first one stored counts, and the
+    // others are refused like any second vote (review h13r1 S11).
+    const x = rec.expires_ms;
+    const counted = (again.votes ?? []).find((v) => v.by === approver && (x === undefined || now < Date.parse(v.at) + x));
+    if (counted && (counted.vote_id ?? JSON.stringify(counted)) !== (counted.vote_id === undefined ? JSON.stringify(mine) : mine.vote_id))
+      return { ok: false, code: 'decided', message: `${approver} already approved ${id}; \`${rec.rule}\` needs ${rec.quorum} distinct approvers`, record: again };
     if (again.status !== 'pending') return { ok: false, code: 'decided', message: `approval ${id} was already ${again.status}`, record: again };
     const live = this.liveVotes(again, now);
     if (live.length < (rec.quorum ?? 1)) return { ok: true, record: again };

@@ -14,6 +14,7 @@ import type { ApprovalKey } from '../../runtime/approvals.js';
 import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { AuditLogger } from '../../audit/logger.js';
 import { checkPolicySet, loadPolicy, readPolicySet, type PolicySet } from '../load.js';
+import { emptyFilesProblem, RELOAD_QUIET_MS } from '../reload-guard.js';
 import type { GatewayMetrics } from './metrics.js';
 import type { ExternImpls } from '../../runtime/externs.js';
 
@@ -51,11 +52,17 @@ export function plainPolicyErrors(ctx: HostIO): PolicyErrorReporter {
 
 /** Load and check a policy directory, `.rein` file or bundle; diagnostics are printed through `ctx`
  *  and the result is null when the set has errors or cannot be read. */
-export async function loadChecked(ctx: HostIO, p: string, report: PolicyErrorReporter = plainPolicyErrors(ctx)): Promise<Policy | null> {
+export async function loadChecked(ctx: HostIO, p: string, report: PolicyErrorReporter = plainPolicyErrors(ctx), opts: { reload?: boolean } = {}): Promise<Policy | null> {
   try {
     const st = await stat(p);
     if (st.isDirectory() || p.endsWith('.rein')) {
       const set = await readPolicySet(p, ctx.io.cwd);
+      // A reload refuses a set with an empty `.rein` file: one being written (reload-guard.ts).
+      const empty = opts.reload ? emptyFilesProblem(set) : null;
+      if (empty) {
+        ctx.err(`rein mcp: ${empty}\n`);
+        return null;
+      }
       const result = checkPolicySet(set);
       if (!result.ok) {
         report(new PolicyError('the policy set has errors', result.diagnostics.filter((d) => d.severity === 'error')), set);
@@ -119,7 +126,7 @@ export class PolicyHost {
 
   /** Check and load `p`; swap it in when it checks (returns true), else keep the current policy. */
   async reload(p: string): Promise<boolean> {
-    const next = await loadChecked(this.opts.ctx, p, this.opts.report);
+    const next = await loadChecked(this.opts.ctx, p, this.opts.report, { reload: true });
     if (!next) {
       this.opts.ctx.err(`rein mcp: policy reload refused (${p} has errors); still serving ${this.policy.hash}\n`);
       await this.watchNamed(p);
@@ -140,23 +147,25 @@ export class PolicyHost {
     return true;
   }
 
-  /** Reload when files under `p` change (debounced), and on SIGHUP. */
-  watch(p: string, debounceMs = 150): void {
-    const kick = () => {
+  /** Reload when files under `p` change, once they have been quiet for `debounceMs` (a file written
+   *  in parts is not loaded half-way: reload-guard.ts), and on SIGHUP. */
+  watch(p: string, debounceMs = RELOAD_QUIET_MS): void {
+    const kick = (ms = debounceMs) => {
       if (this.timer) clearTimeout(this.timer);
       this.timer = setTimeout(() => {
         this.timer = null;
         void this.serialReload(p);
-      }, debounceMs);
+      }, ms);
     };
     // A policy directory that is replaced (deleted and recreated, an `mv` swap) is followed
     // (ReplaceableWatch also watches its parent and re-arms: data-watch.ts).
-    this.watcher = new ReplaceableWatch(p, kick, (m) => this.opts.ctx.err(`rein mcp: ${m}\n`));
+    this.watcher = new ReplaceableWatch(p, () => kick(), (m) => this.opts.ctx.err(`rein mcp: ${m}\n`));
     this.watcher.start();
-    this.onHup = kick;
-    process.on('SIGHUP', kick);
+    // SIGHUP: the operator says the files are ready; reload at once
+    this.onHup = () => kick(0);
+    process.on('SIGHUP', this.onHup);
     // Data files (`data … from "f.json"`), wherever they are: their directories are watched too.
-    this.dataWatch = new DataWatch(kick, (m) => this.opts.ctx.err(`rein mcp: ${m}\n`));
+    this.dataWatch = new DataWatch(() => kick(), (m) => this.opts.ctx.err(`rein mcp: ${m}\n`));
     stat(p).then(
       (st) => {
         if (!st.isDirectory() && !p.endsWith('.rein')) return; // a bundle carries its data

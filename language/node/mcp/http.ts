@@ -128,8 +128,26 @@ export async function serveHttpGateway(
   const allowHosts = h.allowHosts ?? new Set<string>();
   app.addHook('onRequest', (req, reply, done) => {
     const r = browserRefusal(req.raw, allowOrigins, allowHosts);
-    if (r === null) return done();
-    void reply.code(403).type('application/json').send({ jsonrpc: '2.0', error: { code: -32000, message: `rein mcp: ${r.message}` }, id: null });
+    if (r !== null) {
+      void reply.code(403).type('application/json').send({ jsonrpc: '2.0', error: { code: -32000, message: `rein mcp: ${r.message}` }, id: null });
+      return;
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && allowOrigins.has(origin)) {
+      // CORS for an origin allowed with --allow-origin (as `rein serve`, review h13r1 S14): a browser
+      // client's preflight is answered, and it may read the answers and the session id.
+      void reply.header('access-control-allow-origin', origin).header('vary', 'Origin').header('access-control-expose-headers', 'mcp-session-id, mcp-protocol-version');
+      if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+        void reply
+          .code(204)
+          .header('access-control-allow-methods', 'GET, POST, DELETE')
+          .header('access-control-allow-headers', 'content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id, x-rein-token')
+          .header('access-control-max-age', '600')
+          .send();
+        return;
+      }
+    }
+    done();
   });
 
   const authorized = (req: FastifyRequest): boolean => {

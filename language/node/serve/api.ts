@@ -15,7 +15,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Approval, Decision } from '../../runtime/decision.js';
 import type { PolicyLike } from '../../runtime/engine.js';
 import { logVerdict } from '../approvals/audit.js';
-import type { DecideOutcome } from '../approvals/queue.js';
+import { verifyRecord, type ApprovalRecord, type DecideOutcome } from '../approvals/queue.js';
 import { POLICY_HASH_HEADER, SETS_POLICY_HASH, type ServeContext, type ServePlugin } from './app.js';
 import { decisionJson } from './decision-json.js';
 import { openApiDocument } from './openapi.js';
@@ -173,7 +173,9 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     // with approval keys, evaluate refuses approvals — see `evaluateProblem`).
     const approvals = b.approvals?.filter((a): a is Approval => typeof a === 'object');
     const d = v.policy.evaluate(b.input, { approvals, explain: b.explain, now: b.now ? new Date(b.now) : undefined, mode: ctx.options.mode });
-    ctx.onDecision(d, { request: b.input, latencyMs: performance.now() - t0 });
+    // Logged marked: a request scored (replay, offline scoring), not a decision anyone acted on
+    // (review h13r1 S16); `rein report` leaves such records out.
+    ctx.onDecision({ ...d, evaluated_only: true } as Decision, { request: b.input, latencyMs: performance.now() - t0 });
     return d;
   }
 
@@ -208,15 +210,24 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     if (kind === 'evaluate') return evaluateOne(v, body);
     const d = decideOne(v, body);
     if (!body.request_approval) return d;
-    return Promise.resolve(d).then((d) => queueApprovals(d, body, v.policy));
+    return Promise.resolve(d).then((d) => queueApprovals(d, body, v.policy, reply));
   };
 
   /** With `request_approval`: queue each pending approval; the agent polls GET /v1/approvals/{id}
    *  for the verdict and its token. */
-  async function queueApprovals(d: Decision, b: DecideBody, policy: PolicyLike): Promise<unknown> {
+  async function queueApprovals(d: Decision, b: DecideBody, policy: PolicyLike, reply: FastifyReply): Promise<unknown> {
     if (d.effect !== 'require_approval') return d;
     // the request too, validated as the engine did: the inbox shows it verified against request_hash
-    const recs = await ctx.approvals!.request(d, b.input, { request: b.input, policy });
+    let recs: Awaited<ReturnType<NonNullable<typeof ctx.approvals>['request']>>;
+    try {
+      recs = await ctx.approvals!.request(d, b.input, { request: b.input, policy });
+    } catch (e) {
+      // A queue that cannot be written (a read-only or full disk, Redis down): the agent may retry;
+      // nothing was granted (review h13r1 S18).
+      const why = e instanceof Error ? e.message : String(e);
+      ctx.log(`request_approval: the approval queue cannot be written: ${why}`);
+      return ctx.fail(reply, 503, 'approval_queue_unavailable', `the decision is require_approval, but the approval queue cannot be written (${why}); retry later`);
+    }
     const out = JSON.parse(JSON.stringify(d)) as Decision & { approval_requests?: unknown };
     out.approval_requests = recs.map((r) => ({ id: r.id, rule: r.rule, from: r.from, expires: r.expires }));
     return out;
@@ -321,6 +332,17 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
 
   // ---------------------------------------------------------------- approvals (the queue)
 
+  /** A record as the API answers it: with `verified` (its `request` hashes to `request_hash`:
+   *  `verified`, `mismatch` or `missing`), as `rein approvals --format json` and the inbox show it. */
+  const withVerified = <R extends Pick<ApprovalRecord, 'request' | 'request_hash' | 'policy'>>(r: R): R & { verified: ReturnType<typeof verifyRecord>; policy_replaced?: true } => {
+    const out: R & { verified: ReturnType<typeof verifyRecord>; policy_replaced?: true } = { ...r, verified: verifyRecord(r) };
+    // Signed tokens are bound to the policy hash: a record asked under a version of this policy that a
+    // reload has since replaced can be approved, but its token will not be accepted (review h13r1 S17).
+    const cur = ctx.policy?.current?.policy;
+    if (ctx.verifiesApprovals && cur && r.policy?.name === cur.name && r.policy.hash !== cur.hash) out.policy_replaced = true;
+    return out;
+  };
+
   const onlyApprovals = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
     if (ctx.authorize(req, reply, 'approvals')) done();
   };
@@ -355,8 +377,8 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     // The agent polls here: a pending quorum's votes without their single-use tokens — presented
     // before the quorum, they were consumed and the request could never be granted. They come with
     // the verdict (`verdict.votes`), all together.
-    if (rec.status === 'pending' && rec.votes) return { ...rec, votes: rec.votes.map(({ token: _t, ...v }) => v) };
-    return rec;
+    if (rec.status === 'pending' && rec.votes) return withVerified({ ...rec, votes: rec.votes.map(({ token: _t, ...v }) => v) });
+    return withVerified(rec);
   });
 
   app.get<{ Querystring: { status?: string } }>('/v1/approvals', { onRequest: onlyApprovals }, async (req, reply) => {
@@ -364,7 +386,7 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     if (!q) return noQueue(reply);
     const status = req.query.status ?? 'pending';
     if (!['pending', 'approved', 'denied', 'expired', 'all'].includes(status)) return ctx.fail(reply, 400, 'invalid_query', 'status must be pending, approved, denied, expired or all');
-    return { approvals: await q.list(status as 'pending') };
+    return { approvals: (await q.list(status as 'pending')).map(withVerified) };
   });
 
   const verdict = (approve: boolean) => async (req: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply) => {
@@ -378,7 +400,7 @@ const apiPlugin: ServePlugin = async (app, { ctx }) => {
     const out: DecideOutcome = approve ? await q.approve(req.params.id, r.data.approver, r.data.reason) : await q.deny(req.params.id, r.data.approver, r.data.reason);
     if (out.ok) {
       logVerdict(ctx.verdictLog, out.record);
-      return out.record;
+      return withVerified(out.record);
     }
     const status = { unknown: 404, forbidden: 403, decided: 409, expired: 409, invalid: 400, unverified: 409 }[out.code];
     return ctx.fail(reply, status, out.code === 'unknown' ? 'unknown_approval' : out.code === 'decided' ? 'already_decided' : out.code === 'invalid' ? 'invalid_body' : out.code === 'unverified' ? 'unverified_request' : out.code, out.message);

@@ -10,7 +10,7 @@
 // adds stay inside it) after the core routes, in the order given.
 
 import { statSync } from 'node:fs';
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -21,7 +21,8 @@ import type { DecisionHookContext, EngineMode } from '../../runtime/engine.js';
 import { MemoryBudgetStore } from '../../runtime/memory-store.js';
 import type { BudgetStore } from '../../runtime/store.js';
 import type { ApprovalKey } from '../../runtime/approvals.js';
-import { FileAuditLog } from '../audit-file.js';
+import { AuditLogLockedError, FileAuditLog } from '../audit-file.js';
+import { ioReason, LoadError } from '../errors.js';
 import { browserRefusal, type Refusal } from '../browser-guard.js';
 import type { ApprovalQueue } from '../approvals/queue.js';
 import { Auth, type AuthScope, type ServeTokens } from './auth.js';
@@ -42,6 +43,8 @@ export interface ServeOptions {
   store?: BudgetStore;
   /** Append every decision to this hash-chained log (FileAuditLog). */
   audit?: string;
+  /** Rotate the audit log when it would pass this many bytes (FileAuditLog `maxBytes`; `--audit-max-bytes`). */
+  auditMaxBytes?: number;
   /** Decision logs the dashboard reads (file or directory; default: `audit`). */
   log?: string;
   tokens?: ServeTokens;
@@ -97,7 +100,8 @@ export interface ReadyReport {
   ready: boolean;
   checks: {
     policy: { ok: boolean; hash: string | null; name: string | null; version: string | null; loaded_at: string | null; reload_error: string | null };
-    store: { ok: boolean; kind: 'memory' | 'redis'; error?: string };
+    /** `warning`: a Redis whose maxmemory-policy evicts keys (counters could be evicted: docs/redis.md). */
+    store: { ok: boolean; kind: 'memory' | 'redis'; error?: string; warning?: string };
   };
 }
 
@@ -149,6 +153,10 @@ export interface ServeApp {
   ctx: ServeContext;
   /** Stop listening, flush the audit log, close the store and watchers. */
   close(): Promise<void>;
+  /** Continue the audit logs (`audit`, and the verdict log when it is a file) in fresh files at their
+   *  paths, after an outside rotation renamed them (logrotate; `rein serve` on SIGHUP). Never throws:
+   *  a failure is logged and writing goes on in the old file. */
+  reopenLogs(): Promise<void>;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -228,17 +236,33 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
   let store: BudgetStore;
   let storeKind: 'memory' | 'redis' = 'memory';
   let closeStore: () => Promise<void> = async () => undefined;
+  /** What GET /ready adds to a store that works (an evicting Redis), learned at the first connection. */
+  let storeWarning: string | undefined;
   if (options.store) {
     store = options.store;
     // By capability, not by class name: the published library is minified (class names are not
     // kept) and a subclass has its own name. Only a Redis store lists its counters.
     storeKind = typeof (options.store as { counterKeys?: unknown }).counterKeys === 'function' ? 'redis' : 'memory';
   } else if (options.redis) {
-    const { RedisBudgetStore } = await import('../redis-store.js');
+    const { RedisBudgetStore, evictionWarning } = await import('../redis-store.js');
     const rs = new RedisBudgetStore({ url: options.redis, prefix: options.redisPrefix, settleGraceMs });
     store = rs;
     storeKind = 'redis';
-    closeStore = () => rs.close();
+    let storeClosed = false;
+    closeStore = () => {
+      storeClosed = true;
+      return rs.close();
+    };
+    // Once connected, say at once what would make the ceilings wrong or every decide fail (the same
+    // check answers GET /ready): an evicting maxmemory-policy, a read-only replica, a cluster node.
+    void rs.connected().then(async () => {
+      const evicts = await rs.evictionPolicy().catch(() => null);
+      if (storeClosed) return;
+      if (evicts !== null && evicts !== 'noeviction') log((storeWarning = evictionWarning(evicts)));
+      await rs.probe().catch((e: unknown) => {
+        if (!storeClosed) log(`the budget store cannot serve decisions (GET /ready answers 503; decisions take the policy's \`on error\` effect): ${e instanceof Error ? e.message : String(e)}`);
+      });
+    });
   } else {
     store = new MemoryBudgetStore({ settleGraceMs });
   }
@@ -247,11 +271,35 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
   let auditSink: FileAuditLog | null = null;
   let audit: AuditLogger | null = null;
   if (options.audit) {
-    auditSink = new FileAuditLog(options.audit, { onRepair: (i) => log(`audit log ${i.file}: cut off a partial last line (${i.bytesRemoved} bytes) left by a crash`) });
+    try {
+      auditSink = new FileAuditLog(options.audit, {
+        onRepair: (i) => log(`audit log ${i.file}: cut off a partial last line (${i.bytesRemoved} bytes) left by a crash`),
+        ...(options.auditMaxBytes !== undefined ? { maxBytes: options.auditMaxBytes } : {}),
+        // A full disk (review h13r1 S3): once when it starts, once when it ends; records wait meanwhile.
+        onStall: (i) =>
+          log(`audit log ${i.file}: cannot write (${ioReason(i.error)}); decisions go on, their records wait in memory (up to 64 MiB) and are retried every second`),
+        onResume: (i) =>
+          log(`audit log ${i.file}: writing again after ${graceText(Math.round(i.stalledMs / 1000) * 1000)}; the records that waited are written${i.lost > 0 ? `, ${i.lost} were lost (more than 64 MiB waited): the chain breaks there` : ', none lost: the chain is intact'}`),
+      });
+    } catch (e) {
+      // A path the operator named (read-only, not a directory, held by another writer): an IO error
+      // of the command line (`rein serve` exit 2), not an internal one (review h13r1 S2).
+      await closeStore().catch(() => undefined);
+      throw new LoadError(`cannot open the audit log \`${options.audit}\`: ${e instanceof AuditLogLockedError || (e instanceof Error && e.name === 'AuditLogLockedError') ? e.message : ioReason(e)}`);
+    }
+    // Lost records: counted each (by the serving policy), logged at most every 10 s.
+    let lostSinceLog = 0;
+    let lastLossLog = 0;
     audit = new AuditLogger(auditSink, {
       onError: (e) => {
-        metrics.decisions.sinkFailure();
-        log(`audit log write failed: ${e instanceof Error ? e.message : String(e)}`);
+        metrics.decisions.sinkFailure(holder?.current?.policy.name);
+        lostSinceLog++;
+        const now = Date.now();
+        if (now - lastLossLog >= 10_000) {
+          log(`audit log write failed${lostSinceLog > 1 ? ` (${lostSinceLog} records since the last message)` : ''}: ${e instanceof Error ? e.message : String(e)}`);
+          lastLossLog = now;
+          lostSinceLog = 0;
+        }
       },
     });
   }
@@ -306,8 +354,8 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       log,
       onReload: (r) => metrics.reload(r.ok),
     });
-    await holder.init();
     try {
+      await holder.init();
       await holder.load();
     } catch (e) {
       await closeStore();
@@ -435,12 +483,16 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       };
       const st: ReadyReport['checks']['store'] = { ok: true, kind: storeKind };
       try {
-        // A read of one counter: the same round trip a decision makes (fails when Redis is down).
-        await store.peek(['rein-ready-probe'], Date.now());
+        // Redis: a write, as every decide makes (a read passes on a read-only replica, an OOM Redis, a
+        // cluster node, while every decide fails: review h13r1 S7); the memory store: a read.
+        const probe = (store as { probe?: () => Promise<void> }).probe;
+        if (typeof probe === 'function') await probe.call(store);
+        else await store.peek(['rein-ready-probe'], Date.now());
       } catch (e) {
         st.ok = false;
         st.error = e instanceof Error ? e.message : String(e);
       }
+      if (storeWarning) st.warning = storeWarning.replace(/^warning: /, '');
       return { ready: policy.ok && st.ok, checks: { policy, store: st } };
     },
   };
@@ -463,8 +515,20 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
       const o = fopts as { keepAliveTimeout?: number; requestTimeout?: number; connectionTimeout?: number };
       const server = createServer((req, res) => {
         const r = browserRefusal(req, allowOrigins, allowHosts);
-        if (r === null) handler(req, res);
-        else refuse(res, r);
+        if (r !== null) return refuse(res, r);
+        const origin = req.headers.origin;
+        if (origin !== undefined && allowOrigins.has(origin)) {
+          // CORS for an origin allowed with --allow-origin (review h13r1 S14): its page may read the
+          // answers, and its preflight (a JSON body, a bearer token) is answered here.
+          res.setHeader('Access-Control-Allow-Origin', origin);
+          res.setHeader('Vary', 'Origin');
+          res.setHeader('Access-Control-Expose-Headers', POLICY_HASH_HEADER);
+          if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+            res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'authorization, content-type', 'Access-Control-Max-Age': '600', 'Content-Length': '0' }).end();
+            return;
+          }
+        }
+        handler(req, res);
       });
       server.keepAliveTimeout = o.keepAliveTimeout ?? 65_000;
       if (typeof o.requestTimeout === 'number') server.requestTimeout = o.requestTimeout;
@@ -473,6 +537,31 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
     },
     bodyLimit,
     logger: false,
+    // A client that sends headers and part of a body is not held for ever (fastify's default is no
+    // limit): 60 s to send the whole request (review h13r1 S11). Long polls are not affected: the
+    // limit is on receiving the request, not on answering it.
+    requestTimeout: 60_000,
+    // Broken HTTP (both Content-Length and Transfer-Encoding, headers too large, a timeout) answered in
+    // the one error shape of docs/service.md, with the policy hash, like every other error.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: import('node:stream').Duplex) => {
+      if (err.code === 'ECONNRESET' || socket.destroyed) return;
+      const [status, code, message] =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'request_timeout', 'the request was not received in full within 60 s']
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? [431, 'headers_too_large', 'the request headers are too large']
+            : [400, 'bad_request', `malformed HTTP request${err.code ? ` (${err.code})` : ''}`];
+      metrics.error(code);
+      const body = JSON.stringify({ error: { code, message } });
+      const hash = holder?.hash;
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+            `${hash ? `${POLICY_HASH_HEADER}: ${hash}\r\n` : ''}Connection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy(err);
+    },
     return503OnClosing: true,
     forceCloseConnections: true,
     keepAliveTimeout: 65_000,
@@ -562,6 +651,16 @@ export async function createServeApp(options: ServeOptions = {}): Promise<ServeA
   return {
     app,
     ctx,
+    async reopenLogs() {
+      for (const sink of [auditSink, verdictSink]) {
+        if (!(sink instanceof FileAuditLog) || closed) continue;
+        try {
+          await sink.reopen();
+        } catch (e) {
+          log(`audit log ${sink.path}: cannot reopen (${ioReason(e)}); writing on in the file it had open`);
+        }
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -18,7 +18,7 @@ const errors = (...codes: number[]) => {
     413: 'The body is larger than the limit (or a batch has too many items)',
     415: 'Unsupported content type',
     422: 'The usage does not merge into a valid request, or a charge is unusable',
-    503: 'Not ready (policy not loaded, or the budget store is unreachable)',
+    503: 'Not ready (policy not loaded, or the budget store cannot serve decisions: unreachable, read-only, out of memory, a cluster node)',
   };
   return Object.fromEntries(codes.map((c) => [String(c), json('Error', text[c])]));
 };
@@ -60,7 +60,8 @@ export function openApiDocument(): Record<string, unknown> {
       description: 'Policy decisions, budget reservations and settlement for AI agents in any language. See docs/service.md.',
       license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
     },
-    servers: [{ url: 'http://127.0.0.1:8181' }],
+    // relative: the server that serves this document (whatever --listen is)
+    servers: [{ url: '/' }],
     components: {
       schemas: componentSchemas(),
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'Only when the server has tokens (--token-file, REIN_API_TOKEN, …)' } },
@@ -75,6 +76,7 @@ export function openApiDocument(): Record<string, unknown> {
           responses: {
             '200': json('DecideResponse', 'The decision (whatever its effect). `reservation.id` is what /v1/settle takes; `approval_requests` only with `request_approval`.'),
             ...errors(400, 401, 403, 413, 415),
+            '503': json('Error', '`approval_queue_unavailable`: with `request_approval`, the decision is require_approval but the approval queue cannot be written (a read-only or full disk, Redis down); retry later'),
           },
         },
       },

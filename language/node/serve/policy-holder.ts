@@ -11,6 +11,7 @@ import type { Decision } from '../../runtime/decision.js';
 import type { BudgetStore } from '../../runtime/store.js';
 import { PolicyError } from '../../errors.js';
 import { loadPolicy } from '../load.js';
+import { loadForReload, RELOAD_QUIET_MS } from '../reload-guard.js';
 
 export interface PolicyVersion {
   readonly policy: Policy;
@@ -115,7 +116,7 @@ export class PolicyHolder {
   private async doReload(): Promise<ReloadResult> {
     let policy: Policy;
     try {
-      policy = await loadPolicy(this.source);
+      policy = await loadForReload(this.source);
     } catch (e) {
       const message = describeLoadError(e);
       this.lastError = { message, time: new Date().toISOString() };
@@ -258,8 +259,9 @@ export class PolicyHolder {
     }
   }
 
-  /** Watch the source for changes and reload (debounced). */
-  watch(debounceMs = 100): void {
+  /** Watch the source for changes and reload once they have been quiet for `debounceMs` (default
+   *  RELOAD_QUIET_MS: a file written in parts is not loaded half-way, review h13r1 S10). */
+  watch(debounceMs = RELOAD_QUIET_MS): void {
     if (this.watcher) return;
     const dir = this.isDirSync() ? this.source : path.dirname(this.source);
     const base = path.basename(this.source);

@@ -76,6 +76,7 @@ const voteSchema = z.object({
   reason: z.string().nullable(),
   at: z.string(),
   token: z.string().nullable().describe('The signed approval token to pass in `approvals` (when the server signs)'),
+  vote_id: z.string().optional().describe('A quorum vote\'s own id (of one approver\'s concurrent votes, the first stored counts)'),
 });
 
 const verdictSchema = voteSchema.extend({
@@ -91,6 +92,14 @@ export const approvalRecordSchema = z.object({
   request_hash: z.string(),
   policy: z.object({ name: z.string(), version: z.string().nullable(), hash: z.string() }),
   summary: z.unknown(),
+  request: z.unknown().optional().describe('The request as the engine hashed it, when the queue writer stored it'),
+  verified: z
+    .enum(['verified', 'mismatch', 'missing'])
+    .describe('`request` hashes to `request_hash` (verified), is another request (mismatch: it cannot be approved), or is not stored (missing: `summary` is the queue writer\'s word)'),
+  policy_replaced: z
+    .literal(true)
+    .optional()
+    .describe('With signed approvals: the record was asked under a version of the serving policy that a reload has since replaced; its token would be refused (for another policy version), so the agent must ask again'),
   created: z.string(),
   expires: z.string(),
   status: z.enum(['pending', 'approved', 'denied', 'expired']),
@@ -144,7 +153,7 @@ export const readySchema = z
     ready: z.boolean(),
     checks: z.object({
       policy: z.object({ ok: z.boolean(), hash: z.string().nullable(), name: z.string().nullable(), version: z.string().nullable(), loaded_at: z.string().nullable(), reload_error: z.string().nullable() }),
-      store: z.object({ ok: z.boolean(), kind: z.enum(['memory', 'redis']), error: z.string().optional() }),
+      store: z.object({ ok: z.boolean(), kind: z.enum(['memory', 'redis']), error: z.string().optional(), warning: z.string().optional() }),
     }),
   });
 
