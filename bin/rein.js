@@ -17,6 +17,18 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   process.exit(0);
 }
 
+// `rein serve`: a young generation that stays at its first size (V8 would double it on its own, up to
+// 16 MB semi-spaces whose scavenges pause the server ~1 ms each), and full collections that come less
+// often (the old generation may grow to 4× what survived the last one: ~20 MB live, a few bytes more
+// per request) — the decision service's p99 at concurrency 16 (docs/service.md, "Garbage collection";
+// docs/benchmarks.md, "Session 13"). V8 reads both at run time, so they can be set here, before the
+// heap grows. REIN_SERVE_YOUNG=grow keeps V8's defaults.
+if (args[0] === 'serve' && process.env.REIN_SERVE_YOUNG !== 'grow') {
+  const v8 = await import('node:v8');
+  v8.setFlagsFromString('--semi-space-growth-factor=1');
+  v8.setFlagsFromString('--heap-growing-percent=300');
+}
+
 let entry;
 if (existsSync(source) && process.env.REIN_USE_DIST !== '1') {
   const { register } = await import('tsx/esm/api');
