@@ -10,24 +10,12 @@ import { join } from 'node:path';
 import { AuditLogger, MemoryAuditSink } from '../../language/audit/logger.js';
 import { verifyLog, GENESIS } from '../../language/audit/record.js';
 import { FileAuditLog, auditFiles, AuditLogLockedError } from '../../language/node/audit-file.js';
+import { sampleDecision } from '../helpers/audit-decisions.js';
 import type { Decision } from '../../language/runtime/decision.js';
 import { runMain } from '../cli/helpers.js';
 
 function decision(i: number): Decision {
-  return {
-    effect: i % 2 ? 'deny' : 'allow',
-    reasons: [],
-    approvals: [],
-    warnings: [],
-    monitored: [],
-    budgets: [],
-    errors: [],
-    reservation: null,
-    policy: { name: 'p', version: '1.0.0', hash: 'sha256:' + 'a'.repeat(64) },
-    request_hash: 'sha256:' + String(i).padStart(64, '0'),
-    time: new Date(Date.UTC(2026, 10, 25, 0, 0, i)).toISOString(),
-    mode: 'enforce',
-  };
+  return sampleDecision(i, { effect: i % 2 ? 'deny' : 'allow' });
 }
 
 const read = (files: string[]) => files.map((f) => ({ source: f, text: readFileSync(f, 'utf8') }));

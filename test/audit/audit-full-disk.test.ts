@@ -10,24 +10,9 @@ import { join } from 'node:path';
 import { AuditLogger } from '../../language/audit/logger.js';
 import { verifyChain } from '../../language/audit/record.js';
 import { FileAuditLog, nodeLineHash } from '../../language/node/audit-file.js';
-import type { Decision } from '../../language/runtime/decision.js';
+import { sampleDecision } from '../helpers/audit-decisions.js';
 
-function decision(i: number): Decision {
-  return {
-    effect: 'allow',
-    reasons: [],
-    approvals: [],
-    warnings: [],
-    monitored: [],
-    budgets: [],
-    errors: [],
-    reservation: null,
-    policy: { name: 'p', version: '1.0.0', hash: 'sha256:' + 'a'.repeat(64) },
-    request_hash: 'sha256:' + String(i).padStart(64, '0'),
-    time: new Date(Date.UTC(2026, 11, 7, 0, 0, i)).toISOString(),
-    mode: 'enforce',
-  };
-}
+const decision = (i: number) => sampleDecision(i, { day: [2026, 11, 7] });
 const request = (i: number) => ({ n: i, note: 'x'.repeat(400) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

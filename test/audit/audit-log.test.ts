@@ -5,24 +5,12 @@ import { join } from 'node:path';
 import { AuditLogger, MemoryAuditSink } from '../../language/audit/logger.js';
 import { verifyChain, GENESIS, parseRecords } from '../../language/audit/record.js';
 import { FileAuditLog, auditFiles } from '../../language/node/audit-file.js';
+import { sampleDecision } from '../helpers/audit-decisions.js';
 import type { Decision } from '../../language/runtime/decision.js';
 
 function decision(i: number): Decision {
   const effect = (['allow', 'deny', 'require_approval'] as const)[i % 3];
-  return {
-    effect,
-    reasons: effect === 'deny' ? [{ kind: 'rule', name: 'no_destructive_tools', effect: 'deny', message: `tool t${i} is blocked` }] : [],
-    approvals: [],
-    warnings: [],
-    monitored: [],
-    budgets: [],
-    errors: [],
-    reservation: null,
-    policy: { name: 'p', version: '1.0.0', hash: 'sha256:' + 'a'.repeat(64) },
-    request_hash: 'sha256:' + String(i).padStart(64, '0'),
-    time: new Date(Date.UTC(2026, 10, 25, 0, 0, i)).toISOString(),
-    mode: 'enforce',
-  };
+  return sampleDecision(i, { effect, reasons: effect === 'deny' ? [{ kind: 'rule', name: 'no_destructive_tools', effect: 'deny', message: `tool t${i} is blocked` }] : [] });
 }
 
 function logText(n: number): string {

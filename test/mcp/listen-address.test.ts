@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import path from 'node:path';
 import { BIN, FIXTURES, env, freePort, start, waitFor } from './helpers.js';
+import { preflight as corsPreflight } from '../helpers/preflight.js';
 
 describe('rein mcp --listen: a non-loopback address needs REIN_MCP_TOKEN (regression)', function () {
   this.timeout(60_000);
@@ -72,17 +73,7 @@ describe('rein mcp --listen validates Origin and the Host of loopback connection
         assert.notEqual(ok.status, 403, `${JSON.stringify(h)}: ${ok.body}`);
       }
       // CORS for the allowed origin (review h13r1 S14): its preflight is answered, its answers readable
-      const preflight = await new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
-        const req = request(
-          { host: '127.0.0.1', port, path: '/mcp', method: 'OPTIONS', headers: { origin: 'http://localhost:6274', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,mcp-session-id' } },
-          (res) => {
-            res.resume();
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-          },
-        );
-        req.on('error', reject);
-        req.end();
-      });
+      const preflight = await corsPreflight(port, '/mcp', 'http://localhost:6274', 'content-type,mcp-session-id');
       assert.equal(preflight.status, 204);
       assert.equal(preflight.headers['access-control-allow-origin'], 'http://localhost:6274');
       assert.match(String(preflight.headers['access-control-allow-headers']), /mcp-session-id/);

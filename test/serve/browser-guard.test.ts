@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { browserRefusal, parseAllowedHosts, parseAllowedOrigins } from '../../language/node/browser-guard.js';
 import { model, serve, type Served } from './helpers.js';
+import { preflight as corsPreflight } from '../helpers/preflight.js';
 
 /** A raw HTTP/1.1 request (fetch will not send a Host of our choosing). */
 function raw(url: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
@@ -74,23 +75,7 @@ describe('rein serve refuses what a web page sends (Origin, DNS-rebinding Host)'
   });
 
   it('an allowed origin speaks CORS: its preflight is answered, and its page may read the answer (review h13r1 S14)', async () => {
-    const preflight = await new Promise<{ status: number; headers: Record<string, unknown> }>((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: port(),
-          path: '/v1/decide',
-          method: 'OPTIONS',
-          headers: { origin: 'https://console.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
+    const preflight = await corsPreflight(port(), '/v1/decide', 'https://console.example.com', 'content-type,authorization');
     assert.equal(preflight.status, 204);
     assert.equal(preflight.headers['access-control-allow-origin'], 'https://console.example.com');
     assert.match(String(preflight.headers['access-control-allow-methods']), /POST/);
