@@ -597,8 +597,12 @@ export class Closures {
  *  budget step, one explained clause) may visit, all loops together — a nested loop's inner list
  *  counts once per outer element. Always-terminating is not bounded: `xs.any(a => xs.any(b => …))`
  *  is quadratic in a list the request chooses (session 13 review L13); past this the rule fails (its
- *  `on error` effect) instead of holding the process for seconds. */
-export const MAX_LOOP_STEPS = 1_000_000;
+ *  `on error` effect) instead of holding the process for seconds. A lambda's element counts 1; an
+ *  element a method without a lambda scans (`contains`, `sum()`: a native loop, ~30× cheaper) counts
+ *  1/32, so a large data list (a 1,000,000-entry blocklist) can be searched by many rules. */
+export const MAX_LOOP_STEPS = 10_000_000;
+/** What one element scanned without a lambda counts, in lambda elements. */
+const SCAN_COST = 1 / 32;
 let stepsEnv: object | null = null;
 let stepsLeft = MAX_LOOP_STEPS;
 
@@ -678,7 +682,7 @@ export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, mon
   if (body === undefined && stop && when === 'equalsArg' && loop.ifNull === undefined)
     return (a, xs, env) => {
       if (xs !== null) {
-        spendSteps(env, xs.length);
+        spendSteps(env, xs.length * SCAN_COST);
         if (typeof a !== 'object') {
           if (a !== undefined && xs.indexOf(a) >= 0) return stopWith;
         } else if (a !== null) for (let i = 0; i < xs.length; i++) if (deepEqual(a, xs[i])) return stopWith;
@@ -688,7 +692,7 @@ export function listLoop(loop: ListLoop, body: Fn | undefined, slot: number, mon
   return (a, xs, env, f) => {
     if (xs === null) return loop.ifNull === null ? null : stop ? !stopWith : list ? [] : 0;
     if (length) return xs.length;
-    spendSteps(env, xs.length);
+    spendSteps(env, body === undefined ? xs.length * SCAN_COST : xs.length);
     let r: unknown = stop ? !stopWith : list ? [] : 0;
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i];
