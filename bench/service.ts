@@ -90,12 +90,20 @@ const OTHER = process.env.BENCH_OTHER ? join(process.env.BENCH_OTHER, 'bin/rein.
 /** Node flags for BENCH_OTHER's server (BENCH_OTHER_FLAGS="--min-semi-space-size=16 --max-semi-space-size=16"
  *  with BENCH_OTHER=. compares this checkout with itself under those flags). */
 const OTHER_FLAGS = (process.env.BENCH_OTHER_FLAGS ?? '').split(' ').filter(Boolean);
+/** Environment variables for BENCH_OTHER's server (BENCH_OTHER_ENV="REIN_SERVE_YOUNG=grow" with
+ *  BENCH_OTHER=. compares `rein serve`'s GC flags with V8's defaults: docs/benchmarks.md, "Session 13"). */
+const OTHER_ENV = Object.fromEntries(
+  (process.env.BENCH_OTHER_ENV ?? '')
+    .split(' ')
+    .filter((kv) => kv.includes('='))
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
 /** BENCH_PIN (see the top of this file). */
 const PIN = pinning();
 
-async function startServer(policyDir: string, extra: string[], nodeFlags: string[] = [], bin = join(ROOT, 'bin/rein.js')): Promise<Server> {
+async function startServer(policyDir: string, extra: string[], nodeFlags: string[] = [], bin = join(ROOT, 'bin/rein.js'), extraEnv: Record<string, string> = {}): Promise<Server> {
   // REIN_USE_DIST is this checkout's choice; another checkout runs its own build
-  const env = bin === join(ROOT, 'bin/rein.js') ? process.env : { ...process.env, REIN_USE_DIST: '1' };
+  const env = { ...process.env, ...(bin === join(ROOT, 'bin/rein.js') ? {} : { REIN_USE_DIST: '1' }), ...extraEnv };
   const proc = spawnOn(PIN.on ? PIN_SERVER_CPU : null, process.execPath, [...nodeFlags, '--trace-gc-nvp', bin, 'serve', '--api', '--policy', policyDir, '--listen', '127.0.0.1:0', '--no-watch', '--no-dashboard', ...extra], env);
   const gc = traceGc(proc);
   return { url: await waitListening(proc, 'rein serve'), proc, gc };
@@ -212,7 +220,7 @@ async function main(): Promise<void> {
     ] as [string, string[]][]) {
       const srv = await startServer(dir, extra);
       const trivial = store === 'memory' && process.env.BENCH_BASELINE !== '0' ? await startTrivial(dir, await sample(new URL(srv.url), bodyFor(0)), { cpu: PIN.on ? PIN_SERVER_CPU : null }) : null;
-      const other = trivial && ROUNDS > 0 && OTHER ? await startServer(dir, extra, OTHER_FLAGS, OTHER) : null;
+      const other = trivial && ROUNDS > 0 && OTHER ? await startServer(dir, extra, OTHER_FLAGS, OTHER, OTHER_ENV) : null;
       try {
         for (const c of CONCURRENCY) {
           const t = trivial ? await measure(trivial, 'trivial', '-', c, false) : null;

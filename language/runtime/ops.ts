@@ -242,16 +242,22 @@ export function toJsonValue(v: unknown, t: Type | undefined, depth = 0): unknown
     return v;
   }
   if (typeof v !== 'object' || depth > 32) return v;
-  if (Array.isArray(v)) {
-    const et = t && baseKind(t) === 'list' ? ((t.kind === 'nullable' ? t.inner : t) as { elem: Type }).elem : undefined;
-    return v.map((x) => toJsonValue(x, et, depth + 1));
-  }
-  const tt = t?.kind === 'nullable' ? t.inner : t;
+  return mapChildren(v, (x, key) => toJsonValue(x, childType(t, key), depth + 1));
+}
+
+/** The declared type of a list's element or an object's (or map's) field `key`, in a value of type `t`. */
+export function childType(t: Type | undefined, key: string | number): Type | undefined {
+  const b = t?.kind === 'nullable' ? t.inner : t;
+  if (typeof key === 'number') return b?.kind === 'list' ? b.elem : undefined;
+  return b?.kind === 'object' ? b.fields.find((f) => f.name === key)?.type : b?.kind === 'map' ? b.value : undefined;
+}
+
+/** A list or an object rebuilt with `f` of each element / field (own data properties, so keys such
+ *  as `__proto__` stay data). */
+export function mapChildren(v: object, f: (x: unknown, key: string | number) => unknown): unknown[] | Record<string, unknown> {
+  if (Array.isArray(v)) return v.map((x, i) => f(x, i));
   const out: Record<string, unknown> = {};
-  for (const key of Object.keys(v)) {
-    const ft = tt?.kind === 'object' ? tt.fields.find((f) => f.name === key)?.type : tt?.kind === 'map' ? tt.value : undefined;
-    Object.defineProperty(out, key, { value: toJsonValue((v as Record<string, unknown>)[key], ft, depth + 1), enumerable: true, writable: true, configurable: true });
-  }
+  for (const key of Object.keys(v)) Object.defineProperty(out, key, { value: f((v as Record<string, unknown>)[key], key), enumerable: true, writable: true, configurable: true });
   return out;
 }
 

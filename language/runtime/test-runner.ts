@@ -14,7 +14,7 @@ import { toHost, type ExternImpl, type ExternImpls, type IrExtern } from './exte
 import { MemoryBudgetStore } from './memory-store.js';
 import { compileProgram, toJsonValue } from './compile.js';
 import { dataType } from './data.js';
-import { baseKind } from './ops.js';
+import { baseKind, childType, mapChildren } from './ops.js';
 import type { Type } from '../semantics/types.js';
 import { compileValidator } from './validate.js';
 import { printExpr } from '../semantics/print.js';
@@ -397,37 +397,14 @@ function runOne(policy: PolicyLike, decl: A.TestDecl, name: string, tally: Tally
 function requestJson(v: unknown, t: Type | undefined, schema: Type | undefined, depth = 0): unknown {
   if (schema !== undefined && baseKind(schema) === 'any') return untypedJson(v, t, depth);
   if (v === null || v === undefined || typeof v !== 'object' || depth > 32) return toJsonValue(v, t, depth);
-  const s = schema?.kind === 'nullable' ? schema.inner : schema;
-  if (Array.isArray(v)) {
-    const et = t && baseKind(t) === 'list' ? ((t.kind === 'nullable' ? t.inner : t) as { elem: Type }).elem : undefined;
-    const es = s?.kind === 'list' ? s.elem : undefined;
-    return v.map((x) => requestJson(x, et, es, depth + 1));
-  }
-  const tt = t?.kind === 'nullable' ? t.inner : t;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(v)) {
-    const ft = tt?.kind === 'object' ? tt.fields.find((f) => f.name === key)?.type : tt?.kind === 'map' ? tt.value : undefined;
-    const fs = s?.kind === 'object' ? s.fields.find((f) => f.name === key)?.type : s?.kind === 'map' ? s.value : undefined;
-    Object.defineProperty(out, key, { value: requestJson((v as Record<string, unknown>)[key], ft, fs, depth + 1), enumerable: true, writable: true, configurable: true });
-  }
-  return out;
+  return mapChildren(v, (x, key) => requestJson(x, childType(t, key), childType(schema, key), depth + 1));
 }
 
 /** `requestJson` under an `any`: money (by the value's own type) in currency units. */
 function untypedJson(v: unknown, t: Type | undefined, depth: number): unknown {
   if (typeof v === 'number' && baseKind(t) === 'money') return v / 1_000_000;
   if (v === null || v === undefined || typeof v !== 'object' || depth > 32) return toJsonValue(v, t, depth);
-  if (Array.isArray(v)) {
-    const et = t && baseKind(t) === 'list' ? ((t.kind === 'nullable' ? t.inner : t) as { elem: Type }).elem : undefined;
-    return v.map((x) => untypedJson(x, et, depth + 1));
-  }
-  const tt = t?.kind === 'nullable' ? t.inner : t;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(v)) {
-    const ft = tt?.kind === 'object' ? tt.fields.find((f) => f.name === key)?.type : tt?.kind === 'map' ? tt.value : undefined;
-    Object.defineProperty(out, key, { value: untypedJson((v as Record<string, unknown>)[key], ft, depth + 1), enumerable: true, writable: true, configurable: true });
-  }
-  return out;
+  return mapChildren(v, (x, key) => untypedJson(x, childType(t, key), depth + 1));
 }
 
 /** The policy recompiled with a test's values of its data documents (`data NAME = EXPR`). */

@@ -1,26 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import { CODES } from '../../language/diagnostic-codes.js';
 import { ANSI, ROOT, runBin, runMain } from './helpers.js';
+import { sarifValidator } from '../helpers/sarif.js';
 
-const require = createRequire(import.meta.url);
-
-/** The SARIF 2.1.0 schema shipped by @microsoft/jest-sarif (draft-04 dialect: `id` → `$id` for ajv 8). */
-function sarifValidator() {
-  const file = path.join(path.dirname(require.resolve('@microsoft/jest-sarif/package.json')), 'lib/schemas/sarif-2.1.0-rtm.5.json');
-  const schema = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  delete schema.$schema;
-  schema.$id = schema.id;
-  delete schema.id;
-  const ajv = new Ajv.default({ strict: false, allErrors: true, unicodeRegExp: false });
-  addFormats.default(ajv);
-  return ajv.compile(schema);
-}
 
 interface JsonOut {
   diagnostics: { file: string; line: number; column: number; endLine: number; endColumn: number; severity: string; code: string; message: string }[];

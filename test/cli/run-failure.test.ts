@@ -2,26 +2,10 @@
 // stdout still holds a report in that format that says why (review h12r2: an empty rein.sarif made
 // the upload step fail on "invalid SARIF" instead of showing the cause).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { createRequire } from 'node:module';
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { runMain } from './helpers.js';
+import { sarifValidator } from '../helpers/sarif.js';
 
-const require = createRequire(import.meta.url);
-
-function sarifValidator() {
-  const file = path.join(path.dirname(require.resolve('@microsoft/jest-sarif/package.json')), 'lib/schemas/sarif-2.1.0-rtm.5.json');
-  const schema = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  delete schema.$schema;
-  schema.$id = schema.id;
-  delete schema.id;
-  const ajv = new Ajv.default({ strict: false, allErrors: true, unicodeRegExp: false });
-  addFormats.default(ajv);
-  return ajv.compile(schema);
-}
 
 describe('a run that cannot happen, in the machine format asked for', function () {
   this.timeout(60_000);

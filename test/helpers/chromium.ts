@@ -23,3 +23,13 @@ export async function launchChromium(): Promise<Browser> {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
   });
 }
+
+/** Signs in to the control room at `base` on `page` (the dashboard's login form) and waits for the
+ *  signed-in view. */
+export async function signIn(page: import('playwright-core').Page, base: string, user: string, password: string): Promise<void> {
+  await page.goto(base + '/');
+  await page.fill('#login-user', user);
+  await page.fill('#login-pass', password);
+  await page.click('#login-btn');
+  await page.waitForSelector('[data-testid="user"]');
+}

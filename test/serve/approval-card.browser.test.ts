@@ -14,7 +14,7 @@ import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/
 import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { tempDir } from '../mcp/helpers.js';
-import { launchChromium, requireChromium } from '../helpers/chromium.js';
+import { launchChromium, requireChromium, signIn } from '../helpers/chromium.js';
 import { FIXTURE_POLICY } from './dashboard-fixture.js';
 
 describe('browser: what an inbox card can verify', function () {
@@ -38,11 +38,7 @@ describe('browser: what an inbox card can verify', function () {
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
-    await page.goto(base + '/');
-    await page.fill('#login-user', 'alice');
-    await page.fill('#login-pass', 'alice-pw');
-    await page.click('#login-btn');
-    await page.waitForSelector('[data-testid="user"]');
+    await signIn(page, base, 'alice', 'alice-pw');
   });
 
   after(async () => {

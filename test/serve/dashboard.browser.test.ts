@@ -20,7 +20,7 @@ import { compile } from '../../language/policy.js';
 import { Engine } from '../../language/runtime/engine.js';
 import { generateApprovalKeyPair, verificationKeyOf, type ApprovalSigningKey } from '../../language/runtime/approvals.js';
 import { FIXTURE_POLICY, appendDecision, writeFixtureLog } from './dashboard-fixture.js';
-import { launchChromium, requireChromium } from '../helpers/chromium.js';
+import { launchChromium, requireChromium, signIn } from '../helpers/chromium.js';
 
 const ARTIFACTS = path.resolve('test-results');
 const N = 100_000;
@@ -71,11 +71,7 @@ describe('browser: the control room in headless Chromium', function () {
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
-    await page.goto(base + '/');
-    await page.fill('#login-user', 'alice');
-    await page.fill('#login-pass', 'alice-pw');
-    await page.click('#login-btn');
-    await page.waitForSelector('[data-testid="user"]');
+    await signIn(page, base, 'alice', 'alice-pw');
     await page.waitForFunction(() => document.body.dataset.loaded === 'true');
     // Now timed: a fresh navigation with the session, until the numbers and charts are drawn.
     const t0 = Date.now();

@@ -14,7 +14,7 @@ import { dashboardPlugin } from '../../language/node/serve/dashboard/plugin.js';
 import { ApprovalQueue, FileApprovalStore } from '../../language/node/approvals/queue.js';
 import { signingKeyFromEnv } from '../../language/node/approvals/config.js';
 import { connect, FS_SERVER, ROOT, tempDir, type Connected } from '../mcp/helpers.js';
-import { launchChromium, requireChromium } from '../helpers/chromium.js';
+import { launchChromium, requireChromium, signIn } from '../helpers/chromium.js';
 
 const ARTIFACTS = path.resolve('test-results');
 const POLICY = path.join(ROOT, 'examples/mcp-filesystem');
@@ -46,11 +46,7 @@ describe('browser: approving a held MCP tool call in the control room', function
     gw = await connect(['--policy', POLICY, '--approvals', queueDir, '--approvers', approvers, '--approval-timeout', '60s'], [FS_SERVER, work], { env });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1440, height: 1000 } })).newPage();
-    await page.goto(base + '/');
-    await page.fill('#login-user', 'alice');
-    await page.fill('#login-pass', 'alice-pw');
-    await page.click('#login-btn');
-    await page.waitForSelector('[data-testid="user"]');
+    await signIn(page, base, 'alice', 'alice-pw');
   });
 
   after(async () => {
